@@ -1,0 +1,1 @@
+"""The FFmpeg engine plugin for proxx."""

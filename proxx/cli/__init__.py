@@ -1,0 +1,101 @@
+"""The `proxx` command: a thin shell over `proxx.Proxx`.
+
+Exit codes (documented in the README):
+  0 success
+  1 internal error (one line on stderr, the traceback in a log file under PROXX_HOME/logs)
+  2 usage error
+  3 class A, pre-job failure (the intent does not compile); also `proxx validate` finding problems
+  4 class B, job validation failure (nothing was executed)
+  5 class C, execution failure (the engine failed or its output failed verification)
+  6 configuration error (a broken plugin or installation)
+No traceback ever reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from proxx.errors import ConfigurationError, FailureClass, ProxxError
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_CONFIGURATION = 6
+EXIT_FOR_CLASS = {FailureClass.PRE_JOB: 3, FailureClass.VALIDATION: 4, FailureClass.EXECUTION: 5}
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _add_repository_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profiles",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a profile repository layered over the bundled one (repeatable; later wins)",
+    )
+    parser.add_argument(
+        "--no-bundled-profiles",
+        dest="bundled",
+        action="store_false",
+        default=None,
+        help="leave the bundled profile repository out",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from proxx.cli import profiles
+
+    parser = argparse.ArgumentParser(
+        prog="proxx", description="Named proxy intents compiled into verified proxy media."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in (profiles.register,):
+        register(sub, _add_repository_options)
+    return parser
+
+
+def _log_internal_error() -> Path | None:
+    try:
+        from proxx.home import proxx_home
+
+        logs = proxx_home() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = logs / f"internal-error-{stamp}.log"
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+        return path
+    except Exception:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command: Command = args.handler
+    try:
+        return command(args)
+    except ConfigurationError as error:
+        print(f"proxx: configuration error: {error.message}", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    except ProxxError as error:
+        print(f"proxx: {error.message}", file=sys.stderr)
+        return EXIT_FOR_CLASS.get(error.failure_class, EXIT_INTERNAL)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        print("proxx: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        path = _log_internal_error()
+        where = f"; details in {path}" if path else ""
+        print(f"proxx: internal error ({type(error).__name__}){where}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""`proxx profiles` (operators), `proxx registry` and `proxx validate` (administrators, CI)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from proxx.app import Proxx, repository_layers
+from proxx.compile.check import CheckReport, check
+from proxx.compile.repository import Problem
+from proxx.converter import converter
+from proxx.plugins import plugin_canonical_paths, plugin_manager
+from proxx.resources import bundled_profiles_dir
+
+
+def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("profiles", help="list the intents operators can choose")
+    repository_options(p)
+    p.add_argument("--all", action="store_true", help="also list deprecated and invalid intents")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_profiles)
+
+    p = sub.add_parser("registry", help="administrator's view of the canonical registry and engines")
+    repository_options(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_registry)
+
+    p = sub.add_parser(
+        "validate", help="check profile repositories against the schemas and compile every intent"
+    )
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="repository folders or profile files")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.add_argument(
+        "--show-resolved", action="store_true", help="print the canonical id each intent compiles to"
+    )
+    p.add_argument(
+        "--no-bundled-profiles",
+        dest="bundled",
+        action="store_false",
+        default=True,
+        help="do not offer the bundled canonical registry to the checked intents",
+    )
+    p.set_defaults(handler=cmd_validate)
+
+
+def _open(args: argparse.Namespace) -> Proxx:
+    return Proxx.open(profiles=args.profiles, bundled=args.bundled)
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    shown = [s for s in proxx.intents() if args.all or s.selectable or s.lifecycle.value == "deprecated"]
+    if args.json:
+        rows = [
+            {
+                "name": s.name,
+                "description": s.description,
+                "lifecycle": s.lifecycle.value,
+                "selectable": s.selectable,
+                "problem": s.problem,
+            }
+            for s in shown
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    usable = [s for s in shown if s.selectable]
+    unusable = [s for s in shown if not s.selectable]
+    width = max((len(s.name) for s in shown), default=0)
+    for s in usable:
+        print(f"  {s.name:<{width}}  {s.description}")
+    if not usable:
+        print("No intent can be chosen: ask an administrator to check the profile repository.")
+    if unusable:
+        print("\nNot available for new jobs:")
+        for s in unusable:
+            why = s.problem or f"{s.lifecycle.value}: cannot be used for new jobs"
+            print(f"  {s.name:<{width}}  [{s.lifecycle.value.upper()}] {why}")
+    return 0
+
+
+def cmd_registry(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    availability = {name: engine.availability() for name, engine in proxx.engines.items()}
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "canonical_profiles": [converter.unstructure(p) for p in proxx.repository.registry],
+                    "engines": {n: converter.unstructure(a) for n, a in availability.items()},
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print("Engines:")
+    for name, a in availability.items():
+        state = f"available ({a.version})" if a.available else f"NOT available: {a.reason}"
+        print(f"  {name:<10} {state}")
+    if not availability:
+        print("  (none installed)")
+    print("\nCanonical profiles:")
+    for p in proxx.repository.registry:
+        installed = "" if p.engine in proxx.engines else "  [engine not installed]"
+        columns = f"{p.id:<28} {p.engine:<8} {p.codec:<16} {p.container:<4} {p.resolution:<14} {p.audio}"
+        print(f"  {columns}{installed}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    pm = plugin_manager()
+    if args.paths:
+        targets = list(args.paths)
+        base = [bundled_profiles_dir()] if args.bundled else []
+        report = check(targets, [*base, *plugin_canonical_paths(pm)])
+    else:
+        layers = repository_layers(pm, bundled=args.bundled)
+        report = check(layers, [])
+    {"text": _print_text, "json": _print_json, "github": _print_github}[args.format](report, args)
+    return 0 if report.ok else 3
+
+
+def _print_text(report: CheckReport, args: argparse.Namespace) -> None:
+    for p in report.problems:
+        who = f" [{p.profile}]" if p.profile else ""
+        print(f"{p.location}: error{who}: {p.message} ({p.reason})")
+    if args.show_resolved:
+        for name, canonical_id, location in report.resolved:
+            print(f"{location.path}: '{name}' -> {canonical_id}")
+    _print_summary(report)
+
+
+def _print_summary(report: CheckReport) -> None:
+    verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+    print(f"{report.files} file(s) checked, {len(report.resolved)} intent(s) compile: {verdict}")
+
+
+def _problem_dict(p: Problem) -> dict[str, Any]:
+    return {
+        "file": p.location.path,
+        "line": p.location.line,
+        "profile": p.profile,
+        "reason": p.reason,
+        "message": p.message,
+    }
+
+
+def _print_json(report: CheckReport, args: argparse.Namespace) -> None:
+    print(
+        json.dumps(
+            {
+                "ok": report.ok,
+                "files": report.files,
+                "problems": [_problem_dict(p) for p in report.problems],
+                "resolved": [
+                    {"profile": n, "canonical_profile": c, "file": loc.path} for n, c, loc in report.resolved
+                ],
+            },
+            indent=2,
+        )
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _print_github(report: CheckReport, args: argparse.Namespace) -> None:
+    for p in report.problems:
+        line = f",line={p.location.line}" if p.location.line else ""
+        path = os.path.relpath(p.location.path) if os.path.isabs(p.location.path) else p.location.path
+        print(f"::error file={_escape(path)}{line},title=proxx validate ({p.reason})::{_escape(p.message)}")
+    _print_summary(report)

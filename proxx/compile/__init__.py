@@ -1,0 +1,1 @@
+"""Step 1 of the flow: intent (UserProxyProfile) -> exactly one canonical proxy profile, or class A."""

@@ -1,0 +1,63 @@
+"""`proxx validate`: check profile repositories against the schemas, then compile every intent.
+
+This is the administrator's and CI's tool, so its report may name canonical ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from proxx.compile.compiler import compile_profile
+from proxx.compile.repository import Location, Problem, load_repository, yaml_files
+from proxx.errors import PreJobError
+
+
+@attrs.frozen
+class CheckReport:
+    files: int
+    problems: tuple[Problem, ...]
+    resolved: tuple[tuple[str, str, Location], ...]  # (intent name, canonical id, where)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
+    """Check the profiles in `targets` (folders or files). `base_layers` (the bundled repository,
+    plugins' canonical profiles) supply the canonical ids the targets may compile to; only problems
+    located in the targets are reported."""
+    target_files = sorted({f.resolve() for t in targets for f in yaml_files(t)})
+    repository = load_repository([*base_layers, target_files])
+    inside = {str(f) for f in target_files}
+    # A target inside a base layer is read twice; its problems count once.
+    problems = sorted({p for p in repository.problems if p.location.path in inside}, key=str)
+    resolved = []
+    for profile in repository.user_profiles:
+        location = repository.location_of("user", profile.name)
+        if location is None or location.path not in inside:
+            continue
+        try:
+            compiled = compile_profile(profile, repository.registry)
+        except PreJobError as error:
+            problems.append(Problem(_line_of(location, error), error.reason, error.message, profile.name))
+        else:
+            resolved.append((profile.name, compiled.canonical.id, location))
+    missing = [t for t in targets if not t.exists()]
+    problems.extend(Problem(Location(str(t)), "not_found", "no such file or folder") for t in missing)
+    problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.message))
+    return CheckReport(len(target_files), tuple(problems), tuple(resolved))
+
+
+def _line_of(location: Location, error: PreJobError) -> Location:
+    """Point a compile problem at the line that decides it: graduated_to, or constraints."""
+    key = "graduated_to:" if error.reason == "graduated_to_unknown" else "constraints:"
+    try:
+        lines = Path(location.path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return location
+    line = next((n for n, text in enumerate(lines, 1) if text.startswith(key)), None)
+    return Location(location.path, line)

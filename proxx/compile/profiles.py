@@ -1,0 +1,138 @@
+"""The records compilation works on: canonical proxy profiles and user proxy profiles (intents)."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator, Mapping
+
+import attrs
+
+# Codec flavour -> family, as in the reference vocabulary (BACKGROUND section 1).
+CODEC_FAMILY: Mapping[str, str] = {
+    "prores_proxy": "prores",
+    "prores_lt": "prores",
+    "prores_standard": "prores",
+    "prores_hq": "prores",
+    "prores_4444": "prores",
+    "dnxhd": "dnxhr",
+    "dnxhr_lb": "dnxhr",
+    "dnxhr_sq": "dnxhr",
+    "dnxhr_hq": "dnxhr",
+    "h264": "h264",
+    "h265": "hevc",
+    "hevc": "hevc",
+}
+LONG_GOP_FAMILIES = frozenset({"h264", "hevc"})
+
+_FIT = re.compile(r"^fit_(\d+)x(\d+)$")
+_SCALE = re.compile(r"^scale_(\d+)$")
+
+
+def parse_frame_size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    return int(width), int(height)
+
+
+@attrs.frozen
+class CanonicalProfile:
+    """One canonical proxy profile: exactly one output description, rendered by the engine it names."""
+
+    id: str
+    engine: str
+    codec: str
+    container: str
+    resolution: str
+    audio: str
+    description: str = ""
+    canonical_profile_version: str = "1.0"
+
+    @property
+    def codec_family(self) -> str:
+        return CODEC_FAMILY[self.codec]
+
+    @property
+    def intra_frame(self) -> bool:
+        return self.codec_family not in LONG_GOP_FAMILIES
+
+    @property
+    def scale_factor(self) -> float | None:
+        """0.5 for scale_50, 0.25 for scale_25; None for other policies."""
+        match = _SCALE.match(self.resolution)
+        return int(match.group(1)) / 100 if match else None
+
+    @property
+    def fit_box(self) -> tuple[int, int] | None:
+        """(width, height) of a fit_WxH policy; None for other policies."""
+        match = _FIT.match(self.resolution)
+        return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+@attrs.frozen
+class Constraints:
+    """What an intent asks for. None means "not constrained". The 1.1-only fields are last."""
+
+    intra_frame_only: bool | None = None
+    allow_long_gop: bool | None = None
+    max_resolution: str | None = None
+    preferred_codecs: tuple[str, ...] | None = None
+    codecs: tuple[str, ...] | None = None
+    resolution: tuple[str, ...] | None = None
+    max_frame_size: str | None = None
+    engine_preference: tuple[str, ...] | None = None
+
+
+class Lifecycle(enum.Enum):
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+    GRADUATED = "graduated"
+    INVALID = "invalid"
+
+    @property
+    def selectable(self) -> bool:
+        return self in (Lifecycle.ACTIVE, Lifecycle.GRADUATED)
+
+
+@attrs.frozen
+class UserProfile:
+    """An operator intent (UserProxyProfile). `lifecycle` is the declared state; INVALID is computed."""
+
+    user_profile_version: str
+    name: str
+    constraints: Constraints
+    description: str = ""
+    notes: str = ""
+    lifecycle: Lifecycle = Lifecycle.ACTIVE
+    graduated_to: str | None = None
+
+
+def _sorted_by_id(items: Iterable[CanonicalProfile]) -> tuple[CanonicalProfile, ...]:
+    return tuple(sorted(items, key=lambda p: p.id))
+
+
+@attrs.frozen
+class Registry:
+    """The canonical registry: profiles sorted by id, so nothing depends on file order."""
+
+    profiles: tuple[CanonicalProfile, ...] = attrs.field(converter=_sorted_by_id)
+    _by_id: Mapping[str, CanonicalProfile] = attrs.field(init=False, repr=False, eq=False)
+
+    @_by_id.default
+    def _index(self) -> Mapping[str, CanonicalProfile]:
+        return {profile.id: profile for profile in self.profiles}
+
+    def __iter__(self) -> Iterator[CanonicalProfile]:
+        return iter(self.profiles)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def __contains__(self, profile_id: object) -> bool:
+        return profile_id in self._by_id
+
+    def get(self, profile_id: str) -> CanonicalProfile | None:
+        return self._by_id.get(profile_id)
+
+    @classmethod
+    def of(cls, profiles: Iterable[CanonicalProfile]) -> Registry:
+        return cls(tuple(profiles))

@@ -1,0 +1,110 @@
+"""Operator selection: which intents can be chosen, and choosing one (spec steps 1-5).
+
+Messages here are for operators: they name the intent and say what is wrong, and never show a
+canonical id, a codec or a container. The administrator's detail (candidate ids and so on) travels in
+the error's context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import attrs
+
+from proxx.compile.compiler import Compiled, compile_profile
+from proxx.compile.profiles import Lifecycle, UserProfile
+from proxx.compile.repository import Repository
+from proxx.errors import PreJobError
+
+_OPERATOR_REASONS = {
+    "ambiguous": "its constraints match more than one canonical profile "
+    "(an administrator sees which with `proxx validate`)",
+    "unsatisfiable": "no canonical profile satisfies its constraints",
+    "graduated_to_unknown": "the canonical profile it was graduated to is not in the registry",
+}
+
+
+@attrs.frozen
+class IntentStatus:
+    """One intent as an operator sees it: name, description, lifecycle, and why it is unusable."""
+
+    name: str
+    description: str
+    lifecycle: Lifecycle
+    problem: str | None = None
+
+    @property
+    def selectable(self) -> bool:
+        return self.lifecycle.selectable
+
+
+def no_longer_compiles(name: str, reason: str, detail: str, **context: object) -> PreJobError:
+    return PreJobError(
+        reason,
+        f"UserProxyProfile '{name}' no longer compiles: {detail}.",
+        {"profile": name, **context},
+    )
+
+
+def _compile_for_operator(
+    profile: UserProfile, repository: Repository, engines: Collection[str] | None
+) -> Compiled:
+    try:
+        return compile_profile(profile, repository.registry, engines)
+    except PreJobError as error:
+        if error.reason == "engine_not_installed":
+            detail = f"it needs the '{error.context['engine']}' engine, which is not installed here"
+        else:
+            detail = _OPERATOR_REASONS[error.reason]
+        raise no_longer_compiles(profile.name, error.reason, detail, admin_message=error.message) from error
+
+
+def _malformed(repository: Repository, name: str) -> PreJobError | None:
+    problems = [p for p in repository.problems if p.profile == name and p.reason == "malformed_profile"]
+    if not problems:
+        return None
+    return no_longer_compiles(
+        name,
+        "malformed_profile",
+        f"its definition is malformed ({problems[0].message})",
+        location=str(problems[0].location),
+    )
+
+
+def status(profile: UserProfile, repository: Repository, engines: Collection[str] | None) -> IntentStatus:
+    try:
+        _compile_for_operator(profile, repository, engines)
+    except PreJobError as error:
+        return IntentStatus(profile.name, profile.description, Lifecycle.INVALID, error.message)
+    return IntentStatus(profile.name, profile.description, profile.lifecycle)
+
+
+def intent_statuses(repository: Repository, engines: Collection[str] | None) -> list[IntentStatus]:
+    """Every intent of the repository with its computed lifecycle, sorted by name. Malformed files
+    that still name an intent are listed as INVALID, so an intent never silently disappears."""
+    statuses = [status(p, repository, engines) for p in repository.user_profiles]
+    known = {s.name for s in statuses}
+    for problem in repository.problems:
+        if problem.reason == "malformed_profile" and problem.profile and problem.profile not in known:
+            known.add(problem.profile)
+            error = _malformed(repository, problem.profile)
+            assert error is not None
+            statuses.append(IntentStatus(problem.profile, "", Lifecycle.INVALID, error.message))
+    return sorted(statuses, key=lambda s: s.name)
+
+
+def select(repository: Repository, name: str, engines: Collection[str] | None) -> Compiled:
+    """The operator chooses `name`: its compiled form, or a class A error. No fallback, ever."""
+    profile = repository.user_profile(name)
+    if profile is None:
+        malformed = _malformed(repository, name)
+        if malformed is not None:
+            raise malformed
+        raise PreJobError("profile_not_found", f"Profile '{name}' does not exist.", {"profile": name})
+    if profile.lifecycle is Lifecycle.DEPRECATED:
+        raise PreJobError(
+            "profile_deprecated",
+            f"Profile '{name}' is deprecated and cannot be used for new jobs.",
+            {"profile": name},
+        )
+    return _compile_for_operator(profile, repository, engines)

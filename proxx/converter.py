@@ -1,0 +1,15 @@
+"""The one cattrs converter: every record proxx reads or writes goes through it."""
+
+from __future__ import annotations
+
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn
+
+from proxx.compile.profiles import Constraints
+
+converter = cattrs.Converter(forbid_extra_keys=True)
+
+# An unset constraint is absent, not null: an intent round-trips as its author wrote it.
+converter.register_unstructure_hook(
+    Constraints, make_dict_unstructure_fn(Constraints, converter, _cattrs_omit_if_default=True)
+)

@@ -1,0 +1,73 @@
+"""Typed errors. Every failure proxx reports carries a class, a reason, context and a message.
+
+The three failure classes are those of the V2 contract:
+
+* A (pre-job): the intent does not compile; no JobSpec exists.
+* B (validation): a JobSpec exists but the job cannot start; nothing was executed.
+* C (execution): the engine ran and failed, or its output failed verification.
+
+`ConfigurationError` covers a broken installation or repository (a plugin conflict, an unreadable
+profile file): something an administrator fixes, never an operator.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+
+class FailureClass(enum.Enum):
+    PRE_JOB = "A"
+    VALIDATION = "B"
+    EXECUTION = "C"
+
+    @property
+    def title(self) -> str:
+        return {
+            "A": "pre-job failure",
+            "B": "job validation failure",
+            "C": "execution failure",
+        }[self.value]
+
+
+class ProxxError(Exception):
+    """Base class: `reason` is a stable machine-readable slug, `message` the sentence for people."""
+
+    failure_class: FailureClass | None = None
+
+    def __init__(self, reason: str, message: str, context: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.context: dict[str, Any] = dict(context or {})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "failure_class": self.failure_class.value if self.failure_class else None,
+            "reason": self.reason,
+            "message": self.message,
+            "context": self.context,
+        }
+
+
+class PreJobError(ProxxError):
+    """Class A: the selected intent cannot become a JobSpec."""
+
+    failure_class = FailureClass.PRE_JOB
+
+
+class JobValidationError(ProxxError):
+    """Class B: the JobSpec exists, but the job cannot start."""
+
+    failure_class = FailureClass.VALIDATION
+
+
+class ExecutionError(ProxxError):
+    """Class C: the engine failed, timed out, or its output failed verification."""
+
+    failure_class = FailureClass.EXECUTION
+
+
+class ConfigurationError(ProxxError):
+    """The installation or a repository is broken (plugin conflict, unreadable profile file)."""

@@ -1,0 +1,1 @@
+"""Step 4 of the flow: an engine plugin renders each clip of a validated JobSpec."""

@@ -1,0 +1,159 @@
+"""The one PluginManager. Plugins, built-in or a studio's, load from the `proxx` entry-point group.
+
+Environment:
+  PROXX_LOAD_PLUGINS   comma-separated allow-list of entry-point names to load; set but empty loads
+                       only the core (no engine at all).
+  PROXX_TRACE_PLUGINS  any non-empty value logs every hook call with its arguments and results to
+                       the `proxx.plugins` logger (stderr by default).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from proxx import hookspecs
+from proxx.errors import ConfigurationError
+from proxx.execute.engine import Engine
+
+ENTRY_POINT_GROUP = "proxx"
+log = logging.getLogger("proxx.plugins")
+
+
+def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:
+    return pm.get_name(plugin) or repr(plugin)
+
+
+def _check(pm: pluggy.PluginManager) -> None:
+    """Fail loudly on a hook implementation whose name matches no spec (a misspelled hook)."""
+    known = sorted(name for name in dir(hookspecs) if name.startswith("proxx_"))
+    for name in pm.hook.__dict__:
+        caller = getattr(pm.hook, name)
+        if caller.spec is None:
+            owners = ", ".join(sorted(impl.plugin_name for impl in caller.get_hookimpls()))
+            raise ConfigurationError(
+                "unknown_hook",
+                f"Plugin {owners} implements '{name}', which is not a proxx hook; "
+                f"known hooks: {', '.join(known)}.",
+                {"hook": name, "plugins": owners},
+            )
+
+
+def _trace(pm: pluggy.PluginManager) -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("proxx.plugins: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG)
+
+    def before(hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        names = ", ".join(impl.plugin_name for impl in impls)
+        log.debug("call %s(%s) -> [%s]", hook_name, dict(kwargs), names)
+
+    def after(outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        if outcome.exception is not None:
+            log.debug("  %s raised %r", hook_name, outcome.exception)
+        else:
+            log.debug("  %s returned %r", hook_name, outcome.get_result())
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+def _register(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as error:
+        raise ConfigurationError(
+            "invalid_plugin", f"Plugin '{name}' cannot be loaded: {error}", {"plugin": name}
+        ) from error
+
+
+def build_plugin_manager(extra: Mapping[str, object] | None = None) -> pluggy.PluginManager:
+    """A fresh manager with the entry-point plugins (filtered by PROXX_LOAD_PLUGINS) and `extra`."""
+    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    allow = os.environ.get("PROXX_LOAD_PLUGINS")
+    allowed = None if allow is None else {n.strip() for n in allow.split(",") if n.strip()}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+        if allowed is not None and ep.name not in allowed:
+            continue
+        if pm.get_plugin(ep.name) is not None:
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as error:  # a broken third-party plugin must not read as a proxx bug
+            raise ConfigurationError(
+                "plugin_import_failed",
+                f"Plugin '{ep.name}' ({ep.value}) failed to import: {error}",
+                {"plugin": ep.name},
+            ) from error
+        _register(pm, ep.name, plugin)
+    for name, plugin in (extra or {}).items():
+        _register(pm, name, plugin)
+    _check(pm)
+    if os.environ.get("PROXX_TRACE_PLUGINS"):
+        _trace(pm)
+    return pm
+
+
+@functools.cache
+def plugin_manager() -> pluggy.PluginManager:
+    """The process-wide manager, built on first use."""
+    return build_plugin_manager()
+
+
+def _per_plugin(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, list[Any]]]:
+    """Call a hook one plugin at a time (through pluggy, so tracing sees it), in plugin-name order,
+    returning each plugin's name with the records it gave."""
+    impls = sorted(getattr(pm.hook, hook_name).get_hookimpls(), key=lambda i: i.plugin_name)
+    results = []
+    for impl in impls:
+        others = [i.plugin for i in impls if i.plugin is not impl.plugin]
+        (answer,) = pm.subset_hook_caller(hook_name, remove_plugins=others)() or [()]
+        results.append((impl.plugin_name, list(answer or ())))
+    return results
+
+
+def collect(
+    pm: pluggy.PluginManager, hook_name: str, name_of: Callable[[Any], str]
+) -> dict[str, tuple[str, Any]]:
+    """Collect the named records a hook yields: {record name: (plugin name, record)}, sorted.
+
+    A name claimed twice is a start-up error naming both plugins (conda's rule for named records).
+    """
+    kind = hook_name.removeprefix("proxx_").removesuffix("s")
+    found: dict[str, tuple[str, Any]] = {}
+    for owner, records in _per_plugin(pm, hook_name):
+        for record in records:
+            name = name_of(record)
+            if name in found:
+                raise ConfigurationError(
+                    f"duplicate_{kind}",
+                    f"Two plugins provide the {kind} '{name}': '{found[name][0]}' and '{owner}'. "
+                    "Uninstall one, or leave one out with PROXX_LOAD_PLUGINS.",
+                    {kind: name, "plugins": [found[name][0], owner]},
+                )
+            found[name] = (owner, record)
+    return dict(sorted(found.items()))
+
+
+def engines(pm: pluggy.PluginManager) -> dict[str, Engine]:
+    """Installed engines by name."""
+    return {name: engine for name, (_, engine) in collect(pm, "proxx_engines", _name).items()}
+
+
+def _name(record: Any) -> str:
+    return str(record.name)
+
+
+def plugin_canonical_paths(pm: pluggy.PluginManager) -> list[Path]:
+    """Canonical profile files and folders shipped by plugins, in plugin-name order."""
+    return [Path(p) for _, paths in _per_plugin(pm, "proxx_canonical_profiles") for p in paths]

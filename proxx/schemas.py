@@ -1,0 +1,129 @@
+"""Schema-first validation: the JSON Schema files under `schemas/` are the rules, this module only
+applies them and turns their verdicts into sentences.
+
+A studio's CI may run any JSON Schema 2020-12 validator on the same files and gets the same verdict.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+
+from proxx.resources import schemas_dir
+
+CANONICAL_PROFILE = "canonical-profile-1.0.schema.json"
+USER_PROFILE = "user-profile.schema.json"
+
+# What a list item is called in messages ("invalid codec 'av1'").
+_ITEM_NOUNS = {"preferred_codecs": "codec", "codecs": "codec", "engine_preference": "engine"}
+
+
+@attrs.frozen
+class SchemaViolation:
+    """One rule a document breaks: where (a JSON path into the document) and why, in words."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+@functools.cache
+def _registry() -> Registry[Any]:
+    resources = []
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+@functools.cache
+def validator(schema_file: str) -> Draft202012Validator:
+    schema = json.loads((schemas_dir() / schema_file).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=_registry())
+
+
+def schema_id(schema_file: str) -> str:
+    schema = validator(schema_file).schema
+    return str(schema["$id"]) if isinstance(schema, dict) else ""
+
+
+def violations(document: Any, schema_file: str) -> list[SchemaViolation]:
+    """Every rule `document` breaks, in document order, each as one sentence."""
+    found = [
+        SchemaViolation(_where(error), _describe(error))
+        for error in _leaf_errors(validator(schema_file).iter_errors(document))
+    ]
+    return sorted(set(found), key=lambda v: ([str(p) for p in v.path], v.message))
+
+
+def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
+    for error in errors:
+        if error.context:
+            yield from _leaf_errors(iter(error.context))
+        else:
+            yield error
+
+
+def _where(error: ValidationError) -> tuple[str | int, ...]:
+    """The path of the offending value; for unknown fields, the first unknown field itself."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = sorted(key for key in error.instance if key not in known)
+        if extra:
+            return (*path, extra[0])
+    return path
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _describe(error: ValidationError) -> str:
+    where = format_path(list(error.absolute_path))
+    prefix = f"{where}: " if where else ""
+    value = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    rule: Any = error.validator_value
+    if kind == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        extra = sorted(set(value) - set(known)) if isinstance(value, dict) else []
+        scope = f" in {where}" if where else ""
+        names = ", ".join(repr(name) for name in extra)
+        plural = "s" if len(extra) > 1 else ""
+        return f"unknown field{plural} {names}{scope}; valid fields: {', '.join(known)}"
+    if kind == "required":
+        missing = [name for name in rule if isinstance(value, dict) and name not in value]
+        return f"{prefix}missing required field {', '.join(repr(n) for n in missing)}"
+    if kind in ("enum", "const"):
+        allowed: list[Any] = rule if kind == "enum" else [rule]
+        if where == "user_profile_version" or where == "canonical_profile_version":
+            return f"unsupported {where} {value!r}; supported: {', '.join(map(str, allowed))}"
+        field = next((p for p in reversed(error.absolute_path) if isinstance(p, str)), "")
+        noun = _ITEM_NOUNS.get(field, "value")
+        return f"{prefix}invalid {noun} {value!r}; valid: {', '.join(map(str, allowed))}"
+    if kind == "type":
+        return f"{prefix}expected {rule}, got {type(value).__name__} {value!r}"
+    if kind == "minItems":
+        return f"{prefix}must list at least {rule} item(s)"
+    if kind == "uniqueItems":
+        return f"{prefix}lists the same item twice"
+    if kind == "minLength" or (kind == "pattern" and where == "name"):
+        return f"{prefix}must not be empty"
+    if kind == "pattern":
+        description = schema.get("description")
+        hint = f" ({description})" if description else f" (expected pattern {rule})"
+        return f"{prefix}{value!r} is not valid{hint}"
+    if kind == "not" and where == "" and isinstance(value, dict) and "graduated_to" in value:
+        return "graduated_to is only allowed with lifecycle: graduated"
+    return f"{prefix}{error.message}"

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Set up everything proxx needs in ./.venv, on a machine that has only Python 3.11+.
+# Idempotent: re-running it only installs what changed.
+set -eu
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "proxx needs Python 3.11 or newer")'
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+  -e ".[dev]" \
+  -e plugins/ffmpeg

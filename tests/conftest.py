@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proxx import Registry, UserProfile
+from proxx.compile.repository import load_repository
+from proxx.converter import converter
+from proxx.resources import bundled_profiles_dir
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session")
+def bundled_registry() -> Registry:
+    return load_repository([bundled_profiles_dir()]).registry
+
+
+@pytest.fixture(scope="session")
+def reference_registry(bundled_registry: Registry) -> Registry:
+    """Exactly the reference implementation's ten canonical profiles."""
+    return Registry.of(p for p in bundled_registry if "(reference registry)" in p.description)
+
+
+def intent(version: str = "1.0", name: str = "Test", **constraints: Any) -> UserProfile:
+    return converter.structure(
+        {"user_profile_version": version, "name": name, "constraints": constraints}, UserProfile
+    )
+
+
+@pytest.fixture
+def proxx_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "proxx-home"
+    monkeypatch.setenv("PROXX_HOME", str(home))
+    yield home

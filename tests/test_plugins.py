@@ -1,0 +1,114 @@
+"""The plugin host: entry points, the allow-list, tracing, named engines, loud failures."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from proxx import Availability, ConfigurationError, Engine, Proxx, hookimpl
+from proxx.plugins import build_plugin_manager, engines
+
+
+class InhouseEngine(Engine):
+    name = "inhouse"
+
+    def availability(self) -> Availability:
+        return Availability(True, version="1.0")
+
+
+class FakeFFmpeg(Engine):
+    name = "ffmpeg"
+
+    def availability(self) -> Availability:
+        return Availability(False, "fake")
+
+
+class InhousePlugin:
+    @hookimpl
+    def proxx_engines(self):
+        yield InhouseEngine()
+
+
+class ClaimsFFmpeg:
+    @hookimpl
+    def proxx_engines(self):
+        yield FakeFFmpeg()
+
+
+class Misspelled:
+    @hookimpl
+    def proxx_engine(self):  # not a hook: the spec is proxx_engines
+        return []
+
+
+def test_the_builtin_ffmpeg_plugin_loads_through_its_entry_point():
+    pm = build_plugin_manager()
+    assert pm.get_plugin("ffmpeg") is not None
+    assert "ffmpeg" in engines(pm)
+
+
+def test_a_plugin_registered_for_one_test_adds_an_engine():
+    pm = build_plugin_manager()
+    pm.register(InhousePlugin(), name="inhouse-test")
+    try:
+        assert sorted(engines(pm)) == ["ffmpeg", "inhouse"]
+    finally:
+        pm.unregister(name="inhouse-test")
+    assert sorted(engines(pm)) == ["ffmpeg"]
+
+
+def test_a_second_plugin_claiming_ffmpeg_fails_naming_both():
+    pm = build_plugin_manager(extra={"studio-ffmpeg": ClaimsFFmpeg()})
+    with pytest.raises(ConfigurationError) as caught:
+        engines(pm)
+    assert caught.value.reason == "duplicate_engine"
+    assert "'ffmpeg'" in caught.value.message
+    assert "'ffmpeg' and 'studio-ffmpeg'" in caught.value.message
+
+
+def test_a_misspelled_hook_fails_loudly():
+    with pytest.raises(ConfigurationError) as caught:
+        build_plugin_manager(extra={"typo": Misspelled()})
+    assert "proxx_engine" in caught.value.message and "proxx_engines" in caught.value.message
+
+
+def test_load_plugins_allow_list(monkeypatch):
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "")
+    assert engines(build_plugin_manager()) == {}
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg, other")
+    assert list(engines(build_plugin_manager())) == ["ffmpeg"]
+
+
+def test_with_only_the_core_every_bundled_intent_is_invalid_naming_ffmpeg(monkeypatch):
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "")
+    proxx = Proxx.open(pm=build_plugin_manager())
+    statuses = {s.name: s for s in proxx.intents()}
+    assert not statuses["HD Editorial LT"].selectable
+    assert "'ffmpeg' engine" in (statuses["HD Editorial LT"].problem or "")
+
+
+def test_trace_logs_every_hook_call(monkeypatch, caplog):
+    monkeypatch.setenv("PROXX_TRACE_PLUGINS", "1")
+    pm = build_plugin_manager()
+    with caplog.at_level(logging.DEBUG, logger="proxx.plugins"):
+        engines(pm)
+    text = caplog.text
+    assert "call proxx_engines" in text and "returned" in text
+
+
+def test_plugin_canonical_profiles_join_the_registry(tmp_path):
+    (tmp_path / "inhouse.yaml").write_text(
+        'canonical_profile_version: "1.0"\nid: studio_h264\nengine: inhouse\ncodec: h264\n'
+        "container: mp4\nresolution: source\naudio: aac\n"
+    )
+
+    class Ships:
+        @hookimpl
+        def proxx_canonical_profiles(self):
+            return [tmp_path]
+
+    pm = build_plugin_manager(extra={"ships": Ships(), "inhouse": InhousePlugin()})
+    proxx = Proxx.open(pm=pm)
+    assert proxx.repository.registry.get("studio_h264") is not None
+    assert proxx.repository.problems == ()

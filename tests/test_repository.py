@@ -1,0 +1,148 @@
+"""Layered repositories, selection, lifecycle as operators see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proxx import Lifecycle, Proxx
+from proxx.compile.repository import load_repository
+from proxx.compile.select import intent_statuses, select
+from proxx.errors import PreJobError
+from proxx.resources import bundled_profiles_dir
+
+ALL_ENGINES = {"ffmpeg", "resolve"}
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def bundled():
+    return load_repository([bundled_profiles_dir()])
+
+
+def test_bundled_intents_compile_to_what_they_promise(bundled):
+    assert bundled.problems == ()
+    expected = {
+        "HD Editorial LT": "proxy_prores_lt_hd",
+        "Archive ProRes": "proxy_prores_hq",
+        "Review H.264": "proxy_h264_low",
+    }
+    for name, canonical_id in expected.items():
+        compiled = select(bundled, name, ALL_ENGINES)
+        assert compiled.canonical.id == canonical_id
+        assert compiled.canonical.engine == "ffmpeg"
+
+
+def test_unknown_profile_does_not_exist(bundled):
+    with pytest.raises(PreJobError) as caught:
+        select(bundled, "CustomProfile_XYZ", ALL_ENGINES)
+    assert caught.value.message == "Profile 'CustomProfile_XYZ' does not exist."
+
+
+def test_deprecated_profile_cannot_be_chosen_but_still_compiles(bundled):
+    with pytest.raises(PreJobError) as caught:
+        select(bundled, "Legacy_ProRes_422", ALL_ENGINES)
+    assert (
+        caught.value.message == "Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
+    )
+    statuses = {s.name: s for s in intent_statuses(bundled, ALL_ENGINES)}
+    assert statuses["Legacy_ProRes_422"].lifecycle is Lifecycle.DEPRECATED
+    assert not statuses["Legacy_ProRes_422"].selectable
+
+
+def test_an_intent_that_no_longer_compiles_is_invalid_and_says_why_without_canonical_ids(tmp_path):
+    write(
+        tmp_path / "user/a.yaml",
+        'user_profile_version: "1.0"\nname: HD_Editorial_LT\nconstraints:\n  preferred_codecs: [prores]\n',
+    )
+    repository = load_repository([bundled_profiles_dir(), tmp_path])
+    with pytest.raises(PreJobError) as caught:
+        select(repository, "HD_Editorial_LT", ALL_ENGINES)
+    message = caught.value.message
+    assert message.startswith("UserProxyProfile 'HD_Editorial_LT' no longer compiles: ")
+    assert "proxy_" not in message and "prores" not in message.lower()
+    assert "proxy_prores_lt" in caught.value.context["admin_message"]
+    status = {s.name: s for s in intent_statuses(repository, ALL_ENGINES)}["HD_Editorial_LT"]
+    assert status.lifecycle is Lifecycle.INVALID and status.problem == message
+
+
+def test_a_malformed_intent_is_listed_invalid_not_silently_dropped(tmp_path):
+    write(
+        tmp_path / "user/bad.yaml",
+        'user_profile_version: "1.0"\nname: Broken\nconstraints:\n  max_bitrate: 5\n',
+    )
+    repository = load_repository([tmp_path])
+    status = {s.name: s for s in intent_statuses(repository, ALL_ENGINES)}["Broken"]
+    assert status.lifecycle is Lifecycle.INVALID
+    with pytest.raises(PreJobError, match="no longer compiles: its definition is malformed"):
+        select(repository, "Broken", ALL_ENGINES)
+
+
+def test_missing_engine_makes_the_intent_invalid_here_naming_the_engine(tmp_path):
+    write(tmp_path / "u.yaml", 'user_profile_version: "1.1"\nname: SQ\nconstraints:\n  codecs: [dnxhr_sq]\n')
+    repository = load_repository([bundled_profiles_dir(), tmp_path])
+    with pytest.raises(PreJobError, match="needs the 'resolve' engine"):
+        select(repository, "SQ", {"ffmpeg"})
+
+
+def test_a_studio_layer_wins_for_intents(tmp_path):
+    write(
+        tmp_path / "user/hd.yaml",
+        'user_profile_version: "1.1"\nname: HD Editorial LT\ndescription: studio\nconstraints:\n'
+        "  codecs: [prores_proxy]\n  engine_preference: [ffmpeg]\n",
+    )
+    repository = load_repository([bundled_profiles_dir(), tmp_path])
+    assert select(repository, "HD Editorial LT", ALL_ENGINES).canonical.id == "proxy_prores_proxy"
+    assert repository.problems == ()
+
+
+def test_a_canonical_id_redefined_differently_is_a_problem_and_neither_wins(tmp_path):
+    write(
+        tmp_path / "canonical/lt.yaml",
+        'canonical_profile_version: "1.0"\nid: proxy_prores_lt\nengine: ffmpeg\ncodec: prores_hq\n'
+        "container: mov\nresolution: source\naudio: copy\n",
+    )
+    repository = load_repository([bundled_profiles_dir(), tmp_path])
+    (problem,) = repository.problems
+    assert problem.reason == "canonical_id_conflict" and "proxy_prores_lt" in problem.message
+    assert "proxy_prores_lt" not in repository.registry
+
+
+def test_identical_canonical_copies_are_fine(tmp_path):
+    source = bundled_profiles_dir() / "canonical/proxy_prores_lt.yaml"
+    write(tmp_path / "lt.yaml", source.read_text())
+    assert load_repository([bundled_profiles_dir(), tmp_path]).problems == ()
+
+
+def test_duplicate_names_within_one_layer_are_a_problem(tmp_path):
+    text = 'user_profile_version: "1.0"\nname: Twin\nconstraints: {}\n'
+    write(tmp_path / "a.yaml", text)
+    write(tmp_path / "b.yaml", text)
+    (problem,) = load_repository([tmp_path]).problems
+    assert problem.reason == "duplicate_profile_name"
+
+
+def test_env_var_and_flag_layers_and_replacing_the_bundled_repository(tmp_path, monkeypatch):
+    write(
+        tmp_path / "env/u.yaml",
+        'user_profile_version: "1.1"\nname: Env\nconstraints:\n  codecs: [prores_hq]\n  engine_preference: [ffmpeg]\n',
+    )
+    write(
+        tmp_path / "flag/u.yaml",
+        'user_profile_version: "1.1"\nname: Env\ndescription: flag wins\nconstraints:\n  codecs: [prores_proxy]\n  engine_preference: [ffmpeg]\n',
+    )
+    monkeypatch.setenv("PROXX_PROFILES", str(tmp_path / "env"))
+    proxx = Proxx.open(profiles=[tmp_path / "flag"])
+    assert proxx.select("Env").canonical.id == "proxy_prores_proxy"
+    assert proxx.repository.user_profile("HD Editorial LT") is not None
+    replaced = Proxx.open(bundled=False)
+    assert [p.name for p in replaced.repository.user_profiles] == ["Env"]
+    assert len(replaced.repository.registry) == 0
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    assert Proxx.open().repository.user_profile("HD Editorial LT") is None

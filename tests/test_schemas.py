@@ -1,0 +1,109 @@
+"""Schema-first: the example folders drive the tests; each invalid example is named for the rule it
+breaks and states the message it must produce on its first line (`# expect: ...`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from referencing import Registry, Resource
+from ruamel.yaml import YAML
+
+from proxx import schemas
+from proxx.compile.repository import load_repository
+from proxx.resources import bundled_profiles_dir, schemas_dir
+
+EXAMPLES = Path(__file__).parent / "examples"
+VALID = sorted(EXAMPLES.glob("*/valid/*.yaml"))
+INVALID = sorted(EXAMPLES.glob("*/invalid/*.yaml"))
+BUNDLED = sorted(bundled_profiles_dir().rglob("*.yaml"))
+
+
+def expected_message(path: Path) -> str:
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# expect: "), f"{path.name} must state its expected message"
+    return first.removeprefix("# expect: ")
+
+
+def test_every_schema_has_an_id_a_version_and_is_2020_12():
+    files = sorted(schemas_dir().glob("*.schema.json"))
+    assert len(files) >= 4
+    for path in files:
+        schema = json.loads(path.read_text())
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        assert schema["$id"].endswith(path.name)
+        jsonschema.Draft202012Validator.check_schema(schema)
+
+
+@pytest.mark.parametrize("path", VALID + BUNDLED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_valid_examples_load_without_problems(path):
+    repository = load_repository([path])
+    assert repository.problems == ()
+    assert len(repository.registry) + len(repository.user_profiles) == 1
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_invalid_examples_fail_with_their_message_and_line(path):
+    repository = load_repository([path])
+    assert len(repository.registry) + len(repository.user_profiles) == 0
+    messages = [p.message for p in repository.problems]
+    assert any(expected_message(path) in m for m in messages), messages
+    assert all(p.location.path == str(path) and p.location.line for p in repository.problems)
+
+
+def _plain_validator(schema_file: str) -> jsonschema.Draft202012Validator:
+    """What a studio's CI does: any 2020-12 validator over the files in schemas/."""
+    docs = [json.loads(p.read_text()) for p in schemas_dir().glob("*.schema.json")]
+    registry = Registry().with_resources((d["$id"], Resource.from_contents(d)) for d in docs)
+    return jsonschema.Draft202012Validator(
+        json.loads((schemas_dir() / schema_file).read_text()), registry=registry
+    )
+
+
+@pytest.mark.parametrize("path", VALID + INVALID + BUNDLED, ids=lambda p: p.name)
+def test_a_plain_json_schema_validator_gives_the_same_verdict(path):
+    document = YAML(typ="safe").load(path.read_text())
+    schema_file = (
+        schemas.CANONICAL_PROFILE if "canonical_profile_version" in document else schemas.USER_PROFILE
+    )
+    plain_ok = _plain_validator(schema_file).is_valid(document)
+    assert plain_ok == (load_repository([path]).problems == ())
+
+
+def test_unknown_field_lists_the_valid_ones():
+    found = schemas.violations(
+        {"user_profile_version": "1.0", "name": "x", "constraints": {"max_bitrate": 1}}, schemas.USER_PROFILE
+    )
+    assert [v.message for v in found] == [
+        "unknown field 'max_bitrate' in constraints; valid fields: allow_long_gop, engine_preference, "
+        "intra_frame_only, max_resolution, preferred_codecs"
+    ]
+
+
+def test_every_problem_is_reported_not_just_the_first():
+    found = schemas.violations(
+        {
+            "user_profile_version": "1.0",
+            "name": "",
+            "constraints": {"preferred_codecs": ["av1", "vp9"], "x": 1},
+        },
+        schemas.USER_PROFILE,
+    )
+    assert len(found) == 4
+
+
+def test_yaml_syntax_errors_carry_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('user_profile_version: "1.0"\nname: x\nconstraints:\n  a: [unclosed\n')
+    (problem,) = load_repository([bad]).problems
+    assert problem.reason == "yaml_syntax" and problem.location.path == str(bad)
+    assert problem.location.line is not None and problem.location.line >= 4
+
+
+def test_a_file_that_is_no_profile_is_reported(tmp_path):
+    (tmp_path / "x.yaml").write_text("just: a mapping\n")
+    (tmp_path / "y.yml").write_text("- a list\n")
+    reasons = sorted(p.reason for p in load_repository([tmp_path]).problems)
+    assert reasons == ["not_a_profile", "not_a_profile"]
