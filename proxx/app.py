@@ -1,10 +1,13 @@
 """The Python API every shell (CLI, web, farm) drives: one object holding the loaded plugins, the
-layered profile repository and the installed engines."""
+layered profile repository, the installed engines and exporters, and the job store."""
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Sequence
+import socket
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
@@ -13,9 +16,17 @@ import pluggy
 from proxx.compile.compiler import Compiled
 from proxx.compile.repository import Repository, load_repository, profile_paths_from_env
 from proxx.compile.select import IntentStatus, intent_statuses, select
+from proxx.errors import PreJobError
 from proxx.execute.engine import Engine
-from proxx.plugins import engines, plugin_canonical_paths, plugin_manager
+from proxx.execute.runner import Progress, Runner
+from proxx.export.exporter import Exporter
+from proxx.home import proxx_home
+from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
+from proxx.plugins import collect, engines, plugin_canonical_paths, plugin_manager
 from proxx.resources import bundled_profiles_dir
+from proxx.result import CLIP_COMPLETED, JobResult, load_result
+from proxx.store import FAILED, Store
+from proxx.version import __version__
 
 
 def repository_layers(
@@ -30,11 +41,16 @@ def repository_layers(
     return [*layers, *plugin_canonical_paths(pm), *profile_paths_from_env(), *profiles]
 
 
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
 @attrs.define
 class Proxx:
     plugin_manager: pluggy.PluginManager
     repository: Repository
     engines: dict[str, Engine]
+    home: Path = attrs.field(factory=proxx_home)
 
     @classmethod
     def open(
@@ -47,6 +63,8 @@ class Proxx:
         installed = engines(pm)
         return cls(pm, load_repository(repository_layers(pm, profiles, bundled)), installed)
 
+    # --- intents ------------------------------------------------------------------------------
+
     def intents(self) -> list[IntentStatus]:
         """Every intent with its computed lifecycle; operators may choose the selectable ones."""
         return intent_statuses(self.repository, self.engines)
@@ -54,3 +72,88 @@ class Proxx:
     def select(self, name: str) -> Compiled:
         """Compile the intent an operator chose, or raise a class A `PreJobError`."""
         return select(self.repository, name, self.engines)
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def store(self) -> Store:
+        """The job store; opening it marks FAILED every job whose worker was lost."""
+        store = Store(self.home / "proxx.db")
+        store.reap_lost()
+        return store
+
+    @functools.cached_property
+    def exporters(self) -> dict[str, Exporter]:
+        return {
+            name: exporter for name, (_, exporter) in collect(self.plugin_manager, "proxx_exporters", _name).items()
+        }
+
+    def create_job(
+        self,
+        intent: str,
+        sources: Sequence[str | Path],
+        output_directory: str | Path,
+        retry_of: str | None = None,
+    ) -> JobSpec:
+        """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing."""
+        selected_at = utc_now()
+        if not sources:
+            raise PreJobError("no_sources", "A job needs at least one source file.")
+        compiled = self.select(intent)
+        spec = create_jobspec(
+            compiled,
+            [Path(s) for s in sources],
+            Path(output_directory),
+            selected_at,
+            {"proxx": __version__},
+            retry_of,
+        )
+        self.store.add(spec)
+        return spec
+
+    def runner(
+        self,
+        worker_id: str | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        store: Store | None = None,
+    ) -> Runner:
+        """A runner; a worker thread passes its own `store` (one SQLite connection per thread)."""
+        return Runner(
+            store or self.store,
+            self.engines,
+            self.exporters,
+            self.plugin_manager,
+            self.home,
+            worker_id or default_worker_id(),
+            on_progress=on_progress,
+        )
+
+    def run_job(self, job_id: str, on_progress: Callable[[Progress], None] | None = None) -> JobResult | None:
+        """Claim `job_id` and run it here; None if another worker claimed it first."""
+        runner = self.runner(on_progress=on_progress)
+        if self.store.claim(runner.worker_id, job_id, runner.settings.lease_seconds) is None:
+            return None
+        return runner.run(job_id)
+
+    def retry(self, job_id: str) -> tuple[JobSpec, int]:
+        """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have
+        no verified output; returns it and how many clips were already done. The original stays."""
+        row = self.store.find(job_id)
+        if row.state != FAILED:
+            raise PreJobError(
+                "not_retryable",
+                f"Job {row.job_id} is {row.state}; only FAILED jobs can be retried.",
+                {"job_id": row.job_id},
+            )
+        spec = self.store.spec_unchecked(row.job_id)
+        done: set[int] = set()
+        if row.result_path and Path(row.result_path).exists():
+            result = load_result(Path(row.result_path))
+            done = {c.index for c in result.clips if c.state == CLIP_COMPLETED}
+        remaining = [c.source for c in spec.clips if c.index not in done]
+        new = self.create_job(spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id)
+        return new, len(done)
+
+
+def _name(record: Exporter) -> str:
+    return record.name

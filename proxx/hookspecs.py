@@ -18,14 +18,19 @@ The built-in plugins (ffmpeg, resolve, fabric) are separate distributions loaded
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
+    from proxx.errors import JobValidationError
     from proxx.execute.engine import Engine
+    from proxx.export.exporter import Exporter
+    from proxx.jobspec.model import ClipSpec, JobSpec
+    from proxx.media.probe import MediaInfo
+    from proxx.verify.checks import Check
 
 hookspec = pluggy.HookspecMarker("proxx")
 hookimpl = pluggy.HookimplMarker("proxx")
@@ -50,4 +55,36 @@ def proxx_engines() -> Iterable[Engine]:
     that routes a job to an engine. Two plugins providing the same engine name is a start-up error
     naming both plugins. `Engine.availability()` must be cheap: it runs when profiles are listed and
     before every job.
+    """
+
+
+@hookspec
+def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> Iterable[JobValidationError]:
+    """Validate: class B problems this plugin finds in a stored JobSpec before anything runs.
+
+    `sources` maps each clip's index to its probe (None when a RAW-capable engine reads the source
+    itself). Yield one `proxx.JobValidationError` per problem, with a message in the spec's style
+    naming the path ("Source file '/media/a.mov' ..."). Any problem fails the job (class B) and nothing
+    is executed. Core checks (sources, outputs, space, engine availability) run regardless.
+    """
+
+
+@hookspec
+def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo) -> Iterable[Check]:
+    """Verify: extra checks on one rendered output, beside the core ones.
+
+    Yield `proxx.verify.checks.Check(name, expected, actual, passed)` records. Any failed check fails
+    the job in class C ("Output file generated but failed verification: ..."), and the output never
+    gets its final name.
+    """
+
+
+@hookspec
+def proxx_exporters() -> Iterable[Exporter]:
+    """Export: the exporters this plugin provides, as `proxx.export.Exporter(name, export)` records.
+
+    Every installed exporter's `export(spec, result)` is called once for every finished job,
+    COMPLETED or FAILED, after its result JSON is written. An exporter's exception is recorded in the
+    result and the job log and never changes the job's state. Two exporters with one name is a
+    start-up error naming both plugins.
     """

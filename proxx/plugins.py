@@ -41,8 +41,7 @@ def _check(pm: pluggy.PluginManager) -> None:
             owners = ", ".join(sorted(impl.plugin_name for impl in caller.get_hookimpls()))
             raise ConfigurationError(
                 "unknown_hook",
-                f"Plugin {owners} implements '{name}', which is not a proxx hook; "
-                f"known hooks: {', '.join(known)}.",
+                f"Plugin {owners} implements '{name}', which is not a proxx hook; known hooks: {', '.join(known)}.",
                 {"hook": name, "plugins": owners},
             )
 
@@ -122,9 +121,7 @@ def _per_plugin(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, lis
     return results
 
 
-def collect(
-    pm: pluggy.PluginManager, hook_name: str, name_of: Callable[[Any], str]
-) -> dict[str, tuple[str, Any]]:
+def collect(pm: pluggy.PluginManager, hook_name: str, name_of: Callable[[Any], str]) -> dict[str, tuple[str, Any]]:
     """Collect the named records a hook yields: {record name: (plugin name, record)}, sorted.
 
     A name claimed twice is a start-up error naming both plugins (conda's rule for named records).

@@ -20,6 +20,8 @@ from proxx.resources import schemas_dir
 
 CANONICAL_PROFILE = "canonical-profile-1.0.schema.json"
 USER_PROFILE = "user-profile.schema.json"
+JOBSPEC = "jobspec-1.0.schema.json"
+JOB_RESULT = "job-result-1.0.schema.json"
 
 # What a list item is called in messages ("invalid codec 'av1'").
 _ITEM_NOUNS = {"preferred_codecs": "codec", "codecs": "codec", "engine_preference": "engine"}

@@ -26,9 +26,7 @@ def reference_registry(bundled_registry: Registry) -> Registry:
 
 
 def intent(version: str = "1.0", name: str = "Test", **constraints: Any) -> UserProfile:
-    return converter.structure(
-        {"user_profile_version": version, "name": name, "constraints": constraints}, UserProfile
-    )
+    return converter.structure({"user_profile_version": version, "name": name, "constraints": constraints}, UserProfile)
 
 
 @pytest.fixture

@@ -33,9 +33,7 @@ def test_profiles_shows_the_bundled_intents_without_canonical_detail(capsys):
         assert name in out
     assert "Legacy_ProRes_422" in out.split("Not available for new jobs:")[1]
     for line in out.splitlines():
-        stripped = (
-            line.replace("Archive ProRes", "").replace("Legacy_ProRes_422", "").replace("HD Editorial LT", "")
-        )
+        stripped = line.replace("Archive ProRes", "").replace("Legacy_ProRes_422", "").replace("HD Editorial LT", "")
         assert not FORBIDDEN.search(stripped), line
 
 
@@ -66,18 +64,14 @@ def broken_repo(tmp_path):
     (user / "ambiguous.yaml").write_text(
         'user_profile_version: "1.0"\nname: Amb\nconstraints:\n  preferred_codecs: [prores]\n'
     )
-    (user / "unknown_field.yaml").write_text(
-        'user_profile_version: "1.0"\nname: Unk\nconstraints:\n  max_bitrate: 1\n'
-    )
+    (user / "unknown_field.yaml").write_text('user_profile_version: "1.0"\nname: Unk\nconstraints:\n  max_bitrate: 1\n')
     (user / "graduated.yaml").write_text(
         'user_profile_version: "1.1"\nname: Grad\nlifecycle: graduated\ngraduated_to: proxy_gone\nconstraints: {}\n'
     )
     (user / "none.yaml").write_text(
         'user_profile_version: "1.0"\nname: None\nconstraints:\n  intra_frame_only: true\n  preferred_codecs: [h264]\n'
     )
-    (user / "good.yaml").write_text(
-        'user_profile_version: "1.1"\nname: Good\nconstraints:\n  codecs: [dnxhr_sq]\n'
-    )
+    (user / "good.yaml").write_text('user_profile_version: "1.1"\nname: Good\nconstraints:\n  codecs: [dnxhr_sq]\n')
     return tmp_path
 
 
@@ -97,9 +91,7 @@ def test_validate_json_and_github_formats(capsys, broken_repo):
     code, out, _ = run(capsys, "validate", str(broken_repo), "--format", "json")
     report = json.loads(out)
     assert code == 3 and report["ok"] is False and len(report["problems"]) == 4
-    assert {"profile": "Good", "canonical_profile": "proxy_dnxhr_sq_resolve"}.items() <= report["resolved"][
-        0
-    ].items()
+    assert {"profile": "Good", "canonical_profile": "proxy_dnxhr_sq_resolve"}.items() <= report["resolved"][0].items()
     code, out, _ = run(capsys, "validate", str(broken_repo), "--format", "github")
     annotations = [line for line in out.splitlines() if line.startswith("::error file=")]
     assert code == 3 and len(annotations) == 4

@@ -157,9 +157,7 @@ def test_codecs_flavour_filter_1_1(bundled_registry):
 
 
 def test_resolution_filter_1_1(bundled_registry):
-    assert ids(intent("1.1", codecs=["h264"], resolution=["scale_25"]), bundled_registry) == [
-        "proxy_h264_quarter"
-    ]
+    assert ids(intent("1.1", codecs=["h264"], resolution=["scale_25"]), bundled_registry) == ["proxy_h264_quarter"]
 
 
 def test_max_frame_size_means_what_it_says_1_1(bundled_registry):
@@ -180,9 +178,7 @@ REACH = {
     "proxy_prores_hq": dict(codecs=["prores_hq"], engine_preference=["ffmpeg"]),
     "proxy_dnxhr_lb": dict(codecs=["dnxhr_lb"], engine_preference=["ffmpeg"]),
     "proxy_prores_proxy_resolve": dict(codecs=["prores_proxy"], engine_preference=["resolve"]),
-    "proxy_prores_lt_resolve": dict(
-        codecs=["prores_lt"], resolution=["source"], engine_preference=["resolve"]
-    ),
+    "proxy_prores_lt_resolve": dict(codecs=["prores_lt"], resolution=["source"], engine_preference=["resolve"]),
     "proxy_prores_hq_resolve": dict(codecs=["prores_hq"], engine_preference=["resolve"]),
     "proxy_dnxhr_lb_resolve": dict(codecs=["dnxhr_lb"], engine_preference=["resolve"]),
     "proxy_dnxhr_sq_resolve": dict(codecs=["dnxhr_sq"]),
@@ -236,9 +232,7 @@ def test_graduated_profile_is_an_alias_of_its_target(bundled_registry):
     )
     assert profile.lifecycle is Lifecycle.GRADUATED
     assert compiled_id(profile, bundled_registry) == "proxy_prores_lt_hd"
-    gone = converter.structure(
-        {**converter.unstructure(profile), "graduated_to": "proxy_removed"}, type(profile)
-    )
+    gone = converter.structure({**converter.unstructure(profile), "graduated_to": "proxy_removed"}, type(profile))
     with pytest.raises(PreJobError) as caught:
         compile_profile(gone, bundled_registry)
     assert caught.value.reason == "graduated_to_unknown"

@@ -15,9 +15,7 @@ constraints = st.fixed_dictionaries(
         "intra_frame_only": st.booleans(),
         "allow_long_gop": st.booleans(),
         "max_resolution": st.sampled_from(["same", "1080p", "2k"]),
-        "preferred_codecs": st.lists(
-            st.sampled_from(["prores", "dnxhr", "h264", "hevc"]), min_size=1, max_size=3
-        ),
+        "preferred_codecs": st.lists(st.sampled_from(["prores", "dnxhr", "h264", "hevc"]), min_size=1, max_size=3),
         "codecs": st.lists(
             st.sampled_from(["prores_lt", "prores_hq", "dnxhr_lb", "dnxhr_sq", "h264"]),
             min_size=1,

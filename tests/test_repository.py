@@ -48,9 +48,7 @@ def test_unknown_profile_does_not_exist(bundled):
 def test_deprecated_profile_cannot_be_chosen_but_still_compiles(bundled):
     with pytest.raises(PreJobError) as caught:
         select(bundled, "Legacy_ProRes_422", ALL_ENGINES)
-    assert (
-        caught.value.message == "Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
-    )
+    assert caught.value.message == "Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
     statuses = {s.name: s for s in intent_statuses(bundled, ALL_ENGINES)}
     assert statuses["Legacy_ProRes_422"].lifecycle is Lifecycle.DEPRECATED
     assert not statuses["Legacy_ProRes_422"].selectable

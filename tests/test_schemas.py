@@ -57,17 +57,13 @@ def _plain_validator(schema_file: str) -> jsonschema.Draft202012Validator:
     """What a studio's CI does: any 2020-12 validator over the files in schemas/."""
     docs = [json.loads(p.read_text()) for p in schemas_dir().glob("*.schema.json")]
     registry = Registry().with_resources((d["$id"], Resource.from_contents(d)) for d in docs)
-    return jsonschema.Draft202012Validator(
-        json.loads((schemas_dir() / schema_file).read_text()), registry=registry
-    )
+    return jsonschema.Draft202012Validator(json.loads((schemas_dir() / schema_file).read_text()), registry=registry)
 
 
 @pytest.mark.parametrize("path", VALID + INVALID + BUNDLED, ids=lambda p: p.name)
 def test_a_plain_json_schema_validator_gives_the_same_verdict(path):
     document = YAML(typ="safe").load(path.read_text())
-    schema_file = (
-        schemas.CANONICAL_PROFILE if "canonical_profile_version" in document else schemas.USER_PROFILE
-    )
+    schema_file = schemas.CANONICAL_PROFILE if "canonical_profile_version" in document else schemas.USER_PROFILE
     plain_ok = _plain_validator(schema_file).is_valid(document)
     assert plain_ok == (load_repository([path]).problems == ())
 

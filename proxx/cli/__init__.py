@@ -50,13 +50,13 @@ def _add_repository_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from proxx.cli import profiles
+    from proxx.cli import jobs, profiles
 
     parser = argparse.ArgumentParser(
         prog="proxx", description="Named proxy intents compiled into verified proxy media."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in (profiles.register,):
+    for register in (profiles.register, jobs.register):
         register(sub, _add_repository_options)
     return parser
 

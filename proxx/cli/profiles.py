@@ -29,14 +29,10 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_registry)
 
-    p = sub.add_parser(
-        "validate", help="check profile repositories against the schemas and compile every intent"
-    )
+    p = sub.add_parser("validate", help="check profile repositories against the schemas and compile every intent")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="repository folders or profile files")
     p.add_argument("--format", choices=("text", "json", "github"), default="text")
-    p.add_argument(
-        "--show-resolved", action="store_true", help="print the canonical id each intent compiles to"
-    )
+    p.add_argument("--show-resolved", action="store_true", help="print the canonical id each intent compiles to")
     p.add_argument(
         "--no-bundled-profiles",
         dest="bundled",
@@ -155,9 +151,7 @@ def _print_json(report: CheckReport, args: argparse.Namespace) -> None:
                 "ok": report.ok,
                 "files": report.files,
                 "problems": [_problem_dict(p) for p in report.problems],
-                "resolved": [
-                    {"profile": n, "canonical_profile": c, "file": loc.path} for n, c, loc in report.resolved
-                ],
+                "resolved": [{"profile": n, "canonical_profile": c, "file": loc.path} for n, c, loc in report.resolved],
             },
             indent=2,
         )

@@ -85,9 +85,7 @@ def constraint_filters(constraints: Constraints) -> list[tuple[str, Filter]]:
     return steps
 
 
-def prefer_engine(
-    candidates: Sequence[CanonicalProfile], preference: Sequence[str] | None
-) -> list[CanonicalProfile]:
+def prefer_engine(candidates: Sequence[CanonicalProfile], preference: Sequence[str] | None) -> list[CanonicalProfile]:
     """Step 8: a tie-breaker, so it never empties a non-empty candidate list."""
     if preference is None or len(candidates) <= 1:
         return list(candidates)

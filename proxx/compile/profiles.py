@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from fractions import Fraction
 
 import attrs
 
@@ -56,10 +57,10 @@ class CanonicalProfile:
         return self.codec_family not in LONG_GOP_FAMILIES
 
     @property
-    def scale_factor(self) -> float | None:
-        """0.5 for scale_50, 0.25 for scale_25; None for other policies."""
+    def scale_factor(self) -> Fraction | None:
+        """1/2 for scale_50, 1/4 for scale_25; None for other policies."""
         match = _SCALE.match(self.resolution)
-        return int(match.group(1)) / 100 if match else None
+        return Fraction(int(match.group(1)), 100) if match else None
 
     @property
     def fit_box(self) -> tuple[int, int] | None:
@@ -94,6 +95,14 @@ class Lifecycle(enum.Enum):
 
 
 @attrs.frozen
+class Naming:
+    """How an intent names its outputs: <output folder>/[folder/]<source base name><suffix>.<ext>."""
+
+    suffix: str = ""
+    folder: str = ""
+
+
+@attrs.frozen
 class UserProfile:
     """An operator intent (UserProxyProfile). `lifecycle` is the declared state; INVALID is computed."""
 
@@ -104,6 +113,7 @@ class UserProfile:
     notes: str = ""
     lifecycle: Lifecycle = Lifecycle.ACTIVE
     graduated_to: str | None = None
+    naming: Naming = Naming()
 
 
 def _sorted_by_id(items: Iterable[CanonicalProfile]) -> tuple[CanonicalProfile, ...]:

@@ -199,10 +199,7 @@ def _read_profile(
         return (
             None,
             location,
-            [
-                Problem(Location(str(file), lines(v.path)), "malformed_profile", v.message, label)
-                for v in found
-            ],
+            [Problem(Location(str(file), lines(v.path)), "malformed_profile", v.message, label) for v in found],
         )
     record: CanonicalProfile | UserProfile = converter.structure(document, record_type)
     return record, location, []

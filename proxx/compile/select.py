@@ -46,9 +46,7 @@ def no_longer_compiles(name: str, reason: str, detail: str, **context: object) -
     )
 
 
-def _compile_for_operator(
-    profile: UserProfile, repository: Repository, engines: Collection[str] | None
-) -> Compiled:
+def _compile_for_operator(profile: UserProfile, repository: Repository, engines: Collection[str] | None) -> Compiled:
     try:
         return compile_profile(profile, repository.registry, engines)
     except PreJobError as error:

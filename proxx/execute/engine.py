@@ -4,9 +4,14 @@ else (source type, file extension, availability) ever chooses one, and there is 
 from __future__ import annotations
 
 import abc
-from typing import ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 import attrs
+
+from proxx.errors import JobValidationError
+from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.media.probe import MediaInfo
 
 
 @attrs.frozen
@@ -16,6 +21,28 @@ class Availability:
     available: bool
     reason: str = ""
     version: str = ""
+
+
+@attrs.frozen
+class RenderTask:
+    """One clip to render. The engine writes `partial_path` (a temporary name in the output
+    folder) and nothing else; proxx verifies it and only then gives it its final name."""
+
+    spec: JobSpec
+    clip: ClipSpec
+    source: MediaInfo | None  # None only for RAW media a RAW-capable engine reads itself
+    partial_path: str
+    log_path: str  # append the engine's full output here
+    timeout: float  # seconds; past it the engine stops its process and raises ExecutionError
+    progress: Callable[[float], None]  # fraction of this clip done, 0..1
+
+
+@attrs.frozen
+class RenderReport:
+    """What the engine says about a successful render, for the result JSON (never for operators)."""
+
+    engine_version: str
+    details: dict[str, Any] = attrs.field(factory=dict)
 
 
 class Engine(abc.ABC):
@@ -32,6 +59,20 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def availability(self) -> Availability:
         """Say whether the engine can run on this machine now. Must be cheap and never raise."""
+
+    def validate_clip(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo) -> Iterable[JobValidationError]:
+        """Class B problems this engine sees in one probed source before anything runs (for
+        example a frame smaller than its encoder accepts). Default: none."""
+        return ()
+
+    @abc.abstractmethod
+    def render(self, task: RenderTask) -> RenderReport:
+        """Render one clip into `task.partial_path`, exactly as the canonical profile says.
+
+        Raise `proxx.ExecutionError` on failure: reason "engine_failed" with the message
+        "<Engine> exited with code N: <last meaningful error line>", or reason "timeout" with
+        "<Engine> timed out after N seconds". Never write the final output path.
+        """
 
     @property
     def label(self) -> str:

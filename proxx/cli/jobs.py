@@ -1,0 +1,294 @@
+"""`proxx run | submit | worker | jobs list|show|retry | demo`.
+
+Operator output names intents, files and outcomes, never a canonical id or a command line. `--json`
+is integrator output: it adds the canonical id (`proxy_profile`) and the full result document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from proxx.app import Proxx
+from proxx.errors import FailureClass
+from proxx.execute.runner import Progress
+from proxx.result import JobResult, load_result
+from proxx.store import COMPLETED, STATES, JobRow
+
+# Checks whose values would tell an operator the codec or container ("see the output").
+_IMPLEMENTATION_CHECKS = frozenset({"container", "video_codec", "codec_profile"})
+
+
+def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    for name, helptext, handler in (
+        ("run", "create a job and run it here, with a progress bar", cmd_run),
+        ("submit", "create a job and queue it for `proxx worker`", cmd_submit),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        repository_options(p)
+        p.add_argument("--profile", required=True, metavar="NAME", help="the intent to use, e.g. 'HD Editorial LT'")
+        p.add_argument("--output", required=True, type=Path, metavar="DIR", help="output folder (must exist)")
+        p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
+        p.add_argument("--json", action="store_true", help="integrator output")
+        p.set_defaults(handler=handler)
+
+    p = sub.add_parser("worker", help="run queued jobs")
+    repository_options(p)
+    p.add_argument("--once", action="store_true", help="exit when the queue is empty")
+    p.add_argument("--concurrency", type=int, default=1, metavar="N", help="jobs run at once (default 1)")
+    p.set_defaults(handler=cmd_worker)
+
+    jobs = sub.add_parser("jobs", help="list, show and retry jobs").add_subparsers(dest="jobs_command", required=True)
+    p = jobs.add_parser("list", help="recent jobs")
+    p.add_argument("--state", choices=STATES)
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_jobs_list, profiles=[], bundled=None)
+    p = jobs.add_parser("show", help="one job: state, failure, outputs, verification, log")
+    p.add_argument("job_id", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_jobs_show, profiles=[], bundled=None)
+    p = jobs.add_parser("retry", help="create a NEW job for a failed job's clips without a verified output")
+    repository_options(p)
+    p.add_argument("job_id", metavar="ID")
+    p.add_argument("--run", action="store_true", help="run the new job here instead of queueing it")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_jobs_retry)
+
+    p = sub.add_parser("demo", help="make a short sample clip and proxy it with 'HD Editorial LT'")
+    p.add_argument("--profile", default="HD Editorial LT", metavar="NAME")
+    p.set_defaults(handler=cmd_demo, profiles=[], bundled=None, json=False)
+
+
+def _open(args: argparse.Namespace) -> Proxx:
+    return Proxx.open(profiles=args.profiles, bundled=args.bundled)
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A one-line bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, progress: Progress) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(progress.fraction * width)
+        eta = f" ETA {_duration(progress.eta_seconds)}" if progress.eta_seconds is not None else ""
+        clip = f" clip {progress.clip_index + 1}/{progress.clips}" if progress.clips > 1 else ""
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.fraction:4.0%}{clip}{eta}   ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def _duration(seconds: float | None) -> str:
+    return "-" if seconds is None else str(datetime.timedelta(seconds=round(seconds)))
+
+
+def _class_title(code: str | None) -> str:
+    return f"class {code}, {FailureClass(code).title}" if code else ""
+
+
+def exit_code(row: JobRow) -> int:
+    from proxx.cli import EXIT_FOR_CLASS
+
+    if row.state == COMPLETED:
+        return 0
+    return EXIT_FOR_CLASS[FailureClass(row.failure_class)] if row.failure_class else 1
+
+
+def print_outcome(proxx: Proxx, job_id: str) -> int:
+    row = proxx.store.job(job_id)
+    result = load_result(Path(row.result_path)) if row.result_path else None
+    if row.state == COMPLETED and result:
+        for clip in result.clips:
+            print(f"Proxy:  {clip.output}")
+        print(f"Result: {row.result_path}")
+        print(f"Job {row.job_id} COMPLETED: {len(result.clips)} verified proxy(ies) made with '{row.intent}'.")
+    else:
+        print(
+            f"Job {row.job_id} {row.state} ({_class_title(row.failure_class)}): {row.message}",
+            file=sys.stderr,
+        )
+        if row.result_path:
+            print(f"Result: {row.result_path}", file=sys.stderr)
+        if row.log_path:
+            print(f"Log:    {row.log_path}", file=sys.stderr)
+    return exit_code(row)
+
+
+def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "job_id": row.job_id,
+        "state": row.state,
+        "intent": row.intent,
+        "created_at": row.created_at,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+        "retry_of": row.retry_of,
+        "progress": row.progress,
+        "eta_seconds": row.eta_seconds,
+        "failure_class": row.failure_class,
+        "reason": row.reason,
+        "message": row.message,
+        "result_path": row.result_path,
+        "log_path": row.log_path,
+        "proxy_profile": proxx.store.spec_unchecked(row.job_id).proxy_profile,
+    }
+    if with_result and row.result_path and Path(row.result_path).exists():
+        document["result"] = json.loads(Path(row.result_path).read_text(encoding="utf-8"))
+    return document
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    spec = proxx.create_job(args.profile, args.sources, args.output)
+    if args.json:
+        print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
+    else:
+        print(f"Job {spec.job_id} QUEUED: {len(spec.clips)} source(s) with '{args.profile}'.")
+    return 0
+
+
+def _run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
+    bar = ProgressBar()
+    try:
+        proxx.run_job(job_id, on_progress=bar)
+    finally:
+        bar.close()
+    row = proxx.store.job(job_id)
+    if as_json:
+        print(json.dumps(_job_json(proxx, row, True), indent=2))
+        return exit_code(row)
+    return print_outcome(proxx, job_id)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    spec = proxx.create_job(args.profile, args.sources, args.output)
+    return _run_and_report(proxx, spec.job_id, args.json)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from proxx.execute.worker import work
+
+    proxx = _open(args)
+
+    def done(result: JobResult) -> None:
+        print(
+            f"{result.job_id} {result.state}" + (f": {result.failure.message}" if result.failure else ""),
+            flush=True,
+        )
+
+    count = work(proxx, concurrency=args.concurrency, once=args.once, on_done=done)
+    print(f"worker ran {count} job(s)")
+    return 0
+
+
+def cmd_jobs_list(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    rows = proxx.store.jobs(args.state, args.limit)
+    if args.json:
+        print(json.dumps([_job_json(proxx, r, False) for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("No jobs.")
+    for r in rows:
+        progress = f"{r.progress:4.0%}" if r.state == "RUNNING" else "    "
+        eta = f" ETA {_duration(r.eta_seconds)}" if r.state == "RUNNING" and r.eta_seconds is not None else ""
+        failure = f"  {r.message}" if r.message else ""
+        print(f"{r.job_id}  {r.state:<9} {progress} {r.created_at}  {r.intent}{eta}{failure}")
+    return 0
+
+
+def cmd_jobs_show(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    try:
+        row = proxx.store.find(args.job_id)
+    except KeyError:
+        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(_job_json(proxx, row, True), indent=2))
+        return 0
+    spec = proxx.store.spec_unchecked(row.job_id)
+    print(f"Job       {row.job_id}")
+    print(f"State     {row.state}" + (f" ({_class_title(row.failure_class)})" if row.failure_class else ""))
+    print(f"Intent    {row.intent}")
+    print(f"Created   {row.created_at}")
+    if row.retry_of:
+        print(f"Retry of  {row.retry_of}")
+    if row.reason:
+        print(f"Reason    {row.reason}")
+        print(f"Message   {row.message}")
+    result = load_result(Path(row.result_path)) if row.result_path and Path(row.result_path).exists() else None
+    print("Clips")
+    for clip in result.clips if result else ():
+        print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper()}")
+        if clip.partial_output:
+            print(f"      partial output kept for debugging: {clip.partial_output}")
+        for check in clip.checks:
+            mark = "ok  " if check.passed else "FAIL"
+            if check.name in _IMPLEMENTATION_CHECKS:
+                verdict = "as the profile promises" if check.passed else "differs from the profile"
+                print(f"      {mark} {check.name}: {verdict}")
+            else:
+                print(f"      {mark} {check.name}: expected {check.expected}, actual {check.actual}")
+    if result is None:
+        for c in spec.clips:
+            print(f"  [{c.index}] {c.source}\n      -> {c.output}  {row.state}")
+    for outcome in result.exports if result else ():
+        print(f"Export    {outcome.exporter}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.error or '')}")
+    if row.result_path:
+        print(f"Result    {row.result_path}")
+    if row.log_path:
+        print(f"Log       {row.log_path}")
+    return 0
+
+
+def cmd_jobs_retry(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    try:
+        original = proxx.store.find(args.job_id).job_id
+    except KeyError:
+        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        return 2
+    spec, done = proxx.retry(original)
+    skipped = f"; {done} clip(s) already verified in {original} are not repeated" if done else ""
+    if not args.json:
+        print(f"Job {spec.job_id} created as a retry of {original} ({len(spec.clips)} clip(s){skipped}).")
+    if args.run:
+        return _run_and_report(proxx, spec.job_id, args.json)
+    if args.json:
+        print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from proxx.media.samples import make_clip
+
+    proxx = _open(args)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = proxx.home / "demo" / stamp
+    print(f"Making a sample clip (1920x1080, 23.976 fps, stereo, timecode 01:00:00:00) in {folder}")
+    source = make_clip(folder / "A001_C001.mov", size="1920x1080", frames=72)
+    output = folder / "proxies"
+    output.mkdir()
+    print(f"Proxying it with '{args.profile}'...")
+    spec = proxx.create_job(args.profile, [source], output)
+    return _run_and_report(proxx, spec.job_id, False)

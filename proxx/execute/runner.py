@@ -1,0 +1,406 @@
+"""Run one claimed job: check its digest, validate (class B), render each clip with the engine its
+canonical profile names, verify, publish under the final name, write the result JSON, finish the job,
+then export.
+
+Clips run in order and the job stops at the first failed clip, as the reference does: the remaining
+clips are recorded "not_run", and `proxx jobs retry` later covers exactly the clips without a
+verified output. The engine runs exactly once per clip; nothing is retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from proxx.errors import ExecutionError, FailureClass, JobValidationError, ProxxError
+from proxx.execute.engine import Engine, RenderTask
+from proxx.export.exporter import Exporter
+from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
+from proxx.media.probe import MediaInfo, ProbeError, probe
+from proxx.result import (
+    CLIP_COMPLETED,
+    CLIP_FAILED,
+    CLIP_NOT_RUN,
+    RESULT_VERSION,
+    ClipResult,
+    EngineRun,
+    ExportOutcome,
+    Failure,
+    JobResult,
+    write_json_atomically,
+)
+from proxx.store import COMPLETED, FAILED, DigestMismatch, Store
+from proxx.validate.checks import validate
+from proxx.verify.checks import Check, describe_failures, failed, verify_output
+
+log = logging.getLogger("proxx.execute")
+
+
+@attrs.frozen
+class Progress:
+    job_id: str
+    fraction: float
+    eta_seconds: float | None
+    clip_index: int
+    clips: int
+
+
+@attrs.define
+class Settings:
+    """Execution knobs, from the environment (documented in the README)."""
+
+    timeout_factor: float = 10.0  # PROXX_TIMEOUT_FACTOR: timeout = factor x source duration ...
+    timeout_minimum: float = 120.0  # PROXX_TIMEOUT_MIN: ... but never less than this many seconds
+    lease_seconds: float = 30.0  # PROXX_LEASE_SECONDS: a RUNNING job without heartbeat for this long is lost
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        defaults = cls()
+        return cls(
+            timeout_factor=float(os.environ.get("PROXX_TIMEOUT_FACTOR", defaults.timeout_factor)),
+            timeout_minimum=float(os.environ.get("PROXX_TIMEOUT_MIN", defaults.timeout_minimum)),
+            lease_seconds=float(os.environ.get("PROXX_LEASE_SECONDS", defaults.lease_seconds)),
+        )
+
+    def timeout_for(self, source: MediaInfo | None) -> float:
+        return max(self.timeout_minimum, self.timeout_factor * _duration(source))
+
+
+def partial_path(clip: ClipSpec, job_id: str) -> Path:
+    """A clearly temporary name beside the final one: A001.proxx-partial-3f9a1c2b.mov."""
+    final = Path(clip.output)
+    return final.with_name(f"{final.stem}.proxx-partial-{job_id.rsplit('-', 1)[-1]}{final.suffix}")
+
+
+def publish(partial: Path, final: Path) -> None:
+    """Give a verified output its final name, atomically and never over an existing file."""
+    try:
+        os.link(partial, final)  # fails if `final` exists: no check-then-rename race
+    except FileExistsError:
+        raise ExecutionError(
+            "output_exists",
+            f"Output path '{final}' appeared while the job ran; the verified output stays at '{partial}'.",
+            {"output": str(final), "partial_output": str(partial)},
+        ) from None
+    except OSError:
+        # No hard links here (some network shares): rename, having checked just before.
+        if final.exists():
+            raise ExecutionError(
+                "output_exists",
+                f"Output path '{final}' appeared while the job ran; the verified output stays at '{partial}'.",
+                {"output": str(final)},
+            ) from None
+        os.rename(partial, final)
+        return
+    partial.unlink()
+
+
+class _Heartbeat:
+    """Keeps the job's lease alive from a thread with its own database connection."""
+
+    def __init__(self, store_path: Path, job_id: str, worker_id: str, lease: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat,
+            args=(store_path, job_id, worker_id, lease),
+            daemon=True,
+            name=f"heartbeat-{job_id}",
+        )
+
+    def _beat(self, store_path: Path, job_id: str, worker_id: str, lease: float) -> None:
+        store = Store(store_path)
+        try:
+            while not self._stop.wait(lease / 3):
+                store.heartbeat(job_id, worker_id, lease)
+        finally:
+            store.close()
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class Runner:
+    def __init__(
+        self,
+        store: Store,
+        engines: dict[str, Engine],
+        exporters: dict[str, Exporter],
+        plugin_manager: Any,
+        home: Path,
+        worker_id: str,
+        settings: Settings | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.engines = engines
+        self.exporters = exporters
+        self.pm = plugin_manager
+        self.home = home
+        self.worker_id = worker_id
+        self.settings = settings or Settings.from_env()
+        self.on_progress = on_progress
+
+    def job_dir(self, job_id: str) -> Path:
+        path = self.home / "jobs" / job_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def run(self, job_id: str) -> JobResult:
+        """Run a job this worker has claimed (it is RUNNING and ours) to COMPLETED or FAILED."""
+        job_dir = self.job_dir(job_id)
+        log_path = job_dir / "job.log"
+        self.store.set_paths(job_id, log_path=str(log_path))
+        started_at = utc_now()
+        clock = time.monotonic()
+        try:
+            spec = self.store.spec(job_id)
+        except DigestMismatch:
+            return self._digest_mismatch(job_id, log_path, started_at)
+        _log(log_path, f"job {job_id} ({spec.proxy_profile_origin.name}) on worker {self.worker_id}")
+        with _Heartbeat(self.store.path, job_id, self.worker_id, self.settings.lease_seconds):
+            validated = validate(spec, self.engines, self.pm)
+            timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
+            if not validated.ok:
+                return self._validation_failed(spec, validated.problems, started_at, timings, log_path)
+            engine = self.engines[spec.engine]
+            clips, engine_run, failure = self._execute(spec, engine, validated.sources, log_path)
+        timings["total_seconds"] = round(time.monotonic() - clock, 3)
+        state = FAILED if failure else COMPLETED
+        result = self._result(spec, state, started_at, timings, clips, log_path, failure, engine_run, ())
+        return self._finish(spec, result, job_dir)
+
+    def _validation_failed(
+        self,
+        spec: JobSpec,
+        problems: tuple[JobValidationError, ...],
+        started_at: str,
+        timings: dict[str, float],
+        log_path: Path,
+    ) -> JobResult:
+        for problem in problems:
+            _log(log_path, f"validation: {problem.message}")
+        failure = Failure.of(problems[0])
+        if len(problems) > 1:
+            failure = attrs.evolve(failure, message=f"{failure.message} (and {len(problems) - 1} more problem(s))")
+        clips = tuple(ClipResult(c.index, c.source, c.output, CLIP_NOT_RUN) for c in spec.clips)
+        all_problems = tuple(Failure.of(p) for p in problems)
+        result = self._result(
+            spec, FAILED, started_at, timings, clips, log_path, failure, EngineRun(spec.engine), all_problems
+        )
+        return self._finish(spec, result, self.job_dir(spec.job_id))
+
+    # --- clips --------------------------------------------------------------------------------
+
+    def _execute(
+        self, spec: JobSpec, engine: Engine, sources: Mapping[int, MediaInfo | None], log_path: Path
+    ) -> tuple[tuple[ClipResult, ...], EngineRun, Failure | None]:
+        # Progress is weighted by duration, so a long clip counts for what it costs.
+        weights = [max(_duration(sources[c.index]), 0.001) for c in spec.clips]
+        total = sum(weights)
+        done_weight = 0.0
+        clock = time.monotonic()
+        results: list[ClipResult] = []
+        engine_run = EngineRun(engine.name)
+        failure: Failure | None = None
+        last_write = [0.0]
+
+        for clip, weight in zip(spec.clips, weights, strict=True):
+            if failure is not None:
+                results.append(ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN))
+                continue
+
+            def report(fraction: float, _clip: ClipSpec = clip, _base: float = done_weight, _w: float = weight) -> None:
+                overall = (_base + _w * fraction) / total
+                now = time.monotonic()
+                if now - last_write[0] < 0.25 and fraction < 1.0:
+                    return
+                last_write[0] = now
+                elapsed = now - clock
+                eta = elapsed / overall * (1 - overall) if overall > 0.01 else None
+                self.store.progress(spec.job_id, overall, eta, _clip.index)
+                if self.on_progress:
+                    self.on_progress(Progress(spec.job_id, overall, eta, _clip.index, len(spec.clips)))
+
+            clip_result, run, failure = self._clip(spec, engine, clip, sources[clip.index], log_path, report)
+            engine_run = run or engine_run
+            results.append(clip_result)
+            done_weight += weight
+        return tuple(results), engine_run, failure
+
+    def _clip(
+        self,
+        spec: JobSpec,
+        engine: Engine,
+        clip: ClipSpec,
+        source: MediaInfo | None,
+        log_path: Path,
+        report: Callable[[float], None],
+    ) -> tuple[ClipResult, EngineRun | None, Failure | None]:
+        final = Path(clip.output)
+        partial = partial_path(clip, spec.job_id)
+        started = time.monotonic()
+        checks: list[Check] = []
+        run: EngineRun | None = None
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)  # the intent's subfolder, e.g. Proxy/
+            task = RenderTask(
+                spec, clip, source, str(partial), str(log_path), self.settings.timeout_for(source), report
+            )
+            try:
+                rendered = engine.render(task)
+            except ProxxError:
+                raise
+            except Exception as error:  # a plugin bug is still this job's execution failure
+                _log(log_path, traceback.format_exc())
+                raise ExecutionError(
+                    "engine_error",
+                    f"{engine.label} engine failed: {type(error).__name__}: {error}",
+                    {"source": clip.source},
+                ) from error
+            run = EngineRun(engine.name, rendered.engine_version, rendered.details)
+            checks = self._verify(spec, clip, source, partial)
+            if failed(checks):
+                raise ExecutionError(
+                    "verification_failed",
+                    f"Output file generated but failed verification: {describe_failures(checks)}",
+                    {"output": str(partial)},
+                )
+            size = partial.stat().st_size
+            publish(partial, final)
+            report(1.0)
+            return (
+                ClipResult(clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None,
+                           round(time.monotonic() - started, 3), size),
+                run,
+                None,
+            )  # fmt: skip
+        except ProxxError as error:
+            if error.failure_class is not FailureClass.EXECUTION:
+                error = ExecutionError(error.reason, error.message, error.context)
+            _log(log_path, f"clip {clip.index} failed: {error.message}")
+            failure = Failure.of(error)
+            kept = str(partial) if partial.exists() else None
+            return (
+                ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), failure,
+                           round(time.monotonic() - started, 3)),
+                run,
+                failure,
+            )  # fmt: skip
+
+    def _verify(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, partial: Path) -> list[Check]:
+        size = partial.stat().st_size if partial.exists() else -1
+        if size <= 0:
+            what = "missing" if size < 0 else "0 bytes"
+            return [Check("output_exists", "a non-empty file", what, False)]
+        try:
+            output = probe(str(partial))
+        except ProbeError as error:
+            return [Check("output_readable", "a readable media file", str(error), False)]
+        checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]
+        if source is not None:
+            checks.extend(verify_output(spec.canonical_profile, source, output))
+        for extra in self.pm.hook.proxx_verify_output(spec=spec, clip=clip, source=source, output=output):
+            checks.extend(extra or ())
+        return checks
+
+    # --- endings ------------------------------------------------------------------------------
+
+    def _result(
+        self,
+        spec: JobSpec,
+        state: str,
+        started_at: str,
+        timings: dict[str, float],
+        clips: tuple[ClipResult, ...],
+        log_path: Path,
+        failure: Failure | None,
+        engine: EngineRun,
+        problems: tuple[Failure, ...],
+    ) -> JobResult:
+        return JobResult(
+            result_version=RESULT_VERSION,
+            job_id=spec.job_id,
+            jobspec_digest=self.store.stored_digest(spec.job_id),
+            proxy_profile=spec.proxy_profile,
+            proxy_profile_origin=spec.proxy_profile_origin,
+            selected_at=spec.selected_at,
+            state=state,
+            created_at=spec.created_at,
+            started_at=started_at,
+            finished_at=utc_now(),
+            timings=timings,
+            engine=engine,
+            clips=clips,
+            log_path=str(log_path),
+            worker_id=self.worker_id,
+            retry_of=spec.retry_of,
+            failure=failure,
+            validation_problems=problems,
+        )
+
+    def _finish(self, spec: JobSpec, result: JobResult, job_dir: Path) -> JobResult:
+        result_path = job_dir / "result.json"
+        write_json_atomically(result_path, result.to_dict())
+        self.store.set_paths(spec.job_id, result_path=str(result_path))
+        failure = result.failure
+        self.store.finish(
+            spec.job_id,
+            result.state,
+            worker_id=self.worker_id,
+            failure_class=FailureClass(failure.failure_class) if failure else None,
+            reason=failure.reason if failure else None,
+            message=failure.message if failure else None,
+        )
+        if self.exporters:
+            outcomes = tuple(
+                self._export(exporter, spec, result, Path(result.log_path)) for exporter in self.exporters.values()
+            )
+            result = attrs.evolve(result, exports=outcomes)
+            write_json_atomically(result_path, result.to_dict())
+        return result
+
+    def _export(self, exporter: Exporter, spec: JobSpec, result: JobResult, log_path: Path) -> ExportOutcome:
+        try:
+            details = exporter.export(spec, result) or {}
+        except Exception as error:
+            _log(log_path, f"exporter {exporter.name} failed:\n{traceback.format_exc()}")
+            return ExportOutcome(exporter.name, False, f"{type(error).__name__}: {error}")
+        return ExportOutcome(exporter.name, True, None, details)
+
+    def _digest_mismatch(self, job_id: str, log_path: Path, started_at: str) -> JobResult:
+        error = JobValidationError(
+            "JobSpec digest mismatch",
+            f"JobSpec of job {job_id} does not match its digest: it was altered after creation. "
+            "Nothing was executed; create a new job.",
+            {"job_id": job_id},
+        )
+        _log(log_path, error.message)
+        spec = self.store.spec_unchecked(job_id)
+        clips = tuple(ClipResult(c.index, c.source, c.output, CLIP_NOT_RUN) for c in spec.clips)
+        result = self._result(
+            spec, FAILED, started_at, {}, clips, log_path, Failure.of(error), EngineRun(spec.engine), ()
+        )
+        return self._finish(spec, result, self.job_dir(job_id))
+
+
+def _duration(info: MediaInfo | None) -> float:
+    return (info.video_duration if info else None) or 0.0
+
+
+def _log(path: Path, text: str) -> None:
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"{utc_now()} {text}\n")

@@ -1,0 +1,57 @@
+"""`proxx worker`: drain the job queue, N jobs at a time (one thread and one database connection
+each; the encoding itself runs in engine processes)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from proxx.app import Proxx, default_worker_id
+from proxx.result import JobResult
+from proxx.store import Store
+
+
+def work(
+    proxx: Proxx,
+    concurrency: int = 1,
+    once: bool = False,
+    poll_seconds: float = 1.0,
+    stop: threading.Event | None = None,
+    on_done: Callable[[JobResult], None] | None = None,
+) -> int:
+    """Run queued jobs until the queue is empty (`once`) or `stop` is set. Returns jobs run."""
+    stop = stop or threading.Event()
+    count = [0]
+    lock = threading.Lock()
+
+    def loop() -> None:
+        store = Store(proxx.store.path)
+        runner = proxx.runner(worker_id=default_worker_id(), store=store)
+        try:
+            while not stop.is_set():
+                store.reap_lost()
+                job_id = store.claim(runner.worker_id, lease=runner.settings.lease_seconds)
+                if job_id is None:
+                    if once:
+                        return
+                    stop.wait(poll_seconds)
+                    continue
+                result = runner.run(job_id)
+                with lock:
+                    count[0] += 1
+                if on_done:
+                    on_done(result)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=loop, name=f"proxx-worker-{n}", daemon=True) for n in range(max(1, concurrency))]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.5)
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    return count[0]

@@ -1,0 +1,1 @@
+"""Step 2 of the flow: a compiled intent + sources -> one immutable JobSpec."""

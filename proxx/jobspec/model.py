@@ -1,0 +1,131 @@
+"""The JobSpec: everything a job will do, decided at creation and never changed afterwards.
+
+It snapshots the whole canonical profile, so execution never depends on later registry changes, and
+decides the final output path of every source. Its digest is the sha256 of its canonical JSON (keys
+sorted, no whitespace, UTF-8), stored beside it and checked before execution.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from proxx.compile.compiler import Compiled
+from proxx.compile.profiles import CanonicalProfile, Naming
+from proxx.converter import converter
+
+JOBSPEC_VERSION = "1.0"
+EXTENSIONS = {"mov": ".mov", "mp4": ".mp4", "mxf": ".mxf"}
+
+
+@attrs.frozen
+class ClipSpec:
+    """One source and the one output it gives."""
+
+    index: int
+    source: str
+    output: str
+
+
+@attrs.frozen
+class Origin:
+    """Which intent the operator chose, and when (metadata only: the canonical id is authoritative)."""
+
+    name: str
+    version: str
+    type: str = "user_profile"
+
+
+@attrs.frozen
+class JobSpec:
+    jobspec_version: str
+    job_id: str
+    created_at: str
+    proxy_profile: str
+    proxy_profile_origin: Origin
+    selected_at: str
+    canonical_profile: CanonicalProfile
+    engine: str
+    naming: Naming
+    output_directory: str
+    clips: tuple[ClipSpec, ...]
+    requires: dict[str, str] = attrs.field(factory=dict)
+    retry_of: str | None = None
+
+    def to_json(self) -> str:
+        return canonical_json(converter.unstructure(self))
+
+    @property
+    def digest(self) -> str:
+        return digest_of(self.to_json())
+
+    @classmethod
+    def from_json(cls, text: str) -> JobSpec:
+        return converter.structure(json.loads(text), cls)
+
+
+def canonical_json(document: Any) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest_of(spec_json: str) -> str:
+    return "sha256:" + hashlib.sha256(spec_json.encode("utf-8")).hexdigest()
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_job_id() -> str:
+    """Sortable by creation time, unique without coordination: job-20261125T130501Z-3f9a1c2b."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"job-{stamp}-{secrets.token_hex(4)}"
+
+
+def output_path(source: Path, output_directory: Path, naming: Naming, container: str) -> Path:
+    """The intent's naming rule: <output folder>/[folder/]<source base name><suffix>.<ext>."""
+    folder = output_directory / naming.folder if naming.folder else output_directory
+    return folder / f"{source.stem}{naming.suffix}{EXTENSIONS[container]}"
+
+
+def create_jobspec(
+    compiled: Compiled,
+    sources: Sequence[Path],
+    output_directory: Path,
+    selected_at: str,
+    requires: dict[str, str],
+    retry_of: str | None = None,
+) -> JobSpec:
+    """Build the JobSpec of a successful compile. Paths become absolute; nothing is checked here
+    (that is validation's job, after the spec exists)."""
+    canonical = compiled.canonical
+    naming = compiled.user_profile.naming
+    out_dir = Path(os.path.abspath(Path(output_directory).expanduser()))
+    clips = tuple(
+        ClipSpec(index, str(src), str(output_path(src, out_dir, naming, canonical.container)))
+        for index, src in enumerate(Path(os.path.abspath(Path(s).expanduser())) for s in sources)
+    )
+    origin = compiled.origin
+    return JobSpec(
+        jobspec_version=JOBSPEC_VERSION,
+        job_id=new_job_id(),
+        created_at=utc_now(),
+        proxy_profile=canonical.id,
+        proxy_profile_origin=Origin(name=origin["name"], version=origin["version"]),
+        selected_at=selected_at,
+        canonical_profile=canonical,
+        engine=canonical.engine,
+        naming=naming,
+        output_directory=str(out_dir),
+        clips=clips,
+        requires=requires,
+        retry_of=retry_of,
+    )

@@ -1,0 +1,66 @@
+"""Sample media made with ffmpeg's test sources: for `proxx demo`, the test suite and plugin authors.
+
+The clips look like camera originals: an exact rational frame rate, a start timecode, and audio
+streams with the requested channel counts.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from proxx.media.probe import file_url
+from proxx.media.tools import require_tool
+
+LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
+VIDEO_CODECS = {
+    "h264": ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p"],
+    "prores": ["-c:v", "prores_aw", "-profile:v", "2", "-pix_fmt", "yuv422p10le"],
+    "ffv1": ["-c:v", "ffv1", "-pix_fmt", "yuv420p"],
+    "mjpeg": ["-c:v", "mjpeg", "-pix_fmt", "yuvj420p"],
+}
+
+
+def make_clip(
+    path: Path,
+    *,
+    size: str = "320x180",
+    rate: str = "24000/1001",
+    frames: int = 24,
+    audio: Sequence[int] = (2,),
+    sample_rate: int = 48000,
+    timecode: str | None = "01:00:00:00",
+    video_codec: str = "h264",
+    audio_codec: str = "pcm_s24le",
+    sar: str | None = None,
+) -> Path:
+    """Write a clip of `frames` frames at `rate` with one audio stream per entry of `audio`
+    (its channel count). Returns `path`."""
+    ffmpeg = require_tool("ffmpeg")
+    duration = frames * _rate_inverse(rate)
+    command = [ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+               "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}"]  # fmt: skip
+    for n in range(len(audio)):
+        command += ["-f", "lavfi", "-i", f"sine=frequency={440 + 110 * n}:sample_rate={sample_rate}"]
+    command += ["-map", "0:v"]
+    for n, channels in enumerate(audio):
+        command += ["-map", f"{1 + n}:a", f"-ac:a:{n}", str(channels)]
+        if channels in LAYOUTS:
+            command += [f"-channel_layout:a:{n}", LAYOUTS[channels]]
+    if audio:
+        command += ["-c:a", audio_codec]
+    command += ["-frames:v", str(frames), "-t", f"{duration:.6f}", *VIDEO_CODECS[video_codec]]
+    if sar:
+        command += ["-vf", f"setsar={sar}"]
+    if timecode:
+        command += ["-timecode", timecode]
+    command.append(file_url(str(path)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    return path
+
+
+def _rate_inverse(rate: str) -> float:
+    numerator, _, denominator = rate.partition("/")
+    return float(denominator or 1) / float(numerator)

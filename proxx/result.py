@@ -1,0 +1,116 @@
+"""The result JSON: one per job, for success and for every class B and C failure.
+
+It lives at PROXX_HOME/jobs/<job id>/result.json beside the job's log, written atomically (a
+temporary file, fsync, rename), and validates against `schemas/job-result-1.0.schema.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from proxx.converter import converter
+from proxx.errors import ProxxError
+from proxx.jobspec.model import Origin
+from proxx.verify.checks import Check
+
+RESULT_VERSION = "1.0"
+CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN = "completed", "failed", "not_run"
+
+
+@attrs.frozen
+class Failure:
+    failure_class: str  # "A", "B" or "C"
+    reason: str
+    message: str
+    context: dict[str, Any] = attrs.field(factory=dict)
+
+    @classmethod
+    def of(cls, error: ProxxError) -> Failure:
+        assert error.failure_class is not None
+        return cls(error.failure_class.value, error.reason, error.message, _jsonable(error.context))
+
+
+@attrs.frozen
+class ClipResult:
+    index: int
+    source: str
+    output: str
+    state: str  # completed | failed | not_run
+    partial_output: str | None = None  # kept for debugging when the clip failed
+    checks: tuple[Check, ...] = ()
+    failure: Failure | None = None
+    seconds: float | None = None
+    output_bytes: int | None = None
+
+
+@attrs.frozen
+class EngineRun:
+    name: str
+    version: str = ""
+    details: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class ExportOutcome:
+    exporter: str
+    ok: bool
+    error: str | None = None
+    details: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class JobResult:
+    result_version: str
+    job_id: str
+    jobspec_digest: str
+    proxy_profile: str
+    proxy_profile_origin: Origin
+    selected_at: str
+    state: str  # COMPLETED | FAILED
+    created_at: str
+    started_at: str | None
+    finished_at: str
+    timings: dict[str, float]
+    engine: EngineRun
+    clips: tuple[ClipResult, ...]
+    log_path: str
+    worker_id: str | None = None
+    retry_of: str | None = None
+    failure: Failure | None = None
+    validation_problems: tuple[Failure, ...] = ()
+    exports: tuple[ExportOutcome, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        document: dict[str, Any] = converter.unstructure(self)
+        return document
+
+
+def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
+    return {key: value if isinstance(value, (str, int, float, bool, type(None), list)) else str(value)
+            for key, value in context.items()}  # fmt: skip
+
+
+def write_json_atomically(path: Path, document: Any) -> None:
+    """Write `document` to `path` so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_result(path: Path) -> JobResult:
+    return converter.structure(json.loads(path.read_text(encoding="utf-8")), JobResult)

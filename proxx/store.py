@@ -1,0 +1,370 @@
+"""The job store: SQLite in WAL mode under PROXX_HOME.
+
+The database enforces the contract itself: a stored JobSpec can be neither updated nor deleted
+(triggers), states only move forward (QUEUED -> RUNNING -> COMPLETED | FAILED, or QUEUED -> FAILED),
+and every transition is written, with its time, worker, class and reason, in the same transaction as
+the state change. Claiming is one atomic UPDATE, so two workers never take the same job.
+
+A RUNNING job whose worker died (its lease expired, or its process is gone on this host) is marked
+FAILED "worker lost" by `reap_lost`, which every proxx command runs when it opens the store; it is
+never re-run by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from proxx.errors import FailureClass
+from proxx.jobspec.model import JobSpec, digest_of, utc_now
+
+QUEUED, RUNNING, COMPLETED, FAILED = "QUEUED", "RUNNING", "COMPLETED", "FAILED"
+STATES = (QUEUED, RUNNING, COMPLETED, FAILED)
+DEFAULT_LEASE_SECONDS = 30.0
+HOST = socket.gethostname()
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS jobspecs (
+    job_id      TEXT PRIMARY KEY,
+    spec_json   TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    intent      TEXT NOT NULL,
+    retry_of    TEXT
+) STRICT;
+CREATE TRIGGER IF NOT EXISTS jobspecs_immutable BEFORE UPDATE ON jobspecs
+BEGIN SELECT RAISE(ABORT, 'JobSpecs are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS jobspecs_permanent BEFORE DELETE ON jobspecs
+BEGIN SELECT RAISE(ABORT, 'JobSpecs are never deleted'); END;
+
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id        TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
+    state         TEXT NOT NULL CHECK (state IN ({", ".join(f"'{s}'" for s in STATES)})),
+    seq           INTEGER NOT NULL,
+    worker_id     TEXT,
+    worker_host   TEXT,
+    worker_pid    INTEGER,
+    lease_until   REAL,
+    progress      REAL NOT NULL DEFAULT 0,
+    eta_seconds   REAL,
+    clip_index    INTEGER,
+    failure_class TEXT,
+    reason        TEXT,
+    message       TEXT,
+    result_path   TEXT,
+    log_path      TEXT,
+    started_at    TEXT,
+    finished_at   TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
+CREATE TRIGGER IF NOT EXISTS jobs_forward_only BEFORE UPDATE OF state ON jobs
+WHEN NOT (OLD.state = NEW.state
+          OR (OLD.state = '{QUEUED}' AND NEW.state IN ('{RUNNING}', '{FAILED}'))
+          OR (OLD.state = '{RUNNING}' AND NEW.state IN ('{COMPLETED}', '{FAILED}')))
+BEGIN SELECT RAISE(ABORT, 'job states only move forward'); END;
+
+CREATE TABLE IF NOT EXISTS transitions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id        TEXT NOT NULL REFERENCES jobspecs(job_id),
+    from_state    TEXT,
+    to_state      TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    worker_id     TEXT,
+    failure_class TEXT,
+    reason        TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS transitions_by_job ON transitions(job_id, id);
+"""
+
+
+@attrs.frozen
+class JobRow:
+    """A job's mutable state (the JobSpec itself is separate and immutable)."""
+
+    job_id: str
+    state: str
+    intent: str
+    created_at: str
+    retry_of: str | None
+    worker_id: str | None
+    progress: float
+    eta_seconds: float | None
+    clip_index: int | None
+    failure_class: str | None
+    reason: str | None
+    message: str | None
+    result_path: str | None
+    log_path: str | None
+    started_at: str | None
+    finished_at: str | None
+
+
+@attrs.frozen
+class Transition:
+    from_state: str | None
+    to_state: str
+    at: str
+    worker_id: str | None
+    failure_class: str | None
+    reason: str | None
+
+
+class DigestMismatch(Exception):
+    """The stored JobSpec no longer matches its digest: it was altered behind proxx's back."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._write():
+            for statement in _statements(SCHEMA):
+                self._db.execute(statement)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: the write lock is taken up front, so read-then-write is atomic."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- creation -----------------------------------------------------------------------------
+
+    def add(self, spec: JobSpec) -> None:
+        """Store a new JobSpec, QUEUED."""
+        spec_json = spec.to_json()
+        now = utc_now()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO jobspecs (job_id, spec_json, digest, created_at, intent, retry_of) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    spec.job_id,
+                    spec_json,
+                    digest_of(spec_json),
+                    spec.created_at,
+                    spec.proxy_profile_origin.name,
+                    spec.retry_of,
+                ),
+            )
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
+            db.execute("INSERT INTO jobs (job_id, state, seq) VALUES (?, ?, ?)", (spec.job_id, QUEUED, seq))
+            db.execute(
+                "INSERT INTO transitions (job_id, from_state, to_state, at) VALUES (?, NULL, ?, ?)",
+                (spec.job_id, QUEUED, now),
+            )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def spec(self, job_id: str) -> JobSpec:
+        """The stored JobSpec, after checking it against its digest."""
+        row = self._db.execute("SELECT spec_json, digest FROM jobspecs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise KeyError(job_id)
+        if digest_of(row["spec_json"]) != row["digest"]:
+            raise DigestMismatch(job_id)
+        return JobSpec.from_json(row["spec_json"])
+
+    def spec_unchecked(self, job_id: str) -> JobSpec:
+        """The stored JobSpec without the digest check: only to report on a tampered job."""
+        row = self._db.execute("SELECT spec_json FROM jobspecs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise KeyError(job_id)
+        return JobSpec.from_json(row["spec_json"])
+
+    def stored_digest(self, job_id: str) -> str:
+        row = self._db.execute("SELECT digest FROM jobspecs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise KeyError(job_id)
+        return str(row["digest"])
+
+    def job(self, job_id: str) -> JobRow:
+        row = self._db.execute(_SELECT_JOBS + " WHERE j.job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise KeyError(job_id)
+        return _job_row(row)
+
+    def find(self, prefix: str) -> JobRow:
+        """A job by id or unambiguous id prefix (or suffix, the random part operators copy)."""
+        rows = self._db.execute(
+            _SELECT_JOBS + " WHERE j.job_id LIKE ? || '%' OR j.job_id LIKE '%' || ?", (prefix, prefix)
+        ).fetchall()
+        exact = [r for r in rows if r["job_id"] == prefix]
+        if exact or len(rows) == 1:
+            return _job_row((exact or rows)[0])
+        raise KeyError(prefix)
+
+    def jobs(self, state: str | None = None, limit: int | None = None) -> list[JobRow]:
+        query = _SELECT_JOBS + (" WHERE j.state = ?" if state else "") + " ORDER BY j.seq DESC"
+        params: tuple[Any, ...] = (state,) if state else ()
+        if limit:
+            query += " LIMIT ?"
+            params += (limit,)
+        return [_job_row(r) for r in self._db.execute(query, params).fetchall()]
+
+    def transitions(self, job_id: str) -> list[Transition]:
+        rows = self._db.execute(
+            "SELECT from_state, to_state, at, worker_id, failure_class, reason FROM transitions "
+            "WHERE job_id = ? ORDER BY id",
+            (job_id,),
+        ).fetchall()
+        return [Transition(**dict(r)) for r in rows]
+
+    # --- state changes ------------------------------------------------------------------------
+
+    def claim(self, worker_id: str, job_id: str | None = None, lease: float = DEFAULT_LEASE_SECONDS) -> str | None:
+        """Atomically take the oldest QUEUED job (or `job_id`, if it is still QUEUED)."""
+        now = utc_now()
+        with self._write() as db:
+            if job_id is None:
+                row = db.execute(f"SELECT job_id FROM jobs WHERE state = '{QUEUED}' ORDER BY seq LIMIT 1").fetchone()
+            else:
+                row = db.execute(
+                    f"SELECT job_id FROM jobs WHERE state = '{QUEUED}' AND job_id = ?", (job_id,)
+                ).fetchone()
+            if row is None:
+                return None
+            claimed = str(row["job_id"])
+            db.execute(
+                "INSERT INTO transitions (job_id, from_state, to_state, at, worker_id) VALUES (?, ?, ?, ?, ?)",
+                (claimed, QUEUED, RUNNING, now, worker_id),
+            )
+            db.execute(
+                f"UPDATE jobs SET state = '{RUNNING}', worker_id = ?, worker_host = ?, worker_pid = ?, "
+                f"lease_until = ?, started_at = ? WHERE job_id = ? AND state = '{QUEUED}'",
+                (worker_id, HOST, os.getpid(), time.time() + lease, now, claimed),
+            )
+        return claimed
+
+    def heartbeat(self, job_id: str, worker_id: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
+        """Extend the lease; False if the job is no longer this worker's RUNNING job."""
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE jobs SET lease_until = ? WHERE job_id = ? AND worker_id = ? AND state = '{RUNNING}'",
+                (time.time() + lease, job_id, worker_id),
+            )
+        return cursor.rowcount == 1
+
+    def progress(self, job_id: str, fraction: float, eta_seconds: float | None, clip_index: int | None) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE jobs SET progress = ?, eta_seconds = ?, clip_index = ? WHERE job_id = ?",
+                (max(0.0, min(1.0, fraction)), eta_seconds, clip_index, job_id),
+            )
+
+    def set_paths(self, job_id: str, result_path: str | None = None, log_path: str | None = None) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE jobs SET result_path = COALESCE(?, result_path), log_path = COALESCE(?, log_path) "
+                "WHERE job_id = ?",
+                (result_path, log_path, job_id),
+            )
+
+    def finish(
+        self,
+        job_id: str,
+        state: str,
+        worker_id: str | None = None,
+        failure_class: FailureClass | None = None,
+        reason: str | None = None,
+        message: str | None = None,
+        expect: tuple[str, ...] = (QUEUED, RUNNING),
+    ) -> bool:
+        """Move a job to COMPLETED or FAILED. The transition row is written first, in the same
+        transaction. False (and nothing written) if the job is not in one of the `expect` states."""
+        now = utc_now()
+        cls = failure_class.value if failure_class else None
+        with self._write() as db:
+            row = db.execute("SELECT state FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is None or row["state"] not in expect:
+                return False
+            db.execute(
+                "INSERT INTO transitions (job_id, from_state, to_state, at, worker_id, failure_class, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job_id, row["state"], state, now, worker_id, cls, reason),
+            )
+            db.execute(
+                "UPDATE jobs SET state = ?, failure_class = ?, reason = ?, message = ?, finished_at = ?, "
+                "lease_until = NULL, progress = CASE WHEN ? = 'COMPLETED' THEN 1.0 ELSE progress END "
+                "WHERE job_id = ?",
+                (state, cls, reason, message, now, state, job_id),
+            )
+        return True
+
+    def reap_lost(self) -> list[str]:
+        """Mark FAILED every RUNNING job whose worker is gone: lease expired, or (on this host) its
+        process no longer exists. Returns their ids. They are never re-run."""
+        rows = self._db.execute(
+            f"SELECT job_id, worker_id, worker_host, worker_pid, lease_until FROM jobs WHERE state = '{RUNNING}'"
+        ).fetchall()
+        now = time.time()
+        lost = []
+        for row in rows:
+            expired = row["lease_until"] is not None and row["lease_until"] < now
+            dead = row["worker_host"] == HOST and row["worker_pid"] and not _pid_alive(row["worker_pid"])
+            if not (expired or dead):
+                continue
+            why = "its process is gone" if dead else "its lease expired without a heartbeat"
+            if self.finish(
+                row["job_id"],
+                FAILED,
+                worker_id=row["worker_id"],
+                failure_class=FailureClass.EXECUTION,
+                reason="worker lost",
+                message=f"Worker {row['worker_id']} was lost while running the job ({why}); "
+                "the job was not re-run. Retry it to create a new job.",
+                expect=(RUNNING,),
+            ):
+                lost.append(row["job_id"])
+        return lost
+
+
+_SELECT_JOBS = (
+    "SELECT j.job_id, j.state, s.intent, s.created_at, s.retry_of, j.worker_id, j.progress, j.eta_seconds, "
+    "j.clip_index, j.failure_class, j.reason, j.message, j.result_path, j.log_path, j.started_at, "
+    "j.finished_at FROM jobs j JOIN jobspecs s ON s.job_id = j.job_id"
+)
+
+
+def _job_row(row: sqlite3.Row) -> JobRow:
+    return JobRow(**dict(row))
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split the schema on statement ends (triggers contain inner semicolons)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""

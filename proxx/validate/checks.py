@@ -1,0 +1,215 @@
+"""Step 3 of the flow: class B validation, before any engine process starts.
+
+Every problem is found (not only the first), so an operator fixes everything in one go. The probes
+made here are handed to execution and verification, so a source is probed once per job.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import attrs
+import pluggy
+
+from proxx.errors import JobValidationError
+from proxx.execute.engine import Engine
+from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.media.probe import MediaInfo, ProbeError, probe
+from proxx.media.raw import raw_format
+from proxx.validate.space import estimate_output_bytes, required_margin
+
+Problem = JobValidationError
+
+
+@attrs.frozen
+class Validated:
+    """What validation learned: the problems, and each clip's probe (None when not probed)."""
+
+    problems: tuple[Problem, ...]
+    sources: Mapping[int, MediaInfo | None]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _problem(reason: str, message: str, **context: object) -> Problem:
+    return JobValidationError(reason, message, context)
+
+
+def check_engine(spec: JobSpec, engines: Mapping[str, Engine]) -> list[Problem]:
+    engine = engines.get(spec.engine)
+    if engine is None:
+        return [
+            _problem(
+                "engine_not_installed",
+                f"Engine '{spec.engine}' is not installed on this system.",
+                engine=spec.engine,
+            )
+        ]
+    availability = engine.availability()
+    if not availability.available:
+        return [
+            _problem(
+                "engine_unavailable",
+                f"{engine.label} engine not available on this system: {availability.reason}",
+                engine=spec.engine,
+            )
+        ]
+    return []
+
+
+def check_source(clip: ClipSpec, engine: Engine | None) -> tuple[list[Problem], MediaInfo | None]:
+    path = clip.source
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return [_problem("source_missing", f"Source file '{path}' does not exist.", source=path)], None
+    except PermissionError:
+        return [
+            _problem("source_unreadable", f"Source file '{path}' is not readable (permission denied).", source=path)
+        ], None
+    if not Path(path).is_file():
+        return [_problem("source_not_a_file", f"Source '{path}' is not a file.", source=path)], None
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return [_problem("source_unreadable", f"Source file '{path}' is not readable: {reason}.", source=path)], None
+    if stat.st_size == 0:
+        return [_problem("source_empty", f"Source file '{path}' is empty (0 bytes).", source=path)], None
+
+    accepts_raw = engine is not None and engine.accepts_raw
+    try:
+        info: MediaInfo | None = probe(path)
+    except ProbeError as error:
+        info = None
+        probe_error = str(error)
+    raw = raw_format(path, info)
+    if raw is not None and not accepts_raw:
+        return [
+            _problem(
+                "raw_needs_resolve",
+                f"Source file '{path}' is RAW camera media ({raw}), which this profile's engine cannot "
+                "decode: a Resolve profile is needed.",
+                source=path,
+                raw_format=raw,
+            )
+        ], info
+    if raw is not None:
+        return [], info  # the RAW-capable engine reads it; ffprobe may not
+    if info is None:
+        return [
+            _problem(
+                "source_not_decodable",
+                f"Source file '{path}' is not a decodable video: {probe_error}.",
+                source=path,
+            )
+        ], None
+    if info.video is None:
+        what = "audio only" if info.audio else "no streams"
+        return [_problem("source_no_video", f"Source file '{path}' has no video stream ({what}).", source=path)], info
+    if info.is_still_image:
+        return [
+            _problem("source_still_image", f"Source file '{path}' is a still image, not a video.", source=path)
+        ], info
+    return [], info
+
+
+def _writable(folder: Path) -> str | None:
+    """None if files can be created in `folder` (tried for real: root ignores mode bits), else why."""
+    try:
+        fd, probe_path = tempfile.mkstemp(prefix=".proxx-write-test-", dir=folder)
+    except OSError as error:
+        return error.strerror or str(error)
+    os.close(fd)
+    os.unlink(probe_path)
+    return None
+
+
+def check_outputs(spec: JobSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    out_dir = Path(spec.output_directory)
+    if not out_dir.is_dir():
+        what = "is not a folder" if out_dir.exists() else "does not exist"
+        return [_problem("output_folder_missing", f"Output folder '{out_dir}' {what}.", output_directory=str(out_dir))]
+    folders = sorted({Path(c.output).parent for c in spec.clips})
+    for folder in folders:
+        if folder != out_dir and not folder.exists():
+            continue  # the intent's subfolder (e.g. Proxy/) is created at execution
+        why = _writable(folder if folder.exists() else out_dir)
+        if why:
+            problems.append(
+                _problem(
+                    "output_folder_unwritable",
+                    f"Output folder '{folder}' is not writable: {why}.",
+                    output_directory=str(folder),
+                )
+            )
+    seen: dict[str, str] = {}
+    for clip in spec.clips:
+        key = os.path.normcase(clip.output)
+        if key in seen:
+            problems.append(
+                _problem(
+                    "output_collision",
+                    f"Sources '{seen[key]}' and '{clip.source}' would both be written to '{clip.output}'.",
+                    output=clip.output,
+                )
+            )
+            continue
+        seen[key] = clip.source
+        if os.path.lexists(clip.output):
+            problems.append(
+                _problem("output_exists", f"Output path '{clip.output}' already exists.", output=clip.output)
+            )
+    return problems
+
+
+def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[Problem]:
+    out_dir = Path(spec.output_directory)
+    if not out_dir.is_dir():
+        return []
+    needed = sum(estimate_output_bytes(spec.canonical_profile, info) for info in sources.values() if info)
+    needed += required_margin(needed)
+    free = shutil.disk_usage(out_dir).free
+    if free >= needed:
+        return []
+    mib = 1024 * 1024
+    return [
+        _problem(
+            "insufficient_space",
+            f"Insufficient disk space in '{out_dir}': about {needed // mib} MiB needed "
+            f"(estimated output plus margin), {free // mib} MiB free.",
+            needed_bytes=needed,
+            free_bytes=free,
+        )
+    ]
+
+
+def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: pluggy.PluginManager) -> Validated:
+    problems = check_engine(spec, engines)
+    engine = engines.get(spec.engine)
+    # ffprobe is a separate process per source: probe in parallel.
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(spec.clips)))) as pool:
+        checked = list(pool.map(lambda clip: check_source(clip, engine), spec.clips))
+    sources: dict[int, MediaInfo | None] = {}
+    for clip, (clip_problems, info) in zip(spec.clips, checked, strict=True):
+        problems.extend(clip_problems)
+        sources[clip.index] = info
+        if engine is not None and info is not None and not clip_problems:
+            problems.extend(engine.validate_clip(spec, clip, info))
+    problems.extend(check_outputs(spec))
+    problems.extend(check_space(spec, sources))
+    problems.extend(_plugin_problems(pm.hook.proxx_validate_job(spec=spec, sources=sources)))
+    return Validated(tuple(problems), sources)
+
+
+def _plugin_problems(answers: Iterable[Iterable[Problem] | None]) -> list[Problem]:
+    return [problem for answer in answers for problem in (answer or ())]

@@ -1,0 +1,1 @@
+"""Step 5 of the flow: verification of every output against what its canonical profile promises."""
