@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import logging
+import shutil
 
 import pytest
 
 from proxx import Availability, ConfigurationError, Engine, Proxx, hookimpl
+from proxx.execute.engine import RenderReport, RenderTask
 from proxx.plugins import build_plugin_manager, engines
 
 
-class InhouseEngine(Engine):
-    name = "inhouse"
+class CopyEngine(Engine):
+    """Renders by copying the source: enough to be a real engine for registration tests."""
+
+    name = "copy"
 
     def availability(self) -> Availability:
         return Availability(True, version="1.0")
 
+    def render(self, task: RenderTask) -> RenderReport:
+        shutil.copyfile(task.clip.source, task.partial_path)
+        return RenderReport("1.0")
 
-class FakeFFmpeg(Engine):
+
+class InhouseEngine(CopyEngine):
+    name = "inhouse"
+
+
+class FakeFFmpeg(CopyEngine):
     name = "ffmpeg"
-
-    def availability(self) -> Availability:
-        return Availability(False, "fake")
 
 
 class InhousePlugin:
