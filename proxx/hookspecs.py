@@ -18,6 +18,7 @@ The built-in plugins (ffmpeg, resolve, fabric) are separate distributions loaded
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,4 +88,15 @@ def proxx_exporters() -> Iterable[Exporter]:
     COMPLETED or FAILED, after its result JSON is written. An exporter's exception is recorded in the
     result and the job log and never changes the job's state. Two exporters with one name is a
     start-up error naming both plugins.
+    """
+
+
+@hookspec
+def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """CLI: add subcommands to `proxx` (e.g. `proxx fabric ...`).
+
+    Call `subparsers.add_parser(name, help=...)`, add arguments, and set `handler` with
+    `parser.set_defaults(handler=fn)`, where `fn(args) -> int` returns the exit code. Raise
+    `proxx.ProxxError` subclasses for failures: the CLI prints their message and maps their class to
+    the documented exit codes. Keep imports inside the handler so `proxx --help` stays fast.
     """

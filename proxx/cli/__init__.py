@@ -51,6 +51,7 @@ def _add_repository_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from proxx.cli import jobs, profiles
+    from proxx.plugins import plugin_manager
 
     parser = argparse.ArgumentParser(
         prog="proxx", description="Named proxy intents compiled into verified proxy media."
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in (profiles.register, jobs.register):
         register(sub, _add_repository_options)
+    plugin_manager().hook.proxx_commands(subparsers=sub)
     return parser
 
 
@@ -76,7 +78,11 @@ def _log_internal_error() -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except ConfigurationError as error:
+        print(f"proxx: configuration error: {error.message}", file=sys.stderr)
+        return EXIT_CONFIGURATION
     args = parser.parse_args(argv)
     command: Command = args.handler
     try:
