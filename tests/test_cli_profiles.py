@@ -13,7 +13,7 @@ from proxx.resources import bundled_profiles_dir
 
 # Anything an operator must never see: canonical ids, codecs, containers, engines, command lines.
 FORBIDDEN = re.compile(
-    r"proxy_|ffmpeg|resolve|\bmov\b|\bmp4\b|\bmxf\b|"
+    r"proxy_|ffmpeg|resolve|(?<![.\w])(mov|mp4|mxf)\b|"  # a file's extension is fine: operators see files
     + "|".join(sorted({*CODEC_FAMILY, *CODEC_FAMILY.values()} - {"h264"}))
     + r"|\bcodec|container",
     re.IGNORECASE,

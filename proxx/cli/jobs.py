@@ -10,7 +10,7 @@ import argparse
 import datetime
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,26 @@ from proxx.errors import FailureClass
 from proxx.execute.runner import Progress
 from proxx.result import JobResult, load_result
 from proxx.store import COMPLETED, STATES, JobRow
+from proxx.verify.checks import Check
 
-# Checks whose values would tell an operator the codec or container ("see the output").
+# Checks whose values would tell an operator the codec or container ("see the output"): they are
+# shown together as one "format" line.
 _IMPLEMENTATION_CHECKS = frozenset({"container", "video_codec", "codec_profile"})
+
+
+def operator_checks(checks: Sequence[Check]) -> list[tuple[str, bool, str]]:
+    """Verification checks as an operator sees them: (name, passed, detail)."""
+    rows: list[tuple[str, bool, str]] = []
+    hidden = [c for c in checks if c.name in _IMPLEMENTATION_CHECKS]
+    if hidden:
+        ok = all(c.passed for c in hidden)
+        rows.append(("format", ok, "as the profile promises" if ok else "differs from the profile"))
+    rows.extend(
+        (c.name, c.passed, f"expected {c.expected}, actual {c.actual}")
+        for c in checks
+        if c.name not in _IMPLEMENTATION_CHECKS
+    )
+    return rows
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -242,13 +259,8 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper()}")
         if clip.partial_output:
             print(f"      partial output kept for debugging: {clip.partial_output}")
-        for check in clip.checks:
-            mark = "ok  " if check.passed else "FAIL"
-            if check.name in _IMPLEMENTATION_CHECKS:
-                verdict = "as the profile promises" if check.passed else "differs from the profile"
-                print(f"      {mark} {check.name}: {verdict}")
-            else:
-                print(f"      {mark} {check.name}: expected {check.expected}, actual {check.actual}")
+        for name, passed, detail in operator_checks(clip.checks):
+            print(f"      {'ok  ' if passed else 'FAIL'} {name}: {detail}")
     if result is None:
         for c in spec.clips:
             print(f"  [{c.index}] {c.source}\n      -> {c.output}  {row.state}")

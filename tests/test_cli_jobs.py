@@ -1,0 +1,125 @@
+"""The operator's CLI: exit codes per failure class, no canonical detail, no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from proxx import schemas
+from proxx.media.samples import make_clip
+from tests.test_cli_profiles import FORBIDDEN
+
+PROXX = [sys.executable, "-m", "proxx"]
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("src") / "A001_C001.mov", frames=6)
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PROXX_HOME": str(home)}
+    return subprocess.run([*PROXX, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def operator_text(done: subprocess.CompletedProcess, *allowed: str) -> str:
+    text = done.stdout + done.stderr
+    for word in allowed:
+        text = text.replace(word, "")
+    return text
+
+
+def assert_no_canonical_detail(text: str) -> None:
+    for line in text.splitlines():
+        assert not FORBIDDEN.search(line), line
+    assert "Traceback" not in text
+
+
+def test_run_succeeds_and_says_where_the_proxy_and_result_are(tmp_path, clip):
+    out = tmp_path / "out"
+    out.mkdir()
+    done = cli(tmp_path / "home", "run", "--profile", "HD Editorial LT", "--output", str(out), str(clip))
+    assert done.returncode == 0, done.stderr
+    assert f"Proxy:  {out / 'A001_C001.mov'}" in done.stdout
+    result_path = Path(done.stdout.split("Result: ")[1].split()[0])
+    document = json.loads(result_path.read_text())
+    assert schemas.violations(document, schemas.JOB_RESULT) == []
+    assert_no_canonical_detail(operator_text(done, "HD Editorial LT", str(clip), str(out), str(tmp_path)))
+
+
+def test_class_a_exits_3_and_creates_nothing(tmp_path, clip):
+    home = tmp_path / "home"
+    for profile, message in (
+        ("Nope", "proxx: Profile 'Nope' does not exist.\n"),
+        ("Legacy_ProRes_422", "proxx: Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"),
+    ):
+        done = cli(home, "run", "--profile", profile, "--output", str(tmp_path), str(clip))
+        assert (done.returncode, done.stderr) == (3, message)
+    assert json.loads(cli(home, "jobs", "list", "--json").stdout) == []
+
+
+def test_class_b_exits_4_with_the_message_and_where_the_result_is(tmp_path, clip):
+    done = cli(tmp_path / "home", "run", "--profile", "HD Editorial LT", "--output", str(tmp_path / "none"), str(clip))
+    assert done.returncode == 4
+    assert f"Output folder '{tmp_path / 'none'}' does not exist." in done.stderr
+    assert "Result: " in done.stderr and "Log: " in done.stderr
+    assert_no_canonical_detail(operator_text(done, "HD Editorial LT", str(tmp_path)))
+
+
+def test_class_c_exits_5(tmp_path, clip):
+    out = tmp_path / "out"
+    out.mkdir()
+    env_home = tmp_path / "home"
+    env = {**os.environ, "PROXX_HOME": str(env_home), "PROXX_TIMEOUT_MIN": "0", "PROXX_TIMEOUT_FACTOR": "0"}
+    done = subprocess.run([*PROXX, "run", "--profile", "HD Editorial LT", "--output", str(out), str(clip)],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 5, done.stderr
+    assert "FFmpeg timed out after 0 seconds" in done.stderr
+
+
+def test_usage_error_exits_2(tmp_path):
+    assert cli(tmp_path, "run", "--output", str(tmp_path)).returncode == 2
+
+
+def test_jobs_show_and_list_for_operators_and_integrators(tmp_path, clip):
+    home = tmp_path / "home"
+    out = tmp_path / "out"
+    out.mkdir()
+    cli(home, "run", "--profile", "Review H.264", "--output", str(out), str(clip))
+    (job,) = json.loads(cli(home, "jobs", "list", "--json").stdout)
+    assert job["proxy_profile"] == "proxy_h264_low"  # integrator output carries the canonical id
+    shown = cli(home, "jobs", "show", job["job_id"][-8:])
+    assert shown.returncode == 0
+    assert "State     COMPLETED" in shown.stdout and "frame_rate: expected 24000/1001" in shown.stdout
+    assert_no_canonical_detail(operator_text(shown, "Review H.264", str(tmp_path)))
+    listed = cli(home, "jobs", "list")
+    assert job["job_id"] in listed.stdout
+    assert_no_canonical_detail(operator_text(listed, "Review H.264", str(tmp_path)))
+    full = json.loads(cli(home, "jobs", "show", job["job_id"], "--json").stdout)
+    assert full["result"]["clips"][0]["state"] == "completed"
+
+
+def test_jobs_retry_from_the_cli(tmp_path, clip):
+    home = tmp_path / "home"
+    out = tmp_path / "out"
+    cli(home, "run", "--profile", "HD Editorial LT", "--output", str(out), str(clip))  # fails: no folder
+    (job,) = json.loads(cli(home, "jobs", "list", "--json").stdout)
+    out.mkdir()
+    done = cli(home, "jobs", "retry", job["job_id"], "--run")
+    assert done.returncode == 0, done.stderr
+    assert f"as a retry of {job['job_id']}" in done.stdout
+    states = {j["job_id"]: j["state"] for j in json.loads(cli(home, "jobs", "list", "--json").stdout)}
+    assert states[job["job_id"]] == "FAILED" and sorted(states.values()) == ["COMPLETED", "FAILED"]
+
+
+def test_demo_ends_with_a_verified_proxy(tmp_path):
+    done = cli(tmp_path / "home", "demo")
+    assert done.returncode == 0, done.stderr
+    assert "COMPLETED: 1 verified proxy(ies) made with 'HD Editorial LT'" in done.stdout
+    proxy = Path(done.stdout.split("Proxy:  ")[1].split("\n")[0])
+    assert proxy.exists() and proxy.parent.name == "proxies"

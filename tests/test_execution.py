@@ -1,0 +1,334 @@
+"""Class C, timeouts, immutability, lost workers, concurrency, retries, exporters."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from proxx import ExecutionError, Proxx, hookimpl, schemas
+from proxx.export.exporter import Exporter
+from proxx.media.samples import make_clip
+from proxx.plugins import plugin_manager
+from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING
+
+INTENT = "HD Editorial LT"
+PROXX = [sys.executable, "-m", "proxx"]
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("src")
+    return [make_clip(folder / f"A001_C00{n}.mov", frames=6) for n in range(1, 4)]
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    """Long enough that an encode is still running a second after it starts."""
+    return make_clip(tmp_path_factory.mktemp("long") / "LONG_C001.mov", size="640x360", frames=1500, audio=())
+
+
+@pytest.fixture
+def out(tmp_path) -> Path:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+def document(row) -> dict:
+    result = json.loads(Path(row.result_path).read_text())
+    assert schemas.violations(result, schemas.JOB_RESULT) == []
+    return result
+
+
+# --- class C -------------------------------------------------------------------------------------
+
+
+def test_a_source_that_breaks_mid_decode_fails_verification(out, tmp_path, proxx_home):
+    from proxx.media.tools import require_tool
+
+    # moov first (faststart), then cut: the header promises 48 frames, the data stops half way.
+    whole = tmp_path / "whole.mov"
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24",
+         "-frames:v", "48", "-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart", str(whole)],
+        check=True,
+    )  # fmt: skip
+    broken = tmp_path / "B001_C001.mov"
+    broken.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [broken], out)
+    result = proxx.run_job(spec.job_id)
+    row = proxx.store.job(spec.job_id)
+    assert row.state == FAILED and row.failure_class == "C", row.message
+    assert row.reason in ("verification_failed", "engine_failed")
+    assert not (out / "B001_C001.mov").exists()
+    clip = document(row)["clips"][0]
+    assert clip["state"] == "failed"
+    if row.reason == "verification_failed":
+        assert row.message.startswith("Output file generated but failed verification: ")
+        assert clip["partial_output"] and Path(clip["partial_output"]).exists()  # kept for debugging
+        assert ".proxx-partial-" in clip["partial_output"]
+    assert result is not None and result.engine.version  # the engine did run
+
+
+class FailingEngine:
+    """An engine plugin registered for one test whose render fails like a crashed encoder."""
+
+    @hookimpl
+    def proxx_engines(self):
+        from proxx import Availability, Engine
+
+        class Broken(Engine):
+            name = "broken"
+
+            def availability(self):
+                return Availability(True, version="9.9")
+
+            def render(self, task):
+                Path(task.partial_path).write_bytes(b"half a file")
+                raise ExecutionError(
+                    "engine_failed", "Broken exited with code 3: Invalid data found when processing input"
+                )
+
+        yield Broken()
+
+
+def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, proxx_home):
+    canonical = tmp_path / "broken.yaml"
+    canonical.write_text(
+        'canonical_profile_version: "1.0"\nid: test_broken\nengine: broken\ncodec: h264\ncontainer: mp4\n'
+        "resolution: source\naudio: aac\n"
+    )
+    intent = tmp_path / "intent.yaml"
+    intent.write_text(
+        'user_profile_version: "1.1"\nname: Broken\nconstraints:\n  engine_preference: [broken]\n  resolution: [source]\n  codecs: [h264]\n'
+    )
+    pm = plugin_manager()
+    pm.register(FailingEngine(), name="broken-engine")
+    try:
+        proxx = Proxx.open(profiles=[canonical, intent], pm=pm)
+        spec = proxx.create_job("Broken", clips[:2], out)
+        assert spec.engine == "broken"
+        proxx.run_job(spec.job_id)
+    finally:
+        pm.unregister(name="broken-engine")
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "engine_failed")
+    assert row.message == "Broken exited with code 3: Invalid data found when processing input"
+    result = document(row)
+    assert [c["state"] for c in result["clips"]] == ["failed", "not_run"]  # stops at the first failed clip
+    assert not (out / "A001_C001.mp4").exists() and not (out / "A001_C002.mp4").exists()
+    assert result["clips"][0]["partial_output"] == str(out / "A001_C001.proxx-partial-") + spec.job_id[-8:] + ".mp4"
+
+
+def test_timeout_kills_the_encoder_and_fails_class_c(out, long_clip, proxx_home, monkeypatch):
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "0.5")
+    monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "0")
+    proxx = Proxx.open()
+    spec = proxx.create_job("Archive ProRes", [long_clip], out)
+    started = time.monotonic()
+    proxx.run_job(spec.job_id)
+    assert time.monotonic() - started < 10
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "timeout")
+    assert row.message == "FFmpeg timed out after 0.5 seconds"
+    assert not (out / "LONG_C001.mov").exists()
+
+
+# --- immutability ----------------------------------------------------------------------------------
+
+
+def test_the_database_refuses_to_update_or_delete_a_stored_jobspec(out, clips, proxx_home):
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, clips[:1], out)
+    db = sqlite3.connect(proxx.store.path)
+    with pytest.raises(sqlite3.IntegrityError, match="JobSpecs are immutable"):
+        db.execute("UPDATE jobspecs SET spec_json = '{}' WHERE job_id = ?", (spec.job_id,))
+    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        db.execute("DELETE FROM jobspecs WHERE job_id = ?", (spec.job_id,))
+
+
+def test_a_jobspec_altered_behind_proxxs_back_is_detected_and_nothing_runs(out, clips, proxx_home):
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, clips[:1], out)
+    db = sqlite3.connect(proxx.store.path)
+    db.execute("DROP TRIGGER jobspecs_immutable")
+    tampered = spec.to_json().replace(str(out), str(out.parent))
+    db.execute("UPDATE jobspecs SET spec_json = ? WHERE job_id = ?", (tampered, spec.job_id))
+    db.commit()
+    proxx.run_job(spec.job_id)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "JobSpec digest mismatch")
+    assert not list(out.iterdir()) and not list(out.parent.glob("*.mov"))
+
+
+def test_states_only_move_forward(out, clips, proxx_home):
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, clips[:1], out)
+    proxx.run_job(spec.job_id)
+    db = sqlite3.connect(proxx.store.path)
+    with pytest.raises(sqlite3.IntegrityError, match="only move forward"):
+        db.execute("UPDATE jobs SET state = 'QUEUED' WHERE job_id = ?", (spec.job_id,))
+    steps = [(t.from_state, t.to_state) for t in proxx.store.transitions(spec.job_id)]
+    assert steps == [(None, QUEUED), (QUEUED, RUNNING), (RUNNING, COMPLETED)]
+
+
+# --- lost workers and concurrency -----------------------------------------------------------------
+
+
+def _cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([*PROXX, *args], capture_output=True, text=True, env=env, timeout=120, **kwargs)
+
+
+def test_a_worker_killed_mid_encode_is_failed_worker_lost_on_the_next_look(out, long_clip, proxx_home):
+    env = {**os.environ, "PROXX_HOME": str(proxx_home)}
+    assert _cli("submit", "--profile", "Archive ProRes", "--output", str(out), str(long_clip), env=env).returncode == 0
+    worker = subprocess.Popen([*PROXX, "worker", "--once"], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(out.glob("*.proxx-partial-*")):
+        assert time.monotonic() < deadline, "the encode never started"
+        time.sleep(0.05)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    time.sleep(0.3)  # the encoder dies with its worker (PR_SET_PDEATHSIG)
+    listed = _cli("jobs", "list", "--json", env=env)
+    (job,) = json.loads(listed.stdout)
+    assert (job["state"], job["reason"]) == (FAILED, "worker lost")
+    assert not (out / "LONG_C001.mov").exists()
+    partial = next(out.glob("*.proxx-partial-*"))
+    size = partial.stat().st_size
+    time.sleep(0.5)
+    assert partial.stat().st_size == size, "the encoder outlived its worker"
+    # Never re-run by itself: another worker finds nothing to do.
+    again = _cli("worker", "--once", env=env)
+    assert "worker ran 0 job(s)" in again.stdout
+
+
+def test_concurrent_workers_never_take_the_same_job(tmp_path, clips, proxx_home):
+    env = {**os.environ, "PROXX_HOME": str(proxx_home)}
+    proxx = Proxx.open()
+    ids = []
+    for n in range(6):
+        folder = tmp_path / f"out{n}"
+        folder.mkdir()
+        ids.append(proxx.create_job(INTENT, clips[:1], folder).job_id)
+    workers = [
+        subprocess.Popen([*PROXX, "worker", "--once"], env=env, stdout=subprocess.PIPE, text=True) for _ in range(3)
+    ]
+    ran = [int(w.communicate(timeout=120)[0].strip().splitlines()[-1].split()[2]) for w in workers]
+    assert sum(ran) == 6
+    for job_id in ids:
+        assert proxx.store.job(job_id).state == COMPLETED
+        claims = [t for t in proxx.store.transitions(job_id) if t.to_state == RUNNING]
+        assert len(claims) == 1
+
+
+# --- many clips and retry --------------------------------------------------------------------------
+
+
+def test_retry_covers_only_the_clips_without_a_verified_output(out, clips, tmp_path, proxx_home):
+    broken = tmp_path / "A001_C009.mov"
+    broken.write_bytes(b"not video")
+    proxx = Proxx.open()
+    # Validation would refuse the broken clip, so replace it after validation by running the clips
+    # in order: C001 renders, then a clip that vanished after validation fails at render time.
+    spec = proxx.create_job(INTENT, [clips[0], clips[1], clips[2]], out)
+    proxx.store.claim("test-worker", spec.job_id)
+    runner = proxx.runner(worker_id="test-worker")
+    real_execute = runner._execute
+
+    def execute_with_a_vanishing_source(spec, engine, sources, log_path):
+        os.rename(clips[1], tmp_path / "moved-away.mov")
+        try:
+            return real_execute(spec, engine, sources, log_path)
+        finally:
+            os.rename(tmp_path / "moved-away.mov", clips[1])
+
+    runner._execute = execute_with_a_vanishing_source
+    result = runner.run(spec.job_id)
+    assert result.state == FAILED
+    assert [c.state for c in result.clips] == ["completed", "failed", "not_run"]
+    assert (out / "A001_C001.mov").exists() and not (out / "A001_C002.mov").exists()
+
+    new, done = proxx.retry(spec.job_id)
+    assert done == 1 and new.retry_of == spec.job_id
+    assert [Path(c.source).name for c in new.clips] == ["A001_C002.mov", "A001_C003.mov"]
+    retried = proxx.run_job(new.job_id)
+    assert retried is not None and retried.state == COMPLETED
+    assert proxx.store.job(spec.job_id).state == FAILED  # the original stays FAILED
+    assert sorted(p.name for p in out.glob("*.mov")) == ["A001_C001.mov", "A001_C002.mov", "A001_C003.mov"]
+
+
+def test_only_failed_jobs_can_be_retried(out, clips, proxx_home):
+    from proxx import PreJobError
+
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, clips[:1], out)
+    proxx.run_job(spec.job_id)
+    with pytest.raises(PreJobError, match="only FAILED jobs can be retried"):
+        proxx.retry(spec.job_id)
+
+
+# --- exporters -------------------------------------------------------------------------------------
+
+
+class Exporters:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    @hookimpl
+    def proxx_exporters(self):
+        def record(spec, result):
+            self.seen.append((spec.job_id, result.state))
+            return {"rows": 1}
+
+        def explode(spec, result):
+            raise OSError(28, "No space left on device")
+
+        yield Exporter("a-recorder", record)
+        yield Exporter("b-exploder", explode)
+
+
+def test_every_finished_job_is_exported_and_an_exporter_error_never_changes_the_state(out, clips, tmp_path, proxx_home):
+    exporters = Exporters()
+    pm = plugin_manager()
+    pm.register(exporters, name="test-exporters")
+    try:
+        proxx = Proxx.open(pm=pm)
+        good = proxx.create_job(INTENT, clips[:1], out)
+        proxx.run_job(good.job_id)
+        bad = proxx.create_job(INTENT, [tmp_path / "missing.mov"], out)
+        proxx.run_job(bad.job_id)
+    finally:
+        pm.unregister(name="test-exporters")
+    assert exporters.seen == [(good.job_id, COMPLETED), (bad.job_id, FAILED)]
+    row = proxx.store.job(good.job_id)
+    assert row.state == COMPLETED
+    exports = document(row)["exports"]
+    assert exports[0] == {"exporter": "a-recorder", "ok": True, "error": None, "details": {"rows": 1}}
+    assert exports[1]["ok"] is False and "No space left on device" in exports[1]["error"]
+    assert "exporter b-exploder failed" in Path(row.log_path).read_text()
+
+
+# --- names that a shell would mangle ---------------------------------------------------------------
+
+
+def test_names_with_dashes_spaces_quotes_and_unicode(tmp_path, clips, proxx_home):
+    weird = tmp_path / "-cam A 'quoted' \"double\" $(rm -rf x) & ; ünï.mov"
+    weird.write_bytes(clips[0].read_bytes())
+    out = tmp_path / "out -dir ; é"
+    out.mkdir()
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [weird], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == COMPLETED, result.failure
+    assert (out / (weird.stem + ".mov")).exists()

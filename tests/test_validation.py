@@ -1,0 +1,226 @@
+"""Class B: every cause fails the job with a result JSON and nothing executed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx, schemas
+from proxx.media.samples import make_clip
+from proxx.store import FAILED
+
+INTENT = "HD Editorial LT"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("src") / "A001_C001.mov", frames=6)
+
+
+@pytest.fixture
+def out(tmp_path) -> Path:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+def run_failing(sources, output):
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, sources, output)
+    existed = {c.output for c in spec.clips if Path(c.output).exists()}
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == FAILED
+    row = proxx.store.job(spec.job_id)
+    assert row.state == FAILED and row.failure_class == "B"
+    document = json.loads(Path(row.result_path).read_text())
+    assert schemas.violations(document, schemas.JOB_RESULT) == []
+    assert all(c["state"] == "not_run" for c in document["clips"])
+    assert result.engine.version == ""  # the engine never ran
+    for clip in spec.clips:
+        assert clip.output in existed or not Path(clip.output).exists()
+        assert not list(Path(clip.output).parent.glob("*proxx-partial*"))
+    return row, result
+
+
+def test_missing_source(out, proxx_home):
+    row, _ = run_failing([out / "nope.mov"], out)
+    assert row.reason == "source_missing"
+    assert row.message == f"Source file '{out / 'nope.mov'}' does not exist."
+
+
+def test_zero_byte_source(out, tmp_path, proxx_home):
+    empty = tmp_path / "empty.mov"
+    empty.write_bytes(b"")
+    row, _ = run_failing([empty], out)
+    assert row.reason == "source_empty" and str(empty) in row.message
+
+
+def test_text_file_source(out, tmp_path, proxx_home):
+    text = tmp_path / "notes.mov"
+    text.write_text("this is not a video\n" * 20)
+    row, _ = run_failing([text], out)
+    assert row.reason == "source_not_decodable"
+    assert row.message.startswith(f"Source file '{text}' is not a decodable video: ")
+
+
+def test_truncated_source(out, tmp_path, clip, proxx_home):
+    truncated = tmp_path / "truncated.mov"
+    truncated.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])  # moov atom at the end is gone
+    row, _ = run_failing([truncated], out)
+    assert row.reason == "source_not_decodable"
+
+
+def test_audio_only_source(out, tmp_path, proxx_home):
+    from proxx.media.tools import require_tool
+
+    wav = tmp_path / "sound.wav"
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-f", "lavfi", "-i", "sine=duration=0.5", str(wav)], check=True
+    )
+    row, _ = run_failing([wav], out)
+    assert row.reason == "source_no_video" and "audio only" in row.message
+
+
+def test_still_image_source(out, tmp_path, proxx_home):
+    from proxx.media.tools import require_tool
+
+    png = tmp_path / "frame.png"
+    subprocess.run(
+        [
+            require_tool("ffmpeg").path,
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x36",
+            "-frames:v",
+            "1",
+            str(png),
+        ],
+        check=True,
+    )
+    row, _ = run_failing([png], out)
+    assert row.reason == "source_still_image"
+    assert row.message == f"Source file '{png}' is a still image, not a video."
+
+
+def test_unreadable_source(out, tmp_path, clip, proxx_home):
+    # Root reads everything, so the check runs as an unprivileged user where we are root.
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"proxx-unreadable-{os.getpid()}"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    try:
+        locked = folder / "locked.mov"
+        shutil.copyfile(clip, locked)
+        locked.chmod(0)
+        code = (
+            "import sys; from proxx.jobspec.model import ClipSpec; from proxx.validate.checks import check_source;"
+            "problems, _ = check_source(ClipSpec(0, sys.argv[1], '/x.mov'), None);"
+            "print(problems[0].reason, problems[0].message)"
+        )
+        command = [sys.executable, "-c", code, str(locked)]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        done = subprocess.run(command, capture_output=True, text=True, check=True, cwd="/")
+        assert done.stdout.startswith("source_unreadable Source file")
+        assert "not readable" in done.stdout
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_raw_source_under_an_ffmpeg_profile_needs_resolve(out, tmp_path, clip, proxx_home):
+    braw = tmp_path / "A001_C002.braw"
+    braw.write_bytes(b"BRAW" + os.urandom(4096))
+    row, _ = run_failing([braw], out)
+    assert row.reason == "raw_needs_resolve"
+    assert "RAW camera media (Blackmagic RAW)" in row.message and "a Resolve profile is needed" in row.message
+
+
+def test_missing_output_folder(tmp_path, clip, proxx_home):
+    row, _ = run_failing([clip], tmp_path / "missing")
+    assert row.reason == "output_folder_missing"
+    assert row.message == f"Output folder '{tmp_path / 'missing'}' does not exist."
+
+
+def test_unwritable_output_folder(out, clip, proxx_home):
+    # chattr +i stops even root from creating files; without it, fall back to mode bits.
+    immutable = subprocess.run(["chattr", "+i", str(out)], capture_output=True).returncode == 0
+    if not immutable:
+        if os.geteuid() == 0:
+            pytest.skip("no way to make a folder unwritable for root here")
+        out.chmod(0o555)
+    try:
+        row, _ = run_failing([clip], out)
+        assert row.reason == "output_folder_unwritable" and str(out) in row.message
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], capture_output=True)
+        out.chmod(0o755)
+
+
+def test_existing_output_is_never_overwritten(out, clip, proxx_home):
+    existing = out / "A001_C001.mov"
+    existing.write_bytes(b"precious")
+    row, _ = run_failing([clip], out)
+    assert row.reason == "output_exists"
+    assert row.message == f"Output path '{existing}' already exists."
+    assert existing.read_bytes() == b"precious"
+
+
+def test_two_sources_mapping_to_one_output_name(out, tmp_path, clip, proxx_home):
+    other = tmp_path / "cam_b"
+    other.mkdir()
+    twin = other / "A001_C001.mxf"
+    shutil.copyfile(clip, twin)
+    row, _result = run_failing([clip, twin], out)
+    assert row.reason == "output_collision"
+    assert f"'{clip}' and '{twin}' would both be written to '{out / 'A001_C001.mov'}'" in row.message
+
+
+def test_insufficient_space(out, clip, proxx_home, monkeypatch):
+    monkeypatch.setenv("PROXX_MIN_FREE_SPACE", str(10**18))  # more than any disk has
+    row, _ = run_failing([clip], out)
+    assert row.reason == "insufficient_space" and "Insufficient disk space" in row.message
+
+
+def test_engine_not_available(out, clip, proxx_home, monkeypatch):
+    monkeypatch.setenv("PROXX_FFMPEG", "/nonexistent/ffmpeg")
+    from proxx.media import tools
+
+    tools.find_tool.cache_clear()
+    try:
+        row, _ = run_failing([clip], out)
+    finally:
+        monkeypatch.delenv("PROXX_FFMPEG")
+        tools.find_tool.cache_clear()
+    assert row.reason == "engine_unavailable"
+    assert row.message.startswith("FFmpeg engine not available on this system: ffmpeg not found")
+
+
+def test_every_problem_is_reported(out, tmp_path, proxx_home):
+    row, result = run_failing([tmp_path / "a.mov", tmp_path / "b.mov"], out)
+    assert len(result.validation_problems) == 2
+    assert "(and 1 more problem(s))" in row.message
+
+
+def test_a_plugin_can_add_a_validation_problem(out, clip, proxx_home):
+    from proxx import JobValidationError, hookimpl
+    from proxx.plugins import plugin_manager
+
+    class NoNightShoots:
+        @hookimpl
+        def proxx_validate_job(self, spec, sources):
+            yield JobValidationError("studio_rule", f"Source file '{spec.clips[0].source}' breaks a studio rule.")
+
+    pm = plugin_manager()
+    pm.register(NoNightShoots(), name="studio-rule")
+    try:
+        row, _ = run_failing([clip], out)
+    finally:
+        pm.unregister(name="studio-rule")
+    assert row.reason == "studio_rule"
