@@ -1,0 +1,138 @@
+"""proxx against bare ffmpeg doing the same conversion with the same recipe.
+
+    .venv/bin/python benchmarks/engine_overhead.py [--runs 3] [--quick]
+
+(a) For every bundled ffmpeg canonical profile: `proxx run` (the whole CLI: start-up, compile,
+    JobSpec, validation, render, verification, publish, result JSON) divided by bare ffmpeg running
+    the identical argument list, on a 10 s 1080p clip and on a batch of 20 one-second 1080p clips
+    (one job; bare: 20 ffmpeg runs). Targets: <= 1.05 and <= 1.15.
+(b) proxx's ProRes recipe (prores_aw) against the reference implementation's prores_ks recipe
+    (`-c:v prores_ks -profile:v N`, everything else equal): speed ratio and file-size ratio.
+(c) The time to compile an intent and create one JobSpec (in process).
+Runs are interleaved and the median of --runs is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from proxx import Proxx
+from proxx.jobspec.model import create_jobspec, utc_now
+from proxx.media.probe import probe
+from proxx.media.samples import make_clip
+from proxx.media.tools import require_tool
+from proxx_ffmpeg.recipes import build_args
+
+PROXX = [sys.executable, "-m", "proxx"]
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, env=env)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {command[:4]}...\n{done.stderr.decode()[-2000:]}")
+    return elapsed
+
+
+def intent_repo(root: Path, canonical_ids: list[str]) -> Path:
+    """One graduated intent per canonical id: compiles straight to that id."""
+    root.mkdir(parents=True, exist_ok=True)
+    for canonical_id in canonical_ids:
+        (root / f"{canonical_id}.yaml").write_text(
+            f'user_profile_version: "1.1"\nname: bench {canonical_id}\nlifecycle: graduated\n'
+            f"graduated_to: {canonical_id}\nconstraints: {{}}\n"
+        )
+    return root
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the script works")
+    args = parser.parse_args()
+    ffmpeg = require_tool("ffmpeg").path
+    size, long_frames, short_frames, batch = ("320x180", 24, 6, 3) if args.quick else ("1920x1080", 240, 24, 20)
+
+    with tempfile.TemporaryDirectory(prefix="proxx-bench-") as tmp:
+        work = Path(tmp)
+        home = work / "home"
+        env = {**os.environ, "PROXX_HOME": str(home)}
+        long_clip = make_clip(work / "src" / "LONG_C001.mov", size=size, frames=long_frames)
+        clips = [make_clip(work / "src" / f"B{n:03d}_C001.mov", size=size, frames=short_frames) for n in range(batch)]
+        proxx = Proxx.open()
+        profiles = [p for p in proxx.repository.registry if p.engine == "ffmpeg"]
+        repo = intent_repo(work / "intents", [p.id for p in profiles])
+        probes = {str(c): probe(str(c)) for c in [long_clip, *clips]}
+
+        print(f"(a) proxx / bare ffmpeg, same recipe, median of {args.runs} interleaved runs, {os.cpu_count()} cores")
+        print(f"    {'profile':<24} {'10 s clip':>22} {'20 x 1 s batch':>24}")
+        for profile in profiles:
+            cells = []
+            for sources in ([long_clip], clips):
+                bare_times, proxx_times = [], []
+                for run in range(args.runs):
+                    bare_dir, proxx_dir = work / f"bare-{profile.id}-{run}", work / f"proxx-{profile.id}-{run}"
+                    bare_dir.mkdir()
+                    proxx_dir.mkdir()
+                    start = time.perf_counter()
+                    for src in sources:
+                        dst = bare_dir / f"{src.stem}.{profile.container}"
+                        subprocess.run(
+                            build_args(ffmpeg, probes[str(src)], str(dst), profile), check=True, capture_output=True
+                        )
+                    bare_times.append(time.perf_counter() - start)
+                    command = [*PROXX, "run", "--profiles", str(repo), "--profile", f"bench {profile.id}",
+                               "--output", str(proxx_dir), *map(str, sources)]  # fmt: skip
+                    proxx_times.append(timed(command, env))
+                    shutil.rmtree(bare_dir)
+                    shutil.rmtree(proxx_dir)
+                bare, ours = statistics.median(bare_times), statistics.median(proxx_times)
+                cells.append(f"{ours:6.2f}/{bare:6.2f} s = {ours / bare:4.2f}")
+            print(f"    {profile.id:<24} {cells[0]:>22} {cells[1]:>24}")
+
+        print("\n(b) proxx ProRes recipe (prores_aw) vs the reference's prores_ks, 10 s clip")
+        print(f"    {'profile':<24} {'speed aw/ks':>12} {'size aw/ks':>11}")
+        for profile in (p for p in profiles if p.codec.startswith("prores") and p.resolution == "source"):
+            ours_args = build_args(ffmpeg, probes[str(long_clip)], str(work / "aw.mov"), profile)
+            number = ours_args[ours_args.index("-profile:v") + 1]
+            position = ours_args.index("prores_aw")
+            ks_args = [*ours_args[:position], "prores_ks", "-profile:v", number, *ours_args[position + 3 :]]
+            ks_args[-1] = "file:" + str(work / "ks.mov")
+            aw_times, ks_times = [], []
+            for _ in range(args.runs):
+                for path in (work / "aw.mov", work / "ks.mov"):
+                    path.unlink(missing_ok=True)
+                aw_times.append(timed(ours_args))
+                ks_times.append(timed(ks_args))
+            speed = statistics.median(ks_times) / statistics.median(aw_times)
+            size_ratio = (work / "aw.mov").stat().st_size / (work / "ks.mov").stat().st_size
+            print(f"    {profile.id:<24} {speed:>10.2f}x {size_ratio:>11.2f}")
+
+        print("\n(c) compile + create one JobSpec, in process")
+        compiled_runs = []
+        for _ in range(200):
+            start = time.perf_counter()
+            compiled = proxx.select("HD Editorial LT")
+            create_jobspec(compiled, [long_clip], work, utc_now(), {"proxx": "bench"})
+            compiled_runs.append(time.perf_counter() - start)
+        stored_runs = []
+        for _ in range(50):
+            start = time.perf_counter()
+            proxx.create_job("HD Editorial LT", [long_clip], work)
+            stored_runs.append(time.perf_counter() - start)
+        print(f"    compile + JobSpec: median {statistics.median(compiled_runs) * 1e6:.0f} us")
+        print(f"    ... and stored in SQLite (WAL): median {statistics.median(stored_runs) * 1e3:.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
