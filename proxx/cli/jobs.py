@@ -10,6 +10,7 @@ import argparse
 import datetime
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from proxx.app import Proxx
 from proxx.errors import FailureClass
 from proxx.execute.runner import Progress
 from proxx.result import JobResult, load_result
-from proxx.store import COMPLETED, STATES, JobRow
+from proxx.store import COMPLETED, FAILED, STATES, JobRow
 from proxx.verify.checks import Check
 
 # Checks whose values would tell an operator the codec or container ("see the output"): they are
@@ -185,7 +186,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def _run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     bar = ProgressBar()
     try:
-        proxx.run_job(job_id, on_progress=bar)
+        if proxx.run_job(job_id, on_progress=bar) is None:
+            _follow(proxx, job_id, bar)  # a `proxx worker` claimed it first: watch it finish there
     finally:
         bar.close()
     row = proxx.store.job(job_id)
@@ -193,6 +195,17 @@ def _run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
         print(json.dumps(_job_json(proxx, row, True), indent=2))
         return exit_code(row)
     return print_outcome(proxx, job_id)
+
+
+def _follow(proxx: Proxx, job_id: str, bar: ProgressBar) -> None:
+    while True:
+        proxx.store.reap_lost()
+        row = proxx.store.job(job_id)
+        if row.state in (COMPLETED, FAILED):
+            return
+        spec = proxx.store.spec_unchecked(job_id)
+        bar(Progress(job_id, row.progress, row.eta_seconds, row.clip_index or 0, len(spec.clips)))
+        time.sleep(0.5)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

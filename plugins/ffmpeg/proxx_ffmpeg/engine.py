@@ -24,12 +24,25 @@ from proxx_ffmpeg.recipes import build_args, unsupported
 _NOISE = ("Press [q]", "Conversion failed!", "frame=", "size=", "video:", "    ")
 
 
+def _resolve_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+# Resolved once in the parent: the child between fork and exec must not load libraries or import.
+_PRCTL = _resolve_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
     """Runs in the child before exec: on Linux, SIGKILL ffmpeg if the worker that started it dies,
     so a killed worker never leaves an encoder writing on."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def last_meaningful_line(stderr: str) -> str:
