@@ -58,6 +58,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script works")
+    parser.add_argument("--only", nargs="*", default=None, metavar="ID", help="only these canonical ids")
     args = parser.parse_args()
     ffmpeg = require_tool("ffmpeg").path
     size, long_frames, short_frames, batch = ("320x180", 24, 6, 3) if args.quick else ("1920x1080", 240, 24, 20)
@@ -69,7 +70,9 @@ def main() -> int:
         long_clip = make_clip(work / "src" / "LONG_C001.mov", size=size, frames=long_frames)
         clips = [make_clip(work / "src" / f"B{n:03d}_C001.mov", size=size, frames=short_frames) for n in range(batch)]
         proxx = Proxx.open()
-        profiles = [p for p in proxx.repository.registry if p.engine == "ffmpeg"]
+        profiles = [
+            p for p in proxx.repository.registry if p.engine == "ffmpeg" and (args.only is None or p.id in args.only)
+        ]
         repo = intent_repo(work / "intents", [p.id for p in profiles])
         probes = {str(c): probe(str(c)) for c in [long_clip, *clips]}
 
