@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 import pluggy
 
+from proxx.compile.cache import ProfileCache
 from proxx.compile.compiler import Compiled
 from proxx.compile.repository import Repository, load_repository, profile_paths_from_env
 from proxx.compile.select import IntentStatus, intent_statuses, select
@@ -61,7 +62,9 @@ class Proxx:
     ) -> Proxx:
         pm = pm or plugin_manager()
         installed = engines(pm)
-        return cls(pm, load_repository(repository_layers(pm, profiles, bundled)), installed)
+        home = proxx_home()
+        cache = ProfileCache(home / "cache" / "profiles.json")
+        return cls(pm, load_repository(repository_layers(pm, profiles, bundled), cache), installed, home)
 
     # --- intents ------------------------------------------------------------------------------
 

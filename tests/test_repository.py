@@ -144,3 +144,29 @@ def test_env_var_and_flag_layers_and_replacing_the_bundled_repository(tmp_path, 
     assert len(replaced.repository.registry) == 0
     monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
     assert Proxx.open().repository.user_profile("HD Editorial LT") is None
+
+
+def test_the_profile_cache_rereads_changed_files_and_never_caches_broken_ones(tmp_path):
+    import os
+
+    from proxx.compile.cache import ProfileCache
+
+    cache_path = tmp_path / "cache.json"
+    intent = write(
+        tmp_path / "repo/u.yaml", 'user_profile_version: "1.1"\nname: Cached\nconstraints:\n  codecs: [prores_hq]\n'
+    )
+    broken = write(tmp_path / "repo/b.yaml", 'user_profile_version: "1.1"\nname: Broken\nconstraints:\n  bitrate: 1\n')
+    first = load_repository([tmp_path / "repo"], ProfileCache(cache_path))
+    assert first.user_profile("Cached").constraints.codecs == ("prores_hq",)
+    assert [p.reason for p in first.problems] == ["malformed_profile"]
+    stored = cache_path.read_text()
+    assert str(intent) in stored and str(broken) not in stored
+
+    again = load_repository([tmp_path / "repo"], ProfileCache(cache_path))
+    assert again.user_profile("Cached") == first.user_profile("Cached")
+    assert [p.reason for p in again.problems] == ["malformed_profile"]  # still reported
+
+    intent.write_text('user_profile_version: "1.1"\nname: Cached\nconstraints:\n  codecs: [prores_lt]\n')
+    os.utime(intent, ns=(intent.stat().st_mtime_ns + 10**9,) * 2)
+    changed = load_repository([tmp_path / "repo"], ProfileCache(cache_path))
+    assert changed.user_profile("Cached").constraints.codecs == ("prores_lt",)

@@ -12,22 +12,16 @@ definition under the same id is a problem, and neither wins.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import attrs
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from proxx import schemas
+from proxx.compile.cache import ProfileCache
 from proxx.compile.profiles import CanonicalProfile, Registry, UserProfile
 from proxx.converter import converter
 
 YAML_SUFFIXES = (".yaml", ".yml")
-
-# libyaml through ruamel's C loader: 5x faster than the round-trip loader. The round-trip loader,
-# which remembers lines, is used only to place the problems of a file that has some.
-_fast_yaml = YAML(typ="safe")
 
 
 @attrs.frozen
@@ -85,8 +79,11 @@ def yaml_files(path: Path) -> list[Path]:
     )
 
 
-def load_repository(layers: Sequence[Path | Iterable[Path]]) -> Repository:
-    """Read every layer (a folder, a file, or a list of files) in order into one Repository."""
+def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache | None = None) -> Repository:
+    """Read every layer (a folder, a file, or a list of files) in order into one Repository.
+
+    With a `cache`, files unchanged since they last passed the schemas are not parsed again (and
+    neither the YAML parser nor the JSON Schema validator is even imported when nothing changed)."""
     canonical: dict[str, CanonicalProfile] = {}
     user: dict[str, UserProfile] = {}
     locations: dict[str, Location] = {}
@@ -96,7 +93,7 @@ def load_repository(layers: Sequence[Path | Iterable[Path]]) -> Repository:
         files = yaml_files(layer) if isinstance(layer, Path) else sorted(layer)
         seen_in_layer: set[str] = set()
         for file in files:
-            record, location, file_problems = _read_profile(file)
+            record, location, file_problems = _read_profile(file, cache)
             problems.extend(file_problems)
             if isinstance(record, CanonicalProfile):
                 key = f"canonical:{record.id}"
@@ -134,6 +131,8 @@ def load_repository(layers: Sequence[Path | Iterable[Path]]) -> Repository:
                 locations[key] = location
     for profile_id in conflicted:
         canonical.pop(profile_id, None)
+    if cache is not None:
+        cache.save()
     return Repository(
         registry=Registry.of(canonical.values()),
         user_profiles=tuple(sorted(user.values(), key=lambda p: p.name)),
@@ -143,87 +142,20 @@ def load_repository(layers: Sequence[Path | Iterable[Path]]) -> Repository:
 
 
 def _read_profile(
-    file: Path,
+    file: Path, cache: ProfileCache | None
 ) -> tuple[CanonicalProfile | UserProfile | None, Location, list[Problem]]:
     location = Location(str(file))
-    try:
-        with file.open("rb") as handle:
-            document = _fast_yaml.load(handle)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        reason = error.problem or error.context or "invalid YAML"
-        return (
-            None,
-            Location(str(file), line),
-            [Problem(Location(str(file), line), "yaml_syntax", f"invalid YAML: {reason}")],
-        )
-    except (OSError, UnicodeDecodeError, YAMLError) as error:
-        return None, location, [Problem(location, "unreadable", f"cannot read profile file: {error}")]
+    cached = cache.get(file) if cache is not None else None
+    if cached is None:
+        from proxx.compile.parse import read_document  # imports the YAML parser and jsonschema
 
-    if not isinstance(document, dict):
-        return (
-            None,
-            location,
-            [
-                Problem(
-                    location,
-                    "not_a_profile",
-                    "expected a mapping with user_profile_version or canonical_profile_version",
-                )
-            ],
-        )
-    record_type: type[CanonicalProfile] | type[UserProfile]
-    if "canonical_profile_version" in document:
-        schema, record_type = schemas.CANONICAL_PROFILE, CanonicalProfile
-        label = document.get("id")
-    elif "user_profile_version" in document:
-        schema, record_type = schemas.USER_PROFILE, UserProfile
-        label = document.get("name")
-    else:
-        return (
-            None,
-            location,
-            [
-                Problem(
-                    location,
-                    "not_a_profile",
-                    "not a profile: expected a 'user_profile_version' or a 'canonical_profile_version' field",
-                )
-            ],
-        )
-    label = label if isinstance(label, str) else None
-    found = schemas.violations(document, schema)
-    if found:
-        lines = _line_finder(file)
-        return (
-            None,
-            location,
-            [Problem(Location(str(file), lines(v.path)), "malformed_profile", v.message, label) for v in found],
-        )
-    record: CanonicalProfile | UserProfile = converter.structure(document, record_type)
-    return record, location, []
-
-
-def _line_finder(file: Path) -> Callable[[tuple[str | int, ...]], int | None]:
-    """A function from a JSON path in `file` to its 1-based line, or None when it cannot tell."""
-    try:
-        document = YAML(typ="rt").load(file.read_bytes())
-    except (YAMLError, OSError):
-        document = None
-
-    def line(path: tuple[str | int, ...]) -> int | None:
-        node, found = document, None
-        for part in path:
-            lc = getattr(node, "lc", None)
-            try:
-                if lc is not None:
-                    found = lc.key(part)[0] + 1 if isinstance(part, str) else lc.item(part)[0] + 1
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                break
-        if found is None and getattr(document, "lc", None) is not None:
-            found = document.lc.line + 1
-        return found
-
-    return line
+        kind, document, location, problems = read_document(file)
+        if problems or kind is None or document is None:
+            return None, location, problems
+        if cache is not None:
+            cache.put(file, kind, document)
+        cached = (kind, document)
+    kind, document = cached
+    if kind == "canonical":
+        return converter.structure(document, CanonicalProfile), location, []
+    return converter.structure(document, UserProfile), location, []

@@ -1,0 +1,85 @@
+"""Parse one profile file and check it against its schema, with file and line for every problem.
+
+Imported only when a file is not in the profile cache: it brings the YAML parser and the JSON
+Schema validator, the two slowest imports of a proxx start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from proxx import schemas
+from proxx.compile.repository import Location, Problem
+
+# libyaml through ruamel's C loader: 5x faster than the round-trip loader. The round-trip loader,
+# which remembers lines, is used only to place the problems of a file that has some.
+_fast_yaml = YAML(typ="safe")
+KINDS = {"canonical_profile_version": ("canonical", schemas.CANONICAL_PROFILE, "id"),
+         "user_profile_version": ("user", schemas.USER_PROFILE, "name")}  # fmt: skip
+
+
+def read_document(file: Path) -> tuple[str | None, dict[str, Any] | None, Location, list[Problem]]:
+    """(kind "canonical" or "user", the document, its location, problems); a document only when
+    there is no problem."""
+    location = Location(str(file))
+    try:
+        with file.open("rb") as handle:
+            document = _fast_yaml.load(handle)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        at = Location(str(file), mark.line + 1 if mark is not None else None)
+        reason = error.problem or error.context or "invalid YAML"
+        return None, None, at, [Problem(at, "yaml_syntax", f"invalid YAML: {reason}")]
+    except (OSError, UnicodeDecodeError, YAMLError) as error:
+        return None, None, location, [Problem(location, "unreadable", f"cannot read profile file: {error}")]
+
+    version_field = next((f for f in KINDS if isinstance(document, dict) and f in document), None)
+    if version_field is None:
+        message = "not a profile: expected a mapping with a 'user_profile_version' or 'canonical_profile_version' field"
+        return None, None, location, [Problem(location, "not_a_profile", message)]
+    assert isinstance(document, dict)
+    kind, schema, label_field = KINDS[version_field]
+    label = document.get(label_field)
+    found = schemas.violations(document, schema)
+    if found:
+        lines = _line_finder(file)
+        problems = [
+            Problem(
+                Location(str(file), lines(v.path)),
+                "malformed_profile",
+                v.message,
+                label if isinstance(label, str) else None,
+            )
+            for v in found
+        ]
+        return kind, None, location, problems
+    return kind, document, location, []
+
+
+def _line_finder(file: Path) -> Callable[[tuple[str | int, ...]], int | None]:
+    """A function from a JSON path in `file` to its 1-based line, or None when it cannot tell."""
+    try:
+        document = YAML(typ="rt").load(file.read_bytes())
+    except (YAMLError, OSError):
+        document = None
+
+    def line(path: tuple[str | int, ...]) -> int | None:
+        node, found = document, None
+        for part in path:
+            lc = getattr(node, "lc", None)
+            try:
+                if lc is not None:
+                    found = lc.key(part)[0] + 1 if isinstance(part, str) else lc.item(part)[0] + 1
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+        if found is None and getattr(document, "lc", None) is not None:
+            found = document.lc.line + 1
+        return found
+
+    return line
