@@ -332,3 +332,20 @@ def test_names_with_dashes_spaces_quotes_and_unicode(tmp_path, clips, proxx_home
     result = proxx.run_job(spec.job_id)
     assert result is not None and result.state == COMPLETED, result.failure
     assert (out / (weird.stem + ".mov")).exists()
+
+
+def test_sigterm_lets_the_running_job_finish_and_takes_no_new_one(tmp_path, long_clip, clips, proxx_home):
+    env = {**os.environ, "PROXX_HOME": str(proxx_home)}
+    for folder, source in ((tmp_path / "a", long_clip), (tmp_path / "b", clips[0])):
+        folder.mkdir()
+        assert _cli("submit", "--profile", INTENT, "--output", str(folder), str(source), env=env).returncode == 0
+    worker = subprocess.Popen([*PROXX, "worker"], env=env, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "a").glob("*.proxx-partial-*")):  # the long encode has started
+        assert time.monotonic() < deadline and worker.poll() is None
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGTERM)
+    out, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0 and "worker ran 1 job(s)" in out
+    states = sorted(j["state"] for j in json.loads(_cli("jobs", "list", "--json", env=env).stdout))
+    assert states == [COMPLETED, QUEUED]

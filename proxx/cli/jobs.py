@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -225,7 +227,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    count = work(proxx, concurrency=args.concurrency, once=args.once, on_done=done)
+    stop = threading.Event()
+    # SIGTERM (a service manager stopping the worker): take no new job, finish the running ones.
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    count = work(proxx, concurrency=args.concurrency, once=args.once, stop=stop, on_done=done)
     print(f"worker ran {count} job(s)")
     return 0
 
