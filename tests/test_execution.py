@@ -221,9 +221,8 @@ def test_concurrent_workers_never_take_the_same_job(tmp_path, clips, proxx_home)
         folder = tmp_path / f"out{n}"
         folder.mkdir()
         ids.append(proxx.create_job(INTENT, clips[:1], folder).job_id)
-    workers = [
-        subprocess.Popen([*PROXX, "worker", "--once"], env=env, stdout=subprocess.PIPE, text=True) for _ in range(3)
-    ]
+    commands = [["worker", "--once", "--concurrency", "2"], ["worker", "--once"], ["worker", "--once"]]
+    workers = [subprocess.Popen([*PROXX, *c], env=env, stdout=subprocess.PIPE, text=True) for c in commands]
     ran = [int(w.communicate(timeout=120)[0].strip().splitlines()[-1].split()[2]) for w in workers]
     assert sum(ran) == 6
     for job_id in ids:
