@@ -93,7 +93,9 @@ def test_the_conformance_suite_fails_an_engine_that_breaks_the_contract(pytester
                 "canonical_profile_version": "1.0", "id": "copy_prores_proxy", "engine": "copy",
                 "codec": "prores_proxy", "container": "mov", "resolution": "source", "audio": "copy",
             }
-            source = {"size": "160x90", "frames": 12}
+
+            def make_source(self, proxx_clip):
+                return proxx_clip(size="160x90", frames=12)
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")

@@ -15,18 +15,21 @@ Settings (class attributes):
 * `canonical_profile`: a canonical id already in the registry (bundled, shipped by a plugin through
   `proxx_canonical_profiles`, or on PROXX_PROFILES), a `Path` to a canonical profile YAML file, or
   the profile as a mapping. The suite adds a user profile graduated to it, so the job means exactly it.
-* `source`: `proxx.media.samples.make_clip` options for the source clip, when your engine or profile
-  needs another size, codec, audio layout...
 * `plugins`: {name: plugin object} registered for each test, for an engine not installed through an
   entry point.
 * `timeout_seconds`: the timeout `test_a_timeout_fails_class_c` forces (PROXX_TIMEOUT_MIN with
   PROXX_TIMEOUT_FACTOR=0). It is far shorter than any real render, so it works for every engine that
   honours `RenderTask.timeout`, which is what the test checks.
 
-Hook (override the method): `make_unavailable(self, app, monkeypatch)` makes the engine unavailable
-for `test_an_unavailable_engine_fails_class_b_and_runs_nothing`. The default replaces the engine's
-`availability()` with one saying no; override it to exercise your real check (a missing binary, an
-unreachable licence server), as the FFmpeg plugin's suite does by pointing PROXX_FFMPEG nowhere.
+Hooks (override the methods):
+
+* `make_source(self, proxx_clip) -> Path`: the source clip every test renders. The default is
+  `proxx_clip()`, a 320x180, 24-frame H.264 MOV with stereo audio and a start timecode; override it
+  when your engine or profile needs another size, codec or audio layout (`make_clip` options).
+* `make_unavailable(self, app, monkeypatch)`: makes the engine unavailable for
+  `test_an_unavailable_engine_fails_class_b_and_runs_nothing`. The default replaces the engine's
+  `availability()` with one saying no; override it to exercise your real check (a missing binary, an
+  unreachable licence server), as the FFmpeg plugin's suite does by pointing PROXX_FFMPEG nowhere.
 
 What is checked, on every outcome: the result JSON is written and valid against
 `schemas/job-result-1.0.schema.json` and agrees with the job store; on every failure, no output has
@@ -77,11 +80,14 @@ class Bench:
 class EngineConformance:
     engine: ClassVar[str]
     canonical_profile: ClassVar[str | Path | Mapping[str, Any]]
-    source: ClassVar[Mapping[str, Any]] = {}
     plugins: ClassVar[Mapping[str, object]] = {}
     timeout_seconds: ClassVar[float] = 0.01
 
-    # --- hook -------------------------------------------------------------------------------------
+    # --- hooks ------------------------------------------------------------------------------------
+
+    def make_source(self, proxx_clip: MakeClip) -> Path:
+        """The source clip each test renders."""
+        return proxx_clip()
 
     def make_unavailable(self, app: Proxx, monkeypatch: pytest.MonkeyPatch) -> None:
         """Make the engine unavailable on this machine for one test. Override to use the real cause."""
@@ -113,7 +119,7 @@ class EngineConformance:
             pytest.fail(f"canonical profile '{canonical_id}' names engine '{profile.engine}', not '{self.engine}'")
         if self.engine not in app.engines:
             pytest.fail(f"no installed plugin provides the engine '{self.engine}' (installed: {sorted(app.engines)})")
-        source = proxx_clip("A001.mov", **self.source)
+        source = self.make_source(proxx_clip)
         output_directory = tmp_path / "out"
         output_directory.mkdir()
         return Bench(app, app.engines[self.engine], source, output_directory)
