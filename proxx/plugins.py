@@ -64,8 +64,10 @@ def _trace(pm: pluggy.PluginManager) -> None:
             return
         # Hooks yield their records: drain generators into lists (callers take any iterable) so the
         # trace shows the records themselves rather than "<generator object ...>".
-        result = [list(r) if isinstance(r, types.GeneratorType) else r for r in outcome.get_result()]
-        outcome.force_result(result)
+        result = outcome.get_result()
+        if isinstance(result, list):
+            result = [list(r) if isinstance(r, types.GeneratorType) else r for r in result]
+            outcome.force_result(result)
         log.debug("  %s returned %r", hook_name, result)
 
     pm.add_hookcall_monitoring(before, after)

@@ -106,3 +106,36 @@ def test_the_conformance_suite_fails_an_engine_that_breaks_the_contract(pytester
             "FAILED *::TestCopyConformance::test_a_timeout_fails_class_c*",
         ]
     )
+
+
+def test_an_engine_missing_here_can_skip_the_checks_that_render(pytester):
+    pytester.makepyfile(
+        """
+        from proxx import Availability, Engine, hookimpl
+        from proxx.testing.conformance import EngineConformance
+
+        class Licensed(Engine):
+            name = "licensed"
+            def availability(self):
+                return Availability(False, "no licence server")
+            def render(self, task):
+                raise AssertionError("never called")
+
+        class Plugin:
+            @hookimpl
+            def proxx_engines(self):
+                yield Licensed()
+
+        class TestLicensedConformance(EngineConformance):
+            engine = "licensed"
+            plugins = {"licensed-plugin": Plugin()}
+            skip_when_unavailable = True
+            canonical_profile = {
+                "canonical_profile_version": "1.0", "id": "licensed_prores_proxy", "engine": "licensed",
+                "codec": "prores_proxy", "container": "mov", "resolution": "source", "audio": "copy",
+            }
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(passed=1, skipped=5)
+    result.stdout.fnmatch_lines(["SKIPPED *licensed is not available here: no licence server*"])

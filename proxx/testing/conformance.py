@@ -17,6 +17,9 @@ Settings (class attributes):
   the profile as a mapping. The suite adds a user profile graduated to it, so the job means exactly it.
 * `plugins`: {name: plugin object} registered for each test, for an engine not installed through an
   entry point.
+* `skip_when_unavailable`: False by default, so an engine that cannot run fails the checks that
+  render. Set it True for an engine the test machine may lack (a licensed application): those checks
+  are then skipped, with the engine's own reason, and the others still run.
 * `timeout_seconds`: the timeout `test_a_timeout_fails_class_c` forces (PROXX_TIMEOUT_MIN with
   PROXX_TIMEOUT_FACTOR=0). It is far shorter than any real render, so it works for every engine that
   honours `RenderTask.timeout`, which is what the test checks.
@@ -81,6 +84,7 @@ class EngineConformance:
     engine: ClassVar[str]
     canonical_profile: ClassVar[str | Path | Mapping[str, Any]]
     plugins: ClassVar[Mapping[str, object]] = {}
+    skip_when_unavailable: ClassVar[bool] = False
     timeout_seconds: ClassVar[float] = 0.01
 
     # --- hooks ------------------------------------------------------------------------------------
@@ -135,13 +139,20 @@ class EngineConformance:
             return [], str(profile["id"])
         return [], profile
 
+    def _needs_available(self, bench: Bench) -> None:
+        availability = bench.engine.availability()
+        if not availability.available and self.skip_when_unavailable:
+            pytest.skip(f"{self.engine} is not available here: {availability.reason}")
+
     # --- the checks -------------------------------------------------------------------------------
 
     def test_the_engine_is_available_here(self, bench: Bench) -> None:
+        self._needs_available(bench)
         availability = bench.engine.availability()
         assert availability.available, f"{self.engine} is not available: {availability.reason}"
 
     def test_renders_a_verified_output_under_its_final_name(self, bench: Bench) -> None:
+        self._needs_available(bench)
         outcome = bench.run()
         assert_result_json(outcome)
         assert outcome.row.state == COMPLETED, outcome.row.message
@@ -152,7 +163,8 @@ class EngineConformance:
         assert clip.checks and all(check.passed for check in clip.checks)
         final = Path(clip.output)
         assert final.is_file() and final.stat().st_size == clip.output_bytes
-        assert partials(bench.output_directory) == []
+        written = sorted(p for p in bench.output_directory.rglob("*") if p.is_file())
+        assert written == [final], "the engine must write its partial path and nothing else"
 
     def test_an_unavailable_engine_fails_class_b_and_runs_nothing(
         self, bench: Bench, monkeypatch: pytest.MonkeyPatch
@@ -180,6 +192,7 @@ class EngineConformance:
                 partial.unlink()
             return report
 
+        self._needs_available(bench)
         spy_render(bench.engine, monkeypatch, render_then_damage)
         outcome = bench.run()
         assert_failed(outcome, "C")
@@ -187,6 +200,7 @@ class EngineConformance:
         assert outcome.row.message and outcome.row.message.startswith("Output file generated but failed verification")
 
     def test_a_timeout_fails_class_c(self, bench: Bench, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._needs_available(bench)
         monkeypatch.setenv("PROXX_TIMEOUT_MIN", str(self.timeout_seconds))
         monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "0")
         tasks = spy_render(bench.engine, monkeypatch, lambda render, task: render(task))
