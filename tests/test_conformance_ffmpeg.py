@@ -6,6 +6,7 @@ import pytest
 
 from proxx import Proxx
 from proxx.media.tools import find_tool
+from proxx.resources import bundled_profiles_dir
 from proxx.testing.conformance import EngineConformance
 
 
@@ -25,7 +26,7 @@ class TestFFmpegConformance(EngineConformance):
 
 
 class TestFFmpegH264Conformance(EngineConformance):
-    """A second profile: a scaled, long-GOP output with coded audio."""
+    """A second profile, given as a file: a scaled, long-GOP output with coded audio."""
 
     engine = "ffmpeg"
-    canonical_profile = "proxy_h264_low"
+    canonical_profile = bundled_profiles_dir() / "canonical" / "proxy_h264_low.yaml"

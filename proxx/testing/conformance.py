@@ -69,7 +69,8 @@ SETTLE_SECONDS = 0.5
 
 @attrs.frozen
 class Bench:
-    """One conformance test's setting: the app, the intent meaning the profile, the source clip."""
+    """One check's setting: the app (with the conformance intent), the engine under test, the source
+    clip, and the (empty) output folder."""
 
     app: Proxx
     engine: Engine
@@ -81,6 +82,8 @@ class Bench:
 
 
 class EngineConformance:
+    """The checks every engine plugin passes; subclass it as the module documentation says."""
+
     engine: ClassVar[str]
     canonical_profile: ClassVar[str | Path | Mapping[str, Any]]
     plugins: ClassVar[Mapping[str, object]] = {}
