@@ -27,6 +27,9 @@ from proxx.media.samples import make_clip
 from proxx.plugins import build_plugin_manager
 from proxx.testing.kit import JobOutcome, RepositoryFiles, run_job, write_repository
 
+# The conformance checks' asserts report their values like a test's own, as pytest does for plugins.
+pytest.register_assert_rewrite("proxx.testing.conformance")
+
 
 class Register(Protocol):
     def __call__(self, plugin: object, name: str) -> object: ...
