@@ -13,6 +13,7 @@ import functools
 import logging
 import os
 import sys
+import types
 from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -60,8 +61,14 @@ def _trace(pm: pluggy.PluginManager) -> None:
     def after(outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         if outcome.exception is not None:
             log.debug("  %s raised %r", hook_name, outcome.exception)
-        else:
-            log.debug("  %s returned %r", hook_name, outcome.get_result())
+            return
+        # Hooks yield their records: drain generators into lists (callers take any iterable) so the
+        # trace shows the records themselves rather than "<generator object ...>".
+        result = outcome.get_result()
+        if isinstance(result, list):
+            result = [list(r) if isinstance(r, types.GeneratorType) else r for r in result]
+            outcome.force_result(result)
+        log.debug("  %s returned %r", hook_name, result)
 
     pm.add_hookcall_monitoring(before, after)
 

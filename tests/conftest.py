@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +27,4 @@ def intent(version: str = "1.0", name: str = "Test", **constraints: Any) -> User
     return converter.structure({"user_profile_version": version, "name": name, "constraints": constraints}, UserProfile)
 
 
-@pytest.fixture
-def proxx_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    home = tmp_path / "proxx-home"
-    monkeypatch.setenv("PROXX_HOME", str(home))
-    yield home
+# proxx_home and the other kit fixtures come from proxx.testing.plugin (the pytest11 entry point).

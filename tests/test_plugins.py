@@ -57,7 +57,8 @@ def test_the_builtin_ffmpeg_plugin_loads_through_its_entry_point():
     assert "ffmpeg" in engines(pm)
 
 
-def test_a_plugin_registered_for_one_test_adds_an_engine():
+def test_a_plugin_registered_for_one_test_adds_an_engine(monkeypatch):
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")  # other installed engines (examples/) stay out
     pm = build_plugin_manager()
     pm.register(InhousePlugin(), name="inhouse-test")
     try:
@@ -106,7 +107,8 @@ def test_trace_logs_every_hook_call(monkeypatch, caplog):
     assert "call proxx_engines" in text and "returned" in text
 
 
-def test_plugin_canonical_profiles_join_the_registry(tmp_path):
+def test_plugin_canonical_profiles_join_the_registry(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")  # the installed inhouse example is not this test's
     (tmp_path / "inhouse.yaml").write_text(
         'canonical_profile_version: "1.0"\nid: studio_h264\nengine: inhouse\ncodec: h264\n'
         "container: mp4\nresolution: source\naudio: aac\n"

@@ -10,6 +10,7 @@ from proxx import Lifecycle, Proxx
 from proxx.compile.repository import load_repository
 from proxx.compile.select import intent_statuses, select
 from proxx.errors import PreJobError
+from proxx.plugins import build_plugin_manager
 from proxx.resources import bundled_profiles_dir
 
 ALL_ENGINES = {"ffmpeg", "resolve"}
@@ -127,6 +128,7 @@ def test_duplicate_names_within_one_layer_are_a_problem(tmp_path):
 
 
 def test_env_var_and_flag_layers_and_replacing_the_bundled_repository(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")  # no installed plugin ships canonical profiles here
     write(
         tmp_path / "env/u.yaml",
         'user_profile_version: "1.1"\nname: Env\nconstraints:\n  codecs: [prores_hq]\n  engine_preference: [ffmpeg]\n',
@@ -139,7 +141,7 @@ def test_env_var_and_flag_layers_and_replacing_the_bundled_repository(tmp_path, 
     proxx = Proxx.open(profiles=[tmp_path / "flag"])
     assert proxx.select("Env").canonical.id == "proxy_prores_proxy"
     assert proxx.repository.user_profile("HD Editorial LT") is not None
-    replaced = Proxx.open(bundled=False)
+    replaced = Proxx.open(bundled=False, pm=build_plugin_manager())  # honours PROXX_LOAD_PLUGINS above
     assert [p.name for p in replaced.repository.user_profiles] == ["Env"]
     assert len(replaced.repository.registry) == 0
     monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")

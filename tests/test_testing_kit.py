@@ -1,0 +1,141 @@
+"""The plugin authors' kit: its fixtures, and a conformance suite that fails engines that break the
+contract (a suite that cannot fail proves nothing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from proxx.testing import intent_for
+
+
+def test_fixtures_run_a_bundled_intent_end_to_end(proxx_open, proxx_clip, proxx_run, proxx_home):
+    app = proxx_open()
+    outcome = proxx_run(app, "Review H.264", [proxx_clip(size="160x90", frames=12)])
+    assert outcome.row.state == "COMPLETED"
+    assert outcome.outputs[0].is_file()
+    assert outcome.row.result_path.startswith(str(proxx_home))
+    assert json.loads(Path(outcome.row.result_path).read_text())["state"] == "COMPLETED"
+
+
+def test_profiles_written_from_a_dict_join_the_registry(proxx_open, proxx_profiles):
+    canonical = {
+        "canonical_profile_version": "1.0", "id": "studio_prores_lt_720", "engine": "ffmpeg",
+        "codec": "prores_lt", "container": "mov", "resolution": "fit_1280x720", "audio": "copy",
+    }  # fmt: skip
+    repository = proxx_profiles(
+        {"canonical/studio.yaml": canonical, "user/studio.yaml": intent_for("studio_prores_lt_720", "Studio 720")}
+    )
+    app = proxx_open(profiles=[repository])
+    assert app.repository.problems == ()
+    assert app.select("Studio 720").canonical.id == "studio_prores_lt_720"
+
+
+def test_a_registered_plugin_is_gone_after_its_test(pytester):
+    pytester.makepyfile(
+        """
+        from proxx import Availability, Engine, hookimpl
+        from proxx.plugins import engines
+
+        class Idle(Engine):
+            name = "idle"
+            def availability(self):
+                return Availability(True)
+            def render(self, task):
+                raise NotImplementedError
+
+        class Plugin:
+            @hookimpl
+            def proxx_engines(self):
+                yield Idle()
+
+        managers = []
+
+        def test_registered(proxx_register, proxx_plugin_manager):
+            proxx_register(Plugin(), name="idle-plugin")
+            managers.append(proxx_plugin_manager)
+            assert "idle" in engines(proxx_plugin_manager)
+
+        def test_unregistered_after():
+            assert managers[0].get_plugin("idle-plugin") is None
+            assert "idle" not in engines(managers[0])
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_the_conformance_suite_fails_an_engine_that_breaks_the_contract(pytester):
+    # This engine copies its source: the output is not what the profile says, and it never times out.
+    pytester.makepyfile(
+        """
+        import shutil
+        from proxx import Availability, Engine, hookimpl
+        from proxx.execute.engine import RenderReport
+        from proxx.testing.conformance import EngineConformance
+
+        class CopyEngine(Engine):
+            name = "copy"
+            def availability(self):
+                return Availability(True, version="1")
+            def render(self, task):
+                shutil.copyfile(task.clip.source, task.partial_path)
+                return RenderReport("1")
+
+        class Plugin:
+            @hookimpl
+            def proxx_engines(self):
+                yield CopyEngine()
+
+        class TestCopyConformance(EngineConformance):
+            engine = "copy"
+            plugins = {"copy-plugin": Plugin()}
+            canonical_profile = {
+                "canonical_profile_version": "1.0", "id": "copy_prores_proxy", "engine": "copy",
+                "codec": "prores_proxy", "container": "mov", "resolution": "source", "audio": "copy",
+            }
+
+            def make_source(self, proxx_clip):
+                return proxx_clip(size="160x90", frames=12)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED *::TestCopyConformance::test_renders_a_verified_output_under_its_final_name*",
+            "FAILED *::TestCopyConformance::test_a_timeout_fails_class_c*",
+        ]
+    )
+
+
+def test_an_engine_missing_here_can_skip_the_checks_that_render(pytester):
+    pytester.makepyfile(
+        """
+        from proxx import Availability, Engine, hookimpl
+        from proxx.testing.conformance import EngineConformance
+
+        class Licensed(Engine):
+            name = "licensed"
+            def availability(self):
+                return Availability(False, "no licence server")
+            def render(self, task):
+                raise AssertionError("never called")
+
+        class Plugin:
+            @hookimpl
+            def proxx_engines(self):
+                yield Licensed()
+
+        class TestLicensedConformance(EngineConformance):
+            engine = "licensed"
+            plugins = {"licensed-plugin": Plugin()}
+            skip_when_unavailable = True
+            canonical_profile = {
+                "canonical_profile_version": "1.0", "id": "licensed_prores_proxy", "engine": "licensed",
+                "codec": "prores_proxy", "container": "mov", "resolution": "source", "audio": "copy",
+            }
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(passed=1, skipped=5)
+    result.stdout.fnmatch_lines(["SKIPPED *licensed is not available here: no licence server*"])
