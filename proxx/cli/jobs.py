@@ -35,6 +35,9 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         p.add_argument("--output", required=True, type=Path, metavar="DIR", help="output folder (must exist)")
         p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
         p.add_argument("--json", action="store_true", help="integrator output")
+        p.add_argument(
+            "--reuse", action="store_true", help="copy an intact proxy already made from this source with this intent"
+        )
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("worker", help="run queued jobs")
@@ -114,7 +117,8 @@ def print_outcome(proxx: Proxx, job_id: str) -> int:
     result = load_result(Path(row.result_path)) if row.result_path else None
     if row.state == COMPLETED and result:
         for clip in result.clips:
-            print(f"Proxy:  {clip.output}")
+            reused = f" (copied from job {clip.reused_from.job_id})" if clip.reused_from else ""
+            print(f"Proxy:  {clip.output}{reused}")
         print(f"Result: {row.result_path}")
         print(f"Job {row.job_id} COMPLETED: {len(result.clips)} verified proxy(ies) made with '{row.intent}'.")
     else:
@@ -157,7 +161,7 @@ def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    spec = proxx.create_job(args.profile, args.sources, args.output)
+    spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
     if args.json:
         print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
     else:
@@ -180,7 +184,7 @@ def _run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    spec = proxx.create_job(args.profile, args.sources, args.output)
+    spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
     return _run_and_report(proxx, spec.job_id, args.json)
 
 
