@@ -19,6 +19,7 @@ from proxx import Proxx
 from proxx.cli import main
 from proxx.media.samples import make_clip
 from proxx.result import JobResult, load_result
+from proxx.schemas import violations
 from proxx.store import COMPLETED
 
 ASCMHL = str(Path(sys.executable).with_name("ascmhl"))
@@ -144,8 +145,12 @@ def test_run_reuse_copies_a_verified_output_of_the_same_fingerprint(done, capsys
         (record,) = [r for r in index.by_source_hash(xxh128_file(done.source)) if r.output_path.startswith(str(out))]
     assert record.reused_from == done.result.job_id
     assert record.output_xxh128 == xxh128_file(done.result.clips[0].output)
-    result = load_result(Path(done.proxx.store.job(record.job_id).result_path))
+    result_path = Path(done.proxx.store.job(record.job_id).result_path)
+    result = load_result(result_path)
     assert result.clips[0].reused_from.job_id == done.result.job_id
+    assert violations(json.loads(result_path.read_text()), "job-result-1.0.schema.json") == []
+    spec_json = json.loads(done.proxx.store.spec(record.job_id).to_json())
+    assert spec_json["reuse"] is True and violations(spec_json, "jobspec-1.0.schema.json") == []
     assert result.engine.version == ""  # the engine never ran
     assert all(check.passed for check in result.clips[0].checks)  # verified as usual
     assert ascmhl_check(out) == 0
@@ -208,14 +213,16 @@ def test_an_exporter_failure_never_changes_the_job_and_ingest_fills_the_gap(prox
     holder.execute("BEGIN EXCLUSIVE")  # another process holds the index: "database is locked"
     monkeypatch.setenv("PROXX_FABRIC_DB_TIMEOUT", "0.2")
     try:
-        result = run(proxx, [source], tmp_path / "out")
+        result = run(proxx, [source], tmp_path / "out", reuse=True)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     outcome = fabric_export(result)
     assert not outcome.ok and "database is locked" in outcome.error
     assert proxx.store.job(result.job_id).state == COMPLETED
-    assert "exporter fabric failed" in Path(result.log_path).read_text()
+    log = Path(result.log_path).read_text()
+    assert "exporter fabric failed" in log
+    assert "reuse lookup failed, rendering" in log and result.engine.version  # the reuse hook failed too: rendered
     assert not (tmp_path / "out" / "ascmhl").exists()
 
     result_path = proxx.store.job(result.job_id).result_path

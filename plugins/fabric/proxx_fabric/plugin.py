@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     """Index every verified proxy of a finished job; seal a COMPLETED job's outputs in ASC MHL."""
     from proxx_fabric.record import completed, details_of, measure, seal  # ascmhl loads only when used
 
+    started = time.monotonic()
     records = [measure(result, clip) for clip in completed(result)]
     with Index() as index:
         index.record(records)
@@ -29,6 +31,7 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     details["output_directory"] = spec.output_directory
     if result.state == COMPLETED and records:
         details |= seal(Path(spec.output_directory), result, records)
+    details["seconds"] = round(time.monotonic() - started, 3)
     return details
 
 
