@@ -239,3 +239,18 @@ def test_ingest_reports_an_unreadable_result_and_goes_on(proxx_home, tmp_path, c
     broken.write_text("{}")
     assert main(["fabric", "ingest", str(broken)]) == 5
     assert "FAILED" in capsys.readouterr().err
+
+
+def test_jobs_finishing_into_one_folder_at_once_from_several_workers_keep_one_valid_history(proxx_home, tmp_path):
+    proxx = Proxx.open()
+    out = tmp_path / "out"
+    out.mkdir()
+    sources = [make_clip(tmp_path / f"A00{n}.mov", frames=6) for n in range(3)]
+    jobs = [proxx.create_job(INTENT, [source], out).job_id for source in sources]
+    proxx_cli = str(Path(sys.executable).with_name("proxx"))
+    workers = [subprocess.Popen([proxx_cli, "worker", "--once"], stdout=subprocess.DEVNULL) for _ in range(3)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
+    assert {proxx.store.job(job).state for job in jobs} == {COMPLETED}
+    generations = sorted(p.name[:4] for p in (out / "ascmhl").glob("*.mhl"))
+    assert generations == ["0001", "0002", "0003"]
+    assert ascmhl_check(out) == 0

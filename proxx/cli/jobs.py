@@ -244,6 +244,8 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print("Clips")
     for clip in result.clips if result else ():
         print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper()}")
+        if clip.reused_from:
+            print(f"      copied from job {clip.reused_from.job_id} ({clip.reused_from.output}), not rendered")
         if clip.partial_output:
             print(f"      partial output kept for debugging: {clip.partial_output}")
         for check in clip.checks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
             intrinsics = None
         if intrinsics is not None:
             # A copy re-wrapped or re-written elsewhere still matches by fingerprint, per canonical id known.
-            for canonical in sorted({r.canonical_profile for r in index.all()}):
+            for canonical in index.canonical_ids():
                 for r in index.by_fingerprint(fingerprint(canonical, intrinsics)):
                     found.setdefault((r.job_id, r.clip_index), (r, "same fingerprint"))
     matches = sorted(found.values(), key=lambda m: m[0].job_finished_at, reverse=True)
@@ -128,7 +129,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.target is None:
             records = index.all()
         elif Path(args.target).is_dir():
-            records = index.under(Path(args.target).resolve())
+            records = index.under(Path(os.path.abspath(args.target)))  # as JobSpecs record output paths
         else:
             jobs = index.job_ids(args.target)
             records = [r for job in jobs for r in index.by_job(job)]

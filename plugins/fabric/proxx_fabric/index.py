@@ -199,6 +199,9 @@ class Index:
     def all(self) -> list[ProxyRecord]:
         return self._select("1 = 1")
 
+    def canonical_ids(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT DISTINCT canonical_profile FROM proxies ORDER BY 1")]
+
     def job_ids(self, prefix: str) -> list[str]:
         rows = self._db.execute(
             "SELECT DISTINCT job_id FROM proxies WHERE substr(job_id, 1, ?) = ? ORDER BY job_id", (len(prefix), prefix)
