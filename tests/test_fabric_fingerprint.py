@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import attrs
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from proxx_fabric.fingerprint import Intrinsics, fingerprint, intrinsics_of
 
@@ -123,6 +123,30 @@ def test_the_fingerprint_of_a_known_source_is_pinned():
         )
         .hexdigest()
     )
+
+
+# Constraint sets that all compile, in the bundled registry, to one canonical profile.
+SAME_CANONICAL = [
+    {"codecs": ["prores_lt"], "max_frame_size": "1920x1080"},
+    {"codecs": ["prores_lt"], "max_frame_size": "1920x1080", "engine_preference": ["ffmpeg"]},
+    {"codecs": ["prores_lt"], "max_frame_size": "1920x1080", "engine_preference": ["ffmpeg", "resolve"]},
+]
+names = st.text(st.characters(categories=["L", "N", "Zs"]), min_size=1, max_size=40).filter(str.strip)
+
+
+@settings(max_examples=30, deadline=None)
+@given(names, names, st.sampled_from(SAME_CANONICAL), st.sampled_from(SAME_CANONICAL), media())
+def test_any_two_intents_compiling_to_one_canonical_id_give_one_fingerprint(
+    bundled_registry, tmp_path_factory, one, other, constraints, other_constraints, info
+):
+    folder = tmp_path_factory.mktemp("jobs")
+    specs = [
+        create_jobspec(compile_profile(intent("1.1", name, **c), bundled_registry), [folder / "A.mov"], folder, "t", {})
+        for name, c in ((one, constraints), (other, other_constraints))
+    ]
+    assert specs[0].proxy_profile == specs[1].proxy_profile
+    source = intrinsics_of(info)
+    assert fingerprint(specs[0].proxy_profile, source) == fingerprint(specs[1].proxy_profile, source)
 
 
 def test_two_intents_compiling_to_one_canonical_id_give_one_fingerprint(bundled_registry, tmp_path):

@@ -18,6 +18,7 @@ from proxx_fabric.index import Index
 from proxx import Proxx
 from proxx.cli import main
 from proxx.media.samples import make_clip
+from proxx.media.tools import require_tool
 from proxx.result import JobResult, load_result
 from proxx.schemas import violations
 from proxx.store import COMPLETED
@@ -91,6 +92,25 @@ def test_lookup_names_intents_and_outputs_and_shows_canonical_ids_only_in_json(d
     assert main(["fabric", "lookup", str(done.source), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert {p["canonical_profile"] for p in document["proxies"]} == {done.result.proxy_profile}
+
+
+def test_a_source_copied_and_renamed_elsewhere_is_found_with_the_same_fingerprint(done, tmp_path, capsys):
+    copy = tmp_path / "other card" / "renamed.mov"
+    copy.parent.mkdir()
+    shutil.copyfile(done.source, copy)
+    assert main(["fabric", "lookup", str(copy), "--json"]) == 0
+    (found,) = [p for p in json.loads(capsys.readouterr().out)["proxies"] if p["job_id"] == done.result.job_id]
+    assert found["fingerprint"] == fabric_export(done.result).details["clips"][0]["fingerprint"]
+    assert found["match"] == "same bytes"
+    remuxed = tmp_path / "remuxed.mov"  # other bytes, same intrinsics: found by fingerprint alone
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-i", str(done.source), "-map", "0",
+         "-c", "copy", "-metadata", "title=other bytes", str(remuxed)],
+        check=True,
+    )  # fmt: skip
+    assert main(["fabric", "lookup", str(remuxed), "--json"]) == 0
+    (found,) = [p for p in json.loads(capsys.readouterr().out)["proxies"] if p["job_id"] == done.result.job_id]
+    assert found["match"] == "same fingerprint"
 
 
 def test_show_finds_a_job_and_a_fingerprint(done, capsys):
