@@ -15,10 +15,11 @@ import pytest
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import Index
 
-from proxx import Proxx
+from proxx import Proxx, hookimpl
 from proxx.cli import main
 from proxx.media.samples import make_clip
 from proxx.media.tools import require_tool
+from proxx.plugins import build_plugin_manager
 from proxx.result import JobResult, load_result
 from proxx.schemas import violations
 from proxx.store import COMPLETED
@@ -233,16 +234,14 @@ def test_an_exporter_failure_never_changes_the_job_and_ingest_fills_the_gap(prox
     holder.execute("BEGIN EXCLUSIVE")  # another process holds the index: "database is locked"
     monkeypatch.setenv("PROXX_FABRIC_DB_TIMEOUT", "0.2")
     try:
-        result = run(proxx, [source], tmp_path / "out", reuse=True)
+        result = run(proxx, [source], tmp_path / "out")
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     outcome = fabric_export(result)
     assert not outcome.ok and "database is locked" in outcome.error
     assert proxx.store.job(result.job_id).state == COMPLETED
-    log = Path(result.log_path).read_text()
-    assert "exporter fabric failed" in log
-    assert "reuse lookup failed, rendering" in log and result.engine.version  # the reuse hook failed too: rendered
+    assert "exporter fabric failed" in Path(result.log_path).read_text()
     assert not (tmp_path / "out" / "ascmhl").exists()
 
     result_path = proxx.store.job(result.job_id).result_path
@@ -274,3 +273,17 @@ def test_jobs_finishing_into_one_folder_at_once_from_several_workers_keep_one_va
     generations = sorted(p.name[:4] for p in (out / "ascmhl").glob("*.mhl"))
     assert generations == ["0001", "0002", "0003"]
     assert ascmhl_check(out) == 0
+
+
+class BrokenReuse:
+    @hookimpl
+    def proxx_reuse_output(self, spec, clip, source):
+        raise OSError("index unreachable")
+
+
+def test_a_failing_reuse_lookup_only_costs_the_render_it_would_have_saved(proxx_home, tmp_path):
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    proxx = Proxx.open(pm=build_plugin_manager(extra={"broken-reuse": BrokenReuse()}))
+    result = run(proxx, [source], tmp_path / "out", reuse=True)
+    assert result.clips[0].reused_from is None and result.engine.version
+    assert "reuse lookup failed, rendering" in Path(result.log_path).read_text()

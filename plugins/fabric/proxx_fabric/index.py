@@ -125,6 +125,8 @@ class Index:
         self.close()
 
     def _migrate(self) -> None:
+        if self.schema_version == SCHEMA_VERSION:
+            return  # up to date: readers (lookups, reuse) never wait for the write lock
         self._db.execute("BEGIN IMMEDIATE")  # one migrator at a time; the others then see it done
         try:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
