@@ -152,3 +152,17 @@ def test_concurrent_jobs_finishing_into_one_folder_keep_the_history_intact(tmp_p
     assert all(name in chain for name in generations)
     check = subprocess.run([ASCMHL, "create", str(folder)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_generations_interleave_with_the_reference_tools_own(tmp_path):
+    first, second = tmp_path / "Proxy" / "A001.mov", tmp_path / "Proxy" / "A002.mov"
+    first.parent.mkdir()
+    first.write_bytes(b"first" * 100)
+    add_generation(tmp_path, [_hashed(first)], "job 1")
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 0
+    second.write_bytes(b"second" * 100)
+    add_generation(tmp_path, [_hashed(second)], "job 2")
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 0
+    assert len(list((tmp_path / "ascmhl").glob("*.mhl"))) == 4
+    second.unlink()
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 10
