@@ -1,9 +1,9 @@
 """`proxx fabric lookup | show | verify | export | ingest`.
 
-Operator output names intents, files and jobs; canonical ids and fingerprints' inputs appear only in
-`--json` (integrator) output, as everywhere in proxx. `verify` exits 5 (an output failed
-verification) when a recorded proxy is missing or modified; `ingest` exits 5 when a result could not
-be ingested.
+Operator output names intents, files and jobs; canonical ids appear only in `--json` (integrator)
+output, as everywhere in proxx. Exit codes: 2 for an unknown source, job or fingerprint (as `proxx
+jobs show`); 5 when `verify` finds a recorded proxy missing or modified (an output failed
+verification) or `ingest` could not read a result.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from proxx.errors import PreJobError
-
+EXIT_USAGE = 2
 EXIT_FAILED = 5
 
 
@@ -49,6 +48,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_ingest)
 
 
+def _usage(message: str) -> int:
+    print(f"proxx: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _index() -> Any:
     from proxx_fabric.index import Index
 
@@ -67,7 +71,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
     source = Path(args.source)
     if not source.is_file():
-        raise PreJobError("source_missing", f"Source file '{source}' does not exist.", {"source": str(source)})
+        return _usage(f"Source file '{source}' does not exist.")
     content = xxh128_file(source)
     with _index() as index:
         found = {(r.job_id, r.clip_index): (r, "same bytes") for r in index.by_source_hash(content)}
@@ -101,10 +105,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         else:
             jobs = index.job_ids(args.key)
             if len(jobs) > 1:
-                raise PreJobError("ambiguous_job", f"'{args.key}' matches {len(jobs)} jobs; give more of the id.")
+                return _usage(f"'{args.key}' matches {len(jobs)} jobs; give more of the id.")
             records = index.by_job(jobs[0]) if jobs else []
     if not records:
-        raise PreJobError("not_found", f"Fabric knows no proxy for '{args.key}'.", {"key": args.key})
+        return _usage(f"Fabric knows no proxy for '{args.key}'.")
     if args.json:
         print(json.dumps([r.to_dict() for r in records], indent=2))
         return 0
@@ -134,7 +138,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             jobs = index.job_ids(args.target)
             records = [r for job in jobs for r in index.by_job(job)]
             if not jobs:
-                raise PreJobError("not_found", f"'{args.target}' is neither a folder nor a job Fabric knows.")
+                return _usage(f"'{args.target}' is neither a folder nor a job Fabric knows.")
         outcomes = []
         for record in records:
             path = Path(record.output_path)
