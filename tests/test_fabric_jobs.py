@@ -287,3 +287,19 @@ def test_a_failing_reuse_lookup_only_costs_the_render_it_would_have_saved(proxx_
     result = run(proxx, [source], tmp_path / "out", reuse=True)
     assert result.clips[0].reused_from is None and result.engine.version
     assert "reuse lookup failed, rendering" in Path(result.log_path).read_text()
+
+
+def test_an_output_folder_fabric_cannot_write_to_fails_the_export_not_the_job(proxx_home, tmp_path, capsys):
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".proxx").write_text("a file where Fabric needs a folder")  # as root, permissions would not stop it
+    proxx = Proxx.open()
+    result = run(proxx, [source], out)
+    outcome = fabric_export(result)
+    assert not outcome.ok and outcome.error.startswith(("FileExistsError", "NotADirectoryError"))
+    assert proxx.store.job(result.job_id).state == COMPLETED
+    (out / ".proxx").unlink()
+    assert main(["fabric", "ingest", proxx.store.job(result.job_id).result_path]) == 0
+    assert "sealed in" in capsys.readouterr().out
+    assert ascmhl_check(out) == 0

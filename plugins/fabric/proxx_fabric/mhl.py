@@ -19,6 +19,7 @@ import fcntl
 import os
 import platform
 from collections.abc import Iterator, Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 import attrs
@@ -28,7 +29,6 @@ from ascmhl.hashlist import MHLCreatorInfo, MHLProcess, MHLProcessInfo, MHLTool
 from ascmhl.history import MHLHistory
 from ascmhl.ignore import MHLIgnoreSpec
 
-from proxx.version import __version__
 from proxx_fabric.hashing import HASH_FORMAT
 
 PROXX_FOLDER = ".proxx"
@@ -70,11 +70,13 @@ def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> s
         session = MHLGenerationCreationSession(history, MHLIgnoreSpec(history.latest_ignore_patterns(), IGNORE))
         for file in files:
             modified = datetime.datetime.fromtimestamp(os.path.getmtime(file.path))
-            path = os.path.join(root, os.path.relpath(os.path.realpath(file.path), root))
+            path = os.path.realpath(file.path)
+            if os.path.commonpath([root, path]) != root:
+                raise ValueError(f"'{file.path}' is outside the folder '{root}' whose history would record it")
             if not session.append_file_hash(path, file.size, modified, HASH_FORMAT, file.xxh128):
                 raise MHLMismatch(f"'{file.path}' differs from the file its folder's ASC MHL history recorded")
         creator = MHLCreatorInfo()
-        creator.tool = MHLTool("proxx-fabric", __version__)
+        creator.tool = MHLTool("proxx-fabric", version("proxx-fabric"))
         creator.creation_date = utils.datetime_now_isostring()
         creator.host_name = platform.node()  # the MHL header names the hashing host; no operator
         creator.comment = comment
