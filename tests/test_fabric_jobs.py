@@ -219,7 +219,9 @@ def test_verify_reports_missing_and_modified_proxies_with_a_non_zero_exit(proxx_
     with open(result.clips[1].output, "ab") as handle:
         handle.write(b"!")
     assert main(["fabric", "verify", result.job_id]) == 5
+    assert main(["fabric", "show", result.job_id, "--json"]) == 0
     text = capsys.readouterr().out
+    assert [r["last_check"]["outcome"] for r in json.loads(text[text.index("[\n") :])] == ["missing", "modified"]
     assert f"MISSING   {result.clips[0].output}" in text
     assert f"MODIFIED  {result.clips[1].output}" in text
     assert "2 proxy(ies) checked: 0 intact, 1 missing, 1 modified." in text

@@ -107,12 +107,15 @@ def cmd_show(args: argparse.Namespace) -> int:
             if len(jobs) > 1:
                 return _usage(f"'{args.key}' matches {len(jobs)} jobs; give more of the id.")
             records = index.by_job(jobs[0]) if jobs else []
+        checks = [index.last_check(r) for r in records]
     if not records:
         return _usage(f"Fabric knows no proxy for '{args.key}'.")
     if args.json:
-        print(json.dumps([r.to_dict() for r in records], indent=2))
+        documents = [{**r.to_dict(), "last_check": c and {"checked_at": c[0], "outcome": c[1]}}
+                     for r, c in zip(records, checks, strict=True)]  # fmt: skip
+        print(json.dumps(documents, indent=2))
         return 0
-    for r in records:
+    for r, check in zip(records, checks, strict=True):
         i = r.intrinsics
         audio = ", ".join(i.audio) or "none"
         print(f"Proxy     {r.output_path}  ({r.output_bytes} bytes, xxh128 {r.output_xxh128})")
@@ -123,6 +126,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         passed = sum(1 for c in r.verification if c["passed"])
         reused = f"; copied from job {r.reused_from}" if r.reused_from else ""
         print(f"  Checks  {passed}/{len(r.verification)} passed{reused}")
+        if check:
+            print(f"  Hashed  {check[0]}: {check[1]}")
     return 0
 
 

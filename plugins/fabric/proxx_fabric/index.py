@@ -201,6 +201,14 @@ class Index:
     def all(self) -> list[ProxyRecord]:
         return self._select("1 = 1")
 
+    def last_check(self, record: ProxyRecord) -> tuple[str, str] | None:
+        """When `proxx fabric verify` last re-hashed this proxy, and what it found."""
+        row = self._db.execute(
+            "SELECT checked_at, outcome FROM checks WHERE job_id = ? AND clip_index = ? ORDER BY checked_at DESC",
+            (record.job_id, record.clip_index),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
     def canonical_ids(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT DISTINCT canonical_profile FROM proxies ORDER BY 1")]
 
