@@ -97,8 +97,11 @@ class Proxx:
         sources: Sequence[str | Path],
         output_directory: str | Path,
         retry_of: str | None = None,
+        reuse: bool = False,
     ) -> JobSpec:
-        """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing."""
+        """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing.
+        `reuse`: the job may copy an already verified output instead of rendering (hook
+        `proxx_reuse_output`, e.g. Fabric's)."""
         selected_at = utc_now()
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
@@ -110,6 +113,7 @@ class Proxx:
             selected_at,
             {"proxx": __version__},
             retry_of,
+            reuse,
         )
         self.store.add(spec)
         return spec
@@ -154,7 +158,9 @@ class Proxx:
             result = load_result(Path(row.result_path))
             done = {c.index for c in result.clips if c.state == CLIP_COMPLETED}
         remaining = [c.source for c in spec.clips if c.index not in done]
-        new = self.create_job(spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id)
+        new = self.create_job(
+            spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id, reuse=spec.reuse
+        )
         return new, len(done)
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from proxx.export.exporter import Exporter
     from proxx.jobspec.model import ClipSpec, JobSpec
     from proxx.media.probe import MediaInfo
+    from proxx.result import Reused
     from proxx.verify.checks import Check
 
 hookspec = pluggy.HookspecMarker("proxx")
@@ -77,6 +78,18 @@ def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None,
     Yield `proxx.verify.checks.Check(name, expected, actual, passed)` records. Any failed check fails
     the job in class C ("Output file generated but failed verification: ..."), and the output never
     gets its final name.
+    """
+
+
+@hookspec(firstresult=True)
+def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
+    """Execute: an earlier, still intact output this clip may copy instead of rendering, or None.
+
+    Called only for jobs created with `reuse` requested, before each clip would render. Answer only
+    with an output made from the same source by the same canonical profile (`spec.proxy_profile`)
+    whose content you have just checked. The runner hard-links or copies it to the clip's partial
+    name and then verifies and publishes it exactly like a rendered output; the clip's result names
+    the job it came from. The first plugin to answer wins; an exception means "render".
     """
 
 

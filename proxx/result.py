@@ -37,6 +37,14 @@ class Failure:
 
 
 @attrs.frozen
+class Reused:
+    """An earlier job's verified output that a clip copied instead of rendering."""
+
+    job_id: str
+    output: str
+
+
+@attrs.frozen
 class ClipResult:
     index: int
     source: str
@@ -47,6 +55,7 @@ class ClipResult:
     failure: Failure | None = None
     seconds: float | None = None
     output_bytes: int | None = None
+    reused_from: Reused | None = None
 
 
 @attrs.frozen

@@ -55,6 +55,9 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         p.add_argument("--output", required=True, type=Path, metavar="DIR", help="output folder (must exist)")
         p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
         p.add_argument("--json", action="store_true", help="integrator output")
+        p.add_argument(
+            "--reuse", action="store_true", help="copy an intact proxy already made from this source with this intent"
+        )
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("worker", help="run queued jobs")
@@ -134,7 +137,8 @@ def print_outcome(proxx: Proxx, job_id: str) -> int:
     result = load_result(Path(row.result_path)) if row.result_path else None
     if row.state == COMPLETED and result:
         for clip in result.clips:
-            print(f"Proxy:  {clip.output}")
+            reused = f" (copied from job {clip.reused_from.job_id})" if clip.reused_from else ""
+            print(f"Proxy:  {clip.output}{reused}")
         print(f"Result: {row.result_path}")
         print(f"Job {row.job_id} COMPLETED: {len(result.clips)} verified proxy(ies) made with '{row.intent}'.")
     else:
@@ -177,7 +181,7 @@ def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    spec = proxx.create_job(args.profile, args.sources, args.output)
+    spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
     if args.json:
         print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
     else:
@@ -212,7 +216,7 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    spec = proxx.create_job(args.profile, args.sources, args.output)
+    spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
     return _run_and_report(proxx, spec.job_id, args.json)
 
 
@@ -275,6 +279,8 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print("Clips")
     for clip in result.clips if result else ():
         print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper()}")
+        if clip.reused_from:
+            print(f"      copied from job {clip.reused_from.job_id} ({clip.reused_from.output}), not rendered")
         if clip.partial_output:
             print(f"      partial output kept for debugging: {clip.partial_output}")
         for name, passed, detail in operator_checks(clip.checks):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import threading
 import time
 import traceback
@@ -36,6 +37,7 @@ from proxx.result import (
     ExportOutcome,
     Failure,
     JobResult,
+    Reused,
     write_json_atomically,
 )
 from proxx.store import COMPLETED, FAILED, DigestMismatch, Store
@@ -73,6 +75,14 @@ class Settings:
 
     def timeout_for(self, source: MediaInfo | None) -> float:
         return max(self.timeout_minimum, self.timeout_factor * _duration(source))
+
+
+def link_or_copy(source: Path, destination: Path) -> None:
+    """Hard-link `source` as `destination` where the file system allows it, else copy it."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copyfile(source, destination)
 
 
 def partial_path(clip: ClipSpec, job_id: str) -> Path:
@@ -255,23 +265,13 @@ class Runner:
         started = time.monotonic()
         checks: list[Check] = []
         run: EngineRun | None = None
+        reused = self._reusable(spec, clip, source, log_path) if spec.reuse else None
         try:
             final.parent.mkdir(parents=True, exist_ok=True)  # the intent's subfolder, e.g. Proxy/
-            task = RenderTask(
-                spec, clip, source, str(partial), str(log_path), self.settings.timeout_for(source), report
-            )
-            try:
-                rendered = engine.render(task)
-            except ProxxError:
-                raise
-            except Exception as error:  # a plugin bug is still this job's execution failure
-                _log(log_path, traceback.format_exc())
-                raise ExecutionError(
-                    "engine_error",
-                    f"{engine.label} engine failed: {type(error).__name__}: {error}",
-                    {"source": clip.source},
-                ) from error
-            run = EngineRun(engine.name, rendered.engine_version, rendered.details)
+            if reused is not None:
+                link_or_copy(Path(reused.output), partial)
+            else:
+                run = self._render(spec, engine, clip, source, partial, log_path, report)
             checks = self._verify(spec, clip, source, partial)
             if failed(checks):
                 raise ExecutionError(
@@ -284,7 +284,7 @@ class Runner:
             report(1.0)
             return (
                 ClipResult(clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None,
-                           round(time.monotonic() - started, 3), size),
+                           round(time.monotonic() - started, 3), size, reused),
                 run,
                 None,
             )  # fmt: skip
@@ -296,10 +296,46 @@ class Runner:
             kept = str(partial) if partial.exists() else None
             return (
                 ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), failure,
-                           round(time.monotonic() - started, 3)),
+                           round(time.monotonic() - started, 3), None, reused),
                 run,
                 failure,
             )  # fmt: skip
+
+    def _render(
+        self,
+        spec: JobSpec,
+        engine: Engine,
+        clip: ClipSpec,
+        source: MediaInfo | None,
+        partial: Path,
+        log_path: Path,
+        report: Callable[[float], None],
+    ) -> EngineRun:
+        task = RenderTask(spec, clip, source, str(partial), str(log_path), self.settings.timeout_for(source), report)
+        try:
+            rendered = engine.render(task)
+        except ProxxError:
+            raise
+        except Exception as error:  # a plugin bug is still this job's execution failure
+            _log(log_path, traceback.format_exc())
+            raise ExecutionError(
+                "engine_error",
+                f"{engine.label} engine failed: {type(error).__name__}: {error}",
+                {"source": clip.source},
+            ) from error
+        return EngineRun(engine.name, rendered.engine_version, rendered.details)
+
+    def _reusable(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, log_path: Path) -> Reused | None:
+        """An earlier verified output to copy (hook `proxx_reuse_output`); a plugin failing to
+        answer only costs the render it would have saved."""
+        try:
+            reused: Reused | None = self.pm.hook.proxx_reuse_output(spec=spec, clip=clip, source=source)
+        except Exception:
+            _log(log_path, f"clip {clip.index}: reuse lookup failed, rendering:\n{traceback.format_exc()}")
+            return None
+        if reused is not None:
+            _log(log_path, f"clip {clip.index}: reusing {reused.output} from job {reused.job_id}")
+        return reused
 
     def _verify(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, partial: Path) -> list[Check]:
         size = partial.stat().st_size if partial.exists() else -1

@@ -59,6 +59,7 @@ class JobSpec:
     clips: tuple[ClipSpec, ...]
     requires: dict[str, str] = attrs.field(factory=dict)
     retry_of: str | None = None
+    reuse: bool = False  # copy an already verified output of the same fingerprint if one exists
 
     def to_json(self) -> str:
         return canonical_json(converter.unstructure(self))
@@ -103,6 +104,7 @@ def create_jobspec(
     selected_at: str,
     requires: dict[str, str],
     retry_of: str | None = None,
+    reuse: bool = False,
 ) -> JobSpec:
     """Build the JobSpec of a successful compile. Paths become absolute; nothing is checked here
     (that is validation's job, after the spec exists)."""
@@ -128,4 +130,5 @@ def create_jobspec(
         clips=clips,
         requires=requires,
         retry_of=retry_of,
+        reuse=reuse,
     )

@@ -1,0 +1,53 @@
+"""`proxx fabric ingest`: rebuild or merge the index from result files (this machine's or another's).
+
+A result whose `fabric` export succeeded carries everything (fingerprint inputs, hashes) in its
+`exports` details: nothing else is read. A result without it (the exporter failed: disk full, index
+locked, folder unwritable) is measured now from its source and outputs, and when the job's JobSpec
+is in this machine's job store and the job COMPLETED, its output folder is sealed in ASC MHL too,
+which fills the gap the failed export left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import attrs
+
+from proxx.home import proxx_home
+from proxx.result import load_result
+from proxx.store import COMPLETED, DigestMismatch, Store
+from proxx_fabric.index import Index
+from proxx_fabric.record import EXPORTER, completed, measure, records_from_details, seal
+
+
+@attrs.frozen
+class Ingested:
+    job_id: str
+    proxies: int
+    measured: bool  # True: re-probed and re-hashed; False: read from the result's export details
+    sealed: str | None = None  # the ASC MHL generation added, when the ingest also sealed
+
+
+def ingest(path: Path, index: Index) -> Ingested:
+    result = load_result(path)
+    exported = next((e for e in result.exports if e.exporter == EXPORTER and e.ok), None)
+    if exported is not None:
+        index.record(records_from_details(result, exported.details))
+        return Ingested(result.job_id, len(exported.details["clips"]), False)
+    records = [measure(result, clip) for clip in completed(result)]
+    index.record(records)
+    folder = _output_directory(result.job_id)
+    if result.state != COMPLETED or not records or folder is None:
+        return Ingested(result.job_id, len(records), True)
+    return Ingested(result.job_id, len(records), True, seal(folder, result, records)["ascmhl_generation"])
+
+
+def _output_directory(job_id: str) -> Path | None:
+    store = Store(proxx_home() / "proxx.db")
+    try:
+        with contextlib.suppress(KeyError, DigestMismatch):  # an altered JobSpec names no folder to trust
+            return Path(store.spec(job_id).output_directory)
+        return None
+    finally:
+        store.close()

@@ -1,0 +1,64 @@
+"""The Fabric plugin: the `fabric` exporter, the reuse hook and `proxx fabric ...` commands."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from proxx import hookimpl
+from proxx.export.exporter import Exporter
+from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.media.probe import MediaInfo
+from proxx.result import JobResult, Reused
+from proxx.store import COMPLETED
+from proxx_fabric.fingerprint import fingerprint, intrinsics_of
+from proxx_fabric.hashing import xxh128_file
+from proxx_fabric.index import Index
+
+
+def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
+    """Index every verified proxy of a finished job; seal a COMPLETED job's outputs in ASC MHL."""
+    from proxx_fabric.record import completed, details_of, measure, seal  # ascmhl loads only when used
+
+    started = time.monotonic()
+    records = [measure(result, clip) for clip in completed(result)]
+    with Index() as index:
+        index.record(records)
+    details = details_of(records)
+    details["output_directory"] = spec.output_directory
+    if result.state == COMPLETED and records:
+        details |= seal(Path(spec.output_directory), result, records)
+    details["seconds"] = round(time.monotonic() - started, 3)
+    return details
+
+
+@hookimpl
+def proxx_exporters() -> Iterator[Exporter]:
+    yield Exporter("fabric", export)
+
+
+@hookimpl
+def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
+    """The newest indexed output with this clip's fingerprint whose bytes still hash as recorded."""
+    if source is None:
+        return None
+    wanted = fingerprint(spec.proxy_profile, intrinsics_of(source))
+    with Index() as index:
+        candidates = index.by_fingerprint(wanted)
+    for record in candidates:
+        path = Path(record.output_path)
+        if record.canonical_profile != spec.proxy_profile or record.output_path == clip.output:
+            continue
+        if path.is_file() and path.stat().st_size == record.output_bytes and xxh128_file(path) == record.output_xxh128:
+            return Reused(record.job_id, record.output_path)
+    return None
+
+
+@hookimpl
+def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from proxx_fabric.cli import register
+
+    register(subparsers)

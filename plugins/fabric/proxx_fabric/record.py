@@ -1,0 +1,120 @@
+"""From a finished job to Fabric records: fingerprints and hashes of its verified proxies, the copy of
+its result in the output folder, and the ASC MHL generation that seals them.
+
+The exporter and `proxx fabric ingest` share these steps. Everything measured here also goes into the
+exporter's `details` in the job's result (`exports`), so an ingest elsewhere needs neither the
+sources nor the outputs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from proxx.media.probe import probe
+from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, write_json_atomically
+from proxx_fabric.fingerprint import FINGERPRINT_VERSION, Intrinsics, fingerprint, intrinsics_of
+from proxx_fabric.hashing import xxh128_file
+from proxx_fabric.index import ProxyRecord
+from proxx_fabric.mhl import PROXX_FOLDER, HashedFile, add_generation
+
+EXPORTER = "fabric"
+
+
+def measure(result: JobResult, clip: ClipResult) -> ProxyRecord:
+    """Probe the source and hash source and output (each file read once)."""
+    info = probe(clip.source)
+    intrinsics = intrinsics_of(info)
+    return _record(
+        result,
+        clip,
+        fingerprint(result.proxy_profile, intrinsics),
+        intrinsics,
+        {
+            "source_xxh128": xxh128_file(clip.source),
+            "source_bytes": os.path.getsize(clip.source),
+            "source_timecode": info.timecode,
+            "output_xxh128": xxh128_file(clip.output),
+            "output_bytes": os.path.getsize(clip.output),
+        },
+    )
+
+
+def completed(result: JobResult) -> list[ClipResult]:
+    return [clip for clip in result.clips if clip.state == CLIP_COMPLETED]
+
+
+def details_of(records: list[ProxyRecord]) -> dict[str, Any]:
+    """What the exporter writes into the result's `exports` entry: the fingerprint inputs and hashes."""
+    return {
+        "fingerprint_version": FINGERPRINT_VERSION,
+        "clips": [
+            {
+                "index": r.clip_index,
+                "fingerprint": r.fingerprint,
+                "intrinsics": r.intrinsics.to_dict(),
+                "source_xxh128": r.source_xxh128,
+                "source_bytes": r.source_bytes,
+                "source_timecode": r.source_timecode,
+                "output_xxh128": r.output_xxh128,
+                "output_bytes": r.output_bytes,
+            }
+            for r in records
+        ],
+    }
+
+
+def records_from_details(result: JobResult, details: dict[str, Any]) -> list[ProxyRecord]:
+    """The records an earlier export measured, read back from its result (no file is touched)."""
+    if details.get("fingerprint_version") != FINGERPRINT_VERSION:
+        raise ValueError(f"fingerprint version {details.get('fingerprint_version')!r} is not {FINGERPRINT_VERSION}")
+    by_index = {clip.index: clip for clip in result.clips}
+    records = []
+    for entry in details["clips"]:
+        intrinsics = Intrinsics.from_dict(entry["intrinsics"])
+        computed = fingerprint(result.proxy_profile, intrinsics)
+        if computed != entry["fingerprint"]:  # the inputs and the stored value must agree
+            raise ValueError(f"clip {entry['index']}: stored fingerprint does not match its inputs")
+        measured = {key: entry[key] for key in ("source_xxh128", "source_bytes", "source_timecode")}
+        measured |= {key: entry[key] for key in ("output_xxh128", "output_bytes")}
+        records.append(_record(result, by_index[entry["index"]], computed, intrinsics, measured))
+    return records
+
+
+def _record(
+    result: JobResult, clip: ClipResult, fp: str, intrinsics: Intrinsics, measured: dict[str, Any]
+) -> ProxyRecord:
+    return ProxyRecord(
+        job_id=result.job_id,
+        clip_index=clip.index,
+        fingerprint=fp,
+        fingerprint_version=FINGERPRINT_VERSION,
+        canonical_profile=result.proxy_profile,
+        intent=result.proxy_profile_origin.name,
+        intrinsics=intrinsics,
+        source_path=clip.source,
+        output_path=clip.output,
+        verification=tuple(attrs.asdict(check) for check in clip.checks),
+        reused_from=clip.reused_from.job_id if clip.reused_from else None,
+        job_started_at=result.started_at,
+        job_finished_at=result.finished_at,
+        **measured,
+    )
+
+
+def result_copy_path(output_directory: Path, job_id: str) -> Path:
+    """Where the job's result is copied beside its proxies: <output folder>/.proxx/<job id>.result.json."""
+    return output_directory / PROXX_FOLDER / f"{job_id}.result.json"
+
+
+def seal(output_directory: Path, result: JobResult, records: list[ProxyRecord]) -> dict[str, str]:
+    """Copy the result into the output folder and add an ASC MHL generation with it and the proxies."""
+    copy = result_copy_path(output_directory, result.job_id)
+    write_json_atomically(copy, result.to_dict())
+    files = [HashedFile(r.output_path, r.output_bytes, r.output_xxh128) for r in records]
+    files.append(HashedFile(str(copy), copy.stat().st_size, xxh128_file(copy)))
+    generation = add_generation(output_directory, files, f"proxx job {result.job_id} ({len(records)} proxy(ies))")
+    return {"result_copy": str(copy), "ascmhl_generation": generation}

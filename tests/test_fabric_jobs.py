@@ -1,0 +1,307 @@
+"""Fabric on real jobs (FFmpeg, tiny clips): export, ASC MHL, failure isolation, ingest, reuse, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import opentimelineio as otio
+import pytest
+
+from proxx import Proxx, hookimpl
+from proxx.cli import main
+from proxx.media.samples import make_clip
+from proxx.media.tools import require_tool
+from proxx.plugins import build_plugin_manager
+from proxx.result import JobResult, load_result
+from proxx.schemas import violations
+from proxx.store import COMPLETED
+from proxx_fabric.hashing import xxh128_file
+from proxx_fabric.index import Index
+
+ASCMHL = str(Path(sys.executable).with_name("ascmhl"))
+INTENT = "HD Editorial LT"
+
+
+def ascmhl_check(folder: Path) -> int:
+    return subprocess.run([ASCMHL, "create", str(folder)], capture_output=True).returncode
+
+
+def run(proxx: Proxx, sources: list[Path], output: Path, intent: str = INTENT, reuse: bool = False) -> JobResult:
+    output.mkdir(parents=True, exist_ok=True)
+    spec = proxx.create_job(intent, sources, output, reuse=reuse)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == COMPLETED, result
+    return result
+
+
+def fabric_export(result: JobResult):
+    (outcome,) = [e for e in result.exports if e.exporter == "fabric"]
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    """One source proxied once, in a PROXX_HOME of its own, shared by the tests that only read."""
+    root = tmp_path_factory.mktemp("fabric")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PROXX_HOME", str(root / "home"))
+        source = make_clip(root / "card" / "A001_C001.mov", frames=12)
+        proxx = Proxx.open()
+        result = run(proxx, [source], root / "out")
+        yield SimpleNamespace(root=root, source=source, result=result, proxx=proxx, env=env)
+
+
+def test_a_completed_job_is_indexed_and_sealed_so_the_reference_check_passes(done):
+    outcome = fabric_export(done.result)
+    assert outcome.ok, outcome.error
+    clip = done.result.clips[0]
+    (detail,) = outcome.details["clips"]
+    assert detail["output_xxh128"] == xxh128_file(clip.output)
+    assert detail["source_xxh128"] == xxh128_file(done.source)
+    with Index() as index:
+        (record,) = index.by_job(done.result.job_id)
+    assert record.fingerprint == detail["fingerprint"]
+    assert (record.canonical_profile, record.intent) == (done.result.proxy_profile, INTENT)
+    assert record.verification and all(check["passed"] for check in record.verification)
+    copy = done.root / "out" / ".proxx" / f"{done.result.job_id}.result.json"
+    assert json.loads(copy.read_text())["job_id"] == done.result.job_id
+    assert outcome.details["result_copy"] == str(copy)
+    assert ascmhl_check(done.root / "out") == 0
+
+
+def test_the_reference_check_fails_after_one_byte_of_the_proxy_changes(done, tmp_path):
+    folder = tmp_path / "out"
+    shutil.copytree(done.root / "out", folder)
+    proxy = folder / Path(done.result.clips[0].output).relative_to(done.root / "out")
+    data = bytearray(proxy.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    proxy.write_bytes(bytes(data))
+    assert ascmhl_check(folder) == 11
+
+
+def test_lookup_names_intents_and_outputs_and_shows_canonical_ids_only_in_json(done, capsys):
+    assert main(["fabric", "lookup", str(done.source)]) == 0
+    text = capsys.readouterr().out
+    assert f"'{INTENT}' -> {done.result.clips[0].output}" in text
+    assert done.result.proxy_profile not in text
+    assert main(["fabric", "lookup", str(done.source), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert {p["canonical_profile"] for p in document["proxies"]} == {done.result.proxy_profile}
+
+
+def test_a_source_copied_and_renamed_elsewhere_is_found_with_the_same_fingerprint(done, tmp_path, capsys):
+    copy = tmp_path / "other card" / "renamed.mov"
+    copy.parent.mkdir()
+    shutil.copyfile(done.source, copy)
+    assert main(["fabric", "lookup", str(copy), "--json"]) == 0
+    (found,) = [p for p in json.loads(capsys.readouterr().out)["proxies"] if p["job_id"] == done.result.job_id]
+    assert found["fingerprint"] == fabric_export(done.result).details["clips"][0]["fingerprint"]
+    assert found["match"] == "same bytes"
+    remuxed = tmp_path / "remuxed.mov"  # other bytes, same intrinsics: found by fingerprint alone
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-i", str(done.source), "-map", "0",
+         "-c", "copy", "-metadata", "title=other bytes", str(remuxed)],
+        check=True,
+    )  # fmt: skip
+    assert main(["fabric", "lookup", str(remuxed), "--json"]) == 0
+    (found,) = [p for p in json.loads(capsys.readouterr().out)["proxies"] if p["job_id"] == done.result.job_id]
+    assert found["match"] == "same fingerprint"
+
+
+def test_show_finds_a_job_and_a_fingerprint(done, capsys):
+    assert main(["fabric", "show", done.result.job_id, "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert main(["fabric", "show", record["fingerprint"]]) == 0
+    text = capsys.readouterr().out
+    assert done.result.clips[0].output in text and record["fingerprint"] in text
+    assert main(["fabric", "show", "fp1:" + "0" * 64]) == 2
+
+
+def test_the_otio_export_opens_with_opentimelineio(done, tmp_path):
+    target = tmp_path / "proxies.otio"
+    assert main(["fabric", "export", "--format", "otio", "--output", str(target)]) == 0
+    collection = otio.adapters.read_from_file(str(target))
+    assert isinstance(collection, otio.schema.SerializableCollection)
+    (clip,) = [c for c in collection if c.metadata["proxx"]["job_id"] == done.result.job_id]
+    references = clip.media_references()
+    assert set(references) == {otio.schema.Clip.DEFAULT_MEDIA_KEY, "proxy"}
+    assert references[otio.schema.Clip.DEFAULT_MEDIA_KEY].target_url == done.source.as_uri()
+    assert references["proxy"].target_url == Path(done.result.clips[0].output).as_uri()
+    span = references["proxy"].available_range
+    assert span.start_time.rate == pytest.approx(24000 / 1001)
+    assert otio.opentime.to_timecode(span.start_time, 24000 / 1001) == "01:00:00:00"
+    assert span.duration.value == 12
+
+
+def test_the_jsonl_export_has_one_record_per_proxy(done, capsys):
+    assert main(["fabric", "export", "--format", "jsonl"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert done.result.job_id in {line["job_id"] for line in lines}
+
+
+def test_ingest_on_another_machine_rebuilds_the_record_from_the_result_alone(done, tmp_path, monkeypatch, capsys):
+    with Index() as index:
+        (original,) = index.by_job(done.result.job_id)
+    monkeypatch.setenv("PROXX_HOME", str(tmp_path / "other-machine"))
+    result_json = tmp_path / "result.json"
+    shutil.copyfile(Path(done.result.log_path).with_name("result.json"), result_json)
+    assert main(["fabric", "ingest", str(result_json)]) == 0
+    assert "from its export details" in capsys.readouterr().out
+    with Index() as index:
+        assert index.by_job(done.result.job_id) == [original]
+
+
+def test_run_reuse_copies_a_verified_output_of_the_same_fingerprint(done, capsys):
+    out = done.root / "reused"
+    out.mkdir()
+    assert main(["run", "--reuse", "--profile", INTENT, "--output", str(out), str(done.source)]) == 0
+    assert f"copied from job {done.result.job_id}" in capsys.readouterr().out
+    with Index() as index:
+        (record,) = [r for r in index.by_source_hash(xxh128_file(done.source)) if r.output_path.startswith(str(out))]
+    assert record.reused_from == done.result.job_id
+    assert record.output_xxh128 == xxh128_file(done.result.clips[0].output)
+    result_path = Path(done.proxx.store.job(record.job_id).result_path)
+    result = load_result(result_path)
+    assert result.clips[0].reused_from.job_id == done.result.job_id
+    assert violations(json.loads(result_path.read_text()), "job-result-1.0.schema.json") == []
+    spec_json = json.loads(done.proxx.store.spec(record.job_id).to_json())
+    assert spec_json["reuse"] is True and violations(spec_json, "jobspec-1.0.schema.json") == []
+    assert result.engine.version == ""  # the engine never ran
+    assert all(check.passed for check in result.clips[0].checks)  # verified as usual
+    assert ascmhl_check(out) == 0
+
+
+def test_an_intent_compiling_to_the_same_canonical_id_reuses_across_intents(done, tmp_path):
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "cutting.yaml").write_text(
+        'user_profile_version: "1.1"\nname: Cutting Room\nconstraints:\n  codecs: [prores_lt]\n'
+        "  max_frame_size: 1920x1080\n  engine_preference: [ffmpeg]\n"
+    )
+    proxx = Proxx.open(profiles=[tmp_path])
+    result = run(proxx, [done.source], tmp_path / "out", intent="Cutting Room", reuse=True)
+    assert result.proxy_profile == done.result.proxy_profile
+    assert result.clips[0].reused_from is not None
+    assert (
+        fabric_export(result).details["clips"][0]["fingerprint"]
+        == (fabric_export(done.result).details["clips"][0]["fingerprint"])
+    )
+
+
+def test_reuse_never_crosses_canonical_ids(done, tmp_path):
+    result = run(done.proxx, [done.source], tmp_path / "out", intent="Review H.264", reuse=True)
+    assert result.proxy_profile != done.result.proxy_profile
+    assert result.clips[0].reused_from is None
+    assert result.engine.version  # rendered
+
+
+def test_reuse_renders_when_the_recorded_output_no_longer_verifies(proxx_home, tmp_path):
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    proxx = Proxx.open()
+    first = run(proxx, [source], tmp_path / "first")
+    with open(first.clips[0].output, "r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x00\x01\x02")
+    second = run(proxx, [source], tmp_path / "second", reuse=True)
+    assert second.clips[0].reused_from is None and second.engine.version
+
+
+def test_verify_reports_missing_and_modified_proxies_with_a_non_zero_exit(proxx_home, tmp_path, capsys):
+    sources = [make_clip(tmp_path / f"A00{n}.mov", frames=6) for n in (1, 2)]
+    result = run(Proxx.open(), sources, tmp_path / "out")
+    assert main(["fabric", "verify", str(tmp_path / "out")]) == 0
+    Path(result.clips[0].output).unlink()
+    with open(result.clips[1].output, "ab") as handle:
+        handle.write(b"!")
+    assert main(["fabric", "verify", result.job_id]) == 5
+    assert main(["fabric", "show", result.job_id, "--json"]) == 0
+    text = capsys.readouterr().out
+    assert [r["last_check"]["outcome"] for r in json.loads(text[text.index("[\n") :])] == ["missing", "modified"]
+    assert f"MISSING   {result.clips[0].output}" in text
+    assert f"MODIFIED  {result.clips[1].output}" in text
+    assert "2 proxy(ies) checked: 0 intact, 1 missing, 1 modified." in text
+
+
+def test_an_exporter_failure_never_changes_the_job_and_ingest_fills_the_gap(proxx_home, tmp_path, monkeypatch, capsys):
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    proxx = Proxx.open()
+    proxx_home.mkdir(parents=True, exist_ok=True)
+    Index(proxx_home / "fabric.db").close()
+    holder = sqlite3.connect(proxx_home / "fabric.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the index: "database is locked"
+    monkeypatch.setenv("PROXX_FABRIC_DB_TIMEOUT", "0.2")
+    try:
+        result = run(proxx, [source], tmp_path / "out")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    outcome = fabric_export(result)
+    assert not outcome.ok and "database is locked" in outcome.error
+    assert proxx.store.job(result.job_id).state == COMPLETED
+    assert "exporter fabric failed" in Path(result.log_path).read_text()
+    assert not (tmp_path / "out" / "ascmhl").exists()
+
+    result_path = proxx.store.job(result.job_id).result_path
+    assert main(["fabric", "ingest", result_path]) == 0
+    assert "re-measured from the files; sealed in" in capsys.readouterr().out
+    with Index() as index:
+        (record,) = index.by_job(result.job_id)
+    assert record.output_xxh128 == xxh128_file(result.clips[0].output)
+    assert ascmhl_check(tmp_path / "out") == 0
+
+
+def test_ingest_reports_an_unreadable_result_and_goes_on(proxx_home, tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    assert main(["fabric", "ingest", str(broken)]) == 5
+    assert "FAILED" in capsys.readouterr().err
+
+
+def test_jobs_finishing_into_one_folder_at_once_from_several_workers_keep_one_valid_history(proxx_home, tmp_path):
+    proxx = Proxx.open()
+    out = tmp_path / "out"
+    out.mkdir()
+    sources = [make_clip(tmp_path / f"A00{n}.mov", frames=6) for n in range(3)]
+    jobs = [proxx.create_job(INTENT, [source], out).job_id for source in sources]
+    proxx_cli = str(Path(sys.executable).with_name("proxx"))
+    workers = [subprocess.Popen([proxx_cli, "worker", "--once"], stdout=subprocess.DEVNULL) for _ in range(3)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
+    assert {proxx.store.job(job).state for job in jobs} == {COMPLETED}
+    generations = sorted(p.name[:4] for p in (out / "ascmhl").glob("*.mhl"))
+    assert generations == ["0001", "0002", "0003"]
+    assert ascmhl_check(out) == 0
+
+
+class BrokenReuse:
+    @hookimpl
+    def proxx_reuse_output(self, spec, clip, source):
+        raise OSError("index unreachable")
+
+
+def test_a_failing_reuse_lookup_only_costs_the_render_it_would_have_saved(proxx_home, tmp_path):
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    proxx = Proxx.open(pm=build_plugin_manager(extra={"broken-reuse": BrokenReuse()}))
+    result = run(proxx, [source], tmp_path / "out", reuse=True)
+    assert result.clips[0].reused_from is None and result.engine.version
+    assert "reuse lookup failed, rendering" in Path(result.log_path).read_text()
+
+
+def test_an_output_folder_fabric_cannot_write_to_fails_the_export_not_the_job(proxx_home, tmp_path, capsys):
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".proxx").write_text("a file where Fabric needs a folder")  # as root, permissions would not stop it
+    proxx = Proxx.open()
+    result = run(proxx, [source], out)
+    outcome = fabric_export(result)
+    assert not outcome.ok and outcome.error.startswith(("FileExistsError", "NotADirectoryError"))
+    assert proxx.store.job(result.job_id).state == COMPLETED
+    (out / ".proxx").unlink()
+    assert main(["fabric", "ingest", proxx.store.job(result.job_id).result_path]) == 0
+    assert "sealed in" in capsys.readouterr().out
+    assert ascmhl_check(out) == 0

@@ -1,0 +1,169 @@
+"""Fabric's building blocks: xxh128 hashing, the index and its migrations, ASC MHL generations."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xxhash
+from ascmhl.hasher import hash_file as ascmhl_hash_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from proxx_fabric.fingerprint import Intrinsics, fingerprint
+from proxx_fabric.hashing import read_file, xxh128_file
+from proxx_fabric.index import MIGRATIONS, SCHEMA_VERSION, Index, IndexNewer, ProxyRecord
+from proxx_fabric.mhl import HashedFile, MHLMismatch, add_generation
+
+ASCMHL = str(Path(sys.executable).with_name("ascmhl"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.binary(max_size=5000), block=st.integers(1, 64))
+def test_xxh128_of_a_file_read_in_blocks_is_the_xxh128_of_its_bytes(tmp_path_factory, data, block):
+    path = tmp_path_factory.mktemp("h") / "f.bin"
+    path.write_bytes(data)
+    assert xxh128_file(path, block=block) == xxhash.xxh3_128(data).hexdigest()
+    assert read_file(path, block=block) == len(data)
+
+
+def test_xxh128_is_the_hash_ascmhl_writes(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(bytes(range(256)) * 40_000)  # 10 MB: two 8 MiB blocks
+    assert xxh128_file(path) == ascmhl_hash_file(str(path), "xxh128")
+
+
+def record(job: str = "job-20261125T130501Z-3f9a1c2b", index: int = 0, **changes) -> ProxyRecord:
+    intrinsics = Intrinsics("mov", "prores", 1920, 1080, "25/1", 250, ("2:stereo",))
+    fields = dict(
+        job_id=job, clip_index=index, fingerprint=fingerprint("proxy_prores_lt", intrinsics), fingerprint_version="1",
+        canonical_profile="proxy_prores_lt", intent="HD Editorial LT", intrinsics=intrinsics,
+        source_path="/media/A001.mov", source_xxh128="a" * 32, source_bytes=10, source_timecode="01:00:00:00",
+        output_path="/proxies/A001.mov", output_xxh128="b" * 32, output_bytes=5,
+        verification=({"name": "output_exists", "expected": "x", "actual": "x", "passed": True},),
+        reused_from=None, job_started_at="2026-11-25T13:05:01.000Z", job_finished_at="2026-11-25T13:05:09.000Z",
+    )  # fmt: skip
+    fields.update(changes)
+    return ProxyRecord(**fields)  # type: ignore[arg-type]
+
+
+def test_the_index_finds_records_by_fingerprint_source_hash_job_and_folder(tmp_path):
+    with Index(tmp_path / "fabric.db") as index:
+        one, two = (
+            record(),
+            record(
+                "job-20261125T130600Z-00000000",
+                output_path="/elsewhere/A001.mov",
+                job_finished_at="2026-11-25T13:06:09.000Z",
+            ),
+        )
+        index.record([one, two])
+        index.record([one])  # an ingest repeating an export replaces, never duplicates
+        assert index.by_fingerprint(one.fingerprint) == [two, one]
+        assert index.by_source_hash("a" * 32) == [two, one]
+        assert index.by_job(one.job_id) == [one]
+        assert index.under(Path("/proxies")) == [one]
+        assert index.under(Path("/prox")) == []
+        assert index.schema_version == SCHEMA_VERSION
+
+
+def test_the_index_holds_no_operator_identity(tmp_path):
+    with Index(tmp_path / "fabric.db") as index:
+        index.record([record()])
+    columns = {row[1] for row in sqlite3.connect(tmp_path / "fabric.db").execute("PRAGMA table_info(proxies)")}
+    assert not columns & {"operator", "user", "host", "hostname", "worker_id", "engine", "engine_version"}
+
+
+def test_an_older_index_is_migrated_and_keeps_its_records(tmp_path):
+    path = tmp_path / "fabric.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    with Index(path) as index:
+        assert index.schema_version == SCHEMA_VERSION
+        index.record([record()])
+        index.record_check(record(), "ok")
+        assert index.by_job(record().job_id) == [record()]
+
+
+def test_an_index_from_a_newer_fabric_is_refused(tmp_path):
+    path = tmp_path / "fabric.db"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(IndexNewer, match="Upgrade proxx-fabric"):
+        Index(path)
+
+
+def _hashed(path: Path) -> HashedFile:
+    return HashedFile(str(path), path.stat().st_size, xxh128_file(path))
+
+
+def test_a_generation_passes_the_reference_check_until_a_byte_changes(tmp_path):
+    folder = tmp_path / "out"
+    proxy = folder / "Proxy" / "A001.mov"
+    proxy.parent.mkdir(parents=True)
+    proxy.write_bytes(b"proxy bytes" * 1000)
+    (folder / "A002.proxx-partial-12345678.mov").write_bytes(b"in progress")  # ignored: it comes and goes
+    add_generation(folder, [_hashed(proxy)], "test")
+    (folder / "A002.proxx-partial-12345678.mov").unlink()
+    assert subprocess.run([ASCMHL, "create", str(folder)], capture_output=True).returncode == 0
+    with open(proxy, "r+b") as handle:
+        handle.seek(5)
+        handle.write(b"X")
+    assert subprocess.run([ASCMHL, "create", str(folder)], capture_output=True).returncode == 11
+
+
+def test_a_path_recorded_with_other_content_is_refused_and_nothing_is_written(tmp_path):
+    proxy = tmp_path / "A001.mov"
+    proxy.write_bytes(b"one")
+    add_generation(tmp_path, [_hashed(proxy)], "first")
+    proxy.write_bytes(b"two")
+    with pytest.raises(MHLMismatch):
+        add_generation(tmp_path, [_hashed(proxy)], "second")
+    assert len(list((tmp_path / "ascmhl").glob("*.mhl"))) == 1
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from proxx_fabric.hashing import xxh128_file
+from proxx_fabric.mhl import HashedFile, add_generation
+folder, names = Path(sys.argv[1]), sys.argv[2:]
+for name in names:
+    path = folder / name
+    path.write_bytes(name.encode() * 1000)
+    add_generation(folder, [HashedFile(str(path), path.stat().st_size, xxh128_file(path))], name)
+"""
+
+
+def test_concurrent_jobs_finishing_into_one_folder_keep_the_history_intact(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(folder), *(f"P{p}_{n}.mov" for n in range(3))])
+        for p in range(4)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
+    generations = sorted(p.name for p in (folder / "ascmhl").glob("*.mhl"))
+    assert [name[:4] for name in generations] == [f"{n:04d}" for n in range(1, 13)]
+    chain = (folder / "ascmhl" / "ascmhl_chain.xml").read_text()
+    assert all(name in chain for name in generations)
+    check = subprocess.run([ASCMHL, "create", str(folder)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_generations_interleave_with_the_reference_tools_own(tmp_path):
+    first, second = tmp_path / "Proxy" / "A001.mov", tmp_path / "Proxy" / "A002.mov"
+    first.parent.mkdir()
+    first.write_bytes(b"first" * 100)
+    add_generation(tmp_path, [_hashed(first)], "job 1")
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 0
+    second.write_bytes(b"second" * 100)
+    add_generation(tmp_path, [_hashed(second)], "job 2")
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 0
+    assert len(list((tmp_path / "ascmhl").glob("*.mhl"))) == 4
+    second.unlink()
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 10
