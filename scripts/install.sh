@@ -8,4 +8,5 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
   -e ".[dev]" \
-  -e plugins/ffmpeg
+  -e plugins/ffmpeg \
+  -e plugins/resolve
