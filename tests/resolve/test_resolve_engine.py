@@ -77,6 +77,7 @@ def test_scripting_module_folder_is_accepted_directly(
         ("module_missing", "the DaVinciResolveScript module was not found"),
         ("module_broken", "DaVinciResolveScript could not be imported: ImportError: Could not locate module"),
         ("not_running", "DaVinci Resolve is not running, or refuses external scripting"),
+        ("free_refusing_scripting", "DaVinci Resolve is not running, or refuses external scripting (a Studio"),
         ("free_edition", "DaVinci Resolve Studio is required; the running edition is 'DaVinci Resolve' 19.1.3.7"),
         ("old_version", "DaVinci Resolve Studio 17.4.6.4 is not supported (18.5 or newer is needed)"),
     ],
@@ -103,6 +104,8 @@ def test_unavailable_resolve_fails_the_job_before_anything_runs(
         monkeypatch.setenv("RESOLVE_SCRIPT_API", str(modules.parent))
     elif setup == "not_running":
         fake_resolve.set(running=False)
+    elif setup == "free_refusing_scripting":  # 19.1+ free: scriptapp answers None though it runs
+        fake_resolve.set(product="DaVinci Resolve", refuse_scripting=True)
     elif setup == "free_edition":
         fake_resolve.set(product="DaVinci Resolve")
     else:
@@ -237,6 +240,15 @@ def test_headless_mode_starts_resolve_and_stops_what_it_started(
     assert not pid_alive(int(pid))
 
 
+def test_a_source_without_timecode_gets_resolves_zero_start_not_its_timeline_default(
+    app: Proxx, fake_resolve: FakeResolve, tmp_path: Path
+) -> None:
+    source = make_clip(tmp_path / "phone.mov", size="320x180", frames=6, timecode=None)
+    result = run(app, "Resolve prores_proxy", [source], tmp_path / "out")
+    assert result.failure is None, result.failure
+    assert checks_of(result)["timecode"] == ("none or 00:00:00:00", "00:00:00:00", True)
+
+
 def test_dnxhr_below_its_minimum_frame_is_refused_before_rendering(
     app: Proxx, fake_resolve: FakeResolve, tmp_path: Path
 ) -> None:
@@ -245,3 +257,39 @@ def test_dnxhr_below_its_minimum_frame_is_refused_before_rendering(
     assert result.failure.failure_class == "B"
     assert "below DNxHR's minimum of 256x120" in result.failure.message
     assert fake_resolve.projects() == []
+
+
+def test_headless_mode_judges_the_edition_once_resolve_has_started(
+    fake_resolve: FakeResolve, intents: Path, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXX_RESOLVE_START", str(fake_resolve.launcher()))
+    fake_resolve.set(product="DaVinci Resolve")
+    app = Proxx.open(profiles=[intents])
+    engine = app.engines["resolve"]
+    try:
+        # listing profiles must not start Resolve: the edition is unknown until a job starts it
+        assert engine.availability().available
+        assert not (fake_resolve.folder / "launched.pid").exists()
+        first = run(app, "Resolve prores_lt", [clip], tmp_path / "out1")
+        assert (first.failure.failure_class, first.failure.reason) == ("C", "engine_unavailable")
+        assert first.failure.message == (
+            "Resolve engine not available on this system: DaVinci Resolve Studio is required; "
+            "the running edition is 'DaVinci Resolve' 19.1.3.7"
+        )
+        second = run(app, "Resolve prores_lt", [clip], tmp_path / "out2")
+        assert (second.failure.failure_class, second.failure.reason) == ("B", "engine_unavailable")
+        assert fake_resolve.projects() == []
+    finally:
+        engine.launcher.stop()  # type: ignore[attr-defined]
+
+
+def test_headless_mode_needs_an_executable(
+    fake_resolve: FakeResolve, intents: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_resolve.set(running=False)
+    monkeypatch.setenv("PROXX_RESOLVE_START", str(tmp_path / "no-such-resolve"))
+    availability = Proxx.open(profiles=[intents]).engines["resolve"].availability()
+    assert not availability.available
+    assert availability.reason == (
+        f"PROXX_RESOLVE_START names '{tmp_path / 'no-such-resolve'}', which is not an executable file"
+    )

@@ -77,6 +77,7 @@ class ResolveEngine(Engine):
     def __init__(self) -> None:
         command = os.environ.get("PROXX_RESOLVE_START", "")
         self.launcher = Launcher(command) if command else None
+        self.started_edition: dict[str, Any] = {}  # what the Resolve this engine last started said it is
 
     # --- availability -------------------------------------------------------------------------
 
@@ -89,7 +90,12 @@ class ResolveEngine(Engine):
                     False, f"the DaVinciResolveScript module was not found (set RESOLVE_SCRIPT_API; looked in {where})"
                 )
             with open(os.devnull, "w") as log:
-                connected = self._connect(paths, log)
+                try:
+                    connected = self._probe(paths, log)
+                except _NotRunning:
+                    if self.launcher is None:
+                        raise
+                    return self._headless_availability(self.launcher)
             problem = edition_problem(connected)
             if problem:
                 return Availability(False, problem)
@@ -98,6 +104,20 @@ class ResolveEngine(Engine):
             return Availability(False, str(error))
         except Exception as error:  # availability must never raise
             return Availability(False, f"{type(error).__name__}: {error}")
+
+    def _headless_availability(self, launcher: Launcher) -> Availability:
+        """No Resolve answers and one would be started for the job. Starting it here would make
+        listing profiles start Resolve: judge the edition from the last one this worker started,
+        else leave it to the render (which then fails with the same reason, as class C)."""
+        if not (os.path.isfile(launcher.command) and os.access(launcher.command, os.X_OK)):
+            return Availability(
+                False, f"PROXX_RESOLVE_START names '{launcher.command}', which is not an executable file"
+            )
+        if self.started_edition:
+            problem = edition_problem(self.started_edition)
+            if problem:
+                return Availability(False, problem)
+        return Availability(True, version=f"started headless on demand: {launcher.command} -nogui")
 
     def _probe(self, paths: ScriptingPaths, log: IO[str]) -> dict[str, Any]:
         seconds = _seconds("PROXX_RESOLVE_CONNECT_TIMEOUT", 30)
@@ -129,7 +149,8 @@ class ResolveEngine(Engine):
         deadline = time.monotonic() + _seconds("PROXX_RESOLVE_START_TIMEOUT", 120)
         while True:
             try:
-                return self._probe(paths, log)
+                self.started_edition = self._probe(paths, log)
+                return self.started_edition
             except _NotRunning:
                 gone = self.launcher.exit_status()
                 if gone:
@@ -250,7 +271,7 @@ class _Run:
             "poll_seconds": POLL_SECONDS,
             "stall_seconds": _seconds("PROXX_RESOLVE_STALL_SECONDS", 30),
         }
-        refused: str | None = None
+        aborted: ExecutionError | None = None  # why this side stopped the render before it began
         try:
             with client.Bridge(self.paths, self.log, deadline) as bridge:
                 bridge.send(request)
@@ -259,7 +280,7 @@ class _Run:
                     if kind == "connected":
                         self.connected = event
                     elif kind == "clip":
-                        reply, refused = self._plan(event["properties"])
+                        reply, aborted = self._plan(event["properties"])
                         bridge.send(reply)
                     elif kind == "job":
                         self.job_id = event["job_id"]
@@ -274,8 +295,8 @@ class _Run:
                         self.details["time_taken_ms"] = status.get("TimeTakenToRenderInMs")
                         return _Outcome(self.connected, self.details)
                     elif kind == "failed":
-                        if refused is not None:
-                            raise self.failure(refused, "settings_refused")
+                        if aborted is not None:
+                            raise aborted
                         if event["reason"] == "timeout":
                             raise self.timeout_error()
                         reason = "settings_refused" if event["reason"] == "settings_refused" else "engine_failed"
@@ -290,17 +311,21 @@ class _Run:
             raise self.failure(f"the scripting bridge {died} before the render finished", "engine_crashed") from None
         raise self.failure("the scripting bridge ended without an answer")  # unreachable: events() raises
 
-    def _plan(self, properties: dict[str, str]) -> tuple[dict[str, Any], str | None]:
-        """The settings for the bridge, or an abort naming what cannot be rendered."""
+    def _plan(self, properties: dict[str, str]) -> tuple[dict[str, Any], ExecutionError | None]:
+        """The settings for the bridge, or an abort with the error naming what cannot be rendered."""
         problem = edition_problem(self.connected)
-        if problem:
-            return {"op": "abort", "message": problem}, problem
+        if problem:  # only in headless mode, where the edition is known once Resolve has started
+            error = ExecutionError(
+                "engine_unavailable", f"Resolve engine not available on this system: {problem}", {"engine": "resolve"}
+            )
+            return {"op": "abort", "message": problem}, error
         source = self.task.source
         try:
             if source is not None and source.video is not None:
                 size = (source.video.width, source.video.height)
                 rate = source.video.fps
-                timecode = source.timecode
+                # No timecode: Resolve's own Start TC (00:00:00:00), not its 01:00:00:00 timeline default.
+                timecode = source.timecode or properties.get("Start TC") or None
             else:  # RAW that ffprobe cannot read: Resolve's own clip properties are the only facts
                 parsed = _parse_size(properties.get("Resolution", ""))
                 if parsed is None:
@@ -324,8 +349,8 @@ class _Run:
                 "render",
                 parse_version(self.connected.get("version")),
             )
-        except (SettingsRefused, ValueError, ZeroDivisionError) as error:
-            return {"op": "abort", "message": str(error)}, str(error)
+        except (SettingsRefused, ValueError, ZeroDivisionError) as refused:
+            return {"op": "abort", "message": str(refused)}, self.failure(str(refused), "settings_refused")
         self.details.update(render_format=plan.render_format, render_codec=plan.render_codec, settings=plan.settings)
         return plan.to_message(), None
 
