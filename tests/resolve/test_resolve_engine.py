@@ -62,6 +62,19 @@ def test_each_resolve_profile_renders_exactly_what_its_id_says(
     assert fake_resolve.projects() == []  # project closed and deleted
 
 
+def test_every_clip_of_a_job_gets_its_own_project_and_output(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path
+) -> None:
+    second = make_clip(tmp_path / "A002.mov", size="320x180", frames=6, timecode="10:00:00:00")
+    out = tmp_path / "out"
+    result = run(app, "Resolve dnxhr_sq", [clip, second], out)
+    assert result.failure is None, result.failure
+    assert [c.state for c in result.clips] == ["completed", "completed"]
+    assert sorted(p.name for p in out.iterdir()) == ["A001.mxf", "A002.mxf"]
+    assert probe(str(out / "A002.mxf")).timecode == "10:00:00:00"
+    assert fake_resolve.projects() == []
+
+
 def test_scripting_module_folder_is_accepted_directly(
     app: Proxx, fake_resolve: FakeResolve, monkeypatch: pytest.MonkeyPatch
 ) -> None:

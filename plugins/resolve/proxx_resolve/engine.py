@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+import attrs
+
 from proxx import Availability, Engine, ExecutionError, JobValidationError
 from proxx.execute.engine import RenderReport, RenderTask
 from proxx.jobspec.model import ClipSpec, JobSpec
@@ -204,7 +206,7 @@ class ResolveEngine(Engine):
                 run = _Run(task, paths, target_dir, log)
                 try:
                     outcome = run.execute()
-                except (ExecutionError, client.BridgeDied, client.BridgeTimeout):
+                except ExecutionError:
                     if run.needs_cleanup and self.launcher is not None:
                         self.launcher.stop()  # a hung or crashed Resolve we started: start afresh next time
                     raise
@@ -229,10 +231,10 @@ class _NotRunning(_NotConnected):
     pass
 
 
+@attrs.frozen
 class _Outcome:
-    def __init__(self, connected: dict[str, Any], details: dict[str, Any]) -> None:
-        self.connected = connected
-        self.details = details
+    connected: dict[str, Any]  # what the Resolve that rendered said it is
+    details: dict[str, Any]  # for the result's engine details
 
 
 class _Run:
@@ -346,7 +348,7 @@ class _Run:
                 rate,
                 timecode,
                 str(self.target_dir),
-                "render",
+                Path(self.task.clip.output).stem,  # the name an operator sees in Resolve's render queue
                 parse_version(self.connected.get("version")),
             )
         except (SettingsRefused, ValueError, ZeroDivisionError) as refused:
