@@ -55,7 +55,7 @@ def test_each_resolve_profile_renders_exactly_what_its_id_says(
     # Resolve writes the timeline's timecode: the engine set it to the source's
     assert checks["timecode"][1] == "02:03:04:05"
     details = result.engine.details
-    assert details["settings"]["FormatWidth"] == 320 and details["settings"]["FrameRate"] == "23.976"
+    assert details["settings"]["FormatWidth"] == 320 and details["settings"]["FrameRate"] == 23.976
     assert progress and progress[-1] == 1.0
     assert Path(result.clips[0].output).exists()
     assert leftovers(out) == []
@@ -225,10 +225,12 @@ def test_raw_source_renders_from_resolves_clip_properties(
     result = run(app, "Resolve prores_lt", [raw], tmp_path / "out")
     assert result.failure is None, result.failure
     assert result.state == "COMPLETED"
-    # ffprobe cannot read the RAW source: verification can only say the output is a readable file...
-    assert [c.name for c in result.clips[0].checks] == ["output_exists"]
+    # ffprobe cannot read the RAW source: only what needs no source is verified...
+    checks = checks_of(result)
+    assert sorted(checks) == ["codec_profile", "container", "even_dimensions", "output_exists", "video_codec"]
+    assert checks["codec_profile"] == ("LT", "LT", True)
     assert result.engine.details["resolve_clip_properties"]["Resolution"] == "320x180"
-    # ...so prove here that the render followed Resolve's clip properties
+    # ...so prove here that size, rate and timecode followed Resolve's clip properties
     output = probe(result.clips[0].output)
     assert output.video is not None
     assert (output.video.codec, output.video.profile) == PROBED_CODEC["prores_lt"]

@@ -76,10 +76,12 @@ def _fake_script(body: str) -> str:
 def test_fake_set_render_settings_is_all_or_nothing(fake_resolve: FakeResolve) -> None:
     script = _fake_script(
         "p = d.scriptapp('Resolve').GetProjectManager().CreateProject('t')\n"
-        "print(p.SetRenderSettings({'TargetDir': '/tmp', 'NoSuchKey': 1}), p.AddRenderJob() == '')\n"
+        "print(p.SetRenderSettings({'TargetDir': '/tmp', 'NoSuchKey': 1}), p.AddRenderJob() == '',\n"
+        "      p.SetRenderSettings({'FormatWidth': '320'}), p.SetRenderSettings({'FormatWidth': 320}))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
-    assert done.stdout.split() == ["False", "True"]  # refused, and TargetDir was not set either
+    # refused, and TargetDir was not set either; a value of the wrong type is refused too
+    assert done.stdout.split() == ["False", "True", "False", "True"]
 
 
 def test_fake_keyword_start_rendering_hangs(fake_resolve: FakeResolve) -> None:

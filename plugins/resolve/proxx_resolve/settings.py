@@ -158,7 +158,7 @@ def render_plan(
         "CustomName": custom_name,
         "FormatWidth": output_size[0],
         "FormatHeight": output_size[1],
-        "FrameRate": frame_rate,
+        "FrameRate": float(frame_rate),  # a float for SetRenderSettings; the project setting is text
     }
     check_keys(settings, version)
     return RenderPlan(

@@ -72,6 +72,13 @@ RENDER_SETTING_KEYS = frozenset(
         "ClipStartFrame", "TimelineStartTimecode", "ReplaceExistingFilesInPlace",
     }
 )  # fmt: skip
+# The value types the README gives; a value of another type is refused like an unknown key.
+SETTING_TYPES: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("SelectAllFrames", "ExportVideo", "ExportAudio", "ExportAlpha", "MultiPassEncode"), (bool,)),
+    **dict.fromkeys(("FormatWidth", "FormatHeight", "MarkIn", "MarkOut", "ClipStartFrame"), (int,)),
+    "FrameRate": (int, float),
+    **dict.fromkeys(("TargetDir", "CustomName", "TimelineStartTimecode", "AudioCodec", "EncodingProfile"), (str,)),
+}
 TIMELINE_SETTINGS = ("timelineResolutionWidth", "timelineResolutionHeight", "timelineFrameRate")
 
 
@@ -303,7 +310,7 @@ class RenderJob:
         assert source.video is not None
         width = int(self.settings.get("FormatWidth") or self.timeline.settings["timelineResolutionWidth"])
         height = int(self.settings.get("FormatHeight") or self.timeline.settings["timelineResolutionHeight"])
-        rate = _resolve_rate(self.timeline.settings["timelineFrameRate"])
+        rate = _resolve_rate(str(self.settings.get("FrameRate") or self.timeline.settings["timelineFrameRate"]))
         target = os.path.join(self.settings["TargetDir"], self.settings.get("CustomName") or self.timeline.name)
         args = [ffmpeg.path, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
                 "-progress", "pipe:1", "-i", file_url(item.decoded), "-map", "0:v:0"]  # fmt: skip
@@ -426,8 +433,12 @@ class Project:
 
     def SetRenderSettings(self, settings: dict[str, Any]) -> bool:
         refused = set(self._control.get("refuse_keys", ()))
-        if any(key not in RENDER_SETTING_KEYS or key in refused for key in settings):
-            return False  # all-or-nothing, and no hint which key
+        for key, value in settings.items():
+            wrong_type = not isinstance(value, SETTING_TYPES.get(key, object)) or (
+                isinstance(value, bool) and bool not in SETTING_TYPES.get(key, (bool,))
+            )
+            if key not in RENDER_SETTING_KEYS or key in refused or wrong_type:
+                return False  # all-or-nothing, and no hint which key
         self.render_settings.update(settings)
         return True
 
