@@ -91,6 +91,7 @@ def test_scripting_module_folder_is_accepted_directly(
         ("module_broken", "DaVinciResolveScript could not be imported: ImportError: Could not locate module"),
         ("not_running", "DaVinci Resolve is not running, or refuses external scripting"),
         ("free_refusing_scripting", "DaVinci Resolve is not running, or refuses external scripting (a Studio"),
+        ("not_answering", "DaVinci Resolve did not answer within 1 seconds"),
         ("free_edition", "DaVinci Resolve Studio is required; the running edition is 'DaVinci Resolve' 19.1.3.7"),
         ("old_version", "DaVinci Resolve Studio 17.4.6.4 is not supported (18.5 or newer is needed)"),
     ],
@@ -117,6 +118,9 @@ def test_unavailable_resolve_fails_the_job_before_anything_runs(
         monkeypatch.setenv("RESOLVE_SCRIPT_API", str(modules.parent))
     elif setup == "not_running":
         fake_resolve.set(running=False)
+    elif setup == "not_answering":
+        monkeypatch.setenv("PROXX_RESOLVE_CONNECT_TIMEOUT", "1")
+        fake_resolve.set(hang="connect")
     elif setup == "free_refusing_scripting":  # 19.1+ free: scriptapp answers None though it runs
         fake_resolve.set(product="DaVinci Resolve", refuse_scripting=True)
     elif setup == "free_edition":
@@ -130,6 +134,7 @@ def test_unavailable_resolve_fails_the_job_before_anything_runs(
     assert result.failure.message.startswith(UNAVAILABLE + reason), result.failure.message
     assert [c.state for c in result.clips] == ["not_run"]
     assert fake_resolve.projects() == []
+    assert bridges_running(fake_resolve.control_path) == []
 
 
 def test_a_refused_settings_key_is_named(app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path) -> None:
@@ -176,12 +181,11 @@ def test_a_hung_scripting_call_is_killed_at_the_deadline(
     app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PROXX_TIMEOUT_MIN", "2")
-    monkeypatch.setenv("PROXX_RESOLVE_CLEANUP_SECONDS", "2")
     fake_resolve.set(hang="call")  # StartRendering never returns
     out = tmp_path / "out"
     started = time.monotonic()
     result = run(app, "Resolve prores_lt", [clip], out)
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 20  # 2 s deadline + 5 s cleanup grace, then a cleanup bridge
     assert result.failure.reason == "timeout"
     assert result.failure.message == "Resolve render job timed out after 2 seconds"
     assert bridges_running(fake_resolve.control_path) == []

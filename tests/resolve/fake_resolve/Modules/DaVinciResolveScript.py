@@ -138,6 +138,8 @@ def scriptapp(name: str) -> Resolve | None:
     control = _control()
     if name != "Resolve" or not _running(control):
         return None
+    if control.get("hang") == "connect":  # a Resolve that is up but never answers
+        _hang_forever()
     if control.get("refuse_scripting"):  # a free edition of 19.1+: external scripting refused
         return None
     return Resolve(control)
