@@ -3,6 +3,8 @@ DaVinciResolveScript (tests/resolve/fake_resolve), which renders for real with f
 
 from __future__ import annotations
 
+import fcntl
+import threading
 import time
 from pathlib import Path
 
@@ -73,6 +75,27 @@ def test_every_clip_of_a_job_gets_its_own_project_and_output(
     assert sorted(p.name for p in out.iterdir()) == ["A001.mxf", "A002.mxf"]
     assert probe(str(out / "A002.mxf")).timecode == "10:00:00:00"
     assert fake_resolve.projects() == []
+
+
+def test_renders_take_turns_on_one_resolve(
+    app: Proxx, fake_resolve: FakeResolve, intents: Path, clip: Path, tmp_path: Path, proxx_home: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    spec = app.create_job("Resolve prores_lt", [clip], out)
+    with open(proxx_home / "resolve.lock", "a") as lock:  # another worker's render in progress
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        worker = threading.Thread(target=lambda: Proxx.open(profiles=[intents]).run_job(spec.job_id))
+        worker.start()
+        time.sleep(1.5)
+        assert fake_resolve.projects() == [] and list(out.iterdir()) == []  # waiting, not rendering
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    worker.join(timeout=60)
+    assert app.store.find(spec.job_id).state == "COMPLETED"
+    assert (
+        "waiting for Resolve: another proxx render is using it"
+        in Path(app.store.find(spec.job_id).log_path).read_text()
+    )
 
 
 def test_scripting_module_folder_is_accepted_directly(

@@ -32,6 +32,7 @@ from proxx.media.probe import MediaInfo
 from proxx_resolve import client
 from proxx_resolve.launch import Launcher
 from proxx_resolve.locate import ScriptingPaths, find_scripting
+from proxx_resolve.lock import resolve_turn
 from proxx_resolve.settings import (
     MIN_VERSION,
     SettingsRefused,
@@ -193,27 +194,17 @@ class ResolveEngine(Engine):
                 "engine_unavailable", "Resolve render failed: the DaVinciResolveScript module was not found"
             )
         partial = Path(task.partial_path)
-        target_dir = Path(tempfile.mkdtemp(prefix=f".proxx-resolve-{partial.stem}-", dir=partial.parent))
-        started = time.monotonic()
         with open(task.log_path, "a", encoding="utf-8") as log:
             log.write(f"\n=== clip {task.clip.index}: {task.clip.source} (Resolve)\n")
             log.flush()
-            try:
+            with resolve_turn(log):
+                started = time.monotonic()
+                target_dir = Path(tempfile.mkdtemp(prefix=f".proxx-resolve-{partial.stem}-", dir=partial.parent))
                 try:
-                    connected = self._connect(paths, log) if self.launcher else {}
-                except _NotConnected as error:
-                    raise ExecutionError("engine_unavailable", f"Resolve render failed: {error}") from None
-                run = _Run(task, paths, target_dir, log)
-                try:
-                    outcome = run.execute()
-                except ExecutionError:
-                    if run.needs_cleanup and self.launcher is not None:
-                        self.launcher.stop()  # a hung or crashed Resolve we started: start afresh next time
-                    raise
-                rendered = _single_output(target_dir)
-                os.replace(rendered, partial)
-            finally:
-                shutil.rmtree(target_dir, ignore_errors=True)
+                    outcome, connected = self._render_in_turn(task, paths, target_dir, log)
+                    os.replace(_single_output(target_dir), partial)
+                finally:
+                    shutil.rmtree(target_dir, ignore_errors=True)
             elapsed = time.monotonic() - started
             log.write(f"=== Resolve render finished after {elapsed:.2f} s\n")
         connected = outcome.connected or connected
@@ -221,6 +212,21 @@ class ResolveEngine(Engine):
             engine_version=f"{connected.get('product', 'DaVinci Resolve')} {connected.get('version_text', '')}".strip(),
             details={**outcome.details, "seconds": round(elapsed, 3)},
         )
+
+    def _render_in_turn(
+        self, task: RenderTask, paths: ScriptingPaths, target_dir: Path, log: IO[str]
+    ) -> tuple[_Outcome, dict[str, Any]]:
+        try:
+            connected = self._connect(paths, log) if self.launcher else {}
+        except _NotConnected as error:
+            raise ExecutionError("engine_unavailable", f"Resolve render failed: {error}") from None
+        run = _Run(task, paths, target_dir, log)
+        try:
+            return run.execute(), connected
+        except ExecutionError:
+            if run.needs_cleanup and self.launcher is not None:
+                self.launcher.stop()  # a hung or crashed Resolve we started: start afresh next time
+            raise
 
 
 class _NotConnected(Exception):
