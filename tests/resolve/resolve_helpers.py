@@ -39,6 +39,12 @@ class FakeResolve:
     def write(self) -> None:
         self.control_path.write_text(json.dumps(self.control), encoding="utf-8")
 
+    def current_project(self) -> str | None:
+        if not self.state_path.exists():
+            return None
+        current: str | None = json.loads(self.state_path.read_text(encoding="utf-8"))["current"]
+        return current
+
     def projects(self) -> list[str]:
         if not self.state_path.exists():
             return []

@@ -98,6 +98,24 @@ def test_renders_take_turns_on_one_resolve(
     )
 
 
+@pytest.mark.parametrize("trouble", [None, "call"])
+def test_the_operators_open_project_is_reopened(
+    app: Proxx,
+    fake_resolve: FakeResolve,
+    clip: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    trouble: str | None,
+) -> None:
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "2")
+    monkeypatch.setenv("PROXX_RESOLVE_CLEANUP_SECONDS", "3")
+    fake_resolve.set(open_project="Operator Edit", hang=trouble)
+    result = run(app, "Resolve prores_lt", [clip], tmp_path / "out")
+    assert (result.failure is None) == (trouble is None)
+    assert fake_resolve.projects() == ["Operator Edit"]
+    assert fake_resolve.current_project() == "Operator Edit"
+
+
 def test_scripting_module_folder_is_accepted_directly(
     app: Proxx, fake_resolve: FakeResolve, monkeypatch: pytest.MonkeyPatch
 ) -> None:

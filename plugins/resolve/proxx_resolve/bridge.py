@@ -84,9 +84,13 @@ def render(request: dict[str, Any], channel: Channel) -> None:
     channel.send("connected", **describe(resolve))
     manager = resolve.GetProjectManager()
     name = request["project"]
+    # In connect mode an operator may have a project open: it is reopened after ours is deleted.
+    current = manager.GetCurrentProject()
+    previous = str(current.GetName() or "") if current else ""
     project = manager.CreateProject(name)
     if not project:
         raise BridgeFailure("project_failed", f"Resolve could not create the project '{name}'")
+    channel.send("project", previous=previous)
     job_id = ""
     try:
         media_pool = project.GetMediaPool()
@@ -106,7 +110,7 @@ def render(request: dict[str, Any], channel: Channel) -> None:
             raise BridgeFailure("render_failed", "StartRendering returned False")
         status = follow(project, job_id, request, started, channel)
     finally:
-        clean_up(manager, project, name, job_id, channel)
+        clean_up(manager, project, name, job_id, channel, previous)
     channel.send("done", status=status)  # only now: the parent stops the bridge on this last word
 
 
@@ -179,8 +183,8 @@ def follow(project: Any, job_id: str, request: dict[str, Any], started: float, c
         time.sleep(poll)
 
 
-def clean_up(manager: Any, project: Any, name: str, job_id: str, channel: Channel) -> None:
-    """Always leave Resolve as found: no render job, no project of ours."""
+def clean_up(manager: Any, project: Any, name: str, job_id: str, channel: Channel, reopen: str = "") -> None:
+    """Always leave Resolve as found: no render job, no project of ours, the operator's project open."""
     steps = []
     if project.IsRenderingInProgress():
         steps.append(("StopRendering", project.StopRendering))
@@ -188,6 +192,8 @@ def clean_up(manager: Any, project: Any, name: str, job_id: str, channel: Channe
         steps.append(("DeleteRenderJob", lambda: project.DeleteRenderJob(job_id)))
     steps.append(("CloseProject", lambda: manager.CloseProject(project)))
     steps.append(("DeleteProject", lambda: manager.DeleteProject(name)))
+    if reopen and reopen != name:
+        steps.append((f"LoadProject {reopen}", lambda: bool(manager.LoadProject(reopen))))
     for what, step in steps:
         try:
             ok = step()
@@ -204,7 +210,7 @@ def cleanup_after_kill(request: dict[str, Any], channel: Channel) -> None:
     manager = resolve.GetProjectManager()
     project = manager.GetCurrentProject()
     if project and project.GetName() == request["project"]:
-        clean_up(manager, project, request["project"], request.get("job_id", ""), channel)
+        clean_up(manager, project, request["project"], request.get("job_id", ""), channel, request.get("reopen", ""))
     elif request["project"] in (manager.GetProjectListInCurrentFolder() or []) and not manager.DeleteProject(
         request["project"]
     ):

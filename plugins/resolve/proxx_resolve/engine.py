@@ -253,6 +253,7 @@ class _Run:
         self.log = log
         self.project = f"proxx-{task.spec.job_id}-clip{task.clip.index}-{uuid.uuid4().hex[:8]}"
         self.job_id = ""
+        self.previous_project = ""  # the operator's project, reopened by cleanup
         self.connected: dict[str, Any] = {}
         self.details: dict[str, Any] = {"project": self.project}
         self.needs_cleanup = False
@@ -290,6 +291,8 @@ class _Run:
                     elif kind == "clip":
                         reply, aborted = self._plan(event["properties"])
                         bridge.send(reply)
+                    elif kind == "project":
+                        self.previous_project = event.get("previous", "")
                     elif kind == "job":
                         self.job_id = event["job_id"]
                         self.details["render_job_id"] = self.job_id
@@ -367,7 +370,10 @@ class _Run:
         seconds = _seconds("PROXX_RESOLVE_CLEANUP_SECONDS", 30)
         try:
             events = client.request(
-                self.paths, {"op": "cleanup", "project": self.project, "job_id": self.job_id}, self.log, seconds
+                self.paths,
+                {"op": "cleanup", "project": self.project, "job_id": self.job_id, "reopen": self.previous_project},
+                self.log,
+                seconds,
             )
         except (client.BridgeTimeout, client.BridgeDied) as error:
             self.log.write(f"resolve: cleanup of project {self.project} failed: {type(error).__name__} {error}\n")

@@ -101,7 +101,8 @@ def _load_state() -> dict[str, Any]:
         with open(path, encoding="utf-8") as handle:
             state: dict[str, Any] = json.load(handle)
             return state
-    return {"projects": [], "current": None}
+    opened = _control().get("open_project")  # an operator's project, open in Resolve
+    return {"projects": [opened] if opened else [], "current": opened}
 
 
 def _save_state(state: dict[str, Any]) -> None:
@@ -204,6 +205,14 @@ class ProjectManager:
         state["current"] = None
         _save_state(state)
         return True
+
+    def LoadProject(self, name: str) -> Project | None:
+        state = _load_state()
+        if name not in state["projects"]:
+            return None
+        state["current"] = name
+        _save_state(state)
+        return Project(name, self._control)
 
     def DeleteProject(self, name: str) -> bool:
         state = _load_state()
