@@ -283,6 +283,18 @@ def test_raw_source_renders_from_resolves_clip_properties(
     assert output.timecode == "02:03:04:05"
 
 
+def test_a_raw_clips_timeout_comes_from_resolves_frame_count(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ffprobe gives no duration for RAW, so the core's timeout is only the minimum; 12 frames at 23.976
+    # last 0.5005 s, which at 4x is 2.002 s
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "1")
+    monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "4")
+    fake_resolve.set(hang="rendering")
+    result = run(app, "Resolve prores_lt", [fake_raw(clip, tmp_path / "C001.braw")], tmp_path / "out")
+    assert result.failure.message == "Resolve render job timed out after 2.002 seconds"
+
+
 def test_headless_mode_starts_resolve_and_stops_what_it_started(
     fake_resolve: FakeResolve, intents: Path, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -108,7 +108,7 @@ def render(request: dict[str, Any], channel: Channel) -> None:
         # Positional only: the keyword form StartRendering(jobIds=[...]) has been seen to hang.
         if not project.StartRendering(job_id):
             raise BridgeFailure("render_failed", "StartRendering returned False")
-        status = follow(project, job_id, request, started, channel)
+        status = follow(project, job_id, {**request, **plan}, started, channel)
     finally:
         clean_up(manager, project, name, job_id, channel, previous)
     channel.send("done", status=status)  # only now: the parent stops the bridge on this last word

@@ -26,6 +26,7 @@ import attrs
 
 from proxx import Availability, Engine, ExecutionError, JobValidationError
 from proxx.execute.engine import RenderReport, RenderTask
+from proxx.execute.runner import Settings
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.geometry import output_size
 from proxx.media.probe import MediaInfo
@@ -257,12 +258,13 @@ class _Run:
         self.connected: dict[str, Any] = {}
         self.details: dict[str, Any] = {"project": self.project}
         self.needs_cleanup = False
+        self.timeout = task.timeout  # a RAW source's is known only from Resolve's clip properties
 
     def timeout_error(self) -> ExecutionError:
         return ExecutionError(
             "timeout",
-            f"Resolve render job timed out after {self.task.timeout:g} seconds",
-            {"source": self.task.clip.source, "timeout_seconds": self.task.timeout},
+            f"Resolve render job timed out after {self.timeout:g} seconds",
+            {"source": self.task.clip.source, "timeout_seconds": self.timeout},
         )
 
     def failure(self, message: str, reason: str = "engine_failed") -> ExecutionError:
@@ -270,19 +272,19 @@ class _Run:
 
     def execute(self) -> _Outcome:
         grace = _seconds("PROXX_RESOLVE_CLEANUP_SECONDS", 30)
-        deadline = time.monotonic() + self.task.timeout + grace
+        started = time.monotonic()
         request = {
             "op": "render",
             "source": self.task.clip.source,
             "project": self.project,
             "timeline": f"proxx clip {self.task.clip.index}",
-            "deadline_seconds": self.task.timeout,
+            "deadline_seconds": self.timeout,
             "poll_seconds": POLL_SECONDS,
             "stall_seconds": _seconds("PROXX_RESOLVE_STALL_SECONDS", 30),
         }
         aborted: ExecutionError | None = None  # why this side stopped the render before it began
         try:
-            with client.Bridge(self.paths, self.log, deadline) as bridge:
+            with client.Bridge(self.paths, self.log, started + self.timeout + grace) as bridge:
                 bridge.send(request)
                 for event in bridge.events():
                     kind = event["event"]
@@ -291,6 +293,7 @@ class _Run:
                     elif kind == "clip":
                         reply, aborted = self._plan(event["properties"])
                         bridge.send(reply)
+                        bridge.deadline = started + self.timeout + grace  # a RAW clip's own duration
                     elif kind == "project":
                         self.previous_project = event.get("previous", "")
                     elif kind == "job":
@@ -346,6 +349,9 @@ class _Run:
                 size = parsed
                 rate = parse_resolve_rate(properties.get("FPS", "0"))
                 timecode = properties.get("Start TC") or None
+                frames = int(properties.get("Frames") or 0)
+                self.timeout = max(self.timeout, Settings.from_env().timeout_factor * float(frames / rate))
+                self.details["timeout_seconds"] = self.timeout
                 self.details["resolve_clip_properties"] = {
                     k: properties.get(k) for k in ("Resolution", "FPS", "Frames", "Start TC", "Video Codec")
                 }
@@ -363,7 +369,7 @@ class _Run:
         except (SettingsRefused, ValueError, ZeroDivisionError) as refused:
             return {"op": "abort", "message": str(refused)}, self.failure(str(refused), "settings_refused")
         self.details.update(render_format=plan.render_format, render_codec=plan.render_codec, settings=plan.settings)
-        return plan.to_message(), None
+        return {**plan.to_message(), "deadline_seconds": self.timeout}, None
 
     def _clean_up_after_kill(self) -> None:
         """The killed bridge could not clean up: a fresh one deletes its render job and project."""
