@@ -9,4 +9,5 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
   -e ".[dev]" \
   -e plugins/ffmpeg \
-  -e plugins/fabric
+  -e plugins/fabric \
+  -e plugins/resolve

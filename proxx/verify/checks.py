@@ -96,7 +96,11 @@ def verify_output(profile: CanonicalProfile, source: MediaInfo, output: MediaInf
         _check("sample_aspect_ratio", _sar(src_video.sample_aspect_ratio), _sar(out_video.sample_aspect_ratio))
     )
     expected_tc = source.timecode or (MXF_NO_TIMECODE if profile.container == "mxf" else None)
-    checks.append(_check("timecode", expected_tc or "none", output.timecode or "none"))
+    if source.timecode is None and output.timecode == MXF_NO_TIMECODE:
+        # No timecode reads as a zero start in every NLE; some engines (Resolve) always write one.
+        checks.append(_check("timecode", f"none or {MXF_NO_TIMECODE}", output.timecode, True))
+    else:
+        checks.append(_check("timecode", expected_tc or "none", output.timecode or "none"))
     checks.extend(_audio_checks(profile, source, output))
     return checks
 

@@ -1,0 +1,172 @@
+"""What proxx asks Resolve for: render format and codec per canonical codec flavour, the render
+settings, and which settings keys each Resolve version accepts.
+
+Format and codec are set explicitly with `SetCurrentRenderFormatAndCodec` instead of loading a
+render preset: preset names are exact, case-sensitive and differ across versions (the reference's
+preset table even maps DNxHR SQ to the LB preset). The identifiers are the values of Resolve's
+`GetRenderFormats()` / `GetRenderCodecs(format)` dictionaries; the bridge checks that the connected
+Resolve lists them before using them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from proxx.compile.profiles import CanonicalProfile
+
+# canonical container -> Resolve render format identifier
+RENDER_FORMATS = {"mov": "mov", "mxf": "mxf_op1a"}
+# canonical codec flavour -> Resolve render codec identifier
+RENDER_CODECS = {
+    "prores_proxy": "ProRes422Proxy",
+    "prores_lt": "ProRes422LT",
+    "prores_standard": "ProRes422",
+    "prores_hq": "ProRes422HQ",
+    "dnxhr_lb": "DNxHRLB",
+    "dnxhr_sq": "DNxHRSQ",
+    "dnxhr_hq": "DNxHRHQ",
+}
+CONTAINERS = {
+    **{codec: frozenset({"mov"}) for codec in RENDER_CODECS if codec.startswith("prores")},
+    **{codec: frozenset({"mxf", "mov"}) for codec in RENDER_CODECS if codec.startswith("dnxhr")},
+}
+DNXHR_MIN_SIZE = (256, 120)
+
+# The oldest Resolve this engine drives: Timeline.SetStartTimecode (the proxy keeps the source's
+# timecode) arrived with 18.5.
+MIN_VERSION = (18, 5)
+# SetRenderSettings keys by the Resolve version whose scripting README first documents them. The
+# call is all-or-nothing, so every key is checked against this list before it is made.
+_DOCUMENTED_IN_18_5 = frozenset(
+    {
+        "SelectAllFrames", "MarkIn", "MarkOut", "TargetDir", "CustomName", "UniqueFilenameStyle",
+        "ExportVideo", "ExportAudio", "FormatWidth", "FormatHeight", "FrameRate", "PixelAspectRatio",
+        "VideoQuality", "AudioCodec", "AudioBitDepth", "AudioSampleRate", "ColorSpaceTag", "GammaTag",
+        "ExportAlpha", "EncodingProfile", "MultiPassEncode", "AlphaMode", "NetworkOptimization",
+        "ClipStartFrame", "TimelineStartTimecode", "ReplaceExistingFilesInPlace",
+    }
+)  # fmt: skip
+SETTINGS_SINCE: dict[tuple[int, int], frozenset[str]] = {
+    (18, 5): _DOCUMENTED_IN_18_5,
+    (19, 0): frozenset({"ExportSubtitle", "SubtitleFormat"}),
+}
+
+
+class SettingsRefused(ValueError):
+    """A settings key the connected Resolve does not accept; the message names it."""
+
+
+def parse_version(parts: Any) -> tuple[int, ...]:
+    """GetVersion() gives [major, minor, patch, build, suffix]; keep the numbers."""
+    numbers: list[int] = []
+    for part in parts or ():
+        if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
+            numbers.append(int(part))
+        else:
+            break
+    return tuple(numbers)
+
+
+def allowed_keys(version: tuple[int, ...]) -> frozenset[str]:
+    keys: frozenset[str] = frozenset()
+    for since, added in SETTINGS_SINCE.items():
+        if version[:2] >= since:
+            keys |= added
+    return keys
+
+
+def check_keys(settings: dict[str, Any], version: tuple[int, ...]) -> None:
+    allowed = allowed_keys(version)
+    refused = sorted(key for key in settings if key not in allowed)
+    if refused:
+        shown = ".".join(str(n) for n in version)
+        raise SettingsRefused(
+            f"Resolve {shown} does not accept the render setting(s) {', '.join(refused)}; nothing was rendered"
+        )
+
+
+def resolve_frame_rate(rate: Fraction) -> str:
+    """The frame rate as Resolve's project settings spell it: "24", "25", "23.976", "29.97"."""
+    if rate <= 0:
+        raise SettingsRefused("the clip has no frame rate")
+    if rate.denominator == 1:
+        return str(rate.numerator)
+    if rate.denominator == 1001:
+        return f"{rate.numerator / 1001:.3f}".rstrip("0").rstrip(".")
+    raise SettingsRefused(f"Resolve has no timeline frame rate for {float(rate):g} fps ({rate})")
+
+
+def parse_resolve_rate(text: str) -> Fraction:
+    """Back from Resolve's spelling: "23.976" is 24000/1001, as in Resolve's own list."""
+    value = Fraction(str(text).split()[0])
+    for base in (24, 30, 48, 60, 120):
+        if abs(value - Fraction(base * 1000, 1001)) < Fraction(1, 500):
+            return Fraction(base * 1000, 1001)
+    return value
+
+
+def unsupported(profile: CanonicalProfile, size: tuple[int, int] | None) -> str | None:
+    """Why Resolve cannot render `profile` (at output `size`, when known), or None."""
+    if profile.codec not in RENDER_CODECS:
+        return f"the Resolve engine has no render codec for {profile.codec}"
+    if profile.container not in CONTAINERS[profile.codec]:
+        return f"the Resolve engine cannot write {profile.codec} in {profile.container}"
+    if size and profile.codec.startswith("dnxhr") and (size[0] < DNXHR_MIN_SIZE[0] or size[1] < DNXHR_MIN_SIZE[1]):
+        return f"the output frame {size[0]}x{size[1]} is below DNxHR's minimum of 256x120"
+    return None
+
+
+@attrs.frozen
+class RenderPlan:
+    """Everything the bridge sets, in the order it sets it."""
+
+    render_format: str
+    render_codec: str
+    timeline_width: int
+    timeline_height: int
+    frame_rate: str
+    start_timecode: str | None
+    settings: dict[str, Any]
+
+    def to_message(self) -> dict[str, Any]:
+        return {"op": "settings", **attrs.asdict(self)}
+
+
+def render_plan(
+    profile: CanonicalProfile,
+    source_size: tuple[int, int],
+    output_size: tuple[int, int],
+    rate: Fraction,
+    start_timecode: str | None,
+    target_dir: str,
+    custom_name: str,
+    version: tuple[int, ...],
+) -> RenderPlan:
+    """The plan for one clip; raises SettingsRefused when the connected Resolve cannot take it."""
+    why = unsupported(profile, output_size)
+    if why:
+        raise SettingsRefused(why)
+    frame_rate = resolve_frame_rate(rate)
+    settings: dict[str, Any] = {
+        "SelectAllFrames": True,
+        "ExportVideo": True,
+        "ExportAudio": True,
+        "TargetDir": target_dir,
+        "CustomName": custom_name,
+        "FormatWidth": output_size[0],
+        "FormatHeight": output_size[1],
+        "FrameRate": float(frame_rate),  # a float for SetRenderSettings; the project setting is text
+    }
+    check_keys(settings, version)
+    return RenderPlan(
+        RENDER_FORMATS[profile.container],
+        RENDER_CODECS[profile.codec],
+        source_size[0],
+        source_size[1],
+        frame_rate,
+        start_timecode,
+        settings,
+    )

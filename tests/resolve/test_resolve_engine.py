@@ -1,0 +1,368 @@
+"""The Resolve engine end to end through `Proxx.create_job` / `run_job`, against the fake
+DaVinciResolveScript (tests/resolve/fake_resolve), which renders for real with ffmpeg."""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from resolve_helpers import (
+    FAKE_SCRIPTING,
+    RESOLVE_PROFILES,
+    FakeResolve,
+    bridges_running,
+    fake_raw,
+    leftovers,
+    outputs,
+    pid_alive,
+    run,
+)
+
+from proxx import Proxx
+from proxx.media.probe import probe
+from proxx.media.samples import make_clip
+from proxx.verify.checks import PROBED_CODEC
+
+UNAVAILABLE = "Resolve engine not available on this system: "
+
+
+def checks_of(result: object) -> dict[str, tuple[str, str, bool]]:
+    clip = result.clips[0]  # type: ignore[attr-defined]
+    return {c.name: (c.expected, c.actual, c.passed) for c in clip.checks}
+
+
+@pytest.mark.parametrize("codec", sorted(RESOLVE_PROFILES))
+def test_each_resolve_profile_renders_exactly_what_its_id_says(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, codec: str
+) -> None:
+    out = tmp_path / "out"
+    progress: list[float] = []
+    out.mkdir()
+    spec = app.create_job(f"Resolve {codec}", [clip], out)
+    result = app.run_job(spec.job_id, on_progress=lambda p: progress.append(p.fraction))
+    assert result is not None
+    assert result.failure is None, result.failure
+    assert result.state == "COMPLETED"
+    assert result.proxy_profile == RESOLVE_PROFILES[codec]
+    assert result.engine.name == "resolve"
+    assert result.engine.version.startswith("DaVinci Resolve Studio 19.1")
+    checks = checks_of(result)
+    assert all(passed for _, _, passed in checks.values()), checks
+    # the codec flavour is read back from the file: SQ really is SQ, not the reference's LB
+    name, profile = PROBED_CODEC[codec]
+    assert checks["video_codec"][1] == name
+    assert checks["codec_profile"][1] == profile
+    # Resolve writes the timeline's timecode: the engine set it to the source's
+    assert checks["timecode"][1] == "02:03:04:05"
+    details = result.engine.details
+    assert details["settings"]["FormatWidth"] == 320 and details["settings"]["FrameRate"] == 23.976
+    assert progress and progress[-1] == 1.0
+    assert Path(result.clips[0].output).exists()
+    assert leftovers(out) == []
+    assert fake_resolve.projects() == []  # project closed and deleted
+
+
+def test_every_clip_of_a_job_gets_its_own_project_and_output(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path
+) -> None:
+    second = make_clip(tmp_path / "A002.mov", size="320x180", frames=6, timecode="10:00:00:00")
+    out = tmp_path / "out"
+    result = run(app, "Resolve dnxhr_sq", [clip, second], out)
+    assert result.failure is None, result.failure
+    assert [c.state for c in result.clips] == ["completed", "completed"]
+    assert outputs(out) == ["A001.mxf", "A002.mxf"]
+    assert probe(str(out / "A002.mxf")).timecode == "10:00:00:00"
+    assert fake_resolve.projects() == []
+
+
+def test_renders_take_turns_on_one_resolve(
+    app: Proxx, fake_resolve: FakeResolve, intents: Path, clip: Path, tmp_path: Path, proxx_home: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    spec = app.create_job("Resolve prores_lt", [clip], out)
+    with open(proxx_home / "resolve.lock", "a") as lock:  # another worker's render in progress
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        worker = threading.Thread(target=lambda: Proxx.open(profiles=[intents]).run_job(spec.job_id))
+        worker.start()
+        time.sleep(1.5)
+        assert fake_resolve.projects() == [] and list(out.iterdir()) == []  # waiting, not rendering
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    worker.join(timeout=60)
+    assert app.store.find(spec.job_id).state == "COMPLETED"
+    assert (
+        "waiting for Resolve: another proxx render is using it"
+        in Path(app.store.find(spec.job_id).log_path).read_text()
+    )
+
+
+@pytest.mark.parametrize("trouble", [None, "call"])
+def test_the_operators_open_project_is_reopened(
+    app: Proxx,
+    fake_resolve: FakeResolve,
+    clip: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    trouble: str | None,
+) -> None:
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "2")
+    monkeypatch.setenv("PROXX_RESOLVE_CLEANUP_SECONDS", "3")
+    fake_resolve.set(open_project="Operator Edit", hang=trouble)
+    result = run(app, "Resolve prores_lt", [clip], tmp_path / "out")
+    assert (result.failure is None) == (trouble is None)
+    assert fake_resolve.projects() == ["Operator Edit"]
+    assert fake_resolve.current_project() == "Operator Edit"
+
+
+def test_scripting_module_folder_is_accepted_directly(
+    app: Proxx, fake_resolve: FakeResolve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESOLVE_SCRIPT_API", str(FAKE_SCRIPTING / "Modules"))
+    availability = app.engines["resolve"].availability()
+    assert availability.available, availability.reason
+    assert availability.version == "DaVinci Resolve Studio 19.1.3.7"
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        ("module_missing", "the DaVinciResolveScript module was not found"),
+        ("module_broken", "DaVinciResolveScript could not be imported: ImportError: Could not locate module"),
+        ("not_running", "DaVinci Resolve is not running, or refuses external scripting"),
+        ("free_refusing_scripting", "DaVinci Resolve is not running, or refuses external scripting (a Studio"),
+        ("not_answering", "DaVinci Resolve did not answer within 1 seconds"),
+        ("free_edition", "DaVinci Resolve Studio is required; the running edition is 'DaVinci Resolve' 19.1.3.7"),
+        ("old_version", "DaVinci Resolve Studio 17.4.6.4 is not supported (18.5 or newer is needed)"),
+    ],
+)
+def test_unavailable_resolve_fails_the_job_before_anything_runs(
+    app: Proxx,
+    fake_resolve: FakeResolve,
+    clip: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    setup: str,
+    reason: str,
+) -> None:
+    if setup == "module_missing":
+        empty = tmp_path / "no-scripting"
+        empty.mkdir()
+        monkeypatch.setenv("RESOLVE_SCRIPT_API", str(empty))
+    elif setup == "module_broken":  # what the real module does when fusionscript cannot be loaded
+        modules = tmp_path / "broken" / "Modules"
+        modules.mkdir(parents=True)
+        (modules / "DaVinciResolveScript.py").write_text(
+            'raise ImportError("Could not locate module dependencies")\n', encoding="utf-8"
+        )
+        monkeypatch.setenv("RESOLVE_SCRIPT_API", str(modules.parent))
+    elif setup == "not_running":
+        fake_resolve.set(running=False)
+    elif setup == "not_answering":
+        monkeypatch.setenv("PROXX_RESOLVE_CONNECT_TIMEOUT", "1")
+        fake_resolve.set(hang="connect")
+    elif setup == "free_refusing_scripting":  # 19.1+ free: scriptapp answers None though it runs
+        fake_resolve.set(product="DaVinci Resolve", refuse_scripting=True)
+    elif setup == "free_edition":
+        fake_resolve.set(product="DaVinci Resolve")
+    else:
+        fake_resolve.set(version=[17, 4, 6, 4, ""])
+    result = run(app, "Resolve prores_lt", [clip], tmp_path / "out")
+    assert result.state == "FAILED"
+    assert result.failure.failure_class == "B"
+    assert result.failure.reason == "engine_unavailable"
+    assert result.failure.message.startswith(UNAVAILABLE + reason), result.failure.message
+    assert [c.state for c in result.clips] == ["not_run"]
+    assert fake_resolve.projects() == []
+    assert bridges_running(fake_resolve.control_path) == []
+
+
+def test_a_refused_settings_key_is_named(app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path) -> None:
+    fake_resolve.set(refuse_keys=["FrameRate"])
+    out = tmp_path / "out"
+    result = run(app, "Resolve dnxhr_sq", [clip], out)
+    assert result.state == "FAILED"
+    assert result.failure.failure_class == "C"
+    assert result.failure.reason == "settings_refused"
+    assert result.failure.message == "Resolve render failed: Resolve refused the render settings: FrameRate"
+    assert fake_resolve.projects() == []
+    assert leftovers(out) == []
+
+
+def test_a_failed_render_quotes_resolves_error(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path
+) -> None:
+    fake_resolve.set(fail_render="Render Job 1 failed: insufficient disk space")
+    out = tmp_path / "out"
+    result = run(app, "Resolve prores_hq", [clip], out)
+    assert result.state == "FAILED"
+    assert result.failure.reason == "engine_failed"
+    assert result.failure.message == "Resolve render failed: Render Job 1 failed: insufficient disk space"
+    assert fake_resolve.projects() == []
+    assert leftovers(out) == []
+
+
+def test_a_render_that_never_finishes_times_out_and_is_cleaned_up(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "2")
+    fake_resolve.set(hang="rendering")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = run(app, "Resolve prores_proxy", [clip], out)
+    assert time.monotonic() - started < 15
+    assert result.failure.reason == "timeout"
+    assert result.failure.message == "Resolve render job timed out after 2 seconds"
+    assert fake_resolve.projects() == []  # the bridge stopped, deleted the job and the project itself
+    assert leftovers(out) == []
+
+
+def test_a_hung_scripting_call_is_killed_at_the_deadline(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "2")
+    fake_resolve.set(hang="call")  # StartRendering never returns
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = run(app, "Resolve prores_lt", [clip], out)
+    assert time.monotonic() - started < 20  # 2 s deadline + 5 s cleanup grace, then a cleanup bridge
+    assert result.failure.reason == "timeout"
+    assert result.failure.message == "Resolve render job timed out after 2 seconds"
+    assert bridges_running(fake_resolve.control_path) == []
+    assert fake_resolve.projects() == []  # a second bridge cleaned up after the killed one
+    assert leftovers(out) == []
+
+
+def test_a_job_neither_rendering_nor_finished_is_given_up(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXX_RESOLVE_STALL_SECONDS", "1")
+    fake_resolve.set(hang="stalled")
+    result = run(app, "Resolve prores_lt", [clip], tmp_path / "out")
+    assert result.failure.reason == "engine_failed"
+    assert result.failure.message == (
+        "Resolve render failed: the render job is neither rendering nor finished (status 'Ready')"
+    )
+    assert fake_resolve.projects() == []
+
+
+def test_a_crashing_bridge_fails_the_clip_not_the_worker(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path
+) -> None:
+    fake_resolve.set(crash="render")
+    out = tmp_path / "out"
+    result = run(app, "Resolve dnxhr_lb", [clip], out)
+    assert result.state == "FAILED"
+    assert result.failure.reason == "engine_crashed"
+    assert result.failure.message == (
+        "Resolve render failed: the scripting bridge was killed by SIGSEGV before the render finished"
+    )
+    assert bridges_running(fake_resolve.control_path) == []
+    assert fake_resolve.projects() == []
+    assert leftovers(out) == []
+
+
+def test_raw_source_renders_from_resolves_clip_properties(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path
+) -> None:
+    raw = fake_raw(clip, tmp_path / "B001.braw")
+    result = run(app, "Resolve prores_lt", [raw], tmp_path / "out")
+    assert result.failure is None, result.failure
+    assert result.state == "COMPLETED"
+    # ffprobe cannot read the RAW source: only what needs no source is verified...
+    checks = checks_of(result)
+    assert sorted(checks) == ["codec_profile", "container", "even_dimensions", "output_exists", "video_codec"]
+    assert checks["codec_profile"] == ("LT", "LT", True)
+    assert result.engine.details["resolve_clip_properties"]["Resolution"] == "320x180"
+    # ...so prove here that size, rate and timecode followed Resolve's clip properties
+    output = probe(result.clips[0].output)
+    assert output.video is not None
+    assert (output.video.codec, output.video.profile) == PROBED_CODEC["prores_lt"]
+    assert (output.video.width, output.video.height, output.video.frame_rate) == (320, 180, "24000/1001")
+    assert output.timecode == "02:03:04:05"
+
+
+def test_a_raw_clips_timeout_comes_from_resolves_frame_count(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ffprobe gives no duration for RAW, so the core's timeout is only the minimum; 12 frames at 23.976
+    # last 0.5005 s, which at 4x is 2.002 s
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "1")
+    monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "4")
+    fake_resolve.set(hang="rendering")
+    result = run(app, "Resolve prores_lt", [fake_raw(clip, tmp_path / "C001.braw")], tmp_path / "out")
+    assert result.failure.message == "Resolve render job timed out after 2.002 seconds"
+
+
+def test_headless_mode_starts_resolve_and_stops_what_it_started(
+    fake_resolve: FakeResolve, intents: Path, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXX_RESOLVE_START", str(fake_resolve.launcher()))
+    app = Proxx.open(profiles=[intents])
+    engine = app.engines["resolve"]
+    try:
+        result = run(app, "Resolve prores_proxy", [clip], tmp_path / "out")
+        assert result.failure is None, result.failure
+        pid, *arguments = (fake_resolve.folder / "launched.pid").read_text().split()
+        assert arguments == ["-nogui"]
+        assert pid_alive(int(pid))
+    finally:
+        engine.launcher.stop()  # type: ignore[attr-defined]
+    assert not pid_alive(int(pid))
+
+
+def test_a_source_without_timecode_gets_resolves_zero_start_not_its_timeline_default(
+    app: Proxx, fake_resolve: FakeResolve, tmp_path: Path
+) -> None:
+    source = make_clip(tmp_path / "phone.mov", size="320x180", frames=6, timecode=None)
+    result = run(app, "Resolve prores_proxy", [source], tmp_path / "out")
+    assert result.failure is None, result.failure
+    assert checks_of(result)["timecode"] == ("none or 00:00:00:00", "00:00:00:00", True)
+
+
+def test_dnxhr_below_its_minimum_frame_is_refused_before_rendering(
+    app: Proxx, fake_resolve: FakeResolve, tmp_path: Path
+) -> None:
+    small = make_clip(tmp_path / "small.mov", size="240x100", frames=2)
+    result = run(app, "Resolve dnxhr_sq", [small], tmp_path / "out")
+    assert result.failure.failure_class == "B"
+    assert "below DNxHR's minimum of 256x120" in result.failure.message
+    assert fake_resolve.projects() == []
+
+
+def test_headless_mode_judges_the_edition_once_resolve_has_started(
+    fake_resolve: FakeResolve, intents: Path, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXX_RESOLVE_START", str(fake_resolve.launcher()))
+    fake_resolve.set(product="DaVinci Resolve")
+    app = Proxx.open(profiles=[intents])
+    engine = app.engines["resolve"]
+    try:
+        # listing profiles must not start Resolve: the edition is unknown until a job starts it
+        assert engine.availability().available
+        assert not (fake_resolve.folder / "launched.pid").exists()
+        first = run(app, "Resolve prores_lt", [clip], tmp_path / "out1")
+        assert (first.failure.failure_class, first.failure.reason) == ("C", "engine_unavailable")
+        assert first.failure.message == (
+            "Resolve engine not available on this system: DaVinci Resolve Studio is required; "
+            "the running edition is 'DaVinci Resolve' 19.1.3.7"
+        )
+        second = run(app, "Resolve prores_lt", [clip], tmp_path / "out2")
+        assert (second.failure.failure_class, second.failure.reason) == ("B", "engine_unavailable")
+        assert fake_resolve.projects() == []
+    finally:
+        engine.launcher.stop()  # type: ignore[attr-defined]
+
+
+def test_headless_mode_needs_an_executable(
+    fake_resolve: FakeResolve, intents: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_resolve.set(running=False)
+    monkeypatch.setenv("PROXX_RESOLVE_START", str(tmp_path / "no-such-resolve"))
+    availability = Proxx.open(profiles=[intents]).engines["resolve"].availability()
+    assert not availability.available
+    assert availability.reason == (
+        f"PROXX_RESOLVE_START names '{tmp_path / 'no-such-resolve'}', which is not an executable file"
+    )
