@@ -1,0 +1,141 @@
+"""The guard in front of every request: body size, token, cross-origin writes.
+
+* Request bodies are bounded (`max_body` bytes, 413 beyond): read fully here, then replayed.
+* With a token configured (always, when bound to a non-loopback address), every request needs it:
+  `Authorization: Bearer <token>`, or the `proxx_token` cookie that `/?token=<token>` sets.
+* Unsafe methods from another origin are refused (403), by `Sec-Fetch-Site` and `Origin`, as
+  browsers send them: a page elsewhere cannot post to the API. Page forms also carry a per-browser
+  CSRF token (double-submit cookie), checked by `check_csrf`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from proxx.web.problems import PROBLEM_MEDIA_TYPE, WebError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+TOKEN_COOKIE = "proxx_token"
+CSRF_COOKIE = "proxx_csrf"
+CSRF_FIELD = "csrf"
+DEFAULT_MAX_BODY = 64 * 1024
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def problem_response(error: WebError, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(
+        error.problem().model_dump(), status_code=error.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, token: str | None, max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.app = app
+        self.token = token
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await self._too_large()(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        total = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            total += len(body)
+            if total > self.max_body:
+                await self._too_large()(scope, receive, send)
+                return
+            chunks.append(body)
+            more = bool(message.get("more_body"))
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    def _too_large(self) -> Response:
+        return problem_response(WebError(413, "request_too_large", f"Requests are limited to {self.max_body} bytes."))
+
+    def _refusal(self, scope: Scope, headers: Headers) -> Response | None:
+        if self.token is not None:
+            query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+            offered = query.get("token")
+            if offered is not None and secrets.compare_digest(offered.encode(), self.token.encode()):
+                # Log in the browser: keep the token in a cookie and drop it from the address bar.
+                rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
+                response = RedirectResponse(scope["path"] + (f"?{rest}" if rest else ""), status_code=303)
+                response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
+                return response
+            if not self._authorized(headers, Request(scope).cookies.get(TOKEN_COOKIE)):
+                return problem_response(
+                    WebError(401, "token_required", "This server needs its access token (printed when it started)."),
+                    {"WWW-Authenticate": "Bearer"},
+                )
+        if scope["method"] not in _SAFE_METHODS and _cross_origin(headers):
+            return problem_response(WebError(403, "cross_origin", "Cross-origin requests may not change anything."))
+        return None
+
+    def _authorized(self, headers: Headers, cookie: str | None) -> bool:
+        assert self.token is not None
+        scheme, _, credentials = headers.get("authorization", "").partition(" ")
+        offered = credentials if scheme.lower() == "bearer" else cookie
+        return offered is not None and secrets.compare_digest(offered.encode(), self.token.encode())
+
+
+def _cross_origin(headers: Headers) -> bool:
+    site = headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
+    origin = headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc != headers.get("host")
+
+
+def csrf_token(request: Request) -> tuple[str, bool]:
+    """This browser's CSRF token, and whether it is new (then the page sets the cookie)."""
+    existing = request.cookies.get(CSRF_COOKIE)
+    if existing and len(existing) == 43:
+        return existing, False
+    return secrets.token_urlsafe(32), True
+
+
+def set_csrf_cookie(response: Response, token: str) -> None:
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not submitted or not secrets.compare_digest(cookie.encode(), submitted.encode()):
+        raise WebError(403, "csrf_failed", "The form expired or came from another site; reload the page and try again.")
