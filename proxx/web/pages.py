@@ -67,7 +67,7 @@ def home() -> Response:
 def jobs_page(request: Request, state: str | None = None) -> Response:
     chosen = state if state in STATES else None
     jobs = _service(request).jobs(chosen)
-    return render(request, "jobs.html", jobs=jobs, state=chosen, states=STATES, title="Jobs")
+    return render(request, "jobs.html", jobs=jobs, state=chosen, states=STATES, title="Jobs", nav="jobs")
 
 
 def _new_job(
@@ -86,6 +86,7 @@ def _new_job(
         "new.html",
         status=status,
         title="New job",
+        nav="new",
         selectable=[i for i in intents if i.selectable],
         unavailable=[i for i in intents if not i.selectable],
         entries=entries,

@@ -38,7 +38,11 @@ _CHECK_IN_MESSAGE = re.compile(
 
 
 class Redactor:
-    def __init__(self, tokens: Iterable[str]) -> None:
+    def __init__(self, tokens: Iterable[str], keep: Iterable[str] = ()) -> None:
+        """Mask `tokens`, except inside the phrases of `keep` (intent names such as "Archive
+        ProRes": the studio's own words, which operators choose by)."""
+        kept = sorted({re.escape(k) for k in keep if k}, key=len, reverse=True)
+        self._keep = re.compile("|".join(kept)) if kept else None
         words = sorted({re.escape(t) for t in tokens if t}, key=len, reverse=True)
         alternatives = "|".join([*words, *_ENGINE_WORDS])
         # A file name's extension (A001.mov) or a path part (/media/mxf/) is the operator's own
@@ -46,16 +50,23 @@ class Redactor:
         self._pattern = re.compile(rf"(?<![\w./\\-])(?:{alternatives})(?![\w/\\])", re.IGNORECASE)
 
     @classmethod
-    def of(cls, registry: Registry) -> Redactor:
+    def of(cls, registry: Registry, intent_names: Iterable[str] = ()) -> Redactor:
         tokens: set[str] = set(CODEC_FAMILY) | set(CODEC_FAMILY.values())
         tokens |= {name for name, _ in PROBED_CODEC.values()}
         for profile in registry:
             tokens |= {profile.id, profile.codec, profile.container}
         tokens |= {"mov", "mp4", "mxf", "mkv"}
-        return cls(tokens)
+        return cls(tokens, intent_names)
 
     def text(self, text: str) -> str:
-        return self._pattern.sub(MASK, text)
+        if self._keep is None:
+            return self._pattern.sub(MASK, text)
+        parts, last = [], 0
+        for kept in self._keep.finditer(text):
+            parts += [self._pattern.sub(MASK, text[last : kept.start()]), kept.group()]
+            last = kept.end()
+        parts.append(self._pattern.sub(MASK, text[last:]))
+        return "".join(parts)
 
     def message(self, message: str | None) -> str | None:
         """A failure message, verbatim but for implementation values."""

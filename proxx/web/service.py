@@ -54,14 +54,18 @@ class WebService:
         self._profiles = tuple(profiles)
         self._bundled = bundled
         self._lock = threading.RLock()
-        self.redactor = Redactor.of(proxx.repository.registry)
+        self.redactor = self._redactor()
         with self._lock:
             _ = proxx.store  # open (and reap lost jobs) now, not on the first request
 
     def _reload(self) -> None:
         layers = repository_layers(self.proxx.plugin_manager, self._profiles, self._bundled)
         self.proxx.repository = load_repository(layers)
-        self.redactor = Redactor.of(self.proxx.repository.registry)
+        self.redactor = self._redactor()
+
+    def _redactor(self) -> Redactor:
+        repository = self.proxx.repository
+        return Redactor.of(repository.registry, (p.name for p in repository.user_profiles))
 
     # --- intents and media ------------------------------------------------------------------------
 

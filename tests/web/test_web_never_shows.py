@@ -133,7 +133,7 @@ def test_no_page_or_operator_endpoint_shows_implementation(
 
 
 def test_redaction_keeps_file_names_and_masks_free_standing_values(service: WebService) -> None:
-    redactor = Redactor.of(service.proxx.repository.registry)
+    redactor = Redactor.of(service.proxx.repository.registry, ["Archive ProRes"])
     message = (
         "Source file '/media/prores/A001.mov' cannot be rendered with this profile: cannot write prores_lt in mp4."
     )
@@ -141,6 +141,7 @@ def test_redaction_keeps_file_names_and_masks_free_standing_values(service: WebS
         "Source file '/media/prores/A001.mov' cannot be rendered with this profile: "
         "cannot write [profile detail] in [profile detail]."
     )
+    assert redactor.text("job 1 (Archive ProRes) in prores") == "job 1 (Archive ProRes) in [profile detail]"
     assert redactor.check("codec_profile", "LT", "HQ", False) == ("as the profile promises", "differs from the profile")
     assert redactor.check("dimensions", "80x46", "80x46", True) == ("80x46", "80x46")
     log = "job x\n$ /usr/bin/ffmpeg -i file:/media/a.mov -c:v prores_aw out.mov\n[prores_aw @ 0x1] warning"
