@@ -41,6 +41,13 @@ def create_app(service: WebService, token: str | None = None, max_body: int = DE
         title="proxx",
         version=__version__,
         description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "operator", "description": "Intents, files, states and outcomes: never an implementation detail."},
+            {
+                "name": "integrator",
+                "description": "Exposes canonical profile ids, JobSpecs, raw result documents and Fabric records.",
+            },
+        ],
         docs_url=None,  # the interactive docs load scripts from a CDN; /openapi.json is the document
         redoc_url=None,
     )
