@@ -14,8 +14,8 @@ from proxx.web.service import WebService
 
 JobId = Annotated[str, Path(min_length=1, max_length=200, description="a job id, e.g. job-20261125T130501Z-3f9a1c2b")]
 
-operator = APIRouter(prefix="/api", tags=["operator"], responses=problem_responses(401, 413, 422))
-integrator = APIRouter(prefix="/api/integrator", tags=["integrator"], responses=problem_responses(401, 422))
+operator = APIRouter(prefix="/api", tags=["operator"], responses=problem_responses(401, 413, 422, 503))
+integrator = APIRouter(prefix="/api/integrator", tags=["integrator"], responses=problem_responses(401, 422, 503))
 
 
 def service(request: Request) -> WebService:

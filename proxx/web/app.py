@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from proxx.errors import ConfigurationError
 from proxx.version import __version__
 from proxx.web.api import integrator, operator
 from proxx.web.pages import error_page, pages
@@ -75,6 +76,13 @@ def create_app(service: WebService, token: str | None = None, max_body: int = DE
     async def http_error(request: Request, error: HTTPException) -> Response:
         reason = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return answer(request, WebError(error.status_code, reason, str(error.detail)))
+
+    @app.exception_handler(ConfigurationError)
+    async def configuration_error(request: Request, error: ConfigurationError) -> Response:
+        # The administrator's detail (file names, plugin names) goes to the server log, not to operators.
+        log.error("configuration error on %s %s: %s", request.method, request.url.path, error.message)
+        detail = "The profile repository or an installed plugin is broken; the server log has the details."
+        return answer(request, WebError(503, "configuration_error", detail))
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception) -> Response:

@@ -75,6 +75,7 @@ _TITLES = {
     422: "Unprocessable request",
     500: "Internal error",
     501: "Not implemented",
+    503: "Service unavailable",
 }
 
 

@@ -25,7 +25,7 @@ from proxx.web.app import create_app
 from proxx.web.fabric import find_fabric
 from proxx.web.service import WebService
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
