@@ -37,7 +37,12 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(("/api", "/openapi"))
 
 
-def create_app(service: WebService, token: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> Guard:
+def create_app(
+    service: WebService,
+    token: str | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    allowed_hosts: frozenset[str] | None = None,
+) -> Guard:
     app = FastAPI(
         title="proxx",
         version=__version__,
@@ -95,7 +100,7 @@ def create_app(service: WebService, token: str | None = None, max_body: int = DE
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return Guard(app, token, max_body)
+    return Guard(app, token, max_body, allowed_hosts)
 
 
 def _problem_schema(document: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from proxx.store import STATES
 from proxx.web import models
@@ -118,7 +119,10 @@ def create_job_form(
         error = WebError(422, "incomplete_form", f"Choose {', '.join(missing)}.")
         return _new_job(request, 422, error, intent, sources, output_folder)
     try:
-        request_body = models.CreateJob(intent=intent, sources=sources, output_folder=output_folder)
+        try:
+            request_body = models.CreateJob(intent=intent, sources=sources, output_folder=output_folder)
+        except ValidationError:
+            raise WebError(422, "invalid_request", "The form is not valid: too many or too long values.") from None
         job = _service(request).create_job(request_body)
     except WebError as error:
         return _new_job(request, error.status, error, intent, sources, output_folder)

@@ -3,6 +3,8 @@
 * Request bodies are bounded (`max_body` bytes, 413 beyond): read fully here, then replayed.
 * With a token configured (always, when bound to a non-loopback address), every request needs it:
   `Authorization: Bearer <token>`, or the `proxx_token` cookie that `/?token=<token>` sets.
+* Without a token, only loopback host names are answered (`allowed_hosts`): a page elsewhere
+  cannot reach a loopback server by pointing its own name at 127.0.0.1 (DNS rebinding).
 * Unsafe methods from another origin are refused (403), by `Sec-Fetch-Site` and `Origin`, as
   browsers send them: a page elsewhere cannot post to the API. Page forms also carry a per-browser
   CSRF token (double-submit cookie), checked by `check_csrf`.
@@ -17,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from proxx.web.problems import PROBLEM_MEDIA_TYPE, WebError
 
@@ -41,10 +43,17 @@ def problem_response(error: WebError, headers: dict[str, str] | None = None) -> 
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, token: str | None, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str | None,
+        max_body: int = DEFAULT_MAX_BODY,
+        allowed_hosts: frozenset[str] | None = None,
+    ) -> None:
         self.app = app
         self.token = token
         self.max_body = max_body
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,6 +97,8 @@ class Guard:
         return problem_response(WebError(413, "request_too_large", f"Requests are limited to {self.max_body} bytes."))
 
     def _refusal(self, scope: Scope, headers: Headers) -> Response | None:
+        if self.allowed_hosts is not None and _host_name(headers.get("host", "")) not in self.allowed_hosts:
+            return problem_response(WebError(400, "host_not_allowed", "This server answers only to its own address."))
         if self.token is not None:
             query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
             offered = query.get("token")
@@ -98,6 +109,8 @@ class Guard:
                 response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
                 return response
             if not self._authorized(headers, Request(scope).cookies.get(TOKEN_COOKIE)):
+                if "text/html" in headers.get("accept", "") and not scope["path"].startswith("/api"):
+                    return HTMLResponse(_LOGIN_PAGE, status_code=401)
                 return problem_response(
                     WebError(401, "token_required", "This server needs its access token (printed when it started)."),
                     {"WWW-Authenticate": "Bearer"},
@@ -111,6 +124,22 @@ class Guard:
         scheme, _, credentials = headers.get("authorization", "").partition(" ")
         offered = credentials if scheme.lower() == "bearer" else cookie
         return offered is not None and secrets.compare_digest(offered.encode(), self.token.encode())
+
+
+_LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>proxx</title>
+<meta name="color-scheme" content="light dark"></head><body style="font-family: system-ui; margin: 3rem">
+<h1>proxx needs its access token</h1><p>Open the address <code>proxx serve</code> printed when it started
+(it ends with <code>?token=...</code>), or ask whoever runs the server.</p></body></html>"""
+
+
+def _host_name(host: str) -> str:
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def loopback_hosts(bound: str) -> frozenset[str]:
+    return frozenset({"127.0.0.1", "localhost", "::1", bound})
 
 
 def _cross_origin(headers: Headers) -> bool:

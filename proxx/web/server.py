@@ -22,7 +22,7 @@ from proxx.execute.worker import work
 from proxx.web.app import create_app
 from proxx.web.fabric import find_fabric
 from proxx.web.roots import MediaRoot, MediaRoots
-from proxx.web.security import DEFAULT_MAX_BODY
+from proxx.web.security import DEFAULT_MAX_BODY, loopback_hosts
 from proxx.web.service import WebService
 
 DEFAULT_PORT = 8421
@@ -91,7 +91,8 @@ def serve(
 ) -> None:
     token, generated = required_token(host, token)
     service = WebService(proxx, MediaRoots(roots), profiles, bundled, find_fabric(proxx.plugin_manager))
-    app = create_app(service, token, max_body)
+    # Without a token, answer only to loopback names (DNS rebinding); with one, the token decides.
+    app = create_app(service, token, max_body, None if token else loopback_hosts(host))
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host

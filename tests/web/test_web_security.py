@@ -115,3 +115,31 @@ def test_bad_media_roots_are_configuration_errors(spec: str) -> None:
 
     with pytest.raises(ValueError):
         parse_roots([spec] if spec else [])
+
+
+def test_without_a_token_only_loopback_host_names_are_answered(service: WebService) -> None:
+    from proxx.web.security import loopback_hosts
+
+    with TestClient(
+        create_app(service, allowed_hosts=loopback_hosts("127.0.0.1")), base_url="http://127.0.0.1:8421"
+    ) as http:
+        assert http.get("/api/jobs").status_code == 200
+        assert http.get("/api/jobs", headers={"Host": "localhost:8421"}).status_code == 200
+        assert http.get("/api/jobs", headers={"Host": "[::1]:8421"}).status_code == 200
+        response = http.get("/api/jobs", headers={"Host": "rebound.example:8421"})
+        assert response.status_code == 400 and response.json()["reason"] == "host_not_allowed"
+
+
+def test_a_browser_without_the_token_gets_a_page_saying_where_it_is(service: WebService) -> None:
+    with TestClient(create_app(service, token="s3cret")) as http:
+        response = http.get("/jobs", headers={"Accept": "text/html"})
+        assert response.status_code == 401 and "access token" in response.text and "s3cret" not in response.text
+
+
+def test_an_oversized_form_is_refused_on_the_page(client: TestClient) -> None:
+    html = client.get("/jobs/new").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert csrf
+    form = {"csrf": csrf.group(1), "intent": "x" * 600, "sources": "media/day1/A001_C001.mov", "output_folder": "media"}
+    response = client.post("/jobs", data=form)
+    assert response.status_code == 422 and "The form is not valid" in response.text
