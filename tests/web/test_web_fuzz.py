@@ -13,6 +13,8 @@ from typing import Any
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -71,6 +73,13 @@ def test_api_conforms_to_its_openapi_document(service: WebService, media: Path) 
             cases[label] = 0
 
             _fuzz(operation.as_strategy(), label, cases)
+            # Invalid requests too (wrong types, out-of-range values): refused as documented problems.
+            negative = f"{label} (invalid)"
+            cases[negative] = 0
+            try:
+                _fuzz(operation.as_strategy(GenerationMode.NEGATIVE), negative, cases)
+            except Unsatisfiable:
+                del cases[negative]  # nothing to get wrong: the operation takes no input
             # Random ids never name a real job: every job operation also answers for real ones.
             for job_id in jobs if "{job_id}" in operation.path else ():
                 operation.Case(path_parameters={"job_id": job_id}).call_and_validate(checks=CHECKS)
