@@ -76,6 +76,9 @@ def server(tmp_path: Path, media: Path, layer: Path, sample_clip: Path) -> Itera
 
 
 def shot(page: Page, name: str) -> None:
+    """Save a screenshot, after checking the page fits a laptop screen's width (no sideways scroll)."""
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{name} is {width[0]} px wide in a {width[1]} px window"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
