@@ -77,6 +77,18 @@ def workers(proxx: Proxx, count: int, poll_seconds: float = 0.5) -> Iterator[Non
         thread.join()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn stops on SIGINT and SIGTERM, then raises the signal again, which would end the process
+    before the worker threads finish their jobs. Here the stop is the end of `serve`, and `workers`
+    then waits for running jobs (a job cut short by a harder kill is marked FAILED "worker lost")."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
 def serve(
     proxx: Proxx,
     roots: Sequence[MediaRoot],
@@ -102,6 +114,6 @@ def serve(
     if generated:
         say(f"access token (generated for this run; set --token or PROXX_WEB_TOKEN to fix it): {token}")
     say(f"workers: {worker_threads} thread(s)" if worker_threads else "workers: none here (run `proxx worker`)")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5))
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5))
     with workers(proxx, worker_threads):
         server.run(sockets=[sock])

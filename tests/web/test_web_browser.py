@@ -48,7 +48,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def server(tmp_path: Path, media: Path, layer: Path, sample_clip: Path) -> Iterator[str]:
-    """`proxx serve` itself, on a free port, with one worker thread; stopped with SIGINT."""
+    """`proxx serve` itself, on a free port, with one worker thread; stopped with SIGTERM."""
     # A longer clip than the API tests' so that the job is seen RUNNING with a progress bar.
     make_clip(media / "day1" / "A001_C002.mov", size="640x360", frames=360)
     env = {**os.environ, "PROXX_HOME": str(tmp_path / "serve-home")}
@@ -67,12 +67,14 @@ def server(tmp_path: Path, media: Path, layer: Path, sample_clip: Path) -> Itera
         assert match, first + (process.stdout.read() if process.poll() is not None else "")
         yield match.group(1)
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            code = process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            raise
+        assert code == 0, "proxx serve did not stop cleanly on SIGTERM"
 
 
 def shot(page: Page, name: str) -> None:
@@ -87,10 +89,11 @@ def state_badge(page: Page) -> object:
     return page.locator("#live .heading-row .badge")
 
 
-def choose(page: Page, url: str, intent: str, source: str) -> None:
+def choose(page: Page, url: str, intent: str, *sources: str) -> None:
     page.goto(url + "jobs/new")
     page.locator(f'input[name="intent"][value="{intent}"]').check()
-    page.locator(f'input[name="sources"][value="{source}"]').check()
+    for source in sources:
+        page.locator(f'input[name="sources"][value="{source}"]').check()
     page.select_option("#output_folder", "media/out")
 
 
@@ -122,7 +125,7 @@ def test_operator_flow_in_a_browser(browser: Browser, server: str, layer: Path) 
     shot(page, "new-job")
 
     # Choose an intent and a source, submit, watch it to COMPLETED without reloading.
-    choose(page, url, "Archive ProRes", "media/day1/A001_C002.mov")
+    choose(page, url, "Archive ProRes", "media/day1/A001_C001.mov", "media/day1/A001_C002.mov")
     page.get_by_role("button", name="Create job").click()
     expect(page).to_have_url(re.compile(r"/jobs/job-[0-9TZ]+-[0-9a-f]+$"))
     completed_url = page.url
@@ -135,8 +138,9 @@ def test_operator_flow_in_a_browser(browser: Browser, server: str, layer: Path) 
     except AssertionError:
         pass  # the job may already be done on a fast machine: progress is still shown below
     expect(state_badge(page)).to_have_text("COMPLETED")
-    expect(page.locator(".clip h3").first).to_contain_text("media/day1/A001_C002.mov")
-    expect(page.locator("table.checks")).to_contain_text("as the profile promises")
+    expect(page.locator(".clip h3")).to_have_text([re.compile("A001_C001.mov"), re.compile("A001_C002.mov")])
+    expect(page.locator("table.checks")).to_have_count(2)
+    expect(page.locator("table.checks").last).to_contain_text("as the profile promises")
     shot(page, "job-completed")
 
     # A failing job shows its message verbatim, then an explicit retry makes a new job.
@@ -159,6 +163,7 @@ def test_operator_flow_in_a_browser(browser: Browser, server: str, layer: Path) 
     page.goto(url + "jobs")
     expect(page.locator("table.jobs tbody tr[data-job]")).to_have_count(3)
     expect(page.locator("table.jobs")).to_contain_text("Archive ProRes")
+    expect(page.locator("table.jobs")).to_contain_text("media/day1/A001_C001.mov +1 more")
     shot(page, "jobs")
     page.get_by_role("link", name="Failed").click()
     expect(page.locator("table.jobs tbody tr[data-job]")).to_have_count(2)
