@@ -8,6 +8,8 @@
 * Unsafe methods from another origin are refused (403), by `Sec-Fetch-Site` and `Origin`, as
   browsers send them: a page elsewhere cannot post to the API. Page forms also carry a per-browser
   CSRF token (double-submit cookie), checked by `check_csrf`.
+* Every response forbids framing (a Retry button under someone else's page), inline scripts and
+  referrers to other sites (the first URL carries the token).
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ CSRF_COOKIE = "proxx_csrf"
 CSRF_FIELD = "csrf"
 DEFAULT_MAX_BODY = 64 * 1024
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
 
 
 def problem_response(error: WebError, headers: dict[str, str] | None = None) -> Response:
@@ -59,6 +66,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = _with_security_headers(send)
         headers = Headers(scope=scope)
         refusal = self._refusal(scope, headers)
         if refusal is not None:
@@ -127,9 +135,18 @@ class Guard:
 
 
 _LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>proxx</title>
-<meta name="color-scheme" content="light dark"></head><body style="font-family: system-ui; margin: 3rem">
+<meta name="color-scheme" content="light dark"><link rel="stylesheet" href="/static/style.css"></head><body><main>
 <h1>proxx needs its access token</h1><p>Open the address <code>proxx serve</code> printed when it started
-(it ends with <code>?token=...</code>), or ask whoever runs the server.</p></body></html>"""
+(it ends with <code>?token=...</code>), or ask whoever runs the server.</p></main></body></html>"""
+
+
+def _with_security_headers(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+        await send(message)
+
+    return sending
 
 
 def _host_name(host: str) -> str:
@@ -144,8 +161,8 @@ def loopback_hosts(bound: str) -> frozenset[str]:
 
 def _cross_origin(headers: Headers) -> bool:
     site = headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return True
+    if site is not None:  # what the browser itself says; Origin is only the fallback for older ones
+        return site not in ("same-origin", "none")
     origin = headers.get("origin")
     if origin is None:
         return False

@@ -143,3 +143,10 @@ def test_an_oversized_form_is_refused_on_the_page(client: TestClient) -> None:
     form = {"csrf": csrf.group(1), "intent": "x" * 600, "sources": "media/day1/A001_C001.mov", "output_folder": "media"}
     response = client.post("/jobs", data=form)
     assert response.status_code == 422 and "The form is not valid" in response.text
+
+
+def test_responses_forbid_framing_inline_scripts_and_referrers(client: TestClient) -> None:
+    for path in ("/jobs/new", "/api/jobs", "/api/jobs/job-nope"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
