@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -169,12 +171,27 @@ def _cross_origin(headers: Headers) -> bool:
     return origin == "null" or urlsplit(origin).netloc != headers.get("host")
 
 
+# Signs CSRF tokens: a cookie planted by someone else (e.g. from a sibling host) is not a valid token.
+_CSRF_KEY = secrets.token_bytes(32)
+
+
+def _signed(nonce: str) -> str:
+    mac = hmac.new(_CSRF_KEY, nonce.encode(), hashlib.sha256).hexdigest()
+    return f"{nonce}.{mac}"
+
+
+def _valid(token: str | None) -> bool:
+    if not token or "." not in token:
+        return False
+    return secrets.compare_digest(token.encode(), _signed(token.partition(".")[0]).encode())
+
+
 def csrf_token(request: Request) -> tuple[str, bool]:
     """This browser's CSRF token, and whether it is new (then the page sets the cookie)."""
     existing = request.cookies.get(CSRF_COOKIE)
-    if existing and len(existing) == 43:
+    if existing is not None and _valid(existing):
         return existing, False
-    return secrets.token_urlsafe(32), True
+    return _signed(secrets.token_urlsafe(24)), True
 
 
 def set_csrf_cookie(response: Response, token: str) -> None:
@@ -183,5 +200,10 @@ def set_csrf_cookie(response: Response, token: str) -> None:
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted or not secrets.compare_digest(cookie.encode(), submitted.encode()):
+    if (
+        cookie is None
+        or not _valid(cookie)
+        or not submitted
+        or not secrets.compare_digest(cookie.encode(), submitted.encode())
+    ):
         raise WebError(403, "csrf_failed", "The form expired or came from another site; reload the page and try again.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -174,3 +175,23 @@ def test_the_openapi_document_is_3_1_and_marks_integrator_endpoints(client: Test
     assert paths["/api/integrator/jobs/{job_id}"]["get"]["tags"] == ["integrator"]
     assert paths["/api/jobs"]["post"]["responses"]["422"]["content"]["application/problem+json"]
     assert not any(path.startswith("/jobs") for path in paths)  # pages are not API
+
+
+def test_a_retry_compiles_afresh_and_a_now_deprecated_intent_creates_nothing(
+    client: TestClient, service: WebService, layer: Path
+) -> None:
+    job_id = create(client, "media/day1/broken.mov", intent="Studio Review")
+    run(service, job_id)
+    write_studio_intent(layer, deprecated=True)
+    response = client.post(f"/api/jobs/{job_id}/retry")
+    assert response.status_code == 422 and response.json()["failure_class"] == "A"
+    assert response.json()["detail"] == "Profile 'Studio Review' is deprecated and cannot be used for new jobs."
+    assert _job_count(client) == 1
+    client.cookies.set("proxx_csrf", "x")
+    assert client.post(f"/jobs/{job_id}/retry", data={"csrf": "x"}).status_code == 403  # a planted token
+    client.cookies.clear()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/jobs/{job_id}").text)
+    assert csrf
+    page = client.post(f"/jobs/{job_id}/retry", data={"csrf": csrf.group(1)})
+    assert page.status_code == 422 and "Profile &#39;Studio Review&#39; is deprecated" in page.text
+    assert _job_count(client) == 1
