@@ -3,8 +3,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install.sh
-# The example third-party engine, installed as a studio installs its own; pytest runs its tests too.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e examples/inhouse-engine
+# Test tools, and the example third-party engine installed as a studio installs its own.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+  -e ".[dev,web-test]" \
+  -e examples/inhouse-engine
+sh scripts/install-chromium.sh  # Debian's chromium for the web UI's browser tests
 .venv/bin/ruff check proxx plugins tests benchmarks examples
 .venv/bin/ruff format --check proxx plugins tests benchmarks examples
 .venv/bin/mypy

@@ -62,3 +62,22 @@ def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     from proxx_fabric.cli import register
 
     register(subparsers)
+
+
+class WebLookup:
+    """What `proxx serve` asks for `/api/integrator/fabric/{fingerprint}` (see proxx/web/fabric.py)."""
+
+    def lookup(self, fingerprint: str) -> dict[str, Any] | None:
+        with Index() as index:
+            records = index.by_fingerprint(fingerprint)
+        if not records:
+            return None
+        return {
+            "fingerprint": fingerprint,
+            "proxy_profile": records[0].canonical_profile,
+            "proxies": [record.to_dict() for record in records],
+        }
+
+
+def web_lookup() -> WebLookup:
+    return WebLookup()

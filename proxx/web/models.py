@@ -1,0 +1,107 @@
+"""The JSON documents of the HTTP API (pydantic: FastAPI derives the OpenAPI 3.1 schemas from them).
+
+Operator documents name intents, files, states and outcomes only. `IntegratorJob` adds the
+canonical id and the raw result document, and is served under `/api/integrator/...` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+State = Literal["QUEUED", "RUNNING", "COMPLETED", "FAILED"]
+
+
+class Intent(BaseModel):
+    name: str
+    description: str
+    lifecycle: Literal["active", "deprecated", "graduated", "invalid"]
+    selectable: bool = Field(description="false for deprecated and invalid intents: they cannot be chosen")
+    problem: str | None = Field(default=None, description="why an invalid intent no longer compiles")
+
+
+class Entry(BaseModel):
+    ref: str = Field(description="'<root name>/<relative path>': how paths are named in this API")
+    name: str
+    is_dir: bool
+
+
+class Folder(BaseModel):
+    ref: str
+    entries: list[Entry]
+
+
+class CreateJob(BaseModel):
+    """A new job: ONE intent, sources and an output folder, all by media-root reference. Nothing else
+    (no overrides, no settings) can be given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intent: str = Field(min_length=1, max_length=500)
+    sources: list[str] = Field(min_length=1, max_length=500)
+    output_folder: str = Field(min_length=1, max_length=4096)
+
+
+class Failure(BaseModel):
+    failure_class: str = Field(description="'A', 'B' or 'C'")
+    class_title: str
+    reason: str
+    message: str
+
+
+class Job(BaseModel):
+    job_id: str
+    state: State
+    intent: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: float = Field(ge=0, le=1)
+    eta_seconds: float | None
+    sources: list[str]
+    retry_of: str | None
+    failure: Failure | None
+
+
+class Check(BaseModel):
+    name: str
+    expected: str
+    actual: str
+    passed: bool
+
+
+class Clip(BaseModel):
+    index: int
+    source: str
+    output: str
+    state: str = Field(description="completed, failed, not_run; or the job's state before it ran")
+    partial_output: str | None = None
+    checks: list[Check] = []
+    failure: Failure | None = None
+
+
+class JobDetail(Job):
+    clips: list[Clip]
+    retried_as: list[str] = Field(description="jobs created by retrying this one")
+    log: str
+    result: dict[str, Any] | None = Field(description="the result document, operator copy")
+
+
+class Retried(BaseModel):
+    job: Job
+    clips_already_verified: int = Field(description="clips of the original with a verified output, not repeated")
+
+
+class IntegratorJob(BaseModel):
+    job_id: str
+    state: State
+    intent: str
+    proxy_profile: str = Field(description="the canonical profile id the intent compiled to")
+    created_at: str
+    retry_of: str | None
+    failure_class: str | None
+    reason: str | None
+    message: str | None
+    jobspec: dict[str, Any]
+    result: dict[str, Any] | None

@@ -1,0 +1,148 @@
+"""The operator's pages: server-rendered HTML, usable without JavaScript. `static/live.js` refreshes
+the live region of the jobs and job pages as a progressive enhancement (a request with the
+`X-Proxx-Fragment` header gets only that region)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from proxx.store import STATES
+from proxx.web import models
+from proxx.web.problems import WebError
+from proxx.web.security import CSRF_FIELD, check_csrf, csrf_token, set_csrf_cookie
+from proxx.web.service import WebService
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+pages = APIRouter(include_in_schema=False)
+FINAL = frozenset({"COMPLETED", "FAILED"})
+
+
+def _when(stamp: str | None) -> str:
+    if not stamp:
+        return "—"
+    moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}" if whole < 3600 else str(datetime.timedelta(seconds=whole))
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["duration"] = _duration
+
+
+def _service(request: Request) -> WebService:
+    web: WebService = request.app.state.service
+    return web
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    token, new = csrf_token(request)
+    fragment = request.headers.get("x-proxx-fragment") == "1"
+    response = templates.TemplateResponse(
+        request, name, {"csrf": token, "csrf_field": CSRF_FIELD, "fragment": fragment, **context}, status_code=status
+    )
+    if new:
+        set_csrf_cookie(response, token)
+    return response
+
+
+@pages.get("/")
+def home() -> Response:
+    return RedirectResponse("/jobs", status_code=303)
+
+
+@pages.get("/jobs", response_class=HTMLResponse)
+def jobs_page(request: Request, state: str | None = None) -> Response:
+    chosen = state if state in STATES else None
+    jobs = _service(request).jobs(chosen)
+    return render(request, "jobs.html", jobs=jobs, state=chosen, states=STATES, title="Jobs", nav="jobs")
+
+
+def _new_job(
+    request: Request,
+    status: int = 200,
+    error: WebError | None = None,
+    intent: str = "",
+    sources: list[str] | None = None,
+    output_folder: str = "",
+) -> Response:
+    web = _service(request)
+    intents = web.intents()
+    entries = web.tree()
+    return render(
+        request,
+        "new.html",
+        status=status,
+        title="New job",
+        nav="new",
+        selectable=[i for i in intents if i.selectable],
+        unavailable=[i for i in intents if not i.selectable],
+        entries=entries,
+        folders=[e for e in entries if e.is_dir],
+        error=error,
+        chosen_intent=intent,
+        chosen_sources=set(sources or ()),
+        chosen_output=output_folder,
+    )
+
+
+@pages.get("/jobs/new", response_class=HTMLResponse)
+def new_job_page(request: Request) -> Response:
+    return _new_job(request)
+
+
+@pages.post("/jobs", response_class=HTMLResponse)
+def create_job_form(
+    request: Request,
+    csrf: Annotated[str, Form()] = "",
+    intent: Annotated[str, Form()] = "",
+    sources: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI copies defaults per request)
+    output_folder: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    given = (("an intent", intent), ("sources", sources), ("an output folder", output_folder))
+    missing = [what for what, value in given if not value]
+    if missing:
+        error = WebError(422, "incomplete_form", f"Choose {', '.join(missing)}.")
+        return _new_job(request, 422, error, intent, sources, output_folder)
+    try:
+        try:
+            request_body = models.CreateJob(intent=intent, sources=sources, output_folder=output_folder)
+        except ValidationError:
+            raise WebError(422, "invalid_request", "The form is not valid: too many or too long values.") from None
+        job = _service(request).create_job(request_body)
+    except WebError as error:
+        return _new_job(request, error.status, error, intent, sources, output_folder)
+    return RedirectResponse(f"/jobs/{job.job_id}", status_code=303)
+
+
+@pages.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: str) -> Response:
+    job = _service(request).job(job_id)
+    result_json = json.dumps(job.result, indent=2, ensure_ascii=False) if job.result else None
+    final = job.state in FINAL
+    return render(request, "job.html", job=job, result_json=result_json, final=final, title=f"Job {job.job_id}")
+
+
+@pages.post("/jobs/{job_id}/retry", response_class=HTMLResponse)
+def retry_form(request: Request, job_id: str, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    retried = _service(request).retry(job_id)
+    return RedirectResponse(f"/jobs/{retried.job.job_id}", status_code=303)
+
+
+def error_page(request: Request, error: WebError) -> Response:
+    return render(request, "error.html", status=error.status, error=error, title=error.title)

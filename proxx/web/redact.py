@@ -1,0 +1,117 @@
+"""What operators may see of a job (spec: "What Operators Never See").
+
+Operators never see a canonical profile id, a codec or container from a canonical profile, or an
+engine command line. Messages, checks, logs and result documents pass through `Redactor` before any
+operator page or operator API answer: failure messages stay verbatim except that such values are
+masked; verification checks of the container and codec say only whether the output is "as the
+profile promises" (as `proxx jobs show` does); engine command lines are dropped from the log. The
+integrator endpoints (`/api/integrator/...`) serve the raw documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from proxx.compile.profiles import CODEC_FAMILY, Registry
+from proxx.verify.checks import PROBED_CODEC
+
+# Checks whose values would tell the codec or the container ("see the output").
+IMPLEMENTATION_CHECKS = frozenset({"container", "video_codec", "codec_profile"})
+AS_PROMISED = "as the profile promises"
+DIFFERS = "differs from the profile"
+MASK = "[profile detail]"
+HIDDEN_COMMAND = "$ [engine command line: integrator endpoint only]"
+# Result members that only integrators see: the canonical id, the engine (binary, version, path)
+# and where proxx keeps its own files (outside the media roots).
+_INTEGRATOR_ONLY = frozenset({"proxy_profile", "engine", "log_path"})
+_INTEGRATOR_CONTEXT = frozenset({"admin_message", "candidates", "canonical", "proxy_profile"})
+# Encoder and audio codec names an engine log may mention, beyond the registry's own values.
+_ENGINE_WORDS = (
+    r"libx26[45]", r"libfdk\w*", r"prores\w*", r"dnx\w*", r"x26[45]\w*", r"h26[45]", r"hevc", r"avc1?",
+    r"aac", r"alac", r"pcm_\w+", r"mpeg4", r"quicktime",
+)  # fmt: skip
+_CHECK_IN_MESSAGE = re.compile(
+    r"\b(" + "|".join(sorted(IMPLEMENTATION_CHECKS)) + r"): expected .*?, got .*?(?=; |$)", re.DOTALL
+)
+
+
+class Redactor:
+    def __init__(self, tokens: Iterable[str], keep: Iterable[str] = ()) -> None:
+        """Mask `tokens`, except inside the phrases of `keep` (intent names such as "Archive
+        ProRes": the studio's own words, which operators choose by)."""
+        kept = sorted({re.escape(k) for k in keep if k}, key=len, reverse=True)
+        self._keep = re.compile("|".join(kept)) if kept else None
+        words = sorted({re.escape(t) for t in tokens if t}, key=len, reverse=True)
+        alternatives = "|".join([*words, *_ENGINE_WORDS])
+        # A file name's extension (A001.mov) or a path part (/media/mxf/) is the operator's own
+        # data and stays: only free-standing words are masked.
+        self._pattern = re.compile(rf"(?<![\w./\\-])(?:{alternatives})(?![\w/\\])", re.IGNORECASE)
+
+    @classmethod
+    def of(cls, registry: Registry, intent_names: Iterable[str] = ()) -> Redactor:
+        tokens: set[str] = set(CODEC_FAMILY) | set(CODEC_FAMILY.values())
+        tokens |= {name for name, _ in PROBED_CODEC.values()}
+        for profile in registry:
+            tokens |= {profile.id, profile.codec, profile.container}
+        tokens |= {"mov", "mp4", "mxf", "mkv"}
+        return cls(tokens, intent_names)
+
+    def text(self, text: str) -> str:
+        if self._keep is None:
+            return self._pattern.sub(MASK, text)
+        parts, last = [], 0
+        for kept in self._keep.finditer(text):
+            parts += [self._pattern.sub(MASK, text[last : kept.start()]), kept.group()]
+            last = kept.end()
+        parts.append(self._pattern.sub(MASK, text[last:]))
+        return "".join(parts)
+
+    def message(self, message: str | None) -> str | None:
+        """A failure message, verbatim but for implementation values."""
+        if message is None:
+            return None
+        return self.text(_CHECK_IN_MESSAGE.sub(lambda m: f"{m.group(1)}: {DIFFERS}", message))
+
+    def check(self, name: str, expected: str, actual: str, passed: bool) -> tuple[str, str]:
+        """(expected, actual) as an operator sees them."""
+        if name in IMPLEMENTATION_CHECKS:
+            return AS_PROMISED, AS_PROMISED if passed else DIFFERS
+        return self.text(expected), self.text(actual)
+
+    def log(self, text: str) -> str:
+        lines = [HIDDEN_COMMAND if line.startswith("$ ") else self.text(line) for line in text.splitlines()]
+        return "\n".join(lines)
+
+    def result(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The operator's copy of a result JSON document."""
+        out = {k: v for k, v in document.items() if k not in _INTEGRATOR_ONLY}
+        clips = []
+        for clip in document.get("clips", []):
+            checks = []
+            for check in clip.get("checks", []):
+                expected, actual = self.check(check["name"], check["expected"], check["actual"], check["passed"])
+                checks.append({**check, "expected": expected, "actual": actual})
+            clips.append({**clip, "checks": checks, "failure": self._failure(clip.get("failure"))})
+        out["clips"] = clips
+        out["failure"] = self._failure(document.get("failure"))
+        out["validation_problems"] = [self._failure(p) for p in document.get("validation_problems", [])]
+        out["exports"] = [{k: v for k, v in e.items() if k != "details"} for e in document.get("exports", [])]
+        redacted: dict[str, Any] = self._strings(out)
+        return redacted
+
+    def _failure(self, failure: dict[str, Any] | None) -> dict[str, Any] | None:
+        if failure is None:
+            return None
+        context = {k: v for k, v in failure.get("context", {}).items() if k not in _INTEGRATOR_CONTEXT}
+        return {**failure, "message": self.message(failure.get("message")), "context": context}
+
+    def _strings(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self._strings(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._strings(v) for k, v in value.items()}
+        return value

@@ -1,0 +1,252 @@
+"""The web shell's use of `proxx.Proxx`: every page and endpoint goes through here.
+
+Requests run on a thread pool while one SQLite connection serves them, so store access is
+serialised by one lock (each call is a few milliseconds). The profile repository is re-read before
+intents are listed and before every job creation, so an intent deprecated or broken while the server
+runs is refused at once (compile happens at creation time, against the current registry).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from proxx.app import Proxx, repository_layers
+from proxx.compile.repository import load_repository
+from proxx.errors import FailureClass, PreJobError
+from proxx.jobspec.model import JobSpec
+from proxx.store import STATES, JobRow
+from proxx.web import models
+from proxx.web.fabric import FabricLookup
+from proxx.web.problems import WebError
+from proxx.web.redact import Redactor
+from proxx.web.roots import Entry, MediaRoots
+
+LOG_TAIL_BYTES = 256 * 1024
+
+
+def _not_found(job_id: str) -> WebError:
+    return WebError(404, "job_not_found", f"No job '{job_id[:80]}'.")
+
+
+def _read_json(path: str | None) -> dict[str, Any] | None:
+    if not path or not Path(path).is_file():
+        return None
+    document: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return document
+
+
+class WebService:
+    def __init__(
+        self,
+        proxx: Proxx,
+        roots: MediaRoots,
+        profiles: Sequence[Path] = (),
+        bundled: bool | None = None,
+        fabric: FabricLookup | None = None,
+    ) -> None:
+        self.proxx = proxx
+        self.roots = roots
+        self.fabric = fabric
+        self._profiles = tuple(profiles)
+        self._bundled = bundled
+        self._lock = threading.RLock()
+        self.redactor = self._redactor()
+        with self._lock:
+            _ = proxx.store  # open (and reap lost jobs) now, not on the first request
+
+    def _reload(self) -> None:
+        layers = repository_layers(self.proxx.plugin_manager, self._profiles, self._bundled)
+        self.proxx.repository = load_repository(layers)
+        self.redactor = self._redactor()
+
+    def _redactor(self) -> Redactor:
+        repository = self.proxx.repository
+        return Redactor.of(repository.registry, (p.name for p in repository.user_profiles))
+
+    # --- intents and media ------------------------------------------------------------------------
+
+    def intents(self) -> list[models.Intent]:
+        with self._lock:
+            self._reload()
+            statuses = self.proxx.intents()
+        return [
+            models.Intent(
+                name=s.name,
+                description=s.description,
+                lifecycle=s.lifecycle.value,
+                selectable=s.selectable,
+                problem=s.problem,
+            )
+            for s in statuses
+        ]
+
+    def tree(self) -> list[Entry]:
+        return self.roots.tree()
+
+    def folder(self, ref: str) -> models.Folder:
+        entries = [models.Entry(ref=e.ref, name=e.name, is_dir=e.is_dir) for e in self.roots.listing(ref)]
+        return models.Folder(ref=ref.rstrip("/"), entries=entries)
+
+    def root_folders(self) -> models.Folder:
+        entries = [models.Entry(ref=r.name, name=r.name, is_dir=True) for r in self.roots.roots]
+        return models.Folder(ref="", entries=entries)
+
+    # --- jobs -------------------------------------------------------------------------------------
+
+    def create_job(self, request: models.CreateJob) -> models.Job:
+        """Compile the ONE chosen intent and queue a job; a class A failure creates nothing."""
+        sources = [self.roots.resolve(ref) for ref in request.sources]
+        output = self.roots.resolve(request.output_folder)
+        with self._lock:
+            self._reload()
+            try:
+                spec = self.proxx.create_job(request.intent, sources, output)
+            except PreJobError as error:
+                raise WebError.of(error) from None
+            return self._job(self.proxx.store.job(spec.job_id), spec)
+
+    def jobs(self, state: str | None = None, limit: int = 200) -> list[models.Job]:
+        if state is not None and state not in STATES:
+            raise WebError(400, "unknown_state", f"State must be one of {', '.join(STATES)}.")
+        with self._lock:
+            store = self.proxx.store
+            return [self._job(row, store.spec_unchecked(row.job_id)) for row in store.jobs(state, limit)]
+
+    def _row(self, job_id: str) -> JobRow:
+        try:
+            return self.proxx.store.job(job_id)
+        except KeyError:
+            raise _not_found(job_id) from None
+
+    def _failure(self, failure_class: str | None, reason: str | None, message: str | None) -> models.Failure | None:
+        if not failure_class:
+            return None
+        return models.Failure(
+            failure_class=failure_class,
+            class_title=FailureClass(failure_class).title,
+            reason=reason or "",
+            message=self.redactor.message(message) or "",
+        )
+
+    def _job(self, row: JobRow, spec: JobSpec) -> models.Job:
+        return models.Job(
+            job_id=row.job_id,
+            state=row.state,  # type: ignore[arg-type]  # the store's CHECK constraint keeps it in State
+            intent=row.intent,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            progress=row.progress,
+            eta_seconds=row.eta_seconds if row.state == "RUNNING" else None,
+            sources=[self.roots.display(c.source) for c in spec.clips],
+            retry_of=row.retry_of,
+            failure=self._failure(row.failure_class, row.reason, row.message),
+        )
+
+    def job(self, job_id: str) -> models.JobDetail:
+        with self._lock:
+            row = self._row(job_id)
+            spec = self.proxx.store.spec_unchecked(row.job_id)
+            retried_as = [r.job_id for r in self.proxx.store.jobs() if r.retry_of == row.job_id]
+        raw = _read_json(row.result_path)
+        summary = self._job(row, spec)
+        return models.JobDetail(
+            **summary.model_dump(),
+            clips=self._clips(row, spec, raw),
+            retried_as=retried_as,
+            log=self._log(row.log_path),
+            result=self.redactor.result(raw) if raw else None,
+        )
+
+    def _clips(self, row: JobRow, spec: JobSpec, raw: dict[str, Any] | None) -> list[models.Clip]:
+        display = self.roots.display
+        if raw is None:
+            return [
+                models.Clip(index=c.index, source=display(c.source), output=display(c.output), state=row.state.lower())
+                for c in spec.clips
+            ]
+        clips = []
+        for clip in raw.get("clips", []):
+            checks = []
+            for check in clip.get("checks", []):
+                name, passed = check["name"], check["passed"]
+                expected, actual = self.redactor.check(name, check["expected"], check["actual"], passed)
+                checks.append(models.Check(name=name, expected=expected, actual=actual, passed=passed))
+            failure = clip.get("failure") or {}
+            clips.append(
+                models.Clip(
+                    index=clip["index"],
+                    source=display(clip["source"]),
+                    output=display(clip["output"]),
+                    state=clip["state"],
+                    partial_output=display(clip["partial_output"]) if clip.get("partial_output") else None,
+                    checks=checks,
+                    failure=self._failure(failure.get("failure_class"), failure.get("reason"), failure.get("message")),
+                )
+            )
+        return clips
+
+    def _log(self, log_path: str | None) -> str:
+        if not log_path or not Path(log_path).is_file():
+            return ""
+        with open(log_path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - LOG_TAIL_BYTES))
+            text = handle.read().decode("utf-8", "replace")
+        prefix = "[... earlier lines left out ...]\n" if size > LOG_TAIL_BYTES else ""
+        return prefix + self.redactor.log(text)
+
+    def retry(self, job_id: str) -> models.Retried:
+        """The operator's explicit retry: a NEW job; the original stays FAILED and untouched."""
+        with self._lock:
+            row = self._row(job_id)
+            self._reload()
+            try:
+                spec, done = self.proxx.retry(row.job_id)
+            except PreJobError as error:
+                raise WebError.of(error) from None
+            return models.Retried(job=self._job(self.proxx.store.job(spec.job_id), spec), clips_already_verified=done)
+
+    def operator_result(self, job_id: str) -> dict[str, Any]:
+        return self.redactor.result(self.raw_result(job_id))
+
+    def raw_result(self, job_id: str) -> dict[str, Any]:
+        with self._lock:
+            row = self._row(job_id)
+        raw = _read_json(row.result_path)
+        if raw is None:
+            raise WebError(404, "no_result_yet", f"Job {row.job_id} is {row.state}: it has no result document yet.")
+        return raw
+
+    # --- integrators ------------------------------------------------------------------------------
+
+    def integrator_job(self, job_id: str) -> models.IntegratorJob:
+        with self._lock:
+            row = self._row(job_id)
+            spec = self.proxx.store.spec_unchecked(row.job_id)
+        return models.IntegratorJob(
+            job_id=row.job_id,
+            state=row.state,  # type: ignore[arg-type]
+            intent=row.intent,
+            proxy_profile=spec.proxy_profile,
+            created_at=row.created_at,
+            retry_of=row.retry_of,
+            failure_class=row.failure_class,
+            reason=row.reason,
+            message=row.message,
+            jobspec=json.loads(spec.to_json()),
+            result=_read_json(row.result_path),
+        )
+
+    def fabric_lookup(self, fingerprint: str) -> Mapping[str, Any]:
+        if self.fabric is None:
+            raise WebError(501, "fabric_not_installed", "Fabric is not installed on this server.")
+        record = self.fabric.lookup(fingerprint)
+        if record is None:
+            raise WebError(404, "fingerprint_unknown", "Fabric knows no proxy with this fingerprint.")
+        return record

@@ -1,0 +1,197 @@
+"""The HTTP API: intents, job creation and its class A failures, jobs, retry, results, problems."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from web_helpers import create, run, write_studio_intent
+
+from proxx.web.service import WebService
+
+PROBLEM = "application/problem+json"
+
+
+def _job_count(client: TestClient) -> int:
+    return len(client.get("/api/jobs").json())
+
+
+def test_intents_list_every_intent_and_only_active_ones_are_selectable(client: TestClient) -> None:
+    intents = {i["name"]: i for i in client.get("/api/intents").json()}
+    assert intents["HD Editorial LT"]["selectable"] and intents["HD Editorial LT"]["lifecycle"] == "active"
+    assert intents["Studio Review"]["selectable"]
+    assert intents["Legacy_ProRes_422"]["lifecycle"] == "deprecated"
+    assert not intents["Legacy_ProRes_422"]["selectable"]
+
+
+def test_a_job_is_created_queued_and_completes_with_checks_shown_as_promises(
+    client: TestClient, service: WebService
+) -> None:
+    job_id = create(client, "media/day1/A001_C001.mov")
+    assert client.get(f"/api/jobs/{job_id}").json()["state"] == "QUEUED"
+    run(service, job_id)
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["state"] == "COMPLETED" and job["failure"] is None
+    assert job["sources"] == ["media/day1/A001_C001.mov"]
+    (clip,) = job["clips"]
+    assert clip["output"] == "media/out/A001_C001.mp4" and clip["state"] == "completed"
+    checks = {c["name"]: c for c in clip["checks"]}
+    assert checks["container"]["expected"] == "as the profile promises"
+    assert checks["video_codec"]["actual"] == "as the profile promises"
+    assert checks["dimensions"] == {"name": "dimensions", "expected": "80x46", "actual": "80x46", "passed": True}
+    assert "$ [engine command line: integrator endpoint only]" in job["log"]
+    assert [j["job_id"] for j in client.get("/api/jobs?state=COMPLETED").json()] == [job_id]
+    assert client.get("/api/jobs?state=FAILED").json() == []
+
+
+def test_a_deprecated_intent_fails_class_a_verbatim_and_creates_nothing(client: TestClient) -> None:
+    before = _job_count(client)
+    response = client.post(
+        "/api/jobs",
+        json={"intent": "Legacy_ProRes_422", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media/out"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["failure_class"] == "A" and problem["reason"] == "profile_deprecated"
+    assert problem["detail"] == "Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
+    assert _job_count(client) == before
+
+
+def test_an_intent_deprecated_while_the_server_runs_is_refused_at_once(client: TestClient, layer: Path) -> None:
+    write_studio_intent(layer, deprecated=True)
+    response = client.post(
+        "/api/jobs", json={"intent": "Studio Review", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Profile 'Studio Review' is deprecated and cannot be used for new jobs."
+    assert _job_count(client) == 0
+
+
+def test_an_unknown_intent_is_not_replaced_by_a_close_one(client: TestClient) -> None:
+    response = client.post(
+        "/api/jobs", json={"intent": "HD Editorial", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Profile 'HD Editorial' does not exist."
+    assert _job_count(client) == 0
+
+
+def test_overrides_and_unknown_fields_are_refused(client: TestClient) -> None:
+    response = client.post(
+        "/api/jobs",
+        json={
+            "intent": "Review H.264",
+            "sources": ["media/day1/A001_C001.mov"],
+            "output_folder": "media",
+            "codec": "prores_hq",
+        },
+    )
+    assert response.status_code == 422 and response.json()["reason"] == "invalid_request"
+    assert _job_count(client) == 0
+
+
+def test_paths_outside_the_media_roots_are_refused_without_saying_where_they_lead(
+    client: TestClient, media: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret-place"
+    secret.mkdir()
+    (secret / "clip.mov").write_text("x")
+    os.symlink(secret, media / "day1" / "escape")
+    for source in ("media/../secret-place/clip.mov", str(secret / "clip.mov"), "media/day1/escape/clip.mov", "other/x"):
+        response = client.post(
+            "/api/jobs", json={"intent": "Review H.264", "sources": [source], "output_folder": "media"}
+        )
+        assert response.status_code == 400, source
+        assert response.json()["reason"] == "outside_media_roots"
+        assert "secret-place" not in response.text.replace(source, "")
+    response = client.post(
+        "/api/jobs",
+        json={"intent": "Review H.264", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media/.."},
+    )
+    assert response.status_code == 400
+    assert _job_count(client) == 0
+    listing = client.get("/api/media/media/day1").json()
+    assert "escape" not in [e["name"] for e in listing["entries"]]
+    assert client.get("/api/media/media/day1/escape").status_code == 400
+
+
+def test_a_failed_job_shows_its_failure_and_retry_creates_a_new_job(client: TestClient, service: WebService) -> None:
+    job_id = create(client, "media/day1/broken.mov")
+    run(service, job_id)
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["state"] == "FAILED"
+    failure = job["failure"]
+    assert failure["failure_class"] == "B" and failure["class_title"] == "job validation failure"
+    assert "broken.mov' is not a decodable video" in failure["message"]
+    response = client.post(f"/api/jobs/{job_id}/retry")
+    assert response.status_code == 201
+    retried = response.json()
+    new_id = retried["job"]["job_id"]
+    assert new_id != job_id and retried["job"]["retry_of"] == job_id and retried["job"]["state"] == "QUEUED"
+    original = client.get(f"/api/jobs/{job_id}").json()
+    assert original["state"] == "FAILED" and original["retried_as"] == [new_id]
+
+
+def test_only_failed_jobs_can_be_retried(client: TestClient, service: WebService) -> None:
+    job_id = create(client, "media/day1/A001_C001.mov")
+    response = client.post(f"/api/jobs/{job_id}/retry")
+    assert response.status_code == 409
+    assert response.json()["failure_class"] == "A" and response.json()["reason"] == "not_retryable"
+    assert client.post("/api/jobs/job-nope/retry").status_code == 404
+
+
+def test_result_documents_operator_copy_and_integrator_original(client: TestClient, service: WebService) -> None:
+    job_id = create(client, "media/day1/A001_C001.mov")
+    assert client.get(f"/api/jobs/{job_id}/result").status_code == 404
+    run(service, job_id)
+    operator = client.get(f"/api/jobs/{job_id}/result").json()
+    assert "proxy_profile" not in operator and "engine" not in operator and "log_path" not in operator
+    assert operator["proxy_profile_origin"]["name"] == "Review H.264"
+    raw = client.get(f"/api/integrator/jobs/{job_id}/result").json()
+    assert raw["proxy_profile"] == "proxy_h264_low"
+    checks = {c["name"]: c for c in raw["clips"][0]["checks"]}
+    assert checks["video_codec"]["actual"] == "h264"
+    integrator = client.get(f"/api/integrator/jobs/{job_id}").json()
+    assert integrator["proxy_profile"] == "proxy_h264_low"
+    assert integrator["jobspec"]["job_id"] == job_id
+
+
+def test_unknown_jobs_and_routes_are_problems(client: TestClient) -> None:
+    for path in ("/api/jobs/job-nope", "/api/integrator/jobs/job-nope", "/api/nothing-here"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+    response = client.get("/api/jobs?state=DONE")
+    assert response.status_code == 422 and response.json()["reason"] == "invalid_request"
+
+
+def test_the_openapi_document_is_3_1_and_marks_integrator_endpoints(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    paths = document["paths"]
+    assert "/api/jobs" in paths and "/api/jobs/{job_id}/retry" in paths
+    assert paths["/api/integrator/jobs/{job_id}"]["get"]["tags"] == ["integrator"]
+    assert paths["/api/jobs"]["post"]["responses"]["422"]["content"]["application/problem+json"]
+    assert not any(path.startswith("/jobs") for path in paths)  # pages are not API
+
+
+def test_a_retry_compiles_afresh_and_a_now_deprecated_intent_creates_nothing(
+    client: TestClient, service: WebService, layer: Path
+) -> None:
+    job_id = create(client, "media/day1/broken.mov", intent="Studio Review")
+    run(service, job_id)
+    write_studio_intent(layer, deprecated=True)
+    response = client.post(f"/api/jobs/{job_id}/retry")
+    assert response.status_code == 422 and response.json()["failure_class"] == "A"
+    assert response.json()["detail"] == "Profile 'Studio Review' is deprecated and cannot be used for new jobs."
+    assert _job_count(client) == 1
+    client.cookies.set("proxx_csrf", "x")
+    assert client.post(f"/jobs/{job_id}/retry", data={"csrf": "x"}).status_code == 403  # a planted token
+    client.cookies.clear()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/jobs/{job_id}").text)
+    assert csrf
+    page = client.post(f"/jobs/{job_id}/retry", data={"csrf": csrf.group(1)})
+    assert page.status_code == 422 and "Profile &#39;Studio Review&#39; is deprecated" in page.text
+    assert _job_count(client) == 1

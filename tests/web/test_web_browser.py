@@ -1,0 +1,201 @@
+"""The whole operator flow in headless Chromium (Debian's, driven by Playwright through
+`executable_path`; never `playwright install`) against a real `proxx serve` process on 127.0.0.1:
+choose an intent and sources, submit, watch the job to COMPLETED (live updates), see a failing job's
+message, retry it as a new job, see a class A failure create nothing; keyboard and dark mode.
+Screenshots of every page go to artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from web_helpers import ARTIFACTS, write_studio_intent
+
+from proxx.media.samples import make_clip
+
+CHROMIUM = os.environ.get("PROXX_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = ARTIFACTS / "screenshots"
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/install-chromium.sh installs it")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path, media: Path, layer: Path, sample_clip: Path) -> Iterator[str]:
+    """`proxx serve` itself, on a free port, with one worker thread; stopped with SIGTERM."""
+    # A longer clip than the API tests' so that the job is seen RUNNING with a progress bar.
+    make_clip(media / "day1" / "A001_C002.mov", size="640x360", frames=360)
+    env = {**os.environ, "PROXX_HOME": str(tmp_path / "serve-home")}
+    proxx = str(Path(sys.executable).with_name("proxx"))
+    process = subprocess.Popen(
+        [proxx, "serve", "--port", "0", "--root", f"media={media}", "--profiles", str(layer), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.match(r"proxx serve: (http://127\.0\.0\.1:\d+/)$", first.strip())
+        assert match, first + (process.stdout.read() if process.poll() is not None else "")
+        yield match.group(1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        assert code == 0, "proxx serve did not stop cleanly on SIGTERM"
+
+
+def shot(page: Page, name: str) -> None:
+    """Save a screenshot, after checking the page fits a laptop screen's width (no sideways scroll)."""
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{name} is {width[0]} px wide in a {width[1]} px window"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def state_badge(page: Page) -> object:
+    return page.locator("#live .heading-row .badge")
+
+
+def choose(page: Page, url: str, intent: str, *sources: str) -> None:
+    page.goto(url + "jobs/new")
+    page.locator(f'input[name="intent"][value="{intent}"]').check()
+    for source in sources:
+        page.locator(f'input[name="sources"][value="{source}"]').check()
+    page.select_option("#output_folder", "media/out")
+
+
+def job_count(page: Page, url: str) -> int:
+    return len(page.request.get(url + "api/jobs").json())
+
+
+def test_operator_flow_in_a_browser(browser: Browser, server: str, layer: Path) -> None:
+    started = time.monotonic()
+    context = browser.new_context(viewport={"width": 1366, "height": 820})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []  # console errors, e.g. a style or script the security policy blocked
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    url = server
+
+    # New job: active intents selectable, the deprecated one shown apart and disabled.
+    page.goto(url + "jobs/new")
+    expect(page.locator('input[name="intent"][value="Legacy_ProRes_422"]')).to_be_disabled()
+
+    # Keyboard: the skip link is the first stop; an intent is chosen with the keyboard alone.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "intent":
+            break
+    page.keyboard.press("Space")
+    assert page.evaluate("document.activeElement.checked") is True
+    page.locator("details.unavailable summary").click()
+    shot(page, "new-job")
+
+    # Choose an intent and a source, submit, watch it to COMPLETED without reloading.
+    choose(page, url, "Archive ProRes", "media/day1/A001_C001.mov", "media/day1/A001_C002.mov")
+    page.get_by_role("button", name="Create job").click()
+    expect(page).to_have_url(re.compile(r"/jobs/job-[0-9TZ]+-[0-9a-f]+$"))
+    completed_url = page.url
+    try:
+        expect(state_badge(page)).to_have_text(re.compile("RUNNING"), timeout=15_000)
+        shot(page, "job-running")
+        page.goto(url + "jobs")
+        shot(page, "jobs-running")
+        page.goto(completed_url)
+    except AssertionError:
+        pass  # the job may already be done on a fast machine: progress is still shown below
+    expect(state_badge(page)).to_have_text("COMPLETED")
+    expect(page.locator(".clip h3")).to_have_text([re.compile("A001_C001.mov"), re.compile("A001_C002.mov")])
+    expect(page.locator("table.checks")).to_have_count(2)
+    expect(page.locator("table.checks").last).to_contain_text("as the profile promises")
+    shot(page, "job-completed")
+
+    # A failing job shows its message verbatim, then an explicit retry makes a new job.
+    choose(page, url, "Review H.264", "media/day1/broken.mov")
+    page.get_by_role("button", name="Create job").click()
+    expect(state_badge(page)).to_have_text("FAILED · class B")
+    expect(page.locator(".failure .message")).to_contain_text("broken.mov' is not a decodable video")
+    failed_url = page.url
+    failed_id = failed_url.rsplit("/", 1)[1]
+    shot(page, "job-failed")
+    page.get_by_role("button", name="Retry as new job").click()
+    expect(page).not_to_have_url(failed_url)
+    expect(page.locator("dl.summary")).to_contain_text(f"Retry of{failed_id}")
+    expect(state_badge(page)).to_have_text("FAILED · class B")
+    shot(page, "job-retry")
+    original = page.request.get(url + f"api/jobs/{failed_id}").json()
+    assert original["state"] == "FAILED" and original["retried_as"] == [page.url.rsplit("/", 1)[1]]
+
+    # Jobs: every job with state, intent, source, created time; filter by state.
+    page.goto(url + "jobs")
+    expect(page.locator("table.jobs tbody tr[data-job]")).to_have_count(3)
+    expect(page.locator("table.jobs")).to_contain_text("Archive ProRes")
+    expect(page.locator("table.jobs")).to_contain_text("media/day1/A001_C001.mov +1 more")
+    shot(page, "jobs")
+    page.get_by_role("link", name="Failed").click()
+    expect(page.locator("table.jobs tbody tr[data-job]")).to_have_count(2)
+    shot(page, "jobs-failed")
+
+    # Class A: the intent is deprecated between choosing and submitting: nothing is created.
+    before = job_count(page, url)
+    choose(page, url, "Studio Review", "media/day1/A001_C001.mov")
+    write_studio_intent(layer, deprecated=True)
+    page.get_by_role("button", name="Create job").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("No job was created")
+    expect(alert).to_contain_text("Profile 'Studio Review' is deprecated and cannot be used for new jobs.")
+    assert job_count(page, url) == before
+    shot(page, "new-job-class-a")
+
+    # Dark mode is readable: a dark background with light text.
+    page.emulate_media(color_scheme="dark")
+    page.goto(url + "jobs")
+    colours = page.evaluate("[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]")
+    assert colours == ["rgb(21, 23, 27)", "rgb(230, 232, 235)"]
+    shot(page, "jobs-dark")
+    page.goto(failed_url)
+    shot(page, "job-failed-dark")
+    context.close()
+    # The class A page is answered 422 on purpose (nothing was created); Chromium logs that status.
+    expected = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    assert [p for p in problems if p != expected] == []
+
+    elapsed = time.monotonic() - started
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "browser.txt").write_text(f"browser flow: {elapsed:.1f} s\n", encoding="utf-8")

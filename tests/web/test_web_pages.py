@@ -1,0 +1,68 @@
+"""The pages without JavaScript: what each shows, and the live region served alone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from web_helpers import create, run
+
+from proxx.errors import ConfigurationError
+from proxx.web.service import WebService
+
+
+def test_new_job_page_offers_one_intent_choice_roots_and_no_settings(client: TestClient) -> None:
+    html = client.get("/jobs/new").text
+    radios = re.findall(r'<input type="radio" name="intent" value="([^"]+)"([^>]*)>', html)
+    enabled = [name for name, rest in radios if "disabled" not in rest]
+    disabled = [name for name, rest in radios if "disabled" in rest]
+    assert enabled == ["Archive ProRes", "HD Editorial LT", "Review H.264", "Studio Review"]
+    assert disabled == ["Legacy_ProRes_422"]
+    assert not any("checked" in rest for _, rest in radios)  # no default intent, ever
+    assert re.findall(r'name="sources" value="([^"]+)"', html) == [
+        "media/day1/A001_C001.mov",
+        "media/day1/broken.mov",
+    ]
+    assert re.findall(r'<option value="([^"]*)"', html) == ["", "media", "media/day1", "media/out"]
+    names = set(re.findall(r'<(?:input|select|textarea)[^>]* name="([^"]+)"', html))
+    assert names == {"csrf", "intent", "sources", "output_folder"}  # nothing to configure
+
+
+def test_job_pages_show_state_failure_and_retry_only_for_failed_jobs(client: TestClient, service: WebService) -> None:
+    done = create(client, "media/day1/A001_C001.mov")
+    run(service, done)
+    failed = create(client, "media/day1/broken.mov")
+    run(service, failed)
+    page = client.get(f"/jobs/{done}").text
+    assert "COMPLETED" in page and "Retry as new job" not in page and 'data-live="0"' in page
+    assert "media/out/A001_C001.mp4" in page and "as the profile promises" in page
+    page = client.get(f"/jobs/{failed}").text
+    assert "Class B: job validation failure" in page and "source_not_decodable" in page
+    assert "is not a decodable video" in page and "Retry as new job" in page
+    listing = client.get("/jobs?state=FAILED").text
+    assert failed in listing and done not in listing
+    assert client.get("/jobs/job-missing").status_code == 404
+
+
+def test_the_live_region_is_served_alone_for_refreshes(client: TestClient, service: WebService) -> None:
+    job_id = create(client, "media/day1/A001_C001.mov")
+    fragment = client.get("/jobs", headers={"X-Proxx-Fragment": "1"}).text
+    assert fragment.lstrip().startswith('<div id="live" data-live="1">') and "<html" not in fragment
+    assert job_id in fragment and "QUEUED" in fragment
+    fragment = client.get(f"/jobs/{job_id}", headers={"X-Proxx-Fragment": "1"}).text
+    assert 'data-live="1"' in fragment and "<nav" not in fragment
+
+
+def test_a_broken_installation_is_an_administrator_problem_without_details(
+    client: TestClient, service: WebService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise ConfigurationError("unreadable_profile", "Cannot read '/etc/studio/profiles/x.yaml'.")
+
+    monkeypatch.setattr(service, "intents", broken)
+    for path in ("/api/intents", "/jobs/new"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert "/etc/studio" not in response.text
+        assert "configuration_error" in response.text

@@ -1,0 +1,170 @@
+"""Tokens, CSRF, cross-origin writes, request size, and the fabric integration point."""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from web_helpers import fabric_plugin
+
+from proxx.web.app import create_app
+from proxx.web.fabric import find_fabric
+from proxx.web.server import is_loopback, required_token
+from proxx.web.service import WebService
+
+
+def test_loopback_needs_no_token_and_any_other_bind_gets_one() -> None:
+    assert required_token("127.0.0.1", None) == (None, False)
+    assert required_token("::1", None) == (None, False)
+    token, generated = required_token("0.0.0.0", None)
+    assert generated and token and len(token) >= 24
+    assert required_token("192.168.1.20", "fixed") == ("fixed", False)
+    assert required_token("127.0.0.1", "fixed") == ("fixed", False)
+    assert not is_loopback("proxx.example")
+
+
+def test_a_token_guards_every_request(service: WebService) -> None:
+    with TestClient(create_app(service, token="s3cret")) as http:
+        for path in ("/api/jobs", "/openapi.json", "/jobs", "/static/style.css"):
+            response = http.get(path)
+            assert response.status_code == 401, path
+            assert response.headers["content-type"] == "application/problem+json"
+        assert http.get("/api/jobs", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert http.get("/api/jobs", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        # The printed URL logs a browser in: the token goes into a cookie and out of the address bar.
+        response = http.get("/jobs?token=s3cret&state=FAILED", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/jobs?state=FAILED"
+        assert http.get("/jobs").status_code == 200
+
+
+def _csrf(http: TestClient, page: str = "/jobs/new") -> str:
+    html = http.get(page).text
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def test_form_posts_need_the_csrf_token(client: TestClient) -> None:
+    form = {"intent": "Review H.264", "sources": "media/day1/A001_C001.mov", "output_folder": "media/out"}
+    assert client.post("/jobs", data=form, follow_redirects=False).status_code == 403
+    assert client.post("/jobs", data={**form, "csrf": "forged"}, follow_redirects=False).status_code == 403
+    assert client.get("/api/jobs").json() == []
+    response = client.post("/jobs", data={**form, "csrf": _csrf(client)}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/jobs/job-")
+
+
+def test_cross_origin_writes_are_refused(client: TestClient) -> None:
+    body = {"intent": "Review H.264", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media"}
+    response = client.post("/api/jobs", json=body, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403 and response.json()["reason"] == "cross_origin"
+    response = client.post("/api/jobs", json=body, headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+    assert client.get("/api/jobs").json() == []
+
+
+def test_request_bodies_are_bounded(service: WebService) -> None:
+    with TestClient(create_app(service, max_body=1024)) as http:
+        body = {"intent": "Review H.264", "sources": ["media/x" * 300], "output_folder": "media"}
+        response = http.post("/api/jobs", json=body)
+        assert response.status_code == 413 and response.json()["reason"] == "request_too_large"
+
+        def chunks() -> Any:
+            yield b'{"intent": "' + b"x" * 800
+            yield b"x" * 800 + b'"}'
+
+        response = http.post("/api/jobs", content=chunks(), headers={"Content-Type": "application/json"})
+        assert response.status_code == 413
+
+
+def test_fabric_lookup_is_501_without_the_plugin(service: WebService) -> None:
+    with fabric_plugin(service.proxx.plugin_manager, None):
+        service.fabric = find_fabric(service.proxx.plugin_manager)
+        assert service.fabric is None
+        with TestClient(create_app(service)) as http:
+            response = http.get("/api/integrator/fabric/fp1-abc")
+    assert response.status_code == 501 and response.json()["reason"] == "fabric_not_installed"
+
+
+class _Index:
+    def __init__(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        self.records = records
+
+    def lookup(self, fingerprint: str) -> Mapping[str, Any] | None:
+        return self.records.get(fingerprint)
+
+
+def test_fabric_lookup_asks_the_plugin_named_fabric(service: WebService) -> None:
+    pm = service.proxx.plugin_manager
+    index = _Index({"fp1-abc": {"job_id": "job-1", "proxy_profile": "proxy_h264_low"}})
+    plugin = types.ModuleType("fake_fabric")
+    plugin.web_lookup = lambda: index  # type: ignore[attr-defined]
+    with fabric_plugin(pm, plugin):
+        service.fabric = find_fabric(pm)
+        with TestClient(create_app(service)) as http:
+            assert http.get("/api/integrator/fabric/fp1-abc").json()["proxy_profile"] == "proxy_h264_low"
+            response = http.get("/api/integrator/fabric/fp1-zzz")
+            assert response.status_code == 404 and response.json()["reason"] == "fingerprint_unknown"
+
+
+@pytest.mark.parametrize("spec", ["", "no-such-folder-anywhere", "a=b=c"])
+def test_bad_media_roots_are_configuration_errors(spec: str) -> None:
+    from proxx.web.roots import parse_roots
+
+    with pytest.raises(ValueError):
+        parse_roots([spec] if spec else [])
+
+
+def test_without_a_token_only_loopback_host_names_are_answered(service: WebService) -> None:
+    from proxx.web.security import loopback_hosts
+
+    with TestClient(
+        create_app(service, allowed_hosts=loopback_hosts("127.0.0.1")), base_url="http://127.0.0.1:8421"
+    ) as http:
+        assert http.get("/api/jobs").status_code == 200
+        assert http.get("/api/jobs", headers={"Host": "localhost:8421"}).status_code == 200
+        assert http.get("/api/jobs", headers={"Host": "[::1]:8421"}).status_code == 200
+        response = http.get("/api/jobs", headers={"Host": "rebound.example:8421"})
+        assert response.status_code == 400 and response.json()["reason"] == "host_not_allowed"
+
+
+def test_a_browser_without_the_token_gets_a_page_saying_where_it_is(service: WebService) -> None:
+    with TestClient(create_app(service, token="s3cret")) as http:
+        response = http.get("/jobs", headers={"Accept": "text/html"})
+        assert response.status_code == 401 and "access token" in response.text and "s3cret" not in response.text
+
+
+def test_an_oversized_form_is_refused_on_the_page(client: TestClient) -> None:
+    html = client.get("/jobs/new").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert csrf
+    form = {"csrf": csrf.group(1), "intent": "x" * 600, "sources": "media/day1/A001_C001.mov", "output_folder": "media"}
+    response = client.post("/jobs", data=form)
+    assert response.status_code == 422 and "The form is not valid" in response.text
+
+
+def test_responses_forbid_framing_inline_scripts_and_referrers(client: TestClient) -> None:
+    for path in ("/jobs/new", "/api/jobs", "/api/jobs/job-nope"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
+
+
+def test_fabric_lookup_answers_from_the_installed_fabric_plugin(service: WebService) -> None:
+    from web_helpers import create, run
+
+    service.fabric = find_fabric(service.proxx.plugin_manager)
+    if service.fabric is None:
+        pytest.skip("the Fabric plugin is not installed")
+    with TestClient(create_app(service)) as http:
+        job_id = create(http, "media/day1/A001_C001.mov")
+        run(service, job_id)
+        result = http.get(f"/api/integrator/jobs/{job_id}/result").json()
+        (export,) = [e for e in result["exports"] if e["exporter"] == "fabric"]
+        fingerprint = export["details"]["clips"][0]["fingerprint"]
+        record = http.get(f"/api/integrator/fabric/{fingerprint}").json()
+    assert record["proxy_profile"] == result["proxy_profile"]
+    assert record["proxies"][0]["job_id"] == job_id
