@@ -22,7 +22,7 @@ from proxx.execute.runner import Progress, Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
-from proxx.plugins import collect, engines, plugin_canonical_paths, plugin_manager
+from proxx.plugins import collect, engine_distribution, engines, plugin_canonical_paths, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, JobResult, load_result
 from proxx.store import FAILED, Store
@@ -80,7 +80,19 @@ class Proxx:
         """The job store; opening it marks FAILED every job whose worker was lost."""
         store = Store(self.home / "proxx.db")
         store.reap_lost()
+        self.refresh(store)
         return store
+
+    def refresh(self, store: Store | None = None) -> None:
+        """Mirror into the store the states, progress and results of jobs dispatched to the render
+        farm, so that they list like local ones. Long-lived shells (the web UI) call it before each
+        listing; every other shell gets it when it opens the store."""
+        store = store or self.store
+        dispatched = store.dispatched()
+        if dispatched:
+            from proxx.farm.mirror import mirror
+
+            mirror(store, self.home, dispatched)
 
     @functools.cached_property
     def exporters(self) -> dict[str, Exporter]:
@@ -94,22 +106,45 @@ class Proxx:
         sources: Sequence[str | Path],
         output_directory: str | Path,
         retry_of: str | None = None,
+        executor: str | None = None,
     ) -> JobSpec:
-        """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing."""
+        """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing.
+        `executor` (a farm broker URL) keeps it away from local workers (see `proxx.farm`)."""
         selected_at = utc_now()
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
         compiled = self.select(intent)
+        # A farm worker refuses a job unless it runs these exact versions (proxx and the engine's package).
+        requires = {"proxx": __version__}
+        distribution = engine_distribution(self.plugin_manager, compiled.canonical.engine)
+        if distribution is not None:
+            requires[distribution[0]] = distribution[1]
         spec = create_jobspec(
             compiled,
             [Path(s) for s in sources],
             Path(output_directory),
             selected_at,
-            {"proxx": __version__},
+            requires,
             retry_of,
         )
-        self.store.add(spec)
+        self.store.add(spec, executor)
         return spec
+
+    def submit(
+        self,
+        intent: str,
+        sources: Sequence[str | Path],
+        output_directory: str | Path,
+        farm: str | None = None,
+    ) -> JobSpec:
+        """Create a job for workers: the render farm's when one is configured (`farm`, a broker URL,
+        else PROXX_FARM_BROKER), local `proxx worker`s otherwise."""
+        broker = farm or os.environ.get("PROXX_FARM_BROKER")
+        if not broker:
+            return self.create_job(intent, sources, output_directory)
+        from proxx.farm.submit import submit
+
+        return submit(self, intent, sources, output_directory, broker)
 
     def runner(
         self,

@@ -3,6 +3,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install.sh
+sh scripts/install-redis.sh
 .venv/bin/ruff check proxx plugins tests benchmarks
 .venv/bin/ruff format --check proxx plugins tests benchmarks
 .venv/bin/mypy

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,13 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
         p.add_argument("--json", action="store_true", help="integrator output")
         p.set_defaults(handler=handler)
+    p.add_argument(  # `submit` only: a job run here never goes to the farm
+        "--farm",
+        nargs="?",
+        const=os.environ.get("PROXX_FARM_BROKER") or "redis://127.0.0.1:6379/0",
+        metavar="BROKER",
+        help="queue it on the render farm (default PROXX_FARM_BROKER, which also makes this the default)",
+    )
 
     p = sub.add_parser("worker", help="run queued jobs")
     repository_options(p)
@@ -157,11 +165,12 @@ def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    spec = proxx.create_job(args.profile, args.sources, args.output)
+    spec = proxx.submit(args.profile, args.sources, args.output, farm=args.farm)
     if args.json:
         print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
     else:
-        print(f"Job {spec.job_id} QUEUED: {len(spec.clips)} source(s) with '{args.profile}'.")
+        where = " on the render farm" if proxx.store.dispatched().get(spec.job_id) else ""
+        print(f"Job {spec.job_id} QUEUED{where}: {len(spec.clips)} source(s) with '{args.profile}'.")
     return 0
 
 
