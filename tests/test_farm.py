@@ -230,3 +230,28 @@ def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, 
         assert proxx.store.transitions(spec.job_id)[-1].to_state == FAILED
     finally:
         extra.stop()
+
+
+def test_the_throughput_benchmark_runs():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).parent.parent / "benchmarks" / "farm_throughput.py"),
+            "--clips",
+            "2",
+            "--frames",
+            "4",
+            "--size",
+            "320x180",
+            "--runs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "throughput ratio (2 workers / 1 worker):" in done.stdout
