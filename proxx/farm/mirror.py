@@ -20,7 +20,8 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> None:
     jobs as they were (their state is unknown, not failed) and logs why."""
     by_broker: dict[str, list[str]] = defaultdict(list)
     for job_id, broker in dispatched.items():
-        by_broker[broker].append(job_id)
+        if broker.startswith(("redis://", "rediss://", "unix://")):
+            by_broker[broker].append(job_id)
     for broker, job_ids in by_broker.items():
         try:
             state = FarmState.connect(broker, timeout=2.0)

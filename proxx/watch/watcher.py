@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -11,9 +10,9 @@ from pathlib import Path
 import attrs
 
 from proxx.app import Proxx
-from proxx.converter import converter
+from proxx.errors import JobValidationError
+from proxx.jobspec.files import read_jobspec
 from proxx.jobspec.model import JobSpec
-from proxx.schemas import JOBSPEC, violations
 from proxx.watch.ledger import Ledger
 from proxx.watch.scan import MEDIA_EXTENSIONS, Settler, candidates
 
@@ -106,18 +105,14 @@ class JobSpecInbox:
 
     def _check(self, path: Path) -> tuple[list[str], JobSpec | None]:
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            return [f"{path.name} is not readable JSON: {error}"], None
-        found = violations(document, JOBSPEC)
-        if found:
-            return [f"{path.name}: {'/'.join(map(str, v.path)) or '(top)'}: {v.message}" for v in found], None
-        spec = converter.structure(document, JobSpec)
+            spec = read_jobspec(path)
+        except JobValidationError as error:
+            return [error.message], None
         try:
             self.proxx.store.job(spec.job_id)
         except KeyError:
             return [], spec
-        return [f"{path.name}: job {spec.job_id} already exists; a JobSpec is queued once"], None
+        return [f"JobSpec file '{path}': job {spec.job_id} already exists; a JobSpec is queued once"], None
 
     def _queue(self, spec: JobSpec) -> None:
         broker = self.farm
