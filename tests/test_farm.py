@@ -187,6 +187,51 @@ def test_a_worker_without_the_engine_refuses_to_start(proxx_home, capsys):
     assert "cannot take resolve jobs" in capsys.readouterr().err
 
 
+def test_submit_goes_to_the_farm_when_configured(farm, proxx_home, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PROXX_FARM_BROKER", farm["broker"])
+    src = make_clip(tmp_path / "F001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    assert main(["submit", "--profile", "Review H.264", "--output", str(tmp_path / "out"), str(src)]) == 0
+    printed = capsys.readouterr().out
+    assert "QUEUED on the render farm" in printed
+    job_id = printed.split()[1]
+    proxx = Proxx.open()
+    assert wait_finished(proxx, job_id).state == COMPLETED
+    assert main(["jobs", "show", job_id]) == 0
+    assert "COMPLETED" in capsys.readouterr().out
+
+
+def test_a_lost_prefork_child_is_given_back_refused_and_failed(farm, proxx, tmp_path):
+    """Celery's reject_on_worker_lost hands the task of a killed pool process straight back; the
+    claim refuses it, and the lease fails the job. (A Redis database of its own keeps it apart.)"""
+    broker = farm["broker"].rsplit("/", 1)[0] + "/1"
+    pool = FarmWorker(broker, "P", ("slowcopy",), home=tmp_path / "home-p", concurrency=2,
+                      env={**farm["env"], "PYTHONPATH": str(PLUGIN_DIR)})  # fmt: skip
+    try:
+        pool.wait_ready()
+        src = make_clip(tmp_path / "G001.slow30.mov", frames=4)
+        (tmp_path / "out").mkdir()
+        spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=broker)
+        state = FarmState.connect(broker)
+        deadline = time.monotonic() + 60
+        while float(state.job(spec.job_id).get("progress") or 0) == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        child = int(state.job(spec.job_id)["worker_id"].split(":")[1])
+        assert child != pool.process.pid
+        os.kill(child, 9)
+        deadline = time.monotonic() + 30
+        while int(state.job(spec.job_id).get("refused_deliveries") or 0) < 1:
+            assert time.monotonic() < deadline, "the lost task was not given back"
+            time.sleep(0.1)
+        row = wait_finished(proxx, spec.job_id, timeout=30)
+        assert (row.state, row.reason) == (FAILED, "worker lost")
+        assert not Path(spec.clips[0].output).exists()
+        assert pool.process.poll() is None  # the worker itself lives on
+    finally:
+        pool.stop()
+
+
 def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, tmp_path):
     """Last in this module: it kills one of the module's workers."""
     victim_b = farm["workers"]["B"]
