@@ -114,21 +114,25 @@ class Proxx:
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
         compiled = self.select(intent)
-        # A farm worker refuses a job unless it runs these exact versions (proxx and the engine's package).
-        requires = {"proxx": __version__}
-        distribution = engine_distribution(self.plugin_manager, compiled.canonical.engine)
-        if distribution is not None:
-            requires[distribution[0]] = distribution[1]
         spec = create_jobspec(
             compiled,
             [Path(s) for s in sources],
             Path(output_directory),
             selected_at,
-            requires,
+            self.requirements(compiled.canonical.engine),
             retry_of,
         )
         self.store.add(spec, executor)
         return spec
+
+    def requirements(self, engine: str) -> dict[str, str]:
+        """The versions a JobSpec requires of the worker that runs it: proxx's, and that of the
+        package providing `engine` (farm workers refuse a job on any difference)."""
+        requires = {"proxx": __version__}
+        distribution = engine_distribution(self.plugin_manager, engine)
+        if distribution is not None:
+            requires[distribution[0]] = distribution[1]
+        return requires
 
     def submit(
         self,
@@ -136,15 +140,16 @@ class Proxx:
         sources: Sequence[str | Path],
         output_directory: str | Path,
         farm: str | None = None,
+        retry_of: str | None = None,
     ) -> JobSpec:
         """Create a job for workers: the render farm's when one is configured (`farm`, a broker URL,
         else PROXX_FARM_BROKER), local `proxx worker`s otherwise."""
         broker = farm or os.environ.get("PROXX_FARM_BROKER")
         if not broker:
-            return self.create_job(intent, sources, output_directory)
+            return self.create_job(intent, sources, output_directory, retry_of)
         from proxx.farm.submit import submit
 
-        return submit(self, intent, sources, output_directory, broker)
+        return submit(self, intent, sources, output_directory, broker, retry_of)
 
     def runner(
         self,
@@ -170,9 +175,10 @@ class Proxx:
             return None
         return runner.run(job_id)
 
-    def retry(self, job_id: str) -> tuple[JobSpec, int]:
+    def retry(self, job_id: str, here: bool = False) -> tuple[JobSpec, int]:
         """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have
-        no verified output; returns it and how many clips were already done. The original stays."""
+        no verified output; returns it and how many clips were already done. The original stays.
+        A farm job's retry goes back to its farm, unless it is to run `here`."""
         row = self.store.find(job_id)
         if row.state != FAILED:
             raise PreJobError(
@@ -186,7 +192,11 @@ class Proxx:
             result = load_result(Path(row.result_path))
             done = {c.index for c in result.clips if c.state == CLIP_COMPLETED}
         remaining = [c.source for c in spec.clips if c.index not in done]
-        new = self.create_job(spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id)
+        farm = None if here else self.store.dispatched(unfinished=False).get(row.job_id)
+        if farm is not None:
+            new = self.submit(spec.proxy_profile_origin.name, remaining, spec.output_directory, farm, row.job_id)
+        else:
+            new = self.create_job(spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id)
         return new, len(done)
 
 

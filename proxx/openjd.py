@@ -19,9 +19,7 @@ import attrs
 from proxx.app import Proxx
 from proxx.errors import PreJobError
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
-from proxx.plugins import engine_distribution
 from proxx.result import write_json_atomically
-from proxx.version import __version__
 
 SPECIFICATION = "jobtemplate-2023-09"
 TEMPLATE_NAME = "template.json"
@@ -39,10 +37,7 @@ def export_openjd(proxx: Proxx, intent: str, sources: Sequence[str | Path], outp
     if not sources:
         raise PreJobError("no_sources", "A job needs at least one source file.")
     compiled = proxx.select(intent)
-    requires = {"proxx": __version__}
-    distribution = engine_distribution(proxx.plugin_manager, compiled.canonical.engine)
-    if distribution is not None:
-        requires[distribution[0]] = distribution[1]
+    requires = proxx.requirements(compiled.canonical.engine)
     # Proxies go where the intent's naming puts them, beside the template's folder by default.
     proxies = output / "proxies"
     specs = tuple(create_jobspec(compiled, [Path(s)], proxies, selected_at, requires) for s in sources)

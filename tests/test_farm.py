@@ -25,6 +25,7 @@ from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
 from proxx.plugins import build_plugin_manager
 from proxx.result import load_result
+from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, JobRow
 
 PLUGIN_DIR = Path(__file__).parent / "farm_plugin"
@@ -151,6 +152,7 @@ def test_paths_are_mapped_for_execution_and_recorded_while_the_jobspec_stays(far
     assert mapping["rules"] == [{"from": f"{root}/Volumes/Media", "to": f"{root}/mnt/media"}]
     assert mapping["jobspec_paths"][0]["output"] == str(as_named / "proxies" / "D001.mov")
     assert result.clips[0].output == str(root / "mnt" / "media" / "proxies" / "D001.mov")
+    assert violations(json.loads(Path(row.result_path).read_text()), JOB_RESULT) == []
 
 
 def _stored_spec(proxx: Proxx, tmp_path: Path, requires: dict[str, str], broker: str):
@@ -170,6 +172,11 @@ def test_a_version_mismatch_is_refused_in_class_b(farm, proxx, tmp_path):
     assert not Path(spec.clips[0].output).exists()
     result = load_result(Path(row.result_path))
     assert [c.state for c in result.clips] == ["not_run"]
+    # The operator's retry is a new job, compiled afresh (current versions), back on the same farm.
+    retried, done = proxx.retry(spec.job_id)
+    assert done == 0 and retried.retry_of == spec.job_id
+    assert proxx.store.dispatched()[retried.job_id] == farm["broker"]
+    assert wait_finished(proxx, retried.job_id).state == COMPLETED
 
 
 def test_an_altered_jobspec_is_refused(farm, proxx, tmp_path):

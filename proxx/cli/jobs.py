@@ -277,7 +277,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
         return 2
-    spec, done = proxx.retry(original)
+    spec, done = proxx.retry(original, here=args.run)
     skipped = f"; {done} clip(s) already verified in {original} are not repeated" if done else ""
     if not args.json:
         print(f"Job {spec.job_id} created as a retry of {original} ({len(spec.clips)} clip(s){skipped}).")

@@ -7,6 +7,7 @@ configured by the environment (PROXX_FARM_BROKER, PROXX_FARM_ENGINES, PROXX_FARM
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from typing import Any
@@ -24,6 +25,12 @@ def broker_url() -> str:
 
 def queue_for(engine: str) -> str:
     return f"proxx.{engine}"
+
+
+@functools.cache
+def app_for(broker: str) -> Celery:
+    """One app (and so one connection pool) per broker in a submitting process."""
+    return make_app(broker)
 
 
 def make_app(broker: str) -> Celery:

@@ -16,12 +16,17 @@ if TYPE_CHECKING:
 
 
 def submit(
-    proxx: Proxx, intent: str, sources: Sequence[str | Path], output_directory: str | Path, broker: str
+    proxx: Proxx,
+    intent: str,
+    sources: Sequence[str | Path],
+    output_directory: str | Path,
+    broker: str,
+    retry_of: str | None = None,
 ) -> JobSpec:
     """Create a job for the farm at `broker` and queue it there. An unreachable broker is a
     configuration error before anything is created; class A errors create nothing, as always."""
     state = FarmState.connect(broker)
-    spec = proxx.create_job(intent, sources, output_directory, executor=broker)
+    spec = proxx.create_job(intent, sources, output_directory, retry_of, executor=broker)
     dispatch(proxx.store, spec, broker, state)
     return spec
 
@@ -29,13 +34,12 @@ def submit(
 def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_json: str | None = None) -> None:
     """Put a stored JobSpec on its engine's queue. `spec_json` is what travels (default: the stored
     JSON); the digest is always the stored one, which the worker checks it against."""
-    from proxx.farm.app import TASK_NAME, make_app, queue_for
+    from proxx.farm.app import TASK_NAME, app_for, queue_for
 
     digest = store.stored_digest(spec.job_id)
     try:
         state.queued(spec.job_id, spec.engine)
-        app = make_app(broker)
-        app.send_task(TASK_NAME, args=[spec_json or spec.to_json(), digest], queue=queue_for(spec.engine))
+        app_for(broker).send_task(TASK_NAME, args=[spec_json or spec.to_json(), digest], queue=queue_for(spec.engine))
     except Exception as error:
         store.finish(
             spec.job_id,

@@ -128,8 +128,13 @@ class _Lease:
     def _beat(self) -> None:
         state, job_id, worker_id, lease = self._args
         while not self._stop.wait(lease / 3):
-            if not state.heartbeat(job_id, worker_id, lease):
-                log.error("job %s is no longer ours (declared lost); its result will not be recorded", job_id)
+            try:
+                ours = state.heartbeat(job_id, worker_id, lease)
+            except Exception:  # Redis briefly unreachable: try again; the lease may still hold
+                log.exception("lease refresh of job %s failed", job_id)
+                continue
+            if not ours:
+                log.error("job %s was declared lost while it ran here; its result will not count", job_id)
                 return
 
     def __enter__(self) -> _Lease:
@@ -163,7 +168,15 @@ def run_jobspec(spec_json: str, digest: str) -> str:
                 "reason": "farm_worker_error",
                 "message": f"Farm worker {ctx.worker_id} failed: {type(error).__name__}: {error}",
             }
-    ctx.state.finish(job_id, ctx.worker_id, fields)
+    if not ctx.state.finish(job_id, ctx.worker_id, fields):
+        log.error(
+            "job %s was declared lost before it finished here (%s); its farm state stays FAILED, "
+            "this worker's record is in %s",
+            job_id,
+            fields["state"],
+            ctx.home,
+        )
+        return "lost"
     return fields["state"]
 
 
