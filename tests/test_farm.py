@@ -1,6 +1,7 @@
 """The render farm with a real redis-server and real Celery workers (`proxx farm worker` processes).
 
-Worker A takes FFmpeg jobs only and does not even have the `slowcopy` test engine installed; worker B
+Worker A (started as `celery -A proxx.farm.app worker`) takes FFmpeg jobs only and does not even
+have the `slowcopy` test engine installed; worker B (started as `proxx farm worker`)
 has both (its plugin folder is on its Python path, as an installed distribution). Both map
 <tmp>/Volumes/Media to <tmp>/mnt/media. The profile repository that defines the test intent exists
 only on the submitting side: the workers run what the JobSpec says and compile nothing.
@@ -52,7 +53,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     }
     with RedisServer() as server:
         a = FarmWorker(server.url, "A", ("ffmpeg",), home=root / "home-a", map_paths=[mapping],
-                       env={**env, "PROXX_LOAD_PLUGINS": "ffmpeg"})  # fmt: skip
+                       env={**env, "PROXX_LOAD_PLUGINS": "ffmpeg"}, via_celery=True)  # fmt: skip
         b = FarmWorker(server.url, "B", ("ffmpeg", "slowcopy"), home=root / "home-b", map_paths=[mapping],
                        env={**env, "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), os.environ.get("PYTHONPATH", "")])})  # fmt: skip
         try:
@@ -89,17 +90,24 @@ def worker_name(row: JobRow) -> str:
 
 
 def test_jobs_route_by_engine_with_the_whole_jobspec(farm, proxx, tmp_path, capsys):
-    src = make_clip(tmp_path / "A001.mov")
     out = tmp_path / "out"
     out.mkdir()
-    ffmpeg_job = proxx.submit("Review H.264", [src], out, farm=farm["broker"])
-    copies = [proxx.submit("Slow Copy", [make_clip(tmp_path / f"C{n}.mov", frames=4)], out, farm=farm["broker"])
-              for n in range(3)]  # fmt: skip
+    state = FarmState.connect(farm["broker"])
+    # Keep B busy (it takes one job at a time), so that the FFmpeg job can only go to A.
+    busy = proxx.submit("Slow Copy", [make_clip(tmp_path / "C0.slow3.mov", frames=4)], out, farm=farm["broker"])
+    deadline = time.monotonic() + 60
+    while state.job(busy.job_id).get("state") != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ffmpeg_job = proxx.submit("Review H.264", [make_clip(tmp_path / "A001.mov")], out, farm=farm["broker"])
+    copies = [busy] + [proxx.submit("Slow Copy", [make_clip(tmp_path / f"C{n}.mov", frames=4)], out, farm=farm["broker"])
+                       for n in (1, 2)]  # fmt: skip
     # Dispatched jobs are never claimed by a local worker.
     assert proxx.store.claim("local-worker") is None
 
     rows = [wait_finished(proxx, spec.job_id) for spec in [ffmpeg_job, *copies]]
     assert [r.state for r in rows] == [COMPLETED] * 4, [r.message for r in rows]
+    assert worker_name(rows[0]) == "A"
     assert {worker_name(r) for r in rows[1:]} == {"B"}  # A has no slowcopy engine and never got one
     for spec, row in zip([ffmpeg_job, *copies], rows, strict=True):
         result = load_result(Path(row.result_path))

@@ -52,7 +52,6 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
     # children and `celery -A proxx.farm.app worker` see the same.
     if args.broker:
         os.environ["PROXX_FARM_BROKER"] = args.broker
-    os.environ["PROXX_FARM_ENGINES"] = ",".join(wanted)
     os.environ["PROXX_FARM_MAP_PATHS"] = os.pathsep.join(args.map_path)
     if args.name:
         os.environ["PROXX_FARM_WORKER_NAME"] = args.name

@@ -1,8 +1,8 @@
 """The Celery application: one task, `proxx.run_jobspec`, on one queue per engine.
 
 Workers can also be started with Celery's own command, `celery -A proxx.farm.app worker -Q proxx.ffmpeg`,
-configured by the environment (PROXX_FARM_BROKER, PROXX_FARM_ENGINES, PROXX_FARM_MAP_PATHS);
-`proxx farm worker` sets those and starts the same worker.
+configured by the environment (PROXX_FARM_BROKER, PROXX_FARM_MAP_PATHS joined with the path separator,
+PROXX_FARM_WORKER_NAME); `proxx farm worker` checks its engines, sets those and starts the same worker.
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ class RedisServer:
 
 
 class FarmWorker:
-    """A `proxx farm worker` process in its own session (so that killing it takes its encoders too)."""
+    """A `proxx farm worker` process (or, `via_celery`, Celery's own `celery -A proxx.farm.app worker`)
+    in its own session, so that killing it takes its encoders too."""
 
     def __init__(
         self,
@@ -99,16 +100,26 @@ class FarmWorker:
         concurrency: int = 1,
         env: Mapping[str, str] | None = None,
         log_path: Path | None = None,
+        via_celery: bool = False,
     ) -> None:
         self.name = name
         self.home = home or Path(tempfile.mkdtemp(prefix=f"proxx-worker-{name}-"))
         self.home.mkdir(parents=True, exist_ok=True)
         self.log_path = log_path or self.home / "worker.log"
-        command = [sys.executable, "-c", "from proxx.cli import run; run()", "farm", "worker", "--broker", broker,
-                   "--engines", ",".join(engines), "--name", name, "--concurrency", str(concurrency)]  # fmt: skip
-        for rule in map_paths:
-            command += ["--map-path", rule]
         environment = {**os.environ, "PROXX_HOME": str(self.home), **(env or {})}
+        if via_celery:
+            environment.update(
+                PROXX_FARM_BROKER=broker, PROXX_FARM_WORKER_NAME=name, PROXX_FARM_MAP_PATHS=os.pathsep.join(map_paths)
+            )
+            command = [sys.executable, "-m", "celery", "-A", "proxx.farm.app", "worker", "--queues",
+                       ",".join(f"proxx.{e}" for e in engines), "--concurrency", str(concurrency),
+                       "--pool", "solo" if concurrency == 1 else "prefork", "--hostname", f"proxx-{name}@%h",
+                       "--loglevel", "INFO", "--without-gossip", "--without-mingle"]  # fmt: skip
+        else:
+            command = [sys.executable, "-c", "from proxx.cli import run; run()", "farm", "worker", "--broker", broker,
+                       "--engines", ",".join(engines), "--name", name, "--concurrency", str(concurrency)]  # fmt: skip
+            for rule in map_paths:
+                command += ["--map-path", rule]
         self._log: IO[bytes] = open(self.log_path, "ab")  # noqa: SIM115  # closed in stop()
         self.process = subprocess.Popen(
             command, env=environment, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
