@@ -52,7 +52,7 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
     # children and `celery -A proxx.farm.app worker` see the same.
     if args.broker:
         os.environ["PROXX_FARM_BROKER"] = args.broker
-    os.environ["PROXX_FARM_MAP_PATHS"] = os.pathsep.join(args.map_path)
+    os.environ["PROXX_FARM_MAP_PATHS"] = "\n".join(args.map_path)  # one rule a line: M:\ has a colon
     if args.name:
         os.environ["PROXX_FARM_WORKER_NAME"] = args.name
     from proxx.farm.app import app, queue_for

@@ -1,7 +1,7 @@
 """The Celery application: one task, `proxx.run_jobspec`, on one queue per engine.
 
 Workers can also be started with Celery's own command, `celery -A proxx.farm.app worker -Q proxx.ffmpeg`,
-configured by the environment (PROXX_FARM_BROKER, PROXX_FARM_MAP_PATHS joined with the path separator,
+configured by the environment (PROXX_FARM_BROKER, PROXX_FARM_MAP_PATHS with one FROM=TO rule a line,
 PROXX_FARM_WORKER_NAME); `proxx farm worker` checks its engines, sets those and starts the same worker.
 """
 

@@ -109,7 +109,7 @@ class FarmWorker:
         environment = {**os.environ, "PROXX_HOME": str(self.home), **(env or {})}
         if via_celery:
             environment.update(
-                PROXX_FARM_BROKER=broker, PROXX_FARM_WORKER_NAME=name, PROXX_FARM_MAP_PATHS=os.pathsep.join(map_paths)
+                PROXX_FARM_BROKER=broker, PROXX_FARM_WORKER_NAME=name, PROXX_FARM_MAP_PATHS="\n".join(map_paths)
             )
             command = [sys.executable, "-m", "celery", "-A", "proxx.farm.app", "worker", "--queues",
                        ",".join(f"proxx.{e}" for e in engines), "--concurrency", str(concurrency),

@@ -54,7 +54,7 @@ def context() -> WorkerContext:
     """Built once per worker process, from the environment `proxx farm worker` sets."""
     pm = plugin_manager()
     name = os.environ.get("PROXX_FARM_WORKER_NAME") or socket.gethostname()
-    rules = tuple(PathRule.parse(r) for r in os.environ.get("PROXX_FARM_MAP_PATHS", "").split(os.pathsep) if r)
+    rules = tuple(PathRule.parse(r) for r in os.environ.get("PROXX_FARM_MAP_PATHS", "").splitlines() if r)
     exporters = {name: exporter for name, (_, exporter) in collect(pm, "proxx_exporters", _name).items()}
     return WorkerContext(
         worker_id=f"{name}:{os.getpid()}",

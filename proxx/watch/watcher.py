@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -30,6 +31,11 @@ class Event:
     message: str = ""
 
 
+def _absolute(path: Path) -> Path:
+    # The ledger keys on absolute paths: a restart from another working folder still knows a file.
+    return Path(os.path.abspath(path))
+
+
 def _ledger(proxx: Proxx) -> Ledger:
     return Ledger(proxx.home / "watch.db")
 
@@ -39,7 +45,7 @@ class MediaWatcher:
     """New media files under `root` (recursively) become one job each, with `intent`, once settled."""
 
     proxx: Proxx
-    root: Path
+    root: Path = attrs.field(converter=_absolute)
     intent: str
     output: Path | None  # None: a Proxy/ folder beside each file
     settle: float = 5.0
