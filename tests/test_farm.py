@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -292,10 +294,18 @@ def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, 
         extra.stop()
 
 
-def test_the_throughput_benchmark_runs():
-    import subprocess
-    import sys
+def test_the_worker_lost_benchmark_runs():
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).parent.parent / "benchmarks" / "farm_worker_lost.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "killed mid-encode -> FAILED 'worker lost' in" in done.stdout
 
+
+def test_the_throughput_benchmark_runs():
     done = subprocess.run(
         [
             sys.executable,

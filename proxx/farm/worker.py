@@ -49,15 +49,20 @@ class WorkerContext:
     state: FarmState
 
 
-@functools.cache
 def context() -> WorkerContext:
-    """Built once per worker process, from the environment `proxx farm worker` sets."""
+    """Built once per worker process, from the environment `proxx farm worker` sets. Keyed by
+    process id: a pool process forked after its parent built one must not inherit its identity."""
+    return _context(os.getpid())
+
+
+@functools.cache
+def _context(pid: int) -> WorkerContext:
     pm = plugin_manager()
     name = os.environ.get("PROXX_FARM_WORKER_NAME") or socket.gethostname()
     rules = tuple(PathRule.parse(r) for r in os.environ.get("PROXX_FARM_MAP_PATHS", "").splitlines() if r)
     exporters = {name: exporter for name, (_, exporter) in collect(pm, "proxx_exporters", _name).items()}
     return WorkerContext(
-        worker_id=f"{name}:{os.getpid()}",
+        worker_id=f"{name}:{pid}",
         engines=engines(pm),
         exporters=exporters,
         pm=pm,
