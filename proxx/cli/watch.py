@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from proxx.watch.watcher import Event, JobSpecInbox, MediaWatcher, watch
 
     if not args.folder.is_dir():
-        print(f"proxx: watch folder '{args.folder}' does not exist.")
+        print(f"proxx: watch folder '{args.folder}' does not exist.", file=sys.stderr)
         return 2
     proxx = Proxx.open(profiles=args.profiles, bundled=args.bundled)
     farm = args.farm or os.environ.get("PROXX_FARM_BROKER")
@@ -51,7 +52,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         watcher = JobSpecInbox(proxx, args.folder, settle=args.settle, farm=farm)
     else:
         if not (args.output or args.proxy_subfolder):
-            print("proxx: give --output DIR or --proxy-subfolder.")
+            print("proxx: give --output DIR or --proxy-subfolder.", file=sys.stderr)
             return 2
         proxx.select(args.profile)  # an intent that does not compile stops here (class A), before any file
         watcher = MediaWatcher(proxx, args.folder, args.profile, args.output, settle=args.settle, farm=farm)

@@ -154,7 +154,11 @@ class _Lease:
 def run_jobspec(spec_json: str, digest: str) -> str:
     """The task body. Never raises: a job's failure is its FAILED state, never a Celery retry."""
     ctx = context()
-    job_id = str(json.loads(spec_json).get("job_id", ""))
+    try:
+        job_id = str(json.loads(spec_json)["job_id"])
+    except (ValueError, TypeError, KeyError):
+        log.error("rejected a task that carries no JobSpec: %.200r", spec_json)
+        return "rejected"
     lease = lease_seconds()
     if not ctx.state.claim(job_id, ctx.worker_id, lease):
         # A redelivery (the first worker died, or the broker gave the task back): never a second run.
