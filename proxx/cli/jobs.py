@@ -28,7 +28,7 @@ _IMPLEMENTATION_CHECKS = frozenset({"container", "video_codec", "codec_profile"}
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     for name, helptext, handler in (
         ("run", "create a job and run it here, with a progress bar", cmd_run),
-        ("submit", "create a job and queue it for `proxx worker`", cmd_submit),
+        ("submit", "create a job and queue it for workers (`proxx worker`, or the render farm)", cmd_submit),
     ):
         p = sub.add_parser(name, help=helptext)
         repository_options(p)
