@@ -199,6 +199,29 @@ def test_an_altered_jobspec_is_refused(farm, proxx, tmp_path):
     assert not (tmp_path / "elsewhere.mov").exists() and not Path(spec.clips[0].output).exists()
 
 
+def test_watch_folders_and_the_jobspec_inbox_feed_the_farm(farm, proxx, tmp_path):
+    from proxx.watch.watcher import JobSpecInbox, MediaWatcher
+
+    card = tmp_path / "card"
+    make_clip(card / "H001.mov", frames=4)
+    (event,) = MediaWatcher(proxx, card, "Slow Copy", None, settle=0.0, farm=farm["broker"]).poll()
+    row = wait_finished(proxx, event.job_id)
+    assert row.state == COMPLETED and worker_name(row) == "B"
+    assert (card / "Proxy" / "H001.mov").exists()  # beside the media, where Resolve looks
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    src = make_clip(tmp_path / "I001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    compiled = proxx.select("Slow Copy")
+    spec = create_jobspec(compiled, [src], tmp_path / "out", utc_now(), proxx.requirements(compiled.canonical.engine))
+    (inbox / "from-pipeline.json").write_text(spec.to_json())
+    (event,) = JobSpecInbox(proxx, inbox, settle=0.0, farm=farm["broker"]).poll()
+    assert event.outcome == "queued" and event.job_id == spec.job_id
+    assert wait_finished(proxx, spec.job_id).state == COMPLETED
+    assert proxx.store.spec(spec.job_id) == spec
+
+
 def test_a_worker_without_the_engine_refuses_to_start(proxx_home, capsys):
     assert main(["farm", "worker", "--engines", "ffmpeg,resolve"]) == 6
     assert "cannot take resolve jobs" in capsys.readouterr().err
