@@ -23,7 +23,7 @@ from proxx.execute.runner import Progress, Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
-from proxx.plugins import collect, engines, plugin_canonical_paths, plugin_manager
+from proxx.plugins import collect, engine_distribution, engines, plugin_canonical_paths, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, JobResult, load_result
 from proxx.store import FAILED, Store
@@ -83,7 +83,19 @@ class Proxx:
         """The job store; opening it marks FAILED every job whose worker was lost."""
         store = Store(self.home / "proxx.db")
         store.reap_lost()
+        self.refresh(store)
         return store
+
+    def refresh(self, store: Store | None = None) -> None:
+        """Mirror into the store the states, progress and results of jobs dispatched to the render
+        farm, so that they list like local ones. Long-lived shells (the web UI) call it before each
+        listing; every other shell gets it when it opens the store."""
+        store = store or self.store
+        dispatched = store.dispatched()
+        if dispatched:
+            from proxx.farm.mirror import mirror
+
+            mirror(store, self.home, dispatched)
 
     @functools.cached_property
     def exporters(self) -> dict[str, Exporter]:
@@ -98,10 +110,12 @@ class Proxx:
         output_directory: str | Path,
         retry_of: str | None = None,
         reuse: bool = False,
+        executor: str | None = None,
     ) -> JobSpec:
         """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing.
         `reuse`: the job may copy an already verified output instead of rendering (hook
-        `proxx_reuse_output`, e.g. Fabric's)."""
+        `proxx_reuse_output`, e.g. Fabric's). `executor` (a farm broker URL) keeps it away from local
+        workers (see `proxx.farm`)."""
         selected_at = utc_now()
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
@@ -111,12 +125,39 @@ class Proxx:
             [Path(s) for s in sources],
             Path(output_directory),
             selected_at,
-            {"proxx": __version__},
+            self.requirements(compiled.canonical.engine),
             retry_of,
             reuse,
         )
-        self.store.add(spec)
+        self.store.add(spec, executor)
         return spec
+
+    def requirements(self, engine: str) -> dict[str, str]:
+        """The versions a JobSpec requires of the worker that runs it: proxx's, and that of the
+        package providing `engine` (farm workers refuse a job on any difference)."""
+        requires = {"proxx": __version__}
+        distribution = engine_distribution(self.plugin_manager, engine)
+        if distribution is not None:
+            requires[distribution[0]] = distribution[1]
+        return requires
+
+    def submit(
+        self,
+        intent: str,
+        sources: Sequence[str | Path],
+        output_directory: str | Path,
+        farm: str | None = None,
+        retry_of: str | None = None,
+        reuse: bool = False,
+    ) -> JobSpec:
+        """Create a job for workers: the render farm's when one is configured (`farm`, a broker URL,
+        else PROXX_FARM_BROKER), local `proxx worker`s otherwise."""
+        broker = farm or os.environ.get("PROXX_FARM_BROKER")
+        if not broker:
+            return self.create_job(intent, sources, output_directory, retry_of, reuse)
+        from proxx.farm.submit import submit
+
+        return submit(self, intent, sources, output_directory, broker, retry_of, reuse)
 
     def runner(
         self,
@@ -142,9 +183,10 @@ class Proxx:
             return None
         return runner.run(job_id)
 
-    def retry(self, job_id: str) -> tuple[JobSpec, int]:
+    def retry(self, job_id: str, here: bool = False) -> tuple[JobSpec, int]:
         """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have
-        no verified output; returns it and how many clips were already done. The original stays."""
+        no verified output; returns it and how many clips were already done. The original stays.
+        A farm job's retry goes back to its farm, unless it is to run `here`."""
         row = self.store.find(job_id)
         if row.state != FAILED:
             raise PreJobError(
@@ -158,9 +200,15 @@ class Proxx:
             result = load_result(Path(row.result_path))
             done = {c.index for c in result.clips if c.state == CLIP_COMPLETED}
         remaining = [c.source for c in spec.clips if c.index not in done]
-        new = self.create_job(
-            spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id, reuse=spec.reuse
-        )
+        farm = None if here else self.store.dispatched(unfinished=False).get(row.job_id)
+        if farm is not None:
+            new = self.submit(
+                spec.proxy_profile_origin.name, remaining, spec.output_directory, farm, row.job_id, spec.reuse
+            )
+        else:
+            new = self.create_job(
+                spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id, reuse=spec.reuse
+            )
         return new, len(done)
 
 

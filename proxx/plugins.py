@@ -154,6 +154,18 @@ def engines(pm: pluggy.PluginManager) -> dict[str, Engine]:
     return {name: engine for name, (_, engine) in collect(pm, "proxx_engines", _name).items()}
 
 
+def engine_distribution(pm: pluggy.PluginManager, engine_name: str) -> tuple[str, str] | None:
+    """(distribution name, version) of the installed package providing `engine_name`, or None when
+    that plugin was not loaded from a distribution (registered in-process)."""
+    found = collect(pm, "proxx_engines", _name).get(engine_name)
+    if found is None:
+        return None
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=found[0]):
+        if ep.dist is not None:
+            return str(ep.dist.name), str(ep.dist.version)
+    return None
+
+
 def _name(record: Any) -> str:
     return str(record.name)
 

@@ -8,6 +8,10 @@ the state change. Claiming is one atomic UPDATE, so two workers never take the s
 A RUNNING job whose worker died (its lease expired, or its process is gone on this host) is marked
 FAILED "worker lost" by `reap_lost`, which every proxx command runs when it opens the store; it is
 never re-run by itself.
+
+A job created for another executor (the render farm) is recorded in `dispatched`, in the same
+transaction as its creation: local workers never claim it and `reap_lost` leaves it to that executor,
+whose states are mirrored here with `start_remote`, `progress` and `finish`.
 """
 
 from __future__ import annotations
@@ -82,7 +86,13 @@ CREATE TABLE IF NOT EXISTS transitions (
     reason        TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS transitions_by_job ON transitions(job_id, id);
+
+CREATE TABLE IF NOT EXISTS dispatched (
+    job_id   TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
+    executor TEXT NOT NULL
+) STRICT;
 """
+_LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
 
 
 @attrs.frozen
@@ -160,8 +170,8 @@ class Store:
 
     # --- creation -----------------------------------------------------------------------------
 
-    def add(self, spec: JobSpec) -> None:
-        """Store a new JobSpec, QUEUED."""
+    def add(self, spec: JobSpec, executor: str | None = None) -> None:
+        """Store a new JobSpec, QUEUED (for `executor`, e.g. a farm broker, instead of local workers)."""
         spec_json = spec.to_json()
         now = utc_now()
         with self._write() as db:
@@ -183,6 +193,8 @@ class Store:
                 "INSERT INTO transitions (job_id, from_state, to_state, at) VALUES (?, NULL, ?, ?)",
                 (spec.job_id, QUEUED, now),
             )
+            if executor is not None:
+                db.execute("INSERT INTO dispatched (job_id, executor) VALUES (?, ?)", (spec.job_id, executor))
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -247,10 +259,12 @@ class Store:
         now = utc_now()
         with self._write() as db:
             if job_id is None:
-                row = db.execute(f"SELECT job_id FROM jobs WHERE state = '{QUEUED}' ORDER BY seq LIMIT 1").fetchone()
+                row = db.execute(
+                    f"SELECT job_id FROM jobs WHERE state = '{QUEUED}' AND {_LOCAL} ORDER BY seq LIMIT 1"
+                ).fetchone()
             else:
                 row = db.execute(
-                    f"SELECT job_id FROM jobs WHERE state = '{QUEUED}' AND job_id = ?", (job_id,)
+                    f"SELECT job_id FROM jobs WHERE state = '{QUEUED}' AND job_id = ? AND {_LOCAL}", (job_id,)
                 ).fetchone()
             if row is None:
                 return None
@@ -265,6 +279,33 @@ class Store:
                 (worker_id, HOST, os.getpid(), time.time() + lease, now, claimed),
             )
         return claimed
+
+    def dispatched(self, unfinished: bool = True) -> dict[str, str]:
+        """{job id: executor} of the jobs created for another executor (by default, those not finished)."""
+        query = "SELECT d.job_id, d.executor FROM dispatched d JOIN jobs j ON j.job_id = d.job_id"
+        if unfinished:
+            query += f" WHERE j.state IN ('{QUEUED}', '{RUNNING}')"
+        return {row["job_id"]: row["executor"] for row in self._db.execute(query).fetchall()}
+
+    def start_remote(self, job_id: str, worker_id: str, started_at: str) -> bool:
+        """Mirror the start of a dispatched job on its executor's worker: QUEUED -> RUNNING."""
+        with self._write() as db:
+            row = db.execute(
+                f"SELECT 1 FROM jobs WHERE job_id = ? AND state = '{QUEUED}' "
+                "AND job_id IN (SELECT job_id FROM dispatched)",
+                (job_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute(
+                "INSERT INTO transitions (job_id, from_state, to_state, at, worker_id) VALUES (?, ?, ?, ?, ?)",
+                (job_id, QUEUED, RUNNING, started_at, worker_id),
+            )
+            db.execute(
+                f"UPDATE jobs SET state = '{RUNNING}', worker_id = ?, started_at = ? WHERE job_id = ?",
+                (worker_id, started_at, job_id),
+            )
+        return True
 
     def heartbeat(self, job_id: str, worker_id: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
         """Extend the lease; False if the job is no longer this worker's RUNNING job."""
@@ -325,7 +366,8 @@ class Store:
         """Mark FAILED every RUNNING job whose worker is gone: lease expired, or (on this host) its
         process no longer exists. Returns their ids. They are never re-run."""
         rows = self._db.execute(
-            f"SELECT job_id, worker_id, worker_host, worker_pid, lease_until FROM jobs WHERE state = '{RUNNING}'"
+            "SELECT job_id, worker_id, worker_host, worker_pid, lease_until FROM jobs "
+            f"WHERE state = '{RUNNING}' AND {_LOCAL}"
         ).fetchall()
         now = time.time()
         lost = []

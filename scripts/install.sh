@@ -7,7 +7,7 @@ PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "proxx needs Python 3.11 or newer")'
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -e ".[web]" \
+  -e ".[web,farm]" \
   -e plugins/ffmpeg \
   -e plugins/fabric \
   -e plugins/resolve

@@ -8,6 +8,7 @@ sh scripts/install.sh
   -e ".[dev,web-test]" \
   -e examples/inhouse-engine
 sh scripts/install-chromium.sh  # Debian's chromium for the web UI's browser tests
+sh scripts/install-redis.sh  # a real Redis server for the farm tests
 .venv/bin/ruff check proxx plugins tests benchmarks examples
 .venv/bin/ruff format --check proxx plugins tests benchmarks examples
 .venv/bin/mypy

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import signal
 import sys
 import threading
@@ -47,7 +48,7 @@ def operator_checks(checks: Sequence[Check]) -> list[tuple[str, bool, str]]:
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     for name, helptext, handler in (
         ("run", "create a job and run it here, with a progress bar", cmd_run),
-        ("submit", "create a job and queue it for `proxx worker`", cmd_submit),
+        ("submit", "create a job and queue it for workers (`proxx worker`, or the render farm)", cmd_submit),
     ):
         p = sub.add_parser(name, help=helptext)
         repository_options(p)
@@ -59,6 +60,13 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
             "--reuse", action="store_true", help="copy an intact proxy already made from this source with this intent"
         )
         p.set_defaults(handler=handler)
+    p.add_argument(  # `submit` only: a job run here never goes to the farm
+        "--farm",
+        nargs="?",
+        const=os.environ.get("PROXX_FARM_BROKER") or "redis://127.0.0.1:6379/0",
+        metavar="BROKER",
+        help="queue it on the render farm (default PROXX_FARM_BROKER, which also makes this the default)",
+    )
 
     p = sub.add_parser("worker", help="run queued jobs")
     repository_options(p)
@@ -181,11 +189,12 @@ def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
+    spec = proxx.submit(args.profile, args.sources, args.output, farm=args.farm, reuse=args.reuse)
     if args.json:
         print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
     else:
-        print(f"Job {spec.job_id} QUEUED: {len(spec.clips)} source(s) with '{args.profile}'.")
+        where = " on the render farm" if proxx.store.dispatched().get(spec.job_id) else ""
+        print(f"Job {spec.job_id} QUEUED{where}: {len(spec.clips)} source(s) with '{args.profile}'.")
     return 0
 
 
@@ -304,7 +313,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
         return 2
-    spec, done = proxx.retry(original)
+    spec, done = proxx.retry(original, here=args.run)
     skipped = f"; {done} clip(s) already verified in {original} are not repeated" if done else ""
     if not args.json:
         print(f"Job {spec.job_id} created as a retry of {original} ({len(spec.clips)} clip(s){skipped}).")

@@ -1,0 +1,78 @@
+"""Time from a farm worker's death (SIGKILL mid-encode, FFmpeg included) to its job being FAILED.
+
+    .venv/bin/python benchmarks/farm_worker_lost.py [--lease 3] [--runs 3]
+
+Starts a private redis-server and two `proxx farm worker` processes; for each run, submits one
+FFmpeg job on a clip long enough to be killed mid-encode, SIGKILLs the process group of the worker
+running it once it reports progress, and times until the surviving worker's reaper marks the job
+FAILED "worker lost". Expected: between one lease and one and a half (the reaper runs every half
+lease). Also checks that the job never got a final output. Other processes on the machine disturb
+the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from proxx import Proxx
+from proxx.farm.local import FarmWorker, RedisServer
+from proxx.farm.state import FarmState
+from proxx.media.samples import make_clip
+
+INTENT = "Archive ProRes"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lease", type=float, default=3.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--frames", type=int, default=480)
+    args = parser.parse_args()
+    os.environ["PROXX_FARM_LEASE_SECONDS"] = str(args.lease)
+    times = []
+    with tempfile.TemporaryDirectory(prefix="proxx-farm-lost-") as tmp, RedisServer() as server:
+        root = Path(tmp)
+        os.environ["PROXX_HOME"] = str(root / "submitter")
+        proxx = Proxx.open()
+        state = FarmState.connect(server.url)
+        workers = {name: FarmWorker(server.url, name, home=root / name) for name in ("W0", "W1")}
+        try:
+            for worker in workers.values():
+                worker.wait_ready()
+            for n in range(args.runs):
+                source = make_clip(root / "media" / f"L{n:03d}.mov", size="1920x1080", frames=args.frames)
+                out = root / f"out{n}"
+                out.mkdir()
+                spec = proxx.submit(INTENT, [source], out, farm=server.url)
+                deadline = time.monotonic() + 120
+                while float(state.job(spec.job_id).get("progress") or 0) <= 0:
+                    if state.job(spec.job_id).get("state") in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
+                        sys.exit(f"job {spec.job_id} ended before it could be killed; use more --frames")
+                    time.sleep(0.05)
+                name = state.job(spec.job_id)["worker_id"].split(":")[0]
+                workers[name].kill()
+                killed = time.monotonic()
+                while state.job(spec.job_id).get("state") == "RUNNING":
+                    time.sleep(0.02)
+                elapsed = time.monotonic() - killed
+                farm = state.job(spec.job_id)
+                if farm.get("reason") != "worker lost" or Path(spec.clips[0].output).exists():
+                    sys.exit(f"unexpected outcome: {farm.get('state')} {farm.get('reason')}")
+                times.append(elapsed)
+                print(f"run {n + 1}: worker {name} killed mid-encode -> FAILED 'worker lost' in {elapsed:.2f} s")
+                workers[name] = FarmWorker(server.url, name, home=root / f"{name}-{n}")  # a replacement host
+                workers[name].wait_ready()
+        finally:
+            for worker in workers.values():
+                worker.stop()
+    print(f"lease {args.lease:g} s: death -> FAILED median {statistics.median(times):.2f} s, max {max(times):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""`proxx farm worker`: a Celery worker for the render farm (see `proxx.farm`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from typing import Any
+
+from proxx.errors import ConfigurationError
+
+
+def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    farm = sub.add_parser("farm", help="the render farm (Celery workers on a Redis broker)")
+    commands = farm.add_subparsers(dest="farm_command", required=True)
+    p = commands.add_parser("worker", help="run farm jobs for the engines installed here")
+    p.add_argument(
+        "--broker", metavar="URL", help="Redis broker (default PROXX_FARM_BROKER or redis://127.0.0.1:6379/0)"
+    )
+    p.add_argument(
+        "--engines", default="ffmpeg", metavar="LIST", help="engines whose jobs this worker takes: ffmpeg[,resolve]"
+    )
+    p.add_argument("--concurrency", type=int, default=1, metavar="N", help="jobs run at once (default 1)")
+    p.add_argument(
+        "--map-path",
+        action="append",
+        default=[],
+        metavar="FROM=TO",
+        help="run paths under FROM (as JobSpecs name them) from TO on this host (repeatable)",
+    )
+    p.add_argument("--name", metavar="NAME", help="this worker's name in job records (default: the host name)")
+    p.set_defaults(handler=cmd_farm_worker)
+
+
+def cmd_farm_worker(args: argparse.Namespace) -> int:
+    from proxx.farm.paths import PathRule
+    from proxx.plugins import engines, plugin_manager
+
+    wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
+    installed = engines(plugin_manager())
+    # Only engines that can run here now: a machine whose Resolve is not running (or not Studio)
+    # must not take Resolve jobs off the queue only to fail them.
+    usable = {name for name, engine in installed.items() if engine.availability().available}
+    missing = [e for e in wanted if e not in usable]
+    if not wanted or missing:
+        raise ConfigurationError(
+            "engine_not_installed",
+            f"This worker cannot take {', '.join(missing) or 'no'} jobs: engines installed and available "
+            f"here are {', '.join(sorted(usable)) or 'none'}.",
+            {"engines": wanted},
+        )
+    for rule in args.map_path:
+        PathRule.parse(rule)  # a typo fails here, not on the first job
+    # The Celery app and the task read their configuration from the environment, so that prefork
+    # children and `celery -A proxx.farm.app worker` see the same.
+    if args.broker:
+        os.environ["PROXX_FARM_BROKER"] = args.broker
+    os.environ["PROXX_FARM_MAP_PATHS"] = "\n".join(args.map_path)  # one rule a line: M:\ has a colon
+    if args.name:
+        os.environ["PROXX_FARM_WORKER_NAME"] = args.name
+    from proxx.farm.app import app, queue_for
+
+    concurrency = max(1, args.concurrency)
+    app.worker_main(
+        [
+            "worker",
+            "--queues",
+            ",".join(queue_for(e) for e in wanted),
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            "solo" if concurrency == 1 else "prefork",
+            "--hostname",
+            f"proxx-{args.name or 'worker'}-{os.getpid()}@%h",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+    return 0

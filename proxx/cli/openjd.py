@@ -1,0 +1,65 @@
+"""`proxx export-openjd` (a job template for OpenJD schedulers) and `proxx run-spec FILE` (what its
+tasks run: one JobSpec file, here, once)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("export-openjd", help="write an Open Job Description job template (AWS Deadline Cloud)")
+    repository_options(p)
+    p.add_argument("--profile", required=True, metavar="NAME", help="the intent to use")
+    p.add_argument("--output", required=True, type=Path, metavar="DIR", help="folder for the template and JobSpecs")
+    p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
+    p.set_defaults(handler=cmd_export_openjd)
+
+    p = sub.add_parser("run-spec", help="run one JobSpec JSON file here (what OpenJD tasks run)")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--digest", metavar="SHA256", help="refuse the file unless it is exactly this JobSpec")
+    p.add_argument("--json", action="store_true", help="integrator output")
+    p.set_defaults(handler=cmd_run_spec, profiles=[], bundled=None)
+
+
+def cmd_export_openjd(args: argparse.Namespace) -> int:
+    from proxx.app import Proxx
+    from proxx.openjd import export_openjd
+
+    proxx = Proxx.open(profiles=args.profiles, bundled=args.bundled)
+    export = export_openjd(proxx, args.profile, args.sources, args.output)
+    for spec in export.specs:
+        print(f"JobSpec {spec.job_id}: {spec.clips[0].source}")
+    print(f"Template: {export.template}")
+    return 0
+
+
+def cmd_run_spec(args: argparse.Namespace) -> int:
+    from proxx.app import Proxx
+    from proxx.cli.jobs import _run_and_report
+    from proxx.errors import JobValidationError
+    from proxx.jobspec.files import read_jobspec
+    from proxx.store import QUEUED
+
+    proxx = Proxx.open()
+    spec = read_jobspec(args.file, args.digest)
+    try:
+        row = proxx.store.job(spec.job_id)
+    except KeyError:
+        proxx.store.add(spec)
+    else:
+        # A JobSpec runs once: a second delivery of the same task never runs it again.
+        if (
+            row.state != QUEUED
+            or spec.job_id in proxx.store.dispatched()
+            or proxx.store.stored_digest(spec.job_id) != spec.digest
+        ):
+            raise JobValidationError(
+                "already_run",
+                f"Job {spec.job_id} is already {row.state} on this host; a JobSpec runs once. "
+                "Retry it to create a new job.",
+                {"job_id": spec.job_id, "state": row.state},
+            )
+    return _run_and_report(proxx, spec.job_id, args.json)

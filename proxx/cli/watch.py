@@ -1,0 +1,68 @@
+"""`proxx watch DIR`: watch folders (media -> jobs with one intent) and JobSpec inboxes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser(
+        "watch",
+        help="queue a job for every new media file in DIR once it stops growing (or JobSpecs dropped in DIR)",
+    )
+    repository_options(p)
+    p.add_argument("folder", type=Path, metavar="DIR")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--profile", metavar="NAME", help="the intent every new media file is proxied with")
+    what.add_argument("--jobspecs", action="store_true", help="DIR is an inbox of JobSpec JSON files")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--output", type=Path, metavar="DIR", help="output folder for every proxy")
+    where.add_argument(
+        "--proxy-subfolder", action="store_true", help="write proxies into a Proxy/ folder beside each file"
+    )
+    p.add_argument("--settle", type=float, default=5.0, metavar="S", help="seconds a file must stop growing (5)")
+    p.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between scans (2)")
+    p.add_argument("--once", action="store_true", help="exit once no file is left waiting to settle")
+    p.add_argument(
+        "--farm",
+        nargs="?",
+        const=os.environ.get("PROXX_FARM_BROKER") or "redis://127.0.0.1:6379/0",
+        metavar="BROKER",
+        help="queue on the render farm (default PROXX_FARM_BROKER, which also makes this the default)",
+    )
+    p.set_defaults(handler=cmd_watch)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from proxx.app import Proxx
+    from proxx.watch.watcher import Event, JobSpecInbox, MediaWatcher, watch
+
+    if not args.folder.is_dir():
+        print(f"proxx: watch folder '{args.folder}' does not exist.", file=sys.stderr)
+        return 2
+    proxx = Proxx.open(profiles=args.profiles, bundled=args.bundled)
+    farm = args.farm or os.environ.get("PROXX_FARM_BROKER")
+    watcher: MediaWatcher | JobSpecInbox
+    if args.jobspecs:
+        watcher = JobSpecInbox(proxx, args.folder, settle=args.settle, farm=farm)
+    else:
+        if not (args.output or args.proxy_subfolder):
+            print("proxx: give --output DIR or --proxy-subfolder.", file=sys.stderr)
+            return 2
+        proxx.select(args.profile)  # an intent that does not compile stops here (class A), before any file
+        watcher = MediaWatcher(proxx, args.folder, args.profile, args.output, settle=args.settle, farm=farm)
+
+    def report(event: Event) -> None:
+        job = f" as job {event.job_id}" if event.job_id else ""
+        why = f": {event.message}" if event.message else ""
+        print(f"{event.outcome.upper():<7} {event.path}{job}{why}", flush=True)
+
+    count = watch(watcher, args.interval, args.once, report)
+    if args.once:
+        print(f"{count} file(s) handled")
+    return 0

@@ -1,0 +1,32 @@
+"""The render farm: proxx jobs run by Celery workers on several hosts, through a Redis broker.
+
+Design (where things live, and why):
+
+* The submitting machine creates the job as usual (compile, JobSpec, its own SQLite store), marked
+  there as dispatched to the broker so that local `proxx worker`s never claim it. The JobSpec then
+  travels whole in the Celery task (its canonical JSON and its digest) on the queue of its engine,
+  `proxx.<engine>`: a worker consumes only the queues of the engines it was started with, so a
+  machine without Resolve never receives a Resolve job. Workers never compile and never read a
+  profile repository.
+* Farm states, progress and results live in Redis, in one hash per job (`proxx:farm:job:<id>`),
+  written with small Lua scripts so that every transition is atomic and forward-only. The SQLite
+  store of the submitting machine mirrors them whenever it is opened (`Proxx.refresh`), so
+  `proxx jobs list`, `proxx jobs show` and the web UI see farm jobs like local ones, with the result
+  JSON and the job log copied beside local jobs'. The farm never shares one SQLite file over the
+  network: SQLite's locking is unreliable on network file systems, and a lost lock there means a lost
+  or doubled job. Each worker keeps its own execution record in a local SQLite store under
+  PROXX_HOME/farm-worker.
+* Exactly once: Celery acknowledges a task only after it ran (acks_late, reject_on_worker_lost), so a
+  task lost with its worker before it started is delivered again; a worker starts a job only after an
+  atomic claim (`SET NX` on `proxx:farm:claim:<id>`), so a delivery of a job that was already started
+  is refused and never runs a second time. Celery retries are off (the task never raises, and has no
+  retry policy).
+* Worker lost: a running job keeps `proxx:farm:alive:<id>` alive (a key with a TTL of the lease,
+  PROXX_FARM_LEASE_SECONDS, refreshed three times per lease). When it expires - the worker was
+  SIGKILLed, its host is gone - the next reaper pass (every farm worker runs one every half lease;
+  the submitting machine runs one when it mirrors) marks the job FAILED "worker lost", class C.
+  Retry stays an operator action (`proxx jobs retry`).
+* Path mapping: a worker started with `--map-path /Volumes/Media=/mnt/media` runs a mapped copy of the
+  JobSpec; the JobSpec itself (and its digest) never changes. The result records the rules and the
+  JobSpec's own paths under `engine.details.path_mapping`, and the executed paths in its clips.
+"""

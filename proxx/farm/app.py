@@ -1,0 +1,80 @@
+"""The Celery application: one task, `proxx.run_jobspec`, on one queue per engine.
+
+Workers can also be started with Celery's own command, `celery -A proxx.farm.app worker -Q proxx.ffmpeg`,
+configured by the environment (PROXX_FARM_BROKER, PROXX_FARM_MAP_PATHS with one FROM=TO rule a line,
+PROXX_FARM_WORKER_NAME); `proxx farm worker` checks its engines, sets those and starts the same worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from typing import Any
+
+from celery import Celery, signals
+
+TASK_NAME = "proxx.run_jobspec"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
+
+
+def broker_url() -> str:
+    """PROXX_FARM_BROKER, e.g. redis://farm-redis:6379/0."""
+    return os.environ.get("PROXX_FARM_BROKER") or DEFAULT_BROKER
+
+
+def queue_for(engine: str) -> str:
+    return f"proxx.{engine}"
+
+
+@functools.cache
+def app_for(broker: str) -> Celery:
+    """One app (and so one connection pool) per broker in a submitting process."""
+    return make_app(broker)
+
+
+def make_app(broker: str) -> Celery:
+    visibility = float(os.environ.get("PROXX_FARM_VISIBILITY_TIMEOUT", "3600"))
+    app = Celery("proxx", broker=broker, set_as_current=False)
+    app.conf.update(
+        # At-least-once delivery: a task is acknowledged after it ran, and given back to the queue when
+        # its worker process dies. The claim in Redis makes execution at-most-once (proxx.farm.state).
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,  # a worker holds only the jobs it runs
+        task_ignore_result=True,  # states and results live in proxx's own Redis hashes
+        task_serializer="json",
+        accept_content=["json"],
+        task_default_queue=queue_for("ffmpeg"),
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        broker_transport_options={
+            # An unacknowledged task (its worker died) is delivered again after this long; the claim
+            # refuses it, and the refusing worker fails the lost job at once if its lease has expired.
+            "visibility_timeout": visibility,
+            "unacked_restore_interval": max(1, min(10, int(visibility / 3))),
+            "unacked_restore_throttle": 1,
+        },
+    )
+    app.task(name=TASK_NAME, max_retries=0, acks_late=True, reject_on_worker_lost=True)(_run_jobspec)
+    return app
+
+
+def _run_jobspec(spec_json: str, digest: str) -> str:
+    from proxx.farm.worker import run_jobspec
+
+    return run_jobspec(spec_json, digest)
+
+
+def _start_reaper(**_: Any) -> None:
+    """Every farm worker fails lost jobs, so a dead worker's job fails within a lease and a half."""
+    from proxx.farm.worker import reap_forever
+
+    threading.Thread(target=reap_forever, name="proxx-farm-reaper", daemon=True).start()
+
+
+signals.worker_ready.connect(_start_reaper, weak=False)
+
+
+app = make_app(broker_url())

@@ -1,0 +1,152 @@
+"""A farm on this machine: a private redis-server on a free loopback port and `proxx farm worker`
+processes. For the test suite, the benchmark, and trying the farm out before deploying it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+import redis
+
+from proxx.errors import ConfigurationError
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """`redis-server` on 127.0.0.1, without persistence, stopped on exit."""
+
+    def __init__(self) -> None:
+        path = shutil.which("redis-server")
+        if path is None:
+            raise ConfigurationError("no_redis_server", "redis-server is not installed (scripts/install-redis.sh).")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._dir = tempfile.TemporaryDirectory(prefix="proxx-redis-")
+        self._process = subprocess.Popen(
+            [
+                path,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self._dir.name,
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self._process.poll() is not None:
+                    self.stop()
+                    raise ConfigurationError("redis_not_started", "redis-server did not start.") from None
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._dir.cleanup()
+
+    def __enter__(self) -> RedisServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class FarmWorker:
+    """A `proxx farm worker` process (or, `via_celery`, Celery's own `celery -A proxx.farm.app worker`)
+    in its own session, so that killing it takes its encoders too."""
+
+    def __init__(
+        self,
+        broker: str,
+        name: str,
+        engines: Sequence[str] = ("ffmpeg",),
+        home: Path | None = None,
+        map_paths: Sequence[str] = (),
+        concurrency: int = 1,
+        env: Mapping[str, str] | None = None,
+        log_path: Path | None = None,
+        via_celery: bool = False,
+    ) -> None:
+        self.name = name
+        self.home = home or Path(tempfile.mkdtemp(prefix=f"proxx-worker-{name}-"))
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_path or self.home / "worker.log"
+        environment = {**os.environ, "PROXX_HOME": str(self.home), **(env or {})}
+        if via_celery:
+            environment.update(
+                PROXX_FARM_BROKER=broker, PROXX_FARM_WORKER_NAME=name, PROXX_FARM_MAP_PATHS="\n".join(map_paths)
+            )
+            command = [sys.executable, "-m", "celery", "-A", "proxx.farm.app", "worker", "--queues",
+                       ",".join(f"proxx.{e}" for e in engines), "--concurrency", str(concurrency),
+                       "--pool", "solo" if concurrency == 1 else "prefork", "--hostname", f"proxx-{name}@%h",
+                       "--loglevel", "INFO", "--without-gossip", "--without-mingle"]  # fmt: skip
+        else:
+            command = [sys.executable, "-c", "from proxx.cli import run; run()", "farm", "worker", "--broker", broker,
+                       "--engines", ",".join(engines), "--name", name, "--concurrency", str(concurrency)]  # fmt: skip
+            for rule in map_paths:
+                command += ["--map-path", rule]
+        self._log: IO[bytes] = open(self.log_path, "ab")  # noqa: SIM115  # closed in stop()
+        self.process = subprocess.Popen(
+            command, env=environment, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while " ready." not in self.log_path.read_text(errors="replace"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ConfigurationError(
+                    "worker_not_started",
+                    f"Farm worker {self.name} did not start:\n{self.log_path.read_text(errors='replace')[-3000:]}",
+                )
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and everything it started, as if its host vanished."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()

@@ -1,0 +1,141 @@
+"""Farm job states in Redis: one hash per job, changed only by atomic Lua scripts.
+
+Keys (prefix `proxx:farm:`):
+  job:<id>    hash: state, engine, worker_id, progress, eta_seconds, clip_index, started_at,
+              finished_at, failure_class, reason, message, result (the result JSON), log (the job log),
+              refused_deliveries (deliveries refused because the job had already been claimed)
+  claim:<id>  the worker that claimed the job (SET NX: the first claim wins, for ever)
+  alive:<id>  the running job's lease (a TTL key its worker refreshes)
+  running     the set of RUNNING job ids, which reapers scan
+"""
+
+from __future__ import annotations
+
+import os
+
+import redis
+
+from proxx.errors import ConfigurationError
+from proxx.jobspec.model import utc_now
+from proxx.store import COMPLETED, FAILED, QUEUED
+
+PREFIX = "proxx:farm:"
+RUNNING_SET = PREFIX + "running"
+KEEP_SECONDS = 30 * 24 * 3600  # farm records outlive any mirror; the JobSpec's own store keeps the audit
+
+_CLAIM = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[4]) then
+  redis.call('HSET', KEYS[2], 'state', 'RUNNING', 'worker_id', ARGV[1], 'started_at', ARGV[2])
+  redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[3])
+  redis.call('SADD', KEYS[4], ARGV[5])
+  return 1
+end
+redis.call('HINCRBY', KEYS[2], 'refused_deliveries', 1)
+return 0
+"""
+
+_HEARTBEAT = """
+if redis.call('HGET', KEYS[1], 'state') == 'RUNNING' and redis.call('HGET', KEYS[1], 'worker_id') == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# ARGV: worker id, job id, then field/value pairs to set
+_FINISH = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'RUNNING' or redis.call('HGET', KEYS[1], 'worker_id') ~= ARGV[1] then
+  return 0
+end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[2])
+return 1
+"""
+
+_REAP = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'RUNNING' then
+  redis.call('SREM', KEYS[3], ARGV[1])
+  return 0
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local worker = redis.call('HGET', KEYS[1], 'worker_id') or '?'
+redis.call('HSET', KEYS[1], 'state', 'FAILED', 'failure_class', 'C', 'reason', 'worker lost',
+  'finished_at', ARGV[2], 'message', 'Worker ' .. worker .. ' was lost while running the job ' ..
+  '(its lease expired without a heartbeat); the job was not re-run. Retry it to create a new job.')
+redis.call('SREM', KEYS[3], ARGV[1])
+return 1
+"""
+
+
+def _job(job_id: str) -> str:
+    return f"{PREFIX}job:{job_id}"
+
+
+class FarmState:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._claim = client.register_script(_CLAIM)
+        self._heartbeat = client.register_script(_HEARTBEAT)
+        self._finish = client.register_script(_FINISH)
+        self._reap = client.register_script(_REAP)
+
+    @classmethod
+    def connect(cls, url: str, timeout: float = 5.0) -> FarmState:
+        """A connection to the farm's Redis, checked now: an unreachable farm is a configuration error."""
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True
+        )
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            raise ConfigurationError(
+                "farm_unreachable", f"The render farm's broker {url} cannot be reached: {error}", {"broker": url}
+            ) from error
+        return cls(client)
+
+    def queued(self, job_id: str, engine: str) -> None:
+        self.client.hset(_job(job_id), mapping={"state": QUEUED, "engine": engine, "queued_at": utc_now()})
+        self.client.expire(_job(job_id), KEEP_SECONDS)
+
+    def claim(self, job_id: str, worker_id: str, lease: float) -> bool:
+        """Take the job for `worker_id`; False if it was ever claimed before (a redelivery)."""
+        keys = [f"{PREFIX}claim:{job_id}", _job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
+        return bool(self._claim(keys=keys, args=[worker_id, utc_now(), int(lease * 1000), KEEP_SECONDS, job_id]))
+
+    def heartbeat(self, job_id: str, worker_id: str, lease: float) -> bool:
+        keys = [_job(job_id), f"{PREFIX}alive:{job_id}"]
+        return bool(self._heartbeat(keys=keys, args=[worker_id, int(lease * 1000)]))
+
+    def progress(self, job_id: str, fraction: float, eta_seconds: float | None, clip_index: int) -> None:
+        fields: dict[str, str | float | int] = {"progress": round(fraction, 4), "clip_index": clip_index}
+        fields["eta_seconds"] = "" if eta_seconds is None else round(eta_seconds, 1)
+        self.client.hset(_job(job_id), mapping=fields)  # type: ignore[arg-type]  # redis-py's Mapping is invariant
+
+    def finish(self, job_id: str, worker_id: str, fields: dict[str, str]) -> bool:
+        """RUNNING -> COMPLETED | FAILED with `fields` (state included); False if the job is no longer
+        this worker's RUNNING job (it was reaped as lost meanwhile)."""
+        assert fields["state"] in (COMPLETED, FAILED)
+        args: list[str] = [worker_id, job_id]
+        for key, value in {**fields, "finished_at": utc_now()}.items():
+            args += [key, value]
+        keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
+        return bool(self._finish(keys=keys, args=args))
+
+    def reap(self, job_id: str) -> bool:
+        """FAILED "worker lost" if the job is RUNNING and its lease expired. True if it did."""
+        keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
+        return bool(self._reap(keys=keys, args=[job_id, utc_now()]))
+
+    def reap_all(self) -> list[str]:
+        members = self.client.smembers(RUNNING_SET)
+        return [str(job_id) for job_id in sorted(members) if self.reap(str(job_id))]
+
+    def job(self, job_id: str) -> dict[str, str]:
+        found = self.client.hgetall(_job(job_id))
+        return {str(k): str(v) for k, v in found.items()}
+
+
+def lease_seconds() -> float:
+    """PROXX_FARM_LEASE_SECONDS: a running farm job whose worker is silent this long is lost."""
+    return float(os.environ.get("PROXX_FARM_LEASE_SECONDS", "30"))

@@ -1,0 +1,52 @@
+"""Submitting to the farm: the job is created as usual, then its whole JobSpec goes on its engine's queue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from proxx.errors import FailureClass
+from proxx.farm.state import FarmState
+from proxx.jobspec.model import JobSpec
+from proxx.store import FAILED, Store
+
+if TYPE_CHECKING:
+    from proxx.app import Proxx
+
+
+def submit(
+    proxx: Proxx,
+    intent: str,
+    sources: Sequence[str | Path],
+    output_directory: str | Path,
+    broker: str,
+    retry_of: str | None = None,
+    reuse: bool = False,
+) -> JobSpec:
+    """Create a job for the farm at `broker` and queue it there. An unreachable broker is a
+    configuration error before anything is created; class A errors create nothing, as always."""
+    state = FarmState.connect(broker)
+    spec = proxx.create_job(intent, sources, output_directory, retry_of, reuse, executor=broker)
+    dispatch(proxx.store, spec, broker, state)
+    return spec
+
+
+def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_json: str | None = None) -> None:
+    """Put a stored JobSpec on its engine's queue. `spec_json` is what travels (default: the stored
+    JSON); the digest is always the stored one, which the worker checks it against."""
+    from proxx.farm.app import TASK_NAME, app_for, queue_for
+
+    digest = store.stored_digest(spec.job_id)
+    try:
+        state.queued(spec.job_id, spec.engine)
+        app_for(broker).send_task(TASK_NAME, args=[spec_json or spec.to_json(), digest], queue=queue_for(spec.engine))
+    except Exception as error:
+        store.finish(
+            spec.job_id,
+            FAILED,
+            failure_class=FailureClass.VALIDATION,
+            reason="farm_unreachable",
+            message=f"The job could not be queued on the render farm {broker}: {error}. Nothing was executed.",
+        )
+        raise

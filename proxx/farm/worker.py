@@ -1,0 +1,248 @@
+"""What a farm worker does with one delivered task: claim, check, map paths, run, report.
+
+The worker process holds its plugins (engines, exporters) but no profile repository: the JobSpec
+arrives whole and is executed as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.metadata
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from proxx.errors import JobValidationError
+from proxx.execute.engine import Engine
+from proxx.execute.runner import Progress, Runner
+from proxx.export.exporter import Exporter
+from proxx.farm.app import broker_url
+from proxx.farm.paths import PathRule, mapped_spec, mapping_record
+from proxx.farm.state import FarmState, lease_seconds
+from proxx.home import proxx_home
+from proxx.jobspec.model import JobSpec, digest_of, utc_now
+from proxx.plugins import collect, engines, plugin_manager
+from proxx.result import JobResult
+from proxx.store import COMPLETED, FAILED, Store
+from proxx.version import __version__
+
+log = logging.getLogger("proxx.farm")
+
+
+@attrs.frozen
+class WorkerContext:
+    worker_id: str
+    engines: dict[str, Engine]
+    exporters: dict[str, Exporter]
+    pm: Any
+    rules: tuple[PathRule, ...]
+    home: Path  # this worker's own execution store and job folders (local disk)
+    state: FarmState
+
+
+def context() -> WorkerContext:
+    """Built once per worker process, from the environment `proxx farm worker` sets. Keyed by
+    process id: a pool process forked after its parent built one must not inherit its identity."""
+    return _context(os.getpid())
+
+
+@functools.cache
+def _context(pid: int) -> WorkerContext:
+    pm = plugin_manager()
+    name = os.environ.get("PROXX_FARM_WORKER_NAME") or socket.gethostname()
+    rules = tuple(PathRule.parse(r) for r in os.environ.get("PROXX_FARM_MAP_PATHS", "").splitlines() if r)
+    exporters = {name: exporter for name, (_, exporter) in collect(pm, "proxx_exporters", _name).items()}
+    return WorkerContext(
+        worker_id=f"{name}:{pid}",
+        engines=engines(pm),
+        exporters=exporters,
+        pm=pm,
+        rules=rules,
+        home=proxx_home() / "farm-worker",
+        state=FarmState.connect(broker_url()),
+    )
+
+
+def _name(record: Exporter) -> str:
+    return record.name
+
+
+class FarmRunner(Runner):
+    """The core runner, on a mapped copy of the JobSpec: its result names the JobSpec's own digest
+    and records the path mapping."""
+
+    def __init__(self, *args: Any, jobspec_digest: str, mapping: dict[str, Any] | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.jobspec_digest = jobspec_digest
+        self.mapping = mapping
+
+    def _result(self, spec: JobSpec, *args: Any) -> JobResult:
+        result = super()._result(spec, *args)
+        engine = result.engine
+        if self.mapping is not None:
+            engine = attrs.evolve(engine, details={**engine.details, "path_mapping": self.mapping})
+        return attrs.evolve(result, jobspec_digest=self.jobspec_digest, engine=engine)
+
+    def refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> JobResult:
+        """FAILED, class B, before anything runs: the result JSON says why."""
+        log_path = self.job_dir(spec.job_id) / "job.log"
+        self.store.set_paths(spec.job_id, log_path=str(log_path))
+        return self._validation_failed(spec, tuple(problems), utc_now(), {}, log_path)
+
+
+def version_problems(requires: dict[str, str], worker_id: str) -> list[JobValidationError]:
+    """The JobSpec's required versions (proxx and its engine's package) this worker does not have."""
+    problems = []
+    for name, wanted in sorted(requires.items()):
+        if name == "proxx":
+            have: str | None = __version__
+        else:
+            try:
+                have = importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                have = None
+        if have != wanted:
+            problems.append(
+                JobValidationError(
+                    "version_mismatch",
+                    f"Farm worker {worker_id} has {name} {have or '(not installed)'} but the JobSpec requires "
+                    f"{name} {wanted}; nothing was executed. Install the same versions on the farm and retry.",
+                    {"package": name, "required": wanted, "installed": have, "worker_id": worker_id},
+                )
+            )
+    return problems
+
+
+class _Lease:
+    """Keeps the job's Redis lease alive while it runs (a thread: the encode blocks the task)."""
+
+    def __init__(self, state: FarmState, job_id: str, worker_id: str, lease: float) -> None:
+        self._stop = threading.Event()
+        self._args = (state, job_id, worker_id, lease)
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{job_id}", daemon=True)
+
+    def _beat(self) -> None:
+        state, job_id, worker_id, lease = self._args
+        while not self._stop.wait(lease / 3):
+            try:
+                ours = state.heartbeat(job_id, worker_id, lease)
+            except Exception:  # Redis briefly unreachable: try again; the lease may still hold
+                log.exception("lease refresh of job %s failed", job_id)
+                continue
+            if not ours:
+                log.error("job %s was declared lost while it ran here; its result will not count", job_id)
+                return
+
+    def __enter__(self) -> _Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def run_jobspec(spec_json: str, digest: str) -> str:
+    """The task body. Never raises: a job's failure is its FAILED state, never a Celery retry."""
+    ctx = context()
+    try:
+        job_id = str(json.loads(spec_json)["job_id"])
+    except (ValueError, TypeError, KeyError):
+        log.error("rejected a task that carries no JobSpec: %.200r", spec_json)
+        return "rejected"
+    lease = lease_seconds()
+    if not ctx.state.claim(job_id, ctx.worker_id, lease):
+        # A redelivery (the first worker died, or the broker gave the task back): never a second run.
+        ctx.state.reap(job_id)
+        log.warning("refused a second delivery of job %s: it was already claimed", job_id)
+        return "refused"
+    fields: dict[str, str]
+    with _Lease(ctx.state, job_id, ctx.worker_id, lease):
+        try:
+            fields = _execute(ctx, job_id, spec_json, digest)
+        except Exception as error:  # a proxx bug on this worker is still this job's failure, reported
+            log.exception("job %s failed in the farm worker", job_id)
+            fields = {
+                "state": FAILED,
+                "failure_class": "C",
+                "reason": "farm_worker_error",
+                "message": f"Farm worker {ctx.worker_id} failed: {type(error).__name__}: {error}",
+            }
+    if not ctx.state.finish(job_id, ctx.worker_id, fields):
+        log.error(
+            "job %s was declared lost before it finished here (%s); its farm state stays FAILED, "
+            "this worker's record is in %s",
+            job_id,
+            fields["state"],
+            ctx.home,
+        )
+        return "lost"
+    return fields["state"]
+
+
+def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> dict[str, str]:
+    if digest_of(spec_json) != digest:
+        return {
+            "state": FAILED,
+            "failure_class": "B",
+            "reason": "JobSpec digest mismatch",
+            "message": f"JobSpec of job {job_id} does not match its digest: it was altered after creation. "
+            "Nothing was executed; create a new job.",
+        }
+    spec = JobSpec.from_json(spec_json)
+    problems = version_problems(spec.requires, ctx.worker_id)
+    executed = mapped_spec(spec, ctx.rules)
+    store = Store(ctx.home / "proxx.db")
+    try:
+        store.add(executed)
+        store.claim(ctx.worker_id, job_id, lease_seconds())
+
+        def progress(p: Progress) -> None:
+            ctx.state.progress(job_id, p.fraction, p.eta_seconds, p.clip_index)
+
+        runner = FarmRunner(
+            store,
+            ctx.engines,
+            ctx.exporters,
+            ctx.pm,
+            ctx.home,
+            ctx.worker_id,
+            on_progress=progress,
+            jobspec_digest=digest,
+            mapping=mapping_record(spec, ctx.rules) if ctx.rules else None,
+        )
+        result = runner.refuse(executed, problems) if problems else runner.run(job_id)
+    finally:
+        store.close()
+    document = result.to_dict()
+    fields = {"state": result.state, "result": json.dumps(document)}
+    if result.failure:
+        fields.update(
+            failure_class=result.failure.failure_class, reason=result.failure.reason, message=result.failure.message
+        )
+    with contextlib.suppress(OSError):
+        fields["log"] = Path(result.log_path).read_text(encoding="utf-8", errors="replace")
+    assert result.state in (COMPLETED, FAILED)
+    return fields
+
+
+def reap_forever() -> None:
+    """Fail lost jobs every half lease, for as long as this worker runs."""
+    ctx = context()
+    period = max(0.5, lease_seconds() / 2)
+    while True:
+        try:
+            for job_id in ctx.state.reap_all():
+                log.warning("job %s FAILED: worker lost", job_id)
+        except Exception:  # Redis briefly unreachable: the next pass tries again
+            log.exception("farm reaper pass failed")
+        time.sleep(period)

@@ -1,0 +1,98 @@
+"""Polling (no inotify: network shares seldom deliver its events): which files are new, and which of
+those have stopped growing."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import attrs
+
+# Camera and editorial media proxx may be asked to proxy; anything else in a watch folder is left alone.
+MEDIA_EXTENSIONS = frozenset(
+    [
+        ".mov",
+        ".mp4",
+        ".m4v",
+        ".mxf",
+        ".mkv",
+        ".avi",
+        ".mts",
+        ".m2ts",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".webm",
+        ".dv",
+        ".r3d",
+        ".braw",
+        ".ari",
+        ".crm",
+        ".dng",
+    ]
+)
+# Names that copy tools and proxx itself give to files still being written.
+PARTIAL_MARKERS = (".part", ".partial", ".tmp", ".crdownload", ".download", ".filepart", ".!sync", "~")
+
+
+def is_partial(name: str) -> bool:
+    lower = name.lower()
+    return ".proxx-partial-" in lower or lower.endswith(PARTIAL_MARKERS)
+
+
+def candidates(
+    root: Path, wanted: Callable[[Path], bool], skip_dir: Callable[[Path], bool], recursive: bool = True
+) -> Iterator[Path]:
+    """Files under `root` that `wanted` accepts; hidden files and folders, and folders `skip_dir`
+    rejects, are left out."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if recursive and not d.startswith(".") and not skip_dir(Path(folder) / d))
+        for name in sorted(files):
+            if name.startswith(".") or is_partial(name):
+                continue
+            path = Path(folder) / name
+            if wanted(path):
+                yield path
+
+
+@attrs.define
+class _Seen:
+    size: int
+    mtime_ns: int
+    stable_since: float
+
+
+@attrs.define
+class Settler:
+    """A file is settled once its size and modification time stayed the same for `settle` seconds."""
+
+    settle: float
+    _seen: dict[Path, _Seen] = attrs.field(factory=dict)
+
+    def observe(self, path: Path, now: float | None = None) -> os.stat_result | None:
+        """The file's stat if it has settled, else None (and it is remembered as pending)."""
+        now = time.monotonic() if now is None else now
+        try:
+            stat = path.stat()
+        except OSError:
+            self._seen.pop(path, None)
+            return None
+        seen = self._seen.get(path)
+        if seen is None or (seen.size, seen.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+            self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns, now)
+            if self.settle > 0:
+                return None
+        elif now - seen.stable_since < self.settle:
+            return None
+        self._seen.pop(path, None)
+        return stat
+
+    def forget_missing(self, present: set[Path]) -> None:
+        for path in set(self._seen) - present:
+            del self._seen[path]
+
+    @property
+    def pending(self) -> int:
+        return len(self._seen)

@@ -1,0 +1,44 @@
+"""The `slowcopy` engine: "renders" by copying the source in chunks, reporting progress. A source
+named like `A001.slow30.mov` takes 30 seconds, long enough to kill its worker mid-encode."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from proxx import Availability, Engine, hookimpl
+from proxx.execute.engine import RenderReport, RenderTask
+
+CHUNKS = 100
+
+
+class SlowCopy(Engine):
+    name = "slowcopy"
+    display_name = "SlowCopy"
+
+    def availability(self) -> Availability:
+        return Availability(True, version="1.0")
+
+    def render(self, task: RenderTask) -> RenderReport:
+        data = Path(task.clip.source).read_bytes()
+        slow = re.search(r"\.slow(\d+)\.", Path(task.clip.source).name)
+        pause = int(slow.group(1)) / CHUNKS if slow else 0.0
+        step = max(1, len(data) // CHUNKS + 1)
+        with open(task.partial_path, "wb") as out:
+            for n, start in enumerate(range(0, len(data), step)):
+                out.write(data[start : start + step])
+                out.flush()
+                task.progress(min(1.0, (n + 1) * step / len(data)))
+                time.sleep(pause)
+        return RenderReport("1.0", {"chunks": CHUNKS})
+
+
+@hookimpl
+def proxx_engines():
+    yield SlowCopy()
+
+
+@hookimpl
+def proxx_canonical_profiles():
+    return [Path(__file__).parent / "canonical"]

@@ -1,0 +1,350 @@
+"""The render farm with a real redis-server and real Celery workers (`proxx farm worker` processes).
+
+Worker A (started as `celery -A proxx.farm.app worker`) takes FFmpeg jobs only and does not even
+have the `slowcopy` test engine installed; worker B (started as `proxx farm worker`)
+has both (its plugin folder is on its Python path, as an installed distribution). Both map
+<tmp>/Volumes/Media to <tmp>/mnt/media. The profile repository that defines the test intent exists
+only on the submitting side: the workers run what the JobSpec says and compile nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.cli import main
+from proxx.farm.local import FarmWorker, RedisServer
+from proxx.farm.state import FarmState
+from proxx.farm.submit import dispatch
+from proxx.jobspec.model import create_jobspec, utc_now
+from proxx.media.samples import make_clip
+from proxx.plugins import build_plugin_manager
+from proxx.result import load_result
+from proxx.schemas import JOB_RESULT, violations
+from proxx.store import COMPLETED, FAILED, JobRow
+
+PLUGIN_DIR = Path(__file__).parent / "farm_plugin"
+LEASE = 3.0
+SLOW_INTENT = """user_profile_version: "1.1"
+name: Slow Copy
+constraints:
+  codecs: [h264]
+  resolution: [source]
+  engine_preference: [slowcopy]
+"""
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    root = tmp_path_factory.mktemp("farm")
+    (root / "mnt" / "media").mkdir(parents=True)
+    mapping = f"{root}/Volumes/Media={root}/mnt/media"
+    env = {
+        "PROXX_FARM_LEASE_SECONDS": str(LEASE),
+        "PROXX_FARM_VISIBILITY_TIMEOUT": "3",
+        "PROXX_BUNDLED_PROFILES": "0",  # nothing to compile from, were a worker to try
+        "PROXX_PROFILES": "",
+    }
+    with RedisServer() as server:
+        a = FarmWorker(server.url, "A", ("ffmpeg",), home=root / "home-a", map_paths=[mapping],
+                       env={**env, "PROXX_LOAD_PLUGINS": "ffmpeg"}, via_celery=True)  # fmt: skip
+        b = FarmWorker(server.url, "B", ("ffmpeg", "slowcopy"), home=root / "home-b", map_paths=[mapping],
+                       env={**env, "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), os.environ.get("PYTHONPATH", "")])})  # fmt: skip
+        try:
+            a.wait_ready()
+            b.wait_ready()
+            yield {"broker": server.url, "root": root, "workers": {"A": a, "B": b}, "env": env, "mapping": mapping}
+        finally:
+            a.stop()
+            b.stop()
+
+
+@pytest.fixture
+def proxx(proxx_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Proxx:
+    monkeypatch.syspath_prepend(str(PLUGIN_DIR))  # the submitting machine has the test engine too
+    repo = tmp_path / "repo"
+    (repo / "user").mkdir(parents=True)
+    (repo / "user" / "slow_copy.yaml").write_text(SLOW_INTENT)
+    return Proxx.open(profiles=[repo], pm=build_plugin_manager())
+
+
+def wait_finished(proxx: Proxx, job_id: str, timeout: float = 90.0) -> JobRow:
+    deadline = time.monotonic() + timeout
+    while True:
+        proxx.refresh()
+        row = proxx.store.job(job_id)
+        if row.state in (COMPLETED, FAILED):
+            return row
+        assert time.monotonic() < deadline, f"job {job_id} still {row.state}"
+        time.sleep(0.2)
+
+
+def worker_name(row: JobRow) -> str:
+    return (row.worker_id or "").split(":")[0]
+
+
+def test_jobs_route_by_engine_with_the_whole_jobspec(farm, proxx, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    state = FarmState.connect(farm["broker"])
+    # Keep B busy (it takes one job at a time), so that the FFmpeg job can only go to A.
+    busy = proxx.submit("Slow Copy", [make_clip(tmp_path / "C0.slow3.mov", frames=4)], out, farm=farm["broker"])
+    deadline = time.monotonic() + 60
+    while state.job(busy.job_id).get("state") != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ffmpeg_job = proxx.submit("Review H.264", [make_clip(tmp_path / "A001.mov")], out, farm=farm["broker"])
+    copies = [busy] + [proxx.submit("Slow Copy", [make_clip(tmp_path / f"C{n}.mov", frames=4)], out, farm=farm["broker"])
+                       for n in (1, 2)]  # fmt: skip
+    # Dispatched jobs are never claimed by a local worker.
+    assert proxx.store.claim("local-worker") is None
+
+    rows = [wait_finished(proxx, spec.job_id) for spec in [ffmpeg_job, *copies]]
+    assert [r.state for r in rows] == [COMPLETED] * 4, [r.message for r in rows]
+    assert worker_name(rows[0]) == "A"
+    assert {worker_name(r) for r in rows[1:]} == {"B"}  # A has no slowcopy engine and never got one
+    for spec, row in zip([ffmpeg_job, *copies], rows, strict=True):
+        result = load_result(Path(row.result_path))
+        assert result.jobspec_digest == proxx.store.stored_digest(spec.job_id)
+        assert Path(result.clips[0].output).exists()
+        assert result.worker_id == row.worker_id
+        assert Path(row.log_path).read_text()
+    # The workers never saw the intent's repository: the JobSpec travelled whole, versions included.
+    assert copies[0].requires == {"proxx": copies[0].requires["proxx"], "proxx-slowcopy": "1.0"}
+
+    capsys.readouterr()
+    assert main(["jobs", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert all(f"{spec.job_id}  COMPLETED" in listing for spec in [ffmpeg_job, *copies])
+
+
+def test_progress_of_a_running_farm_job_shows_in_the_store(farm, proxx, tmp_path):
+    src = make_clip(tmp_path / "B001.slow4.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=farm["broker"])
+    deadline = time.monotonic() + 60
+    while True:
+        proxx.refresh()
+        row = proxx.store.job(spec.job_id)
+        if row.state == "RUNNING" and row.progress > 0:
+            break
+        assert row.state in ("QUEUED", "RUNNING"), row.message
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert worker_name(row) == "B"
+    assert 0 < row.progress < 1
+    # Let it finish so that later tests find the worker free.
+    assert wait_finished(proxx, spec.job_id).state == COMPLETED
+
+
+def test_paths_are_mapped_for_execution_and_recorded_while_the_jobspec_stays(farm, proxx):
+    root = farm["root"]
+    make_clip(root / "mnt" / "media" / "D001.mov", frames=4)
+    (root / "mnt" / "media" / "proxies").mkdir()
+    as_named = root / "Volumes" / "Media"  # how the submitting host mounts the share: absent here
+    spec = proxx.submit("Slow Copy", [as_named / "D001.mov"], as_named / "proxies", farm=farm["broker"])
+    row = wait_finished(proxx, spec.job_id)
+    assert row.state == COMPLETED, row.message
+    assert (root / "mnt" / "media" / "proxies" / "D001.mov").exists()
+    assert not as_named.exists()
+    stored = proxx.store.spec(spec.job_id)  # digest-checked: unchanged
+    assert stored.clips[0].source == str(as_named / "D001.mov")
+    result = load_result(Path(row.result_path))
+    mapping = result.engine.details["path_mapping"]
+    assert mapping["rules"] == [{"from": f"{root}/Volumes/Media", "to": f"{root}/mnt/media"}]
+    assert mapping["jobspec_paths"][0]["output"] == str(as_named / "proxies" / "D001.mov")
+    assert result.clips[0].output == str(root / "mnt" / "media" / "proxies" / "D001.mov")
+    assert violations(json.loads(Path(row.result_path).read_text()), JOB_RESULT) == []
+
+
+def _stored_spec(proxx: Proxx, tmp_path: Path, requires: dict[str, str], broker: str):
+    src = make_clip(tmp_path / "E001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    spec = create_jobspec(proxx.select("Slow Copy"), [src], tmp_path / "out", utc_now(), requires)
+    proxx.store.add(spec, broker)
+    return spec
+
+
+def test_a_version_mismatch_is_refused_in_class_b(farm, proxx, tmp_path):
+    spec = _stored_spec(proxx, tmp_path, {"proxx": "0.0.1", "proxx-slowcopy": "1.0"}, farm["broker"])
+    dispatch(proxx.store, spec, farm["broker"], FarmState.connect(farm["broker"]))
+    row = wait_finished(proxx, spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "version_mismatch")
+    assert "requires proxx 0.0.1" in (row.message or "") and "nothing was executed" in (row.message or "")
+    assert not Path(spec.clips[0].output).exists()
+    result = load_result(Path(row.result_path))
+    assert [c.state for c in result.clips] == ["not_run"]
+    # The operator's retry is a new job, compiled afresh (current versions), back on the same farm.
+    retried, done = proxx.retry(spec.job_id)
+    assert done == 0 and retried.retry_of == spec.job_id
+    assert proxx.store.dispatched()[retried.job_id] == farm["broker"]
+    assert wait_finished(proxx, retried.job_id).state == COMPLETED
+
+
+def test_an_altered_jobspec_is_refused(farm, proxx, tmp_path):
+    spec = _stored_spec(proxx, tmp_path, {}, farm["broker"])
+    altered = json.loads(spec.to_json())
+    altered["clips"][0]["output"] = str(tmp_path / "elsewhere.mov")
+    dispatch(proxx.store, spec, farm["broker"], FarmState.connect(farm["broker"]), json.dumps(altered))
+    row = wait_finished(proxx, spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "JobSpec digest mismatch")
+    assert not (tmp_path / "elsewhere.mov").exists() and not Path(spec.clips[0].output).exists()
+
+
+def test_watch_folders_and_the_jobspec_inbox_feed_the_farm(farm, proxx, tmp_path):
+    from proxx.watch.watcher import JobSpecInbox, MediaWatcher
+
+    card = tmp_path / "card"
+    make_clip(card / "H001.mov", frames=4)
+    (event,) = MediaWatcher(proxx, card, "Slow Copy", None, settle=0.0, farm=farm["broker"]).poll()
+    row = wait_finished(proxx, event.job_id)
+    assert row.state == COMPLETED and worker_name(row) == "B"
+    assert (card / "Proxy" / "H001.mov").exists()  # beside the media, where Resolve looks
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    src = make_clip(tmp_path / "I001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    compiled = proxx.select("Slow Copy")
+    spec = create_jobspec(compiled, [src], tmp_path / "out", utc_now(), proxx.requirements(compiled.canonical.engine))
+    (inbox / "from-pipeline.json").write_text(spec.to_json())
+    (event,) = JobSpecInbox(proxx, inbox, settle=0.0, farm=farm["broker"]).poll()
+    assert event.outcome == "queued" and event.job_id == spec.job_id
+    assert wait_finished(proxx, spec.job_id).state == COMPLETED
+    assert proxx.store.spec(spec.job_id) == spec
+
+
+def test_a_worker_without_the_engine_refuses_to_start(proxx_home, capsys):
+    assert main(["farm", "worker", "--engines", "ffmpeg,resolve"]) == 6
+    assert "cannot take resolve jobs" in capsys.readouterr().err
+
+
+def test_submit_goes_to_the_farm_when_configured(farm, proxx_home, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PROXX_FARM_BROKER", farm["broker"])
+    src = make_clip(tmp_path / "F001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    assert main(["submit", "--profile", "Review H.264", "--output", str(tmp_path / "out"), str(src)]) == 0
+    printed = capsys.readouterr().out
+    assert "QUEUED on the render farm" in printed
+    job_id = printed.split()[1]
+    proxx = Proxx.open()
+    assert wait_finished(proxx, job_id).state == COMPLETED
+    assert main(["jobs", "show", job_id]) == 0
+    assert "COMPLETED" in capsys.readouterr().out
+
+
+def test_a_lost_prefork_child_is_given_back_refused_and_failed(farm, proxx, tmp_path):
+    """Celery's reject_on_worker_lost hands the task of a killed pool process straight back; the
+    claim refuses it, and the lease fails the job. (A Redis database of its own keeps it apart.)"""
+    broker = farm["broker"].rsplit("/", 1)[0] + "/1"
+    pool = FarmWorker(broker, "P", ("slowcopy",), home=tmp_path / "home-p", concurrency=2,
+                      env={**farm["env"], "PYTHONPATH": str(PLUGIN_DIR)})  # fmt: skip
+    try:
+        pool.wait_ready()
+        src = make_clip(tmp_path / "G001.slow30.mov", frames=4)
+        (tmp_path / "out").mkdir()
+        spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=broker)
+        state = FarmState.connect(broker)
+        deadline = time.monotonic() + 60
+        while float(state.job(spec.job_id).get("progress") or 0) == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        child = int(state.job(spec.job_id)["worker_id"].split(":")[1])
+        assert child != pool.process.pid
+        os.kill(child, 9)
+        deadline = time.monotonic() + 30
+        while int(state.job(spec.job_id).get("refused_deliveries") or 0) < 1:
+            assert time.monotonic() < deadline, "the lost task was not given back"
+            time.sleep(0.1)
+        row = wait_finished(proxx, spec.job_id, timeout=30)
+        assert (row.state, row.reason) == (FAILED, "worker lost")
+        assert not Path(spec.clips[0].output).exists()
+        assert pool.process.poll() is None  # the worker itself lives on
+    finally:
+        pool.stop()
+
+
+def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, tmp_path):
+    """Last in this module: it kills one of the module's workers."""
+    victim_b = farm["workers"]["B"]
+    extra = FarmWorker(farm["broker"], "V", ("slowcopy",), home=tmp_path / "home-v",
+                       env={**farm["env"], "PYTHONPATH": str(PLUGIN_DIR)})  # fmt: skip
+    try:
+        extra.wait_ready()
+        src = make_clip(tmp_path / "K001.slow30.mov", frames=4)
+        (tmp_path / "out").mkdir()
+        spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=farm["broker"])
+        state = FarmState.connect(farm["broker"])
+        deadline = time.monotonic() + 60
+        while not (
+            state.job(spec.job_id).get("state") == "RUNNING" and float(state.job(spec.job_id).get("progress") or 0) > 0
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        running_on = state.job(spec.job_id)["worker_id"].split(":")[0]
+        victim = victim_b if running_on == "B" else extra
+        victim.kill()
+        killed_at = time.monotonic()
+        while state.job(spec.job_id).get("state") == "RUNNING":  # the other worker's reaper decides
+            assert time.monotonic() - killed_at < 30
+            time.sleep(0.05)
+        to_failed = time.monotonic() - killed_at
+        print(f"worker death -> FAILED in {to_failed:.2f} s (lease {LEASE} s)")
+        assert to_failed < LEASE * 2 + 2
+
+        row = wait_finished(proxx, spec.job_id)
+        assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "worker lost")
+        assert f"Worker {running_on}:" in (row.message or "")
+        # Celery gives the unacknowledged task back (visibility timeout 3 s); the surviving worker
+        # refuses it instead of running the job a second time.
+        deadline = time.monotonic() + 30
+        while int(state.job(spec.job_id).get("refused_deliveries") or 0) < 1:
+            assert time.monotonic() < deadline, "the lost task was never delivered again"
+            time.sleep(0.2)
+        time.sleep(1)
+        assert state.job(spec.job_id)["state"] == FAILED
+        assert not Path(spec.clips[0].output).exists()  # never a final name
+        assert proxx.store.transitions(spec.job_id)[-1].to_state == FAILED
+    finally:
+        extra.stop()
+
+
+def test_the_worker_lost_benchmark_runs():
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).parent.parent / "benchmarks" / "farm_worker_lost.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "killed mid-encode -> FAILED 'worker lost' in" in done.stdout
+
+
+def test_the_throughput_benchmark_runs():
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).parent.parent / "benchmarks" / "farm_throughput.py"),
+            "--clips",
+            "2",
+            "--frames",
+            "4",
+            "--size",
+            "320x180",
+            "--runs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "throughput ratio (2 workers / 1 worker):" in done.stdout
