@@ -59,6 +59,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script works")
     parser.add_argument("--only", nargs="*", default=None, metavar="ID", help="only these canonical ids")
+    parser.add_argument(
+        "--plugins",
+        default=None,
+        metavar="NAMES",
+        help="PROXX_LOAD_PLUGINS for the proxx runs, e.g. 'ffmpeg' for the core alone (Fabric's own "
+        "cost is measured by benchmarks/fabric_overhead.py)",
+    )
+    parser.add_argument("--skip-ks", action="store_true", help="leave out (b), the slow prores_ks comparison")
     args = parser.parse_args()
     ffmpeg = require_tool("ffmpeg").path
     size, long_frames, short_frames, batch = ("320x180", 24, 6, 3) if args.quick else ("1920x1080", 240, 24, 20)
@@ -67,6 +75,8 @@ def main() -> int:
         work = Path(tmp)
         home = work / "home"
         env = {**os.environ, "PROXX_HOME": str(home)}
+        if args.plugins is not None:
+            env["PROXX_LOAD_PLUGINS"] = args.plugins
         long_clip = make_clip(work / "src" / "LONG_C001.mov", size=size, frames=long_frames)
         clips = [make_clip(work / "src" / f"B{n:03d}_C001.mov", size=size, frames=short_frames) for n in range(batch)]
         proxx = Proxx.open()
@@ -76,7 +86,9 @@ def main() -> int:
         repo = intent_repo(work / "intents", [p.id for p in profiles])
         probes = {str(c): probe(str(c)) for c in [long_clip, *clips]}
 
-        print(f"(a) proxx / bare ffmpeg, same recipe, median of {args.runs} interleaved runs, {os.cpu_count()} cores")
+        plugins = f", PROXX_LOAD_PLUGINS={args.plugins}" if args.plugins is not None else ", all installed plugins"
+        runs = f"median of {args.runs} interleaved runs, {os.cpu_count()} cores{plugins}"
+        print(f"(a) proxx / bare ffmpeg, same recipe, {runs}")
         print(f"    {'profile':<24} {'10 s clip':>22} {'20 x 1 s batch':>24}")
         for profile in profiles:
             cells = []
@@ -104,7 +116,8 @@ def main() -> int:
 
         print("\n(b) proxx ProRes recipe (prores_aw) vs the reference's prores_ks, 10 s clip")
         print(f"    {'profile':<24} {'speed aw/ks':>12} {'size aw/ks':>11}")
-        for profile in (p for p in profiles if p.codec.startswith("prores") and p.resolution == "source"):
+        prores = [p for p in profiles if p.codec.startswith("prores") and p.resolution == "source"]
+        for profile in [] if args.skip_ks else prores:
             ours_args = build_args(ffmpeg, probes[str(long_clip)], str(work / "aw.mov"), profile)
             number = ours_args[ours_args.index("-profile:v") + 1]
             position = ours_args.index("prores_aw")
