@@ -45,6 +45,15 @@ class RenderReport:
     details: dict[str, Any] = attrs.field(factory=dict)
 
 
+def cannot_render(clip: ClipSpec, why: str) -> JobValidationError:
+    """The class B problem an engine's `validate_clip` yields for a source its profile cannot take."""
+    return JobValidationError(
+        "profile_unsupported_for_source",
+        f"Source file '{clip.source}' cannot be rendered with this profile: {why}.",
+        {"source": clip.source},
+    )
+
+
 class Engine(abc.ABC):
     """Base class of engine plugins. Subclass it, set `name`, and yield an instance from the
     `proxx_engines` hook."""

@@ -58,6 +58,16 @@ class MediaInfo:
     brand: str = ""  # the ISO/QuickTime major brand: "qt  " for MOV, "isom" and kin for MP4
 
     @property
+    def container(self) -> str:
+        """mov, mp4 or mxf (ffprobe names MOV and MP4 alike; the major brand tells them apart)."""
+        names = set(self.format_name.split(","))
+        if "mxf" in names:
+            return "mxf"
+        if "mov" in names:
+            return "mp4" if self.brand.startswith(("isom", "iso", "mp4", "avc1")) else "mov"
+        return self.format_name
+
+    @property
     def is_still_image(self) -> bool:
         names = set(self.format_name.split(","))
         return bool(names & STILL_IMAGE_FORMATS) or (self.video is not None and self.video.nb_frames == 1)

@@ -65,25 +65,16 @@ class Intrinsics:
         return cls(**{**document, "audio": tuple(document["audio"])})
 
 
-def container_of(info: MediaInfo) -> str:
-    names = set(info.format_name.split(","))
-    if "mxf" in names:
-        return "mxf"
-    if "mov" in names:
-        return "mp4" if info.brand.startswith(("isom", "iso", "mp4", "avc1")) else "mov"
-    return info.format_name
-
-
 def intrinsics_of(info: MediaInfo) -> Intrinsics:
     """The fingerprint inputs of a probed source (the probe's path plays no part)."""
     audio = tuple(f"{a.channels}:{a.channel_layout}" for a in info.audio)
     video = info.video
     duration = info.video_duration or 0.0
     if video is None or video.fps <= 0:
-        return Intrinsics(container_of(info), "", 0, 0, "1000/1", round(duration * 1000), audio)
+        return Intrinsics(info.container, "", 0, 0, "1000/1", round(duration * 1000), audio)
     rate = Fraction(video.fps)
     return Intrinsics(
-        container=container_of(info),
+        container=info.container,
         video_codec=video.codec,
         width=video.width,
         height=video.height,

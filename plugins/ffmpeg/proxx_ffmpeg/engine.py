@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import IO
 
 from proxx import Availability, Engine, ExecutionError, JobValidationError
-from proxx.execute.engine import RenderReport, RenderTask
+from proxx.execute.engine import RenderReport, RenderTask, cannot_render
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo
 from proxx.media.tools import find_tool, require_tool
@@ -65,11 +65,7 @@ class FFmpegEngine(Engine):
     def validate_clip(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo) -> Iterable[JobValidationError]:
         why = unsupported(spec.canonical_profile, source)
         if why:
-            yield JobValidationError(
-                "profile_unsupported_for_source",
-                f"Source file '{clip.source}' cannot be rendered with this profile: {why}.",
-                {"source": clip.source},
-            )
+            yield cannot_render(clip, why)
 
     def render(self, task: RenderTask) -> RenderReport:
         ffmpeg = require_tool("ffmpeg")

@@ -25,7 +25,7 @@ from typing import IO, Any
 import attrs
 
 from proxx import Availability, Engine, ExecutionError, JobValidationError
-from proxx.execute.engine import RenderReport, RenderTask
+from proxx.execute.engine import RenderReport, RenderTask, cannot_render
 from proxx.execute.runner import Settings
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.geometry import output_size
@@ -180,11 +180,7 @@ class ResolveEngine(Engine):
                 except SettingsRefused as refused:
                     why = str(refused)
         if why:
-            yield JobValidationError(
-                "profile_unsupported_for_source",
-                f"Source file '{clip.source}' cannot be rendered with this profile: {why}.",
-                {"source": clip.source},
-            )
+            yield cannot_render(clip, why)
 
     # --- render -------------------------------------------------------------------------------
 
