@@ -1,39 +1,71 @@
-"""proxx: named proxy intents compiled into verified proxy media."""
+"""proxx: named proxy intents compiled into verified proxy media.
 
-from proxx.app import Proxx
-from proxx.compile.compiler import Compiled, compile_profile
-from proxx.compile.profiles import CanonicalProfile, Constraints, Lifecycle, Registry, UserProfile
-from proxx.compile.repository import Problem, Repository, load_repository
-from proxx.errors import (
-    ConfigurationError,
-    ExecutionError,
-    FailureClass,
-    JobValidationError,
-    PreJobError,
-    ProxxError,
-)
-from proxx.execute.engine import Availability, Engine
-from proxx.hookspecs import hookimpl
+The public names below load on first use (PEP 562), so that `import proxx.cli` or a plugin's
+`from proxx import hookimpl` pays only for the modules it touches: start-up time is part of
+every `proxx run`.
+"""
 
-__all__ = [
-    "Availability",
-    "CanonicalProfile",
-    "Compiled",
-    "ConfigurationError",
-    "Constraints",
-    "Engine",
-    "ExecutionError",
-    "FailureClass",
-    "JobValidationError",
-    "Lifecycle",
-    "PreJobError",
-    "Problem",
-    "Proxx",
-    "ProxxError",
-    "Registry",
-    "Repository",
-    "UserProfile",
-    "compile_profile",
-    "hookimpl",
-    "load_repository",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
+    from proxx.app import Proxx as Proxx
+    from proxx.compile.compiler import Compiled as Compiled
+    from proxx.compile.compiler import compile_profile as compile_profile
+    from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
+    from proxx.compile.profiles import Constraints as Constraints
+    from proxx.compile.profiles import Lifecycle as Lifecycle
+    from proxx.compile.profiles import Registry as Registry
+    from proxx.compile.profiles import UserProfile as UserProfile
+    from proxx.compile.repository import Problem as Problem
+    from proxx.compile.repository import Repository as Repository
+    from proxx.compile.repository import load_repository as load_repository
+    from proxx.errors import ConfigurationError as ConfigurationError
+    from proxx.errors import ExecutionError as ExecutionError
+    from proxx.errors import FailureClass as FailureClass
+    from proxx.errors import JobValidationError as JobValidationError
+    from proxx.errors import PreJobError as PreJobError
+    from proxx.errors import ProxxError as ProxxError
+    from proxx.execute.engine import Availability as Availability
+    from proxx.execute.engine import Engine as Engine
+    from proxx.hookspecs import hookimpl as hookimpl
+
+_MODULE_OF = {
+    "Proxx": "proxx.app",
+    "Compiled": "proxx.compile.compiler",
+    "compile_profile": "proxx.compile.compiler",
+    "CanonicalProfile": "proxx.compile.profiles",
+    "Constraints": "proxx.compile.profiles",
+    "Lifecycle": "proxx.compile.profiles",
+    "Registry": "proxx.compile.profiles",
+    "UserProfile": "proxx.compile.profiles",
+    "Problem": "proxx.compile.repository",
+    "Repository": "proxx.compile.repository",
+    "load_repository": "proxx.compile.repository",
+    "ConfigurationError": "proxx.errors",
+    "ExecutionError": "proxx.errors",
+    "FailureClass": "proxx.errors",
+    "JobValidationError": "proxx.errors",
+    "PreJobError": "proxx.errors",
+    "ProxxError": "proxx.errors",
+    "Availability": "proxx.execute.engine",
+    "Engine": "proxx.execute.engine",
+    "hookimpl": "proxx.hookspecs",
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'proxx' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])

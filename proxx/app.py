@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-import socket
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,7 +42,7 @@ def repository_layers(
 
 
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+    return f"{os.uname().nodename}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
 @attrs.define

@@ -17,7 +17,6 @@ whose states are mirrored here with `start_remote`, `progress` and `finish`.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -33,7 +32,7 @@ from proxx.jobspec.model import JobSpec, digest_of, utc_now
 QUEUED, RUNNING, COMPLETED, FAILED = "QUEUED", "RUNNING", "COMPLETED", "FAILED"
 STATES = (QUEUED, RUNNING, COMPLETED, FAILED)
 DEFAULT_LEASE_SECONDS = 30.0
-HOST = socket.gethostname()
+HOST = os.uname().nodename
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS jobspecs (

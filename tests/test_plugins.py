@@ -125,3 +125,21 @@ def test_plugin_canonical_profiles_join_the_registry(tmp_path, monkeypatch):
     proxx = Proxx.open(pm=pm)
     assert proxx.repository.registry.get("studio_h264") is not None
     assert proxx.repository.problems == ()
+
+
+def test_entry_point_discovery_agrees_with_importlib_metadata():
+    """proxx reads entry points itself (importing importlib.metadata costs ~30 ms of start-up);
+    its answer must be importlib.metadata's, for our group and for busier ones."""
+    from importlib.metadata import distribution
+    from importlib.metadata import entry_points as reference
+
+    from proxx.plugins import entry_points
+
+    for group in ("proxx", "console_scripts", "pytest11"):
+        ours = {(ep.name, ep.value) for ep in entry_points(group)}
+        theirs = {(ep.name, ep.value) for ep in reference(group=group)}
+        assert ours == theirs, group
+    for ep in entry_points("proxx"):
+        name, version = ep.distribution()
+        assert distribution(name).version == version
+        assert ep.load() is next(iter(reference(group="proxx", name=ep.name))).load()

@@ -140,9 +140,11 @@ def exit_code(row: JobRow) -> int:
     return EXIT_FOR_CLASS[FailureClass(row.failure_class)] if row.failure_class else 1
 
 
-def print_outcome(proxx: Proxx, job_id: str) -> int:
+def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None) -> int:
+    """`result`: the job's result when this process ran it, else None to read it from its file."""
     row = proxx.store.job(job_id)
-    result = load_result(Path(row.result_path)) if row.result_path else None
+    if result is None and row.result_path:
+        result = load_result(Path(row.result_path))
     if row.state == COMPLETED and result:
         for clip in result.clips:
             reused = f" (copied from job {clip.reused_from.job_id})" if clip.reused_from else ""
@@ -201,7 +203,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def _run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     bar = ProgressBar()
     try:
-        if proxx.run_job(job_id, on_progress=bar) is None:
+        result = proxx.run_job(job_id, on_progress=bar)
+        if result is None:
             _follow(proxx, job_id, bar)  # a `proxx worker` claimed it first: watch it finish there
     finally:
         bar.close()
@@ -209,7 +212,7 @@ def _run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     if as_json:
         print(json.dumps(_job_json(proxx, row, True), indent=2))
         return exit_code(row)
-    return print_outcome(proxx, job_id)
+    return print_outcome(proxx, job_id, result)
 
 
 def _follow(proxx: Proxx, job_id: str, bar: ProgressBar) -> None:

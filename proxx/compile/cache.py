@@ -10,27 +10,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from proxx.home import file_stamp, write_cache
 from proxx.resources import schemas_dir
 from proxx.version import __version__
-
-
-def _stamp(file: Path) -> list[int] | None:
-    try:
-        stat = file.stat()
-    except OSError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
 def _rules_key() -> str:
     """Changes whenever proxx or a schema file changes."""
     digest = hashlib.sha256(__version__.encode())
     for schema in sorted(schemas_dir().glob("*.schema.json")):
-        digest.update(f"{schema.name}:{_stamp(schema)}".encode())
+        digest.update(f"{schema.name}:{file_stamp(schema)}".encode())
     return digest.hexdigest()
 
 
@@ -47,21 +39,17 @@ class ProfileCache:
 
     def get(self, file: Path) -> tuple[str, dict[str, Any]] | None:
         entry = self._entries.get(str(file))
-        if entry is None or entry["stamp"] != _stamp(file):
+        if entry is None or entry["stamp"] != file_stamp(file):
             return None
         return entry["kind"], entry["document"]
 
     def put(self, file: Path, kind: str, document: dict[str, Any]) -> None:
-        self._entries[str(file)] = {"stamp": _stamp(file), "kind": kind, "document": document}
+        self._entries[str(file)] = {"stamp": file_stamp(file), "kind": kind, "document": document}
         self._dirty = True
 
     def save(self) -> None:
         """Best effort: a cache that cannot be written only costs speed."""
         if not self._dirty:
             return
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"key": self._key, "files": self._entries}), encoding="utf-8")
-            os.replace(tmp, self.path)
-            self._dirty = False
+        write_cache(self.path, {"key": self._key, "files": self._entries})
+        self._dirty = False

@@ -14,6 +14,7 @@ from pathlib import Path
 import attrs
 
 from proxx.errors import JobValidationError
+from proxx.home import remembered
 
 
 @attrs.frozen
@@ -24,6 +25,11 @@ class Tool:
 
     @functools.cached_property
     def version(self) -> str:
+        """What `<tool> -version` says, remembered until the binary changes: asking costs a process
+        start on every job otherwise."""
+        return remembered("tool-versions", Path(self.path), self._ask_version)
+
+    def _ask_version(self) -> str:
         out = subprocess.run(
             [self.path, "-hide_banner", "-version"], capture_output=True, text=True, timeout=30, check=False
         ).stdout
