@@ -2,10 +2,13 @@
 
     .venv/bin/python benchmarks/engine_overhead.py [--runs 3] [--quick]
 
-(a) For every bundled ffmpeg canonical profile: `proxx run` (the whole CLI: start-up, compile,
-    JobSpec, validation, render, verification, publish, result JSON) divided by bare ffmpeg running
-    the identical argument list, on a 10 s 1080p clip and on a batch of 20 one-second 1080p clips
-    (one job; bare: 20 ffmpeg runs). Targets: <= 1.05 and <= 1.15.
+(a) For every bundled ffmpeg canonical profile, divided by bare ffmpeg running the identical argument
+    list, on a 10 s 1080p clip and on a batch of 20 one-second 1080p clips (one job; bare: 20 ffmpeg
+    runs). Targets: <= 1.05 and <= 1.15. Two ways of running proxx:
+      CLI  `proxx run`, the whole command: interpreter start-up, imports, compile, JobSpec, store,
+           validation, render, verification, publish, result JSON;
+      API  the same job through `Proxx.create_job` + `run_job` in a process that is already up, as
+           `proxx worker`, `proxx serve`, farm workers and watch folders run jobs.
 (b) proxx's ProRes recipe (prores_aw) against the reference implementation's prores_ks recipe
     (`-c:v prores_ks -profile:v N`, everything else equal): speed ratio and file-size ratio.
 (c) The time to compile an intent and create one JobSpec (in process).
@@ -29,6 +32,8 @@ from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.probe import probe
 from proxx.media.samples import make_clip
 from proxx.media.tools import require_tool
+from proxx.plugins import build_plugin_manager
+from proxx.store import COMPLETED
 from proxx_ffmpeg.recipes import build_args
 
 PROXX = [sys.executable, "-m", "proxx"]
@@ -74,9 +79,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="proxx-bench-") as tmp:
         work = Path(tmp)
         home = work / "home"
-        env = {**os.environ, "PROXX_HOME": str(home)}
+        os.environ["PROXX_HOME"] = str(home)  # this process's API runs too
         if args.plugins is not None:
-            env["PROXX_LOAD_PLUGINS"] = args.plugins
+            os.environ["PROXX_LOAD_PLUGINS"] = args.plugins
+        env = dict(os.environ)
         long_clip = make_clip(work / "src" / "LONG_C001.mov", size=size, frames=long_frames)
         clips = [make_clip(work / "src" / f"B{n:03d}_C001.mov", size=size, frames=short_frames) for n in range(batch)]
         proxx = Proxx.open()
@@ -84,35 +90,44 @@ def main() -> int:
             p for p in proxx.repository.registry if p.engine == "ffmpeg" and (args.only is None or p.id in args.only)
         ]
         repo = intent_repo(work / "intents", [p.id for p in profiles])
+        api = Proxx.open(profiles=[repo], pm=build_plugin_manager())
         probes = {str(c): probe(str(c)) for c in [long_clip, *clips]}
 
         plugins = f", PROXX_LOAD_PLUGINS={args.plugins}" if args.plugins is not None else ", all installed plugins"
         runs = f"median of {args.runs} interleaved runs, {os.cpu_count()} cores{plugins}"
         print(f"(a) proxx / bare ffmpeg, same recipe, {runs}")
-        print(f"    {'profile':<24} {'10 s clip':>22} {'20 x 1 s batch':>24}")
+        heading = f"{'bare':>10} {'CLI':>6} {'API':>6}"
+        print(f"    {'':<22} {'10 s clip':^24}   {'20 x 1 s batch':^24}")
+        print(f"    {'profile':<22} {heading}   {heading}")
         for profile in profiles:
             cells = []
             for sources in ([long_clip], clips):
-                bare_times, proxx_times = [], []
+                times: dict[str, list[float]] = {"bare": [], "cli": [], "api": []}
                 for run in range(args.runs):
-                    bare_dir, proxx_dir = work / f"bare-{profile.id}-{run}", work / f"proxx-{profile.id}-{run}"
-                    bare_dir.mkdir()
-                    proxx_dir.mkdir()
+                    folders = {way: work / f"{way}-{profile.id}-{run}" for way in times}
+                    for folder in folders.values():
+                        folder.mkdir()
                     start = time.perf_counter()
                     for src in sources:
-                        dst = bare_dir / f"{src.stem}.{profile.container}"
+                        dst = folders["bare"] / f"{src.stem}.{profile.container}"
                         subprocess.run(
                             build_args(ffmpeg, probes[str(src)], str(dst), profile), check=True, capture_output=True
                         )
-                    bare_times.append(time.perf_counter() - start)
+                    times["bare"].append(time.perf_counter() - start)
                     command = [*PROXX, "run", "--profiles", str(repo), "--profile", f"bench {profile.id}",
-                               "--output", str(proxx_dir), *map(str, sources)]  # fmt: skip
-                    proxx_times.append(timed(command, env))
-                    shutil.rmtree(bare_dir)
-                    shutil.rmtree(proxx_dir)
-                bare, ours = statistics.median(bare_times), statistics.median(proxx_times)
-                cells.append(f"{ours:6.2f}/{bare:6.2f} s = {ours / bare:4.2f}")
-            print(f"    {profile.id:<24} {cells[0]:>22} {cells[1]:>24}")
+                               "--output", str(folders["cli"]), *map(str, sources)]  # fmt: skip
+                    times["cli"].append(timed(command, env))
+                    start = time.perf_counter()
+                    spec = api.create_job(f"bench {profile.id}", sources, folders["api"])
+                    result = api.run_job(spec.job_id)
+                    times["api"].append(time.perf_counter() - start)
+                    if result is None or result.state != COMPLETED:
+                        raise SystemExit(f"API run failed: {result.failure if result else 'not claimed'}")
+                    for folder in folders.values():
+                        shutil.rmtree(folder)
+                bare, cli, in_process = (statistics.median(times[way]) for way in ("bare", "cli", "api"))
+                cells.append(f"{bare:8.2f} s {cli / bare:6.2f} {in_process / bare:6.2f}")
+            print(f"    {profile.id:<22} {cells[0]}   {cells[1]}")
 
         print("\n(b) proxx ProRes recipe (prores_aw) vs the reference's prores_ks, 10 s clip")
         print(f"    {'profile':<24} {'speed aw/ks':>12} {'size aw/ks':>11}")

@@ -18,3 +18,17 @@ def test_validate_benchmark_runs():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "40 intent(s) compile: ok" in done.stdout
+
+
+def test_engine_benchmark_runs():
+    script = str(BENCHMARKS / "engine_overhead.py")
+    options = ["--quick", "--runs", "1", "--skip-ks", "--plugins", "ffmpeg", "--only", "proxy_h264_quarter"]
+    done = subprocess.run(
+        [sys.executable, script, *options],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = next(line for line in done.stdout.splitlines() if "proxy_h264_quarter" in line)
+    assert len(row.split()) == 9, row  # profile, then bare, CLI, API for the clip and for the batch

@@ -129,6 +129,32 @@ def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, pro
     assert result["clips"][0]["partial_output"] == str(out / "A001_C001.proxx-partial-") + spec.job_id[-8:] + ".mp4"
 
 
+def test_real_ffmpeg_failing_reads_exited_with_code_and_its_last_word(out, clips, tmp_path, proxx_home, monkeypatch):
+    from proxx.media.tools import find_tool, require_tool
+
+    # The real binary, handed an option it does not know when it is asked to render.
+    wrapper = tmp_path / "ffmpeg"
+    wrapper.write_text(
+        f'#!/bin/sh\ncase " $* " in *" -progress "*) exec "{require_tool("ffmpeg").path}" -no_such_option "$@";; esac\n'
+        f'exec "{require_tool("ffmpeg").path}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PROXX_FFMPEG", str(wrapper))
+    find_tool.cache_clear()
+    try:
+        proxx = Proxx.open()
+        spec = proxx.create_job(INTENT, clips[:1], out)
+        proxx.run_job(spec.job_id)
+    finally:
+        find_tool.cache_clear()
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "engine_failed")
+    assert row.message == "FFmpeg exited with code 1: Error splitting the argument list: Option not found"
+    log = Path(row.log_path).read_text()
+    assert "Unrecognized option 'no_such_option'." in log and "=== exit code 1 after" in log
+    assert list(out.iterdir()) == []  # nothing under a final name, and no partial: ffmpeg wrote none
+
+
 def test_timeout_kills_the_encoder_and_fails_class_c(out, long_clip, proxx_home, monkeypatch):
     monkeypatch.setenv("PROXX_TIMEOUT_MIN", "0.5")
     monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "0")
