@@ -129,6 +129,42 @@ def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, pro
     assert result["clips"][0]["partial_output"] == str(out / "A001_C001.proxx-partial-") + spec.job_id[-8:] + ".mp4"
 
 
+class FailsFirstClipVerification:
+    """A plugin whose extra verification check fails the job's first clip."""
+
+    @hookimpl
+    def proxx_verify_output(self, spec, clip, source, output):
+        from proxx.verify.checks import Check
+
+        return [Check("studio_rule", "clip 1 passes", "it does not", False)] if clip.index == 0 else []
+
+
+def test_a_failed_verification_keeps_the_clip_rendered_meanwhile_and_starts_no_other(out, clips, proxx_home):
+    # Clip 1's output is probed while clip 2 renders: when clip 1 then fails, clip 2 is verified
+    # and published all the same, and clip 3 never starts.
+    pm = plugin_manager()
+    pm.register(FailsFirstClipVerification(), name="fails-first")
+    try:
+        proxx = Proxx.open(pm=pm)
+        spec = proxx.create_job(INTENT, clips, out)
+        result = proxx.run_job(spec.job_id)
+    finally:
+        pm.unregister(name="fails-first")
+    assert result is not None and result.state == FAILED
+    assert [c.state for c in result.clips] == ["failed", "completed", "not_run"]
+    assert result.failure is not None and result.failure.reason == "verification_failed"
+    assert "studio_rule: expected clip 1 passes, got it does not" in result.failure.message
+    assert sorted(p.name for p in out.iterdir()) == [
+        "A001_C001.proxx-partial-" + spec.job_id[-8:] + ".mov",
+        "A001_C002.mov",
+    ]
+    assert [c.index for c in proxx.store.spec(spec.job_id).clips] == [0, 1, 2]
+    row = proxx.store.job(spec.job_id)
+    assert row.progress < 1.0
+    new, done = proxx.retry(spec.job_id)
+    assert done == 1 and [Path(c.source).name for c in new.clips] == ["A001_C001.mov", "A001_C003.mov"]
+
+
 def test_real_ffmpeg_failing_reads_exited_with_code_and_its_last_word(out, clips, tmp_path, proxx_home, monkeypatch):
     from proxx.media.tools import find_tool, require_tool
 

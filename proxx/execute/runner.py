@@ -2,9 +2,13 @@
 canonical profile names, verify, publish under the final name, write the result JSON, finish the job,
 then export.
 
-Clips run in order and the job stops at the first failed clip, as the reference does: the remaining
-clips are recorded "not_run", and `proxx jobs retry` later covers exactly the clips without a
-verified output. The engine runs exactly once per clip; nothing is retried.
+Clips render in order and the job stops at the first failed clip, as the reference does: the
+remaining clips are recorded "not_run", and `proxx jobs retry` later covers exactly the clips without
+a verified output. The engine runs exactly once per clip; nothing is retried.
+
+Pipelined: a clip's output is probed for verification while the next clip renders (the probe is
+most of a short clip's overhead). So when a verification fails, the clip rendered meanwhile is
+verified and published too, and no later clip starts.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +148,51 @@ class _Heartbeat:
         self._thread.join(timeout=5)
 
 
+class _Prober:
+    """Probes outputs for verification: beside the next render when a job has several clips, at
+    once when it has one (no thread to start)."""
+
+    def __init__(self, clips: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proxx-probe") if clips > 1 else None
+
+    def probe(self, path: Path) -> Future[MediaInfo]:
+        if self._pool is not None:
+            return self._pool.submit(probe, str(path))
+        future: Future[MediaInfo] = Future()
+        try:
+            future.set_result(probe(str(path)))
+        except ProbeError as error:
+            future.set_exception(error)
+        return future
+
+    def __enter__(self) -> _Prober:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@attrs.frozen
+class _Rendered:
+    """A clip whose output exists under its partial name, its probe under way."""
+
+    clip: ClipSpec
+    source: MediaInfo | None
+    partial: Path
+    run: EngineRun | None
+    reused: Reused | None
+    started: float
+    report: Callable[[float], None]
+    output: Future[MediaInfo]
+
+
+@attrs.frozen
+class _Failed:
+    result: ClipResult
+    run: EngineRun | None
+
+
 class Runner:
     def __init__(
         self,
@@ -226,32 +276,56 @@ class Runner:
         results: list[ClipResult] = []
         engine_run = EngineRun(engine.name)
         failure: Failure | None = None
-        last_write = [0.0]
+        last_write = [0.0, 0.0]  # time and fraction of the last progress written
 
-        for clip, weight in zip(spec.clips, weights, strict=True):
-            if failure is not None:
-                results.append(ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN))
-                continue
+        pending: _Rendered | None = None  # the clip rendered last, its output being probed
 
-            def report(fraction: float, _clip: ClipSpec = clip, _base: float = done_weight, _w: float = weight) -> None:
-                overall = (_base + _w * fraction) / total
-                now = time.monotonic()
-                if now - last_write[0] < 0.25 and fraction < 1.0:
-                    return
-                last_write[0] = now
-                elapsed = now - clock
-                eta = elapsed / overall * (1 - overall) if overall > 0.01 else None
-                self.store.progress(spec.job_id, overall, eta, _clip.index)
-                if self.on_progress:
-                    self.on_progress(Progress(spec.job_id, overall, eta, _clip.index, len(spec.clips)))
-
-            clip_result, run, failure = self._clip(spec, engine, clip, sources[clip.index], log_path, report)
-            engine_run = run or engine_run
+        def complete(rendered: _Rendered) -> None:
+            nonlocal failure
+            clip_result = self._complete(spec, rendered, log_path)
             results.append(clip_result)
-            done_weight += weight
+            failure = failure or clip_result.failure
+
+        with _Prober(len(spec.clips)) as prober:
+            for clip, weight in zip(spec.clips, weights, strict=True):
+                if failure is not None:
+                    results.append(ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN))
+                    continue
+
+                def report(
+                    fraction: float, _clip: ClipSpec = clip, _base: float = done_weight, _w: float = weight
+                ) -> None:
+                    overall = (_base + _w * fraction) / total
+                    now = time.monotonic()
+                    if (now - last_write[0] < 0.25 and fraction < 1.0) or overall < last_write[1]:
+                        return  # at most 4 writes a second; never backwards (a clip completes after the next started)
+                    last_write[:] = [now, overall]
+                    elapsed = now - clock
+                    eta = elapsed / overall * (1 - overall) if overall > 0.01 else None
+                    self.store.progress(spec.job_id, overall, eta, _clip.index)
+                    if self.on_progress:
+                        self.on_progress(Progress(spec.job_id, overall, eta, _clip.index, len(spec.clips)))
+
+                step = self._produce(spec, engine, clip, sources[clip.index], log_path, report, prober)
+                if step.run is not None:
+                    engine_run = step.run
+                if pending is not None:
+                    complete(pending)
+                    pending = None
+                if isinstance(step, _Rendered):
+                    pending = step
+                else:
+                    results.append(step.result)
+                    failure = failure or step.result.failure
+                if failure is not None and pending is not None:  # rendered meanwhile: verified all the same
+                    complete(pending)
+                    pending = None
+                done_weight += weight
+            if pending is not None:
+                complete(pending)
         return tuple(results), engine_run, failure
 
-    def _clip(
+    def _produce(
         self,
         spec: JobSpec,
         engine: Engine,
@@ -259,20 +333,29 @@ class Runner:
         source: MediaInfo | None,
         log_path: Path,
         report: Callable[[float], None],
-    ) -> tuple[ClipResult, EngineRun | None, Failure | None]:
-        final = Path(clip.output)
+        prober: _Prober,
+    ) -> _Rendered | _Failed:
+        """Render `clip` (or copy a reusable output) under its partial name and start probing it."""
         partial = partial_path(clip, spec.job_id)
         started = time.monotonic()
-        checks: list[Check] = []
         run: EngineRun | None = None
         reused = self._reusable(spec, clip, source, log_path) if spec.reuse else None
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)  # the intent's subfolder, e.g. Proxy/
+            Path(clip.output).parent.mkdir(parents=True, exist_ok=True)  # the intent's subfolder, e.g. Proxy/
             if reused is not None:
                 link_or_copy(Path(reused.output), partial)
             else:
                 run = self._render(spec, engine, clip, source, partial, log_path, report)
-            checks = self._verify(spec, clip, source, partial)
+        except ProxxError as error:
+            return _Failed(self._clip_failed(clip, partial, error, [], started, reused, log_path), run)
+        return _Rendered(clip, source, partial, run, reused, started, report, prober.probe(partial))
+
+    def _complete(self, spec: JobSpec, rendered: _Rendered, log_path: Path) -> ClipResult:
+        """Verify a rendered clip and publish it under its final name."""
+        clip, partial = rendered.clip, rendered.partial
+        checks: list[Check] = []
+        try:
+            checks = self._verify(spec, clip, rendered.source, partial, rendered.output)
             if failed(checks):
                 raise ExecutionError(
                     "verification_failed",
@@ -280,26 +363,33 @@ class Runner:
                     {"output": str(partial)},
                 )
             size = partial.stat().st_size
-            publish(partial, final)
-            report(1.0)
-            return (
-                ClipResult(clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None,
-                           round(time.monotonic() - started, 3), size, reused),
-                run,
-                None,
-            )  # fmt: skip
+            publish(partial, Path(clip.output))
         except ProxxError as error:
-            if error.failure_class is not FailureClass.EXECUTION:
-                error = ExecutionError(error.reason, error.message, error.context)
-            _log(log_path, f"clip {clip.index} failed: {error.message}")
-            failure = Failure.of(error)
-            kept = str(partial) if partial.exists() else None
-            return (
-                ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), failure,
-                           round(time.monotonic() - started, 3), None, reused),
-                run,
-                failure,
-            )  # fmt: skip
+            return self._clip_failed(clip, partial, error, checks, rendered.started, rendered.reused, log_path)
+        rendered.report(1.0)
+        return ClipResult(
+            clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None,
+            round(time.monotonic() - rendered.started, 3), size, rendered.reused,
+        )  # fmt: skip
+
+    def _clip_failed(
+        self,
+        clip: ClipSpec,
+        partial: Path,
+        error: ProxxError,
+        checks: list[Check],
+        started: float,
+        reused: Reused | None,
+        log_path: Path,
+    ) -> ClipResult:
+        if error.failure_class is not FailureClass.EXECUTION:
+            error = ExecutionError(error.reason, error.message, error.context)
+        _log(log_path, f"clip {clip.index} failed: {error.message}")
+        kept = str(partial) if partial.exists() else None
+        return ClipResult(
+            clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), Failure.of(error),
+            round(time.monotonic() - started, 3), None, reused,
+        )  # fmt: skip
 
     def _render(
         self,
@@ -337,13 +427,15 @@ class Runner:
             _log(log_path, f"clip {clip.index}: reusing {reused.output} from job {reused.job_id}")
         return reused
 
-    def _verify(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, partial: Path) -> list[Check]:
+    def _verify(
+        self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, partial: Path, probed: Future[MediaInfo]
+    ) -> list[Check]:
         size = partial.stat().st_size if partial.exists() else -1
         if size <= 0:
             what = "missing" if size < 0 else "0 bytes"
             return [Check("output_exists", "a non-empty file", what, False)]
         try:
-            output = probe(str(partial))
+            output = probed.result()
         except ProbeError as error:
             return [Check("output_readable", "a readable media file", str(error), False)]
         checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]
