@@ -196,9 +196,11 @@ def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[
 def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: pluggy.PluginManager) -> Validated:
     problems = check_engine(spec, engines)
     engine = engines.get(spec.engine)
-    # ffprobe is a separate process per source: probe in parallel.
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(spec.clips)))) as pool:
-        checked = list(pool.map(lambda clip: check_source(clip, engine), spec.clips))
+    if len(spec.clips) == 1:  # no thread to start
+        checked = [check_source(spec.clips[0], engine)]
+    else:  # ffprobe is a separate process per source: probe in parallel
+        with ThreadPoolExecutor(max_workers=min(8, len(spec.clips))) as pool:
+            checked = list(pool.map(lambda clip: check_source(clip, engine), spec.clips))
     sources: dict[int, MediaInfo | None] = {}
     for clip, (clip_problems, info) in zip(spec.clips, checked, strict=True):
         problems.extend(clip_problems)
