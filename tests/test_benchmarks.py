@@ -32,3 +32,11 @@ def test_engine_benchmark_runs():
     assert done.returncode == 0, done.stdout + done.stderr
     row = next(line for line in done.stdout.splitlines() if "proxy_h264_quarter" in line)
     assert len(row.split()) == 9, row  # profile, then bare, CLI, API for the clip and for the batch
+
+
+def test_cli_startup_benchmark_runs():
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "cli_startup.py"), "--runs", "1"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "overhead" in done.stdout and "proxx loaded" in done.stdout and "start ffmpeg" in done.stdout
