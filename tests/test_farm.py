@@ -348,3 +348,23 @@ def test_the_throughput_benchmark_runs():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "throughput ratio (2 workers / 1 worker):" in done.stdout
+
+
+def test_a_farm_password_is_never_stored_and_mirroring_takes_it_from_the_environment(
+    proxx_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "s3cret-Pa55word"
+    monkeypatch.delenv("PROXX_FARM_BROKER", raising=False)
+    with RedisServer(password=secret) as server:
+        src = make_clip(tmp_path / "A001_C001.mov", frames=2)
+        spec = Proxx.open().submit("Review H.264", [src], tmp_path, farm=server.url)
+        stored = Proxx.open().store.dispatched()[spec.job_id]
+        assert stored == server.url.replace(secret, "***")
+        for file in proxx_home.glob("proxx.db*"):  # the database and its write-ahead log
+            assert secret.encode() not in file.read_bytes(), file.name
+        FarmState.connect(server.url).claim(spec.job_id, "farm-host:1", lease=60)  # a farm worker took it
+
+        assert Proxx.open().store.job(spec.job_id).state == "QUEUED"  # password unknown here: left alone
+        assert "needs its password: set PROXX_FARM_BROKER" in caplog.text
+        monkeypatch.setenv("PROXX_FARM_BROKER", server.url)
+        assert Proxx.open().store.job(spec.job_id).state == "RUNNING"  # mirrored with the password from there

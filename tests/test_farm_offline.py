@@ -27,3 +27,26 @@ def test_listing_with_the_farm_gone_leaves_farm_jobs_as_they_were(proxx_home, tm
     again = Proxx.open()  # opening the store mirrors farm jobs: the broker is down, nothing changes
     assert again.store.job(spec.job_id).state == QUEUED
     assert again.store.claim("local") is None  # and no local worker takes it meanwhile
+
+
+def test_a_broker_password_is_redacted_and_found_again_only_in_the_environment(monkeypatch):
+    from proxx.farm.state import connectable, redacted
+
+    assert redacted("redis://:pw@farm:6379/0") == "redis://:***@farm:6379/0"
+    assert redacted("rediss://render:p%40ss@farm.example:6380/2") == "rediss://render:***@farm.example:6380/2"
+    assert redacted("redis://farm:6379/0") == "redis://farm:6379/0"
+    monkeypatch.delenv("PROXX_FARM_BROKER", raising=False)
+    assert connectable("redis://farm:6379/0") == "redis://farm:6379/0"
+    assert connectable("redis://:***@farm:6379/0") is None
+    monkeypatch.setenv("PROXX_FARM_BROKER", "redis://:pw@other:6379/0")
+    assert connectable("redis://:***@farm:6379/0") is None  # another farm's password is no answer
+    monkeypatch.setenv("PROXX_FARM_BROKER", "redis://:pw@farm:6379/0")
+    assert connectable("redis://:***@farm:6379/0") == "redis://:pw@farm:6379/0"
+
+
+def test_an_unreachable_farm_never_shows_its_password(proxx_home, tmp_path):
+    src = make_clip(tmp_path / "A001.mov", frames=2)
+    with pytest.raises(ConfigurationError) as raised:
+        Proxx.open().submit("Review H.264", [src], tmp_path, farm=f"redis://:s3cret@127.0.0.1:{free_port()}/0")
+    assert "s3cret" not in raised.value.message and ":***@127.0.0.1" in raised.value.message
+    assert "s3cret" not in str(raised.value.context)

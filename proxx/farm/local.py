@@ -30,12 +30,12 @@ def free_port() -> int:
 class RedisServer:
     """`redis-server` on 127.0.0.1, without persistence, stopped on exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None) -> None:
         path = shutil.which("redis-server")
         if path is None:
             raise ConfigurationError("no_redis_server", "redis-server is not installed (scripts/install-redis.sh).")
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="proxx-redis-")
         self._process = subprocess.Popen(
             [
@@ -52,12 +52,13 @@ class RedisServer:
                 self._dir.name,
                 "--loglevel",
                 "warning",
+                *(["--requirepass", password] if password else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
-        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        client = redis.Redis(port=self.port, password=password, socket_connect_timeout=1)
         while True:
             try:
                 client.ping()

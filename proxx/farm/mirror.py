@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from proxx.errors import ConfigurationError, FailureClass
-from proxx.farm.state import FarmState
+from proxx.farm.state import FarmState, connectable
 from proxx.result import write_json_atomically
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
 
@@ -23,8 +23,12 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> None:
         if broker.startswith(("redis://", "rediss://", "unix://")):
             by_broker[broker].append(job_id)
     for broker, job_ids in by_broker.items():
+        url = connectable(broker)
+        if url is None:
+            log.warning("The render farm's broker %s needs its password: set PROXX_FARM_BROKER to its URL.", broker)
+            continue
         try:
-            state = FarmState.connect(broker, timeout=2.0)
+            state = FarmState.connect(url, timeout=2.0)
         except ConfigurationError as error:
             log.warning("%s", error.message)
             continue

@@ -12,6 +12,7 @@ Keys (prefix `proxx:farm:`):
 from __future__ import annotations
 
 import os
+import urllib.parse
 
 import redis
 
@@ -68,6 +69,29 @@ return 1
 """
 
 
+REDACTED = "***"
+
+
+def redacted(url: str) -> str:
+    """`url` with its password replaced by ***: how a broker is stored in the job store, logged and
+    shown. Everything else (user, host, port, database) stays, so it still names the farm."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{REDACTED}@{host}"))
+
+
+def connectable(stored: str) -> str | None:
+    """The URL to connect to for a broker URL as stored: itself when it holds no redacted password,
+    else PROXX_FARM_BROKER when that is the same broker with its password; None when the password
+    is not known here."""
+    if urllib.parse.urlsplit(stored).password != REDACTED:
+        return stored
+    configured = os.environ.get("PROXX_FARM_BROKER", "")
+    return configured if configured and redacted(configured) == stored else None
+
+
 def _job(job_id: str) -> str:
     return f"{PREFIX}job:{job_id}"
 
@@ -89,8 +113,9 @@ class FarmState:
         try:
             client.ping()
         except redis.RedisError as error:
+            shown = redacted(url)
             raise ConfigurationError(
-                "farm_unreachable", f"The render farm's broker {url} cannot be reached: {error}", {"broker": url}
+                "farm_unreachable", f"The render farm's broker {shown} cannot be reached: {error}", {"broker": shown}
             ) from error
         return cls(client)
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from proxx.errors import FailureClass
-from proxx.farm.state import FarmState
+from proxx.errors import ConfigurationError, FailureClass
+from proxx.farm.state import FarmState, connectable, redacted
 from proxx.jobspec.model import JobSpec
 from proxx.store import FAILED, Store
 
@@ -26,9 +26,17 @@ def submit(
 ) -> JobSpec:
     """Create a job for the farm at `broker` and queue it there. An unreachable broker is a
     configuration error before anything is created; class A errors create nothing, as always."""
-    state = FarmState.connect(broker)
-    spec = proxx.create_job(intent, sources, output_directory, retry_of, reuse, executor=broker)
-    dispatch(proxx.store, spec, broker, state)
+    url = connectable(broker)  # a retry passes the broker as stored, password redacted
+    if url is None:
+        raise ConfigurationError(
+            "farm_password_unknown",
+            f"The render farm's broker {broker} needs its password: set PROXX_FARM_BROKER to its full URL.",
+            {"broker": broker},
+        )
+    state = FarmState.connect(url)
+    # The store keeps the broker without its password: a job store is no place for credentials.
+    spec = proxx.create_job(intent, sources, output_directory, retry_of, reuse, executor=redacted(url))
+    dispatch(proxx.store, spec, url, state)
     return spec
 
 
@@ -38,6 +46,7 @@ def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_js
     from proxx.farm.app import TASK_NAME, app_for, queue_for
 
     digest = store.stored_digest(spec.job_id)
+    farm = redacted(broker)
     try:
         state.queued(spec.job_id, spec.engine)
         app_for(broker).send_task(TASK_NAME, args=[spec_json or spec.to_json(), digest], queue=queue_for(spec.engine))
@@ -47,6 +56,6 @@ def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_js
             FAILED,
             failure_class=FailureClass.VALIDATION,
             reason="farm_unreachable",
-            message=f"The job could not be queued on the render farm {broker}: {error}. Nothing was executed.",
+            message=f"The job could not be queued on the render farm {farm}: {error}. Nothing was executed.",
         )
         raise

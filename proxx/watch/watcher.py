@@ -125,11 +125,11 @@ class JobSpecInbox:
         if broker is None:
             self.proxx.store.add(spec)
             return
-        from proxx.farm.state import FarmState
+        from proxx.farm.state import FarmState, redacted
         from proxx.farm.submit import dispatch
 
         state = FarmState.connect(broker)
-        self.proxx.store.add(spec, broker)
+        self.proxx.store.add(spec, redacted(broker))
         dispatch(self.proxx.store, spec, broker, state)
 
     def _move(self, path: Path, folder: str) -> Path:
