@@ -1,7 +1,7 @@
 """A cache of profile files that passed their schema, keyed by path, size and modification time.
 
 Starting `proxx run` then costs no YAML parsing and no JSON Schema import for unchanged files
-(~60 ms of a ~200 ms start-up). Entries are only ever written for files without problems, and the
+(~60 ms saved on every start). Entries are only ever written for files without problems, and the
 whole cache is dropped when proxx or any schema file changes. `proxx validate` never uses it.
 """
 
