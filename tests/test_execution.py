@@ -329,6 +329,29 @@ def test_retry_covers_only_the_clips_without_a_verified_output(out, clips, tmp_p
     assert sorted(p.name for p in out.glob("*.mov")) == ["A001_C001.mov", "A001_C002.mov", "A001_C003.mov"]
 
 
+def test_a_job_declared_lost_while_it_renders_is_never_published(out, clips, proxx_home):
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, clips[:1], out)
+    proxx.store.claim("test-worker", spec.job_id)
+    runner = proxx.runner(worker_id="test-worker")
+    real_render = runner._render
+
+    def render_then_lose_the_job(*args):
+        run = real_render(*args)
+        # Meanwhile the worker stalled past its lease, and another proxx command looked.
+        with sqlite3.connect(proxx.store.path) as db:
+            db.execute("UPDATE jobs SET lease_until = 0 WHERE job_id = ?", (spec.job_id,))
+        assert Proxx.open().store.job(spec.job_id).reason == "worker lost"
+        return run
+
+    runner._render = render_then_lose_the_job
+    result = runner.run(spec.job_id)
+    assert result.failure is not None and result.failure.reason == "worker_lost"
+    assert not (out / "A001_C001.mov").exists()  # verified, yet never published
+    assert result.clips[0].partial_output and Path(result.clips[0].partial_output).exists()
+    assert proxx.store.job(spec.job_id).reason == "worker lost"  # the first verdict stands
+
+
 def test_only_failed_jobs_can_be_retried(out, clips, proxx_home):
     from proxx import PreJobError
 

@@ -29,7 +29,7 @@ from proxx.media.samples import make_clip
 from proxx.plugins import build_plugin_manager
 from proxx.result import load_result
 from proxx.schemas import JOB_RESULT, violations
-from proxx.store import COMPLETED, FAILED, JobRow
+from proxx.store import COMPLETED, FAILED, JobRow, Store
 
 PLUGIN_DIR = Path(__file__).parent / "farm_plugin"
 LEASE = 3.0
@@ -270,6 +270,38 @@ def test_a_lost_prefork_child_is_given_back_refused_and_failed(farm, proxx, tmp_
         assert pool.process.poll() is None  # the worker itself lives on
     finally:
         pool.stop()
+
+
+def test_a_job_declared_lost_while_it_runs_is_never_published(farm, proxx, tmp_path):
+    """A worker cut off from Redis for longer than its lease (simulated: its lease key vanishes and
+    a reaper declares the job lost) renders on, but never puts the output under its final name."""
+    src = make_clip(tmp_path / "L001.slow3.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=farm["broker"])
+    state = FarmState.connect(farm["broker"])
+    deadline = time.monotonic() + 60
+    while not (
+        state.job(spec.job_id).get("state") == "RUNNING" and float(state.job(spec.job_id).get("progress") or 0) > 0
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    while not state.reap(spec.job_id):  # the worker may refresh its lease in between: take it away again
+        state.client.delete(f"proxx:farm:alive:{spec.job_id}")
+    assert wait_finished(proxx, spec.job_id).reason == "worker lost"
+
+    worker_store = Store(farm["root"] / "home-b" / "farm-worker" / "proxx.db")  # only B has slowcopy
+    try:
+        deadline = time.monotonic() + 30
+        while worker_store.job(spec.job_id).state == "RUNNING":  # B renders on, then decides
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        result = load_result(Path(worker_store.job(spec.job_id).result_path or ""))
+    finally:
+        worker_store.close()
+    assert result.failure is not None and result.failure.reason == "worker_lost", result.failure
+    assert not Path(spec.clips[0].output).exists()
+    assert result.clips[0].partial_output and Path(result.clips[0].partial_output).exists()
+    assert state.job(spec.job_id)["reason"] == "worker lost"  # the farm's verdict stands
 
 
 def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, tmp_path):

@@ -45,7 +45,7 @@ from proxx.result import (
     Reused,
     write_json_atomically,
 )
-from proxx.store import COMPLETED, FAILED, DigestMismatch, Store
+from proxx.store import COMPLETED, FAILED, RUNNING, DigestMismatch, Store
 from proxx.validate.checks import validate
 from proxx.verify.checks import Check, describe_failures, failed, verify_output
 
@@ -214,6 +214,13 @@ class Runner:
         self.settings = settings or Settings.from_env()
         self.on_progress = on_progress
 
+    def still_ours(self, job_id: str) -> bool:
+        """Whether this worker still holds `job_id`, asked just before each output is published: a
+        worker declared lost meanwhile (its lease expired while it was stalled or cut off) never puts
+        a file under a final name for a job that is already FAILED."""
+        row = self.store.job(job_id)
+        return row.state == RUNNING and row.worker_id == self.worker_id
+
     def job_dir(self, job_id: str) -> Path:
         path = self.home / "jobs" / job_id
         path.mkdir(parents=True, exist_ok=True)
@@ -363,6 +370,13 @@ class Runner:
                     {"output": str(partial)},
                 )
             size = partial.stat().st_size
+            if not self.still_ours(spec.job_id):
+                raise ExecutionError(
+                    "worker_lost",
+                    f"The job was declared lost while it ran on {self.worker_id}; its verified output "
+                    f"stays at '{partial}' and was not published.",
+                    {"output": str(partial), "worker_id": self.worker_id},
+                )
             publish(partial, Path(clip.output))
         except ProxxError as error:
             return self._clip_failed(clip, partial, error, checks, rendered.started, rendered.reused, log_path)

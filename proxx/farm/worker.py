@@ -32,7 +32,7 @@ from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, digest_of, utc_now
 from proxx.plugins import collect, engines, plugin_manager
 from proxx.result import JobResult
-from proxx.store import COMPLETED, FAILED, Store
+from proxx.store import COMPLETED, FAILED, RUNNING, Store
 from proxx.version import __version__
 
 log = logging.getLogger("proxx.farm")
@@ -80,10 +80,18 @@ class FarmRunner(Runner):
     """The core runner, on a mapped copy of the JobSpec: its result names the JobSpec's own digest
     and records the path mapping."""
 
-    def __init__(self, *args: Any, jobspec_digest: str, mapping: dict[str, Any] | None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, farm: FarmState, jobspec_digest: str, mapping: dict[str, Any] | None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.farm = farm
         self.jobspec_digest = jobspec_digest
         self.mapping = mapping
+
+    def still_ours(self, job_id: str) -> bool:
+        """The farm's word counts: a reaper elsewhere may have declared this job lost."""
+        job = self.farm.job(job_id)
+        return job.get("state") == RUNNING and job.get("worker_id") == self.worker_id
 
     def _result(self, spec: JobSpec, *args: Any) -> JobResult:
         result = super()._result(spec, *args)
@@ -217,6 +225,7 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
             ctx.home,
             ctx.worker_id,
             on_progress=progress,
+            farm=ctx.state,
             jobspec_digest=digest,
             mapping=mapping_record(spec, ctx.rules) if ctx.rules else None,
         )
