@@ -87,6 +87,14 @@ def wait_finished(proxx: Proxx, job_id: str, timeout: float = 90.0) -> JobRow:
         time.sleep(0.2)
 
 
+def wait_rendering(state: FarmState, job_id: str, timeout: float = 60.0) -> None:
+    """Until a farm worker runs the job and has reported progress."""
+    deadline = time.monotonic() + timeout
+    while not (state.job(job_id).get("state") == "RUNNING" and float(state.job(job_id).get("progress") or 0) > 0):
+        assert time.monotonic() < deadline, f"job {job_id} never started rendering"
+        time.sleep(0.1)
+
+
 def worker_name(row: JobRow) -> str:
     return (row.worker_id or "").split(":")[0]
 
@@ -279,12 +287,7 @@ def test_a_job_declared_lost_while_it_runs_is_never_published(farm, proxx, tmp_p
     (tmp_path / "out").mkdir()
     spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=farm["broker"])
     state = FarmState.connect(farm["broker"])
-    deadline = time.monotonic() + 60
-    while not (
-        state.job(spec.job_id).get("state") == "RUNNING" and float(state.job(spec.job_id).get("progress") or 0) > 0
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_rendering(state, spec.job_id)
     while not state.reap(spec.job_id):  # the worker may refresh its lease in between: take it away again
         state.client.delete(f"proxx:farm:alive:{spec.job_id}")
     assert wait_finished(proxx, spec.job_id).reason == "worker lost"
@@ -315,12 +318,7 @@ def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, 
         (tmp_path / "out").mkdir()
         spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=farm["broker"])
         state = FarmState.connect(farm["broker"])
-        deadline = time.monotonic() + 60
-        while not (
-            state.job(spec.job_id).get("state") == "RUNNING" and float(state.job(spec.job_id).get("progress") or 0) > 0
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_rendering(state, spec.job_id)
         running_on = state.job(spec.job_id)["worker_id"].split(":")[0]
         victim = victim_b if running_on == "B" else extra
         victim.kill()
