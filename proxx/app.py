@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import attrs
@@ -110,15 +110,17 @@ class Proxx:
         retry_of: str | None = None,
         reuse: bool = False,
         executor: str | None = None,
+        engines: Collection[str] | None = None,
     ) -> JobSpec:
         """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing.
         `reuse`: the job may copy an already verified output instead of rendering (hook
         `proxx_reuse_output`, e.g. Fabric's). `executor` (a farm broker URL) keeps it away from local
-        workers (see `proxx.farm`)."""
+        workers (see `proxx.farm`), and `engines` then names the engines that can run it there
+        (default: those installed here)."""
         selected_at = utc_now()
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
-        compiled = self.select(intent)
+        compiled = select(self.repository, intent, self.engines if engines is None else engines)
         spec = create_jobspec(
             compiled,
             [Path(s) for s in sources],

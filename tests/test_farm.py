@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from proxx import Proxx
+from proxx import PreJobError, Proxx
 from proxx.cli import main
 from proxx.farm.local import FarmWorker, RedisServer
 from proxx.farm.state import FarmState
@@ -305,6 +305,29 @@ def test_a_job_declared_lost_while_it_runs_is_never_published(farm, proxx, tmp_p
     assert not Path(spec.clips[0].output).exists()
     assert result.clips[0].partial_output and Path(result.clips[0].partial_output).exists()
     assert state.job(spec.job_id)["reason"] == "worker lost"  # the farm's verdict stands
+
+
+def test_a_machine_without_an_engine_submits_its_jobs_to_a_farm_that_has_it(farm, proxx_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")  # this workstation has no slowcopy plugin
+    repo = tmp_path / "repo"
+    (repo / "user").mkdir(parents=True)
+    (repo / "user" / "slow_copy.yaml").write_text(SLOW_INTENT)
+    (repo / "canonical").mkdir()
+    canonical = PLUGIN_DIR / "proxx_slowcopy" / "canonical" / "slowcopy_h264_source.yaml"
+    (repo / "canonical" / canonical.name).write_text(canonical.read_text())
+    here = Proxx.open(profiles=[repo], pm=build_plugin_manager())
+    assert "slowcopy" not in here.engines
+    src = make_clip(tmp_path / "W001_C001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    with pytest.raises(PreJobError, match="engine, which is not installed here"):
+        here.create_job("Slow Copy", [src], tmp_path / "out")  # to run here: class A, as always
+
+    assert {"ffmpeg", "slowcopy"} <= FarmState.connect(farm["broker"]).engines()  # A: ffmpeg; B: both
+    spec = here.submit("Slow Copy", [src], tmp_path / "out", farm=farm["broker"])
+    assert spec.engine == "slowcopy" and set(spec.requires) == {"proxx"}
+    row = wait_finished(here, spec.job_id)
+    assert row.state == COMPLETED, row.message
+    assert Path(spec.clips[0].output).exists()
 
 
 def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, tmp_path):

@@ -67,11 +67,14 @@ def _run_jobspec(spec_json: str, digest: str) -> str:
     return run_jobspec(spec_json, digest)
 
 
-def _start_reaper(**_: Any) -> None:
-    """Every farm worker fails lost jobs, so a dead worker's job fails within a lease and a half."""
+def _start_reaper(sender: Any = None, **_: Any) -> None:
+    """Every farm worker fails lost jobs, so a dead worker's job fails within a lease and a half, and
+    advertises the engines whose queues it consumes."""
     from proxx.farm.worker import reap_forever
 
-    threading.Thread(target=reap_forever, name="proxx-farm-reaper", daemon=True).start()
+    queues = sender.app.amqp.queues.consume_from if sender is not None else None
+    served = [name.removeprefix("proxx.") for name in queues or () if name.startswith("proxx.")]
+    threading.Thread(target=reap_forever, args=(served,), name="proxx-farm-reaper", daemon=True).start()
 
 
 signals.worker_ready.connect(_start_reaper, weak=False)

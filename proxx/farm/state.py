@@ -7,12 +7,14 @@ Keys (prefix `proxx:farm:`):
   claim:<id>  the worker that claimed the job (SET NX: the first claim wins, for ever)
   alive:<id>  the running job's lease (a TTL key its worker refreshes)
   running     the set of RUNNING job ids, which reapers scan
+  worker:<id> the engines a live worker takes jobs for (comma-separated; expires unless refreshed)
 """
 
 from __future__ import annotations
 
 import os
 import urllib.parse
+from collections.abc import Iterable
 
 import redis
 
@@ -155,6 +157,17 @@ class FarmState:
     def reap_all(self) -> list[str]:
         members = self.client.smembers(RUNNING_SET)
         return [str(job_id) for job_id in sorted(members) if self.reap(str(job_id))]
+
+    def advertise(self, worker_id: str, engines: Iterable[str], ttl: float) -> None:
+        """Say, for `ttl` seconds, that `worker_id` takes jobs for `engines`."""
+        self.client.set(f"{PREFIX}worker:{worker_id}", ",".join(sorted(engines)), px=int(ttl * 1000))
+
+    def engines(self) -> set[str]:
+        """The engines some live worker of this farm takes jobs for."""
+        found: set[str] = set()
+        for key in self.client.scan_iter(match=f"{PREFIX}worker:*", count=1000):
+            found.update(e for e in str(self.client.get(key) or "").split(",") if e)
+        return found
 
     def job(self, job_id: str) -> dict[str, str]:
         found = self.client.hgetall(_job(job_id))

@@ -35,7 +35,12 @@ def submit(
         )
     state = FarmState.connect(url)
     # The store keeps the broker without its password: a job store is no place for credentials.
-    spec = proxx.create_job(intent, sources, output_directory, retry_of, reuse, executor=redacted(url))
+    # An engine some farm worker takes is as good as one installed here (e.g. Resolve, on a
+    # workstation without it).
+    spec = proxx.create_job(
+        intent, sources, output_directory, retry_of, reuse, executor=redacted(url),
+        engines={*proxx.engines, *state.engines()},
+    )  # fmt: skip
     dispatch(proxx.store, spec, url, state)
     return spec
 

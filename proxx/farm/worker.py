@@ -244,12 +244,15 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
     return fields
 
 
-def reap_forever() -> None:
-    """Fail lost jobs every half lease, for as long as this worker runs."""
+def reap_forever(served: Sequence[str]) -> None:
+    """Every half lease, for as long as this worker runs: say which engines it takes jobs for
+    (`served`: so a machine without an engine's plugin may still submit that engine's jobs to this
+    farm), and fail lost jobs."""
     ctx = context()
     period = max(0.5, lease_seconds() / 2)
     while True:
         try:
+            ctx.state.advertise(ctx.worker_id, served, ttl=period * 3)
             for job_id in ctx.state.reap_all():
                 log.warning("job %s FAILED: worker lost", job_id)
         except Exception:  # Redis briefly unreachable: the next pass tries again
