@@ -7,7 +7,10 @@ Design (where things live, and why):
   travels whole in the Celery task (its canonical JSON and its digest) on the queue of its engine,
   `proxx.<engine>`: a worker consumes only the queues of the engines it was started with, so a
   machine without Resolve never receives a Resolve job. Workers never compile and never read a
-  profile repository.
+  profile repository. Each worker advertises the engines it takes (`proxx:farm:worker:<id>`, with a
+  TTL, refreshed by its reaper loop), and a submission compiles against those as well as the engines
+  installed on the submitting machine. The submitting machine's store keeps the broker URL without
+  its password; PROXX_FARM_BROKER supplies it for mirroring and retries.
 * Farm states, progress and results live in Redis, in one hash per job (`proxx:farm:job:<id>`),
   written with small Lua scripts so that every transition is atomic and forward-only. The SQLite
   store of the submitting machine mirrors them whenever it is opened (`Proxx.refresh`), so
@@ -25,7 +28,8 @@ Design (where things live, and why):
   PROXX_FARM_LEASE_SECONDS, refreshed three times per lease). When it expires - the worker was
   SIGKILLed, its host is gone - the next reaper pass (every farm worker runs one every half lease;
   the submitting machine runs one when it mirrors) marks the job FAILED "worker lost", class C.
-  Retry stays an operator action (`proxx jobs retry`).
+  Retry stays an operator action (`proxx jobs retry`). A worker that was only cut off finds, just
+  before publishing each output, that the job is no longer its own, and leaves it unpublished.
 * Path mapping: a worker started with `--map-path /Volumes/Media=/mnt/media` runs a mapped copy of the
   JobSpec; the JobSpec itself (and its digest) never changes. The result records the rules and the
   JobSpec's own paths under `engine.details.path_mapping`, and the executed paths in its clips.
