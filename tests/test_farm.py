@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ from proxx.plugins import build_plugin_manager
 from proxx.result import load_result
 from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, JobRow, Store
+from tests.benchmarks import run_benchmark
 
 PLUGIN_DIR = Path(__file__).parent / "farm_plugin"
 LEASE = 3.0
@@ -371,36 +370,13 @@ def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, 
 
 
 def test_the_worker_lost_benchmark_runs():
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).parent.parent / "benchmarks" / "farm_worker_lost.py"), "--runs", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "killed mid-encode -> FAILED 'worker lost' in" in done.stdout
+    out = run_benchmark("farm_worker_lost.py", "--runs", "1", timeout=300)
+    assert "killed mid-encode -> FAILED 'worker lost' in" in out
 
 
 def test_the_throughput_benchmark_runs():
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(Path(__file__).parent.parent / "benchmarks" / "farm_throughput.py"),
-            "--clips",
-            "2",
-            "--frames",
-            "4",
-            "--size",
-            "320x180",
-            "--runs",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "throughput ratio (2 workers / 1 worker):" in done.stdout
+    options = ["--clips", "2", "--frames", "4", "--size", "320x180", "--runs", "1"]
+    assert "throughput ratio (2 workers / 1 worker):" in run_benchmark("farm_throughput.py", *options, timeout=300)
 
 
 def test_a_farm_password_is_never_stored_and_mirroring_takes_it_from_the_environment(

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-BENCHMARK = Path(__file__).parent.parent.parent / "benchmarks" / "resolve_clip_overhead.py"
+from tests.benchmarks import run_benchmark
 
 
 def test_resolve_overhead_benchmark_runs() -> None:
-    done = subprocess.run([sys.executable, str(BENCHMARK), "--runs", "1"], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Resolve (fake) / FFmpeg:" in done.stdout
+    assert "Resolve (fake) / FFmpeg:" in run_benchmark("resolve_clip_overhead.py", "--runs", "1")
