@@ -185,9 +185,9 @@ def test_real_ffmpeg_failing_reads_exited_with_code_and_its_last_word(out, clips
         find_tool.cache_clear()
     row = proxx.store.job(spec.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "engine_failed")
-    assert row.message == "FFmpeg exited with code 1: Error splitting the argument list: Option not found"
+    assert row.message == "FFmpeg exited with code 8: Error splitting the argument list: Option not found"
     log = Path(row.log_path).read_text()
-    assert "Unrecognized option 'no_such_option'." in log and "=== exit code 1 after" in log
+    assert "Unrecognized option 'no_such_option'." in log and "=== exit code 8 after" in log
     assert list(out.iterdir()) == []  # nothing under a final name, and no partial: ffmpeg wrote none
 
 

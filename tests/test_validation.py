@@ -90,7 +90,7 @@ def test_audio_only_source(out, tmp_path, proxx_home):
 def test_still_image_source(out, tmp_path, proxx_home):
     from proxx.media.tools import require_tool
 
-    png = tmp_path / "frame.png"
+    png = tmp_path / "frame.jpg"
     subprocess.run(
         [
             require_tool("ffmpeg").path,
