@@ -36,7 +36,7 @@ def sources(tmp_path_factory) -> dict[str, Path]:
     return {
         # odd size, drop-frame NTSC rate and timecode, mono + 5.1
         "odd_ntsc": make_clip(folder / "A001_C001.mov", size="333x187", rate="30000/1001", frames=15,
-                              audio=(1, 6), timecode="10:00:00;00", sar="10:11"),
+                              audio=(1, 6), timecode="10:00:00;00", sar="10:11", video_codec="ffv1"),
         # 23.976 with stereo 16-bit audio at 48 kHz, DNxHR-sized
         "hd_film": make_clip(folder / "A002_C007.mov", size="320x180", rate="24000/1001", frames=12,
                              audio=(2,), audio_codec="pcm_s16le", timecode="01:02:03:04"),

@@ -453,8 +453,7 @@ class Runner:
         except ProbeError as error:
             return [Check("output_readable", "a readable media file", str(error), False)]
         checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]
-        if source is not None:
-            checks.extend(verify_output(spec.canonical_profile, source, output))
+        checks.extend(verify_output(spec.canonical_profile, source, output))
         for extra in self.pm.hook.proxx_verify_output(spec=spec, clip=clip, source=source, output=output):
             checks.extend(extra or ())
         return checks

@@ -11,6 +11,17 @@ import attrs
 
 from proxx.media.tools import require_tool
 
+# The rates cameras and editing systems use; a variable-rate source is conformed to one of them.
+STANDARD_RATES = tuple(
+    sorted(
+        {Fraction(n, d) for n, d in ((24000, 1001), (30000, 1001), (60000, 1001), (120000, 1001))}
+        | {Fraction(n) for n in (24, 25, 30, 48, 50, 60, 100, 120)}
+    )
+)
+# Relative gap between the average and the nominal rate above which a stream is variable-rate.
+VARIABLE_RATE_GAP = Fraction(2, 100)
+INTERLACED = frozenset({"tt", "bb", "tb", "bt"})
+
 # Demuxers that read single pictures, not video.
 STILL_IMAGE_FORMATS = frozenset({"image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "tiff_pipe", "webp_pipe", "gif"})
 
@@ -21,6 +32,10 @@ class ProbeError(Exception):
 
 @attrs.frozen
 class VideoStream:
+    """The first video stream, as ffprobe reads it. `width` x `height` is the coded (stored)
+    picture; `rotation` (degrees, from the display matrix) and the sample aspect ratio say how it is
+    shown. `proxx.media.policy` turns these into the picture an editing system displays."""
+
     codec: str
     profile: str
     width: int
@@ -28,13 +43,25 @@ class VideoStream:
     sample_aspect_ratio: str
     frame_rate: str  # exact rational, as ffprobe's r_frame_rate: "24000/1001"
     pix_fmt: str
-    field_order: str
+    field_order: str  # progressive, tt, bb, tb, bt or unknown (ffmpeg's naming)
     duration: float | None
     nb_frames: int | None
+    avg_frame_rate: str = "0/0"  # frames / duration: below frame_rate for variable-rate media
+    rotation: int = 0  # display rotation in degrees, counter-clockwise, normalised to 0, 90, 180, 270
+    start_time: float | None = None
+
+    @property
+    def rate(self) -> Rate:
+        return frame_rate(self)
 
     @property
     def fps(self) -> Fraction:
-        return parse_rate(self.frame_rate)
+        """The exact rate an editing system gives this stream (`frame_rate`)."""
+        return frame_rate(self).rate
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pix_fmt.startswith(("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya", "pal8"))
 
 
 @attrs.frozen
@@ -56,6 +83,8 @@ class MediaInfo:
     audio: tuple[AudioStream, ...]
     timecode: str | None
     brand: str = ""  # the ISO/QuickTime major brand: "qt  " for MOV, "isom" and kin for MP4
+    start_time: float | None = None  # of the file: MPEG-TS and edit-listed MOV start above zero
+    data_streams: int = 0  # timecode, GPS/telemetry and other data tracks (not proxied)
 
     @property
     def container(self) -> str:
@@ -85,6 +114,36 @@ def file_url(path: str) -> str:
     return "file:" + path
 
 
+@attrs.frozen
+class Rate:
+    """A stream's frame rate as an editing system uses it."""
+
+    rate: Fraction  # exact: 24000/1001
+    variable: bool  # the source's frames are not evenly spaced; the proxy conforms them to `rate`
+
+
+def _close(a: Fraction, b: Fraction) -> bool:
+    return b > 0 and abs(a - b) <= VARIABLE_RATE_GAP * b
+
+
+def frame_rate(video: VideoStream) -> Rate:
+    """The exact rate of `video`. ffprobe's r_frame_rate is the stream's base rate (for interlaced
+    H.264 it is the field rate, twice the frame rate); its avg_frame_rate is frames over duration."""
+    real, average = parse_rate(video.frame_rate), parse_rate(video.avg_frame_rate)
+    if average <= 0:
+        return Rate(real, False)
+    if real <= 0 or _close(average, real):
+        return Rate(real if real > 0 else _nearest_standard(average), False)
+    if _close(average * 2, real) and video.field_order in INTERLACED:
+        return Rate(real / 2, False)
+    nominal = real if real in STANDARD_RATES else _nearest_standard(average)
+    return Rate(nominal, True)
+
+
+def _nearest_standard(rate: Fraction) -> Fraction:
+    return min(STANDARD_RATES, key=lambda standard: (abs(standard - rate), -standard))
+
+
 def parse_rate(text: str) -> Fraction:
     numerator, _, denominator = text.partition("/")
     try:
@@ -107,16 +166,36 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _rotation(stream: dict[str, Any]) -> int:
+    """Display rotation in degrees (0, 90, 180, 270) from the display matrix, or the legacy
+    `rotate` tag; which way it turns does not matter to the frame size, only to the picture."""
+    value: Any = stream.get("tags", {}).get("rotate")
+    for side in stream.get("side_data_list", ()):
+        if side.get("side_data_type") == "Display Matrix" and "rotation" in side:
+            value = side["rotation"]
+    number = _float(value)
+    return 0 if number is None else round(number / 90) * 90 % 360
+
+
+def _timecode(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> str | None:
+    """The start timecode from wherever the container carries it: the video stream's tag (MOV,
+    MXF source package), a tmcd/data track, then the file's (MXF material package, DV)."""
+    ordered = sorted(streams, key=lambda s: {"video": 0, "data": 1}.get(s.get("codec_type", ""), 2))
+    candidates = [s.get("tags", {}).get("timecode") for s in ordered]
+    candidates.append(fmt.get("tags", {}).get("timecode"))
+    return next((tc for tc in candidates if tc), None)
+
+
 def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
     streams = document.get("streams", [])
     fmt = document.get("format", {})
     video = None
     audio = []
-    timecodes = [fmt.get("tags", {}).get("timecode")]
+    data_streams = 0
     for stream in streams:
-        tags = stream.get("tags", {})
-        timecodes.insert(0, tags.get("timecode"))
         kind = stream.get("codec_type")
+        if kind == "data":
+            data_streams += 1
         if kind == "video" and video is None and not stream.get("disposition", {}).get("attached_pic"):
             video = VideoStream(
                 codec=stream.get("codec_name", "unknown"),
@@ -129,6 +208,9 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
                 field_order=stream.get("field_order", "unknown"),
                 duration=_float(stream.get("duration")),
                 nb_frames=_int(stream.get("nb_frames")),
+                avg_frame_rate=stream.get("avg_frame_rate", "0/0"),
+                rotation=_rotation(stream),
+                start_time=_float(stream.get("start_time")),
             )
         elif kind == "audio":
             audio.append(
@@ -147,17 +229,45 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
         duration=_float(fmt.get("duration")),
         video=video,
         audio=tuple(audio),
-        timecode=next((tc for tc in timecodes if tc), None),
+        timecode=_timecode(fmt, streams) or _frame_timecode(document),
         brand=str(fmt.get("tags", {}).get("major_brand", "")),
+        start_time=_float(fmt.get("start_time")),
+        data_streams=data_streams,
     )
+
+
+def _frame_timecode(document: dict[str, Any]) -> str | None:
+    """A timecode carried in the first video frame (MPEG-2 GOP header in HDV/XDCAM transport
+    streams, H.264 SEI), read only when the container has none."""
+    for frame in document.get("frames", ()):
+        for side in frame.get("side_data_list", ()):
+            if side.get("timecode"):
+                return str(side["timecode"])
+            for entry in side.get("timecodes", ()):
+                if entry.get("value"):
+                    return str(entry["value"])
+        if frame.get("tags", {}).get("timecode"):
+            return str(frame["tags"]["timecode"])
+    return None
+
+
+# Containers whose timecode may live only in the video frames (GOP header, SEI).
+FRAME_TIMECODE_FORMATS = frozenset({"mpegts", "mpeg", "mpegvideo", "h264", "hevc"})
 
 
 def probe(path: str, timeout: float = 60) -> MediaInfo:
     """Probe `path`; raise ProbeError with ffprobe's last error line when it cannot be read."""
+    info = parse_probe(path, _ffprobe(path, ["-show_format", "-show_streams"], timeout))
+    if info.timecode is None and info.video is not None and FRAME_TIMECODE_FORMATS & set(info.format_name.split(",")):
+        first_frame = ["-select_streams", "v:0", "-read_intervals", "%+#1", "-show_frames"]
+        frames = _ffprobe(path, [*first_frame, "-show_entries", "frame=side_data_list:frame_tags=timecode"], timeout)
+        info = attrs.evolve(info, timecode=_frame_timecode(frames))
+    return info
+
+
+def _ffprobe(path: str, what: list[str], timeout: float) -> dict[str, Any]:
     ffprobe = require_tool("ffprobe")
-    command = [
-        ffprobe.path, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", file_url(path),
-    ]  # fmt: skip
+    command = [ffprobe.path, "-v", "error", "-print_format", "json", *what, file_url(path)]
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as error:
@@ -167,7 +277,7 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
         last = stderr.splitlines()[-1] if stderr else f"ffprobe exited with code {done.returncode}"
         raise ProbeError(last.replace(file_url(path), "").replace(path, "").strip(" :") or last)
     try:
-        document = json.loads(done.stdout.decode("utf-8", "replace"))
+        document: dict[str, Any] = json.loads(done.stdout.decode("utf-8", "replace"))
     except json.JSONDecodeError as error:
         raise ProbeError(f"ffprobe gave unreadable output: {error}") from error
-    return parse_probe(path, document)
+    return document

@@ -17,7 +17,7 @@ LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
 VIDEO_CODECS = {
     "h264": ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p"],
     "prores": ["-c:v", "prores_aw", "-profile:v", "2", "-pix_fmt", "yuv422p10le"],
-    "ffv1": ["-c:v", "ffv1", "-pix_fmt", "yuv420p"],
+    "ffv1": ["-c:v", "ffv1", "-pix_fmt", "yuv444p"],  # 4:4:4 takes odd frame sizes
     "mjpeg": ["-c:v", "mjpeg", "-pix_fmt", "yuvj420p"],
 }
 
@@ -40,7 +40,7 @@ def make_clip(
     ffmpeg = require_tool("ffmpeg")
     duration = frames * _rate_inverse(rate)
     command = [ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-               "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}"]  # fmt: skip
+               "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate},format=yuv444p"]  # fmt: skip
     for n in range(len(audio)):
         command += ["-f", "lavfi", "-i", f"sine=frequency={440 + 110 * n}:sample_rate={sample_rate}"]
     command += ["-map", "0:v"]
@@ -52,7 +52,7 @@ def make_clip(
         command += ["-c:a", audio_codec]
     command += ["-frames:v", str(frames), "-t", f"{duration:.6f}", *VIDEO_CODECS[video_codec]]
     if sar:
-        command += ["-vf", f"setsar={sar}"]
+        command += ["-vf", f"setsar=sar={sar.replace(':', '/')}:max=100000"]
     if timecode:
         command += ["-timecode", timecode]
     command.append(file_url(str(path)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from proxx.compile.profiles import CanonicalProfile
-from proxx.media.geometry import output_size
+from proxx.media.geometry import frame_size
 from proxx.media.probe import MediaInfo
 
 BITS_PER_PIXEL = {
@@ -35,7 +35,7 @@ def estimate_output_bytes(profile: CanonicalProfile, info: MediaInfo) -> int:
     if info.video is None:
         return 0
     duration = info.video_duration or 0.0
-    width, height = output_size(profile, info.video.width, info.video.height)
+    width, height = frame_size(profile, info.video)
     fps = float(info.video.fps) or 30.0
     video = BITS_PER_PIXEL[profile.codec] * width * height * fps * duration / 8
     channels = sum(stream.channels for stream in info.audio)

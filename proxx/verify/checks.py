@@ -1,14 +1,12 @@
 """Step 5 of the flow: verify an output before it gets its final name and before any job is
 COMPLETED. Every check is recorded with its expected and actual value.
 
-What the canonical profile promises (engine-independent; BACKGROUND section 5 for why each matters):
-the container and codec, the codec profile (ProRes flavour, DNxHR class), the frame size its policy
-gives (even), the source's frame rate, duration within one frame, sample aspect ratio and start
-timecode, and per audio stream the channel count, layout and sample rate the audio policy says.
-
-Container facts that policies must live with: MXF stores PCM at 48 kHz only and no channel-layout
-label (so layout is not checked there), and always carries a timecode (00:00:00:00 when the source
-has none).
+The format checks (container, codec, codec profile) need only the output, so they run for every
+output, RAW sources included. The picture, time and sound checks compare the output with the
+`ProxyTarget` that `proxx.media.policy` derives from the source probe, the same target the engines
+render to: frame size and display aspect ratio (so a squashed picture fails whatever its SAR says),
+upright picture, exact constant frame rate, duration within one frame from a zero start, field order,
+no alpha, start timecode, and per audio stream the channel count, layout and sample rate.
 """
 
 from __future__ import annotations
@@ -18,8 +16,9 @@ from fractions import Fraction
 import attrs
 
 from proxx.compile.profiles import CanonicalProfile
-from proxx.media.geometry import output_size
-from proxx.media.probe import MediaInfo, parse_rate
+from proxx.media.geometry import display_aspect, sample_aspect
+from proxx.media.policy import DEFAULT_LAYOUTS, MXF_NO_TIMECODE, AudioTarget, ProxyTarget, proxy_target
+from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream, parse_rate
 
 # codec flavour -> (ffprobe codec_name, ffprobe profile or None when not pinned)
 PROBED_CODEC: dict[str, tuple[str, str | None]] = {
@@ -36,10 +35,10 @@ PROBED_CODEC: dict[str, tuple[str, str | None]] = {
     "h265": ("hevc", None),
     "hevc": ("hevc", None),
 }
-# AAC and ALAC have no "side" surround configurations; the same speakers read back as plain 5.1.
-CODED_LAYOUT = {"5.1(side)": "5.1", "5.0(side)": "5.0"}
-MXF_SAMPLE_RATE = 48000
-MXF_NO_TIMECODE = "00:00:00:00"
+# Display aspect ratios may differ by this much, or by what rounding to even sizes costs if more.
+ASPECT_TOLERANCE = Fraction(5, 1000)
+# A constant-rate output's average rate is its nominal rate within this much.
+AVERAGE_RATE_TOLERANCE = Fraction(1, 100)
 
 
 @attrs.frozen
@@ -55,58 +54,123 @@ def _check(name: str, expected: object, actual: object, passed: bool | None = No
     return Check(name, str(expected), str(actual), ok)
 
 
-def _sar(text: str) -> str:
-    rate = parse_rate(text.replace(":", "/"))
-    return "1:1" if rate <= 0 else f"{rate.numerator}:{rate.denominator}"
+def _ratio(value: Fraction) -> str:
+    return f"{value.numerator}:{value.denominator}"
 
 
-def verify_output(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo) -> list[Check]:
-    """Compare a probed output with what `profile` promises for `source`."""
+def _rate(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def format_checks(profile: CanonicalProfile, output: MediaInfo) -> list[Check]:
+    """What the canonical id promises whatever the source: container, codec and its profile, even sides."""
     checks = [_check("container", profile.container, output.container)]
+    video = output.video
+    if video is None:
+        return [*checks, _check("video_stream", "present", "missing")]
     codec_name, codec_profile = PROBED_CODEC[profile.codec]
-    out_video, src_video = output.video, source.video
-    if out_video is None or src_video is None:
-        checks.append(_check("video_stream", "present", "missing"))
-        return checks
-    checks.append(_check("video_codec", codec_name, out_video.codec))
+    checks.append(_check("video_codec", codec_name, video.codec))
     if codec_profile is not None:
-        checks.append(_check("codec_profile", codec_profile, out_video.profile))
-    width, height = output_size(profile, src_video.width, src_video.height)
-    checks.append(_check("dimensions", f"{width}x{height}", f"{out_video.width}x{out_video.height}"))
-    even = out_video.width % 2 == 0 and out_video.height % 2 == 0
-    checks.append(_check("even_dimensions", "even", f"{out_video.width}x{out_video.height}", even))
-    checks.append(_check("frame_rate", src_video.frame_rate, out_video.frame_rate, src_video.fps == out_video.fps))
-    src_duration, out_duration = source.video_duration, output.video_duration
-    if src_duration is not None and out_duration is not None and src_video.fps > 0:
-        frame = 1 / src_video.fps
-        close = abs(Fraction(out_duration) - Fraction(src_duration)) <= frame
-        checks.append(_check("duration", f"{src_duration:.3f} s (± 1 frame)", f"{out_duration:.3f} s", close))
-    else:
-        checks.append(_check("duration", f"{src_duration} s", f"{out_duration} s", False))
-    checks.append(
-        _check("sample_aspect_ratio", _sar(src_video.sample_aspect_ratio), _sar(out_video.sample_aspect_ratio))
-    )
-    expected_tc = source.timecode or (MXF_NO_TIMECODE if profile.container == "mxf" else None)
-    if source.timecode is None and output.timecode == MXF_NO_TIMECODE:
-        # No timecode reads as a zero start in every NLE; some engines (Resolve) always write one.
-        checks.append(_check("timecode", f"none or {MXF_NO_TIMECODE}", output.timecode, True))
-    else:
-        checks.append(_check("timecode", expected_tc or "none", output.timecode or "none"))
-    checks.extend(_audio_checks(profile, source, output))
+        checks.append(_check("codec_profile", codec_profile, video.profile))
+    size = f"{video.width}x{video.height}"
+    checks.append(_check("even_dimensions", "even", size, video.width % 2 == 0 and video.height % 2 == 0))
     return checks
 
 
-def _audio_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo) -> list[Check]:
-    checks = [_check("audio_streams", len(source.audio), len(output.audio))]
-    coded = profile.audio == "aac" or profile.container == "mp4"
-    for i, (src, out) in enumerate(zip(source.audio, output.audio, strict=False)):
-        checks.append(_check(f"audio[{i}].channels", src.channels, out.channels))
-        if profile.container != "mxf":
-            layout = CODED_LAYOUT.get(src.channel_layout, src.channel_layout) if coded else src.channel_layout
-            checks.append(_check(f"audio[{i}].layout", layout or "none", out.channel_layout or "none"))
-        rate = MXF_SAMPLE_RATE if profile.container == "mxf" else src.sample_rate
-        checks.append(_check(f"audio[{i}].sample_rate", rate, out.sample_rate))
+def verify_output(profile: CanonicalProfile, source: MediaInfo | None, output: MediaInfo) -> list[Check]:
+    """Compare a probed output with what `profile` promises for `source` (None: a RAW source no
+    probe reads, where only the format is checked here and the engine's plugin checks the rest)."""
+    checks = format_checks(profile, output)
+    if source is None or source.video is None or output.video is None:
+        return checks
+    target = proxy_target(profile, source)
+    checks += _picture_checks(target, output.video)
+    checks += _time_checks(target, output)
+    checks.append(_check("alpha", "none", output.video.pix_fmt if output.video.has_alpha else "none"))
+    checks.append(_timecode_check(profile, target, output))
+    checks += _audio_checks(target, output.audio)
     return checks
+
+
+def _picture_checks(target: ProxyTarget, out: VideoStream) -> list[Check]:
+    size = f"{out.width}x{out.height}"
+    shown = display_aspect(out)
+    # Rounding each side to an even number of pixels moves the aspect by up to 1/w + 1/h.
+    tolerance = max(ASPECT_TOLERANCE, Fraction(1, max(out.width, 1)) + Fraction(1, max(out.height, 1)))
+    aspect_ok = abs(shown - target.display_aspect) <= tolerance * target.display_aspect
+    sar = sample_aspect(out.sample_aspect_ratio)
+    return [
+        _check("dimensions", f"{target.width}x{target.height}", size),
+        _check(
+            "display_aspect_ratio",
+            f"{float(target.display_aspect):.4f} (± {float(tolerance) * 100:.2g} %)",
+            f"{float(shown):.4f}",
+            aspect_ok,
+        ),
+        # A container may store a SAR only approximately: the display aspect decides, both are recorded.
+        _check(
+            "sample_aspect_ratio",
+            _ratio(target.sample_aspect_ratio),
+            _ratio(sar),
+            sar == target.sample_aspect_ratio or aspect_ok,
+        ),
+        _check("rotation", "upright (0)", f"{'upright' if out.rotation == 0 else 'rotated'} ({out.rotation})",
+               out.rotation == 0),
+        _check("field_order", target.field_order, out.field_order, _same_scan(target.field_order, out.field_order)),
+    ]  # fmt: skip
+
+
+def _same_scan(expected: str, actual: str) -> bool:
+    if expected not in INTERLACED:
+        return actual in ("progressive", "unknown", "")
+    return actual == expected
+
+
+def _time_checks(target: ProxyTarget, output: MediaInfo) -> list[Check]:
+    assert output.video is not None
+    out = output.video
+    real, average = parse_rate(out.frame_rate), parse_rate(out.avg_frame_rate)
+    constant = average <= 0 or abs(average - target.rate) <= AVERAGE_RATE_TOLERANCE * target.rate
+    checks = [
+        _check("frame_rate", _rate(target.rate), out.frame_rate, real == target.rate),
+        _check("constant_frame_rate", f"{float(target.rate):.3f} fps average",
+               f"{float(average):.3f} fps average" if average > 0 else "not stated", constant),
+    ]  # fmt: skip
+    out_duration, start = output.video_duration, out.start_time or 0.0
+    if target.duration is not None and out_duration is not None and target.rate > 0:
+        frame = 1 / target.rate
+        close = abs(Fraction(out_duration) - Fraction(target.duration)) <= frame
+        checks.append(_check("duration", f"{target.duration:.3f} s (± 1 frame)", f"{out_duration:.3f} s", close))
+    else:
+        checks.append(_check("duration", f"{target.duration} s", f"{out_duration} s", False))
+    checks.append(_check("start", "0.000 s (± 1 frame)", f"{start:.3f} s", abs(Fraction(start)) * target.rate <= 1))
+    return checks
+
+
+def _timecode_check(profile: CanonicalProfile, target: ProxyTarget, output: MediaInfo) -> Check:
+    if target.timecode is None and output.timecode == MXF_NO_TIMECODE:
+        # No timecode reads as a zero start in every NLE; MXF (and Resolve) always write one.
+        return _check("timecode", f"none or {MXF_NO_TIMECODE}", output.timecode, True)
+    expected = target.timecode or (MXF_NO_TIMECODE if profile.container == "mxf" else None)
+    return _check("timecode", expected or "none", output.timecode or "none")
+
+
+def _audio_checks(target: ProxyTarget, outputs: tuple[AudioStream, ...]) -> list[Check]:
+    checks = [_check("audio_streams", len(target.audio), len(outputs))]
+    for i, (want, out) in enumerate(zip(target.audio, outputs, strict=False)):
+        checks.append(_check(f"audio[{i}].channels", want.channels, out.channels))
+        checks.append(_layout_check(i, want, out))
+        checks.append(_check(f"audio[{i}].sample_rate", want.sample_rate, out.sample_rate))
+    return checks
+
+
+def _layout_check(i: int, want: AudioTarget, out: AudioStream) -> Check:
+    if want.layout is None:  # unlabelled: its channel count's default label, or none, is the same thing
+        default = DEFAULT_LAYOUTS.get(want.channels)
+        expected = f"unlabelled{f' or {default}' if default else ''}"
+        ok = out.channel_layout in ("", default) or (default is None and out.channels == want.channels)
+        return _check(f"audio[{i}].layout", expected, out.channel_layout or "none", ok)
+    return _check(f"audio[{i}].layout", want.layout, out.channel_layout or "none")
 
 
 def failed(checks: list[Check]) -> list[Check]:

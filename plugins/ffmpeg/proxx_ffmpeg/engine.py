@@ -12,13 +12,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import IO
 
 from proxx import Availability, Engine, ExecutionError, JobValidationError
 from proxx.execute.engine import RenderReport, RenderTask, cannot_render
 from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.media.policy import proxy_target
 from proxx.media.probe import MediaInfo
 from proxx.media.tools import find_tool, require_tool
+from proxx_ffmpeg.fields import FieldOrderError, set_field_order
 from proxx_ffmpeg.recipes import build_args, unsupported
 
 # stderr lines that say nothing about why ffmpeg failed
@@ -105,6 +108,16 @@ class FFmpegEngine(Engine):
                 f"FFmpeg exited with code {code}: {last_meaningful_line(stderr)}",
                 {"source": task.clip.source, "exit_code": code},
             )
+        target = proxy_target(task.spec.canonical_profile, task.source)
+        if target.interlaced and task.spec.canonical_profile.container == "mov":
+            try:
+                set_field_order(Path(task.partial_path), target.field_order)
+            except (OSError, FieldOrderError) as error:
+                raise ExecutionError(
+                    "engine_failed",
+                    f"FFmpeg's output could not be marked with the source's field order: {error}",
+                    {"source": task.clip.source},
+                ) from error
         return RenderReport(
             engine_version=ffmpeg.version,
             details={"binary": ffmpeg.path, "binary_origin": ffmpeg.origin, "seconds": round(elapsed, 3)},

@@ -1,12 +1,15 @@
 """ffmpeg argument lists, one recipe per canonical codec flavour (measured on ffmpeg 6.0, 2 cores;
 figures in the README).
 
-Every recipe keeps what an editing system relinks on: the exact rational frame rate (no frame dropped
-or duplicated: `-fps_mode passthrough`), the duration, the start timecode (`-timecode` writes a
-QuickTime tmcd track in MOV and MP4, the timecode component in MXF), every audio stream and channel
-as the profile's audio policy says, the sample aspect ratio (`setsar` after `scale`, which otherwise
-nudges it), and even frame sizes (`proxx.media.geometry`). Paths are passed as `file:` URLs in an
-argument list, never through a shell.
+Every recipe renders the `ProxyTarget` of `proxx.media.policy` (the README's media policy): the
+picture upright (ffmpeg applies the display rotation itself) at the policy's even frame size with the
+source's sample aspect ratio (`setsar` with a large `max`: its default of 100 rounds 128:117 to
+93:85); a constant frame rate (`-fps_mode cfr -r`: a constant-rate source keeps every frame, a
+variable-rate one is conformed to its nominal rate); interlaced sources coded interlaced with their
+field order in ProRes (`+ildct`, fields scaled apart) and deinterlaced by `bwdif` for H.264; the
+start timecode (`-timecode` writes a QuickTime tmcd track in MOV and MP4, the timecode component in
+MXF); every audio stream and channel as the profile's audio policy says; no alpha; timestamps from
+zero. Paths are passed as `file:` URLs in an argument list, never through a shell.
 
 Choices, measured on a 10 s 1080p clip:
 * ProRes: prores_aw with a numeric profile (it rejects names, and without one silently writes
@@ -19,10 +22,8 @@ Choices, measured on a 10 s 1080p clip:
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from proxx.compile.profiles import CanonicalProfile
-from proxx.media.geometry import output_size
+from proxx.media.policy import ProxyTarget, proxy_target, top_field_first
 from proxx.media.probe import AudioStream, MediaInfo, file_url
 
 PRORES_PROFILE_NUMBER = {
@@ -46,6 +47,8 @@ AAC_MAX_CHANNELS = 8
 RELABEL_LAYOUT = {"5.1(side)": "5.1", "5.0(side)": "5.0"}
 MOV_COPY_SAFE = frozenset({"pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s24be", "aac", "alac"})
 MP4_COPY_SAFE = frozenset({"aac", "alac"})
+# setsar's `max` bounds the stored ratio's terms; its default (100) rounds 128:117 to 93:85.
+SAR_MAX = 100000
 
 
 class RecipeError(ValueError):
@@ -60,9 +63,12 @@ def unsupported(profile: CanonicalProfile, source: MediaInfo) -> str | None:
         return f"the FFmpeg engine cannot write {profile.codec} in {profile.container}"
     if source.video is None:
         return "the source has no video"
-    width, height = output_size(profile, source.video.width, source.video.height)
-    if profile.codec.startswith("dnxhr") and (width < DNXHR_MIN_SIZE[0] or height < DNXHR_MIN_SIZE[1]):
-        return f"the output frame {width}x{height} is below DNxHR's minimum of 256x120"
+    target = proxy_target(profile, source)
+    dnxhr = profile.codec.startswith("dnxhr")
+    if dnxhr and (target.width < DNXHR_MIN_SIZE[0] or target.height < DNXHR_MIN_SIZE[1]):
+        return f"the output frame {target.width}x{target.height} is below DNxHR's minimum of 256x120"
+    if dnxhr and target.interlaced:
+        return "the source is interlaced, and FFmpeg's DNxHR encoder codes progressive pictures only"
     for stream in source.audio:
         if profile.audio == "aac" and stream.channels > AAC_MAX_CHANNELS:
             return f"an audio stream has {stream.channels} channels; AAC holds at most {AAC_MAX_CHANNELS}"
@@ -110,12 +116,13 @@ def _audio_args(profile: CanonicalProfile, source: MediaInfo) -> list[str]:
     return args
 
 
-def _video_args(profile: CanonicalProfile) -> list[str]:
+def _video_args(profile: CanonicalProfile, target: ProxyTarget) -> list[str]:
     codec = profile.codec
     if codec in PRORES_PROFILE_NUMBER:
-        pix_fmt = "yuva444p10le" if codec == "prores_4444" else "yuv422p10le"
+        pix_fmt = "yuv444p10le" if codec == "prores_4444" else "yuv422p10le"  # proxies carry no alpha
         profile_number = str(PRORES_PROFILE_NUMBER[codec])
-        return ["-c:v", "prores_aw", "-profile:v", profile_number, "-vendor", "apl0", "-pix_fmt", pix_fmt]
+        interlaced = ["-flags", "+ildct"] if target.interlaced else []
+        return ["-c:v", "prores_aw", "-profile:v", profile_number, "-vendor", "apl0", "-pix_fmt", pix_fmt, *interlaced]
     if codec.startswith("dnxhr"):
         return ["-c:v", "dnxhd", "-profile:v", codec, "-pix_fmt", "yuv422p"]
     if codec == "h264":
@@ -139,32 +146,35 @@ def build_args(ffmpeg: str, source: MediaInfo, destination: str, profile: Canoni
     why = unsupported(profile, source)
     if why or source.video is None:
         raise RecipeError(why or "the source has no video")
-    video = source.video
-    width, height = output_size(profile, video.width, video.height)
-    sar = _sar(video.sample_aspect_ratio)
-    filters = [] if (width, height) == (video.width, video.height) else [f"scale={width}:{height}"]
-    filters.append(f"setsar={sar.numerator}/{sar.denominator}")
+    target = proxy_target(profile, source)
+    rate = f"{target.rate.numerator}/{target.rate.denominator}"
     args = [
         ffmpeg, "-hide_banner", "-nostdin", "-n", "-nostats", "-loglevel", "warning",
         "-progress", "pipe:1",
         "-i", file_url(source.path),
         "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-map_chapters", "-1",
-        "-fps_mode", "passthrough",
-        "-vf", ",".join(filters),
-        *_video_args(profile),
+        "-fps_mode", "cfr", "-r", rate,
+        "-vf", ",".join(_filters(source, target)),
+        *_video_args(profile, target),
         *_audio_args(profile, source),
     ]  # fmt: skip
-    if source.timecode:
-        args += ["-timecode", source.timecode]
+    if target.timecode:
+        args += ["-timecode", target.timecode]
     if profile.container in ("mov", "mp4"):
         args += ["-write_tmcd", "1"]
     return [*args, "-f", profile.container, file_url(destination)]
 
 
-def _sar(text: str) -> Fraction:
-    numerator, _, denominator = text.partition(":")
-    try:
-        value = Fraction(int(numerator), int(denominator or 1))
-    except (ValueError, ZeroDivisionError):
-        return Fraction(1)
-    return value if value > 0 else Fraction(1)
+def _filters(source: MediaInfo, target: ProxyTarget) -> list[str]:
+    """The picture chain after ffmpeg's own rotation: deinterlace, scale, then the exact SAR."""
+    assert source.video is not None
+    filters = ["bwdif=mode=send_frame:parity=auto:deint=all"] if target.deinterlace else []
+    upright = (source.video.height, source.video.width) if source.video.rotation in (90, 270) else None
+    coded = upright or (source.video.width, source.video.height)
+    if (target.width, target.height) != coded:
+        filters.append(f"scale={target.width}:{target.height}" + (":interl=1" if target.interlaced else ""))
+    sar = target.sample_aspect_ratio
+    filters.append(f"setsar=sar={sar.numerator}/{sar.denominator}:max={SAR_MAX}")
+    if target.interlaced:
+        filters.append("setfield=" + ("tff" if top_field_first(target.field_order) else "bff"))
+    return filters

@@ -28,7 +28,7 @@ from proxx import Availability, Engine, ExecutionError, JobValidationError
 from proxx.execute.engine import RenderReport, RenderTask, cannot_render
 from proxx.execute.runner import Settings
 from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.geometry import output_size
+from proxx.media.geometry import frame_size, output_size, upright
 from proxx.media.probe import MediaInfo
 from proxx_resolve import client
 from proxx_resolve.launch import Launcher
@@ -172,7 +172,7 @@ class ResolveEngine(Engine):
     def validate_clip(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo) -> Iterable[JobValidationError]:
         why = None
         if source.video is not None:
-            size = output_size(spec.canonical_profile, source.video.width, source.video.height)
+            size = frame_size(spec.canonical_profile, source.video)
             why = unsupported(spec.canonical_profile, size)
             if why is None:
                 try:
@@ -332,7 +332,7 @@ class _Run:
         source = self.task.source
         try:
             if source is not None and source.video is not None:
-                size = (source.video.width, source.video.height)
+                size = upright(source.video)[:2]
                 rate = source.video.fps
                 # No timecode: Resolve's own Start TC (00:00:00:00), not its 01:00:00:00 timeline default.
                 timecode = source.timecode or properties.get("Start TC") or None

@@ -1,0 +1,119 @@
+"""The media policy: what a proxy of a given source must be, so an editing system relinks it and the
+editor sees the same picture. Every engine renders to a `ProxyTarget` and verification checks the
+output against the same target; the README's "Media policy" section is this module in prose.
+
+* Geometry. A source is displayed as its coded picture turned by its rotation and stretched by its
+  sample aspect ratio (SAR). Proxies are rendered upright (the rotation applied to the pixels, no
+  rotation metadata), keep the source's SAR, and are sized on the displayed picture
+  (`proxx.media.geometry`). Verification compares display aspect ratios, so a squashed or stretched
+  picture fails whatever its SAR says.
+* Frame rate. A constant-rate source keeps its exact rate. A variable-rate source (phones, screen
+  recordings) becomes constant-rate at its nominal rate, with the source's duration: frames are
+  repeated or dropped to their nearest slot, as every editing system conforms such media anyway.
+* Scan. Intraframe editorial profiles (ProRes, DNxHR, DNxHD) keep an interlaced source interlaced,
+  with its field order; long-GOP review profiles (H.264, HEVC) deinterlace to progressive at the same
+  frame rate (one frame per frame, both fields blended by motion-adaptive interpolation).
+* Audio. Every audio stream is kept with its channel count (8 mono camera tracks stay 8 tracks); an
+  unlabelled stream reads back with its channel count's default label; sample rates are kept except
+  where the container forces one (MXF: 48 kHz, and no layout label).
+* Timecode. The source's start timecode, wherever it was carried (see `proxx.media.probe`), drop
+  frame included; none when the source has none (MXF always carries one: 00:00:00:00).
+* Start. A source that starts above zero (MPEG-TS, edit lists) gives a proxy of the same duration
+  that starts at zero, its timecode still the source's.
+* Alpha. Editorial proxies carry no alpha channel: a source's alpha is dropped.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import attrs
+
+from proxx.compile.profiles import CanonicalProfile
+from proxx.media.geometry import display_aspect, frame_size, upright
+from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream
+
+# ffmpeg's field orders name the field coded first, then the one displayed first.
+TOP_FIRST = frozenset({"tt", "bt"})
+# Profiles whose codec is long-GOP: deinterlaced for review.
+DEINTERLACED_FAMILIES = frozenset({"h264", "h265", "hevc"})
+MXF_SAMPLE_RATE = 48000
+MXF_NO_TIMECODE = "00:00:00:00"
+DEFAULT_LAYOUTS = {1: "mono", 2: "stereo"}
+# AAC and ALAC have no "side" surround configurations; the same speakers read back as plain 5.1.
+CODED_LAYOUT = {"5.1(side)": "5.1", "5.0(side)": "5.0"}
+
+
+def deinterlaces(profile: CanonicalProfile) -> bool:
+    return profile.codec_family in DEINTERLACED_FAMILIES
+
+
+def is_interlaced(video: VideoStream) -> bool:
+    return video.field_order in INTERLACED
+
+
+def top_field_first(field_order: str) -> bool:
+    return field_order in TOP_FIRST
+
+
+@attrs.frozen
+class AudioTarget:
+    channels: int
+    sample_rate: int
+    layout: str | None  # None: the source is unlabelled, any label of `channels` channels is right
+
+
+@attrs.frozen
+class ProxyTarget:
+    """What the proxy of one source must be (`proxy_target`)."""
+
+    width: int  # coded, upright
+    height: int
+    sample_aspect_ratio: Fraction
+    display_aspect: Fraction  # the source's, as displayed
+    rotation: int  # the source's rotation, rendered into the pixels
+    rate: Fraction
+    variable_rate: bool
+    field_order: str  # "progressive", or the source's interlaced field order
+    deinterlace: bool
+    duration: float | None
+    timecode: str | None
+    audio: tuple[AudioTarget, ...]
+
+    @property
+    def interlaced(self) -> bool:
+        return self.field_order in INTERLACED
+
+
+def _audio_target(profile: CanonicalProfile, stream: AudioStream) -> AudioTarget:
+    if profile.container == "mxf":  # MXF stores PCM at 48 kHz only, and no channel-layout label
+        return AudioTarget(stream.channels, MXF_SAMPLE_RATE, None)
+    label = stream.channel_layout or None
+    if label is not None and (profile.audio == "aac" or profile.container == "mp4"):
+        label = CODED_LAYOUT.get(label, label)
+    return AudioTarget(stream.channels, stream.sample_rate, label)
+
+
+def proxy_target(profile: CanonicalProfile, source: MediaInfo) -> ProxyTarget:
+    """What `profile` promises for `source` (which has video: validation refused anything else)."""
+    video = source.video
+    if video is None:
+        raise ValueError(f"{source.path} has no video stream")
+    width, height = frame_size(profile, video)
+    rate = video.rate
+    deinterlace = deinterlaces(profile) and is_interlaced(video)
+    field_order = video.field_order if is_interlaced(video) and not deinterlace else "progressive"
+    return ProxyTarget(
+        width=width,
+        height=height,
+        sample_aspect_ratio=upright(video)[2],
+        display_aspect=display_aspect(video),
+        rotation=video.rotation,
+        rate=rate.rate,
+        variable_rate=rate.variable,
+        field_order=field_order,
+        deinterlace=deinterlace,
+        duration=source.video_duration,
+        timecode=source.timecode,
+        audio=tuple(_audio_target(profile, stream) for stream in source.audio),
+    )
