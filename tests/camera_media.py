@@ -2,7 +2,8 @@
 
 Each `make_<class>(folder) -> Path` writes one file of 0.5 to 2 s from lavfi sources (testsrc2/smptebars +
 sine); `CAMERA_MEDIA` names them and `EXPECT` holds, for each, the structural facts a proxy must keep, as
-`independent_probe` reads them back (its own ffprobe calls, independent of `proxx.media.probe`).
+`independent_probe` reads them back (its own ffprobe calls, independent of `proxx.media.probe`). The
+session fixture `camera_media` ({name: path}, one generation per run) is imported by tests/conftest.py.
 
 What the toolchain cannot make as a camera would, and how it is made instead:
 - ffmpeg's CLI flags every interlaced frame it encodes "tb"/"bt" in MOV (its legacy rule); DV files in

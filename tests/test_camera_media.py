@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.camera_media import CAMERA_MEDIA, EXPECT, camera_media, camera_media_missing, independent_probe
-
-__all__ = ["camera_media", "camera_media_missing"]  # the session fixtures, for pytest to find here
+from tests.camera_media import CAMERA_MEDIA, EXPECT, independent_probe
 
 
 def test_every_class_has_its_expectation() -> None:
