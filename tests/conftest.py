@@ -8,6 +8,7 @@ from proxx import Registry, UserProfile
 from proxx.compile.repository import load_repository
 from proxx.converter import converter
 from proxx.resources import bundled_profiles_dir
+from tests.camera_media import camera_media, camera_media_missing  # noqa: F401  (one generation per session)
 
 pytest_plugins = ["pytester"]
 
