@@ -4,8 +4,14 @@
 writes them beside a job template (`template.json`, specification jobtemplate-2023-09) whose one step
 has a task per JobSpec: `proxx run-spec <file> --digest <digest>` on whichever host the scheduler
 picks. The scheduler is then the executor: the JobSpecs are not queued for local workers, and each
-host that runs one records it in its own job store. The template's `JobSpecDir` parameter is a PATH,
-so the scheduler's own path mapping applies to it.
+host that runs one records it in its own job store.
+
+The template runs as written, with no parameter given. Its `JobSpecDir` parameter is a PATH whose
+default is `jobspecs`, relative: OpenJD clients join a relative PATH default to the template's own
+folder when they submit it, and refuse an absolute one ("Default paths must be relative"), so the
+template and its `jobspecs/` folder can be moved or mounted elsewhere together, and the scheduler's
+path mapping applies to the joined path. Before anything is written, the template is decoded and its
+parameters preprocessed with openjd-model exactly as a submitting client does (the `farm` extra).
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from typing import Any
 import attrs
 
 from proxx.app import Proxx
-from proxx.errors import PreJobError
+from proxx.errors import ConfigurationError, PreJobError
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
 from proxx.result import write_json_atomically
 
 SPECIFICATION = "jobtemplate-2023-09"
 TEMPLATE_NAME = "template.json"
+JOBSPECS_FOLDER = "jobspecs"  # beside the template; also the JobSpecDir default, relative to it
 
 
 @attrs.frozen
@@ -32,7 +39,8 @@ class Export:
 
 
 def export_openjd(proxx: Proxx, intent: str, sources: Sequence[str | Path], output: Path) -> Export:
-    """Write the template and one JobSpec per source under `output` (class A errors write nothing)."""
+    """Write the template and one JobSpec per source under `output` (class A errors, and a template
+    that openjd-model refuses, write nothing)."""
     selected_at = utc_now()
     if not sources:
         raise PreJobError("no_sources", "A job needs at least one source file.")
@@ -41,17 +49,46 @@ def export_openjd(proxx: Proxx, intent: str, sources: Sequence[str | Path], outp
     # Proxies go where the intent's naming puts them, beside the template's folder by default.
     proxies = output / "proxies"
     specs = tuple(create_jobspec(compiled, [Path(s)], proxies, selected_at, requires) for s in sources)
-    folder = output / "jobspecs"
+    document = job_template(intent, specs)
+    check_template(document, output)
+    folder = output / JOBSPECS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     proxies.mkdir(exist_ok=True)
     for spec in specs:
         (folder / f"{spec.job_id}.json").write_text(spec.to_json(), encoding="utf-8")
     template = output / TEMPLATE_NAME
-    write_json_atomically(template, job_template(intent, specs, folder.resolve()))
+    write_json_atomically(template, document)
     return Export(template, specs)
 
 
-def job_template(intent: str, specs: Sequence[JobSpec], jobspec_dir: Path) -> dict[str, Any]:
+def check_template(document: dict[str, Any], template_dir: Path) -> None:
+    """Decode `document` and instantiate it with no parameter given, as an OpenJD client submitting
+    it from `template_dir` would (defaults as written, PATH defaults joined to that folder)."""
+    try:
+        from openjd.model import DecodeValidationError, create_job, decode_job_template, preprocess_job_parameters
+    except ImportError as missing:
+        raise ConfigurationError(
+            "openjd_model_missing",
+            f"proxx export-openjd needs openjd-model (the 'farm' extra: pip install 'proxx[farm]'): {missing}",
+        ) from None
+    try:
+        template = decode_job_template(template=document)
+        values = preprocess_job_parameters(
+            job_template=template,
+            job_parameter_values={},
+            job_template_dir=template_dir.absolute(),
+            current_working_dir=Path.cwd(),
+        )
+        create_job(job_template=template, job_parameter_values=values)
+    except (DecodeValidationError, ValueError) as refused:
+        raise ConfigurationError(
+            "openjd_template_refused",
+            f"openjd-model refuses the job template proxx made; nothing was written: {refused}",
+            {"template_dir": str(template_dir)},
+        ) from None
+
+
+def job_template(intent: str, specs: Sequence[JobSpec]) -> dict[str, Any]:
     run = ["run-spec", "{{Param.JobSpecDir}}/{{Task.Param.JobId}}.json", "--digest", "{{Task.Param.Digest}}"]
     return {
         "specificationVersion": SPECIFICATION,
@@ -63,8 +100,8 @@ def job_template(intent: str, specs: Sequence[JobSpec], jobspec_dir: Path) -> di
                 "type": "PATH",
                 "objectType": "DIRECTORY",
                 "dataFlow": "IN",
-                "default": str(jobspec_dir),
-                "description": "The folder of the JobSpec files, as the worker hosts see it.",
+                "default": JOBSPECS_FOLDER,
+                "description": "The folder of the JobSpec files; by default the one beside this template.",
             },
             {
                 "name": "ProxxCommand",

@@ -339,10 +339,12 @@ class Store:
         reason: str | None = None,
         message: str | None = None,
         expect: tuple[str, ...] = (QUEUED, RUNNING),
+        at: str | None = None,
     ) -> bool:
         """Move a job to COMPLETED or FAILED. The transition row is written first, in the same
-        transaction. False (and nothing written) if the job is not in one of the `expect` states."""
-        now = utc_now()
+        transaction. False (and nothing written) if the job is not in one of the `expect` states.
+        `at` is when it finished, if not now: a mirrored farm job keeps the farm's own time."""
+        now = at or utc_now()
         cls = failure_class.value if failure_class else None
         with self._write() as db:
             row = db.execute("SELECT state FROM jobs WHERE job_id = ?", (job_id,)).fetchone()

@@ -397,3 +397,23 @@ def test_a_farm_password_is_never_stored_and_mirroring_takes_it_from_the_environ
         assert "needs its password: set PROXX_FARM_BROKER" in caplog.text
         monkeypatch.setenv("PROXX_FARM_BROKER", server.url)
         assert Proxx.open().store.job(spec.job_id).state == "RUNNING"  # mirrored with the password from there
+
+
+def test_a_mirrored_farm_job_keeps_the_time_the_farm_finished_it(proxx_home: Path, tmp_path: Path) -> None:
+    with RedisServer() as server:
+        spec = Proxx.open().submit(
+            "Review H.264", [make_clip(tmp_path / "A001.mov", frames=2)], tmp_path, farm=server.url
+        )
+        state = FarmState.connect(server.url)
+        assert state.claim(spec.job_id, "farm-host:1", lease=60)
+        assert state.finish(spec.job_id, "farm-host:1", {"state": COMPLETED})
+        # The submitting machine mirrors an hour later: the farm's times stand, not the mirror's.
+        started, finished = "2026-11-29T09:00:00.000Z", "2026-11-29T09:00:05.250Z"
+        state.client.hset(f"proxx:farm:job:{spec.job_id}", mapping={"started_at": started, "finished_at": finished})
+        store = Proxx.open().store
+        row = store.job(spec.job_id)
+    assert (row.state, row.started_at, row.finished_at) == (COMPLETED, started, finished)
+    assert [(t.to_state, t.at) for t in store.transitions(spec.job_id)][-2:] == [
+        ("RUNNING", started),
+        (COMPLETED, finished),
+    ]

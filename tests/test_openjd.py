@@ -1,11 +1,15 @@
-"""The OpenJD export: the template validates with openjd-model and runs locally with openjd-sessions."""
+"""The OpenJD export: the template validates with openjd-model as a client submits it (defaults as
+written), runs locally with openjd-sessions, and runs with the reference `openjd run` with no parameter."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openjd.model import (
@@ -14,26 +18,39 @@ from openjd.model import (
     StepParameterSpaceIterator,
     create_job,
     decode_job_template,
+    preprocess_job_parameters,
 )
 from openjd.sessions import ActionState, Session, SessionState
 
-from proxx import Proxx
+from proxx import Proxx, openjd
 from proxx.cli import main
+from proxx.errors import ConfigurationError
 from proxx.media.samples import make_clip
-from proxx.openjd import export_openjd
+from proxx.openjd import TEMPLATE_NAME, export_openjd
 from proxx.result import load_result
 from proxx.store import COMPLETED
 
 INTENT = "Review H.264"
-PROXX = str(Path(sys.executable).parent / "proxx")
+BIN = Path(sys.executable).parent
+PROXX = str(BIN / "proxx")
+
+
+def submitted(template: Path, **given: str) -> Any:
+    """The job an OpenJD client makes of the template file: decoded, its parameters preprocessed
+    against the template's folder (relative PATH defaults joined to it, absolute ones refused)."""
+    decoded = decode_job_template(template=json.loads(template.read_text()))
+    values = preprocess_job_parameters(
+        job_template=decoded,
+        job_parameter_values=given,
+        job_template_dir=template.parent.absolute(),
+        current_working_dir=Path.cwd(),
+    )
+    return create_job(job_template=decoded, job_parameter_values=values)
 
 
 def run_locally(template: Path, home: Path) -> list[ActionState]:
     """Run every task of the template's one step in local OpenJD sessions, as a scheduler would."""
-    job = create_job(
-        job_template=decode_job_template(template=json.loads(template.read_text())),
-        job_parameter_values={"ProxxCommand": ParameterValue(type=ParameterValueType.STRING, value=PROXX)},
-    )
+    job = submitted(template, ProxxCommand=PROXX)
     values = {name: ParameterValue(type=ParameterValueType(p.type.value), value=p.value)
               for name, p in job.parameters.items()}  # fmt: skip
     (step,) = job.steps
@@ -73,6 +90,35 @@ def test_the_exported_template_validates_and_runs_each_jobspec_once(proxx_home, 
     assert run_locally(export.template, runner_home) == [ActionState.FAILED, ActionState.FAILED]
 
 
+def test_openjd_run_runs_the_exported_template_with_no_parameter(proxx_home, tmp_path):
+    src = make_clip(tmp_path / "media" / "A001.mov", frames=4)
+    output = tmp_path / "openjd"
+    assert main(["export-openjd", "--profile", INTENT, "--output", str(output), str(src)]) == 0
+    template = output / TEMPLATE_NAME
+    # As a client submits it, with no parameter: JobSpecDir defaults to the folder beside the template.
+    job = submitted(template)
+    assert job.parameters["JobSpecDir"].value == str(output / "jobspecs")
+    assert job.parameters["ProxxCommand"].value == "proxx"
+
+    runner_home = tmp_path / "runner-home"
+    elsewhere = tmp_path / "cwd"  # not the template's folder: the default must not lean on the cwd
+    elsewhere.mkdir()
+    env = {**os.environ, "PROXX_HOME": str(runner_home), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        [str(BIN / "openjd"), "run", str(template)], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (spec_file,) = (output / "jobspecs").iterdir()
+    on_host = Proxx.open()
+    on_host.home = runner_home
+    row = on_host.store.job(spec_file.stem)
+    assert row.state == COMPLETED
+    result = load_result(Path(row.result_path))
+    (clip,) = result.clips
+    assert clip.checks and all(check.passed for check in clip.checks)
+    assert Path(clip.output) == output / "proxies" / "A001.mp4" and Path(clip.output).stat().st_size > 0
+
+
 def test_run_spec_refuses_an_altered_file(proxx_home, tmp_path, capsys):
     src = make_clip(tmp_path / "A001.mov", frames=4)
     export = export_openjd(Proxx.open(), INTENT, [src], tmp_path / "openjd")
@@ -89,4 +135,20 @@ def test_run_spec_refuses_an_altered_file(proxx_home, tmp_path, capsys):
 def test_export_with_an_unknown_intent_writes_nothing(proxx_home, tmp_path):
     with pytest.raises(Exception, match="does not exist"):
         export_openjd(Proxx.open(), "No Such Intent", [tmp_path / "a.mov"], tmp_path / "openjd")
+    assert not (tmp_path / "openjd").exists()
+
+
+def test_a_template_openjd_model_refuses_is_never_written(proxx_home, tmp_path, monkeypatch):
+    src = make_clip(tmp_path / "A001.mov", frames=4)
+    written = openjd.job_template
+
+    def absolute_default(intent, specs):  # the template proxx used to write
+        document = written(intent, specs)
+        document["parameterDefinitions"][0]["default"] = str(tmp_path / "openjd" / "jobspecs")
+        return document
+
+    monkeypatch.setattr(openjd, "job_template", absolute_default)
+    with pytest.raises(ConfigurationError, match="PATH parameter JobSpecDir is an absolute path") as refused:
+        export_openjd(Proxx.open(), INTENT, [src], tmp_path / "openjd")
+    assert refused.value.reason == "openjd_template_refused"
     assert not (tmp_path / "openjd").exists()

@@ -71,4 +71,5 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
         failure_class=FailureClass(cls) if cls else None,
         reason=farm.get("reason"),
         message=farm.get("message"),
+        at=farm.get("finished_at") or None,  # when the farm finished it, not when it was mirrored here
     )

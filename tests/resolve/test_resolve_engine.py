@@ -4,8 +4,12 @@ DaVinciResolveScript (tests/resolve/fake_resolve), which renders for real with f
 from __future__ import annotations
 
 import fcntl
+import os
+import shutil
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -243,7 +247,8 @@ def test_a_job_neither_rendering_nor_finished_is_given_up(
     result = run(app, "Resolve prores_lt", [clip], tmp_path / "out")
     assert result.failure.reason == "engine_failed"
     assert result.failure.message == (
-        "Resolve render failed: the render job is neither rendering nor finished (status 'Ready')"
+        "Resolve render failed: the render job has been neither rendering nor finished for 1 seconds "
+        '(status {"JobStatus": "Ready", "CompletionPercentage": 0})'
     )
     assert fake_resolve.projects() == []
 
@@ -366,3 +371,156 @@ def test_headless_mode_needs_an_executable(
     assert availability.reason == (
         f"PROXX_RESOLVE_START names '{tmp_path / 'no-such-resolve'}', which is not an executable file"
     )
+
+
+# --- where the README leaves room: what the plugin does when Resolve answers otherwise -------------
+
+
+@pytest.mark.parametrize(
+    ("control", "message"),
+    [
+        ({"refuse_current_timeline": True}, "Resolve refused to make the clip's timeline current (SetCurrentTimeline)"),
+        ({"refuse_render_mode": True}, "Resolve refused the single clip render mode (SetCurrentRenderMode(1))"),
+    ],
+)
+def test_a_documented_bool_setter_returning_false_fails_the_render(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, control: dict[str, bool], message: str
+) -> None:
+    fake_resolve.set(**control)
+    out = tmp_path / "out"
+    result = run(app, "Resolve prores_lt", [clip], out)
+    assert (result.state, result.failure.failure_class) == ("FAILED", "C")
+    assert result.failure.message == f"Resolve render failed: {message}"
+    assert fake_resolve.projects() == []
+    assert leftovers(out) == []
+
+
+@pytest.fixture
+def resolve_volume(tmp_path: Path) -> Iterator[Path]:
+    """A folder on one of Resolve's Media Storage volumes; on another file system than the output
+    folder where /dev/shm is one, so the proxy is moved into place across file systems."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev:
+        folder = Path(tempfile.mkdtemp(prefix="proxx-resolve-volume-", dir=shm))
+    else:
+        folder = tmp_path / "resolve-volume"
+        folder.mkdir()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_render_folder_resolve_refuses_is_named_and_the_facility_can_choose_one(
+    app: Proxx,
+    fake_resolve: FakeResolve,
+    clip: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    resolve_volume: Path,
+) -> None:
+    fake_resolve.set(render_volumes=[str(resolve_volume)])  # the output folder is on none of them
+    out = tmp_path / "out"
+    refused = run(app, "Resolve prores_proxy", [clip], out)
+    assert refused.failure.reason == "engine_failed"
+    message = refused.failure.message
+    assert message.startswith(
+        f"Resolve render failed: AddRenderJob returned no job id: Resolve would not render into {out}/"
+    )
+    assert "outside Resolve's Media Storage volumes or Resolve may not write it" in message
+    assert message.endswith("set PROXX_RESOLVE_RENDER_DIR to a folder Resolve can render into")
+    assert leftovers(out) == [] and fake_resolve.projects() == []
+
+    monkeypatch.setenv("PROXX_RESOLVE_RENDER_DIR", str(resolve_volume))
+    result = run(app, "Resolve prores_proxy", [clip], tmp_path / "out2")
+    assert result.failure is None, result.failure
+    assert all(check.passed for check in result.clips[0].checks)
+    assert Path(result.clips[0].output) == tmp_path / "out2" / "A001.mov"
+    assert result.engine.details["settings"]["TargetDir"].startswith(f"{resolve_volume}/")
+    assert list(resolve_volume.iterdir()) == []  # the clip's render folder is gone, its file moved into place
+    assert leftovers(tmp_path / "out2") == []
+
+
+def test_a_render_folder_proxx_cannot_write_makes_the_engine_unavailable(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXX_RESOLVE_RENDER_DIR", str(tmp_path / "no-such-volume"))
+    result = run(app, "Resolve prores_proxy", [clip], tmp_path / "out")
+    assert (result.failure.failure_class, result.failure.reason) == ("B", "engine_unavailable")
+    assert result.failure.message == (
+        f"{UNAVAILABLE}PROXX_RESOLVE_RENDER_DIR names '{tmp_path / 'no-such-volume'}', which is not a folder proxx can write"
+    )
+
+
+def test_a_refused_playback_frame_rate_falls_back_to_the_documented_timeline_frame_rate(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path
+) -> None:
+    fake_resolve.set(refuse_settings=["timelinePlaybackFrameRate"])
+    result = run(app, "Resolve prores_hq", [clip], tmp_path / "out")
+    assert result.failure is None, result.failure
+    assert checks_of(result)["frame_rate"][2]
+    assert (
+        "resolve: Resolve refused the project setting timelinePlaybackFrameRate=23.976; "
+        "the timeline rate is the documented timelineFrameRate=23.976 alone"
+    ) in Path(result.log_path).read_text()
+
+
+@pytest.mark.parametrize(
+    ("quirk", "shown"),
+    [
+        ({"status_unknown": "Queued for Render"}, '"JobStatus": "Queued for Render"'),
+        ({"status_omit": ["JobStatus"]}, ""),
+    ],
+)
+def test_an_unknown_or_incomplete_status_is_still_working(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, quirk: dict[str, object], shown: str
+) -> None:
+    # Long enough for the fake's render to have finished meanwhile: the status alone keeps it waiting.
+    fake_resolve.set(**quirk, status_quirk_polls=6)
+    result = run(app, "Resolve dnxhr_lb", [clip], tmp_path / "out")
+    assert result.failure is None, result.failure
+    logged = [line for line in Path(result.log_path).read_text().splitlines() if "status not understood" in line]
+    assert logged and all(line.startswith("resolve: render job ") for line in logged)
+    assert all(line.split("taken as still working: ")[1].startswith("{") for line in logged)
+    # the raw dictionary as Resolve gave it: the unknown value, or no JobStatus at all
+    assert all((shown in line) if shown else ('"JobStatus"' not in line) for line in logged)
+
+
+def test_an_unknown_status_that_lasts_is_given_up_at_the_stall_deadline(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXX_RESOLVE_STALL_SECONDS", "1")
+    fake_resolve.set(status_unknown="Paused")
+    out = tmp_path / "out"
+    result = run(app, "Resolve prores_lt", [clip], out)
+    assert result.failure.reason == "engine_failed"
+    assert result.failure.message.startswith(
+        "Resolve render failed: the render job has been neither rendering nor finished for 1 seconds "
+        '(status {"JobStatus": "Paused", "CompletionPercentage": 100, '
+    )
+    assert '"JobStatus": "Paused"' in Path(result.log_path).read_text()
+    assert fake_resolve.projects() == [] and leftovers(out) == []
+
+
+@pytest.mark.parametrize(
+    ("formats", "failure"),
+    [
+        ({"mov": ".mov", "mxf_op1a": ".mxf"}, None),  # "format -> file extension", as the README words it
+        (
+            {"QuickTime": "qt", "MXF OP1A": "op1a"},
+            'this Resolve has no render format \'mov\': GetRenderFormats() returned {"QuickTime": "qt", "MXF OP1A": "op1a"}',
+        ),
+    ],
+)
+def test_the_render_format_is_a_value_or_a_key_of_get_render_formats(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, formats: dict[str, str], failure: str | None
+) -> None:
+    fake_resolve.set(render_formats=formats)
+    result = run(app, "Resolve prores_lt", [clip], tmp_path / "out")
+    if failure is None:
+        assert result.failure is None, result.failure
+        assert result.engine.details["render_format"] == "mov"
+    else:
+        assert (result.failure.reason, result.failure.message) == (
+            "settings_refused",
+            f"Resolve render failed: {failure}",
+        )
+        assert fake_resolve.projects() == []

@@ -52,8 +52,16 @@ def test_settings_keys_are_checked_against_the_connected_version() -> None:
         SettingsRefused, match=r"Resolve 18\.6\.2 does not accept the render setting\(s\) ExportSubtitle"
     ):
         check_keys({"TargetDir": "/x", "ExportSubtitle": True}, (18, 6, 2))
-    check_keys({"ExportSubtitle": True}, (19, 0, 0))
-    assert "Bogus" not in allowed_keys((20, 0))
+    # Not in the 18.5 README: first in its 7 October 2025 revision, taken as documented from 21.0.
+    later = {
+        "ClipStartFrame",
+        "TimelineStartTimecode",
+        "ReplaceExistingFilesInPlace",
+        "ExportSubtitle",
+        "SubtitleFormat",
+    }
+    assert not later & allowed_keys((20, 2)) and later <= allowed_keys((21, 0))
+    assert len(allowed_keys((18, 5))) == 23 and "Bogus" not in allowed_keys((21, 0))
 
 
 def test_versions_and_frame_rates() -> None:
@@ -85,9 +93,12 @@ def test_fake_set_render_settings_is_all_or_nothing(fake_resolve: FakeResolve) -
     assert done.stdout.split() == ["False", "True", "False", "True"]
 
 
-def test_fake_keyword_start_rendering_hangs(fake_resolve: FakeResolve) -> None:
+def test_fake_start_rendering_with_is_interactive_mode_hangs(fake_resolve: FakeResolve) -> None:
+    # The form reported to hang is the documented list-and-keyword one, not an undocumented jobIds=.
     script = _fake_script(
-        "p = d.scriptapp('Resolve').GetProjectManager().CreateProject('t')\np.StartRendering(jobIds=['1'])\n"
+        "p = d.scriptapp('Resolve').GetProjectManager().CreateProject('t')\n"
+        "print(p.StartRendering(jobIds=['1']), flush=True)\np.StartRendering(['1'], isInteractiveMode=False)\n"
     )
-    with pytest.raises(subprocess.TimeoutExpired):
-        subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=2)
+    with pytest.raises(subprocess.TimeoutExpired) as hung:
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=2)
+    assert hung.value.stdout in ("False\n", b"False\n")

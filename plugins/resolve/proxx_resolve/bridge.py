@@ -20,9 +20,11 @@ import sys
 import time
 from typing import IO, Any
 
+# JobStatus values as observed (the README documents GetRenderJobStatus, not its values).
 RENDERING = "Rendering"
 FINISHED = "Complete"
 STOPPED = ("Failed", "Cancelled")
+KNOWN = frozenset({RENDERING, FINISHED, *STOPPED, "Ready"})  # Ready: queued, not started
 
 
 class BridgeFailure(Exception):
@@ -105,7 +107,10 @@ def render(request: dict[str, Any], channel: Channel) -> None:
             raise BridgeFailure("aborted", plan.get("message", "the worker aborted the render"))
         job_id = set_up_render(project, media_pool, item, plan, request["timeline"], channel)
         channel.send("job", job_id=job_id)
-        # Positional only: the keyword form StartRendering(jobIds=[...]) has been seen to hang.
+        # The README documents StartRendering(jobId1, jobId2, ...) and StartRendering([jobIds...],
+        # isInteractiveMode=False). The second form, StartRendering([job_id], isInteractiveMode=False),
+        # has been reported to hang Resolve (reads still answered, setters returned None, as when a
+        # modal dialog waits in the GUI); the first, positional form has rendered without that.
         if not project.StartRendering(job_id):
             raise BridgeFailure("render_failed", "StartRendering returned False")
         status = follow(project, job_id, {**request, **plan}, started, channel)
@@ -117,26 +122,35 @@ def render(request: dict[str, Any], channel: Channel) -> None:
 def set_up_render(
     project: Any, media_pool: Any, item: Any, plan: dict[str, Any], timeline: str, channel: Channel
 ) -> str:
-    # The timeline takes the project's settings when it is created: set them first.
+    # The timeline takes the project's settings when it is created: set them first. Only
+    # timelineFrameRate is a key the README names; the resolution keys are the ones scripts use in
+    # practice, and timelinePlaybackFrameRate is refused by some Resolves (one public script expects
+    # that): the timeline rate then comes from timelineFrameRate alone.
     for key, value in (
         ("timelineResolutionWidth", str(plan["timeline_width"])),
         ("timelineResolutionHeight", str(plan["timeline_height"])),
         ("timelineFrameRate", plan["frame_rate"]),
-        ("timelinePlaybackFrameRate", plan["frame_rate"]),
     ):
         if not project.SetSetting(key, value):
             raise BridgeFailure("settings_refused", f"Resolve refused the project setting {key}={value}")
+    if not project.SetSetting("timelinePlaybackFrameRate", plan["frame_rate"]):
+        channel.log(
+            f"Resolve refused the project setting timelinePlaybackFrameRate={plan['frame_rate']}; "
+            f"the timeline rate is the documented timelineFrameRate={plan['frame_rate']} alone"
+        )
     created = media_pool.CreateTimelineFromClips(timeline, [item])
     if not created:
         raise BridgeFailure("timeline_failed", "Resolve could not create a timeline from the clip")
-    project.SetCurrentTimeline(created)
+    if not project.SetCurrentTimeline(created):
+        raise BridgeFailure(
+            "timeline_failed", "Resolve refused to make the clip's timeline current (SetCurrentTimeline)"
+        )
     if plan.get("start_timecode") and not created.SetStartTimecode(plan["start_timecode"]):
         raise BridgeFailure("settings_refused", f"Resolve refused the timeline start timecode {plan['start_timecode']}")
-    project.SetCurrentRenderMode(1)  # single clip: the whole timeline into one file
-    fmt, codec = plan["render_format"], plan["render_codec"]
-    formats = project.GetRenderFormats() or {}
-    if fmt not in formats.values():
-        raise BridgeFailure("settings_refused", f"this Resolve has no render format '{fmt}'")
+    if not project.SetCurrentRenderMode(1):  # single clip: the whole timeline into one file
+        raise BridgeFailure("settings_refused", "Resolve refused the single clip render mode (SetCurrentRenderMode(1))")
+    fmt = render_format(project.GetRenderFormats() or {}, plan["render_format"])
+    codec = plan["render_codec"]
     codecs = project.GetRenderCodecs(fmt) or {}
     if codec not in codecs.values():
         raise BridgeFailure("settings_refused", f"this Resolve has no render codec '{codec}' for format '{fmt}'")
@@ -150,16 +164,40 @@ def set_up_render(
         raise BridgeFailure("settings_refused", f"Resolve refused the render settings: {named}")
     job_id = project.AddRenderJob()
     if not job_id:
-        raise BridgeFailure("render_failed", "AddRenderJob returned no job id")
+        # Resolve gives no reason; in the GUI it shows "Render Path Inaccessible" when TargetDir is
+        # outside its Media Storage volumes, the one cause seen in practice.
+        raise BridgeFailure(
+            "render_failed",
+            f"AddRenderJob returned no job id: Resolve would not render into {settings.get('TargetDir')}, "
+            "most likely because that folder is outside Resolve's Media Storage volumes or Resolve may not "
+            "write it; set PROXX_RESOLVE_RENDER_DIR to a folder Resolve can render into",
+        )
     channel.log(f"render job {job_id}: {fmt}/{codec} {settings}")
     return str(job_id)
 
 
+def render_format(formats: dict[str, Any], wanted: str) -> str:
+    """The format identifier to pass for `wanted`. The README calls GetRenderFormats() a dict of
+    "format -> file extension"; the identifiers SetCurrentRenderFormatAndCodec accepts have in
+    practice been its values ("mov", "mxf_op1a"). Both are accepted, values first."""
+    if wanted in formats.values() or wanted in formats:
+        return wanted
+    raise BridgeFailure(
+        "settings_refused",
+        f"this Resolve has no render format '{wanted}': GetRenderFormats() returned {json.dumps(formats)}",
+    )
+
+
 def follow(project: Any, job_id: str, request: dict[str, Any], started: float, channel: Channel) -> dict[str, Any]:
     """Poll until the job finishes; give up at the deadline, or when the job has been neither
-    rendering nor finished for `stall_seconds`."""
+    rendering nor finished for `stall_seconds`.
+
+    The status keys and JobStatus values are community knowledge, not documentation: a value not
+    known here, or a missing key, means "still working" until the stall deadline, and the raw
+    dictionary is logged (each time it changes)."""
     deadline, poll, stall = (float(request[k]) for k in ("deadline_seconds", "poll_seconds", "stall_seconds"))
     last_active = time.monotonic()
+    last_logged: dict[str, Any] | None = None
     while True:
         status = dict(project.GetRenderJobStatus(job_id) or {})
         state = str(status.get("JobStatus", ""))
@@ -169,6 +207,9 @@ def follow(project: Any, job_id: str, request: dict[str, Any], started: float, c
             return status
         if state in STOPPED:
             raise BridgeFailure("render_failed", str(status.get("Error") or f"render job {state.lower()}"))
+        if state not in KNOWN and status != last_logged:
+            channel.log(f"render job {job_id}: status not understood, taken as still working: {json.dumps(status)}")
+            last_logged = status
         if state == RENDERING or project.IsRenderingInProgress():
             last_active = now
             percent = status.get("CompletionPercentage")
@@ -176,7 +217,9 @@ def follow(project: Any, job_id: str, request: dict[str, Any], started: float, c
                 channel.send("progress", fraction=max(0.0, min(1.0, percent / 100)))
         elif now - last_active > stall:
             raise BridgeFailure(
-                "render_failed", f"the render job is neither rendering nor finished (status '{state or 'none'}')"
+                "render_failed",
+                f"the render job has been neither rendering nor finished for {stall:g} seconds "
+                f"(status {json.dumps(status)})",
             )
         if now - started > deadline:
             raise BridgeFailure("timeout", "deadline passed")

@@ -9,10 +9,13 @@ Configuration (environment):
   PROXX_RESOLVE_CONNECT_TIMEOUT seconds one connection attempt may take (default 30)
   PROXX_RESOLVE_CLEANUP_SECONDS seconds granted past the render deadline for cleanup (default 30)
   PROXX_RESOLVE_STALL_SECONDS   seconds a render job may be neither rendering nor finished (default 30)
+  PROXX_RESOLVE_RENDER_DIR      the folder Resolve renders into (default: the job's output folder); the
+                                proxy is then moved into place beside its final name
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -68,6 +71,14 @@ def edition_problem(connected: dict[str, Any]) -> str | None:
     return None
 
 
+def render_dir_problem() -> str | None:
+    """Why PROXX_RESOLVE_RENDER_DIR cannot be used (proxx makes a folder per clip in it), or None."""
+    folder = os.environ.get("PROXX_RESOLVE_RENDER_DIR", "")
+    if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+        return f"PROXX_RESOLVE_RENDER_DIR names '{folder}', which is not a folder proxx can write"
+    return None
+
+
 def _parse_size(text: str) -> tuple[int, int] | None:
     width, _, height = text.lower().partition("x")
     return (int(width), int(height)) if width.strip().isdigit() and height.strip().isdigit() else None
@@ -87,6 +98,9 @@ class ResolveEngine(Engine):
 
     def availability(self) -> Availability:
         try:
+            problem = render_dir_problem()
+            if problem:
+                return Availability(False, problem)
             paths, looked = find_scripting()
             if paths is None:
                 where = ", ".join(looked) or "nowhere"
@@ -196,10 +210,13 @@ class ResolveEngine(Engine):
             log.flush()
             with resolve_turn(log):
                 started = time.monotonic()
-                target_dir = Path(tempfile.mkdtemp(prefix=f".proxx-resolve-{partial.stem}-", dir=partial.parent))
+                # An empty folder per clip: Resolve writes one file into it, which becomes the partial.
+                # A facility whose Resolve may render only into its Media Storage volumes names one.
+                render_dir = os.environ.get("PROXX_RESOLVE_RENDER_DIR") or partial.parent
+                target_dir = Path(tempfile.mkdtemp(prefix=f".proxx-resolve-{partial.stem}-", dir=render_dir))
                 try:
                     outcome, connected = self._render_in_turn(task, paths, target_dir, log)
-                    os.replace(_single_output(target_dir), partial)
+                    _move_into_place(_single_output(target_dir), partial)
                 finally:
                     shutil.rmtree(target_dir, ignore_errors=True)
             elapsed = time.monotonic() - started
@@ -383,6 +400,28 @@ class _Run:
         for event in events:
             if event["event"] in ("log", "failed"):
                 self.log.write(f"resolve cleanup: {event.get('message')}\n")
+
+
+def _move_into_place(rendered: Path, partial: Path) -> None:
+    """Rename the rendered file to the clip's partial path; from another file system (a render
+    folder on a Resolve volume), copy it beside the partial first, so the partial is always whole."""
+    copying = partial.with_name(f".{partial.name}.copying")
+    try:
+        try:
+            os.replace(rendered, partial)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            shutil.copyfile(rendered, copying)
+            os.replace(copying, partial)
+    except OSError as error:
+        raise ExecutionError(
+            "engine_failed",
+            f"Resolve render failed: the rendered file could not be moved to {partial}: {error}",
+            {"rendered": str(rendered)},
+        ) from None
+    finally:
+        copying.unlink(missing_ok=True)
 
 
 def _single_output(target_dir: Path) -> Path:

@@ -3,9 +3,11 @@ settings, and which settings keys each Resolve version accepts.
 
 Format and codec are set explicitly with `SetCurrentRenderFormatAndCodec` instead of loading a
 render preset: preset names are exact, case-sensitive and differ across versions (the reference's
-preset table even maps DNxHR SQ to the LB preset). The identifiers are the values of Resolve's
-`GetRenderFormats()` / `GetRenderCodecs(format)` dictionaries; the bridge checks that the connected
-Resolve lists them before using them.
+preset table even maps DNxHR SQ to the LB preset). The identifiers are those that have worked in
+practice: values of Resolve's `GetRenderFormats()` / `GetRenderCodecs(format)` dictionaries (the README
+calls the first "format -> file extension" and shows no identifiers). The bridge checks that the
+connected Resolve lists them (a format as a value or a key) before using them, and otherwise names
+what it listed.
 """
 
 from __future__ import annotations
@@ -38,20 +40,26 @@ DNXHR_MIN_SIZE = (256, 120)
 # The oldest Resolve this engine drives: Timeline.SetStartTimecode (the proxy keeps the source's
 # timecode) arrived with 18.5.
 MIN_VERSION = (18, 5)
-# SetRenderSettings keys by the Resolve version whose scripting README first documents them. The
-# call is all-or-nothing, so every key is checked against this list before it is made.
+# SetRenderSettings keys by the Resolve version from which proxx takes them as documented. The call
+# is all-or-nothing, so every key is checked against this list before it is made.
+# The 18.5 README (dated 26 May 2023) lists these:
 _DOCUMENTED_IN_18_5 = frozenset(
     {
         "SelectAllFrames", "MarkIn", "MarkOut", "TargetDir", "CustomName", "UniqueFilenameStyle",
         "ExportVideo", "ExportAudio", "FormatWidth", "FormatHeight", "FrameRate", "PixelAspectRatio",
         "VideoQuality", "AudioCodec", "AudioBitDepth", "AudioSampleRate", "ColorSpaceTag", "GammaTag",
         "ExportAlpha", "EncodingProfile", "MultiPassEncode", "AlphaMode", "NetworkOptimization",
-        "ClipStartFrame", "TimelineStartTimecode", "ReplaceExistingFilesInPlace",
     }
 )  # fmt: skip
+# These first appear in the README revision dated 7 October 2025. Which release first shipped that
+# revision is not established here, so they count from 21.0, the first major release after it: a key
+# is never sent to a Resolve whose README may not list it. (proxx sends none of them today.)
+_DOCUMENTED_IN_2025_10_07 = frozenset(
+    {"ClipStartFrame", "TimelineStartTimecode", "ReplaceExistingFilesInPlace", "ExportSubtitle", "SubtitleFormat"}
+)
 SETTINGS_SINCE: dict[tuple[int, int], frozenset[str]] = {
     (18, 5): _DOCUMENTED_IN_18_5,
-    (19, 0): frozenset({"ExportSubtitle", "SubtitleFormat"}),
+    (21, 0): _DOCUMENTED_IN_2025_10_07,
 }
 
 

@@ -10,10 +10,19 @@ runs on real files:
 * `GetRenderJobStatus` returns JobStatus (Ready, Rendering, Complete, Failed, Cancelled),
   CompletionPercentage, EstimatedTimeRemainingInMs while rendering, TimeTakenToRenderInMs when
   complete, Error when failed;
-* the keyword form `StartRendering(jobIds=..., isInteractiveMode=...)` hangs; positional works;
+* `StartRendering([job_id], isInteractiveMode=False)`, a documented form, hangs, as reported from the
+  field; the positional `StartRendering(job_id)` works;
 * the output timecode is the timeline's start timecode (01:00:00:00 unless set), not the source's;
 * a project cannot be deleted while it is open; project names are unique (state shared by every
   process through a JSON file, as Resolve's database is).
+
+Where the README leaves room, a test can make it behave otherwise (the plugin must cope): the two
+Bool setters `SetCurrentTimeline` and `SetCurrentRenderMode` return False; `AddRenderJob` returns ""
+when TargetDir is outside the Media Storage volumes (`render_volumes`), as Resolve does; a project
+setting is refused (`refuse_settings`, e.g. the undocumented `timelinePlaybackFrameRate`);
+`GetRenderFormats()` answers another dictionary (`render_formats`); and `GetRenderJobStatus` gives
+an unknown JobStatus value (`status_unknown`) or omits keys (`status_omit`), for its first
+`status_quirk_polls` calls (default: every call).
 
 Controlled per test by the JSON file named in FAKE_RESOLVE_CONTROL (see tests/resolve/conftest.py).
 Fake RAW: a file starting with FAKE_RAW_MAGIC followed by an ordinary clip, which ffprobe cannot
@@ -313,6 +322,7 @@ class RenderJob:
         self.started = 0.0
         self.finished = 0.0
         self.process: subprocess.Popen[bytes] | None = None
+        self.polls = 0  # GetRenderJobStatus calls so far
 
     def command(self) -> list[str]:
         ffmpeg = require_tool("ffmpeg")
@@ -378,7 +388,17 @@ class RenderJob:
                 self.process.kill()
                 self.process.wait()
 
-    def report(self) -> dict[str, Any]:
+    def report(self, control: dict[str, Any]) -> dict[str, Any]:
+        status = self._report()
+        self.polls += 1
+        if self.polls <= control.get("status_quirk_polls", self.polls):
+            if "status_unknown" in control:
+                status["JobStatus"] = control["status_unknown"]
+            for key in control.get("status_omit", ()):
+                status.pop(key, None)
+        return status
+
+    def _report(self) -> dict[str, Any]:
         status: dict[str, Any] = {"JobStatus": self.status, "CompletionPercentage": self.percent}
         if self.status == "Rendering":
             elapsed = time.monotonic() - self.started
@@ -412,7 +432,7 @@ class Project:
         return MediaPool(self)
 
     def SetSetting(self, key: str, value: str) -> bool:
-        if key not in self.settings:
+        if key not in self.settings or key in self._control.get("refuse_settings", ()):
             return False
         if key in TIMELINE_SETTINGS and self.timelines:
             return False  # Resolve fixes the timeline format once a timeline exists
@@ -423,11 +443,13 @@ class Project:
         return self.settings.get(key, "")
 
     def SetCurrentTimeline(self, timeline: Timeline) -> bool:
+        if self._control.get("refuse_current_timeline"):
+            return False
         self.current_timeline = timeline
         return True
 
     def GetRenderFormats(self) -> dict[str, str]:
-        return dict(RENDER_FORMATS)
+        return dict(self._control.get("render_formats", RENDER_FORMATS))
 
     def GetRenderCodecs(self, render_format: str) -> dict[str, str]:
         return dict(RENDER_CODECS.get(render_format, {}))
@@ -439,6 +461,8 @@ class Project:
         return True
 
     def SetCurrentRenderMode(self, mode: int) -> bool:
+        if self._control.get("refuse_render_mode"):
+            return False
         self.render_mode = mode
         return mode in (0, 1)
 
@@ -456,6 +480,10 @@ class Project:
     def AddRenderJob(self) -> str:
         if not self.current_timeline or not self.render_codec or "TargetDir" not in self.render_settings:
             return ""
+        volumes = self._control.get("render_volumes")
+        target = os.path.realpath(self.render_settings["TargetDir"])
+        if volumes is not None and not any(target.startswith(os.path.realpath(v) + os.sep) for v in volumes):
+            return ""  # "Render Path Inaccessible" in the GUI; scripts get no job id and no reason
         job_id = str(uuid.uuid4())
         self.jobs[job_id] = RenderJob(
             job_id, self.current_timeline, self.render_format, self.render_codec, self.render_settings
@@ -466,8 +494,10 @@ class Project:
         return [{"JobId": job.job_id, "TargetDir": job.settings.get("TargetDir")} for job in self.jobs.values()]
 
     def StartRendering(self, *job_ids: Any, **keywords: Any) -> bool:
+        if "isInteractiveMode" in keywords:
+            _hang_forever()  # reported from the field: StartRendering([job], isInteractiveMode=False) never returned
         if keywords:
-            _hang_forever()  # observed in the field: the keyword form never returns
+            return False  # the README documents no other keyword
         control = _control()
         if control.get("crash") == "render":
             os.kill(os.getpid(), signal.SIGSEGV)  # the scripting library taking its host down
@@ -491,7 +521,7 @@ class Project:
 
     def GetRenderJobStatus(self, job_id: str) -> dict[str, Any]:
         job = self.jobs.get(job_id)
-        return job.report() if job else {}
+        return job.report(self._control) if job else {}
 
     def DeleteRenderJob(self, job_id: str) -> bool:
         job = self.jobs.get(job_id)
