@@ -80,11 +80,19 @@ def test_a_source_that_breaks_mid_decode_fails_verification(out, tmp_path, proxx
 
 
 class FailingEngine:
-    """An engine plugin registered for one test whose render fails like a crashed encoder."""
+    """An engine plugin registered for one test whose render fails like a crashed encoder (or, with
+    `reason="timeout"`, like a hung one: a failure of the whole job)."""
+
+    def __init__(
+        self, reason="engine_failed", message="Broken exited with code 3: Invalid data found when processing input"
+    ):
+        self.reason, self.message = reason, message
 
     @hookimpl
     def proxx_engines(self):
         from proxx import Availability, Engine
+
+        failing = self
 
         class Broken(Engine):
             name = "broken"
@@ -94,9 +102,7 @@ class FailingEngine:
 
             def render(self, task):
                 Path(task.partial_path).write_bytes(b"half a file")
-                raise ExecutionError(
-                    "engine_failed", "Broken exited with code 3: Invalid data found when processing input"
-                )
+                raise ExecutionError(failing.reason, failing.message)
 
         yield Broken()
 
@@ -122,11 +128,39 @@ def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, pro
         pm.unregister(name="broken-engine")
     row = proxx.store.job(spec.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "engine_failed")
-    assert row.message == "Broken exited with code 3: Invalid data found when processing input"
+    reason = "Broken exited with code 3: Invalid data found when processing input"
+    assert row.message == f"2 of 2 clips failed (0 published): A001_C001.mov: {reason}; A001_C002.mov: {reason}"
     result = document(row)
-    assert [c["state"] for c in result["clips"]] == ["failed", "not_run"]  # stops at the first failed clip
+    # A clip's own failure fails that clip only: the next one still ran (and failed on its own).
+    assert [c["state"] for c in result["clips"]] == ["failed", "failed"]
+    assert [c["failure"]["message"] for c in result["clips"]] == [reason, reason]
     assert not (out / "A001_C001.mp4").exists() and not (out / "A001_C002.mp4").exists()
     assert result["clips"][0]["partial_output"] == str(out / "A001_C001.proxx-partial-") + spec.job_id[-8:] + ".mp4"
+
+
+def test_a_job_wide_failure_stops_the_job_at_once(out, clips, tmp_path, proxx_home):
+    canonical = tmp_path / "broken.yaml"
+    canonical.write_text(
+        'canonical_profile_version: "1.0"\nid: test_broken\nengine: broken\ncodec: h264\ncontainer: mp4\n'
+        "resolution: source\naudio: aac\n"
+    )
+    intent = tmp_path / "intent.yaml"
+    intent.write_text(
+        'user_profile_version: "1.1"\nname: Broken\nconstraints:\n  engine_preference: [broken]\n  resolution: [source]\n  codecs: [h264]\n'
+    )
+    pm = plugin_manager()
+    pm.register(FailingEngine("timeout", "Broken timed out after 120 seconds"), name="hung-engine")
+    try:
+        proxx = Proxx.open(profiles=[canonical, intent], pm=pm)
+        spec = proxx.create_job("Broken", clips, out)
+        result = proxx.run_job(spec.job_id)
+    finally:
+        pm.unregister(name="hung-engine")
+    assert result is not None and [c.state for c in result.clips] == ["failed", "not_run", "not_run"]
+    assert result.failure is not None and result.failure.reason == "timeout"
+    assert (
+        result.failure.message == "1 of 3 clips failed (0 published): A001_C001.mov: Broken timed out after 120 seconds"
+    )
 
 
 class FailsFirstClipVerification:
@@ -139,9 +173,8 @@ class FailsFirstClipVerification:
         return [Check("studio_rule", "clip 1 passes", "it does not", False)] if clip.index == 0 else []
 
 
-def test_a_failed_verification_keeps_the_clip_rendered_meanwhile_and_starts_no_other(out, clips, proxx_home):
-    # Clip 1's output is probed while clip 2 renders: when clip 1 then fails, clip 2 is verified
-    # and published all the same, and clip 3 never starts.
+def test_a_failed_verification_fails_that_clip_and_the_others_publish(out, clips, proxx_home):
+    # Clip 1's output is probed while clip 2 renders; its failed verification fails clip 1 only.
     pm = plugin_manager()
     pm.register(FailsFirstClipVerification(), name="fails-first")
     try:
@@ -151,18 +184,18 @@ def test_a_failed_verification_keeps_the_clip_rendered_meanwhile_and_starts_no_o
     finally:
         pm.unregister(name="fails-first")
     assert result is not None and result.state == FAILED
-    assert [c.state for c in result.clips] == ["failed", "completed", "not_run"]
+    assert [c.state for c in result.clips] == ["failed", "completed", "completed"]
     assert result.failure is not None and result.failure.reason == "verification_failed"
+    assert result.failure.message.startswith("1 of 3 clips failed (2 published): A001_C001.mov: Output file")
     assert "studio_rule: expected clip 1 passes, got it does not" in result.failure.message
     assert sorted(p.name for p in out.iterdir()) == [
         "A001_C001.proxx-partial-" + spec.job_id[-8:] + ".mov",
         "A001_C002.mov",
+        "A001_C003.mov",
     ]
     assert [c.index for c in proxx.store.spec(spec.job_id).clips] == [0, 1, 2]
-    row = proxx.store.job(spec.job_id)
-    assert row.progress < 1.0
     new, done = proxx.retry(spec.job_id)
-    assert done == 1 and [Path(c.source).name for c in new.clips] == ["A001_C001.mov", "A001_C003.mov"]
+    assert done == 2 and [Path(c.source).name for c in new.clips] == ["A001_C001.mov"]
 
 
 def test_real_ffmpeg_failing_reads_exited_with_code_and_its_last_word(out, clips, tmp_path, proxx_home, monkeypatch):
@@ -317,12 +350,12 @@ def test_retry_covers_only_the_clips_without_a_verified_output(out, clips, tmp_p
     runner._execute = execute_with_a_vanishing_source
     result = runner.run(spec.job_id)
     assert result.state == FAILED
-    assert [c.state for c in result.clips] == ["completed", "failed", "not_run"]
+    assert [c.state for c in result.clips] == ["completed", "failed", "completed"]
     assert (out / "A001_C001.mov").exists() and not (out / "A001_C002.mov").exists()
 
     new, done = proxx.retry(spec.job_id)
-    assert done == 1 and new.retry_of == spec.job_id
-    assert [Path(c.source).name for c in new.clips] == ["A001_C002.mov", "A001_C003.mov"]
+    assert done == 2 and new.retry_of == spec.job_id
+    assert [Path(c.source).name for c in new.clips] == ["A001_C002.mov"]
     retried = proxx.run_job(new.job_id)
     assert retried is not None and retried.state == COMPLETED
     assert proxx.store.job(spec.job_id).state == FAILED  # the original stays FAILED

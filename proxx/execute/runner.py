@@ -2,13 +2,15 @@
 canonical profile names, verify, publish under the final name, write the result JSON, finish the job,
 then export.
 
-Clips render in order and the job stops at the first failed clip, as the reference does: the
-remaining clips are recorded "not_run", and `proxx jobs retry` later covers exactly the clips without
-a verified output. The engine runs exactly once per clip; nothing is retried.
+Clips render in order. A clip's own failure (its decode, its verification) fails that clip only: the
+other clips still render and publish, and the job ends FAILED naming each failed clip. A job-wide
+failure (the engine gone, the output disk full, a timeout, the job declared lost) stops the job at
+once, the remaining clips recorded "not_run"; the reference stops at the first failed clip of any
+kind, which costs an operator a whole card for one damaged file. `proxx jobs retry` later covers
+exactly the clips without a verified output. The engine runs exactly once per clip; nothing is retried.
 
 Pipelined: a clip's output is probed for verification while the next clip renders (the probe is
-most of a short clip's overhead). So when a verification fails, the clip rendered meanwhile is
-verified and published too, and no later clip starts.
+most of a short clip's overhead).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from proxx.result import (
 )
 from proxx.store import COMPLETED, FAILED, RUNNING, DigestMismatch, Store
 from proxx.validate.checks import validate
+from proxx.validate.space import required_margin
 from proxx.verify.checks import Check, describe_failures, failed, verify_output
 
 log = logging.getLogger("proxx.execute")
@@ -282,20 +285,22 @@ class Runner:
         clock = time.monotonic()
         results: list[ClipResult] = []
         engine_run = EngineRun(engine.name)
-        failure: Failure | None = None
+        failure: Failure | None = None  # the first clip's failure
+        stopping = False  # a job-wide failure happened: no further clip starts
         last_write = [0.0, 0.0]  # time and fraction of the last progress written
 
         pending: _Rendered | None = None  # the clip rendered last, its output being probed
 
-        def complete(rendered: _Rendered) -> None:
-            nonlocal failure
-            clip_result = self._complete(spec, rendered, log_path)
+        def record(clip_result: ClipResult) -> None:
+            nonlocal failure, stopping
             results.append(clip_result)
-            failure = failure or clip_result.failure
+            if clip_result.failure is not None:
+                failure = failure or clip_result.failure
+                stopping = stopping or self._stops_job(clip_result.failure, engine, spec)
 
         with _Prober(len(spec.clips)) as prober:
             for clip, weight in zip(spec.clips, weights, strict=True):
-                if failure is not None:
+                if stopping:
                     results.append(ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN))
                     continue
 
@@ -317,20 +322,25 @@ class Runner:
                 if step.run is not None:
                     engine_run = step.run
                 if pending is not None:
-                    complete(pending)
+                    record(self._complete(spec, pending, log_path))
                     pending = None
                 if isinstance(step, _Rendered):
                     pending = step
                 else:
-                    results.append(step.result)
-                    failure = failure or step.result.failure
-                if failure is not None and pending is not None:  # rendered meanwhile: verified all the same
-                    complete(pending)
-                    pending = None
+                    record(step.result)
                 done_weight += weight
             if pending is not None:
-                complete(pending)
-        return tuple(results), engine_run, failure
+                record(self._complete(spec, pending, log_path))
+        results.sort(key=lambda r: r.index)
+        return tuple(results), engine_run, _job_failure(results, failure)
+
+    def _stops_job(self, failure: Failure, engine: Engine, spec: JobSpec) -> bool:
+        """Whether a clip's failure is the job's: no later clip could do better."""
+        if failure.reason in JOB_WIDE_REASONS:
+            return True
+        if not engine.availability().available:
+            return True
+        return _disk_full(Path(spec.output_directory))
 
     def _produce(
         self,
@@ -536,6 +546,29 @@ class Runner:
             spec, FAILED, started_at, {}, clips, log_path, Failure.of(error), EngineRun(spec.engine), ()
         )
         return self._finish(spec, result, self.job_dir(job_id))
+
+
+# Failures no later clip of the job would escape.
+JOB_WIDE_REASONS = frozenset({"timeout", "worker_lost", "disk_full", "engine_unavailable", "engine_not_installed"})
+
+
+def _disk_full(folder: Path) -> bool:
+    """Less free space in the output folder than proxx always leaves (PROXX_MIN_FREE_SPACE)."""
+    try:
+        return shutil.disk_usage(folder).free < required_margin(0)
+    except OSError:
+        return True
+
+
+def _job_failure(results: list[ClipResult], first: Failure | None) -> Failure | None:
+    """The job's failure: a single clip's own, or one naming every failed clip with its message."""
+    failed_clips = [r for r in results if r.failure is not None]
+    if first is None or len(results) == 1:
+        return first
+    names = "; ".join(f"{Path(r.source).name}: {r.failure.message}" for r in failed_clips if r.failure)
+    published = sum(r.state == CLIP_COMPLETED for r in results)
+    message = f"{len(failed_clips)} of {len(results)} clips failed ({published} published): {names}"
+    return attrs.evolve(first, message=message, context={**first.context, "failed_clips": len(failed_clips)})
 
 
 def _duration(info: MediaInfo | None) -> float:

@@ -130,7 +130,7 @@ def frame_rate(video: VideoStream) -> Rate:
     """The exact rate of `video`. ffprobe's r_frame_rate is the stream's base rate (for interlaced
     H.264 it is the field rate, twice the frame rate); its avg_frame_rate is frames over duration."""
     real, average = parse_rate(video.frame_rate), parse_rate(video.avg_frame_rate)
-    if average <= 0:
+    if average <= 0 or (real > 0 and average > real):  # no average, or a nonsense one (raw DV says 60000)
         return Rate(real, False)
     if real <= 0 or _close(average, real):
         return Rate(real if real > 0 else _nearest_standard(average), False)
@@ -253,16 +253,40 @@ def _frame_timecode(document: dict[str, Any]) -> str | None:
 
 # Containers whose timecode may live only in the video frames (GOP header, SEI).
 FRAME_TIMECODE_FORMATS = frozenset({"mpegts", "mpeg", "mpegvideo", "h264", "hevc"})
+# What the first frames say when the container does not: timecode, and the scan (raw DV states none).
+_FIRST_FRAMES = [
+    "-select_streams", "v:0", "-read_intervals", "%+#2", "-show_frames",
+    "-show_entries", "frame=interlaced_frame,top_field_first,side_data_list:frame_tags=timecode",
+]  # fmt: skip
 
 
 def probe(path: str, timeout: float = 60) -> MediaInfo:
-    """Probe `path`; raise ProbeError with ffprobe's last error line when it cannot be read."""
+    """Probe `path`; raise ProbeError with ffprobe's last error line when it cannot be read. The
+    first two video frames are read too (a few milliseconds) only when the container states no
+    field order, or, for MPEG streams, no timecode (an MPEG-2 GOP timecode shows from the 2nd packet)."""
     info = parse_probe(path, _ffprobe(path, ["-show_format", "-show_streams"], timeout))
-    if info.timecode is None and info.video is not None and FRAME_TIMECODE_FORMATS & set(info.format_name.split(",")):
-        first_frame = ["-select_streams", "v:0", "-read_intervals", "%+#1", "-show_frames"]
-        frames = _ffprobe(path, [*first_frame, "-show_entries", "frame=side_data_list:frame_tags=timecode"], timeout)
-        info = attrs.evolve(info, timecode=_frame_timecode(frames))
+    video = info.video
+    if video is None:
+        return info
+    needs_timecode = info.timecode is None and bool(FRAME_TIMECODE_FORMATS & set(info.format_name.split(",")))
+    if needs_timecode or video.field_order in ("unknown", ""):
+        frames = _ffprobe(path, _FIRST_FRAMES, timeout)
+        info = attrs.evolve(
+            info,
+            timecode=info.timecode or _frame_timecode(frames),
+            video=attrs.evolve(video, field_order=_frame_scan(frames) or video.field_order),
+        )
     return info
+
+
+def _frame_scan(document: dict[str, Any]) -> str | None:
+    """The field order the first frame is flagged with; None when no frame was read."""
+    for frame in document.get("frames", ()):
+        if "interlaced_frame" in frame:
+            if not _int(frame.get("interlaced_frame")):
+                return "progressive"
+            return "tt" if _int(frame.get("top_field_first")) else "bb"
+    return None
 
 
 def _ffprobe(path: str, what: list[str], timeout: float) -> dict[str, Any]:
