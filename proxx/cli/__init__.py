@@ -51,14 +51,15 @@ def _add_repository_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from proxx.cli import farm, jobs, openjd, profiles, serve, watch
+    from proxx.cli import doctor, farm, jobs, openjd, profiles, serve, watch
     from proxx.plugins import plugin_manager
 
     parser = argparse.ArgumentParser(
         prog="proxx", description="Named proxy intents compiled into verified proxy media."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in (profiles.register, jobs.register, serve.register, farm.register, watch.register, openjd.register):
+    commands = (profiles, doctor, jobs, serve, farm, watch, openjd)
+    for register in (command.register for command in commands):
         register(sub, _add_repository_options)
     plugin_manager().hook.proxx_commands(subparsers=sub)
     return parser

@@ -30,6 +30,10 @@ class ProbeError(Exception):
     """ffprobe could not read the file; the message is ffprobe's own last word."""
 
 
+class ProbeCrashed(ProbeError):
+    """ffprobe itself died (a signal) reading the file: a fault of the build, not proof against the file."""
+
+
 @attrs.frozen
 class VideoStream:
     """The first video stream, as ffprobe reads it. `width` x `height` is the coded (stored)
@@ -279,6 +283,15 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
     return info
 
 
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def _frame_scan(document: dict[str, Any]) -> str | None:
     """The field order the first frame is flagged with; None when no frame was read."""
     for frame in document.get("frames", ()):
@@ -297,6 +310,9 @@ def _ffprobe(path: str, what: list[str], timeout: float) -> dict[str, Any]:
     except subprocess.TimeoutExpired as error:
         raise ProbeError(f"ffprobe did not answer within {timeout:g} seconds") from error
     stderr = done.stderr.decode("utf-8", "replace").strip()
+    if done.returncode < 0:
+        signal_name = _signal_name(-done.returncode)
+        raise ProbeCrashed(f"ffprobe ({ffprobe.path}) crashed with {signal_name} while reading it")
     if done.returncode != 0:
         last = stderr.splitlines()[-1] if stderr else f"ffprobe exited with code {done.returncode}"
         raise ProbeError(last.replace(file_url(path), "").replace(path, "").strip(" :") or last)

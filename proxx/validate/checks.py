@@ -19,7 +19,7 @@ import pluggy
 from proxx.errors import JobValidationError
 from proxx.execute.engine import Engine
 from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.probe import MediaInfo, ProbeError, probe
+from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe
 from proxx.media.raw import raw_format
 from proxx.validate.space import estimate_output_bytes, required_margin
 
@@ -88,6 +88,15 @@ def check_source(clip: ClipSpec, engine: Engine | None) -> tuple[list[Problem], 
     accepts_raw = engine is not None and engine.accepts_raw
     try:
         info: MediaInfo | None = probe(path)
+    except ProbeCrashed as crashed:  # the tool's fault: never reported as the file's
+        return [
+            _problem(
+                "probe_crashed",
+                f"Source file '{path}' could not be examined: {crashed}. This is a fault of the installed "
+                "ffprobe, not a finding about the file; `proxx doctor` checks the toolchain.",
+                source=path,
+            )
+        ], None
     except ProbeError as error:
         info = None
         probe_error = str(error)

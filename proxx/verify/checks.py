@@ -37,6 +37,8 @@ PROBED_CODEC: dict[str, tuple[str, str | None]] = {
 }
 # Display aspect ratios may differ by this much, or by what rounding to even sizes costs if more.
 ASPECT_TOLERANCE = Fraction(5, 1000)
+# Durations are read back from rounded decimal times: they compare within a frame and this much.
+DURATION_SLACK = Fraction(1, 1000)
 # A constant-rate output's average rate is its nominal rate within this much.
 AVERAGE_RATE_TOLERANCE = Fraction(1, 100)
 
@@ -139,7 +141,7 @@ def _time_checks(target: ProxyTarget, output: MediaInfo) -> list[Check]:
     out_duration, start = output.video_duration, out.start_time or 0.0
     if target.duration is not None and out_duration is not None and target.rate > 0:
         frame = 1 / target.rate
-        close = abs(Fraction(out_duration) - Fraction(target.duration)) <= frame
+        close = abs(Fraction(out_duration) - Fraction(target.duration)) <= frame + DURATION_SLACK
         checks.append(_check("duration", f"{target.duration:.3f} s (± 1 frame)", f"{out_duration:.3f} s", close))
     else:
         checks.append(_check("duration", f"{target.duration} s", f"{out_duration} s", False))

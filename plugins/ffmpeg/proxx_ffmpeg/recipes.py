@@ -151,6 +151,7 @@ def build_args(ffmpeg: str, source: MediaInfo, destination: str, profile: Canoni
     args = [
         ffmpeg, "-hide_banner", "-nostdin", "-n", "-nostats", "-loglevel", "warning",
         "-progress", "pipe:1",
+        *_video_lead(source),
         "-i", file_url(source.path),
         "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-map_chapters", "-1",
         "-fps_mode", "cfr", "-r", rate,
@@ -163,6 +164,17 @@ def build_args(ffmpeg: str, source: MediaInfo, destination: str, profile: Canoni
     if profile.container in ("mov", "mp4"):
         args += ["-write_tmcd", "1"]
     return [*args, "-f", profile.container, file_url(destination)]
+
+
+def _video_lead(source: MediaInfo) -> list[str]:
+    """Start the proxy at the source's first picture. ffmpeg starts its output at the earliest stream
+    of the file: in MPEG-TS and edit-listed MOV the audio often leads the video by a few
+    milliseconds, and constant-rate output would then repeat the first picture to fill the gap (one
+    frame too many). Seeking the input to the first picture drops the audio before it instead."""
+    assert source.video is not None
+    lead = (source.video.start_time or 0.0) - (source.start_time or 0.0)
+    microseconds = int(lead * 1_000_000)  # rounded down: the first picture itself is never cut
+    return ["-ss", f"{microseconds / 1_000_000:.6f}"] if microseconds > 0 else []
 
 
 def _filters(source: MediaInfo, target: ProxyTarget) -> list[str]:

