@@ -16,6 +16,7 @@ whose states are mirrored here with `start_remote`, `progress` and `finish`.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -28,6 +29,7 @@ import attrs
 
 from proxx.errors import FailureClass
 from proxx.jobspec.model import JobSpec, digest_of, utc_now
+from proxx.roots import Roots
 
 QUEUED, RUNNING, COMPLETED, FAILED = "QUEUED", "RUNNING", "COMPLETED", "FAILED"
 STATES = (QUEUED, RUNNING, COMPLETED, FAILED)
@@ -90,6 +92,13 @@ CREATE TABLE IF NOT EXISTS dispatched (
     job_id   TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
     executor TEXT NOT NULL
 ) STRICT;
+
+CREATE TABLE IF NOT EXISTS job_roots (
+    job_id  TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
+    roots   TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER IF NOT EXISTS job_roots_immutable BEFORE UPDATE ON job_roots
+BEGIN SELECT RAISE(ABORT, 'job roots are immutable'); END;
 """
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
 
@@ -169,8 +178,10 @@ class Store:
 
     # --- creation -----------------------------------------------------------------------------
 
-    def add(self, spec: JobSpec, executor: str | None = None) -> None:
-        """Store a new JobSpec, QUEUED (for `executor`, e.g. a farm broker, instead of local workers)."""
+    def add(self, spec: JobSpec, executor: str | None = None, roots: Roots | None = None) -> None:
+        """Store a new JobSpec, QUEUED (for `executor`, e.g. a farm broker, instead of local workers).
+        `roots`: the folders the entry point that created it lets it read and write, checked again
+        when it runs (`proxx.roots`)."""
         spec_json = spec.to_json()
         now = utc_now()
         with self._write() as db:
@@ -194,6 +205,10 @@ class Store:
             )
             if executor is not None:
                 db.execute("INSERT INTO dispatched (job_id, executor) VALUES (?, ?)", (spec.job_id, executor))
+            if roots is not None:
+                db.execute(
+                    "INSERT INTO job_roots (job_id, roots) VALUES (?, ?)", (spec.job_id, json.dumps(roots.paths))
+                )
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -212,6 +227,11 @@ class Store:
         if row is None:
             raise KeyError(job_id)
         return JobSpec.from_json(row["spec_json"])
+
+    def roots(self, job_id: str) -> Roots | None:
+        """The roots the job was created with, or None (a job made on the command line)."""
+        row = self._db.execute("SELECT roots FROM job_roots WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else Roots(json.loads(row["roots"]))
 
     def stored_digest(self, job_id: str) -> str:
         row = self._db.execute("SELECT digest FROM jobspecs WHERE job_id = ?", (job_id,)).fetchone()

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from proxx.media.allowlist import probe_restrictions
 from proxx.media.tools import require_tool
 
 # Demuxers that read single pictures, not video.
@@ -156,7 +157,8 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
     """Probe `path`; raise ProbeError with ffprobe's last error line when it cannot be read."""
     ffprobe = require_tool("ffprobe")
     command = [
-        ffprobe.path, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", file_url(path),
+        ffprobe.path, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+        *probe_restrictions(), file_url(path),
     ]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
@@ -164,7 +166,8 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
         raise ProbeError(f"ffprobe did not answer within {timeout:g} seconds") from error
     stderr = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0:
-        last = stderr.splitlines()[-1] if stderr else f"ffprobe exited with code {done.returncode}"
+        refused = [line for line in stderr.splitlines() if "Format not on whitelist" in line]  # not media
+        last = (refused or stderr.splitlines() or [f"ffprobe exited with code {done.returncode}"])[-1]
         raise ProbeError(last.replace(file_url(path), "").replace(path, "").strip(" :") or last)
     try:
         document = json.loads(done.stdout.decode("utf-8", "replace"))

@@ -24,6 +24,7 @@ from fractions import Fraction
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.geometry import output_size
 from proxx.media.probe import AudioStream, MediaInfo, file_url
+from proxx.validate.trust import input_restrictions
 
 PRORES_PROFILE_NUMBER = {
     "prores_proxy": 0,
@@ -147,7 +148,7 @@ def build_args(ffmpeg: str, source: MediaInfo, destination: str, profile: Canoni
     args = [
         ffmpeg, "-hide_banner", "-nostdin", "-n", "-nostats", "-loglevel", "warning",
         "-progress", "pipe:1",
-        "-i", file_url(source.path),
+        *input_restrictions(source), "-i", file_url(source.path),  # local file, its validated demuxer
         "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-map_chapters", "-1",
         "-fps_mode", "passthrough",
         "-vf", ",".join(filters),
