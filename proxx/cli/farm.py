@@ -28,6 +28,14 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         metavar="FROM=TO",
         help="run paths under FROM (as JobSpecs name them) from TO on this host (repeatable)",
     )
+    p.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder this worker's jobs may read and write, after path mapping (repeatable; default "
+        "PROXX_FARM_ROOTS)",
+    )
     p.add_argument("--name", metavar="NAME", help="this worker's name in job records (default: the host name)")
     p.set_defaults(handler=cmd_farm_worker)
 
@@ -51,6 +59,8 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
         )
     for rule in args.map_path:
         PathRule.parse(rule)  # a typo fails here, not on the first job
+    if args.root:
+        os.environ["PROXX_FARM_ROOTS"] = os.pathsep.join(args.root)
     # The Celery app and the task read their configuration from the environment, so that prefork
     # children and `celery -A proxx.farm.app worker` see the same.
     if args.broker:
@@ -58,7 +68,10 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
     os.environ["PROXX_FARM_MAP_PATHS"] = "\n".join(args.map_path)  # one rule a line: M:\ has a colon
     if args.name:
         os.environ["PROXX_FARM_WORKER_NAME"] = args.name
-    from proxx.farm.app import app, queue_for
+    from proxx.farm.app import app, broker_url, queue_for
+    from proxx.farm.signing import farm_key
+
+    farm_key(broker_url())  # a broker elsewhere needs the farm's key: refused before starting
 
     concurrency = max(1, args.concurrency)
     app.worker_main(

@@ -109,8 +109,7 @@ def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Path:
         except FileExistsError:
             raise _refused(
                 "partial_name_taken",
-                f"Something already has the temporary name '{target.parent}' (a planted link?); "
-                "nothing was written.",
+                f"Something already has the temporary name '{target.parent}' (a planted link?); nothing was written.",
                 output=clip.output,
             ) from None
     return target

@@ -46,8 +46,8 @@ from proxx.result import (
     Reused,
     write_json_atomically,
 )
-from proxx.store import COMPLETED, FAILED, RUNNING, DigestMismatch, Store
 from proxx.roots import Roots
+from proxx.store import COMPLETED, FAILED, RUNNING, DigestMismatch, Store
 from proxx.validate import trust
 from proxx.validate.checks import validate
 from proxx.verify.checks import Check, describe_failures, failed, verify_output

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from proxx.app import Proxx, repository_layers
+from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
 from proxx.errors import FailureClass, PreJobError
 from proxx.jobspec.model import JobSpec
+from proxx.roots import Roots
 from proxx.store import STATES, JobRow
 from proxx.web import models
 from proxx.web.fabric import FabricLookup
@@ -50,17 +52,21 @@ class WebService:
     ) -> None:
         self.proxx = proxx
         self.roots = roots
+        self.job_roots = Roots(r.path for r in roots.roots)  # checked again when each job runs
         self.fabric = fabric
         self._profiles = tuple(profiles)
         self._bundled = bundled
         self._lock = threading.RLock()
+        self._cache = ProfileCache(proxx.home / "cache" / "profiles.json")
         self.redactor = self._redactor()
         with self._lock:
             _ = proxx.store  # open (and reap lost jobs) now, not on the first request
 
     def _reload(self) -> None:
+        # Profile edits show without a restart, but an unchanged file is never read again (the cache
+        # keys on size and time), and a hostile one is refused before it is loaded.
         layers = repository_layers(self.proxx.plugin_manager, self._profiles, self._bundled)
-        self.proxx.repository = load_repository(layers)
+        self.proxx.repository = load_repository(layers, self._cache)
         self.redactor = self._redactor()
 
     def _redactor(self) -> Redactor:
@@ -104,7 +110,7 @@ class WebService:
         with self._lock:
             self._reload()
             try:
-                spec = self.proxx.create_job(request.intent, sources, output)
+                spec = self.proxx.create_job(request.intent, sources, output, roots=self.job_roots)
             except PreJobError as error:
                 raise WebError.of(error) from None
             return self._job(self.proxx.store.job(spec.job_id), spec)
