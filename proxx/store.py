@@ -16,6 +16,7 @@ whose states are mirrored here with `start_remote`, `progress` and `finish`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -101,6 +102,7 @@ CREATE TRIGGER IF NOT EXISTS job_roots_immutable BEFORE UPDATE ON job_roots
 BEGIN SELECT RAISE(ABORT, 'job roots are immutable'); END;
 """
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
+RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 2 * 1024 * 1024
 
 
 @attrs.frozen
@@ -162,8 +164,38 @@ class Store:
             for statement in _statements(SCHEMA):
                 self._db.execute(statement)
 
+        self._keep_reserve()
+
     def close(self) -> None:
         self._db.close()
+
+    # --- a full disk --------------------------------------------------------------------------
+
+    @property
+    def _reserve(self) -> Path:
+        return self.path.parent / RESERVE_NAME
+
+    def _keep_reserve(self) -> None:
+        """Hold RESERVE_BYTES beside the store (best effort), so that a job can still be ended and
+        its result recorded when PROXX_HOME fills up while it runs."""
+        if self._reserve.exists():
+            return
+        with contextlib.suppress(OSError):
+            fd = os.open(self._reserve, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            except OSError:
+                os.unlink(self._reserve)  # no room for it now: the next store that opens tries again
+            finally:
+                os.close(fd)
+
+    def release_reserve(self) -> bool:
+        """Give up the space reserve (PROXX_HOME is full); False when there was none to give."""
+        try:
+            os.unlink(self._reserve)
+        except OSError:
+            return False
+        return True
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -336,7 +368,8 @@ class Store:
         return cursor.rowcount == 1
 
     def progress(self, job_id: str, fraction: float, eta_seconds: float | None, clip_index: int | None) -> None:
-        with self._write() as db:
+        """Best effort: progress is advisory, and a full disk must not end a render."""
+        with contextlib.suppress(sqlite3.OperationalError), self._write() as db:
             db.execute(
                 "UPDATE jobs SET progress = ?, eta_seconds = ?, clip_index = ? WHERE job_id = ?",
                 (max(0.0, min(1.0, fraction)), eta_seconds, clip_index, job_id),
@@ -361,7 +394,26 @@ class Store:
         expect: tuple[str, ...] = (QUEUED, RUNNING),
     ) -> bool:
         """Move a job to COMPLETED or FAILED. The transition row is written first, in the same
-        transaction. False (and nothing written) if the job is not in one of the `expect` states."""
+        transaction. False (and nothing written) if the job is not in one of the `expect` states.
+        On a full disk the space reserve is given up and the write tried again."""
+        args = (job_id, state, worker_id, failure_class, reason, message, expect)
+        try:
+            return self._finish(*args)
+        except sqlite3.OperationalError:
+            if not self.release_reserve():  # a full disk: the reserve makes room for the ending
+                raise
+            return self._finish(*args)
+
+    def _finish(
+        self,
+        job_id: str,
+        state: str,
+        worker_id: str | None,
+        failure_class: FailureClass | None,
+        reason: str | None,
+        message: str | None,
+        expect: tuple[str, ...],
+    ) -> bool:
         now = utc_now()
         cls = failure_class.value if failure_class else None
         with self._write() as db:

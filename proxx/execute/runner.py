@@ -14,9 +14,12 @@ verified and published too, and no later clip starts.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
+import sqlite3
+import sys
 import threading
 import time
 import traceback
@@ -44,6 +47,7 @@ from proxx.result import (
     Failure,
     JobResult,
     Reused,
+    unrecorded,
     write_json_atomically,
 )
 from proxx.roots import Roots
@@ -109,7 +113,10 @@ class _Heartbeat:
         store = Store(store_path)
         try:
             while not self._stop.wait(lease / 3):
-                store.heartbeat(job_id, worker_id, lease)
+                try:
+                    store.heartbeat(job_id, worker_id, lease)
+                except sqlite3.OperationalError:  # a full disk or a busy store: beat again next time
+                    log.exception("heartbeat of job %s failed", job_id)
         finally:
             store.close()
 
@@ -198,7 +205,8 @@ class Runner:
 
     def job_dir(self, job_id: str) -> Path:
         path = self.home / "jobs" / job_id
-        path.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # PROXX_HOME full: the job still ends, with the reason
+            path.mkdir(parents=True, exist_ok=True)
         return path
 
     def run(self, job_id: str) -> JobResult:
@@ -474,8 +482,11 @@ class Runner:
 
     def _finish(self, spec: JobSpec, result: JobResult, job_dir: Path) -> JobResult:
         result_path = job_dir / "result.json"
-        write_json_atomically(result_path, result.to_dict())
-        self.store.set_paths(spec.job_id, result_path=str(result_path))
+        try:
+            self._record(spec, result, result_path)
+        except (OSError, sqlite3.OperationalError) as error:  # PROXX_HOME full: the state row still says why
+            result = unrecorded(result, self.home, error)
+            print(f"proxx: job {spec.job_id}: {result.failure.message if result.failure else ''}", file=sys.stderr)
         failure = result.failure
         self.store.finish(
             spec.job_id,
@@ -490,8 +501,26 @@ class Runner:
                 self._export(exporter, spec, result, Path(result.log_path)) for exporter in self.exporters.values()
             )
             result = attrs.evolve(result, exports=outcomes)
-            write_json_atomically(result_path, result.to_dict())
+            with contextlib.suppress(OSError):  # the first result stands when this one cannot be written
+                write_json_atomically(result_path, result.to_dict())
         return result
+
+    def _record(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:
+        """Write the result JSON; on a full PROXX_HOME, give up the store's space reserve and try
+        once more (saying so on stderr)."""
+        try:
+            write_json_atomically(result_path, result.to_dict())
+        except OSError as error:
+            if error.errno != errno.ENOSPC or not self.store.release_reserve():
+                raise
+            print(
+                f"proxx: PROXX_HOME '{self.home}' is full; job {spec.job_id} was recorded in its reserved space. "
+                "Free space before the next job.",
+                file=sys.stderr,
+            )
+            self.job_dir(spec.job_id)
+            write_json_atomically(result_path, result.to_dict())
+        self.store.set_paths(spec.job_id, result_path=str(result_path))
 
     def _export(self, exporter: Exporter, spec: JobSpec, result: JobResult, log_path: Path) -> ExportOutcome:
         try:
