@@ -102,7 +102,7 @@ CREATE TRIGGER IF NOT EXISTS job_roots_immutable BEFORE UPDATE ON job_roots
 BEGIN SELECT RAISE(ABORT, 'job roots are immutable'); END;
 """
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
-RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 2 * 1024 * 1024
+RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 1024 * 1024  # a result JSON of 1,000 clips, and the ending
 
 
 @attrs.frozen
