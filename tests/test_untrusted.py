@@ -227,6 +227,21 @@ def test_a_symlink_to_a_system_file_is_not_video(proxx_home, area):
     assert list(area["out"].iterdir()) == []
 
 
+def test_a_source_without_a_duration_is_refused_before_anything_runs(proxx_home, area):
+    from proxx.media.tools import require_tool
+
+    raw = area["media"] / "A004.h264"  # a bare H.264 stream: ffprobe reads no duration
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24",
+         "-frames:v", "12", "-c:v", "libx264", "-f", "h264", str(raw)],
+        check=True,
+    )  # fmt: skip
+    done = _run(proxx_home, "run", "--profile", INTENT, str(raw), "--output", str(area["out"]))
+    assert done.returncode == 4
+    assert "A004.h264' has no duration ffprobe can read" in done.stdout + done.stderr
+    assert list(area["out"].iterdir()) == []
+
+
 def test_a_watch_folder_refuses_a_playlist_and_a_link_leading_outside_it(proxx_home, area):
     proxx = Proxx.open()
     (area["media"] / "A002.mov").write_text(_playlist(area["secret"]))

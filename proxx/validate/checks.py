@@ -131,6 +131,15 @@ def check_source(
         return [
             _problem("source_still_image", f"Source file '{path}' is a still image, not a video.", source=path)
         ], info
+    if info.video_duration is None:  # verification compares durations: without one nothing can be verified
+        return [
+            _problem(
+                "source_duration_unknown",
+                f"Source file '{path}' has no duration ffprobe can read (a bare stream without a container?), "
+                "so its proxy could never be verified. Wrap it in a container (e.g. MOV) first.",
+                source=path,
+            )
+        ], info
     return [], info
 
 

@@ -135,7 +135,7 @@ class WebService:
             failure_class=failure_class,
             class_title=FailureClass(failure_class).title,
             reason=reason or "",
-            message=self.redactor.message(message) or "",
+            message=self.roots.relative_text(self.redactor.message(message) or ""),
         )
 
     def _job(self, row: JobRow, spec: JobSpec) -> models.Job:
@@ -165,7 +165,7 @@ class WebService:
             clips=self._clips(row, spec, raw),
             retried_as=retried_as,
             log=self._log(row.log_path),
-            result=self.redactor.result(raw) if raw else None,
+            result=self.roots.relative(self.redactor.result(raw)) if raw else None,
         )
 
     def _clips(self, row: JobRow, spec: JobSpec, raw: dict[str, Any] | None) -> list[models.Clip]:
@@ -205,7 +205,7 @@ class WebService:
             handle.seek(max(0, size - LOG_TAIL_BYTES))
             text = handle.read().decode("utf-8", "replace")
         prefix = "[... earlier lines left out ...]\n" if size > LOG_TAIL_BYTES else ""
-        return prefix + self.redactor.log(text)
+        return prefix + self.roots.relative_text(self.redactor.log(text))
 
     def retry(self, job_id: str) -> models.Retried:
         """The operator's explicit retry: a NEW job; the original stays FAILED and untouched."""
@@ -219,7 +219,9 @@ class WebService:
             return models.Retried(job=self._job(self.proxx.store.job(spec.job_id), spec), clips_already_verified=done)
 
     def operator_result(self, job_id: str) -> dict[str, Any]:
-        return self.redactor.result(self.raw_result(job_id))
+        """The result as operators see it: redacted, and paths relative to the media roots."""
+        document: dict[str, Any] = self.roots.relative(self.redactor.result(self.raw_result(job_id)))
+        return document
 
     def raw_result(self, job_id: str) -> dict[str, Any]:
         with self._lock:
