@@ -37,7 +37,7 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def _refused(where: str, reason: str, why: str) -> JobValidationError:
-    return JobValidationError(reason, f"JobSpec {where} refused: {why}. Nothing was queued.", {"source": where})
+    return JobValidationError(reason, f"JobSpec {where} refused: {why}. Nothing was queued or run.", {"source": where})
 
 
 def read_bounded(path: Path, max_bytes: int = MAX_JOBSPEC_BYTES) -> bytes:
@@ -92,11 +92,22 @@ def check_untrusted(document: Any, where: str, registry: Registry | None, roots:
     """The JobSpec in `document` if it passes every rule above, else a class B refusal. `registry`
     None: the snapshot is checked only for consistency (a farm worker has no profile repository; its
     tasks are signed instead). `roots` None: no roots for this entry point."""
+    spec = structure_untrusted(document, where)
+    check_spec(spec, where, registry, roots)
+    return spec
+
+
+def structure_untrusted(document: Any, where: str) -> JobSpec:
+    """The JobSpec of a schema-valid `document`, else a class B refusal."""
     found = violations(document, JOBSPEC)
     if found:
         detail = "; ".join(f"{'/'.join(map(str, v.path)) or '(top)'}: {v.message[:200]}" for v in found[:5])
         raise _refused(where, "invalid_jobspec", f"it is not a valid JobSpec: {detail}")
-    spec = converter.structure(document, JobSpec)
+    return converter.structure(document, JobSpec)
+
+
+def check_spec(spec: JobSpec, where: str, registry: Registry | None, roots: Roots | None) -> None:
+    """The rules above for a structured JobSpec: consistent, named by the rule, inside `roots`."""
     profile = spec.canonical_profile
     if spec.proxy_profile != profile.id or spec.engine != profile.engine:
         raise _refused(
@@ -114,7 +125,6 @@ def check_untrusted(document: Any, where: str, registry: Registry | None, roots:
             )
     _check_paths(spec, where)
     check_roots(spec, roots, where)
-    return spec
 
 
 def check_roots(spec: JobSpec, roots: Roots | None, where: str) -> None:

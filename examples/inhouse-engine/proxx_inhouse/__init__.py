@@ -13,6 +13,7 @@ from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.geometry import output_size
 from proxx.media.probe import MediaInfo, file_url
 from proxx.media.tools import find_tool, require_tool
+from proxx.validate.trust import input_restrictions
 
 PROFILES = Path(__file__).parent / "profiles"
 
@@ -52,7 +53,8 @@ class InhouseEngine(Engine):
         sar = source.video.sample_aspect_ratio.replace(":", "/")
         command = [
             ffmpeg.path, "-hide_banner", "-nostdin", "-n", "-loglevel", "error",
-            "-i", file_url(source.path), "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0",
+            *input_restrictions(source), "-i", file_url(source.path),  # local file, validated demuxer
+            "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0",
             "-fps_mode", "passthrough", "-vf", f"scale={width}:{height},setsar={sar}",
             "-c:v", "libx265", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p",
             "-x265-params", "log-level=error", "-tag:v", "hvc1",  # hvc1: QuickTime plays it
