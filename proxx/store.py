@@ -394,26 +394,7 @@ class Store:
         expect: tuple[str, ...] = (QUEUED, RUNNING),
     ) -> bool:
         """Move a job to COMPLETED or FAILED. The transition row is written first, in the same
-        transaction. False (and nothing written) if the job is not in one of the `expect` states.
-        On a full disk the space reserve is given up and the write tried again."""
-        args = (job_id, state, worker_id, failure_class, reason, message, expect)
-        try:
-            return self._finish(*args)
-        except sqlite3.OperationalError:
-            if not self.release_reserve():  # a full disk: the reserve makes room for the ending
-                raise
-            return self._finish(*args)
-
-    def _finish(
-        self,
-        job_id: str,
-        state: str,
-        worker_id: str | None,
-        failure_class: FailureClass | None,
-        reason: str | None,
-        message: str | None,
-        expect: tuple[str, ...],
-    ) -> bool:
+        transaction. False (and nothing written) if the job is not in one of the `expect` states."""
         now = utc_now()
         cls = failure_class.value if failure_class else None
         with self._write() as db:

@@ -488,14 +488,23 @@ class Runner:
             result = unrecorded(result, self.home, error)
             print(f"proxx: job {spec.job_id}: {result.failure.message if result.failure else ''}", file=sys.stderr)
         failure = result.failure
-        self.store.finish(
-            spec.job_id,
-            result.state,
-            worker_id=self.worker_id,
-            failure_class=FailureClass(failure.failure_class) if failure else None,
-            reason=failure.reason if failure else None,
-            message=failure.message if failure else None,
-        )
+
+        def finish() -> None:
+            self.store.finish(
+                spec.job_id,
+                result.state,
+                worker_id=self.worker_id,
+                failure_class=FailureClass(failure.failure_class) if failure else None,
+                reason=failure.reason if failure else None,
+                message=failure.message if failure else None,
+            )
+
+        try:
+            finish()
+        except sqlite3.OperationalError:  # a full disk: the store's space reserve makes room for the ending
+            if not self.store.release_reserve():
+                raise
+            finish()
         if self.exporters:
             outcomes = tuple(
                 self._export(exporter, spec, result, Path(result.log_path)) for exporter in self.exporters.values()

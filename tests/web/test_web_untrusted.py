@@ -1,5 +1,6 @@
-"""Operators see paths relative to the media roots, never the server's folders; 405 answers say
-which methods are allowed; the OpenAPI document declares every problem answer (issue 13)."""
+"""Issue 13 through the web shell: a playlist inside a media root never reads the file it names;
+operators see paths relative to the media roots, never the server's folders; 405 answers say which
+methods are allowed; the OpenAPI document declares every problem answer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,22 @@ from fastapi.testclient import TestClient
 from web_helpers import create, run
 
 from proxx.web.service import WebService
+
+
+def test_a_playlist_in_a_media_root_is_refused_and_reads_nothing(
+    client: TestClient, service: WebService, media: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "outside" / "secret.mov"
+    secret.parent.mkdir()
+    secret.write_bytes((media / "day1" / "A001_C001.mov").read_bytes())
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:0.5,\n{secret}\n#EXT-X-ENDLIST\n"
+    (media / "day1" / "A002.mov").write_text(playlist, encoding="utf-8")
+    job_id = create(client, "media/day1/A002.mov")
+    run(service, job_id)
+    failure = client.get(f"/api/jobs/{job_id}").json()["failure"]
+    assert (failure["failure_class"], failure["reason"]) == ("B", "source_not_media")
+    assert failure["message"].startswith("Source file 'media/day1/A002.mov' is not a media file: it is an HLS")
+    assert list((media / "out").iterdir()) == []
 
 
 def test_operators_see_root_relative_paths_and_integrators_absolute_ones(
