@@ -42,6 +42,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 
 def cmd_farm_worker(args: argparse.Namespace) -> int:
     from proxx.farm.paths import PathRule
+    from proxx.farm.signing import farm_key
     from proxx.plugins import engines, plugin_manager
 
     wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -59,6 +60,9 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
         )
     for rule in args.map_path:
         PathRule.parse(rule)  # a typo fails here, not on the first job
+    broker = args.broker or os.environ.get("PROXX_FARM_BROKER")  # None: the default, on loopback
+    if broker:
+        farm_key(broker)  # a broker elsewhere needs the farm's key: refused before anything starts
     if args.root:
         os.environ["PROXX_FARM_ROOTS"] = os.pathsep.join(args.root)
     # The Celery app and the task read their configuration from the environment, so that prefork
@@ -68,10 +72,7 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
     os.environ["PROXX_FARM_MAP_PATHS"] = "\n".join(args.map_path)  # one rule a line: M:\ has a colon
     if args.name:
         os.environ["PROXX_FARM_WORKER_NAME"] = args.name
-    from proxx.farm.app import app, broker_url, queue_for
-    from proxx.farm.signing import farm_key
-
-    farm_key(broker_url())  # a broker elsewhere needs the farm's key: refused before starting
+    from proxx.farm.app import app, queue_for
 
     concurrency = max(1, args.concurrency)
     app.worker_main(
