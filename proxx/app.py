@@ -25,7 +25,8 @@ from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
 from proxx.plugins import collect, engine_distribution, engines, plugin_canonical_paths, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, JobResult, load_result
-from proxx.store import FAILED, Store
+from proxx.roots import Roots
+from proxx.store import FAILED, DigestMismatch, Store
 from proxx.version import __version__
 
 
@@ -111,12 +112,14 @@ class Proxx:
         reuse: bool = False,
         executor: str | None = None,
         engines: Collection[str] | None = None,
+        roots: Roots | None = None,
     ) -> JobSpec:
         """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing.
         `reuse`: the job may copy an already verified output instead of rendering (hook
         `proxx_reuse_output`, e.g. Fabric's). `executor` (a farm broker URL) keeps it away from local
         workers (see `proxx.farm`), and `engines` then names the engines that can run it there
-        (default: those installed here)."""
+        (default: those installed here). `roots`: the folders the shell creating it lets it read and
+        write (`proxx.roots`), checked again when it runs."""
         selected_at = utc_now()
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
@@ -130,7 +133,7 @@ class Proxx:
             retry_of,
             reuse,
         )
-        self.store.add(spec, executor)
+        self.store.add(spec, executor, roots)
         return spec
 
     def requirements(self, engine: str) -> dict[str, str]:
@@ -150,15 +153,16 @@ class Proxx:
         farm: str | None = None,
         retry_of: str | None = None,
         reuse: bool = False,
+        roots: Roots | None = None,
     ) -> JobSpec:
         """Create a job for workers: the render farm's when one is configured (`farm`, a broker URL,
         else PROXX_FARM_BROKER), local `proxx worker`s otherwise."""
         broker = farm or os.environ.get("PROXX_FARM_BROKER")
         if not broker:
-            return self.create_job(intent, sources, output_directory, retry_of, reuse)
+            return self.create_job(intent, sources, output_directory, retry_of, reuse, roots=roots)
         from proxx.farm.submit import submit
 
-        return submit(self, intent, sources, output_directory, broker, retry_of, reuse)
+        return submit(self, intent, sources, output_directory, broker, retry_of, reuse, roots)
 
     def runner(
         self,
@@ -195,21 +199,35 @@ class Proxx:
                 f"Job {row.job_id} is {row.state}; only FAILED jobs can be retried.",
                 {"job_id": row.job_id},
             )
-        spec = self.store.spec_unchecked(row.job_id)
+        try:
+            if row.reason == "JobSpec digest mismatch":
+                raise DigestMismatch(row.job_id)
+            spec = self.store.spec(row.job_id)  # retry compiles from the origin of a verified spec only
+        except DigestMismatch:
+            raise PreJobError(
+                "retry_of_tampered_job",
+                f"Job {row.job_id} cannot be retried: its stored JobSpec does not match its digest (it was "
+                "altered after creation), so neither its intent nor its sources can be trusted. Nothing was "
+                "created; create a new job with `proxx run` or `proxx submit`.",
+                {"job_id": row.job_id},
+            ) from None
         done: set[int] = set()
         if row.result_path and Path(row.result_path).exists():
             result = load_result(Path(row.result_path))
             done = {c.index for c in result.clips if c.state == CLIP_COMPLETED}
         remaining = [c.source for c in spec.clips if c.index not in done]
+        roots = self.store.roots(row.job_id)  # the retry may use what the original could, no more
         farm = None if here else self.store.dispatched(unfinished=False).get(row.job_id)
         if farm is not None:
             new = self.submit(
-                spec.proxy_profile_origin.name, remaining, spec.output_directory, farm, row.job_id, spec.reuse
-            )
+                spec.proxy_profile_origin.name, remaining, spec.output_directory, farm, row.job_id, spec.reuse,
+                roots,
+            )  # fmt: skip
         else:
             new = self.create_job(
-                spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id, reuse=spec.reuse
-            )
+                spec.proxy_profile_origin.name, remaining, spec.output_directory, retry_of=row.job_id,
+                reuse=spec.reuse, roots=roots,
+            )  # fmt: skip
         return new, len(done)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from proxx.converter import converter
-from proxx.errors import ProxxError
+from proxx.errors import FailureClass, ProxxError
 from proxx.jobspec.model import Origin
 from proxx.verify.checks import Check
 
@@ -119,6 +119,20 @@ def write_json_atomically(path: Path, document: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def unrecorded(result: JobResult, home: Path, error: Exception) -> JobResult:
+    """`result` FAILED (class C, "result_not_written") when its result JSON cannot be written (a full
+    PROXX_HOME): the job's state row then carries the reason and what the job itself had come to."""
+    why = getattr(error, "strerror", None) or str(error)
+    outcome = "COMPLETED" if result.failure is None else f"FAILED ({result.failure.message})"
+    done = sum(1 for clip in result.clips if clip.state == CLIP_COMPLETED)
+    message = (
+        f"The job's result JSON could not be written in PROXX_HOME '{home}': {why}. The job itself had "
+        f"{outcome}, with {done} verified output(s) published. Free space in PROXX_HOME."
+    )
+    failure = Failure(FailureClass.EXECUTION.value, "result_not_written", message)
+    return attrs.evolve(result, state="FAILED", failure=failure)
 
 
 def load_result(path: Path) -> JobResult:

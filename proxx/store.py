@@ -16,6 +16,8 @@ whose states are mirrored here with `start_remote`, `progress` and `finish`.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sqlite3
 import time
@@ -28,6 +30,7 @@ import attrs
 
 from proxx.errors import FailureClass
 from proxx.jobspec.model import JobSpec, digest_of, utc_now
+from proxx.roots import Roots
 
 QUEUED, RUNNING, COMPLETED, FAILED = "QUEUED", "RUNNING", "COMPLETED", "FAILED"
 STATES = (QUEUED, RUNNING, COMPLETED, FAILED)
@@ -90,8 +93,16 @@ CREATE TABLE IF NOT EXISTS dispatched (
     job_id   TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
     executor TEXT NOT NULL
 ) STRICT;
+
+CREATE TABLE IF NOT EXISTS job_roots (
+    job_id  TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
+    roots   TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER IF NOT EXISTS job_roots_immutable BEFORE UPDATE ON job_roots
+BEGIN SELECT RAISE(ABORT, 'job roots are immutable'); END;
 """
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
+RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 1024 * 1024  # a result JSON of 1,000 clips, and the ending
 
 
 @attrs.frozen
@@ -153,8 +164,38 @@ class Store:
             for statement in _statements(SCHEMA):
                 self._db.execute(statement)
 
+        self._keep_reserve()
+
     def close(self) -> None:
         self._db.close()
+
+    # --- a full disk --------------------------------------------------------------------------
+
+    @property
+    def _reserve(self) -> Path:
+        return self.path.parent / RESERVE_NAME
+
+    def _keep_reserve(self) -> None:
+        """Hold RESERVE_BYTES beside the store (best effort), so that a job can still be ended and
+        its result recorded when PROXX_HOME fills up while it runs."""
+        if self._reserve.exists():
+            return
+        with contextlib.suppress(OSError):
+            fd = os.open(self._reserve, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            except OSError:
+                os.unlink(self._reserve)  # no room for it now: the next store that opens tries again
+            finally:
+                os.close(fd)
+
+    def release_reserve(self) -> bool:
+        """Give up the space reserve (PROXX_HOME is full); False when there was none to give."""
+        try:
+            os.unlink(self._reserve)
+        except OSError:
+            return False
+        return True
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -169,8 +210,10 @@ class Store:
 
     # --- creation -----------------------------------------------------------------------------
 
-    def add(self, spec: JobSpec, executor: str | None = None) -> None:
-        """Store a new JobSpec, QUEUED (for `executor`, e.g. a farm broker, instead of local workers)."""
+    def add(self, spec: JobSpec, executor: str | None = None, roots: Roots | None = None) -> None:
+        """Store a new JobSpec, QUEUED (for `executor`, e.g. a farm broker, instead of local workers).
+        `roots`: the folders the entry point that created it lets it read and write, checked again
+        when it runs (`proxx.roots`)."""
         spec_json = spec.to_json()
         now = utc_now()
         with self._write() as db:
@@ -194,6 +237,10 @@ class Store:
             )
             if executor is not None:
                 db.execute("INSERT INTO dispatched (job_id, executor) VALUES (?, ?)", (spec.job_id, executor))
+            if roots is not None:
+                db.execute(
+                    "INSERT INTO job_roots (job_id, roots) VALUES (?, ?)", (spec.job_id, json.dumps(roots.paths))
+                )
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -212,6 +259,11 @@ class Store:
         if row is None:
             raise KeyError(job_id)
         return JobSpec.from_json(row["spec_json"])
+
+    def roots(self, job_id: str) -> Roots | None:
+        """The roots the job was created with, or None (a job made on the command line)."""
+        row = self._db.execute("SELECT roots FROM job_roots WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else Roots(json.loads(row["roots"]))
 
     def stored_digest(self, job_id: str) -> str:
         row = self._db.execute("SELECT digest FROM jobspecs WHERE job_id = ?", (job_id,)).fetchone()
@@ -316,7 +368,8 @@ class Store:
         return cursor.rowcount == 1
 
     def progress(self, job_id: str, fraction: float, eta_seconds: float | None, clip_index: int | None) -> None:
-        with self._write() as db:
+        """Best effort: progress is advisory, and a full disk must not end a render."""
+        with contextlib.suppress(sqlite3.OperationalError), self._write() as db:
             db.execute(
                 "UPDATE jobs SET progress = ?, eta_seconds = ?, clip_index = ? WHERE job_id = ?",
                 (max(0.0, min(1.0, fraction)), eta_seconds, clip_index, job_id),

@@ -26,6 +26,7 @@ from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
 from proxx.plugins import build_plugin_manager
 from proxx.result import load_result
+from proxx.roots import Roots
 from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, JobRow, Store
 from tests.benchmarks import run_benchmark
@@ -223,7 +224,7 @@ def test_watch_folders_and_the_jobspec_inbox_feed_the_farm(farm, proxx, tmp_path
     compiled = proxx.select("Slow Copy")
     spec = create_jobspec(compiled, [src], tmp_path / "out", utc_now(), proxx.requirements(compiled.canonical.engine))
     (inbox / "from-pipeline.json").write_text(spec.to_json())
-    (event,) = JobSpecInbox(proxx, inbox, settle=0.0, farm=farm["broker"]).poll()
+    (event,) = JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0, farm=farm["broker"]).poll()
     assert event.outcome == "queued" and event.job_id == spec.job_id
     assert wait_finished(proxx, spec.job_id).state == COMPLETED
     assert proxx.store.spec(spec.job_id) == spec

@@ -9,6 +9,7 @@ from proxx.cli import main
 from proxx.execute.worker import work
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
+from proxx.roots import Roots
 from proxx.store import COMPLETED, QUEUED
 from proxx.watch.scan import Settler
 from proxx.watch.watcher import JobSpecInbox, MediaWatcher, watch
@@ -91,7 +92,7 @@ def test_the_jobspec_inbox_queues_valid_jobspecs_and_rejects_the_rest(proxx_home
     (inbox / "garbage.json").write_text("{not json")
     (inbox / "readme.txt").write_text("ignored")
 
-    events = {e.path.name: e for e in JobSpecInbox(proxx, inbox, settle=0.0).poll()}
+    events = {e.path.name: e for e in JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0).poll()}
     assert events["good.json"].outcome == "queued" and events["good.json"].job_id == spec.job_id
     assert proxx.store.spec(spec.job_id) == spec  # queued unchanged
     assert proxx.store.job(spec.job_id).state == QUEUED
@@ -104,5 +105,5 @@ def test_the_jobspec_inbox_queues_valid_jobspecs_and_rejects_the_rest(proxx_home
     assert (inbox / "readme.txt").exists()
 
     (inbox / "again.json").write_text(spec.to_json())  # the same JobSpec twice is queued once
-    (event,) = JobSpecInbox(proxx, inbox, settle=0.0).poll()
+    (event,) = JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0).poll()
     assert event.outcome == "failed" and "already exists" in event.message

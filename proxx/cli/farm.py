@@ -28,12 +28,21 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         metavar="FROM=TO",
         help="run paths under FROM (as JobSpecs name them) from TO on this host (repeatable)",
     )
+    p.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder this worker's jobs may read and write, after path mapping (repeatable; default "
+        "PROXX_FARM_ROOTS)",
+    )
     p.add_argument("--name", metavar="NAME", help="this worker's name in job records (default: the host name)")
     p.set_defaults(handler=cmd_farm_worker)
 
 
 def cmd_farm_worker(args: argparse.Namespace) -> int:
     from proxx.farm.paths import PathRule
+    from proxx.farm.signing import farm_key
     from proxx.plugins import engines, plugin_manager
 
     wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -51,6 +60,11 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
         )
     for rule in args.map_path:
         PathRule.parse(rule)  # a typo fails here, not on the first job
+    broker = args.broker or os.environ.get("PROXX_FARM_BROKER")  # None: the default, on loopback
+    if broker:
+        farm_key(broker)  # a broker elsewhere needs the farm's key: refused before anything starts
+    if args.root:
+        os.environ["PROXX_FARM_ROOTS"] = os.pathsep.join(args.root)
     # The Celery app and the task read their configuration from the environment, so that prefork
     # children and `celery -A proxx.farm.app worker` see the same.
     if args.broker:

@@ -44,7 +44,7 @@ def cmd_run_spec(args: argparse.Namespace) -> int:
     from proxx.store import QUEUED
 
     proxx = Proxx.open()
-    spec = read_jobspec(args.file, args.digest)
+    spec = read_jobspec(args.file, args.digest, proxx.repository.registry)  # checked as untrusted
     try:
         row = proxx.store.job(spec.job_id)
     except KeyError:

@@ -25,6 +25,15 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     where.add_argument(
         "--proxy-subfolder", action="store_true", help="write proxies into a Proxy/ folder beside each file"
     )
+    p.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="with --jobspecs: a folder its JobSpecs may read sources from and write outputs into "
+        "(repeatable; default PROXX_INBOX_ROOTS, folders separated like PATH); an inbox needs at least one",
+    )
     p.add_argument("--settle", type=float, default=5.0, metavar="S", help="seconds a file must stop growing (5)")
     p.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between scans (2)")
     p.add_argument("--once", action="store_true", help="exit once no file is left waiting to settle")
@@ -40,6 +49,8 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 
 def cmd_watch(args: argparse.Namespace) -> int:
     from proxx.app import Proxx
+    from proxx.jobspec.signing import key_from_env
+    from proxx.roots import Roots, roots_from_env
     from proxx.watch.watcher import Event, JobSpecInbox, MediaWatcher, watch
 
     if not args.folder.is_dir():
@@ -49,7 +60,16 @@ def cmd_watch(args: argparse.Namespace) -> int:
     farm = args.farm or os.environ.get("PROXX_FARM_BROKER")
     watcher: MediaWatcher | JobSpecInbox
     if args.jobspecs:
-        watcher = JobSpecInbox(proxx, args.folder, settle=args.settle, farm=farm)
+        roots = Roots(args.root) if args.root else roots_from_env("PROXX_INBOX_ROOTS")
+        if roots is None:
+            print(
+                "proxx: a JobSpec inbox needs the folders its JobSpecs may use: give --root DIR "
+                "(or set PROXX_INBOX_ROOTS).",
+                file=sys.stderr,
+            )
+            return 2
+        key = key_from_env("PROXX_INBOX_KEY")
+        watcher = JobSpecInbox(proxx, args.folder, roots, settle=args.settle, farm=farm, key=key)
     else:
         if not (args.output or args.proxy_subfolder):
             print("proxx: give --output DIR or --proxy-subfolder.", file=sys.stderr)

@@ -12,10 +12,19 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
 from proxx import schemas
 from proxx.compile.repository import Location, Problem
 
+MAX_PROFILE_BYTES = 256 * 1024  # the largest bundled profile is under 2 KiB
+MAX_DEPTH = 16  # a profile nests 3 deep
 # libyaml through ruamel's C loader: 5x faster than the round-trip loader. The round-trip loader,
 # which remembers lines, is used only to place the problems of a file that has some.
 _fast_yaml = YAML(typ="safe")
@@ -29,7 +38,11 @@ def read_document(file: Path) -> tuple[str | None, dict[str, Any] | None, Locati
     location = Location(str(file))
     try:
         with file.open("rb") as handle:
-            document = _fast_yaml.load(handle)
+            data = handle.read(MAX_PROFILE_BYTES + 1)
+        bounds = _out_of_bounds(data)
+        if bounds is not None:
+            return None, None, location, [Problem(location, "profile_out_of_bounds", bounds)]
+        document = _fast_yaml.load(data)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         at = Location(str(file), mark.line + 1 if mark is not None else None)
@@ -59,6 +72,24 @@ def read_document(file: Path) -> tuple[str | None, dict[str, Any] | None, Locati
         ]
         return kind, None, location, problems
     return kind, document, location, []
+
+
+def _out_of_bounds(data: bytes) -> str | None:
+    """Why `data` is refused before it is loaded (a profile has no use for any of these), or None:
+    too large, anchors or aliases (a few hundred bytes of aliases expand into gigabytes), too deep."""
+    if len(data) > MAX_PROFILE_BYTES:
+        return f"profile file is larger than {MAX_PROFILE_BYTES // 1024} KiB"
+    depth = 0
+    for event in _fast_yaml.parse(data):
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            return "YAML anchors and aliases are not allowed in profile files"
+        if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"profile file nests more than {MAX_DEPTH} levels deep"
+        elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            depth -= 1
+    return None
 
 
 def _line_finder(file: Path) -> Callable[[tuple[str | int, ...]], int | None]:

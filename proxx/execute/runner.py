@@ -16,9 +16,12 @@ most of a short clip's overhead).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
+import sqlite3
+import sys
 import threading
 import time
 import traceback
@@ -31,6 +34,7 @@ import attrs
 
 from proxx.errors import ExecutionError, FailureClass, JobValidationError, ProxxError
 from proxx.execute.engine import Engine, RenderTask
+from proxx.execute.publish import partial_path, publish, stage, staged_path, unstage
 from proxx.export.exporter import Exporter
 from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
 from proxx.media.probe import MediaInfo, ProbeError, probe
@@ -45,9 +49,12 @@ from proxx.result import (
     Failure,
     JobResult,
     Reused,
+    unrecorded,
     write_json_atomically,
 )
+from proxx.roots import Roots
 from proxx.store import COMPLETED, FAILED, RUNNING, DigestMismatch, Store
+from proxx.validate import trust
 from proxx.validate.checks import validate
 from proxx.validate.space import required_margin
 from proxx.verify.checks import Check, describe_failures, failed, verify_output
@@ -93,35 +100,6 @@ def link_or_copy(source: Path, destination: Path) -> None:
         shutil.copyfile(source, destination)
 
 
-def partial_path(clip: ClipSpec, job_id: str) -> Path:
-    """A clearly temporary name beside the final one: A001.proxx-partial-3f9a1c2b.mov."""
-    final = Path(clip.output)
-    return final.with_name(f"{final.stem}.proxx-partial-{job_id.rsplit('-', 1)[-1]}{final.suffix}")
-
-
-def publish(partial: Path, final: Path) -> None:
-    """Give a verified output its final name, atomically and never over an existing file."""
-    try:
-        os.link(partial, final)  # fails if `final` exists: no check-then-rename race
-    except FileExistsError:
-        raise ExecutionError(
-            "output_exists",
-            f"Output path '{final}' appeared while the job ran; the verified output stays at '{partial}'.",
-            {"output": str(final), "partial_output": str(partial)},
-        ) from None
-    except OSError:
-        # No hard links here (some network shares): rename, having checked just before.
-        if final.exists():
-            raise ExecutionError(
-                "output_exists",
-                f"Output path '{final}' appeared while the job ran; the verified output stays at '{partial}'.",
-                {"output": str(final)},
-            ) from None
-        os.rename(partial, final)
-        return
-    partial.unlink()
-
-
 class _Heartbeat:
     """Keeps the job's lease alive from a thread with its own database connection."""
 
@@ -138,7 +116,10 @@ class _Heartbeat:
         store = Store(store_path)
         try:
             while not self._stop.wait(lease / 3):
-                store.heartbeat(job_id, worker_id, lease)
+                try:
+                    store.heartbeat(job_id, worker_id, lease)
+                except sqlite3.OperationalError:  # a full disk or a busy store: beat again next time
+                    log.exception("heartbeat of job %s failed", job_id)
         finally:
             store.close()
 
@@ -216,6 +197,7 @@ class Runner:
         self.worker_id = worker_id
         self.settings = settings or Settings.from_env()
         self.on_progress = on_progress
+        self.roots: Roots | None = None  # the running job's (`proxx.roots`)
 
     def still_ours(self, job_id: str) -> bool:
         """Whether this worker still holds `job_id`, asked just before each output is published: a
@@ -226,7 +208,8 @@ class Runner:
 
     def job_dir(self, job_id: str) -> Path:
         path = self.home / "jobs" / job_id
-        path.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # PROXX_HOME full: the job still ends, with the reason
+            path.mkdir(parents=True, exist_ok=True)
         return path
 
     def run(self, job_id: str) -> JobResult:
@@ -241,8 +224,9 @@ class Runner:
         except DigestMismatch:
             return self._digest_mismatch(job_id, log_path, started_at)
         _log(log_path, f"job {job_id} ({spec.proxy_profile_origin.name}) on worker {self.worker_id}")
+        self.roots = self.store.roots(job_id)
         with _Heartbeat(self.store.path, job_id, self.worker_id, self.settings.lease_seconds):
-            validated = validate(spec, self.engines, self.pm)
+            validated = validate(spec, self.engines, self.pm, self.roots)
             timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
             if not validated.ok:
                 return self._validation_failed(spec, validated.problems, started_at, timings, log_path)
@@ -353,18 +337,19 @@ class Runner:
         prober: _Prober,
     ) -> _Rendered | _Failed:
         """Render `clip` (or copy a reusable output) under its partial name and start probing it."""
-        partial = partial_path(clip, spec.job_id)
+        partial = staged_path(clip, spec.job_id)
         started = time.monotonic()
         run: EngineRun | None = None
         reused = self._reusable(spec, clip, source, log_path) if spec.reuse else None
         try:
-            Path(clip.output).parent.mkdir(parents=True, exist_ok=True)  # the intent's subfolder, e.g. Proxy/
+            trust.recheck_source(clip, source, self.roots)  # still the validated file, inside the roots
+            stage(spec, clip, self.roots)  # a private folder for the engine (and the intent's subfolder)
             if reused is not None:
                 link_or_copy(Path(reused.output), partial)
             else:
                 run = self._render(spec, engine, clip, source, partial, log_path, report)
         except ProxxError as error:
-            return _Failed(self._clip_failed(clip, partial, error, [], started, reused, log_path), run)
+            return _Failed(self._clip_failed(spec, clip, partial, error, [], started, reused, log_path), run)
         return _Rendered(clip, source, partial, run, reused, started, report, prober.probe(partial))
 
     def _complete(self, spec: JobSpec, rendered: _Rendered, log_path: Path) -> ClipResult:
@@ -384,12 +369,12 @@ class Runner:
                 raise ExecutionError(
                     "worker_lost",
                     f"The job was declared lost while it ran on {self.worker_id}; its verified output "
-                    f"stays at '{partial}' and was not published.",
-                    {"output": str(partial), "worker_id": self.worker_id},
+                    f"stays at '{partial_path(clip, spec.job_id)}' and was not published.",
+                    {"output": str(partial_path(clip, spec.job_id)), "worker_id": self.worker_id},
                 )
-            publish(partial, Path(clip.output))
+            publish(spec, clip, partial, self.roots)
         except ProxxError as error:
-            return self._clip_failed(clip, partial, error, checks, rendered.started, rendered.reused, log_path)
+            return self._clip_failed(spec, clip, partial, error, checks, rendered.started, rendered.reused, log_path)
         rendered.report(1.0)
         return ClipResult(
             clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None,
@@ -398,6 +383,7 @@ class Runner:
 
     def _clip_failed(
         self,
+        spec: JobSpec,
         clip: ClipSpec,
         partial: Path,
         error: ProxxError,
@@ -409,7 +395,7 @@ class Runner:
         if error.failure_class is not FailureClass.EXECUTION:
             error = ExecutionError(error.reason, error.message, error.context)
         _log(log_path, f"clip {clip.index} failed: {error.message}")
-        kept = str(partial) if partial.exists() else None
+        kept = unstage(spec, clip, partial, self.roots)
         return ClipResult(
             clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), Failure.of(error),
             round(time.monotonic() - started, 3), None, reused,
@@ -505,24 +491,54 @@ class Runner:
 
     def _finish(self, spec: JobSpec, result: JobResult, job_dir: Path) -> JobResult:
         result_path = job_dir / "result.json"
-        write_json_atomically(result_path, result.to_dict())
-        self.store.set_paths(spec.job_id, result_path=str(result_path))
+        try:
+            self._record(spec, result, result_path)
+        except (OSError, sqlite3.OperationalError) as error:  # PROXX_HOME full: the state row still says why
+            result = unrecorded(result, self.home, error)
+            print(f"proxx: job {spec.job_id}: {result.failure.message if result.failure else ''}", file=sys.stderr)
         failure = result.failure
-        self.store.finish(
-            spec.job_id,
-            result.state,
-            worker_id=self.worker_id,
-            failure_class=FailureClass(failure.failure_class) if failure else None,
-            reason=failure.reason if failure else None,
-            message=failure.message if failure else None,
-        )
+
+        def finish() -> None:
+            self.store.finish(
+                spec.job_id,
+                result.state,
+                worker_id=self.worker_id,
+                failure_class=FailureClass(failure.failure_class) if failure else None,
+                reason=failure.reason if failure else None,
+                message=failure.message if failure else None,
+            )
+
+        try:
+            finish()
+        except sqlite3.OperationalError:  # a full disk: the store's space reserve makes room for the ending
+            if not self.store.release_reserve():
+                raise
+            finish()
         if self.exporters:
             outcomes = tuple(
                 self._export(exporter, spec, result, Path(result.log_path)) for exporter in self.exporters.values()
             )
             result = attrs.evolve(result, exports=outcomes)
-            write_json_atomically(result_path, result.to_dict())
+            with contextlib.suppress(OSError):  # the first result stands when this one cannot be written
+                write_json_atomically(result_path, result.to_dict())
         return result
+
+    def _record(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:
+        """Write the result JSON; on a full PROXX_HOME, give up the store's space reserve and try
+        once more (saying so on stderr)."""
+        try:
+            write_json_atomically(result_path, result.to_dict())
+        except OSError as error:
+            if error.errno != errno.ENOSPC or not self.store.release_reserve():
+                raise
+            print(
+                f"proxx: PROXX_HOME '{self.home}' is full; job {spec.job_id} was recorded in its reserved space. "
+                "Free space before the next job.",
+                file=sys.stderr,
+            )
+            self.job_dir(spec.job_id)
+            write_json_atomically(result_path, result.to_dict())
+        self.store.set_paths(spec.job_id, result_path=str(result_path))
 
     def _export(self, exporter: Exporter, spec: JobSpec, result: JobResult, log_path: Path) -> ExportOutcome:
         try:

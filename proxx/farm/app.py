@@ -61,10 +61,10 @@ def make_app(broker: str) -> Celery:
     return app
 
 
-def _run_jobspec(spec_json: str, digest: str) -> str:
+def _run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> str:
     from proxx.farm.worker import run_jobspec
 
-    return run_jobspec(spec_json, digest)
+    return run_jobspec(spec_json, digest, signature)
 
 
 def _start_reaper(sender: Any = None, **_: Any) -> None:

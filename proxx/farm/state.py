@@ -8,10 +8,12 @@ Keys (prefix `proxx:farm:`):
   alive:<id>  the running job's lease (a TTL key its worker refreshes)
   running     the set of RUNNING job ids, which reapers scan
   worker:<id> the engines a live worker takes jobs for (comma-separated; expires unless refreshed)
+  refused     the last 1,000 tasks workers refused before claiming them (JSON records, newest first)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.parse
 from collections.abc import Iterable
@@ -24,6 +26,7 @@ from proxx.store import COMPLETED, FAILED, QUEUED
 
 PREFIX = "proxx:farm:"
 RUNNING_SET = PREFIX + "running"
+REFUSED_LIST = PREFIX + "refused"
 KEEP_SECONDS = 30 * 24 * 3600  # farm records outlive any mirror; the JobSpec's own store keeps the audit
 
 _CLAIM = """
@@ -148,6 +151,16 @@ class FarmState:
             args += [key, value]
         keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
         return bool(self._finish(keys=keys, args=args))
+
+    def refused(self, worker_id: str, job_id: str | None, reason: str, message: str) -> None:
+        """Record a task a worker refused before claiming it (e.g. its signature did not verify)."""
+        record = {"at": utc_now(), "worker_id": worker_id, "job_id": job_id, "reason": reason, "message": message}
+        self.client.lpush(REFUSED_LIST, json.dumps(record))
+        self.client.ltrim(REFUSED_LIST, 0, 999)
+
+    def refused_tasks(self) -> list[dict[str, str | None]]:
+        """The refused tasks, newest first (the last 1,000)."""
+        return [json.loads(str(item)) for item in self.client.lrange(REFUSED_LIST, 0, -1)]
 
     def reap(self, job_id: str) -> bool:
         """FAILED "worker lost" if the job is RUNNING and its lease expired. True if it did."""

@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from proxx.errors import ConfigurationError, FailureClass
+from proxx.farm.signing import farm_key
 from proxx.farm.state import FarmState, connectable, redacted
 from proxx.jobspec.model import JobSpec
+from proxx.jobspec.signing import sign
+from proxx.roots import Roots
 from proxx.store import FAILED, Store
 
 if TYPE_CHECKING:
@@ -23,6 +26,7 @@ def submit(
     broker: str,
     retry_of: str | None = None,
     reuse: bool = False,
+    roots: Roots | None = None,
 ) -> JobSpec:
     """Create a job for the farm at `broker` and queue it there. An unreachable broker is a
     configuration error before anything is created; class A errors create nothing, as always."""
@@ -33,13 +37,14 @@ def submit(
             f"The render farm's broker {broker} needs its password: set PROXX_FARM_BROKER to its full URL.",
             {"broker": broker},
         )
+    farm_key(url)  # a broker elsewhere without the farm's key: refused before anything is created
     state = FarmState.connect(url)
     # The store keeps the broker without its password: a job store is no place for credentials.
     # An engine some farm worker takes is as good as one installed here (e.g. Resolve, on a
     # workstation without it).
     spec = proxx.create_job(
         intent, sources, output_directory, retry_of, reuse, executor=redacted(url),
-        engines={*proxx.engines, *state.engines()},
+        engines={*proxx.engines, *state.engines()}, roots=roots,
     )  # fmt: skip
     dispatch(proxx.store, spec, url, state)
     return spec
@@ -52,9 +57,12 @@ def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_js
 
     digest = store.stored_digest(spec.job_id)
     farm = redacted(broker)
+    sent = spec_json or spec.to_json()
+    key = farm_key(broker)
+    signature = sign(sent, key) if key is not None else None
     try:
         state.queued(spec.job_id, spec.engine)
-        app_for(broker).send_task(TASK_NAME, args=[spec_json or spec.to_json(), digest], queue=queue_for(spec.engine))
+        app_for(broker).send_task(TASK_NAME, args=[sent, digest, signature], queue=queue_for(spec.engine))
     except Exception as error:
         store.finish(
             spec.job_id,

@@ -27,12 +27,16 @@ from proxx.execute.runner import Progress, Runner
 from proxx.export.exporter import Exporter
 from proxx.farm.app import broker_url
 from proxx.farm.paths import PathRule, mapped_spec, mapping_record
+from proxx.farm.signing import farm_key
 from proxx.farm.state import FarmState, lease_seconds
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, digest_of, utc_now
+from proxx.jobspec.signing import verifies
+from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
 from proxx.plugins import collect, engines, plugin_manager
 from proxx.result import JobResult
-from proxx.store import COMPLETED, FAILED, RUNNING, Store
+from proxx.roots import Roots, roots_from_env
+from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
 from proxx.version import __version__
 
 log = logging.getLogger("proxx.farm")
@@ -47,6 +51,8 @@ class WorkerContext:
     rules: tuple[PathRule, ...]
     home: Path  # this worker's own execution store and job folders (local disk)
     state: FarmState
+    key: bytes | None = None  # PROXX_FARM_KEY: tasks must carry its signature
+    roots: Roots | None = None  # where this worker's jobs may read and write (after path mapping)
 
 
 def context() -> WorkerContext:
@@ -69,6 +75,8 @@ def _context(pid: int) -> WorkerContext:
         rules=rules,
         home=proxx_home() / "farm-worker",
         state=FarmState.connect(broker_url()),
+        key=farm_key(broker_url()),
+        roots=roots_from_env("PROXX_FARM_ROOTS"),
     )
 
 
@@ -159,14 +167,25 @@ class _Lease:
         self._thread.join(timeout=5)
 
 
-def run_jobspec(spec_json: str, digest: str) -> str:
-    """The task body. Never raises: a job's failure is its FAILED state, never a Celery retry."""
+def run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> str:
+    """The task body. Never raises: a job's failure is its FAILED state, never a Celery retry.
+    A task that is not a bounded JSON object with a well-formed job id, or (with a farm key) whose
+    signature does not verify, is refused before anything is claimed or written."""
     ctx = context()
     try:
-        job_id = str(json.loads(spec_json)["job_id"])
-    except (ValueError, TypeError, KeyError):
-        log.error("rejected a task that carries no JobSpec: %.200r", spec_json)
-        return "rejected"
+        document = parse_bounded(spec_json, "farm task")
+        job_id = document["job_id"] if isinstance(document, dict) else None
+    except JobValidationError as error:
+        return _refuse(ctx, None, error.reason, error.message)
+    if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
+        return _refuse(ctx, None, "invalid_jobspec", f"Farm task refused: job id {str(job_id)[:80]!r} is malformed.")
+    if ctx.key is not None and not verifies(spec_json, signature, ctx.key):
+        why = "its signature does not verify" if signature else "it carries no signature"
+        message = (
+            f"Farm task for job {job_id} refused by worker {ctx.worker_id}: {why} with this farm's key "
+            "(PROXX_FARM_KEY). Nothing was executed."
+        )
+        return _refuse(ctx, job_id, "farm_signature_invalid", message)
     lease = lease_seconds()
     if not ctx.state.claim(job_id, ctx.worker_id, lease):
         # A redelivery (the first worker died, or the broker gave the task back): never a second run.
@@ -197,6 +216,18 @@ def run_jobspec(spec_json: str, digest: str) -> str:
     return fields["state"]
 
 
+def _refuse(ctx: WorkerContext, job_id: str | None, reason: str, message: str) -> str:
+    """Record a refused task; a job the farm knows as QUEUED is failed with the reason, so its
+    submitter learns why."""
+    log.error("%s", message)
+    ctx.state.refused(ctx.worker_id, job_id, reason, message)
+    known = job_id is not None and ctx.state.job(job_id).get("state") == QUEUED
+    if known and job_id is not None and ctx.state.claim(job_id, ctx.worker_id, lease_seconds()):
+        fields = {"state": FAILED, "failure_class": "B", "reason": reason, "message": message}
+        ctx.state.finish(job_id, ctx.worker_id, fields)
+    return "refused"
+
+
 def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> dict[str, str]:
     if digest_of(spec_json) != digest:
         return {
@@ -206,12 +237,16 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
             "message": f"JobSpec of job {job_id} does not match its digest: it was altered after creation. "
             "Nothing was executed; create a new job.",
         }
-    spec = JobSpec.from_json(spec_json)
+    try:
+        spec = check_untrusted(json.loads(spec_json), f"of job {job_id}", None, None)
+        executed = mapped_spec(spec, ctx.rules)
+        check_roots(executed, ctx.roots, f"of job {job_id} on worker {ctx.worker_id}")
+    except JobValidationError as error:
+        return {"state": FAILED, "failure_class": "B", "reason": error.reason, "message": error.message}
     problems = version_problems(spec.requires, ctx.worker_id)
-    executed = mapped_spec(spec, ctx.rules)
     store = Store(ctx.home / "proxx.db")
     try:
-        store.add(executed)
+        store.add(executed, roots=ctx.roots)
         store.claim(ctx.worker_id, job_id, lease_seconds())
 
         def progress(p: Progress) -> None:

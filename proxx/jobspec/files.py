@@ -1,33 +1,31 @@
-"""JobSpec JSON files: read one, with the checks that make it safe to run (schema, digest)."""
+"""JobSpec JSON files: read one, with the checks that make it safe to run (bounded, schema, the
+untrusted-JobSpec rules of `proxx.jobspec.untrusted`, and its digest)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from proxx.converter import converter
+from proxx.compile.profiles import Registry
 from proxx.errors import JobValidationError
 from proxx.jobspec.model import JobSpec
-from proxx.schemas import JOBSPEC, violations
+from proxx.jobspec.untrusted import check_spec, parse_bounded, read_bounded, structure_untrusted
+from proxx.roots import Roots
 
 
-def read_jobspec(path: Path, digest: str | None = None) -> JobSpec:
-    """The JobSpec in `path`, valid against the JobSpec schema and, when `digest` is given, exactly
-    the JobSpec that digest was made of. Raises a class B `JobValidationError` otherwise."""
+def read_jobspec(
+    path: Path, digest: str | None = None, registry: Registry | None = None, roots: Roots | None = None
+) -> JobSpec:
+    """The JobSpec in `path`, checked as untrusted (against `registry` and `roots` when given) and,
+    when `digest` is given, exactly the JobSpec that digest was made of. Raises a class B
+    `JobValidationError` otherwise."""
+    where = f"file '{path}'"
     try:
-        text = path.read_text(encoding="utf-8")
-        document = json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = parse_bounded(read_bounded(path), where)
+    except UnicodeDecodeError as error:
         raise JobValidationError(
-            "invalid_jobspec", f"JobSpec file '{path}' is not readable JSON: {error}", {"path": str(path)}
-        ) from error
-    found = violations(document, JOBSPEC)
-    if found:
-        where = "; ".join(f"{'/'.join(map(str, v.path)) or '(top)'}: {v.message}" for v in found)
-        raise JobValidationError(
-            "invalid_jobspec", f"JobSpec file '{path}' is not a valid JobSpec: {where}", {"path": str(path)}
-        )
-    spec = converter.structure(document, JobSpec)
+            "invalid_jobspec", f"JobSpec {where} refused: it is not UTF-8 text ({error.reason}).", {"path": str(path)}
+        ) from None
+    spec = structure_untrusted(document, where)
     if digest is not None and spec.digest != digest:
         raise JobValidationError(
             "JobSpec digest mismatch",
@@ -35,4 +33,5 @@ def read_jobspec(path: Path, digest: str | None = None) -> JobSpec:
             "Nothing was executed; create a new job.",
             {"path": str(path), "expected": digest, "actual": spec.digest},
         )
+    check_spec(spec, where, registry, roots)
     return spec

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from proxx.media.allowlist import probe_restrictions
 from proxx.media.tools import require_tool
 
 # The rates cameras and editing systems use; a variable-rate source is conformed to one of them.
@@ -304,7 +305,7 @@ def _frame_scan(document: dict[str, Any]) -> str | None:
 
 def _ffprobe(path: str, what: list[str], timeout: float) -> dict[str, Any]:
     ffprobe = require_tool("ffprobe")
-    command = [ffprobe.path, "-v", "error", "-print_format", "json", *what, file_url(path)]
+    command = [ffprobe.path, "-v", "error", "-print_format", "json", *what, *probe_restrictions(), file_url(path)]
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as error:
@@ -314,7 +315,8 @@ def _ffprobe(path: str, what: list[str], timeout: float) -> dict[str, Any]:
         signal_name = _signal_name(-done.returncode)
         raise ProbeCrashed(f"ffprobe ({ffprobe.path}) crashed with {signal_name} while reading it")
     if done.returncode != 0:
-        last = stderr.splitlines()[-1] if stderr else f"ffprobe exited with code {done.returncode}"
+        refused = [line for line in stderr.splitlines() if "Format not on whitelist" in line]  # not media
+        last = (refused or stderr.splitlines() or [f"ffprobe exited with code {done.returncode}"])[-1]
         raise ProbeError(last.replace(file_url(path), "").replace(path, "").strip(" :") or last)
     try:
         document: dict[str, Any] = json.loads(done.stdout.decode("utf-8", "replace"))

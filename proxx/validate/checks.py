@@ -21,6 +21,8 @@ from proxx.execute.engine import Engine
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe
 from proxx.media.raw import raw_format
+from proxx.roots import Roots
+from proxx.validate import trust
 from proxx.validate.space import estimate_output_bytes, required_margin
 
 Problem = JobValidationError
@@ -64,8 +66,13 @@ def check_engine(spec: JobSpec, engines: Mapping[str, Engine]) -> list[Problem]:
     return []
 
 
-def check_source(clip: ClipSpec, engine: Engine | None) -> tuple[list[Problem], MediaInfo | None]:
+def check_source(
+    clip: ClipSpec, engine: Engine | None, roots: Roots | None = None
+) -> tuple[list[Problem], MediaInfo | None]:
     path = clip.source
+    untrusted, real = trust.check_source_file(path, roots)  # inside the roots, a regular file
+    if untrusted or real is None:
+        return untrusted, None
     try:
         stat = os.stat(path)
     except FileNotFoundError:
@@ -87,7 +94,7 @@ def check_source(clip: ClipSpec, engine: Engine | None) -> tuple[list[Problem], 
 
     accepts_raw = engine is not None and engine.accepts_raw
     try:
-        info: MediaInfo | None = probe(path)
+        info: MediaInfo | None = probe(real)  # the file itself: a link swapped later leads nowhere
     except ProbeCrashed as crashed:  # the tool's fault: never reported as the file's
         return [
             _problem(
@@ -100,6 +107,9 @@ def check_source(clip: ClipSpec, engine: Engine | None) -> tuple[list[Problem], 
     except ProbeError as error:
         info = None
         probe_error = str(error)
+        refused = trust.refused_by_probe(path, probe_error)
+        if refused is not None and raw_format(path, None) is None:
+            return [refused], None
     raw = raw_format(path, info)
     if raw is not None and not accepts_raw:
         return [
@@ -121,12 +131,23 @@ def check_source(clip: ClipSpec, engine: Engine | None) -> tuple[list[Problem], 
                 source=path,
             )
         ], None
+    if trust.check_container(path, info):
+        return trust.check_container(path, info), None
     if info.video is None:
         what = "audio only" if info.audio else "no streams"
         return [_problem("source_no_video", f"Source file '{path}' has no video stream ({what}).", source=path)], info
     if info.is_still_image:
         return [
             _problem("source_still_image", f"Source file '{path}' is a still image, not a video.", source=path)
+        ], info
+    if info.video_duration is None:  # verification compares durations: without one nothing can be verified
+        return [
+            _problem(
+                "source_duration_unknown",
+                f"Source file '{path}' has no duration ffprobe can read (a bare stream without a container?), "
+                "so its proxy could never be verified. Wrap it in a container (e.g. MOV) first.",
+                source=path,
+            )
         ], info
     return [], info
 
@@ -202,20 +223,24 @@ def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[
     ]
 
 
-def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: pluggy.PluginManager) -> Validated:
+def validate(
+    spec: JobSpec, engines: Mapping[str, Engine], pm: pluggy.PluginManager, roots: Roots | None = None
+) -> Validated:
+    """`roots`: the folders the entry point that created the job lets it read and write (None: any)."""
     problems = check_engine(spec, engines)
     engine = engines.get(spec.engine)
     if len(spec.clips) == 1:  # no thread to start
-        checked = [check_source(spec.clips[0], engine)]
+        checked = [check_source(spec.clips[0], engine, roots)]
     else:  # ffprobe is a separate process per source: probe in parallel
         with ThreadPoolExecutor(max_workers=min(8, len(spec.clips))) as pool:
-            checked = list(pool.map(lambda clip: check_source(clip, engine), spec.clips))
+            checked = list(pool.map(lambda clip: check_source(clip, engine, roots), spec.clips))
     sources: dict[int, MediaInfo | None] = {}
     for clip, (clip_problems, info) in zip(spec.clips, checked, strict=True):
         problems.extend(clip_problems)
         sources[clip.index] = info
         if engine is not None and info is not None and not clip_problems:
             problems.extend(engine.validate_clip(spec, clip, info))
+    problems.extend(trust.check_output_folder(spec, roots))
     problems.extend(check_outputs(spec))
     problems.extend(check_space(spec, sources))
     problems.extend(_plugin_problems(pm.hook.proxx_validate_job(spec=spec, sources=sources)))

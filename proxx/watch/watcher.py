@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +13,10 @@ import attrs
 
 from proxx.app import Proxx
 from proxx.errors import JobValidationError
-from proxx.jobspec.files import read_jobspec
 from proxx.jobspec.model import JobSpec
+from proxx.jobspec.signing import verifies
+from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
+from proxx.roots import Roots
 from proxx.watch.ledger import Ledger
 from proxx.watch.scan import MEDIA_EXTENSIONS, Settler, candidates
 
@@ -21,6 +24,7 @@ from proxx.watch.scan import MEDIA_EXTENSIONS, Settler, candidates
 # them from there.
 PROXY_FOLDER = "Proxy"
 QUEUED_FOLDER, FAILED_FOLDER = "queued", "failed"
+log = logging.getLogger("proxx.watch")
 
 
 @attrs.frozen
@@ -53,6 +57,11 @@ class MediaWatcher:
     ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
 
+    @property
+    def roots(self) -> Roots:
+        """What its jobs may read and write: the watched folder, and the output folder."""
+        return Roots([self.root, *([self.output] if self.output is not None else [])])
+
     def _skip_dir(self, folder: Path) -> bool:
         # Never proxy the proxies: the Proxy/ folders and the output folder are not watched.
         return folder.name == PROXY_FOLDER or (self.output is not None and folder.resolve() == self.output.resolve())
@@ -69,7 +78,7 @@ class MediaWatcher:
                 continue
             output = self.output or path.parent / PROXY_FOLDER
             output.mkdir(exist_ok=True)
-            spec = self.proxx.submit(self.intent, [path], output, farm=self.farm)
+            spec = self.proxx.submit(self.intent, [path], output, farm=self.farm, roots=self.roots)
             self.ledger.record(path, "media", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
             events.append(Event(path, "queued", spec.job_id))
         self.settler.forget_missing(present)
@@ -78,13 +87,17 @@ class MediaWatcher:
 
 @attrs.define
 class JobSpecInbox:
-    """JobSpec JSON files dropped into `root` are validated against the JobSpec schema and queued
-    unchanged (moved to queued/), or moved to failed/ with an error file beside them."""
+    """JobSpec JSON files dropped into `root` are checked as untrusted (`proxx.jobspec.untrusted`:
+    bounded, consistent with this machine's canonical registry, outputs named by the rule, sources and
+    outputs inside `roots`; with a `key`, signed) and queued unchanged (moved to queued/), or moved to
+    failed/ with an error file beside them. A file that cannot be accepted never stops the inbox."""
 
     proxx: Proxx
     root: Path
+    roots: Roots
     settle: float = 5.0
     farm: str | None = None
+    key: bytes | None = None  # PROXX_INBOX_KEY: accept only signed envelopes (`proxx.jobspec.signing`)
     ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
 
@@ -96,24 +109,50 @@ class JobSpecInbox:
             stat = self.settler.observe(path)
             if stat is None:
                 continue
-            problems, spec = self._check(path)
-            if spec is None:
-                self._move(path, FAILED_FOLDER).with_suffix(".error.txt").write_text("\n".join(problems) + "\n")
-                self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, None, "failed")
-                events.append(Event(path, "failed", None, problems[0]))
-                continue
-            self._queue(spec)
-            self._move(path, QUEUED_FOLDER)
-            self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
-            events.append(Event(path, "queued", spec.job_id))
+            try:
+                events.append(self._take(path, stat))
+            except Exception as error:  # never let one file stop the inbox
+                log.exception("JobSpec inbox: %s", path)
+                events.append(Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}"))
         self.settler.forget_missing(present)
         return events
 
-    def _check(self, path: Path) -> tuple[list[str], JobSpec | None]:
+    def _take(self, path: Path, stat: os.stat_result) -> Event:
+        problems, spec = self._check(path)
+        if spec is None:
+            return self._fail(path, stat, problems)
+        self._queue(spec)
+        self._move(path, QUEUED_FOLDER)
+        self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
+        return Event(path, "queued", spec.job_id)
+
+    def _fail(self, path: Path, stat: os.stat_result, problems: list[str]) -> Event:
         try:
-            spec = read_jobspec(path)
+            _write_new(self._move(path, FAILED_FOLDER).with_suffix(".error.txt"), "\n".join(problems) + "\n")
+        finally:
+            self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, None, "failed")
+        return Event(path, "failed", None, problems[0])
+
+    def _check(self, path: Path) -> tuple[list[str], JobSpec | None]:
+        where = f"file '{path}'"
+        try:
+            document = parse_bounded(read_bounded(path), where)
+            signature = None
+            if isinstance(document, dict) and set(document) == {"jobspec", "signature"}:
+                document, signature = document["jobspec"], document["signature"]
+            spec = check_untrusted(document, where, self.proxx.repository.registry, self.roots)
+            if self.key is not None and not verifies(spec.to_json(), signature, self.key):
+                raise JobValidationError(
+                    "jobspec_signature_invalid",
+                    f"JobSpec {where} refused: this inbox accepts only JobSpecs signed with its key "
+                    f"({'the signature does not verify' if signature else 'it carries no signature'}). "
+                    "Nothing was queued.",
+                    {"source": str(path)},
+                )
         except JobValidationError as error:
             return [error.message], None
+        except UnicodeDecodeError as error:
+            return [f"JobSpec {where} refused: it is not UTF-8 text ({error.reason}). Nothing was queued."], None
         try:
             self.proxx.store.job(spec.job_id)
         except KeyError:
@@ -123,25 +162,38 @@ class JobSpecInbox:
     def _queue(self, spec: JobSpec) -> None:
         broker = self.farm
         if broker is None:
-            self.proxx.store.add(spec)
+            self.proxx.store.add(spec, roots=self.roots)
             return
+        from proxx.farm.signing import farm_key
         from proxx.farm.state import FarmState, redacted
         from proxx.farm.submit import dispatch
 
+        farm_key(broker)  # a broker elsewhere needs the farm's key: refused before the job is stored
         state = FarmState.connect(broker)
-        self.proxx.store.add(spec, redacted(broker))
+        self.proxx.store.add(spec, redacted(broker), roots=self.roots)
         dispatch(self.proxx.store, spec, broker, state)
 
     def _move(self, path: Path, folder: str) -> Path:
+        """Move `path` (whatever it is: a link is moved, never followed) into a plain subfolder."""
         target_dir = self.root / folder
-        target_dir.mkdir(exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(target_dir)
+        if os.path.islink(target_dir) or not target_dir.is_dir():
+            raise OSError(f"inbox folder '{target_dir}' is not a plain folder (a symbolic link?)")
         target = target_dir / path.name
         n = 1
-        while target.exists():
+        while os.path.lexists(target) or os.path.lexists(target.with_suffix(".error.txt")):
             target = target_dir / f"{path.stem}.{n}{path.suffix}"
             n += 1
-        shutil.move(path, target)
+        os.rename(path, target)
         return target
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create `path` (never through a link, never over an existing file) holding `text`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def watch(

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -15,7 +16,7 @@ from proxx.errors import ConfigurationError
 from proxx.version import __version__
 from proxx.web.api import integrator, operator
 from proxx.web.pages import error_page, pages
-from proxx.web.problems import PROBLEM_MEDIA_TYPE, Problem, WebError
+from proxx.web.problems import PROBLEM_MEDIA_TYPE, Problem, WebError, problem_responses
 from proxx.web.security import DEFAULT_MAX_BODY, Guard, problem_response
 from proxx.web.service import WebService
 
@@ -80,7 +81,11 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         reason = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return answer(request, WebError(error.status_code, reason, str(error.detail)))
+        response = answer(request, WebError(error.status_code, reason, str(error.detail)))
+        response.headers.update(error.headers or {})
+        if error.status_code == 405:  # every method the path has (Starlette names only the first route's)
+            response.headers["Allow"] = ", ".join(_allowed(request.url.path))
+        return response
 
     @app.exception_handler(ConfigurationError)
     async def configuration_error(request: Request, error: ConfigurationError) -> Response:
@@ -103,6 +108,16 @@ def create_app(
     return Guard(app, token, max_body, allowed_hosts)
 
 
+def _allowed(path: str) -> list[str]:
+    """The methods the routes of `path` answer."""
+    methods: set[str] = set()
+    for router in (operator, integrator, pages):
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.path_regex.match(path):
+                methods |= route.methods or set()
+    return sorted(methods)
+
+
 def _problem_schema(document: dict[str, Any]) -> dict[str, Any]:
     """FastAPI documents its request-validation errors as `HTTPValidationError` JSON; proxx answers
     them as problem documents, so the document says so. Adds the Problem schema and bearer auth."""
@@ -113,12 +128,15 @@ def _problem_schema(document: dict[str, Any]) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     for path in document.get("paths", {}).values():
         for operation in path.values():
-            responses = operation.get("responses", {})
-            if "422" in responses:
-                responses["422"] = {
-                    "description": "Class A failure (nothing created) or invalid request",
-                    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-                }
+            responses = operation.setdefault("responses", {})
+            # Any request may be malformed (400), use a method the path has not (405, with Allow),
+            # be too large (413) or invalid (422): every operation documents those problem answers.
+            for status, problem in problem_responses(400, 405, 413).items():
+                responses.setdefault(str(status), problem)
+            responses["422"] = {
+                "description": "Class A failure (nothing created) or invalid request",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
     components["securitySchemes"] = {"token": {"type": "http", "scheme": "bearer"}}
     document["security"] = [{}, {"token": []}]
     return document

@@ -8,8 +8,10 @@ echoes where it led.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import attrs
 
@@ -63,6 +65,9 @@ class MediaRoots:
     def __init__(self, roots: Iterable[MediaRoot]) -> None:
         self.roots = tuple(roots)
         self._by_name = {r.name: r for r in self.roots}
+        self._names = {str(r.path): r.name for r in self.roots}
+        folders = sorted(self._names, key=len, reverse=True)  # the deepest root wins
+        self._pattern = re.compile("(" + "|".join(map(re.escape, folders)) + r")(?![^/\s'\"])")
 
     def resolve(self, ref: str) -> Path:
         """The real path of a reference, or WebError 400 when it is not inside its root."""
@@ -93,6 +98,20 @@ class MediaRoots:
         """How an operator sees a job's path: its reference, or only its file name when it lies
         outside every root (a job made with the CLI)."""
         return self.ref_of(path) or Path(path).name
+
+    def relative(self, value: Any) -> Any:
+        """`value` (text, or a JSON document's strings) with every absolute path inside a root
+        written as its reference: operators see `media/day1/A001.mov`, never the server's folders."""
+        if isinstance(value, str):
+            return self.relative_text(value)
+        if isinstance(value, list):
+            return [self.relative(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.relative(v) for k, v in value.items()}
+        return value
+
+    def relative_text(self, text: str) -> str:
+        return self._pattern.sub(lambda m: self._names[m.group(1)], text) if self.roots else text
 
     def tree(self) -> list[Entry]:
         """Every folder and file under the roots, depth first, sorted, hidden entries left out,

@@ -115,7 +115,7 @@ class Guard:
             if offered is not None and secrets.compare_digest(offered.encode(), self.token.encode()):
                 # Log in the browser: keep the token in a cookie and drop it from the address bar.
                 rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
-                response = RedirectResponse(scope["path"] + (f"?{rest}" if rest else ""), status_code=303)
+                response = RedirectResponse(local_path(scope["path"]) + (f"?{rest}" if rest else ""), status_code=303)
                 response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
                 return response
             if not self._authorized(headers, Request(scope).cookies.get(TOKEN_COOKIE)):
@@ -169,6 +169,12 @@ def _cross_origin(headers: Headers) -> bool:
     if origin is None:
         return False
     return origin == "null" or urlsplit(origin).netloc != headers.get("host")
+
+
+def local_path(path: str) -> str:
+    """`path` as a path on this server only: `//evil.example/x` and `/\\evil.example` would send a
+    browser to another host."""
+    return "/" + path.lstrip("/\\")
 
 
 # Signs CSRF tokens: a cookie planted by someone else (e.g. from a sibling host) is not a valid token.

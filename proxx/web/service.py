@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from proxx.app import Proxx, repository_layers
+from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
 from proxx.errors import FailureClass, PreJobError
 from proxx.jobspec.model import JobSpec
+from proxx.roots import Roots
 from proxx.store import STATES, JobRow
 from proxx.web import models
 from proxx.web.fabric import FabricLookup
@@ -50,17 +52,21 @@ class WebService:
     ) -> None:
         self.proxx = proxx
         self.roots = roots
+        self.job_roots = Roots(r.path for r in roots.roots)  # checked again when each job runs
         self.fabric = fabric
         self._profiles = tuple(profiles)
         self._bundled = bundled
         self._lock = threading.RLock()
+        self._cache = ProfileCache(proxx.home / "cache" / "profiles.json")
         self.redactor = self._redactor()
         with self._lock:
             _ = proxx.store  # open (and reap lost jobs) now, not on the first request
 
     def _reload(self) -> None:
+        # Profile edits show without a restart, but an unchanged file is never read again (the cache
+        # keys on size and time), and a hostile one is refused before it is loaded.
         layers = repository_layers(self.proxx.plugin_manager, self._profiles, self._bundled)
-        self.proxx.repository = load_repository(layers)
+        self.proxx.repository = load_repository(layers, self._cache)
         self.redactor = self._redactor()
 
     def _redactor(self) -> Redactor:
@@ -104,7 +110,7 @@ class WebService:
         with self._lock:
             self._reload()
             try:
-                spec = self.proxx.create_job(request.intent, sources, output)
+                spec = self.proxx.create_job(request.intent, sources, output, roots=self.job_roots)
             except PreJobError as error:
                 raise WebError.of(error) from None
             return self._job(self.proxx.store.job(spec.job_id), spec)
@@ -129,7 +135,7 @@ class WebService:
             failure_class=failure_class,
             class_title=FailureClass(failure_class).title,
             reason=reason or "",
-            message=self.redactor.message(message) or "",
+            message=self.roots.relative_text(self.redactor.message(message) or ""),
         )
 
     def _job(self, row: JobRow, spec: JobSpec) -> models.Job:
@@ -159,7 +165,7 @@ class WebService:
             clips=self._clips(row, spec, raw),
             retried_as=retried_as,
             log=self._log(row.log_path),
-            result=self.redactor.result(raw) if raw else None,
+            result=self.roots.relative(self.redactor.result(raw)) if raw else None,
         )
 
     def _clips(self, row: JobRow, spec: JobSpec, raw: dict[str, Any] | None) -> list[models.Clip]:
@@ -199,7 +205,7 @@ class WebService:
             handle.seek(max(0, size - LOG_TAIL_BYTES))
             text = handle.read().decode("utf-8", "replace")
         prefix = "[... earlier lines left out ...]\n" if size > LOG_TAIL_BYTES else ""
-        return prefix + self.redactor.log(text)
+        return prefix + self.roots.relative_text(self.redactor.log(text))
 
     def retry(self, job_id: str) -> models.Retried:
         """The operator's explicit retry: a NEW job; the original stays FAILED and untouched."""
@@ -213,7 +219,9 @@ class WebService:
             return models.Retried(job=self._job(self.proxx.store.job(spec.job_id), spec), clips_already_verified=done)
 
     def operator_result(self, job_id: str) -> dict[str, Any]:
-        return self.redactor.result(self.raw_result(job_id))
+        """The result as operators see it: redacted, and paths relative to the media roots."""
+        document: dict[str, Any] = self.roots.relative(self.redactor.result(self.raw_result(job_id)))
+        return document
 
     def raw_result(self, job_id: str) -> dict[str, Any]:
         with self._lock:

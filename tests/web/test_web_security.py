@@ -41,6 +41,14 @@ def test_a_token_guards_every_request(service: WebService) -> None:
         assert http.get("/jobs").status_code == 200
 
 
+def test_the_token_login_redirects_only_to_a_local_path(service: WebService) -> None:
+    with TestClient(create_app(service, token="s3cret")) as http:
+        for path in ("//evil.example/x", "/\\evil.example/x", "///evil.example/x"):
+            response = http.get(f"http://testserver{path}?token=s3cret", follow_redirects=False)
+            assert response.status_code == 303, path
+            assert response.headers["location"] == "/evil.example/x", path
+
+
 def _csrf(http: TestClient, page: str = "/jobs/new") -> str:
     html = http.get(page).text
     match = re.search(r'name="csrf" value="([^"]+)"', html)

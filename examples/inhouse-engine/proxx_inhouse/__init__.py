@@ -13,6 +13,7 @@ from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.policy import proxy_target
 from proxx.media.probe import MediaInfo, file_url
 from proxx.media.tools import find_tool, require_tool
+from proxx.validate.trust import input_restrictions
 
 PROFILES = Path(__file__).parent / "profiles"
 
@@ -55,7 +56,8 @@ class InhouseEngine(Engine):
         picture += [f"scale={target.width}:{target.height}", f"setsar=sar={sar.numerator}/{sar.denominator}:max=100000"]
         command = [
             ffmpeg.path, "-hide_banner", "-nostdin", "-n", "-loglevel", "error",
-            "-i", file_url(source.path), "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0",
+            *input_restrictions(source), "-i", file_url(source.path),  # local file, validated demuxer
+            "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0",
             "-fps_mode", "cfr", "-r", f"{rate.numerator}/{rate.denominator}", "-vf", ",".join(picture),
             "-c:v", "libx265", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p",
             "-x265-params", "log-level=error", "-tag:v", "hvc1",  # hvc1: QuickTime plays it

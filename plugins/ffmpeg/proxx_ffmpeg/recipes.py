@@ -25,6 +25,7 @@ from __future__ import annotations
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.policy import ProxyTarget, proxy_target, top_field_first
 from proxx.media.probe import AudioStream, MediaInfo, file_url
+from proxx.validate.trust import input_restrictions
 
 PRORES_PROFILE_NUMBER = {
     "prores_proxy": 0,
@@ -152,7 +153,7 @@ def build_args(ffmpeg: str, source: MediaInfo, destination: str, profile: Canoni
         ffmpeg, "-hide_banner", "-nostdin", "-n", "-nostats", "-loglevel", "warning",
         "-progress", "pipe:1",
         *_video_lead(source),
-        "-i", file_url(source.path),
+        *input_restrictions(source), "-i", file_url(source.path),  # local file, its validated demuxer
         "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-map_chapters", "-1",
         "-fps_mode", "cfr", "-r", rate,
         "-vf", ",".join(_filters(source, target)),

@@ -1,0 +1,183 @@
+"""Where an engine writes a clip, and how a verified output gets its final name, without following a
+link anyone could plant in a shared output folder.
+
+The engine writes into a private folder (mode 0700) that the runner creates next to the final name
+with `mkdir`, which never follows a link and fails on any name already there (a planted symlink
+included): nobody else can put anything inside it, so the engine cannot be redirected. The output
+folder is opened without following a link and must lie inside the job's roots after resolution; the
+intent's subfolder (e.g. `Proxy/`) is created and opened the same way. Publishing hard-links the
+verified regular file to its final name (`linkat`, which never replaces an existing name or follows a
+link). A failed clip's partial output is then moved beside the final name for debugging, as
+`<name>.proxx-partial-<job suffix>.<ext>`, never over an existing name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from proxx.errors import ExecutionError
+from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.roots import Roots
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+def _suffix(job_id: str) -> str:
+    return job_id.rsplit("-", 1)[-1]
+
+
+def partial_path(clip: ClipSpec, job_id: str) -> Path:
+    """A clearly temporary name beside the final one: A001.proxx-partial-3f9a1c2b.mov (where a
+    failed clip's output is kept)."""
+    final = Path(clip.output)
+    return final.with_name(f"{final.stem}.proxx-partial-{_suffix(job_id)}{final.suffix}")
+
+
+def staged_path(clip: ClipSpec, job_id: str) -> Path:
+    """Where the engine writes: the partial name inside the clip's private folder."""
+    final = Path(clip.output)
+    private = final.parent / f".proxx-partial-{_suffix(job_id)}-{clip.index}"
+    return private / partial_path(clip, job_id).name
+
+
+def _refused(reason: str, message: str, **context: object) -> ExecutionError:
+    return ExecutionError(reason, message, context)
+
+
+@contextlib.contextmanager
+def _output_folder(spec: JobSpec, clip: ClipSpec, roots: Roots | None, create: bool) -> Iterator[int]:
+    """An open descriptor of the clip's folder (the output folder or the intent's subfolder of it),
+    reached without following a link and inside the roots."""
+    out_dir = Path(spec.output_directory)
+    folder = out_dir / spec.naming.folder if spec.naming.folder else out_dir
+    if Path(clip.output).parent != folder:
+        raise _refused(
+            "output_not_in_folder",
+            f"Output '{clip.output}' is not in the job's output folder '{folder}'; nothing was written.",
+            output=clip.output,
+        )
+    if roots is not None and not roots.contains(out_dir):
+        raise _refused(
+            "output_outside_roots",
+            f"Output folder '{out_dir}' is no longer inside the media roots of this job (links resolved); "
+            "nothing was written.",
+            output_directory=str(out_dir),
+        )
+    try:
+        fd = os.open(out_dir, _DIR_FLAGS)
+    except OSError as error:
+        raise _refused(
+            "output_folder_unusable",
+            f"Output folder '{out_dir}' cannot be used ({error.strerror}; a symbolic link is never followed); "
+            "nothing was written.",
+            output_directory=str(out_dir),
+        ) from None
+    try:
+        if not spec.naming.folder:
+            yield fd
+            return
+        if create:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(spec.naming.folder, 0o777, dir_fd=fd)
+        try:
+            sub = os.open(spec.naming.folder, _DIR_FLAGS, dir_fd=fd)
+        except OSError as error:
+            raise _refused(
+                "output_folder_unusable",
+                f"Output subfolder '{folder}' cannot be used ({error.strerror}; a symbolic link is never "
+                "followed); nothing was written.",
+                output_directory=str(folder),
+            ) from None
+        try:
+            yield sub
+        finally:
+            os.close(sub)
+    finally:
+        os.close(fd)
+
+
+def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Path:
+    """Create the clip's private folder; returns the path the engine is to write."""
+    target = staged_path(clip, spec.job_id)
+    with _output_folder(spec, clip, roots, create=True) as folder:
+        try:
+            os.mkdir(target.parent.name, 0o700, dir_fd=folder)
+        except FileExistsError:
+            raise _refused(
+                "partial_name_taken",
+                f"Something already has the temporary name '{target.parent}' (a planted link?); nothing was written.",
+                output=clip.output,
+            ) from None
+    return target
+
+
+def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> None:
+    """Give a verified output its final name, atomically and never over an existing name or link."""
+    final = Path(clip.output)
+    info = os.lstat(staged)
+    if not stat.S_ISREG(info.st_mode):
+        raise _refused(
+            "partial_not_a_file", f"The output written for '{final}' is not a regular file; it was not published."
+        )
+    with _output_folder(spec, clip, roots, create=False) as folder:
+        private = os.open(staged.parent.name, _DIR_FLAGS, dir_fd=folder)
+        try:
+            try:  # linkat: fails if `final` exists (a file or a link): no check-then-rename race
+                os.link(staged.name, final.name, src_dir_fd=private, dst_dir_fd=folder, follow_symlinks=False)
+            except FileExistsError:
+                raise _refused(
+                    "output_exists",
+                    f"Output path '{final}' appeared while the job ran; the verified output stays at "
+                    f"'{partial_path(clip, spec.job_id)}'.",
+                    output=str(final),
+                    partial_output=str(staged),
+                ) from None
+            except OSError:  # no hard links here (some network shares): rename, having checked just before
+                if _lexists(final.name, folder):
+                    raise _refused(
+                        "output_exists",
+                        f"Output path '{final}' appeared while the job ran; the verified output stays at "
+                        f"'{partial_path(clip, spec.job_id)}'.",
+                        output=str(final),
+                    ) from None
+                os.rename(staged.name, final.name, src_dir_fd=private, dst_dir_fd=folder)
+            else:
+                os.unlink(staged.name, dir_fd=private)
+        finally:
+            os.close(private)
+        with contextlib.suppress(OSError):
+            os.rmdir(staged.parent.name, dir_fd=folder)
+
+
+def unstage(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> str | None:
+    """After a failure: move what the engine wrote beside the final name (for debugging, never over
+    an existing name) and remove the private folder. Returns where it is kept, or None."""
+    if not os.path.lexists(staged):
+        with contextlib.suppress(OSError):
+            staged.parent.rmdir()
+        return None
+    kept = partial_path(clip, spec.job_id)
+    try:
+        with _output_folder(spec, clip, roots, create=False) as folder:
+            private = os.open(staged.parent.name, _DIR_FLAGS, dir_fd=folder)
+            try:
+                os.link(staged.name, kept.name, src_dir_fd=private, dst_dir_fd=folder, follow_symlinks=False)
+                os.unlink(staged.name, dir_fd=private)
+            finally:
+                os.close(private)
+            os.rmdir(staged.parent.name, dir_fd=folder)
+    except (OSError, ExecutionError):
+        return str(staged)  # left in its private folder
+    return str(kept)
+
+
+def _lexists(name: str, folder: int) -> bool:
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True

@@ -1,0 +1,166 @@
+"""A JobSpec that arrives from outside this machine's job store (a JobSpec inbox, a farm task, an
+OpenJD task) is untrusted: its digest is an unkeyed sha256 anyone can recompute. Before it is stored
+or run it must be, besides schema-valid:
+
+* bounded: at most MAX_JOBSPEC_BYTES, nested at most MAX_DEPTH deep, read only from a regular file;
+* consistent: `proxy_profile` and `engine` are its snapshot's, and the snapshot is exactly the
+  registry's definition of that canonical id (a job whose id and definition disagree could poison
+  Fabric's reuse index);
+* named by the rule: every output is the path the intent's naming gives for its source inside
+  `output_directory` (`proxx.jobspec.model.output_path`), all paths absolute and normalised;
+* inside the roots of the entry point it came through: sources and the output folder, links resolved.
+
+Every refusal is a class B `JobValidationError` naming the file or task and the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+from proxx.compile.profiles import Registry
+from proxx.converter import converter
+from proxx.errors import JobValidationError
+from proxx.jobspec.model import JobSpec, output_path
+from proxx.roots import Roots
+from proxx.schemas import JOBSPEC, violations
+
+MAX_JOBSPEC_BYTES = 1024 * 1024  # a JobSpec of 1,000 clips is ~400 KB
+MAX_DEPTH = 16  # a JobSpec nests 4 deep
+JOB_ID = re.compile(r"job-\d{8}T\d{6}Z-[0-9a-f]{8}")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _refused(where: str, reason: str, why: str) -> JobValidationError:
+    return JobValidationError(reason, f"JobSpec {where} refused: {why}. Nothing was queued or run.", {"source": where})
+
+
+def read_bounded(path: Path, max_bytes: int = MAX_JOBSPEC_BYTES) -> bytes:
+    """The bytes of `path` if it is a regular file (not a link, a FIFO or a device) of at most
+    `max_bytes`; never blocks and never reads more than `max_bytes` + 1."""
+    where = f"file '{path}'"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as error:
+        why = "it is a symbolic link" if error.errno == 40 else f"it cannot be opened ({error.strerror})"
+        raise _refused(where, "jobspec_not_a_file", why) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _refused(where, "jobspec_not_a_file", "it is not a regular file")
+        if info.st_size > max_bytes:
+            raise _refused(where, "jobspec_too_large", f"it is {info.st_size} bytes, more than {max_bytes}")
+        chunks = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:
+        raise _refused(where, "jobspec_too_large", f"it is more than {max_bytes} bytes")
+    return data
+
+
+def parse_bounded(data: bytes | str, where: str) -> Any:
+    """JSON of at most MAX_JOBSPEC_BYTES nested at most MAX_DEPTH deep (checked before parsing)."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    if len(text) > MAX_JOBSPEC_BYTES:
+        raise _refused(where, "jobspec_too_large", f"it is more than {MAX_JOBSPEC_BYTES} bytes")
+    depth = deepest = 0
+    for bracket in _BRACKETS.finditer(_STRINGS.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            raise _refused(where, "jobspec_too_deep", f"it nests more than {MAX_DEPTH} levels deep")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise _refused(where, "invalid_jobspec", f"it is not readable JSON: {error}") from None
+
+
+def check_untrusted(document: Any, where: str, registry: Registry | None, roots: Roots | None) -> JobSpec:
+    """The JobSpec in `document` if it passes every rule above, else a class B refusal. `registry`
+    None: the snapshot is checked only for consistency (a farm worker has no profile repository; its
+    tasks are signed instead). `roots` None: no roots for this entry point."""
+    spec = structure_untrusted(document, where)
+    check_spec(spec, where, registry, roots)
+    return spec
+
+
+def structure_untrusted(document: Any, where: str) -> JobSpec:
+    """The JobSpec of a schema-valid `document`, else a class B refusal."""
+    found = violations(document, JOBSPEC)
+    if found:
+        detail = "; ".join(f"{'/'.join(map(str, v.path)) or '(top)'}: {v.message[:200]}" for v in found[:5])
+        raise _refused(where, "invalid_jobspec", f"it is not a valid JobSpec: {detail}")
+    return converter.structure(document, JobSpec)
+
+
+def check_spec(spec: JobSpec, where: str, registry: Registry | None, roots: Roots | None) -> None:
+    """The rules above for a structured JobSpec: consistent, named by the rule, inside `roots`."""
+    profile = spec.canonical_profile
+    if spec.proxy_profile != profile.id or spec.engine != profile.engine:
+        raise _refused(
+            where,
+            "jobspec_profile_mismatch",
+            f"its canonical id '{spec.proxy_profile}' and engine '{spec.engine}' are not those of its profile "
+            f"snapshot ('{profile.id}', '{profile.engine}')",
+        )
+    if registry is not None:
+        known = registry.get(profile.id)
+        if known is None or known != profile:
+            what = "is not in this machine's canonical registry" if known is None else "differs from the registry's"
+            raise _refused(
+                where, "jobspec_profile_mismatch", f"its profile snapshot of canonical id '{profile.id}' {what}"
+            )
+    _check_paths(spec, where)
+    check_roots(spec, roots, where)
+
+
+def check_roots(spec: JobSpec, roots: Roots | None, where: str) -> None:
+    """Sources and the output folder of `spec` lie inside `roots` (links resolved)."""
+    if roots is None:
+        return
+    outside = [c.source for c in spec.clips if not roots.contains(c.source)]
+    if not roots.contains(spec.output_directory):
+        outside.append(spec.output_directory)
+    if outside:
+        raise _refused(
+            where,
+            "jobspec_outside_roots",
+            f"'{outside[0]}' is not inside the roots of this entry point (links resolved)",
+        )
+
+
+def _normal(path: str) -> bool:
+    return os.path.isabs(path) and os.path.normpath(path) == path and "\x00" not in path
+
+
+def _check_paths(spec: JobSpec, where: str) -> None:
+    if not _normal(spec.output_directory):
+        raise _refused(
+            where, "jobspec_bad_path", f"its output folder '{spec.output_directory}' is not an absolute, normal path"
+        )
+    out_dir = Path(spec.output_directory)
+    for position, clip in enumerate(spec.clips):
+        if clip.index != position:
+            raise _refused(where, "jobspec_bad_clip", f"clip {position} has index {clip.index}")
+        if not _normal(clip.source):
+            raise _refused(where, "jobspec_bad_path", f"source '{clip.source}' is not an absolute, normal path")
+        expected = str(output_path(Path(clip.source), out_dir, spec.naming, spec.canonical_profile.container))
+        if clip.output != expected:
+            raise _refused(
+                where,
+                "jobspec_output_not_named_by_rule",
+                f"output '{clip.output}' is not the name the intent's naming gives ('{expected}')",
+            )

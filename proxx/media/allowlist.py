@@ -1,0 +1,31 @@
+"""The media demuxers proxx lets ffprobe and ffmpeg open a source with (see `proxx.validate.trust`).
+
+ffprobe demuxer names (the first name of its `format_name`) of the containers camera and editorial
+media come in. Everything else - hls, concat, tty (text), image2 and the *_pipe image readers, lavfi,
+the network and device demuxers - is refused.
+"""
+
+from __future__ import annotations
+
+MEDIA_DEMUXERS = (
+    "mov",  # mov,mp4,m4a,3gp,3g2,mj2
+    "mxf",
+    "mpegts",
+    "matroska",  # matroska,webm
+    "avi",
+    "dv",
+    "mpeg",  # MPEG program stream
+    "mpegvideo",
+    "gxf",
+    "asf",
+    "flv",
+    "h264",
+    "hevc",
+    "m4v",
+)
+
+
+def probe_restrictions() -> list[str]:
+    """ffprobe input options: local files only, and only media demuxers (a playlist never opens
+    the files it names)."""
+    return ["-protocol_whitelist", "file", "-format_whitelist", ",".join(MEDIA_DEMUXERS)]

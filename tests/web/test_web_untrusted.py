@@ -1,0 +1,73 @@
+"""Issue 13 through the web shell: a playlist inside a media root never reads the file it names;
+operators see paths relative to the media roots, never the server's folders; 405 answers say which
+methods are allowed; the OpenAPI document declares every problem answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from web_helpers import create, run
+
+from proxx.web.service import WebService
+
+
+def test_a_playlist_in_a_media_root_is_refused_and_reads_nothing(
+    client: TestClient, service: WebService, media: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "outside" / "secret.mov"
+    secret.parent.mkdir()
+    secret.write_bytes((media / "day1" / "A001_C001.mov").read_bytes())
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:0.5,\n{secret}\n#EXT-X-ENDLIST\n"
+    (media / "day1" / "A002.mov").write_text(playlist, encoding="utf-8")
+    job_id = create(client, "media/day1/A002.mov")
+    run(service, job_id)
+    failure = client.get(f"/api/jobs/{job_id}").json()["failure"]
+    assert (failure["failure_class"], failure["reason"]) == ("B", "source_not_media")
+    assert failure["message"].startswith("Source file 'media/day1/A002.mov' is not a media file: it is an HLS")
+    assert list((media / "out").iterdir()) == []
+
+
+def test_operators_see_root_relative_paths_and_integrators_absolute_ones(
+    client: TestClient, service: WebService, media: Path
+) -> None:
+    job_id = create(client, "media/day1/broken.mov")
+    run(service, job_id)
+    server_folder = str(media)
+    operator = {
+        "job": client.get(f"/api/jobs/{job_id}").text,
+        "result": client.get(f"/api/jobs/{job_id}/result").text,
+        "page": client.get(f"/jobs/{job_id}").text,
+        "list": client.get("/api/jobs").text,
+    }
+    for name, text in operator.items():
+        assert server_folder not in text, name
+    detail = client.get(f"/api/jobs/{job_id}").json()
+    assert (
+        detail["failure"]["message"]
+        == "Source file 'media/day1/broken.mov' is not a decodable video: "
+        + (detail["failure"]["message"].split(": ", 1)[1])
+    )
+    result = client.get(f"/api/jobs/{job_id}/result").json()
+    assert result["clips"][0]["source"] == "media/day1/broken.mov"
+    assert result["clips"][0]["output"].startswith("media/out/broken.")
+    raw = client.get(f"/api/integrator/jobs/{job_id}/result").json()
+    assert raw["clips"][0]["source"] == str(media / "day1" / "broken.mov")
+
+
+def test_a_method_a_path_does_not_have_is_405_with_allow(client: TestClient) -> None:
+    response = client.delete("/api/jobs")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+
+def test_every_operation_declares_its_problem_answers(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            declared = operation["responses"]
+            for status in ("400", "405", "413", "422"):
+                assert status in declared, f"{method.upper()} {path} does not declare {status}"
+                assert "application/problem+json" in json.dumps(declared[status])
