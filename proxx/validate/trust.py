@@ -29,6 +29,9 @@ NOT_MEDIA = {
     "image2": "a still image",
     "lavfi": "a filter graph",
 }
+# Lists of other files, told by their first bytes whatever their name: ffmpeg 8 no longer detects an
+# HLS playlist under a media extension (it then says only "Invalid data"), which would hide the reason.
+_LIST_SIGNATURES = ((b"#EXTM3U", "hls"), (b"ffconcat version", "concat"))
 _NOT_ON_WHITELIST = re.compile(r"\[(\w+) @ [^\]]*\] Format not on whitelist")
 
 
@@ -109,7 +112,18 @@ def check_source_file(path: str, roots: Roots | None) -> tuple[list[JobValidatio
                 {"source": path},
             )
         ], None
-    return [], real
+    listed = _list_format(real)
+    return ([not_media(path, listed)], None) if listed else ([], real)
+
+
+def _list_format(path: str) -> str | None:
+    """"hls" or "concat" when the file is a playlist or a concat list (by content), else None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return None  # the ordinary checks say why it cannot be read
+    return next((name for signature, name in _LIST_SIGNATURES if head.startswith(signature)), None)
 
 
 def _is_device(mode: int) -> bool:
