@@ -14,12 +14,12 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.app import Proxx as Proxx
     from proxx.compile.compiler import Compiled as Compiled
     from proxx.compile.compiler import compile_profile as compile_profile
+    from proxx.compile.problems import Problem as Problem
     from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
     from proxx.compile.profiles import Constraints as Constraints
     from proxx.compile.profiles import Lifecycle as Lifecycle
     from proxx.compile.profiles import Registry as Registry
     from proxx.compile.profiles import UserProfile as UserProfile
-    from proxx.compile.repository import Problem as Problem
     from proxx.compile.repository import Repository as Repository
     from proxx.compile.repository import load_repository as load_repository
     from proxx.errors import ConfigurationError as ConfigurationError
@@ -41,7 +41,7 @@ _MODULE_OF = {
     "Lifecycle": "proxx.compile.profiles",
     "Registry": "proxx.compile.profiles",
     "UserProfile": "proxx.compile.profiles",
-    "Problem": "proxx.compile.repository",
+    "Problem": "proxx.compile.problems",
     "Repository": "proxx.compile.repository",
     "load_repository": "proxx.compile.repository",
     "ConfigurationError": "proxx.errors",

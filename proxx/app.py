@@ -16,6 +16,8 @@ from proxx.compile.cache import ProfileCache
 from proxx.compile.compiler import Compiled
 from proxx.compile.repository import Repository, load_repository, profile_paths_from_env
 from proxx.compile.select import IntentStatus, intent_statuses, select
+from proxx.dispatch import Dispatcher, dispatcher_for
+from proxx.dispatch import configured as configured_dispatcher
 from proxx.errors import PreJobError
 from proxx.execute.engine import Engine
 from proxx.execute.runner import Progress, Runner
@@ -91,11 +93,13 @@ class Proxx:
         farm, so that they list like local ones. Long-lived shells (the web UI) call it before each
         listing; every other shell gets it when it opens the store."""
         store = store or self.store
-        dispatched = store.dispatched()
-        if dispatched:
-            from proxx.farm.mirror import mirror
-
-            mirror(store, self.home, dispatched)
+        by_dispatcher: dict[int, tuple[Dispatcher, dict[str, str]]] = {}
+        for job_id, executor in store.dispatched().items():
+            dispatcher = dispatcher_for(executor)
+            if dispatcher is not None:
+                by_dispatcher.setdefault(id(dispatcher), (dispatcher, {}))[1][job_id] = executor
+        for dispatcher, jobs in by_dispatcher.values():
+            dispatcher.refresh(store, self.home, jobs)
 
     @functools.cached_property
     def exporters(self) -> dict[str, Exporter]:
@@ -155,14 +159,16 @@ class Proxx:
         reuse: bool = False,
         roots: Roots | None = None,
     ) -> JobSpec:
-        """Create a job for workers: the render farm's when one is configured (`farm`, a broker URL,
-        else PROXX_FARM_BROKER), local `proxx worker`s otherwise."""
-        broker = farm or os.environ.get("PROXX_FARM_BROKER")
-        if not broker:
+        """Create a job for workers: the render farm's when one is named (`farm`, a broker URL) or
+        configured (PROXX_FARM_BROKER; any `proxx.dispatch` dispatcher), local `proxx worker`s
+        otherwise."""
+        chosen = (dispatcher_for(farm), farm) if farm else configured_dispatcher()
+        if chosen is None:
             return self.create_job(intent, sources, output_directory, retry_of, reuse, roots=roots)
-        from proxx.farm.submit import submit
-
-        return submit(self, intent, sources, output_directory, broker, retry_of, reuse, roots)
+        dispatcher, executor = chosen
+        if dispatcher is None:
+            raise PreJobError("unknown_executor", f"No installed dispatcher sends jobs to '{executor}'.")
+        return dispatcher.submit(self, intent, sources, output_directory, executor, retry_of, reuse, roots)
 
     def runner(
         self,

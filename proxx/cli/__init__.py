@@ -21,13 +21,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from proxx.errors import ConfigurationError, FailureClass, ProxxError
-
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_CONFIGURATION = 6
-EXIT_FOR_CLASS = {FailureClass.PRE_JOB: 3, FailureClass.VALIDATION: 4, FailureClass.EXECUTION: 5}
+from proxx.cli.exits import EXIT_CONFIGURATION, EXIT_FOR_CLASS, EXIT_INTERNAL
+from proxx.errors import ConfigurationError, ProxxError
 
 Command = Callable[[argparse.Namespace], int]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from proxx.app import Proxx
+from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
 from proxx.execute.runner import Progress
 from proxx.result import JobResult, load_result
@@ -133,8 +134,6 @@ def _class_title(code: str | None) -> str:
 
 
 def exit_code(row: JobRow) -> int:
-    from proxx.cli import EXIT_FOR_CLASS
-
     if row.state == COMPLETED:
         return 0
     return EXIT_FOR_CLASS[FailureClass(row.failure_class)] if row.failure_class else 1
@@ -200,7 +199,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
+def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     bar = ProgressBar()
     try:
         result = proxx.run_job(job_id, on_progress=bar)
@@ -229,7 +228,7 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     proxx = _open(args)
     spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
-    return _run_and_report(proxx, spec.job_id, args.json)
+    return run_and_report(proxx, spec.job_id, args.json)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -321,7 +320,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"Job {spec.job_id} created as a retry of {original} ({len(spec.clips)} clip(s){skipped}).")
     if args.run:
-        return _run_and_report(proxx, spec.job_id, args.json)
+        return run_and_report(proxx, spec.job_id, args.json)
     if args.json:
         print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
     return 0
@@ -339,4 +338,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
     output.mkdir()
     print(f"Proxying it with '{args.profile}'...")
     spec = proxx.create_job(args.profile, [source], output)
-    return _run_and_report(proxx, spec.job_id, False)
+    return run_and_report(proxx, spec.job_id, False)

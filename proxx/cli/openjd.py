@@ -38,7 +38,7 @@ def cmd_export_openjd(args: argparse.Namespace) -> int:
 
 def cmd_run_spec(args: argparse.Namespace) -> int:
     from proxx.app import Proxx
-    from proxx.cli.jobs import _run_and_report
+    from proxx.cli.jobs import run_and_report
     from proxx.errors import JobValidationError
     from proxx.jobspec.files import read_jobspec
     from proxx.store import QUEUED
@@ -62,4 +62,4 @@ def cmd_run_spec(args: argparse.Namespace) -> int:
                 "Retry it to create a new job.",
                 {"job_id": spec.job_id, "state": row.state},
             )
-    return _run_and_report(proxx, spec.job_id, args.json)
+    return run_and_report(proxx, spec.job_id, args.json)

@@ -11,7 +11,7 @@ from typing import Any
 
 from proxx.app import Proxx, repository_layers
 from proxx.compile.check import CheckReport, check
-from proxx.compile.repository import Problem
+from proxx.compile.problems import Problem
 from proxx.converter import converter
 from proxx.plugins import plugin_canonical_paths, plugin_manager
 from proxx.resources import bundled_profiles_dir

@@ -11,7 +11,8 @@ from pathlib import Path
 import attrs
 
 from proxx.compile.compiler import compile_profile
-from proxx.compile.repository import Location, Problem, load_repository, yaml_files
+from proxx.compile.problems import Location, Problem
+from proxx.compile.repository import load_repository, yaml_files
 from proxx.errors import PreJobError
 
 

@@ -21,7 +21,7 @@ from ruamel.yaml.events import (
 )
 
 from proxx import schemas
-from proxx.compile.repository import Location, Problem
+from proxx.compile.problems import Location, Problem
 
 MAX_PROFILE_BYTES = 256 * 1024  # the largest bundled profile is under 2 KiB
 MAX_DEPTH = 16  # a profile nests 3 deep

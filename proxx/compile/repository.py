@@ -18,29 +18,11 @@ from pathlib import Path
 import attrs
 
 from proxx.compile.cache import ProfileCache
+from proxx.compile.problems import Location, Problem
 from proxx.compile.profiles import CanonicalProfile, Registry, UserProfile
 from proxx.converter import converter
 
 YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@attrs.frozen
-class Location:
-    path: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
-
-
-@attrs.frozen
-class Problem:
-    """Something wrong in a repository, as `proxx validate` reports it."""
-
-    location: Location
-    reason: str
-    message: str
-    profile: str | None = None
 
 
 @attrs.frozen

@@ -14,13 +14,9 @@ from typing import Any
 
 from celery import Celery, signals
 
+from proxx.farm.state import broker_url
+
 TASK_NAME = "proxx.run_jobspec"
-DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
-
-
-def broker_url() -> str:
-    """PROXX_FARM_BROKER, e.g. redis://farm-redis:6379/0."""
-    return os.environ.get("PROXX_FARM_BROKER") or DEFAULT_BROKER
 
 
 def queue_for(engine: str) -> str:

@@ -19,9 +19,8 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> None:
     """Bring every unfinished dispatched job up to its farm state. An unreachable broker leaves the
     jobs as they were (their state is unknown, not failed) and logs why."""
     by_broker: dict[str, list[str]] = defaultdict(list)
-    for job_id, broker in dispatched.items():
-        if broker.startswith(("redis://", "rediss://", "unix://")):
-            by_broker[broker].append(job_id)
+    for job_id, broker in dispatched.items():  # the farm's dispatcher hands over only its own jobs
+        by_broker[broker].append(job_id)
     for broker, job_ids in by_broker.items():
         url = connectable(broker)
         if url is None:

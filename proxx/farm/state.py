@@ -24,6 +24,14 @@ from proxx.errors import ConfigurationError
 from proxx.jobspec.model import utc_now
 from proxx.store import COMPLETED, FAILED, QUEUED
 
+DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
+
+
+def broker_url() -> str:
+    """PROXX_FARM_BROKER, e.g. redis://farm-redis:6379/0."""
+    return os.environ.get("PROXX_FARM_BROKER") or DEFAULT_BROKER
+
+
 PREFIX = "proxx:farm:"
 RUNNING_SET = PREFIX + "running"
 REFUSED_LIST = PREFIX + "refused"

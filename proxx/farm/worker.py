@@ -25,10 +25,9 @@ from proxx.errors import JobValidationError
 from proxx.execute.engine import Engine
 from proxx.execute.runner import Progress, Runner
 from proxx.export.exporter import Exporter
-from proxx.farm.app import broker_url
 from proxx.farm.paths import PathRule, mapped_spec, mapping_record
 from proxx.farm.signing import farm_key
-from proxx.farm.state import FarmState, lease_seconds
+from proxx.farm.state import FarmState, broker_url, lease_seconds
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, digest_of, utc_now
 from proxx.jobspec.signing import verifies

@@ -1,0 +1,45 @@
+"""The render farm as a `proxx.dispatch.Dispatcher` (declared in proxx's entry-point group
+`proxx.dispatchers`): it owns executors that are Redis broker URLs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from proxx.app import Proxx
+    from proxx.jobspec.model import JobSpec
+    from proxx.roots import Roots
+    from proxx.store import Store
+
+BROKER_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+class FarmDispatcher:
+    def owns(self, executor: str) -> bool:
+        return executor.startswith(BROKER_SCHEMES)
+
+    def configured(self) -> str | None:
+        return os.environ.get("PROXX_FARM_BROKER") or None
+
+    def submit(
+        self,
+        proxx: Proxx,
+        intent: str,
+        sources: Sequence[str | Path],
+        output_directory: str | Path,
+        executor: str,
+        retry_of: str | None,
+        reuse: bool,
+        roots: Roots | None,
+    ) -> JobSpec:
+        from proxx.farm.submit import submit  # Celery and Redis load only when a job goes to the farm
+
+        return submit(proxx, intent, sources, output_directory, executor, retry_of, reuse, roots)
+
+    def refresh(self, store: Store, home: Path, jobs: dict[str, str]) -> None:
+        from proxx.farm.mirror import mirror
+
+        mirror(store, home, jobs)
