@@ -20,7 +20,9 @@ from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
 from proxx.errors import PreJobError
 from proxx.execute.engine import Engine
-from proxx.execute.runner import Progress, Runner
+from proxx.execute.lease import StoreLease
+from proxx.execute.progress import Progress
+from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
@@ -28,6 +30,7 @@ from proxx.plugins import collect, engine_distribution, engines, plugin_canonica
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, JobResult, load_result
 from proxx.roots import Roots
+from proxx.settings import Settings
 from proxx.store import FAILED, DigestMismatch, Store
 from proxx.version import __version__
 
@@ -176,23 +179,20 @@ class Proxx:
         on_progress: Callable[[Progress], None] | None = None,
         store: Store | None = None,
     ) -> Runner:
-        """A runner; a worker thread passes its own `store` (one SQLite connection per thread)."""
-        return Runner(
-            store or self.store,
-            self.engines,
-            self.exporters,
-            self.plugin_manager,
-            self.home,
-            worker_id or default_worker_id(),
-            on_progress=on_progress,
-        )
+        """A runner whose jobs keep their lease in `store` (a worker thread passes its own: one
+        SQLite connection per thread)."""
+        store = store or self.store
+        settings = Settings.from_env()
+        lease = StoreLease(store, worker_id or default_worker_id(), settings.lease_seconds)
+        return Runner(store, self.engines, self.exporters, self.plugin_manager, self.home, lease, settings, on_progress)
 
     def run_job(self, job_id: str, on_progress: Callable[[Progress], None] | None = None) -> JobResult | None:
         """Claim `job_id` and run it here; None if another worker claimed it first."""
         runner = self.runner(on_progress=on_progress)
         if self.store.claim(runner.worker_id, job_id, runner.settings.lease_seconds) is None:
             return None
-        return runner.run(job_id)
+        with runner.lease.keep(job_id):
+            return runner.run(job_id)
 
     def retry(self, job_id: str, here: bool = False) -> tuple[JobSpec, int]:
         """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have

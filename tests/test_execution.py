@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from proxx import ExecutionError, Proxx, hookimpl, schemas
+from proxx.execute.clips import Clips
 from proxx.export.exporter import Exporter
 from proxx.media.samples import make_clip
 from proxx.plugins import plugin_manager
@@ -329,26 +330,25 @@ def test_concurrent_workers_never_take_the_same_job(tmp_path, clips, proxx_home)
 # --- many clips and retry --------------------------------------------------------------------------
 
 
-def test_retry_covers_only_the_clips_without_a_verified_output(out, clips, tmp_path, proxx_home):
+def test_retry_covers_only_the_clips_without_a_verified_output(out, clips, tmp_path, proxx_home, monkeypatch):
     broken = tmp_path / "A001_C009.mov"
     broken.write_bytes(b"not video")
     proxx = Proxx.open()
     # Validation would refuse the broken clip, so replace it after validation by running the clips
     # in order: C001 renders, then a clip that vanished after validation fails at render time.
     spec = proxx.create_job(INTENT, [clips[0], clips[1], clips[2]], out)
-    proxx.store.claim("test-worker", spec.job_id)
-    runner = proxx.runner(worker_id="test-worker")
-    real_execute = runner._execute
+    real_run = Clips.run
 
-    def execute_with_a_vanishing_source(spec, engine, sources, log_path):
+    def run_with_a_vanishing_source(self):  # after validation, before the clips render
         os.rename(clips[1], tmp_path / "moved-away.mov")
         try:
-            return real_execute(spec, engine, sources, log_path)
+            return real_run(self)
         finally:
             os.rename(tmp_path / "moved-away.mov", clips[1])
 
-    runner._execute = execute_with_a_vanishing_source
-    result = runner.run(spec.job_id)
+    monkeypatch.setattr(Clips, "run", run_with_a_vanishing_source)
+    result = proxx.run_job(spec.job_id)
+    monkeypatch.undo()
     assert result.state == FAILED
     assert [c.state for c in result.clips] == ["completed", "failed", "completed"]
     assert (out / "A001_C001.mov").exists() and not (out / "A001_C002.mov").exists()
@@ -362,12 +362,10 @@ def test_retry_covers_only_the_clips_without_a_verified_output(out, clips, tmp_p
     assert sorted(p.name for p in out.glob("*.mov")) == ["A001_C001.mov", "A001_C002.mov", "A001_C003.mov"]
 
 
-def test_a_job_declared_lost_while_it_renders_is_never_published(out, clips, proxx_home):
+def test_a_job_declared_lost_while_it_renders_is_never_published(out, clips, proxx_home, monkeypatch):
     proxx = Proxx.open()
     spec = proxx.create_job(INTENT, clips[:1], out)
-    proxx.store.claim("test-worker", spec.job_id)
-    runner = proxx.runner(worker_id="test-worker")
-    real_render = runner._render
+    real_render = Clips._render
 
     def render_then_lose_the_job(*args):
         run = real_render(*args)
@@ -377,8 +375,8 @@ def test_a_job_declared_lost_while_it_renders_is_never_published(out, clips, pro
         assert Proxx.open().store.job(spec.job_id).reason == "worker lost"
         return run
 
-    runner._render = render_then_lose_the_job
-    result = runner.run(spec.job_id)
+    monkeypatch.setattr(Clips, "_render", render_then_lose_the_job)
+    result = proxx.run_job(spec.job_id)
     assert result.failure is not None and result.failure.reason == "worker_lost"
     assert not (out / "A001_C001.mov").exists()  # verified, yet never published
     assert result.clips[0].partial_output and Path(result.clips[0].partial_output).exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from proxx import Proxx
-from proxx.execute.runner import Progress
+from proxx.execute.progress import Progress
 from proxx.media.samples import make_clip
 from proxx.store import COMPLETED, RESERVE_NAME
 

@@ -21,7 +21,7 @@ from typing import Any
 from proxx.app import Proxx
 from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
-from proxx.execute.runner import Progress
+from proxx.execute.progress import Progress
 from proxx.result import JobResult, load_result
 from proxx.store import COMPLETED, FAILED, STATES, JobRow
 from proxx.verify.checks import Check

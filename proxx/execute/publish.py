@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,14 @@ from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.roots import Roots
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+def link_or_copy(source: Path, destination: Path) -> None:
+    """Hard-link `source` as `destination` where the file system allows it, else copy it."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copyfile(source, destination)
 
 
 def _suffix(job_id: str) -> str:

@@ -36,7 +36,8 @@ def work(
                         return
                     stop.wait(poll_seconds)
                     continue
-                result = runner.run(job_id)
+                with runner.lease.keep(job_id):
+                    result = runner.run(job_id)
                 with lock:
                     count[0] += 1
                 if on_done:

@@ -13,9 +13,9 @@ import json
 import logging
 import os
 import socket
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,15 @@ import attrs
 
 from proxx.errors import JobValidationError
 from proxx.execute.engine import Engine
-from proxx.execute.runner import Progress, Runner
+from proxx.execute.lease import keep_alive
+from proxx.execute.progress import Progress
+from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.farm.paths import PathRule, mapped_spec, mapping_record
 from proxx.farm.signing import farm_key
 from proxx.farm.state import FarmState, broker_url, lease_seconds
 from proxx.home import proxx_home
-from proxx.jobspec.model import JobSpec, digest_of, utc_now
+from proxx.jobspec.model import digest_of
 from proxx.jobspec.signing import verifies
 from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
 from proxx.plugins import collect, engines, plugin_manager
@@ -83,35 +85,34 @@ def _name(record: Exporter) -> str:
     return record.name
 
 
-class FarmRunner(Runner):
-    """The core runner, on a mapped copy of the JobSpec: its result names the JobSpec's own digest
-    and records the path mapping."""
+class FarmLease:
+    """The job's lease in Redis (`proxx.execute.lease`): the farm's word counts, since a reaper on
+    another worker may declare a job lost."""
 
-    def __init__(
-        self, *args: Any, farm: FarmState, jobspec_digest: str, mapping: dict[str, Any] | None, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.farm = farm
-        self.jobspec_digest = jobspec_digest
-        self.mapping = mapping
+    def __init__(self, state: FarmState, worker_id: str, seconds: float) -> None:
+        self.state, self.worker_id, self.seconds = state, worker_id, seconds
 
-    def still_ours(self, job_id: str) -> bool:
-        """The farm's word counts: a reaper elsewhere may have declared this job lost."""
-        job = self.farm.job(job_id)
+    def keep(self, job_id: str) -> AbstractContextManager[None]:
+        return keep_alive(
+            lambda: self.state.heartbeat(job_id, self.worker_id, self.seconds), self.seconds / 3, f"lease-{job_id}"
+        )
+
+    def holds(self, job_id: str) -> bool:
+        job = self.state.job(job_id)
         return job.get("state") == RUNNING and job.get("worker_id") == self.worker_id
 
-    def _result(self, spec: JobSpec, *args: Any) -> JobResult:
-        result = super()._result(spec, *args)
-        engine = result.engine
-        if self.mapping is not None:
-            engine = attrs.evolve(engine, details={**engine.details, "path_mapping": self.mapping})
-        return attrs.evolve(result, jobspec_digest=self.jobspec_digest, engine=engine)
 
-    def refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> JobResult:
-        """FAILED, class B, before anything runs: the result JSON says why."""
-        log_path = self.job_dir(spec.job_id) / "job.log"
-        self.store.set_paths(spec.job_id, log_path=str(log_path))
-        return self._validation_failed(spec, tuple(problems), utc_now(), {}, log_path)
+def _amended(digest: str, mapping: dict[str, Any] | None) -> Callable[[JobResult], JobResult]:
+    """A farm job's result names the JobSpec's own digest (not the mapped copy's) and records the
+    path mapping it ran under."""
+
+    def amend(result: JobResult) -> JobResult:
+        engine = result.engine
+        if mapping is not None:
+            engine = attrs.evolve(engine, details={**engine.details, "path_mapping": mapping})
+        return attrs.evolve(result, jobspec_digest=digest, engine=engine)
+
+    return amend
 
 
 def version_problems(requires: dict[str, str], worker_id: str) -> list[JobValidationError]:
@@ -135,35 +136,6 @@ def version_problems(requires: dict[str, str], worker_id: str) -> list[JobValida
                 )
             )
     return problems
-
-
-class _Lease:
-    """Keeps the job's Redis lease alive while it runs (a thread: the encode blocks the task)."""
-
-    def __init__(self, state: FarmState, job_id: str, worker_id: str, lease: float) -> None:
-        self._stop = threading.Event()
-        self._args = (state, job_id, worker_id, lease)
-        self._thread = threading.Thread(target=self._beat, name=f"lease-{job_id}", daemon=True)
-
-    def _beat(self) -> None:
-        state, job_id, worker_id, lease = self._args
-        while not self._stop.wait(lease / 3):
-            try:
-                ours = state.heartbeat(job_id, worker_id, lease)
-            except Exception:  # Redis briefly unreachable: try again; the lease may still hold
-                log.exception("lease refresh of job %s failed", job_id)
-                continue
-            if not ours:
-                log.error("job %s was declared lost while it ran here; its result will not count", job_id)
-                return
-
-    def __enter__(self) -> _Lease:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> str:
@@ -192,7 +164,7 @@ def run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> st
         log.warning("refused a second delivery of job %s: it was already claimed", job_id)
         return "refused"
     fields: dict[str, str]
-    with _Lease(ctx.state, job_id, ctx.worker_id, lease):
+    with FarmLease(ctx.state, ctx.worker_id, lease).keep(job_id):
         try:
             fields = _execute(ctx, job_id, spec_json, digest)
         except Exception as error:  # a proxx bug on this worker is still this job's failure, reported
@@ -251,18 +223,10 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
         def progress(p: Progress) -> None:
             ctx.state.progress(job_id, p.fraction, p.eta_seconds, p.clip_index)
 
-        runner = FarmRunner(
-            store,
-            ctx.engines,
-            ctx.exporters,
-            ctx.pm,
-            ctx.home,
-            ctx.worker_id,
-            on_progress=progress,
-            farm=ctx.state,
-            jobspec_digest=digest,
-            mapping=mapping_record(spec, ctx.rules) if ctx.rules else None,
-        )
+        runner = Runner(
+            store, ctx.engines, ctx.exporters, ctx.pm, ctx.home, FarmLease(ctx.state, ctx.worker_id, lease_seconds()),
+            on_progress=progress, amend=_amended(digest, mapping_record(spec, ctx.rules) if ctx.rules else None),
+        )  # fmt: skip
         result = runner.refuse(executed, problems) if problems else runner.run(job_id)
     finally:
         store.close()

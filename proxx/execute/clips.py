@@ -1,0 +1,223 @@
+"""A job's clips, rendered in order: each under a private temporary name, verified, then published.
+
+A clip's own failure (its decode, its verification) fails that clip only: the other clips still
+render and publish, and the job ends FAILED naming each failed clip. A job-wide failure (the engine
+gone, the output disk full, a timeout, the job declared lost) stops the job at once, the remaining
+clips recorded "not_run"; the reference stops at the first failed clip of any kind, which costs an
+operator a whole card for one damaged file. The engine runs exactly once per clip; nothing is retried.
+
+Pipelined: a clip's output is probed for verification while the next clip renders.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+
+import attrs
+
+from proxx.errors import ExecutionError, FailureClass, ProxxError
+from proxx.execute.engine import Engine, RenderTask
+from proxx.execute.joblog import append
+from proxx.execute.lease import Lease
+from proxx.execute.progress import ProgressMeter
+from proxx.execute.publish import link_or_copy, partial_path, publish, stage, staged_path, unstage
+from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.media.probe import MediaInfo
+from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, EngineRun, Failure, Reused
+from proxx.roots import Roots
+from proxx.settings import Settings
+from proxx.validate import trust
+from proxx.validate.space import required_margin
+from proxx.verify.checks import Check
+from proxx.verify.output import PluginChecks, Prober, verification_error, verify_clip
+
+# Failures no later clip of the job would escape.
+JOB_WIDE_REASONS = frozenset({"timeout", "worker_lost", "disk_full", "engine_unavailable", "engine_not_installed"})
+
+# The `proxx_reuse_output` hook: an earlier verified output a clip may copy instead of rendering.
+ReuseLookup = Callable[[JobSpec, ClipSpec, MediaInfo | None], Reused | None]
+
+
+@attrs.frozen
+class Rendered:
+    """A clip whose output exists under its temporary name, its probe under way."""
+
+    clip: ClipSpec
+    source: MediaInfo | None
+    partial: Path
+    reused: Reused | None
+    started: float
+    report: Callable[[float], None]
+    output: Future[MediaInfo]
+
+
+@attrs.define
+class Clips:
+    """Renders, verifies and publishes the clips of one validated job."""
+
+    spec: JobSpec
+    engine: Engine
+    sources: Mapping[int, MediaInfo | None]
+    log_path: Path
+    lease: Lease
+    roots: Roots | None
+    settings: Settings
+    meter: ProgressMeter
+    reuse_lookup: ReuseLookup
+    plugin_checks: PluginChecks
+    engine_run: EngineRun = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.engine_run = EngineRun(self.engine.name)
+
+    def run(self) -> tuple[tuple[ClipResult, ...], Failure | None]:
+        results: list[ClipResult] = []
+        pending: Rendered | None = None  # the clip rendered last, its output being probed
+        stopping = False  # a job-wide failure happened: no further clip starts
+
+        def record(result: ClipResult) -> None:
+            nonlocal stopping
+            results.append(result)
+            stopping = stopping or (result.failure is not None and self._stops_job(result.failure))
+
+        with Prober(len(self.spec.clips)) as prober:
+            for position, clip in enumerate(self.spec.clips):
+                if stopping:
+                    results.append(ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN))
+                    continue
+                step = self._produce(clip, self.meter.for_clip(position, clip.index), prober)
+                if pending is not None:
+                    record(self._complete(pending))
+                    pending = None
+                if isinstance(step, Rendered):
+                    pending = step
+                else:
+                    record(step)
+            if pending is not None:
+                record(self._complete(pending))
+        results.sort(key=lambda r: r.index)
+        return tuple(results), job_failure(results)
+
+    def _stops_job(self, failure: Failure) -> bool:
+        """Whether a clip's failure is the job's: no later clip could do better."""
+        if failure.reason in JOB_WIDE_REASONS or not self.engine.availability().available:
+            return True
+        return disk_full(Path(self.spec.output_directory))
+
+    def _produce(self, clip: ClipSpec, report: Callable[[float], None], prober: Prober) -> Rendered | ClipResult:
+        """Render `clip` (or copy a reusable output) under its temporary name and start probing it."""
+        source = self.sources[clip.index]
+        partial = staged_path(clip, self.spec.job_id)
+        started = time.monotonic()
+        reused = self._reusable(clip, source) if self.spec.reuse else None
+        try:
+            trust.recheck_source(clip, source, self.roots)  # still the validated file, inside the roots
+            stage(self.spec, clip, self.roots)  # a private folder for the engine (and the intent's subfolder)
+            if reused is not None:
+                link_or_copy(Path(reused.output), partial)
+            else:
+                self._render(clip, source, partial, report)
+        except ProxxError as error:
+            return self._failed(clip, partial, error, [], started, reused)
+        return Rendered(clip, source, partial, reused, started, report, prober.probe(partial))
+
+    def _complete(self, rendered: Rendered) -> ClipResult:
+        """Verify a rendered clip and publish it under its final name."""
+        clip, partial = rendered.clip, rendered.partial
+        checks: list[Check] = []
+        try:
+            checks = verify_clip(self.spec, clip, rendered.source, partial, rendered.output, self.plugin_checks)
+            error = verification_error(checks, partial)
+            if error is not None:
+                raise error
+            size = partial.stat().st_size
+            if not self.lease.holds(self.spec.job_id):
+                kept = str(partial_path(clip, self.spec.job_id))
+                raise ExecutionError(
+                    "worker_lost",
+                    f"The job was declared lost while it ran on {self.lease.worker_id}; its verified output "
+                    f"stays at '{kept}' and was not published.",
+                    {"output": kept, "worker_id": self.lease.worker_id},
+                )
+            publish(self.spec, clip, partial, self.roots)
+        except ProxxError as error:
+            return self._failed(clip, partial, error, checks, rendered.started, rendered.reused)
+        rendered.report(1.0)
+        seconds = round(time.monotonic() - rendered.started, 3)
+        return ClipResult(
+            clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None, seconds, size,
+            rendered.reused,
+        )  # fmt: skip
+
+    def _failed(
+        self,
+        clip: ClipSpec,
+        partial: Path,
+        error: ProxxError,
+        checks: list[Check],
+        started: float,
+        reused: Reused | None,
+    ) -> ClipResult:
+        if error.failure_class is not FailureClass.EXECUTION:
+            error = ExecutionError(error.reason, error.message, error.context)
+        append(self.log_path, f"clip {clip.index} failed: {error.message}")
+        kept = unstage(self.spec, clip, partial, self.roots)
+        seconds = round(time.monotonic() - started, 3)
+        return ClipResult(
+            clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), Failure.of(error), seconds,
+            None, reused,
+        )  # fmt: skip
+
+    def _render(self, clip: ClipSpec, source: MediaInfo | None, partial: Path, report: Callable[[float], None]) -> None:
+        timeout = self.settings.timeout_for(source)
+        task = RenderTask(self.spec, clip, source, str(partial), str(self.log_path), timeout, report)
+        try:
+            rendered = self.engine.render(task)
+        except ProxxError:
+            raise
+        except Exception as error:  # a plugin bug is still this job's execution failure
+            append(self.log_path, traceback.format_exc())
+            raise ExecutionError(
+                "engine_error",
+                f"{self.engine.label} engine failed: {type(error).__name__}: {error}",
+                {"source": clip.source},
+            ) from error
+        self.engine_run = EngineRun(self.engine.name, rendered.engine_version, rendered.details)
+
+    def _reusable(self, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
+        """An earlier verified output to copy; a plugin failing to answer only costs the render it
+        would have saved."""
+        try:
+            reused = self.reuse_lookup(self.spec, clip, source)
+        except Exception:
+            append(self.log_path, f"clip {clip.index}: reuse lookup failed, rendering:\n{traceback.format_exc()}")
+            return None
+        if reused is not None:
+            append(self.log_path, f"clip {clip.index}: reusing {reused.output} from job {reused.job_id}")
+        return reused
+
+
+def disk_full(folder: Path) -> bool:
+    """Less free space in the output folder than proxx always leaves (PROXX_MIN_FREE_SPACE)."""
+    try:
+        return shutil.disk_usage(folder).free < required_margin(0)
+    except OSError:
+        return True
+
+
+def job_failure(results: Iterable[ClipResult]) -> Failure | None:
+    """The job's failure: a single clip's own, or one naming every failed clip with its message."""
+    results = list(results)
+    failed = [r for r in results if r.failure is not None]
+    first = next((r.failure for r in failed if r.failure), None)
+    if first is None or len(results) == 1:
+        return first
+    names = "; ".join(f"{Path(r.source).name}: {r.failure.message}" for r in failed if r.failure)
+    published = sum(r.state == CLIP_COMPLETED for r in results)
+    message = f"{len(failed)} of {len(results)} clips failed ({published} published): {names}"
+    return attrs.evolve(first, message=message, context={**first.context, "failed_clips": len(failed)})
