@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import threading
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
@@ -48,7 +49,7 @@ def repository_layers(
 
 
 def default_worker_id() -> str:
-    return f"{os.uname().nodename}:{os.getpid()}:{threading.get_ident() % 100000}"
+    return f"{platform.node()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
 @attrs.define

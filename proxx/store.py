@@ -17,8 +17,10 @@ whose states are mirrored here with `start_remote`, `progress` and `finish`.
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import os
+import platform
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -28,17 +30,31 @@ from typing import Any
 
 import attrs
 
-from proxx.errors import FailureClass
+from proxx.errors import ConfigurationError, FailureClass
 from proxx.jobspec.model import JobSpec, digest_of, utc_now
 from proxx.roots import Roots
 
-QUEUED, RUNNING, COMPLETED, FAILED = "QUEUED", "RUNNING", "COMPLETED", "FAILED"
-STATES = (QUEUED, RUNNING, COMPLETED, FAILED)
-DEFAULT_LEASE_SECONDS = 30.0
-HOST = os.uname().nodename
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS jobspecs (
+class JobState(enum.StrEnum):
+    """A job's state; it only moves forward: QUEUED -> RUNNING -> COMPLETED | FAILED, or QUEUED -> FAILED."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+QUEUED, RUNNING, COMPLETED, FAILED = JobState.QUEUED, JobState.RUNNING, JobState.COMPLETED, JobState.FAILED
+STATES = tuple(JobState)
+DEFAULT_LEASE_SECONDS = 30.0
+HOST = platform.node()  # a lost worker's process is looked for on its own host only
+
+# The schema as numbered migrations, each applied once, in order, and recorded in PRAGMA user_version;
+# a store made by any earlier proxx opens in this one. Never edit a released migration: add one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first release
+    """
+CREATE TABLE jobspecs (
     job_id      TEXT PRIMARY KEY,
     spec_json   TEXT NOT NULL,
     digest      TEXT NOT NULL,
@@ -46,14 +62,14 @@ CREATE TABLE IF NOT EXISTS jobspecs (
     intent      TEXT NOT NULL,
     retry_of    TEXT
 ) STRICT;
-CREATE TRIGGER IF NOT EXISTS jobspecs_immutable BEFORE UPDATE ON jobspecs
+CREATE TRIGGER jobspecs_immutable BEFORE UPDATE ON jobspecs
 BEGIN SELECT RAISE(ABORT, 'JobSpecs are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS jobspecs_permanent BEFORE DELETE ON jobspecs
+CREATE TRIGGER jobspecs_permanent BEFORE DELETE ON jobspecs
 BEGIN SELECT RAISE(ABORT, 'JobSpecs are never deleted'); END;
 
-CREATE TABLE IF NOT EXISTS jobs (
+CREATE TABLE jobs (
     job_id        TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
-    state         TEXT NOT NULL CHECK (state IN ({", ".join(f"'{s}'" for s in STATES)})),
+    state         TEXT NOT NULL CHECK (state IN ('QUEUED', 'RUNNING', 'COMPLETED', 'FAILED')),
     seq           INTEGER NOT NULL,
     worker_id     TEXT,
     worker_host   TEXT,
@@ -70,14 +86,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at    TEXT,
     finished_at   TEXT
 ) STRICT;
-CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
-CREATE TRIGGER IF NOT EXISTS jobs_forward_only BEFORE UPDATE OF state ON jobs
+CREATE INDEX jobs_by_state ON jobs(state, seq);
+CREATE TRIGGER jobs_forward_only BEFORE UPDATE OF state ON jobs
 WHEN NOT (OLD.state = NEW.state
-          OR (OLD.state = '{QUEUED}' AND NEW.state IN ('{RUNNING}', '{FAILED}'))
-          OR (OLD.state = '{RUNNING}' AND NEW.state IN ('{COMPLETED}', '{FAILED}')))
+          OR (OLD.state = 'QUEUED' AND NEW.state IN ('RUNNING', 'FAILED'))
+          OR (OLD.state = 'RUNNING' AND NEW.state IN ('COMPLETED', 'FAILED')))
 BEGIN SELECT RAISE(ABORT, 'job states only move forward'); END;
 
-CREATE TABLE IF NOT EXISTS transitions (
+CREATE TABLE transitions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     job_id        TEXT NOT NULL REFERENCES jobspecs(job_id),
     from_state    TEXT,
@@ -87,20 +103,23 @@ CREATE TABLE IF NOT EXISTS transitions (
     failure_class TEXT,
     reason        TEXT
 ) STRICT;
-CREATE INDEX IF NOT EXISTS transitions_by_job ON transitions(job_id, id);
+CREATE INDEX transitions_by_job ON transitions(job_id, id);
 
-CREATE TABLE IF NOT EXISTS dispatched (
+CREATE TABLE dispatched (
     job_id   TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
     executor TEXT NOT NULL
 ) STRICT;
-
-CREATE TABLE IF NOT EXISTS job_roots (
+""",
+    # 2: the roots a job may read and write, kept from its entry point (`proxx.roots`)
+    """
+CREATE TABLE job_roots (
     job_id  TEXT PRIMARY KEY REFERENCES jobspecs(job_id),
     roots   TEXT NOT NULL
 ) STRICT;
-CREATE TRIGGER IF NOT EXISTS job_roots_immutable BEFORE UPDATE ON job_roots
+CREATE TRIGGER job_roots_immutable BEFORE UPDATE ON job_roots
 BEGIN SELECT RAISE(ABORT, 'job roots are immutable'); END;
-"""
+""",
+)
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
 RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 1024 * 1024  # a result JSON of 1,000 clips, and the ending
 
@@ -110,7 +129,7 @@ class JobRow:
     """A job's mutable state (the JobSpec itself is separate and immutable)."""
 
     job_id: str
-    state: str
+    state: JobState
     intent: str
     created_at: str
     retry_of: str | None
@@ -141,6 +160,17 @@ class DigestMismatch(Exception):
     """The stored JobSpec no longer matches its digest: it was altered behind proxx's back."""
 
 
+def _allocate(fd: int, size: int) -> None:
+    """Give the file `size` bytes of real disk space (posix_fallocate where the system has it)."""
+    allocate = getattr(os, "posix_fallocate", None)
+    if allocate is not None:
+        allocate(fd, 0, size)
+        return
+    block = b"\0" * 65536
+    for _ in range(size // len(block)):
+        os.write(fd, block)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -160,14 +190,30 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        with self._write():
-            for statement in _statements(SCHEMA):
-                self._db.execute(statement)
+        self._migrate()
 
         self._keep_reserve()
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate(self) -> None:
+        """Bring the store to the latest schema, one recorded migration at a time."""
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'jobs'").fetchone():
+                version = 1  # made by the first release, which numbered nothing
+            if version > len(MIGRATIONS):
+                raise ConfigurationError(
+                    "store_too_new",
+                    f"The job store {self.path} was made by a newer proxx (schema {version}; this one knows "
+                    f"{len(MIGRATIONS)}). Upgrade proxx, or set PROXX_HOME to another folder.",
+                    {"store": str(self.path), "schema": version},
+                )
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in _statements(migration):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
 
     # --- a full disk --------------------------------------------------------------------------
 
@@ -183,7 +229,7 @@ class Store:
         with contextlib.suppress(OSError):
             fd = os.open(self._reserve, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+                _allocate(fd, RESERVE_BYTES)
             except OSError:
                 os.unlink(self._reserve)  # no room for it now: the next store that opens tries again
             finally:
@@ -453,7 +499,8 @@ _SELECT_JOBS = (
 
 
 def _job_row(row: sqlite3.Row) -> JobRow:
-    return JobRow(**dict(row))
+    fields = dict(row)
+    return JobRow(**{**fields, "state": JobState(fields["state"])})
 
 
 def _statements(script: str) -> Iterator[str]:

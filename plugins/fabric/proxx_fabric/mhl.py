@@ -5,7 +5,7 @@ of its result JSON with their xxh128 hashes, so the reference tool's own check (
 <output folder>`) proves later that they are the bytes proxx produced and verified. The hashes are
 the ones Fabric already computed: nothing is read twice.
 
-Jobs finishing into one folder at once take turns: an exclusive `fcntl` lock on
+Jobs finishing into one folder at once take turns: an exclusive lock (`fcntl`; `msvcrt` on Windows) on
 `<output folder>/.proxx/ascmhl.lock` is held from loading the history to writing the chain file, so
 generation numbers never collide and the chain never loses an entry. The generations tell ascmhl to
 ignore that lock file and proxx's partial outputs (`*.proxx-partial-*`), which come and go.
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import fcntl
 import os
 import platform
+import sys
 from collections.abc import Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -53,11 +53,25 @@ def folder_lock(folder: Path) -> Iterator[None]:
     lock_dir = folder / PROXX_FOLDER
     lock_dir.mkdir(parents=True, exist_ok=True)
     with open(lock_dir / LOCK_NAME, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        if sys.platform == "win32":
+            import msvcrt
+
+            while True:  # LK_LOCK gives up after 10 s: keep waiting, as flock does
+                with contextlib.suppress(OSError):
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+            try:
+                yield
+            finally:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> str:
