@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +24,7 @@ from proxx.errors import FailureClass
 from proxx.execute.progress import Progress
 from proxx.result import JobResult, load_result
 from proxx.store import COMPLETED, FAILED, STATES, JobRow
-from proxx.verify.checks import Check
-
-# Checks whose values would tell an operator the codec or container ("see the output"): they are
-# shown together as one "format" line.
-_IMPLEMENTATION_CHECKS = frozenset({"container", "video_codec", "codec_profile"})
-
-
-def operator_checks(checks: Sequence[Check]) -> list[tuple[str, bool, str]]:
-    """Verification checks as an operator sees them: (name, passed, detail)."""
-    rows: list[tuple[str, bool, str]] = []
-    hidden = [c for c in checks if c.name in _IMPLEMENTATION_CHECKS]
-    if hidden:
-        ok = all(c.passed for c in hidden)
-        rows.append(("format", ok, "as the profile promises" if ok else "differs from the profile"))
-    rows.extend(
-        (c.name, c.passed, f"expected {c.expected}, actual {c.actual}")
-        for c in checks
-        if c.name not in _IMPLEMENTATION_CHECKS
-    )
-    return rows
+from proxx.visibility import operator_checks
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:

@@ -2,6 +2,6 @@
 
 Operators choose an intent and sources and watch their jobs; nothing here configures encoding, edits
 a profile or a JobSpec, retries by itself or suggests another intent. Operator pages and the operator
-API never show a canonical id, codec, container or command line (`proxx.web.redact`); integrators get
+API never show a canonical id, codec, container or command line (`proxx.visibility`); integrators get
 those under `/api/integrator/...` only.
 """

@@ -21,10 +21,10 @@ from proxx.errors import FailureClass, PreJobError
 from proxx.jobspec.model import JobSpec
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
+from proxx.visibility import Redactor
 from proxx.web import models
 from proxx.web.fabric import FabricLookup
 from proxx.web.problems import WebError
-from proxx.web.redact import Redactor
 from proxx.web.roots import Entry, MediaRoots
 
 LOG_TAIL_BYTES = 256 * 1024

@@ -19,7 +19,7 @@ from web_helpers import create, run
 
 from proxx import hookimpl
 from proxx.verify.checks import Check
-from proxx.web.redact import Redactor
+from proxx.visibility import Redactor
 from proxx.web.service import WebService
 
 
@@ -149,3 +149,16 @@ def test_redaction_keeps_file_names_and_masks_free_standing_values(service: WebS
         redactor.log(log)
         == "job x\n$ [engine command line: integrator endpoint only]\n[[profile detail] @ 0x1] warning"
     )
+
+
+def test_file_names_are_the_operators_own_words(service):
+    redactor = Redactor.of(service.proxx.repository.registry, ["Archive ProRes"])
+    document = {
+        "clips": [{"source": "/media/B001 ProRes HQ.mov", "output": "/out/B001 ProRes HQ.mov", "checks": []}],
+        "failure": {"message": "Source file '/media/B001 ProRes HQ.mov' cannot be rendered with prores_hq."},
+    }
+    shown = redactor.result(document)
+    assert shown["clips"][0]["source"] == "/media/B001 ProRes HQ.mov"
+    assert shown["clips"][0]["output"] == "/out/B001 ProRes HQ.mov"
+    message = shown["failure"]["message"]
+    assert "'/media/B001 ProRes HQ.mov'" in message and "prores_hq" not in message

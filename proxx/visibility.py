@@ -1,21 +1,23 @@
-"""What operators may see of a job (spec: "What Operators Never See").
+"""What operators may see of a job (spec: "What Operators Never See"), for every shell: the CLI's
+operator output and the web's operator pages and API.
 
 Operators never see a canonical profile id, a codec or container from a canonical profile, or an
 engine command line. Messages, checks, logs and result documents pass through `Redactor` before any
 operator page or operator API answer: failure messages stay verbatim except that such values are
 masked; verification checks of the container and codec say only whether the output is "as the
-profile promises" (as `proxx jobs show` does); engine command lines are dropped from the log. The
-integrator endpoints (`/api/integrator/...`) serve the raw documents.
+profile promises" (`operator_checks`); engine command lines are dropped from the log. File names and
+paths are the operator's own words and are never masked ("B001 ProRes HQ.mov" stays as it is).
+Integrator output (`--json`, `/api/integrator/...`) is the raw documents.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from proxx.compile.profiles import CODEC_FAMILY, Registry
-from proxx.verify.checks import PROBED_CODEC
+from proxx.verify.checks import PROBED_CODEC, Check
 
 # Checks whose values would tell the codec or the container ("see the output").
 IMPLEMENTATION_CHECKS = frozenset({"container", "video_codec", "codec_profile"})
@@ -32,6 +34,10 @@ _ENGINE_WORDS = (
     r"libx26[45]", r"libfdk\w*", r"prores\w*", r"dnx\w*", r"x26[45]\w*", r"h26[45]", r"hevc", r"avc1?",
     r"aac", r"alac", r"pcm_\w+", r"mpeg4", r"quicktime",
 )  # fmt: skip
+# Members of result documents that hold paths: the operator's own data, never masked.
+_PATH_MEMBERS = frozenset({"source", "output", "partial_output", "output_directory", "result_path"})
+# A quoted path or file name inside a message: kept as it is.
+_QUOTED_NAME = re.compile(r"'[^'\n]*(?:[/\\]|\.\w{1,5})'")
 _CHECK_IN_MESSAGE = re.compile(
     r"\b(" + "|".join(sorted(IMPLEMENTATION_CHECKS)) + r"): expected .*?, got .*?(?=; |$)", re.DOTALL
 )
@@ -59,6 +65,14 @@ class Redactor:
         return cls(tokens, intent_names)
 
     def text(self, text: str) -> str:
+        parts, last = [], 0
+        for name in _QUOTED_NAME.finditer(text):
+            parts += [self._words(text[last : name.start()]), name.group()]
+            last = name.end()
+        parts.append(self._words(text[last:]))
+        return "".join(parts)
+
+    def _words(self, text: str) -> str:
         if self._keep is None:
             return self._pattern.sub(MASK, text)
         parts, last = [], 0
@@ -113,5 +127,21 @@ class Redactor:
         if isinstance(value, list):
             return [self._strings(v) for v in value]
         if isinstance(value, dict):
-            return {k: self._strings(v) for k, v in value.items()}
+            return {k: v if k in _PATH_MEMBERS else self._strings(v) for k, v in value.items()}
         return value
+
+
+def operator_checks(checks: Sequence[Check]) -> list[tuple[str, bool, str]]:
+    """Verification checks as an operator sees them, (name, passed, detail): the container and
+    codec checks as one "format" line that says only whether the output is as promised."""
+    rows: list[tuple[str, bool, str]] = []
+    hidden = [c for c in checks if c.name in IMPLEMENTATION_CHECKS]
+    if hidden:
+        ok = all(c.passed for c in hidden)
+        rows.append(("format", ok, AS_PROMISED if ok else DIFFERS))
+    rows.extend(
+        (c.name, c.passed, f"expected {c.expected}, actual {c.actual}")
+        for c in checks
+        if c.name not in IMPLEMENTATION_CHECKS
+    )
+    return rows
