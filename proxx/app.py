@@ -87,7 +87,7 @@ class Proxx:
     @functools.cached_property
     def store(self) -> Store:
         """The job store; opening it marks FAILED every job whose worker was lost."""
-        store = Store(self.home / "proxx.db")
+        store = Store.at(self.home)
         store.reap_lost()
         self.refresh(store)
         return store
@@ -190,7 +190,7 @@ class Proxx:
     def run_job(self, job_id: str, on_progress: Callable[[Progress], None] | None = None) -> JobResult | None:
         """Claim `job_id` and run it here; None if another worker claimed it first."""
         runner = self.runner(on_progress=on_progress)
-        if self.store.claim(runner.worker_id, job_id, runner.settings.lease_seconds) is None:
+        if self.store.claim(runner.worker_id, job_id, lease=runner.settings.lease_seconds) is None:
             return None
         with runner.lease.keep(job_id):
             return runner.run(job_id)

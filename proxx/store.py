@@ -46,7 +46,7 @@ class JobState(enum.StrEnum):
 
 QUEUED, RUNNING, COMPLETED, FAILED = JobState.QUEUED, JobState.RUNNING, JobState.COMPLETED, JobState.FAILED
 STATES = tuple(JobState)
-DEFAULT_LEASE_SECONDS = 30.0
+FILE_NAME = "proxx.db"  # in PROXX_HOME
 HOST = platform.node()  # a lost worker's process is looked for on its own host only
 
 # The schema as numbered migrations, each applied once, in order, and recorded in PRAGMA user_version;
@@ -193,6 +193,11 @@ class Store:
         self._migrate()
 
         self._keep_reserve()
+
+    @classmethod
+    def at(cls, home: Path) -> Store:
+        """The job store of the proxx home `home` (PROXX_HOME)."""
+        return cls(home / FILE_NAME)
 
     def close(self) -> None:
         self._db.close()
@@ -351,7 +356,7 @@ class Store:
 
     # --- state changes ------------------------------------------------------------------------
 
-    def claim(self, worker_id: str, job_id: str | None = None, lease: float = DEFAULT_LEASE_SECONDS) -> str | None:
+    def claim(self, worker_id: str, job_id: str | None = None, *, lease: float) -> str | None:
         """Atomically take the oldest QUEUED job (or `job_id`, if it is still QUEUED)."""
         now = utc_now()
         with self._write() as db:
@@ -404,7 +409,7 @@ class Store:
             )
         return True
 
-    def heartbeat(self, job_id: str, worker_id: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
+    def heartbeat(self, job_id: str, worker_id: str, lease: float) -> bool:
         """Extend the lease; False if the job is no longer this worker's RUNNING job."""
         with self._write() as db:
             cursor = db.execute(

@@ -113,7 +113,7 @@ def test_jobs_route_by_engine_with_the_whole_jobspec(farm, proxx, tmp_path, caps
     copies = [busy] + [proxx.submit("Slow Copy", [make_clip(tmp_path / f"C{n}.mov", frames=4)], out, farm=farm["broker"])
                        for n in (1, 2)]  # fmt: skip
     # Dispatched jobs are never claimed by a local worker.
-    assert proxx.store.claim("local-worker") is None
+    assert proxx.store.claim("local-worker", lease=30) is None
 
     rows = [wait_finished(proxx, spec.job_id) for spec in [ffmpeg_job, *copies]]
     assert [r.state for r in rows] == [COMPLETED] * 4, [r.message for r in rows]

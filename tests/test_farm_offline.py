@@ -26,7 +26,7 @@ def test_listing_with_the_farm_gone_leaves_farm_jobs_as_they_were(proxx_home, tm
     proxx.store.add(spec, f"redis://127.0.0.1:{free_port()}/0")
     again = Proxx.open()  # opening the store mirrors farm jobs: the broker is down, nothing changes
     assert again.store.job(spec.job_id).state == QUEUED
-    assert again.store.claim("local") is None  # and no local worker takes it meanwhile
+    assert again.store.claim("local", lease=30) is None  # and no local worker takes it meanwhile
 
 
 def test_a_broker_password_is_redacted_and_found_again_only_in_the_environment(monkeypatch):

@@ -22,6 +22,7 @@ import redis
 
 from proxx.errors import ConfigurationError
 from proxx.jobspec.model import utc_now
+from proxx.settings import Settings
 from proxx.store import COMPLETED, FAILED, QUEUED
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
@@ -197,4 +198,4 @@ class FarmState:
 
 def lease_seconds() -> float:
     """PROXX_FARM_LEASE_SECONDS: a running farm job whose worker is silent this long is lost."""
-    return float(os.environ.get("PROXX_FARM_LEASE_SECONDS", "30"))
+    return float(os.environ.get("PROXX_FARM_LEASE_SECONDS", Settings().lease_seconds))

@@ -215,10 +215,10 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
     except JobValidationError as error:
         return {"state": FAILED, "failure_class": "B", "reason": error.reason, "message": error.message}
     problems = version_problems(spec.requires, ctx.worker_id)
-    store = Store(ctx.home / "proxx.db")
+    store = Store.at(ctx.home)
     try:
         store.add(executed, roots=ctx.roots)
-        store.claim(ctx.worker_id, job_id, lease_seconds())
+        store.claim(ctx.worker_id, job_id, lease=lease_seconds())
 
         def progress(p: Progress) -> None:
             ctx.state.progress(job_id, p.fraction, p.eta_seconds, p.clip_index)

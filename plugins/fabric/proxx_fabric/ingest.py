@@ -44,7 +44,7 @@ def ingest(path: Path, index: Index) -> Ingested:
 
 
 def _output_directory(job_id: str) -> Path | None:
-    store = Store(proxx_home() / "proxx.db")
+    store = Store.at(proxx_home())
     try:
         with contextlib.suppress(KeyError, DigestMismatch):  # an altered JobSpec names no folder to trust
             return Path(store.spec(job_id).output_directory)
