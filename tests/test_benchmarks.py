@@ -19,3 +19,8 @@ def test_engine_benchmark_runs():
 def test_cli_startup_benchmark_runs():
     out = run_benchmark("cli_startup.py", "--runs", "1")
     assert "overhead" in out and "proxx loaded" in out and "start ffmpeg" in out
+
+
+def test_mhl_benchmark_runs():
+    out = run_benchmark("mhl_generations.py", "--jobs", "30", "--sample", "5")
+    assert "ratio" in out and "ascmhl create: exit 0" in out

@@ -167,3 +167,29 @@ def test_generations_interleave_with_the_reference_tools_own(tmp_path):
     assert len(list((tmp_path / "ascmhl").glob("*.mhl"))) == 4
     second.unlink()
     assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 10
+
+
+def test_generations_are_read_back_by_the_reference_tools_create_and_diff(tmp_path):
+    proxies = [tmp_path / "Proxy" / f"A00{n}.mov" for n in range(3)]
+    proxies[0].parent.mkdir()
+    for n, proxy in enumerate(proxies):
+        proxy.write_bytes(b"proxy" * (100 + n))
+        add_generation(tmp_path, [_hashed(proxy)], f"job {n}")
+    assert [p.name[:4] for p in sorted((tmp_path / "ascmhl").glob("*.mhl"))] == ["0001", "0002", "0003"]
+    assert subprocess.run([ASCMHL, "diff", str(tmp_path)], capture_output=True).returncode == 0
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 0
+    proxies[1].write_bytes(b"changed" * 100)
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode != 0
+
+
+def test_a_folder_with_a_nested_history_goes_through_the_reference_library(tmp_path):
+    nested = tmp_path / "Proxy"
+    nested.mkdir()
+    (nested / "old.mov").write_bytes(b"old" * 100)
+    assert subprocess.run([ASCMHL, "create", str(nested)], capture_output=True).returncode == 0
+    proxy = nested / "A001.mov"
+    proxy.write_bytes(b"new" * 100)
+    add_generation(tmp_path, [_hashed(proxy)], "job 1")
+    # The library records the file in the history that owns it: the nested one.
+    assert len(list((nested / "ascmhl").glob("*.mhl"))) == 2
+    assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 0

@@ -1,39 +1,59 @@
-"""ASC MHL generations for proxy output folders, written through the `ascmhl` package (1.2).
+"""ASC MHL generations for proxy output folders, at the same cost for a folder's 5,000th job as for
+its first.
 
 Each COMPLETED job adds one generation to `<output folder>/ascmhl/` listing its proxies and the copy
 of its result JSON with their xxh128 hashes, so the reference tool's own check (`ascmhl create
 <output folder>`) proves later that they are the bytes proxx produced and verified. The hashes are
 the ones Fabric already computed: nothing is read twice.
 
+Why not the `ascmhl` library for writing: it loads the folder's whole history (every earlier
+generation) to add one, so a watch folder's 5,000th job paid ~140 ms where the first paid 8 ms.
+proxx writes the generation itself, in the ASC MHL v2 format the library writes (the `ascmhl create`
+and `ascmhl diff` of the reference tool read it back, tested), and keeps what it needs to know of the
+history in a small index (`.proxx/ascmhl-index.sqlite`: each recorded path's latest hash, the last
+generation number, the ignore patterns). The index is checked against the chain file's last entry
+before every generation and rebuilt from the history when they differ (the reference tool, or
+anything else, added generations meanwhile). A folder holding a nested history of its own goes
+through the library, which records files in the history that owns them.
+
 Jobs finishing into one folder at once take turns: an exclusive lock (`fcntl`; `msvcrt` on Windows) on
-`<output folder>/.proxx/ascmhl.lock` is held from loading the history to writing the chain file, so
+`<output folder>/.proxx/ascmhl.lock` is held from reading the index to appending to the chain file, so
 generation numbers never collide and the chain never loses an entry. The generations tell ascmhl to
-ignore that lock file and proxx's partial outputs (`*.proxx-partial-*`), which come and go.
+ignore the lock, the index and proxx's partial outputs (`*.proxx-partial-*`), which come and go.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import os
 import platform
+import re
+import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape, quoteattr
 
 import attrs
-from ascmhl import utils
-from ascmhl.generator import MHLGenerationCreationSession
-from ascmhl.hashlist import MHLCreatorInfo, MHLProcess, MHLProcessInfo, MHLTool
-from ascmhl.history import MHLHistory
-from ascmhl.ignore import MHLIgnoreSpec
 
 from proxx_fabric.hashing import HASH_FORMAT
 
 PROXX_FOLDER = ".proxx"
 LOCK_NAME = "ascmhl.lock"
-IGNORE = [f"{PROXX_FOLDER}/{LOCK_NAME}", "*.proxx-partial-*"]
+INDEX_NAME = "ascmhl-index.sqlite"
+ASCMHL_FOLDER = "ascmhl"
+CHAIN_NAME = "ascmhl_chain.xml"
+IGNORE = [f"{PROXX_FOLDER}/{LOCK_NAME}", f"{PROXX_FOLDER}/{INDEX_NAME}*", "*.proxx-partial-*"]
+# The patterns every history starts with (the reference tool's defaults).
+DEFAULT_IGNORE = [".DS_Store", ASCMHL_FOLDER, f"{ASCMHL_FOLDER}/"]
+HASHLIST_NS = "urn:ASC:MHL:v2.0"
+CHAIN_NS = "urn:ASC:MHL:DIRECTORY:v2.0"
+CHAIN_END = "</ascmhldirectory>"
+C4_CHARSET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 @attrs.frozen
@@ -49,7 +69,7 @@ class MHLMismatch(Exception):
 
 @contextlib.contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
-    """Exclusive, blocking, released by the kernel even if this process dies."""
+    """Exclusive, blocking, released by the operating system even if this process dies."""
     lock_dir = folder / PROXX_FOLDER
     lock_dir.mkdir(parents=True, exist_ok=True)
     with open(lock_dir / LOCK_NAME, "a+b") as handle:
@@ -78,23 +98,222 @@ def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> s
     """Record `files` (inside `folder`) with their xxh128 in a new generation of `folder`'s ASC MHL
     history; returns the generation file's path. Raises MHLMismatch, writing nothing, when the
     history already knows one of these paths with different content."""
-    root = str(folder.resolve())
+    root = folder.resolve()
+    relative = [_relative(root, file.path) for file in files]
     with folder_lock(folder):
-        history = MHLHistory.load_from_path(root)
-        session = MHLGenerationCreationSession(history, MHLIgnoreSpec(history.latest_ignore_patterns(), IGNORE))
-        for file in files:
-            modified = datetime.datetime.fromtimestamp(os.path.getmtime(file.path))
-            path = os.path.realpath(file.path)
-            if os.path.commonpath([root, path]) != root:
-                raise ValueError(f"'{file.path}' is outside the folder '{root}' whose history would record it")
-            if not session.append_file_hash(path, file.size, modified, HASH_FORMAT, file.xxh128):
-                raise MHLMismatch(f"'{file.path}' differs from the file its folder's ASC MHL history recorded")
-        creator = MHLCreatorInfo()
-        creator.tool = MHLTool("proxx-fabric", version("proxx-fabric"))
-        creator.creation_date = utils.datetime_now_isostring()
-        creator.host_name = platform.node()  # the MHL header names the hashing host; no operator
-        creator.comment = comment
-        process = MHLProcessInfo()
-        process.process = MHLProcess("in-place")
-        session.commit(creator, process)
-        return str(history.hash_lists[-1].file_path)
+        if _nested_history(root, relative):
+            return _add_generation_with_ascmhl(root, files, comment)
+        asc = root / ASCMHL_FOLDER
+        asc.mkdir(exist_ok=True)
+        with contextlib.closing(_Index(root / PROXX_FOLDER / INDEX_NAME)) as index:
+            if index.generation != _last_sequence(asc / CHAIN_NAME):
+                index.rebuild(asc)
+            actions = []
+            for file, path in zip(files, relative, strict=True):
+                known = index.hash_of(path)
+                if known is not None and known != file.xxh128:
+                    raise MHLMismatch(f"'{file.path}' differs from the file its folder's ASC MHL history recorded")
+                actions.append("verified" if known else "original")
+            number = index.generation + 1
+            patterns = list(dict.fromkeys([*(index.patterns or DEFAULT_IGNORE), *(_pattern(p) for p in IGNORE)]))
+            name = f"{number:04d}_{root.name}_{_utc_now():%Y-%m-%d_%H%M%SZ}.mhl"
+            document = _hashlist(files, relative, actions, patterns, comment).encode("utf-8")
+            with open(asc / name, "xb") as handle:  # never over an existing generation
+                handle.write(document)
+            _append_to_chain(asc / CHAIN_NAME, number, name, _c4(document))
+            index.record(number, zip(relative, (f.xxh128 for f in files), strict=True), patterns)
+        return str(asc / name)
+
+
+def _relative(root: Path, path: str) -> str:
+    real = os.path.realpath(path)
+    if os.path.commonpath([str(root), real]) != str(root):
+        raise ValueError(f"'{path}' is outside the folder '{root}' whose history would record it")
+    return Path(os.path.relpath(real, root)).as_posix()
+
+
+def _nested_history(root: Path, relative: Sequence[str]) -> bool:
+    """Whether a folder between `root` and one of the files has an ASC MHL history of its own."""
+    folders = {parent for path in relative for parent in Path(path).parents if parent != Path(".")}
+    return any((root / folder / ASCMHL_FOLDER).is_dir() for folder in folders)
+
+
+def _pattern(pattern: str) -> str:
+    """As the reference tool stores it: a pattern naming a path is anchored at the root."""
+    return pattern if pattern.startswith("/") or "/" not in pattern.rstrip("/") else f"/{pattern}"
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _local_iso(moment: datetime.datetime, microseconds: bool = False) -> str:
+    return moment.astimezone().isoformat(timespec="microseconds" if microseconds else "seconds")
+
+
+def _hashlist(
+    files: Sequence[HashedFile], relative: Sequence[str], actions: Sequence[str], patterns: Sequence[str], comment: str
+) -> str:
+    now = _utc_now()
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<hashlist version="2.0" xmlns="{HASHLIST_NS}">',
+        "  <creatorinfo>",
+        f"    <creationdate>{_local_iso(now)}</creationdate>",
+        f"    <hostname>{escape(platform.node())}</hostname>",  # the hashing host; no operator identity
+        f"    <tool version={quoteattr(version('proxx-fabric'))}>proxx-fabric</tool>",
+        f"    <comment>{escape(comment)}</comment>",
+        "  </creatorinfo>",
+        "  <processinfo>",
+        "    <process>in-place</process>",
+        "    <ignore>",
+        *(f"      <pattern>{escape(p)}</pattern>" for p in patterns),
+        "    </ignore>",
+        "  </processinfo>",
+        "  <hashes>",
+    ]
+    for file, path, action in zip(files, relative, actions, strict=True):
+        modified = datetime.datetime.fromtimestamp(os.path.getmtime(file.path), datetime.UTC)
+        lines += [
+            "    <hash>",
+            f'      <path size="{file.size}" lastmodificationdate="{_local_iso(modified)}">{escape(path)}</path>',
+            f'      <{HASH_FORMAT} action="{action}" hashdate="{_local_iso(now, True)}">{file.xxh128}</{HASH_FORMAT}>',
+            "    </hash>",
+        ]
+    return "\n".join([*lines, "  </hashes>", "</hashlist>", ""])
+
+
+def _c4(data: bytes) -> str:
+    """The C4 id (SMPTE ST 2114) of `data`, as the chain file records each generation."""
+    value = int.from_bytes(hashlib.sha512(data).digest(), "big")
+    digits = ""
+    while value:
+        value, remainder = divmod(value, 58)
+        digits = C4_CHARSET[remainder] + digits
+    return "c4" + digits.rjust(88, "1")
+
+
+def _append_to_chain(chain: Path, number: int, name: str, c4: str) -> None:
+    """Add the generation's entry in place, before the closing tag: no rewrite of earlier entries."""
+    entry = f'  <hashlist sequencenr="{number}">\n    <path>{escape(name)}</path>\n    <c4>{c4}</c4>\n  </hashlist>\n'
+    if not chain.exists():
+        chain.write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<ascmhldirectory xmlns="{CHAIN_NS}">\n{entry}{CHAIN_END}\n',
+            encoding="utf-8",
+        )
+        return
+    with open(chain, "r+b") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - 256))
+        tail = handle.read()
+        end = tail.rfind(CHAIN_END.encode())
+        if end < 0:
+            raise ValueError(f"{chain} does not end with {CHAIN_END}")
+        handle.seek(size - len(tail) + end)
+        handle.write(f"{entry}{CHAIN_END}\n".encode())
+        handle.truncate()
+
+
+_SEQUENCE = re.compile(rb'sequencenr="(\d+)"')
+
+
+def _last_sequence(chain: Path) -> int:
+    """The last generation number the chain file records (0 without one), read from its end."""
+    try:
+        with open(chain, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - 4096))
+            numbers = _SEQUENCE.findall(handle.read())
+    except FileNotFoundError:
+        return 0
+    return int(numbers[-1]) if numbers else 0
+
+
+class _Index:
+    """What proxx keeps of a folder's history: each path's latest hash, the last generation, the ignore
+    patterns. A cache of the history, never its authority: rebuilt whenever the chain disagrees."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.executescript(
+            "CREATE TABLE IF NOT EXISTS paths (path TEXT PRIMARY KEY, xxh128 TEXT NOT NULL) STRICT;"
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @property
+    def generation(self) -> int:
+        return int(self._meta("generation") or 0)
+
+    @property
+    def patterns(self) -> list[str]:
+        stored = self._meta("patterns")
+        return stored.split("\n") if stored else []
+
+    def hash_of(self, path: str) -> str | None:
+        row = self._db.execute("SELECT xxh128 FROM paths WHERE path = ?", (path,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def record(self, generation: int, hashes: Iterable[tuple[str, str]], patterns: Sequence[str]) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO paths VALUES (?, ?)", list(hashes))
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [("generation", str(generation)), ("patterns", "\n".join(patterns))],
+            )
+
+    def rebuild(self, asc: Path) -> None:
+        """Read the whole history once: every generation the chain lists, in order."""
+        hashes: dict[str, str] = {}
+        patterns: list[str] = []
+        last = 0
+        chain = asc / CHAIN_NAME
+        if chain.exists():
+            for entry in ElementTree.parse(chain).getroot().iter(f"{{{CHAIN_NS}}}hashlist"):
+                last = max(last, int(entry.get("sequencenr", "0")))
+                name = entry.findtext(f"{{{CHAIN_NS}}}path") or ""
+                generation = ElementTree.parse(asc / name).getroot()
+                for item in generation.iter(f"{{{HASHLIST_NS}}}hash"):
+                    path = item.findtext(f"{{{HASHLIST_NS}}}path")
+                    digest = item.findtext(f"{{{HASHLIST_NS}}}{HASH_FORMAT}")
+                    if path and digest:
+                        hashes[path] = digest
+                found = [p.text or "" for p in generation.iter(f"{{{HASHLIST_NS}}}pattern")]
+                patterns = found or patterns
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM paths")
+            self._db.execute("DELETE FROM meta")
+        self.record(last, hashes.items(), patterns)
+
+
+def _add_generation_with_ascmhl(root: Path, files: Sequence[HashedFile], comment: str) -> str:
+    """Through the reference library, which loads the whole history: for folders with nested ones."""
+    from ascmhl import utils
+    from ascmhl.generator import MHLGenerationCreationSession
+    from ascmhl.hashlist import MHLCreatorInfo, MHLProcess, MHLProcessInfo, MHLTool
+    from ascmhl.history import MHLHistory
+    from ascmhl.ignore import MHLIgnoreSpec
+
+    history = MHLHistory.load_from_path(str(root))
+    session = MHLGenerationCreationSession(history, MHLIgnoreSpec(history.latest_ignore_patterns(), IGNORE))
+    for file in files:
+        modified = datetime.datetime.fromtimestamp(os.path.getmtime(file.path))
+        if not session.append_file_hash(os.path.realpath(file.path), file.size, modified, HASH_FORMAT, file.xxh128):
+            raise MHLMismatch(f"'{file.path}' differs from the file its folder's ASC MHL history recorded")
+    creator = MHLCreatorInfo()
+    creator.tool = MHLTool("proxx-fabric", version("proxx-fabric"))
+    creator.creation_date = utils.datetime_now_isostring()
+    creator.host_name = platform.node()
+    creator.comment = comment
+    process = MHLProcessInfo()
+    process.process = MHLProcess("in-place")
+    session.commit(creator, process)
+    return str(history.hash_lists[-1].file_path)
