@@ -58,6 +58,7 @@ class Proxx:
     repository: Repository
     engines: dict[str, Engine]
     home: Path = attrs.field(factory=proxx_home)
+    _requirements: dict[str, dict[str, str]] = attrs.field(factory=dict, init=False)
 
     @classmethod
     def open(
@@ -146,12 +147,15 @@ class Proxx:
 
     def requirements(self, engine: str) -> dict[str, str]:
         """The versions a JobSpec requires of the worker that runs it: proxx's, and that of the
-        package providing `engine` (farm workers refuse a job on any difference)."""
-        requires = {"proxx": __version__}
-        distribution = engine_distribution(self.plugin_manager, engine)
-        if distribution is not None:
-            requires[distribution[0]] = distribution[1]
-        return requires
+        package providing `engine` (farm workers refuse a job on any difference). Asked once per
+        engine: reading the installed distributions was most of the cost of creating a job."""
+        if engine not in self._requirements:
+            requires = {"proxx": __version__}
+            distribution = engine_distribution(self.plugin_manager, engine)
+            if distribution is not None:
+                requires[distribution[0]] = distribution[1]
+            self._requirements[engine] = requires
+        return dict(self._requirements[engine])
 
     def submit(
         self,

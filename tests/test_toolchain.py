@@ -83,3 +83,20 @@ def test_a_crashing_probe_is_not_blamed_on_the_file(crashing_ffprobe, tmp_path, 
     assert (row.failure_class, row.reason) == ("B", "probe_crashed")
     assert "crashed with SIGSEGV" in row.message and "not a finding about the file" in row.message
     assert "not a decodable video" not in row.message
+
+
+def test_a_file_is_probed_once_until_it_changes(tmp_path, monkeypatch):
+    from proxx.media import probe as probing
+
+    clip = make_clip(tmp_path / "A001.mov", frames=4)
+    calls = []
+    real = probing._ffprobe
+    monkeypatch.setattr(probing, "_ffprobe", lambda path, what, timeout: calls.append(path) or real(path, what, timeout))
+    first = probing.probe(str(clip))
+    assert probing.probe(str(clip)) == first and len(calls) == 1
+    linked = tmp_path / "A001 published.mov"
+    os.link(clip, linked)  # publishing hard-links the verified partial: the same file, not probed again
+    assert probing.probe(str(linked)).path == str(linked) and len(calls) == 1
+    os.utime(clip, ns=(0, 10**18))  # changed (its modification time moved): probed again
+    probing.probe(str(clip))
+    assert len(calls) == 2

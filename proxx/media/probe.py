@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import threading
+from collections import OrderedDict
 from fractions import Fraction
 from typing import Any
 
@@ -265,10 +268,40 @@ _FIRST_FRAMES = [
 ]  # fmt: skip
 
 
+# Probes remembered by file identity, so each file is probed once per job (and per process):
+# validation's source probe serves verification and Fabric's fingerprint, verification's output
+# probe serves Fabric (the published proxy is a hard link of the verified partial: same identity).
+_PROBED: OrderedDict[tuple[int, int, int, int], MediaInfo] = OrderedDict()
+_PROBED_LOCK = threading.Lock()
+PROBES_REMEMBERED = 4096
+
+
 def probe(path: str, timeout: float = 60) -> MediaInfo:
     """Probe `path`; raise ProbeError with ffprobe's last error line when it cannot be read. The
     first two video frames are read too (a few milliseconds) only when the container states no
-    field order, or, for MPEG streams, no timecode (an MPEG-2 GOP timecode shows from the 2nd packet)."""
+    field order, or, for MPEG streams, no timecode (an MPEG-2 GOP timecode shows from the 2nd packet).
+    A file probed before, unchanged since (device, inode, size, modification time), is not probed
+    again; the answer names the path asked for."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return _probe(path, timeout)  # ffprobe says why it cannot be read
+    identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _PROBED_LOCK:
+        known = _PROBED.get(identity)
+        if known is not None:
+            _PROBED.move_to_end(identity)
+    if known is not None:
+        return attrs.evolve(known, path=path)
+    info = _probe(path, timeout)
+    with _PROBED_LOCK:
+        _PROBED[identity] = info
+        while len(_PROBED) > PROBES_REMEMBERED:
+            _PROBED.popitem(last=False)
+    return info
+
+
+def _probe(path: str, timeout: float) -> MediaInfo:
     info = parse_probe(path, _ffprobe(path, ["-show_format", "-show_streams"], timeout))
     video = info.video
     if video is None:
