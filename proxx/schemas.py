@@ -2,13 +2,19 @@
 applies them and turns their verdicts into sentences.
 
 A studio's CI may run any JSON Schema 2020-12 validator on the same files and gets the same verdict.
+
+Speed: a document is first checked by the same schema compiled to Python by `fastjsonschema` (ten
+times faster than interpreting it: `proxx validate` of a 10,000-profile repository spends most of
+its time here otherwise); only a document it refuses is walked by `jsonschema`, which finds every
+violation and words it. The schemas use only keywords both read alike (draft-07's set: no `$defs`,
+`prefixItems` or `unevaluated*`; a test keeps it so), and a test checks both verdicts agree.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -22,6 +28,7 @@ CANONICAL_PROFILE = "canonical-profile-1.0.schema.json"
 USER_PROFILE = "user-profile.schema.json"
 JOBSPEC = "jobspec-1.0.schema.json"
 JOB_RESULT = "job-result-1.0.schema.json"
+DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 
 # What a list item is called in messages ("invalid codec 'av1'").
 _ITEM_NOUNS = {"preferred_codecs": "codec", "codecs": "codec", "engine_preference": "engine"}
@@ -55,8 +62,31 @@ def schema_id(schema_file: str) -> str:
     return str(schema["$id"]) if isinstance(schema, dict) else ""
 
 
+@functools.cache
+def conforms_fast(schema_file: str) -> Callable[[Any], Any]:
+    """`schema_file` compiled to a Python function that raises on the first violation."""
+    import fastjsonschema
+
+    by_id = {}
+    for path in schemas_dir().glob("*.schema.json"):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        by_id[contents["$id"]] = {**contents, "$schema": DRAFT_07}
+    schema = json.loads((schemas_dir() / schema_file).read_text(encoding="utf-8"))
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(
+        {**schema, "$schema": DRAFT_07}, handlers={"https": by_id.__getitem__, "http": by_id.__getitem__}
+    )
+    return compiled
+
+
 def violations(document: Any, schema_file: str) -> list[SchemaViolation]:
     """Every rule `document` breaks, in document order, each as one sentence."""
+    import fastjsonschema
+
+    try:
+        conforms_fast(schema_file)(document)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass  # find and word every violation
     found = [
         SchemaViolation(_where(error), _describe(error))
         for error in _leaf_errors(validator(schema_file).iter_errors(document))

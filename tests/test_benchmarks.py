@@ -24,3 +24,8 @@ def test_cli_startup_benchmark_runs():
 def test_mhl_benchmark_runs():
     out = run_benchmark("mhl_generations.py", "--jobs", "30", "--sample", "5")
     assert "ratio" in out and "ascmhl create: exit 0" in out
+
+
+def test_batch_benchmark_runs():
+    out = run_benchmark("batch.py", "--quick", "--runs", "1", timeout=240)
+    assert "/xargs" in out and "3 x 6 frames" in out

@@ -139,7 +139,8 @@ def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, pro
     assert result["clips"][0]["partial_output"] == str(out / "A001_C001.proxx-partial-") + spec.job_id[-8:] + ".mp4"
 
 
-def test_a_job_wide_failure_stops_the_job_at_once(out, clips, tmp_path, proxx_home):
+def test_a_job_wide_failure_stops_the_job_at_once(out, clips, tmp_path, proxx_home, monkeypatch):
+    monkeypatch.setenv("PROXX_PARALLEL_CLIPS", "1")  # one clip at a time: the next would start otherwise
     canonical = tmp_path / "broken.yaml"
     canonical.write_text(
         'canonical_profile_version: "1.0"\nid: test_broken\nengine: broken\ncodec: h264\ncontainer: mp4\n'
@@ -464,3 +465,69 @@ def test_sigterm_lets_the_running_job_finish_and_takes_no_new_one(tmp_path, long
     assert worker.returncode == 0 and "worker ran 1 job(s)" in out
     states = sorted(j["state"] for j in json.loads(_cli("jobs", "list", "--json", env=env).stdout))
     assert states == [COMPLETED, QUEUED]
+
+
+class ConcurrencyProbe:
+    """An engine plugin that copies the source slowly and records how many clips render at once."""
+
+    def __init__(self, parallel_clips=None):
+        self.parallel_clips, self.running, self.most = parallel_clips, 0, 0
+        self.lock = __import__("threading").Lock()
+
+    @hookimpl
+    def proxx_engines(self):
+        from proxx import Availability, Engine
+
+        probe = self
+
+        class Slow(Engine):
+            name = "slow"
+            parallel_clips = probe.parallel_clips
+
+            def availability(self):
+                return Availability(True, version="1")
+
+            def render(self, task):
+                import shutil
+                import time
+
+                from proxx.execute.engine import RenderReport
+
+                with probe.lock:
+                    probe.running += 1
+                    probe.most = max(probe.most, probe.running)
+                time.sleep(0.3)
+                shutil.copyfile(task.clip.source, task.partial_path)
+                with probe.lock:
+                    probe.running -= 1
+                return RenderReport("1")
+
+        yield Slow()
+
+
+@pytest.mark.parametrize(("declared", "budget", "expected"), [(None, "2", 2), (1, "2", 1), (None, "1", 1)])
+def test_clips_render_side_by_side_within_the_engine_and_the_budget(
+    declared, budget, expected, out, clips, tmp_path, proxx_home, monkeypatch
+):
+    monkeypatch.setenv("PROXX_PARALLEL_CLIPS", budget)
+    canonical = tmp_path / "slow.yaml"
+    canonical.write_text(
+        'canonical_profile_version: "1.0"\nid: test_slow\nengine: slow\ncodec: h264\ncontainer: mov\n'
+        "resolution: source\naudio: copy\n"
+    )
+    intent = tmp_path / "intent.yaml"
+    intent.write_text(
+        'user_profile_version: "1.1"\nname: Slow\nconstraints:\n  engine_preference: [slow]\n  codecs: [h264]\n'
+    )
+    engine = ConcurrencyProbe(declared)
+    pm = plugin_manager()
+    pm.register(engine, name="slow-engine")
+    try:
+        proxx = Proxx.open(profiles=[canonical, intent], pm=pm)
+        spec = proxx.create_job("Slow", clips, out)
+        result = proxx.run_job(spec.job_id)
+    finally:
+        pm.unregister(name="slow-engine")
+    assert engine.most == expected
+    assert [Path(c.source).name for c in result.clips] == [Path(c).name for c in clips]  # job order
+    assert result.state == COMPLETED, result.failure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,29 @@ def test_the_profile_cache_rereads_changed_files_and_never_caches_broken_ones(tm
     os.utime(intent, ns=(intent.stat().st_mtime_ns + 10**9,) * 2)
     changed = load_repository([tmp_path / "repo"], ProfileCache(cache_path))
     assert changed.user_profile("Cached").constraints.codecs == ("prores_lt",)
+
+
+def test_a_large_repository_is_read_on_every_core_with_the_same_outcome(tmp_path, monkeypatch):
+    from proxx.compile import repository
+
+    for n in range(30):
+        (tmp_path / f"intent_{n:02d}.yaml").write_text(
+            f'user_profile_version: "1.1"\nname: Intent {n}\nconstraints:\n  codecs: [h264]\n'
+        )
+    (tmp_path / "broken.yaml").write_text('user_profile_version: "1.1"\nname: Broken\nconstraints: {max_bitrate: 1}\n')
+    (tmp_path / "bomb.yaml").write_text("a: &a [x]\nb: *a\n")
+    monkeypatch.setattr(repository, "PARALLEL_FROM", 10**9)
+    serial = repository.load_repository([tmp_path])
+    monkeypatch.setattr(repository, "PARALLEL_FROM", 10)
+    forked = []
+    real = repository.ProcessPoolExecutor
+
+    def counting(*args, **kwargs):
+        forked.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "ProcessPoolExecutor", counting)
+    parallel = repository.load_repository([tmp_path])
+    assert forked or (os.cpu_count() or 1) < 2
+    assert parallel.user_profiles == serial.user_profiles and len(parallel.user_profiles) == 30
+    assert parallel.problems == serial.problems and len(parallel.problems) == 2

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from referencing import Registry, Resource
 from ruamel.yaml import YAML
 
@@ -103,3 +105,67 @@ def test_a_file_that_is_no_profile_is_reported(tmp_path):
     (tmp_path / "y.yml").write_text("- a list\n")
     reasons = sorted(p.reason for p in load_repository([tmp_path]).problems)
     assert reasons == ["not_a_profile", "not_a_profile"]
+
+
+DRAFT_07_KEYWORDS = {
+    "$id", "$ref", "$schema", "additionalProperties", "allOf", "anyOf", "const", "description", "else", "enum",
+    "if", "items", "minItems", "minLength", "minimum", "not", "pattern", "properties", "required", "then", "title",
+    "type", "uniqueItems",
+}  # fmt: skip
+
+
+def _keywords(node, inside_properties=False):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not inside_properties:
+                yield key
+            yield from _keywords(value, key == "properties" and not inside_properties)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _keywords(value)
+
+
+def test_the_schemas_use_only_keywords_the_compiled_fast_path_reads_alike():
+    for path in schemas_dir().glob("*.schema.json"):
+        assert set(_keywords(json.loads(path.read_text()))) <= DRAFT_07_KEYWORDS, path.name
+
+
+def _fast_verdict(document, schema_file):
+    import fastjsonschema
+
+    try:
+        schemas.conforms_fast(schema_file)(document)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("path", VALID + INVALID + BUNDLED, ids=lambda p: p.name)
+def test_the_compiled_fast_path_gives_the_plain_validators_verdict(path):
+    document = YAML(typ="safe").load(path.read_text())
+    schema_file = schemas.CANONICAL_PROFILE if "canonical_profile_version" in document else schemas.USER_PROFILE
+    assert _fast_verdict(document, schema_file) == _plain_validator(schema_file).is_valid(document)
+
+
+VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 3), st.floats(allow_nan=False, width=16), st.sampled_from(
+        ["", "1.0", "1.1", "h264", "prores_lt", "ffmpeg", "resolve", "source", "scale_50", "fit_1920x1080",
+         "1920x1080", "HD", "graduated", "deprecated", "active", "mov", "aac", "copy", "proxy_h264_low"]
+    ),
+)  # fmt: skip
+FIELDS = st.sampled_from(
+    ["user_profile_version", "canonical_profile_version", "name", "id", "engine", "codec", "container", "resolution",
+     "audio", "description", "lifecycle", "graduated_to", "notes", "naming", "constraints", "codecs",
+     "max_frame_size", "engine_preference", "preferred_codecs", "max_resolution", "intra_frame_only", "unknown"]
+)  # fmt: skip
+DOCUMENTS = st.recursive(
+    st.dictionaries(FIELDS, VALUES, max_size=8),
+    lambda inner: st.dictionaries(FIELDS, st.one_of(VALUES, inner, st.lists(VALUES, max_size=3)), max_size=8),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=DOCUMENTS, schema_file=st.sampled_from([schemas.USER_PROFILE, schemas.CANONICAL_PROFILE]))
+def test_the_fast_path_agrees_with_the_plain_validator_on_any_document(document, schema_file):
+    assert _fast_verdict(document, schema_file) == _plain_validator(schema_file).is_valid(document)

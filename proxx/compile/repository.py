@@ -11,9 +11,13 @@ definition under the same id is a problem, and neither wins.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -23,6 +27,8 @@ from proxx.compile.profiles import CanonicalProfile, Registry, UserProfile
 from proxx.converter import converter
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# What reading one profile file gives: its kind, the document, where it is, what is wrong with it.
+Parsed = tuple[str | None, dict[str, Any] | None, Location, list[Problem]]
 
 
 @attrs.frozen
@@ -71,11 +77,12 @@ def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache
     locations: dict[str, Location] = {}
     problems: list[Problem] = []
     conflicted: set[str] = set()
-    for layer in layers:
-        files = yaml_files(layer) if isinstance(layer, Path) else sorted(layer)
+    ordered = [yaml_files(layer) if isinstance(layer, Path) else sorted(layer) for layer in layers]
+    parsed = _parse_in_parallel([f for files in ordered for f in files if cache is None or cache.get(f) is None])
+    for files in ordered:
         seen_in_layer: set[str] = set()
         for file in files:
-            record, location, file_problems = _read_profile(file, cache)
+            record, location, file_problems = _read_profile(file, cache, parsed.get(file))
             problems.extend(file_problems)
             if isinstance(record, CanonicalProfile):
                 key = f"canonical:{record.id}"
@@ -123,15 +130,39 @@ def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache
     )
 
 
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_FROM = 512
+
+
+def _parse_in_parallel(files: list[Path]) -> dict[Path, Parsed]:
+    """Parse and check a large repository's files on every core (`proxx validate` in CI reads
+    thousands). Only by forking a single-threaded process: a fork copies what is already imported,
+    and forking beside other threads (a server) could copy a lock held by one of them."""
+    workers = os.cpu_count() or 1
+    if len(files) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
+        return {}
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork here (Windows): one process reads them all
+        return {}
+    from proxx.compile.parse import read_document  # imported before the fork, once
+
+    chunk = max(64, len(files) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return dict(zip(files, pool.map(read_document, files, chunksize=chunk), strict=True))
+
+
 def _read_profile(
-    file: Path, cache: ProfileCache | None
+    file: Path, cache: ProfileCache | None, parsed: Parsed | None = None
 ) -> tuple[CanonicalProfile | UserProfile | None, Location, list[Problem]]:
     location = Location(str(file))
     cached = cache.get(file) if cache is not None else None
     if cached is None:
-        from proxx.compile.parse import read_document  # imports the YAML parser and jsonschema
+        if parsed is None:
+            from proxx.compile.parse import read_document  # imports the YAML parser and jsonschema
 
-        kind, document, location, problems = read_document(file)
+            parsed = read_document(file)
+        kind, document, location, problems = parsed
         if problems or kind is None or document is None:
             return None, location, problems
         if cache is not None:

@@ -1,21 +1,29 @@
-"""A job's clips, rendered in order: each under a private temporary name, verified, then published.
+"""A job's clips: each rendered under a private temporary name, verified, then published.
 
 A clip's own failure (its decode, its verification) fails that clip only: the other clips still
 render and publish, and the job ends FAILED naming each failed clip. A job-wide failure (the engine
-gone, the output disk full, a timeout, the job declared lost) stops the job at once, the remaining
-clips recorded "not_run"; the reference stops at the first failed clip of any kind, which costs an
-operator a whole card for one damaged file. The engine runs exactly once per clip; nothing is retried.
+gone, the output disk full, a timeout, the job declared lost) starts no further clip (those rendering
+beside it finish), the remaining clips recorded "not_run"; the reference stops at the first failed
+clip of any kind, which costs an operator a whole card for one damaged file. The engine runs exactly
+once per clip; nothing is retried.
 
-Pipelined: a clip's output is probed for verification while the next clip renders.
+Clips render side by side, in job order, as many at once as the engine allows
+(`Engine.parallel_clips`) and the machine's render budget has room for: one budget per process
+(PROXX_PARALLEL_CLIPS, default the core count up to 4), shared by every job a `proxx worker` or
+`proxx serve` runs, since an encoder already keeps more than one core busy. A clip's output is
+verified as soon as it is rendered, while others render. The result lists clips in job order.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import attrs
@@ -34,10 +42,22 @@ from proxx.settings import Settings
 from proxx.validate import trust
 from proxx.validate.space import required_margin
 from proxx.verify.checks import Check
-from proxx.verify.output import PluginChecks, Prober, verification_error, verify_clip
+from proxx.verify.output import PluginChecks, verification_error, verify_clip
 
 # Failures no later clip of the job would escape.
 JOB_WIDE_REASONS = frozenset({"timeout", "worker_lost", "disk_full", "engine_unavailable", "engine_not_installed"})
+
+
+@functools.cache
+def render_slots(budget: int) -> threading.BoundedSemaphore:
+    """The process's render budget: how many clips render at once, across all its jobs."""
+    return threading.BoundedSemaphore(budget)
+
+
+def parallel_budget() -> int:
+    configured = os.environ.get("PROXX_PARALLEL_CLIPS")
+    return max(1, int(configured) if configured else min(4, os.cpu_count() or 1))
+
 
 # The `proxx_reuse_output` hook: an earlier verified output a clip may copy instead of rendering.
 ReuseLookup = Callable[[JobSpec, ClipSpec, MediaInfo | None], Reused | None]
@@ -45,7 +65,7 @@ ReuseLookup = Callable[[JobSpec, ClipSpec, MediaInfo | None], Reused | None]
 
 @attrs.frozen
 class Rendered:
-    """A clip whose output exists under its temporary name, its probe under way."""
+    """A clip whose output exists under its temporary name."""
 
     clip: ClipSpec
     source: MediaInfo | None
@@ -53,7 +73,6 @@ class Rendered:
     reused: Reused | None
     started: float
     report: Callable[[float], None]
-    output: Future[MediaInfo]
 
 
 @attrs.define
@@ -76,32 +95,24 @@ class Clips:
         self.engine_run = EngineRun(self.engine.name)
 
     def run(self) -> tuple[tuple[ClipResult, ...], Failure | None]:
-        results: list[ClipResult] = []
-        pending: Rendered | None = None  # the clip rendered last, its output being probed
-        stopping = False  # a job-wide failure happened: no further clip starts
-
-        def record(result: ClipResult) -> None:
-            nonlocal stopping
-            results.append(result)
-            stopping = stopping or (result.failure is not None and self._stops_job(result.failure))
-
-        with Prober(len(self.spec.clips)) as prober:
-            for position, clip in enumerate(self.spec.clips):
-                if stopping:
-                    results.append(ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN))
-                    continue
-                step = self._produce(clip, self.meter.for_clip(position, clip.index), prober)
-                if pending is not None:
-                    record(self._complete(pending))
-                    pending = None
-                if isinstance(step, Rendered):
-                    pending = step
-                else:
-                    record(step)
-            if pending is not None:
-                record(self._complete(pending))
-        results.sort(key=lambda r: r.index)
+        stopping = threading.Event()  # a job-wide failure happened: no further clip starts
+        parallel = min(len(self.spec.clips), self.engine.parallel_clips or parallel_budget(), parallel_budget())
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"proxx-clip-{self.spec.job_id}") as pool:
+            futures = [
+                pool.submit(self._clip, position, clip, stopping) for position, clip in enumerate(self.spec.clips)
+            ]
+            results = [future.result() for future in futures]
         return tuple(results), job_failure(results)
+
+    def _clip(self, position: int, clip: ClipSpec, stopping: threading.Event) -> ClipResult:
+        if stopping.is_set():
+            return ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN)
+        with render_slots(parallel_budget()):
+            step = self._produce(clip, self.meter.for_clip(position, clip.index))
+        result = self._complete(step) if isinstance(step, Rendered) else step
+        if result.failure is not None and self._stops_job(result.failure):
+            stopping.set()
+        return result
 
     def _stops_job(self, failure: Failure) -> bool:
         """Whether a clip's failure is the job's: no later clip could do better."""
@@ -109,7 +120,7 @@ class Clips:
             return True
         return disk_full(Path(self.spec.output_directory))
 
-    def _produce(self, clip: ClipSpec, report: Callable[[float], None], prober: Prober) -> Rendered | ClipResult:
+    def _produce(self, clip: ClipSpec, report: Callable[[float], None]) -> Rendered | ClipResult:
         """Render `clip` (or copy a reusable output) under its temporary name and start probing it."""
         source = self.sources[clip.index]
         partial = staged_path(clip, self.spec.job_id)
@@ -124,14 +135,14 @@ class Clips:
                 self._render(clip, source, partial, report)
         except ProxxError as error:
             return self._failed(clip, partial, error, [], started, reused)
-        return Rendered(clip, source, partial, reused, started, report, prober.probe(partial))
+        return Rendered(clip, source, partial, reused, started, report)
 
     def _complete(self, rendered: Rendered) -> ClipResult:
         """Verify a rendered clip and publish it under its final name."""
         clip, partial = rendered.clip, rendered.partial
         checks: list[Check] = []
         try:
-            checks = verify_clip(self.spec, clip, rendered.source, partial, rendered.output, self.plugin_checks)
+            checks = verify_clip(self.spec, clip, rendered.source, partial, self.plugin_checks)
             error = verification_error(checks, partial)
             if error is not None:
                 raise error

@@ -64,6 +64,9 @@ class Engine(abc.ABC):
     display_name: ClassVar[str] = ""
     #: True when the engine can decode RAW camera formats (ARRIRAW, R3D, BRAW...).
     accepts_raw: ClassVar[bool] = False
+    #: How many clips of one job it may render at once; None: as many as the machine's render budget
+    #: allows (`proxx.execute.clips.render_slots`). An engine with one instance per machine says 1.
+    parallel_clips: ClassVar[int | None] = None
 
     @abc.abstractmethod
     def availability(self) -> Availability:

@@ -1,10 +1,9 @@
-"""Verifying one rendered clip: probe its output (beside the next render when a job has several
-clips), run the profile's checks and every plugin's, and say what failed in one message."""
+"""Verifying one rendered clip: probe its output, run the profile's checks and every plugin's, and
+say what failed in one message."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from proxx.errors import ExecutionError
@@ -16,37 +15,11 @@ from proxx.verify.checks import Check, describe_failures, failed, verify_output
 PluginChecks = Callable[[JobSpec, ClipSpec, MediaInfo | None, MediaInfo], Iterable[Iterable[Check] | None]]
 
 
-class Prober:
-    """Probes outputs: on a thread beside the next render when a job has several clips (the probe
-    is most of a short clip's overhead), at once when it has one (no thread to start)."""
-
-    def __init__(self, clips: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proxx-probe") if clips > 1 else None
-
-    def probe(self, path: Path) -> Future[MediaInfo]:
-        if self._pool is not None:
-            return self._pool.submit(probe, str(path))
-        future: Future[MediaInfo] = Future()
-        try:
-            future.set_result(probe(str(path)))
-        except ProbeError as error:
-            future.set_exception(error)
-        return future
-
-    def __enter__(self) -> Prober:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-
 def verify_clip(
     spec: JobSpec,
     clip: ClipSpec,
     source: MediaInfo | None,
     partial: Path,
-    probed: Future[MediaInfo],
     plugin_checks: PluginChecks,
 ) -> list[Check]:
     """Every check of the output at `partial`: it exists and is not empty, it reads, the canonical
@@ -55,7 +28,7 @@ def verify_clip(
     if size <= 0:
         return [Check("output_exists", "a non-empty file", "missing" if size < 0 else "0 bytes", False)]
     try:
-        output = probed.result()
+        output = probe(str(partial))
     except ProbeError as error:
         return [Check("output_readable", "a readable media file", str(error), False)]
     checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]

@@ -88,6 +88,7 @@ class ResolveEngine(Engine):
     name = "resolve"
     display_name = "Resolve"
     accepts_raw = True
+    parallel_clips = 1  # one Resolve, one current project: its renders take turns
 
     def __init__(self) -> None:
         command = os.environ.get("PROXX_RESOLVE_START", "")
