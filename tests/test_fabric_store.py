@@ -193,3 +193,17 @@ def test_a_folder_with_a_nested_history_goes_through_the_reference_library(tmp_p
     # The library records the file in the history that owns it: the nested one.
     assert len(list((nested / "ascmhl").glob("*.mhl"))) == 2
     assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 0
+
+
+def test_a_source_is_hashed_once_while_it_stays_the_same_file(tmp_path, monkeypatch):
+    from proxx_fabric import index as index_module
+
+    source = tmp_path / "A001.mov"
+    source.write_bytes(b"camera original" * 1000)
+    reads = []
+    monkeypatch.setattr(index_module, "xxh128_file", lambda path: reads.append(path) or xxh128_file(path))
+    with Index(tmp_path / "fabric.db") as index:
+        first = index.source_hash(str(source))
+        assert index.source_hash(str(source)) == first == xxh128_file(source) and len(reads) == 1
+        source.write_bytes(b"another take!!" * 1000 + b"x")  # changed: hashed again
+        assert index.source_hash(str(source)) == xxh128_file(source) and len(reads) == 2

@@ -23,6 +23,7 @@ import attrs
 from proxx.home import proxx_home
 from proxx.jobspec.model import utc_now
 from proxx_fabric.fingerprint import Intrinsics
+from proxx_fabric.hashing import xxh128_file
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -60,6 +61,16 @@ MIGRATIONS: tuple[str, ...] = (
         outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'missing', 'modified')),
         PRIMARY KEY (job_id, clip_index, checked_at),
         FOREIGN KEY (job_id, clip_index) REFERENCES proxies(job_id, clip_index)
+    ) STRICT;
+    """,
+    """
+    CREATE TABLE file_hashes (
+        device      INTEGER NOT NULL,
+        inode       INTEGER NOT NULL,
+        bytes       INTEGER NOT NULL,
+        mtime_ns    INTEGER NOT NULL,
+        xxh128      TEXT NOT NULL,
+        PRIMARY KEY (device, inode, bytes, mtime_ns)
     ) STRICT;
     """,
 )
@@ -165,6 +176,23 @@ class Index:
             self._db.executemany(
                 "INSERT OR REPLACE INTO proxies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
+
+    def source_hash(self, path: str) -> str:
+        """The xxh128 of a source file, hashed once while it stays the same file (device, inode, size,
+        modification time): a camera original proxied again, or looked up for reuse, is not read again."""
+        before = os.stat(path)
+        key = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
+        row = self._db.execute(
+            "SELECT xxh128 FROM file_hashes WHERE device = ? AND inode = ? AND bytes = ? AND mtime_ns = ?", key
+        ).fetchone()
+        if row is not None:
+            return str(row[0])
+        digest = xxh128_file(path)
+        after = os.stat(path)
+        if (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns) == key:  # not changing while read
+            with self._transaction():
+                self._db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?, ?)", (*key, digest))
+        return digest
 
     def record_check(self, record: ProxyRecord, outcome: str) -> None:
         with self._transaction():

@@ -24,8 +24,8 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     from proxx_fabric.record import completed, details_of, measure, seal  # ascmhl loads only when used
 
     started = time.monotonic()
-    records = [measure(result, clip) for clip in completed(result)]
     with Index() as index:
+        records = [measure(result, clip, index.source_hash) for clip in completed(result)]
         index.record(records)
     details = details_of(records)
     details["output_directory"] = spec.output_directory

@@ -9,6 +9,7 @@ sources nor the outputs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ from proxx_fabric.mhl import PROXX_FOLDER, HashedFile, add_generation
 EXPORTER = "fabric"
 
 
-def measure(result: JobResult, clip: ClipResult) -> ProxyRecord:
-    """Probe the source and hash source and output (each file read once)."""
+def measure(result: JobResult, clip: ClipResult, source_hash: Callable[[str], str] = xxh128_file) -> ProxyRecord:
+    """Probe the source (the job's own probe, remembered) and hash source and output (each file read
+    once; an unchanged source not again, with `source_hash` from the index)."""
     info = probe(clip.source)
     intrinsics = intrinsics_of(info)
     return _record(
@@ -34,7 +36,7 @@ def measure(result: JobResult, clip: ClipResult) -> ProxyRecord:
         fingerprint(result.proxy_profile, intrinsics),
         intrinsics,
         {
-            "source_xxh128": xxh128_file(clip.source),
+            "source_xxh128": source_hash(clip.source),
             "source_bytes": os.path.getsize(clip.source),
             "source_timecode": info.timecode,
             "output_xxh128": xxh128_file(clip.output),
