@@ -29,3 +29,13 @@ def test_mhl_benchmark_runs():
 def test_batch_benchmark_runs():
     out = run_benchmark("batch.py", "--quick", "--runs", "1", timeout=240)
     assert "/xargs" in out and "3 x 6 frames" in out
+
+
+def test_watch_scale_benchmark_runs():
+    out = run_benchmark("watch_scale.py", "--files", "40")
+    assert "first pass: 40 queued" in out and "second pass: 0 queued" in out
+
+
+def test_store_scale_benchmark_runs():
+    out = run_benchmark("store_scale.py", "--jobs", "200", "--runs", "1")
+    assert "jobs list" in out and "jobs show" in out
