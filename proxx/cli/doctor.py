@@ -7,8 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from proxx.converter import converter
-
 EXIT_TOOLCHAIN_BROKEN = 6  # a configuration error: the installation cannot do its job
 
 
@@ -19,6 +17,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from proxx.converter import converter
     from proxx.media.doctor import examine
 
     report = examine()
