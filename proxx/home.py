@@ -10,6 +10,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+#: The job store's file name under PROXX_HOME.
+STORE_FILE = "proxx.db"
+
 
 def proxx_home() -> Path:
     configured = os.environ.get("PROXX_HOME")

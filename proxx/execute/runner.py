@@ -53,6 +53,7 @@ from proxx.result import (
     write_json_atomically,
 )
 from proxx.roots import Roots
+from proxx.settings import Settings
 from proxx.store import COMPLETED, FAILED, RUNNING, DigestMismatch, Store
 from proxx.validate import trust
 from proxx.validate.checks import validate
@@ -69,27 +70,6 @@ class Progress:
     eta_seconds: float | None
     clip_index: int
     clips: int
-
-
-@attrs.define
-class Settings:
-    """Execution knobs, from the environment (documented in the README)."""
-
-    timeout_factor: float = 10.0  # PROXX_TIMEOUT_FACTOR: timeout = factor x source duration ...
-    timeout_minimum: float = 120.0  # PROXX_TIMEOUT_MIN: ... but never less than this many seconds
-    lease_seconds: float = 30.0  # PROXX_LEASE_SECONDS: a RUNNING job without heartbeat for this long is lost
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        defaults = cls()
-        return cls(
-            timeout_factor=float(os.environ.get("PROXX_TIMEOUT_FACTOR", defaults.timeout_factor)),
-            timeout_minimum=float(os.environ.get("PROXX_TIMEOUT_MIN", defaults.timeout_minimum)),
-            lease_seconds=float(os.environ.get("PROXX_LEASE_SECONDS", defaults.lease_seconds)),
-        )
-
-    def timeout_for(self, source: MediaInfo | None) -> float:
-        return max(self.timeout_minimum, self.timeout_factor * _duration(source))
 
 
 def link_or_copy(source: Path, destination: Path) -> None:

@@ -46,6 +46,26 @@ class Origin:
 
 @attrs.frozen
 class JobSpec:
+    """The immutable record of one job: what to render, from which sources, where, and how.
+
+    Stored once with its digest and never changed; every run, retry and result refers to it.
+
+    Fields:
+      jobspec_version: the JobSpec format's version ("1.0").
+      job_id: "job-<UTC time>-<random>".
+      created_at, selected_at: when the job was made and when its intent was chosen (UTC, ISO 8601).
+      proxy_profile: the canonical id the intent compiled to (authoritative).
+      proxy_profile_origin: the intent the operator chose (metadata only).
+      canonical_profile: the full canonical profile, copied in so the job never depends on a file.
+      engine: the engine that renders it (the canonical profile's `engine`).
+      naming: how output names are made from source names.
+      output_directory: the folder the outputs are published in.
+      clips: one `ClipSpec` per source, in order.
+      requires: versions of what the job was made with ({"proxx": ..., "<engine plugin>": ...}).
+      retry_of: the job this one retries, or None.
+      reuse: True when the job may copy an earlier verified output of the same fingerprint.
+    """
+
     jobspec_version: str
     job_id: str
     created_at: str

@@ -71,6 +71,14 @@ class VideoStream:
 
 @attrs.frozen
 class AudioStream:
+    """One audio stream, as ffprobe reads it.
+
+    Fields:
+      codec: ffprobe's codec_name ("pcm_s24le", "aac", ...).
+      channels, channel_layout: the channel count and ffprobe's layout name ("stereo", "5.1", "").
+      sample_rate: in Hz; bits: bits per raw sample, or None when the codec has none (AAC).
+    """
+
     codec: str
     channels: int
     channel_layout: str
@@ -80,6 +88,20 @@ class AudioStream:
 
 @attrs.frozen
 class MediaInfo:
+    """What ffprobe says about one file: the container, the first video stream and every audio stream.
+
+    Fields:
+      path: the file probed.
+      format_name: ffprobe's format_name ("mov,mp4,m4a,3gp,3g2,mj2", "mxf", "matroska,webm").
+      size: in bytes; duration: the container's, in seconds (None when unknown).
+      video: the first video stream, or None; audio: every audio stream, in order.
+      timecode: the start timecode ("01:00:00:00"), or None.
+      brand: the ISO/QuickTime major brand ("qt  " for MOV, "isom" and kin for MP4).
+      start_time: the file's start time (MPEG-TS and edit-listed MOV start above zero).
+      data_streams: the count of timecode, telemetry and other data tracks (not proxied).
+    Properties: `container` (the canonical container name), `video_duration`, `is_still_image`.
+    """
+
     path: str
     format_name: str
     size: int

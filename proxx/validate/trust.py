@@ -117,7 +117,7 @@ def check_source_file(path: str, roots: Roots | None) -> tuple[list[JobValidatio
 
 
 def _list_format(path: str) -> str | None:
-    """"hls" or "concat" when the file is a playlist or a concat list (by content), else None."""
+    """ "hls" or "concat" when the file is a playlist or a concat list (by content), else None."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -45,6 +45,15 @@ AVERAGE_RATE_TOLERANCE = Fraction(1, 100)
 
 @attrs.frozen
 class Check:
+    """One verification check of an output against its canonical profile and source.
+
+    Fields:
+      name: what was checked ("codec", "frame_size", "duration", "audio_1_layout", ...).
+      expected: the value the profile and source call for, as text.
+      actual: the value the output's probe shows, as text.
+      passed: whether the output meets it; one failed check fails the clip in class C.
+    """
+
     name: str
     expected: str
     actual: str

@@ -65,7 +65,7 @@ def _operator_line(record: Any) -> str:
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from proxx.media.probe import ProbeError, probe
+    from proxx.plugin import ProbeError, probe
     from proxx_fabric.fingerprint import fingerprint, intrinsics_of
     from proxx_fabric.hashing import xxh128_file
 

@@ -8,12 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from proxx import hookimpl
-from proxx.export.exporter import Exporter
-from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.probe import MediaInfo
-from proxx.result import JobResult, Reused
-from proxx.store import COMPLETED
+from proxx.plugin import COMPLETED, ClipSpec, Exporter, JobResult, JobSpec, MediaInfo, Reused, hookimpl
 from proxx_fabric.fingerprint import fingerprint, intrinsics_of
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import Index

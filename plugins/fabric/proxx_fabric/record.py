@@ -14,8 +14,7 @@ from typing import Any
 
 import attrs
 
-from proxx.media.probe import probe
-from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, write_json_atomically
+from proxx.plugin import CLIP_COMPLETED, ClipResult, JobResult, probe, write_json_atomically
 from proxx_fabric.fingerprint import FINGERPRINT_VERSION, Intrinsics, fingerprint, intrinsics_of
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import ProxyRecord

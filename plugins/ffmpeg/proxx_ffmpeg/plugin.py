@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from proxx import Engine, hookimpl
+from proxx.plugin import Engine, hookimpl
 from proxx_ffmpeg.engine import FFmpegEngine
 
 

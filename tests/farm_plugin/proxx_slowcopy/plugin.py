@@ -7,8 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from proxx import Availability, Engine, hookimpl
-from proxx.execute.engine import RenderReport, RenderTask
+from proxx.plugin import Availability, Engine, RenderReport, RenderTask, hookimpl
 
 CHUNKS = 100
 
