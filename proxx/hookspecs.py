@@ -1,8 +1,10 @@
 """Every proxx hook, in the order of the flow. Each docstring is that hook's documentation.
 
-Implement a hook with the public marker::
+Implement a hook with the public marker, and say which plugin API the module was built for::
 
-    from proxx import hookimpl
+    from proxx.plugin import hookimpl
+
+    PROXX_PLUGIN_API = "1.0"
 
     @hookimpl
     def proxx_engines():
@@ -14,6 +16,13 @@ and register the module on the `proxx` entry-point group in your plugin's pyproj
     my_engine = "my_package.plugin"
 
 The built-in plugins (ffmpeg, resolve, fabric) are separate distributions loaded exactly this way.
+
+The contract: `proxx.plugin.API_VERSION` ("major.minor"). A plugin built for X.Y loads in every proxx
+providing X.Z with Z >= Y; a plugin built for a newer minor version, or another major one, is a
+start-up error naming it and both versions; a plugin declaring nothing loads with a warning. Within a
+major version hooks are only added; a hook that changes is kept, marked deprecated with pluggy's
+`warn_on_impl` (implementing it warns, with the replacement, when the plugin registers), and is removed
+at the next major version. Each change is noted under the hook as "Changed in API X.Y".
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ if TYPE_CHECKING:
     from proxx.errors import JobValidationError
     from proxx.execute.engine import Engine
     from proxx.export.exporter import Exporter
+    from proxx.hookrecords import Command, WebLookup
     from proxx.jobspec.model import ClipSpec, JobSpec
     from proxx.media.probe import MediaInfo
     from proxx.result import Reused
@@ -75,7 +85,7 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
 def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo) -> Iterable[Check]:
     """Verify: extra checks on one rendered output, beside the core ones.
 
-    Yield `proxx.verify.checks.Check(name, expected, actual, passed)` records. Any failed check fails
+    Yield `proxx.plugin.Check(name, expected, actual, passed)` records. Any failed check fails
     the job in class C ("Output file generated but failed verification: ..."), and the output never
     gets its final name.
     """
@@ -95,7 +105,7 @@ def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) 
 
 @hookspec
 def proxx_exporters() -> Iterable[Exporter]:
-    """Export: the exporters this plugin provides, as `proxx.export.Exporter(name, export)` records.
+    """Export: the exporters this plugin provides, as `proxx.plugin.Exporter(name, export)` records.
 
     Every installed exporter's `export(spec, result)` is called once for every finished job,
     COMPLETED or FAILED, after its result JSON is written. An exporter's exception is recorded in the
@@ -105,11 +115,43 @@ def proxx_exporters() -> Iterable[Exporter]:
 
 
 @hookspec
-def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """CLI: add subcommands to `proxx` (e.g. `proxx fabric ...`).
+def proxx_subcommands() -> Iterable[Command]:
+    """CLI: the `proxx` subcommands this plugin adds (e.g. `proxx fabric ...`), as `proxx.plugin.Command`
+    records.
 
-    Call `subparsers.add_parser(name, help=...)`, add arguments, and set `handler` with
-    `parser.set_defaults(handler=fn)`, where `fn(args) -> int` returns the exit code. Raise
-    `proxx.ProxxError` subclasses for failures: the CLI prints their message and maps their class to
-    the documented exit codes. Keep imports inside the handler so `proxx --help` stays fast.
+    `Command(name, help, configure, run)`: proxx adds a subparser `name`, calls `configure(parser)` to
+    add its arguments, and `run(args)` returns the exit code. Raise `proxx.plugin.ProxxError`
+    subclasses for failures: the CLI prints their message and maps their class to the documented
+    exit codes. A name already taken (a built-in command or another plugin's) is a start-up error.
+    Keep heavy imports inside `run` so that `proxx --help` stays fast.
+
+    Added in API 1.0, replacing `proxx_commands`.
+    """
+
+
+@hookspec
+def proxx_web_lookups() -> Iterable[WebLookup]:
+    """Web: integrator lookups `proxx serve` answers, as `proxx.plugin.WebLookup` records.
+
+    `WebLookup(name, lookup, summary)` is served at `GET /api/integrator/lookup/{name}/{key}`:
+    `lookup(key)` returns a JSON-able mapping, or None for an unknown key (404). An unknown lookup
+    name is 404 too. Two plugins with one lookup name is a start-up error naming both.
+
+    Added in API 1.0.
+    """
+
+
+@hookspec(
+    warn_on_impl=DeprecationWarning(
+        "proxx_commands is deprecated since plugin API 1.0 and goes in 2.0: yield proxx.plugin.Command "
+        "records from proxx_subcommands instead"
+    )
+)
+def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """CLI (deprecated): add subcommands to `proxx` through argparse's private subparsers object.
+
+    Deprecated in API 1.0, removed in 2.0: implement `proxx_subcommands` instead. Implementing it
+    warns when the plugin registers. proxx still calls it after adding the `proxx_subcommands`
+    commands: call `subparsers.add_parser(name, help=...)` and `parser.set_defaults(handler=fn)`,
+    where `fn(args) -> int` returns the exit code.
     """

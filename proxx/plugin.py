@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.execute.engine import cannot_render as cannot_render
     from proxx.export.exporter import Exporter as Exporter
     from proxx.home import proxx_home as proxx_home
+    from proxx.hookrecords import Command as Command
+    from proxx.hookrecords import WebLookup as WebLookup
     from proxx.hookspecs import hookimpl as hookimpl
     from proxx.jobspec.model import ClipSpec as ClipSpec
     from proxx.jobspec.model import JobSpec as JobSpec
@@ -80,6 +82,8 @@ _MODULE_OF = {
     "cannot_render": "proxx.execute.engine",
     "Exporter": "proxx.export.exporter",
     "proxx_home": "proxx.home",
+    "Command": "proxx.hookrecords",
+    "WebLookup": "proxx.hookrecords",
     "hookimpl": "proxx.hookspecs",
     "ClipSpec": "proxx.jobspec.model",
     "JobSpec": "proxx.jobspec.model",

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
+import types
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import proxx.plugin
+from proxx.cli import main
+from proxx.plugin import (
+    API_VERSION,
+    Check,
+    Command,
+    ConfigurationError,
+    JobValidationError,
+    Reused,
+    hookimpl,
+)
+from proxx.plugins import PluginAPIWarning, build_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = {"proxx", "proxx.plugin"}
@@ -58,3 +74,122 @@ def test_every_public_class_documents_itself() -> None:
     classes = [getattr(proxx.plugin, n) for n in proxx.plugin.__all__ if isinstance(getattr(proxx.plugin, n), type)]
     undocumented = [c.__name__ for c in classes if not (c.__doc__ or "").strip() or c.__doc__ == type.__doc__]
     assert undocumented == []
+
+
+# --- the contract: API version, deprecation, commands, the typed manager ---------------------------
+
+
+def _plugin(api: str | None) -> types.SimpleNamespace:
+    return types.SimpleNamespace() if api is None else types.SimpleNamespace(PROXX_PLUGIN_API=api)
+
+
+@pytest.mark.parametrize("api", [API_VERSION, "1", "1.0"])
+def test_a_plugin_built_for_this_contract_loads_silently(api: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pm = build_plugin_manager({"studio": _plugin(api)})
+    assert pm.get_plugin("studio") is not None
+
+
+@pytest.mark.parametrize("api", ["1.1", "2.0", "0.9", "one"])
+def test_a_plugin_built_for_a_newer_or_another_major_contract_fails_naming_it(api: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        build_plugin_manager({"studio": _plugin(api)})
+    assert caught.value.reason == "plugin_api_mismatch"
+    assert f"Plugin 'studio' was built for the proxx plugin API {api}" in caught.value.message
+    assert f"this proxx provides {API_VERSION}" in caught.value.message
+
+
+def test_a_plugin_declaring_no_contract_loads_with_a_warning() -> None:
+    with pytest.warns(PluginAPIWarning, match="Plugin 'studio' does not declare"):
+        pm = build_plugin_manager({"studio": _plugin(None)})
+    assert pm.get_plugin("studio") is not None
+
+
+def test_every_bundled_plugin_declares_the_contract() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginAPIWarning)
+        pm = build_plugin_manager()
+    assert {"ffmpeg", "fabric"} <= {name for name, _ in pm.list_name_plugin()}
+
+
+class OldCommands:
+    PROXX_PLUGIN_API = "1.0"
+
+    @hookimpl
+    def proxx_commands(self, subparsers: Any) -> None:
+        parser = subparsers.add_parser("old", help="an old-style command")
+        parser.set_defaults(handler=lambda args: 7)
+
+
+def test_the_deprecated_commands_hook_warns_and_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.warns(DeprecationWarning, match="proxx_commands is deprecated .* proxx_subcommands"):
+        pm = build_plugin_manager({"old": OldCommands()})
+    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    assert main(["old"]) == 7
+
+
+class NewCommands:
+    PROXX_PLUGIN_API = "1.0"
+
+    def __init__(self, name: str = "hello") -> None:
+        self.name = name
+
+    @hookimpl
+    def proxx_subcommands(self) -> Iterator[Command]:
+        def configure(parser: argparse.ArgumentParser) -> None:
+            parser.add_argument("who")
+
+        def run(args: argparse.Namespace) -> int:
+            print(f"hello {args.who}")
+            return 3
+
+        yield Command(self.name, "says hello", configure, run)
+
+
+def test_a_plugin_command_is_configured_and_run(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    pm = build_plugin_manager({"hello": NewCommands()})
+    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    assert main(["hello", "world"]) == 3
+    assert capsys.readouterr().out == "hello world\n"
+
+
+def test_a_plugin_command_cannot_take_a_builtin_name(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    pm = build_plugin_manager({"clash": NewCommands("run")})
+    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    assert main(["run"]) == 6
+    assert "adds the subcommand 'run', which proxx already has" in capsys.readouterr().err
+
+
+def test_two_plugins_with_one_command_name_fail_naming_both() -> None:
+    pm = build_plugin_manager({"one": NewCommands(), "two": NewCommands()})
+    with pytest.raises(ConfigurationError, match="'one' and 'two'"):
+        pm.commands()
+
+
+class Hooks:
+    """One implementation of every job-flow hook, to see the typed manager's methods reach them."""
+
+    PROXX_PLUGIN_API = "1.0"
+
+    @hookimpl
+    def proxx_validate_job(self, spec: Any, sources: Any) -> Iterator[JobValidationError]:
+        yield JobValidationError("studio_rule", f"{len(sources)} sources")
+
+    @hookimpl
+    def proxx_verify_output(self, spec: Any, clip: Any, source: Any, output: Any) -> Iterator[Check]:
+        yield Check("studio_check", "x", output, output == "x")
+
+    @hookimpl
+    def proxx_reuse_output(self, spec: Any, clip: Any, source: Any) -> Reused | None:
+        return Reused("job-1", f"{clip}.mov") if source else None
+
+
+def test_the_typed_manager_calls_each_hook() -> None:
+    pm = build_plugin_manager({"hooks": Hooks()})
+    (problem,) = pm.validate_job(spec=None, sources={0: None, 1: None})  # type: ignore[arg-type]
+    assert (problem.reason, problem.message) == ("studio_rule", "2 sources")
+    checks = pm.verify_output(None, None, None, "y")  # type: ignore[arg-type]
+    assert checks == [Check("studio_check", "x", "y", False)]
+    assert pm.reuse_output(None, "A001", object()) == Reused("job-1", "A001.mov")  # type: ignore[arg-type]
+    assert pm.reuse_output(None, "A001", None) is None  # type: ignore[arg-type]

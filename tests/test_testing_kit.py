@@ -35,7 +35,6 @@ def test_a_registered_plugin_is_gone_after_its_test(pytester):
     pytester.makepyfile(
         """
         from proxx import Availability, Engine, hookimpl
-        from proxx.plugins import engines
 
         class Idle(Engine):
             name = "idle"
@@ -54,11 +53,11 @@ def test_a_registered_plugin_is_gone_after_its_test(pytester):
         def test_registered(proxx_register, proxx_plugin_manager):
             proxx_register(Plugin(), name="idle-plugin")
             managers.append(proxx_plugin_manager)
-            assert "idle" in engines(proxx_plugin_manager)
+            assert "idle" in proxx_plugin_manager.engines()
 
         def test_unregistered_after():
             assert managers[0].get_plugin("idle-plugin") is None
-            assert "idle" not in engines(managers[0])
+            assert "idle" not in managers[0].engines()
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)

@@ -25,6 +25,7 @@ from proxx.plugin import (
     require_tool,
 )
 
+PROXX_PLUGIN_API = "1.0"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 PROFILES = Path(__file__).parent / "profiles"
 
 

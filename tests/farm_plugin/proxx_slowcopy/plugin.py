@@ -9,6 +9,8 @@ from pathlib import Path
 
 from proxx.plugin import Availability, Engine, RenderReport, RenderTask, hookimpl
 
+PROXX_PLUGIN_API = "1.0"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
+
 CHUNKS = 100
 
 
