@@ -82,10 +82,10 @@ class Bench:
 
 
 def _exporter_record(path: Path, bench: Bench) -> bool:
-    """Files exporters keep beside outputs (Fabric's `ascmhl/` history and `.proxx/` copies of
-    results) are not the engine's doing."""
+    """What exporters declare they write beside outputs (`Exporter.beside_outputs`: Fabric's MHL
+    history and result copies, say) is not the engine's doing."""
     first = path.relative_to(bench.output_directory).parts[0]
-    return first.startswith(".") or first == "ascmhl"
+    return any(first in exporter.beside_outputs for exporter in bench.app.exporters.values())
 
 
 class EngineConformance:

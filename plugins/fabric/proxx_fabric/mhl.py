@@ -29,9 +29,9 @@ from ascmhl.hashlist import MHLCreatorInfo, MHLProcess, MHLProcessInfo, MHLTool
 from ascmhl.history import MHLHistory
 from ascmhl.ignore import MHLIgnoreSpec
 
+from proxx_fabric import PROXX_FOLDER
 from proxx_fabric.hashing import HASH_FORMAT
 
-PROXX_FOLDER = ".proxx"
 LOCK_NAME = "ascmhl.lock"
 IGNORE = [f"{PROXX_FOLDER}/{LOCK_NAME}", "*.proxx-partial-*"]
 

@@ -19,6 +19,7 @@ from proxx.plugin import (
     WebLookup,
     hookimpl,
 )
+from proxx_fabric import HISTORY_FOLDER, PROXX_FOLDER
 from proxx_fabric.fingerprint import fingerprint, intrinsics_of
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import Index
@@ -44,7 +45,7 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
 
 @hookimpl
 def proxx_exporters() -> Iterator[Exporter]:
-    yield Exporter("fabric", export)
+    yield Exporter("fabric", export, beside_outputs=(HISTORY_FOLDER, PROXX_FOLDER))
 
 
 @hookimpl
