@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from proxx.media.probe import MediaInfo
     from proxx.result import Reused
     from proxx.verify.checks import Check
+    from proxx.vocabulary import AudioPolicy, Codec, Container
 
 hookspec = pluggy.HookspecMarker("proxx")
 hookimpl = pluggy.HookimplMarker("proxx")
@@ -56,6 +57,22 @@ def proxx_canonical_profiles() -> Iterable[Path]:
     repositories. A plugin that brings an engine usually brings the canonical profiles that name it.
     A canonical id never changes meaning: a second, different definition of an id is a repository
     problem reported by `proxx validate`, and neither definition is used.
+    """
+
+
+@hookspec
+def proxx_vocabulary() -> Iterable[Codec | Container | AudioPolicy]:
+    """Compile: codecs, containers and audio policies this plugin's engines write, beyond the bundled
+    vocabulary, as `proxx.plugin.Codec`, `Container` and `AudioPolicy` records.
+
+    Each names what ffprobe reports for it (a codec's `codec_name` and `profile`, a container's
+    `format_name`, an audio policy's `codec_name`s), which verification checks outputs against. A
+    canonical profile naming a declared term then validates, compiles and verifies like a bundled
+    one. A bundled name cannot be redefined, and two plugins declaring one name differently is a
+    start-up error. Intents never come from plugins: a user profile among a plugin's canonical
+    profiles is a start-up error naming the plugin.
+
+    Added in API 1.0.
     """
 
 

@@ -68,6 +68,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.store import DigestMismatch as DigestMismatch
     from proxx.validate.trust import input_restrictions as input_restrictions
     from proxx.verify.checks import Check as Check
+    from proxx.vocabulary import AudioPolicy as AudioPolicy
+    from proxx.vocabulary import Codec as Codec
+    from proxx.vocabulary import Container as Container
 
 _MODULE_OF = {
     "CanonicalProfile": "proxx.compile.profiles",
@@ -118,6 +121,9 @@ _MODULE_OF = {
     "DigestMismatch": "proxx.store",
     "input_restrictions": "proxx.validate.trust",
     "Check": "proxx.verify.checks",
+    "AudioPolicy": "proxx.vocabulary",
+    "Codec": "proxx.vocabulary",
+    "Container": "proxx.vocabulary",
 }
 
 __all__ = sorted(["API_VERSION", *_MODULE_OF])

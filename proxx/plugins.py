@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pluggy
 
-from proxx import hookspecs
+from proxx import hookspecs, vocabulary
 from proxx.errors import ConfigurationError, JobValidationError
 from proxx.execute.engine import Engine
 from proxx.plugin import API_VERSION
@@ -233,8 +233,32 @@ class PluginManager(pluggy.PluginManager):
         return {name: exporter for name, (_, exporter) in self.collect("proxx_exporters").items()}
 
     def canonical_profile_paths(self) -> list[Path]:
-        """Canonical profile files and folders shipped by plugins, in plugin-name order."""
-        return [Path(p) for _, paths in self.per_plugin("proxx_canonical_profiles") for p in paths]
+        """Canonical profile files and folders shipped by plugins, in plugin-name order.
+
+        Intents never come from plugins: an operator's intent must not change meaning because a
+        plugin was installed, so a user profile among them is a ConfigurationError naming the plugin."""
+        from proxx.compile.parse import read_document
+        from proxx.compile.repository import yaml_files
+
+        found = []
+        for plugin, paths in self.per_plugin("proxx_canonical_profiles"):
+            for path in map(Path, paths):
+                for file in yaml_files(path) if path.exists() else ():
+                    # Reading the few bytes first keeps the YAML parser for the rare suspect file.
+                    if b"user_profile_version" in file.read_bytes() and read_document(file)[0] == "user":
+                        raise ConfigurationError(
+                            "plugin_ships_intent",
+                            f"Plugin '{plugin}' ships the user profile {file} among its canonical profiles. "
+                            "Intents come only from the studio's profile repositories; a plugin ships "
+                            "canonical profiles, and the studio writes the intents that use them.",
+                            {"plugin": plugin, "file": str(file)},
+                        )
+                found.append(path)
+        return found
+
+    def declare_vocabulary(self) -> None:
+        """Declare the codecs, containers and audio policies plugins add (hook `proxx_vocabulary`)."""
+        vocabulary.declare((plugin, term) for plugin, terms in self.per_plugin("proxx_vocabulary") for term in terms)
 
     def validate_job(self, spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[JobValidationError]:
         """Every plugin's class B problems with a stored JobSpec (hook `proxx_validate_job`)."""

@@ -9,22 +9,10 @@ from fractions import Fraction
 
 import attrs
 
-# Codec flavour -> family, as in the reference vocabulary (BACKGROUND section 1).
-CODEC_FAMILY: Mapping[str, str] = {
-    "prores_proxy": "prores",
-    "prores_lt": "prores",
-    "prores_standard": "prores",
-    "prores_hq": "prores",
-    "prores_4444": "prores",
-    "dnxhd": "dnxhr",
-    "dnxhr_lb": "dnxhr",
-    "dnxhr_sq": "dnxhr",
-    "dnxhr_hq": "dnxhr",
-    "h264": "h264",
-    "h265": "hevc",
-    "hevc": "hevc",
-}
-LONG_GOP_FAMILIES = frozenset({"h264", "hevc"})
+from proxx import vocabulary
+
+# Bundled codec flavour -> family, as in the reference vocabulary (BACKGROUND section 1).
+CODEC_FAMILY: Mapping[str, str] = {name: codec.family for name, codec in vocabulary.BUNDLED_CODECS.items()}
 
 _FIT = re.compile(r"^fit_(\d+)x(\d+)$")
 _SCALE = re.compile(r"^scale_(\d+)$")
@@ -50,11 +38,11 @@ class CanonicalProfile:
 
     @property
     def codec_family(self) -> str:
-        return CODEC_FAMILY[self.codec]
+        return vocabulary.codec(self.codec).family
 
     @property
     def intra_frame(self) -> bool:
-        return self.codec_family not in LONG_GOP_FAMILIES
+        return not vocabulary.codec(self.codec).long_gop
 
     @property
     def scale_factor(self) -> Fraction | None:

@@ -18,12 +18,12 @@ from typing import Any
 
 import attrs
 
+from proxx import vocabulary
 from proxx.compile.compiler import Compiled
 from proxx.compile.profiles import CanonicalProfile, Naming
 from proxx.converter import converter
 
 JOBSPEC_VERSION = "1.0"
-EXTENSIONS = {"mov": ".mov", "mp4": ".mp4", "mxf": ".mxf"}
 
 
 @attrs.frozen
@@ -114,7 +114,7 @@ def new_job_id() -> str:
 def output_path(source: Path, output_directory: Path, naming: Naming, container: str) -> Path:
     """The intent's naming rule: <output folder>/[folder/]<source base name><suffix>.<ext>."""
     folder = output_directory / naming.folder if naming.folder else output_directory
-    return folder / f"{source.stem}{naming.suffix}{EXTENSIONS[container]}"
+    return folder / f"{source.stem}{naming.suffix}{vocabulary.extension(container)}"
 
 
 def create_jobspec(

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from proxx import vocabulary
 from proxx.media.allowlist import probe_restrictions
 from proxx.media.tools import require_tool
 
@@ -115,13 +116,14 @@ class MediaInfo:
 
     @property
     def container(self) -> str:
-        """mov, mp4 or mxf (ffprobe names MOV and MP4 alike; the major brand tells them apart)."""
+        """mov, mp4 or mxf (ffprobe names MOV and MP4 alike; the major brand tells them apart), a
+        container a plugin declared with this file's format_name, else ffprobe's format_name."""
         names = set(self.format_name.split(","))
         if "mxf" in names:
             return "mxf"
         if "mov" in names:
             return "mp4" if self.brand.startswith(("isom", "iso", "mp4", "avc1")) else "mov"
-        return self.format_name
+        return vocabulary.container_of(self.format_name) or self.format_name
 
     @property
     def is_still_image(self) -> bool:
@@ -206,10 +208,15 @@ def _rotation(stream: dict[str, Any]) -> int:
 
 def _timecode(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> str | None:
     """The start timecode from wherever the container carries it: the video stream's tag (MOV,
-    MXF source package), a tmcd/data track, then the file's (MXF material package, DV)."""
+    MXF source package), a tmcd/data track, then the file's (MXF material package, DV). Matroska
+    spells its tags in capitals (TIMECODE)."""
+
+    def tag(tags: dict[str, Any]) -> Any:
+        return tags.get("timecode") or tags.get("TIMECODE")
+
     ordered = sorted(streams, key=lambda s: {"video": 0, "data": 1}.get(s.get("codec_type", ""), 2))
-    candidates = [s.get("tags", {}).get("timecode") for s in ordered]
-    candidates.append(fmt.get("tags", {}).get("timecode"))
+    candidates = [tag(s.get("tags", {})) for s in ordered]
+    candidates.append(tag(fmt.get("tags", {})))
     return next((tc for tc in candidates if tc), None)
 
 
