@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from proxx.testing import intent_for
 
 
@@ -138,3 +140,11 @@ def test_an_engine_missing_here_can_skip_the_checks_that_render(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
     result.assert_outcomes(passed=1, skipped=5)
     result.stdout.fnmatch_lines(["SKIPPED *licensed is not available here: no licence server*"])
+
+
+def test_make_clip_names_the_known_codecs_for_an_unknown_one(tmp_path):
+    from proxx.testing import make_clip
+
+    with pytest.raises(ValueError, match="unknown video_codec 'vp8'; known: h264, prores, ffv1, mjpeg"):
+        make_clip(tmp_path / "A.mov", video_codec="vp8")
+    assert not (tmp_path / "A.mov").exists()
