@@ -148,3 +148,47 @@ def test_make_clip_names_the_known_codecs_for_an_unknown_one(tmp_path):
     with pytest.raises(ValueError, match="unknown video_codec 'vp8'; known: h264, prores, ffv1, mjpeg"):
         make_clip(tmp_path / "A.mov", video_codec="vp8")
     assert not (tmp_path / "A.mov").exists()
+
+
+def test_the_timeout_check_does_not_race_an_engine_that_finishes_in_milliseconds(pytester):
+    # A stream-copy engine finishes a 12-frame clip in a few milliseconds: the check slows its ffmpeg
+    # down instead of hoping a tiny timeout beats it, so it passes every time.
+    pytester.makepyfile(
+        """
+        import subprocess
+        from proxx.plugin import Availability, Engine, ExecutionError, RenderReport, hookimpl, require_tool
+        from proxx.testing.conformance import EngineConformance
+
+        class Remux(Engine):
+            name = "remux"
+            def availability(self):
+                return Availability(True, version="1")
+            def render(self, task):
+                command = [require_tool("ffmpeg").path, "-nostdin", "-i", task.clip.source, "-c", "copy",
+                           "-f", "mov", task.partial_path]
+                try:
+                    subprocess.run(command, capture_output=True, timeout=task.timeout, check=True)
+                except subprocess.TimeoutExpired:
+                    raise ExecutionError("timeout", f"Remux timed out after {task.timeout:g} seconds") from None
+                return RenderReport("1")
+
+        class Plugin:
+            @hookimpl
+            def proxx_engines(self):
+                yield Remux()
+
+        class TestRemuxConformance(EngineConformance):
+            engine = "remux"
+            plugins = {"remux-plugin": Plugin()}
+            canonical_profile = {
+                "canonical_profile_version": "1.0", "id": "remux_prores", "engine": "remux",
+                "codec": "prores_standard", "container": "mov", "resolution": "source", "audio": "copy",
+            }
+
+            def make_source(self, proxx_clip):
+                return proxx_clip(size="160x90", frames=12, video_codec="prores")
+        """
+    )
+    for _ in range(3):  # the old 0.01 s race failed a remux 4 runs in 6
+        result = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_a_timeout_fails_class_c")
+        result.assert_outcomes(passed=1, deselected=5)
