@@ -15,6 +15,7 @@ STORE_FILE = "proxx.db"
 
 
 def proxx_home() -> Path:
+    """PROXX_HOME (default: the per-user data folder), created if missing."""
     configured = os.environ.get("PROXX_HOME")
     if configured:
         home = Path(configured).expanduser()

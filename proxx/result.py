@@ -38,7 +38,12 @@ class Failure:
 
 @attrs.frozen
 class Reused:
-    """An earlier job's verified output that a clip copied instead of rendering."""
+    """An earlier job's verified output that a clip copied instead of rendering.
+
+    Fields:
+      job_id: the job that made it.
+      output: its path, still intact (the plugin answering `proxx_reuse_output` checked it).
+    """
 
     job_id: str
     output: str
@@ -167,4 +172,5 @@ def unrecorded(result: JobResult, home: Path, error: Exception) -> JobResult:
 
 
 def load_result(path: Path) -> JobResult:
+    """The JobResult in a result JSON file (PROXX_HOME/jobs/<job id>/result.json, or a copy)."""
     return converter.structure(json.loads(path.read_text(encoding="utf-8")), JobResult)

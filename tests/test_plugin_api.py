@@ -196,3 +196,12 @@ def test_the_typed_manager_calls_each_hook() -> None:
     assert checks == [Check("studio_check", "x", "y", False)]
     assert pm.reuse_output(None, "A001", object()) == Reused("job-1", "A001.mov")  # type: ignore[arg-type]
     assert pm.reuse_output(None, "A001", None) is None  # type: ignore[arg-type]
+
+
+def test_docs_reference_md_is_in_step_with_the_public_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proxx.testing import refdoc
+
+    monkeypatch.chdir(ROOT)
+    assert refdoc.main(["--check"]) == 0, "run: .venv/bin/python -m proxx.testing.refdoc"
+    page = refdoc.render()
+    assert all(f"### {name}" in page for name in ("JobSpec", "RenderTask", "MediaInfo", "Settings", "Codec"))

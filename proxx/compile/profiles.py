@@ -25,7 +25,19 @@ def parse_frame_size(text: str) -> tuple[int, int]:
 
 @attrs.frozen
 class CanonicalProfile:
-    """One canonical proxy profile: exactly one output description, rendered by the engine it names."""
+    """One canonical proxy profile: exactly one output description, rendered by the engine it names.
+
+    Fields:
+      id: the canonical id (immutable in meaning).
+      engine: the engine that renders it; nothing else routes a job to an engine.
+      codec: the codec flavour ("prores_lt", "h264", or one a plugin declared).
+      container: "mov", "mp4", "mxf", or one a plugin declared.
+      resolution: "source", "scale_50", "scale_25" or "fit_WxH".
+      audio: the audio policy: "aac", "copy", "pcm", or one a plugin declared.
+      description: the administrator's note (never shown to operators).
+      canonical_profile_version: the format's version ("1.0").
+    Properties: `codec_family`, `intra_frame`, `scale_factor`, `fit_box`.
+    """
 
     id: str
     engine: str

@@ -28,7 +28,13 @@ JOBSPEC_VERSION = "1.0"
 
 @attrs.frozen
 class ClipSpec:
-    """One source and the one output it gives."""
+    """One source and the one output it gives.
+
+    Fields:
+      index: the clip's position in the job, from 0.
+      source: the source file's absolute path.
+      output: the final output path (the engine writes a partial path; proxx publishes here).
+    """
 
     index: int
     source: str
@@ -102,6 +108,7 @@ def digest_of(spec_json: str) -> str:
 
 
 def utc_now() -> str:
+    """The current UTC time as proxx records it (ISO 8601 to the millisecond, "Z")."""
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

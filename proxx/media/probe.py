@@ -40,7 +40,20 @@ class ProbeCrashed(ProbeError):
 class VideoStream:
     """The first video stream, as ffprobe reads it. `width` x `height` is the coded (stored)
     picture; `rotation` (degrees, from the display matrix) and the sample aspect ratio say how it is
-    shown. `proxx.media.policy` turns these into the picture an editing system displays."""
+    shown. `proxx.media.policy` turns these into the picture an editing system displays.
+
+    Fields:
+      codec, profile: ffprobe's codec_name and profile ("prores", "LT").
+      width, height: the coded picture; sample_aspect_ratio: "1:1", "10:11", ...
+      frame_rate: the exact rational rate, as ffprobe's r_frame_rate ("24000/1001").
+      pix_fmt: ffprobe's pixel format ("yuv422p10le").
+      field_order: progressive, tt, bb, tb, bt or unknown (ffmpeg's naming).
+      duration, nb_frames: the stream's, when the container says (else None).
+      avg_frame_rate: frames / duration, below frame_rate for variable-rate media.
+      rotation: display rotation in degrees, counter-clockwise: 0, 90, 180 or 270.
+      start_time: the stream's first timestamp, in seconds.
+    Properties: `rate`, `fps` (the exact rate an editing system gives it), `has_alpha`.
+    """
 
     codec: str
     profile: str

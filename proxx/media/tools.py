@@ -117,6 +117,7 @@ def find_tool(name: str) -> Tool | None:
 
 
 def require_tool(name: str) -> Tool:
+    """`find_tool(name)`, or a class B JobValidationError saying the tool is missing."""
     tool = find_tool(name)
     if tool is None:
         raise JobValidationError(
