@@ -57,6 +57,30 @@ def proxx_canonical_profiles() -> Iterable[Path]:
     repositories. A plugin that brings an engine usually brings the canonical profiles that name it.
     A canonical id never changes meaning: a second, different definition of an id is a repository
     problem reported by `proxx validate`, and neither definition is used.
+
+    Example::
+
+        PROFILES = Path(__file__).parent / "profiles"  # shipped in the wheel with the code
+
+        @hookimpl
+        def proxx_canonical_profiles():
+            return [PROFILES]
+
+    Example::
+
+        class InhouseEngine(Engine):
+            name = "inhouse"
+
+            def availability(self):
+                return Availability(True, version="1.0")
+
+            def render(self, task):
+                ...  # write task.partial_path, append to task.log_path, stop at task.timeout
+                return RenderReport(engine_version="inhouse 1.0")
+
+        @hookimpl
+        def proxx_engines():
+            yield InhouseEngine()
     """
 
 
@@ -73,6 +97,14 @@ def proxx_vocabulary() -> Iterable[Codec | Container | AudioPolicy]:
     profiles is a start-up error naming the plugin.
 
     Added in API 1.0.
+
+    Example::
+
+        @hookimpl
+        def proxx_vocabulary():
+            yield Codec("vp9", family="vp9", probe_codec="vp9", probe_profile="Profile 0")
+            yield Container("webm", extension=".webm", probe_format="matroska,webm")
+            yield AudioPolicy("opus", probe_codecs=("opus",))
     """
 
 
@@ -95,6 +127,17 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
     itself). Yield one `proxx.JobValidationError` per problem, with a message in the spec's style
     naming the path ("Source file '/media/a.mov' ..."). Any problem fails the job (class B) and nothing
     is executed. Core checks (sources, outputs, space, engine availability) run regardless.
+
+    Example::
+
+        @hookimpl
+        def proxx_validate_job(spec, sources):
+            for clip in spec.clips:
+                if not clip.source.startswith("/mnt/cards/"):
+                    yield JobValidationError(
+                        "not_on_card_volume", f"Source file '{clip.source}' is not on the card volume.",
+                        {"source": clip.source},
+                    )
     """
 
 
@@ -105,6 +148,13 @@ def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None,
     Yield `proxx.plugin.Check(name, expected, actual, passed)` records. Any failed check fails
     the job in class C ("Output file generated but failed verification: ..."), and the output never
     gets its final name.
+
+    Example::
+
+        @hookimpl
+        def proxx_verify_output(spec, clip, source, output):
+            if spec.canonical_profile.container == "mov":
+                yield Check("quicktime_brand", "qt  ", output.brand, output.brand == "qt  ")
     """
 
 
@@ -117,6 +167,15 @@ def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) 
     whose content you have just checked. The runner hard-links or copies it to the clip's partial
     name and then verifies and publishes it exactly like a rendered output; the clip's result names
     the job it came from. The first plugin to answer wins; an exception means "render".
+
+    Example::
+
+        @hookimpl
+        def proxx_reuse_output(spec, clip, source):
+            earlier = my_index.find(spec.proxy_profile, source)  # your own record of verified outputs
+            if earlier is not None and hash_of(earlier.path) == earlier.hash:
+                return Reused(earlier.job_id, earlier.path)
+            return None
     """
 
 
@@ -128,6 +187,18 @@ def proxx_exporters() -> Iterable[Exporter]:
     COMPLETED or FAILED, after its result JSON is written. An exporter's exception is recorded in the
     result and the job log and never changes the job's state. Two exporters with one name is a
     start-up error naming both plugins.
+
+    Example::
+
+        def export(spec, result):
+            folder = Path(spec.output_directory, ".shotgrid")  # declared below: not the engine's doing
+            folder.mkdir(exist_ok=True)
+            (folder / f"{result.job_id}.json").write_text(json.dumps({"state": result.state}))
+            return {"clips": len(result.clips)}  # recorded in the result's exports
+
+        @hookimpl
+        def proxx_exporters():
+            yield Exporter("shotgrid", export, beside_outputs=(".shotgrid",))
     """
 
 
@@ -143,6 +214,19 @@ def proxx_subcommands() -> Iterable[Command]:
     Keep heavy imports inside `run` so that `proxx --help` stays fast.
 
     Added in API 1.0, replacing `proxx_commands`.
+
+    Example::
+
+        def configure(parser):
+            parser.add_argument("job")
+
+        def run(args):
+            print(f"sent {args.job} to review")
+            return 0
+
+        @hookimpl
+        def proxx_subcommands():
+            yield Command("review", "send a finished job to review", configure, run)
     """
 
 
@@ -155,6 +239,12 @@ def proxx_web_lookups() -> Iterable[WebLookup]:
     name is 404 too. Two plugins with one lookup name is a start-up error naming both.
 
     Added in API 1.0.
+
+    Example::
+
+        @hookimpl
+        def proxx_web_lookups():
+            yield WebLookup("shot", lambda key: shots.get(key), "a shot code -> its proxies")
     """
 
 
@@ -171,4 +261,12 @@ def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     warns when the plugin registers. proxx still calls it after adding the `proxx_subcommands`
     commands: call `subparsers.add_parser(name, help=...)` and `parser.set_defaults(handler=fn)`,
     where `fn(args) -> int` returns the exit code.
+
+    Example (the old way; write the `proxx_subcommands` example instead)::
+
+        @hookimpl
+        def proxx_commands(subparsers):
+            parser = subparsers.add_parser("review", help="send a finished job to review")
+            parser.add_argument("job")
+            parser.set_defaults(handler=lambda args: 0)
     """

@@ -205,3 +205,16 @@ def test_docs_reference_md_is_in_step_with_the_public_api(monkeypatch: pytest.Mo
     assert refdoc.main(["--check"]) == 0, "run: .venv/bin/python -m proxx.testing.refdoc"
     page = refdoc.render()
     assert all(f"### {name}" in page for name in ("JobSpec", "RenderTask", "MediaInfo", "Settings", "Codec"))
+
+
+def test_every_hook_has_an_example_that_compiles() -> None:
+    import inspect
+    import textwrap
+
+    from proxx.testing.hookdoc import hooks
+
+    for hook in hooks():
+        doc = inspect.cleandoc(hook.__doc__ or "")
+        assert "Example::" in doc, f"{hook.__name__} has no example"
+        example = textwrap.dedent(doc.split("Example::", 1)[1])
+        compile(example, f"<{hook.__name__} example>", "exec")
