@@ -65,22 +65,6 @@ def proxx_canonical_profiles() -> Iterable[Path]:
         @hookimpl
         def proxx_canonical_profiles():
             return [PROFILES]
-
-    Example::
-
-        class InhouseEngine(Engine):
-            name = "inhouse"
-
-            def availability(self):
-                return Availability(True, version="1.0")
-
-            def render(self, task):
-                ...  # write task.partial_path, append to task.log_path, stop at task.timeout
-                return RenderReport(engine_version="inhouse 1.0")
-
-        @hookimpl
-        def proxx_engines():
-            yield InhouseEngine()
     """
 
 
@@ -116,6 +100,22 @@ def proxx_engines() -> Iterable[Engine]:
     that routes a job to an engine. Two plugins providing the same engine name is a start-up error
     naming both plugins. `Engine.availability()` must be cheap: it runs when profiles are listed and
     before every job.
+
+    Example::
+
+        class InhouseEngine(Engine):
+            name = "inhouse"
+
+            def availability(self):
+                return Availability(True, version="1.0")
+
+            def render(self, task):
+                ...  # write task.partial_path, append to task.log_path, stop at task.timeout
+                return RenderReport(engine_version="inhouse 1.0")
+
+        @hookimpl
+        def proxx_engines():
+            yield InhouseEngine()
     """
 
 
@@ -262,7 +262,7 @@ def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     commands: call `subparsers.add_parser(name, help=...)` and `parser.set_defaults(handler=fn)`,
     where `fn(args) -> int` returns the exit code.
 
-    Example (the old way; write the `proxx_subcommands` example instead)::
+    The old way (write the `proxx_subcommands` example instead). Example::
 
         @hookimpl
         def proxx_commands(subparsers):
