@@ -39,12 +39,22 @@ def _doc(value: object) -> str:
     return "\n".join(lines)
 
 
+def _annotation(cls: type, name: str) -> str:
+    """The field's annotation as written in the source: attrs' `field.type` becomes the resolved
+    type once cattrs has structured the class, which would make the page depend on what ran before."""
+    for klass in cls.__mro__:
+        annotation = inspect.get_annotations(klass).get(name)
+        if annotation is not None:
+            return annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    return "Any"
+
+
 def _class(name: str, cls: type) -> list[str]:
     lines = [f"### {name}", "", _doc(cls), ""]
     if attrs.has(cls):
         lines += ["```python", f"class {name}:"]
         for field in attrs.fields(cls):
-            kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+            kind = _annotation(cls, field.name)
             if field.default is attrs.NOTHING:
                 default = ""
             elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
