@@ -58,7 +58,7 @@ class Proxx:
         pm: PluginManager | None = None,
     ) -> Proxx:
         pm = pm or plugin_manager()
-        pm.declare_vocabulary()  # before any profile is read: a plugin's codecs make its profiles valid
+        pm.declare_vocabulary()  # again: plugins registered after the manager was built (tests) too
         installed = pm.engines()
         home = proxx_home()
         cache = ProfileCache(home / "cache" / "profiles.json")

@@ -351,6 +351,7 @@ def build_plugin_manager(extra: Mapping[str, object] | None = None) -> PluginMan
     for name, plugin in (extra or {}).items():
         pm.register_plugin(name, plugin)
     pm.check_pending()
+    pm.declare_vocabulary()  # every process that loads plugins (a farm worker too) knows their terms
     if os.environ.get("PROXX_TRACE_PLUGINS"):
         _trace(pm)
     return pm

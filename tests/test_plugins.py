@@ -34,18 +34,24 @@ class FakeFFmpeg(CopyEngine):
 
 
 class InhousePlugin:
+    PROXX_PLUGIN_API = "1.0"
+
     @hookimpl
     def proxx_engines(self):
         yield InhouseEngine()
 
 
 class ClaimsFFmpeg:
+    PROXX_PLUGIN_API = "1.0"
+
     @hookimpl
     def proxx_engines(self):
         yield FakeFFmpeg()
 
 
 class Misspelled:
+    PROXX_PLUGIN_API = "1.0"
+
     @hookimpl
     def proxx_engine(self):  # not a hook: the spec is proxx_engines
         return []
@@ -117,6 +123,8 @@ def test_plugin_canonical_profiles_join_the_registry(tmp_path, monkeypatch):
     )
 
     class Ships:
+        PROXX_PLUGIN_API = "1.0"
+
         @hookimpl
         def proxx_canonical_profiles(self):
             return [tmp_path]

@@ -108,7 +108,6 @@ def cmd_registry(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     pm = plugin_manager()
-    pm.declare_vocabulary()  # profiles naming a plugin's codecs are as valid as they are in jobs
     if args.paths:
         targets = list(args.paths)
         base = [bundled_profiles_dir()] if args.bundled else []

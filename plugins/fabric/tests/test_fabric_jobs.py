@@ -273,6 +273,8 @@ def test_jobs_finishing_into_one_folder_at_once_from_several_workers_keep_one_va
 
 
 class BrokenReuse:
+    PROXX_PLUGIN_API = "1.0"
+
     @hookimpl
     def proxx_reuse_output(self, spec, clip, source):
         raise OSError("index unreachable")
