@@ -94,7 +94,7 @@ def proxx_vocabulary() -> Iterable[Codec | Container | AudioPolicy]:
 
 @hookspec
 def proxx_engines() -> Iterable[Engine]:
-    """Execute: the engines this plugin provides, as `proxx.Engine` instances.
+    """Execute: the engines this plugin provides, as `proxx.plugin.Engine` instances.
 
     An engine's `name` is what canonical profiles put in their `engine` field; it is the only thing
     that routes a job to an engine. Two plugins providing the same engine name is a start-up error
@@ -124,7 +124,7 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
     """Validate: class B problems this plugin finds in a stored JobSpec before anything runs.
 
     `sources` maps each clip's index to its probe (None when a RAW-capable engine reads the source
-    itself). Yield one `proxx.JobValidationError` per problem, with a message in the spec's style
+    itself). Yield one `proxx.plugin.JobValidationError` per problem, with a message in the spec's style
     naming the path ("Source file '/media/a.mov' ..."). Any problem fails the job (class B) and nothing
     is executed. Core checks (sources, outputs, space, engine availability) run regardless.
 
