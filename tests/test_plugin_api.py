@@ -218,3 +218,40 @@ def test_every_hook_has_an_example_that_compiles() -> None:
         assert "Example::" in doc, f"{hook.__name__} has no example"
         example = textwrap.dedent(doc.split("Example::", 1)[1])
         compile(example, f"<{hook.__name__} example>", "exec")
+
+
+def test_the_job_store_view_reads_jobs_and_cannot_write(proxx_open: Any, proxx_home: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    from proxx.plugin import JobStoreView
+
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    spec = app.create_job("Review H.264", [str(tmp_path / "A001.mov")], tmp_path / "out")
+    with JobStoreView() as jobs:
+        assert jobs.spec(spec.job_id) == spec
+        assert jobs.job(spec.job_id).state == "QUEUED"
+        with pytest.raises(KeyError):
+            jobs.spec("job-unknown")
+        assert jobs._db is not None
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            jobs._db.execute("DELETE FROM jobs")
+
+
+def test_the_job_store_view_of_a_home_without_a_store_knows_no_job(tmp_path: Path) -> None:
+    from proxx.plugin import JobStoreView
+
+    with JobStoreView(tmp_path) as jobs, pytest.raises(KeyError):
+        jobs.spec("job-1")
+    assert not (tmp_path / "proxx.db").exists()  # looking never creates a store
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proxx.plugin import Settings
+
+    monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "3")
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "5")
+    monkeypatch.delenv("PROXX_LEASE_SECONDS", raising=False)
+    settings = Settings.from_env()
+    assert settings == Settings(timeout_factor=3.0, timeout_minimum=5.0, lease_seconds=30.0)
+    assert settings.timeout_for(None) == 5.0
