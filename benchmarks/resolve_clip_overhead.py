@@ -22,7 +22,7 @@ from pathlib import Path
 from proxx import Proxx
 from proxx.media.samples import make_clip
 
-FAKE_SCRIPTING = Path(__file__).parent.parent / "tests" / "resolve" / "fake_resolve"
+FAKE_SCRIPTING = Path(__file__).parent.parent / "plugins" / "resolve" / "tests" / "fake_resolve"
 INTENTS = {
     "FFmpeg LT": "  codecs: [prores_lt]\n  resolution: [source]\n  engine_preference: [ffmpeg]\n",
     "Resolve LT": "  codecs: [prores_lt]\n  resolution: [source]\n  engine_preference: [resolve]\n",

@@ -11,7 +11,6 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import attrs
-import pluggy
 
 from proxx.compile.cache import ProfileCache
 from proxx.compile.compiler import Compiled
@@ -27,7 +26,7 @@ from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
-from proxx.plugins import collect, engine_distribution, engines, plugin_canonical_paths, plugin_manager
+from proxx.plugins import PluginManager, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, JobResult, load_result
 from proxx.roots import Roots
@@ -36,16 +35,14 @@ from proxx.store import FAILED, DigestMismatch, Store
 from proxx.version import __version__
 
 
-def repository_layers(
-    pm: pluggy.PluginManager, profiles: Sequence[Path] = (), bundled: bool | None = None
-) -> list[Path]:
+def repository_layers(pm: PluginManager, profiles: Sequence[Path] = (), bundled: bool | None = None) -> list[Path]:
     """The layers in the order they are read (a later layer's intent wins over an earlier one):
     the bundled repository, plugins' canonical profiles, PROXX_PROFILES, then `profiles`.
     The bundled repository is left out when `bundled` is False or PROXX_BUNDLED_PROFILES=0."""
     if bundled is None:
         bundled = os.environ.get("PROXX_BUNDLED_PROFILES", "1") != "0"
     layers = [bundled_profiles_dir()] if bundled else []
-    return [*layers, *plugin_canonical_paths(pm), *profile_paths_from_env(), *profiles]
+    return [*layers, *pm.canonical_profile_paths(), *profile_paths_from_env(), *profiles]
 
 
 def default_worker_id() -> str:
@@ -54,7 +51,7 @@ def default_worker_id() -> str:
 
 @attrs.define
 class Proxx:
-    plugin_manager: pluggy.PluginManager
+    plugin_manager: PluginManager
     repository: Repository
     engines: dict[str, Engine]
     home: Path = attrs.field(factory=proxx_home)
@@ -65,10 +62,11 @@ class Proxx:
         cls,
         profiles: Sequence[Path] = (),
         bundled: bool | None = None,
-        pm: pluggy.PluginManager | None = None,
+        pm: PluginManager | None = None,
     ) -> Proxx:
         pm = pm or plugin_manager()
-        installed = engines(pm)
+        pm.declare_vocabulary()  # again: plugins registered after the manager was built (tests) too
+        installed = pm.engines()
         home = proxx_home()
         cache = ProfileCache(home / "cache" / "profiles.json")
         return cls(pm, load_repository(repository_layers(pm, profiles, bundled), cache), installed, home)
@@ -108,9 +106,7 @@ class Proxx:
 
     @functools.cached_property
     def exporters(self) -> dict[str, Exporter]:
-        return {
-            name: exporter for name, (_, exporter) in collect(self.plugin_manager, "proxx_exporters", _name).items()
-        }
+        return self.plugin_manager.exporters()
 
     def create_job(
         self,
@@ -151,7 +147,7 @@ class Proxx:
         engine: reading the installed distributions was most of the cost of creating a job."""
         if engine not in self._requirements:
             requires = {"proxx": __version__}
-            distribution = engine_distribution(self.plugin_manager, engine)
+            distribution = self.plugin_manager.engine_distribution(engine)
             if distribution is not None:
                 requires[distribution[0]] = distribution[1]
             self._requirements[engine] = requires
@@ -240,7 +236,3 @@ class Proxx:
                 reuse=spec.reuse, roots=roots,
             )  # fmt: skip
         return new, len(done)
-
-
-def _name(record: Exporter) -> str:
-    return record.name

@@ -10,8 +10,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+#: The job store's file name under PROXX_HOME.
+STORE_FILE = "proxx.db"
+
 
 def proxx_home() -> Path:
+    """PROXX_HOME (default: the per-user data folder), created if missing."""
     configured = os.environ.get("PROXX_HOME")
     if configured:
         home = Path(configured).expanduser()

@@ -1,8 +1,10 @@
 """Every proxx hook, in the order of the flow. Each docstring is that hook's documentation.
 
-Implement a hook with the public marker::
+Implement a hook with the public marker, and say which plugin API the module was built for::
 
-    from proxx import hookimpl
+    from proxx.plugin import hookimpl
+
+    PROXX_PLUGIN_API = "1.0"
 
     @hookimpl
     def proxx_engines():
@@ -14,6 +16,13 @@ and register the module on the `proxx` entry-point group in your plugin's pyproj
     my_engine = "my_package.plugin"
 
 The built-in plugins (ffmpeg, resolve, fabric) are separate distributions loaded exactly this way.
+
+The contract: `proxx.plugin.API_VERSION` ("major.minor"). A plugin built for X.Y loads in every proxx
+providing X.Z with Z >= Y; a plugin built for a newer minor version, or another major one, is a
+start-up error naming it and both versions; a plugin declaring nothing loads with a warning. Within a
+major version hooks are only added; a hook that changes is kept, marked deprecated with pluggy's
+`warn_on_impl` (implementing it warns, with the replacement, when the plugin registers), and is removed
+at the next major version. Each change is noted under the hook as "Changed in API X.Y".
 """
 
 from __future__ import annotations
@@ -29,10 +38,12 @@ if TYPE_CHECKING:
     from proxx.errors import JobValidationError
     from proxx.execute.engine import Engine
     from proxx.export.exporter import Exporter
+    from proxx.hookrecords import Command, WebLookup
     from proxx.jobspec.model import ClipSpec, JobSpec
     from proxx.media.probe import MediaInfo
     from proxx.result import Reused
     from proxx.verify.checks import Check
+    from proxx.vocabulary import AudioPolicy, Codec, Container
 
 hookspec = pluggy.HookspecMarker("proxx")
 hookimpl = pluggy.HookimplMarker("proxx")
@@ -46,17 +57,65 @@ def proxx_canonical_profiles() -> Iterable[Path]:
     repositories. A plugin that brings an engine usually brings the canonical profiles that name it.
     A canonical id never changes meaning: a second, different definition of an id is a repository
     problem reported by `proxx validate`, and neither definition is used.
+
+    Example::
+
+        PROFILES = Path(__file__).parent / "profiles"  # shipped in the wheel with the code
+
+        @hookimpl
+        def proxx_canonical_profiles():
+            return [PROFILES]
+    """
+
+
+@hookspec
+def proxx_vocabulary() -> Iterable[Codec | Container | AudioPolicy]:
+    """Compile: codecs, containers and audio policies this plugin's engines write, beyond the bundled
+    vocabulary, as `proxx.plugin.Codec`, `Container` and `AudioPolicy` records.
+
+    Each names what ffprobe reports for it (a codec's `codec_name` and `profile`, a container's
+    `format_name`, an audio policy's `codec_name`s), which verification checks outputs against. A
+    canonical profile naming a declared term then validates, compiles and verifies like a bundled
+    one. A bundled name cannot be redefined, and two plugins declaring one name differently is a
+    start-up error. Intents never come from plugins: a user profile among a plugin's canonical
+    profiles is a start-up error naming the plugin.
+
+    Added in API 1.0.
+
+    Example::
+
+        @hookimpl
+        def proxx_vocabulary():
+            yield Codec("vp9", family="vp9", probe_codec="vp9", probe_profile="Profile 0")
+            yield Container("webm", extension=".webm", probe_format="matroska,webm")
+            yield AudioPolicy("opus", probe_codecs=("opus",))
     """
 
 
 @hookspec
 def proxx_engines() -> Iterable[Engine]:
-    """Execute: the engines this plugin provides, as `proxx.Engine` instances.
+    """Execute: the engines this plugin provides, as `proxx.plugin.Engine` instances.
 
     An engine's `name` is what canonical profiles put in their `engine` field; it is the only thing
     that routes a job to an engine. Two plugins providing the same engine name is a start-up error
     naming both plugins. `Engine.availability()` must be cheap: it runs when profiles are listed and
     before every job.
+
+    Example::
+
+        class InhouseEngine(Engine):
+            name = "inhouse"
+
+            def availability(self):
+                return Availability(True, version="1.0")
+
+            def render(self, task):
+                ...  # write task.partial_path, append to task.log_path, stop at task.timeout
+                return RenderReport(engine_version="inhouse 1.0")
+
+        @hookimpl
+        def proxx_engines():
+            yield InhouseEngine()
     """
 
 
@@ -65,9 +124,20 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
     """Validate: class B problems this plugin finds in a stored JobSpec before anything runs.
 
     `sources` maps each clip's index to its probe (None when a RAW-capable engine reads the source
-    itself). Yield one `proxx.JobValidationError` per problem, with a message in the spec's style
+    itself). Yield one `proxx.plugin.JobValidationError` per problem, with a message in the spec's style
     naming the path ("Source file '/media/a.mov' ..."). Any problem fails the job (class B) and nothing
     is executed. Core checks (sources, outputs, space, engine availability) run regardless.
+
+    Example::
+
+        @hookimpl
+        def proxx_validate_job(spec, sources):
+            for clip in spec.clips:
+                if not clip.source.startswith("/mnt/cards/"):
+                    yield JobValidationError(
+                        "not_on_card_volume", f"Source file '{clip.source}' is not on the card volume.",
+                        {"source": clip.source},
+                    )
     """
 
 
@@ -75,9 +145,16 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
 def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo) -> Iterable[Check]:
     """Verify: extra checks on one rendered output, beside the core ones.
 
-    Yield `proxx.verify.checks.Check(name, expected, actual, passed)` records. Any failed check fails
+    Yield `proxx.plugin.Check(name, expected, actual, passed)` records. Any failed check fails
     the job in class C ("Output file generated but failed verification: ..."), and the output never
     gets its final name.
+
+    Example::
+
+        @hookimpl
+        def proxx_verify_output(spec, clip, source, output):
+            if spec.canonical_profile.container == "mov":
+                yield Check("quicktime_brand", "qt  ", output.brand, output.brand == "qt  ")
     """
 
 
@@ -90,26 +167,106 @@ def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) 
     whose content you have just checked. The runner hard-links or copies it to the clip's partial
     name and then verifies and publishes it exactly like a rendered output; the clip's result names
     the job it came from. The first plugin to answer wins; an exception means "render".
+
+    Example::
+
+        @hookimpl
+        def proxx_reuse_output(spec, clip, source):
+            earlier = my_index.find(spec.proxy_profile, source)  # your own record of verified outputs
+            if earlier is not None and hash_of(earlier.path) == earlier.hash:
+                return Reused(earlier.job_id, earlier.path)
+            return None
     """
 
 
 @hookspec
 def proxx_exporters() -> Iterable[Exporter]:
-    """Export: the exporters this plugin provides, as `proxx.export.Exporter(name, export)` records.
+    """Export: the exporters this plugin provides, as `proxx.plugin.Exporter(name, export)` records.
 
     Every installed exporter's `export(spec, result)` is called once for every finished job,
     COMPLETED or FAILED, after its result JSON is written. An exporter's exception is recorded in the
     result and the job log and never changes the job's state. Two exporters with one name is a
     start-up error naming both plugins.
+
+    Example::
+
+        def export(spec, result):
+            folder = Path(spec.output_directory, ".shotgrid")  # declared below: not the engine's doing
+            folder.mkdir(exist_ok=True)
+            (folder / f"{result.job_id}.json").write_text(json.dumps({"state": result.state}))
+            return {"clips": len(result.clips)}  # recorded in the result's exports
+
+        @hookimpl
+        def proxx_exporters():
+            yield Exporter("shotgrid", export, beside_outputs=(".shotgrid",))
     """
 
 
 @hookspec
-def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """CLI: add subcommands to `proxx` (e.g. `proxx fabric ...`).
+def proxx_subcommands() -> Iterable[Command]:
+    """CLI: the `proxx` subcommands this plugin adds (e.g. `proxx fabric ...`), as `proxx.plugin.Command`
+    records.
 
-    Call `subparsers.add_parser(name, help=...)`, add arguments, and set `handler` with
-    `parser.set_defaults(handler=fn)`, where `fn(args) -> int` returns the exit code. Raise
-    `proxx.ProxxError` subclasses for failures: the CLI prints their message and maps their class to
-    the documented exit codes. Keep imports inside the handler so `proxx --help` stays fast.
+    `Command(name, help, configure, run)`: proxx adds a subparser `name`, calls `configure(parser)` to
+    add its arguments, and `run(args)` returns the exit code. Raise `proxx.plugin.ProxxError`
+    subclasses for failures: the CLI prints their message and maps their class to the documented
+    exit codes. A name already taken (a built-in command or another plugin's) is a start-up error.
+    Keep heavy imports inside `run` so that `proxx --help` stays fast.
+
+    Added in API 1.0, replacing `proxx_commands`.
+
+    Example::
+
+        def configure(parser):
+            parser.add_argument("job")
+
+        def run(args):
+            print(f"sent {args.job} to review")
+            return 0
+
+        @hookimpl
+        def proxx_subcommands():
+            yield Command("review", "send a finished job to review", configure, run)
+    """
+
+
+@hookspec
+def proxx_web_lookups() -> Iterable[WebLookup]:
+    """Web: integrator lookups `proxx serve` answers, as `proxx.plugin.WebLookup` records.
+
+    `WebLookup(name, lookup, summary)` is served at `GET /api/integrator/lookup/{name}/{key}`:
+    `lookup(key)` returns a JSON-able mapping, or None for an unknown key (404). An unknown lookup
+    name is 404 too. Two plugins with one lookup name is a start-up error naming both.
+
+    Added in API 1.0.
+
+    Example::
+
+        @hookimpl
+        def proxx_web_lookups():
+            yield WebLookup("shot", lambda key: shots.get(key), "a shot code -> its proxies")
+    """
+
+
+@hookspec(
+    warn_on_impl=DeprecationWarning(
+        "proxx_commands is deprecated since plugin API 1.0 and goes in 2.0: yield proxx.plugin.Command "
+        "records from proxx_subcommands instead"
+    )
+)
+def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """CLI (deprecated): add subcommands to `proxx` through argparse's private subparsers object.
+
+    Deprecated in API 1.0, removed in 2.0: implement `proxx_subcommands` instead. Implementing it
+    warns when the plugin registers. proxx still calls it after adding the `proxx_subcommands`
+    commands: call `subparsers.add_parser(name, help=...)` and `parser.set_defaults(handler=fn)`,
+    where `fn(args) -> int` returns the exit code.
+
+    The old way (write the `proxx_subcommands` example instead). Example::
+
+        @hookimpl
+        def proxx_commands(subparsers):
+            parser = subparsers.add_parser("review", help="send a finished job to review")
+            parser.add_argument("job")
+            parser.set_defaults(handler=lambda args: 0)
     """

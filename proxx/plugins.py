@@ -16,16 +16,28 @@ import os
 import re
 import sys
 import types
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
-from proxx import hookspecs
-from proxx.errors import ConfigurationError
+from proxx import hookspecs, vocabulary
+from proxx.errors import ConfigurationError, JobValidationError
 from proxx.execute.engine import Engine
+from proxx.plugin import API_VERSION
+
+if TYPE_CHECKING:
+    import argparse
+
+    from proxx.export.exporter import Exporter
+    from proxx.hookrecords import Command, WebLookup
+    from proxx.jobspec.model import ClipSpec, JobSpec
+    from proxx.media.probe import MediaInfo
+    from proxx.result import Reused
+    from proxx.verify.checks import Check
 
 ENTRY_POINT_GROUP = "proxx"
 log = logging.getLogger("proxx.plugins")
@@ -110,22 +122,185 @@ def entry_points(group: str = ENTRY_POINT_GROUP) -> list[EntryPoint]:
     return [found[name] for name in sorted(found)]
 
 
-def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:
-    return pm.get_name(plugin) or repr(plugin)
+class PluginAPIWarning(UserWarning):
+    """A plugin does not say which plugin API (`proxx.plugin.API_VERSION`) it was built for."""
 
 
-def _check(pm: pluggy.PluginManager) -> None:
-    """Fail loudly on a hook implementation whose name matches no spec (a misspelled hook)."""
-    known = sorted(name for name in dir(hookspecs) if name.startswith("proxx_"))
-    for name in pm.hook.__dict__:
-        caller = getattr(pm.hook, name)
-        if caller.spec is None:
-            owners = ", ".join(sorted(impl.plugin_name for impl in caller.get_hookimpls()))
+def _version(text: str) -> tuple[int, int] | None:
+    major, _, minor = text.partition(".")
+    return (int(major), int(minor or 0)) if major.isdigit() and (minor or "0").isdigit() else None
+
+
+def check_plugin_api(name: str, plugin: object) -> None:
+    """Refuse a plugin built for a plugin API this proxx does not provide: another major version, or
+    a newer minor one (it may use hooks or records this proxx lacks). A plugin that declares nothing
+    loads, with a `PluginAPIWarning`.
+
+    The declaration is `PROXX_PLUGIN_API = "1.0"` on the registered object: a module-level constant
+    in the module the entry point names, or an attribute of a plugin object."""
+    declared = getattr(plugin, "PROXX_PLUGIN_API", None)
+    if declared is None:
+        warnings.warn(
+            f"Plugin '{name}' does not declare the proxx plugin API it was built for; add "
+            f'PROXX_PLUGIN_API = "{API_VERSION}" to it.',
+            PluginAPIWarning,
+            stacklevel=2,
+        )
+        return
+    wanted, provided = _version(str(declared)), _version(API_VERSION)
+    assert provided is not None
+    if wanted is None or wanted[0] != provided[0] or wanted[1] > provided[1]:
+        raise ConfigurationError(
+            "plugin_api_mismatch",
+            f"Plugin '{name}' was built for the proxx plugin API {declared}, but this proxx provides "
+            f"{API_VERSION}. Install a version of the plugin made for proxx's API {API_VERSION}, or a proxx "
+            "that provides the plugin's.",
+            {"plugin": name, "plugin_api": str(declared), "proxx_api": API_VERSION},
+        )
+
+
+class PluginManager(pluggy.PluginManager):
+    """proxx's plugin manager: every hook call goes through one of its typed methods, which call
+    the plugins one at a time in plugin-name order (so a record can be traced to its plugin) and
+    collect named records, refusing a name two plugins claim."""
+
+    def __init__(self) -> None:
+        super().__init__(ENTRY_POINT_GROUP)
+        self.add_hookspecs(hookspecs)
+
+    def register_plugin(self, name: str, plugin: object) -> None:
+        """Register `plugin` as `name` after checking the plugin API it was built for."""
+        check_plugin_api(name, plugin)
+        try:
+            self.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as error:
             raise ConfigurationError(
-                "unknown_hook",
-                f"Plugin {owners} implements '{name}', which is not a proxx hook; known hooks: {', '.join(known)}.",
-                {"hook": name, "plugins": owners},
-            )
+                "invalid_plugin", f"Plugin '{name}' cannot be loaded: {error}", {"plugin": name}
+            ) from error
+
+    def check_pending(self) -> None:
+        """Fail loudly on a hook implementation whose name matches no spec (a misspelled hook)."""
+        known = sorted(name for name in dir(hookspecs) if name.startswith("proxx_"))
+        for name in self.hook.__dict__:
+            caller = getattr(self.hook, name)
+            if caller.spec is None:
+                owners = ", ".join(sorted(impl.plugin_name for impl in caller.get_hookimpls()))
+                raise ConfigurationError(
+                    "unknown_hook",
+                    f"Plugin {owners} implements '{name}', which is not a proxx hook; known hooks: {', '.join(known)}.",
+                    {"hook": name, "plugins": owners},
+                )
+
+    # --- calling hooks -------------------------------------------------------------------------
+
+    def per_plugin(self, hook_name: str, **kwargs: Any) -> list[tuple[str, list[Any]]]:
+        """Call a hook one plugin at a time (through pluggy, so tracing sees it), in plugin-name
+        order, returning each plugin's name with the records it gave."""
+        impls = sorted(getattr(self.hook, hook_name).get_hookimpls(), key=lambda i: i.plugin_name)
+        results = []
+        for impl in impls:
+            others = [i.plugin for i in impls if i.plugin is not impl.plugin]
+            (answer,) = self.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs) or [()]
+            results.append((impl.plugin_name, list(answer or ())))
+        return results
+
+    def collect(self, hook_name: str) -> dict[str, tuple[str, Any]]:
+        """The named records a hook yields: {record name: (plugin name, record)}, sorted by name.
+
+        A name claimed twice is a start-up error naming both plugins (conda's rule for named records).
+        """
+        kind = hook_name.removeprefix("proxx_").removesuffix("s")
+        found: dict[str, tuple[str, Any]] = {}
+        for owner, records in self.per_plugin(hook_name):
+            for record in records:
+                name = str(record.name)
+                if name in found:
+                    raise ConfigurationError(
+                        f"duplicate_{kind}",
+                        f"Two plugins provide the {kind} '{name}': '{found[name][0]}' and '{owner}'. "
+                        "Uninstall one, or leave one out with PROXX_LOAD_PLUGINS.",
+                        {kind: name, "plugins": [found[name][0], owner]},
+                    )
+                found[name] = (owner, record)
+        return dict(sorted(found.items()))
+
+    def engines(self) -> dict[str, Engine]:
+        """Installed engines by name (hook `proxx_engines`)."""
+        return {name: engine for name, (_, engine) in self.collect("proxx_engines").items()}
+
+    def exporters(self) -> dict[str, Exporter]:
+        """Installed exporters by name (hook `proxx_exporters`)."""
+        return {name: exporter for name, (_, exporter) in self.collect("proxx_exporters").items()}
+
+    def canonical_profile_paths(self) -> list[Path]:
+        """Canonical profile files and folders shipped by plugins, in plugin-name order.
+
+        Intents never come from plugins: an operator's intent must not change meaning because a
+        plugin was installed, so a user profile among them is a ConfigurationError naming the plugin."""
+        from proxx.compile.parse import read_document
+        from proxx.compile.repository import yaml_files
+
+        found = []
+        for plugin, paths in self.per_plugin("proxx_canonical_profiles"):
+            for path in map(Path, paths):
+                for file in yaml_files(path) if path.exists() else ():
+                    # Reading the few bytes first keeps the YAML parser for the rare suspect file.
+                    if b"user_profile_version" in file.read_bytes() and read_document(file)[0] == "user":
+                        raise ConfigurationError(
+                            "plugin_ships_intent",
+                            f"Plugin '{plugin}' ships the user profile {file} among its canonical profiles. "
+                            "Intents come only from the studio's profile repositories; a plugin ships "
+                            "canonical profiles, and the studio writes the intents that use them.",
+                            {"plugin": plugin, "file": str(file)},
+                        )
+                found.append(path)
+        return found
+
+    def declare_vocabulary(self) -> None:
+        """Declare the codecs, containers and audio policies plugins add (hook `proxx_vocabulary`)."""
+        vocabulary.declare((plugin, term) for plugin, terms in self.per_plugin("proxx_vocabulary") for term in terms)
+
+    def validate_job(self, spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[JobValidationError]:
+        """Every plugin's class B problems with a stored JobSpec (hook `proxx_validate_job`)."""
+        found = self.per_plugin("proxx_validate_job", spec=spec, sources=sources)
+        return [problem for _, problems in found for problem in problems]
+
+    def verify_output(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo) -> list[Check]:
+        """Every plugin's extra checks on one output (hook `proxx_verify_output`)."""
+        found = self.per_plugin("proxx_verify_output", spec=spec, clip=clip, source=source, output=output)
+        return [check for _, checks in found for check in checks]
+
+    def reuse_output(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
+        """The first plugin's earlier output this clip may copy, or None (hook `proxx_reuse_output`)."""
+        reused: Reused | None = self.hook.proxx_reuse_output(spec=spec, clip=clip, source=source)
+        return reused
+
+    def commands(self) -> dict[str, Command]:
+        """Plugins' `proxx` subcommands by name (hook `proxx_subcommands`)."""
+        return {name: command for name, (_, command) in self.collect("proxx_subcommands").items()}
+
+    def add_deprecated_commands(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        """Let plugins still implementing the deprecated `proxx_commands` add their subcommands."""
+        if self.hook.proxx_commands.get_hookimpls():  # no call, and no trace line, when none does
+            self.hook.proxx_commands(subparsers=subparsers)
+
+    def web_lookups(self) -> dict[str, WebLookup]:
+        """Integrator lookups for `proxx serve` by name (hook `proxx_web_lookups`)."""
+        return {name: lookup for name, (_, lookup) in self.collect("proxx_web_lookups").items()}
+
+    def plugin_of_engine(self, engine_name: str) -> str | None:
+        """The name of the plugin providing `engine_name`, or None."""
+        found = self.collect("proxx_engines").get(engine_name)
+        return None if found is None else found[0]
+
+    def engine_distribution(self, engine_name: str) -> tuple[str, str] | None:
+        """(distribution name, version) of the installed package providing `engine_name`, or None
+        when that plugin was not loaded from a distribution (registered in-process)."""
+        plugin = self.plugin_of_engine(engine_name)
+        for ep in entry_points():
+            if ep.name == plugin:
+                return ep.distribution()
+        return None
 
 
 def _trace(pm: pluggy.PluginManager) -> None:
@@ -154,19 +329,9 @@ def _trace(pm: pluggy.PluginManager) -> None:
     pm.add_hookcall_monitoring(before, after)
 
 
-def _register(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
-    try:
-        pm.register(plugin, name=name)
-    except (pluggy.PluginValidationError, ValueError) as error:
-        raise ConfigurationError(
-            "invalid_plugin", f"Plugin '{name}' cannot be loaded: {error}", {"plugin": name}
-        ) from error
-
-
-def build_plugin_manager(extra: Mapping[str, object] | None = None) -> pluggy.PluginManager:
+def build_plugin_manager(extra: Mapping[str, object] | None = None) -> PluginManager:
     """A fresh manager with the entry-point plugins (filtered by PROXX_LOAD_PLUGINS) and `extra`."""
-    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
-    pm.add_hookspecs(hookspecs)
+    pm = PluginManager()
     allow = os.environ.get("PROXX_LOAD_PLUGINS")
     allowed = None if allow is None else {n.strip() for n in allow.split(",") if n.strip()}
     for ep in entry_points():
@@ -182,75 +347,17 @@ def build_plugin_manager(extra: Mapping[str, object] | None = None) -> pluggy.Pl
                 f"Plugin '{ep.name}' ({ep.value}) failed to import: {error}",
                 {"plugin": ep.name},
             ) from error
-        _register(pm, ep.name, plugin)
+        pm.register_plugin(ep.name, plugin)
     for name, plugin in (extra or {}).items():
-        _register(pm, name, plugin)
-    _check(pm)
+        pm.register_plugin(name, plugin)
+    pm.check_pending()
+    pm.declare_vocabulary()  # every process that loads plugins (a farm worker too) knows their terms
     if os.environ.get("PROXX_TRACE_PLUGINS"):
         _trace(pm)
     return pm
 
 
 @functools.cache
-def plugin_manager() -> pluggy.PluginManager:
+def plugin_manager() -> PluginManager:
     """The process-wide manager, built on first use."""
     return build_plugin_manager()
-
-
-def _per_plugin(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, list[Any]]]:
-    """Call a hook one plugin at a time (through pluggy, so tracing sees it), in plugin-name order,
-    returning each plugin's name with the records it gave."""
-    impls = sorted(getattr(pm.hook, hook_name).get_hookimpls(), key=lambda i: i.plugin_name)
-    results = []
-    for impl in impls:
-        others = [i.plugin for i in impls if i.plugin is not impl.plugin]
-        (answer,) = pm.subset_hook_caller(hook_name, remove_plugins=others)() or [()]
-        results.append((impl.plugin_name, list(answer or ())))
-    return results
-
-
-def collect(pm: pluggy.PluginManager, hook_name: str, name_of: Callable[[Any], str]) -> dict[str, tuple[str, Any]]:
-    """Collect the named records a hook yields: {record name: (plugin name, record)}, sorted.
-
-    A name claimed twice is a start-up error naming both plugins (conda's rule for named records).
-    """
-    kind = hook_name.removeprefix("proxx_").removesuffix("s")
-    found: dict[str, tuple[str, Any]] = {}
-    for owner, records in _per_plugin(pm, hook_name):
-        for record in records:
-            name = name_of(record)
-            if name in found:
-                raise ConfigurationError(
-                    f"duplicate_{kind}",
-                    f"Two plugins provide the {kind} '{name}': '{found[name][0]}' and '{owner}'. "
-                    "Uninstall one, or leave one out with PROXX_LOAD_PLUGINS.",
-                    {kind: name, "plugins": [found[name][0], owner]},
-                )
-            found[name] = (owner, record)
-    return dict(sorted(found.items()))
-
-
-def engines(pm: pluggy.PluginManager) -> dict[str, Engine]:
-    """Installed engines by name."""
-    return {name: engine for name, (_, engine) in collect(pm, "proxx_engines", _name).items()}
-
-
-def engine_distribution(pm: pluggy.PluginManager, engine_name: str) -> tuple[str, str] | None:
-    """(distribution name, version) of the installed package providing `engine_name`, or None when
-    that plugin was not loaded from a distribution (registered in-process)."""
-    found = collect(pm, "proxx_engines", _name).get(engine_name)
-    if found is None:
-        return None
-    for ep in entry_points():
-        if ep.name == found[0]:
-            return ep.distribution()
-    return None
-
-
-def _name(record: Any) -> str:
-    return str(record.name)
-
-
-def plugin_canonical_paths(pm: pluggy.PluginManager) -> list[Path]:
-    """Canonical profile files and folders shipped by plugins, in plugin-name order."""
-    return [Path(p) for _, paths in _per_plugin(pm, "proxx_canonical_profiles") for p in paths]

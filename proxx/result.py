@@ -38,7 +38,12 @@ class Failure:
 
 @attrs.frozen
 class Reused:
-    """An earlier job's verified output that a clip copied instead of rendering."""
+    """An earlier job's verified output that a clip copied instead of rendering.
+
+    Fields:
+      job_id: the job that made it.
+      output: its path, still intact (the plugin answering `proxx_reuse_output` checked it).
+    """
 
     job_id: str
     output: str
@@ -46,6 +51,19 @@ class Reused:
 
 @attrs.frozen
 class ClipResult:
+    """One clip's outcome in a job's result JSON.
+
+    Fields:
+      index: the clip's position in the JobSpec (`ClipSpec.index`).
+      source, output: the source file and the final output path.
+      state: "completed" (verified and published), "failed" or "not_run".
+      partial_output: the partial file kept for debugging when the clip failed, else None.
+      checks: every verification `Check` made on the output.
+      failure: why the clip failed (class, reason, message), or None.
+      seconds: how long the clip took; output_bytes: the published file's size.
+      reused_from: the earlier job's output the clip copied instead of rendering, or None.
+    """
+
     index: int
     source: str
     output: str
@@ -75,6 +93,24 @@ class ExportOutcome:
 
 @attrs.frozen
 class JobResult:
+    """A finished job's result JSON (`schemas/job-result-1.0.schema.json`), what exporters receive.
+
+    Fields:
+      result_version: the result format's version ("1.0").
+      job_id, jobspec_digest: the job and the digest of its immutable JobSpec.
+      proxy_profile: the canonical id rendered; proxy_profile_origin: the intent the operator chose.
+      selected_at, created_at, started_at, finished_at: UTC timestamps (ISO 8601).
+      state: "COMPLETED" or "FAILED".
+      timings: seconds spent per step ("validate", "render", "verify", ...).
+      engine: the engine's name, version and details (`RenderReport`).
+      clips: one `ClipResult` per clip, in order.
+      log_path: the job's log file.
+      worker_id: the worker that ran it; retry_of: the job this one retries, or None.
+      failure: the job's failure (class, reason, message, context), or None when COMPLETED.
+      validation_problems: every class B problem found before anything ran.
+      exports: each exporter's outcome, in name order.
+    """
+
     result_version: str
     job_id: str
     jobspec_digest: str
@@ -136,4 +172,5 @@ def unrecorded(result: JobResult, home: Path, error: Exception) -> JobResult:
 
 
 def load_result(path: Path) -> JobResult:
+    """The JobResult in a result JSON file (PROXX_HOME/jobs/<job id>/result.json, or a copy)."""
     return converter.structure(json.loads(path.read_text(encoding="utf-8")), JobResult)

@@ -1,30 +1,38 @@
-"""Execution settings from the environment (documented in the README), for the core and for
-plugins that need the same timeouts."""
+"""Execution settings from the environment, as one public record (engines read the timeout rules)."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import attrs
 
+from proxx.home import proxx_home
 from proxx.media.probe import MediaInfo
+
+#: A RUNNING job whose worker has not renewed its lease for this long is lost (PROXX_LEASE_SECONDS).
+DEFAULT_LEASE_SECONDS = 30.0
 
 
 @attrs.frozen
 class Settings:
-    """Execution knobs.
+    """How long a render may take and how long a job's lease lasts, read from the environment.
 
-    timeout_factor: PROXX_TIMEOUT_FACTOR; an engine gets this many times the source's duration...
-    timeout_minimum: PROXX_TIMEOUT_MIN; ...but never fewer seconds than this.
-    lease_seconds: PROXX_LEASE_SECONDS; a RUNNING job without a heartbeat for this long is lost.
+    Fields:
+      timeout_factor: PROXX_TIMEOUT_FACTOR (default 10): a clip's timeout is this many times its
+        source's duration ...
+      timeout_minimum: PROXX_TIMEOUT_MIN (default 120): ... but never less than this many seconds.
+      lease_seconds: PROXX_LEASE_SECONDS (default 30): a RUNNING job without a heartbeat for this
+        long is declared lost.
     """
 
     timeout_factor: float = 10.0
     timeout_minimum: float = 120.0
-    lease_seconds: float = 30.0
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The settings the environment asks for now (the defaults for unset variables)."""
         defaults = cls()
         return cls(
             timeout_factor=float(os.environ.get("PROXX_TIMEOUT_FACTOR", defaults.timeout_factor)),
@@ -33,7 +41,13 @@ class Settings:
         )
 
     def timeout_for(self, source: MediaInfo | None) -> float:
+        """The render timeout, in seconds, of a clip made from `source` (None: an unprobed RAW file)."""
         return max(self.timeout_minimum, self.timeout_factor * duration_of(source))
+
+    @property
+    def home(self) -> Path:
+        """PROXX_HOME, created if missing: where proxx keeps its store, logs and results."""
+        return proxx_home()
 
 
 def duration_of(info: MediaInfo | None) -> float:

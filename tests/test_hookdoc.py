@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from proxx import hookspecs
-from proxx.plugins import build_plugin_manager, engines
+from proxx.plugins import build_plugin_manager
 from proxx.testing import hookdoc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +63,6 @@ def test_tracing_shows_records_and_leaves_them_usable(monkeypatch, caplog):
     monkeypatch.setenv("PROXX_TRACE_PLUGINS", "1")
     monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")
     with caplog.at_level(logging.DEBUG, logger="proxx.plugins"):
-        found = engines(build_plugin_manager())
+        found = build_plugin_manager().engines()
     assert list(found) == ["ffmpeg"]
     assert "proxx_engines returned [[<proxx_ffmpeg.engine.FFmpegEngine object" in caplog.text

@@ -9,7 +9,7 @@ import pytest
 
 from proxx import Availability, ConfigurationError, Engine, Proxx, hookimpl
 from proxx.execute.engine import RenderReport, RenderTask
-from proxx.plugins import build_plugin_manager, engines
+from proxx.plugins import build_plugin_manager
 
 
 class CopyEngine(Engine):
@@ -34,18 +34,24 @@ class FakeFFmpeg(CopyEngine):
 
 
 class InhousePlugin:
+    PROXX_PLUGIN_API = "1.0"
+
     @hookimpl
     def proxx_engines(self):
         yield InhouseEngine()
 
 
 class ClaimsFFmpeg:
+    PROXX_PLUGIN_API = "1.0"
+
     @hookimpl
     def proxx_engines(self):
         yield FakeFFmpeg()
 
 
 class Misspelled:
+    PROXX_PLUGIN_API = "1.0"
+
     @hookimpl
     def proxx_engine(self):  # not a hook: the spec is proxx_engines
         return []
@@ -54,26 +60,26 @@ class Misspelled:
 def test_the_builtin_ffmpeg_plugin_loads_through_its_entry_point():
     pm = build_plugin_manager()
     assert pm.get_plugin("ffmpeg") is not None
-    assert "ffmpeg" in engines(pm)
+    assert "ffmpeg" in pm.engines()
 
 
 def test_a_plugin_registered_for_one_test_adds_an_engine(monkeypatch):
     monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")  # other installed engines (examples/) stay out
     pm = build_plugin_manager()
-    installed = sorted(engines(pm))  # ffmpeg, and resolve when plugins/resolve is installed
+    installed = sorted(pm.engines())  # ffmpeg, and resolve when plugins/resolve is installed
     assert "ffmpeg" in installed
     pm.register(InhousePlugin(), name="inhouse-test")
     try:
-        assert sorted(engines(pm)) == sorted([*installed, "inhouse"])
+        assert sorted(pm.engines()) == sorted([*installed, "inhouse"])
     finally:
         pm.unregister(name="inhouse-test")
-    assert sorted(engines(pm)) == installed
+    assert sorted(pm.engines()) == installed
 
 
 def test_a_second_plugin_claiming_ffmpeg_fails_naming_both():
     pm = build_plugin_manager(extra={"studio-ffmpeg": ClaimsFFmpeg()})
     with pytest.raises(ConfigurationError) as caught:
-        engines(pm)
+        pm.engines()
     assert caught.value.reason == "duplicate_engine"
     assert "'ffmpeg'" in caught.value.message
     assert "'ffmpeg' and 'studio-ffmpeg'" in caught.value.message
@@ -87,9 +93,9 @@ def test_a_misspelled_hook_fails_loudly():
 
 def test_load_plugins_allow_list(monkeypatch):
     monkeypatch.setenv("PROXX_LOAD_PLUGINS", "")
-    assert engines(build_plugin_manager()) == {}
+    assert build_plugin_manager().engines() == {}
     monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg, other")
-    assert list(engines(build_plugin_manager())) == ["ffmpeg"]
+    assert list(build_plugin_manager().engines()) == ["ffmpeg"]
 
 
 def test_with_only_the_core_every_bundled_intent_is_invalid_naming_ffmpeg(monkeypatch):
@@ -104,7 +110,7 @@ def test_trace_logs_every_hook_call(monkeypatch, caplog):
     monkeypatch.setenv("PROXX_TRACE_PLUGINS", "1")
     pm = build_plugin_manager()
     with caplog.at_level(logging.DEBUG, logger="proxx.plugins"):
-        engines(pm)
+        pm.engines()
     text = caplog.text
     assert "call proxx_engines" in text and "returned" in text
 
@@ -117,6 +123,8 @@ def test_plugin_canonical_profiles_join_the_registry(tmp_path, monkeypatch):
     )
 
     class Ships:
+        PROXX_PLUGIN_API = "1.0"
+
         @hookimpl
         def proxx_canonical_profiles(self):
             return [tmp_path]

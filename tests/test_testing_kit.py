@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from proxx.testing import intent_for
 
 
@@ -35,7 +37,6 @@ def test_a_registered_plugin_is_gone_after_its_test(pytester):
     pytester.makepyfile(
         """
         from proxx import Availability, Engine, hookimpl
-        from proxx.plugins import engines
 
         class Idle(Engine):
             name = "idle"
@@ -54,11 +55,11 @@ def test_a_registered_plugin_is_gone_after_its_test(pytester):
         def test_registered(proxx_register, proxx_plugin_manager):
             proxx_register(Plugin(), name="idle-plugin")
             managers.append(proxx_plugin_manager)
-            assert "idle" in engines(proxx_plugin_manager)
+            assert "idle" in proxx_plugin_manager.engines()
 
         def test_unregistered_after():
             assert managers[0].get_plugin("idle-plugin") is None
-            assert "idle" not in engines(managers[0])
+            assert "idle" not in managers[0].engines()
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
@@ -139,3 +140,55 @@ def test_an_engine_missing_here_can_skip_the_checks_that_render(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
     result.assert_outcomes(passed=1, skipped=5)
     result.stdout.fnmatch_lines(["SKIPPED *licensed is not available here: no licence server*"])
+
+
+def test_make_clip_names_the_known_codecs_for_an_unknown_one(tmp_path):
+    from proxx.testing import make_clip
+
+    with pytest.raises(ValueError, match="unknown video_codec 'vp8'; known: h264, prores, ffv1, mjpeg"):
+        make_clip(tmp_path / "A.mov", video_codec="vp8")
+    assert not (tmp_path / "A.mov").exists()
+
+
+def test_the_timeout_check_does_not_race_an_engine_that_finishes_in_milliseconds(pytester):
+    # A stream-copy engine finishes a 12-frame clip in a few milliseconds: the check slows its ffmpeg
+    # down instead of hoping a tiny timeout beats it, so it passes every time.
+    pytester.makepyfile(
+        """
+        import subprocess
+        from proxx.plugin import Availability, Engine, ExecutionError, RenderReport, hookimpl, require_tool
+        from proxx.testing.conformance import EngineConformance
+
+        class Remux(Engine):
+            name = "remux"
+            def availability(self):
+                return Availability(True, version="1")
+            def render(self, task):
+                command = [require_tool("ffmpeg").path, "-nostdin", "-i", task.clip.source, "-c", "copy",
+                           "-f", "mov", task.partial_path]
+                try:
+                    subprocess.run(command, capture_output=True, timeout=task.timeout, check=True)
+                except subprocess.TimeoutExpired:
+                    raise ExecutionError("timeout", f"Remux timed out after {task.timeout:g} seconds") from None
+                return RenderReport("1")
+
+        class Plugin:
+            @hookimpl
+            def proxx_engines(self):
+                yield Remux()
+
+        class TestRemuxConformance(EngineConformance):
+            engine = "remux"
+            plugins = {"remux-plugin": Plugin()}
+            canonical_profile = {
+                "canonical_profile_version": "1.0", "id": "remux_prores", "engine": "remux",
+                "codec": "prores_standard", "container": "mov", "resolution": "source", "audio": "copy",
+            }
+
+            def make_source(self, proxx_clip):
+                return proxx_clip(size="160x90", frames=12, video_codec="prores")
+        """
+    )
+    for _ in range(3):  # the old 0.01 s race failed a remux 4 runs in 6
+        result = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_a_timeout_fails_class_c")
+        result.assert_outcomes(passed=1, deselected=5)

@@ -91,7 +91,9 @@ def test_a_file_is_probed_once_until_it_changes(tmp_path, monkeypatch):
     clip = make_clip(tmp_path / "A001.mov", frames=4)
     calls = []
     real = probing._ffprobe
-    monkeypatch.setattr(probing, "_ffprobe", lambda path, what, timeout: calls.append(path) or real(path, what, timeout))
+    monkeypatch.setattr(
+        probing, "_ffprobe", lambda path, what, timeout: calls.append(path) or real(path, what, timeout)
+    )
     first = probing.probe(str(clip))
     assert probing.probe(str(clip)) == first and len(calls) == 1
     linked = tmp_path / "A001 published.mov"

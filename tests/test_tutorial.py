@@ -6,14 +6,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "docs" / "writing-an-engine-plugin.md"
+EXPORTER_TUTORIAL = ROOT / "docs" / "writing-an-exporter-plugin.md"
 EXCERPT = re.compile(r"<!-- excerpt: (?P<path>\S+) -->\n```\w*\n(?P<code>.*?)\n```", re.DOTALL)
 
 
-def test_every_quoted_block_is_in_its_file():
-    excerpts = list(EXCERPT.finditer(TUTORIAL.read_text(encoding="utf-8")))
-    assert len(excerpts) >= 8
+@pytest.mark.parametrize(("tutorial", "blocks"), [(TUTORIAL, 9), (EXPORTER_TUTORIAL, 5)])
+def test_every_quoted_block_is_in_its_file(tutorial, blocks):
+    excerpts = list(EXCERPT.finditer(tutorial.read_text(encoding="utf-8")))
+    assert len(excerpts) >= blocks
     for excerpt in excerpts:
         source = (ROOT / excerpt["path"]).read_text(encoding="utf-8")
         assert excerpt["code"] in source, (
@@ -33,3 +37,4 @@ def test_the_example_stays_under_150_lines_of_code():
 def test_the_readme_links_the_tutorial_and_the_hook_reference():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "docs/writing-an-engine-plugin.md" in readme and "docs/hooks.md" in readme
+    assert "docs/writing-an-exporter-plugin.md" in readme and "docs/reference.md" in readme

@@ -56,7 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = (profiles, doctor, jobs, serve, farm, watch, openjd)
     for register in (command.register for command in commands):
         register(sub, _add_repository_options)
-    plugin_manager().hook.proxx_commands(subparsers=sub)
+    pm = plugin_manager()
+    for name, command in pm.commands().items():
+        if name in sub.choices:
+            raise ConfigurationError(
+                "duplicate_subcommand",
+                f"A plugin adds the subcommand '{name}', which proxx already has. Rename it in the plugin.",
+                {"subcommand": name},
+            )
+        command_parser = sub.add_parser(name, help=command.help)
+        command.configure(command_parser)
+        command_parser.set_defaults(handler=command.run)
+    pm.add_deprecated_commands(sub)
     return parser
 
 

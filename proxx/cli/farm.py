@@ -43,10 +43,10 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 def cmd_farm_worker(args: argparse.Namespace) -> int:
     from proxx.farm.paths import PathRule
     from proxx.farm.signing import farm_key
-    from proxx.plugins import engines, plugin_manager
+    from proxx.plugins import plugin_manager
 
     wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
-    installed = engines(plugin_manager())
+    installed = plugin_manager().engines()
     # Only engines that can run here now: a machine whose Resolve is not running (or not Studio)
     # must not take Resolve jobs off the queue only to fail them.
     usable = {name for name, engine in installed.items() if engine.availability().available}

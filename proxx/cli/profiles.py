@@ -13,7 +13,7 @@ from proxx.app import Proxx, repository_layers
 from proxx.compile.check import CheckReport, check
 from proxx.compile.problems import Problem
 from proxx.converter import converter
-from proxx.plugins import plugin_canonical_paths, plugin_manager
+from proxx.plugins import plugin_manager
 from proxx.resources import bundled_profiles_dir
 
 
@@ -111,7 +111,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.paths:
         targets = list(args.paths)
         base = [bundled_profiles_dir()] if args.bundled else []
-        report = check(targets, [*base, *plugin_canonical_paths(pm)])
+        report = check(targets, [*base, *pm.canonical_profile_paths()])
     else:
         layers = repository_layers(pm, bundled=args.bundled)
         report = check(layers, [])

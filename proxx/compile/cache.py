@@ -13,14 +13,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from proxx import vocabulary
 from proxx.home import file_stamp, write_cache
 from proxx.resources import schemas_dir
 from proxx.version import __version__
 
 
 def _rules_key() -> str:
-    """Changes whenever proxx or a schema file changes."""
-    digest = hashlib.sha256(__version__.encode())
+    """Changes whenever proxx, a schema file or the vocabulary plugins declared changes."""
+    digest = hashlib.sha256(f"{__version__}:{vocabulary.fingerprint()}".encode())
     for schema in sorted(schemas_dir().glob("*.schema.json")):
         digest.update(f"{schema.name}:{file_stamp(schema)}".encode())
     return digest.hexdigest()

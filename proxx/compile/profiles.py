@@ -9,22 +9,10 @@ from fractions import Fraction
 
 import attrs
 
-# Codec flavour -> family, as in the reference vocabulary (BACKGROUND section 1).
-CODEC_FAMILY: Mapping[str, str] = {
-    "prores_proxy": "prores",
-    "prores_lt": "prores",
-    "prores_standard": "prores",
-    "prores_hq": "prores",
-    "prores_4444": "prores",
-    "dnxhd": "dnxhr",
-    "dnxhr_lb": "dnxhr",
-    "dnxhr_sq": "dnxhr",
-    "dnxhr_hq": "dnxhr",
-    "h264": "h264",
-    "h265": "hevc",
-    "hevc": "hevc",
-}
-LONG_GOP_FAMILIES = frozenset({"h264", "hevc"})
+from proxx import vocabulary
+
+# Bundled codec flavour -> family, as in the reference vocabulary (BACKGROUND section 1).
+CODEC_FAMILY: Mapping[str, str] = {name: codec.family for name, codec in vocabulary.BUNDLED_CODECS.items()}
 
 _FIT = re.compile(r"^fit_(\d+)x(\d+)$")
 _SCALE = re.compile(r"^scale_(\d+)$")
@@ -37,7 +25,19 @@ def parse_frame_size(text: str) -> tuple[int, int]:
 
 @attrs.frozen
 class CanonicalProfile:
-    """One canonical proxy profile: exactly one output description, rendered by the engine it names."""
+    """One canonical proxy profile: exactly one output description, rendered by the engine it names.
+
+    Fields:
+      id: the canonical id (immutable in meaning).
+      engine: the engine that renders it; nothing else routes a job to an engine.
+      codec: the codec flavour ("prores_lt", "h264", or one a plugin declared).
+      container: "mov", "mp4", "mxf", or one a plugin declared.
+      resolution: "source", "scale_50", "scale_25" or "fit_WxH".
+      audio: the audio policy: "aac", "copy", "pcm", or one a plugin declared.
+      description: the administrator's note (never shown to operators).
+      canonical_profile_version: the format's version ("1.0").
+    Properties: `codec_family`, `intra_frame`, `scale_factor`, `fit_box`.
+    """
 
     id: str
     engine: str
@@ -50,11 +50,11 @@ class CanonicalProfile:
 
     @property
     def codec_family(self) -> str:
-        return CODEC_FAMILY[self.codec]
+        return vocabulary.codec(self.codec).family
 
     @property
     def intra_frame(self) -> bool:
-        return self.codec_family not in LONG_GOP_FAMILIES
+        return not vocabulary.codec(self.codec).long_gop
 
     @property
     def scale_factor(self) -> Fraction | None:

@@ -16,7 +16,13 @@ from proxx.media.probe import MediaInfo
 
 @attrs.frozen
 class Availability:
-    """Whether an engine can run here now; `reason` says why not, `version` what would run."""
+    """Whether an engine can run here now, from `Engine.availability()`.
+
+    Fields:
+      available: True when the engine can render on this machine now.
+      reason: why not, for the class B message ("ffmpeg not found").
+      version: what would run ("n8.1.2"), shown by `proxx registry`.
+    """
 
     available: bool
     reason: str = ""
@@ -26,7 +32,17 @@ class Availability:
 @attrs.frozen
 class RenderTask:
     """One clip to render. The engine writes `partial_path` (a temporary name in the output
-    folder) and nothing else; proxx verifies it and only then gives it its final name."""
+    folder) and nothing else; proxx verifies it and only then gives it its final name.
+
+    Fields:
+      spec: the job's JobSpec (its `canonical_profile` says what to render).
+      clip: the clip to render (its source and final output path).
+      source: the source's probe; None only for RAW media a RAW-capable engine reads itself.
+      partial_path: the file to write, in a private folder proxx made for this clip.
+      log_path: the job log; append the engine's full output here.
+      timeout: seconds; past it the engine stops its process and raises ExecutionError "timeout".
+      progress: call with the fraction of this clip done, 0..1.
+    """
 
     spec: JobSpec
     clip: ClipSpec
@@ -39,7 +55,12 @@ class RenderTask:
 
 @attrs.frozen
 class RenderReport:
-    """What the engine says about a successful render, for the result JSON (never for operators)."""
+    """What the engine says about a successful render, for the result JSON (never for operators).
+
+    Fields:
+      engine_version: what ran ("inhouse 1.0, ffmpeg n8.1.2"), so a proxy can be traced to it.
+      details: anything else worth recording (JSON-able), under the result's `engine.details`.
+    """
 
     engine_version: str
     details: dict[str, Any] = attrs.field(factory=dict)

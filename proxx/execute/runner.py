@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -26,8 +25,8 @@ from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
 from proxx.export.exporter import Exporter, export_all
-from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
-from proxx.media.probe import MediaInfo
+from proxx.jobspec.model import JobSpec, utc_now
+from proxx.plugins import PluginManager
 from proxx.result import (
     CLIP_NOT_RUN,
     RESULT_VERSION,
@@ -35,14 +34,12 @@ from proxx.result import (
     EngineRun,
     Failure,
     JobResult,
-    Reused,
     unrecorded,
     write_json_atomically,
 )
 from proxx.settings import Settings, duration_of
 from proxx.store import COMPLETED, FAILED, DigestMismatch, Store
 from proxx.validate.checks import validate
-from proxx.verify.checks import Check
 
 
 def _same(result: JobResult) -> JobResult:
@@ -57,7 +54,7 @@ class Runner:
     store: Store
     engines: dict[str, Engine]
     exporters: dict[str, Exporter]
-    pm: Any
+    pm: PluginManager
     home: Path
     lease: Lease
     settings: Settings = attrs.field(factory=Settings.from_env)
@@ -92,7 +89,7 @@ class Runner:
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
-            ProgressMeter(self.store, job_id, weights, self.on_progress), self._reuse, self._plugin_checks,
+            ProgressMeter(self.store, job_id, weights, self.on_progress), self.pm.reuse_output, self.pm.verify_output,
         )  # fmt: skip
         results, failure = clips.run()
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
@@ -104,20 +101,6 @@ class Runner:
         log_path = self.job_dir(spec.job_id) / "job.log"
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         return self._refused(spec, problems, utc_now(), {}, log_path)
-
-    # --- plugins' part ------------------------------------------------------------------------
-
-    def _reuse(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
-        reused: Reused | None = self.pm.hook.proxx_reuse_output(spec=spec, clip=clip, source=source)
-        return reused
-
-    def _plugin_checks(
-        self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo
-    ) -> list[list[Check] | None]:
-        answers: list[list[Check] | None] = self.pm.hook.proxx_verify_output(
-            spec=spec, clip=clip, source=source, output=output
-        )
-        return answers
 
     # --- endings ------------------------------------------------------------------------------
 

@@ -15,10 +15,20 @@ from proxx.result import ExportOutcome, JobResult
 
 @attrs.frozen
 class Exporter:
-    """`export(spec, result)` may return details (a dict) to record in the result's `exports`."""
+    """An exporter, yielded by the `proxx_exporters` hook.
+
+    Fields:
+      name: the exporter's name, in the result's `exports` and in messages.
+      export: `export(spec, result)`, called once for every finished job; it may return details (a
+        JSON-able dict) to record in the result's `exports`.
+      beside_outputs: the names of the files and folders the exporter writes in a job's output
+        folder, beside the outputs (Fabric: "ascmhl", ".proxx"). Tools that check what an engine
+        wrote there (the conformance suite) leave these out.
+    """
 
     name: str
     export: Callable[[JobSpec, JobResult], dict[str, Any] | None]
+    beside_outputs: tuple[str, ...] = ()
 
 
 def export_all(

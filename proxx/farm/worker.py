@@ -34,7 +34,7 @@ from proxx.home import proxx_home
 from proxx.jobspec.model import digest_of
 from proxx.jobspec.signing import verifies
 from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
-from proxx.plugins import collect, engines, plugin_manager
+from proxx.plugins import plugin_manager
 from proxx.result import JobResult
 from proxx.roots import Roots, roots_from_env
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
@@ -67,11 +67,10 @@ def _context(pid: int) -> WorkerContext:
     pm = plugin_manager()
     name = os.environ.get("PROXX_FARM_WORKER_NAME") or socket.gethostname()
     rules = tuple(PathRule.parse(r) for r in os.environ.get("PROXX_FARM_MAP_PATHS", "").splitlines() if r)
-    exporters = {name: exporter for name, (_, exporter) in collect(pm, "proxx_exporters", _name).items()}
     return WorkerContext(
         worker_id=f"{name}:{pid}",
-        engines=engines(pm),
-        exporters=exporters,
+        engines=pm.engines(),
+        exporters=pm.exporters(),
         pm=pm,
         rules=rules,
         home=proxx_home() / "farm-worker",
@@ -79,10 +78,6 @@ def _context(pid: int) -> WorkerContext:
         key=farm_key(broker_url()),
         roots=roots_from_env("PROXX_FARM_ROOTS"),
     )
-
-
-def _name(record: Exporter) -> str:
-    return record.name
 
 
 class FarmLease:

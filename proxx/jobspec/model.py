@@ -18,17 +18,23 @@ from typing import Any
 
 import attrs
 
+from proxx import vocabulary
 from proxx.compile.compiler import Compiled
 from proxx.compile.profiles import CanonicalProfile, Naming
 from proxx.converter import converter
 
 JOBSPEC_VERSION = "1.0"
-EXTENSIONS = {"mov": ".mov", "mp4": ".mp4", "mxf": ".mxf"}
 
 
 @attrs.frozen
 class ClipSpec:
-    """One source and the one output it gives."""
+    """One source and the one output it gives.
+
+    Fields:
+      index: the clip's position in the job, from 0.
+      source: the source file's absolute path.
+      output: the final output path (the engine writes a partial path; proxx publishes here).
+    """
 
     index: int
     source: str
@@ -46,6 +52,26 @@ class Origin:
 
 @attrs.frozen
 class JobSpec:
+    """The immutable record of one job: what to render, from which sources, where, and how.
+
+    Stored once with its digest and never changed; every run, retry and result refers to it.
+
+    Fields:
+      jobspec_version: the JobSpec format's version ("1.0").
+      job_id: "job-<UTC time>-<random>".
+      created_at, selected_at: when the job was made and when its intent was chosen (UTC, ISO 8601).
+      proxy_profile: the canonical id the intent compiled to (authoritative).
+      proxy_profile_origin: the intent the operator chose (metadata only).
+      canonical_profile: the full canonical profile, copied in so the job never depends on a file.
+      engine: the engine that renders it (the canonical profile's `engine`).
+      naming: how output names are made from source names.
+      output_directory: the folder the outputs are published in.
+      clips: one `ClipSpec` per source, in order.
+      requires: versions of what the job was made with ({"proxx": ..., "<engine plugin>": ...}).
+      retry_of: the job this one retries, or None.
+      reuse: True when the job may copy an earlier verified output of the same fingerprint.
+    """
+
     jobspec_version: str
     job_id: str
     created_at: str
@@ -82,6 +108,7 @@ def digest_of(spec_json: str) -> str:
 
 
 def utc_now() -> str:
+    """The current UTC time as proxx records it (ISO 8601 to the millisecond, "Z")."""
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -94,7 +121,7 @@ def new_job_id() -> str:
 def output_path(source: Path, output_directory: Path, naming: Naming, container: str) -> Path:
     """The intent's naming rule: <output folder>/[folder/]<source base name><suffix>.<ext>."""
     folder = output_directory / naming.folder if naming.folder else output_directory
-    return folder / f"{source.stem}{naming.suffix}{EXTENSIONS[container]}"
+    return folder / f"{source.stem}{naming.suffix}{vocabulary.extension(container)}"
 
 
 def create_jobspec(

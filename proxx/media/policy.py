@@ -53,6 +53,7 @@ def is_interlaced(video: VideoStream) -> bool:
 
 
 def top_field_first(field_order: str) -> bool:
+    """Whether ffprobe's `field_order` ("tt", "bt", ...) shows the top field first."""
     return field_order in TOP_FIRST
 
 
@@ -65,7 +66,22 @@ class AudioTarget:
 
 @attrs.frozen
 class ProxyTarget:
-    """What the proxy of one source must be (`proxy_target`)."""
+    """What the proxy of one source must be (`proxy_target`): what engines render to and what
+    verification checks.
+
+    Fields:
+      width, height: the coded output frame, upright (rotation applied), even.
+      sample_aspect_ratio: the output's SAR, keeping the source's display aspect.
+      display_aspect: the source's display aspect ratio.
+      rotation: the source's rotation, which the output renders into its pixels.
+      rate: the exact constant output frame rate; variable_rate: the source's was variable.
+      field_order: "progressive", or the source's interlaced field order when kept.
+      deinterlace: True when the engine must deinterlace (long-GOP profiles of interlaced sources).
+      duration: the source's video duration in seconds; the output matches it within a frame.
+      timecode: the start timecode the output carries, or None.
+      audio: per source audio stream, the channels, sample rate and layout the output keeps.
+    Property: `interlaced`.
+    """
 
     width: int  # coded, upright
     height: int

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from proxx import vocabulary
 from proxx.media.allowlist import probe_restrictions
 from proxx.media.tools import require_tool
 
@@ -42,7 +43,20 @@ class ProbeCrashed(ProbeError):
 class VideoStream:
     """The first video stream, as ffprobe reads it. `width` x `height` is the coded (stored)
     picture; `rotation` (degrees, from the display matrix) and the sample aspect ratio say how it is
-    shown. `proxx.media.policy` turns these into the picture an editing system displays."""
+    shown. `proxx.media.policy` turns these into the picture an editing system displays.
+
+    Fields:
+      codec, profile: ffprobe's codec_name and profile ("prores", "LT").
+      width, height: the coded picture; sample_aspect_ratio: "1:1", "10:11", ...
+      frame_rate: the exact rational rate, as ffprobe's r_frame_rate ("24000/1001").
+      pix_fmt: ffprobe's pixel format ("yuv422p10le").
+      field_order: progressive, tt, bb, tb, bt or unknown (ffmpeg's naming).
+      duration, nb_frames: the stream's, when the container says (else None).
+      avg_frame_rate: frames / duration, below frame_rate for variable-rate media.
+      rotation: display rotation in degrees, counter-clockwise: 0, 90, 180 or 270.
+      start_time: the stream's first timestamp, in seconds.
+    Properties: `rate`, `fps` (the exact rate an editing system gives it), `has_alpha`.
+    """
 
     codec: str
     profile: str
@@ -74,6 +88,14 @@ class VideoStream:
 
 @attrs.frozen
 class AudioStream:
+    """One audio stream, as ffprobe reads it.
+
+    Fields:
+      codec: ffprobe's codec_name ("pcm_s24le", "aac", ...).
+      channels, channel_layout: the channel count and ffprobe's layout name ("stereo", "5.1", "").
+      sample_rate: in Hz; bits: bits per raw sample, or None when the codec has none (AAC).
+    """
+
     codec: str
     channels: int
     channel_layout: str
@@ -83,6 +105,20 @@ class AudioStream:
 
 @attrs.frozen
 class MediaInfo:
+    """What ffprobe says about one file: the container, the first video stream and every audio stream.
+
+    Fields:
+      path: the file probed.
+      format_name: ffprobe's format_name ("mov,mp4,m4a,3gp,3g2,mj2", "mxf", "matroska,webm").
+      size: in bytes; duration: the container's, in seconds (None when unknown).
+      video: the first video stream, or None; audio: every audio stream, in order.
+      timecode: the start timecode ("01:00:00:00"), or None.
+      brand: the ISO/QuickTime major brand ("qt  " for MOV, "isom" and kin for MP4).
+      start_time: the file's start time (MPEG-TS and edit-listed MOV start above zero).
+      data_streams: the count of timecode, telemetry and other data tracks (not proxied).
+    Properties: `container` (the canonical container name), `video_duration`, `is_still_image`.
+    """
+
     path: str
     format_name: str
     size: int
@@ -96,13 +132,14 @@ class MediaInfo:
 
     @property
     def container(self) -> str:
-        """mov, mp4 or mxf (ffprobe names MOV and MP4 alike; the major brand tells them apart)."""
+        """mov, mp4 or mxf (ffprobe names MOV and MP4 alike; the major brand tells them apart), a
+        container a plugin declared with this file's format_name, else ffprobe's format_name."""
         names = set(self.format_name.split(","))
         if "mxf" in names:
             return "mxf"
         if "mov" in names:
             return "mp4" if self.brand.startswith(("isom", "iso", "mp4", "avc1")) else "mov"
-        return self.format_name
+        return vocabulary.container_of(self.format_name) or self.format_name
 
     @property
     def is_still_image(self) -> bool:
@@ -187,10 +224,15 @@ def _rotation(stream: dict[str, Any]) -> int:
 
 def _timecode(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> str | None:
     """The start timecode from wherever the container carries it: the video stream's tag (MOV,
-    MXF source package), a tmcd/data track, then the file's (MXF material package, DV)."""
+    MXF source package), a tmcd/data track, then the file's (MXF material package, DV). Matroska
+    spells its tags in capitals (TIMECODE)."""
+
+    def tag(tags: dict[str, Any]) -> Any:
+        return tags.get("timecode") or tags.get("TIMECODE")
+
     ordered = sorted(streams, key=lambda s: {"video": 0, "data": 1}.get(s.get("codec_type", ""), 2))
-    candidates = [s.get("tags", {}).get("timecode") for s in ordered]
-    candidates.append(fmt.get("tags", {}).get("timecode"))
+    candidates = [tag(s.get("tags", {})) for s in ordered]
+    candidates.append(tag(fmt.get("tags", {})))
     return next((tc for tc in candidates if tc), None)
 
 

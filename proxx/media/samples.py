@@ -36,7 +36,27 @@ def make_clip(
     sar: str | None = None,
 ) -> Path:
     """Write a clip of `frames` frames at `rate` with one audio stream per entry of `audio`
-    (its channel count). Returns `path`."""
+    (its channel count). Returns `path`; its extension chooses the container (.mov, .mp4, .mxf, ...).
+
+    Options:
+      size: "WxH", the coded frame size (default "320x180"; odd sizes need video_codec "ffv1").
+      rate: the exact frame rate, "24000/1001" (default) or "25".
+      frames: how many frames (default 24).
+      audio: one entry per audio stream, its channel count (default (2,); () for no audio).
+      sample_rate: of every audio stream, in Hz (default 48000).
+      timecode: the start timecode, "01:00:00:00" (default), ";" before the frames for drop-frame,
+        or None for none.
+      video_codec: one of `VIDEO_CODECS`: "h264" (default), "prores", "ffv1", "mjpeg".
+      audio_codec: an ffmpeg audio encoder (default "pcm_s24le").
+      sar: the sample aspect ratio, "10:11", or None for square pixels.
+
+    Raises ValueError for a video_codec or channel count it cannot make.
+    """
+    if video_codec not in VIDEO_CODECS:
+        raise ValueError(f"make_clip: unknown video_codec {video_codec!r}; known: {', '.join(VIDEO_CODECS)}")
+    unknown = [channels for channels in audio if channels < 1]
+    if unknown:
+        raise ValueError(f"make_clip: an audio stream needs at least one channel, not {unknown[0]}")
     ffmpeg = require_tool("ffmpeg")
     duration = frames * _rate_inverse(rate)
     command = [ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",

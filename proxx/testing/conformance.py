@@ -21,14 +21,22 @@ Settings (class attributes):
   render. Set it True for an engine the test machine may lack (a licensed application): those checks
   are then skipped, with the engine's own reason, and the others still run.
 * `timeout_seconds`: the timeout `test_a_timeout_fails_class_c` forces (PROXX_TIMEOUT_MIN with
-  PROXX_TIMEOUT_FACTOR=0). It is far shorter than any real render, so it works for every engine that
-  honours `RenderTask.timeout`, which is what the test checks.
+  PROXX_TIMEOUT_FACTOR=0), 1 second by default. The render is first slowed down (`slow_down`) to
+  take a minute, so the check never races an engine that finishes in milliseconds: the job must
+  fail with reason `timeout` well before the minute is up.
 
 Hooks (override the methods):
 
 * `make_source(self, proxx_clip) -> Path`: the source clip every test renders. The default is
   `proxx_clip()`, a 320x180, 24-frame H.264 MOV with stereo audio and a start timecode; override it
   when your engine or profile needs another size, codec or audio layout (`make_clip` options).
+* `slow_down(self, monkeypatch, folder)`: makes every render take a minute, for
+  `test_a_timeout_fails_class_c`. The default points PROXX_FFMPEG at a wrapper (written in
+  `folder`) that waits a minute before running the real ffmpeg for any command that reads an input
+  (`-i`), and passes version and encoder queries straight through: that slows down every engine
+  that runs ffmpeg through `proxx.plugin.find_tool` / `require_tool`. Override it for an engine that
+  runs something else (make its binary or service slow the same way). If a render still completes,
+  the check fails asking for the override.
 * `make_unavailable(self, app, monkeypatch)`: makes the engine unavailable for
   `test_an_unavailable_engine_fails_class_b_and_runs_nothing`. The default replaces the engine's
   `availability()` with one saying no; override it to exercise your real check (a missing binary, an
@@ -43,8 +51,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -54,6 +64,7 @@ import pytest
 from proxx.app import Proxx
 from proxx.compile.repository import load_repository
 from proxx.execute.engine import Availability, Engine, RenderReport, RenderTask
+from proxx.media.tools import find_tool
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN
 from proxx.schemas import JOB_RESULT, format_path, violations
 from proxx.store import COMPLETED, FAILED
@@ -65,6 +76,15 @@ PARTIAL_MARK = ".proxx-partial-"
 # How long after a timed-out job returns the partial output must stay unchanged: a render that goes
 # on writing after its engine gave up is a process the engine failed to stop.
 SETTLE_SECONDS = 0.5
+# How long a slowed-down render takes: far beyond any timeout the check sets.
+SLOW_SECONDS = 60
+# The default slow-down: ffmpeg, but a minute late for every command that reads an input.
+SLOW_FFMPEG = """#!{python}
+import os, sys, time
+if "-i" in sys.argv[1:]:
+    time.sleep({seconds})
+os.execv({ffmpeg!r}, [{ffmpeg!r}, *sys.argv[1:]])
+"""
 
 
 @attrs.frozen
@@ -82,10 +102,10 @@ class Bench:
 
 
 def _exporter_record(path: Path, bench: Bench) -> bool:
-    """Files exporters keep beside outputs (Fabric's `ascmhl/` history and `.proxx/` copies of
-    results) are not the engine's doing."""
+    """What exporters declare they write beside outputs (`Exporter.beside_outputs`: Fabric's MHL
+    history and result copies, say) is not the engine's doing."""
     first = path.relative_to(bench.output_directory).parts[0]
-    return first.startswith(".") or first == "ascmhl"
+    return any(first in exporter.beside_outputs for exporter in bench.app.exporters.values())
 
 
 class EngineConformance:
@@ -95,13 +115,31 @@ class EngineConformance:
     canonical_profile: ClassVar[str | Path | Mapping[str, Any]]
     plugins: ClassVar[Mapping[str, object]] = {}
     skip_when_unavailable: ClassVar[bool] = False
-    timeout_seconds: ClassVar[float] = 0.01
+    timeout_seconds: ClassVar[float] = 1.0
 
     # --- hooks ------------------------------------------------------------------------------------
 
     def make_source(self, proxx_clip: MakeClip) -> Path:
         """The source clip each test renders."""
         return proxx_clip()
+
+    def slow_down(self, monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+        """Make every render take SLOW_SECONDS, for the timeout check. Override for an engine that
+        does not run ffmpeg through proxx's tool lookup."""
+        ffmpeg = find_tool("ffmpeg")
+        if ffmpeg is None:
+            pytest.fail("the default slow_down wraps ffmpeg, which is not installed: override slow_down")
+        wrapper = folder / "slow-ffmpeg"
+        wrapper.write_text(SLOW_FFMPEG.format(python=sys.executable, seconds=SLOW_SECONDS, ffmpeg=ffmpeg.path))
+        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+        monkeypatch.setenv("PROXX_FFMPEG", str(wrapper))
+        find_tool.cache_clear()  # it remembers the ffmpeg it found
+
+    @pytest.fixture(autouse=True)
+    def _forget_tools(self) -> Iterator[None]:
+        """The tool lookup remembers its answer: forget one a check changed, once its environment is back."""
+        yield
+        find_tool.cache_clear()
 
     def make_unavailable(self, app: Proxx, monkeypatch: pytest.MonkeyPatch) -> None:
         """Make the engine unavailable on this machine for one test. Override to use the real cause."""
@@ -209,13 +247,18 @@ class EngineConformance:
         assert outcome.row.reason == "verification_failed", outcome.row.message
         assert outcome.row.message and outcome.row.message.startswith("Output file generated but failed verification")
 
-    def test_a_timeout_fails_class_c(self, bench: Bench, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_a_timeout_fails_class_c(self, bench: Bench, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         self._needs_available(bench)
+        self.slow_down(monkeypatch, tmp_path)
         monkeypatch.setenv("PROXX_TIMEOUT_MIN", str(self.timeout_seconds))
         monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "0")
         tasks = spy_render(bench.engine, monkeypatch, lambda render, task: render(task))
+        started = time.monotonic()
         outcome = bench.run()
+        elapsed = time.monotonic() - started
         assert [task.timeout for task in tasks] == [self.timeout_seconds]
+        assert outcome.row.state == FAILED, "the slowed-down render completed: override slow_down() for this engine"
+        assert elapsed < SLOW_SECONDS / 2, f"the job took {elapsed:.0f} s: the engine waited instead of stopping"
         assert_failed(outcome, "C")
         assert outcome.row.reason == "timeout", outcome.row.message
         sizes = partial_sizes(bench.output_directory)

@@ -57,7 +57,9 @@ def render(trace: str, module: ModuleType = hookspecs) -> str:
         inspect.cleandoc(module.__doc__ or ""),
         "",
         "Hooks, in the order of the flow: " + ", ".join(f"[`{h.__name__}`](#{h.__name__})" for h in found) + ".",
-        "A tutorial that builds a complete engine plugin: [Write an engine plugin](writing-an-engine-plugin.md).",
+        "Tutorials that build complete plugins: [Write an engine plugin](writing-an-engine-plugin.md),"
+        " [Write an exporter plugin](writing-an-exporter-plugin.md). The records hooks pass and return:"
+        " [the plugin API reference](reference.md).",
         "",
     ]
     for hook in found:

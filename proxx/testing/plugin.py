@@ -19,12 +19,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import pluggy
 import pytest
 
 from proxx.app import Proxx
 from proxx.media.samples import make_clip
-from proxx.plugins import build_plugin_manager
+from proxx.plugins import PluginManager, build_plugin_manager
 from proxx.testing.kit import JobOutcome, RepositoryFiles, run_job, write_repository
 
 # The conformance checks' asserts report their values like a test's own, as pytest does for plugins.
@@ -62,13 +61,13 @@ def proxx_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def proxx_plugin_manager(proxx_home: Path) -> pluggy.PluginManager:
+def proxx_plugin_manager(proxx_home: Path) -> PluginManager:
     """A plugin manager of this test's own: the installed plugins (PROXX_LOAD_PLUGINS applies)."""
     return build_plugin_manager()
 
 
 @pytest.fixture
-def proxx_register(proxx_plugin_manager: pluggy.PluginManager) -> Iterator[Register]:
+def proxx_register(proxx_plugin_manager: PluginManager) -> Iterator[Register]:
     """`proxx_register(plugin, name=...)` adds a plugin object for this test only; call it before
     `proxx_open`, which collects engines and exporters once."""
     names: list[str] = []
@@ -86,7 +85,7 @@ def proxx_register(proxx_plugin_manager: pluggy.PluginManager) -> Iterator[Regis
 
 
 @pytest.fixture
-def proxx_open(proxx_plugin_manager: pluggy.PluginManager, proxx_home: Path) -> Iterator[Open]:
+def proxx_open(proxx_plugin_manager: PluginManager, proxx_home: Path) -> Iterator[Open]:
     """`proxx_open(profiles=[...], bundled=None)` -> a `Proxx` on this test's plugin manager and home."""
     opened: list[Proxx] = []
 

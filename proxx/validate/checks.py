@@ -9,18 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import attrs
-import pluggy
 
 from proxx.errors import JobValidationError
 from proxx.execute.engine import Engine
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe
 from proxx.media.raw import raw_format
+from proxx.plugins import PluginManager
 from proxx.roots import Roots
 from proxx.validate import trust
 from proxx.validate.space import estimate_output_bytes, required_margin
@@ -223,9 +223,7 @@ def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[
     ]
 
 
-def validate(
-    spec: JobSpec, engines: Mapping[str, Engine], pm: pluggy.PluginManager, roots: Roots | None = None
-) -> Validated:
+def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, roots: Roots | None = None) -> Validated:
     """`roots`: the folders the entry point that created the job lets it read and write (None: any)."""
     problems = check_engine(spec, engines)
     engine = engines.get(spec.engine)
@@ -243,9 +241,5 @@ def validate(
     problems.extend(trust.check_output_folder(spec, roots))
     problems.extend(check_outputs(spec))
     problems.extend(check_space(spec, sources))
-    problems.extend(_plugin_problems(pm.hook.proxx_validate_job(spec=spec, sources=sources)))
+    problems.extend(pm.validate_job(spec, sources))
     return Validated(tuple(problems), sources)
-
-
-def _plugin_problems(answers: Iterable[Iterable[Problem] | None]) -> list[Problem]:
-    return [problem for answer in answers for problem in (answer or ())]

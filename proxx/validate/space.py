@@ -1,6 +1,6 @@
 """How much disk an output needs, estimated before it exists.
 
-Bits per pixel per frame from the codecs' published target rates (ProRes white paper: 1920x1080 at
+Bits per pixel per frame (`proxx.vocabulary`) from the codecs' published target rates (ProRes white paper: 1920x1080 at
 29.97 fps is Proxy 45, LT 102, 422 147, HQ 220, 4444 330 Mbit/s; DNxHR LB 36, SQ 116, HQ 176 Mbit/s
 at 1080p 24), rounded up; H.264 at CRF 23 is content-dependent, so it is taken generously. The
 estimate is an upper bound in practice; a margin on top covers container overhead and bad guesses.
@@ -10,24 +10,11 @@ from __future__ import annotations
 
 import os
 
+from proxx import vocabulary
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.geometry import frame_size
 from proxx.media.probe import MediaInfo
 
-BITS_PER_PIXEL = {
-    "prores_proxy": 0.75,
-    "prores_lt": 1.7,
-    "prores_standard": 2.4,
-    "prores_hq": 3.6,
-    "prores_4444": 5.4,
-    "dnxhd": 3.6,
-    "dnxhr_lb": 0.75,
-    "dnxhr_sq": 2.4,
-    "dnxhr_hq": 3.6,
-    "h264": 0.3,
-    "h265": 0.2,
-    "hevc": 0.2,
-}
 PCM_BYTES_PER_SAMPLE = 3  # 24-bit, the largest audio any policy writes
 
 
@@ -37,7 +24,7 @@ def estimate_output_bytes(profile: CanonicalProfile, info: MediaInfo) -> int:
     duration = info.video_duration or 0.0
     width, height = frame_size(profile, info.video)
     fps = float(info.video.fps) or 30.0
-    video = BITS_PER_PIXEL[profile.codec] * width * height * fps * duration / 8
+    video = vocabulary.codec(profile.codec).bits_per_pixel * width * height * fps * duration / 8
     channels = sum(stream.channels for stream in info.audio)
     audio = channels * 48000 * PCM_BYTES_PER_SAMPLE * duration
     return int(video + audio)

@@ -15,25 +15,15 @@ from fractions import Fraction
 
 import attrs
 
+from proxx import vocabulary
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.geometry import display_aspect, sample_aspect
 from proxx.media.policy import DEFAULT_LAYOUTS, MXF_NO_TIMECODE, AudioTarget, ProxyTarget, proxy_target
 from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream, parse_rate
 
-# codec flavour -> (ffprobe codec_name, ffprobe profile or None when not pinned)
+# Bundled codec flavour -> (ffprobe codec_name, ffprobe profile or None when not pinned).
 PROBED_CODEC: dict[str, tuple[str, str | None]] = {
-    "prores_proxy": ("prores", "Proxy"),
-    "prores_lt": ("prores", "LT"),
-    "prores_standard": ("prores", "Standard"),
-    "prores_hq": ("prores", "HQ"),
-    "prores_4444": ("prores", "4444"),
-    "dnxhd": ("dnxhd", None),
-    "dnxhr_lb": ("dnxhd", "DNXHR LB"),
-    "dnxhr_sq": ("dnxhd", "DNXHR SQ"),
-    "dnxhr_hq": ("dnxhd", "DNXHR HQ"),
-    "h264": ("h264", None),
-    "h265": ("hevc", None),
-    "hevc": ("hevc", None),
+    name: (codec.probe_codec, codec.probe_profile) for name, codec in vocabulary.BUNDLED_CODECS.items()
 }
 # Display aspect ratios may differ by this much, or by what rounding to even sizes costs if more.
 ASPECT_TOLERANCE = Fraction(5, 1000)
@@ -45,6 +35,15 @@ AVERAGE_RATE_TOLERANCE = Fraction(1, 100)
 
 @attrs.frozen
 class Check:
+    """One verification check of an output against its canonical profile and source.
+
+    Fields:
+      name: what was checked ("codec", "frame_size", "duration", "audio_1_layout", ...).
+      expected: the value the profile and source call for, as text.
+      actual: the value the output's probe shows, as text.
+      passed: whether the output meets it; one failed check fails the clip in class C.
+    """
+
     name: str
     expected: str
     actual: str
@@ -70,7 +69,8 @@ def format_checks(profile: CanonicalProfile, output: MediaInfo) -> list[Check]:
     video = output.video
     if video is None:
         return [*checks, _check("video_stream", "present", "missing")]
-    codec_name, codec_profile = PROBED_CODEC[profile.codec]
+    codec = vocabulary.codec(profile.codec)  # bundled or declared by a plugin
+    codec_name, codec_profile = codec.probe_codec, codec.probe_profile
     checks.append(_check("video_codec", codec_name, video.codec))
     if codec_profile is not None:
         checks.append(_check("codec_profile", codec_profile, video.profile))
@@ -88,6 +88,7 @@ def verify_output(profile: CanonicalProfile, source: MediaInfo | None, output: M
     target = proxy_target(profile, source)
     checks += _picture_checks(target, output.video)
     checks += _time_checks(target, output)
+    checks += _declared_audio_checks(profile, output.audio)
     checks.append(_check("alpha", "none", output.video.pix_fmt if output.video.has_alpha else "none"))
     checks.append(_timecode_check(profile, target, output))
     checks += _audio_checks(target, output.audio)
@@ -164,6 +165,18 @@ def _audio_checks(target: ProxyTarget, outputs: tuple[AudioStream, ...]) -> list
         checks.append(_layout_check(i, want, out))
         checks.append(_check(f"audio[{i}].sample_rate", want.sample_rate, out.sample_rate))
     return checks
+
+
+def _declared_audio_checks(profile: CanonicalProfile, outputs: tuple[AudioStream, ...]) -> list[Check]:
+    """A plugin's audio policy names the codecs its streams may have: each stream is checked."""
+    policy = vocabulary.audio_policy(profile.audio)
+    if policy is None:
+        return []
+    expected = " or ".join(policy.probe_codecs)
+    return [
+        _check(f"audio[{i}].codec", expected, out.codec, out.codec in policy.probe_codecs)
+        for i, out in enumerate(outputs)
+    ]
 
 
 def _layout_check(i: int, want: AudioTarget, out: AudioStream) -> Check:

@@ -3,7 +3,7 @@ say what failed in one message."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from proxx.errors import ExecutionError
@@ -11,8 +11,8 @@ from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo, ProbeError, probe
 from proxx.verify.checks import Check, describe_failures, failed, verify_output
 
-# What plugins add: the `proxx_verify_output` hook, one list of checks per plugin.
-PluginChecks = Callable[[JobSpec, ClipSpec, MediaInfo | None, MediaInfo], Iterable[Iterable[Check] | None]]
+# What plugins add: the `proxx_verify_output` hook's checks.
+PluginChecks = Callable[[JobSpec, ClipSpec, MediaInfo | None, MediaInfo], list[Check]]
 
 
 def verify_clip(
@@ -33,8 +33,7 @@ def verify_clip(
         return [Check("output_readable", "a readable media file", str(error), False)]
     checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]
     checks.extend(verify_output(spec.canonical_profile, source, output))
-    for extra in plugin_checks(spec, clip, source, output):
-        checks.extend(extra or ())
+    checks.extend(plugin_checks(spec, clip, source, output))
     return checks
 
 

@@ -94,9 +94,13 @@ def integrator_result(request: Request, job_id: JobId) -> dict[str, Any]:
 
 
 @integrator.get(
-    "/fabric/{fingerprint}",
-    summary="Fabric's record for a proxy fingerprint (501 when Fabric is not installed)",
-    responses=problem_responses(404, 501),
+    "/lookup/{name}/{key}",
+    summary="What a plugin's lookup knows under a key (Fabric's: a proxy fingerprint); 404 for unknown ones",
+    responses=problem_responses(404),
 )
-def fabric_lookup(request: Request, fingerprint: Annotated[str, Path(min_length=1, max_length=500)]) -> dict[str, Any]:
-    return dict(service(request).fabric_lookup(fingerprint))
+def plugin_lookup(
+    request: Request,
+    name: Annotated[str, Path(min_length=1, max_length=100)],
+    key: Annotated[str, Path(min_length=1, max_length=500)],
+) -> dict[str, Any]:
+    return dict(service(request).lookup(name, key))

@@ -20,7 +20,6 @@ import uvicorn
 from proxx.app import Proxx
 from proxx.execute.worker import work
 from proxx.web.app import create_app
-from proxx.web.fabric import find_fabric
 from proxx.web.roots import MediaRoot, MediaRoots
 from proxx.web.security import DEFAULT_MAX_BODY, loopback_hosts
 from proxx.web.service import WebService
@@ -102,7 +101,7 @@ def serve(
     say: Callable[[str], None] = print,
 ) -> None:
     token, generated = required_token(host, token)
-    service = WebService(proxx, MediaRoots(roots), profiles, bundled, find_fabric(proxx.plugin_manager))
+    service = WebService(proxx, MediaRoots(roots), profiles, bundled)
     # Without a token, answer only to loopback names (DNS rebinding); with one, the token decides.
     app = create_app(service, token, max_body, None if token else loopback_hosts(host))
     sock = bind(host, port)

@@ -18,12 +18,12 @@ from proxx.app import Proxx, repository_layers
 from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
 from proxx.errors import FailureClass, PreJobError
+from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
 from proxx.visibility import Redactor
 from proxx.web import models
-from proxx.web.fabric import FabricLookup
 from proxx.web.problems import WebError
 from proxx.web.roots import Entry, MediaRoots
 
@@ -48,12 +48,13 @@ class WebService:
         roots: MediaRoots,
         profiles: Sequence[Path] = (),
         bundled: bool | None = None,
-        fabric: FabricLookup | None = None,
+        lookups: Mapping[str, WebLookup] | None = None,
     ) -> None:
         self.proxx = proxx
         self.roots = roots
         self.job_roots = Roots(r.path for r in roots.roots)  # checked again when each job runs
-        self.fabric = fabric
+        # The integrator lookups plugins provide (hook `proxx_web_lookups`), by name.
+        self.lookups = dict(proxx.plugin_manager.web_lookups() if lookups is None else lookups)
         self._profiles = tuple(profiles)
         self._bundled = bundled
         self._lock = threading.RLock()
@@ -251,10 +252,16 @@ class WebService:
             result=_read_json(row.result_path),
         )
 
-    def fabric_lookup(self, fingerprint: str) -> Mapping[str, Any]:
-        if self.fabric is None:
-            raise WebError(501, "fabric_not_installed", "Fabric is not installed on this server.")
-        record = self.fabric.lookup(fingerprint)
+    def lookup(self, name: str, key: str) -> Mapping[str, Any]:
+        """What the plugin lookup `name` answers for `key`."""
+        found = self.lookups.get(name)
+        if found is None:
+            raise WebError(
+                404,
+                "lookup_unknown",
+                f"No installed plugin provides the lookup '{name}' (installed: {', '.join(self.lookups) or 'none'}).",
+            )
+        record = found.lookup(key)
         if record is None:
-            raise WebError(404, "fingerprint_unknown", "Fabric knows no proxy with this fingerprint.")
+            raise WebError(404, "key_unknown", f"The lookup '{name}' knows nothing under this key.")
         return record

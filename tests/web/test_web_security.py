@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import types
-from collections.abc import Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import fabric_plugin
 
+from proxx.plugin import WebLookup, hookimpl
 from proxx.web.app import create_app
-from proxx.web.fabric import find_fabric
 from proxx.web.server import is_loopback, required_token
 from proxx.web.service import WebService
 
@@ -88,34 +86,33 @@ def test_request_bodies_are_bounded(service: WebService) -> None:
         assert response.status_code == 413
 
 
-def test_fabric_lookup_is_501_without_the_plugin(service: WebService) -> None:
-    with fabric_plugin(service.proxx.plugin_manager, None):
-        service.fabric = find_fabric(service.proxx.plugin_manager)
-        assert service.fabric is None
-        with TestClient(create_app(service)) as http:
-            response = http.get("/api/integrator/fabric/fp1-abc")
-    assert response.status_code == 501 and response.json()["reason"] == "fabric_not_installed"
+def test_a_lookup_no_plugin_provides_is_404(service: WebService) -> None:
+    service.lookups = {}
+    with TestClient(create_app(service)) as http:
+        response = http.get("/api/integrator/lookup/fabric/fp1-abc")
+    assert response.status_code == 404 and response.json()["reason"] == "lookup_unknown"
 
 
-class _Index:
-    def __init__(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        self.records = records
+class _Lookups:
+    """A plugin providing the lookup "index" through the hook."""
 
-    def lookup(self, fingerprint: str) -> Mapping[str, Any] | None:
-        return self.records.get(fingerprint)
+    @hookimpl
+    def proxx_web_lookups(self) -> Iterator[WebLookup]:
+        records = {"fp1-abc": {"job_id": "job-1", "proxy_profile": "proxy_h264_low"}}
+        yield WebLookup("index", records.get, "a fingerprint")
 
 
-def test_fabric_lookup_asks_the_plugin_named_fabric(service: WebService) -> None:
+def test_a_lookup_asks_the_plugin_providing_it(service: WebService) -> None:
     pm = service.proxx.plugin_manager
-    index = _Index({"fp1-abc": {"job_id": "job-1", "proxy_profile": "proxy_h264_low"}})
-    plugin = types.ModuleType("fake_fabric")
-    plugin.web_lookup = lambda: index  # type: ignore[attr-defined]
-    with fabric_plugin(pm, plugin):
-        service.fabric = find_fabric(pm)
+    pm.register(_Lookups(), name="lookups")
+    try:
+        service.lookups = pm.web_lookups()
         with TestClient(create_app(service)) as http:
-            assert http.get("/api/integrator/fabric/fp1-abc").json()["proxy_profile"] == "proxy_h264_low"
-            response = http.get("/api/integrator/fabric/fp1-zzz")
-            assert response.status_code == 404 and response.json()["reason"] == "fingerprint_unknown"
+            assert http.get("/api/integrator/lookup/index/fp1-abc").json()["proxy_profile"] == "proxy_h264_low"
+            response = http.get("/api/integrator/lookup/index/fp1-zzz")
+            assert response.status_code == 404 and response.json()["reason"] == "key_unknown"
+    finally:
+        pm.unregister(name="lookups")
 
 
 @pytest.mark.parametrize("spec", ["", "no-such-folder-anywhere", "a=b=c"])
@@ -164,8 +161,7 @@ def test_responses_forbid_framing_inline_scripts_and_referrers(client: TestClien
 def test_fabric_lookup_answers_from_the_installed_fabric_plugin(service: WebService) -> None:
     from web_helpers import create, run
 
-    service.fabric = find_fabric(service.proxx.plugin_manager)
-    if service.fabric is None:
+    if "fabric" not in service.lookups:
         pytest.skip("the Fabric plugin is not installed")
     with TestClient(create_app(service)) as http:
         job_id = create(http, "media/day1/A001_C001.mov")
@@ -173,6 +169,6 @@ def test_fabric_lookup_answers_from_the_installed_fabric_plugin(service: WebServ
         result = http.get(f"/api/integrator/jobs/{job_id}/result").json()
         (export,) = [e for e in result["exports"] if e["exporter"] == "fabric"]
         fingerprint = export["details"]["clips"][0]["fingerprint"]
-        record = http.get(f"/api/integrator/fabric/{fingerprint}").json()
+        record = http.get(f"/api/integrator/lookup/fabric/{fingerprint}").json()
     assert record["proxy_profile"] == result["proxy_profile"]
     assert record["proxies"][0]["job_id"] == job_id

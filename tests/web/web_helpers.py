@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
-import pluggy
 from fastapi.testclient import TestClient
 
 from proxx.web.service import WebService
@@ -40,18 +37,3 @@ def run(service: WebService, job_id: str) -> None:
 
 # Test artefacts (screenshots, fuzzing figures): gitignored, kept after the run.
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-@contextlib.contextmanager
-def fabric_plugin(pm: pluggy.PluginManager, replacement: object | None) -> Iterator[None]:
-    """Stand `replacement` (or nothing) in for the installed Fabric plugin for one test."""
-    installed = pm.unregister(name="fabric") if pm.get_plugin("fabric") is not None else None
-    if replacement is not None:
-        pm.register(replacement, name="fabric")
-    try:
-        yield
-    finally:
-        if replacement is not None:
-            pm.unregister(name="fabric")
-        if installed is not None:
-            pm.register(installed, name="fabric")

@@ -7,14 +7,25 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from proxx import Availability, Engine, ExecutionError, JobValidationError, hookimpl
-from proxx.execute.engine import RenderReport, RenderTask
-from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.policy import proxy_target
-from proxx.media.probe import MediaInfo, file_url
-from proxx.media.tools import find_tool, require_tool
-from proxx.validate.trust import input_restrictions
+from proxx.plugin import (
+    Availability,
+    ClipSpec,
+    Engine,
+    ExecutionError,
+    JobSpec,
+    JobValidationError,
+    MediaInfo,
+    RenderReport,
+    RenderTask,
+    file_url,
+    find_tool,
+    hookimpl,
+    input_restrictions,
+    proxy_target,
+    require_tool,
+)
 
+PROXX_PLUGIN_API = "1.0"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 PROFILES = Path(__file__).parent / "profiles"
 
 

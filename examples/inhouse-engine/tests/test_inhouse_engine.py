@@ -1,6 +1,6 @@
 """The inhouse engine, tested with proxx's kit: the fixtures and the engine conformance suite."""
 
-from proxx.media.probe import probe
+from proxx.plugin import probe
 from proxx.testing import intent_for
 from proxx.testing.conformance import EngineConformance
 

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +20,41 @@ EXIT_USAGE = 2
 EXIT_FAILED = 5
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    fabric = sub.add_parser("fabric", help="what proxx knows about finished proxies: lookup, verify, export")
+HELP = "what proxx knows about finished proxies: lookup, verify, export"
+
+
+def configure(fabric: argparse.ArgumentParser) -> None:
+    """`proxx fabric`'s subcommands, each naming its function in `fabric_handler`."""
     commands = fabric.add_subparsers(dest="fabric_command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("lookup", help="has this source been proxied? by which intents, where")
     p.add_argument("source", metavar="SRC")
     p.add_argument("--json", action="store_true", help="integrator output (with canonical ids)")
-    p.set_defaults(handler=cmd_lookup)
+    p.set_defaults(fabric_handler=cmd_lookup)
 
     p = commands.add_parser("show", help="the proxies of a fingerprint or of a job")
     p.add_argument("key", metavar="FINGERPRINT|JOB")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_show)
+    p.set_defaults(fabric_handler=cmd_show)
 
     p = commands.add_parser("verify", help="re-hash recorded proxies; non-zero exit if any is missing or modified")
     p.add_argument("target", nargs="?", metavar="DIR|JOB", help="an output folder or a job (default: everything)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_verify)
+    p.set_defaults(fabric_handler=cmd_verify)
 
     p = commands.add_parser("export", help="the index as JSON lines or an OpenTimelineIO collection")
     p.add_argument("--format", choices=("jsonl", "otio"), default="jsonl")
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
-    p.set_defaults(handler=cmd_export)
+    p.set_defaults(fabric_handler=cmd_export)
 
     p = commands.add_parser("ingest", help="add result JSON files (e.g. from another machine) to the index")
     p.add_argument("results", nargs="+", type=Path, metavar="RESULT.json")
-    p.set_defaults(handler=cmd_ingest)
+    p.set_defaults(fabric_handler=cmd_ingest)
+
+
+def run(args: argparse.Namespace) -> int:
+    handler: Callable[[argparse.Namespace], int] = args.fabric_handler
+    return handler(args)
 
 
 def _usage(message: str) -> int:
@@ -65,7 +74,7 @@ def _operator_line(record: Any) -> str:
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from proxx.media.probe import ProbeError, probe
+    from proxx.plugin import ProbeError, probe
     from proxx_fabric.fingerprint import fingerprint, intrinsics_of
     from proxx_fabric.hashing import xxh128_file
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 
-from proxx.media.probe import MediaInfo
+from proxx.plugin import MediaInfo
 
 FINGERPRINT_VERSION = "1"
 PREFIX = f"fp{FINGERPRINT_VERSION}:"

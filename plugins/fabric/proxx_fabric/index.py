@@ -20,8 +20,7 @@ from typing import Any
 
 import attrs
 
-from proxx.home import proxx_home
-from proxx.jobspec.model import utc_now
+from proxx.plugin import proxx_home, utc_now
 from proxx_fabric.fingerprint import Intrinsics
 from proxx_fabric.hashing import xxh128_file
 

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import attrs
 
-from proxx.home import proxx_home
-from proxx.result import load_result
-from proxx.store import COMPLETED, DigestMismatch, Store
+from proxx.plugin import COMPLETED, DigestMismatch, JobStoreView, load_result
 from proxx_fabric.index import Index
 from proxx_fabric.record import EXPORTER, completed, measure, records_from_details, seal
 
@@ -44,10 +42,9 @@ def ingest(path: Path, index: Index) -> Ingested:
 
 
 def _output_directory(job_id: str) -> Path | None:
-    store = Store.at(proxx_home())
-    try:
-        with contextlib.suppress(KeyError, DigestMismatch):  # an altered JobSpec names no folder to trust
-            return Path(store.spec(job_id).output_directory)
-        return None
-    finally:
-        store.close()
+    with (
+        JobStoreView() as jobs,
+        contextlib.suppress(KeyError, DigestMismatch),
+    ):  # an altered JobSpec names no folder to trust
+        return Path(jobs.spec(job_id).output_directory)
+    return None

@@ -40,9 +40,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import attrs
 
+from proxx_fabric import PROXX_FOLDER
 from proxx_fabric.hashing import HASH_FORMAT
 
-PROXX_FOLDER = ".proxx"
 LOCK_NAME = "ascmhl.lock"
 INDEX_NAME = "ascmhl-index.sqlite"
 ASCMHL_FOLDER = "ascmhl"

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from proxx import hookimpl
-from proxx.export.exporter import Exporter
-from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.probe import MediaInfo
-from proxx.result import JobResult, Reused
-from proxx.store import COMPLETED
+from proxx.plugin import (
+    COMPLETED,
+    ClipSpec,
+    Command,
+    Exporter,
+    JobResult,
+    JobSpec,
+    MediaInfo,
+    Reused,
+    WebLookup,
+    hookimpl,
+)
+from proxx_fabric import HISTORY_FOLDER, PROXX_FOLDER
 from proxx_fabric.fingerprint import fingerprint, intrinsics_of
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import Index
+
+PROXX_PLUGIN_API = "1.0"
 
 
 def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
@@ -37,7 +45,7 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
 
 @hookimpl
 def proxx_exporters() -> Iterator[Exporter]:
-    yield Exporter("fabric", export)
+    yield Exporter("fabric", export, beside_outputs=(HISTORY_FOLDER, PROXX_FOLDER))
 
 
 @hookimpl
@@ -58,26 +66,25 @@ def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) 
 
 
 @hookimpl
-def proxx_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from proxx_fabric.cli import register
+def proxx_subcommands() -> Iterator[Command]:
+    from proxx_fabric import cli  # argparse wiring only; each command imports what it needs when run
 
-    register(subparsers)
-
-
-class WebLookup:
-    """What `proxx serve` asks for `/api/integrator/fabric/{fingerprint}` (see proxx/web/fabric.py)."""
-
-    def lookup(self, fingerprint: str) -> dict[str, Any] | None:
-        with Index() as index:
-            records = index.by_fingerprint(fingerprint)
-        if not records:
-            return None
-        return {
-            "fingerprint": fingerprint,
-            "proxy_profile": records[0].canonical_profile,
-            "proxies": [record.to_dict() for record in records],
-        }
+    yield Command("fabric", cli.HELP, cli.configure, cli.run)
 
 
-def web_lookup() -> WebLookup:
-    return WebLookup()
+def lookup(fingerprint: str) -> dict[str, Any] | None:
+    """Fabric's record of a proxy fingerprint for integrators: its canonical id and every proxy."""
+    with Index() as index:
+        records = index.by_fingerprint(fingerprint)
+    if not records:
+        return None
+    return {
+        "fingerprint": fingerprint,
+        "proxy_profile": records[0].canonical_profile,
+        "proxies": [record.to_dict() for record in records],
+    }
+
+
+@hookimpl
+def proxx_web_lookups() -> Iterator[WebLookup]:
+    yield WebLookup("fabric", lookup, "a proxy fingerprint -> its canonical id and every indexed proxy")

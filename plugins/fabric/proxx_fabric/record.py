@@ -15,12 +15,12 @@ from typing import Any
 
 import attrs
 
-from proxx.media.probe import probe
-from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, write_json_atomically
+from proxx.plugin import CLIP_COMPLETED, ClipResult, JobResult, probe, write_json_atomically
+from proxx_fabric import PROXX_FOLDER
 from proxx_fabric.fingerprint import FINGERPRINT_VERSION, Intrinsics, fingerprint, intrinsics_of
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import ProxyRecord
-from proxx_fabric.mhl import PROXX_FOLDER, HashedFile, add_generation
+from proxx_fabric.mhl import HashedFile, add_generation
 
 EXPORTER = "fabric"
 

@@ -15,12 +15,21 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
-from proxx import Availability, Engine, ExecutionError, JobValidationError
-from proxx.execute.engine import RenderReport, RenderTask, cannot_render
-from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.policy import proxy_target
-from proxx.media.probe import MediaInfo
-from proxx.media.tools import find_tool, require_tool
+from proxx.plugin import (
+    Availability,
+    ClipSpec,
+    Engine,
+    ExecutionError,
+    JobSpec,
+    JobValidationError,
+    MediaInfo,
+    RenderReport,
+    RenderTask,
+    cannot_render,
+    find_tool,
+    proxy_target,
+    require_tool,
+)
 from proxx_ffmpeg.fields import FieldOrderError, set_field_order
 from proxx_ffmpeg.recipes import build_args, unsupported
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from proxx import Engine, hookimpl
+from proxx.plugin import Engine, hookimpl
 from proxx_ffmpeg.engine import FFmpegEngine
+
+PROXX_PLUGIN_API = "1.0"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 
 
 @hookimpl

@@ -22,10 +22,16 @@ Choices, measured on a 10 s 1080p clip:
 
 from __future__ import annotations
 
-from proxx.compile.profiles import CanonicalProfile
-from proxx.media.policy import ProxyTarget, proxy_target, top_field_first
-from proxx.media.probe import AudioStream, MediaInfo, file_url
-from proxx.validate.trust import input_restrictions
+from proxx.plugin import (
+    AudioStream,
+    CanonicalProfile,
+    MediaInfo,
+    ProxyTarget,
+    file_url,
+    input_restrictions,
+    proxy_target,
+    top_field_first,
+)
 
 PRORES_PROFILE_NUMBER = {
     "prores_proxy": 0,

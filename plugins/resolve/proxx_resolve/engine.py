@@ -27,12 +27,22 @@ from typing import IO, Any
 
 import attrs
 
-from proxx import Availability, Engine, ExecutionError, JobValidationError
-from proxx.execute.engine import RenderReport, RenderTask, cannot_render
-from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.geometry import frame_size, output_size, upright
-from proxx.media.probe import MediaInfo
-from proxx.settings import Settings
+from proxx.plugin import (
+    Availability,
+    ClipSpec,
+    Engine,
+    ExecutionError,
+    JobSpec,
+    JobValidationError,
+    MediaInfo,
+    RenderReport,
+    RenderTask,
+    Settings,
+    cannot_render,
+    frame_size,
+    output_size,
+    upright,
+)
 from proxx_resolve import client
 from proxx_resolve.launch import Launcher
 from proxx_resolve.locate import ScriptingPaths, find_scripting

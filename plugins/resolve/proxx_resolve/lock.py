@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import IO
 
-from proxx.home import proxx_home
+from proxx.plugin import proxx_home
 
 LOCK_NAME = "resolve.lock"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from proxx.compile.profiles import CanonicalProfile
+from proxx.plugin import CanonicalProfile
 
 # canonical container -> Resolve render format identifier
 RENDER_FORMATS = {"mov": "mov", "mxf": "mxf_op1a"}

@@ -7,8 +7,9 @@ import re
 import time
 from pathlib import Path
 
-from proxx import Availability, Engine, hookimpl
-from proxx.execute.engine import RenderReport, RenderTask
+from proxx.plugin import Availability, Engine, RenderReport, RenderTask, hookimpl
+
+PROXX_PLUGIN_API = "1.0"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 
 CHUNKS = 100
 

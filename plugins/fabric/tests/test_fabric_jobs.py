@@ -14,13 +14,8 @@ import opentimelineio as otio
 import pytest
 
 from proxx import Proxx, hookimpl
-from proxx.cli import main
-from proxx.media.samples import make_clip
-from proxx.media.tools import require_tool
-from proxx.plugins import build_plugin_manager
-from proxx.result import JobResult, load_result
-from proxx.schemas import violations
-from proxx.store import COMPLETED
+from proxx.plugin import COMPLETED, JobResult, load_result, require_tool
+from proxx.testing import build_plugin_manager, main, make_clip, violations
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import Index
 
@@ -278,6 +273,8 @@ def test_jobs_finishing_into_one_folder_at_once_from_several_workers_keep_one_va
 
 
 class BrokenReuse:
+    PROXX_PLUGIN_API = "1.0"
+
     @hookimpl
     def proxx_reuse_output(self, spec, clip, source):
         raise OSError("index unreachable")

@@ -10,12 +10,10 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxx.compile.compiler import compile_profile
-from proxx.jobspec.model import create_jobspec
-from proxx.media.probe import AudioStream, MediaInfo, VideoStream, probe
-from proxx.media.samples import make_clip
+from proxx import compile_profile
+from proxx.plugin import AudioStream, MediaInfo, VideoStream, probe
+from proxx.testing import create_jobspec, make_clip, user_profile
 from proxx_fabric.fingerprint import Intrinsics, fingerprint, intrinsics_of
-from tests.conftest import intent
 
 canonical_ids = st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True)
 rates = st.sampled_from(["24000/1001", "24/1", "25/1", "30000/1001", "50/1", "60000/1001", "48/1"])
@@ -141,7 +139,7 @@ def test_any_two_intents_compiling_to_one_canonical_id_give_one_fingerprint(
 ):
     folder = tmp_path_factory.mktemp("jobs")
     specs = [
-        create_jobspec(compile_profile(intent("1.1", name, **c), bundled_registry), [folder / "A.mov"], folder, "t", {})
+        create_jobspec(compile_profile(user_profile(name, **c), bundled_registry), [folder / "A.mov"], folder, "t", {})
         for name, c in ((one, constraints), (other, other_constraints))
     ]
     assert specs[0].proxy_profile == specs[1].proxy_profile
@@ -150,11 +148,11 @@ def test_any_two_intents_compiling_to_one_canonical_id_give_one_fingerprint(
 
 
 def test_two_intents_compiling_to_one_canonical_id_give_one_fingerprint(bundled_registry, tmp_path):
-    editorial = intent("1.1", "HD Editorial LT", codecs=["prores_lt"], max_frame_size="1920x1080")
-    cutting = intent(
-        "1.1", "Cutting Room", codecs=["prores_lt"], max_frame_size="1920x1080", engine_preference=["ffmpeg"]
+    editorial = user_profile("HD Editorial LT", codecs=["prores_lt"], max_frame_size="1920x1080")
+    cutting = user_profile(
+        "Cutting Room", codecs=["prores_lt"], max_frame_size="1920x1080", engine_preference=["ffmpeg"]
     )
-    review = intent("1.1", "Review", codecs=["h264"], resolution=["scale_50"])
+    review = user_profile("Review", codecs=["h264"], resolution=["scale_50"])
     specs = [
         create_jobspec(compile_profile(p, bundled_registry), [tmp_path / "A001.mov"], tmp_path / out, "t", {})
         for p, out in ((editorial, "a"), (cutting, "b"), (review, "c"))

@@ -6,7 +6,7 @@ import json
 import subprocess
 from typing import Any
 
-from proxx.media.tools import require_tool
+from proxx.plugin import require_tool
 
 
 def ffprobe(path: str) -> dict[str, Any]:

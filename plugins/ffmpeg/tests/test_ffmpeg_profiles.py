@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from proxx import Proxx
-from proxx.media.samples import make_clip
-from proxx.store import COMPLETED
-from tests.media import audio, count_frames, ffprobe, timecode, video
+from proxx.plugin import COMPLETED
+from proxx.testing import make_clip
+from proxx.testing.media import audio, count_frames, ffprobe, timecode, video
 
 FFMPEG_PROFILES = {
     # canonical id: (1.1 constraints that reach it, expected ffprobe codec, profile, container ext)

@@ -1,5 +1,5 @@
 """The Resolve engine end to end through `Proxx.create_job` / `run_job`, against the fake
-DaVinciResolveScript (tests/resolve/fake_resolve), which renders for real with ffmpeg."""
+DaVinciResolveScript (plugins/resolve/tests/fake_resolve), which renders for real with ffmpeg."""
 
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ from resolve_helpers import (
 )
 
 from proxx import Proxx
-from proxx.media.probe import probe
-from proxx.media.samples import make_clip
-from proxx.verify.checks import PROBED_CODEC
+from proxx.plugin import probe
+from proxx.testing import make_clip, probed_codec
 
 UNAVAILABLE = "Resolve engine not available on this system: "
 
@@ -56,7 +55,7 @@ def test_each_resolve_profile_renders_exactly_what_its_id_says(
     checks = checks_of(result)
     assert all(passed for _, _, passed in checks.values()), checks
     # the codec flavour is read back from the file: SQ really is SQ, not the reference's LB
-    name, profile = PROBED_CODEC[codec]
+    name, profile = probed_codec(codec)
     assert checks["video_codec"][1] == name
     assert checks["codec_profile"][1] == profile
     # Resolve writes the timeline's timecode: the engine set it to the source's
@@ -285,7 +284,7 @@ def test_raw_source_renders_from_resolves_clip_properties(
     # ...so prove here that size, rate and timecode followed Resolve's clip properties
     output = probe(result.clips[0].output)
     assert output.video is not None
-    assert (output.video.codec, output.video.profile) == PROBED_CODEC["prores_lt"]
+    assert (output.video.codec, output.video.profile) == probed_codec("prores_lt")
     assert (output.video.width, output.video.height, output.video.frame_rate) == (320, 180, "24000/1001")
     assert output.timecode == "02:03:04:05"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from proxx import Proxx
-from proxx.media.tools import find_tool
-from proxx.resources import bundled_profiles_dir
+from proxx.plugin import find_tool
+from proxx.testing import bundled_profiles_dir
 from proxx.testing.conformance import EngineConformance
 
 

@@ -24,7 +24,7 @@ setting is refused (`refuse_settings`, e.g. the undocumented `timelinePlaybackFr
 an unknown JobStatus value (`status_unknown`) or omits keys (`status_omit`), for its first
 `status_quirk_polls` calls (default: every call).
 
-Controlled per test by the JSON file named in FAKE_RESOLVE_CONTROL (see tests/resolve/conftest.py).
+Controlled per test by the JSON file named in FAKE_RESOLVE_CONTROL (see plugins/resolve/tests/conftest.py).
 Fake RAW: a file starting with FAKE_RAW_MAGIC followed by an ordinary clip, which ffprobe cannot
 read but this "Resolve" decodes.
 """
@@ -42,8 +42,7 @@ import uuid
 from fractions import Fraction
 from typing import Any
 
-from proxx.media.probe import MediaInfo, ProbeError, file_url, probe
-from proxx.media.tools import require_tool
+from proxx.plugin import MediaInfo, ProbeError, file_url, probe, require_tool
 
 FAKE_RAW_MAGIC = b"FAKE-RAW-1\n"
 RENDER_FORMATS = {"QuickTime": "mov", "MXF OP1A": "mxf_op1a", "MXF OP-Atom": "mxf", "MP4": "mp4"}

@@ -10,7 +10,7 @@ import pytest
 from resolve_helpers import FAKE_SCRIPTING, RESOLVE_PROFILES, FakeResolve
 
 from proxx import Proxx
-from proxx.media.samples import make_clip
+from proxx.testing import make_clip
 
 
 @pytest.fixture

@@ -1,0 +1,37 @@
+"""The manifest exporter: a CSV line per verified proxy of every finished job, in a `.manifest`
+folder beside the proxies, for the editorial team's ingest script."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from proxx.plugin import CLIP_COMPLETED, Exporter, JobResult, JobSpec, hookimpl
+
+PROXX_PLUGIN_API = "1.0"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
+FOLDER = ".manifest"
+
+
+def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
+    """Append the job's verified proxies to <output folder>/.manifest/proxies.csv."""
+    done = [clip for clip in result.clips if clip.state == CLIP_COMPLETED]
+    folder = Path(spec.output_directory) / FOLDER
+    folder.mkdir(exist_ok=True)
+    manifest = folder / "proxies.csv"
+    new = not manifest.exists()
+    with manifest.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(["job", "intent", "source", "proxy", "bytes"])
+        for clip in done:
+            writer.writerow(
+                [result.job_id, result.proxy_profile_origin.name, clip.source, clip.output, clip.output_bytes]
+            )
+    return {"manifest": str(manifest), "proxies": len(done)}  # recorded in the result's `exports`
+
+
+@hookimpl
+def proxx_exporters() -> Iterator[Exporter]:
+    yield Exporter("manifest", export, beside_outputs=(FOLDER,))

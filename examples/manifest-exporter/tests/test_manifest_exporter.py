@@ -1,0 +1,28 @@
+import csv
+
+import proxx_manifest
+
+
+def test_a_finished_job_lands_in_the_manifest(proxx_register, proxx_open, proxx_clip, proxx_run):
+    proxx_register(proxx_manifest, name="manifest")
+    app = proxx_open()
+    outcome = proxx_run(app, "Review H.264", [proxx_clip(size="160x90", frames=12)])
+    assert outcome.row.state == "COMPLETED", outcome.row.message
+    (exported,) = [e for e in outcome.result.exports if e.exporter == "manifest"]
+    assert exported.ok and exported.details["proxies"] == 1
+    with open(exported.details["manifest"], newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["job"], r["intent"], r["proxy"]) for r in rows] == [
+        (outcome.row.job_id, "Review H.264", str(outcome.outputs[0]))
+    ]
+
+
+def test_a_failed_job_adds_no_line(proxx_register, proxx_open, proxx_clip, proxx_run, tmp_path):
+    proxx_register(proxx_manifest, name="manifest")
+    app = proxx_open()
+    broken = tmp_path / "broken.mov"
+    broken.write_bytes(b"not a movie")
+    outcome = proxx_run(app, "Review H.264", [broken])
+    assert outcome.row.state == "FAILED"
+    (exported,) = [e for e in outcome.result.exports if e.exporter == "manifest"]
+    assert exported.details["proxies"] == 0

@@ -1,0 +1,142 @@
+"""The public plugin API: everything an engine or exporter plugin may use, and nothing else is promised.
+
+    from proxx.plugin import Engine, Availability, RenderTask, RenderReport, hookimpl
+
+A plugin imports from this module (or the same names from `proxx`), never from proxx's other modules:
+those change shape between releases, these names follow `API_VERSION`. A plugin states the contract
+it was built for with a module-level `PROXX_PLUGIN_API = "1.0"` in the module its entry point names;
+proxx refuses, at load, a plugin built for a newer minor version or another major version.
+
+The names load on first use (PEP 562), so that a plugin importing two of them pays for two.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+#: The hook contract this proxx provides, "major.minor". A plugin built for X.Y works with every X.Z
+#: where Z >= Y; a new major version is a break (hooks removed or changed incompatibly).
+API_VERSION = "1.0"
+
+if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
+    from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
+    from proxx.errors import ConfigurationError as ConfigurationError
+    from proxx.errors import ExecutionError as ExecutionError
+    from proxx.errors import JobValidationError as JobValidationError
+    from proxx.errors import ProxxError as ProxxError
+    from proxx.execute.engine import Availability as Availability
+    from proxx.execute.engine import Engine as Engine
+    from proxx.execute.engine import RenderReport as RenderReport
+    from proxx.execute.engine import RenderTask as RenderTask
+    from proxx.execute.engine import cannot_render as cannot_render
+    from proxx.export.exporter import Exporter as Exporter
+    from proxx.home import proxx_home as proxx_home
+    from proxx.hookrecords import Command as Command
+    from proxx.hookrecords import WebLookup as WebLookup
+    from proxx.hookspecs import hookimpl as hookimpl
+    from proxx.jobspec.model import ClipSpec as ClipSpec
+    from proxx.jobspec.model import JobSpec as JobSpec
+    from proxx.jobspec.model import utc_now as utc_now
+    from proxx.jobview import JobStoreView as JobStoreView
+    from proxx.media.geometry import frame_size as frame_size
+    from proxx.media.geometry import output_size as output_size
+    from proxx.media.geometry import upright as upright
+    from proxx.media.policy import ProxyTarget as ProxyTarget
+    from proxx.media.policy import proxy_target as proxy_target
+    from proxx.media.policy import top_field_first as top_field_first
+    from proxx.media.probe import AudioStream as AudioStream
+    from proxx.media.probe import MediaInfo as MediaInfo
+    from proxx.media.probe import ProbeError as ProbeError
+    from proxx.media.probe import VideoStream as VideoStream
+    from proxx.media.probe import file_url as file_url
+    from proxx.media.probe import probe as probe
+    from proxx.media.tools import Tool as Tool
+    from proxx.media.tools import find_tool as find_tool
+    from proxx.media.tools import require_tool as require_tool
+    from proxx.result import CLIP_COMPLETED as CLIP_COMPLETED
+    from proxx.result import CLIP_FAILED as CLIP_FAILED
+    from proxx.result import CLIP_NOT_RUN as CLIP_NOT_RUN
+    from proxx.result import ClipResult as ClipResult
+    from proxx.result import JobResult as JobResult
+    from proxx.result import Reused as Reused
+    from proxx.result import load_result as load_result
+    from proxx.result import write_json_atomically as write_json_atomically
+    from proxx.settings import Settings as Settings
+    from proxx.store import COMPLETED as COMPLETED
+    from proxx.store import FAILED as FAILED
+    from proxx.store import DigestMismatch as DigestMismatch
+    from proxx.validate.trust import input_restrictions as input_restrictions
+    from proxx.verify.checks import Check as Check
+    from proxx.vocabulary import AudioPolicy as AudioPolicy
+    from proxx.vocabulary import Codec as Codec
+    from proxx.vocabulary import Container as Container
+
+_MODULE_OF = {
+    "CanonicalProfile": "proxx.compile.profiles",
+    "ConfigurationError": "proxx.errors",
+    "ExecutionError": "proxx.errors",
+    "JobValidationError": "proxx.errors",
+    "ProxxError": "proxx.errors",
+    "Availability": "proxx.execute.engine",
+    "Engine": "proxx.execute.engine",
+    "RenderReport": "proxx.execute.engine",
+    "RenderTask": "proxx.execute.engine",
+    "cannot_render": "proxx.execute.engine",
+    "Exporter": "proxx.export.exporter",
+    "proxx_home": "proxx.home",
+    "Command": "proxx.hookrecords",
+    "WebLookup": "proxx.hookrecords",
+    "hookimpl": "proxx.hookspecs",
+    "ClipSpec": "proxx.jobspec.model",
+    "JobSpec": "proxx.jobspec.model",
+    "utc_now": "proxx.jobspec.model",
+    "JobStoreView": "proxx.jobview",
+    "frame_size": "proxx.media.geometry",
+    "output_size": "proxx.media.geometry",
+    "upright": "proxx.media.geometry",
+    "ProxyTarget": "proxx.media.policy",
+    "proxy_target": "proxx.media.policy",
+    "top_field_first": "proxx.media.policy",
+    "AudioStream": "proxx.media.probe",
+    "MediaInfo": "proxx.media.probe",
+    "ProbeError": "proxx.media.probe",
+    "VideoStream": "proxx.media.probe",
+    "file_url": "proxx.media.probe",
+    "probe": "proxx.media.probe",
+    "Tool": "proxx.media.tools",
+    "find_tool": "proxx.media.tools",
+    "require_tool": "proxx.media.tools",
+    "CLIP_COMPLETED": "proxx.result",
+    "CLIP_FAILED": "proxx.result",
+    "CLIP_NOT_RUN": "proxx.result",
+    "ClipResult": "proxx.result",
+    "JobResult": "proxx.result",
+    "Reused": "proxx.result",
+    "load_result": "proxx.result",
+    "write_json_atomically": "proxx.result",
+    "Settings": "proxx.settings",
+    "COMPLETED": "proxx.store",
+    "FAILED": "proxx.store",
+    "DigestMismatch": "proxx.store",
+    "input_restrictions": "proxx.validate.trust",
+    "Check": "proxx.verify.checks",
+    "AudioPolicy": "proxx.vocabulary",
+    "Codec": "proxx.vocabulary",
+    "Container": "proxx.vocabulary",
+}
+
+__all__ = sorted(["API_VERSION", *_MODULE_OF])
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'proxx.plugin' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])

@@ -1,0 +1,182 @@
+"""The canonical vocabulary: the codecs, containers and audio policies a canonical profile may name.
+
+The bundled vocabulary is fixed (the schema files list it). A plugin whose engine writes something
+else declares it through the `proxx_vocabulary` hook, with the names ffprobe gives it, so that a
+canonical profile naming it validates, compiles and is verified like a bundled one. Declarations are
+process-wide and last for the process: proxx declares the vocabulary of the plugins it loads when it
+opens (`Proxx.open`), and a declared name can never redefine a bundled one or another plugin's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from proxx.errors import ConfigurationError
+
+
+@attrs.frozen
+class Codec:
+    """A codec flavour an engine writes, declared by a plugin (hook `proxx_vocabulary`).
+
+    Fields:
+      name: the flavour canonical profiles name in `codec` (e.g. "vp9"); intents' `codecs` too.
+      family: the family intents' `preferred_codecs` name (e.g. "vp9"; ProRes LT's is "prores").
+      probe_codec: ffprobe's `codec_name` for it, which verification checks the output against.
+      probe_profile: ffprobe's `profile` that must match too, or None when it is not pinned.
+      long_gop: True for an inter-frame codec (refused by intents asking for intra-frame only).
+      bits_per_pixel: an upper bound of bits per pixel per frame, for the free-space check.
+    """
+
+    name: str
+    family: str
+    probe_codec: str
+    probe_profile: str | None = None
+    long_gop: bool = True
+    bits_per_pixel: float = 0.5
+
+
+@attrs.frozen
+class Container:
+    """A container an engine writes, declared by a plugin (hook `proxx_vocabulary`).
+
+    Fields:
+      name: the container canonical profiles name in `container` (e.g. "webm").
+      extension: the outputs' file extension, with its dot (".webm").
+      probe_format: ffprobe's `format_name` of such a file, in full ("matroska,webm"); a probed
+        file whose format_name is exactly this reads as this container.
+    """
+
+    name: str
+    extension: str
+    probe_format: str
+
+
+@attrs.frozen
+class AudioPolicy:
+    """An audio policy an engine applies, declared by a plugin (hook `proxx_vocabulary`).
+
+    Every audio stream is kept, with its channels, layout and sample rate (what verification checks
+    for every policy), coded as this policy says.
+
+    Fields:
+      name: the policy canonical profiles name in `audio` (e.g. "opus").
+      probe_codecs: ffprobe `codec_name`s an output's audio streams may have ("opus",); verification
+        checks each stream against them.
+    """
+
+    name: str
+    probe_codecs: tuple[str, ...]
+
+
+Term = Codec | Container | AudioPolicy
+
+# The bundled vocabulary, as the schema files list it: codec flavour -> (family, ffprobe codec_name,
+# ffprobe profile or None when not pinned, bits per pixel per frame for the free-space estimate).
+BUNDLED_CODECS: Mapping[str, Codec] = {
+    codec.name: codec
+    for codec in (
+        Codec("prores_proxy", "prores", "prores", "Proxy", False, 0.75),
+        Codec("prores_lt", "prores", "prores", "LT", False, 1.7),
+        Codec("prores_standard", "prores", "prores", "Standard", False, 2.4),
+        Codec("prores_hq", "prores", "prores", "HQ", False, 3.6),
+        Codec("prores_4444", "prores", "prores", "4444", False, 5.4),
+        Codec("dnxhd", "dnxhr", "dnxhd", None, False, 3.6),
+        Codec("dnxhr_lb", "dnxhr", "dnxhd", "DNXHR LB", False, 0.75),
+        Codec("dnxhr_sq", "dnxhr", "dnxhd", "DNXHR SQ", False, 2.4),
+        Codec("dnxhr_hq", "dnxhr", "dnxhd", "DNXHR HQ", False, 3.6),
+        Codec("h264", "h264", "h264", None, True, 0.3),
+        # "h265" is the ITU name and "hevc" the MPEG one for the same codec: both are accepted.
+        Codec("h265", "hevc", "hevc", None, True, 0.2),
+        Codec("hevc", "hevc", "hevc", None, True, 0.2),
+    )
+}
+BUNDLED_CONTAINERS = frozenset({"mov", "mp4", "mxf"})
+BUNDLED_AUDIO = frozenset({"aac", "copy", "pcm"})
+
+_declared: dict[tuple[str, str], Term] = {}
+
+
+def _kind(term: Term) -> str:
+    return {Codec: "codec", Container: "container", AudioPolicy: "audio policy"}[type(term)]
+
+
+def declare(terms: Iterable[tuple[str, Term]]) -> None:
+    """Add (plugin name, term) declarations; the same declaration again changes nothing."""
+    bundled = {"codec": BUNDLED_CODECS.keys(), "container": BUNDLED_CONTAINERS, "audio policy": BUNDLED_AUDIO}
+    for plugin, term in terms:
+        kind = _kind(term)
+        if term.name in bundled[kind]:
+            raise ConfigurationError(
+                "vocabulary_redefined",
+                f"Plugin '{plugin}' declares the {kind} '{term.name}', which proxx already defines; "
+                "a plugin can add names, never change what a bundled one means.",
+                {"plugin": plugin, kind: term.name},
+            )
+        known = _declared.get((kind, term.name))
+        if known is not None and known != term:
+            raise ConfigurationError(
+                "vocabulary_conflict",
+                f"Plugin '{plugin}' declares the {kind} '{term.name}' differently from an earlier "
+                f"declaration ({known}).",
+                {"plugin": plugin, kind: term.name},
+            )
+        _declared[(kind, term.name)] = term
+
+
+def codec(name: str) -> Codec:
+    """The codec flavour `name`, bundled or declared; KeyError when neither."""
+    found = BUNDLED_CODECS.get(name) or _declared.get(("codec", name))
+    if not isinstance(found, Codec):
+        raise KeyError(name)
+    return found
+
+
+def container_of(format_name: str) -> str | None:
+    """The declared container whose ffprobe format_name is `format_name`, or None."""
+    for term in _declared.values():
+        if isinstance(term, Container) and term.probe_format == format_name:
+            return term.name
+    return None
+
+
+def extension(container: str) -> str:
+    """The file extension of outputs in `container` (".mov")."""
+    if container in BUNDLED_CONTAINERS:
+        return f".{container}"
+    found = _declared.get(("container", container))
+    if not isinstance(found, Container):
+        raise KeyError(container)
+    return found.extension
+
+
+def audio_policy(name: str) -> AudioPolicy | None:
+    """The declared audio policy `name`, or None for a bundled (or unknown) one."""
+    found = _declared.get(("audio policy", name))
+    return found if isinstance(found, AudioPolicy) else None
+
+
+# Schema fields whose values are vocabulary names: the field -> the declared names it accepts.
+def _accepted(field: str) -> set[str]:
+    declared = list(_declared.values())
+    if field in ("codec", "codecs"):
+        return {t.name for t in declared if isinstance(t, Codec)}
+    if field == "preferred_codecs":
+        return {t.family for t in declared if isinstance(t, Codec)}
+    if field == "container":
+        return {t.name for t in declared if isinstance(t, Container)}
+    if field == "audio":
+        return {t.name for t in declared if isinstance(t, AudioPolicy)}
+    return set()
+
+
+def accepts(field: str, value: object) -> bool:
+    """Whether `value`, refused by a schema's list of names for `field`, is a declared name."""
+    return isinstance(value, str) and value in _accepted(field)
+
+
+def fingerprint() -> str:
+    """Changes whenever the declared vocabulary does (cached schema verdicts depend on it)."""
+    return hashlib.sha256(repr(sorted(_declared.items())).encode()).hexdigest()

@@ -1,0 +1,257 @@
+"""The public plugin API (`proxx.plugin`) is the only part of proxx that plugins and examples import."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import types
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import proxx.plugin
+from proxx.cli import main
+from proxx.plugin import (
+    API_VERSION,
+    Check,
+    Command,
+    ConfigurationError,
+    JobValidationError,
+    Reused,
+    hookimpl,
+)
+from proxx.plugins import PluginAPIWarning, build_plugin_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = {"proxx", "proxx.plugin"}
+
+
+def allowed(module: str, in_tests: bool) -> bool:
+    """The public API; in a plugin's tests, also the plugin authors' test kit (`proxx.testing`)."""
+    return module in PUBLIC or (in_tests and (module == "proxx.testing" or module.startswith("proxx.testing.")))
+
+
+def proxx_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import of a proxx module in `path`, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        elif isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [(node.lineno, m) for m in modules if m == "proxx" or m.startswith("proxx.")]
+    return sorted(found)
+
+
+def plugin_files() -> list[Path]:
+    return sorted(p for folder in ("plugins", "examples") for p in (ROOT / folder).rglob("*.py"))
+
+
+def test_plugins_and_examples_import_only_the_public_api() -> None:
+    assert len(plugin_files()) > 20  # the walk sees the bundled plugins and the example
+    leaks = []
+    for path in plugin_files():
+        relative = path.relative_to(ROOT)
+        in_tests = "tests" in relative.parts
+        leaks += [f"{relative}:{line}: {m}" for line, m in proxx_imports(path) if not allowed(m, in_tests)]
+    assert leaks == []
+
+
+def test_the_walk_finds_an_internal_import(tmp_path: Path) -> None:
+    module = tmp_path / "leak.py"
+    module.write_text("def f():\n    from proxx.store import Store\nimport proxx.plugin\n", encoding="utf-8")
+    assert proxx_imports(module) == [(2, "proxx.store"), (3, "proxx.plugin")]
+
+
+@pytest.mark.parametrize("name", proxx.plugin.__all__)
+def test_every_public_name_imports(name: str) -> None:
+    assert getattr(proxx.plugin, name) is not None
+
+
+def test_every_public_class_documents_itself() -> None:
+    classes = [getattr(proxx.plugin, n) for n in proxx.plugin.__all__ if isinstance(getattr(proxx.plugin, n), type)]
+    undocumented = [c.__name__ for c in classes if not (c.__doc__ or "").strip() or c.__doc__ == type.__doc__]
+    assert undocumented == []
+
+
+# --- the contract: API version, deprecation, commands, the typed manager ---------------------------
+
+
+def _plugin(api: str | None) -> types.SimpleNamespace:
+    return types.SimpleNamespace() if api is None else types.SimpleNamespace(PROXX_PLUGIN_API=api)
+
+
+@pytest.mark.parametrize("api", [API_VERSION, "1", "1.0"])
+def test_a_plugin_built_for_this_contract_loads_silently(api: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pm = build_plugin_manager({"studio": _plugin(api)})
+    assert pm.get_plugin("studio") is not None
+
+
+@pytest.mark.parametrize("api", ["1.1", "2.0", "0.9", "one"])
+def test_a_plugin_built_for_a_newer_or_another_major_contract_fails_naming_it(api: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        build_plugin_manager({"studio": _plugin(api)})
+    assert caught.value.reason == "plugin_api_mismatch"
+    assert f"Plugin 'studio' was built for the proxx plugin API {api}" in caught.value.message
+    assert f"this proxx provides {API_VERSION}" in caught.value.message
+
+
+def test_a_plugin_declaring_no_contract_loads_with_a_warning() -> None:
+    with pytest.warns(PluginAPIWarning, match="Plugin 'studio' does not declare"):
+        pm = build_plugin_manager({"studio": _plugin(None)})
+    assert pm.get_plugin("studio") is not None
+
+
+def test_every_bundled_plugin_declares_the_contract() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginAPIWarning)
+        pm = build_plugin_manager()
+    assert {"ffmpeg", "fabric"} <= {name for name, _ in pm.list_name_plugin()}
+
+
+class OldCommands:
+    PROXX_PLUGIN_API = "1.0"
+
+    @hookimpl
+    def proxx_commands(self, subparsers: Any) -> None:
+        parser = subparsers.add_parser("old", help="an old-style command")
+        parser.set_defaults(handler=lambda args: 7)
+
+
+def test_the_deprecated_commands_hook_warns_and_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.warns(DeprecationWarning, match="proxx_commands is deprecated .* proxx_subcommands"):
+        pm = build_plugin_manager({"old": OldCommands()})
+    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    assert main(["old"]) == 7
+
+
+class NewCommands:
+    PROXX_PLUGIN_API = "1.0"
+
+    def __init__(self, name: str = "hello") -> None:
+        self.name = name
+
+    @hookimpl
+    def proxx_subcommands(self) -> Iterator[Command]:
+        def configure(parser: argparse.ArgumentParser) -> None:
+            parser.add_argument("who")
+
+        def run(args: argparse.Namespace) -> int:
+            print(f"hello {args.who}")
+            return 3
+
+        yield Command(self.name, "says hello", configure, run)
+
+
+def test_a_plugin_command_is_configured_and_run(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    pm = build_plugin_manager({"hello": NewCommands()})
+    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    assert main(["hello", "world"]) == 3
+    assert capsys.readouterr().out == "hello world\n"
+
+
+def test_a_plugin_command_cannot_take_a_builtin_name(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    pm = build_plugin_manager({"clash": NewCommands("run")})
+    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    assert main(["run"]) == 6
+    assert "adds the subcommand 'run', which proxx already has" in capsys.readouterr().err
+
+
+def test_two_plugins_with_one_command_name_fail_naming_both() -> None:
+    pm = build_plugin_manager({"one": NewCommands(), "two": NewCommands()})
+    with pytest.raises(ConfigurationError, match="'one' and 'two'"):
+        pm.commands()
+
+
+class Hooks:
+    """One implementation of every job-flow hook, to see the typed manager's methods reach them."""
+
+    PROXX_PLUGIN_API = "1.0"
+
+    @hookimpl
+    def proxx_validate_job(self, spec: Any, sources: Any) -> Iterator[JobValidationError]:
+        yield JobValidationError("studio_rule", f"{len(sources)} sources")
+
+    @hookimpl
+    def proxx_verify_output(self, spec: Any, clip: Any, source: Any, output: Any) -> Iterator[Check]:
+        yield Check("studio_check", "x", output, output == "x")
+
+    @hookimpl
+    def proxx_reuse_output(self, spec: Any, clip: Any, source: Any) -> Reused | None:
+        return Reused("job-1", f"{clip}.mov") if source else None
+
+
+def test_the_typed_manager_calls_each_hook() -> None:
+    pm = build_plugin_manager({"hooks": Hooks()})
+    (problem,) = pm.validate_job(spec=None, sources={0: None, 1: None})  # type: ignore[arg-type]
+    assert (problem.reason, problem.message) == ("studio_rule", "2 sources")
+    checks = pm.verify_output(None, None, None, "y")  # type: ignore[arg-type]
+    assert checks == [Check("studio_check", "x", "y", False)]
+    assert pm.reuse_output(None, "A001", object()) == Reused("job-1", "A001.mov")  # type: ignore[arg-type]
+    assert pm.reuse_output(None, "A001", None) is None  # type: ignore[arg-type]
+
+
+def test_docs_reference_md_is_in_step_with_the_public_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proxx.testing import refdoc
+
+    monkeypatch.chdir(ROOT)
+    assert refdoc.main(["--check"]) == 0, "run: .venv/bin/python -m proxx.testing.refdoc"
+    page = refdoc.render()
+    assert all(f"### {name}" in page for name in ("JobSpec", "RenderTask", "MediaInfo", "Settings", "Codec"))
+
+
+def test_every_hook_has_an_example_that_compiles() -> None:
+    import inspect
+    import textwrap
+
+    from proxx.testing.hookdoc import hooks
+
+    for hook in hooks():
+        doc = inspect.cleandoc(hook.__doc__ or "")
+        assert "Example::" in doc, f"{hook.__name__} has no example"
+        example = textwrap.dedent(doc.split("Example::", 1)[1])
+        compile(example, f"<{hook.__name__} example>", "exec")
+
+
+def test_the_job_store_view_reads_jobs_and_cannot_write(proxx_open: Any, proxx_home: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    from proxx.plugin import JobStoreView
+
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    spec = app.create_job("Review H.264", [str(tmp_path / "A001.mov")], tmp_path / "out")
+    with JobStoreView() as jobs:
+        assert jobs.spec(spec.job_id) == spec
+        assert jobs.job(spec.job_id).state == "QUEUED"
+        with pytest.raises(KeyError):
+            jobs.spec("job-unknown")
+        assert jobs._db is not None
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            jobs._db.execute("DELETE FROM jobs")
+
+
+def test_the_job_store_view_of_a_home_without_a_store_knows_no_job(tmp_path: Path) -> None:
+    from proxx.plugin import JobStoreView
+
+    with JobStoreView(tmp_path) as jobs, pytest.raises(KeyError):
+        jobs.spec("job-1")
+    assert not (tmp_path / "proxx.db").exists()  # looking never creates a store
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proxx.plugin import Settings
+
+    monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "3")
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "5")
+    monkeypatch.delenv("PROXX_LEASE_SECONDS", raising=False)
+    settings = Settings.from_env()
+    assert settings == Settings(timeout_factor=3.0, timeout_minimum=5.0, lease_seconds=30.0)
+    assert settings.timeout_for(None) == 5.0

@@ -1,0 +1,89 @@
+"""A test plugin for a format outside the bundled vocabulary: VP9 in WebM with Opus audio, rendered
+by ffmpeg (libvpx-vp9, libopus). It declares the three terms through `proxx_vocabulary` and ships the
+canonical profile that uses them; it imports nothing from proxx but the public plugin API."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from proxx.plugin import (
+    AudioPolicy,
+    Availability,
+    Codec,
+    Container,
+    Engine,
+    ExecutionError,
+    RenderReport,
+    RenderTask,
+    file_url,
+    find_tool,
+    hookimpl,
+    input_restrictions,
+    proxy_target,
+    require_tool,
+)
+
+PROXX_PLUGIN_API = "1.0"
+PROFILES = Path(__file__).parent / "profiles"
+
+
+class VP9WebMEngine(Engine):
+    name = "vp9webm"
+    display_name = "VP9/WebM"
+
+    def availability(self) -> Availability:
+        ffmpeg = find_tool("ffmpeg")
+        return Availability(True, version=ffmpeg.version) if ffmpeg else Availability(False, "ffmpeg not found")
+
+    def render(self, task: RenderTask) -> RenderReport:
+        ffmpeg = require_tool("ffmpeg")
+        source = task.source
+        assert source is not None and source.video is not None  # validation refuses sources without video
+        target = proxy_target(task.spec.canonical_profile, source)  # what verification checks
+        sar, rate = target.sample_aspect_ratio, target.rate
+        picture = ["bwdif=mode=send_frame"] if target.deinterlace else []
+        picture += [f"scale={target.width}:{target.height}", f"setsar=sar={sar.numerator}/{sar.denominator}:max=100000"]
+        command = [
+            ffmpeg.path, "-hide_banner", "-nostdin", "-n", "-loglevel", "error",
+            *input_restrictions(source), "-i", file_url(source.path),
+            "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "-1",
+            "-fps_mode", "cfr", "-r", f"{rate.numerator}/{rate.denominator}", "-vf", ",".join(picture),
+            "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "0", "-crf", "40",
+            "-pix_fmt", "yuv420p", "-c:a", "libopus", "-b:a", "96k",
+        ]  # fmt: skip
+        if source.timecode:  # Matroska keeps it as the video track's TIMECODE tag
+            command += ["-metadata:s:v:0", f"timecode={source.timecode}"]
+        command += ["-f", "webm", file_url(task.partial_path)]
+        with open(task.log_path, "a", encoding="utf-8") as log:
+            log.write(f"$ {subprocess.list2cmdline(command)}\n")
+            try:
+                done = subprocess.run(
+                    command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=task.timeout
+                )
+            except subprocess.TimeoutExpired:
+                raise ExecutionError("timeout", f"VP9/WebM timed out after {task.timeout:g} seconds", {}) from None
+            log.write(done.stderr)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no error message"])[-1]
+            raise ExecutionError("engine_failed", f"VP9/WebM exited with code {done.returncode}: {last}", {})
+        task.progress(1.0)
+        return RenderReport(engine_version=f"vp9webm 1.0, ffmpeg {ffmpeg.version}")
+
+
+@hookimpl
+def proxx_vocabulary() -> Iterator[Codec | Container | AudioPolicy]:
+    yield Codec("vp9", family="vp9", probe_codec="vp9", probe_profile="Profile 0", long_gop=True, bits_per_pixel=0.2)
+    yield Container("webm", extension=".webm", probe_format="matroska,webm")
+    yield AudioPolicy("opus", probe_codecs=("opus",))
+
+
+@hookimpl
+def proxx_engines() -> Iterator[Engine]:
+    yield VP9WebMEngine()
+
+
+@hookimpl
+def proxx_canonical_profiles() -> Iterable[Path]:
+    return [PROFILES]
