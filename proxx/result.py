@@ -42,6 +42,7 @@ class Reused:
 
     job_id: str
     output: str
+    how: str = "copied"  # "linked" when the file system let the earlier output be hard-linked
 
 
 @attrs.frozen

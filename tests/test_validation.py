@@ -205,7 +205,10 @@ def test_engine_not_available(out, clip, proxx_home, monkeypatch):
 def test_every_problem_is_reported(out, tmp_path, proxx_home):
     row, result = run_failing([tmp_path / "a.mov", tmp_path / "b.mov"], out)
     assert len(result.validation_problems) == 2
-    assert "(and 1 more problem(s))" in row.message
+    # Every problem, one a line, so that the operator fixes them all before a retry.
+    a, b = (p.message for p in result.validation_problems)
+    assert row.message == f"2 problems, nothing was run:\n- {a}\n- {b}"
+    assert "a.mov" in a and "b.mov" in b
 
 
 def test_a_plugin_can_add_a_validation_problem(out, clip, proxx_home):

@@ -22,7 +22,7 @@ from proxx.app import Proxx
 from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
 from proxx.execute.progress import Progress
-from proxx.result import JobResult, load_result
+from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
 from proxx.store import COMPLETED, FAILED, STATES, JobRow
 from proxx.visibility import operator_checks
 
@@ -121,26 +121,55 @@ def exit_code(row: JobRow) -> int:
 
 
 def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None) -> int:
-    """`result`: the job's result when this process ran it, else None to read it from its file."""
+    """`result`: the job's result when this process ran it, else None to read it from its file.
+    Proxies go to stdout, one a line; each failed clip with its own message, and what was not run,
+    to stderr; then one line with the counts."""
     row = proxx.store.job(job_id)
-    if result is None and row.result_path:
+    if result is None and row.result_path and Path(row.result_path).exists():
         result = load_result(Path(row.result_path))
+    clips = result.clips if result else ()
+    for clip in clips:
+        if clip.state == CLIP_COMPLETED:
+            print(f"Proxy:  {clip.output}{_reused(clip)}")
     if row.state == COMPLETED and result:
-        for clip in result.clips:
-            reused = f" (copied from job {clip.reused_from.job_id})" if clip.reused_from else ""
-            print(f"Proxy:  {clip.output}{reused}")
         print(f"Result: {row.result_path}")
-        print(f"Job {row.job_id} COMPLETED: {len(result.clips)} verified proxy(ies) made with '{row.intent}'.")
-    else:
+        print(f"Job {row.job_id} COMPLETED: {_count(len(clips), 'verified proxy', 'verified proxies')} published "
+              f"with '{row.intent}'.")  # fmt: skip
+        return exit_code(row)
+    clip_failures = [c for c in clips if c.failure is not None]
+    if clip_failures and not (result and result.validation_problems):
+        for clip in clip_failures:
+            assert clip.failure is not None
+            print(f"Failed: {Path(clip.source).name}: {clip.failure.message}", file=sys.stderr)
+            if clip.partial_output:
+                print(f"        partial output kept for debugging: {clip.partial_output}", file=sys.stderr)
+        for clip in clips:
+            if clip.state == CLIP_NOT_RUN:
+                print(f"Not run: {Path(clip.source).name}", file=sys.stderr)
+        published = sum(c.state == CLIP_COMPLETED for c in clips)
         print(
-            f"Job {row.job_id} {row.state} ({_class_title(row.failure_class)}): {row.message}",
+            f"Job {row.job_id} FAILED ({_class_title(row.failure_class)}): {len(clip_failures)} of "
+            f"{_count(len(clips), 'clip', 'clips')} failed, {_count(published, 'proxy', 'proxies')} published "
+            f"with '{row.intent}'." + (f" {row.message}" if row.reason == "cancelled" else ""),
             file=sys.stderr,
         )
-        if row.result_path:
-            print(f"Result: {row.result_path}", file=sys.stderr)
-        if row.log_path:
-            print(f"Log:    {row.log_path}", file=sys.stderr)
+    else:
+        print(f"Job {row.job_id} {row.state} ({_class_title(row.failure_class)}): {row.message}", file=sys.stderr)
+    if row.result_path:
+        print(f"Result: {row.result_path}", file=sys.stderr)
+    if row.log_path:
+        print(f"Log:    {row.log_path}", file=sys.stderr)
     return exit_code(row)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _reused(clip: ClipResult) -> str:
+    if clip.reused_from is None:
+        return ""
+    return f" ({clip.reused_from.how} from job {clip.reused_from.job_id})"
 
 
 def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
@@ -268,11 +297,22 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         print(f"Reason    {row.reason}")
         print(f"Message   {row.message}")
     result = load_result(Path(row.result_path)) if row.result_path and Path(row.result_path).exists() else None
+    if result and result.clips:
+        states = [c.state for c in result.clips]
+        print(
+            f"Outcome   {_count(states.count(CLIP_COMPLETED), 'proxy', 'proxies')} published, "
+            f"{states.count('failed')} failed, {states.count(CLIP_NOT_RUN)} not run"
+        )
+    for problem in result.validation_problems if result else ():
+        print(f"Problem   {problem.message}")
     print("Clips")
     for clip in result.clips if result else ():
-        print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper()}")
+        print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper().replace('_', ' ')}")
+        if clip.failure and not (result and result.validation_problems):
+            print(f"      {clip.failure.message}")
         if clip.reused_from:
-            print(f"      copied from job {clip.reused_from.job_id} ({clip.reused_from.output}), not rendered")
+            reused = clip.reused_from
+            print(f"      {reused.how} from job {reused.job_id} ({reused.output}), not rendered")
         if clip.partial_output:
             print(f"      partial output kept for debugging: {clip.partial_output}")
         for name, passed, detail in operator_checks(clip.checks):

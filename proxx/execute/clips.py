@@ -119,7 +119,7 @@ class Clips:
             trust.recheck_source(clip, source, self.roots)  # still the validated file, inside the roots
             stage(self.spec, clip, self.roots)  # a private folder for the engine (and the intent's subfolder)
             if reused is not None:
-                link_or_copy(Path(reused.output), partial)
+                reused = attrs.evolve(reused, how=link_or_copy(Path(reused.output), partial))
             else:
                 self._render(clip, source, partial, report)
         except ProxxError as error:

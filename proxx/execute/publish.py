@@ -27,12 +27,15 @@ from proxx.roots import Roots
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
-def link_or_copy(source: Path, destination: Path) -> None:
-    """Hard-link `source` as `destination` where the file system allows it, else copy it."""
+def link_or_copy(source: Path, destination: Path) -> str:
+    """Hard-link `source` as `destination` where the file system allows it, else copy it; says
+    which ("linked" or "copied")."""
     try:
         os.link(source, destination)
     except OSError:
         shutil.copyfile(source, destination)
+        return "copied"
+    return "linked"
 
 
 def _suffix(job_id: str) -> str:

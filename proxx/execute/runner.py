@@ -132,8 +132,9 @@ class Runner:
         for problem in problems:
             append(log_path, f"validation: {problem.message}")
         failure = Failure.of(problems[0])
-        if len(problems) > 1:
-            failure = attrs.evolve(failure, message=f"{failure.message} (and {len(problems) - 1} more problem(s))")
+        if len(problems) > 1:  # every problem, one a line: an operator fixes them all before a retry
+            listed = "\n".join(f"- {p.message}" for p in problems)
+            failure = attrs.evolve(failure, message=f"{len(problems)} problems, nothing was run:\n{listed}")
         return self._finish(
             spec, FAILED, started_at, timings, _not_run(spec), log_path, failure, EngineRun(spec.engine),
             tuple(Failure.of(p) for p in problems),

@@ -62,10 +62,12 @@ class Job(BaseModel):
     sources: list[str]
     retry_of: str | None
     failure: Failure | None
+    stopped: bool = Field(default=False, description="the job stopped while it ran (cancelled, lost, timed out)")
 
 
 class Check(BaseModel):
-    name: str
+    name: str = Field(description="the technical name, e.g. frame_rate")
+    label: str = Field(default="", description="the check in an operator's words, e.g. Frame rate")
     expected: str
     actual: str
     passed: bool
@@ -83,6 +85,10 @@ class Clip(BaseModel):
 
 class JobDetail(Job):
     clips: list[Clip]
+    published: int = Field(default=0, description="clips whose verified proxy was published")
+    failed: int = Field(default=0, description="clips that failed, each with its own failure")
+    not_run: int = Field(default=0, description="clips never started (the job stopped, or was refused)")
+    problems: list[str] = Field(default=[], description="every problem found before anything ran")
     retried_as: list[str] = Field(description="jobs created by retrying this one")
     log: str
     result: dict[str, Any] | None = Field(description="the result document, operator copy")

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from proxx.store import STATES
+from proxx.visibility import operator_check_rows
 from proxx.web import models
 from proxx.web.problems import WebError
 from proxx.web.security import CSRF_FIELD, check_csrf, csrf_token, set_csrf_cookie
@@ -39,7 +40,14 @@ def _duration(seconds: float | None) -> str:
     return f"{whole // 60}:{whole % 60:02d}" if whole < 3600 else str(datetime.timedelta(seconds=whole))
 
 
+def _check_rows(checks: list[models.Check]) -> list[tuple[str, str, str, bool]]:
+    """The page's rows of a clip's checks: operator words, the format checks as one row (the
+    values are already redacted by the service)."""
+    return operator_check_rows(checks, lambda name, expected, actual, passed: (expected, actual))
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["check_rows"] = _check_rows
 templates.env.filters["duration"] = _duration
 
 

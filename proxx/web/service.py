@@ -18,16 +18,19 @@ from proxx.app import Proxx, repository_layers
 from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
 from proxx.errors import FailureClass, PreJobError
+from proxx.execute.clips import JOB_WIDE_REASONS
 from proxx.jobspec.model import JobSpec
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
-from proxx.visibility import Redactor
+from proxx.visibility import Redactor, check_label
 from proxx.web import models
 from proxx.web.fabric import FabricLookup
 from proxx.web.problems import WebError
 from proxx.web.roots import Entry, MediaRoots
 
 LOG_TAIL_BYTES = 256 * 1024
+# A FAILED job with one of these reasons stopped part way ("stopped at 40 %"); any other ran to its end.
+STOPPING_REASONS = JOB_WIDE_REASONS | {"worker lost", "cancelled"}
 
 
 def _not_found(job_id: str) -> WebError:
@@ -151,6 +154,7 @@ class WebService:
             sources=[self.roots.display(c.source) for c in spec.clips],
             retry_of=row.retry_of,
             failure=self._failure(row.failure_class, row.reason, row.message),
+            stopped=row.state == "FAILED" and row.started_at is not None and row.reason in STOPPING_REASONS,
         )
 
     def job(self, job_id: str) -> models.JobDetail:
@@ -160,9 +164,16 @@ class WebService:
             retried_as = [r.job_id for r in self.proxx.store.jobs() if r.retry_of == row.job_id]
         raw = _read_json(row.result_path)
         summary = self._job(row, spec)
+        clips = self._clips(row, spec, raw)
+        states = [c.state for c in clips] if raw else []
+        problems = (raw or {}).get("validation_problems", [])
         return models.JobDetail(
             **summary.model_dump(),
-            clips=self._clips(row, spec, raw),
+            clips=clips,
+            published=states.count("completed"),
+            failed=states.count("failed"),
+            not_run=states.count("not_run"),
+            problems=[self.roots.relative_text(self.redactor.message(p["message"]) or "") for p in problems],
             retried_as=retried_as,
             log=self._log(row.log_path),
             result=self.roots.relative(self.redactor.result(raw)) if raw else None,
@@ -181,7 +192,9 @@ class WebService:
             for check in clip.get("checks", []):
                 name, passed = check["name"], check["passed"]
                 expected, actual = self.redactor.check(name, check["expected"], check["actual"], passed)
-                checks.append(models.Check(name=name, expected=expected, actual=actual, passed=passed))
+                checks.append(
+                    models.Check(name=name, label=check_label(name), expected=expected, actual=actual, passed=passed)
+                )
             failure = clip.get("failure") or {}
             clips.append(
                 models.Clip(

@@ -38,9 +38,15 @@ def test_a_job_is_created_queued_and_completes_with_checks_shown_as_promises(
     (clip,) = job["clips"]
     assert clip["output"] == "media/out/A001_C001.mp4" and clip["state"] == "completed"
     checks = {c["name"]: c for c in clip["checks"]}
-    assert checks["container"]["expected"] == "as the profile promises"
-    assert checks["video_codec"]["actual"] == "as the profile promises"
-    assert checks["dimensions"] == {"name": "dimensions", "expected": "80x46", "actual": "80x46", "passed": True}
+    assert checks["container"]["expected"] == "as the intent promises"
+    assert checks["video_codec"]["actual"] == "as the intent promises"
+    assert checks["dimensions"] == {
+        "name": "dimensions",
+        "label": "Picture size",
+        "expected": "80x46",
+        "actual": "80x46",
+        "passed": True,
+    }
     assert "$ [engine command line: integrator endpoint only]" in job["log"]
     assert [j["job_id"] for j in client.get("/api/jobs?state=COMPLETED").json()] == [job_id]
     assert client.get("/api/jobs?state=FAILED").json() == []

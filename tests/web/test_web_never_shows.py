@@ -74,14 +74,12 @@ def test_the_verification_failure_really_names_codec_and_container(service: WebS
     raw = service.raw_result(jobs["differs"])
     assert raw["state"] == "FAILED"
     assert raw["failure"]["message"] == (
-        "Output file generated but failed verification: container: expected mxf, got mp4; "
-        "video_codec: expected dnxhd, got h264"
+        "Output file generated but failed verification: Format: expected mxf dnxhd, got mp4 h264"
     )
     shown = service.job(jobs["differs"]).failure
     assert shown is not None
     assert shown.message == (
-        "Output file generated but failed verification: container: differs from the profile; "
-        "video_codec: differs from the profile"
+        "Output file generated but failed verification: Format: differs from what the intent promises"
     )
 
 
@@ -142,7 +140,10 @@ def test_redaction_keeps_file_names_and_masks_free_standing_values(service: WebS
         "cannot write [profile detail] in [profile detail]."
     )
     assert redactor.text("job 1 (Archive ProRes) in prores") == "job 1 (Archive ProRes) in [profile detail]"
-    assert redactor.check("codec_profile", "LT", "HQ", False) == ("as the profile promises", "differs from the profile")
+    assert redactor.check("codec_profile", "LT", "HQ", False) == (
+        "as the intent promises",
+        "differs from what the intent promises",
+    )
     assert redactor.check("dimensions", "80x46", "80x46", True) == ("80x46", "80x46")
     log = "job x\n$ /usr/bin/ffmpeg -i file:/media/a.mov -c:v prores_aw out.mov\n[prores_aw @ 0x1] warning"
     assert (
