@@ -119,6 +119,10 @@ CREATE TABLE job_roots (
 CREATE TRIGGER job_roots_immutable BEFORE UPDATE ON job_roots
 BEGIN SELECT RAISE(ABORT, 'job roots are immutable'); END;
 """,
+    # 3: an operator's cancel of a RUNNING job, asked from any process, polled by its worker
+    """
+ALTER TABLE jobs ADD COLUMN cancel_requested TEXT;
+""",
 )
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
 RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 1024 * 1024  # a result JSON of 1,000 clips, and the ending
@@ -466,6 +470,21 @@ class Store:
                 (state, cls, reason, message, now, state, job_id),
             )
         return True
+
+    def request_cancel(self, job_id: str) -> bool:
+        """Record an operator's cancel of a RUNNING job for its worker to act on; False if the job is
+        not RUNNING."""
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE jobs SET cancel_requested = COALESCE(cancel_requested, ?) "
+                f"WHERE job_id = ? AND state = '{RUNNING}'",
+                (utc_now(), job_id),
+            )
+        return cursor.rowcount == 1
+
+    def cancel_requested(self, job_id: str) -> bool:
+        row = self._db.execute("SELECT cancel_requested FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return row is not None and row["cancel_requested"] is not None
 
     def reap_lost(self) -> list[str]:
         """Mark FAILED every RUNNING job whose worker is gone: lease expired, or (on this host) its

@@ -7,6 +7,7 @@ is integrator output: it adds the canonical id (`proxy_profile`) and the full re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -14,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,10 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.add_argument("job_id", metavar="ID")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_jobs_show, profiles=[], bundled=None)
+    p = jobs.add_parser("cancel", help="cancel a queued or running job: it ends FAILED, cancelled by the operator")
+    p.add_argument("job_id", metavar="ID")
+    p.add_argument("--wait", type=float, default=30.0, metavar="S", help="seconds to wait for a running job to stop")
+    p.set_defaults(handler=cmd_jobs_cancel, profiles=[], bundled=None)
     p = jobs.add_parser("retry", help="create a NEW job for a failed job's clips without a verified output")
     repository_options(p)
     p.add_argument("job_id", metavar="ID")
@@ -211,12 +216,14 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     bar = ProgressBar()
-    try:
-        result = proxx.run_job(job_id, on_progress=bar)
-        if result is None:
-            _follow(proxx, job_id, bar)  # a `proxx worker` claimed it first: watch it finish there
-    finally:
-        bar.close()
+    stop = threading.Event()
+    with _cancel_on_signals(job_id, stop, bar):
+        try:
+            result = proxx.run_job(job_id, on_progress=bar, stop=stop)
+            if result is None:
+                _follow(proxx, job_id, bar, stop)  # a `proxx worker` claimed it first: watch it finish there
+        finally:
+            bar.close()
     row = proxx.store.job(job_id)
     if as_json:
         print(json.dumps(_job_json(proxx, row, True), indent=2))
@@ -224,8 +231,35 @@ def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     return print_outcome(proxx, job_id, result)
 
 
-def _follow(proxx: Proxx, job_id: str, bar: ProgressBar) -> None:
+@contextlib.contextmanager
+def _cancel_on_signals(job_id: str, stop: threading.Event, bar: ProgressBar) -> Iterator[None]:
+    """SIGINT (Ctrl-C) and SIGTERM cancel the job: the encoder is stopped, the job ends FAILED
+    "cancelled by the operator" with its result JSON. A second Ctrl-C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def cancel(signum: int, frame: object) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+        bar.close()
+        print(f"Cancelling job {job_id}: stopping the encoder...", file=sys.stderr, flush=True)
+
+    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) -> None:
+    asked = False
     while True:
+        if stop.is_set() and not asked:  # the job runs in another process: ask its worker to cancel it
+            proxx.store.request_cancel(job_id)
+            asked = True
         proxx.store.reap_lost()
         row = proxx.store.job(job_id)
         if row.state in (COMPLETED, FAILED):
@@ -326,6 +360,25 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         print(f"Result    {row.result_path}")
     if row.log_path:
         print(f"Log       {row.log_path}")
+    return 0
+
+
+def cmd_jobs_cancel(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    try:
+        row = proxx.cancel(args.job_id)
+    except KeyError:
+        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        return 2
+    deadline = time.monotonic() + args.wait
+    while row.state == "RUNNING" and time.monotonic() < deadline:  # its worker stops it within a second
+        time.sleep(0.2)
+        proxx.store.reap_lost()
+        row = proxx.store.job(row.job_id)
+    if row.state == "RUNNING":
+        print(f"Job {row.job_id}: cancel requested; its worker has not stopped it yet.")
+        return 0
+    print(f"Job {row.job_id} {row.state}: {row.message}")
     return 0
 
 

@@ -21,11 +21,12 @@ from pathlib import Path
 import attrs
 
 from proxx.errors import ExecutionError, FailureClass, ProxxError
+from proxx.execute.cancel import CANCELLED, cancelled_error
 from proxx.execute.engine import Engine, RenderTask
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import ProgressMeter
-from proxx.execute.publish import link_or_copy, partial_path, publish, stage, staged_path, unstage
+from proxx.execute.publish import discard, link_or_copy, partial_path, publish, stage, staged_path, unstage
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo
 from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, EngineRun, Failure, Reused
@@ -37,7 +38,9 @@ from proxx.verify.checks import Check
 from proxx.verify.output import PluginChecks, Prober, verification_error, verify_clip
 
 # Failures no later clip of the job would escape.
-JOB_WIDE_REASONS = frozenset({"timeout", "worker_lost", "disk_full", "engine_unavailable", "engine_not_installed"})
+JOB_WIDE_REASONS = frozenset(
+    {"timeout", "worker_lost", "disk_full", "engine_unavailable", "engine_not_installed", CANCELLED}
+)
 
 # The `proxx_reuse_output` hook: an earlier verified output a clip may copy instead of rendering.
 ReuseLookup = Callable[[JobSpec, ClipSpec, MediaInfo | None], Reused | None]
@@ -70,6 +73,7 @@ class Clips:
     meter: ProgressMeter
     reuse_lookup: ReuseLookup
     plugin_checks: PluginChecks
+    cancelled: Callable[[], bool] = attrs.field(default=lambda: False)  # `proxx.execute.cancel.CancelSignal`
     engine_run: EngineRun = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -87,7 +91,7 @@ class Clips:
 
         with Prober(len(self.spec.clips)) as prober:
             for position, clip in enumerate(self.spec.clips):
-                if stopping:
+                if stopping or self.cancelled():
                     results.append(ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN))
                     continue
                 step = self._produce(clip, self.meter.for_clip(position, clip.index), prober)
@@ -101,6 +105,8 @@ class Clips:
             if pending is not None:
                 record(self._complete(pending))
         results.sort(key=lambda r: r.index)
+        if any(r.state != CLIP_COMPLETED for r in results) and self.cancelled():
+            return tuple(results), cancelled_failure(results)
         return tuple(results), job_failure(results)
 
     def _stops_job(self, failure: Failure) -> bool:
@@ -144,7 +150,9 @@ class Clips:
                     f"stays at '{kept}' and was not published.",
                     {"output": kept, "worker_id": self.lease.worker_id},
                 )
-            publish(self.spec, clip, partial, self.roots)
+            stale = publish(self.spec, clip, partial, self.roots)
+            if stale:
+                append(self.log_path, f"clip {clip.index}: removed partial outputs of earlier attempts: {stale}")
         except ProxxError as error:
             return self._failed(clip, partial, error, checks, rendered.started, rendered.reused)
         rendered.report(1.0)
@@ -166,7 +174,11 @@ class Clips:
         if error.failure_class is not FailureClass.EXECUTION:
             error = ExecutionError(error.reason, error.message, error.context)
         append(self.log_path, f"clip {clip.index} failed: {error.message}")
-        kept = unstage(self.spec, clip, partial, self.roots)
+        if error.reason == CANCELLED:
+            discard(self.spec, clip, partial, self.roots)
+            kept = None
+        else:
+            kept = unstage(self.spec, clip, partial, self.roots)
         seconds = round(time.monotonic() - started, 3)
         return ClipResult(
             clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), Failure.of(error), seconds,
@@ -175,7 +187,7 @@ class Clips:
 
     def _render(self, clip: ClipSpec, source: MediaInfo | None, partial: Path, report: Callable[[float], None]) -> None:
         timeout = self.settings.timeout_for(source)
-        task = RenderTask(self.spec, clip, source, str(partial), str(self.log_path), timeout, report)
+        task = RenderTask(self.spec, clip, source, str(partial), str(self.log_path), timeout, report, self.cancelled)
         try:
             rendered = self.engine.render(task)
         except ProxxError:
@@ -188,6 +200,8 @@ class Clips:
                 {"source": clip.source},
             ) from error
         self.engine_run = EngineRun(self.engine.name, rendered.engine_version, rendered.details)
+        if self.cancelled():  # an engine that does not ask while it renders: the output is not kept
+            raise cancelled_error(clip.source)
 
     def _reusable(self, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
         """An earlier verified output to copy; a plugin failing to answer only costs the render it
@@ -208,6 +222,18 @@ def disk_full(folder: Path) -> bool:
         return shutil.disk_usage(folder).free < required_margin(0)
     except OSError:
         return True
+
+
+def cancelled_failure(results: Iterable[ClipResult]) -> Failure:
+    """The failure of a job the operator cancelled, with what it had done by then."""
+    states = [r.state for r in results]
+    published, not_run = states.count(CLIP_COMPLETED), states.count(CLIP_NOT_RUN)
+    message = (
+        f"Cancelled by the operator: {published} of {len(states)} clip(s) published, {not_run} not run"
+        + (f", {states.count(CLIP_FAILED)} failed" if CLIP_FAILED in states else "")
+        + "."
+    )
+    return Failure(FailureClass.EXECUTION.value, CANCELLED, message, {"published": published, "not_run": not_run})
 
 
 def job_failure(results: Iterable[ClipResult]) -> Failure | None:

@@ -23,6 +23,10 @@ class Availability:
     version: str = ""
 
 
+def _never() -> bool:
+    return False
+
+
 @attrs.frozen
 class RenderTask:
     """One clip to render. The engine writes `partial_path` (a temporary name in the output
@@ -35,6 +39,13 @@ class RenderTask:
     log_path: str  # append the engine's full output here
     timeout: float  # seconds; past it the engine stops its process and raises ExecutionError
     progress: Callable[[float], None]  # fraction of this clip done, 0..1
+    cancel_signal: Callable[[], bool] = _never  # see `is_cancelled`
+
+    def is_cancelled(self) -> bool:
+        """Whether the operator cancelled the job. An engine asks while it renders (a few times a
+        second is cheap) and, once true, stops its process and raises
+        `proxx.execute.cancel.cancelled_error(task.clip.source)`; proxx removes the partial output."""
+        return self.cancel_signal()
 
 
 @attrs.frozen

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 from collections.abc import Iterator
@@ -127,8 +128,10 @@ def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Path:
     return target
 
 
-def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> None:
-    """Give a verified output its final name, atomically and never over an existing name or link."""
+def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> list[str]:
+    """Give a verified output its final name, atomically and never over an existing name or link;
+    then remove the partial outputs earlier attempts at this clip left beside it (kept for debugging
+    until a verified proxy replaces them). Returns the names removed."""
     final = Path(clip.output)
     info = os.lstat(staged)
     if not stat.S_ISREG(info.st_mode):
@@ -163,6 +166,32 @@ def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) ->
             os.close(private)
         with contextlib.suppress(OSError):
             os.rmdir(staged.parent.name, dir_fd=folder)
+        return _remove_stale_partials(final, folder)
+
+
+def _remove_stale_partials(final: Path, folder: int) -> list[str]:
+    """Unlink `<stem>.proxx-partial-<job suffix><ext>` names (never following a link) in `folder`."""
+    stale = re.compile(re.escape(final.stem) + r"\.proxx-partial-[0-9a-f]{8}" + re.escape(final.suffix))
+    removed = []
+    for name in os.listdir(folder):
+        if stale.fullmatch(name):
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=folder)
+                removed.append(name)
+    return sorted(removed)
+
+
+def discard(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> None:
+    """After a cancel: remove what the engine wrote and its private folder (a cancel is not a crash
+    to debug, and a partial file left in a camera folder only misleads)."""
+    with contextlib.suppress(OSError, ExecutionError), _output_folder(spec, clip, roots, create=False) as folder:
+        private = os.open(staged.parent.name, _DIR_FLAGS, dir_fd=folder)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staged.name, dir_fd=private)
+        finally:
+            os.close(private)
+        os.rmdir(staged.parent.name, dir_fd=folder)
 
 
 def unstage(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> str | None:

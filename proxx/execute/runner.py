@@ -12,6 +12,7 @@ import contextlib
 import errno
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import attrs
 
 from proxx.errors import FailureClass, JobValidationError
+from proxx.execute.cancel import CANCELLED, CancelSignal
 from proxx.execute.clips import Clips
 from proxx.execute.engine import Engine
 from proxx.execute.joblog import append
@@ -63,6 +65,7 @@ class Runner:
     settings: Settings = attrs.field(factory=Settings.from_env)
     on_progress: Callable[[Progress], None] | None = None
     amend: Callable[[JobResult], JobResult] = _same
+    stop: threading.Event | None = None  # set by this process's own cancel (SIGINT to `proxx run`)
 
     @property
     def worker_id(self) -> str:
@@ -90,11 +93,17 @@ class Runner:
         if not validated.ok:
             return self._refused(spec, validated.problems, started_at, timings, log_path)
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
+        cancel = CancelSignal(self.store.path, job_id, self.stop)
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
-            ProgressMeter(self.store, job_id, weights, self.on_progress), self._reuse, self._plugin_checks,
+            ProgressMeter(self.store, job_id, weights, self.on_progress), self._reuse, self._plugin_checks, cancel,
         )  # fmt: skip
-        results, failure = clips.run()
+        try:
+            results, failure = clips.run()
+        finally:
+            cancel.close()
+        if failure is not None and failure.reason == CANCELLED:
+            append(log_path, failure.message)
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
         state = FAILED if failure else COMPLETED
         return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run)
@@ -104,6 +113,14 @@ class Runner:
         log_path = self.job_dir(spec.job_id) / "job.log"
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         return self._refused(spec, problems, utc_now(), {}, log_path)
+
+    def cancel_before_start(self, spec: JobSpec) -> JobResult:
+        """End a claimed job the operator cancelled before it started: FAILED, nothing run."""
+        log_path = self.job_dir(spec.job_id) / "job.log"
+        self.store.set_paths(spec.job_id, log_path=str(log_path))
+        failure = Failure(FailureClass.EXECUTION.value, CANCELLED, "Cancelled by the operator before it started.")
+        append(log_path, failure.message)
+        return self._finish(spec, FAILED, utc_now(), {}, _not_run(spec), log_path, failure, EngineRun(spec.engine))
 
     # --- plugins' part ------------------------------------------------------------------------
 

@@ -74,6 +74,15 @@ def retry_job(request: Request, job_id: JobId) -> models.Retried:
     return service(request).retry(job_id)
 
 
+@operator.post(
+    "/jobs/{job_id}/cancel",
+    summary="Cancel a queued or running job: it ends FAILED, cancelled by the operator (its worker stops it)",
+    responses=problem_responses(403, 404, 409),
+)
+def cancel_job(request: Request, job_id: JobId) -> models.Job:
+    return service(request).cancel(job_id)
+
+
 @operator.get(
     "/jobs/{job_id}/result", summary="The job's result document (operator copy)", responses=problem_responses(404)
 )

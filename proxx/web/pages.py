@@ -152,5 +152,12 @@ def retry_form(request: Request, job_id: str, csrf: Annotated[str, Form()] = "")
     return RedirectResponse(f"/jobs/{retried.job.job_id}", status_code=303)
 
 
+@pages.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
+def cancel_form(request: Request, job_id: str, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    cancelled = _service(request).cancel(job_id)
+    return RedirectResponse(f"/jobs/{cancelled.job_id}", status_code=303)
+
+
 def error_page(request: Request, error: WebError) -> Response:
     return render(request, "error.html", status=error.status, error=error, title=error.title)

@@ -231,6 +231,16 @@ class WebService:
                 raise WebError.of(error) from None
             return models.Retried(job=self._job(self.proxx.store.job(spec.job_id), spec), clips_already_verified=done)
 
+    def cancel(self, job_id: str) -> models.Job:
+        """The operator's cancel: a queued job ends at once, a running one when its worker sees it."""
+        with self._lock:
+            row = self._row(job_id)
+            try:
+                row = self.proxx.cancel(row.job_id)
+            except PreJobError as error:
+                raise WebError.of(error) from None
+            return self._job(row, self.proxx.store.spec_unchecked(row.job_id))
+
     def operator_result(self, job_id: str) -> dict[str, Any]:
         """The result as operators see it: redacted, and paths relative to the media roots."""
         document: dict[str, Any] = self.roots.relative(self.redactor.result(self.raw_result(job_id)))

@@ -201,3 +201,16 @@ def test_a_retry_compiles_afresh_and_a_now_deprecated_intent_creates_nothing(
     page = client.post(f"/jobs/{job_id}/retry", data={"csrf": csrf.group(1)})
     assert page.status_code == 422 and "Profile &#39;Studio Review&#39; is deprecated" in page.text
     assert _job_count(client) == 1
+
+
+def test_cancel_ends_a_queued_job_and_refuses_a_finished_one(client: TestClient, service: WebService) -> None:
+    queued = create(client, "media/day1/A001_C001.mov")
+    assert 'action="/jobs/' + queued + '/cancel"' in client.get(f"/jobs/{queued}").text
+    response = client.post(f"/api/jobs/{queued}/cancel")
+    assert response.status_code == 200 and response.json()["state"] == "FAILED"
+    assert response.json()["failure"]["message"] == "Cancelled by the operator before it started."
+    job = client.get(f"/api/jobs/{queued}").json()
+    assert [c["state"] for c in job["clips"]] == ["not_run"] and job["result"] is not None
+    assert "/cancel" not in client.get(f"/jobs/{queued}").text
+    again = client.post(f"/api/jobs/{queued}/cancel")
+    assert again.status_code == 409 and again.json()["reason"] == "not_cancellable"
