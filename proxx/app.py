@@ -26,7 +26,8 @@ from proxx.execute.progress import Progress
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
-from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
+from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
+from proxx.jobspec.sources import expand_sources
 from proxx.plugins import collect, engine_distribution, engines, plugin_canonical_paths, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, JobResult, load_result
@@ -114,7 +115,7 @@ class Proxx:
     def create_job(
         self,
         intent: str,
-        sources: Sequence[str | Path],
+        sources: Sequence[str | Path | SourceFile],
         output_directory: str | Path,
         retry_of: str | None = None,
         reuse: bool = False,
@@ -127,14 +128,15 @@ class Proxx:
         `proxx_reuse_output`, e.g. Fabric's). `executor` (a farm broker URL) keeps it away from local
         workers (see `proxx.farm`), and `engines` then names the engines that can run it there
         (default: those installed here). `roots`: the folders the shell creating it lets it read and
-        write (`proxx.roots`), checked again when it runs."""
+        write (`proxx.roots`), checked again when it runs. A folder among `sources` stands for the media
+        files beneath it (`proxx.jobspec.sources`)."""
         selected_at = utc_now()
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
         compiled = select(self.repository, intent, self.engines if engines is None else engines)
         spec = create_jobspec(
             compiled,
-            [Path(s) for s in sources],
+            expand_sources(sources, Path(output_directory)),
             Path(output_directory),
             selected_at,
             self.requirements(compiled.canonical.engine),
@@ -156,7 +158,7 @@ class Proxx:
     def submit(
         self,
         intent: str,
-        sources: Sequence[str | Path],
+        sources: Sequence[str | Path | SourceFile],
         output_directory: str | Path,
         farm: str | None = None,
         retry_of: str | None = None,
@@ -250,7 +252,7 @@ class Proxx:
         if row.result_path and Path(row.result_path).exists():
             result = load_result(Path(row.result_path))
             done = {c.index for c in result.clips if c.state == CLIP_COMPLETED}
-        remaining = [c.source for c in spec.clips if c.index not in done]
+        remaining = [SourceFile(Path(c.source), c.folder) for c in spec.clips if c.index not in done]
         roots = self.store.roots(row.job_id)  # the retry may use what the original could, no more
         farm = None if here else self.store.dispatched(unfinished=False).get(row.job_id)
         if farm is not None:

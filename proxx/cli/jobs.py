@@ -37,7 +37,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         repository_options(p)
         p.add_argument("--profile", required=True, metavar="NAME", help="the intent to use, e.g. 'HD Editorial LT'")
         p.add_argument("--output", required=True, type=Path, metavar="DIR", help="output folder (must exist)")
-        p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
+        p.add_argument("sources", nargs="+", metavar="SRC", help="source media files, or folders (cards) of them")
         p.add_argument("--json", action="store_true", help="integrator output")
         p.add_argument(
             "--reuse", action="store_true", help="copy an intact proxy already made from this source with this intent"

@@ -63,11 +63,13 @@ def _refused(reason: str, message: str, **context: object) -> ExecutionError:
 
 @contextlib.contextmanager
 def _output_folder(spec: JobSpec, clip: ClipSpec, roots: Roots | None, create: bool) -> Iterator[int]:
-    """An open descriptor of the clip's folder (the output folder or the intent's subfolder of it),
-    reached without following a link and inside the roots."""
+    """An open descriptor of the clip's folder (the output folder, or beneath it the intent's
+    subfolder and the sub-folder a source from a card keeps), each step reached without following a
+    link and inside the roots."""
     out_dir = Path(spec.output_directory)
-    folder = out_dir / spec.naming.folder if spec.naming.folder else out_dir
-    if Path(clip.output).parent != folder:
+    parts = [*Path(spec.naming.folder).parts, *(clip.folder.split("/") if clip.folder else ())]
+    folder = out_dir.joinpath(*parts)
+    if Path(clip.output).parent != folder or any(part in ("", ".", "..") for part in parts):
         raise _refused(
             "output_not_in_folder",
             f"Output '{clip.output}' is not in the job's output folder '{folder}'; nothing was written.",
@@ -90,25 +92,22 @@ def _output_folder(spec: JobSpec, clip: ClipSpec, roots: Roots | None, create: b
             output_directory=str(out_dir),
         ) from None
     try:
-        if not spec.naming.folder:
-            yield fd
-            return
-        if create:
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(spec.naming.folder, 0o777, dir_fd=fd)
-        try:
-            sub = os.open(spec.naming.folder, _DIR_FLAGS, dir_fd=fd)
-        except OSError as error:
-            raise _refused(
-                "output_folder_unusable",
-                f"Output subfolder '{folder}' cannot be used ({error.strerror}; a symbolic link is never "
-                "followed); nothing was written.",
-                output_directory=str(folder),
-            ) from None
-        try:
-            yield sub
-        finally:
-            os.close(sub)
+        for depth, part in enumerate(parts, start=1):
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o777, dir_fd=fd)
+            try:
+                sub = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as error:
+                raise _refused(
+                    "output_folder_unusable",
+                    f"Output subfolder '{out_dir.joinpath(*parts[:depth])}' cannot be used ({error.strerror}; "
+                    "a symbolic link is never followed); nothing was written.",
+                    output_directory=str(folder),
+                ) from None
+            os.close(fd)
+            fd = sub
+        yield fd
     finally:
         os.close(fd)
 

@@ -182,6 +182,7 @@ def check_outputs(spec: JobSpec) -> list[Problem]:
                     output_directory=str(folder),
                 )
             )
+    problems.extend(_output_in_a_card(spec))
     seen: dict[str, str] = {}
     for clip in spec.clips:
         key = os.path.normcase(clip.output)
@@ -198,6 +199,41 @@ def check_outputs(spec: JobSpec) -> list[Problem]:
         if os.path.lexists(clip.output):
             problems.append(
                 _problem("output_exists", f"Output path '{clip.output}' already exists.", output=clip.output)
+            )
+    return problems
+
+
+def _card_of(clip: ClipSpec) -> Path | None:
+    """The folder a clip's source was given in (its card), from the sub-folder it keeps."""
+    if not clip.folder:
+        return None
+    parts = clip.folder.split("/")
+    parent = Path(clip.source).parent
+    for _ in parts:
+        parent = parent.parent
+    return parent / parts[0]
+
+
+def _output_in_a_card(spec: JobSpec) -> list[Problem]:
+    """An output folder inside (or equal to) a folder given as a source would fill the camera card
+    with proxies, checksums and proxx's own files; only an intent whose naming gives proxies their
+    own sub-folder (Proxy/) may write there."""
+    if spec.naming.folder:
+        return []
+    out_dir = Path(os.path.realpath(spec.output_directory))
+    problems: list[Problem] = []
+    for card in sorted({c for c in map(_card_of, spec.clips) if c is not None}):
+        real = Path(os.path.realpath(card))
+        if out_dir == real or real in out_dir.parents:
+            problems.append(
+                _problem(
+                    "output_inside_source_folder",
+                    f"Output folder '{spec.output_directory}' is inside the source folder '{card}': proxies would "
+                    "be written among the camera files. Choose an output folder outside it, or an intent whose "
+                    "naming puts proxies in their own sub-folder.",
+                    output_directory=spec.output_directory,
+                    source=str(card),
+                )
             )
     return problems
 

@@ -214,3 +214,15 @@ def test_cancel_ends_a_queued_job_and_refuses_a_finished_one(client: TestClient,
     assert "/cancel" not in client.get(f"/jobs/{queued}").text
     again = client.post(f"/api/jobs/{queued}/cancel")
     assert again.status_code == 409 and again.json()["reason"] == "not_cancellable"
+
+
+def test_a_folder_is_a_source_through_the_api(client: TestClient, service: WebService, media: Path) -> None:
+    (media / "day1" / "A001_C001.xml").write_text("<sidecar/>")
+    response = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/day1"],
+                                              "output_folder": "media/out"})  # fmt: skip
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["sources"] == ["media/day1/A001_C001.mov", "media/day1/broken.mov"]  # media files, sidecar left out
+    spec = service.proxx.store.spec(job["job_id"])
+    assert [c.folder for c in spec.clips] == ["day1", "day1"]
+    assert spec.clips[0].output.endswith("/media/out/day1/A001_C001.mp4")

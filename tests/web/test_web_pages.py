@@ -14,7 +14,12 @@ from proxx.web.service import WebService
 from tests.test_cli_jobs import cut_in_half
 
 
-def test_new_job_page_offers_one_intent_choice_roots_and_no_settings(client: TestClient) -> None:
+def test_new_job_page_offers_one_intent_choice_roots_and_no_settings(client: TestClient, media: Path) -> None:
+    # What a card holds beside its media, and what proxx and Fabric write: never offered as sources.
+    for name in ("day1/A001_C001.xml", "day1/A001.proxx-partial-0badc0de.mov", "day1/.DS_Store", "out/ascmhl/x.mhl",
+                 "out/.proxx/index", "out/Proxy/A001_C001.mov", "day1/notes.txt"):  # fmt: skip
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_text("x")
     html = client.get("/jobs/new").text
     radios = re.findall(r'<input type="radio" name="intent" value="([^"]+)"([^>]*)>', html)
     enabled = [name for name, rest in radios if "disabled" not in rest]
@@ -22,9 +27,12 @@ def test_new_job_page_offers_one_intent_choice_roots_and_no_settings(client: Tes
     assert enabled == ["Archive ProRes", "HD Editorial LT", "Review H.264", "Studio Review"]
     assert disabled == ["Legacy_ProRes_422"]
     assert not any("checked" in rest for _, rest in radios)  # no default intent, ever
-    assert re.findall(r'name="sources" value="([^"]+)"', html) == [
+    assert re.findall(r'name="sources" value="([^"]+)"', html) == [  # media files, and folders as cards
+        "media",
+        "media/day1",
         "media/day1/A001_C001.mov",
         "media/day1/broken.mov",
+        "media/out",
     ]
     assert re.findall(r'<option value="([^"]*)"', html) == ["", "media", "media/day1", "media/out"]
     names = set(re.findall(r'<(?:input|select|textarea)[^>]* name="([^"]+)"', html))
