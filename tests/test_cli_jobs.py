@@ -98,7 +98,9 @@ def test_jobs_show_and_list_for_operators_and_integrators(tmp_path, clip):
     assert "State     COMPLETED" in shown.stdout and "Frame rate: expected 24000/1001" in shown.stdout
     assert_no_canonical_detail(operator_text(shown, "Review H.264", str(tmp_path)))
     listed = cli(home, "jobs", "list")
-    assert job["job_id"] in listed.stdout
+    header, line = listed.stdout.splitlines()
+    assert header.split() == ["JOB", "STATE", "INTENT", "SOURCE", "PUBLISHED", "FAILED", "AGE"]
+    assert line.split()[:7] == [job["job_id"][-8:], "COMPLETED", "Review", "H.264", "A001_C001.mov", "1/1", "0"]
     assert_no_canonical_detail(operator_text(listed, "Review H.264", str(tmp_path)))
     full = json.loads(cli(home, "jobs", "show", job["job_id"], "--json").stdout)
     assert full["result"]["clips"][0]["state"] == "completed"

@@ -23,6 +23,7 @@ from proxx.app import Proxx
 from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
 from proxx.execute.progress import Progress
+from proxx.jobspec.model import iso_moment
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
 from proxx.store import COMPLETED, FAILED, STATES, JobRow
 from proxx.visibility import operator_checks
@@ -58,11 +59,17 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.set_defaults(handler=cmd_worker)
 
     jobs = sub.add_parser("jobs", help="list, show and retry jobs").add_subparsers(dest="jobs_command", required=True)
-    p = jobs.add_parser("list", help="recent jobs")
+    p = jobs.add_parser("list", help="recent jobs, newest first, a page at a time")
     p.add_argument("--state", choices=STATES)
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="jobs on the page (default 50)")
+    p.add_argument("--since", type=_moment, metavar="DATE", help="jobs created at or after DATE (2026-11-29[T10:00])")
+    p.add_argument("--all", action="store_true", help="hidden jobs too")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_jobs_list, profiles=[], bundled=None)
+    p = jobs.add_parser("hide", help="leave finished jobs out of lists (their JobSpec and result stay, for audit)")
+    p.add_argument("job_ids", nargs="*", metavar="ID")
+    p.add_argument("--failed-before", type=_moment, metavar="DATE", help="every FAILED job created before DATE")
+    p.set_defaults(handler=cmd_jobs_hide, profiles=[], bundled=None)
     p = jobs.add_parser("show", help="one job: state, failure, outputs, verification, log")
     p.add_argument("job_id", metavar="ID")
     p.add_argument("--json", action="store_true")
@@ -294,19 +301,71 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _moment(text: str) -> str:
+    try:
+        return iso_moment(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date such as 2026-11-29 or 2026-11-29T10:00") from None
+
+
+def _age(stamp: str, now: datetime.datetime) -> str:
+    seconds = (now - datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{max(0, int(seconds))} s"
+
+
+def _list_rows(rows: list[JobRow]) -> list[tuple[str, ...]]:
+    now = datetime.datetime.now(datetime.UTC)
+    table: list[tuple[str, ...]] = [("JOB", "STATE", "INTENT", "SOURCE", "PUBLISHED", "FAILED", "AGE")]
+    for r in rows:
+        source = Path(r.first_source).name if r.first_source else "-"
+        if r.clip_count > 1:
+            source += f" (+{r.clip_count - 1})"
+        state = f"{r.state} {r.progress:.0%}" if r.state == "RUNNING" else str(r.state)
+        published = "-" if r.published is None else f"{r.published}/{r.clip_count}"
+        failed = "-" if r.failed_clips is None else str(r.failed_clips)
+        table.append((r.job_id[-8:], state, r.intent, source, published, failed, _age(r.created_at, now)))
+    return table
+
+
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    rows = proxx.store.jobs(args.state, args.limit)
+    rows = proxx.store.jobs(args.state, args.limit, args.since, hidden=args.all)
     if args.json:
         print(json.dumps([_job_json(proxx, r, False) for r in rows], indent=2))
         return 0
     if not rows:
-        print("No jobs.")
-    for r in rows:
-        progress = f"{r.progress:4.0%}" if r.state == "RUNNING" else "    "
-        eta = f" ETA {_duration(r.eta_seconds)}" if r.state == "RUNNING" and r.eta_seconds is not None else ""
-        failure = f"  {r.message}" if r.message else ""
-        print(f"{r.job_id}  {r.state:<9} {progress} {r.created_at}  {r.intent}{eta}{failure}")
+        print("No jobs." if not (args.state or args.since) else "No jobs match.")
+        return 0
+    table = _list_rows(rows)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if args.limit and len(rows) == args.limit:
+        print(f"(the {args.limit} newest shown: --limit N or --since DATE for others; the job id is its last 8)")
+    return 0
+
+
+def cmd_jobs_hide(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    if not args.job_ids and not args.failed_before:
+        print("proxx: give job IDs or --failed-before DATE.", file=sys.stderr)
+        return 2
+    ids = proxx.store.failed_before(args.failed_before) if args.failed_before else []
+    for given in args.job_ids:
+        try:
+            row = proxx.store.find(given)
+        except KeyError:
+            print(f"proxx: no job matches '{given}'.", file=sys.stderr)
+            return 2
+        if row.state not in (COMPLETED, FAILED):
+            print(f"proxx: job {row.job_id} is {row.state}; only finished jobs are hidden.", file=sys.stderr)
+            return 2
+        ids.append(row.job_id)
+    hidden = proxx.store.hide(sorted(set(ids)))
+    print(f"{hidden} job(s) hidden; `proxx jobs list --all` still lists them, and their JobSpec and result stay.")
     return 0
 
 

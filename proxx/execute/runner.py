@@ -31,6 +31,8 @@ from proxx.export.exporter import Exporter, export_all
 from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
 from proxx.media.probe import MediaInfo
 from proxx.result import (
+    CLIP_COMPLETED,
+    CLIP_FAILED,
     CLIP_NOT_RUN,
     RESULT_VERSION,
     ClipResult,
@@ -212,6 +214,7 @@ class Runner:
 
     def _end(self, result: JobResult) -> None:
         failure = result.failure
+        states = [c.state for c in result.clips]
         self.store.finish(
             result.job_id,
             result.state,
@@ -219,6 +222,8 @@ class Runner:
             failure_class=FailureClass(failure.failure_class) if failure else None,
             reason=failure.reason if failure else None,
             message=failure.message if failure else None,
+            published=states.count(CLIP_COMPLETED),
+            failed_clips=states.count(CLIP_FAILED),
         )
 
     def _write(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:

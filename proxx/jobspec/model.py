@@ -108,6 +108,15 @@ def new_job_id() -> str:
     return f"job-{stamp}-{secrets.token_hex(4)}"
 
 
+def iso_moment(text: str) -> str:
+    """An ISO date or time an operator gives (UTC unless it says otherwise), written as the store
+    writes its times, so that the two compare as text. ValueError when it is neither."""
+    moment = datetime.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def output_path(source: Path, output_directory: Path, naming: Naming, container: str, folder: str = "") -> Path:
     """The intent's naming rule: <output folder>/[naming folder/][source's sub-folder/]<source base
     name><suffix>.<ext>; the sub-folder is the one a source from a folder keeps (A001/CLIP)."""

@@ -63,6 +63,9 @@ class Job(BaseModel):
     retry_of: str | None
     failure: Failure | None
     stopped: bool = Field(default=False, description="the job stopped while it ran (cancelled, lost, timed out)")
+    published: int | None = Field(default=None, description="proxies published, once the job ended")
+    failed_clips: int | None = Field(default=None, description="clips that failed, once the job ended")
+    hidden: bool = Field(default=False, description="left out of lists unless asked for (kept for audit)")
 
 
 class Check(BaseModel):
@@ -85,7 +88,6 @@ class Clip(BaseModel):
 
 class JobDetail(Job):
     clips: list[Clip]
-    published: int = Field(default=0, description="clips whose verified proxy was published")
     failed: int = Field(default=0, description="clips that failed, each with its own failure")
     not_run: int = Field(default=0, description="clips never started (the job stopped, or was refused)")
     problems: list[str] = Field(default=[], description="every problem found before anything ran")

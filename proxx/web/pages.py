@@ -8,6 +8,7 @@ import datetime
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -72,11 +73,23 @@ def home() -> Response:
     return RedirectResponse("/jobs", status_code=303)
 
 
+PAGE_SIZE = 50
+
+
 @pages.get("/jobs", response_class=HTMLResponse)
-def jobs_page(request: Request, state: str | None = None) -> Response:
+def jobs_page(
+    request: Request, state: str | None = None, since: str | None = None, all: str | None = None, page: int = 1
+) -> Response:
     chosen = state if state in STATES else None
-    jobs = _service(request).jobs(chosen)
-    return render(request, "jobs.html", jobs=jobs, state=chosen, states=STATES, title="Jobs", nav="jobs")
+    page = max(1, page)
+    shown_hidden = all == "1"
+    jobs = _service(request).jobs(chosen, PAGE_SIZE + 1, since or None, shown_hidden, (page - 1) * PAGE_SIZE)
+    filters = {k: v for k, v in (("state", chosen), ("since", since), ("all", "1" if shown_hidden else None)) if v}
+    return render(
+        request, "jobs.html", jobs=jobs[:PAGE_SIZE], state=chosen, states=STATES, title="Jobs", nav="jobs",
+        since=since or "", shown_hidden=shown_hidden, page=page, more=len(jobs) > PAGE_SIZE,
+        query=lambda **change: urlencode({k: v for k, v in {**filters, **change}.items() if v}),
+    )  # fmt: skip
 
 
 def _new_job(

@@ -19,7 +19,7 @@ from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
 from proxx.errors import FailureClass, PreJobError
 from proxx.execute.clips import JOB_WIDE_REASONS
-from proxx.jobspec.model import JobSpec
+from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
 from proxx.visibility import Redactor, check_label
@@ -118,12 +118,29 @@ class WebService:
                 raise WebError.of(error) from None
             return self._job(self.proxx.store.job(spec.job_id), spec)
 
-    def jobs(self, state: str | None = None, limit: int = 200) -> list[models.Job]:
+    def jobs(
+        self,
+        state: str | None = None,
+        limit: int = 200,
+        since: str | None = None,
+        hidden: bool = False,
+        offset: int = 0,
+    ) -> list[models.Job]:
+        """A page of jobs, newest first; hidden jobs (kept for audit) only with `hidden`."""
         if state is not None and state not in STATES:
             raise WebError(400, "unknown_state", f"State must be one of {', '.join(STATES)}.")
+        moment = None
+        if since:
+            try:
+                moment = iso_moment(since)
+            except ValueError:
+                raise WebError(
+                    400, "bad_date", "'since' must be a date such as 2026-11-29 or 2026-11-29T10:00."
+                ) from None
         with self._lock:
             store = self.proxx.store
-            return [self._job(row, store.spec_unchecked(row.job_id)) for row in store.jobs(state, limit)]
+            rows = store.jobs(state, limit, moment, hidden=hidden, offset=offset)
+            return [self._job(row, store.spec_unchecked(row.job_id)) for row in rows]
 
     def _row(self, job_id: str) -> JobRow:
         try:
@@ -155,22 +172,29 @@ class WebService:
             retry_of=row.retry_of,
             failure=self._failure(row.failure_class, row.reason, row.message),
             stopped=row.state == "FAILED" and row.started_at is not None and row.reason in STOPPING_REASONS,
+            published=row.published,
+            failed_clips=row.failed_clips,
+            hidden=row.hidden,
         )
 
     def job(self, job_id: str) -> models.JobDetail:
         with self._lock:
             row = self._row(job_id)
             spec = self.proxx.store.spec_unchecked(row.job_id)
-            retried_as = [r.job_id for r in self.proxx.store.jobs() if r.retry_of == row.job_id]
+            retried_as = self.proxx.store.retries_of(row.job_id)
         raw = _read_json(row.result_path)
         summary = self._job(row, spec)
         clips = self._clips(row, spec, raw)
         states = [c.state for c in clips] if raw else []
         problems = (raw or {}).get("validation_problems", [])
-        return models.JobDetail(
+        counted = {
             **summary.model_dump(),
+            "published": states.count("completed"),
+            "failed_clips": states.count("failed"),
+        }
+        return models.JobDetail(
+            **counted,
             clips=clips,
-            published=states.count("completed"),
             failed=states.count("failed"),
             not_run=states.count("not_run"),
             problems=[self.roots.relative_text(self.redactor.message(p["message"]) or "") for p in problems],

@@ -105,3 +105,17 @@ def test_a_failed_batch_names_the_failing_clip_first_and_folds_the_checks(
     assert (detail["published"], detail["failed"], detail["not_run"]) == (1, 1, 0)
     names = {c["name"]: c["label"] for c in detail["clips"][0]["checks"]}
     assert names["frame_rate"] == "Frame rate"  # the technical name stays for integrators
+
+
+def test_the_jobs_page_filters_like_the_cli(client: TestClient, service: WebService) -> None:
+    first = create(client, "media/day1/broken.mov")
+    run(service, first)
+    second = create(client, "media/day1/broken.mov")
+    service.proxx.store.hide([first])
+    listing = client.get("/jobs").text
+    assert second[-8:] in listing and first[-8:] not in listing
+    assert first[-8:] in client.get("/jobs?all=1").text
+    assert "No jobs match." in client.get("/jobs?since=2999-01-01").text
+    api = client.get("/api/jobs?all=true&state=FAILED").json()
+    assert [j["job_id"] for j in api] == [first] and api[0]["hidden"] is True
+    assert client.get("/api/jobs?since=yesterday").status_code == 400
