@@ -60,14 +60,18 @@ def skipped_folder(path: Path) -> bool:
 
 
 def candidates(
-    root: Path, wanted: Callable[[Path], bool], skip_dir: Callable[[Path], bool], recursive: bool = True
+    root: Path,
+    wanted: Callable[[Path], bool],
+    skip_dir: Callable[[Path], bool],
+    recursive: bool = True,
+    partial: bool = False,
 ) -> Iterator[Path]:
-    """Files under `root` that `wanted` accepts; hidden files and folders, and folders `skip_dir`
-    rejects, are left out."""
+    """Files under `root` that `wanted` accepts; hidden files and folders, folders `skip_dir`
+    rejects, and (unless `partial`) files still being written are left out."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if recursive and not d.startswith(".") and not skip_dir(Path(folder) / d))
         for name in sorted(files):
-            if name.startswith(".") or is_partial(name):
+            if name.startswith(".") or (is_partial(name) and not partial):
                 continue
             path = Path(folder) / name
             if wanted(path):
