@@ -55,8 +55,8 @@ def test_run_succeeds_and_says_where_the_proxy_and_result_are(tmp_path, clip):
 def test_class_a_exits_3_and_creates_nothing(tmp_path, clip):
     home = tmp_path / "home"
     for profile, message in (
-        ("Nope", "proxx: Profile 'Nope' does not exist.\n"),
-        ("Legacy_ProRes_422", "proxx: Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"),
+        ("Nope", "proxx: Intent 'Nope' does not exist.\n"),
+        ("Legacy_ProRes_422", "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"),
     ):
         done = cli(home, "run", "--profile", profile, "--output", str(tmp_path), str(clip))
         assert (done.returncode, done.stderr) == (3, message)

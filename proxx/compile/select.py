@@ -41,7 +41,7 @@ class IntentStatus:
 def no_longer_compiles(name: str, reason: str, detail: str, **context: object) -> PreJobError:
     return PreJobError(
         reason,
-        f"UserProxyProfile '{name}' no longer compiles: {detail}.",
+        f"Intent '{name}' no longer compiles: {detail}.",
         {"profile": name, **context},
     )
 
@@ -98,11 +98,11 @@ def select(repository: Repository, name: str, engines: Collection[str] | None) -
         malformed = _malformed(repository, name)
         if malformed is not None:
             raise malformed
-        raise PreJobError("profile_not_found", f"Profile '{name}' does not exist.", {"profile": name})
+        raise PreJobError("profile_not_found", f"Intent '{name}' does not exist.", {"profile": name})
     if profile.lifecycle is Lifecycle.DEPRECATED:
         raise PreJobError(
             "profile_deprecated",
-            f"Profile '{name}' is deprecated and cannot be used for new jobs.",
+            f"Intent '{name}' is deprecated and cannot be used for new jobs.",
             {"profile": name},
         )
     return _compile_for_operator(profile, repository, engines)

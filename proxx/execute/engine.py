@@ -60,7 +60,7 @@ def cannot_render(clip: ClipSpec, why: str) -> JobValidationError:
     """The class B problem an engine's `validate_clip` yields for a source its profile cannot take."""
     return JobValidationError(
         "profile_unsupported_for_source",
-        f"Source file '{clip.source}' cannot be rendered with this profile: {why}.",
+        f"Source file '{clip.source}' cannot be rendered with this intent: {why}.",
         {"source": clip.source},
     )
 

@@ -115,8 +115,8 @@ def check_source(
         return [
             _problem(
                 "raw_needs_resolve",
-                f"Source file '{path}' is RAW camera media ({raw}), which this profile's engine cannot "
-                "decode: a Resolve profile is needed.",
+                f"Source file '{path}' is RAW camera media ({raw}), which this intent's engine cannot "
+                "decode: an intent rendered by Resolve is needed.",
                 source=path,
                 raw_format=raw,
             )

@@ -62,7 +62,7 @@ def test_a_deprecated_intent_fails_class_a_verbatim_and_creates_nothing(client: 
     assert response.headers["content-type"] == PROBLEM
     problem = response.json()
     assert problem["failure_class"] == "A" and problem["reason"] == "profile_deprecated"
-    assert problem["detail"] == "Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
+    assert problem["detail"] == "Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
     assert _job_count(client) == before
 
 
@@ -72,7 +72,7 @@ def test_an_intent_deprecated_while_the_server_runs_is_refused_at_once(client: T
         "/api/jobs", json={"intent": "Studio Review", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media"}
     )
     assert response.status_code == 422
-    assert response.json()["detail"] == "Profile 'Studio Review' is deprecated and cannot be used for new jobs."
+    assert response.json()["detail"] == "Intent 'Studio Review' is deprecated and cannot be used for new jobs."
     assert _job_count(client) == 0
 
 
@@ -81,7 +81,7 @@ def test_an_unknown_intent_is_not_replaced_by_a_close_one(client: TestClient) ->
         "/api/jobs", json={"intent": "HD Editorial", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media"}
     )
     assert response.status_code == 422
-    assert response.json()["detail"] == "Profile 'HD Editorial' does not exist."
+    assert response.json()["detail"] == "Intent 'HD Editorial' does not exist."
     assert _job_count(client) == 0
 
 
@@ -191,7 +191,7 @@ def test_a_retry_compiles_afresh_and_a_now_deprecated_intent_creates_nothing(
     write_studio_intent(layer, deprecated=True)
     response = client.post(f"/api/jobs/{job_id}/retry")
     assert response.status_code == 422 and response.json()["failure_class"] == "A"
-    assert response.json()["detail"] == "Profile 'Studio Review' is deprecated and cannot be used for new jobs."
+    assert response.json()["detail"] == "Intent 'Studio Review' is deprecated and cannot be used for new jobs."
     assert _job_count(client) == 1
     client.cookies.set("proxx_csrf", "x")
     assert client.post(f"/jobs/{job_id}/retry", data={"csrf": "x"}).status_code == 403  # a planted token
@@ -199,7 +199,7 @@ def test_a_retry_compiles_afresh_and_a_now_deprecated_intent_creates_nothing(
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/jobs/{job_id}").text)
     assert csrf
     page = client.post(f"/jobs/{job_id}/retry", data={"csrf": csrf.group(1)})
-    assert page.status_code == 422 and "Profile &#39;Studio Review&#39; is deprecated" in page.text
+    assert page.status_code == 422 and "Intent &#39;Studio Review&#39; is deprecated" in page.text
     assert _job_count(client) == 1
 
 

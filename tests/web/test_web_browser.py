@@ -179,7 +179,7 @@ def test_operator_flow_in_a_browser(browser: Browser, server: str, layer: Path) 
     page.get_by_role("button", name="Create job").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("No job was created")
-    expect(alert).to_contain_text("Profile 'Studio Review' is deprecated and cannot be used for new jobs.")
+    expect(alert).to_contain_text("Intent 'Studio Review' is deprecated and cannot be used for new jobs.")
     assert job_count(page, url) == before
     shot(page, "new-job-class-a")
 
