@@ -169,3 +169,26 @@ def test_every_class_b_problem_is_listed_one_a_line(tmp_path):
     for missing in ("a.mov", "b.mov"):
         assert f"- Source file '{tmp_path / missing}' does not exist." in done.stderr
     assert f"- Output folder '{tmp_path / 'none'}' does not exist." in done.stderr
+
+
+def test_a_closed_pipe_is_no_error(tmp_path, clip):
+    home = tmp_path / "home"
+    out = tmp_path / "out"
+    out.mkdir()
+    cli(home, "run", "--profile", "Review H.264", "--output", str(out), str(clip))
+    env = {**os.environ, "PROXX_HOME": str(home)}
+    # `proxx jobs show ID | head -2`: the reader is gone before proxx writes (here: before it starts).
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        shown = subprocess.run([*PROXX, "jobs", "show", "--json", _only_job(home)], stdout=write,
+                               stderr=subprocess.PIPE, text=True, env=env, timeout=120)  # fmt: skip
+    finally:
+        os.close(write)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert not (home / "logs").exists()  # no internal error was logged
+
+
+def _only_job(home: Path) -> str:
+    (job,) = json.loads(cli(home, "jobs", "list", "--json").stdout)
+    return str(job["job_id"][-8:])

@@ -121,6 +121,12 @@ def test_show_finds_a_job_and_a_fingerprint(done, capsys):
     text = capsys.readouterr().out
     assert done.result.clips[0].output in text and record["fingerprint"] in text
     assert main(["fabric", "show", "fp1:" + "0" * 64]) == 2
+    capsys.readouterr()
+    # The short id `proxx jobs` shows (the last 8 characters) is accepted here too.
+    assert main(["fabric", "show", done.result.job_id[-8:], "--json"]) == 0
+    assert [r["fingerprint"] for r in json.loads(capsys.readouterr().out)] == [record["fingerprint"]]
+    assert main(["fabric", "verify", done.result.job_id[-8:]]) == 0
+    assert "1 proxy(ies) checked: 1 intact" in capsys.readouterr().out
 
 
 def test_the_otio_export_opens_with_opentimelineio(done, tmp_path):

@@ -139,7 +139,9 @@ def test_raw_source_under_an_ffmpeg_profile_needs_resolve(out, tmp_path, clip, p
     braw.write_bytes(b"BRAW" + os.urandom(4096))
     row, _ = run_failing([braw], out)
     assert row.reason == "raw_needs_resolve"
-    assert "RAW camera media (Blackmagic RAW)" in row.message and "an intent rendered by Resolve is needed" in row.message
+    assert (
+        "RAW camera media (Blackmagic RAW)" in row.message and "an intent rendered by Resolve is needed" in row.message
+    )
 
 
 def test_missing_output_folder(tmp_path, clip, proxx_home):

@@ -87,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command: Command = args.handler
     try:
-        return command(args)
+        code = command(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, rather than at exit
+        return code
     except ConfigurationError as error:
         print(f"proxx: configuration error: {error.message}", file=sys.stderr)
         return EXIT_CONFIGURATION

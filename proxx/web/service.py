@@ -143,8 +143,13 @@ class WebService:
             return [self._job(row, store.spec_unchecked(row.job_id)) for row in rows]
 
     def _row(self, job_id: str) -> JobRow:
+        """A job by its id or its short form (the last 8 characters, as the CLI shows it)."""
         try:
             return self.proxx.store.job(job_id)
+        except KeyError:
+            pass
+        try:
+            return self.proxx.store.find(job_id)
         except KeyError:
             raise _not_found(job_id) from None
 

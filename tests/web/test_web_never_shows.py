@@ -132,9 +132,7 @@ def test_no_page_or_operator_endpoint_shows_implementation(
 
 def test_redaction_keeps_file_names_and_masks_free_standing_values(service: WebService) -> None:
     redactor = Redactor.of(service.proxx.repository.registry, ["Archive ProRes"])
-    message = (
-        "Source file '/media/prores/A001.mov' cannot be rendered with this intent: cannot write prores_lt in mp4."
-    )
+    message = "Source file '/media/prores/A001.mov' cannot be rendered with this intent: cannot write prores_lt in mp4."
     assert redactor.message(message) == (
         "Source file '/media/prores/A001.mov' cannot be rendered with this intent: "
         "cannot write [profile detail] in [profile detail]."
