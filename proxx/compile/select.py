@@ -32,6 +32,7 @@ class IntentStatus:
     description: str
     lifecycle: Lifecycle
     problem: str | None = None
+    replaced_by: tuple[str, ...] = ()
 
     @property
     def selectable(self) -> bool:
@@ -74,7 +75,7 @@ def status(profile: UserProfile, repository: Repository, engines: Collection[str
         _compile_for_operator(profile, repository, engines)
     except PreJobError as error:
         return IntentStatus(profile.name, profile.description, Lifecycle.INVALID, error.message)
-    return IntentStatus(profile.name, profile.description, profile.lifecycle)
+    return IntentStatus(profile.name, profile.description, profile.lifecycle, None, profile.replaced_by)
 
 
 def intent_statuses(repository: Repository, engines: Collection[str] | None) -> list[IntentStatus]:

@@ -19,6 +19,9 @@ class Intent(BaseModel):
     lifecycle: Literal["active", "deprecated", "graduated", "invalid"]
     selectable: bool = Field(description="false for deprecated and invalid intents: they cannot be chosen")
     problem: str | None = Field(default=None, description="why an invalid intent no longer compiles")
+    replaced_by: list[str] = Field(
+        default=[], description="the intents that replace a deprecated one (never chosen for you)"
+    )
 
 
 class Entry(BaseModel):

@@ -89,6 +89,7 @@ class WebService:
                 lifecycle=s.lifecycle.value,
                 selectable=s.selectable,
                 problem=s.problem,
+                replaced_by=list(s.replaced_by),
             )
             for s in statuses
         ]
