@@ -108,9 +108,9 @@ class ProgressBar:
             return
         width = 30
         filled = int(progress.fraction * width)
-        eta = f" ETA {_duration(progress.eta_seconds)}" if progress.eta_seconds is not None else ""
-        clip = f" clip {progress.clip_index + 1}/{progress.clips}" if progress.clips > 1 else ""
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.fraction:4.0%}{clip}{eta}   ")
+        eta = f"  ETA {_duration(progress.eta_seconds)}" if progress.eta_seconds is not None else ""
+        clip = f"  {progress.clip_index + 1}/{progress.clips} {progress.clip_name}".rstrip()
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.fraction:4.0%}{clip}{eta}\x1b[K")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -272,7 +272,9 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) 
         if row.state in (COMPLETED, FAILED):
             return
         spec = proxx.store.spec_unchecked(job_id)
-        bar(Progress(job_id, row.progress, row.eta_seconds, row.clip_index or 0, len(spec.clips)))
+        index = row.clip_index or 0
+        name = Path(spec.clips[index].source).name if index < len(spec.clips) else ""
+        bar(Progress(job_id, row.progress, row.eta_seconds, index, len(spec.clips), name))
         time.sleep(0.5)
 
 

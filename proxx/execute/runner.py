@@ -98,7 +98,8 @@ class Runner:
         cancel = CancelSignal(self.store.path, job_id, self.stop)
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
-            ProgressMeter(self.store, job_id, weights, self.on_progress), self._reuse, self._plugin_checks, cancel,
+            ProgressMeter(self.store, job_id, weights, self.on_progress, [Path(c.source).name for c in spec.clips]),
+            self._reuse, self._plugin_checks, cancel,
         )  # fmt: skip
         try:
             results, failure = clips.run()
