@@ -138,3 +138,22 @@ def test_proxx_run_on_a_folder(tmp_path, day):
         f"Proxy:  {out / 'A001' / 'A001_TOP.mp4'}",
         f"Proxy:  {out / 'A001' / 'CLIP' / 'C0001.mp4'}",
     ]
+
+
+def test_a_card_with_a_broken_file_still_gives_every_good_proxy(tmp_path, day):
+    # A text file named .mov fails validation: that clip fails (its own class B problem), the others
+    # render and publish, and the job ends FAILED naming it; nothing of it is written.
+    (day / "A001" / "CLIP" / "C0009.mov").write_text("not a video")
+    out = tmp_path / "out"
+    out.mkdir()
+    home = tmp_path / "home"
+    done = cli(home, "run", "--profile", INTENT, "--output", str(out), str(day / "A001"))
+    assert done.returncode == 5, done.stderr
+    assert [line for line in done.stdout.splitlines() if line.startswith("Proxy:")] == [
+        f"Proxy:  {out / 'A001' / 'A001_TOP.mp4'}", f"Proxy:  {out / 'A001' / 'CLIP' / 'C0001.mp4'}",
+    ]  # fmt: skip
+    failed = [line for line in done.stderr.splitlines() if line.startswith("Failed: ")]
+    (line,) = failed
+    assert line.startswith(f"Failed: C0009.mov: Source file '{day / 'A001' / 'CLIP' / 'C0009.mov'}' is not ")
+    assert "1 of 3 clips failed, 2 proxies published with 'Review H.264'." in done.stderr
+    assert not (out / "A001" / "CLIP" / "C0009.mp4").exists()

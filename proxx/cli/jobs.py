@@ -149,7 +149,7 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None) -> int:
               f"with '{row.intent}'.")  # fmt: skip
         return exit_code(row)
     clip_failures = [c for c in clips if c.failure is not None]
-    if clip_failures and not (result and result.validation_problems):
+    if clip_failures and any(c.state != CLIP_NOT_RUN for c in clips):  # the job ran: each clip's outcome
         for clip in clip_failures:
             assert clip.failure is not None
             print(f"Failed: {Path(clip.source).name}: {clip.failure.message}", file=sys.stderr)
@@ -403,7 +403,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print("Clips")
     for clip in result.clips if result else ():
         print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper().replace('_', ' ')}")
-        if clip.failure and not (result and result.validation_problems):
+        if clip.failure:
             print(f"      {clip.failure.message}")
         if clip.reused_from:
             reused = clip.reused_from

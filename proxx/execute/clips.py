@@ -74,6 +74,7 @@ class Clips:
     reuse_lookup: ReuseLookup
     plugin_checks: PluginChecks
     cancelled: Callable[[], bool] = attrs.field(default=lambda: False)  # `proxx.execute.cancel.CancelSignal`
+    refused: Mapping[int, Failure] = attrs.field(factory=dict)  # clips whose own source failed validation
     engine_run: EngineRun = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -93,6 +94,11 @@ class Clips:
             for position, clip in enumerate(self.spec.clips):
                 if stopping or self.cancelled():
                     results.append(ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN))
+                    continue
+                if clip.index in self.refused:  # never rendered: its failure is its validation problem
+                    results.append(
+                        ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, failure=self.refused[clip.index])
+                    )
                     continue
                 step = self._produce(clip, self.meter.for_clip(position, clip.index), prober)
                 if pending is not None:
@@ -246,4 +252,8 @@ def job_failure(results: Iterable[ClipResult]) -> Failure | None:
     names = "; ".join(f"{Path(r.source).name}: {r.failure.message}" for r in failed if r.failure)
     published = sum(r.state == CLIP_COMPLETED for r in results)
     message = f"{len(failed)} of {len(results)} clips failed ({published} published): {names}"
-    return attrs.evolve(first, message=message, context={**first.context, "failed_clips": len(failed)})
+    # The job ran (an engine did): it failed in execution, whatever class its first clip's own failure is.
+    ran = published > 0 or any(r.failure.failure_class == FailureClass.EXECUTION.value for r in failed if r.failure)
+    failure_class = FailureClass.EXECUTION.value if ran else first.failure_class
+    context = {**first.context, "failed_clips": len(failed)}
+    return attrs.evolve(first, failure_class=failure_class, message=message, context=context)

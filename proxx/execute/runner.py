@@ -92,14 +92,19 @@ class Runner:
         roots = self.store.roots(job_id)
         validated = validate(spec, self.engines, self.pm, roots)
         timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
-        if not validated.ok:
+        # A source's own problem fails that clip only, as its decode would: one damaged file must not
+        # cost the operator the card. Problems of the whole job, or every clip refused, refuse the job.
+        if validated.job_problems or len(validated.clip_problems) == len(spec.clips):
             return self._refused(spec, validated.problems, started_at, timings, log_path)
+        for problem in validated.problems:
+            append(log_path, f"validation: {problem.message}")
+        refused = {index: Failure.of(problems[0]) for index, problems in validated.clip_problems.items()}
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
         cancel = CancelSignal(self.store.path, job_id, self.stop)
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
             ProgressMeter(self.store, job_id, weights, self.on_progress, [Path(c.source).name for c in spec.clips]),
-            self._reuse, self._plugin_checks, cancel,
+            self._reuse, self._plugin_checks, cancel, refused,
         )  # fmt: skip
         try:
             results, failure = clips.run()
@@ -109,7 +114,8 @@ class Runner:
             append(log_path, failure.message)
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
         state = FAILED if failure else COMPLETED
-        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run)
+        problems = tuple(Failure.of(p) for p in validated.problems)
+        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run, problems)
 
     def refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> JobResult:
         """End a claimed job FAILED in class B before anything runs; the result JSON says why."""

@@ -34,10 +34,18 @@ class Validated:
 
     problems: tuple[Problem, ...]
     sources: Mapping[int, MediaInfo | None]
+    # The problems of each clip's own source (missing, not media, not decodable, one its engine cannot
+    # take), by clip index; they are among `problems` too. The rest concern the whole job.
+    clip_problems: Mapping[int, tuple[Problem, ...]] = attrs.field(factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def job_problems(self) -> tuple[Problem, ...]:
+        own = {id(p) for clip in self.clip_problems.values() for p in clip}
+        return tuple(p for p in self.problems if id(p) not in own)
 
 
 def _problem(reason: str, message: str, **context: object) -> Problem:
@@ -271,16 +279,20 @@ def validate(
         with ThreadPoolExecutor(max_workers=min(8, len(spec.clips))) as pool:
             checked = list(pool.map(lambda clip: check_source(clip, engine, roots), spec.clips))
     sources: dict[int, MediaInfo | None] = {}
+    by_clip: dict[int, tuple[Problem, ...]] = {}
     for clip, (clip_problems, info) in zip(spec.clips, checked, strict=True):
-        problems.extend(clip_problems)
+        own = list(clip_problems)
         sources[clip.index] = info
         if engine is not None and info is not None and not clip_problems:
-            problems.extend(engine.validate_clip(spec, clip, info))
+            own.extend(engine.validate_clip(spec, clip, info))
+        problems.extend(own)
+        if own:
+            by_clip[clip.index] = tuple(own)
     problems.extend(trust.check_output_folder(spec, roots))
     problems.extend(check_outputs(spec))
     problems.extend(check_space(spec, sources))
     problems.extend(_plugin_problems(pm.hook.proxx_validate_job(spec=spec, sources=sources)))
-    return Validated(tuple(problems), sources)
+    return Validated(tuple(problems), sources, by_clip)
 
 
 def _plugin_problems(answers: Iterable[Iterable[Problem] | None]) -> list[Problem]:
