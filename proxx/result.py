@@ -100,6 +100,11 @@ class JobResult:
         document: dict[str, Any] = converter.unstructure(self)
         return document
 
+    def outcome(self) -> tuple[int, int]:
+        """(clips published, clips failed)."""
+        states = [clip.state for clip in self.clips]
+        return states.count(CLIP_COMPLETED), states.count(CLIP_FAILED)
+
 
 def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
     return {key: value if isinstance(value, (str, int, float, bool, type(None), list)) else str(value)

@@ -112,7 +112,9 @@ class Clips:
                 record(self._complete(pending))
         results.sort(key=lambda r: r.index)
         if any(r.state != CLIP_COMPLETED for r in results) and self.cancelled():
-            return tuple(results), cancelled_failure(results)
+            cancelled = cancelled_failure(results)
+            append(self.log_path, cancelled.message)
+            return tuple(results), cancelled
         return tuple(results), job_failure(results)
 
     def _stops_job(self, failure: Failure) -> bool:

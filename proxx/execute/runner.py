@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from proxx.errors import FailureClass, JobValidationError
-from proxx.execute.cancel import CANCELLED, CancelSignal
+from proxx.execute.cancel import BEFORE_START, CancelSignal
 from proxx.execute.clips import Clips
 from proxx.execute.engine import Engine
 from proxx.execute.joblog import append
@@ -31,8 +31,6 @@ from proxx.export.exporter import Exporter, export_all
 from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
 from proxx.media.probe import MediaInfo
 from proxx.result import (
-    CLIP_COMPLETED,
-    CLIP_FAILED,
     CLIP_NOT_RUN,
     RESULT_VERSION,
     ClipResult,
@@ -92,8 +90,7 @@ class Runner:
         roots = self.store.roots(job_id)
         validated = validate(spec, self.engines, self.pm, roots)
         timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
-        # A source's own problem fails that clip only, as its decode would: one damaged file must not
-        # cost the operator the card. Problems of the whole job, or every clip refused, refuse the job.
+        # A source's own problem fails that clip only (one damaged file must not cost the whole card).
         if validated.job_problems or len(validated.clip_problems) == len(spec.clips):
             return self._refused(spec, validated.problems, started_at, timings, log_path)
         for problem in validated.problems:
@@ -110,11 +107,9 @@ class Runner:
             results, failure = clips.run()
         finally:
             cancel.close()
-        if failure is not None and failure.reason == CANCELLED:
-            append(log_path, failure.message)
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
         state = FAILED if failure else COMPLETED
-        problems = tuple(Failure.of(p) for p in validated.problems)
+        problems = tuple(Failure.of(p) for p in validated.problems)  # the clips' own, when some clips ran
         return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run, problems)
 
     def refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> JobResult:
@@ -127,9 +122,8 @@ class Runner:
         """End a claimed job the operator cancelled before it started: FAILED, nothing run."""
         log_path = self.job_dir(spec.job_id) / "job.log"
         self.store.set_paths(spec.job_id, log_path=str(log_path))
-        failure = Failure(FailureClass.EXECUTION.value, CANCELLED, "Cancelled by the operator before it started.")
-        append(log_path, failure.message)
-        return self._finish(spec, FAILED, utc_now(), {}, _not_run(spec), log_path, failure, EngineRun(spec.engine))
+        append(log_path, BEFORE_START.message)
+        return self._finish(spec, FAILED, utc_now(), {}, _not_run(spec), log_path, BEFORE_START, EngineRun(spec.engine))
 
     # --- plugins' part ------------------------------------------------------------------------
 
@@ -221,7 +215,7 @@ class Runner:
 
     def _end(self, result: JobResult) -> None:
         failure = result.failure
-        states = [c.state for c in result.clips]
+        published, failed = result.outcome()
         self.store.finish(
             result.job_id,
             result.state,
@@ -229,8 +223,8 @@ class Runner:
             failure_class=FailureClass(failure.failure_class) if failure else None,
             reason=failure.reason if failure else None,
             message=failure.message if failure else None,
-            published=states.count(CLIP_COMPLETED),
-            failed_clips=states.count(CLIP_FAILED),
+            published=published,
+            failed_clips=failed,
         )
 
     def _write(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:
