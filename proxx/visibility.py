@@ -198,8 +198,11 @@ class Redactor:
 def operator_checks(checks: Sequence[CheckLike]) -> list[tuple[str, bool, str]]:
     """Verification checks as an operator sees them, (label, passed, detail), in operator words: the
     container and codec checks as one "Format" line that says only whether the output is as promised."""
-    return [(label, passed, f"expected {expected}, actual {actual}") for label, expected, actual, passed in
-            operator_check_rows(checks, lambda name, expected, actual, passed: (expected, actual))]  # fmt: skip
+    rows = operator_check_rows(checks, lambda name, expected, actual, passed: (expected, actual))
+    return [
+        (label, passed, actual if label == FORMAT else f"expected {expected}, actual {actual}")
+        for label, expected, actual, passed in rows
+    ]
 
 
 def operator_check_rows(
