@@ -133,3 +133,18 @@ def test_publishing_a_clip_removes_its_own_stale_partials(tmp_path, sources, pro
     result = proxx.run_job(proxx.create_job(INTENT, [sources[1]], out).job_id)
     assert result is not None and result.state == "COMPLETED"
     assert sorted(p.name for p in out.glob("*.mov")) == ["A001_C002.mov", other.name]
+
+
+def test_jobs_show_lists_the_partials_a_crashed_worker_left(tmp_path, sources, proxx_home):
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    spec = proxx.submit(INTENT, sources[1:], out)
+    proxx.store.claim("gone-worker", spec.job_id, lease=-1)  # its worker died mid-encode: lease expired
+    staged = out / f".proxx-partial-{spec.job_id[-8:]}-0" / f"A001_C002.proxx-partial-{spec.job_id[-8:]}.mov"
+    staged.parent.mkdir()
+    staged.write_bytes(b"half an encode")
+    assert proxx.store.reap_lost() == [spec.job_id]
+    env = {**os.environ, "PROXX_HOME": str(proxx_home)}
+    shown = subprocess.run([*PROXX, "jobs", "show", spec.job_id[-8:]], capture_output=True, text=True, env=env)
+    assert f"Partial   {staged}  (a partial output of this job, not a proxy)" in shown.stdout

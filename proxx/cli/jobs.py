@@ -23,6 +23,7 @@ from proxx.app import Proxx
 from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
 from proxx.execute.progress import Progress
+from proxx.execute.publish import leftovers
 from proxx.jobspec.model import iso_moment
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
 from proxx.store import COMPLETED, FAILED, STATES, JobRow
@@ -415,6 +416,11 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     if result is None:
         for c in spec.clips:
             print(f"  [{c.index}] {c.source}\n      -> {c.output}  {row.state}")
+    if row.state == FAILED:
+        listed = {c.partial_output for c in result.clips} if result else set()
+        for path in leftovers(spec):  # a crashed worker's too, which no result records
+            if str(path) not in listed:
+                print(f"Partial   {path}  (a partial output of this job, not a proxy)")
     for outcome in result.exports if result else ():
         print(f"Export    {outcome.exporter}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.error or '')}")
     if row.result_path:

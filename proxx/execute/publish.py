@@ -57,6 +57,17 @@ def staged_path(clip: ClipSpec, job_id: str) -> Path:
     return private / partial_path(clip, job_id).name
 
 
+def leftovers(spec: JobSpec) -> list[Path]:
+    """Partial outputs of `spec` still on disk (kept beside a failed clip's final name, or left in
+    its private folder by a crashed worker), for the operator to see; never proxies."""
+    found = []
+    for clip in spec.clips:
+        for path in (partial_path(clip, spec.job_id), staged_path(clip, spec.job_id)):
+            if os.path.lexists(path):
+                found.append(path)
+    return found
+
+
 def _refused(reason: str, message: str, **context: object) -> ExecutionError:
     return ExecutionError(reason, message, context)
 
