@@ -144,3 +144,14 @@ def test_a_deprecated_intent_shows_what_replaced_it_and_is_never_chosen(tmp_path
     assert (refused.returncode, refused.stderr) == (
         3, "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"
     )  # fmt: skip
+
+
+def test_validate_refuses_a_replacement_that_cannot_be_chosen(tmp_path, capsys):
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "old.yaml").write_text(
+        'user_profile_version: "1.1"\nname: Old\nlifecycle: deprecated\nreplaced_by: [Newer]\n'
+        "constraints: {codecs: [h264], resolution: [scale_50]}\n"
+    )
+    code, out, _ = run(capsys, "validate", str(tmp_path))
+    assert code == 3
+    assert f"{tmp_path / 'user' / 'old.yaml'}:4" in out and "replaced by 'Newer', which is not an intent" in out
