@@ -226,3 +226,31 @@ def test_a_folder_is_a_source_through_the_api(client: TestClient, service: WebSe
     spec = service.proxx.store.spec(job["job_id"])
     assert [c.folder for c in spec.clips] == ["day1", "day1"]
     assert spec.clips[0].output.endswith("/media/out/day1/A001_C001.mp4")
+
+
+def test_cancel_stops_a_running_job_in_another_process(
+    client: TestClient, service: WebService, media: Path, proxx_home: Path
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from proxx.media.samples import make_clip
+
+    make_clip(media / "day1" / "LONG.mov", size="1280x720", frames=2400, audio=())
+    job_id = create(client, "media/day1/LONG.mov")
+    worker = subprocess.Popen([sys.executable, "-m", "proxx", "worker", "--once"],
+                              env={**os.environ, "PROXX_HOME": str(proxx_home)})  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not list((media / "out").glob(".proxx-partial-*/*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        response = client.post(f"/api/jobs/{job_id[-8:]}/cancel")  # the short id, as everywhere
+        assert response.status_code == 200 and response.json()["state"] == "RUNNING"
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["state"] == "FAILED" and job["failure"]["message"].startswith("Cancelled by the operator")
+    assert [c["state"] for c in job["clips"]] == ["failed"]
+    assert list((media / "out").iterdir()) == []  # the encoder's partial removed
