@@ -25,13 +25,14 @@ from proxx.execute.progress import Progress
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
-from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
+from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
+from proxx.jobspec.sources import expand_sources
 from proxx.plugins import PluginManager, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, JobResult, load_result
 from proxx.roots import Roots
 from proxx.settings import Settings
-from proxx.store import FAILED, DigestMismatch, Store
+from proxx.store import FAILED, QUEUED, RUNNING, DigestMismatch, JobRow, Store
 from proxx.version import __version__
 
 
@@ -111,7 +112,7 @@ class Proxx:
     def create_job(
         self,
         intent: str,
-        sources: Sequence[str | Path],
+        sources: Sequence[str | Path | SourceFile],
         output_directory: str | Path,
         retry_of: str | None = None,
         reuse: bool = False,
@@ -124,14 +125,15 @@ class Proxx:
         `proxx_reuse_output`, e.g. Fabric's). `executor` (a farm broker URL) keeps it away from local
         workers (see `proxx.farm`), and `engines` then names the engines that can run it there
         (default: those installed here). `roots`: the folders the shell creating it lets it read and
-        write (`proxx.roots`), checked again when it runs."""
+        write (`proxx.roots`), checked again when it runs. A folder among `sources` stands for the media
+        files beneath it (`proxx.jobspec.sources`)."""
         selected_at = utc_now()
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
         compiled = select(self.repository, intent, self.engines if engines is None else engines)
         spec = create_jobspec(
             compiled,
-            [Path(s) for s in sources],
+            expand_sources(sources, Path(output_directory)),
             Path(output_directory),
             selected_at,
             self.requirements(compiled.canonical.engine),
@@ -156,7 +158,7 @@ class Proxx:
     def submit(
         self,
         intent: str,
-        sources: Sequence[str | Path],
+        sources: Sequence[str | Path | SourceFile],
         output_directory: str | Path,
         farm: str | None = None,
         retry_of: str | None = None,
@@ -187,13 +189,41 @@ class Proxx:
         lease = StoreLease(store, worker_id or default_worker_id(), settings.lease_seconds)
         return Runner(store, self.engines, self.exporters, self.plugin_manager, self.home, lease, settings, on_progress)
 
-    def run_job(self, job_id: str, on_progress: Callable[[Progress], None] | None = None) -> JobResult | None:
-        """Claim `job_id` and run it here; None if another worker claimed it first."""
+    def run_job(
+        self,
+        job_id: str,
+        on_progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> JobResult | None:
+        """Claim `job_id` and run it here; None if another worker claimed it first. Setting `stop`
+        cancels it (the operator's Ctrl-C)."""
         runner = self.runner(on_progress=on_progress)
+        runner.stop = stop
         if self.store.claim(runner.worker_id, job_id, lease=runner.settings.lease_seconds) is None:
             return None
         with runner.lease.keep(job_id):
             return runner.run(job_id)
+
+    def cancel(self, job_id: str) -> JobRow:
+        """The operator's cancel of a QUEUED or RUNNING job (`job_id` or its short form). A QUEUED job
+        ends FAILED "cancelled by the operator" at once, with its result JSON; a RUNNING one is asked
+        to stop (its worker polls the store, stops the encoder and ends it the same way). Returns the
+        job's row as it is now."""
+        row = self.store.find(job_id)
+        if row.state == QUEUED and row.job_id not in self.store.dispatched():
+            runner = self.runner()
+            if self.store.claim(runner.worker_id, row.job_id, lease=runner.settings.lease_seconds) is not None:
+                runner.cancel_before_start(self.store.spec_unchecked(row.job_id))
+                return self.store.job(row.job_id)
+            row = self.store.job(row.job_id)  # a worker took it meanwhile: ask that worker
+        if row.state == RUNNING and self.store.request_cancel(row.job_id):
+            return self.store.job(row.job_id)
+        raise PreJobError(
+            "not_cancellable",
+            f"Job {row.job_id} is {row.state}; only queued and running jobs can be cancelled"
+            + (" (a render farm job is cancelled on its farm)." if row.job_id in self.store.dispatched() else "."),
+            {"job_id": row.job_id},
+        )
 
     def retry(self, job_id: str, here: bool = False) -> tuple[JobSpec, int]:
         """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have
@@ -222,7 +252,7 @@ class Proxx:
         if row.result_path and Path(row.result_path).exists():
             result = load_result(Path(row.result_path))
             done = {c.index for c in result.clips if c.state == CLIP_COMPLETED}
-        remaining = [c.source for c in spec.clips if c.index not in done]
+        remaining = [SourceFile(Path(c.source), c.folder) for c in spec.clips if c.index not in done]
         roots = self.store.roots(row.job_id)  # the retry may use what the original could, no more
         farm = None if here else self.store.dispatched(unfinished=False).get(row.job_id)
         if farm is not None:

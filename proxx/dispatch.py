@@ -15,7 +15,7 @@ from proxx.plugins import entry_points
 
 if TYPE_CHECKING:
     from proxx.app import Proxx
-    from proxx.jobspec.model import JobSpec
+    from proxx.jobspec.model import JobSpec, SourceFile
     from proxx.roots import Roots
     from proxx.store import Store
 
@@ -38,7 +38,7 @@ class Dispatcher(Protocol):
         self,
         proxx: Proxx,
         intent: str,
-        sources: Sequence[str | Path],
+        sources: Sequence[str | Path | SourceFile],
         output_directory: str | Path,
         executor: str,
         retry_of: str | None,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.errors import ExecutionError as ExecutionError
     from proxx.errors import JobValidationError as JobValidationError
     from proxx.errors import ProxxError as ProxxError
+    from proxx.execute.cancel import cancelled_error as cancelled_error
     from proxx.execute.engine import Availability as Availability
     from proxx.execute.engine import Engine as Engine
     from proxx.execute.engine import RenderReport as RenderReport
@@ -82,6 +83,7 @@ _MODULE_OF = {
     "Engine": "proxx.execute.engine",
     "RenderReport": "proxx.execute.engine",
     "RenderTask": "proxx.execute.engine",
+    "cancelled_error": "proxx.execute.cancel",
     "cannot_render": "proxx.execute.engine",
     "Exporter": "proxx.export.exporter",
     "proxx_home": "proxx.home",

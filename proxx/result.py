@@ -47,6 +47,7 @@ class Reused:
 
     job_id: str
     output: str
+    how: str = "copied"  # "linked" when the file system let the earlier output be hard-linked
 
 
 @attrs.frozen
@@ -134,6 +135,11 @@ class JobResult:
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = converter.unstructure(self)
         return document
+
+    def outcome(self) -> tuple[int, int]:
+        """(clips published, clips failed)."""
+        states = [clip.state for clip in self.clips]
+        return states.count(CLIP_COMPLETED), states.count(CLIP_FAILED)
 
 
 def _jsonable(context: dict[str, Any]) -> dict[str, Any]:

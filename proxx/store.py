@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -119,6 +118,19 @@ CREATE TABLE job_roots (
 CREATE TRIGGER job_roots_immutable BEFORE UPDATE ON job_roots
 BEGIN SELECT RAISE(ABORT, 'job roots are immutable'); END;
 """,
+    # 3: an operator's cancel of a RUNNING job, asked from any process, polled by its worker
+    """
+ALTER TABLE jobs ADD COLUMN cancel_requested TEXT;
+""",
+    # 4: a job list that stays useful on 100,000 jobs: outcomes counted once, hidden jobs (kept for
+    # audit), and indexes on the list's order and on retries
+    """
+ALTER TABLE jobs ADD COLUMN published INTEGER;
+ALTER TABLE jobs ADD COLUMN failed_clips INTEGER;
+ALTER TABLE jobs ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_by_seq ON jobs(seq);
+CREATE INDEX jobspecs_by_retry_of ON jobspecs(retry_of) WHERE retry_of IS NOT NULL;
+""",
 )
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
 RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 1024 * 1024  # a result JSON of 1,000 clips, and the ending
@@ -144,6 +156,11 @@ class JobRow:
     log_path: str | None
     started_at: str | None
     finished_at: str | None
+    first_source: str | None = None
+    clip_count: int = 0
+    published: int | None = None  # clips whose verified proxy was published, once the job ended
+    failed_clips: int | None = None
+    hidden: bool = False
 
 
 @attrs.frozen
@@ -338,13 +355,54 @@ class Store:
             return _job_row((exact or rows)[0])
         raise KeyError(prefix)
 
-    def jobs(self, state: str | None = None, limit: int | None = None) -> list[JobRow]:
-        query = _SELECT_JOBS + (" WHERE j.state = ?" if state else "") + " ORDER BY j.seq DESC"
-        params: tuple[Any, ...] = (state,) if state else ()
-        if limit:
-            query += " LIMIT ?"
-            params += (limit,)
+    def jobs(
+        self,
+        state: str | None = None,
+        limit: int | None = None,
+        since: str | None = None,
+        hidden: bool = True,
+        offset: int = 0,
+    ) -> list[JobRow]:
+        """Jobs newest first: in `state`, created at or after `since` (an ISO time), hidden ones only
+        with `hidden`; `limit` of them after the first `offset` (one page: the index on the order
+        keeps a page fast however many jobs the store holds)."""
+        where: list[str] = []
+        params: list[object] = []
+        if state:
+            where.append("j.state = ?")
+            params.append(state)
+        if since:
+            where.append("s.created_at >= ?")
+            params.append(since)
+        if not hidden:
+            where.append("j.hidden = 0")
+        query = _SELECT_JOBS + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY j.seq DESC"
+        if limit or offset:
+            query += " LIMIT ? OFFSET ?"
+            params += [limit or -1, offset]
         return [_job_row(r) for r in self._db.execute(query, params).fetchall()]
+
+    def retries_of(self, job_id: str) -> list[str]:
+        rows = self._db.execute("SELECT job_id FROM jobspecs WHERE retry_of = ? ORDER BY created_at", (job_id,))
+        return [r["job_id"] for r in rows.fetchall()]
+
+    def hide(self, job_ids: list[str]) -> int:
+        """Leave finished jobs out of lists (their JobSpec, states and result stay, for audit)."""
+        with self._write() as db:
+            cursor = db.executemany(
+                f"UPDATE jobs SET hidden = 1 WHERE job_id = ? AND state IN ('{COMPLETED}', '{FAILED}')",
+                [(j,) for j in job_ids],
+            )
+        return cursor.rowcount
+
+    def failed_before(self, moment: str) -> list[str]:
+        """FAILED jobs, not hidden, created before `moment` (an ISO time)."""
+        rows = self._db.execute(
+            f"SELECT j.job_id FROM jobs j JOIN jobspecs s ON s.job_id = j.job_id "
+            f"WHERE j.state = '{FAILED}' AND j.hidden = 0 AND s.created_at < ?",
+            (moment,),
+        )
+        return [r["job_id"] for r in rows.fetchall()]
 
     def transitions(self, job_id: str) -> list[Transition]:
         rows = self._db.execute(
@@ -444,6 +502,8 @@ class Store:
         message: str | None = None,
         expect: tuple[str, ...] = (QUEUED, RUNNING),
         at: str | None = None,
+        published: int | None = None,
+        failed_clips: int | None = None,
     ) -> bool:
         """Move a job to COMPLETED or FAILED. The transition row is written first, in the same
         transaction. False (and nothing written) if the job is not in one of the `expect` states.
@@ -461,11 +521,26 @@ class Store:
             )
             db.execute(
                 "UPDATE jobs SET state = ?, failure_class = ?, reason = ?, message = ?, finished_at = ?, "
-                "lease_until = NULL, progress = CASE WHEN ? = 'COMPLETED' THEN 1.0 ELSE progress END "
-                "WHERE job_id = ?",
-                (state, cls, reason, message, now, state, job_id),
+                "lease_until = NULL, progress = CASE WHEN ? = 'COMPLETED' THEN 1.0 ELSE progress END, "
+                "published = ?, failed_clips = ? WHERE job_id = ?",
+                (state, cls, reason, message, now, state, published, failed_clips, job_id),
             )
         return True
+
+    def request_cancel(self, job_id: str) -> bool:
+        """Record an operator's cancel of a RUNNING job for its worker to act on; False if the job is
+        not RUNNING."""
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE jobs SET cancel_requested = COALESCE(cancel_requested, ?) "
+                f"WHERE job_id = ? AND state = '{RUNNING}'",
+                (utc_now(), job_id),
+            )
+        return cursor.rowcount == 1
+
+    def cancel_requested(self, job_id: str) -> bool:
+        row = self._db.execute("SELECT cancel_requested FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return row is not None and row["cancel_requested"] is not None
 
     def reap_lost(self) -> list[str]:
         """Mark FAILED every RUNNING job whose worker is gone: lease expired, or (on this host) its
@@ -499,13 +574,15 @@ class Store:
 _SELECT_JOBS = (
     "SELECT j.job_id, j.state, s.intent, s.created_at, s.retry_of, j.worker_id, j.progress, j.eta_seconds, "
     "j.clip_index, j.failure_class, j.reason, j.message, j.result_path, j.log_path, j.started_at, "
-    "j.finished_at FROM jobs j JOIN jobspecs s ON s.job_id = j.job_id"
+    "j.finished_at, json_extract(s.spec_json, '$.clips[0].source') AS first_source, "
+    "json_array_length(s.spec_json, '$.clips') AS clip_count, j.published, j.failed_clips, j.hidden "
+    "FROM jobs j JOIN jobspecs s ON s.job_id = j.job_id"
 )
 
 
 def _job_row(row: sqlite3.Row) -> JobRow:
     fields = dict(row)
-    return JobRow(**{**fields, "state": JobState(fields["state"])})
+    return JobRow(**{**fields, "state": JobState(fields["state"]), "hidden": bool(fields["hidden"])})
 
 
 def _statements(script: str) -> Iterator[str]:

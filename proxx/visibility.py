@@ -13,16 +13,42 @@ Integrator output (`--json`, `/api/integrator/...`) is the raw documents.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 from proxx.compile.profiles import CODEC_FAMILY, Registry
 from proxx.verify.checks import PROBED_CODEC, Check
 
 # Checks whose values would tell the codec or the container ("see the output").
 IMPLEMENTATION_CHECKS = frozenset({"container", "video_codec", "codec_profile"})
-AS_PROMISED = "as the profile promises"
-DIFFERS = "differs from the profile"
+AS_PROMISED = "as the intent promises"
+DIFFERS = "differs from what the intent promises"
+FORMAT = "Format"
+# Each verification check in an operator's words; the technical names (`proxx.verify.checks`) stay in
+# the result JSON and `--json` for integrators. A plugin's own check reads as its name in words.
+CHECK_LABELS = {
+    "output_exists": "Output file",
+    "output_readable": "Output readable",
+    "container": FORMAT,
+    "video_codec": FORMAT,
+    "codec_profile": FORMAT,
+    "video_stream": "Picture",
+    "even_dimensions": "Even picture size",
+    "dimensions": "Picture size",
+    "display_aspect_ratio": "Display aspect",
+    "sample_aspect_ratio": "Pixel aspect",
+    "rotation": "Orientation",
+    "field_order": "Field order",
+    "frame_rate": "Frame rate",
+    "constant_frame_rate": "Constant frame rate",
+    "duration": "Duration",
+    "start": "Start",
+    "alpha": "Transparency",
+    "timecode": "Timecode",
+    "audio_streams": "Audio tracks",
+}
+_AUDIO_CHECK = re.compile(r"audio\[(\d+)\]\.(channels|layout|sample_rate)")
+_AUDIO_WORDS = {"channels": "channels", "layout": "channel layout", "sample_rate": "sample rate"}
 MASK = "[profile detail]"
 HIDDEN_COMMAND = "$ [engine command line: integrator endpoint only]"
 # Result members that only integrators see: the canonical id, the engine (binary, version, path)
@@ -39,8 +65,46 @@ _PATH_MEMBERS = frozenset({"source", "output", "partial_output", "output_directo
 # A quoted path or file name inside a message: kept as it is.
 _QUOTED_NAME = re.compile(r"'[^'\n]*(?:[/\\]|\.\w{1,5})'")
 _CHECK_IN_MESSAGE = re.compile(
-    r"\b(" + "|".join(sorted(IMPLEMENTATION_CHECKS)) + r"): expected .*?, got .*?(?=; |$)", re.DOTALL
+    r"\b(" + "|".join([*sorted(IMPLEMENTATION_CHECKS), FORMAT]) + r"): expected .*?, got .*?(?=; |$)", re.DOTALL
 )
+
+
+class CheckLike(Protocol):
+    """A verification check as recorded (`proxx.verify.checks.Check`) or served (the web's model)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def expected(self) -> str: ...
+    @property
+    def actual(self) -> str: ...
+    @property
+    def passed(self) -> bool: ...
+
+
+def check_label(name: str) -> str:
+    """A verification check's name in an operator's words ("frame_rate" -> "Frame rate")."""
+    if name in CHECK_LABELS:
+        return CHECK_LABELS[name]
+    audio = _AUDIO_CHECK.fullmatch(name)
+    if audio:
+        return f"Audio track {int(audio.group(1)) + 1} {_AUDIO_WORDS[audio.group(2)]}"
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def describe_failures(checks: Sequence[Check]) -> str:
+    """What differs, in an operator's words: "Frame rate: expected 24/1, got 25/1; ...". The format
+    checks read as one "Format" clause, which operator copies mask whole."""
+    bad = [c for c in checks if not c.passed]
+    clauses: list[str] = []
+    hidden = [c for c in bad if c.name in IMPLEMENTATION_CHECKS]
+    if hidden:
+        expected = " ".join(c.expected for c in hidden)
+        actual = " ".join(c.actual for c in hidden)
+        clauses.append(f"{FORMAT}: expected {expected}, got {actual}")
+    clauses += [f"{check_label(c.name)}: expected {c.expected}, got {c.actual}" for c in bad if c not in hidden]
+    return "; ".join(clauses)
 
 
 class Redactor:
@@ -131,17 +195,28 @@ class Redactor:
         return value
 
 
-def operator_checks(checks: Sequence[Check]) -> list[tuple[str, bool, str]]:
-    """Verification checks as an operator sees them, (name, passed, detail): the container and
-    codec checks as one "format" line that says only whether the output is as promised."""
-    rows: list[tuple[str, bool, str]] = []
+def operator_checks(checks: Sequence[CheckLike]) -> list[tuple[str, bool, str]]:
+    """Verification checks as an operator sees them, (label, passed, detail), in operator words: the
+    container and codec checks as one "Format" line that says only whether the output is as promised."""
+    rows = operator_check_rows(checks, lambda name, expected, actual, passed: (expected, actual))
+    return [
+        (label, passed, actual if label == FORMAT else f"expected {expected}, actual {actual}")
+        for label, expected, actual, passed in rows
+    ]
+
+
+def operator_check_rows(
+    checks: Sequence[CheckLike], shown: Callable[[str, str, str, bool], tuple[str, str]]
+) -> list[tuple[str, str, str, bool]]:
+    """(label, expected, actual, passed) per check, the format checks folded into one "Format" row;
+    `shown` gives the expected and actual values an operator may see (a redactor's `check`)."""
+    rows: list[tuple[str, str, str, bool]] = []
     hidden = [c for c in checks if c.name in IMPLEMENTATION_CHECKS]
     if hidden:
         ok = all(c.passed for c in hidden)
-        rows.append(("format", ok, AS_PROMISED if ok else DIFFERS))
-    rows.extend(
-        (c.name, c.passed, f"expected {c.expected}, actual {c.actual}")
-        for c in checks
-        if c.name not in IMPLEMENTATION_CHECKS
-    )
+        rows.append((FORMAT, AS_PROMISED, AS_PROMISED if ok else DIFFERS, ok))
+    for c in checks:
+        if c.name not in IMPLEMENTATION_CHECKS:
+            expected, actual = shown(c.name, c.expected, c.actual, c.passed)
+            rows.append((check_label(c.name), expected, actual, c.passed))
     return rows

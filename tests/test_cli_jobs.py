@@ -55,8 +55,8 @@ def test_run_succeeds_and_says_where_the_proxy_and_result_are(tmp_path, clip):
 def test_class_a_exits_3_and_creates_nothing(tmp_path, clip):
     home = tmp_path / "home"
     for profile, message in (
-        ("Nope", "proxx: Profile 'Nope' does not exist.\n"),
-        ("Legacy_ProRes_422", "proxx: Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"),
+        ("Nope", "proxx: Intent 'Nope' does not exist.\n"),
+        ("Legacy_ProRes_422", "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"),
     ):
         done = cli(home, "run", "--profile", profile, "--output", str(tmp_path), str(clip))
         assert (done.returncode, done.stderr) == (3, message)
@@ -95,10 +95,12 @@ def test_jobs_show_and_list_for_operators_and_integrators(tmp_path, clip):
     assert job["proxy_profile"] == "proxy_h264_low"  # integrator output carries the canonical id
     shown = cli(home, "jobs", "show", job["job_id"][-8:])
     assert shown.returncode == 0
-    assert "State     COMPLETED" in shown.stdout and "frame_rate: expected 24000/1001" in shown.stdout
+    assert "State     COMPLETED" in shown.stdout and "Frame rate: expected 24000/1001" in shown.stdout
     assert_no_canonical_detail(operator_text(shown, "Review H.264", str(tmp_path)))
     listed = cli(home, "jobs", "list")
-    assert job["job_id"] in listed.stdout
+    header, line = listed.stdout.splitlines()
+    assert header.split() == ["JOB", "STATE", "INTENT", "SOURCE", "PUBLISHED", "FAILED", "AGE"]
+    assert line.split()[:7] == [job["job_id"][-8:], "COMPLETED", "Review", "H.264", "A001_C001.mov", "1/1", "0"]
     assert_no_canonical_detail(operator_text(listed, "Review H.264", str(tmp_path)))
     full = json.loads(cli(home, "jobs", "show", job["job_id"], "--json").stdout)
     assert full["result"]["clips"][0]["state"] == "completed"
@@ -120,6 +122,73 @@ def test_jobs_retry_from_the_cli(tmp_path, clip):
 def test_demo_ends_with_a_verified_proxy(tmp_path):
     done = cli(tmp_path / "home", "demo")
     assert done.returncode == 0, done.stderr
-    assert "COMPLETED: 1 verified proxy(ies) made with 'HD Editorial LT'" in done.stdout
+    assert "COMPLETED: 1 verified proxy published with 'HD Editorial LT'" in done.stdout
     proxy = Path(done.stdout.split("Proxy:  ")[1].split("\n")[0])
     assert proxy.exists() and proxy.parent.name == "proxies"
+
+
+def cut_in_half(tmp_path: Path, name: str) -> Path:
+    """A clip whose header promises 48 frames and whose data stops half way: it passes validation
+    and fails in the render or its verification (class C, that clip only)."""
+    from proxx.media.tools import require_tool
+
+    whole = tmp_path / f"whole-{name}"
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24",
+         "-frames:v", "48", "-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart", str(whole)],
+        check=True,
+    )  # fmt: skip
+    broken = tmp_path / name
+    broken.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    whole.unlink()
+    return broken
+
+
+def test_a_failed_batch_names_each_failed_clip_and_counts_the_published(tmp_path, clip):
+    out = tmp_path / "out"
+    out.mkdir()
+    other = make_clip(tmp_path / "A001_C002.mov", frames=6)
+    broken = cut_in_half(tmp_path, "B001_C001.mov")
+    home = tmp_path / "home"
+    done = cli(home, "run", "--profile", "HD Editorial LT", "--output", str(out), str(clip), str(broken), str(other))
+    assert done.returncode == 5, done.stderr
+    assert done.stdout.splitlines()[:2] == [f"Proxy:  {out / 'A001_C001.mov'}", f"Proxy:  {out / 'A001_C002.mov'}"]
+    failed = [line for line in done.stderr.splitlines() if line.startswith("Failed: ")]
+    assert len(failed) == 1 and failed[0].startswith("Failed: B001_C001.mov: ")
+    assert "1 of 3 clips failed, 2 proxies published with 'HD Editorial LT'." in done.stderr
+    shown = cli(home, "jobs", "show", json.loads(cli(home, "jobs", "list", "--json").stdout)[0]["job_id"])
+    assert "Outcome   2 proxies published, 1 failed, 0 not run" in shown.stdout
+    assert_no_canonical_detail(operator_text(shown, "HD Editorial LT", str(tmp_path)))
+
+
+def test_every_class_b_problem_is_listed_one_a_line(tmp_path):
+    done = cli(tmp_path / "home", "run", "--profile", "HD Editorial LT", "--output", str(tmp_path / "none"),
+               str(tmp_path / "a.mov"), str(tmp_path / "b.mov"))  # fmt: skip
+    assert done.returncode == 4
+    assert "3 problems, nothing was run:\n" in done.stderr
+    for missing in ("a.mov", "b.mov"):
+        assert f"- Source file '{tmp_path / missing}' does not exist." in done.stderr
+    assert f"- Output folder '{tmp_path / 'none'}' does not exist." in done.stderr
+
+
+def test_a_closed_pipe_is_no_error(tmp_path, clip):
+    home = tmp_path / "home"
+    out = tmp_path / "out"
+    out.mkdir()
+    cli(home, "run", "--profile", "Review H.264", "--output", str(out), str(clip))
+    env = {**os.environ, "PROXX_HOME": str(home)}
+    # `proxx jobs show ID | head -2`: the reader is gone before proxx writes (here: before it starts).
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        shown = subprocess.run([*PROXX, "jobs", "show", "--json", _only_job(home)], stdout=write,
+                               stderr=subprocess.PIPE, text=True, env=env, timeout=120)  # fmt: skip
+    finally:
+        os.close(write)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert not (home / "logs").exists()  # no internal error was logged
+
+
+def _only_job(home: Path) -> str:
+    (job,) = json.loads(cli(home, "jobs", "list", "--json").stdout)
+    return str(job["job_id"][-8:])

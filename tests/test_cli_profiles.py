@@ -41,7 +41,7 @@ def test_profiles_json_has_no_canonical_detail(capsys):
     _code, out, _ = run(capsys, "profiles", "--json")
     rows = json.loads(out)
     assert {r["name"] for r in rows} >= {"HD Editorial LT", "Legacy_ProRes_422"}
-    assert set(rows[0]) == {"name", "description", "lifecycle", "selectable", "problem"}
+    assert set(rows[0]) == {"name", "description", "lifecycle", "selectable", "problem", "replaced_by"}
     assert "proxy_" not in out
 
 
@@ -127,3 +127,31 @@ def test_an_internal_error_prints_one_line_and_logs_the_traceback(capsys, monkey
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
     log = next((proxx_home / "logs").glob("internal-error-*.log"))
     assert "RuntimeError: boom" in log.read_text() and str(log) in err
+
+
+def test_a_deprecated_intent_shows_what_replaced_it_and_is_never_chosen(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "PROXX_HOME": str(tmp_path)}
+    listed = subprocess.run([sys.executable, "-m", "proxx", "profiles"], capture_output=True, text=True, env=env)
+    assert "Legacy_ProRes_422  deprecated, replaced by 'HD Editorial LT', 'Archive ProRes'" in listed.stdout
+    assert "[DEPRECATED]" not in listed.stdout
+    refused = subprocess.run(
+        [sys.executable, "-m", "proxx", "run", "--profile", "Legacy_ProRes_422", "--output", str(tmp_path), "x.mov"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert (refused.returncode, refused.stderr) == (
+        3, "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"
+    )  # fmt: skip
+
+
+def test_validate_refuses_a_replacement_that_cannot_be_chosen(tmp_path, capsys):
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "old.yaml").write_text(
+        'user_profile_version: "1.1"\nname: Old\nlifecycle: deprecated\nreplaced_by: [Newer]\n'
+        "constraints: {codecs: [h264], resolution: [scale_50]}\n"
+    )
+    code, out, _ = run(capsys, "validate", str(tmp_path))
+    assert code == 3
+    assert f"{tmp_path / 'user' / 'old.yaml'}:4" in out and "replaced by 'Newer', which is not an intent" in out

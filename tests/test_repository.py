@@ -44,13 +44,13 @@ def test_bundled_intents_compile_to_what_they_promise(bundled):
 def test_unknown_profile_does_not_exist(bundled):
     with pytest.raises(PreJobError) as caught:
         select(bundled, "CustomProfile_XYZ", ALL_ENGINES)
-    assert caught.value.message == "Profile 'CustomProfile_XYZ' does not exist."
+    assert caught.value.message == "Intent 'CustomProfile_XYZ' does not exist."
 
 
 def test_deprecated_profile_cannot_be_chosen_but_still_compiles(bundled):
     with pytest.raises(PreJobError) as caught:
         select(bundled, "Legacy_ProRes_422", ALL_ENGINES)
-    assert caught.value.message == "Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
+    assert caught.value.message == "Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
     statuses = {s.name: s for s in intent_statuses(bundled, ALL_ENGINES)}
     assert statuses["Legacy_ProRes_422"].lifecycle is Lifecycle.DEPRECATED
     assert not statuses["Legacy_ProRes_422"].selectable
@@ -65,7 +65,7 @@ def test_an_intent_that_no_longer_compiles_is_invalid_and_says_why_without_canon
     with pytest.raises(PreJobError) as caught:
         select(repository, "HD_Editorial_LT", ALL_ENGINES)
     message = caught.value.message
-    assert message.startswith("UserProxyProfile 'HD_Editorial_LT' no longer compiles: ")
+    assert message.startswith("Intent 'HD_Editorial_LT' no longer compiles: ")
     assert "proxy_" not in message and "prores" not in message.lower()
     assert "proxy_prores_lt" in caught.value.context["admin_message"]
     status = {s.name: s for s in intent_statuses(repository, ALL_ENGINES)}["HD_Editorial_LT"]

@@ -139,7 +139,9 @@ def test_raw_source_under_an_ffmpeg_profile_needs_resolve(out, tmp_path, clip, p
     braw.write_bytes(b"BRAW" + os.urandom(4096))
     row, _ = run_failing([braw], out)
     assert row.reason == "raw_needs_resolve"
-    assert "RAW camera media (Blackmagic RAW)" in row.message and "a Resolve profile is needed" in row.message
+    assert (
+        "RAW camera media (Blackmagic RAW)" in row.message and "an intent rendered by Resolve is needed" in row.message
+    )
 
 
 def test_missing_output_folder(tmp_path, clip, proxx_home):
@@ -205,7 +207,10 @@ def test_engine_not_available(out, clip, proxx_home, monkeypatch):
 def test_every_problem_is_reported(out, tmp_path, proxx_home):
     row, result = run_failing([tmp_path / "a.mov", tmp_path / "b.mov"], out)
     assert len(result.validation_problems) == 2
-    assert "(and 1 more problem(s))" in row.message
+    # Every problem, one a line, so that the operator fixes them all before a retry.
+    a, b = (p.message for p in result.validation_problems)
+    assert row.message == f"2 problems, nothing was run:\n- {a}\n- {b}"
+    assert "a.mov" in a and "b.mov" in b
 
 
 def test_a_plugin_can_add_a_validation_problem(out, clip, proxx_home):

@@ -47,6 +47,13 @@ def test_media_files_become_jobs_once_and_proxies_go_beside_them(proxx_home, tmp
     watcher = MediaWatcher(proxx, card, INTENT, None, settle=0.2)
     events = []
     assert watch(watcher, interval=0.05, once=True, on_event=events.append) == 2
+    skipped = {e.path.name: e.message for e in events if e.outcome == "skipped"}
+    assert skipped == {  # said once each; hidden files silently
+        "notes.txt": "not a media file",
+        "C001.mov.part": "still being written (a partial file)",
+        "D001.proxx-partial-1a2b3c4d.mov": "still being written (a partial file)",
+    }
+    events = [e for e in events if e.outcome != "skipped"]
     assert sorted(e.path.name for e in events) == ["A001.mov", "B001.mov"]
     jobs = {e.path.name: proxx.store.spec(e.job_id) for e in events}
     assert jobs["B001.mov"].output_directory == str(card / "day2" / "Proxy")
@@ -58,9 +65,10 @@ def test_media_files_become_jobs_once_and_proxies_go_beside_them(proxx_home, tmp
 
     # A restart (new process state, same PROXX_HOME): nothing is queued again, and proxies are not media.
     again = MediaWatcher(Proxx.open(), card, INTENT, None, settle=0.0)
-    assert again.poll() == []
+    assert [e.outcome for e in again.poll()] == ["skipped"] * 3  # a new process says it again, once
     make_clip(card / "A003.mov", frames=4)
     assert [e.path.name for e in again.poll()] == ["A003.mov"]
+    assert again.poll() == []
 
 
 def test_the_watch_command_with_an_output_folder(proxx_home, tmp_path, capsys):
@@ -72,6 +80,10 @@ def test_the_watch_command_with_an_output_folder(proxx_home, tmp_path, capsys):
             "--interval", "0.05"]  # fmt: skip
     assert main(args) == 0
     printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == (
+        f"Watching '{folder}' for media with intent '{INTENT}'; proxies go to '{out}'; "
+        "jobs wait for `proxx worker` or `proxx serve` (or watch with --run)."
+    )
     assert "QUEUED  " in printed and "A001.mov as job job-" in printed and "1 file(s) handled" in printed
     assert main(args) == 0
     assert "0 file(s) handled" in capsys.readouterr().out
@@ -107,3 +119,38 @@ def test_the_jobspec_inbox_queues_valid_jobspecs_and_rejects_the_rest(proxx_home
     (inbox / "again.json").write_text(spec.to_json())  # the same JobSpec twice is queued once
     (event,) = JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0).poll()
     assert event.outcome == "failed" and "already exists" in event.message
+
+
+def test_watch_run_proxies_a_folder_of_mixed_media_itself(proxx_home, tmp_path, capsys):
+    folder = tmp_path / "in"
+    out = tmp_path / "out"
+    out.mkdir()
+    make_clip(folder / "A001.mov", frames=4)
+    (folder / "B001.mov").write_text("a text file named .mov")
+    (folder / "A001.xml").write_text("<sidecar/>")
+    args = ["watch", str(folder), "--profile", INTENT, "--output", str(out), "--once", "--settle", "0.1",
+            "--interval", "0.05", "--run"]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0].endswith("jobs run here, one at a time.")
+    assert f"SKIPPED {folder / 'A001.xml'}: not a media file" in printed
+    assert printed.count("COMPLETED job ") == 1 and printed.count("FAILED    job ") == 1
+    assert "B001.mov' is not a media container" in printed or "B001.mov' is not a decodable video" in printed
+    assert sorted(p.stem for p in out.iterdir() if p.is_file()) == ["A001"]  # the good clip's proxy only
+    assert all(r.state != QUEUED for r in Proxx.open().store.jobs())
+
+
+def test_a_watch_says_when_no_worker_takes_its_jobs(proxx_home, tmp_path, capsys):
+    folder = tmp_path / "in"
+    out = tmp_path / "out"
+    out.mkdir()
+    make_clip(folder / "A001.mov", frames=4)
+    make_clip(folder / "A002.mov", frames=4)
+    args = ["watch", str(folder), "--profile", INTENT, "--output", str(out), "--once", "--settle", "0.3",
+            "--interval", "0.1", "--warn-after", "0"]  # fmt: skip
+    assert main(args) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("WARNING")]
+    assert warnings == [
+        "WARNING 2 job(s) queued for 0 s and no worker has taken one: start `proxx worker` or `proxx serve`, "
+        "or watch with --run."
+    ]  # once per stall, not every poll

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -97,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command: Command = args.handler
     try:
-        return command(args)
+        code = command(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, rather than at exit
+        return code
     except ConfigurationError as error:
         print(f"proxx: configuration error: {error.message}", file=sys.stderr)
         return EXIT_CONFIGURATION
@@ -107,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("proxx: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `proxx jobs show ID | head -2`: the reader had enough, which is no error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit does not fail again
+        return 0
     except Exception as error:
         path = _log_internal_error()
         where = f"; details in {path}" if path else ""

@@ -7,6 +7,7 @@ is integrator output: it adds the canonical id (`proxy_profile`) and the full re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -14,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from proxx.app import Proxx
 from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
 from proxx.execute.progress import Progress
-from proxx.result import JobResult, load_result
+from proxx.execute.publish import leftovers
+from proxx.jobspec.model import iso_moment
+from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
 from proxx.store import COMPLETED, FAILED, STATES, JobRow
 from proxx.visibility import operator_checks
 
@@ -36,7 +39,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         repository_options(p)
         p.add_argument("--profile", required=True, metavar="NAME", help="the intent to use, e.g. 'HD Editorial LT'")
         p.add_argument("--output", required=True, type=Path, metavar="DIR", help="output folder (must exist)")
-        p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
+        p.add_argument("sources", nargs="+", metavar="SRC", help="source media files, or folders (cards) of them")
         p.add_argument("--json", action="store_true", help="integrator output")
         p.add_argument(
             "--reuse", action="store_true", help="copy an intact proxy already made from this source with this intent"
@@ -57,15 +60,25 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.set_defaults(handler=cmd_worker)
 
     jobs = sub.add_parser("jobs", help="list, show and retry jobs").add_subparsers(dest="jobs_command", required=True)
-    p = jobs.add_parser("list", help="recent jobs")
+    p = jobs.add_parser("list", help="recent jobs, newest first, a page at a time")
     p.add_argument("--state", choices=STATES)
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="jobs on the page (default 50)")
+    p.add_argument("--since", type=_moment, metavar="DATE", help="jobs created at or after DATE (2026-11-29[T10:00])")
+    p.add_argument("--all", action="store_true", help="hidden jobs too")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_jobs_list, profiles=[], bundled=None)
+    p = jobs.add_parser("hide", help="leave finished jobs out of lists (their JobSpec and result stay, for audit)")
+    p.add_argument("job_ids", nargs="*", metavar="ID")
+    p.add_argument("--failed-before", type=_moment, metavar="DATE", help="every FAILED job created before DATE")
+    p.set_defaults(handler=cmd_jobs_hide, profiles=[], bundled=None)
     p = jobs.add_parser("show", help="one job: state, failure, outputs, verification, log")
     p.add_argument("job_id", metavar="ID")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_jobs_show, profiles=[], bundled=None)
+    p = jobs.add_parser("cancel", help="cancel a queued or running job: it ends FAILED, cancelled by the operator")
+    p.add_argument("job_id", metavar="ID")
+    p.add_argument("--wait", type=float, default=30.0, metavar="S", help="seconds to wait for a running job to stop")
+    p.set_defaults(handler=cmd_jobs_cancel, profiles=[], bundled=None)
     p = jobs.add_parser("retry", help="create a NEW job for a failed job's clips without a verified output")
     repository_options(p)
     p.add_argument("job_id", metavar="ID")
@@ -96,9 +109,9 @@ class ProgressBar:
             return
         width = 30
         filled = int(progress.fraction * width)
-        eta = f" ETA {_duration(progress.eta_seconds)}" if progress.eta_seconds is not None else ""
-        clip = f" clip {progress.clip_index + 1}/{progress.clips}" if progress.clips > 1 else ""
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.fraction:4.0%}{clip}{eta}   ")
+        eta = f"  ETA {_duration(progress.eta_seconds)}" if progress.eta_seconds is not None else ""
+        clip = f"  {progress.clip_index + 1}/{progress.clips} {progress.clip_name}".rstrip()
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.fraction:4.0%}{clip}{eta}\x1b[K")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -121,26 +134,55 @@ def exit_code(row: JobRow) -> int:
 
 
 def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None) -> int:
-    """`result`: the job's result when this process ran it, else None to read it from its file."""
+    """`result`: the job's result when this process ran it, else None to read it from its file.
+    Proxies go to stdout, one a line; each failed clip with its own message, and what was not run,
+    to stderr; then one line with the counts."""
     row = proxx.store.job(job_id)
-    if result is None and row.result_path:
+    if result is None and row.result_path and Path(row.result_path).exists():
         result = load_result(Path(row.result_path))
+    clips = result.clips if result else ()
+    for clip in clips:
+        if clip.state == CLIP_COMPLETED:
+            print(f"Proxy:  {clip.output}{_reused(clip)}")
     if row.state == COMPLETED and result:
-        for clip in result.clips:
-            reused = f" (copied from job {clip.reused_from.job_id})" if clip.reused_from else ""
-            print(f"Proxy:  {clip.output}{reused}")
         print(f"Result: {row.result_path}")
-        print(f"Job {row.job_id} COMPLETED: {len(result.clips)} verified proxy(ies) made with '{row.intent}'.")
-    else:
+        print(f"Job {row.job_id} COMPLETED: {_count(len(clips), 'verified proxy', 'verified proxies')} published "
+              f"with '{row.intent}'.")  # fmt: skip
+        return exit_code(row)
+    clip_failures = [c for c in clips if c.failure is not None]
+    if clip_failures and any(c.state != CLIP_NOT_RUN for c in clips):  # the job ran: each clip's outcome
+        for clip in clip_failures:
+            assert clip.failure is not None
+            print(f"Failed: {Path(clip.source).name}: {clip.failure.message}", file=sys.stderr)
+            if clip.partial_output:
+                print(f"        partial output kept for debugging: {clip.partial_output}", file=sys.stderr)
+        for clip in clips:
+            if clip.state == CLIP_NOT_RUN:
+                print(f"Not run: {Path(clip.source).name}", file=sys.stderr)
+        published = sum(c.state == CLIP_COMPLETED for c in clips)
         print(
-            f"Job {row.job_id} {row.state} ({_class_title(row.failure_class)}): {row.message}",
+            f"Job {row.job_id} FAILED ({_class_title(row.failure_class)}): {len(clip_failures)} of "
+            f"{_count(len(clips), 'clip', 'clips')} failed, {_count(published, 'proxy', 'proxies')} published "
+            f"with '{row.intent}'." + (f" {row.message}" if row.reason == "cancelled" else ""),
             file=sys.stderr,
         )
-        if row.result_path:
-            print(f"Result: {row.result_path}", file=sys.stderr)
-        if row.log_path:
-            print(f"Log:    {row.log_path}", file=sys.stderr)
+    else:
+        print(f"Job {row.job_id} {row.state} ({_class_title(row.failure_class)}): {row.message}", file=sys.stderr)
+    if row.result_path:
+        print(f"Result: {row.result_path}", file=sys.stderr)
+    if row.log_path:
+        print(f"Log:    {row.log_path}", file=sys.stderr)
     return exit_code(row)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _reused(clip: ClipResult) -> str:
+    if clip.reused_from is None:
+        return ""
+    return f" ({clip.reused_from.how} from job {clip.reused_from.job_id})"
 
 
 def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
@@ -182,12 +224,14 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     bar = ProgressBar()
-    try:
-        result = proxx.run_job(job_id, on_progress=bar)
-        if result is None:
-            _follow(proxx, job_id, bar)  # a `proxx worker` claimed it first: watch it finish there
-    finally:
-        bar.close()
+    stop = threading.Event()
+    with _cancel_on_signals(job_id, stop, bar):
+        try:
+            result = proxx.run_job(job_id, on_progress=bar, stop=stop)
+            if result is None:
+                _follow(proxx, job_id, bar, stop)  # a `proxx worker` claimed it first: watch it finish there
+        finally:
+            bar.close()
     row = proxx.store.job(job_id)
     if as_json:
         print(json.dumps(_job_json(proxx, row, True), indent=2))
@@ -195,14 +239,43 @@ def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     return print_outcome(proxx, job_id, result)
 
 
-def _follow(proxx: Proxx, job_id: str, bar: ProgressBar) -> None:
+@contextlib.contextmanager
+def _cancel_on_signals(job_id: str, stop: threading.Event, bar: ProgressBar) -> Iterator[None]:
+    """SIGINT (Ctrl-C) and SIGTERM cancel the job: the encoder is stopped, the job ends FAILED
+    "cancelled by the operator" with its result JSON. A second Ctrl-C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def cancel(signum: int, frame: object) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+        bar.close()
+        print(f"Cancelling job {job_id}: stopping the encoder...", file=sys.stderr, flush=True)
+
+    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) -> None:
+    asked = False
     while True:
+        if stop.is_set() and not asked:  # the job runs in another process: ask its worker to cancel it
+            proxx.store.request_cancel(job_id)
+            asked = True
         proxx.store.reap_lost()
         row = proxx.store.job(job_id)
         if row.state in (COMPLETED, FAILED):
             return
         spec = proxx.store.spec_unchecked(job_id)
-        bar(Progress(job_id, row.progress, row.eta_seconds, row.clip_index or 0, len(spec.clips)))
+        index = row.clip_index or 0
+        name = Path(spec.clips[index].source).name if index < len(spec.clips) else ""
+        bar(Progress(job_id, row.progress, row.eta_seconds, index, len(spec.clips), name))
         time.sleep(0.5)
 
 
@@ -231,19 +304,71 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _moment(text: str) -> str:
+    try:
+        return iso_moment(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date such as 2026-11-29 or 2026-11-29T10:00") from None
+
+
+def _age(stamp: str, now: datetime.datetime) -> str:
+    seconds = (now - datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{max(0, int(seconds))} s"
+
+
+def _list_rows(rows: list[JobRow]) -> list[tuple[str, ...]]:
+    now = datetime.datetime.now(datetime.UTC)
+    table: list[tuple[str, ...]] = [("JOB", "STATE", "INTENT", "SOURCE", "PUBLISHED", "FAILED", "AGE")]
+    for r in rows:
+        source = Path(r.first_source).name if r.first_source else "-"
+        if r.clip_count > 1:
+            source += f" (+{r.clip_count - 1})"
+        state = f"{r.state} {r.progress:.0%}" if r.state == "RUNNING" else str(r.state)
+        published = "-" if r.published is None else f"{r.published}/{r.clip_count}"
+        failed = "-" if r.failed_clips is None else str(r.failed_clips)
+        table.append((r.job_id[-8:], state, r.intent, source, published, failed, _age(r.created_at, now)))
+    return table
+
+
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    rows = proxx.store.jobs(args.state, args.limit)
+    rows = proxx.store.jobs(args.state, args.limit, args.since, hidden=args.all)
     if args.json:
         print(json.dumps([_job_json(proxx, r, False) for r in rows], indent=2))
         return 0
     if not rows:
-        print("No jobs.")
-    for r in rows:
-        progress = f"{r.progress:4.0%}" if r.state == "RUNNING" else "    "
-        eta = f" ETA {_duration(r.eta_seconds)}" if r.state == "RUNNING" and r.eta_seconds is not None else ""
-        failure = f"  {r.message}" if r.message else ""
-        print(f"{r.job_id}  {r.state:<9} {progress} {r.created_at}  {r.intent}{eta}{failure}")
+        print("No jobs." if not (args.state or args.since) else "No jobs match.")
+        return 0
+    table = _list_rows(rows)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if args.limit and len(rows) == args.limit:
+        print(f"(the {args.limit} newest shown: --limit N or --since DATE for others; the job id is its last 8)")
+    return 0
+
+
+def cmd_jobs_hide(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    if not args.job_ids and not args.failed_before:
+        print("proxx: give job IDs or --failed-before DATE.", file=sys.stderr)
+        return 2
+    ids = proxx.store.failed_before(args.failed_before) if args.failed_before else []
+    for given in args.job_ids:
+        try:
+            row = proxx.store.find(given)
+        except KeyError:
+            print(f"proxx: no job matches '{given}'.", file=sys.stderr)
+            return 2
+        if row.state not in (COMPLETED, FAILED):
+            print(f"proxx: job {row.job_id} is {row.state}; only finished jobs are hidden.", file=sys.stderr)
+            return 2
+        ids.append(row.job_id)
+    hidden = proxx.store.hide(sorted(set(ids)))
+    print(f"{hidden} job(s) hidden; `proxx jobs list --all` still lists them, and their JobSpec and result stay.")
     return 0
 
 
@@ -268,11 +393,22 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         print(f"Reason    {row.reason}")
         print(f"Message   {row.message}")
     result = load_result(Path(row.result_path)) if row.result_path and Path(row.result_path).exists() else None
+    if result and result.clips:
+        states = [c.state for c in result.clips]
+        print(
+            f"Outcome   {_count(states.count(CLIP_COMPLETED), 'proxy', 'proxies')} published, "
+            f"{states.count('failed')} failed, {states.count(CLIP_NOT_RUN)} not run"
+        )
+    for problem in result.validation_problems if result else ():
+        print(f"Problem   {problem.message}")
     print("Clips")
     for clip in result.clips if result else ():
-        print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper()}")
+        print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper().replace('_', ' ')}")
+        if clip.failure:
+            print(f"      {clip.failure.message}")
         if clip.reused_from:
-            print(f"      copied from job {clip.reused_from.job_id} ({clip.reused_from.output}), not rendered")
+            reused = clip.reused_from
+            print(f"      {reused.how} from job {reused.job_id} ({reused.output}), not rendered")
         if clip.partial_output:
             print(f"      partial output kept for debugging: {clip.partial_output}")
         for name, passed, detail in operator_checks(clip.checks):
@@ -280,12 +416,36 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     if result is None:
         for c in spec.clips:
             print(f"  [{c.index}] {c.source}\n      -> {c.output}  {row.state}")
+    if row.state == FAILED:
+        listed = {c.partial_output for c in result.clips} if result else set()
+        for path in leftovers(spec):  # a crashed worker's too, which no result records
+            if str(path) not in listed:
+                print(f"Partial   {path}  (a partial output of this job, not a proxy)")
     for outcome in result.exports if result else ():
         print(f"Export    {outcome.exporter}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.error or '')}")
     if row.result_path:
         print(f"Result    {row.result_path}")
     if row.log_path:
         print(f"Log       {row.log_path}")
+    return 0
+
+
+def cmd_jobs_cancel(args: argparse.Namespace) -> int:
+    proxx = _open(args)
+    try:
+        row = proxx.cancel(args.job_id)
+    except KeyError:
+        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        return 2
+    deadline = time.monotonic() + args.wait
+    while row.state == "RUNNING" and time.monotonic() < deadline:  # its worker stops it within a second
+        time.sleep(0.2)
+        proxx.store.reap_lost()
+        row = proxx.store.job(row.job_id)
+    if row.state == "RUNNING":
+        print(f"Job {row.job_id}: cancel requested; its worker has not stopped it yet.")
+        return 0
+    print(f"Job {row.job_id} {row.state}: {row.message}")
     return 0
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from proxx.app import Proxx, repository_layers
 from proxx.compile.check import CheckReport, check
 from proxx.compile.problems import Problem
+from proxx.compile.select import IntentStatus
 from proxx.converter import converter
 from proxx.plugins import plugin_manager
 from proxx.resources import bundled_profiles_dir
@@ -58,6 +59,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                 "lifecycle": s.lifecycle.value,
                 "selectable": s.selectable,
                 "problem": s.problem,
+                "replaced_by": list(s.replaced_by),
             }
             for s in shown
         ]
@@ -73,9 +75,15 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     if unusable:
         print("\nNot available for new jobs:")
         for s in unusable:
-            why = s.problem or f"{s.lifecycle.value}: cannot be used for new jobs"
-            print(f"  {s.name:<{width}}  [{s.lifecycle.value.upper()}] {why}")
+            print(f"  {s.name:<{width}}  {s.problem or _deprecated(s)}")
     return 0
+
+
+def _deprecated(status: IntentStatus) -> str:
+    """How a deprecated intent reads in the list: what replaced it, for the operator to choose."""
+    if status.replaced_by:
+        return "deprecated, replaced by " + ", ".join(f"'{name}'" for name in status.replaced_by)
+    return "deprecated: cannot be used for new jobs"
 
 
 def cmd_registry(args: argparse.Namespace) -> int:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from proxx.app import Proxx
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -38,6 +43,16 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between scans (2)")
     p.add_argument("--once", action="store_true", help="exit once no file is left waiting to settle")
     p.add_argument(
+        "--run", action="store_true", help="run the jobs here too (one worker in this process): a one-machine set-up"
+    )
+    p.add_argument(
+        "--warn-after",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="say so when queued jobs wait this long with no worker taking one (60)",
+    )
+    p.add_argument(
         "--farm",
         nargs="?",
         const=os.environ.get("PROXX_FARM_BROKER") or "redis://127.0.0.1:6379/0",
@@ -51,7 +66,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from proxx.app import Proxx
     from proxx.jobspec.signing import key_from_env
     from proxx.roots import Roots, roots_from_env
-    from proxx.watch.watcher import Event, JobSpecInbox, MediaWatcher, watch
+    from proxx.watch.watcher import Event, JobSpecInbox, MediaWatcher, QueueWatch, watch
 
     if not args.folder.is_dir():
         print(f"proxx: watch folder '{args.folder}' does not exist.", file=sys.stderr)
@@ -77,12 +92,70 @@ def cmd_watch(args: argparse.Namespace) -> int:
         proxx.select(args.profile)  # an intent that does not compile stops here (class A), before any file
         watcher = MediaWatcher(proxx, args.folder, args.profile, args.output, settle=args.settle, farm=farm)
 
+    if args.jobspecs:
+        print(f"Watching '{args.folder}' for JobSpec files; {_where_jobs_run(args, farm)}", flush=True)
+    else:
+        output = f"'{args.output}'" if args.output else "a Proxy folder beside each file"
+        print(
+            f"Watching '{args.folder}' for media with intent '{args.profile}'; proxies go to {output}; "
+            f"{_where_jobs_run(args, farm)}",
+            flush=True,
+        )
+    queue = QueueWatch(proxx.store.path, args.warn_after)
+
     def report(event: Event) -> None:
         job = f" as job {event.job_id}" if event.job_id else ""
         why = f": {event.message}" if event.message else ""
         print(f"{event.outcome.upper():<7} {event.path}{job}{why}", flush=True)
+        if event.job_id and not farm and not args.run:
+            queue.add(event.job_id)
 
-    count = watch(watcher, args.interval, args.once, report)
+    def warn_when_stalled() -> None:
+        waiting = queue.waiting()
+        if waiting:
+            print(
+                f"WARNING {waiting} job(s) queued for {args.warn_after:g} s and no worker has taken one: start "
+                "`proxx worker` or `proxx serve`, or watch with --run.",
+                flush=True,
+            )
+
+    with _worker_here(proxx, args.run and not farm):
+        count = watch(watcher, args.interval, args.once, report, warn_when_stalled)
     if args.once:
         print(f"{count} file(s) handled")
     return 0
+
+
+def _where_jobs_run(args: argparse.Namespace, farm: str | None) -> str:
+    if farm:
+        return "jobs go to the render farm."
+    if args.run:
+        return "jobs run here, one at a time."
+    return "jobs wait for `proxx worker` or `proxx serve` (or watch with --run)."
+
+
+@contextlib.contextmanager
+def _worker_here(proxx: Proxx, run: bool) -> Iterator[None]:
+    """With --run: one worker thread in this process runs queued jobs as they come, and says how each
+    ended; at the end (--once) it finishes the queue before returning."""
+    if not run:
+        yield
+        return
+    from proxx.execute.worker import work
+    from proxx.result import JobResult
+
+    def done(result: JobResult) -> None:
+        outcome = f": {result.failure.message}" if result.failure else ""
+        print(f"{result.state:<9} job {result.job_id}{outcome}", flush=True)
+
+    stop = threading.Event()
+    thread = threading.Thread(target=work, args=(proxx,), kwargs={"stop": stop, "on_done": done}, daemon=True)
+    thread.start()
+    try:
+        yield
+    except BaseException:  # Ctrl-C: take no new job (the engine of a running one dies with this process)
+        stop.set()
+        raise
+    work(proxx, once=True, on_done=done)  # --once: what is still queued runs before the watch returns
+    stop.set()
+    thread.join()

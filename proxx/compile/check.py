@@ -41,10 +41,19 @@ def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
         location = repository.location_of("user", profile.name)
         if location is None or location.path not in inside:
             continue
+        for name in profile.replaced_by:  # operators are sent there: it must be an intent they can choose
+            replacement = repository.user_profile(name)
+            if replacement is None or not replacement.lifecycle.selectable:
+                why = "is not an intent of this repository" if replacement is None else "cannot be chosen either"
+                where = _line_of(location, "replaced_by:")
+                problems.append(
+                    Problem(where, "replaced_by_unusable", f"replaced by '{name}', which {why}", profile.name)
+                )
         try:
             compiled = compile_profile(profile, repository.registry)
         except PreJobError as error:
-            problems.append(Problem(_line_of(location, error), error.reason, error.message, profile.name))
+            key = "graduated_to:" if error.reason == "graduated_to_unknown" else "constraints:"
+            problems.append(Problem(_line_of(location, key), error.reason, error.message, profile.name))
         else:
             resolved.append((profile.name, compiled.canonical.id, location))
     missing = [t for t in targets if not t.exists()]
@@ -53,9 +62,8 @@ def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
     return CheckReport(len(target_files), tuple(problems), tuple(resolved))
 
 
-def _line_of(location: Location, error: PreJobError) -> Location:
-    """Point a compile problem at the line that decides it: graduated_to, or constraints."""
-    key = "graduated_to:" if error.reason == "graduated_to_unknown" else "constraints:"
+def _line_of(location: Location, key: str) -> Location:
+    """Point a problem at the line that decides it (`key`: "graduated_to:", "constraints:", ...)."""
     try:
         lines = Path(location.path).read_text(encoding="utf-8").splitlines()
     except OSError:

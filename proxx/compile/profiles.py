@@ -114,6 +114,9 @@ class UserProfile:
     lifecycle: Lifecycle = Lifecycle.ACTIVE
     graduated_to: str | None = None
     naming: Naming = Naming()
+    # What replaces a deprecated intent, by intent name: shown where it is listed, never chosen for
+    # the operator (no fallback). graduated_to is a canonical id, which operators never see.
+    replaced_by: tuple[str, ...] = ()
 
 
 def _sorted_by_id(items: Iterable[CanonicalProfile]) -> tuple[CanonicalProfile, ...]:

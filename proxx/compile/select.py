@@ -32,6 +32,7 @@ class IntentStatus:
     description: str
     lifecycle: Lifecycle
     problem: str | None = None
+    replaced_by: tuple[str, ...] = ()
 
     @property
     def selectable(self) -> bool:
@@ -41,7 +42,7 @@ class IntentStatus:
 def no_longer_compiles(name: str, reason: str, detail: str, **context: object) -> PreJobError:
     return PreJobError(
         reason,
-        f"UserProxyProfile '{name}' no longer compiles: {detail}.",
+        f"Intent '{name}' no longer compiles: {detail}.",
         {"profile": name, **context},
     )
 
@@ -74,7 +75,7 @@ def status(profile: UserProfile, repository: Repository, engines: Collection[str
         _compile_for_operator(profile, repository, engines)
     except PreJobError as error:
         return IntentStatus(profile.name, profile.description, Lifecycle.INVALID, error.message)
-    return IntentStatus(profile.name, profile.description, profile.lifecycle)
+    return IntentStatus(profile.name, profile.description, profile.lifecycle, None, profile.replaced_by)
 
 
 def intent_statuses(repository: Repository, engines: Collection[str] | None) -> list[IntentStatus]:
@@ -98,11 +99,11 @@ def select(repository: Repository, name: str, engines: Collection[str] | None) -
         malformed = _malformed(repository, name)
         if malformed is not None:
             raise malformed
-        raise PreJobError("profile_not_found", f"Profile '{name}' does not exist.", {"profile": name})
+        raise PreJobError("profile_not_found", f"Intent '{name}' does not exist.", {"profile": name})
     if profile.lifecycle is Lifecycle.DEPRECATED:
         raise PreJobError(
             "profile_deprecated",
-            f"Profile '{name}' is deprecated and cannot be used for new jobs.",
+            f"Intent '{name}' is deprecated and cannot be used for new jobs.",
             {"profile": name},
         )
     return _compile_for_operator(profile, repository, engines)

@@ -29,11 +29,12 @@ from pathlib import Path
 import attrs
 
 from proxx.errors import ExecutionError, FailureClass, ProxxError
+from proxx.execute.cancel import CANCELLED, cancelled_error
 from proxx.execute.engine import Engine, RenderTask
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import ProgressMeter
-from proxx.execute.publish import link_or_copy, partial_path, publish, stage, staged_path, unstage
+from proxx.execute.publish import discard, link_or_copy, partial_path, publish, stage, staged_path, unstage
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo
 from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, EngineRun, Failure, Reused
@@ -45,7 +46,9 @@ from proxx.verify.checks import Check
 from proxx.verify.output import PluginChecks, verification_error, verify_clip
 
 # Failures no later clip of the job would escape.
-JOB_WIDE_REASONS = frozenset({"timeout", "worker_lost", "disk_full", "engine_unavailable", "engine_not_installed"})
+JOB_WIDE_REASONS = frozenset(
+    {"timeout", "worker_lost", "disk_full", "engine_unavailable", "engine_not_installed", CANCELLED}
+)
 
 
 @functools.cache
@@ -89,6 +92,8 @@ class Clips:
     meter: ProgressMeter
     reuse_lookup: ReuseLookup
     plugin_checks: PluginChecks
+    cancelled: Callable[[], bool] = attrs.field(default=lambda: False)  # `proxx.execute.cancel.CancelSignal`
+    refused: Mapping[int, Failure] = attrs.field(factory=dict)  # clips whose own source failed validation
     engine_run: EngineRun = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -102,11 +107,17 @@ class Clips:
                 pool.submit(self._clip, position, clip, stopping) for position, clip in enumerate(self.spec.clips)
             ]
             results = [future.result() for future in futures]
+        if any(r.state != CLIP_COMPLETED for r in results) and self.cancelled():
+            cancelled = cancelled_failure(results)
+            append(self.log_path, cancelled.message)
+            return tuple(results), cancelled
         return tuple(results), job_failure(results)
 
     def _clip(self, position: int, clip: ClipSpec, stopping: threading.Event) -> ClipResult:
-        if stopping.is_set():
+        if stopping.is_set() or self.cancelled():
             return ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN)
+        if clip.index in self.refused:  # never rendered: its failure is its validation problem
+            return ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, failure=self.refused[clip.index])
         with render_slots(parallel_budget()):
             step = self._produce(clip, self.meter.for_clip(position, clip.index))
         result = self._complete(step) if isinstance(step, Rendered) else step
@@ -121,7 +132,7 @@ class Clips:
         return disk_full(Path(self.spec.output_directory))
 
     def _produce(self, clip: ClipSpec, report: Callable[[float], None]) -> Rendered | ClipResult:
-        """Render `clip` (or copy a reusable output) under its temporary name and start probing it."""
+        """Render `clip` (or copy a reusable output) under its temporary name."""
         source = self.sources[clip.index]
         partial = staged_path(clip, self.spec.job_id)
         started = time.monotonic()
@@ -130,7 +141,7 @@ class Clips:
             trust.recheck_source(clip, source, self.roots)  # still the validated file, inside the roots
             stage(self.spec, clip, self.roots)  # a private folder for the engine (and the intent's subfolder)
             if reused is not None:
-                link_or_copy(Path(reused.output), partial)
+                reused = attrs.evolve(reused, how=link_or_copy(Path(reused.output), partial))
             else:
                 self._render(clip, source, partial, report)
         except ProxxError as error:
@@ -155,7 +166,9 @@ class Clips:
                     f"stays at '{kept}' and was not published.",
                     {"output": kept, "worker_id": self.lease.worker_id},
                 )
-            publish(self.spec, clip, partial, self.roots)
+            stale = publish(self.spec, clip, partial, self.roots)
+            if stale:
+                append(self.log_path, f"clip {clip.index}: removed partial outputs of earlier attempts: {stale}")
         except ProxxError as error:
             return self._failed(clip, partial, error, checks, rendered.started, rendered.reused)
         rendered.report(1.0)
@@ -177,7 +190,11 @@ class Clips:
         if error.failure_class is not FailureClass.EXECUTION:
             error = ExecutionError(error.reason, error.message, error.context)
         append(self.log_path, f"clip {clip.index} failed: {error.message}")
-        kept = unstage(self.spec, clip, partial, self.roots)
+        if error.reason == CANCELLED:
+            discard(self.spec, clip, partial, self.roots)
+            kept = None
+        else:
+            kept = unstage(self.spec, clip, partial, self.roots)
         seconds = round(time.monotonic() - started, 3)
         return ClipResult(
             clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), Failure.of(error), seconds,
@@ -186,7 +203,7 @@ class Clips:
 
     def _render(self, clip: ClipSpec, source: MediaInfo | None, partial: Path, report: Callable[[float], None]) -> None:
         timeout = self.settings.timeout_for(source)
-        task = RenderTask(self.spec, clip, source, str(partial), str(self.log_path), timeout, report)
+        task = RenderTask(self.spec, clip, source, str(partial), str(self.log_path), timeout, report, self.cancelled)
         try:
             rendered = self.engine.render(task)
         except ProxxError:
@@ -199,6 +216,8 @@ class Clips:
                 {"source": clip.source},
             ) from error
         self.engine_run = EngineRun(self.engine.name, rendered.engine_version, rendered.details)
+        if self.cancelled():  # an engine that does not ask while it renders: the output is not kept
+            raise cancelled_error(clip.source)
 
     def _reusable(self, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
         """An earlier verified output to copy; a plugin failing to answer only costs the render it
@@ -221,6 +240,18 @@ def disk_full(folder: Path) -> bool:
         return True
 
 
+def cancelled_failure(results: Iterable[ClipResult]) -> Failure:
+    """The failure of a job the operator cancelled, with what it had done by then."""
+    states = [r.state for r in results]
+    published, not_run = states.count(CLIP_COMPLETED), states.count(CLIP_NOT_RUN)
+    message = (
+        f"Cancelled by the operator: {published} of {len(states)} clip(s) published, {not_run} not run"
+        + (f", {states.count(CLIP_FAILED)} failed" if CLIP_FAILED in states else "")
+        + "."
+    )
+    return Failure(FailureClass.EXECUTION.value, CANCELLED, message, {"published": published, "not_run": not_run})
+
+
 def job_failure(results: Iterable[ClipResult]) -> Failure | None:
     """The job's failure: a single clip's own, or one naming every failed clip with its message."""
     results = list(results)
@@ -231,4 +262,8 @@ def job_failure(results: Iterable[ClipResult]) -> Failure | None:
     names = "; ".join(f"{Path(r.source).name}: {r.failure.message}" for r in failed if r.failure)
     published = sum(r.state == CLIP_COMPLETED for r in results)
     message = f"{len(failed)} of {len(results)} clips failed ({published} published): {names}"
-    return attrs.evolve(first, message=message, context={**first.context, "failed_clips": len(failed)})
+    # The job ran (an engine did): it failed in execution, whatever class its first clip's own failure is.
+    ran = published > 0 or any(r.failure.failure_class == FailureClass.EXECUTION.value for r in failed if r.failure)
+    failure_class = FailureClass.EXECUTION.value if ran else first.failure_class
+    context = {**first.context, "failed_clips": len(failed)}
+    return attrs.evolve(first, failure_class=failure_class, message=message, context=context)

@@ -29,6 +29,10 @@ class Availability:
     version: str = ""
 
 
+def _never() -> bool:
+    return False
+
+
 @attrs.frozen
 class RenderTask:
     """One clip to render. The engine writes `partial_path` (a temporary name in the output
@@ -51,6 +55,13 @@ class RenderTask:
     log_path: str  # append the engine's full output here
     timeout: float  # seconds; past it the engine stops its process and raises ExecutionError
     progress: Callable[[float], None]  # fraction of this clip done, 0..1
+    cancel_signal: Callable[[], bool] = _never  # see `is_cancelled`
+
+    def is_cancelled(self) -> bool:
+        """Whether the operator cancelled the job. An engine asks while it renders (a few times a
+        second is cheap) and, once true, stops its process and raises
+        `proxx.execute.cancel.cancelled_error(task.clip.source)`; proxx removes the partial output."""
+        return self.cancel_signal()
 
 
 @attrs.frozen
@@ -70,7 +81,7 @@ def cannot_render(clip: ClipSpec, why: str) -> JobValidationError:
     """The class B problem an engine's `validate_clip` yields for a source its profile cannot take."""
     return JobValidationError(
         "profile_unsupported_for_source",
-        f"Source file '{clip.source}' cannot be rendered with this profile: {why}.",
+        f"Source file '{clip.source}' cannot be rendered with this intent: {why}.",
         {"source": clip.source},
     )
 

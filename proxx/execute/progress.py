@@ -1,5 +1,7 @@
 """A job's progress: clips weighted by duration (a long clip counts for what it costs), written to
-the store at most four times a second, never backwards, with an estimate of the time left."""
+the store at most four times a second, never backwards, with an estimate of the time left taken
+from the encoding rate itself (progress made since the first frames were encoded, over the time
+that took), so that probing and engine start-up do not inflate it."""
 
 from __future__ import annotations
 
@@ -19,24 +21,32 @@ class Progress:
     eta_seconds: float | None
     clip_index: int
     clips: int
+    clip_name: str = ""  # the source file's name, for the operator ("3/10 A001C004.mov")
 
 
 class ProgressMeter:
     """Clips may render side by side: the job's fraction is the weighted sum of each clip's own."""
 
     def __init__(
-        self, store: Store, job_id: str, weights: Sequence[float], on_progress: Callable[[Progress], None] | None
+        self,
+        store: Store,
+        job_id: str,
+        weights: Sequence[float],
+        on_progress: Callable[[Progress], None] | None,
+        names: Sequence[str] = (),
     ) -> None:
         self.store, self.job_id, self.on_progress = store, job_id, on_progress
         self.weights = list(weights)
+        self.names = list(names)
         self.total = sum(self.weights)
         self.done = [0.0] * len(self.weights)
-        self.started = time.monotonic()
         self.last_time, self.last_fraction = 0.0, 0.0
+        self.first: tuple[float, float] | None = None  # (time, fraction) of the first encoded frames
         self.lock = threading.Lock()
 
     def for_clip(self, position: int, clip_index: int) -> Callable[[float], None]:
         """The callback an engine reports the fraction of clip `position` (in job order) done to."""
+        name = self.names[position] if position < len(self.names) else ""
 
         def report(fraction: float) -> None:
             with self.lock:
@@ -46,10 +56,19 @@ class ProgressMeter:
                 if (now - self.last_time < 0.25 and fraction < 1.0) or overall < self.last_fraction:
                     return  # at most 4 writes a second, never backwards
                 self.last_time, self.last_fraction = now, overall
-                elapsed = now - self.started
-                eta = elapsed / overall * (1 - overall) if overall > 0.01 else None
+                eta = self._eta(now, overall)
                 self.store.progress(self.job_id, overall, eta, clip_index)
             if self.on_progress:
-                self.on_progress(Progress(self.job_id, overall, eta, clip_index, len(self.weights)))
+                self.on_progress(Progress(self.job_id, overall, eta, clip_index, len(self.weights), name))
 
         return report
+
+    def _eta(self, now: float, overall: float) -> float | None:
+        if self.first is None:
+            self.first = (now, overall)
+            return None
+        started, at = self.first
+        rate = (overall - at) / (now - started) if now > started else 0.0
+        if rate <= 0 or overall - at < 0.01:  # too little encoded yet to say
+            return None
+        return (1 - overall) / rate

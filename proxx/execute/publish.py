@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 from collections.abc import Iterator
@@ -27,12 +28,15 @@ from proxx.roots import Roots
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
-def link_or_copy(source: Path, destination: Path) -> None:
-    """Hard-link `source` as `destination` where the file system allows it, else copy it."""
+def link_or_copy(source: Path, destination: Path) -> str:
+    """Hard-link `source` as `destination` where the file system allows it, else copy it; says
+    which ("linked" or "copied")."""
     try:
         os.link(source, destination)
     except OSError:
         shutil.copyfile(source, destination)
+        return "copied"
+    return "linked"
 
 
 def _suffix(job_id: str) -> str:
@@ -53,17 +57,30 @@ def staged_path(clip: ClipSpec, job_id: str) -> Path:
     return private / partial_path(clip, job_id).name
 
 
+def leftovers(spec: JobSpec) -> list[Path]:
+    """Partial outputs of `spec` still on disk (kept beside a failed clip's final name, or left in
+    its private folder by a crashed worker), for the operator to see; never proxies."""
+    found = []
+    for clip in spec.clips:
+        for path in (partial_path(clip, spec.job_id), staged_path(clip, spec.job_id)):
+            if os.path.lexists(path):
+                found.append(path)
+    return found
+
+
 def _refused(reason: str, message: str, **context: object) -> ExecutionError:
     return ExecutionError(reason, message, context)
 
 
 @contextlib.contextmanager
 def _output_folder(spec: JobSpec, clip: ClipSpec, roots: Roots | None, create: bool) -> Iterator[int]:
-    """An open descriptor of the clip's folder (the output folder or the intent's subfolder of it),
-    reached without following a link and inside the roots."""
+    """An open descriptor of the clip's folder (the output folder, or beneath it the intent's
+    subfolder and the sub-folder a source from a card keeps), each step reached without following a
+    link and inside the roots."""
     out_dir = Path(spec.output_directory)
-    folder = out_dir / spec.naming.folder if spec.naming.folder else out_dir
-    if Path(clip.output).parent != folder:
+    parts = [*Path(spec.naming.folder).parts, *(clip.folder.split("/") if clip.folder else ())]
+    folder = out_dir.joinpath(*parts)
+    if Path(clip.output).parent != folder or any(part in ("", ".", "..") for part in parts):
         raise _refused(
             "output_not_in_folder",
             f"Output '{clip.output}' is not in the job's output folder '{folder}'; nothing was written.",
@@ -86,25 +103,22 @@ def _output_folder(spec: JobSpec, clip: ClipSpec, roots: Roots | None, create: b
             output_directory=str(out_dir),
         ) from None
     try:
-        if not spec.naming.folder:
-            yield fd
-            return
-        if create:
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(spec.naming.folder, 0o777, dir_fd=fd)
-        try:
-            sub = os.open(spec.naming.folder, _DIR_FLAGS, dir_fd=fd)
-        except OSError as error:
-            raise _refused(
-                "output_folder_unusable",
-                f"Output subfolder '{folder}' cannot be used ({error.strerror}; a symbolic link is never "
-                "followed); nothing was written.",
-                output_directory=str(folder),
-            ) from None
-        try:
-            yield sub
-        finally:
-            os.close(sub)
+        for depth, part in enumerate(parts, start=1):
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o777, dir_fd=fd)
+            try:
+                sub = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as error:
+                raise _refused(
+                    "output_folder_unusable",
+                    f"Output subfolder '{out_dir.joinpath(*parts[:depth])}' cannot be used ({error.strerror}; "
+                    "a symbolic link is never followed); nothing was written.",
+                    output_directory=str(folder),
+                ) from None
+            os.close(fd)
+            fd = sub
+        yield fd
     finally:
         os.close(fd)
 
@@ -124,8 +138,10 @@ def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Path:
     return target
 
 
-def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> None:
-    """Give a verified output its final name, atomically and never over an existing name or link."""
+def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> list[str]:
+    """Give a verified output its final name, atomically and never over an existing name or link;
+    then remove the partial outputs earlier attempts at this clip left beside it (kept for debugging
+    until a verified proxy replaces them). Returns the names removed."""
     final = Path(clip.output)
     info = os.lstat(staged)
     if not stat.S_ISREG(info.st_mode):
@@ -160,6 +176,32 @@ def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) ->
             os.close(private)
         with contextlib.suppress(OSError):
             os.rmdir(staged.parent.name, dir_fd=folder)
+        return _remove_stale_partials(final, folder)
+
+
+def _remove_stale_partials(final: Path, folder: int) -> list[str]:
+    """Unlink `<stem>.proxx-partial-<job suffix><ext>` names (never following a link) in `folder`."""
+    stale = re.compile(re.escape(final.stem) + r"\.proxx-partial-[0-9a-f]{8}" + re.escape(final.suffix))
+    removed = []
+    for name in os.listdir(folder):
+        if stale.fullmatch(name):
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=folder)
+                removed.append(name)
+    return sorted(removed)
+
+
+def discard(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> None:
+    """After a cancel: remove what the engine wrote and its private folder (a cancel is not a crash
+    to debug, and a partial file left in a camera folder only misleads)."""
+    with contextlib.suppress(OSError, ExecutionError), _output_folder(spec, clip, roots, create=False) as folder:
+        private = os.open(staged.parent.name, _DIR_FLAGS, dir_fd=folder)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staged.name, dir_fd=private)
+        finally:
+            os.close(private)
+        os.rmdir(staged.parent.name, dir_fd=folder)
 
 
 def unstage(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> str | None:

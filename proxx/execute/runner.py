@@ -12,6 +12,7 @@ import contextlib
 import errno
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import attrs
 
 from proxx.errors import FailureClass, JobValidationError
+from proxx.execute.cancel import BEFORE_START, CancelSignal
 from proxx.execute.clips import Clips
 from proxx.execute.engine import Engine
 from proxx.execute.joblog import append
@@ -60,6 +62,7 @@ class Runner:
     settings: Settings = attrs.field(factory=Settings.from_env)
     on_progress: Callable[[Progress], None] | None = None
     amend: Callable[[JobResult], JobResult] = _same
+    stop: threading.Event | None = None  # set by this process's own cancel (SIGINT to `proxx run`)
 
     @property
     def worker_id(self) -> str:
@@ -84,23 +87,40 @@ class Runner:
         roots = self.store.roots(job_id)
         validated = validate(spec, self.engines, self.pm, roots)
         timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
-        if not validated.ok:
+        # A source's own problem fails that clip only (one damaged file must not cost the whole card).
+        if validated.job_problems or len(validated.clip_problems) == len(spec.clips):
             return self._refused(spec, validated.problems, started_at, timings, log_path)
+        for problem in validated.problems:
+            append(log_path, f"validation: {problem.message}")
+        refused = {index: Failure.of(problems[0]) for index, problems in validated.clip_problems.items()}
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
+        cancel = CancelSignal(self.store.path, job_id, self.stop)
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
-            ProgressMeter(self.store, job_id, weights, self.on_progress), self.pm.reuse_output, self.pm.verify_output,
+            ProgressMeter(self.store, job_id, weights, self.on_progress, [Path(c.source).name for c in spec.clips]),
+            self.pm.reuse_output, self.pm.verify_output, cancel, refused,
         )  # fmt: skip
-        results, failure = clips.run()
+        try:
+            results, failure = clips.run()
+        finally:
+            cancel.close()
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
         state = FAILED if failure else COMPLETED
-        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run)
+        problems = tuple(Failure.of(p) for p in validated.problems)  # the clips' own, when some clips ran
+        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run, problems)
 
     def refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> JobResult:
         """End a claimed job FAILED in class B before anything runs; the result JSON says why."""
         log_path = self.job_dir(spec.job_id) / "job.log"
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         return self._refused(spec, problems, utc_now(), {}, log_path)
+
+    def cancel_before_start(self, spec: JobSpec) -> JobResult:
+        """End a claimed job the operator cancelled before it started: FAILED, nothing run."""
+        log_path = self.job_dir(spec.job_id) / "job.log"
+        self.store.set_paths(spec.job_id, log_path=str(log_path))
+        append(log_path, BEFORE_START.message)
+        return self._finish(spec, FAILED, utc_now(), {}, _not_run(spec), log_path, BEFORE_START, EngineRun(spec.engine))
 
     # --- endings ------------------------------------------------------------------------------
 
@@ -115,8 +135,9 @@ class Runner:
         for problem in problems:
             append(log_path, f"validation: {problem.message}")
         failure = Failure.of(problems[0])
-        if len(problems) > 1:
-            failure = attrs.evolve(failure, message=f"{failure.message} (and {len(problems) - 1} more problem(s))")
+        if len(problems) > 1:  # every problem, one a line: an operator fixes them all before a retry
+            listed = "\n".join(f"- {p.message}" for p in problems)
+            failure = attrs.evolve(failure, message=f"{len(problems)} problems, nothing was run:\n{listed}")
         return self._finish(
             spec, FAILED, started_at, timings, _not_run(spec), log_path, failure, EngineRun(spec.engine),
             tuple(Failure.of(p) for p in problems),
@@ -177,6 +198,7 @@ class Runner:
 
     def _end(self, result: JobResult) -> None:
         failure = result.failure
+        published, failed = result.outcome()
         self.store.finish(
             result.job_id,
             result.state,
@@ -184,6 +206,8 @@ class Runner:
             failure_class=FailureClass(failure.failure_class) if failure else None,
             reason=failure.reason if failure else None,
             message=failure.message if failure else None,
+            published=published,
+            failed_clips=failed,
         )
 
     def _write(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:

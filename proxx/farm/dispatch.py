@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from proxx.app import Proxx
-    from proxx.jobspec.model import JobSpec
+    from proxx.jobspec.model import JobSpec, SourceFile
     from proxx.roots import Roots
     from proxx.store import Store
 
@@ -28,7 +28,7 @@ class FarmDispatcher:
         self,
         proxx: Proxx,
         intent: str,
-        sources: Sequence[str | Path],
+        sources: Sequence[str | Path | SourceFile],
         output_directory: str | Path,
         executor: str,
         retry_of: str | None,

@@ -63,6 +63,7 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
         job_id, result_path=str(result_path) if result_path else None, log_path=str(log_path) if log_path else None
     )
     cls = farm.get("failure_class")
+    states = [c.get("state") for c in json.loads(farm["result"]).get("clips", [])] if farm.get("result") else []
     store.finish(
         job_id,
         farm_state,
@@ -71,4 +72,6 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
         reason=farm.get("reason"),
         message=farm.get("message"),
         at=farm.get("finished_at") or None,  # when the farm finished it, not when it was mirrored here
+        published=states.count("completed") if states else None,
+        failed_clips=states.count("failed") if states else None,
     )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from proxx.errors import ConfigurationError, FailureClass
 from proxx.farm.signing import farm_key
 from proxx.farm.state import FarmState, connectable, redacted
-from proxx.jobspec.model import JobSpec
+from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.signing import sign
 from proxx.roots import Roots
 from proxx.store import FAILED, Store
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def submit(
     proxx: Proxx,
     intent: str,
-    sources: Sequence[str | Path],
+    sources: Sequence[str | Path | SourceFile],
     output_directory: str | Path,
     broker: str,
     retry_of: str | None = None,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from proxx import vocabulary
 from proxx.compile.compiler import Compiled
@@ -39,6 +40,22 @@ class ClipSpec:
     index: int
     source: str
     output: str
+    folder: str = ""  # the source's sub-folder in the folder it came from (`proxx.jobspec.sources`), kept
+
+
+# A clip without a sub-folder has none in its JSON: JobSpecs made before folders could be sources
+# keep their exact JSON, and so their digest.
+converter.register_unstructure_hook(
+    ClipSpec, make_dict_unstructure_fn(ClipSpec, converter, folder=override(omit_if_default=True))
+)
+
+
+@attrs.frozen
+class SourceFile:
+    """A source file as a job is created with it: its path, and the sub-folder its output keeps."""
+
+    path: Path
+    folder: str = ""
 
 
 @attrs.frozen
@@ -118,15 +135,27 @@ def new_job_id() -> str:
     return f"job-{stamp}-{secrets.token_hex(4)}"
 
 
-def output_path(source: Path, output_directory: Path, naming: Naming, container: str) -> Path:
-    """The intent's naming rule: <output folder>/[folder/]<source base name><suffix>.<ext>."""
-    folder = output_directory / naming.folder if naming.folder else output_directory
-    return folder / f"{source.stem}{naming.suffix}{vocabulary.extension(container)}"
+def iso_moment(text: str) -> str:
+    """An ISO date or time an operator gives (UTC unless it says otherwise), written as the store
+    writes its times, so that the two compare as text. ValueError when it is neither."""
+    moment = datetime.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def output_path(source: Path, output_directory: Path, naming: Naming, container: str, folder: str = "") -> Path:
+    """The intent's naming rule: <output folder>/[naming folder/][source's sub-folder/]<source base
+    name><suffix>.<ext>; the sub-folder is the one a source from a folder keeps (A001/CLIP)."""
+    parent = output_directory / naming.folder if naming.folder else output_directory
+    if folder:
+        parent = parent / folder
+    return parent / f"{source.stem}{naming.suffix}{vocabulary.extension(container)}"
 
 
 def create_jobspec(
     compiled: Compiled,
-    sources: Sequence[Path],
+    sources: Sequence[Path | SourceFile],
     output_directory: Path,
     selected_at: str,
     requires: dict[str, str],
@@ -138,9 +167,11 @@ def create_jobspec(
     canonical = compiled.canonical
     naming = compiled.user_profile.naming
     out_dir = Path(os.path.abspath(Path(output_directory).expanduser()))
+    given = [s if isinstance(s, SourceFile) else SourceFile(Path(s)) for s in sources]
+    absolute = [(Path(os.path.abspath(s.path.expanduser())), s.folder) for s in given]
     clips = tuple(
-        ClipSpec(index, str(src), str(output_path(src, out_dir, naming, canonical.container)))
-        for index, src in enumerate(Path(os.path.abspath(Path(s).expanduser())) for s in sources)
+        ClipSpec(index, str(src), str(output_path(src, out_dir, naming, canonical.container, folder)), folder)
+        for index, (src, folder) in enumerate(absolute)
     )
     origin = compiled.origin
     return JobSpec(

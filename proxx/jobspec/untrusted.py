@@ -146,6 +146,17 @@ def _normal(path: str) -> bool:
     return os.path.isabs(path) and os.path.normpath(path) == path and "\x00" not in path
 
 
+def _relative(folder: str) -> bool:
+    """A sub-folder a clip keeps: relative, normal, no '..', nothing but folder names."""
+    parts = folder.split("/")
+    return (
+        not os.path.isabs(folder)
+        and "\x00" not in folder
+        and "\\" not in folder
+        and all(part not in ("", ".", "..") for part in parts)
+    )
+
+
 def _check_paths(spec: JobSpec, where: str) -> None:
     if not _normal(spec.output_directory):
         raise _refused(
@@ -157,7 +168,10 @@ def _check_paths(spec: JobSpec, where: str) -> None:
             raise _refused(where, "jobspec_bad_clip", f"clip {position} has index {clip.index}")
         if not _normal(clip.source):
             raise _refused(where, "jobspec_bad_path", f"source '{clip.source}' is not an absolute, normal path")
-        expected = str(output_path(Path(clip.source), out_dir, spec.naming, spec.canonical_profile.container))
+        if clip.folder and not _relative(clip.folder):
+            raise _refused(where, "jobspec_bad_path", f"sub-folder '{clip.folder}' is not a plain relative path")
+        container = spec.canonical_profile.container
+        expected = str(output_path(Path(clip.source), out_dir, spec.naming, container, clip.folder))
         if clip.output != expected:
             raise _refused(
                 where,

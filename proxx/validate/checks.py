@@ -34,10 +34,18 @@ class Validated:
 
     problems: tuple[Problem, ...]
     sources: Mapping[int, MediaInfo | None]
+    # The problems of each clip's own source (missing, not media, not decodable, one its engine cannot
+    # take), by clip index; they are among `problems` too. The rest concern the whole job.
+    clip_problems: Mapping[int, tuple[Problem, ...]] = attrs.field(factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def job_problems(self) -> tuple[Problem, ...]:
+        own = {id(p) for clip in self.clip_problems.values() for p in clip}
+        return tuple(p for p in self.problems if id(p) not in own)
 
 
 def _problem(reason: str, message: str, **context: object) -> Problem:
@@ -115,8 +123,8 @@ def check_source(
         return [
             _problem(
                 "raw_needs_resolve",
-                f"Source file '{path}' is RAW camera media ({raw}), which this profile's engine cannot "
-                "decode: a Resolve profile is needed.",
+                f"Source file '{path}' is RAW camera media ({raw}), which this intent's engine cannot "
+                "decode: an intent rendered by Resolve is needed.",
                 source=path,
                 raw_format=raw,
             )
@@ -182,6 +190,7 @@ def check_outputs(spec: JobSpec) -> list[Problem]:
                     output_directory=str(folder),
                 )
             )
+    problems.extend(_output_in_a_card(spec))
     seen: dict[str, str] = {}
     for clip in spec.clips:
         key = os.path.normcase(clip.output)
@@ -198,6 +207,41 @@ def check_outputs(spec: JobSpec) -> list[Problem]:
         if os.path.lexists(clip.output):
             problems.append(
                 _problem("output_exists", f"Output path '{clip.output}' already exists.", output=clip.output)
+            )
+    return problems
+
+
+def _card_of(clip: ClipSpec) -> Path | None:
+    """The folder a clip's source was given in (its card), from the sub-folder it keeps."""
+    if not clip.folder:
+        return None
+    parts = clip.folder.split("/")
+    parent = Path(clip.source).parent
+    for _ in parts:
+        parent = parent.parent
+    return parent / parts[0]
+
+
+def _output_in_a_card(spec: JobSpec) -> list[Problem]:
+    """An output folder inside (or equal to) a folder given as a source would fill the camera card
+    with proxies, checksums and proxx's own files; only an intent whose naming gives proxies their
+    own sub-folder (Proxy/) may write there."""
+    if spec.naming.folder:
+        return []
+    out_dir = Path(os.path.realpath(spec.output_directory))
+    problems: list[Problem] = []
+    for card in sorted({c for c in map(_card_of, spec.clips) if c is not None}):
+        real = Path(os.path.realpath(card))
+        if out_dir == real or real in out_dir.parents:
+            problems.append(
+                _problem(
+                    "output_inside_source_folder",
+                    f"Output folder '{spec.output_directory}' is inside the source folder '{card}': proxies would "
+                    "be written among the camera files. Choose an output folder outside it, or an intent whose "
+                    "naming puts proxies in their own sub-folder.",
+                    output_directory=spec.output_directory,
+                    source=str(card),
+                )
             )
     return problems
 
@@ -233,13 +277,17 @@ def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, ro
         with ThreadPoolExecutor(max_workers=min(8, len(spec.clips))) as pool:
             checked = list(pool.map(lambda clip: check_source(clip, engine, roots), spec.clips))
     sources: dict[int, MediaInfo | None] = {}
+    by_clip: dict[int, tuple[Problem, ...]] = {}
     for clip, (clip_problems, info) in zip(spec.clips, checked, strict=True):
-        problems.extend(clip_problems)
+        own = list(clip_problems)
         sources[clip.index] = info
         if engine is not None and info is not None and not clip_problems:
-            problems.extend(engine.validate_clip(spec, clip, info))
+            own.extend(engine.validate_clip(spec, clip, info))
+        problems.extend(own)
+        if own:
+            by_clip[clip.index] = tuple(own)
     problems.extend(trust.check_output_folder(spec, roots))
     problems.extend(check_outputs(spec))
     problems.extend(check_space(spec, sources))
     problems.extend(pm.validate_job(spec, sources))
-    return Validated(tuple(problems), sources)
+    return Validated(tuple(problems), sources, by_clip)

@@ -190,7 +190,3 @@ def _layout_check(i: int, want: AudioTarget, out: AudioStream) -> Check:
 
 def failed(checks: list[Check]) -> list[Check]:
     return [c for c in checks if not c.passed]
-
-
-def describe_failures(checks: list[Check]) -> str:
-    return "; ".join(f"{c.name}: expected {c.expected}, got {c.actual}" for c in failed(checks))

@@ -9,7 +9,8 @@ from pathlib import Path
 from proxx.errors import ExecutionError
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo, ProbeError, probe
-from proxx.verify.checks import Check, describe_failures, failed, verify_output
+from proxx.verify.checks import Check, failed, verify_output
+from proxx.visibility import describe_failures
 
 # What plugins add: the `proxx_verify_output` hook's checks.
 PluginChecks = Callable[[JobSpec, ClipSpec, MediaInfo | None, MediaInfo], list[Check]]

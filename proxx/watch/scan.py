@@ -37,20 +37,41 @@ MEDIA_EXTENSIONS = frozenset(
 PARTIAL_MARKERS = (".part", ".partial", ".tmp", ".crdownload", ".download", ".filepart", ".!sync", "~")
 
 
+# Folders of proxies and of their checksums, never media to proxy: Resolve's and proxx's Proxy/
+# folders, and the ASC MHL history Fabric writes beside proxies.
+SKIPPED_FOLDERS = frozenset({"Proxy", "ascmhl"})
+
+
 def is_partial(name: str) -> bool:
     lower = name.lower()
     return ".proxx-partial-" in lower or lower.endswith(PARTIAL_MARKERS)
 
 
+def is_media(path: Path) -> bool:
+    """A media file to proxy: not hidden, not being written, and a media extension (sidecars such as
+    .xml, .mhl, .thm, .bin are not)."""
+    name = path.name
+    return not name.startswith(".") and not is_partial(name) and path.suffix.lower() in MEDIA_EXTENSIONS
+
+
+def skipped_folder(path: Path) -> bool:
+    """A folder no media is taken from: hidden (.proxx, .Trashes), partial, or a proxies' folder."""
+    return path.name.startswith(".") or is_partial(path.name) or path.name in SKIPPED_FOLDERS
+
+
 def candidates(
-    root: Path, wanted: Callable[[Path], bool], skip_dir: Callable[[Path], bool], recursive: bool = True
+    root: Path,
+    wanted: Callable[[Path], bool],
+    skip_dir: Callable[[Path], bool],
+    recursive: bool = True,
+    partial: bool = False,
 ) -> Iterator[Path]:
-    """Files under `root` that `wanted` accepts; hidden files and folders, and folders `skip_dir`
-    rejects, are left out."""
+    """Files under `root` that `wanted` accepts; hidden files and folders, folders `skip_dir`
+    rejects, and (unless `partial`) files still being written are left out."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if recursive and not d.startswith(".") and not skip_dir(Path(folder) / d))
         for name in sorted(files):
-            if name.startswith(".") or is_partial(name):
+            if name.startswith(".") or (is_partial(name) and not partial):
                 continue
             path = Path(folder) / name
             if wanted(path):

@@ -18,7 +18,7 @@ from proxx.jobspec.signing import verifies
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
 from proxx.roots import Roots
 from proxx.watch.ledger import Ledger
-from proxx.watch.scan import MEDIA_EXTENSIONS, Settler, candidates
+from proxx.watch.scan import MEDIA_EXTENSIONS, Settler, candidates, is_media, is_partial, skipped_folder
 
 # Blackmagic's Proxy Generator writes proxies into a Proxy folder beside the media; Resolve relinks
 # them from there.
@@ -30,7 +30,7 @@ log = logging.getLogger("proxx.watch")
 @attrs.frozen
 class Event:
     path: Path
-    outcome: str  # "queued" | "failed"
+    outcome: str  # "queued" | "failed" | "skipped" (said once per file, never counted as handled)
     job_id: str | None = None
     message: str = ""
 
@@ -56,6 +56,7 @@ class MediaWatcher:
     farm: str | None = None
     ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
+    _told: set[Path] = attrs.field(factory=set)  # files already reported skipped
 
     @property
     def roots(self) -> Roots:
@@ -64,10 +65,21 @@ class MediaWatcher:
 
     def _skip_dir(self, folder: Path) -> bool:
         # Never proxy the proxies: the Proxy/ folders and the output folder are not watched.
-        return folder.name == PROXY_FOLDER or (self.output is not None and folder.resolve() == self.output.resolve())
+        return skipped_folder(folder) or (self.output is not None and folder.resolve() == self.output.resolve())
+
+    def _skipped(self) -> list[Event]:
+        """Files left alone, each said once: an operator sees why a file dropped in made no job
+        (hidden files, such as .DS_Store, are left alone silently)."""
+        events = []
+        for path in candidates(self.root, lambda p: not is_media(p), self._skip_dir, partial=True):
+            if path not in self._told:
+                self._told.add(path)
+                why = "still being written (a partial file)" if is_partial(path.name) else "not a media file"
+                events.append(Event(path, "skipped", message=why))
+        return events
 
     def poll(self) -> list[Event]:
-        events = []
+        events = self._skipped()
         present = set()
         for path in candidates(self.root, lambda p: p.suffix.lower() in MEDIA_EXTENSIONS, self._skip_dir):
             if self.ledger.handled(path):
@@ -201,15 +213,53 @@ def watch(
     interval: float = 2.0,
     once: bool = False,
     on_event: Callable[[Event], None] | None = None,
+    after_poll: Callable[[], None] | None = None,
 ) -> int:
-    """Poll every `interval` seconds. `once`: return as soon as no file is left waiting to settle.
-    Returns how many files were handled."""
+    """Poll every `interval` seconds, calling `after_poll` after each poll. `once`: return as soon as
+    no file is left waiting to settle. Returns how many files were handled (skipped ones are not)."""
     count = 0
     while True:
         for event in watcher.poll():
-            count += 1
+            count += event.outcome != "skipped"
             if on_event:
                 on_event(event)
+        if after_poll:
+            after_poll()
         if once and watcher.settler.pending == 0:
             return count
         time.sleep(interval)
+
+
+@attrs.define
+class QueueWatch:
+    """Says when jobs this watch queued wait `after` seconds with no worker taking any: without a
+    `proxx worker`, `proxx serve` or `proxx watch --run` they would stay QUEUED, silently."""
+
+    store_path: Path
+    after: float
+    queued: dict[str, float] = attrs.field(factory=dict)  # job id -> when it was queued (monotonic)
+    warned: bool = False
+
+    def add(self, job_id: str) -> None:
+        self.queued[job_id] = time.monotonic()
+
+    def waiting(self) -> int | None:
+        """How many of its jobs have waited too long, once per stall (None otherwise)."""
+        from proxx.store import QUEUED, Store
+
+        if not self.queued:
+            return None
+        store = Store(self.store_path)
+        try:
+            still = {job_id: at for job_id, at in self.queued.items() if store.job(job_id).state == QUEUED}
+        finally:
+            store.close()
+        taken = len(still) < len(self.queued)
+        self.queued = still
+        if taken:
+            self.warned = False  # a worker is there: a later stall is worth saying again
+        stalled = [at for at in still.values() if time.monotonic() - at >= self.after]
+        if not stalled or self.warned:
+            return None
+        self.warned = True
+        return len(still)

@@ -38,13 +38,16 @@ def media_folder(request: Request, ref: str) -> models.Folder:
     return service(request).folder(ref)
 
 
-@operator.get("/jobs", summary="Recent jobs, newest first")
+@operator.get("/jobs", summary="Recent jobs, newest first, a page at a time; hidden jobs only with all=true")
 def list_jobs(
     request: Request,
     state: models.State | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[str | None, Query(description="created at or after this ISO date or time")] = None,
+    all: bool = False,
 ) -> list[models.Job]:
-    return service(request).jobs(state, limit)
+    return service(request).jobs(state, limit, since=since, hidden=all, offset=offset)
 
 
 @operator.post(
@@ -72,6 +75,15 @@ def show_job(request: Request, job_id: JobId) -> models.JobDetail:
 )
 def retry_job(request: Request, job_id: JobId) -> models.Retried:
     return service(request).retry(job_id)
+
+
+@operator.post(
+    "/jobs/{job_id}/cancel",
+    summary="Cancel a queued or running job: it ends FAILED, cancelled by the operator (its worker stops it)",
+    responses=problem_responses(403, 404, 409),
+)
+def cancel_job(request: Request, job_id: JobId) -> models.Job:
+    return service(request).cancel(job_id)
 
 
 @operator.get(

@@ -19,6 +19,9 @@ class Intent(BaseModel):
     lifecycle: Literal["active", "deprecated", "graduated", "invalid"]
     selectable: bool = Field(description="false for deprecated and invalid intents: they cannot be chosen")
     problem: str | None = Field(default=None, description="why an invalid intent no longer compiles")
+    replaced_by: list[str] = Field(
+        default=[], description="the intents that replace a deprecated one (never chosen for you)"
+    )
 
 
 class Entry(BaseModel):
@@ -62,10 +65,15 @@ class Job(BaseModel):
     sources: list[str]
     retry_of: str | None
     failure: Failure | None
+    stopped: bool = Field(default=False, description="the job stopped while it ran (cancelled, lost, timed out)")
+    published: int | None = Field(default=None, description="proxies published, once the job ended")
+    failed_clips: int | None = Field(default=None, description="clips that failed, once the job ended")
+    hidden: bool = Field(default=False, description="left out of lists unless asked for (kept for audit)")
 
 
 class Check(BaseModel):
-    name: str
+    name: str = Field(description="the technical name, e.g. frame_rate")
+    label: str = Field(default="", description="the check in an operator's words, e.g. Frame rate")
     expected: str
     actual: str
     passed: bool
@@ -83,6 +91,9 @@ class Clip(BaseModel):
 
 class JobDetail(Job):
     clips: list[Clip]
+    failed: int = Field(default=0, description="clips that failed, each with its own failure")
+    not_run: int = Field(default=0, description="clips never started (the job stopped, or was refused)")
+    problems: list[str] = Field(default=[], description="every problem found before anything ran")
     retried_as: list[str] = Field(description="jobs created by retrying this one")
     log: str
     result: dict[str, Any] | None = Field(description="the result document, operator copy")

@@ -8,6 +8,7 @@ import datetime
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from proxx.store import STATES
+from proxx.visibility import operator_check_rows
 from proxx.web import models
 from proxx.web.problems import WebError
 from proxx.web.security import CSRF_FIELD, check_csrf, csrf_token, set_csrf_cookie
@@ -39,7 +41,14 @@ def _duration(seconds: float | None) -> str:
     return f"{whole // 60}:{whole % 60:02d}" if whole < 3600 else str(datetime.timedelta(seconds=whole))
 
 
+def _check_rows(checks: list[models.Check]) -> list[tuple[str, str, str, bool]]:
+    """The page's rows of a clip's checks: operator words, the format checks as one row (the
+    values are already redacted by the service)."""
+    return operator_check_rows(checks, lambda name, expected, actual, passed: (expected, actual))
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["check_rows"] = _check_rows
 templates.env.filters["duration"] = _duration
 
 
@@ -64,11 +73,23 @@ def home() -> Response:
     return RedirectResponse("/jobs", status_code=303)
 
 
+PAGE_SIZE = 50
+
+
 @pages.get("/jobs", response_class=HTMLResponse)
-def jobs_page(request: Request, state: str | None = None) -> Response:
+def jobs_page(
+    request: Request, state: str | None = None, since: str | None = None, all: str | None = None, page: int = 1
+) -> Response:
     chosen = state if state in STATES else None
-    jobs = _service(request).jobs(chosen)
-    return render(request, "jobs.html", jobs=jobs, state=chosen, states=STATES, title="Jobs", nav="jobs")
+    page = max(1, page)
+    shown_hidden = all == "1"
+    jobs = _service(request).jobs(chosen, PAGE_SIZE + 1, since or None, shown_hidden, (page - 1) * PAGE_SIZE)
+    filters = {k: v for k, v in (("state", chosen), ("since", since), ("all", "1" if shown_hidden else None)) if v}
+    return render(
+        request, "jobs.html", jobs=jobs[:PAGE_SIZE], state=chosen, states=STATES, title="Jobs", nav="jobs",
+        since=since or "", shown_hidden=shown_hidden, page=page, more=len(jobs) > PAGE_SIZE,
+        query=lambda **change: urlencode({k: v for k, v in {**filters, **change}.items() if v}),
+    )  # fmt: skip
 
 
 def _new_job(
@@ -142,6 +163,13 @@ def retry_form(request: Request, job_id: str, csrf: Annotated[str, Form()] = "")
     check_csrf(request, csrf)
     retried = _service(request).retry(job_id)
     return RedirectResponse(f"/jobs/{retried.job.job_id}", status_code=303)
+
+
+@pages.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
+def cancel_form(request: Request, job_id: str, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    cancelled = _service(request).cancel(job_id)
+    return RedirectResponse(f"/jobs/{cancelled.job_id}", status_code=303)
 
 
 def error_page(request: Request, error: WebError) -> Response:

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from proxx.watch.scan import is_media, skipped_folder
 from proxx.web.problems import WebError
 
 # Bounds on what one listing shows, so a huge share cannot stall a page.
@@ -133,7 +134,7 @@ class MediaRoots:
         except OSError:
             return
         for child in children:
-            if child.name.startswith("."):
+            if skipped_folder(Path(child.name)):  # hidden, partial, Proxy/ and ascmhl/: never sources
                 continue
             child_ref = f"{ref}/{child.name}"
             try:
@@ -143,7 +144,7 @@ class MediaRoots:
             if real.is_dir():
                 yield Entry(child_ref, child.name, True, depth)
                 yield from self._walk(real, child_ref, depth + 1, limit)
-            elif real.is_file():
+            elif real.is_file() and is_media(Path(child.name)):  # sidecars and other files are not offered
                 yield Entry(child_ref, child.name, False, depth)
 
     def listing(self, ref: str) -> list[Entry]:

@@ -18,16 +18,19 @@ from proxx.app import Proxx, repository_layers
 from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
 from proxx.errors import FailureClass, PreJobError
+from proxx.execute.clips import JOB_WIDE_REASONS
 from proxx.hookrecords import WebLookup
-from proxx.jobspec.model import JobSpec
+from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
-from proxx.visibility import Redactor
+from proxx.visibility import Redactor, check_label
 from proxx.web import models
 from proxx.web.problems import WebError
 from proxx.web.roots import Entry, MediaRoots
 
 LOG_TAIL_BYTES = 256 * 1024
+# A FAILED job with one of these reasons stopped part way ("stopped at 40 %"); any other ran to its end.
+STOPPING_REASONS = JOB_WIDE_REASONS | {"worker lost", "cancelled"}
 
 
 def _not_found(job_id: str) -> WebError:
@@ -87,6 +90,7 @@ class WebService:
                 lifecycle=s.lifecycle.value,
                 selectable=s.selectable,
                 problem=s.problem,
+                replaced_by=list(s.replaced_by),
             )
             for s in statuses
         ]
@@ -116,16 +120,38 @@ class WebService:
                 raise WebError.of(error) from None
             return self._job(self.proxx.store.job(spec.job_id), spec)
 
-    def jobs(self, state: str | None = None, limit: int = 200) -> list[models.Job]:
+    def jobs(
+        self,
+        state: str | None = None,
+        limit: int = 200,
+        since: str | None = None,
+        hidden: bool = False,
+        offset: int = 0,
+    ) -> list[models.Job]:
+        """A page of jobs, newest first; hidden jobs (kept for audit) only with `hidden`."""
         if state is not None and state not in STATES:
             raise WebError(400, "unknown_state", f"State must be one of {', '.join(STATES)}.")
+        moment = None
+        if since:
+            try:
+                moment = iso_moment(since)
+            except ValueError:
+                raise WebError(
+                    400, "bad_date", "'since' must be a date such as 2026-11-29 or 2026-11-29T10:00."
+                ) from None
         with self._lock:
             store = self.proxx.store
-            return [self._job(row, store.spec_unchecked(row.job_id)) for row in store.jobs(state, limit)]
+            rows = store.jobs(state, limit, moment, hidden=hidden, offset=offset)
+            return [self._job(row, store.spec_unchecked(row.job_id)) for row in rows]
 
     def _row(self, job_id: str) -> JobRow:
+        """A job by its id or its short form (the last 8 characters, as the CLI shows it)."""
         try:
             return self.proxx.store.job(job_id)
+        except KeyError:
+            pass
+        try:
+            return self.proxx.store.find(job_id)
         except KeyError:
             raise _not_found(job_id) from None
 
@@ -152,18 +178,33 @@ class WebService:
             sources=[self.roots.display(c.source) for c in spec.clips],
             retry_of=row.retry_of,
             failure=self._failure(row.failure_class, row.reason, row.message),
+            stopped=row.state == "FAILED" and row.started_at is not None and row.reason in STOPPING_REASONS,
+            published=row.published,
+            failed_clips=row.failed_clips,
+            hidden=row.hidden,
         )
 
     def job(self, job_id: str) -> models.JobDetail:
         with self._lock:
             row = self._row(job_id)
             spec = self.proxx.store.spec_unchecked(row.job_id)
-            retried_as = [r.job_id for r in self.proxx.store.jobs() if r.retry_of == row.job_id]
+            retried_as = self.proxx.store.retries_of(row.job_id)
         raw = _read_json(row.result_path)
         summary = self._job(row, spec)
-        return models.JobDetail(
+        clips = self._clips(row, spec, raw)
+        states = [c.state for c in clips] if raw else []
+        problems = (raw or {}).get("validation_problems", [])
+        counted = {
             **summary.model_dump(),
-            clips=self._clips(row, spec, raw),
+            "published": states.count("completed"),
+            "failed_clips": states.count("failed"),
+        }
+        return models.JobDetail(
+            **counted,
+            clips=clips,
+            failed=states.count("failed"),
+            not_run=states.count("not_run"),
+            problems=[self.roots.relative_text(self.redactor.message(p["message"]) or "") for p in problems],
             retried_as=retried_as,
             log=self._log(row.log_path),
             result=self.roots.relative(self.redactor.result(raw)) if raw else None,
@@ -182,7 +223,9 @@ class WebService:
             for check in clip.get("checks", []):
                 name, passed = check["name"], check["passed"]
                 expected, actual = self.redactor.check(name, check["expected"], check["actual"], passed)
-                checks.append(models.Check(name=name, expected=expected, actual=actual, passed=passed))
+                checks.append(
+                    models.Check(name=name, label=check_label(name), expected=expected, actual=actual, passed=passed)
+                )
             failure = clip.get("failure") or {}
             clips.append(
                 models.Clip(
@@ -218,6 +261,16 @@ class WebService:
             except PreJobError as error:
                 raise WebError.of(error) from None
             return models.Retried(job=self._job(self.proxx.store.job(spec.job_id), spec), clips_already_verified=done)
+
+    def cancel(self, job_id: str) -> models.Job:
+        """The operator's cancel: a queued job ends at once, a running one when its worker sees it."""
+        with self._lock:
+            row = self._row(job_id)
+            try:
+                row = self.proxx.cancel(row.job_id)
+            except PreJobError as error:
+                raise WebError.of(error) from None
+            return self._job(row, self.proxx.store.spec_unchecked(row.job_id))
 
     def operator_result(self, job_id: str) -> dict[str, Any]:
         """The result as operators see it: redacted, and paths relative to the media roots."""

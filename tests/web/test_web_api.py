@@ -38,9 +38,15 @@ def test_a_job_is_created_queued_and_completes_with_checks_shown_as_promises(
     (clip,) = job["clips"]
     assert clip["output"] == "media/out/A001_C001.mp4" and clip["state"] == "completed"
     checks = {c["name"]: c for c in clip["checks"]}
-    assert checks["container"]["expected"] == "as the profile promises"
-    assert checks["video_codec"]["actual"] == "as the profile promises"
-    assert checks["dimensions"] == {"name": "dimensions", "expected": "80x46", "actual": "80x46", "passed": True}
+    assert checks["container"]["expected"] == "as the intent promises"
+    assert checks["video_codec"]["actual"] == "as the intent promises"
+    assert checks["dimensions"] == {
+        "name": "dimensions",
+        "label": "Picture size",
+        "expected": "80x46",
+        "actual": "80x46",
+        "passed": True,
+    }
     assert "$ [engine command line: integrator endpoint only]" in job["log"]
     assert [j["job_id"] for j in client.get("/api/jobs?state=COMPLETED").json()] == [job_id]
     assert client.get("/api/jobs?state=FAILED").json() == []
@@ -56,7 +62,7 @@ def test_a_deprecated_intent_fails_class_a_verbatim_and_creates_nothing(client: 
     assert response.headers["content-type"] == PROBLEM
     problem = response.json()
     assert problem["failure_class"] == "A" and problem["reason"] == "profile_deprecated"
-    assert problem["detail"] == "Profile 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
+    assert problem["detail"] == "Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
     assert _job_count(client) == before
 
 
@@ -66,7 +72,7 @@ def test_an_intent_deprecated_while_the_server_runs_is_refused_at_once(client: T
         "/api/jobs", json={"intent": "Studio Review", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media"}
     )
     assert response.status_code == 422
-    assert response.json()["detail"] == "Profile 'Studio Review' is deprecated and cannot be used for new jobs."
+    assert response.json()["detail"] == "Intent 'Studio Review' is deprecated and cannot be used for new jobs."
     assert _job_count(client) == 0
 
 
@@ -75,7 +81,7 @@ def test_an_unknown_intent_is_not_replaced_by_a_close_one(client: TestClient) ->
         "/api/jobs", json={"intent": "HD Editorial", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media"}
     )
     assert response.status_code == 422
-    assert response.json()["detail"] == "Profile 'HD Editorial' does not exist."
+    assert response.json()["detail"] == "Intent 'HD Editorial' does not exist."
     assert _job_count(client) == 0
 
 
@@ -185,7 +191,7 @@ def test_a_retry_compiles_afresh_and_a_now_deprecated_intent_creates_nothing(
     write_studio_intent(layer, deprecated=True)
     response = client.post(f"/api/jobs/{job_id}/retry")
     assert response.status_code == 422 and response.json()["failure_class"] == "A"
-    assert response.json()["detail"] == "Profile 'Studio Review' is deprecated and cannot be used for new jobs."
+    assert response.json()["detail"] == "Intent 'Studio Review' is deprecated and cannot be used for new jobs."
     assert _job_count(client) == 1
     client.cookies.set("proxx_csrf", "x")
     assert client.post(f"/jobs/{job_id}/retry", data={"csrf": "x"}).status_code == 403  # a planted token
@@ -193,5 +199,58 @@ def test_a_retry_compiles_afresh_and_a_now_deprecated_intent_creates_nothing(
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/jobs/{job_id}").text)
     assert csrf
     page = client.post(f"/jobs/{job_id}/retry", data={"csrf": csrf.group(1)})
-    assert page.status_code == 422 and "Profile &#39;Studio Review&#39; is deprecated" in page.text
+    assert page.status_code == 422 and "Intent &#39;Studio Review&#39; is deprecated" in page.text
     assert _job_count(client) == 1
+
+
+def test_cancel_ends_a_queued_job_and_refuses_a_finished_one(client: TestClient, service: WebService) -> None:
+    queued = create(client, "media/day1/A001_C001.mov")
+    assert 'action="/jobs/' + queued + '/cancel"' in client.get(f"/jobs/{queued}").text
+    response = client.post(f"/api/jobs/{queued}/cancel")
+    assert response.status_code == 200 and response.json()["state"] == "FAILED"
+    assert response.json()["failure"]["message"] == "Cancelled by the operator before it started."
+    job = client.get(f"/api/jobs/{queued}").json()
+    assert [c["state"] for c in job["clips"]] == ["not_run"] and job["result"] is not None
+    assert "/cancel" not in client.get(f"/jobs/{queued}").text
+    again = client.post(f"/api/jobs/{queued}/cancel")
+    assert again.status_code == 409 and again.json()["reason"] == "not_cancellable"
+
+
+def test_a_folder_is_a_source_through_the_api(client: TestClient, service: WebService, media: Path) -> None:
+    (media / "day1" / "A001_C001.xml").write_text("<sidecar/>")
+    response = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/day1"],
+                                              "output_folder": "media/out"})  # fmt: skip
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["sources"] == ["media/day1/A001_C001.mov", "media/day1/broken.mov"]  # media files, sidecar left out
+    spec = service.proxx.store.spec(job["job_id"])
+    assert [c.folder for c in spec.clips] == ["day1", "day1"]
+    assert spec.clips[0].output.endswith("/media/out/day1/A001_C001.mp4")
+
+
+def test_cancel_stops_a_running_job_in_another_process(
+    client: TestClient, service: WebService, media: Path, proxx_home: Path
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from proxx.media.samples import make_clip
+
+    make_clip(media / "day1" / "LONG.mov", size="1280x720", frames=2400, audio=())
+    job_id = create(client, "media/day1/LONG.mov")
+    worker = subprocess.Popen([sys.executable, "-m", "proxx", "worker", "--once"],
+                              env={**os.environ, "PROXX_HOME": str(proxx_home)})  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not list((media / "out").glob(".proxx-partial-*/*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        response = client.post(f"/api/jobs/{job_id[-8:]}/cancel")  # the short id, as everywhere
+        assert response.status_code == 200 and response.json()["state"] == "RUNNING"
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["state"] == "FAILED" and job["failure"]["message"].startswith("Cancelled by the operator")
+    assert [c["state"] for c in job["clips"]] == ["failed"]
+    assert list((media / "out").iterdir()) == []  # the encoder's partial removed

@@ -74,14 +74,12 @@ def test_the_verification_failure_really_names_codec_and_container(service: WebS
     raw = service.raw_result(jobs["differs"])
     assert raw["state"] == "FAILED"
     assert raw["failure"]["message"] == (
-        "Output file generated but failed verification: container: expected mxf, got mp4; "
-        "video_codec: expected dnxhd, got h264"
+        "Output file generated but failed verification: Format: expected mxf dnxhd, got mp4 h264"
     )
     shown = service.job(jobs["differs"]).failure
     assert shown is not None
     assert shown.message == (
-        "Output file generated but failed verification: container: differs from the profile; "
-        "video_codec: differs from the profile"
+        "Output file generated but failed verification: Format: differs from what the intent promises"
     )
 
 
@@ -134,15 +132,16 @@ def test_no_page_or_operator_endpoint_shows_implementation(
 
 def test_redaction_keeps_file_names_and_masks_free_standing_values(service: WebService) -> None:
     redactor = Redactor.of(service.proxx.repository.registry, ["Archive ProRes"])
-    message = (
-        "Source file '/media/prores/A001.mov' cannot be rendered with this profile: cannot write prores_lt in mp4."
-    )
+    message = "Source file '/media/prores/A001.mov' cannot be rendered with this intent: cannot write prores_lt in mp4."
     assert redactor.message(message) == (
-        "Source file '/media/prores/A001.mov' cannot be rendered with this profile: "
+        "Source file '/media/prores/A001.mov' cannot be rendered with this intent: "
         "cannot write [profile detail] in [profile detail]."
     )
     assert redactor.text("job 1 (Archive ProRes) in prores") == "job 1 (Archive ProRes) in [profile detail]"
-    assert redactor.check("codec_profile", "LT", "HQ", False) == ("as the profile promises", "differs from the profile")
+    assert redactor.check("codec_profile", "LT", "HQ", False) == (
+        "as the intent promises",
+        "differs from what the intent promises",
+    )
     assert redactor.check("dimensions", "80x46", "80x46", True) == ("80x46", "80x46")
     log = "job x\n$ /usr/bin/ffmpeg -i file:/media/a.mov -c:v prores_aw out.mov\n[prores_aw @ 0x1] warning"
     assert (

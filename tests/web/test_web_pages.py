@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,9 +11,15 @@ from web_helpers import create, run
 
 from proxx.errors import ConfigurationError
 from proxx.web.service import WebService
+from tests.test_cli_jobs import cut_in_half
 
 
-def test_new_job_page_offers_one_intent_choice_roots_and_no_settings(client: TestClient) -> None:
+def test_new_job_page_offers_one_intent_choice_roots_and_no_settings(client: TestClient, media: Path) -> None:
+    # What a card holds beside its media, and what proxx and Fabric write: never offered as sources.
+    for name in ("day1/A001_C001.xml", "day1/A001.proxx-partial-0badc0de.mov", "day1/.DS_Store", "out/ascmhl/x.mhl",
+                 "out/.proxx/index", "out/Proxy/A001_C001.mov", "day1/notes.txt"):  # fmt: skip
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_text("x")
     html = client.get("/jobs/new").text
     radios = re.findall(r'<input type="radio" name="intent" value="([^"]+)"([^>]*)>', html)
     enabled = [name for name, rest in radios if "disabled" not in rest]
@@ -20,9 +27,12 @@ def test_new_job_page_offers_one_intent_choice_roots_and_no_settings(client: Tes
     assert enabled == ["Archive ProRes", "HD Editorial LT", "Review H.264", "Studio Review"]
     assert disabled == ["Legacy_ProRes_422"]
     assert not any("checked" in rest for _, rest in radios)  # no default intent, ever
-    assert re.findall(r'name="sources" value="([^"]+)"', html) == [
+    assert re.findall(r'name="sources" value="([^"]+)"', html) == [  # media files, and folders as cards
+        "media",
+        "media/day1",
         "media/day1/A001_C001.mov",
         "media/day1/broken.mov",
+        "media/out",
     ]
     assert re.findall(r'<option value="([^"]*)"', html) == ["", "media", "media/day1", "media/out"]
     names = set(re.findall(r'<(?:input|select|textarea)[^>]* name="([^"]+)"', html))
@@ -36,9 +46,11 @@ def test_job_pages_show_state_failure_and_retry_only_for_failed_jobs(client: Tes
     run(service, failed)
     page = client.get(f"/jobs/{done}").text
     assert "COMPLETED" in page and "Retry as new job" not in page and 'data-live="0"' in page
-    assert "media/out/A001_C001.mp4" in page and "as the profile promises" in page
+    assert "media/out/A001_C001.mp4" in page and "as the intent promises" in page
     page = client.get(f"/jobs/{failed}").text
-    assert "Class B: job validation failure" in page and "source_not_decodable" in page
+    banner = page.split('<section class="failure"')[1].split("</section>")[0]
+    assert "Job validation failure" in banner and "Class B" not in page
+    assert "source_not_decodable" not in banner  # reason codes are for integrators
     assert "is not a decodable video" in page and "Retry as new job" in page
     listing = client.get("/jobs?state=FAILED").text
     assert failed in listing and done not in listing
@@ -66,3 +78,44 @@ def test_a_broken_installation_is_an_administrator_problem_without_details(
         assert response.status_code == 503
         assert "/etc/studio" not in response.text
         assert "configuration_error" in response.text
+
+
+def test_a_failed_batch_names_the_failing_clip_first_and_folds_the_checks(
+    client: TestClient, service: WebService, media: Path
+) -> None:
+    cut = media / "day1" / "B001_C001.mov"
+    cut_in_half(cut.parent, cut.name)
+    job_id = client.post(
+        "/api/jobs",
+        json={"intent": "Review H.264", "sources": ["media/day1/A001_C001.mov", "media/day1/B001_C001.mov"],
+              "output_folder": "media/out"},
+    ).json()["job_id"]  # fmt: skip
+    run(service, job_id)
+    page = client.get(f"/jobs/{job_id}").text
+    banner = page.split('<section class="failure"')[1].split("</section>")[0]
+    first = re.search(
+        r'<ul class="failed-clips">\s*<li><a href="#clip-1"><strong>([^<]+)</strong></a>: ([^<]+)', banner
+    )
+    assert first is not None and first.group(1) == "B001_C001.mov"
+    assert "1 of 2 clips failed; 1 proxy published." in banner
+    assert page.index("failed-clips") < page.index('<dl class="summary">')
+    assert '<details class="checks">' in page and "<td>Picture size</td>" in page  # folded, in operator words
+    assert "stopped at" not in page  # it ran to its end
+    detail = client.get(f"/api/jobs/{job_id}").json()
+    assert (detail["published"], detail["failed"], detail["not_run"]) == (1, 1, 0)
+    names = {c["name"]: c["label"] for c in detail["clips"][0]["checks"]}
+    assert names["frame_rate"] == "Frame rate"  # the technical name stays for integrators
+
+
+def test_the_jobs_page_filters_like_the_cli(client: TestClient, service: WebService) -> None:
+    first = create(client, "media/day1/broken.mov")
+    run(service, first)
+    second = create(client, "media/day1/broken.mov")
+    service.proxx.store.hide([first])
+    listing = client.get("/jobs").text
+    assert second[-8:] in listing and first[-8:] not in listing
+    assert first[-8:] in client.get("/jobs?all=1").text
+    assert "No jobs match." in client.get("/jobs?since=2999-01-01").text
+    api = client.get("/api/jobs?all=true&state=FAILED").json()
+    assert [j["job_id"] for j in api] == [first] and api[0]["hidden"] is True
+    assert client.get("/api/jobs?since=yesterday").status_code == 400

@@ -240,8 +240,11 @@ class Index:
         return [row[0] for row in self._db.execute("SELECT DISTINCT canonical_profile FROM proxies ORDER BY 1")]
 
     def job_ids(self, prefix: str) -> list[str]:
+        """Jobs whose id starts with `prefix` or ends with it (the short id operators copy, as `proxx jobs`)."""
         rows = self._db.execute(
-            "SELECT DISTINCT job_id FROM proxies WHERE substr(job_id, 1, ?) = ? ORDER BY job_id", (len(prefix), prefix)
+            "SELECT DISTINCT job_id FROM proxies WHERE substr(job_id, 1, ?) = ? OR substr(job_id, -?) = ? "
+            "ORDER BY job_id",
+            (len(prefix), prefix, len(prefix), prefix),
         )
         return [row[0] for row in rows]
 

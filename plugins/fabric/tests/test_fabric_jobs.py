@@ -116,6 +116,12 @@ def test_show_finds_a_job_and_a_fingerprint(done, capsys):
     text = capsys.readouterr().out
     assert done.result.clips[0].output in text and record["fingerprint"] in text
     assert main(["fabric", "show", "fp1:" + "0" * 64]) == 2
+    capsys.readouterr()
+    # The short id `proxx jobs` shows (the last 8 characters) is accepted here too.
+    assert main(["fabric", "show", done.result.job_id[-8:], "--json"]) == 0
+    assert [r["fingerprint"] for r in json.loads(capsys.readouterr().out)] == [record["fingerprint"]]
+    assert main(["fabric", "verify", done.result.job_id[-8:]]) == 0
+    assert "1 proxy(ies) checked: 1 intact" in capsys.readouterr().out
 
 
 def test_the_otio_export_opens_with_opentimelineio(done, tmp_path):
@@ -156,7 +162,8 @@ def test_run_reuse_copies_a_verified_output_of_the_same_fingerprint(done, capsys
     out = done.root / "reused"
     out.mkdir()
     assert main(["run", "--reuse", "--profile", INTENT, "--output", str(out), str(done.source)]) == 0
-    assert f"copied from job {done.result.job_id}" in capsys.readouterr().out
+    # One file system: the earlier output is hard-linked, and the operator is told so.
+    assert f"(linked from job {done.result.job_id})" in capsys.readouterr().out
     with Index() as index:
         (record,) = [r for r in index.by_source_hash(xxh128_file(done.source)) if r.output_path.startswith(str(out))]
     assert record.reused_from == done.result.job_id
@@ -164,6 +171,8 @@ def test_run_reuse_copies_a_verified_output_of_the_same_fingerprint(done, capsys
     result_path = Path(done.proxx.store.job(record.job_id).result_path)
     result = load_result(result_path)
     assert result.clips[0].reused_from.job_id == done.result.job_id
+    assert result.clips[0].reused_from.how == "linked"
+    assert Path(result.clips[0].output).stat().st_ino == Path(done.result.clips[0].output).stat().st_ino
     assert violations(json.loads(result_path.read_text()), "job-result-1.0.schema.json") == []
     spec_json = json.loads(done.proxx.store.spec(record.job_id).to_json())
     assert spec_json["reuse"] is True and violations(spec_json, "jobspec-1.0.schema.json") == []

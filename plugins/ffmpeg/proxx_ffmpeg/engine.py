@@ -25,6 +25,7 @@ from proxx.plugin import (
     MediaInfo,
     RenderReport,
     RenderTask,
+    cancelled_error,
     cannot_render,
     find_tool,
     proxy_target,
@@ -34,6 +35,7 @@ from proxx_ffmpeg.fields import FieldOrderError, set_field_order
 from proxx_ffmpeg.recipes import build_args, unsupported
 
 # stderr lines that say nothing about why ffmpeg failed
+CANCEL_POLL = 0.25  # seconds between asks whether the operator cancelled: a cancel stops the encoder this soon
 _NOISE = ("Press [q]", "Conversion failed!", "frame=", "size=", "video:", "    ")
 
 
@@ -98,14 +100,18 @@ class FFmpegEngine(Engine):
                 preexec_fn=_die_with_parent,
             ) as process:
                 try:
-                    stderr, timed_out = _follow(process, log, duration, task.progress, started + task.timeout)
+                    stderr, stopped = _follow(
+                        process, log, duration, task.progress, started + task.timeout, task.is_cancelled
+                    )
                     code = process.wait()
                 finally:
                     if process.poll() is None:  # a failure while following: never leave it running
                         _kill_group(process)
             elapsed = time.monotonic() - started
             log.write(f"=== exit code {code} after {elapsed:.2f} s\n")
-        if timed_out:
+        if stopped == "cancelled":
+            raise cancelled_error(task.clip.source)
+        if stopped == "timeout":
             raise ExecutionError(
                 "timeout",
                 f"FFmpeg timed out after {task.timeout:g} seconds",
@@ -139,13 +145,19 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def _follow(
-    process: subprocess.Popen[bytes], log: IO[str], duration: float, report: Callable[[float], None], deadline: float
-) -> tuple[str, bool]:
+    process: subprocess.Popen[bytes],
+    log: IO[str],
+    duration: float,
+    report: Callable[[float], None],
+    deadline: float,
+    cancelled: Callable[[], bool],
+) -> tuple[str, str]:
     """Read both of ffmpeg's pipes in this thread until they close: `-progress pipe:1` blocks on
     stdout (key=value lines ending with progress=continue|end) and its messages on stderr, copied to
-    the job log as they come and returned for the failure message. Past `deadline` its process
-    group is killed and (stderr so far, True) returned. No helper threads: on a batch of short
-    clips, starting two threads per clip cost more than the reading."""
+    the job log as they come and returned for the failure message. Past `deadline`, or once the
+    operator cancels (asked at least every CANCEL_POLL seconds), its process group is killed and
+    (stderr so far, "timeout" or "cancelled") returned; else (stderr, ""). No helper threads: on a
+    batch of short clips, starting two threads per clip cost more than the reading."""
     messages: list[str] = []
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     progress = b""
@@ -157,8 +169,12 @@ def _follow(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 _kill_group(process)
-                return "".join(messages), True
-            for key, _ in selector.select(remaining):
+                return "".join(messages), "timeout"
+            if cancelled():
+                _kill_group(process)
+                log.write("=== cancelled by the operator: the encoder was stopped\n")
+                return "".join(messages), "cancelled"
+            for key, _ in selector.select(min(remaining, CANCEL_POLL)):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     selector.unregister(key.fileobj)
@@ -171,7 +187,7 @@ def _follow(
                     for line in lines:
                         _progress_line(line, duration, report)
     log.flush()
-    return "".join(messages), False
+    return "".join(messages), ""
 
 
 def _progress_line(line: bytes, duration: float, report: Callable[[float], None]) -> None:

@@ -1,0 +1,75 @@
+"""A job list that stays useful: header, aligned columns, newest first, paged, hidden jobs kept for
+audit but left out; fast on 100,000 jobs (an index on the order, migration 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from proxx import Proxx
+from proxx.store import FAILED, Store
+
+PROXX = [sys.executable, "-m", "proxx"]
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*PROXX, *args], capture_output=True, text=True, env={**os.environ, "PROXX_HOME": str(home)}, timeout=120
+    )
+
+
+def test_list_hide_and_pages(tmp_path, proxx_home):
+    proxx = Proxx.open()
+    out = tmp_path / "out"
+    out.mkdir()
+    specs = [
+        proxx.create_job("Review H.264", [tmp_path / f"missing{n}.mov", tmp_path / "x.mov"], out) for n in range(3)
+    ]
+    for spec in specs:
+        proxx.run_job(spec.job_id)  # each FAILED in class B: its sources are missing
+    listed = cli(proxx_home, "jobs", "list").stdout.splitlines()
+    assert listed[0].split() == ["JOB", "STATE", "INTENT", "SOURCE", "PUBLISHED", "FAILED", "AGE"]
+    assert [line.split()[0] for line in listed[1:]] == [s.job_id[-8:] for s in reversed(specs)]  # newest first
+    assert "missing2.mov (+1)" in listed[1] and listed[1].index("FAILED") == listed[0].index("STATE")
+    assert len({line.index("Review") for line in listed[1:]}) == 1  # aligned
+    paged = cli(proxx_home, "jobs", "list", "--limit", "2").stdout
+    assert len(paged.splitlines()) == 4 and "(the 2 newest shown" in paged  # header, 2 jobs, the note
+
+    hidden = cli(proxx_home, "jobs", "hide", specs[0].job_id[-8:])
+    assert hidden.returncode == 0 and hidden.stdout.startswith("1 job(s) hidden")
+    assert specs[0].job_id[-8:] not in cli(proxx_home, "jobs", "list").stdout
+    assert specs[0].job_id[-8:] in cli(proxx_home, "jobs", "list", "--all").stdout
+    assert proxx.store.spec(specs[0].job_id) == specs[0]  # kept for audit
+    assert cli(proxx_home, "jobs", "show", specs[0].job_id[-8:]).returncode == 0
+    tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
+    assert cli(proxx_home, "jobs", "hide", "--failed-before", tomorrow).stdout.startswith("2 job(s) hidden")
+    assert cli(proxx_home, "jobs", "list").stdout == "No jobs.\n"
+    assert json.loads(cli(proxx_home, "jobs", "list", "--all", "--json").stdout)[0]["job_id"] == specs[2].job_id
+    assert cli(proxx_home, "jobs", "list", "--since", tomorrow, "--all").stdout == "No jobs match.\n"
+
+
+def test_the_default_page_is_fast_on_100000_jobs(tmp_path):
+    store = Store(tmp_path / "proxx.db")
+    spec_json = json.dumps({"clips": [{"index": 0, "source": "/media/A001.mov", "output": "/out/A001.mov"}]})
+    rows = [(f"job-20260101T000000Z-{n:08x}", spec_json, "d", f"2026-01-01T00:00:{n % 60:02d}.000Z", "I", None)
+            for n in range(100_000)]  # fmt: skip
+    db = store._db
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO jobspecs VALUES (?, ?, ?, ?, ?, ?)", rows)
+    db.executemany(
+        "INSERT INTO jobs (job_id, state, seq, hidden) VALUES (?, ?, ?, ?)",
+        [(r[0], FAILED, n + 1, n % 2) for n, r in enumerate(rows)],
+    )
+    db.execute("COMMIT")
+    plan = " ".join(str(tuple(r)) for r in db.execute("EXPLAIN QUERY PLAN SELECT job_id FROM jobs ORDER BY seq DESC"))
+    assert "jobs_by_seq" in plan and "TEMP B-TREE" not in plan
+    started = time.perf_counter()
+    page = store.jobs(limit=50, hidden=False)
+    elapsed = time.perf_counter() - started
+    assert [r.job_id for r in page[:2]] == [rows[-2][0], rows[-4][0]]  # newest first, hidden ones left out
+    assert page[0].first_source == "/media/A001.mov" and page[0].clip_count == 1
+    assert elapsed < 0.05, elapsed

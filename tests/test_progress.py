@@ -1,0 +1,41 @@
+"""The progress an operator sees: the clip by name ("3/10 A001C004.mov") and a time left taken from
+the encoding rate, not from a start-up that encoded nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from proxx.cli.jobs import ProgressBar
+from proxx.execute import progress as progress_module
+from proxx.execute.progress import Progress, ProgressMeter
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.written: list[tuple[float, float | None, int | None]] = []
+
+    def progress(self, job_id: str, fraction: float, eta: float | None, clip_index: int | None) -> None:
+        self.written.append((fraction, eta, clip_index))
+
+
+def test_the_eta_comes_from_the_encoding_rate_and_the_clip_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    seen: list[Progress] = []
+    store = FakeStore()
+    meter = ProgressMeter(store, "job", [1.0, 1.0], seen.append, ["A001C001.mov", "A001C002.mov"])  # type: ignore[arg-type]
+    report = meter.for_clip(1, 1)
+    clock[0] = 110.0  # ten seconds of probing and engine start-up: nothing encoded yet
+    report(0.2)  # overall 0.6
+    clock[0] = 112.0
+    report(0.6)  # overall 0.8: 0.2 of the job in 2 s
+    assert [p.eta_seconds for p in seen] == [None, pytest.approx(2.0)]  # not 12 s / 0.8 * 0.2 = 3 s from the start
+    assert [(p.clip_index, p.clips, p.clip_name) for p in seen] == [(1, 2, "A001C002.mov")] * 2
+
+
+def test_the_bar_names_the_clip(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = ProgressBar()
+    bar.enabled = True
+    bar(Progress("job", 0.25, 83.0, 2, 10, "A001C004.mov"))
+    line = capsys.readouterr().err
+    assert "3/10 A001C004.mov" in line and "ETA 0:01:23" in line and " 25%" in line
