@@ -32,7 +32,7 @@ def sources(tmp_path_factory) -> list[Path]:
 
 
 def start_run(home: Path, out: Path, sources: list[Path]) -> subprocess.Popen[str]:
-    env = {**os.environ, "PROXX_HOME": str(home)}
+    env = {**os.environ, "PROXX_HOME": str(home), "PROXX_PARALLEL_CLIPS": "1"}  # clips one at a time
     return subprocess.Popen(
         [*PROXX, "run", "--profile", INTENT, "--output", str(out), *map(str, sources)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -97,7 +97,7 @@ def test_jobs_cancel_from_another_terminal_stops_the_encoder(tmp_path, sources):
     out.mkdir()
     process = start_run(home, out, sources)
     job_id = wait_until_rendering(home, out)
-    env = {**os.environ, "PROXX_HOME": str(home)}
+    env = {**os.environ, "PROXX_HOME": str(home), "PROXX_PARALLEL_CLIPS": "1"}  # clips one at a time
     started = time.monotonic()
     done = subprocess.run([*PROXX, "jobs", "cancel", job_id[-8:]], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -23,14 +23,27 @@ def test_the_eta_comes_from_the_encoding_rate_and_the_clip_is_named(monkeypatch:
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
     seen: list[Progress] = []
     store = FakeStore()
-    meter = ProgressMeter(store, "job", [1.0, 1.0], seen.append, ["A001C001.mov", "A001C002.mov"])  # type: ignore[arg-type]
-    report = meter.for_clip(1, 1)
+    meter = ProgressMeter(store, "job", [1.0], seen.append, ["A001C001.mov"])  # type: ignore[arg-type]
+    report = meter.for_clip(0, 0)
     clock[0] = 110.0  # ten seconds of probing and engine start-up: nothing encoded yet
-    report(0.2)  # overall 0.6
+    report(0.2)
     clock[0] = 112.0
-    report(0.6)  # overall 0.8: 0.2 of the job in 2 s
-    assert [p.eta_seconds for p in seen] == [None, pytest.approx(2.0)]  # not 12 s / 0.8 * 0.2 = 3 s from the start
-    assert [(p.clip_index, p.clips, p.clip_name) for p in seen] == [(1, 2, "A001C002.mov")] * 2
+    report(0.6)  # 0.4 of the job in 2 s
+    assert [p.eta_seconds for p in seen] == [None, pytest.approx(2.0)]  # not 12 s / 0.6 * 0.4 = 8 s from the start
+    assert [(p.clip_index, p.clips, p.clip_name) for p in seen] == [(0, 1, "A001C001.mov")] * 2
+
+
+def test_clips_rendering_side_by_side_add_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    meter = ProgressMeter(FakeStore(), "job", [1.0, 3.0], None)  # type: ignore[arg-type]
+    first, second = meter.for_clip(0, 0), meter.for_clip(1, 1)
+    first(0.5)
+    clock[0] += 1
+    second(0.5)  # 0.5 x 1 + 0.5 x 3 of 4
+    clock[0] += 1
+    first(1.0)
+    assert [round(w[0], 3) for w in meter.store.written] == [0.125, 0.5, 0.625]  # type: ignore[attr-defined]
 
 
 def test_the_bar_names_the_clip(capsys: pytest.CaptureFixture[str]) -> None:

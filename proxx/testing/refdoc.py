@@ -60,7 +60,9 @@ def _class(name: str, cls: type) -> list[str]:
             elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
                 default = f" = {field.default.factory.__name__}()"
             else:
-                default = f" = {field.default!r}"
+                value = field.default
+                # A function's repr holds its address: name it, so the page is the same on every run.
+                default = f" = {value.__qualname__}" if callable(value) else f" = {value!r}"
             lines.append(f"    {field.name}: {kind}{default}")
         lines += ["```", ""]
     methods = [
