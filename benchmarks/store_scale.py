@@ -84,7 +84,7 @@ def main() -> int:
         for label, command in (
             ("jobs list", [*PROXX, "jobs", "list"]),
             ("jobs show", [*PROXX, "jobs", "show", job_id]),
-            ("jobs list --all --json", [*PROXX, "jobs", "list", "--json"]),
+            ("jobs list --limit 0 --json", [*PROXX, "jobs", "list", "--limit", "0", "--json"]),
         ):
             runs = [timed(command) for _ in range(args.runs)]
             wall = statistics.median(r[0] for r in runs)

@@ -50,6 +50,26 @@ def default_worker_id() -> str:
     return f"{platform.node()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
+def open_store(home: Path) -> Store:
+    """The job store of `home`, brought up to date: jobs whose worker was lost marked FAILED, and the
+    farm's jobs mirrored. What commands that only read jobs need: no plugin, no profile is loaded."""
+    store = Store.at(home)
+    store.reap_lost()
+    refresh(store, home)
+    return store
+
+
+def refresh(store: Store, home: Path) -> None:
+    """Mirror into `store` the states, progress and results of jobs dispatched elsewhere."""
+    by_dispatcher: dict[int, tuple[Dispatcher, dict[str, str]]] = {}
+    for job_id, executor in store.dispatched().items():
+        dispatcher = dispatcher_for(executor)
+        if dispatcher is not None:
+            by_dispatcher.setdefault(id(dispatcher), (dispatcher, {}))[1][job_id] = executor
+    for dispatcher, jobs in by_dispatcher.values():
+        dispatcher.refresh(store, home, jobs)
+
+
 @attrs.define
 class Proxx:
     plugin_manager: PluginManager
@@ -87,23 +107,13 @@ class Proxx:
     @functools.cached_property
     def store(self) -> Store:
         """The job store; opening it marks FAILED every job whose worker was lost."""
-        store = Store.at(self.home)
-        store.reap_lost()
-        self.refresh(store)
-        return store
+        return open_store(self.home)
 
     def refresh(self, store: Store | None = None) -> None:
         """Mirror into the store the states, progress and results of jobs dispatched to the render
         farm, so that they list like local ones. Long-lived shells (the web UI) call it before each
         listing; every other shell gets it when it opens the store."""
-        store = store or self.store
-        by_dispatcher: dict[int, tuple[Dispatcher, dict[str, str]]] = {}
-        for job_id, executor in store.dispatched().items():
-            dispatcher = dispatcher_for(executor)
-            if dispatcher is not None:
-                by_dispatcher.setdefault(id(dispatcher), (dispatcher, {}))[1][job_id] = executor
-        for dispatcher, jobs in by_dispatcher.values():
-            dispatcher.refresh(store, self.home, jobs)
+        refresh(store or self.store, self.home)
 
     @functools.cached_property
     def exporters(self) -> dict[str, Exporter]:

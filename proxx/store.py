@@ -366,6 +366,17 @@ class Store:
         """Jobs newest first: in `state`, created at or after `since` (an ISO time), hidden ones only
         with `hidden`; `limit` of them after the first `offset` (one page: the index on the order
         keeps a page fast however many jobs the store holds)."""
+        return list(self.iter_jobs(state, limit, since, hidden, offset))
+
+    def iter_jobs(
+        self,
+        state: str | None = None,
+        limit: int | None = None,
+        since: str | None = None,
+        hidden: bool = True,
+        offset: int = 0,
+    ) -> Iterator[JobRow]:
+        """`jobs`, one row at a time: a full listing of a large store in flat memory."""
         where: list[str] = []
         params: list[object] = []
         if state:
@@ -380,7 +391,8 @@ class Store:
         if limit or offset:
             query += " LIMIT ? OFFSET ?"
             params += [limit or -1, offset]
-        return [_job_row(r) for r in self._db.execute(query, params).fetchall()]
+        for row in self._db.execute(query, params):
+            yield _job_row(row)
 
     def retries_of(self, job_id: str) -> list[str]:
         rows = self._db.execute("SELECT job_id FROM jobspecs WHERE retry_of = ? ORDER BY created_at", (job_id,))

@@ -73,3 +73,24 @@ def test_the_default_page_is_fast_on_100000_jobs(tmp_path):
     assert [r.job_id for r in page[:2]] == [rows[-2][0], rows[-4][0]]  # newest first, hidden ones left out
     assert page[0].first_source == "/media/A001.mov" and page[0].clip_count == 1
     assert elapsed < 0.05, elapsed
+
+
+def test_limit_0_streams_every_job(tmp_path, monkeypatch):
+    import json
+    import subprocess
+    import sys
+
+    from proxx import Proxx
+    from proxx.media.samples import make_clip
+
+    monkeypatch.setenv("PROXX_HOME", str(tmp_path / "home"))
+    clip = make_clip(tmp_path / "A001.mov", frames=2)
+    proxx = Proxx.open()
+    made = [proxx.create_job("HD Editorial LT", [clip], tmp_path).job_id for _ in range(60)]
+    env = {**__import__("os").environ, "PROXX_HOME": str(tmp_path / "home")}
+    listed = subprocess.run([sys.executable, "-m", "proxx", "jobs", "list", "--limit", "0", "--json"],
+                            capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    assert [job["job_id"] for job in json.loads(listed.stdout)] == made[::-1]
+    table = subprocess.run([sys.executable, "-m", "proxx", "jobs", "list", "--limit", "0"],
+                           capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    assert len(table.stdout.splitlines()) == 61  # a header and every job, past the default page of 50

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import itertools
 import json
 import os
 import signal
@@ -19,14 +20,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from proxx.app import Proxx
+from proxx.app import Proxx, open_store
 from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
 from proxx.execute.progress import Progress
 from proxx.execute.publish import leftovers
+from proxx.home import proxx_home
 from proxx.jobspec.model import iso_moment
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
-from proxx.store import COMPLETED, FAILED, STATES, JobRow
+from proxx.store import COMPLETED, FAILED, STATES, JobRow, Store
 from proxx.visibility import operator_checks
 
 
@@ -62,7 +64,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     jobs = sub.add_parser("jobs", help="list, show and retry jobs").add_subparsers(dest="jobs_command", required=True)
     p = jobs.add_parser("list", help="recent jobs, newest first, a page at a time")
     p.add_argument("--state", choices=STATES)
-    p.add_argument("--limit", type=int, default=50, metavar="N", help="jobs on the page (default 50)")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="jobs on the page (default 50; 0: all)")
     p.add_argument("--since", type=_moment, metavar="DATE", help="jobs created at or after DATE (2026-11-29[T10:00])")
     p.add_argument("--all", action="store_true", help="hidden jobs too")
     p.add_argument("--json", action="store_true")
@@ -185,7 +187,7 @@ def _reused(clip: ClipResult) -> str:
     return f" ({clip.reused_from.how} from job {clip.reused_from.job_id})"
 
 
-def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
+def _job_json(store: Store, row: JobRow, with_result: bool) -> dict[str, Any]:
     document: dict[str, Any] = {
         "job_id": row.job_id,
         "state": row.state,
@@ -201,7 +203,7 @@ def _job_json(proxx: Proxx, row: JobRow, with_result: bool) -> dict[str, Any]:
         "message": row.message,
         "result_path": row.result_path,
         "log_path": row.log_path,
-        "proxy_profile": proxx.store.spec_unchecked(row.job_id).proxy_profile,
+        "proxy_profile": store.spec_unchecked(row.job_id).proxy_profile,
     }
     if with_result and row.result_path and Path(row.result_path).exists():
         document["result"] = json.loads(Path(row.result_path).read_text(encoding="utf-8"))
@@ -215,7 +217,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     proxx = _open(args)
     spec = proxx.submit(args.profile, args.sources, args.output, farm=args.farm, reuse=args.reuse)
     if args.json:
-        print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
+        print(json.dumps(_job_json(proxx.store, proxx.store.job(spec.job_id), False), indent=2))
     else:
         where = " on the render farm" if proxx.store.dispatched().get(spec.job_id) else ""
         print(f"Job {spec.job_id} QUEUED{where}: {len(spec.clips)} source(s) with '{args.profile}'.")
@@ -234,7 +236,7 @@ def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
             bar.close()
     row = proxx.store.job(job_id)
     if as_json:
-        print(json.dumps(_job_json(proxx, row, True), indent=2))
+        print(json.dumps(_job_json(proxx.store, row, True), indent=2))
         return exit_code(row)
     return print_outcome(proxx, job_id, result)
 
@@ -333,11 +335,18 @@ def _list_rows(rows: list[JobRow]) -> list[tuple[str, ...]]:
     return table
 
 
+def _jobs(args: argparse.Namespace) -> Store:
+    """The store alone, for commands that only read or mark jobs: no plugin or profile is loaded."""
+    return open_store(proxx_home())
+
+
 def cmd_jobs_list(args: argparse.Namespace) -> int:
-    proxx = _open(args)
-    rows = proxx.store.jobs(args.state, args.limit, args.since, hidden=args.all)
+    store = _jobs(args)
+    if args.limit == 0:  # everything, streamed: memory stays flat however many jobs there are
+        return _stream(store, args)
+    rows = store.jobs(args.state, args.limit, args.since, hidden=args.all)
     if args.json:
-        print(json.dumps([_job_json(proxx, r, False) for r in rows], indent=2))
+        print(json.dumps([_job_json(store, r, False) for r in rows], indent=2))
         return 0
     if not rows:
         print("No jobs." if not (args.state or args.since) else "No jobs match.")
@@ -351,15 +360,36 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stream(store: Store, args: argparse.Namespace) -> int:
+    rows = store.iter_jobs(args.state, None, args.since, hidden=args.all)
+    if args.json:
+        print("[")
+        for n, job in enumerate(rows):
+            print(("," if n else "") + json.dumps(_job_json(store, job, False)))
+        print("]")
+        return 0
+    first = list(itertools.islice(rows, 1000))  # the first thousand set the column widths
+    table = _list_rows(first) if first else []
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))] if table else []
+    for line in itertools.chain(table, (r for chunk in _chunks(rows) for r in _list_rows(chunk)[1:])):
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip())
+    return 0
+
+
+def _chunks(rows: Iterator[JobRow], size: int = 1000) -> Iterator[list[JobRow]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
 def cmd_jobs_hide(args: argparse.Namespace) -> int:
-    proxx = _open(args)
+    store = _jobs(args)
     if not args.job_ids and not args.failed_before:
         print("proxx: give job IDs or --failed-before DATE.", file=sys.stderr)
         return 2
-    ids = proxx.store.failed_before(args.failed_before) if args.failed_before else []
+    ids = store.failed_before(args.failed_before) if args.failed_before else []
     for given in args.job_ids:
         try:
-            row = proxx.store.find(given)
+            row = store.find(given)
         except KeyError:
             print(f"proxx: no job matches '{given}'.", file=sys.stderr)
             return 2
@@ -367,22 +397,22 @@ def cmd_jobs_hide(args: argparse.Namespace) -> int:
             print(f"proxx: job {row.job_id} is {row.state}; only finished jobs are hidden.", file=sys.stderr)
             return 2
         ids.append(row.job_id)
-    hidden = proxx.store.hide(sorted(set(ids)))
+    hidden = store.hide(sorted(set(ids)))
     print(f"{hidden} job(s) hidden; `proxx jobs list --all` still lists them, and their JobSpec and result stay.")
     return 0
 
 
 def cmd_jobs_show(args: argparse.Namespace) -> int:
-    proxx = _open(args)
+    store = _jobs(args)
     try:
-        row = proxx.store.find(args.job_id)
+        row = store.find(args.job_id)
     except KeyError:
         print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(_job_json(proxx, row, True), indent=2))
+        print(json.dumps(_job_json(store, row, True), indent=2))
         return 0
-    spec = proxx.store.spec_unchecked(row.job_id)
+    spec = store.spec_unchecked(row.job_id)
     print(f"Job       {row.job_id}")
     print(f"State     {row.state}" + (f" ({_class_title(row.failure_class)})" if row.failure_class else ""))
     print(f"Intent    {row.intent}")
@@ -463,7 +493,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     if args.run:
         return run_and_report(proxx, spec.job_id, args.json)
     if args.json:
-        print(json.dumps(_job_json(proxx, proxx.store.job(spec.job_id), False), indent=2))
+        print(json.dumps(_job_json(proxx.store, proxx.store.job(spec.job_id), False), indent=2))
     return 0
 
 
