@@ -4,16 +4,16 @@
 
 Generates a store of `--jobs` jobs (real JobSpecs with their digests, a quarter FAILED with results,
 the rest COMPLETED or QUEUED: written in one transaction, as no proxx command would), then times the
-whole `proxx jobs list` command (default page), `proxx jobs show ID` and `proxx jobs list --all
---json` (the full listing) with its peak memory. Medians of `--runs`, start-up included; core count and
-load printed. Targets: list < 0.15 s, show < 0.2 s, the full listing's memory flat in the job count.
+whole `proxx jobs list` command (default page), `proxx jobs show ID` and `proxx jobs list --limit 0
+--json` (the full listing, streamed), with each command's peak memory. Medians of `--runs`, start-up
+included; core count and load printed. Targets: list < 0.15 s, show < 0.2 s, the full listing's
+memory flat in the job count.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -61,14 +61,21 @@ def generate(home: Path, count: int) -> str:
     return rows[count // 2][0]
 
 
+# Runs one command and prints its own peak memory: a fresh parent, so no earlier child counts.
+PEAK = (
+    "import resource, subprocess, sys, time; t = time.perf_counter(); "
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)"
+)
+
+
 def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak MiB of any child so far)."""
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
-    wall = time.perf_counter() - started
+    """(wall seconds, peak MiB of the command)."""
+    done = subprocess.run([sys.executable, "-c", PEAK, *command], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
-    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    wall, peak = done.stdout.split()[-2:]
+    return float(wall), int(peak) / 1024
 
 
 def main() -> int:

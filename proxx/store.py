@@ -161,6 +161,7 @@ class JobRow:
     published: int | None = None  # clips whose verified proxy was published, once the job ended
     failed_clips: int | None = None
     hidden: bool = False
+    proxy_profile: str = ""  # the canonical id: for integrators (`--json`), never shown to operators
 
 
 @attrs.frozen
@@ -587,7 +588,8 @@ _SELECT_JOBS = (
     "SELECT j.job_id, j.state, s.intent, s.created_at, s.retry_of, j.worker_id, j.progress, j.eta_seconds, "
     "j.clip_index, j.failure_class, j.reason, j.message, j.result_path, j.log_path, j.started_at, "
     "j.finished_at, json_extract(s.spec_json, '$.clips[0].source') AS first_source, "
-    "json_array_length(s.spec_json, '$.clips') AS clip_count, j.published, j.failed_clips, j.hidden "
+    "json_array_length(s.spec_json, '$.clips') AS clip_count, j.published, j.failed_clips, j.hidden, "
+    "json_extract(s.spec_json, '$.proxy_profile') AS proxy_profile "
     "FROM jobs j JOIN jobspecs s ON s.job_id = j.job_id"
 )
 

@@ -187,7 +187,7 @@ def _reused(clip: ClipResult) -> str:
     return f" ({clip.reused_from.how} from job {clip.reused_from.job_id})"
 
 
-def _job_json(store: Store, row: JobRow, with_result: bool) -> dict[str, Any]:
+def _job_json(row: JobRow, with_result: bool) -> dict[str, Any]:
     document: dict[str, Any] = {
         "job_id": row.job_id,
         "state": row.state,
@@ -203,7 +203,7 @@ def _job_json(store: Store, row: JobRow, with_result: bool) -> dict[str, Any]:
         "message": row.message,
         "result_path": row.result_path,
         "log_path": row.log_path,
-        "proxy_profile": store.spec_unchecked(row.job_id).proxy_profile,
+        "proxy_profile": row.proxy_profile,
     }
     if with_result and row.result_path and Path(row.result_path).exists():
         document["result"] = json.loads(Path(row.result_path).read_text(encoding="utf-8"))
@@ -217,7 +217,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     proxx = _open(args)
     spec = proxx.submit(args.profile, args.sources, args.output, farm=args.farm, reuse=args.reuse)
     if args.json:
-        print(json.dumps(_job_json(proxx.store, proxx.store.job(spec.job_id), False), indent=2))
+        print(json.dumps(_job_json(proxx.store.job(spec.job_id), False), indent=2))
     else:
         where = " on the render farm" if proxx.store.dispatched().get(spec.job_id) else ""
         print(f"Job {spec.job_id} QUEUED{where}: {len(spec.clips)} source(s) with '{args.profile}'.")
@@ -236,7 +236,7 @@ def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
             bar.close()
     row = proxx.store.job(job_id)
     if as_json:
-        print(json.dumps(_job_json(proxx.store, row, True), indent=2))
+        print(json.dumps(_job_json(row, True), indent=2))
         return exit_code(row)
     return print_outcome(proxx, job_id, result)
 
@@ -346,7 +346,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
         return _stream(store, args)
     rows = store.jobs(args.state, args.limit, args.since, hidden=args.all)
     if args.json:
-        print(json.dumps([_job_json(store, r, False) for r in rows], indent=2))
+        print(json.dumps([_job_json(r, False) for r in rows], indent=2))
         return 0
     if not rows:
         print("No jobs." if not (args.state or args.since) else "No jobs match.")
@@ -365,7 +365,7 @@ def _stream(store: Store, args: argparse.Namespace) -> int:
     if args.json:
         print("[")
         for n, job in enumerate(rows):
-            print(("," if n else "") + json.dumps(_job_json(store, job, False)))
+            print(("," if n else "") + json.dumps(_job_json(job, False)))
         print("]")
         return 0
     first = list(itertools.islice(rows, 1000))  # the first thousand set the column widths
@@ -410,7 +410,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(_job_json(store, row, True), indent=2))
+        print(json.dumps(_job_json(row, True), indent=2))
         return 0
     spec = store.spec_unchecked(row.job_id)
     print(f"Job       {row.job_id}")
@@ -493,7 +493,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     if args.run:
         return run_and_report(proxx, spec.job_id, args.json)
     if args.json:
-        print(json.dumps(_job_json(proxx.store, proxx.store.job(spec.job_id), False), indent=2))
+        print(json.dumps(_job_json(proxx.store.job(spec.job_id), False), indent=2))
     return 0
 
 
