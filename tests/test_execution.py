@@ -80,6 +80,21 @@ def test_a_source_that_breaks_mid_decode_fails_verification(out, tmp_path, proxx
     assert result is not None and result.engine.version  # the engine did run
 
 
+def engine_profiles(folder: Path, engine: str, container: str, audio: str) -> tuple[Path, Path]:
+    """A canonical profile `test_<engine>` for a test engine, and the intent "<Engine>" that reaches it."""
+    canonical = folder / f"{engine}.yaml"
+    canonical.write_text(
+        f'canonical_profile_version: "1.0"\nid: test_{engine}\nengine: {engine}\ncodec: h264\n'
+        f"container: {container}\nresolution: source\naudio: {audio}\n"
+    )
+    intent = folder / "intent.yaml"
+    intent.write_text(
+        f'user_profile_version: "1.1"\nname: {engine.title()}\nconstraints:\n  engine_preference: [{engine}]\n'
+        "  resolution: [source]\n  codecs: [h264]\n"
+    )
+    return canonical, intent
+
+
 class FailingEngine:
     """An engine plugin registered for one test whose render fails like a crashed encoder (or, with
     `reason="timeout"`, like a hung one: a failure of the whole job)."""
@@ -109,15 +124,7 @@ class FailingEngine:
 
 
 def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, proxx_home):
-    canonical = tmp_path / "broken.yaml"
-    canonical.write_text(
-        'canonical_profile_version: "1.0"\nid: test_broken\nengine: broken\ncodec: h264\ncontainer: mp4\n'
-        "resolution: source\naudio: aac\n"
-    )
-    intent = tmp_path / "intent.yaml"
-    intent.write_text(
-        'user_profile_version: "1.1"\nname: Broken\nconstraints:\n  engine_preference: [broken]\n  resolution: [source]\n  codecs: [h264]\n'
-    )
+    canonical, intent = engine_profiles(tmp_path, "broken", "mp4", "aac")
     pm = plugin_manager()
     pm.register(FailingEngine(), name="broken-engine")
     try:
@@ -141,15 +148,7 @@ def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, pro
 
 def test_a_job_wide_failure_stops_the_job_at_once(out, clips, tmp_path, proxx_home, monkeypatch):
     monkeypatch.setenv("PROXX_PARALLEL_CLIPS", "1")  # one clip at a time: the next would start otherwise
-    canonical = tmp_path / "broken.yaml"
-    canonical.write_text(
-        'canonical_profile_version: "1.0"\nid: test_broken\nengine: broken\ncodec: h264\ncontainer: mp4\n'
-        "resolution: source\naudio: aac\n"
-    )
-    intent = tmp_path / "intent.yaml"
-    intent.write_text(
-        'user_profile_version: "1.1"\nname: Broken\nconstraints:\n  engine_preference: [broken]\n  resolution: [source]\n  codecs: [h264]\n'
-    )
+    canonical, intent = engine_profiles(tmp_path, "broken", "mp4", "aac")
     pm = plugin_manager()
     pm.register(FailingEngine("timeout", "Broken timed out after 120 seconds"), name="hung-engine")
     try:
@@ -510,15 +509,7 @@ def test_clips_render_side_by_side_within_the_engine_and_the_budget(
     declared, budget, expected, out, clips, tmp_path, proxx_home, monkeypatch
 ):
     monkeypatch.setenv("PROXX_PARALLEL_CLIPS", budget)
-    canonical = tmp_path / "slow.yaml"
-    canonical.write_text(
-        'canonical_profile_version: "1.0"\nid: test_slow\nengine: slow\ncodec: h264\ncontainer: mov\n'
-        "resolution: source\naudio: copy\n"
-    )
-    intent = tmp_path / "intent.yaml"
-    intent.write_text(
-        'user_profile_version: "1.1"\nname: Slow\nconstraints:\n  engine_preference: [slow]\n  codecs: [h264]\n'
-    )
+    canonical, intent = engine_profiles(tmp_path, "slow", "mov", "copy")
     engine = ConcurrencyProbe(declared)
     pm = plugin_manager()
     pm.register(engine, name="slow-engine")
