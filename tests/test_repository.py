@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proxx import Lifecycle, Proxx
 from proxx.compile.repository import load_repository
@@ -199,3 +201,44 @@ def test_a_large_repository_is_read_on_every_core_with_the_same_outcome(tmp_path
     assert forked or (os.cpu_count() or 1) < 2
     assert parallel.user_profiles == serial.user_profiles and len(parallel.user_profiles) == 30
     assert parallel.problems == serial.problems and len(parallel.problems) == 2
+
+
+NESTED = st.recursive(
+    st.one_of(st.integers(0, 9), st.text("ab -:[]{}", max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text("abc", min_size=1, max_size=3), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    document=NESTED,
+    flow=st.sampled_from([False, True, None]),
+    indent=st.sampled_from([(2, 2, 0), (4, 4, 2), (2, 4, 2)]),
+)
+def test_the_cheap_depth_bound_is_never_below_the_real_depth(document, flow, indent):
+    # The loader skips its event scan when this bound says a file cannot nest too deep: it must
+    # never under-count, whatever style (block, flow, compact sequences, indentation) wrote the file.
+    import io
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent
+
+    from proxx.compile.parse import _most_depth
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = flow
+    yaml.indent(mapping=indent[0], sequence=indent[1], offset=indent[2])
+    buffer = io.BytesIO()
+    yaml.dump({"root": document}, buffer)
+    data = buffer.getvalue()
+    depth = deepest = 0
+    for event in YAML(typ="safe").parse(data):
+        if isinstance(event, MappingStartEvent | SequenceStartEvent):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            depth -= 1
+    assert _most_depth(data) >= deepest, data.decode()

@@ -79,6 +79,8 @@ def _out_of_bounds(data: bytes) -> str | None:
     too large, anchors or aliases (a few hundred bytes of aliases expand into gigabytes), too deep."""
     if len(data) > MAX_PROFILE_BYTES:
         return f"profile file is larger than {MAX_PROFILE_BYTES // 1024} KiB"
+    if b"&" not in data and b"*" not in data and _most_depth(data) <= MAX_DEPTH:
+        return None  # no anchor, no alias, and too few nesting marks to nest too deep: no need to parse
     depth = 0
     for event in _fast_yaml.parse(data):
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
@@ -90,6 +92,14 @@ def _out_of_bounds(data: bytes) -> str | None:
         elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
             depth -= 1
     return None
+
+
+def _most_depth(data: bytes) -> int:
+    """An upper bound of how deep `data` can nest: every level of a YAML document opens with a flow
+    bracket, a block sequence dash, or a deeper indentation (plus the top level itself)."""
+    indents = {len(line) - len(line.lstrip(b" ")) for line in data.splitlines() if line.strip()}
+    dashes = data.count(b"- ") + data.count(b"-\n")
+    return data.count(b"[") + data.count(b"{") + dashes + len(indents) + 1
 
 
 def _line_finder(file: Path) -> Callable[[tuple[str | int, ...]], int | None]:
