@@ -39,3 +39,8 @@ def test_watch_scale_benchmark_runs():
 def test_store_scale_benchmark_runs():
     out = run_benchmark("store_scale.py", "--jobs", "200", "--runs", "1")
     assert "jobs list" in out and "jobs show" in out
+
+
+def test_inbox_scale_benchmark_runs():
+    out = run_benchmark("inbox_scale.py", "--files", "20")
+    assert "20 of 20 queued" in out and "ratio" in out
