@@ -237,15 +237,14 @@ class PluginManager(pluggy.PluginManager):
 
         Intents never come from plugins: an operator's intent must not change meaning because a
         plugin was installed, so a user profile among them is a ConfigurationError naming the plugin."""
-        from proxx.compile.parse import read_document
         from proxx.compile.repository import yaml_files
 
         found = []
         for plugin, paths in self.per_plugin("proxx_canonical_profiles"):
             for path in map(Path, paths):
                 for file in yaml_files(path) if path.exists() else ():
-                    # Reading the few bytes first keeps the YAML parser for the rare suspect file.
-                    if b"user_profile_version" in file.read_bytes() and read_document(file)[0] == "user":
+                    # Reading the bytes first keeps the YAML parser (and its import) for a suspect file.
+                    if b"user_profile_version" in file.read_bytes() and _document_kind(file) == "user":
                         raise ConfigurationError(
                             "plugin_ships_intent",
                             f"Plugin '{plugin}' ships the user profile {file} among its canonical profiles. "
@@ -358,6 +357,12 @@ def build_plugin_manager(extra: Mapping[str, object] | None = None) -> PluginMan
 
 
 @functools.cache
+def _document_kind(file: Path) -> str | None:
+    from proxx.compile.parse import read_document
+
+    return read_document(file)[0]
+
+
 def plugin_manager() -> PluginManager:
     """The process-wide manager, built on first use."""
     return build_plugin_manager()

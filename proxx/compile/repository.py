@@ -11,11 +11,9 @@ definition under the same id is a problem, and neither wins.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +139,9 @@ def _parse_in_parallel(files: list[Path]) -> dict[Path, Parsed]:
     workers = os.cpu_count() or 1
     if len(files) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
         return {}
+    import multiprocessing  # with the process pool: 8 ms of every start otherwise
+    from concurrent.futures import ProcessPoolExecutor
+
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:  # no fork here (Windows): one process reads them all

@@ -34,7 +34,16 @@ from proxx.execute.engine import Engine, RenderTask
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import ProgressMeter
-from proxx.execute.publish import discard, link_or_copy, partial_path, publish, stage, staged_path, unstage
+from proxx.execute.publish import (
+    KeptPartials,
+    discard,
+    link_or_copy,
+    partial_path,
+    publish,
+    stage,
+    staged_path,
+    unstage,
+)
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo
 from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, EngineRun, Failure, Reused
@@ -95,6 +104,7 @@ class Clips:
     cancelled: Callable[[], bool] = attrs.field(default=lambda: False)  # `proxx.execute.cancel.CancelSignal`
     refused: Mapping[int, Failure] = attrs.field(factory=dict)  # clips whose own source failed validation
     engine_run: EngineRun = attrs.field(init=False)
+    kept: KeptPartials = attrs.field(init=False, factory=KeptPartials)
 
     def __attrs_post_init__(self) -> None:
         self.engine_run = EngineRun(self.engine.name)
@@ -102,9 +112,14 @@ class Clips:
     def run(self) -> tuple[tuple[ClipResult, ...], Failure | None]:
         stopping = threading.Event()  # a job-wide failure happened: no further clip starts
         parallel = min(len(self.spec.clips), self.engine.parallel_clips or parallel_budget(), parallel_budget())
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"proxx-clip-{self.spec.job_id}") as pool:
+        rendering = threading.BoundedSemaphore(parallel)
+        # One thread more than clips may render: the next render starts the moment one ends, while
+        # the clip just rendered is verified and published beside it.
+        workers = min(len(self.spec.clips), parallel + 1)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"proxx-clip-{self.spec.job_id}") as pool:
             futures = [
-                pool.submit(self._clip, position, clip, stopping) for position, clip in enumerate(self.spec.clips)
+                pool.submit(self._clip, position, clip, stopping, rendering)
+                for position, clip in enumerate(self.spec.clips)
             ]
             results = [future.result() for future in futures]
         if any(r.state != CLIP_COMPLETED for r in results) and self.cancelled():
@@ -113,12 +128,14 @@ class Clips:
             return tuple(results), cancelled
         return tuple(results), job_failure(results)
 
-    def _clip(self, position: int, clip: ClipSpec, stopping: threading.Event) -> ClipResult:
-        if stopping.is_set() or self.cancelled():
-            return ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN)
+    def _clip(
+        self, position: int, clip: ClipSpec, stopping: threading.Event, rendering: threading.BoundedSemaphore
+    ) -> ClipResult:
         if clip.index in self.refused:  # never rendered: its failure is its validation problem
             return ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, failure=self.refused[clip.index])
-        with render_slots(parallel_budget()):
+        with rendering, render_slots(parallel_budget()):
+            if stopping.is_set() or self.cancelled():
+                return ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN)
             step = self._produce(clip, self.meter.for_clip(position, clip.index))
         result = self._complete(step) if isinstance(step, Rendered) else step
         if result.failure is not None and self._stops_job(result.failure):
@@ -166,7 +183,7 @@ class Clips:
                     f"stays at '{kept}' and was not published.",
                     {"output": kept, "worker_id": self.lease.worker_id},
                 )
-            stale = publish(self.spec, clip, partial, self.roots)
+            stale = publish(self.spec, clip, partial, self.roots, self.kept)
             if stale:
                 append(self.log_path, f"clip {clip.index}: removed partial outputs of earlier attempts: {stale}")
         except ProxxError as error:

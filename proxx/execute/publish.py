@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.roots import Roots
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+_PARTIAL = ".proxx-partial-"
+_PARTIAL_SUFFIX = r"\.proxx-partial-[0-9a-f]{8}"
 
 
 def link_or_copy(source: Path, destination: Path) -> str:
@@ -138,7 +141,7 @@ def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Path:
     return target
 
 
-def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> list[str]:
+def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None, kept: KeptPartials) -> list[str]:
     """Give a verified output its final name, atomically and never over an existing name or link;
     then remove the partial outputs earlier attempts at this clip left beside it (kept for debugging
     until a verified proxy replaces them). Returns the names removed."""
@@ -176,19 +179,31 @@ def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) ->
             os.close(private)
         with contextlib.suppress(OSError):
             os.rmdir(staged.parent.name, dir_fd=folder)
-        return _remove_stale_partials(final, folder)
+        return kept.remove(final, folder)
 
 
-def _remove_stale_partials(final: Path, folder: int) -> list[str]:
-    """Unlink `<stem>.proxx-partial-<job suffix><ext>` names (never following a link) in `folder`."""
-    stale = re.compile(re.escape(final.stem) + r"\.proxx-partial-[0-9a-f]{8}" + re.escape(final.suffix))
-    removed = []
-    for name in os.listdir(folder):
-        if stale.fullmatch(name):
-            with contextlib.suppress(OSError):
-                os.unlink(name, dir_fd=folder)
-                removed.append(name)
-    return sorted(removed)
+class KeptPartials:
+    """The partial outputs earlier attempts kept in a job's output folders, each folder listed once
+    per job: listing it for every clip would make a job into a folder of 5,000 proxies quadratic."""
+
+    def __init__(self) -> None:
+        self._by_folder: dict[Path, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def remove(self, final: Path, folder: int) -> list[str]:
+        """Unlink `<stem>.proxx-partial-<job suffix><ext>` names (never following a link) beside `final`."""
+        with self._lock:
+            names = self._by_folder.get(final.parent)
+            if names is None:
+                names = self._by_folder[final.parent] = [n for n in os.listdir(folder) if _PARTIAL in n]
+        stale = re.compile(re.escape(final.stem) + _PARTIAL_SUFFIX + re.escape(final.suffix))
+        removed = []
+        for name in names:
+            if stale.fullmatch(name):
+                with contextlib.suppress(OSError):
+                    os.unlink(name, dir_fd=folder)
+                    removed.append(name)
+        return sorted(removed)
 
 
 def discard(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> None:
