@@ -7,17 +7,13 @@ beside it finish), the remaining clips recorded "not_run"; the reference stops a
 clip of any kind, which costs an operator a whole card for one damaged file. The engine runs exactly
 once per clip; nothing is retried.
 
-Clips render side by side, in job order, as many at once as the engine allows
-(`Engine.parallel_clips`) and the machine's render budget has room for: one budget per process
-(PROXX_PARALLEL_CLIPS, default the core count up to 4), shared by every job a `proxx worker` or
-`proxx serve` runs, since an encoder already keeps more than one core busy. A clip's output is
-verified as soon as it is rendered, while others render. The result lists clips in job order.
+Clips start rendering in job order, side by side as `proxx.execute.schedule` allows, each with its
+share of the cores. A clip's output is verified as soon as it is rendered, while others render.
+The result lists clips in job order.
 """
 
 from __future__ import annotations
 
-import functools
-import os
 import shutil
 import threading
 import time
@@ -44,6 +40,7 @@ from proxx.execute.publish import (
     staged_path,
     unstage,
 )
+from proxx.execute.schedule import CoreShare, parallel_budget, render_slots
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo
 from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, EngineRun, Failure, Reused
@@ -58,17 +55,6 @@ from proxx.verify.output import PluginChecks, verification_error, verify_clip
 JOB_WIDE_REASONS = frozenset(
     {"timeout", "worker_lost", "disk_full", "engine_unavailable", "engine_not_installed", CANCELLED}
 )
-
-
-@functools.cache
-def render_slots(budget: int) -> threading.BoundedSemaphore:
-    """The process's render budget: how many clips render at once, across all its jobs."""
-    return threading.BoundedSemaphore(budget)
-
-
-def parallel_budget() -> int:
-    configured = os.environ.get("PROXX_PARALLEL_CLIPS")
-    return max(1, int(configured) if configured else min(4, os.cpu_count() or 1))
 
 
 # The `proxx_reuse_output` hook: an earlier verified output a clip may copy instead of rendering.
@@ -105,6 +91,7 @@ class Clips:
     refused: Mapping[int, Failure] = attrs.field(factory=dict)  # clips whose own source failed validation
     engine_run: EngineRun = attrs.field(init=False)
     kept: KeptPartials = attrs.field(init=False, factory=KeptPartials)
+    cores: CoreShare = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.engine_run = EngineRun(self.engine.name)
@@ -113,6 +100,7 @@ class Clips:
         stopping = threading.Event()  # a job-wide failure happened: no further clip starts
         parallel = min(len(self.spec.clips), self.engine.parallel_clips or parallel_budget(), parallel_budget())
         rendering = threading.BoundedSemaphore(parallel)
+        self.cores = CoreShare(self.meter.weights, parallel, self.meter.done)
         # One thread more than clips may render: the next render starts the moment one ends, while
         # the clip just rendered is verified and published beside it.
         workers = min(len(self.spec.clips), parallel + 1)
@@ -132,11 +120,16 @@ class Clips:
         self, position: int, clip: ClipSpec, stopping: threading.Event, rendering: threading.BoundedSemaphore
     ) -> ClipResult:
         if clip.index in self.refused:  # never rendered: its failure is its validation problem
+            self.cores.end(position)
             return ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, failure=self.refused[clip.index])
         with rendering, render_slots(parallel_budget()):
             if stopping.is_set() or self.cancelled():
+                self.cores.end(position)
                 return ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN)
-            step = self._produce(clip, self.meter.for_clip(position, clip.index))
+            try:
+                step = self._produce(clip, self.meter.for_clip(position, clip.index), self.cores.start(position))
+            finally:
+                self.cores.end(position)
         result = self._complete(step) if isinstance(step, Rendered) else step
         if result.failure is not None and self._stops_job(result.failure):
             stopping.set()
@@ -148,7 +141,7 @@ class Clips:
             return True
         return disk_full(Path(self.spec.output_directory))
 
-    def _produce(self, clip: ClipSpec, report: Callable[[float], None]) -> Rendered | ClipResult:
+    def _produce(self, clip: ClipSpec, report: Callable[[float], None], threads: int | None) -> Rendered | ClipResult:
         """Render `clip` (or copy a reusable output) under its temporary name."""
         source = self.sources[clip.index]
         partial = staged_path(clip, self.spec.job_id)
@@ -160,7 +153,7 @@ class Clips:
             if reused is not None:
                 reused = attrs.evolve(reused, how=link_or_copy(Path(reused.output), partial))
             else:
-                self._render(clip, source, partial, report)
+                self._render(clip, source, partial, report, threads)
         except ProxxError as error:
             return self._failed(clip, partial, error, [], started, reused)
         return Rendered(clip, source, partial, reused, started, report)
@@ -218,9 +211,18 @@ class Clips:
             None, reused,
         )  # fmt: skip
 
-    def _render(self, clip: ClipSpec, source: MediaInfo | None, partial: Path, report: Callable[[float], None]) -> None:
+    def _render(
+        self,
+        clip: ClipSpec,
+        source: MediaInfo | None,
+        partial: Path,
+        report: Callable[[float], None],
+        threads: int | None,
+    ) -> None:
         timeout = self.settings.timeout_for(source)
-        task = RenderTask(self.spec, clip, source, str(partial), str(self.log_path), timeout, report, self.cancelled)
+        task = RenderTask(
+            self.spec, clip, source, str(partial), str(self.log_path), timeout, report, self.cancelled, threads
+        )
         try:
             rendered = self.engine.render(task)
         except ProxxError:

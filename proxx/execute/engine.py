@@ -46,6 +46,9 @@ class RenderTask:
       log_path: the job log; append the engine's full output here.
       timeout: seconds; past it the engine stops its process and raises ExecutionError "timeout".
       progress: call with the fraction of this clip done, 0..1.
+      threads: how many threads to render with, or None for as many as the engine likes. Set while
+        other clips of the job render beside this one: its share of the cores
+        (`proxx.execute.schedule`); an engine that cannot limit itself ignores it.
     """
 
     spec: JobSpec
@@ -56,6 +59,7 @@ class RenderTask:
     timeout: float  # seconds; past it the engine stops its process and raises ExecutionError
     progress: Callable[[float], None]  # fraction of this clip done, 0..1
     cancel_signal: Callable[[], bool] = _never  # see `is_cancelled`
+    threads: int | None = None  # its share of the cores while other clips render beside it
 
     def is_cancelled(self) -> bool:
         """Whether the operator cancelled the job. An engine asks while it renders (a few times a
@@ -97,7 +101,7 @@ class Engine(abc.ABC):
     #: True when the engine can decode RAW camera formats (ARRIRAW, R3D, BRAW...).
     accepts_raw: ClassVar[bool] = False
     #: How many clips of one job it may render at once; None: as many as the machine's render budget
-    #: allows (`proxx.execute.clips.render_slots`). An engine with one instance per machine says 1.
+    #: allows (`proxx.execute.schedule.render_slots`). An engine with one instance per machine says 1.
     parallel_clips: ClassVar[int | None] = None
 
     @abc.abstractmethod

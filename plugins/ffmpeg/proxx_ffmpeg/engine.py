@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import ctypes
 import os
 import selectors
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -32,33 +30,12 @@ from proxx.plugin import (
     require_tool,
 )
 from proxx_ffmpeg.fields import FieldOrderError, set_field_order
+from proxx_ffmpeg.reaper import dies_with_this_process
 from proxx_ffmpeg.recipes import build_args, unsupported
 
 # stderr lines that say nothing about why ffmpeg failed
 CANCEL_POLL = 0.25  # seconds between asks whether the operator cancelled: a cancel stops the encoder this soon
 _NOISE = ("Press [q]", "Conversion failed!", "frame=", "size=", "video:", "    ")
-
-
-def _resolve_prctl() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-        return prctl
-    except (OSError, AttributeError):
-        return None
-
-
-# Resolved once in the parent: the child between fork and exec must not load libraries or import.
-_PRCTL = _resolve_prctl()
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: on Linux, SIGKILL ffmpeg if the worker that started it dies,
-    so a killed worker never leaves an encoder writing on."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def last_meaningful_line(stderr: str) -> str:
@@ -85,20 +62,22 @@ class FFmpegEngine(Engine):
     def render(self, task: RenderTask) -> RenderReport:
         ffmpeg = require_tool("ffmpeg")
         assert task.source is not None  # ffmpeg never takes RAW: validation refused it
-        command = build_args(ffmpeg.path, task.source, task.partial_path, task.spec.canonical_profile)
+        command = build_args(ffmpeg.path, task.source, task.partial_path, task.spec.canonical_profile, task.threads)
         duration = task.source.video_duration or 0.0
         with open(task.log_path, "a", encoding="utf-8") as log:
             log.write(f"\n=== clip {task.clip.index}: {task.clip.source}\n$ {subprocess.list2cmdline(command)}\n")
             log.flush()
             started = time.monotonic()
-            with subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,  # its own process group, killed whole on timeout
-                preexec_fn=_die_with_parent,
-            ) as process:
+            with (
+                subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,  # its own process group, killed whole on timeout
+                ) as process,
+                dies_with_this_process(process),
+            ):
                 try:
                     stderr, stopped = _follow(
                         process, log, duration, task.progress, started + task.timeout, task.is_cancelled

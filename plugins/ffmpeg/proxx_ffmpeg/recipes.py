@@ -148,8 +148,12 @@ def _video_args(profile: CanonicalProfile, target: ProxyTarget) -> list[str]:
     raise RecipeError(f"the FFmpeg engine has no recipe for {codec}")
 
 
-def build_args(ffmpeg: str, source: MediaInfo, destination: str, profile: CanonicalProfile) -> list[str]:
-    """The whole ffmpeg command line for one proxy; progress blocks go to stdout."""
+def build_args(
+    ffmpeg: str, source: MediaInfo, destination: str, profile: CanonicalProfile, threads: int | None = None
+) -> list[str]:
+    """The whole ffmpeg command line for one proxy; progress blocks go to stdout. `threads`, when
+    given, limits the decoder and the encoder (clips rendering side by side share the cores)."""
+    limit = ["-threads", str(threads)] if threads else []
     why = unsupported(profile, source)
     if why or source.video is None:
         raise RecipeError(why or "the source has no video")
@@ -159,7 +163,7 @@ def build_args(ffmpeg: str, source: MediaInfo, destination: str, profile: Canoni
         ffmpeg, "-hide_banner", "-nostdin", "-n", "-nostats", "-loglevel", "warning",
         "-progress", "pipe:1",
         *_video_lead(source),
-        *input_restrictions(source), "-i", file_url(source.path),  # local file, its validated demuxer
+        *limit, *input_restrictions(source), "-i", file_url(source.path),  # local file, its validated demuxer
         "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-map_chapters", "-1",
         "-fps_mode", "cfr", "-r", rate,
         "-vf", ",".join(_filters(source, target)),
@@ -170,7 +174,7 @@ def build_args(ffmpeg: str, source: MediaInfo, destination: str, profile: Canoni
         args += ["-timecode", target.timecode]
     if profile.container in ("mov", "mp4"):
         args += ["-write_tmcd", "1"]
-    return [*args, "-f", profile.container, file_url(destination)]
+    return [*args, *limit, "-f", profile.container, file_url(destination)]
 
 
 def _video_lead(source: MediaInfo) -> list[str]:
