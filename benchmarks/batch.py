@@ -1,6 +1,6 @@
 """A batch through proxx against the user's own ffmpeg loop (issue 17's yardstick).
 
-    .venv/bin/python benchmarks/batch.py [--runs 3] [--profile proxy_prores_lt_hd] [--quick]
+    .venv/bin/python benchmarks/batch.py [--runs 3] [--profile proxy_prores_lt_hd] [--quick] [--case single]
 
 On the same clips and with proxx's own ffmpeg argument list for each, medians of interleaved runs:
   seq     a sequential shell loop: `for f in *.mov; do ffmpeg ...; done`
@@ -56,6 +56,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", default="proxy_prores_lt_hd", help="the canonical profile whose recipe runs")
     parser.add_argument("--quick", action="store_true", help="3 tiny clips, to check that the script works")
+    parser.add_argument("--case", choices=("1080p", "360p", "single"), action="append", help="only these cases")
     args = parser.parse_args()
     ffmpeg = require_tool("ffmpeg").path
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}, {args.runs} interleaved runs, median")
@@ -65,6 +66,9 @@ def main() -> int:
         else [("20 x 1 s 1080p", "1920x1080", 24, 20), ("20 x 1 s 640x360", "640x360", 24, 20),
               ("1 x 10 s 1080p", "1920x1080", 240, 1)]
     )  # fmt: skip
+    if args.case:
+        wanted = {"1080p": "20 x 1 s 1080p", "360p": "20 x 1 s 640x360", "single": "1 x 10 s 1080p"}
+        cases = [case for case in cases if case[0] in {wanted[c] for c in args.case}]
     with tempfile.TemporaryDirectory(prefix="proxx-batch-") as tmp:
         work = Path(tmp)
         env = {**os.environ, "PROXX_HOME": str(work / "home")}

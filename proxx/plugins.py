@@ -167,6 +167,7 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(ENTRY_POINT_GROUP)
         self.add_hookspecs(hookspecs)
+        self.loaded_entry_points: list[EntryPoint] = []  # the installed plugins it loaded
 
     def register_plugin(self, name: str, plugin: object) -> None:
         """Register `plugin` as `name` after checking the plugin API it was built for."""
@@ -296,7 +297,7 @@ class PluginManager(pluggy.PluginManager):
         """(distribution name, version) of the installed package providing `engine_name`, or None
         when that plugin was not loaded from a distribution (registered in-process)."""
         plugin = self.plugin_of_engine(engine_name)
-        for ep in entry_points():
+        for ep in self.loaded_entry_points:
             if ep.name == plugin:
                 return ep.distribution()
         return None
@@ -347,6 +348,7 @@ def build_plugin_manager(extra: Mapping[str, object] | None = None) -> PluginMan
                 {"plugin": ep.name},
             ) from error
         pm.register_plugin(ep.name, plugin)
+        pm.loaded_entry_points.append(ep)
     for name, plugin in (extra or {}).items():
         pm.register_plugin(name, plugin)
     pm.check_pending()
@@ -356,13 +358,13 @@ def build_plugin_manager(extra: Mapping[str, object] | None = None) -> PluginMan
     return pm
 
 
-@functools.cache
 def _document_kind(file: Path) -> str | None:
     from proxx.compile.parse import read_document
 
     return read_document(file)[0]
 
 
+@functools.cache
 def plugin_manager() -> PluginManager:
     """The process-wide manager, built on first use."""
     return build_plugin_manager()

@@ -14,13 +14,17 @@ No traceback ever reaches the terminal.
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import datetime
 import gc
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from proxx.cli.exits import EXIT_CONFIGURATION, EXIT_FOR_CLASS, EXIT_INTERNAL
 from proxx.errors import ConfigurationError, ProxxError
@@ -127,4 +131,18 @@ def run() -> None:
     load and once more at exit: ~15 ms of every short command. So they load with the collector
     off and are then frozen out of its sight (gc.freeze); it is back on before any command runs."""
     gc.disable()
-    sys.exit(main())
+    _exit(main())
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit as the interpreter would (wait for worker threads, run the atexit functions, flush
+    stdout and stderr), less its teardown, which frees the objects of every loaded module one by
+    one: 20 ms of every command, for nothing, since everything proxx writes is closed by now."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
+            stream.flush()
+    os._exit(code)
