@@ -91,6 +91,11 @@ def _log_internal_error() -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["run"]:  # its sources' probes run on the idle cores while proxx loads
+        from proxx.media.probe import probe_ahead
+
+        probe_ahead([argument for argument in arguments[1:] if not argument.startswith("-")])
     try:
         parser = build_parser()
     except ConfigurationError as error:
@@ -99,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not gc.isenabled():  # run() turned the collector off while proxx loaded: see there
         gc.freeze()
         gc.enable()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     command: Command = args.handler
     try:
         code = command(args)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import subprocess
 import threading
 from collections import OrderedDict
@@ -314,6 +316,7 @@ _FIRST_FRAMES = [
 # validation's source probe serves verification and Fabric's fingerprint, verification's output
 # probe serves Fabric (the published proxy is a hard link of the verified partial: same identity).
 _PROBED: OrderedDict[tuple[int, int, int, int], MediaInfo] = OrderedDict()
+_PROBING: dict[tuple[int, int, int, int], threading.Event] = {}  # set when that probe has ended
 _PROBED_LOCK = threading.Lock()
 PROBES_REMEMBERED = 4096
 
@@ -329,18 +332,50 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
     except OSError:
         return _probe(path, timeout)  # ffprobe says why it cannot be read
     identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    with _PROBED_LOCK:
-        known = _PROBED.get(identity)
-        if known is not None:
-            _PROBED.move_to_end(identity)
-    if known is not None:
-        return attrs.evolve(known, path=path)
-    info = _probe(path, timeout)
-    with _PROBED_LOCK:
-        _PROBED[identity] = info
-        while len(_PROBED) > PROBES_REMEMBERED:
-            _PROBED.popitem(last=False)
+    while True:
+        with _PROBED_LOCK:
+            known = _PROBED.get(identity)
+            if known is not None:
+                _PROBED.move_to_end(identity)
+                return attrs.evolve(known, path=path)
+            running = _PROBING.get(identity)
+            if running is None:
+                _PROBING[identity] = threading.Event()
+                break
+        if not running.wait(timeout):  # the same file is being probed: its answer serves both
+            return _probe(path, timeout)
+    try:
+        info = _probe(path, timeout)
+        with _PROBED_LOCK:
+            _PROBED[identity] = info
+            while len(_PROBED) > PROBES_REMEMBERED:
+                _PROBED.popitem(last=False)
+    finally:
+        with _PROBED_LOCK:
+            _PROBING.pop(identity).set()  # a failed probe is not remembered: a waiter probes again
     return info
+
+
+def probe_ahead(paths: list[str]) -> None:
+    """Start probing the regular files among `paths` in the background, so that a later `probe`
+    of each finds its answer (or waits for it) instead of starting ffprobe: `proxx run` starts
+    its sources' probes the moment it reads its command line, on the cores that sit idle while
+    it loads. Only ever what validation would probe next, with the same restrictions; whatever
+    goes wrong here is found again, and reported, by that probe."""
+    files = []
+    for path in paths:
+        with contextlib.suppress(OSError, ValueError):
+            if stat.S_ISREG(os.stat(path).st_mode):  # never a FIFO, a device or a folder
+                files.append(path)
+
+    def probe_quietly(chunk: list[str]) -> None:
+        for path in chunk:
+            with contextlib.suppress(Exception):
+                probe(path)
+
+    lanes = min(len(files), os.cpu_count() or 1)
+    for lane in range(lanes):
+        threading.Thread(target=probe_quietly, args=(files[lane::lanes],), daemon=True).start()
 
 
 def _probe(path: str, timeout: float) -> MediaInfo:
