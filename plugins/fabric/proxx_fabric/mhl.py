@@ -34,7 +34,6 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from xml.etree import ElementTree
 
 import attrs
 
@@ -275,6 +274,8 @@ class _Index:
 
     def rebuild(self, asc: Path) -> None:
         """Read the whole history once: every generation the chain lists, in order."""
+        from xml.etree import ElementTree  # only here: a new folder's first job reads nothing
+
         hashes: dict[str, str] = {}
         patterns: list[str] = []
         last = 0
