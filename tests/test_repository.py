@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 from pathlib import Path
 
@@ -190,13 +191,13 @@ def test_a_large_repository_is_read_on_every_core_with_the_same_outcome(tmp_path
     serial = repository.load_repository([tmp_path])
     monkeypatch.setattr(repository, "PARALLEL_FROM", 10)
     forked = []
-    real = repository.ProcessPoolExecutor
+    real = concurrent.futures.ProcessPoolExecutor
 
     def counting(*args, **kwargs):
         forked.append(True)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(repository, "ProcessPoolExecutor", counting)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting)  # imported only when used
     parallel = repository.load_repository([tmp_path])
     assert forked or (os.cpu_count() or 1) < 2
     assert parallel.user_profiles == serial.user_profiles and len(parallel.user_profiles) == 30
