@@ -4,8 +4,8 @@ A killed worker must not leave an encoder writing on. Linux's PR_SET_PDEATHSIG w
 must be set between fork and exec (a `preexec_fn`), which keeps Python from starting the encoder
 with vfork: 1.5 ms more per clip, most of a short clip's start-up, and Linux only. Instead one
 small POSIX shell per process, started at its first encode in a session of its own (a signal to the
-worker's process group does not reach it), reads the pipe the worker holds: "+<group>" when an
-encoder starts, "-<group>" when it has ended. When the worker dies, by any signal, the kernel closes
+worker's process group does not reach it), reads the pipe the worker holds: "+ <group>" when an
+encoder starts, "- <group>" when it has ended. When the worker dies, by any signal, the kernel closes
 the pipe; the shell reads end of file and kills every process group still listed, then ends. On a
 normal exit no group is listed and it just ends. Linux and macOS; Windows has no shell to use.
 """
@@ -77,13 +77,28 @@ def _stop(reaper: subprocess.Popen[bytes]) -> None:
         reaper.wait(timeout=5)
 
 
+def _forget_in_child() -> None:
+    """A forked child (a prefork farm worker) starts a reaper of its own and must not hold the
+    parent's pipe open: the parent's reaper would never see it close."""
+    global _reaper, _lock
+    _lock = threading.Lock()  # another thread may have held it at the fork
+    if _reaper is not None and _reaper.stdin is not None:
+        with contextlib.suppress(OSError):
+            _reaper.stdin.close()
+    _reaper = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
 @contextlib.contextmanager
 def dies_with_this_process(process: subprocess.Popen[bytes]) -> Iterator[None]:
     """While the block runs, `process` (started with start_new_session=True: its group is its pid)
     is killed with its whole process group should this process die. Leave the block only once it
     has ended."""
-    _tell(f"+{process.pid}")
+    _tell(f"+ {process.pid}")
     try:
         yield
     finally:
-        _tell(f"-{process.pid}")
+        _tell(f"- {process.pid}")
