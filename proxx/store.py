@@ -22,8 +22,9 @@ import json
 import os
 import platform
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -607,3 +608,20 @@ def _statements(script: str) -> Iterator[str]:
         if sqlite3.complete_statement(buffer):
             yield buffer.strip()
             buffer = ""
+
+
+def queue_watch(path: Path) -> Callable[[], bool]:
+    """Whether a job waits for a local worker, asked from any thread through a read-only
+    connection of its own (the hint `proxx.execute.schedule.CoreShare.queued`)."""
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+    lock = threading.Lock()
+    query = f"SELECT 1 FROM jobs WHERE state = '{QUEUED}' AND {_LOCAL} LIMIT 1"
+
+    def queued() -> bool:
+        with lock:
+            try:
+                return db.execute(query).fetchone() is not None
+            except sqlite3.Error:  # a busy or vanished store: assume nothing waits
+                return False
+
+    return queued

@@ -15,32 +15,68 @@ from proxx.testing import make_clip
 
 def test_equal_clips_side_by_side_each_get_their_share_until_the_last_would_render_alone():
     done = [0.0] * 4
-    share = CoreShare([1.0] * 4, lanes=2, done=done, cores=8)
-    assert share.start(0) == 4 and share.start(1) == 4
+    share = CoreShare(cores=8)
+    share.add_job("J", [1.0] * 4, done, lanes=2)
+    assert share.start("J", 0, budget=2) == 4 and share.start("J", 1, budget=2) == 4
     done[0] = 1.0
-    share.end(0)
-    assert share.start(2) == 4  # clip 3 is still to come, clip 1 still rendering
-    share.end(1)
+    share.end("J", 0)
+    assert share.start("J", 2, budget=2) == 4  # clip 3 is still to come, clip 1 still rendering
+    share.end("J", 1)
     done[2] = 0.5
-    assert share.start(3) is None  # half a clip left beside it: the last one takes every core
+    assert share.start("J", 3, budget=2) is None  # half a clip left beside it: the last one takes every core
+
+
+def test_two_clips_on_many_cores_split_them_between_them():
+    share = CoreShare(cores=8)
+    share.add_job("J", [1.0, 1.0], [0.0, 0.0], lanes=2)
+    assert share.start("J", 0, budget=4) == 4  # two renders at most, not the budget's four
 
 
 def test_a_long_clip_beside_short_ones_keeps_every_thread():
-    share = CoreShare([600.0, 5.0, 5.0, 5.0], lanes=2, done=[0.0] * 4, cores=2)
-    assert share.start(0) is None  # 15 s of other work cannot keep the other core busy for 10 min
-    assert share.start(1) == 1  # the long clip renders beside it for longer than it lasts
+    share = CoreShare(cores=2)
+    share.add_job("J", [600.0, 5.0, 5.0, 5.0], [0.0] * 4, lanes=2)
+    assert share.start("J", 0, budget=2) is None  # 15 s of other work cannot keep the other core busy
+    assert share.start("J", 1, budget=2) == 1  # the long clip renders beside it for longer than it lasts
 
 
-@pytest.mark.parametrize(("lanes", "cores"), [(1, 8), (4, 2)])
-def test_no_share_when_clips_render_one_at_a_time_or_outnumber_the_cores(lanes, cores):
-    assert CoreShare([1.0] * 8, lanes=lanes, done=[0.0] * 8, cores=cores).start(0) is None
+@pytest.mark.parametrize(("budget", "cores"), [(1, 8), (4, 2)])
+def test_no_share_when_clips_render_one_at_a_time_or_outnumber_the_cores(budget, cores):
+    share = CoreShare(cores=cores)
+    share.add_job("J", [1.0] * 8, [0.0] * 8, lanes=budget)
+    assert share.start("J", 0, budget=budget) is None
+
+
+def test_an_engine_rendering_one_clip_at_a_time_keeps_every_thread():
+    share = CoreShare(cores=2)
+    share.add_job("J", [1.0] * 8, [0.0] * 8, lanes=1)  # Resolve: its other clips never render beside
+    assert share.start("J", 0, budget=2) is None
 
 
 def test_clips_never_rendered_are_not_counted_as_work_to_come():
-    share = CoreShare([1.0, 1.0, 1.0], lanes=2, done=[0.0] * 3, cores=2)
-    share.end(1)  # refused by validation, or not run
-    share.end(2)
-    assert share.start(0) is None
+    share = CoreShare(cores=2)
+    share.add_job("J", [1.0, 1.0, 1.0], [0.0] * 3, lanes=2)
+    share.end("J", 1)  # refused by validation, or not run
+    share.end("J", 2)
+    assert share.start("J", 0, budget=2) is None
+
+
+def test_jobs_of_one_process_share_the_cores_while_more_are_queued():
+    share = CoreShare(cores=2)
+    share.add_job("A", [1.0], [0.0], lanes=1)
+    share.add_job("B", [1.0], [0.0], lanes=1)
+    assert share.start("A", 0, budget=2) == 1  # job B's clip will render beside it
+    queue = [True]
+    share.queued = lambda: queue[0]
+    share.remove_job("B")
+    share.add_job("C", [1.0], [0.5], lanes=1)
+    share.start("C", 0, budget=2)
+    share.add_job("D", [1.0], [0.0], lanes=1)
+    assert share.start("D", 0, budget=2) == 1  # more jobs wait: the cores stay busy
+    queue[0] = False
+    share.end("A", 0)
+    share.remove_job("A")
+    share.add_job("E", [4.0], [0.0], lanes=1)
+    assert share.start("E", 0, budget=2) is None  # the queue is empty: the last long clip takes every core
 
 
 def _commands(log: Path) -> list[str]:
@@ -49,7 +85,7 @@ def _commands(log: Path) -> list[str]:
 
 def test_ffmpeg_gets_the_share_for_decoding_and_encoding(tmp_path, proxx_home, monkeypatch):
     monkeypatch.setenv("PROXX_PARALLEL_CLIPS", "2")
-    monkeypatch.setattr(schedule.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(schedule.core_share(), "cores", 4)  # the process-wide share
     sources = [make_clip(tmp_path / "src" / f"A001_C00{n}.mov", frames=6) for n in range(1, 5)]
     out = tmp_path / "out"
     out.mkdir()

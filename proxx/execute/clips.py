@@ -40,7 +40,7 @@ from proxx.execute.publish import (
     staged_path,
     unstage,
 )
-from proxx.execute.schedule import CoreShare, parallel_budget, render_slots
+from proxx.execute.schedule import core_share, parallel_budget, render_slots
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo
 from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, EngineRun, Failure, Reused
@@ -91,7 +91,6 @@ class Clips:
     refused: Mapping[int, Failure] = attrs.field(factory=dict)  # clips whose own source failed validation
     engine_run: EngineRun = attrs.field(init=False)
     kept: KeptPartials = attrs.field(init=False, factory=KeptPartials)
-    cores: CoreShare = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.engine_run = EngineRun(self.engine.name)
@@ -100,16 +99,19 @@ class Clips:
         stopping = threading.Event()  # a job-wide failure happened: no further clip starts
         parallel = min(len(self.spec.clips), self.engine.parallel_clips or parallel_budget(), parallel_budget())
         rendering = threading.BoundedSemaphore(parallel)
-        self.cores = CoreShare(self.meter.weights, parallel, self.meter.done)
+        core_share().add_job(self.spec.job_id, self.meter.weights, self.meter.done, parallel)
         # One thread more than clips may render: the next render starts the moment one ends, while
         # the clip just rendered is verified and published beside it.
         workers = min(len(self.spec.clips), parallel + 1)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"proxx-clip-{self.spec.job_id}") as pool:
-            futures = [
-                pool.submit(self._clip, position, clip, stopping, rendering)
-                for position, clip in enumerate(self.spec.clips)
-            ]
-            results = [future.result() for future in futures]
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix=f"proxx-clip-{self.spec.job_id}") as pool:
+                futures = [
+                    pool.submit(self._clip, position, clip, stopping, rendering)
+                    for position, clip in enumerate(self.spec.clips)
+                ]
+                results = [future.result() for future in futures]
+        finally:
+            core_share().remove_job(self.spec.job_id)
         if any(r.state != CLIP_COMPLETED for r in results) and self.cancelled():
             cancelled = cancelled_failure(results)
             append(self.log_path, cancelled.message)
@@ -119,17 +121,19 @@ class Clips:
     def _clip(
         self, position: int, clip: ClipSpec, stopping: threading.Event, rendering: threading.BoundedSemaphore
     ) -> ClipResult:
+        cores, job_id, budget = core_share(), self.spec.job_id, parallel_budget()
         if clip.index in self.refused:  # never rendered: its failure is its validation problem
-            self.cores.end(position)
+            cores.end(job_id, position)
             return ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, failure=self.refused[clip.index])
-        with rendering, render_slots(parallel_budget()):
+        with rendering, render_slots(budget):
             if stopping.is_set() or self.cancelled():
-                self.cores.end(position)
+                cores.end(job_id, position)
                 return ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN)
             try:
-                step = self._produce(clip, self.meter.for_clip(position, clip.index), self.cores.start(position))
+                threads = cores.start(job_id, position, budget)
+                step = self._produce(clip, self.meter.for_clip(position, clip.index), threads)
             finally:
-                self.cores.end(position)
+                cores.end(job_id, position)
         result = self._complete(step) if isinstance(step, Rendered) else step
         if result.failure is not None and self._stops_job(result.failure):
             stopping.set()

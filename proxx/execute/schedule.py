@@ -1,4 +1,4 @@
-"""How a job's clips share the machine: how many render at once, and with how many threads each.
+"""How a process's renders share the machine: how many run at once, and with how many threads each.
 
 Clips render side by side, as many at once as the engine allows (`Engine.parallel_clips`) and the
 process's render budget has room for: PROXX_PARALLEL_CLIPS, default the core count up to 4, one
@@ -7,9 +7,10 @@ budget shared by every job a `proxx worker` or `proxx serve` runs.
 Encoders side by side each use every core by default and contend for them; given its share of the
 cores instead (`RenderTask.threads`), each encodes more per core: measured on 2 cores, 20 one-second
 clips two at a time took 7 % less wall time at 640x360 and 5 % less at 1080p with one thread each
-than with ffmpeg's default (benchmarks/batch.py). A share is only given while there is other work to
-keep the other cores busy for as long as the clip renders: a long clip started beside a few short
-ones keeps every thread, else it would finish alone on one core.
+than with ffmpeg's default (benchmarks/batch.py). A render gets a share only while there is other
+work to keep the other cores busy for as long as it renders: the other clips of its job, those of
+the other jobs this process runs, or jobs still queued for a worker running several at once. A long
+clip started beside a few short ones keeps every thread, else it would finish alone on one core.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import attrs
 
 
 @functools.cache
@@ -31,32 +34,86 @@ def parallel_budget() -> int:
     return max(1, int(configured) if configured else min(4, os.cpu_count() or 1))
 
 
+@attrs.define
+class _JobWork:
+    durations: list[float]
+    done: Sequence[float]  # each clip's fraction rendered (the progress meter's, read only)
+    lanes: int  # how many of its clips may render at once
+    waiting: set[int]
+    rendering: set[int] = attrs.field(factory=set)
+
+    def left(self, besides: int) -> tuple[int, float]:
+        """(clips that can render beside clip `besides`, seconds of source they hold) of this
+        job's other work: none when its clips render one at a time."""
+        if self.lanes < 2:
+            return 0, 0.0
+        waiting = [p for p in self.waiting if p != besides]
+        rendering = [p for p in self.rendering if p != besides]
+        seconds = sum(self.durations[p] for p in waiting)
+        seconds += sum(self.durations[p] * (1 - self.done[p]) for p in rendering)
+        return min(self.lanes - 1, len(waiting) + len(rendering)), seconds
+
+    def others(self) -> tuple[int, float]:
+        """The same for a clip of another job: all of this one's work can render beside it."""
+        seconds = sum(self.durations[p] for p in self.waiting)
+        seconds += sum(self.durations[p] * (1 - self.done[p]) for p in self.rendering)
+        return min(self.lanes, len(self.waiting) + len(self.rendering)), seconds
+
+
+def nothing_queued() -> bool:
+    return False
+
+
 class CoreShare:
-    """The thread count for each clip of one job as it starts rendering."""
+    """The thread count of each render as it starts, for every job of this process."""
 
-    def __init__(self, durations: Sequence[float], lanes: int, done: Sequence[float], cores: int | None = None) -> None:
-        """`durations` of the clips in job order, `lanes` of them rendering at once, `done`: each
-        clip's fraction rendered so far (read, never written: the progress meter's)."""
-        self.durations, self.lanes, self.done = list(durations), lanes, done
+    def __init__(self, cores: int | None = None) -> None:
         self.cores = cores or os.cpu_count() or 1
-        self.waiting = set(range(len(self.durations)))
-        self.rendering: set[int] = set()
+        self._jobs: dict[str, _JobWork] = {}
         self._lock = threading.Lock()
+        # Whether more jobs wait to run beside the running ones: set by a worker running several.
+        self.queued: Callable[[], bool] = nothing_queued
 
-    def start(self, position: int) -> int | None:
-        """Clip `position` starts rendering: its thread count, or None for the engine's default."""
+    def add_job(self, job_id: str, durations: Sequence[float], done: Sequence[float], lanes: int) -> None:
+        """A job starts rendering: `durations` of its clips in job order, `done` each clip's fraction
+        rendered so far, `lanes` of them at most rendering at once."""
         with self._lock:
-            self.waiting.discard(position)
-            others = sum(self.durations[p] for p in self.waiting)
-            others += sum(self.durations[p] * (1 - self.done[p]) for p in self.rendering)
-            self.rendering.add(position)
-        share = self.cores // self.lanes
-        if self.lanes < 2 or share < 1 or others < self.durations[position] * (self.lanes - 1):
+            self._jobs[job_id] = _JobWork(list(durations), done, lanes, set(range(len(durations))))
+
+    def remove_job(self, job_id: str) -> None:
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    def start(self, job_id: str, position: int, budget: int) -> int | None:
+        """Clip `position` of `job_id` starts rendering in a process rendering at most `budget`
+        clips at once: its thread count, or None for the engine's default."""
+        with self._lock:
+            work = self._jobs[job_id]
+            work.waiting.discard(position)
+            clips, seconds = work.left(position)
+            for other_id, other in self._jobs.items():
+                if other_id != job_id:
+                    more, longer = other.others()
+                    clips, seconds = clips + more, seconds + longer
+            work.rendering.add(position)
+            duration = work.durations[position]
+        queued = budget >= 2 and self.queued()
+        lanes = budget if queued else min(budget, 1 + clips)
+        share = self.cores // lanes
+        if lanes < 2 or share < 1 or not (queued or seconds >= duration * (lanes - 1)):
             return None
         return share
 
-    def end(self, position: int) -> None:
-        """Clip `position` rendered (or failed, or was never rendered)."""
+    def end(self, job_id: str, position: int) -> None:
+        """Clip `position` of `job_id` rendered (or failed, or was never rendered)."""
         with self._lock:
-            self.waiting.discard(position)
-            self.rendering.discard(position)
+            work = self._jobs.get(job_id)
+            if work is not None:
+                work.waiting.discard(position)
+                work.rendering.discard(position)
+
+
+@functools.cache
+def core_share() -> CoreShare:
+    """The process's core share, across all its jobs."""
+    return CoreShare()

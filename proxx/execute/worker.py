@@ -7,8 +7,9 @@ import threading
 from collections.abc import Callable
 
 from proxx.app import Proxx, default_worker_id
+from proxx.execute.schedule import core_share, nothing_queued
 from proxx.result import JobResult
-from proxx.store import Store
+from proxx.store import Store, queue_watch
 
 
 def work(
@@ -46,6 +47,9 @@ def work(
             store.close()
 
     threads = [threading.Thread(target=loop, name=f"proxx-worker-{n}", daemon=True) for n in range(max(1, concurrency))]
+    cores = core_share()
+    if concurrency > 1:  # queued jobs will render beside the running ones: encoders may share the cores
+        cores.queued = queue_watch(proxx.store.path)
     for thread in threads:
         thread.start()
     try:
@@ -55,4 +59,6 @@ def work(
     except KeyboardInterrupt:
         stop.set()
         raise
+    finally:
+        cores.queued = nothing_queued
     return count[0]
