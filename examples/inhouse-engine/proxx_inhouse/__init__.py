@@ -76,6 +76,8 @@ class InhouseEngine(Engine):
         ]  # fmt: skip
         if source.timecode:  # editing systems relink on the start timecode
             command += ["-timecode", source.timecode]
+        if task.threads:  # other clips render beside this one: its share of the cores
+            command += ["-threads", str(task.threads)]
         command += ["-f", "mp4", file_url(task.partial_path)]
         with open(task.log_path, "a", encoding="utf-8") as log:
             log.write(f"$ {subprocess.list2cmdline(command)}\n")
