@@ -44,3 +44,8 @@ def test_store_scale_benchmark_runs():
 def test_inbox_scale_benchmark_runs():
     out = run_benchmark("inbox_scale.py", "--files", "20")
     assert "20 of 20 queued" in out and "ratio" in out
+
+
+def test_worker_batch_benchmark_runs():
+    out = run_benchmark("worker_batch.py", "--clips", "3", "--size", "320x180", "--runs", "1", timeout=240)
+    assert "worker --concurrency 2" in out and "x seq" in out
