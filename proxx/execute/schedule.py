@@ -5,12 +5,13 @@ process's render budget has room for: PROXX_PARALLEL_CLIPS, default the core cou
 budget shared by every job a `proxx worker` or `proxx serve` runs.
 
 Encoders side by side each use every core by default and contend for them; given its share of the
-cores instead (`RenderTask.threads`), each encodes more per core: measured on 2 cores, 20 one-second
-clips two at a time took 7 % less wall time at 640x360 and 5 % less at 1080p with one thread each
-than with ffmpeg's default (benchmarks/batch.py). A render gets a share only while there is other
-work to keep the other cores busy for as long as it renders: the other clips of its job, those of
-the other jobs this process runs, or jobs still queued for a worker running several at once. A long
-clip started beside a few short ones keeps every thread, else it would finish alone on one core.
+cores instead (`RenderTask.threads`), each encodes more per core: measured on 2 cores with bare
+ffmpeg and proxx's argument lists, 20 one-second clips two at a time took 7 % less wall time at
+640x360 and 5 % less at 1080p with `-threads 1` than with ffmpeg's default. A render gets a share
+only while there is other work to keep the other cores busy for as long as it renders: the other
+clips of its job, those of the other jobs this process runs, or jobs still queued for a worker
+running several at once. A long clip started beside a few short ones keeps every thread, else it
+would finish alone on one core.
 """
 
 from __future__ import annotations
