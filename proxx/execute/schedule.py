@@ -43,22 +43,15 @@ class _JobWork:
     waiting: set[int]
     rendering: set[int] = attrs.field(factory=set)
 
-    def left(self, besides: int) -> tuple[int, float]:
-        """(clips that can render beside clip `besides`, seconds of source they hold) of this
-        job's other work: none when its clips render one at a time."""
-        if self.lanes < 2:
+    def beside(self, clip: int | None = None) -> tuple[int, float]:
+        """(clips that can render beside clip `clip` of this job, seconds of source they hold):
+        none when its clips render one at a time. With no `clip`: beside a clip of another job."""
+        if clip is not None and self.lanes < 2:
             return 0, 0.0
-        waiting = [p for p in self.waiting if p != besides]
-        rendering = [p for p in self.rendering if p != besides]
-        seconds = sum(self.durations[p] for p in waiting)
-        seconds += sum(self.durations[p] * (1 - self.done[p]) for p in rendering)
-        return min(self.lanes - 1, len(waiting) + len(rendering)), seconds
-
-    def others(self) -> tuple[int, float]:
-        """The same for a clip of another job: all of this one's work can render beside it."""
-        seconds = sum(self.durations[p] for p in self.waiting)
-        seconds += sum(self.durations[p] * (1 - self.done[p]) for p in self.rendering)
-        return min(self.lanes, len(self.waiting) + len(self.rendering)), seconds
+        seconds = sum(self.durations[p] for p in self.waiting if p != clip)
+        seconds += sum(self.durations[p] * (1 - self.done[p]) for p in self.rendering if p != clip)
+        clips = len((self.waiting | self.rendering) - {clip})
+        return min(self.lanes if clip is None else self.lanes - 1, clips), seconds
 
 
 def nothing_queued() -> bool:
@@ -91,10 +84,10 @@ class CoreShare:
         with self._lock:
             work = self._jobs[job_id]
             work.waiting.discard(position)
-            clips, seconds = work.left(position)
+            clips, seconds = work.beside(position)
             for other_id, other in self._jobs.items():
                 if other_id != job_id:
-                    more, longer = other.others()
+                    more, longer = other.beside()
                     clips, seconds = clips + more, seconds + longer
             work.rendering.add(position)
             duration = work.durations[position]

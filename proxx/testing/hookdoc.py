@@ -106,16 +106,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.capture_trace:
         TRACE.write_text(capture_trace() + "\n", encoding="utf-8")
-    page = render(TRACE.read_text(encoding="utf-8"))
-    if args.check:
-        if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != page:
-            print(
-                f"{PAGE} is out of step with proxx/hookspecs.py: run python -m proxx.testing.hookdoc", file=sys.stderr
-            )
-            return 1
+    return keep_page(PAGE, render(TRACE.read_text(encoding="utf-8")), args.check, "proxx/hookspecs.py", "hookdoc")
+
+
+def keep_page(page: Path, text: str, check: bool, source: str, module: str) -> int:
+    """Write a generated page, or with `check` only say (exit 1) whether it is out of step with
+    `source`, which `python -m proxx.testing.<module>` brings it back in step with."""
+    if not check:
+        page.write_text(text, encoding="utf-8")
         return 0
-    PAGE.write_text(page, encoding="utf-8")
-    return 0
+    if page.exists() and page.read_text(encoding="utf-8") == text:
+        return 0
+    print(f"{page} is out of step with {source}: run python -m proxx.testing.{module}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

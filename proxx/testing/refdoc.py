@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 import proxx.plugin
+from proxx.testing.hookdoc import keep_page
 
 PAGE = Path("docs/reference.md")
 
@@ -117,14 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m proxx.testing.refdoc", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/reference.md is out of step")
     args = parser.parse_args(argv)
-    page = render()
-    if args.check:
-        if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != page:
-            print(f"{PAGE} is out of step with proxx.plugin: run python -m proxx.testing.refdoc", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(page, encoding="utf-8")
-    return 0
+    return keep_page(PAGE, render(), args.check, "proxx.plugin", "refdoc")
 
 
 if __name__ == "__main__":
