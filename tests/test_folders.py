@@ -157,3 +157,12 @@ def test_a_card_with_a_broken_file_still_gives_every_good_proxy(tmp_path, day):
     assert line.startswith(f"Failed: C0009.mov: Source file '{day / 'A001' / 'CLIP' / 'C0009.mov'}' is not ")
     assert "1 of 3 clips failed, 2 proxies published with 'Review H.264'." in done.stderr
     assert not (out / "A001" / "CLIP" / "C0009.mp4").exists()
+
+
+def test_a_folder_takes_every_camera_file_kind(tmp_path):
+    from proxx.watch.scan import is_media
+
+    names = ["HDV_0001.m2t", "MOV001.MOD", "MOV001.TOD", "00001.MTS", "C0001.MP4", "VID_1.3gp", "VTS_01_1.VOB",
+             "A001.MXF", "clip.m2v", "CLIP.GXF", "A001_C001.mov", "capture.wmv", "capture.flv"]  # fmt: skip
+    assert [n for n in names if not is_media(tmp_path / n)] == []
+    assert [n for n in ("A001.THM", "A001.XML", "notes.txt", "A001.LRV.part") if is_media(tmp_path / n)] == []

@@ -11,21 +11,32 @@ from pathlib import Path
 import attrs
 
 # Camera and editorial media proxx may be asked to proxy; anything else in a watch folder is left alone.
+# (.m2t: HDV captures; .mod/.tod: JVC and Panasonic SD cameras; .3gp: phones; .vob: DVD; .m2v:
+# MPEG-2 elementary video; .gxf: broadcast servers; .wmv and .flv: screen and web captures.)
 MEDIA_EXTENSIONS = frozenset(
     [
         ".mov",
         ".mp4",
         ".m4v",
+        ".3gp",
         ".mxf",
         ".mkv",
         ".avi",
         ".mts",
         ".m2ts",
+        ".m2t",
+        ".mod",
+        ".tod",
         ".mpg",
         ".mpeg",
+        ".vob",
+        ".m2v",
         ".ts",
         ".webm",
         ".dv",
+        ".gxf",
+        ".wmv",
+        ".flv",
         ".r3d",
         ".braw",
         ".ari",
