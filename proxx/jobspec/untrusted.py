@@ -32,8 +32,10 @@ from proxx.schemas import JOBSPEC, violations
 MAX_JOBSPEC_BYTES = 1024 * 1024  # a JobSpec of 1,000 clips is ~400 KB
 MAX_DEPTH = 16  # a JobSpec nests 4 deep
 JOB_ID = re.compile(r"job-\d{8}T\d{6}Z-[0-9a-f]{8}")
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
+# One token at a time, each matched once: a string (its closing quote optional, so an unterminated
+# one ends the scan instead of being retried from every later quote, which made the scan quadratic
+# on a run of escaped quotes) or a bracket. No alternative can fail after consuming input.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 
 
 def _refused(where: str, reason: str, why: str) -> JobValidationError:
@@ -76,16 +78,27 @@ def parse_bounded(data: bytes | str, where: str) -> Any:
     text = data.decode("utf-8") if isinstance(data, bytes) else data
     if len(text) > MAX_JOBSPEC_BYTES:
         raise _refused(where, "jobspec_too_large", f"it is more than {MAX_JOBSPEC_BYTES} bytes")
-    depth = deepest = 0
-    for bracket in _BRACKETS.finditer(_STRINGS.sub("", text)):
-        depth += 1 if bracket.group() in "[{" else -1
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            raise _refused(where, "jobspec_too_deep", f"it nests more than {MAX_DEPTH} levels deep")
+    if nesting_exceeds(text, MAX_DEPTH):
+        raise _refused(where, "jobspec_too_deep", f"it nests more than {MAX_DEPTH} levels deep")
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as error:
         raise _refused(where, "invalid_jobspec", f"it is not readable JSON: {error}") from None
+
+
+def nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether JSON `text` nests arrays and objects more than `limit` deep, brackets inside strings
+    not counted; one pass, linear in `text` whatever it holds."""
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return False
 
 
 def check_untrusted(document: Any, where: str, registry: Registry | None, roots: Roots | None) -> JobSpec:
