@@ -5,13 +5,54 @@ and that nothing outside the allowed area was written or read."""
 from __future__ import annotations
 
 import json
+import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from proxx import Proxx
 from proxx.cli import main
 from proxx.errors import JobValidationError
+from proxx.execute.clips import Clips
 from proxx.jobspec.untrusted import MAX_JOBSPEC_BYTES, nesting_exceeds, parse_bounded
+from proxx.media.samples import make_clip
+
+INTENT = "HD Editorial LT"
+PROXY_FOLDER_INTENT = """user_profile_version: "1.1"
+name: Proxy Folder
+constraints: {codecs: [h264], resolution: [scale_50]}
+naming: {folder: Proxy, suffix: _Proxy}
+"""
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("media") / "A001.mov", frames=6, size="160x120")
+
+
+@pytest.fixture
+def area(tmp_path: Path, clip: Path) -> dict[str, Path]:
+    """Media and an output folder inside the roots; another project's folder outside them."""
+    media, out, outside = tmp_path / "media", tmp_path / "out", tmp_path / "other-project"
+    for folder in (media, out, outside):
+        folder.mkdir()
+    (media / "A001.mov").write_bytes(clip.read_bytes())
+    return {"media": media, "out": out, "outside": outside}
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def proxy_folder_intent(tmp_path: Path) -> Iterator[Path]:
+    repo = tmp_path / "repo" / "user"
+    repo.mkdir(parents=True)
+    (repo / "named.yaml").write_text(PROXY_FOLDER_INTENT)
+    yield repo.parent
+
 
 # --- parsers are linear, digests before parsing ---------------------------------------------------
 
@@ -54,3 +95,35 @@ def test_run_spec_checks_the_digest_before_parsing(proxx_home, tmp_path, capsys)
     assert main(["run-spec", str(hostile), "--digest", "sha256:" + "0" * 64]) == 4
     err = capsys.readouterr().err
     assert "does not match its digest" in err and "nests" not in err
+
+
+# --- every write inside an output folder by descriptor ---------------------------------------------
+
+
+def test_swapping_the_proxy_folder_for_a_link_after_staging_redirects_nothing(
+    proxx_home, area, proxy_folder_intent, monkeypatch
+):
+    """Right after proxx made the clip's private folder, `Proxy/` becomes a link to another project's
+    folder holding a look-alike private folder: the engine still writes into the folder proxx made,
+    and nothing is published through the link."""
+    proxx = Proxx.open(profiles=[proxy_folder_intent])
+    spec = proxx.create_job("Proxy Folder", [area["media"] / "A001.mov"], area["out"])
+    private_name = f".proxx-partial-{spec.job_id[-8:]}-0"
+    real_render = Clips._render
+    written: list[str] = []
+
+    def swap_then_render(self, clip, source, partial, report, threads):  # type: ignore[no-untyped-def]
+        os.rename(area["out"] / "Proxy", area["out"] / "Proxy.moved")
+        (area["outside"] / private_name).mkdir()
+        (area["out"] / "Proxy").symlink_to(area["outside"])
+        written.append(str(partial))
+        return real_render(self, clip, source, partial, report, threads)
+
+    monkeypatch.setattr(Clips, "_render", swap_then_render)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.failure is not None
+    assert result.failure.reason in ("output_folder_unusable", "output_folder_moved")
+    assert _tree(area["outside"]) == [private_name]  # the look-alike stays empty
+    assert "/proc/" in written[0] and str(area["out"]) not in written[0]  # never a path to walk again
+    kept = _tree(area["out"] / "Proxy.moved")
+    assert any(name.endswith(".mp4") for name in kept), kept  # the render landed where proxx made room

@@ -32,12 +32,12 @@ from proxx.execute.lease import Lease
 from proxx.execute.progress import ProgressMeter
 from proxx.execute.publish import (
     KeptPartials,
+    Staged,
     discard,
     link_or_copy,
     partial_path,
     publish,
     stage,
-    staged_path,
     unstage,
 )
 from proxx.execute.schedule import core_share, parallel_budget, render_slots
@@ -67,7 +67,7 @@ class Rendered:
 
     clip: ClipSpec
     source: MediaInfo | None
-    partial: Path
+    staged: Staged  # the private folder, held open until the clip is published or kept
     reused: Reused | None
     started: float
     report: Callable[[float], None]
@@ -148,30 +148,30 @@ class Clips:
     def _produce(self, clip: ClipSpec, report: Callable[[float], None], threads: int | None) -> Rendered | ClipResult:
         """Render `clip` (or copy a reusable output) under its temporary name."""
         source = self.sources[clip.index]
-        partial = staged_path(clip, self.spec.job_id)
         started = time.monotonic()
         reused = self._reusable(clip, source) if self.spec.reuse else None
+        staged = None
         try:
             trust.recheck_source(clip, source, self.roots)  # still the validated file, inside the roots
-            stage(self.spec, clip, self.roots)  # a private folder for the engine (and the intent's subfolder)
+            staged = stage(self.spec, clip, self.roots)  # a private folder for the engine (and the intent's subfolder)
             if reused is not None:
-                reused = attrs.evolve(reused, how=link_or_copy(Path(reused.output), partial))
+                reused = attrs.evolve(reused, how=link_or_copy(Path(reused.output), staged.written))
             else:
-                self._render(clip, source, partial, report, threads)
+                self._render(clip, source, staged.written, report, threads)
         except ProxxError as error:
-            return self._failed(clip, partial, error, [], started, reused)
-        return Rendered(clip, source, partial, reused, started, report)
+            return self._failed(clip, staged, error, [], started, reused)
+        return Rendered(clip, source, staged, reused, started, report)
 
     def _complete(self, rendered: Rendered) -> ClipResult:
         """Verify a rendered clip and publish it under its final name."""
-        clip, partial = rendered.clip, rendered.partial
+        clip, staged = rendered.clip, rendered.staged
         checks: list[Check] = []
         try:
-            checks = verify_clip(self.spec, clip, rendered.source, partial, self.plugin_checks)
-            error = verification_error(checks, partial)
+            checks = verify_clip(self.spec, clip, rendered.source, staged.written, self.plugin_checks)
+            error = verification_error(checks, staged.path)
             if error is not None:
                 raise error
-            size = partial.stat().st_size
+            size = staged.written.stat().st_size
             if not self.lease.holds(self.spec.job_id):
                 kept = str(partial_path(clip, self.spec.job_id))
                 raise ExecutionError(
@@ -180,11 +180,13 @@ class Clips:
                     f"stays at '{kept}' and was not published.",
                     {"output": kept, "worker_id": self.lease.worker_id},
                 )
-            stale = publish(self.spec, clip, partial, self.roots, self.kept)
+            stale = publish(self.spec, clip, staged, self.roots, self.kept)
             if stale:
                 append(self.log_path, f"clip {clip.index}: removed partial outputs of earlier attempts: {stale}")
         except ProxxError as error:
-            return self._failed(clip, partial, error, checks, rendered.started, rendered.reused)
+            return self._failed(clip, staged, error, checks, rendered.started, rendered.reused)
+        finally:
+            staged.close()
         rendered.report(1.0)
         seconds = round(time.monotonic() - rendered.started, 3)
         return ClipResult(
@@ -195,7 +197,7 @@ class Clips:
     def _failed(
         self,
         clip: ClipSpec,
-        partial: Path,
+        staged: Staged | None,
         error: ProxxError,
         checks: list[Check],
         started: float,
@@ -204,11 +206,13 @@ class Clips:
         if error.failure_class is not FailureClass.EXECUTION:
             error = ExecutionError(error.reason, error.message, error.context)
         append(self.log_path, f"clip {clip.index} failed: {error.message}")
-        if error.reason == CANCELLED:
-            discard(self.spec, clip, partial, self.roots)
-            kept = None
-        else:
-            kept = unstage(self.spec, clip, partial, self.roots)
+        kept = None
+        if staged is not None:  # else it failed before its private folder was made: nothing was written
+            if error.reason == CANCELLED:
+                discard(self.spec, clip, staged, self.roots)
+            else:
+                kept = unstage(self.spec, clip, staged, self.roots)
+            staged.close()
         seconds = round(time.monotonic() - started, 3)
         return ClipResult(
             clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), Failure.of(error), seconds,

@@ -42,7 +42,10 @@ class RenderTask:
       spec: the job's JobSpec (its `canonical_profile` says what to render).
       clip: the clip to render (its source and final output path).
       source: the source's probe; None only for RAW media a RAW-capable engine reads itself.
-      partial_path: the file to write, in a private folder proxx made for this clip.
+      partial_path: the file to write, in a private folder proxx made for this clip and holds open
+        (on Linux a `/proc/<pid>/fd/<n>/<name>` path: any process of this user can open it, and
+        nothing on the way to it can be swapped). Write it, or create files beside it; never rebuild
+        it from the clip's output path.
       log_path: the job log; append the engine's full output here.
       timeout: seconds; past it the engine stops its process and raises ExecutionError "timeout".
       progress: call with the fraction of this clip done, 0..1.

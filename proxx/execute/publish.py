@@ -3,7 +3,11 @@ link anyone could plant in a shared output folder.
 
 The engine writes into a private folder (mode 0700) that the runner creates next to the final name
 with `mkdir`, which never follows a link and fails on any name already there (a planted symlink
-included): nobody else can put anything inside it, so the engine cannot be redirected. The output
+included): nobody else can put anything inside it. The runner holds that folder open from its
+creation until the clip is published or removed, and hands the engine (and verification) the file
+through the open descriptor (`/proc/<pid>/fd/<n>/<name>` on Linux), never a path that could be
+walked again: swapping `Proxy/` or the private folder for a link after it was made redirects
+nothing. Publishing checks, by descriptor, that the private folder still sits where it was made. The output
 folder is opened without following a link and must lie inside the job's roots after resolution; the
 intent's subfolder (e.g. `Proxy/`) is created and opened the same way. Publishing hard-links the
 verified regular file to its final name (`linkat`, which never replaces an existing name or follows a
@@ -21,6 +25,8 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+import attrs
 
 from proxx.errors import ExecutionError
 from proxx.jobspec.model import ClipSpec, JobSpec
@@ -126,8 +132,34 @@ def _output_folder(spec: JobSpec, clip: ClipSpec, roots: Roots | None, create: b
         os.close(fd)
 
 
-def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Path:
-    """Create the clip's private folder; returns the path the engine is to write."""
+_BY_DESCRIPTOR = Path("/proc/self/fd").is_dir()  # Linux: a held folder is reachable as /proc/<pid>/fd/<n>
+
+
+@attrs.define
+class Staged:
+    """A clip's private folder, held open from its creation until its output is published, kept
+    for debugging or removed (`close`)."""
+
+    path: Path  # the staged file's name, as operators are told: staged_path()
+    fd: int  # the private folder, opened as it was created
+
+    @property
+    def written(self) -> Path:
+        """What the engine writes and verification reads: the file inside the held folder, through
+        its descriptor (any process of this user can open it; nothing on the way can be swapped).
+        Where no such path exists, the path itself, and `publish` then finds a swapped folder."""
+        if not _BY_DESCRIPTOR:
+            return self.path
+        return Path(f"/proc/{os.getpid()}/fd/{self.fd}") / self.path.name
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Staged:
+    """Create the clip's private folder and hold it open for the engine."""
     target = staged_path(clip, spec.job_id)
     with _output_folder(spec, clip, roots, create=True) as folder:
         try:
@@ -138,47 +170,72 @@ def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Path:
                 f"Something already has the temporary name '{target.parent}' (a planted link?); nothing was written.",
                 output=clip.output,
             ) from None
-    return target
+        try:
+            private = os.open(target.parent.name, _DIR_FLAGS, dir_fd=folder)
+        except OSError:
+            private = -1
+        if private >= 0:
+            info = os.fstat(private)
+            if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) == 0o700:
+                return Staged(target, private)
+            os.close(private)
+    raise _refused(
+        "partial_name_taken",
+        f"The temporary folder '{target.parent}' was replaced as soon as it was made (a planted link or folder?); "
+        "nothing was written.",
+        output=clip.output,
+    )
 
 
-def publish(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None, kept: KeptPartials) -> list[str]:
+def _check_in_place(staged: Staged, folder: int, final: Path) -> None:
+    """The held private folder is still the one named in the clip's output folder, and the output
+    in it a regular file: else whatever the folder holds now is not what was verified."""
+    held = os.fstat(staged.fd)
+    named = _lstat(staged.path.parent.name, folder)
+    written = _lstat(staged.path.name, staged.fd)
+    if named is None or (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino):
+        raise _refused(
+            "output_folder_moved",
+            f"The folder of '{final}' was moved or replaced while the clip rendered; the output was not published.",
+            output=str(final),
+        )
+    if written is None or not stat.S_ISREG(written.st_mode):
+        raise _refused(
+            "partial_not_a_file", f"The output written for '{final}' is not a regular file; it was not published."
+        )
+
+
+def publish(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None, kept: KeptPartials) -> list[str]:
     """Give a verified output its final name, atomically and never over an existing name or link;
     then remove the partial outputs earlier attempts at this clip left beside it (kept for debugging
     until a verified proxy replaces them). Returns the names removed."""
     final = Path(clip.output)
-    info = os.lstat(staged)
-    if not stat.S_ISREG(info.st_mode):
-        raise _refused(
-            "partial_not_a_file", f"The output written for '{final}' is not a regular file; it was not published."
-        )
     with _output_folder(spec, clip, roots, create=False) as folder:
-        private = os.open(staged.parent.name, _DIR_FLAGS, dir_fd=folder)
-        try:
-            try:  # linkat: fails if `final` exists (a file or a link): no check-then-rename race
-                os.link(staged.name, final.name, src_dir_fd=private, dst_dir_fd=folder, follow_symlinks=False)
-            except FileExistsError:
+        _check_in_place(staged, folder, final)
+        private, name = staged.fd, staged.path.name
+        try:  # linkat: fails if `final` exists (a file or a link): no check-then-rename race
+            os.link(name, final.name, src_dir_fd=private, dst_dir_fd=folder, follow_symlinks=False)
+        except FileExistsError:
+            raise _refused(
+                "output_exists",
+                f"Output path '{final}' appeared while the job ran; the verified output stays at "
+                f"'{partial_path(clip, spec.job_id)}'.",
+                output=str(final),
+                partial_output=str(staged.path),
+            ) from None
+        except OSError:  # no hard links here (some network shares): rename, having checked just before
+            if _lexists(final.name, folder):
                 raise _refused(
                     "output_exists",
                     f"Output path '{final}' appeared while the job ran; the verified output stays at "
                     f"'{partial_path(clip, spec.job_id)}'.",
                     output=str(final),
-                    partial_output=str(staged),
                 ) from None
-            except OSError:  # no hard links here (some network shares): rename, having checked just before
-                if _lexists(final.name, folder):
-                    raise _refused(
-                        "output_exists",
-                        f"Output path '{final}' appeared while the job ran; the verified output stays at "
-                        f"'{partial_path(clip, spec.job_id)}'.",
-                        output=str(final),
-                    ) from None
-                os.rename(staged.name, final.name, src_dir_fd=private, dst_dir_fd=folder)
-            else:
-                os.unlink(staged.name, dir_fd=private)
-        finally:
-            os.close(private)
+            os.rename(name, final.name, src_dir_fd=private, dst_dir_fd=folder)
+        else:
+            os.unlink(name, dir_fd=private)
         with contextlib.suppress(OSError):
-            os.rmdir(staged.parent.name, dir_fd=folder)
+            os.rmdir(staged.path.parent.name, dir_fd=folder)
         return kept.remove(final, folder)
 
 
@@ -206,39 +263,40 @@ class KeptPartials:
         return sorted(removed)
 
 
-def discard(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> None:
+def discard(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None) -> None:
     """After a cancel: remove what the engine wrote and its private folder (a cancel is not a crash
     to debug, and a partial file left in a camera folder only misleads)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(staged.path.name, dir_fd=staged.fd)
     with contextlib.suppress(OSError, ExecutionError), _output_folder(spec, clip, roots, create=False) as folder:
-        private = os.open(staged.parent.name, _DIR_FLAGS, dir_fd=folder)
-        try:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(staged.name, dir_fd=private)
-        finally:
-            os.close(private)
-        os.rmdir(staged.parent.name, dir_fd=folder)
+        os.rmdir(staged.path.parent.name, dir_fd=folder)
 
 
-def unstage(spec: JobSpec, clip: ClipSpec, staged: Path, roots: Roots | None) -> str | None:
+def unstage(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None) -> str | None:
     """After a failure: move what the engine wrote beside the final name (for debugging, never over
     an existing name) and remove the private folder. Returns where it is kept, or None."""
-    if not os.path.lexists(staged):
-        with contextlib.suppress(OSError):
-            staged.parent.rmdir()
-        return None
-    kept = partial_path(clip, spec.job_id)
+    name = staged.path.name
     try:
         with _output_folder(spec, clip, roots, create=False) as folder:
-            private = os.open(staged.parent.name, _DIR_FLAGS, dir_fd=folder)
-            try:
-                os.link(staged.name, kept.name, src_dir_fd=private, dst_dir_fd=folder, follow_symlinks=False)
-                os.unlink(staged.name, dir_fd=private)
-            finally:
-                os.close(private)
-            os.rmdir(staged.parent.name, dir_fd=folder)
+            if not _lexists(name, staged.fd):
+                with contextlib.suppress(OSError):
+                    os.rmdir(staged.path.parent.name, dir_fd=folder)
+                return None
+            kept = partial_path(clip, spec.job_id)
+            _check_in_place(staged, folder, Path(clip.output))
+            os.link(name, kept.name, src_dir_fd=staged.fd, dst_dir_fd=folder, follow_symlinks=False)
+            os.unlink(name, dir_fd=staged.fd)
+            os.rmdir(staged.path.parent.name, dir_fd=folder)
     except (OSError, ExecutionError):
-        return str(staged)  # left in its private folder
+        return str(staged.path) if _lexists(name, staged.fd) else None  # left in its private folder
     return str(kept)
+
+
+def _lstat(name: str, folder: int) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        return None
 
 
 def _lexists(name: str, folder: int) -> bool:
