@@ -7,8 +7,6 @@ import os
 import stat
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -104,39 +102,3 @@ def test_a_file_is_probed_once_until_it_changes(tmp_path, monkeypatch):
     os.utime(clip, ns=(0, 10**18))  # changed (its modification time moved): probed again
     probing.probe(str(clip))
     assert len(calls) == 2
-
-
-def test_probes_started_ahead_serve_the_later_probe_and_skip_what_is_not_a_file(tmp_path, monkeypatch):
-    from proxx.media import probe as probing
-
-    clip = make_clip(tmp_path / "A002.mov", frames=4)
-    fifo = tmp_path / "pipe.mov"
-    os.mkfifo(fifo)  # would block ffprobe: never probed ahead
-    calls, release = [], threading.Event()
-    real = probing._ffprobe
-
-    def slow(path, what, timeout):
-        calls.append(path)
-        release.wait(10)  # still running when the later probe asks
-        return real(path, what, timeout)
-
-    monkeypatch.setattr(probing, "_ffprobe", slow)
-    probing.probe_ahead([str(clip), str(fifo), str(tmp_path), str(tmp_path / "missing.mov"), "HD Editorial LT"])
-    deadline = time.monotonic() + 10
-    while not calls:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    threading.Timer(0.2, release.set).start()
-    info = probing.probe(str(clip))  # waits for the probe ahead, starts none of its own
-    assert info.video is not None and info.path == str(clip)
-    assert calls == [str(clip)]
-
-
-def test_a_probe_ahead_that_fails_leaves_the_later_probe_to_say_why(tmp_path, monkeypatch):
-    from proxx.media import probe as probing
-
-    text = tmp_path / "notes.mov"
-    text.write_text("not a video\n")
-    probing.probe_ahead([str(text)])
-    with pytest.raises(probing.ProbeError):
-        probing.probe(str(text))

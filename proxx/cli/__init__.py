@@ -14,17 +14,12 @@ No traceback ever reaches the terminal.
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
 import datetime
-import gc
 import os
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from proxx.cli.exits import EXIT_CONFIGURATION, EXIT_FOR_CLASS, EXIT_INTERNAL
 from proxx.errors import ConfigurationError, ProxxError
@@ -92,18 +87,11 @@ def _log_internal_error() -> Path | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["run"]:  # its sources' probes run on the idle cores while proxx loads
-        from proxx.media.probe import probe_ahead
-
-        probe_ahead([argument for argument in arguments[1:] if not argument.startswith("-")])
     try:
         parser = build_parser()
     except ConfigurationError as error:
         print(f"proxx: configuration error: {error.message}", file=sys.stderr)
         return EXIT_CONFIGURATION
-    if not gc.isenabled():  # run() turned the collector off while proxx loaded: see there
-        gc.freeze()
-        gc.enable()
     args = parser.parse_args(arguments)
     command: Command = args.handler
     try:
@@ -131,23 +119,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The console script. Loading proxx creates tens of thousands of long-lived objects (modules,
-    attrs classes, plugin hooks) that the cyclic collector would walk again and again while they
-    load and once more at exit: ~15 ms of every short command. So they load with the collector
-    off and are then frozen out of its sight (gc.freeze); it is back on before any command runs."""
-    gc.disable()
-    _exit(main())
-
-
-def _exit(code: int) -> NoReturn:
-    """Exit as the interpreter would (wait for worker threads, run the atexit functions, flush
-    stdout and stderr), less its teardown, which frees the objects of every loaded module one by
-    one: 20 ms of every command, for nothing, since everything proxx writes is closed by now."""
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
-            stream.flush()
-    os._exit(code)
+    """The console script."""
+    sys.exit(main())

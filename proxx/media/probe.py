@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import stat
 import subprocess
 import threading
 from collections import OrderedDict
@@ -354,28 +352,6 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
         with _PROBED_LOCK:
             _PROBING.pop(identity).set()  # a failed probe is not remembered: a waiter probes again
     return info
-
-
-def probe_ahead(paths: list[str]) -> None:
-    """Start probing the regular files among `paths` in the background, so that a later `probe`
-    of each finds its answer (or waits for it) instead of starting ffprobe: `proxx run` starts
-    its sources' probes the moment it reads its command line, on the cores that sit idle while
-    it loads. Only ever what validation would probe next, with the same restrictions; whatever
-    goes wrong here is found again, and reported, by that probe."""
-    files = []
-    for path in paths:
-        with contextlib.suppress(OSError, ValueError):
-            if stat.S_ISREG(os.stat(path).st_mode):  # never a FIFO, a device or a folder
-                files.append(path)
-
-    def probe_quietly(chunk: list[str]) -> None:
-        for path in chunk:
-            with contextlib.suppress(Exception):
-                probe(path)
-
-    lanes = min(len(files), os.cpu_count() or 1)
-    for lane in range(lanes):
-        threading.Thread(target=probe_quietly, args=(files[lane::lanes],), daemon=True).start()
 
 
 def _probe(path: str, timeout: float) -> MediaInfo:
