@@ -160,7 +160,7 @@ def test_a_card_with_a_broken_file_still_gives_every_good_proxy(tmp_path, day):
 
 
 def test_a_folder_takes_every_camera_file_kind(tmp_path):
-    from proxx.watch.scan import is_media
+    from proxx.media.files import is_media
 
     names = ["HDV_0001.m2t", "MOV001.MOD", "MOV001.TOD", "00001.MTS", "C0001.MP4", "VID_1.3gp", "VTS_01_1.VOB",
              "A001.MXF", "clip.m2v", "CLIP.GXF", "A001_C001.mov", "capture.wmv", "capture.flv"]  # fmt: skip

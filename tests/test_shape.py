@@ -111,3 +111,40 @@ def test_the_runner_is_the_jobs_outline():
     # Its steps live where a reader looks for them: clips in execute/clips, verification in verify/,
     # exporters in export/, publishing in execute/publish, leases in execute/lease.
     assert len((ROOT / "execute" / "runner.py").read_text(encoding="utf-8").splitlines()) < 250
+
+
+PIPELINE = ("compile", "jobspec", "validate", "execute", "verify", "export", "store", "media")
+ABOVE_THE_PIPELINE = ("app", "worker", "cli", "web", "farm", "watch", "openjd", "dispatch")
+
+
+def _in(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == f"proxx.{p}" or module.startswith(f"proxx.{p}.") for p in packages)
+
+
+def test_the_pipeline_looks_down_only():
+    # compile -> jobspec -> validate -> execute -> verify -> export, with the store and media below:
+    # none of them reaches up to the facade, the shells or scale-out.
+    graph = import_graph()
+    upward = sorted(
+        (module, target)
+        for module, targets in graph.items()
+        if _in(module, PIPELINE)
+        for target in targets
+        if _in(target, ABOVE_THE_PIPELINE)
+    )
+    assert upward == []
+
+
+def test_the_shape_test_sees_an_upward_import():
+    assert _in("proxx.execute.clips", PIPELINE) and _in("proxx.app", ABOVE_THE_PIPELINE)
+    assert not _in("proxx.application", ABOVE_THE_PIPELINE)
+
+
+def test_no_core_module_imports_a_plugin():
+    # Plugins load through the entry-point group; the core knows none of them by its module.
+    found = []
+    for path in ROOT.rglob("*.py"):
+        for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [(str(path.relative_to(ROOT)), n) for n in names if n.split(".")[0].startswith("proxx_")]
+    assert found == []

@@ -6,13 +6,13 @@ import json
 
 from proxx import Proxx
 from proxx.cli import main
-from proxx.execute.worker import work
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
 from proxx.roots import Roots
 from proxx.store import COMPLETED, QUEUED
 from proxx.watch.scan import Settler
 from proxx.watch.watcher import JobSpecInbox, MediaWatcher, watch
+from proxx.worker import work
 
 INTENT = "Review H.264"
 

@@ -288,7 +288,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from proxx.execute.worker import work
+    from proxx.worker import work
 
     proxx = _open(args)
 

@@ -141,8 +141,8 @@ def _worker_here(proxx: Proxx, run: bool) -> Iterator[None]:
     if not run:
         yield
         return
-    from proxx.execute.worker import work
     from proxx.result import JobResult
+    from proxx.worker import work
 
     def done(result: JobResult) -> None:
         outcome = f": {result.failure.message}" if result.failure else ""

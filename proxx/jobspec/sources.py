@@ -13,7 +13,7 @@ from pathlib import Path
 
 from proxx.errors import PreJobError
 from proxx.jobspec.model import SourceFile
-from proxx.watch.scan import is_media, skipped_folder
+from proxx.media.files import is_media, skipped_folder
 
 
 def expand_sources(given: Sequence[str | Path | SourceFile], output_directory: Path) -> list[SourceFile]:

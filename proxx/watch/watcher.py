@@ -16,9 +16,10 @@ from proxx.errors import JobValidationError
 from proxx.jobspec.model import JobSpec
 from proxx.jobspec.signing import verifies
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
+from proxx.media.files import MEDIA_EXTENSIONS, is_media, is_partial, skipped_folder
 from proxx.roots import Roots
 from proxx.watch.ledger import Ledger
-from proxx.watch.scan import MEDIA_EXTENSIONS, Settler, candidates, is_media, is_partial, skipped_folder
+from proxx.watch.scan import Settler, candidates
 
 # Blackmagic's Proxy Generator writes proxies into a Proxy folder beside the media; Resolve relinks
 # them from there.

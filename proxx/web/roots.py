@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from proxx.watch.scan import is_media, skipped_folder
+from proxx.media.files import is_media, skipped_folder
 from proxx.web.problems import WebError
 
 # Bounds on what one listing shows, so a huge share cannot stall a page.

@@ -1,5 +1,5 @@
 """Run the web shell: bind, print where to find it, serve with uvicorn, and drain the job queue
-with in-process worker threads (`proxx.execute.worker.work`) until the server stops.
+with in-process worker threads (`proxx.worker.work`) until the server stops.
 
 With `workers=0` nothing runs jobs here: start `proxx worker` processes beside it on the same
 PROXX_HOME (they share the SQLite store; a job is claimed by exactly one worker).
@@ -18,11 +18,11 @@ from pathlib import Path
 import uvicorn
 
 from proxx.app import Proxx
-from proxx.execute.worker import work
 from proxx.web.app import create_app
 from proxx.web.roots import MediaRoot, MediaRoots
 from proxx.web.security import DEFAULT_MAX_BODY, loopback_hosts
 from proxx.web.service import WebService
+from proxx.worker import work
 
 DEFAULT_PORT = 8421
 
