@@ -2,7 +2,7 @@
 class A error. Pure and deterministic: the registry is sorted by id, the filters run in a fixed order,
 and nothing else (time, file order, installed plugins) changes which id is chosen.
 
-Filter order (each keeps the candidates that pass; BACKGROUND section 2 for the 1.0 fields):
+Filter order (each keeps the candidates that pass; docs/compatibility.md, section 2, for the 1.0 fields):
 
 1. intra_frame_only: true keeps intra-frame codecs (ProRes, DNx).
 2. allow_long_gop: false drops long-GOP codecs (H.264, HEVC).

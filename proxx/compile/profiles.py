@@ -11,7 +11,7 @@ import attrs
 
 from proxx import vocabulary
 
-# Bundled codec flavour -> family, as in the reference vocabulary (BACKGROUND section 1).
+# Bundled codec flavour -> family, as in the reference vocabulary (docs/compatibility.md, section 1).
 CODEC_FAMILY: Mapping[str, str] = {name: codec.family for name, codec in vocabulary.BUNDLED_CODECS.items()}
 
 _FIT = re.compile(r"^fit_(\d+)x(\d+)$")

@@ -1,6 +1,6 @@
 """RAW camera media: what only a RAW-capable engine (Resolve) can decode.
 
-Told by extension and by the codec name ffprobe reports (BACKGROUND section 1); a codec ffprobe
+Told by extension and by the codec name ffprobe reports (docs/compatibility.md, section 1); a codec ffprobe
 calls unknown counts as RAW too, since only a RAW-capable engine might read it.
 """
 

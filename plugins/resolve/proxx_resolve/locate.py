@@ -1,4 +1,4 @@
-"""Where the DaVinci Resolve scripting module lives (BACKGROUND section 6).
+"""Where the DaVinci Resolve scripting module lives (docs/compatibility.md, section 6).
 
 `RESOLVE_SCRIPT_API` names the Scripting folder or, as some installations and the reference set it,
 its `Modules/` folder directly: both are accepted. `RESOLVE_SCRIPT_LIB` names fusionscript; the

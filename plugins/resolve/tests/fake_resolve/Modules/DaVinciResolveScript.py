@@ -1,7 +1,7 @@
 """A faithful fake of DaVinci Resolve Studio's scripting module, for the test suite only.
 
 It implements the calls the proxx Resolve engine makes with the behaviour Resolve documents or has
-been observed to have (BACKGROUND section 6), and renders for real through ffmpeg so verification
+been observed to have (docs/compatibility.md, section 6), and renders for real through ffmpeg so verification
 runs on real files:
 
 * `scriptapp("Resolve")` is None when no Resolve runs (or a free edition refuses external scripting);
