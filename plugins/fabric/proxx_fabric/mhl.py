@@ -16,7 +16,11 @@ before every generation and rebuilt from the history when they differ (the refer
 anything else, added generations meanwhile). A folder holding a nested history of its own goes
 through the library, which records files in the history that owns them.
 
-Jobs finishing into one folder at once take turns: an exclusive lock (`fcntl`; `msvcrt` on Windows) on
+Every file is written through descriptors (`proxx_fabric.folder`): `.proxx/` and `ascmhl/` must be
+proxx's own folders, and nothing is created or opened through a link someone planted. A path that
+XML 1.0 cannot hold (a control character, an undecodable byte) is never written into a generation.
+
+Jobs finishing into one folder at once take turns: an exclusive lock (`fcntl`) on
 `<output folder>/.proxx/ascmhl.lock` is held from reading the index to appending to the chain file, so
 generation numbers never collide and the chain never loses an entry. The generations tell ascmhl to
 ignore the lock, the index and proxx's partial outputs (`*.proxx-partial-*`), which come and go.
@@ -31,13 +35,14 @@ import os
 import platform
 import re
 import sqlite3
-import sys
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
 
 from proxx_fabric import PROXX_FOLDER, __version__
+from proxx_fabric.folder import FolderRefused, open_file, opened, own_folder, path_of, read, write_new
 from proxx_fabric.hashing import HASH_FORMAT
 
 LOCK_NAME = "ascmhl.lock"
@@ -65,30 +70,33 @@ class MHLMismatch(Exception):
 
 
 @contextlib.contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """Exclusive, blocking, released by the operating system even if this process dies."""
-    lock_dir = folder / PROXX_FOLDER
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / LOCK_NAME, "a+b") as handle:
-        if sys.platform == "win32":
-            import msvcrt
+def folder_lock(proxx_folder: int) -> Iterator[None]:
+    """Exclusive, blocking, released by the operating system even if this process dies; the lock
+    file is opened inside the held `.proxx` folder, never through a link."""
+    import fcntl
 
-            while True:  # LK_LOCK gives up after 10 s: keep waiting, as flock does
-                with contextlib.suppress(OSError):
-                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-                    break
-            try:
-                yield
-            finally:
-                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
+    fd = open_file(proxx_folder, LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+# What XML 1.0 can hold, less tab, line feed and carriage return (a parser turns a carriage return into
+# a line feed, so the path read back would not be the file's): a name with anything else would make
+# the generation, and the reference tool's reading of the history from it on, fail.
+_NOT_IN_XML = re.compile(r"[^\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> bool:
+    """Whether `text` can be written in an ASC MHL file and read back as it is."""
+    return _NOT_IN_XML.search(text) is None
+
+
+def _xml_text(text: str) -> str:
+    """`text` for a field that only describes (a host name, a comment): what XML cannot hold becomes '?'."""
+    return _NOT_IN_XML.sub("?", text)
 
 
 def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> str:
@@ -97,13 +105,19 @@ def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> s
     history already knows one of these paths with different content."""
     root = folder.resolve()
     relative = [_relative(root, file.path) for file in files]
-    with folder_lock(folder):
+    for path in relative:
+        if not xml_safe(path):
+            raise ValueError(
+                f"'{path!a}' cannot be written in an ASC MHL file (a control character or undecodable byte)"
+            )
+    with opened(root) as out, own_folder(out, PROXX_FOLDER, root) as own, folder_lock(own):
         if _nested_history(root, relative):
             return _add_generation_with_ascmhl(root, files, comment)
-        asc = root / ASCMHL_FOLDER
-        asc.mkdir(exist_ok=True)
-        with contextlib.closing(_Index(root / PROXX_FOLDER / INDEX_NAME)) as index:
-            if index.generation != _last_sequence(asc / CHAIN_NAME):
+        with (
+            own_folder(out, ASCMHL_FOLDER, root) as asc,
+            contextlib.closing(_Index(path_of(own, root / PROXX_FOLDER) / INDEX_NAME)) as index,
+        ):
+            if index.generation != _last_sequence(asc):
                 index.rebuild(asc)
             actions = []
             for file, path in zip(files, relative, strict=True):
@@ -113,13 +127,18 @@ def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> s
                 actions.append("verified" if known else "original")
             number = index.generation + 1
             patterns = list(dict.fromkeys([*(index.patterns or DEFAULT_IGNORE), *(_pattern(p) for p in IGNORE)]))
-            name = f"{number:04d}_{root.name}_{_utc_now():%Y-%m-%d_%H%M%SZ}.mhl"
+            name = f"{number:04d}_{_file_name_part(root.name)}_{_utc_now():%Y-%m-%d_%H%M%SZ}.mhl"
             document = _hashlist(files, relative, actions, patterns, comment).encode("utf-8")
-            with open(asc / name, "xb") as handle:  # never over an existing generation
-                handle.write(document)
-            _append_to_chain(asc / CHAIN_NAME, number, name, _c4(document))
+            write_new(asc, name, document)  # never over an existing generation, never through a link
+            _append_to_chain(asc, number, name, _c4(document))
             index.record(number, zip(relative, (f.xxh128 for f in files), strict=True), patterns)
-        return str(asc / name)
+        return str(root / ASCMHL_FOLDER / name)
+
+
+def _file_name_part(name: str) -> str:
+    """The folder's name as part of a generation's file name: what XML or a file name could not
+    hold (controls, separators, undecodable bytes) becomes '_'."""
+    return re.sub(r"[/\\]", "_", _NOT_IN_XML.sub("_", name)) or "_"
 
 
 def _relative(root: Path, path: str) -> str:
@@ -130,9 +149,19 @@ def _relative(root: Path, path: str) -> str:
 
 
 def _nested_history(root: Path, relative: Sequence[str]) -> bool:
-    """Whether a folder between `root` and one of the files has an ASC MHL history of its own."""
+    """Whether a folder between `root` and one of the files has an ASC MHL history of its own (the
+    reference library then writes by path: a history folder that is a link is refused)."""
     folders = {parent for path in relative for parent in Path(path).parents if parent != Path(".")}
-    return any((root / folder / ASCMHL_FOLDER).is_dir() for folder in folders)
+    found = False
+    for folder in sorted(folders):
+        try:
+            info = os.lstat(root / folder / ASCMHL_FOLDER)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            raise FolderRefused(f"'{root / folder / ASCMHL_FOLDER}' is not a folder (a link?); nothing was written")
+        found = True
+    return found
 
 
 def _pattern(pattern: str) -> str:
@@ -163,9 +192,9 @@ def _hashlist(
         f'<hashlist version="2.0" xmlns="{HASHLIST_NS}">',
         "  <creatorinfo>",
         f"    <creationdate>{_local_iso(now)}</creationdate>",
-        f"    <hostname>{escape(platform.node())}</hostname>",  # the hashing host; no operator identity
+        f"    <hostname>{escape(_xml_text(platform.node()))}</hostname>",  # the hashing host; no operator identity
         f'    <tool version="{escape(__version__)}">proxx-fabric</tool>',
-        f"    <comment>{escape(comment)}</comment>",
+        f"    <comment>{escape(_xml_text(comment))}</comment>",
         "  </creatorinfo>",
         "  <processinfo>",
         "    <process>in-place</process>",
@@ -196,22 +225,22 @@ def _c4(data: bytes) -> str:
     return "c4" + digits.rjust(88, "1")
 
 
-def _append_to_chain(chain: Path, number: int, name: str, c4: str) -> None:
+def _append_to_chain(asc: int, number: int, name: str, c4: str) -> None:
     """Add the generation's entry in place, before the closing tag: no rewrite of earlier entries."""
     entry = f'  <hashlist sequencenr="{number}">\n    <path>{escape(name)}</path>\n    <c4>{c4}</c4>\n  </hashlist>\n'
-    if not chain.exists():
-        chain.write_text(
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<ascmhldirectory xmlns="{CHAIN_NS}">\n{entry}{CHAIN_END}\n',
-            encoding="utf-8",
-        )
+    try:
+        fd = open_file(asc, CHAIN_NAME, os.O_RDWR)
+    except FileNotFoundError:
+        header = f'<?xml version="1.0" encoding="UTF-8"?>\n<ascmhldirectory xmlns="{CHAIN_NS}">\n'
+        write_new(asc, CHAIN_NAME, f"{header}{entry}{CHAIN_END}\n".encode())
         return
-    with open(chain, "r+b") as handle:
+    with os.fdopen(fd, "r+b") as handle:
         size = handle.seek(0, os.SEEK_END)
         handle.seek(max(0, size - 256))
         tail = handle.read()
         end = tail.rfind(CHAIN_END.encode())
         if end < 0:
-            raise ValueError(f"{chain} does not end with {CHAIN_END}")
+            raise ValueError(f"{CHAIN_NAME} does not end with {CHAIN_END}")
         handle.seek(size - len(tail) + end)
         handle.write(f"{entry}{CHAIN_END}\n".encode())
         handle.truncate()
@@ -220,10 +249,10 @@ def _append_to_chain(chain: Path, number: int, name: str, c4: str) -> None:
 _SEQUENCE = re.compile(rb'sequencenr="(\d+)"')
 
 
-def _last_sequence(chain: Path) -> int:
+def _last_sequence(asc: int) -> int:
     """The last generation number the chain file records (0 without one), read from its end."""
     try:
-        with open(chain, "rb") as handle:
+        with os.fdopen(open_file(asc, CHAIN_NAME, os.O_RDONLY), "rb") as handle:
             size = handle.seek(0, os.SEEK_END)
             handle.seek(max(0, size - 4096))
             numbers = _SEQUENCE.findall(handle.read())
@@ -272,19 +301,23 @@ class _Index:
                 [("generation", str(generation)), ("patterns", "\n".join(patterns))],
             )
 
-    def rebuild(self, asc: Path) -> None:
-        """Read the whole history once: every generation the chain lists, in order."""
+    def rebuild(self, asc: int) -> None:
+        """Read the whole history once: every generation the chain lists, in order (each file read
+        inside the held `ascmhl` folder, never through a link)."""
         from xml.etree import ElementTree  # only here: a new folder's first job reads nothing
 
         hashes: dict[str, str] = {}
         patterns: list[str] = []
         last = 0
-        chain = asc / CHAIN_NAME
-        if chain.exists():
-            for entry in ElementTree.parse(chain).getroot().iter(f"{{{CHAIN_NS}}}hashlist"):
+        chain = read(asc, CHAIN_NAME)
+        if chain is not None:
+            for entry in ElementTree.fromstring(chain).iter(f"{{{CHAIN_NS}}}hashlist"):
                 last = max(last, int(entry.get("sequencenr", "0")))
                 name = entry.findtext(f"{{{CHAIN_NS}}}path") or ""
-                generation = ElementTree.parse(asc / name).getroot()
+                data = read(asc, name) if name not in ("", ".", "..") and "/" not in name else None
+                if data is None:
+                    raise FolderRefused(f"the ASC MHL chain names a generation '{name}' that is not in its folder")
+                generation = ElementTree.fromstring(data)
                 for item in generation.iter(f"{{{HASHLIST_NS}}}hash"):
                     path = item.findtext(f"{{{HASHLIST_NS}}}path")
                     digest = item.findtext(f"{{{HASHLIST_NS}}}{HASH_FORMAT}")

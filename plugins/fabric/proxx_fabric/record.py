@@ -8,19 +8,22 @@ sources nor the outputs.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
+import xxhash
 
-from proxx.plugin import CLIP_COMPLETED, ClipResult, JobResult, probe, write_json_atomically
+from proxx.plugin import CLIP_COMPLETED, ClipResult, JobResult, probe
 from proxx_fabric import PROXX_FOLDER
 from proxx_fabric.fingerprint import FINGERPRINT_VERSION, Intrinsics, fingerprint, intrinsics_of
+from proxx_fabric.folder import opened, own_folder, replace
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import ProxyRecord
-from proxx_fabric.mhl import HashedFile, add_generation
+from proxx_fabric.mhl import HashedFile, add_generation, xml_safe
 
 EXPORTER = "fabric"
 
@@ -112,11 +115,24 @@ def result_copy_path(output_directory: Path, job_id: str) -> Path:
     return output_directory / PROXX_FOLDER / f"{job_id}.result.json"
 
 
-def seal(output_directory: Path, result: JobResult, records: list[ProxyRecord]) -> dict[str, str]:
-    """Copy the result into the output folder and add an ASC MHL generation with it and the proxies."""
+def seal(output_directory: Path, result: JobResult, records: list[ProxyRecord]) -> dict[str, Any]:
+    """Copy the result into the output folder and add an ASC MHL generation with it and the proxies
+    (every write through the output folder's descriptor, `proxx_fabric.folder`). A proxy whose name
+    XML cannot hold is left out of the generation, and said so, rather than making the folder's
+    history unreadable."""
     copy = result_copy_path(output_directory, result.job_id)
-    write_json_atomically(copy, result.to_dict())
-    files = [HashedFile(r.output_path, r.output_bytes, r.output_xxh128) for r in records]
-    files.append(HashedFile(str(copy), copy.stat().st_size, xxh128_file(copy)))
-    generation = add_generation(output_directory, files, f"proxx job {result.job_id} ({len(records)} proxy(ies))")
-    return {"result_copy": str(copy), "ascmhl_generation": generation}
+    document = (json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    with opened(output_directory) as out, own_folder(out, PROXX_FOLDER, output_directory) as own:
+        replace(own, copy.name, document)
+    sealable = [r for r in records if xml_safe(os.path.relpath(r.output_path, output_directory))]
+    files = [HashedFile(r.output_path, r.output_bytes, r.output_xxh128) for r in sealable]
+    files.append(HashedFile(str(copy), len(document), xxhash.xxh3_128(document).hexdigest()))
+    comment = f"proxx job {result.job_id} ({len(sealable)} proxy(ies))"
+    sealed: dict[str, Any] = {
+        "result_copy": str(copy),
+        "ascmhl_generation": add_generation(output_directory, files, comment),
+    }
+    left_out = [r.output_path for r in records if r not in sealable]
+    if left_out:
+        sealed["not_sealed"] = {"outputs": left_out, "why": "a name ASC MHL (XML 1.0) cannot hold"}
+    return sealed

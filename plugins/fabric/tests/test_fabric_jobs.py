@@ -305,9 +305,55 @@ def test_an_output_folder_fabric_cannot_write_to_fails_the_export_not_the_job(pr
     proxx = Proxx.open()
     result = run(proxx, [source], out)
     outcome = fabric_export(result)
-    assert not outcome.ok and outcome.error.startswith(("FileExistsError", "NotADirectoryError"))
+    assert not outcome.ok and outcome.error.startswith("FolderRefused")
+    assert "is not a folder Fabric can use" in outcome.error
     assert proxx.store.job(result.job_id).state == COMPLETED
     (out / ".proxx").unlink()
     assert main(["fabric", "ingest", proxx.store.job(result.job_id).result_path]) == 0
     assert "sealed in" in capsys.readouterr().out
     assert ascmhl_check(out) == 0
+
+
+@pytest.mark.parametrize("planted", ["links", "dangling chain", "shared folders"])
+def test_links_planted_in_an_output_folder_receive_nothing(proxx_home, tmp_path, planted):
+    """Someone who can write to the output folder makes it before proxx does and plants links (or
+    folders anyone can write to) where Fabric writes: the export fails naming them, the job stays
+    COMPLETED, and nothing is written outside the folder."""
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    if planted == "links":
+        (out / ".proxx").symlink_to(elsewhere)
+        (out / "ascmhl").symlink_to(elsewhere)
+    elif planted == "dangling chain":
+        (out / "ascmhl").mkdir()
+        (out / "ascmhl" / "ascmhl_chain.xml").symlink_to(elsewhere / "attacker-named.xml")
+    else:
+        for name in (".proxx", "ascmhl"):
+            (out / name).mkdir()
+            (out / name).chmod(0o777)
+    result = run(Proxx.open(), [source], out)
+    outcome = fabric_export(result)
+    assert not outcome.ok and outcome.error.startswith("FolderRefused"), outcome.error
+    assert list(elsewhere.iterdir()) == []
+    assert not (out / "ascmhl").is_dir() or not any(p.suffix == ".mhl" for p in (out / "ascmhl").iterdir())
+
+
+def test_a_name_xml_cannot_hold_never_makes_the_history_unreadable(proxx_home, tmp_path):
+    """A control character in a clip's name (and in the output folder's): that proxy is left out
+    of the ASC MHL generation, said so; the generation and the chain stay readable XML."""
+    from xml.etree import ElementTree
+
+    source = make_clip(tmp_path / "A001\x1b]52;c;aGk=\x07.mov", frames=6)
+    plain = make_clip(tmp_path / "A002.mov", frames=6)
+    out = tmp_path / "day\x011"
+    result = run(Proxx.open(), [source, plain], out)
+    outcome = fabric_export(result)
+    assert outcome.ok, outcome.error
+    assert outcome.details["not_sealed"]["outputs"] == [result.clips[0].output]
+    for path in (out / "ascmhl").iterdir():
+        ElementTree.parse(path)  # every file of the history parses
+    (generation,) = (out / "ascmhl").glob("0001_day_1_*.mhl")
+    paths = [p.text for p in ElementTree.parse(generation).iter("{urn:ASC:MHL:v2.0}path")]
+    assert sorted(paths) == sorted([Path(result.clips[1].output).name, f".proxx/{result.job_id}.result.json"])
