@@ -17,7 +17,10 @@ from proxx.cli import main
 from proxx.errors import JobValidationError
 from proxx.execute.clips import Clips
 from proxx.jobspec.untrusted import MAX_JOBSPEC_BYTES, nesting_exceeds, parse_bounded
+from proxx.media.files import printable
 from proxx.media.samples import make_clip
+from proxx.watch.watcher import MediaWatcher
+from proxx.web.roots import MediaRoot, MediaRoots
 
 INTENT = "HD Editorial LT"
 PROXY_FOLDER_INTENT = """user_profile_version: "1.1"
@@ -127,3 +130,51 @@ def test_swapping_the_proxy_folder_for_a_link_after_staging_redirects_nothing(
     assert "/proc/" in written[0] and str(area["out"]) not in written[0]  # never a path to walk again
     kept = _tree(area["out"] / "Proxy.moved")
     assert any(name.endswith(".mp4") for name in kept), kept  # the render landed where proxx made room
+
+
+# --- watch folders: no adopted Proxy/, any file name -----------------------------------------------
+
+
+def test_a_watch_folder_never_adopts_a_proxy_folder_it_did_not_make(proxx_home, area, tmp_path):
+    """Someone who can write to the watch folder makes `day1/Proxy` first (a folder of theirs, a
+    link to elsewhere, or a plain file): the clip beside it is left alone and said so, once, and the
+    watcher goes on with the rest, now and after a restart; `day3/Proxy`, made by the watcher, is
+    used again after a restart."""
+    card = tmp_path / "card"
+    for day in ("day1", "day2", "day3", "day4"):
+        (card / day).mkdir(parents=True)
+        (card / day / "A001.mov").write_bytes((area["media"] / "A001.mov").read_bytes())
+    (card / "day1" / "Proxy").mkdir()
+    (card / "day2" / "Proxy").symlink_to(area["outside"])
+    (card / "day4" / "Proxy").write_text("a plain file named Proxy")
+    proxx = Proxx.open()
+    events = MediaWatcher(proxx, card, INTENT, None, settle=0.0).poll()
+    by_day = {e.path.parent.name: e for e in events}
+    assert by_day["day3"].outcome == "queued"
+    for day in ("day1", "day2", "day4"):
+        assert by_day[day].outcome == "skipped"
+        assert "already exists and this watch folder did not make it" in by_day[day].message
+    assert MediaWatcher(proxx, card, INTENT, None, settle=0.0).poll() == [
+        e for e in events if e.outcome == "skipped"
+    ]  # a restart says it again and survives
+    (card / "day3" / "B001.mov").write_bytes((area["media"] / "A001.mov").read_bytes())
+    again = [e for e in MediaWatcher(Proxx.open(), card, INTENT, None, settle=0.0).poll() if e.outcome == "queued"]
+    assert [e.path for e in again] == [card / "day3" / "B001.mov"]
+    assert _tree(area["outside"]) == []
+
+
+def test_a_media_file_whose_name_is_not_utf8_never_stops_a_watcher_or_the_web_picker(proxx_home, area, tmp_path):
+    card = tmp_path / "card"
+    card.mkdir()
+    odd = os.fsdecode(b"A\xff\xfe.mov")
+    (card / odd).write_bytes((area["media"] / "A001.mov").read_bytes())
+    (card / "B001.mov").write_bytes((area["media"] / "A001.mov").read_bytes())
+    for _restart in range(2):
+        events = MediaWatcher(Proxx.open(), card, INTENT, area["out"], settle=0.0).poll()
+        skipped = [e for e in events if e.outcome == "skipped"]
+        assert [printable(e.path) for e in skipped] == [str(card / "A\\xff\\xfe.mov")]
+        assert "not UTF-8" in skipped[0].message
+    assert [e.path.name for e in MediaWatcher(Proxx.open(), card, INTENT, area["out"], settle=0.0).poll()] == [odd]
+    picker = MediaRoots([MediaRoot("card", card.resolve())])
+    assert [e.name for e in picker.tree()] == ["card", "B001.mov"]
+    assert [e.name for e in picker.listing("card")] == ["B001.mov"]

@@ -65,6 +65,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 def cmd_watch(args: argparse.Namespace) -> int:
     from proxx.app import Proxx
     from proxx.jobspec.signing import key_from_env
+    from proxx.media.files import printable
     from proxx.roots import Roots, roots_from_env
     from proxx.watch.watcher import Event, JobSpecInbox, MediaWatcher, QueueWatch, watch
 
@@ -106,7 +107,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     def report(event: Event) -> None:
         job = f" as job {event.job_id}" if event.job_id else ""
         why = f": {event.message}" if event.message else ""
-        print(f"{event.outcome.upper():<7} {event.path}{job}{why}", flush=True)
+        print(f"{event.outcome.upper():<7} {printable(event.path)}{job}{why}", flush=True)
         if event.job_id and not farm and not args.run:
             queue.add(event.job_id)
 

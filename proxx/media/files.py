@@ -3,6 +3,7 @@ sources, watch folders and the web page's source picker."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 # Camera and editorial media proxx may be asked to proxy; anything else in a watch folder is left alone.
@@ -63,3 +64,17 @@ def is_media(path: Path) -> bool:
 def skipped_folder(path: Path) -> bool:
     """A folder no media is taken from: hidden (.proxx, .Trashes), partial, or a proxies' folder."""
     return path.name.startswith(".") or is_partial(path.name) or path.name in SKIPPED_FOLDERS
+
+
+def decodable(path: Path) -> bool:
+    """Whether `path` is text (a name of undecodable bytes reaches Python as lone surrogates)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(path: Path | str) -> str:
+    """`path` as text a log, a database or a terminal can take: undecodable bytes as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

@@ -6,6 +6,18 @@ import sqlite3
 from pathlib import Path
 
 from proxx.jobspec.model import utc_now
+from proxx.media.files import printable
+
+# The Proxy/ folders a media watcher made itself: the only ones it writes into (one planted before it
+# could be a link, or someone else's folder).
+FOLDERS = """
+CREATE TABLE IF NOT EXISTS made_folders (
+    path        TEXT PRIMARY KEY,
+    device      INTEGER NOT NULL,
+    inode       INTEGER NOT NULL,
+    made_at     TEXT NOT NULL
+) STRICT
+"""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS handled (
@@ -26,16 +38,31 @@ class Ledger:
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(SCHEMA)
+        self._db.execute(FOLDERS)
 
     def close(self) -> None:
         self._db.close()
 
     def handled(self, path: Path) -> bool:
-        return self._db.execute("SELECT 1 FROM handled WHERE path = ?", (str(path),)).fetchone() is not None
+        return self._db.execute("SELECT 1 FROM handled WHERE path = ?", (printable(path),)).fetchone() is not None
 
     def record(self, path: Path, kind: str, size: int, mtime_ns: int, job_id: str | None, outcome: str) -> None:
         self._db.execute(
             "INSERT OR IGNORE INTO handled (path, kind, size, mtime_ns, job_id, outcome, handled_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (str(path), kind, size, mtime_ns, job_id, outcome, utc_now()),
+            (printable(path), kind, size, mtime_ns, job_id, outcome, utc_now()),
         )
+
+    def made(self, path: Path, device: int, inode: int) -> None:
+        """Remember that this watcher created the folder `path` (that device and inode)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO made_folders (path, device, inode, made_at) VALUES (?, ?, ?, ?)",
+            (printable(path), device, inode, utc_now()),
+        )
+
+    def was_made(self, path: Path, device: int, inode: int) -> bool:
+        """Whether `path` is still the folder this watcher created there."""
+        row = self._db.execute(
+            "SELECT 1 FROM made_folders WHERE path = ? AND device = ? AND inode = ?", (printable(path), device, inode)
+        ).fetchone()
+        return row is not None

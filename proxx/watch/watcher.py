@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from proxx.errors import JobValidationError
 from proxx.jobspec.model import JobSpec
 from proxx.jobspec.signing import verifies
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
-from proxx.media.files import MEDIA_EXTENSIONS, is_media, is_partial, skipped_folder
+from proxx.media.files import MEDIA_EXTENSIONS, decodable, is_media, is_partial, printable, skipped_folder
 from proxx.roots import Roots
 from proxx.watch.ledger import Ledger
 from proxx.watch.scan import Settler, candidates
@@ -79,20 +80,63 @@ class MediaWatcher:
                 events.append(Event(path, "skipped", message=why))
         return events
 
+    def _once(self, path: Path, why: str) -> list[Event]:
+        """A file left alone, said once while it stays so."""
+        if path in self._told:
+            return []
+        self._told.add(path)
+        return [Event(path, "skipped", message=why)]
+
+    def _proxy_folder(self, folder: Path) -> str | None:
+        """Make the Proxy/ folder beside a clip; None when it is one this watcher made, else why it
+        is not written into: a name someone else made first (a link, a file, their folder) is
+        never adopted."""
+        proxies = folder / PROXY_FOLDER
+        try:
+            os.mkdir(proxies, 0o755)  # never follows a link, fails on any name already there
+        except FileExistsError:
+            pass
+        except OSError as error:
+            return f"its proxy folder '{printable(proxies)}' cannot be made ({error.strerror})"
+        else:
+            made = os.lstat(proxies)
+            self.ledger.made(proxies, made.st_dev, made.st_ino)
+            return None
+        try:
+            info = os.lstat(proxies)
+        except OSError:
+            return f"its proxy folder '{printable(proxies)}' vanished while it was made"
+        ours = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
+        if ours and self.ledger.was_made(proxies, info.st_dev, info.st_ino):
+            return None
+        return (
+            f"'{printable(proxies)}' already exists and this watch folder did not make it (a folder, link or file "
+            "someone else put there): no proxy is written into it. Move it away, or watch with --output DIR"
+        )
+
     def poll(self) -> list[Event]:
         events = self._skipped()
         present = set()
         for path in candidates(self.root, lambda p: p.suffix.lower() in MEDIA_EXTENSIONS, self._skip_dir):
+            if not decodable(path):  # neither a job store, a JobSpec nor a terminal can hold it as it is
+                events += self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
+                continue
             if self.ledger.handled(path):
                 continue
             present.add(path)
-            stat = self.settler.observe(path)
-            if stat is None:
+            settled = self.settler.observe(path)
+            if settled is None:
                 continue
-            output = self.output or path.parent / PROXY_FOLDER
-            output.mkdir(exist_ok=True)
+            output = self.output
+            if output is None:
+                refused = self._proxy_folder(path.parent)
+                if refused is not None:
+                    events += self._once(path, refused)
+                    continue
+                output = path.parent / PROXY_FOLDER
+            self._told.discard(path)
             spec = self.proxx.submit(self.intent, [path], output, farm=self.farm, roots=self.roots)
-            self.ledger.record(path, "media", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
+            self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued")
             events.append(Event(path, "queued", spec.job_id))
         self.settler.forget_missing(present)
         return events

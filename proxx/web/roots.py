@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from proxx.media.files import is_media, skipped_folder
+from proxx.media.files import decodable, is_media, skipped_folder
 from proxx.web.problems import WebError
 
 # Bounds on what one listing shows, so a huge share cannot stall a page.
@@ -135,6 +135,8 @@ class MediaRoots:
             return
         for child in children:
             if skipped_folder(Path(child.name)):  # hidden, partial, Proxy/ and ascmhl/: never sources
+                continue
+            if not decodable(Path(child.name)):  # no reference, page or JSON can carry it: not offered
                 continue
             child_ref = f"{ref}/{child.name}"
             try:
