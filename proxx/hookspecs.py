@@ -4,7 +4,7 @@ Implement a hook with the public marker, and say which plugin API the module was
 
     from proxx.plugin import hookimpl
 
-    PROXX_PLUGIN_API = "1.0"
+    PROXX_PLUGIN_API = "1.1"
 
     @hookimpl
     def proxx_engines():

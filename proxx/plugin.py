@@ -4,7 +4,7 @@
 
 A plugin imports from this module (or the same names from `proxx`), never from proxx's other modules:
 those change shape between releases, these names follow `API_VERSION`. A plugin states the contract
-it was built for with a module-level `PROXX_PLUGIN_API = "1.0"` in the module its entry point names;
+it was built for with a module-level `PROXX_PLUGIN_API = "1.1"` in the module its entry point names;
 proxx refuses, at load, a plugin built for a newer minor version or another major version.
 
 The names load on first use (PEP 562), so that a plugin importing two of them pays for two.
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 #: The hook contract this proxx provides, "major.minor". A plugin built for X.Y works with every X.Z
 #: where Z >= Y; a new major version is a break (hooks removed or changed incompatibly).
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 
 if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
     from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
@@ -31,6 +31,11 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.execute.engine import RenderReport as RenderReport
     from proxx.execute.engine import RenderTask as RenderTask
     from proxx.execute.engine import cannot_render as cannot_render
+    from proxx.execute.process import ProcessRun as ProcessRun
+    from proxx.execute.process import last_line as last_line
+    from proxx.execute.process import run_process as run_process
+    from proxx.execute.process import start_process as start_process
+    from proxx.execute.process import stop_process as stop_process
     from proxx.export.exporter import Exporter as Exporter
     from proxx.home import proxx_home as proxx_home
     from proxx.hookrecords import Command as Command
@@ -85,6 +90,11 @@ _MODULE_OF = {
     "RenderTask": "proxx.execute.engine",
     "cancelled_error": "proxx.execute.cancel",
     "cannot_render": "proxx.execute.engine",
+    "ProcessRun": "proxx.execute.process",
+    "last_line": "proxx.execute.process",
+    "run_process": "proxx.execute.process",
+    "start_process": "proxx.execute.process",
+    "stop_process": "proxx.execute.process",
     "Exporter": "proxx.export.exporter",
     "proxx_home": "proxx.home",
     "Command": "proxx.hookrecords",

@@ -295,7 +295,7 @@ def test_a_worker_killed_mid_encode_is_failed_worker_lost_on_the_next_look(out, 
         time.sleep(0.05)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
-    time.sleep(0.3)  # the encoder dies with its worker (PR_SET_PDEATHSIG)
+    time.sleep(0.3)  # the encoder dies with its worker (proxx.execute.process)
     listed = _cli("jobs", "list", "--json", env=env)
     (job,) = json.loads(listed.stdout)
     assert (job["state"], job["reason"]) == (FAILED, "worker lost")

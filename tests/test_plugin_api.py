@@ -86,7 +86,7 @@ def _plugin(api: str | None) -> types.SimpleNamespace:
     return types.SimpleNamespace() if api is None else types.SimpleNamespace(PROXX_PLUGIN_API=api)
 
 
-@pytest.mark.parametrize("api", [API_VERSION, "1", "1.0"])
+@pytest.mark.parametrize("api", [API_VERSION, "1", "1.0", "1.1"])
 def test_a_plugin_built_for_this_contract_loads_silently(api: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -94,7 +94,7 @@ def test_a_plugin_built_for_this_contract_loads_silently(api: str) -> None:
     assert pm.get_plugin("studio") is not None
 
 
-@pytest.mark.parametrize("api", ["1.1", "2.0", "0.9", "one"])
+@pytest.mark.parametrize("api", ["1.2", "2.0", "0.9", "one"])
 def test_a_plugin_built_for_a_newer_or_another_major_contract_fails_naming_it(api: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         build_plugin_manager({"studio": _plugin(api)})

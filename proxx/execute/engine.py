@@ -67,7 +67,8 @@ class RenderTask:
     def is_cancelled(self) -> bool:
         """Whether the operator cancelled the job. An engine asks while it renders (a few times a
         second is cheap) and, once true, stops its process and raises
-        `proxx.execute.cancel.cancelled_error(task.clip.source)`; proxx removes the partial output."""
+        `proxx.plugin.cancelled_error(task.clip.source)`; proxx removes the partial output.
+        `proxx.plugin.run_process` does both for the process it runs."""
         return self.cancel_signal()
 
 

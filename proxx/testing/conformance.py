@@ -63,6 +63,7 @@ import pytest
 
 from proxx.app import Proxx
 from proxx.compile.repository import load_repository
+from proxx.execute.cancel import CANCELLED
 from proxx.execute.engine import Availability, Engine, RenderReport, RenderTask
 from proxx.media.tools import find_tool
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN
@@ -76,6 +77,8 @@ PARTIAL_MARK = ".proxx-partial-"
 # How long after a timed-out job returns the partial output must stay unchanged: a render that goes
 # on writing after its engine gave up is a process the engine failed to stop.
 SETTLE_SECONDS = 0.5
+# How long after its render started the cancel check cancels it.
+CANCEL_AFTER = 0.5
 # How long a slowed-down render takes: far beyond any timeout the check sets.
 SLOW_SECONDS = 60
 # The default slow-down: ffmpeg, but a minute late for every command that reads an input.
@@ -264,6 +267,28 @@ class EngineConformance:
         sizes = partial_sizes(bench.output_directory)
         time.sleep(SETTLE_SECONDS)
         assert partial_sizes(bench.output_directory) == sizes, "the render went on after the engine timed out"
+
+    def test_a_cancel_stops_the_render(self, bench: Bench, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """The operator cancels while the clip renders: the engine, asking `task.is_cancelled()`
+        (`proxx.plugin.run_process` asks for it), stops its process and raises `cancelled_error`."""
+        self._needs_available(bench)
+        self.slow_down(monkeypatch, tmp_path)
+
+        def cancel_soon(render: Callable[[RenderTask], RenderReport], task: RenderTask) -> RenderReport:
+            when = time.monotonic() + CANCEL_AFTER
+            return render(attrs.evolve(task, cancel_signal=lambda: time.monotonic() > when))
+
+        spy_render(bench.engine, monkeypatch, cancel_soon)
+        started = time.monotonic()
+        outcome = bench.run()
+        elapsed = time.monotonic() - started
+        assert outcome.row.state == FAILED, "the slowed-down render completed: override slow_down() for this engine"
+        assert elapsed < SLOW_SECONDS / 2, f"the job took {elapsed:.0f} s: the engine never asked task.is_cancelled()"
+        assert_failed(outcome, "C")
+        assert outcome.row.reason == CANCELLED, outcome.row.message
+        sizes = partial_sizes(bench.output_directory)
+        time.sleep(SETTLE_SECONDS)
+        assert partial_sizes(bench.output_directory) == sizes, "the render went on after the engine was cancelled"
 
 
 def spy_render(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import re
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,30 @@ import proxx.plugin
 from proxx.testing.hookdoc import keep_page
 
 PAGE = Path("docs/reference.md")
+
+
+def _literal(value: object) -> str:
+    """A default as source code writes it (double-quoted strings, as the formatter leaves them)."""
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+class _Named:
+    """A default that reads as its name: a function's repr holds its address, which changes per run."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _signature(function: Any) -> inspect.Signature:
+    signature = inspect.signature(function)
+    parameters = [
+        p.replace(default=_Named(p.default.__qualname__)) if p.default is not p.empty and callable(p.default) else p
+        for p in signature.parameters.values()
+    ]
+    return signature.replace(parameters=parameters)
 
 
 def _doc(value: object) -> str:
@@ -63,7 +88,7 @@ def _class(name: str, cls: type) -> list[str]:
             else:
                 value = field.default
                 # A function's repr holds its address: name it, so the page is the same on every run.
-                default = f" = {value.__qualname__}" if callable(value) else f" = {value!r}"
+                default = f" = {value.__qualname__}" if callable(value) else f" = {_literal(value)}"
             lines.append(f"    {field.name}: {kind}{default}")
         lines += ["```", ""]
     methods = [
@@ -106,7 +131,7 @@ def render() -> str:
         lines += _class(name, values[name])
     lines += ["## Functions", ""]
     for name in functions:
-        lines += [f"### {name}", "", "```python", f"def {name}{inspect.signature(values[name])}", "```", ""]
+        lines += [f"### {name}", "", "```python", f"def {name}{_signature(values[name])}", "```", ""]
         lines += [_doc(values[name]), ""]
     lines += ["## Constants", ""]
     lines += [f"- `{name} = {values[name]!r}`" for name in constants]

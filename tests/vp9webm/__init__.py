@@ -4,7 +4,6 @@ canonical profile that uses them; it imports nothing from proxx but the public p
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from proxx.plugin import (
     Codec,
     Container,
     Engine,
-    ExecutionError,
     RenderReport,
     RenderTask,
     file_url,
@@ -23,9 +21,10 @@ from proxx.plugin import (
     input_restrictions,
     proxy_target,
     require_tool,
+    run_process,
 )
 
-PROXX_PLUGIN_API = "1.0"
+PROXX_PLUGIN_API = "1.1"
 PROFILES = Path(__file__).parent / "profiles"
 
 
@@ -56,18 +55,7 @@ class VP9WebMEngine(Engine):
         if source.timecode:  # Matroska keeps it as the video track's TIMECODE tag
             command += ["-metadata:s:v:0", f"timecode={source.timecode}"]
         command += ["-f", "webm", file_url(task.partial_path)]
-        with open(task.log_path, "a", encoding="utf-8") as log:
-            log.write(f"$ {subprocess.list2cmdline(command)}\n")
-            try:
-                done = subprocess.run(
-                    command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=task.timeout
-                )
-            except subprocess.TimeoutExpired:
-                raise ExecutionError("timeout", f"VP9/WebM timed out after {task.timeout:g} seconds", {}) from None
-            log.write(done.stderr)
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no error message"])[-1]
-            raise ExecutionError("engine_failed", f"VP9/WebM exited with code {done.returncode}: {last}", {})
+        run_process(command, task, label="VP9/WebM")
         task.progress(1.0)
         return RenderReport(engine_version=f"vp9webm 1.0, ffmpeg {ffmpeg.version}")
 

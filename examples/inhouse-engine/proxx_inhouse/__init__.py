@@ -11,7 +11,6 @@ from proxx.plugin import (
     Availability,
     ClipSpec,
     Engine,
-    ExecutionError,
     JobSpec,
     JobValidationError,
     MediaInfo,
@@ -23,9 +22,10 @@ from proxx.plugin import (
     input_restrictions,
     proxy_target,
     require_tool,
+    run_process,
 )
 
-PROXX_PLUGIN_API = "1.0"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
+PROXX_PLUGIN_API = "1.1"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 PROFILES = Path(__file__).parent / "profiles"
 
 
@@ -78,27 +78,26 @@ class InhouseEngine(Engine):
             command += ["-timecode", source.timecode]
         if task.threads:  # other clips render beside this one: its share of the cores
             command += ["-threads", str(task.threads)]
-        command += ["-f", "mp4", file_url(task.partial_path)]
-        with open(task.log_path, "a", encoding="utf-8") as log:
-            log.write(f"$ {subprocess.list2cmdline(command)}\n")
-            try:  # run() kills ffmpeg when the timeout expires
-                done = subprocess.run(
-                    command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=task.timeout
-                )
-            except subprocess.TimeoutExpired:
-                raise ExecutionError(
-                    "timeout", f"Inhouse timed out after {task.timeout:g} seconds", {"source": task.clip.source}
-                ) from None
-            log.write(done.stderr)
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no error message"])[-1]
-            raise ExecutionError(
-                "engine_failed",
-                f"Inhouse exited with code {done.returncode}: {last}",
-                {"source": task.clip.source, "exit_code": done.returncode},
-            )
-        task.progress(1.0)
+        command += ["-progress", "pipe:1", "-f", "mp4", file_url(task.partial_path)]
+        # run_process starts ffmpeg in a process group that dies with the worker, reports progress,
+        # stops it on cancel and timeout, copies its messages to the job log, and raises the
+        # ExecutionError proxx expects when it fails.
+        run_process(
+            command,
+            task,
+            label="Inhouse",
+            parse_progress=functools.partial(progress, source.video_duration or 0.0),
+            progress_stream="stdout",
+        )
         return RenderReport(engine_version=f"inhouse 1.0, ffmpeg {ffmpeg.version}")
+
+
+def progress(duration: float, line: str) -> float | None:
+    """The fraction done, from a line of ffmpeg's `-progress` report ("out_time_us=1200000")."""
+    key, _, value = line.partition("=")
+    if key == "out_time_us" and value.isdigit() and duration > 0:
+        return min(1.0, int(value) / 1e6 / duration)
+    return None
 
 
 @hookimpl

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+from proxx.plugin import start_process, stop_process
 from proxx_resolve.locate import ScriptingPaths
 
 TERMINAL = ("done", "failed")
@@ -42,15 +43,6 @@ def describe_exit(code: int | None) -> str:
     return f"exited with code {code}"
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: on Linux, SIGKILL the bridge if the worker dies."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 class Bridge:
     """One bridge process for one request. Use as a context manager: leaving it kills the process."""
 
@@ -61,7 +53,8 @@ class Bridge:
         self.paths = paths
         self.deadline = deadline  # time.monotonic() value past which the bridge is killed
         self.killed = False
-        self.process = subprocess.Popen(
+        # Its own process group, killed whole when it is done with and should the worker die.
+        self.process: subprocess.Popen[str] = start_process(
             [sys.executable, "-m", "proxx_resolve.bridge"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -69,8 +62,6 @@ class Bridge:
             text=True,
             encoding="utf-8",
             env=env,
-            start_new_session=True,  # its own process group, killed whole
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True, name="resolve-bridge-reader")
@@ -117,13 +108,7 @@ class Bridge:
     def kill(self) -> None:
         if self.process.poll() is None:
             self.killed = True
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                if hasattr(os, "killpg"):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                else:  # Windows: no process groups to kill
-                    self.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
+        stop_process(self.process)
 
     def __enter__(self) -> Bridge:
         return self

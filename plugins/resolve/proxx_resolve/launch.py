@@ -9,11 +9,11 @@ hung or crashed (its state is then suspect).
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
-import signal
 import subprocess
 import threading
+
+from proxx.plugin import start_process, stop_process
 
 
 class Launcher:
@@ -32,13 +32,8 @@ class Launcher:
                 return
             log = open(log_path or os.devnull, "ab")  # noqa: SIM115 - handed to the child, closed below
             try:
-                self.process = subprocess.Popen(
-                    [self.command, "-nogui"],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                    start_new_session=True,
-                )
+                # Its process group dies with the worker, however the worker dies.
+                self.process = start_process([self.command, "-nogui"], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             finally:
                 log.close()
             atexit.register(self.stop)
@@ -46,26 +41,11 @@ class Launcher:
     def stop(self) -> None:
         with self._lock:
             process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        _signal(process, signal.SIGTERM)  # let Resolve save its database and quit
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            _signal(process, signal.SIGKILL)
-            process.wait(timeout=10)
+        if process is not None:
+            stop_process(process, grace=30)  # SIGTERM first: let Resolve save its database and quit
 
     def exit_status(self) -> str | None:
         """Why a started Resolve is gone (it quit on its own), or None while it runs."""
         if self.process is None or self.process.poll() is None:
             return None
         return f"the started Resolve ({self.command} -nogui) exited with code {self.process.returncode}"
-
-
-def _signal(process: subprocess.Popen[bytes], signum: int) -> None:
-    """The whole process group where there are groups (Resolve starts helpers), else the process."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if hasattr(os, "killpg"):
-            os.killpg(process.pid, signum)
-        else:
-            process.send_signal(signum)
