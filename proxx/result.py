@@ -47,7 +47,7 @@ class Reused:
 
     job_id: str
     output: str
-    how: str = "copied"  # "linked" when the file system let the earlier output be hard-linked
+    how: str = "copied"  # always a copy now; results of earlier versions may say "linked"
 
 
 @attrs.frozen

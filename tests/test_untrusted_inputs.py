@@ -16,10 +16,12 @@ from proxx import Proxx
 from proxx.cli import main
 from proxx.errors import JobValidationError
 from proxx.execute.clips import Clips
+from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.jobspec.untrusted import MAX_JOBSPEC_BYTES, nesting_exceeds, parse_bounded
 from proxx.media.files import printable
 from proxx.media.samples import make_clip
-from proxx.watch.watcher import MediaWatcher
+from proxx.roots import Roots
+from proxx.watch.watcher import JobSpecInbox, MediaWatcher
 from proxx.web.roots import MediaRoot, MediaRoots
 
 INTENT = "HD Editorial LT"
@@ -178,3 +180,21 @@ def test_a_media_file_whose_name_is_not_utf8_never_stops_a_watcher_or_the_web_pi
     picker = MediaRoots([MediaRoot("card", card.resolve())])
     assert [e.name for e in picker.tree()] == ["card", "B001.mov"]
     assert [e.name for e in picker.listing("card")] == ["B001.mov"]
+
+
+# --- reuse: never asked for by an untrusted JobSpec -------------------------------------------------
+
+
+def test_an_inbox_jobspec_asking_for_reuse_is_refused(proxx_home, area, tmp_path):
+    proxx = Proxx.open()
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    document = json.loads(spec.to_json())
+    document["reuse"] = True
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "reuse.json").write_text(json.dumps(document))
+    roots = Roots([area["media"], area["out"]])
+    (event,) = JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    assert event.outcome == "failed"
+    assert "it asks to reuse earlier outputs, which only an operator's own job may" in event.message
+    assert proxx.store.jobs() == []

@@ -33,8 +33,8 @@ from proxx.execute.progress import ProgressMeter
 from proxx.execute.publish import (
     KeptPartials,
     Staged,
+    copy_reused,
     discard,
-    link_or_copy,
     partial_path,
     publish,
     stage,
@@ -155,7 +155,7 @@ class Clips:
             trust.recheck_source(clip, source, self.roots)  # still the validated file, inside the roots
             staged = stage(self.spec, clip, self.roots)  # a private folder for the engine (and the intent's subfolder)
             if reused is not None:
-                reused = attrs.evolve(reused, how=link_or_copy(Path(reused.output), staged.written))
+                reused = attrs.evolve(reused, how=copy_reused(Path(reused.output), staged.written))
             else:
                 self._render(clip, source, staged.written, report, threads)
         except ProxxError as error:
@@ -254,8 +254,13 @@ class Clips:
         except Exception:
             append(self.log_path, f"clip {clip.index}: reuse lookup failed, rendering:\n{traceback.format_exc()}")
             return None
-        if reused is not None:
-            append(self.log_path, f"clip {clip.index}: reusing {reused.output} from job {reused.job_id}")
+        if reused is None:
+            return None
+        if self.roots is not None and not self.roots.contains(reused.output):
+            # An earlier output elsewhere (another project's) is never this job's, whatever it holds.
+            append(self.log_path, f"clip {clip.index}: not reusing {reused.output}: outside this job's roots")
+            return None
+        append(self.log_path, f"clip {clip.index}: reusing {reused.output} from job {reused.job_id}")
         return reused
 
 

@@ -37,15 +37,26 @@ _PARTIAL = ".proxx-partial-"
 _PARTIAL_SUFFIX = r"\.proxx-partial-[0-9a-f]{8}"
 
 
-def link_or_copy(source: Path, destination: Path) -> str:
-    """Hard-link `source` as `destination` where the file system allows it, else copy it; says
-    which ("linked" or "copied")."""
+def copy_reused(source: Path, destination: Path) -> str:
+    """Copy an earlier verified output to `destination` (created exclusively, never through a link);
+    the earlier output is opened without following a link and must be a regular file. Always a
+    copy, never a hard link: a link would make the new proxy and another job's one file, so a change
+    to either (or its removal from an index) would reach the other project. Says "copied"."""
     try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copyfile(source, destination)
-        return "copied"
-    return "linked"
+        src = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise _refused(
+            "reuse_unreadable", f"The earlier output '{source}' cannot be read ({error.strerror})."
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(src).st_mode):
+            raise _refused("reuse_unreadable", f"The earlier output '{source}' is not a regular file.")
+        dst = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(dst, "wb") as out, os.fdopen(os.dup(src), "rb") as into:
+            shutil.copyfileobj(into, out, 1 << 20)
+    finally:
+        os.close(src)
+    return "copied"
 
 
 def _suffix(job_id: str) -> str:

@@ -204,7 +204,7 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
             "Nothing was executed; create a new job.",
         }
     try:
-        spec = check_untrusted(json.loads(spec_json), f"of job {job_id}", None, None)
+        spec = check_untrusted(json.loads(spec_json), f"of job {job_id}", None, None, reuse=ctx.key is not None)
         executed = mapped_spec(spec, ctx.rules)
         check_roots(executed, ctx.roots, f"of job {job_id} on worker {ctx.worker_id}")
     except JobValidationError as error:

@@ -8,7 +8,8 @@ or run it must be, besides schema-valid:
   Fabric's reuse index);
 * named by the rule: every output is the path the intent's naming gives for its source inside
   `output_directory` (`proxx.jobspec.model.output_path`), all paths absolute and normalised;
-* inside the roots of the entry point it came through: sources and the output folder, links resolved.
+* inside the roots of the entry point it came through: sources and the output folder, links resolved;
+* not asking to reuse earlier outputs (`reuse`), unless signed by a farm submitter.
 
 Every refusal is a class B `JobValidationError` naming the file or task and the rule.
 """
@@ -101,12 +102,15 @@ def nesting_exceeds(text: str, limit: int) -> bool:
     return False
 
 
-def check_untrusted(document: Any, where: str, registry: Registry | None, roots: Roots | None) -> JobSpec:
+def check_untrusted(
+    document: Any, where: str, registry: Registry | None, roots: Roots | None, reuse: bool = False
+) -> JobSpec:
     """The JobSpec in `document` if it passes every rule above, else a class B refusal. `registry`
     None: the snapshot is checked only for consistency (a farm worker has no profile repository; its
-    tasks are signed instead). `roots` None: no roots for this entry point."""
+    tasks are signed instead). `roots` None: no roots for this entry point. `reuse`: whether it
+    may ask to reuse earlier outputs (only a signed farm task may; an inbox or OpenJD file never)."""
     spec = structure_untrusted(document, where)
-    check_spec(spec, where, registry, roots)
+    check_spec(spec, where, registry, roots, reuse)
     return spec
 
 
@@ -119,8 +123,16 @@ def structure_untrusted(document: Any, where: str) -> JobSpec:
     return converter.structure(document, JobSpec)
 
 
-def check_spec(spec: JobSpec, where: str, registry: Registry | None, roots: Roots | None) -> None:
-    """The rules above for a structured JobSpec: consistent, named by the rule, inside `roots`."""
+def check_spec(spec: JobSpec, where: str, registry: Registry | None, roots: Roots | None, reuse: bool = False) -> None:
+    """The rules above for a structured JobSpec: consistent, named by the rule, inside `roots`, and
+    asking for reuse only where `reuse` allows it."""
+    if spec.reuse and not reuse:
+        raise _refused(
+            where,
+            "jobspec_reuse_refused",
+            "it asks to reuse earlier outputs, which only an operator's own job may (an earlier output is "
+            "another job's file)",
+        )
     profile = spec.canonical_profile
     if spec.proxy_profile != profile.id or spec.engine != profile.engine:
         raise _refused(

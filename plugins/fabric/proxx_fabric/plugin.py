@@ -50,17 +50,24 @@ def proxx_exporters() -> Iterator[Exporter]:
 
 @hookimpl
 def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
-    """The newest indexed output with this clip's fingerprint whose bytes still hash as recorded."""
+    """The newest indexed output of the same canonical profile made from a source with exactly this
+    clip's content (its xxh128, not only its shape: two clips of one camera share a fingerprint),
+    whose bytes still hash as recorded. Where it lies is the asking job's to check (its roots)."""
     if source is None:
         return None
     wanted = fingerprint(spec.proxy_profile, intrinsics_of(source))
     with Index() as index:
-        candidates = index.by_fingerprint(wanted)
+        content = index.source_hash(clip.source)
+        candidates = index.by_source_hash(content)
     for record in candidates:
-        path = Path(record.output_path)
         if record.canonical_profile != spec.proxy_profile or record.output_path == clip.output:
             continue
-        if path.is_file() and path.stat().st_size == record.output_bytes and xxh128_file(path) == record.output_xxh128:
+        if record.fingerprint != wanted or record.source_xxh128 != content:
+            continue
+        path = Path(record.output_path)
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != record.output_bytes:
+            continue
+        if xxh128_file(path) == record.output_xxh128:
             return Reused(record.job_id, record.output_path)
     return None
 

@@ -158,12 +158,12 @@ def test_ingest_on_another_machine_rebuilds_the_record_from_the_result_alone(don
         assert index.by_job(done.result.job_id) == [original]
 
 
-def test_run_reuse_copies_a_verified_output_of_the_same_fingerprint(done, capsys):
+def test_run_reuse_copies_a_verified_output_of_the_same_source_content(done, capsys):
     out = done.root / "reused"
     out.mkdir()
     assert main(["run", "--reuse", "--profile", INTENT, "--output", str(out), str(done.source)]) == 0
-    # One file system: the earlier output is hard-linked, and the operator is told so.
-    assert f"(linked from job {done.result.job_id})" in capsys.readouterr().out
+    # Always a copy, never a hard link (the two proxies stay two files), and the operator is told so.
+    assert f"(copied from job {done.result.job_id})" in capsys.readouterr().out
     with Index() as index:
         (record,) = [r for r in index.by_source_hash(xxh128_file(done.source)) if r.output_path.startswith(str(out))]
     assert record.reused_from == done.result.job_id
@@ -171,8 +171,8 @@ def test_run_reuse_copies_a_verified_output_of_the_same_fingerprint(done, capsys
     result_path = Path(done.proxx.store.job(record.job_id).result_path)
     result = load_result(result_path)
     assert result.clips[0].reused_from.job_id == done.result.job_id
-    assert result.clips[0].reused_from.how == "linked"
-    assert Path(result.clips[0].output).stat().st_ino == Path(done.result.clips[0].output).stat().st_ino
+    assert result.clips[0].reused_from.how == "copied"
+    assert Path(result.clips[0].output).stat().st_ino != Path(done.result.clips[0].output).stat().st_ino
     assert violations(json.loads(result_path.read_text()), "job-result-1.0.schema.json") == []
     spec_json = json.loads(done.proxx.store.spec(record.job_id).to_json())
     assert spec_json["reuse"] is True and violations(spec_json, "jobspec-1.0.schema.json") == []
@@ -357,3 +357,34 @@ def test_a_name_xml_cannot_hold_never_makes_the_history_unreadable(proxx_home, t
     (generation,) = (out / "ascmhl").glob("0001_day_1_*.mhl")
     paths = [p.text for p in ElementTree.parse(generation).iter("{urn:ASC:MHL:v2.0}path")]
     assert sorted(paths) == sorted([Path(result.clips[1].output).name, f".proxx/{result.job_id}.result.json"])
+
+
+def test_reuse_is_by_content_and_place(proxx_home, tmp_path):
+    """A clip of the same shape (fingerprint) but other bytes is rendered, never given another
+    clip's proxy; an identical clip reuses only a proxy inside the asking job's roots."""
+    from proxx.roots import Roots
+
+    project, other = tmp_path / "project", tmp_path / "other-project"
+    first = make_clip(other / "card" / "A001.mov", frames=6)
+    proxx = Proxx.open()
+    run(proxx, [first], other / "out")
+    twin = project / "card" / "A001.mov"  # the same bytes, in another project
+    twin.parent.mkdir(parents=True)
+    shutil.copyfile(first, twin)
+    look_alike = project / "card" / "B001.mov"  # the same shape, other bytes (a title added)
+    ffmpeg = require_tool("ffmpeg").path
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(first), "-map", "0", "-c", "copy", "-metadata", "title=B",
+                    str(look_alike)], check=True)  # fmt: skip
+    no_roots = run(proxx, [look_alike], project / "out1", reuse=True)
+    assert no_roots.clips[0].reused_from is None and no_roots.engine.version  # rendered
+    roots = Roots([project])
+    (project / "out2").mkdir()
+    spec = proxx.create_job(INTENT, [twin], project / "out2", reuse=True, roots=roots)
+    outside = proxx.run_job(spec.job_id)
+    assert outside is not None and outside.state == COMPLETED and outside.clips[0].reused_from is None
+    assert "outside this job's roots" in Path(outside.log_path).read_text()
+    (project / "out3").mkdir()
+    again = proxx.create_job(INTENT, [twin], project / "out3", reuse=True, roots=roots)
+    inside = proxx.run_job(again.job_id)
+    assert inside is not None and inside.clips[0].reused_from is not None
+    assert inside.clips[0].reused_from.job_id == spec.job_id  # its own project's proxy of these bytes
