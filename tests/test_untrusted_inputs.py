@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,9 @@ from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.jobspec.untrusted import MAX_JOBSPEC_BYTES, nesting_exceeds, parse_bounded
 from proxx.media.files import printable
 from proxx.media.samples import make_clip
+from proxx.media.tools import require_tool
 from proxx.roots import Roots
+from proxx.store import COMPLETED
 from proxx.watch.watcher import JobSpecInbox, MediaWatcher
 from proxx.web.roots import MediaRoot, MediaRoots
 
@@ -198,3 +202,39 @@ def test_an_inbox_jobspec_asking_for_reuse_is_refused(proxx_home, area, tmp_path
     assert event.outcome == "failed"
     assert "it asks to reuse earlier outputs, which only an operator's own job may" in event.message
     assert proxx.store.jobs() == []
+
+
+def _run(proxx: Proxx, sources: list[Path], output: Path, reuse: bool = False):  # type: ignore[no-untyped-def]
+    output.mkdir(parents=True, exist_ok=True)
+    result = proxx.run_job(proxx.create_job(INTENT, sources, output, reuse=reuse).job_id)
+    assert result is not None and result.state == COMPLETED, result
+    return result
+
+
+def test_reuse_is_by_content_and_place(proxx_home, tmp_path):
+    """A clip of the same shape (fingerprint) but other bytes is rendered, never given another
+    clip's proxy; an identical clip reuses only a proxy inside the asking job's roots."""
+    project, other = tmp_path / "project", tmp_path / "other-project"
+    first = make_clip(other / "card" / "A001.mov", frames=6)
+    proxx = Proxx.open()
+    _run(proxx, [first], other / "out")
+    twin = project / "card" / "A001.mov"  # the same bytes, in another project
+    twin.parent.mkdir(parents=True)
+    shutil.copyfile(first, twin)
+    look_alike = project / "card" / "B001.mov"  # the same shape, other bytes (a title added)
+    ffmpeg = require_tool("ffmpeg").path
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(first), "-map", "0", "-c", "copy", "-metadata", "title=B",
+                    str(look_alike)], check=True)  # fmt: skip
+    no_roots = _run(proxx, [look_alike], project / "out1", reuse=True)
+    assert no_roots.clips[0].reused_from is None and no_roots.engine.version  # rendered
+    roots = Roots([project])
+    (project / "out2").mkdir()
+    spec = proxx.create_job(INTENT, [twin], project / "out2", reuse=True, roots=roots)
+    outside = proxx.run_job(spec.job_id)
+    assert outside is not None and outside.state == COMPLETED and outside.clips[0].reused_from is None
+    assert "outside this job's roots" in Path(outside.log_path).read_text()
+    (project / "out3").mkdir()
+    again = proxx.create_job(INTENT, [twin], project / "out3", reuse=True, roots=roots)
+    inside = proxx.run_job(again.job_id)
+    assert inside is not None and inside.clips[0].reused_from is not None
+    assert inside.clips[0].reused_from.job_id == spec.job_id  # its own project's proxy of these bytes

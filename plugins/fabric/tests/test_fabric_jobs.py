@@ -357,34 +357,3 @@ def test_a_name_xml_cannot_hold_never_makes_the_history_unreadable(proxx_home, t
     (generation,) = (out / "ascmhl").glob("0001_day_1_*.mhl")
     paths = [p.text for p in ElementTree.parse(generation).iter("{urn:ASC:MHL:v2.0}path")]
     assert sorted(paths) == sorted([Path(result.clips[1].output).name, f".proxx/{result.job_id}.result.json"])
-
-
-def test_reuse_is_by_content_and_place(proxx_home, tmp_path):
-    """A clip of the same shape (fingerprint) but other bytes is rendered, never given another
-    clip's proxy; an identical clip reuses only a proxy inside the asking job's roots."""
-    from proxx.roots import Roots
-
-    project, other = tmp_path / "project", tmp_path / "other-project"
-    first = make_clip(other / "card" / "A001.mov", frames=6)
-    proxx = Proxx.open()
-    run(proxx, [first], other / "out")
-    twin = project / "card" / "A001.mov"  # the same bytes, in another project
-    twin.parent.mkdir(parents=True)
-    shutil.copyfile(first, twin)
-    look_alike = project / "card" / "B001.mov"  # the same shape, other bytes (a title added)
-    ffmpeg = require_tool("ffmpeg").path
-    subprocess.run([ffmpeg, "-v", "error", "-i", str(first), "-map", "0", "-c", "copy", "-metadata", "title=B",
-                    str(look_alike)], check=True)  # fmt: skip
-    no_roots = run(proxx, [look_alike], project / "out1", reuse=True)
-    assert no_roots.clips[0].reused_from is None and no_roots.engine.version  # rendered
-    roots = Roots([project])
-    (project / "out2").mkdir()
-    spec = proxx.create_job(INTENT, [twin], project / "out2", reuse=True, roots=roots)
-    outside = proxx.run_job(spec.job_id)
-    assert outside is not None and outside.state == COMPLETED and outside.clips[0].reused_from is None
-    assert "outside this job's roots" in Path(outside.log_path).read_text()
-    (project / "out3").mkdir()
-    again = proxx.create_job(INTENT, [twin], project / "out3", reuse=True, roots=roots)
-    inside = proxx.run_job(again.job_id)
-    assert inside is not None and inside.clips[0].reused_from is not None
-    assert inside.clips[0].reused_from.job_id == spec.job_id  # its own project's proxy of these bytes
