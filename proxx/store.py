@@ -31,6 +31,7 @@ from pathlib import Path
 import attrs
 
 from proxx.errors import ConfigurationError, FailureClass
+from proxx.home import STORE_FILE
 from proxx.jobspec.model import JobSpec, digest_of, utc_now
 from proxx.roots import Roots
 
@@ -46,7 +47,6 @@ class JobState(enum.StrEnum):
 
 QUEUED, RUNNING, COMPLETED, FAILED = JobState.QUEUED, JobState.RUNNING, JobState.COMPLETED, JobState.FAILED
 STATES = tuple(JobState)
-FILE_NAME = "proxx.db"  # in PROXX_HOME
 HOST = platform.node()  # a lost worker's process is looked for on its own host only
 
 # The schema as numbered migrations, each applied once, in order, and recorded in PRAGMA user_version;
@@ -216,7 +216,7 @@ class Store:
     @classmethod
     def at(cls, home: Path) -> Store:
         """The job store of the proxx home `home` (PROXX_HOME)."""
-        return cls(home / FILE_NAME)
+        return cls(home / STORE_FILE)
 
     def close(self) -> None:
         self._db.close()
