@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from proxx import hookspecs, vocabulary
+from proxx.compile.problems import Problem
 from proxx.errors import ConfigurationError, JobValidationError
 from proxx.execute.engine import Engine
 from proxx.plugin import API_VERSION
@@ -167,6 +168,10 @@ class PluginManager(pluggy.PluginManager):
 
         Intents never come from plugins: an operator's intent must not change meaning because a
         plugin was installed, so a user profile among them is a ConfigurationError naming the plugin."""
+        return [path for _, path in self.canonical_profile_sources()]
+
+    def canonical_profile_sources(self) -> list[tuple[str, Path]]:
+        """(plugin name, file or folder) of every canonical profile location plugins ship."""
         from proxx.compile.repository import yaml_files
 
         found = []
@@ -182,8 +187,22 @@ class PluginManager(pluggy.PluginManager):
                             "canonical profiles, and the studio writes the intents that use them.",
                             {"plugin": plugin, "file": str(file)},
                         )
-                found.append(path)
+                found.append((plugin, path))
         return found
+
+    def plugin_profile_problems(self) -> list[Problem]:
+        """What is wrong with the canonical profiles plugins ship, told as the plugin's fault (never
+        as the intent's that names one): one problem per file that does not load. A codec, container
+        or audio policy neither proxx nor any plugin declares is named with the declaration the
+        plugin is missing (hook `proxx_vocabulary`). `proxx registry` and `proxx validate` report them."""
+        from proxx.compile.repository import load_repository
+
+        self.declare_vocabulary()
+        found: dict[str, Problem] = {}  # one per file: its first problem says enough
+        for plugin, path in self.canonical_profile_sources():
+            for problem in load_repository([path]).problems:
+                found.setdefault(problem.location.path, _plugin_problem(plugin, problem))
+        return list(found.values())
 
     def declare_vocabulary(self) -> None:
         """Declare the codecs, containers and audio policies plugins add (hook `proxx_vocabulary`)."""
@@ -230,6 +249,28 @@ class PluginManager(pluggy.PluginManager):
             if ep.name == plugin and ep.dist is not None:
                 return ep.dist.name, ep.dist.version
         return None
+
+
+_DECLARE_AS = {"codec": "Codec", "container": "Container", "audio policy": "AudioPolicy"}
+
+
+def _plugin_problem(plugin: str, problem: Problem) -> Problem:
+    from proxx.compile.parse import read_raw
+
+    document = read_raw(Path(problem.location.path))
+    missing = vocabulary.undeclared(document) if document is not None else []
+    if missing:
+        terms = ", ".join(f"{kind} '{name}'" for kind, name in missing)
+        records = ", ".join(f"{_DECLARE_AS[kind]}({name!r}, ...)" for kind, name in missing)
+        message = (
+            f"Plugin '{plugin}' ships a canonical profile using the {terms}, which neither proxx nor any "
+            f"plugin declares: its proxx_vocabulary hook must yield {records}"
+        )
+        reason = "plugin_vocabulary_undeclared"
+    else:
+        message = f"Plugin '{plugin}' ships a canonical profile that does not load: {problem.message}"
+        reason = "plugin_profile_invalid"
+    return Problem(problem.location, reason, message, problem.profile, problem.kind)
 
 
 def _trace(pm: pluggy.PluginManager) -> None:

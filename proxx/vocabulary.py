@@ -177,6 +177,22 @@ def accepts(field: str, value: object) -> bool:
     return isinstance(value, str) and value in _accepted(field)
 
 
+def undeclared(canonical: Mapping[str, object]) -> list[tuple[str, str]]:
+    """The (kind, name) pairs of a canonical profile document's codec, container and audio policy
+    that neither proxx nor any plugin defines: what its plugin must declare."""
+    known = {
+        "codec": BUNDLED_CODECS.keys() | _accepted("codec"),
+        "container": BUNDLED_CONTAINERS | _accepted("container"),
+        "audio policy": BUNDLED_AUDIO | _accepted("audio"),
+    }
+    fields = {"codec": "codec", "container": "container", "audio policy": "audio"}
+    return [
+        (kind, value)
+        for kind, field in fields.items()
+        if isinstance(value := canonical.get(field), str) and value not in known[kind]
+    ]
+
+
 def fingerprint() -> str:
     """Changes whenever the declared vocabulary does (cached schema verdicts depend on it)."""
     return hashlib.sha256(repr(sorted(_declared.items())).encode()).hexdigest()

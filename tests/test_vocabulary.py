@@ -114,3 +114,62 @@ def test_a_plugin_shipping_a_user_profile_fails_at_load_naming_it(tmp_path: Path
 def test_a_plugin_shipping_only_canonical_profiles_loads(tmp_path: Path) -> None:
     pm = build_plugin_manager({"vp9webm": vp9webm})
     assert vp9webm.PROFILES in pm.canonical_profile_paths()
+
+
+class ShipsProfiles:
+    """A plugin that ships canonical profiles and declares no vocabulary."""
+
+    PROXX_PLUGIN_API = "1.1"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @hookimpl
+    def proxx_canonical_profiles(self) -> list[Path]:
+        return [self.folder]
+
+
+def test_a_plugin_profile_with_undeclared_names_is_the_plugins_error_in_registry_and_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from proxx import plugins
+    from proxx.testing import main
+
+    shipped = tmp_path / "plugin"
+    shipped.mkdir()
+    profile = {
+        **VP9_PROFILE,
+        "id": "studio_av1_half",
+        "engine": "ffmpeg",
+        "codec": "av1_house",
+        "container": "mkv",
+        "audio": "opus_house",
+    }
+    (shipped / "av1.yaml").write_text("\n".join(f"{k}: {v}" for k, v in profile.items()), encoding="utf-8")
+    studio = tmp_path / "studio" / "user"
+    studio.mkdir(parents=True)
+    (studio / "hd.yaml").write_text('user_profile_version: "1.1"\nname: Studio HD\nconstraints: {codecs: [h264]}\n')
+    pm = build_plugin_manager({"studio-av1": ShipsProfiles(shipped)})
+    monkeypatch.setattr(plugins, "plugin_manager", lambda: pm)
+    monkeypatch.setattr("proxx.app.plugin_manager", lambda: pm)
+    monkeypatch.setattr("proxx.cli.profiles.plugin_manager", lambda: pm)
+    monkeypatch.setenv("PROXX_HOME", str(tmp_path / "home"))
+
+    (problem,) = pm.plugin_profile_problems()
+    assert problem.reason == "plugin_vocabulary_undeclared"
+    assert problem.message.startswith(
+        "Plugin 'studio-av1' ships a canonical profile using the codec 'av1_house', container 'mkv', audio policy 'opus_house'"
+    )
+    assert "Codec('av1_house', ...), Container('mkv', ...), AudioPolicy('opus_house', ...)" in problem.message
+
+    assert main(["registry"]) == 6  # a broken plugin is a configuration error, named
+    assert "Plugin 'studio-av1' ships a canonical profile" in capsys.readouterr().err
+    assert main(["validate", str(studio.parent)]) == 3
+    out = capsys.readouterr().out
+    assert "Plugin 'studio-av1'" in out and "plugin_vocabulary_undeclared" in out
+
+    # Operators see neither the broken profile's id nor the plugin's vocabulary.
+    monkeypatch.setenv("PROXX_PROFILES", str(studio.parent))
+    assert main(["profiles", "--all"]) == 0
+    listed = capsys.readouterr().out
+    assert "Studio HD" in listed and "studio_av1_half" not in listed and "av1" not in listed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,9 @@ def _deprecated(status: IntentStatus) -> str:
 
 def cmd_registry(args: argparse.Namespace) -> int:
     proxx = _open(args)
+    broken = proxx.plugin_manager.plugin_profile_problems()
+    for problem in broken:
+        print(f"{problem.location}: error: {problem.message} ({problem.reason})", file=sys.stderr)
     availability = {name: engine.availability() for name, engine in proxx.engines.items()}
     if args.json:
         print(
@@ -99,7 +103,7 @@ def cmd_registry(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-        return 0
+        return 6 if broken else 0
     print("Engines:")
     for name, a in availability.items():
         state = f"available ({a.version})" if a.available else f"NOT available: {a.reason}"
@@ -111,7 +115,7 @@ def cmd_registry(args: argparse.Namespace) -> int:
         installed = "" if p.engine in proxx.engines else "  [engine not installed]"
         columns = f"{p.id:<28} {p.engine:<8} {p.codec:<16} {p.container:<4} {p.resolution:<14} {p.audio}"
         print(f"  {columns}{installed}")
-    return 0
+    return 6 if broken else 0  # a broken plugin: a configuration error
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -123,6 +127,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         layers = repository_layers(pm, bundled=args.bundled)
         report = check(layers, [])
+    report = report.with_problems(pm.plugin_profile_problems())
     {"text": _print_text, "json": _print_json, "github": _print_github}[args.format](report, args)
     return 0 if report.ok else 3
 

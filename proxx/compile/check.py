@@ -26,6 +26,11 @@ class CheckReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def with_problems(self, more: Sequence[Problem]) -> CheckReport:
+        """The report with `more` problems (a plugin's broken profiles), each reported once."""
+        problems = sorted({*self.problems, *more}, key=lambda p: (p.location.path, p.location.line or 0, p.message))
+        return attrs.evolve(self, problems=tuple(problems))
+
 
 def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
     """Check the profiles in `targets` (folders or files). `base_layers` (the bundled repository,

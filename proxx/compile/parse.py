@@ -67,11 +67,25 @@ def read_document(file: Path) -> tuple[str | None, dict[str, Any] | None, Locati
                 "malformed_profile",
                 v.message,
                 label if isinstance(label, str) else None,
+                kind,
             )
             for v in found
         ]
         return kind, None, location, problems
     return kind, document, location, []
+
+
+def read_raw(file: Path) -> dict[str, Any] | None:
+    """The mapping in `file` as YAML reads it, before any schema (to say what a refused profile
+    names); None when the file cannot be read or holds no mapping."""
+    try:
+        data = file.read_bytes()
+        if _out_of_bounds(data) is not None:
+            return None
+        document = _fast_yaml.load(data)
+    except (OSError, UnicodeDecodeError, YAMLError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _out_of_bounds(data: bytes) -> str | None:

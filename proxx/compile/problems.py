@@ -16,9 +16,19 @@ class Location:
 
 @attrs.frozen
 class Problem:
-    """Something wrong in a repository, as `proxx validate` reports it."""
+    """Something wrong in a repository, as `proxx validate` reports it.
+
+    Fields:
+      location: the file (and line) it is in.
+      reason: a stable machine name ("malformed_profile", "canonical_id_conflict", ...).
+      message: what is wrong, for administrators.
+      profile: the intent's name or the canonical id the file gives, when it gives one.
+      kind: "user" (an intent) or "canonical" when the file says which it is; operators are only
+        ever told about intents.
+    """
 
     location: Location
     reason: str
     message: str
     profile: str | None = None
+    kind: str | None = None

@@ -59,7 +59,9 @@ def _compile_for_operator(profile: UserProfile, repository: Repository, engines:
 
 
 def _malformed(repository: Repository, name: str) -> PreJobError | None:
-    problems = [p for p in repository.problems if p.profile == name and p.reason == "malformed_profile"]
+    problems = [
+        p for p in repository.problems if p.profile == name and p.reason == "malformed_profile" and p.kind == "user"
+    ]
     if not problems:
         return None
     return no_longer_compiles(
@@ -84,7 +86,9 @@ def intent_statuses(repository: Repository, engines: Collection[str] | None) -> 
     statuses = [status(p, repository, engines) for p in repository.user_profiles]
     known = {s.name for s in statuses}
     for problem in repository.problems:
-        if problem.reason == "malformed_profile" and problem.profile and problem.profile not in known:
+        if problem.reason == "malformed_profile" and problem.kind == "user" and problem.profile:
+            if problem.profile in known:
+                continue
             known.add(problem.profile)
             error = _malformed(repository, problem.profile)
             assert error is not None
