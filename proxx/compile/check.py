@@ -34,8 +34,10 @@ class CheckReport:
 
 def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
     """Check the profiles in `targets` (folders or files). `base_layers` (the bundled repository,
-    plugins' canonical profiles) supply the canonical ids the targets may compile to; only problems
-    located in the targets are reported."""
+    plugins' canonical profiles) supply the canonical ids the targets may compile to. The files'
+    problems are reported for the targets; and every intent of every layer is compiled against the
+    whole registry, so a canonical profile among the targets that breaks an intent anywhere (makes a
+    bundled intent ambiguous, say) fails naming that intent, whichever files changed."""
     target_files = sorted({f.resolve() for t in targets for f in yaml_files(t)})
     repository = load_repository([*base_layers, target_files])
     inside = {str(f) for f in target_files}
@@ -44,7 +46,15 @@ def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
     resolved = []
     for profile in repository.user_profiles:
         location = repository.location_of("user", profile.name)
-        if location is None or location.path not in inside:
+        if location is None:
+            continue
+        if location.path not in inside:
+            # An intent of another layer (the bundled ones): the checked files must not break it, as a
+            # canonical profile that makes it ambiguous would. Named where it lives.
+            try:
+                compile_profile(profile, repository.registry)
+            except PreJobError as error:
+                problems.append(Problem(_line_of(location, "constraints:"), error.reason, error.message, profile.name))
             continue
         for name in profile.replaced_by:  # operators are sent there: it must be an intent they can choose
             replacement = repository.user_profile(name)
