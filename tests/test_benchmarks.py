@@ -49,3 +49,8 @@ def test_inbox_scale_benchmark_runs():
 def test_worker_batch_benchmark_runs():
     out = run_benchmark("worker_batch.py", "--clips", "3", "--size", "320x180", "--runs", "1", timeout=240)
     assert "worker --concurrency 2" in out and "x seq" in out
+
+
+def test_card_benchmark_runs():
+    out = run_benchmark("card_1000.py", "--clips", "20", "--small", "2", "--runs", "1", timeout=240)
+    assert "result JSON written" in out and "ratio" in out and "jobs show" in out and "20 clip sections" in out

@@ -150,12 +150,28 @@ def create_job_form(
     return RedirectResponse(f"/jobs/{job.job_id}", status_code=303)
 
 
+# A card of hundreds of clips is shown a page of clips at a time, its result document only through
+# the download link: every clip shown costs its sections and checks (a 1,000-clip job page was 7 MB).
+CLIP_PAGE_SIZE = 100
+
+
 @pages.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: str) -> Response:
-    job = _service(request).job(job_id)
+def job_page(request: Request, job_id: str, clips: int = 1) -> Response:
+    service = _service(request)
+    page = max(1, clips)
+    first = (page - 1) * CLIP_PAGE_SIZE
+    job = service.job(job_id, slice(first, first + CLIP_PAGE_SIZE), result_up_to=CLIP_PAGE_SIZE)
+    count = len(job.sources)
+    pages_of_clips = max(1, -(-count // CLIP_PAGE_SIZE))
+    if page > pages_of_clips:  # past the last page (the link of an older, longer listing): the last one
+        return RedirectResponse(f"/jobs/{job.job_id}?clips={pages_of_clips}", status_code=303)
     result_json = json.dumps(job.result, indent=2, ensure_ascii=False) if job.result else None
     final = job.state in FINAL
-    return render(request, "job.html", job=job, result_json=result_json, final=final, title=f"Job {job.job_id}")
+    return render(
+        request, "job.html", job=job, result_json=result_json, final=final, title=f"Job {job.job_id}",
+        clip_page=page, clip_pages=pages_of_clips, first_clip=first + 1, last_clip=min(count, first + CLIP_PAGE_SIZE),
+        clip_count=count, clip_page_size=CLIP_PAGE_SIZE,
+    )  # fmt: skip
 
 
 @pages.post("/jobs/{job_id}/retry", response_class=HTMLResponse)

@@ -184,15 +184,19 @@ class WebService:
             hidden=row.hidden,
         )
 
-    def job(self, job_id: str) -> models.JobDetail:
+    def job(self, job_id: str, clips: slice | None = None, result_up_to: int | None = None) -> models.JobDetail:
+        """The job with its clips (only those of `clips`, a page of a large card: each clip costs the
+        redaction of its every check) and the operator copy of its result document (left out of a job
+        of more than `result_up_to` clips)."""
         with self._lock:
             row = self._row(job_id)
             spec = self.proxx.store.spec_unchecked(row.job_id)
             retried_as = self.proxx.store.retries_of(row.job_id)
         raw = _read_json(row.result_path)
         summary = self._job(row, spec)
-        clips = self._clips(row, spec, raw)
-        states = [c.state for c in clips] if raw else []
+        shown = self._clips(row, spec, raw, clips or slice(None))
+        limit = len(spec.clips) if result_up_to is None else result_up_to
+        states = [c.get("state") for c in raw.get("clips", [])] if raw else []
         problems = (raw or {}).get("validation_problems", [])
         counted = {
             **summary.model_dump(),
@@ -201,24 +205,24 @@ class WebService:
         }
         return models.JobDetail(
             **counted,
-            clips=clips,
+            clips=shown,
             failed=states.count("failed"),
             not_run=states.count("not_run"),
             problems=[self.roots.relative_text(self.redactor.message(p["message"]) or "") for p in problems],
             retried_as=retried_as,
             log=self._log(row.log_path),
-            result=self.roots.relative(self.redactor.result(raw)) if raw else None,
+            result=self.roots.relative(self.redactor.result(raw)) if raw and len(spec.clips) <= limit else None,
         )
 
-    def _clips(self, row: JobRow, spec: JobSpec, raw: dict[str, Any] | None) -> list[models.Clip]:
+    def _clips(self, row: JobRow, spec: JobSpec, raw: dict[str, Any] | None, which: slice) -> list[models.Clip]:
         display = self.roots.display
         if raw is None:
             return [
                 models.Clip(index=c.index, source=display(c.source), output=display(c.output), state=row.state.lower())
-                for c in spec.clips
+                for c in spec.clips[which]
             ]
         clips = []
-        for clip in raw.get("clips", []):
+        for clip in raw.get("clips", [])[which]:
             checks = []
             for check in clip.get("checks", []):
                 name, passed = check["name"], check["passed"]

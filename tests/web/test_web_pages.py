@@ -119,3 +119,27 @@ def test_the_jobs_page_filters_like_the_cli(client: TestClient, service: WebServ
     api = client.get("/api/jobs?all=true&state=FAILED").json()
     assert [j["job_id"] for j in api] == [first] and api[0]["hidden"] is True
     assert client.get("/api/jobs?since=yesterday").status_code == 400
+
+
+def test_a_large_job_page_shows_its_clips_a_page_at_a_time(
+    client: TestClient, service: WebService, media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proxx.web import pages
+
+    monkeypatch.setattr(pages, "CLIP_PAGE_SIZE", 2)  # a card of hundreds, in small
+    for n in (2, 3):
+        (media / "day1" / f"A001_C00{n}.mov").hardlink_to(media / "day1" / "A001_C001.mov")
+    sources = [f"media/day1/A001_C00{n}.mov" for n in (1, 2, 3)]
+    response = client.post(
+        "/api/jobs", json={"intent": "Review H.264", "sources": sources, "output_folder": "media/out"}
+    )
+    job_id = response.json()["job_id"]
+    run(service, job_id)
+    first = client.get(f"/jobs/{job_id}").text
+    assert first.count('<section class="clip"') == 2 and "Clips 1\u20132 of 3." in first
+    assert f'href="/jobs/{job_id}?clips=2">Clips 3\u20133 \u2192' in first
+    assert "Show the result JSON" not in first and f"/api/jobs/{job_id}/result" in first  # linked, not inlined
+    second = client.get(f"/jobs/{job_id}?clips=2").text
+    assert second.count('<section class="clip"') == 1 and 'id="clip-2"' in second and "\u2190 Clips 1\u20132" in second
+    assert client.get(f"/jobs/{job_id}?clips=9", follow_redirects=False).headers["location"].endswith("?clips=2")
+    assert len(client.get(f"/api/jobs/{job_id}").json()["clips"]) == 3  # the API still has every clip
