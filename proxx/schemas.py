@@ -32,7 +32,13 @@ JOB_RESULT = "job-result-1.0.schema.json"
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 
 # What a list item is called in messages ("invalid codec 'av1'").
-_ITEM_NOUNS = {"preferred_codecs": "codec", "codecs": "codec", "engine_preference": "engine"}
+_ITEM_NOUNS = {
+    "preferred_codecs": "codec",
+    "codecs": "codec",
+    "engine_preference": "engine",
+    "containers": "container",
+    "audio": "audio policy",
+}
 
 
 @attrs.frozen

@@ -165,7 +165,7 @@ def _accepted(field: str) -> set[str]:
         return {t.name for t in declared if isinstance(t, Codec)}
     if field == "preferred_codecs":
         return {t.family for t in declared if isinstance(t, Codec)}
-    if field == "container":
+    if field in ("container", "containers"):
         return {t.name for t in declared if isinstance(t, Container)}
     if field == "audio":
         return {t.name for t in declared if isinstance(t, AudioPolicy)}

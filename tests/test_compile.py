@@ -216,6 +216,56 @@ def test_a_1_1_profile_with_only_1_0_fields_compiles_like_its_1_0_twin(bundled_r
     )
 
 
+# --- schema 1.2: containers and audio -------------------------------------------------------------
+
+STUDIO_TWINS = [  # two canonical profiles that differ only in container, two only in audio
+    {"id": "studio_h264_half_mp4", "container": "mp4", "audio": "aac"},
+    {"id": "studio_h264_half_mov", "container": "mov", "audio": "aac"},
+    {"id": "studio_prores_lt_pcm", "codec": "prores_lt", "container": "mov", "audio": "pcm"},
+    {"id": "studio_prores_lt_copy", "codec": "prores_lt", "container": "mov", "audio": "copy"},
+]
+
+
+def studio_registry() -> Registry:
+    from proxx.compile.profiles import CanonicalProfile
+
+    base = {"engine": "ffmpeg", "codec": "h264", "resolution": "scale_50"}
+    return Registry([converter.structure({**base, **twin}, CanonicalProfile) for twin in STUDIO_TWINS])
+
+
+def test_containers_and_audio_choose_between_twins_1_2():
+    registry = studio_registry()
+    with pytest.raises(PreJobError, match="Ambiguous"):  # what 1.1 can say about them
+        compile_profile(intent("1.1", codecs=["h264"]), registry)
+    assert compiled_id(intent("1.2", codecs=["h264"], containers=["mov"]), registry) == "studio_h264_half_mov"
+    assert compiled_id(intent("1.2", codecs=["h264"], containers=["mp4"]), registry) == "studio_h264_half_mp4"
+    assert compiled_id(intent("1.2", codecs=["prores_lt"], audio=["pcm"]), registry) == "studio_prores_lt_pcm"
+    assert ids(intent("1.2", audio=["aac"], containers=["mov", "mxf"]), registry) == ["studio_h264_half_mov"]
+    assert ids(intent("1.2", containers=["mxf"]), registry) == []
+
+
+@pytest.mark.parametrize("constraints", ONE_ZERO_CASES)
+def test_a_1_2_profile_with_only_1_1_fields_compiles_like_its_1_1_twin(bundled_registry, constraints):
+    assert outcome(intent("1.1", **constraints), bundled_registry) == outcome(
+        intent("1.2", **constraints), bundled_registry
+    )
+
+
+def test_containers_and_audio_are_refused_before_1_2_and_checked_in_1_2():
+    from proxx.schemas import USER_PROFILE, violations
+
+    def problems(version, **constraints):
+        document = {"user_profile_version": version, "name": "X", "constraints": constraints}
+        return [(v.path, v.message) for v in violations(document, USER_PROFILE)]
+
+    assert problems("1.2", containers=["mov"], audio=["pcm", "aac"]) == []
+    assert [path for path, _ in problems("1.1", containers=["mov"])] == [("constraints", "containers")]
+    ((path, message),) = problems("1.2", containers=["avi"])
+    assert path == ("constraints", "containers", 0) and "invalid container 'avi'" in message
+    ((path, message),) = problems("1.2", audio=["mp3"])
+    assert path == ("constraints", "audio", 0) and "invalid audio policy 'mp3'" in message
+
+
 # --- lifecycle and engines -------------------------------------------------------------------------
 
 

@@ -12,7 +12,9 @@ Filter order (each keeps the candidates that pass; docs/compatibility.md, sectio
 5. codecs (1.1): keeps profiles whose exact codec flavour is listed.
 6. resolution (1.1): keeps profiles whose resolution policy is listed.
 7. max_frame_size (1.1): keeps profiles guaranteed to fit WxH whatever the source (fit_ policies).
-8. engine_preference: only if more than one candidate remains, keeps the candidates of the first
+8. containers (1.2): keeps profiles whose container is listed.
+9. audio (1.2): keeps profiles whose audio policy is listed.
+10. engine_preference: only if more than one candidate remains, keeps the candidates of the first
    listed engine that has any.
 
 Then: one candidate is the result; none is "unsatisfiable"; several is "ambiguous". Installed engines
@@ -56,7 +58,7 @@ class Compiled:
 
 
 def constraint_filters(constraints: Constraints) -> list[tuple[str, Filter]]:
-    """The filters of steps 1-7 that `constraints` switch on, in order, each with its field name."""
+    """The filters of steps 1-9 that `constraints` switch on, in order, each with its field name."""
     c = constraints
     steps: list[tuple[str, Filter]] = []
     if c.intra_frame_only:
@@ -82,11 +84,17 @@ def constraint_filters(constraints: Constraints) -> list[tuple[str, Filter]]:
             return box is not None and box[0] <= cap_w and box[1] <= cap_h
 
         steps.append(("max_frame_size", fits))
+    if c.containers is not None:
+        containers = frozenset(c.containers)
+        steps.append(("containers", lambda p: p.container in containers))
+    if c.audio is not None:
+        policies_audio = frozenset(c.audio)
+        steps.append(("audio", lambda p: p.audio in policies_audio))
     return steps
 
 
 def prefer_engine(candidates: Sequence[CanonicalProfile], preference: Sequence[str] | None) -> list[CanonicalProfile]:
-    """Step 8: a tie-breaker, so it never empties a non-empty candidate list."""
+    """Step 10: a tie-breaker, so it never empties a non-empty candidate list."""
     if preference is None or len(candidates) <= 1:
         return list(candidates)
     for engine in preference:

@@ -71,7 +71,7 @@ class CanonicalProfile:
 
 @attrs.frozen
 class Constraints:
-    """What an intent asks for. None means "not constrained". The 1.1-only fields are last."""
+    """What an intent asks for. None means "not constrained". The 1.1 and 1.2 fields come after 1.0's."""
 
     intra_frame_only: bool | None = None
     allow_long_gop: bool | None = None
@@ -80,6 +80,8 @@ class Constraints:
     codecs: tuple[str, ...] | None = None
     resolution: tuple[str, ...] | None = None
     max_frame_size: str | None = None
+    containers: tuple[str, ...] | None = None  # 1.2
+    audio: tuple[str, ...] | None = None  # 1.2
     engine_preference: tuple[str, ...] | None = None
 
 
