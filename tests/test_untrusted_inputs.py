@@ -238,3 +238,49 @@ def test_reuse_is_by_content_and_place(proxx_home, tmp_path):
     inside = proxx.run_job(again.job_id)
     assert inside is not None and inside.clips[0].reused_from is not None
     assert inside.clips[0].reused_from.job_id == spec.job_id  # its own project's proxy of these bytes
+
+
+# --- profile files: any unreadable file is its own problem; confusable names -----------------------
+
+PROFILE = (
+    'user_profile_version: "1.1"\nname: {name}\nconstraints:\n  codecs: [prores_lt]\n  max_frame_size: {size}\n'
+    "  engine_preference: [ffmpeg]\n"
+)
+
+
+@pytest.fixture
+def odd_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "studio" / "user"
+    repo.mkdir(parents=True)
+    (repo / "dated.yaml").write_text(PROFILE.format(name="Dated", size="2026-02-30"))
+    (repo / "date-named.yaml").write_text(PROFILE.format(name="2026-02-28", size="1920x1080"))
+    (repo / "huge.yaml").write_text(PROFILE.format(name="Huge", size="9" * 5000))
+    (repo / "lookalike.yaml").write_text(PROFILE.format(name="HD Edit\u043erial LT", size="1920x1080"))
+    (repo / "latin.yaml").write_text(PROFILE.format(name="Studio Editorial", size="1920x1080"))
+    (repo / "zero.yaml").write_text(PROFILE.format(name="Studio Edit0rial", size="1920x1080"))
+    return repo.parent
+
+
+def test_a_profile_value_yaml_would_read_as_a_date_or_a_huge_integer_is_that_files_problem(
+    proxx_home, odd_repo, capsys, monkeypatch
+):
+    assert main(["validate", str(odd_repo)]) == 3
+    out = capsys.readouterr().out
+    assert f"{odd_repo / 'user' / 'dated.yaml'}:5: error [Dated]: constraints.max_frame_size: '2026-02-30'" in out
+    assert f"{odd_repo / 'user' / 'huge.yaml'}:5: error: invalid YAML: an integer of 5000 digits" in out
+    assert "date-named.yaml" not in out  # a name that looks like a date is a name
+    monkeypatch.setenv("PROXX_PROFILES", str(odd_repo))
+    assert main(["profiles", "--all"]) == 0  # the CLI and the web list the same intents
+    listed = {status.name: status for status in Proxx.open().intents()}
+    assert "2026-02-28" in listed and listed["2026-02-28"].selectable
+    assert not listed["Dated"].selectable and "malformed" in (listed["Dated"].problem or "")
+
+
+def test_validate_reports_intent_names_confusable_with_each_other(proxx_home, odd_repo, capsys):
+    assert main(["validate", str(odd_repo)]) == 3
+    out = capsys.readouterr().out
+    lookalike = f"{odd_repo / 'user' / 'lookalike.yaml'}:2:"
+    assert lookalike in out and "looks like 'HD Editorial LT'" in out  # the bundled intent
+    assert "mixes scripts in the word 'Edit\\u043erial'" in out
+    assert "intent name 'Studio Edit0rial' looks like 'Studio Editorial'" in out
+    assert "intent name 'Studio Editorial' looks like 'Studio Edit0rial'" in out

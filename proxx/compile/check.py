@@ -11,8 +11,9 @@ from pathlib import Path
 import attrs
 
 from proxx.compile.compiler import compile_profile
+from proxx.compile.confusable import confusable_groups, mixed_script_word
 from proxx.compile.problems import Location, Problem
-from proxx.compile.repository import load_repository, yaml_files
+from proxx.compile.repository import Repository, load_repository, yaml_files
 from proxx.errors import PreJobError
 
 
@@ -71,10 +72,39 @@ def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
             problems.append(Problem(_line_of(location, key), error.reason, error.message, profile.name))
         else:
             resolved.append((profile.name, compiled.canonical.id, location))
+    problems.extend(_confusable(repository, inside))
     missing = [t for t in targets if not t.exists()]
     problems.extend(Problem(Location(str(t)), "not_found", "no such file or folder") for t in missing)
     problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.message))
     return CheckReport(len(target_files), tuple(problems), tuple(resolved))
+
+
+def _confusable(repository: Repository, inside: set[str]) -> list[Problem]:
+    """Intent names an operator could take for one another (`proxx.compile.confusable`), reported
+    at each such intent of the targets."""
+    problems = []
+    for group in confusable_groups(p.name for p in repository.user_profiles):
+        for name in group:
+            location = repository.location_of("user", name)
+            if location is None or location.path not in inside:
+                continue
+            others = ", ".join(f"'{ascii(other)[1:-1]}'" for other in group if other != name)
+            message = (
+                f"intent name '{ascii(name)[1:-1]}' looks like {others}: an operator choosing by name could get "
+                "the other; rename one"
+            )
+            problems.append(Problem(_line_of(location, "name:"), "confusable_name", message, name))
+    for profile in repository.user_profiles:
+        location = repository.location_of("user", profile.name)
+        word = mixed_script_word(profile.name)
+        if word is None or location is None or location.path not in inside:
+            continue
+        message = (
+            f"intent name '{ascii(profile.name)[1:-1]}' mixes scripts in the word '{ascii(word)[1:-1]}' (a letter "
+            "that only looks Latin?): operators could not tell it from another name; use one script per word"
+        )
+        problems.append(Problem(_line_of(location, "name:"), "confusable_name", message, profile.name))
+    return problems
 
 
 def _line_of(location: Location, key: str) -> Location:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -19,15 +20,56 @@ from ruamel.yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
 )
+from ruamel.yaml.nodes import ScalarNode
 
 from proxx import schemas
 from proxx.compile.problems import Location, Problem
 
 MAX_PROFILE_BYTES = 256 * 1024  # the largest bundled profile is under 2 KiB
 MAX_DEPTH = 16  # a profile nests 3 deep
+MAX_INTEGER_DIGITS = 18  # no profile number comes near; an integer of thousands of digits is refused
+
+
+def _bounded_digits(node: ScalarNode) -> None:
+    digits = str(node.value).replace("_", "").lstrip("+-")
+    if len(digits) > MAX_INTEGER_DIGITS:
+        raise ConstructorError(
+            None, None, f"an integer of {len(digits)} digits is not a profile value", node.start_mark
+        )
+
+
+class _ProfileConstructor(SafeConstructor):
+    """Scalars as the schemas' types, never more: a date-like value (`2026-02-30`) stays the text it
+    is (the schema then says where a string was not expected), an integer longer than
+    MAX_INTEGER_DIGITS is a problem at its line rather than a slow conversion or a crash."""
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        _bounded_digits(node)
+        return int(super().construct_yaml_int(node))
+
+    def construct_yaml_timestamp(self, node: ScalarNode, values: Any = None) -> str:
+        return str(node.value)
+
+
+class _LineConstructor(RoundTripConstructor):
+    """The same scalars for the loader that finds lines."""
+
+    def construct_yaml_int(self, node: ScalarNode) -> Any:
+        _bounded_digits(node)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_timestamp(self, node: ScalarNode, values: Any = None) -> Any:
+        return str(node.value)
+
+
+for _constructor in (_ProfileConstructor, _LineConstructor):
+    _constructor.add_constructor("tag:yaml.org,2002:int", _constructor.construct_yaml_int)
+    _constructor.add_constructor("tag:yaml.org,2002:timestamp", _constructor.construct_yaml_timestamp)
+
 # libyaml through ruamel's C loader: 5x faster than the round-trip loader. The round-trip loader,
 # which remembers lines, is used only to place the problems of a file that has some.
 _fast_yaml = YAML(typ="safe")
+_fast_yaml.Constructor = _ProfileConstructor
 KINDS = {"canonical_profile_version": ("canonical", schemas.CANONICAL_PROFILE, "id"),
          "user_profile_version": ("user", schemas.USER_PROFILE, "name")}  # fmt: skip
 
@@ -49,6 +91,8 @@ def read_document(file: Path) -> tuple[str | None, dict[str, Any] | None, Locati
         reason = error.problem or error.context or "invalid YAML"
         return None, None, at, [Problem(at, "yaml_syntax", f"invalid YAML: {reason}")]
     except (OSError, UnicodeDecodeError, YAMLError) as error:
+        return None, None, location, [Problem(location, "unreadable", f"cannot read profile file: {error}")]
+    except (ValueError, TypeError, RecursionError, MemoryError) as error:  # a value the loader cannot build
         return None, None, location, [Problem(location, "unreadable", f"cannot read profile file: {error}")]
 
     version_field = next((f for f in KINDS if isinstance(document, dict) and f in document), None)
@@ -118,9 +162,11 @@ def _most_depth(data: bytes) -> int:
 
 def _line_finder(file: Path) -> Callable[[tuple[str | int, ...]], int | None]:
     """A function from a JSON path in `file` to its 1-based line, or None when it cannot tell."""
+    loader = YAML(typ="rt")
+    loader.Constructor = _LineConstructor
     try:
-        document = YAML(typ="rt").load(file.read_bytes())
-    except (YAMLError, OSError):
+        document = loader.load(file.read_bytes())
+    except Exception:  # the problems are reported without a line rather than not at all
         document = None
 
     def line(path: tuple[str | int, ...]) -> int | None:

@@ -170,6 +170,9 @@ def _read_profile(
             cache.put(file, kind, document)
         cached = (kind, document)
     kind, document = cached
-    if kind == "canonical":
-        return converter.structure(document, CanonicalProfile), location, []
-    return converter.structure(document, UserProfile), location, []
+    try:
+        if kind == "canonical":
+            return converter.structure(document, CanonicalProfile), location, []
+        return converter.structure(document, UserProfile), location, []
+    except Exception as error:  # schema-valid yet not a profile: this file's problem, never a crash
+        return None, location, [Problem(location, "malformed_profile", f"cannot read profile: {error}")]
