@@ -45,6 +45,12 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.jobspec.model import JobSpec as JobSpec
     from proxx.jobspec.model import utc_now as utc_now
     from proxx.jobview import JobStoreView as JobStoreView
+    from proxx.media.colour import Colour as Colour
+    from proxx.media.colour import ColourTarget as ColourTarget
+    from proxx.media.colour import colour_unconvertible as colour_unconvertible
+    from proxx.media.colour import default_colour as default_colour
+    from proxx.media.colour import ffmpeg_colour_filters as ffmpeg_colour_filters
+    from proxx.media.colour import ffmpeg_colour_options as ffmpeg_colour_options
     from proxx.media.geometry import frame_size as frame_size
     from proxx.media.geometry import output_size as output_size
     from proxx.media.geometry import upright as upright
@@ -104,6 +110,12 @@ _MODULE_OF = {
     "JobSpec": "proxx.jobspec.model",
     "utc_now": "proxx.jobspec.model",
     "JobStoreView": "proxx.jobview",
+    "Colour": "proxx.media.colour",
+    "ColourTarget": "proxx.media.colour",
+    "default_colour": "proxx.media.colour",
+    "colour_unconvertible": "proxx.media.colour",
+    "ffmpeg_colour_filters": "proxx.media.colour",
+    "ffmpeg_colour_options": "proxx.media.colour",
     "frame_size": "proxx.media.geometry",
     "output_size": "proxx.media.geometry",
     "upright": "proxx.media.geometry",

@@ -44,6 +44,8 @@ CHECK_LABELS = {
     "duration": "Duration",
     "start": "Start",
     "alpha": "Transparency",
+    "colour": "Colour",
+    "picture_colour": "Colour in the picture",
     "timecode": "Timecode",
     "audio_streams": "Audio tracks",
 }

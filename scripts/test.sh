@@ -9,6 +9,7 @@ sh scripts/install.sh
   -e examples/inhouse-engine
 sh scripts/install-chromium.sh  # Debian's chromium for the web UI's browser tests
 sh scripts/install-redis.sh  # a real Redis server for the farm tests
+sh scripts/install-colour-check.sh  # Debian's ffmpeg with zscale: the colour tests' independent conversion
 .venv/bin/ruff check proxx plugins tests benchmarks examples
 .venv/bin/ruff format --check proxx plugins tests benchmarks examples
 .venv/bin/mypy

@@ -36,6 +36,8 @@ class CanonicalProfile:
       audio: the audio policy: "aac", "copy", "pcm", or one a plugin declared.
       description: the administrator's note (never shown to operators).
       canonical_profile_version: the format's version ("1.0").
+      hdr: what an 8-bit proxy of an HDR (PQ or HLG) source keeps: "keep", its HDR description
+        (`proxx.media.colour`); a 10-bit codec keeps it whatever this says.
     Properties: `codec_family`, `intra_frame`, `scale_factor`, `fit_box`.
     """
 
@@ -47,6 +49,7 @@ class CanonicalProfile:
     audio: str
     description: str = ""
     canonical_profile_version: str = "1.0"
+    hdr: str = "keep"
 
     @property
     def codec_family(self) -> str:

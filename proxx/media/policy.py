@@ -21,6 +21,8 @@ output against the same target; the README's "Media policy" section is this modu
 * Start. A source that starts above zero (MPEG-TS, edit lists) gives a proxy of the same duration
   that starts at zero, its timecode still the source's.
 * Alpha. Editorial proxies carry no alpha channel: a source's alpha is dropped.
+* Colour. Every proxy states a definite colour description, the source's where it states one,
+  else the default for its picture size, converted only explicitly (`proxx.media.colour`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from fractions import Fraction
 import attrs
 
 from proxx.compile.profiles import CanonicalProfile
+from proxx.media.colour import ColourTarget, colour_target, source_colour
 from proxx.media.geometry import display_aspect, frame_size, upright
 from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream
 
@@ -80,6 +83,7 @@ class ProxyTarget:
       duration: the source's video duration in seconds; the output matches it within a frame.
       timecode: the start timecode the output carries, or None.
       audio: per source audio stream, the channels, sample rate and layout the output keeps.
+      colour: the source's colour and the one the proxy states (`proxx.media.colour`).
     Property: `interlaced`.
     """
 
@@ -95,6 +99,7 @@ class ProxyTarget:
     duration: float | None
     timecode: str | None
     audio: tuple[AudioTarget, ...]
+    colour: ColourTarget
 
     @property
     def interlaced(self) -> bool:
@@ -132,4 +137,11 @@ def proxy_target(profile: CanonicalProfile, source: MediaInfo) -> ProxyTarget:
         duration=source.video_duration,
         timecode=source.timecode,
         audio=tuple(_audio_target(profile, stream) for stream in source.audio),
+        colour=video_colour(profile, video),
     )
+
+
+def video_colour(profile: CanonicalProfile, video: VideoStream) -> ColourTarget:
+    """The colour `profile` gives a proxy of `video` (`proxx.media.colour`)."""
+    picture = source_colour(video.colour, video.width, video.height, video.pix_fmt)
+    return colour_target(profile.codec_family, picture, video.width, video.height)

@@ -14,6 +14,7 @@ import attrs
 
 from proxx import vocabulary
 from proxx.media.allowlist import probe_restrictions
+from proxx.media.colour import Colour
 from proxx.media.tools import require_tool
 
 # The rates cameras and editing systems use; a variable-rate source is conformed to one of them.
@@ -55,6 +56,7 @@ class VideoStream:
       avg_frame_rate: frames / duration, below frame_rate for variable-rate media.
       rotation: display rotation in degrees, counter-clockwise: 0, 90, 180 or 270.
       start_time: the stream's first timestamp, in seconds.
+      colour: the colour description the stream states (`proxx.media.colour`; "" where it states none).
     Properties: `rate`, `fps` (the exact rate an editing system gives it), `has_alpha`.
     """
 
@@ -71,6 +73,7 @@ class VideoStream:
     avg_frame_rate: str = "0/0"  # frames / duration: below frame_rate for variable-rate media
     rotation: int = 0  # display rotation in degrees, counter-clockwise, normalised to 0, 90, 180, 270
     start_time: float | None = None
+    colour: Colour = attrs.field(factory=Colour)
 
     @property
     def rate(self) -> Rate:
@@ -236,6 +239,16 @@ def _timecode(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> str | None:
     return next((tc for tc in candidates if tc), None)
 
 
+def stated_colour(entry: dict[str, Any]) -> Colour:
+    """The colour description a stream (or a frame) of ffprobe's output states."""
+    return Colour(
+        str(entry.get("color_primaries", "")),
+        str(entry.get("color_transfer", "")),
+        str(entry.get("color_space", "")),
+        str(entry.get("color_range", "")),
+    )
+
+
 def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
     streams = document.get("streams", [])
     fmt = document.get("format", {})
@@ -261,6 +274,7 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
                 avg_frame_rate=stream.get("avg_frame_rate", "0/0"),
                 rotation=_rotation(stream),
                 start_time=_float(stream.get("start_time")),
+                colour=stated_colour(stream),
             )
         elif kind == "audio":
             audio.append(
@@ -368,6 +382,16 @@ def _probe(path: str, timeout: float) -> MediaInfo:
             video=attrs.evolve(video, field_order=_frame_scan(frames) or video.field_order),
         )
     return info
+
+
+def first_frame_colour(path: str, timeout: float = 60) -> Colour | None:
+    """The colour description the first decoded picture states (the ProRes frame header, the
+    H.264/HEVC VUI), which may differ from what the container says; None when no frame decodes."""
+    entries = "frame=color_range,color_space,color_primaries,color_transfer"
+    first = ["-select_streams", "v:0", "-read_intervals", "%+#1", "-show_frames", "-show_entries", entries]
+    document = _ffprobe(path, first, timeout)
+    frames = document.get("frames") or []
+    return stated_colour(frames[0]) if frames else None
 
 
 def _signal_name(number: int) -> str:

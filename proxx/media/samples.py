@@ -1,7 +1,8 @@
 """Sample media made with ffmpeg's test sources: for `proxx demo`, the test suite and plugin authors.
 
-The clips look like camera originals: an exact rational frame rate, a start timecode, and audio
-streams with the requested channel counts.
+The clips look like camera originals: an exact rational frame rate, a start timecode, audio
+streams with the requested channel counts, and a complete colour description (the default for
+their picture size, `proxx.media.colour`), the test pattern converted to YUV with that matrix.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
+
+from proxx.media.colour import FULL, SWSCALE_MATRIX, colour_target, default_colour
 from proxx.media.probe import file_url
 from proxx.media.tools import require_tool
 
@@ -20,6 +24,7 @@ VIDEO_CODECS = {
     "ffv1": ["-c:v", "ffv1", "-pix_fmt", "yuv444p"],  # 4:4:4 takes odd frame sizes
     "mjpeg": ["-c:v", "mjpeg", "-pix_fmt", "yuvj420p"],
 }
+FULL_RANGE_CODECS = frozenset({"mjpeg"})
 
 
 def make_clip(
@@ -59,8 +64,17 @@ def make_clip(
         raise ValueError(f"make_clip: an audio stream needs at least one channel, not {unknown[0]}")
     ffmpeg = require_tool("ffmpeg")
     duration = frames * _rate_inverse(rate)
-    command = [ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-               "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate},format=yuv444p"]  # fmt: skip
+    width, _, height = size.partition("x")
+    colour = default_colour(int(width), int(height))
+    if video_codec in FULL_RANGE_CODECS:
+        colour = attrs.evolve(colour, range=FULL)
+    colour = colour_target(video_codec, colour, int(width), int(height)).output  # names the codec has
+    picture = (
+        f"testsrc2=size={size}:rate={rate},scale=out_color_matrix={SWSCALE_MATRIX[colour.matrix]}"
+        f":out_range={colour.range},format=yuv444p,setparams=color_primaries={colour.primaries}"
+        f":color_trc={colour.transfer}:colorspace={colour.matrix}:range={colour.range}"
+    )
+    command = [ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", picture]
     for n in range(len(audio)):
         command += ["-f", "lavfi", "-i", f"sine=frequency={440 + 110 * n}:sample_rate={sample_rate}"]
     command += ["-map", "0:v"]
@@ -71,6 +85,8 @@ def make_clip(
     if audio:
         command += ["-c:a", audio_codec]
     command += ["-frames:v", str(frames), "-t", f"{duration:.6f}", *VIDEO_CODECS[video_codec]]
+    command += ["-color_primaries", colour.primaries, "-color_trc", colour.transfer]
+    command += ["-colorspace", colour.matrix, "-color_range", colour.range]
     if sar:
         command += ["-vf", f"setsar=sar={sar.replace(':', '/')}:max=100000"]
     if timecode:

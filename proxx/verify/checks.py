@@ -17,6 +17,7 @@ import attrs
 
 from proxx import vocabulary
 from proxx.compile.profiles import CanonicalProfile
+from proxx.media.colour import Colour, complete, same_colour
 from proxx.media.geometry import display_aspect, sample_aspect
 from proxx.media.policy import DEFAULT_LAYOUTS, MXF_NO_TIMECODE, AudioTarget, ProxyTarget, proxy_target
 from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream, parse_rate
@@ -79,14 +80,19 @@ def format_checks(profile: CanonicalProfile, output: MediaInfo) -> list[Check]:
     return checks
 
 
-def verify_output(profile: CanonicalProfile, source: MediaInfo | None, output: MediaInfo) -> list[Check]:
+def verify_output(
+    profile: CanonicalProfile, source: MediaInfo | None, output: MediaInfo, picture_colour: Colour | None = None
+) -> list[Check]:
     """Compare a probed output with what `profile` promises for `source` (None: a RAW source no
-    probe reads, where only the format is checked here and the engine's plugin checks the rest)."""
+    probe reads, where only the format is checked here and the engine's plugin checks the rest).
+    `picture_colour`: what the output's first decoded picture states (`first_frame_colour`), checked
+    beside what its container states when given."""
     checks = format_checks(profile, output)
     if source is None or source.video is None or output.video is None:
         return checks
     target = proxy_target(profile, source)
     checks += _picture_checks(target, output.video)
+    checks += colour_checks(profile, target.colour.output, output.video.colour, picture_colour)
     checks += _time_checks(target, output)
     checks += _declared_audio_checks(profile, output.audio)
     checks.append(_check("alpha", "none", output.video.pix_fmt if output.video.has_alpha else "none"))
@@ -121,6 +127,25 @@ def _picture_checks(target: ProxyTarget, out: VideoStream) -> list[Check]:
                out.rotation == 0),
         _check("field_order", target.field_order, out.field_order, _same_scan(target.field_order, out.field_order)),
     ]  # fmt: skip
+
+
+# Codecs whose pictures state no colour of their own (DNxHR's header has no such field: a decoder
+# reports its own assumption); their container's description is the one there is.
+NO_PICTURE_COLOUR = frozenset({"dnxhr", "dnxhd"})
+
+
+def colour_checks(profile: CanonicalProfile, expected: Colour, stream: Colour, picture: Colour | None) -> list[Check]:
+    """The colour description where the container states it (QuickTime colr atom, MXF descriptor,
+    or the VUI as the stream reports it) and where the picture does (ProRes frame header, H.264/HEVC
+    VUI): complete, never an RGB matrix, and the policy's (`proxx.media.colour`)."""
+
+    def check(name: str, actual: Colour) -> Check:
+        return _check(name, expected, actual, complete(actual) and same_colour(actual, expected))
+
+    checks = [check("colour", stream)]
+    if picture is not None and profile.codec_family not in NO_PICTURE_COLOUR:
+        checks.append(check("picture_colour", picture))
+    return checks
 
 
 def _same_scan(expected: str, actual: str) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from proxx.errors import ExecutionError
 from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.probe import MediaInfo, ProbeError, probe
+from proxx.media.probe import MediaInfo, ProbeError, first_frame_colour, probe
 from proxx.verify.checks import Check, failed, verify_output
 from proxx.visibility import describe_failures
 
@@ -30,10 +30,11 @@ def verify_clip(
         return [Check("output_exists", "a non-empty file", "missing" if size < 0 else "0 bytes", False)]
     try:
         output = probe(str(partial))
+        picture_colour = first_frame_colour(str(partial)) if source is not None and output.video else None
     except ProbeError as error:
         return [Check("output_readable", "a readable media file", str(error), False)]
     checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]
-    checks.extend(verify_output(spec.canonical_profile, source, output))
+    checks.extend(verify_output(spec.canonical_profile, source, output, picture_colour))
     checks.extend(plugin_checks(spec, clip, source, output))
     return checks
 

@@ -27,6 +27,9 @@ from proxx.plugin import (
     CanonicalProfile,
     MediaInfo,
     ProxyTarget,
+    colour_unconvertible,
+    ffmpeg_colour_filters,
+    ffmpeg_colour_options,
     file_url,
     input_restrictions,
     proxy_target,
@@ -76,6 +79,9 @@ def unsupported(profile: CanonicalProfile, source: MediaInfo) -> str | None:
         return f"the output frame {target.width}x{target.height} is below DNxHR's minimum of 256x120"
     if dnxhr and target.interlaced:
         return "the source is interlaced, and FFmpeg's DNxHR encoder codes progressive pictures only"
+    colour = colour_unconvertible(target.colour)
+    if colour:
+        return colour
     for stream in source.audio:
         if profile.audio == "aac" and stream.channels > AAC_MAX_CHANNELS:
             return f"an audio stream has {stream.channels} channels; AAC holds at most {AAC_MAX_CHANNELS}"
@@ -123,15 +129,22 @@ def _audio_args(profile: CanonicalProfile, source: MediaInfo) -> list[str]:
     return args
 
 
+def pixel_format(codec: str) -> str:
+    """The encoder's pixel format: proxies carry no alpha; ProRes 10 bits, DNxHR LB/SQ and H.264 8."""
+    if codec in PRORES_PROFILE_NUMBER:
+        return "yuv444p10le" if codec == "prores_4444" else "yuv422p10le"
+    return "yuv422p" if codec.startswith("dnxhr") else "yuv420p"
+
+
 def _video_args(profile: CanonicalProfile, target: ProxyTarget) -> list[str]:
     codec = profile.codec
+    pix_fmt = pixel_format(codec)
     if codec in PRORES_PROFILE_NUMBER:
-        pix_fmt = "yuv444p10le" if codec == "prores_4444" else "yuv422p10le"  # proxies carry no alpha
         profile_number = str(PRORES_PROFILE_NUMBER[codec])
         interlaced = ["-flags", "+ildct"] if target.interlaced else []
         return ["-c:v", "prores_aw", "-profile:v", profile_number, "-vendor", "apl0", "-pix_fmt", pix_fmt, *interlaced]
     if codec.startswith("dnxhr"):
-        return ["-c:v", "dnxhd", "-profile:v", codec, "-pix_fmt", "yuv422p"]
+        return ["-c:v", "dnxhd", "-profile:v", codec, "-pix_fmt", pix_fmt]
     if codec == "h264":
         return [
             "-c:v",
@@ -143,7 +156,7 @@ def _video_args(profile: CanonicalProfile, target: ProxyTarget) -> list[str]:
             "-profile:v",
             "high",
             "-pix_fmt",
-            "yuv420p",
+            pix_fmt,
         ]
     raise RecipeError(f"the FFmpeg engine has no recipe for {codec}")
 
@@ -166,8 +179,8 @@ def build_args(
         *limit, *input_restrictions(source), "-i", file_url(source.path),  # local file, its validated demuxer
         "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-map_chapters", "-1",
         "-fps_mode", "cfr", "-r", rate,
-        "-vf", ",".join(_filters(source, target)),
-        *_video_args(profile, target),
+        "-vf", ",".join(_filters(source, target, pixel_format(profile.codec))),
+        *_video_args(profile, target), *ffmpeg_colour_options(target.colour),
         *_audio_args(profile, source),
     ]  # fmt: skip
     if target.timecode:
@@ -188,14 +201,16 @@ def _video_lead(source: MediaInfo) -> list[str]:
     return ["-ss", f"{microseconds / 1_000_000:.6f}"] if microseconds > 0 else []
 
 
-def _filters(source: MediaInfo, target: ProxyTarget) -> list[str]:
-    """The picture chain after ffmpeg's own rotation: deinterlace, scale, then the exact SAR."""
+def _filters(source: MediaInfo, target: ProxyTarget, pix_fmt: str) -> list[str]:
+    """The picture chain after ffmpeg's own rotation: deinterlace, scale, colour (converted only
+    with both sides named, then labelled), then the exact SAR."""
     assert source.video is not None
     filters = ["bwdif=mode=send_frame:parity=auto:deint=all"] if target.deinterlace else []
     upright = (source.video.height, source.video.width) if source.video.rotation in (90, 270) else None
     coded = upright or (source.video.width, source.video.height)
     if (target.width, target.height) != coded:
         filters.append(f"scale={target.width}:{target.height}" + (":interl=1" if target.interlaced else ""))
+    filters += ffmpeg_colour_filters(target.colour, pix_fmt)
     sar = target.sample_aspect_ratio
     filters.append(f"setsar=sar={sar.numerator}/{sar.denominator}:max={SAR_MAX}")
     if target.interlaced:

@@ -39,8 +39,10 @@ from proxx.plugin import (
     RenderTask,
     Settings,
     cannot_render,
+    default_colour,
     frame_size,
     output_size,
+    proxy_target,
     upright,
 )
 from proxx_resolve import client
@@ -50,6 +52,7 @@ from proxx_resolve.lock import resolve_turn
 from proxx_resolve.settings import (
     MIN_VERSION,
     SettingsRefused,
+    colour_tags,
     parse_resolve_rate,
     parse_version,
     render_plan,
@@ -202,6 +205,7 @@ class ResolveEngine(Engine):
             if why is None:
                 try:
                     resolve_frame_rate(source.video.fps)
+                    colour_tags(proxy_target(spec.canonical_profile, source).colour.output)
                 except SettingsRefused as refused:
                     why = str(refused)
         if why:
@@ -362,6 +366,7 @@ class _Run:
             if source is not None and source.video is not None:
                 size = upright(source.video)[:2]
                 rate = source.video.fps
+                colour = proxy_target(self.task.spec.canonical_profile, source).colour.output
                 # No timecode: Resolve's own Start TC (00:00:00:00), not its 01:00:00:00 timeline default.
                 timecode = source.timecode or properties.get("Start TC") or None
             else:  # RAW that ffprobe cannot read: Resolve's own clip properties are the only facts
@@ -373,6 +378,7 @@ class _Run:
                 size = parsed
                 rate = parse_resolve_rate(properties.get("FPS", "0"))
                 timecode = properties.get("Start TC") or None
+                colour = default_colour(*size)  # RAW is debayered into the picture size's default
                 frames = int(properties.get("Frames") or 0)
                 self.timeout = max(self.timeout, Settings.from_env().timeout_factor * float(frames / rate))
                 self.details["timeout_seconds"] = self.timeout
@@ -389,6 +395,7 @@ class _Run:
                 str(self.target_dir),
                 Path(self.task.clip.output).stem,  # the name an operator sees in Resolve's render queue
                 parse_version(self.connected.get("version")),
+                colour,
             )
         except (SettingsRefused, ValueError, ZeroDivisionError) as refused:
             return {"op": "abort", "message": str(refused)}, self.failure(str(refused), "settings_refused")

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from proxx.plugin import CanonicalProfile
+from proxx.plugin import CanonicalProfile, Colour
 
 # canonical container -> Resolve render format identifier
 RENDER_FORMATS = {"mov": "mov", "mxf": "mxf_op1a"}
@@ -60,6 +60,30 @@ _DOCUMENTED_IN_2025_10_07 = frozenset(
 SETTINGS_SINCE: dict[tuple[int, int], frozenset[str]] = {
     (18, 5): _DOCUMENTED_IN_18_5,
     (21, 0): _DOCUMENTED_IN_2025_10_07,
+}
+
+
+# The proxy's colour description, stated through the documented render settings ColorSpaceTag
+# (primaries; Resolve derives the matrix from it) and GammaTag (transfer), by the names of the
+# Deliver page's "Color Space Tag" and "Gamma Tag" lists; never "Same as Project", which would tag
+# whatever the project's output colour space happens to be. Resolve renders ProRes and DNxHR at
+# video (limited) levels, converting a full-range clip by its clip attributes. A tag the connected
+# Resolve refuses fails the render ("settings_refused"); verification holds the result to the same
+# policy as every engine, so a render Resolve tagged otherwise fails, never passes.
+COLOUR_SPACE_TAGS = {
+    "bt709": "Rec.709",
+    "bt2020": "Rec.2020",
+    "smpte170m": "Rec.601 (525)",
+    "smpte240m": "Rec.601 (525)",  # the same primaries
+    "bt470bg": "Rec.601 (625)",
+    "smpte432": "P3-D65",
+    "smpte431": "P3-DCI",
+}
+# BT.601's and BT.2020's SDR curves are BT.709's.
+GAMMA_TAGS = {
+    **dict.fromkeys(("bt709", "smpte170m", "bt2020-10", "bt2020-12"), "Rec.709"),
+    "smpte2084": "ST2084",
+    "arib-std-b67": "HLG",
 }
 
 
@@ -116,6 +140,14 @@ def parse_resolve_rate(text: str) -> Fraction:
     return value
 
 
+def colour_tags(colour: Colour) -> dict[str, str]:
+    """ColorSpaceTag and GammaTag for a proxy whose colour is `colour` (`ProxyTarget.colour.output`)."""
+    space, gamma = COLOUR_SPACE_TAGS.get(colour.primaries), GAMMA_TAGS.get(colour.transfer)
+    if space is None or gamma is None:
+        raise SettingsRefused(f"Resolve has no colour tag for {colour}")
+    return {"ColorSpaceTag": space, "GammaTag": gamma}
+
+
 def unsupported(profile: CanonicalProfile, size: tuple[int, int] | None) -> str | None:
     """Why Resolve cannot render `profile` (at output `size`, when known), or None."""
     if profile.codec not in RENDER_CODECS:
@@ -152,6 +184,7 @@ def render_plan(
     target_dir: str,
     custom_name: str,
     version: tuple[int, ...],
+    colour: Colour,
 ) -> RenderPlan:
     """The plan for one clip; raises SettingsRefused when the connected Resolve cannot take it."""
     why = unsupported(profile, output_size)
@@ -167,6 +200,7 @@ def render_plan(
         "FormatWidth": output_size[0],
         "FormatHeight": output_size[1],
         "FrameRate": float(frame_rate),  # a float for SetRenderSettings; the project setting is text
+        **colour_tags(colour),
     }
     check_keys(settings, version)
     return RenderPlan(

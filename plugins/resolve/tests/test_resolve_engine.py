@@ -524,3 +524,42 @@ def test_the_render_format_is_a_value_or_a_key_of_get_render_formats(
             f"Resolve render failed: {failure}",
         )
         assert fake_resolve.projects() == []
+
+
+def _bt601_only_sd(path: Path) -> Path:
+    """What x264 and screen recorders write: a BT.601 matrix, primaries and transfer unknown."""
+    import subprocess
+
+    from proxx.plugin import require_tool
+
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-f", "lavfi", "-i", "smptebars=s=720x480:r=30000/1001",
+         "-frames:v", "3", "-vf", "setparams=colorspace=bt470bg", "-c:v", "libx264", "-preset", "ultrafast",
+         "-pix_fmt", "yuv420p", "-colorspace", "bt470bg", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def test_resolve_states_the_policy_colour_through_its_render_tags(
+    app: Proxx, fake_resolve: FakeResolve, tmp_path: Path
+) -> None:
+    source = _bt601_only_sd(tmp_path / "SD601.mp4")
+    result = run(app, "Resolve prores_lt", [source], tmp_path / "out")
+    assert result.failure is None, result.failure
+    assert result.engine.details["settings"]["ColorSpaceTag"] == "Rec.601 (525)"
+    assert result.engine.details["settings"]["GammaTag"] == "Rec.709"
+    checks = checks_of(result)
+    assert checks["colour"][2] and checks["picture_colour"][2], checks
+
+
+def test_a_resolve_render_tagged_otherwise_fails_verification(
+    app: Proxx, fake_resolve: FakeResolve, tmp_path: Path
+) -> None:
+    fake_resolve.set(ignore_colour_tags=True)  # tagged as the project's Rec.709 output space
+    source = _bt601_only_sd(tmp_path / "SD601.mp4")
+    result = run(app, "Resolve prores_lt", [source], tmp_path / "out")
+    assert result.state == "FAILED" and result.failure.reason == "verification_failed"
+    checks = checks_of(result)
+    assert not checks["colour"][2]
+    assert "SMPTE 170M primaries" in checks["colour"][0] and "BT.709 primaries" in checks["colour"][1]

@@ -20,7 +20,8 @@ Where the README leaves room, a test can make it behave otherwise (the plugin mu
 Bool setters `SetCurrentTimeline` and `SetCurrentRenderMode` return False; `AddRenderJob` returns ""
 when TargetDir is outside the Media Storage volumes (`render_volumes`), as Resolve does; a project
 setting is refused (`refuse_settings`, e.g. the undocumented `timelinePlaybackFrameRate`);
-`GetRenderFormats()` answers another dictionary (`render_formats`); and `GetRenderJobStatus` gives
+`GetRenderFormats()` answers another dictionary (`render_formats`); the colour tags are ignored
+(`ignore_colour_tags`: the render is tagged as the project's output space, "Same as Project"); and `GetRenderJobStatus` gives
 an unknown JobStatus value (`status_unknown`) or omits keys (`status_omit`), for its first
 `status_quirk_polls` calls (default: every call).
 
@@ -85,9 +86,29 @@ SETTING_TYPES: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(("SelectAllFrames", "ExportVideo", "ExportAudio", "ExportAlpha", "MultiPassEncode"), (bool,)),
     **dict.fromkeys(("FormatWidth", "FormatHeight", "MarkIn", "MarkOut", "ClipStartFrame"), (int,)),
     "FrameRate": (int, float),
-    **dict.fromkeys(("TargetDir", "CustomName", "TimelineStartTimecode", "AudioCodec", "EncodingProfile"), (str,)),
+    **dict.fromkeys(
+        (
+            "TargetDir",
+            "CustomName",
+            "TimelineStartTimecode",
+            "AudioCodec",
+            "EncodingProfile",
+            "ColorSpaceTag",
+            "GammaTag",
+        ),
+        (str,),
+    ),
 }
 TIMELINE_SETTINGS = ("timelineResolutionWidth", "timelineResolutionHeight", "timelineFrameRate")
+# What the Deliver page's Color Space Tag and Gamma Tag write, as ffmpeg names them: (primaries,
+# matrix) and transfer. "Same as Project" tags the project's output colour space, Rec.709 Gamma 2.4
+# unless changed, which the ProRes header and colr atom state as BT.709.
+COLOUR_SPACE_TAGS = {
+    "Rec.709": ("bt709", "bt709"), "Rec.2020": ("bt2020", "bt2020nc"), "Rec.601 (525)": ("smpte170m", "smpte170m"),
+    "Rec.601 (625)": ("bt470bg", "smpte170m"), "P3-D65": ("smpte432", "bt709"), "P3-DCI": ("smpte431", "bt709"),
+    "Same as Project": ("bt709", "bt709"),
+}  # fmt: skip
+GAMMA_TAGS = {"Rec.709": "bt709", "ST2084": "smpte2084", "HLG": "arib-std-b67", "Same as Project": "bt709"}
 
 
 def _control() -> dict[str, Any]:
@@ -337,7 +358,17 @@ class RenderJob:
         filters = [f"scale={width}:{height}", "setsar=1"]
         if rate != source.video.fps:  # the timeline's rate wins, as in Resolve
             filters.append(f"fps={rate.numerator}/{rate.denominator}")
-        args += ["-vf", ",".join(filters), *VIDEO_ARGS[self.codec]]
+        # Video levels out, from the clip's own levels; tagged as the Deliver page's tags say.
+        tagged = not _control().get("ignore_colour_tags")  # a Resolve that tags its project's space
+        primaries, matrix = COLOUR_SPACE_TAGS[
+            self.settings.get("ColorSpaceTag", "Same as Project") if tagged else "Same as Project"
+        ]
+        transfer = GAMMA_TAGS[self.settings.get("GammaTag", "Same as Project") if tagged else "Same as Project"]
+        levels = "pc" if source.video.colour.range == "pc" else "tv"
+        filters.append(f"scale=in_range={levels}:out_range=tv")
+        filters.append(f"setparams=color_primaries={primaries}:color_trc={transfer}:colorspace={matrix}:range=tv")
+        tags = ["-color_primaries", primaries, "-color_trc", transfer, "-colorspace", matrix, "-color_range", "tv"]
+        args += ["-vf", ",".join(filters), *VIDEO_ARGS[self.codec], *tags]
         if self.settings.get("ExportAudio", True) and source.audio:
             args += ["-map", "0:a", "-c:a", "pcm_s24le"]
             if self.format.startswith("mxf"):
