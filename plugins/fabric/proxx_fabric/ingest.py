@@ -3,8 +3,8 @@
 A result whose `fabric` export succeeded carries everything (fingerprint inputs, hashes) in its
 `exports` details: nothing else is read. A result without it (the exporter failed: disk full, index
 locked, folder unwritable) is measured now from its source and outputs, and when the job's JobSpec
-is in this machine's job store and the job COMPLETED, its output folder is sealed in ASC MHL too,
-which fills the gap the failed export left.
+is in this machine's job store and it published any proxy (COMPLETED or FAILED), its output folder
+is sealed in ASC MHL too, which fills the gap the failed export left.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import attrs
 
-from proxx.plugin import COMPLETED, DigestMismatch, JobStoreView, load_result
+from proxx.plugin import DigestMismatch, JobStoreView, load_result
 from proxx_fabric.index import Index
 from proxx_fabric.record import EXPORTER, completed, measure, records_from_details, seal
 
@@ -36,7 +36,7 @@ def ingest(path: Path, index: Index) -> Ingested:
     records = [measure(result, clip) for clip in completed(result)]
     index.record(records)
     folder = _output_directory(result.job_id)
-    if result.state != COMPLETED or not records or folder is None:
+    if not records or folder is None:
         return Ingested(result.job_id, len(records), True)
     return Ingested(result.job_id, len(records), True, seal(folder, result, records)["ascmhl_generation"])
 

@@ -1,10 +1,11 @@
 """ASC MHL generations for proxy output folders, at the same cost for a folder's 5,000th job as for
 its first.
 
-Each COMPLETED job adds one generation to `<output folder>/ascmhl/` listing its proxies and the copy
-of its result JSON with their xxh128 hashes, so the reference tool's own check (`ascmhl create
-<output folder>`) proves later that they are the bytes proxx produced and verified. The hashes are
-the ones Fabric already computed: nothing is read twice.
+Each job that published proxies (COMPLETED, or FAILED with some clips published) adds one
+generation to `<output folder>/ascmhl/` listing its proxies and the copy of its result JSON with
+their xxh128 hashes, so the reference tool's own checks (`ascmhl create`, `ascmhl diff`,
+`ascmhl-debug verify` of the output folder) prove later that they are the bytes proxx produced and
+verified. The hashes are the ones Fabric already computed: nothing is read twice.
 
 Why not the `ascmhl` library for writing: it loads the folder's whole history (every earlier
 generation) to add one, so a watch folder's 5,000th job paid ~140 ms where the first paid 8 ms.
@@ -49,7 +50,10 @@ LOCK_NAME = "ascmhl.lock"
 INDEX_NAME = "ascmhl-index.sqlite"
 ASCMHL_FOLDER = "ascmhl"
 CHAIN_NAME = "ascmhl_chain.xml"
-IGNORE = [f"{PROXX_FOLDER}/{LOCK_NAME}", f"{PROXX_FOLDER}/{INDEX_NAME}*", "*.proxx-partial-*"]
+# The reference tool matches ignore patterns (gitwildmatch) against absolute paths when it verifies or
+# diffs a folder: a pattern anchored at the history's root ("/.proxx/ascmhl.lock") never matches
+# there, so proxx's own files are named wherever they are ("**/").
+IGNORE = [f"**/{PROXX_FOLDER}/{LOCK_NAME}", f"**/{PROXX_FOLDER}/{INDEX_NAME}*", "*.proxx-partial-*"]
 # The patterns every history starts with (the reference tool's defaults).
 DEFAULT_IGNORE = [".DS_Store", ASCMHL_FOLDER, f"{ASCMHL_FOLDER}/"]
 HASHLIST_NS = "urn:ASC:MHL:v2.0"
@@ -126,7 +130,7 @@ def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> s
                     raise MHLMismatch(f"'{file.path}' differs from the file its folder's ASC MHL history recorded")
                 actions.append("verified" if known else "original")
             number = index.generation + 1
-            patterns = list(dict.fromkeys([*(index.patterns or DEFAULT_IGNORE), *(_pattern(p) for p in IGNORE)]))
+            patterns = list(dict.fromkeys([*(index.patterns or DEFAULT_IGNORE), *IGNORE]))
             name = f"{number:04d}_{_file_name_part(root.name)}_{_utc_now():%Y-%m-%d_%H%M%SZ}.mhl"
             document = _hashlist(files, relative, actions, patterns, comment).encode("utf-8")
             write_new(asc, name, document)  # never over an existing generation, never through a link
@@ -162,11 +166,6 @@ def _nested_history(root: Path, relative: Sequence[str]) -> bool:
             raise FolderRefused(f"'{root / folder / ASCMHL_FOLDER}' is not a folder (a link?); nothing was written")
         found = True
     return found
-
-
-def _pattern(pattern: str) -> str:
-    """As the reference tool stores it: a pattern naming a path is anchored at the root."""
-    return pattern if pattern.startswith("/") or "/" not in pattern.rstrip("/") else f"/{pattern}"
 
 
 def _utc_now() -> datetime.datetime:

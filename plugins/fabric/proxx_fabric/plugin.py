@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from proxx.plugin import (
-    COMPLETED,
     ClipSpec,
     Command,
     Exporter,
@@ -28,7 +27,8 @@ PROXX_PLUGIN_API = "1.0"
 
 
 def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
-    """Index every verified proxy of a finished job; seal a COMPLETED job's outputs in ASC MHL."""
+    """Index every verified proxy of a finished job and seal them in ASC MHL: a FAILED job's too,
+    so that the proxies a card's job did publish are never left outside the folder's history."""
     from proxx_fabric.record import completed, details_of, measure, seal  # ascmhl loads only when used
 
     started = time.monotonic()
@@ -37,7 +37,7 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
         index.record(records)
     details = details_of(records)
     details["output_directory"] = spec.output_directory
-    if result.state == COMPLETED and records:
+    if records:
         details |= seal(Path(spec.output_directory), result, records)
     details["seconds"] = round(time.monotonic() - started, 3)
     return details
