@@ -26,13 +26,14 @@ from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
-from proxx.jobspec.sources import expand_sources
+from proxx.jobspec.rerun import ALREADY_PROXIED, leave_out_proxied
+from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
 from proxx.plugins import PluginManager, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, JobResult, load_result
 from proxx.roots import Roots
 from proxx.settings import Settings
-from proxx.store import FAILED, QUEUED, RUNNING, DigestMismatch, JobRow, Store
+from proxx.store import FAILED, QUEUED, RUNNING, DigestMismatch, JobRow, LeftOut, Store
 from proxx.version import __version__
 
 
@@ -44,6 +45,13 @@ def repository_layers(pm: PluginManager, profiles: Sequence[Path] = (), bundled:
         bundled = os.environ.get("PROXX_BUNDLED_PROFILES", "1") != "0"
     layers = [bundled_profiles_dir()] if bundled else []
     return [*layers, *pm.canonical_profile_paths(), *profile_paths_from_env(), *profiles]
+
+
+def left_out(expansion: Expansion) -> list[LeftOut]:
+    """What a job records of the files it leaves out (`jobs show`, the job page)."""
+    skipped = [LeftOut(str(s.path), s.why) for s in expansion.skipped]
+    proxied = [LeftOut(str(p.source), ALREADY_PROXIED, str(p.output), p.job_id) for p in expansion.proxied]
+    return [*skipped, *proxied]
 
 
 def default_worker_id() -> str:
@@ -141,17 +149,42 @@ class Proxx:
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
         compiled = select(self.repository, intent, self.engines if engines is None else engines)
+        expansion = self._expand(compiled, sources, Path(output_directory))
+        if not expansion.sources:
+            raise NothingMissing(expansion, Path(output_directory))
         spec = create_jobspec(
             compiled,
-            expand_sources(sources, Path(output_directory)),
+            expansion.sources,
             Path(output_directory),
             selected_at,
             self.requirements(compiled.canonical.engine),
             retry_of,
             reuse,
         )
-        self.store.add(spec, executor, roots)
+        self.store.add(spec, executor, roots, left_out(expansion))
         return spec
+
+    def expand(
+        self,
+        intent: str,
+        sources: Sequence[str | Path | SourceFile],
+        output_directory: str | Path,
+        engines: Collection[str] | None = None,
+    ) -> Expansion:
+        """What a job of `intent` on `sources` would hold, for a shell to tell the operator before
+        creating it: the source files (folders expanded to their video files), the files of those
+        folders left out, and the sources whose verified proxy is already in `output_directory` (a
+        re-run of a card). `create_job` with `sources` (or with the expansion's own) decides the same;
+        class A errors as `create_job`'s."""
+        compiled = select(self.repository, intent, self.engines if engines is None else engines)
+        return self._expand(compiled, sources, Path(output_directory))
+
+    def _expand(self, compiled: Compiled, sources: Sequence[str | Path | SourceFile], output: Path) -> Expansion:
+        expanded = expand_sources(sources, output)
+        remaining, proxied = leave_out_proxied(
+            expanded.sources, compiled.canonical, compiled.user_profile.naming, output, self.store.published
+        )
+        return attrs.evolve(expanded, sources=tuple(remaining), proxied=tuple(proxied))
 
     def requirements(self, engine: str) -> dict[str, str]:
         """The versions a JobSpec requires of the worker that runs it: proxx's, and that of the

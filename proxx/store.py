@@ -24,7 +24,7 @@ import platform
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -132,6 +132,28 @@ ALTER TABLE jobs ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX jobs_by_seq ON jobs(seq);
 CREATE INDEX jobspecs_by_retry_of ON jobspecs(retry_of) WHERE retry_of IS NOT NULL;
 """,
+    # 5: each verified proxy a job published, by its path (letter case folded), with what its source
+    # and itself were then: a card run again proxies only what is missing (`proxx.jobspec.rerun`);
+    # and the files of a job's folders it left out: not video, or already proxied
+    """
+CREATE TABLE published (
+    output_key      TEXT PRIMARY KEY,
+    output          TEXT NOT NULL,
+    job_id          TEXT NOT NULL REFERENCES jobspecs(job_id),
+    proxy_profile   TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    source_identity TEXT NOT NULL,
+    output_identity TEXT NOT NULL
+) STRICT;
+CREATE TABLE left_out (
+    job_id  TEXT NOT NULL REFERENCES jobspecs(job_id),
+    path    TEXT NOT NULL,
+    why     TEXT NOT NULL,
+    proxy   TEXT,
+    by_job  TEXT
+) STRICT;
+CREATE INDEX left_out_by_job ON left_out(job_id);
+""",
 )
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
 RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 1024 * 1024  # a result JSON of 1,000 clips, and the ending
@@ -173,6 +195,31 @@ class Transition:
     worker_id: str | None
     failure_class: str | None
     reason: str | None
+
+
+@attrs.frozen
+class Published:
+    """A verified proxy a job published: where, from which source, and what both were then
+    (`proxx.jobspec.rerun.content_identity`)."""
+
+    output_key: str
+    output: str
+    job_id: str
+    proxy_profile: str
+    source: str
+    source_identity: str
+    output_identity: str
+
+
+@attrs.frozen
+class LeftOut:
+    """A file of a job's folder sources that the job does not proxy: why, in an operator's words, and
+    for one already proxied, its proxy and the job that published it."""
+
+    path: str
+    why: str
+    proxy: str | None = None
+    by_job: str | None = None
 
 
 class DigestMismatch(Exception):
@@ -280,10 +327,16 @@ class Store:
 
     # --- creation -----------------------------------------------------------------------------
 
-    def add(self, spec: JobSpec, executor: str | None = None, roots: Roots | None = None) -> None:
+    def add(
+        self,
+        spec: JobSpec,
+        executor: str | None = None,
+        roots: Roots | None = None,
+        left_out: Iterable[LeftOut] = (),
+    ) -> None:
         """Store a new JobSpec, QUEUED (for `executor`, e.g. a farm broker, instead of local workers).
         `roots`: the folders the entry point that created it lets it read and write, checked again
-        when it runs (`proxx.roots`)."""
+        when it runs (`proxx.roots`). `left_out`: the files of its folders it does not proxy."""
         spec_json = spec.to_json()
         now = utc_now()
         with self._write() as db:
@@ -311,8 +364,33 @@ class Store:
                 db.execute(
                     "INSERT INTO job_roots (job_id, roots) VALUES (?, ?)", (spec.job_id, json.dumps(roots.paths))
                 )
+            db.executemany(
+                "INSERT INTO left_out (job_id, path, why, proxy, by_job) VALUES (?, ?, ?, ?, ?)",
+                [(spec.job_id, *attrs.astuple(item)) for item in left_out],
+            )
+
+    def record_published(self, published: Iterable[Published]) -> None:
+        """Remember the proxies a job published; a later job's proxy at the same path replaces one
+        (the earlier file was gone, or it would not have been published)."""
+        rows = [attrs.astuple(p) for p in published]
+        if not rows:
+            return
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO published VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     # --- reading ------------------------------------------------------------------------------
+
+    def left_out(self, job_id: str) -> list[LeftOut]:
+        """The files of the job's folder sources it does not proxy, in the order they were found."""
+        rows = self._db.execute(
+            "SELECT path, why, proxy, by_job FROM left_out WHERE job_id = ? ORDER BY rowid", (job_id,)
+        ).fetchall()
+        return [LeftOut(*row) for row in rows]
+
+    def published(self, output_key: str) -> Published | None:
+        """The proxy a job published at `output_key`, as it was then, or None."""
+        row = self._db.execute("SELECT * FROM published WHERE output_key = ?", (output_key,)).fetchone()
+        return None if row is None else Published(*row)
 
     def spec(self, job_id: str) -> JobSpec:
         """The stored JobSpec, after checking it against its digest."""

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from proxx.compile.profiles import CODEC_FAMILY, Registry
+from proxx.errors import FailureClass
+from proxx.execute.cancel import CANCELLED
 from proxx.verify.checks import PROBED_CODEC, Check
 
 # Checks whose values would tell the codec or the container ("see the output").
@@ -222,3 +224,16 @@ def operator_check_rows(
             expected, actual = shown(c.name, c.expected, c.actual, c.passed)
             rows.append((check_label(c.name), expected, actual, c.passed))
     return rows
+
+
+CANCELLED_TITLE = "Cancelled by the operator"
+
+
+def failure_title(failure_class: str, reason: str | None, letter: bool = True) -> str:
+    """What kind of failure ended a job, first on every surface: an operator's cancel as a cancel
+    ("Cancelled by the operator": the state stays FAILED, as the spec has no other), any other failure
+    by its class ("class C, execution failure"; without `letter`, "execution failure")."""
+    if reason == CANCELLED:
+        return CANCELLED_TITLE
+    title = FailureClass(failure_class).title
+    return f"class {failure_class}, {title}" if letter else title

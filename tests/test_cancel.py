@@ -67,7 +67,7 @@ def encoders_of(pid: int) -> list[str]:
 def assert_cancelled(home: Path, out: Path, job_id: str) -> dict:
     row = Store.at(home).job(job_id)
     assert row.state == FAILED and row.reason == CANCELLED, row.message
-    assert row.message.startswith("Cancelled by the operator: 0 of 2 clip(s) published, 1 not run")
+    assert row.message == "Cancelled by the operator: 0 of 2 clip(s) published, 1 stopped, 1 not run."
     result = json.loads(Path(row.result_path).read_text())
     assert schemas.violations(result, schemas.JOB_RESULT) == []
     assert [c["state"] for c in result["clips"]] == ["failed", "not_run"]
@@ -87,8 +87,31 @@ def test_a_signal_to_proxx_run_cancels_the_job(tmp_path, sources, signum):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 5, stderr
     assert f"Cancelling job {job_id}" in stderr
-    assert "Failed: A001_C001.mov: Cancelled by the operator; its partial output was removed." in stderr
+    assert "Stopped: A001_C001.mov: Cancelled by the operator; its partial output was removed." in stderr
     assert "Not run: A001_C002.mov" in stderr
+    (summary,) = [line for line in stderr.splitlines() if line.endswith(f"Job {job_id} FAILED, with '{INTENT}'.")]
+    assert summary.startswith("Cancelled by the operator: 0 of 2 clip(s) published, 1 stopped, 1 not run."), stderr
+    assert "class C" not in stderr
+    assert_cancelled(home, out, job_id)
+    env = {**os.environ, "PROXX_HOME": str(home)}
+    shown = subprocess.run([*PROXX, "jobs", "show", job_id], capture_output=True, text=True, env=env, timeout=60)
+    assert "State     Cancelled by the operator (FAILED)" in shown.stdout
+    listed = subprocess.run([*PROXX, "jobs", "list"], capture_output=True, text=True, env=env, timeout=60)
+    assert "Cancelled (FAILED)" in listed.stdout
+
+
+def test_a_second_sigint_close_behind_the_first_is_still_a_cancel(tmp_path, sources):
+    # A terminal's Ctrl-C and `timeout` often deliver two signals close together.
+    out, home = tmp_path / "out", tmp_path / "home"
+    out.mkdir()
+    process = start_run(home, out, sources)
+    job_id = wait_until_rendering(home, out)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 5, stderr
+    assert "interrupted" not in stderr and f"Still cancelling job {job_id}" in stderr
     assert_cancelled(home, out, job_id)
 
 
@@ -101,7 +124,7 @@ def test_jobs_cancel_from_another_terminal_stops_the_encoder(tmp_path, sources):
     started = time.monotonic()
     done = subprocess.run([*PROXX, "jobs", "cancel", job_id[-8:]], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - started < 10 and "FAILED: Cancelled by the operator" in done.stdout
+    assert time.monotonic() - started < 10 and done.stdout.startswith("Cancelled by the operator: ")
     assert not encoders_of(process.pid)
     process.communicate(timeout=60)
     assert process.returncode == 5

@@ -1,7 +1,6 @@
 """Folders as sources: a card expands to the media files beneath it (watch folders' skip rules), in a
 stable order; each proxy keeps its sub-folder so same-named clips from two cards never collide; the
-JobSpec records the expanded list; an output folder inside a card is refused unless the intent gives
-proxies their own sub-folder."""
+JobSpec records the expanded list; an output folder that would write on a card is refused."""
 
 from __future__ import annotations
 
@@ -98,22 +97,26 @@ def test_two_cards_given_apart_keep_their_names_and_a_retry_keeps_the_folders(tm
     assert done == 0 and [c.folder for c in new.clips] == [c.folder for c in spec.clips]
 
 
-def test_an_output_folder_inside_a_card_is_refused_unless_proxies_get_their_own_folder(tmp_path, day, proxx_home):
+def test_an_output_folder_inside_a_card_is_refused_even_when_proxies_get_their_own_folder(tmp_path, day, proxx_home):
     proxx = Proxx.open()
     spec = proxx.create_job(INTENT, [day / "A001"], day / "A001")
     result = proxx.run_job(spec.job_id)
     assert result is not None and result.failure is not None
     assert result.failure.reason == "output_inside_source_folder"
-    assert result.failure.message.startswith(f"Output folder '{day / 'A001'}' is inside the source folder")
+    card = day / "A001"
+    assert result.failure.message.startswith(
+        f"Output folder '{card}' would put files among the source media in '{card}'"
+    )
     assert not list((day / "A001").rglob("*.mp4"))
     layer = tmp_path / "layer"
     (layer / "user").mkdir(parents=True)
     (layer / "user" / "proxy_folder.yaml").write_text(PROXY_FOLDER_INTENT)
     proxx = Proxx.open(profiles=[layer])
-    spec = proxx.create_job("Proxy Folder", [day / "A001"], day / "A001")
+    spec = proxx.create_job("Proxy Folder", [day / "A001"], day / "A001")  # .proxx/, ascmhl/ would be on the card
     result = proxx.run_job(spec.job_id)
-    assert result is not None and result.state == COMPLETED, result.failure
-    assert (day / "A001" / "Proxy" / "A001" / "CLIP" / "C0001_Proxy.mp4").is_file()
+    assert result is not None and result.failure is not None
+    assert result.failure.reason == "output_inside_source_folder"
+    assert not (day / "A001" / "Proxy" / "A001").exists() and not (day / "A001" / ".proxx").exists()
     again = proxx.create_job("Proxy Folder", [day / "A001"], tmp_path)  # Proxy/ is never taken as media
     assert len(again.clips) == 2
 

@@ -254,7 +254,8 @@ def test_a_watch_folder_refuses_a_playlist_and_a_link_leading_outside_it(proxx_h
     assert a002 is not None and a002.failure_class == "B" and "it is an HLS playlist" in a002.message
     assert a003 is not None and a003.reason == "source_outside_roots"
     assert "is not inside the media roots of this job (links resolved)" in a003.message
-    assert sorted(p.name for p in area["out"].glob("*.mov")) == ["A001.mov"]  # (beside Fabric's records)
+    # in the watched folder's own sub-folder, as a folder source's (beside Fabric's records)
+    assert sorted(p.name for p in (area["out"] / area["media"].name).glob("*.mov")) == ["A001.mov"]
     _outside_untouched(area)
 
 

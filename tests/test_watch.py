@@ -136,7 +136,8 @@ def test_watch_run_proxies_a_folder_of_mixed_media_itself(proxx_home, tmp_path, 
     assert f"SKIPPED {folder / 'A001.xml'}: not a media file" in printed
     assert printed.count("COMPLETED job ") == 1 and printed.count("FAILED    job ") == 1
     assert "B001.mov' is not a media container" in printed or "B001.mov' is not a decodable video" in printed
-    assert sorted(p.stem for p in out.iterdir() if p.is_file()) == ["A001"]  # the good clip's proxy only
+    # the good clip's proxy only, in the watched folder's own sub-folder, as a folder source's
+    assert sorted(p.stem for p in (out / "in").iterdir() if p.is_file()) == ["A001"]
     assert all(r.state != QUEUED for r in Proxx.open().store.jobs())
 
 

@@ -16,20 +16,22 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from proxx.app import Proxx, open_store
+from proxx.app import Proxx, left_out, open_store
 from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
+from proxx.execute.cancel import CANCELLED
 from proxx.execute.progress import Progress
 from proxx.execute.publish import leftovers
 from proxx.home import proxx_home
 from proxx.jobspec.model import iso_moment
+from proxx.jobspec.sources import NothingMissing
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
-from proxx.store import COMPLETED, FAILED, STATES, JobRow, Store
-from proxx.visibility import operator_checks
+from proxx.store import COMPLETED, FAILED, STATES, JobRow, LeftOut, Store
+from proxx.visibility import CANCELLED_TITLE, failure_title, operator_checks
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -125,8 +127,11 @@ def _duration(seconds: float | None) -> str:
     return "-" if seconds is None else str(datetime.timedelta(seconds=round(seconds)))
 
 
-def _class_title(code: str | None) -> str:
-    return f"class {code}, {FailureClass(code).title}" if code else ""
+def _state(row: JobRow) -> str:
+    """The job's state, and for a FAILED one what failed it in words; a cancel leads as a cancel."""
+    if row.reason == CANCELLED:
+        return f"{CANCELLED_TITLE} ({row.state})"
+    return f"{row.state} ({failure_title(row.failure_class, row.reason)})" if row.failure_class else row.state
 
 
 def exit_code(row: JobRow) -> int:
@@ -155,21 +160,26 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None) -> int:
     if clip_failures and any(c.state != CLIP_NOT_RUN for c in clips):  # the job ran: each clip's outcome
         for clip in clip_failures:
             assert clip.failure is not None
-            print(f"Failed: {Path(clip.source).name}: {clip.failure.message}", file=sys.stderr)
+            outcome = "Stopped" if clip.failure.reason == CANCELLED else "Failed"
+            print(f"{outcome}: {Path(clip.source).name}: {clip.failure.message}", file=sys.stderr)
             if clip.partial_output:
                 print(f"        partial output kept for debugging: {clip.partial_output}", file=sys.stderr)
         for clip in clips:
             if clip.state == CLIP_NOT_RUN:
                 print(f"Not run: {Path(clip.source).name}", file=sys.stderr)
         published = sum(c.state == CLIP_COMPLETED for c in clips)
-        print(
-            f"Job {row.job_id} FAILED ({_class_title(row.failure_class)}): {len(clip_failures)} of "
-            f"{_count(len(clips), 'clip', 'clips')} failed, {_count(published, 'proxy', 'proxies')} published "
-            f"with '{row.intent}'." + (f" {row.message}" if row.reason == "cancelled" else ""),
-            file=sys.stderr,
-        )
+        if row.reason == CANCELLED:
+            print(f"{row.message} Job {row.job_id} FAILED, with '{row.intent}'.", file=sys.stderr)
+        else:
+            print(
+                f"Job {row.job_id} {_state(row)}: {len(clip_failures)} of {_count(len(clips), 'clip', 'clips')} "
+                f"failed, {_count(published, 'proxy', 'proxies')} published with '{row.intent}'.",
+                file=sys.stderr,
+            )
+    elif row.reason == CANCELLED:
+        print(f"{row.message} Job {row.job_id} FAILED.", file=sys.stderr)
     else:
-        print(f"Job {row.job_id} {row.state} ({_class_title(row.failure_class)}): {row.message}", file=sys.stderr)
+        print(f"Job {row.job_id} {_state(row)}: {row.message}", file=sys.stderr)
     if row.result_path:
         print(f"Result: {row.result_path}", file=sys.stderr)
     if row.log_path:
@@ -213,9 +223,34 @@ def _job_json(row: JobRow, with_result: bool) -> dict[str, Any]:
 # --- commands -------------------------------------------------------------------------------------
 
 
+def _told_left_out(store: Store, job_id: str) -> None:
+    """The files of the job's folders it does not proxy, one a line: proxies already there go to
+    stdout with the others (a card's every proxy is listed), files that are not video to stderr."""
+    _say_left_out(store.left_out(job_id))
+
+
+def _say_left_out(items: Iterable[LeftOut]) -> None:
+    for item in items:
+        if item.proxy is not None:
+            print(f"Proxy:  {item.proxy} (already proxied by job {item.by_job}; not run again)")
+        else:
+            print(f"Skipped: {item.path}: {item.why}", file=sys.stderr)
+
+
+def _nothing_missing(nothing: NothingMissing) -> int:
+    """A re-run with every proxy already there: said, and a success (no job was needed)."""
+    _say_left_out(left_out(nothing.expansion))
+    print(nothing.message)
+    return 0
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    spec = proxx.submit(args.profile, args.sources, args.output, farm=args.farm, reuse=args.reuse)
+    try:
+        spec = proxx.submit(args.profile, args.sources, args.output, farm=args.farm, reuse=args.reuse)
+    except NothingMissing as nothing:
+        return _nothing_missing(nothing)
+    _told_left_out(proxx.store, spec.job_id)
     if args.json:
         print(json.dumps(_job_json(proxx.store.job(spec.job_id), False), indent=2))
     else:
@@ -244,14 +279,22 @@ def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
 @contextlib.contextmanager
 def _cancel_on_signals(job_id: str, stop: threading.Event, bar: ProgressBar) -> Iterator[None]:
     """SIGINT (Ctrl-C) and SIGTERM cancel the job: the encoder is stopped, the job ends FAILED
-    "cancelled by the operator" with its result JSON. A second Ctrl-C interrupts at once."""
+    "cancelled by the operator" with its result JSON. A terminal, `timeout` or a service manager
+    often sends a second signal close behind the first: a second one is still the same cancel.
+    Only a third Ctrl-C interrupts at once (the job is then marked lost by the next proxx command)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    interrupts = 0
 
     def cancel(signum: int, frame: object) -> None:
-        if stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+        nonlocal interrupts
+        interrupts += signum == signal.SIGINT
+        if stop.is_set():
+            if interrupts >= 3:
+                raise KeyboardInterrupt
+            print(f"Still cancelling job {job_id} (a third Ctrl-C stops at once).", file=sys.stderr, flush=True)
+            return
         stop.set()
         bar.close()
         print(f"Cancelling job {job_id}: stopping the encoder...", file=sys.stderr, flush=True)
@@ -283,7 +326,11 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) 
 
 def cmd_run(args: argparse.Namespace) -> int:
     proxx = _open(args)
-    spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
+    try:
+        spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
+    except NothingMissing as nothing:
+        return _nothing_missing(nothing)
+    _told_left_out(proxx.store, spec.job_id)
     return run_and_report(proxx, spec.job_id, args.json)
 
 
@@ -329,6 +376,8 @@ def _list_rows(rows: list[JobRow]) -> list[tuple[str, ...]]:
         if r.clip_count > 1:
             source += f" (+{r.clip_count - 1})"
         state = f"{r.state} {r.progress:.0%}" if r.state == "RUNNING" else str(r.state)
+        if r.reason == CANCELLED:
+            state = f"Cancelled ({r.state})"
         published = "-" if r.published is None else f"{r.published}/{r.clip_count}"
         failed = "-" if r.failed_clips is None else str(r.failed_clips)
         table.append((r.job_id[-8:], state, r.intent, source, published, failed, _age(r.created_at, now)))
@@ -414,7 +463,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         return 0
     spec = store.spec_unchecked(row.job_id)
     print(f"Job       {row.job_id}")
-    print(f"State     {row.state}" + (f" ({_class_title(row.failure_class)})" if row.failure_class else ""))
+    print(f"State     {_state(row)}")
     print(f"Intent    {row.intent}")
     print(f"Created   {row.created_at}")
     if row.retry_of:
@@ -431,6 +480,11 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         )
     for problem in result.validation_problems if result else ():
         print(f"Problem   {problem.message}")
+    for item in store.left_out(row.job_id):
+        if item.proxy is not None:
+            print(f"Proxied   {item.path} -> {item.proxy} (job {item.by_job}), not run again")
+        else:
+            print(f"Skipped   {item.path}: {item.why}")
     print("Clips")
     for clip in result.clips if result else ():
         print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper().replace('_', ' ')}")
@@ -475,7 +529,10 @@ def cmd_jobs_cancel(args: argparse.Namespace) -> int:
     if row.state == "RUNNING":
         print(f"Job {row.job_id}: cancel requested; its worker has not stopped it yet.")
         return 0
-    print(f"Job {row.job_id} {row.state}: {row.message}")
+    if row.reason == CANCELLED:
+        print(f"{row.message} Job {row.job_id} FAILED.")
+    else:
+        print(f"Job {row.job_id} {row.state}: {row.message}")
     return 0
 
 
@@ -486,7 +543,10 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
         return 2
-    spec, done = proxx.retry(original, here=args.run)
+    try:
+        spec, done = proxx.retry(original, here=args.run)
+    except NothingMissing as nothing:  # every clip's proxy was published meanwhile (a re-run of the card)
+        return _nothing_missing(nothing)
     skipped = f"; {done} clip(s) already verified in {original} are not repeated" if done else ""
     if not args.json:
         print(f"Job {spec.job_id} created as a retry of {original} ({len(spec.clips)} clip(s){skipped}).")

@@ -274,11 +274,16 @@ def disk_full(folder: Path) -> bool:
 
 def cancelled_failure(results: Iterable[ClipResult]) -> Failure:
     """The failure of a job the operator cancelled, with what it had done by then."""
+    results = list(results)
     states = [r.state for r in results]
     published, not_run = states.count(CLIP_COMPLETED), states.count(CLIP_NOT_RUN)
+    stopped = sum(r.failure is not None and r.failure.reason == CANCELLED for r in results)
+    failed = states.count(CLIP_FAILED) - stopped
     message = (
-        f"Cancelled by the operator: {published} of {len(states)} clip(s) published, {not_run} not run"
-        + (f", {states.count(CLIP_FAILED)} failed" if CLIP_FAILED in states else "")
+        f"Cancelled by the operator: {published} of {len(states)} clip(s) published"
+        + (f", {stopped} stopped" if stopped else "")
+        + f", {not_run} not run"
+        + (f", {failed} failed" if failed else "")
         + "."
     )
     return Failure(FailureClass.EXECUTION.value, CANCELLED, message, {"published": published, "not_run": not_run})

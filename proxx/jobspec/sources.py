@@ -1,26 +1,80 @@
-"""Sources as the operator gives them: files, and folders (a camera card) that expand to the media
-files beneath them, with the same skip rules as watch folders (hidden, partial, sidecar and other
-non-media files; proxies' own folders), in a stable order (sorted, a folder's files before its
-sub-folders). Each file from a folder keeps its sub-folder, starting with the folder's own name, as
-`copy -r` would: `/cards/A001/CLIP/C0001.MP4` given as `/cards/A001` keeps `A001/CLIP`, so
-same-named clips from two cards never map to one output. The JobSpec records the expanded list."""
+"""Sources as the operator gives them: files, and folders (a camera card) that expand to the video
+files beneath them, in a stable order (sorted, a folder's files before its sub-folders).
+
+A folder takes video only. Left out, each with its reason for the operator: hidden files, files still
+being written, proxies' own folders (`Proxy/`, `ascmhl/`); by name, what is not a moving-picture file
+(stills, thumbnails, sidecars, sound: .JPG, .THM, .XML, .WAV, .LRV); and by content, each media file
+ffprobe reads as holding no video stream (an audio-only .MOV of room tone) or a still picture (a
+one-frame clip). What ffprobe cannot read stays in: validation says why it cannot be proxied. A file
+named on its own is never left out: validation refuses it when it cannot be proxied. Each file is
+probed once: the probe is remembered (`proxx.media.probe.probe`), and validation asks again for the
+same answer.
+
+Each file from a folder keeps its sub-folder, starting with the folder's own name, as `copy -r`
+would: `/cards/A001/CLIP/C0001.MP4` given as `/cards/A001` keeps `A001/CLIP`, so same-named clips
+from two cards never map to one output. The JobSpec records the expanded list."""
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import attrs
 
 from proxx.errors import PreJobError
 from proxx.jobspec.model import SourceFile
-from proxx.media.files import is_media, skipped_folder
+from proxx.jobspec.rerun import Proxied
+from proxx.media.files import is_media, is_partial, skipped_folder
+from proxx.media.probe import ProbeError, probe
+from proxx.media.raw import raw_format
+
+NOT_VIDEO_BY_NAME = "not a video file (a still, thumbnail, sidecar or sound file)"
+PARTIAL = "still being written (a partial file)"
+NO_VIDEO = "no video stream (sound only)"
+NO_STREAMS = "no video stream"
+STILL = "a still picture, not a clip"
 
 
-def expand_sources(given: Sequence[str | Path | SourceFile], output_directory: Path) -> list[SourceFile]:
-    """Every source file of a job, folders expanded. A folder with no media file in it is refused
+@attrs.frozen
+class Skipped:
+    """A file of a folder source that the job leaves out, and why, in an operator's words."""
+
+    path: Path
+    why: str
+
+
+@attrs.frozen
+class Expansion:
+    """The job's source files, folders expanded, and the files of those folders left out."""
+
+    sources: tuple[SourceFile, ...]
+    skipped: tuple[Skipped, ...] = ()
+    proxied: tuple[Proxied, ...] = ()  # sources left out: their verified proxy is there (`proxx.jobspec.rerun`)
+
+
+class NothingMissing(PreJobError):
+    """A re-run with nothing left to do: every source already has its verified proxy. No job is
+    created (a job with no clip would be a record of nothing); shells say so and succeed."""
+
+    def __init__(self, expansion: Expansion, output_directory: Path) -> None:
+        super().__init__(
+            "nothing_missing",
+            f"Every source already has its verified proxy in '{output_directory}' ({len(expansion.proxied)} "
+            "already proxied); no job was created.",
+            {"output_directory": str(output_directory), "already_proxied": len(expansion.proxied)},
+        )
+        self.expansion = expansion
+
+
+def expand_sources(given: Sequence[str | Path | SourceFile], output_directory: Path) -> Expansion:
+    """Every source file of a job, folders expanded. A folder with no video file in it is refused
     (class A: nothing was created), so that a mistyped card never becomes an empty job."""
     output = Path(os.path.abspath(output_directory))
     expanded: list[SourceFile] = []
+    skipped: list[Skipped] = []
     for item in given:
         if isinstance(item, SourceFile):
             expanded.append(item)
@@ -29,26 +83,70 @@ def expand_sources(given: Sequence[str | Path | SourceFile], output_directory: P
         if not path.is_dir():
             expanded.append(SourceFile(path))  # a file, or a missing path: validation says which
             continue
-        found = [
-            SourceFile(file, (Path(path.name) / file.parent.relative_to(path)).as_posix().removesuffix("/."))
-            for file in media_under(path, output)
-        ]
-        if not found:
+        files, left_out = video_under(path, output)
+        skipped.extend(left_out)
+        if not files:
             raise PreJobError(
                 "folder_without_media",
-                f"Folder '{path}' holds no media files (hidden, partial, sidecar and other files are left out); "
-                "nothing was created.",
-                {"source": str(path)},
+                f"Folder '{path}' holds no video files "
+                + (f"({len(left_out)} other file(s) left out: {_reasons(left_out)}); " if left_out else "")
+                + "nothing was created.",
+                {"source": str(path), "skipped": len(left_out)},
             )
-        expanded.extend(found)
-    return expanded
+        expanded.extend(SourceFile(file, kept_folder(path, file)) for file in files)
+    return Expansion(tuple(expanded), tuple(skipped))
 
 
-def media_under(folder: Path, output: Path | None = None) -> list[Path]:
-    """The media files beneath `folder`, sorted; the output folder (when inside it) left out."""
-    files: list[Path] = []
+def _reasons(skipped: Sequence[Skipped]) -> str:
+    counts: dict[str, int] = {}
+    for item in skipped:
+        counts[item.why] = counts.get(item.why, 0) + 1
+    return "; ".join(f"{n} {why}" for why, n in counts.items())
+
+
+def kept_folder(folder: Path, file: Path) -> str:
+    """The sub-folder a file found beneath `folder` keeps in the output folder, starting with the
+    folder's own name: `A001/CLIP` for `/cards/A001/CLIP/C0001.MP4` beneath `/cards/A001`."""
+    return (Path(folder.name) / file.parent.relative_to(folder)).as_posix().removesuffix("/.")
+
+
+def video_under(folder: Path, output: Path | None = None) -> tuple[list[Path], list[Skipped]]:
+    """The video files beneath `folder`, sorted, and the other files left out with the reason
+    (hidden files, such as .DS_Store, silently); the output folder (when inside it) is left out."""
+    named: list[Path] = []
+    skipped: list[Skipped] = []
     for parent, dirs, names in os.walk(folder):
         here = Path(parent)
         dirs[:] = sorted(d for d in dirs if not skipped_folder(here / d) and (output is None or here / d != output))
-        files.extend(here / name for name in sorted(names) if is_media(here / name))
-    return files
+        for name in sorted(names):
+            path = here / name
+            if is_media(path):
+                named.append(path)
+            elif not name.startswith("."):
+                skipped.append(Skipped(path, PARTIAL if is_partial(name) else NOT_VIDEO_BY_NAME))
+    if len(named) <= 1:
+        whys = [not_video(path) for path in named]
+    else:  # ffprobe is a process per file: a card's files are probed side by side
+        with ThreadPoolExecutor(max_workers=min(8, len(named), (os.cpu_count() or 1) * 2)) as pool:
+            whys = list(pool.map(not_video, named))
+    files = [path for path, why in zip(named, whys, strict=True) if why is None]
+    skipped.extend(Skipped(path, why) for path, why in zip(named, whys, strict=True) if why is not None)
+    skipped.sort(key=lambda s: s.path)
+    return files, skipped
+
+
+def not_video(path: Path) -> str | None:
+    """Why a media file from a folder holds nothing to proxy, or None when it is (or may be) video.
+    Only a plain file is probed (never a link, a FIFO or a device: validation judges those), RAW
+    camera files are left to their engine, and a file ffprobe cannot read stays for validation."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode) or raw_format(str(path), None) is not None:
+            return None
+        info = probe(str(path))
+    except (OSError, ProbeError):  # ProbeCrashed too: validation reports the tool
+        return None
+    if info.video is None:
+        return NO_VIDEO if info.audio else NO_STREAMS
+    if info.is_still_image:
+        return STILL
+    return None

@@ -18,6 +18,7 @@ import attrs
 from proxx.errors import JobValidationError
 from proxx.execute.engine import Engine
 from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.jobspec.rerun import output_key
 from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe
 from proxx.media.raw import raw_format
 from proxx.plugins import PluginManager
@@ -177,6 +178,9 @@ def check_outputs(spec: JobSpec) -> list[Problem]:
     if not out_dir.is_dir():
         what = "is not a folder" if out_dir.exists() else "does not exist"
         return [_problem("output_folder_missing", f"Output folder '{out_dir}' {what}.", output_directory=str(out_dir))]
+    in_a_card = _writes_among_sources(spec)
+    if in_a_card:  # not even a write test there: the card stays untouched
+        return in_a_card
     folders = sorted({Path(c.output).parent for c in spec.clips})
     for folder in folders:
         if folder != out_dir and not folder.exists():
@@ -190,10 +194,10 @@ def check_outputs(spec: JobSpec) -> list[Problem]:
                     output_directory=str(folder),
                 )
             )
-    problems.extend(_output_in_a_card(spec))
     seen: dict[str, str] = {}
+    taken = _Taken()
     for clip in spec.clips:
-        key = os.path.normcase(clip.output)
+        key = output_key(clip.output)
         if key in seen:
             problems.append(
                 _problem(
@@ -204,11 +208,38 @@ def check_outputs(spec: JobSpec) -> list[Problem]:
             )
             continue
         seen[key] = clip.source
-        if os.path.lexists(clip.output):
+        existing = taken.existing(Path(clip.output))
+        if existing is not None:
+            same = "" if existing.name == Path(clip.output).name else f" (as '{existing.name}')"
             problems.append(
-                _problem("output_exists", f"Output path '{clip.output}' already exists.", output=clip.output)
+                _problem(
+                    "output_exists",
+                    f"Output path '{clip.output}' already exists{same}.",
+                    output=clip.output,
+                    existing=str(existing),
+                )
             )
     return problems
+
+
+@attrs.define
+class _Taken:
+    """The files already in the output folders, each folder listed once, by case-insensitive name."""
+
+    _listed: dict[Path, dict[str, str]] = attrs.field(factory=dict)
+
+    def existing(self, path: Path) -> Path | None:
+        """The file or link already at `path`, or at a name differing from it only in letter case."""
+        if os.path.lexists(path):
+            return path
+        folder = path.parent
+        if folder not in self._listed:
+            try:
+                self._listed[folder] = {name.casefold(): name for name in os.listdir(folder)}
+            except OSError:
+                self._listed[folder] = {}
+        name = self._listed[folder].get(path.name.casefold())
+        return None if name is None else folder / name
 
 
 def _card_of(clip: ClipSpec) -> Path | None:
@@ -222,27 +253,54 @@ def _card_of(clip: ClipSpec) -> Path | None:
     return parent / parts[0]
 
 
-def _output_in_a_card(spec: JobSpec) -> list[Problem]:
-    """An output folder inside (or equal to) a folder given as a source would fill the camera card
-    with proxies, checksums and proxx's own files; only an intent whose naming gives proxies their
-    own sub-folder (Proxy/) may write there."""
-    if spec.naming.folder:
-        return []
-    out_dir = Path(os.path.realpath(spec.output_directory))
+def _folders_written(spec: JobSpec) -> list[Path]:
+    """Every folder the job creates anything in: the output folder (proxx's `.proxx/`, Fabric's
+    `ascmhl/`), and each folder between it and an output (sub-folders, partial outputs, proxies)."""
+    out_dir = Path(os.path.abspath(spec.output_directory))
+    written = {out_dir}
+    for clip in spec.clips:
+        parent = Path(os.path.abspath(clip.output)).parent
+        while parent != out_dir and out_dir in parent.parents:
+            written.add(parent)
+            parent = parent.parent
+    return sorted(written)
+
+
+def _writes_among_sources(spec: JobSpec) -> list[Problem]:
+    """A camera card is read-only to proxx: no folder that holds one of the job's sources, and nothing
+    inside a folder given as a source, ever receives an output, a partial output, `.proxx/` or
+    `ascmhl/`, whatever the output folder is (the card itself, a folder inside it, or a folder above
+    it whose mirrored sub-folder is the card's own). Paths are compared with links resolved and
+    letter case ignored, as a card's file system does."""
+    holding = {  # a source that is not there is on no card (validation says it is missing)
+        output_key(os.path.realpath(Path(c.source).parent)): Path(c.source).parent
+        for c in spec.clips
+        if os.path.lexists(c.source)
+    }
+    cards = {output_key(os.path.realpath(card)): card for card in {_card_of(c) for c in spec.clips} if card}
     problems: list[Problem] = []
-    for card in sorted({c for c in map(_card_of, spec.clips) if c is not None}):
-        real = Path(os.path.realpath(card))
-        if out_dir == real or real in out_dir.parents:
-            problems.append(
-                _problem(
-                    "output_inside_source_folder",
-                    f"Output folder '{spec.output_directory}' is inside the source folder '{card}': proxies would "
-                    "be written among the camera files. Choose an output folder outside it, or an intent whose "
-                    "naming puts proxies in their own sub-folder.",
-                    output_directory=spec.output_directory,
-                    source=str(card),
-                )
+    for folder in _folders_written(spec):
+        key = output_key(os.path.realpath(folder))
+        source_folder = holding.get(key)
+        if source_folder is None:
+            source_folder = next(
+                (card for card_key, card in cards.items() if key == card_key or key.startswith(card_key + os.sep)), None
             )
+        if source_folder is None:
+            continue
+        where = "" if folder == Path(spec.output_directory) else f" (its sub-folder '{folder}')"
+        problems.append(
+            _problem(
+                "output_inside_source_folder",
+                f"Output folder '{spec.output_directory}'{where} would put files among the source media in "
+                f"'{source_folder}': a camera card is never written to. Choose an output folder outside the "
+                "folders that hold the sources.",
+                output_directory=spec.output_directory,
+                folder=str(folder),
+                source=str(source_folder),
+            )
+        )
+        break  # one folder named is enough to act on; the others follow from the same output folder
     return problems
 
 

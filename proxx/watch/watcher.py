@@ -14,8 +14,9 @@ import attrs
 
 from proxx.app import Proxx
 from proxx.errors import JobValidationError
-from proxx.jobspec.model import JobSpec
+from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.signing import verifies
+from proxx.jobspec.sources import NothingMissing, kept_folder, not_video
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
 from proxx.media.files import MEDIA_EXTENSIONS, decodable, is_media, is_partial, printable, skipped_folder
 from proxx.roots import Roots
@@ -48,7 +49,10 @@ def _ledger(proxx: Proxx) -> Ledger:
 
 @attrs.define
 class MediaWatcher:
-    """New media files under `root` (recursively) become one job each, with `intent`, once settled."""
+    """New video files under `root` (recursively) become one job each, with `intent`, once settled;
+    each keeps its sub-folder under `output`, starting with the watched folder's name, as a folder
+    given to `proxx run` would. Files without video (sound, stills) and files whose verified proxy is
+    already there are said once and left alone."""
 
     proxx: Proxx
     root: Path = attrs.field(converter=_absolute)
@@ -127,15 +131,28 @@ class MediaWatcher:
             settled = self.settler.observe(path)
             if settled is None:
                 continue
-            output = self.output
-            if output is None:
+            why = not_video(path)  # probed once: the job's validation finds the answer remembered
+            if why is not None:
+                self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
+                events.append(Event(path, "skipped", message=why))
+                continue
+            if self.output is None:  # a Proxy/ folder beside each file: no sub-folder to keep
                 refused = self._proxy_folder(path.parent)
                 if refused is not None:
                     events += self._once(path, refused)
                     continue
-                output = path.parent / PROXY_FOLDER
+                output, source = path.parent / PROXY_FOLDER, SourceFile(path)
+            else:  # the sub-folder kept, starting with the watched folder's name, as a folder source's
+                output, source = self.output, SourceFile(path, kept_folder(self.root, path))
             self._told.discard(path)
-            spec = self.proxx.submit(self.intent, [path], output, farm=self.farm, roots=self.roots)
+            try:
+                spec = self.proxx.submit(self.intent, [source], output, farm=self.farm, roots=self.roots)
+            except NothingMissing as nothing:  # its verified proxy is there already (a re-run)
+                (proxied,) = nothing.expansion.proxied
+                self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
+                message = f"already proxied: '{proxied.output}' (job {proxied.job_id})"
+                events.append(Event(path, "skipped", message=message))
+                continue
             self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued")
             events.append(Event(path, "queued", spec.job_id))
         self.settler.forget_missing(present)

@@ -89,8 +89,15 @@ class Clip(BaseModel):
     failure: Failure | None = None
 
 
+class LeftOut(BaseModel):
+    source: str = Field(description="a file of a folder the job was given, which it does not proxy")
+    why: str = Field(description="why, in an operator's words: not video, or already proxied")
+    proxy: str | None = Field(default=None, description="an already proxied file's verified proxy")
+
+
 class JobDetail(Job):
     clips: list[Clip]
+    left_out: list[LeftOut] = Field(default=[], description="files of its folders the job does not proxy")
     failed: int = Field(default=0, description="clips that failed, each with its own failure")
     not_run: int = Field(default=0, description="clips never started (the job stopped, or was refused)")
     problems: list[str] = Field(default=[], description="every problem found before anything ran")

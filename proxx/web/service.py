@@ -17,20 +17,21 @@ from typing import Any
 from proxx.app import Proxx, repository_layers
 from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
-from proxx.errors import FailureClass, PreJobError
+from proxx.errors import PreJobError
+from proxx.execute.cancel import CANCELLED
 from proxx.execute.clips import JOB_WIDE_REASONS
 from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
-from proxx.visibility import Redactor, check_label
+from proxx.visibility import Redactor, check_label, failure_title
 from proxx.web import models
 from proxx.web.problems import WebError
 from proxx.web.roots import Entry, MediaRoots
 
 LOG_TAIL_BYTES = 256 * 1024
 # A FAILED job with one of these reasons stopped part way ("stopped at 40 %"); any other ran to its end.
-STOPPING_REASONS = JOB_WIDE_REASONS | {"worker lost", "cancelled"}
+STOPPING_REASONS = JOB_WIDE_REASONS | {"worker lost", CANCELLED}
 
 
 def _not_found(job_id: str) -> WebError:
@@ -160,7 +161,7 @@ class WebService:
             return None
         return models.Failure(
             failure_class=failure_class,
-            class_title=FailureClass(failure_class).title,
+            class_title=failure_title(failure_class, reason, letter=False),
             reason=reason or "",
             message=self.roots.relative_text(self.redactor.message(message) or ""),
         )
@@ -192,6 +193,7 @@ class WebService:
             row = self._row(job_id)
             spec = self.proxx.store.spec_unchecked(row.job_id)
             retried_as = self.proxx.store.retries_of(row.job_id)
+            left_out = self.proxx.store.left_out(row.job_id)
         raw = _read_json(row.result_path)
         summary = self._job(row, spec)
         shown = self._clips(row, spec, raw, clips or slice(None))
@@ -210,6 +212,14 @@ class WebService:
             not_run=states.count("not_run"),
             problems=[self.roots.relative_text(self.redactor.message(p["message"]) or "") for p in problems],
             retried_as=retried_as,
+            left_out=[
+                models.LeftOut(
+                    source=self.roots.display(item.path),
+                    why=item.why,
+                    proxy=None if item.proxy is None else self.roots.display(item.proxy),
+                )
+                for item in left_out
+            ],
             log=self._log(row.log_path),
             result=self.roots.relative(self.redactor.result(raw)) if raw and len(spec.clips) <= limit else None,
         )

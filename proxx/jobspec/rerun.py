@@ -1,0 +1,121 @@
+"""Re-runs: a card run again into the same output folder proxies only what is missing.
+
+When a job is created, a source whose proxy is already at its output path is left out of the
+JobSpec (untouched: neither rendered again nor linked again) when that proxy is one a job of this
+store published for the same canonical profile, from a source with the same content, and is still
+intact. Anything else at a proxy's path stays in the job, and validation refuses it in class B
+("Output path '...' already exists."): proxx never overwrites a file.
+
+Content is told cheaply, since a card may hold hundreds of gigabytes: a file's size and the SHA-256
+of its first and last MiB (a camera file's header and tail carry its timecode, duration and index,
+so another take at the same name differs there); a proxy's modification time too, since proxx never
+touches a proxy once published. Only regular files are read, never through a link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol
+
+import attrs
+
+from proxx.compile.profiles import CanonicalProfile, Naming
+from proxx.jobspec.model import SourceFile, output_path
+
+SAMPLE_BYTES = 1024 * 1024
+ALREADY_PROXIED = "already proxied: its verified proxy is in the output folder"
+
+
+def output_key(path: str | Path) -> str:
+    """A path as one case-insensitive volume (a camera card's exFAT, macOS, Windows) names one file:
+    two names differing only in letter case are one name, wherever the job runs."""
+    return os.path.normcase(os.path.abspath(path)).casefold()
+
+
+def content_identity(path: str | Path, with_mtime: bool = False) -> str | None:
+    """A regular file's size and the SHA-256 of its first and last MiB (and its modification time
+    with `with_mtime`); None for anything else (missing, a link, a FIFO, unreadable)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        digest = hashlib.sha256(os.pread(fd, SAMPLE_BYTES, 0))
+        if st.st_size > SAMPLE_BYTES:
+            digest.update(os.pread(fd, SAMPLE_BYTES, max(SAMPLE_BYTES, st.st_size - SAMPLE_BYTES)))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    identity = f"{st.st_size}:{digest.hexdigest()}"
+    return f"{identity}:{st.st_mtime_ns}" if with_mtime else identity
+
+
+@attrs.frozen
+class Proxied:
+    """A source left out of a job: its verified proxy, which `job_id` published, is still intact."""
+
+    source: Path
+    output: Path
+    job_id: str
+
+
+class PublishedLookup(Protocol):
+    """What `proxx.store.Store.published` answers (`proxx.store.Published`)."""
+
+    @property
+    def job_id(self) -> str: ...
+    @property
+    def proxy_profile(self) -> str: ...
+    @property
+    def source_identity(self) -> str: ...
+    @property
+    def output_identity(self) -> str: ...
+
+
+def leave_out_proxied(
+    sources: Iterable[SourceFile],
+    canonical: CanonicalProfile,
+    naming: Naming,
+    output_directory: Path,
+    published: Callable[[str], PublishedLookup | None],
+) -> tuple[list[SourceFile], list[Proxied]]:
+    """Split `sources` into those the job still has to proxy and those already proxied."""
+    out_dir = Path(os.path.abspath(output_directory))
+    remaining: list[SourceFile] = []
+    proxied: list[Proxied] = []
+    for item in sources:
+        source = Path(os.path.abspath(item.path.expanduser()))
+        output = output_path(source, out_dir, naming, canonical.container, item.folder)
+        done = _proxied(source, output, canonical, published) if os.path.lexists(output) else None
+        if done is None:
+            remaining.append(item)
+        else:
+            proxied.append(done)
+    return remaining, proxied
+
+
+def _proxied(
+    source: Path, output: Path, canonical: CanonicalProfile, published: Callable[[str], PublishedLookup | None]
+) -> Proxied | None:
+    record = published(output_key(output))
+    if record is None or record.proxy_profile != canonical.id:
+        return None
+    if content_identity(output, with_mtime=True) != record.output_identity:
+        return None  # replaced, altered or truncated since: not the proxy proxx verified
+    if content_identity(source) != record.source_identity:
+        return None  # another take at the same name (a card reformatted and shot again)
+    return Proxied(source, output, record.job_id)
+
+
+def identities(source: str, output: str) -> tuple[str, str] | None:
+    """(source, proxy) identities of a just-published proxy, as `leave_out_proxied` compares them."""
+    of_source, of_output = content_identity(source), content_identity(output, with_mtime=True)
+    return None if of_source is None or of_output is None else (of_source, of_output)

@@ -1,0 +1,299 @@
+"""A day's cards, unattended: camera-card-shaped folders (DCIM/100CANON, PRIVATE/M4ROOT/CLIP,
+XDROOT/Clip, sound, stills, thumbnails, sidecars, GoPro low-res files, non-ASCII names) run through
+`proxx run` and watch folders. A card is never written to, whatever the output folder is; a folder
+takes video only and says what it skipped; a card run again proxies only what is missing; every job
+that published proxies is sealed so that the reference ASC MHL tool's checks pass."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.hookspecs import hookimpl
+from proxx.media.probe import file_url
+from proxx.media.samples import make_clip
+from proxx.media.tools import require_tool
+from proxx.plugins import plugin_manager
+from proxx.store import COMPLETED, FAILED, Store
+from proxx.watch.watcher import MediaWatcher, watch
+
+PROXX = [sys.executable, "-m", "proxx"]
+ASCMHL = str(Path(sys.executable).with_name("ascmhl"))
+ASCMHL_DEBUG = str(Path(sys.executable).with_name("ascmhl-debug"))
+INTENT = "Review H.264"
+VIDEO = [  # what a run of the card proxies, as `cp -r` would lay it out
+    "CARD/DCIM/100CANON/MVI_0042.mp4",
+    "CARD/DCIM/100CANON/Prise_été_01.mp4",
+    "CARD/DCIM/100GOPRO/GX010001.mp4",
+    "CARD/PRIVATE/M4ROOT/CLIP/C0001.mp4",
+    "CARD/XDROOT/Clip/C0003.mp4",
+]
+SKIPPED = {  # what it leaves out, and why
+    "DCIM/100CANON/IMG_0043.JPG": "not a video file",
+    "DCIM/100CANON/MVI_0042.THM": "not a video file",
+    "DCIM/100CANON/ONEFRAME.MOV": "a still picture, not a clip",
+    "DCIM/100CANON/ROOMTONE.MOV": "no video stream (sound only)",
+    "DCIM/100GOPRO/GL010001.LRV": "not a video file",
+    "PRIVATE/M4ROOT/CLIP/C0001M01.XML": "not a video file",
+    "WAV/ZOOM0001.WAV": "not a video file",
+    "XDROOT/Clip/C0003M01.XML": "not a video file",
+}
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One of each kind of file a card holds, made once."""
+    folder = tmp_path_factory.mktemp("media")
+    ffmpeg = require_tool("ffmpeg").path
+    quiet = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    room_tone = folder / "room_tone.mov"  # a sound recorder's take in a QuickTime file: no picture
+    subprocess.run([*quiet, "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "0.2", "-c:a", "pcm_s16le",
+                    file_url(str(room_tone))], check=True, timeout=120)  # fmt: skip
+    xdcam = folder / "xdcam.mxf"  # an XDCAM-style MPEG-2 MXF
+    subprocess.run([*quiet, "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25", "-frames:v", "6",
+                    "-c:v", "mpeg2video", file_url(str(xdcam))], check=True, timeout=120)  # fmt: skip
+    return {
+        "clip": make_clip(folder / "clip.mov", size="160x90", frames=6),
+        "one_frame": make_clip(folder / "one_frame.mov", size="160x90", frames=1, audio=()),
+        "room_tone": room_tone,
+        "xdcam": xdcam,
+    }
+
+
+def build_card(card: Path, media: dict[str, Path]) -> Path:
+    files = {
+        "DCIM/100CANON/MVI_0042.MOV": media["clip"],
+        "DCIM/100CANON/MVI_0042.THM": b"\xff\xd8 thumbnail",
+        "DCIM/100CANON/IMG_0043.JPG": b"\xff\xd8 still",
+        "DCIM/100CANON/Prise_été_01.MOV": media["clip"],
+        "DCIM/100CANON/ROOMTONE.MOV": media["room_tone"],
+        "DCIM/100CANON/ONEFRAME.MOV": media["one_frame"],
+        "DCIM/100GOPRO/GX010001.MP4": media["clip"],
+        "DCIM/100GOPRO/GL010001.LRV": b"low-res copy",
+        "PRIVATE/M4ROOT/CLIP/C0001.MP4": media["clip"],
+        "PRIVATE/M4ROOT/CLIP/C0001M01.XML": b"<NonRealTimeMeta/>",
+        "XDROOT/Clip/C0003.MXF": media["xdcam"],
+        "XDROOT/Clip/C0003M01.XML": b"<NonRealTimeMeta/>",
+        "WAV/ZOOM0001.WAV": b"RIFF....WAVE",
+        ".Spotlight-V100/store.db": b"hidden",
+    }
+    for name, content in files.items():
+        path = card / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            os.link(content, path)
+        else:
+            path.write_bytes(content)
+    return card
+
+
+@pytest.fixture
+def card(tmp_path: Path, media: dict[str, Path]) -> Path:
+    return build_card(tmp_path / "cards" / "CARD", media)
+
+
+def snapshot(folder: Path) -> set[tuple[str, int, int]]:
+    """Every entry beneath `folder` with its size and modification time."""
+    return {(p.relative_to(folder).as_posix(), p.lstat().st_size, p.lstat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PROXX_HOME": str(home)}
+    return subprocess.run([*PROXX, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def proxies(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*.mp4") if ".proxx-partial-" not in p.name)
+
+
+def ascmhl_checks(folder: Path) -> None:
+    """The reference tool's own checks of an output folder."""
+    for command in ([ASCMHL, "diff", str(folder)], [ASCMHL_DEBUG, "verify", str(folder)]):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[str]:
+    """`folder` made read-only: a read-only bind mount onto itself where this test may mount (root),
+    else its folders' write permission removed. Yields which."""
+    mounted = False
+    if os.geteuid() == 0:
+        mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode == 0
+        if mounted and subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True).returncode:
+            subprocess.run(["umount", str(folder)], check=True)
+            mounted = False
+    folders = [] if mounted else [folder, *(p for p in folder.rglob("*") if p.is_dir())]
+    for path in folders:
+        path.chmod(0o555)
+    try:
+        yield "mount" if mounted else "chmod"
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(folder)], check=True)
+        for path in folders:
+            path.chmod(0o755)
+
+
+def test_a_read_only_card_gives_video_only_and_says_what_it_skipped(tmp_path, card):
+    out = tmp_path / "out"
+    out.mkdir()
+    before = snapshot(card)
+    with read_only(card) as how:
+        if how == "mount":
+            with pytest.raises(OSError):
+                (card / "probe").write_bytes(b"")
+        done = cli(tmp_path / "home", "run", "--profile", INTENT, "--output", str(out), str(card))
+    assert done.returncode == 0, done.stderr
+    assert snapshot(card) == before  # nothing created, changed or removed on the card
+    assert proxies(out) == VIDEO
+    assert [line.removeprefix("Proxy:  ") for line in done.stdout.splitlines() if line.startswith("Proxy:")] == [
+        str(out / name) for name in VIDEO
+    ]
+    skipped = [line for line in done.stderr.splitlines() if line.startswith("Skipped: ")]
+    assert len(skipped) == len(SKIPPED), done.stderr
+    for name, why in SKIPPED.items():
+        assert any(line.startswith(f"Skipped: {card / name}: {why}") for line in skipped), (name, skipped)
+    assert "Spotlight" not in done.stderr  # hidden files are left alone silently
+    job_id = Store.at(tmp_path / "home").jobs()[0].job_id
+    shown = cli(tmp_path / "home", "jobs", "show", job_id)
+    assert f"Skipped   {card / 'DCIM/100CANON/ROOMTONE.MOV'}: no video stream (sound only)" in shown.stdout
+    ascmhl_checks(out)
+
+
+def test_a_file_named_on_its_own_is_still_refused_when_it_holds_no_video(tmp_path, card):
+    out = tmp_path / "out"
+    out.mkdir()
+    done = cli(tmp_path / "home", "run", "--profile", INTENT, "--output", str(out),
+               str(card / "DCIM/100CANON/ROOMTONE.MOV"))  # fmt: skip
+    assert done.returncode == 4, done.stderr
+    assert "has no video stream" in done.stderr and not proxies(out)
+
+
+@pytest.mark.parametrize(
+    ("output", "given", "named"),
+    [
+        ("CARD", "CARD", "CARD"),  # the card itself
+        ("CARD/PRIVATE", "CARD", "CARD"),  # a folder inside it
+        ("CARD/DCIM", "CARD/DCIM/100CANON", "CARD/DCIM/100CANON"),  # above it: the mirrored folder is the card's
+        ("CARD/DCIM/100CANON", "CARD/DCIM/100CANON/MVI_0042.MOV", "CARD/DCIM/100CANON"),  # beside a file given
+    ],
+)
+def test_an_output_folder_that_would_write_on_the_card_is_refused_before_anything_runs(
+    tmp_path, card, output, given, named
+):
+    cards = card.parent
+    before = snapshot(cards)
+    done = cli(tmp_path / "home", "run", "--profile", INTENT, "--output", str(cards / output), str(cards / given))
+    assert done.returncode == 4, done.stderr
+    assert f"would put files among the source media in '{cards / named}'" in done.stderr
+    assert "class B" in done.stderr
+    assert snapshot(cards) == before  # not even a write test: no .proxx/, ascmhl/, partial or proxy
+
+
+def test_a_card_run_again_proxies_only_what_is_missing_and_never_overwrites(tmp_path, card, media):
+    out, home = tmp_path / "out", tmp_path / "home"
+    out.mkdir()
+    first = cli(home, "run", "--profile", INTENT, "--output", str(out), str(card))
+    assert first.returncode == 0, first.stderr
+    published = {entry for entry in snapshot(out / "CARD") if entry[0].endswith(".mp4")}
+    os.link(media["clip"], card / "DCIM/100CANON/MVI_0050.MOV")  # the afternoon's clip
+
+    again = cli(home, "run", "--profile", INTENT, "--output", str(out), str(card))
+    assert again.returncode == 0, again.stderr
+    first_job = Store.at(home).jobs()[-1].job_id
+    for name in VIDEO:  # reported, left out of the job, untouched
+        assert f"Proxy:  {out / name} (already proxied by job {first_job}; not run again)" in again.stdout
+    assert f"Proxy:  {out / 'CARD/DCIM/100CANON/MVI_0050.mp4'}" in again.stdout
+    second = Store.at(home).jobs()[0]
+    assert second.state == COMPLETED and second.clip_count == 1
+    assert published <= snapshot(out / "CARD")  # not re-rendered, not re-linked
+    ascmhl_checks(out)
+
+    nothing = cli(home, "run", "--profile", INTENT, "--output", str(out), str(card))
+    assert nothing.returncode == 0, nothing.stderr
+    assert "Every source already has its verified proxy" in nothing.stdout and "no job was created" in nothing.stdout
+    assert len(Store.at(home).jobs()) == 2
+
+    # Another file at a proxy's name (here differing only in letter case) is never overwritten.
+    (out / "CARD/DCIM/100CANON/MVI_0050.mp4").unlink()
+    (out / "CARD/DCIM/100CANON/MVI_0050.MP4").write_bytes(b"someone else's file")
+    refused = cli(home, "run", "--profile", INTENT, "--output", str(out), str(card))
+    assert refused.returncode == 4, refused.stderr
+    wanted = out / "CARD/DCIM/100CANON/MVI_0050.mp4"
+    assert f"Output path '{wanted}' already exists (as 'MVI_0050.MP4')." in refused.stderr
+    assert (out / "CARD/DCIM/100CANON/MVI_0050.MP4").read_bytes() == b"someone else's file"
+
+    # A proxy altered since it was published is no longer "already proxied": it is in the way.
+    (out / "CARD/DCIM/100CANON/MVI_0050.MP4").unlink()
+    os.link(media["clip"], card / "DCIM/100CANON/MVI_0051.MOV")
+    damaged_proxy = out / "CARD/XDROOT/Clip/C0003.mp4"
+    with open(damaged_proxy, "ab") as proxy:
+        proxy.write(b"damage")
+    damaged = cli(home, "run", "--profile", INTENT, "--output", str(out), str(card))
+    assert damaged.returncode == 4, damaged.stderr
+    assert f"Output path '{damaged_proxy}' already exists." in damaged.stderr
+    assert f"Output path '{out / 'CARD/DCIM/100CANON/MVI_0042.mp4'}'" not in damaged.stderr
+
+
+class FailsGoProVerification:
+    """A studio rule that fails one clip's verification: a job that ends FAILED having published others."""
+
+    @hookimpl
+    def proxx_verify_output(self, spec, clip, source, output):
+        from proxx.verify.checks import Check
+
+        return [Check("studio_rule", "passes", "does not", False)] if "GOPRO" in clip.source else []
+
+
+def test_a_failed_job_seals_what_it_published_and_the_reference_checks_pass(tmp_path, card, proxx_home):
+    out = tmp_path / "out"
+    out.mkdir()
+    pm = plugin_manager()
+    pm.register(FailsGoProVerification(), name="fails-gopro")
+    try:
+        proxx = Proxx.open(pm=pm)
+        result = proxx.run_job(proxx.create_job(INTENT, [card], out).job_id)
+    finally:
+        pm.unregister(name="fails-gopro")
+    assert result is not None and result.state == FAILED
+    assert sorted(c.state for c in result.clips) == ["completed"] * 4 + ["failed"]
+    (fabric,) = [e for e in result.exports if e.exporter == "fabric"]
+    assert fabric.ok and fabric.details["ascmhl_generation"]
+    generation = Path(fabric.details["ascmhl_generation"]).read_text()
+    assert generation.count("<hash>") == 5  # the four proxies and the result's copy: exactly what it published
+    assert "GX010001" not in generation
+    ascmhl_checks(out)
+    retried, done = proxx.retry(result.job_id)  # the retry (no failing rule now) makes what is missing
+    assert done == 4 and len(retried.clips) == 1
+    again = proxx.run_job(retried.job_id)
+    assert again is not None and again.state == COMPLETED
+    ascmhl_checks(out)
+
+
+def test_watch_folders_keep_sub_folders_as_folder_sources_do(tmp_path, card, media, proxx_home):
+    out = tmp_path / "out"
+    out.mkdir()
+    second = build_card(tmp_path / "cards2" / "CARD", media)  # a second camera: the same clip names
+    proxx = Proxx.open()
+    events = []
+    for root in (card.parent, second.parent):
+        watcher = MediaWatcher(proxx, root, INTENT, out, settle=0)
+        watch(watcher, interval=0, once=True, on_event=events.append)
+    queued = [e for e in events if e.outcome == "queued"]
+    assert len(queued) == 2 * len(VIDEO)
+    skipped = {(e.path.name, e.message) for e in events if e.outcome == "skipped"}
+    assert ("ROOMTONE.MOV", "no video stream (sound only)") in skipped
+    assert ("ONEFRAME.MOV", "a still picture, not a clip") in skipped
+    from proxx.worker import work
+
+    work(proxx, once=True)
+    assert [r.state for r in proxx.store.jobs()] == [COMPLETED] * 2 * len(VIDEO)
+    assert proxies(out) == sorted([*(f"cards/{name}" for name in VIDEO), *(f"cards2/{name}" for name in VIDEO)])
