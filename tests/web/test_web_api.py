@@ -228,6 +228,26 @@ def test_a_folder_is_a_source_through_the_api(client: TestClient, service: WebSe
     assert spec.clips[0].output.endswith("/media/out/day1/A001_C001.mp4")
 
 
+def test_the_job_page_says_what_a_folder_left_out_and_a_re_run_with_nothing_missing_creates_no_job(
+    client: TestClient, service: WebService, media: Path
+) -> None:
+    (media / "day1" / "broken.mov").unlink()
+    (media / "day1" / "ZOOM0001.WAV").write_bytes(b"RIFF....WAVE")
+    job_id = create(client, "media/day1")
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["left_out"] == [
+        {"source": "media/day1/ZOOM0001.WAV", "why": "not a video file (a still, thumbnail, sidecar or sound file)",
+         "proxy": None},
+    ]  # fmt: skip
+    assert "ZOOM0001.WAV</code>: not a video file" in client.get(f"/jobs/{job_id}").text
+    assert service.proxx.run_job(job_id) is not None
+    again = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/day1"],
+                                           "output_folder": "media/out"})  # fmt: skip
+    assert again.status_code >= 400 and again.json()["reason"] == "nothing_missing", again.text
+    assert "Every source already has its verified proxy" in again.json()["detail"]
+    assert len(service.proxx.store.jobs()) == 1
+
+
 def test_cancel_stops_a_running_job_in_another_process(
     client: TestClient, service: WebService, media: Path, proxx_home: Path
 ) -> None:
