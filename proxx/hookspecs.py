@@ -184,9 +184,15 @@ def proxx_exporters() -> Iterable[Exporter]:
     """Export: the exporters this plugin provides, as `proxx.plugin.Exporter(name, export)` records.
 
     Every installed exporter's `export(spec, result)` is called once for every finished job,
-    COMPLETED or FAILED, after its result JSON is written. An exporter's exception is recorded in the
-    result and the job log and never changes the job's state. Two exporters with one name is a
-    start-up error naming both plugins.
+    COMPLETED or FAILED, after its result JSON is written, one exporter after the other in the order
+    of their names; each receives the result with the outcomes of the exporters before it in
+    `result.exports`. A completed clip carries `facts` (`ClipFacts`: timecodes, frame rate, frame
+    count, duration, display size); check names are `CHECK_NAMES`. An exporter's exception is
+    recorded in the result and the job log and never changes the job's state. Two exporters with one
+    name is a start-up error naming both plugins.
+
+    .. versionchanged:: 1.1
+       Exporters run in name order and see earlier exporters' outcomes; clips carry `facts`.
 
     Example::
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.hookspecs import hookimpl as hookimpl
     from proxx.jobspec.model import ClipSpec as ClipSpec
     from proxx.jobspec.model import JobSpec as JobSpec
+    from proxx.jobspec.model import Origin as Origin
     from proxx.jobspec.model import utc_now as utc_now
     from proxx.jobview import JobStoreView as JobStoreView
     from proxx.media.colour import Colour as Colour
@@ -70,6 +71,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.result import CLIP_FAILED as CLIP_FAILED
     from proxx.result import CLIP_NOT_RUN as CLIP_NOT_RUN
     from proxx.result import ClipResult as ClipResult
+    from proxx.result import EngineRun as EngineRun
+    from proxx.result import ExportOutcome as ExportOutcome
+    from proxx.result import Failure as Failure
     from proxx.result import JobResult as JobResult
     from proxx.result import Reused as Reused
     from proxx.result import load_result as load_result
@@ -79,7 +83,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.store import FAILED as FAILED
     from proxx.store import DigestMismatch as DigestMismatch
     from proxx.validate.trust import input_restrictions as input_restrictions
+    from proxx.verify.checks import CHECK_NAMES as CHECK_NAMES
     from proxx.verify.checks import Check as Check
+    from proxx.verify.facts import ClipFacts as ClipFacts
     from proxx.vocabulary import AudioPolicy as AudioPolicy
     from proxx.vocabulary import Codec as Codec
     from proxx.vocabulary import Container as Container
@@ -108,6 +114,7 @@ _MODULE_OF = {
     "hookimpl": "proxx.hookspecs",
     "ClipSpec": "proxx.jobspec.model",
     "JobSpec": "proxx.jobspec.model",
+    "Origin": "proxx.jobspec.model",
     "utc_now": "proxx.jobspec.model",
     "JobStoreView": "proxx.jobview",
     "Colour": "proxx.media.colour",
@@ -135,6 +142,9 @@ _MODULE_OF = {
     "CLIP_FAILED": "proxx.result",
     "CLIP_NOT_RUN": "proxx.result",
     "ClipResult": "proxx.result",
+    "EngineRun": "proxx.result",
+    "ExportOutcome": "proxx.result",
+    "Failure": "proxx.result",
     "JobResult": "proxx.result",
     "Reused": "proxx.result",
     "load_result": "proxx.result",
@@ -145,6 +155,8 @@ _MODULE_OF = {
     "DigestMismatch": "proxx.store",
     "input_restrictions": "proxx.validate.trust",
     "Check": "proxx.verify.checks",
+    "CHECK_NAMES": "proxx.verify.checks",
+    "ClipFacts": "proxx.verify.facts",
     "AudioPolicy": "proxx.vocabulary",
     "Codec": "proxx.vocabulary",
     "Container": "proxx.vocabulary",

@@ -18,6 +18,7 @@ from proxx.converter import converter
 from proxx.errors import FailureClass, ProxxError
 from proxx.jobspec.model import Origin
 from proxx.verify.checks import Check
+from proxx.verify.facts import ClipFacts
 
 RESULT_VERSION = "1.0"
 CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN = "completed", "failed", "not_run"
@@ -25,6 +26,16 @@ CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN = "completed", "failed", "not_run"
 
 @attrs.frozen
 class Failure:
+    """Why a job or a clip failed, as the result JSON records it.
+
+    Fields:
+      failure_class: "A" (the intent did not compile), "B" (job validation: nothing ran) or "C"
+        (execution: the engine failed or its output failed verification).
+      reason: a stable machine name ("engine_failed", "timeout", "verification_failed", ...).
+      message: what happened, for administrators.
+      context: JSON-able details (the source, the exit code, ...).
+    """
+
     failure_class: str  # "A", "B" or "C"
     reason: str
     message: str
@@ -63,6 +74,8 @@ class ClipResult:
       failure: why the clip failed (class, reason, message), or None.
       seconds: how long the clip took; output_bytes: the published file's size.
       reused_from: the earlier job's output the clip copied instead of rendering, or None.
+      facts: the published proxy's `ClipFacts` (timecodes, frame rate, frame count, duration,
+        display size), for exporters; None unless completed.
     """
 
     index: int
@@ -75,10 +88,19 @@ class ClipResult:
     seconds: float | None = None
     output_bytes: int | None = None
     reused_from: Reused | None = None
+    facts: ClipFacts | None = None
 
 
 @attrs.frozen
 class EngineRun:
+    """The engine that ran a job, for the result JSON.
+
+    Fields:
+      name: the engine's name ("ffmpeg").
+      version: what ran (`RenderReport.engine_version`).
+      details: the engine's `RenderReport.details`.
+    """
+
     name: str
     version: str = ""
     details: dict[str, Any] = attrs.field(factory=dict)
@@ -86,6 +108,15 @@ class EngineRun:
 
 @attrs.frozen
 class ExportOutcome:
+    """One exporter's outcome for one job, in the result's `exports`.
+
+    Fields:
+      exporter: the exporter's name.
+      ok: False when its `export` raised (the job's own outcome never changes).
+      error: the exception it raised, as text, or None.
+      details: what its `export` returned (the files it wrote, say).
+    """
+
     exporter: str
     ok: bool
     error: str | None = None
@@ -109,7 +140,8 @@ class JobResult:
       worker_id: the worker that ran it; retry_of: the job this one retries, or None.
       failure: the job's failure (class, reason, message, context), or None when COMPLETED.
       validation_problems: every class B problem found before anything ran.
-      exports: each exporter's outcome, in name order.
+      exports: each exporter's outcome, in name order (the order they run in; each exporter
+        receives the result with the outcomes of those before it).
     """
 
     result_version: str

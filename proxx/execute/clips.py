@@ -49,6 +49,7 @@ from proxx.settings import Settings
 from proxx.validate import trust
 from proxx.validate.space import required_margin
 from proxx.verify.checks import Check
+from proxx.verify.facts import clip_facts
 from proxx.verify.output import PluginChecks, verification_error, verify_clip
 
 # Failures no later clip of the job would escape.
@@ -167,7 +168,7 @@ class Clips:
         clip, staged = rendered.clip, rendered.staged
         checks: list[Check] = []
         try:
-            checks = verify_clip(self.spec, clip, rendered.source, staged.written, self.plugin_checks)
+            checks, output = verify_clip(self.spec, clip, rendered.source, staged.written, self.plugin_checks)
             error = verification_error(checks, staged.path)
             if error is not None:
                 raise error
@@ -189,9 +190,10 @@ class Clips:
             staged.close()
         rendered.report(1.0)
         seconds = round(time.monotonic() - rendered.started, 3)
+        facts = clip_facts(rendered.source, output) if output is not None else None
         return ClipResult(
             clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None, seconds, size,
-            rendered.reused,
+            rendered.reused, facts,
         )  # fmt: skip
 
     def _failed(

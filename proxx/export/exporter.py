@@ -34,11 +34,16 @@ class Exporter:
 def export_all(
     exporters: Iterable[Exporter], spec: JobSpec, result: JobResult, log: Callable[[str], None]
 ) -> tuple[ExportOutcome, ...]:
-    """Hand the finished job to every exporter, in turn; `log` receives a failing one's traceback."""
-    outcomes = []
-    for exporter in exporters:
+    """Hand the finished job to every exporter, one after the other in name order (the order
+    `proxx_exporters` records are collected in); `log` receives a failing one's traceback. Each
+    exporter receives the result with the outcomes of the exporters before it in `result.exports`
+    (their details: the files they wrote, say), so a later one builds on an earlier one's work
+    instead of doing it again."""
+    outcomes: list[ExportOutcome] = []
+    for exporter in sorted(exporters, key=lambda e: e.name):
+        so_far = attrs.evolve(result, exports=(*result.exports, *outcomes))
         try:
-            details = exporter.export(spec, result) or {}
+            details = exporter.export(spec, so_far) or {}
         except Exception as error:
             log(f"exporter {exporter.name} failed:\n{traceback.format_exc()}")
             outcomes.append(ExportOutcome(exporter.name, False, f"{type(error).__name__}: {error}"))

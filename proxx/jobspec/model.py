@@ -60,7 +60,13 @@ class SourceFile:
 
 @attrs.frozen
 class Origin:
-    """Which intent the operator chose, and when (metadata only: the canonical id is authoritative)."""
+    """Which intent the operator chose (metadata only: the canonical id is authoritative).
+
+    Fields:
+      name: the intent's name ("HD Editorial LT").
+      version: its user profile schema version ("1.1").
+      type: always "user_profile".
+    """
 
     name: str
     version: str

@@ -34,12 +34,45 @@ DURATION_SLACK = Fraction(1, 1000)
 AVERAGE_RATE_TOLERANCE = Fraction(1, 100)
 
 
+#: The names of the checks proxx records on every output, stable across releases: exporters, reports
+#: and dashboards may key on them (a renamed check is a plugin API major change). "audio[N]." names
+#: repeat for each audio stream, N from 0. A plugin's `proxx_verify_output` checks add their own names.
+CHECK_NAMES = (
+    "output_exists",  # a non-empty file
+    "output_readable",  # recorded (failed) only when the output does not probe
+    "container",
+    "video_stream",  # recorded (failed) only when the output has no video
+    "video_codec",
+    "codec_profile",  # for codec flavours whose ffprobe profile is pinned (ProRes, DNxHR)
+    "even_dimensions",
+    "dimensions",  # the coded WxH
+    "display_aspect_ratio",
+    "sample_aspect_ratio",
+    "rotation",
+    "field_order",
+    "frame_rate",
+    "constant_frame_rate",
+    "duration",
+    "start",
+    "alpha",
+    "colour",  # the colour description the container (or stream) states
+    "picture_colour",  # the one the picture itself states, for codecs whose pictures carry one
+    "timecode",
+    "audio_streams",
+    "audio[N].channels",
+    "audio[N].layout",
+    "audio[N].sample_rate",
+    "audio[N].codec",  # for an audio policy a plugin declares, which names the codecs it allows
+)
+
+
 @attrs.frozen
 class Check:
     """One verification check of an output against its canonical profile and source.
 
     Fields:
-      name: what was checked ("codec", "frame_size", "duration", "audio_1_layout", ...).
+      name: what was checked: one of `CHECK_NAMES` ("video_codec", "dimensions", "duration",
+        "audio[0].layout", ...), or a name a plugin's `proxx_verify_output` check gives.
       expected: the value the profile and source call for, as text.
       actual: the value the output's probe shows, as text.
       passed: whether the output meets it; one failed check fails the clip in class C.

@@ -22,21 +22,22 @@ def verify_clip(
     source: MediaInfo | None,
     partial: Path,
     plugin_checks: PluginChecks,
-) -> list[Check]:
+) -> tuple[list[Check], MediaInfo | None]:
     """Every check of the output at `partial`: it exists and is not empty, it reads, the canonical
-    profile's promises (`verify_output`), and what plugins add."""
+    profile's promises (`verify_output`), and what plugins add; with the output's probe (None when
+    it could not be read), from which the clip's facts are taken."""
     size = partial.stat().st_size if partial.exists() else -1
     if size <= 0:
-        return [Check("output_exists", "a non-empty file", "missing" if size < 0 else "0 bytes", False)]
+        return [Check("output_exists", "a non-empty file", "missing" if size < 0 else "0 bytes", False)], None
     try:
         output = probe(str(partial))
         picture_colour = first_frame_colour(str(partial)) if source is not None and output.video else None
     except ProbeError as error:
-        return [Check("output_readable", "a readable media file", str(error), False)]
+        return [Check("output_readable", "a readable media file", str(error), False)], None
     checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]
     checks.extend(verify_output(spec.canonical_profile, source, output, picture_colour))
     checks.extend(plugin_checks(spec, clip, source, output))
-    return checks
+    return checks, output
 
 
 def verification_error(checks: list[Check], partial: Path) -> ExecutionError | None:

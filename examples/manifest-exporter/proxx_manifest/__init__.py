@@ -10,13 +10,18 @@ from typing import Any
 
 from proxx.plugin import CLIP_COMPLETED, Exporter, JobResult, JobSpec, hookimpl
 
-PROXX_PLUGIN_API = "1.0"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
+PROXX_PLUGIN_API = "1.1"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 FOLDER = ".manifest"
+
+
+COLUMNS = ["job", "intent", "source", "proxy", "bytes", "timecode", "frame_rate", "frames", "display_size"]
 
 
 def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     """Append the job's verified proxies to <output folder>/.manifest/proxies.csv."""
-    done = [clip for clip in result.clips if clip.state == CLIP_COMPLETED]
+    done = [clip for clip in result.clips if clip.state == CLIP_COMPLETED and clip.facts is not None]
+    if not done:  # a job without a verified proxy leaves the output folder as it found it
+        return {"proxies": 0}
     folder = Path(spec.output_directory) / FOLDER
     folder.mkdir(exist_ok=True)
     manifest = folder / "proxies.csv"
@@ -24,11 +29,15 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     with manifest.open("a", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         if new:
-            writer.writerow(["job", "intent", "source", "proxy", "bytes"])
+            writer.writerow(COLUMNS)
         for clip in done:
-            writer.writerow(
-                [result.job_id, result.proxy_profile_origin.name, clip.source, clip.output, clip.output_bytes]
-            )
+            facts = clip.facts  # typed values read from the proxy and its source: no probing here
+            assert facts is not None
+            writer.writerow([
+                result.job_id, result.proxy_profile_origin.name, clip.source, clip.output, clip.output_bytes,
+                facts.proxy_timecode or "", facts.frame_rate, facts.frame_count,
+                f"{facts.display_width}x{facts.display_height}",
+            ])  # fmt: skip
     return {"manifest": str(manifest), "proxies": len(done)}  # recorded in the result's `exports`
 
 

@@ -15,6 +15,9 @@ def test_a_finished_job_lands_in_the_manifest(proxx_register, proxx_open, proxx_
     assert [(r["job"], r["intent"], r["proxy"]) for r in rows] == [
         (outcome.row.job_id, "Review H.264", str(outcome.outputs[0]))
     ]
+    assert [(r["timecode"], r["frame_rate"], r["frames"], r["display_size"]) for r in rows] == [
+        ("01:00:00:00", "24000/1001", "12", "80x46")
+    ]
 
 
 def test_a_failed_job_adds_no_line(proxx_register, proxx_open, proxx_clip, proxx_run, tmp_path):
@@ -26,3 +29,4 @@ def test_a_failed_job_adds_no_line(proxx_register, proxx_open, proxx_clip, proxx
     assert outcome.row.state == "FAILED"
     (exported,) = [e for e in outcome.result.exports if e.exporter == "manifest"]
     assert exported.details["proxies"] == 0
+    assert not (tmp_path / "out" / proxx_manifest.FOLDER).exists()
