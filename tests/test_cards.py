@@ -297,3 +297,34 @@ def test_watch_folders_keep_sub_folders_as_folder_sources_do(tmp_path, card, med
     work(proxx, once=True)
     assert [r.state for r in proxx.store.jobs()] == [COMPLETED] * 2 * len(VIDEO)
     assert proxies(out) == sorted([*(f"cards/{name}" for name in VIDEO), *(f"cards2/{name}" for name in VIDEO)])
+
+
+def test_each_file_of_a_card_is_probed_once_per_job(tmp_path, card, proxx_home, monkeypatch):
+    from collections import Counter, OrderedDict
+
+    from proxx.media import probe as probing
+
+    monkeypatch.setattr(probing, "_PROBED", OrderedDict())  # nothing remembered from other tests
+    asked: Counter[str] = Counter()
+    real = probing._ffprobe
+
+    def counting(path: str, what: list[str], timeout: float) -> dict:
+        if "-show_format" in what:
+            asked[path] += 1
+        return real(path, what, timeout)
+
+    monkeypatch.setattr(probing, "_ffprobe", counting)
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [card], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == COMPLETED
+    # The card's files are links to a few media files: a probe is remembered by the file (device,
+    # inode, size, time), so each distinct file is probed once, by the expansion, and validation reuses it.
+    media = [*(c.source for c in spec.clips), *(str(card / n) for n in SKIPPED if n.endswith(".MOV"))]
+    by_file: Counter[int] = Counter()
+    for path, n in asked.items():
+        if path.startswith(str(card)):
+            by_file[os.stat(path).st_ino] += n
+    assert by_file == Counter({ino: 1 for ino in {os.stat(path).st_ino for path in media}})

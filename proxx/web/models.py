@@ -51,6 +51,7 @@ class Failure(BaseModel):
     class_title: str
     reason: str
     message: str
+    cancelled: bool = Field(default=False, description="the operator cancelled the job (its state stays FAILED)")
 
 
 class Job(BaseModel):

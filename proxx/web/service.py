@@ -163,6 +163,7 @@ class WebService:
             failure_class=failure_class,
             class_title=failure_title(failure_class, reason, letter=False),
             reason=reason or "",
+            cancelled=reason == CANCELLED,
             message=self.roots.relative_text(self.redactor.message(message) or ""),
         )
 

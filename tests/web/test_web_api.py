@@ -211,7 +211,10 @@ def test_cancel_ends_a_queued_job_and_refuses_a_finished_one(client: TestClient,
     assert response.json()["failure"]["message"] == "Cancelled by the operator before it started."
     job = client.get(f"/api/jobs/{queued}").json()
     assert [c["state"] for c in job["clips"]] == ["not_run"] and job["result"] is not None
-    assert "/cancel" not in client.get(f"/jobs/{queued}").text
+    page = client.get(f"/jobs/{queued}").text
+    assert "/cancel" not in page
+    assert '<h2 id="failure-heading">Cancelled by the operator</h2>' in page  # a cancel reads as a cancel
+    assert "xecution failure" not in page and job["failure"]["class_title"] == "Cancelled by the operator"
     again = client.post(f"/api/jobs/{queued}/cancel")
     assert again.status_code == 409 and again.json()["reason"] == "not_cancellable"
 
