@@ -38,7 +38,7 @@ VIDEO = [  # what a run of the card proxies, as `cp -r` would lay it out
 SKIPPED = {  # what it leaves out, and why
     "DCIM/100CANON/IMG_0043.JPG": "not a video file",
     "DCIM/100CANON/MVI_0042.THM": "not a video file",
-    "DCIM/100CANON/ONEFRAME.MOV": "a still picture, not a clip",
+    "DCIM/100CANON/ONEFRAME.MOV": "a video of a single frame, not a clip",
     "DCIM/100CANON/ROOMTONE.MOV": "no video stream (sound only)",
     "DCIM/100GOPRO/GL010001.LRV": "not a video file",
     "PRIVATE/M4ROOT/CLIP/C0001M01.XML": "not a video file",
@@ -291,7 +291,7 @@ def test_watch_folders_keep_sub_folders_as_folder_sources_do(tmp_path, card, med
     assert len(queued) == 2 * len(VIDEO)
     skipped = {(e.path.name, e.message) for e in events if e.outcome == "skipped"}
     assert ("ROOMTONE.MOV", "no video stream (sound only)") in skipped
-    assert ("ONEFRAME.MOV", "a still picture, not a clip") in skipped
+    assert ("ONEFRAME.MOV", "a video of a single frame, not a clip") in skipped
     from proxx.worker import work
 
     work(proxx, once=True)

@@ -4,11 +4,11 @@ files beneath them, in a stable order (sorted, a folder's files before its sub-f
 A folder takes video only. Left out, each with its reason for the operator: hidden files, files still
 being written, proxies' own folders (`Proxy/`, `ascmhl/`); by name, what is not a moving-picture file
 (stills, thumbnails, sidecars, sound: .JPG, .THM, .XML, .WAV, .LRV); and by content, each media file
-ffprobe reads as holding no video stream (an audio-only .MOV of room tone) or a still picture (a
-one-frame clip). What ffprobe cannot read stays in: validation says why it cannot be proxied. A file
-named on its own is never left out: validation refuses it when it cannot be proxied. Each file is
-probed once: the probe is remembered (`proxx.media.probe.probe`), and validation asks again for the
-same answer.
+ffprobe reads as holding no video stream (an audio-only .MOV of room tone), a still picture, or a
+video of a single frame. A folder of numbered picture files (an image sequence) is named as one.
+What ffprobe cannot read stays in: validation says why it cannot be proxied. A file named on its own
+is never left out: validation refuses it when it cannot be proxied. Each file is probed once: the
+probe is remembered (`proxx.media.probe.probe`), and validation asks again for the same answer.
 
 Each file from a folder keeps its sub-folder, starting with the folder's own name, as `copy -r`
 would: `/cards/A001/CLIP/C0001.MP4` given as `/cards/A001` keeps `A001/CLIP`, so same-named clips
@@ -27,7 +27,7 @@ import attrs
 from proxx.errors import PreJobError
 from proxx.jobspec.model import SourceFile
 from proxx.jobspec.rerun import Proxied
-from proxx.media.files import is_media, is_partial, skipped_folder
+from proxx.media.files import image_sequences_under, is_media, is_partial, skipped_folder
 from proxx.media.probe import ProbeError, probe
 from proxx.media.raw import raw_format
 
@@ -36,6 +36,7 @@ PARTIAL = "still being written (a partial file)"
 NO_VIDEO = "no video stream (sound only)"
 NO_STREAMS = "no video stream"
 STILL = "a still picture, not a clip"
+ONE_FRAME = "a video of a single frame, not a clip"
 
 
 @attrs.frozen
@@ -85,6 +86,15 @@ def expand_sources(given: Sequence[str | Path | SourceFile], output_directory: P
             continue
         files, left_out = video_under(path, output)
         skipped.extend(left_out)
+        sequences = [] if files else image_sequences_under(path)
+        if sequences:
+            raise PreJobError(
+                "folder_image_sequence",
+                f"Folder '{path}' holds an image sequence ({'; '.join(sequences[:3])}), not video files: "
+                "image sequences are not supported as sources; render the frames to a video file (such as "
+                "a ProRes MOV, at the sequence's frame rate and timecode) first. Nothing was created.",
+                {"source": str(path), "sequences": sequences},
+            )
         if not files:
             raise PreJobError(
                 "folder_without_media",
@@ -149,4 +159,6 @@ def not_video(path: Path) -> str | None:
         return NO_VIDEO if info.audio else NO_STREAMS
     if info.is_still_image:
         return STILL
+    if info.video.nb_frames == 1:  # proxied when named on its own; on a card, not a clip
+        return ONE_FRAME
     return None

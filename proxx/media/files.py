@@ -4,6 +4,7 @@ sources, watch folders and the web page's source picker."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 # Camera and editorial media proxx may be asked to proxy; anything else in a watch folder is left alone.
@@ -47,6 +48,34 @@ PARTIAL_MARKERS = (".part", ".partial", ".tmp", ".crdownload", ".download", ".fi
 # Folders of proxies and of their checksums, never media to proxy: Resolve's and proxx's Proxy/
 # folders, and the ASC MHL history Fabric writes beside proxies.
 SKIPPED_FOLDERS = frozenset({"Proxy", "ascmhl"})
+
+
+# Frames of an image sequence (a VFX plate, a scan, a render): numbered pictures, one file a frame.
+SEQUENCE_EXTENSIONS = frozenset({".dpx", ".cin", ".exr", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".tga"})
+# plate.0001.dpx, A001_C002_0001001.exr, frame_12.tif: the frame number is the last digits of the name.
+_FRAME_NUMBER = re.compile(r"^(?P<stem>.*?)(?P<number>\d+)$")
+
+
+def sequence_frame(path: Path) -> bool:
+    """Whether `path` looks like one frame of an image sequence: a picture file whose name ends in
+    a frame number."""
+    return path.suffix.lower() in SEQUENCE_EXTENSIONS and _FRAME_NUMBER.match(path.stem) is not None
+
+
+def image_sequences_under(folder: Path) -> list[str]:
+    """The image sequences beneath `folder`, each as "<folder>/<stem>####.<ext> (N frames)": two or more
+    numbered pictures of one name and extension. Hidden and proxies' folders are left out."""
+    sequences: dict[tuple[str, str, str], int] = {}
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not skipped_folder(Path(parent) / d))
+        for name in names:
+            path = Path(parent) / name
+            match = _FRAME_NUMBER.match(path.stem)
+            if name.startswith(".") or match is None or path.suffix.lower() not in SEQUENCE_EXTENSIONS:
+                continue
+            key = (parent, match.group("stem") + "#" * len(match.group("number")), path.suffix)
+            sequences[key] = sequences.get(key, 0) + 1
+    return [f"{os.path.join(p, stem)}{ext} ({n} frames)" for (p, stem, ext), n in sorted(sequences.items()) if n > 1]
 
 
 def is_partial(name: str) -> bool:

@@ -146,8 +146,8 @@ class MediaInfo:
 
     @property
     def is_still_image(self) -> bool:
-        names = set(self.format_name.split(","))
-        return bool(names & STILL_IMAGE_FORMATS) or (self.video is not None and self.video.nb_frames == 1)
+        """Read by an image demuxer: a picture file, not a video (a video of one frame is a video)."""
+        return bool(set(self.format_name.split(",")) & STILL_IMAGE_FORMATS)
 
     @property
     def video_duration(self) -> float | None:

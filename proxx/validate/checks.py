@@ -145,10 +145,8 @@ def check_source(
     if info.video is None:
         what = "audio only" if info.audio else "no streams"
         return [_problem("source_no_video", f"Source file '{path}' has no video stream ({what}).", source=path)], info
-    if info.is_still_image:
-        return [
-            _problem("source_still_image", f"Source file '{path}' is a still image, not a video.", source=path)
-        ], info
+    if info.is_still_image:  # a picture file; a video of one frame is a video, proxied as one
+        return [trust.not_media(path, info.format_name.split(",")[0])], info
     if info.video_duration is None:  # verification compares durations: without one nothing can be verified
         return [
             _problem(

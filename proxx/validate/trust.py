@@ -19,6 +19,7 @@ from pathlib import Path
 from proxx.errors import ExecutionError, JobValidationError
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.allowlist import MEDIA_DEMUXERS
+from proxx.media.files import sequence_frame
 from proxx.media.probe import STILL_IMAGE_FORMATS, MediaInfo
 from proxx.roots import Roots
 
@@ -67,6 +68,13 @@ def not_media(path: str, demuxer: str) -> JobValidationError:
     if demuxer in AUDIO_DEMUXERS:
         return JobValidationError(
             "source_no_video", f"Source file '{path}' has no video stream (audio only).", {"source": path}
+        )
+    if (demuxer in STILL_IMAGE_FORMATS or demuxer.endswith("_pipe")) and sequence_frame(Path(path)):
+        return JobValidationError(
+            "source_image_sequence",
+            f"Source file '{path}' is one frame of an image sequence: image sequences are not supported as "
+            "sources; render the frames to a video file (such as a ProRes MOV) first.",
+            {"source": path},
         )
     if demuxer in STILL_IMAGE_FORMATS or demuxer.endswith("_pipe"):
         return JobValidationError(

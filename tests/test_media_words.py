@@ -1,0 +1,75 @@
+"""Words that fit (issue 21, item 5): a video of one frame is a video (proxied as one, never called a
+still image), and an image sequence, as a folder or as one of its frames, is named as one and refused
+as a source."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.errors import PreJobError
+from proxx.media.tools import require_tool
+from proxx.store import COMPLETED, FAILED
+from tests.camera_media import independent_probe
+
+ACTIVE_INTENTS = ("HD Editorial LT", "Archive ProRes", "Review H.264")
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([require_tool("ffmpeg").path, "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def one_frame(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("one_frame")
+    h264, prores = folder / "slate_h264.mp4", folder / "slate_prores.mov"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=25", "-frames:v", "1", "-c:v", "libx264", str(h264))
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=24", "-frames:v", "1", "-c:v", "prores_aw", str(prores))
+    return [h264, prores]
+
+
+@pytest.mark.parametrize("intent", ACTIVE_INTENTS)
+def test_a_one_frame_video_is_proxied_as_one(intent: str, one_frame: list[Path], tmp_path: Path, proxx_home: Path):
+    proxx = Proxx.open()
+    spec = proxx.create_job(intent, one_frame, tmp_path)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == COMPLETED, result and result.failure
+    for clip, rate in zip(result.clips, ("25/1", "24/1"), strict=True):
+        out = independent_probe(clip.output)
+        assert out["frames"] == 1 and out["r_frame_rate"] == rate
+
+
+def _frames(folder: Path, pattern: str, count: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x36:r=24", "-frames:v", str(count), str(folder / pattern))
+    return folder
+
+
+@pytest.mark.parametrize("pattern", ["plate.%04d.dpx", "scan_%06d.tif"])
+def test_a_folder_of_numbered_frames_is_named_an_image_sequence(pattern: str, tmp_path: Path, proxx_home: Path):
+    plate = _frames(tmp_path / "VFX_010" / "plate", pattern)
+    proxx = Proxx.open()
+    with pytest.raises(PreJobError) as raised:
+        proxx.create_job("HD Editorial LT", [tmp_path / "VFX_010"], tmp_path)
+    assert raised.value.reason == "folder_image_sequence"
+    stem, ext = pattern.split("%")[0], Path(pattern).suffix
+    digits = 4 if "04d" in pattern else 6
+    assert f"{plate / stem}{'#' * digits}{ext} (3 frames)" in raised.value.message
+    assert "image sequences are not supported as sources" in raised.value.message
+    assert proxx.store.jobs() == []
+
+
+def test_one_frame_of_a_sequence_given_as_a_source_is_named_so(tmp_path: Path, proxx_home: Path) -> None:
+    plate = _frames(tmp_path / "plate", "plate.%04d.dpx", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    spec = proxx.create_job("HD Editorial LT", [plate / "plate.0001.dpx"], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == FAILED
+    problem = result.validation_problems[0]
+    assert problem.reason == "source_image_sequence"
+    assert "is one frame of an image sequence" in problem.message
