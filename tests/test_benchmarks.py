@@ -32,8 +32,8 @@ def test_batch_benchmark_runs():
 
 
 def test_watch_scale_benchmark_runs():
-    out = run_benchmark("watch_scale.py", "--files", "40")
-    assert "first pass: 40 queued" in out and "second pass: 0 queued" in out
+    out = run_benchmark("watch_scale.py", "--files", "40", "--small", "20")
+    assert "40 files, first pass: 40 queued" in out and "40 files, second pass: 0 queued" in out and "ratio" in out
 
 
 def test_store_scale_benchmark_runs():
@@ -54,3 +54,13 @@ def test_worker_batch_benchmark_runs():
 def test_card_benchmark_runs():
     out = run_benchmark("card_1000.py", "--clips", "20", "--small", "2", "--runs", "1", timeout=240)
     assert "result JSON written" in out and "ratio" in out and "jobs show" in out and "20 clip sections" in out
+
+
+def test_long_source_benchmark_runs():
+    out = run_benchmark("long_source.py", "--minutes", "0.3", "--short", "0.1", timeout=240)
+    assert "ratio" in out and "FAILED (cancelled by the operator)" in out and "outputs left: 0, files left: []" in out
+
+
+def test_farm_benchmark_runs():
+    out = run_benchmark("farm_throughput.py", "--clips", "3", "--frames", "6", "--size", "160x90", timeout=240)
+    assert "each of 3 jobs started once and published once: True" in out and "farm / bare" in out
