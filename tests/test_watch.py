@@ -155,3 +155,16 @@ def test_a_watch_says_when_no_worker_takes_its_jobs(proxx_home, tmp_path, capsys
         "WARNING 2 job(s) queued for 0 s and no worker has taken one: start `proxx worker` or `proxx serve`, "
         "or watch with --run."
     ]  # once per stall, not every poll
+
+
+def test_the_ledger_answers_for_one_folder_at_a_time(tmp_path):
+    from proxx.watch.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "watch.db")
+    card = tmp_path / "CARD" / "CLIP"
+    for path in (card / "A.mov", card / "B.mov", card / "sub" / "C.mov", tmp_path / "CARD" / "CLIP2" / "D.mov"):
+        ledger.record(path, "media", 1, 1, None, "queued")
+    assert ledger.handled_in(card) == {str(card / "A.mov"), str(card / "B.mov")}  # not below, not a sibling
+    assert ledger.handled_in(card / "sub") == {str(card / "sub" / "C.mov")}
+    assert ledger.handled_in(tmp_path / "CARD") == set()
+    ledger.close()

@@ -121,11 +121,12 @@ class MediaWatcher:
     def poll(self) -> list[Event]:
         events = self._skipped()
         present = set()
+        handled = _FolderLedger(self.ledger)
         for path in candidates(self.root, lambda p: p.suffix.lower() in MEDIA_EXTENSIONS, self._skip_dir):
             if not decodable(path):  # neither a job store, a JobSpec nor a terminal can hold it as it is
                 events += self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
                 continue
-            if self.ledger.handled(path):
+            if handled(path):
                 continue
             present.add(path)
             settled = self.settler.observe(path)
@@ -157,6 +158,20 @@ class MediaWatcher:
             events.append(Event(path, "queued", spec.job_id))
         self.settler.forget_missing(present)
         return events
+
+
+class _FolderLedger:
+    """Whether the ledger holds a file, asked a folder at a time (files come folder by folder)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.folder: Path | None = None
+        self.paths: set[str] = set()
+
+    def __call__(self, path: Path) -> bool:
+        if path.parent != self.folder:
+            self.folder, self.paths = path.parent, self.ledger.handled_in(path.parent)
+        return str(path) in self.paths
 
 
 @attrs.define
