@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.compile.profiles import UserProfile as UserProfile
     from proxx.compile.repository import Repository as Repository
     from proxx.compile.repository import load_repository as load_repository
+    from proxx.compile.select import IntentStatus as IntentStatus
     from proxx.errors import ConfigurationError as ConfigurationError
     from proxx.errors import ExecutionError as ExecutionError
     from proxx.errors import FailureClass as FailureClass
@@ -30,7 +31,22 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.errors import ProxxError as ProxxError
     from proxx.execute.engine import Availability as Availability
     from proxx.execute.engine import Engine as Engine
+    from proxx.execute.progress import Progress as Progress
     from proxx.hookspecs import hookimpl as hookimpl
+    from proxx.jobspec.model import ClipSpec as ClipSpec
+    from proxx.jobspec.model import JobSpec as JobSpec
+    from proxx.result import CLIP_COMPLETED as CLIP_COMPLETED
+    from proxx.result import CLIP_FAILED as CLIP_FAILED
+    from proxx.result import CLIP_NOT_RUN as CLIP_NOT_RUN
+    from proxx.result import ClipResult as ClipResult
+    from proxx.result import JobResult as JobResult
+    from proxx.store import COMPLETED as COMPLETED
+    from proxx.store import FAILED as FAILED
+    from proxx.store import QUEUED as QUEUED
+    from proxx.store import RUNNING as RUNNING
+    from proxx.store import JobRow as JobRow
+    from proxx.store import JobState as JobState
+    from proxx.verify.facts import ClipFacts as ClipFacts
 
 _MODULE_OF = {
     "Proxx": "proxx.app",
@@ -52,6 +68,22 @@ _MODULE_OF = {
     "ProxxError": "proxx.errors",
     "Availability": "proxx.execute.engine",
     "Engine": "proxx.execute.engine",
+    "Progress": "proxx.execute.progress",
+    "ClipSpec": "proxx.jobspec.model",
+    "JobSpec": "proxx.jobspec.model",
+    "CLIP_COMPLETED": "proxx.result",
+    "CLIP_FAILED": "proxx.result",
+    "CLIP_NOT_RUN": "proxx.result",
+    "ClipResult": "proxx.result",
+    "JobResult": "proxx.result",
+    "COMPLETED": "proxx.store",
+    "FAILED": "proxx.store",
+    "QUEUED": "proxx.store",
+    "RUNNING": "proxx.store",
+    "JobRow": "proxx.store",
+    "JobState": "proxx.store",
+    "IntentStatus": "proxx.compile.select",
+    "ClipFacts": "proxx.verify.facts",
     "hookimpl": "proxx.hookspecs",
 }
 

@@ -144,7 +144,12 @@ class Proxx:
         workers (see `proxx.farm`), and `engines` then names the engines that can run it there
         (default: those installed here). `roots`: the folders the shell creating it lets it read and
         write (`proxx.roots`), checked again when it runs. A folder among `sources` stands for the media
-        files beneath it (`proxx.jobspec.sources`)."""
+        files beneath it (`proxx.jobspec.sources`). Run it with `run_job(spec.job_id)`, or leave it to
+        `proxx worker`.
+
+            spec = proxx.create_job("HD Editorial LT", ["/cards/A001"], "/proxies")
+            print(spec.job_id, [clip.output for clip in spec.clips])
+        """
         selected_at = utc_now()
         if not sources:
             raise PreJobError("no_sources", "A job needs at least one source file.")
@@ -210,7 +215,10 @@ class Proxx:
     ) -> JobSpec:
         """Create a job for workers: the render farm's when one is named (`farm`, a broker URL) or
         configured (PROXX_FARM_BROKER; any `proxx.dispatch` dispatcher), local `proxx worker`s
-        otherwise."""
+        otherwise. Returns the stored JobSpec; follow it with `job(spec.job_id)`.
+
+            spec = proxx.submit("HD Editorial LT", ["/cards/A001"], "/proxies")
+        """
         chosen = (dispatcher_for(farm), farm) if farm else configured_dispatcher()
         if chosen is None:
             return self.create_job(intent, sources, output_directory, retry_of, reuse, roots=roots)
@@ -238,8 +246,18 @@ class Proxx:
         on_progress: Callable[[Progress], None] | None = None,
         stop: threading.Event | None = None,
     ) -> JobResult | None:
-        """Claim `job_id` and run it here; None if another worker claimed it first. Setting `stop`
-        cancels it (the operator's Ctrl-C)."""
+        """Claim the QUEUED job `job_id` (the `job_id` of the JobSpec `create_job` returned) and run
+        it in this thread; its JobResult, or None if another worker claimed it first. `on_progress`
+        receives a `Progress` record (the job's fraction done, the time left, the clip) at most four
+        times a second and once at the end of each clip. Setting `stop` cancels it (the operator's
+        Ctrl-C): it ends FAILED "cancelled by the operator".
+
+            spec = proxx.create_job("HD Editorial LT", ["/cards/A001"], "/proxies")
+            result = proxx.run_job(spec.job_id, on_progress=lambda p: print(f"{p.fraction:.0%}"))
+        """
+        if not isinstance(job_id, str):
+            what = "pass spec.job_id" if isinstance(job_id, JobSpec) else "pass the job_id of a JobSpec"
+            raise TypeError(f"run_job takes a job id (str), not {type(job_id).__name__}: {what}")
         runner = self.runner(on_progress=on_progress)
         runner.stop = stop
         if self.store.claim(runner.worker_id, job_id, lease=runner.settings.lease_seconds) is None:
@@ -247,11 +265,28 @@ class Proxx:
         with runner.lease.keep(job_id):
             return runner.run(job_id)
 
+    def job(self, job_id: str) -> JobRow:
+        """The job's state as the store has it now (`job_id` or its short form): its `state`
+        (QUEUED, RUNNING, COMPLETED, FAILED), progress, failure and `result_path`. KeyError when
+        there is no such job."""
+        return self.store.find(job_id)
+
+    def result(self, job_id: str) -> JobResult | None:
+        """The finished job's JobResult (its result JSON: every clip's outcome, checks and facts), or
+        None while it has none (QUEUED or RUNNING)."""
+        row = self.store.find(job_id)
+        if row.result_path is None or not Path(row.result_path).exists():
+            return None
+        return load_result(Path(row.result_path))
+
     def cancel(self, job_id: str) -> JobRow:
         """The operator's cancel of a QUEUED or RUNNING job (`job_id` or its short form). A QUEUED job
         ends FAILED "cancelled by the operator" at once, with its result JSON; a RUNNING one is asked
         to stop (its worker polls the store, stops the encoder and ends it the same way). Returns the
-        job's row as it is now."""
+        job's row as it is now; PreJobError "not_cancellable" for a job that already ended.
+
+            proxx.cancel(spec.job_id)  # from any thread or process; run_job then returns the FAILED result
+        """
         row = self.store.find(job_id)
         if row.state == QUEUED and row.job_id not in self.store.dispatched():
             runner = self.runner()
@@ -271,7 +306,11 @@ class Proxx:
     def retry(self, job_id: str, here: bool = False) -> tuple[JobSpec, int]:
         """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have
         no verified output; returns it and how many clips were already done. The original stays.
-        A farm job's retry goes back to its farm, unless it is to run `here`."""
+        A farm job's retry goes back to its farm, unless it is to run `here`.
+
+            new, already_done = proxx.retry(failed_job_id)
+            proxx.run_job(new.job_id)
+        """
         row = self.store.find(job_id)
         if row.state != FAILED:
             raise PreJobError(

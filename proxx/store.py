@@ -161,7 +161,21 @@ RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 1024 * 1024  # a result JS
 
 @attrs.frozen
 class JobRow:
-    """A job's mutable state (the JobSpec itself is separate and immutable)."""
+    """A job's mutable state (the JobSpec itself is separate and immutable), as `Proxx.job` reads it.
+
+    Fields:
+      job_id: the job; intent: the intent's name; created_at: when it was created (UTC, ISO 8601).
+      state: a `JobState` (QUEUED, RUNNING, COMPLETED, FAILED; a str enum).
+      retry_of: the job it retries, or None; worker_id: the worker that claimed it.
+      progress, eta_seconds, clip_index: the last `Progress` reported while it ran.
+      failure_class, reason, message: why it FAILED ("A", "B", "C"), else None.
+      result_path: its result JSON, once it ended; log_path: its job log.
+      started_at, finished_at: when it ran (UTC, ISO 8601), or None.
+      first_source, clip_count: its first source and how many clips it has.
+      published, failed_clips: once it ended, how many proxies were published and clips failed.
+      hidden: left out of lists (kept for audit); proxy_profile: the canonical id (never shown to
+        operators).
+    """
 
     job_id: str
     state: JobState

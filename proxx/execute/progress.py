@@ -16,6 +16,16 @@ from proxx.store import Store
 
 @attrs.frozen
 class Progress:
+    """How far a running job is, as `Proxx.run_job(on_progress=...)` reports it.
+
+    Fields:
+      job_id: the job.
+      fraction: of the whole job done, 0..1, clips weighted by their duration; never goes back.
+      eta_seconds: the time left, from the encoding rate so far; None until it can be told.
+      clip_index: the clip that reported last (`ClipSpec.index`); clips: how many the job has.
+      clip_name: that clip's source file name ("A001C004.mov"), for the operator.
+    """
+
     job_id: str
     fraction: float
     eta_seconds: float | None
