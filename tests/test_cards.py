@@ -7,6 +7,7 @@ that published proxies is sealed so that the reference ASC MHL tool's checks pas
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -36,14 +37,14 @@ VIDEO = [  # what a run of the card proxies, as `cp -r` would lay it out
     "CARD/XDROOT/Clip/C0003.mp4",
 ]
 SKIPPED = {  # what it leaves out, and why
-    "DCIM/100CANON/IMG_0043.JPG": "not a video file",
-    "DCIM/100CANON/MVI_0042.THM": "not a video file",
+    "DCIM/100CANON/IMG_0043.JPG": "not a camera clip",
+    "DCIM/100CANON/MVI_0042.THM": "not a camera clip",
     "DCIM/100CANON/ONEFRAME.MOV": "a video of a single frame, not a clip",
     "DCIM/100CANON/ROOMTONE.MOV": "no video stream (sound only)",
-    "DCIM/100GOPRO/GL010001.LRV": "not a video file",
-    "PRIVATE/M4ROOT/CLIP/C0001M01.XML": "not a video file",
-    "WAV/ZOOM0001.WAV": "not a video file",
-    "XDROOT/Clip/C0003M01.XML": "not a video file",
+    "DCIM/100GOPRO/GL010001.LRV": "not a camera clip",
+    "PRIVATE/M4ROOT/CLIP/C0001M01.XML": "not a camera clip",
+    "WAV/ZOOM0001.WAV": "not a camera clip",
+    "XDROOT/Clip/C0003M01.XML": "not a camera clip",
 }
 
 
@@ -165,6 +166,8 @@ def test_a_read_only_card_gives_video_only_and_says_what_it_skipped(tmp_path, ca
     job_id = Store.at(tmp_path / "home").jobs()[0].job_id
     shown = cli(tmp_path / "home", "jobs", "show", job_id)
     assert f"Skipped   {card / 'DCIM/100CANON/ROOMTONE.MOV'}: no video stream (sound only)" in shown.stdout
+    document = json.loads(cli(tmp_path / "home", "jobs", "show", job_id, "--json").stdout)
+    assert len(document["left_out"]) == len(SKIPPED) and document["left_out"][0]["proxy"] is None
     ascmhl_checks(out)
 
 

@@ -49,7 +49,7 @@ def test_media_files_become_jobs_once_and_proxies_go_beside_them(proxx_home, tmp
     assert watch(watcher, interval=0.05, once=True, on_event=events.append) == 2
     skipped = {e.path.name: e.message for e in events if e.outcome == "skipped"}
     assert skipped == {  # said once each; hidden files silently
-        "notes.txt": "not a media file",
+        "notes.txt": "not a camera clip (a still, thumbnail, sidecar, sound file or low-res copy)",
         "C001.mov.part": "still being written (a partial file)",
         "D001.proxx-partial-1a2b3c4d.mov": "still being written (a partial file)",
     }
@@ -133,7 +133,7 @@ def test_watch_run_proxies_a_folder_of_mixed_media_itself(proxx_home, tmp_path, 
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert printed.splitlines()[0].endswith("jobs run here, one at a time.")
-    assert f"SKIPPED {folder / 'A001.xml'}: not a media file" in printed
+    assert f"SKIPPED {folder / 'A001.xml'}: not a camera clip" in printed
     assert printed.count("COMPLETED job ") == 1 and printed.count("FAILED    job ") == 1
     assert "B001.mov' is not a media container" in printed or "B001.mov' is not a decodable video" in printed
     # the good clip's proxy only, in the watched folder's own sub-folder, as a folder source's

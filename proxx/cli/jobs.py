@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from proxx.app import Proxx, left_out, open_store
 from proxx.cli.exits import EXIT_FOR_CLASS
 from proxx.errors import FailureClass
@@ -459,7 +461,9 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(_job_json(row, True), indent=2))
+        document = _job_json(row, True)
+        document["left_out"] = [attrs.asdict(item) for item in store.left_out(row.job_id)]
+        print(json.dumps(document, indent=2))
         return 0
     spec = store.spec_unchecked(row.job_id)
     print(f"Job       {row.job_id}")

@@ -31,7 +31,7 @@ from proxx.media.files import image_sequences_under, is_media, is_partial, skipp
 from proxx.media.probe import ProbeError, probe
 from proxx.media.raw import raw_format
 
-NOT_VIDEO_BY_NAME = "not a video file (a still, thumbnail, sidecar or sound file)"
+NOT_VIDEO_BY_NAME = "not a camera clip (a still, thumbnail, sidecar, sound file or low-res copy)"
 PARTIAL = "still being written (a partial file)"
 NO_VIDEO = "no video stream (sound only)"
 NO_STREAMS = "no video stream"

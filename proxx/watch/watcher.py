@@ -16,7 +16,7 @@ from proxx.app import Proxx
 from proxx.errors import JobValidationError
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.signing import verifies
-from proxx.jobspec.sources import NothingMissing, kept_folder, not_video
+from proxx.jobspec.sources import NOT_VIDEO_BY_NAME, PARTIAL, NothingMissing, kept_folder, not_video
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
 from proxx.media.files import MEDIA_EXTENSIONS, decodable, is_media, is_partial, printable, skipped_folder
 from proxx.roots import Roots
@@ -80,7 +80,7 @@ class MediaWatcher:
         for path in candidates(self.root, lambda p: not is_media(p), self._skip_dir, partial=True):
             if path not in self._told:
                 self._told.add(path)
-                why = "still being written (a partial file)" if is_partial(path.name) else "not a media file"
+                why = PARTIAL if is_partial(path.name) else NOT_VIDEO_BY_NAME
                 events.append(Event(path, "skipped", message=why))
         return events
 

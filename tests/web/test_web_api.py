@@ -239,10 +239,10 @@ def test_the_job_page_says_what_a_folder_left_out_and_a_re_run_with_nothing_miss
     job_id = create(client, "media/day1")
     job = client.get(f"/api/jobs/{job_id}").json()
     assert job["left_out"] == [
-        {"source": "media/day1/ZOOM0001.WAV", "why": "not a video file (a still, thumbnail, sidecar or sound file)",
+        {"source": "media/day1/ZOOM0001.WAV", "why": "not a camera clip (a still, thumbnail, sidecar, sound file or low-res copy)",
          "proxy": None},
     ]  # fmt: skip
-    assert "ZOOM0001.WAV</code>: not a video file" in client.get(f"/jobs/{job_id}").text
+    assert "ZOOM0001.WAV</code>: not a camera clip" in client.get(f"/jobs/{job_id}").text
     assert service.proxx.run_job(job_id) is not None
     again = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/day1"],
                                            "output_folder": "media/out"})  # fmt: skip
