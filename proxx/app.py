@@ -169,6 +169,20 @@ class Proxx:
         self.store.add(spec, executor, roots, left_out(expansion))
         return spec
 
+    def expand(
+        self,
+        intent: str,
+        sources: Sequence[str | Path | SourceFile],
+        output_directory: str | Path,
+        engines: Collection[str] | None = None,
+    ) -> Expansion:
+        """What a job of `intent` on `sources` would hold, without creating it: the source files
+        (folders expanded to their video files), the files of those folders left out, and the sources
+        whose verified proxy is already in `output_directory` (a re-run of a card). `create_job`
+        decides the same; class A errors as `create_job`'s."""
+        compiled = select(self.repository, intent, self.engines if engines is None else engines)
+        return self._expand(compiled, sources, Path(output_directory))
+
     def _expand(self, compiled: Compiled, sources: Sequence[str | Path | SourceFile], output: Path) -> Expansion:
         expanded = expand_sources(sources, output)
         remaining, proxied = leave_out_proxied(
