@@ -229,8 +229,13 @@ class ResolveEngine(Engine):
                 # A facility whose Resolve may render only into its Media Storage volumes names one.
                 render_dir = os.environ.get("PROXX_RESOLVE_RENDER_DIR") or partial.parent
                 target_dir = Path(tempfile.mkdtemp(prefix=f".proxx-resolve-{partial.stem}-", dir=render_dir))
+                # proxx hands engines their private folder through its descriptor (/proc/<pid>/fd/N);
+                # Resolve, another application, is told the folder's real path, and the file it
+                # writes is taken back through the descriptor, so a folder swapped meanwhile yields
+                # nothing rather than a write elsewhere.
+                resolve_dir = Path(os.path.realpath(target_dir))
                 try:
-                    outcome, connected = self._render_in_turn(task, paths, target_dir, log)
+                    outcome, connected = self._render_in_turn(task, paths, resolve_dir, log)
                     _move_into_place(_single_output(target_dir), partial)
                 finally:
                     shutil.rmtree(target_dir, ignore_errors=True)
