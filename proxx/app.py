@@ -130,7 +130,7 @@ class Proxx:
     def create_job(
         self,
         intent: str,
-        sources: Sequence[str | Path | SourceFile],
+        sources: Sequence[str | Path | SourceFile] | Expansion,
         output_directory: str | Path,
         retry_of: str | None = None,
         reuse: bool = False,
@@ -144,14 +144,15 @@ class Proxx:
         workers (see `proxx.farm`), and `engines` then names the engines that can run it there
         (default: those installed here). `roots`: the folders the shell creating it lets it read and
         write (`proxx.roots`), checked again when it runs. A folder among `sources` stands for the media
-        files beneath it (`proxx.jobspec.sources`). Run it with `run_job(spec.job_id)`, or leave it to
-        `proxx worker`.
+        files beneath it (`proxx.jobspec.sources`); `sources` may be the `Expansion` a shell made
+        beforehand with `expand_sources` (outside its own locks: a folder walk takes time). Run it
+        with `run_job(spec.job_id)`, or leave it to `proxx worker`.
 
             spec = proxx.create_job("HD Editorial LT", ["/cards/A001"], "/proxies")
             print(spec.job_id, [clip.output for clip in spec.clips])
         """
         selected_at = utc_now()
-        if not sources:
+        if not (sources.sources if isinstance(sources, Expansion) else sources):
             raise PreJobError("no_sources", "A job needs at least one source file.")
         compiled = select(self.repository, intent, self.engines if engines is None else engines)
         expansion = self._expand(compiled, sources, Path(output_directory))
@@ -183,8 +184,10 @@ class Proxx:
         compiled = select(self.repository, intent, self.engines if engines is None else engines)
         return self._expand(compiled, sources, Path(output_directory))
 
-    def _expand(self, compiled: Compiled, sources: Sequence[str | Path | SourceFile], output: Path) -> Expansion:
-        expanded = expand_sources(sources, output)
+    def _expand(
+        self, compiled: Compiled, sources: Sequence[str | Path | SourceFile] | Expansion, output: Path
+    ) -> Expansion:
+        expanded = sources if isinstance(sources, Expansion) else expand_sources(sources, output)
         remaining, proxied = leave_out_proxied(
             expanded.sources, compiled.canonical, compiled.user_profile.naming, output, self.store.published
         )

@@ -26,6 +26,7 @@ from proxx.media.tools import require_tool
 from proxx.roots import Roots
 from proxx.store import COMPLETED
 from proxx.watch.watcher import JobSpecInbox, MediaWatcher
+from proxx.web import service as service_module
 from proxx.web.roots import MediaRoot, MediaRoots
 
 INTENT = "HD Editorial LT"
@@ -284,3 +285,97 @@ def test_validate_reports_intent_names_confusable_with_each_other(proxx_home, od
     assert "mixes scripts in the word 'Edit\\u043erial'" in out
     assert "intent name 'Studio Edit0rial' looks like 'Studio Editorial'" in out
     assert "intent name 'Studio Editorial' looks like 'Studio Edit0rial'" in out
+
+
+# --- bounded fan-out and load ----------------------------------------------------------------------
+
+
+def test_a_folder_named_many_times_is_one_set_of_clips_and_the_cap_holds(proxx_home, area, monkeypatch):
+    """One request naming a folder 500 times (and its files again) makes one clip per file, walked
+    outside the lock other requests wait on; past the per-job cap nothing is created; a job list
+    entry names its first source and counts the others."""
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import parse_roots
+    from proxx.web.service import WebService
+
+    card = area["media"] / "card"
+    card.mkdir()
+    for n in range(4):
+        (card / f"C{n:03d}.mov").write_bytes((area["media"] / "A001.mov").read_bytes())
+    service = WebService(Proxx.open(), MediaRoots(parse_roots([f"media={area['media']}"])), profiles=[])
+    walks: list[bool] = []
+    real = service_module.expand_sources
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        walks.append(service._lock._is_owned())  # type: ignore[attr-defined]
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service_module, "expand_sources", watched)
+    with TestClient(create_app(service)) as client:
+        sources = ["media/card"] * 499 + ["media/card/C000.mov"]
+        made = client.post("/api/jobs", json={"intent": INTENT, "sources": sources, "output_folder": "media"})
+        assert made.status_code == 201, made.text
+        assert len(made.json()["sources"]) == 4 and walks == [False]
+        monkeypatch.setenv("PROXX_MAX_CLIPS_PER_JOB", "3")
+        refused = client.post("/api/jobs", json={"intent": INTENT, "sources": ["media/card"], "output_folder": "media"})
+        assert refused.status_code == 422 and refused.json()["reason"] == "too_many_sources", refused.text
+        assert "one job takes at most 3 (PROXX_MAX_CLIPS_PER_JOB)" in refused.json()["detail"]
+        (listed,) = client.get("/api/jobs").json()
+        assert listed["sources"] == ["media/card/C000.mov"] and listed["source_count"] == 4
+    service.proxx.store.close()
+
+
+def _closed(connection: object) -> bool:
+    try:
+        return connection.recv(1) == b""  # type: ignore[attr-defined]
+    except ConnectionResetError:
+        return True
+
+
+def test_slow_clients_never_lock_the_web_server_out(proxx_home, area, tmp_path):
+    """Clients that open connections and never finish a request's head are cut off after
+    PROXX_WEB_HEADER_SECONDS; past PROXX_WEB_MAX_CONNECTIONS a connection is closed at once; the
+    server answers everyone else throughout."""
+    import re
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    env = {**os.environ, "PROXX_HOME": str(tmp_path / "serve-home"), "PROXX_WEB_HEADER_SECONDS": "1",
+           "PROXX_WEB_MAX_CONNECTIONS": "4"}  # fmt: skip
+    proxx = str(Path(sys.executable).with_name("proxx"))
+    process = subprocess.Popen(
+        [proxx, "serve", "--port", "0", "--root", f"media={area['media']}", "--workers", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    slow: list[socket.socket] = []
+    try:
+        assert process.stdout is not None
+        match = re.match(r"proxx serve: http://127\.0\.0\.1:(\d+)/$", process.stdout.readline().strip())
+        assert match
+        port = int(match.group(1))
+        for _ in range(4):
+            client = socket.create_connection(("127.0.0.1", port))
+            client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            slow.append(client)
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        assert _closed(extra)  # closed at once: four connections are open
+        extra.close()
+        started = time.monotonic()
+        for client in slow:
+            client.settimeout(5)
+            client.sendall(b"a")  # a byte now and then keeps none of them alive past the deadline
+            assert _closed(client)
+        assert time.monotonic() - started < 3
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/media", timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        for client in slow:
+            client.close()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)

@@ -12,7 +12,12 @@ probe is remembered (`proxx.media.probe.probe`), and validation asks again for t
 
 Each file from a folder keeps its sub-folder, starting with the folder's own name, as `copy -r`
 would: `/cards/A001/CLIP/C0001.MP4` given as `/cards/A001` keeps `A001/CLIP`, so same-named clips
-from two cards never map to one output. The JobSpec records the expanded list."""
+from two cards never map to one output. The JobSpec records the expanded list.
+
+One job holds each file once (a file given twice, or inside two folders given, or a folder given
+twice, is one clip, first place kept) and at most PROXX_MAX_CLIPS_PER_JOB files (default 10,000); a
+folder walk stops, before anything is probed, as soon as the job would pass it, so a request naming
+a huge share (or one folder 500 times) costs bounded work and creates nothing."""
 
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ import attrs
 from proxx.errors import PreJobError
 from proxx.jobspec.model import SourceFile
 from proxx.jobspec.rerun import Proxied
-from proxx.media.files import image_sequences_under, is_media, is_partial, skipped_folder
+from proxx.media.files import decodable, image_sequences_under, is_media, is_partial, printable, skipped_folder
 from proxx.media.probe import ProbeError, probe
 from proxx.media.raw import raw_format
 
@@ -70,21 +75,58 @@ class NothingMissing(PreJobError):
         self.expansion = expansion
 
 
-def expand_sources(given: Sequence[str | Path | SourceFile], output_directory: Path) -> Expansion:
-    """Every source file of a job, folders expanded. A folder with no video file in it is refused
-    (class A: nothing was created), so that a mistyped card never becomes an empty job."""
+DEFAULT_MAX_CLIPS = 10_000
+NOT_TEXT = "its name is not UTF-8 text (rename it)"
+
+
+def max_clips() -> int:
+    """PROXX_MAX_CLIPS_PER_JOB: the most source files one job may hold."""
+    return max(1, int(os.environ.get("PROXX_MAX_CLIPS_PER_JOB", DEFAULT_MAX_CLIPS)))
+
+
+def _too_many(limit: int, where: str) -> PreJobError:
+    return PreJobError(
+        "too_many_sources",
+        f"The sources hold more than {limit} media files ({where}); one job takes at most {limit} "
+        "(PROXX_MAX_CLIPS_PER_JOB). Nothing was created: give fewer folders, or split the card into several jobs.",
+        {"limit": limit},
+    )
+
+
+def expand_sources(
+    given: Sequence[str | Path | SourceFile], output_directory: Path, limit: int | None = None
+) -> Expansion:
+    """Every source file of a job, folders expanded, each file once, at most `limit` (default
+    `max_clips()`). A folder with no video file in it is refused (class A: nothing was created), so
+    that a mistyped card never becomes an empty job; so are more files than the limit."""
+    limit = max_clips() if limit is None else limit
     output = Path(os.path.abspath(output_directory))
     expanded: list[SourceFile] = []
     skipped: list[Skipped] = []
+    seen: set[str] = set()
+    walked: set[str] = set()
+
+    def add(source: SourceFile) -> None:
+        key = os.path.realpath(source.path)
+        if key in seen:
+            return
+        seen.add(key)
+        expanded.append(source)
+        if len(expanded) > limit:
+            raise _too_many(limit, f"'{source.path}' is file {len(expanded)}")
+
     for item in given:
         if isinstance(item, SourceFile):
-            expanded.append(item)
+            add(item)
             continue
         path = Path(os.path.abspath(Path(item).expanduser()))
         if not path.is_dir():
-            expanded.append(SourceFile(path))  # a file, or a missing path: validation says which
+            add(SourceFile(path))  # a file, or a missing path: validation says which
             continue
-        files, left_out = video_under(path, output)
+        if os.path.realpath(path) in walked:  # the same folder again: nothing new in it
+            continue
+        walked.add(os.path.realpath(path))
+        files, left_out = video_under(path, output, limit - len(expanded) + 1)
         skipped.extend(left_out)
         sequences = [] if files else image_sequences_under(path)
         if sequences:
@@ -103,7 +145,8 @@ def expand_sources(given: Sequence[str | Path | SourceFile], output_directory: P
                 + "nothing was created.",
                 {"source": str(path), "skipped": len(left_out)},
             )
-        expanded.extend(SourceFile(file, kept_folder(path, file)) for file in files)
+        for file in files:
+            add(SourceFile(file, kept_folder(path, file)))
     return Expansion(tuple(expanded), tuple(skipped))
 
 
@@ -120,9 +163,10 @@ def kept_folder(folder: Path, file: Path) -> str:
     return (Path(folder.name) / file.parent.relative_to(folder)).as_posix().removesuffix("/.")
 
 
-def video_under(folder: Path, output: Path | None = None) -> tuple[list[Path], list[Skipped]]:
+def video_under(folder: Path, output: Path | None = None, most: int | None = None) -> tuple[list[Path], list[Skipped]]:
     """The video files beneath `folder`, sorted, and the other files left out with the reason
-    (hidden files, such as .DS_Store, silently); the output folder (when inside it) is left out."""
+    (hidden files, such as .DS_Store, silently); the output folder (when inside it) is left out.
+    The walk stops, before anything is probed, once `most` media files are found."""
     named: list[Path] = []
     skipped: list[Skipped] = []
     for parent, dirs, names in os.walk(folder):
@@ -130,10 +174,17 @@ def video_under(folder: Path, output: Path | None = None) -> tuple[list[Path], l
         dirs[:] = sorted(d for d in dirs if not skipped_folder(here / d) and (output is None or here / d != output))
         for name in sorted(names):
             path = here / name
-            if is_media(path):
+            if name.startswith("."):
+                continue
+            if not decodable(path):  # no JobSpec, store or page can hold the name as it is
+                skipped.append(Skipped(Path(printable(path)), NOT_TEXT))
+            elif is_media(path):
                 named.append(path)
-            elif not name.startswith("."):
+            else:
                 skipped.append(Skipped(path, PARTIAL if is_partial(name) else NOT_VIDEO_BY_NAME))
+        if most is not None and len(named) >= most:
+            del dirs[:]
+            break
     if len(named) <= 1:
         whys = [not_video(path) for path in named]
     else:  # ffprobe is a process per file: a card's files are probed side by side

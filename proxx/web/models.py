@@ -63,7 +63,8 @@ class Job(BaseModel):
     finished_at: str | None
     progress: float = Field(ge=0, le=1)
     eta_seconds: float | None
-    sources: list[str]
+    sources: list[str] = Field(description="every source of the job; in a list of jobs, the first only")
+    source_count: int = Field(default=0, description="how many sources the job has")
     retry_of: str | None
     failure: Failure | None
     stopped: bool = Field(default=False, description="the job stopped while it ran (cancelled, lost, timed out)")

@@ -19,6 +19,7 @@ import uvicorn
 
 from proxx.app import Proxx
 from proxx.web.app import create_app
+from proxx.web.connections import guarded
 from proxx.web.roots import MediaRoot, MediaRoots
 from proxx.web.security import DEFAULT_MAX_BODY, loopback_hosts
 from proxx.web.service import WebService
@@ -113,6 +114,7 @@ def serve(
     if generated:
         say(f"access token (generated for this run; set --token or PROXX_WEB_TOKEN to fix it): {token}")
     say(f"workers: {worker_threads} thread(s)" if worker_threads else "workers: none here (run `proxx worker`)")
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, http=guarded())
+    server = _Server(config)
     with workers(proxx, worker_threads):
         server.run(sockets=[sock])

@@ -22,6 +22,7 @@ from proxx.execute.cancel import CANCELLED
 from proxx.execute.clips import JOB_WIDE_REASONS
 from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec, iso_moment
+from proxx.jobspec.sources import expand_sources
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
 from proxx.visibility import Redactor, check_label, failure_title
@@ -111,8 +112,14 @@ class WebService:
 
     def create_job(self, request: models.CreateJob) -> models.Job:
         """Compile the ONE chosen intent and queue a job; a class A failure creates nothing."""
-        sources = [self.roots.resolve(ref) for ref in request.sources]
         output = self.roots.resolve(request.output_folder)
+        # Folders are walked here, outside the lock every other request waits on, each once, and
+        # never past the per-job cap (`proxx.jobspec.sources`).
+        refs = list(dict.fromkeys(request.sources))
+        try:
+            sources = expand_sources([self.roots.resolve(ref) for ref in refs], output)
+        except PreJobError as error:
+            raise WebError.of(error) from None
         with self._lock:
             self._reload()
             try:
@@ -143,7 +150,9 @@ class WebService:
         with self._lock:
             store = self.proxx.store
             rows = store.jobs(state, limit, moment, hidden=hidden, offset=offset)
-            return [self._job(row, store.spec_unchecked(row.job_id)) for row in rows]
+        # A list entry names the first source and counts the rest (kept in the job's row): a job of
+        # 200,000 clips costs a list what a job of one does, and no JobSpec is read for a list.
+        return [self._job(row, None) for row in rows]
 
     def _row(self, job_id: str) -> JobRow:
         """A job by its id or its short form (the last 8 characters, as the CLI shows it)."""
@@ -167,7 +176,12 @@ class WebService:
             message=self.roots.relative_text(self.redactor.message(message) or ""),
         )
 
-    def _job(self, row: JobRow, spec: JobSpec) -> models.Job:
+    def _job(self, row: JobRow, spec: JobSpec | None) -> models.Job:
+        """The job as lists and pages show it; `spec` None: for a list (first source and the count)."""
+        if spec is not None:
+            sources = [self.roots.display(c.source) for c in spec.clips]
+        else:
+            sources = [self.roots.display(row.first_source)] if row.first_source else []
         return models.Job(
             job_id=row.job_id,
             state=row.state,  # type: ignore[arg-type]  # the store's CHECK constraint keeps it in State
@@ -177,7 +191,8 @@ class WebService:
             finished_at=row.finished_at,
             progress=row.progress,
             eta_seconds=row.eta_seconds if row.state == "RUNNING" else None,
-            sources=[self.roots.display(c.source) for c in spec.clips],
+            sources=sources,
+            source_count=len(spec.clips) if spec is not None else row.clip_count,
             retry_of=row.retry_of,
             failure=self._failure(row.failure_class, row.reason, row.message),
             stopped=row.state == "FAILED" and row.started_at is not None and row.reason in STOPPING_REASONS,
