@@ -88,7 +88,7 @@ def test_the_bounded_json_scan_is_linear_in_its_input(unit):
     and minutes for the whole file)."""
     small = _seconds('["' + unit * (MAX_JOBSPEC_BYTES // 8 // len(unit)))
     large = _seconds('["' + unit * (MAX_JOBSPEC_BYTES // len(unit) - 4))
-    assert large < max(0.2, small * 30), (small, large)
+    assert large < max(0.5, small * 40), (small, large)  # linear: about 8 times, whatever the load
 
 
 def test_the_depth_scan_counts_brackets_outside_strings_only():

@@ -36,7 +36,7 @@ JOB_ID = re.compile(r"job-\d{8}T\d{6}Z-[0-9a-f]{8}")
 # One token at a time, each matched once: a string (its closing quote optional, so an unterminated
 # one ends the scan instead of being retried from every later quote, which made the scan quadratic
 # on a run of escaped quotes) or a bracket. No alternative can fail after consuming input.
-_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[\[\]{}]', re.DOTALL)  # possessive: nothing to backtrack
 
 
 def _refused(where: str, reason: str, why: str) -> JobValidationError:
