@@ -64,3 +64,10 @@ def test_long_source_benchmark_runs():
 def test_farm_benchmark_runs():
     out = run_benchmark("farm_throughput.py", "--clips", "3", "--frames", "6", "--size", "160x90", timeout=240)
     assert "each of 3 jobs started once and published once: True" in out and "farm / bare" in out
+
+
+def test_folder_expansion_benchmark_runs():
+    out = run_benchmark("folder_expansion.py", "--files", "30")
+    assert (
+        "36 files on the card, 30 clips in the job (6 left out)" in out and "30 of 30 sources probed, at most 1x" in out
+    )

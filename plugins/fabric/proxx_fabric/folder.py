@@ -16,7 +16,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
@@ -67,16 +67,18 @@ def own_folder(parent: int, name: str, shown: Path) -> Iterator[int]:
         os.close(fd)
 
 
-def write_new(folder: int, name: str, data: bytes) -> None:
-    """Create `name` in `folder` holding `data`: never over an existing name, never through a link."""
+def write_new(folder: int, name: str, data: bytes | Iterable[bytes]) -> None:
+    """Create `name` in `folder` holding `data` (its bytes, or chunks of them as they are made):
+    never over an existing name, never through a link."""
     fd = os.open(name, _NEW_FLAGS, 0o644, dir_fd=folder)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+        for chunk in (data,) if isinstance(data, bytes) else data:
+            handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
 
 
-def replace(folder: int, name: str, data: bytes) -> None:
+def replace(folder: int, name: str, data: bytes | Iterable[bytes]) -> None:
     """Readers see the old `name` in `folder` or the whole new one: written under a fresh name, then
     renamed over it (a rename replaces a name, it never follows one)."""
     temporary = f".{name}.{secrets.token_hex(6)}.tmp"

@@ -8,9 +8,10 @@ sources nor the outputs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,18 +116,45 @@ def result_copy_path(output_directory: Path, job_id: str) -> Path:
     return output_directory / PROXX_FOLDER / f"{job_id}.result.json"
 
 
+class _HashedJSON:
+    """A document's JSON text, made, hashed and counted a piece at a time as it is written: the
+    result of a 1,000-clip card is megabytes, held whole (text, then bytes) it doubled the peak
+    memory of the job."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self.hash = xxhash.xxh3_128()
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        pieces = json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(self.document)
+        batch: list[str] = []
+        for piece in itertools.chain(pieces, ["\n"]):
+            batch.append(piece)
+            if len(batch) >= 4096:
+                yield self._counted("".join(batch))
+                batch.clear()
+        yield self._counted("".join(batch))
+
+    def _counted(self, text: str) -> bytes:
+        data = text.encode("utf-8")
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+
 def seal(output_directory: Path, result: JobResult, records: list[ProxyRecord]) -> dict[str, Any]:
     """Copy the result into the output folder and add an ASC MHL generation with it and the proxies
     (every write through the output folder's descriptor, `proxx_fabric.folder`). A proxy whose name
     XML cannot hold is left out of the generation, and said so, rather than making the folder's
     history unreadable."""
     copy = result_copy_path(output_directory, result.job_id)
-    document = (json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    document = _HashedJSON(result.to_dict())
     with opened(output_directory) as out, own_folder(out, PROXX_FOLDER, output_directory) as own:
         replace(own, copy.name, document)
     sealable = [r for r in records if xml_safe(os.path.relpath(r.output_path, output_directory))]
     files = [HashedFile(r.output_path, r.output_bytes, r.output_xxh128) for r in sealable]
-    files.append(HashedFile(str(copy), len(document), xxhash.xxh3_128(document).hexdigest()))
+    files.append(HashedFile(str(copy), document.size, document.hash.hexdigest()))
     comment = f"proxx job {result.job_id} ({len(sealable)} proxy(ies))"
     sealed: dict[str, Any] = {
         "result_copy": str(copy),

@@ -207,3 +207,18 @@ def test_a_source_is_hashed_once_while_it_stays_the_same_file(tmp_path, monkeypa
         assert index.source_hash(str(source)) == first == xxh128_file(source) and len(reads) == 1
         source.write_bytes(b"another take!!" * 1000 + b"x")  # changed: hashed again
         assert index.source_hash(str(source)) == xxh128_file(source) and len(reads) == 2
+
+
+def test_the_result_copy_is_written_a_piece_at_a_time_with_its_hash(tmp_path):
+    import json
+
+    from proxx_fabric.folder import opened, replace
+    from proxx_fabric.record import _HashedJSON
+
+    document = {"clips": [{"index": n, "source": f"/card/Ä{n:04d}.mov", "checks": [1, 2]} for n in range(5000)]}
+    pieces = _HashedJSON(document)
+    with opened(tmp_path) as folder:
+        replace(folder, "result.json", pieces)
+    written = (tmp_path / "result.json").read_bytes()
+    assert written == (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    assert (pieces.size, pieces.hash.hexdigest()) == (len(written), xxhash.xxh3_128(written).hexdigest())
