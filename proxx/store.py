@@ -171,7 +171,8 @@ class JobRow:
       failure_class, reason, message: why it FAILED ("A", "B", "C"), else None.
       result_path: its result JSON, once it ended; log_path: its job log.
       started_at, finished_at: when it ran (UTC, ISO 8601), or None.
-      first_source, clip_count: its first source and how many clips it has.
+      first_source, clip_count: its first source and how many clips it has; output_directory: the
+        folder its proxies go to.
       published, failed_clips: once it ended, how many proxies were published and clips failed.
       hidden: left out of lists (kept for audit); proxy_profile: the canonical id (never shown to
         operators).
@@ -195,6 +196,7 @@ class JobRow:
     finished_at: str | None
     first_source: str | None = None
     clip_count: int = 0
+    output_directory: str | None = None
     published: int | None = None  # clips whose verified proxy was published, once the job ended
     failed_clips: int | None = None
     hidden: bool = False
@@ -681,7 +683,8 @@ _SELECT_JOBS = (
     "SELECT j.job_id, j.state, s.intent, s.created_at, s.retry_of, j.worker_id, j.progress, j.eta_seconds, "
     "j.clip_index, j.failure_class, j.reason, j.message, j.result_path, j.log_path, j.started_at, "
     "j.finished_at, json_extract(s.spec_json, '$.clips[0].source') AS first_source, "
-    "json_array_length(s.spec_json, '$.clips') AS clip_count, j.published, j.failed_clips, j.hidden, "
+    "json_array_length(s.spec_json, '$.clips') AS clip_count, "
+    "json_extract(s.spec_json, '$.output_directory') AS output_directory, j.published, j.failed_clips, j.hidden, "
     "json_extract(s.spec_json, '$.proxy_profile') AS proxy_profile "
     "FROM jobs j JOIN jobspecs s ON s.job_id = j.job_id"
 )

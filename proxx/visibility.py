@@ -1,31 +1,154 @@
-"""What operators may see of a job (spec: "What Operators Never See"), for every shell: the CLI's
-operator output and the web's operator pages and API.
+"""What operators read, for every shell: the CLI's operator output, the web's pages and operator API,
+and the logs shown to operators. One place, as a terminal reporter is one place: a rule about what
+operators see lives here and holds for every output.
 
-Operators never see a canonical profile id, a codec or container from a canonical profile, or an
-engine command line. Messages, checks, logs and result documents pass through `Redactor` before any
-operator page or operator API answer: failure messages stay verbatim except that such values are
-masked; verification checks of the container and codec say only whether the output is "as the
-profile promises" (`operator_checks`); engine command lines are dropped from the log. File names and
-paths are the operator's own words and are never masked ("B001 ProRes HQ.mov" stays as it is).
-Integrator output (`--json`, `/api/integrator/...`) is the raw documents.
+The rules (spec: "What Operators Never See", "Hiding Failure Details"):
+
+* Names are shown safe (`safe`): file names, folder names and intent names are the operator's own
+  words, shown as they are, except that control characters, escape sequences, bidirectional
+  overrides, line and paragraph separators, lone surrogates and bytes that are not UTF-8 are shown
+  escaped (``\\x1b``, ``\\u202e``, ``\\xff``), so a name can neither drive a terminal nor forge a line.
+* No canonical profile id, codec, container or engine name, no command line, no reason code, no
+  worker id: failures say what differs in the operator's terms ("the picture is 1280x720, the intent
+  promises 1920x1080"), never generically and never with a placeholder.
+* Values read as people say them: frame rates as 23.976 / 29.97 DF / 25 fps, aspects as 16:9 or
+  1.85:1, sample rates in kHz.
+
+Integrator output (`--json`, `/api/integrator/...`) is the raw documents and does not come here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
 from typing import Any, Protocol
 
-from proxx.compile.profiles import CODEC_FAMILY, Registry
+from proxx.compile.profiles import CODEC_FAMILY, CanonicalProfile
 from proxx.errors import FailureClass
 from proxx.execute.cancel import CANCELLED
 from proxx.verify.checks import PROBED_CODEC, Check
 
-# Checks whose values would tell the codec or the container ("see the output").
-IMPLEMENTATION_CHECKS = frozenset({"container", "video_codec", "codec_profile"})
+# --- names made safe ------------------------------------------------------------------------------
+
+# Bidirectional embeddings, overrides, isolates and marks: they reorder what a terminal shows.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode categories never shown raw: controls (C0, DEL, C1), lone surrogates (how Python carries a
+# name's bytes that are not UTF-8), line and paragraph separators (a forged line).
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode carries it
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _needs_escape(char: str) -> bool:
+    return char in _BIDI or unicodedata.category(char) in _ESCAPED_CATEGORIES or char == "\\"
+
+
+def safe(text: str | bytes | None) -> str:
+    """`text` on one line, safe for a terminal, a log and a page: every character that could move the
+    cursor, write to the clipboard, reorder the line or start a new one is shown escaped, and so is
+    a backslash that could be mistaken for one of those escapes (shown doubled). Bytes are decoded as
+    UTF-8, each byte that is not shown as \\xNN."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    if text.isprintable() and "\\" not in text:  # the common case: nothing to do
+        return text
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif _needs_escape(char):
+            out.append(_escape_char(char))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def safe_lines(text: str | None) -> list[str]:
+    """A message that may hold several lines (a list of problems): each line made safe on its own."""
+    return [safe(line) for line in (text or "").split("\n")]
+
+
+# --- values in people's words ---------------------------------------------------------------------
+
+_NAMED_ASPECTS = {
+    Fraction(16, 9): "16:9", Fraction(4, 3): "4:3", Fraction(1, 1): "1:1", Fraction(9, 16): "9:16",
+    Fraction(3, 2): "3:2", Fraction(5, 4): "5:4", Fraction(2, 3): "2:3", Fraction(3, 4): "3:4",
+}  # fmt: skip
+_RATE = re.compile(r"(\d+)(?:/(\d+))?")
+_DECIMAL = re.compile(r"(\d+(?:\.\d+)?)(?:\s*\(±[^)]*\))?")
+_RATIO = re.compile(r"(\d+):(\d+)")
+_FIELD_ORDERS = {
+    "tt": "interlaced, top field first", "tb": "interlaced, top field first",
+    "bb": "interlaced, bottom field first", "bt": "interlaced, bottom field first",
+    "progressive": "progressive", "unknown": "progressive",
+}  # fmt: skip
+
+
+def frame_rate_words(rate: str, drop_frame: bool = False) -> str:
+    """A rate as people say it: 24000/1001 is "23.976 fps", 30000/1001 with drop-frame timecode
+    "29.97 DF", 25/1 "25 fps". Anything else (already in words) is returned as it is."""
+    match = _RATE.fullmatch(rate.strip())
+    if not match or match.group(2) == "0":
+        return rate
+    value = Fraction(int(match.group(1)), int(match.group(2) or 1))
+    shown = str(value.numerator) if value.denominator == 1 else f"{float(value):.3f}".rstrip("0").rstrip(".")
+    return f"{shown} DF" if drop_frame and value.denominator == 1001 else f"{shown} fps"
+
+
+def aspect_words(value: str) -> str:
+    """ "1.7778 (± 0.5 %)" or "16:9" -> "16:9"; "1.8500" -> "1.85:1"; "2.3900" -> "2.39:1"."""
+    text = value.strip()
+    ratio = _RATIO.fullmatch(text)
+    decimal = _DECIMAL.fullmatch(text)
+    if ratio and int(ratio.group(2)):
+        aspect = Fraction(int(ratio.group(1)), int(ratio.group(2)))
+    elif decimal:
+        aspect = Fraction(decimal.group(1))
+    else:
+        return value
+    for named, words in _NAMED_ASPECTS.items():
+        if abs(aspect - named) <= named * Fraction(3, 1000):
+            return words
+    return f"{float(aspect):.2f}:1"
+
+
+def _sample_rate_words(value: str) -> str:
+    if not value.isdigit():
+        return value
+    return f"{int(value) / 1000:g} kHz"
+
+
+def value_words(check: str, value: str, drop_frame: bool = False) -> str:
+    """A check's expected or actual value as an operator reads it."""
+    if check == "frame_rate":
+        return frame_rate_words(value, drop_frame)
+    if check in ("display_aspect_ratio", "sample_aspect_ratio"):
+        words = aspect_words(value)
+        return "square pixels" if check == "sample_aspect_ratio" and words == "1:1" else words
+    if check == "field_order":
+        return _FIELD_ORDERS.get(value, value)
+    if check == "alpha":
+        return "none" if value.startswith("none") else "present"
+    if check.endswith(".sample_rate"):
+        return _sample_rate_words(value)
+    return value
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
 AS_PROMISED = "as the intent promises"
 DIFFERS = "differs from what the intent promises"
 FORMAT = "Format"
+AUDIO_FORMAT = "Audio format"
 # Each verification check in an operator's words; the technical names (`proxx.verify.checks`) stay in
 # the result JSON and `--json` for integrators. A plugin's own check reads as its name in words.
 CHECK_LABELS = {
@@ -51,26 +174,11 @@ CHECK_LABELS = {
     "timecode": "Timecode",
     "audio_streams": "Audio tracks",
 }
-_AUDIO_CHECK = re.compile(r"audio\[(\d+)\]\.(channels|layout|sample_rate)")
-_AUDIO_WORDS = {"channels": "channels", "layout": "channel layout", "sample_rate": "sample rate"}
-MASK = "[profile detail]"
-HIDDEN_COMMAND = "$ [engine command line: integrator endpoint only]"
-# Result members that only integrators see: the canonical id, the engine (binary, version, path)
-# and where proxx keeps its own files (outside the media roots).
-_INTEGRATOR_ONLY = frozenset({"proxy_profile", "engine", "log_path"})
-_INTEGRATOR_CONTEXT = frozenset({"admin_message", "candidates", "canonical", "proxy_profile"})
-# Encoder and audio codec names an engine log may mention, beyond the registry's own values.
-_ENGINE_WORDS = (
-    r"libx26[45]", r"libfdk\w*", r"prores\w*", r"dnx\w*", r"x26[45]\w*", r"h26[45]", r"hevc", r"avc1?",
-    r"aac", r"alac", r"pcm_\w+", r"mpeg4", r"quicktime",
-)  # fmt: skip
-# Members of result documents that hold paths: the operator's own data, never masked.
-_PATH_MEMBERS = frozenset({"source", "output", "partial_output", "output_directory", "result_path"})
-# A quoted path or file name inside a message: kept as it is.
-_QUOTED_NAME = re.compile(r"'[^'\n]*(?:[/\\]|\.\w{1,5})'")
-_CHECK_IN_MESSAGE = re.compile(
-    r"\b(" + "|".join([*sorted(IMPLEMENTATION_CHECKS), FORMAT]) + r"): expected .*?, got .*?(?=; |$)", re.DOTALL
-)
+_AUDIO_CHECK = re.compile(r"audio\[(\d+)\]\.(\w+)")
+_AUDIO_WORDS = {"channels": "channels", "layout": "channel layout", "sample_rate": "sample rate", "codec": "format"}
+# Checks whose values would tell the codec or the container ("see the output"): the bundled ones,
+# and any check a plugin names after a codec, container, pixel format or encoder profile.
+_FORMAT_CHECK = re.compile(r"(?:.*[._\]])?(?:container|codec|codec_profile|pix_fmt|pixel_format|profile|encoder)")
 
 
 class CheckLike(Protocol):
@@ -86,85 +194,297 @@ class CheckLike(Protocol):
     def passed(self) -> bool: ...
 
 
+def is_format_check(name: str) -> bool:
+    """True for a check whose values name a codec, container or encoder profile."""
+    return _FORMAT_CHECK.fullmatch(name) is not None
+
+
 def check_label(name: str) -> str:
     """A verification check's name in an operator's words ("frame_rate" -> "Frame rate")."""
     if name in CHECK_LABELS:
         return CHECK_LABELS[name]
     audio = _AUDIO_CHECK.fullmatch(name)
     if audio:
-        return f"Audio track {int(audio.group(1)) + 1} {_AUDIO_WORDS[audio.group(2)]}"
-    words = name.replace("_", " ").strip()
+        words = _AUDIO_WORDS.get(audio.group(2), audio.group(2).replace("_", " "))
+        return f"Audio track {int(audio.group(1)) + 1} {words}"
+    if is_format_check(name):
+        return FORMAT
+    words = name.replace("_", " ").replace(".", " ").strip()
     return words[:1].upper() + words[1:]
 
 
-def describe_failures(checks: Sequence[Check]) -> str:
-    """What differs, in an operator's words: "Frame rate: expected 24/1, got 25/1; ...". The format
-    checks read as one "Format" clause, which operator copies mask whole."""
-    bad = [c for c in checks if not c.passed]
+def _drop_frame(checks: Sequence[CheckLike]) -> bool:
+    return any(c.name == "timecode" and ";" in c.actual for c in checks)
+
+
+def _failure_clause(check: CheckLike, drop_frame: bool) -> str:
+    """What one failed check says, in the operator's terms."""
+    name = check.name
+    if name == "output_exists":
+        return "no proxy file was written" if check.actual == "missing" else "the proxy file is empty"
+    if name == "output_readable":
+        return "the proxy cannot be read as media"
+    if name == "video_stream":
+        return "the proxy has no picture"
+    if name == "container":
+        return "the proxy's file is not the type this intent promises"
+    audio = _AUDIO_CHECK.fullmatch(name)
+    if is_format_check(name):
+        if audio:
+            return f"the proxy's audio track {int(audio.group(1)) + 1} is not the format this intent promises"
+        return "the proxy's video is not the format this intent promises"
+    expected = value_words(name, check.expected, drop_frame)
+    actual = value_words(name, check.actual, drop_frame)
+    label = "picture" if name == "dimensions" else check_label(name)
+    subject = label[:1].lower() + label[1:]
+    return f"the {subject} is {actual}, the intent promises {expected}"
+
+
+def describe_failures(checks: Sequence[CheckLike]) -> str:
+    """What differs, in an operator's words: "the picture is 1280x720, the intent promises
+    1920x1080; the proxy's video is not the format this intent promises". The format checks read as
+    one clause per kind (file, video, each audio track), never with their values."""
+    drop_frame = _drop_frame(checks)
     clauses: list[str] = []
-    hidden = [c for c in bad if c.name in IMPLEMENTATION_CHECKS]
-    if hidden:
-        expected = " ".join(c.expected for c in hidden)
-        actual = " ".join(c.actual for c in hidden)
-        clauses.append(f"{FORMAT}: expected {expected}, got {actual}")
-    clauses += [f"{check_label(c.name)}: expected {c.expected}, got {c.actual}" for c in bad if c not in hidden]
+    for check in checks:
+        if not check.passed:
+            clause = _failure_clause(check, drop_frame)
+            if clause not in clauses:
+                clauses.append(clause)
     return "; ".join(clauses)
 
 
-class Redactor:
-    def __init__(self, tokens: Iterable[str], keep: Iterable[str] = ()) -> None:
-        """Mask `tokens`, except inside the phrases of `keep` (intent names such as "Archive
-        ProRes": the studio's own words, which operators choose by)."""
+def operator_check_rows(checks: Sequence[CheckLike]) -> list[tuple[str, str, str, bool]]:
+    """(label, expected, actual, passed) per check as an operator sees them: values in words, the
+    format checks folded into one "Format" row (and one "Audio format" row) saying only whether the
+    output is as promised."""
+    drop_frame = _drop_frame(checks)
+    rows: list[tuple[str, str, str, bool]] = []
+    folded: dict[str, bool] = {}
+    for c in checks:
+        if is_format_check(c.name):
+            label = AUDIO_FORMAT if _AUDIO_CHECK.fullmatch(c.name) else FORMAT
+            if label not in folded:
+                rows.append((label, "", "", True))
+            folded[label] = folded.get(label, True) and c.passed
+            continue
+        expected = value_words(c.name, c.expected, drop_frame)
+        actual = value_words(c.name, c.actual, drop_frame)
+        rows.append((check_label(c.name), expected, actual, c.passed))
+    return [
+        (label, AS_PROMISED, AS_PROMISED if folded[label] else DIFFERS, folded[label])
+        if label in folded
+        else (label, expected, actual, passed)
+        for label, expected, actual, passed in rows
+    ]
+
+
+def operator_checks(checks: Sequence[CheckLike]) -> list[tuple[str, bool, str]]:
+    """(label, passed, detail) per check for a terminal: "expected 23.976 fps, actual 25 fps"."""
+    return [
+        (label, passed, actual if expected == AS_PROMISED else f"expected {expected}, actual {actual}")
+        for label, expected, actual, passed in operator_check_rows(checks)
+    ]
+
+
+# --- failures ---------------------------------------------------------------------------------------
+
+
+CANCELLED_TITLE = "Cancelled by the operator"
+
+
+def class_words(failure_class: str | None, letter: bool = True) -> str:
+    """A failure class as operators read it: its words ("execution failure"), then the letter for
+    reference where the README's exit codes name it (the CLI); never the letter alone."""
+    if not failure_class:
+        return ""
+    title = FailureClass(failure_class).title
+    return f"{title}, class {failure_class}" if letter else title
+
+
+def failure_title(failure_class: str | None, reason: str | None, letter: bool = True) -> str:
+    """What kind of failure ended a job, first on every surface: an operator's cancel as a cancel
+    ("Cancelled by the operator": the state stays FAILED, as the spec has no other), any other failure
+    by its class in words ("execution failure, class C"; without `letter`, "execution failure")."""
+    if reason == CANCELLED:
+        return CANCELLED_TITLE
+    return class_words(failure_class, letter)
+
+
+# Failures whose recorded message is for administrators or carries an internal id: what operators
+# read instead, by reason (the message itself stays in the result JSON for integrators).
+_OPERATOR_MESSAGES = {
+    "worker lost": "The machine running this job stopped answering while it ran; the job was not re-run. "
+    "Retry it to create a new job.",
+    "worker_lost": "The machine running this job stopped answering while this clip was being made; "
+    "it was not published.",
+}
+# An old verification message ("Format: expected mxf dnxhd, got mp4 h264; Frame rate: ..."), as
+# results written before the messages were in operator terms hold it.
+_OLD_CHECK = re.compile(
+    r"(?P<label>[A-Z][\w ]*?(?: \d+ [\w ]+)?): expected (?P<expected>.*?), got (?P<actual>.*?)(?=; |$)"
+)
+_LABEL_NAMES = {label: name for name, label in CHECK_LABELS.items() if label != FORMAT}
+_VERIFICATION = "Output file generated but failed verification: "
+_LIST_ITEM = re.compile(r"\n(?=- )")
+# Which worker ran a job is the integrator's (the result JSON's worker_id), never the operator's.
+_WORKER = re.compile(r" (?:on|by) worker \S+")
+
+
+def _old_verification_message(message: str) -> str:
+    if not message.startswith(_VERIFICATION) or ": expected " not in message:
+        return message
+
+    def clause(match: re.Match[str]) -> str:
+        label = match.group("label")
+        if label == FORMAT or label.lower() in {"container", "video_codec", "codec_profile"}:
+            return "the proxy's video is not the format this intent promises"
+        name = _LABEL_NAMES.get(label, label.lower().replace(" ", "_"))
+        return _failure_clause(Check(name, match.group("expected"), match.group("actual"), False), False)
+
+    return _VERIFICATION + _OLD_CHECK.sub(clause, message[len(_VERIFICATION) :])
+
+
+# Encoder and codec names an engine message or log may mention, beyond the registry's own values.
+_ENCODER_WORDS = (
+    r"libx26[45]", r"libfdk\w*", r"prores\w*", r"dnx\w*", r"x26[45]\w*", r"h26[45]", r"hevc", r"avc1?",
+    r"aac", r"alac", r"pcm_\w+", r"mpeg4", r"quicktime",
+)  # fmt: skip
+_ENGINE_WORDS = ("DaVinci Resolve", "Resolve", "FFmpeg", "ffmpeg", "ffprobe", "FFprobe")
+_CONTAINER_WORDS = ("mov", "mp4", "mxf", "mkv")
+# Members of result documents that hold paths: the operator's own data, never reworded.
+_PATH_MEMBERS = frozenset({"source", "output", "partial_output", "output_directory", "result_path"})
+# Result members that only integrators see: the canonical id, the engine (binary, version, path),
+# where proxx keeps its own files (outside the media roots), and the worker's id.
+_INTEGRATOR_ONLY = frozenset({"proxy_profile", "engine", "log_path", "worker_id"})
+_INTEGRATOR_CONTEXT = frozenset({"admin_message", "candidates", "canonical", "proxy_profile", "engine", "worker_id"})
+# A quoted path or file name inside a message: kept as it is (made safe).
+_QUOTED_NAME = re.compile(r"'[^'\n]*(?:[/\\]|\.\w{1,5})'")
+
+
+class OperatorWords:
+    """What operators read of intents, jobs, failures, checks and logs: one instance per registry,
+    shared by the CLI and the web. Free text (a failure message, a log line) keeps the operator's
+    own words (file names, intent names) and says "the renderer", "this format", "this file type" or
+    "this intent's proxy format" where it would name an engine, a codec, a container or a canonical
+    profile."""
+
+    def __init__(
+        self,
+        codecs: Iterable[str] = (),
+        containers: Iterable[str] = (),
+        canonical_ids: Iterable[str] = (),
+        engines: Iterable[str] = (),
+        keep: Iterable[str] = (),
+    ) -> None:
+        """`keep`: phrases never reworded (intent names such as "Archive ProRes": the studio's own
+        words, which operators choose by)."""
         kept = sorted({re.escape(k) for k in keep if k}, key=len, reverse=True)
         self._keep = re.compile("|".join(kept)) if kept else None
-        words = sorted({re.escape(t) for t in tokens if t}, key=len, reverse=True)
-        alternatives = "|".join([*words, *_ENGINE_WORDS])
-        # A file name's extension (A001.mov) or a path part (/media/mxf/) is the operator's own
-        # data and stays: only free-standing words are masked.
-        self._pattern = re.compile(rf"(?<![\w./\\-])(?:{alternatives})(?![\w/\\])", re.IGNORECASE)
+        self._words: list[tuple[re.Pattern[str], str]] = []
+        groups: tuple[tuple[Iterable[str], tuple[str, ...], str, int], ...] = (
+            (canonical_ids, (), "this intent's proxy format", re.IGNORECASE),
+            ([], _ENGINE_WORDS, "the renderer", 0),
+            (engines, (), "the renderer", re.IGNORECASE),
+            (containers, _CONTAINER_WORDS, "this file type", re.IGNORECASE),
+            (codecs, _ENCODER_WORDS, "this format", re.IGNORECASE),
+        )
+        for tokens, patterns, words, flags in groups:
+            alternatives = [*sorted({re.escape(t) for t in tokens if t}, key=len, reverse=True), *patterns]
+            if alternatives:
+                # A file name's extension (A001.mov) or a path part (/media/mxf/) is the operator's
+                # own data and stays: only free-standing words are reworded.
+                pattern = re.compile(rf"(?<![\w./\\-])(?:{'|'.join(alternatives)})(?![\w/\\])", flags)
+                self._words.append((pattern, words))
 
     @classmethod
-    def of(cls, registry: Registry, intent_names: Iterable[str] = ()) -> Redactor:
-        tokens: set[str] = set(CODEC_FAMILY) | set(CODEC_FAMILY.values())
-        tokens |= {name for name, _ in PROBED_CODEC.values()}
-        for profile in registry:
-            tokens |= {profile.id, profile.codec, profile.container}
-        tokens |= {"mov", "mp4", "mxf", "mkv"}
-        return cls(tokens, intent_names)
+    def of(cls, registry: Iterable[CanonicalProfile], intent_names: Iterable[str] = ()) -> OperatorWords:
+        """For a registry, or for one job (its JobSpec's canonical profile and its intent's name)."""
+        codecs: set[str] = set(CODEC_FAMILY) | set(CODEC_FAMILY.values())
+        codecs |= {name for name, _ in PROBED_CODEC.values()}
+        registry = list(registry)
+        codecs |= {p.codec for p in registry}
+        return cls(
+            codecs=codecs,
+            containers={p.container for p in registry},
+            canonical_ids={p.id for p in registry},
+            engines={p.engine for p in registry},
+            keep=intent_names,
+        )
+
+    # --- free text ----------------------------------------------------------------------------
 
     def text(self, text: str) -> str:
+        """One line of free text, safe and in operator words; quoted file names stay as they are."""
         parts, last = [], 0
         for name in _QUOTED_NAME.finditer(text):
-            parts += [self._words(text[last : name.start()]), name.group()]
+            parts += [self._reword(text[last : name.start()]), safe(name.group())]
             last = name.end()
-        parts.append(self._words(text[last:]))
-        return "".join(parts)
+        parts.append(self._reword(text[last:]))
+        out = "".join(parts)
+        if out[:1] != text[:1] and out[:1].islower():  # the first word was reworded: a sentence still
+            out = out[:1].upper() + out[1:]
+        return out
 
-    def _words(self, text: str) -> str:
+    def _reword(self, text: str) -> str:
         if self._keep is None:
-            return self._pattern.sub(MASK, text)
+            return self._apply(text)
         parts, last = [], 0
         for kept in self._keep.finditer(text):
-            parts += [self._pattern.sub(MASK, text[last : kept.start()]), kept.group()]
+            parts += [self._apply(text[last : kept.start()]), safe(kept.group())]
             last = kept.end()
-        parts.append(self._pattern.sub(MASK, text[last:]))
+        parts.append(self._apply(text[last:]))
         return "".join(parts)
 
-    def message(self, message: str | None) -> str | None:
-        """A failure message, verbatim but for implementation values."""
+    def _apply(self, text: str) -> str:
+        text = _WORKER.sub("", safe(text))
+        for pattern, words in self._words:
+            text = pattern.sub(words, text)
+        return text
+
+    def message(self, message: str | None, reason: str | None = None) -> str | None:
+        """A failure message as an operator reads it: specific, in the operator's terms, each line
+        safe (a message may list several problems, one a line)."""
         if message is None:
             return None
-        return self.text(_CHECK_IN_MESSAGE.sub(lambda m: f"{m.group(1)}: {DIFFERS}", message))
+        if reason in _OPERATOR_MESSAGES:
+            return _OPERATOR_MESSAGES[reason]
+        message = _old_verification_message(message)
+        # proxx lists several problems one a line ("- ..."); any other line break (one inside a
+        # file name) is shown escaped, so a name can never start a line of its own.
+        return "\n".join(self.text(line) for line in _LIST_ITEM.split(message))
 
-    def check(self, name: str, expected: str, actual: str, passed: bool) -> tuple[str, str]:
-        """(expected, actual) as an operator sees them."""
-        if name in IMPLEMENTATION_CHECKS:
+    def failure(self, failure: Any) -> str:
+        """A failure record (result's `Failure`, or its JSON) as one operator message."""
+        if failure is None:
+            return ""
+        if isinstance(failure, dict):
+            return self.message(failure.get("message"), failure.get("reason")) or ""
+        return self.message(failure.message, failure.reason) or ""
+
+    def check(self, name: str, expected: str, actual: str, passed: bool, drop_frame: bool = False) -> tuple[str, str]:
+        """(expected, actual) of one check as an operator sees them (`drop_frame`: the clip's
+        timecode counts drop-frame, so its rate reads "29.97 DF")."""
+        if is_format_check(name):
             return AS_PROMISED, AS_PROMISED if passed else DIFFERS
-        return self.text(expected), self.text(actual)
+        return self.text(value_words(name, expected, drop_frame)), self.text(value_words(name, actual, drop_frame))
 
     def log(self, text: str) -> str:
-        lines = [HIDDEN_COMMAND if line.startswith("$ ") else self.text(line) for line in text.splitlines()]
-        return "\n".join(lines)
+        """A job's log as operators may read it: proxx's own lines, safe and in operator words. Engine
+        command lines and the engine's own output (which name encoders and formats) are left out:
+        `proxx jobs show --verbose` and the integrator endpoints have the whole log."""
+        shown, left_out = [], 0
+        for line in text.splitlines():
+            if line.startswith("$ ") or self._technical(line):
+                left_out += 1
+                continue
+            shown.append(self.text(line))
+        if left_out:
+            shown.append(f"({left_out} technical line{'s' if left_out != 1 else ''} of the renderer not shown here)")
+        return "\n".join(shown)
+
+    def _technical(self, line: str) -> bool:
+        return any(pattern.search(line) for pattern, _ in self._words)
 
     def result(self, document: dict[str, Any]) -> dict[str, Any]:
         """The operator's copy of a result JSON document."""
@@ -172,22 +492,33 @@ class Redactor:
         clips = []
         for clip in document.get("clips", []):
             checks = []
+            drop_frame = any(c["name"] == "timecode" and ";" in c["actual"] for c in clip.get("checks", []))
             for check in clip.get("checks", []):
-                expected, actual = self.check(check["name"], check["expected"], check["actual"], check["passed"])
-                checks.append({**check, "expected": expected, "actual": actual})
+                name, passed = check["name"], check["passed"]
+                expected, actual = self.check(name, check["expected"], check["actual"], passed, drop_frame)
+                checks.append({**check, "label": check_label(check["name"]), "expected": expected, "actual": actual})
             clips.append({**clip, "checks": checks, "failure": self._failure(clip.get("failure"))})
         out["clips"] = clips
         out["failure"] = self._failure(document.get("failure"))
         out["validation_problems"] = [self._failure(p) for p in document.get("validation_problems", [])]
         out["exports"] = [{k: v for k, v in e.items() if k != "details"} for e in document.get("exports", [])]
-        redacted: dict[str, Any] = self._strings(out)
-        return redacted
+        reworded: dict[str, Any] = self._strings(out)
+        return reworded
 
     def _failure(self, failure: dict[str, Any] | None) -> dict[str, Any] | None:
         if failure is None:
             return None
         context = {k: v for k, v in failure.get("context", {}).items() if k not in _INTEGRATOR_CONTEXT}
-        return {**failure, "message": self.message(failure.get("message")), "context": context}
+        return {
+            "failure_class": failure.get("failure_class"),
+            "class_title": failure_title(failure.get("failure_class"), failure.get("reason"), letter=False),
+            "message": self.message(failure.get("message"), failure.get("reason")),
+            "context": context,
+        }
+
+    @staticmethod
+    def _path(value: Any) -> Any:
+        return safe(value) if isinstance(value, str) else value
 
     def _strings(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -195,45 +526,7 @@ class Redactor:
         if isinstance(value, list):
             return [self._strings(v) for v in value]
         if isinstance(value, dict):
-            return {k: v if k in _PATH_MEMBERS else self._strings(v) for k, v in value.items()}
+            return {
+                k: safe(v) if k in _PATH_MEMBERS and isinstance(v, str) else self._strings(v) for k, v in value.items()
+            }
         return value
-
-
-def operator_checks(checks: Sequence[CheckLike]) -> list[tuple[str, bool, str]]:
-    """Verification checks as an operator sees them, (label, passed, detail), in operator words: the
-    container and codec checks as one "Format" line that says only whether the output is as promised."""
-    rows = operator_check_rows(checks, lambda name, expected, actual, passed: (expected, actual))
-    return [
-        (label, passed, actual if label == FORMAT else f"expected {expected}, actual {actual}")
-        for label, expected, actual, passed in rows
-    ]
-
-
-def operator_check_rows(
-    checks: Sequence[CheckLike], shown: Callable[[str, str, str, bool], tuple[str, str]]
-) -> list[tuple[str, str, str, bool]]:
-    """(label, expected, actual, passed) per check, the format checks folded into one "Format" row;
-    `shown` gives the expected and actual values an operator may see (a redactor's `check`)."""
-    rows: list[tuple[str, str, str, bool]] = []
-    hidden = [c for c in checks if c.name in IMPLEMENTATION_CHECKS]
-    if hidden:
-        ok = all(c.passed for c in hidden)
-        rows.append((FORMAT, AS_PROMISED, AS_PROMISED if ok else DIFFERS, ok))
-    for c in checks:
-        if c.name not in IMPLEMENTATION_CHECKS:
-            expected, actual = shown(c.name, c.expected, c.actual, c.passed)
-            rows.append((check_label(c.name), expected, actual, c.passed))
-    return rows
-
-
-CANCELLED_TITLE = "Cancelled by the operator"
-
-
-def failure_title(failure_class: str, reason: str | None, letter: bool = True) -> str:
-    """What kind of failure ended a job, first on every surface: an operator's cancel as a cancel
-    ("Cancelled by the operator": the state stays FAILED, as the spec has no other), any other failure
-    by its class ("class C, execution failure"; without `letter`, "execution failure")."""
-    if reason == CANCELLED:
-        return CANCELLED_TITLE
-    title = FailureClass(failure_class).title
-    return f"class {failure_class}, {title}" if letter else title

@@ -43,7 +43,7 @@ def assert_no_canonical_detail(text: str) -> None:
 def test_run_succeeds_and_says_where_the_proxy_and_result_are(tmp_path, clip):
     out = tmp_path / "out"
     out.mkdir()
-    done = cli(tmp_path / "home", "run", "--profile", "HD Editorial LT", "--output", str(out), str(clip))
+    done = cli(tmp_path / "home", "run", "--profile", "HD Editorial LT", "--output", str(out), str(clip), "--verbose")
     assert done.returncode == 0, done.stderr
     assert f"Proxy:  {out / 'A001_C001.mov'}" in done.stdout
     result_path = Path(done.stdout.split("Result: ")[1].split()[0])
@@ -56,7 +56,11 @@ def test_class_a_exits_3_and_creates_nothing(tmp_path, clip):
     home = tmp_path / "home"
     for profile, message in (
         ("Nope", "proxx: Intent 'Nope' does not exist.\n"),
-        ("Legacy_ProRes_422", "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"),
+        (
+            "Legacy_ProRes_422",
+            "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"
+            "proxx: It is replaced by 'HD Editorial LT' or 'Archive ProRes': choose that instead.\n",
+        ),
     ):
         done = cli(home, "run", "--profile", profile, "--output", str(tmp_path), str(clip))
         assert (done.returncode, done.stderr) == (3, message)
@@ -64,10 +68,13 @@ def test_class_a_exits_3_and_creates_nothing(tmp_path, clip):
 
 
 def test_class_b_exits_4_with_the_message_and_where_the_result_is(tmp_path, clip):
-    done = cli(tmp_path / "home", "run", "--profile", "HD Editorial LT", "--output", str(tmp_path / "none"), str(clip))
+    args = ("run", "--profile", "HD Editorial LT", "--output", str(tmp_path / "none"), str(clip))
+    done = cli(tmp_path / "home", *args)
     assert done.returncode == 4
     assert f"Output folder '{tmp_path / 'none'}' does not exist." in done.stderr
-    assert "Result: " in done.stderr and "Log: " in done.stderr
+    assert "Result: " not in done.stderr and "Log: " not in done.stderr  # for integrators and --verbose
+    verbose = cli(tmp_path / "home", *args, "--verbose")
+    assert "Result: " in verbose.stderr and "Log: " in verbose.stderr
     assert_no_canonical_detail(operator_text(done, "HD Editorial LT", str(tmp_path)))
 
 
@@ -79,7 +86,7 @@ def test_class_c_exits_5(tmp_path, clip):
     done = subprocess.run([*PROXX, "run", "--profile", "HD Editorial LT", "--output", str(out), str(clip)],
                           capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert done.returncode == 5, done.stderr
-    assert "FFmpeg timed out after 0 seconds" in done.stderr
+    assert "The renderer timed out after 0 seconds" in done.stderr  # never an engine's name
 
 
 def test_usage_error_exits_2(tmp_path):
@@ -95,7 +102,9 @@ def test_jobs_show_and_list_for_operators_and_integrators(tmp_path, clip):
     assert job["proxy_profile"] == "proxy_h264_low"  # integrator output carries the canonical id
     shown = cli(home, "jobs", "show", job["job_id"][-8:])
     assert shown.returncode == 0
-    assert "State     COMPLETED" in shown.stdout and "Frame rate: expected 24000/1001" in shown.stdout
+    assert "State     COMPLETED" in shown.stdout and "A001_C001.mov  published  -> " in shown.stdout
+    verbose = cli(home, "jobs", "show", job["job_id"][-8:], "--verbose").stdout
+    assert "ok   Frame rate: expected 23.976 fps, actual 23.976 fps" in verbose
     assert_no_canonical_detail(operator_text(shown, "Review H.264", str(tmp_path)))
     listed = cli(home, "jobs", "list")
     header, line = listed.stdout.splitlines()

@@ -188,7 +188,7 @@ def test_a_failed_verification_fails_that_clip_and_the_others_publish(out, clips
     assert [c.state for c in result.clips] == ["failed", "completed", "completed"]
     assert result.failure is not None and result.failure.reason == "verification_failed"
     assert result.failure.message.startswith("1 of 3 clips failed (2 published): A001_C001.mov: Output file")
-    assert "Studio rule: expected clip 1 passes, got it does not" in result.failure.message
+    assert "the studio rule is it does not, the intent promises clip 1 passes" in result.failure.message
     # (Fabric, when installed, seals the two published proxies in ascmhl/ and .proxx/)
     assert sorted(p.name for p in out.iterdir() if p.name not in (".proxx", "ascmhl")) == [
         "A001_C001.proxx-partial-" + spec.job_id[-8:] + ".mov",

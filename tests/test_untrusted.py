@@ -238,7 +238,7 @@ def test_a_source_without_a_duration_is_refused_before_anything_runs(proxx_home,
     )  # fmt: skip
     done = _run(proxx_home, "run", "--profile", INTENT, str(raw), "--output", str(area["out"]))
     assert done.returncode == 4
-    assert "A004.h264' has no duration ffprobe can read" in done.stdout + done.stderr
+    assert "A004.h264' has no duration proxx can read" in done.stdout + done.stderr
     assert list(area["out"].iterdir()) == []
 
 

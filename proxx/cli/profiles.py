@@ -17,6 +17,7 @@ from proxx.compile.select import IntentStatus
 from proxx.converter import converter
 from proxx.plugins import plugin_manager
 from proxx.resources import bundled_profiles_dir
+from proxx.visibility import OperatorWords, safe
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -66,24 +67,25 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(rows, indent=2))
         return 0
+    words = OperatorWords.of(proxx.repository.registry, (s.name for s in shown))
     usable = [s for s in shown if s.selectable]
     unusable = [s for s in shown if not s.selectable]
-    width = max((len(s.name) for s in shown), default=0)
+    width = max((len(safe(s.name)) for s in shown), default=0)
     for s in usable:
-        print(f"  {s.name:<{width}}  {s.description}")
+        print(f"  {safe(s.name):<{width}}  {words.text(s.description)}")
     if not usable:
         print("No intent can be chosen: ask an administrator to check the profile repository.")
     if unusable:
         print("\nNot available for new jobs:")
         for s in unusable:
-            print(f"  {s.name:<{width}}  {s.problem or _deprecated(s)}")
+            print(f"  {safe(s.name):<{width}}  {words.text(s.problem) if s.problem else _deprecated(s)}")
     return 0
 
 
 def _deprecated(status: IntentStatus) -> str:
     """How a deprecated intent reads in the list: what replaced it, for the operator to choose."""
     if status.replaced_by:
-        return "deprecated, replaced by " + ", ".join(f"'{name}'" for name in status.replaced_by)
+        return "deprecated, replaced by " + ", ".join(f"'{safe(name)}'" for name in status.replaced_by)
     return "deprecated: cannot be used for new jobs"
 
 

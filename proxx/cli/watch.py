@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from proxx.visibility import OperatorWords, safe
+
 if TYPE_CHECKING:
     from proxx.app import Proxx
 
@@ -65,7 +67,6 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 def cmd_watch(args: argparse.Namespace) -> int:
     from proxx.app import Proxx
     from proxx.jobspec.signing import key_from_env
-    from proxx.media.files import printable
     from proxx.roots import Roots, roots_from_env
     from proxx.watch.watcher import Event, JobSpecInbox, MediaWatcher, QueueWatch, watch
 
@@ -93,12 +94,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
         proxx.select(args.profile)  # an intent that does not compile stops here (class A), before any file
         watcher = MediaWatcher(proxx, args.folder, args.profile, args.output, settle=args.settle, farm=farm)
 
+    words = _words(proxx)
     if args.jobspecs:
-        print(f"Watching '{args.folder}' for JobSpec files; {_where_jobs_run(args, farm)}", flush=True)
+        print(f"Watching '{safe(str(args.folder))}' for JobSpec files; {_where_jobs_run(args, farm)}", flush=True)
     else:
-        output = f"'{args.output}'" if args.output else "a Proxy folder beside each file"
+        output = f"'{safe(str(args.output))}'" if args.output else "a Proxy folder beside each file"
         print(
-            f"Watching '{args.folder}' for media with intent '{args.profile}'; proxies go to {output}; "
+            f"Watching '{safe(str(args.folder))}' for media with intent '{safe(args.profile)}'; "
+            f"proxies go to {output}; "
             f"{_where_jobs_run(args, farm)}",
             flush=True,
         )
@@ -106,8 +109,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     def report(event: Event) -> None:
         job = f" as job {event.job_id}" if event.job_id else ""
-        why = f": {event.message}" if event.message else ""
-        print(f"{event.outcome.upper():<7} {printable(event.path)}{job}{why}", flush=True)
+        why = f": {' / '.join((words.message(event.message) or '').split(chr(10)))}" if event.message else ""
+        print(f"{event.outcome.upper():<7} {safe(str(event.path))}{job}{why}", flush=True)
         if event.job_id and not farm and not args.run:
             queue.add(event.job_id)
 
@@ -125,6 +128,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if args.once:
         print(f"{count} file(s) handled")
     return 0
+
+
+def _words(proxx: Proxx) -> OperatorWords:
+    repository = proxx.repository
+    return OperatorWords.of(repository.registry, (p.name for p in repository.user_profiles))
 
 
 def _where_jobs_run(args: argparse.Namespace, farm: str | None) -> str:
@@ -145,8 +153,10 @@ def _worker_here(proxx: Proxx, run: bool) -> Iterator[None]:
     from proxx.result import JobResult
     from proxx.worker import work
 
+    words = _words(proxx)
+
     def done(result: JobResult) -> None:
-        outcome = f": {result.failure.message}" if result.failure else ""
+        outcome = f": {' / '.join(words.failure(result.failure).split(chr(10)))}" if result.failure else ""
         print(f"{result.state:<9} job {result.job_id}{outcome}", flush=True)
 
     stop = threading.Event()

@@ -49,7 +49,34 @@ class DoctorReport:
 
     @property
     def ok(self) -> bool:
-        return all(t.path for t in self.tools) and all(s.ok for s in self.samples)
+        versions = {t.version for t in self.tools if t.path}
+        return all(t.path for t in self.tools) and all(s.ok for s in self.samples) and len(versions) <= 1
+
+    @property
+    def mismatch(self) -> str | None:
+        """Why ffmpeg and ffprobe are not one build, or None: what ffprobe reads of a proxy must be
+        what that ffmpeg wrote (one release's stream and field-order readings differ from another's)."""
+        return build_mismatch(self.tools)
+
+
+def build_mismatch(tools: tuple[ToolReport, ...]) -> str | None:
+    """ffmpeg and ffprobe of different versions, or taken from different places (one set by
+    PROXX_FFMPEG, the other bundled), are not the same build."""
+    found = {t.name: t for t in tools if t.path}
+    ffmpeg, ffprobe = found.get("ffmpeg"), found.get("ffprobe")
+    if ffmpeg is None or ffprobe is None:
+        return None
+    if ffmpeg.version != ffprobe.version:
+        return (
+            f"ffmpeg {ffmpeg.version} and ffprobe {ffprobe.version} are not the same build: "
+            "set PROXX_FFMPEG and PROXX_FFPROBE to the two programs of one build."
+        )
+    if ffmpeg.origin != ffprobe.origin and Path(ffmpeg.path or "").parent != Path(ffprobe.path or "").parent:
+        return (
+            f"ffmpeg comes from {ffmpeg.origin} and ffprobe from {ffprobe.origin}: they may not be the same build; "
+            "set PROXX_FFMPEG and PROXX_FFPROBE to the two programs of one build."
+        )
+    return None
 
 
 def _tool_report(name: str, tool: Tool | None) -> ToolReport:

@@ -151,8 +151,8 @@ def check_source(
         return [
             _problem(
                 "source_duration_unknown",
-                f"Source file '{path}' has no duration ffprobe can read (a bare stream without a container?), "
-                "so its proxy could never be verified. Wrap it in a container (e.g. MOV) first.",
+                f"Source file '{path}' has no duration proxx can read (a bare stream without a container?), "
+                "so its proxy could never be verified. Wrap it in a media container file first.",
                 source=path,
             )
         ], info

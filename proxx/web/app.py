@@ -108,8 +108,13 @@ def create_app(
     return Guard(app, token, max_body, allowed_hosts)
 
 
+STATIC_METHODS = frozenset({"GET", "HEAD"})  # what StaticFiles answers
+
+
 def _allowed(path: str) -> list[str]:
-    """The methods the routes of `path` answer."""
+    """The methods the routes of `path` answer (the static files': GET and HEAD)."""
+    if path == "/static" or path.startswith("/static/"):
+        return sorted(STATIC_METHODS)
     methods: set[str] = set()
     for router in (operator, integrator, pages):
         for route in router.routes:

@@ -48,8 +48,8 @@ class CreateJob(BaseModel):
 
 class Failure(BaseModel):
     failure_class: str = Field(description="'A', 'B' or 'C'")
-    class_title: str
-    reason: str
+    class_title: str = Field(description="the class in words, e.g. 'execution failure, class C'")
+    reason: str = Field(description="stable machine-readable slug (never shown on the pages)")
     message: str
     cancelled: bool = Field(default=False, description="the operator cancelled the job (its state stays FAILED)")
 
@@ -71,6 +71,11 @@ class Job(BaseModel):
     published: int | None = Field(default=None, description="proxies published, once the job ended")
     failed_clips: int | None = Field(default=None, description="clips that failed, once the job ended")
     hidden: bool = Field(default=False, description="left out of lists unless asked for (kept for audit)")
+    retryable: bool = Field(
+        default=False,
+        description="a retry could succeed: the job failed while it ran (an execution failure, a cancel, a lost "
+        "worker); a refusal before anything ran would only be repeated",
+    )
 
 
 class Check(BaseModel):
@@ -84,7 +89,7 @@ class Check(BaseModel):
 class Clip(BaseModel):
     index: int
     source: str
-    output: str
+    output: str | None = Field(description="where its proxy is (or will be); none for a failed clip")
     state: str = Field(description="completed, failed, not_run; or the job's state before it ran")
     partial_output: str | None = None
     checks: list[Check] = []

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from proxx.store import STATES
-from proxx.visibility import operator_check_rows
+from proxx.visibility import operator_check_rows, safe
 from proxx.web import models
 from proxx.web.problems import WebError
 from proxx.web.security import CSRF_FIELD, check_csrf, csrf_token, set_csrf_cookie
@@ -42,14 +42,14 @@ def _duration(seconds: float | None) -> str:
 
 
 def _check_rows(checks: list[models.Check]) -> list[tuple[str, str, str, bool]]:
-    """The page's rows of a clip's checks: operator words, the format checks as one row (the
-    values are already redacted by the service)."""
-    return operator_check_rows(checks, lambda name, expected, actual, passed: (expected, actual))
+    """The page's rows of a clip's checks: operator words, the format checks as one row."""
+    return operator_check_rows(checks)
 
 
 templates.env.filters["when"] = _when
 templates.env.filters["check_rows"] = _check_rows
 templates.env.filters["duration"] = _duration
+templates.env.filters["shown"] = safe  # names from the media roots, made safe (`proxx.visibility.safe`)
 
 
 def _service(request: Request) -> WebService:

@@ -17,7 +17,7 @@ from typing import Any
 from proxx.app import Proxx, repository_layers
 from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
-from proxx.errors import PreJobError
+from proxx.errors import FailureClass, PreJobError
 from proxx.execute.cancel import CANCELLED
 from proxx.execute.clips import JOB_WIDE_REASONS
 from proxx.hookrecords import WebLookup
@@ -25,7 +25,7 @@ from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import expand_sources
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
-from proxx.visibility import Redactor, check_label, failure_title
+from proxx.visibility import OperatorWords, check_label, failure_title, safe
 from proxx.web import models
 from proxx.web.problems import WebError
 from proxx.web.roots import Entry, MediaRoots
@@ -64,7 +64,7 @@ class WebService:
         self._bundled = bundled
         self._lock = threading.RLock()
         self._cache = ProfileCache(proxx.home / "cache" / "profiles.json")
-        self.redactor = self._redactor()
+        self.words = self._words()
         with self._lock:
             _ = proxx.store  # open (and reap lost jobs) now, not on the first request
 
@@ -73,11 +73,23 @@ class WebService:
         # keys on size and time), and a hostile one is refused before it is loaded.
         layers = repository_layers(self.proxx.plugin_manager, self._profiles, self._bundled)
         self.proxx.repository = load_repository(layers, self._cache)
-        self.redactor = self._redactor()
+        self.words = self._words()
 
-    def _redactor(self) -> Redactor:
+    def _words(self) -> OperatorWords:
         repository = self.proxx.repository
-        return Redactor.of(repository.registry, (p.name for p in repository.user_profiles))
+        return OperatorWords.of(repository.registry, (p.name for p in repository.user_profiles))
+
+    def _display(self, path: str) -> str:
+        """A job's path as operators see it: its media-root reference, made safe; a path outside
+        every root (an earlier job's proxy, reused) by its file name, said to be outside."""
+        ref = self.roots.ref_of(path)
+        return safe(ref) if ref is not None else f"{safe(Path(path).name)} (outside the media roots)"
+
+    def in_roots(self, spec: JobSpec) -> bool:
+        """True when every file of the job lies in the media roots: the web shows no other job (a
+        job made with the CLI, the inbox or the farm elsewhere is not this server's operators')."""
+        paths = [spec.output_directory, *(c.source for c in spec.clips), *(c.output for c in spec.clips)]
+        return all(self.roots.ref_of(path) is not None for path in paths)
 
     # --- intents and media ------------------------------------------------------------------------
 
@@ -149,21 +161,40 @@ class WebService:
                 ) from None
         with self._lock:
             store = self.proxx.store
-            rows = store.jobs(state, limit, moment, hidden=hidden, offset=offset)
+            shown: list[JobRow] = []
+            skipped = 0
+            for row in store.iter_jobs(state, None, moment, hidden=hidden):
+                if not self._listed(row):
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                    continue
+                shown.append(row)
+                if len(shown) >= limit:
+                    break
         # A list entry names the first source and counts the rest (kept in the job's row): a job of
         # 200,000 clips costs a list what a job of one does, and no JobSpec is read for a list.
-        return [self._job(row, None) for row in rows]
+        return [self._job(row, None) for row in shown]
+
+    def _listed(self, row: JobRow) -> bool:
+        """Whether a job is this server's to list: its output folder and first source lie in the media
+        roots (read from its row; a job's page checks every file of its JobSpec, `in_roots`)."""
+        paths = (row.output_directory, row.first_source)
+        return all(path is not None and self.roots.ref_of(path) is not None for path in paths)
 
     def _row(self, job_id: str) -> JobRow:
-        """A job by its id or its short form (the last 8 characters, as the CLI shows it)."""
+        """A job by its id or its short form (the last 8 characters, as the CLI shows it); a job
+        whose files lie outside the media roots is not found here."""
         try:
-            return self.proxx.store.job(job_id)
+            row = self.proxx.store.job(job_id)
         except KeyError:
-            pass
-        try:
-            return self.proxx.store.find(job_id)
-        except KeyError:
-            raise _not_found(job_id) from None
+            try:
+                row = self.proxx.store.find(job_id)
+            except KeyError:
+                raise _not_found(job_id) from None
+        if not self.in_roots(self.proxx.store.spec_unchecked(row.job_id)):
+            raise _not_found(job_id)
+        return row
 
     def _failure(self, failure_class: str | None, reason: str | None, message: str | None) -> models.Failure | None:
         if not failure_class:
@@ -172,20 +203,20 @@ class WebService:
             failure_class=failure_class,
             class_title=failure_title(failure_class, reason, letter=False),
             reason=reason or "",
+            message=self.roots.relative_text(self.words.message(message, reason) or ""),
             cancelled=reason == CANCELLED,
-            message=self.roots.relative_text(self.redactor.message(message) or ""),
         )
 
     def _job(self, row: JobRow, spec: JobSpec | None) -> models.Job:
         """The job as lists and pages show it; `spec` None: for a list (first source and the count)."""
         if spec is not None:
-            sources = [self.roots.display(c.source) for c in spec.clips]
+            sources = [self._display(c.source) for c in spec.clips]
         else:
-            sources = [self.roots.display(row.first_source)] if row.first_source else []
+            sources = [self._display(row.first_source)] if row.first_source else []
         return models.Job(
             job_id=row.job_id,
             state=row.state,  # type: ignore[arg-type]  # the store's CHECK constraint keeps it in State
-            intent=row.intent,
+            intent=safe(row.intent),
             created_at=row.created_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
@@ -199,6 +230,7 @@ class WebService:
             published=row.published,
             failed_clips=row.failed_clips,
             hidden=row.hidden,
+            retryable=row.state == "FAILED" and row.failure_class == FailureClass.EXECUTION.value,
         )
 
     def job(self, job_id: str, clips: slice | None = None, result_up_to: int | None = None) -> models.JobDetail:
@@ -226,33 +258,39 @@ class WebService:
             clips=shown,
             failed=states.count("failed"),
             not_run=states.count("not_run"),
-            problems=[self.roots.relative_text(self.redactor.message(p["message"]) or "") for p in problems],
+            problems=[self.roots.relative_text(self.words.failure(p)) for p in problems],
             retried_as=retried_as,
             left_out=[
                 models.LeftOut(
-                    source=self.roots.display(item.path),
-                    why=item.why,
-                    proxy=None if item.proxy is None else self.roots.display(item.proxy),
+                    source=self._display(item.path),
+                    why=self.words.text(item.why),
+                    proxy=None if item.proxy is None else self._display(item.proxy),
                 )
                 for item in left_out
             ],
             log=self._log(row.log_path),
-            result=self.roots.relative(self.redactor.result(raw)) if raw and len(spec.clips) <= limit else None,
+            result=self.roots.relative(self.words.result(raw)) if raw and len(spec.clips) <= limit else None,
         )
 
     def _clips(self, row: JobRow, spec: JobSpec, raw: dict[str, Any] | None, which: slice) -> list[models.Clip]:
-        display = self.roots.display
+        display = self._display
         if raw is None:
             return [
-                models.Clip(index=c.index, source=display(c.source), output=display(c.output), state=row.state.lower())
+                models.Clip(
+                    index=c.index,
+                    source=display(c.source),
+                    output=None if row.state == "FAILED" else display(c.output),
+                    state=row.state.lower(),
+                )
                 for c in spec.clips[which]
             ]
         clips = []
         for clip in raw.get("clips", [])[which]:
             checks = []
+            drop_frame = any(c["name"] == "timecode" and ";" in c["actual"] for c in clip.get("checks", []))
             for check in clip.get("checks", []):
                 name, passed = check["name"], check["passed"]
-                expected, actual = self.redactor.check(name, check["expected"], check["actual"], passed)
+                expected, actual = self.words.check(name, check["expected"], check["actual"], passed, drop_frame)
                 checks.append(
                     models.Check(name=name, label=check_label(name), expected=expected, actual=actual, passed=passed)
                 )
@@ -261,7 +299,7 @@ class WebService:
                 models.Clip(
                     index=clip["index"],
                     source=display(clip["source"]),
-                    output=display(clip["output"]),
+                    output=display(clip["output"]) if clip["state"] == "completed" else None,
                     state=clip["state"],
                     partial_output=display(clip["partial_output"]) if clip.get("partial_output") else None,
                     checks=checks,
@@ -279,7 +317,7 @@ class WebService:
             handle.seek(max(0, size - LOG_TAIL_BYTES))
             text = handle.read().decode("utf-8", "replace")
         prefix = "[... earlier lines left out ...]\n" if size > LOG_TAIL_BYTES else ""
-        return prefix + self.roots.relative_text(self.redactor.log(text))
+        return prefix + self.roots.relative_text(self.words.log(text))
 
     def retry(self, job_id: str) -> models.Retried:
         """The operator's explicit retry: a NEW job; the original stays FAILED and untouched."""
@@ -304,7 +342,7 @@ class WebService:
 
     def operator_result(self, job_id: str) -> dict[str, Any]:
         """The result as operators see it: redacted, and paths relative to the media roots."""
-        document: dict[str, Any] = self.roots.relative(self.redactor.result(self.raw_result(job_id)))
+        document: dict[str, Any] = self.roots.relative(self.words.result(self.raw_result(job_id)))
         return document
 
     def raw_result(self, job_id: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from web_helpers import create, run
 
 from proxx import hookimpl
 from proxx.verify.checks import Check
-from proxx.visibility import Redactor
+from proxx.visibility import OperatorWords
 from proxx.web.service import WebService
 
 
@@ -74,13 +74,13 @@ def test_the_verification_failure_really_names_codec_and_container(service: WebS
     raw = service.raw_result(jobs["differs"])
     assert raw["state"] == "FAILED"
     assert raw["failure"]["message"] == (
-        "Output file generated but failed verification: Format: expected mxf dnxhd, got mp4 h264"
+        "Output file generated but failed verification: the proxy's file is not the type this intent promises; "
+        "the proxy's video is not the format this intent promises"
     )
+    assert {c["name"]: c["actual"] for c in raw["clips"][0]["checks"]}["video_codec"] == "h264"  # integrators
     shown = service.job(jobs["differs"]).failure
     assert shown is not None
-    assert shown.message == (
-        "Output file generated but failed verification: Format: differs from what the intent promises"
-    )
+    assert shown.message == raw["failure"]["message"]
 
 
 def test_no_page_or_operator_endpoint_shows_implementation(
@@ -130,33 +130,30 @@ def test_no_page_or_operator_endpoint_shows_implementation(
     assert pattern.search(integrator)
 
 
-def test_redaction_keeps_file_names_and_masks_free_standing_values(service: WebService) -> None:
-    redactor = Redactor.of(service.proxx.repository.registry, ["Archive ProRes"])
+def test_free_text_keeps_file_names_and_rewords_free_standing_values(service: WebService) -> None:
+    words = OperatorWords.of(service.proxx.repository.registry, ["Archive ProRes"])
     message = "Source file '/media/prores/A001.mov' cannot be rendered with this intent: cannot write prores_lt in mp4."
-    assert redactor.message(message) == (
+    assert words.message(message) == (
         "Source file '/media/prores/A001.mov' cannot be rendered with this intent: "
-        "cannot write [profile detail] in [profile detail]."
+        "cannot write this format in this file type."
     )
-    assert redactor.text("job 1 (Archive ProRes) in prores") == "job 1 (Archive ProRes) in [profile detail]"
-    assert redactor.check("codec_profile", "LT", "HQ", False) == (
+    assert words.text("job 1 (Archive ProRes) in prores") == "job 1 (Archive ProRes) in this format"
+    assert words.check("codec_profile", "LT", "HQ", False) == (
         "as the intent promises",
         "differs from what the intent promises",
     )
-    assert redactor.check("dimensions", "80x46", "80x46", True) == ("80x46", "80x46")
-    log = "job x\n$ /usr/bin/ffmpeg -i file:/media/a.mov -c:v prores_aw out.mov\n[prores_aw @ 0x1] warning"
-    assert (
-        redactor.log(log)
-        == "job x\n$ [engine command line: integrator endpoint only]\n[[profile detail] @ 0x1] warning"
-    )
+    assert words.check("dimensions", "80x46", "80x46", True) == ("80x46", "80x46")
+    log = "job x on worker vm:1:2\n$ /usr/bin/ffmpeg -i file:/media/a.mov -c:v prores_aw out.mov\n[prores_aw @ 0x1] warning"
+    assert words.log(log) == "job x\n(2 technical lines of the renderer not shown here)"
 
 
 def test_file_names_are_the_operators_own_words(service):
-    redactor = Redactor.of(service.proxx.repository.registry, ["Archive ProRes"])
+    words = OperatorWords.of(service.proxx.repository.registry, ["Archive ProRes"])
     document = {
         "clips": [{"source": "/media/B001 ProRes HQ.mov", "output": "/out/B001 ProRes HQ.mov", "checks": []}],
         "failure": {"message": "Source file '/media/B001 ProRes HQ.mov' cannot be rendered with prores_hq."},
     }
-    shown = redactor.result(document)
+    shown = words.result(document)
     assert shown["clips"][0]["source"] == "/media/B001 ProRes HQ.mov"
     assert shown["clips"][0]["output"] == "/out/B001 ProRes HQ.mov"
     message = shown["failure"]["message"]
