@@ -108,6 +108,6 @@ def select(repository: Repository, name: str, engines: Collection[str] | None) -
         raise PreJobError(
             "profile_deprecated",
             f"Intent '{name}' is deprecated and cannot be used for new jobs.",
-            {"profile": name},
+            {"profile": name, "replaced_by": list(profile.replaced_by)},  # the shells name them
         )
     return _compile_for_operator(profile, repository, engines)
