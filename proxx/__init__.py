@@ -1,23 +1,29 @@
 """proxx: named proxy intents compiled into verified proxy media.
 
-The public names below load on first use (PEP 562), so that `import proxx.cli` or a plugin's
-`from proxx import hookimpl` pays only for the modules it touches: start-up time is part of
-every `proxx run`.
+This module is the integrators' API: `Proxx` (open, intents, create_job, submit, run_job, job,
+result, cancel, retry; docs/integrating.md) and the records and errors it hands out. Plugin authors
+import `proxx.plugin` (the hook contract) and, in their tests, `proxx.testing`.
+
+The public names below load on first use (PEP 562), so that `import proxx.cli` pays only for the
+modules it touches: start-up time is part of every `proxx run`.
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
     from proxx.app import Proxx as Proxx
     from proxx.compile.compiler import Compiled as Compiled
     from proxx.compile.compiler import compile_profile as compile_profile
+    from proxx.compile.problems import Location as Location
     from proxx.compile.problems import Problem as Problem
     from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
     from proxx.compile.profiles import Constraints as Constraints
     from proxx.compile.profiles import Lifecycle as Lifecycle
+    from proxx.compile.profiles import Naming as Naming
     from proxx.compile.profiles import Registry as Registry
     from proxx.compile.profiles import UserProfile as UserProfile
     from proxx.compile.repository import Repository as Repository
@@ -35,17 +41,23 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.hookspecs import hookimpl as hookimpl
     from proxx.jobspec.model import ClipSpec as ClipSpec
     from proxx.jobspec.model import JobSpec as JobSpec
+    from proxx.jobspec.model import Origin as Origin
     from proxx.result import CLIP_COMPLETED as CLIP_COMPLETED
     from proxx.result import CLIP_FAILED as CLIP_FAILED
     from proxx.result import CLIP_NOT_RUN as CLIP_NOT_RUN
     from proxx.result import ClipResult as ClipResult
+    from proxx.result import EngineRun as EngineRun
+    from proxx.result import ExportOutcome as ExportOutcome
+    from proxx.result import Failure as Failure
     from proxx.result import JobResult as JobResult
+    from proxx.result import Reused as Reused
     from proxx.store import COMPLETED as COMPLETED
     from proxx.store import FAILED as FAILED
     from proxx.store import QUEUED as QUEUED
     from proxx.store import RUNNING as RUNNING
     from proxx.store import JobRow as JobRow
     from proxx.store import JobState as JobState
+    from proxx.verify.checks import Check as Check
     from proxx.verify.facts import ClipFacts as ClipFacts
 
 _MODULE_OF = {
@@ -66,9 +78,15 @@ _MODULE_OF = {
     "JobValidationError": "proxx.errors",
     "PreJobError": "proxx.errors",
     "ProxxError": "proxx.errors",
-    "Availability": "proxx.execute.engine",
-    "Engine": "proxx.execute.engine",
     "Progress": "proxx.execute.progress",
+    "Location": "proxx.compile.problems",
+    "Naming": "proxx.compile.profiles",
+    "Origin": "proxx.jobspec.model",
+    "EngineRun": "proxx.result",
+    "ExportOutcome": "proxx.result",
+    "Failure": "proxx.result",
+    "Reused": "proxx.result",
+    "Check": "proxx.verify.checks",
     "ClipSpec": "proxx.jobspec.model",
     "JobSpec": "proxx.jobspec.model",
     "CLIP_COMPLETED": "proxx.result",
@@ -84,13 +102,31 @@ _MODULE_OF = {
     "JobState": "proxx.store",
     "IntentStatus": "proxx.compile.select",
     "ClipFacts": "proxx.verify.facts",
-    "hookimpl": "proxx.hookspecs",
 }
 
 __all__ = sorted(_MODULE_OF)
 
 
+# The plugin contract's names, here before it had a module of its own: they import, with a
+# ProxxDeprecationWarning, until plugin API 2.0.
+_MOVED_TO_PLUGIN = {
+    "Availability": "proxx.execute.engine",
+    "Engine": "proxx.execute.engine",
+    "hookimpl": "proxx.hookspecs",
+}
+
+
 def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_PLUGIN:
+        from proxx.plugin import ProxxDeprecationWarning
+
+        warnings.warn(
+            f"proxx.{name} is deprecated since plugin API 1.1 and will be removed in 2.0; "
+            f"plugins import it from proxx.plugin",
+            ProxxDeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(_MOVED_TO_PLUGIN[name]), name)
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'proxx' has no attribute '{name}'")

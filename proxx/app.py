@@ -80,6 +80,14 @@ def refresh(store: Store, home: Path) -> None:
 
 @attrs.define
 class Proxx:
+    """proxx for integrators: `Proxx.open()`, then intents, jobs and their results
+    (docs/integrating.md gives every method's signature and an example).
+
+    Fields:
+      plugin_manager: the plugins loaded; repository: the layered profile repository;
+      engines: the installed engines by name; home: PROXX_HOME (store, logs, results).
+    """
+
     plugin_manager: PluginManager
     repository: Repository
     engines: dict[str, Engine]

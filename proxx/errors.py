@@ -18,6 +18,9 @@ from typing import Any
 
 
 class FailureClass(enum.Enum):
+    """The three failure classes: A before a job exists (the intent does not compile), B job
+    validation (nothing ran), C execution (the engine failed, or its output failed verification)."""
+
     PRE_JOB = "A"
     VALIDATION = "B"
     EXECUTION = "C"

@@ -16,17 +16,19 @@ from proxx.store import _SELECT_JOBS, DigestMismatch, JobRow, _job_row
 class JobStoreView:
     """The job store of a PROXX_HOME, opened read-only (SQLite `mode=ro`).
 
-    Use it as a context manager. `spec(job_id)` is the stored JobSpec, checked against its digest
-    (`DigestMismatch` when it was altered); `job(job_id)` is the job's current row (state, failure
-    class, reason, result path, times). An unknown job is a `KeyError`; so is every job when the
-    home has no store yet.
+    `JobStoreView(home=None)`: `home` is a PROXX_HOME folder (default: this process's) or the store
+    file itself. Use it as a context manager. `spec(job_id)` is the stored JobSpec, checked against
+    its digest (`DigestMismatch` when it was altered); `job(job_id)` is the job's current `JobRow`
+    (state, failure class, reason, result path, times). An unknown job is a `KeyError`; so is every
+    job when the home has no store yet.
 
     Fields:
-      path: the store's file (PROXX_HOME/proxx.db).
+      path: the store's file it reads (PROXX_HOME/proxx.db), set from `home`.
     """
 
     def __init__(self, home: Path | None = None) -> None:
-        self.path = (home or proxx_home()) / STORE_FILE
+        home = home or proxx_home()
+        self.path = home if home.is_file() else home / STORE_FILE
         self._db: sqlite3.Connection | None = None
         if self.path.exists():
             self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)

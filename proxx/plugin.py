@@ -13,6 +13,7 @@ The names load on first use (PEP 562), so that a plugin importing two of them pa
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING
 
 #: The hook contract this proxx provides, "major.minor". A plugin built for X.Y works with every X.Z
@@ -21,6 +22,7 @@ API_VERSION = "1.1"
 
 if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
     from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
+    from proxx.compile.profiles import Naming as Naming
     from proxx.errors import ConfigurationError as ConfigurationError
     from proxx.errors import ExecutionError as ExecutionError
     from proxx.errors import JobValidationError as JobValidationError
@@ -55,6 +57,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.media.geometry import frame_size as frame_size
     from proxx.media.geometry import output_size as output_size
     from proxx.media.geometry import upright as upright
+    from proxx.media.policy import AudioTarget as AudioTarget
     from proxx.media.policy import ProxyTarget as ProxyTarget
     from proxx.media.policy import proxy_target as proxy_target
     from proxx.media.policy import top_field_first as top_field_first
@@ -114,6 +117,8 @@ _MODULE_OF = {
     "hookimpl": "proxx.hookspecs",
     "ClipSpec": "proxx.jobspec.model",
     "JobSpec": "proxx.jobspec.model",
+    "Naming": "proxx.compile.profiles",
+    "AudioTarget": "proxx.media.policy",
     "Origin": "proxx.jobspec.model",
     "utc_now": "proxx.jobspec.model",
     "JobStoreView": "proxx.jobview",
@@ -140,6 +145,8 @@ _MODULE_OF = {
     "require_tool": "proxx.media.tools",
     "CLIP_COMPLETED": "proxx.result",
     "CLIP_FAILED": "proxx.result",
+    "COMPLETED": "proxx.store",
+    "FAILED": "proxx.store",
     "CLIP_NOT_RUN": "proxx.result",
     "ClipResult": "proxx.result",
     "EngineRun": "proxx.result",
@@ -148,10 +155,6 @@ _MODULE_OF = {
     "JobResult": "proxx.result",
     "Reused": "proxx.result",
     "load_result": "proxx.result",
-    "write_json_atomically": "proxx.result",
-    "Settings": "proxx.settings",
-    "COMPLETED": "proxx.store",
-    "FAILED": "proxx.store",
     "DigestMismatch": "proxx.store",
     "input_restrictions": "proxx.validate.trust",
     "Check": "proxx.verify.checks",
@@ -162,10 +165,32 @@ _MODULE_OF = {
     "Container": "proxx.vocabulary",
 }
 
-__all__ = sorted(["API_VERSION", *_MODULE_OF])
+
+class ProxxDeprecationWarning(DeprecationWarning):
+    """A plugin API name or hook on its way out. It keeps working, with this warning, for the rest of
+    the release series that deprecated it (proxx-media 0.1.x, API 1.x) and is removed with the next
+    (API 2.0). The message names what to use instead; CHANGELOG.md lists every deprecation."""
+
+
+#: Names leaving the contract: name -> (where it lives now, what to use instead). They import, with a
+#: ProxxDeprecationWarning, until API 2.0; they are not in `__all__` nor in the reference.
+DEPRECATED = {
+    "Settings": ("proxx.settings", "RenderTask.timeout, RenderTask.expected_duration and RenderTask.timeout_for()"),
+    "write_json_atomically": ("proxx.result", "your own helper: a generic file helper is no plugin contract"),
+}
+
+__all__ = sorted(["API_VERSION", "ProxxDeprecationWarning", *_MODULE_OF])
 
 
 def __getattr__(name: str) -> object:
+    if name in DEPRECATED:
+        home, instead = DEPRECATED[name]
+        warnings.warn(
+            f"proxx.plugin.{name} is deprecated since plugin API 1.1 and will be removed in 2.0; use {instead}",
+            ProxxDeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(home), name)
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'proxx.plugin' has no attribute '{name}'")

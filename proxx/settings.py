@@ -42,7 +42,11 @@ class Settings:
 
     def timeout_for(self, source: MediaInfo | None) -> float:
         """The render timeout, in seconds, of a clip made from `source` (None: an unprobed RAW file)."""
-        return max(self.timeout_minimum, self.timeout_factor * duration_of(source))
+        return self.timeout_of(duration_of(source))
+
+    def timeout_of(self, seconds: float) -> float:
+        """The render timeout, in seconds, of a clip `seconds` long."""
+        return max(self.timeout_minimum, self.timeout_factor * seconds)
 
     @property
     def home(self) -> Path:

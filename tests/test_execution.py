@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from proxx import ExecutionError, Proxx, hookimpl, schemas
+from proxx import ExecutionError, Proxx, schemas
 from proxx.execute.clips import Clips
 from proxx.export.exporter import Exporter
 from proxx.media.samples import make_clip
+from proxx.plugin import hookimpl
 from proxx.plugins import plugin_manager
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING
 
@@ -106,7 +107,7 @@ class FailingEngine:
 
     @hookimpl
     def proxx_engines(self):
-        from proxx import Availability, Engine
+        from proxx.plugin import Availability, Engine
 
         failing = self
 
@@ -476,7 +477,7 @@ class ConcurrencyProbe:
 
     @hookimpl
     def proxx_engines(self):
-        from proxx import Availability, Engine
+        from proxx.plugin import Availability, Engine
 
         probe = self
 

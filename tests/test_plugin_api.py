@@ -204,7 +204,7 @@ def test_docs_reference_md_is_in_step_with_the_public_api(monkeypatch: pytest.Mo
     monkeypatch.chdir(ROOT)
     assert refdoc.main(["--check"]) == 0, "run: .venv/bin/python -m proxx.testing.refdoc"
     page = refdoc.render()
-    assert all(f"### {name}" in page for name in ("JobSpec", "RenderTask", "MediaInfo", "Settings", "Codec"))
+    assert all(f"### {name}" in page for name in ("JobSpec", "RenderTask", "MediaInfo", "ClipFacts", "Codec"))
 
 
 def test_every_hook_has_an_example_that_compiles() -> None:
@@ -247,7 +247,7 @@ def test_the_job_store_view_of_a_home_without_a_store_knows_no_job(tmp_path: Pat
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from proxx.plugin import Settings
+    from proxx.settings import Settings  # no longer a plugin contract name
 
     monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "3")
     monkeypatch.setenv("PROXX_TIMEOUT_MIN", "5")
@@ -255,3 +255,84 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings.from_env()
     assert settings == Settings(timeout_factor=3.0, timeout_minimum=5.0, lease_seconds=30.0)
     assert settings.timeout_for(None) == 5.0
+
+
+# --- three public modules, each complete, and names that leave through a warning --------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "instead"),
+    [
+        ("proxx.plugin", "Settings", "RenderTask.timeout_for"),
+        ("proxx.plugin", "write_json_atomically", "no plugin contract"),
+        ("proxx", "hookimpl", "proxx.plugin"),
+        ("proxx", "Engine", "proxx.plugin"),
+        ("proxx", "Availability", "proxx.plugin"),
+    ],
+)
+def test_a_name_leaving_the_contract_still_imports_with_a_warning_naming_its_replacement(
+    module: str, name: str, instead: str
+) -> None:
+    import importlib
+
+    from proxx.plugin import ProxxDeprecationWarning
+
+    public = importlib.import_module(module)
+    with pytest.warns(
+        ProxxDeprecationWarning, match=rf"{module}\.{name} is deprecated since plugin API 1\.1.*{instead}"
+    ):
+        value = getattr(public, name)
+    assert value is not None
+    assert name not in public.__all__
+
+
+def test_every_record_a_public_record_names_is_public_and_in_the_reference() -> None:
+    import re
+    import sys
+
+    import attrs
+
+    import proxx
+
+    page = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    for module in (proxx.plugin, proxx):
+        public = set(module.__all__)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if not (isinstance(value, type) and attrs.has(value)):
+                continue
+            assert f"### {name}\n" in page, f"{module.__name__}.{name} has no reference entry"
+            namespace = vars(sys.modules[value.__module__])
+            for field in attrs.fields(value):
+                for word in re.findall(r"[A-Za-z_]\w*", str(field.type)):
+                    record = namespace.get(word)
+                    if isinstance(record, type) and attrs.has(record):
+                        assert record.__name__ in public, f"{module.__name__}.{name}.{field.name}: {record.__name__}"
+
+
+def test_the_readme_states_the_size_of_each_public_module() -> None:
+    import proxx
+    import proxx.testing
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for module in (proxx, proxx.plugin, proxx.testing):
+        assert f"`{module.__name__}` ({len(module.__all__)} names)" in readme, module.__name__
+
+
+def test_a_render_task_extends_its_timeout_by_proxx_own_rule() -> None:
+    from proxx.plugin import RenderTask
+
+    task = RenderTask(None, None, None, "p", "l", 120.0, lambda f: None, timeout_rule=lambda s: 10 * s)  # type: ignore[arg-type]
+    assert (task.timeout_for(5.0), task.timeout_for(60.0)) == (120.0, 600.0)
+    assert RenderTask(None, None, None, "p", "l", 120.0, lambda f: None).timeout_for(60.0) == 120.0  # type: ignore[arg-type]
+
+
+def test_the_job_store_view_takes_a_home_or_its_store_file(proxx_open, proxx_clip, proxx_home, tmp_path) -> None:
+    from proxx.plugin import JobStoreView
+
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    spec = app.create_job("Review H.264", [proxx_clip(frames=6)], tmp_path / "out")
+    for where in (proxx_home, JobStoreView(proxx_home).path):
+        with JobStoreView(where) as jobs:
+            assert jobs.spec(spec.job_id) == spec and jobs.job(spec.job_id).state == "QUEUED"

@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
-from proxx import Availability, ConfigurationError, Engine, Proxx, hookimpl
+from proxx import ConfigurationError, Proxx
 from proxx.execute.engine import RenderReport, RenderTask
+from proxx.plugin import Availability, Engine, hookimpl
 from proxx.plugins import build_plugin_manager
 
 

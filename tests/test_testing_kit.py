@@ -36,7 +36,7 @@ def test_profiles_written_from_a_dict_join_the_registry(proxx_open, proxx_profil
 def test_a_registered_plugin_is_gone_after_its_test(pytester):
     pytester.makepyfile(
         """
-        from proxx import Availability, Engine, hookimpl
+        from proxx.plugin import Availability, Engine, hookimpl
 
         class Idle(Engine):
             name = "idle"
@@ -70,7 +70,7 @@ def test_the_conformance_suite_fails_an_engine_that_breaks_the_contract(pytester
     pytester.makepyfile(
         """
         import shutil
-        from proxx import Availability, Engine, hookimpl
+        from proxx.plugin import Availability, Engine, hookimpl
         from proxx.execute.engine import RenderReport
         from proxx.testing.conformance import EngineConformance
 
@@ -113,7 +113,7 @@ def test_the_conformance_suite_fails_an_engine_that_breaks_the_contract(pytester
 def test_an_engine_missing_here_can_skip_the_checks_that_render(pytester):
     pytester.makepyfile(
         """
-        from proxx import Availability, Engine, hookimpl
+        from proxx.plugin import Availability, Engine, hookimpl
         from proxx.testing.conformance import EngineConformance
 
         class Licensed(Engine):

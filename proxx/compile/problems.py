@@ -7,6 +7,8 @@ import attrs
 
 @attrs.frozen
 class Location:
+    """Where a profile problem is: the file, and the line when it can be told."""
+
     path: str
     line: int | None = None
 

@@ -89,6 +89,9 @@ class Constraints:
 
 
 class Lifecycle(enum.Enum):
+    """An intent's lifecycle: active, deprecated (listed, not chosen), graduated (means exactly its
+    `graduated_to` id), or invalid (computed: it does not compile); `selectable` for operators."""
+
     ACTIVE = "active"
     DEPRECATED = "deprecated"
     GRADUATED = "graduated"
@@ -101,7 +104,12 @@ class Lifecycle(enum.Enum):
 
 @attrs.frozen
 class Naming:
-    """How an intent names its outputs: <output folder>/[folder/]<source base name><suffix>.<ext>."""
+    """How an intent names its outputs: <output folder>/[folder/]<source base name><suffix>.<ext>.
+
+    Fields:
+      suffix: appended to the source's base name ("_Proxy"), or "".
+      folder: a sub-folder of the output folder the proxies go to ("Proxy"), or "".
+    """
 
     suffix: str = ""
     folder: str = ""

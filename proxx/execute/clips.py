@@ -231,8 +231,10 @@ class Clips:
     ) -> None:
         timeout = self.settings.timeout_for(source)
         task = RenderTask(
-            self.spec, clip, source, str(partial), str(self.log_path), timeout, report, self.cancelled, threads
-        )
+            self.spec, clip, source, str(partial), str(self.log_path), timeout, report, self.cancelled, threads,
+            expected_duration=source.video_duration if source is not None else None,
+            timeout_rule=self.settings.timeout_of,
+        )  # fmt: skip
         try:
             rendered = self.engine.render(task)
         except ProxxError:

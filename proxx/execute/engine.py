@@ -52,6 +52,13 @@ class RenderTask:
       threads: how many threads to render with, or None for as many as the engine likes. Set while
         other clips of the job render beside this one: its share of the cores
         (`proxx.execute.schedule`); an engine that cannot limit itself ignores it.
+      cancel_signal: what `is_cancelled()` asks (proxx sets it).
+      expected_duration: the seconds of media the clip holds, from the source's probe (what
+        `timeout` was computed from); None when no probe tells (RAW an engine reads itself).
+      timeout_rule: how proxx turns a duration into a timeout (proxx sets it); use `timeout_for`.
+
+    .. versionchanged:: 1.1
+       `expected_duration` and `timeout_for`, so that an engine never recomputes the timeout rule.
     """
 
     spec: JobSpec
@@ -63,6 +70,15 @@ class RenderTask:
     progress: Callable[[float], None]  # fraction of this clip done, 0..1
     cancel_signal: Callable[[], bool] = _never  # see `is_cancelled`
     threads: int | None = None  # its share of the cores while other clips render beside it
+    expected_duration: float | None = None  # seconds of media to render; None when no probe tells
+    timeout_rule: Callable[[float], float] | None = None  # see `timeout_for`
+
+    def timeout_for(self, seconds: float) -> float:
+        """The timeout proxx gives a clip `seconds` long: for an engine that learns the duration
+        only while it renders (a RAW clip no probe reads), to extend `timeout` to it. Never less
+        than `timeout`."""
+        rule = self.timeout_rule
+        return max(self.timeout, rule(seconds) if rule is not None else self.timeout)
 
     def is_cancelled(self) -> bool:
         """Whether the operator cancelled the job. An engine asks while it renders (a few times a
@@ -121,7 +137,7 @@ class Engine(abc.ABC):
     def render(self, task: RenderTask) -> RenderReport:
         """Render one clip into `task.partial_path`, exactly as the canonical profile says.
 
-        Raise `proxx.ExecutionError` on failure: reason "engine_failed" with the message
+        Raise `proxx.plugin.ExecutionError` on failure: reason "engine_failed" with the message
         "<Engine> exited with code N: <last meaningful error line>", or reason "timeout" with
         "<Engine> timed out after N seconds". Never write the final output path.
         """

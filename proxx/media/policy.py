@@ -62,6 +62,14 @@ def top_field_first(field_order: str) -> bool:
 
 @attrs.frozen
 class AudioTarget:
+    """One audio stream of the proxy, as the media policy wants it (one per source stream, in order).
+
+    Fields:
+      channels: its channel count; sample_rate: in Hz.
+      layout: its channel layout ("stereo", "5.1"), or None when the source's is unlabelled (then any
+        label of that many channels is right).
+    """
+
     channels: int
     sample_rate: int
     layout: str | None  # None: the source is unlabelled, any label of `channels` channels is right

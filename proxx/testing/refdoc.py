@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+import proxx
 import proxx.plugin
 from proxx.testing.hookdoc import keep_page
 
@@ -135,8 +136,27 @@ def render() -> str:
         lines += [_doc(values[name]), ""]
     lines += ["## Constants", ""]
     lines += [f"- `{name} = {values[name]!r}`" for name in constants]
-    lines.append("")
+    lines += ["", *_integrators(values), ""]
     return "\n".join(lines)
+
+
+def _integrators(plugin_values: dict[str, Any]) -> list[str]:
+    """The integrators' module, `proxx`: its names, and the records not documented above."""
+    names = list(proxx.__all__)
+    lines = [
+        "## The integrators' module: `proxx`",
+        "",
+        "Integrators import `proxx` (docs/integrating.md): "
+        + ", ".join(f"`{n}`" for n in names)
+        + ". Those also in `proxx.plugin` are documented above; the others:",
+        "",
+    ]
+    for name in names:
+        value = getattr(proxx, name)
+        if name in plugin_values or not isinstance(value, type):
+            continue
+        lines += _class(name, value)
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import create, run
 
-from proxx import hookimpl
+from proxx.plugin import hookimpl
 from proxx.verify.checks import Check
 from proxx.visibility import OperatorWords
 from proxx.web.service import WebService

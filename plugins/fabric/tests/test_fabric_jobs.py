@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import opentimelineio as otio
 import pytest
 
-from proxx import Proxx, hookimpl
-from proxx.plugin import COMPLETED, JobResult, load_result, require_tool
+from proxx import Proxx
+from proxx.plugin import COMPLETED, JobResult, hookimpl, load_result, require_tool
 from proxx.testing import build_plugin_manager, main, make_clip, violations
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import Index

@@ -37,7 +37,6 @@ from proxx.plugin import (
     MediaInfo,
     RenderReport,
     RenderTask,
-    Settings,
     cannot_render,
     default_colour,
     frame_size,
@@ -385,7 +384,7 @@ class _Run:
                 timecode = properties.get("Start TC") or None
                 colour = default_colour(*size)  # RAW is debayered into the picture size's default
                 frames = int(properties.get("Frames") or 0)
-                self.timeout = max(self.timeout, Settings.from_env().timeout_factor * float(frames / rate))
+                self.timeout = max(self.timeout, self.task.timeout_for(float(frames / rate)))
                 self.details["timeout_seconds"] = self.timeout
                 self.details["resolve_clip_properties"] = {
                     k: properties.get(k) for k in ("Resolution", "FPS", "Frames", "Start TC", "Video Codec")
