@@ -33,6 +33,7 @@ import attrs
 from proxx.errors import ConfigurationError, FailureClass
 from proxx.home import STORE_FILE
 from proxx.jobspec.model import JobSpec, digest_of, utc_now
+from proxx.jobspec.rerun import identities, output_key
 from proxx.roots import Roots
 
 
@@ -385,10 +386,16 @@ class Store:
                 [(spec.job_id, *attrs.astuple(item)) for item in left_out],
             )
 
-    def record_published(self, published: Iterable[Published]) -> None:
-        """Remember the proxies a job published; a later job's proxy at the same path replaces one
-        (the earlier file was gone, or it would not have been published)."""
-        rows = [attrs.astuple(p) for p in published]
+    def remember_published(self, job_id: str, proxy_profile: str, clips: Iterable[tuple[str, str]]) -> None:
+        """Remember the proxies (source, proxy) a job published, with what both are now, read here
+        (a proxy this machine cannot read, such as a farm's path it does not share, is left out); a
+        later job's proxy at the same path replaces one (the earlier file was gone, or it would not
+        have been published)."""
+        rows = []
+        for source, output in clips:
+            found = identities(source, output)
+            if found is not None:
+                rows.append((output_key(output), output, job_id, proxy_profile, source, *found))
         if not rows:
             return
         with self._write() as db:

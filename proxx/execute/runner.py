@@ -28,7 +28,6 @@ from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
 from proxx.export.exporter import Exporter, export_all
 from proxx.jobspec.model import JobSpec, utc_now
-from proxx.jobspec.rerun import identities, output_key
 from proxx.plugins import PluginManager
 from proxx.result import (
     CLIP_COMPLETED,
@@ -42,7 +41,7 @@ from proxx.result import (
     write_json_atomically,
 )
 from proxx.settings import Settings, duration_of
-from proxx.store import COMPLETED, FAILED, DigestMismatch, Published, Store
+from proxx.store import COMPLETED, FAILED, DigestMismatch, Store
 from proxx.validate.checks import validate
 
 
@@ -217,14 +216,9 @@ class Runner:
         """Record each proxy the job published, so that a re-run of its sources into the same
         output folder leaves them out (`proxx.jobspec.rerun`). Nothing here can fail the job: a proxy
         not recorded is only proxied again (or refused as existing) by a later re-run."""
-        published = []
-        for clip in result.clips:
-            found = identities(clip.source, clip.output) if clip.state == CLIP_COMPLETED else None
-            if found is not None:
-                key = output_key(clip.output)
-                published.append(Published(key, clip.output, result.job_id, result.proxy_profile, clip.source, *found))
+        published = [(c.source, c.output) for c in result.clips if c.state == CLIP_COMPLETED]
         with contextlib.suppress(sqlite3.Error):
-            self.store.record_published(published)
+            self.store.remember_published(result.job_id, result.proxy_profile, published)
 
     def _write(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:
         """Write the result JSON; on a full PROXX_HOME, give up the store's space reserve and try

@@ -75,3 +75,7 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
         published=states.count("completed") if states else None,
         failed_clips=states.count("failed") if states else None,
     )
+    if farm.get("result"):  # a re-run here of the farm's sources leaves out what it published
+        result = json.loads(farm["result"])
+        completed = [(c["source"], c["output"]) for c in result.get("clips", []) if c.get("state") == "completed"]
+        store.remember_published(job_id, result.get("proxy_profile", ""), completed)
