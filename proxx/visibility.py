@@ -171,6 +171,7 @@ CHECK_LABELS = {
     "alpha": "Transparency",
     "colour": "Colour",
     "picture_colour": "Colour in the picture",
+    "video_tracks": "Video tracks",
     "timecode": "Timecode",
     "audio_streams": "Audio tracks",
 }

@@ -170,6 +170,9 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
     for clip in clips:
         if clip.state == CLIP_COMPLETED:
             print(f"Proxy:  {safe(clip.output)}{_reused(clip)}")
+            for check in clip.checks:  # what the proxy leaves out by rule: said, never silent
+                if check.name == "video_tracks" and check.passed:
+                    print(f"Note:   {safe(Path(clip.source).name)}: {check.actual}", file=sys.stderr)
     if row.state == COMPLETED and result:
         print(f"Job {row.job_id} COMPLETED: {_count(len(clips), 'verified proxy', 'verified proxies')} published "
               f"with '{intent}'.")  # fmt: skip

@@ -27,6 +27,7 @@ output against the same target; the README's "Media policy" section is this modu
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import attrs
@@ -34,7 +35,7 @@ import attrs
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.colour import ColourTarget, colour_target, source_colour
 from proxx.media.geometry import display_aspect, frame_size, upright
-from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream
+from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream, parse_rate
 
 # ffmpeg's field orders name the field coded first, then the one displayed first.
 TOP_FIRST = frozenset({"tt", "bt"})
@@ -112,6 +113,24 @@ class ProxyTarget:
     @property
     def interlaced(self) -> bool:
         return self.field_order in INTERLACED
+
+
+# A constant-rate proxy may make at most this many times the pictures its source holds: beyond it
+# the source's timestamps are sparse (a few pictures spread over a long time), and a conform would
+# turn a small file into hours of a worker's time for a proxy of repeated pictures.
+CONFORM_BOUND = 4
+
+
+def conform_pictures(video: VideoStream, duration: float | None) -> tuple[int, int] | None:
+    """(pictures a constant-rate proxy of `video` makes over `duration`, pictures `video` holds), or
+    None when either is unknown."""
+    held = video.nb_frames
+    average = parse_rate(video.avg_frame_rate)
+    if not held and average > 0 and duration:
+        held = round(average * Fraction(duration))
+    if not held or not duration:
+        return None
+    return math.ceil(video.rate.rate * Fraction(duration)), held
 
 
 def _audio_target(profile: CanonicalProfile, stream: AudioStream) -> AudioTarget:

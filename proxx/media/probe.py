@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -26,6 +27,12 @@ STANDARD_RATES = tuple(
 )
 # Relative gap between the average and the nominal rate above which a stream is variable-rate.
 VARIABLE_RATE_GAP = Fraction(2, 100)
+# A variable-rate stream's median frame duration names its rate when within this much of a standard one.
+FRAME_TIMING_SNAP = Fraction(5, 1000)
+# Below this a stream's pictures are stills shown in turn, not video.
+MIN_VIDEO_RATE = Fraction(1)
+# How many of a variable-rate stream's first packets its frame timing is read from.
+FRAME_TIMING_PACKETS = 600
 INTERLACED = frozenset({"tt", "bb", "tb", "bt"})
 
 # Demuxers that read single pictures, not video.
@@ -56,6 +63,10 @@ class VideoStream:
       avg_frame_rate: frames / duration, below frame_rate for variable-rate media.
       rotation: display rotation in degrees, counter-clockwise: 0, 90, 180 or 270.
       start_time: the stream's first timestamp, in seconds.
+      repeat_fields: progressive pictures flagged to repeat a field (soft telecine: film coded at
+        23.976 and shown at 29.97 through repeat-first-field flags), read from the first pictures.
+      frame_duration: the median spacing of its first pictures, in seconds; read for variable-rate
+        streams only (else None).
       colour: the colour description the stream states (`proxx.media.colour`; "" where it states none).
     Properties: `rate`, `fps` (the exact rate an editing system gives it), `has_alpha`.
     """
@@ -74,6 +85,8 @@ class VideoStream:
     rotation: int = 0  # display rotation in degrees, counter-clockwise, normalised to 0, 90, 180, 270
     start_time: float | None = None
     colour: Colour = attrs.field(factory=Colour)
+    frame_duration: float | None = None
+    repeat_fields: bool = False
 
     @property
     def rate(self) -> Rate:
@@ -119,6 +132,8 @@ class MediaInfo:
       brand: the ISO/QuickTime major brand ("qt  " for MOV, "isom" and kin for MP4).
       start_time: the file's start time (MPEG-TS and edit-listed MOV start above zero).
       data_streams: the count of timecode, telemetry and other data tracks (not proxied).
+      other_video: each video track after the first, as (track number, width, height): an
+        interview's B camera, an ISO recording (not proxied, named in the clip's outcome).
     Properties: `container` (the canonical container name), `video_duration`, `is_still_image`.
     """
 
@@ -132,6 +147,7 @@ class MediaInfo:
     brand: str = ""  # the ISO/QuickTime major brand: "qt  " for MOV, "isom" and kin for MP4
     start_time: float | None = None  # of the file: MPEG-TS and edit-listed MOV start above zero
     data_streams: int = 0  # timecode, GPS/telemetry and other data tracks (not proxied)
+    other_video: tuple[tuple[int, int, int], ...] = ()  # (track number, width, height) after the first
 
     @property
     def container(self) -> str:
@@ -176,16 +192,38 @@ def _close(a: Fraction, b: Fraction) -> bool:
 
 def frame_rate(video: VideoStream) -> Rate:
     """The exact rate of `video`. ffprobe's r_frame_rate is the stream's base rate (for interlaced
-    H.264 it is the field rate, twice the frame rate); its avg_frame_rate is frames over duration."""
+    H.264 it is the field rate, twice the frame rate); its avg_frame_rate is frames over duration.
+    A variable-rate stream (average more than 2 % off its base rate) takes its rate from its frame
+    timing: the median frame duration, when within 0.5 % of a standard rate, else the standard rate
+    nearest its average; never its declared or tick rate alone (phones and recorders declare 60 or
+    600 for 30 fps pictures). Pictures less than one a second apart (a slideshow) have no editing
+    rate: such a stream is conformed to the lowest standard rate, which the sparse-source bound
+    (`proxx.media.policy.CONFORM_BOUND`) then refuses when it holds few pictures."""
+    rate = _frame_rate(video)
+    if 0 < rate.rate < MIN_VIDEO_RATE:  # a few pictures far apart (a slideshow): no editing rate
+        return Rate(STANDARD_RATES[0], True)
+    return rate
+
+
+def _frame_rate(video: VideoStream) -> Rate:
     real, average = parse_rate(video.frame_rate), parse_rate(video.avg_frame_rate)
+    if video.repeat_fields and real > 0:  # soft telecine: the coded film rate, 2 of every 5 fields
+        return Rate(_nearest_standard(real * Fraction(2, 5)), False)
     if average <= 0 or (real > 0 and average > real):  # no average, or a nonsense one (raw DV says 60000)
         return Rate(real, False)
     if real <= 0 or _close(average, real):
         return Rate(real if real > 0 else _nearest_standard(average), False)
     if _close(average * 2, real) and video.field_order in INTERLACED:
         return Rate(real / 2, False)
-    nominal = real if real in STANDARD_RATES else _nearest_standard(average)
-    return Rate(nominal, True)
+    timed = _standard_within(1 / Fraction(video.frame_duration), FRAME_TIMING_SNAP) if video.frame_duration else None
+    if timed is not None:  # the pictures' own spacing: a declared or tick rate is not their rate
+        return Rate(timed, True)
+    return Rate(_nearest_standard(average), True)
+
+
+def _standard_within(rate: Fraction, tolerance: Fraction) -> Fraction | None:
+    nearest = _nearest_standard(rate)
+    return nearest if abs(nearest - rate) <= tolerance * nearest else None
 
 
 def _nearest_standard(rate: Fraction) -> Fraction:
@@ -255,11 +293,15 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
     video = None
     audio = []
     data_streams = 0
+    other_video: list[tuple[int, int, int]] = []
     for stream in streams:
         kind = stream.get("codec_type")
         if kind == "data":
             data_streams += 1
-        if kind == "video" and video is None and not stream.get("disposition", {}).get("attached_pic"):
+        picture = kind == "video" and not stream.get("disposition", {}).get("attached_pic")
+        if picture and video is not None:
+            other_video.append((len(other_video) + 2, int(stream.get("width", 0)), int(stream.get("height", 0))))
+        if picture and video is None:
             video = VideoStream(
                 codec=stream.get("codec_name", "unknown"),
                 profile=str(stream.get("profile", "")),
@@ -297,6 +339,7 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
         brand=str(fmt.get("tags", {}).get("major_brand", "")),
         start_time=_float(fmt.get("start_time")),
         data_streams=data_streams,
+        other_video=tuple(other_video),
     )
 
 
@@ -317,10 +360,11 @@ def _frame_timecode(document: dict[str, Any]) -> str | None:
 
 # Containers whose timecode may live only in the video frames (GOP header, SEI).
 FRAME_TIMECODE_FORMATS = frozenset({"mpegts", "mpeg", "mpegvideo", "h264", "hevc"})
-# What the first frames say when the container does not: timecode, and the scan (raw DV states none).
+# What the first frames say when the container does not: timecode, the scan (raw DV states none),
+# and repeated fields (soft telecine: MPEG-2 repeat_first_field, H.264 pic_struct).
 _FIRST_FRAMES = [
-    "-select_streams", "v:0", "-read_intervals", "%+#2", "-show_frames",
-    "-show_entries", "frame=interlaced_frame,top_field_first,side_data_list:frame_tags=timecode",
+    "-select_streams", "v:0", "-read_intervals", "%+#4", "-show_frames",
+    "-show_entries", "frame=interlaced_frame,top_field_first,repeat_pict,side_data_list:frame_tags=timecode",
 ]  # fmt: skip
 
 
@@ -374,14 +418,34 @@ def _probe(path: str, timeout: float) -> MediaInfo:
     if video is None:
         return info
     needs_timecode = info.timecode is None and bool(FRAME_TIMECODE_FORMATS & set(info.format_name.split(",")))
-    if needs_timecode or video.field_order in ("unknown", ""):
+    real, average = parse_rate(video.frame_rate), parse_rate(video.avg_frame_rate)
+    field_rate = average > 0 and real > average * Fraction(3, 2)  # a base rate of fields: interlaced or pulldown
+    if needs_timecode or video.field_order in ("unknown", "") or field_rate:
         frames = _ffprobe(path, _FIRST_FRAMES, timeout)
+        scan = _frame_scan(frames) or video.field_order
         info = attrs.evolve(
             info,
             timecode=info.timecode or _frame_timecode(frames),
-            video=attrs.evolve(video, field_order=_frame_scan(frames) or video.field_order),
+            video=attrs.evolve(video, field_order=scan, repeat_fields=scan == "progressive" and _repeats(frames)),
+        )
+        video = info.video
+        assert video is not None
+    if frame_rate(video).variable:
+        timing = ["-select_streams", "v:0", "-read_intervals", f"%+#{FRAME_TIMING_PACKETS}", "-show_entries",
+                  "packet=pts_time,dts_time"]  # fmt: skip
+        info = attrs.evolve(
+            info, video=attrs.evolve(video, frame_duration=_median_spacing(_ffprobe(path, timing, timeout)))
         )
     return info
+
+
+def _median_spacing(document: dict[str, Any]) -> float | None:
+    """The median time between consecutive pictures (presentation order), or None below two."""
+    times = sorted(
+        t for t in (_float(p.get("pts_time", p.get("dts_time"))) for p in document.get("packets", ())) if t is not None
+    )
+    gaps = sorted(b - a for a, b in itertools.pairwise(times) if b > a)
+    return gaps[len(gaps) // 2] if gaps else None
 
 
 def first_frame_colour(path: str, timeout: float = 60) -> Colour | None:
@@ -401,6 +465,11 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
+
+
+def _repeats(document: dict[str, Any]) -> bool:
+    """Whether any of the first pictures is flagged to repeat a field (soft telecine)."""
+    return any(_int(frame.get("repeat_pict")) for frame in document.get("frames", ()))
 
 
 def _frame_scan(document: dict[str, Any]) -> str | None:

@@ -19,6 +19,7 @@ from proxx.errors import JobValidationError
 from proxx.execute.engine import Engine
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.jobspec.rerun import output_key
+from proxx.media.policy import CONFORM_BOUND, conform_pictures
 from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe
 from proxx.media.raw import raw_format
 from proxx.plugins import PluginManager
@@ -154,6 +155,21 @@ def check_source(
                 f"Source file '{path}' has no duration proxx can read (a bare stream without a container?), "
                 "so its proxy could never be verified. Wrap it in a media container file first.",
                 source=path,
+            )
+        ], info
+    pictures = conform_pictures(info.video, info.video_duration)
+    if pictures is not None and pictures[0] > CONFORM_BOUND * pictures[1]:
+        made, held = pictures
+        rate = info.video.rate.rate
+        return [
+            _problem(
+                "source_sparse_timestamps",
+                f"Source file '{path}' holds {held} pictures over {info.video_duration:.1f} s (its pictures are "
+                f"far apart in time): a constant-rate proxy at {float(rate):.3f} fps would make {made} pictures, "
+                f"more than {CONFORM_BOUND} times as many, so it is not rendered.",
+                source=path,
+                pictures=held,
+                proxy_pictures=made,
             )
         ], info
     return [], info

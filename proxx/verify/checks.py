@@ -126,6 +126,8 @@ def verify_output(
     target = proxy_target(profile, source)
     checks += _picture_checks(target, output.video)
     checks += colour_checks(profile, target.colour.output, output.video.colour, picture_colour)
+    if source.other_video:
+        checks.append(video_tracks_check(source, output))
     checks += _time_checks(target, output)
     checks += _declared_audio_checks(profile, output.audio)
     checks.append(_check("alpha", "none", output.video.pix_fmt if output.video.has_alpha else "none"))
@@ -160,6 +162,15 @@ def _picture_checks(target: ProxyTarget, out: VideoStream) -> list[Check]:
                out.rotation == 0),
         _check("field_order", target.field_order, out.field_order, _same_scan(target.field_order, out.field_order)),
     ]  # fmt: skip
+
+
+def video_tracks_check(source: MediaInfo, output: MediaInfo) -> Check:
+    """A source with more than one video track (an interview's A and B cameras, ISO recordings)
+    gives a proxy of its first: the proxy holds exactly one, and the others are named in the
+    clip's outcome ("video track 2 (1280x720) is not in the proxy")."""
+    left_out = "; ".join(f"video track {n} ({w}x{h}) is not in the proxy" for n, w, h in source.other_video)
+    actual = left_out if not output.other_video else f"{1 + len(output.other_video)} video tracks"
+    return _check("video_tracks", "video track 1 only; the others named", actual, not output.other_video)
 
 
 # Codecs whose pictures state no colour of their own (DNxHR's header has no such field: a decoder

@@ -1,0 +1,85 @@
+"""Frame rate from frame timing (issue 21, item 3): a variable-rate source's rate comes from the
+spacing of its pictures, never from a declared or tick rate alone, and keeps its duration; a source
+whose pictures are far apart is refused in class B before anything renders."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.media.probe import VideoStream, frame_rate
+from proxx.media.tools import require_tool
+from proxx.store import COMPLETED, FAILED
+from tests.camera_media import independent_probe
+
+ACTIVE_INTENTS = ("HD Editorial LT", "Archive ProRes", "Review H.264")
+
+
+def _video(rate: str, average: str, spacing: float | None) -> VideoStream:
+    return VideoStream("h264", "High", 320, 240, "1:1", rate, "yuv420p", "progressive", 2.0, None,
+                       avg_frame_rate=average, frame_duration=spacing)  # fmt: skip
+
+
+@pytest.mark.parametrize("declared", ["60/1", "600/1", "90000/1", "120/1"])
+def test_a_declared_or_tick_rate_is_not_the_pictures_rate(declared: str) -> None:
+    # 30 fps pictures with gaps (27.9 on average), whatever rate the container or stream declares
+    assert frame_rate(_video(declared, "1200/43", 1 / 30)) == frame_rate(_video("30/1", "1200/43", 1 / 30))
+    assert frame_rate(_video(declared, "1200/43", 1 / 30)).rate == 30
+    # 1/29.97 s apart: within 0.5 % of 29.97, not of 30
+    assert frame_rate(_video(declared, "27/1", 1001 / 30000)).rate == Fraction(30000, 1001)
+
+
+def test_without_a_standard_spacing_the_average_decides() -> None:
+    assert frame_rate(_video("600/1", "24/1", 1 / 37)).rate == 24  # spacing 37 fps: no standard within 0.5 %
+    assert frame_rate(_video("1/7", "150/841", 7.0)).rate == Fraction(24000, 1001)  # a slideshow: no editing rate
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([require_tool("ffmpeg").path, "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def variable(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 fps pictures, every fifth a frame late, in a 1/60 s time base: 40 pictures over 1.43 s."""
+    path = tmp_path_factory.mktemp("vfr") / "screen_vfr.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=30", "-frames:v", "40", "-vf", "setpts=(2*N+floor(N/5))/60/TB",
+           "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-video_track_timescale", "60", str(path))  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize("intent", ACTIVE_INTENTS)
+def test_a_variable_rate_source_keeps_its_pictures_rate_and_duration(
+    intent: str, variable: Path, tmp_path: Path, proxx_home: Path
+) -> None:
+    proxx = Proxx.open()
+    spec = proxx.create_job(intent, [variable], tmp_path)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == COMPLETED, result and result.failure
+    out = independent_probe(result.clips[0].output)
+    assert Fraction(out["r_frame_rate"]) == 30 and not out["vfr"]
+    source = independent_probe(variable)
+    assert abs(out["duration"] - source["duration"]) <= 1 / 30 + 0.001
+    assert out["frames"] == round(source["duration"] * 30)
+
+
+def test_a_source_of_sparse_pictures_is_refused_before_rendering(tmp_path: Path, proxx_home: Path) -> None:
+    sparse = tmp_path / "timelapse.mp4"  # five pictures over 28 s
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=30", "-frames:v", "5", "-vf", "setpts=N*7/TB",
+           "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", str(sparse))  # fmt: skip
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    spec = proxx.create_job("HD Editorial LT", [sparse], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == FAILED and result.failure.failure_class == "B"
+    problem = result.validation_problems[0]
+    assert problem.reason == "source_sparse_timestamps"
+    assert "holds 5 pictures over 28.0 s" in problem.message and "more than 4 times as many" in problem.message
+    assert list(out.iterdir()) == []
+    document = json.loads(Path(proxx.store.job(spec.job_id).result_path).read_text())
+    assert document["clips"][0]["state"] == "not_run"
