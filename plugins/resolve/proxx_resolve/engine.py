@@ -48,6 +48,7 @@ from proxx_resolve import client
 from proxx_resolve.launch import Launcher
 from proxx_resolve.locate import ScriptingPaths, find_scripting
 from proxx_resolve.lock import resolve_turn
+from proxx_resolve.rawfacts import RawClip, remember
 from proxx_resolve.settings import (
     MIN_VERSION,
     SettingsRefused,
@@ -387,8 +388,11 @@ class _Run:
                 self.timeout = max(self.timeout, self.task.timeout_for(float(frames / rate)))
                 self.details["timeout_seconds"] = self.timeout
                 self.details["resolve_clip_properties"] = {
-                    k: properties.get(k) for k in ("Resolution", "FPS", "Frames", "Start TC", "Video Codec")
+                    k: properties.get(k) for k in ("Resolution", "FPS", "Frames", "Start TC", "Video Codec", "Audio Ch")
                 }
+                channels = str(properties.get("Audio Ch") or "").strip()
+                audio = int(channels) if channels.isdigit() else None
+                remember(self.task.partial_path, RawClip(size, rate, frames, audio))  # for verification
             profile = self.task.spec.canonical_profile
             plan = render_plan(
                 profile,

@@ -276,10 +276,15 @@ def test_raw_source_renders_from_resolves_clip_properties(
     result = run(app, "Resolve prores_lt", [raw], tmp_path / "out")
     assert result.failure is None, result.failure
     assert result.state == "COMPLETED"
-    # ffprobe cannot read the RAW source: only what needs no source is verified...
+    # ffprobe cannot read the RAW source: the format, and what Resolve's clip properties say of it
     checks = checks_of(result)
-    assert sorted(checks) == ["codec_profile", "container", "even_dimensions", "output_exists", "video_codec"]
+    assert sorted(checks) == [
+        "audio_channels", "codec_profile", "container", "dimensions", "duration", "even_dimensions",
+        "frame_rate", "output_exists", "video_codec",
+    ]  # fmt: skip
     assert checks["codec_profile"] == ("LT", "LT", True)
+    assert checks["frame_rate"] == ("24000/1001", "24000/1001", True)
+    assert checks["audio_channels"][2] and checks["duration"][2] and checks["dimensions"][:2] == ("320x180", "320x180")
     assert result.engine.details["resolve_clip_properties"]["Resolution"] == "320x180"
     # ...so prove here that size, rate and timecode followed Resolve's clip properties
     output = probe(result.clips[0].output)
@@ -563,3 +568,13 @@ def test_a_resolve_render_tagged_otherwise_fails_verification(
     checks = checks_of(result)
     assert not checks["colour"][2]
     assert "SMPTE 170M primaries" in checks["colour"][0] and "BT.709 primaries" in checks["colour"][1]
+
+
+def test_a_raw_render_that_breaks_resolves_clip_properties_fails(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path
+) -> None:
+    fake_resolve.set(render_frame_rate="25")  # a render at another rate than the clip's
+    raw = fake_raw(clip, tmp_path / "B002.braw")
+    result = run(app, "Resolve prores_lt", [raw], tmp_path / "out")
+    assert result.state == "FAILED" and result.failure.reason == "verification_failed"
+    assert checks_of(result)["frame_rate"] == ("24000/1001", "25/1", False)

@@ -21,7 +21,8 @@ Bool setters `SetCurrentTimeline` and `SetCurrentRenderMode` return False; `AddR
 when TargetDir is outside the Media Storage volumes (`render_volumes`), as Resolve does; a project
 setting is refused (`refuse_settings`, e.g. the undocumented `timelinePlaybackFrameRate`);
 `GetRenderFormats()` answers another dictionary (`render_formats`); the colour tags are ignored
-(`ignore_colour_tags`: the render is tagged as the project's output space, "Same as Project"); and `GetRenderJobStatus` gives
+(`ignore_colour_tags`: the render is tagged as the project's output space, "Same as Project"); the
+render is made at another frame rate (`render_frame_rate`); and `GetRenderJobStatus` gives
 an unknown JobStatus value (`status_unknown`) or omits keys (`status_omit`), for its first
 `status_quirk_polls` calls (default: every call).
 
@@ -352,6 +353,7 @@ class RenderJob:
         width = int(self.settings.get("FormatWidth") or self.timeline.settings["timelineResolutionWidth"])
         height = int(self.settings.get("FormatHeight") or self.timeline.settings["timelineResolutionHeight"])
         rate = _resolve_rate(str(self.settings.get("FrameRate") or self.timeline.settings["timelineFrameRate"]))
+        rate = _resolve_rate(_control().get("render_frame_rate") or str(rate))  # a misbehaving render
         target = os.path.join(self.settings["TargetDir"], self.settings.get("CustomName") or self.timeline.name)
         args = [ffmpeg.path, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
                 "-progress", "pipe:1", "-i", file_url(item.decoded), "-map", "0:v:0"]  # fmt: skip
