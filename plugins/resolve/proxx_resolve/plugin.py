@@ -20,8 +20,8 @@ def proxx_engines() -> Iterator[Engine]:
 def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo) -> Iterator[Check]:
     """A RAW source no probe reads: the output against Resolve's own clip properties (frame size,
     frame rate, duration, audio channels), beside the core's format checks."""
-    if spec.engine != "resolve" or source is not None:
-        return
+    if source is not None or not isinstance(output, MediaInfo) or spec.engine != "resolve":
+        return  # a probed source: the core's checks cover it
     facts = recall(output.path)
     if facts is not None:
         yield from raw_checks(spec.canonical_profile, facts, output)
