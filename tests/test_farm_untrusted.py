@@ -17,7 +17,7 @@ from proxx.farm.app import TASK_NAME, app_for, queue_for
 from proxx.farm.local import FarmWorker, RedisServer
 from proxx.farm.state import FarmState
 from proxx.jobspec.model import create_jobspec, digest_of, utc_now
-from proxx.jobspec.signing import sign
+from proxx.jobspec.signing import FARM_TASK, seal
 from proxx.media.samples import make_clip
 from proxx.store import COMPLETED, FAILED, JobRow
 
@@ -64,9 +64,14 @@ def _finished(proxx: Proxx, job_id: str) -> JobRow:
     return proxx.store.job(job_id)
 
 
-def _send(broker: str, spec_json: str, signature: str | None) -> None:
+def _send(broker: str, message: str) -> None:
     """What an attacker who can reach the broker does: put a task on the queue, digest recomputed."""
-    app_for(broker).send_task(TASK_NAME, args=[spec_json, digest_of(spec_json), signature], queue=queue_for("ffmpeg"))
+    spec_json = message.rpartition("\n")[2]
+    app_for(broker).send_task(TASK_NAME, args=[message, digest_of(spec_json), None], queue=queue_for("ffmpeg"))
+
+
+def _sealed(spec_json: str, key: bytes, job_id: str, audience: str = "proxx-farm") -> str:
+    return seal(FARM_TASK, job_id, audience, spec_json.encode(), key, 3600).decode()
 
 
 def _files(folder: Path) -> list[str]:
@@ -83,9 +88,9 @@ def test_forged_unsigned_and_climbing_tasks_are_refused_and_recorded(farm, proxx
     climbing["job_id"] = "../../../../escaped"
     before = _files(farm["root"] / "worker")
 
-    _send(farm["broker"], spec_json, sign(spec_json, b"a guessed key"))
-    _send(farm["broker"], spec_json, None)
-    _send(farm["broker"], json.dumps(climbing), sign(json.dumps(climbing), b"a guessed key"))
+    _send(farm["broker"], _sealed(spec_json, b"a guessed key", spec.job_id))
+    _send(farm["broker"], spec_json)
+    _send(farm["broker"], _sealed(json.dumps(climbing), KEY.encode(), spec.job_id))
     _wait(lambda: len(state.refused_tasks()) >= 3)
 
     refused = state.refused_tasks()[::-1]
@@ -96,7 +101,8 @@ def test_forged_unsigned_and_climbing_tasks_are_refused_and_recorded(farm, proxx
     assert state.job(spec.job_id) == {}  # never claimed, never run
     assert _files(farm["outside"]) == []
     assert not (farm["root"] / "escaped").exists() and not (farm["root"].parent / "escaped").exists()
-    assert _files(farm["root"] / "worker") == before  # no job folder, no log, no result
+    written = [f for f in _files(farm["root"] / "worker") if "farm-replay.db" not in f and f != "home/farm-worker"]
+    assert written == before  # no job folder, no log, no result (only the record of the signed task accepted)
 
 
 def test_a_signed_job_runs_and_one_outside_the_workers_roots_fails_in_class_b(farm, proxx):

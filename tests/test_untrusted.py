@@ -19,7 +19,7 @@ import pytest
 
 from proxx import PreJobError, Proxx
 from proxx.jobspec.model import create_jobspec, utc_now
-from proxx.jobspec.signing import sign
+from proxx.jobspec.signing import INBOX, seal
 from proxx.media.samples import make_clip
 from proxx.roots import Roots
 from proxx.store import COMPLETED, QUEUED
@@ -130,17 +130,17 @@ def test_an_inbox_with_a_key_accepts_only_jobspecs_signed_with_it(proxx_home, ar
     proxx = Proxx.open()
     key = b"facility inbox key"
     spec = _good_spec(proxx, area)
-    spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    audience = str(area["inbox"])
     (area["inbox"] / "unsigned.json").write_text(json.dumps(spec))
-    forged = {"jobspec": spec, "signature": sign(spec_json, b"a guessed key")}
-    (area["inbox"] / "forged.json").write_text(json.dumps(forged))
+    (area["inbox"] / "forged.json").write_bytes(seal(INBOX, spec["job_id"], audience, spec_json, b"a guessed key", 60))
     inbox = JobSpecInbox(proxx, area["inbox"], Roots([area["media"], area["out"]]), settle=0.0, key=key)
     events = _poll(inbox)
     assert "it carries no signature" in events["unsigned.json"].message
-    assert "the signature does not verify" in events["forged.json"].message
+    assert "its signature does not verify" in events["forged.json"].message
     assert proxx.store.jobs() == []
 
-    (area["inbox"] / "signed.json").write_text(json.dumps({"jobspec": spec, "signature": sign(spec_json, key)}))
+    (area["inbox"] / "signed.json").write_bytes(seal(INBOX, spec["job_id"], audience, spec_json, key, 60))
     (event,) = inbox.poll()
     assert event.outcome == "queued" and proxx.store.job(spec["job_id"]).state == QUEUED
 

@@ -379,3 +379,106 @@ def test_slow_clients_never_lock_the_web_server_out(proxx_home, area, tmp_path):
             client.close()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+
+
+# --- signed both ways: envelopes, replay, what the farm writes back --------------------------------
+
+FARM_KEY = b"the facility's farm key"
+
+
+def test_a_signed_message_is_good_only_for_its_domain_job_audience_and_time(tmp_path):
+    from proxx.farm.replay import ReplayRecord
+    from proxx.jobspec.signing import FARM_STATE, FARM_TASK, INBOX, SignatureRefused, open_sealed, seal
+
+    job = "job-20261206T070000Z-0123abcd"
+    task = seal(FARM_TASK, job, "proxx-farm", b'{"job_id": "x"}', FARM_KEY, 60)
+    assert open_sealed(task, FARM_KEY, FARM_TASK, "proxx-farm")[1] == b'{"job_id": "x"}'
+    refusals = {
+        "a farm task as an inbox JobSpec": (task, INBOX, "proxx-farm", None),
+        "a farm task as a worker's state": (task, FARM_STATE, "proxx-farm", None),
+        "for another farm": (task, FARM_TASK, "other-farm", None),
+        "for another job": (task, FARM_TASK, "proxx-farm", "job-20261206T070000Z-ffffffff"),
+        "expired": (seal(FARM_TASK, job, "proxx-farm", b"{}", FARM_KEY, -1), FARM_TASK, "proxx-farm", None),
+        "altered": (task.replace(b'"x"', b'"y"'), FARM_TASK, "proxx-farm", None),
+        "not JSON, unsigned": (b"[" * 100_000, FARM_TASK, "proxx-farm", None),
+        "a signature line only": (b"proxx-signed-1 hmac-sha256:00", FARM_TASK, "proxx-farm", None),
+    }
+    for what, (data, domain, audience, for_job) in refusals.items():
+        with pytest.raises(SignatureRefused):
+            open_sealed(data, FARM_KEY, domain, audience, for_job)
+            pytest.fail(what)
+    record = ReplayRecord(tmp_path / "replay.db")
+    assert record.first_time(task, job, int(time.time()) + 60)
+    assert not ReplayRecord(tmp_path / "replay.db").first_time(task, job, int(time.time()) + 60)  # another process
+
+
+def test_an_inbox_envelope_for_another_inbox_or_a_farm_task_is_refused(proxx_home, area, tmp_path):
+    from proxx.jobspec.signing import FARM_TASK, INBOX, seal
+
+    proxx = Proxx.open()
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    data = spec.to_json().encode()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "other.json").write_bytes(seal(INBOX, spec.job_id, "/srv/other-inbox", data, FARM_KEY, 60))
+    (inbox / "task.json").write_bytes(seal(FARM_TASK, spec.job_id, str(inbox), data, FARM_KEY, 60))
+    (inbox / "expired.json").write_bytes(seal(INBOX, spec.job_id, str(inbox), data, FARM_KEY, -1))
+    events = {e.path.name: e for e in JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0,
+                                                    key=FARM_KEY).poll()}  # fmt: skip
+    assert "signed for '/srv/other-inbox'" in events["other.json"].message
+    assert "its signature does not verify" in events["task.json"].message  # another domain, another key
+    assert "its signature has expired" in events["expired.json"].message
+    assert proxx.store.jobs() == []
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    from proxx.farm.local import RedisServer
+
+    with RedisServer() as server:
+        yield server.url
+
+
+def _farm_job(proxx: Proxx, area: dict[str, Path], broker: str) -> str:
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    proxx.store.add(spec, broker)
+    return spec.job_id
+
+
+def test_the_submitting_machine_mirrors_only_what_a_worker_signed(proxx_home, area, redis_url, monkeypatch, capsys):
+    """Any Redis client, without the farm key, writes a job COMPLETED with a forged result, another
+    RUNNING, another with a result nested 100,000 deep: none is mirrored, and `jobs list` works."""
+    import redis
+
+    monkeypatch.setenv("PROXX_FARM_KEY", FARM_KEY.decode())
+    proxx = Proxx.open()
+    forged, running, deep = (_farm_job(proxx, area, redis_url) for _ in range(3))
+    client = redis.Redis.from_url(redis_url)
+    result = {"job_id": forged, "state": "COMPLETED", "clips": []}
+    client.hset(f"proxx:farm:job:{forged}", mapping={"state": "COMPLETED", "result": json.dumps(result)})
+    client.hset(f"proxx:farm:job:{running}", mapping={"state": "RUNNING", "worker_id": "evil", "progress": "0.5"})
+    client.hset(f"proxx:farm:job:{deep}", mapping={"state": "COMPLETED", "result": "[" * 100_000,
+                                                   "sealed": "proxx-signed-1 hmac-sha256:00\n{}\n" + "[" * 100_000})  # fmt: skip
+    proxx.refresh()
+    assert [proxx.store.job(j).state for j in (forged, running, deep)] == ["QUEUED"] * 3
+    assert main(["jobs", "list"]) == 0
+    assert main(["jobs", "show", forged]) == 0
+    capsys.readouterr()
+
+
+def test_without_a_key_a_bad_entry_is_skipped_and_never_stops_jobs_list(
+    proxx_home, area, redis_url, monkeypatch, capsys
+):
+    import redis
+
+    monkeypatch.delenv("PROXX_FARM_KEY", raising=False)
+    proxx = Proxx.open()
+    deep, other = _farm_job(proxx, area, redis_url), _farm_job(proxx, area, redis_url)
+    client = redis.Redis.from_url(redis_url)
+    client.hset(f"proxx:farm:job:{deep}", mapping={"state": "COMPLETED", "result": "[" * 100_000})
+    client.hset(f"proxx:farm:job:{other}", mapping={"state": "COMPLETED", "result": json.dumps({"job_id": deep})})
+    client.hset(f"proxx:farm:job:{deep}-x", mapping={"state": "FAILED"})
+    assert main(["jobs", "list"]) == 0
+    assert main(["jobs", "list"]) == 0  # and again: the entry is still there, still harmless
+    assert [proxx.store.job(j).state for j in (deep, other)] == ["QUEUED", "QUEUED"]  # nested; another job's
+    capsys.readouterr()

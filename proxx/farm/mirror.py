@@ -1,4 +1,13 @@
-"""The submitting machine's view of its farm jobs: Redis states copied into its own SQLite store."""
+"""The submitting machine's view of its farm jobs: Redis states copied into its own SQLite store.
+
+Redis is reachable by more than the farm's workers, so nothing there is taken on trust. Under a farm
+key, a job's fields are mirrored only from the worker's signature over them (`sealed`, checked over
+its raw bytes before anything in it is parsed, for this job and this farm); an unsigned entry can at
+most end a RUNNING job as "worker lost", and only when its lease is really gone. Whatever is mirrored
+is bounded and checked first: a result of at most MAX_RESULT_BYTES, nested at most MAX_RESULT_DEPTH,
+valid against the result schema, of this job and of its JobSpec's digest; a log of at most
+MAX_LOG_BYTES (its end kept). One entry that fails any of this is logged and left as it was: it
+never stops `jobs list`, `submit` or the mirroring of the others."""
 
 from __future__ import annotations
 
@@ -8,11 +17,18 @@ from collections import defaultdict
 from pathlib import Path
 
 from proxx.errors import ConfigurationError, FailureClass
-from proxx.farm.state import FarmState, connectable
+from proxx.farm.signing import KEY_VARIABLE, farm_name
+from proxx.farm.state import PREFIX, SEALED, SEALED_RUNNING, FarmState, connectable
+from proxx.jobspec.signing import FARM_STATE, SignatureRefused, key_from_env, open_sealed
+from proxx.jobspec.untrusted import nesting_exceeds
 from proxx.result import write_json_atomically
+from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
 
 log = logging.getLogger("proxx.farm")
+MAX_RESULT_BYTES = 64 * 1024 * 1024  # a 10,000-clip job's result is ~30 MB
+MAX_RESULT_DEPTH = 32  # a result nests 6 deep
+MAX_LOG_BYTES = 4 * 1024 * 1024
 
 
 def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> None:
@@ -31,39 +47,109 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> None:
         except ConfigurationError as error:
             log.warning("%s", error.message)
             continue
+        key = key_from_env(KEY_VARIABLE)
         for job_id in job_ids:
-            state.reap(job_id)
-            _apply(store, home, job_id, state.job(job_id))
+            try:
+                state.reap(job_id)
+                farm = trusted_fields(job_id, state.job(job_id), key, state)
+                if farm is not None:
+                    _apply(store, home, job_id, farm)
+            except Exception as error:  # one bad entry never stops the others, nor the command
+                log.warning("farm job %s not mirrored: %s: %s", job_id, type(error).__name__, str(error)[:300])
+
+
+def trusted_fields(job_id: str, farm: dict[str, str], key: bytes | None, state: FarmState) -> dict[str, str] | None:
+    """The fields of a farm job this machine may mirror (None: nothing to mirror, or nothing trusted)."""
+    if key is None:  # a loopback farm without a key: the broker is this machine's own
+        return farm
+    for field in (SEALED, SEALED_RUNNING):
+        sealed = farm.get(field)
+        if not sealed:
+            continue
+        try:
+            _, payload = open_sealed(sealed.encode("utf-8", "surrogateescape"), key, FARM_STATE, farm_name(), job_id)
+        except SignatureRefused as refused:
+            log.warning("farm job %s: its %s field is refused (%s)", job_id, field, refused.why)
+            continue
+        fields = parse_bounded_result(payload, job_id)
+        if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+            raise ValueError("its signed fields are not a mapping of text")
+        if field == SEALED_RUNNING:
+            if _lease_gone(farm, state, job_id):  # started by a worker (signed), its lease gone: lost
+                return {**fields, **{k: farm[k] for k in ("state", "reason", "message", "finished_at") if k in farm}}
+            fields = {**fields, **_progress(farm)}  # progress is only shown, never decides anything
+        return fields
+    return None
+
+
+def _lease_gone(farm: dict[str, str], state: FarmState, job_id: str) -> bool:
+    """The job was declared lost (by a reaper, perhaps this machine's own) and its lease is really gone."""
+    lost = farm.get("state") == FAILED and farm.get("reason") == "worker lost"
+    return lost and not state.client.exists(f"{PREFIX}alive:{job_id}")
+
+
+def _progress(farm: dict[str, str]) -> dict[str, str]:
+    shown = {}
+    for name, low, high in (("progress", 0.0, 1.0), ("eta_seconds", 0.0, 1e7), ("clip_index", 0, 1e6)):
+        try:
+            value = float(farm.get(name) or "")
+        except ValueError:
+            continue
+        if low <= value <= high:
+            shown[name] = str(int(value)) if name == "clip_index" else str(value)
+    return shown
+
+
+def parse_bounded_result(data: bytes | str, job_id: str) -> object:
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    if len(text) > MAX_RESULT_BYTES:
+        raise ValueError(f"it is more than {MAX_RESULT_BYTES} bytes")
+    if nesting_exceeds(text, MAX_RESULT_DEPTH):
+        raise ValueError(f"it nests more than {MAX_RESULT_DEPTH} levels deep")
+    return json.loads(text)
+
+
+def _checked_result(store: Store, job_id: str, text: str) -> dict[str, object]:
+    result = parse_bounded_result(text, job_id)
+    if not isinstance(result, dict) or violations(result, JOB_RESULT):
+        raise ValueError("its result is not a valid job result")
+    if result.get("job_id") != job_id or result.get("jobspec_digest") != store.stored_digest(job_id):
+        raise ValueError("its result is another job's")
+    return result
 
 
 def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
     farm_state = farm.get("state", QUEUED)
-    if farm_state == QUEUED:
+    if farm_state not in (RUNNING, COMPLETED, FAILED):
         return
+    # Everything checked before the store changes at all: a bad entry leaves the job as it was.
+    result = _checked_result(store, job_id, farm["result"]) if farm.get("result") else None
+    progress = _progress(farm)
     worker = farm.get("worker_id") or "farm"
     store.start_remote(job_id, worker, farm.get("started_at") or "")
     if farm_state == RUNNING:
-        eta = farm.get("eta_seconds")
-        clip = farm.get("clip_index")
+        eta, clip = progress.get("eta_seconds"), progress.get("clip_index")
         store.progress(
-            job_id, float(farm.get("progress") or 0), float(eta) if eta else None, int(clip) if clip else None
+            job_id, float(progress.get("progress") or 0), float(eta) if eta else None, int(clip) if clip else None
         )
         return
     if farm_state not in (COMPLETED, FAILED):
         return
     job_dir = home / "jobs" / job_id
     result_path = log_path = None
-    if farm.get("result"):
+    if result is not None:
         result_path = job_dir / "result.json"
-        write_json_atomically(result_path, json.loads(farm["result"]))
+        write_json_atomically(result_path, result)
     if farm.get("log") is not None:
         log_path = job_dir / "job.log"
-        log_path.write_text(farm["log"], encoding="utf-8")
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(farm["log"][-MAX_LOG_BYTES:], encoding="utf-8", errors="replace")
     store.set_paths(
         job_id, result_path=str(result_path) if result_path else None, log_path=str(log_path) if log_path else None
     )
     cls = farm.get("failure_class")
-    states = [c.get("state") for c in json.loads(farm["result"]).get("clips", [])] if farm.get("result") else []
+    clips = result.get("clips", []) if result is not None else []
+    states = [c.get("state") for c in clips if isinstance(c, dict)] if isinstance(clips, list) else []
     store.finish(
         job_id,
         farm_state,

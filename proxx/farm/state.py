@@ -37,6 +37,10 @@ PREFIX = "proxx:farm:"
 RUNNING_SET = PREFIX + "running"
 REFUSED_LIST = PREFIX + "refused"
 KEEP_SECONDS = 30 * 24 * 3600  # farm records outlive any mirror; the JobSpec's own store keeps the audit
+# Under a farm key, a worker signs what it writes back (`proxx.farm.worker.signed`): the finished (or
+# lost) job's fields in `sealed`, its start in `sealed_running`. The submitting machine mirrors only those.
+SEALED, SEALED_RUNNING = "sealed", "sealed_running"
+LOST_FIELDS = ("state", "failure_class", "reason", "message", "finished_at", "worker_id", "started_at")
 
 _CLAIM = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[4]) then
@@ -169,7 +173,15 @@ class FarmState:
 
     def refused_tasks(self) -> list[dict[str, str | None]]:
         """The refused tasks, newest first (the last 1,000)."""
-        return [json.loads(str(item)) for item in self.client.lrange(REFUSED_LIST, 0, -1)]
+        records = []
+        for item in self.client.lrange(REFUSED_LIST, 0, -1):  # anyone may write here: none may stop the list
+            try:
+                record = json.loads(str(item)[:16384])
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append({str(k): None if v is None else str(v)[:2000] for k, v in record.items()})
+        return records
 
     def reap(self, job_id: str) -> bool:
         """FAILED "worker lost" if the job is RUNNING and its lease expired. True if it did."""

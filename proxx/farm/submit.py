@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from proxx.errors import ConfigurationError, FailureClass
-from proxx.farm.signing import farm_key
+from proxx.farm.signing import farm_key, farm_name, task_seconds
 from proxx.farm.state import FarmState, connectable, redacted
 from proxx.jobspec.model import JobSpec, SourceFile
-from proxx.jobspec.signing import sign
+from proxx.jobspec.signing import FARM_TASK, seal
 from proxx.roots import Roots
 from proxx.store import FAILED, Store
 
@@ -59,10 +59,11 @@ def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_js
     farm = redacted(broker)
     sent = spec_json or spec.to_json()
     key = farm_key(broker)
-    signature = sign(sent, key) if key is not None else None
+    if key is not None:  # signed for this job, this farm and a limited time (`proxx.jobspec.signing`)
+        sent = seal(FARM_TASK, spec.job_id, farm_name(), sent.encode("utf-8"), key, task_seconds()).decode("utf-8")
     try:
         state.queued(spec.job_id, spec.engine)
-        app_for(broker).send_task(TASK_NAME, args=[sent, digest, signature], queue=queue_for(spec.engine))
+        app_for(broker).send_task(TASK_NAME, args=[sent, digest, None], queue=queue_for(spec.engine))
     except Exception as error:
         store.finish(
             spec.job_id,

@@ -28,11 +28,13 @@ from proxx.execute.progress import Progress
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.farm.paths import PathRule, mapped_spec, mapping_record
-from proxx.farm.signing import farm_key
-from proxx.farm.state import FarmState, broker_url, lease_seconds
+from proxx.farm.replay import ReplayRecord
+from proxx.farm.signing import farm_key, farm_name
+from proxx.farm.state import KEEP_SECONDS, LOST_FIELDS, SEALED, SEALED_RUNNING, FarmState, broker_url, lease_seconds
+from proxx.farm.state import PREFIX as STATE_PREFIX
 from proxx.home import proxx_home
-from proxx.jobspec.model import digest_of
-from proxx.jobspec.signing import verifies
+from proxx.jobspec.model import canonical_json, digest_of, utc_now
+from proxx.jobspec.signing import FARM_STATE, FARM_TASK, SignatureRefused, open_sealed, seal
 from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
 from proxx.plugins import plugin_manager
 from proxx.result import JobResult
@@ -133,25 +135,42 @@ def version_problems(requires: dict[str, str], worker_id: str) -> list[JobValida
     return problems
 
 
-def run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> str:
+def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
     """The task body. Never raises: a job's failure is its FAILED state, never a Celery retry.
-    A task that is not a bounded JSON object with a well-formed job id, or (with a farm key) whose
-    signature does not verify, is refused before anything is claimed or written."""
+    With a farm key, `message` is a signed task (`proxx.jobspec.signing`): its signature, job,
+    audience and expiry are checked over its raw bytes before anything of it is parsed, and a task
+    this worker accepted before is refused. Then it must be a bounded JSON object with a well-formed
+    job id (the signed one). A refused task is refused before anything is claimed or written.
+    (`signature`: the argument of earlier versions' tasks, which carried it apart; never trusted.)"""
     ctx = context()
+    signed_for: str | None = None
+    spec_json = message
+    if ctx.key is not None:
+        raw = message.encode("utf-8", "surrogateescape")
+        try:
+            envelope, payload = open_sealed(raw, ctx.key, FARM_TASK, farm_name())
+            spec_json = payload.decode("utf-8")
+        except (SignatureRefused, UnicodeDecodeError) as refused:
+            why = refused.why if isinstance(refused, SignatureRefused) else "it is not UTF-8 text"
+            return _refuse(
+                ctx, None, "farm_signature_invalid",
+                f"Farm task refused by worker {ctx.worker_id}: {why} with this farm's key (PROXX_FARM_KEY). "
+                "Nothing was executed.",
+            )  # fmt: skip
+        signed_for = envelope.job_id
+        if not _replays(ctx).first_time(raw, envelope.job_id, envelope.expires):
+            return _refuse(
+                ctx, None, "farm_task_replayed",
+                f"Farm task for job {envelope.job_id} refused by worker {ctx.worker_id}: this worker accepted "
+                "it before (a task runs once). Nothing was executed.",
+            )  # fmt: skip
     try:
         document = parse_bounded(spec_json, "farm task")
         job_id = document["job_id"] if isinstance(document, dict) else None
     except JobValidationError as error:
-        return _refuse(ctx, None, error.reason, error.message)
-    if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
+        return _refuse(ctx, signed_for, error.reason, error.message)
+    if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id) or (signed_for and job_id != signed_for):
         return _refuse(ctx, None, "invalid_jobspec", f"Farm task refused: job id {str(job_id)[:80]!r} is malformed.")
-    if ctx.key is not None and not verifies(spec_json, signature, ctx.key):
-        why = "its signature does not verify" if signature else "it carries no signature"
-        message = (
-            f"Farm task for job {job_id} refused by worker {ctx.worker_id}: {why} with this farm's key "
-            "(PROXX_FARM_KEY). Nothing was executed."
-        )
-        return _refuse(ctx, job_id, "farm_signature_invalid", message)
     lease = lease_seconds()
     if not ctx.state.claim(job_id, ctx.worker_id, lease):
         # A redelivery (the first worker died, or the broker gave the task back): never a second run.
@@ -160,6 +179,7 @@ def run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> st
         return "refused"
     fields: dict[str, str]
     with FarmLease(ctx.state, ctx.worker_id, lease).keep(job_id):
+        _sign_running(ctx, job_id)
         try:
             fields = _execute(ctx, job_id, spec_json, digest)
         except Exception as error:  # a proxx bug on this worker is still this job's failure, reported
@@ -170,7 +190,7 @@ def run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> st
                 "reason": "farm_worker_error",
                 "message": f"Farm worker {ctx.worker_id} failed: {type(error).__name__}: {error}",
             }
-    if not ctx.state.finish(job_id, ctx.worker_id, fields):
+    if not ctx.state.finish(job_id, ctx.worker_id, signed(ctx, job_id, fields)):
         log.error(
             "job %s was declared lost before it finished here (%s); its farm state stays FAILED, "
             "this worker's record is in %s",
@@ -182,6 +202,33 @@ def run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> st
     return fields["state"]
 
 
+def signed(ctx: WorkerContext, job_id: str, fields: dict[str, str]) -> dict[str, str]:
+    """`fields` with, under a farm key, their signature (`sealed`: the fields themselves, signed as
+    this job's state for this farm): the submitting machine mirrors nothing else."""
+    if ctx.key is None:
+        return fields
+    fields = {**fields, "worker_id": ctx.worker_id}
+    if fields.get("state") in (COMPLETED, FAILED):
+        fields.setdefault("finished_at", utc_now())
+    payload = canonical_json(fields).encode("utf-8")
+    return {**fields, SEALED: seal(FARM_STATE, job_id, farm_name(), payload, ctx.key, KEEP_SECONDS).decode("utf-8")}
+
+
+def _sign_running(ctx: WorkerContext, job_id: str) -> None:
+    if ctx.key is not None:
+        running = signed(ctx, job_id, {"state": RUNNING, "started_at": ctx.state.job(job_id).get("started_at", "")})
+        ctx.state.client.hset(f"{STATE_PREFIX}job:{job_id}", SEALED_RUNNING, running[SEALED])
+
+
+def _replays(ctx: WorkerContext) -> ReplayRecord:
+    return _replay_record(str(ctx.home / "farm-replay.db"))
+
+
+@functools.cache
+def _replay_record(path: str) -> ReplayRecord:
+    return ReplayRecord(Path(path))
+
+
 def _refuse(ctx: WorkerContext, job_id: str | None, reason: str, message: str) -> str:
     """Record a refused task; a job the farm knows as QUEUED is failed with the reason, so its
     submitter learns why."""
@@ -190,7 +237,7 @@ def _refuse(ctx: WorkerContext, job_id: str | None, reason: str, message: str) -
     known = job_id is not None and ctx.state.job(job_id).get("state") == QUEUED
     if known and job_id is not None and ctx.state.claim(job_id, ctx.worker_id, lease_seconds()):
         fields = {"state": FAILED, "failure_class": "B", "reason": reason, "message": message}
-        ctx.state.finish(job_id, ctx.worker_id, fields)
+        ctx.state.finish(job_id, ctx.worker_id, signed(ctx, job_id, fields))
     return "refused"
 
 
@@ -248,6 +295,9 @@ def reap_forever(served: Sequence[str]) -> None:
             ctx.state.advertise(ctx.worker_id, served, ttl=period * 3)
             for job_id in ctx.state.reap_all():
                 log.warning("job %s FAILED: worker lost", job_id)
+                if ctx.key is not None:  # the verdict, signed, for the submitting machine
+                    lost = {k: v for k, v in ctx.state.job(job_id).items() if k in LOST_FIELDS}
+                    ctx.state.client.hset(f"{STATE_PREFIX}job:{job_id}", SEALED, signed(ctx, job_id, lost)[SEALED])
         except Exception:  # Redis briefly unreachable: the next pass tries again
             log.exception("farm reaper pass failed")
         time.sleep(period)

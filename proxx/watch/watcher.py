@@ -15,7 +15,7 @@ import attrs
 from proxx.app import Proxx
 from proxx.errors import JobValidationError
 from proxx.jobspec.model import JobSpec, SourceFile
-from proxx.jobspec.signing import verifies
+from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
 from proxx.jobspec.sources import NOT_VIDEO_BY_NAME, PARTIAL, NothingMissing, kept_folder, not_video
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
 from proxx.media.files import MEDIA_EXTENSIONS, decodable, is_media, is_partial, printable, skipped_folder
@@ -186,7 +186,7 @@ class JobSpecInbox:
     roots: Roots
     settle: float = 5.0
     farm: str | None = None
-    key: bytes | None = None  # PROXX_INBOX_KEY: accept only signed envelopes (`proxx.jobspec.signing`)
+    key: bytes | None = None  # PROXX_INBOX_KEY: accept only signed messages (`proxx.jobspec.signing`)
     ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
 
@@ -223,20 +223,21 @@ class JobSpecInbox:
         return Event(path, "failed", None, problems[0])
 
     def _check(self, path: Path) -> tuple[list[str], JobSpec | None]:
-        where = f"file '{path}'"
+        where = f"file '{printable(path)}'"
         try:
-            document = parse_bounded(read_bounded(path), where)
-            signature = None
-            if isinstance(document, dict) and set(document) == {"jobspec", "signature"}:
-                document, signature = document["jobspec"], document["signature"]
+            data = read_bounded(path)
+            if self.key is not None:  # the signature first, over the bytes as read: nothing unsigned is parsed
+                envelope, data = self._opened(data, where)
+            document = parse_bounded(data, where)
+            if self.key is None and isinstance(document, dict) and set(document) == {"jobspec", "signature"}:
+                document = document["jobspec"]  # an envelope of the earlier format: its JobSpec, unsigned
             spec = check_untrusted(document, where, self.proxx.repository.registry, self.roots)
-            if self.key is not None and not verifies(spec.to_json(), signature, self.key):
+            if self.key is not None and spec.job_id != envelope.job_id:
                 raise JobValidationError(
                     "jobspec_signature_invalid",
-                    f"JobSpec {where} refused: this inbox accepts only JobSpecs signed with its key "
-                    f"({'the signature does not verify' if signature else 'it carries no signature'}). "
+                    f"JobSpec {where} refused: it was signed for job {envelope.job_id}, not {spec.job_id}. "
                     "Nothing was queued.",
-                    {"source": str(path)},
+                    {"source": printable(path)},
                 )
         except JobValidationError as error:
             return [error.message], None
@@ -247,6 +248,23 @@ class JobSpecInbox:
         except KeyError:
             return [], spec
         return [f"JobSpec file '{path}': job {spec.job_id} already exists; a JobSpec is queued once"], None
+
+    @property
+    def audience(self) -> str:
+        """Whom its signed JobSpecs must be meant for: PROXX_INBOX_NAME, else the inbox folder's path."""
+        return os.environ.get("PROXX_INBOX_NAME") or str(Path(os.path.abspath(self.root)))
+
+    def _opened(self, data: bytes, where: str) -> tuple[Envelope, bytes]:
+        assert self.key is not None
+        try:
+            return open_sealed(data, self.key, INBOX, self.audience)
+        except SignatureRefused as refused:
+            raise JobValidationError(
+                "jobspec_signature_invalid",
+                f"JobSpec {where} refused: this inbox accepts only JobSpecs signed with its key for it "
+                f"({refused.why}). Nothing was queued.",
+                {"source": where},
+            ) from None
 
     def _queue(self, spec: JobSpec) -> None:
         broker = self.farm
