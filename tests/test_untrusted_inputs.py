@@ -482,3 +482,18 @@ def test_without_a_key_a_bad_entry_is_skipped_and_never_stops_jobs_list(
     assert main(["jobs", "list"]) == 0  # and again: the entry is still there, still harmless
     assert [proxx.store.job(j).state for j in (deep, other)] == ["QUEUED", "QUEUED"]  # nested; another job's
     capsys.readouterr()
+
+
+def test_an_inbox_file_whose_name_is_not_utf8_is_refused_and_the_inbox_goes_on(proxx_home, area, tmp_path):
+    proxx = Proxx.open()
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / os.fsdecode(b"job\xff.json")).write_text(spec.to_json())
+    roots = Roots([area["media"], area["out"]])
+    for _ in range(2):  # and after a restart
+        JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
+    spec2 = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    (inbox / "next.json").write_text(spec2.to_json())
+    events = JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
+    assert [(e.path.name, e.outcome) for e in events] == [("next.json", "queued")]
