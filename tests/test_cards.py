@@ -223,6 +223,10 @@ def test_a_card_run_again_proxies_only_what_is_missing_and_never_overwrites(tmp_
     nothing = cli(home, "run", "--profile", INTENT, "--output", str(out), str(card))
     assert nothing.returncode == 0, nothing.stderr
     assert "Every source already has its verified proxy" in nothing.stdout and "no job was created" in nothing.stdout
+    as_json = cli(home, "run", "--profile", INTENT, "--output", str(out), str(card), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    document = json.loads(as_json.stdout)  # stdout stays one JSON document
+    assert document["job_id"] is None and len([i for i in document["left_out"] if i["proxy"]]) == len(VIDEO) + 1
     assert len(Store.at(home).jobs()) == 2
 
     # Another file at a proxy's name (here differing only in letter case) is never overwritten.

@@ -257,23 +257,30 @@ def _job_json(row: JobRow, with_result: bool) -> dict[str, Any]:
 # --- commands -------------------------------------------------------------------------------------
 
 
-def _told_left_out(store: Store, job_id: str) -> None:
+def _told_left_out(store: Store, job_id: str, as_json: bool = False) -> None:
     """The files of the job's folders it does not proxy, one a line: proxies already there go to
-    stdout with the others (a card's every proxy is listed), files that are not video to stderr."""
-    _say_left_out(store.left_out(job_id))
+    stdout with the others (a card's every proxy is listed; to stderr when stdout is JSON), files
+    that are not video to stderr."""
+    _say_left_out(store.left_out(job_id), as_json)
 
 
-def _say_left_out(items: Iterable[LeftOut]) -> None:
+def _say_left_out(items: Iterable[LeftOut], as_json: bool = False) -> None:
     for item in items:
         if item.proxy is not None:
-            print(f"Proxy:  {safe(item.proxy)} (already proxied by job {item.by_job}; not run again)")
+            line = f"Proxy:  {safe(item.proxy)} (already proxied by job {item.by_job}; not run again)"
+            print(line, file=sys.stderr if as_json else sys.stdout)
         else:
             print(f"Skipped: {safe(item.path)}: {safe(item.why)}", file=sys.stderr)
 
 
-def _nothing_missing(nothing: NothingMissing) -> int:
+def _nothing_missing(nothing: NothingMissing, as_json: bool = False) -> int:
     """A re-run with every proxy already there: said, and a success (no job was needed)."""
-    _say_left_out(left_out(nothing.expansion))
+    items = left_out(nothing.expansion)
+    if as_json:
+        document = {"job_id": None, "message": nothing.message, "left_out": [attrs.asdict(i) for i in items]}
+        print(json.dumps(document, indent=2))
+        return 0
+    _say_left_out(items)
     print(safe(nothing.message))
     return 0
 
@@ -283,8 +290,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
     try:
         spec = proxx.submit(args.profile, args.sources, args.output, farm=args.farm, reuse=args.reuse)
     except NothingMissing as nothing:
-        return _nothing_missing(nothing)
-    _told_left_out(proxx.store, spec.job_id)
+        return _nothing_missing(nothing, args.json)
+    _told_left_out(proxx.store, spec.job_id, args.json)
     if args.json:
         print(json.dumps(_job_json(proxx.store.job(spec.job_id), False), indent=2))
     else:
@@ -363,8 +370,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
     except NothingMissing as nothing:
-        return _nothing_missing(nothing)
-    _told_left_out(proxx.store, spec.job_id)
+        return _nothing_missing(nothing, args.json)
+    _told_left_out(proxx.store, spec.job_id, args.json)
     return run_and_report(proxx, spec.job_id, args.json, args.verbose)
 
 
@@ -608,7 +615,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     try:
         spec, done = proxx.retry(original, here=args.run)
     except NothingMissing as nothing:  # every clip's proxy was published meanwhile (a re-run of the card)
-        return _nothing_missing(nothing)
+        return _nothing_missing(nothing, args.json)
     skipped = f"; {done} clip(s) already verified in {original} are not repeated" if done else ""
     if not args.json:
         print(f"Job {spec.job_id} created as a retry of {original} ({len(spec.clips)} clip(s){skipped}).")
