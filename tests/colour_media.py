@@ -149,3 +149,12 @@ def colour_managed_conversion(path: str | Path) -> subprocess.CompletedProcess[s
          "-frames:v", "1", "-vf", "zscale=p=709:t=709:m=709:r=full,format=gbrp", "-f", "null", "-"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
+
+
+def assert_colour_managed(path: str | Path) -> None:
+    """The proxy at `path` states a complete colour description that zimg converts, when a build
+    with zscale is here (scripts/test.sh installs one; without it the colour tests say so by skipping)."""
+    if colour_managed_ffmpeg() is None:
+        return
+    done = colour_managed_conversion(path)
+    assert done.returncode == 0, f"{path}: {done.stderr.strip()}"

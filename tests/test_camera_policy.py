@@ -4,7 +4,8 @@ batch job per intent, each proxy checked against the media policy (README) by an
 The checks here are the policy restated from the outside, not proxx's verifier run again: display
 aspect, upright picture, size against the source and the intent, exact constant frame rate, frame
 count for the duration, zero start, field order (kept in ProRes, progressive in H.264), every audio
-stream with its channel count and rate, the start timecode, no alpha.
+stream with its channel count and rate, the start timecode, no alpha, and a colour description
+that another build's zimg converts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from proxx import Proxx
 from proxx.media.tools import require_tool
 from proxx.store import COMPLETED
 from tests.camera_media import EXPECT, Expect, independent_probe
+from tests.colour_media import assert_colour_managed
 
 # The bundled intents an operator may choose, with the independent reading of their size policy.
 ACTIVE_INTENTS = {
@@ -120,6 +122,9 @@ def test_proxy_follows_the_media_policy(intent: str, name: str, proxies: dict[st
     # Timecode (drop frame included), and no alpha in an editorial proxy.
     assert out["timecode"] == expect.timecode
     assert out["alpha"] is False
+
+    # Colour: a definite description, which a colour-managed conversion honours.
+    assert_colour_managed(clip.output)
 
 
 def _nominal_rate(expect: Expect) -> Fraction:

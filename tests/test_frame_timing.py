@@ -16,6 +16,7 @@ from proxx.media.probe import VideoStream, frame_rate
 from proxx.media.tools import require_tool
 from proxx.store import COMPLETED, FAILED
 from tests.camera_media import independent_probe
+from tests.colour_media import assert_colour_managed
 
 ACTIVE_INTENTS = ("HD Editorial LT", "Archive ProRes", "Review H.264")
 
@@ -65,6 +66,7 @@ def test_a_variable_rate_source_keeps_its_pictures_rate_and_duration(
     source = independent_probe(variable)
     assert abs(out["duration"] - source["duration"]) <= 1 / 30 + 0.001
     assert out["frames"] == round(source["duration"] * 30)
+    assert_colour_managed(result.clips[0].output)
 
 
 def test_a_source_of_sparse_pictures_is_refused_before_rendering(tmp_path: Path, proxx_home: Path) -> None:

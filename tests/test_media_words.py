@@ -14,6 +14,7 @@ from proxx.errors import PreJobError
 from proxx.media.tools import require_tool
 from proxx.store import COMPLETED, FAILED
 from tests.camera_media import independent_probe
+from tests.colour_media import assert_colour_managed
 
 ACTIVE_INTENTS = ("HD Editorial LT", "Archive ProRes", "Review H.264")
 
@@ -40,6 +41,7 @@ def test_a_one_frame_video_is_proxied_as_one(intent: str, one_frame: list[Path],
     for clip, rate in zip(result.clips, ("25/1", "24/1"), strict=True):
         out = independent_probe(clip.output)
         assert out["frames"] == 1 and out["r_frame_rate"] == rate
+        assert_colour_managed(clip.output)
 
 
 def _frames(folder: Path, pattern: str, count: int = 3) -> Path:

@@ -19,6 +19,7 @@ from proxx.media.probe import probe
 from proxx.media.tools import require_tool
 from proxx.store import COMPLETED
 from tests.camera_media import independent_probe
+from tests.colour_media import assert_colour_managed
 
 ACTIVE_INTENTS = ("HD Editorial LT", "Archive ProRes", "Review H.264")
 FILM = Fraction(24000, 1001)
@@ -85,3 +86,4 @@ def test_soft_telecine_is_proxied_at_the_film_rate(
         source = independent_probe(clip.source)
         assert abs(out["duration"] - FRAMES / float(FILM)) <= 1 / float(FILM) + 0.001
         assert source["r_frame_rate"] == "60000/1001"
+        assert_colour_managed(clip.output)

@@ -15,6 +15,7 @@ from proxx import Proxx
 from proxx.media.tools import require_tool
 from proxx.store import COMPLETED
 from tests.camera_media import _ffprobe
+from tests.colour_media import assert_colour_managed
 
 ACTIVE_INTENTS = ("HD Editorial LT", "Archive ProRes", "Review H.264")
 LEFT_OUT = "video track 2 (160x120) is not in the proxy"
@@ -49,6 +50,7 @@ def test_the_other_video_track_is_named_in_the_outcome(
     assert _video_tracks(two_cameras) == 2 and _video_tracks(clip.output) == 1
     tracks = next(c for c in clip.checks if c.name == "video_tracks")
     assert tracks.passed and tracks.actual == LEFT_OUT
+    assert_colour_managed(clip.output)
     document = json.loads(Path(proxx.store.job(spec.job_id).result_path).read_text())
     assert any(c["actual"] == LEFT_OUT for c in document["clips"][0]["checks"])
 
