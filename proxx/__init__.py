@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.result import CLIP_FAILED as CLIP_FAILED
     from proxx.result import CLIP_NOT_RUN as CLIP_NOT_RUN
     from proxx.result import ClipResult as ClipResult
+    from proxx.result import ClipState as ClipState
     from proxx.result import EngineRun as EngineRun
     from proxx.result import ExportOutcome as ExportOutcome
     from proxx.result import Failure as Failure
@@ -93,6 +94,7 @@ _MODULE_OF = {
     "CLIP_FAILED": "proxx.result",
     "CLIP_NOT_RUN": "proxx.result",
     "ClipResult": "proxx.result",
+    "ClipState": "proxx.result",
     "JobResult": "proxx.result",
     "COMPLETED": "proxx.store",
     "FAILED": "proxx.store",

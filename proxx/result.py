@@ -6,6 +6,7 @@ temporary file, fsync, rename), and validates against `schemas/job-result-1.0.sc
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import tempfile
@@ -21,7 +22,18 @@ from proxx.verify.checks import Check
 from proxx.verify.facts import ClipFacts
 
 RESULT_VERSION = "1.0"
-CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN = "completed", "failed", "not_run"
+
+
+class ClipState(enum.StrEnum):
+    """A clip's outcome in its `ClipResult.state`, a str enum like the job's `JobState`: "completed"
+    (verified and published), "failed", or "not_run" (the job stopped before it)."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN = ClipState.COMPLETED, ClipState.FAILED, ClipState.NOT_RUN
 
 
 @attrs.frozen

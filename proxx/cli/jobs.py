@@ -560,7 +560,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     return 0
 
 
-_CLIP_STATES = {CLIP_COMPLETED: "published", CLIP_FAILED: "FAILED", CLIP_NOT_RUN: "not run"}
+_CLIP_STATES: dict[str, str] = {CLIP_COMPLETED: "published", CLIP_FAILED: "FAILED", CLIP_NOT_RUN: "not run"}
 
 
 def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
