@@ -577,6 +577,8 @@ def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
         print(f"      {reused.how} from job {reused.job_id} ({safe(reused.output)}), not rendered")
     if clip.partial_output:
         print(f"      partial output kept for debugging: {safe(clip.partial_output)}")
+    if not verbose and all(c.passed for c in clip.checks):
+        return  # nothing to show: wording every passed check cost 3 ms a clip, seconds on a card
     for label, passed, detail in operator_checks(clip.checks):
         if verbose or not passed:
             print(f"      {'ok  ' if passed else 'FAIL'} {label}: {detail}")
