@@ -12,8 +12,8 @@ the estimated time left against the time it really took, and the time verificati
 and the result took after the encode. Then the long source once more, cancelled (as `proxx run`'s
 Ctrl-C does) when progress passes 50 %: how long the job took to end FAILED "cancelled by the
 operator", and that no output or partial file is left. Core count and load printed. Targets: memory
-within 1.1x of the short source's; an estimate at every tenth after the first; the cancel ends the job
-within a second, nothing left behind.
+flat (within 1.1x of the short source's); an estimate of the time left at every tenth after the
+first; after a cancel, no output and no partial file.
 """
 
 from __future__ import annotations
