@@ -57,6 +57,7 @@ CHECK_NAMES = (
     "alpha",
     "colour",  # the colour description the container (or stream) states
     "picture_colour",  # the one the picture itself states, for codecs whose pictures carry one
+    "video_tracks",  # only for a source with more than one: the proxy holds one, the others are named
     "timecode",
     "audio_streams",
     "audio[N].channels",
