@@ -14,7 +14,7 @@ import attrs
 
 from proxx.compile.cache import ProfileCache
 from proxx.compile.compiler import Compiled
-from proxx.compile.repository import Repository, load_repository, profile_paths_from_env
+from proxx.compile.repository import Repository, load_repository, profile_paths_from_env, repository_stamp
 from proxx.compile.select import IntentStatus, intent_statuses, select
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
@@ -34,6 +34,7 @@ from proxx.result import CLIP_COMPLETED, JobResult, load_result
 from proxx.roots import Roots
 from proxx.settings import Settings
 from proxx.store import FAILED, QUEUED, RUNNING, DigestMismatch, JobRow, LeftOut, Store
+from proxx.validate.checks import validate
 from proxx.version import __version__
 
 
@@ -92,7 +93,12 @@ class Proxx:
     repository: Repository
     engines: dict[str, Engine]
     home: Path = attrs.field(factory=proxx_home)
+    # The repository's layers, read again whenever one of their files changes: every job is compiled
+    # against the registry as it is when the job is created (a long-running watch folder or server
+    # too). Empty: the repository given is used as it is.
+    layers: tuple[Path, ...] = ()
     _requirements: dict[str, dict[str, str]] = attrs.field(factory=dict, init=False)
+    _stamp: tuple[tuple[str, int, int, int], ...] | None = attrs.field(default=None, init=False)
 
     @classmethod
     def open(
@@ -105,18 +111,33 @@ class Proxx:
         pm.declare_vocabulary()  # again: plugins registered after the manager was built (tests) too
         installed = pm.engines()
         home = proxx_home()
-        cache = ProfileCache(home / "cache" / "profiles.json")
-        return cls(pm, load_repository(repository_layers(pm, profiles, bundled), cache), installed, home)
+        layers = tuple(repository_layers(pm, profiles, bundled))
+        stamp = repository_stamp(layers)
+        proxx = cls(
+            pm, load_repository(layers, ProfileCache(home / "cache" / "profiles.json")), installed, home, layers
+        )
+        proxx._stamp = stamp
+        return proxx
+
+    def current_repository(self) -> Repository:
+        """The repository as its files are now: read again (unchanged files from the profile cache)
+        when any file of its layers was added, removed or changed since it was last read."""
+        if self.layers:
+            stamp = repository_stamp(self.layers)
+            if stamp != self._stamp:
+                self.repository = load_repository(self.layers, ProfileCache(self.home / "cache" / "profiles.json"))
+                self._stamp = stamp
+        return self.repository
 
     # --- intents ------------------------------------------------------------------------------
 
     def intents(self) -> list[IntentStatus]:
         """Every intent with its computed lifecycle; operators may choose the selectable ones."""
-        return intent_statuses(self.repository, self.engines)
+        return intent_statuses(self.current_repository(), self.engines)
 
     def select(self, name: str) -> Compiled:
         """Compile the intent an operator chose, or raise a class A `PreJobError`."""
-        return select(self.repository, name, self.engines)
+        return select(self.current_repository(), name, self.engines)
 
     # --- jobs ---------------------------------------------------------------------------------
 
@@ -146,7 +167,9 @@ class Proxx:
         engines: Collection[str] | None = None,
         roots: Roots | None = None,
     ) -> JobSpec:
-        """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing.
+        """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing. A job to run
+        here (no `executor`) is validated at once: any class B problem of any clip ends it FAILED
+        immediately, listing every problem, before any worker sees it (`proxx.validate`).
         `reuse`: the job may copy an already verified output instead of rendering (hook
         `proxx_reuse_output`, e.g. Fabric's). `executor` (a farm broker URL) keeps it away from local
         workers (see `proxx.farm`), and `engines` then names the engines that can run it there
@@ -162,7 +185,7 @@ class Proxx:
         selected_at = utc_now()
         if not (sources.sources if isinstance(sources, Expansion) else sources):
             raise PreJobError("no_sources", "A job needs at least one source file.")
-        compiled = select(self.repository, intent, self.engines if engines is None else engines)
+        compiled = select(self.current_repository(), intent, self.engines if engines is None else engines)
         expansion = self._expand(compiled, sources, Path(output_directory))
         if not expansion.sources:
             raise NothingMissing(expansion, Path(output_directory))
@@ -175,8 +198,28 @@ class Proxx:
             retry_of,
             reuse,
         )
-        self.store.add(spec, executor, roots, left_out(expansion))
+        self.add_job(spec, executor, roots, left_out(expansion))
         return spec
+
+    def add_job(
+        self,
+        spec: JobSpec,
+        executor: str | None = None,
+        roots: Roots | None = None,
+        left_out: Sequence[LeftOut] = (),
+    ) -> None:
+        """Store a new JobSpec, QUEUED. A job to run here (no `executor`) is validated at once: a job
+        whose checks fail ends FAILED (class B) from QUEUED now, before any worker takes it (a worker
+        checks it again when it takes it)."""
+        self.store.add(spec, executor, roots, left_out)
+        if executor is not None:
+            return
+        problems = validate(spec, self.engines, self.plugin_manager, roots).problems
+        if not problems:
+            return
+        runner = self.runner()
+        if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:
+            runner.refuse(spec, problems)
 
     def expand(
         self,
@@ -189,7 +232,7 @@ class Proxx:
         (folders expanded to their video files), the files of those folders left out, and the sources
         whose verified proxy is already in `output_directory` (a re-run of a card). `create_job`
         decides the same; class A errors as `create_job`'s."""
-        compiled = select(self.repository, intent, self.engines if engines is None else engines)
+        compiled = select(self.current_repository(), intent, self.engines if engines is None else engines)
         return self._expand(compiled, sources, Path(output_directory))
 
     def _expand(
@@ -256,11 +299,12 @@ class Proxx:
         on_progress: Callable[[Progress], None] | None = None,
         stop: threading.Event | None = None,
     ) -> JobResult | None:
-        """Claim the QUEUED job `job_id` (the `job_id` of the JobSpec `create_job` returned) and run
-        it in this thread; its JobResult, or None if another worker claimed it first. `on_progress`
-        receives a `Progress` record (the job's fraction done, the time left, the clip) at most four
-        times a second and once at the end of each clip. Setting `stop` cancels it (the operator's
-        Ctrl-C): it ends FAILED "cancelled by the operator".
+        """Take the QUEUED job `job_id` (the `job_id` of the JobSpec `create_job` returned), validate it
+        again (a problem found now ends it FAILED from QUEUED, never RUNNING) and run it in this thread;
+        its JobResult, the result it got when it was created if it was refused then (class B), or None
+        if another worker took it first. `on_progress` receives a `Progress` record (the job's fraction
+        done, the time left, the clip) at most four times a second and once at the end of each clip.
+        Setting `stop` cancels it (the operator's Ctrl-C): it ends FAILED "cancelled by the operator".
 
             spec = proxx.create_job("HD Editorial LT", ["/cards/A001"], "/proxies")
             result = proxx.run_job(spec.job_id, on_progress=lambda p: print(f"{p.fraction:.0%}"))
@@ -270,8 +314,10 @@ class Proxx:
             raise TypeError(f"run_job takes a job id (str), not {type(job_id).__name__}: {what}")
         runner = self.runner(on_progress=on_progress)
         runner.stop = stop
-        if self.store.claim(runner.worker_id, job_id, lease=runner.settings.lease_seconds) is None:
-            return None
+        if self.store.reserve(runner.worker_id, job_id, lease=runner.settings.lease_seconds) is None:
+            row = self.store.job(job_id)
+            refused = row.state == FAILED and row.started_at is None and row.result_path
+            return load_result(Path(row.result_path)) if refused and row.result_path else None
         with runner.lease.keep(job_id):
             return runner.run(job_id)
 

@@ -3,7 +3,9 @@
 The database enforces the contract itself: a stored JobSpec can be neither updated nor deleted
 (triggers), states only move forward (QUEUED -> RUNNING -> COMPLETED | FAILED, or QUEUED -> FAILED),
 and every transition is written, with its time, worker, class and reason, in the same transaction as
-the state change. Claiming is one atomic UPDATE, so two workers never take the same job.
+the state change. A worker reserves a QUEUED job atomically (so two workers never take the same
+job), checks it, and only then starts it (QUEUED -> RUNNING); a job its checks refuse goes from
+QUEUED to FAILED, so a job that never executes is never RUNNING.
 
 A RUNNING job whose worker died (its lease expired, or its process is gone on this host) is marked
 FAILED "worker lost" by `reap_lost`, which every proxx command runs when it opens the store; it is
@@ -529,30 +531,59 @@ class Store:
 
     # --- state changes ------------------------------------------------------------------------
 
-    def claim(self, worker_id: str, job_id: str | None = None, *, lease: float) -> str | None:
-        """Atomically take the oldest QUEUED job (or `job_id`, if it is still QUEUED)."""
-        now = utc_now()
+    def reserve(self, worker_id: str, job_id: str | None = None, *, lease: float) -> str | None:
+        """Atomically reserve the oldest QUEUED job (or `job_id`) for `worker_id`, which then
+        validates it: the job stays QUEUED, and it becomes RUNNING only when `start` is called after
+        its checks passed, so a job refused in class B never shows RUNNING. A reservation whose lease
+        ran out (its worker died while checking) is free again: nothing ran."""
         with self._write() as db:
+            free = f"state = '{QUEUED}' AND {_LOCAL} AND (worker_id IS NULL OR COALESCE(lease_until, 0) < ?)"
+            now = time.time()
             if job_id is None:
-                row = db.execute(
-                    f"SELECT job_id FROM jobs WHERE state = '{QUEUED}' AND {_LOCAL} ORDER BY seq LIMIT 1"
-                ).fetchone()
+                row = db.execute(f"SELECT job_id FROM jobs WHERE {free} ORDER BY seq LIMIT 1", (now,)).fetchone()
             else:
-                row = db.execute(
-                    f"SELECT job_id FROM jobs WHERE state = '{QUEUED}' AND job_id = ? AND {_LOCAL}", (job_id,)
-                ).fetchone()
+                row = db.execute(f"SELECT job_id FROM jobs WHERE {free} AND job_id = ?", (now, job_id)).fetchone()
             if row is None:
                 return None
-            claimed = str(row["job_id"])
+            reserved = str(row["job_id"])
+            db.execute(
+                "UPDATE jobs SET worker_id = ?, worker_host = ?, worker_pid = ?, lease_until = ? WHERE job_id = ?",
+                (worker_id, HOST, os.getpid(), time.time() + lease, reserved),
+            )
+        return reserved
+
+    def start(self, worker_id: str, job_id: str, *, lease: float) -> bool:
+        """QUEUED -> RUNNING for the worker that reserved `job_id`; False if the job is no longer
+        QUEUED and reserved by it (an operator cancelled it meanwhile)."""
+        now = utc_now()
+        with self._write() as db:
+            row = db.execute(
+                f"SELECT 1 FROM jobs WHERE job_id = ? AND state = '{QUEUED}' AND worker_id = ?", (job_id, worker_id)
+            ).fetchone()
+            if row is None:
+                return False
             db.execute(
                 "INSERT INTO transitions (job_id, from_state, to_state, at, worker_id) VALUES (?, ?, ?, ?, ?)",
-                (claimed, QUEUED, RUNNING, now, worker_id),
+                (job_id, QUEUED, RUNNING, now, worker_id),
             )
             db.execute(
-                f"UPDATE jobs SET state = '{RUNNING}', worker_id = ?, worker_host = ?, worker_pid = ?, "
-                f"lease_until = ?, started_at = ? WHERE job_id = ? AND state = '{QUEUED}'",
-                (worker_id, HOST, os.getpid(), time.time() + lease, now, claimed),
+                f"UPDATE jobs SET state = '{RUNNING}', lease_until = ?, started_at = ? WHERE job_id = ?",
+                (time.time() + lease, now, job_id),
             )
+        return True
+
+    def claim(self, worker_id: str, job_id: str | None = None, *, lease: float) -> str | None:
+        """Reserve and start at once: the oldest QUEUED job nobody reserved, or `job_id` if it is
+        still QUEUED (even reserved: an operator's cancel takes the job from a worker still checking
+        it, whose `start` then fails)."""
+        if job_id is not None:
+            with self._write() as db:
+                db.execute(
+                    f"UPDATE jobs SET worker_id = NULL WHERE job_id = ? AND state = '{QUEUED}' AND {_LOCAL}", (job_id,)
+                )
+        claimed = self.reserve(worker_id, job_id, lease=lease)
+        if claimed is None or not self.start(worker_id, claimed, lease=lease):
+            return None
         return claimed
 
     def dispatched(self, unfinished: bool = True) -> dict[str, str]:
@@ -583,10 +614,12 @@ class Store:
         return True
 
     def heartbeat(self, job_id: str, worker_id: str, lease: float) -> bool:
-        """Extend the lease; False if the job is no longer this worker's RUNNING job."""
+        """Extend the lease (or the reservation of a job it checks); False if the job is no longer
+        this worker's RUNNING or reserved QUEUED job."""
         with self._write() as db:
             cursor = db.execute(
-                f"UPDATE jobs SET lease_until = ? WHERE job_id = ? AND worker_id = ? AND state = '{RUNNING}'",
+                "UPDATE jobs SET lease_until = ? WHERE job_id = ? AND worker_id = ? "
+                f"AND state IN ('{QUEUED}', '{RUNNING}')",
                 (time.time() + lease, job_id, worker_id),
             )
         return cursor.rowcount == 1

@@ -31,7 +31,7 @@ def work(
         try:
             while not stop.is_set():
                 store.reap_lost()
-                job_id = store.claim(runner.worker_id, lease=runner.settings.lease_seconds)
+                job_id = store.reserve(runner.worker_id, lease=runner.settings.lease_seconds)
                 if job_id is None:
                     if once:
                         return
@@ -39,6 +39,8 @@ def work(
                     continue
                 with runner.lease.keep(job_id):
                     result = runner.run(job_id)
+                if result is None:  # cancelled while it was checked: nothing ran here
+                    continue
                 with lock:
                     count[0] += 1
                 if on_done:

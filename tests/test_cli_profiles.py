@@ -82,7 +82,9 @@ def test_validate_broken_repository_fails_with_file_specific_reasons(capsys, bro
     assert f"{user / 'ambiguous.yaml'}:3: error [Amb]: Ambiguous match" in out
     assert f"{user / 'unknown_field.yaml'}:4: error [Unk]: unknown field 'max_bitrate'" in out
     assert f"{user / 'graduated.yaml'}:4: error [Grad]:" in out and "proxy_gone" in out
-    assert f"{user / 'none.yaml'}:3: error [None]: No matching canonical profile" in out
+    # The line of the constraint that left no canonical profile, named with its value.
+    assert f"{user / 'none.yaml'}:5: error [None]: No matching canonical profile" in out
+    assert "preferred_codecs constraint ([h264]) incompatible with canonical registry" in out
     assert "good.yaml" not in out
     assert "4 problem(s)" in out
 

@@ -73,8 +73,10 @@ def test_intra_frame_only_with_h264_has_no_match(registry):
         compile_profile(intent(name="X", intra_frame_only=True, preferred_codecs=["h264"]), registry)
     assert caught.value.reason == "unsatisfiable"
     assert caught.value.message == (
-        "No matching canonical profile for user profile 'X'. Constraints are unsatisfiable."
+        "No matching canonical profile for user profile 'X'. Constraints are unsatisfiable: preferred_codecs "
+        "constraint ([h264]) incompatible with canonical registry given intra_frame_only (true)."
     )
+    assert caught.value.context["constraint"] == "preferred_codecs"
 
 
 # --- each filter -----------------------------------------------------------------------------------

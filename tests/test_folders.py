@@ -143,23 +143,19 @@ def test_proxx_run_on_a_folder(tmp_path, day):
     ]
 
 
-def test_a_card_with_a_broken_file_still_gives_every_good_proxy(tmp_path, day):
-    # A text file named .mov fails validation: that clip fails (its own class B problem), the others
-    # render and publish, and the job ends FAILED naming it; nothing of it is written.
+def test_a_card_with_a_broken_file_fails_the_job_before_anything_renders(tmp_path, day):
+    # A text file named .mov fails validation: the contract's class B fails the whole job at once,
+    # naming it, before any clip renders (nothing is half done; the operator fixes it and retries).
     (day / "A001" / "CLIP" / "C0009.mov").write_text("not a video")
     out = tmp_path / "out"
     out.mkdir()
     home = tmp_path / "home"
     done = cli(home, "run", "--profile", INTENT, "--output", str(out), str(day / "A001"))
-    assert done.returncode == 5, done.stderr
-    assert [line for line in done.stdout.splitlines() if line.startswith("Proxy:")] == [
-        f"Proxy:  {out / 'A001' / 'A001_TOP.mp4'}", f"Proxy:  {out / 'A001' / 'CLIP' / 'C0001.mp4'}",
-    ]  # fmt: skip
-    failed = [line for line in done.stderr.splitlines() if line.startswith("Failed: ")]
-    (line,) = failed
-    assert line.startswith(f"Failed: C0009.mov: Source file '{day / 'A001' / 'CLIP' / 'C0009.mov'}' is not ")
-    assert "1 of 3 clips failed, 2 proxies published with 'Review H.264'." in done.stderr
-    assert not (out / "A001" / "CLIP" / "C0009.mp4").exists()
+    assert done.returncode == 4, done.stderr
+    assert not [line for line in done.stdout.splitlines() if line.startswith("Proxy:")]
+    assert f"Source file '{day / 'A001' / 'CLIP' / 'C0009.mov'}' is not " in done.stderr
+    assert "class B" in done.stderr
+    assert not list(out.rglob("*.mp4"))
 
 
 def test_a_folder_takes_every_camera_file_kind(tmp_path):

@@ -312,8 +312,8 @@ def test_a_link_planted_at_the_temporary_names_never_redirects_the_engine(proxx_
     assert final.is_file() and not final.is_symlink()
     _outside_untouched(area)
 
-    again = proxx.create_job(INTENT, [area["media"] / "A001.mov"], area["outside"].parent / "out2")
     (area["outside"].parent / "out2").mkdir()
+    again = proxx.create_job(INTENT, [area["media"] / "A001.mov"], area["outside"].parent / "out2")
     private = Path(again.clips[0].output).parent / f".proxx-partial-{again.job_id[-8:]}-0"
     private.symlink_to(area["outside"])  # the engine's private folder, planted
     result = proxx.run_job(again.job_id)

@@ -13,6 +13,7 @@ import pytest
 
 from proxx import Proxx, schemas
 from proxx.media.samples import make_clip
+from proxx.result import load_result
 from proxx.store import FAILED
 
 INTENT = "HD Editorial LT"
@@ -34,10 +35,14 @@ def run_failing(sources, output):
     proxx = Proxx.open()
     spec = proxx.create_job(INTENT, sources, output)
     existed = {c.output for c in spec.clips if Path(c.output).exists()}
-    result = proxx.run_job(spec.job_id)
-    assert result is not None and result.state == FAILED
-    row = proxx.store.job(spec.job_id)
+    row = proxx.store.job(spec.job_id)  # refused when it was created: FAILED at once, never RUNNING
     assert row.state == FAILED and row.failure_class == "B"
+    assert [(t.from_state, t.to_state) for t in proxx.store.transitions(spec.job_id)] == [
+        (None, "QUEUED"),
+        ("QUEUED", "FAILED"),
+    ]
+    assert proxx.run_job(spec.job_id) is None  # nothing left to run
+    result = load_result(Path(row.result_path))
     document = json.loads(Path(row.result_path).read_text())
     assert schemas.violations(document, schemas.JOB_RESULT) == []
     assert all(c["state"] == "not_run" for c in document["clips"])
@@ -229,3 +234,25 @@ def test_a_plugin_can_add_a_validation_problem(out, clip, proxx_home):
     finally:
         pm.unregister(name="studio-rule")
     assert row.reason == "studio_rule"
+
+
+def test_one_clip_s_problem_fails_the_whole_job_before_anything_renders(out, tmp_path, clip, proxx_home):
+    good = [shutil.copyfile(clip, tmp_path / f"A00{n}_C001.mov") for n in (2, 3)]
+    row, _ = run_failing([good[0], tmp_path / "gone.mov", good[1]], out)
+    assert row.reason == "source_missing" and row.message == f"Source file '{tmp_path / 'gone.mov'}' does not exist."
+    assert list(out.iterdir()) == []  # not one proxy: class B means no execution attempt
+
+
+def test_a_job_that_fails_when_a_worker_takes_it_goes_from_queued_to_failed(out, tmp_path, clip, proxx_home):
+    from proxx.execute.worker import work
+
+    source = shutil.copyfile(clip, tmp_path / "A009_C001.mov")
+    proxx = Proxx.open()
+    spec = proxx.submit(INTENT, [source], out)
+    assert proxx.store.job(spec.job_id).state == "QUEUED"  # valid when it was created
+    Path(source).unlink()
+    assert work(proxx, once=True) == 1
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "source_missing")
+    moves = [(t.from_state, t.to_state) for t in proxx.store.transitions(spec.job_id)]
+    assert moves == [(None, "QUEUED"), ("QUEUED", "FAILED")]  # never RUNNING

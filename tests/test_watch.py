@@ -95,6 +95,7 @@ def test_the_jobspec_inbox_queues_valid_jobspecs_and_rejects_the_rest(proxx_home
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     src = make_clip(tmp_path / "A001.mov", frames=4)
+    (tmp_path / "out").mkdir()
     spec = create_jobspec(proxx.select(INTENT), [src], tmp_path / "out", utc_now(), {"proxx": "0.1.0"})
     (inbox / "good.json").write_text(spec.to_json())
     broken = json.loads(spec.to_json())
@@ -134,7 +135,8 @@ def test_watch_run_proxies_a_folder_of_mixed_media_itself(proxx_home, tmp_path, 
     printed = capsys.readouterr().out
     assert printed.splitlines()[0].endswith("jobs run here, one at a time.")
     assert f"SKIPPED {folder / 'A001.xml'}: not a camera clip" in printed
-    assert printed.count("COMPLETED job ") == 1 and printed.count("FAILED    job ") == 1
+    assert printed.count("COMPLETED job ") == 1  # the text file's job failed in class B when it was created
+    assert printed.count(f"FAILED  {folder / 'B001.mov'} as job ") == 1
     assert "B001.mov' is not a media container" in printed or "B001.mov' is not a decodable video" in printed
     # the good clip's proxy only, in the watched folder's own sub-folder, as a folder source's
     assert sorted(p.stem for p in (out / "in").iterdir() if p.is_file()) == ["A001"]

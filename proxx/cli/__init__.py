@@ -114,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"proxx: configuration error: {error.message}", file=sys.stderr)
         return EXIT_CONFIGURATION
     except ProxxError as error:
+        if getattr(args, "json", False):  # integrator output: a failure document, as for a failed job
+            import json
+
+            print(json.dumps(error.as_dict(), indent=2))
         for line in _operator_message(error):
             print(f"proxx: {line}", file=sys.stderr)
         return EXIT_FOR_CLASS.get(error.failure_class, EXIT_INTERNAL)  # type: ignore[arg-type]

@@ -19,7 +19,12 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 
     p = sub.add_parser("run-spec", help="run one JobSpec JSON file here (what OpenJD tasks run)")
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--digest", metavar="SHA256", help="refuse the file unless it is exactly this JobSpec")
+    p.add_argument(
+        "--digest",
+        metavar="SHA256",
+        help="the digest proxx recorded in the job template when it created the JobSpec (required: "
+        "the file runs only if it is exactly that JobSpec)",
+    )
     p.add_argument("--json", action="store_true", help="integrator output")
     p.set_defaults(handler=cmd_run_spec, profiles=[], bundled=None)
 
@@ -43,6 +48,14 @@ def cmd_run_spec(args: argparse.Namespace) -> int:
     from proxx.jobspec.files import read_jobspec
     from proxx.store import QUEUED
 
+    if not args.digest:  # a hand-written file never runs: no compilation made it
+        raise JobValidationError(
+            "jobspec_unproven",
+            f"JobSpec file '{args.file}' refused: proxx runs a JobSpec file only with the digest recorded "
+            "when proxx created it (`--digest`, as the job template from `proxx export-openjd` gives it). "
+            "Nothing was run.",
+            {"path": str(args.file)},
+        )
     proxx = Proxx.open()
     spec = read_jobspec(args.file, args.digest, proxx.repository.registry)  # checked as untrusted
     try:

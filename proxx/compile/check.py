@@ -69,6 +69,8 @@ def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
             compiled = compile_profile(profile, repository.registry)
         except PreJobError as error:
             key = "graduated_to:" if error.reason == "graduated_to_unknown" else "constraints:"
+            if error.context.get("constraint"):  # the line of the constraint that left no candidate
+                key = f"{error.context['constraint']}:"
             problems.append(Problem(_line_of(location, key), error.reason, error.message, profile.name))
         else:
             resolved.append((profile.name, compiled.canonical.id, location))
@@ -113,5 +115,5 @@ def _line_of(location: Location, key: str) -> Location:
         lines = Path(location.path).read_text(encoding="utf-8").splitlines()
     except OSError:
         return location
-    line = next((n for n, text in enumerate(lines, 1) if text.startswith(key)), None)
+    line = next((n for n, text in enumerate(lines, 1) if text.lstrip().startswith(key)), None)
     return Location(location.path, line)

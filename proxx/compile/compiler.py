@@ -112,6 +112,28 @@ def candidates(profile: UserProfile, registry: Registry) -> list[CanonicalProfil
     return prefer_engine(remaining, profile.constraints.engine_preference)
 
 
+def constraint_value(constraints: Constraints, field: str) -> str:
+    """A constraint's value as its YAML says it: true, same, [prores, dnxhr], 1920x1080."""
+    value = getattr(constraints, field)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    return str(value)
+
+
+def failing_constraint(profile: UserProfile, registry: Registry) -> tuple[str, list[str]]:
+    """The constraint whose filter left no candidate, and the constraints applied before it."""
+    remaining = list(registry)
+    applied: list[str] = []
+    for field, keep in constraint_filters(profile.constraints):
+        remaining = [p for p in remaining if keep(p)]
+        if not remaining:
+            return field, applied
+        applied.append(field)
+    return "", applied  # an empty registry: no constraint is to blame
+
+
 def compile_profile(
     profile: UserProfile,
     registry: Registry,
@@ -133,11 +155,20 @@ def compile_profile(
     else:
         found = candidates(profile, registry)
     if not found:
+        field, before = failing_constraint(profile, registry)
+        c = profile.constraints
+        if not field:
+            why = "the canonical registry is empty"
+        else:
+            why = f"{field} constraint ({constraint_value(c, field)}) incompatible with canonical registry"
+            if before:
+                why += " given " + ", ".join(f"{f} ({constraint_value(c, f)})" for f in before)
         raise PreJobError(
             "unsatisfiable",
-            f"No matching canonical profile for user profile '{name}'. Constraints are unsatisfiable.",
-            {"profile": name},
-        )
+            f"No matching canonical profile for user profile '{name}'. Constraints are unsatisfiable: {why}.",
+            {"profile": name, "constraint": field or None, "value": constraint_value(c, field) if field else None,
+             "applied_before": before},
+        )  # fmt: skip
     if len(found) > 1:
         ids = ", ".join(p.id for p in found)
         raise PreJobError(

@@ -65,6 +65,41 @@ def yaml_files(path: Path) -> list[Path]:
     )
 
 
+def repository_stamp(layers: Sequence[Path]) -> tuple[tuple[str, int, int, int], ...]:
+    """What changes whenever a profile file of `layers` is added, removed, replaced or rewritten:
+    each YAML file's path, size, modification time and inode. One directory walk without parsing
+    (~0.1 ms for the bundled repository), so a long-running shell can ask before every job."""
+    found: list[tuple[str, int, int, int]] = []
+
+    def walk(folder: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    walk(entry.path)
+                elif entry.name.endswith(YAML_SUFFIXES):
+                    stat = entry.stat()
+                    found.append((entry.path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+            except OSError:
+                continue
+
+    for layer in layers:
+        if layer.is_dir():
+            walk(str(layer))
+        else:
+            try:
+                stat = layer.stat()
+            except OSError:
+                continue
+            found.append((str(layer), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return tuple(sorted(found))
+
+
 def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache | None = None) -> Repository:
     """Read every layer (a folder, a file, or a list of files) in order into one Repository.
 

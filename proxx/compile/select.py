@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 import attrs
 
-from proxx.compile.compiler import Compiled, compile_profile
+from proxx.compile.compiler import Compiled, compile_profile, constraint_value
 from proxx.compile.profiles import Lifecycle, UserProfile
 from proxx.compile.repository import Repository
 from proxx.errors import PreJobError
@@ -53,9 +53,22 @@ def _compile_for_operator(profile: UserProfile, repository: Repository, engines:
     except PreJobError as error:
         if error.reason == "engine_not_installed":
             detail = f"it needs the '{error.context['engine']}' engine, which is not installed here"
+        elif error.reason == "unsatisfiable" and error.context.get("constraint"):
+            detail = _constraint_detail(profile, str(error.context["constraint"]))
         else:
             detail = _OPERATOR_REASONS[error.reason]
         raise no_longer_compiles(profile.name, error.reason, detail, admin_message=error.message) from error
+
+
+# Constraints whose values are codec names, which operators never see: named by field alone.
+_CODEC_CONSTRAINTS = frozenset({"preferred_codecs", "codecs"})
+
+
+def _constraint_detail(profile: UserProfile, field: str) -> str:
+    """The failing constraint as the contract's example says it ("max_resolution constraint
+    incompatible with canonical registry"), with its value unless that names codecs."""
+    shown = field if field in _CODEC_CONSTRAINTS else f"{field} ({constraint_value(profile.constraints, field)})"
+    return f"{shown} constraint incompatible with canonical registry"
 
 
 def _malformed(repository: Repository, name: str) -> PreJobError | None:

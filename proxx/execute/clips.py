@@ -1,7 +1,9 @@
 """A job's clips: each rendered under a private temporary name, verified, then published.
 
-A clip's own failure (its decode, its verification) fails that clip only: the other clips still
-render and publish, and the job ends FAILED naming each failed clip. A job-wide failure (the engine
+Every clip passed validation before any renders (a class B problem of any clip fails the whole
+job, `proxx.execute.runner`). A clip's own execution failure (class C: its decode, its
+verification) fails that clip only: the other clips still render and publish, and the job ends
+FAILED naming each failed clip. A job-wide failure (the engine
 gone, the output disk full, a timeout, the job declared lost) starts no further clip (those rendering
 beside it finish), the remaining clips recorded "not_run"; the reference stops at the first failed
 clip of any kind, which costs an operator a whole card for one damaged file. The engine runs exactly
@@ -89,7 +91,6 @@ class Clips:
     reuse_lookup: ReuseLookup
     plugin_checks: PluginChecks
     cancelled: Callable[[], bool] = attrs.field(default=lambda: False)  # `proxx.execute.cancel.CancelSignal`
-    refused: Mapping[int, Failure] = attrs.field(factory=dict)  # clips whose own source failed validation
     engine_run: EngineRun = attrs.field(init=False)
     kept: KeptPartials = attrs.field(init=False, factory=KeptPartials)
 
@@ -123,9 +124,6 @@ class Clips:
         self, position: int, clip: ClipSpec, stopping: threading.Event, rendering: threading.BoundedSemaphore
     ) -> ClipResult:
         cores, job_id, budget = core_share(), self.spec.job_id, parallel_budget()
-        if clip.index in self.refused:  # never rendered: its failure is its validation problem
-            cores.end(job_id, position)
-            return ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, failure=self.refused[clip.index])
         with rendering, render_slots(budget):
             if stopping.is_set() or self.cancelled():
                 cores.end(job_id, position)
@@ -303,8 +301,5 @@ def job_failure(results: Iterable[ClipResult]) -> Failure | None:
     names = "; ".join(f"{Path(r.source).name}: {r.failure.message}" for r in failed if r.failure)
     published = sum(r.state == CLIP_COMPLETED for r in results)
     message = f"{len(failed)} of {len(results)} clips failed ({published} published): {names}"
-    # The job ran (an engine did): it failed in execution, whatever class its first clip's own failure is.
-    ran = published > 0 or any(r.failure.failure_class == FailureClass.EXECUTION.value for r in failed if r.failure)
-    failure_class = FailureClass.EXECUTION.value if ran else first.failure_class
     context = {**first.context, "failed_clips": len(failed)}
-    return attrs.evolve(first, failure_class=failure_class, message=message, context=context)
+    return attrs.evolve(first, message=message, context=context)

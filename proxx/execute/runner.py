@@ -1,4 +1,5 @@
-"""Run one claimed job: check its digest, validate (class B), render its clips with the engine its
+"""Run one reserved job: check its digest, validate (class B: any problem fails the whole job before
+it starts), render its clips with the engine its
 canonical profile names (`proxx.execute.clips`: render, verify, publish), write the result JSON,
 finish the job, then hand it to the exporters.
 
@@ -75,8 +76,12 @@ class Runner:
             path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def run(self, job_id: str) -> JobResult:
-        """Run a job this worker has claimed (it is RUNNING and ours) to COMPLETED or FAILED."""
+    def run(self, job_id: str, problems: Sequence[JobValidationError] = ()) -> JobResult | None:
+        """Run a job this worker has reserved (`Store.reserve`; it is still QUEUED): check its digest
+        and validate it (class B) while it is QUEUED, and end it FAILED from there on any problem
+        (`problems`: more the caller found, such as a farm worker's version mismatch); otherwise start
+        it (RUNNING) and run it to COMPLETED or FAILED. None when it could not be started: an operator
+        cancelled it meanwhile."""
         log_path = self.job_dir(job_id) / "job.log"
         self.store.set_paths(job_id, log_path=str(log_path))
         started_at, clock = utc_now(), time.monotonic()
@@ -88,18 +93,17 @@ class Runner:
         roots = self.store.roots(job_id)
         validated = validate(spec, self.engines, self.pm, roots)
         timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
-        # A source's own problem fails that clip only (one damaged file must not cost the whole card).
-        if validated.job_problems or len(validated.clip_problems) == len(spec.clips):
-            return self._refused(spec, validated.problems, started_at, timings, log_path)
-        for problem in validated.problems:
-            append(log_path, f"validation: {problem.message}")
-        refused = {index: Failure.of(problems[0]) for index, problems in validated.clip_problems.items()}
+        if problems or validated.problems:  # any problem of any clip: the whole job, nothing runs
+            return self._refused(spec, (*problems, *validated.problems), started_at, timings, log_path)
+        if not self.store.start(self.worker_id, job_id, lease=self.settings.lease_seconds):
+            append(log_path, "not started: the job was taken or cancelled while it was checked")
+            return None
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
         cancel = CancelSignal(self.store.path, job_id, self.stop)
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
             ProgressMeter(self.store, job_id, weights, self.on_progress, [Path(c.source).name for c in spec.clips]),
-            self.pm.reuse_output, self.pm.verify_output, cancel, refused,
+            self.pm.reuse_output, self.pm.verify_output, cancel,
         )  # fmt: skip
         try:
             results, failure = clips.run()
@@ -107,11 +111,11 @@ class Runner:
             cancel.close()
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
         state = FAILED if failure else COMPLETED
-        problems = tuple(Failure.of(p) for p in validated.problems)  # the clips' own, when some clips ran
-        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run, problems)
+        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run)
 
     def refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> JobResult:
-        """End a claimed job FAILED in class B before anything runs; the result JSON says why."""
+        """End a job FAILED in class B before anything runs (from QUEUED, or from RUNNING for a job
+        claimed before it was checked); the result JSON says why."""
         log_path = self.job_dir(spec.job_id) / "job.log"
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         return self._refused(spec, problems, utc_now(), {}, log_path)
@@ -185,23 +189,23 @@ class Runner:
             result = unrecorded(result, self.home, error)
             print(f"proxx: job {spec.job_id}: {result.failure.message if result.failure else ''}", file=sys.stderr)
         try:
-            self._end(result)
+            ended = self._end(result)
         except sqlite3.OperationalError:  # a full disk: the store's space reserve makes room for the ending
             if not self.store.release_reserve():
                 raise
-            self._end(result)
+            ended = self._end(result)
         self._remember_published(result)
-        if self.exporters:
+        if self.exporters and ended:  # a job another process ended meanwhile (a cancel) is not exported
             outcomes = export_all(self.exporters.values(), spec, result, lambda text: append(log_path, text))
             result = attrs.evolve(result, exports=outcomes)
             with contextlib.suppress(OSError):  # the first result stands when this one cannot be written
                 write_json_atomically(result_path, result.to_dict())
         return result
 
-    def _end(self, result: JobResult) -> None:
+    def _end(self, result: JobResult) -> bool:
         failure = result.failure
         published, failed = result.outcome()
-        self.store.finish(
+        return self.store.finish(
             result.job_id,
             result.state,
             worker_id=self.worker_id,

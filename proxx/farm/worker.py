@@ -260,7 +260,7 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
     store = Store.at(ctx.home)
     try:
         store.add(executed, roots=ctx.roots)
-        store.claim(ctx.worker_id, job_id, lease=lease_seconds())
+        store.reserve(ctx.worker_id, job_id, lease=lease_seconds())
 
         def progress(p: Progress) -> None:
             ctx.state.progress(job_id, p.fraction, p.eta_seconds, p.clip_index)
@@ -269,9 +269,10 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
             store, ctx.engines, ctx.exporters, ctx.pm, ctx.home, FarmLease(ctx.state, ctx.worker_id, lease_seconds()),
             on_progress=progress, amend=_amended(digest, mapping_record(spec, ctx.rules) if ctx.rules else None),
         )  # fmt: skip
-        result = runner.refuse(executed, problems) if problems else runner.run(job_id)
+        result = runner.run(job_id, problems)
     finally:
         store.close()
+    assert result is not None  # this worker's own store: nobody else can take or cancel the job
     document = result.to_dict()
     fields = {"state": result.state, "result": json.dumps(document)}
     if result.failure:

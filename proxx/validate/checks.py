@@ -1,7 +1,10 @@
 """Step 3 of the flow: class B validation, before any engine process starts.
 
-Every problem is found (not only the first), so an operator fixes everything in one go. The probes
-made here are handed to execution and verification, so a source is probed once per job.
+Every problem of every clip is found (not only the first), so an operator fixes everything in one go,
+and any one of them fails the whole job in class B before anything renders (the contract's class B:
+"Job state set to FAILED immediately, no execution attempt occurs"). Jobs are validated when they are
+created and again when a worker takes them. The probes made here are handed to execution and
+verification, so a source is probed once per job.
 """
 
 from __future__ import annotations
@@ -36,18 +39,10 @@ class Validated:
 
     problems: tuple[Problem, ...]
     sources: Mapping[int, MediaInfo | None]
-    # The problems of each clip's own source (missing, not media, not decodable, one its engine cannot
-    # take), by clip index; they are among `problems` too. The rest concern the whole job.
-    clip_problems: Mapping[int, tuple[Problem, ...]] = attrs.field(factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
-
-    @property
-    def job_problems(self) -> tuple[Problem, ...]:
-        own = {id(p) for clip in self.clip_problems.values() for p in clip}
-        return tuple(p for p in self.problems if id(p) not in own)
 
 
 def _problem(reason: str, message: str, **context: object) -> Problem:
@@ -349,17 +344,13 @@ def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, ro
         with ThreadPoolExecutor(max_workers=min(8, len(spec.clips))) as pool:
             checked = list(pool.map(lambda clip: check_source(clip, engine, roots), spec.clips))
     sources: dict[int, MediaInfo | None] = {}
-    by_clip: dict[int, tuple[Problem, ...]] = {}
     for clip, (clip_problems, info) in zip(spec.clips, checked, strict=True):
-        own = list(clip_problems)
         sources[clip.index] = info
+        problems.extend(clip_problems)
         if engine is not None and info is not None and not clip_problems:
-            own.extend(engine.validate_clip(spec, clip, info))
-        problems.extend(own)
-        if own:
-            by_clip[clip.index] = tuple(own)
+            problems.extend(engine.validate_clip(spec, clip, info))
     problems.extend(trust.check_output_folder(spec, roots))
     problems.extend(check_outputs(spec))
     problems.extend(check_space(spec, sources))
     problems.extend(pm.validate_job(spec, sources))
-    return Validated(tuple(problems), sources, by_clip)
+    return Validated(tuple(problems), sources)

@@ -13,13 +13,15 @@ from pathlib import Path
 import attrs
 
 from proxx.app import Proxx
-from proxx.errors import JobValidationError
+from proxx.errors import JobValidationError, PreJobError
 from proxx.jobspec.model import JobSpec, SourceFile
+from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
 from proxx.jobspec.sources import NOT_VIDEO_BY_NAME, PARTIAL, NothingMissing, kept_folder, not_video
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
 from proxx.media.files import MEDIA_EXTENSIONS, decodable, is_media, is_partial, printable, skipped_folder
 from proxx.roots import Roots
+from proxx.store import FAILED
 from proxx.watch.ledger import Ledger
 from proxx.watch.scan import Settler, candidates
 
@@ -33,7 +35,7 @@ log = logging.getLogger("proxx.watch")
 @attrs.frozen
 class Event:
     path: Path
-    outcome: str  # "queued" | "failed" | "skipped" (said once per file, never counted as handled)
+    outcome: str  # "queued" | "failed" | "skipped" | "refused" (the last two said once per file, never handled)
     job_id: str | None = None
     message: str = ""
 
@@ -63,6 +65,7 @@ class MediaWatcher:
     ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
     _told: set[Path] = attrs.field(factory=set)  # files already reported skipped
+    _refused: dict[Path, str] = attrs.field(factory=dict)  # files whose job its intent refused, and why
 
     @property
     def roots(self) -> Roots:
@@ -146,7 +149,7 @@ class MediaWatcher:
             else:  # the sub-folder kept, starting with the watched folder's name, as a folder source's
                 output, source = self.output, SourceFile(path, kept_folder(self.root, path))
             self._told.discard(path)
-            try:
+            try:  # compiled now, against the repository as it is now: an intent may stop compiling
                 spec = self.proxx.submit(self.intent, [source], output, farm=self.farm, roots=self.roots)
             except NothingMissing as nothing:  # its verified proxy is there already (a re-run)
                 (proxied,) = nothing.expansion.proxied
@@ -154,8 +157,18 @@ class MediaWatcher:
                 message = f"already proxied: '{proxied.output}' (job {proxied.job_id})"
                 events.append(Event(path, "skipped", message=message))
                 continue
+            except PreJobError as error:  # no job (class A); tried again once the intent is usable
+                if self._refused.get(path) != error.message:
+                    self._refused[path] = error.message
+                    events.append(Event(path, "refused", message=error.message))
+                continue
+            self._refused.pop(path, None)
             self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued")
-            events.append(Event(path, "queued", spec.job_id))
+            row = self.proxx.store.job(spec.job_id)
+            if row.state == FAILED:  # refused in class B when it was created: nothing will run
+                events.append(Event(path, "failed", spec.job_id, row.message or ""))
+            else:
+                events.append(Event(path, "queued", spec.job_id))
         self.settler.forget_missing(present)
         return events
 
@@ -178,7 +191,8 @@ class _FolderLedger:
 class JobSpecInbox:
     """JobSpec JSON files dropped into `root` are checked as untrusted (`proxx.jobspec.untrusted`:
     bounded, consistent with this machine's canonical registry, outputs named by the rule, sources and
-    outputs inside `roots`; with a `key`, signed) and queued unchanged (moved to queued/), or moved to
+    outputs inside `roots`; with a `key`, signed), must be what compiling their origin intent gives
+    now (`proxx.jobspec.origin`, class A otherwise), and are queued unchanged (moved to queued/), or moved to
     failed/ with an error file beside them. A file that cannot be accepted never stops the inbox."""
 
     proxx: Proxx
@@ -213,6 +227,9 @@ class JobSpecInbox:
         self._queue(spec)
         self._move(path, QUEUED_FOLDER)
         self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
+        row = self.proxx.store.job(spec.job_id)
+        if row.state == FAILED:  # refused in class B when it was created: nothing will run
+            return Event(path, "failed", spec.job_id, row.message or "")
         return Event(path, "queued", spec.job_id)
 
     def _fail(self, path: Path, stat: os.stat_result, problems: list[str]) -> Event:
@@ -231,7 +248,9 @@ class JobSpecInbox:
             document = parse_bounded(data, where)
             if self.key is None and isinstance(document, dict) and set(document) == {"jobspec", "signature"}:
                 document = document["jobspec"]  # an envelope of the earlier format: its JobSpec, unsigned
-            spec = check_untrusted(document, where, self.proxx.repository.registry, self.roots)
+            repository = self.proxx.current_repository()
+            spec = check_untrusted(document, where, repository.registry, self.roots)
+            check_origin(spec, repository, None if self.farm else self.proxx.engines, where)
             if self.key is not None and spec.job_id != envelope.job_id:
                 raise JobValidationError(
                     "jobspec_signature_invalid",
@@ -239,7 +258,7 @@ class JobSpecInbox:
                     "Nothing was queued.",
                     {"source": printable(path)},
                 )
-        except JobValidationError as error:
+        except (JobValidationError, PreJobError) as error:
             return [error.message], None
         except UnicodeDecodeError as error:
             return [f"JobSpec {where} refused: it is not UTF-8 text ({error.reason}). Nothing was queued."], None
@@ -269,7 +288,7 @@ class JobSpecInbox:
     def _queue(self, spec: JobSpec) -> None:
         broker = self.farm
         if broker is None:
-            self.proxx.store.add(spec, roots=self.roots)
+            self.proxx.add_job(spec, roots=self.roots)
             return
         from proxx.farm.signing import farm_key
         from proxx.farm.state import FarmState, redacted
@@ -315,7 +334,7 @@ def watch(
     count = 0
     while True:
         for event in watcher.poll():
-            count += event.outcome != "skipped"
+            count += event.outcome not in ("skipped", "refused")
             if on_event:
                 on_event(event)
         if after_poll:
