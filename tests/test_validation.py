@@ -41,8 +41,9 @@ def run_failing(sources, output):
         (None, "QUEUED"),
         ("QUEUED", "FAILED"),
     ]
-    assert proxx.run_job(spec.job_id) is None  # nothing left to run
     result = load_result(Path(row.result_path))
+    assert proxx.run_job(spec.job_id) == result  # nothing left to run: the result it got when it was created
+    assert len(proxx.store.transitions(spec.job_id)) == 2
     document = json.loads(Path(row.result_path).read_text())
     assert schemas.violations(document, schemas.JOB_RESULT) == []
     assert all(c["state"] == "not_run" for c in document["clips"])
@@ -244,7 +245,7 @@ def test_one_clip_s_problem_fails_the_whole_job_before_anything_renders(out, tmp
 
 
 def test_a_job_that_fails_when_a_worker_takes_it_goes_from_queued_to_failed(out, tmp_path, clip, proxx_home):
-    from proxx.execute.worker import work
+    from proxx.worker import work
 
     source = shutil.copyfile(clip, tmp_path / "A009_C001.mov")
     proxx = Proxx.open()

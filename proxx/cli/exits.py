@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
 from proxx.errors import FailureClass
 
 EXIT_INTERNAL = 1
 EXIT_CONFIGURATION = 6
 EXIT_FOR_CLASS = {FailureClass.PRE_JOB: 3, FailureClass.VALIDATION: 4, FailureClass.EXECUTION: 5}
+
+
+class OneIntent(argparse.Action):
+    """`--profile NAME`, given once: an operator chooses ONE intent (the contract's single
+    selection), so a second `--profile` is a usage error, never silently the last one."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        if getattr(namespace, self.dest, None) not in (None, self.default):
+            parser.error(f"{option_string} was given more than once: choose one intent")
+        setattr(namespace, self.dest, values)

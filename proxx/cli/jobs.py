@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import attrs
 
 from proxx.app import Proxx, left_out, open_store
-from proxx.cli.exits import EXIT_FOR_CLASS
+from proxx.cli.exits import EXIT_FOR_CLASS, OneIntent
 from proxx.errors import FailureClass
 from proxx.execute.cancel import CANCELLED
 from proxx.execute.progress import Progress
@@ -43,7 +43,9 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     ):
         p = sub.add_parser(name, help=helptext)
         repository_options(p)
-        p.add_argument("--profile", required=True, metavar="NAME", help="the intent to use, e.g. 'HD Editorial LT'")
+        p.add_argument(
+            "--profile", action=OneIntent, required=True, metavar="NAME", help="the ONE intent, e.g. 'HD Editorial LT'"
+        )
         p.add_argument("--output", required=True, type=Path, metavar="DIR", help="output folder (must exist)")
         p.add_argument("sources", nargs="+", metavar="SRC", help="source media files, or folders (cards) of them")
         p.add_argument("--json", action="store_true", help="integrator output")
@@ -96,7 +98,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.set_defaults(handler=cmd_jobs_retry)
 
     p = sub.add_parser("demo", help="make a short sample clip and proxy it with 'HD Editorial LT'")
-    p.add_argument("--profile", default="HD Editorial LT", metavar="NAME")
+    p.add_argument("--profile", action=OneIntent, default="HD Editorial LT", metavar="NAME")
     p.set_defaults(handler=cmd_demo, profiles=[], bundled=None, json=False, verbose=True)
 
 

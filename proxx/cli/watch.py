@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from proxx.cli.exits import OneIntent
 from proxx.visibility import OperatorWords, safe
 
 if TYPE_CHECKING:
@@ -25,7 +26,9 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     repository_options(p)
     p.add_argument("folder", type=Path, metavar="DIR")
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--profile", metavar="NAME", help="the intent every new media file is proxied with")
+    what.add_argument(
+        "--profile", action=OneIntent, metavar="NAME", help="the intent every new media file is proxied with"
+    )
     what.add_argument("--jobspecs", action="store_true", help="DIR is an inbox of JobSpec JSON files")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--output", type=Path, metavar="DIR", help="output folder for every proxy")

@@ -51,7 +51,10 @@ class RenderTask:
       progress: call with the fraction of this clip done, 0..1.
       threads: how many threads to render with, or None for as many as the engine likes. Set while
         other clips of the job render beside this one: its share of the cores
-        (`proxx.execute.schedule`); an engine that cannot limit itself ignores it.
+        (`proxx.execute.schedule`); an engine that cannot limit itself ignores it. It depends on
+        load, so an engine gives it only to what does not change the output's bytes (decoding, or
+        an encoder whose bytes do not depend on its thread count): the same JobSpec must give the
+        same bytes alone, in a batch or on the farm.
       cancel_signal: what `is_cancelled()` asks (proxx sets it).
       expected_duration: the seconds of media the clip holds, from the source's probe (what
         `timeout` was computed from); None when no probe tells (RAW an engine reads itself).

@@ -80,8 +80,8 @@ class InhouseEngine(Engine):
         ]  # fmt: skip
         if source.timecode:  # editing systems relink on the start timecode
             command += ["-timecode", source.timecode]
-        if task.threads:  # other clips render beside this one: its share of the cores
-            command += ["-threads", str(task.threads)]
+        if task.threads:  # clips beside this one: the decoder's share of the cores (x265 keeps its own
+            command[1:1] = ["-threads", str(task.threads)]  # thread count: its bytes depend on it)
         command += ["-progress", "pipe:1", "-f", "mp4", file_url(task.partial_path)]
         # run_process starts ffmpeg in a process group that dies with the worker, reports progress,
         # stops it on cancel and timeout, copies its messages to the job log, and raises the

@@ -22,7 +22,7 @@ from proxx.plugin import (
     run_process,
 )
 from proxx_ffmpeg.fields import FieldOrderError, set_field_order
-from proxx_ffmpeg.recipes import build_args, unsupported
+from proxx_ffmpeg.recipes import build_args, encoder_thread_count, unsupported
 
 # stderr lines that say nothing about why ffmpeg failed
 _NOISE = ("Press [q]", "Conversion failed!", "frame=", "size=", "video:", "    ")
@@ -74,7 +74,18 @@ class FFmpegEngine(Engine):
                 ) from error
         return RenderReport(
             engine_version=ffmpeg.version,
-            details={"binary": ffmpeg.path, "binary_origin": ffmpeg.origin, "seconds": round(run.seconds, 3)},
+            details={
+                "binary": ffmpeg.path,
+                "binary_origin": ffmpeg.origin,
+                "seconds": round(run.seconds, 3),
+                # What could matter to the bytes is recorded: the toolchain above, and the thread
+                # counts (None: ffmpeg's own choice); only the encoder's could change them, and it
+                # never depends on load where it would (`recipes.encoder_thread_count`).
+                "threads": {
+                    "decoder": task.threads,
+                    "encoder": encoder_thread_count(task.spec.canonical_profile, task.threads),
+                },
+            },
         )
 
 

@@ -59,6 +59,14 @@ MOV_COPY_SAFE = frozenset({"pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s24be", "
 MP4_COPY_SAFE = frozenset({"aac", "alac"})
 # setsar's `max` bounds the stored ratio's terms; its default (100) rounds 128:117 to 93:85.
 SAR_MAX = 100000
+# Determinism: the same JobSpec gives the same bytes alone, in a batch or on another host. Decoding,
+# filtering, ProRes and DNxHR give the same bytes whatever their thread count (measured with ffmpeg
+# 8.1: md5 of outputs at 1, 2, 3 and 4 threads), so those follow the clip's share of the cores. x264's
+# output depends on its thread count (and it writes the count into the stream), so its encoder always
+# gets this fixed count, never one chosen by load or by the host's core count.
+X264_THREADS = 4
+# Encoders whose bytes do not depend on their thread count.
+THREAD_INDEPENDENT = frozenset({*PRORES_PROFILE_NUMBER, "dnxhr_lb", "dnxhr_sq", "dnxhr_hq"})
 
 
 class RecipeError(ValueError):
@@ -165,8 +173,11 @@ def build_args(
     ffmpeg: str, source: MediaInfo, destination: str, profile: CanonicalProfile, threads: int | None = None
 ) -> list[str]:
     """The whole ffmpeg command line for one proxy; progress blocks go to stdout. `threads`, when
-    given, limits the decoder and the encoder (clips rendering side by side share the cores)."""
+    given, limits the decoder, and the encoder when its bytes do not depend on it (clips rendering side
+    by side share the cores); x264 always runs with X264_THREADS."""
     limit = ["-threads", str(threads)] if threads else []
+    encoder_threads = encoder_thread_count(profile, threads)
+    encoder_limit = ["-threads", str(encoder_threads)] if encoder_threads else []
     why = unsupported(profile, source)
     if why or source.video is None:
         raise RecipeError(why or "the source has no video")
@@ -187,7 +198,17 @@ def build_args(
         args += ["-timecode", target.timecode]
     if profile.container in ("mov", "mp4"):
         args += ["-write_tmcd", "1"]
-    return [*args, *limit, "-f", profile.container, file_url(destination)]
+    # MXF writes a random package id and the time unless told to be bit-exact.
+    exact = ["-fflags", "+bitexact"] if profile.container == "mxf" else []
+    return [*args, *encoder_limit, *exact, "-f", profile.container, file_url(destination)]
+
+
+def encoder_thread_count(profile: CanonicalProfile, threads: int | None) -> int | None:
+    """The encoder's thread count: fixed where it changes the bytes, else the clip's share (None:
+    ffmpeg's own choice)."""
+    if profile.codec == "h264":
+        return X264_THREADS
+    return threads if profile.codec in THREAD_INDEPENDENT else None
 
 
 def _video_lead(source: MediaInfo) -> list[str]:

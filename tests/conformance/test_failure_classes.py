@@ -1,0 +1,145 @@
+"""Spec section "Failure Classes": A (pre-job), B (job validation), C (execution)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.cli import main
+from proxx.jobspec.model import create_jobspec, utc_now
+from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result
+from proxx.roots import Roots
+from proxx.store import FAILED
+from proxx.watch.watcher import JobSpecInbox
+from proxx.worker import work
+
+INTENT = "Review H.264"
+
+
+def _repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, intent_yaml: str) -> None:
+    layer = tmp_path / "studio"
+    (layer / "user").mkdir(parents=True)
+    (layer / "user" / "intent.yaml").write_text(intent_yaml)
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+
+
+# --- A) pre-job ----------------------------------------------------------------------------------
+
+
+def test_a_unsatisfiable_constraints_name_the_constraint(proxx_home, tmp_path, clip, out, monkeypatch):
+    intent = 'user_profile_version: "1.0"\nname: HD_Editorial_LT\nconstraints:\n  max_resolution: same\n'
+    intent += "  preferred_codecs: [h264]\n"  # every H.264 profile is scaled: none keeps the source size
+    _repository(tmp_path, monkeypatch, intent)
+    proxx = Proxx.open()
+    with pytest.raises(Exception) as caught:
+        proxx.create_job("HD_Editorial_LT", [clip], out)
+    assert caught.value.message == (  # type: ignore[attr-defined]
+        "Intent 'HD_Editorial_LT' no longer compiles: preferred_codecs constraint incompatible with canonical registry."
+    )
+    assert proxx.store.jobs() == []
+
+
+def test_a_the_constraint_and_value_in_validate(tmp_path, capsys):
+    intent = 'user_profile_version: "1.0"\nname: Same\nconstraints:\n  allow_long_gop: true\n'
+    intent += "  max_resolution: same\n  preferred_codecs: [h264]\n"
+    (tmp_path / "same.yaml").write_text(intent)
+    assert main(["validate", str(tmp_path / "same.yaml")]) == 3
+    assert "preferred_codecs constraint ([h264]) incompatible with canonical registry given max_resolution (same)" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_json_prints_a_failure_document(proxx_home, clip, out, capsys):
+    assert main(["run", "--json", "--profile", "Legacy_ProRes_422", "--output", str(out), str(clip)]) == 3
+    document = json.loads(capsys.readouterr().out)
+    assert document == {
+        "failure_class": "A",
+        "reason": "profile_deprecated",
+        "message": "Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.",
+        "context": {"profile": "Legacy_ProRes_422"},
+    }
+
+
+# --- B) job validation ---------------------------------------------------------------------------
+
+
+def test_b_every_problem_of_every_clip_fails_the_whole_job_at_once_without_execution(proxx_home, tmp_path, clip, out):
+    good = shutil.copyfile(clip, tmp_path / "A002_C001.mov")
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [good, tmp_path / "gone.mov", tmp_path / "lost.mov"], out)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class) == (FAILED, "B")  # immediately, before any worker
+    assert row.message == (
+        f"2 problems, nothing was run:\n- Source file '{tmp_path / 'gone.mov'}' does not exist.\n"
+        f"- Source file '{tmp_path / 'lost.mov'}' does not exist."
+    )
+    result = load_result(Path(row.result_path or ""))  # the result JSON is written
+    assert [c.state for c in result.clips] == [CLIP_NOT_RUN] * 3 and result.engine.version == ""
+    assert list(out.iterdir()) == []
+    assert [r.job_id for r in proxx.store.jobs(FAILED)] == [spec.job_id]  # seen in the job list
+
+
+def test_b_a_job_failing_when_a_worker_takes_it_goes_queued_to_failed_never_running(proxx_home, tmp_path, clip, out):
+    source = shutil.copyfile(clip, tmp_path / "A003_C001.mov")
+    proxx = Proxx.open()
+    spec = proxx.submit(INTENT, [source], out)
+    Path(source).unlink()
+    work(proxx, once=True)
+    assert [(t.from_state, t.to_state) for t in proxx.store.transitions(spec.job_id)] == [
+        (None, "QUEUED"),
+        ("QUEUED", "FAILED"),
+    ]
+    assert proxx.store.job(spec.job_id).failure_class == "B"
+
+
+# --- C) execution --------------------------------------------------------------------------------
+
+
+def test_c_one_clip_s_execution_failure_lets_the_others_go_on(proxx_home, tmp_path, clip, out, monkeypatch):
+    from proxx_ffmpeg import engine
+
+    bad = shutil.copyfile(clip, tmp_path / "A004_C001.mov")
+    good = shutil.copyfile(clip, tmp_path / "A005_C001.mov")
+    real = engine.build_args
+
+    def failing(ffmpeg, source, destination, profile, threads=None):  # the decoder fails on one clip
+        args = real(ffmpeg, source, destination, profile, threads)
+        return [*args[:-1], "-frames:v", "0", args[-1]] if "A004" in str(source.path) else args
+
+    monkeypatch.setattr(engine, "build_args", failing)
+    monkeypatch.setenv("PROXX_PARALLEL_CLIPS", "1")
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job(INTENT, [bad, good], out).job_id)
+    assert result is not None and result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C"
+    assert [c.state for c in result.clips] == ["failed", CLIP_COMPLETED]
+    assert Path(result.log_path).read_text()  # stdout/stderr captured
+
+
+# --- the inbox: a JobSpec that creates a job on arrival ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("origin", "expected"),
+    [
+        ("No Such Intent", "Intent 'No Such Intent' does not exist."),
+        ("Legacy_ProRes_422", "Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."),
+        ("HD Editorial LT", "intent 'HD Editorial LT' does not compile to what this JobSpec says it chose"),
+    ],
+)
+def test_a_an_inbox_jobspec_whose_origin_does_not_compile_to_it_is_refused(proxx_home, tmp_path, clip, out, origin,
+                                                                            expected):  # fmt: skip
+    proxx = Proxx.open()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    spec = create_jobspec(proxx.select(INTENT), [clip], out, utc_now(), proxx.requirements("ffmpeg"))
+    document = json.loads(spec.to_json())
+    document["proxy_profile_origin"]["name"] = origin  # a label that is not what made this profile
+    (inbox / "spec.json").write_text(json.dumps(document))
+    (event,) = JobSpecInbox(proxx, inbox, Roots([tmp_path, clip.parent]), settle=0.0).poll()
+    assert event.outcome == "failed" and expected in event.message
+    assert proxx.store.jobs() == []
