@@ -14,6 +14,7 @@ import attrs
 
 from proxx.compile.cache import ProfileCache
 from proxx.compile.compiler import Compiled
+from proxx.compile.invalid import InvalidMemory
 from proxx.compile.repository import Repository, load_repository, profile_paths_from_env, repository_stamp
 from proxx.compile.select import IntentStatus, intent_statuses, select
 from proxx.dispatch import Dispatcher, dispatcher_for
@@ -133,13 +134,18 @@ class Proxx:
 
     def intents(self) -> list[IntentStatus]:
         """Every intent with its computed lifecycle; operators may choose the selectable ones."""
-        return intent_statuses(self.current_repository(), self.engines)
+        return intent_statuses(self.current_repository(), self.engines, self.invalid_memory)
 
     def select(self, name: str) -> Compiled:
         """Compile the intent an operator chose, or raise a class A `PreJobError`."""
-        return select(self.current_repository(), name, self.engines)
+        return select(self.current_repository(), name, self.engines, self.invalid_memory)
 
     # --- jobs ---------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def invalid_memory(self) -> InvalidMemory:
+        """The intents found INVALID, which stay so until their definition changes."""
+        return InvalidMemory(self.home / "intents-invalid.json")
 
     @functools.cached_property
     def store(self) -> Store:
@@ -185,7 +191,8 @@ class Proxx:
         selected_at = utc_now()
         if not (sources.sources if isinstance(sources, Expansion) else sources):
             raise PreJobError("no_sources", "A job needs at least one source file.")
-        compiled = select(self.current_repository(), intent, self.engines if engines is None else engines)
+        engines = self.engines if engines is None else engines
+        compiled = select(self.current_repository(), intent, engines, self.invalid_memory)
         expansion = self._expand(compiled, sources, Path(output_directory))
         if not expansion.sources:
             raise NothingMissing(expansion, Path(output_directory))
@@ -232,7 +239,8 @@ class Proxx:
         (folders expanded to their video files), the files of those folders left out, and the sources
         whose verified proxy is already in `output_directory` (a re-run of a card). `create_job`
         decides the same; class A errors as `create_job`'s."""
-        compiled = select(self.current_repository(), intent, self.engines if engines is None else engines)
+        engines = self.engines if engines is None else engines
+        compiled = select(self.current_repository(), intent, engines, self.invalid_memory)
         return self._expand(compiled, sources, Path(output_directory))
 
     def _expand(

@@ -12,6 +12,7 @@ from collections.abc import Collection
 import attrs
 
 from proxx.compile.compiler import Compiled, compile_profile, constraint_value
+from proxx.compile.invalid import InvalidMemory, file_digest
 from proxx.compile.profiles import Lifecycle, UserProfile
 from proxx.compile.repository import Repository
 from proxx.errors import PreJobError
@@ -85,18 +86,50 @@ def _malformed(repository: Repository, name: str) -> PreJobError | None:
     )
 
 
-def status(profile: UserProfile, repository: Repository, engines: Collection[str] | None) -> IntentStatus:
+def _digest_of(repository: Repository, name: str) -> str | None:
+    location = repository.location_of("user", name)
+    return file_digest(location.path) if location is not None else None
+
+
+def _compile_remembering(
+    profile: UserProfile, repository: Repository, engines: Collection[str] | None, memory: InvalidMemory | None
+) -> Compiled:
+    """Compile for an operator; an intent once found INVALID stays so while its file is unchanged."""
+    if memory is None:
+        return _compile_for_operator(profile, repository, engines)
+    digest = _digest_of(repository, profile.name)
+    remembered = memory.still_invalid(profile.name, digest)
+    if remembered is not None:
+        raise PreJobError(
+            "stays_invalid",
+            remembered or f"Intent '{profile.name}' no longer compiles.",
+            {"profile": profile.name, "definition_digest": digest},
+        )
     try:
-        _compile_for_operator(profile, repository, engines)
+        return _compile_for_operator(profile, repository, engines)
+    except PreJobError as error:
+        if error.reason != "engine_not_installed":  # a plugin installed again is no change of definition
+            memory.remember(profile.name, digest, error.message)
+        raise
+
+
+def status(
+    profile: UserProfile, repository: Repository, engines: Collection[str] | None, memory: InvalidMemory | None = None
+) -> IntentStatus:
+    try:
+        _compile_remembering(profile, repository, engines, memory)
     except PreJobError as error:
         return IntentStatus(profile.name, profile.description, Lifecycle.INVALID, error.message)
     return IntentStatus(profile.name, profile.description, profile.lifecycle, None, profile.replaced_by)
 
 
-def intent_statuses(repository: Repository, engines: Collection[str] | None) -> list[IntentStatus]:
+def intent_statuses(
+    repository: Repository, engines: Collection[str] | None, memory: InvalidMemory | None = None
+) -> list[IntentStatus]:
     """Every intent of the repository with its computed lifecycle, sorted by name. Malformed files
-    that still name an intent are listed as INVALID, so an intent never silently disappears."""
-    statuses = [status(p, repository, engines) for p in repository.user_profiles]
+    that still name an intent are listed as INVALID, so an intent never silently disappears. With a
+    `memory`, an intent once INVALID stays INVALID until its file changes (`proxx.compile.invalid`)."""
+    statuses = [status(p, repository, engines, memory) for p in repository.user_profiles]
     known = {s.name for s in statuses}
     for problem in repository.problems:
         if problem.reason == "malformed_profile" and problem.kind == "user" and problem.profile:
@@ -109,7 +142,9 @@ def intent_statuses(repository: Repository, engines: Collection[str] | None) -> 
     return sorted(statuses, key=lambda s: s.name)
 
 
-def select(repository: Repository, name: str, engines: Collection[str] | None) -> Compiled:
+def select(
+    repository: Repository, name: str, engines: Collection[str] | None, memory: InvalidMemory | None = None
+) -> Compiled:
     """The operator chooses `name`: its compiled form, or a class A error. No fallback, ever."""
     profile = repository.user_profile(name)
     if profile is None:
@@ -123,4 +158,4 @@ def select(repository: Repository, name: str, engines: Collection[str] | None) -
             f"Intent '{name}' is deprecated and cannot be used for new jobs.",
             {"profile": name, "replaced_by": list(profile.replaced_by)},  # the shells name them
         )
-    return _compile_for_operator(profile, repository, engines)
+    return _compile_remembering(profile, repository, engines, memory)

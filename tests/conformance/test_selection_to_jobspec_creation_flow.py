@@ -93,3 +93,30 @@ def test_step_5_a_failed_compile_creates_no_jobspec_and_says_why(proxx_home, cli
     assert caught.value.message == message
     assert proxx.store.jobs() == []
     assert not any(row.state == FAILED for row in proxx.store.jobs())
+
+
+def test_an_invalid_intent_stays_invalid_until_its_definition_changes(proxx_home, tmp_path, monkeypatch):
+    layer = tmp_path / "studio"
+    (layer / "user").mkdir(parents=True)
+    (layer / "canonical").mkdir()
+    canonical = layer / "canonical" / "studio_h264.yaml"
+    definition = (
+        'canonical_profile_version: "1.0"\nid: studio_h264_eighth\nengine: ffmpeg\ncodec: h264\n'
+        "container: mp4\nresolution: scale_25\naudio: aac\n"
+    )
+    intent = layer / "user" / "studio.yaml"
+    intent.write_text('user_profile_version: "1.1"\nname: Studio\nconstraints:\n  resolution: [scale_25]\n'
+                      "  engine_preference: [ffmpeg]\n  codecs: [h264]\n")  # fmt: skip
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+
+    def lifecycle() -> Lifecycle:
+        return {s.name: s for s in Proxx.open().intents()}["Studio"].lifecycle
+
+    assert lifecycle() is Lifecycle.INVALID  # its canonical target is not there yet
+    canonical.write_text(definition)
+    assert lifecycle() is Lifecycle.INVALID  # it came back: the intent stays INVALID (never ACTIVE again)
+    with pytest.raises(PreJobError, match="no longer compiles"):
+        Proxx.open().select("Studio")
+    intent.write_text(intent.read_text() + "notes: a new definition, by the administrator\n")
+    assert lifecycle() is Lifecycle.ACTIVE  # its file changed: judged afresh
