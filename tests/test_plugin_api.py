@@ -223,11 +223,13 @@ def test_every_hook_has_an_example_that_compiles() -> None:
 def test_the_job_store_view_reads_jobs_and_cannot_write(proxx_open: Any, proxx_home: Path, tmp_path: Path) -> None:
     import sqlite3
 
+    from proxx.media.samples import make_clip
     from proxx.plugin import JobStoreView
 
     app = proxx_open()
     (tmp_path / "out").mkdir()
-    spec = app.create_job("Review H.264", [str(tmp_path / "A001.mov")], tmp_path / "out")
+    source = make_clip(tmp_path / "A001.mov", frames=2)  # a job that passes validation when created
+    spec = app.create_job("Review H.264", [str(source)], tmp_path / "out")
     with JobStoreView() as jobs:
         assert jobs.spec(spec.job_id) == spec
         assert jobs.job(spec.job_id).state == "QUEUED"
