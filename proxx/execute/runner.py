@@ -77,11 +77,9 @@ class Runner:
         return path
 
     def run(self, job_id: str, problems: Sequence[JobValidationError] = ()) -> JobResult | None:
-        """Run a job this worker has reserved (`Store.reserve`; it is still QUEUED): check its digest
-        and validate it (class B) while it is QUEUED, and end it FAILED from there on any problem
-        (`problems`: more the caller found, such as a farm worker's version mismatch); otherwise start
-        it (RUNNING) and run it to COMPLETED or FAILED. None when it could not be started: an operator
-        cancelled it meanwhile."""
+        """Run a job this worker reserved (`Store.reserve`): digest and validation (class B) while it
+        is QUEUED, FAILED from there on any problem (`problems`: more the caller found); otherwise
+        RUNNING, to COMPLETED or FAILED. None if it could not start (cancelled meanwhile)."""
         log_path = self.job_dir(job_id) / "job.log"
         self.store.set_paths(job_id, log_path=str(log_path))
         started_at, clock = utc_now(), time.monotonic()
@@ -96,8 +94,7 @@ class Runner:
         if problems or validated.problems:  # any problem of any clip: the whole job, nothing runs
             return self._refused(spec, (*problems, *validated.problems), started_at, timings, log_path)
         if not self.store.start(self.worker_id, job_id, lease=self.settings.lease_seconds):
-            append(log_path, "not started: the job was taken or cancelled while it was checked")
-            return None
+            return None  # taken or cancelled while it was checked
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
         cancel = CancelSignal(self.store.path, job_id, self.stop)
         clips = Clips(
