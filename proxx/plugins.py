@@ -195,12 +195,16 @@ class PluginManager(pluggy.PluginManager):
         as the intent's that names one): one problem per file that does not load. A codec, container
         or audio policy neither proxx nor any plugin declares is named with the declaration the
         plugin is missing (hook `proxx_vocabulary`). `proxx registry` and `proxx validate` report them."""
+        from proxx.compile.cache import ProfileCache
         from proxx.compile.repository import load_repository
+        from proxx.home import proxx_home
 
         self.declare_vocabulary()
+        # The profile cache Proxx.open uses: a plugin's files that loaded before are not parsed again.
+        cache = ProfileCache(proxx_home() / "cache" / "profiles.json")
         found: dict[str, Problem] = {}  # one per file: its first problem says enough
         for plugin, path in self.canonical_profile_sources():
-            for problem in load_repository([path]).problems:
+            for problem in load_repository([path], cache).problems:
                 found.setdefault(problem.location.path, _plugin_problem(plugin, problem))
         return list(found.values())
 
