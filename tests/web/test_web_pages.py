@@ -139,6 +139,7 @@ def test_a_large_job_page_shows_its_clips_a_page_at_a_time(
     run(service, job_id)
     first = client.get(f"/jobs/{job_id}").text
     assert first.count('<section class="clip"') == 2 and "Clips 1\u20132 of 3." in first
+    assert f'<a href="/jobs/{job_id}?clips=2">Next 1</a>' in first  # above the clips too, not only below
     assert f'href="/jobs/{job_id}?clips=2">Clips 3\u20133 \u2192' in first
     assert "Show the result JSON" not in first and f"/api/jobs/{job_id}/result" in first  # linked, not inlined
     second = client.get(f"/jobs/{job_id}?clips=2").text
