@@ -42,6 +42,11 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.jobspec.model import ClipSpec as ClipSpec
     from proxx.jobspec.model import JobSpec as JobSpec
     from proxx.jobspec.model import Origin as Origin
+    from proxx.jobspec.model import SourceFile as SourceFile
+    from proxx.jobspec.rerun import Proxied as Proxied
+    from proxx.jobspec.sources import Expansion as Expansion
+    from proxx.jobspec.sources import NothingMissing as NothingMissing
+    from proxx.jobspec.sources import Skipped as Skipped
     from proxx.result import CLIP_COMPLETED as CLIP_COMPLETED
     from proxx.result import CLIP_FAILED as CLIP_FAILED
     from proxx.result import CLIP_NOT_RUN as CLIP_NOT_RUN
@@ -90,6 +95,11 @@ _MODULE_OF = {
     "Check": "proxx.verify.checks",
     "ClipSpec": "proxx.jobspec.model",
     "JobSpec": "proxx.jobspec.model",
+    "Expansion": "proxx.jobspec.sources",
+    "SourceFile": "proxx.jobspec.model",
+    "Proxied": "proxx.jobspec.rerun",
+    "Skipped": "proxx.jobspec.sources",
+    "NothingMissing": "proxx.jobspec.sources",
     "CLIP_COMPLETED": "proxx.result",
     "CLIP_FAILED": "proxx.result",
     "CLIP_NOT_RUN": "proxx.result",

@@ -338,3 +338,14 @@ def test_the_job_store_view_takes_a_home_or_its_store_file(proxx_open, proxx_cli
     for where in (proxx_home, JobStoreView(proxx_home).path):
         with JobStoreView(where) as jobs:
             assert jobs.spec(spec.job_id) == spec and jobs.job(spec.job_id).state == "QUEUED"
+
+
+def test_the_tutorials_and_the_integrators_guide_name_only_public_modules() -> None:
+    import re
+
+    pages = ["writing-an-engine-plugin.md", "writing-an-exporter-plugin.md", "integrating.md"]
+    internal = []
+    for page in pages:
+        text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+        internal += [f"{page}: {m}" for m in re.findall(r"`(proxx\.(?!plugin\b|testing\b)[a-z_]+\.[\w.]+)", text)]
+    assert internal == []
