@@ -194,6 +194,9 @@ def build_args(
         *_video_args(profile, target), *ffmpeg_colour_options(target.colour),
         *_audio_args(profile, source),
     ]  # fmt: skip
+    if target.variable_rate and target.duration:
+        # the conform must end where the source does: its last picture may last less than a slot
+        args += ["-t", f"{target.duration:.6f}"]
     if target.timecode:
         args += ["-timecode", target.timecode]
     if profile.container in ("mov", "mp4"):
