@@ -23,6 +23,7 @@ from proxx.errors import PreJobError
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
+from proxx.execute.recover import recover_lost
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
@@ -64,20 +65,24 @@ def open_store(home: Path) -> Store:
     """The job store of `home`, brought up to date: jobs whose worker was lost marked FAILED, and the
     farm's jobs mirrored. What commands that only read jobs need: no plugin, no profile is loaded."""
     store = Store.at(home)
-    store.reap_lost()
+    recover_lost(store, home, store.reap_lost())
     refresh(store, home)
     return store
 
 
-def refresh(store: Store, home: Path) -> None:
-    """Mirror into `store` the states, progress and results of jobs dispatched elsewhere."""
+def refresh(store: Store, home: Path) -> list[str]:
+    """Mirror into `store` the states, progress and results of jobs dispatched elsewhere. Returns
+    (and keeps as `store.refresh_problems`) why some could not be refreshed."""
     by_dispatcher: dict[int, tuple[Dispatcher, dict[str, str]]] = {}
     for job_id, executor in store.dispatched().items():
         dispatcher = dispatcher_for(executor)
         if dispatcher is not None:
             by_dispatcher.setdefault(id(dispatcher), (dispatcher, {}))[1][job_id] = executor
+    problems: list[str] = []
     for dispatcher, jobs in by_dispatcher.values():
-        dispatcher.refresh(store, home, jobs)
+        problems += dispatcher.refresh(store, home, jobs)
+    store.refresh_problems = problems
+    return problems
 
 
 @attrs.define
@@ -152,11 +157,12 @@ class Proxx:
         """The job store; opening it marks FAILED every job whose worker was lost."""
         return open_store(self.home)
 
-    def refresh(self, store: Store | None = None) -> None:
+    def refresh(self, store: Store | None = None) -> list[str]:
         """Mirror into the store the states, progress and results of jobs dispatched to the render
         farm, so that they list like local ones. Long-lived shells (the web UI) call it before each
-        listing; every other shell gets it when it opens the store."""
-        refresh(store or self.store, self.home)
+        listing; every other shell gets it when it opens the store. Returns why some could not be
+        refreshed (their states are the last known)."""
+        return refresh(store or self.store, self.home)
 
     @functools.cached_property
     def exporters(self) -> dict[str, Exporter]:
@@ -346,13 +352,24 @@ class Proxx:
     def cancel(self, job_id: str) -> JobRow:
         """The operator's cancel of a QUEUED or RUNNING job (`job_id` or its short form). A QUEUED job
         ends FAILED "cancelled by the operator" at once, with its result JSON; a RUNNING one is asked
-        to stop (its worker polls the store, stops the encoder and ends it the same way). Returns the
-        job's row as it is now; PreJobError "not_cancellable" for a job that already ended.
+        to stop (its worker polls for it, stops the encoder and ends it the same way). A job on the
+        render farm is cancelled there the same way (`Dispatcher.cancel`). Returns the job's row as it
+        is now; PreJobError "not_cancellable" for a job that already ended.
 
             proxx.cancel(spec.job_id)  # from any thread or process; run_job then returns the FAILED result
         """
         row = self.store.find(job_id)
-        if row.state == QUEUED and row.job_id not in self.store.dispatched():
+        executor = self.store.dispatched().get(row.job_id)
+        if executor is not None:
+            dispatcher = dispatcher_for(executor)
+            answer = dispatcher.cancel(row.job_id, executor) if dispatcher is not None else None
+            self.refresh()
+            row = self.store.job(row.job_id)
+            if answer is not None or row.state in (QUEUED, RUNNING):
+                if answer == "requested" or row.state == RUNNING:
+                    self.store.request_cancel(row.job_id)
+                return row
+        elif row.state == QUEUED:
             runner = self.runner()
             if self.store.claim(runner.worker_id, row.job_id, lease=runner.settings.lease_seconds) is not None:
                 runner.cancel_before_start(self.store.spec_unchecked(row.job_id))
@@ -362,8 +379,7 @@ class Proxx:
             return self.store.job(row.job_id)
         raise PreJobError(
             "not_cancellable",
-            f"Job {row.job_id} is {row.state}; only queued and running jobs can be cancelled"
-            + (" (a render farm job is cancelled on its farm)." if row.job_id in self.store.dispatched() else "."),
+            f"Job {row.job_id} is {row.state}; only queued and running jobs can be cancelled.",
             {"job_id": row.job_id},
         )
 

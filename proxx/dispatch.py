@@ -48,8 +48,15 @@ class Dispatcher(Protocol):
         """Create the job (class A errors create nothing) and queue it on `executor`."""
         ...
 
-    def refresh(self, store: Store, home: Path, jobs: dict[str, str]) -> None:
-        """Mirror the states, progress and results of `jobs` ({job id: executor}) into `store`."""
+    def refresh(self, store: Store, home: Path, jobs: dict[str, str]) -> list[str]:
+        """Mirror the states, progress and results of `jobs` ({job id: executor}) into `store`; no job
+        is left QUEUED or RUNNING for ever. Returns why some could not be refreshed (an executor that
+        cannot be reached): their states are the last known."""
+        ...
+
+    def cancel(self, job_id: str, executor: str) -> str | None:
+        """The operator's cancel of a job on `executor`: "cancelled" (it had not started, and never
+        will), "requested" (it runs; its worker stops it and ends it FAILED), or None (it is neither)."""
         ...
 
 

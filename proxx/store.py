@@ -157,6 +157,11 @@ CREATE TABLE left_out (
 ) STRICT;
 CREATE INDEX left_out_by_job ON left_out(job_id);
 """,
+    # 6: when a dispatched job's record was first found missing on its executor (a broker that
+    # restarted without its data), so that it is resolved within a stated time
+    """
+ALTER TABLE jobs ADD COLUMN remote_unseen_since REAL;
+""",
 )
 _LOCAL = "job_id NOT IN (SELECT job_id FROM dispatched)"
 RESERVE_NAME, RESERVE_BYTES = ".proxx-space-reserve", 1024 * 1024  # a result JSON of 1,000 clips, and the ending
@@ -269,6 +274,9 @@ def _pid_alive(pid: int) -> bool:
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Why the states of jobs dispatched elsewhere could not be refreshed when this store was
+        # opened (`proxx.app.refresh`): they are the last known.
+        self.refresh_problems: list[str] = []
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -674,6 +682,30 @@ class Store:
                 (state, cls, reason, message, now, state, published, failed_clips, job_id),
             )
         return True
+
+    def set_outcome(self, job_id: str, published: int, failed_clips: int) -> None:
+        """Count a finished job's published and failed clips (known only once its result was recovered)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE jobs SET published = ?, failed_clips = ? WHERE job_id = ?", (published, failed_clips, job_id)
+            )
+
+    def remote_unseen(self, job_id: str, missing: bool) -> float | None:
+        """For how many seconds a dispatched job's record has been missing on its executor (0 when it
+        is first found missing), or None when `missing` is False (it is there: the count is reset)."""
+        now = time.time()
+        if not missing:
+            row = self._db.execute("SELECT remote_unseen_since FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is not None and row["remote_unseen_since"] is not None:  # written only when it changes
+                with self._write() as db:
+                    db.execute("UPDATE jobs SET remote_unseen_since = NULL WHERE job_id = ?", (job_id,))
+            return None
+        with self._write() as db:
+            db.execute(
+                "UPDATE jobs SET remote_unseen_since = COALESCE(remote_unseen_since, ?) WHERE job_id = ?", (now, job_id)
+            )
+            row = db.execute("SELECT remote_unseen_since FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return now - float(row["remote_unseen_since"]) if row is not None else None
 
     def request_cancel(self, job_id: str) -> bool:
         """Record an operator's cancel of a RUNNING job for its worker to act on; False if the job is

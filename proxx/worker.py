@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 from proxx.app import Proxx, default_worker_id
+from proxx.execute.recover import recover_lost
 from proxx.execute.schedule import core_share, nothing_queued
 from proxx.result import JobResult
 from proxx.store import Store, queue_watch
@@ -30,7 +31,7 @@ def work(
         runner = proxx.runner(worker_id=default_worker_id(), store=store)
         try:
             while not stop.is_set():
-                store.reap_lost()
+                recover_lost(store, proxx.home, store.reap_lost())
                 job_id = store.reserve(runner.worker_id, lease=runner.settings.lease_seconds)
                 if job_id is None:
                     if once:

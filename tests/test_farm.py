@@ -282,16 +282,17 @@ def test_a_lost_prefork_child_is_given_back_refused_and_failed(farm, proxx, tmp_
 
 
 def test_a_job_declared_lost_while_it_runs_is_never_published(farm, proxx, tmp_path):
-    """A worker cut off from Redis for longer than its lease (simulated: its lease key vanishes and
-    a reaper declares the job lost) renders on, but never puts the output under its final name."""
+    """A worker cut off from Redis for longer than its lease and its grace (simulated: a reaper's
+    verdict written while it renders) renders on, but never puts the output under its final name;
+    its own record of what happened then replaces the reaper's guess."""
     src = make_clip(tmp_path / "L001.slow3.mov", frames=4)
     (tmp_path / "out").mkdir()
     spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=farm["broker"])
     state = FarmState.connect(farm["broker"])
     wait_rendering(state, spec.job_id)
-    while not state.reap(spec.job_id):  # the worker may refresh its lease in between: take it away again
-        state.client.delete(f"proxx:farm:alive:{spec.job_id}")
-    assert wait_finished(proxx, spec.job_id).reason == "worker lost"
+    state.client.hset(f"proxx:farm:job:{spec.job_id}", mapping={"state": "FAILED", "reason": "worker lost"})
+    state.client.delete(f"proxx:farm:alive:{spec.job_id}")
+    assert wait_finished(proxx, spec.job_id).reason in ("worker lost", "worker_lost")
 
     worker_store = Store(farm["root"] / "home-b" / "farm-worker" / "proxx.db")  # only B has slowcopy
     try:
@@ -305,7 +306,10 @@ def test_a_job_declared_lost_while_it_runs_is_never_published(farm, proxx, tmp_p
     assert result.failure is not None and result.failure.reason == "worker_lost", result.failure
     assert not Path(spec.clips[0].output).exists()
     assert result.clips[0].partial_output and Path(result.clips[0].partial_output).exists()
-    assert state.job(spec.job_id)["reason"] == "worker lost"  # the farm's verdict stands
+    deadline = time.monotonic() + 10
+    while state.job(spec.job_id)["reason"] != "worker_lost":  # the worker's own word replaces the guess
+        assert time.monotonic() < deadline, state.job(spec.job_id)
+        time.sleep(0.1)
 
 
 def test_a_machine_without_an_engine_submits_its_jobs_to_a_farm_that_has_it(farm, proxx_home, tmp_path, monkeypatch):
@@ -352,7 +356,7 @@ def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, 
             time.sleep(0.05)
         to_failed = time.monotonic() - killed_at
         print(f"worker death -> FAILED in {to_failed:.2f} s (lease {LEASE} s)")
-        assert to_failed < LEASE * 2 + 2
+        assert to_failed < LEASE * 3 + 2  # `lost_after`: a lease, a grace of another, a reaper pass
 
         row = wait_finished(proxx, spec.job_id)
         assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "worker lost")

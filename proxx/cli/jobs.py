@@ -28,11 +28,12 @@ from proxx.errors import FailureClass
 from proxx.execute.cancel import CANCELLED
 from proxx.execute.progress import Progress
 from proxx.execute.publish import leftovers
+from proxx.execute.recover import recover_lost
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import NothingMissing
 from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
-from proxx.store import COMPLETED, FAILED, STATES, JobRow, LeftOut, Store
+from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, STATES, JobRow, LeftOut, Store
 from proxx.visibility import CANCELLED_TITLE, OperatorWords, failure_title, operator_checks, safe
 
 
@@ -356,7 +357,7 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) 
         if stop.is_set() and not asked:  # the job runs in another process: ask its worker to cancel it
             proxx.store.request_cancel(job_id)
             asked = True
-        proxx.store.reap_lost()
+        recover_lost(proxx.store, proxx.home, proxx.store.reap_lost())
         row = proxx.store.job(job_id)
         if row.state in (COMPLETED, FAILED):
             return
@@ -444,6 +445,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     rows = store.jobs(args.state, args.limit, args.since, hidden=args.all)
     if args.json:
         print(json.dumps([_job_json(r, False) for r in rows], indent=2))
+        _stale(store)
         return 0
     if not rows:
         print("No jobs." if not (args.state or args.since) else "No jobs match.")
@@ -454,6 +456,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     if args.limit and len(rows) == args.limit:
         print(f"(the {args.limit} newest shown: --limit N or --since DATE for others; the job id is its last 8)")
+    _stale(store)
     return 0
 
 
@@ -506,6 +509,8 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"proxx: no job matches '{safe(args.job_id)}'.", file=sys.stderr)
         return 2
+    if row.job_id in store.dispatched():
+        _stale(store)
     if args.json:
         document = _job_json(row, True)
         document["left_out"] = [attrs.asdict(item) for item in store.left_out(row.job_id)]
@@ -594,19 +599,37 @@ def cmd_jobs_cancel(args: argparse.Namespace) -> int:
         print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
         return 2
     deadline = time.monotonic() + args.wait
-    while row.state == "RUNNING" and time.monotonic() < deadline:  # its worker stops it within a second
+    while row.state in (QUEUED, RUNNING) and time.monotonic() < deadline:  # its worker stops it within seconds
         time.sleep(0.2)
-        proxx.store.reap_lost()
+        recover_lost(proxx.store, proxx.home, proxx.store.reap_lost())
+        proxx.refresh()
         row = proxx.store.job(row.job_id)
-    if row.state == "RUNNING":
-        print(f"Job {row.job_id}: cancel requested; its worker has not stopped it yet.")
+    if row.state in (QUEUED, RUNNING):
+        print(
+            f"Job {row.job_id}: cancel requested; it has not stopped yet (it ends FAILED, cancelled by the "
+            "operator, when its worker sees the request)."
+        )
+        _stale(proxx.store)
         return 0
+    if row.state == COMPLETED:
+        print(f"Job {row.job_id} COMPLETED before the cancel reached it: its proxies are published.")
+        return 1
     words = job_words(proxx.store.spec_unchecked(row.job_id), row.intent)
     if row.reason == CANCELLED:
         print(f"{words.message(row.message, row.reason)} Job {row.job_id} FAILED.")
     else:
         print(f"Job {row.job_id} {row.state}: {words.message(row.message, row.reason)}")
     return 0
+
+
+def _stale(store: Store) -> None:
+    """Say when the states of farm jobs could not be refreshed: they are then the last known."""
+    for problem in store.refresh_problems:
+        print(
+            f"Note: render farm states could not be refreshed ({problem.rstrip('.')}); farm jobs show their "
+            "last known state.",
+            file=sys.stderr,
+        )
 
 
 def cmd_jobs_retry(args: argparse.Namespace) -> int:

@@ -91,6 +91,7 @@ class Clips:
     reuse_lookup: ReuseLookup
     plugin_checks: PluginChecks
     cancelled: Callable[[], bool] = attrs.field(default=lambda: False)  # `proxx.execute.cancel.CancelSignal`
+    on_published: Callable[[ClipResult], None] = attrs.field(default=lambda clip: None)  # recorded at once
     engine_run: EngineRun = attrs.field(init=False)
     kept: KeptPartials = attrs.field(init=False, factory=KeptPartials)
 
@@ -189,10 +190,12 @@ class Clips:
         rendered.report(1.0)
         seconds = round(time.monotonic() - rendered.started, 3)
         facts = clip_facts(rendered.source, output) if output is not None else None
-        return ClipResult(
+        result = ClipResult(
             clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None, seconds, size,
             rendered.reused, facts,
         )  # fmt: skip
+        self.on_published(result)
+        return result
 
     def _failed(
         self,

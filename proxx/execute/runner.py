@@ -27,6 +27,7 @@ from proxx.execute.engine import Engine
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
+from proxx.execute.recover import record_published
 from proxx.export.exporter import Exporter, export_all
 from proxx.jobspec.model import JobSpec, utc_now
 from proxx.plugins import PluginManager
@@ -65,6 +66,7 @@ class Runner:
     on_progress: Callable[[Progress], None] | None = None
     amend: Callable[[JobResult], JobResult] = _same
     stop: threading.Event | None = None  # set by this process's own cancel (SIGINT to `proxx run`)
+    on_published: Callable[[ClipResult], None] | None = None  # each clip as it is published
 
     @property
     def worker_id(self) -> str:
@@ -100,7 +102,7 @@ class Runner:
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
             ProgressMeter(self.store, job_id, weights, self.on_progress, [Path(c.source).name for c in spec.clips]),
-            self.pm.reuse_output, self.pm.verify_output, cancel,
+            self.pm.reuse_output, self.pm.verify_output, cancel, on_published=self._published_to(log_path.parent),
         )  # fmt: skip
         try:
             results, failure = clips.run()
@@ -109,6 +111,17 @@ class Runner:
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
         state = FAILED if failure else COMPLETED
         return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run)
+
+    def _published_to(self, job_dir: Path) -> Callable[[ClipResult], None]:
+        """Record each clip the moment its proxy is published (`proxx.execute.recover`), so that a job
+        killed half-way still says which of its proxies exist."""
+
+        def published(clip: ClipResult) -> None:
+            record_published(job_dir, clip)
+            if self.on_published is not None:
+                self.on_published(clip)
+
+        return published
 
     def refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> JobResult:
         """End a job FAILED in class B before anything runs (from QUEUED, or from RUNNING for a job

@@ -39,7 +39,24 @@ class FarmDispatcher:
 
         return submit(proxx, intent, sources, output_directory, executor, retry_of, reuse, roots)
 
-    def refresh(self, store: Store, home: Path, jobs: dict[str, str]) -> None:
+    def refresh(self, store: Store, home: Path, jobs: dict[str, str]) -> list[str]:
         from proxx.farm.mirror import mirror
 
-        mirror(store, home, jobs)
+        return mirror(store, home, jobs)
+
+    def cancel(self, job_id: str, executor: str) -> str | None:
+        from proxx.errors import ConfigurationError
+        from proxx.farm.state import FarmState, connectable
+
+        url = connectable(executor)
+        if url is None:
+            raise ConfigurationError(
+                "farm_password_unknown",
+                f"The render farm's broker {executor} needs its password: set PROXX_FARM_BROKER to its full URL.",
+                {"broker": executor},
+            )
+        state = FarmState.connect(url, timeout=5.0)
+        try:
+            return state.cancel(job_id)
+        finally:
+            state.client.close()

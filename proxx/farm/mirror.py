@@ -7,21 +7,39 @@ most end a RUNNING job as "worker lost", and only when its lease is really gone.
 is bounded and checked first: a result of at most MAX_RESULT_BYTES, nested at most MAX_RESULT_DEPTH,
 valid against the result schema, of this job and of its JobSpec's digest; a log of at most
 MAX_LOG_BYTES (its end kept). One entry that fails any of this is logged and left as it was: it
-never stops `jobs list`, `submit` or the mirroring of the others."""
+never stops `jobs list`, `submit` or the mirroring of the others.
+
+No farm job stays QUEUED or RUNNING for ever on the submitting machine:
+* a job whose worker went silent is declared lost by a reaper (`FarmState.reap`, run here too)
+  within `lost_after()` (three leases), and its result written from the outputs found published and
+  verified (and, on a farm without a key, the clips its worker reported as published);
+* a job whose farm record vanished (its broker restarted without its data, or was emptied) is given
+  the same time for its worker to write the record again (a running worker does, at its next lease
+  renewal; a finished one sends its closing record again from its outbox); after that it is resolved
+  from what is on disk: COMPLETED when every proxy is found published and verified, else FAILED,
+  "the farm lost this job's record".
+An unreachable broker leaves the jobs as they were (their state is unknown, not failed): `mirror`
+returns what could not be refreshed, for `proxx jobs list` and `show` to say."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections import defaultdict
 from pathlib import Path
 
+import attrs
+import redis
+
+from proxx.converter import converter
 from proxx.errors import ConfigurationError, FailureClass
+from proxx.execute.recover import published, recovered_result, remember_published, write_recovered
 from proxx.farm.signing import KEY_VARIABLE, farm_name
-from proxx.farm.state import PREFIX, SEALED, SEALED_RUNNING, FarmState, connectable
+from proxx.farm.state import PREFIX, PUBLISHED, SEALED, SEALED_RUNNING, FarmState, connectable, lost_after, redacted
 from proxx.jobspec.signing import FARM_STATE, SignatureRefused, key_from_env, open_sealed
 from proxx.jobspec.untrusted import nesting_exceeds
-from proxx.result import write_json_atomically
+from proxx.result import ClipResult, Failure, load_result, write_json_atomically
 from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
 
@@ -29,33 +47,80 @@ log = logging.getLogger("proxx.farm")
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # a 10,000-clip job's result is ~30 MB
 MAX_RESULT_DEPTH = 32  # a result nests 6 deep
 MAX_LOG_BYTES = 4 * 1024 * 1024
+RECORD_LOST = "farm record lost"
 
 
-def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> None:
-    """Bring every unfinished dispatched job up to its farm state. An unreachable broker leaves the
-    jobs as they were (their state is unknown, not failed) and logs why."""
+def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> list[str]:
+    """Bring every unfinished dispatched job up to its farm state. Returns, for each broker that
+    could not be asked, why (its jobs keep their last known state)."""
     by_broker: dict[str, list[str]] = defaultdict(list)
     for job_id, broker in dispatched.items():  # the farm's dispatcher hands over only its own jobs
         by_broker[broker].append(job_id)
+    problems = []
     for broker, job_ids in by_broker.items():
         url = connectable(broker)
         if url is None:
-            log.warning("The render farm's broker %s needs its password: set PROXX_FARM_BROKER to its URL.", broker)
+            problems.append(f"the render farm's broker {broker} needs its password: set PROXX_FARM_BROKER to its URL")
             continue
         try:
             state = FarmState.connect(url, timeout=2.0)
         except ConfigurationError as error:
-            log.warning("%s", error.message)
+            problems.append(error.message)
             continue
         key = key_from_env(KEY_VARIABLE)
-        for job_id in job_ids:
-            try:
-                state.reap(job_id)
-                farm = trusted_fields(job_id, state.job(job_id), key, state)
-                if farm is not None:
-                    _apply(store, home, job_id, farm)
-            except Exception as error:  # one bad entry never stops the others, nor the command
-                log.warning("farm job %s not mirrored: %s: %s", job_id, type(error).__name__, str(error)[:300])
+        try:
+            for job_id in job_ids:
+                try:
+                    state.reap(job_id)
+                    raw = state.job(job_id)
+                    if "state" not in raw:
+                        _missing(store, home, job_id)
+                        continue
+                    store.remote_unseen(job_id, missing=False)
+                    farm = trusted_fields(job_id, raw, key, state)
+                    if farm is not None and _apply(store, home, job_id, farm, raw if key is None else {}):
+                        state.acknowledge(job_id)
+                except redis.RedisError:
+                    raise
+                except Exception as error:  # one bad entry never stops the others, nor the command
+                    log.warning("farm job %s not mirrored: %s: %s", job_id, type(error).__name__, str(error)[:300])
+        except redis.RedisError as error:
+            problems.append(f"The render farm's broker {redacted(url)} stopped answering: {error}")
+        finally:
+            state.client.close()
+    return problems
+
+
+def _missing(store: Store, home: Path, job_id: str) -> None:
+    """A job the farm has no record of: resolved from what is on disk once its worker had the time
+    to write the record again."""
+    grace = lost_after()
+    unseen = store.remote_unseen(job_id, missing=True)
+    if unseen is None or unseen < grace:
+        return
+    spec = store.spec_unchecked(job_id)
+    clips = published(spec, {})
+    message = (
+        f"The render farm lost this job's record (its broker restarted without its data, or was emptied) and no "
+        f"worker reported on it for {grace:g} s; {len(clips)} of {len(spec.clips)} proxies were found published "
+        "and verified." + ("" if len(clips) == len(spec.clips) else " Retry it to make the rest.")
+    )
+    failure = Failure(FailureClass.EXECUTION.value, RECORD_LOST, message)
+    row = store.job(job_id)
+    job_dir = home / "jobs" / job_id
+    result = recovered_result(
+        spec, store.stored_digest(job_id), failure, clips, row.started_at, row.worker_id, str(job_dir / "job.log")
+    )
+    path = write_recovered(job_dir, result)
+    store.set_paths(job_id, result_path=str(path) if path else None)
+    done, failed = result.outcome()
+    remember_published(store, result)
+    store.finish(
+        job_id, result.state, worker_id=row.worker_id,
+        failure_class=None if result.failure is None else FailureClass.EXECUTION,
+        reason=None if result.failure is None else RECORD_LOST, message=None if result.failure is None else message,
+        published=done, failed_clips=failed,
+    )  # fmt: skip
 
 
 def trusted_fields(job_id: str, farm: dict[str, str], key: bytes | None, state: FarmState) -> dict[str, str] | None:
@@ -118,10 +183,13 @@ def _checked_result(store: Store, job_id: str, text: str) -> dict[str, object]:
     return result
 
 
-def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
+def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str], hints: dict[str, str]) -> bool:
+    """Mirror one farm record; True when the job's outcome is now recorded here. `hints`: the raw
+    record of a farm without a key, whose `published:<clip>` fields say which clips a lost job had
+    published (under a key, only outputs verified here count)."""
     farm_state = farm.get("state", QUEUED)
     if farm_state not in (RUNNING, COMPLETED, FAILED):
-        return
+        return False
     # Everything checked before the store changes at all: a bad entry leaves the job as it was.
     result = _checked_result(store, job_id, farm["result"]) if farm.get("result") else None
     progress = _progress(farm)
@@ -132,14 +200,36 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
         store.progress(
             job_id, float(progress.get("progress") or 0), float(eta) if eta else None, int(clip) if clip else None
         )
-        return
-    if farm_state not in (COMPLETED, FAILED):
-        return
+        return False
     job_dir = home / "jobs" / job_id
     result_path = log_path = None
+    cls = farm.get("failure_class")
+    counts: tuple[int | None, int | None] = (None, None)
     if result is not None:
         result_path = job_dir / "result.json"
         write_json_atomically(result_path, result)
+        clips = result.get("clips", [])
+        states = [c.get("state") for c in clips if isinstance(c, dict)] if isinstance(clips, list) else []
+        if states:
+            counts = (states.count("completed"), states.count("failed"))
+        with contextlib.suppress(Exception):  # a re-run's hint only: never a reason not to mirror
+            remember_published(store, load_result(result_path))
+    else:  # the worker never finished it (lost, cancelled before it started): what it had published
+        spec = store.spec_unchecked(job_id)
+        failure = Failure(cls or FailureClass.EXECUTION.value, farm.get("reason") or "", farm.get("message") or "")
+        recorded = {}
+        for key, value in hints.items():
+            if key.startswith(PUBLISHED):
+                with contextlib.suppress(Exception):  # a hint: a clip it does not give is verified here
+                    recorded[int(key.removeprefix(PUBLISHED))] = converter.structure(json.loads(value), ClipResult)
+        clips = published(spec, recorded) if farm.get("started_at") else {}
+        recovered = recovered_result(spec, store.stored_digest(job_id), failure, clips, farm.get("started_at"),
+                                     worker, str(job_dir / "job.log"))  # fmt: skip
+        if farm_state == FAILED:
+            recovered = attrs.evolve(recovered, state=FAILED, failure=failure)
+        result_path = write_recovered(job_dir, recovered)
+        counts = recovered.outcome()
+        remember_published(store, recovered)
     if farm.get("log") is not None:
         log_path = job_dir / "job.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,9 +237,6 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
     store.set_paths(
         job_id, result_path=str(result_path) if result_path else None, log_path=str(log_path) if log_path else None
     )
-    cls = farm.get("failure_class")
-    clips = result.get("clips", []) if result is not None else []
-    states = [c.get("state") for c in clips if isinstance(c, dict)] if isinstance(clips, list) else []
     store.finish(
         job_id,
         farm_state,
@@ -158,10 +245,7 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str]) -> None:
         reason=farm.get("reason"),
         message=farm.get("message"),
         at=farm.get("finished_at") or None,  # when the farm finished it, not when it was mirrored here
-        published=states.count("completed") if states else None,
-        failed_clips=states.count("failed") if states else None,
+        published=counts[0],
+        failed_clips=counts[1],
     )
-    if farm.get("result"):  # a re-run here of the farm's sources leaves out what it published
-        result = json.loads(farm["result"])
-        completed = [(c["source"], c["output"]) for c in result.get("clips", []) if c.get("state") == "completed"]
-        store.remember_published(job_id, result.get("proxy_profile", ""), completed)
+    return True

@@ -9,6 +9,12 @@ Keys (prefix `proxx:farm:`):
   running     the set of RUNNING job ids, which reapers scan
   worker:<id> the engines a live worker takes jobs for (comma-separated; expires unless refreshed)
   refused     the last 1,000 tasks workers refused before claiming them (JSON records, newest first)
+
+A job hash also holds: published:<clip index> (each clip's result JSON, as it is published),
+cancel_requested (an operator's cancel of a running job), suspect_since (a reaper found its lease
+expired; a grace period of a lease follows), restored_at (its worker wrote it again after the broker
+lost its data) and mirrored (the submitting machine recorded the outcome; the worker's outbox may
+forget it).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Iterable
 import redis
 
 from proxx.errors import ConfigurationError
+from proxx.execute.cancel import CANCELLED
 from proxx.jobspec.model import utc_now
 from proxx.settings import Settings
 from proxx.store import COMPLETED, FAILED, QUEUED
@@ -36,6 +43,7 @@ def broker_url() -> str:
 PREFIX = "proxx:farm:"
 RUNNING_SET = PREFIX + "running"
 REFUSED_LIST = PREFIX + "refused"
+PUBLISHED = "published:"  # a job hash's field per published clip: published:<clip index>
 KEEP_SECONDS = 30 * 24 * 3600  # farm records outlive any mirror; the JobSpec's own store keeps the audit
 # Under a farm key, a worker signs what it writes back (`proxx.farm.worker.signed`): the finished (or
 # lost) job's fields in `sealed`, its start in `sealed_running`. The submitting machine mirrors only those.
@@ -53,37 +61,86 @@ redis.call('HINCRBY', KEYS[2], 'refused_deliveries', 1)
 return 0
 """
 
+# ARGV: worker id, lease in ms, now, claim TTL in s, job id. Also what a worker asks before each
+# publication: 1 while the job is its own. A record the broker lost (it restarted without its data)
+# is written again by the worker that still runs the job, unless someone else holds its claim.
 _HEARTBEAT = """
-if redis.call('HGET', KEYS[1], 'state') == 'RUNNING' and redis.call('HGET', KEYS[1], 'worker_id') == ARGV[1] then
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'RUNNING' and redis.call('HGET', KEYS[1], 'worker_id') == ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'suspect_since')
   return 1
 end
-return 0
+if state then return 0 end
+local claim = redis.call('GET', KEYS[3])
+if claim and claim ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[4])
+redis.call('HSET', KEYS[1], 'state', 'RUNNING', 'worker_id', ARGV[1], 'started_at', ARGV[3], 'restored_at', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[5])
+return 1
 """
 
-# ARGV: worker id, job id, then field/value pairs to set
+# ARGV: worker id, job id, claim TTL in s, then field/value pairs to set. The worker's own outcome
+# also replaces a reaper's "worker lost" (the worker was alive, only cut off) and a record the broker
+# lost; never another worker's record or an operator's cancel before the job started.
 _FINISH = """
-if redis.call('HGET', KEYS[1], 'state') ~= 'RUNNING' or redis.call('HGET', KEYS[1], 'worker_id') ~= ARGV[1] then
-  return 0
-end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local state = redis.call('HGET', KEYS[1], 'state')
+local worker = redis.call('HGET', KEYS[1], 'worker_id')
+local ours = state == 'RUNNING' and worker == ARGV[1]
+local guessed = state == 'FAILED' and worker == ARGV[1] and redis.call('HGET', KEYS[1], 'reason') == 'worker lost'
+local lost = not state and (not redis.call('GET', KEYS[4]) or redis.call('GET', KEYS[4]) == ARGV[1])
+if not (ours or guessed or lost) then return 0 end
+redis.call('HDEL', KEYS[1], 'failure_class', 'reason', 'message', 'suspect_since')
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], 'worker_id', ARGV[1])
+redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[2])
 return 1
 """
 
+# ARGV: job id, now, grace in ms. A job whose lease key expired is first suspected, and declared lost
+# only if it stays silent for a grace period more: a worker that was only cut off from the broker
+# renews its lease within a third of a lease of the broker coming back, and is never called lost.
 _REAP = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'RUNNING' then
   redis.call('SREM', KEYS[3], ARGV[1])
   return 0
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local suspect = tonumber(redis.call('HGET', KEYS[1], 'suspect_since') or '')
+if not suspect then
+  redis.call('HSET', KEYS[1], 'suspect_since', now)
+  return 0
+end
+if now - suspect < tonumber(ARGV[3]) then return 0 end
 local worker = redis.call('HGET', KEYS[1], 'worker_id') or '?'
 redis.call('HSET', KEYS[1], 'state', 'FAILED', 'failure_class', 'C', 'reason', 'worker lost',
   'finished_at', ARGV[2], 'message', 'Worker ' .. worker .. ' was lost while running the job ' ..
-  '(its lease expired without a heartbeat); the job was not re-run. Retry it to create a new job.')
+  '(it stopped renewing its lease); the job was not re-run. Retry it to create a new job.')
 redis.call('SREM', KEYS[3], ARGV[1])
 return 1
+"""
+
+# ARGV: now. An operator's cancel: a queued job ends at once and its claim is taken, so that no
+# worker ever starts it (2); a running one is asked to stop, which its worker polls (1).
+_CANCEL = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'QUEUED' and redis.call('SET', KEYS[2], 'operator', 'NX', 'EX', ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'state', 'FAILED', 'failure_class', 'C', 'reason', ARGV[2],
+    'message', 'Cancelled by the operator before it started.', 'finished_at', ARGV[1])
+  return 2
+end
+if state == 'RUNNING' then
+  redis.call('HSETNX', KEYS[1], 'cancel_requested', ARGV[1])
+  return 1
+end
+return 0
 """
 
 
@@ -121,6 +178,7 @@ class FarmState:
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._finish = client.register_script(_FINISH)
         self._reap = client.register_script(_REAP)
+        self._cancel = client.register_script(_CANCEL)
 
     @classmethod
     def connect(cls, url: str, timeout: float = 5.0) -> FarmState:
@@ -147,23 +205,47 @@ class FarmState:
         return bool(self._claim(keys=keys, args=[worker_id, utc_now(), int(lease * 1000), KEEP_SECONDS, job_id]))
 
     def heartbeat(self, job_id: str, worker_id: str, lease: float) -> bool:
-        keys = [_job(job_id), f"{PREFIX}alive:{job_id}"]
-        return bool(self._heartbeat(keys=keys, args=[worker_id, int(lease * 1000)]))
+        """Renew the lease; False if the job is no longer this worker's. A record the broker lost is
+        written again (the worker still runs the job, and nobody else claimed it)."""
+        keys = [_job(job_id), f"{PREFIX}alive:{job_id}", f"{PREFIX}claim:{job_id}", RUNNING_SET]
+        return bool(self._heartbeat(keys=keys, args=[worker_id, int(lease * 1000), utc_now(), KEEP_SECONDS, job_id]))
 
     def progress(self, job_id: str, fraction: float, eta_seconds: float | None, clip_index: int) -> None:
         fields: dict[str, str | float | int] = {"progress": round(fraction, 4), "clip_index": clip_index}
         fields["eta_seconds"] = "" if eta_seconds is None else round(eta_seconds, 1)
         self.client.hset(_job(job_id), mapping=fields)  # type: ignore[arg-type]  # redis-py's Mapping is invariant
 
+    def published(self, job_id: str, clips: dict[int, str]) -> None:
+        """Record clips as they are published ({index: the clip's result JSON}), so that a job whose
+        worker dies still says which of its proxies exist."""
+        if clips:
+            self.client.hset(_job(job_id), mapping={f"{PUBLISHED}{i}": text for i, text in clips.items()})
+
     def finish(self, job_id: str, worker_id: str, fields: dict[str, str]) -> bool:
         """RUNNING -> COMPLETED | FAILED with `fields` (state included); False if the job is no longer
-        this worker's RUNNING job (it was reaped as lost meanwhile)."""
+        this worker's (another worker's record, or an operator's cancel before it started). The
+        worker's own outcome replaces a reaper's "worker lost" and a record the broker lost."""
         assert fields["state"] in (COMPLETED, FAILED)
-        args: list[str] = [worker_id, job_id]
-        for key, value in {**fields, "finished_at": utc_now()}.items():
+        args: list[str | int] = [worker_id, job_id, KEEP_SECONDS]
+        for key, value in {"finished_at": utc_now(), **fields}.items():
             args += [key, value]
-        keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
+        keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET, f"{PREFIX}claim:{job_id}"]
         return bool(self._finish(keys=keys, args=args))
+
+    def cancel(self, job_id: str) -> str | None:
+        """The operator's cancel: "cancelled" (it was queued: no worker will start it), "requested"
+        (it runs: its worker stops it), or None (it is neither)."""
+        keys = [_job(job_id), f"{PREFIX}claim:{job_id}"]
+        answer = int(self._cancel(keys=keys, args=[utc_now(), CANCELLED, KEEP_SECONDS]))
+        return {2: "cancelled", 1: "requested"}.get(answer)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        return bool(self.client.hexists(_job(job_id), "cancel_requested"))
+
+    def acknowledge(self, job_id: str) -> None:
+        """The submitting machine has recorded the job's outcome: its worker may forget it."""
+        if self.client.exists(_job(job_id)):
+            self.client.hset(_job(job_id), "mirrored", utc_now())
 
     def refused(self, worker_id: str, job_id: str | None, reason: str, message: str) -> None:
         """Record a task a worker refused before claiming it (e.g. its signature did not verify)."""
@@ -184,9 +266,10 @@ class FarmState:
         return records
 
     def reap(self, job_id: str) -> bool:
-        """FAILED "worker lost" if the job is RUNNING and its lease expired. True if it did."""
+        """FAILED "worker lost" if the job is RUNNING and its worker has been silent for a lease and a
+        grace period of another lease (`lost_after`). True if it did."""
         keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
-        return bool(self._reap(keys=keys, args=[job_id, utc_now()]))
+        return bool(self._reap(keys=keys, args=[job_id, utc_now(), int(lease_seconds() * 1000)]))
 
     def reap_all(self) -> list[str]:
         members = self.client.smembers(RUNNING_SET)
@@ -209,5 +292,19 @@ class FarmState:
 
 
 def lease_seconds() -> float:
-    """PROXX_FARM_LEASE_SECONDS: a running farm job whose worker is silent this long is lost."""
+    """PROXX_FARM_LEASE_SECONDS: how long a farm job's lease lasts (its worker renews it every third)."""
     return float(os.environ.get("PROXX_FARM_LEASE_SECONDS", Settings().lease_seconds))
+
+
+def lost_after() -> float:
+    """How long a farm job can go without word from its worker before it is declared lost: its lease
+    runs out, then a grace period of another lease (a worker cut off from the broker for a while
+    renews within a third of a lease of its return), then up to half a lease until a reaper looks."""
+    return 3 * lease_seconds()
+
+
+def patience_seconds() -> float:
+    """PROXX_FARM_PATIENCE_SECONDS (default 600): how long a farm worker waits for an unreachable
+    broker before it publishes an output or records how a job ended; a job whose closing record
+    still cannot be written is sent again from the worker's outbox when the broker is back."""
+    return float(os.environ.get("PROXX_FARM_PATIENCE_SECONDS", "600"))

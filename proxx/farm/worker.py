@@ -13,15 +13,19 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
+import redis
 
+from proxx.converter import converter
 from proxx.errors import JobValidationError
+from proxx.execute.cancel import POLL_SECONDS as CANCEL_POLL_SECONDS
 from proxx.execute.engine import Engine
 from proxx.execute.lease import keep_alive
 from proxx.execute.progress import Progress
@@ -30,19 +34,29 @@ from proxx.export.exporter import Exporter
 from proxx.farm.paths import PathRule, mapped_spec, mapping_record
 from proxx.farm.replay import ReplayRecord
 from proxx.farm.signing import farm_key, farm_name
-from proxx.farm.state import KEEP_SECONDS, LOST_FIELDS, SEALED, SEALED_RUNNING, FarmState, broker_url, lease_seconds
+from proxx.farm.state import (
+    KEEP_SECONDS,
+    LOST_FIELDS,
+    SEALED,
+    SEALED_RUNNING,
+    FarmState,
+    broker_url,
+    lease_seconds,
+    patience_seconds,
+)
 from proxx.farm.state import PREFIX as STATE_PREFIX
 from proxx.home import proxx_home
 from proxx.jobspec.model import canonical_json, digest_of, utc_now
 from proxx.jobspec.signing import FARM_STATE, FARM_TASK, SignatureRefused, open_sealed, seal
 from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
 from proxx.plugins import plugin_manager
-from proxx.result import JobResult
+from proxx.result import ClipResult, JobResult, write_json_atomically
 from proxx.roots import Roots, roots_from_env
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
 from proxx.version import __version__
 
 log = logging.getLogger("proxx.farm")
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -82,6 +96,25 @@ def _context(pid: int) -> WorkerContext:
     )
 
 
+def patiently(ask: Callable[[], T], what: str, give_up: T) -> T:
+    """`ask` the broker, again every second while it cannot be reached, for up to
+    PROXX_FARM_PATIENCE_SECONDS; then `give_up`. Farm bookkeeping waits out a broker restart: it never
+    fails a render."""
+    deadline = time.monotonic() + patience_seconds()
+    warned = False
+    while True:
+        try:
+            return ask()
+        except redis.RedisError as error:
+            if time.monotonic() > deadline:
+                log.error("%s: the broker could not be reached for %g s (%s)", what, patience_seconds(), error)
+                return give_up
+            if not warned:
+                log.warning("%s: the broker cannot be reached (%s); waiting for it", what, error)
+                warned = True
+            time.sleep(1.0)
+
+
 class FarmLease:
     """The job's lease in Redis (`proxx.execute.lease`): the farm's word counts, since a reaper on
     another worker may declare a job lost."""
@@ -89,14 +122,120 @@ class FarmLease:
     def __init__(self, state: FarmState, worker_id: str, seconds: float) -> None:
         self.state, self.worker_id, self.seconds = state, worker_id, seconds
 
+    def _renew(self, job_id: str) -> bool:
+        return self.state.heartbeat(job_id, self.worker_id, self.seconds)
+
     def keep(self, job_id: str) -> AbstractContextManager[None]:
-        return keep_alive(
-            lambda: self.state.heartbeat(job_id, self.worker_id, self.seconds), self.seconds / 3, f"lease-{job_id}"
-        )
+        return keep_alive(lambda: self._renew(job_id), self.seconds / 3, f"lease-{job_id}")
 
     def holds(self, job_id: str) -> bool:
-        job = self.state.job(job_id)
-        return job.get("state") == RUNNING and job.get("worker_id") == self.worker_id
+        """Asked just before each publication. It renews the lease (writing the job's record again if
+        the broker lost it), waiting for a broker that is away: an output verified meanwhile is
+        published when the broker is back."""
+        return patiently(lambda: self._renew(job_id), f"job {job_id}: publishing", give_up=False)
+
+
+class FarmReporter:
+    """A running job's progress and published clips, sent to the broker by a thread of its own, which
+    also polls for the operator's cancel: the render never waits for the broker, and a broker away
+    for a while only delays what is sent (the latest progress, every published clip)."""
+
+    def __init__(self, state: FarmState, job_id: str, period: float = CANCEL_POLL_SECONDS) -> None:
+        self.state, self.job_id, self.period = state, job_id, period
+        self.stop = threading.Event()  # set when the operator cancels the job (`Runner.stop`)
+        self._latest: Progress | None = None
+        self._published: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"farm-report-{job_id}", daemon=True)
+
+    def progress(self, progress: Progress) -> None:
+        with self._lock:
+            self._latest = progress
+
+    def published(self, clip: ClipResult) -> None:
+        with self._lock:
+            self._published[clip.index] = json.dumps(converter.unstructure(clip))
+
+    def __enter__(self) -> FarmReporter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=10)
+        self._send()
+
+    def _loop(self) -> None:
+        while not self._done.wait(self.period):
+            self._send()
+
+    def _send(self) -> None:
+        with self._lock:
+            latest, published = self._latest, dict(self._published)
+            self._latest = None
+        try:
+            if published:
+                self.state.published(self.job_id, published)
+                with self._lock:
+                    for index in published:
+                        self._published.pop(index, None)
+            if latest is not None:
+                self.state.progress(self.job_id, latest.fraction, latest.eta_seconds, latest.clip_index)
+            if not self.stop.is_set() and self.state.cancel_requested(self.job_id):
+                log.warning("job %s: cancelled by the operator, stopping it", self.job_id)
+                self.stop.set()
+        except redis.RedisError:  # the broker is away: send the latest again next time
+            with self._lock:
+                if self._latest is None:
+                    self._latest = latest
+
+
+class Outbox:
+    """How each job on this worker ended, kept on the worker's own disk (PROXX_HOME/farm-worker/outbox)
+    until the submitting machine has recorded it: a closing record the broker could not take, or lost
+    in a restart without its data, is sent again by the worker's reaper loop."""
+
+    KEEP_SECONDS = 7 * 24 * 3600
+
+    def __init__(self, home: Path) -> None:
+        self.folder = home / "outbox"
+
+    def put(self, job_id: str, worker_id: str, fields: dict[str, str]) -> None:
+        try:
+            write_json_atomically(self.folder / f"{job_id}.json", {"worker_id": worker_id, "fields": fields})
+        except OSError:  # a full disk here: the record goes to the broker alone
+            log.exception("job %s: its closing record could not be kept in the outbox", job_id)
+
+    def forget(self, job_id: str) -> None:
+        with contextlib.suppress(OSError):
+            (self.folder / f"{job_id}.json").unlink()
+
+    def resend(self, state: FarmState) -> list[str]:
+        """Send again every closing record the broker does not hold; forget those the submitting
+        machine recorded (or that are a week old). Returns the job ids sent again."""
+        sent = []
+        for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+            job_id = path.stem
+            try:
+                kept = json.loads(path.read_text(encoding="utf-8"))
+                old = time.time() - path.stat().st_mtime > self.KEEP_SECONDS
+            except (OSError, ValueError):
+                continue
+            farm = state.job(job_id)
+            if old or farm.get("mirrored"):
+                self.forget(job_id)
+                continue
+            worker_id, fields = kept["worker_id"], kept["fields"]
+            recorded = farm.get("state") in (COMPLETED, FAILED) and farm.get("worker_id") == worker_id
+            if recorded and farm.get("reason") != "worker lost":
+                continue  # there, waiting for the submitting machine
+            if state.finish(job_id, worker_id, fields):
+                log.warning("job %s: its closing record (%s) was sent again", job_id, fields["state"])
+                sent.append(job_id)
+            else:
+                self.forget(job_id)  # another verdict stands (an operator's cancel before it started)
+        return sent
 
 
 def _amended(digest: str, mapping: dict[str, Any] | None) -> Callable[[JobResult], JobResult]:
@@ -173,15 +312,16 @@ def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
         return _refuse(ctx, None, "invalid_jobspec", f"Farm task refused: job id {str(job_id)[:80]!r} is malformed.")
     lease = lease_seconds()
     if not ctx.state.claim(job_id, ctx.worker_id, lease):
-        # A redelivery (the first worker died, or the broker gave the task back): never a second run.
+        # A redelivery (the first worker died, or the broker gave the task back), or a job the operator
+        # cancelled before it started: never run.
         ctx.state.reap(job_id)
-        log.warning("refused a second delivery of job %s: it was already claimed", job_id)
+        log.warning("refused job %s: it was already claimed, or cancelled before it started", job_id)
         return "refused"
     fields: dict[str, str]
-    with FarmLease(ctx.state, ctx.worker_id, lease).keep(job_id):
+    with FarmLease(ctx.state, ctx.worker_id, lease).keep(job_id), FarmReporter(ctx.state, job_id) as reporter:
         _sign_running(ctx, job_id)
         try:
-            fields = _execute(ctx, job_id, spec_json, digest)
+            fields = _execute(ctx, job_id, spec_json, digest, reporter)
         except Exception as error:  # a proxx bug on this worker is still this job's failure, reported
             log.exception("job %s failed in the farm worker", job_id)
             fields = {
@@ -190,10 +330,19 @@ def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
                 "reason": "farm_worker_error",
                 "message": f"Farm worker {ctx.worker_id} failed: {type(error).__name__}: {error}",
             }
-    if not ctx.state.finish(job_id, ctx.worker_id, signed(ctx, job_id, fields)):
+    fields = signed(ctx, job_id, fields)
+    outbox = Outbox(ctx.home)
+    outbox.put(job_id, ctx.worker_id, fields)
+    recorded = patiently(lambda: ctx.state.finish(job_id, ctx.worker_id, fields), f"job {job_id}: recording", None)
+    if recorded is None:
         log.error(
-            "job %s was declared lost before it finished here (%s); its farm state stays FAILED, "
-            "this worker's record is in %s",
+            "job %s ended %s; its record waits in %s until the broker is back", job_id, fields["state"], outbox.folder
+        )
+        return "unrecorded"
+    if not recorded:
+        outbox.forget(job_id)
+        log.error(
+            "job %s: another verdict stands on the farm (%s here); this worker's record is in %s",
             job_id,
             fields["state"],
             ctx.home,
@@ -241,7 +390,7 @@ def _refuse(ctx: WorkerContext, job_id: str | None, reason: str, message: str) -
     return "refused"
 
 
-def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> dict[str, str]:
+def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str, reporter: FarmReporter) -> dict[str, str]:
     if digest_of(spec_json) != digest:
         return {
             "state": FAILED,
@@ -262,12 +411,11 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
         store.add(executed, roots=ctx.roots)
         store.reserve(ctx.worker_id, job_id, lease=lease_seconds())
 
-        def progress(p: Progress) -> None:
-            ctx.state.progress(job_id, p.fraction, p.eta_seconds, p.clip_index)
-
+        mapping = mapping_record(spec, ctx.rules) if ctx.rules else None
         runner = Runner(
             store, ctx.engines, ctx.exporters, ctx.pm, ctx.home, FarmLease(ctx.state, ctx.worker_id, lease_seconds()),
-            on_progress=progress, amend=_amended(digest, mapping_record(spec, ctx.rules) if ctx.rules else None),
+            on_progress=reporter.progress, amend=_amended(digest, mapping), stop=reporter.stop,
+            on_published=reporter.published,
         )  # fmt: skip
         result = runner.run(job_id, problems)
     finally:
@@ -288,9 +436,10 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> di
 def reap_forever(served: Sequence[str]) -> None:
     """Every half lease, for as long as this worker runs: say which engines it takes jobs for
     (`served`: so a machine without an engine's plugin may still submit that engine's jobs to this
-    farm), and fail lost jobs."""
+    farm), fail lost jobs, and send again the closing records the broker does not hold."""
     ctx = context()
     period = max(0.5, lease_seconds() / 2)
+    outbox = Outbox(ctx.home)
     while True:
         try:
             ctx.state.advertise(ctx.worker_id, served, ttl=period * 3)
@@ -299,6 +448,7 @@ def reap_forever(served: Sequence[str]) -> None:
                 if ctx.key is not None:  # the verdict, signed, for the submitting machine
                     lost = {k: v for k, v in ctx.state.job(job_id).items() if k in LOST_FIELDS}
                     ctx.state.client.hset(f"{STATE_PREFIX}job:{job_id}", SEALED, signed(ctx, job_id, lost)[SEALED])
+            outbox.resend(ctx.state)
         except Exception:  # Redis briefly unreachable: the next pass tries again
             log.exception("farm reaper pass failed")
         time.sleep(period)

@@ -1,0 +1,177 @@
+"""What a job that did not finish had published, so that its record says so and a retry makes only
+what is missing.
+
+A runner records each clip the moment its proxy is published, one JSON line a clip in the job's
+folder (`published.jsonl`, appended and synced). When a job's worker is lost (`proxx run` killed, a
+worker's host gone), its result is written from that journal; a clip whose output exists under its
+final name but is missing from the journal (the worker died between the two) is verified again
+against its JobSpec before it counts. Every other clip is recorded failed with the job's failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import attrs
+
+from proxx.converter import converter
+from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
+from proxx.media.probe import ProbeError, probe
+from proxx.result import (
+    CLIP_COMPLETED,
+    CLIP_FAILED,
+    CLIP_NOT_RUN,
+    RESULT_VERSION,
+    ClipResult,
+    EngineRun,
+    Failure,
+    JobResult,
+    write_json_atomically,
+)
+from proxx.store import Store
+from proxx.verify.checks import failed
+from proxx.verify.facts import clip_facts
+from proxx.verify.output import verify_clip
+
+JOURNAL = "published.jsonl"
+
+
+def record_published(job_dir: Path, clip: ClipResult) -> None:
+    """Append `clip` (just published) to the job's journal; a journal that cannot be written (a full
+    PROXX_HOME) costs only the verification a recovery then does again."""
+    line = json.dumps(converter.unstructure(clip), separators=(",", ":")) + "\n"
+    with contextlib.suppress(OSError):
+        fd = os.open(job_dir / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def journal(job_dir: Path) -> dict[int, ClipResult]:
+    """The clips a job's journal records as published, by index (a torn last line is skipped)."""
+    found: dict[int, ClipResult] = {}
+    with contextlib.suppress(OSError):
+        for line in (job_dir / JOURNAL).read_text(encoding="utf-8").splitlines():
+            try:
+                clip = converter.structure(json.loads(line), ClipResult)
+            except Exception:  # a line cut by the crash: that clip is verified again
+                continue
+            found[clip.index] = clip
+    return found
+
+
+def verified_output(spec: JobSpec, clip: ClipSpec) -> ClipResult | None:
+    """The clip as COMPLETED when a regular file under its final name passes verification against the
+    JobSpec (validation refuses a job whose outputs already exist, so such a file is this job's)."""
+    output = Path(clip.output)
+    try:
+        info = os.lstat(output)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    try:
+        source = probe(clip.source)
+    except (ProbeError, OSError):
+        source = None
+    checks, probed = verify_clip(spec, clip, source, output, lambda *args: [])
+    if failed(checks) or source is None or probed is None:
+        return None
+    return ClipResult(
+        clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None, None, info.st_size, None,
+        clip_facts(source, probed),
+    )  # fmt: skip
+
+
+def published(spec: JobSpec, recorded: Mapping[int, ClipResult]) -> dict[int, ClipResult]:
+    """`recorded` (a journal's clips) and every other clip whose output is there and verifies."""
+    found = {i: c for i, c in recorded.items() if c.state == CLIP_COMPLETED and os.path.lexists(c.output)}
+    for clip in spec.clips:
+        if clip.index not in found:
+            verified = verified_output(spec, clip)
+            if verified is not None:
+                found[clip.index] = verified
+    return found
+
+
+def recovered_result(
+    spec: JobSpec,
+    digest: str,
+    failure: Failure,
+    clips: Mapping[int, ClipResult],
+    started_at: str | None,
+    worker_id: str | None,
+    log_path: str,
+) -> JobResult:
+    """The result of a job that did not finish: `clips` published, every other clip failed with the
+    job's `failure` (not run, when the job never started). COMPLETED when every clip was published
+    (nothing was lost but the record)."""
+    results = tuple(
+        clips.get(c.index)
+        or (
+            ClipResult(c.index, c.source, c.output, CLIP_FAILED, failure=failure)
+            if started_at
+            else ClipResult(c.index, c.source, c.output, CLIP_NOT_RUN)
+        )
+        for c in spec.clips
+    )
+    complete = all(r.state == CLIP_COMPLETED for r in results)
+    return JobResult(
+        result_version=RESULT_VERSION, job_id=spec.job_id, jobspec_digest=digest,
+        proxy_profile=spec.proxy_profile, proxy_profile_origin=spec.proxy_profile_origin,
+        selected_at=spec.selected_at, state="COMPLETED" if complete else "FAILED", created_at=spec.created_at,
+        started_at=started_at or spec.created_at, finished_at=utc_now(), timings={}, engine=EngineRun(spec.engine),
+        clips=results, log_path=log_path, worker_id=worker_id, retry_of=spec.retry_of,
+        failure=None if complete else failure,
+    )  # fmt: skip
+
+
+def write_recovered(job_dir: Path, result: JobResult) -> Path | None:
+    """Write a recovered result beside the job's log; None when it cannot be written."""
+    path = job_dir / "result.json"
+    try:
+        write_json_atomically(path, result.to_dict())
+    except OSError:
+        return None
+    return path
+
+
+def remember_published(store: Store, result: JobResult) -> None:
+    """Record each proxy the job published, so that a re-run of its sources into the same output
+    folder leaves them out (`proxx.jobspec.rerun`). Nothing here can fail the job: a proxy not
+    recorded is only proxied again (or refused as existing) by a later re-run."""
+    published = [(c.source, c.output) for c in result.clips if c.state == CLIP_COMPLETED]
+    with contextlib.suppress(sqlite3.Error):
+        store.remember_published(result.job_id, result.proxy_profile, published)
+
+
+def recover_lost(store: Store, home: Path, job_ids: Iterable[str]) -> list[JobResult]:
+    """Write the result of each job just declared lost (`Store.reap_lost`) from its journal and its
+    verified outputs, and count its published proxies in the store."""
+    results = []
+    for job_id in job_ids:
+        row = store.job(job_id)
+        if row.result_path and Path(row.result_path).exists():
+            continue  # the worker wrote its result before it died
+        spec = store.spec_unchecked(job_id)
+        job_dir = Path(row.log_path).parent if row.log_path else home / "jobs" / job_id
+        failure = Failure(row.failure_class or "C", row.reason or "worker lost", row.message or "")
+        clips = published(spec, journal(job_dir))
+        result = recovered_result(
+            spec, store.stored_digest(job_id), failure, clips, row.started_at, row.worker_id, str(job_dir / "job.log")
+        )
+        result = attrs.evolve(result, state="FAILED", failure=failure)  # the job's own state stays as declared
+        path = write_recovered(job_dir, result)
+        if path is not None:
+            store.set_paths(job_id, result_path=str(path))
+        store.set_outcome(job_id, *result.outcome())
+        results.append(result)
+    return results
