@@ -3,6 +3,7 @@ layered profile repository, the installed engines and exporters, and the job sto
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import platform
@@ -23,19 +24,20 @@ from proxx.errors import PreJobError
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
-from proxx.execute.recover import recover_lost
+from proxx.execute.publish import kept_bytes, leftovers, remove_partials
+from proxx.execute.recover import published, recover_lost
 from proxx.execute.runner import Runner
-from proxx.export.exporter import Exporter
+from proxx.export.exporter import Exporter, export_all
 from proxx.home import proxx_home
 from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
 from proxx.jobspec.rerun import ALREADY_PROXIED, leave_out_proxied
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
 from proxx.plugins import PluginManager, plugin_manager
 from proxx.resources import bundled_profiles_dir
-from proxx.result import CLIP_COMPLETED, JobResult, load_result
+from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, load_result, write_json_atomically
 from proxx.roots import Roots
 from proxx.settings import Settings
-from proxx.store import FAILED, QUEUED, RUNNING, DigestMismatch, JobRow, LeftOut, Store
+from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, DigestMismatch, JobRow, LeftOut, Store
 from proxx.validate.checks import validate
 from proxx.version import __version__
 
@@ -83,6 +85,34 @@ def refresh(store: Store, home: Path) -> list[str]:
         problems += dispatcher.refresh(store, home, jobs)
     store.refresh_problems = problems
     return problems
+
+
+@attrs.frozen
+class KeptPartials:
+    """The partial outputs failed jobs keep for debugging, until `proxx jobs clean` or hiding the job."""
+
+    jobs: int
+    files: int
+    bytes: int
+
+
+def kept_partials(store: Store) -> KeptPartials:
+    """What the partial outputs of FAILED jobs not hidden hold, counted on disk (links not followed)."""
+    jobs = files = size = 0
+    for row in store.iter_jobs(FAILED, hidden=False):
+        found = leftovers(store.spec_unchecked(row.job_id))
+        if found:
+            jobs, files, size = jobs + 1, files + len(found), size + kept_bytes(found)
+    return KeptPartials(jobs, files, size)
+
+
+def clean_partials(store: Store, job_ids: Sequence[str]) -> list[Path]:
+    """Remove the kept partial outputs of finished `job_ids` (the operator's explicit clean-up)."""
+    removed: list[Path] = []
+    for job_id in job_ids:
+        if store.job(job_id).state in (COMPLETED, FAILED):
+            removed += remove_partials(store.spec_unchecked(job_id), store.roots(job_id))
+    return removed
 
 
 @attrs.define
@@ -383,6 +413,12 @@ class Proxx:
             {"job_id": row.job_id},
         )
 
+    def _export(self, spec: JobSpec, result: JobResult, path: Path) -> None:
+        """Hand a result recovered after its worker was lost to the exporters (as a finished job's is)."""
+        outcomes = export_all(self.exporters.values(), spec, result, lambda text: None)
+        with contextlib.suppress(OSError):
+            write_json_atomically(path, attrs.evolve(result, exports=outcomes).to_dict())
+
     def retry(self, job_id: str, here: bool = False) -> tuple[JobSpec, int]:
         """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have
         no verified output; returns it and how many clips were already done. The original stays.
@@ -410,11 +446,22 @@ class Proxx:
                 "created; create a new job with `proxx run` or `proxx submit`.",
                 {"job_id": row.job_id},
             ) from None
-        done: set[int] = set()
+        recorded: dict[int, ClipResult] = {}
         if row.result_path and Path(row.result_path).exists():
             result = load_result(Path(row.result_path))
-            done = {c.index for c in result.clips if c.state == CLIP_COMPLETED}
+            recorded = {c.index: c for c in result.clips if c.state == CLIP_COMPLETED}
+            if recorded and not result.exports and self.exporters:  # recovered: Fabric learns its proxies
+                self._export(spec, result, Path(row.result_path))
+        # A clip whose proxy is there and verifies is not made again, recorded or not (the job's
+        # worker died between publishing it and recording it).
+        done = set(published(spec, recorded))
         remaining = [SourceFile(Path(c.source), c.folder) for c in spec.clips if c.index not in done]
+        if not remaining:
+            raise PreJobError(
+                "nothing_to_retry",
+                f"Job {row.job_id} has nothing left to make: every clip's proxy is published and verified.",
+                {"job_id": row.job_id},
+            )
         roots = self.store.roots(row.job_id)  # the retry may use what the original could, no more
         farm = None if here else self.store.dispatched(unfinished=False).get(row.job_id)
         if farm is not None:

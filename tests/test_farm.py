@@ -386,7 +386,7 @@ def test_the_throughput_benchmark_runs():
 
 
 def test_a_farm_password_is_never_stored_and_mirroring_takes_it_from_the_environment(
-    proxx_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    proxx_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret = "s3cret-Pa55word"
     monkeypatch.delenv("PROXX_FARM_BROKER", raising=False)
@@ -399,8 +399,9 @@ def test_a_farm_password_is_never_stored_and_mirroring_takes_it_from_the_environ
             assert secret.encode() not in file.read_bytes(), file.name
         FarmState.connect(server.url).claim(spec.job_id, "farm-host:1", lease=60)  # a farm worker took it
 
-        assert Proxx.open().store.job(spec.job_id).state == "QUEUED"  # password unknown here: left alone
-        assert "needs its password: set PROXX_FARM_BROKER" in caplog.text
+        store = Proxx.open().store
+        assert store.job(spec.job_id).state == "QUEUED"  # password unknown here: left alone, and said
+        assert any("needs its password: set PROXX_FARM_BROKER" in problem for problem in store.refresh_problems)
         monkeypatch.setenv("PROXX_FARM_BROKER", server.url)
         assert Proxx.open().store.job(spec.job_id).state == "RUNNING"  # mirrored with the password from there
 
@@ -423,3 +424,23 @@ def test_a_mirrored_farm_job_keeps_the_time_the_farm_finished_it(proxx_home: Pat
         ("RUNNING", started),
         (COMPLETED, finished),
     ]
+
+
+def test_jobs_list_and_show_say_when_farm_states_could_not_be_refreshed(
+    proxx_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with RedisServer() as server:
+        spec = Proxx.open().submit(
+            "Review H.264", [make_clip(tmp_path / "A001.mov", frames=2)], tmp_path, farm=server.url
+        )
+        assert FarmState.connect(server.url).claim(spec.job_id, "farm-host:1", lease=60)
+        assert main(["jobs", "list"]) == 0
+        assert "could not be refreshed" not in capsys.readouterr().err
+        server.stop()  # the broker goes away: the states shown are the last known, and said to be
+        assert main(["jobs", "list"]) == 0
+        listed = capsys.readouterr()
+        assert "RUNNING" in listed.out
+        assert "Note: render farm states could not be refreshed" in listed.err
+        assert "last known state" in listed.err
+        assert main(["jobs", "show", spec.job_id]) == 0
+        assert "could not be refreshed" in capsys.readouterr().err

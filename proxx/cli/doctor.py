@@ -1,11 +1,15 @@
-"""`proxx doctor`: the ffmpeg and ffprobe in use, and whether they read MPEG-TS, MXF and MOV."""
+"""`proxx doctor`: the ffmpeg and ffprobe in use, whether they read MPEG-TS, MXF and MOV, and how much
+space the partial outputs failed jobs keep for debugging hold."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from proxx.app import KeptPartials
 
 EXIT_TOOLCHAIN_BROKEN = 6  # a configuration error: the installation cannot do its job
 
@@ -21,8 +25,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from proxx.media.doctor import examine
 
     report = examine()
+    kept = _kept_partials()
     if args.json:
-        print(json.dumps({"ok": report.ok, "mismatch": report.mismatch, **converter.unstructure(report)}, indent=2))
+        document = {"ok": report.ok, "mismatch": report.mismatch, **converter.unstructure(report)}
+        print(json.dumps({**document, "kept_partials": converter.unstructure(kept)}, indent=2))
         return 0 if report.ok else EXIT_TOOLCHAIN_BROKEN
     for tool in report.tools:
         if tool.path is None:
@@ -41,4 +47,21 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print("The toolchain reads every sample, but ffmpeg and ffprobe must be one build: see the warning.")
     else:
         print("The toolchain cannot be trusted with this media.")
+    if kept.files:
+        print(
+            f"Failed jobs keep {kept.files} partial output(s) for debugging, {kept.bytes / 2**20:.1f} MiB in "
+            f"{kept.jobs} job(s): `proxx jobs clean --all` (or hiding a job) removes them; nothing else does."
+        )
     return 0 if report.ok else EXIT_TOOLCHAIN_BROKEN
+
+
+def _kept_partials() -> KeptPartials:
+    from proxx.app import kept_partials
+    from proxx.home import proxx_home
+    from proxx.store import Store
+
+    store = Store.at(proxx_home())
+    try:
+        return kept_partials(store)
+    finally:
+        store.close()

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from proxx.app import Proxx, left_out, open_store
+from proxx.app import Proxx, clean_partials, left_out, open_store
 from proxx.cli.exits import EXIT_FOR_CLASS, OneIntent
 from proxx.errors import FailureClass
 from proxx.execute.cancel import CANCELLED
@@ -81,6 +81,12 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.add_argument("job_ids", nargs="*", metavar="ID")
     p.add_argument("--failed-before", type=_moment, metavar="DATE", help="every FAILED job created before DATE")
     p.set_defaults(handler=cmd_jobs_hide, profiles=[], bundled=None)
+    p = jobs.add_parser(
+        "clean", help="remove the partial outputs failed jobs keep for debugging (nothing else is ever removed)"
+    )
+    p.add_argument("job_ids", nargs="*", metavar="ID")
+    p.add_argument("--all", action="store_true", help="every finished job's")
+    p.set_defaults(handler=cmd_jobs_clean, profiles=[], bundled=None)
     p = jobs.add_parser("show", help="one job: state, failure, outputs, verification, log")
     p.add_argument("job_id", metavar="ID")
     p.add_argument("--json", action="store_true")
@@ -186,7 +192,7 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
         for clip in clip_failures:
             outcome = "Stopped" if clip.failure and clip.failure.reason == CANCELLED else "Failed"
             print(f"{outcome}: {safe(Path(clip.source).name)}: {words.failure(clip.failure)}", file=sys.stderr)
-            if clip.partial_output:
+            if clip.partial_output and os.path.lexists(clip.partial_output):
                 print(f"        partial output kept for debugging: {safe(clip.partial_output)}", file=sys.stderr)
         for clip in clips:
             if clip.state == CLIP_NOT_RUN:
@@ -498,7 +504,34 @@ def cmd_jobs_hide(args: argparse.Namespace) -> int:
             return 2
         ids.append(row.job_id)
     hidden = store.hide(sorted(set(ids)))
+    removed = clean_partials(store, sorted(set(ids)))  # a hidden job's partials are of no more use
     print(f"{hidden} job(s) hidden; `proxx jobs list --all` still lists them, and their JobSpec and result stay.")
+    if removed:
+        print(f"{_count(len(removed), 'partial output', 'partial outputs')} they kept for debugging removed.")
+    return 0
+
+
+def cmd_jobs_clean(args: argparse.Namespace) -> int:
+    store = _jobs(args)
+    if not args.job_ids and not args.all:
+        print("proxx: give job IDs or --all.", file=sys.stderr)
+        return 2
+    ids = [row.job_id for row in store.iter_jobs() if row.state in (COMPLETED, FAILED)] if args.all else []
+    for given in args.job_ids:
+        try:
+            row = store.find(given)
+        except KeyError:
+            print(f"proxx: no job matches '{given}'.", file=sys.stderr)
+            return 2
+        if row.state not in (COMPLETED, FAILED):
+            print(f"proxx: job {row.job_id} is {row.state}; only a finished job's partial outputs are removed.",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        ids.append(row.job_id)
+    removed = clean_partials(store, ids)
+    for path in removed:
+        print(f"Removed   {path}")
+    print(f"{_count(len(removed), 'partial output', 'partial outputs')} removed; proxies are never touched.")
     return 0
 
 
@@ -583,7 +616,8 @@ def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
         reused = clip.reused_from
         print(f"      {reused.how} from job {reused.job_id} ({safe(reused.output)}), not rendered")
     if clip.partial_output:
-        print(f"      partial output kept for debugging: {safe(clip.partial_output)}")
+        kept = "kept for debugging" if os.path.lexists(clip.partial_output) else "removed (proxx jobs clean)"
+        print(f"      partial output {kept}: {safe(clip.partial_output)}")
     if not verbose and all(c.passed for c in clip.checks):
         return  # nothing to show: wording every passed check cost 3 ms a clip, seconds on a card
     for label, passed, detail in operator_checks(clip.checks):

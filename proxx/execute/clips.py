@@ -33,7 +33,6 @@ from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import ProgressMeter
 from proxx.execute.publish import (
-    KeptPartials,
     Staged,
     copy_reused,
     discard,
@@ -93,7 +92,6 @@ class Clips:
     cancelled: Callable[[], bool] = attrs.field(default=lambda: False)  # `proxx.execute.cancel.CancelSignal`
     on_published: Callable[[ClipResult], None] = attrs.field(default=lambda clip: None)  # recorded at once
     engine_run: EngineRun = attrs.field(init=False)
-    kept: KeptPartials = attrs.field(init=False, factory=KeptPartials)
 
     def __attrs_post_init__(self) -> None:
         self.engine_run = EngineRun(self.engine.name)
@@ -180,9 +178,7 @@ class Clips:
                     f"stays at '{kept}' and was not published.",
                     {"output": kept, "worker_id": self.lease.worker_id},
                 )
-            stale = publish(self.spec, clip, staged, self.roots, self.kept)
-            if stale:
-                append(self.log_path, f"clip {clip.index}: removed partial outputs of earlier attempts: {stale}")
+            publish(self.spec, clip, staged, self.roots)
         except ProxxError as error:
             return self._failed(clip, staged, error, checks, rendered.started, rendered.reused)
         finally:

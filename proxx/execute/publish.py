@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import stat
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +84,45 @@ def leftovers(spec: JobSpec) -> list[Path]:
             if os.path.lexists(path):
                 found.append(path)
     return found
+
+
+def kept_bytes(paths: list[Path]) -> int:
+    """The space `leftovers` take (links not followed)."""
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += os.lstat(path).st_size
+    return total
+
+
+def remove_partials(spec: JobSpec, roots: Roots | None) -> list[Path]:
+    """The operator's clean-up of a finished job's kept partial outputs: each partial name beside a
+    final name, and each private folder a crashed attempt left with the partial in it, removed
+    through descriptors that never follow a link; nothing else (a proxy, another job's file) is
+    touched. Returns what was removed."""
+    removed: list[Path] = []
+    for clip in spec.clips:
+        kept, staged = partial_path(clip, spec.job_id), staged_path(clip, spec.job_id)
+        if not (os.path.lexists(kept) or os.path.lexists(staged.parent)):
+            continue
+        with contextlib.suppress(OSError, ExecutionError), _output_folder(spec, clip, roots, create=False) as folder:
+            with contextlib.suppress(FileNotFoundError):
+                if stat.S_ISREG(os.stat(kept.name, dir_fd=folder, follow_symlinks=False).st_mode):
+                    os.unlink(kept.name, dir_fd=folder)
+                    removed.append(kept)
+            try:
+                private = os.open(staged.parent.name, _DIR_FLAGS, dir_fd=folder)
+            except FileNotFoundError:
+                continue
+            try:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(staged.name, dir_fd=private)
+                    removed.append(staged)
+            finally:
+                os.close(private)
+            with contextlib.suppress(OSError):  # only when empty: nothing but proxx's own name inside
+                os.rmdir(staged.parent.name, dir_fd=folder)
+    return removed
 
 
 def _refused(reason: str, message: str, **context: object) -> ExecutionError:
@@ -216,10 +253,10 @@ def _check_in_place(staged: Staged, folder: int, final: Path) -> None:
         )
 
 
-def publish(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None, kept: KeptPartials) -> list[str]:
-    """Give a verified output its final name, atomically and never over an existing name or link;
-    then remove the partial outputs earlier attempts at this clip left beside it (kept for debugging
-    until a verified proxy replaces them). Returns the names removed."""
+def publish(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None) -> None:
+    """Give a verified output its final name, atomically and never over an existing name or link.
+    The partial outputs earlier attempts at this clip kept stay: only the operator removes them
+    (`remove_partials`: `proxx jobs clean`, or hiding their job)."""
     final = Path(clip.output)
     with _output_folder(spec, clip, roots, create=False) as folder:
         _check_in_place(staged, folder, final)
@@ -247,31 +284,6 @@ def publish(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None, 
             os.unlink(name, dir_fd=private)
         with contextlib.suppress(OSError):
             os.rmdir(staged.path.parent.name, dir_fd=folder)
-        return kept.remove(final, folder)
-
-
-class KeptPartials:
-    """The partial outputs earlier attempts kept in a job's output folders, each folder listed once
-    per job: listing it for every clip would make a job into a folder of 5,000 proxies quadratic."""
-
-    def __init__(self) -> None:
-        self._by_folder: dict[Path, list[str]] = {}
-        self._lock = threading.Lock()
-
-    def remove(self, final: Path, folder: int) -> list[str]:
-        """Unlink `<stem>.proxx-partial-<job suffix><ext>` names (never following a link) beside `final`."""
-        with self._lock:
-            names = self._by_folder.get(final.parent)
-            if names is None:
-                names = self._by_folder[final.parent] = [n for n in os.listdir(folder) if _PARTIAL in n]
-        stale = re.compile(re.escape(final.stem) + _PARTIAL_SUFFIX + re.escape(final.suffix))
-        removed = []
-        for name in names:
-            if stale.fullmatch(name):
-                with contextlib.suppress(OSError):
-                    os.unlink(name, dir_fd=folder)
-                    removed.append(name)
-        return sorted(removed)
 
 
 def discard(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None) -> None:

@@ -173,5 +173,6 @@ def recover_lost(store: Store, home: Path, job_ids: Iterable[str]) -> list[JobRe
         if path is not None:
             store.set_paths(job_id, result_path=str(path))
         store.set_outcome(job_id, *result.outcome())
+        remember_published(store, result)
         results.append(result)
     return results

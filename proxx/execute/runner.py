@@ -27,12 +27,11 @@ from proxx.execute.engine import Engine
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
-from proxx.execute.recover import record_published
+from proxx.execute.recover import record_published, remember_published
 from proxx.export.exporter import Exporter, export_all
 from proxx.jobspec.model import JobSpec, utc_now
 from proxx.plugins import PluginManager
 from proxx.result import (
-    CLIP_COMPLETED,
     CLIP_NOT_RUN,
     RESULT_VERSION,
     ClipResult,
@@ -204,7 +203,7 @@ class Runner:
             if not self.store.release_reserve():
                 raise
             ended = self._end(result)
-        self._remember_published(result)
+        remember_published(self.store, result)
         if self.exporters and ended:  # a job another process ended meanwhile (a cancel) is not exported
             outcomes = export_all(self.exporters.values(), spec, result, lambda text: append(log_path, text))
             result = attrs.evolve(result, exports=outcomes)
@@ -225,14 +224,6 @@ class Runner:
             published=published,
             failed_clips=failed,
         )
-
-    def _remember_published(self, result: JobResult) -> None:
-        """Record each proxy the job published, so that a re-run of its sources into the same
-        output folder leaves them out (`proxx.jobspec.rerun`). Nothing here can fail the job: a proxy
-        not recorded is only proxied again (or refused as existing) by a later re-run."""
-        published = [(c.source, c.output) for c in result.clips if c.state == CLIP_COMPLETED]
-        with contextlib.suppress(sqlite3.Error):
-            self.store.remember_published(result.job_id, result.proxy_profile, published)
 
     def _write(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:
         """Write the result JSON; on a full PROXX_HOME, give up the store's space reserve and try

@@ -27,9 +27,17 @@ Design (where things live, and why):
 * Worker lost: a running job keeps `proxx:farm:alive:<id>` alive (a key with a TTL of the lease,
   PROXX_FARM_LEASE_SECONDS, refreshed three times per lease). When it expires - the worker was
   SIGKILLed, its host is gone - the next reaper pass (every farm worker runs one every half lease;
-  the submitting machine runs one when it mirrors) marks the job FAILED "worker lost", class C.
-  Retry stays an operator action (`proxx jobs retry`). A worker that was only cut off finds, just
-  before publishing each output, that the job is no longer its own, and leaves it unpublished.
+  the submitting machine runs one when it mirrors) suspects the job, and a pass a lease later marks
+  it FAILED "worker lost", class C, unless its worker renewed meanwhile: a worker only cut off from
+  Redis renews within a third of a lease of its return, so a live worker is never called lost.
+  Retry stays an operator action (`proxx jobs retry`). A worker whose job is no longer its own finds
+  so just before publishing each output, and leaves it unpublished.
+* Broker faults: progress, published clips and the cancel poll go through a reporting thread
+  (`FarmReporter`), never the encoder's; publications and the closing record wait for an unreachable
+  broker (`patiently`). A broker that lost its data gets each running job's record back from its
+  worker (the heartbeat writes it again) and each finished job's from its worker's outbox; a job with
+  no record for `lost_after()` is resolved on the submitting machine from what is on disk
+  (`proxx.farm.mirror`).
 * Path mapping: a worker started with `--map-path /Volumes/Media=/mnt/media` runs a mapped copy of the
   JobSpec; the JobSpec itself (and its digest) never changes. The result records the rules and the
   JobSpec's own paths under `engine.details.path_mapping`, and the executed paths in its clips.

@@ -28,18 +28,26 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """`redis-server` on 127.0.0.1, without persistence, stopped on exit."""
+    """`redis-server` on 127.0.0.1, without persistence, stopped on exit. It can be stopped and
+    started again on the same port, with its data (saved first) or without (a crash of a broker
+    that keeps nothing, a failover to an empty one): what the farm's fault tests do to it."""
 
     def __init__(self, password: str | None = None) -> None:
         path = shutil.which("redis-server")
         if path is None:
             raise ConfigurationError("no_redis_server", "redis-server is not installed (scripts/install-redis.sh).")
+        self._binary, self._password = path, password
         self.port = free_port()
         self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="proxx-redis-")
+        self._process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Start it (again): it loads what `stop(keep_data=True)` saved."""
         self._process = subprocess.Popen(
             [
-                path,
+                self._binary,
                 "--bind",
                 "127.0.0.1",
                 "--port",
@@ -52,39 +60,53 @@ class RedisServer:
                 self._dir.name,
                 "--loglevel",
                 "warning",
-                *(["--requirepass", password] if password else []),
+                *(["--requirepass", self._password] if self._password else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
-        client = redis.Redis(port=self.port, password=password, socket_connect_timeout=1)
+        client = redis.Redis(port=self.port, password=self._password, socket_connect_timeout=1)
         while True:
             try:
                 client.ping()
                 break
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self._process.poll() is not None:
-                    self.stop()
+                    self.close()
                     raise ConfigurationError("redis_not_started", "redis-server did not start.") from None
+                time.sleep(0.05)
+            except redis.BusyLoadingError:  # loading its saved data
                 time.sleep(0.05)
         client.close()
 
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+    def stop(self, keep_data: bool = False) -> None:
+        """Stop the server; with `keep_data`, save its data first for the next `start`."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        if keep_data:
+            client = redis.Redis(port=self.port, password=self._password, socket_connect_timeout=1)
+            client.save()
+            client.close()
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if not keep_data:
+            with contextlib.suppress(FileNotFoundError):
+                (Path(self._dir.name) / "dump.rdb").unlink()
+
+    def close(self) -> None:
+        self.stop()
         self._dir.cleanup()
 
     def __enter__(self) -> RedisServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()
 
 
 class FarmWorker:

@@ -15,7 +15,7 @@ from proxx.errors import PreJobError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Class A reasons that are about the request's state rather than its content.
-_CONFLICTS = frozenset({"not_retryable", "not_cancellable"})
+_CONFLICTS = frozenset({"not_retryable", "not_cancellable", "nothing_to_retry"})
 
 
 class Problem(BaseModel):

@@ -31,6 +31,8 @@ class SlowCopy(Engine):
                 out.write(data[start : start + step])
                 out.flush()
                 task.progress(min(1.0, (n + 1) * step / len(data)))
+                if task.is_cancelled():  # stopped as an encoder is: the runner removes what was written
+                    break
                 time.sleep(pause)
         return RenderReport("1.0", {"chunks": CHUNKS})
 

@@ -1,0 +1,207 @@
+"""Faults injected into a real farm (a redis-server and a `proxx farm worker`): the broker stopped and
+started again with and without its data while a job renders, an operator's cancel of a queued and
+of a running farm job, and a worker SIGKILLed after it published a clip. No farm job is ever left
+QUEUED or RUNNING, a live worker is never called lost, and a published proxy is always recorded.
+
+The lease is 2 s, so a silent job is declared lost within `lost_after()` = 6 s; each test takes
+seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.cli import main
+from proxx.farm.local import FarmWorker, RedisServer
+from proxx.farm.state import FarmState, lost_after
+from proxx.media.samples import make_clip
+from proxx.plugins import build_plugin_manager
+from proxx.result import CLIP_COMPLETED, load_result
+from proxx.store import COMPLETED, FAILED, JobRow
+from tests.test_farm import PLUGIN_DIR, SLOW_INTENT
+
+LEASE = 2.0
+ENV = {
+    "PROXX_FARM_LEASE_SECONDS": str(LEASE),
+    "PROXX_FARM_VISIBILITY_TIMEOUT": "3",
+    "PROXX_PARALLEL_CLIPS": "1",  # clips one at a time, in order
+    "PROXX_BUNDLED_PROFILES": "0",
+    "PROXX_PROFILES": "",
+    "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), os.environ.get("PYTHONPATH", "")]),
+}
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    root = tmp_path_factory.mktemp("faults")
+    with RedisServer() as server:
+        worker = FarmWorker(server.url, "F", ("slowcopy",), home=root / "home-f", env=ENV)
+        try:
+            worker.wait_ready()
+            yield {"server": server, "broker": server.url, "worker": worker, "root": root}
+        finally:
+            worker.stop()
+
+
+@pytest.fixture
+def proxx(proxx_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Proxx:
+    monkeypatch.syspath_prepend(str(PLUGIN_DIR))
+    monkeypatch.setenv("PROXX_FARM_LEASE_SECONDS", str(LEASE))
+    repo = tmp_path / "repo"
+    (repo / "user").mkdir(parents=True)
+    (repo / "user" / "slow_copy.yaml").write_text(SLOW_INTENT)
+    return Proxx.open(profiles=[repo], pm=build_plugin_manager())
+
+
+def submit(proxx: Proxx, farm: dict, tmp_path: Path, *names: str) -> str:
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    sources = [make_clip(tmp_path / name, frames=4) for name in names]
+    return proxx.submit("Slow Copy", sources, out, farm=farm["broker"]).job_id
+
+
+def wait_finished(proxx: Proxx, job_id: str, timeout: float = 60.0) -> JobRow:
+    deadline = time.monotonic() + timeout
+    while True:
+        proxx.refresh()
+        row = proxx.store.job(job_id)
+        if row.state in (COMPLETED, FAILED):
+            return row
+        assert time.monotonic() < deadline, f"job {job_id} still {row.state}"
+        time.sleep(0.2)
+
+
+def wait_farm(farm: dict, job_id: str, until: str, timeout: float = 60.0) -> dict[str, str]:
+    """Until the job's farm record is in state `until` ("rendering": RUNNING with progress)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            record = FarmState.connect(farm["broker"]).job(job_id)
+        except Exception:  # the broker is starting again
+            record = {}
+        if until == "rendering":
+            if record.get("state") == "RUNNING" and float(record.get("progress") or 0) > 0:
+                return record
+        elif record.get("state") == until:
+            return record
+        assert time.monotonic() < deadline, f"job {job_id}: {record}"
+        time.sleep(0.1)
+
+
+def test_a_broker_away_for_longer_than_a_lease_costs_no_render(farm, proxx, tmp_path):
+    """Redis stopped (its data saved) for 1.5 leases while a job renders: the render goes on, the
+    worker is not called lost, and the job publishes and records when the broker is back."""
+    job_id = submit(proxx, farm, tmp_path, "B001.slow5.mov")
+    wait_farm(farm, job_id, "rendering")
+    farm["server"].stop(keep_data=True)
+    time.sleep(LEASE * 1.5)
+    farm["server"].start()
+    row = wait_finished(proxx, job_id)
+    assert row.state == COMPLETED, row.message
+    assert Path(proxx.store.spec(job_id).clips[0].output).is_file()
+    log = farm["worker"].log_path.read_text(errors="replace")
+    assert "worker lost" not in log and "farm_worker_error" not in log
+
+
+def test_a_broker_restarted_without_its_data_loses_no_job(farm, proxx, tmp_path):
+    """Redis restarted empty while job R renders and job Q waits behind it: R's worker writes its
+    record again and R completes; Q's task went with the data, so Q is resolved FAILED, "the farm
+    lost this job's record", within `lost_after()`; neither stays QUEUED or RUNNING."""
+    running = submit(proxx, farm, tmp_path, "R001.slow5.mov")
+    wait_farm(farm, running, "rendering")
+    queued = submit(proxx, farm, tmp_path, "Q001.mov")
+    farm["server"].stop(keep_data=False)
+    farm["server"].start()
+    restarted = time.monotonic()
+    row = wait_finished(proxx, running)
+    assert row.state == COMPLETED, row.message
+    assert load_result(Path(row.result_path or "")).clips[0].state == CLIP_COMPLETED
+    lost = wait_finished(proxx, queued, timeout=lost_after() + 20)
+    print(f"record lost -> FAILED in {time.monotonic() - restarted:.1f} s (lost_after {lost_after():g} s)")
+    assert (lost.state, lost.reason) == (FAILED, "farm record lost")
+    assert "lost this job's record" in (lost.message or "")
+    assert not Path(proxx.store.spec(queued).clips[0].output).exists()
+
+
+def test_a_finished_job_the_broker_forgot_before_it_was_mirrored_is_sent_again(farm, proxx, tmp_path):
+    """The job completes on the farm while the submitting machine does not look; the broker then
+    restarts empty. The worker's outbox sends the closing record again, and the job is COMPLETED
+    here with its result; once recorded here, the outbox forgets it."""
+    job_id = submit(proxx, farm, tmp_path, "O001.mov")
+    wait_farm(farm, job_id, COMPLETED)
+    farm["server"].stop(keep_data=False)
+    farm["server"].start()
+    row = wait_finished(proxx, job_id, timeout=lost_after())
+    assert row.state == COMPLETED, row.message
+    assert row.published == 1
+    kept = farm["root"] / "home-f" / "farm-worker" / "outbox" / f"{job_id}.json"
+    deadline = time.monotonic() + 10
+    while kept.exists():
+        assert time.monotonic() < deadline, "the outbox never forgot a recorded job"
+        time.sleep(0.2)
+
+
+def test_cancel_reaches_queued_and_running_farm_jobs(farm, proxx, tmp_path, capsys):
+    running = submit(proxx, farm, tmp_path, "C001.slow30.mov")
+    wait_farm(farm, running, "rendering")
+    queued = submit(proxx, farm, tmp_path, "C002.mov")
+
+    assert main(["jobs", "cancel", queued]) == 0
+    assert "Cancelled by the operator before it started." in capsys.readouterr().out
+    assert proxx.store.job(queued).state == FAILED
+
+    asked = time.monotonic()
+    assert main(["jobs", "cancel", running, "--wait", "20"]) == 0
+    took = time.monotonic() - asked
+    out = capsys.readouterr().out
+    print(f"running farm job cancelled in {took:.1f} s")
+    assert "Cancelled by the operator" in out and "not stopped" not in out, out
+    assert took < 8
+    row = proxx.store.job(running)
+    assert (row.state, row.reason) == (FAILED, "cancelled by the operator")
+    output = Path(proxx.store.spec(running).clips[0].output)
+    assert not output.exists()
+    assert not list(output.parent.glob("*proxx-partial*")), "the cancelled clip's partial output was not removed"
+
+    # The queued job's task still reaches the worker once the running one ended: it never starts.
+    state = FarmState.connect(farm["broker"])
+    deadline = time.monotonic() + 20
+    while int(state.job(queued).get("refused_deliveries") or 0) < 1:
+        assert time.monotonic() < deadline, state.job(queued)
+        time.sleep(0.2)
+    assert state.job(queued)["state"] == FAILED
+    assert not Path(proxx.store.spec(queued).clips[0].output).exists()
+
+
+def test_a_worker_killed_after_a_publish_records_it_and_a_retry_makes_only_the_rest(farm, proxx, tmp_path):
+    """Last: it kills the module's worker. Clip 1 of 2 is published, then the worker's host dies.
+    The job ends FAILED "worker lost" within `lost_after()` with clip 1 recorded as published, and
+    `jobs retry` makes only clip 2."""
+    job_id = submit(proxx, farm, tmp_path, "K001.mov", "K002.slow8.mov")
+    spec = proxx.store.spec(job_id)
+    state = FarmState.connect(farm["broker"])
+    deadline = time.monotonic() + 60
+    while "published:0" not in state.job(job_id):
+        assert time.monotonic() < deadline, state.job(job_id)
+        time.sleep(0.05)
+    farm["worker"].kill()
+    killed = time.monotonic()
+    row = wait_finished(proxx, job_id, timeout=lost_after() + 20)
+    print(f"worker killed -> FAILED in {time.monotonic() - killed:.1f} s")
+    assert (row.state, row.reason) == (FAILED, "worker lost")
+    assert row.published == 1
+    result = load_result(Path(row.result_path or ""))
+    assert [c.state for c in result.clips] == [CLIP_COMPLETED, "failed"]
+    assert Path(spec.clips[0].output).is_file()
+
+    retry, done = proxx.retry(job_id, here=True)
+    assert done == 1 and [c.source for c in retry.clips] == [spec.clips[1].source]
+    finished = proxx.run_job(retry.job_id)
+    assert finished is not None and finished.state == COMPLETED, finished.failure
+    assert json.loads(Path(proxx.store.job(retry.job_id).result_path or "").read_text())["state"] == COMPLETED
