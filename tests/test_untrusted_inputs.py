@@ -497,3 +497,19 @@ def test_an_inbox_file_whose_name_is_not_utf8_is_refused_and_the_inbox_goes_on(p
     (inbox / "next.json").write_text(spec2.to_json())
     events = JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
     assert [(e.path.name, e.outcome) for e in events] == [("next.json", "queued")]
+
+
+def test_sign_jobspec_makes_a_file_one_inbox_accepts(proxx_home, area, tmp_path, monkeypatch, capsys):
+    proxx = Proxx.open()
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    plain = tmp_path / "spec.json"
+    plain.write_text(spec.to_json())
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    monkeypatch.setenv("PROXX_INBOX_KEY", FARM_KEY.decode())
+    assert main(["sign-jobspec", str(plain), "--inbox", str(inbox), "--output", str(inbox / "signed.json")]) == 0
+    assert main(["sign-jobspec", str(plain), "--inbox", "/srv/other", "--output", str(inbox / "other.json")]) == 0
+    capsys.readouterr()
+    roots = Roots([area["media"], area["out"]])
+    events = {e.path.name: e for e in JobSpecInbox(proxx, inbox, roots, settle=0.0, key=FARM_KEY).poll()}
+    assert events["signed.json"].outcome == "queued" and events["other.json"].outcome == "failed"

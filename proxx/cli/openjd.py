@@ -1,5 +1,6 @@
-"""`proxx export-openjd` (a job template for OpenJD schedulers) and `proxx run-spec FILE` (what its
-tasks run: one JobSpec file, here, once)."""
+"""`proxx export-openjd` (a job template for OpenJD schedulers), `proxx run-spec FILE` (what its
+tasks run: one JobSpec file, here, once) and `proxx sign-jobspec FILE` (a JobSpec signed for one
+JobSpec inbox)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     )
     p.add_argument("--json", action="store_true", help="integrator output")
     p.set_defaults(handler=cmd_run_spec, profiles=[], bundled=None)
+
+    p = sub.add_parser("sign-jobspec", help="sign a JobSpec file for one JobSpec inbox (with PROXX_INBOX_KEY)")
+    p.add_argument("file", type=Path, metavar="FILE", help="the JobSpec JSON file")
+    p.add_argument(
+        "--inbox",
+        required=True,
+        metavar="NAME",
+        help="the inbox it is for: its PROXX_INBOX_NAME, else its folder's path",
+    )
+    p.add_argument("--hours", type=float, default=24.0, metavar="H", help="how long the signature holds (24)")
+    p.add_argument("--output", required=True, type=Path, metavar="OUT", help="the signed file to create")
+    p.set_defaults(handler=cmd_sign_jobspec)
 
 
 def cmd_export_openjd(args: argparse.Namespace) -> int:
@@ -78,3 +91,23 @@ def cmd_run_spec(args: argparse.Namespace) -> int:
                 {"job_id": spec.job_id, "state": row.state},
             )
     return run_and_report(proxx, spec.job_id, args.json)
+
+
+def cmd_sign_jobspec(args: argparse.Namespace) -> int:
+    import os
+
+    from proxx.errors import ConfigurationError
+    from proxx.jobspec.signing import INBOX, key_from_env, seal
+    from proxx.jobspec.untrusted import parse_bounded, read_bounded, structure_untrusted
+
+    key = key_from_env("PROXX_INBOX_KEY")
+    if key is None:
+        raise ConfigurationError("inbox_key_missing", "Set PROXX_INBOX_KEY to the inbox's key to sign for it.")
+    where = f"file '{args.file}'"
+    spec = structure_untrusted(parse_bounded(read_bounded(args.file), where), where)
+    signed = seal(INBOX, spec.job_id, args.inbox, spec.to_json().encode("utf-8"), key, args.hours * 3600)
+    fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)  # never over a file
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(signed)
+    print(f"Signed JobSpec {spec.job_id} for inbox '{args.inbox}': {args.output}")
+    return 0
