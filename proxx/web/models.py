@@ -44,6 +44,12 @@ class CreateJob(BaseModel):
     intent: str = Field(min_length=1, max_length=500)
     sources: list[str] = Field(min_length=1, max_length=500)
     output_folder: str = Field(min_length=1, max_length=4096)
+    new_folder: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="a sub-folder to make inside `output_folder` (one name, no '/'), where the proxies then go",
+    )
 
 
 class Failure(BaseModel):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import attrs
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -19,6 +20,7 @@ from proxx.store import STATES
 from proxx.visibility import operator_check_rows, safe
 from proxx.web import models
 from proxx.web.problems import WebError
+from proxx.web.roots import Entry
 from proxx.web.security import CSRF_FIELD, check_csrf, csrf_token, set_csrf_cookie
 from proxx.web.service import WebService
 
@@ -50,6 +52,20 @@ templates.env.filters["when"] = _when
 templates.env.filters["check_rows"] = _check_rows
 templates.env.filters["duration"] = _duration
 templates.env.filters["shown"] = safe  # names from the media roots, made safe (`proxx.visibility.safe`)
+
+
+def _announce(job: models.JobDetail) -> str:
+    """What the page's polite live region says of the job: its state, and a running job's progress
+    in quarter steps (a screen reader hears each step, not every percent); a cancel as a cancel."""
+    if job.state == "RUNNING":
+        return f"Running: {int(job.progress * 4) * 25} % done."
+    if job.state == "QUEUED":
+        return "Queued: waiting for a worker."
+    if job.state == "COMPLETED":
+        return f"Completed: {job.published} {'proxy' if job.published == 1 else 'proxies'} published."
+    if job.failure is not None and job.failure.cancelled:
+        return f"{job.failure.class_title}. {job.published} {'proxy' if job.published == 1 else 'proxies'} published."
+    return "The job failed: " + (job.failure.message.split("\n")[0] if job.failure else "")
 
 
 def _service(request: Request) -> WebService:
@@ -92,6 +108,50 @@ def jobs_page(
     )  # fmt: skip
 
 
+# A tree this small is shown unfolded; a larger one shows its roots and the folders of what was chosen.
+UNFOLDED_TREE = 100
+
+
+@attrs.frozen
+class Branch:
+    """One name of the source tree with what lies beneath it, for the nested, foldable list."""
+
+    entry: Entry
+    parent: str  # the folder's reference, read to assistive technology with the name
+    children: list[Branch] = attrs.field(factory=list)
+    open: bool = False
+
+
+def _branches(entries: list[Entry], chosen: set[str]) -> list[Branch]:
+    """The flat, depth-first listing of the media roots as nested branches."""
+    top: list[Branch] = []
+    path: list[Branch] = []
+    unfold = len(entries) <= UNFOLDED_TREE
+    for entry in entries:
+        del path[entry.depth :]
+        parent = path[-1] if path else None
+        opened = unfold or entry.depth == 0 or any(ref.startswith(entry.ref + "/") for ref in chosen)
+        branch = Branch(entry, parent.entry.ref if parent else "", open=opened and entry.is_dir)
+        (parent.children if parent else top).append(branch)
+        if entry.is_dir:
+            path.append(branch)
+    return top
+
+
+# Which form fields a refusal is about, by its reason, so that they are marked (aria-invalid).
+_FIELDS_OF = {"new_folder": ("bad_folder_name", "folder_exists"), "output_folder": ("output",), "sources": ("source",)}
+
+
+def _invalid_fields(error: WebError | None, missing: tuple[str, ...] = ()) -> set[str]:
+    if error is None:
+        return set()
+    if missing:
+        return set(missing)
+    if error.failure_class == "A":
+        return {"intent"}
+    return {field for field, marks in _FIELDS_OF.items() if any(mark in error.reason for mark in marks)}
+
+
 def _new_job(
     request: Request,
     status: int = 200,
@@ -99,6 +159,8 @@ def _new_job(
     intent: str = "",
     sources: list[str] | None = None,
     output_folder: str = "",
+    new_folder: str = "",
+    missing: tuple[str, ...] = (),
 ) -> Response:
     web = _service(request)
     intents = web.intents()
@@ -111,12 +173,14 @@ def _new_job(
         nav="new",
         selectable=[i for i in intents if i.selectable],
         unavailable=[i for i in intents if not i.selectable],
-        entries=entries,
+        tree=_branches(entries, set(sources or ())),
         folders=[e for e in entries if e.is_dir],
         error=error,
+        invalid=_invalid_fields(error, missing),
         chosen_intent=intent,
         chosen_sources=set(sources or ()),
         chosen_output=output_folder,
+        chosen_new_folder=new_folder,
     )
 
 
@@ -132,21 +196,26 @@ def create_job_form(
     intent: Annotated[str, Form()] = "",
     sources: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI copies defaults per request)
     output_folder: Annotated[str, Form()] = "",
+    new_folder: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
-    given = (("an intent", intent), ("sources", sources), ("an output folder", output_folder))
-    missing = [what for what, value in given if not value]
+    given = (("intent", "an intent", intent), ("sources", "sources", sources),
+             ("output_folder", "an output folder", output_folder))  # fmt: skip
+    missing = tuple(field for field, _, value in given if not value)
     if missing:
-        error = WebError(422, "incomplete_form", f"Choose {', '.join(missing)}.")
-        return _new_job(request, 422, error, intent, sources, output_folder)
+        words = [what for field, what, _ in given if field in missing]
+        error = WebError(422, "incomplete_form", f"Choose {', '.join(words)}.")
+        return _new_job(request, 422, error, intent, sources, output_folder, new_folder, missing)
     try:
         try:
-            request_body = models.CreateJob(intent=intent, sources=sources, output_folder=output_folder)
+            request_body = models.CreateJob(
+                intent=intent, sources=sources, output_folder=output_folder, new_folder=new_folder.strip() or None
+            )
         except ValidationError:
             raise WebError(422, "invalid_request", "The form is not valid: too many or too long values.") from None
         job = _service(request).create_job(request_body)
     except WebError as error:
-        return _new_job(request, error.status, error, intent, sources, output_folder)
+        return _new_job(request, error.status, error, intent, sources, output_folder, new_folder)
     return RedirectResponse(f"/jobs/{job.job_id}", status_code=303)
 
 
@@ -169,6 +238,7 @@ def job_page(request: Request, job_id: str, clips: int = 1) -> Response:
     final = job.state in FINAL
     return render(
         request, "job.html", job=job, result_json=result_json, final=final, title=f"Job {job.job_id}",
+        announce=_announce(job),
         clip_page=page, clip_pages=pages_of_clips, first_clip=first + 1, last_clip=min(count, first + CLIP_PAGE_SIZE),
         clip_count=count, clip_page_size=CLIP_PAGE_SIZE,
     )  # fmt: skip

@@ -20,7 +20,7 @@ from proxx.web.problems import WebError
 
 # Bounds on what one listing shows, so a huge share cannot stall a page.
 MAX_ENTRIES = 2000
-MAX_DEPTH = 8  # static/style.css has a .depth-N class for each level
+MAX_DEPTH = 8  # how deep the source picker walks
 
 
 @attrs.frozen

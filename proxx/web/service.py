@@ -9,6 +9,8 @@ runs is refused at once (compile happens at creation time, against the current r
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,6 +39,25 @@ STOPPING_REASONS = JOB_WIDE_REASONS | {"worker lost", CANCELLED}
 
 def _not_found(job_id: str) -> WebError:
     return WebError(404, "job_not_found", f"No job '{job_id[:80]}'.")
+
+
+def _check_folder_name(name: str) -> None:
+    """A new output sub-folder is one plain name: no path, no hidden or partial name, nothing a
+    terminal or a page would have to escape."""
+    if (
+        not name.strip()
+        or name != name.strip()
+        or "/" in name
+        or "\\" in name
+        or name.startswith(".")
+        or safe(name) != name
+        or len(name.encode("utf-8")) > 255
+    ):
+        raise WebError(
+            422,
+            "bad_folder_name",
+            "A new folder's name is one name: no '/' or '\\', no leading dot or space, no control characters.",
+        )
 
 
 def _read_json(path: str | None) -> dict[str, Any] | None:
@@ -123,8 +144,13 @@ class WebService:
     # --- jobs -------------------------------------------------------------------------------------
 
     def create_job(self, request: models.CreateJob) -> models.Job:
-        """Compile the ONE chosen intent and queue a job; a class A failure creates nothing."""
+        """Compile the ONE chosen intent and queue a job; a class A failure creates nothing. With
+        `new_folder`, the proxies go to that sub-folder of the output folder, made once the intent
+        compiles."""
         output = self.roots.resolve(request.output_folder)
+        if request.new_folder is not None:
+            _check_folder_name(request.new_folder)
+            output = output / request.new_folder
         # Folders are walked here, outside the lock every other request waits on, each once, and
         # never past the per-job cap (`proxx.jobspec.sources`).
         refs = list(dict.fromkeys(request.sources))
@@ -135,10 +161,30 @@ class WebService:
         with self._lock:
             self._reload()
             try:
+                if request.new_folder is not None:
+                    self.proxx.select(request.intent)  # a class A failure makes no folder either
+                    output = self._make_folder(request.output_folder, request.new_folder)
                 spec = self.proxx.create_job(request.intent, sources, output, roots=self.job_roots)
             except PreJobError as error:
                 raise WebError.of(error) from None
             return self._job(self.proxx.store.job(spec.job_id), spec)
+
+    def _make_folder(self, parent_ref: str, name: str) -> Path:
+        """The sub-folder `name` of the output folder `parent_ref`, made if it is not there, through
+        the parent's descriptor (no link followed); an existing folder is used as it is."""
+        parent = self.roots.resolve(parent_ref)
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            try:
+                os.mkdir(name, 0o777, dir_fd=fd)
+            except FileExistsError:
+                if not stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    raise WebError(
+                        422, "folder_exists", f"'{safe(name)}' is already in the output folder, and is not a folder."
+                    ) from None
+        finally:
+            os.close(fd)
+        return self.roots.resolve(f"{parent_ref.rstrip('/')}/{name}")
 
     def jobs(
         self,

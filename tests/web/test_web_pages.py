@@ -36,7 +36,7 @@ def test_new_job_page_offers_one_intent_choice_roots_and_no_settings(client: Tes
     ]
     assert re.findall(r'<option value="([^"]*)"', html) == ["", "media", "media/day1", "media/out"]
     names = set(re.findall(r'<(?:input|select|textarea)[^>]* name="([^"]+)"', html))
-    assert names == {"csrf", "intent", "sources", "output_folder"}  # nothing to configure
+    assert names == {"csrf", "intent", "sources", "output_folder", "new_folder"}  # nothing to configure
 
 
 def test_job_pages_show_state_failure_and_retry_only_for_failed_jobs(client: TestClient, service: WebService) -> None:
@@ -101,7 +101,9 @@ def test_a_failed_batch_names_the_failing_clip_first_and_folds_the_checks(
     assert first is not None and first.group(1) == "B001_C001.mov"
     assert "1 of 2 clips failed; 1 proxy published." in banner
     assert page.index("failed-clips") < page.index('<dl class="summary">')
-    assert '<details class="checks">' in page and "<td>Picture size</td>" in page  # folded, in operator words
+    assert (
+        '<details class="checks" id="checks-0">' in page and "<td>Picture size</td>" in page
+    )  # folded, in operator words
     assert "stopped at" not in page  # it ran to its end
     detail = client.get(f"/api/jobs/{job_id}").json()
     assert (detail["published"], detail["failed"], detail["not_run"]) == (1, 1, 0)
