@@ -274,7 +274,8 @@ class WebService:
             failure=self._failure(row.failure_class, row.reason, row.message),
             stopped=row.state == "FAILED" and row.started_at is not None and row.reason in STOPPING_REASONS,
             published=row.published,
-            failed_clips=row.failed_clips,
+            # A job refused before anything ran (class B) failed every clip, as `proxx jobs list` counts it.
+            failed_clips=row.clip_count if row.failure_class == FailureClass.VALIDATION.value else row.failed_clips,
             hidden=row.hidden,
             retryable=row.state == "FAILED" and row.failure_class == FailureClass.EXECUTION.value,
         )

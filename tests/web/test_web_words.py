@@ -40,6 +40,8 @@ def test_retry_only_where_a_retry_could_succeed_and_failed_clips_show_no_output(
     job = client.get(f"/api/jobs/{refused}").json()
     assert job["failure"]["failure_class"] == "B" and job["retryable"] is False
     assert all(clip["output"] is None for clip in job["clips"])
+    listed = next(j for j in client.get("/api/jobs").json() if j["job_id"] == refused)
+    assert listed["failed_clips"] == 1  # the refused clip counts as failed, as in `proxx jobs list`
     page = client.get(f"/jobs/{refused}").text
     assert "Retry as new job" not in page and "Output:" not in page
 
