@@ -198,6 +198,12 @@ class Proxx:
     def exporters(self) -> dict[str, Exporter]:
         return self.plugin_manager.exporters()
 
+    @functools.cached_property
+    def beside_outputs(self) -> frozenset[str]:
+        """The files and folders the installed exporters write beside proxies (`Exporter.beside_outputs`):
+        never media to proxy, so folder sources, watch folders and the web's picker leave them out."""
+        return frozenset(name for exporter in self.exporters.values() for name in exporter.beside_outputs)
+
     def create_job(
         self,
         intent: str,
@@ -282,7 +288,11 @@ class Proxx:
     def _expand(
         self, compiled: Compiled, sources: Sequence[str | Path | SourceFile] | Expansion, output: Path
     ) -> Expansion:
-        expanded = sources if isinstance(sources, Expansion) else expand_sources(sources, output)
+        expanded = (
+            sources
+            if isinstance(sources, Expansion)
+            else expand_sources(sources, output, beside_outputs=self.beside_outputs)
+        )
         remaining, proxied = leave_out_proxied(
             expanded.sources, compiled.canonical, compiled.user_profile.naming, output, self.store.published
         )

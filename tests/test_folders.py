@@ -165,3 +165,23 @@ def test_a_folder_takes_every_camera_file_kind(tmp_path):
              "A001.MXF", "clip.m2v", "CLIP.GXF", "A001_C001.mov", "capture.wmv", "capture.flv"]  # fmt: skip
     assert [n for n in names if not is_media(tmp_path / n)] == []
     assert [n for n in ("A001.THM", "A001.XML", "notes.txt", "A001.LRV.part") if is_media(tmp_path / n)] == []
+
+
+def test_what_exporters_write_beside_proxies_is_never_a_source(tmp_path, clip, proxx_home):
+    from proxx.jobspec.sources import expand_sources
+
+    card = tmp_path / "A001"
+    (card / "manifest").mkdir(parents=True)
+    os.link(clip, card / "C0001.mov")
+    os.link(clip, card / "manifest" / "M0001.mov")
+
+    def found(beside_outputs: set[str]) -> list[str]:
+        expansion = expand_sources([card], tmp_path / "out", beside_outputs=beside_outputs)
+        return [Path(source.path).relative_to(card).as_posix() for source in expansion.sources]
+
+    assert found(set()) == ["C0001.mov", "manifest/M0001.mov"]  # no exporter writes a manifest/ folder
+    assert found({"manifest"}) == ["C0001.mov"]  # one that declares it does
+    proxx = Proxx.open()
+    assert proxx.beside_outputs == {n for e in proxx.exporters.values() for n in e.beside_outputs}
+    if "fabric" in proxx.exporters:
+        assert "ascmhl" in proxx.beside_outputs  # Fabric's checksum history, declared by Fabric itself

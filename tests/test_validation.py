@@ -140,14 +140,14 @@ def test_unreadable_source(out, tmp_path, clip, proxx_home):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_raw_source_under_an_ffmpeg_profile_needs_resolve(out, tmp_path, clip, proxx_home):
+def test_raw_source_under_an_engine_that_does_not_read_raw_is_refused(out, tmp_path, clip, proxx_home):
     braw = tmp_path / "A001_C002.braw"
     braw.write_bytes(b"BRAW" + os.urandom(4096))
     row, _ = run_failing([braw], out)
-    assert row.reason == "raw_needs_resolve"
-    assert (
-        "RAW camera media (Blackmagic RAW)" in row.message and "an intent rendered by Resolve is needed" in row.message
-    )
+    assert row.reason == "raw_not_read_by_engine"
+    assert "RAW camera media (Blackmagic RAW)" in row.message
+    assert "choose an intent whose engine reads RAW camera media" in row.message
+    assert "Resolve" not in row.message  # the core names no plugin
 
 
 def test_missing_output_folder(tmp_path, clip, proxx_home):

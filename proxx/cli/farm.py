@@ -18,7 +18,10 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         "--broker", metavar="URL", help="Redis broker (default PROXX_FARM_BROKER or redis://127.0.0.1:6379/0)"
     )
     p.add_argument(
-        "--engines", default="ffmpeg", metavar="LIST", help="engines whose jobs this worker takes: ffmpeg[,resolve]"
+        "--engines",
+        metavar="LIST",
+        help="engines whose jobs this worker takes, comma-separated (default: every engine installed and "
+        "available here)",
     )
     p.add_argument("--concurrency", type=int, default=1, metavar="N", help="jobs run at once (default 1)")
     p.add_argument(
@@ -45,11 +48,11 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
     from proxx.farm.signing import farm_key
     from proxx.plugins import plugin_manager
 
-    wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
     installed = plugin_manager().engines()
-    # Only engines that can run here now: a machine whose Resolve is not running (or not Studio)
-    # must not take Resolve jobs off the queue only to fail them.
+    # Only engines that can run here now: a machine where an engine's application is not running (or
+    # not licensed) must not take its jobs off the queue only to fail them.
     usable = {name for name, engine in installed.items() if engine.availability().available}
+    wanted = sorted(usable) if args.engines is None else [e.strip() for e in args.engines.split(",") if e.strip()]
     missing = [e for e in wanted if e not in usable]
     if not wanted or missing:
         raise ConfigurationError(

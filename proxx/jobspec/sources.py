@@ -2,7 +2,8 @@
 files beneath them, in a stable order (sorted, a folder's files before its sub-folders).
 
 A folder takes video only. Left out, each with its reason for the operator: hidden files, files still
-being written, proxies' own folders (`Proxy/`, `ascmhl/`); by name, what is not a moving-picture file
+being written, proxies' own folders (`Proxy/`, and what exporters declare they write beside proxies);
+by name, what is not a moving-picture file
 (stills, thumbnails, sidecars, sound: .JPG, .THM, .XML, .WAV, .LRV); and by content, each media file
 ffprobe reads as holding no video stream (an audio-only .MOV of room tone), a still picture, or a
 video of a single frame. A folder of numbered picture files (an image sequence) is named as one.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -94,11 +95,15 @@ def _too_many(limit: int, where: str) -> PreJobError:
 
 
 def expand_sources(
-    given: Sequence[str | Path | SourceFile], output_directory: Path, limit: int | None = None
+    given: Sequence[str | Path | SourceFile],
+    output_directory: Path,
+    limit: int | None = None,
+    beside_outputs: Collection[str] = (),
 ) -> Expansion:
     """Every source file of a job, folders expanded, each file once, at most `limit` (default
     `max_clips()`). A folder with no video file in it is refused (class A: nothing was created), so
-    that a mistyped card never becomes an empty job; so are more files than the limit."""
+    that a mistyped card never becomes an empty job; so are more files than the limit. Folders named
+    in `beside_outputs` (what exporters write beside proxies, `Proxx.beside_outputs`) are left out."""
     limit = max_clips() if limit is None else limit
     output = Path(os.path.abspath(output_directory))
     expanded: list[SourceFile] = []
@@ -126,9 +131,9 @@ def expand_sources(
         if os.path.realpath(path) in walked:  # the same folder again: nothing new in it
             continue
         walked.add(os.path.realpath(path))
-        files, left_out = video_under(path, output, limit - len(expanded) + 1)
+        files, left_out = video_under(path, output, limit - len(expanded) + 1, beside_outputs)
         skipped.extend(left_out)
-        sequences = [] if files else image_sequences_under(path)
+        sequences = [] if files else image_sequences_under(path, beside_outputs)
         if sequences:
             raise PreJobError(
                 "folder_image_sequence",
@@ -163,15 +168,20 @@ def kept_folder(folder: Path, file: Path) -> str:
     return (Path(folder.name) / file.parent.relative_to(folder)).as_posix().removesuffix("/.")
 
 
-def video_under(folder: Path, output: Path | None = None, most: int | None = None) -> tuple[list[Path], list[Skipped]]:
+def video_under(
+    folder: Path, output: Path | None = None, most: int | None = None, beside_outputs: Collection[str] = ()
+) -> tuple[list[Path], list[Skipped]]:
     """The video files beneath `folder`, sorted, and the other files left out with the reason
-    (hidden files, such as .DS_Store, silently); the output folder (when inside it) is left out.
-    The walk stops, before anything is probed, once `most` media files are found."""
+    (hidden files, such as .DS_Store, silently); the output folder (when inside it) and the folders
+    `skipped_folder` names are left out. The walk stops, before anything is probed, once `most` media
+    files are found."""
     named: list[Path] = []
     skipped: list[Skipped] = []
     for parent, dirs, names in os.walk(folder):
         here = Path(parent)
-        dirs[:] = sorted(d for d in dirs if not skipped_folder(here / d) and (output is None or here / d != output))
+        dirs[:] = sorted(
+            d for d in dirs if not skipped_folder(here / d, beside_outputs) and (output is None or here / d != output)
+        )
         for name in sorted(names):
             path = here / name
             if name.startswith("."):

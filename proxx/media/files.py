@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 # Camera and editorial media proxx may be asked to proxy; anything else in a watch folder is left alone.
@@ -45,9 +46,11 @@ MEDIA_EXTENSIONS = frozenset(
 PARTIAL_MARKERS = (".part", ".partial", ".tmp", ".crdownload", ".download", ".filepart", ".!sync", "~")
 
 
-# Folders of proxies and of their checksums, never media to proxy: Resolve's and proxx's Proxy/
-# folders, and the ASC MHL history Fabric writes beside proxies.
-SKIPPED_FOLDERS = frozenset({"Proxy", "ascmhl"})
+# The folder of proxies proxx writes beside each source when no output folder is named (the convention
+# of camera-side proxy generators, which editing applications relink from): never media to proxy.
+# What exporters write beside proxies (checksum histories and the like) they declare themselves
+# (`Exporter.beside_outputs`); callers pass those names in.
+PROXY_FOLDER = "Proxy"
 
 
 # Frames of an image sequence (a VFX plate, a scan, a render): numbered pictures, one file a frame.
@@ -62,12 +65,13 @@ def sequence_frame(path: Path) -> bool:
     return path.suffix.lower() in SEQUENCE_EXTENSIONS and _FRAME_NUMBER.match(path.stem) is not None
 
 
-def image_sequences_under(folder: Path) -> list[str]:
+def image_sequences_under(folder: Path, beside_outputs: Collection[str] = ()) -> list[str]:
     """The image sequences beneath `folder`, each as "<folder>/<stem>####.<ext> (N frames)": two or more
-    numbered pictures of one name and extension. Hidden and proxies' folders are left out."""
+    numbered pictures of one name and extension. Hidden and proxies' folders are left out, and so are
+    the folders named in `beside_outputs` (see `skipped_folder`)."""
     sequences: dict[tuple[str, str, str], int] = {}
     for parent, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not skipped_folder(Path(parent) / d))
+        dirs[:] = sorted(d for d in dirs if not skipped_folder(Path(parent) / d, beside_outputs))
         for name in names:
             path = Path(parent) / name
             match = _FRAME_NUMBER.match(path.stem)
@@ -90,9 +94,11 @@ def is_media(path: Path) -> bool:
     return not name.startswith(".") and not is_partial(name) and path.suffix.lower() in MEDIA_EXTENSIONS
 
 
-def skipped_folder(path: Path) -> bool:
-    """A folder no media is taken from: hidden (.proxx, .Trashes), partial, or a proxies' folder."""
-    return path.name.startswith(".") or is_partial(path.name) or path.name in SKIPPED_FOLDERS
+def skipped_folder(path: Path, beside_outputs: Collection[str] = ()) -> bool:
+    """A folder no media is taken from: hidden (.proxx, .Trashes), partial, a Proxy/ folder, or one of
+    `beside_outputs`: what the installed exporters write beside proxies (`Proxx.beside_outputs`)."""
+    name = path.name
+    return name.startswith(".") or is_partial(name) or name == PROXY_FOLDER or name in beside_outputs
 
 
 def decodable(path: Path) -> bool:

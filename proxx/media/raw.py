@@ -1,4 +1,4 @@
-"""RAW camera media: what only a RAW-capable engine (Resolve) can decode.
+"""RAW camera media: what only an engine that declares `accepts_raw` can decode.
 
 Told by extension and by the codec name ffprobe reports (docs/compatibility.md, section 1); a codec ffprobe
 calls unknown counts as RAW too, since only a RAW-capable engine might read it.

@@ -117,13 +117,15 @@ def check_source(
             return [refused], None
     raw = raw_format(path, info)
     if raw is not None and not accepts_raw:
+        # Which engines read RAW is theirs to declare (`Engine.accepts_raw`); the core names none.
         return [
             _problem(
-                "raw_needs_resolve",
-                f"Source file '{path}' is RAW camera media ({raw}), which this intent's engine cannot "
-                "decode: an intent rendered by Resolve is needed.",
+                "raw_not_read_by_engine",
+                f"Source file '{path}' is RAW camera media ({raw}), which this intent's engine does not "
+                "read: choose an intent whose engine reads RAW camera media.",
                 source=path,
                 raw_format=raw,
+                engine=engine.name if engine is not None else None,
             )
         ], info
     if raw is not None:

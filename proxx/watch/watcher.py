@@ -19,15 +19,12 @@ from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
 from proxx.jobspec.sources import NOT_VIDEO_BY_NAME, PARTIAL, NothingMissing, kept_folder, not_video
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
-from proxx.media.files import MEDIA_EXTENSIONS, decodable, is_media, is_partial, printable, skipped_folder
+from proxx.media.files import MEDIA_EXTENSIONS, PROXY_FOLDER, decodable, is_media, is_partial, printable, skipped_folder
 from proxx.roots import Roots
 from proxx.store import FAILED
 from proxx.watch.ledger import Ledger
 from proxx.watch.scan import Settler, candidates
 
-# Blackmagic's Proxy Generator writes proxies into a Proxy folder beside the media; Resolve relinks
-# them from there.
-PROXY_FOLDER = "Proxy"
 QUEUED_FOLDER, FAILED_FOLDER = "queued", "failed"
 log = logging.getLogger("proxx.watch")
 
@@ -73,8 +70,11 @@ class MediaWatcher:
         return Roots([self.root, *([self.output] if self.output is not None else [])])
 
     def _skip_dir(self, folder: Path) -> bool:
-        # Never proxy the proxies: the Proxy/ folders and the output folder are not watched.
-        return skipped_folder(folder) or (self.output is not None and folder.resolve() == self.output.resolve())
+        # Never proxy the proxies: the Proxy/ folders, what exporters write beside proxies and the
+        # output folder are not watched.
+        return skipped_folder(folder, self.proxx.beside_outputs) or (
+            self.output is not None and folder.resolve() == self.output.resolve()
+        )
 
     def _skipped(self) -> list[Event]:
         """Files left alone, each said once: an operator sees why a file dropped in made no job

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -63,8 +63,10 @@ def _outside() -> WebError:
 
 
 class MediaRoots:
-    def __init__(self, roots: Iterable[MediaRoot]) -> None:
+    def __init__(self, roots: Iterable[MediaRoot], beside_outputs: Collection[str] = ()) -> None:
+        """`beside_outputs`: what exporters write beside proxies (`Proxx.beside_outputs`), never offered."""
         self.roots = tuple(roots)
+        self.beside_outputs = frozenset(beside_outputs)
         self._by_name = {r.name: r for r in self.roots}
         self._names = {str(r.path): r.name for r in self.roots}
         folders = sorted(self._names, key=len, reverse=True)  # the deepest root wins
@@ -134,7 +136,7 @@ class MediaRoots:
         except OSError:
             return
         for child in children:
-            if skipped_folder(Path(child.name)):  # hidden, partial, Proxy/ and ascmhl/: never sources
+            if skipped_folder(Path(child.name), self.beside_outputs):  # hidden, partial, proxies': never sources
                 continue
             if not decodable(Path(child.name)):  # no reference, page or JSON can carry it: not offered
                 continue

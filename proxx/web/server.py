@@ -102,7 +102,7 @@ def serve(
     say: Callable[[str], None] = print,
 ) -> None:
     token, generated = required_token(host, token)
-    service = WebService(proxx, MediaRoots(roots), profiles, bundled)
+    service = WebService(proxx, MediaRoots(roots, proxx.beside_outputs), profiles, bundled)
     # Without a token, answer only to loopback names (DNS rebinding); with one, the token decides.
     app = create_app(service, token, max_body, None if token else loopback_hosts(host))
     sock = bind(host, port)

@@ -155,7 +155,9 @@ class WebService:
         # never past the per-job cap (`proxx.jobspec.sources`).
         refs = list(dict.fromkeys(request.sources))
         try:
-            sources = expand_sources([self.roots.resolve(ref) for ref in refs], output)
+            sources = expand_sources(
+                [self.roots.resolve(ref) for ref in refs], output, beside_outputs=self.proxx.beside_outputs
+            )
         except PreJobError as error:
             raise WebError.of(error) from None
         with self._lock:
