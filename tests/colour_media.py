@@ -75,6 +75,10 @@ COLOUR_MEDIA: dict[str, Callable[[Path], Path]] = {
     "bt601_only_pal": lambda d: _h264(d / "bt601_only_pal.mov", "720x576", "25"),  # ffmpeg states the matrix only
     # full range, BT.709 matrix, nothing else stated
     "full_range": lambda d: _h264(d / "full_range.mp4", "1280x720", "25", color_range="pc", colorspace="bt709"),
+    # a screen recording: the sRGB curve, which ProRes and DNxHR cannot state (converted there)
+    "srgb_screen": lambda d: _h264(
+        d / "srgb_screen.mp4", "1280x720", "25", color_primaries="bt709", color_trc="iec61966-2-1", colorspace="bt709"
+    ),
     "hlg": lambda d: _prores_hdr(d / "hlg.mov", "arib-std-b67"),
     "pq": lambda d: _prores_hdr(d / "pq.mov", "smpte2084"),
     # an RGB picture: no matrix of its own
@@ -94,6 +98,7 @@ COLOUR_EXPECT: dict[str, tuple[str, str, str, str]] = {
     "bt709": ("bt709", "bt709", "bt709", "tv"),
     "bt601_only_pal": ("bt470bg", "bt709", "bt601", "tv"),
     "full_range": ("bt709", "bt709", "bt709", "pc"),  # ProRes and DNxHR: converted to tv
+    "srgb_screen": ("bt709", "iec61966-2-1", "bt709", "tv"),  # ProRes and DNxHR: converted to BT.709's curve
     "hlg": ("bt2020", "arib-std-b67", "bt2020nc", "tv"),
     "pq": ("bt2020", "smpte2084", "bt2020nc", "tv"),
     "rgb_animation": ("smpte170m", "bt709", "bt601", "tv"),  # 640x360: SD, so 525-line
