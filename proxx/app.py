@@ -122,7 +122,8 @@ class Proxx:
 
     Fields:
       plugin_manager: the plugins loaded; repository: the layered profile repository;
-      engines: the installed engines by name; home: PROXX_HOME (store, logs, results).
+      engines: the installed engines by name; home: PROXX_HOME (store, logs, results);
+      engine_plugins: the name of the plugin providing each installed engine.
     """
 
     plugin_manager: PluginManager
@@ -133,6 +134,7 @@ class Proxx:
     # against the registry as it is when the job is created (a long-running watch folder or server
     # too). Empty: the repository given is used as it is.
     layers: tuple[Path, ...] = ()
+    engine_plugins: dict[str, str] = attrs.field(factory=dict)
     _requirements: dict[str, dict[str, str]] = attrs.field(factory=dict, init=False)
     _stamp: tuple[tuple[str, int, int, int], ...] | None = attrs.field(default=None, init=False)
 
@@ -144,14 +146,13 @@ class Proxx:
         pm: PluginManager | None = None,
     ) -> Proxx:
         pm = pm or plugin_manager()
-        pm.declare_vocabulary()  # again: plugins registered after the manager was built (tests) too
-        installed = pm.engines()
+        owned = pm.collect("proxx_engines")  # once: the engines, and which plugin provides each
+        installed = {name: engine for name, (_, engine) in owned.items()}
         home = proxx_home()
         layers = tuple(repository_layers(pm, profiles, bundled))
         stamp = repository_stamp(layers)
-        proxx = cls(
-            pm, load_repository(layers, ProfileCache(home / "cache" / "profiles.json")), installed, home, layers
-        )
+        repository = load_repository(layers, ProfileCache(home / "cache" / "profiles.json"))
+        proxx = cls(pm, repository, installed, home, layers, {name: plugin for name, (plugin, _) in owned.items()})
         proxx._stamp = stamp
         return proxx
 
@@ -304,7 +305,8 @@ class Proxx:
         engine: reading the installed distributions was most of the cost of creating a job."""
         if engine not in self._requirements:
             requires = {"proxx": __version__}
-            distribution = self.plugin_manager.engine_distribution(engine)
+            plugin = self.engine_plugins.get(engine)
+            distribution = None if plugin is None else self.plugin_manager.distribution_of(plugin)
             if distribution is not None:
                 requires[distribution[0]] = distribution[1]
             self._requirements[engine] = requires

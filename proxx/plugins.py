@@ -99,6 +99,20 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.loaded_entry_points: list[EntryPoint] = []  # the installed plugins it loaded
 
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """pluggy's `register`, and the plugin's vocabulary declared (hook `proxx_vocabulary`): once,
+        when it is registered, however the plugin arrives (an entry point, `register_plugin`, a test)."""
+        registered = super().register(plugin, name)
+        if registered is not None and self.hook.proxx_vocabulary.get_hookimpls():
+            others = [p for p in self.get_plugins() if p is not plugin]
+            try:
+                answers = self.subset_hook_caller("proxx_vocabulary", remove_plugins=others)()
+                vocabulary.declare((registered, term) for terms in answers for term in terms or ())
+            except BaseException:
+                self.unregister(name=registered)  # a plugin whose terms are refused is not half loaded
+                raise
+        return registered
+
     def register_plugin(self, name: str, plugin: object) -> None:
         """Register `plugin` as `name` after checking the plugin API it was built for."""
         check_plugin_api(name, plugin)
@@ -199,7 +213,6 @@ class PluginManager(pluggy.PluginManager):
         from proxx.compile.repository import load_repository
         from proxx.home import proxx_home
 
-        self.declare_vocabulary()
         # The profile cache Proxx.open uses: a plugin's files that loaded before are not parsed again.
         cache = ProfileCache(proxx_home() / "cache" / "profiles.json")
         found: dict[str, Problem] = {}  # one per file: its first problem says enough
@@ -207,10 +220,6 @@ class PluginManager(pluggy.PluginManager):
             for problem in load_repository([path], cache).problems:
                 found.setdefault(problem.location.path, _plugin_problem(plugin, problem))
         return list(found.values())
-
-    def declare_vocabulary(self) -> None:
-        """Declare the codecs, containers and audio policies plugins add (hook `proxx_vocabulary`)."""
-        vocabulary.declare((plugin, term) for plugin, terms in self.per_plugin("proxx_vocabulary") for term in terms)
 
     def validate_job(self, spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[JobValidationError]:
         """Every plugin's class B problems with a stored JobSpec (hook `proxx_validate_job`)."""
@@ -240,15 +249,9 @@ class PluginManager(pluggy.PluginManager):
         """Integrator lookups for `proxx serve` by name (hook `proxx_web_lookups`)."""
         return {name: lookup for name, (_, lookup) in self.collect("proxx_web_lookups").items()}
 
-    def plugin_of_engine(self, engine_name: str) -> str | None:
-        """The name of the plugin providing `engine_name`, or None."""
-        found = self.collect("proxx_engines").get(engine_name)
-        return None if found is None else found[0]
-
-    def engine_distribution(self, engine_name: str) -> tuple[str, str] | None:
-        """(distribution name, version) of the installed package providing `engine_name`, or None
-        when that plugin was not loaded from a distribution (registered in-process)."""
-        plugin = self.plugin_of_engine(engine_name)
+    def distribution_of(self, plugin: str) -> tuple[str, str] | None:
+        """(distribution name, version) of the installed package `plugin` was loaded from, or None
+        when it was not loaded from a distribution (registered in-process)."""
         for ep in self.loaded_entry_points:
             if ep.name == plugin and ep.dist is not None:
                 return ep.dist.name, ep.dist.version
@@ -326,7 +329,6 @@ def build_plugin_manager(extra: Mapping[str, object] | None = None) -> PluginMan
     for name, plugin in (extra or {}).items():
         pm.register_plugin(name, plugin)
     pm.check_pending()
-    pm.declare_vocabulary()  # every process that loads plugins (a farm worker too) knows their terms
     if os.environ.get("PROXX_TRACE_PLUGINS"):
         _trace(pm)
     return pm

@@ -3,8 +3,9 @@
 The bundled vocabulary is fixed (the schema files list it). A plugin whose engine writes something
 else declares it through the `proxx_vocabulary` hook, with the names ffprobe gives it, so that a
 canonical profile naming it validates, compiles and is verified like a bundled one. Declarations are
-process-wide and last for the process: proxx declares the vocabulary of the plugins it loads when it
-opens (`Proxx.open`), and a declared name can never redefine a bundled one or another plugin's.
+process-wide and last for the process: a plugin's vocabulary is declared once, when the plugin
+manager registers it (`proxx.plugins.PluginManager.register`), and a declared name can never
+redefine a bundled one or another plugin's.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ def test_plugin_canonical_profiles_join_the_registry(tmp_path, monkeypatch):
     assert proxx.repository.problems == ()
 
 
-def test_an_engine_names_the_distribution_it_came_from():
+def test_an_engine_names_the_distribution_it_came_from(proxx_home):
     from importlib.metadata import distribution
 
     from proxx.plugins import build_plugin_manager
@@ -149,5 +149,9 @@ def test_an_engine_names_the_distribution_it_came_from():
             yield CopyEngine()
 
     pm = build_plugin_manager(extra={"in-process": CopyPlugin()})
-    assert pm.engine_distribution("ffmpeg") == ("proxx-ffmpeg", distribution("proxx-ffmpeg").version)
-    assert pm.engine_distribution("copy") is None  # registered in-process, not installed
+    proxx = Proxx.open(pm=pm)
+    assert proxx.engine_plugins["ffmpeg"] == "ffmpeg" and proxx.engine_plugins["copy"] == "in-process"
+    assert pm.distribution_of("ffmpeg") == ("proxx-ffmpeg", distribution("proxx-ffmpeg").version)
+    assert pm.distribution_of("in-process") is None  # registered in-process, not installed
+    assert proxx.requirements("ffmpeg")["proxx-ffmpeg"] == distribution("proxx-ffmpeg").version
+    assert set(proxx.requirements("copy")) == {"proxx"}
