@@ -138,8 +138,9 @@ def check_source(
                 source=path,
             )
         ], None
-    if trust.check_container(path, info):
-        return trust.check_container(path, info), None
+    not_a_container = trust.check_container(path, info)
+    if not_a_container:
+        return not_a_container, None
     if info.video is None:
         what = "audio only" if info.audio else "no streams"
         return [_problem("source_no_video", f"Source file '{path}' has no video stream ({what}).", source=path)], info
