@@ -74,6 +74,7 @@ def main() -> int:
         env = {**os.environ, "PROXX_HOME": str(work / "home")}
         repo = work / "intents"
         repo.mkdir()
+        env["PROXX_PROFILES"] = str(repo)  # the installation's repositories: `run` takes no per-job flag
         (repo / "bench.yaml").write_text(
             f'user_profile_version: "1.1"\nname: bench\nlifecycle: graduated\ngraduated_to: {args.profile}\n'
             "constraints: {}\n"
@@ -92,8 +93,7 @@ def main() -> int:
                     out = work / f"{way}-{run}"
                     out.mkdir()
                     if way == "proxx":
-                        command = [*PROXX, "run", "--profiles", str(repo), "--profile", "bench", "--output", str(out),
-                                   *map(str, clips)]  # fmt: skip
+                        command = [*PROXX, "run", "--profile", "bench", "--output", str(out), *map(str, clips)]
                         started = time.perf_counter()
                         done = subprocess.run(command, capture_output=True, env=env, check=False)
                         times[way].append(time.perf_counter() - started)

@@ -90,6 +90,7 @@ def main() -> int:
             p for p in proxx.repository.registry if p.engine == "ffmpeg" and (args.only is None or p.id in args.only)
         ]
         repo = intent_repo(work / "intents", [p.id for p in profiles])
+        env["PROXX_PROFILES"] = str(repo)  # the installation's repositories: `run` takes no per-job flag
         api = Proxx.open(profiles=[repo], pm=build_plugin_manager())
         probes = {str(c): probe(str(c)) for c in [long_clip, *clips]}
 
@@ -114,7 +115,7 @@ def main() -> int:
                             build_args(ffmpeg, probes[str(src)], str(dst), profile), check=True, capture_output=True
                         )
                     times["bare"].append(time.perf_counter() - start)
-                    command = [*PROXX, "run", "--profiles", str(repo), "--profile", f"bench {profile.id}",
+                    command = [*PROXX, "run", "--profile", f"bench {profile.id}",
                                "--output", str(folders["cli"]), *map(str, sources)]  # fmt: skip
                     times["cli"].append(timed(command, env))
                     start = time.perf_counter()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
     from proxx.app import Proxx as Proxx
     from proxx.compile.compiler import Compiled as Compiled
+    from proxx.compile.compiler import Definition as Definition
     from proxx.compile.compiler import compile_profile as compile_profile
     from proxx.compile.problems import Location as Location
     from proxx.compile.problems import Problem as Problem
@@ -69,6 +70,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
 _MODULE_OF = {
     "Proxx": "proxx.app",
     "Compiled": "proxx.compile.compiler",
+    "Definition": "proxx.compile.compiler",
     "compile_profile": "proxx.compile.compiler",
     "CanonicalProfile": "proxx.compile.profiles",
     "Constraints": "proxx.compile.profiles",

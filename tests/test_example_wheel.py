@@ -55,8 +55,8 @@ def test_the_example_builds_as_a_wheel_that_works_from_a_fresh_venv(tmp_path: Pa
     (tmp_path / "studio" / "user" / "review_hevc.yaml").write_text(INTENT, encoding="utf-8")
     source = make_clip(tmp_path / "media" / "A001.mov", size="640x360", frames=12)
     (tmp_path / "out").mkdir()
-    env = {**os.environ, "PROXX_HOME": str(tmp_path / "home")}
-    run = [str(python), "-m", "proxx", "run", "--profiles", "studio", "--profile", "Review HEVC", "--output", "out"]
+    env = {**os.environ, "PROXX_HOME": str(tmp_path / "home"), "PROXX_PROFILES": "studio"}  # the installation's
+    run = [str(python), "-m", "proxx", "run", "--profile", "Review HEVC", "--output", "out"]
     done = subprocess.run([*run, str(source)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     video = probe(str(tmp_path / "out" / "A001.mp4")).video

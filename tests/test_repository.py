@@ -94,15 +94,23 @@ def test_missing_engine_makes_the_intent_invalid_here_naming_the_engine(tmp_path
         select(repository, "SQ", {"ffmpeg"})
 
 
-def test_a_studio_layer_wins_for_intents(tmp_path):
-    write(
-        tmp_path / "user/hd.yaml",
-        'user_profile_version: "1.1"\nname: HD Editorial LT\ndescription: studio\nconstraints:\n'
-        "  codecs: [prores_proxy]\n  engine_preference: [ffmpeg]\n",
-    )
+def test_a_studio_layer_replaces_an_intent_only_when_it_declares_it(tmp_path):
+    studio = 'user_profile_version: "1.1"\nname: HD Editorial LT\ndescription: studio\nconstraints:\n'
+    studio += "  codecs: [prores_proxy]\n  engine_preference: [ffmpeg]\n"
+    write(tmp_path / "user/hd.yaml", studio)
     repository = load_repository([bundled_profiles_dir(), tmp_path])
-    assert select(repository, "HD Editorial LT", ALL_ENGINES).canonical.id == "proxy_prores_proxy"
-    assert repository.problems == ()
+    (problem,) = repository.problems  # defined twice: never a silent winner
+    bundled = bundled_profiles_dir() / "user" / "hd_editorial_lt.yaml"
+    assert problem.reason == "duplicate_profile_name"
+    assert str(bundled) in problem.message and str(tmp_path / "user/hd.yaml") in problem.message
+    with pytest.raises(PreJobError, match="is defined in both"):
+        select(repository, "HD Editorial LT", ALL_ENGINES)
+    write(tmp_path / "user/hd.yaml", studio + "overrides: true\n")  # a deliberate override, recorded
+    repository = load_repository([bundled_profiles_dir(), tmp_path])
+    compiled = select(repository, "HD Editorial LT", ALL_ENGINES)
+    assert compiled.canonical.id == "proxy_prores_proxy" and repository.problems == ()
+    assert compiled.definition is not None and compiled.definition.overrides == str(bundled)
+    assert compiled.definition.file == str(tmp_path / "user/hd.yaml")
 
 
 def test_a_canonical_id_redefined_differently_is_a_problem_and_neither_wins(tmp_path):
@@ -139,7 +147,7 @@ def test_env_var_and_flag_layers_and_replacing_the_bundled_repository(tmp_path, 
     )
     write(
         tmp_path / "flag/u.yaml",
-        'user_profile_version: "1.1"\nname: Env\ndescription: flag wins\nconstraints:\n  codecs: [prores_proxy]\n  engine_preference: [ffmpeg]\n',
+        'user_profile_version: "1.1"\nname: Env\ndescription: flag wins\noverrides: true\nconstraints:\n  codecs: [prores_proxy]\n  engine_preference: [ffmpeg]\n',
     )
     monkeypatch.setenv("PROXX_PROFILES", str(tmp_path / "env"))
     proxx = Proxx.open(profiles=[tmp_path / "flag"])

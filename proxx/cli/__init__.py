@@ -34,7 +34,8 @@ def _add_repository_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=[],
         metavar="DIR",
-        help="a profile repository layered over the bundled one (repeatable; later wins)",
+        help="a profile repository layered over the bundled one (repeatable); an intent defined in two "
+        "layers is an error unless the later file declares `overrides: true`",
     )
     parser.add_argument(
         "--no-bundled-profiles",

@@ -42,8 +42,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         ("run", "create a job and run it here, with a progress bar", cmd_run),
         ("submit", "create a job and queue it for workers (`proxx worker`, or the render farm)", cmd_submit),
     ):
-        p = sub.add_parser(name, help=helptext)
-        repository_options(p)
+        p = sub.add_parser(name, help=helptext)  # no --profiles: an intent is never redefined for one job
         p.add_argument(
             "--profile", action=OneIntent, required=True, metavar="NAME", help="the ONE intent, e.g. 'HD Editorial LT'"
         )
@@ -54,7 +53,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         p.add_argument(
             "--reuse", action="store_true", help="copy an intact proxy already made from this source with this intent"
         )
-        p.set_defaults(handler=handler)
+        p.set_defaults(handler=handler, profiles=[], bundled=None)
     p.add_argument(  # `submit` only: a job run here never goes to the farm
         "--farm",
         nargs="?",
@@ -97,12 +96,11 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.add_argument("--wait", type=float, default=30.0, metavar="S", help="seconds to wait for a running job to stop")
     p.set_defaults(handler=cmd_jobs_cancel, profiles=[], bundled=None)
     p = jobs.add_parser("retry", help="create a NEW job for a failed job's clips without a verified output")
-    repository_options(p)
     p.add_argument("job_id", metavar="ID")
     p.add_argument("--run", action="store_true", help="run the new job here instead of queueing it")
     p.add_argument("--json", action="store_true")
     p.add_argument("--verbose", action="store_true", help="also where the result JSON and the log are")
-    p.set_defaults(handler=cmd_jobs_retry)
+    p.set_defaults(handler=cmd_jobs_retry, profiles=[], bundled=None)
 
     p = sub.add_parser("demo", help="make a short sample clip and proxy it with 'HD Editorial LT'")
     p.add_argument("--profile", action=OneIntent, default="HD Editorial LT", metavar="NAME")

@@ -14,11 +14,10 @@ from proxx.cli.exits import OneIntent
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("export-openjd", help="write an Open Job Description job template (AWS Deadline Cloud)")
-    repository_options(p)
     p.add_argument("--profile", action=OneIntent, required=True, metavar="NAME", help="the intent to use")
     p.add_argument("--output", required=True, type=Path, metavar="DIR", help="folder for the template and JobSpecs")
     p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
-    p.set_defaults(handler=cmd_export_openjd)
+    p.set_defaults(handler=cmd_export_openjd, profiles=[], bundled=None)
 
     p = sub.add_parser("run-spec", help="run one JobSpec JSON file here (what OpenJD tasks run)")
     p.add_argument("file", type=Path, metavar="FILE")

@@ -42,11 +42,23 @@ Filter = Callable[[CanonicalProfile], bool]
 
 
 @attrs.frozen
+class Definition:
+    """Where an intent was defined when it was chosen: its file, the sha256 of the file's content, and
+    the file of a definition it deliberately replaced ("" if none)."""
+
+    file: str
+    digest: str
+    overrides: str = ""
+
+
+@attrs.frozen
 class Compiled:
-    """A successful compile: the intent, the canonical profile it means, and the origin metadata."""
+    """A successful compile: the intent, the canonical profile it means, and the origin metadata
+    (`definition`: set when the intent was chosen from a repository)."""
 
     user_profile: UserProfile
     canonical: CanonicalProfile
+    definition: Definition | None = None
 
     @property
     def origin(self) -> dict[str, str]:

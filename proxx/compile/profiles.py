@@ -130,6 +130,9 @@ class UserProfile:
     # What replaces a deprecated intent, by intent name: shown where it is listed, never chosen for
     # the operator (no fallback). graduated_to is a canonical id, which operators never see.
     replaced_by: tuple[str, ...] = ()
+    # This file deliberately replaces an intent of the same name from an earlier layer (schema 1.1);
+    # without it, a name defined twice is a problem and neither definition is used.
+    overrides: bool = False
 
 
 def _sorted_by_id(items: Iterable[CanonicalProfile]) -> tuple[CanonicalProfile, ...]:

@@ -4,7 +4,10 @@ A repository is any folder; by convention canonical profiles live in `canonical/
 `user/`, but a file's kind is told by its version field (`canonical_profile_version` or
 `user_profile_version`), so single files can be checked too. Layers are read in order: the bundled
 repository (unless left out), canonical profiles shipped by plugins, then the studio's repositories.
-For intents, a later layer wins: a studio's "HD Editorial LT" replaces the bundled one. Canonical ids
+An intent name is defined once across all layers: a second definition is a problem naming both files
+and neither is used (the intent is INVALID, never a silent winner), unless the later file declares
+itself a deliberate replacement (`overrides: true`, schema 1.1): a studio's "HD Editorial LT" then
+replaces the bundled one, and the repository records which file it replaced. Canonical ids
 never change meaning, so a later layer may repeat an id only with an identical definition; a different
 definition under the same id is a problem, and neither wins.
 """
@@ -37,6 +40,8 @@ class Repository:
     user_profiles: tuple[UserProfile, ...]
     locations: dict[str, Location] = attrs.field(eq=False)
     problems: tuple[Problem, ...] = ()
+    # Intent name -> the file its deliberate override (`overrides: true`) replaced.
+    overridden: dict[str, Location] = attrs.field(factory=dict, eq=False)
 
     def user_profile(self, name: str) -> UserProfile | None:
         return next((p for p in self.user_profiles if p.name == name), None)
@@ -110,6 +115,8 @@ def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache
     locations: dict[str, Location] = {}
     problems: list[Problem] = []
     conflicted: set[str] = set()
+    duplicated: set[str] = set()
+    overridden: dict[str, Location] = {}
     ordered = [yaml_files(layer) if isinstance(layer, Path) else sorted(layer) for layer in layers]
     parsed = _parse_in_parallel([f for files in ordered for f in files if cache is None or cache.get(f) is None])
     for files in ordered:
@@ -137,22 +144,32 @@ def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache
                 locations.setdefault(key, location)
             elif isinstance(record, UserProfile):
                 key = f"user:{record.name}"
-                if key in seen_in_layer:
+                defined_in = locations.get(key)
+                if defined_in is not None and defined_in.path == location.path:
+                    continue  # one file read through two layers (validate's targets inside a base layer)
+                if defined_in is not None and (key in seen_in_layer or not record.overrides):
+                    duplicated.add(record.name)
                     problems.append(
                         Problem(
                             location,
                             "duplicate_profile_name",
-                            f"user profile name '{record.name}' is also used by "
-                            f"{locations[key].path}; names must be unique",
+                            f"intent name '{record.name}' is defined in both {defined_in.path} and {location.path}; "
+                            "an intent is defined once (a later layer replaces one only when its file declares "
+                            "`overrides: true`)",
                             record.name,
+                            "user",
                         )
                     )
                     continue
                 seen_in_layer.add(key)
+                if defined_in is not None:
+                    overridden[record.name] = defined_in
                 user[record.name] = record
                 locations[key] = location
     for profile_id in conflicted:
         canonical.pop(profile_id, None)
+    for name in duplicated:  # never a silent winner: the intent is unusable until one definition is left
+        user.pop(name, None)
     if cache is not None:
         cache.save()
     return Repository(
@@ -160,6 +177,7 @@ def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache
         user_profiles=tuple(sorted(user.values(), key=lambda p: p.name)),
         locations=locations,
         problems=tuple(problems),
+        overridden=overridden,
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 import attrs
 
-from proxx.compile.compiler import Compiled, compile_profile, constraint_value
+from proxx.compile.compiler import Compiled, Definition, compile_profile, constraint_value
 from proxx.compile.invalid import InvalidMemory, file_digest
 from proxx.compile.profiles import Lifecycle, UserProfile
 from proxx.compile.repository import Repository
@@ -72,12 +72,20 @@ def _constraint_detail(profile: UserProfile, field: str) -> str:
     return f"{shown} constraint incompatible with canonical registry"
 
 
+# Problems of an intent's definition that leave no usable intent of that name: it is INVALID, saying why.
+_DEFINITION_PROBLEMS = frozenset({"malformed_profile", "duplicate_profile_name"})
+
+
 def _malformed(repository: Repository, name: str) -> PreJobError | None:
     problems = [
-        p for p in repository.problems if p.profile == name and p.reason == "malformed_profile" and p.kind == "user"
+        p for p in repository.problems if p.profile == name and p.reason in _DEFINITION_PROBLEMS and p.kind == "user"
     ]
     if not problems:
         return None
+    if problems[0].reason == "duplicate_profile_name":
+        return no_longer_compiles(
+            name, "duplicate_profile_name", problems[0].message, location=str(problems[0].location)
+        )
     return no_longer_compiles(
         name,
         "malformed_profile",
@@ -132,7 +140,7 @@ def intent_statuses(
     statuses = [status(p, repository, engines, memory) for p in repository.user_profiles]
     known = {s.name for s in statuses}
     for problem in repository.problems:
-        if problem.reason == "malformed_profile" and problem.kind == "user" and problem.profile:
+        if problem.reason in _DEFINITION_PROBLEMS and problem.kind == "user" and problem.profile:
             if problem.profile in known:
                 continue
             known.add(problem.profile)
@@ -158,4 +166,10 @@ def select(
             f"Intent '{name}' is deprecated and cannot be used for new jobs.",
             {"profile": name, "replaced_by": list(profile.replaced_by)},  # the shells name them
         )
-    return _compile_remembering(profile, repository, engines, memory)
+    compiled = _compile_remembering(profile, repository, engines, memory)
+    location = repository.location_of("user", name)
+    if location is None:
+        return compiled
+    replaced = repository.overridden.get(name)
+    definition = Definition(location.path, file_digest(location.path) or "", replaced.path if replaced else "")
+    return attrs.evolve(compiled, definition=definition)

@@ -66,11 +66,30 @@ class Origin:
       name: the intent's name ("HD Editorial LT").
       version: its user profile schema version ("1.1").
       type: always "user_profile".
+      file: the profile file that defined the intent when the job was created ("" in older JobSpecs).
+      digest: the sha256 of that file's content ("sha256:...").
+      overrides: the file of the definition it deliberately replaced (`overrides: true`), or "".
     """
 
     name: str
     version: str
     type: str = "user_profile"
+    file: str = ""
+    digest: str = ""
+    overrides: str = ""
+
+
+# Origins recorded before the defining file was: their JSON, and so their JobSpec's digest, unchanged.
+converter.register_unstructure_hook(
+    Origin,
+    make_dict_unstructure_fn(
+        Origin,
+        converter,
+        file=override(omit_if_default=True),
+        digest=override(omit_if_default=True),
+        overrides=override(omit_if_default=True),
+    ),
+)
 
 
 @attrs.frozen
@@ -180,12 +199,19 @@ def create_jobspec(
         for index, (src, folder) in enumerate(absolute)
     )
     origin = compiled.origin
+    definition = compiled.definition
     return JobSpec(
         jobspec_version=JOBSPEC_VERSION,
         job_id=new_job_id(),
         created_at=utc_now(),
         proxy_profile=canonical.id,
-        proxy_profile_origin=Origin(name=origin["name"], version=origin["version"]),
+        proxy_profile_origin=Origin(
+            name=origin["name"],
+            version=origin["version"],
+            file=definition.file if definition else "",
+            digest=definition.digest if definition else "",
+            overrides=definition.overrides if definition else "",
+        ),
         selected_at=selected_at,
         canonical_profile=canonical,
         engine=canonical.engine,
