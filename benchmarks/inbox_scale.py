@@ -29,12 +29,14 @@ def main() -> int:
         os.environ["PROXX_HOME"] = str(root / "home")
         from proxx import Proxx
         from proxx.jobspec.model import create_jobspec, utc_now
+        from proxx.media.samples import make_clip
         from proxx.roots import Roots
         from proxx.watch.watcher import JobSpecInbox
 
         media, out, inbox = root / "media", root / "out", root / "inbox"
         for folder in (media, out, inbox):
             folder.mkdir()
+        clip = make_clip(root / "clip.mov", frames=2)
         proxx = Proxx.open()
         compiled = proxx.select("HD Editorial LT")
         requires = proxx.requirements(compiled.canonical.engine)
@@ -45,7 +47,7 @@ def main() -> int:
         for first in range(0, args.files, batch):
             for n in range(first, min(args.files, first + batch)):
                 source = media / f"A{n:05d}_C001.mov"
-                source.write_bytes(b"\0" * 64)
+                os.link(clip, source)  # a real clip (each new job is validated), probed once: one inode
                 spec = create_jobspec(compiled, [source], out, utc_now(), requires)
                 (inbox / f"{spec.job_id}.json").write_text(spec.to_json(), encoding="utf-8")
             started = time.perf_counter()
