@@ -1,4 +1,4 @@
-"""INVALID is remembered (BACKGROUND section 3: an INVALID profile never becomes ACTIVE again; a fixed
+"""INVALID is remembered (docs/compatibility.md, section 3: an INVALID profile never becomes ACTIVE again; a fixed
 one is a new profile or a new version).
 
 Each intent found INVALID is recorded with the content digest of the file that defines it
