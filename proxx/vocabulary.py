@@ -79,19 +79,23 @@ Term = Codec | Container | AudioPolicy
 BUNDLED_CODECS: Mapping[str, Codec] = {
     codec.name: codec
     for codec in (
-        Codec("prores_proxy", "prores", "prores", "Proxy", False, 0.75),
-        Codec("prores_lt", "prores", "prores", "LT", False, 1.7),
-        Codec("prores_standard", "prores", "prores", "Standard", False, 2.4),
-        Codec("prores_hq", "prores", "prores", "HQ", False, 3.6),
-        Codec("prores_4444", "prores", "prores", "4444", False, 5.4),
+        # Bits per pixel: what the FFmpeg recipe wrote on full-frame luma noise (camera grain, the worst
+        # picture a camera makes) at the proxy's own size, plus 25 % (`benchmarks/space_estimate.py`).
+        # 4444, DNxHD/HQ and HEVC have no bundled FFmpeg profile: 4444 is taken at 1.5x HQ (the
+        # white paper's ratio), the constant-rate DNx flavours at their rate, HEVC as H.264.
+        Codec("prores_proxy", "prores", "prores", "Proxy", False, 5.1),
+        Codec("prores_lt", "prores", "prores", "LT", False, 8.6),
+        Codec("prores_standard", "prores", "prores", "Standard", False, 11.0),
+        Codec("prores_hq", "prores", "prores", "HQ", False, 12.6),
+        Codec("prores_4444", "prores", "prores", "4444", False, 19.0),
         Codec("dnxhd", "dnxhr", "dnxhd", None, False, 3.6),
-        Codec("dnxhr_lb", "dnxhr", "dnxhd", "DNXHR LB", False, 0.75),
+        Codec("dnxhr_lb", "dnxhr", "dnxhd", "DNXHR LB", False, 0.95),
         Codec("dnxhr_sq", "dnxhr", "dnxhd", "DNXHR SQ", False, 2.4),
         Codec("dnxhr_hq", "dnxhr", "dnxhd", "DNXHR HQ", False, 3.6),
-        Codec("h264", "h264", "h264", None, True, 0.3),
+        Codec("h264", "h264", "h264", None, True, 2.9),
         # "h265" is the ITU name and "hevc" the MPEG one for the same codec: both are accepted.
-        Codec("h265", "hevc", "hevc", None, True, 0.2),
-        Codec("hevc", "hevc", "hevc", None, True, 0.2),
+        Codec("h265", "hevc", "hevc", None, True, 2.9),
+        Codec("hevc", "hevc", "hevc", None, True, 2.9),
     )
 }
 BUNDLED_CONTAINERS = frozenset({"mov", "mp4", "mxf"})

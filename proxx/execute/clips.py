@@ -204,10 +204,19 @@ class Clips:
     ) -> ClipResult:
         if error.failure_class is not FailureClass.EXECUTION:
             error = ExecutionError(error.reason, error.message, error.context)
+        volume = Path(self.spec.output_directory)
+        if error.reason not in (CANCELLED, "disk_full") and out_of_space(volume, error.message):
+            error = ExecutionError(
+                "disk_full",
+                f"The output volume of '{self.spec.output_directory}' ran out of space while this clip rendered; its "
+                f"partial output was removed to give the space back. Free space there, then retry the job. "
+                f"({error.message})",
+                {**error.context, "engine_reason": error.reason},
+            )
         append(self.log_path, f"clip {clip.index} failed: {error.message}")
         kept = None
         if staged is not None:  # else it failed before its private folder was made: nothing was written
-            if error.reason == CANCELLED:
+            if error.reason in (CANCELLED, "disk_full"):  # nothing to debug; a full volume needs the space
                 discard(self.spec, clip, staged, self.roots)
             else:
                 kept = unstage(self.spec, clip, staged, self.roots)
@@ -271,6 +280,17 @@ def disk_full(folder: Path) -> bool:
         return shutil.disk_usage(folder).free < required_margin(0)
     except OSError:
         return True
+
+
+def out_of_space(folder: Path, message: str) -> bool:
+    """Whether a clip's failure was its output volume filling up: the engine said so (ENOSPC), or the
+    volume is now below the space proxx always leaves free."""
+    if "No space left on device" in message:
+        return True
+    try:
+        return shutil.disk_usage(folder).free < required_margin(0)
+    except OSError:  # the folder is gone: that is another failure
+        return False
 
 
 def cancelled_failure(results: Iterable[ClipResult]) -> Failure:

@@ -28,7 +28,7 @@ from proxx.media.raw import raw_format
 from proxx.plugins import PluginManager
 from proxx.roots import Roots
 from proxx.validate import trust
-from proxx.validate.space import estimate_output_bytes, required_margin
+from proxx.validate.space import RESERVE_VARIABLE, estimate_output_bytes, required_margin, reserve_bytes
 
 Problem = JobValidationError
 
@@ -320,8 +320,9 @@ def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[
     out_dir = Path(spec.output_directory)
     if not out_dir.is_dir():
         return []
-    needed = sum(estimate_output_bytes(spec.canonical_profile, info) for info in sources.values() if info)
-    needed += required_margin(needed)
+    estimate = sum(estimate_output_bytes(spec.canonical_profile, info) for info in sources.values() if info)
+    reserve = reserve_bytes()
+    needed = estimate + required_margin(estimate)
     free = shutil.disk_usage(out_dir).free
     if free >= needed:
         return []
@@ -329,10 +330,14 @@ def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[
     return [
         _problem(
             "insufficient_space",
-            f"Insufficient disk space in '{out_dir}': about {needed // mib} MiB needed "
-            f"(estimated output plus margin), {free // mib} MiB free.",
+            f"Insufficient disk space in '{out_dir}': about {-(-needed // mib)} MiB needed, {free // mib} MiB free. "
+            f"That is {-(-estimate // mib)} MiB for the proxies (estimated for grainy pictures, 10 % more kept as "
+            f"a margin) and the {reserve // mib} MiB proxx always leaves free on the volume ({RESERVE_VARIABLE}, "
+            "in bytes).",
             needed_bytes=needed,
             free_bytes=free,
+            estimate_bytes=estimate,
+            reserve_bytes=reserve,
         )
     ]
 

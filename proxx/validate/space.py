@@ -1,9 +1,10 @@
 """How much disk an output needs, estimated before it exists.
 
-Bits per pixel per frame (`proxx.vocabulary`) from the codecs' published target rates (ProRes white paper: 1920x1080 at
-29.97 fps is Proxy 45, LT 102, 422 147, HQ 220, 4444 330 Mbit/s; DNxHR LB 36, SQ 116, HQ 176 Mbit/s
-at 1080p 24), rounded up; H.264 at CRF 23 is content-dependent, so it is taken generously. The
-estimate is an upper bound in practice; a margin on top covers container overhead and bad guesses.
+Bits per pixel per frame (`proxx.vocabulary`): for the bundled codecs, what the FFmpeg recipes wrote
+on full-frame luma noise (the worst picture a camera makes: a grainy, noisy one) at the proxy's own
+size, plus 25 % (`benchmarks/space_estimate.py`). Published target rates (ProRes LT: 1.7 bits per
+pixel) were up to four times too low on such pictures. A margin of 10 % and the reserve proxx always
+leaves free (PROXX_MIN_FREE_SPACE, default 64 MiB) come on top.
 """
 
 from __future__ import annotations
@@ -30,8 +31,15 @@ def estimate_output_bytes(profile: CanonicalProfile, info: MediaInfo) -> int:
     return int(video + audio)
 
 
+RESERVE_VARIABLE = "PROXX_MIN_FREE_SPACE"
+DEFAULT_RESERVE = 64 * 1024 * 1024
+
+
+def reserve_bytes() -> int:
+    """PROXX_MIN_FREE_SPACE: the bytes proxx always leaves free on an output volume (default 64 MiB)."""
+    return int(os.environ.get(RESERVE_VARIABLE, str(DEFAULT_RESERVE)))
+
+
 def required_margin(estimate: int) -> int:
-    """10 % of the estimate plus a fixed reserve: PROXX_MIN_FREE_SPACE bytes (default 64 MiB) that
-    proxx always leaves free."""
-    reserve = int(os.environ.get("PROXX_MIN_FREE_SPACE", str(64 * 1024 * 1024)))
-    return estimate // 10 + reserve
+    """10 % of the estimate plus the reserve proxx always leaves free (`reserve_bytes`)."""
+    return estimate // 10 + reserve_bytes()
