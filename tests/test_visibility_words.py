@@ -222,6 +222,15 @@ def test_cli_and_web_show_operators_the_same_words(scene, capsys, monkeypatch):
     pattern = _forbidden(app, raws)
     intent = ("Browser review",)
 
+    # The job log: every line proxx writes is one of its own time-stamped lines or indented under
+    # one; the hostile name is written escaped.
+    # (The test plugin's own "$ command" line is the engine's output, written as it wrote it.)
+    log = Path(failed.row.log_path).read_text(encoding="utf-8").splitlines()
+    own = [line for line in log if re.match(r"\d{4}-\d\d-\d\dT|=== |    ", line)]
+    assert own and not [line for line in own if re.search(r"[\x00-\x1f\x7f-\x9f\u202e]", line)]
+    assert any("\\x1b]52" in line for line in own)
+    assert not [line for line in own if line.startswith("proxx:")]
+
     # The CLI: jobs list, jobs show (summary), profiles --all.
     assert main(["jobs", "list"]) == 0
     listing = capsys.readouterr().out

@@ -6,9 +6,15 @@ import contextlib
 from pathlib import Path
 
 from proxx.jobspec.model import utc_now
+from proxx.names import safe
 
 
 def append(path: Path, text: str) -> None:
-    """Add a time-stamped line; a log that cannot be written (a full PROXX_HOME) never fails the job."""
+    """Add a time-stamped line; a log that cannot be written (a full PROXX_HOME) never fails the job.
+    The entry is made safe (`proxx.names.safe`: a file name's escape sequences are written escaped),
+    and the lines of a longer entry (a list of problems, a traceback) are indented under it, so no
+    name can write a line that looks like one of proxx's own."""
+    first, *rest = text.split("\n")
+    entry = "".join([safe(first), *(f"\n    {safe(line)}" for line in rest)])
     with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as handle:
-        handle.write(f"{utc_now()} {text}\n")
+        handle.write(f"{utc_now()} {entry}\n")

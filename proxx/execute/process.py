@@ -38,6 +38,7 @@ import attrs
 from proxx.errors import ExecutionError
 from proxx.execute.cancel import cancelled_error
 from proxx.execute.engine import RenderTask
+from proxx.names import safe
 
 POLL_SECONDS = 0.25  # between asks whether the operator cancelled: a cancel stops the process this soon
 _LINE_END = re.compile(rb"\r\n|\r|\n")  # progress meters redraw with a carriage return
@@ -91,7 +92,10 @@ def run_process(
     """
     started = time.monotonic()
     with open(task.log_path, "a", encoding="utf-8") as log:
-        log.write(f"\n=== clip {task.clip.index}: {task.clip.source}\n$ {subprocess.list2cmdline(command)}\n")
+        # A file name is written escaped (`proxx.names.safe`): it can neither drive the terminal of
+        # whoever reads the log nor start a line of its own.
+        shown = safe(subprocess.list2cmdline(command))
+        log.write(f"\n=== clip {task.clip.index}: {safe(task.clip.source)}\n$ {shown}\n")
         log.flush()
         process = start_process(
             command,
