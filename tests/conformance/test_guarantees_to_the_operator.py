@@ -89,3 +89,21 @@ def test_7_every_failure_has_class_reason_context_and_message(proxx_home, tmp_pa
     result = proxx.run_job(spec.job_id)
     assert result is not None and result.failure is not None
     assert result.failure.context == {"source": str(tmp_path / "gone.mov")}
+
+
+def test_3_no_silent_substitution_a_retry_compiles_afresh_and_never_falls_back(proxx_home, tmp_path, out, monkeypatch):
+    from proxx.errors import PreJobError
+    from proxx.resources import bundled_profiles_dir
+
+    layer = tmp_path / "studio"
+    shutil.copytree(bundled_profiles_dir(), layer)
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    proxx = Proxx.open()
+    failed = proxx.create_job(INTENT, [tmp_path / "gone.mov"], out)  # FAILED in class B
+    intent_file = layer / "user" / "review_h264.yaml"
+    intent_file.write_text(intent_file.read_text() + "lifecycle: deprecated\n")
+    with pytest.raises(PreJobError) as caught:
+        proxx.retry(failed.job_id)
+    assert caught.value.message == f"Intent '{INTENT}' is deprecated and cannot be used for new jobs."
+    assert [r.job_id for r in proxx.store.jobs()] == [failed.job_id]  # nothing created in its place
