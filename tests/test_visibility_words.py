@@ -274,3 +274,26 @@ def test_cli_and_web_show_operators_the_same_words(scene, capsys, monkeypatch):
         checks = {c["label"]: c for clip in shown["clips"] for c in clip["checks"]}
         assert checks["Frame rate"]["actual"] == "23.976 fps" and checks["Display aspect"]["expected"] == "16:9"
         assert all(clip["output"] is None for clip in shown["clips"] if clip["state"] == "failed")
+
+
+def test_watch_output_shows_a_hostile_name_escaped(tmp_path, proxx_home):
+    """A file dropped in a watch folder with escape sequences, a forged line and a bidi override in
+    its name: `proxx watch` prints it escaped, one line."""
+    import os
+    import subprocess
+    import sys
+
+    from proxx.media.samples import make_clip
+
+    folder, out = tmp_path / "watch", tmp_path / "out"
+    folder.mkdir(), out.mkdir()
+    make_clip(tmp_path / "clip.mov", size="160x90", frames=4).rename(folder / HOSTILE)
+    done = subprocess.run(
+        [sys.executable, "-m", "proxx", "watch", str(folder), "--profile", "Review H.264", "--output", str(out),
+         "--once", "--settle", "0", "--interval", "0.1"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "PROXX_HOME": str(proxx_home)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", done.stdout + done.stderr)
+    assert "\\x1b]52" in done.stdout
+    assert not [line for line in done.stdout.splitlines() if line.startswith("proxx: all jobs")]
