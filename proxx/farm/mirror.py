@@ -37,6 +37,7 @@ from proxx.errors import ConfigurationError, FailureClass
 from proxx.execute.recover import published, recovered_result, remember_published, write_recovered
 from proxx.farm.signing import KEY_VARIABLE, farm_name
 from proxx.farm.state import PREFIX, PUBLISHED, SEALED, SEALED_RUNNING, FarmState, connectable, lost_after, redacted
+from proxx.jobspec.model import utc_now
 from proxx.jobspec.signing import FARM_STATE, SignatureRefused, key_from_env, open_sealed
 from proxx.jobspec.untrusted import nesting_exceeds
 from proxx.result import ClipResult, Failure, load_result, write_json_atomically
@@ -115,6 +116,8 @@ def _missing(store: Store, home: Path, job_id: str) -> None:
     store.set_paths(job_id, result_path=str(path) if path else None)
     done, failed = result.outcome()
     remember_published(store, result)
+    if result.state == COMPLETED:  # it ran, though this machine never saw it start
+        store.start_remote(job_id, row.worker_id or "farm", row.started_at or utc_now())
     store.finish(
         job_id, result.state, worker_id=row.worker_id,
         failure_class=None if result.failure is None else FailureClass.EXECUTION,
