@@ -9,8 +9,8 @@ Redis (its data saved) for a lease and a half and starts it again, then restarts
 without persistence: the jobs still queued lose their tasks). Then it waits for every job to end on
 the submitting machine and reports: how many COMPLETED and FAILED (by reason), the longest time
 to an ending after the last fault, and two checks that must both hold: every job ended (none
-QUEUED or RUNNING), and no job says a clip was not published while its verified proxy is there (published proxies are all recorded).
-Other processes on the machine disturb the figures.
+QUEUED or RUNNING), and no job says a clip was not published while its verified proxy is there
+(published proxies are all recorded). Other processes on the machine disturb the figures.
 """
 
 from __future__ import annotations
