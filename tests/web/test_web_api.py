@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from web_helpers import create, run, write_studio_intent
 
+from proxx.farm.local import RedisServer
+from proxx.farm.state import FarmState
 from proxx.web.service import WebService
 
 PROBLEM = "application/problem+json"
@@ -278,3 +280,18 @@ def test_cancel_stops_a_running_job_in_another_process(
     assert job["state"] == "FAILED" and job["failure"]["message"].startswith("Cancelled by the operator")
     assert [c["state"] for c in job["clips"]] == ["failed"]
     assert list((media / "out").iterdir()) == []  # the encoder's partial removed
+
+
+def test_the_web_cancel_reaches_a_queued_farm_job(client: TestClient, service: WebService, media: Path) -> None:
+    """A job queued on the render farm from another shell (no worker has taken it yet) is cancelled
+    there from the web: it ends FAILED at once, and its claim is taken so that no worker starts it."""
+    with RedisServer() as server:
+        spec = service.proxx.submit("Review H.264", [media / "day1" / "A001_C001.mov"], media / "out", farm=server.url)
+        queued = spec.job_id
+        response = client.post(f"/api/jobs/{queued}/cancel")
+        assert response.status_code == 200 and response.json()["state"] == "FAILED"
+        assert response.json()["failure"]["message"] == "Cancelled by the operator before it started."
+        farm = FarmState.connect(server.url)
+        assert (farm.job(queued)["state"], farm.job(queued)["reason"]) == ("FAILED", "cancelled by the operator")
+        assert not farm.claim(queued, "a-worker:1", lease=5)  # a worker receiving its task never starts it
+        assert [c["state"] for c in client.get(f"/api/jobs/{queued}").json()["clips"]] == ["not_run"]
