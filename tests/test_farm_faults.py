@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,6 +180,32 @@ def test_cancel_reaches_queued_and_running_farm_jobs(farm, proxx, tmp_path, caps
         time.sleep(0.2)
     assert state.job(queued)["state"] == FAILED
     assert not Path(proxx.store.spec(queued).clips[0].output).exists()
+
+
+def test_ctrl_c_on_a_followed_farm_submit_cancels_the_job_on_the_farm(farm, proxx_home, tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "user").mkdir(parents=True)
+    (repo / "user" / "slow_copy.yaml").write_text(SLOW_INTENT)
+    (tmp_path / "out").mkdir()
+    source = make_clip(tmp_path / "F001.slow30.mov", frames=4)
+    env = {**os.environ, **ENV, "PROXX_HOME": str(proxx_home), "PROXX_PROFILES": str(repo)}
+    submit = subprocess.Popen(
+        [sys.executable, "-m", "proxx", "submit", "--farm", farm["broker"], "--follow",
+         "--profile", "Slow Copy", "--output", str(tmp_path / "out"), str(source)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert submit.stdout is not None
+    first = submit.stdout.readline()
+    assert first.startswith("Job "), first + submit.communicate()[1]
+    job_id = first.split()[1]
+    wait_farm(farm, job_id, "rendering")
+    submit.send_signal(signal.SIGINT)
+    asked = time.monotonic()
+    out, err = submit.communicate(timeout=30)
+    print(f"Ctrl-C on a followed farm submit: ended in {time.monotonic() - asked:.1f} s")
+    assert submit.returncode != 0, out + err
+    assert "Cancelled by the operator" in err, out + err
+    assert not list((tmp_path / "out").iterdir())  # no proxy, no partial
 
 
 def test_a_worker_killed_after_a_publish_records_it_and_a_retry_makes_only_the_rest(farm, proxx, tmp_path):

@@ -24,7 +24,7 @@ import attrs
 
 from proxx.app import Proxx, clean_partials, left_out, open_store
 from proxx.cli.exits import EXIT_FOR_CLASS, OneIntent
-from proxx.errors import FailureClass
+from proxx.errors import FailureClass, PreJobError
 from proxx.execute.cancel import CANCELLED
 from proxx.execute.progress import Progress
 from proxx.execute.publish import leftovers
@@ -60,6 +60,9 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         const=os.environ.get("PROXX_FARM_BROKER") or "redis://127.0.0.1:6379/0",
         metavar="BROKER",
         help="queue it on the render farm (default PROXX_FARM_BROKER, which also makes this the default)",
+    )
+    p.add_argument(  # `submit` only
+        "--follow", action="store_true", help="show its progress until it ends; Ctrl-C cancels it (on the farm too)"
     )
 
     p = sub.add_parser("worker", help="run queued jobs")
@@ -299,12 +302,24 @@ def cmd_submit(args: argparse.Namespace) -> int:
     except NothingMissing as nothing:
         return _nothing_missing(nothing, args.json)
     _told_left_out(proxx.store, spec.job_id, args.json)
-    if args.json:
+    if args.json and not args.follow:
         print(json.dumps(_job_json(proxx.store.job(spec.job_id), False), indent=2))
-    else:
+    elif not args.json:
         where = " on the render farm" if proxx.store.dispatched().get(spec.job_id) else ""
-        print(f"Job {spec.job_id} QUEUED{where}: {len(spec.clips)} source(s) with '{args.profile}'.")
-    return 0
+        print(f"Job {spec.job_id} QUEUED{where}: {len(spec.clips)} source(s) with '{args.profile}'.", flush=True)
+    if not args.follow:
+        return 0
+    bar, stop = ProgressBar(), threading.Event()
+    with _cancel_on_signals(spec.job_id, stop, bar):
+        try:
+            _follow(proxx, spec.job_id, bar, stop)
+        finally:
+            bar.close()
+    if args.json:
+        row = proxx.store.job(spec.job_id)
+        print(json.dumps(_job_json(row, True), indent=2))
+        return exit_code(row)
+    return print_outcome(proxx, spec.job_id, None)
 
 
 def run_and_report(proxx: Proxx, job_id: str, as_json: bool, verbose: bool = False) -> int:
@@ -357,11 +372,15 @@ def _cancel_on_signals(job_id: str, stop: threading.Event, bar: ProgressBar) -> 
 
 def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) -> None:
     asked = False
+    dispatched = job_id in proxx.store.dispatched()
     while True:
-        if stop.is_set() and not asked:  # the job runs in another process: ask its worker to cancel it
-            proxx.store.request_cancel(job_id)
+        if stop.is_set() and not asked:  # the job runs in another process (or on the farm): cancel it there
+            with contextlib.suppress(PreJobError):  # it ended meanwhile: its ending is shown
+                proxx.cancel(job_id)
             asked = True
         recover_lost(proxx.store, proxx.home, proxx.store.reap_lost())
+        if dispatched:
+            proxx.refresh()
         row = proxx.store.job(job_id)
         if row.state in (COMPLETED, FAILED):
             return
