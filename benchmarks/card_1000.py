@@ -159,7 +159,8 @@ def web_page(home: Path, media: Path, job_id: str, runs: int) -> tuple[float, in
     from proxx.web.roots import MediaRoots, parse_roots
     from proxx.web.service import WebService
 
-    service = WebService(Proxx.open(), MediaRoots(parse_roots([f"media={media}"])))
+    app = Proxx.open()
+    service = WebService(app, MediaRoots(parse_roots([f"media={media}"]), app.beside_outputs))
     times, body = [], ""
     with TestClient(create_app(service)) as http:
         for _ in range(runs):

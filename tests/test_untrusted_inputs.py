@@ -182,7 +182,7 @@ def test_a_media_file_whose_name_is_not_utf8_never_stops_a_watcher_or_the_web_pi
         assert [printable(e.path) for e in skipped] == [str(card / "A\\xff\\xfe.mov")]
         assert "not UTF-8" in skipped[0].message
     assert [e.path.name for e in MediaWatcher(Proxx.open(), card, INTENT, area["out"], settle=0.0).poll()] == [odd]
-    picker = MediaRoots([MediaRoot("card", card.resolve())])
+    picker = MediaRoots([MediaRoot("card", card.resolve())], ())
     assert [e.name for e in picker.tree()] == ["card", "B001.mov"]
     assert [e.name for e in picker.listing("card")] == ["B001.mov"]
 
@@ -304,7 +304,8 @@ def test_a_folder_named_many_times_is_one_set_of_clips_and_the_cap_holds(proxx_h
     card.mkdir()
     for n in range(4):
         (card / f"C{n:03d}.mov").write_bytes((area["media"] / "A001.mov").read_bytes())
-    service = WebService(Proxx.open(), MediaRoots(parse_roots([f"media={area['media']}"])), profiles=[])
+    app = Proxx.open()
+    service = WebService(app, MediaRoots(parse_roots([f"media={area['media']}"]), app.beside_outputs), profiles=[])
     walks: list[bool] = []
     real = service_module.expand_sources
 

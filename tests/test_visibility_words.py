@@ -258,7 +258,7 @@ def test_cli_and_web_show_operators_the_same_words(scene, capsys, monkeypatch):
     _assert_clean(pattern, "profiles --all", profiles, intent)
 
     # The web: the pages and the operator API answers an operator's browser reads.
-    service = WebService(app, MediaRoots(parse_roots([f"media={media}"])), profiles=[layer])
+    service = WebService(app, MediaRoots(parse_roots([f"media={media}"]), app.beside_outputs), profiles=[layer])
     with TestClient(create_app(service)) as http:
         for path in ("/jobs", f"/jobs/{failed.row.job_id}", f"/jobs/{refused.row.job_id}", "/jobs/new"):
             response = http.get(path)

@@ -63,7 +63,7 @@ def _outside() -> WebError:
 
 
 class MediaRoots:
-    def __init__(self, roots: Iterable[MediaRoot], beside_outputs: Collection[str] = ()) -> None:
+    def __init__(self, roots: Iterable[MediaRoot], beside_outputs: Collection[str]) -> None:
         """`beside_outputs`: what exporters write beside proxies (`Proxx.beside_outputs`), never offered."""
         self.roots = tuple(roots)
         self.beside_outputs = frozenset(beside_outputs)

@@ -45,7 +45,7 @@ def layer(tmp_path: Path) -> Path:
 @pytest.fixture
 def service(proxx_home: Path, media: Path, layer: Path) -> Iterator[WebService]:
     proxx = Proxx.open(profiles=[layer])
-    web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"])), profiles=[layer])
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs), profiles=[layer])
     yield web
     web.proxx.store.close()
 
