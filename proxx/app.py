@@ -290,9 +290,7 @@ class Proxx:
         self, compiled: Compiled, sources: Sequence[str | Path | SourceFile] | Expansion, output: Path
     ) -> Expansion:
         expanded = (
-            sources
-            if isinstance(sources, Expansion)
-            else expand_sources(sources, output, beside_outputs=self.beside_outputs)
+            sources if isinstance(sources, Expansion) else expand_sources(sources, beside_outputs=self.beside_outputs)
         )
         remaining, proxied = leave_out_proxied(
             expanded.sources, compiled.canonical, compiled.user_profile.naming, output, self.store.published

@@ -176,7 +176,7 @@ def test_what_exporters_write_beside_proxies_is_never_a_source(tmp_path, clip, p
     os.link(clip, card / "manifest" / "M0001.mov")
 
     def found(beside_outputs: set[str]) -> list[str]:
-        expansion = expand_sources([card], tmp_path / "out", beside_outputs=beside_outputs)
+        expansion = expand_sources([card], beside_outputs=beside_outputs)
         return [Path(source.path).relative_to(card).as_posix() for source in expansion.sources]
 
     assert found(set()) == ["C0001.mov", "manifest/M0001.mov"]  # no exporter writes a manifest/ folder

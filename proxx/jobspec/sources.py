@@ -96,7 +96,6 @@ def _too_many(limit: int, where: str) -> PreJobError:
 
 def expand_sources(
     given: Sequence[str | Path | SourceFile],
-    output_directory: Path,
     limit: int | None = None,
     beside_outputs: Collection[str] = (),
 ) -> Expansion:
@@ -105,7 +104,6 @@ def expand_sources(
     that a mistyped card never becomes an empty job; so are more files than the limit. Folders named
     in `beside_outputs` (what exporters write beside proxies, `Proxx.beside_outputs`) are left out."""
     limit = max_clips() if limit is None else limit
-    output = Path(os.path.abspath(output_directory))
     expanded: list[SourceFile] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
@@ -131,7 +129,10 @@ def expand_sources(
         if os.path.realpath(path) in walked:  # the same folder again: nothing new in it
             continue
         walked.add(os.path.realpath(path))
-        files, left_out = video_under(path, output, limit - len(expanded) + 1, beside_outputs)
+        # An output folder inside a source folder is not left out of the walk: it would hide the card's
+        # own clips (an output of CARD/DCIM hid DCIM) behind "no video files", while validation refuses
+        # such an output in class B, naming the folder: a card is never written to.
+        files, left_out = video_under(path, limit - len(expanded) + 1, beside_outputs)
         skipped.extend(left_out)
         sequences = [] if files else image_sequences_under(path, beside_outputs)
         if sequences:
@@ -169,19 +170,16 @@ def kept_folder(folder: Path, file: Path) -> str:
 
 
 def video_under(
-    folder: Path, output: Path | None = None, most: int | None = None, beside_outputs: Collection[str] = ()
+    folder: Path, most: int | None = None, beside_outputs: Collection[str] = ()
 ) -> tuple[list[Path], list[Skipped]]:
     """The video files beneath `folder`, sorted, and the other files left out with the reason
-    (hidden files, such as .DS_Store, silently); the output folder (when inside it) and the folders
-    `skipped_folder` names are left out. The walk stops, before anything is probed, once `most` media
-    files are found."""
+    (hidden files, such as .DS_Store, silently); the folders `skipped_folder` names are left out.
+    The walk stops, before anything is probed, once `most` media files are found."""
     named: list[Path] = []
     skipped: list[Skipped] = []
     for parent, dirs, names in os.walk(folder):
         here = Path(parent)
-        dirs[:] = sorted(
-            d for d in dirs if not skipped_folder(here / d, beside_outputs) and (output is None or here / d != output)
-        )
+        dirs[:] = sorted(d for d in dirs if not skipped_folder(here / d, beside_outputs))
         for name in sorted(names):
             path = here / name
             if name.startswith("."):

@@ -156,7 +156,7 @@ class WebService:
         refs = list(dict.fromkeys(request.sources))
         try:
             sources = expand_sources(
-                [self.roots.resolve(ref) for ref in refs], output, beside_outputs=self.proxx.beside_outputs
+                [self.roots.resolve(ref) for ref in refs], beside_outputs=self.proxx.beside_outputs
             )
         except PreJobError as error:
             raise WebError.of(error) from None
