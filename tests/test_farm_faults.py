@@ -26,8 +26,8 @@ from proxx.farm.state import FarmState, lost_after
 from proxx.media.samples import make_clip
 from proxx.plugins import build_plugin_manager
 from proxx.result import CLIP_COMPLETED, load_result
-from proxx.store import COMPLETED, FAILED, JobRow
-from tests.test_farm import PLUGIN_DIR, SLOW_INTENT
+from proxx.store import COMPLETED, FAILED
+from tests.test_farm import PLUGIN_DIR, SLOW_INTENT, wait_finished
 
 LEASE = 2.0
 ENV = {
@@ -67,17 +67,6 @@ def submit(proxx: Proxx, farm: dict, tmp_path: Path, *names: str) -> str:
     out.mkdir(exist_ok=True)
     sources = [make_clip(tmp_path / name, frames=4) for name in names]
     return proxx.submit("Slow Copy", sources, out, farm=farm["broker"]).job_id
-
-
-def wait_finished(proxx: Proxx, job_id: str, timeout: float = 60.0) -> JobRow:
-    deadline = time.monotonic() + timeout
-    while True:
-        proxx.refresh()
-        row = proxx.store.job(job_id)
-        if row.state in (COMPLETED, FAILED):
-            return row
-        assert time.monotonic() < deadline, f"job {job_id} still {row.state}"
-        time.sleep(0.2)
 
 
 def wait_farm(farm: dict, job_id: str, until: str, timeout: float = 60.0) -> dict[str, str]:
