@@ -71,3 +71,8 @@ def test_folder_expansion_benchmark_runs():
     assert (
         "36 files on the card, 30 clips in the job (6 left out)" in out and "30 of 30 sources probed, at most 1x" in out
     )
+
+
+def test_run_path_benchmark_runs():
+    out = run_benchmark("run_path.py")
+    assert "proxx run exit 0" in out and "hops through" in out and "modules that ran a function" in out
