@@ -18,6 +18,7 @@ from proxx.compile.compiler import Compiled
 from proxx.compile.invalid import InvalidMemory
 from proxx.compile.repository import Repository, load_repository, profile_paths_from_env, repository_stamp
 from proxx.compile.select import IntentStatus, intent_statuses, select
+from proxx.config import configured_repositories
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
 from proxx.errors import PreJobError
@@ -43,13 +44,16 @@ from proxx.version import __version__
 
 
 def repository_layers(pm: PluginManager, profiles: Sequence[Path] = (), bundled: bool | None = None) -> list[Path]:
-    """The layers in the order they are read (a later layer's intent wins over an earlier one):
-    the bundled repository, plugins' canonical profiles, PROXX_PROFILES, then `profiles`.
-    The bundled repository is left out when `bundled` is False or PROXX_BUNDLED_PROFILES=0."""
+    """The layers in the order they are read (a later layer's intent replaces an earlier one only
+    when it declares `overrides: true`): the bundled repository, plugins' canonical profiles, the
+    repositories of the installation's configuration file (`proxx.config`), PROXX_PROFILES, then
+    `profiles` (a service's flag). The bundled repository is left out when `bundled` is False or
+    PROXX_BUNDLED_PROFILES=0."""
     if bundled is None:
         bundled = os.environ.get("PROXX_BUNDLED_PROFILES", "1") != "0"
     layers = [bundled_profiles_dir()] if bundled else []
-    return [*layers, *pm.canonical_profile_paths(), *profile_paths_from_env(), *profiles]
+    configured = configured_repositories()
+    return [*layers, *pm.canonical_profile_paths(), *configured, *profile_paths_from_env(), *profiles]
 
 
 def left_out(expansion: Expansion) -> list[LeftOut]:
