@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,6 +197,47 @@ def test_a_version_mismatch_is_refused_in_class_b(farm, proxx, tmp_path):
     assert done == 0 and retried.retry_of == spec.job_id
     assert proxx.store.dispatched()[retried.job_id] == farm["broker"]
     assert wait_finished(proxx, retried.job_id).state == COMPLETED
+
+
+def test_a_job_refused_by_its_workers_checks_is_never_seen_running(farm, proxx, tmp_path):
+    """Class B on the farm: the worker reserves the job (QUEUED, its lease held), checks it, and a job
+    with missing sources goes QUEUED -> FAILED listing every problem. An observer polling the farm
+    record, and the submitting machine's mirror, never see it RUNNING."""
+    sources = [make_clip(tmp_path / f"M00{n}.mov", frames=2) for n in (1, 2)]
+    (tmp_path / "out").mkdir()
+    spec = create_jobspec(proxx.select("Slow Copy"), sources, tmp_path / "out", utc_now(), {})
+    proxx.store.add(spec, farm["broker"])
+    for source in sources:  # gone before the worker looks (a card taken out after submission)
+        source.unlink()
+    state = FarmState.connect(farm["broker"])
+    seen: list[str] = []
+    observer = threading.Thread(target=_observe, args=(state, spec.job_id, seen), daemon=True)
+    observer.start()
+    dispatch(proxx.store, spec, farm["broker"], state)
+    row = wait_finished(proxx, spec.job_id)
+    observer.join(timeout=30)
+    assert (row.state, row.failure_class) == (FAILED, "B"), row.message
+    assert "RUNNING" not in seen and seen[-1] == FAILED, seen
+    assert "started_at" not in state.job(spec.job_id)
+    assert [(t.from_state, t.to_state) for t in proxx.store.transitions(spec.job_id)] == [
+        (None, "QUEUED"),
+        ("QUEUED", FAILED),
+    ]
+    assert (row.message or "").startswith("2 problems, nothing was run:")
+    assert all(str(source) in (row.message or "") for source in sources)
+    assert [c.state for c in load_result(Path(row.result_path or "")).clips] == ["not_run", "not_run"]
+
+
+def _observe(state: FarmState, job_id: str, seen: list[str], timeout: float = 90.0) -> None:
+    """Record every state the farm record of `job_id` passes through, until it ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = state.client.hget(f"proxx:farm:job:{job_id}", "state")
+        if now and (not seen or seen[-1] != now):
+            seen.append(str(now))
+        if now in (COMPLETED, FAILED):
+            return
+        time.sleep(0.001)
 
 
 def test_an_altered_jobspec_is_refused(farm, proxx, tmp_path):

@@ -197,6 +197,60 @@ def test_ctrl_c_on_a_followed_farm_submit_cancels_the_job_on_the_farm(farm, prox
     assert not list((tmp_path / "out").iterdir())  # no proxy, no partial
 
 
+def test_an_operators_cancel_takes_a_job_from_the_worker_checking_it(farm, proxx, tmp_path):
+    """A job reserved by a worker (QUEUED, being checked) is cancelled at once; the worker's start and
+    its own verdict are then refused. (A Redis database of its own: no worker takes the task.)"""
+    broker = farm["broker"].rsplit("/", 1)[0] + "/3"
+    (tmp_path / "out").mkdir()
+    spec = proxx.submit("Slow Copy", [make_clip(tmp_path / "X001.mov", frames=2)], tmp_path / "out", farm=broker)
+    state = FarmState.connect(broker)
+    assert state.reserve(spec.job_id, "checker:1", lease=LEASE)
+    assert state.cancel(spec.job_id) == "cancelled"
+    assert not state.start(spec.job_id, "checker:1", LEASE, "2026-12-06T10:00:00.000Z")
+    assert not state.finish(spec.job_id, "checker:1", {"state": FAILED, "failure_class": "B"})
+    assert not state.reserve(spec.job_id, "another:1", lease=LEASE)
+    assert (state.job(spec.job_id)["state"], state.job(spec.job_id)["reason"]) == (FAILED, "cancelled by the operator")
+    row = wait_finished(proxx, spec.job_id, timeout=10)
+    assert [t.to_state for t in proxx.store.transitions(spec.job_id)] == ["QUEUED", FAILED] and row.state == FAILED
+
+
+def test_a_worker_killed_while_it_checks_a_job_never_runs_it(farm, proxx, tmp_path):
+    """A worker reserves a job (QUEUED, its lease held) and dies while it checks it. The job is never
+    seen RUNNING, is declared lost by another worker's reaper with "nothing was run", and the task
+    Celery gives back is refused: never lost, never run. (A Redis database of its own.)"""
+    broker = farm["broker"].rsplit("/", 1)[0] + "/2"
+    checker = FarmWorker(broker, "R1", ("slowcopy",), home=tmp_path / "home-r1", env=ENV)
+    reaper = None
+    try:
+        checker.wait_ready()
+        (tmp_path / "out").mkdir()
+        src = make_clip(tmp_path / "R001.slowcheck60.mov", frames=2)
+        spec = proxx.submit("Slow Copy", [src], tmp_path / "out", farm=broker)
+        state = FarmState.connect(broker)
+        deadline = time.monotonic() + 60
+        while not state.job(spec.job_id).get("worker_id"):  # reserved: it is being checked
+            assert time.monotonic() < deadline, state.job(spec.job_id)
+            time.sleep(0.05)
+        assert state.job(spec.job_id)["state"] == "QUEUED"
+        checker.kill()
+        reaper = FarmWorker(broker, "R2", ("slowcopy",), home=tmp_path / "home-r2", env=ENV)
+        reaper.wait_ready()
+        row = wait_finished(proxx, spec.job_id, timeout=lost_after() + 30)
+        assert (row.state, row.reason) == (FAILED, "worker lost")
+        assert "nothing was run" in (row.message or "")
+        assert [t.to_state for t in proxx.store.transitions(spec.job_id)] == ["QUEUED", FAILED]
+        deadline = time.monotonic() + 30
+        while int(state.job(spec.job_id).get("refused_deliveries") or 0) < 1:  # the task given back
+            assert time.monotonic() < deadline, "the dead worker's task was not given back"
+            time.sleep(0.1)
+        assert state.job(spec.job_id)["state"] == FAILED and "started_at" not in state.job(spec.job_id)
+        assert not Path(spec.clips[0].output).exists()
+    finally:
+        checker.stop()
+        if reaper is not None:
+            reaper.stop()
+
+
 def test_a_worker_killed_after_a_publish_records_it_and_a_retry_makes_only_the_rest(farm, proxx, tmp_path):
     """Last: it kills the module's worker. Clip 1 of 2 is published, then the worker's host dies.
     The job ends FAILED "worker lost" within `lost_after()` with clip 1 recorded as published, and

@@ -26,6 +26,11 @@ class Lease(Protocol):
         """Renew the lease on `job_id` for as long as the block runs."""
         ...
 
+    def start(self, job_id: str) -> bool:
+        """The reserved job's checks passed: QUEUED -> RUNNING wherever its state is kept. False if it
+        is no longer this worker's reservation (an operator's cancel meanwhile): it must not run."""
+        ...
+
     def holds(self, job_id: str) -> bool:
         """Whether this worker still holds `job_id` (it is RUNNING, and ours)."""
         ...
@@ -78,6 +83,9 @@ class StoreLease:
                 yield
         finally:
             own.close()
+
+    def start(self, job_id: str) -> bool:
+        return self.store.start(self.worker_id, job_id, lease=self.seconds)
 
     def holds(self, job_id: str) -> bool:
         row = self.store.job(job_id)

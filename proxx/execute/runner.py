@@ -94,7 +94,7 @@ class Runner:
         timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
         if problems or validated.problems:  # any problem of any clip: the whole job, nothing runs
             return self._refused(spec, (*problems, *validated.problems), started_at, timings, log_path)
-        if not self.store.start(self.worker_id, job_id, lease=self.settings.lease_seconds):
+        if not self.lease.start(job_id):
             return None  # taken or cancelled while it was checked
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
         cancel = CancelSignal(self.store.path, job_id, self.stop)

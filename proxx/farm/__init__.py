@@ -20,12 +20,14 @@ Design (where things live, and why):
   or doubled job. Each worker keeps its own execution record in a local SQLite store under
   PROXX_HOME/farm-worker.
 * Exactly once: Celery acknowledges a task only after it ran (acks_late, reject_on_worker_lost), so a
-  task lost with its worker before it started is delivered again; a worker starts a job only after an
-  atomic claim (`SET NX` on `proxx:farm:claim:<id>`), so a delivery of a job that was already started
-  is refused and never runs a second time. Celery retries are off (the task never raises, and has no
-  retry policy).
-* Worker lost: a running job keeps `proxx:farm:alive:<id>` alive (a key with a TTL of the lease,
-  PROXX_FARM_LEASE_SECONDS, refreshed three times per lease). When it expires - the worker was
+  task lost with its worker before it started is delivered again; a worker takes a job only with an
+  atomic claim (`SET NX` on `proxx:farm:claim:<id>`), so a delivery of a job that was already taken
+  is refused and never runs a second time. The claim reserves the job (QUEUED, under a lease) while
+  the worker runs its class B checks; only then does it start (RUNNING), so a job they refuse goes
+  QUEUED -> FAILED and is never seen RUNNING (`FarmState.reserve`, `start`). Celery retries are off
+  (the task never raises, and has no retry policy).
+* Worker lost: a reserved or running job keeps `proxx:farm:alive:<id>` alive (a key with a TTL of the
+  lease, PROXX_FARM_LEASE_SECONDS, refreshed three times per lease). When it expires - the worker was
   SIGKILLed, its host is gone - the next reaper pass (every farm worker runs one every half lease;
   the submitting machine runs one when it mirrors) suspects the job, and a pass a lease later marks
   it FAILED "worker lost", class C, unless its worker renewed meanwhile: a worker only cut off from

@@ -197,7 +197,8 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str], hints: d
     result = _checked_result(store, job_id, farm["result"]) if farm.get("result") else None
     progress = _progress(farm)
     worker = farm.get("worker_id") or "farm"
-    store.start_remote(job_id, worker, farm.get("started_at") or "")
+    if farm.get("started_at"):  # it ran; a job its worker's checks refused goes QUEUED -> FAILED here too
+        store.start_remote(job_id, worker, farm["started_at"])
     if farm_state == RUNNING:
         eta, clip = progress.get("eta_seconds"), progress.get("clip_index")
         store.progress(

@@ -4,9 +4,12 @@ Keys (prefix `proxx:farm:`):
   job:<id>    hash: state, engine, worker_id, progress, eta_seconds, clip_index, started_at,
               finished_at, failure_class, reason, message, result (the result JSON), log (the job log),
               refused_deliveries (deliveries refused because the job had already been claimed)
-  claim:<id>  the worker that claimed the job (SET NX: the first claim wins, for ever)
-  alive:<id>  the running job's lease (a TTL key its worker refreshes)
-  running     the set of RUNNING job ids, which reapers scan
+  claim:<id>  the worker that reserved the job (SET NX: the first reservation wins, for ever)
+  alive:<id>  the lease of a reserved or running job (a TTL key its worker refreshes)
+  running     the ids of reserved and RUNNING jobs, which reapers scan
+
+A worker reserves a job (its claim and lease taken, the state still QUEUED, `worker_id` set), checks
+it, and only then starts it (RUNNING); a job its checks refuse goes QUEUED -> FAILED, never RUNNING.
   worker:<id> the engines a live worker takes jobs for (comma-separated; expires unless refreshed)
   refused     the last 1,000 tasks workers refused before claiming them (JSON records, newest first)
 
@@ -30,7 +33,7 @@ from proxx.errors import ConfigurationError
 from proxx.execute.cancel import CANCELLED
 from proxx.jobspec.model import utc_now
 from proxx.settings import Settings
-from proxx.store import COMPLETED, FAILED, QUEUED
+from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 
@@ -50,9 +53,14 @@ KEEP_SECONDS = 30 * 24 * 3600  # farm records outlive any mirror; the JobSpec's 
 SEALED, SEALED_RUNNING = "sealed", "sealed_running"
 LOST_FIELDS = ("state", "failure_class", "reason", "message", "finished_at", "worker_id", "started_at")
 
-_CLAIM = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[4]) then
-  redis.call('HSET', KEYS[2], 'state', 'RUNNING', 'worker_id', ARGV[1], 'started_at', ARGV[2])
+# ARGV: worker id, now, lease in ms, claim TTL in s, job id. A worker reserves the job before it
+# checks it: the claim is its own for ever (a redelivery is refused), the lease starts, and the
+# state stays QUEUED until `_START`. A record the broker lost is written again as QUEUED.
+_RESERVE = """
+local state = redis.call('HGET', KEYS[2], 'state')
+if (not state or state == 'QUEUED') and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[4]) then
+  redis.call('HSET', KEYS[2], 'state', 'QUEUED', 'worker_id', ARGV[1], 'reserved_at', ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
   redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[3])
   redis.call('SADD', KEYS[4], ARGV[5])
   return 1
@@ -61,12 +69,26 @@ redis.call('HINCRBY', KEYS[2], 'refused_deliveries', 1)
 return 0
 """
 
-# ARGV: worker id, lease in ms, now, claim TTL in s, job id. Also what a worker asks before each
+# ARGV: worker id, now, lease in ms. QUEUED -> RUNNING once the reserving worker's checks passed;
+# 0 if the job is no longer its reservation (an operator's cancel, or a reaper's "worker lost").
+_START = """
+if redis.call('HGET', KEYS[1], 'state') == 'QUEUED' and redis.call('HGET', KEYS[1], 'worker_id') == ARGV[1]
+    and redis.call('GET', KEYS[3]) == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'state', 'RUNNING', 'started_at', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'suspect_since')
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+
+# ARGV: worker id, lease in ms, now, claim TTL in s, job id, the state the worker holds the job in
+# (QUEUED while it checks it, RUNNING once started). Also what a worker asks before each
 # publication: 1 while the job is its own. A record the broker lost (it restarted without its data)
-# is written again by the worker that still runs the job, unless someone else holds its claim.
+# is written again by the worker that still holds the job, unless someone else holds its claim.
 _HEARTBEAT = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'RUNNING' and redis.call('HGET', KEYS[1], 'worker_id') == ARGV[1] then
+if (state == 'RUNNING' or state == 'QUEUED') and redis.call('HGET', KEYS[1], 'worker_id') == ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
   redis.call('HDEL', KEYS[1], 'suspect_since')
   return 1
@@ -75,20 +97,22 @@ if state then return 0 end
 local claim = redis.call('GET', KEYS[3])
 if claim and claim ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[4])
-redis.call('HSET', KEYS[1], 'state', 'RUNNING', 'worker_id', ARGV[1], 'started_at', ARGV[3], 'restored_at', ARGV[3])
+redis.call('HSET', KEYS[1], 'state', ARGV[6], 'worker_id', ARGV[1], 'restored_at', ARGV[3])
+if ARGV[6] == 'RUNNING' then redis.call('HSET', KEYS[1], 'started_at', ARGV[3]) end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[5])
 return 1
 """
 
-# ARGV: worker id, job id, claim TTL in s, then field/value pairs to set. The worker's own outcome
+# ARGV: worker id, job id, claim TTL in s, then field/value pairs to set. From the worker's
+# reservation (QUEUED: refused by its checks, nothing run) or its RUNNING job. The worker's own outcome
 # also replaces a reaper's "worker lost" (the worker was alive, only cut off) and a record the broker
 # lost; never another worker's record or an operator's cancel before the job started.
 _FINISH = """
 local state = redis.call('HGET', KEYS[1], 'state')
 local worker = redis.call('HGET', KEYS[1], 'worker_id')
-local ours = state == 'RUNNING' and worker == ARGV[1]
+local ours = (state == 'RUNNING' or state == 'QUEUED') and worker == ARGV[1]
 local guessed = state == 'FAILED' and worker == ARGV[1] and redis.call('HGET', KEYS[1], 'reason') == 'worker lost'
 local lost = not state and (not redis.call('GET', KEYS[4]) or redis.call('GET', KEYS[4]) == ARGV[1])
 if not (ours or guessed or lost) then return 0 end
@@ -102,11 +126,15 @@ redis.call('SREM', KEYS[3], ARGV[2])
 return 1
 """
 
-# ARGV: job id, now, grace in ms. A job whose lease key expired is first suspected, and declared lost
-# only if it stays silent for a grace period more: a worker that was only cut off from the broker
-# renews its lease within a third of a lease of the broker coming back, and is never called lost.
+# ARGV: job id, now, grace in ms. A job whose lease key expired (RUNNING, or QUEUED and reserved by a
+# worker that was checking it) is first suspected, and declared lost only if it stays silent for a
+# grace period more: a worker that was only cut off from the broker renews its lease within a third
+# of a lease of the broker coming back, and is never called lost. A reservation declared lost never
+# ran: its claim stands, so no redelivery runs it either; the message says nothing was run.
 _REAP = """
-if redis.call('HGET', KEYS[1], 'state') ~= 'RUNNING' then
+local state = redis.call('HGET', KEYS[1], 'state')
+local worker = redis.call('HGET', KEYS[1], 'worker_id')
+if not (state == 'RUNNING' or (state == 'QUEUED' and worker)) then
   redis.call('SREM', KEYS[3], ARGV[1])
   return 0
 end
@@ -119,21 +147,29 @@ if not suspect then
   return 0
 end
 if now - suspect < tonumber(ARGV[3]) then return 0 end
-local worker = redis.call('HGET', KEYS[1], 'worker_id') or '?'
+local message = 'Worker ' .. worker .. ' was lost while running the job (it stopped renewing its lease); ' ..
+  'the job was not re-run. Retry it to create a new job.'
+if state == 'QUEUED' then
+  message = 'Worker ' .. worker .. ' was lost while checking the job, before it started (it stopped renewing ' ..
+    'its lease); nothing was run. Retry it to create a new job.'
+end
 redis.call('HSET', KEYS[1], 'state', 'FAILED', 'failure_class', 'C', 'reason', 'worker lost',
-  'finished_at', ARGV[2], 'message', 'Worker ' .. worker .. ' was lost while running the job ' ..
-  '(it stopped renewing its lease); the job was not re-run. Retry it to create a new job.')
+  'finished_at', ARGV[2], 'message', message)
 redis.call('SREM', KEYS[3], ARGV[1])
 return 1
 """
 
-# ARGV: now. An operator's cancel: a queued job ends at once and its claim is taken, so that no
-# worker ever starts it (2); a running one is asked to stop, which its worker polls (1).
+# ARGV: now, reason, claim TTL in s. An operator's cancel: a queued job ends at once and its claim
+# is taken, even from a worker that reserved it and is still checking it (its start then fails), so
+# that no worker ever starts it (2); a running one is asked to stop, which its worker polls (1).
 _CANCEL = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'QUEUED' and redis.call('SET', KEYS[2], 'operator', 'NX', 'EX', ARGV[3]) then
+if state == 'QUEUED' then
+  redis.call('SET', KEYS[2], 'operator', 'EX', ARGV[3])
   redis.call('HSET', KEYS[1], 'state', 'FAILED', 'failure_class', 'C', 'reason', ARGV[2],
     'message', 'Cancelled by the operator before it started.', 'finished_at', ARGV[1])
+  redis.call('DEL', KEYS[3])
+  redis.call('SREM', KEYS[4], ARGV[4])
   return 2
 end
 if state == 'RUNNING' then
@@ -174,7 +210,8 @@ def _job(job_id: str) -> str:
 class FarmState:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
-        self._claim = client.register_script(_CLAIM)
+        self._reserve = client.register_script(_RESERVE)
+        self._start = client.register_script(_START)
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._finish = client.register_script(_FINISH)
         self._reap = client.register_script(_REAP)
@@ -199,16 +236,30 @@ class FarmState:
         self.client.hset(_job(job_id), mapping={"state": QUEUED, "engine": engine, "queued_at": utc_now()})
         self.client.expire(_job(job_id), KEEP_SECONDS)
 
-    def claim(self, job_id: str, worker_id: str, lease: float) -> bool:
-        """Take the job for `worker_id`; False if it was ever claimed before (a redelivery)."""
+    def reserve(self, job_id: str, worker_id: str, lease: float) -> bool:
+        """Take the job for `worker_id` to check it: it stays QUEUED, under a lease. False if it was
+        ever taken before (a redelivery) or is no longer QUEUED (an operator's cancel)."""
         keys = [f"{PREFIX}claim:{job_id}", _job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
-        return bool(self._claim(keys=keys, args=[worker_id, utc_now(), int(lease * 1000), KEEP_SECONDS, job_id]))
+        return bool(self._reserve(keys=keys, args=[worker_id, utc_now(), int(lease * 1000), KEEP_SECONDS, job_id]))
 
-    def heartbeat(self, job_id: str, worker_id: str, lease: float) -> bool:
-        """Renew the lease; False if the job is no longer this worker's. A record the broker lost is
-        written again (the worker still runs the job, and nobody else claimed it)."""
+    def start(self, job_id: str, worker_id: str, lease: float, at: str) -> bool:
+        """QUEUED -> RUNNING at `at`, once the reserving worker's checks passed; False if the job is
+        no longer its reservation (cancelled, or declared lost meanwhile): it must not run."""
+        keys = [_job(job_id), f"{PREFIX}alive:{job_id}", f"{PREFIX}claim:{job_id}"]
+        return bool(self._start(keys=keys, args=[worker_id, at, int(lease * 1000)]))
+
+    def claim(self, job_id: str, worker_id: str, lease: float) -> bool:
+        """Reserve and start at once (a job that needs no checks)."""
+        return self.reserve(job_id, worker_id, lease) and self.start(job_id, worker_id, lease, utc_now())
+
+    def heartbeat(self, job_id: str, worker_id: str, lease: float, started: bool = True) -> bool:
+        """Renew the lease of the job `worker_id` reserved or runs (`started`); False if the job is no
+        longer its own. A record the broker lost is written again (QUEUED while the worker checks the
+        job, RUNNING once it started), unless somebody else claimed the job."""
         keys = [_job(job_id), f"{PREFIX}alive:{job_id}", f"{PREFIX}claim:{job_id}", RUNNING_SET]
-        return bool(self._heartbeat(keys=keys, args=[worker_id, int(lease * 1000), utc_now(), KEEP_SECONDS, job_id]))
+        held = RUNNING if started else QUEUED
+        args: list[str | int] = [worker_id, int(lease * 1000), utc_now(), KEEP_SECONDS, job_id, held]
+        return bool(self._heartbeat(keys=keys, args=args))
 
     def progress(self, job_id: str, fraction: float, eta_seconds: float | None, clip_index: int) -> None:
         fields: dict[str, str | float | int] = {"progress": round(fraction, 4), "clip_index": clip_index}
@@ -222,9 +273,10 @@ class FarmState:
             self.client.hset(_job(job_id), mapping={f"{PUBLISHED}{i}": text for i, text in clips.items()})
 
     def finish(self, job_id: str, worker_id: str, fields: dict[str, str]) -> bool:
-        """RUNNING -> COMPLETED | FAILED with `fields` (state included); False if the job is no longer
-        this worker's (another worker's record, or an operator's cancel before it started). The
-        worker's own outcome replaces a reaper's "worker lost" and a record the broker lost."""
+        """RUNNING (or QUEUED, reserved by `worker_id`) -> COMPLETED | FAILED with `fields` (state
+        included); False if the job is no longer this worker's (another worker's record, or an
+        operator's cancel before it started). The worker's own outcome replaces a reaper's "worker
+        lost" and a record the broker lost."""
         assert fields["state"] in (COMPLETED, FAILED)
         args: list[str | int] = [worker_id, job_id, KEEP_SECONDS]
         for key, value in {"finished_at": utc_now(), **fields}.items():
@@ -235,8 +287,8 @@ class FarmState:
     def cancel(self, job_id: str) -> str | None:
         """The operator's cancel: "cancelled" (it was queued: no worker will start it), "requested"
         (it runs: its worker stops it), or None (it is neither)."""
-        keys = [_job(job_id), f"{PREFIX}claim:{job_id}"]
-        answer = int(self._cancel(keys=keys, args=[utc_now(), CANCELLED, KEEP_SECONDS]))
+        keys = [_job(job_id), f"{PREFIX}claim:{job_id}", f"{PREFIX}alive:{job_id}", RUNNING_SET]
+        answer = int(self._cancel(keys=keys, args=[utc_now(), CANCELLED, KEEP_SECONDS, job_id]))
         return {2: "cancelled", 1: "requested"}.get(answer)
 
     def cancel_requested(self, job_id: str) -> bool:
@@ -266,7 +318,7 @@ class FarmState:
         return records
 
     def reap(self, job_id: str) -> bool:
-        """FAILED "worker lost" if the job is RUNNING and its worker has been silent for a lease and a
+        """FAILED "worker lost" if the job is RUNNING or reserved and its worker has been silent for a lease and a
         grace period of another lease (`lost_after`). True if it did."""
         keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
         return bool(self._reap(keys=keys, args=[job_id, utc_now(), int(lease_seconds() * 1000)]))

@@ -24,7 +24,7 @@ import attrs
 import redis
 
 from proxx.converter import converter
-from proxx.errors import JobValidationError
+from proxx.errors import FailureClass, JobValidationError
 from proxx.execute.cancel import POLL_SECONDS as CANCEL_POLL_SECONDS
 from proxx.execute.engine import Engine
 from proxx.execute.lease import keep_alive
@@ -57,6 +57,12 @@ from proxx.version import __version__
 
 log = logging.getLogger("proxx.farm")
 T = TypeVar("T")
+# This worker's own record of a job the farm took back while it was being checked.
+NOT_STARTED = "not started"
+TAKEN_BACK = (
+    "The render farm took the job back before it started (an operator's cancel, or this worker was thought "
+    "lost meanwhile); nothing was run here."
+)
 
 
 @attrs.frozen
@@ -117,16 +123,32 @@ def patiently(ask: Callable[[], T], what: str, give_up: T) -> T:
 
 class FarmLease:
     """The job's lease in Redis (`proxx.execute.lease`): the farm's word counts, since a reaper on
-    another worker may declare a job lost."""
+    another worker may declare a job lost. It holds the job from its reservation (QUEUED, being
+    checked) to its end; `start` makes it RUNNING on the farm, then in `local`, the worker's own store."""
 
-    def __init__(self, state: FarmState, worker_id: str, seconds: float) -> None:
-        self.state, self.worker_id, self.seconds = state, worker_id, seconds
+    def __init__(self, ctx: WorkerContext, seconds: float) -> None:
+        self.ctx, self.state, self.worker_id, self.seconds = ctx, ctx.state, ctx.worker_id, seconds
+        self.local: Store | None = None
+        self.started_at: dict[str, str] = {}
 
     def _renew(self, job_id: str) -> bool:
-        return self.state.heartbeat(job_id, self.worker_id, self.seconds)
+        return self.state.heartbeat(job_id, self.worker_id, self.seconds, started=job_id in self.started_at)
 
     def keep(self, job_id: str) -> AbstractContextManager[None]:
         return keep_alive(lambda: self._renew(job_id), self.seconds / 3, f"lease-{job_id}")
+
+    def start(self, job_id: str) -> bool:
+        """The job's checks passed: RUNNING on the farm (signed, under a farm key), then here. False
+        if the farm took it back meanwhile (an operator's cancel, a reaper's "worker lost")."""
+        at = utc_now()
+        started = patiently(lambda: self.state.start(job_id, self.worker_id, self.seconds, at), f"job {job_id}", False)
+        if not started:
+            return False
+        self.started_at[job_id] = at
+        if self.ctx.key is not None:  # the start, signed, for the submitting machine to mirror
+            running = signed(self.ctx, job_id, {"state": RUNNING, "started_at": at})
+            self.state.client.hset(f"{STATE_PREFIX}job:{job_id}", SEALED_RUNNING, running[SEALED])
+        return self.local is None or self.local.start(self.worker_id, job_id, lease=self.seconds)
 
     def holds(self, job_id: str) -> bool:
         """Asked just before each publication. It renews the lease (writing the job's record again if
@@ -310,18 +332,17 @@ def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
         return _refuse(ctx, signed_for, error.reason, error.message)
     if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id) or (signed_for and job_id != signed_for):
         return _refuse(ctx, None, "invalid_jobspec", f"Farm task refused: job id {str(job_id)[:80]!r} is malformed.")
-    lease = lease_seconds()
-    if not ctx.state.claim(job_id, ctx.worker_id, lease):
+    lease = FarmLease(ctx, lease_seconds())
+    if not ctx.state.reserve(job_id, ctx.worker_id, lease.seconds):
         # A redelivery (the first worker died, or the broker gave the task back), or a job the operator
         # cancelled before it started: never run.
         ctx.state.reap(job_id)
-        log.warning("refused job %s: it was already claimed, or cancelled before it started", job_id)
+        log.warning("refused job %s: it was already reserved, or cancelled before it started", job_id)
         return "refused"
-    fields: dict[str, str]
-    with FarmLease(ctx.state, ctx.worker_id, lease).keep(job_id), FarmReporter(ctx.state, job_id) as reporter:
-        _sign_running(ctx, job_id)
+    fields: dict[str, str] | None
+    with lease.keep(job_id), FarmReporter(ctx.state, job_id) as reporter:
         try:
-            fields = _execute(ctx, job_id, spec_json, digest, reporter)
+            fields = _execute(ctx, job_id, spec_json, digest, reporter, lease)
         except Exception as error:  # a proxx bug on this worker is still this job's failure, reported
             log.exception("job %s failed in the farm worker", job_id)
             fields = {
@@ -330,6 +351,11 @@ def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
                 "reason": "farm_worker_error",
                 "message": f"Farm worker {ctx.worker_id} failed: {type(error).__name__}: {error}",
             }
+    if fields is None:  # the farm took it back while it was checked: its verdict stands, nothing ran
+        log.warning("job %s: taken back by the farm before it started; nothing was run", job_id)
+        return "not started"
+    if job_id in lease.started_at:  # the mirror shows RUNNING only for a job that ran
+        fields["started_at"] = lease.started_at[job_id]
     fields = signed(ctx, job_id, fields)
     outbox = Outbox(ctx.home)
     outbox.put(job_id, ctx.worker_id, fields)
@@ -363,12 +389,6 @@ def signed(ctx: WorkerContext, job_id: str, fields: dict[str, str]) -> dict[str,
     return {**fields, SEALED: seal(FARM_STATE, job_id, farm_name(), payload, ctx.key, KEEP_SECONDS).decode("utf-8")}
 
 
-def _sign_running(ctx: WorkerContext, job_id: str) -> None:
-    if ctx.key is not None:
-        running = signed(ctx, job_id, {"state": RUNNING, "started_at": ctx.state.job(job_id).get("started_at", "")})
-        ctx.state.client.hset(f"{STATE_PREFIX}job:{job_id}", SEALED_RUNNING, running[SEALED])
-
-
 def _replays(ctx: WorkerContext) -> ReplayRecord:
     return _replay_record(str(ctx.home / "farm-replay.db"))
 
@@ -384,13 +404,17 @@ def _refuse(ctx: WorkerContext, job_id: str | None, reason: str, message: str) -
     log.error("%s", message)
     ctx.state.refused(ctx.worker_id, job_id, reason, message)
     known = job_id is not None and ctx.state.job(job_id).get("state") == QUEUED
-    if known and job_id is not None and ctx.state.claim(job_id, ctx.worker_id, lease_seconds()):
+    if known and job_id is not None and ctx.state.reserve(job_id, ctx.worker_id, lease_seconds()):
         fields = {"state": FAILED, "failure_class": "B", "reason": reason, "message": message}
         ctx.state.finish(job_id, ctx.worker_id, signed(ctx, job_id, fields))
     return "refused"
 
 
-def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str, reporter: FarmReporter) -> dict[str, str]:
+def _execute(
+    ctx: WorkerContext, job_id: str, spec_json: str, digest: str, reporter: FarmReporter, lease: FarmLease
+) -> dict[str, str] | None:
+    """Check the task and run it from this worker's own store: its closing fields, or None if the
+    farm took the job back before it started."""
     if digest_of(spec_json) != digest:
         return {
             "state": FAILED,
@@ -409,18 +433,19 @@ def _execute(ctx: WorkerContext, job_id: str, spec_json: str, digest: str, repor
     store = Store.at(ctx.home)
     try:
         store.add(executed, roots=ctx.roots)
-        store.reserve(ctx.worker_id, job_id, lease=lease_seconds())
-
+        store.reserve(ctx.worker_id, job_id, lease=lease.seconds)
+        lease.local = store
         mapping = mapping_record(spec, ctx.rules) if ctx.rules else None
         runner = Runner(
-            store, ctx.engines, ctx.exporters, ctx.pm, ctx.home, FarmLease(ctx.state, ctx.worker_id, lease_seconds()),
-            on_progress=reporter.progress, amend=_amended(digest, mapping), stop=reporter.stop,
-            on_published=reporter.published,
+            store, ctx.engines, ctx.exporters, ctx.pm, ctx.home, lease, on_progress=reporter.progress,
+            amend=_amended(digest, mapping), stop=reporter.stop, on_published=reporter.published,
         )  # fmt: skip
         result = runner.run(job_id, problems)
+        if result is None:  # this worker's own record of it ends too: nothing ran
+            store.finish(job_id, FAILED, ctx.worker_id, FailureClass.EXECUTION, NOT_STARTED, TAKEN_BACK)
+            return None
     finally:
         store.close()
-    assert result is not None  # this worker's own store: nobody else can take or cancel the job
     document = result.to_dict()
     fields = {"state": result.state, "result": json.dumps(document)}
     if result.failure:

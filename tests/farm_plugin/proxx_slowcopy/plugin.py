@@ -1,5 +1,7 @@
 """The `slowcopy` engine: "renders" by copying the source in chunks, reporting progress. A source
-named like `A001.slow30.mov` takes 30 seconds, long enough to kill its worker mid-encode."""
+named like `A001.slow30.mov` takes 30 seconds, long enough to kill its worker mid-encode; one named
+like `A001.slowcheck30.mov` takes 30 seconds to validate (a check of a slow share), long enough to
+kill its worker while it checks the job."""
 
 from __future__ import annotations
 
@@ -40,6 +42,15 @@ class SlowCopy(Engine):
 @hookimpl
 def proxx_engines():
     yield SlowCopy()
+
+
+@hookimpl
+def proxx_validate_job(spec, sources):
+    for clip in spec.clips:
+        slow = re.search(r"\.slowcheck(\d+)\.", Path(clip.source).name)
+        if slow:
+            time.sleep(int(slow.group(1)))
+    return ()
 
 
 @hookimpl
