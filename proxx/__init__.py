@@ -10,9 +10,9 @@ modules it touches: start-up time is part of every `proxx run`.
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from typing import TYPE_CHECKING
+
+from proxx.lazy import lazy_names
 
 if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
     from proxx.app import Proxx as Proxx
@@ -123,31 +123,10 @@ __all__ = sorted(_MODULE_OF)
 
 # The plugin contract's names, here before it had a module of its own: they import, with a
 # ProxxDeprecationWarning, until plugin API 2.0.
-_MOVED_TO_PLUGIN = {
-    "Availability": "proxx.execute.engine",
-    "Engine": "proxx.execute.engine",
-    "hookimpl": "proxx.hookspecs",
+_DEPRECATED = {
+    "Availability": ("proxx.execute.engine", "proxx.plugin.Availability"),
+    "Engine": ("proxx.execute.engine", "proxx.plugin.Engine"),
+    "hookimpl": ("proxx.hookspecs", "proxx.plugin.hookimpl"),
 }
 
-
-def __getattr__(name: str) -> object:
-    if name in _MOVED_TO_PLUGIN:
-        from proxx.plugin import ProxxDeprecationWarning
-
-        warnings.warn(
-            f"proxx.{name} is deprecated since plugin API 1.1 and will be removed in 2.0; "
-            f"plugins import it from proxx.plugin",
-            ProxxDeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(_MOVED_TO_PLUGIN[name]), name)
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'proxx' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE_OF])
+__getattr__, __dir__ = lazy_names(__name__, _MODULE_OF, _DEPRECATED)

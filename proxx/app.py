@@ -29,13 +29,13 @@ from proxx.execute.publish import kept_bytes, leftovers, remove_partials
 from proxx.execute.recover import published, recover_lost
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter, export_all
-from proxx.home import proxx_home
+from proxx.home import proxx_home, write_json_atomically
 from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
 from proxx.jobspec.rerun import ALREADY_PROXIED, leave_out_proxied
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
 from proxx.plugins import PluginManager, plugin_manager
 from proxx.resources import bundled_profiles_dir
-from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, load_result, write_json_atomically
+from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, load_result
 from proxx.roots import Roots
 from proxx.settings import Settings
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, DigestMismatch, JobRow, LeftOut, Store

@@ -6,9 +6,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import threading
+import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 #: The job store's file name under PROXX_HOME.
 STORE_FILE = "proxx.db"
@@ -36,14 +37,41 @@ def file_stamp(file: Path) -> list[int] | None:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
+def write_json_atomically(path: Path, document: Any, *, sync: bool = True) -> None:
+    """Replace `path` with `document` as JSON, so that readers see the old file or the whole new one,
+    never a part. The folder is opened once without following a link; the temporary file is created
+    in it through that descriptor, exclusively and never through a link (someone who may write the
+    folder cannot redirect the write), then renamed over `path` through the same descriptor. `sync`:
+    on disk (fsync) before the rename, for records; a cache skips it.
+
+    The text is made by `json.dumps` without indentation: the C encoder (a result JSON of 1,000 clips is
+    several MB; `json.dump` and any indent take the pure-Python encoder)."""
+    data = json.dumps(document, ensure_ascii=False).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        temporary = f".{path.name}.{secrets.token_hex(8)}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                if sync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.replace(temporary, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
+
+
 def write_cache(path: Path, document: object) -> None:
-    """Replace a cache file atomically; best effort, as a cache that cannot be written only costs
-    speed."""
+    """Replace a cache file (`write_json_atomically`, no fsync); best effort, as a cache that cannot be
+    written only costs speed."""
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(document), encoding="utf-8")
-        os.replace(tmp, path)
+        write_json_atomically(path, document, sync=False)
 
 
 def remembered(kind: str, file: Path, compute: Callable[[], str]) -> str:

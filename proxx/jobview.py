@@ -4,13 +4,12 @@ connection could break it by mistake)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from types import TracebackType
 
 from proxx.home import STORE_FILE, proxx_home
-from proxx.jobspec.model import JobSpec, digest_of
-from proxx.store import _SELECT_JOBS, DigestMismatch, JobRow, _job_row
+from proxx.jobspec.model import JobSpec
+from proxx.store import JobRow, Store
 
 
 class JobStoreView:
@@ -29,10 +28,7 @@ class JobStoreView:
     def __init__(self, home: Path | None = None) -> None:
         home = home or proxx_home()
         self.path = home if home.is_file() else home / STORE_FILE
-        self._db: sqlite3.Connection | None = None
-        if self.path.exists():
-            self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
+        self._store = Store.read_only(self.path) if self.path.exists() else None
 
     def __enter__(self) -> JobStoreView:
         return self
@@ -43,23 +39,19 @@ class JobStoreView:
         self.close()
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
-    def _row(self, query: str, job_id: str) -> sqlite3.Row:
-        row = None if self._db is None else self._db.execute(query, (job_id,)).fetchone()
-        if row is None:
+    def _opened(self, job_id: str) -> Store:
+        if self._store is None:
             raise KeyError(job_id)
-        return row  # type: ignore[no-any-return]
+        return self._store
 
     def spec(self, job_id: str) -> JobSpec:
         """The stored JobSpec, after checking it against its digest."""
-        row = self._row("SELECT spec_json, digest FROM jobspecs WHERE job_id = ?", job_id)
-        if digest_of(row["spec_json"]) != row["digest"]:
-            raise DigestMismatch(job_id)
-        return JobSpec.from_json(row["spec_json"])
+        return self._opened(job_id).spec(job_id)
 
     def job(self, job_id: str) -> JobRow:
         """The job's current state row."""
-        return _job_row(self._row(_SELECT_JOBS + " WHERE j.job_id = ?", job_id))
+        return self._opened(job_id).job(job_id)

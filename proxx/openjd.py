@@ -24,8 +24,8 @@ import attrs
 
 from proxx.app import Proxx
 from proxx.errors import ConfigurationError, PreJobError
+from proxx.home import write_json_atomically
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
-from proxx.result import write_json_atomically
 
 SPECIFICATION = "jobtemplate-2023-09"
 TEMPLATE_NAME = "template.json"

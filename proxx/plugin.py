@@ -12,9 +12,9 @@ The names load on first use (PEP 562), so that a plugin importing two of them pa
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from typing import TYPE_CHECKING
+
+from proxx.lazy import lazy_names
 
 #: The hook contract this proxx provides, "major.minor". A plugin built for X.Y works with every X.Z
 #: where Z >= Y; a new major version is a break (hooks removed or changed incompatibly).
@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.jobspec.model import Origin as Origin
     from proxx.jobspec.model import utc_now as utc_now
     from proxx.jobview import JobStoreView as JobStoreView
+    from proxx.lazy import ProxxDeprecationWarning as ProxxDeprecationWarning
     from proxx.media.colour import Colour as Colour
     from proxx.media.colour import ColourTarget as ColourTarget
     from proxx.media.colour import colour_unconvertible as colour_unconvertible
@@ -95,6 +96,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.vocabulary import Container as Container
 
 _MODULE_OF = {
+    "ProxxDeprecationWarning": "proxx.lazy",
     "CanonicalProfile": "proxx.compile.profiles",
     "ConfigurationError": "proxx.errors",
     "ExecutionError": "proxx.errors",
@@ -168,38 +170,14 @@ _MODULE_OF = {
 }
 
 
-class ProxxDeprecationWarning(DeprecationWarning):
-    """A plugin API name or hook on its way out. It keeps working, with this warning, for the rest of
-    the release series that deprecated it (proxx-media 0.1.x, API 1.x) and is removed with the next
-    (API 2.0). The message names what to use instead; CHANGELOG.md lists every deprecation."""
-
-
 #: Names leaving the contract: name -> (where it lives now, what to use instead). They import, with a
 #: ProxxDeprecationWarning, until API 2.0; they are not in `__all__` nor in the reference.
 DEPRECATED = {
     "Settings": ("proxx.settings", "RenderTask.timeout, RenderTask.expected_duration and RenderTask.timeout_for()"),
-    "write_json_atomically": ("proxx.result", "your own helper: a generic file helper is no plugin contract"),
+    "write_json_atomically": ("proxx.home", "your own helper: a generic file helper is no plugin contract"),
 }
 
-__all__ = sorted(["API_VERSION", "ProxxDeprecationWarning", *_MODULE_OF])
+__all__ = sorted(["API_VERSION", *_MODULE_OF])
 
 
-def __getattr__(name: str) -> object:
-    if name in DEPRECATED:
-        home, instead = DEPRECATED[name]
-        warnings.warn(
-            f"proxx.plugin.{name} is deprecated since plugin API 1.1 and will be removed in 2.0; use {instead}",
-            ProxxDeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(home), name)
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'proxx.plugin' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE_OF])
+__getattr__, __dir__ = lazy_names(__name__, _MODULE_OF, DEPRECATED)

@@ -1,15 +1,14 @@
 """The result JSON: one per job, for success and for every class B and C failure.
 
-It lives at PROXX_HOME/jobs/<job id>/result.json beside the job's log, written atomically (a
-temporary file, fsync, rename), and validates against `schemas/job-result-1.0.schema.json`.
+It lives at PROXX_HOME/jobs/<job id>/result.json beside the job's log, written atomically
+(`proxx.home.write_json_atomically`: a temporary file, fsync, rename), and validates against
+`schemas/job-result-1.0.schema.json`.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import attrs
 
 from proxx.converter import converter
 from proxx.errors import FailureClass, ProxxError
+from proxx.home import write_json_atomically as write_json_atomically  # where the farm imports it from
 from proxx.jobspec.model import Origin
 from proxx.verify.checks import Check
 from proxx.verify.facts import ClipFacts
@@ -189,22 +189,6 @@ class JobResult:
 def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
     return {key: value if isinstance(value, (str, int, float, bool, type(None), list)) else str(value)
             for key, value in context.items()}  # fmt: skip
-
-
-def write_json_atomically(path: Path, document: Any) -> None:
-    """Write `document` to `path` so that readers see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def unrecorded(result: JobResult, home: Path, error: Exception) -> JobResult:

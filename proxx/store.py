@@ -292,6 +292,18 @@ class Store:
         """The job store of the proxx home `home` (PROXX_HOME)."""
         return cls(home / STORE_FILE)
 
+    @classmethod
+    def read_only(cls, path: Path) -> Store:
+        """The store at `path` for a reader that must never change it (a plugin holding a writable
+        connection could break the store's contract by mistake): the same queries as every other
+        reader, over a read-only connection (SQLite `mode=ro`), so that any write fails; nothing is
+        created or migrated. `sqlite3.OperationalError` when there is no store at `path`."""
+        store = cls.__new__(cls)
+        store.path, store.refresh_problems = path, []
+        store._db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        store._db.row_factory = sqlite3.Row
+        return store
+
     def close(self) -> None:
         self._db.close()
 

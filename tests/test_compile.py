@@ -1,4 +1,4 @@
-"""The compiler: every filter, every message, every reference case of BACKGROUND section 2."""
+"""The compiler: every filter, every message, every reference case of docs/compatibility.md, section 2."""
 
 from __future__ import annotations
 

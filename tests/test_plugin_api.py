@@ -238,9 +238,9 @@ def test_the_job_store_view_reads_jobs_and_cannot_write(proxx_open: Any, proxx_h
         assert jobs.job(spec.job_id).state == "QUEUED"
         with pytest.raises(KeyError):
             jobs.spec("job-unknown")
-        assert jobs._db is not None
+        assert jobs._store is not None  # the store's own read path, over a read-only connection
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            jobs._db.execute("DELETE FROM jobs")
+            jobs._store.hide([spec.job_id])
 
 
 def test_the_job_store_view_of_a_home_without_a_store_knows_no_job(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from proxx.converter import converter
+from proxx.home import write_json_atomically
 from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
 from proxx.media.probe import ProbeError, probe
 from proxx.result import (
@@ -32,7 +33,6 @@ from proxx.result import (
     EngineRun,
     Failure,
     JobResult,
-    write_json_atomically,
 )
 from proxx.store import Store
 from proxx.verify.checks import failed

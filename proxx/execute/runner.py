@@ -29,6 +29,7 @@ from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
 from proxx.execute.recover import record_published, remember_published
 from proxx.export.exporter import Exporter, export_all
+from proxx.home import write_json_atomically
 from proxx.jobspec.model import JobSpec, utc_now
 from proxx.plugins import PluginManager
 from proxx.result import (
@@ -39,7 +40,6 @@ from proxx.result import (
     Failure,
     JobResult,
     unrecorded,
-    write_json_atomically,
 )
 from proxx.settings import Settings, duration_of
 from proxx.store import COMPLETED, FAILED, DigestMismatch, Store
