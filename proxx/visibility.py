@@ -314,6 +314,18 @@ _INTEGRATOR_ONLY = frozenset({"proxy_profile", "engine", "log_path", "worker_id"
 _INTEGRATOR_CONTEXT = frozenset({"admin_message", "candidates", "canonical", "proxy_profile", "engine", "worker_id"})
 # A quoted path or file name inside a message: kept as it is (made safe).
 _QUOTED_NAME = re.compile(r"'[^'\n]*(?:[/\\]|\.\w{1,5})'")
+# proxx's own sentences that name or explain an engine, as operators read them (the recorded message,
+# for integrators, keeps the engine's name and why it is unavailable). Each applies to one whole line.
+_ENGINE_SENTENCES = (
+    (re.compile(r"^(?P<lead>- )?\S[^\n]*? engine not available on this system\b.*$"),
+     r"\g<lead>The renderer this intent needs is not available on this system (an administrator finds why in "
+     r"the job's result document)."),
+    (re.compile(r"^(?P<lead>- )?Engine '[^'\n]*' is not installed on this system\.$"),
+     r"\g<lead>The renderer this intent needs is not installed on this system."),
+    (re.compile(r" is RAW camera media \([^)\n]*\), which this intent's engine does not read: choose an intent "
+                r"whose engine reads RAW camera media\."),
+     " is RAW camera media, which this intent cannot read: choose an intent made for RAW camera media."),
+)  # fmt: skip
 
 
 class OperatorWords:
@@ -370,6 +382,8 @@ class OperatorWords:
 
     def text(self, text: str) -> str:
         """One line of free text, safe and in operator words; quoted file names stay as they are."""
+        for sentence, words in _ENGINE_SENTENCES:
+            text = sentence.sub(words, text)
         parts, last = [], 0
         for name in _QUOTED_NAME.finditer(text):
             parts += [self._reword(text[last : name.start()]), safe(name.group())]
@@ -427,9 +441,11 @@ class OperatorWords:
         """A job's log as operators may read it: proxx's own lines, safe and in operator words. Engine
         command lines and the engine's own output (which name encoders and formats) are left out:
         `proxx jobs show --verbose` and the integrator endpoints have the whole log."""
-        shown, left_out = [], 0
+        shown, left_out, engine_output = [], 0, False
         for line in text.splitlines():
-            if line.startswith("$ ") or self._technical(line):
+            # An engine's command line starts its own output, which lasts until proxx's next "=== " line.
+            engine_output = line.startswith("$ ") or (engine_output and not line.startswith("=== "))
+            if engine_output or self._technical(line):
                 left_out += 1
                 continue
             shown.append(self.text(line))

@@ -366,7 +366,7 @@ def test_a_machine_without_an_engine_submits_its_jobs_to_a_farm_that_has_it(farm
     assert "slowcopy" not in here.engines
     src = make_clip(tmp_path / "W001_C001.mov", frames=4)
     (tmp_path / "out").mkdir()
-    with pytest.raises(PreJobError, match="engine, which is not installed here"):
+    with pytest.raises(PreJobError, match="it needs a renderer that is not installed here"):
         here.create_job("Slow Copy", [src], tmp_path / "out")  # to run here: class A, as always
 
     assert {"ffmpeg", "slowcopy"} <= FarmState.connect(farm["broker"]).engines()  # A: ffmpeg; B: both

@@ -53,12 +53,19 @@ def _compile_for_operator(profile: UserProfile, repository: Repository, engines:
         return compile_profile(profile, repository.registry, engines)
     except PreJobError as error:
         if error.reason == "engine_not_installed":
-            detail = f"it needs the '{error.context['engine']}' engine, which is not installed here"
+            # which engine is for the administrator (`admin_message`, `proxx registry`), never the operator
+            detail = "it needs a renderer that is not installed here"
         elif error.reason == "unsatisfiable" and error.context.get("constraint"):
             detail = _constraint_detail(profile, str(error.context["constraint"]))
         else:
             detail = _OPERATOR_REASONS[error.reason]
-        raise no_longer_compiles(profile.name, error.reason, detail, admin_message=error.message) from error
+        raise no_longer_compiles(
+            profile.name, error.reason, detail, admin_message=error.message, **_engine(error)
+        ) from error
+
+
+def _engine(error: PreJobError) -> dict[str, object]:
+    return {"engine": error.context["engine"]} if "engine" in error.context else {}
 
 
 # Constraints whose values are codec names, which operators never see: named by field alone.

@@ -21,3 +21,6 @@ def out(tmp_path: Path) -> Path:
     folder = tmp_path / "out"
     folder.mkdir()
     return folder
+
+
+from tests.conformance.surfaces import operator_surfaces  # noqa: E402,F401  (made once, for several sections)

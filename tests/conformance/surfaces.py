@@ -1,0 +1,218 @@
+"""Every operator surface, after failures of every class: what an operator reads on the CLI (stdout
+and stderr of `run`, `jobs list`, `jobs show`), on the web (the job pages, the form's answer, the
+operator API's JSON: jobs, results, the log shown to operators), made once for the whole suite.
+
+The words operators must never read are collected from the registry and the installed engines:
+every canonical id, engine name, codec and container declared, the codecs proxx reads back, and
+the marks of an engine's command line."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from fastapi.testclient import TestClient
+
+from proxx import Proxx
+from proxx.cli import main
+from proxx.compile.profiles import CODEC_FAMILY
+from proxx.verify.checks import PROBED_CODEC
+from proxx.web.app import create_app
+from proxx.web.roots import MediaRoots, parse_roots
+from proxx.web.service import WebService
+
+STUDIO_INTENTS = {
+    "ambiguous": 'user_profile_version: "1.0"\nname: Studio Ambiguous\nconstraints:\n  preferred_codecs: [prores]\n',
+    "unsatisfiable": 'user_profile_version: "1.0"\nname: Studio Same Size\nconstraints:\n  max_resolution: same\n'
+    "  preferred_codecs: [h264]\n",
+    "engine_missing": 'user_profile_version: "1.1"\nname: Studio Elsewhere\nconstraints:\n'
+    "  engine_preference: [studiofarmengine]\n",
+    "malformed": 'user_profile_version: "1.0"\nname: Studio Broken\nconstraints:\n  max_bitrate: 5\n',
+    "resolve": 'user_profile_version: "1.1"\nname: Studio Resolve SQ\nconstraints:\n  codecs: [dnxhr_sq]\n',
+}
+ELSEWHERE = (  # a canonical profile of an engine no plugin here provides
+    'canonical_profile_version: "1.0"\nid: studio_h264_elsewhere\nengine: studiofarmengine\ncodec: h264\n'
+    "container: mp4\nresolution: scale_25\naudio: aac\n"
+)
+# Class A: the intent each case chooses.
+PRE_JOB = {
+    "unknown": "No Such Intent",
+    "deprecated": "Legacy_ProRes_422",
+    "ambiguous": "Studio Ambiguous",
+    "unsatisfiable": "Studio Same Size",
+    "engine_missing": "Studio Elsewhere",
+    "malformed": "Studio Broken",
+}
+COMMAND_LINE = r"-c:v|-c:a|-map |-profile:v|libx264|prores_aw|prores_ks|-fps_mode|file:/|-progress|\$ /"
+GENERIC = re.compile(
+    r"^\W*(?:proxx:\s*)?(?:error|failed|failure|an error occurred|unknown error|something went wrong)\W*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@attrs.frozen
+class Surfaces:
+    """What operators read: `texts` by surface and case ("cli run: missing_source"), `messages` the
+    failure message each case showed on the CLI, `forbidden` the words never to be read there."""
+
+    texts: dict[str, str]
+    messages: dict[str, str]
+    forbidden: re.Pattern[str]
+    engines: frozenset[str]
+    studio_words: tuple[str, ...]
+
+    def without_studio_words(self, text: str) -> str:
+        """Intent names and descriptions are the studio's own words ("Archive ProRes"): operators
+        choose by them, so they are taken out before searching."""
+        for words in self.studio_words:
+            text = text.replace(html.escape(words), "").replace(json.dumps(words)[1:-1], "").replace(words, "")
+        return text
+
+    def found(self, pattern: re.Pattern[str]) -> dict[str, list[str]]:
+        """Each surface where `pattern` matches, with what it matched."""
+        hits = {where: sorted(set(pattern.findall(self.without_studio_words(t)))) for where, t in self.texts.items()}
+        return {where: words for where, words in hits.items() if words}
+
+
+def _words(proxx: Proxx) -> tuple[re.Pattern[str], frozenset[str]]:
+    registry = list(proxx.repository.registry)
+    engines = {p.engine for p in registry} | set(proxx.engines)
+    words = {p.id for p in registry} | {p.codec for p in registry} | {p.container for p in registry} | engines
+    words |= set(CODEC_FAMILY) | set(CODEC_FAMILY.values()) | {name for name, _ in PROBED_CODEC.values()}
+    free = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    # A file name's extension (A001.mov) or a path's part is the operator's own data.
+    return re.compile(rf"(?<![\w./\\-])(?:{free})(?![\w/\\])|{COMMAND_LINE}", re.IGNORECASE), frozenset(engines)
+
+
+def _cli(argv: list[str]) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue() + err.getvalue()
+
+
+def _another_codec(args: list[str]) -> list[str]:
+    """The same command, encoding MPEG-4 Part 2 (a format no bundled intent promises)."""
+    at, profile = args.index("-c:v"), args.index("-profile:v")
+    changed = [*args[: at + 1], "mpeg4", *args[at + 2 :]]
+    return [*changed[:profile], *changed[profile + 2 :]]
+
+
+def _csrf(http: TestClient) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', http.get("/jobs/new").text)
+    assert match
+    return match.group(1)
+
+
+def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> Surfaces:
+    from proxx.media import tools
+    from proxx_ffmpeg import engine
+
+    media, studio = base / "media", base / "studio"
+    day, out = media / "day1", media / "out"
+    for folder in (day, out, studio / "user", studio / "canonical"):
+        folder.mkdir(parents=True)
+    for name, text in STUDIO_INTENTS.items():
+        (studio / "user" / f"{name}.yaml").write_text(text)
+    (studio / "canonical" / "elsewhere.yaml").write_text(ELSEWHERE)
+    monkeypatch.setenv("PROXX_HOME", str(base / "home"))
+    monkeypatch.setenv("PROXX_PROFILES", str(studio))
+    monkeypatch.setenv("PROXX_PARALLEL_CLIPS", "1")
+
+    def source(name: str) -> Path:
+        return Path(shutil.copyfile(clip, day / name))
+
+    texts: dict[str, str] = {}
+    messages: dict[str, str] = {}
+
+    def run(case: str, intent: str, *sources: Path) -> None:
+        code, text = _cli(["run", "--profile", intent, "--output", str(out), *map(str, sources)])
+        assert code in (3, 4, 5), (case, code, text)
+        texts[f"cli run: {case}"] = text
+        messages[case] = text
+
+    for case, intent in PRE_JOB.items():
+        run(case, intent, source("A001_C001.mov"))
+    # B) job validation
+    run("missing_source", "Review H.264", day / "A404_C001.mov")
+    (day / "A002_C001.mov").write_bytes(b"this is not a video\n")
+    run("not_decodable", "Review H.264", day / "A002_C001.mov")
+    (out / "A003_C001.mp4").write_bytes(b"an earlier file\n")
+    run("output_exists", "Review H.264", source("A003_C001.mov"))
+    (day / "A004_C001.R3D").write_bytes(b"RED2" + bytes(4096))
+    run("raw_source", "Review H.264", day / "A004_C001.R3D")
+    run("engine_unavailable_resolve", "Studio Resolve SQ", source("A005_C001.mov"))
+    with monkeypatch.context() as patch:
+        patch.setenv("PROXX_FFMPEG", str(base / "no-such-ffmpeg"))
+        tools.find_tool.cache_clear()  # looked up once per process
+        try:
+            run("engine_unavailable", "Review H.264", source("A006_C001.mov"))
+        finally:
+            patch.undo()
+            tools.find_tool.cache_clear()
+    # C) execution
+    real = engine.build_args
+    recipes: dict[str, Any] = {
+        "engine_error": lambda args: [*args[:-1], "-map", "0:s", args[-1]],  # a stream the clip lacks
+        "format_differs": _another_codec,
+        "no_picture": lambda args: [*args[:-1], "-vn", args[-1]],
+    }
+    for n, (case, change) in enumerate(recipes.items()):
+
+        def build(ffmpeg: Any, src: Any, dst: Any, profile: Any, threads: Any = None, change: Any = change) -> Any:
+            return change(real(ffmpeg, src, dst, profile, threads))
+
+        with monkeypatch.context() as patch:
+            patch.setattr(engine, "build_args", build)
+            run(case, "Review H.264", source(f"A1{n}0_C001.mov"))
+    with monkeypatch.context() as patch:
+        patch.setenv("PROXX_TIMEOUT_MIN", "0.001")
+        patch.setenv("PROXX_TIMEOUT_FACTOR", "0")
+        run("timeout", "HD Editorial LT", source("A200_C001.mov"))
+
+    texts["cli jobs list"] = _cli(["jobs", "list", "--all"])[1]
+    proxx = Proxx.open()
+    jobs = {row.job_id: row for row in proxx.store.jobs()}
+    for job_id in jobs:
+        texts[f"cli jobs show: {job_id}"] = _cli(["jobs", "show", job_id])[1]
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
+    try:
+        with TestClient(create_app(web)) as http:
+            texts["web jobs page"] = http.get("/jobs").text
+            texts["api jobs"] = http.get("/api/jobs").text
+            texts["api intents"] = http.get("/api/intents").text
+            texts["web new job page"] = http.get("/jobs/new").text
+            for job_id in jobs:
+                for path in (f"/jobs/{job_id}", f"/api/jobs/{job_id}", f"/api/jobs/{job_id}/result"):
+                    response = http.get(path)
+                    assert response.status_code == 200, (path, response.text)
+                    texts[f"web {path}"] = response.text
+            token = _csrf(http)
+            for case, intent in PRE_JOB.items():
+                body = {"intent": intent, "sources": ["media/day1/A001_C001.mov"], "output_folder": "media/out"}
+                answer = http.post("/api/jobs", json=body)
+                assert answer.status_code == 422, answer.text
+                texts[f"api create: {case}"] = answer.text
+                form = {**body, "sources": body["sources"][0], "csrf": token}
+                page = http.post("/jobs", data=form, follow_redirects=False)
+                assert page.status_code == 422, page.text
+                texts[f"web form: {case}"] = page.text
+    finally:
+        web.proxx.store.close()
+    forbidden, engines = _words(proxx)
+    studio = {w for i in proxx.intents() for w in (i.name, i.description) if w}
+    return Surfaces(texts, messages, forbidden, engines, tuple(sorted(studio, key=len, reverse=True)))
+
+
+@pytest.fixture(scope="package")
+def operator_surfaces(tmp_path_factory: pytest.TempPathFactory, clip: Path) -> Surfaces:
+    with pytest.MonkeyPatch.context() as monkeypatch:  # undone before any test runs
+        return build_surfaces(tmp_path_factory.mktemp("surfaces"), clip, monkeypatch)
