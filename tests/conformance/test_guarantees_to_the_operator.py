@@ -12,6 +12,8 @@ from proxx import Proxx
 from proxx.cli import main
 from proxx.execute import schedule
 from proxx.store import COMPLETED, FAILED
+from proxx.worker import work
+from tests.conformance.paths import PATHS, create_and_run
 
 INTENT = "Review H.264"
 
@@ -107,3 +109,128 @@ def test_3_no_silent_substitution_a_retry_compiles_afresh_and_never_falls_back(p
         proxx.retry(failed.job_id)
     assert caught.value.message == f"Intent '{INTENT}' is deprecated and cannot be used for new jobs."
     assert [r.job_id for r in proxx.store.jobs()] == [failed.job_id]  # nothing created in its place
+
+
+# --- each guarantee on every path that creates or runs jobs (tests/conformance/paths.py) -----------
+
+
+def _rows(outcome):
+    proxx = Proxx.open()
+    return proxx, [proxx.store.job(job_id) for job_id in outcome.job_ids]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_1_on_every_path_a_job_runs_only_from_its_stored_jobspec(proxx_home, tmp_path, clip, path):
+    outcome = create_and_run(path, INTENT, clip, tmp_path)
+    proxx, rows = _rows(outcome)
+    assert rows and not outcome.refusal
+    for row in rows:
+        spec = proxx.store.spec(row.job_id)  # checked against the digest recorded at creation
+        result = proxx.result(row.job_id)
+        assert result is not None and result.job_id == spec.job_id and result.proxy_profile == spec.proxy_profile
+        assert [c.source for c in result.clips] == [c.source for c in spec.clips]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_2_on_every_path_completed_means_every_output_verified(proxx_home, tmp_path, clip, path):
+    outcome = create_and_run(path, INTENT, clip, tmp_path)
+    proxx, rows = _rows(outcome)
+    assert rows and all(row.state == COMPLETED for row in rows)
+    for row in rows:
+        result = proxx.result(row.job_id)
+        assert result is not None
+        for done in result.clips:
+            assert done.checks and all(check.passed for check in done.checks)
+            assert Path(done.output).is_file() and Path(done.output).stat().st_size > 0
+
+
+def test_2_the_checks_cover_existence_streams_and_size(proxx_home, clip, out):
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job(INTENT, [clip], out).job_id)
+    assert result is not None
+    names = {check.name for check in result.clips[0].checks}
+    assert {"output_exists", "video_codec", "audio_streams"} <= names, names  # a missing stream fails the last two
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_3_on_every_path_no_silent_substitution(proxx_home, tmp_path, clip, path):
+    outcome = create_and_run(path, "Legacy_ProRes_422", clip, tmp_path)
+    assert outcome.job_ids == ()  # nothing created in its place
+    assert "Legacy_ProRes_422" in outcome.refusal and "deprecated" in outcome.refusal
+
+
+def test_3_no_closest_match(proxx_home, clip, out, capsys):
+    assert main(["run", "--profile", "Review H.26", "--output", str(out), str(clip)]) == 3
+    assert capsys.readouterr().err.strip() == "proxx: Intent 'Review H.26' does not exist."
+    assert Proxx.open().store.jobs() == []
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_4_on_every_path_a_failed_job_stays_failed(proxx_home, tmp_path, clip, path, monkeypatch):
+    monkeypatch.setenv("PROXX_MIN_FREE_SPACE", str(2**62))  # class B: nothing can run
+    outcome = create_and_run(path, INTENT, clip, tmp_path)
+    proxx, rows = _rows(outcome)
+    assert rows and all(row.state == FAILED and row.failure_class == "B" for row in rows)
+    monkeypatch.delenv("PROXX_MIN_FREE_SPACE")
+    assert work(proxx, once=True) == 0  # a worker with room now takes none of them again
+    for row in rows:
+        assert proxx.store.job(row.job_id).state == FAILED and proxx.store.retries_of(row.job_id) == []
+    assert len(proxx.store.jobs()) == len(rows)
+
+
+def test_4_a_retry_is_the_operator_s_explicit_act_and_a_new_job(proxx_home, tmp_path, clip, out, capsys):
+    proxx = Proxx.open()
+    failed = proxx.create_job(INTENT, [tmp_path / "A404.mov"], out)
+    shutil.copyfile(clip, tmp_path / "A404.mov")  # the operator fixed the source
+    assert main(["jobs", "retry", failed.job_id]) == 0
+    proxx = Proxx.open()
+    (retry,) = proxx.store.retries_of(failed.job_id)
+    assert retry != failed.job_id and proxx.store.job(failed.job_id).state == FAILED
+
+
+def test_5_the_jobspec_s_canonical_profile_decides_execution_even_after_the_registry_changed(proxx_home, tmp_path,
+                                                                                            clip, out, monkeypatch):  # fmt: skip
+    from proxx.resources import bundled_profiles_dir
+
+    layer = tmp_path / "studio"
+    shutil.copytree(bundled_profiles_dir(), layer)
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [clip], out)
+    intent = layer / "user" / "review_h264.yaml"
+    intent.write_text(intent.read_text().replace("scale_50", "scale_25"))  # now means a quarter-size proxy
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == COMPLETED and result.proxy_profile == spec.proxy_profile
+    dimensions = {c.name: c.actual for c in result.clips[0].checks}["dimensions"]
+    assert dimensions == "160x90"  # half of 320x180, as the JobSpec says
+
+
+def test_6_reprocessing_is_a_new_job_the_original_jobspec_unchanged(proxx_home, tmp_path, clip, out):
+    proxx = Proxx.open()
+    failed = proxx.create_job(INTENT, [tmp_path / "A405.mov"], out)
+    before = proxx.store.spec(failed.job_id).to_json()
+    shutil.copyfile(clip, tmp_path / "A405.mov")
+    new, _ = proxx.retry(failed.job_id)
+    assert new.job_id != failed.job_id and new.retry_of == failed.job_id
+    assert proxx.store.spec(failed.job_id).to_json() == before
+
+
+def test_7_no_failure_is_generic_on_any_operator_surface(operator_surfaces):
+    from tests.conformance.surfaces import GENERIC
+
+    generic = {where: GENERIC.findall(text) for where, text in operator_surfaces.texts.items()}
+    assert {where: lines for where, lines in generic.items() if lines} == {}
+    for case, shown in operator_surfaces.messages.items():
+        assert len(shown.split()) >= 6, (case, shown)  # says what failed and why, not only that it did
+
+
+def test_7_no_silent_errors_or_missing_logs(proxx_home, tmp_path, clip, out, monkeypatch):
+    monkeypatch.setenv("PROXX_TIMEOUT_MIN", "0.001")
+    monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "0")
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job("HD Editorial LT", [clip], out).job_id)
+    assert result is not None and result.state == FAILED and result.failure is not None
+    assert result.failure.reason == "timeout" and result.failure.context["source"] == str(clip)
+    log = Path(result.log_path).read_text()
+    assert "timed out" in log and "$ " in log  # what ran, and how it ended
