@@ -19,20 +19,21 @@ from proxx.compile.invalid import InvalidMemory
 from proxx.compile.repository import Repository, load_repository, profile_paths_from_env, repository_stamp
 from proxx.compile.select import IntentStatus, intent_statuses, select
 from proxx.config import configured_repositories
-from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
+from proxx.dispatch import dispatcher_for
 from proxx.errors import PreJobError
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
 from proxx.execute.publish import kept_bytes, leftovers, remove_partials
-from proxx.execute.recover import published, recover_lost
+from proxx.execute.recover import published
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import proxx_home, write_json_atomically
 from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
 from proxx.jobspec.rerun import ALREADY_PROXIED, leave_out_proxied
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
+from proxx.openstore import open_store, refresh
 from proxx.plugins import PluginManager, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, load_result
@@ -65,30 +66,6 @@ def left_out(expansion: Expansion) -> list[LeftOut]:
 
 def default_worker_id() -> str:
     return f"{platform.node()}:{os.getpid()}:{threading.get_ident() % 100000}"
-
-
-def open_store(home: Path) -> Store:
-    """The job store of `home`, brought up to date: jobs whose worker was lost marked FAILED, and the
-    farm's jobs mirrored. What commands that only read jobs need: no plugin, no profile is loaded."""
-    store = Store.at(home)
-    recover_lost(store, home, store.reap_lost())
-    refresh(store, home)
-    return store
-
-
-def refresh(store: Store, home: Path) -> list[str]:
-    """Mirror into `store` the states, progress and results of jobs dispatched elsewhere. Returns
-    (and keeps as `store.refresh_problems`) why some could not be refreshed."""
-    by_dispatcher: dict[int, tuple[Dispatcher, dict[str, str]]] = {}
-    for job_id, executor in store.dispatched().items():
-        dispatcher = dispatcher_for(executor)
-        if dispatcher is not None:
-            by_dispatcher.setdefault(id(dispatcher), (dispatcher, {}))[1][job_id] = executor
-    problems: list[str] = []
-    for dispatcher, jobs in by_dispatcher.values():
-        problems += dispatcher.refresh(store, home, jobs)
-    store.refresh_problems = problems
-    return problems
 
 
 @attrs.frozen

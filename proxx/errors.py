@@ -16,6 +16,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+CANCELLED = "cancelled by the operator"  # the reason of a cancelled job and of its cancelled clip
+
 
 class FailureClass(enum.Enum):
     """The three failure classes: A before a job exists (the intent does not compile), B job

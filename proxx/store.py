@@ -29,14 +29,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from proxx.errors import ConfigurationError, FailureClass
 from proxx.home import STORE_FILE
-from proxx.jobspec.model import JobSpec, digest_of, utc_now
-from proxx.jobspec.rerun import identities, output_key
+from proxx.jobspec.stamps import digest_of, utc_now
 from proxx.roots import Roots
+
+if TYPE_CHECKING:  # the JobSpec model (and the profiles it holds) loads when a JobSpec is read: listing jobs needs none
+    from proxx.jobspec.model import JobSpec
 
 
 class JobState(enum.StrEnum):
@@ -413,6 +416,8 @@ class Store:
         (a proxy this machine cannot read, such as a farm's path it does not share, is left out); a
         later job's proxy at the same path replaces one (the earlier file was gone, or it would not
         have been published)."""
+        from proxx.jobspec.rerun import identities, output_key
+
         rows = []
         for source, output in clips:
             found = identities(source, output)
@@ -444,14 +449,14 @@ class Store:
             raise KeyError(job_id)
         if digest_of(row["spec_json"]) != row["digest"]:
             raise DigestMismatch(job_id)
-        return JobSpec.from_json(row["spec_json"])
+        return _jobspec(row["spec_json"])
 
     def spec_unchecked(self, job_id: str) -> JobSpec:
         """The stored JobSpec without the digest check: only to report on a tampered job."""
         row = self._db.execute("SELECT spec_json FROM jobspecs WHERE job_id = ?", (job_id,)).fetchone()
         if row is None:
             raise KeyError(job_id)
-        return JobSpec.from_json(row["spec_json"])
+        return _jobspec(row["spec_json"])
 
     def roots(self, job_id: str) -> Roots | None:
         """The roots the job was created with, or None (a job made on the command line)."""
@@ -472,12 +477,14 @@ class Store:
 
     def find(self, prefix: str) -> JobRow:
         """A job by id or unambiguous id prefix (or suffix, the random part operators copy)."""
+        row = self._db.execute(_SELECT_JOBS + " WHERE j.job_id = ?", (prefix,)).fetchone()
+        if row is not None:  # a whole id: its key, not a scan of every job
+            return _job_row(row)
         rows = self._db.execute(
             _SELECT_JOBS + " WHERE j.job_id LIKE ? || '%' OR j.job_id LIKE '%' || ?", (prefix, prefix)
         ).fetchall()
-        exact = [r for r in rows if r["job_id"] == prefix]
-        if exact or len(rows) == 1:
-            return _job_row((exact or rows)[0])
+        if len(rows) == 1:
+            return _job_row(rows[0])
         raise KeyError(prefix)
 
     def jobs(
@@ -608,6 +615,8 @@ class Store:
 
     def dispatched(self, unfinished: bool = True) -> dict[str, str]:
         """{job id: executor} of the jobs created for another executor (by default, those not finished)."""
+        if self._db.execute("SELECT 1 FROM dispatched LIMIT 1").fetchone() is None:
+            return {}  # no farm: every command asks, and the join below reads every unfinished job
         query = "SELECT d.job_id, d.executor FROM dispatched d JOIN jobs j ON j.job_id = d.job_id"
         if unfinished:
             query += f" WHERE j.state IN ('{QUEUED}', '{RUNNING}')"
@@ -761,6 +770,12 @@ class Store:
             ):
                 lost.append(row["job_id"])
         return lost
+
+
+def _jobspec(spec_json: str) -> JobSpec:
+    from proxx.jobspec.model import JobSpec
+
+    return JobSpec.from_json(spec_json)
 
 
 _SELECT_JOBS = (

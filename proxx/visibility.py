@@ -22,13 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from proxx.compile.profiles import CODEC_FAMILY, CanonicalProfile
-from proxx.errors import FailureClass
-from proxx.execute.cancel import CANCELLED
+from proxx.errors import CANCELLED, FailureClass
 from proxx.names import safe as safe  # the one sanitiser, shown through here too
-from proxx.verify.checks import PROBED_CODEC, Check
+
+if TYPE_CHECKING:  # the job list shows states only: it loads neither profiles nor verification
+    from proxx.compile.profiles import CanonicalProfile
 
 # --- values in people's words ---------------------------------------------------------------------
 
@@ -286,6 +286,8 @@ _WORKER = re.compile(r" (?:on|by) worker \S+")
 
 
 def _old_verification_message(message: str) -> str:
+    from proxx.verify.checks import Check
+
     if not message.startswith(_VERIFICATION) or ": expected " not in message:
         return message
 
@@ -366,6 +368,9 @@ class OperatorWords:
     @classmethod
     def of(cls, registry: Iterable[CanonicalProfile], intent_names: Iterable[str] = ()) -> OperatorWords:
         """For a registry, or for one job (its JobSpec's canonical profile and its intent's name)."""
+        from proxx.compile.profiles import CODEC_FAMILY
+        from proxx.verify.checks import PROBED_CODEC
+
         codecs: set[str] = set(CODEC_FAMILY) | set(CODEC_FAMILY.values())
         codecs |= {name for name, _ in PROBED_CODEC.values()}
         registry = list(registry)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from proxx import Proxx, schemas
-from proxx.execute.cancel import CANCELLED
+from proxx.errors import CANCELLED
 from proxx.media.samples import make_clip
 from proxx.store import FAILED, Store
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import subprocess
 import sys
 import types
 import warnings
@@ -159,10 +160,25 @@ def test_a_plugin_command_is_configured_and_run(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_a_plugin_command_cannot_take_a_builtin_name(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    # Plugins' commands are loaded when the command line names none of proxx's own (the usage lists
+    # them all): the clash is said there; proxx's own command is never replaced.
     pm = build_plugin_manager({"clash": NewCommands("run")})
     monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
-    assert main(["run"]) == 6
-    assert "adds the subcommand 'run', which proxx already has" in capsys.readouterr().err
+    for command_line in ([], ["--help"], ["hello"]):
+        assert main(command_line) == 6
+        assert "adds the subcommand 'run', which proxx already has" in capsys.readouterr().err
+
+
+def test_proxx_own_commands_load_no_plugin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # `proxx jobs list` reads the store only: it neither loads plugins nor imports the facade.
+    monkeypatch.setenv("PROXX_HOME", str(tmp_path))
+    code = (
+        "import sys; from proxx.cli import main; code = main(['jobs', 'list']); "
+        "print(sorted(m for m in ('proxx.plugins', 'proxx.app', 'proxx.compile.repository') if m in sys.modules)); "
+        "sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["No jobs.", "[]"]
 
 
 def test_two_plugins_with_one_command_name_fail_naming_both() -> None:

@@ -152,7 +152,6 @@ def test_a_plugin_profile_with_undeclared_names_is_the_plugins_error_in_registry
     pm = build_plugin_manager({"studio-av1": ShipsProfiles(shipped)})
     monkeypatch.setattr(plugins, "plugin_manager", lambda: pm)
     monkeypatch.setattr("proxx.app.plugin_manager", lambda: pm)
-    monkeypatch.setattr("proxx.cli.profiles.plugin_manager", lambda: pm)
     monkeypatch.setenv("PROXX_HOME", str(tmp_path / "home"))
 
     (problem,) = pm.plugin_profile_problems()

@@ -46,9 +46,11 @@ def _add_repository_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(arguments: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser of proxx's own commands; plugins are loaded for their commands only when the command
+    line names none of proxx's own (a plugin's command, or none: the usage lists them all). A command
+    that runs jobs loads the plugins it needs itself; `proxx jobs list` needs none."""
     from proxx.cli import doctor, farm, jobs, openjd, profiles, serve, watch
-    from proxx.plugins import plugin_manager
 
     parser = argparse.ArgumentParser(
         prog="proxx", description="Named proxy intents compiled into verified proxy media."
@@ -57,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = (profiles, doctor, jobs, serve, farm, watch, openjd)
     for register in (command.register for command in commands):
         register(sub, _add_repository_options)
+    named = next((argument for argument in arguments if not argument.startswith("-")), None)
+    if named in sub.choices:
+        return parser
+    from proxx.plugins import plugin_manager
+
     pm = plugin_manager()
     for name, command in pm.commands().items():
         if name in sub.choices:
@@ -101,7 +108,7 @@ def _operator_message(error: ProxxError) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        parser = build_parser(arguments)
     except ConfigurationError as error:
         print(f"proxx: configuration error: {error.message}", file=sys.stderr)
         return EXIT_CONFIGURATION

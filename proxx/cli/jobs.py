@@ -18,23 +18,24 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
-from proxx.app import Proxx, clean_partials, left_out, open_store
 from proxx.cli.exits import EXIT_FOR_CLASS, OneIntent
-from proxx.errors import FailureClass, PreJobError
-from proxx.execute.cancel import CANCELLED
-from proxx.execute.progress import Progress
-from proxx.execute.publish import leftovers
-from proxx.execute.recover import recover_lost
+from proxx.errors import CANCELLED, FailureClass, PreJobError
 from proxx.home import proxx_home
-from proxx.jobspec.model import JobSpec, iso_moment
-from proxx.jobspec.sources import NothingMissing
-from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, JobResult, load_result
+from proxx.jobspec.stamps import iso_moment
+from proxx.openstore import open_store
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, STATES, JobRow, LeftOut, Store
 from proxx.visibility import CANCELLED_TITLE, OperatorWords, failure_title, operator_checks, safe
+
+if TYPE_CHECKING:  # the commands that run jobs import these when they run: `jobs list|show` need none
+    from proxx.app import Proxx
+    from proxx.execute.progress import Progress
+    from proxx.jobspec.model import JobSpec
+    from proxx.jobspec.sources import NothingMissing
+    from proxx.result import ClipResult, JobResult
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -111,6 +112,8 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 
 
 def _open(args: argparse.Namespace) -> Proxx:
+    from proxx.app import Proxx
+
     return Proxx.open(profiles=args.profiles, bundled=args.bundled)
 
 
@@ -170,6 +173,8 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
     Proxies go to stdout, one a line; each failed clip with its own message, and what was not run,
     to stderr; then one line with the counts. The result and log files (which hold canonical ids and
     command lines) only with `verbose`."""
+    from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result
+
     row = proxx.store.job(job_id)
     spec = proxx.store.spec_unchecked(job_id)
     words = job_words(spec, row.intent)
@@ -285,6 +290,8 @@ def _say_left_out(items: Iterable[LeftOut], as_json: bool = False) -> None:
 
 def _nothing_missing(nothing: NothingMissing, as_json: bool = False) -> int:
     """A re-run with every proxy already there: said, and a success (no job was needed)."""
+    from proxx.app import left_out
+
     items = left_out(nothing.expansion)
     if as_json:
         document = {"job_id": None, "message": nothing.message, "left_out": [attrs.asdict(i) for i in items]}
@@ -296,6 +303,8 @@ def _nothing_missing(nothing: NothingMissing, as_json: bool = False) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
+    from proxx.jobspec.sources import NothingMissing
+
     proxx = _open(args)
     try:
         spec = proxx.submit(args.profile, args.sources, args.output, farm=args.farm, reuse=args.reuse)
@@ -371,6 +380,9 @@ def _cancel_on_signals(job_id: str, stop: threading.Event, bar: ProgressBar) -> 
 
 
 def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) -> None:
+    from proxx.execute.progress import Progress
+    from proxx.execute.recover import recover_lost
+
     asked = False
     dispatched = job_id in proxx.store.dispatched()
     while True:
@@ -392,6 +404,8 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) 
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from proxx.jobspec.sources import NothingMissing
+
     proxx = _open(args)
     try:
         spec = proxx.create_job(args.profile, args.sources, args.output, reuse=args.reuse)
@@ -505,6 +519,8 @@ def _chunks(rows: Iterator[JobRow], size: int = 1000) -> Iterator[list[JobRow]]:
 
 
 def cmd_jobs_hide(args: argparse.Namespace) -> int:
+    from proxx.app import clean_partials
+
     store = _jobs(args)
     if not args.job_ids and not args.failed_before:
         print("proxx: give job IDs or --failed-before DATE.", file=sys.stderr)
@@ -529,6 +545,8 @@ def cmd_jobs_hide(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_clean(args: argparse.Namespace) -> int:
+    from proxx.app import clean_partials
+
     store = _jobs(args)
     if not args.job_ids and not args.all:
         print("proxx: give job IDs or --all.", file=sys.stderr)
@@ -553,6 +571,9 @@ def cmd_jobs_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_show(args: argparse.Namespace) -> int:
+    from proxx.execute.publish import leftovers
+    from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result
+
     store = _jobs(args)
     try:
         row = store.find(args.job_id)
@@ -617,14 +638,14 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     return 0
 
 
-_CLIP_STATES: dict[str, str] = {CLIP_COMPLETED: "published", CLIP_FAILED: "FAILED", CLIP_NOT_RUN: "not run"}
-
-
 def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
     """One line per clip (its source's name, its outcome, where its proxy is); a failed clip's
     message and failing checks below it; every check and the full source path with `verbose`."""
+    from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN
+
     name = safe(clip.source if verbose else Path(clip.source).name)
-    state = _CLIP_STATES.get(clip.state, clip.state)
+    states: dict[str, str] = {CLIP_COMPLETED: "published", CLIP_FAILED: "FAILED", CLIP_NOT_RUN: "not run"}
+    state = states.get(clip.state, clip.state)
     where = f"  -> {safe(clip.output)}" if clip.state == CLIP_COMPLETED else ""
     print(f"  {name}  {state}{where}")
     if clip.failure:
@@ -643,6 +664,8 @@ def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
 
 
 def cmd_jobs_cancel(args: argparse.Namespace) -> int:
+    from proxx.execute.recover import recover_lost
+
     proxx = _open(args)
     try:
         row = proxx.cancel(args.job_id)
@@ -684,6 +707,8 @@ def _stale(store: Store) -> None:
 
 
 def cmd_jobs_retry(args: argparse.Namespace) -> int:
+    from proxx.jobspec.sources import NothingMissing
+
     proxx = _open(args)
     try:
         original = proxx.store.find(args.job_id).job_id

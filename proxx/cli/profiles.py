@@ -8,16 +8,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from proxx.app import Proxx, repository_layers
-from proxx.compile.check import CheckReport, check
-from proxx.compile.problems import Problem
-from proxx.compile.select import IntentStatus
-from proxx.converter import converter
-from proxx.plugins import plugin_manager
-from proxx.resources import bundled_profiles_dir
-from proxx.visibility import OperatorWords, safe
+from proxx.names import safe
+
+if TYPE_CHECKING:  # imported by the commands that use them: `proxx jobs list` registers these too
+    from proxx.app import Proxx
+    from proxx.compile.check import CheckReport
+    from proxx.compile.problems import Problem
+    from proxx.compile.select import IntentStatus
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -47,10 +46,14 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 
 
 def _open(args: argparse.Namespace) -> Proxx:
+    from proxx.app import Proxx
+
     return Proxx.open(profiles=args.profiles, bundled=args.bundled)
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
+    from proxx.visibility import OperatorWords
+
     proxx = _open(args)
     shown = [s for s in proxx.intents() if args.all or s.selectable or s.lifecycle.value == "deprecated"]
     if args.json:
@@ -90,6 +93,8 @@ def _deprecated(status: IntentStatus) -> str:
 
 
 def cmd_registry(args: argparse.Namespace) -> int:
+    from proxx.converter import converter
+
     proxx = _open(args)
     broken = proxx.plugin_manager.plugin_profile_problems()
     for problem in broken:
@@ -121,6 +126,11 @@ def cmd_registry(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from proxx.app import repository_layers
+    from proxx.compile.check import check
+    from proxx.plugins import plugin_manager
+    from proxx.resources import bundled_profiles_dir
+
     pm = plugin_manager()
     if args.paths:
         targets = list(args.paths)

@@ -13,11 +13,10 @@ import threading
 import time
 from pathlib import Path
 
-from proxx.errors import ExecutionError, FailureClass
+from proxx.errors import CANCELLED, ExecutionError, FailureClass
 from proxx.result import Failure
 from proxx.store import Store
 
-CANCELLED = "cancelled by the operator"  # the reason of a cancelled job and of its cancelled clip
 POLL_SECONDS = 0.5
 # A queued job the operator cancelled: it ends at once, nothing run.
 BEFORE_START = Failure(FailureClass.EXECUTION.value, CANCELLED, "Cancelled by the operator before it started.")

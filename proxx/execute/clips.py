@@ -26,8 +26,8 @@ from pathlib import Path
 
 import attrs
 
-from proxx.errors import ExecutionError, FailureClass, ProxxError
-from proxx.execute.cancel import CANCELLED, cancelled_error
+from proxx.errors import CANCELLED, ExecutionError, FailureClass, ProxxError
+from proxx.execute.cancel import cancelled_error
 from proxx.execute.engine import Engine, RenderTask
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease

@@ -29,8 +29,7 @@ from collections.abc import Iterable
 
 import redis
 
-from proxx.errors import ConfigurationError
-from proxx.execute.cancel import CANCELLED
+from proxx.errors import CANCELLED, ConfigurationError
 from proxx.jobspec.model import utc_now
 from proxx.settings import Settings
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING

@@ -8,13 +8,11 @@ sorted, no whitespace, UTF-8), stored beside it and checked before execution.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
@@ -23,6 +21,10 @@ from proxx import vocabulary
 from proxx.compile.compiler import Compiled
 from proxx.compile.profiles import CanonicalProfile, Naming
 from proxx.converter import converter
+from proxx.jobspec.stamps import canonical_json as canonical_json  # defined apart for the store; found here too
+from proxx.jobspec.stamps import digest_of as digest_of
+from proxx.jobspec.stamps import iso_moment as iso_moment
+from proxx.jobspec.stamps import utc_now as utc_now
 
 JOBSPEC_VERSION = "1.0"
 
@@ -141,32 +143,10 @@ class JobSpec:
         return converter.structure(json.loads(text), cls)
 
 
-def canonical_json(document: Any) -> str:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def digest_of(spec_json: str) -> str:
-    return "sha256:" + hashlib.sha256(spec_json.encode("utf-8")).hexdigest()
-
-
-def utc_now() -> str:
-    """The current UTC time as proxx records it (ISO 8601 to the millisecond, "Z")."""
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def new_job_id() -> str:
     """Sortable by creation time, unique without coordination: job-20261125T130501Z-3f9a1c2b."""
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"job-{stamp}-{secrets.token_hex(4)}"
-
-
-def iso_moment(text: str) -> str:
-    """An ISO date or time an operator gives (UTC unless it says otherwise), written as the store
-    writes its times, so that the two compare as text. ValueError when it is neither."""
-    moment = datetime.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def output_path(source: Path, output_directory: Path, naming: Naming, container: str, folder: str = "") -> Path:

@@ -63,7 +63,7 @@ import pytest
 
 from proxx.app import Proxx
 from proxx.compile.repository import load_repository
-from proxx.execute.cancel import CANCELLED
+from proxx.errors import CANCELLED
 from proxx.execute.engine import Availability, Engine, RenderReport, RenderTask
 from proxx.media.tools import find_tool
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN

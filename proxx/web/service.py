@@ -19,8 +19,7 @@ from typing import Any
 from proxx.app import Proxx, repository_layers
 from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
-from proxx.errors import FailureClass, PreJobError
-from proxx.execute.cancel import CANCELLED
+from proxx.errors import CANCELLED, FailureClass, PreJobError
 from proxx.execute.clips import JOB_WIDE_REASONS
 from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec, iso_moment
