@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from proxx.lazy import lazy_names
 
-if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
+if TYPE_CHECKING:  # the same names and the deprecated ones, for type checkers (`X as X`: a re-export)
     from proxx.app import Proxx as Proxx
     from proxx.compile.compiler import Compiled as Compiled
     from proxx.compile.compiler import Definition as Definition
@@ -102,16 +102,9 @@ _MODULE_OF = {
     "Proxied": "proxx.jobspec.rerun",
     "Skipped": "proxx.jobspec.sources",
     "NothingMissing": "proxx.jobspec.sources",
-    "CLIP_COMPLETED": "proxx.result",
-    "CLIP_FAILED": "proxx.result",
-    "CLIP_NOT_RUN": "proxx.result",
     "ClipResult": "proxx.result",
     "ClipState": "proxx.result",
     "JobResult": "proxx.result",
-    "COMPLETED": "proxx.store",
-    "FAILED": "proxx.store",
-    "QUEUED": "proxx.store",
-    "RUNNING": "proxx.store",
     "JobRow": "proxx.store",
     "JobState": "proxx.store",
     "IntentStatus": "proxx.compile.select",
@@ -121,12 +114,20 @@ _MODULE_OF = {
 __all__ = sorted(_MODULE_OF)
 
 
-# The plugin contract's names, here before it had a module of its own: they import, with a
-# ProxxDeprecationWarning, until plugin API 2.0.
+# Names leaving this module: the plugin contract's names, here before it had a module of its own, and
+# the states as constants. They import, with a ProxxDeprecationWarning, until plugin API 2.0.
 _DEPRECATED = {
     "Availability": ("proxx.execute.engine", "proxx.plugin.Availability"),
     "Engine": ("proxx.execute.engine", "proxx.plugin.Engine"),
     "hookimpl": ("proxx.hookspecs", "proxx.plugin.hookimpl"),
+    # states as str enums: one name per kind of state
+    "CLIP_COMPLETED": ("proxx.result", "ClipState.COMPLETED"),
+    "CLIP_FAILED": ("proxx.result", "ClipState.FAILED"),
+    "CLIP_NOT_RUN": ("proxx.result", "ClipState.NOT_RUN"),
+    "COMPLETED": ("proxx.store", "JobState.COMPLETED"),
+    "FAILED": ("proxx.store", "JobState.FAILED"),
+    "QUEUED": ("proxx.store", "JobState.QUEUED"),
+    "RUNNING": ("proxx.store", "JobState.RUNNING"),
 }
 
 __getattr__, __dir__ = lazy_names(__name__, _MODULE_OF, _DEPRECATED)

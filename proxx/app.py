@@ -362,6 +362,21 @@ class Proxx:
         there is no such job."""
         return self.store.find(job_id)
 
+    def spec(self, job_id: str) -> JobSpec:
+        """The job's JobSpec as stored (`job_id` or its short form), checked against its digest.
+        KeyError when there is no such job; PreJobError ("jobspec_altered") when the stored JobSpec
+        was altered after creation, so that nothing it names (sources, output folder) is trusted."""
+        row = self.store.find(job_id)
+        try:
+            return self.store.spec(row.job_id)
+        except DigestMismatch:
+            raise PreJobError(
+                "jobspec_altered",
+                f"Job {row.job_id}'s stored JobSpec does not match its digest: it was altered after "
+                "creation, so neither its sources nor its output folder can be trusted.",
+                {"job_id": row.job_id},
+            ) from None
+
     def result(self, job_id: str) -> JobResult | None:
         """The finished job's JobResult (its result JSON: every clip's outcome, checks and facts), or
         None while it has none (QUEUED or RUNNING)."""

@@ -2,8 +2,9 @@
 
     from proxx.plugin import Engine, Availability, RenderTask, RenderReport, hookimpl
 
-A plugin imports from this module (or the same names from `proxx`), never from proxx's other modules:
-those change shape between releases, these names follow `API_VERSION`. A plugin states the contract
+A plugin imports from this module, never from proxx's other modules: those change shape between
+releases, these names follow `API_VERSION` (a plugin's command may drive proxx as integrators do,
+through `proxx.Proxx`; its tests use `proxx.testing`). A plugin states the contract
 it was built for with a module-level `PROXX_PLUGIN_API = "1.1"` in the module its entry point names;
 proxx refuses, at load, a plugin built for a newer minor version or another major version.
 
@@ -20,9 +21,12 @@ from proxx.lazy import lazy_names
 #: where Z >= Y; a new major version is a break (hooks removed or changed incompatibly).
 API_VERSION = "1.1"
 
-if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-export)
+if TYPE_CHECKING:  # the same names and the DEPRECATED ones, for type checkers (`X as X`: a re-export)
     from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
     from proxx.compile.profiles import Naming as Naming
+    from proxx.deprecated import ffmpeg_colour_filters as ffmpeg_colour_filters
+    from proxx.deprecated import ffmpeg_colour_options as ffmpeg_colour_options
+    from proxx.deprecated import input_restrictions as input_restrictions
     from proxx.errors import ConfigurationError as ConfigurationError
     from proxx.errors import ExecutionError as ExecutionError
     from proxx.errors import JobValidationError as JobValidationError
@@ -40,6 +44,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.execute.process import stop_process as stop_process
     from proxx.export.exporter import Exporter as Exporter
     from proxx.home import proxx_home as proxx_home
+    from proxx.home import write_json_atomically as write_json_atomically
     from proxx.hookrecords import Command as Command
     from proxx.hookrecords import WebLookup as WebLookup
     from proxx.hookspecs import hookimpl as hookimpl
@@ -53,8 +58,6 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.media.colour import ColourTarget as ColourTarget
     from proxx.media.colour import colour_unconvertible as colour_unconvertible
     from proxx.media.colour import default_colour as default_colour
-    from proxx.media.colour import ffmpeg_colour_filters as ffmpeg_colour_filters
-    from proxx.media.colour import ffmpeg_colour_options as ffmpeg_colour_options
     from proxx.media.geometry import frame_size as frame_size
     from proxx.media.geometry import output_size as output_size
     from proxx.media.geometry import upright as upright
@@ -82,12 +85,11 @@ if TYPE_CHECKING:  # the same names, for type checkers (`X as X` marks a re-expo
     from proxx.result import JobResult as JobResult
     from proxx.result import Reused as Reused
     from proxx.result import load_result as load_result
-    from proxx.result import write_json_atomically as write_json_atomically
     from proxx.settings import Settings as Settings
     from proxx.store import COMPLETED as COMPLETED
     from proxx.store import FAILED as FAILED
     from proxx.store import DigestMismatch as DigestMismatch
-    from proxx.validate.trust import input_restrictions as input_restrictions
+    from proxx.store import JobState as JobState
     from proxx.verify.checks import CHECK_NAMES as CHECK_NAMES
     from proxx.verify.checks import Check as Check
     from proxx.verify.facts import ClipFacts as ClipFacts
@@ -109,7 +111,6 @@ _MODULE_OF = {
     "cancelled_error": "proxx.execute.cancel",
     "cannot_render": "proxx.execute.engine",
     "ProcessRun": "proxx.execute.process",
-    "last_line": "proxx.execute.process",
     "run_process": "proxx.execute.process",
     "start_process": "proxx.execute.process",
     "stop_process": "proxx.execute.process",
@@ -123,14 +124,10 @@ _MODULE_OF = {
     "Naming": "proxx.compile.profiles",
     "AudioTarget": "proxx.media.policy",
     "Origin": "proxx.jobspec.model",
-    "utc_now": "proxx.jobspec.model",
-    "JobStoreView": "proxx.jobview",
     "Colour": "proxx.media.colour",
     "ColourTarget": "proxx.media.colour",
     "default_colour": "proxx.media.colour",
     "colour_unconvertible": "proxx.media.colour",
-    "ffmpeg_colour_filters": "proxx.media.colour",
-    "ffmpeg_colour_options": "proxx.media.colour",
     "frame_size": "proxx.media.geometry",
     "output_size": "proxx.media.geometry",
     "upright": "proxx.media.geometry",
@@ -141,16 +138,10 @@ _MODULE_OF = {
     "MediaInfo": "proxx.media.probe",
     "ProbeError": "proxx.media.probe",
     "VideoStream": "proxx.media.probe",
-    "file_url": "proxx.media.probe",
     "probe": "proxx.media.probe",
     "Tool": "proxx.media.tools",
     "find_tool": "proxx.media.tools",
     "require_tool": "proxx.media.tools",
-    "CLIP_COMPLETED": "proxx.result",
-    "CLIP_FAILED": "proxx.result",
-    "COMPLETED": "proxx.store",
-    "FAILED": "proxx.store",
-    "CLIP_NOT_RUN": "proxx.result",
     "ClipResult": "proxx.result",
     "ClipState": "proxx.result",
     "EngineRun": "proxx.result",
@@ -159,8 +150,7 @@ _MODULE_OF = {
     "JobResult": "proxx.result",
     "Reused": "proxx.result",
     "load_result": "proxx.result",
-    "DigestMismatch": "proxx.store",
-    "input_restrictions": "proxx.validate.trust",
+    "JobState": "proxx.store",
     "Check": "proxx.verify.checks",
     "CHECK_NAMES": "proxx.verify.checks",
     "ClipFacts": "proxx.verify.facts",
@@ -170,11 +160,25 @@ _MODULE_OF = {
 }
 
 
-#: Names leaving the contract: name -> (where it lives now, what to use instead). They import, with a
-#: ProxxDeprecationWarning, until API 2.0; they are not in `__all__` nor in the reference.
+#: Names leaving the contract: name -> (where it lives until then, what to use instead). They import,
+#: with a ProxxDeprecationWarning, until API 2.0; they are not in `__all__` nor in the reference.
+_FFMPEG = "the FFmpeg plugin's proxx_ffmpeg.argv"
 DEPRECATED = {
     "Settings": ("proxx.settings", "RenderTask.timeout, RenderTask.expected_duration and RenderTask.timeout_for()"),
     "write_json_atomically": ("proxx.home", "your own helper: a generic file helper is no plugin contract"),
+    "input_restrictions": ("proxx.deprecated", f"{_FFMPEG}.input_options (MediaInfo.demuxer is the demuxer)"),
+    "ffmpeg_colour_filters": ("proxx.deprecated", f"{_FFMPEG}.colour_filters"),
+    "ffmpeg_colour_options": ("proxx.deprecated", f"{_FFMPEG}.colour_options"),
+    "file_url": ("proxx.media.probe", f"{_FFMPEG}.file_url"),
+    "JobStoreView": ("proxx.jobview", "proxx.Proxx.spec(job_id) and proxx.Proxx.job(job_id)"),
+    "DigestMismatch": ("proxx.store", "proxx.Proxx.spec(job_id), which raises PreJobError for an altered JobSpec"),
+    "utc_now": ("proxx.jobspec.model", "your own helper: a generic helper is no plugin contract"),
+    "last_line": ("proxx.execute.process", "run_process's own failure line (its failure_line argument)"),
+    "CLIP_COMPLETED": ("proxx.result", "ClipState.COMPLETED"),
+    "CLIP_FAILED": ("proxx.result", "ClipState.FAILED"),
+    "CLIP_NOT_RUN": ("proxx.result", "ClipState.NOT_RUN"),
+    "COMPLETED": ("proxx.store", "JobState.COMPLETED"),
+    "FAILED": ("proxx.store", "JobState.FAILED"),
 }
 
 __all__ = sorted(["API_VERSION", *_MODULE_OF])

@@ -17,7 +17,20 @@ from proxx.testing import make_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "integrating.md"
-METHODS = ["open", "intents", "select", "expand", "create_job", "submit", "run_job", "job", "result", "cancel", "retry"]
+METHODS = [
+    "open",
+    "intents",
+    "select",
+    "expand",
+    "create_job",
+    "submit",
+    "run_job",
+    "job",
+    "spec",
+    "result",
+    "cancel",
+    "retry",
+]
 
 
 def test_the_guide_gives_each_method_its_real_signature() -> None:
@@ -35,6 +48,28 @@ def test_run_job_given_a_jobspec_says_what_to_pass(proxx_open, proxx_clip, tmp_p
     with pytest.raises(TypeError, match=r"run_job takes a job id .* pass spec\.job_id"):
         app.run_job(spec)  # type: ignore[arg-type]
     assert app.job(spec.job_id).state == "QUEUED" and app.result(spec.job_id) is None
+
+
+def test_spec_is_the_stored_jobspec_and_refuses_an_altered_one(proxx_open, proxx_clip, tmp_path) -> None:
+    import sqlite3
+
+    from proxx import PreJobError
+
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    spec = app.create_job("Review H.264", [proxx_clip(frames=6)], tmp_path / "out")
+    assert app.spec(spec.job_id[-8:]) == spec
+    with pytest.raises(KeyError):
+        app.spec("job-unknown")
+    tampered = spec.to_json().replace(str(tmp_path / "out"), "/elsewhere")
+    db = sqlite3.connect(app.store.path)
+    db.execute("DROP TRIGGER jobspecs_immutable")  # proxx itself never changes a stored JobSpec
+    db.execute("UPDATE jobspecs SET spec_json = ? WHERE job_id = ?", (tampered, spec.job_id))
+    db.commit()
+    db.close()
+    with pytest.raises(PreJobError) as refused:
+        app.spec(spec.job_id)
+    assert refused.value.reason == "jobspec_altered" and spec.job_id in refused.value.message
 
 
 def test_the_example_script_runs_a_job_and_prints_progress_and_facts(tmp_path: Path) -> None:

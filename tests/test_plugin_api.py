@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 import subprocess
 import sys
 import types
@@ -22,6 +23,7 @@ from proxx.plugin import (
     Command,
     ConfigurationError,
     JobValidationError,
+    ProxxError,
     Reused,
     hookimpl,
 )
@@ -243,7 +245,9 @@ def test_the_job_store_view_reads_jobs_and_cannot_write(proxx_open: Any, proxx_h
     import sqlite3
 
     from proxx.media.samples import make_clip
-    from proxx.plugin import JobStoreView
+
+    with pytest.deprecated_call():
+        from proxx.plugin import JobStoreView
 
     app = proxx_open()
     (tmp_path / "out").mkdir()
@@ -260,7 +264,8 @@ def test_the_job_store_view_reads_jobs_and_cannot_write(proxx_open: Any, proxx_h
 
 
 def test_the_job_store_view_of_a_home_without_a_store_knows_no_job(tmp_path: Path) -> None:
-    from proxx.plugin import JobStoreView
+    with pytest.deprecated_call():
+        from proxx.plugin import JobStoreView
 
     with JobStoreView(tmp_path) as jobs, pytest.raises(KeyError):
         jobs.spec("job-1")
@@ -281,16 +286,16 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 # --- three public modules, each complete, and names that leave through a warning --------------------
 
 
-@pytest.mark.parametrize(
-    ("module", "name", "instead"),
-    [
-        ("proxx.plugin", "Settings", "RenderTask.timeout_for"),
-        ("proxx.plugin", "write_json_atomically", "no plugin contract"),
-        ("proxx", "hookimpl", "proxx.plugin"),
-        ("proxx", "Engine", "proxx.plugin"),
-        ("proxx", "Availability", "proxx.plugin"),
-    ],
-)
+def _leaving() -> list[tuple[str, str, str]]:
+    import proxx
+
+    return [
+        *(("proxx.plugin", name, instead) for name, (_, instead) in proxx.plugin.DEPRECATED.items()),
+        *(("proxx", name, instead) for name, (_, instead) in proxx._DEPRECATED.items()),
+    ]
+
+
+@pytest.mark.parametrize(("module", "name", "instead"), _leaving())
 def test_a_name_leaving_the_contract_still_imports_with_a_warning_naming_its_replacement(
     module: str, name: str, instead: str
 ) -> None:
@@ -300,11 +305,47 @@ def test_a_name_leaving_the_contract_still_imports_with_a_warning_naming_its_rep
 
     public = importlib.import_module(module)
     with pytest.warns(
-        ProxxDeprecationWarning, match=rf"{module}\.{name} is deprecated since plugin API 1\.1.*{instead}"
+        ProxxDeprecationWarning, match=rf"{module}\.{name} is deprecated since plugin API 1\.1.*{re.escape(instead)}"
     ):
         value = getattr(public, name)
     assert value is not None
-    assert name not in public.__all__
+    assert name not in public.__all__ and name not in vars(public)  # it warns at every use, never cached
+
+
+def test_the_names_that_left_still_work_as_they_did() -> None:
+    from proxx.media.colour import Colour, ColourTarget
+    from proxx.media.probe import MediaInfo
+    from proxx.plugin import ClipState, JobState, ProxxDeprecationWarning
+    from proxx_ffmpeg import argv
+
+    with pytest.warns(ProxxDeprecationWarning):
+        from proxx.plugin import (  # type: ignore[attr-defined]
+            CLIP_COMPLETED,
+            COMPLETED,
+            ffmpeg_colour_filters,
+            ffmpeg_colour_options,
+            file_url,
+            input_restrictions,
+        )
+    assert (CLIP_COMPLETED, COMPLETED) == (ClipState.COMPLETED, JobState.COMPLETED) == ("completed", "COMPLETED")
+    source = MediaInfo("/m/-A:001.mov", "mov,mp4,m4a,3gp,3g2,mj2", 1, 1.0, None, (), None)
+    assert source.demuxer == "mov"
+    assert [*input_restrictions(source), "-i", file_url(source.path)] == argv.input_options(source)
+    rgb, hd, sd = (
+        Colour("bt709", "bt709", "gbr", "pc"),
+        Colour("bt709", "bt709", "bt709", "tv"),
+        Colour("smpte170m", "bt709", "smpte170m", "tv"),
+    )
+    for target in (
+        ColourTarget(rgb, hd),
+        ColourTarget(sd, hd),
+        ColourTarget(hd, hd),
+        ColourTarget(Colour("bt709", "bt709", "bt709", "pc"), hd),
+    ):
+        assert ffmpeg_colour_filters(target, "yuv420p") == argv.colour_filters(target, "yuv420p")
+        assert ffmpeg_colour_options(target) == argv.colour_options(target)
+    with pytest.raises(ProxxError):
+        argv.input_options(MediaInfo("/m/list.m3u8", "hls", 1, 1.0, None, (), None))
 
 
 def test_every_record_a_public_record_names_is_public_and_in_the_reference() -> None:
@@ -338,6 +379,8 @@ def test_the_readme_states_the_size_of_each_public_module() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for module in (proxx, proxx.plugin, proxx.testing):
         assert f"`{module.__name__}` ({len(module.__all__)} names)" in readme, module.__name__
+    distinct = {*proxx.__all__, *proxx.plugin.__all__, *proxx.testing.__all__}
+    assert f"{len(distinct)} names in all" in readme
 
 
 def test_a_render_task_extends_its_timeout_by_proxx_own_rule() -> None:
@@ -349,7 +392,8 @@ def test_a_render_task_extends_its_timeout_by_proxx_own_rule() -> None:
 
 
 def test_the_job_store_view_takes_a_home_or_its_store_file(proxx_open, proxx_clip, proxx_home, tmp_path) -> None:
-    from proxx.plugin import JobStoreView
+    with pytest.deprecated_call():
+        from proxx.plugin import JobStoreView
 
     app = proxx_open()
     (tmp_path / "out").mkdir()

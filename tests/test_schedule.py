@@ -9,7 +9,7 @@ import pytest
 from proxx import Proxx
 from proxx.execute import schedule
 from proxx.execute.schedule import CoreShare
-from proxx.plugin import COMPLETED
+from proxx.plugin import JobState
 from proxx.testing import make_clip
 
 
@@ -92,7 +92,7 @@ def test_ffmpeg_gets_the_share_for_decoding_and_encoding(tmp_path, proxx_home, m
     proxx = Proxx.open()
     spec = proxx.create_job("HD Editorial LT", sources, out)
     result = proxx.run_job(spec.job_id)
-    assert result.state == COMPLETED, result.failure
+    assert result.state == JobState.COMPLETED, result.failure
     commands = _commands(Path(result.log_path))
     assert len(commands) == 4
     first = commands[0].split()
@@ -108,5 +108,5 @@ def test_a_clip_rendering_alone_gets_no_limit(tmp_path, proxx_home):
     out.mkdir()
     proxx = Proxx.open()
     result = proxx.run_job(proxx.create_job("HD Editorial LT", [source], out).job_id)
-    assert result.state == COMPLETED, result.failure
+    assert result.state == JobState.COMPLETED, result.failure
     assert "-threads" not in _commands(Path(result.log_path))[0].split()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from proxx import CLIP_COMPLETED, COMPLETED, PreJobError, Progress, Proxx
+from proxx import ClipState, JobState, PreJobError, Progress, Proxx
 
 
 def show(progress: Progress) -> None:
@@ -43,13 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"job {spec.job_id} runs in another worker: {proxx.job(spec.job_id).state}")
         return 0
     for clip in result.clips:
-        if clip.state == CLIP_COMPLETED and clip.facts is not None:
+        if clip.state == ClipState.COMPLETED and clip.facts is not None:
             facts = clip.facts
             size = f"{facts.display_width}x{facts.display_height}"
             print(f"{clip.output}  {facts.proxy_timecode}  {facts.frame_rate} fps  {facts.frame_count} frames  {size}")
         elif clip.failure is not None:
             print(f"{clip.source}: {clip.failure.message}", file=sys.stderr)
-    if result.state == COMPLETED:
+    if result.state == JobState.COMPLETED:
         return 0
     assert result.failure is not None
     print(f"job {spec.job_id} failed: {result.failure.message}", file=sys.stderr)

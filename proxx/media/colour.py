@@ -157,7 +157,8 @@ def _writable(value: str, can: frozenset[str], same: dict[str, str], fallback: s
 class ColourTarget:
     """The colour of one proxy: `source` is what the source's picture is (`source_colour`), `output`
     what the proxy states and is. `converts`: the picture is converted from `source` to `output`
-    (they differ by more than names); else only described."""
+    (they differ by more than names); else only described. `converts_colours`: more than the range
+    changes."""
 
     source: Colour
     output: Colour
@@ -165,6 +166,17 @@ class ColourTarget:
     @property
     def converts(self) -> bool:
         return not same_colour(self.source, self.output)
+
+    @property
+    def converts_colours(self) -> bool:
+        """The primaries, the transfer or the matrix differ by more than names: more than a change of
+        range (which `converts` alone means when this is False)."""
+        source, output = self.source, self.output
+        return not (
+            same_primaries(source.primaries, output.primaries)
+            and same_transfer(source.transfer, output.transfer)
+            and same_matrix(source.matrix, output.matrix)
+        )
 
 
 def colour_target(codec_family: str, source: Colour, width: int, height: int) -> ColourTarget:
@@ -200,52 +212,6 @@ def colour_unconvertible(target: ColourTarget) -> str | None:
     return None
 
 
-# ffmpeg's swscale names a matrix its own way.
+# ffmpeg's swscale names a matrix its own way (sample media are made with ffmpeg).
 SWSCALE_MATRIX = {"bt709": "bt709", "bt470bg": "bt470", "smpte170m": "smpte170m", "fcc": "fcc",
                    "smpte240m": "smpte240m", "bt2020nc": "bt2020"}  # fmt: skip
-
-
-def ffmpeg_colour_filters(target: ColourTarget, pix_fmt: str) -> list[str]:
-    """ffmpeg filters that make the picture `target.output` from `target.source`, each property named
-    on both sides (never a filter's guess), then label the frames with `target.output` exactly.
-    An RGB source becomes YUV (`pix_fmt`, the encoder's) through swscale with the output matrix and
-    range named, so no conversion is left for ffmpeg to insert by itself; a difference
-    of range alone goes through swscale too; any other difference through the `colorspace` filter."""
-    source, output = target.source, target.output
-    filters: list[str] = []
-    if source.matrix == "gbr":
-        matrix = SWSCALE_MATRIX[output.matrix]
-        filters += [f"scale=out_color_matrix={matrix}:out_range={output.range}", f"format={pix_fmt}"]
-        source = attrs.evolve(source, matrix=output.matrix, range=output.range)
-    if not same_colour(source, output):
-        colours_differ = not (
-            same_primaries(source.primaries, output.primaries)
-            and same_transfer(source.transfer, output.transfer)
-            and same_matrix(source.matrix, output.matrix)
-        )
-        if colours_differ:
-            filters.append(
-                f"colorspace=iprimaries={source.primaries}:itrc={source.transfer}:ispace={source.matrix}"
-                f":irange={source.range}:primaries={output.primaries}:trc={output.transfer}"
-                f":space={output.matrix}:range={output.range}"
-            )
-        else:
-            matrix = SWSCALE_MATRIX[output.matrix]
-            filters.append(
-                f"scale=in_color_matrix={matrix}:out_color_matrix={matrix}"
-                f":in_range={source.range}:out_range={output.range}"
-            )
-    filters.append(
-        f"setparams=color_primaries={output.primaries}:color_trc={output.transfer}"
-        f":colorspace={output.matrix}:range={output.range}"
-    )
-    return filters
-
-
-def ffmpeg_colour_options(target: ColourTarget) -> list[str]:
-    """The encoder's and muxer's colour description: what the codec header and container state."""
-    output = target.output
-    return [
-        "-color_primaries", output.primaries, "-color_trc", output.transfer,
-        "-colorspace", output.matrix, "-color_range", output.range,
-    ]  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from proxx import vocabulary
-from proxx.media.allowlist import probe_restrictions
+from proxx.media.allowlist import MEDIA_DEMUXERS, probe_restrictions
 from proxx.media.colour import Colour
 from proxx.media.tools import require_tool
 
@@ -134,7 +134,8 @@ class MediaInfo:
       data_streams: the count of timecode, telemetry and other data tracks (not proxied).
       other_video: each video track after the first, as (track number, width, height): an
         interview's B camera, an ISO recording (not proxied, named in the clip's outcome).
-    Properties: `container` (the canonical container name), `video_duration`, `is_still_image`.
+    Properties: `container` (the canonical container name), `demuxer`, `video_duration`,
+    `is_still_image`.
     """
 
     path: str
@@ -159,6 +160,14 @@ class MediaInfo:
         if "mov" in names:
             return "mp4" if self.brand.startswith(("isom", "iso", "mp4", "avc1")) else "mov"
         return vocabulary.container_of(self.format_name) or self.format_name
+
+    @property
+    def demuxer(self) -> str | None:
+        """The demuxer the file was read with when it is one proxx accepts as media (e.g. "mov",
+        "mxf", "mpegts"), else None. An engine opens a validated source with this demuxer only, so
+        a file swapped after validation cannot bring in a playlist or any other format."""
+        name = self.format_name.split(",")[0]
+        return name if name in MEDIA_DEMUXERS else None
 
     @property
     def is_still_image(self) -> bool:

@@ -3,10 +3,11 @@ reaching outside its roots (see docs/security.md).
 
 A source must be a regular file (after resolving links) inside the job's roots whose container is on
 an allow-list of media demuxers. Playlists (HLS), concat lists, text, images and devices are refused
-in class B. The same restriction reaches the engine: ffprobe and ffmpeg only ever open `file:` URLs
-with an allow-listed demuxer (ffmpeg is given the demuxer the probe found, `-f`), so a file swapped
-between validation and render cannot bring a playlist in; and the runner checks, just before the
-engine starts, that the source is still the file that was validated.
+in class B. The same restriction reaches the engine: ffprobe only ever opens `file:` URLs with an
+allow-listed demuxer, and an engine is given the demuxer the probe found (`MediaInfo.demuxer`; the
+FFmpeg plugin passes it as `-f`), so a file swapped between validation and render cannot bring a
+playlist in; and the runner checks, just before the engine starts, that the source is still the file
+that was validated.
 """
 
 from __future__ import annotations
@@ -34,25 +35,6 @@ NOT_MEDIA = {
 # HLS playlist under a media extension (it then says only "Invalid data"), which would hide the reason.
 _LIST_SIGNATURES = ((b"#EXTM3U", "hls"), (b"ffconcat version", "concat"))
 _NOT_ON_WHITELIST = re.compile(r"\[(\w+) @ [^\]]*\] Format not on whitelist")
-
-
-def demuxer_of(info: MediaInfo) -> str | None:
-    """The allow-listed demuxer `info` was read with, or None."""
-    name = info.format_name.split(",")[0]
-    return name if name in MEDIA_DEMUXERS else None
-
-
-def input_restrictions(info: MediaInfo) -> list[str]:
-    """ffmpeg input options for a validated source: local files only, through the very demuxer the
-    probe found."""
-    demuxer = demuxer_of(info)
-    if demuxer is None:
-        raise ExecutionError(
-            "source_not_media",
-            f"Source file '{info.path}' was not validated as a media container ({info.format_name}).",
-            {"source": info.path},
-        )
-    return ["-protocol_whitelist", "file", "-f", demuxer]
 
 
 def _kind(demuxer: str) -> str:

@@ -15,16 +15,13 @@ from proxx.plugin import (
     Engine,
     RenderReport,
     RenderTask,
-    ffmpeg_colour_filters,
-    ffmpeg_colour_options,
-    file_url,
     find_tool,
     hookimpl,
-    input_restrictions,
     proxy_target,
     require_tool,
     run_process,
 )
+from proxx_ffmpeg.argv import colour_filters, colour_options, file_url, input_options
 
 PROXX_PLUGIN_API = "1.1"
 PROFILES = Path(__file__).parent / "profiles"
@@ -45,15 +42,15 @@ class VP9WebMEngine(Engine):
         target = proxy_target(task.spec.canonical_profile, source)  # what verification checks
         sar, rate = target.sample_aspect_ratio, target.rate
         picture = ["bwdif=mode=send_frame"] if target.deinterlace else []
-        picture += [f"scale={target.width}:{target.height}", *ffmpeg_colour_filters(target.colour, "yuv420p")]
+        picture += [f"scale={target.width}:{target.height}", *colour_filters(target.colour, "yuv420p")]
         picture += [f"setsar=sar={sar.numerator}/{sar.denominator}:max=100000"]
         command = [
             ffmpeg.path, "-hide_banner", "-nostdin", "-n", "-loglevel", "error",
-            *input_restrictions(source), "-i", file_url(source.path),
+            *input_options(source),
             "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "-1",
             "-fps_mode", "cfr", "-r", f"{rate.numerator}/{rate.denominator}", "-vf", ",".join(picture),
             "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "0", "-crf", "40",
-            "-pix_fmt", "yuv420p", *ffmpeg_colour_options(target.colour), "-c:a", "libopus", "-b:a", "96k",
+            "-pix_fmt", "yuv420p", *colour_options(target.colour), "-c:a", "libopus", "-b:a", "96k",
         ]  # fmt: skip
         if source.timecode:  # Matroska keeps it as the video track's TIMECODE tag
             command += ["-metadata:s:v:0", f"timecode={source.timecode}"]

@@ -16,16 +16,13 @@ from proxx.plugin import (
     MediaInfo,
     RenderReport,
     RenderTask,
-    ffmpeg_colour_filters,
-    ffmpeg_colour_options,
-    file_url,
     find_tool,
     hookimpl,
-    input_restrictions,
     proxy_target,
     require_tool,
     run_process,
 )
+from proxx_ffmpeg.argv import colour_filters, colour_options, file_url, input_options
 
 PROXX_PLUGIN_API = "1.1"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 PROFILES = Path(__file__).parent / "profiles"
@@ -66,15 +63,15 @@ class InhouseEngine(Engine):
         target = proxy_target(task.spec.canonical_profile, source)
         sar, rate = target.sample_aspect_ratio, target.rate
         picture = ["bwdif=mode=send_frame"] if target.deinterlace else []  # HEVC review proxies are progressive
-        picture += [f"scale={target.width}:{target.height}", *ffmpeg_colour_filters(target.colour, "yuv420p")]
+        picture += [f"scale={target.width}:{target.height}", *colour_filters(target.colour, "yuv420p")]
         picture += [f"setsar=sar={sar.numerator}/{sar.denominator}:max=100000"]
         command = [
             ffmpeg.path, "-hide_banner", "-nostdin", "-n", "-loglevel", "error",
-            *input_restrictions(source), "-i", file_url(source.path),  # local file, validated demuxer
+            *input_options(source),  # local file, validated demuxer
             "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0",
             "-fps_mode", "cfr", "-r", f"{rate.numerator}/{rate.denominator}", "-vf", ",".join(picture),
             "-c:v", "libx265", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p",
-            *ffmpeg_colour_options(target.colour),  # the colour description the proxy states
+            *colour_options(target.colour),  # the colour description the proxy states
             "-x265-params", "log-level=error", "-tag:v", "hvc1",  # hvc1: QuickTime plays it
             "-c:a", "aac", "-b:a", "192k",
         ]  # fmt: skip

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from proxx.plugin import CLIP_COMPLETED, Exporter, JobResult, JobSpec, hookimpl
+from proxx.plugin import ClipState, Exporter, JobResult, JobSpec, hookimpl
 
 PROXX_PLUGIN_API = "1.1"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 FOLDER = ".manifest"
@@ -19,7 +19,7 @@ COLUMNS = ["job", "intent", "source", "proxy", "bytes", "timecode", "frame_rate"
 
 def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     """Append the job's verified proxies to <output folder>/.manifest/proxies.csv."""
-    done = [clip for clip in result.clips if clip.state == CLIP_COMPLETED and clip.facts is not None]
+    done = [clip for clip in result.clips if clip.state == ClipState.COMPLETED and clip.facts is not None]
     if not done:  # a job without a verified proxy leaves the output folder as it found it
         return {"proxies": 0}
     folder = Path(spec.output_directory) / FOLDER

@@ -11,6 +11,7 @@ n + 1, in one transaction, so an older index is brought up to date when it is op
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import sqlite3
@@ -20,9 +21,15 @@ from typing import Any
 
 import attrs
 
-from proxx.plugin import proxx_home, utc_now
+from proxx.plugin import proxx_home
 from proxx_fabric.fingerprint import Intrinsics
 from proxx_fabric.hashing import xxh128_file
+
+
+def _now() -> str:
+    """UTC now as proxx records times (ISO 8601 to the millisecond, "Z")."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -163,7 +170,7 @@ class Index:
 
     def record(self, records: Sequence[ProxyRecord]) -> None:
         """Add or replace (same job and clip: an ingest repeating an export) in one transaction."""
-        now = utc_now()
+        now = _now()
         rows = [
             (r.job_id, r.clip_index, r.fingerprint, r.fingerprint_version, r.canonical_profile, r.intent,
              json.dumps(r.intrinsics.to_dict(), sort_keys=True), r.source_path, r.source_xxh128, r.source_bytes,
@@ -197,7 +204,7 @@ class Index:
         with self._transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)",
-                (record.job_id, record.clip_index, utc_now(), outcome),
+                (record.job_id, record.clip_index, _now(), outcome),
             )
 
     @contextlib.contextmanager

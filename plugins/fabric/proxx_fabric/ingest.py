@@ -9,12 +9,12 @@ is sealed in ASC MHL too, which fills the gap the failed export left.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import attrs
 
-from proxx.plugin import DigestMismatch, JobStoreView, load_result
+from proxx import PreJobError, Proxx
+from proxx.plugin import load_result
 from proxx_fabric.index import Index
 from proxx_fabric.record import EXPORTER, completed, measure, records_from_details, seal
 
@@ -42,9 +42,9 @@ def ingest(path: Path, index: Index) -> Ingested:
 
 
 def _output_directory(job_id: str) -> Path | None:
-    with (
-        JobStoreView() as jobs,
-        contextlib.suppress(KeyError, DigestMismatch),
-    ):  # an altered JobSpec names no folder to trust
-        return Path(jobs.spec(job_id).output_directory)
-    return None
+    """The output folder the job's JobSpec names, when this machine's job store has the job (asked
+    as an integrator would: the plugin contract gives exporters the JobSpec itself)."""
+    try:
+        return Path(Proxx.open().spec(job_id).output_directory)
+    except (KeyError, PreJobError):  # not a job of this machine, or an altered JobSpec: no folder to trust
+        return None

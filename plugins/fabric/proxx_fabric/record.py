@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 import xxhash
 
-from proxx.plugin import CLIP_COMPLETED, ClipResult, JobResult, probe
+from proxx.plugin import ClipResult, ClipState, JobResult, probe
 from proxx_fabric import PROXX_FOLDER
 from proxx_fabric.fingerprint import FINGERPRINT_VERSION, Intrinsics, fingerprint, intrinsics_of
 from proxx_fabric.folder import opened, own_folder, replace
@@ -50,7 +50,7 @@ def measure(result: JobResult, clip: ClipResult, source_hash: Callable[[str], st
 
 
 def completed(result: JobResult) -> list[ClipResult]:
-    return [clip for clip in result.clips if clip.state == CLIP_COMPLETED]
+    return [clip for clip in result.clips if clip.state == ClipState.COMPLETED]
 
 
 def details_of(records: list[ProxyRecord]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import opentimelineio as otio
 import pytest
 
 from proxx import Proxx
-from proxx.plugin import COMPLETED, JobResult, hookimpl, load_result, require_tool
+from proxx.plugin import JobResult, JobState, hookimpl, load_result, require_tool
 from proxx.testing import build_plugin_manager, main, make_clip, violations
 from proxx_fabric.hashing import xxh128_file
 from proxx_fabric.index import Index
@@ -31,7 +31,7 @@ def run(proxx: Proxx, sources: list[Path], output: Path, intent: str = INTENT, r
     output.mkdir(parents=True, exist_ok=True)
     spec = proxx.create_job(intent, sources, output, reuse=reuse)
     result = proxx.run_job(spec.job_id)
-    assert result is not None and result.state == COMPLETED, result
+    assert result is not None and result.state == JobState.COMPLETED, result
     return result
 
 
@@ -246,7 +246,7 @@ def test_an_exporter_failure_never_changes_the_job_and_ingest_fills_the_gap(prox
         holder.close()
     outcome = fabric_export(result)
     assert not outcome.ok and "database is locked" in outcome.error
-    assert proxx.store.job(result.job_id).state == COMPLETED
+    assert proxx.store.job(result.job_id).state == JobState.COMPLETED
     assert "exporter fabric failed" in Path(result.log_path).read_text()
     assert not (tmp_path / "out" / "ascmhl").exists()
 
@@ -275,7 +275,7 @@ def test_jobs_finishing_into_one_folder_at_once_from_several_workers_keep_one_va
     proxx_cli = str(Path(sys.executable).with_name("proxx"))
     workers = [subprocess.Popen([proxx_cli, "worker", "--once"], stdout=subprocess.DEVNULL) for _ in range(3)]
     assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
-    assert {proxx.store.job(job).state for job in jobs} == {COMPLETED}
+    assert {proxx.store.job(job).state for job in jobs} == {JobState.COMPLETED}
     generations = sorted(p.name[:4] for p in (out / "ascmhl").glob("*.mhl"))
     assert generations == ["0001", "0002", "0003"]
     assert ascmhl_check(out) == 0
@@ -307,7 +307,7 @@ def test_an_output_folder_fabric_cannot_write_to_fails_the_export_not_the_job(pr
     outcome = fabric_export(result)
     assert not outcome.ok and outcome.error.startswith("FolderRefused")
     assert "is not a folder Fabric can use" in outcome.error
-    assert proxx.store.job(result.job_id).state == COMPLETED
+    assert proxx.store.job(result.job_id).state == JobState.COMPLETED
     (out / ".proxx").unlink()
     assert main(["fabric", "ingest", proxx.store.job(result.job_id).result_path]) == 0
     assert "sealed in" in capsys.readouterr().out

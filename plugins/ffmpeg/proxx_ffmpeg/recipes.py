@@ -28,13 +28,10 @@ from proxx.plugin import (
     MediaInfo,
     ProxyTarget,
     colour_unconvertible,
-    ffmpeg_colour_filters,
-    ffmpeg_colour_options,
-    file_url,
-    input_restrictions,
     proxy_target,
     top_field_first,
 )
+from proxx_ffmpeg.argv import colour_filters, colour_options, file_url, input_options
 
 PRORES_PROFILE_NUMBER = {
     "prores_proxy": 0,
@@ -187,11 +184,11 @@ def build_args(
         ffmpeg, "-hide_banner", "-nostdin", "-n", "-nostats", "-loglevel", "warning",
         "-progress", "pipe:1",
         *_video_lead(source),
-        *limit, *input_restrictions(source), "-i", file_url(source.path),  # local file, its validated demuxer
+        *limit, *input_options(source),  # local file, its validated demuxer
         "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-map_chapters", "-1",
         "-fps_mode", "cfr", "-r", rate,
         "-vf", ",".join(_filters(source, target, pixel_format(profile.codec))),
-        *_video_args(profile, target), *ffmpeg_colour_options(target.colour),
+        *_video_args(profile, target), *colour_options(target.colour),
         *_audio_args(profile, source),
     ]  # fmt: skip
     if target.variable_rate and target.duration:
@@ -234,7 +231,7 @@ def _filters(source: MediaInfo, target: ProxyTarget, pix_fmt: str) -> list[str]:
     coded = upright or (source.video.width, source.video.height)
     if (target.width, target.height) != coded:
         filters.append(f"scale={target.width}:{target.height}" + (":interl=1" if target.interlaced else ""))
-    filters += ffmpeg_colour_filters(target.colour, pix_fmt)
+    filters += colour_filters(target.colour, pix_fmt)
     sar = target.sample_aspect_ratio
     filters.append(f"setsar=sar={sar.numerator}/{sar.denominator}:max={SAR_MAX}")
     if target.interlaced:

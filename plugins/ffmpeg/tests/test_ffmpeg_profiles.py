@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from proxx import Proxx
-from proxx.plugin import COMPLETED
+from proxx.plugin import JobState
 from proxx.testing import make_clip
 from proxx.testing.media import audio, count_frames, ffprobe, timecode, video
 
@@ -65,8 +65,8 @@ def test_profile_end_to_end(canonical_id, sources, tmp_path, proxx_home):
     assert spec.proxy_profile == canonical_id
     result = proxx.run_job(spec.job_id)
     assert result is not None
-    assert result.state == COMPLETED, result.failure
-    assert proxx.store.job(spec.job_id).state == COMPLETED
+    assert result.state == JobState.COMPLETED, result.failure
+    assert proxx.store.job(spec.job_id).state == JobState.COMPLETED
     profile = spec.canonical_profile
 
     for clip, key in zip(result.clips, picked, strict=True):

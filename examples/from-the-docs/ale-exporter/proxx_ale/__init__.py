@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from proxx.plugin import CLIP_COMPLETED, Exporter, JobResult, JobSpec, hookimpl
+from proxx.plugin import ClipState, Exporter, JobResult, JobSpec, hookimpl
 
 PROXX_PLUGIN_API = "1.1"
 FOLDER = "ALE"
@@ -15,7 +15,7 @@ COLUMNS = ("Name", "Tape", "Start", "Frames", "FPS", "Image Size", "Source File"
 
 
 def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
-    clips = [c for c in result.clips if c.state == CLIP_COMPLETED and c.facts is not None]
+    clips = [c for c in result.clips if c.state == ClipState.COMPLETED and c.facts is not None]
     if not clips:
         return {"clips": 0}
     folder = Path(spec.output_directory) / FOLDER

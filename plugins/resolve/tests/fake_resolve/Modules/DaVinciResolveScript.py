@@ -44,7 +44,7 @@ import uuid
 from fractions import Fraction
 from typing import Any
 
-from proxx.plugin import MediaInfo, ProbeError, file_url, probe, require_tool
+from proxx.plugin import MediaInfo, ProbeError, probe, require_tool
 
 FAKE_RAW_MAGIC = b"FAKE-RAW-1\n"
 RENDER_FORMATS = {"QuickTime": "mov", "MXF OP1A": "mxf_op1a", "MXF OP-Atom": "mxf", "MP4": "mp4"}
@@ -356,7 +356,7 @@ class RenderJob:
         rate = _resolve_rate(_control().get("render_frame_rate") or str(rate))  # a misbehaving render
         target = os.path.join(self.settings["TargetDir"], self.settings.get("CustomName") or self.timeline.name)
         args = [ffmpeg.path, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
-                "-progress", "pipe:1", "-i", file_url(item.decoded), "-map", "0:v:0"]  # fmt: skip
+                "-progress", "pipe:1", "-i", "file:" + item.decoded, "-map", "0:v:0"]  # fmt: skip
         filters = [f"scale={width}:{height}", "setsar=1"]
         if rate != source.video.fps:  # the timeline's rate wins, as in Resolve
             filters.append(f"fps={rate.numerator}/{rate.denominator}")
@@ -377,7 +377,7 @@ class RenderJob:
                 args += ["-ar", "48000"]
         args += ["-timecode", self.timeline.start_timecode]
         container = "mxf" if self.format.startswith("mxf") else self.format
-        return [*args, "-f", container, file_url(target + EXTENSIONS[self.format])]
+        return [*args, "-f", container, "file:" + target + EXTENSIONS[self.format]]
 
     def start(self, control: dict[str, Any]) -> None:
         self.started = time.monotonic()

@@ -1,0 +1,74 @@
+"""ffmpeg arguments every ffmpeg-based engine needs, public for other engines' use too (the in-house
+example and any studio engine that runs ffmpeg: depend on `proxx-ffmpeg` and import this module).
+
+    from proxx_ffmpeg.argv import colour_filters, colour_options, file_url, input_options
+
+proxx's contract says what to make (`RenderTask`, `ProxyTarget`, `ColourTarget`, `MediaInfo.demuxer`);
+these functions say it in ffmpeg's words.
+"""
+
+from __future__ import annotations
+
+from proxx.plugin import Colour, ColourTarget, ExecutionError, MediaInfo
+
+# ffmpeg's swscale names a matrix its own way.
+SWSCALE_MATRIX = {"bt709": "bt709", "bt470bg": "bt470", "smpte170m": "smpte170m", "fcc": "fcc",
+                   "smpte240m": "smpte240m", "bt2020nc": "bt2020"}  # fmt: skip
+
+
+def file_url(path: str) -> str:
+    """ffmpeg reads `a:b.mov` as protocol `a` and `-x.mov` as an option: the file: prefix makes
+    every path (leading dash, colon, spaces, quotes, unicode) mean exactly that file."""
+    return "file:" + path
+
+
+def input_options(source: MediaInfo) -> list[str]:
+    """The input of a validated source: a local file only, through the very demuxer the probe
+    found (`MediaInfo.demuxer`), so a file swapped after validation cannot bring in a playlist."""
+    if source.demuxer is None:
+        raise ExecutionError(
+            "source_not_media",
+            f"Source file '{source.path}' was not validated as a media container ({source.format_name}).",
+            {"source": source.path},
+        )
+    return ["-protocol_whitelist", "file", "-f", source.demuxer, "-i", file_url(source.path)]
+
+
+def colour_filters(target: ColourTarget, pix_fmt: str) -> list[str]:
+    """Filters that make the picture `target.output` from `target.source`, each property named on
+    both sides (never a filter's guess), then label the frames with `target.output` exactly. An RGB
+    source becomes YUV (`pix_fmt`, the encoder's) through swscale with the output matrix and range
+    named, so no conversion is left for ffmpeg to insert by itself; a difference of range alone goes
+    through swscale too; any other difference through the `colorspace` filter."""
+    source, output = target.source, target.output
+    filters: list[str] = []
+    if source.matrix == "gbr":
+        matrix = SWSCALE_MATRIX[output.matrix]
+        filters += [f"scale=out_color_matrix={matrix}:out_range={output.range}", f"format={pix_fmt}"]
+        source = Colour(source.primaries, source.transfer, output.matrix, output.range)
+        target = ColourTarget(source, output)
+    if target.converts_colours:
+        filters.append(
+            f"colorspace=iprimaries={source.primaries}:itrc={source.transfer}:ispace={source.matrix}"
+            f":irange={source.range}:primaries={output.primaries}:trc={output.transfer}"
+            f":space={output.matrix}:range={output.range}"
+        )
+    elif target.converts:
+        matrix = SWSCALE_MATRIX[output.matrix]
+        filters.append(
+            f"scale=in_color_matrix={matrix}:out_color_matrix={matrix}:in_range={source.range}:out_range={output.range}"
+        )
+    filters.append(
+        f"setparams=color_primaries={output.primaries}:color_trc={output.transfer}"
+        f":colorspace={output.matrix}:range={output.range}"
+    )
+    return filters
+
+
+def colour_options(target: ColourTarget) -> list[str]:
+    """The encoder's and muxer's colour description: what the codec header and container state."""
+    output = target.output
+    return [
+        "-color_primaries", output.primaries, "-color_trc", output.transfer,
+        "-colorspace", output.matrix, "-color_range", output.range,
+    ]  # fmt: skip
