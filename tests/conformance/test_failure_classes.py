@@ -16,6 +16,7 @@ from proxx.roots import Roots
 from proxx.store import FAILED
 from proxx.watch.watcher import JobSpecInbox
 from proxx.worker import work
+from tests.conformance.paths import PATHS, create_and_run
 
 INTENT = "Review H.264"
 
@@ -141,3 +142,159 @@ def test_a_an_inbox_jobspec_whose_origin_does_not_compile_to_it_is_refused(proxx
     (event,) = JobSpecInbox(proxx, inbox, Roots([tmp_path, clip.parent]), settle=0.0).poll()
     assert event.outcome == "failed" and expected in event.message
     assert proxx.store.jobs() == []
+
+
+# --- A) each cause, as operators read it (tests/conformance/surfaces.py) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unknown", "Intent 'No Such Intent' does not exist."),
+        ("deprecated", "Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."),
+        ("ambiguous", "Intent 'Studio Ambiguous' no longer compiles: its constraints match more than one"),
+        ("engine_missing", "Intent 'Studio Elsewhere' no longer compiles: it needs a renderer that is not installed"),
+        ("malformed", "Intent 'Studio Broken' no longer compiles: its definition is malformed"),
+    ],
+    ids=["unknown", "deprecated", "ambiguous", "engine_missing", "malformed"],
+)
+def test_a_cause(operator_surfaces, case, expected):
+    shown = operator_surfaces.messages[case]
+    assert shown.startswith(f"proxx: {expected}"), shown
+    assert f"api create: {case}" in operator_surfaces.texts  # the web refused it too (422)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_creates_no_jobspec_and_runs_nothing(proxx_home, tmp_path, clip, path):
+    outcome = create_and_run(path, "No Such Intent", clip, tmp_path)
+    assert outcome.job_ids == () and "'No Such Intent' does not exist" in outcome.refusal
+    assert not (tmp_path / "media" / "out").exists() or list((tmp_path / "media" / "out").iterdir()) == []
+
+
+def test_a_the_ui_gets_the_explicit_message_and_the_class(operator_surfaces):
+    answer = json.loads(operator_surfaces.texts["api create: deprecated"])
+    assert answer["failure_class"] == "A" and answer["reason"] == "profile_deprecated"
+    assert answer["detail"] == "Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs."
+    assert "is deprecated and cannot be used for new jobs." in operator_surfaces.texts["web form: deprecated"]
+
+
+# --- B) each cause: the JobSpec exists, FAILED at once, nothing executed --------------------------
+
+
+def _refused_in_b(proxx: Proxx, job_id: str) -> str:
+    row = proxx.store.job(job_id)
+    assert (row.state, row.failure_class) == (FAILED, "B")
+    assert [(t.from_state, t.to_state) for t in proxx.store.transitions(job_id)] == [
+        (None, "QUEUED"),
+        ("QUEUED", "FAILED"),
+    ]
+    assert proxx.store.spec(job_id).job_id == job_id
+    return row.message or ""
+
+
+def test_b_source_does_not_exist(proxx_home, tmp_path, out):
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [tmp_path / "gone.mov"], out)
+    assert _refused_in_b(proxx, spec.job_id) == f"Source file '{tmp_path / 'gone.mov'}' does not exist."
+
+
+def test_b_source_unreadable_permissions(tmp_path, clip):
+    import os
+    import subprocess
+    import sys
+
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"proxx-conformance-{os.getpid()}"
+    (folder / "out").mkdir(parents=True, exist_ok=True)
+    try:
+        folder.chmod(0o777)
+        (folder / "out").chmod(0o777)
+        locked = Path(shutil.copyfile(clip, folder / "locked.mov"))
+        locked.chmod(0)
+        command = [
+            sys.executable,
+            "-m",
+            "proxx",
+            "run",
+            "--profile",
+            INTENT,
+            "--output",
+            str(folder / "out"),
+            str(locked),
+        ]
+        if os.geteuid() == 0:  # root reads everything: run as nobody
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        env = {**os.environ, "PROXX_HOME": str(folder / "home")}
+        done = subprocess.run(command, capture_output=True, text=True, cwd="/", env=env, timeout=120)
+        assert done.returncode == 4, done.stderr
+        assert f"Source file '{locked}' is not readable" in done.stdout + done.stderr
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_b_source_corrupt(proxx_home, tmp_path, out):
+    broken = tmp_path / "A001_C009.mov"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypqt  " + bytes(200))
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [broken], out)
+    assert _refused_in_b(proxx, spec.job_id).startswith(f"Source file '{broken}' is not a decodable video")
+
+
+def test_b_output_path_invalid_or_unwritable(proxx_home, tmp_path, clip):
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [clip], tmp_path / "no-such-folder")
+    assert _refused_in_b(proxx, spec.job_id) == f"Output folder '{tmp_path / 'no-such-folder'}' does not exist."
+
+
+def test_b_output_naming_collision(proxx_home, clip, out):
+    (out / "A001_C001.mp4").write_bytes(b"someone's file")
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [clip], out)
+    assert _refused_in_b(proxx, spec.job_id) == f"Output path '{out / 'A001_C001.mp4'}' already exists."
+    assert (out / "A001_C001.mp4").read_bytes() == b"someone's file"
+
+
+def test_b_insufficient_disk_space(proxx_home, clip, out, monkeypatch):
+    monkeypatch.setenv("PROXX_MIN_FREE_SPACE", str(2**62))
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [clip], out)
+    assert _refused_in_b(proxx, spec.job_id).startswith("Insufficient disk space")
+
+
+def test_b_engine_unavailable(operator_surfaces):
+    shown = operator_surfaces.messages["engine_unavailable"]
+    assert "FAILED (job validation failure, class B): The renderer this intent needs is not available" in shown
+
+
+# --- C) each cause: executed, FAILED after the attempt, result and logs written -----------------
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("engine_error", "The renderer exited with code"),
+        ("format_differs", "Output file generated but failed verification: the proxy's video is not the format"),
+        ("no_picture", "Output file generated but failed verification: the proxy has no picture"),
+        ("timeout", "The renderer timed out after 0.001 seconds"),
+    ],
+    ids=["engine_error", "format_differs", "no_picture", "timeout"],
+)
+def test_c_cause(operator_surfaces, case, expected):
+    shown = operator_surfaces.messages[case]
+    assert expected in shown and "FAILED (execution failure, class C)" in shown, shown
+
+
+def test_c_partial_output_kept_result_and_logs_written(proxx_home, clip, out, monkeypatch):
+    from proxx_ffmpeg import engine
+
+    real = engine.build_args
+    monkeypatch.setattr(engine, "build_args", lambda *a, **k: [*real(*a, **k)[:-1], "-vn", real(*a, **k)[-1]])
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job(INTENT, [clip], out).job_id)
+    assert result is not None and result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C"
+    (partial,) = [p for p in out.iterdir() if ".proxx-partial-" in p.name]  # kept for debugging
+    assert result.clips[0].partial_output == str(partial)
+    assert (
+        Path(result.log_path).read_text().count("$ ") == 1
+        and Path(proxx.store.job(result.job_id).result_path or "").is_file()
+    )

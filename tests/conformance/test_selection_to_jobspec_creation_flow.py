@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -120,3 +121,135 @@ def test_an_invalid_intent_stays_invalid_until_its_definition_changes(proxx_home
         Proxx.open().select("Studio")
     intent.write_text(intent.read_text() + "notes: a new definition, by the administrator\n")
     assert lifecycle() is Lifecycle.ACTIVE  # its file changed: judged afresh
+
+
+def test_step_1_deprecated_intents_are_marked_unusable_on_the_cli_and_the_web(proxx_home, capsys):
+    assert main(["profiles"]) == 0
+    listed = capsys.readouterr().out
+    selectable, _, apart = listed.partition("Not available for new jobs:")
+    assert "Legacy_ProRes_422" not in selectable and "Legacy_ProRes_422  deprecated" in apart
+    from proxx.web.roots import MediaRoots
+    from proxx.web.service import WebService
+
+    proxx = Proxx.open()
+    web = WebService(proxx, MediaRoots((), proxx.beside_outputs))
+    (legacy,) = [i for i in web.intents() if i.name == "Legacy_ProRes_422"]
+    assert (legacy.lifecycle, legacy.selectable) == ("deprecated", False)
+    web.proxx.store.close()
+
+
+def test_step_1_each_intent_is_shown_with_name_description_and_lifecycle(proxx_home, capsys):
+    import json
+
+    assert main(["profiles", "--all", "--json"]) == 0
+    shown = {i["name"]: i for i in json.loads(capsys.readouterr().out)}
+    assert shown["Review H.264"]["description"] and shown["Review H.264"]["lifecycle"] == "active"
+    assert shown["Legacy_ProRes_422"]["lifecycle"] == "deprecated"
+
+
+def test_step_2_no_configuration_panel(proxx_home, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    proxx = Proxx.open()
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={tmp_path}"]), proxx.beside_outputs))
+    try:
+        with TestClient(create_app(web)) as http:
+            page = http.get("/jobs/new").text
+    finally:
+        web.proxx.store.close()
+    fields = set(re.findall(r'<(?:input|select|textarea)[^>]*name="([^"]+)"', page))
+    assert fields == {"csrf", "intent", "sources", "output_folder", "new_folder"}  # what, which files, where
+
+
+def test_step_2_no_override_fields(proxx_home):
+    from proxx.web.models import CreateJob
+
+    assert set(CreateJob.model_fields) == {"intent", "sources", "output_folder", "new_folder"}
+    assert CreateJob.model_config.get("extra") == "forbid"
+
+
+def test_step_3_uses_the_canonical_registry_as_it_is_then(proxx_home, tmp_path, clip, out, monkeypatch):
+    # A canonical profile added while a long-running shell is open makes its intent ambiguous at once.
+    layer = tmp_path / "studio"
+    (layer / "canonical").mkdir(parents=True)
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    proxx = Proxx.open()
+    proxx.create_job(INTENT, [clip], out)
+    (layer / "canonical" / "twin.yaml").write_text(
+        'canonical_profile_version: "1.0"\nid: studio_h264_half_twin\nengine: ffmpeg\ncodec: h264\n'
+        "container: mov\nresolution: scale_50\naudio: aac\n"
+    )
+    with pytest.raises(PreJobError, match="more than one canonical profile"):
+        proxx.create_job(INTENT, [clip], out)
+    assert len(proxx.store.jobs()) == 1
+
+
+def test_step_3_deterministic_the_same_intent_always_yields_the_same_canonical_profile(proxx_home):
+    chosen = {Proxx.open().select(name).canonical for name in [INTENT] * 3}
+    assert len(chosen) == 1
+    assert {Proxx.open().select("HD Editorial LT").canonical.id for _ in range(3)} == {"proxy_prores_lt_hd"}
+
+
+def test_step_4_the_jobspec_holds_the_resolved_canonical_profile(proxx_home, clip, out):
+    spec = Proxx.open().create_job(INTENT, [clip], out)
+    assert spec.proxy_profile == "proxy_h264_low" == spec.canonical_profile.id
+
+
+def test_step_4_the_jobspec_holds_the_origin_intent_and_the_time_it_was_selected(proxx_home, clip, out):
+    spec = Proxx.open().create_job(INTENT, [clip], out)
+    assert (spec.proxy_profile_origin.type, spec.proxy_profile_origin.name) == ("user_profile", INTENT)
+    assert spec.proxy_profile_origin.version == "1.1" and spec.selected_at.endswith("Z")
+
+
+def test_step_4_the_jobspec_holds_the_source_paths(proxx_home, clip, out):
+    spec = Proxx.open().create_job(INTENT, [clip], out)
+    assert [c.source for c in spec.clips] == [str(clip)]
+
+
+def test_step_4_the_jobspec_holds_the_output_paths(proxx_home, clip, out):
+    spec = Proxx.open().create_job(INTENT, [clip], out)
+    assert [c.output for c in spec.clips] == [str(out / "A001_C001.mp4")]
+
+
+def test_step_4_the_job_enters_the_execution_queue(proxx_home, clip, out):
+    from proxx.worker import work
+
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [clip], out)
+    assert proxx.store.job(spec.job_id).state == QUEUED
+    assert work(proxx, once=True) == 1 and proxx.store.job(spec.job_id).state == "COMPLETED"
+
+
+def test_step_5_the_failure_is_surfaced_at_once(proxx_home, clip, out, capsys):
+    import time
+
+    started = time.monotonic()
+    assert main(["submit", "--profile", "No Such Intent", "--output", str(out), str(clip)]) == 3
+    assert time.monotonic() - started < 5 and "does not exist" in capsys.readouterr().err
+    assert Proxx.open().store.jobs() == []
+
+
+def test_step_5_the_message_is_explicit_and_actionable(operator_surfaces):
+    from tests.conformance.surfaces import PRE_JOB
+
+    for case, intent in PRE_JOB.items():
+        shown = operator_surfaces.messages[case]
+        assert f"Intent '{intent}'" in shown, shown  # which choice failed ...
+        assert any(why in shown for why in ("does not exist", "deprecated", "no longer compiles")), shown  # ... why
+
+
+def test_step_5_no_retry_no_fallback_no_silent_substitution(proxx_home, tmp_path, clip, out, monkeypatch):
+    layer = tmp_path / "studio"
+    (layer / "user").mkdir(parents=True)
+    (layer / "user" / "amb.yaml").write_text('user_profile_version: "1.0"\nname: Any ProRes\nconstraints:\n'
+                                             "  preferred_codecs: [prores]\n")  # fmt: skip
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    proxx = Proxx.open()
+    for _ in range(2):
+        with pytest.raises(PreJobError, match="more than one canonical profile"):
+            proxx.create_job("Any ProRes", [clip], out)  # never the first of the candidates
+    assert proxx.store.jobs() == []

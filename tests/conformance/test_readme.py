@@ -1,0 +1,51 @@
+"""The statement table of tests/conformance/README.md: every statement has a test that exists, no
+test stands for two statements, and the statements are numbered 1, 2, 3, ... without a gap."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROW = re.compile(r"^\| (?P<number>\d+) \| (?P<section>[^|]+) \| (?P<statement>[^|]+) \| (?P<tests>[^|]*) \|$")
+
+
+def _table() -> list[tuple[int, str, list[str]]]:
+    rows = []
+    for line in (HERE / "README.md").read_text(encoding="utf-8").splitlines():
+        match = ROW.match(line)
+        if match:
+            tests = re.findall(r"`([^`]+)`", match["tests"])
+            rows.append((int(match["number"]), match["statement"].strip(), tests))
+    return rows
+
+
+def _collected() -> set[str]:
+    """The conformance suite's test ids, as pytest collects them (relative to this folder)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(HERE)],
+        capture_output=True, text=True, check=True, cwd=HERE.parents[1],
+    )  # fmt: skip
+    prefix = f"{HERE.relative_to(HERE.parents[1]).as_posix()}/"
+    return {line.removeprefix(prefix) for line in done.stdout.splitlines() if "::" in line}
+
+
+def test_every_statement_of_the_table_has_a_test_that_exists_and_only_its_own():
+    rows = _table()
+    assert [number for number, _, _ in rows] == list(range(1, len(rows) + 1))
+    assert len(rows) >= 100
+    collected = _collected()
+    seen: dict[str, int] = {}
+    for number, statement, tests in rows:
+        assert tests, f"statement {number} ({statement}) has no test"
+        for test in tests:
+            matching = {c for c in collected if c == test or c.startswith(f"{test}[")}
+            assert matching, f"statement {number}: no test {test}"
+            for case in matching:
+                assert case not in seen, f"{case} is listed for statements {seen[case]} and {number}"
+                seen[case] = number
+    # and every test of the suite stands for a statement (helpers aside)
+    unlisted = sorted(c for c in collected if c not in seen and not c.startswith("test_readme.py::"))
+    assert unlisted == []
