@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import shutil
 import statistics
 import subprocess
@@ -60,7 +61,8 @@ def main() -> int:
             if done.returncode != 0:
                 print(done.stdout[-2000:], done.stderr[-2000:])
                 return 1
-    print(f"proxx validate, {args.profiles} profiles, {args.runs} runs, start-up included:")
+    load = os.getloadavg()[0]
+    print(f"proxx validate, {args.profiles} profiles, {args.runs} runs, start-up included, load {load:.1f}:")
     print(f"  median {statistics.median(times):.3f} s, best {min(times):.3f} s")
     print(f"  last line: {done.stdout.strip().splitlines()[-1]}")
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 from pathlib import Path
 
@@ -161,7 +160,6 @@ def test_env_var_and_flag_layers_and_replacing_the_bundled_repository(tmp_path, 
 
 
 def test_the_profile_cache_rereads_changed_files_and_never_caches_broken_ones(tmp_path):
-    import os
 
     from proxx.compile.cache import ProfileCache
 
@@ -186,30 +184,20 @@ def test_the_profile_cache_rereads_changed_files_and_never_caches_broken_ones(tm
     assert changed.user_profile("Cached").constraints.codecs == ("prores_lt",)
 
 
-def test_a_large_repository_is_read_on_every_core_with_the_same_outcome(tmp_path, monkeypatch):
-    from proxx.compile import repository
+def test_a_repository_is_listed_in_path_order_without_hidden_files_or_linked_folders(tmp_path):
+    from proxx.compile.repository import path_order, yaml_files
 
-    for n in range(30):
-        (tmp_path / f"intent_{n:02d}.yaml").write_text(
-            f'user_profile_version: "1.1"\nname: Intent {n}\nconstraints:\n  codecs: [h264]\n'
-        )
-    (tmp_path / "broken.yaml").write_text('user_profile_version: "1.1"\nname: Broken\nconstraints: {max_bitrate: 1}\n')
-    (tmp_path / "bomb.yaml").write_text("a: &a [x]\nb: *a\n")
-    monkeypatch.setattr(repository, "PARALLEL_FROM", 10**9)
-    serial = repository.load_repository([tmp_path])
-    monkeypatch.setattr(repository, "PARALLEL_FROM", 10)
-    forked = []
-    real = concurrent.futures.ProcessPoolExecutor
-
-    def counting(*args, **kwargs):
-        forked.append(True)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting)  # imported only when used
-    parallel = repository.load_repository([tmp_path])
-    assert forked or (os.cpu_count() or 1) < 2
-    assert parallel.user_profiles == serial.user_profiles and len(parallel.user_profiles) == 30
-    assert parallel.problems == serial.problems and len(parallel.problems) == 2
+    for name in ("b.yaml", "b/x.yaml", "a-b/y.yml", "a/z.yaml", "a/.hidden.yaml", ".git/c.yaml", "a/notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("name: x\n")
+    (tmp_path / "linked").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "b.yaml")
+    listed = yaml_files(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in listed] == [
+        "a/z.yaml", "a-b/y.yml", "b/x.yaml", "b.yaml", "link.yaml"
+    ]  # fmt: skip
+    assert listed == sorted(listed) == sorted(listed, key=path_order)  # the order paths compare in
+    assert yaml_files(tmp_path / "b.yaml") == [tmp_path / "b.yaml"]
 
 
 NESTED = st.recursive(

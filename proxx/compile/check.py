@@ -13,7 +13,7 @@ import attrs
 from proxx.compile.compiler import compile_profile
 from proxx.compile.confusable import confusable_groups, mixed_script_word
 from proxx.compile.problems import Location, Problem
-from proxx.compile.repository import Repository, load_repository, yaml_files
+from proxx.compile.repository import Repository, load_repository, path_order, yaml_files
 from proxx.errors import PreJobError
 
 
@@ -39,7 +39,8 @@ def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
     problems are reported for the targets; and every intent of every layer is compiled against the
     whole registry, so a canonical profile among the targets that breaks an intent anywhere (makes a
     bundled intent ambiguous, say) fails naming that intent, whichever files changed."""
-    target_files = sorted({f.resolve() for t in targets for f in yaml_files(t)})
+    # Each target resolved once (not each of its files): its files are listed beneath the real folder.
+    target_files = sorted({f for t in targets for f in yaml_files(t.resolve())}, key=path_order)
     repository = load_repository([*base_layers, target_files])
     inside = {str(f) for f in target_files}
     # A target inside a base layer is read twice; its problems count once.

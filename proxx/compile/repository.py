@@ -15,10 +15,8 @@ definition under the same id is a problem, and neither wins.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -28,8 +26,6 @@ from proxx.compile.profiles import CanonicalProfile, Registry, UserProfile
 from proxx.converter import converter
 
 YAML_SUFFIXES = (".yaml", ".yml")
-# What reading one profile file gives: its kind, the document, where it is, what is wrong with it.
-Parsed = tuple[str | None, dict[str, Any] | None, Location, list[Problem]]
 
 
 @attrs.frozen
@@ -58,16 +54,40 @@ def profile_paths_from_env() -> list[Path]:
 
 
 def yaml_files(path: Path) -> list[Path]:
-    """The YAML files of a repository folder (hidden ones skipped) or the file itself, sorted."""
+    """The YAML files of a repository folder or the file itself, in path order (`path_order`):
+    hidden files and folders skipped, links to folders not followed. One walk, each folder's
+    entries sorted as they are read, so 10,000 files are neither compared as paths nor sorted."""
     if path.is_file():
         return [path]
-    return sorted(
-        p
-        for p in path.rglob("*")
-        if p.suffix in YAML_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    )
+    found: list[Path] = []
+
+    def walk(folder: Path) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted((entry for entry in entries if not entry.name.startswith(".")), key=_by_name)
+        except OSError:
+            return
+        for entry in listed:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(folder / entry.name)
+                elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file():
+                    found.append(folder / entry.name)
+            except OSError:
+                continue
+
+    walk(path)
+    return found
+
+
+def _by_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def path_order(path: Path) -> tuple[str, ...]:
+    """The order profile files are read in (a folder's files before a later sibling folder's):
+    their path's parts, compared as text."""
+    return path.parts
 
 
 def repository_stamp(layers: Sequence[Path]) -> tuple[tuple[str, int, int, int], ...]:
@@ -117,12 +137,11 @@ def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache
     conflicted: set[str] = set()
     duplicated: set[str] = set()
     overridden: dict[str, Location] = {}
-    ordered = [yaml_files(layer) if isinstance(layer, Path) else sorted(layer) for layer in layers]
-    parsed = _parse_in_parallel([f for files in ordered for f in files if cache is None or cache.get(f) is None])
+    ordered = [yaml_files(layer) if isinstance(layer, Path) else sorted(layer, key=path_order) for layer in layers]
     for files in ordered:
         seen_in_layer: set[str] = set()
         for file in files:
-            record, location, file_problems = _read_profile(file, cache, parsed.get(file))
+            record, location, file_problems = _read_profile(file, cache)
             problems.extend(file_problems)
             if isinstance(record, CanonicalProfile):
                 key = f"canonical:{record.id}"
@@ -181,42 +200,15 @@ def load_repository(layers: Sequence[Path | Iterable[Path]], cache: ProfileCache
     )
 
 
-# Below this many files to parse, starting worker processes costs more than it saves.
-PARALLEL_FROM = 512
-
-
-def _parse_in_parallel(files: list[Path]) -> dict[Path, Parsed]:
-    """Parse and check a large repository's files on every core (`proxx validate` in CI reads
-    thousands). Only by forking a single-threaded process: a fork copies what is already imported,
-    and forking beside other threads (a server) could copy a lock held by one of them."""
-    workers = os.cpu_count() or 1
-    if len(files) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
-        return {}
-    import multiprocessing  # with the process pool: 8 ms of every start otherwise
-    from concurrent.futures import ProcessPoolExecutor
-
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # no fork here (Windows): one process reads them all
-        return {}
-    from proxx.compile.parse import read_document  # imported before the fork, once
-
-    chunk = max(64, len(files) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return dict(zip(files, pool.map(read_document, files, chunksize=chunk), strict=True))
-
-
 def _read_profile(
-    file: Path, cache: ProfileCache | None, parsed: Parsed | None = None
+    file: Path, cache: ProfileCache | None
 ) -> tuple[CanonicalProfile | UserProfile | None, Location, list[Problem]]:
     location = Location(str(file))
     cached = cache.get(file) if cache is not None else None
     if cached is None:
-        if parsed is None:
-            from proxx.compile.parse import read_document  # imports the YAML parser and jsonschema
+        from proxx.compile.parse import read_document  # imports the YAML parser and jsonschema
 
-            parsed = read_document(file)
-        kind, document, location, problems = parsed
+        kind, document, location, problems = read_document(file)
         if problems or kind is None or document is None:
             return None, location, problems
         if cache is not None:
