@@ -24,11 +24,11 @@ import time
 from pathlib import Path
 
 from proxx import Proxx
-from proxx.farm.local import FarmWorker, RedisServer
-from proxx.farm.state import FarmState, lost_after
 from proxx.media.samples import make_clip
 from proxx.result import CLIP_COMPLETED, load_result
 from proxx.store import COMPLETED, FAILED
+from proxx_farm.state import FarmState, lost_after
+from proxx_farm.testing import FarmWorker, RedisServer
 
 INTENT = "HD Editorial LT"
 

@@ -25,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from proxx import Proxx
-from proxx.farm.local import FarmWorker, RedisServer
 from proxx.media.probe import probe
 from proxx.media.samples import make_clip
 from proxx.media.tools import require_tool
 from proxx.store import COMPLETED, FAILED
+from proxx_farm.testing import FarmWorker, RedisServer
 from proxx_ffmpeg.recipes import build_args
 
 INTENT = "HD Editorial LT"

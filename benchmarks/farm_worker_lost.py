@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from proxx import Proxx
-from proxx.farm.local import FarmWorker, RedisServer
-from proxx.farm.state import FarmState
 from proxx.media.samples import make_clip
+from proxx_farm.state import FarmState
+from proxx_farm.testing import FarmWorker, RedisServer
 
 INTENT = "Archive ProRes"
 

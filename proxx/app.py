@@ -19,8 +19,8 @@ from proxx.compile.invalid import InvalidMemory
 from proxx.compile.repository import Repository, load_repository, profile_paths_from_env, repository_stamp
 from proxx.compile.select import IntentStatus, intent_statuses, select
 from proxx.config import configured_repositories
+from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
-from proxx.dispatch import dispatcher_for
 from proxx.errors import PreJobError
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
@@ -165,6 +165,12 @@ class Proxx:
         return InvalidMemory(self.home / "intents-invalid.json")
 
     @functools.cached_property
+    def dispatchers(self) -> dict[str, Dispatcher]:
+        """Where jobs go when they do not run here, by name (hook `proxx_dispatchers`: the render farm
+        plugin's, when it is installed)."""
+        return self.plugin_manager.dispatchers()
+
+    @functools.cached_property
     def store(self) -> Store:
         """The job store; opening it marks FAILED every job whose worker was lost."""
         return open_store(self.home)
@@ -174,7 +180,7 @@ class Proxx:
         farm, so that they list like local ones. Long-lived shells (the web UI) call it before each
         listing; every other shell gets it when it opens the store. Returns why some could not be
         refreshed (their states are the last known)."""
-        return refresh(store or self.store, self.home)
+        return refresh(store or self.store, self.home, self.dispatchers)
 
     @functools.cached_property
     def exporters(self) -> dict[str, Exporter]:
@@ -202,12 +208,13 @@ class Proxx:
         immediately, listing every problem, before any worker sees it (`proxx.validate`).
         `reuse`: the job may copy an already verified output instead of rendering (hook
         `proxx_reuse_output`, e.g. Fabric's). `executor` (a farm broker URL) keeps it away from local
-        workers (see `proxx.farm`), and `engines` then names the engines that can run it there
-        (default: those installed here). `roots`: the folders the shell creating it lets it read and
-        write (`proxx.roots`), checked again when it runs. A folder among `sources` stands for the media
-        files beneath it (`proxx.jobspec.sources`); `sources` may be the `Expansion` a shell made
-        beforehand with `expand_sources` (outside its own locks: a folder walk takes time). Run it
-        with `run_job(spec.job_id)`, or leave it to `proxx worker`.
+        workers (a `proxx.dispatch.Dispatcher` runs it: the render farm plugin's), and `engines` then
+        names the engines that can run it there (default: those installed here). `roots`: the folders
+        the shell creating it lets it read and write (`proxx.roots`), checked again when it runs. A
+        folder among `sources` stands for the media files beneath it (`proxx.jobspec.sources`);
+        `sources` may be the `Expansion` a shell made beforehand with `expand_sources` (outside its
+        own locks: a folder walk takes time). Run it with `run_job(spec.job_id)`, or leave it to
+        `proxx worker`.
 
             spec = proxx.create_job("HD Editorial LT", ["/cards/A001"], "/proxies")
             print(spec.job_id, [clip.output for clip in spec.clips])
@@ -302,17 +309,17 @@ class Proxx:
         roots: Roots | None = None,
     ) -> JobSpec:
         """Create a job for workers: the render farm's when one is named (`farm`, a broker URL) or
-        configured (PROXX_FARM_BROKER; any `proxx.dispatch` dispatcher), local `proxx worker`s
-        otherwise. Returns the stored JobSpec; follow it with `job(spec.job_id)`.
+        configured (PROXX_FARM_BROKER; any plugin's `proxx.dispatch.Dispatcher`), local `proxx
+        worker`s otherwise. A farm no installed plugin reaches is a ConfigurationError saying what to
+        install. Returns the stored JobSpec; follow it with `job(spec.job_id)`.
 
             spec = proxx.submit("HD Editorial LT", ["/cards/A001"], "/proxies")
         """
-        chosen = (dispatcher_for(farm), farm) if farm else configured_dispatcher()
+        dispatchers = self.dispatchers.values()
+        chosen = (dispatcher_for(dispatchers, farm), farm) if farm else configured_dispatcher(dispatchers)
         if chosen is None:
             return self.create_job(intent, sources, output_directory, retry_of, reuse, roots=roots)
         dispatcher, executor = chosen
-        if dispatcher is None:
-            raise PreJobError("unknown_executor", f"No installed dispatcher sends jobs to '{executor}'.")
         return dispatcher.submit(self, intent, sources, output_directory, executor, retry_of, reuse, roots)
 
     def runner(
@@ -397,8 +404,7 @@ class Proxx:
         row = self.store.find(job_id)
         executor = self.store.dispatched().get(row.job_id)
         if executor is not None:
-            dispatcher = dispatcher_for(executor)
-            answer = dispatcher.cancel(row.job_id, executor) if dispatcher is not None else None
+            answer = dispatcher_for(self.dispatchers.values(), executor).cancel(row.job_id, executor)
             self.refresh()
             row = self.store.job(row.job_id)
             if answer is not None or row.state in (QUEUED, RUNNING):

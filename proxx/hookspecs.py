@@ -4,7 +4,7 @@ Implement a hook with the public marker, and say which plugin API the module was
 
     from proxx.plugin import hookimpl
 
-    PROXX_PLUGIN_API = "1.1"
+    PROXX_PLUGIN_API = "1.2"
 
     @hookimpl
     def proxx_engines():
@@ -15,7 +15,7 @@ and register the module on the `proxx` entry-point group in your plugin's pyproj
     [project.entry-points.proxx]
     my_engine = "my_package.plugin"
 
-The built-in plugins (ffmpeg, resolve, fabric) are separate distributions loaded exactly this way.
+The built-in plugins (ffmpeg, resolve, fabric, farm) are separate distributions loaded exactly this way.
 
 The contract: `proxx.plugin.API_VERSION` ("major.minor"). A plugin built for X.Y loads in every proxx
 providing X.Z with Z >= Y; a plugin built for a newer minor version, or another major one, is a
@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from proxx.dispatch import Dispatcher
     from proxx.errors import JobValidationError
     from proxx.execute.engine import Engine
     from proxx.export.exporter import Exporter
@@ -205,6 +206,34 @@ def proxx_exporters() -> Iterable[Exporter]:
         @hookimpl
         def proxx_exporters():
             yield Exporter("shotgrid", export, beside_outputs=(".shotgrid",))
+    """
+
+
+@hookspec
+def proxx_dispatchers() -> Iterable[Dispatcher]:
+    """Scale-out: where jobs go when they do not run on this machine, as `proxx.plugin.Dispatcher`
+    records (the render farm plugin, `proxx-farm`, yields its Celery/Redis dispatcher this way).
+
+    A dispatcher owns executors (the strings the job store records for a dispatched job, e.g. a broker
+    URL without its password). `proxx submit --farm X`, watch folders and the JobSpec inbox send jobs
+    to the dispatcher that `owns(X)`; without `--farm`, to the first whose `configured()` names an
+    executor. Opening the job store mirrors dispatched jobs through `refresh`, and `proxx jobs cancel`
+    reaches them through `cancel`. Two plugins with one dispatcher name is a start-up error naming both.
+
+    Added in API 1.2, replacing the `proxx.dispatchers` entry-point group.
+
+    Example::
+
+        class Queue(Dispatcher):
+            name = "studio-queue"
+
+            def owns(self, executor):
+                return executor.startswith("queue://")
+            ...
+
+        @hookimpl
+        def proxx_dispatchers():
+            yield Queue()
     """
 
 

@@ -69,7 +69,7 @@ def check_template(document: dict[str, Any], template_dir: Path) -> None:
     except ImportError as missing:
         raise ConfigurationError(
             "openjd_model_missing",
-            f"proxx export-openjd needs openjd-model (the 'farm' extra: pip install 'proxx-media[farm]'): {missing}",
+            f"proxx export-openjd needs openjd-model (pip install 'proxx-media[openjd]'): {missing}",
         ) from None
     try:
         template = decode_job_template(template=document)

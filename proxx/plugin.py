@@ -5,7 +5,7 @@
 A plugin imports from this module, never from proxx's other modules: those change shape between
 releases, these names follow `API_VERSION` (a plugin's command may drive proxx as integrators do,
 through `proxx.Proxx`; its tests use `proxx.testing`). A plugin states the contract
-it was built for with a module-level `PROXX_PLUGIN_API = "1.1"` in the module its entry point names;
+it was built for with a module-level `PROXX_PLUGIN_API = "1.2"` in the module its entry point names;
 proxx refuses, at load, a plugin built for a newer minor version or another major version.
 
 The names load on first use (PEP 562), so that a plugin importing two of them pays for two.
@@ -19,7 +19,7 @@ from proxx.lazy import lazy_names
 
 #: The hook contract this proxx provides, "major.minor". A plugin built for X.Y works with every X.Z
 #: where Z >= Y; a new major version is a break (hooks removed or changed incompatibly).
-API_VERSION = "1.1"
+API_VERSION = "1.2"
 
 if TYPE_CHECKING:  # the same names and the DEPRECATED ones, for type checkers (`X as X`: a re-export)
     from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the same names and the DEPRECATED ones, for type checkers (
     from proxx.deprecated import ffmpeg_colour_filters as ffmpeg_colour_filters
     from proxx.deprecated import ffmpeg_colour_options as ffmpeg_colour_options
     from proxx.deprecated import input_restrictions as input_restrictions
+    from proxx.dispatch import Dispatcher as Dispatcher
     from proxx.errors import ConfigurationError as ConfigurationError
     from proxx.errors import ExecutionError as ExecutionError
     from proxx.errors import JobValidationError as JobValidationError
@@ -115,6 +116,7 @@ _MODULE_OF = {
     "start_process": "proxx.execute.process",
     "stop_process": "proxx.execute.process",
     "Exporter": "proxx.export.exporter",
+    "Dispatcher": "proxx.dispatch",
     "proxx_home": "proxx.home",
     "Command": "proxx.hookrecords",
     "WebLookup": "proxx.hookrecords",

@@ -32,6 +32,7 @@ from proxx.plugin import API_VERSION
 if TYPE_CHECKING:
     import argparse
 
+    from proxx.dispatch import Dispatcher
     from proxx.export.exporter import Exporter
     from proxx.hookrecords import Command, WebLookup
     from proxx.jobspec.model import ClipSpec, JobSpec
@@ -176,6 +177,10 @@ class PluginManager(pluggy.PluginManager):
     def exporters(self) -> dict[str, Exporter]:
         """Installed exporters by name (hook `proxx_exporters`)."""
         return {name: exporter for name, (_, exporter) in self.collect("proxx_exporters").items()}
+
+    def dispatchers(self) -> dict[str, Dispatcher]:
+        """Where jobs go when they do not run here, by name (hook `proxx_dispatchers`)."""
+        return {name: dispatcher for name, (_, dispatcher) in self.collect("proxx_dispatchers").items()}
 
     def canonical_profile_paths(self) -> list[Path]:
         """Canonical profile files and folders shipped by plugins, in plugin-name order.

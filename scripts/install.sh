@@ -10,10 +10,11 @@ PYTHON="${PYTHON:-python3}"
 # environment made before the rename holds it as "proxx": remove that so one distribution owns the package.
 .venv/bin/python -m pip uninstall --quiet --yes --disable-pip-version-check proxx 2>/dev/null || true
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -e ".[web,farm]" \
+  -e ".[web,openjd]" \
   -e plugins/ffmpeg \
   -e plugins/fabric \
-  -e plugins/resolve
+  -e plugins/resolve \
+  -e plugins/farm
 # Byte-compile the editable sources now: with PYTHONDONTWRITEBYTECODE set (common in containers and
 # CI) Python would otherwise recompile them on every start: 25-35 ms of each `proxx` command.
 .venv/bin/python -m compileall -q -j 0 proxx plugins/*/proxx_* >/dev/null

@@ -61,11 +61,6 @@ def test_long_source_benchmark_runs():
     assert "ratio" in out and "FAILED (cancelled by the operator)" in out and "outputs left: 0, files left: []" in out
 
 
-def test_farm_benchmark_runs():
-    out = run_benchmark("farm_throughput.py", "--clips", "3", "--frames", "6", "--size", "160x90", timeout=240)
-    assert "each of 3 jobs started once and published once: True" in out and "farm / bare" in out
-
-
 def test_folder_expansion_benchmark_runs():
     out = run_benchmark("folder_expansion.py", "--files", "30")
     assert (

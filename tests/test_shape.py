@@ -4,6 +4,7 @@ imports are annotations only), and the runner stays the job's outline, not its e
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 from pathlib import Path
 
 import proxx
@@ -97,14 +98,21 @@ def test_the_cycle_finder_finds_one():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_the_facade_never_imports_the_farm():
-    reachable, todo, graph = set(), ["proxx.app"], import_graph()
-    while todo:
-        module = todo.pop()
-        if module not in reachable:
-            reachable.add(module)
-            todo.extend(graph[module])
-    assert not {m for m in reachable if m.startswith("proxx.farm")}
+def test_the_farm_is_a_plugin_the_core_never_imports():
+    # Scale-out is the proxx-farm distribution (plugins/farm), reached through the proxx_dispatchers
+    # and proxx_subcommands hooks: the core has no farm package and names proxx_farm in no import,
+    # not even one for type checkers, and declares no second entry-point group for it.
+    assert not (ROOT / "farm").exists()
+    imported = []
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported += [(path.name, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.append((path.name, node.module or ""))
+    assert [(file, name) for file, name in imported if name.split(".")[0] == "proxx_farm"] == []
+    core = importlib.metadata.distribution("proxx-media")
+    assert {ep.group for ep in core.entry_points} <= {"console_scripts", "pytest11"}
 
 
 def test_the_runner_is_the_jobs_outline():
@@ -114,7 +122,7 @@ def test_the_runner_is_the_jobs_outline():
 
 
 PIPELINE = ("compile", "jobspec", "validate", "execute", "verify", "export", "store", "media")
-ABOVE_THE_PIPELINE = ("app", "worker", "cli", "web", "farm", "watch", "openjd", "dispatch")
+ABOVE_THE_PIPELINE = ("app", "worker", "cli", "web", "watch", "openjd", "dispatch")
 
 
 def _in(module: str, packages: tuple[str, ...]) -> bool:

@@ -388,8 +388,8 @@ FARM_KEY = b"the facility's farm key"
 
 
 def test_a_signed_message_is_good_only_for_its_domain_job_audience_and_time(tmp_path):
-    from proxx.farm.replay import ReplayRecord
     from proxx.jobspec.signing import FARM_STATE, FARM_TASK, INBOX, SignatureRefused, open_sealed, seal
+    from proxx_farm.replay import ReplayRecord
 
     job = "job-20261206T070000Z-0123abcd"
     task = seal(FARM_TASK, job, "proxx-farm", b'{"job_id": "x"}', FARM_KEY, 60)
@@ -434,7 +434,7 @@ def test_an_inbox_envelope_for_another_inbox_or_a_farm_task_is_refused(proxx_hom
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    from proxx.farm.local import RedisServer
+    from proxx_farm.testing import RedisServer
 
     with RedisServer() as server:
         yield server.url

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from proxx.cli.exits import EXIT_CONFIGURATION, EXIT_FOR_CLASS, EXIT_INTERNAL
+from proxx.dispatch import FARM_DISTRIBUTION
 from proxx.errors import ConfigurationError, ProxxError
 
 Command = Callable[[argparse.Namespace], int]
@@ -50,13 +51,13 @@ def build_parser(arguments: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser of proxx's own commands; plugins are loaded for their commands only when the command
     line names none of proxx's own (a plugin's command, or none: the usage lists them all). A command
     that runs jobs loads the plugins it needs itself; `proxx jobs list` needs none."""
-    from proxx.cli import doctor, farm, jobs, openjd, profiles, serve, watch
+    from proxx.cli import doctor, jobs, openjd, profiles, serve, watch
 
     parser = argparse.ArgumentParser(
         prog="proxx", description="Named proxy intents compiled into verified proxy media."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands = (profiles, doctor, jobs, serve, farm, watch, openjd)
+    commands = (profiles, doctor, jobs, serve, watch, openjd)
     for register in (command.register for command in commands):
         register(sub, _add_repository_options)
     named = next((argument for argument in arguments if not argument.startswith("-")), None)
@@ -76,7 +77,19 @@ def build_parser(arguments: Sequence[str] = ()) -> argparse.ArgumentParser:
         command.configure(command_parser)
         command_parser.set_defaults(handler=command.run)
     pm.add_deprecated_commands(sub)
+    if "farm" not in sub.choices:  # the render farm plugin is not installed: `proxx farm` says how to get it
+        missing = sub.add_parser("farm", help=f"the render farm (a plugin: pip install {FARM_DISTRIBUTION})")
+        missing.add_argument("arguments", nargs=argparse.REMAINDER)
+        missing.set_defaults(handler=_farm_not_installed)
     return parser
+
+
+def _farm_not_installed(args: argparse.Namespace) -> int:
+    raise ConfigurationError(
+        "farm_not_installed",
+        f"`proxx farm` needs the render farm plugin, which is not installed: pip install {FARM_DISTRIBUTION}.",
+        {"distribution": FARM_DISTRIBUTION},
+    )
 
 
 def _log_internal_error() -> Path | None:

@@ -2,7 +2,7 @@
 output is published. Without renewal for a lease's length the job is declared lost (FAILED "worker
 lost"); a worker declared lost meanwhile (stalled, cut off) never puts a file under a final name.
 
-The local store (`StoreLease`) and the render farm (`proxx.farm.worker.FarmLease`, in Redis) keep
+The local store (`StoreLease`) and the render farm (`proxx_farm.worker.FarmLease`, in Redis) keep
 their leases the same way: a `KeepAlive` thread renews it a third of a lease at a time."""
 
 from __future__ import annotations

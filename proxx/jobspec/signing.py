@@ -13,7 +13,7 @@ domain, and the header names the domain again, so a message of one kind is never
 (a farm task is not an inbox JobSpec, a task is not a result). The header binds the message to one
 job, to the one farm or inbox it was meant for (its audience), and to a time after which it is
 refused (its expiry); a farm worker also remembers each task it accepted until it expires
-(`proxx.farm.replay`), so a task sent again is refused even where the farm's own claim was lost.
+(`proxx_farm.replay`), so a task sent again is refused even where the farm's own claim was lost.
 """
 
 from __future__ import annotations

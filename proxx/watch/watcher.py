@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from proxx.app import Proxx
+from proxx.dispatch import dispatcher_for
 from proxx.errors import JobValidationError, PreJobError
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
@@ -290,14 +291,7 @@ class JobSpecInbox:
         if broker is None:
             self.proxx.add_job(spec, roots=self.roots)
             return
-        from proxx.farm.signing import farm_key
-        from proxx.farm.state import FarmState, redacted
-        from proxx.farm.submit import dispatch
-
-        farm_key(broker)  # a broker elsewhere needs the farm's key: refused before the job is stored
-        state = FarmState.connect(broker)
-        self.proxx.store.add(spec, redacted(broker), roots=self.roots)
-        dispatch(self.proxx.store, spec, broker, state)
+        dispatcher_for(self.proxx.dispatchers.values(), broker).queue(self.proxx, spec, broker, self.roots)
 
     def _move(self, path: Path, folder: str) -> Path:
         """Move `path` (whatever it is: a link is moved, never followed) into a plain subfolder."""

@@ -9,9 +9,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from web_helpers import create, run, write_studio_intent
 
-from proxx.farm.local import RedisServer
-from proxx.farm.state import FarmState
 from proxx.web.service import WebService
+from proxx_farm.state import FarmState
+from proxx_farm.testing import RedisServer
 
 PROBLEM = "application/problem+json"
 

@@ -17,8 +17,8 @@ import os
 import urllib.parse
 
 from proxx.errors import ConfigurationError
-from proxx.farm.state import redacted
 from proxx.jobspec.signing import key_from_env
+from proxx_farm.state import redacted
 
 KEY_VARIABLE = "PROXX_FARM_KEY"
 DEFAULT_TASK_SECONDS = 7 * 24 * 3600  # a task waiting longer on the queue is refused

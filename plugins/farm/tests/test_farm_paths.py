@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from proxx import ConfigurationError
-from proxx.farm.paths import PathRule, map_path
+from proxx_farm.paths import PathRule, map_path
 
 
 def test_rules_map_whole_components_and_the_longest_source_wins():

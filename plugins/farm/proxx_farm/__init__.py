@@ -39,7 +39,7 @@ Design (where things live, and why):
   broker (`patiently`). A broker that lost its data gets each running job's record back from its
   worker (the heartbeat writes it again) and each finished job's from its worker's outbox; a job with
   no record for `lost_after()` is resolved on the submitting machine from what is on disk
-  (`proxx.farm.mirror`).
+  (`proxx_farm.mirror`).
 * Path mapping: a worker started with `--map-path /Volumes/Media=/mnt/media` runs a mapped copy of the
   JobSpec; the JobSpec itself (and its digest) never changes. The result records the rules and the
   JobSpec's own paths under `engine.details.path_mapping`, and the executed paths in its clips.

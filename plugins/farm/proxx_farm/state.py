@@ -47,7 +47,7 @@ RUNNING_SET = PREFIX + "running"
 REFUSED_LIST = PREFIX + "refused"
 PUBLISHED = "published:"  # a job hash's field per published clip: published:<clip index>
 KEEP_SECONDS = 30 * 24 * 3600  # farm records outlive any mirror; the JobSpec's own store keeps the audit
-# Under a farm key, a worker signs what it writes back (`proxx.farm.worker.signed`): the finished (or
+# Under a farm key, a worker signs what it writes back (`proxx_farm.worker.signed`): the finished (or
 # lost) job's fields in `sealed`, its start in `sealed_running`. The submitting machine mirrors only those.
 SEALED, SEALED_RUNNING = "sealed", "sealed_running"
 LOST_FIELDS = ("state", "failure_class", "reason", "message", "finished_at", "worker_id", "started_at")

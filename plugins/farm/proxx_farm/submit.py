@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from proxx.errors import ConfigurationError, FailureClass
-from proxx.farm.signing import farm_key, farm_name, task_seconds
-from proxx.farm.state import FarmState, connectable, redacted
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.signing import FARM_TASK, seal
 from proxx.roots import Roots
 from proxx.store import FAILED, Store
+from proxx_farm.signing import farm_key, farm_name, task_seconds
+from proxx_farm.state import FarmState, connectable, redacted
 
 if TYPE_CHECKING:
     from proxx.app import Proxx
@@ -53,7 +53,7 @@ def submit(
 def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_json: str | None = None) -> None:
     """Put a stored JobSpec on its engine's queue. `spec_json` is what travels (default: the stored
     JSON); the digest is always the stored one, which the worker checks it against."""
-    from proxx.farm.app import TASK_NAME, app_for, queue_for
+    from proxx_farm.app import TASK_NAME, app_for, queue_for
 
     digest = store.stored_digest(spec.job_id)
     farm = redacted(broker)

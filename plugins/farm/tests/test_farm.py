@@ -1,6 +1,6 @@
 """The render farm with a real redis-server and real Celery workers (`proxx farm worker` processes).
 
-Worker A (started as `celery -A proxx.farm.app worker`) takes FFmpeg jobs only and does not even
+Worker A (started as `celery -A proxx_farm.app worker`) takes FFmpeg jobs only and does not even
 have the `slowcopy` test engine installed; worker B (started as `proxx farm worker`)
 has both (its plugin folder is on its Python path, as an installed distribution). Both map
 <tmp>/Volumes/Media to <tmp>/mnt/media. The profile repository that defines the test intent exists
@@ -20,9 +20,6 @@ import pytest
 
 from proxx import PreJobError, Proxx
 from proxx.cli import main
-from proxx.farm.local import FarmWorker, RedisServer
-from proxx.farm.state import FarmState
-from proxx.farm.submit import dispatch
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
 from proxx.plugins import build_plugin_manager
@@ -30,6 +27,9 @@ from proxx.result import load_result
 from proxx.roots import Roots
 from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, JobRow, Store
+from proxx_farm.state import FarmState
+from proxx_farm.submit import dispatch
+from proxx_farm.testing import FarmWorker, RedisServer
 from tests.benchmarks import run_benchmark
 
 PLUGIN_DIR = Path(__file__).parent / "farm_plugin"
@@ -355,7 +355,7 @@ def test_a_job_declared_lost_while_it_runs_is_never_published(farm, proxx, tmp_p
 
 
 def test_a_machine_without_an_engine_submits_its_jobs_to_a_farm_that_has_it(farm, proxx_home, tmp_path, monkeypatch):
-    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")  # this workstation has no slowcopy plugin
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg,farm")  # this workstation has no slowcopy plugin
     repo = tmp_path / "repo"
     (repo / "user").mkdir(parents=True)
     (repo / "user" / "slow_copy.yaml").write_text(SLOW_INTENT)

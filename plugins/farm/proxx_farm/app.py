@@ -1,6 +1,6 @@
 """The Celery application: one task, `proxx.run_jobspec`, on one queue per engine.
 
-Workers can also be started with Celery's own command, `celery -A proxx.farm.app worker -Q proxx.ffmpeg`,
+Workers can also be started with Celery's own command, `celery -A proxx_farm.app worker -Q proxx.<engine>`,
 configured by the environment (PROXX_FARM_BROKER, PROXX_FARM_MAP_PATHS with one FROM=TO rule a line,
 PROXX_FARM_WORKER_NAME); `proxx farm worker` checks its engines, sets those and starts the same worker.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from proxx.farm.state import broker_url
+from proxx_farm.state import broker_url
 
 TASK_NAME = "proxx.run_jobspec"
 
@@ -34,7 +34,7 @@ def make_app(broker: str) -> Celery:
     app = Celery("proxx", broker=broker, set_as_current=False)
     app.conf.update(
         # At-least-once delivery: a task is acknowledged after it ran, and given back to the queue when
-        # its worker process dies. The claim in Redis makes execution at-most-once (proxx.farm.state).
+        # its worker process dies. The claim in Redis makes execution at-most-once (proxx_farm.state).
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
@@ -42,7 +42,6 @@ def make_app(broker: str) -> Celery:
         task_ignore_result=True,  # states and results live in proxx's own Redis hashes
         task_serializer="json",
         accept_content=["json"],
-        task_default_queue=queue_for("ffmpeg"),
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         broker_transport_options={
@@ -58,7 +57,7 @@ def make_app(broker: str) -> Celery:
 
 
 def _run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> str:
-    from proxx.farm.worker import run_jobspec
+    from proxx_farm.worker import run_jobspec
 
     return run_jobspec(spec_json, digest, signature)
 
@@ -66,7 +65,7 @@ def _run_jobspec(spec_json: str, digest: str, signature: str | None = None) -> s
 def _start_reaper(sender: Any = None, **_: Any) -> None:
     """Every farm worker fails lost jobs, so a dead worker's job fails within a lease and a half, and
     advertises the engines whose queues it consumes."""
-    from proxx.farm.worker import reap_forever
+    from proxx_farm.worker import reap_forever
 
     queues = sender.app.amqp.queues.consume_from if sender is not None else None
     served = [name.removeprefix("proxx.") for name in queues or () if name.startswith("proxx.")]

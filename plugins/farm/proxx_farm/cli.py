@@ -1,17 +1,15 @@
-"""`proxx farm worker`: a Celery worker for the render farm (see `proxx.farm`)."""
+"""`proxx farm worker`: a Celery worker for the render farm (see `proxx_farm`), a subcommand this
+plugin adds through the `proxx_subcommands` hook."""
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
-from typing import Any
 
-from proxx.errors import ConfigurationError
+from proxx.plugin import Command, ConfigurationError
 
 
-def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    farm = sub.add_parser("farm", help="the render farm (Celery workers on a Redis broker)")
+def configure(farm: argparse.ArgumentParser) -> None:
     commands = farm.add_subparsers(dest="farm_command", required=True)
     p = commands.add_parser("worker", help="run farm jobs for the engines installed here")
     p.add_argument(
@@ -40,13 +38,24 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         "PROXX_FARM_ROOTS)",
     )
     p.add_argument("--name", metavar="NAME", help="this worker's name in job records (default: the host name)")
-    p.set_defaults(handler=cmd_farm_worker)
+    p.set_defaults(farm_handler=cmd_farm_worker)
+
+
+def run(args: argparse.Namespace) -> int:
+    handler = args.farm_handler
+    assert callable(handler)
+    code = handler(args)
+    assert isinstance(code, int)
+    return code
+
+
+COMMAND = Command("farm", "the render farm (Celery workers on a Redis broker)", configure, run)
 
 
 def cmd_farm_worker(args: argparse.Namespace) -> int:
-    from proxx.farm.paths import PathRule
-    from proxx.farm.signing import farm_key
     from proxx.plugins import plugin_manager
+    from proxx_farm.paths import PathRule
+    from proxx_farm.signing import farm_key
 
     installed = plugin_manager().engines()
     # Only engines that can run here now: a machine where an engine's application is not running (or
@@ -69,13 +78,13 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
     if args.root:
         os.environ["PROXX_FARM_ROOTS"] = os.pathsep.join(args.root)
     # The Celery app and the task read their configuration from the environment, so that prefork
-    # children and `celery -A proxx.farm.app worker` see the same.
+    # children and `celery -A proxx_farm.app worker` see the same.
     if args.broker:
         os.environ["PROXX_FARM_BROKER"] = args.broker
     os.environ["PROXX_FARM_MAP_PATHS"] = "\n".join(args.map_path)  # one rule a line: M:\ has a colon
     if args.name:
         os.environ["PROXX_FARM_WORKER_NAME"] = args.name
-    from proxx.farm.app import app, queue_for
+    from proxx_farm.app import app, queue_for
 
     concurrency = max(1, args.concurrency)
     app.worker_main(

@@ -1,5 +1,6 @@
 """A farm on this machine: a private redis-server on a free loopback port and `proxx farm worker`
-processes. For the test suite, the benchmark, and trying the farm out before deploying it."""
+processes. For the farm's tests, its benchmarks, and trying the farm out before deploying it; part of
+the plugin, not of proxx's core."""
 
 from __future__ import annotations
 
@@ -110,14 +111,15 @@ class RedisServer:
 
 
 class FarmWorker:
-    """A `proxx farm worker` process (or, `via_celery`, Celery's own `celery -A proxx.farm.app worker`)
-    in its own session, so that killing it takes its encoders too."""
+    """A `proxx farm worker` process (or, `via_celery`, Celery's own `celery -A proxx_farm.app worker`)
+    in its own session, so that killing it takes its encoders too. Without `engines` it takes every
+    engine installed and available (Celery's own worker needs them named: they are its queues)."""
 
     def __init__(
         self,
         broker: str,
         name: str,
-        engines: Sequence[str] = ("ffmpeg",),
+        engines: Sequence[str] = (),
         home: Path | None = None,
         map_paths: Sequence[str] = (),
         concurrency: int = 1,
@@ -131,16 +133,20 @@ class FarmWorker:
         self.log_path = log_path or self.home / "worker.log"
         environment = {**os.environ, "PROXX_HOME": str(self.home), **(env or {})}
         if via_celery:
+            if not engines:
+                raise ConfigurationError("no_engines", "Celery's own worker needs the engines whose queues it takes.")
             environment.update(
                 PROXX_FARM_BROKER=broker, PROXX_FARM_WORKER_NAME=name, PROXX_FARM_MAP_PATHS="\n".join(map_paths)
             )
-            command = [sys.executable, "-m", "celery", "-A", "proxx.farm.app", "worker", "--queues",
+            command = [sys.executable, "-m", "celery", "-A", "proxx_farm.app", "worker", "--queues",
                        ",".join(f"proxx.{e}" for e in engines), "--concurrency", str(concurrency),
                        "--pool", "solo" if concurrency == 1 else "prefork", "--hostname", f"proxx-{name}@%h",
                        "--loglevel", "INFO", "--without-gossip", "--without-mingle"]  # fmt: skip
         else:
             command = [sys.executable, "-c", "from proxx.cli import run; run()", "farm", "worker", "--broker", broker,
-                       "--engines", ",".join(engines), "--name", name, "--concurrency", str(concurrency)]  # fmt: skip
+                       "--name", name, "--concurrency", str(concurrency)]  # fmt: skip
+            if engines:
+                command += ["--engines", ",".join(engines)]
             for rule in map_paths:
                 command += ["--map-path", rule]
         self._log: IO[bytes] = open(self.log_path, "ab")  # noqa: SIM115  # closed in stop()

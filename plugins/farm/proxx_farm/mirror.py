@@ -35,16 +35,16 @@ import redis
 from proxx.converter import converter
 from proxx.errors import ConfigurationError, FailureClass
 from proxx.execute.recover import published, recovered_result, remember_published, write_recovered
-from proxx.farm.signing import KEY_VARIABLE, farm_name
-from proxx.farm.state import PREFIX, PUBLISHED, SEALED, SEALED_RUNNING, FarmState, connectable, lost_after, redacted
 from proxx.jobspec.model import utc_now
 from proxx.jobspec.signing import FARM_STATE, SignatureRefused, key_from_env, open_sealed
 from proxx.jobspec.untrusted import nesting_exceeds
 from proxx.result import ClipResult, Failure, load_result, write_json_atomically
 from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
+from proxx_farm.signing import KEY_VARIABLE, farm_name
+from proxx_farm.state import PREFIX, PUBLISHED, SEALED, SEALED_RUNNING, FarmState, connectable, lost_after, redacted
 
-log = logging.getLogger("proxx.farm")
+log = logging.getLogger("proxx_farm")
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # a 10,000-clip job's result is ~30 MB
 MAX_RESULT_DEPTH = 32  # a result nests 6 deep
 MAX_LOG_BYTES = 4 * 1024 * 1024

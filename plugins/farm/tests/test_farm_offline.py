@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from proxx import ConfigurationError, Proxx
-from proxx.farm.local import free_port
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
 from proxx.store import QUEUED
+from proxx_farm.testing import free_port
 
 
 def test_an_unreachable_farm_creates_no_job(proxx_home, tmp_path):
@@ -30,7 +30,7 @@ def test_listing_with_the_farm_gone_leaves_farm_jobs_as_they_were(proxx_home, tm
 
 
 def test_a_broker_password_is_redacted_and_found_again_only_in_the_environment(monkeypatch):
-    from proxx.farm.state import connectable, redacted
+    from proxx_farm.state import connectable, redacted
 
     assert redacted("redis://:pw@farm:6379/0") == "redis://:***@farm:6379/0"
     assert redacted("rediss://render:p%40ss@farm.example:6380/2") == "rediss://render:***@farm.example:6380/2"

@@ -13,13 +13,13 @@ import pytest
 
 from proxx import ConfigurationError, Proxx
 from proxx.cli import main
-from proxx.farm.app import TASK_NAME, app_for, queue_for
-from proxx.farm.local import FarmWorker, RedisServer
-from proxx.farm.state import FarmState
 from proxx.jobspec.model import create_jobspec, digest_of, utc_now
 from proxx.jobspec.signing import FARM_TASK, seal
 from proxx.media.samples import make_clip
 from proxx.store import COMPLETED, FAILED, JobRow
+from proxx_farm.app import TASK_NAME, app_for, queue_for
+from proxx_farm.state import FarmState
+from proxx_farm.testing import FarmWorker, RedisServer
 
 KEY = "the facility's farm key"
 INTENT = "Review H.264"
@@ -31,7 +31,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     media, outside = root / "media", root / "outside"
     media.mkdir()
     outside.mkdir()
-    env = {"PROXX_FARM_KEY": KEY, "PROXX_FARM_ROOTS": str(media), "PROXX_LOAD_PLUGINS": "ffmpeg"}
+    env = {"PROXX_FARM_KEY": KEY, "PROXX_FARM_ROOTS": str(media), "PROXX_LOAD_PLUGINS": "ffmpeg,farm"}
     with RedisServer() as server:
         worker = FarmWorker(server.url, "K", ("ffmpeg",), home=root / "worker" / "home", env=env)
         try:
@@ -44,7 +44,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 @pytest.fixture
 def proxx(proxx_home: Path, monkeypatch: pytest.MonkeyPatch, farm: dict) -> Proxx:
     monkeypatch.setenv("PROXX_FARM_KEY", KEY)
-    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg,farm")
     return Proxx.open()
 
 

@@ -18,16 +18,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_farm import PLUGIN_DIR, SLOW_INTENT, wait_finished
 
 from proxx import Proxx
 from proxx.cli import main
-from proxx.farm.local import FarmWorker, RedisServer
-from proxx.farm.state import FarmState, lost_after
 from proxx.media.samples import make_clip
 from proxx.plugins import build_plugin_manager
 from proxx.result import CLIP_COMPLETED, load_result
 from proxx.store import COMPLETED, FAILED
-from tests.test_farm import PLUGIN_DIR, SLOW_INTENT, wait_finished
+from proxx_farm.state import FarmState, lost_after
+from proxx_farm.testing import FarmWorker, RedisServer
 
 LEASE = 2.0
 ENV = {

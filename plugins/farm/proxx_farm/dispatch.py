@@ -1,5 +1,6 @@
-"""The render farm as a `proxx.dispatch.Dispatcher` (declared in proxx's entry-point group
-`proxx.dispatchers`): it owns executors that are Redis broker URLs."""
+"""The render farm as a `proxx.plugin.Dispatcher` (yielded by this plugin's `proxx_dispatchers`
+hook): it owns executors that are Redis broker URLs. Celery and Redis load only when a job goes to
+the farm or a farm job is followed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from proxx.plugin import ConfigurationError, Dispatcher
 
 if TYPE_CHECKING:
     from proxx.app import Proxx
@@ -17,7 +20,9 @@ if TYPE_CHECKING:
 BROKER_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-class FarmDispatcher:
+class FarmDispatcher(Dispatcher):
+    name = "farm"
+
     def owns(self, executor: str) -> bool:
         return executor.startswith(BROKER_SCHEMES)
 
@@ -35,18 +40,27 @@ class FarmDispatcher:
         reuse: bool,
         roots: Roots | None,
     ) -> JobSpec:
-        from proxx.farm.submit import submit  # Celery and Redis load only when a job goes to the farm
+        from proxx_farm.submit import submit
 
         return submit(proxx, intent, sources, output_directory, executor, retry_of, reuse, roots)
 
+    def queue(self, proxx: Proxx, spec: JobSpec, executor: str, roots: Roots | None) -> None:
+        from proxx_farm.signing import farm_key
+        from proxx_farm.state import FarmState, redacted
+        from proxx_farm.submit import dispatch
+
+        farm_key(executor)  # a broker elsewhere needs the farm's key: refused before the job is stored
+        state = FarmState.connect(executor)
+        proxx.store.add(spec, redacted(executor), roots=roots)
+        dispatch(proxx.store, spec, executor, state)
+
     def refresh(self, store: Store, home: Path, jobs: dict[str, str]) -> list[str]:
-        from proxx.farm.mirror import mirror
+        from proxx_farm.mirror import mirror
 
         return mirror(store, home, jobs)
 
     def cancel(self, job_id: str, executor: str) -> str | None:
-        from proxx.errors import ConfigurationError
-        from proxx.farm.state import FarmState, connectable
+        from proxx_farm.state import FarmState, connectable
 
         url = connectable(executor)
         if url is None:

@@ -31,20 +31,6 @@ from proxx.execute.lease import keep_alive
 from proxx.execute.progress import Progress
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
-from proxx.farm.paths import PathRule, mapped_spec, mapping_record
-from proxx.farm.replay import ReplayRecord
-from proxx.farm.signing import farm_key, farm_name
-from proxx.farm.state import (
-    KEEP_SECONDS,
-    LOST_FIELDS,
-    SEALED,
-    SEALED_RUNNING,
-    FarmState,
-    broker_url,
-    lease_seconds,
-    patience_seconds,
-)
-from proxx.farm.state import PREFIX as STATE_PREFIX
 from proxx.home import proxx_home
 from proxx.jobspec.model import canonical_json, digest_of, utc_now
 from proxx.jobspec.signing import FARM_STATE, FARM_TASK, SignatureRefused, open_sealed, seal
@@ -54,8 +40,22 @@ from proxx.result import ClipResult, JobResult, write_json_atomically
 from proxx.roots import Roots, roots_from_env
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
 from proxx.version import __version__
+from proxx_farm.paths import PathRule, mapped_spec, mapping_record
+from proxx_farm.replay import ReplayRecord
+from proxx_farm.signing import farm_key, farm_name
+from proxx_farm.state import (
+    KEEP_SECONDS,
+    LOST_FIELDS,
+    SEALED,
+    SEALED_RUNNING,
+    FarmState,
+    broker_url,
+    lease_seconds,
+    patience_seconds,
+)
+from proxx_farm.state import PREFIX as STATE_PREFIX
 
-log = logging.getLogger("proxx.farm")
+log = logging.getLogger("proxx_farm")
 T = TypeVar("T")
 # This worker's own record of a job the farm took back while it was being checked.
 NOT_STARTED = "not started"
