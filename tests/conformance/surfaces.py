@@ -178,6 +178,20 @@ def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> S
         patch.setenv("PROXX_TIMEOUT_FACTOR", "0")
         run("timeout", "HD Editorial LT", source("A200_C001.mov"))
 
+    # The long-running shells' own lines: a watch folder running its jobs, a worker.
+    card = media / "day2"
+    card.mkdir()
+    shutil.copyfile(clip, card / "A300_C001.mov")
+    (card / "A301_C001.R3D").write_bytes(b"RED2" + bytes(4096))
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "build_args", lambda *a, **k: _another_codec(real(*a, **k)))
+        watched = ["watch", str(card), "--profile", "Review H.264", "--output", str(out), "--once", "--run"]
+        texts["cli watch"] = _cli(watched)[1]
+        texts["cli submit"] = _cli(
+            ["submit", "--profile", "Review H.264", "--output", str(out), str(source("A302_C001.mov"))]
+        )[1]
+        texts["cli worker"] = _cli(["worker", "--once"])[1]
+    assert texts["cli watch"].count("FAILED") == 2  # the RAW file (class B) and the proxy that differs (C)
     texts["cli jobs list"] = _cli(["jobs", "list", "--all"])[1]
     proxx = Proxx.open()
     jobs = {row.job_id: row for row in proxx.store.jobs()}
