@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from proxx import ExecutionError, Proxx, schemas
+from proxx.execute import runner
 from proxx.execute.clips import Clips
 from proxx.export.exporter import Exporter
 from proxx.media.samples import make_clip
@@ -385,6 +386,25 @@ def test_a_job_declared_lost_while_it_renders_is_never_published(out, clips, pro
     assert proxx.store.job(spec.job_id).reason == "worker lost"  # the first verdict stands
 
 
+def test_a_worker_lost_after_writing_its_result_gets_the_result_the_store_says(out, clips, proxx_home, monkeypatch):
+    # The worker dies between writing its result (COMPLETED) and recording the job's ending: the job is
+    # found lost, and its result is written again from the store's state and the clips' journal.
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, clips[:2], out)
+    with monkeypatch.context() as patched:
+        patched.setattr(runner.Runner, "_end", lambda self, result: None)
+        written = proxx.run_job(spec.job_id)
+    assert written is not None and written.state == COMPLETED
+    assert proxx.store.job(spec.job_id).state == RUNNING
+    with sqlite3.connect(proxx.store.path) as db:  # its lease runs out without a heartbeat
+        db.execute("UPDATE jobs SET lease_until = 0 WHERE job_id = ?", (spec.job_id,))
+    row = Proxx.open().store.job(spec.job_id)
+    assert (row.state, row.reason, row.published) == (FAILED, "worker lost", 2)
+    recovered = document(row)
+    assert recovered["state"] == FAILED and recovered["failure"]["reason"] == "worker lost"
+    assert [c["state"] for c in recovered["clips"]] == ["completed", "completed"]
+
+
 def test_only_failed_jobs_can_be_retried(out, clips, proxx_home):
     from proxx import PreJobError
 
@@ -415,10 +435,17 @@ class Exporters:
         yield Exporter("b-exploder", explode)
 
 
-def test_every_finished_job_is_exported_and_an_exporter_error_never_changes_the_state(out, clips, tmp_path, proxx_home):
+def test_every_finished_job_is_exported_and_an_exporter_error_never_changes_the_state(
+    out, clips, tmp_path, proxx_home, monkeypatch
+):
     exporters = Exporters()
     pm = plugin_manager()
     pm.register(exporters, name="test-exporters")
+    written: list[Path] = []
+    real_write = runner.write_json_atomically
+    monkeypatch.setattr(
+        runner, "write_json_atomically", lambda path, doc: written.append(path) or real_write(path, doc)
+    )
     try:
         proxx = Proxx.open(pm=pm)
         good = proxx.create_job(INTENT, clips[:1], out)
@@ -428,6 +455,8 @@ def test_every_finished_job_is_exported_and_an_exporter_error_never_changes_the_
     finally:
         pm.unregister(name="test-exporters")
     assert exporters.seen == [(good.job_id, COMPLETED), (bad.job_id, FAILED)]
+    # Each job's result JSON written once, with the exporters' outcomes: the exporters run first.
+    assert written == [proxx_home / "jobs" / job_id / "result.json" for job_id in (good.job_id, bad.job_id)]
     row = proxx.store.job(good.job_id)
     assert row.state == COMPLETED
     exports = document(row)["exports"]

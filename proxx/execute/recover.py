@@ -155,12 +155,12 @@ def remember_published(store: Store, result: JobResult) -> None:
 
 def recover_lost(store: Store, home: Path, job_ids: Iterable[str]) -> list[JobResult]:
     """Write the result of each job just declared lost (`Store.reap_lost`) from its journal and its
-    verified outputs, and count its published proxies in the store."""
+    verified outputs, and count its published proxies in the store. The store's state decides: a
+    result the worker wrote before it died, its ending never recorded, is replaced, so that the
+    result says what the store says (FAILED, and which proxies were published)."""
     results = []
     for job_id in job_ids:
         row = store.job(job_id)
-        if row.result_path and Path(row.result_path).exists():
-            continue  # the worker wrote its result before it died
         spec = store.spec_unchecked(job_id)
         job_dir = Path(row.log_path).parent if row.log_path else home / "jobs" / job_id
         failure = Failure(row.failure_class or "C", row.reason or "worker lost", row.message or "")

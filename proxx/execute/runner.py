@@ -1,7 +1,11 @@
 """Run one reserved job: check its digest, validate (class B: any problem fails the whole job before
 it starts), render its clips with the engine its
-canonical profile names (`proxx.execute.clips`: render, verify, publish), write the result JSON,
-finish the job, then hand it to the exporters.
+canonical profile names (`proxx.execute.clips`: render, verify, publish), hand the result to the
+exporters, write the result JSON once (with their outcomes), then finish the job in the store.
+
+The result is on disk before the job's state is final, so a finished job always has its result. A
+worker that dies before the state is final leaves a job that is found lost: its result is then
+written from the clips' journal (`proxx.execute.recover`), replacing any this worker wrote.
 
 The runner does not keep the job's lease: whoever claimed the job does (`proxx.execute.lease`), and
 the runner asks that lease, just before each publication, whether the job is still its worker's.
@@ -181,7 +185,8 @@ class Runner:
         engine: EngineRun,
         problems: tuple[Failure, ...] = (),
     ) -> JobResult:
-        """Record the result (JSON, then the store's state), then export it."""
+        """Export the result, record it (the JSON once, then the store's state) and remember what the
+        job published."""
         result = self.amend(
             JobResult(
                 result_version=RESULT_VERSION, job_id=spec.job_id, jobspec_digest=self.store.stored_digest(spec.job_id),
@@ -191,6 +196,10 @@ class Runner:
                 worker_id=self.worker_id, retry_of=spec.retry_of, failure=failure, validation_problems=problems,
             )
         )  # fmt: skip
+        # A job another process ended meanwhile (a cancel, a lost lease) is not exported.
+        if self.exporters and self.store.job(spec.job_id).state not in (COMPLETED, FAILED):
+            outcomes = export_all(self.exporters.values(), spec, result, lambda text: append(log_path, text))
+            result = attrs.evolve(result, exports=outcomes)
         result_path = self.job_dir(spec.job_id) / "result.json"
         try:
             self._write(spec, result, result_path)
@@ -198,23 +207,18 @@ class Runner:
             result = unrecorded(result, self.home, error)
             print(f"proxx: job {spec.job_id}: {result.failure.message if result.failure else ''}", file=sys.stderr)
         try:
-            ended = self._end(result)
+            self._end(result)
         except sqlite3.OperationalError:  # a full disk: the store's space reserve makes room for the ending
             if not self.store.release_reserve():
                 raise
-            ended = self._end(result)
+            self._end(result)
         remember_published(self.store, result)
-        if self.exporters and ended:  # a job another process ended meanwhile (a cancel) is not exported
-            outcomes = export_all(self.exporters.values(), spec, result, lambda text: append(log_path, text))
-            result = attrs.evolve(result, exports=outcomes)
-            with contextlib.suppress(OSError):  # the first result stands when this one cannot be written
-                write_json_atomically(result_path, result.to_dict())
         return result
 
-    def _end(self, result: JobResult) -> bool:
+    def _end(self, result: JobResult) -> None:
         failure = result.failure
         published, failed = result.outcome()
-        return self.store.finish(
+        self.store.finish(
             result.job_id,
             result.state,
             worker_id=self.worker_id,
