@@ -32,7 +32,7 @@ from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.probe import probe
 from proxx.media.samples import make_clip
 from proxx.media.tools import require_tool
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 from proxx.store import COMPLETED
 from proxx_ffmpeg.recipes import build_args
 

@@ -34,7 +34,7 @@ from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
 from proxx.jobspec.rerun import ALREADY_PROXIED, leave_out_proxied
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
 from proxx.openstore import open_store, refresh
-from proxx.plugins import PluginManager, plugin_manager
+from proxx.pluginmanager import PluginManager, plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, load_result
 from proxx.roots import Roots

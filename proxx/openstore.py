@@ -38,7 +38,7 @@ def refresh(store: Store, home: Path, dispatchers: dict[str, Dispatcher] | None 
         from proxx.dispatch import not_installed
 
         if dispatchers is None:
-            from proxx.plugins import plugin_manager
+            from proxx.pluginmanager import plugin_manager
 
             dispatchers = plugin_manager().dispatchers()
         by_dispatcher: dict[str, tuple[Dispatcher, dict[str, str]]] = {}

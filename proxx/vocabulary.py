@@ -4,7 +4,7 @@ The bundled vocabulary is fixed (the schema files list it). A plugin whose engin
 else declares it through the `proxx_vocabulary` hook, with the names ffprobe gives it, so that a
 canonical profile naming it validates, compiles and is verified like a bundled one. Declarations are
 process-wide and last for the process: a plugin's vocabulary is declared once, when the plugin
-manager registers it (`proxx.plugins.PluginManager.register`), and a declared name can never
+manager registers it (`proxx.pluginmanager.PluginManager.register`), and a declared name can never
 redefine a bundled one or another plugin's.
 """
 

@@ -21,7 +21,7 @@ from proxx.hookspecs import hookimpl
 from proxx.media.probe import file_url
 from proxx.media.samples import make_clip
 from proxx.media.tools import require_tool
-from proxx.plugins import plugin_manager
+from proxx.pluginmanager import plugin_manager
 from proxx.store import COMPLETED, FAILED, Store
 from proxx.watch.watcher import MediaWatcher, watch
 

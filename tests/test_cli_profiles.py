@@ -108,13 +108,13 @@ def test_validate_a_single_file_and_a_missing_path(capsys, broken_repo, tmp_path
 
 
 def test_a_configuration_error_is_one_line_and_exit_6(capsys, monkeypatch):
-    from proxx import plugins
+    from proxx import pluginmanager
     from proxx.errors import ConfigurationError
 
     def broken():
         raise ConfigurationError("duplicate_engine", "Two plugins provide the engine 'ffmpeg': 'a' and 'b'.")
 
-    monkeypatch.setattr(plugins, "plugin_manager", broken)
+    monkeypatch.setattr(pluginmanager, "plugin_manager", broken)
     monkeypatch.setattr("proxx.app.plugin_manager", broken)
     code, _out, err = run(capsys, "profiles")
     assert code == 6 and err.count("\n") == 1 and "Traceback" not in err

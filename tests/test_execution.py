@@ -19,7 +19,7 @@ from proxx.execute.clips import Clips
 from proxx.export.exporter import Exporter
 from proxx.media.samples import make_clip
 from proxx.plugin import hookimpl
-from proxx.plugins import plugin_manager
+from proxx.pluginmanager import plugin_manager
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING
 
 INTENT = "HD Editorial LT"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from proxx import hookspecs
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))  # the doc generators are repository tools, not shipped

@@ -27,7 +27,7 @@ from proxx.plugin import (
     Reused,
     hookimpl,
 )
-from proxx.plugins import PluginAPIWarning, build_plugin_manager
+from proxx.pluginmanager import PluginAPIWarning, build_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = {"proxx", "proxx.plugin"}
@@ -140,7 +140,7 @@ class OldCommands:
 def test_the_deprecated_commands_hook_warns_and_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.warns(DeprecationWarning, match="proxx_commands is deprecated .* proxx_subcommands"):
         pm = build_plugin_manager({"old": OldCommands()})
-    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    monkeypatch.setattr("proxx.pluginmanager.plugin_manager", lambda: pm)
     assert main(["old"]) == 7
 
 
@@ -164,7 +164,7 @@ class NewCommands:
 
 def test_a_plugin_command_is_configured_and_run(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     pm = build_plugin_manager({"hello": NewCommands()})
-    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    monkeypatch.setattr("proxx.pluginmanager.plugin_manager", lambda: pm)
     assert main(["hello", "world"]) == 3
     assert capsys.readouterr().out == "hello world\n"
 
@@ -173,7 +173,7 @@ def test_a_plugin_command_cannot_take_a_builtin_name(monkeypatch: pytest.MonkeyP
     # Plugins' commands are loaded when the command line names none of proxx's own (the usage lists
     # them all): the clash is said there; proxx's own command is never replaced.
     pm = build_plugin_manager({"clash": NewCommands("run")})
-    monkeypatch.setattr("proxx.plugins.plugin_manager", lambda: pm)
+    monkeypatch.setattr("proxx.pluginmanager.plugin_manager", lambda: pm)
     for command_line in ([], ["--help"], ["hello"]):
         assert main(command_line) == 6
         assert "adds the subcommand 'run', which proxx already has" in capsys.readouterr().err
@@ -184,7 +184,7 @@ def test_proxx_own_commands_load_no_plugin(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("PROXX_HOME", str(tmp_path))
     code = (
         "import sys; from proxx.cli import main; code = main(['jobs', 'list']); "
-        "print(sorted(m for m in ('proxx.plugins', 'proxx.app', 'proxx.compile.repository') if m in sys.modules)); "
+        "print(sorted(m for m in ('proxx.pluginmanager', 'proxx.app', 'proxx.compile.repository') if m in sys.modules)); "
         "sys.exit(code)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

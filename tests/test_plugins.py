@@ -10,7 +10,7 @@ import pytest
 from proxx import ConfigurationError, Proxx
 from proxx.execute.engine import RenderReport, RenderTask
 from proxx.plugin import Availability, Engine, hookimpl
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 
 
 class CopyEngine(Engine):
@@ -139,7 +139,7 @@ def test_plugin_canonical_profiles_join_the_registry(tmp_path, monkeypatch):
 def test_an_engine_names_the_distribution_it_came_from(proxx_home):
     from importlib.metadata import distribution
 
-    from proxx.plugins import build_plugin_manager
+    from proxx.pluginmanager import build_plugin_manager
 
     class CopyPlugin:
         PROXX_PLUGIN_API = "1.0"

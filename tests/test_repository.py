@@ -13,7 +13,7 @@ from proxx import Lifecycle, Proxx
 from proxx.compile.repository import load_repository
 from proxx.compile.select import intent_statuses, select
 from proxx.errors import PreJobError
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 from proxx.resources import bundled_profiles_dir
 
 ALL_ENGINES = {"ffmpeg", "resolve"}

@@ -221,7 +221,7 @@ def test_every_problem_is_reported(out, tmp_path, proxx_home):
 
 def test_a_plugin_can_add_a_validation_problem(out, clip, proxx_home):
     from proxx.plugin import JobValidationError, hookimpl
-    from proxx.plugins import plugin_manager
+    from proxx.pluginmanager import plugin_manager
 
     class NoNightShoots:
         @hookimpl

@@ -11,7 +11,7 @@ import pytest
 
 from proxx import vocabulary
 from proxx.plugin import Codec, ConfigurationError, hookimpl, probe
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 from proxx.schemas import CANONICAL_PROFILE, violations
 from proxx.testing.conformance import EngineConformance
 from tests import vp9webm
@@ -132,7 +132,7 @@ class ShipsProfiles:
 def test_a_plugin_profile_with_undeclared_names_is_the_plugins_error_in_registry_and_validate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from proxx import plugins
+    from proxx import pluginmanager
     from proxx.testing import main
 
     shipped = tmp_path / "plugin"
@@ -150,7 +150,7 @@ def test_a_plugin_profile_with_undeclared_names_is_the_plugins_error_in_registry
     studio.mkdir(parents=True)
     (studio / "hd.yaml").write_text('user_profile_version: "1.1"\nname: Studio HD\nconstraints: {codecs: [h264]}\n')
     pm = build_plugin_manager({"studio-av1": ShipsProfiles(shipped)})
-    monkeypatch.setattr(plugins, "plugin_manager", lambda: pm)
+    monkeypatch.setattr(pluginmanager, "plugin_manager", lambda: pm)
     monkeypatch.setattr("proxx.app.plugin_manager", lambda: pm)
     monkeypatch.setenv("PROXX_HOME", str(tmp_path / "home"))
 

@@ -15,7 +15,7 @@ import pytest
 from proxx import Proxx
 from proxx.errors import ConfigurationError
 from proxx.plugin import hookimpl
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 from proxx.testing import make_clip
 
 

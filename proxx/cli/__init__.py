@@ -63,7 +63,7 @@ def build_parser(arguments: Sequence[str] = ()) -> argparse.ArgumentParser:
     named = next((argument for argument in arguments if not argument.startswith("-")), None)
     if named in sub.choices:
         return parser
-    from proxx.plugins import plugin_manager
+    from proxx.pluginmanager import plugin_manager
 
     pm = plugin_manager()
     for name, command in pm.commands().items():

@@ -128,7 +128,7 @@ def cmd_registry(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from proxx.app import repository_layers
     from proxx.compile.check import check
-    from proxx.plugins import plugin_manager
+    from proxx.pluginmanager import plugin_manager
     from proxx.resources import bundled_profiles_dir
 
     pm = plugin_manager()

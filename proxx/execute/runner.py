@@ -35,7 +35,7 @@ from proxx.execute.recover import record_published, remember_published
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import write_json_atomically
 from proxx.jobspec.model import JobSpec, utc_now
-from proxx.plugins import PluginManager
+from proxx.pluginmanager import PluginManager
 from proxx.result import (
     CLIP_NOT_RUN,
     RESULT_VERSION,

@@ -13,7 +13,7 @@ from proxx.compile.profiles import UserProfile
 from proxx.converter import converter
 from proxx.jobspec.model import create_jobspec
 from proxx.media.samples import make_clip
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 from proxx.resources import bundled_profiles_dir
 from proxx.schemas import violations
 from proxx.testing.kit import JobOutcome, intent_for, run_job, write_repository

@@ -9,7 +9,7 @@ proxx makes them available in every test suite, with no conftest.py.
         assert outcome.row.state == "COMPLETED"
 
 Every fixture is function-scoped: a test gets its own PROXX_HOME, its own plugin manager (the
-process-wide one, `proxx.plugins.plugin_manager()`, is cached and never touched), and its own files.
+process-wide one, `proxx.pluginmanager.plugin_manager()`, is cached and never touched), and its own files.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pytest
 
 from proxx.app import Proxx
 from proxx.media.samples import make_clip
-from proxx.plugins import PluginManager, build_plugin_manager
+from proxx.pluginmanager import PluginManager, build_plugin_manager
 from proxx.testing.kit import JobOutcome, RepositoryFiles, run_job, write_repository
 
 # The conformance checks' asserts report their values like a test's own, as pytest does for plugins.

@@ -25,7 +25,7 @@ from proxx.jobspec.rerun import output_key
 from proxx.media.policy import CONFORM_BOUND, conform_pictures
 from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe
 from proxx.media.raw import raw_format
-from proxx.plugins import PluginManager
+from proxx.pluginmanager import PluginManager
 from proxx.roots import Roots
 from proxx.validate import trust
 from proxx.validate.space import RESERVE_VARIABLE, estimate_output_bytes, required_margin, reserve_bytes

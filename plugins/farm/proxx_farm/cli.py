@@ -53,7 +53,7 @@ COMMAND = Command("farm", "the render farm (Celery workers on a Redis broker)", 
 
 
 def cmd_farm_worker(args: argparse.Namespace) -> int:
-    from proxx.plugins import plugin_manager
+    from proxx.pluginmanager import plugin_manager
     from proxx_farm.paths import PathRule
     from proxx_farm.signing import farm_key
 

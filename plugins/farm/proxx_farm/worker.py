@@ -35,7 +35,7 @@ from proxx.home import proxx_home
 from proxx.jobspec.model import canonical_json, digest_of, utc_now
 from proxx.jobspec.signing import FARM_STATE, FARM_TASK, SignatureRefused, open_sealed, seal
 from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
-from proxx.plugins import plugin_manager
+from proxx.pluginmanager import plugin_manager
 from proxx.result import ClipResult, JobResult, write_json_atomically
 from proxx.roots import Roots, roots_from_env
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store

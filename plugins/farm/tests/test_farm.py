@@ -22,7 +22,7 @@ from proxx import PreJobError, Proxx
 from proxx.cli import main
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 from proxx.result import load_result
 from proxx.roots import Roots
 from proxx.schemas import JOB_RESULT, violations

@@ -23,7 +23,7 @@ from test_farm import PLUGIN_DIR, SLOW_INTENT, wait_finished
 from proxx import Proxx
 from proxx.cli import main
 from proxx.media.samples import make_clip
-from proxx.plugins import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager
 from proxx.result import CLIP_COMPLETED, load_result
 from proxx.store import COMPLETED, FAILED
 from proxx_farm.state import FarmState, lost_after

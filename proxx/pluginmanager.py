@@ -1,4 +1,5 @@
-"""The one PluginManager. Plugins, built-in or a studio's, load from the `proxx` entry-point group.
+"""The one PluginManager (internal: plugins import `proxx.plugin`, the contract). Plugins, built-in or
+a studio's, load from the `proxx` entry-point group.
 
 Environment:
   PROXX_LOAD_PLUGINS   comma-separated allow-list of entry-point names to load; set but empty loads
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from proxx.verify.checks import Check
 
 ENTRY_POINT_GROUP = "proxx"
-log = logging.getLogger("proxx.plugins")
+log = logging.getLogger("proxx.plugins")  # the documented trace's name (docs/hooks.md), kept
 
 
 def entry_points(group: str = ENTRY_POINT_GROUP) -> list[EntryPoint]:
