@@ -234,3 +234,47 @@ def test_7_no_silent_errors_or_missing_logs(proxx_home, tmp_path, clip, out, mon
     assert result.failure.reason == "timeout" and result.failure.context["source"] == str(clip)
     log = Path(result.log_path).read_text()
     assert "timed out" in log and "$ " in log  # what ran, and how it ended
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_5_on_every_path_the_same_jobspec_gives_the_same_bytes(proxx_home, tmp_path, clip, path):
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    proxx = Proxx.open()
+    alone = proxx.run_job(proxx.create_job(INTENT, [clip], reference).job_id)
+    assert alone is not None and alone.state == COMPLETED
+    proxx, rows = _rows(create_and_run(path, INTENT, clip, tmp_path))
+    assert rows
+    for row in rows:
+        result = proxx.result(row.job_id)
+        assert result is not None and result.state == COMPLETED
+        assert {_digest(c.output) for c in result.clips} == {_digest(alone.clips[0].output)}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_6_on_every_path_the_jobspec_is_the_same_after_the_run(proxx_home, tmp_path, clip, path):
+    import sqlite3
+
+    outcome = create_and_run(path, INTENT, clip, tmp_path)
+    proxx, rows = _rows(outcome)
+    db = sqlite3.connect(proxx.store.path)
+    assert rows
+    for row in rows:
+        stored = proxx.store.spec(row.job_id)  # its digest checked: the JobSpec created, unchanged by running
+        assert stored.job_id == row.job_id and row.state == COMPLETED
+        with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+            db.execute("UPDATE jobspecs SET spec_json = '{}' WHERE job_id = ?", (row.job_id,))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_7_on_every_path_a_failure_has_class_reason_context_and_message(proxx_home, tmp_path, clip, path,
+                                                                         monkeypatch):  # fmt: skip
+    monkeypatch.setenv("PROXX_MIN_FREE_SPACE", str(2**62))
+    proxx, rows = _rows(create_and_run(path, INTENT, clip, tmp_path))
+    assert rows
+    for row in rows:
+        result = proxx.result(row.job_id)
+        assert result is not None and result.failure is not None
+        failure = result.failure
+        assert (failure.failure_class, failure.reason) == ("B", "insufficient_space")
+        assert failure.context and failure.message.startswith("Insufficient disk space")
