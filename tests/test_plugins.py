@@ -99,12 +99,13 @@ def test_load_plugins_allow_list(monkeypatch):
     assert list(build_plugin_manager().engines()) == ["ffmpeg"]
 
 
-def test_with_only_the_core_every_bundled_intent_is_invalid_naming_ffmpeg(monkeypatch):
+def test_with_only_the_core_every_bundled_intent_is_invalid_saying_a_renderer_is_missing(monkeypatch):
     monkeypatch.setenv("PROXX_LOAD_PLUGINS", "")
     proxx = Proxx.open(pm=build_plugin_manager())
     statuses = {s.name: s for s in proxx.intents()}
     assert not statuses["HD Editorial LT"].selectable
-    assert "'ffmpeg' engine" in (statuses["HD Editorial LT"].problem or "")
+    problem = statuses["HD Editorial LT"].problem or ""
+    assert "renderer that is not installed here" in problem and "ffmpeg" not in problem
 
 
 def test_trace_logs_every_hook_call(monkeypatch, caplog):

@@ -86,11 +86,14 @@ def test_a_malformed_intent_is_listed_invalid_not_silently_dropped(tmp_path):
         select(repository, "Broken", ALL_ENGINES)
 
 
-def test_missing_engine_makes_the_intent_invalid_here_naming_the_engine(tmp_path):
+def test_missing_engine_makes_the_intent_invalid_here_naming_the_engine_to_the_administrator(tmp_path):
     write(tmp_path / "u.yaml", 'user_profile_version: "1.1"\nname: SQ\nconstraints:\n  codecs: [dnxhr_sq]\n')
     repository = load_repository([bundled_profiles_dir(), tmp_path])
-    with pytest.raises(PreJobError, match="needs the 'resolve' engine"):
+    with pytest.raises(PreJobError, match="needs a renderer that is not installed here") as refused:
         select(repository, "SQ", {"ffmpeg"})
+    assert "resolve" not in refused.value.message  # the operator's words name no engine
+    assert refused.value.context["engine"] == "resolve"  # the administrator's context does
+    assert "resolve" in str(refused.value.context["admin_message"])
 
 
 def test_a_studio_layer_replaces_an_intent_only_when_it_declares_it(tmp_path):
