@@ -101,3 +101,27 @@ def test_a_configuration_that_is_not_a_regular_file_never_blocks(proxx_home, tmp
     os.mkfifo(config_path(proxx_home))  # nobody ever writes into it: reading must not wait
     assert main(["profiles"]) == 3
     assert "it is not a regular file" in capsys.readouterr().err
+
+
+def test_the_web_says_a_broken_configuration_file_as_class_a_never_as_an_internal_error(proxx_home, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    proxx = Proxx.open()
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={tmp_path}"]), proxx.beside_outputs))
+    path = _configure(proxx_home, '[profiles]\nrepositories = ["/no/such/folder"]\n')  # written while it runs
+    try:
+        with TestClient(create_app(web)) as http:
+            answer = http.get("/api/intents")
+            body = {"intent": "Review H.264", "sources": ["media/a.mov"], "output_folder": "media"}
+            created = http.post("/api/jobs", json=body)
+            page = http.get("/jobs/new")
+    finally:
+        web.proxx.store.close()
+    for response in (answer, created):
+        assert response.status_code == 422 and response.json()["failure_class"] == "A"
+        assert response.json()["detail"].startswith(f"The configuration file '{path}' cannot be used: ")
+    assert page.status_code == 422 and "cannot be used" in page.text and "Internal error" not in page.text

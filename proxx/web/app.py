@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from proxx.errors import ConfigurationError
+from proxx.errors import ConfigurationError, PreJobError
 from proxx.version import __version__
 from proxx.web.api import integrator, operator
 from proxx.web.pages import error_page, pages
@@ -86,6 +86,12 @@ def create_app(
         if error.status_code == 405:  # every method the path has (Starlette names only the first route's)
             response.headers["Allow"] = ", ".join(_allowed(request.url.path))
         return response
+
+    @app.exception_handler(PreJobError)
+    async def pre_job_error(request: Request, error: PreJobError) -> Response:
+        # A class A failure outside a job's creation (the installation's configuration file cannot be
+        # used, read again whenever the profiles are): said as it is, never as an internal error.
+        return answer(request, WebError.of(error))
 
     @app.exception_handler(ConfigurationError)
     async def configuration_error(request: Request, error: ConfigurationError) -> Response:
