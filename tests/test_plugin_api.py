@@ -334,8 +334,10 @@ def test_the_names_that_left_still_work_as_they_did() -> None:
             ffmpeg_colour_options,
             file_url,
             input_restrictions,
+            top_field_first,
         )
     assert (CLIP_COMPLETED, COMPLETED) == (ClipState.COMPLETED, JobState.COMPLETED) == ("completed", "COMPLETED")
+    assert [top_field_first(order) for order in ("tt", "bt", "bb", "tb", "progressive")] == [1, 1, 0, 0, 0]
     source = MediaInfo("/m/-A:001.mov", "mov,mp4,m4a,3gp,3g2,mj2", 1, 1.0, None, (), None)
     assert source.demuxer == "mov"
     assert [*input_restrictions(source), "-i", file_url(source.path)] == argv.input_options(source)

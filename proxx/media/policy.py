@@ -93,7 +93,7 @@ class ProxyTarget:
       timecode: the start timecode the output carries, or None.
       audio: per source audio stream, the channels, sample rate and layout the output keeps.
       colour: the source's colour and the one the proxy states (`proxx.media.colour`).
-    Property: `interlaced`.
+    Properties: `interlaced`, `top_field_first` (an interlaced output's field dominance).
     """
 
     width: int  # coded, upright
@@ -113,6 +113,11 @@ class ProxyTarget:
     @property
     def interlaced(self) -> bool:
         return self.field_order in INTERLACED
+
+    @property
+    def top_field_first(self) -> bool:
+        """The output's top field is displayed first (ffprobe's `field_order` "tt" or "bt")."""
+        return top_field_first(self.field_order)
 
 
 # A constant-rate proxy may make at most this many times the pictures its source holds: beyond it

@@ -29,7 +29,6 @@ from proxx.plugin import (
     ProxyTarget,
     colour_unconvertible,
     proxy_target,
-    top_field_first,
 )
 from proxx_ffmpeg.argv import colour_filters, colour_options, file_url, input_options
 
@@ -235,5 +234,5 @@ def _filters(source: MediaInfo, target: ProxyTarget, pix_fmt: str) -> list[str]:
     sar = target.sample_aspect_ratio
     filters.append(f"setsar=sar={sar.numerator}/{sar.denominator}:max={SAR_MAX}")
     if target.interlaced:
-        filters.append("setfield=" + ("tff" if top_field_first(target.field_order) else "bff"))
+        filters.append("setfield=" + ("tff" if target.top_field_first else "bff"))
     return filters
