@@ -16,7 +16,7 @@ import attrs
 
 from proxx.converter import converter
 from proxx.errors import FailureClass, ProxxError
-from proxx.home import write_json_atomically as write_json_atomically  # where the farm imports it from
+from proxx.home import write_json_atomically as write_json_atomically  # the farm plugin imports it from here
 from proxx.jobspec.model import Origin
 from proxx.verify.checks import Check
 from proxx.verify.facts import ClipFacts

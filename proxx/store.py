@@ -807,7 +807,7 @@ def _statements(script: str) -> Iterator[str]:
 def queue_watch(path: Path) -> Callable[[], bool]:
     """Whether a job waits for a local worker, asked from any thread through a read-only
     connection of its own (the hint `proxx.execute.schedule.CoreShare.queued`)."""
-    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+    db = Store.read_only(path)._db
     lock = threading.Lock()
     query = f"SELECT 1 FROM jobs WHERE state = '{QUEUED}' AND {_LOCAL} LIMIT 1"
 
