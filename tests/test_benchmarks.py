@@ -71,3 +71,8 @@ def test_folder_expansion_benchmark_runs():
 def test_run_path_benchmark_runs():
     out = run_benchmark("run_path.py")
     assert "proxx run exit 0" in out and "hops through" in out and "modules that ran a function" in out
+
+
+def test_result_json_benchmark_runs():
+    out = run_benchmark("result_json.py", "--clips", "20", "--runs", "1")
+    assert "write_json_atomically:" in out and "json.dump(indent=2):" in out and "ratio" in out
