@@ -320,6 +320,30 @@ def test_a_name_leaving_the_contract_still_imports_with_a_warning_naming_its_rep
     assert name not in public.__all__ and name not in vars(public)  # it warns at every use, never cached
 
 
+def test_each_public_module_types_exactly_the_names_it_loads() -> None:
+    # A public module names each export twice: for type checkers (`if TYPE_CHECKING:` imports) and
+    # for the loader (the table of homes); the two lists must not drift apart.
+    import proxx
+
+    for module, homes, leaving in (
+        (proxx, proxx._MODULE_OF, proxx._DEPRECATED),
+        (proxx.plugin, proxx.plugin._MODULE_OF, proxx.plugin.DEPRECATED),
+    ):
+        tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
+        (block,) = [
+            node for node in tree.body if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        ]
+        typed = {
+            alias.asname: (node.module, alias.name)
+            for node in block.body
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        loaded = {name: (home, name) for name, home in homes.items()}
+        loaded |= {name: (home, name) for name, (home, _) in leaving.items()}
+        assert typed == loaded, module.__name__
+
+
 def test_the_names_that_left_still_work_as_they_did() -> None:
     from proxx.media.colour import Colour, ColourTarget
     from proxx.media.probe import MediaInfo
