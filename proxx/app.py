@@ -22,6 +22,7 @@ from proxx.config import configured_repositories
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
 from proxx.errors import PreJobError
+from proxx.execute.claim import claim_and_run
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
@@ -356,12 +357,12 @@ class Proxx:
             raise TypeError(f"run_job takes a job id (str), not {type(job_id).__name__}: {what}")
         runner = self.runner(on_progress=on_progress)
         runner.stop = stop
-        if self.store.reserve(runner.worker_id, job_id, lease=runner.settings.lease_seconds) is None:
+        taken = claim_and_run(runner, job_id)
+        if taken is None:
             row = self.store.job(job_id)
             refused = row.state == FAILED and row.started_at is None and row.result_path
             return load_result(Path(row.result_path)) if refused and row.result_path else None
-        with runner.lease.keep(job_id):
-            return runner.run(job_id)
+        return taken[1]
 
     def job(self, job_id: str) -> JobRow:
         """The job's state as the store has it now (`job_id` or its short form): its `state`

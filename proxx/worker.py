@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 from proxx.app import Proxx, default_worker_id
+from proxx.execute.claim import claim_and_run
 from proxx.execute.recover import recover_lost
 from proxx.execute.schedule import core_share, nothing_queued
 from proxx.result import JobResult
@@ -32,14 +33,13 @@ def work(
         try:
             while not stop.is_set():
                 recover_lost(store, proxx.home, store.reap_lost())
-                job_id = store.reserve(runner.worker_id, lease=runner.settings.lease_seconds)
-                if job_id is None:
+                taken = claim_and_run(runner)
+                if taken is None:
                     if once:
                         return
                     stop.wait(poll_seconds)
                     continue
-                with runner.lease.keep(job_id):
-                    result = runner.run(job_id)
+                result = taken[1]
                 if result is None:  # cancelled while it was checked: nothing ran here
                     continue
                 with lock:

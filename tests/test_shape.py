@@ -156,3 +156,16 @@ def test_no_core_module_imports_a_plugin():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             found += [(str(path.relative_to(ROOT)), n) for n in names if n.split(".")[0].startswith("proxx_")]
     assert found == []
+
+
+def test_one_claim_and_run():
+    # `proxx worker`, `Proxx.run_job` and a farm worker take and run a job one way,
+    # `proxx.execute.claim`: nothing else holds a lease around a run.
+    checkout = ROOT.parent
+    holders = [
+        str(path.relative_to(checkout))
+        for folder in (ROOT, checkout / "plugins")
+        for path in folder.rglob("*.py")
+        if ".keep(" in path.read_text(encoding="utf-8") and "/tests/" not in str(path)
+    ]
+    assert holders == ["proxx/execute/claim.py"]

@@ -22,6 +22,11 @@ log = logging.getLogger("proxx.execute")
 class Lease(Protocol):
     worker_id: str
 
+    def reserve(self, job_id: str | None = None) -> str | None:
+        """Take `job_id` (or the oldest job free to take) for this worker to check: it stays QUEUED,
+        under this lease. Its id, or None when it is not free (taken before, cancelled, none queued)."""
+        ...
+
     def keep(self, job_id: str) -> AbstractContextManager[None]:
         """Renew the lease on `job_id` for as long as the block runs."""
         ...
@@ -83,6 +88,9 @@ class StoreLease:
                 yield
         finally:
             own.close()
+
+    def reserve(self, job_id: str | None = None) -> str | None:
+        return self.store.reserve(self.worker_id, job_id, lease=self.seconds)
 
     def start(self, job_id: str) -> bool:
         return self.store.start(self.worker_id, job_id, lease=self.seconds)

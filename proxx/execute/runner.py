@@ -7,8 +7,8 @@ The result is on disk before the job's state is final, so a finished job always 
 worker that dies before the state is final leaves a job that is found lost: its result is then
 written from the clips' journal (`proxx.execute.recover`), replacing any this worker wrote.
 
-The runner does not keep the job's lease: whoever claimed the job does (`proxx.execute.lease`), and
-the runner asks that lease, just before each publication, whether the job is still its worker's.
+A job is taken and run in one place (`proxx.execute.claim`), under its lease (`proxx.execute.lease`),
+which the runner asks just before each publication whether the job is still its worker's.
 """
 
 from __future__ import annotations

@@ -15,8 +15,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,13 +25,14 @@ import redis
 from proxx.converter import converter
 from proxx.errors import FailureClass, JobValidationError
 from proxx.execute.cancel import POLL_SECONDS as CANCEL_POLL_SECONDS
+from proxx.execute.claim import claim_and_run
 from proxx.execute.engine import Engine
 from proxx.execute.lease import keep_alive
 from proxx.execute.progress import Progress
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.home import proxx_home
-from proxx.jobspec.model import canonical_json, digest_of, utc_now
+from proxx.jobspec.model import JobSpec, canonical_json, digest_of, utc_now
 from proxx.jobspec.signing import FARM_STATE, FARM_TASK, SignatureRefused, open_sealed, seal
 from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
 from proxx.pluginmanager import plugin_manager
@@ -124,18 +124,34 @@ def patiently(ask: Callable[[], T], what: str, give_up: T) -> T:
 class FarmLease:
     """The job's lease in Redis (`proxx.execute.lease`): the farm's word counts, since a reaper on
     another worker may declare a job lost. It holds the job from its reservation (QUEUED, being
-    checked) to its end; `start` makes it RUNNING on the farm, then in `local`, the worker's own store."""
+    checked) to its end, mirrored in `local`, the worker's own store; `start` makes it RUNNING on the
+    farm, then there. While it is kept, `reporter` sends the job's progress and polls for a cancel."""
 
     def __init__(self, ctx: WorkerContext, seconds: float) -> None:
         self.ctx, self.state, self.worker_id, self.seconds = ctx, ctx.state, ctx.worker_id, seconds
         self.local: Store | None = None
+        self.reporter: FarmReporter | None = None
+        self.reserved: set[str] = set()
         self.started_at: dict[str, str] = {}
+
+    def reserve(self, job_id: str | None = None) -> str | None:
+        """Reserve `job_id` on the farm (a farm worker takes only the job its task names), then in
+        `local`; None if the farm refuses it (taken before, cancelled before it started)."""
+        if job_id is None or not self.state.reserve(job_id, self.worker_id, self.seconds):
+            return None
+        self.reserved.add(job_id)
+        if self.local is not None and self.local.reserve(self.worker_id, job_id, lease=self.seconds) is None:
+            raise RuntimeError(f"job {job_id} is not free in this worker's own store")
+        return job_id
 
     def _renew(self, job_id: str) -> bool:
         return self.state.heartbeat(job_id, self.worker_id, self.seconds, started=job_id in self.started_at)
 
-    def keep(self, job_id: str) -> AbstractContextManager[None]:
-        return keep_alive(lambda: self._renew(job_id), self.seconds / 3, f"lease-{job_id}")
+    @contextlib.contextmanager
+    def keep(self, job_id: str) -> Iterator[None]:
+        reporting = self.reporter if self.reporter is not None else contextlib.nullcontext()
+        with keep_alive(lambda: self._renew(job_id), self.seconds / 3, f"lease-{job_id}"), reporting:
+            yield
 
     def start(self, job_id: str) -> bool:
         """The job's checks passed: RUNNING on the farm (signed, under a farm key), then here. False
@@ -333,27 +349,21 @@ def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
     if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id) or (signed_for and job_id != signed_for):
         return _refuse(ctx, None, "invalid_jobspec", f"Farm task refused: job id {str(job_id)[:80]!r} is malformed.")
     lease = FarmLease(ctx, lease_seconds())
-    if not ctx.state.reserve(job_id, ctx.worker_id, lease.seconds):
-        # A redelivery (the first worker died, or the broker gave the task back), or a job the operator
-        # cancelled before it started: never run.
-        ctx.state.reap(job_id)
-        log.warning("refused job %s: it was already reserved, or cancelled before it started", job_id)
-        return "refused"
-    fields: dict[str, str] | None
-    with lease.keep(job_id), FarmReporter(ctx.state, job_id) as reporter:
-        try:
-            fields = _execute(ctx, job_id, spec_json, digest, reporter, lease)
-        except Exception as error:  # a proxx bug on this worker is still this job's failure, reported
-            log.exception("job %s failed in the farm worker", job_id)
-            fields = {
-                "state": FAILED,
-                "failure_class": "C",
-                "reason": "farm_worker_error",
-                "message": f"Farm worker {ctx.worker_id} failed: {type(error).__name__}: {error}",
-            }
-    if fields is None:  # the farm took it back while it was checked: its verdict stands, nothing ran
-        log.warning("job %s: taken back by the farm before it started; nothing was run", job_id)
-        return "not started"
+    try:
+        outcome = _take_and_run(ctx, job_id, spec_json, digest, lease)
+    except Exception as error:  # a proxx bug on this worker is still this job's failure, reported
+        log.exception("job %s failed in the farm worker", job_id)
+        if job_id not in lease.reserved:
+            return "refused"
+        outcome = {
+            "state": FAILED,
+            "failure_class": "C",
+            "reason": "farm_worker_error",
+            "message": f"Farm worker {ctx.worker_id} failed: {type(error).__name__}: {error}",
+        }
+    if isinstance(outcome, str):  # nothing of this worker's to record
+        return outcome
+    fields = outcome
     if job_id in lease.started_at:  # the mirror shows RUNNING only for a job that ran
         fields["started_at"] = lease.started_at[job_id]
     fields = signed(ctx, job_id, fields)
@@ -410,44 +420,44 @@ def _refuse(ctx: WorkerContext, job_id: str | None, reason: str, message: str) -
     return "refused"
 
 
-def _execute(
-    ctx: WorkerContext, job_id: str, spec_json: str, digest: str, reporter: FarmReporter, lease: FarmLease
-) -> dict[str, str] | None:
-    """Check the task and run it from this worker's own store: its closing fields, or None if the
-    farm took the job back before it started."""
-    if digest_of(spec_json) != digest:
-        return {
-            "state": FAILED,
-            "failure_class": "B",
-            "reason": "JobSpec digest mismatch",
-            "message": f"JobSpec of job {job_id} does not match its digest: it was altered after creation. "
-            "Nothing was executed; create a new job.",
-        }
+def _take_and_run(
+    ctx: WorkerContext, job_id: str, spec_json: str, digest: str, lease: FarmLease
+) -> dict[str, str] | str:
+    """Check the task, then take the job and run it from this worker's own store
+    (`proxx.execute.claim`, the farm's lease in `lease`): its closing fields, or why there is nothing
+    to record ("refused": taken before, or cancelled before it started; "not started": the farm took
+    it back while it was checked)."""
     try:
-        spec = check_untrusted(json.loads(spec_json), f"of job {job_id}", None, None, reuse=ctx.key is not None)
-        executed = mapped_spec(spec, ctx.rules)
-        check_roots(executed, ctx.roots, f"of job {job_id} on worker {ctx.worker_id}")
-    except JobValidationError as error:
+        spec, executed = _checked(ctx, job_id, spec_json, digest)
+    except JobValidationError as error:  # refused by its checks: FAILED class B, if it is this worker's
+        if lease.reserve(job_id) is None:
+            return _not_taken(ctx, job_id)
         return {"state": FAILED, "failure_class": "B", "reason": error.reason, "message": error.message}
     problems = version_problems(spec.requires, ctx.worker_id)
     store = Store.at(ctx.home)
     try:
-        store.add(executed, roots=ctx.roots)
-        store.reserve(ctx.worker_id, job_id, lease=lease.seconds)
-        lease.local = store
+        try:
+            store.job(job_id)  # a redelivery to this worker's host: the farm refuses it below
+        except KeyError:
+            store.add(executed, roots=ctx.roots)
+        reporter = FarmReporter(ctx.state, job_id)
+        lease.local, lease.reporter = store, reporter
         mapping = mapping_record(spec, ctx.rules) if ctx.rules else None
         runner = Runner(
             store, ctx.engines, ctx.exporters, ctx.pm, ctx.home, lease, on_progress=reporter.progress,
             amend=_amended(digest, mapping), stop=reporter.stop, on_published=reporter.published,
         )  # fmt: skip
-        result = runner.run(job_id, problems)
+        taken = claim_and_run(runner, job_id, problems)
+        if taken is None:
+            return _not_taken(ctx, job_id)
+        result = taken[1]
         if result is None:  # this worker's own record of it ends too: nothing ran
             store.finish(job_id, FAILED, ctx.worker_id, FailureClass.EXECUTION, NOT_STARTED, TAKEN_BACK)
-            return None
+            log.warning("job %s: taken back by the farm before it started; nothing was run", job_id)
+            return "not started"
     finally:
         store.close()
-    document = result.to_dict()
-    fields = {"state": result.state, "result": json.dumps(document)}
+    fields = {"state": result.state, "result": json.dumps(result.to_dict())}
     if result.failure:
         fields.update(
             failure_class=result.failure.failure_class, reason=result.failure.reason, message=result.failure.message
@@ -456,6 +466,31 @@ def _execute(
         fields["log"] = Path(result.log_path).read_text(encoding="utf-8", errors="replace")
     assert result.state in (COMPLETED, FAILED)
     return fields
+
+
+def _checked(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> tuple[JobSpec, JobSpec]:
+    """The task's JobSpec and the copy this worker executes (paths mapped), checked: its digest, the
+    untrusted-JobSpec rules and this worker's roots. JobValidationError (class B) otherwise."""
+    if digest_of(spec_json) != digest:
+        raise JobValidationError(
+            "JobSpec digest mismatch",
+            f"JobSpec of job {job_id} does not match its digest: it was altered after creation. "
+            "Nothing was executed; create a new job.",
+            {"job_id": job_id},
+        )
+    spec = check_untrusted(json.loads(spec_json), f"of job {job_id}", None, None, reuse=ctx.key is not None)
+    executed = mapped_spec(spec, ctx.rules)
+    check_roots(executed, ctx.roots, f"of job {job_id} on worker {ctx.worker_id}")
+    return spec, executed
+
+
+def _not_taken(ctx: WorkerContext, job_id: str) -> str:
+    """A redelivery (the first worker died, or the broker gave the task back), or a job the operator
+    cancelled before it started: never run. A lost first worker's job is failed at once if its lease
+    has run out."""
+    ctx.state.reap(job_id)
+    log.warning("refused job %s: it was already reserved, or cancelled before it started", job_id)
+    return "refused"
 
 
 def reap_forever(served: Sequence[str]) -> None:

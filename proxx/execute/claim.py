@@ -1,0 +1,25 @@
+"""The one way a job is taken and run, by `proxx worker`, `Proxx.run_job` and a farm worker alike:
+reserved through the runner's lease (QUEUED, being checked), the lease kept while the runner checks
+and runs it (`Runner.run`: RUNNING only once its checks passed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from proxx.errors import JobValidationError
+from proxx.execute.runner import Runner
+from proxx.result import JobResult
+
+
+def claim_and_run(
+    runner: Runner, job_id: str | None = None, problems: Sequence[JobValidationError] = ()
+) -> tuple[str, JobResult | None] | None:
+    """Reserve `job_id` (or the oldest job free to take) through `runner.lease`, keep the lease while
+    the job is checked and run, and return its id with its result (None: it was cancelled while it
+    was checked). None when there was nothing to take (taken before, cancelled, none queued).
+    `problems`: more class B problems the caller found (a farm worker's version check)."""
+    reserved = runner.lease.reserve(job_id)
+    if reserved is None:
+        return None
+    with runner.lease.keep(reserved):
+        return reserved, runner.run(reserved, problems)
