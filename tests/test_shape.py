@@ -169,3 +169,13 @@ def test_one_claim_and_run():
         if ".keep(" in path.read_text(encoding="utf-8") and "/tests/" not in str(path)
     ]
     assert holders == ["proxx/execute/claim.py"]
+
+
+def test_the_web_page_is_a_shell_only_serve_loads():
+    # `proxx serve` is the one way into proxx/web (an optional extra): no other core module imports it.
+    importers = sorted(
+        module
+        for module, targets in import_graph().items()
+        if not _in(module, ("web",)) and any(_in(t, ("web",)) for t in targets)
+    )
+    assert importers == ["proxx.cli.serve"]
