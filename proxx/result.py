@@ -208,3 +208,14 @@ def unrecorded(result: JobResult, home: Path, error: Exception) -> JobResult:
 def load_result(path: Path) -> JobResult:
     """The JobResult in a result JSON file (PROXX_HOME/jobs/<job id>/result.json, or a copy)."""
     return converter.structure(json.loads(path.read_text(encoding="utf-8")), JobResult)
+
+
+def load_result_without_passed_checks(path: Path) -> JobResult:
+    """The JobResult in a result JSON file with no checks for a clip whose every check passed (what
+    an operator's view of a job leaves unsaid): building the 22,000 checks of a 1,000-clip job into
+    records was most of the time `proxx jobs show` took."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for clip in document.get("clips", ()):
+        if all(check.get("passed") for check in clip.get("checks", ())):
+            clip["checks"] = []
+    return converter.structure(document, JobResult)

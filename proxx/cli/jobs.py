@@ -572,7 +572,7 @@ def cmd_jobs_clean(args: argparse.Namespace) -> int:
 
 def cmd_jobs_show(args: argparse.Namespace) -> int:
     from proxx.execute.publish import leftovers
-    from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result
+    from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result, load_result_without_passed_checks
 
     store = _jobs(args)
     try:
@@ -595,7 +595,8 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print(f"Created   {row.created_at}")
     if row.retry_of:
         print(f"Retry of  {row.retry_of}")
-    result = load_result(Path(row.result_path)) if row.result_path and Path(row.result_path).exists() else None
+    read = load_result if args.verbose else load_result_without_passed_checks  # only --verbose shows passed checks
+    result = read(Path(row.result_path)) if row.result_path and Path(row.result_path).exists() else None
     problems = result.validation_problems if result else ()
     clip_failures = any(c.failure for c in result.clips) if result else False
     if row.message and len(problems) <= 1 and not clip_failures:  # else each clip's line says it

@@ -38,14 +38,17 @@ class _Seen:
     size: int
     mtime_ns: int
     stable_since: float
+    seen_in: int  # the pass that last saw it
 
 
 @attrs.define
 class Settler:
-    """A file is settled once its size and modification time stayed the same for `settle` seconds."""
+    """A file is settled once its size and modification time stayed the same for `settle` seconds.
+    It remembers the files still settling only; `forget_missing` ends a pass."""
 
     settle: float
     _seen: dict[Path, _Seen] = attrs.field(factory=dict)
+    _pass_number: int = 0
 
     def observe(self, path: Path, now: float | None = None) -> os.stat_result | None:
         """The file's stat if it has settled, else None (and it is remembered as pending)."""
@@ -57,17 +60,22 @@ class Settler:
             return None
         seen = self._seen.get(path)
         if seen is None or (seen.size, seen.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
-            self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns, now)
+            self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns, now, self._pass_number)
             if self.settle > 0:
                 return None
         elif now - seen.stable_since < self.settle:
+            seen.seen_in = self._pass_number
             return None
         self._seen.pop(path, None)
         return stat
 
-    def forget_missing(self, present: set[Path]) -> None:
-        for path in set(self._seen) - present:
+    def forget_missing(self) -> None:
+        """End a pass: forget the settling files it did not see (removed or moved away meanwhile).
+        Nothing the size of the folder is kept for this: a pass over 100,000 settled files holds
+        none of them."""
+        for path in [path for path, seen in self._seen.items() if seen.seen_in != self._pass_number]:
             del self._seen[path]
+        self._pass_number += 1
 
     @property
     def pending(self) -> int:

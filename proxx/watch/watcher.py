@@ -7,7 +7,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
@@ -77,16 +77,14 @@ class MediaWatcher:
             self.output is not None and folder.resolve() == self.output.resolve()
         )
 
-    def _skipped(self) -> list[Event]:
+    def _skipped(self) -> Iterator[Event]:
         """Files left alone, each said once: an operator sees why a file dropped in made no job
         (hidden files, such as .DS_Store, are left alone silently)."""
-        events = []
         for path in candidates(self.root, lambda p: not is_media(p), self._skip_dir, partial=True):
             if path not in self._told:
                 self._told.add(path)
                 why = PARTIAL if is_partial(path.name) else NOT_VIDEO_BY_NAME
-                events.append(Event(path, "skipped", message=why))
-        return events
+                yield Event(path, "skipped", message=why)
 
     def _once(self, path: Path, why: str) -> list[Event]:
         """A file left alone, said once while it stays so."""
@@ -123,28 +121,32 @@ class MediaWatcher:
         )
 
     def poll(self) -> list[Event]:
-        events = self._skipped()
-        present = set()
+        """One pass over the folder: what it did, file by file."""
+        return list(self.events())
+
+    def events(self) -> Iterator[Event]:
+        """One pass over the folder, each event as it happens: `watch` hands them on one at a time,
+        so a pass queuing 100,000 new files holds none of them."""
+        yield from self._skipped()
         handled = _FolderLedger(self.ledger)
         for path in candidates(self.root, lambda p: p.suffix.lower() in MEDIA_EXTENSIONS, self._skip_dir):
             if not decodable(path):  # neither a job store, a JobSpec nor a terminal can hold it as it is
-                events += self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
+                yield from self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
                 continue
             if handled(path):
                 continue
-            present.add(path)
             settled = self.settler.observe(path)
             if settled is None:
                 continue
             why = not_video(path)  # probed once: the job's validation finds the answer remembered
             if why is not None:
                 self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
-                events.append(Event(path, "skipped", message=why))
+                yield Event(path, "skipped", message=why)
                 continue
             if self.output is None:  # a Proxy/ folder beside each file: no sub-folder to keep
                 refused = self._proxy_folder(path.parent)
                 if refused is not None:
-                    events += self._once(path, refused)
+                    yield from self._once(path, refused)
                     continue
                 output, source = path.parent / PROXY_FOLDER, SourceFile(path)
             else:  # the sub-folder kept, starting with the watched folder's name, as a folder source's
@@ -156,22 +158,21 @@ class MediaWatcher:
                 (proxied,) = nothing.expansion.proxied
                 self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
                 message = f"already proxied: '{proxied.output}' (job {proxied.job_id})"
-                events.append(Event(path, "skipped", message=message))
+                yield Event(path, "skipped", message=message)
                 continue
             except PreJobError as error:  # no job (class A); tried again once the intent is usable
                 if self._refused.get(path) != error.message:
                     self._refused[path] = error.message
-                    events.append(Event(path, "refused", message=error.message))
+                    yield Event(path, "refused", message=error.message)
                 continue
             self._refused.pop(path, None)
             self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued")
             row = self.proxx.store.job(spec.job_id)
             if row.state == FAILED:  # refused in class B when it was created: nothing will run
-                events.append(Event(path, "failed", spec.job_id, row.message or ""))
+                yield Event(path, "failed", spec.job_id, row.message or "")
             else:
-                events.append(Event(path, "queued", spec.job_id))
-        self.settler.forget_missing(present)
-        return events
+                yield Event(path, "queued", spec.job_id)
+        self.settler.forget_missing()
 
 
 class _FolderLedger:
@@ -206,20 +207,22 @@ class JobSpecInbox:
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
 
     def poll(self) -> list[Event]:
-        events = []
-        present = set()
+        """One pass over the inbox: what it did, file by file."""
+        return list(self.events())
+
+    def events(self) -> Iterator[Event]:
+        """One pass over the inbox, each event as it happens (see `MediaWatcher.events`)."""
         for path in candidates(self.root, lambda p: p.suffix.lower() == ".json", lambda _: True, recursive=False):
-            present.add(path)
             stat = self.settler.observe(path)
             if stat is None:
                 continue
             try:
-                events.append(self._take(path, stat))
+                event = self._take(path, stat)
             except Exception as error:  # never let one file stop the inbox
                 log.exception("JobSpec inbox: %s", path)
-                events.append(Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}"))
-        self.settler.forget_missing(present)
-        return events
+                event = Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}")
+            yield event
+        self.settler.forget_missing()
 
     def _take(self, path: Path, stat: os.stat_result) -> Event:
         problems, spec = self._check(path)
@@ -327,7 +330,7 @@ def watch(
     no file is left waiting to settle. Returns how many files were handled (skipped ones are not)."""
     count = 0
     while True:
-        for event in watcher.poll():
+        for event in watcher.events():
             count += event.outcome not in ("skipped", "refused")
             if on_event:
                 on_event(event)
