@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from proxx import hookimpl
 from proxx.cli import main
 from proxx.media.doctor import ToolReport, build_mismatch
+from proxx.plugin import hookimpl
 from proxx.verify.checks import Check
 from proxx.visibility import (
     DIFFERS,
