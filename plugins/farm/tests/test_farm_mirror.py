@@ -1,0 +1,91 @@
+"""What the submitting machine takes from the farm's Redis, which more than the farm's workers can
+write: only what a worker signed, bounded and checked, one bad entry never stopping the rest; and a
+worker's replay record, which refuses a task it accepted before (from any of its processes)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.cli import main
+from proxx.jobspec.model import create_jobspec, utc_now
+from proxx.jobspec.signing import FARM_TASK, seal
+from proxx.testing import make_clip
+from proxx_farm.replay import ReplayRecord
+
+INTENT = "HD Editorial LT"
+FARM_KEY = b"the facility's farm key"
+
+
+@pytest.fixture
+def area(tmp_path: Path) -> dict[str, Path]:
+    media, out = tmp_path / "media", tmp_path / "out"
+    out.mkdir()
+    make_clip(media / "A001.mov", frames=6, size="160x120")
+    return {"media": media, "out": out}
+
+
+def test_a_worker_accepts_a_task_once(tmp_path: Path) -> None:
+    job = "job-20261206T070000Z-0123abcd"
+    task = seal(FARM_TASK, job, "proxx-farm", b'{"job_id": "x"}', FARM_KEY, 60)
+    record = ReplayRecord(tmp_path / "replay.db")
+    assert record.first_time(task, job, int(time.time()) + 60)
+    assert not ReplayRecord(tmp_path / "replay.db").first_time(task, job, int(time.time()) + 60)  # another process
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    from proxx_farm.testing import RedisServer
+
+    with RedisServer() as server:
+        yield server.url
+
+
+def _farm_job(proxx: Proxx, area: dict[str, Path], broker: str) -> str:
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    proxx.store.add(spec, broker)
+    return spec.job_id
+
+
+def test_the_submitting_machine_mirrors_only_what_a_worker_signed(proxx_home, area, redis_url, monkeypatch, capsys):
+    """Any Redis client, without the farm key, writes a job COMPLETED with a forged result, another
+    RUNNING, another with a result nested 100,000 deep: none is mirrored, and `jobs list` works."""
+    import redis
+
+    monkeypatch.setenv("PROXX_FARM_KEY", FARM_KEY.decode())
+    proxx = Proxx.open()
+    forged, running, deep = (_farm_job(proxx, area, redis_url) for _ in range(3))
+    client = redis.Redis.from_url(redis_url)
+    result = {"job_id": forged, "state": "COMPLETED", "clips": []}
+    client.hset(f"proxx:farm:job:{forged}", mapping={"state": "COMPLETED", "result": json.dumps(result)})
+    client.hset(f"proxx:farm:job:{running}", mapping={"state": "RUNNING", "worker_id": "evil", "progress": "0.5"})
+    client.hset(f"proxx:farm:job:{deep}", mapping={"state": "COMPLETED", "result": "[" * 100_000,
+                                                   "sealed": "proxx-signed-1 hmac-sha256:00\n{}\n" + "[" * 100_000})  # fmt: skip
+    proxx.refresh()
+    assert [proxx.store.job(j).state for j in (forged, running, deep)] == ["QUEUED"] * 3
+    assert main(["jobs", "list"]) == 0
+    assert main(["jobs", "show", forged]) == 0
+    capsys.readouterr()
+
+
+def test_without_a_key_a_bad_entry_is_skipped_and_never_stops_jobs_list(
+    proxx_home, area, redis_url, monkeypatch, capsys
+):
+    import redis
+
+    monkeypatch.delenv("PROXX_FARM_KEY", raising=False)
+    proxx = Proxx.open()
+    deep, other = _farm_job(proxx, area, redis_url), _farm_job(proxx, area, redis_url)
+    client = redis.Redis.from_url(redis_url)
+    client.hset(f"proxx:farm:job:{deep}", mapping={"state": "COMPLETED", "result": "[" * 100_000})
+    client.hset(f"proxx:farm:job:{other}", mapping={"state": "COMPLETED", "result": json.dumps({"job_id": deep})})
+    client.hset(f"proxx:farm:job:{deep}-x", mapping={"state": "FAILED"})
+    assert main(["jobs", "list"]) == 0
+    assert main(["jobs", "list"]) == 0  # and again: the entry is still there, still harmless
+    assert [proxx.store.job(j).state for j in (deep, other)] == ["QUEUED", "QUEUED"]  # nested; another job's
+    capsys.readouterr()
