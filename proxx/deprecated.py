@@ -13,6 +13,30 @@ from proxx.errors import ExecutionError
 from proxx.media.colour import SWSCALE_MATRIX, ColourTarget
 from proxx.media.probe import MediaInfo
 
+# What ffmpeg's `colorspace` filter converts between (it takes no HDR curve, and YUV pictures only).
+CONVERTIBLE = {
+    "primaries": frozenset({"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "smpte428", "film",
+                            "smpte431", "smpte432", "bt2020", "jedec-p22", "ebu3213"}),
+    "transfer": frozenset({"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "linear", "iec61966-2-1",
+                           "iec61966-2-4", "bt2020-10", "bt2020-12"}),
+    "matrix": frozenset({"bt709", "fcc", "bt470bg", "smpte170m", "smpte240m", "ycgco", "bt2020nc"}),
+}  # fmt: skip
+
+
+def colour_unconvertible(target: ColourTarget) -> str | None:
+    """Why no ffmpeg filter converts `target.source` to `target.output`, or None. Deprecated:
+    `proxx_ffmpeg.argv.colour_unconvertible`."""
+    source = target.source
+    if not target.converts or source.matrix == "gbr":
+        return None  # described only; or an RGB picture, which scaling to YUV converts with named matrices
+    unconvertible = [name for name in ("primaries", "transfer") if getattr(source, name) not in CONVERTIBLE[name]]
+    if target.differs & {"primaries", "transfer"} and unconvertible:
+        name = unconvertible[0]
+        return f"its colour {name} ({getattr(source, name)}) cannot be converted to what the proxy's format can state"
+    if "matrix" in target.differs and source.matrix not in CONVERTIBLE["matrix"]:
+        return f"its colour matrix ({source.matrix}) cannot be converted to what the proxy's format can state"
+    return None
+
 
 def input_restrictions(info: MediaInfo) -> list[str]:
     """ffmpeg input options for a validated source: local files only, through the very demuxer the

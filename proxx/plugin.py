@@ -24,6 +24,7 @@ API_VERSION = "1.2"
 if TYPE_CHECKING:  # the same names and the DEPRECATED ones, for type checkers (`X as X`: a re-export)
     from proxx.compile.profiles import CanonicalProfile as CanonicalProfile
     from proxx.compile.profiles import Naming as Naming
+    from proxx.deprecated import colour_unconvertible as colour_unconvertible
     from proxx.deprecated import ffmpeg_colour_filters as ffmpeg_colour_filters
     from proxx.deprecated import ffmpeg_colour_options as ffmpeg_colour_options
     from proxx.deprecated import input_restrictions as input_restrictions
@@ -57,7 +58,6 @@ if TYPE_CHECKING:  # the same names and the DEPRECATED ones, for type checkers (
     from proxx.lazy import ProxxDeprecationWarning as ProxxDeprecationWarning
     from proxx.media.colour import Colour as Colour
     from proxx.media.colour import ColourTarget as ColourTarget
-    from proxx.media.colour import colour_unconvertible as colour_unconvertible
     from proxx.media.colour import default_colour as default_colour
     from proxx.media.geometry import frame_size as frame_size
     from proxx.media.geometry import output_size as output_size
@@ -129,7 +129,6 @@ _MODULE_OF = {
     "Colour": "proxx.media.colour",
     "ColourTarget": "proxx.media.colour",
     "default_colour": "proxx.media.colour",
-    "colour_unconvertible": "proxx.media.colour",
     "frame_size": "proxx.media.geometry",
     "output_size": "proxx.media.geometry",
     "upright": "proxx.media.geometry",
@@ -170,6 +169,7 @@ DEPRECATED = {
     "input_restrictions": ("proxx.deprecated", f"{_FFMPEG}.input_options (MediaInfo.demuxer is the demuxer)"),
     "ffmpeg_colour_filters": ("proxx.deprecated", f"{_FFMPEG}.colour_filters"),
     "ffmpeg_colour_options": ("proxx.deprecated", f"{_FFMPEG}.colour_options"),
+    "colour_unconvertible": ("proxx.deprecated", f"{_FFMPEG}.colour_unconvertible"),
     "file_url": ("proxx.media.probe", f"{_FFMPEG}.file_url"),
     "JobStoreView": ("proxx.jobview", "proxx.Proxx.spec(job_id) and proxx.Proxx.job(job_id)"),
     "DigestMismatch": ("proxx.store", "proxx.Proxx.spec(job_id), which raises PreJobError for an altered JobSpec"),

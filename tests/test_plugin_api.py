@@ -354,6 +354,7 @@ def test_the_names_that_left_still_work_as_they_did() -> None:
         from proxx.plugin import (  # type: ignore[attr-defined]
             CLIP_COMPLETED,
             COMPLETED,
+            colour_unconvertible,
             ffmpeg_colour_filters,
             ffmpeg_colour_options,
             file_url,
@@ -378,6 +379,11 @@ def test_the_names_that_left_still_work_as_they_did() -> None:
     ):
         assert ffmpeg_colour_filters(target, "yuv420p") == argv.colour_filters(target, "yuv420p")
         assert ffmpeg_colour_options(target) == argv.colour_options(target)
+    hlg = Colour("bt2020", "arib-std-b67", "bt2020nc", "tv")
+    for target in (ColourTarget(hlg, hd), ColourTarget(Colour("bt709", "bt709", "chroma-derived-nc", "tv"), hd)):
+        assert argv.colour_unconvertible(target) is not None
+    for target in (ColourTarget(hlg, hd), ColourTarget(sd, hd), ColourTarget(hd, hd), ColourTarget(rgb, hd)):
+        assert colour_unconvertible(target) == argv.colour_unconvertible(target)
     with pytest.raises(ProxxError):
         argv.input_options(MediaInfo("/m/list.m3u8", "hls", 1, 1.0, None, (), None))
 

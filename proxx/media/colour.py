@@ -17,7 +17,7 @@ worked out from the source's. One rule for every engine and every canonical prof
 * Converted explicitly, never by a filter's guess. Where the codec cannot carry a property at all
   (ProRes and DNxHR are limited range; ProRes has no code for a gamma 2.2 curve), the picture is
   converted from the source's named description to the proxy's named one (`ColourTarget.converts`).
-  A source whose description no engine filter converts is refused before rendering (`colour_unconvertible`).
+  An engine refuses, before rendering, a source whose description it cannot convert (class B).
 * HDR (PQ or HLG transfer) keeps its description; a 10-bit codec keeps 10 bits. An 8-bit codec
   (H.264 High, DNxHR LB/SQ) follows its canonical profile's `hdr` rule; the one rule bundled
   profiles state is "keep": the HDR description in 8 bits, which HDR-aware players show right.
@@ -53,14 +53,6 @@ _PRORES_OR_DNX = {
     "range": frozenset({LIMITED}),
 }
 WRITABLE: dict[str, dict[str, frozenset[str]]] = {family: _PRORES_OR_DNX for family in ("prores", "dnxhr", "dnxhd")}
-# What ffmpeg's `colorspace` filter converts between (it takes no HDR curve, and YUV pictures only).
-CONVERTIBLE = {
-    "primaries": frozenset({"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "smpte428", "film",
-                            "smpte431", "smpte432", "bt2020", "jedec-p22", "ebu3213"}),
-    "transfer": frozenset({"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "linear", "iec61966-2-1",
-                           "iec61966-2-4", "bt2020-10", "bt2020-12"}),
-    "matrix": frozenset({"bt709", "fcc", "bt470bg", "smpte170m", "smpte240m", "ycgco", "bt2020nc"}),
-}  # fmt: skip
 
 
 @attrs.frozen
@@ -157,8 +149,8 @@ def _writable(value: str, can: frozenset[str], same: dict[str, str], fallback: s
 class ColourTarget:
     """The colour of one proxy: `source` is what the source's picture is (`source_colour`), `output`
     what the proxy states and is. `converts`: the picture is converted from `source` to `output`
-    (they differ by more than names); else only described. `converts_colours`: more than the range
-    changes."""
+    (they differ by more than names); else only described. `differs`: which properties change;
+    `converts_colours`: more than the range changes."""
 
     source: Colour
     output: Colour
@@ -168,15 +160,23 @@ class ColourTarget:
         return not same_colour(self.source, self.output)
 
     @property
+    def differs(self) -> frozenset[str]:
+        """The properties ("primaries", "transfer", "matrix", "range") whose values differ by more
+        than names between `source` and `output`: what a conversion must change."""
+        source, output = self.source, self.output
+        same = {
+            "primaries": same_primaries(source.primaries, output.primaries),
+            "transfer": same_transfer(source.transfer, output.transfer),
+            "matrix": same_matrix(source.matrix, output.matrix),
+            "range": source.range == output.range,
+        }
+        return frozenset(name for name, equal in same.items() if not equal)
+
+    @property
     def converts_colours(self) -> bool:
         """The primaries, the transfer or the matrix differ by more than names: more than a change of
         range (which `converts` alone means when this is False)."""
-        source, output = self.source, self.output
-        return not (
-            same_primaries(source.primaries, output.primaries)
-            and same_transfer(source.transfer, output.transfer)
-            and same_matrix(source.matrix, output.matrix)
-        )
+        return bool(self.differs - {"range"})
 
 
 def colour_target(codec_family: str, source: Colour, width: int, height: int) -> ColourTarget:
@@ -196,20 +196,6 @@ def colour_target(codec_family: str, source: Colour, width: int, height: int) ->
         _writable(wanted.range, can["range"], {}, LIMITED),
     )
     return ColourTarget(source, output)
-
-
-def colour_unconvertible(target: ColourTarget) -> str | None:
-    """Why no engine filter converts `target.source` to `target.output`, or None."""
-    source, output = target.source, target.output
-    if not target.converts or source.matrix == "gbr":
-        return None  # described only; or an RGB picture, which scaling to YUV converts with named matrices
-    if not same_primaries(source.primaries, output.primaries) or not same_transfer(source.transfer, output.transfer):
-        for name, value in (("primaries", source.primaries), ("transfer", source.transfer)):
-            if value not in CONVERTIBLE[name]:
-                return f"its colour {name} ({value}) cannot be converted to what the proxy's format can state"
-    if not same_matrix(source.matrix, output.matrix) and source.matrix not in CONVERTIBLE["matrix"]:
-        return f"its colour matrix ({source.matrix}) cannot be converted to what the proxy's format can state"
-    return None
 
 
 # ffmpeg's swscale names a matrix its own way (sample media are made with ffmpeg).

@@ -1,7 +1,7 @@
 """ffmpeg arguments every ffmpeg-based engine needs, public for other engines' use too (the in-house
 example and any studio engine that runs ffmpeg: depend on `proxx-ffmpeg` and import this module).
 
-    from proxx_ffmpeg.argv import colour_filters, colour_options, file_url, input_options
+    from proxx_ffmpeg.argv import colour_filters, colour_options, colour_unconvertible, file_url, input_options
 
 proxx's contract says what to make (`RenderTask`, `ProxyTarget`, `ColourTarget`, `MediaInfo.demuxer`);
 these functions say it in ffmpeg's words.
@@ -10,6 +10,15 @@ these functions say it in ffmpeg's words.
 from __future__ import annotations
 
 from proxx.plugin import Colour, ColourTarget, ExecutionError, MediaInfo
+
+# What ffmpeg's `colorspace` filter converts between (it takes no HDR curve, and YUV pictures only).
+CONVERTIBLE = {
+    "primaries": frozenset({"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "smpte428", "film",
+                            "smpte431", "smpte432", "bt2020", "jedec-p22", "ebu3213"}),
+    "transfer": frozenset({"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "linear", "iec61966-2-1",
+                           "iec61966-2-4", "bt2020-10", "bt2020-12"}),
+    "matrix": frozenset({"bt709", "fcc", "bt470bg", "smpte170m", "smpte240m", "ycgco", "bt2020nc"}),
+}  # fmt: skip
 
 # ffmpeg's swscale names a matrix its own way.
 SWSCALE_MATRIX = {"bt709": "bt709", "bt470bg": "bt470", "smpte170m": "smpte170m", "fcc": "fcc",
@@ -63,6 +72,21 @@ def colour_filters(target: ColourTarget, pix_fmt: str) -> list[str]:
         f":colorspace={output.matrix}:range={output.range}"
     )
     return filters
+
+
+def colour_unconvertible(target: ColourTarget) -> str | None:
+    """Why `colour_filters` cannot convert `target.source` to `target.output`, or None: an ffmpeg-based
+    engine refuses such a source before rendering (its `validate_clip`, class B)."""
+    source = target.source
+    if not target.converts or source.matrix == "gbr":
+        return None  # described only; or an RGB picture, which scaling to YUV converts with named matrices
+    unconvertible = [name for name in ("primaries", "transfer") if getattr(source, name) not in CONVERTIBLE[name]]
+    if target.differs & {"primaries", "transfer"} and unconvertible:
+        name = unconvertible[0]
+        return f"its colour {name} ({getattr(source, name)}) cannot be converted to what the proxy's format can state"
+    if "matrix" in target.differs and source.matrix not in CONVERTIBLE["matrix"]:
+        return f"its colour matrix ({source.matrix}) cannot be converted to what the proxy's format can state"
+    return None
 
 
 def colour_options(target: ColourTarget) -> list[str]:

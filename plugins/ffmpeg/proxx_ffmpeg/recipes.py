@@ -27,10 +27,9 @@ from proxx.plugin import (
     CanonicalProfile,
     MediaInfo,
     ProxyTarget,
-    colour_unconvertible,
     proxy_target,
 )
-from proxx_ffmpeg.argv import colour_filters, colour_options, file_url, input_options
+from proxx_ffmpeg.argv import colour_filters, colour_options, colour_unconvertible, file_url, input_options
 
 PRORES_PROFILE_NUMBER = {
     "prores_proxy": 0,
