@@ -50,11 +50,21 @@ def repository_layers(pm: PluginManager, profiles: Sequence[Path] = (), bundled:
     when it declares `overrides: true`): the bundled repository, plugins' canonical profiles, the
     repositories of the installation's configuration file (`proxx.config`), PROXX_PROFILES, then
     `profiles` (a service's flag). The bundled repository is left out when `bundled` is False or
-    PROXX_BUNDLED_PROFILES=0."""
+    PROXX_BUNDLED_PROFILES=0. A repository named that does not exist is a class A error: its intents
+    would otherwise be missing without a word."""
     if bundled is None:
         bundled = os.environ.get("PROXX_BUNDLED_PROFILES", "1") != "0"
     layers = [bundled_profiles_dir()] if bundled else []
     configured = configured_repositories()
+    for named_by, paths in (("PROXX_PROFILES", profile_paths_from_env()), ("--profiles", profiles)):
+        missing = next((path for path in paths if not path.exists()), None)
+        if missing is not None:
+            raise PreJobError(
+                "repository_missing",
+                f"The profile repository '{missing}' ({named_by}) does not exist. Ask an administrator to "
+                "correct it; no job can be created until then.",
+                {"repository": str(missing)},
+            )
     return [*layers, *pm.canonical_profile_paths(), *configured, *profile_paths_from_env(), *profiles]
 
 

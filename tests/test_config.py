@@ -125,3 +125,18 @@ def test_the_web_says_a_broken_configuration_file_as_class_a_never_as_an_interna
         assert response.status_code == 422 and response.json()["failure_class"] == "A"
         assert response.json()["detail"].startswith(f"The configuration file '{path}' cannot be used: ")
     assert page.status_code == 422 and "cannot be used" in page.text and "Internal error" not in page.text
+
+
+def test_a_repository_named_by_the_environment_or_a_service_flag_that_does_not_exist_is_a_class_a_error(
+    proxx_home, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PROXX_PROFILES", str(tmp_path / "typo"))
+    assert main(["profiles"]) == 3
+    said = capsys.readouterr().err
+    assert said.strip() == (
+        f"proxx: The profile repository '{tmp_path / 'typo'}' (PROXX_PROFILES) does not exist. Ask an administrator "
+        "to correct it; no job can be created until then."
+    )
+    monkeypatch.delenv("PROXX_PROFILES")
+    with pytest.raises(PreJobError, match=r"\(--profiles\) does not exist"):
+        Proxx.open(profiles=[tmp_path / "typo"])
