@@ -230,8 +230,7 @@ class Runner:
         )
 
     def _write(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:
-        """Write the result JSON; on a full PROXX_HOME, give up the store's space reserve and try
-        once more (saying so on stderr)."""
+        """Write the result JSON; on a full PROXX_HOME, give up the store's space reserve and retry once."""
         try:
             write_json_atomically(result_path, result.to_dict())
         except OSError as error:
