@@ -169,8 +169,7 @@ class Runner:
             {"job_id": job_id},
         )
         append(log_path, error.message)
-        spec = self.store.spec_unchecked(job_id)
-        failure = Failure.of(error)
+        spec, failure = self.store.spec_unchecked(job_id), Failure.of(error)
         return self._finish(spec, FAILED, started_at, {}, _not_run(spec), log_path, failure, EngineRun(spec.engine))
 
     def _finish(
