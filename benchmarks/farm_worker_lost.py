@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,10 +23,23 @@ from pathlib import Path
 
 from proxx import Proxx
 from proxx.media.samples import make_clip
+from proxx.media.tools import require_tool
 from proxx_farm.state import FarmState
 from proxx_farm.testing import FarmWorker, RedisServer
 
 INTENT = "Archive ProRes"
+
+
+def long_clip(path: Path, frames: int) -> Path:
+    """A 1080p clip of `frames` frames: one second encoded, repeated by stream copy (an encode of all
+    of them would cost more than the benchmark)."""
+    second = make_clip(path.with_name(f"{path.stem}.second.mov"), size="1920x1080", frames=24)
+    command = [require_tool("ffmpeg").path, "-v", "error", "-stream_loop", "-1", "-i", str(second),
+               "-map", "0:v", "-map", "0:a", "-c", "copy", "-frames:v", str(frames), "-timecode", "01:00:00:00",
+               str(path)]  # fmt: skip
+    subprocess.run(command, check=True)
+    second.unlink()
+    return path
 
 
 def main() -> None:
@@ -46,7 +60,7 @@ def main() -> None:
             for worker in workers.values():
                 worker.wait_ready()
             for n in range(args.runs):
-                source = make_clip(root / "media" / f"L{n:03d}.mov", size="1920x1080", frames=args.frames)
+                source = long_clip(root / "media" / f"L{n:03d}.mov", frames=args.frames)
                 out = root / f"out{n}"
                 out.mkdir()
                 spec = proxx.submit(INTENT, [source], out, farm=server.url)
@@ -66,8 +80,9 @@ def main() -> None:
                     sys.exit(f"unexpected outcome: {farm.get('state')} {farm.get('reason')}")
                 times.append(elapsed)
                 print(f"run {n + 1}: worker {name} killed mid-encode -> FAILED 'worker lost' in {elapsed:.2f} s")
-                workers[name] = FarmWorker(server.url, name, home=root / f"{name}-{n}")  # a replacement host
-                workers[name].wait_ready()
+                if n + 1 < args.runs:  # a replacement host for the next run
+                    workers[name] = FarmWorker(server.url, name, home=root / f"{name}-{n}")
+                    workers[name].wait_ready()
         finally:
             for worker in workers.values():
                 worker.stop()

@@ -18,6 +18,7 @@ from proxx import Proxx, schemas
 from proxx.errors import CANCELLED
 from proxx.media.samples import make_clip
 from proxx.store import FAILED, Store
+from tests.long_clip import make_long_clip
 
 INTENT = "HD Editorial LT"
 PROXX = [sys.executable, "-m", "proxx"]
@@ -27,7 +28,7 @@ PROXX = [sys.executable, "-m", "proxx"]
 def sources(tmp_path_factory) -> list[Path]:
     """A clip long enough to be cancelled while it renders, then a short one."""
     folder = tmp_path_factory.mktemp("src")
-    long = make_clip(folder / "A001_C001.mov", size="1280x720", frames=2400, audio=())
+    long = make_long_clip(folder / "A001_C001.mov", size="1280x720", frames=2400, audio=())
     return [long, make_clip(folder / "A001_C002.mov", frames=6)]
 
 

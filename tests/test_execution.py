@@ -21,6 +21,7 @@ from proxx.media.samples import make_clip
 from proxx.plugin import hookimpl
 from proxx.pluginmanager import plugin_manager
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING
+from tests.long_clip import make_long_clip
 
 INTENT = "HD Editorial LT"
 PROXX = [sys.executable, "-m", "proxx"]
@@ -35,7 +36,7 @@ def clips(tmp_path_factory) -> list[Path]:
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory) -> Path:
     """Long enough that an encode is still running a second after it starts."""
-    return make_clip(tmp_path_factory.mktemp("long") / "LONG_C001.mov", size="640x360", frames=1500, audio=())
+    return make_long_clip(tmp_path_factory.mktemp("long") / "LONG_C001.mov", size="640x360", frames=720, audio=())
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from proxx.media.samples import make_clip
+from tests.long_clip import make_long_clip
 
 INTENT = "HD Editorial LT"
 PROXX = [sys.executable, "-m", "proxx"]
@@ -30,7 +31,7 @@ def test_a_run_killed_after_a_publish_is_finished_by_a_retry(tmp_path: Path) -> 
     sources = [
         make_clip(tmp_path / "src" / "A001_C001.mov", frames=4, audio=()),
         make_clip(tmp_path / "src" / "A001_C002.mov", frames=4, audio=()),
-        make_clip(tmp_path / "src" / "A001_C003.mov", size="1280x720", frames=300, audio=()),
+        make_long_clip(tmp_path / "src" / "A001_C003.mov", size="640x360", frames=300, audio=()),
     ]
     env = {**os.environ, "PROXX_HOME": str(home), "PROXX_PARALLEL_CLIPS": "1"}  # clips one at a time, in order
     run = subprocess.Popen(

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_web_browser import FLAGS, TIMEOUT_MS, browser, server  # noqa: F401  (the fixtures)
 
-from proxx.media.samples import make_clip
+from tests.long_clip import make_long_clip
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -79,7 +79,7 @@ def contrast(page: Page, foreground: str, background: str) -> float:
 
 
 def test_no_wcag_violation_and_a_keyboard_creates_and_cancels_a_job(page: Page, server: str, media: Path) -> None:  # noqa: F811
-    make_clip(media / "day1" / "B001_C001.mov", size="1280x720", frames=900)  # long enough to be cancelled
+    make_long_clip(media / "day1" / "B001_C001.mov", size="1280x720", frames=900)  # long enough to be cancelled
     url = server
 
     # The new job page: no violation; the tree is nested, foldable, each name with its folder.

@@ -261,9 +261,9 @@ def test_cancel_stops_a_running_job_in_another_process(
     import sys
     import time
 
-    from proxx.media.samples import make_clip
+    from tests.long_clip import make_long_clip
 
-    make_clip(media / "day1" / "LONG.mov", size="1280x720", frames=2400, audio=())
+    make_long_clip(media / "day1" / "LONG.mov", size="1280x720", frames=2400, audio=())
     job_id = create(client, "media/day1/LONG.mov")
     worker = subprocess.Popen([sys.executable, "-m", "proxx", "worker", "--once"],
                               env={**os.environ, "PROXX_HOME": str(proxx_home)})  # fmt: skip
