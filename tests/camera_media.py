@@ -1,6 +1,6 @@
 """Small files with the STRUCTURE of real camera and broadcast media (issue 12, item 4), made with ffmpeg.
 
-Each `make_<class>(folder) -> Path` writes one file of 0.5 to 2 s from lavfi sources (testsrc2/smptebars +
+Each `make_<class>(folder) -> Path` writes one file of 0.2 to 2 s from lavfi sources (testsrc2/smptebars +
 sine); `CAMERA_MEDIA` names them and `EXPECT` holds, for each, the structural facts a proxy must keep, as
 `independent_probe` reads them back (its own ffprobe calls, independent of `proxx.media.probe`). The
 session fixture `camera_media` ({name: path}, one generation per run) is imported by tests/conftest.py.
@@ -123,10 +123,10 @@ def _remux_field_order(source: Path, target: Path, field_order: str, timecode: s
 def make_xdcam_mxf(folder: Path) -> Path:
     """XDCAM HD422-style MXF OP1a: MPEG-2 4:2:2 1080i59.94 tff, 8 separate mono PCM 24-bit tracks, TC 10:00:00:00."""
     out = folder / "xdcam_hd422.mxf"
-    tones = [arg for i in range(8) for arg in _sine(48000, 1.001, 440 + 110 * i)]
+    tones = [arg for i in range(8) for arg in _sine(48000, 0.5005, 440 + 110 * i)]
     maps = ["-map", "0:v", *[arg for i in range(1, 9) for arg in ("-map", f"{i}:a")]]
     _run([
-        *_video("smptehdbars", "1920x1080", "30000/1001", 1.001), *tones, *maps,
+        *_video("smptehdbars", "1920x1080", "30000/1001", 0.5005), *tones, *maps,
         "-vf", "setfield=tff", "-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-profile:v", "0", "-level:v", "2",
         "-b:v", "50M", "-minrate", "50M", "-maxrate", "50M", "-bufsize", "17825792", "-g", "15", "-bf", "2",
         "-flags", "+ildct+ilme", "-top", "1", "-c:a", "pcm_s24le", "-timecode", "10:00:00:00", "-f", "mxf", str(out),
@@ -172,7 +172,7 @@ def make_hdv_m2t(folder: Path) -> Path:
     """HDV 1080i50: MPEG-2 MP@H-14 1440x1080 SAR 4:3 tff in MPEG-TS, MPEG-1 Layer II 384k stereo, GOP timecode."""
     out = folder / "hdv_1080i50.m2t"
     _run([
-        *_video("testsrc2", "1440x1080", "25", 1), *_sine(48000, 1),
+        *_video("testsrc2", "1440x1080", "25", 0.48), *_sine(48000, 0.48),
         "-vf", "setfield=tff", "-c:v", "mpeg2video", "-pix_fmt", "yuv420p", "-b:v", "25M", "-maxrate", "25M",
         "-bufsize", "9M", "-g", "12", "-bf", "2", "-flags", "+ildct+ilme", "-top", "1", "-aspect", "16:9",
         "-timecode", "01:02:03:04", "-c:a", "mp2", "-b:a", "384k", "-ac", "2", "-f", "mpegts", str(out),
@@ -184,7 +184,7 @@ def make_avchd_mts(folder: Path) -> Path:
     """AVCHD-style: H.264 1080i59.94 (MBAFF tff) in BDAV MPEG-TS (192-byte packets, .MTS), AC-3 stereo."""
     out = folder / "avchd_00001.MTS"
     _run([
-        *_video("testsrc2", "1920x1080", "30000/1001", 1.001), *_sine(48000, 1.001),
+        *_video("testsrc2", "1920x1080", "30000/1001", 0.5005), *_sine(48000, 0.5005),
         "-vf", "setfield=tff", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
         "-flags", "+ildct+ilme", "-x264-params", "interlaced=1:tff=1", "-b:v", "17M",
         "-c:a", "ac3", "-b:a", "256k", "-ac", "2", "-mpegts_m2ts_mode", "1", "-f", "mpegts", str(out),
@@ -193,11 +193,11 @@ def make_avchd_mts(folder: Path) -> Path:
 
 
 def make_phone_portrait(folder: Path) -> Path:
-    """Phone portrait: H.264 1920x1080 coded, Display Matrix -90, VFR (avg 22.9 of nominal 30), AAC 44.1k, mp42."""
+    """Phone portrait: H.264 1920x1080 coded, Display Matrix -90, VFR (avg 23 of nominal 30), AAC 44.1k, mp42."""
     tmp, out = folder / "phone.tmp.mp4", folder / "phone_portrait.mp4"
-    # every third frame lasts two ticks: 45 frames over 2 s, durations 1/30 and 2/30
+    # every third frame lasts two ticks: 23 frames over 1 s, durations 1/30 and 2/30
     _run([
-        *_video("testsrc2", "1920x1080", "30", 2), *_sine(44100, 2),
+        *_video("testsrc2", "1920x1080", "30", 1), *_sine(44100, 1),
         "-vf", "setpts=(N+floor(N/3))/30/TB", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast",
         "-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", "2", "-video_track_timescale", "600", "-shortest", str(tmp),
     ])  # fmt: skip
@@ -207,10 +207,10 @@ def make_phone_portrait(folder: Path) -> Path:
 
 
 def make_actioncam_27k(folder: Path) -> Path:
-    """Action cam 2.7K: H.264 2704x1520 59.94 in MP4, AAC 48k stereo, plus a data (tmcd) track; 0.5 s."""
+    """Action cam 2.7K: H.264 2704x1520 59.94 in MP4, AAC 48k stereo, plus a data (tmcd) track; 0.2 s."""
     out = folder / "actioncam_27k.mp4"
     _run([
-        *_video("testsrc2", "2704x1520", "60000/1001", 0.5005), *_sine(48000, 0.5005),
+        *_video("testsrc2", "2704x1520", "60000/1001", 0.2002), *_sine(48000, 0.2002),
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", "2",
         "-timecode", "12:34:56:00", "-write_tmcd", "1", "-video_track_timescale", "60000", str(out),
     ])  # fmt: skip
@@ -218,10 +218,10 @@ def make_actioncam_27k(folder: Path) -> Path:
 
 
 def make_prores4444_alpha(folder: Path) -> Path:
-    """ProRes 4444 with alpha (yuva444p10le in, 16-bit alpha), MOV 1280x720 24 fps, TC 01:00:00:00."""
+    """ProRes 4444 with alpha (yuva444p10le in, 16-bit alpha), MOV 1280x720 24 fps, TC 01:00:00:00; 0.5 s."""
     out = folder / "prores4444_alpha.mov"
     _run([
-        *_video("testsrc2", "1280x720", "24", 1), *_sine(48000, 1),
+        *_video("testsrc2", "1280x720", "24", 0.5), *_sine(48000, 0.5),
         "-vf", "format=yuva444p10le", "-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le",
         "-alpha_bits", "16", "-c:a", "pcm_s24le", "-ac", "2", "-timecode", "01:00:00:00", str(out),
     ])  # fmt: skip
@@ -240,10 +240,10 @@ def make_h264_start_offset(folder: Path) -> Path:
 
 
 def make_hevc_10bit_422_uhd(folder: Path) -> Path:
-    """HEVC Main 4:2:2 10 (libx265 yuv422p10le) 3840x2160 23.976, 12 frames, hvc1 in MOV, TC 23:59:50:00."""
+    """HEVC Main 4:2:2 10 (libx265 yuv422p10le) 3840x2160 23.976, 6 frames, hvc1 in MOV, TC 23:59:50:00."""
     out = folder / "hevc_10bit_422_uhd.mov"
     _run([
-        *_video("testsrc2", "3840x2160", "24000/1001", 0.5005), *_sine(48000, 0.5005), "-frames:v", "12",
+        *_video("testsrc2", "3840x2160", "24000/1001", 0.25025), *_sine(48000, 0.25025), "-frames:v", "6",
         "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv422p10le",
         "-x265-params", "log-level=error:pools=2:frame-threads=1", "-tag:v", "hvc1",
         "-c:a", "pcm_s24le", "-ac", "2", "-timecode", "23:59:50:00", str(out),
@@ -255,7 +255,7 @@ def make_dropframe_tc(folder: Path) -> Path:
     """29.97 H.264 MOV with drop-frame timecode 01:00:00;00 in a tmcd track."""
     out = folder / "dropframe_tc.mov"
     _run([
-        *_video("testsrc2", "1280x720", "30000/1001", 1.001), *_sine(48000, 1.001),
+        *_video("testsrc2", "1280x720", "30000/1001", 0.5005), *_sine(48000, 0.5005),
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", "-ac", "2",
         "-timecode", "01:00:00;00", str(out),
     ])  # fmt: skip
@@ -266,7 +266,7 @@ def make_dropframe_tc_mxf(folder: Path) -> Path:
     """29.97 MPEG-2 4:2:2 720p MXF OP1a with drop-frame timecode 01:00:00;00 in the material package."""
     out = folder / "dropframe_tc.mxf"
     _run([
-        *_video("testsrc2", "1280x720", "30000/1001", 1.001), *_sine(48000, 1.001),
+        *_video("testsrc2", "1280x720", "30000/1001", 0.5005), *_sine(48000, 0.5005),
         "-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-b:v", "20M", "-c:a", "pcm_s24le",
         "-timecode", "01:00:00;00", "-f", "mxf", str(out),
     ])  # fmt: skip
@@ -306,7 +306,7 @@ def make_ts_broadcast(folder: Path) -> Path:
     """Broadcast: H.264 1280x720 50p in MPEG-TS, AAC stereo 48k (ADTS), PTS starting at ~10 s."""
     out = folder / "broadcast_720p50.ts"
     _run([
-        *_video("testsrc2", "1280x720", "50", 1), *_sine(48000, 1),
+        *_video("testsrc2", "1280x720", "50", 0.5), *_sine(48000, 0.5),
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25",
         "-c:a", "aac", "-ac", "2", "-output_ts_offset", "10", "-f", "mpegts", str(out),
     ])  # fmt: skip
@@ -351,7 +351,7 @@ EXPECT: dict[str, Expect] = {
     "xdcam_mxf": _expect(
         container="mxf", video_codec="mpeg2video", pix_fmt="yuv422p", width=1920, height=1080,
         frame_rate="30000/1001", field_order="tt", audio=((1, 48000),) * 8, audio_layouts=(None,) * 8,
-        timecode="10:00:00:00", frames=30,
+        timecode="10:00:00:00", frames=15,
     ),
     "dv_ntsc_dv": _expect(
         container="dv", video_codec="dvvideo", pix_fmt="yuv411p", width=640, height=480, coded_width=720,
@@ -371,24 +371,24 @@ EXPECT: dict[str, Expect] = {
     ),
     "hdv_m2t": _expect(
         container="mpegts", video_codec="mpeg2video", width=1920, height=1080, coded_width=1440, sar="4:3",
-        frame_rate="25/1", field_order="tt", audio=STEREO_48K, timecode="01:02:03:04", start_time=1.4, frames=25,
+        frame_rate="25/1", field_order="tt", audio=STEREO_48K, timecode="01:02:03:04", start_time=1.4, frames=12,
         note="timecode only in the MPEG-2 GOP header (first frame side data), not in any tag",
     ),
     "avchd_mts": _expect(
         container="mpegts", video_codec="h264", width=1920, height=1080, frame_rate="30000/1001",
-        field_order="tt", audio=STEREO_48K, start_time=1.4, frames=30,
+        field_order="tt", audio=STEREO_48K, start_time=1.4, frames=15,
     ),
     "phone_portrait": _expect(
         container="mov", video_codec="h264", width=1080, height=1920, coded_width=1920, coded_height=1080,
-        rotation=-90, frame_rate="30/1", vfr=True, audio=((2, 44100),), frames=45,
+        rotation=-90, frame_rate="30/1", vfr=True, audio=((2, 44100),), frames=23,
     ),
     "actioncam_27k": _expect(
         container="mov", video_codec="h264", width=2704, height=1520, frame_rate="60000/1001",
-        audio=STEREO_48K, timecode="12:34:56:00", data_streams=1, frames=30,
+        audio=STEREO_48K, timecode="12:34:56:00", data_streams=1, frames=12,
     ),
     "prores4444_alpha": _expect(
         container="mov", video_codec="prores", pix_fmt="yuva444p12le", width=1280, height=720, frame_rate="24/1",
-        audio=STEREO_48K, timecode="01:00:00:00", alpha=True, data_streams=1, frames=24,
+        audio=STEREO_48K, timecode="01:00:00:00", alpha=True, data_streams=1, frames=12,
     ),
     "h264_start_offset": _expect(
         container="mov", video_codec="h264", width=1280, height=720, frame_rate="25/1", audio=STEREO_48K,
@@ -396,16 +396,16 @@ EXPECT: dict[str, Expect] = {
     ),
     "hevc_10bit_422_uhd": _expect(
         container="mov", video_codec="hevc", pix_fmt="yuv422p10le", width=3840, height=2160,
-        frame_rate="24000/1001", audio=STEREO_48K, timecode="23:59:50:00", data_streams=1, frames=12,
+        frame_rate="24000/1001", audio=STEREO_48K, timecode="23:59:50:00", data_streams=1, frames=6,
     ),
     "dropframe_tc": _expect(
         container="mov", video_codec="h264", width=1280, height=720, frame_rate="30000/1001", audio=STEREO_48K,
-        timecode="01:00:00;00", drop_frame=True, data_streams=1, frames=30,
+        timecode="01:00:00;00", drop_frame=True, data_streams=1, frames=15,
     ),
     "dropframe_tc_mxf": _expect(
         container="mxf", video_codec="mpeg2video", pix_fmt="yuv422p", width=1280, height=720,
         frame_rate="30000/1001", audio=((1, 48000),), audio_layouts=(None,), timecode="01:00:00;00",
-        drop_frame=True, frames=30,
+        drop_frame=True, frames=15,
     ),
     "audio_44k": _expect(
         container="mov", video_codec="h264", width=1280, height=720, frame_rate="25/1", audio=((2, 44100),), frames=25
@@ -420,7 +420,7 @@ EXPECT: dict[str, Expect] = {
     ),
     "ts_broadcast": _expect(
         container="mpegts", video_codec="h264", width=1280, height=720, frame_rate="50/1", audio=STEREO_48K,
-        start_time=11.4, frames=50,
+        start_time=11.4, frames=25,
     ),
 }  # fmt: skip
 
