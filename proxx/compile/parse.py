@@ -21,6 +21,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from proxx import schemas
 from proxx.compile.problems import Location, Problem
@@ -70,6 +71,41 @@ for _constructor in (_ProfileConstructor, _LineConstructor):
 # which remembers lines, is used only to place the problems of a file that has some.
 _fast_yaml = YAML(typ="safe")
 _fast_yaml.Constructor = _ProfileConstructor
+
+
+def load_yaml(data: bytes) -> Any:
+    """One YAML document as `_fast_yaml.load` reads it, with its loader's class made once."""
+    if _SafeLoader is None:  # no libyaml binding (not CPython)
+        return _fast_yaml.load(data)
+    loader = _SafeLoader(data)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _safe_loader_class() -> Any:
+    """What `_fast_yaml.load` builds for each document (libyaml's parser, the profile constructor and
+    YAML 1.2's resolver in one object), as a class made once: ruamel.yaml makes this class anew for
+    every document it loads, half of the time a profile took (benchmarks/README.md). None without
+    libyaml's binding."""
+    parser = _fast_yaml.Parser
+    if parser is None or parser.__name__ != "CParser":
+        return None
+
+    class SafeLoader(parser, _ProfileConstructor, VersionedResolver):  # type: ignore[misc,valid-type]
+        def __init__(self, data: bytes) -> None:
+            parser.__init__(self, data)
+            self._parser = self._composer = self
+            _ProfileConstructor.__init__(self, loader=self)
+            self.allow_duplicate_keys = False
+            VersionedResolver.__init__(self, version=None, loadumper=self)
+
+    return SafeLoader
+
+
+_SafeLoader = _safe_loader_class()
+
 KINDS = {"canonical_profile_version": ("canonical", schemas.CANONICAL_PROFILE, "id"),
          "user_profile_version": ("user", schemas.USER_PROFILE, "name")}  # fmt: skip
 
@@ -84,7 +120,7 @@ def read_document(file: Path) -> tuple[str | None, dict[str, Any] | None, Locati
         bounds = _out_of_bounds(data)
         if bounds is not None:
             return None, None, location, [Problem(location, "profile_out_of_bounds", bounds)]
-        document = _fast_yaml.load(data)
+        document = load_yaml(data)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         at = Location(str(file), mark.line + 1 if mark is not None else None)
@@ -126,7 +162,7 @@ def read_raw(file: Path) -> dict[str, Any] | None:
         data = file.read_bytes()
         if _out_of_bounds(data) is not None:
             return None
-        document = _fast_yaml.load(data)
+        document = load_yaml(data)
     except (OSError, UnicodeDecodeError, YAMLError):
         return None
     return document if isinstance(document, dict) else None
