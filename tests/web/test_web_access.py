@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from test_web_browser import FLAGS, TIMEOUT_MS, browser, server  # noqa: F401  (the fixtures)
+from test_web_browser import TIMEOUT_MS, server  # noqa: F401  (the fixture)
 
 from tests.long_clip import make_long_clip
 
@@ -26,7 +26,7 @@ LONG = "A" * 56 + "_very_long_camera_file_name_from_a_card_that_never_ends_" + "
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
+def page(browser: Browser) -> Iterator[Page]:
     # axe is injected as a script of the page: the server's content security policy is bypassed for it.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     opened = context.new_page()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,41 +17,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from web_helpers import ARTIFACTS, write_studio_intent
 
-from proxx.media.samples import make_clip
-
-CHROMIUM = os.environ.get("PROXX_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = ARTIFACTS / "screenshots"
 TIMEOUT_MS = 60_000
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: scripts/install-chromium.sh installs it")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def server(tmp_path: Path, media: Path, layer: Path, sample_clip: Path) -> Iterator[str]:
+def server(tmp_path: Path, media: Path, layer: Path, progress_clip: Path) -> Iterator[str]:
     """`proxx serve` itself, on a free port, with one worker thread; stopped with SIGTERM."""
     # A longer clip than the API tests' so that the job is seen RUNNING with a progress bar.
-    make_clip(media / "day1" / "A001_C002.mov", size="640x360", frames=360)
+    shutil.copy(progress_clip, media / "day1" / "A001_C002.mov")
     env = {**os.environ, "PROXX_HOME": str(tmp_path / "serve-home")}
     proxx = str(Path(sys.executable).with_name("proxx"))
     process = subprocess.Popen(
