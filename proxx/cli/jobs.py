@@ -571,9 +571,6 @@ def cmd_jobs_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_show(args: argparse.Namespace) -> int:
-    from proxx.execute.publish import leftovers
-    from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result, load_result_without_passed_checks
-
     store = _jobs(args)
     try:
         row = store.find(args.job_id)
@@ -595,8 +592,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print(f"Created   {row.created_at}")
     if row.retry_of:
         print(f"Retry of  {row.retry_of}")
-    read = load_result if args.verbose else load_result_without_passed_checks  # only --verbose shows passed checks
-    result = read(Path(row.result_path)) if row.result_path and Path(row.result_path).exists() else None
+    result = _shown_result(row, args.verbose)
     problems = result.validation_problems if result else ()
     clip_failures = any(c.failure for c in result.clips) if result else False
     if row.message and len(problems) <= 1 and not clip_failures:  # else each clip's line says it
@@ -605,6 +601,8 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         for line in lines[1:]:
             print(f"          {line}")
     if result and result.clips:
+        from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN
+
         states = [c.state for c in result.clips]
         print(
             f"Outcome   {_count(states.count(CLIP_COMPLETED), 'proxy', 'proxies')} published, "
@@ -626,6 +624,8 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         for c in spec.clips:
             print(f"  {safe(Path(c.source).name)}  {row.state}  -> {safe(c.output)}")
     if row.state == FAILED:
+        from proxx.execute.publish import leftovers
+
         listed = {c.partial_output for c in result.clips} if result else set()
         for path in leftovers(spec):  # a crashed worker's too, which no result records
             if str(path) not in listed:
@@ -637,6 +637,16 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
             )
     _print_files(row, args.verbose, sys.stdout)
     return 0
+
+
+def _shown_result(row: JobRow, verbose: bool) -> JobResult | None:
+    """The job's result as `jobs show` prints it (passed checks only with `verbose`), or None when it
+    has none: results are loaded only for a job that has one."""
+    if not (row.result_path and Path(row.result_path).exists()):
+        return None
+    from proxx.result import load_result, load_result_without_passed_checks
+
+    return (load_result if verbose else load_result_without_passed_checks)(Path(row.result_path))
 
 
 def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
