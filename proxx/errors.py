@@ -18,6 +18,16 @@ from typing import Any
 
 CANCELLED = "cancelled by the operator"  # the reason of a cancelled job and of its cancelled clip
 
+# The reasons of a clip's execution failure (class C) an engine may raise, each worded for operators
+# in one place (`proxx.visibility.execution_message`); the engine's own message stays in the record.
+ENGINE_FAILED = "engine_failed"  # the engine stopped with an error proxx cannot tell more about
+SOURCE_DAMAGED = "source_damaged"  # the source could not be read past a point (context `read_up_to`, seconds)
+OUTPUT_UNWRITABLE = "output_unwritable"  # the output folder could no longer be written
+DISK_FULL = "disk_full"  # the output volume ran out of space
+TIMEOUT = "timeout"  # the clip took longer than its timeout (context `timeout_seconds`)
+ENGINE_UNAVAILABLE = "engine_unavailable"  # the engine went away (closed, not answering) during the job
+SETTINGS_REFUSED = "settings_refused"  # the engine refused a setting the canonical profile needs
+
 
 class FailureClass(enum.Enum):
     """The three failure classes: A before a job exists (the intent does not compile), B job

@@ -24,7 +24,16 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
-from proxx.errors import CANCELLED, FailureClass
+from proxx.errors import (
+    CANCELLED,
+    DISK_FULL,
+    ENGINE_UNAVAILABLE,
+    OUTPUT_UNWRITABLE,
+    SETTINGS_REFUSED,
+    SOURCE_DAMAGED,
+    TIMEOUT,
+    FailureClass,
+)
 from proxx.names import safe as safe  # the one sanitiser, shown through here too
 
 if TYPE_CHECKING:  # the job list shows states only: it loads neither profiles nor verification
@@ -272,7 +281,111 @@ _OPERATOR_MESSAGES = {
     "Retry it to create a new job.",
     "worker_lost": "The machine running this job stopped answering while this clip was being made; "
     "it was not published.",
+    "result_not_written": "The job's outcome could not be recorded: the space where proxx keeps its records is "
+    "full. Ask an administrator to free space there; the job's proxies that were published are in place.",
 }
+
+
+# --- execution failures (class C): what happened to one clip, in the operator's terms ------------------
+
+# A job log line that holds an engine's own words (its last error line, its exit status) for
+# administrators: the log shown to operators leaves it out (`OperatorWords.log`).
+ADMIN_DETAIL = "for an administrator: "
+_FIX = "Retry the job; if it fails again, an administrator finds the renderer's own message in the job's result."
+# Reasons whose message proxx itself writes in the operator's terms (a path, what changed, what to do).
+_OWN_WORDS = frozenset(
+    {
+        "verification_failed", "source_changed", "output_not_in_folder", "output_outside_roots",
+        "output_folder_unusable", "partial_name_taken", "output_folder_moved", "partial_not_a_file",
+        "output_exists", "reuse_unreadable",
+    }
+)  # fmt: skip
+
+
+def _clock(seconds: float) -> str:
+    """A position in a clip as editors say it: 00:01:12 (00:00:04.6 within the first ten seconds)."""
+    whole = max(0, int(seconds))
+    tenths = f".{int(seconds * 10) % 10}" if seconds < 10 else ""
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}{tenths}"
+
+
+def _span(seconds: float) -> str:
+    """A length of time in words: "45 seconds", "1 minute", "12 minutes"."""
+    if seconds < 90:
+        shown = f"{seconds:.3g}" if seconds < 1 else f"{round(seconds)}"
+        return f"{shown} second{'' if shown == '1' else 's'}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def _reached(context: dict[str, Any]) -> str:
+    """How far the clip got, when known: ", 40 % of the way through"."""
+    fraction = context.get("progress")
+    if not isinstance(fraction, int | float):
+        return ""
+    if fraction <= 0:
+        return ", before any of it was made"
+    return f", {min(99, max(1, round(fraction * 100)))} % of the way through"
+
+
+def execution_message(reason: str, clip: str, context: dict[str, Any]) -> str | None:
+    """What an operator reads of one clip's execution failure (class C), by its reason: which clip,
+    what happened and what they can do, never the engine's own words (those stay in the record's
+    context, `admin_message`). `clip` is the source's file name; `context` may say how far the clip
+    got (`progress`, 0..1), where the source could not be read (`read_up_to`, seconds), the
+    engine's exit status (`exit_code`) and the clip's timeout (`timeout_seconds`). None for a reason
+    whose message proxx already writes in the operator's terms (a verification, a folder moved)."""
+    if reason in _OWN_WORDS:
+        return None
+    name, reached = f"'{clip}'", _reached(context)
+    of = f"the proxy of {name}"
+    if reason == CANCELLED:
+        return f"Cancelled by the operator while {of} was being made{reached}; its partial output was removed."
+    if reason == SOURCE_DAMAGED:
+        read_up_to = context.get("read_up_to")
+        where = f"past {_clock(read_up_to)}" if isinstance(read_up_to, int | float) else "to its end"
+        return (
+            f"The source {name} could not be read {where}: the file looks damaged, so its proxy was not made. "
+            "Copy it again from the camera card or its backup, then retry the job."
+        )
+    if reason == OUTPUT_UNWRITABLE:
+        return (
+            f"The output folder could no longer be written while {of} was being made{reached}; nothing was "
+            "published for it. Make the folder writable again (or choose another), then retry the job."
+        )
+    if reason == DISK_FULL:
+        return (
+            f"The output volume ran out of space while {of} was being made{reached}; its partial output was "
+            "removed to give the space back. Free space there, then retry the job."
+        )
+    if reason == TIMEOUT:
+        limit = context.get("timeout_seconds")
+        allowed = f"the {_span(limit)} allowed for it" if isinstance(limit, int | float) else "the time allowed for it"
+        return (
+            f"Making {of} took longer than {allowed} and was stopped{reached}. Retry the job; if it is "
+            "stopped again, ask an administrator to allow more time."
+        )
+    if reason in (ENGINE_UNAVAILABLE, "engine_not_installed"):
+        return (
+            f"The renderer stopped being available while {of} was being made{reached} (it was closed, or it "
+            f"stopped answering); nothing was published for it. Retry the job once it runs again; an "
+            "administrator finds why in the job's result."
+        )
+    if reason == SETTINGS_REFUSED:
+        return (
+            f"The renderer refused a setting this intent needs for {name}; nothing was published for it. "
+            "An administrator finds which in the job's result."
+        )
+    if reason == "worker_lost":
+        return (
+            f"The machine making {of} stopped answering while it ran{reached}; the proxy was not published. "
+            "Retry the job to create a new one."
+        )
+    code = context.get("exit_code")
+    status = f" (exit status {code})" if isinstance(code, int) else ""
+    return f"The renderer stopped with an error while making {of}{reached}{status}. {_FIX}"
+
+
 # An old verification message ("Format: expected mxf dnxhd, got mp4 h264; Frame rate: ..."), as
 # results written before the messages were in operator terms hold it.
 _OLD_CHECK = re.compile(
@@ -313,7 +426,9 @@ _PATH_MEMBERS = frozenset({"source", "output", "partial_output", "output_directo
 # Result members that only integrators see: the canonical id, the engine (binary, version, path),
 # where proxx keeps its own files (outside the media roots), and the worker's id.
 _INTEGRATOR_ONLY = frozenset({"proxy_profile", "engine", "log_path", "worker_id"})
-_INTEGRATOR_CONTEXT = frozenset({"admin_message", "candidates", "canonical", "proxy_profile", "engine", "worker_id"})
+_INTEGRATOR_CONTEXT = frozenset(
+    {"admin_message", "candidates", "canonical", "proxy_profile", "engine", "worker_id", "engine_messages"}
+)
 # A quoted path or file name inside a message: kept as it is (made safe).
 _QUOTED_NAME = re.compile(r"'[^'\n]*(?:[/\\]|\.\w{1,5})'")
 # proxx's own sentences that name or explain an engine, as operators read them (the recorded message,
@@ -327,6 +442,9 @@ _ENGINE_SENTENCES = (
     (re.compile(r" is RAW camera media \([^)\n]*\), which this intent's engine does not read: choose an intent "
                 r"whose engine reads RAW camera media\."),
      " is RAW camera media, which this intent cannot read: choose an intent made for RAW camera media."),
+    # An engine's own failure line, as results written before class C failures were worded hold it.
+    (re.compile(r"^(?P<lead>- )?[^\n']*? exited with code (?P<code>-?\d+)(?::[^\n]*)?$"),
+     r"\g<lead>The renderer stopped with an error (exit status \g<code>). " + _FIX),
 )  # fmt: skip
 
 
@@ -450,7 +568,7 @@ class OperatorWords:
         for line in text.splitlines():
             # An engine's command line starts its own output, which lasts until proxx's next "=== " line.
             engine_output = line.startswith("$ ") or (engine_output and not line.startswith("=== "))
-            if engine_output or self._technical(line):
+            if engine_output or line.lstrip().startswith(ADMIN_DETAIL) or self._technical(line):
                 left_out += 1
                 continue
             shown.append(self.text(line))

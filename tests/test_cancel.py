@@ -88,7 +88,10 @@ def test_a_signal_to_proxx_run_cancels_the_job(tmp_path, sources, signum):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 5, stderr
     assert f"Cancelling job {job_id}" in stderr
-    assert "Stopped: A001_C001.mov: Cancelled by the operator; its partial output was removed." in stderr
+    assert (
+        "Stopped: A001_C001.mov: Cancelled by the operator while the proxy of 'A001_C001.mov' was being made" in stderr
+    )
+    assert "; its partial output was removed." in stderr
     assert "Not run: A001_C002.mov" in stderr
     (summary,) = [line for line in stderr.splitlines() if line.endswith(f"Job {job_id} FAILED, with '{INTENT}'.")]
     assert summary.startswith("Cancelled by the operator: 0 of 2 clip(s) published, 1 stopped, 1 not run."), stderr

@@ -55,7 +55,7 @@ def document(row) -> dict:
 # --- class C -------------------------------------------------------------------------------------
 
 
-def test_a_source_that_breaks_mid_decode_fails_verification(out, tmp_path, proxx_home):
+def test_a_source_that_breaks_mid_decode_is_told_as_damaged_where_it_stops(out, tmp_path, proxx_home):
     from proxx.media.tools import require_tool
 
     # moov first (faststart), then cut: the header promises 48 frames, the data stops half way.
@@ -72,15 +72,17 @@ def test_a_source_that_breaks_mid_decode_fails_verification(out, tmp_path, proxx
     result = proxx.run_job(spec.job_id)
     row = proxx.store.job(spec.job_id)
     assert row.state == FAILED and row.failure_class == "C", row.message
-    assert row.reason in ("verification_failed", "engine_failed")
+    assert row.reason == "source_damaged"
     assert not (out / "B001_C001.mov").exists()
     clip = document(row)["clips"][0]
     assert clip["state"] == "failed"
-    if row.reason == "verification_failed":
-        assert row.message.startswith("Output file generated but failed verification: ")
-        assert clip["partial_output"] and Path(clip["partial_output"]).exists()  # kept for debugging
-        assert ".proxx-partial-" in clip["partial_output"]
-    assert result is not None and result.engine.version  # the engine did run
+    # Where the data stops, as the operator reads it; ffmpeg's own words for the administrator.
+    assert row.message.startswith("The source 'B001_C001.mov' could not be read past 00:00:0"), row.message
+    assert "the file looks damaged" in row.message and "FFmpeg" not in row.message
+    context = clip["failure"]["context"]
+    assert 0 < context["read_up_to"] < 2 and "FFmpeg stopped reading the source" in context["admin_message"]
+    assert clip["partial_output"] and Path(clip["partial_output"]).exists()  # kept for debugging
+    assert result is not None and "=== exit code 0 after" in Path(result.log_path).read_text()  # it did run
 
 
 def engine_profiles(folder: Path, engine: str, container: str, audio: str) -> tuple[Path, Path]:
@@ -139,12 +141,21 @@ def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, pro
         pm.unregister(name="broken-engine")
     row = proxx.store.job(spec.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "engine_failed")
-    reason = "Broken exited with code 3: Invalid data found when processing input"
-    assert row.message == f"2 of 2 clips failed (0 published): A001_C001.mov: {reason}; A001_C002.mov: {reason}"
+    engine_words = "Broken exited with code 3: Invalid data found when processing input"
+    # The operator reads which clip and what happened, never the engine's own words (an engine that
+    # reports no progress: how far it got is not said).
+    said = [
+        f"The renderer stopped with an error while making the proxy of '{name}'. Retry the job; if it fails "
+        "again, an administrator finds the renderer's own message in the job's result."
+        for name in ("A001_C001.mov", "A001_C002.mov")
+    ]
+    assert row.message == f"2 of 2 clips failed (0 published): {said[0]} {said[1]}"
     result = document(row)
     # A clip's own failure fails that clip only: the next one still ran (and failed on its own).
     assert [c["state"] for c in result["clips"]] == ["failed", "failed"]
-    assert [c["failure"]["message"] for c in result["clips"]] == [reason, reason]
+    assert [c["failure"]["message"] for c in result["clips"]] == said
+    assert [c["failure"]["context"]["admin_message"] for c in result["clips"]] == [engine_words, engine_words]
+    assert f"for an administrator: {engine_words}" in Path(row.log_path or "").read_text()
     assert not (out / "A001_C001.mp4").exists() and not (out / "A001_C002.mp4").exists()
     assert result["clips"][0]["partial_output"] == str(out / "A001_C001.proxx-partial-") + spec.job_id[-8:] + ".mp4"
 
@@ -162,9 +173,11 @@ def test_a_job_wide_failure_stops_the_job_at_once(out, clips, tmp_path, proxx_ho
         pm.unregister(name="hung-engine")
     assert result is not None and [c.state for c in result.clips] == ["failed", "not_run", "not_run"]
     assert result.failure is not None and result.failure.reason == "timeout"
-    assert (
-        result.failure.message == "1 of 3 clips failed (0 published): A001_C001.mov: Broken timed out after 120 seconds"
+    assert result.failure.message == (
+        "1 of 3 clips failed (0 published): Making the proxy of 'A001_C001.mov' took longer than the time allowed "
+        "for it and was stopped. Retry the job; if it is stopped again, ask an administrator to allow more time."
     )
+    assert result.failure.context["admin_message"] == "Broken timed out after 120 seconds"
 
 
 class FailsFirstClipVerification:
@@ -223,7 +236,13 @@ def test_real_ffmpeg_failing_reads_exited_with_code_and_its_last_word(out, clips
         find_tool.cache_clear()
     row = proxx.store.job(spec.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "engine_failed")
-    assert row.message == "FFmpeg exited with code 8: Error splitting the argument list: Option not found"
+    assert row.message.startswith("The renderer stopped with an error while making the proxy of 'A001_C001.mov'")
+    assert "(exit status 8)" in row.message and "FFmpeg" not in row.message
+    failure = document(row)["failure"]
+    assert failure["context"]["exit_code"] == 8
+    assert failure["context"]["admin_message"] == (
+        "FFmpeg exited with code 8: Error splitting the argument list: Option not found"
+    )
     log = Path(row.log_path).read_text()
     assert "Unrecognized option 'no_such_option'." in log and "=== exit code 8 after" in log
     assert list(out.iterdir()) == []  # nothing under a final name, and no partial: ffmpeg wrote none
@@ -239,7 +258,8 @@ def test_timeout_kills_the_encoder_and_fails_class_c(out, long_clip, proxx_home,
     assert time.monotonic() - started < 10
     row = proxx.store.job(spec.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "timeout")
-    assert row.message == "FFmpeg timed out after 0.5 seconds"
+    assert row.message.startswith("Making the proxy of 'LONG_C001.mov' took longer than the 0.5 seconds allowed")
+    assert document(row)["failure"]["context"]["admin_message"] == "FFmpeg timed out after 0.5 seconds"
     assert not (out / "LONG_C001.mov").exists()
 
 

@@ -107,7 +107,8 @@ def test_a_message_written_before_these_words_reads_in_them_too():
         "Output file generated but failed verification: the proxy's video is not the format this intent promises"
     )
     assert words.message("FFmpeg exited with code 1: Invalid data found") == (
-        "The renderer exited with code 1: Invalid data found"
+        "The renderer stopped with an error (exit status 1). Retry the job; if it fails again, an administrator "
+        "finds the renderer's own message in the job's result."
     )
     lost = "Worker host-1-4242-ab12 was lost while running the job (its process is gone); Retry it."
     assert "host-1-4242" not in (words.message(lost, "worker lost") or "")

@@ -28,7 +28,7 @@ from proxx.home import proxx_home
 from proxx.jobspec.stamps import iso_moment
 from proxx.openstore import open_store
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, STATES, JobRow, LeftOut, Store
-from proxx.visibility import CANCELLED_TITLE, OperatorWords, failure_title, operator_checks, safe
+from proxx.visibility import ADMIN_DETAIL, CANCELLED_TITLE, OperatorWords, failure_title, operator_checks, safe
 
 if TYPE_CHECKING:  # the commands that run jobs import these when they run: `jobs list|show` need none
     from proxx.app import Proxx
@@ -198,6 +198,8 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
         for clip in clip_failures:
             outcome = "Stopped" if clip.failure and clip.failure.reason == CANCELLED else "Failed"
             print(f"{outcome}: {safe(Path(clip.source).name)}: {words.failure(clip.failure)}", file=sys.stderr)
+            if verbose:
+                _print_admin_detail(clip, sys.stderr)
             if clip.partial_output and os.path.lexists(clip.partial_output):
                 print(f"        partial output kept for debugging: {safe(clip.partial_output)}", file=sys.stderr)
         for clip in clips:
@@ -223,6 +225,14 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
             print(f"  {line}", file=sys.stderr)
     _print_files(row, verbose, sys.stderr)
     return exit_code(row)
+
+
+def _print_admin_detail(clip: ClipResult, stream: TextIO) -> None:
+    """A failed clip's engine's own words (its last error line, its exit status), which operators
+    read in their terms above: for `--verbose` and administrators."""
+    admin = clip.failure.context.get("admin_message") if clip.failure else None
+    if admin:
+        print(f"        {ADMIN_DETAIL}{safe(str(admin))}", file=stream)
 
 
 def _print_files(row: JobRow, verbose: bool, stream: TextIO) -> None:
@@ -661,6 +671,8 @@ def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
     print(f"  {name}  {state}{where}")
     if clip.failure:
         print(f"      {words.failure(clip.failure)}")
+        if verbose:
+            _print_admin_detail(clip, sys.stdout)
     if clip.reused_from:
         reused = clip.reused_from
         print(f"      {reused.how} from job {reused.job_id} ({safe(reused.output)}), not rendered")

@@ -16,6 +16,7 @@ The result lists clips in job order.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import attrs
 
-from proxx.errors import CANCELLED, ExecutionError, FailureClass, ProxxError
+from proxx.errors import CANCELLED, DISK_FULL, OUTPUT_UNWRITABLE, TIMEOUT, ExecutionError, FailureClass, ProxxError
 from proxx.execute.cancel import cancelled_error
 from proxx.execute.engine import Engine, RenderTask
 from proxx.execute.joblog import append
@@ -52,6 +53,7 @@ from proxx.validate.space import required_margin
 from proxx.verify.checks import Check
 from proxx.verify.facts import clip_facts
 from proxx.verify.output import PluginChecks, verification_error, verify_clip
+from proxx.visibility import ADMIN_DETAIL, execution_message
 
 # Failures no later clip of the job would escape.
 JOB_WIDE_REASONS = frozenset(
@@ -202,21 +204,13 @@ class Clips:
         started: float,
         reused: Reused | None,
     ) -> ClipResult:
-        if error.failure_class is not FailureClass.EXECUTION:
-            error = ExecutionError(error.reason, error.message, error.context)
-        volume = Path(self.spec.output_directory)
-        if error.reason not in (CANCELLED, "disk_full") and out_of_space(volume, error.message):
-            error = ExecutionError(
-                "disk_full",
-                f"The output volume of '{self.spec.output_directory}' ran out of space while this clip rendered; its "
-                f"partial output was removed to give the space back. Free space there, then retry the job. "
-                f"({error.message})",
-                {**error.context, "engine_reason": error.reason},
-            )
-        append(self.log_path, f"clip {clip.index} failed: {error.message}")
+        error = self._worded(clip, self._classified(error))
+        admin = error.context.get("admin_message")
+        detail = f"\n{ADMIN_DETAIL}{admin}" if admin else ""
+        append(self.log_path, f"clip {clip.index} failed: {error.message}{detail}")
         kept = None
         if staged is not None:  # else it failed before its private folder was made: nothing was written
-            if error.reason in (CANCELLED, "disk_full"):  # nothing to debug; a full volume needs the space
+            if error.reason in (CANCELLED, DISK_FULL):  # nothing to debug; a full volume needs the space
                 discard(self.spec, clip, staged, self.roots)
             else:
                 kept = unstage(self.spec, clip, staged, self.roots)
@@ -226,6 +220,32 @@ class Clips:
             clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), Failure.of(error), seconds,
             None, reused,
         )  # fmt: skip
+
+    def _classified(self, error: ProxxError) -> ExecutionError:
+        """The clip's failure as class C, under the reason it shows whatever the engine called it: a
+        volume that filled up is "disk_full" (the engine said ENOSPC, or the volume is now below the
+        space proxx leaves free), an output folder no longer writable is "output_unwritable"."""
+        folder = self.spec.output_directory
+        context = {**error.context}
+        if error.reason in (CANCELLED, DISK_FULL, OUTPUT_UNWRITABLE):
+            pass
+        elif out_of_space(Path(folder), error.message):
+            return ExecutionError(DISK_FULL, error.message, {**context, "engine_reason": error.reason})
+        elif error.reason not in (TIMEOUT, "verification_failed") and not os.access(folder, os.W_OK | os.X_OK):
+            return ExecutionError(OUTPUT_UNWRITABLE, error.message, {**context, "engine_reason": error.reason})
+        return ExecutionError(error.reason, error.message, context)
+
+    def _worded(self, clip: ClipSpec, error: ExecutionError) -> ExecutionError:
+        """The failure as operators read it (`proxx.visibility.execution_message`: which clip, what
+        happened, how far it got, what to do); the engine's own message stays in the record for
+        administrators and integrators (context `admin_message`, the job log, the result JSON)."""
+        position = next(i for i, c in enumerate(self.spec.clips) if c.index == clip.index)
+        reached = self.meter.reached(position)
+        context = {**error.context, **({"progress": round(reached, 3)} if reached is not None else {})}
+        message = execution_message(error.reason, Path(clip.source).name, context)
+        if message is None:
+            return error
+        return ExecutionError(error.reason, message, {**context, "admin_message": error.message})
 
     def _render(
         self,
@@ -317,8 +337,23 @@ def job_failure(results: Iterable[ClipResult]) -> Failure | None:
     first = next((r.failure for r in failed if r.failure), None)
     if first is None or len(results) == 1:
         return first
-    names = "; ".join(f"{Path(r.source).name}: {r.failure.message}" for r in failed if r.failure)
+    names = _joined(_naming_its_clip(r.source, r.failure.message) for r in failed if r.failure)
     published = sum(r.state == CLIP_COMPLETED for r in results)
     message = f"{len(failed)} of {len(results)} clips failed ({published} published): {names}"
     context = {**first.context, "failed_clips": len(failed)}
     return attrs.evolve(first, message=message, context=context)
+
+
+def _naming_its_clip(source: str, message: str) -> str:
+    """A clip's failure in a job's message: it names its clip ("'A001.mov' could not be read ..."),
+    or is preceded by the clip's name."""
+    name = Path(source).name
+    return message if f"'{name}'" in message else f"{name}: {message}"
+
+
+def _joined(messages: Iterable[str]) -> str:
+    """Clips' failures one after the other: a sentence ends with its full stop, a clause with "; "."""
+    text = ""
+    for message in messages:
+        text += message if not text else (" " if text.endswith(".") else "; ") + message
+    return text

@@ -63,6 +63,10 @@ def last_line(messages: str) -> str:
     return lines[-1] if lines else "no error message"
 
 
+def _tail(messages: str, lines: int = 20) -> str:
+    return "\n".join([line.rstrip() for line in messages.splitlines() if line.strip()][-lines:])
+
+
 def run_process(
     command: Sequence[str],
     task: RenderTask,
@@ -88,7 +92,8 @@ def run_process(
     Raises ExecutionError, the process group killed first:
       - `cancelled_error(task.clip.source)` once `task.is_cancelled()` (asked every POLL_SECONDS);
       - reason "timeout", "<label> timed out after N seconds", past `task.timeout`;
-      - reason "engine_failed", "<label> exited with code N: <failure_line(messages)>".
+      - reason "engine_failed", "<label> exited with code N: <failure_line(messages)>", its context
+        holding `exit_code` and `engine_messages` (the last lines it wrote on stderr).
     """
     started = time.monotonic()
     with open(task.log_path, "a", encoding="utf-8") as log:
@@ -128,7 +133,8 @@ def run_process(
         raise ExecutionError(
             "engine_failed",
             f"{label} exited with code {code}: {failure_line(messages)}",
-            {"source": task.clip.source, "exit_code": code},
+            # The last lines it wrote: for an engine to tell what failed (`proxx.errors`' reasons).
+            {"source": task.clip.source, "exit_code": code, "engine_messages": _tail(messages)},
         )
     return ProcessRun(seconds=seconds, messages=messages)
 

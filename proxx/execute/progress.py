@@ -50,6 +50,7 @@ class ProgressMeter:
         self.names = list(names)
         self.total = sum(self.weights)
         self.done = [0.0] * len(self.weights)
+        self.reported = [False] * len(self.weights)  # whether the engine said how far each clip got
         self.last_time, self.last_fraction = 0.0, 0.0
         self.first: tuple[float, float] | None = None  # (time, fraction) of the first encoded frames
         self.lock = threading.Lock()
@@ -61,6 +62,7 @@ class ProgressMeter:
         def report(fraction: float) -> None:
             with self.lock:
                 self.done[position] = max(self.done[position], fraction)
+                self.reported[position] = True
                 overall = sum(w * f for w, f in zip(self.weights, self.done, strict=True)) / self.total
                 now = time.monotonic()
                 if (now - self.last_time < 0.25 and fraction < 1.0) or overall < self.last_fraction:
@@ -72,6 +74,10 @@ class ProgressMeter:
                 self.on_progress(Progress(self.job_id, overall, eta, clip_index, len(self.weights), name))
 
         return report
+
+    def reached(self, position: int) -> float | None:
+        """How far clip `position` got (0..1), or None when its engine never said."""
+        return self.done[position] if self.reported[position] else None
 
     def _eta(self, now: float, overall: float) -> float | None:
         if self.first is None:

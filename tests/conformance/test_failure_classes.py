@@ -271,10 +271,10 @@ def test_b_engine_unavailable(operator_surfaces):
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("engine_error", "The renderer exited with code"),
+        ("engine_error", "The renderer stopped with an error while making the proxy of 'A100_C001.mov'"),
         ("format_differs", "Output file generated but failed verification: the proxy's video is not the format"),
         ("no_picture", "Output file generated but failed verification: the proxy has no picture"),
-        ("timeout", "The renderer timed out after 0.001 seconds"),
+        ("timeout", "Making the proxy of 'A200_C001.mov' took longer than the 0.001 seconds allowed for it"),
     ],
     ids=["engine_error", "format_differs", "no_picture", "timeout"],
 )

@@ -21,6 +21,7 @@ from proxx.plugin import (
     require_tool,
     run_process,
 )
+from proxx_ffmpeg.failures import classified, ended_early
 from proxx_ffmpeg.fields import FieldOrderError, set_field_order
 from proxx_ffmpeg.recipes import build_args, encoder_thread_count, unsupported
 
@@ -54,14 +55,20 @@ class FFmpegEngine(Engine):
         assert task.source is not None  # ffmpeg never takes RAW: validation refused it
         command = build_args(ffmpeg.path, task.source, task.partial_path, task.spec.canonical_profile, task.threads)
         progress = ProgressReader(task.source.video_duration or 0.0)
-        run = run_process(
-            command,
-            task,
-            label="FFmpeg",
-            parse_progress=progress,
-            progress_stream="stdout",  # `-progress pipe:1`; its messages come on stderr
-            failure_line=last_meaningful_line,
-        )
+        try:
+            run = run_process(
+                command,
+                task,
+                label="FFmpeg",
+                parse_progress=progress,
+                progress_stream="stdout",  # `-progress pipe:1`; its messages come on stderr
+                failure_line=last_meaningful_line,
+            )
+        except ExecutionError as error:
+            raise classified(error, progress.reached) from None
+        damaged = ended_early(task, run.messages, progress.reached)
+        if damaged is not None:
+            raise damaged
         target = proxy_target(task.spec.canonical_profile, task.source)
         if target.interlaced and task.spec.canonical_profile.container == "mov":
             try:
@@ -91,15 +98,15 @@ class FFmpegEngine(Engine):
 
 class ProgressReader:
     """Reads `-progress pipe:1`: blocks of key=value lines ending with progress=continue|end; the
-    fraction comes from out_time_us."""
+    fraction comes from out_time_us, and `reached` is how far the output got, in seconds."""
 
     def __init__(self, duration: float) -> None:
         self.duration = duration
+        self.reached: float | None = None  # the last output time reported, in seconds
 
     def __call__(self, line: str) -> float | None:
         key, _, value = line.strip().partition("=")
-        if key == "out_time_us" and self.duration > 0 and value.lstrip("-").isdigit():
-            return min(1.0, max(0.0, int(value) / 1e6 / self.duration))
-        if key == "progress" and value == "end":
-            return 1.0
-        return None
+        if key == "out_time_us" and value.lstrip("-").isdigit():
+            self.reached = max(0.0, int(value) / 1e6)
+            return min(1.0, self.reached / self.duration) if self.duration > 0 else None
+        return None  # "progress=end" comes after a failed encode too: proxx reports 1.0 once verified

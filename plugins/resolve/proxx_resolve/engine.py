@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -61,6 +62,19 @@ from proxx_resolve.settings import (
 )
 
 STUDIO = "Studio"
+# The bridge's failures that are one of proxx's reasons (`proxx.errors`), worded for operators there:
+# a Resolve that no longer answers (closed or gone since validation), a setting it refused.
+_REASONS = {"not_running": "engine_unavailable", "settings_refused": "settings_refused"}
+_NO_SPACE = re.compile(r"insufficient disk space|no space left|disk (?:is )?full", re.IGNORECASE)
+
+
+def _reason(bridge_reason: str, message: str) -> str:
+    """The reason of a render the bridge reports failed: one of proxx's where Resolve's words tell it."""
+    if bridge_reason in _REASONS:
+        return _REASONS[bridge_reason]
+    return "disk_full" if _NO_SPACE.search(message) else "engine_failed"
+
+
 POLL_SECONDS = 0.25
 
 
@@ -346,8 +360,7 @@ class _Run:
                             raise aborted
                         if event["reason"] == "timeout":
                             raise self.timeout_error()
-                        reason = "settings_refused" if event["reason"] == "settings_refused" else "engine_failed"
-                        raise self.failure(event["message"], reason)
+                        raise self.failure(event["message"], _reason(event["reason"], event["message"]))
         except client.BridgeTimeout:
             self.needs_cleanup = True
             self._clean_up_after_kill()

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from resolve_helpers import (
@@ -190,7 +191,10 @@ def test_a_refused_settings_key_is_named(app: Proxx, fake_resolve: FakeResolve, 
     assert result.state == "FAILED"
     assert result.failure.failure_class == "C"
     assert result.failure.reason == "settings_refused"
-    assert result.failure.message == "Resolve render failed: Resolve refused the render settings: FrameRate"
+    assert (
+        result.failure.context["admin_message"]
+        == "Resolve render failed: Resolve refused the render settings: FrameRate"
+    )
     assert fake_resolve.projects() == []
     assert leftovers(out) == []
 
@@ -202,8 +206,11 @@ def test_a_failed_render_quotes_resolves_error(
     out = tmp_path / "out"
     result = run(app, "Resolve prores_hq", [clip], out)
     assert result.state == "FAILED"
-    assert result.failure.reason == "engine_failed"
-    assert result.failure.message == "Resolve render failed: Render Job 1 failed: insufficient disk space"
+    assert result.failure.reason == "disk_full"  # in Resolve's words, which stay for the administrator
+    assert result.failure.context["admin_message"] == (
+        "Resolve render failed: Render Job 1 failed: insufficient disk space"
+    )
+    assert result.failure.message.startswith("The output volume ran out of space while the proxy of 'A001.mov'")
     assert fake_resolve.projects() == []
     assert leftovers(out) == []
 
@@ -218,7 +225,7 @@ def test_a_render_that_never_finishes_times_out_and_is_cleaned_up(
     result = run(app, "Resolve prores_proxy", [clip], out)
     assert time.monotonic() - started < 15
     assert result.failure.reason == "timeout"
-    assert result.failure.message == "Resolve render job timed out after 2 seconds"
+    assert result.failure.context["admin_message"] == "Resolve render job timed out after 2 seconds"
     assert fake_resolve.projects() == []  # the bridge stopped, deleted the job and the project itself
     assert leftovers(out) == []
 
@@ -233,7 +240,7 @@ def test_a_hung_scripting_call_is_killed_at_the_deadline(
     result = run(app, "Resolve prores_lt", [clip], out)
     assert time.monotonic() - started < 20  # 2 s deadline + 5 s cleanup grace, then a cleanup bridge
     assert result.failure.reason == "timeout"
-    assert result.failure.message == "Resolve render job timed out after 2 seconds"
+    assert result.failure.context["admin_message"] == "Resolve render job timed out after 2 seconds"
     assert bridges_running(fake_resolve.control_path) == []
     assert fake_resolve.projects() == []  # a second bridge cleaned up after the killed one
     assert leftovers(out) == []
@@ -246,7 +253,7 @@ def test_a_job_neither_rendering_nor_finished_is_given_up(
     fake_resolve.set(hang="stalled")
     result = run(app, "Resolve prores_lt", [clip], tmp_path / "out")
     assert result.failure.reason == "engine_failed"
-    assert result.failure.message == (
+    assert result.failure.context["admin_message"] == (
         "Resolve render failed: the render job has been neither rendering nor finished for 1 seconds "
         '(status {"JobStatus": "Ready", "CompletionPercentage": 0})'
     )
@@ -261,7 +268,7 @@ def test_a_crashing_bridge_fails_the_clip_not_the_worker(
     result = run(app, "Resolve dnxhr_lb", [clip], out)
     assert result.state == "FAILED"
     assert result.failure.reason == "engine_crashed"
-    assert result.failure.message == (
+    assert result.failure.context["admin_message"] == (
         "Resolve render failed: the scripting bridge was killed by SIGSEGV before the render finished"
     )
     assert bridges_running(fake_resolve.control_path) == []
@@ -303,7 +310,7 @@ def test_a_raw_clips_timeout_comes_from_resolves_frame_count(
     monkeypatch.setenv("PROXX_TIMEOUT_FACTOR", "4")
     fake_resolve.set(hang="rendering")
     result = run(app, "Resolve prores_lt", [fake_raw(clip, tmp_path / "C001.braw")], tmp_path / "out")
-    assert result.failure.message == "Resolve render job timed out after 2.002 seconds"
+    assert result.failure.context["admin_message"] == "Resolve render job timed out after 2.002 seconds"
 
 
 def test_headless_mode_starts_resolve_and_stops_what_it_started(
@@ -355,7 +362,7 @@ def test_headless_mode_judges_the_edition_once_resolve_has_started(
         assert not (fake_resolve.folder / "launched.pid").exists()
         first = run(app, "Resolve prores_lt", [clip], tmp_path / "out1")
         assert (first.failure.failure_class, first.failure.reason) == ("C", "engine_unavailable")
-        assert first.failure.message == (
+        assert first.failure.context["admin_message"] == (
             "Resolve engine not available on this system: DaVinci Resolve Studio is required; "
             "the running edition is 'DaVinci Resolve' 19.1.3.7"
         )
@@ -395,7 +402,7 @@ def test_a_documented_bool_setter_returning_false_fails_the_render(
     out = tmp_path / "out"
     result = run(app, "Resolve prores_lt", [clip], out)
     assert (result.state, result.failure.failure_class) == ("FAILED", "C")
-    assert result.failure.message == f"Resolve render failed: {message}"
+    assert result.failure.context["admin_message"] == f"Resolve render failed: {message}"
     assert fake_resolve.projects() == []
     assert leftovers(out) == []
 
@@ -426,7 +433,7 @@ def test_a_render_folder_resolve_refuses_is_named_and_the_facility_can_choose_on
     out = tmp_path / "out"
     refused = run(app, "Resolve prores_proxy", [clip], out)
     assert refused.failure.reason == "engine_failed"
-    message = refused.failure.message
+    message = refused.failure.context["admin_message"]
     assert message.startswith(
         f"Resolve render failed: AddRenderJob returned no job id: Resolve would not render into {out}/"
     )
@@ -497,7 +504,7 @@ def test_an_unknown_status_that_lasts_is_given_up_at_the_stall_deadline(
     out = tmp_path / "out"
     result = run(app, "Resolve prores_lt", [clip], out)
     assert result.failure.reason == "engine_failed"
-    assert result.failure.message.startswith(
+    assert result.failure.context["admin_message"].startswith(
         "Resolve render failed: the render job has been neither rendering nor finished for 1 seconds "
         '(status {"JobStatus": "Paused", "CompletionPercentage": 100, '
     )
@@ -524,7 +531,7 @@ def test_the_render_format_is_a_value_or_a_key_of_get_render_formats(
         assert result.failure is None, result.failure
         assert result.engine.details["render_format"] == "mov"
     else:
-        assert (result.failure.reason, result.failure.message) == (
+        assert (result.failure.reason, result.failure.context["admin_message"]) == (
             "settings_refused",
             f"Resolve render failed: {failure}",
         )
@@ -578,3 +585,34 @@ def test_a_raw_render_that_breaks_resolves_clip_properties_fails(
     result = run(app, "Resolve prores_lt", [raw], tmp_path / "out")
     assert result.state == "FAILED" and result.failure.reason == "verification_failed"
     assert checks_of(result)["frame_rate"] == ("24000/1001", "25/1", False)
+
+
+def test_resolve_gone_between_validation_and_render_reads_in_the_operators_terms(
+    app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proxx.visibility import OperatorWords
+    from proxx_resolve.engine import ResolveEngine
+
+    validated_render = ResolveEngine.render
+
+    def render_after_resolve_quit(self: ResolveEngine, task: Any) -> Any:
+        fake_resolve.set(running=False)  # the job was validated with Resolve running; it quits now
+        return validated_render(self, task)
+
+    monkeypatch.setattr(ResolveEngine, "render", render_after_resolve_quit)
+    out = tmp_path / "out"
+    result = run(app, "Resolve prores_hq", [clip], out)
+    assert result.state == "FAILED" and result.failure.failure_class == "C"
+    assert result.failure.reason == "engine_unavailable"
+    shown = OperatorWords.of(app.repository.registry).failure(result.failure)
+    assert shown.startswith(
+        "The renderer stopped being available while the proxy of 'A001.mov' was being made (it was closed, or it "
+        "stopped answering); nothing was published for it. Retry the job once it runs again"
+    ), shown
+    assert not any(word in shown for word in ("Resolve", "DaVinci", "scripting", "bridge"))
+    # Resolve's own words stay for the administrator, in the result and the job log.
+    assert "no DaVinci Resolve answered the scripting API" in result.failure.context["admin_message"]
+    assert "for an administrator: Resolve render failed: no DaVinci Resolve answered" in Path(
+        result.log_path
+    ).read_text(encoding="utf-8")
+    assert leftovers(out) == [] and outputs(out) == []
