@@ -245,6 +245,8 @@ class Clips:
         message = execution_message(error.reason, Path(clip.source).name, context)
         if message is None:
             return error
+        if error.reason == CANCELLED:  # nothing the engine said: the operator stopped it
+            return ExecutionError(error.reason, message, context)
         return ExecutionError(error.reason, message, {**context, "admin_message": error.message})
 
     def _render(

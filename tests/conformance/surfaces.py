@@ -14,6 +14,9 @@ import io
 import json
 import re
 import shutil
+import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from fastapi.testclient import TestClient
 from proxx import Proxx
 from proxx.cli import main
 from proxx.compile.profiles import CODEC_FAMILY
+from proxx.media.samples import make_clip
 from proxx.verify.checks import PROBED_CODEC
 from proxx.web.app import create_app
 from proxx.web.roots import MediaRoots, parse_roots
@@ -58,16 +62,40 @@ GENERIC = re.compile(
 )
 
 
+# Class C made for real, each with the engine's own last words (`engine_lines`): a source cut short
+# mid-file (real ffmpeg), an ffmpeg that fails writing (the volume full, the folder read-only), one
+# stopped at its timeout, one cancelled by the operator while it renders, and ffmpeg's own error.
+FAKE_FFMPEG_FAILURES = {
+    "disk_full": "[out#0 @ 0x5581] Error writing trailer of the proxy: No space left on device",
+    "output_unwritable": "[out#0 @ 0x5581] av_interleaved_write_frame(): Read-only file system",
+}
+EXECUTION_CASES = ("engine_error", "source_damaged", "disk_full", "output_unwritable", "timeout", "cancelled")
+
+
 @attrs.frozen
 class Surfaces:
     """What operators read: `texts` by surface and case ("cli run: missing_source"), `messages` the
-    failure message each case showed on the CLI, `forbidden` the words never to be read there."""
+    failure message each case showed on the CLI, `forbidden` the words never to be read there.
+    `jobs` the job of each case that created one; `integrator` what administrators and integrators
+    read of a class C case ("jobs show --verbose: timeout", "result: timeout", the raw result JSON)."""
 
     texts: dict[str, str]
     messages: dict[str, str]
     forbidden: re.Pattern[str]
     engines: frozenset[str]
     studio_words: tuple[str, ...]
+    jobs: dict[str, str]
+    integrator: dict[str, str]
+
+    def of_job(self, case: str) -> dict[str, str]:
+        """Every operator surface that shows the job of `case`: its `run`, `jobs show`, web page,
+        operator API (with the log shown to operators) and result copy, and the job lists."""
+        job_id = self.jobs[case]
+        return {
+            where: text
+            for where, text in self.texts.items()
+            if where == f"cli run: {case}" or job_id in where or where in ("cli jobs list", "web jobs page", "api jobs")
+        }
 
     def without_studio_words(self, text: str) -> str:
         """Intent names and descriptions are the studio's own words ("Archive ProRes"): operators
@@ -106,6 +134,55 @@ def _another_codec(args: list[str]) -> list[str]:
     return [*changed[:profile], *changed[profile + 2 :]]
 
 
+def _fake_ffmpeg(folder: Path, case: str, real: str, engine_line: str | None) -> Path:
+    """An ffmpeg that, asked to render, writes part of the proxy and reports 0.05 s done, then fails
+    with `engine_line` on stderr (exit 1), or without one renders until it is stopped; anything else
+    (its version, a probe) is the real one's."""
+    script = folder / f"ffmpeg-{case}"
+    ending = f"echo '{engine_line}' >&2\nexit 1\n" if engine_line else "while :; do sleep 0.1; done\n"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'case " $* " in *" -progress "*) ;; *) exec "{real}" "$@";; esac\n'
+        "for last; do :; done\n"
+        'printf "part of a proxy" > "${last#file:}"\n'
+        "printf 'out_time_us=50000\\nprogress=continue\\n'\n" + ending
+    )
+    script.chmod(0o755)
+    return script
+
+
+def _cut_short(clip: Path, folder: Path) -> Path:
+    """A 48-frame clip whose index comes first (as cameras write it), cut at 45 %: it probes and
+    starts decoding like the whole clip, and its data stops a third of a second in."""
+    from proxx.media.tools import require_tool
+
+    whole = make_clip(folder / "whole.mov", frames=48, size="320x180")
+    indexed = folder / "indexed.mov"
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-i", str(whole), "-map", "0", "-c", "copy",
+         "-movflags", "+faststart", str(indexed)],
+        check=True,
+    )  # fmt: skip
+    data = indexed.read_bytes()
+    cut = folder / "A210_C001.mov"
+    cut.write_bytes(data[: len(data) * 45 // 100])
+    return cut
+
+
+def _cancel_when_rendering(done: threading.Event) -> None:
+    """The operator's cancel (another process's, through the store) of the job that starts rendering."""
+    proxx = Proxx.open()
+    try:
+        while not done.is_set():
+            running = [row for row in proxx.store.jobs() if row.state == "RUNNING"]
+            if running and proxx.store.job(running[0].job_id).progress > 0:
+                proxx.cancel(running[0].job_id)
+                return
+            time.sleep(0.05)
+    finally:
+        proxx.store.close()
+
+
 def _csrf(http: TestClient) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', http.get("/jobs/new").text)
     assert match
@@ -132,12 +209,16 @@ def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> S
 
     texts: dict[str, str] = {}
     messages: dict[str, str] = {}
+    case_jobs: dict[str, str] = {}
 
     def run(case: str, intent: str, *sources: Path) -> None:
         code, text = _cli(["run", "--profile", intent, "--output", str(out), *map(str, sources)])
         assert code in (3, 4, 5), (case, code, text)
         texts[f"cli run: {case}"] = text
         messages[case] = text
+        job = re.search(r"\bJob (job-\S+) ", text)
+        if job:
+            case_jobs[case] = job.group(1)
 
     for case, intent in PRE_JOB.items():
         run(case, intent, source("A001_C001.mov"))
@@ -177,6 +258,25 @@ def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> S
         patch.setenv("PROXX_TIMEOUT_MIN", "0.001")
         patch.setenv("PROXX_TIMEOUT_FACTOR", "0")
         run("timeout", "HD Editorial LT", source("A200_C001.mov"))
+    run("source_damaged", "HD Editorial LT", _cut_short(clip, day))
+    real_ffmpeg = tools.require_tool("ffmpeg").path
+    for n, case in enumerate(("disk_full", "output_unwritable", "cancelled")):
+        with monkeypatch.context() as patch:
+            fake = _fake_ffmpeg(base, case, real_ffmpeg, FAKE_FFMPEG_FAILURES.get(case))
+            patch.setenv("PROXX_FFMPEG", str(fake))
+            tools.find_tool.cache_clear()
+            done = threading.Event()
+            canceller = threading.Thread(target=_cancel_when_rendering, args=(done,))
+            if case == "cancelled":
+                canceller.start()
+            try:
+                run(case, "HD Editorial LT", source(f"A22{n}_C001.mov"))
+            finally:
+                done.set()
+                if canceller.is_alive():
+                    canceller.join()
+                patch.undo()
+                tools.find_tool.cache_clear()
 
     # The long-running shells' own lines: a watch folder running its jobs, a worker.
     card = media / "day2"
@@ -195,8 +295,13 @@ def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> S
     texts["cli jobs list"] = _cli(["jobs", "list", "--all"])[1]
     proxx = Proxx.open()
     jobs = {row.job_id: row for row in proxx.store.jobs()}
+    integrator: dict[str, str] = {}
     for job_id in jobs:
         texts[f"cli jobs show: {job_id}"] = _cli(["jobs", "show", job_id])[1]
+    for case in EXECUTION_CASES:
+        row = proxx.store.job(case_jobs[case])
+        integrator[f"jobs show --verbose: {case}"] = _cli(["jobs", "show", "--verbose", row.job_id])[1]
+        integrator[f"result: {case}"] = Path(row.result_path or "").read_text(encoding="utf-8")
     web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
     try:
         with TestClient(create_app(web)) as http:
@@ -223,7 +328,9 @@ def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> S
         web.proxx.store.close()
     forbidden, engines = _words(proxx)
     studio = {w for i in proxx.intents() for w in (i.name, i.description) if w}
-    return Surfaces(texts, messages, forbidden, engines, tuple(sorted(studio, key=len, reverse=True)))
+    return Surfaces(
+        texts, messages, forbidden, engines, tuple(sorted(studio, key=len, reverse=True)), case_jobs, integrator
+    )
 
 
 @pytest.fixture(scope="package")

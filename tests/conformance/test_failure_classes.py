@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from proxx import Proxx
 from proxx.cli import main
+from proxx.errors import CANCELLED
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result
 from proxx.roots import Roots
@@ -17,6 +20,7 @@ from proxx.store import FAILED
 from proxx.watch.watcher import JobSpecInbox
 from proxx.worker import work
 from tests.conformance.paths import PATHS, create_and_run
+from tests.conformance.surfaces import EXECUTION_CASES
 
 INTENT = "Review H.264"
 
@@ -275,12 +279,60 @@ def test_b_engine_unavailable(operator_surfaces):
         ("format_differs", "Output file generated but failed verification: the proxy's video is not the format"),
         ("no_picture", "Output file generated but failed verification: the proxy has no picture"),
         ("timeout", "Making the proxy of 'A200_C001.mov' took longer than the 0.001 seconds allowed for it"),
+        ("source_damaged", "The source 'A210_C001.mov' could not be read past 00:00:0"),
+        ("disk_full", "The output volume ran out of space while the proxy of 'A220_C001.mov' was being made"),
+        ("output_unwritable", "The output folder could no longer be written while the proxy of 'A221_C001.mov'"),
     ],
-    ids=["engine_error", "format_differs", "no_picture", "timeout"],
+    ids=["engine_error", "format_differs", "no_picture", "timeout", "source_damaged", "disk_full", "output_unwritable"],
 )
 def test_c_cause(operator_surfaces, case, expected):
     shown = operator_surfaces.messages[case]
     assert expected in shown and "FAILED (execution failure, class C)" in shown, shown
+
+
+# What each class C case says on every operator surface: which clip, what happened (and how far it
+# got where that is known), what to do.
+SAID = {
+    "engine_error": ("The renderer stopped with an error while making the proxy of 'A100_C001.mov'", "Retry the job"),
+    "source_damaged": ("could not be read past 00:00:0", "the file looks damaged", "Copy it again"),
+    "disk_full": ("ran out of space while the proxy of 'A220_C001.mov' was being made, 30 % of the way through",
+                  "Free space there, then retry the job"),
+    "output_unwritable": ("could no longer be written while the proxy of 'A221_C001.mov' was being made, 30 % of "
+                          "the way through", "Make the folder writable again"),
+    "timeout": ("Making the proxy of 'A200_C001.mov' took longer than", "was stopped", "allow more time"),
+    "cancelled": ("Cancelled by the operator while the proxy of 'A222_C001.mov' was being made, 30 % of the way "
+                  "through", "its partial output was removed"),
+}  # fmt: skip
+
+
+def _engine_words(admin_message: str) -> str:
+    """The engine's own words in a failure's record: what it wrote after "exited with code N: ", or
+    its last line's text after its "[component @ address]" marks."""
+    exited = re.search(r"exited with code -?\d+: (.*)$", admin_message)
+    return exited.group(1) if exited else admin_message.rsplit("] ", 1)[-1]
+
+
+@pytest.mark.parametrize("case", EXECUTION_CASES)
+def test_c_operators_read_which_clip_and_what_happened_never_the_engines_words(operator_surfaces, case):
+    shown = {where: html.unescape(text) for where, text in operator_surfaces.of_job(case).items()}
+    job_id = operator_surfaces.jobs[case]
+    # The CLI's run, jobs show, the job's page and its operator API all say it in the operator's terms.
+    for where in (f"cli run: {case}", f"cli jobs show: {job_id}", f"web /jobs/{job_id}", f"web /api/jobs/{job_id}"):
+        for words in SAID[case]:
+            assert words in shown[where].replace("\\'", "'"), (where, words, shown[where])
+    result = json.loads(operator_surfaces.integrator[f"result: {case}"])
+    (failed,) = [clip["failure"] for clip in result["clips"] if clip["failure"]]
+    if case == "cancelled":  # the operator stopped the engine: nothing it said is the failure
+        assert "admin_message" not in failed["context"]
+    else:
+        admin = failed["context"]["admin_message"]
+        engine = _engine_words(admin)
+        assert len(engine) > 12, admin
+        leaked = {where for where, text in operator_surfaces.texts.items() if engine in html.unescape(text)}
+        assert leaked == set(), (engine, leaked)
+        # ... while administrators and integrators keep them: --verbose, the result JSON.
+        assert admin in operator_surfaces.integrator[f"jobs show --verbose: {case}"]
+    assert failed["reason"] == {"engine_error": "engine_failed", "cancelled": CANCELLED}.get(case, case)
 
 
 def test_c_partial_output_kept_result_and_logs_written(proxx_home, clip, out, monkeypatch):
