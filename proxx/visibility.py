@@ -108,6 +108,7 @@ def value_words(check: str, value: str, drop_frame: bool = False) -> str:
 # --- checks ---------------------------------------------------------------------------------------
 
 AS_PROMISED = "as the intent promises"
+_VERIFICATION = "Output file generated but failed verification: "  # the spec's own words
 DIFFERS = "differs from what the intent promises"
 FORMAT = "Format"
 AUDIO_FORMAT = "Audio format"
@@ -215,6 +216,17 @@ def describe_failures(checks: Sequence[CheckLike]) -> str:
             if clause not in clauses:
                 clauses.append(clause)
     return "; ".join(clauses)
+
+
+def verification_message(clip: str, checks: Sequence[CheckLike]) -> str:
+    """A clip whose proxy failed verification, as operators read it (the spec's wording first): what
+    differs, which clip, and who can act ("Output file generated but failed verification: the
+    picture is 1280x720, the intent promises 1920x1080. The proxy of 'A001.mov' was not published:
+    ...")."""
+    return (
+        f"{_VERIFICATION}{describe_failures(checks)}. The proxy of '{clip}' was not published: tell an "
+        "administrator, who finds every check in the job's result."
+    )
 
 
 def operator_check_rows(checks: Sequence[CheckLike]) -> list[tuple[str, str, str, bool]]:
@@ -392,7 +404,6 @@ _OLD_CHECK = re.compile(
     r"(?P<label>[A-Z][\w ]*?(?: \d+ [\w ]+)?): expected (?P<expected>.*?), got (?P<actual>.*?)(?=; |$)"
 )
 _LABEL_NAMES = {label: name for name, label in CHECK_LABELS.items() if label != FORMAT}
-_VERIFICATION = "Output file generated but failed verification: "
 _LIST_ITEM = re.compile(r"\n(?=- )")
 # Which worker ran a job is the integrator's (the result JSON's worker_id), never the operator's.
 _WORKER = re.compile(r" (?:on|by) worker \S+")

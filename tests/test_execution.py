@@ -149,7 +149,7 @@ def test_a_plugin_engine_whose_render_fails_is_class_c(out, clips, tmp_path, pro
         "again, an administrator finds the renderer's own message in the job's result."
         for name in ("A001_C001.mov", "A001_C002.mov")
     ]
-    assert row.message == f"2 of 2 clips failed (0 published): {said[0]} {said[1]}"
+    assert row.message == f"2 of 2 clips failed (0 published): A001_C001.mov: {said[0]} A001_C002.mov: {said[1]}"
     result = document(row)
     # A clip's own failure fails that clip only: the next one still ran (and failed on its own).
     assert [c["state"] for c in result["clips"]] == ["failed", "failed"]
@@ -174,8 +174,9 @@ def test_a_job_wide_failure_stops_the_job_at_once(out, clips, tmp_path, proxx_ho
     assert result is not None and [c.state for c in result.clips] == ["failed", "not_run", "not_run"]
     assert result.failure is not None and result.failure.reason == "timeout"
     assert result.failure.message == (
-        "1 of 3 clips failed (0 published): Making the proxy of 'A001_C001.mov' took longer than the time allowed "
-        "for it and was stopped. Retry the job; if it is stopped again, ask an administrator to allow more time."
+        "1 of 3 clips failed (0 published): A001_C001.mov: Making the proxy of 'A001_C001.mov' took longer than the "
+        "time allowed for it and was stopped. Retry the job; if it is stopped again, ask an administrator to allow "
+        "more time."
     )
     assert result.failure.context["admin_message"] == "Broken timed out after 120 seconds"
 

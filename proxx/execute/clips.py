@@ -168,7 +168,7 @@ class Clips:
         checks: list[Check] = []
         try:
             checks, output = verify_clip(self.spec, clip, rendered.source, staged.written, self.plugin_checks)
-            error = verification_error(checks, staged.path)
+            error = verification_error(checks, staged.path, clip)
             if error is not None:
                 raise error
             size = staged.written.stat().st_size
@@ -339,18 +339,11 @@ def job_failure(results: Iterable[ClipResult]) -> Failure | None:
     first = next((r.failure for r in failed if r.failure), None)
     if first is None or len(results) == 1:
         return first
-    names = _joined(_naming_its_clip(r.source, r.failure.message) for r in failed if r.failure)
+    names = _joined(f"{Path(r.source).name}: {r.failure.message}" for r in failed if r.failure)
     published = sum(r.state == CLIP_COMPLETED for r in results)
     message = f"{len(failed)} of {len(results)} clips failed ({published} published): {names}"
     context = {**first.context, "failed_clips": len(failed)}
     return attrs.evolve(first, message=message, context=context)
-
-
-def _naming_its_clip(source: str, message: str) -> str:
-    """A clip's failure in a job's message: it names its clip ("'A001.mov' could not be read ..."),
-    or is preceded by the clip's name."""
-    name = Path(source).name
-    return message if f"'{name}'" in message else f"{name}: {message}"
 
 
 def _joined(messages: Iterable[str]) -> str:

@@ -10,7 +10,7 @@ from proxx.errors import ExecutionError
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo, ProbeError, first_frame_colour, probe
 from proxx.verify.checks import Check, failed, verify_output
-from proxx.visibility import describe_failures
+from proxx.visibility import verification_message
 
 # What plugins add: the `proxx_verify_output` hook's checks.
 PluginChecks = Callable[[JobSpec, ClipSpec, MediaInfo | None, MediaInfo], list[Check]]
@@ -40,12 +40,10 @@ def verify_clip(
     return checks, output
 
 
-def verification_error(checks: list[Check], partial: Path) -> ExecutionError | None:
+def verification_error(checks: list[Check], partial: Path, clip: ClipSpec) -> ExecutionError | None:
     """The class C failure of a clip whose checks did not all pass."""
     if not failed(checks):
         return None
     return ExecutionError(
-        "verification_failed",
-        f"Output file generated but failed verification: {describe_failures(checks)}",
-        {"output": str(partial)},
+        "verification_failed", verification_message(Path(clip.source).name, checks), {"output": str(partial)}
     )

@@ -75,7 +75,8 @@ def test_the_verification_failure_really_names_codec_and_container(service: WebS
     assert raw["state"] == "FAILED"
     assert raw["failure"]["message"] == (
         "Output file generated but failed verification: the proxy's file is not the type this intent promises; "
-        "the proxy's video is not the format this intent promises"
+        "the proxy's video is not the format this intent promises. The proxy of 'A001_C001.mov' was not published: "
+        "tell an administrator, who finds every check in the job's result."
     )
     assert {c["name"]: c["actual"] for c in raw["clips"][0]["checks"]}["video_codec"] == "h264"  # integrators
     shown = service.job(jobs["differs"]).failure
