@@ -21,6 +21,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from proxx.cli import main
+from proxx.errors import (
+    CANCELLED,
+    DISK_FULL,
+    ENGINE_FAILED,
+    ENGINE_UNAVAILABLE,
+    OUTPUT_UNWRITABLE,
+    SETTINGS_REFUSED,
+    SOURCE_DAMAGED,
+    TIMEOUT,
+)
 from proxx.media.doctor import ToolReport, build_mismatch
 from proxx.plugin import hookimpl
 from proxx.verify.checks import Check
@@ -30,6 +40,7 @@ from proxx.visibility import (
     aspect_words,
     check_label,
     describe_failures,
+    execution_message,
     frame_rate_words,
     operator_checks,
     safe,
@@ -298,3 +309,22 @@ def test_watch_output_shows_a_hostile_name_escaped(tmp_path, proxx_home):
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", done.stdout + done.stderr)
     assert "\\x1b]52" in done.stdout
     assert not [line for line in done.stdout.splitlines() if line.startswith("proxx: all jobs")]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [ENGINE_FAILED, SOURCE_DAMAGED, OUTPUT_UNWRITABLE, DISK_FULL, TIMEOUT, ENGINE_UNAVAILABLE, SETTINGS_REFUSED,
+     CANCELLED, "worker_lost", "engine_crashed", "a_plugin_s_own_reason"],
+)  # fmt: skip
+def test_every_execution_failure_reason_names_the_clip_and_what_happened(reason):
+    context = {"progress": 0.4, "exit_code": 234, "read_up_to": 72.4, "timeout_seconds": 720.0}
+    said = execution_message(reason, "A001.mov", context)
+    assert said is not None and "'A001.mov'" in said and len(said.split()) >= 12, said
+    assert not re.search(r"FFmpeg|Resolve|exited with code|\bfailed\b", said), said
+    if reason not in (SOURCE_DAMAGED, SETTINGS_REFUSED):
+        assert "40 % of the way through" in said, said  # how far it got
+    assert {SOURCE_DAMAGED: "past 00:01:12", TIMEOUT: "the 12 minutes allowed", ENGINE_FAILED: "exit status 234"}.get(
+        reason, ""
+    ) in said
+    # A reason proxx words itself (a verification, a folder moved) keeps its message.
+    assert execution_message("verification_failed", "A001.mov", context) is None
