@@ -142,7 +142,16 @@ class Engine(abc.ABC):
 
         Raise `proxx.plugin.ExecutionError` on failure: reason "engine_failed" with the message
         "<Engine> exited with code N: <last meaningful error line>", or reason "timeout" with
-        "<Engine> timed out after N seconds". Never write the final output path.
+        "<Engine> timed out after N seconds". Where the engine can tell, raise the reason that
+        says what happened: "source_damaged" (the source could not be read past a point: context
+        `read_up_to`, seconds), "output_unwritable", "disk_full", "engine_unavailable" (the
+        application went away since validation), "settings_refused". The message is the engine's
+        own, for administrators (`context.admin_message` of the result); operators read one
+        sentence per reason, naming the clip and how far it got (`proxx.visibility`). Never write
+        the final output path.
+
+        .. versionchanged:: 1.2
+           The reasons beyond "engine_failed" and "timeout", each worded for operators by proxx.
         """
 
     @property

@@ -6,6 +6,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -590,7 +592,6 @@ def test_a_raw_render_that_breaks_resolves_clip_properties_fails(
 def test_resolve_gone_between_validation_and_render_reads_in_the_operators_terms(
     app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from proxx.visibility import OperatorWords
     from proxx_resolve.engine import ResolveEngine
 
     validated_render = ResolveEngine.render
@@ -604,7 +605,7 @@ def test_resolve_gone_between_validation_and_render_reads_in_the_operators_terms
     result = run(app, "Resolve prores_hq", [clip], out)
     assert result.state == "FAILED" and result.failure.failure_class == "C"
     assert result.failure.reason == "engine_unavailable"
-    shown = OperatorWords.of(app.repository.registry).failure(result.failure)
+    shown = result.failure.message  # what every operator surface shows of it
     assert shown.startswith(
         "The renderer stopped being available while the proxy of 'A001.mov' was being made (it was closed, or it "
         "stopped answering); nothing was published for it. Retry the job once it runs again"
@@ -616,3 +617,10 @@ def test_resolve_gone_between_validation_and_render_reads_in_the_operators_terms
         result.log_path
     ).read_text(encoding="utf-8")
     assert leftovers(out) == [] and outputs(out) == []
+    # `proxx jobs show`, as the operator runs it: the same sentence, no word of Resolve's.
+    shown_by_cli = subprocess.run(
+        [sys.executable, "-m", "proxx", "jobs", "show", result.job_id], capture_output=True, text=True, check=True
+    ).stdout
+    assert "The renderer stopped being available while the proxy of 'A001.mov' was being made" in shown_by_cli
+    said = shown_by_cli.replace("Resolve prores_hq", "")  # the intent's name is the studio's own word
+    assert not any(word in said for word in ("Resolve", "DaVinci", "scripting", "bridge")), shown_by_cli
