@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +71,13 @@ def child(card: Path, out: Path) -> dict[str, Any]:
     from proxx.media.probe import MediaInfo
 
     writes: list[str] = []
-    write = runner.write_json_atomically  # type: ignore[attr-defined]
+    write = runner.write_text_atomically  # type: ignore[attr-defined]
 
-    def counted(path: Path, document: dict[str, Any]) -> None:
+    def counted(path: Path, pieces: Iterable[str]) -> None:
         writes.append(path.name)
-        write(path, document)
+        write(path, pieces)
 
-    runner.write_json_atomically = counted  # type: ignore[attr-defined]  # counts the writes, changes nothing
+    runner.write_text_atomically = counted  # type: ignore[attr-defined]  # counts the writes, changes nothing
     probes: Counter[str] = Counter()
     run_ffprobe = probing._probe
 

@@ -30,7 +30,7 @@ from proxx.execute.publish import kept_bytes, leftovers, remove_partials
 from proxx.execute.recover import published
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter, export_all
-from proxx.home import proxx_home, write_json_atomically
+from proxx.home import proxx_home, write_text_atomically
 from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
 from proxx.jobspec.rerun import ALREADY_PROXIED, leave_out_proxied
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
@@ -440,7 +440,7 @@ class Proxx:
         """Hand a result recovered after its worker was lost to the exporters (as a finished job's is)."""
         outcomes = export_all(self.exporters.values(), spec, result, lambda text: None)
         with contextlib.suppress(OSError):
-            write_json_atomically(path, attrs.evolve(result, exports=outcomes).to_dict())
+            write_text_atomically(path, attrs.evolve(result, exports=outcomes).json_text())
 
     def retry(self, job_id: str, here: bool = False) -> tuple[JobSpec, int]:
         """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have

@@ -4,10 +4,11 @@ folder)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,24 +38,69 @@ def file_stamp(file: Path) -> list[int] | None:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
-def write_json_atomically(path: Path, document: Any, *, sync: bool = True) -> None:
-    """Replace `path` with `document` as JSON, so that readers see the old file or the whole new one,
-    never a part. The folder is opened once without following a link; the temporary file is created
-    in it through that descriptor, exclusively and never through a link (someone who may write the
-    folder cannot redirect the write), then renamed over `path` through the same descriptor. `sync`:
-    on disk (fsync) before the rename, for records; a cache skips it.
+def json_pieces(document: Any, indent: int | None = None) -> Iterator[str]:
+    """The text `json.dumps(document, ensure_ascii=False, indent=indent)` makes, in pieces: the members
+    of a dict and the items of a list, down to the items of a list inside the document's dict, are each
+    encoded by `json.dumps` on its own (without indent, the C encoder), so a document of megabytes is
+    never one string. An iterator is written as a list whose items are made only as they are written
+    (a 1,000-clip result's clips: each unstructured, encoded and let go in turn)."""
+    yield from _pieces(document, indent, 0)
 
-    The text is made by `json.dumps` without indentation: the C encoder (a result JSON of 1,000 clips is
-    several MB; `json.dump` and any indent take the pure-Python encoder)."""
-    data = json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+def _pieces(value: Any, indent: int | None, depth: int) -> Iterator[str]:
+    if (
+        depth > 1
+        or not isinstance(value, (dict, list, tuple, Iterator))
+        or (isinstance(value, dict) and not all(isinstance(key, str) for key in value))  # json.dumps converts them
+    ):
+        text = json.dumps(value, ensure_ascii=False, indent=indent)
+        # A string never holds a raw line break (JSON escapes it): each one is the indent's.
+        yield text if indent is None or depth == 0 else text.replace("\n", "\n" + " " * (indent * depth))
+        return
+    members: Iterator[tuple[str | None, Any]]
+    if isinstance(value, dict):
+        members, opening, closing = iter(value.items()), "{", "}"
+    else:
+        members, opening, closing = ((None, item) for item in value), "[", "]"
+    first = next(members, None)
+    if first is None:
+        yield opening + closing
+        return
+    inner = "" if indent is None else "\n" + " " * (indent * (depth + 1))
+    yield opening + inner
+    for n, (key, item) in enumerate(itertools.chain([first], members)):
+        if n:
+            yield ("," if indent is not None else ", ") + inner
+        if key is not None:
+            yield json.dumps(key, ensure_ascii=False) + ": "
+        yield from _pieces(item, indent, depth + 1)
+    yield ("" if indent is None else "\n" + " " * (indent * depth)) + closing
+
+
+def write_json_atomically(path: Path, document: Any, *, sync: bool = True) -> None:
+    """Replace `path` with `document` as JSON (`json.dumps(document, ensure_ascii=False)`'s bytes,
+    made and written in pieces by `json_pieces`), so that readers see the old file or the whole new
+    one, never a part (`write_text_atomically`)."""
+    write_text_atomically(path, json_pieces(document), sync=sync)
+
+
+def write_text_atomically(path: Path, pieces: Iterable[str], *, sync: bool = True) -> None:
+    """Replace `path` with the text of `pieces` (UTF-8, each piece written as it is made: a result
+    JSON of 1,000 clips is several MB, and held whole, as text and then bytes, it was the job's peak
+    memory), so that readers see the old file or the whole new one, never a part. The folder is opened
+    once without following a link; the temporary file is created in it through that descriptor,
+    exclusively and never through a link (someone who may write the folder cannot redirect the
+    write), then renamed over `path` through the same descriptor. `sync`: on disk (fsync) before the
+    rename, for records; a cache skips it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         temporary = f".{path.name}.{secrets.token_hex(8)}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                for piece in pieces:
+                    handle.write(piece)
                 if sync:
                     handle.flush()
                     os.fsync(handle.fileno())

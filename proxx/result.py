@@ -1,7 +1,7 @@
 """The result JSON: one per job, for success and for every class B and C failure.
 
 It lives at PROXX_HOME/jobs/<job id>/result.json beside the job's log, written atomically
-(`proxx.home.write_json_atomically`: a temporary file, fsync, rename), and validates against
+(`proxx.home.write_text_atomically` of `JobResult.json_text()`: a temporary file, fsync, rename), and validates against
 `schemas/job-result-1.0.schema.json`.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import attrs
 
 from proxx.converter import converter
 from proxx.errors import FailureClass, ProxxError
+from proxx.home import json_pieces
 from proxx.home import write_json_atomically as write_json_atomically  # the farm plugin imports it from here
 from proxx.jobspec.model import Origin
 from proxx.verify.checks import Check
@@ -179,6 +181,18 @@ class JobResult:
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = converter.unstructure(self)
         return document
+
+    def json_text(self, indent: int | None = None) -> Iterator[str]:
+        """`json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)`'s text in pieces, each clip
+        unstructured and encoded only as it is written (`proxx.home.json_pieces`): the document of a
+        1,000-clip job, its 22,000 checks as dicts and then as text, was held whole when written."""
+        document = {
+            field.name: (converter.unstructure(clip) for clip in self.clips)
+            if field.name == "clips"
+            else converter.unstructure(getattr(self, field.name))
+            for field in attrs.fields(JobResult)
+        }
+        return json_pieces(document, indent)
 
     def outcome(self) -> tuple[int, int]:
         """(clips published, clips failed)."""

@@ -464,9 +464,9 @@ def test_every_finished_job_is_exported_and_an_exporter_error_never_changes_the_
     pm = plugin_manager()
     pm.register(exporters, name="test-exporters")
     written: list[Path] = []
-    real_write = runner.write_json_atomically
+    real_write = runner.write_text_atomically
     monkeypatch.setattr(
-        runner, "write_json_atomically", lambda path, doc: written.append(path) or real_write(path, doc)
+        runner, "write_text_atomically", lambda path, text: written.append(path) or real_write(path, text)
     )
     try:
         proxx = Proxx.open(pm=pm)

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from proxx.home import write_cache, write_json_atomically
+from proxx.home import json_pieces, write_cache, write_json_atomically, write_text_atomically
 from proxx.media.tools import Tool
 
 
@@ -53,4 +53,50 @@ def test_a_document_that_is_not_json_leaves_the_old_file(tmp_path):
     with pytest.raises(TypeError):
         write_json_atomically(record, {"state": object()})
     assert json.loads(record.read_text(encoding="utf-8")) == {"state": "COMPLETED"}
+    assert os.listdir(tmp_path) == ["result.json"]
+
+
+DOCUMENTS = [
+    {},
+    [],
+    "A001 é",
+    {"clips": []},
+    {"job_id": "j1", "timings": {}, "clips": [{"index": 0, "checks": [{"name": "codec", "passed": True}]}] * 3},
+    {"a": [1, 2.5, None, True, "x\ny"], "b": {"c": [], "d": {"e": [{"f": {}}]}}, "é": "\u2028", "n": [[], [[1]]]},
+    [{"k": [1, {"z": "w"}]}, [], {}, "s", 0, [[{"deep": [1, 2]}]]],
+    {1: "int key", "s": [1]},  # a key json.dumps converts: encoded whole
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+@pytest.mark.parametrize("indent", [None, 2])
+def test_json_made_in_pieces_is_the_text_json_dumps_makes(document, indent):
+    assert "".join(json_pieces(document, indent)) == json.dumps(document, ensure_ascii=False, indent=indent)
+
+
+def test_a_result_is_written_in_pieces_with_the_bytes_of_its_whole_document(tmp_path):
+    from proxx.jobspec.model import Origin
+    from proxx.result import ClipResult, EngineRun, ExportOutcome, Failure, JobResult
+    from proxx.verify.checks import Check
+    from proxx.verify.facts import ClipFacts
+
+    checks = (Check("codec", "prores_lt", "prores_lt", True), Check("frames", "3", "2", False))
+    facts = ClipFacts("01:00:00:00", "01:00:00:03", "24000/1001", 3, 0.125, 160, 90)
+    clips = tuple(
+        ClipResult(
+            n, f"/card/A{n:03d} é.mov", f"/out/A{n:03d}.mov", "completed", None, checks, None, 0.5, 10, None, facts
+        )
+        for n in range(3)
+    )
+    failure = Failure("C", "verification_failed", "A001: 2 frames of 3", {"clip": 1})
+    result = JobResult(
+        "1.0", "j1", "d" * 64, "prores_lt", Origin("HD Editorial LT", "builtin", "1"), "t0", "FAILED", "t0", "t1",
+        "t2", {"render": 1.5}, EngineRun("ffmpeg", "7.1", {"argv": ["-y"]}), clips, "/log", "w1", None, failure,
+        (), (ExportOutcome("fabric", True, None, {"clips": [{"index": 0}]}),),
+    )  # fmt: skip
+    for indent in (None, 2):
+        assert "".join(result.json_text(indent)) == json.dumps(result.to_dict(), ensure_ascii=False, indent=indent)
+    record = tmp_path / "result.json"
+    write_text_atomically(record, result.json_text())
+    assert record.read_bytes() == json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8")
     assert os.listdir(tmp_path) == ["result.json"]

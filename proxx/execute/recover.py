@@ -21,7 +21,7 @@ from pathlib import Path
 import attrs
 
 from proxx.converter import converter
-from proxx.home import write_json_atomically
+from proxx.home import write_text_atomically
 from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
 from proxx.media.probe import ProbeError, probe
 from proxx.result import (
@@ -138,7 +138,7 @@ def write_recovered(job_dir: Path, result: JobResult) -> Path | None:
     """Write a recovered result beside the job's log; None when it cannot be written."""
     path = job_dir / "result.json"
     try:
-        write_json_atomically(path, result.to_dict())
+        write_text_atomically(path, result.json_text())
     except OSError:
         return None
     return path

@@ -33,7 +33,7 @@ from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
 from proxx.execute.recover import record_published, remember_published
 from proxx.export.exporter import Exporter, export_all
-from proxx.home import write_json_atomically
+from proxx.home import write_text_atomically
 from proxx.jobspec.model import JobSpec, utc_now
 from proxx.pluginmanager import PluginManager
 from proxx.result import (
@@ -231,7 +231,7 @@ class Runner:
     def _write(self, spec: JobSpec, result: JobResult, result_path: Path) -> None:
         """Write the result JSON; on a full PROXX_HOME, give up the store's space reserve and retry once."""
         try:
-            write_json_atomically(result_path, result.to_dict())
+            write_text_atomically(result_path, result.json_text())
         except OSError as error:
             if error.errno != errno.ENOSPC or not self.store.release_reserve():
                 raise
@@ -241,7 +241,7 @@ class Runner:
                 file=sys.stderr,
             )
             self.job_dir(spec.job_id)
-            write_json_atomically(result_path, result.to_dict())
+            write_text_atomically(result_path, result.json_text())
         self.store.set_paths(spec.job_id, result_path=str(result_path))
 
 

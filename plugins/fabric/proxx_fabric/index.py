@@ -15,7 +15,7 @@ import datetime
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,8 +168,10 @@ class Index:
 
     # --- writing ----------------------------------------------------------------------------------
 
-    def record(self, records: Sequence[ProxyRecord]) -> None:
-        """Add or replace (same job and clip: an ingest repeating an export) in one transaction."""
+    def record(self, records: Iterable[ProxyRecord]) -> None:
+        """Add or replace (same job and clip: an ingest repeating an export) in one transaction. Each
+        record is made into its row as it comes (`records` may measure them one by one: the
+        transaction begins only after the last), so a caller need not hold them all."""
         now = _now()
         rows = [
             (r.job_id, r.clip_index, r.fingerprint, r.fingerprint_version, r.canonical_profile, r.intent,

@@ -9,7 +9,6 @@ sources nor the outputs.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -117,21 +116,21 @@ def result_copy_path(output_directory: Path, job_id: str) -> Path:
 
 
 class _HashedJSON:
-    """A document's JSON text, made, hashed and counted a piece at a time as it is written: the
-    result of a 1,000-clip card is megabytes, held whole (text, then bytes) it doubled the peak
-    memory of the job."""
+    """A result's JSON text (indented), made, hashed and counted a piece at a time as it is written,
+    each clip unstructured only when its turn comes (`JobResult.json_text`): the result of a
+    1,000-clip card is megabytes, and held whole (its document, its text, its bytes) it was most of
+    the job's peak memory."""
 
-    def __init__(self, document: Any) -> None:
-        self.document = document
+    def __init__(self, result: JobResult) -> None:
+        self.result = result
         self.hash = xxhash.xxh3_128()
         self.size = 0
 
     def __iter__(self) -> Iterator[bytes]:
-        pieces = json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(self.document)
         batch: list[str] = []
-        for piece in itertools.chain(pieces, ["\n"]):
+        for piece in itertools.chain(self.result.json_text(indent=2), ["\n"]):
             batch.append(piece)
-            if len(batch) >= 4096:
+            if len(batch) >= 256:
                 yield self._counted("".join(batch))
                 batch.clear()
         yield self._counted("".join(batch))
@@ -149,7 +148,7 @@ def seal(output_directory: Path, result: JobResult, records: list[ProxyRecord]) 
     XML cannot hold is left out of the generation, and said so, rather than making the folder's
     history unreadable."""
     copy = result_copy_path(output_directory, result.job_id)
-    document = _HashedJSON(result.to_dict())
+    document = _HashedJSON(result)
     with opened(output_directory) as out, own_folder(out, PROXX_FOLDER, output_directory) as own:
         replace(own, copy.name, document)
     sealable = [r for r in records if xml_safe(os.path.relpath(r.output_path, output_directory))]

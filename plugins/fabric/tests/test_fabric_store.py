@@ -212,13 +212,23 @@ def test_a_source_is_hashed_once_while_it_stays_the_same_file(tmp_path, monkeypa
 def test_the_result_copy_is_written_a_piece_at_a_time_with_its_hash(tmp_path):
     import json
 
+    from proxx.plugin import ClipResult, JobResult, Origin
+    from proxx.result import EngineRun
+    from proxx.verify.checks import Check
     from proxx_fabric.folder import opened, replace
     from proxx_fabric.record import _HashedJSON
 
-    document = {"clips": [{"index": n, "source": f"/card/Ä{n:04d}.mov", "checks": [1, 2]} for n in range(5000)]}
-    pieces = _HashedJSON(document)
+    checks = (Check("video_codec", "prores", "prores", True), Check("duration", "3", "2", False))
+    clips = tuple(
+        ClipResult(n, f"/card/Ä{n:04d}.mov", f"/out/{n:04d}.mov", "completed", None, checks) for n in range(5000)
+    )
+    result = JobResult(
+        "1.0", "j1", "d" * 64, "prores_lt", Origin("HD Editorial LT", "1.1"), "t0", "COMPLETED", "t0", "t1", "t2",
+        {"render": 1.0}, EngineRun("ffmpeg"), clips, "/log",
+    )  # fmt: skip
+    pieces = _HashedJSON(result)
     with opened(tmp_path) as folder:
         replace(folder, "result.json", pieces)
     written = (tmp_path / "result.json").read_bytes()
-    assert written == (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    assert written == (json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     assert (pieces.size, pieces.hash.hexdigest()) == (len(written), xxhash.xxh3_128(written).hexdigest())
