@@ -291,8 +291,6 @@ def failure_title(failure_class: str | None, reason: str | None, letter: bool = 
 _OPERATOR_MESSAGES = {
     "worker lost": "The machine running this job stopped answering while it ran; the job was not re-run. "
     "Retry it to create a new job.",
-    "worker_lost": "The machine running this job stopped answering while this clip was being made; "
-    "it was not published.",
     "result_not_written": "The job's outcome could not be recorded: the space where proxx keeps its records is "
     "full. Ask an administrator to free space there; the job's proxies that were published are in place.",
 }
@@ -453,6 +451,11 @@ _ENGINE_SENTENCES = (
     (re.compile(r" is RAW camera media \([^)\n]*\), which this intent's engine does not read: choose an intent "
                 r"whose engine reads RAW camera media\."),
      " is RAW camera media, which this intent cannot read: choose an intent made for RAW camera media."),
+    # A clip's worker lost, as results written before class C failures were worded hold it (a worker id).
+    (re.compile(r"^(?P<lead>- )?The job was declared lost while it ran on [^;\n]*; (?P<kept>its verified output "
+                r"stays at '[^'\n]*') and was not published\.$"),
+     r"\g<lead>The machine running this job stopped answering while this clip was being made; \g<kept> and was "
+     r"not published. Retry the job to create a new one."),
     # An engine's own failure line, as results written before class C failures were worded hold it.
     (re.compile(r"^(?P<lead>- )?[^\n']*? exited with code (?P<code>-?\d+)(?::[^\n]*)?$"),
      r"\g<lead>The renderer stopped with an error (exit status \g<code>). " + _FIX),

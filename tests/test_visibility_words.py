@@ -123,6 +123,16 @@ def test_a_message_written_before_these_words_reads_in_them_too():
     )
     lost = "Worker host-1-4242-ab12 was lost while running the job (its process is gone); Retry it."
     assert "host-1-4242" not in (words.message(lost, "worker lost") or "")
+    clip_lost = (
+        "The job was declared lost while it ran on host-1-4242-ab12; its verified output stays at "
+        "'/media/out/A001.proxx-partial-ab12.mov' and was not published."
+    )
+    assert words.message(clip_lost, "worker_lost") == (
+        "The machine running this job stopped answering while this clip was being made; its verified output stays "
+        "at '/media/out/A001.proxx-partial-ab12.mov' and was not published. Retry the job to create a new one."
+    )
+    now = execution_message("worker_lost", "A001.mov", {"progress": 1.0})
+    assert words.message(now, "worker_lost") == now  # worded when it was recorded: it names its clip
 
 
 def test_doctor_warns_when_ffmpeg_and_ffprobe_are_not_one_build():
