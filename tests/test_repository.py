@@ -247,3 +247,28 @@ def test_the_cheap_depth_bound_is_never_below_the_real_depth(document, flow, ind
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
             depth -= 1
     assert _most_depth(data) >= deepest, data.decode()
+
+
+PLAIN_SCALARS = [
+    "yes", "no", "on", "off", "y", "true", "True", "FALSE", "null", "Null", "~", "", "0", "-0", "+1", "0o17",
+    "017", "0x1F", "0b101", "1_000", "1.5", "1e3", "1.0e+3", ".5", "-.inf", ".Inf", ".NAN", ".nan", "-.nan",
+    "2026-02-30", "2001-12-14t21:59:43.10-05:00", "12:30:45", "1:20", "a", "-", "=", "'q'", '"d"', "0.", "é",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", PLAIN_SCALARS)
+def test_a_profile_value_reads_as_ruamel_yamls_own_loader_reads_it(text):
+    """Profiles load through a loader class made once, with YAML 1.2's table of implicit tags made
+    once: every plain scalar, in a mapping, a sequence or alone, must read as ruamel.yaml's own
+    safe loading (with proxx's constructor) reads it, including a `%YAML 1.1` directive (ignored)."""
+    from proxx.compile.parse import _fast_yaml, load_yaml
+
+    def read(load, data):
+        try:
+            return "ok", repr(load(data))  # repr: nan == nan
+        except Exception as error:
+            return "error", type(error).__name__
+
+    for document in (f"k: {text}\n", f"- {text}\n- {text}\n", f"{text}\n", f"%YAML 1.1\n---\nk: {text}\n"):
+        data = document.encode()
+        assert read(load_yaml, data) == read(_fast_yaml.load, data), document
