@@ -1,6 +1,6 @@
 """Every path that creates and runs jobs, driven as an operator or an integrator drives it: `proxx run`,
 `proxx submit` then `proxx worker`, the web API, a watch folder, the JobSpec inbox, and a batch (a
-job of several clips). The render farm's path has its own tests (tests/test_farm*.py)."""
+job of several clips). The render farm's path is tested with its plugin (plugins/farm/tests/test_farm_conformance.py)."""
 
 from __future__ import annotations
 

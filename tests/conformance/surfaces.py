@@ -110,7 +110,9 @@ class Surfaces:
         return {where: words for where, words in hits.items() if words}
 
 
-def _words(proxx: Proxx) -> tuple[re.Pattern[str], frozenset[str]]:
+def forbidden_words(proxx: Proxx) -> tuple[re.Pattern[str], frozenset[str]]:
+    """The words operators must never read on this installation (the render farm's tests use it
+    too), and its engines' names."""
     registry = list(proxx.repository.registry)
     engines = {p.engine for p in registry} | set(proxx.engines)
     words = {p.id for p in registry} | {p.codec for p in registry} | {p.container for p in registry} | engines
@@ -326,7 +328,7 @@ def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> S
                 texts[f"web form: {case}"] = page.text
     finally:
         web.proxx.store.close()
-    forbidden, engines = _words(proxx)
+    forbidden, engines = forbidden_words(proxx)
     studio = {w for i in proxx.intents() for w in (i.name, i.description) if w}
     return Surfaces(
         texts, messages, forbidden, engines, tuple(sorted(studio, key=len, reverse=True)), case_jobs, integrator

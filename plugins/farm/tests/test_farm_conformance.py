@@ -1,0 +1,233 @@
+"""The V2 contract on the render farm's path (tests/conformance/README.md names each test here for
+the statement it checks): a real redis-server and one real `proxx farm worker` for the module, keyed
+as a facility deploys it across machines (PROXX_FARM_KEY), tiny generated clips.
+
+The worker's own profile repository says something else than the submitting machine's: its
+"Review H.264" is a quarter-size proxy. A farm worker compiles nothing, so what it renders is what the
+JobSpec made at the job's creation says, whatever any repository says later or elsewhere."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proxx import PreJobError, Proxx
+from proxx.cli import main
+from proxx.execute import schedule
+from proxx.jobspec.model import create_jobspec, digest_of, utc_now
+from proxx.media.samples import make_clip
+from proxx.resources import bundled_profiles_dir
+from proxx.result import load_result
+from proxx.store import COMPLETED, FAILED, JobRow
+from proxx_farm.app import TASK_NAME, app_for, queue_for
+from proxx_farm.state import FarmState
+from proxx_farm.submit import dispatch
+from proxx_farm.testing import FarmWorker, RedisServer
+from tests.conformance.surfaces import forbidden_words
+
+KEY = "the facility's farm key"
+INTENT = "Review H.264"
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The broker's URL of a farm with one worker taking FFmpeg jobs."""
+    root = tmp_path_factory.mktemp("conformance-farm")
+    elsewhere = root / "worker-profiles"
+    shutil.copytree(bundled_profiles_dir(), elsewhere)
+    review = elsewhere / "user" / "review_h264.yaml"
+    review.write_text(review.read_text().replace("scale_50", "scale_25"))
+    env = {
+        "PROXX_FARM_KEY": KEY,
+        "PROXX_LOAD_PLUGINS": "ffmpeg,farm",
+        "PROXX_BUNDLED_PROFILES": "0",
+        "PROXX_PROFILES": str(elsewhere),
+    }
+    with RedisServer() as server:
+        worker = FarmWorker(server.url, "W", ("ffmpeg",), home=root / "worker", env=env)
+        try:
+            worker.wait_ready()
+            yield server.url
+        finally:
+            worker.stop()
+
+
+@pytest.fixture
+def proxx(proxx_home: Path, monkeypatch: pytest.MonkeyPatch, farm: str) -> Proxx:
+    monkeypatch.setenv("PROXX_FARM_KEY", KEY)
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg,farm")
+    return Proxx.open()
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("conformance-clip") / "A001_C001.mov", frames=4, size="320x180")
+
+
+def _finished(proxx: Proxx, job_id: str, timeout: float = 90.0) -> JobRow:
+    deadline = time.monotonic() + timeout
+    while True:
+        proxx.refresh()
+        row = proxx.store.job(job_id)
+        if row.state in (COMPLETED, FAILED):
+            return row
+        assert time.monotonic() < deadline, f"job {job_id} still {row.state}"
+        time.sleep(0.1)
+
+
+def _digest(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _folder(base: Path, name: str) -> Path:
+    folder = base / name
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.parametrize("intent", [INTENT, "HD Editorial LT"])
+def test_5_on_the_farm_the_same_jobspec_gives_the_same_bytes_as_alone_and_in_a_batch(
+    proxx, farm, clip, tmp_path, monkeypatch, intent
+):
+    spec = proxx.submit(intent, [clip], _folder(tmp_path, "farm"), farm=farm)
+    row = _finished(proxx, spec.job_id)
+    assert row.state == COMPLETED, row.message
+    on_the_farm = load_result(Path(row.result_path or ""))
+
+    alone_out, batch_out = _folder(tmp_path, "alone"), _folder(tmp_path, "batch")
+    assert main(["run", "--profile", intent, "--output", str(alone_out), str(clip)]) == 0
+    monkeypatch.setenv("PROXX_PARALLEL_CLIPS", "2")  # a batch: each clip gets a share of the cores
+    monkeypatch.setattr(schedule.core_share(), "cores", 4)
+    other = shutil.copyfile(clip, tmp_path / "B001_C001.mov")
+    assert main(["run", "--profile", intent, "--output", str(batch_out), str(clip), str(other)]) == 0
+    alone, batch = (Proxx.open().store.jobs()[n] for n in (0, 1))
+    local = {r.job_id: proxx.result(r.job_id) for r in (alone, batch)}
+    assert all(result is not None and result.state == COMPLETED for result in local.values())
+    outputs = [Path(on_the_farm.clips[0].output), *(batch_out.glob(f"{clip.stem}.*")), *alone_out.iterdir()]
+    assert len(outputs) == 3 and len({_digest(output) for output in outputs}) == 1, outputs
+    # What ran, and with what, is in the result: the same toolchain here and on the farm.
+    for result in (on_the_farm, *local.values()):
+        assert result is not None
+        assert result.engine.version == on_the_farm.engine.version
+        assert result.engine.details["binary"] and set(result.engine.details["threads"]) == {"decoder", "encoder"}
+
+
+def test_5_on_the_farm_a_job_runs_from_the_snapshot_of_its_creation_and_only_signed_by_proxx(
+    proxx_home, farm, clip, tmp_path, monkeypatch
+):
+    studio = tmp_path / "studio"
+    shutil.copytree(bundled_profiles_dir(), studio)
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    monkeypatch.setenv("PROXX_PROFILES", str(studio))
+    monkeypatch.setenv("PROXX_FARM_KEY", KEY)
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg,farm")
+    proxx = Proxx.open()
+    out = _folder(tmp_path, "out")
+    compiled = proxx.select(INTENT)  # the job is compiled at its creation ...
+    spec = create_jobspec(compiled, [clip], out, utc_now(), proxx.requirements("ffmpeg"))
+    proxx.store.add(spec, farm)
+    forged = create_jobspec(compiled, [shutil.copyfile(clip, tmp_path / "F001_C001.mov")], out, utc_now(), {})
+    intent = studio / "user" / "review_h264.yaml"
+    intent.write_text(intent.read_text() + "lifecycle: deprecated\n")  # ... and its intent deprecated since
+    with pytest.raises(PreJobError, match="is deprecated and cannot be used for new jobs"):
+        Proxx.open().submit(INTENT, [clip], out, farm=farm)
+
+    state = FarmState.connect(farm)
+    refused_before = len(state.refused_tasks())
+    dispatch(proxx.store, spec, farm, state)  # signed by this proxx, which created it
+    # The same JobSpec made by hand (no signature of proxx): never run, even from a valid snapshot.
+    app_for(farm).send_task(
+        TASK_NAME, args=[forged.to_json(), digest_of(forged.to_json()), None], queue=queue_for("ffmpeg")
+    )
+    row = _finished(proxx, spec.job_id)
+    assert row.state == COMPLETED, row.message
+    result = proxx.result(spec.job_id)
+    assert result is not None and result.proxy_profile == spec.proxy_profile
+    assert proxx.store.spec(spec.job_id).proxy_profile_origin.name == INTENT
+    deadline = time.monotonic() + 30
+    while len(state.refused_tasks()) == refused_before:
+        assert time.monotonic() < deadline, "the hand-made task was not refused"
+        time.sleep(0.1)
+    assert state.refused_tasks()[0]["reason"] == "farm_signature_invalid"
+    assert state.job(forged.job_id) == {} and not Path(forged.clips[0].output).exists()
+
+
+def test_2_no_per_job_override_reaches_the_farm(proxx, farm, clip, tmp_path, capsys):
+    studio = tmp_path / "studio"
+    (studio / "user").mkdir(parents=True)
+    (studio / "user" / "review.yaml").write_text(
+        f'user_profile_version: "1.1"\nname: {INTENT}\noverrides: true\nconstraints:\n  codecs: [prores]\n'
+    )
+    out = _folder(tmp_path, "out")
+    state = FarmState.connect(farm)
+    jobs_before = set(state.client.scan_iter("proxx:farm:job:*"))
+    with pytest.raises(SystemExit) as usage:
+        main(
+            ["submit", "--farm", farm, "--profiles", str(studio), "--profile", INTENT, "--output", str(out), str(clip)]
+        )
+    assert usage.value.code == 2 and "unrecognized arguments: --profiles" in capsys.readouterr().err
+    assert proxx.store.jobs() == [] and set(state.client.scan_iter("proxx:farm:job:*")) == jobs_before
+
+    # The worker's own repository redefines the intent (a quarter-size proxy): it compiles nothing,
+    # the JobSpec made here decides (half size).
+    spec = proxx.submit(INTENT, [clip], out, farm=farm)
+    row = _finished(proxx, spec.job_id)
+    assert row.state == COMPLETED, row.message
+    result = load_result(Path(row.result_path or ""))
+    assert {c.name: c.actual for c in result.clips[0].checks}["dimensions"] == "160x90"
+    assert result.proxy_profile == spec.proxy_profile == proxx.select(INTENT).canonical.id
+
+
+def _shown(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(argv)
+    said = capsys.readouterr()
+    assert code in (0, 1, 4, 5), (code, said)
+    return said.out + said.err
+
+
+def test_8_on_the_farm_operators_read_the_same_words_as_locally(proxx, farm, clip, tmp_path, capsys):
+    forbidden, _ = forbidden_words(proxx)
+    studio = sorted({w for i in proxx.intents() for w in (i.name, i.description) if w}, key=len, reverse=True)
+    out = _folder(tmp_path, "out")
+    texts: dict[str, str] = {}
+    # A job that renders, and one whose source is gone when the worker checks it (class B there).
+    texts["submit"] = _shown(["submit", "--farm", farm, "--profile", INTENT, "--output", str(out), str(clip)], capsys)
+    done = texts["submit"].split()[1]
+    gone = shutil.copyfile(clip, tmp_path / "G001_C001.mov")
+    spec = create_jobspec(proxx.select(INTENT), [gone], out, utc_now(), proxx.requirements("ffmpeg"))
+    proxx.store.add(spec, farm)
+    local = proxx.create_job(INTENT, [gone], _folder(tmp_path, "here"))
+    Path(gone).unlink()
+    dispatch(proxx.store, spec, farm, FarmState.connect(farm))
+    assert main(["worker", "--once"]) == 0
+    capsys.readouterr()
+    for job_id in (done, spec.job_id):
+        assert _finished(proxx, job_id).state in (COMPLETED, FAILED)
+        texts[f"jobs show {job_id}"] = _shown(["jobs", "show", job_id], capsys)
+    texts["jobs list"] = _shown(["jobs", "list"], capsys)
+    texts["local jobs show"] = _shown(["jobs", "show", local.job_id], capsys)
+
+    assert proxx.store.job(done).state == COMPLETED
+    farm_row, local_row = proxx.store.job(spec.job_id), proxx.store.job(local.job_id)
+    assert (
+        (farm_row.failure_class, farm_row.reason)
+        == (local_row.failure_class, local_row.reason)
+        == ("B", "source_missing")
+    )
+    # The operator's words for the same failure are the same on the farm as here.
+    assert _message_lines(texts[f"jobs show {spec.job_id}"]) == _message_lines(texts["local jobs show"])
+    for where, text in texts.items():
+        for words in studio:
+            text = text.replace(words, "")
+        assert forbidden.findall(text) == [], (where, text)
+
+
+def _message_lines(shown: str) -> list[str]:
+    """What `jobs show` says of a job, without what differs between any two jobs (ids, times, paths)."""
+    return [re.sub(r"\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:.]+Z?|/\S+", "", line) for line in shown.splitlines()]
