@@ -72,7 +72,9 @@ def test_text_file_source(out, tmp_path, proxx_home):
     text.write_text("this is not a video\n" * 20)
     row, _ = run_failing([text], out)
     assert row.reason == "source_not_decodable"
-    assert row.message.startswith(f"Source file '{text}' is not a decodable video: ")
+    assert row.message == f"Source file '{text}' is not a decodable video: it is damaged or not a video file."
+    result = json.loads(Path(row.result_path).read_text())
+    assert "Invalid data" in result["failure"]["context"]["admin_message"]  # the reader's words: integrators'
 
 
 def test_truncated_source(out, tmp_path, clip, proxx_home):

@@ -134,8 +134,9 @@ def check_source(
         return [
             _problem(
                 "source_not_decodable",
-                f"Source file '{path}' is not a decodable video: {probe_error}.",
+                f"Source file '{path}' is not a decodable video: it is damaged or not a video file.",
                 source=path,
+                admin_message=probe_error,  # the reader's own words, for an administrator
             )
         ], None
     not_a_container = trust.check_container(path, info)
