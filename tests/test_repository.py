@@ -272,3 +272,27 @@ def test_a_profile_value_reads_as_ruamel_yamls_own_loader_reads_it(text):
     for document in (f"k: {text}\n", f"- {text}\n- {text}\n", f"{text}\n", f"%YAML 1.1\n---\nk: {text}\n"):
         data = document.encode()
         assert read(load_yaml, data) == read(_fast_yaml.load, data), document
+
+
+YAML_DOCUMENTS = [
+    "a: 1\nb: [1, 2, {c: d}]\nc: {x: y}\n", "a: 1\na: 2\n", "<<: {a: 1}\nb: 2\n", "a: !!str 1\n", "a: !!binary aGk=\n",
+    "!!set {a, b}\n", "!!omap [a: 1]\n", "? [a, b]\n: 1\n", "=: 1\n", "a: !custom x\n", "[1, [2, [3]]]\n", "{}\n",
+    "a:\n  - b: 1\n    c: [x]\n", "1: one\ntrue: t\n", "1: one\n1.0: x\n", "a: 1234567890123456789012\n",
+    "a: {b: 1234567890123456789012}\nc: 12345678901234567890123\n", "a: 2026-02-30\n", "'': e\n", "x: [a: 1]\n",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", YAML_DOCUMENTS)
+def test_a_profile_document_reads_as_ruamel_yamls_own_constructor_builds_it(text):
+    """Plain profiles are built straight from their nodes; every other document (tags, merge keys,
+    complex or duplicate keys, refused values) must read, or fail with the same error, as ruamel.yaml's
+    own safe loading (with proxx's constructor) makes it."""
+    from proxx.compile.parse import _fast_yaml, load_yaml
+
+    def read(load, data):
+        try:
+            return "ok", repr(load(data))
+        except Exception as error:
+            return "error", type(error).__name__, str(error)
+
+    assert read(load_yaml, text.encode()) == read(_fast_yaml.load, text.encode())

@@ -20,7 +20,7 @@ from ruamel.yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
 )
-from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
@@ -102,6 +102,18 @@ def _safe_loader_class() -> Any:
             self.allow_duplicate_keys = False
             VersionedResolver.__init__(self, version=None, loadumper=self)
 
+        def construct_document(self, node: Any) -> Any:
+            """A profile (mappings, sequences and the core scalars) built straight from its nodes, each
+            scalar by the constructor ruamel.yaml would call for it; anything else (an explicit tag,
+            a merge or complex key, a duplicate key, a value refused) by ruamel.yaml's constructor,
+            from the same untouched nodes, which then reports the first problem as it always did.
+            Its bookkeeping for anchors and recursion, which a profile cannot hold (refused before
+            loading), was the larger part of constructing a profile (benchmarks/README.md)."""
+            try:
+                return _plain(self, node)
+            except Exception:  # _Unusual, or a refused value: ruamel.yaml's constructor says which, as before
+                return _ProfileConstructor.construct_document(self, node)
+
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             """ruamel.yaml's own resolution, with YAML 1.2's table of implicit tags built once for every
             document (it built the table again for each one, and looked up which YAML version applies
@@ -115,6 +127,33 @@ def _safe_loader_class() -> Any:
             return VersionedResolver.resolve(self, kind, value, (False, implicit[1]))
 
     return SafeLoader
+
+
+class _Unusual(Exception):
+    """A node the plain construction leaves to ruamel.yaml's constructor."""
+
+
+_CORE = "tag:yaml.org,2002:"
+_PLAIN_SCALARS = frozenset(f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp"))
+
+
+def _plain(loader: Any, node: Any) -> Any:
+    tag = node.tag
+    if isinstance(node, ScalarNode) and tag in _PLAIN_SCALARS:
+        return loader.yaml_constructors[tag](loader, node)
+    if isinstance(node, SequenceNode) and tag == f"{_CORE}seq":
+        return [_plain(loader, item) for item in node.value]
+    if isinstance(node, MappingNode) and tag == f"{_CORE}map":
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise _Unusual
+            key = _plain(loader, key_node)
+            if key in mapping:  # ruamel.yaml's constructor says where
+                raise _Unusual
+            mapping[key] = _plain(loader, value_node)
+        return mapping
+    raise _Unusual
 
 
 _IMPLICIT_TAGS: dict[Any, Any] = {}
