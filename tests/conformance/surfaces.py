@@ -153,7 +153,7 @@ def _fake_ffmpeg(folder: Path, case: str, real: str, engine_line: str | None) ->
     return script
 
 
-def _cut_short(clip: Path, folder: Path) -> Path:
+def cut_short(clip: Path, folder: Path) -> Path:
     """A 48-frame clip whose index comes first (as cameras write it), cut at 45 %: it probes and
     starts decoding like the whole clip, and its data stops a third of a second in."""
     from proxx.media.tools import require_tool
@@ -260,7 +260,7 @@ def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> S
         patch.setenv("PROXX_TIMEOUT_MIN", "0.001")
         patch.setenv("PROXX_TIMEOUT_FACTOR", "0")
         run("timeout", "HD Editorial LT", source("A200_C001.mov"))
-    run("source_damaged", "HD Editorial LT", _cut_short(clip, day))
+    run("source_damaged", "HD Editorial LT", cut_short(clip, day))
     real_ffmpeg = tools.require_tool("ffmpeg").path
     for n, case in enumerate(("disk_full", "output_unwritable", "cancelled")):
         with monkeypatch.context() as patch:

@@ -29,7 +29,7 @@ from proxx_farm.app import TASK_NAME, app_for, queue_for
 from proxx_farm.state import FarmState
 from proxx_farm.submit import dispatch
 from proxx_farm.testing import FarmWorker, RedisServer
-from tests.conformance.surfaces import forbidden_words
+from tests.conformance.surfaces import cut_short, forbidden_words
 
 KEY = "the facility's farm key"
 INTENT = "Review H.264"
@@ -48,6 +48,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PROXX_LOAD_PLUGINS": "ffmpeg,farm",
         "PROXX_BUNDLED_PROFILES": "0",
         "PROXX_PROFILES": str(elsewhere),
+        "PROXX_PARALLEL_CLIPS": "2",  # a job's clips render side by side, each with a share of the cores
     }
     with RedisServer() as server:
         worker = FarmWorker(server.url, "W", ("ffmpeg",), home=root / "worker", env=env)
@@ -95,27 +96,32 @@ def _folder(base: Path, name: str) -> Path:
 def test_5_on_the_farm_the_same_jobspec_gives_the_same_bytes_as_alone_and_in_a_batch(
     proxx, farm, clip, tmp_path, monkeypatch, intent
 ):
-    spec = proxx.submit(intent, [clip], _folder(tmp_path, "farm"), farm=farm)
+    """A two-clip job on the farm (its worker's clips side by side), the clip alone here, and here in
+    a batch (a share of 4 cores each): three thread counts, one toolchain, the same bytes."""
+    other = shutil.copyfile(clip, tmp_path / "B001_C001.mov")
+    spec = proxx.submit(intent, [clip, other], _folder(tmp_path, "farm"), farm=farm)
     row = _finished(proxx, spec.job_id)
     assert row.state == COMPLETED, row.message
     on_the_farm = load_result(Path(row.result_path or ""))
 
     alone_out, batch_out = _folder(tmp_path, "alone"), _folder(tmp_path, "batch")
     assert main(["run", "--profile", intent, "--output", str(alone_out), str(clip)]) == 0
-    monkeypatch.setenv("PROXX_PARALLEL_CLIPS", "2")  # a batch: each clip gets a share of the cores
+    monkeypatch.setenv("PROXX_PARALLEL_CLIPS", "2")
     monkeypatch.setattr(schedule.core_share(), "cores", 4)
-    other = shutil.copyfile(clip, tmp_path / "B001_C001.mov")
     assert main(["run", "--profile", intent, "--output", str(batch_out), str(clip), str(other)]) == 0
-    alone, batch = (Proxx.open().store.jobs()[n] for n in (0, 1))
-    local = {r.job_id: proxx.result(r.job_id) for r in (alone, batch)}
-    assert all(result is not None and result.state == COMPLETED for result in local.values())
-    outputs = [Path(on_the_farm.clips[0].output), *(batch_out.glob(f"{clip.stem}.*")), *alone_out.iterdir()]
-    assert len(outputs) == 3 and len({_digest(output) for output in outputs}) == 1, outputs
-    # What ran, and with what, is in the result: the same toolchain here and on the farm.
-    for result in (on_the_farm, *local.values()):
-        assert result is not None
-        assert result.engine.version == on_the_farm.engine.version
-        assert result.engine.details["binary"] and set(result.engine.details["threads"]) == {"decoder", "encoder"}
+    results = [on_the_farm, *(proxx.result(r.job_id) for r in Proxx.open().store.jobs()[:2])]
+    outputs = [Path(c.output) for result in results if result is not None for c in result.clips]
+    assert len(outputs) == 5 and len({_digest(output) for output in outputs}) == 1, outputs
+    # What ran, and with what, is in each result: the same toolchain, the thread counts used.
+    threads = set()
+    for result in results:
+        assert result is not None and result.state == COMPLETED
+        assert (result.engine.version, result.engine.details["binary"]) == (
+            on_the_farm.engine.version,
+            on_the_farm.engine.details["binary"],
+        )
+        threads.add(result.engine.details["threads"]["decoder"])
+    assert len(threads) >= 2, threads  # the renders did run with different thread counts
 
 
 def test_5_on_the_farm_a_job_runs_from_the_snapshot_of_its_creation_and_only_signed_by_proxx(
@@ -192,36 +198,41 @@ def _shown(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_8_on_the_farm_operators_read_the_same_words_as_locally(proxx, farm, clip, tmp_path, capsys):
+    """A job that renders, one whose source is gone when the worker checks it (class B there), and one
+    whose source is damaged mid-file (class C): `submit`, `jobs show` and `jobs list` say the same of
+    each failure on the farm as here, and never a codec, container, engine or canonical name."""
     forbidden, _ = forbidden_words(proxx)
     studio = sorted({w for i in proxx.intents() for w in (i.name, i.description) if w}, key=len, reverse=True)
-    out = _folder(tmp_path, "out")
+    out, here = _folder(tmp_path, "out"), _folder(tmp_path, "here")
     texts: dict[str, str] = {}
-    # A job that renders, and one whose source is gone when the worker checks it (class B there).
     texts["submit"] = _shown(["submit", "--farm", farm, "--profile", INTENT, "--output", str(out), str(clip)], capsys)
     done = texts["submit"].split()[1]
     gone = shutil.copyfile(clip, tmp_path / "G001_C001.mov")
-    spec = create_jobspec(proxx.select(INTENT), [gone], out, utc_now(), proxx.requirements("ffmpeg"))
-    proxx.store.add(spec, farm)
-    local = proxx.create_job(INTENT, [gone], _folder(tmp_path, "here"))
+    missing = create_jobspec(proxx.select(INTENT), [gone], out, utc_now(), proxx.requirements("ffmpeg"))
+    proxx.store.add(missing, farm)
+    local = {"B": proxx.create_job(INTENT, [gone], here).job_id}
     Path(gone).unlink()
-    dispatch(proxx.store, spec, farm, FarmState.connect(farm))
-    assert main(["worker", "--once"]) == 0
-    capsys.readouterr()
-    for job_id in (done, spec.job_id):
-        assert _finished(proxx, job_id).state in (COMPLETED, FAILED)
+    dispatch(proxx.store, missing, farm, FarmState.connect(farm))
+    damaged = cut_short(clip, _folder(tmp_path, "damaged"))
+    texts["submit damaged"] = _shown(["submit", "--farm", farm, "--profile", INTENT, "--output", str(out),
+                                      str(damaged)], capsys)  # fmt: skip
+    on_the_farm = {"B": missing.job_id, "C": texts["submit damaged"].split()[1]}
+    local["C"] = proxx.create_job(INTENT, [damaged], here).job_id
+    for job_id in local.values():
+        proxx.run_job(job_id)
+    for job_id in (done, *on_the_farm.values(), *local.values()):
+        _finished(proxx, job_id)
         texts[f"jobs show {job_id}"] = _shown(["jobs", "show", job_id], capsys)
     texts["jobs list"] = _shown(["jobs", "list"], capsys)
-    texts["local jobs show"] = _shown(["jobs", "show", local.job_id], capsys)
 
     assert proxx.store.job(done).state == COMPLETED
-    farm_row, local_row = proxx.store.job(spec.job_id), proxx.store.job(local.job_id)
-    assert (
-        (farm_row.failure_class, farm_row.reason)
-        == (local_row.failure_class, local_row.reason)
-        == ("B", "source_missing")
-    )
-    # The operator's words for the same failure are the same on the farm as here.
-    assert _message_lines(texts[f"jobs show {spec.job_id}"]) == _message_lines(texts["local jobs show"])
+    for failure_class, job_id in on_the_farm.items():
+        farm_row, local_row = proxx.store.job(job_id), proxx.store.job(local[failure_class])
+        assert farm_row.failure_class == local_row.failure_class == failure_class
+        assert farm_row.reason == local_row.reason
+        # The operator's words for the same failure are the same on the farm as here.
+        shown_here = _message_lines(texts[f"jobs show {local[failure_class]}"])
+        assert _message_lines(texts[f"jobs show {job_id}"]) == shown_here
     for where, text in texts.items():
         for words in studio:
             text = text.replace(words, "")
