@@ -90,6 +90,10 @@ class ClipResult:
       reused_from: the earlier job's output the clip copied instead of rendering, or None.
       facts: the published proxy's `ClipFacts` (timecodes, frame rate, frame count, duration,
         display size), for exporters; None unless completed.
+      threads: the share of the cores the clip was given to render with while other clips of its
+        job rendered beside it (`RenderTask.threads`, chosen by load); None when the engine chose
+        (the clip rendered alone), or when nothing was rendered. The engine's `details` say what it
+        did with it (an encoder whose bytes depend on its thread count never takes it).
     """
 
     index: int
@@ -103,6 +107,7 @@ class ClipResult:
     output_bytes: int | None = None
     reused_from: Reused | None = None
     facts: ClipFacts | None = None
+    threads: int | None = None
 
 
 @attrs.frozen

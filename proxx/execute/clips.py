@@ -75,6 +75,7 @@ class Rendered:
     reused: Reused | None
     started: float
     report: Callable[[float], None]
+    threads: int | None  # the share of the cores it rendered with (None: the engine's choice, or a copy)
 
 
 @attrs.define
@@ -150,6 +151,7 @@ class Clips:
         source = self.sources[clip.index]
         started = time.monotonic()
         reused = self._reusable(clip, source) if self.spec.reuse else None
+        threads = None if reused is not None else threads  # a copy renders nothing
         staged = None
         try:
             trust.recheck_source(clip, source, self.roots)  # still the validated file, inside the roots
@@ -159,8 +161,8 @@ class Clips:
             else:
                 self._render(clip, source, staged.written, report, threads)
         except ProxxError as error:
-            return self._failed(clip, staged, error, [], started, reused)
-        return Rendered(clip, source, staged, reused, started, report)
+            return self._failed(clip, staged, error, [], started, reused, threads)
+        return Rendered(clip, source, staged, reused, started, report, threads)
 
     def _complete(self, rendered: Rendered) -> ClipResult:
         """Verify a rendered clip and publish it under its final name."""
@@ -182,7 +184,7 @@ class Clips:
                 )
             publish(self.spec, clip, staged, self.roots)
         except ProxxError as error:
-            return self._failed(clip, staged, error, checks, rendered.started, rendered.reused)
+            return self._failed(clip, staged, error, checks, rendered.started, rendered.reused, rendered.threads)
         finally:
             staged.close()
         rendered.report(1.0)
@@ -190,7 +192,7 @@ class Clips:
         facts = clip_facts(rendered.source, output) if output is not None else None
         result = ClipResult(
             clip.index, clip.source, clip.output, CLIP_COMPLETED, None, tuple(checks), None, seconds, size,
-            rendered.reused, facts,
+            rendered.reused, facts, rendered.threads,
         )  # fmt: skip
         self.on_published(result)
         return result
@@ -203,6 +205,7 @@ class Clips:
         checks: list[Check],
         started: float,
         reused: Reused | None,
+        threads: int | None,
     ) -> ClipResult:
         error = self._worded(clip, self._classified(error))
         admin = error.context.get("admin_message")
@@ -218,7 +221,7 @@ class Clips:
         seconds = round(time.monotonic() - started, 3)
         return ClipResult(
             clip.index, clip.source, clip.output, CLIP_FAILED, kept, tuple(checks), Failure.of(error), seconds,
-            None, reused,
+            None, reused, None, threads,
         )  # fmt: skip
 
     def _classified(self, error: ProxxError) -> ExecutionError:

@@ -24,6 +24,7 @@ from proxx.jobspec.model import create_jobspec, digest_of, utc_now
 from proxx.media.samples import make_clip
 from proxx.resources import bundled_profiles_dir
 from proxx.result import load_result
+from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, JobRow
 from proxx_farm.app import TASK_NAME, app_for, queue_for
 from proxx_farm.state import FarmState
@@ -122,6 +123,10 @@ def test_5_on_the_farm_the_same_jobspec_gives_the_same_bytes_as_alone_and_in_a_b
         )
         threads.add(result.engine.details["threads"]["decoder"])
     assert len(threads) >= 2, threads  # the renders did run with different thread counts
+    # Each clip's own share of the cores is in the result too (the job's details hold the last one).
+    alone, batch = sorted((r for r in results[1:] if r is not None), key=lambda r: len(r.clips))
+    assert [c.threads for c in alone.clips] == [None] and [c.threads for c in batch.clips] == [2, 2]
+    assert [violations(r.to_dict(), JOB_RESULT) for r in (on_the_farm, alone, batch)] == [[], [], []]
 
 
 def test_5_on_the_farm_a_job_runs_from_the_snapshot_of_its_creation_and_only_signed_by_proxx(
