@@ -203,9 +203,10 @@ def _shown(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_8_on_the_farm_operators_read_the_same_words_as_locally(proxx, farm, clip, tmp_path, capsys):
-    """A job that renders, one whose source is gone when the worker checks it (class B there), and one
-    whose source is damaged mid-file (class C): `submit`, `jobs show` and `jobs list` say the same of
-    each failure on the farm as here, and never a codec, container, engine or canonical name."""
+    """A job that renders, one whose source is gone when the worker checks it (class B there), one
+    whose source is damaged mid-file (class C), and intents that cannot be used (class A): `submit`,
+    `jobs show` and `jobs list` say the same of each failure on the farm as here, and never a codec,
+    container, engine or canonical name."""
     forbidden, _ = forbidden_words(proxx)
     studio = sorted({w for i in proxx.intents() for w in (i.name, i.description) if w}, key=len, reverse=True)
     out, here = _folder(tmp_path, "out"), _folder(tmp_path, "here")
@@ -229,6 +230,15 @@ def test_8_on_the_farm_operators_read_the_same_words_as_locally(proxx, farm, cli
         _finished(proxx, job_id)
         texts[f"jobs show {job_id}"] = _shown(["jobs", "show", job_id], capsys)
     texts["jobs list"] = _shown(["jobs", "list"], capsys)
+    # Class A: the farm's `submit` refuses as the local one does, word for word.
+    for intent in ("Legacy_ProRes_422", "No Such Intent"):
+        refusals = []
+        for farm_option in (["--farm", farm], []):
+            assert main(["submit", *farm_option, "--profile", intent, "--output", str(out), str(clip)]) == 3
+            said = capsys.readouterr()
+            refusals.append(said.out + said.err)
+        assert refusals[0] == refusals[1] and intent in refusals[0], refusals
+        texts[f"submit {intent}"] = refusals[0]
 
     assert proxx.store.job(done).state == COMPLETED
     for failure_class, job_id in on_the_farm.items():
