@@ -7,10 +7,18 @@ import pytest
 from proxx import Registry, UserProfile
 from proxx.compile.repository import load_repository
 from proxx.converter import converter
+from proxx.pluginmanager import plugin_manager
 from proxx.resources import bundled_profiles_dir
 from tests.camera_media import camera_media, camera_media_missing  # noqa: F401  (one generation per session)
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _process_wide_plugin_manager() -> None:
+    # Built once under the session's own environment: never first (and for every later test) under
+    # one test's narrowed PROXX_LOAD_PLUGINS, whatever order the tests run in.
+    plugin_manager()
 
 
 @pytest.fixture(scope="session")

@@ -152,14 +152,16 @@ def test_env_var_and_flag_layers_and_replacing_the_bundled_repository(tmp_path, 
         'user_profile_version: "1.1"\nname: Env\ndescription: flag wins\noverrides: true\nconstraints:\n  codecs: [prores_proxy]\n  engine_preference: [ffmpeg]\n',
     )
     monkeypatch.setenv("PROXX_PROFILES", str(tmp_path / "env"))
-    proxx = Proxx.open(profiles=[tmp_path / "flag"])
+    # Each open builds its own plugin manager: the process-wide one must not be first built (and
+    # cached for every later test) under this test's PROXX_LOAD_PLUGINS.
+    proxx = Proxx.open(profiles=[tmp_path / "flag"], pm=build_plugin_manager())
     assert proxx.select("Env").canonical.id == "proxy_prores_proxy"
     assert proxx.repository.user_profile("HD Editorial LT") is not None
     replaced = Proxx.open(bundled=False, pm=build_plugin_manager())  # honours PROXX_LOAD_PLUGINS above
     assert [p.name for p in replaced.repository.user_profiles] == ["Env"]
     assert len(replaced.repository.registry) == 0
     monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
-    assert Proxx.open().repository.user_profile("HD Editorial LT") is None
+    assert Proxx.open(pm=build_plugin_manager()).repository.user_profile("HD Editorial LT") is None
 
 
 def test_the_profile_cache_rereads_changed_files_and_never_caches_broken_ones(tmp_path):
