@@ -63,7 +63,6 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def proxx(proxx_home: Path, monkeypatch: pytest.MonkeyPatch, farm: str) -> Proxx:
     monkeypatch.setenv("PROXX_FARM_KEY", KEY)
-    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg,farm")
     return Proxx.open()
 
 
@@ -137,7 +136,6 @@ def test_5_on_the_farm_a_job_runs_from_the_snapshot_of_its_creation_and_only_sig
     monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
     monkeypatch.setenv("PROXX_PROFILES", str(studio))
     monkeypatch.setenv("PROXX_FARM_KEY", KEY)
-    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg,farm")
     proxx = Proxx.open()
     out = _folder(tmp_path, "out")
     compiled = proxx.select(INTENT)  # the job is compiled at its creation ...
