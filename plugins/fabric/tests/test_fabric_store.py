@@ -212,9 +212,7 @@ def test_a_source_is_hashed_once_while_it_stays_the_same_file(tmp_path, monkeypa
 def test_the_result_copy_is_written_a_piece_at_a_time_with_its_hash(tmp_path):
     import json
 
-    from proxx.plugin import ClipResult, JobResult, Origin
-    from proxx.result import EngineRun
-    from proxx.verify.checks import Check
+    from proxx.plugin import Check, ClipResult, EngineRun, JobResult, Origin
     from proxx_fabric.folder import opened, replace
     from proxx_fabric.record import _HashedJSON
 
