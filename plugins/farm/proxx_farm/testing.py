@@ -19,7 +19,21 @@ from typing import IO
 
 import redis
 
+from proxx import JobRow, JobState, Proxx
 from proxx.errors import ConfigurationError
+
+
+def wait_finished(proxx: Proxx, job_id: str, timeout: float = 90.0) -> JobRow:
+    """The job's row once it is COMPLETED or FAILED, mirrored from the farm (an AssertionError after
+    `timeout` seconds: for tests)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        proxx.refresh()
+        row = proxx.store.job(job_id)
+        if row.state in (JobState.COMPLETED, JobState.FAILED):
+            return row
+        assert time.monotonic() < deadline, f"job {job_id} still {row.state}"
+        time.sleep(0.1)
 
 
 def free_port() -> int:

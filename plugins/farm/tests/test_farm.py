@@ -29,7 +29,7 @@ from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, JobRow, Store
 from proxx_farm.state import FarmState
 from proxx_farm.submit import dispatch
-from proxx_farm.testing import FarmWorker, RedisServer
+from proxx_farm.testing import FarmWorker, RedisServer, wait_finished
 from tests.benchmarks import run_benchmark
 
 PLUGIN_DIR = Path(__file__).parent / "farm_plugin"
@@ -75,17 +75,6 @@ def proxx(proxx_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     (repo / "user").mkdir(parents=True)
     (repo / "user" / "slow_copy.yaml").write_text(SLOW_INTENT)
     return Proxx.open(profiles=[repo], pm=build_plugin_manager())
-
-
-def wait_finished(proxx: Proxx, job_id: str, timeout: float = 90.0) -> JobRow:
-    deadline = time.monotonic() + timeout
-    while True:
-        proxx.refresh()
-        row = proxx.store.job(job_id)
-        if row.state in (COMPLETED, FAILED):
-            return row
-        assert time.monotonic() < deadline, f"job {job_id} still {row.state}"
-        time.sleep(0.2)
 
 
 def wait_rendering(state: FarmState, job_id: str, timeout: float = 60.0) -> None:

@@ -25,11 +25,11 @@ from proxx.media.samples import make_clip
 from proxx.resources import bundled_profiles_dir
 from proxx.result import load_result
 from proxx.schemas import JOB_RESULT, violations
-from proxx.store import COMPLETED, FAILED, JobRow
+from proxx.store import COMPLETED
 from proxx_farm.app import TASK_NAME, app_for, queue_for
 from proxx_farm.state import FarmState
 from proxx_farm.submit import dispatch
-from proxx_farm.testing import FarmWorker, RedisServer
+from proxx_farm.testing import FarmWorker, RedisServer, wait_finished
 from tests.conformance.surfaces import cut_short, forbidden_words
 
 KEY = "the facility's farm key"
@@ -71,17 +71,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_clip(tmp_path_factory.mktemp("conformance-clip") / "A001_C001.mov", frames=4, size="320x180")
 
 
-def _finished(proxx: Proxx, job_id: str, timeout: float = 90.0) -> JobRow:
-    deadline = time.monotonic() + timeout
-    while True:
-        proxx.refresh()
-        row = proxx.store.job(job_id)
-        if row.state in (COMPLETED, FAILED):
-            return row
-        assert time.monotonic() < deadline, f"job {job_id} still {row.state}"
-        time.sleep(0.1)
-
-
 def _digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -100,7 +89,7 @@ def test_5_on_the_farm_the_same_jobspec_gives_the_same_bytes_as_alone_and_in_a_b
     a batch (a share of 4 cores each): three thread counts, one toolchain, the same bytes."""
     other = shutil.copyfile(clip, tmp_path / "B001_C001.mov")
     spec = proxx.submit(intent, [clip, other], _folder(tmp_path, "farm"), farm=farm)
-    row = _finished(proxx, spec.job_id)
+    row = wait_finished(proxx, spec.job_id)
     assert row.state == COMPLETED, row.message
     on_the_farm = load_result(Path(row.result_path or ""))
 
@@ -154,7 +143,7 @@ def test_5_on_the_farm_a_job_runs_from_the_snapshot_of_its_creation_and_only_sig
     app_for(farm).send_task(
         TASK_NAME, args=[forged.to_json(), digest_of(forged.to_json()), None], queue=queue_for("ffmpeg")
     )
-    row = _finished(proxx, spec.job_id)
+    row = wait_finished(proxx, spec.job_id)
     assert row.state == COMPLETED, row.message
     result = proxx.result(spec.job_id)
     assert result is not None and result.proxy_profile == spec.proxy_profile
@@ -186,7 +175,7 @@ def test_2_no_per_job_override_reaches_the_farm(proxx, farm, clip, tmp_path, cap
     # The worker's own repository redefines the intent (a quarter-size proxy): it compiles nothing,
     # the JobSpec made here decides (half size).
     spec = proxx.submit(INTENT, [clip], out, farm=farm)
-    row = _finished(proxx, spec.job_id)
+    row = wait_finished(proxx, spec.job_id)
     assert row.state == COMPLETED, row.message
     result = load_result(Path(row.result_path or ""))
     assert {c.name: c.actual for c in result.clips[0].checks}["dimensions"] == "160x90"
@@ -225,7 +214,7 @@ def test_8_on_the_farm_operators_read_the_same_words_as_locally(proxx, farm, cli
     for job_id in local.values():
         proxx.run_job(job_id)
     for job_id in (done, *on_the_farm.values(), *local.values()):
-        _finished(proxx, job_id)
+        wait_finished(proxx, job_id)
         texts[f"jobs show {job_id}"] = _shown(["jobs", "show", job_id], capsys)
     texts["jobs list"] = _shown(["jobs", "list"], capsys)
     # Class A: the farm's `submit` refuses as the local one does, word for word.

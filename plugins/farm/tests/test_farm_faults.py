@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_farm import PLUGIN_DIR, SLOW_INTENT, wait_finished
+from test_farm import PLUGIN_DIR, SLOW_INTENT
 
 from proxx import Proxx
 from proxx.cli import main
@@ -27,7 +27,7 @@ from proxx.pluginmanager import build_plugin_manager
 from proxx.result import CLIP_COMPLETED, load_result
 from proxx.store import COMPLETED, FAILED
 from proxx_farm.state import FarmState, lost_after
-from proxx_farm.testing import FarmWorker, RedisServer
+from proxx_farm.testing import FarmWorker, RedisServer, wait_finished
 
 LEASE = 2.0
 ENV = {
