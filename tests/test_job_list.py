@@ -52,6 +52,20 @@ def test_list_hide_and_pages(tmp_path, proxx_home):
     assert cli(proxx_home, "jobs", "list", "--since", tomorrow, "--all").stdout == "No jobs match.\n"
 
 
+def test_hide_and_clean_refuse_an_unfinished_job_and_an_unknown_id_changing_nothing(tmp_path, proxx_home):
+    from proxx.media.samples import make_clip
+
+    (tmp_path / "out").mkdir()
+    queued = Proxx.open().create_job("Review H.264", [make_clip(tmp_path / "A001.mov", frames=2)], tmp_path / "out")
+    for command, words in (("hide", "only finished jobs are hidden"),
+                           ("clean", "only a finished job's partial outputs are removed")):  # fmt: skip
+        refused = cli(proxx_home, "jobs", command, queued.job_id)
+        assert refused.returncode == 2 and f"job {queued.job_id} is QUEUED; {words}." in refused.stderr
+        unknown = cli(proxx_home, "jobs", command, "no-such-job")
+        assert unknown.returncode == 2 and "no job matches 'no-such-job'" in unknown.stderr
+    assert queued.job_id[-8:] in cli(proxx_home, "jobs", "list").stdout  # neither hidden nor touched
+
+
 def test_the_default_page_is_fast_on_100000_jobs(tmp_path):
     store = Store(tmp_path / "proxx.db")
     spec_json = json.dumps({"clips": [{"index": 0, "source": "/media/A001.mov", "output": "/out/A001.mov"}]})

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -528,6 +528,23 @@ def _chunks(rows: Iterator[JobRow], size: int = 1000) -> Iterator[list[JobRow]]:
         yield chunk
 
 
+def _finished_jobs(store: Store, given: Sequence[str], only: str) -> list[str] | None:
+    """The ids of the finished jobs `given` names; None, said on stderr, if one names no job or a
+    job still queued or running (`only`: what the command does to finished jobs alone)."""
+    ids = []
+    for name in given:
+        try:
+            row = store.find(name)
+        except KeyError:
+            print(f"proxx: no job matches '{name}'.", file=sys.stderr)
+            return None
+        if row.state not in (COMPLETED, FAILED):
+            print(f"proxx: job {row.job_id} is {row.state}; {only}.", file=sys.stderr)
+            return None
+        ids.append(row.job_id)
+    return ids
+
+
 def cmd_jobs_hide(args: argparse.Namespace) -> int:
     from proxx.app import clean_partials
 
@@ -535,17 +552,10 @@ def cmd_jobs_hide(args: argparse.Namespace) -> int:
     if not args.job_ids and not args.failed_before:
         print("proxx: give job IDs or --failed-before DATE.", file=sys.stderr)
         return 2
-    ids = store.failed_before(args.failed_before) if args.failed_before else []
-    for given in args.job_ids:
-        try:
-            row = store.find(given)
-        except KeyError:
-            print(f"proxx: no job matches '{given}'.", file=sys.stderr)
-            return 2
-        if row.state not in (COMPLETED, FAILED):
-            print(f"proxx: job {row.job_id} is {row.state}; only finished jobs are hidden.", file=sys.stderr)
-            return 2
-        ids.append(row.job_id)
+    named = _finished_jobs(store, args.job_ids, "only finished jobs are hidden")
+    if named is None:
+        return 2
+    ids = [*(store.failed_before(args.failed_before) if args.failed_before else []), *named]
     hidden = store.hide(sorted(set(ids)))
     removed = clean_partials(store, sorted(set(ids)))  # a hidden job's partials are of no more use
     print(f"{hidden} job(s) hidden; `proxx jobs list --all` still lists them, and their JobSpec and result stay.")
@@ -561,19 +571,11 @@ def cmd_jobs_clean(args: argparse.Namespace) -> int:
     if not args.job_ids and not args.all:
         print("proxx: give job IDs or --all.", file=sys.stderr)
         return 2
+    named = _finished_jobs(store, args.job_ids, "only a finished job's partial outputs are removed")
+    if named is None:
+        return 2
     ids = [row.job_id for row in store.iter_jobs() if row.state in (COMPLETED, FAILED)] if args.all else []
-    for given in args.job_ids:
-        try:
-            row = store.find(given)
-        except KeyError:
-            print(f"proxx: no job matches '{given}'.", file=sys.stderr)
-            return 2
-        if row.state not in (COMPLETED, FAILED):
-            print(f"proxx: job {row.job_id} is {row.state}; only a finished job's partial outputs are removed.",
-                  file=sys.stderr)  # fmt: skip
-            return 2
-        ids.append(row.job_id)
-    removed = clean_partials(store, ids)
+    removed = clean_partials(store, [*ids, *named])
     for path in removed:
         print(f"Removed   {path}")
     print(f"{_count(len(removed), 'partial output', 'partial outputs')} removed; proxies are never touched.")
