@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--one", action="store_true", help="also time one worker")
     args = parser.parse_args()
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}")
-    with tempfile.TemporaryDirectory(prefix="proxx-farm-bench-") as tmp, RedisServer() as server:
+    with tempfile.TemporaryDirectory(prefix="proxx-farm-throughput-") as tmp, RedisServer() as server:
         root = Path(tmp)
         os.environ["PROXX_HOME"] = str(root / "submitter")
         sources = [make_clip(root / "media" / f"A{n:03d}.mov", size=args.size, frames=args.frames)
