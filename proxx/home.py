@@ -7,7 +7,6 @@ import contextlib
 import itertools
 import json
 import os
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -95,7 +94,7 @@ def write_text_atomically(path: Path, pieces: Iterable[str], *, sync: bool = Tru
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        temporary = f".{path.name}.{secrets.token_hex(8)}.tmp"
+        temporary = f".{path.name}.{os.urandom(8).hex()}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

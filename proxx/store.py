@@ -24,22 +24,21 @@ import json
 import os
 import platform
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from proxx.errors import ConfigurationError, FailureClass
 from proxx.home import STORE_FILE
 from proxx.jobspec.stamps import digest_of, utc_now
-from proxx.roots import Roots
 
 if TYPE_CHECKING:  # the JobSpec model (and the profiles it holds) loads when a JobSpec is read: listing jobs needs none
     from proxx.jobspec.model import JobSpec
+    from proxx.roots import Roots
 
 
 class JobState(enum.StrEnum):
@@ -453,13 +452,24 @@ class Store:
 
     def spec_unchecked(self, job_id: str) -> JobSpec:
         """The stored JobSpec without the digest check: only to report on a tampered job."""
+        return _jobspec(self._spec_json(job_id))
+
+    def spec_document(self, job_id: str) -> dict[str, Any]:
+        """The stored JobSpec as its JSON document, without the digest check (as `spec_unchecked`):
+        for showing a job, which reads a few of its members and needs no `JobSpec` made of it."""
+        document: dict[str, Any] = json.loads(self._spec_json(job_id))
+        return document
+
+    def _spec_json(self, job_id: str) -> str:
         row = self._db.execute("SELECT spec_json FROM jobspecs WHERE job_id = ?", (job_id,)).fetchone()
         if row is None:
             raise KeyError(job_id)
-        return _jobspec(row["spec_json"])
+        return str(row["spec_json"])
 
     def roots(self, job_id: str) -> Roots | None:
         """The roots the job was created with, or None (a job made on the command line)."""
+        from proxx.roots import Roots
+
         row = self._db.execute("SELECT roots FROM job_roots WHERE job_id = ?", (job_id,)).fetchone()
         return None if row is None else Roots(json.loads(row["roots"]))
 
@@ -807,6 +817,8 @@ def _statements(script: str) -> Iterator[str]:
 def queue_watch(path: Path) -> Callable[[], bool]:
     """Whether a job waits for a local worker, asked from any thread through a read-only
     connection of its own (the hint `proxx.execute.schedule.CoreShare.queued`)."""
+    import threading
+
     db = Store.read_only(path)._db
     lock = threading.Lock()
     query = f"SELECT 1 FROM jobs WHERE state = '{QUEUED}' AND {_LOCAL} LIMIT 1"

@@ -20,8 +20,7 @@ Integrator output (`--json`, `/api/integrator/...`) is the raw documents and doe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from fractions import Fraction
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from proxx.errors import (
@@ -41,9 +40,11 @@ if TYPE_CHECKING:  # the job list shows states only: it loads neither profiles n
 
 # --- values in people's words ---------------------------------------------------------------------
 
+# Numerator and denominator: `fractions` (and the `decimal` it loads) is imported where a value is
+# worded, not by every command that shows a state.
 _NAMED_ASPECTS = {
-    Fraction(16, 9): "16:9", Fraction(4, 3): "4:3", Fraction(1, 1): "1:1", Fraction(9, 16): "9:16",
-    Fraction(3, 2): "3:2", Fraction(5, 4): "5:4", Fraction(2, 3): "2:3", Fraction(3, 4): "3:4",
+    (16, 9): "16:9", (4, 3): "4:3", (1, 1): "1:1", (9, 16): "9:16",
+    (3, 2): "3:2", (5, 4): "5:4", (2, 3): "2:3", (3, 4): "3:4",
 }  # fmt: skip
 _RATE = re.compile(r"(\d+)(?:/(\d+))?")
 _DECIMAL = re.compile(r"(\d+(?:\.\d+)?)(?:\s*\(±[^)]*\))?")
@@ -58,6 +59,8 @@ _FIELD_ORDERS = {
 def frame_rate_words(rate: str, drop_frame: bool = False) -> str:
     """A rate as people say it: 24000/1001 is "23.976 fps", 30000/1001 with drop-frame timecode
     "29.97 DF", 25/1 "25 fps". Anything else (already in words) is returned as it is."""
+    from fractions import Fraction
+
     match = _RATE.fullmatch(rate.strip())
     if not match or match.group(2) == "0":
         return rate
@@ -68,6 +71,8 @@ def frame_rate_words(rate: str, drop_frame: bool = False) -> str:
 
 def aspect_words(value: str) -> str:
     """ "1.7778 (± 0.5 %)" or "16:9" -> "16:9"; "1.8500" -> "1.85:1"; "2.3900" -> "2.39:1"."""
+    from fractions import Fraction
+
     text = value.strip()
     ratio = _RATIO.fullmatch(text)
     decimal = _DECIMAL.fullmatch(text)
@@ -77,7 +82,8 @@ def aspect_words(value: str) -> str:
         aspect = Fraction(decimal.group(1))
     else:
         return value
-    for named, words in _NAMED_ASPECTS.items():
+    for (numerator, denominator), words in _NAMED_ASPECTS.items():
+        named = Fraction(numerator, denominator)
         if abs(aspect - named) <= named * Fraction(3, 1000):
             return words
     return f"{float(aspect):.2f}:1"
@@ -499,19 +505,28 @@ class OperatorWords:
 
     @classmethod
     def of(cls, registry: Iterable[CanonicalProfile], intent_names: Iterable[str] = ()) -> OperatorWords:
-        """For a registry, or for one job (its JobSpec's canonical profile and its intent's name)."""
-        from proxx.compile.profiles import CODEC_FAMILY
-        from proxx.verify.checks import PROBED_CODEC
+        """For a registry: its canonical profiles and its intents' names."""
+        return cls._of([(p.id, p.engine, p.codec, p.container) for p in registry], intent_names)
 
-        codecs: set[str] = set(CODEC_FAMILY) | set(CODEC_FAMILY.values())
-        codecs |= {name for name, _ in PROBED_CODEC.values()}
-        registry = list(registry)
-        codecs |= {p.codec for p in registry}
+    @classmethod
+    def of_job(cls, canonical_profile: Mapping[str, Any], intent: str) -> OperatorWords:
+        """For one job: its JobSpec's canonical profile as stored (the JSON object, of which only the
+        id, engine, codec and container are read) and its intent's name."""
+        names = (canonical_profile["id"], canonical_profile["engine"], canonical_profile["codec"])
+        return cls._of([(*names, canonical_profile["container"])], [intent])
+
+    @classmethod
+    def _of(cls, profiles: list[tuple[str, str, str, str]], intent_names: Iterable[str]) -> OperatorWords:
+        """`profiles`: each canonical profile's (id, engine, codec, container); every bundled codec's
+        names (its flavour, its family and ffprobe's name for it) are reworded too."""
+        from proxx.vocabulary import BUNDLED_CODECS
+
+        codecs = {name for codec in BUNDLED_CODECS.values() for name in (codec.name, codec.family, codec.probe_codec)}
         return cls(
-            codecs=codecs,
-            containers={p.container for p in registry},
-            canonical_ids={p.id for p in registry},
-            engines={p.engine for p in registry},
+            codecs=codecs | {codec for _, _, codec, _ in profiles},
+            containers={container for *_, container in profiles},
+            canonical_ids={canonical_id for canonical_id, *_ in profiles},
+            engines={engine for _, engine, _, _ in profiles},
             keep=intent_names,
         )
 

@@ -10,7 +10,6 @@ redefine a bundled one or another plugin's.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -200,4 +199,6 @@ def undeclared(canonical: Mapping[str, object]) -> list[tuple[str, str]]:
 
 def fingerprint() -> str:
     """Changes whenever the declared vocabulary does (cached schema verdicts depend on it)."""
+    import hashlib
+
     return hashlib.sha256(repr(sorted(_declared.items())).encode()).hexdigest()

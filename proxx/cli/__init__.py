@@ -17,7 +17,6 @@ import argparse
 import datetime
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -93,6 +92,8 @@ def _farm_not_installed(args: argparse.Namespace) -> int:
 
 
 def _log_internal_error() -> Path | None:
+    import traceback
+
     try:
         from proxx.home import proxx_home
 

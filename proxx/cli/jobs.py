@@ -12,11 +12,10 @@ import datetime
 import itertools
 import json
 import os
-import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -33,7 +32,6 @@ from proxx.visibility import ADMIN_DETAIL, CANCELLED_TITLE, OperatorWords, failu
 if TYPE_CHECKING:  # the commands that run jobs import these when they run: `jobs list|show` need none
     from proxx.app import Proxx
     from proxx.execute.progress import Progress
-    from proxx.jobspec.model import JobSpec
     from proxx.jobspec.sources import NothingMissing
     from proxx.result import ClipResult, JobResult
 
@@ -158,10 +156,11 @@ def exit_code(row: JobRow) -> int:
     return EXIT_FOR_CLASS[FailureClass(row.failure_class)] if row.failure_class else 1
 
 
-def job_words(spec: JobSpec, intent: str) -> OperatorWords:
-    """What operators read of this job's messages and logs (`proxx.visibility`): its own canonical
-    profile's values are what a message could leak, so no registry needs loading to show a job."""
-    return OperatorWords.of([spec.canonical_profile], [intent])
+def job_words(spec: Mapping[str, Any], intent: str) -> OperatorWords:
+    """What operators read of this job's messages and logs (`proxx.visibility`), from its stored
+    JobSpec's document (`Store.spec_document`): its own canonical profile's values are what a message
+    could leak, so no registry needs loading to show a job."""
+    return OperatorWords.of_job(spec["canonical_profile"], intent)
 
 
 def _message_lines(words: OperatorWords, message: str | None, reason: str | None) -> list[str]:
@@ -176,8 +175,7 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
     from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result
 
     row = proxx.store.job(job_id)
-    spec = proxx.store.spec_unchecked(job_id)
-    words = job_words(spec, row.intent)
+    words = job_words(proxx.store.spec_document(job_id), row.intent)
     intent = safe(row.intent)
     if result is None and row.result_path and Path(row.result_path).exists():
         result = load_result(Path(row.result_path))
@@ -364,6 +362,8 @@ def _cancel_on_signals(job_id: str, stop: threading.Event, bar: ProgressBar) -> 
     "cancelled by the operator" with its result JSON. A terminal, `timeout` or a service manager
     often sends a second signal close behind the first: a second one is still the same cancel.
     Only a third Ctrl-C interrupts at once (the job is then marked lost by the next proxx command)."""
+    import signal
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -426,6 +426,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
     from proxx.worker import work
 
     proxx = _open(args)
@@ -596,7 +598,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         document["left_out"] = [attrs.asdict(item) for item in store.left_out(row.job_id)]
         print(json.dumps(document, indent=2))
         return 0
-    spec = store.spec_unchecked(row.job_id)
+    spec = store.spec_document(row.job_id)
     words = job_words(spec, row.intent)
     print(f"Job       {row.job_id}")
     print(f"State     {_state(row)}")
@@ -633,13 +635,13 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     for clip in result.clips if result else ():
         _print_clip(words, clip, args.verbose)
     if result is None:
-        for c in spec.clips:
-            print(f"  {safe(Path(c.source).name)}  {row.state}  -> {safe(c.output)}")
+        for c in spec["clips"]:
+            print(f"  {safe(Path(c['source']).name)}  {row.state}  -> {safe(c['output'])}")
     if row.state == FAILED:
         from proxx.execute.publish import leftovers
 
         listed = {c.partial_output for c in result.clips} if result else set()
-        for path in leftovers(spec):  # a crashed worker's too, which no result records
+        for path in leftovers(store.spec_unchecked(row.job_id)):  # a crashed worker's too, which no result records
             if str(path) not in listed:
                 print(f"Partial   {safe(str(path))}  (a partial output of this job, not a proxy)")
     for outcome in result.exports if result else ():
@@ -713,7 +715,7 @@ def cmd_jobs_cancel(args: argparse.Namespace) -> int:
     if row.state == COMPLETED:
         print(f"Job {row.job_id} COMPLETED before the cancel reached it: its proxies are published.")
         return 1
-    words = job_words(proxx.store.spec_unchecked(row.job_id), row.intent)
+    words = job_words(proxx.store.spec_document(row.job_id), row.intent)
     if row.reason == CANCELLED:
         print(f"{words.message(row.message, row.reason)} Job {row.job_id} FAILED.")
     else:

@@ -4,7 +4,6 @@ job list use them without loading the model and the profiles it holds."""
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 from typing import Any
 
@@ -14,6 +13,8 @@ def canonical_json(document: Any) -> str:
 
 
 def digest_of(spec_json: str) -> str:
+    import hashlib
+
     return "sha256:" + hashlib.sha256(spec_json.encode("utf-8")).hexdigest()
 
 
