@@ -13,23 +13,26 @@ import attrs
 from proxx.media.files import is_partial
 
 
+def folders(root: Path, skip_dir: Callable[[Path], bool], recursive: bool = True) -> Iterator[tuple[Path, list[str]]]:
+    """Each folder under `root` (`root` first) with the names of its files, sorted; hidden files and
+    folders, and folders `skip_dir` rejects, are left out. Names, not paths: a pass over 100,000
+    files that are known already makes no path for them."""
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if recursive and not d.startswith(".") and not skip_dir(here / d))
+        yield here, sorted(name for name in files if not name.startswith("."))
+
+
 def candidates(
     root: Path,
     wanted: Callable[[Path], bool],
     skip_dir: Callable[[Path], bool],
     recursive: bool = True,
-    partial: bool = False,
 ) -> Iterator[Path]:
-    """Files under `root` that `wanted` accepts; hidden files and folders, folders `skip_dir`
-    rejects, and (unless `partial`) files still being written are left out."""
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)  # once a folder: parsing paths was most of a pass over 100,000 files
-        dirs[:] = sorted(d for d in dirs if recursive and not d.startswith(".") and not skip_dir(here / d))
-        for name in sorted(files):
-            if name.startswith(".") or (is_partial(name) and not partial):
-                continue
-            path = here / name
-            if wanted(path):
+    """Files under `root` that `wanted` accepts, but files still being written (see `folders`)."""
+    for here, names in folders(root, skip_dir, recursive):
+        for name in names:
+            if not is_partial(name) and wanted(path := here / name):
                 yield path
 
 

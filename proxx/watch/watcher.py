@@ -20,11 +20,11 @@ from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
 from proxx.jobspec.sources import NOT_VIDEO_BY_NAME, PARTIAL, NothingMissing, kept_folder, not_video
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
-from proxx.media.files import MEDIA_EXTENSIONS, PROXY_FOLDER, decodable, is_media, is_partial, printable, skipped_folder
+from proxx.media.files import PROXY_FOLDER, decodable, is_media, is_partial, printable, skipped_folder
 from proxx.roots import Roots
 from proxx.store import FAILED
 from proxx.watch.ledger import Ledger
-from proxx.watch.scan import Settler, candidates
+from proxx.watch.scan import Settler, candidates, folders
 
 QUEUED_FOLDER, FAILED_FOLDER = "queued", "failed"
 log = logging.getLogger("proxx.watch")
@@ -77,15 +77,6 @@ class MediaWatcher:
             self.output is not None and folder.resolve() == self.output.resolve()
         )
 
-    def _skipped(self) -> Iterator[Event]:
-        """Files left alone, each said once: an operator sees why a file dropped in made no job
-        (hidden files, such as .DS_Store, are left alone silently)."""
-        for path in candidates(self.root, lambda p: not is_media(p), self._skip_dir, partial=True):
-            if path not in self._told:
-                self._told.add(path)
-                why = PARTIAL if is_partial(path.name) else NOT_VIDEO_BY_NAME
-                yield Event(path, "skipped", message=why)
-
     def _once(self, path: Path, why: str) -> list[Event]:
         """A file left alone, said once while it stays so."""
         if path in self._told:
@@ -126,67 +117,62 @@ class MediaWatcher:
 
     def events(self) -> Iterator[Event]:
         """One pass over the folder, each event as it happens: `watch` hands them on one at a time,
-        so a pass queuing 100,000 new files holds none of them."""
-        yield from self._skipped()
-        handled = _FolderLedger(self.ledger)
-        for path in candidates(self.root, lambda p: p.suffix.lower() in MEDIA_EXTENSIONS, self._skip_dir):
-            if not decodable(path):  # neither a job store, a JobSpec nor a terminal can hold it as it is
-                yield from self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
-                continue
-            if handled(path):
-                continue
-            settled = self.settler.observe(path)
-            if settled is None:
-                continue
-            why = not_video(path)  # probed once: the job's validation finds the answer remembered
-            if why is not None:
-                self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
-                yield Event(path, "skipped", message=why)
-                continue
-            if self.output is None:  # a Proxy/ folder beside each file: no sub-folder to keep
-                refused = self._proxy_folder(path.parent)
-                if refused is not None:
-                    yield from self._once(path, refused)
+        so a pass queuing 100,000 new files holds none of them. A file the ledger holds costs a
+        look-up in its folder's set: the ledger is asked once a folder."""
+        for folder, names in folders(self.root, self._skip_dir):
+            handled = self.ledger.handled_in(folder) if names else set()
+            prefix = f"{folder}{os.sep}"
+            for name in names:
+                if prefix + name in handled:
                     continue
-                output, source = path.parent / PROXY_FOLDER, SourceFile(path)
-            else:  # the sub-folder kept, starting with the watched folder's name, as a folder source's
-                output, source = self.output, SourceFile(path, kept_folder(self.root, path))
-            self._told.discard(path)
-            try:  # compiled now, against the repository as it is now: an intent may stop compiling
-                spec = self.proxx.submit(self.intent, [source], output, farm=self.farm, roots=self.roots)
-            except NothingMissing as nothing:  # its verified proxy is there already (a re-run)
-                (proxied,) = nothing.expansion.proxied
-                self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
-                message = f"already proxied: '{proxied.output}' (job {proxied.job_id})"
-                yield Event(path, "skipped", message=message)
-                continue
-            except PreJobError as error:  # no job (class A); tried again once the intent is usable
-                if self._refused.get(path) != error.message:
-                    self._refused[path] = error.message
-                    yield Event(path, "refused", message=error.message)
-                continue
-            self._refused.pop(path, None)
-            self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued")
-            row = self.proxx.store.job(spec.job_id)
-            if row.state == FAILED:  # refused in class B when it was created: nothing will run
-                yield Event(path, "failed", spec.job_id, row.message or "")
-            else:
-                yield Event(path, "queued", spec.job_id)
+                yield from self._file(folder / name)
         self.settler.forget_missing()
 
-
-class _FolderLedger:
-    """Whether the ledger holds a file, asked a folder at a time (files come folder by folder)."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self.folder: Path | None = None
-        self.paths: set[str] = set()
-
-    def __call__(self, path: Path) -> bool:
-        if path.parent != self.folder:
-            self.folder, self.paths = path.parent, self.ledger.handled_in(path.parent)
-        return str(path) in self.paths
+    def _file(self, path: Path) -> Iterator[Event]:
+        """What one file not handled yet comes to in this pass."""
+        if not is_media(path):  # said once (hidden files, such as .DS_Store, are left out silently)
+            yield from self._once(path, PARTIAL if is_partial(path.name) else NOT_VIDEO_BY_NAME)
+            return
+        if not decodable(path):  # neither a job store, a JobSpec nor a terminal can hold it as it is
+            yield from self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
+            return
+        settled = self.settler.observe(path)
+        if settled is None:
+            return
+        why = not_video(path)  # probed once: the job's validation finds the answer remembered
+        if why is not None:
+            self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
+            yield Event(path, "skipped", message=why)
+            return
+        if self.output is None:  # a Proxy/ folder beside each file: no sub-folder to keep
+            refused = self._proxy_folder(path.parent)
+            if refused is not None:
+                yield from self._once(path, refused)
+                return
+            output, source = path.parent / PROXY_FOLDER, SourceFile(path)
+        else:  # the sub-folder kept, starting with the watched folder's name, as a folder source's
+            output, source = self.output, SourceFile(path, kept_folder(self.root, path))
+        self._told.discard(path)
+        try:  # compiled now, against the repository as it is now: an intent may stop compiling
+            spec = self.proxx.submit(self.intent, [source], output, farm=self.farm, roots=self.roots)
+        except NothingMissing as nothing:  # its verified proxy is there already (a re-run)
+            (proxied,) = nothing.expansion.proxied
+            self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
+            message = f"already proxied: '{proxied.output}' (job {proxied.job_id})"
+            yield Event(path, "skipped", message=message)
+            return
+        except PreJobError as error:  # no job (class A); tried again once the intent is usable
+            if self._refused.get(path) != error.message:
+                self._refused[path] = error.message
+                yield Event(path, "refused", message=error.message)
+            return
+        self._refused.pop(path, None)
+        self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued")
+        row = self.proxx.store.job(spec.job_id)
+        if row.state == FAILED:  # refused in class B when it was created: nothing will run
+            yield Event(path, "failed", spec.job_id, row.message or "")
+        else:
+            yield Event(path, "queued", spec.job_id)
 
 
 @attrs.define
