@@ -40,8 +40,7 @@ if TYPE_CHECKING:  # the job list shows states only: it loads neither profiles n
 
 # --- values in people's words ---------------------------------------------------------------------
 
-# Numerator and denominator: `fractions` (and the `decimal` it loads) is imported where a value is
-# worded, not by every command that shows a state.
+# (numerator, denominator): `fractions` is imported only where a value is worded.
 _NAMED_ASPECTS = {
     (16, 9): "16:9", (4, 3): "4:3", (1, 1): "1:1", (9, 16): "9:16",
     (3, 2): "3:2", (5, 4): "5:4", (2, 3): "2:3", (3, 4): "3:4",

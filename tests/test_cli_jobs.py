@@ -202,3 +202,24 @@ def test_a_closed_pipe_is_no_error(tmp_path, clip):
 def _only_job(home: Path) -> str:
     (job,) = json.loads(cli(home, "jobs", "list", "--json").stdout)
     return str(job["job_id"][-8:])
+
+
+def test_each_command_module_names_the_commands_it_adds_and_a_command_line_builds_its_own():
+    import argparse
+
+    from proxx.cli import build_parser, doctor, jobs, openjd, profiles, serve, watch
+
+    modules = (profiles, doctor, jobs, serve, watch, openjd)
+    for module in modules:
+        sub = argparse.ArgumentParser().add_subparsers()
+        module.register(sub, lambda parser: None)
+        assert tuple(sub.choices) == module.COMMANDS, module.__name__
+
+    def commands(parser: argparse.ArgumentParser) -> list[str]:
+        return [name for action in parser._actions if action.dest == "command" for name in action.choices]  # type: ignore[union-attr]
+
+    assert commands(build_parser(["jobs", "show", "x"])) == list(jobs.COMMANDS)
+    assert build_parser(["jobs", "show", "x"]).parse_args(["jobs", "show", "x"]).job_id == "x"
+    assert commands(build_parser(["validate"])) == list(profiles.COMMANDS)
+    every = commands(build_parser([]))  # the usage lists them all, the plugins' too
+    assert set(every) >= {name for module in modules for name in module.COMMANDS}

@@ -47,8 +47,9 @@ def _add_repository_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(arguments: Sequence[str] = ()) -> argparse.ArgumentParser:
-    """The parser of proxx's own commands; plugins are loaded for their commands only when the command
-    line names none of proxx's own (a plugin's command, or none: the usage lists them all). A command
+    """The parser of the command line `arguments`: when it names one of proxx's own commands, the
+    parsers of the module that adds it (each module's `COMMANDS`); else every command's, and the
+    plugins are loaded for theirs (a plugin's command, or none: the usage lists them all). A command
     that runs jobs loads the plugins it needs itself; `proxx jobs list` needs none."""
     from proxx.cli import doctor, jobs, openjd, profiles, serve, watch
 
@@ -56,11 +57,12 @@ def build_parser(arguments: Sequence[str] = ()) -> argparse.ArgumentParser:
         prog="proxx", description="Named proxy intents compiled into verified proxy media."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands = (profiles, doctor, jobs, serve, watch, openjd)
-    for register in (command.register for command in commands):
-        register(sub, _add_repository_options)
+    modules = (profiles, doctor, jobs, serve, watch, openjd)
     named = next((argument for argument in arguments if not argument.startswith("-")), None)
-    if named in sub.choices:
+    own = [module for module in modules if named in module.COMMANDS]
+    for module in own or modules:
+        module.register(sub, _add_repository_options)
+    if own:
         return parser
     from proxx.pluginmanager import plugin_manager
 

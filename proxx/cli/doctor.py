@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 EXIT_TOOLCHAIN_BROKEN = 6  # a configuration error: the installation cannot do its job
 
 
+#: The commands `register` adds.
+COMMANDS = ("doctor",)
+
+
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("doctor", help="check the ffmpeg and ffprobe proxx runs on samples made on the spot")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -36,6 +36,10 @@ if TYPE_CHECKING:  # the commands that run jobs import these when they run: `job
     from proxx.result import ClipResult, JobResult
 
 
+#: The commands `register` adds.
+COMMANDS = ("run", "submit", "worker", "jobs", "demo")
+
+
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     for name, helptext, handler in (
         ("run", "create a job and run it here, with a progress bar", cmd_run),

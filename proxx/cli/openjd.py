@@ -11,6 +11,9 @@ from typing import Any
 
 from proxx.cli.exits import OneIntent
 
+#: The commands `register` adds.
+COMMANDS = ("export-openjd", "run-spec", "sign-jobspec")
+
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("export-openjd", help="write an Open Job Description job template (AWS Deadline Cloud)")

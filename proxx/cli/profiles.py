@@ -19,6 +19,10 @@ if TYPE_CHECKING:  # imported by the commands that use them: `proxx jobs list` r
     from proxx.compile.select import IntentStatus
 
 
+#: The commands `register` adds.
+COMMANDS = ("profiles", "registry", "validate")
+
+
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("profiles", help="list the intents operators can choose")
     repository_options(p)

@@ -9,6 +9,9 @@ from typing import Any
 
 from proxx.errors import ConfigurationError
 
+#: The commands `register` adds.
+COMMANDS = ("serve",)
+
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser(

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from proxx.app import Proxx
 
 
+#: The commands `register` adds.
+COMMANDS = ("watch",)
+
+
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser(
         "watch",
