@@ -8,6 +8,7 @@ import os
 import subprocess
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -392,10 +393,59 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
     field order, or, for MPEG streams, no timecode (an MPEG-2 GOP timecode shows from the 2nd packet).
     A file probed before, unchanged since (device, inode, size, modification time), is not probed
     again; the answer names the path asked for."""
+    return _remembered(path, timeout, _probe)
+
+
+def probe_with_picture_colour(path: str, timeout: float = 60) -> tuple[MediaInfo, Colour | None]:
+    """`probe(path)` and `first_frame_colour(path)`, from one ffprobe run when it can be: the
+    streams are read with the file's first two packets decoded, which hold exactly one packet of the
+    first video stream in a proxy as ffmpeg writes it (a timecode or an audio packet, then the
+    picture). Its picture is then the one `first_frame_colour` decodes alone; otherwise (two
+    pictures first, or none), or when the file was probed before, the picture is read on its own.
+    The answer is the same either way."""
+    pictures: list[tuple[bool, Colour | None]] = []
+
+    def read(path: str, timeout: float) -> MediaInfo:
+        document = _ffprobe(path, _WITH_FIRST_PACKETS, timeout)
+        pictures.append(_first_video_colour(document))
+        return _probe(path, timeout, document)
+
+    info = _remembered(path, timeout, read)
+    if info.video is None:
+        return info, None
+    known, colour = pictures[0] if pictures else (False, None)
+    return info, colour if known else first_frame_colour(path, timeout)
+
+
+# The streams, with the file's first two packets (of any stream: -select_streams would cut the
+# streams section down to the stream it selects) counted and decoded.
+_WITH_FIRST_PACKETS = [
+    "-show_format", "-show_streams", "-show_frames", "-count_packets", "-read_intervals", "%+#2",
+    "-show_entries", "frame=stream_index,color_range,color_space,color_primaries,color_transfer",
+]  # fmt: skip
+
+
+def _first_video_colour(document: dict[str, Any]) -> tuple[bool, Colour | None]:
+    """(whether it is known, what it is): what the first picture of the first video stream
+    (ffprobe's v:0) states, known when exactly one packet of that stream was decoded (what
+    `first_frame_colour` decodes), None when it gave no picture. The frames and packet counts are
+    taken out of `document`, which is then what `-show_format -show_streams` prints."""
+    frames = document.pop("frames", None) or []
+    streams = document.get("streams", ())
+    read = {s.get("index"): _int(s.pop("nb_read_packets", None)) for s in streams}
+    first = next((s.get("index") for s in streams if s.get("codec_type") == "video"), None)
+    if first is None or read.get(first) != 1:
+        return False, None
+    picture = next((f for f in frames if f.get("stream_index") == first), None)
+    return True, None if picture is None else stated_colour(picture)
+
+
+def _remembered(path: str, timeout: float, read: Callable[[str, float], MediaInfo]) -> MediaInfo:
+    """`read(path, timeout)`, or what it gave for this file (same identity) earlier in this process."""
     try:
         st = os.stat(path)
     except OSError:
-        return _probe(path, timeout)  # ffprobe says why it cannot be read
+        return read(path, timeout)  # ffprobe says why it cannot be read
     identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     while True:
         with _PROBED_LOCK:
@@ -408,9 +458,9 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
                 _PROBING[identity] = threading.Event()
                 break
         if not running.wait(timeout):  # the same file is being probed: its answer serves both
-            return _probe(path, timeout)
+            return read(path, timeout)
     try:
-        info = _probe(path, timeout)
+        info = read(path, timeout)
         with _PROBED_LOCK:
             _PROBED[identity] = info
             while len(_PROBED) > PROBES_REMEMBERED:
@@ -421,8 +471,12 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
     return info
 
 
-def _probe(path: str, timeout: float) -> MediaInfo:
-    info = parse_probe(path, _ffprobe(path, ["-show_format", "-show_streams"], timeout))
+def _probe(path: str, timeout: float, document: dict[str, Any] | None = None) -> MediaInfo:
+    """The facts of `path`, from `document` (ffprobe's format and streams sections, without frames)
+    when the caller has read it already."""
+    if document is None:
+        document = _ffprobe(path, ["-show_format", "-show_streams"], timeout)
+    info = parse_probe(path, document)
     video = info.video
     if video is None:
         return info

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from proxx.errors import ExecutionError
 from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.probe import MediaInfo, ProbeError, first_frame_colour, probe
+from proxx.media.probe import MediaInfo, ProbeError, probe, probe_with_picture_colour
 from proxx.verify.checks import Check, failed, verify_output
 from proxx.visibility import verification_message
 
@@ -30,8 +30,10 @@ def verify_clip(
     if size <= 0:
         return [Check("output_exists", "a non-empty file", "missing" if size < 0 else "0 bytes", False)], None
     try:
-        output = probe(str(partial))
-        picture_colour = first_frame_colour(str(partial)) if source is not None and output.video else None
+        # The picture's own colour is checked against the source's: a RAW source (None) has no such check.
+        output, picture_colour = (
+            probe_with_picture_colour(str(partial)) if source is not None else (probe(str(partial)), None)
+        )
     except ProbeError as error:
         return [Check("output_readable", "a readable media file", str(error), False)], None
     checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]
