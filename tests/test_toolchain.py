@@ -85,6 +85,23 @@ def test_a_crashing_probe_is_not_blamed_on_the_file(crashing_ffprobe, tmp_path, 
     assert "not a decodable video" not in row.message
 
 
+def test_a_probe_is_known_remembered_until_the_file_changes(tmp_path, monkeypatch):
+    from collections import OrderedDict
+
+    from proxx.media import probe as probing
+
+    monkeypatch.setattr(probing, "_PROBED", OrderedDict())  # nothing remembered from other tests
+    clip = make_clip(tmp_path / "A002.mov", frames=4)
+    assert not probing.remembered(str(clip))
+    probing.probe(str(clip))
+    assert probing.remembered(str(clip))
+    linked = tmp_path / "A002 published.mov"
+    os.link(clip, linked)
+    assert probing.remembered(str(linked))  # the same file under another name
+    os.utime(clip, ns=(0, 10**18))
+    assert not probing.remembered(str(clip)) and not probing.remembered(str(tmp_path / "missing.mov"))
+
+
 def test_a_file_is_probed_once_until_it_changes(tmp_path, monkeypatch):
     from proxx.media import probe as probing
 

@@ -20,6 +20,7 @@ The sample aspect ratio is kept, so the display aspect is kept up to the even ro
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 from proxx.compile.profiles import CanonicalProfile
@@ -66,10 +67,17 @@ def frame_size(profile: CanonicalProfile, video: VideoStream) -> tuple[int, int]
 
 def output_size(profile: CanonicalProfile, width: int, height: int, sar: Fraction = Fraction(1)) -> tuple[int, int]:
     """The proxy's coded size for an upright coded picture of `width` x `height` with `sar`."""
+    return _output_size(profile.scale_factor, profile.fit_box, width, height, sar)
+
+
+@functools.lru_cache(maxsize=1024)
+def _output_size(
+    factor: Fraction | None, box: tuple[int, int] | None, width: int, height: int, sar: Fraction
+) -> tuple[int, int]:
+    # Worked out once per picture size: a card's clips share a few sizes, and exact fractions cost
+    # some 70 microseconds a size, asked several times a clip (validation twice, render, verification).
     if width < 1 or height < 1:
         raise ValueError(f"invalid source frame size {width}x{height}")
-    factor = profile.scale_factor
-    box = profile.fit_box
     if factor is not None:
         return even(width * factor, width), even(height * factor, height)
     if box is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -89,14 +90,14 @@ class VideoStream:
     frame_duration: float | None = None
     repeat_fields: bool = False
 
-    @property
-    def rate(self) -> Rate:
+    @functools.cached_property
+    def rate(self) -> Rate:  # worked out once a stream: asked several times a clip, some 40 microseconds each
         return frame_rate(self)
 
     @property
     def fps(self) -> Fraction:
         """The exact rate an editing system gives this stream (`frame_rate`)."""
-        return frame_rate(self).rate
+        return self.rate.rate
 
     @property
     def has_alpha(self) -> bool:
@@ -565,3 +566,15 @@ def _ffprobe(path: str, what: list[str], timeout: float) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise ProbeError(f"ffprobe gave unreadable output: {error}") from error
     return document
+
+
+def remembered(path: str) -> bool:
+    """Whether `probe(path)` would answer from memory: the file was probed before, unchanged since.
+    Callers probing many files start threads only for the others (answering from memory is a few
+    microseconds of Python, which threads only slow down)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    with _PROBED_LOCK:
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) in _PROBED

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from stat import S_ISREG
 
 import attrs
 
@@ -23,7 +24,7 @@ from proxx.execute.engine import Engine
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.jobspec.rerun import output_key
 from proxx.media.policy import CONFORM_BOUND, conform_pictures
-from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe
+from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe, remembered
 from proxx.media.raw import raw_format
 from proxx.pluginmanager import PluginManager
 from proxx.roots import Roots
@@ -86,7 +87,7 @@ def check_source(
         return [
             _problem("source_unreadable", f"Source file '{path}' is not readable (permission denied).", source=path)
         ], None
-    if not Path(path).is_file():
+    if not S_ISREG(stat.st_mode):  # the stat above: no second one
         return [_problem("source_not_a_file", f"Source '{path}' is not a file.", source=path)], None
     try:
         with open(path, "rb") as handle:
@@ -255,12 +256,11 @@ class _Taken:
         return None if name is None else folder / name
 
 
-def _card_of(clip: ClipSpec) -> Path | None:
-    """The folder a clip's source was given in (its card), from the sub-folder it keeps."""
-    if not clip.folder:
-        return None
-    parts = clip.folder.split("/")
-    parent = Path(clip.source).parent
+def _card_of(source_folder: str, kept: str) -> Path:
+    """The folder a clip's source was given in (its card), from the folder holding the source and
+    the sub-folder the clip keeps (`ClipSpec.folder`, starting with the card's own name)."""
+    parts = kept.split("/")
+    parent = Path(source_folder)
     for _ in parts:
         parent = parent.parent
     return parent / parts[0]
@@ -268,12 +268,14 @@ def _card_of(clip: ClipSpec) -> Path | None:
 
 def _folders_written(spec: JobSpec) -> list[Path]:
     """Every folder the job creates anything in: the output folder (proxx's `.proxx/`, Fabric's
-    `ascmhl/`), and each folder between it and an output (sub-folders, partial outputs, proxies)."""
+    `ascmhl/`), and each folder between it and an output (sub-folders, partial outputs, proxies).
+    Each output folder is walked up once, however many clips it holds (a card's hundred clips a
+    folder were a hundred walks)."""
     out_dir = Path(os.path.abspath(spec.output_directory))
     written = {out_dir}
-    for clip in spec.clips:
-        parent = Path(os.path.abspath(clip.output)).parent
-        while parent != out_dir and out_dir in parent.parents:
+    for folder in {os.path.dirname(os.path.abspath(clip.output)) for clip in spec.clips}:
+        parent = Path(folder)
+        while parent not in written and out_dir in parent.parents:
             written.add(parent)
             parent = parent.parent
     return sorted(written)
@@ -285,12 +287,12 @@ def _writes_among_sources(spec: JobSpec) -> list[Problem]:
     `ascmhl/`, whatever the output folder is (the card itself, a folder inside it, or a folder above
     it whose mirrored sub-folder is the card's own). Paths are compared with links resolved and
     letter case ignored, as a card's file system does."""
-    holding = {  # a source that is not there is on no card (validation says it is missing)
-        output_key(os.path.realpath(Path(c.source).parent)): Path(c.source).parent
-        for c in spec.clips
-        if os.path.lexists(c.source)
-    }
-    cards = {output_key(os.path.realpath(card)): card for card in {_card_of(c) for c in spec.clips} if card}
+    # Each folder holding sources, and each card, is resolved once, not once per clip (a card's
+    # thousand clips sit in a few folders).
+    parents = dict.fromkeys(os.path.dirname(c.source) for c in spec.clips if os.path.lexists(c.source))
+    holding = {output_key(os.path.realpath(parent)): Path(parent) for parent in parents}  # a missing source: on no card
+    given = dict.fromkeys((os.path.dirname(c.source), c.folder) for c in spec.clips if c.folder)
+    cards = {output_key(os.path.realpath(card)): card for card in dict.fromkeys(_card_of(*pair) for pair in given)}
     problems: list[Problem] = []
     for folder in _folders_written(spec):
         key = output_key(os.path.realpath(folder))
@@ -347,11 +349,19 @@ def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, ro
     """`roots`: the folders the entry point that created the job lets it read and write (None: any)."""
     problems = check_engine(spec, engines)
     engine = engines.get(spec.engine)
-    if len(spec.clips) == 1:  # no thread to start
-        checked = [check_source(spec.clips[0], engine, roots)]
-    else:  # ffprobe is a separate process per source: probe in parallel
-        with ThreadPoolExecutor(max_workers=min(8, len(spec.clips))) as pool:
-            checked = list(pool.map(lambda clip: check_source(clip, engine, roots), spec.clips))
+
+    def check(clip: ClipSpec) -> tuple[list[Problem], MediaInfo | None]:
+        return check_source(clip, engine, roots)
+
+    # ffprobe is a separate process per source: the sources not probed yet in this process are
+    # checked side by side; the others (probed when the job was created) in turn, as threads would
+    # only contend for the interpreter.
+    fresh = [clip for clip in spec.clips if not remembered(clip.source)]
+    checked_fresh: dict[int, tuple[list[Problem], MediaInfo | None]] = {}
+    if len(fresh) > 1:
+        with ThreadPoolExecutor(max_workers=min(8, len(fresh))) as pool:
+            checked_fresh = dict(zip([clip.index for clip in fresh], pool.map(check, fresh), strict=True))
+    checked = [checked_fresh[clip.index] if clip.index in checked_fresh else check(clip) for clip in spec.clips]
     sources: dict[int, MediaInfo | None] = {}
     for clip, (clip_problems, info) in zip(spec.clips, checked, strict=True):
         sources[clip.index] = info
