@@ -20,11 +20,11 @@ from ruamel.yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
 )
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.tag import Tag
 
 from proxx import schemas
+from proxx.compile.plainyaml import NotPlain, PlainReader
 from proxx.compile.problems import Location, Problem
 
 MAX_PROFILE_BYTES = 256 * 1024  # the largest bundled profile is under 2 KiB
@@ -74,100 +74,28 @@ _fast_yaml = YAML(typ="safe")
 _fast_yaml.Constructor = _ProfileConstructor
 
 
+class _ScalarConstructor(_ProfileConstructor):
+    """The profiles' constructor building one scalar at a time, outside a loader (the plain reader):
+    ruamel.yaml's constructors ask their loader's resolver which YAML version they read, and its C
+    loader always reads 1.2 (it reports no `%YAML` directive), a resolver's default."""
+
+    @property
+    def resolver(self) -> VersionedResolver:
+        return _DEFAULT_VERSION
+
+
+_DEFAULT_VERSION = VersionedResolver(version=None)
+_plain_reader = PlainReader(_ScalarConstructor())
+
+
 def load_yaml(data: bytes) -> Any:
-    """One YAML document as `_fast_yaml.load` reads it, with its loader's class made once."""
-    if _SafeLoader is None:  # no libyaml binding (not CPython)
-        return _fast_yaml.load(data)
-    loader = _SafeLoader(data)
+    """One YAML document as ruamel.yaml's safe loading (`_fast_yaml.load`) reads it: a profile in
+    plain YAML line by line (`proxx.compile.plainyaml`: the same values), anything else by ruamel.yaml."""
     try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+        return _plain_reader.read(data)
+    except NotPlain:
+        return _fast_yaml.load(data)
 
-
-def _safe_loader_class() -> Any:
-    """What `_fast_yaml.load` builds for each document (libyaml's parser, the profile constructor and
-    YAML 1.2's resolver in one object), as a class made once: ruamel.yaml makes this class anew for
-    every document it loads, half of the time a profile took (benchmarks/README.md). None without
-    libyaml's binding."""
-    parser = _fast_yaml.Parser
-    if parser is None or parser.__name__ != "CParser":
-        return None
-
-    class SafeLoader(parser, _ProfileConstructor, VersionedResolver):  # type: ignore[misc,valid-type]
-        def __init__(self, data: bytes) -> None:
-            parser.__init__(self, data)
-            self._parser = self._composer = self
-            _ProfileConstructor.__init__(self, loader=self)
-            self.allow_duplicate_keys = False
-            VersionedResolver.__init__(self, version=None, loadumper=self)
-
-        def construct_document(self, node: Any) -> Any:
-            """A profile (mappings, sequences and the core scalars) built straight from its nodes, each
-            scalar by the constructor ruamel.yaml would call for it; anything else (an explicit tag,
-            a merge or complex key, a duplicate key, a value refused) by ruamel.yaml's constructor,
-            from the same untouched nodes, which then reports the first problem as it always did.
-            Its bookkeeping for anchors and recursion, which a profile cannot hold (refused before
-            loading), was the larger part of constructing a profile (benchmarks/README.md)."""
-            try:
-                return _plain(self, node)
-            except Exception:  # _Unusual, or a refused value: ruamel.yaml's constructor says which, as before
-                return _ProfileConstructor.construct_document(self, node)
-
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-            """ruamel.yaml's own resolution, with YAML 1.2's table of implicit tags built once for every
-            document (it built the table again for each one, and looked up which YAML version applies
-            for each scalar, by two failed attribute lookups: a third of what loading a profile cost)."""
-            if kind is not ScalarNode or not implicit[0]:
-                return VersionedResolver.resolve(self, kind, value, implicit)
-            table = _implicit_tags(self)
-            for tag, pattern in [*table.get(value[:1], ()), *table.get(None, ())]:  # never extended in place
-                if pattern.match(value):
-                    return Tag(suffix=tag)
-            return VersionedResolver.resolve(self, kind, value, (False, implicit[1]))
-
-    return SafeLoader
-
-
-class _Unusual(Exception):
-    """A node the plain construction leaves to ruamel.yaml's constructor."""
-
-
-_CORE = "tag:yaml.org,2002:"
-_PLAIN_SCALARS = frozenset(f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp"))
-
-
-def _plain(loader: Any, node: Any) -> Any:
-    tag = node.tag
-    if isinstance(node, ScalarNode) and tag in _PLAIN_SCALARS:
-        return loader.yaml_constructors[tag](loader, node)
-    if isinstance(node, SequenceNode) and tag == f"{_CORE}seq":
-        return [_plain(loader, item) for item in node.value]
-    if isinstance(node, MappingNode) and tag == f"{_CORE}map":
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                raise _Unusual
-            key = _plain(loader, key_node)
-            if key in mapping:  # ruamel.yaml's constructor says where
-                raise _Unusual
-            mapping[key] = _plain(loader, value_node)
-        return mapping
-    raise _Unusual
-
-
-_IMPLICIT_TAGS: dict[Any, Any] = {}
-
-
-def _implicit_tags(loader: VersionedResolver) -> dict[Any, Any]:
-    """The table of implicit tags ruamel.yaml resolves plain scalars by, for the YAML version the
-    C loader always reads (1.2: it reports no `%YAML` directive to the resolver), made once."""
-    if not _IMPLICIT_TAGS:
-        _IMPLICIT_TAGS.update(VersionedResolver.versioned_resolver.fget(loader))  # type: ignore[attr-defined]
-    return _IMPLICIT_TAGS
-
-
-_SafeLoader = _safe_loader_class()
 
 KINDS = {"canonical_profile_version": ("canonical", schemas.CANONICAL_PROFILE, "id"),
          "user_profile_version": ("user", schemas.USER_PROFILE, "name")}  # fmt: skip
