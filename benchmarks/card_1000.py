@@ -81,9 +81,9 @@ def child(card: Path, out: Path) -> dict[str, Any]:
     probes: Counter[str] = Counter()
     run_ffprobe = probing._probe
 
-    def counted_probe(path: str, timeout: float) -> MediaInfo:
+    def counted_probe(path: str, *how: Any) -> MediaInfo:
         probes[path] += 1
-        return run_ffprobe(path, timeout)
+        return run_ffprobe(path, *how)
 
     probing._probe = counted_probe  # counts the ffprobe runs a file costs, changes nothing
     marks: dict[str, tuple[float, float]] = {}  # fraction mark -> (own CPU, wall) when first passed

@@ -51,9 +51,9 @@ def child(card: Path, out: Path) -> dict[str, Any]:
     probes: Counter[str] = Counter()
     run_ffprobe = probing._probe
 
-    def counted(path: str, timeout: float) -> MediaInfo:
+    def counted(path: str, *how: Any) -> MediaInfo:
         probes[path] += 1
-        return run_ffprobe(path, timeout)
+        return run_ffprobe(path, *how)
 
     probing._probe = counted  # counts the ffprobe runs a file costs, changes nothing
     proxx = Proxx.open()
