@@ -45,9 +45,11 @@ _NAMED_ASPECTS = {
     (16, 9): "16:9", (4, 3): "4:3", (1, 1): "1:1", (9, 16): "9:16",
     (3, 2): "3:2", (5, 4): "5:4", (2, 3): "2:3", (3, 4): "3:4",
 }  # fmt: skip
-_RATE = re.compile(r"(\d+)(?:/(\d+))?")
-_DECIMAL = re.compile(r"(\d+(?:\.\d+)?)(?:\s*\(±[^)]*\))?")
-_RATIO = re.compile(r"(\d+):(\d+)")
+# The patterns here are compiled on first use (by `re`, which keeps them), not on import: most
+# commands word no value.
+_RATE = r"(\d+)(?:/(\d+))?"
+_DECIMAL = r"(\d+(?:\.\d+)?)(?:\s*\(±[^)]*\))?"
+_RATIO = r"(\d+):(\d+)"
 _FIELD_ORDERS = {
     "tt": "interlaced, top field first", "tb": "interlaced, top field first",
     "bb": "interlaced, bottom field first", "bt": "interlaced, bottom field first",
@@ -60,7 +62,7 @@ def frame_rate_words(rate: str, drop_frame: bool = False) -> str:
     "29.97 DF", 25/1 "25 fps". Anything else (already in words) is returned as it is."""
     from fractions import Fraction
 
-    match = _RATE.fullmatch(rate.strip())
+    match = re.fullmatch(_RATE, rate.strip())
     if not match or match.group(2) == "0":
         return rate
     value = Fraction(int(match.group(1)), int(match.group(2) or 1))
@@ -73,8 +75,8 @@ def aspect_words(value: str) -> str:
     from fractions import Fraction
 
     text = value.strip()
-    ratio = _RATIO.fullmatch(text)
-    decimal = _DECIMAL.fullmatch(text)
+    ratio = re.fullmatch(_RATIO, text)
+    decimal = re.fullmatch(_DECIMAL, text)
     if ratio and int(ratio.group(2)):
         aspect = Fraction(int(ratio.group(1)), int(ratio.group(2)))
     elif decimal:
@@ -143,11 +145,11 @@ CHECK_LABELS = {
     "timecode": "Timecode",
     "audio_streams": "Audio tracks",
 }
-_AUDIO_CHECK = re.compile(r"audio\[(\d+)\]\.(\w+)")
+_AUDIO_CHECK = r"audio\[(\d+)\]\.(\w+)"
 _AUDIO_WORDS = {"channels": "channels", "layout": "channel layout", "sample_rate": "sample rate", "codec": "format"}
 # Checks whose values would tell the codec or the container ("see the output"): the bundled ones,
 # and any check a plugin names after a codec, container, pixel format or encoder profile.
-_FORMAT_CHECK = re.compile(r"(?:.*[._\]])?(?:container|codec|codec_profile|pix_fmt|pixel_format|profile|encoder)")
+_FORMAT_CHECK = r"(?:.*[._\]])?(?:container|codec|codec_profile|pix_fmt|pixel_format|profile|encoder)"
 
 
 class CheckLike(Protocol):
@@ -165,14 +167,14 @@ class CheckLike(Protocol):
 
 def is_format_check(name: str) -> bool:
     """True for a check whose values name a codec, container or encoder profile."""
-    return _FORMAT_CHECK.fullmatch(name) is not None
+    return re.fullmatch(_FORMAT_CHECK, name) is not None
 
 
 def check_label(name: str) -> str:
     """A verification check's name in an operator's words ("frame_rate" -> "Frame rate")."""
     if name in CHECK_LABELS:
         return CHECK_LABELS[name]
-    audio = _AUDIO_CHECK.fullmatch(name)
+    audio = re.fullmatch(_AUDIO_CHECK, name)
     if audio:
         words = _AUDIO_WORDS.get(audio.group(2), audio.group(2).replace("_", " "))
         return f"Audio track {int(audio.group(1)) + 1} {words}"
@@ -197,7 +199,7 @@ def _failure_clause(check: CheckLike, drop_frame: bool) -> str:
         return "the proxy has no picture"
     if name == "container":
         return "the proxy's file is not the type this intent promises"
-    audio = _AUDIO_CHECK.fullmatch(name)
+    audio = re.fullmatch(_AUDIO_CHECK, name)
     if is_format_check(name):
         if audio:
             return f"the proxy's audio track {int(audio.group(1)) + 1} is not the format this intent promises"
@@ -243,7 +245,7 @@ def operator_check_rows(checks: Sequence[CheckLike]) -> list[tuple[str, str, str
     folded: dict[str, bool] = {}
     for c in checks:
         if is_format_check(c.name):
-            label = AUDIO_FORMAT if _AUDIO_CHECK.fullmatch(c.name) else FORMAT
+            label = AUDIO_FORMAT if re.fullmatch(_AUDIO_CHECK, c.name) else FORMAT
             if label not in folded:
                 rows.append((label, "", "", True))
             folded[label] = folded.get(label, True) and c.passed
@@ -403,13 +405,11 @@ def execution_message(reason: str, clip: str, context: dict[str, Any]) -> str | 
 
 # An old verification message ("Format: expected mxf dnxhd, got mp4 h264; Frame rate: ..."), as
 # results written before the messages were in operator terms hold it.
-_OLD_CHECK = re.compile(
-    r"(?P<label>[A-Z][\w ]*?(?: \d+ [\w ]+)?): expected (?P<expected>.*?), got (?P<actual>.*?)(?=; |$)"
-)
+_OLD_CHECK = r"(?P<label>[A-Z][\w ]*?(?: \d+ [\w ]+)?): expected (?P<expected>.*?), got (?P<actual>.*?)(?=; |$)"
 _LABEL_NAMES = {label: name for name, label in CHECK_LABELS.items() if label != FORMAT}
-_LIST_ITEM = re.compile(r"\n(?=- )")
+_LIST_ITEM = r"\n(?=- )"
 # Which worker ran a job is the integrator's (the result JSON's worker_id), never the operator's.
-_WORKER = re.compile(r" (?:on|by) worker \S+")
+_WORKER = r" (?:on|by) worker \S+"
 
 
 def _old_verification_message(message: str) -> str:
@@ -425,7 +425,7 @@ def _old_verification_message(message: str) -> str:
         name = _LABEL_NAMES.get(label, label.lower().replace(" ", "_"))
         return _failure_clause(Check(name, match.group("expected"), match.group("actual"), False), False)
 
-    return _VERIFICATION + _OLD_CHECK.sub(clause, message[len(_VERIFICATION) :])
+    return _VERIFICATION + re.sub(_OLD_CHECK, clause, message[len(_VERIFICATION) :])
 
 
 # Encoder and codec names an engine message or log may mention, beyond the registry's own values.
@@ -444,25 +444,25 @@ _INTEGRATOR_CONTEXT = frozenset(
     {"admin_message", "candidates", "canonical", "proxy_profile", "engine", "worker_id", "engine_messages"}
 )
 # A quoted path or file name inside a message: kept as it is (made safe).
-_QUOTED_NAME = re.compile(r"'[^'\n]*(?:[/\\]|\.\w{1,5})'")
+_QUOTED_NAME = r"'[^'\n]*(?:[/\\]|\.\w{1,5})'"
 # proxx's own sentences that name or explain an engine, as operators read them (the recorded message,
 # for integrators, keeps the engine's name and why it is unavailable). Each applies to one whole line.
 _ENGINE_SENTENCES = (
-    (re.compile(r"^(?P<lead>- )?\S[^\n]*? engine not available on this system\b.*$"),
+    (r"^(?P<lead>- )?\S[^\n]*? engine not available on this system\b.*$",
      r"\g<lead>The renderer this intent needs is not available on this system (an administrator finds why in "
      r"the job's result document)."),
-    (re.compile(r"^(?P<lead>- )?Engine '[^'\n]*' is not installed on this system\.$"),
+    (r"^(?P<lead>- )?Engine '[^'\n]*' is not installed on this system\.$",
      r"\g<lead>The renderer this intent needs is not installed on this system."),
-    (re.compile(r" is RAW camera media \([^)\n]*\), which this intent's engine does not read: choose an intent "
-                r"whose engine reads RAW camera media\."),
+    (r" is RAW camera media \([^)\n]*\), which this intent's engine does not read: choose an intent "
+     r"whose engine reads RAW camera media\.",
      " is RAW camera media, which this intent cannot read: choose an intent made for RAW camera media."),
     # A clip's worker lost, as results written before class C failures were worded hold it (a worker id).
-    (re.compile(r"^(?P<lead>- )?The job was declared lost while it ran on [^;\n]*; (?P<kept>its verified output "
-                r"stays at '[^'\n]*') and was not published\.$"),
+    (r"^(?P<lead>- )?The job was declared lost while it ran on [^;\n]*; (?P<kept>its verified output "
+     r"stays at '[^'\n]*') and was not published\.$",
      r"\g<lead>The machine running this job stopped answering while this clip was being made; \g<kept> and was "
      r"not published. Retry the job to create a new one."),
     # An engine's own failure line, as results written before class C failures were worded hold it.
-    (re.compile(r"^(?P<lead>- )?[^\n']*? exited with code (?P<code>-?\d+)(?::[^\n]*)?$"),
+    (r"^(?P<lead>- )?[^\n']*? exited with code (?P<code>-?\d+)(?::[^\n]*)?$",
      r"\g<lead>The renderer stopped with an error (exit status \g<code>). " + _FIX),
 )  # fmt: skip
 
@@ -534,9 +534,9 @@ class OperatorWords:
     def text(self, text: str) -> str:
         """One line of free text, safe and in operator words; quoted file names stay as they are."""
         for sentence, words in _ENGINE_SENTENCES:
-            text = sentence.sub(words, text)
+            text = re.sub(sentence, words, text)
         parts, last = [], 0
-        for name in _QUOTED_NAME.finditer(text):
+        for name in re.finditer(_QUOTED_NAME, text):
             parts += [self._reword(text[last : name.start()]), safe(name.group())]
             last = name.end()
         parts.append(self._reword(text[last:]))
@@ -556,7 +556,7 @@ class OperatorWords:
         return "".join(parts)
 
     def _apply(self, text: str) -> str:
-        text = _WORKER.sub("", safe(text))
+        text = re.sub(_WORKER, "", safe(text))
         for pattern, words in self._words:
             text = pattern.sub(words, text)
         return text
@@ -571,7 +571,7 @@ class OperatorWords:
         message = _old_verification_message(message)
         # proxx lists several problems one a line ("- ..."); any other line break (one inside a
         # file name) is shown escaped, so a name can never start a line of its own.
-        return "\n".join(self.text(line) for line in _LIST_ITEM.split(message))
+        return "\n".join(self.text(line) for line in re.split(_LIST_ITEM, message))
 
     def failure(self, failure: Any) -> str:
         """A failure record (result's `Failure`, or its JSON) as one operator message."""
