@@ -135,6 +135,27 @@ def test_a_message_written_before_these_words_reads_in_them_too():
     assert words.message(now, "worker_lost") == now  # worded when it was recorded: it names its clip
 
 
+def test_a_job_is_worded_from_its_stored_jobspec_as_from_its_model(proxx_home):
+    # `jobs show` reads the stored JobSpec's JSON, not the model: the same words either way.
+    from proxx import Proxx
+    from proxx.jobspec.model import create_jobspec, utc_now
+
+    proxx = Proxx.open()
+    for intent in ("HD Editorial LT", "Review H.264"):
+        spec = create_jobspec(proxx.select(intent), [Path("/media/A001.mov")], Path("/media/out"), utc_now(), {})
+        profile = spec.canonical_profile
+        message = (
+            f"'{profile.engine}' failed on 'A001.mov': {profile.codec} in {profile.container} ({profile.id}) "
+            f"with ffprobe and libx264 for {intent}"
+        )
+        from_model = OperatorWords.of([profile], [intent]).message(message)
+        stored = json.loads(spec.to_json())["canonical_profile"]  # as the store holds it
+        assert OperatorWords.of_job(stored, intent).message(message) == from_model
+        for name in (profile.codec, profile.container, profile.id, "ffprobe", "libx264"):
+            assert name not in (from_model or "").replace("'A001.mov'", ""), (name, from_model)
+        assert intent in (from_model or "")
+
+
 def test_doctor_warns_when_ffmpeg_and_ffprobe_are_not_one_build():
     same = (
         ToolReport("ffmpeg", "/b/ffmpeg", "bundled", "n8.1"),
