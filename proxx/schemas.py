@@ -15,15 +15,17 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
 
 from proxx import vocabulary
 from proxx.resources import schemas_dir
+
+if TYPE_CHECKING:  # imported when a document is refused: jsonschema costs a command ~0.15 s of CPU to import
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 CANONICAL_PROFILE = "canonical-profile-1.0.schema.json"
 USER_PROFILE = "user-profile.schema.json"
@@ -51,6 +53,8 @@ class SchemaViolation:
 
 @functools.cache
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+
     resources = []
     for path in sorted(schemas_dir().glob("*.schema.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))
@@ -60,6 +64,8 @@ def _registry() -> Registry[Any]:
 
 @functools.cache
 def validator(schema_file: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     schema = json.loads((schemas_dir() / schema_file).read_text(encoding="utf-8"))
     return Draft202012Validator(schema, registry=_registry())
 
