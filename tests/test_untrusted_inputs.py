@@ -287,6 +287,21 @@ def test_validate_reports_intent_names_confusable_with_each_other(proxx_home, od
     assert "intent name 'Studio Editorial' looks like 'Studio Edit0rial'" in out
 
 
+def test_an_ascii_name_skips_the_unicode_work_without_changing_the_verdict():
+    # ASCII is its own NFKD form with no mark or format character, and every ASCII letter is Latin:
+    # the shortcuts `skeleton` and `mixed_script_word` take for ASCII names.
+    import unicodedata
+
+    from proxx.compile.confusable import mixed_script_word, skeleton
+
+    ascii_characters = [chr(code) for code in range(128)]
+    assert all(unicodedata.normalize("NFKD", c) == c for c in ascii_characters)
+    assert not [c for c in ascii_characters if unicodedata.category(c) in ("Mn", "Me", "Cf")]
+    assert all(unicodedata.name(c).startswith("LATIN") for c in ascii_characters if unicodedata.category(c)[0] == "L")
+    assert skeleton("HD Edit0rial  LT") == skeleton("hd editorial lt") == skeleton("HD Edit\u043erial LT")
+    assert mixed_script_word("HD Editorial LT") is None and mixed_script_word("HD Edit\u043erial") == "Edit\u043erial"
+
+
 # --- bounded fan-out and load ----------------------------------------------------------------------
 
 

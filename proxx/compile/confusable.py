@@ -53,8 +53,10 @@ _WORD = re.compile(r"\w+")
 
 def skeleton(name: str) -> str:
     """What `name` looks like, for comparing: names with one skeleton are taken for one another."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    kept = "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Me", "Cf"))
+    kept = name
+    if not name.isascii():  # ASCII is its own NFKD form, with no combining mark or format character
+        decomposed = unicodedata.normalize("NFKD", name)
+        kept = "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Me", "Cf"))
     return " ".join(kept.casefold().translate(_LOOK_ALIKES).split())
 
 
@@ -67,6 +69,8 @@ def _script(character: str) -> str | None:
 
 def mixed_script_word(name: str) -> str | None:
     """The first word of `name` whose letters come from more than one script, or None."""
+    if name.isascii():
+        return None  # every ASCII letter is Latin
     words: list[str] = _WORD.findall(name)
     for word in words:
         if len({s for s in map(_script, word) if s is not None}) > 1:
