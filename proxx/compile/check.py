@@ -39,8 +39,10 @@ def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
     problems are reported for the targets; and every intent of every layer is compiled against the
     whole registry, so a canonical profile among the targets that breaks an intent anywhere (makes a
     bundled intent ambiguous, say) fails naming that intent, whichever files changed."""
-    # Each target resolved once (not each of its files): its files are listed beneath the real folder.
-    target_files = sorted({f for t in targets for f in yaml_files(t.resolve())}, key=path_order)
+    # Each target resolved once (not each of its files): its files are listed beneath the real folder,
+    # in path order (several targets are merged and sorted).
+    listed = [yaml_files(t.resolve()) for t in targets]
+    target_files = listed[0] if len(listed) == 1 else sorted({f for files in listed for f in files}, key=path_order)
     repository = load_repository([*base_layers, target_files])
     inside = {str(f) for f in target_files}
     # A target inside a base layer is read twice; its problems count once.
