@@ -130,7 +130,6 @@ def cmd_registry(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from proxx.app import repository_layers
     from proxx.compile.check import check
     from proxx.pluginmanager import plugin_manager
     from proxx.resources import bundled_profiles_dir
@@ -141,6 +140,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         base = [bundled_profiles_dir()] if args.bundled else []
         report = check(targets, [*base, *pm.canonical_profile_paths()])
     else:
+        from proxx.app import repository_layers  # the installation's layers (and the runner with them)
+
         layers = repository_layers(pm, bundled=args.bundled)
         report = check(layers, [])
     report = report.with_problems(pm.plugin_profile_problems())
