@@ -132,13 +132,7 @@ def test_the_schemas_use_only_keywords_the_compiled_fast_path_reads_alike():
 
 
 def _fast_verdict(document, schema_file):
-    import fastjsonschema
-
-    try:
-        schemas.conforms_fast(schema_file)(document)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    return True
+    return schemas.conforms_fast(schema_file)(document)
 
 
 @pytest.mark.parametrize("path", VALID + INVALID + BUNDLED, ids=lambda p: p.name)
@@ -172,25 +166,6 @@ def test_the_fast_path_agrees_with_the_plain_validator_on_any_document(document,
     assert _fast_verdict(document, schema_file) == _plain_validator(schema_file).is_valid(document)
 
 
-def test_the_user_profile_schema_only_dispatches_on_the_version():
-    # conforms_fast checks a document naming a version against that version's schema alone: the
-    # same verdict only while the umbrella schema holds nothing but the dispatch.
-    schema = json.loads((schemas_dir() / schemas.USER_PROFILE).read_text())
-    versions = schema["properties"]["user_profile_version"]["enum"]
-    assert {k: v for k, v in schema.items() if k not in ("$schema", "$id", "title", "description", "allOf")} == {
-        "type": "object",
-        "required": ["user_profile_version"],
-        "properties": {"user_profile_version": {"enum": versions}},
-    }
-    assert schema["allOf"] == [
-        {
-            "if": {"properties": {"user_profile_version": {"const": v}}},
-            "then": {"$ref": f"user-profile-{v}.schema.json"},
-        }
-        for v in versions
-    ]
-
-
 @settings(max_examples=300, deadline=None)
 @given(
     document=st.fixed_dictionaries({"user_profile_version": st.sampled_from(["1.0", "1.1", "1.2", "2.0", 1.1])}, optional={
@@ -200,5 +175,5 @@ def test_the_user_profile_schema_only_dispatches_on_the_version():
         ),
     })
 )  # fmt: skip
-def test_a_profile_checked_against_its_versions_schema_gets_the_umbrella_schemas_verdict(document):
+def test_the_fast_path_agrees_with_the_plain_validator_on_any_profile_of_a_version(document):
     assert _fast_verdict(document, schemas.USER_PROFILE) == _plain_validator(schemas.USER_PROFILE).is_valid(document)
