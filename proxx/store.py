@@ -25,7 +25,7 @@ import os
 import platform
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -410,16 +410,22 @@ class Store:
                 [(spec.job_id, *attrs.astuple(item)) for item in left_out],
             )
 
-    def remember_published(self, job_id: str, proxy_profile: str, clips: Iterable[tuple[str, str]]) -> None:
+    def remember_published(
+        self,
+        job_id: str,
+        proxy_profile: str,
+        clips: Iterable[tuple[str, str]],
+        read: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
         """Remember the proxies (source, proxy) a job published, with what both are now, read here
-        (a proxy this machine cannot read, such as a farm's path it does not share, is left out); a
-        later job's proxy at the same path replaces one (the earlier file was gone, or it would not
-        have been published)."""
+        (a proxy this machine cannot read, such as a farm's path it does not share, is left out), or
+        as `read` (by proxy path) says they were when each was published; a later job's proxy at the
+        same path replaces one (the earlier file was gone, or it would not have been published)."""
         from proxx.jobspec.rerun import identities, output_key
 
         rows = []
         for source, output in clips:
-            found = identities(source, output)
+            found = (read or {}).get(output) or identities(source, output)
             if found is not None:
                 rows.append((output_key(output), output, job_id, proxy_profile, source, *found))
         if not rows:

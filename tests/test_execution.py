@@ -52,6 +52,33 @@ def document(row) -> dict:
     return result
 
 
+def test_what_a_published_proxy_is_is_read_as_it_is_published_not_again_after_the_last(
+    out, clips, proxx_home, monkeypatch
+):
+    # The store remembers each proxy and its source (for a re-run) from what was read in the clip's
+    # own thread as it was published, while others rendered; the job's end reads none of them again.
+    from proxx.jobspec import rerun
+    from proxx.store import Store
+
+    read_at_publish = []
+    real = runner.identities
+    monkeypatch.setattr(runner, "identities", lambda s, o: read_at_publish.append(o) or real(s, o))
+
+    def read_again(source: str, output: str) -> None:
+        raise AssertionError(f"{output} read again after the last clip")
+
+    monkeypatch.setattr(rerun, "identities", read_again)
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, clips[:2], out)
+    result = proxx.run_job(spec.job_id)
+    assert result.state == COMPLETED and sorted(read_at_publish) == sorted(c.output for c in spec.clips)
+    store = Store.at(proxx_home)
+    for clip in spec.clips:
+        remembered = store.published(rerun.output_key(clip.output))
+        assert remembered is not None and remembered.job_id == spec.job_id
+        assert (remembered.source_identity, remembered.output_identity) == real(clip.source, clip.output)
+
+
 # --- class C -------------------------------------------------------------------------------------
 
 

@@ -144,13 +144,14 @@ def write_recovered(job_dir: Path, result: JobResult) -> Path | None:
     return path
 
 
-def remember_published(store: Store, result: JobResult) -> None:
+def remember_published(store: Store, result: JobResult, read: Mapping[str, tuple[str, str]] | None = None) -> None:
     """Record each proxy the job published, so that a re-run of its sources into the same output
-    folder leaves them out (`proxx.jobspec.rerun`). Nothing here can fail the job: a proxy not
-    recorded is only proxied again (or refused as existing) by a later re-run."""
+    folder leaves them out (`proxx.jobspec.rerun`); `read`: the (source, proxy) identities read as
+    each was published, by proxy path (`proxx.jobspec.rerun.identities`). Nothing here can fail the
+    job: a proxy not recorded is only proxied again (or refused as existing) by a later re-run."""
     published = [(c.source, c.output) for c in result.clips if c.state == CLIP_COMPLETED]
     with contextlib.suppress(sqlite3.Error):
-        store.remember_published(result.job_id, result.proxy_profile, published)
+        store.remember_published(result.job_id, result.proxy_profile, published, read)
 
 
 def recover_lost(store: Store, home: Path, job_ids: Iterable[str]) -> list[JobResult]:

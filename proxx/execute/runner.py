@@ -19,7 +19,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -35,6 +35,7 @@ from proxx.execute.recover import record_published, remember_published
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import JobSpec, utc_now
+from proxx.jobspec.rerun import identities
 from proxx.pluginmanager import PluginManager
 from proxx.result import (
     CLIP_NOT_RUN,
@@ -102,10 +103,11 @@ class Runner:
             return None  # taken or cancelled while it was checked
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
         cancel = CancelSignal(self.store.path, job_id, self.stop)
+        read: dict[str, tuple[str, str]] = {}  # what each published proxy and its source are, by proxy path
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
             ProgressMeter(self.store, job_id, weights, self.on_progress, [Path(c.source).name for c in spec.clips]),
-            self.pm.reuse_output, self.pm.verify_output, cancel, on_published=self._published_to(log_path.parent),
+            self.pm.reuse_output, self.pm.verify_output, cancel, on_published=self._published_to(log_path.parent, read),
         )  # fmt: skip
         try:
             results, failure = clips.run()
@@ -113,14 +115,19 @@ class Runner:
             cancel.close()
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
         state = FAILED if failure else COMPLETED
-        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run)
+        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run, read=read)
 
-    def _published_to(self, job_dir: Path) -> Callable[[ClipResult], None]:
+    def _published_to(self, job_dir: Path, read: dict[str, tuple[str, str]]) -> Callable[[ClipResult], None]:
         """Record each clip the moment its proxy is published (`proxx.execute.recover`), so that a job
-        killed half-way still says which of its proxies exist."""
+        killed half-way still says which of its proxies exist; and read what the proxy and its source
+        are for the store (`remember_published`) here, in the clip's thread while other clips render,
+        rather than all of them after the last."""
 
         def published(clip: ClipResult) -> None:
             record_published(job_dir, clip)
+            found = identities(clip.source, clip.output)
+            if found is not None:
+                read[clip.output] = found
             if self.on_published is not None:
                 self.on_published(clip)
 
@@ -183,9 +190,10 @@ class Runner:
         failure: Failure | None,
         engine: EngineRun,
         problems: tuple[Failure, ...] = (),
+        read: Mapping[str, tuple[str, str]] | None = None,
     ) -> JobResult:
         """Export the result, record it (the JSON once, then the store's state) and remember what the
-        job published."""
+        job published (`read`: what its proxies and their sources were as each was published)."""
         result = self.amend(
             JobResult(
                 result_version=RESULT_VERSION, job_id=spec.job_id, jobspec_digest=self.store.stored_digest(spec.job_id),
@@ -211,7 +219,7 @@ class Runner:
             if not self.store.release_reserve():
                 raise
             self._end(result)
-        remember_published(self.store, result)
+        remember_published(self.store, result, read)
         return result
 
     def _end(self, result: JobResult) -> None:
