@@ -116,6 +116,10 @@ class IndexNewer(Exception):
     """The index was written by a newer proxx-fabric than this one."""
 
 
+# A file's identity and its xxh128, as the file_hashes table holds them: (device, inode, bytes, mtime_ns, xxh128).
+FileHash = tuple[int, int, int, int, str]
+
+
 def index_path(home: Path | None = None) -> Path:
     return (home or proxx_home()) / "fabric.db"
 
@@ -168,10 +172,11 @@ class Index:
 
     # --- writing ----------------------------------------------------------------------------------
 
-    def record(self, records: Iterable[ProxyRecord]) -> None:
+    def record(self, records: Iterable[ProxyRecord], hashed: list[FileHash] | None = None) -> None:
         """Add or replace (same job and clip: an ingest repeating an export) in one transaction. Each
         record is made into its row as it comes (`records` may measure them one by one: the
-        transaction begins only after the last), so a caller need not hold them all."""
+        transaction begins only after the last), so a caller need not hold them all. `hashed`: the
+        file hashes `source_hash` found while they were measured, stored in the same transaction."""
         now = _now()
         rows = [
             (r.job_id, r.clip_index, r.fingerprint, r.fingerprint_version, r.canonical_profile, r.intent,
@@ -184,10 +189,13 @@ class Index:
             self._db.executemany(
                 "INSERT OR REPLACE INTO proxies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
+            self._db.executemany("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?, ?)", hashed or ())
 
-    def source_hash(self, path: str) -> str:
+    def source_hash(self, path: str, hashed: list[FileHash] | None = None) -> str:
         """The xxh128 of a source file, hashed once while it stays the same file (device, inode, size,
-        modification time): a camera original proxied again, or looked up for reuse, is not read again."""
+        modification time): a camera original proxied again, or looked up for reuse, is not read again.
+        A new hash is stored at once, or with `hashed` added to it for `record` to store with its
+        records (a job's export then commits once, not once a source: each commit waits for the disk)."""
         before = os.stat(path)
         key = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
         row = self._db.execute(
@@ -198,8 +206,11 @@ class Index:
         digest = xxh128_file(path)
         after = os.stat(path)
         if (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns) == key:  # not changing while read
-            with self._transaction():
-                self._db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?, ?)", (*key, digest))
+            if hashed is not None:
+                hashed.append((*key, digest))
+            else:
+                with self._transaction():
+                    self._db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?, ?)", (*key, digest))
         return digest
 
     def record_check(self, record: ProxyRecord, outcome: str) -> None:

@@ -23,7 +23,7 @@ from proxx.plugin import (
 from proxx_fabric import HISTORY_FOLDER, PROXX_FOLDER
 from proxx_fabric.fingerprint import fingerprint, intrinsics_of
 from proxx_fabric.hashing import xxh128_file
-from proxx_fabric.index import Index, ProxyRecord
+from proxx_fabric.index import FileHash, Index, ProxyRecord
 
 PROXX_PLUGIN_API = "1.0"
 
@@ -35,17 +35,18 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
 
     started = time.monotonic()
     records: list[ProxyRecord] = []
+    hashed: list[FileHash] = []  # sources hashed for the first time: stored with the records, one commit
 
     def measured(index: Index) -> Iterator[ProxyRecord]:
         for clip in completed(result):
-            record = measure(result, clip, index.source_hash)
+            record = measure(result, clip, lambda path: index.source_hash(path, hashed))
             # Kept without its checks, which the index records (as JSON text) and nothing after needs:
             # a 1,000-clip card's 22,000 checks held here again as dicts were 4 MiB of its peak memory.
             records.append(attrs.evolve(record, verification=()))
             yield record
 
     with Index() as index:
-        index.record(measured(index))
+        index.record(measured(index), hashed)
     details = details_of(records)
     details["output_directory"] = spec.output_directory
     if records:

@@ -357,3 +357,22 @@ def test_a_name_xml_cannot_hold_never_makes_the_history_unreadable(proxx_home, t
     (generation,) = (out / "ascmhl").glob("0001_day_1_*.mhl")
     paths = [p.text for p in ElementTree.parse(generation).iter("{urn:ASC:MHL:v2.0}path")]
     assert sorted(paths) == sorted([Path(result.clips[1].output).name, f".proxx/{result.job_id}.result.json"])
+
+
+def test_a_jobs_export_stores_its_sources_hashes_with_its_records_in_one_commit(tmp_path, monkeypatch):
+    # Each commit waits for the disk: the export of a card commits once, not once a source.
+    monkeypatch.setenv("PROXX_HOME", str(tmp_path / "home"))
+    sources = [make_clip(tmp_path / "card" / f"A00{n}_C001.mov", frames=3) for n in (1, 2, 3)]
+    commits = []
+    real = Index._transaction
+
+    def counted(self):
+        commits.append(self.path)
+        return real(self)
+
+    monkeypatch.setattr(Index, "_transaction", counted)
+    result = run(Proxx.open(), sources, tmp_path / "out")
+    assert fabric_export(result).ok and len(commits) == 1
+    with Index() as index:  # each source's hash is remembered: not read again for reuse or a re-run
+        monkeypatch.setattr("proxx_fabric.index.xxh128_file", lambda path: pytest.fail(f"{path} hashed again"))
+        assert [index.source_hash(str(s)) for s in sources] == [xxh128_file(s) for s in sources]
