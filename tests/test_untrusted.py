@@ -389,6 +389,16 @@ def hostile_repo(tmp_path: Path) -> Iterator[Path]:
     yield repo.parent
 
 
+def test_a_profile_file_is_read_up_to_one_byte_past_its_bound_whatever_its_size(tmp_path):
+    from proxx.compile.parse import MAX_PROFILE_BYTES, _read_bounded
+
+    for size in (0, 1, 65535, 65536, 65537, MAX_PROFILE_BYTES, MAX_PROFILE_BYTES + 1, MAX_PROFILE_BYTES + 2, 1 << 20):
+        data = os.urandom(size)
+        (tmp_path / "p.yaml").write_bytes(data)
+        assert _read_bounded(tmp_path / "p.yaml") == data[: MAX_PROFILE_BYTES + 1], size
+    assert len(_read_bounded(Path("/dev/zero"))) == MAX_PROFILE_BYTES + 1  # a stream that never ends
+
+
 def test_a_yaml_alias_bomb_is_refused_under_a_memory_cap(proxx_home, hostile_repo):
     env = {**os.environ, "PROXX_HOME": str(proxx_home), "PROXX_PROFILES": str(hostile_repo)}
     started = time.monotonic()
