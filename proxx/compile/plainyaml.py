@@ -182,21 +182,30 @@ class PlainReader:
             raise NotPlain from None
 
 
-_IMPLICIT_TAGS: dict[str, list[tuple[str, Callable[[str], Any]]]] = {}
-_ANY_FIRST: list[tuple[str, Callable[[str], Any]]] = []
+_Matchers = list[tuple[str, Callable[[str], Any]]]
+
+
+def _implicit_tag_table() -> tuple[dict[str, _Matchers], _Matchers]:
+    """ruamel.yaml's table of YAML 1.2's implicit tags, for the version its C loader always reads
+    (it reports no `%YAML` directive to the resolver): each first character's entries followed by
+    those for any first character, in ruamel.yaml's order; and those for any first character."""
+    table = VersionedResolver.versioned_resolver.fget(VersionedResolver(version=None))  # type: ignore[attr-defined]
+    anywhere = table.get(None, [])
+    by_first = {
+        first: [(tag, pattern.match) for tag, pattern in [*entries, *anywhere]]
+        for first, entries in table.items()
+        if first is not None
+    }
+    return by_first, [(tag, pattern.match) for tag, pattern in anywhere]
+
+
+# Made once, when the module is imported (ruamel.yaml made it again for every document, and extends
+# its lists in place as it reads).
+_IMPLICIT_TAGS, _ANY_FIRST = _implicit_tag_table()
 
 
 def implicit_tag(value: str) -> str:
-    """The tag ruamel.yaml resolves the plain scalar `value` to, for the YAML version its C loader
-    always reads (1.2: it reports no `%YAML` directive to the resolver): its table of implicit tags
-    (a first character's entries, then those for any first character, tried in order) made once."""
-    if not _IMPLICIT_TAGS:
-        table = VersionedResolver.versioned_resolver.fget(VersionedResolver(version=None))  # type: ignore[attr-defined]
-        anywhere = table.get(None, [])
-        _ANY_FIRST.extend((tag, pattern.match) for tag, pattern in anywhere)
-        for first in table:
-            if first is not None:
-                _IMPLICIT_TAGS[first] = [(tag, pattern.match) for tag, pattern in [*table[first], *anywhere]]
+    """The tag ruamel.yaml resolves the plain scalar `value` to."""
     for tag, matches in _IMPLICIT_TAGS.get(value[:1], _ANY_FIRST):
         if matches(value):
             return tag
