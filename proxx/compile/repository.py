@@ -38,9 +38,16 @@ class Repository:
     problems: tuple[Problem, ...] = ()
     # Intent name -> the file its deliberate override (`overrides: true`) replaced.
     overridden: dict[str, Location] = attrs.field(factory=dict, eq=False)
+    # Intent name -> intent: `validate` looks up every deprecated intent's replacements, which a scan
+    # of the intents made quadratic (5,000 of 10,000 intents replaced: 2 s of 2.7 s).
+    _by_name: dict[str, UserProfile] = attrs.field(init=False, repr=False, eq=False)
+
+    @_by_name.default
+    def _index(self) -> dict[str, UserProfile]:
+        return {profile.name: profile for profile in reversed(self.user_profiles)}  # the first of a name
 
     def user_profile(self, name: str) -> UserProfile | None:
-        return next((p for p in self.user_profiles if p.name == name), None)
+        return self._by_name.get(name)
 
     def location_of(self, kind: str, key: str) -> Location | None:
         """`kind` is "canonical" or "user"; `key` an id or a name."""
