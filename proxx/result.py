@@ -7,7 +7,6 @@ It lives at PROXX_HOME/jobs/<job id>/result.json beside the job's log, written a
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,10 @@ from typing import Any
 
 import attrs
 
+from proxx.clipstate import CLIP_COMPLETED as CLIP_COMPLETED
+from proxx.clipstate import CLIP_FAILED as CLIP_FAILED
+from proxx.clipstate import CLIP_NOT_RUN as CLIP_NOT_RUN
+from proxx.clipstate import ClipState as ClipState
 from proxx.converter import converter
 from proxx.errors import FailureClass, ProxxError
 from proxx.home import json_pieces
@@ -24,18 +27,6 @@ from proxx.verify.checks import Check
 from proxx.verify.facts import ClipFacts
 
 RESULT_VERSION = "1.0"
-
-
-class ClipState(enum.StrEnum):
-    """A clip's outcome in its `ClipResult.state`, a str enum like the job's `JobState`: "completed"
-    (verified and published), "failed", or "not_run" (the job stopped before it)."""
-
-    COMPLETED = "completed"
-    FAILED = "failed"
-    NOT_RUN = "not_run"
-
-
-CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN = ClipState.COMPLETED, ClipState.FAILED, ClipState.NOT_RUN
 
 
 @attrs.frozen
@@ -227,14 +218,3 @@ def unrecorded(result: JobResult, home: Path, error: Exception) -> JobResult:
 def load_result(path: Path) -> JobResult:
     """The JobResult in a result JSON file (PROXX_HOME/jobs/<job id>/result.json, or a copy)."""
     return converter.structure(json.loads(path.read_text(encoding="utf-8")), JobResult)
-
-
-def load_result_without_passed_checks(path: Path) -> JobResult:
-    """The JobResult in a result JSON file with no checks for a clip whose every check passed (what
-    an operator's view of a job leaves unsaid): building the 22,000 checks of a 1,000-clip job into
-    records was most of the time `proxx jobs show` took."""
-    document = json.loads(path.read_text(encoding="utf-8"))
-    for clip in document.get("clips", ()):
-        if all(check.get("passed") for check in clip.get("checks", ())):
-            clip["checks"] = []
-    return converter.structure(document, JobResult)

@@ -413,10 +413,9 @@ _WORKER = r" (?:on|by) worker \S+"
 
 
 def _old_verification_message(message: str) -> str:
-    from proxx.verify.checks import Check
-
     if not message.startswith(_VERIFICATION) or ": expected " not in message:
         return message
+    from proxx.verify.checks import Check
 
     def clause(match: re.Match[str]) -> str:
         label = match.group("label")

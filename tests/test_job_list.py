@@ -66,9 +66,9 @@ def test_hide_and_clean_refuse_an_unfinished_job_and_an_unknown_id_changing_noth
     assert queued.job_id[-8:] in cli(proxx_home, "jobs", "list").stdout  # neither hidden nor touched
 
 
-# What `proxx jobs list` and `proxx jobs show` of a job without a result never import: the facade and
-# the plugins, the JobSpec model, the converter, the profiles, verification and probing, and the
-# standard modules only a job's files, ids and values need. Each is start-up time of every command.
+# What `proxx jobs list` and `proxx jobs show` never import: the facade and the plugins, the JobSpec
+# and result models, the converter, the profiles, verification and probing, and the standard modules
+# only a job's files, ids and values need. Each is start-up time of every command.
 NOT_IMPORTED = (
     "proxx.pluginmanager", "proxx.app", "proxx.compile.repository", "proxx.compile.profiles",
     "proxx.jobspec.model", "proxx.converter", "cattrs", "proxx.verify.checks", "proxx.media.probe",
@@ -82,16 +82,25 @@ def test_jobs_list_and_show_import_only_what_they_print(tmp_path, proxx_home):
 
     (tmp_path / "out").mkdir()
     source = make_clip(tmp_path / "A001.mov", frames=2)
-    spec = Proxx.open().create_job("Review H.264", [source], tmp_path / "out")  # QUEUED: no result yet
-    for command in (["jobs", "list"], ["jobs", "show", spec.job_id[-8:]]):
+    proxx = Proxx.open()
+    queued = proxx.create_job("Review H.264", [source], tmp_path / "out")  # no result yet
+    completed = proxx.create_job("Review H.264", [source], tmp_path / "out")
+    proxx.run_job(completed.job_id)
+    failed = proxx.create_job("Review H.264", [tmp_path / "missing.mov", tmp_path / "x.mov"], tmp_path / "out")
+    proxx.run_job(failed.job_id)  # FAILED in class B (its sources are missing), with its result
+    shown = {}
+    for command in (["jobs", "list"], *(["jobs", "show", spec.job_id] for spec in (completed, failed, queued))):
         code = (
             f"import sys; from proxx.cli import main; code = main({command!r}); "
             f"print(sorted(m for m in {NOT_IMPORTED!r} if m in sys.modules)); sys.exit(code)"
         )
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         assert done.stdout.splitlines()[-1] == "[]", (command, done.stdout)
-    # the clips of a job without a result are shown from its stored JobSpec, as before
-    assert f"  A001.mov  QUEUED  -> {tmp_path / 'out' / 'A001'}" in done.stdout
+        shown[command[-1]] = done.stdout
+    # what each shows comes from the stored JobSpec's and the result's documents
+    assert "published  -> " in shown[completed.job_id] and "Outcome   1 proxy published" in shown[completed.job_id]
+    assert "missing.mov" in shown[failed.job_id] and "FAILED (job validation failure" in shown[failed.job_id]
+    assert f"  A001.mov  QUEUED  -> {tmp_path / 'out' / 'A001'}" in shown[queued.job_id]
 
 
 def test_the_default_page_is_fast_on_100000_jobs(tmp_path):

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import attrs
 
@@ -200,8 +200,8 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
         for clip in clip_failures:
             outcome = "Stopped" if clip.failure and clip.failure.reason == CANCELLED else "Failed"
             print(f"{outcome}: {safe(Path(clip.source).name)}: {words.failure(clip.failure)}", file=sys.stderr)
-            if verbose:
-                _print_admin_detail(clip, sys.stderr)
+            if verbose and clip.failure:
+                _print_admin_detail(clip.failure.context, sys.stderr)
             if clip.partial_output and os.path.lexists(clip.partial_output):
                 print(f"        partial output kept for debugging: {safe(clip.partial_output)}", file=sys.stderr)
         for clip in clips:
@@ -229,10 +229,10 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
     return exit_code(row)
 
 
-def _print_admin_detail(clip: ClipResult, stream: TextIO) -> None:
-    """A failed clip's engine's own words (its last error line, its exit status), which operators
-    read in their terms above: for `--verbose` and administrators."""
-    admin = clip.failure.context.get("admin_message") if clip.failure else None
+def _print_admin_detail(context: Mapping[str, Any], stream: TextIO) -> None:
+    """A failed clip's engine's own words (its last error line, its exit status: its failure's
+    context), which operators read in their terms above: for `--verbose` and administrators."""
+    admin = context.get("admin_message")
     if admin:
         print(f"        {ADMIN_DETAIL}{safe(str(admin))}", file=stream)
 
@@ -610,21 +610,22 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print(f"Created   {row.created_at}")
     if row.retry_of:
         print(f"Retry of  {row.retry_of}")
-    result = _shown_result(row, args.verbose)
-    problems = result.validation_problems if result else ()
-    clip_failures = any(c.failure for c in result.clips) if result else False
+    result = _shown_result(row)
+    clips: list[dict[str, Any]] = result["clips"] if result else []
+    problems = result.get("validation_problems", []) if result else []
+    clip_failures = any(c.get("failure") for c in clips)
     if row.message and len(problems) <= 1 and not clip_failures:  # else each clip's line says it
         lines = _message_lines(words, row.message, row.reason)
         print(f"Message   {lines[0]}")
         for line in lines[1:]:
             print(f"          {line}")
-    if result and result.clips:
-        from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN
+    if clips:
+        from proxx.clipstate import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN
 
-        states = [c.state for c in result.clips]
+        states = [c["state"] for c in clips]
         print(
             f"Outcome   {_count(states.count(CLIP_COMPLETED), 'proxy', 'proxies')} published, "
-            f"{states.count('failed')} failed, {states.count(CLIP_NOT_RUN)} not run"
+            f"{states.count(CLIP_FAILED)} failed, {states.count(CLIP_NOT_RUN)} not run"
         )
     if len(problems) > 1:
         print(f"Problems  {len(problems)} found before anything ran:")
@@ -636,60 +637,73 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         else:
             print(f"Skipped   {safe(item.path)}: {words.text(item.why)}")
     print("Clips")
-    for clip in result.clips if result else ():
+    for clip in clips:
         _print_clip(words, clip, args.verbose)
     if result is None:
         for c in spec["clips"]:
             print(f"  {safe(Path(c['source']).name)}  {row.state}  -> {safe(c['output'])}")
     if row.state == FAILED:
-        from proxx.execute.publish import leftovers
+        from proxx.execute.publish import kept_partials
 
-        listed = {c.partial_output for c in result.clips} if result else set()
-        for path in leftovers(store.spec_unchecked(row.job_id)):  # a crashed worker's too, which no result records
+        listed = {c.get("partial_output") for c in clips}
+        # a crashed worker's too, which no result records
+        for path in kept_partials(row.job_id, [(c["index"], c["output"]) for c in spec["clips"]]):
             if str(path) not in listed:
                 print(f"Partial   {safe(str(path))}  (a partial output of this job, not a proxy)")
-    for outcome in result.exports if result else ():
-        if args.verbose or not outcome.ok:
-            print(
-                f"Export    {outcome.exporter}: {'ok' if outcome.ok else 'FAILED: ' + words.text(outcome.error or '')}"
-            )
+    for outcome in result.get("exports", []) if result else []:
+        if args.verbose or not outcome["ok"]:
+            failed = "FAILED: " + words.text(outcome.get("error") or "")
+            print(f"Export    {outcome['exporter']}: {'ok' if outcome['ok'] else failed}")
     _print_files(row, args.verbose, sys.stdout)
     return 0
 
 
-def _shown_result(row: JobRow, verbose: bool) -> JobResult | None:
-    """The job's result as `jobs show` prints it (passed checks only with `verbose`), or None when it
-    has none: results are loaded only for a job that has one."""
+def _shown_result(row: JobRow) -> dict[str, Any] | None:
+    """The job's result JSON document, which `jobs show` prints from as `--json` does, or None when
+    it has none."""
     if not (row.result_path and Path(row.result_path).exists()):
         return None
-    from proxx.result import load_result, load_result_without_passed_checks
+    document: dict[str, Any] = json.loads(Path(row.result_path).read_text(encoding="utf-8"))
+    return document
 
-    return (load_result if verbose else load_result_without_passed_checks)(Path(row.result_path))
+
+class _ShownCheck(NamedTuple):
+    """A check of a result document, as `operator_checks` reads it (`proxx.verify.checks.Check`)."""
+
+    name: str
+    expected: str
+    actual: str
+    passed: bool
 
 
-def _print_clip(words: OperatorWords, clip: ClipResult, verbose: bool) -> None:
+def _print_clip(words: OperatorWords, clip: dict[str, Any], verbose: bool) -> None:
     """One line per clip (its source's name, its outcome, where its proxy is); a failed clip's
     message and failing checks below it; every check and the full source path with `verbose`."""
-    from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN
+    from proxx.clipstate import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN
 
-    name = safe(clip.source if verbose else Path(clip.source).name)
+    name = safe(clip["source"] if verbose else Path(clip["source"]).name)
     states: dict[str, str] = {CLIP_COMPLETED: "published", CLIP_FAILED: "FAILED", CLIP_NOT_RUN: "not run"}
-    state = states.get(clip.state, clip.state)
-    where = f"  -> {safe(clip.output)}" if clip.state == CLIP_COMPLETED else ""
+    state = states.get(clip["state"], clip["state"])
+    where = f"  -> {safe(clip['output'])}" if clip["state"] == CLIP_COMPLETED else ""
     print(f"  {name}  {state}{where}")
-    if clip.failure:
-        print(f"      {words.failure(clip.failure)}")
+    failure = clip.get("failure")
+    if failure:
+        print(f"      {words.failure(failure)}")
         if verbose:
-            _print_admin_detail(clip, sys.stdout)
-    if clip.reused_from:
-        reused = clip.reused_from
-        print(f"      {reused.how} from job {reused.job_id} ({safe(reused.output)}), not rendered")
-    if clip.partial_output:
-        kept = "kept for debugging" if os.path.lexists(clip.partial_output) else "removed (proxx jobs clean)"
-        print(f"      partial output {kept}: {safe(clip.partial_output)}")
-    if not verbose and all(c.passed for c in clip.checks):
+            _print_admin_detail(failure.get("context", {}), sys.stdout)
+    reused = clip.get("reused_from")
+    if reused:
+        how = reused.get("how", "copied")  # results of earlier versions may say "linked"
+        print(f"      {how} from job {reused['job_id']} ({safe(reused['output'])}), not rendered")
+    partial = clip.get("partial_output")
+    if partial:
+        kept = "kept for debugging" if os.path.lexists(partial) else "removed (proxx jobs clean)"
+        print(f"      partial output {kept}: {safe(partial)}")
+    checks = clip.get("checks", [])
+    if not verbose and all(c["passed"] for c in checks):
         return  # nothing to show: wording every passed check cost 3 ms a clip, seconds on a card
-    for label, passed, detail in operator_checks(clip.checks):
+    shown = [_ShownCheck(c["name"], c["expected"], c["actual"], c["passed"]) for c in checks]
+    for label, passed, detail in operator_checks(shown):
         if verbose or not passed:
             print(f"      {'ok  ' if passed else 'FAIL'} {label}: {detail}")
 

@@ -21,14 +21,17 @@ import contextlib
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from proxx.errors import ExecutionError
-from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.roots import Roots
+
+if TYPE_CHECKING:  # `proxx jobs show` finds a failed job's partial outputs from its JobSpec's document
+    from proxx.jobspec.model import ClipSpec, JobSpec
+    from proxx.roots import Roots
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _PARTIAL = ".proxx-partial-"
@@ -64,23 +67,35 @@ def _suffix(job_id: str) -> str:
 def partial_path(clip: ClipSpec, job_id: str) -> Path:
     """A clearly temporary name beside the final one: A001.proxx-partial-3f9a1c2b.mov (where a
     failed clip's output is kept)."""
-    final = Path(clip.output)
+    return _partial(clip.output, job_id)
+
+
+def _partial(output: str, job_id: str) -> Path:
+    final = Path(output)
     return final.with_name(f"{final.stem}.proxx-partial-{_suffix(job_id)}{final.suffix}")
 
 
 def staged_path(clip: ClipSpec, job_id: str) -> Path:
     """Where the engine writes: the partial name inside the clip's private folder."""
-    final = Path(clip.output)
-    private = final.parent / f".proxx-partial-{_suffix(job_id)}-{clip.index}"
-    return private / partial_path(clip, job_id).name
+    return _staged(clip.index, clip.output, job_id)
+
+
+def _staged(index: int, output: str, job_id: str) -> Path:
+    private = Path(output).parent / f".proxx-partial-{_suffix(job_id)}-{index}"
+    return private / _partial(output, job_id).name
 
 
 def leftovers(spec: JobSpec) -> list[Path]:
     """Partial outputs of `spec` still on disk (kept beside a failed clip's final name, or left in
     its private folder by a crashed worker), for the operator to see; never proxies."""
+    return kept_partials(spec.job_id, [(clip.index, clip.output) for clip in spec.clips])
+
+
+def kept_partials(job_id: str, clips: Iterable[tuple[int, str]]) -> list[Path]:
+    """`leftovers` of the job `job_id`, its clips given as (index, output)."""
     found = []
-    for clip in spec.clips:
-        for path in (partial_path(clip, spec.job_id), staged_path(clip, spec.job_id)):
+    for index, output in clips:
+        for path in (_partial(output, job_id), _staged(index, output, job_id)):
             if os.path.lexists(path):
                 found.append(path)
     return found
