@@ -380,8 +380,8 @@ _FIRST_FRAMES = [
 
 
 # Probes remembered by file identity, so each file is probed once per job (and per process):
-# validation's source probe serves verification and Fabric's fingerprint, verification's output
-# probe serves Fabric (the published proxy is a hard link of the verified partial: same identity).
+# validation's source probe serves verification and Fabric's fingerprint. Verification's output
+# probe is not remembered (`probe_with_picture_colour`).
 _PROBED: OrderedDict[tuple[int, int, int, int], MediaInfo] = OrderedDict()
 _PROBING: dict[tuple[int, int, int, int], threading.Event] = {}  # set when that probe has ended
 _PROBED_LOCK = threading.Lock()
@@ -397,24 +397,24 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
     return _remembered(path, timeout, _probe)
 
 
+def probe_afresh(path: str, timeout: float = 60) -> MediaInfo:
+    """`probe(path)` read now and not remembered: for a file read once (a proxy being verified)."""
+    return _probe(path, timeout)
+
+
 def probe_with_picture_colour(path: str, timeout: float = 60) -> tuple[MediaInfo, Colour | None]:
     """`probe(path)` and `first_frame_colour(path)`, from one ffprobe run when it can be: the
     streams are read with the file's first two packets decoded, which hold exactly one packet of the
     first video stream in a proxy as ffmpeg writes it (a timecode or an audio packet, then the
     picture). Its picture is then the one `first_frame_colour` decodes alone; otherwise (two
-    pictures first, or none), or when the file was probed before, the picture is read on its own.
-    The answer is the same either way."""
-    pictures: list[tuple[bool, Colour | None]] = []
-
-    def read(path: str, timeout: float) -> MediaInfo:
-        document = _ffprobe(path, _WITH_FIRST_PACKETS, timeout)
-        pictures.append(_first_video_colour(document))
-        return _probe(path, timeout, document)
-
-    info = _remembered(path, timeout, read)
+    pictures first, or none) the picture is read on its own. The answer is the same either way.
+    Verification reads each output it made this way, once: the answer is not remembered (nothing
+    in the job asks for it again, and a 1,000-clip job held 1,000 of them to its end)."""
+    document = _ffprobe(path, _WITH_FIRST_PACKETS, timeout)
+    known, colour = _first_video_colour(document)
+    info = _probe(path, timeout, document)
     if info.video is None:
         return info, None
-    known, colour = pictures[0] if pictures else (False, None)
     return info, colour if known else first_frame_colour(path, timeout)
 
 

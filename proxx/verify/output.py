@@ -8,7 +8,7 @@ from pathlib import Path
 
 from proxx.errors import ExecutionError
 from proxx.jobspec.model import ClipSpec, JobSpec
-from proxx.media.probe import MediaInfo, ProbeError, probe, probe_with_picture_colour
+from proxx.media.probe import MediaInfo, ProbeError, probe_afresh, probe_with_picture_colour
 from proxx.verify.checks import Check, failed, verify_output
 from proxx.visibility import verification_message
 
@@ -31,8 +31,9 @@ def verify_clip(
         return [Check("output_exists", "a non-empty file", "missing" if size < 0 else "0 bytes", False)], None
     try:
         # The picture's own colour is checked against the source's: a RAW source (None) has no such check.
+        # An output is read once, so its probe is not remembered.
         output, picture_colour = (
-            probe_with_picture_colour(str(partial)) if source is not None else (probe(str(partial)), None)
+            probe_with_picture_colour(str(partial)) if source is not None else (probe_afresh(str(partial)), None)
         )
     except ProbeError as error:
         return [Check("output_readable", "a readable media file", str(error), False)], None
