@@ -37,18 +37,29 @@ def file_stamp(file: Path) -> list[int] | None:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
+# A list of this many items is written an item at a time wherever it lies in the document.
+LONG_LIST = 256
+
+
 def json_pieces(document: Any, indent: int | None = None) -> Iterator[str]:
     """The text `json.dumps(document, ensure_ascii=False, indent=indent)` makes, in pieces: the members
-    of a dict and the items of a list, down to the items of a list inside the document's dict, are each
-    encoded by `json.dumps` on its own (without indent, the C encoder), so a document of megabytes is
-    never one string. An iterator is written as a list whose items are made only as they are written
-    (a 1,000-clip result's clips: each unstructured, encoded and let go in turn)."""
+    of a dict and the items of a list, down to the items of a list inside the document's dict, and
+    down to the items of any long list deeper (`LONG_LIST`: an exporter's details of every clip), are
+    each encoded by `json.dumps` on its own (without indent, the C encoder), so a document of
+    megabytes is never one string. An iterator is written as a list whose items are made only as
+    they are written (a 1,000-clip result's clips: each unstructured, encoded and let go in turn)."""
     yield from _pieces(document, indent, 0)
+
+
+def _holds_long_list(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return len(value) >= LONG_LIST
+    return isinstance(value, dict) and any(_holds_long_list(item) for item in value.values())
 
 
 def _pieces(value: Any, indent: int | None, depth: int) -> Iterator[str]:
     if (
-        depth > 1
+        (depth > 1 and not _holds_long_list(value))
         or not isinstance(value, (dict, list, tuple, Iterator))
         or (isinstance(value, dict) and not all(isinstance(key, str) for key in value))  # json.dumps converts them
     ):

@@ -65,7 +65,19 @@ DOCUMENTS = [
     {"a": [1, 2.5, None, True, "x\ny"], "b": {"c": [], "d": {"e": [{"f": {}}]}}, "é": "\u2028", "n": [[], [[1]]]},
     [{"k": [1, {"z": "w"}]}, [], {}, "s", 0, [[{"deep": [1, 2]}]]],
     {1: "int key", "s": [1]},  # a key json.dumps converts: encoded whole
+    {"exports": [{"details": {"clips": [{"index": n, "ok": [n, "é"]} for n in range(300)], "n": 1}, "ok": True}]},
+    {"deep": {"short": [1, 2], "long": [[n] for n in range(256)], "none": []}, "t": ({"k": (1, 2)},) * 300},
 ]
+
+
+def test_a_long_list_deep_in_a_document_is_written_an_item_at_a_time():
+    # An exporter's details of every clip of a 1,000-clip card, encoded whole, was the peak of the result's write.
+    details = {"clips": [{"index": n, "fingerprint": "fp1:" + "0" * 64} for n in range(1000)]}
+    document = {"exports": [{"exporter": "fabric", "details": details}], "clips": [{"checks": [1] * 10}]}
+    for indent in (None, 2):
+        pieces = list(json_pieces(document, indent))
+        assert "".join(pieces) == json.dumps(document, ensure_ascii=False, indent=indent)
+        assert max(len(piece) for piece in pieces) < 200
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
