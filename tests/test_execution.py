@@ -57,12 +57,13 @@ def test_what_a_published_proxy_is_is_read_as_it_is_published_not_again_after_th
 ):
     # The store remembers each proxy and its source (for a re-run) from what was read in the clip's
     # own thread as it was published, while others rendered; the job's end reads none of them again.
+    from proxx.execute import recover
     from proxx.jobspec import rerun
     from proxx.store import Store
 
     read_at_publish = []
-    real = runner.identities
-    monkeypatch.setattr(runner, "identities", lambda s, o: read_at_publish.append(o) or real(s, o))
+    real = recover.identities
+    monkeypatch.setattr(recover, "identities", lambda s, o: read_at_publish.append(o) or real(s, o))
 
     def read_again(source: str, output: str) -> None:
         raise AssertionError(f"{output} read again after the last clip")

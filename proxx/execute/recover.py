@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import attrs
@@ -23,6 +23,7 @@ import attrs
 from proxx.converter import converter
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
+from proxx.jobspec.rerun import identities
 from proxx.media.probe import ProbeError, probe
 from proxx.result import (
     CLIP_COMPLETED,
@@ -53,6 +54,26 @@ def record_published(job_dir: Path, clip: ClipResult) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@attrs.define
+class Publications:
+    """What a running job has published, recorded as each proxy is: a line in the job's journal (so a
+    job killed half-way still says which of its proxies exist) and what the proxy and its source are
+    (`proxx.jobspec.rerun.identities`, by proxy path), read in the clip's own thread while other clips
+    render rather than all after the last, for `remember_published` at the job's end."""
+
+    job_dir: Path
+    on_published: Callable[[ClipResult], None] | None = None  # then each clip handed on, as it is published
+    read: dict[str, tuple[str, str]] = attrs.field(factory=dict)
+
+    def record(self, clip: ClipResult) -> None:
+        record_published(self.job_dir, clip)
+        found = identities(clip.source, clip.output)
+        if found is not None:
+            self.read[clip.output] = found
+        if self.on_published is not None:
+            self.on_published(clip)
 
 
 def journal(job_dir: Path) -> dict[int, ClipResult]:

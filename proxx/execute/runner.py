@@ -1,7 +1,7 @@
 """Run one reserved job: check its digest, validate (class B: any problem fails the whole job before
-it starts), render its clips with the engine its
-canonical profile names (`proxx.execute.clips`: render, verify, publish), hand the result to the
-exporters, write the result JSON once (with their outcomes), then finish the job in the store.
+it starts), render its clips with the engine its canonical profile names (`proxx.execute.clips`:
+render, verify, publish), hand the result to the exporters, write the result JSON once (with their
+outcomes), then finish the job in the store.
 
 The result is on disk before the job's state is final, so a finished job always has its result. A
 worker that dies before the state is final leaves a job that is found lost: its result is then
@@ -31,11 +31,10 @@ from proxx.execute.engine import Engine
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
-from proxx.execute.recover import record_published, remember_published
+from proxx.execute.recover import Publications, remember_published
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import JobSpec, utc_now
-from proxx.jobspec.rerun import identities
 from proxx.pluginmanager import PluginManager
 from proxx.result import (
     CLIP_NOT_RUN,
@@ -103,11 +102,11 @@ class Runner:
             return None  # taken or cancelled while it was checked
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
         cancel = CancelSignal(self.store.path, job_id, self.stop)
-        read: dict[str, tuple[str, str]] = {}  # what each published proxy and its source are, by proxy path
+        published = Publications(log_path.parent, self.on_published)
         clips = Clips(
             spec, self.engines[spec.engine], validated.sources, log_path, self.lease, roots, self.settings,
             ProgressMeter(self.store, job_id, weights, self.on_progress, [Path(c.source).name for c in spec.clips]),
-            self.pm.reuse_output, self.pm.verify_output, cancel, on_published=self._published_to(log_path.parent, read),
+            self.pm.reuse_output, self.pm.verify_output, cancel, on_published=published.record,
         )  # fmt: skip
         try:
             results, failure = clips.run()
@@ -115,23 +114,9 @@ class Runner:
             cancel.close()
         timings["total_seconds"] = round(time.monotonic() - clock, 3)
         state = FAILED if failure else COMPLETED
-        return self._finish(spec, state, started_at, timings, results, log_path, failure, clips.engine_run, read=read)
-
-    def _published_to(self, job_dir: Path, read: dict[str, tuple[str, str]]) -> Callable[[ClipResult], None]:
-        """Record each clip the moment its proxy is published (`proxx.execute.recover`), so that a job
-        killed half-way still says which of its proxies exist; and read what the proxy and its source
-        are for the store (`remember_published`) here, in the clip's thread while other clips render,
-        rather than all of them after the last."""
-
-        def published(clip: ClipResult) -> None:
-            record_published(job_dir, clip)
-            found = identities(clip.source, clip.output)
-            if found is not None:
-                read[clip.output] = found
-            if self.on_published is not None:
-                self.on_published(clip)
-
-        return published
+        return self._finish(
+            spec, state, started_at, timings, results, log_path, failure, clips.engine_run, read=published.read
+        )
 
     def refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> JobResult:
         """End a job FAILED in class B before anything runs (from QUEUED, or from RUNNING for a job
