@@ -9,7 +9,7 @@ constructor refuses...) raises `NotPlain`, and the caller loads the file with ru
 reads or refuses it as it always did. On what it accepts, the result is the one ruamel.yaml's safe
 loading with `proxx.compile.parse`'s constructor gives, value for value and type for type: each
 plain scalar's tag is found by ruamel.yaml's own table of YAML 1.2 implicit tags and its value built
-by the constructor ruamel.yaml would call (tests/test_repository.py compares the two on every
+by the constructor ruamel.yaml would call (tests/test_plain_yaml.py compares the two on every
 profile file of the repository and on generated documents, accepted or not).
 
 Why: libyaml's parse and ruamel.yaml's node and constructor objects took 60-70 µs a profile, most of
