@@ -23,7 +23,7 @@ from proxx.plugin import (
 from proxx_fabric import HISTORY_FOLDER, PROXX_FOLDER
 from proxx_fabric.fingerprint import fingerprint, intrinsics_of
 from proxx_fabric.hashing import xxh128_file
-from proxx_fabric.index import FileHash, Index, ProxyRecord
+from proxx_fabric.index import FileHash, Index
 
 PROXX_PLUGIN_API = "1.0"
 
@@ -31,22 +31,23 @@ PROXX_PLUGIN_API = "1.0"
 def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     """Index every verified proxy of a finished job and seal them in ASC MHL: a FAILED job's too,
     so that the proxies a card's job did publish are never left outside the folder's history."""
-    from proxx_fabric.record import completed, details_of, measure, seal  # ascmhl loads only when used
+    from proxx_fabric.record import completed, details_of, measure, seal, verification_of  # ascmhl: when used
 
     started = time.monotonic()
-    records: list[ProxyRecord] = []
     hashed: list[FileHash] = []  # sources hashed for the first time: stored with the records, one commit
-
-    def measured(index: Index) -> Iterator[ProxyRecord]:
-        for clip in completed(result):
-            record = measure(result, clip, lambda path: index.source_hash(path, hashed))
-            # Kept without its checks, which the index records (as JSON text) and nothing after needs:
-            # a 1,000-clip card's 22,000 checks held here again as dicts were 4 MiB of its peak memory.
-            records.append(attrs.evolve(record, verification=()))
-            yield record
-
+    clips = completed(result)
     with Index() as index:
-        index.record(measured(index), hashed)
+        # Measured first (files read outside the index's write lock) and kept without their checks,
+        # which only the index's rows hold, each made as its row is written: a 1,000-clip card's
+        # 22,000 checks held here as dicts, then as the rows' JSON text, were its peak memory.
+        records = [
+            attrs.evolve(measure(result, clip, lambda path: index.source_hash(path, hashed)), verification=())
+            for clip in clips
+        ]
+        index.record(
+            (attrs.evolve(r, verification=verification_of(clip)) for r, clip in zip(records, clips, strict=True)),
+            hashed,
+        )
     details = details_of(records)
     details["output_directory"] = spec.output_directory
     if records:

@@ -102,7 +102,7 @@ def _record(
         intrinsics=intrinsics,
         source_path=clip.source,
         output_path=clip.output,
-        verification=tuple(attrs.asdict(check) for check in clip.checks),
+        verification=verification_of(clip),
         reused_from=clip.reused_from.job_id if clip.reused_from else None,
         job_started_at=result.started_at,
         job_finished_at=result.finished_at,
@@ -110,9 +110,18 @@ def _record(
     )
 
 
+def verification_of(clip: ClipResult) -> tuple[dict[str, Any], ...]:
+    """A clip's checks as its record holds them."""
+    return tuple(attrs.asdict(check) for check in clip.checks)
+
+
 def result_copy_path(output_directory: Path, job_id: str) -> Path:
     """Where the job's result is copied beside its proxies: <output folder>/.proxx/<job id>.result.json."""
     return output_directory / PROXX_FOLDER / f"{job_id}.result.json"
+
+
+# How much of the result's copy is encoded and written at once (characters).
+WRITTEN_AT_ONCE = 64 * 1024
 
 
 class _HashedJSON:
@@ -128,11 +137,14 @@ class _HashedJSON:
 
     def __iter__(self) -> Iterator[bytes]:
         batch: list[str] = []
+        size = 0
         for piece in itertools.chain(self.result.json_text(indent=2), ["\n"]):
             batch.append(piece)
-            if len(batch) >= 256:
+            size += len(piece)
+            if size >= WRITTEN_AT_ONCE:  # by size: 256 pieces were 256 clips, 1.3 MB of text and its bytes
                 yield self._counted("".join(batch))
                 batch.clear()
+                size = 0
         yield self._counted("".join(batch))
 
     def _counted(self, text: str) -> bytes:

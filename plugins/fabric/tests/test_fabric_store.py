@@ -70,6 +70,20 @@ def test_the_index_finds_records_by_fingerprint_source_hash_job_and_folder(tmp_p
         assert index.schema_version == SCHEMA_VERSION
 
 
+def test_records_are_made_into_rows_one_at_a_time_as_they_are_written(tmp_path):
+    taken: list[bool] = []
+    with Index(tmp_path / "fabric.db") as index:
+
+        def records():  # the caller measured them already: each is only made into its row
+            for n in range(3):
+                taken.append(index._db.in_transaction)
+                yield record(index=n, output_path=f"/proxies/A00{n}.mov")
+
+        index.record(records())
+        assert taken == [True, True, True]
+        assert [r.clip_index for r in index.by_job(record().job_id)] == [0, 1, 2]
+
+
 def test_the_index_holds_no_operator_identity(tmp_path):
     with Index(tmp_path / "fabric.db") as index:
         index.record([record()])
@@ -214,7 +228,7 @@ def test_the_result_copy_is_written_a_piece_at_a_time_with_its_hash(tmp_path):
 
     from proxx.plugin import Check, ClipResult, EngineRun, JobResult, Origin
     from proxx_fabric.folder import opened, replace
-    from proxx_fabric.record import _HashedJSON
+    from proxx_fabric.record import WRITTEN_AT_ONCE, _HashedJSON
 
     checks = (Check("video_codec", "prores", "prores", True), Check("duration", "3", "2", False))
     clips = tuple(
@@ -230,3 +244,6 @@ def test_the_result_copy_is_written_a_piece_at_a_time_with_its_hash(tmp_path):
     written = (tmp_path / "result.json").read_bytes()
     assert written == (json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     assert (pieces.size, pieces.hash.hexdigest()) == (len(written), xxhash.xxh3_128(written).hexdigest())
+    # Written a size at a time, not a count of pieces (256 clips were 256 pieces, of any size).
+    chunks = [len(chunk) for chunk in _HashedJSON(result)]
+    assert sum(chunks) == len(written) and max(chunks) < WRITTEN_AT_ONCE + 4096
