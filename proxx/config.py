@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +104,8 @@ def configured_repositories(home: Path | None = None) -> list[Path]:
     text = _read(path)
     if text is None:
         return []
+    import tomllib  # only with a configuration file: its parser compiles its patterns on import
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -90,17 +90,20 @@ def folder_lock(proxx_folder: int) -> Iterator[None]:
 # What XML 1.0 can hold, less tab, line feed and carriage return (a parser turns a carriage return into
 # a line feed, so the path read back would not be the file's): a name with anything else would make
 # the generation, and the reference tool's reading of the history from it on, fail.
-_NOT_IN_XML = re.compile(r"[^\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Compared character by character: the equivalent regular expression's class over all of Unicode took
+# 55 M instructions to compile, 5 % of a one-clip `proxx run`, for a few short paths.
+def _in_xml(character: str) -> bool:
+    return " " <= character <= "\ud7ff" or "\ue000" <= character <= "\ufffd" or character >= "\U00010000"
 
 
 def xml_safe(text: str) -> bool:
     """Whether `text` can be written in an ASC MHL file and read back as it is."""
-    return _NOT_IN_XML.search(text) is None
+    return all(map(_in_xml, text))
 
 
-def _xml_text(text: str) -> str:
+def _xml_text(text: str, instead: str = "?") -> str:
     """`text` for a field that only describes (a host name, a comment): what XML cannot hold becomes '?'."""
-    return _NOT_IN_XML.sub("?", text)
+    return "".join(character if _in_xml(character) else instead for character in text)
 
 
 def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> str:
@@ -142,7 +145,7 @@ def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> s
 def _file_name_part(name: str) -> str:
     """The folder's name as part of a generation's file name: what XML or a file name could not
     hold (controls, separators, undecodable bytes) becomes '_'."""
-    return re.sub(r"[/\\]", "_", _NOT_IN_XML.sub("_", name)) or "_"
+    return re.sub(r"[/\\]", "_", _xml_text(name, "_")) or "_"
 
 
 def _relative(root: Path, path: str) -> str:
