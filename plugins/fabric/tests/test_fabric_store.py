@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from proxx_fabric.fingerprint import Intrinsics, fingerprint
 from proxx_fabric.hashing import read_file, xxh128_file
 from proxx_fabric.index import MIGRATIONS, SCHEMA_VERSION, Index, IndexNewer, ProxyRecord
-from proxx_fabric.mhl import HashedFile, MHLMismatch, add_generation
+from proxx_fabric.mhl import HashedFile, MHLMismatch, _xml_text, add_generation, xml_safe
 
 ASCMHL = str(Path(sys.executable).with_name("ascmhl"))
 
@@ -247,3 +247,14 @@ def test_the_result_copy_is_written_a_piece_at_a_time_with_its_hash(tmp_path):
     # Written a size at a time, not a count of pieces (256 clips were 256 pieces, of any size).
     chunks = [len(chunk) for chunk in _HashedJSON(result)]
     assert sum(chunks) == len(written) and max(chunks) < WRITTEN_AT_ONCE + 4096
+
+
+def test_what_an_mhl_file_can_hold_is_xml_1_0_less_tab_line_feed_and_carriage_return():
+    # every code point at a boundary of XML 1.0's characters, checked one at a time and in a name
+    held = [" ", "~", "\x7f", "\ud7ff", "\ue000", "\ufffd", "\U00010000", "\U0010ffff", "é", "ж"]
+    refused = ["\x00", "\t", "\n", "\r", "\x1f", "\ud800", "\udfff", "\ufffe", "\uffff"]
+    assert all(xml_safe(c) for c in held) and not any(xml_safe(c) for c in refused)
+    assert xml_safe("A001/clip é.mov") and xml_safe("")
+    assert not xml_safe("A001/clip\rname.mov") and not xml_safe("A001/\udcffname.mov")
+    assert _xml_text("host\tname\udcff\U0001f600") == "host?name?\U0001f600"
+    assert _xml_text("a\nb", "_") == "a_b"

@@ -21,10 +21,9 @@ import re
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -45,21 +44,14 @@ from proxx.plugin import (
     proxy_target,
     upright,
 )
-from proxx_resolve import client
 from proxx_resolve.launch import Launcher
-from proxx_resolve.locate import ScriptingPaths, find_scripting
 from proxx_resolve.lock import resolve_turn
 from proxx_resolve.rawfacts import RawClip, remember
-from proxx_resolve.settings import (
-    MIN_VERSION,
-    SettingsRefused,
-    colour_tags,
-    parse_resolve_rate,
-    parse_version,
-    render_plan,
-    resolve_frame_rate,
-    unsupported,
-)
+
+# The bridge's client, the scripting module's location and Resolve's settings are imported where a
+# Resolve job or check uses them: every `proxx` command loads this plugin, most never ask Resolve.
+if TYPE_CHECKING:
+    from proxx_resolve.locate import ScriptingPaths
 
 STUDIO = "Studio"
 # The bridge's failures that are one of proxx's reasons (`proxx.errors`), worded for operators there:
@@ -87,6 +79,8 @@ def _seconds(name: str, default: float) -> float:
 
 def edition_problem(connected: dict[str, Any]) -> str | None:
     """Why the Resolve that answered cannot be used (free edition, too old), or None."""
+    from proxx_resolve.settings import MIN_VERSION, parse_version
+
     product = connected.get("product", "")
     version = parse_version(connected.get("version"))
     shown = connected.get("version_text") or ".".join(map(str, version)) or "of unknown version"
@@ -125,6 +119,8 @@ class ResolveEngine(Engine):
     # --- availability -------------------------------------------------------------------------
 
     def availability(self) -> Availability:
+        from proxx_resolve.locate import find_scripting
+
         try:
             problem = render_dir_problem()
             if problem:
@@ -166,6 +162,8 @@ class ResolveEngine(Engine):
         return Availability(True, version=f"started headless on demand: {launcher.command} -nogui")
 
     def _probe(self, paths: ScriptingPaths, log: IO[str]) -> dict[str, Any]:
+        from proxx_resolve import client
+
         seconds = _seconds("PROXX_RESOLVE_CONNECT_TIMEOUT", 30)
         try:
             events = client.request(paths, {"op": "probe"}, log, seconds)
@@ -212,6 +210,8 @@ class ResolveEngine(Engine):
     # --- validation ---------------------------------------------------------------------------
 
     def validate_clip(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo) -> Iterable[JobValidationError]:
+        from proxx_resolve.settings import SettingsRefused, colour_tags, resolve_frame_rate, unsupported
+
         why = None
         if source.video is not None:
             size = frame_size(spec.canonical_profile, source.video)
@@ -228,6 +228,8 @@ class ResolveEngine(Engine):
     # --- render -------------------------------------------------------------------------------
 
     def render(self, task: RenderTask) -> RenderReport:
+        from proxx_resolve.locate import find_scripting
+
         paths, _ = find_scripting()
         if paths is None:
             raise ExecutionError(
@@ -295,6 +297,8 @@ class _Run:
     """One clip's conversation with one bridge process."""
 
     def __init__(self, task: RenderTask, paths: ScriptingPaths, target_dir: Path, log: IO[str]) -> None:
+        import uuid
+
         self.task = task
         self.paths = paths
         self.target_dir = target_dir
@@ -318,6 +322,8 @@ class _Run:
         return ExecutionError(reason, f"Resolve render failed: {message}", {"source": self.task.clip.source})
 
     def execute(self) -> _Outcome:
+        from proxx_resolve import client
+
         grace = _seconds("PROXX_RESOLVE_CLEANUP_SECONDS", 30)
         started = time.monotonic()
         request = {
@@ -373,6 +379,8 @@ class _Run:
 
     def _plan(self, properties: dict[str, str]) -> tuple[dict[str, Any], ExecutionError | None]:
         """The settings for the bridge, or an abort with the error naming what cannot be rendered."""
+        from proxx_resolve.settings import SettingsRefused, parse_resolve_rate, parse_version, render_plan
+
         problem = edition_problem(self.connected)
         if problem:  # only in headless mode, where the edition is known once Resolve has started
             error = ExecutionError(
@@ -425,6 +433,8 @@ class _Run:
 
     def _clean_up_after_kill(self) -> None:
         """The killed bridge could not clean up: a fresh one deletes its render job and project."""
+        from proxx_resolve import client
+
         seconds = _seconds("PROXX_RESOLVE_CLEANUP_SECONDS", 30)
         try:
             events = client.request(
