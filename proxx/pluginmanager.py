@@ -11,20 +11,21 @@ Environment:
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import logging
 import os
 import sys
 import types
 import warnings
 from collections.abc import Mapping, Sequence
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from proxx import entrypoints, hookspecs, vocabulary
+from proxx import hookspecs, vocabulary
 from proxx.compile.problems import Problem
-from proxx.entrypoints import EntryPoint
 from proxx.errors import ConfigurationError, JobValidationError
 from proxx.execute.engine import Engine
 from proxx.plugin import API_VERSION
@@ -48,7 +49,7 @@ def entry_points(group: str = ENTRY_POINT_GROUP) -> list[EntryPoint]:
     """The entry points of `group` of every installed distribution, by name; where two
     distributions declare one name, the first on sys.path wins."""
     found: dict[str, EntryPoint] = {}
-    for ep in entrypoints.entry_points(group):
+    for ep in importlib.metadata.entry_points(group=group):
         found.setdefault(ep.name, ep)
     return [found[name] for name in sorted(found)]
 

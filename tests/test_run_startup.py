@@ -9,13 +9,9 @@ import sys
 from proxx.media.samples import make_clip
 
 # Never imported by a run of an ffmpeg intent without a configuration file: the TOML parser (read only
-# when `proxx.toml` exists), the Resolve plugin's bridge client, scripting-module search and settings
-# (used only by a Resolve job or check), and importlib.metadata with the modules it loads (the plugins'
-# entry points are read by `proxx.entrypoints`). The plugins still load through their entry points.
-NOT_IMPORTED = (
-    "tomllib", "proxx_resolve.client", "proxx_resolve.locate", "proxx_resolve.settings", "uuid",
-    "importlib.metadata", "zipfile", "csv", "email.parser",
-)  # fmt: skip
+# when `proxx.toml` exists), and the Resolve plugin's bridge client, scripting-module search and
+# settings (used only by a Resolve job or check). The plugin itself still loads through its entry point.
+NOT_IMPORTED = ("tomllib", "proxx_resolve.client", "proxx_resolve.locate", "proxx_resolve.settings", "uuid")
 LOADED = ("proxx_resolve.plugin", "proxx_resolve.engine", "proxx_fabric.mhl")
 
 
