@@ -49,6 +49,9 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024  # a 10,000-clip job's result is ~30 MB
 MAX_RESULT_DEPTH = 32  # a result nests 6 deep
 MAX_LOG_BYTES = 4 * 1024 * 1024
 RECORD_LOST = "farm record lost"
+# Jobs whose farm records one refresh asks for in one exchange with the broker: a backlog of
+# thousands costs a few round trips, and no reply holds more than this many records.
+RECORDS_A_ROUND_TRIP = 500
 
 
 def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> list[str]:
@@ -70,21 +73,21 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> list[str]:
             continue
         key = key_from_env(KEY_VARIABLE)
         try:
-            for job_id in job_ids:
-                try:
-                    state.reap(job_id)
-                    raw = state.job(job_id)
-                    if "state" not in raw:
-                        _missing(store, home, job_id)
-                        continue
-                    store.remote_unseen(job_id, missing=False)
-                    farm = trusted_fields(job_id, raw, key, state)
-                    if farm is not None and _apply(store, home, job_id, farm, raw if key is None else {}):
-                        state.acknowledge(job_id)
-                except redis.RedisError:
-                    raise
-                except Exception as error:  # one bad entry never stops the others, nor the command
-                    log.warning("farm job %s not mirrored: %s: %s", job_id, type(error).__name__, str(error)[:300])
+            for start in range(0, len(job_ids), RECORDS_A_ROUND_TRIP):
+                batch = job_ids[start : start + RECORDS_A_ROUND_TRIP]
+                for job_id, raw in zip(batch, state.reaped_records(batch), strict=True):
+                    try:
+                        if "state" not in raw:
+                            _missing(store, home, job_id)
+                            continue
+                        store.remote_unseen(job_id, missing=False)
+                        farm = trusted_fields(job_id, raw, key, state)
+                        if farm is not None and _apply(store, home, job_id, farm, raw if key is None else {}):
+                            state.acknowledge(job_id)
+                    except redis.RedisError:
+                        raise
+                    except Exception as error:  # one bad entry never stops the others, nor the command
+                        log.warning("farm job %s not mirrored: %s: %s", job_id, type(error).__name__, str(error)[:300])
         except redis.RedisError as error:
             problems.append(f"The render farm's broker {redacted(url)} stopped answering: {error}")
         finally:

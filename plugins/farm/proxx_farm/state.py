@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import redis
 
@@ -321,6 +321,18 @@ class FarmState:
         grace period of another lease (`lost_after`). True if it did."""
         keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
         return bool(self._reap(keys=keys, args=[job_id, utc_now(), int(lease_seconds() * 1000)]))
+
+    def reaped_records(self, job_ids: Sequence[str]) -> list[dict[str, str]]:
+        """`reap` then `job` for each of `job_ids`, in one round trip to the broker: a refresh of a
+        farm's backlog costs one exchange, not two for every job it holds."""
+        pipe = self.client.pipeline(transaction=False)
+        lease_ms = int(lease_seconds() * 1000)
+        for job_id in job_ids:
+            self._reap(keys=[_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET], args=[job_id, utc_now(), lease_ms],
+                       client=pipe)  # fmt: skip
+            pipe.hgetall(_job(job_id))
+        replies = pipe.execute()
+        return [{str(k): str(v) for k, v in found.items()} for found in replies[1::2]]
 
     def reap_all(self) -> list[str]:
         members = self.client.smembers(RUNNING_SET)

@@ -89,3 +89,31 @@ def test_without_a_key_a_bad_entry_is_skipped_and_never_stops_jobs_list(
     assert main(["jobs", "list"]) == 0  # and again: the entry is still there, still harmless
     assert [proxx.store.job(j).state for j in (deep, other)] == ["QUEUED", "QUEUED"]  # nested; another job's
     capsys.readouterr()
+
+
+def test_a_refresh_asks_the_broker_for_a_backlog_in_a_few_round_trips(proxx_home, area, redis_url, monkeypatch):
+    """`jobs list` and the web page refresh before they list: a backlog of 600 farm jobs costs a
+    few exchanges with the broker (it cost two for every job), and every record is still mirrored."""
+    import redis
+    import redis.connection
+
+    proxx = Proxx.open()
+    jobs = [_farm_job(proxx, area, redis_url) for _ in range(600)]
+    client = redis.Redis.from_url(redis_url)
+    for job_id in jobs:
+        client.hset(f"proxx:farm:job:{job_id}", mapping={"state": "QUEUED", "engine": "ffmpeg"})
+    running = jobs[550]  # in the second batch
+    client.hset(f"proxx:farm:job:{running}", mapping={"state": "RUNNING", "worker_id": "w1:1", "started_at": utc_now(),
+                                                      "progress": "0.5"})  # fmt: skip
+    client.delete(f"proxx:farm:job:{jobs[0]}")  # a record the broker lost: its grace period starts
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command",
+                        lambda self, *a, **k: (sent.append(1), send(self, *a, **k))[1])  # fmt: skip
+    assert proxx.refresh() == []
+    # The connection's greeting (HELLO, CLIENT, PING: 5), then for each 500 jobs a SCRIPT EXISTS and
+    # one pipeline: 9 or 10 in all, against 1,207 before.
+    assert len(sent) <= 12, len(sent)
+    assert proxx.store.job(running).state == "RUNNING"
+    assert proxx.store.job(running).progress == 0.5
+    assert {proxx.store.job(j).state for j in jobs if j != running} == {"QUEUED"}
