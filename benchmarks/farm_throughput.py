@@ -10,7 +10,9 @@ does. The yardstick: the same clips through proxx's own
 ffmpeg argument list, two bare encoders side by side (`xargs -P2`). `--one` also times one worker.
 Best of `--runs`. Printed: both times, their ratio (goal: within 1.1x), and the exactly-once check:
 every job started once across the workers' logs, and every proxy published once (no second copy, no
-partial left). Core count and load printed; other processes on the machine disturb the figures.
+partial left); then, a job at a time, proxx's own CPU (the workers' processes once they were ready,
+and the submitting process) apart from the encoders' and probes', and the workers' peak memory.
+Core count and load printed; other processes on the machine disturb the figures.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from proxx import Proxx
 from proxx.media.probe import probe
@@ -41,13 +45,42 @@ INTENT = "HD Editorial LT"
 WATCH_SECONDS = 1.0
 
 
-def run(proxx: Proxx, broker: str, sources: list[Path], out: Path, workers: int, root: Path) -> tuple[float, list[str]]:
-    """(seconds from the first submission to the last job's finish, the job ids)."""
+class FarmRun(NamedTuple):
+    seconds: float  # from the first submission to the last job's finish
+    jobs: list[str]
+    workers_cpu: float  # the workers' own processes, seconds of CPU after they were ready
+    tools_cpu: float  # their encoders and probes
+    submitter_cpu: float  # this process: creating the jobs, mirroring their states
+    workers_peak_mib: list[float]
+
+
+def process_cpu(pid: int) -> tuple[float, float]:
+    """(its own CPU seconds, its waited-for children's) from /proc (Linux, where the farm runs)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+
+
+def peak_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(proxx: Proxx, broker: str, sources: list[Path], out: Path, workers: int, root: Path) -> FarmRun:
     farm = [FarmWorker(broker, f"bench{workers}-{n}", home=root / f"worker{workers}-{n}") for n in range(workers)]
     try:
         for worker in farm:
             worker.wait_ready()
+        ready = [process_cpu(worker.process.pid) for worker in farm]
         out.mkdir()
+        submitter = own_cpu()
         submitted = datetime.datetime.now(datetime.UTC)
         jobs = [proxx.submit(INTENT, [source], out, farm=broker).job_id for source in sources]
         pending = set(jobs)
@@ -63,7 +96,14 @@ def run(proxx: Proxx, broker: str, sources: list[Path], out: Path, workers: int,
                     pending.discard(job_id)
                     finished.append(row.finished_at or "")
         last = datetime.datetime.fromisoformat(max(finished).replace("Z", "+00:00"))
-        return (last - submitted).total_seconds(), jobs
+        done = [process_cpu(worker.process.pid) for worker in farm]
+        return FarmRun(
+            (last - submitted).total_seconds(), jobs,
+            workers_cpu=sum(after[0] - before[0] for before, after in zip(ready, done, strict=True)),
+            tools_cpu=sum(after[1] - before[1] for before, after in zip(ready, done, strict=True)),
+            submitter_cpu=own_cpu() - submitter,
+            workers_peak_mib=[peak_mib(worker.process.pid) for worker in farm],
+        )  # fmt: skip
     finally:
         for worker in farm:
             worker.stop()
@@ -80,18 +120,20 @@ def runs_per_job(homes: list[Path], jobs: list[str]) -> Counter[str]:
     return started
 
 
-def bare(proxx: Proxx, sources: list[Path], out: Path) -> float:
-    """Two bare encoders side by side on proxx's own argument lists."""
+def bare(proxx: Proxx, sources: list[Path], out: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of two bare encoders side by side on proxx's own argument lists."""
     profile = proxx.select(INTENT).canonical
     ffmpeg = require_tool("ffmpeg").path
     out.mkdir()
     commands = [build_args(ffmpeg, probe(str(s)), str(out / f"{s.stem}.{profile.container}"), profile) for s in sources]
-    started = time.monotonic()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu, started = usage.ru_utime + usage.ru_stime, time.monotonic()
     with ThreadPoolExecutor(max_workers=2) as pool:
         for done in pool.map(lambda c: subprocess.run(c, capture_output=True, check=False), commands):
             if done.returncode != 0:
                 sys.exit(done.stderr.decode(errors="replace")[-1000:])
-    return time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.monotonic() - started, usage.ru_utime + usage.ru_stime - cpu
 
 
 def main() -> None:
@@ -110,21 +152,33 @@ def main() -> None:
                    for n in range(args.clips)]  # fmt: skip
         proxx = Proxx.open()
         one = two = side_by_side = float("inf")
+        best: FarmRun | None = None
+        bare_cpu = 0.0
         for n in range(args.runs):
-            side_by_side = min(side_by_side, bare(proxx, sources, root / f"bare-{n}"))
-            seconds, jobs = run(proxx, server.url, sources, root / f"out-{n}-2", 2, root / f"run{n}")
-            two = min(two, seconds)
-            started = runs_per_job([root / f"run{n}" / f"worker2-{w}" for w in range(2)], jobs)
+            wall, cpu = bare(proxx, sources, root / f"bare-{n}")
+            if wall < side_by_side:
+                side_by_side, bare_cpu = wall, cpu
+            farm = run(proxx, server.url, sources, root / f"out-{n}-2", 2, root / f"run{n}")
+            if farm.seconds < two:
+                two, best = farm.seconds, farm
+            started = runs_per_job([root / f"run{n}" / f"worker2-{w}" for w in range(2)], farm.jobs)
             outputs = [p.name for p in (root / f"out-{n}-2").iterdir() if p.is_file()]  # proxies, partials
-            once = all(started[j] == 1 for j in jobs) and sorted(outputs) == sorted(f"{s.stem}.mov" for s in sources)
-            print(f"run {n + 1}: each of {len(jobs)} jobs started once and published once: {once} "
+            proxies = sorted(f"{s.stem}.mov" for s in sources)
+            once = all(started[j] == 1 for j in farm.jobs) and sorted(outputs) == proxies
+            print(f"run {n + 1}: each of {len(farm.jobs)} jobs started once and published once: {once} "
                   f"(starts {sum(started.values())}, proxies {len(outputs)})")  # fmt: skip
             if args.one:
-                one = min(one, run(proxx, server.url, sources, root / f"out-{n}-1", 1, root / f"run{n}")[0])
+                one = min(one, run(proxx, server.url, sources, root / f"out-{n}-1", 1, root / f"run{n}").seconds)
+    assert best is not None
+    a_job = 1000 / args.clips
     print(f"{args.clips} one-clip jobs ({args.size}, {args.frames} frames) with '{INTENT}'")
-    print(f"two bare encoders side by side: {side_by_side:6.2f} s ({args.clips / side_by_side:.2f} clips/s)")
+    print(f"two bare encoders side by side: {side_by_side:6.2f} s ({args.clips / side_by_side:.2f} clips/s), "
+          f"{bare_cpu * a_job:.0f} ms of CPU a clip")  # fmt: skip
     print(f"2 farm workers:                 {two:6.2f} s ({args.clips / two:.2f} clips/s)")
     print(f"farm / bare: {two / side_by_side:.2f}")
+    print(f"proxx's own CPU a job: the workers {best.workers_cpu * a_job:.1f} ms, the submitting process "
+          f"{best.submitter_cpu * a_job:.1f} ms; the workers' encoders and probes {best.tools_cpu * a_job:.0f} ms; "
+          f"the workers' peak memory {', '.join(f'{m:.0f}' for m in best.workers_peak_mib)} MiB")  # fmt: skip
     if args.one:
         print(f"1 farm worker:                  {one:6.2f} s; throughput ratio (2 workers / 1): {one / two:.2f}")
 

@@ -8,7 +8,8 @@ levels down, one XML sidecar and one thumbnail per ten clips), then in a fresh p
 of the whole card with 'HD Editorial LT' (the card expanded to its video files, with whatever
 content probing the expansion does) and validates it (every source probed), counting the ffprobe runs
 each file costs. Printed: the files found and left out, the time of each step and a file, and the
-most ffprobe runs any file cost (goal: 1). Nothing is rendered; `card_1000.py` sets these times
+most ffprobe runs any file cost (goal: 1), then proxx's own CPU over both steps apart from
+ffprobe's, and the process's peak memory. Nothing is rendered; `card_1000.py` sets these times
 against a whole job's. Core count and load printed.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -57,13 +59,18 @@ def child(card: Path, out: Path) -> dict[str, Any]:
 
     probing._probe = counted  # counts the ffprobe runs a file costs, changes nothing
     proxx = Proxx.open()
+    own, tools = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     spec = proxx.create_job("HD Editorial LT", [card], out)
     created = time.perf_counter()
     expansion_probes = sum(probes.values())
     validated = validate(spec, proxx.engines, proxx.plugin_manager)
     validated_at = time.perf_counter()
+    own_after, tools_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
+        "proxx_cpu": own_after.ru_utime + own_after.ru_stime - own.ru_utime - own.ru_stime,
+        "ffprobe_cpu": tools_after.ru_utime + tools_after.ru_stime - tools.ru_utime - tools.ru_stime,
+        "peak_mib": own_after.ru_maxrss / 1024,  # KiB on Linux
         "clips": len(spec.clips),
         "on_card": sum(1 for p in card.rglob("*") if p.is_file()),
         "create": created - started,
@@ -100,6 +107,8 @@ def main() -> int:
     print(f"validated (every source probed): {f['validate']:.2f} s, {f['validate'] / f['clips'] * 1000:.2f} ms a clip, "
           f"{f['problems']} problems")  # fmt: skip
     print(f"{f['probed']} of {f['clips']} sources probed, at most {f['max_probes']}x each")
+    print(f"proxx's own CPU {f['proxx_cpu']:.2f} s, ffprobe's {f['ffprobe_cpu']:.2f} s; "
+          f"proxx's peak memory {f['peak_mib']:.0f} MiB")  # fmt: skip
     return 0
 
 

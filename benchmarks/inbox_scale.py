@@ -6,17 +6,24 @@ quadratic work.
 Drops `--files` JobSpecs (each for its own source, as an upstream system would) into an inbox in ten
 equal batches, each drained by one `JobSpecInbox.poll()` pass that checks every file as untrusted and
 queues it. Prints the time per file of the first and the last batch and their ratio (quadratic work
-would make the last batch, facing a store and ledger of 900 earlier jobs, cost more), then one pass
-over the drained inbox. Core count and load printed.
+would make the last batch, facing a store and ledger of 900 earlier jobs, cost more), proxx's own
+CPU a file in both apart from ffprobe's, the process's peak memory, then one pass over the drained
+inbox. Core count and load printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -43,6 +50,8 @@ def main() -> int:
         box = JobSpecInbox(proxx, inbox, Roots([media, out]), settle=0)
         batch = max(1, args.files // 10)
         per_file: list[float] = []
+        cpu_per_file: list[float] = []  # proxx's own, in this process; ffprobe's apart
+        probes_cpu = 0.0
         queued = 0
         for first in range(0, args.files, batch):
             for n in range(first, min(args.files, first + batch)):
@@ -50,14 +59,21 @@ def main() -> int:
                 os.link(clip, source)  # a real clip (each new job is validated), probed once: one inode
                 spec = create_jobspec(compiled, [source], out, utc_now(), requires)
                 (inbox / f"{spec.job_id}.json").write_text(spec.to_json(), encoding="utf-8")
-            started = time.perf_counter()
+            started, cpu, tools = time.perf_counter(), time.process_time(), children_cpu()
             events = box.poll()
             per_file.append((time.perf_counter() - started) / max(1, len(events)))
+            cpu_per_file.append((time.process_time() - cpu) / max(1, len(events)))
+            probes_cpu += children_cpu() - tools
             queued += sum(e.outcome == "queued" for e in events)
         print(f"{queued} of {args.files} queued in batches of {batch}")
         print(
             f"per file: first batch {per_file[0] * 1000:.2f} ms, last batch {per_file[-1] * 1000:.2f} ms, "
             f"ratio {per_file[-1] / per_file[0]:.2f}"
+        )
+        print(
+            f"proxx's own CPU a file: first batch {cpu_per_file[0] * 1000:.2f} ms, last batch "
+            f"{cpu_per_file[-1] * 1000:.2f} ms; ffprobe's {probes_cpu:.2f} s in all; "
+            f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
         )
         started = time.perf_counter()
         again = box.poll()

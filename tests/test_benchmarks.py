@@ -44,6 +44,7 @@ def test_store_scale_benchmark_runs():
 def test_inbox_scale_benchmark_runs():
     out = run_benchmark("inbox_scale.py", "--files", "20")
     assert "20 of 20 queued" in out and "ratio" in out
+    assert "proxx's own CPU" in out and "peak memory" in out
 
 
 def test_worker_batch_benchmark_runs():
@@ -66,6 +67,7 @@ def test_folder_expansion_benchmark_runs():
     assert (
         "36 files on the card, 30 clips in the job (6 left out)" in out and "30 of 30 sources probed, at most 1x" in out
     )
+    assert "proxx's own CPU" in out and "peak memory" in out
 
 
 def test_run_path_benchmark_runs():

@@ -415,6 +415,7 @@ def test_the_throughput_benchmark_runs():
     options = ["--clips", "2", "--frames", "4", "--size", "320x180", "--runs", "1"]
     out = run_benchmark("farm_throughput.py", *options, timeout=300)
     assert "each of 2 jobs started once and published once: True" in out and "farm / bare:" in out, out
+    assert "proxx's own CPU a job: the workers" in out and "the workers' peak memory" in out, out
 
 
 def test_a_farm_password_is_never_stored_and_mirroring_takes_it_from_the_environment(
