@@ -6,13 +6,13 @@ side, and each job run exactly once.
 Starts a private redis-server and two `proxx farm worker` processes (concurrency 1 each, their own
 PROXX_HOME) on this machine, submits one job a clip with 'HD Editorial LT' and times submission to
 the last job's finish (worker start-up excluded), looking at the farm once a second as the web page
-does. The yardstick: the same clips through proxx's own
-ffmpeg argument list, two bare encoders side by side (`xargs -P2`). `--one` also times one worker.
-Best of `--runs`. Printed: both times, their ratio (goal: within 1.1x), and the exactly-once check:
-every job started once across the workers' logs, and every proxy published once (no second copy, no
-partial left); then, a job at a time, proxx's own CPU (the workers' processes once they were ready,
-and the submitting process) apart from the encoders' and probes', and the workers' peak memory.
-Core count and load printed; other processes on the machine disturb the figures.
+does. The yardstick: the same clips through proxx's own ffmpeg argument list, two bare encoders side
+by side (`xargs -P2`). `--one` also times one worker. Best of `--runs`. Printed: both times, their
+ratio (goal: within 1.1x), and the exactly-once check: every job started once across the workers'
+logs, and every proxy published once (no second copy, no partial left); then, a job at a time,
+proxx's own CPU (the workers' processes once they were ready, and the submitting process) apart from
+the encoders' and probes', and the workers' peak memory. Core count and load printed; other
+processes on the machine disturb the figures.
 """
 
 from __future__ import annotations
