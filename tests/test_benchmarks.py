@@ -34,6 +34,7 @@ def test_batch_benchmark_runs():
 def test_watch_scale_benchmark_runs():
     out = run_benchmark("watch_scale.py", "--files", "40", "--small", "20")
     assert "40 files, first pass: 40 queued" in out and "40 files, second pass: 0 queued" in out and "ratio" in out
+    assert "proxx's own CPU" in out and "ffprobe's" in out
 
 
 def test_store_scale_benchmark_runs():
