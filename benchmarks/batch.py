@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -26,6 +25,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from measure import tools_cpu
 
 from proxx import Proxx
 from proxx.media.probe import probe
@@ -36,19 +37,14 @@ from proxx_ffmpeg.recipes import build_args
 PROXX = [sys.executable, "-m", "proxx"]
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def bare(commands: list[list[str]], parallel: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of running `commands`, `parallel` at a time."""
-    cpu, started = children_cpu(), time.perf_counter()
+    cpu, started = tools_cpu(), time.perf_counter()
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         for done in pool.map(lambda c: subprocess.run(c, capture_output=True, check=False), commands):
             if done.returncode != 0:
                 raise SystemExit(done.stderr.decode(errors="replace")[-1000:])
-    return time.perf_counter() - started, children_cpu() - cpu
+    return time.perf_counter() - started, tools_cpu() - cpu
 
 
 def main() -> int:

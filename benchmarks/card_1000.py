@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -33,6 +32,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from measure import own_cpu, peak_mib, tools_cpu
 
 INTENT = "HD Editorial LT"
 PROXX = [sys.executable, "-m", "proxx"]
@@ -50,16 +51,6 @@ def make_card(root: Path, clips: int, frames: int, size: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(sample, folder / f"A{n // 100 + 1:03d}_C{n % 100 + 1:03d}.mov")
     return card
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def tools_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def child(card: Path, out: Path) -> dict[str, Any]:
@@ -115,7 +106,7 @@ def child(card: Path, out: Path) -> dict[str, Any]:
         "validation": result.timings.get("validation_seconds", 0.0),
         "own_cpu": own_cpu() - cpu0,
         "tools_cpu": tools_cpu(),
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": peak_mib(),
         "first_ms": first * 1000,
         "last_ms": last * 1000,
         "first_wall_ms": (marks["0.1"][1] - marks["0.0"][1]) / tenth * 1000,

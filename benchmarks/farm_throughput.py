@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
+
+from measure import own_cpu, tools_cpu
 
 from proxx import Proxx
 from proxx.media.probe import probe
@@ -61,16 +62,11 @@ def process_cpu(pid: int) -> tuple[float, float]:
     return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
 
 
-def peak_mib(pid: int) -> float:
+def worker_peak_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run(proxx: Proxx, broker: str, sources: list[Path], out: Path, workers: int, root: Path) -> FarmRun:
@@ -102,7 +98,7 @@ def run(proxx: Proxx, broker: str, sources: list[Path], out: Path, workers: int,
             workers_cpu=sum(after[0] - before[0] for before, after in zip(ready, done, strict=True)),
             tools_cpu=sum(after[1] - before[1] for before, after in zip(ready, done, strict=True)),
             submitter_cpu=own_cpu() - submitter,
-            workers_peak_mib=[peak_mib(worker.process.pid) for worker in farm],
+            workers_peak_mib=[worker_peak_mib(worker.process.pid) for worker in farm],
         )  # fmt: skip
     finally:
         for worker in farm:
@@ -126,14 +122,12 @@ def bare(proxx: Proxx, sources: list[Path], out: Path) -> tuple[float, float]:
     ffmpeg = require_tool("ffmpeg").path
     out.mkdir()
     commands = [build_args(ffmpeg, probe(str(s)), str(out / f"{s.stem}.{profile.container}"), profile) for s in sources]
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu, started = usage.ru_utime + usage.ru_stime, time.monotonic()
+    cpu, started = tools_cpu(), time.monotonic()
     with ThreadPoolExecutor(max_workers=2) as pool:
         for done in pool.map(lambda c: subprocess.run(c, capture_output=True, check=False), commands):
             if done.returncode != 0:
                 sys.exit(done.stderr.decode(errors="replace")[-1000:])
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.monotonic() - started, usage.ru_utime + usage.ru_stime - cpu
+    return time.monotonic() - started, tools_cpu() - cpu
 
 
 def main() -> None:

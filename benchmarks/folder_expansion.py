@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from measure import own_cpu, peak_mib, tools_cpu
 
 
 def make_card(root: Path, files: int) -> Path:
@@ -59,18 +60,17 @@ def child(card: Path, out: Path) -> dict[str, Any]:
 
     probing._probe = counted  # counts the ffprobe runs a file costs, changes nothing
     proxx = Proxx.open()
-    own, tools = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, tools = own_cpu(), tools_cpu()
     started = time.perf_counter()
     spec = proxx.create_job("HD Editorial LT", [card], out)
     created = time.perf_counter()
     expansion_probes = sum(probes.values())
     validated = validate(spec, proxx.engines, proxx.plugin_manager)
     validated_at = time.perf_counter()
-    own_after, tools_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
-        "proxx_cpu": own_after.ru_utime + own_after.ru_stime - own.ru_utime - own.ru_stime,
-        "ffprobe_cpu": tools_after.ru_utime + tools_after.ru_stime - tools.ru_utime - tools.ru_stime,
-        "peak_mib": own_after.ru_maxrss / 1024,  # KiB on Linux
+        "proxx_cpu": own_cpu() - own,
+        "ffprobe_cpu": tools_cpu() - tools,
+        "peak_mib": peak_mib(),
         "clips": len(spec.clips),
         "on_card": sum(1 for p in card.rglob("*") if p.is_file()),
         "create": created - started,

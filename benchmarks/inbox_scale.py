@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import tempfile
 import time
 from pathlib import Path
 
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+from measure import peak_mib, tools_cpu
 
 
 def main() -> int:
@@ -59,11 +55,11 @@ def main() -> int:
                 os.link(clip, source)  # a real clip (each new job is validated), probed once: one inode
                 spec = create_jobspec(compiled, [source], out, utc_now(), requires)
                 (inbox / f"{spec.job_id}.json").write_text(spec.to_json(), encoding="utf-8")
-            started, cpu, tools = time.perf_counter(), time.process_time(), children_cpu()
+            started, cpu, tools = time.perf_counter(), time.process_time(), tools_cpu()
             events = box.poll()
             per_file.append((time.perf_counter() - started) / max(1, len(events)))
             cpu_per_file.append((time.process_time() - cpu) / max(1, len(events)))
-            probes_cpu += children_cpu() - tools
+            probes_cpu += tools_cpu() - tools
             queued += sum(e.outcome == "queued" for e in events)
         print(f"{queued} of {args.files} queued in batches of {batch}")
         print(
@@ -73,7 +69,7 @@ def main() -> int:
         print(
             f"proxx's own CPU a file: first batch {cpu_per_file[0] * 1000:.2f} ms, last batch "
             f"{cpu_per_file[-1] * 1000:.2f} ms; ffprobe's {probes_cpu:.2f} s in all; "
-            f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+            f"peak memory {peak_mib():.0f} MiB"
         )
         started = time.perf_counter()
         again = box.poll()

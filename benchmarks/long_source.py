@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,12 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from measure import own_cpu, peak_mib, tools_cpu
+
 INTENT = "HD Editorial LT"
-
-
-def cpu(who: int) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
 
 
 def looped(clip: Path, seconds: int, path: Path) -> Path:
@@ -65,7 +61,7 @@ def child(source: Path, out: Path, cancel_at: float | None) -> dict[str, Any]:
             cancelled_at.append((now, progress.fraction))
             stop.set()
 
-    own = cpu(resource.RUSAGE_SELF)
+    own = own_cpu()
     proxx = Proxx.open()
     spec = proxx.create_job(INTENT, [source], out)
     result = proxx.run_job(spec.job_id, on_progress=on_progress, stop=stop)
@@ -78,9 +74,9 @@ def child(source: Path, out: Path, cancel_at: float | None) -> dict[str, Any]:
         "reason": result.failure.reason if result.failure else None,
         "wall": wall,
         "after_encode": wall - encoded,
-        "own_cpu": cpu(resource.RUSAGE_SELF) - own,
-        "tools_cpu": cpu(resource.RUSAGE_CHILDREN),
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "own_cpu": own_cpu() - own,
+        "tools_cpu": tools_cpu(),
+        "peak_mib": peak_mib(),
         "samples": samples,
         "cancelled_at": cancelled_at[0] if cancelled_at else None,
         "files_left": [name for name in left if not name.startswith(".")],

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,16 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from measure import peak_mib, tools_cpu
+
 LINKS_A_FILE = 50000
-
-
-def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def make_folder(media: Path, files: int, sample: Path) -> None:
@@ -56,11 +48,11 @@ def child(media: Path, out: Path) -> dict[str, Any]:
     watcher = MediaWatcher(Proxx.open(), media, "HD Editorial LT", out, settle=0)
     figures: dict[str, Any] = {}
     for label in ("first", "second"):
-        started, cpu, tools = time.perf_counter(), time.process_time(), children_cpu()
+        started, cpu, tools = time.perf_counter(), time.process_time(), tools_cpu()
         queued = sum(1 for _ in watcher.events())  # as `proxx watch` takes them: one event at a time
         figures[label] = {
             "queued": queued, "seconds": time.perf_counter() - started, "peak_mib": peak_mib(),
-            "cpu": time.process_time() - cpu, "ffprobe_cpu": children_cpu() - tools,
+            "cpu": time.process_time() - cpu, "ffprobe_cpu": tools_cpu() - tools,
         }  # fmt: skip
     return figures
 
