@@ -34,7 +34,9 @@ class CancelSignal:
         self.store_path, self.job_id = store_path, job_id
         self.event = event or threading.Event()
         self._own: Store | None = None
-        self._asked = 0.0
+        # First asked a poll period in: a job done sooner (a short clip) never opens a store of its
+        # own, whose opening and closing cost 0.65 ms of CPU; a cancel waits a period at most, as ever.
+        self._asked = time.monotonic()
         self._lock = threading.Lock()
 
     def __call__(self) -> bool:

@@ -158,6 +158,15 @@ redis.call('SREM', KEYS[3], ARGV[1])
 return 1
 """
 
+# `_REAP`, then the job's record: what a refresh asks of each unfinished job, in one command.
+_REAPED_RECORD = f"""
+local function reap()
+{_REAP}
+end
+reap()
+return redis.call('HGETALL', KEYS[1])
+"""
+
 # ARGV: now, reason, claim TTL in s. An operator's cancel: a queued job ends at once and its claim
 # is taken, even from a worker that reserved it and is still checking it (its start then fails), so
 # that no worker ever starts it (2); a running one is asked to stop, which its worker polls (1).
@@ -214,6 +223,7 @@ class FarmState:
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._finish = client.register_script(_FINISH)
         self._reap = client.register_script(_REAP)
+        self._reaped_record = client.register_script(_REAPED_RECORD)
         self._cancel = client.register_script(_CANCEL)
 
     @classmethod
@@ -323,16 +333,15 @@ class FarmState:
         return bool(self._reap(keys=keys, args=[job_id, utc_now(), int(lease_seconds() * 1000)]))
 
     def reaped_records(self, job_ids: Sequence[str]) -> list[dict[str, str]]:
-        """`reap` then `job` for each of `job_ids`, in one round trip to the broker: a refresh of a
-        farm's backlog costs one exchange, not two for every job it holds."""
+        """`reap` then `job` for each of `job_ids`, one command a job and all in one round trip to
+        the broker: a refresh of a farm's backlog costs one exchange, not two for every job it
+        holds, and the broker answers with one reply a job, not two."""
         pipe = self.client.pipeline(transaction=False)
         lease_ms = int(lease_seconds() * 1000)
         for job_id in job_ids:
-            self._reap(keys=[_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET], args=[job_id, utc_now(), lease_ms],
-                       client=pipe)  # fmt: skip
-            pipe.hgetall(_job(job_id))
-        replies = pipe.execute()
-        return [{str(k): str(v) for k, v in found.items()} for found in replies[1::2]]
+            keys = [_job(job_id), f"{PREFIX}alive:{job_id}", RUNNING_SET]
+            self._reaped_record(keys=keys, args=[job_id, utc_now(), lease_ms], client=pipe)
+        return [dict(zip(flat[::2], flat[1::2], strict=True)) for flat in pipe.execute()]
 
     def reap_all(self) -> list[str]:
         members = self.client.smembers(RUNNING_SET)
