@@ -84,12 +84,11 @@ def run(proxx: Proxx, broker: str, sources: list[Path], out: Path, workers: int,
         while pending:
             time.sleep(WATCH_SECONDS)
             proxx.refresh()
-            for job_id in list(pending):
-                row = proxx.store.job(job_id)
-                if row.state == FAILED:
-                    sys.exit(f"job {job_id} FAILED: {row.message}")
-                if row.state == COMPLETED:
-                    pending.discard(job_id)
+            for row in proxx.store.jobs():  # one listing, as the page's
+                if row.job_id in pending and row.state == FAILED:
+                    sys.exit(f"job {row.job_id} FAILED: {row.message}")
+                if row.job_id in pending and row.state == COMPLETED:
+                    pending.discard(row.job_id)
                     finished.append(row.finished_at or "")
         last = datetime.datetime.fromisoformat(max(finished).replace("Z", "+00:00"))
         done = [process_cpu(worker.process.pid) for worker in farm]

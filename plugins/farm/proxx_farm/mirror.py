@@ -38,7 +38,7 @@ from proxx.execute.recover import published, recovered_result, remember_publishe
 from proxx.jobspec.model import utc_now
 from proxx.jobspec.signing import FARM_STATE, SignatureRefused, key_from_env, open_sealed
 from proxx.jobspec.untrusted import nesting_exceeds
-from proxx.result import ClipResult, Failure, load_result, write_json_atomically
+from proxx.result import ClipResult, Failure, JobResult, write_json_atomically
 from proxx.schemas import JOB_RESULT, violations
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
 from proxx_farm.signing import KEY_VARIABLE, farm_name
@@ -220,7 +220,7 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str], hints: d
         if states:
             counts = (states.count("completed"), states.count("failed"))
         with contextlib.suppress(Exception):  # a re-run's hint only: never a reason not to mirror
-            remember_published(store, load_result(result_path))
+            remember_published(store, converter.structure(result, JobResult))  # as parsed: not read back
     else:  # the worker never finished it (lost, cancelled before it started): what it had published
         spec = store.spec_unchecked(job_id)
         failure = Failure(cls or FailureClass.EXECUTION.value, farm.get("reason") or "", farm.get("message") or "")
