@@ -8,7 +8,7 @@ It lives at PROXX_HOME/jobs/<job id>/result.json beside the job's log, written a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from proxx.clipstate import CLIP_NOT_RUN as CLIP_NOT_RUN
 from proxx.clipstate import ClipState as ClipState
 from proxx.converter import converter
 from proxx.errors import FailureClass, ProxxError
-from proxx.home import LONG_LIST, json_pieces
+from proxx.home import json_pieces
 from proxx.home import write_json_atomically as write_json_atomically  # the farm plugin imports it from here
 from proxx.jobspec.model import Origin
 from proxx.verify.checks import Check
@@ -182,11 +182,10 @@ class JobResult:
         """`json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)`'s text in pieces, each clip
         unstructured and encoded only as it is written (`proxx.home.json_pieces`): the document of a
         1,000-clip job, its 22,000 checks as dicts and then as text, was held whole when written."""
-        clips: Iterable[Any] = (converter.unstructure(clip) for clip in self.clips)
-        if len(self.clips) < LONG_LIST:  # a few: made at once, and the document encoded whole
-            clips = list(clips)
         document = {
-            field.name: clips if field.name == "clips" else converter.unstructure(getattr(self, field.name))
+            field.name: (converter.unstructure(clip) for clip in self.clips)
+            if field.name == "clips"
+            else converter.unstructure(getattr(self, field.name))
             for field in attrs.fields(JobResult)
         }
         return json_pieces(document, indent)

@@ -80,13 +80,6 @@ def test_a_long_list_deep_in_a_document_is_written_an_item_at_a_time():
         assert max(len(piece) for piece in pieces) < 200
 
 
-def test_a_document_without_a_long_list_or_an_iterator_is_encoded_whole():
-    small = {"clips": [{"checks": [{"name": "codec"}] * 30}] * 3, "exports": [{"details": {"clips": [1] * 255}}]}
-    assert len(list(json_pieces(small, 2))) == 1
-    assert len(list(json_pieces({**small, "more": [{"deep": [0] * 256}]}, 2))) > 1
-    assert len(list(json_pieces({**small, "clips": iter(small["clips"])}, 2))) > 1
-
-
 @pytest.mark.parametrize("document", DOCUMENTS)
 @pytest.mark.parametrize("indent", [None, 2])
 def test_json_made_in_pieces_is_the_text_json_dumps_makes(document, indent):

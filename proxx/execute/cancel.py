@@ -35,7 +35,7 @@ class CancelSignal:
         self.event = event or threading.Event()
         self._own: Store | None = None
         # First asked a poll period in: a job done sooner (a short clip) never opens a store of its
-        # own, whose opening and closing cost 0.65 ms of CPU; a cancel waits a period at most, as ever.
+        # own (benchmarks/README.md, "Fixed costs a job"); a cancel waits a period at most, as ever.
         self._asked = time.monotonic()
         self._lock = threading.Lock()
 

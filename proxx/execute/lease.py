@@ -75,7 +75,8 @@ class StoreLease:
     @contextmanager
     def keep(self, job_id: str) -> Iterator[None]:
         # Opened at the first renewal: a job shorter than a third of a lease (most of a day's clips)
-        # never needs it, and each opening and closing of a store costs 0.65 ms of CPU.
+        # never needs it, and opening and closing a store is a measurable part of a short job's CPU
+        # (benchmarks/README.md, "Fixed costs a job").
         own: list[Store] = []
 
         def renew() -> bool:

@@ -15,7 +15,6 @@ import datetime
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -123,30 +122,6 @@ FileHash = tuple[int, int, int, int, str]
 
 def index_path(home: Path | None = None) -> Path:
     return (home or proxx_home()) / "fabric.db"
-
-
-_kept = threading.local()
-
-
-def kept_index() -> Index:
-    """This thread's connection to the index of PROXX_HOME, kept open from one use to the next: an
-    export, a reuse lookup for each clip of a card and a web lookup each opened and closed one,
-    and each opening checked the schema and each closing checkpointed the index's write-ahead log
-    and removed its files (0.65 ms of CPU each time). Opened anew when PROXX_HOME changes or its
-    index file was removed or replaced meanwhile."""
-    path = index_path()
-    try:
-        file = os.stat(path).st_ino
-    except FileNotFoundError:
-        file = None
-    held: tuple[Path, int | None, Index] | None = getattr(_kept, "held", None)
-    if held is not None and held[:2] == (path, file):
-        return held[2]
-    if held is not None:
-        held[2].close()
-    index = Index(path)
-    _kept.held = (path, os.stat(path).st_ino, index)
-    return index
 
 
 class Index:

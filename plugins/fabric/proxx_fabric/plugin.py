@@ -23,7 +23,7 @@ from proxx.plugin import (
 from proxx_fabric import HISTORY_FOLDER, PROXX_FOLDER
 from proxx_fabric.fingerprint import fingerprint, intrinsics_of
 from proxx_fabric.hashing import xxh128_file
-from proxx_fabric.index import FileHash, kept_index
+from proxx_fabric.index import FileHash, Index
 
 PROXX_PLUGIN_API = "1.0"
 
@@ -36,18 +36,18 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     started = time.monotonic()
     hashed: list[FileHash] = []  # sources hashed for the first time: stored with the records, one commit
     clips = completed(result)
-    index = kept_index()
-    # Measured first (files read outside the index's write lock) and kept without their checks,
-    # which only the index's rows hold, each made as its row is written: a 1,000-clip card's
-    # 22,000 checks held here as dicts, then as the rows' JSON text, were its peak memory.
-    records = [
-        attrs.evolve(measure(result, clip, lambda path: index.source_hash(path, hashed)), verification=())
-        for clip in clips
-    ]
-    index.record(
-        (attrs.evolve(r, verification=verification_of(clip)) for r, clip in zip(records, clips, strict=True)),
-        hashed,
-    )
+    with Index() as index:
+        # Measured first (files read outside the index's write lock) and kept without their checks,
+        # which only the index's rows hold, each made as its row is written: a 1,000-clip card's
+        # 22,000 checks held here as dicts, then as the rows' JSON text, were its peak memory.
+        records = [
+            attrs.evolve(measure(result, clip, lambda path: index.source_hash(path, hashed)), verification=())
+            for clip in clips
+        ]
+        index.record(
+            (attrs.evolve(r, verification=verification_of(clip)) for r, clip in zip(records, clips, strict=True)),
+            hashed,
+        )
     details = details_of(records)
     details["output_directory"] = spec.output_directory
     if records:
@@ -69,9 +69,9 @@ def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) 
     if source is None:
         return None
     wanted = fingerprint(spec.proxy_profile, intrinsics_of(source))
-    index = kept_index()
-    content = index.source_hash(clip.source)
-    candidates = index.by_source_hash(content)
+    with Index() as index:
+        content = index.source_hash(clip.source)
+        candidates = index.by_source_hash(content)
     for record in candidates:
         if record.canonical_profile != spec.proxy_profile or record.output_path == clip.output:
             continue
@@ -94,7 +94,8 @@ def proxx_subcommands() -> Iterator[Command]:
 
 def lookup(fingerprint: str) -> dict[str, Any] | None:
     """Fabric's record of a proxy fingerprint for integrators: its canonical id and every proxy."""
-    records = kept_index().by_fingerprint(fingerprint)
+    with Index() as index:
+        records = index.by_fingerprint(fingerprint)
     if not records:
         return None
     return {

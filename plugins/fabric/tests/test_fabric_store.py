@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from proxx_fabric.fingerprint import Intrinsics, fingerprint
 from proxx_fabric.hashing import read_file, xxh128_file
-from proxx_fabric.index import MIGRATIONS, SCHEMA_VERSION, Index, IndexNewer, ProxyRecord, kept_index
+from proxx_fabric.index import MIGRATIONS, SCHEMA_VERSION, Index, IndexNewer, ProxyRecord
 from proxx_fabric.mhl import HashedFile, MHLMismatch, _xml_text, add_generation, xml_safe
 
 ASCMHL = str(Path(sys.executable).with_name("ascmhl"))
@@ -82,21 +82,6 @@ def test_records_are_made_into_rows_one_at_a_time_as_they_are_written(tmp_path):
         index.record(records())
         assert taken == [True, True, True]
         assert [r.clip_index for r in index.by_job(record().job_id)] == [0, 1, 2]
-
-
-def test_the_kept_index_follows_proxx_home_and_an_index_file_removed_or_replaced(tmp_path, monkeypatch):
-    monkeypatch.setenv("PROXX_HOME", str(tmp_path / "one"))
-    first = kept_index()
-    first.record([record()])
-    assert kept_index() is first  # one connection from one use to the next
-    (tmp_path / "one" / "fabric.db").unlink()  # an operator starts the index over
-    again = kept_index()
-    assert again is not first and again.by_job(record().job_id) == []
-    monkeypatch.setenv("PROXX_HOME", str(tmp_path / "two"))
-    elsewhere = kept_index()
-    assert elsewhere.path == tmp_path / "two" / "fabric.db"
-    with pytest.raises(sqlite3.ProgrammingError):  # the other home's was closed, not left open
-        again.by_job(record().job_id)
 
 
 def test_the_index_holds_no_operator_identity(tmp_path):

@@ -292,8 +292,8 @@ def _amended(digest: str, mapping: dict[str, Any] | None) -> Callable[[JobResult
 @functools.cache
 def installed_version(package: str) -> str | None:
     """`package`'s version as this worker process loaded it (None if it is not installed), read once:
-    `importlib.metadata` searches every installed distribution at each call (1 ms of every job), and
-    the code that runs is the code loaded at start-up whatever is installed since."""
+    `importlib.metadata` searches every installed distribution at each call, and the code that runs
+    is the code loaded at start-up whatever is installed since."""
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -408,7 +408,7 @@ def own_store(home: Path) -> Store:
     """This worker process's own store, open for as long as the process runs (one job at a time: a
     pool of several runs each in a process of its own). Opened and closed for every job, its
     opening checked the schema in a write transaction and its closing checkpointed the store's
-    write-ahead log and removed its files: 0.65 ms of CPU a job."""
+    write-ahead log and removed its files (benchmarks/README.md, "Fixed costs a job")."""
     return _store_of(home / STORE_FILE, os.getpid())
 
 
