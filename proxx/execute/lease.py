@@ -77,13 +77,14 @@ class StoreLease:
         # Opened at the first renewal: a job shorter than a third of a lease (most of a day's clips)
         # never needs it, and opening and closing a store is a measurable part of a short job's CPU
         # (benchmarks/README.md, "Fixed costs a job").
-        own: list[Store] = []
+        own: Store | None = None
 
         def renew() -> bool:
+            nonlocal own
             try:
-                if not own:
-                    own.append(Store(self.store.path))
-                own[0].heartbeat(job_id, self.worker_id, self.seconds)
+                if own is None:
+                    own = Store(self.store.path)
+                own.heartbeat(job_id, self.worker_id, self.seconds)
             except sqlite3.OperationalError:  # a full disk or a busy store: renew again next time
                 log.exception("heartbeat of job %s failed", job_id)
             return True
@@ -92,8 +93,8 @@ class StoreLease:
             with keep_alive(renew, self.seconds / 3, f"heartbeat-{job_id}"):
                 yield
         finally:
-            for store in own:
-                store.close()
+            if own is not None:
+                own.close()
 
     def reserve(self, job_id: str | None = None) -> str | None:
         return self.store.reserve(self.worker_id, job_id, lease=self.seconds)
