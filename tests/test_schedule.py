@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,54 @@ def test_a_clip_rendering_alone_gets_no_limit(tmp_path, proxx_home):
     result = proxx.run_job(proxx.create_job("HD Editorial LT", [source], out).job_id)
     assert result.state == JobState.COMPLETED, result.failure
     assert "-threads" not in _commands(Path(result.log_path))[0].split()
+
+
+def cgroups(root: Path, memberships: str, files: dict[str, str]) -> Path:
+    """A /proc/self/cgroup and /sys/fs/cgroup as the kernel shows them, under `root`."""
+    (root / "proc/self").mkdir(parents=True)
+    (root / "proc/self/cgroup").write_text(memberships)
+    for name, text in files.items():
+        path = root / "sys/fs/cgroup" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_a_cgroup_v2_quota_anywhere_above_the_process_limits_its_cores(tmp_path):
+    root = cgroups(tmp_path, "0::/farm.slice/worker-1\n", {
+        "cpu.stat": "",  # the root cgroup has no cpu.max
+        "farm.slice/cpu.max": "150000 100000\n",  # a limit of 1.5 cores on the farm's slice
+        "farm.slice/worker-1/cpu.max": "max 100000\n",
+    })  # fmt: skip
+    assert schedule.cgroup_cpu_quota(root) == 1.5
+    assert schedule.usable_cores(root) == 1  # whole cores only: a second render would be throttled
+
+
+def test_a_container_sees_its_cgroup_v1_quota_at_the_root_of_its_mount(tmp_path):
+    root = cgroups(tmp_path, "12:memory:/docker/0a1b\n4:cpu,cpuacct:/docker/0a1b\n", {
+        "cpu,cpuacct/cpu.cfs_quota_us": "200000\n",
+        "cpu,cpuacct/cpu.cfs_period_us": "100000\n",
+    })  # fmt: skip
+    assert schedule.cgroup_cpu_quota(root) == 2.0
+
+
+@pytest.mark.parametrize("files", [
+    {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"},  # v1: no quota
+    {"cpu/cpu.cfs_quota_us": "garbled"},
+    {},
+])  # fmt: skip
+def test_no_quota_leaves_the_cores_the_affinity_allows(tmp_path, files):
+    root = cgroups(tmp_path, "3:cpuset:/\n1:cpu:/\n", files)
+    assert schedule.cgroup_cpu_quota(root) is None
+    assert schedule.usable_cores(root) == len(os.sched_getaffinity(0))
+
+
+def test_no_cgroups_to_read_is_no_quota(tmp_path):
+    assert schedule.cgroup_cpu_quota(tmp_path) is None
+
+
+def test_the_render_budget_and_each_share_count_the_cores_the_process_may_use(monkeypatch):
+    monkeypatch.delenv("PROXX_PARALLEL_CLIPS", raising=False)
+    monkeypatch.setattr(schedule, "usable_cores", lambda: 3)  # a quota of 3 on a bigger machine
+    assert schedule.parallel_budget() == 3
+    assert CoreShare().cores == 3

@@ -1,7 +1,7 @@
 """How a process's renders share the machine: how many run at once, and with how many threads each.
 
 Clips render side by side, as many at once as the engine allows (`Engine.parallel_clips`) and the
-process's render budget has room for: PROXX_PARALLEL_CLIPS, default the core count up to 4, one
+process's render budget has room for: PROXX_PARALLEL_CLIPS, default the usable cores up to 4, one
 budget shared by every job a `proxx worker` or `proxx serve` runs.
 
 Encoders side by side each use every core by default and contend for them; given its share of the
@@ -20,6 +20,7 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import attrs
 
@@ -32,7 +33,70 @@ def render_slots(budget: int) -> threading.BoundedSemaphore:
 
 def parallel_budget() -> int:
     configured = os.environ.get("PROXX_PARALLEL_CLIPS")
-    return max(1, int(configured) if configured else min(4, os.cpu_count() or 1))
+    return max(1, int(configured) if configured else min(4, usable_cores()))
+
+
+@functools.cache
+def usable_cores(root: Path = Path("/")) -> int:
+    """The cores this process can keep busy: those its CPU affinity allows (a container's cpuset,
+    `taskset`), fewer under a cgroup CPU quota (`docker run --cpus 2`, a Kubernetes CPU limit), at
+    least one. `os.cpu_count()` counts the host's: a farm worker limited to 2 of a node's 64 cores
+    would render four clips at once and give each a share of 64 cores, and the quota would throttle
+    them all. `root` is where /proc and /sys are found (tests)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows: no affinity to ask
+        cores = os.cpu_count() or 1
+    quota = cgroup_cpu_quota(root)
+    return max(1, min(cores, int(quota)) if quota is not None else cores)
+
+
+def cgroup_cpu_quota(root: Path = Path("/")) -> float | None:
+    """The CPU time a second this process's cgroups allow it, in cores (the tightest of its cgroup
+    and those above it), or None without a quota. cgroup v2 (`cpu.max`: "QUOTA PERIOD" or "max
+    PERIOD") and v1 (`cpu.cfs_quota_us`, -1 for none, over `cpu.cfs_period_us`); what cannot be read
+    is no quota."""
+    try:
+        memberships = (root / "proc/self/cgroup").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    limits: list[float] = []
+    for line in memberships:  # "ID:CONTROLLERS:PATH"; v2's is "0::PATH"
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            folders = [root / "sys/fs/cgroup"]
+            read = _cpu_max
+        elif "cpu" in controllers.split(","):
+            folders = [root / "sys/fs/cgroup" / name for name in dict.fromkeys((controllers, "cpu", "cpu,cpuacct"))]
+            read = _cfs_quota
+        else:
+            continue
+        for base in folders:
+            here = base / path.lstrip("/")
+            for folder in (here, *here.parents):  # a container sees its own cgroup as the root
+                if folder == base.parent:
+                    break
+                limit = read(folder)
+                if limit is not None:
+                    limits.append(limit)
+    return min(limits) if limits else None
+
+
+def _cpu_max(folder: Path) -> float | None:
+    try:
+        quota, period = (folder / "cpu.max").read_text(encoding="utf-8").split()
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        return None
+
+
+def _cfs_quota(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text(encoding="utf-8"))
+        period = int((folder / "cpu.cfs_period_us").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return None if quota <= 0 or period <= 0 else quota / period
 
 
 @attrs.define
@@ -62,7 +126,7 @@ class CoreShare:
     """The thread count of each render as it starts, for every job of this process."""
 
     def __init__(self, cores: int | None = None) -> None:
-        self.cores = cores or os.cpu_count() or 1
+        self.cores = cores or usable_cores()
         self._jobs: dict[str, _JobWork] = {}
         self._lock = threading.Lock()
         # Whether more jobs wait to run beside the running ones: set by a worker running several.
