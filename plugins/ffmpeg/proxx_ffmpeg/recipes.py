@@ -1,5 +1,5 @@
 """ffmpeg argument lists, one recipe per canonical codec flavour (measured on ffmpeg 6.0, 2 cores;
-figures in the README).
+figures in benchmarks/HISTORY.md).
 
 Every recipe renders the `ProxyTarget` of `proxx.media.policy` (the README's media policy): the
 picture upright (ffmpeg applies the display rotation itself) at the policy's even frame size with the
