@@ -69,8 +69,4 @@ class FarmDispatcher(Dispatcher):
                 f"The render farm's broker {executor} needs its password: set PROXX_FARM_BROKER to its full URL.",
                 {"broker": executor},
             )
-        state = FarmState.connect(url, timeout=5.0)
-        try:
-            return state.cancel(job_id)
-        finally:
-            state.client.close()
+        return FarmState.connect(url, timeout=5.0).cancel(job_id)

@@ -90,8 +90,6 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> list[str]:
                         log.warning("farm job %s not mirrored: %s: %s", job_id, type(error).__name__, str(error)[:300])
         except redis.RedisError as error:
             problems.append(f"The render farm's broker {redacted(url)} stopped answering: {error}")
-        finally:
-            state.client.close()
     return problems
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import urllib.parse
 from collections.abc import Iterable, Sequence
 
@@ -215,6 +216,15 @@ def _job(job_id: str) -> str:
     return f"{PREFIX}job:{job_id}"
 
 
+# KEYS: job record. ARGV: now. A record the broker no longer holds is not made again.
+_ACKNOWLEDGE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'mirrored', ARGV[1]) end
+"""
+
+_CONNECTED: dict[tuple[str, float], FarmState] = {}  # (broker URL, timeout) -> this process's client
+_CONNECTED_LOCK = threading.Lock()
+
+
 class FarmState:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
@@ -225,21 +235,30 @@ class FarmState:
         self._reap = client.register_script(_REAP)
         self._reaped_record = client.register_script(_REAPED_RECORD)
         self._cancel = client.register_script(_CANCEL)
+        self._acknowledge = client.register_script(_ACKNOWLEDGE)
 
     @classmethod
     def connect(cls, url: str, timeout: float = 5.0) -> FarmState:
-        """A connection to the farm's Redis, checked now: an unreachable farm is a configuration error."""
-        client = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True
-        )
+        """This process's connection to the farm's Redis at `url`, checked now: an unreachable farm is
+        a configuration error. One client a broker for the life of the process, whose pool keeps its
+        connections (redis-py reconnects after a broker restart and after a fork): a process
+        submitting a folder's jobs, or refreshing once a second, connected and greeted the broker
+        again for every job and every look."""
+        with _CONNECTED_LOCK:
+            state = _CONNECTED.get((url, timeout))
+            if state is None:
+                client = redis.Redis.from_url(
+                    url, socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True
+                )
+                state = _CONNECTED[url, timeout] = cls(client)
         try:
-            client.ping()
+            state.client.ping()
         except redis.RedisError as error:
             shown = redacted(url)
             raise ConfigurationError(
                 "farm_unreachable", f"The render farm's broker {shown} cannot be reached: {error}", {"broker": shown}
             ) from error
-        return cls(client)
+        return state
 
     def queued(self, job_id: str, engine: str) -> None:
         self.client.hset(_job(job_id), mapping={"state": QUEUED, "engine": engine, "queued_at": utc_now()})
@@ -305,8 +324,7 @@ class FarmState:
 
     def acknowledge(self, job_id: str) -> None:
         """The submitting machine has recorded the job's outcome: its worker may forget it."""
-        if self.client.exists(_job(job_id)):
-            self.client.hset(_job(job_id), "mirrored", utc_now())
+        self._acknowledge(keys=[_job(job_id)], args=[utc_now()])
 
     def refused(self, worker_id: str, job_id: str | None, reason: str, message: str) -> None:
         """Record a task a worker refused before claiming it (e.g. its signature did not verify)."""
@@ -353,10 +371,9 @@ class FarmState:
 
     def engines(self) -> set[str]:
         """The engines some live worker of this farm takes jobs for."""
-        found: set[str] = set()
-        for key in self.client.scan_iter(match=f"{PREFIX}worker:*", count=1000):
-            found.update(e for e in str(self.client.get(key) or "").split(",") if e)
-        return found
+        keys = list(self.client.scan_iter(match=f"{PREFIX}worker:*", count=1000))
+        advertised = self.client.mget(keys) if keys else []  # one exchange, however many workers
+        return {engine for value in advertised for engine in str(value or "").split(",") if engine}
 
     def job(self, job_id: str) -> dict[str, str]:
         found = self.client.hgetall(_job(job_id))

@@ -117,3 +117,35 @@ def test_a_refresh_asks_the_broker_for_a_backlog_in_a_few_round_trips(proxx_home
     assert proxx.store.job(running).state == "RUNNING"
     assert proxx.store.job(running).progress == 0.5
     assert {proxx.store.job(j).state for j in jobs if j != running} == {"QUEUED"}
+
+
+def test_a_process_submitting_and_refreshing_keeps_one_connection_to_the_broker(proxx_home, area, redis_url):
+    """A watch folder or the web page submits job after job and looks at the farm once a second:
+    each job and each look connected to the broker and greeted it again."""
+    import redis
+
+    proxx = Proxx.open()
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    before = int(client.info("stats")["total_connections_received"])
+    jobs = [proxx.submit(INTENT, [area["media"] / "A001.mov"], area["out"] / str(n), farm=redis_url) for n in range(8)]
+    for _ in range(3):
+        proxx.refresh()
+    connections = int(client.info("stats")["total_connections_received"]) - before
+    # proxx's client for submitting and the one for looking (their timeouts differ), and Celery's
+    # two for the tasks: 4, whatever the number of jobs and looks (it was one more for each: 13)
+    assert connections <= 4, connections
+    assert {proxx.store.job(spec.job_id).state for spec in jobs} == {"QUEUED"}
+
+
+def test_an_acknowledgement_never_makes_a_record_the_broker_lost_again(redis_url):
+    import redis
+
+    from proxx_farm.state import FarmState
+
+    state = FarmState.connect(redis_url)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.hset("proxx:farm:job:kept", mapping={"state": "COMPLETED"})
+    state.acknowledge("kept")
+    state.acknowledge("lost")
+    assert client.hget("proxx:farm:job:kept", "mirrored")
+    assert not client.exists("proxx:farm:job:lost")
