@@ -162,3 +162,17 @@ def test_the_render_budget_and_each_share_count_the_cores_the_process_may_use(mo
     monkeypatch.setattr(schedule, "usable_cores", lambda: 3)  # a quota of 3 on a bigger machine
     assert schedule.parallel_budget() == 3
     assert CoreShare().cores == 3
+
+
+def test_a_render_alone_under_a_quota_threads_for_the_cores_the_quota_allows(monkeypatch):
+    """ffmpeg threads itself for every core of the affinity: under a quota of 2 of 16 it would run
+    16 threads and be throttled."""
+    monkeypatch.setattr(schedule, "usable_cores", lambda: 2)
+    monkeypatch.setattr(schedule, "affinity_cores", lambda: 16)
+    share = CoreShare()
+    share.add_job("J", [1.0], [0.0], lanes=2)
+    assert share.start("J", 0, budget=2) == 2
+    monkeypatch.setattr(schedule, "affinity_cores", lambda: 2)  # no quota below the affinity
+    alone = CoreShare()
+    alone.add_job("J", [1.0], [0.0], lanes=2)
+    assert alone.start("J", 0, budget=2) is None  # ffmpeg's own choice, as ever

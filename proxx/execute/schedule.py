@@ -11,7 +11,8 @@ ffmpeg and proxx's argument lists, 20 one-second clips two at a time took 7 % le
 only while there is other work to keep the other cores busy for as long as it renders: the other
 clips of its job, those of the other jobs this process runs, or jobs still queued for a worker
 running several at once. A long clip started beside a few short ones keeps every thread, else it
-would finish alone on one core.
+would finish alone on one core. Every thread means ffmpeg's own choice, except under a cgroup CPU
+quota: ffmpeg threads itself for the cores the affinity allows, and is given those the quota allows.
 """
 
 from __future__ import annotations
@@ -43,12 +44,17 @@ def usable_cores(root: Path = Path("/")) -> int:
     least one. `os.cpu_count()` counts the host's: a farm worker limited to 2 of a node's 64 cores
     would render four clips at once and give each a share of 64 cores, and the quota would throttle
     them all. `root` is where /proc and /sys are found (tests)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # macOS, Windows: no affinity to ask
-        cores = os.cpu_count() or 1
+    cores = affinity_cores()
     quota = cgroup_cpu_quota(root)
     return max(1, min(cores, int(quota)) if quota is not None else cores)
+
+
+def affinity_cores() -> int:
+    """The cores the process's CPU affinity allows: what ffmpeg threads itself for, quota or not."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows: no affinity to ask
+        return os.cpu_count() or 1
 
 
 def cgroup_cpu_quota(root: Path = Path("/")) -> float | None:
@@ -127,6 +133,9 @@ class CoreShare:
 
     def __init__(self, cores: int | None = None) -> None:
         self.cores = cores or usable_cores()
+        # A render with every core to itself: ffmpeg's own choice, unless a cgroup quota allows fewer
+        # cores than ffmpeg would thread for (it counts the affinity, not the quota).
+        self.alone = None if cores or self.cores >= affinity_cores() else self.cores
         self._jobs: dict[str, _JobWork] = {}
         self._lock = threading.Lock()
         # Whether more jobs wait to run beside the running ones: set by a worker running several.
@@ -159,7 +168,7 @@ class CoreShare:
         lanes = budget if queued else min(budget, 1 + clips)
         share = self.cores // lanes
         if lanes < 2 or share < 1 or not (queued or seconds >= duration * (lanes - 1)):
-            return None
+            return self.alone
         return share
 
     def end(self, job_id: str, position: int) -> None:
