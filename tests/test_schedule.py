@@ -155,6 +155,7 @@ def test_no_quota_leaves_the_cores_the_affinity_allows(tmp_path, files):
 
 def test_no_cgroups_to_read_is_no_quota(tmp_path):
     assert schedule.cgroup_cpu_quota(tmp_path) is None
+    assert schedule.cgroup_cpu_quota(cgroups(tmp_path, "garbled\n\n", {"cpu.max": "100000 100000"})) is None
 
 
 def test_the_render_budget_and_each_share_count_the_cores_the_process_may_use(monkeypatch):

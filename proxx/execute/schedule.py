@@ -68,7 +68,10 @@ def cgroup_cpu_quota(root: Path = Path("/")) -> float | None:
         return None
     limits: list[float] = []
     for line in memberships:  # "ID:CONTROLLERS:PATH"; v2's is "0::PATH"
-        _, controllers, path = line.split(":", 2)
+        parts = line.split(":", 2)
+        if len(parts) < 3:
+            continue
+        _, controllers, path = parts
         if controllers == "":
             folders = [root / "sys/fs/cgroup"]
             read = _cpu_max
