@@ -225,6 +225,17 @@ _CONNECTED: dict[tuple[str, float], FarmState] = {}  # (broker URL, timeout) -> 
 _CONNECTED_LOCK = threading.Lock()
 
 
+def _unlock_in_child() -> None:
+    """A forked child (a prefork farm worker) starts with the lock free: another thread of the
+    parent may have held it at the fork. The clients stay: redis-py opens new connections in a child."""
+    global _CONNECTED_LOCK
+    _CONNECTED_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_unlock_in_child)
+
+
 class FarmState:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client

@@ -149,3 +149,16 @@ def test_an_acknowledgement_never_makes_a_record_the_broker_lost_again(redis_url
     state.acknowledge("lost")
     assert client.hget("proxx:farm:job:kept", "mirrored")
     assert not client.exists("proxx:farm:job:lost")
+
+
+def test_a_forked_worker_connects_though_its_parent_held_the_lock_at_the_fork():
+    import os
+
+    from proxx_farm import state
+
+    with state._CONNECTED_LOCK:  # as another thread of a prefork parent might, at the fork
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if state._CONNECTED_LOCK.acquire(timeout=2) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
