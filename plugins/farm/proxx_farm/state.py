@@ -22,9 +22,9 @@ forget it).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import threading
 import urllib.parse
 from collections.abc import Iterable, Sequence
 
@@ -221,20 +221,6 @@ _ACKNOWLEDGE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'mirrored', ARGV[1]) end
 """
 
-_CONNECTED: dict[tuple[str, float], FarmState] = {}  # (broker URL, timeout) -> this process's client
-_CONNECTED_LOCK = threading.Lock()
-
-
-def _unlock_in_child() -> None:
-    """A forked child (a prefork farm worker) starts with the lock free: another thread of the
-    parent may have held it at the fork. The clients stay: redis-py opens new connections in a child."""
-    global _CONNECTED_LOCK
-    _CONNECTED_LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_unlock_in_child)
-
 
 class FarmState:
     def __init__(self, client: redis.Redis) -> None:
@@ -255,13 +241,7 @@ class FarmState:
         connections (redis-py reconnects after a broker restart and after a fork): a process
         submitting a folder's jobs, or refreshing once a second, connected and greeted the broker
         again for every job and every look."""
-        with _CONNECTED_LOCK:
-            state = _CONNECTED.get((url, timeout))
-            if state is None:
-                client = redis.Redis.from_url(
-                    url, socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True
-                )
-                state = _CONNECTED[url, timeout] = cls(client)
+        state = _client_for(url, timeout)
         try:
             state.client.ping()
         except redis.RedisError as error:
@@ -389,6 +369,12 @@ class FarmState:
     def job(self, job_id: str) -> dict[str, str]:
         found = self.client.hgetall(_job(job_id))
         return {str(k): str(v) for k, v in found.items()}
+
+
+@functools.cache
+def _client_for(url: str, timeout: float) -> FarmState:
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True)
+    return FarmState(client)
 
 
 def lease_seconds() -> float:

@@ -151,14 +151,15 @@ def test_an_acknowledgement_never_makes_a_record_the_broker_lost_again(redis_url
     assert not client.exists("proxx:farm:job:lost")
 
 
-def test_a_forked_worker_connects_though_its_parent_held_the_lock_at_the_fork():
+def test_a_forked_worker_uses_the_broker_client_its_parent_made(redis_url):
     import os
 
-    from proxx_farm import state
+    from proxx_farm.state import FarmState
 
-    with state._CONNECTED_LOCK:  # as another thread of a prefork parent might, at the fork
-        pid = os.fork()
-        if pid == 0:
-            os._exit(0 if state._CONNECTED_LOCK.acquire(timeout=2) else 1)
+    parent = FarmState.connect(redis_url)  # a prefork parent connected before its children forked
+    pid = os.fork()
+    if pid == 0:
+        child = FarmState.connect(redis_url)
+        os._exit(0 if child is parent and child.client.ping() else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
