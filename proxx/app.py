@@ -353,7 +353,8 @@ class Proxx:
         stop: threading.Event | None = None,
     ) -> JobResult | None:
         """Take the QUEUED job `job_id` (the `job_id` of the JobSpec `create_job` returned), validate it
-        again (a problem found now ends it FAILED from QUEUED, never RUNNING) and run it in this thread;
+        again (a problem found now ends it FAILED from QUEUED, never RUNNING) and run it, blocking this
+        thread (its clips run on proxx's threads, and `on_progress` is called from them);
         its JobResult, the result it got when it was created if it was refused then (class B), or None
         if another worker took it first. `on_progress` receives a `Progress` record (the job's fraction
         done, the time left, the clip) at most four times a second and once at the end of each clip.

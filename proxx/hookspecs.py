@@ -99,8 +99,8 @@ def proxx_engines() -> Iterable[Engine]:
 
     An engine's `name` is what canonical profiles put in their `engine` field; it is the only thing
     that routes a job to an engine. Two plugins providing the same engine name is a start-up error
-    naming both plugins. `Engine.availability()` must be cheap: it runs when profiles are listed and
-    before every job.
+    naming both plugins. `Engine.availability()` must be cheap: it runs whenever a job is validated
+    (when it is created and again when a worker takes it), after a clip fails, and in `proxx registry`.
 
     Example::
 
@@ -124,8 +124,9 @@ def proxx_engines() -> Iterable[Engine]:
 def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> Iterable[JobValidationError]:
     """Validate: class B problems this plugin finds in a stored JobSpec before anything runs.
 
-    `sources` maps each clip's index to its probe (None when a RAW-capable engine reads the source
-    itself). Yield one `proxx.plugin.JobValidationError` per problem, with a message in the spec's style
+    `sources` maps each clip's index to its probe: None when the source could not be probed (it
+    failed a core check: missing, unreadable, not decodable...) or is RAW media a RAW-capable engine
+    reads itself. Yield one `proxx.plugin.JobValidationError` per problem, with a message in the spec's style
     naming the path ("Source file '/media/a.mov' ..."). Any problem fails the job (class B) and nothing
     is executed. Core checks (sources, outputs, space, engine availability) run regardless.
 
@@ -165,9 +166,10 @@ def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) 
 
     Called only for jobs created with `reuse` requested, before each clip would render. Answer only
     with an output made from the same source by the same canonical profile (`spec.proxy_profile`)
-    whose content you have just checked. The runner hard-links or copies it to the clip's partial
-    name and then verifies and publishes it exactly like a rendered output; the clip's result names
-    the job it came from. The first plugin to answer wins; an exception means "render".
+    whose content you have just checked. The runner copies it (never a hard link) to the clip's
+    partial name and then verifies and publishes it exactly like a rendered output; the clip's result
+    names the job it came from. The plugins are asked in plugin-name order and the first to answer
+    wins; an exception means "render".
 
     Example::
 
@@ -185,8 +187,9 @@ def proxx_exporters() -> Iterable[Exporter]:
     """Export: the exporters this plugin provides, as `proxx.plugin.Exporter(name, export)` records.
 
     Every installed exporter's `export(spec, result)` is called once for every finished job,
-    COMPLETED or FAILED, after its result JSON is written, one exporter after the other in the order
-    of their names; each receives the result with the outcomes of the exporters before it in
+    COMPLETED or FAILED, before its result JSON is written (the result JSON is written once, with
+    every exporter's outcome in `exports`), one exporter after the other in the order of their
+    names; each receives the result with the outcomes of the exporters before it in
     `result.exports`. A completed clip carries `facts` (`ClipFacts`: timecodes, frame rate, frame
     count, duration, display size); check names are `CHECK_NAMES`. An exporter's exception is
     recorded in the result and the job log and never changes the job's state. Two exporters with one

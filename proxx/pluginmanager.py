@@ -17,7 +17,7 @@ import os
 import sys
 import types
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,15 +140,21 @@ class PluginManager(pluggy.PluginManager):
 
     # --- calling hooks -------------------------------------------------------------------------
 
-    def per_plugin(self, hook_name: str, **kwargs: Any) -> list[tuple[str, list[Any]]]:
-        """Call a hook one plugin at a time (through pluggy, so tracing sees it), in plugin-name
-        order, returning each plugin's name with the records it gave."""
+    def _one_at_a_time(self, hook_name: str) -> Iterator[tuple[str, Callable[..., Any]]]:
+        """Each plugin implementing a hook, in plugin-name order, with a caller of the hook that
+        reaches that plugin alone (through pluggy, so tracing sees every call)."""
         impls = sorted(getattr(self.hook, hook_name).get_hookimpls(), key=lambda i: i.plugin_name)
-        results = []
         for impl in impls:
             others = [i.plugin for i in impls if i.plugin is not impl.plugin]
-            (answer,) = self.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs) or [()]
-            results.append((impl.plugin_name, list(answer or ())))
+            yield impl.plugin_name, self.subset_hook_caller(hook_name, remove_plugins=others)
+
+    def per_plugin(self, hook_name: str, **kwargs: Any) -> list[tuple[str, list[Any]]]:
+        """Call a hook one plugin at a time, in plugin-name order, returning each plugin's name with
+        the records it gave."""
+        results = []
+        for name, call in self._one_at_a_time(hook_name):
+            (answer,) = call(**kwargs) or [()]
+            results.append((name, list(answer or ())))
         return results
 
     def collect(self, hook_name: str) -> dict[str, tuple[str, Any]]:
@@ -238,9 +244,13 @@ class PluginManager(pluggy.PluginManager):
         return [check for _, checks in found for check in checks]
 
     def reuse_output(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
-        """The first plugin's earlier output this clip may copy, or None (hook `proxx_reuse_output`)."""
-        reused: Reused | None = self.hook.proxx_reuse_output(spec=spec, clip=clip, source=source)
-        return reused
+        """The earlier output this clip may copy, or None (hook `proxx_reuse_output`): the plugins
+        are asked in plugin-name order, and the first to answer is the one taken."""
+        for _, call in self._one_at_a_time("proxx_reuse_output"):
+            reused: Reused | None = call(spec=spec, clip=clip, source=source)
+            if reused is not None:
+                return reused
+        return None
 
     def commands(self) -> dict[str, Command]:
         """Plugins' `proxx` subcommands by name (hook `proxx_subcommands`)."""
@@ -315,6 +325,8 @@ def _trace(pm: pluggy.PluginManager) -> None:
 def build_plugin_manager(extra: Mapping[str, object] | None = None) -> PluginManager:
     """A fresh manager with the entry-point plugins (filtered by PROXX_LOAD_PLUGINS) and `extra`."""
     pm = PluginManager()
+    if os.environ.get("PROXX_TRACE_PLUGINS"):  # from the first call: registering asks `proxx_vocabulary`
+        _trace(pm)
     allow = os.environ.get("PROXX_LOAD_PLUGINS")
     allowed = None if allow is None else {n.strip() for n in allow.split(",") if n.strip()}
     for ep in entry_points():
@@ -335,8 +347,6 @@ def build_plugin_manager(extra: Mapping[str, object] | None = None) -> PluginMan
     for name, plugin in (extra or {}).items():
         pm.register_plugin(name, plugin)
     pm.check_pending()
-    if os.environ.get("PROXX_TRACE_PLUGINS"):
-        _trace(pm)
     return pm
 
 

@@ -143,7 +143,8 @@ class JobResult:
       proxy_profile: the canonical id rendered; proxy_profile_origin: the intent the operator chose.
       selected_at, created_at, started_at, finished_at: UTC timestamps (ISO 8601).
       state: "COMPLETED" or "FAILED".
-      timings: seconds spent per step ("validate", "render", "verify", ...).
+      timings: seconds spent: "validation_seconds" and "total_seconds" (none for a job recovered
+        after its worker was lost).
       engine: the engine's name, version and details (`RenderReport`).
       clips: one `ClipResult` per clip, in order.
       log_path: the job's log file.

@@ -64,6 +64,17 @@ def test_a_folder_of_numbered_frames_is_named_an_image_sequence(pattern: str, tm
     assert proxx.store.jobs() == []
 
 
+def test_a_folder_of_many_sequences_names_three_and_counts_the_rest(tmp_path: Path, proxx_home: Path) -> None:
+    for shot in range(5):
+        _frames(tmp_path / "VFX" / f"SH{shot:03d}", "plate.%04d.dpx", 2)
+    with pytest.raises(PreJobError) as raised:
+        Proxx.open().create_job("HD Editorial LT", [tmp_path / "VFX"], tmp_path)
+    assert raised.value.message.count("(2 frames)") == 3
+    assert "SH002" in raised.value.message and "SH003" not in raised.value.message
+    assert "; and 2 more)" in raised.value.message
+    assert len(raised.value.context["sequences"]) == 5
+
+
 def test_one_frame_of_a_sequence_given_as_a_source_is_named_so(tmp_path: Path, proxx_home: Path) -> None:
     plate = _frames(tmp_path / "plate", "plate.%04d.dpx", 2)
     out = tmp_path / "out"

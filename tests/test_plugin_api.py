@@ -19,6 +19,7 @@ import proxx.plugin
 from proxx.cli import main
 from proxx.plugin import (
     API_VERSION,
+    CHECK_NAMES,
     Check,
     Command,
     ConfigurationError,
@@ -215,13 +216,36 @@ class Hooks:
         return Reused("job-1", f"{clip}.mov") if source else None
 
 
-def test_the_typed_manager_calls_each_hook() -> None:
+def test_the_typed_manager_calls_each_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "")  # these hooks alone
     pm = build_plugin_manager({"hooks": Hooks()})
     (problem,) = pm.validate_job(spec=None, sources={0: None, 1: None})  # type: ignore[arg-type]
     assert (problem.reason, problem.message) == ("studio_rule", "2 sources")
     checks = pm.verify_output(None, None, None, "y")  # type: ignore[arg-type]
     assert checks == [Check("studio_check", "x", "y", False)]
     assert pm.reuse_output(None, "A001", object()) == Reused("job-1", "A001.mov")  # type: ignore[arg-type]
+    assert pm.reuse_output(None, "A001", None) is None  # type: ignore[arg-type]
+
+
+class Reuses:
+    """Answers `proxx_reuse_output` with its own name, to see which plugin's answer is taken."""
+
+    PROXX_PLUGIN_API = "1.0"
+
+    def __init__(self, answer: str | None) -> None:
+        self.answer = answer
+
+    @hookimpl
+    def proxx_reuse_output(self, spec: Any, clip: Any, source: Any) -> Reused | None:
+        return Reused(self.answer, f"{clip}.mov") if self.answer else None
+
+
+def test_the_first_plugin_in_name_order_to_answer_a_reuse_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "")
+    # pluggy alone would ask the last registered first ("c"): the order must be the names'.
+    pm = build_plugin_manager({"a": Reuses(None), "b": Reuses("job-b"), "c": Reuses("job-c")})
+    assert pm.reuse_output(None, "A001", None) == Reused("job-b", "A001.mov")  # type: ignore[arg-type]
+    pm = build_plugin_manager({"a": Reuses(None)})
     assert pm.reuse_output(None, "A001", None) is None  # type: ignore[arg-type]
 
 
@@ -441,6 +465,11 @@ def test_the_job_store_view_takes_a_home_or_its_store_file(proxx_open, proxx_cli
     for where in (proxx_home, JobStoreView(proxx_home).path):
         with JobStoreView(where) as jobs:
             assert jobs.spec(spec.job_id) == spec and jobs.job(spec.job_id).state == "QUEUED"
+
+
+def test_the_exporter_tutorial_names_every_check_proxx_records() -> None:
+    text = (ROOT / "docs" / "writing-an-exporter-plugin.md").read_text(encoding="utf-8")
+    assert [name for name in CHECK_NAMES if f"`{name}`" not in text] == []
 
 
 def test_the_tutorials_and_the_integrators_guide_name_only_public_modules() -> None:

@@ -117,6 +117,15 @@ def test_trace_logs_every_hook_call(monkeypatch, caplog):
     assert "call proxx_engines" in text and "returned" in text
 
 
+def test_trace_logs_the_vocabulary_a_plugin_declares_as_it_registers(monkeypatch, caplog):
+    from tests import vp9webm
+
+    monkeypatch.setenv("PROXX_TRACE_PLUGINS", "1")
+    with caplog.at_level(logging.DEBUG, logger="proxx.plugins"):
+        build_plugin_manager({"vp9webm": vp9webm})
+    assert "call proxx_vocabulary({}) -> [vp9webm]" in caplog.text
+
+
 def test_plugin_canonical_profiles_join_the_registry(tmp_path, monkeypatch):
     monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")  # the installed inhouse example is not this test's
     (tmp_path / "inhouse.yaml").write_text(

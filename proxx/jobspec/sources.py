@@ -136,9 +136,10 @@ def expand_sources(
         skipped.extend(left_out)
         sequences = [] if files else image_sequences_under(path, beside_outputs)
         if sequences:
+            named = "; ".join(sequences[:3]) + (f"; and {len(sequences) - 3} more" if len(sequences) > 3 else "")
             raise PreJobError(
                 "folder_image_sequence",
-                f"Folder '{path}' holds an image sequence ({'; '.join(sequences[:3])}), not video files: "
+                f"Folder '{path}' holds an image sequence ({named}), not video files: "
                 "image sequences are not supported as sources; render the frames to a video file (such as "
                 "a ProRes MOV, at the sequence's frame rate and timecode) first. Nothing was created.",
                 {"source": str(path), "sequences": sequences},
