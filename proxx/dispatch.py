@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,12 @@ class Dispatcher(abc.ABC):
     ) -> JobSpec:
         """Create the job (`proxx.create_job` with `executor`: class A errors create nothing) and
         queue it on `executor`."""
+
+    def engines(self, executor: str) -> Collection[str]:
+        """The engines the workers behind `executor` take jobs for now. A JobSpec from the inbox for
+        `executor` is refused (class A) unless its engine is one of these or installed here, as a job
+        no worker takes would wait for ever. By default none is known."""
+        return ()
 
     @abc.abstractmethod
     def queue(self, proxx: Proxx, spec: JobSpec, executor: str, roots: Roots | None) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from openjd.model import (
     ParameterValue,
@@ -130,6 +131,20 @@ def test_run_spec_refuses_an_altered_file(proxx_home, tmp_path, capsys):
     assert main(["run-spec", str(path), "--digest", spec.digest]) == 4
     assert "does not match its digest" in capsys.readouterr().err
     assert not (tmp_path / "elsewhere.mov").exists()
+
+
+def test_run_spec_runs_only_what_compiling_its_intent_gives_here(proxx_home, tmp_path, capsys):
+    # A digest anyone can compute: a file written by hand, naming a deprecated intent, is refused
+    # as choosing that intent is (class A), and no job is created.
+    src = make_clip(tmp_path / "A001.mov", frames=4)
+    (spec,) = export_openjd(Proxx.open(), INTENT, [src], tmp_path / "openjd").specs
+    origin = attrs.evolve(spec.proxy_profile_origin, name="Legacy_ProRes_422")
+    forged = attrs.evolve(spec, proxy_profile_origin=origin)
+    path = tmp_path / "forged.json"
+    path.write_text(forged.to_json())
+    assert main(["run-spec", str(path), "--digest", forged.digest]) == 3
+    assert "'Legacy_ProRes_422' is deprecated and cannot be used for new jobs" in capsys.readouterr().err
+    assert Proxx.open().store.jobs() == [] and not Path(spec.clips[0].output).exists()
 
 
 def test_export_with_an_unknown_intent_writes_nothing(proxx_home, tmp_path):

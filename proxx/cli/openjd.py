@@ -63,9 +63,10 @@ def cmd_run_spec(args: argparse.Namespace) -> int:
     from proxx.cli.jobs import run_and_report
     from proxx.errors import JobValidationError
     from proxx.jobspec.files import read_jobspec
+    from proxx.jobspec.origin import check_origin
     from proxx.store import QUEUED
 
-    if not args.digest:  # a hand-written file never runs: no compilation made it
+    if not args.digest:  # the file runs only as whole as proxx wrote it
         raise JobValidationError(
             "jobspec_unproven",
             f"JobSpec file '{args.file}' refused: proxx runs a JobSpec file only with the digest recorded "
@@ -74,7 +75,11 @@ def cmd_run_spec(args: argparse.Namespace) -> int:
             {"path": str(args.file)},
         )
     proxx = Proxx.open()
-    spec = read_jobspec(args.file, args.digest, proxx.repository.registry)  # checked as untrusted
+    spec = read_jobspec(args.file, args.digest)  # checked as untrusted
+    # A digest anyone can compute proves the file whole, not who wrote it: the JobSpec must be what
+    # compiling its intent gives here now (class A otherwise), as a JobSpec from the inbox must.
+    where = f"file '{args.file}'"
+    check_origin(spec, proxx.current_repository(), proxx.engines, where, proxx.invalid_memory)
     try:
         row = proxx.store.job(spec.job_id)
     except KeyError:

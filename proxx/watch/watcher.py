@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from proxx.app import Proxx
-from proxx.dispatch import dispatcher_for
+from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.errors import JobValidationError, PreJobError
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
@@ -240,7 +240,7 @@ class JobSpecInbox:
                 document = document["jobspec"]  # an envelope of the earlier format: its JobSpec, unsigned
             repository = self.proxx.current_repository()
             spec = check_untrusted(document, where, repository.registry, self.roots)
-            check_origin(spec, repository, None if self.farm else self.proxx.engines, where)
+            check_origin(spec, repository, self._engines(), where, self.proxx.invalid_memory)
             if self.key is not None and spec.job_id != envelope.job_id:
                 raise JobValidationError(
                     "jobspec_signature_invalid",
@@ -275,12 +275,20 @@ class JobSpecInbox:
                 {"source": where},
             ) from None
 
+    def _engines(self) -> set[str]:
+        """The engines its JobSpecs may name: those installed here, and the farm's workers'."""
+        farm = () if self.farm is None else self._dispatcher(self.farm).engines(self.farm)
+        return {*self.proxx.engines, *farm}
+
+    def _dispatcher(self, broker: str) -> Dispatcher:
+        return dispatcher_for(self.proxx.dispatchers.values(), broker)
+
     def _queue(self, spec: JobSpec) -> None:
         broker = self.farm
         if broker is None:
             self.proxx.add_job(spec, roots=self.roots)
             return
-        dispatcher_for(self.proxx.dispatchers.values(), broker).queue(self.proxx, spec, broker, self.roots)
+        self._dispatcher(broker).queue(self.proxx, spec, broker, self.roots)
 
     def _move(self, path: Path, folder: str) -> Path:
         """Move `path` (whatever it is: a link is moved, never followed) into a plain subfolder."""

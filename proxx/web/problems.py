@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from proxx.errors import PreJobError
+from proxx.visibility import OperatorWords
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Class A reasons that are about the request's state rather than its content.
@@ -42,9 +43,10 @@ class WebError(Exception):
         self.failure_class = failure_class
 
     @classmethod
-    def of(cls, error: PreJobError) -> WebError:
+    def of(cls, error: PreJobError, words: OperatorWords) -> WebError:
+        """A class A failure, in the words the CLI says it in (`proxx.visibility`)."""
         status = 409 if error.reason in _CONFLICTS else 422
-        return cls(status, error.reason, error.message, "A")
+        return cls(status, error.reason, words.message(error.message, error.reason) or error.message, "A")
 
     @property
     def title(self) -> str:

@@ -123,7 +123,7 @@ class WebService:
                 description=s.description,
                 lifecycle=s.lifecycle.value,
                 selectable=s.selectable,
-                problem=s.problem,
+                problem=self.words.text(s.problem) if s.problem else None,
                 replaced_by=list(s.replaced_by),
             )
             for s in statuses
@@ -158,7 +158,7 @@ class WebService:
                 [self.roots.resolve(ref) for ref in refs], beside_outputs=self.proxx.beside_outputs
             )
         except PreJobError as error:
-            raise WebError.of(error) from None
+            raise WebError.of(error, self.words) from None
         with self._lock:
             self._reload()
             try:
@@ -167,7 +167,7 @@ class WebService:
                     output = self._make_folder(request.output_folder, request.new_folder)
                 spec = self.proxx.create_job(request.intent, sources, output, roots=self.job_roots)
             except PreJobError as error:
-                raise WebError.of(error) from None
+                raise WebError.of(error, self.words) from None
             return self._job(self.proxx.store.job(spec.job_id), spec)
 
     def _make_folder(self, parent_ref: str, name: str) -> Path:
@@ -375,7 +375,7 @@ class WebService:
             try:
                 spec, done = self.proxx.retry(row.job_id)
             except PreJobError as error:
-                raise WebError.of(error) from None
+                raise WebError.of(error, self.words) from None
             return models.Retried(job=self._job(self.proxx.store.job(spec.job_id), spec), clips_already_verified=done)
 
     def cancel(self, job_id: str) -> models.Job:
@@ -385,7 +385,7 @@ class WebService:
             try:
                 row = self.proxx.cancel(row.job_id)
             except PreJobError as error:
-                raise WebError.of(error) from None
+                raise WebError.of(error, self.words) from None
             return self._job(row, self.proxx.store.spec_unchecked(row.job_id))
 
     def operator_result(self, job_id: str) -> dict[str, Any]:

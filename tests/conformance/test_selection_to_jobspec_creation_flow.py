@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shutil
 import sqlite3
@@ -14,9 +16,11 @@ from proxx.cli import main
 from proxx.compile.profiles import Lifecycle
 from proxx.errors import PreJobError
 from proxx.jobspec.model import JobSpec
+from proxx.openjd import export_openjd
 from proxx.resources import bundled_profiles_dir
+from proxx.roots import Roots
 from proxx.store import FAILED, QUEUED
-from proxx.watch.watcher import MediaWatcher, watch
+from proxx.watch.watcher import JobSpecInbox, MediaWatcher, watch
 
 INTENT = "Review H.264"
 
@@ -121,6 +125,48 @@ def test_an_invalid_intent_stays_invalid_until_its_definition_changes(proxx_home
         Proxx.open().select("Studio")
     intent.write_text(intent.read_text() + "notes: a new definition, by the administrator\n")
     assert lifecycle() is Lifecycle.ACTIVE  # its file changed: judged afresh
+
+
+def test_an_intent_found_invalid_stays_so_for_the_inbox_and_openjd_tasks(proxx_home, tmp_path, clip, monkeypatch):
+    # JobSpecs made while the intent compiled, arriving after it was found INVALID and its target
+    # came back: refused as choosing the intent is, with no job created.
+    layer = tmp_path / "studio"
+    (layer / "user").mkdir(parents=True)
+    (layer / "canonical").mkdir()
+    canonical = layer / "canonical" / "studio_h264.yaml"
+    definition = (
+        'canonical_profile_version: "1.0"\nid: studio_h264_eighth\nengine: ffmpeg\ncodec: h264\n'
+        "container: mp4\nresolution: scale_25\naudio: aac\n"
+    )
+    canonical.write_text(definition)
+    (layer / "user" / "studio.yaml").write_text(
+        'user_profile_version: "1.1"\nname: Studio\nconstraints:\n  resolution: [scale_25]\n'
+        "  engine_preference: [ffmpeg]\n  codecs: [h264]\n"
+    )
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    out, inbox = tmp_path / "out", tmp_path / "inbox"
+    out.mkdir()
+    inbox.mkdir()
+    (spec,) = export_openjd(Proxx.open(), "Studio", [clip], tmp_path / "openjd").specs
+    (inbox / "spec.json").write_text(spec.to_json())
+    canonical.unlink()
+    assert {s.name: s for s in Proxx.open().intents()}["Studio"].lifecycle is Lifecycle.INVALID
+    canonical.write_text(definition)
+
+    (event,) = JobSpecInbox(Proxx.open(), inbox, Roots([tmp_path, clip.parent]), settle=0.0).poll()
+    assert event.outcome == "failed" and "Intent 'Studio' no longer compiles" in event.message
+    code, said = _said(["run-spec", str(tmp_path / "openjd" / "jobspecs" / f"{spec.job_id}.json"),
+                        "--digest", spec.digest])  # fmt: skip
+    assert code == 3 and "Intent 'Studio' no longer compiles" in said
+    assert Proxx.open().store.jobs() == []
+
+
+def _said(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
+        code = main(argv)
+    return code, err.getvalue()
 
 
 def test_step_1_deprecated_intents_are_marked_unusable_on_the_cli_and_the_web(proxx_home, capsys):

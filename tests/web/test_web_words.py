@@ -7,9 +7,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from web_helpers import create, run
 
+from proxx.cli import main
 from proxx.web.service import WebService
 
 
@@ -62,3 +64,22 @@ def test_405_names_the_methods_that_work_for_pages_api_and_static_files(client: 
         response = client.request(method.upper(), path)
         assert response.status_code == 405, path
         assert set(response.headers["allow"].replace(" ", "").split(",")) == allowed, path
+
+
+def test_a_class_a_failure_reads_as_the_cli_says_it(
+    client: TestClient, layer: Path, media: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The intent's own constraint names a file type: operators read "this file type", on every surface.
+    (layer / "user" / "cont_bad.yaml").write_text(
+        'user_profile_version: "1.2"\nname: Cont Bad\nconstraints:\n  codecs: [prores_lt]\n  containers: [mxf]\n'
+    )
+    listed = {i["name"]: i for i in client.get("/api/intents").json()}["Cont Bad"]["problem"]
+    body = {"intent": "Cont Bad", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media/out"}
+    answer = client.post("/api/jobs", json=body)
+    assert answer.status_code == 422 and answer.json()["failure_class"] == "A"
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    argv = ["run", "--profile", "Cont Bad", "--output", str(media / "out"), str(media / "day1" / "A001_C001.mov")]
+    assert main(argv) == 3
+    said = capsys.readouterr().err.removeprefix("proxx: ").strip()
+    assert "this file type" in said and "mxf" not in said
+    assert answer.json()["detail"] == said and listed == said

@@ -44,6 +44,11 @@ class FarmDispatcher(Dispatcher):
 
         return submit(proxx, intent, sources, output_directory, executor, retry_of, reuse, roots)
 
+    def engines(self, executor: str) -> set[str]:
+        from proxx_farm.state import FarmState
+
+        return FarmState.connect(executor).engines()
+
     def queue(self, proxx: Proxx, spec: JobSpec, executor: str, roots: Roots | None) -> None:
         from proxx_farm.signing import farm_key
         from proxx_farm.state import FarmState, redacted
@@ -52,7 +57,7 @@ class FarmDispatcher(Dispatcher):
         farm_key(executor)  # a broker elsewhere needs the farm's key: refused before the job is stored
         state = FarmState.connect(executor)
         proxx.store.add(spec, redacted(executor), roots=roots)
-        dispatch(proxx.store, spec, executor, state)
+        dispatch(proxx, spec, executor, state)
 
     def refresh(self, store: Store, home: Path, jobs: dict[str, str]) -> list[str]:
         from proxx_farm.mirror import mirror

@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from proxx.errors import ConfigurationError, FailureClass
+from proxx.execute.joblog import append
+from proxx.execute.recover import recovered_result, write_recovered
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.signing import FARM_TASK, seal
+from proxx.result import Failure
 from proxx.roots import Roots
-from proxx.store import FAILED, Store
+from proxx.store import FAILED
 from proxx_farm.signing import farm_key, farm_name, task_seconds
 from proxx_farm.state import FarmState, connectable, redacted
 
@@ -46,15 +49,18 @@ def submit(
         intent, sources, output_directory, retry_of, reuse, executor=redacted(url),
         engines={*proxx.engines, *state.engines()}, roots=roots,
     )  # fmt: skip
-    dispatch(proxx.store, spec, url, state)
+    dispatch(proxx, spec, url, state)
     return spec
 
 
-def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_json: str | None = None) -> None:
+def dispatch(proxx: Proxx, spec: JobSpec, broker: str, state: FarmState, spec_json: str | None = None) -> None:
     """Put a stored JobSpec on its engine's queue. `spec_json` is what travels (default: the stored
-    JSON); the digest is always the stored one, which the worker checks it against."""
+    JSON); the digest is always the stored one, which the worker checks it against. A broker that
+    refuses it (gone, read-only, full) ends the job FAILED in class B with its result, nothing run,
+    and is a ConfigurationError saying so."""
     from proxx_farm.app import TASK_NAME, app_for, queue_for
 
+    store = proxx.store
     digest = store.stored_digest(spec.job_id)
     farm = redacted(broker)
     sent = spec_json or spec.to_json()
@@ -65,11 +71,12 @@ def dispatch(store: Store, spec: JobSpec, broker: str, state: FarmState, spec_js
         state.queued(spec.job_id, spec.engine)
         app_for(broker).send_task(TASK_NAME, args=[sent, digest, None], queue=queue_for(spec.engine))
     except Exception as error:
-        store.finish(
-            spec.job_id,
-            FAILED,
-            failure_class=FailureClass.VALIDATION,
-            reason="farm_unreachable",
-            message=f"The job could not be queued on the render farm {farm}: {error}. Nothing was executed.",
-        )
-        raise
+        message = f"The job could not be queued on the render farm {farm}: {error}. Nothing was executed."
+        failure = Failure(FailureClass.VALIDATION.value, "farm_unreachable", message)
+        log_path = proxx.home / "jobs" / spec.job_id / "job.log"
+        append(log_path, message)
+        result = recovered_result(spec, digest, failure, {}, None, None, str(log_path))
+        written = write_recovered(log_path.parent, result)
+        store.set_paths(spec.job_id, log_path=str(log_path), result_path=str(written) if written else None)
+        store.finish(spec.job_id, FAILED, failure_class=FailureClass.VALIDATION, reason=failure.reason, message=message)
+        raise ConfigurationError(failure.reason, message, {"broker": farm, "job_id": spec.job_id}) from error

@@ -20,6 +20,7 @@ import pytest
 
 from proxx import PreJobError, Proxx
 from proxx.cli import main
+from proxx.compile.select import select
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
 from proxx.pluginmanager import build_plugin_manager
@@ -174,7 +175,7 @@ def _stored_spec(proxx: Proxx, tmp_path: Path, requires: dict[str, str], broker:
 
 def test_a_version_mismatch_is_refused_in_class_b(farm, proxx, tmp_path):
     spec = _stored_spec(proxx, tmp_path, {"proxx": "0.0.1", "proxx-slowcopy": "1.0"}, farm["broker"])
-    dispatch(proxx.store, spec, farm["broker"], FarmState.connect(farm["broker"]))
+    dispatch(proxx, spec, farm["broker"], FarmState.connect(farm["broker"]))
     row = wait_finished(proxx, spec.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "version_mismatch")
     assert "requires proxx 0.0.1" in (row.message or "") and "nothing was executed" in (row.message or "")
@@ -202,7 +203,7 @@ def test_a_job_refused_by_its_workers_checks_is_never_seen_running(farm, proxx, 
     seen: list[str] = []
     observer = threading.Thread(target=_observe, args=(state, spec.job_id, seen), daemon=True)
     observer.start()
-    dispatch(proxx.store, spec, farm["broker"], state)
+    dispatch(proxx, spec, farm["broker"], state)
     row = wait_finished(proxx, spec.job_id)
     observer.join(timeout=30)
     assert (row.state, row.failure_class) == (FAILED, "B"), row.message
@@ -233,7 +234,7 @@ def test_an_altered_jobspec_is_refused(farm, proxx, tmp_path):
     spec = _stored_spec(proxx, tmp_path, {}, farm["broker"])
     altered = json.loads(spec.to_json())
     altered["clips"][0]["output"] = str(tmp_path / "elsewhere.mov")
-    dispatch(proxx.store, spec, farm["broker"], FarmState.connect(farm["broker"]), json.dumps(altered))
+    dispatch(proxx, spec, farm["broker"], FarmState.connect(farm["broker"]), json.dumps(altered))
     row = wait_finished(proxx, spec.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "JobSpec digest mismatch")
     assert not (tmp_path / "elsewhere.mov").exists() and not Path(spec.clips[0].output).exists()
@@ -364,6 +365,39 @@ def test_a_machine_without_an_engine_submits_its_jobs_to_a_farm_that_has_it(farm
     row = wait_finished(here, spec.job_id)
     assert row.state == COMPLETED, row.message
     assert Path(spec.clips[0].output).exists()
+
+
+def test_a_farm_inbox_queues_only_jobspecs_some_worker_of_the_farm_takes(farm, proxx_home, tmp_path, monkeypatch):
+    from proxx.watch.watcher import JobSpecInbox
+
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg,farm")  # this machine has no slowcopy plugin
+    repo = tmp_path / "repo"
+    (repo / "user").mkdir(parents=True)
+    (repo / "canonical").mkdir()
+    (repo / "user" / "slow_copy.yaml").write_text(SLOW_INTENT)
+    canonical = PLUGIN_DIR / "proxx_slowcopy" / "canonical" / "slowcopy_h264_source.yaml"
+    (repo / "canonical" / canonical.name).write_text(canonical.read_text())
+    (repo / "user" / "nowhere.yaml").write_text(
+        SLOW_INTENT.replace("Slow Copy", "Nowhere").replace("slowcopy", "nowhere")
+    )
+    (repo / "canonical" / "nowhere.yaml").write_text(canonical.read_text().replace("slowcopy", "nowhere"))
+    src = make_clip(tmp_path / "I001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    here = Proxx.open(profiles=[repo], pm=build_plugin_manager())
+    for intent in ("Slow Copy", "Nowhere"):  # as a machine with the engine installed compiles it
+        compiled = select(here.current_repository(), intent, engines=None)
+        spec = create_jobspec(compiled, [src], tmp_path / "out", utc_now(), {})
+        (inbox / f"{intent}.json").write_text(spec.to_json())
+    events = {
+        e.path.stem: e for e in JobSpecInbox(here, inbox, Roots([tmp_path]), settle=0.0, farm=farm["broker"]).poll()
+    }
+    assert events["Slow Copy"].outcome == "queued"  # worker B takes slowcopy
+    assert events["Nowhere"].outcome == "failed" and events["Nowhere"].job_id is None
+    assert "it needs a renderer that is not installed here" in events["Nowhere"].message
+    assert [row.job_id for row in here.store.jobs()] == [events["Slow Copy"].job_id]
+    assert wait_finished(here, events["Slow Copy"].job_id).state == COMPLETED
 
 
 def test_sigkill_mid_encode_fails_the_job_once_and_never_reruns_it(farm, proxx, tmp_path):

@@ -138,7 +138,7 @@ def test_5_on_the_farm_a_job_runs_from_the_snapshot_of_its_creation_and_only_sig
 
     state = FarmState.connect(farm)
     refused_before = len(state.refused_tasks())
-    dispatch(proxx.store, spec, farm, state)  # signed by this proxx, which created it
+    dispatch(proxx, spec, farm, state)  # signed by this proxx, which created it
     # The same JobSpec made by hand (no signature of proxx): never run, even from a valid snapshot.
     app_for(farm).send_task(
         TASK_NAME, args=[forged.to_json(), digest_of(forged.to_json()), None], queue=queue_for("ffmpeg")
@@ -205,7 +205,7 @@ def test_8_on_the_farm_operators_read_the_same_words_as_locally(proxx, farm, cli
     proxx.store.add(missing, farm)
     local = {"B": proxx.create_job(INTENT, [gone], here).job_id}
     Path(gone).unlink()
-    dispatch(proxx.store, missing, farm, FarmState.connect(farm))
+    dispatch(proxx, missing, farm, FarmState.connect(farm))
     damaged = cut_short(clip, _folder(tmp_path, "damaged"))
     texts["submit damaged"] = _shown(["submit", "--farm", farm, "--profile", INTENT, "--output", str(out),
                                       str(damaged)], capsys)  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from proxx import ConfigurationError, Proxx
@@ -50,3 +52,29 @@ def test_an_unreachable_farm_never_shows_its_password(proxx_home, tmp_path):
         Proxx.open().submit("Review H.264", [src], tmp_path, farm=f"redis://:s3cret@127.0.0.1:{free_port()}/0")
     assert "s3cret" not in raised.value.message and ":***@127.0.0.1" in raised.value.message
     assert "s3cret" not in str(raised.value.context)
+
+
+def test_a_broker_that_refuses_the_job_fails_it_with_its_result_and_says_why(proxx_home, tmp_path, capsys):
+    import redis
+
+    from proxx.cli import main
+    from proxx.result import load_result
+    from proxx.schemas import JOB_RESULT, violations
+    from proxx.store import FAILED
+    from proxx_farm.testing import RedisServer
+
+    src = make_clip(tmp_path / "A001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    with RedisServer() as server:  # reachable, but it takes no write: out of memory (a replica says read-only)
+        redis.Redis.from_url(server.url).config_set("maxmemory", 1)
+        argv = ["submit", "--farm", server.url, "--profile", "HD Editorial LT", "--output", str(tmp_path / "out")]
+        assert main([*argv, str(src)]) == 6  # a configuration problem, never "internal error"
+    said = capsys.readouterr().err
+    assert "The job could not be queued on the render farm" in said and "internal error" not in said
+    (row,) = Proxx.open().store.jobs()
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "farm_unreachable")
+    assert row.result_path is not None
+    result = load_result(Path(row.result_path))
+    assert violations(result.to_dict(), JOB_RESULT) == [] and result.state == FAILED
+    assert result.failure is not None and result.failure.reason == "farm_unreachable"
+    assert [clip.state for clip in result.clips] == ["not_run"]
