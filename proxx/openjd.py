@@ -16,6 +16,8 @@ parameters preprocessed with openjd-model exactly as a submitting client does (t
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import attrs
 
 from proxx.app import Proxx
 from proxx.errors import ConfigurationError, PreJobError
+from proxx.folders import FolderRefused, own_folder, write_new
 from proxx.home import write_json_atomically
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
 
@@ -51,11 +54,29 @@ def export_openjd(proxx: Proxx, intent: str, sources: Sequence[str | Path], outp
     specs = tuple(create_jobspec(compiled, [Path(s)], proxies, selected_at, requires) for s in sources)
     document = job_template(intent, specs)
     check_template(document, output)
-    folder = output / JOBSPECS_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    proxies.mkdir(exist_ok=True)
-    for spec in specs:
-        (folder / f"{spec.job_id}.json").write_text(spec.to_json(), encoding="utf-8")
+    output.mkdir(parents=True, exist_ok=True)
+    # An export folder is often shared: its `jobspecs/` is proxx's own (no link followed, no one
+    # else may write in it) and each JobSpec is a new file, never written through a planted name.
+    try:
+        folder = os.open(output, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as error:
+        raise PreJobError(
+            "export_folder_refused",
+            f"Nothing was exported into '{output}': it cannot be opened ({error.strerror}; a link is never followed).",
+            {"output": str(output)},
+        ) from None
+    try:
+        with own_folder(folder, JOBSPECS_FOLDER, output) as into:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(proxies.name, 0o777, dir_fd=folder)
+            for spec in specs:
+                write_new(into, f"{spec.job_id}.json", spec.to_json().encode("utf-8"))
+    except (FolderRefused, FileExistsError) as refused:
+        raise PreJobError(
+            "export_folder_refused", f"Nothing was exported into '{output}': {refused}.", {"output": str(output)}
+        ) from None
+    finally:
+        os.close(folder)
     template = output / TEMPLATE_NAME
     write_json_atomically(template, document)
     return Export(template, specs)

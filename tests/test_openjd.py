@@ -147,6 +147,18 @@ def test_run_spec_runs_only_what_compiling_its_intent_gives_here(proxx_home, tmp
     assert Proxx.open().store.jobs() == [] and not Path(spec.clips[0].output).exists()
 
 
+def test_export_never_writes_through_a_link_planted_at_its_jobspecs_folder(proxx_home, tmp_path, capsys):
+    src = make_clip(tmp_path / "A001.mov", frames=4)
+    export, victim = tmp_path / "export", tmp_path / "victim"
+    export.mkdir()
+    victim.mkdir()
+    (export / "jobspecs").symlink_to(victim)
+    argv = ["export-openjd", "--profile", INTENT, "--output", str(export), str(src)]
+    assert main(argv) == 3
+    assert "is not a folder proxx can use" in capsys.readouterr().err
+    assert list(victim.iterdir()) == [] and not (export / "template.json").exists()
+
+
 def test_export_with_an_unknown_intent_writes_nothing(proxx_home, tmp_path):
     with pytest.raises(Exception, match="does not exist"):
         export_openjd(Proxx.open(), "No Such Intent", [tmp_path / "a.mov"], tmp_path / "openjd")

@@ -22,7 +22,7 @@ from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.jobspec.signing import INBOX, seal
 from proxx.media.samples import make_clip
 from proxx.roots import Roots
-from proxx.store import COMPLETED, QUEUED
+from proxx.store import COMPLETED, FAILED, QUEUED
 from proxx.watch.watcher import JobSpecInbox, MediaWatcher
 
 INTENT = "HD Editorial LT"
@@ -180,6 +180,48 @@ def test_one_bad_file_never_stalls_the_inbox(proxx_home, area, tmp_path):
     assert os.path.islink(inbox / "failed" / "zero.json")  # moved as a link, never read
     _outside_untouched(area)
     assert proxx.store.jobs() == [proxx.store.job(good["job_id"])]
+
+
+def test_an_inbox_never_moves_or_writes_through_a_link_planted_at_its_own_folders(proxx_home, area, tmp_path):
+    # Anyone who may drop JobSpecs may plant `failed` or `queued`: a link to someone else's folder.
+    proxx = Proxx.open()
+    inbox, victim = area["inbox"], tmp_path / "victim"
+    victim.mkdir()
+    (victim / "bad.json").write_text("the victim's own file")
+    (inbox / "failed").symlink_to(victim)
+    (inbox / "bad.json").write_text("not json")
+    (event,) = JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
+    assert event.outcome == "failed" and "is not a folder proxx can use" in event.message
+    assert sorted(p.name for p in victim.iterdir()) == ["bad.json"]
+    assert (victim / "bad.json").read_text() == "the victim's own file"
+    assert (inbox / "bad.json").read_text() == "not json"  # left where it was, said
+
+    os.unlink(inbox / "failed")
+    os.mkdir(inbox / "failed", 0o777)
+    os.chmod(inbox / "failed", 0o777)  # a folder others can write: they could plant a name inside
+    (event,) = JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
+    assert event.outcome == "failed" and "was not made by proxx" in event.message
+    assert list((inbox / "failed").iterdir()) == []
+
+
+@pytest.mark.parametrize("planted", ["output folder", "card sub-folder"])
+def test_validation_never_writes_its_test_file_through_a_planted_link(proxx_home, area, tmp_path, planted):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    card = area["media"] / "A001"
+    card.mkdir()
+    (card / "C0001.mov").write_bytes((area["media"] / "A001.mov").read_bytes())
+    out = area["out"]
+    if planted == "output folder":
+        out = area["out"] / "shared"
+        out.symlink_to(victim)
+    else:
+        (out / "A001").symlink_to(victim)  # where the card's clips would be kept
+    os.utime(victim, ns=(1, 1))
+    proxx = Proxx.open()
+    row = proxx.store.job(proxx.create_job("HD Editorial LT", [card], out).job_id)
+    assert row.state == FAILED and "symbolic link" in (row.message or "")
+    assert os.stat(victim).st_mtime_ns == 1 and list(victim.iterdir()) == []  # no file made, even for a moment
 
 
 def test_an_inbox_without_roots_does_not_start(proxx_home, area, capsys):

@@ -9,9 +9,10 @@ verification, so a source is probed once per job.
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +31,8 @@ from proxx.pluginmanager import PluginManager
 from proxx.roots import Roots
 from proxx.validate import trust
 from proxx.validate.space import RESERVE_VARIABLE, estimate_output_bytes, required_margin, reserve_bytes
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 Problem = JobValidationError
 
@@ -175,14 +178,29 @@ def check_source(
     return [], info
 
 
-def _writable(folder: Path) -> str | None:
-    """None if files can be created in `folder` (tried for real: root ignores mode bits), else why."""
+def _writable(out_dir: Path, folder: Path) -> str | None:
+    """None if files can be created in `folder` (tried for real: root ignores mode bits), else why.
+    `folder` is reached from `out_dir` through descriptors, no link followed, and the test file is
+    created exclusively in it: a link planted at the output folder or below it is never written
+    through (`out_dir` itself a link is `trust.check_output_folder`'s to say)."""
     try:
-        fd, probe_path = tempfile.mkstemp(prefix=".proxx-write-test-", dir=folder)
+        fd = os.open(out_dir, _DIR_FLAGS)
     except OSError as error:
+        return None if error.errno == errno.ELOOP else error.strerror or str(error)
+    try:
+        for part in folder.relative_to(out_dir).parts:
+            inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        name = f".proxx-write-test-{secrets.token_hex(6)}"
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=fd))
+        os.unlink(name, dir_fd=fd)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            return "it is reached through a symbolic link, which outputs never are"
         return error.strerror or str(error)
-    os.close(fd)
-    os.unlink(probe_path)
+    finally:
+        os.close(fd)
     return None
 
 
@@ -199,7 +217,7 @@ def check_outputs(spec: JobSpec) -> list[Problem]:
     for folder in folders:
         if folder != out_dir and not folder.exists():
             continue  # the intent's subfolder (e.g. Proxy/) is created at execution
-        why = _writable(folder if folder.exists() else out_dir)
+        why = _writable(out_dir, folder if folder.exists() else out_dir)
         if why:
             problems.append(
                 _problem(

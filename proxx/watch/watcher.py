@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import stat
@@ -15,6 +14,7 @@ import attrs
 from proxx.app import Proxx
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.errors import JobValidationError, PreJobError
+from proxx.folders import own_folder, write_new
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
@@ -224,7 +224,7 @@ class JobSpecInbox:
 
     def _fail(self, path: Path, stat: os.stat_result, problems: list[str]) -> Event:
         try:
-            _write_new(self._move(path, FAILED_FOLDER).with_suffix(".error.txt"), "\n".join(problems) + "\n")
+            self._move(path, FAILED_FOLDER, "\n".join(problems) + "\n")
         finally:
             self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, None, "failed")
         return Event(path, "failed", None, problems[0])
@@ -290,27 +290,37 @@ class JobSpecInbox:
             return
         self._dispatcher(broker).queue(self.proxx, spec, broker, self.roots)
 
-    def _move(self, path: Path, folder: str) -> Path:
-        """Move `path` (whatever it is: a link is moved, never followed) into a plain subfolder."""
-        target_dir = self.root / folder
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(target_dir)
-        if os.path.islink(target_dir) or not target_dir.is_dir():
-            raise OSError(f"inbox folder '{target_dir}' is not a plain folder (a symbolic link?)")
-        target = target_dir / path.name
-        n = 1
-        while os.path.lexists(target) or os.path.lexists(target.with_suffix(".error.txt")):
-            target = target_dir / f"{path.stem}.{n}{path.suffix}"
-            n += 1
-        os.rename(path, target)
-        return target
+    def _move(self, path: Path, folder: str, error: str | None = None) -> Path:
+        """Move `path` (whatever it is: a link is moved, never followed) into the inbox's sub-folder
+        `folder`, under a name not taken there, with `error` beside it (<name>.error.txt). Every step
+        is taken from the inbox's descriptor and the sub-folder's (`proxx.folders.own_folder`: made
+        by proxx, writable by no one else), so a link planted at the sub-folder's name redirects
+        nothing and no name in it is ever replaced."""
+        inbox = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)  # the administrator's own path
+        try:
+            with own_folder(inbox, folder, self.root) as into:
+                name, n = path.name, 1
+                while _taken(into, name) or _taken(into, _error_file(name)):
+                    name = f"{path.stem}.{n}{path.suffix}"
+                    n += 1
+                os.rename(path.name, name, src_dir_fd=inbox, dst_dir_fd=into)
+                if error is not None:
+                    write_new(into, _error_file(name), error.encode("utf-8"))
+        finally:
+            os.close(inbox)
+        return self.root / folder / name
 
 
-def _write_new(path: Path, text: str) -> None:
-    """Create `path` (never through a link, never over an existing file) holding `text`."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+def _error_file(name: str) -> str:
+    return f"{Path(name).stem}.error.txt"
+
+
+def _taken(folder: int, name: str) -> bool:
+    try:
+        os.lstat(name, dir_fd=folder)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def watch(

@@ -184,8 +184,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         from proxx_fabric.otio import collection
 
         text = collection(records).to_json_string()
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
+    if args.output:  # a new file, never an existing one, never through a link
+        try:
+            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except OSError as error:
+            print(
+                f"proxx fabric: '{args.output}' cannot be created ({error.strerror}): name a new file.", file=sys.stderr
+            )
+            return EXIT_USAGE
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
     else:
         sys.stdout.write(text)
     return 0

@@ -156,17 +156,27 @@ def _relative(root: Path, path: str) -> str:
 
 
 def _nested_history(root: Path, relative: Sequence[str]) -> bool:
-    """Whether a folder between `root` and one of the files has an ASC MHL history of its own (the
-    reference library then writes by path: a history folder that is a link is refused)."""
+    """Whether a folder between `root` and one of the files has an ASC MHL history of its own. The
+    reference library then writes by path, so every folder from `root` down to that history must be
+    this user's, writable by no one else, and not a link: nobody else can then rename, swap or plant
+    anything on the way (a chain file linked to someone else's file was written through)."""
     folders = {parent for path in relative for parent in Path(path).parents if parent != Path(".")}
     found = False
     for folder in sorted(folders):
         try:
-            info = os.lstat(root / folder / ASCMHL_FOLDER)
+            os.lstat(root / folder / ASCMHL_FOLDER)
         except FileNotFoundError:
             continue
-        if not stat.S_ISDIR(info.st_mode):
-            raise FolderRefused(f"'{root / folder / ASCMHL_FOLDER}' is not a folder (a link?); nothing was written")
+        way = [root / Path(*folder.parts[: n + 1]) for n in range(len(folder.parts))]
+        for step in (*way, root / folder / ASCMHL_FOLDER):
+            info = os.lstat(step)
+            if not stat.S_ISDIR(info.st_mode):
+                raise FolderRefused(f"'{step}' is not a folder (a link?); nothing was written")
+            if info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                raise FolderRefused(
+                    f"'{step}' was not made by proxx (it belongs to another user or others can write to it), "
+                    "and the ASC MHL history inside it would be written through it; nothing was written"
+                )
         found = True
     return found
 

@@ -124,6 +124,16 @@ def test_show_finds_a_job_and_a_fingerprint(done, capsys):
     assert "1 proxy(ies) checked: 1 intact" in capsys.readouterr().out
 
 
+def test_the_export_never_overwrites_a_file_or_writes_through_a_link(done, tmp_path, capsys):
+    precious = tmp_path / "notes.txt"
+    precious.write_text("someone's notes")
+    (tmp_path / "index.jsonl").symlink_to(precious)
+    for target in (tmp_path / "index.jsonl", precious):
+        assert main(["fabric", "export", "--output", str(target)]) == 2
+        assert "cannot be created" in capsys.readouterr().err
+    assert precious.read_text() == "someone's notes"
+
+
 def test_the_otio_export_opens_with_opentimelineio(done, tmp_path):
     target = tmp_path / "proxies.otio"
     assert main(["fabric", "export", "--format", "otio", "--output", str(target)]) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proxx_fabric.fingerprint import Intrinsics, fingerprint
+from proxx_fabric.folder import FolderRefused
 from proxx_fabric.hashing import read_file, xxh128_file
 from proxx_fabric.index import MIGRATIONS, SCHEMA_VERSION, Index, IndexNewer, ProxyRecord
 from proxx_fabric.mhl import HashedFile, MHLMismatch, _xml_text, add_generation, xml_safe
@@ -207,6 +209,21 @@ def test_a_folder_with_a_nested_history_goes_through_the_reference_library(tmp_p
     # The library records the file in the history that owns it: the nested one.
     assert len(list((nested / "ascmhl").glob("*.mhl"))) == 2
     assert subprocess.run([ASCMHL, "create", str(tmp_path)], capture_output=True).returncode == 0
+
+
+def test_a_nested_history_someone_else_could_write_is_never_written_through(tmp_path):
+    # Planted before the job: the card's sub-folder and a history in it whose chain file is a link.
+    victim = tmp_path / "victim.xml"
+    victim.write_text("<settings><keep>victim data</keep></settings>")
+    out = tmp_path / "out"
+    (out / "A001" / "ascmhl").mkdir(parents=True)
+    (out / "A001" / "ascmhl" / "ascmhl_chain.xml").symlink_to(victim)
+    os.chmod(out / "A001" / "ascmhl", 0o777)  # another user's, or one anyone may write: the same
+    proxy = out / "A001" / "C0001.mov"
+    proxy.write_bytes(b"new" * 100)
+    with pytest.raises(FolderRefused, match="was not made by proxx"):
+        add_generation(out, [_hashed(proxy)], "job 1")
+    assert victim.read_text() == "<settings><keep>victim data</keep></settings>"
 
 
 def test_a_source_is_hashed_once_while_it_stays_the_same_file(tmp_path, monkeypatch):
