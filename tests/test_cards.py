@@ -185,9 +185,13 @@ def test_a_file_named_on_its_own_is_still_refused_when_it_holds_no_video(tmp_pat
     [
         ("CARD", "CARD", "CARD"),  # the card itself
         ("CARD/PRIVATE", "CARD", "CARD"),  # a folder inside it
-        ("CARD/DCIM", "CARD/DCIM/100CANON", "CARD/DCIM/100CANON"),  # above it: the mirrored folder is the card's
+        ("CARD/DCIM", "CARD/DCIM/100CANON", "CARD"),  # above it, and on the card its path goes through
         ("CARD/DCIM/100CANON", "CARD/DCIM/100CANON/MVI_0042.MOV", "CARD/DCIM/100CANON"),  # beside a file given
         ("CARD/XDROOT/Clip", "CARD/XDROOT", "CARD/XDROOT/Clip"),  # inside the folder given, holding all its clips
+        # A clip given as a file names its card by the structure its path goes through (DCIM, M4ROOT):
+        ("CARD", "CARD/DCIM/100CANON/MVI_0042.MOV", "CARD"),  # the card's top, above a file given
+        ("CARD/DCIM", "CARD/DCIM/100GOPRO/GX010001.MP4", "CARD"),
+        ("CARD/PRIVATE", "CARD/PRIVATE/M4ROOT/CLIP/C0001.MP4", "CARD"),
     ],
 )
 def test_an_output_folder_that_would_write_on_the_card_is_refused_before_anything_runs(

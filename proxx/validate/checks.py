@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Mapping
@@ -284,6 +285,33 @@ def _card_of(source_folder: str, kept: str) -> Path:
     return parent / parts[0]
 
 
+# The folder structures cameras write at the top of a card, each as (folder, what must follow it
+# on a clip's path): a clip whose path goes through one lies on a card whose top holds that folder
+# (DCF's DCIM/100CANON, AVCHD, Sony XAVC and XDCAM, Panasonic P2, Canon XF; RED's .RDM folders).
+# Exact names, as cameras write them: "Contents" of a macOS bundle or /private/var is no card.
+_CARD_STRUCTURES = (
+    ("DCIM", re.compile(r"\d{3}[0-9A-Za-z_]{5}")),
+    ("PRIVATE", re.compile(r"AVCHD|M4ROOT|XDROOT")),
+    ("XDROOT", None),
+    ("BPAV", None),
+    ("CONTENTS", re.compile(r"VIDEO|CLIP|CLIPS\d{3}")),
+)
+
+
+def card_top(real_folder: str) -> str | None:
+    """The top of the camera card `real_folder` (links resolved) lies on, from the structure its
+    path goes through (`_CARD_STRUCTURES`), or None: a clip given as a file still names its card."""
+    parts = Path(real_folder).parts
+    for n, part in enumerate(parts[1:], start=1):
+        follows = parts[n + 1] if n + 1 < len(parts) else None
+        for name, then in _CARD_STRUCTURES:
+            if part == name and (then is None or (follows is None and name == "DCIM") or then.fullmatch(follows or "")):
+                return str(Path(*parts[:n]))
+        if part.upper().endswith(".RDM"):  # RED: A001_0101XY.RDM/A001_C001_0101AB.RDC/
+            return str(Path(*parts[:n]))
+    return None
+
+
 def _folders_written(spec: JobSpec) -> list[Path]:
     """Every folder the job creates anything in: the output folder (proxx's `.proxx/`, Fabric's
     `ascmhl/`), and each folder between it and an output (sub-folders, partial outputs, proxies).
@@ -311,6 +339,10 @@ def _writes_among_sources(spec: JobSpec) -> list[Problem]:
     holding = {output_key(os.path.realpath(parent)): Path(parent) for parent in parents}  # a missing source: on no card
     given = dict.fromkeys((os.path.dirname(c.source), c.folder) for c in spec.clips if c.folder)
     cards = {output_key(os.path.realpath(card)): card for card in dict.fromkeys(_card_of(*pair) for pair in given)}
+    for real in holding:  # a clip given as a file: the card its path goes through, from its top
+        top = card_top(os.path.realpath(holding[real]))
+        if top is not None:
+            cards.setdefault(output_key(top), Path(top))
     problems: list[Problem] = []
     for folder in _folders_written(spec):
         key = output_key(os.path.realpath(folder))
