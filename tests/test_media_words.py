@@ -86,3 +86,20 @@ def test_one_frame_of_a_sequence_given_as_a_source_is_named_so(tmp_path: Path, p
     problem = result.validation_problems[0]
     assert problem.reason == "source_image_sequence"
     assert "is one frame of an image sequence" in problem.message
+
+
+def test_a_camera_still_is_a_still_and_the_advice_reads_whole_to_an_operator(tmp_path: Path, proxx_home: Path):
+    from proxx.visibility import OperatorWords
+
+    still = _frames(tmp_path / "DCIM" / "100CANON", "IMG_%04d.JPG", 1) / "IMG_0001.JPG"
+    plate = _frames(tmp_path / "plate", "plate.%04d.dpx", 2) / "plate.0001.dpx"
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    for source, reason in ((still, "source_still_image"), (plate, "source_image_sequence")):
+        result = proxx.run_job(proxx.create_job("HD Editorial LT", [source], out).job_id)
+        assert result is not None and result.state == FAILED
+        problem = result.validation_problems[0]
+        assert problem.reason == reason
+        said = OperatorWords.of(proxx.repository.registry).message(problem.message, problem.reason) or ""
+        assert said == problem.message  # nothing in it an operator must not read: it reads whole

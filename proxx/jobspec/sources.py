@@ -140,8 +140,8 @@ def expand_sources(
             raise PreJobError(
                 "folder_image_sequence",
                 f"Folder '{path}' holds an image sequence ({named}), not video files: "
-                "image sequences are not supported as sources; render the frames to a video file (such as "
-                "a ProRes MOV, at the sequence's frame rate and timecode) first. Nothing was created.",
+                "image sequences are not supported as sources; render the frames to a video file first, at "
+                "the sequence's frame rate and timecode. Nothing was created.",
                 {"source": str(path), "sequences": sequences},
             )
         if not files:

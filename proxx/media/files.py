@@ -55,6 +55,8 @@ PROXY_FOLDER = "Proxy"
 
 # Frames of an image sequence (a VFX plate, a scan, a render): numbered pictures, one file a frame.
 SEQUENCE_EXTENSIONS = frozenset({".dpx", ".cin", ".exr", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".tga"})
+# Picture formats hardly ever used but for sequences (a camera's stills are JPEG, TIFF or PNG).
+SEQUENCE_ONLY_EXTENSIONS = frozenset({".dpx", ".cin", ".exr"})
 # plate.0001.dpx, A001_C002_0001001.exr, frame_12.tif: the frame number is the last digits of the name.
 _FRAME_NUMBER = re.compile(r"^(?P<stem>.*?)(?P<number>\d+)$")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from proxx.errors import ExecutionError, JobValidationError
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.allowlist import MEDIA_DEMUXERS
-from proxx.media.files import sequence_frame
+from proxx.media.files import SEQUENCE_ONLY_EXTENSIONS, sequence_frame
 from proxx.media.probe import STILL_IMAGE_FORMATS, MediaInfo
 from proxx.roots import Roots
 
@@ -51,16 +51,20 @@ def not_media(path: str, demuxer: str) -> JobValidationError:
         return JobValidationError(
             "source_no_video", f"Source file '{path}' has no video stream (audio only).", {"source": path}
         )
-    if (demuxer in STILL_IMAGE_FORMATS or demuxer.endswith("_pipe")) and sequence_frame(Path(path)):
+    picture = demuxer in STILL_IMAGE_FORMATS or demuxer.endswith("_pipe")
+    if picture and sequence_frame(Path(path)) and Path(path).suffix.lower() in SEQUENCE_ONLY_EXTENSIONS:
         return JobValidationError(
             "source_image_sequence",
             f"Source file '{path}' is one frame of an image sequence: image sequences are not supported as "
-            "sources; render the frames to a video file (such as a ProRes MOV) first.",
+            "sources; render the frames to a video file first, at the sequence's frame rate.",
             {"source": path},
         )
-    if demuxer in STILL_IMAGE_FORMATS or demuxer.endswith("_pipe"):
+    if picture:  # a camera's still (IMG_0043.JPG) is named like a frame: said as what it most often is
         return JobValidationError(
-            "source_still_image", f"Source file '{path}' is a still image, not a video.", {"source": path}
+            "source_still_image",
+            f"Source file '{path}' is a still image, not a video (if it is one frame of an image sequence: "
+            "sequences are not supported as sources either; render the frames to a video file first).",
+            {"source": path},
         )
     return JobValidationError(
         "source_not_media",
