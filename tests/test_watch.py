@@ -159,6 +159,40 @@ def test_a_watch_says_when_no_worker_takes_its_jobs(proxx_home, tmp_path, capsys
     ]  # once per stall, not every poll
 
 
+def test_a_folder_watched_for_another_intent_or_output_is_handled_anew(proxx_home, tmp_path):
+    folder, review, editorial = tmp_path / "in", tmp_path / "review", tmp_path / "editorial"
+    review.mkdir()
+    editorial.mkdir()
+    make_clip(folder / "A001.mov", frames=4)
+    proxx = Proxx.open()
+    (first,) = MediaWatcher(proxx, folder, INTENT, review, settle=0.0).poll()
+    assert first.outcome == "queued"
+    assert MediaWatcher(Proxx.open(), folder, INTENT, review, settle=0.0).poll() == []  # a restart: handled
+    (other,) = MediaWatcher(Proxx.open(), folder, "HD Editorial LT", editorial, settle=0.0).poll()
+    assert other.outcome == "queued" and other.job_id != first.job_id
+    (elsewhere,) = MediaWatcher(Proxx.open(), folder, INTENT, editorial, settle=0.0).poll()
+    assert elsewhere.outcome == "queued"
+
+
+def test_a_ledger_from_before_watches_had_keys_still_counts_for_every_watch(tmp_path):
+    import sqlite3
+
+    from proxx.watch.ledger import Ledger
+
+    old = sqlite3.connect(tmp_path / "watch.db")
+    old.execute(
+        "CREATE TABLE handled (path TEXT PRIMARY KEY, kind TEXT NOT NULL, size INTEGER NOT NULL, "
+        "mtime_ns INTEGER NOT NULL, job_id TEXT, outcome TEXT NOT NULL, handled_at TEXT NOT NULL) STRICT"
+    )
+    old.execute("INSERT INTO handled VALUES (?, 'media', 1, 1, NULL, 'queued', 'then')", (str(tmp_path / "A.mov"),))
+    old.commit()
+    old.close()
+    for key in ("one", "another"):
+        ledger = Ledger(tmp_path / "watch.db", key)
+        assert ledger.handled_in(tmp_path) == {str(tmp_path / "A.mov")}
+        ledger.close()
+
+
 def test_the_ledger_answers_for_one_folder_at_a_time(tmp_path):
     from proxx.watch.ledger import Ledger
 

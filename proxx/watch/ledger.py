@@ -20,26 +20,43 @@ CREATE TABLE IF NOT EXISTS made_folders (
 ) STRICT
 """
 
+# What each watch handled: a watch is its kind, intent and destination (`MediaWatcher.ledger_key`), so
+# watching the same folder for another intent or into another output folder handles its files anew.
+# Rows kept from before watches had keys (the `handled` table) count for every watch, as they did.
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS handled (
-    path        TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS seen (
+    path        TEXT NOT NULL,
+    watch       TEXT NOT NULL,
     kind        TEXT NOT NULL,
     size        INTEGER NOT NULL,
     mtime_ns    INTEGER NOT NULL,
     job_id      TEXT,
     outcome     TEXT NOT NULL,
-    handled_at  TEXT NOT NULL
+    handled_at  TEXT NOT NULL,
+    PRIMARY KEY (path, watch)
 ) STRICT
 """
+EVERY_WATCH = "*"
 
 
 class Ledger:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, watch: str = EVERY_WATCH) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.watch = watch
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(SCHEMA)
-        self._db.execute(FOLDERS)
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'seen'").fetchone() is None:
+                self._db.execute(SCHEMA)
+                if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'handled'").fetchone():
+                    self._db.execute(
+                        "INSERT INTO seen SELECT path, ?, kind, size, mtime_ns, job_id, outcome, handled_at "
+                        "FROM handled",
+                        (EVERY_WATCH,),
+                    )
+                    self._db.execute("DROP TABLE handled")
+            self._db.execute(FOLDERS)
 
     def close(self) -> None:
         self._db.close()
@@ -50,16 +67,16 @@ class Ledger:
         prefix = f"{folder}{os.sep}"
         after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first string past every path under `folder`
         rows = self._db.execute(
-            "SELECT path FROM handled WHERE path >= ? AND path < ? AND instr(substr(path, ?), ?) = 0",
-            (prefix, after, len(prefix) + 1, os.sep),
+            "SELECT path FROM seen WHERE path >= ? AND path < ? AND instr(substr(path, ?), ?) = 0 AND watch IN (?, ?)",
+            (prefix, after, len(prefix) + 1, os.sep, self.watch, EVERY_WATCH),
         )
         return {row[0] for row in rows}
 
     def record(self, path: Path, kind: str, size: int, mtime_ns: int, job_id: str | None, outcome: str) -> None:
         self._db.execute(
-            "INSERT OR IGNORE INTO handled (path, kind, size, mtime_ns, job_id, outcome, handled_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (printable(path), kind, size, mtime_ns, job_id, outcome, utc_now()),
+            "INSERT OR IGNORE INTO seen (path, watch, kind, size, mtime_ns, job_id, outcome, handled_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (printable(path), self.watch, kind, size, mtime_ns, job_id, outcome, utc_now()),
         )
 
     def made(self, path: Path, device: int, inode: int) -> None:

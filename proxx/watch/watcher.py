@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import stat
@@ -43,8 +44,11 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.abspath(path))
 
 
-def _ledger(proxx: Proxx) -> Ledger:
-    return Ledger(proxx.home / "watch.db")
+def _ledger(proxx: Proxx, *watch: str | Path | None) -> Ledger:
+    """The ledger of one watch: its kind, intent and destination, hashed (a farm's URL may hold a
+    password): another intent, or another output folder, over the same folder handles its files anew."""
+    key = hashlib.sha256("\0".join(str(part) for part in watch).encode("utf-8", "surrogateescape")).hexdigest()
+    return Ledger(proxx.home / "watch.db", key[:32])
 
 
 @attrs.define
@@ -60,7 +64,11 @@ class MediaWatcher:
     output: Path | None  # None: a Proxy/ folder beside each file
     settle: float = 5.0
     farm: str | None = None
-    ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx), takes_self=True))
+    ledger: Ledger = attrs.field(
+        default=attrs.Factory(
+            lambda self: _ledger(self.proxx, "media", self.intent, self.output, self.farm), takes_self=True
+        )
+    )
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
     _told: set[Path] = attrs.field(factory=set)  # files already reported skipped
     _refused: dict[Path, str] = attrs.field(factory=dict)  # files whose job its intent refused, and why
@@ -189,7 +197,7 @@ class JobSpecInbox:
     settle: float = 5.0
     farm: str | None = None
     key: bytes | None = None  # PROXX_INBOX_KEY: accept only signed messages (`proxx.jobspec.signing`)
-    ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx), takes_self=True))
+    ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx, "jobspecs"), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
 
     def poll(self) -> list[Event]:
