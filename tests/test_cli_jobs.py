@@ -122,11 +122,14 @@ def test_jobs_retry_from_the_cli(tmp_path, clip):
     cli(home, "run", "--profile", "HD Editorial LT", "--output", str(out), str(clip))  # fails: no folder
     (job,) = json.loads(cli(home, "jobs", "list", "--json").stdout)
     out.mkdir()
+    queued = cli(home, "jobs", "retry", job["job_id"])  # without --run: said to wait, and for what
+    assert "QUEUED as a retry of" in queued.stdout and "waits for `proxx worker`" in queued.stdout
+    cli(home, "jobs", "cancel", queued.stdout.split()[1])
     done = cli(home, "jobs", "retry", job["job_id"], "--run")
     assert done.returncode == 0, done.stderr
     assert f"as a retry of {job['job_id']}" in done.stdout
     states = {j["job_id"]: j["state"] for j in json.loads(cli(home, "jobs", "list", "--json").stdout)}
-    assert states[job["job_id"]] == "FAILED" and sorted(states.values()) == ["COMPLETED", "FAILED"]
+    assert states[job["job_id"]] == "FAILED" and sorted(states.values()) == ["COMPLETED", "FAILED", "FAILED"]
 
 
 def test_demo_ends_with_a_verified_proxy(tmp_path):

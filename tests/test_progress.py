@@ -52,3 +52,12 @@ def test_the_bar_names_the_clip(capsys: pytest.CaptureFixture[str]) -> None:
     bar(Progress("job", 0.25, 83.0, 2, 10, "A001C004.mov"))
     line = capsys.readouterr().err
     assert "3/10 A001C004.mov" in line and "ETA 0:01:23" in line and " 25%" in line
+
+
+def test_the_bar_counts_forward_while_clips_render_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = ProgressBar()
+    bar.enabled = True
+    for index, name in ((2, "C0003.MXF"), (1, "VFR_0002.MOV"), (2, "C0003.MXF"), (1, "VFR_0002.MOV")):
+        bar(Progress("job", 0.5, None, index, 5, name))
+    shown = [line for line in capsys.readouterr().err.split("\r") if line]
+    assert all("3/5 C0003.MXF" in line for line in shown)  # never back to 2/5

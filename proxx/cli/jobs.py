@@ -127,6 +127,7 @@ class ProgressBar:
 
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
+        self.latest = (-1, "")  # the last clip started: with clips side by side, reports alternate
 
     def __call__(self, progress: Progress) -> None:
         if not self.enabled:
@@ -134,7 +135,8 @@ class ProgressBar:
         width = 30
         filled = int(progress.fraction * width)
         eta = f"  ETA {_duration(progress.eta_seconds)}" if progress.eta_seconds is not None else ""
-        clip = f"  {progress.clip_index + 1}/{progress.clips} {progress.clip_name}".rstrip()
+        self.latest = max(self.latest, (progress.clip_index, progress.clip_name))
+        clip = f"  {self.latest[0] + 1}/{progress.clips} {self.latest[1]}".rstrip()
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.fraction:4.0%}{clip}{eta}\x1b[K")
         sys.stderr.flush()
 
@@ -766,7 +768,10 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
         return _nothing_missing(nothing, args.json)
     skipped = f"; {done} clip(s) already verified in {original} are not repeated" if done else ""
     if not args.json:
-        print(f"Job {spec.job_id} created as a retry of {original} ({len(spec.clips)} clip(s){skipped}).")
+        farm = " on the render farm" if proxx.store.dispatched().get(spec.job_id) else ""
+        state = "created" if args.run else f"QUEUED{farm}"
+        waits = "" if args.run or farm else " It waits for `proxx worker` or `proxx serve` (or retry with --run)."
+        print(f"Job {spec.job_id} {state} as a retry of {original} ({len(spec.clips)} clip(s){skipped}).{waits}")
     if args.run:
         return run_and_report(proxx, spec.job_id, args.json, args.verbose)
     if args.json:
