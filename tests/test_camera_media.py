@@ -54,3 +54,24 @@ def test_display_geometry_follows_rotation_and_sar(camera_media: dict[str, Path]
 def test_frame_count_agrees_with_decoding(camera_media: dict[str, Path]) -> None:
     facts = independent_probe(camera_media["phone_portrait"], count_frames=True)
     assert facts["nb_read_frames"] == facts["frames"] == 23
+
+
+def test_dv_in_a_mov_that_says_progressive_is_proxied_as_its_pictures_say(tmp_path: Path, proxx_home: Path) -> None:
+    # The MOV's flag is a claim: a tool that wrote DV from frames it took for progressive says
+    # "progressive" of pictures DV codes interlaced, bottom field first. The proxy follows the pictures.
+    import subprocess
+
+    from proxx import Proxx
+    from proxx.media.tools import require_tool
+
+    source = tmp_path / "DV_SD.MOV"
+    subprocess.run([require_tool("ffmpeg").path, "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=720x480:rate=30000/1001", "-t", "0.3", "-c:v", "dvvideo", "-pix_fmt", "yuv411p",
+                    str(source)], check=True, timeout=60)  # fmt: skip
+    assert independent_probe(source)["field_order"] == "progressive"
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job("HD Editorial LT", [source], out).job_id)
+    assert result is not None and result.state == "COMPLETED", result and result.failure
+    assert independent_probe(Path(result.clips[0].output))["field_order"] == "bb"

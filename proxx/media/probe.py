@@ -484,7 +484,8 @@ def _probe(path: str, timeout: float, document: dict[str, Any] | None = None) ->
     needs_timecode = info.timecode is None and bool(FRAME_TIMECODE_FORMATS & set(info.format_name.split(",")))
     real, average = parse_rate(video.frame_rate), parse_rate(video.avg_frame_rate)
     field_rate = average > 0 and real > average * Fraction(3, 2)  # a base rate of fields: interlaced or pulldown
-    if needs_timecode or video.field_order in ("unknown", "") or field_rate:
+    # DV's pictures say their own scan (a MOV around them often says "progressive" of interlaced DV).
+    if needs_timecode or video.field_order in ("unknown", "") or field_rate or video.codec == "dvvideo":
         frames = _ffprobe(path, _FIRST_FRAMES, timeout)
         scan = _frame_scan(frames) or video.field_order
         info = attrs.evolve(
