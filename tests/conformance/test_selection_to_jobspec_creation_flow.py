@@ -100,26 +100,34 @@ def test_step_5_a_failed_compile_creates_no_jobspec_and_says_why(proxx_home, cli
     assert not any(row.state == FAILED for row in proxx.store.jobs())
 
 
-def test_an_invalid_intent_stays_invalid_until_its_definition_changes(proxx_home, tmp_path, monkeypatch):
+# An intent "Studio" of the installation's own repository, and its canonical target's definition.
+_STUDIO_TARGET = (
+    'canonical_profile_version: "1.0"\nid: studio_h264_eighth\nengine: ffmpeg\ncodec: h264\n'
+    "container: mp4\nresolution: scale_25\naudio: aac\n"
+)
+
+
+def _studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The repository's intent file and where its canonical target goes (not written yet)."""
     layer = tmp_path / "studio"
     (layer / "user").mkdir(parents=True)
     (layer / "canonical").mkdir()
-    canonical = layer / "canonical" / "studio_h264.yaml"
-    definition = (
-        'canonical_profile_version: "1.0"\nid: studio_h264_eighth\nengine: ffmpeg\ncodec: h264\n'
-        "container: mp4\nresolution: scale_25\naudio: aac\n"
-    )
     intent = layer / "user" / "studio.yaml"
     intent.write_text('user_profile_version: "1.1"\nname: Studio\nconstraints:\n  resolution: [scale_25]\n'
                       "  engine_preference: [ffmpeg]\n  codecs: [h264]\n")  # fmt: skip
     monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
     monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    return intent, layer / "canonical" / "studio_h264.yaml"
+
+
+def test_an_invalid_intent_stays_invalid_until_its_definition_changes(proxx_home, tmp_path, monkeypatch):
+    intent, canonical = _studio(tmp_path, monkeypatch)
 
     def lifecycle() -> Lifecycle:
         return {s.name: s for s in Proxx.open().intents()}["Studio"].lifecycle
 
     assert lifecycle() is Lifecycle.INVALID  # its canonical target is not there yet
-    canonical.write_text(definition)
+    canonical.write_text(_STUDIO_TARGET)
     assert lifecycle() is Lifecycle.INVALID  # it came back: the intent stays INVALID (never ACTIVE again)
     with pytest.raises(PreJobError, match="no longer compiles"):
         Proxx.open().select("Studio")
@@ -130,21 +138,8 @@ def test_an_invalid_intent_stays_invalid_until_its_definition_changes(proxx_home
 def test_an_intent_found_invalid_stays_so_for_the_inbox_and_openjd_tasks(proxx_home, tmp_path, clip, monkeypatch):
     # JobSpecs made while the intent compiled, arriving after it was found INVALID and its target
     # came back: refused as choosing the intent is, with no job created.
-    layer = tmp_path / "studio"
-    (layer / "user").mkdir(parents=True)
-    (layer / "canonical").mkdir()
-    canonical = layer / "canonical" / "studio_h264.yaml"
-    definition = (
-        'canonical_profile_version: "1.0"\nid: studio_h264_eighth\nengine: ffmpeg\ncodec: h264\n'
-        "container: mp4\nresolution: scale_25\naudio: aac\n"
-    )
-    canonical.write_text(definition)
-    (layer / "user" / "studio.yaml").write_text(
-        'user_profile_version: "1.1"\nname: Studio\nconstraints:\n  resolution: [scale_25]\n'
-        "  engine_preference: [ffmpeg]\n  codecs: [h264]\n"
-    )
-    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
-    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    _, canonical = _studio(tmp_path, monkeypatch)
+    canonical.write_text(_STUDIO_TARGET)
     out, inbox = tmp_path / "out", tmp_path / "inbox"
     out.mkdir()
     inbox.mkdir()
@@ -152,7 +147,7 @@ def test_an_intent_found_invalid_stays_so_for_the_inbox_and_openjd_tasks(proxx_h
     (inbox / "spec.json").write_text(spec.to_json())
     canonical.unlink()
     assert {s.name: s for s in Proxx.open().intents()}["Studio"].lifecycle is Lifecycle.INVALID
-    canonical.write_text(definition)
+    canonical.write_text(_STUDIO_TARGET)
 
     (event,) = JobSpecInbox(Proxx.open(), inbox, Roots([tmp_path, clip.parent]), settle=0.0).poll()
     assert event.outcome == "failed" and "Intent 'Studio' no longer compiles" in event.message
