@@ -226,3 +226,24 @@ def test_each_command_module_names_the_commands_it_adds_and_a_command_line_build
     assert commands(build_parser(["validate"])) == list(profiles.COMMANDS)
     every = commands(build_parser([]))  # the usage lists them all, the plugins' too
     assert set(every) >= {name for module in modules for name in module.COMMANDS}
+
+
+def test_jobs_list_fits_a_terminal_by_shortening_source_names_from_the_front():
+    from proxx.cli.jobs import _fitted
+
+    table = [
+        ("JOB", "STATE", "INTENT", "SOURCE", "PUBLISHED", "FAILED", "AGE"),
+        (
+            "f9c9c0df",
+            "COMPLETED",
+            "HD Editorial LT",
+            "A001_C001_0101AB_Interview_Take_2.MOV (+12)",
+            "13/13",
+            "0",
+            "1 min",
+        ),
+    ]
+    (_, row) = _fitted(table, 80)
+    line = "  ".join(row)
+    assert len(line) <= 80 and row[3].startswith("…") and row[3].endswith("MOV (+12)")
+    assert _fitted(table, 200) == table  # room enough: every name whole

@@ -12,6 +12,7 @@ import datetime
 import itertools
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -481,6 +482,25 @@ def _list_rows(rows: list[JobRow]) -> list[tuple[str, ...]]:
     return table
 
 
+_SOURCE, _SOURCE_AT_LEAST = 3, 12  # the SOURCE column, and what it keeps of a name at least
+
+
+def _fitted(table: list[tuple[str, ...]], columns: int) -> list[tuple[str, ...]]:
+    """`table` with its SOURCE names shortened (their ends kept: a clip's number and the count of
+    the others) so that each row fits in `columns`, as far as the other columns leave room."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    over = sum(widths) + 2 * (len(widths) - 1) - columns
+    room = max(_SOURCE_AT_LEAST, widths[_SOURCE] - over)
+    if over <= 0 or room >= widths[_SOURCE]:
+        return table
+    cut = [(*row[:_SOURCE], _shortened(row[_SOURCE], room), *row[_SOURCE + 1 :]) for row in table]
+    return cut
+
+
+def _shortened(text: str, room: int) -> str:
+    return text if len(text) <= room else "…" + text[len(text) - room + 1 :]
+
+
 def _failed(row: JobRow) -> str:
     """Clips that failed; a job refused before anything ran (class B) failed every clip."""
     if row.failure_class == FailureClass.VALIDATION.value:
@@ -506,6 +526,8 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
         print("No jobs." if not (args.state or args.since) else "No jobs match.")
         return 0
     table = _list_rows(rows)
+    if sys.stdout.isatty():  # a terminal: each row on one line (a file or a pipe gets every name whole)
+        table = _fitted(table, shutil.get_terminal_size().columns)
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
