@@ -60,11 +60,15 @@ def not_media(path: str, demuxer: str) -> JobValidationError:
             {"source": path},
         )
     if picture:  # a camera's still (IMG_0043.JPG) is named like a frame: said as what it most often is
+        numbered = sequence_frame(Path(path))
+        frame = (
+            " (if it is one frame of an image sequence: sequences are not supported as sources either; "
+            "render the frames to a video file first)"
+            if numbered
+            else ""
+        )
         return JobValidationError(
-            "source_still_image",
-            f"Source file '{path}' is a still image, not a video (if it is one frame of an image sequence: "
-            "sequences are not supported as sources either; render the frames to a video file first).",
-            {"source": path},
+            "source_still_image", f"Source file '{path}' is a still image, not a video{frame}.", {"source": path}
         )
     return JobValidationError(
         "source_not_media",
