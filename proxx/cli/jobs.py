@@ -493,8 +493,7 @@ def _fitted(table: list[tuple[str, ...]], columns: int) -> list[tuple[str, ...]]
     room = max(_SOURCE_AT_LEAST, widths[_SOURCE] - over)
     if over <= 0 or room >= widths[_SOURCE]:
         return table
-    cut = [(*row[:_SOURCE], _shortened(row[_SOURCE], room), *row[_SOURCE + 1 :]) for row in table]
-    return cut
+    return [(*row[:_SOURCE], _shortened(row[_SOURCE], room), *row[_SOURCE + 1 :]) for row in table]
 
 
 def _shortened(text: str, room: int) -> str:

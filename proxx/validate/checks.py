@@ -298,7 +298,7 @@ _CARD_STRUCTURES = (
 )
 
 
-def card_top(real_folder: str) -> str | None:
+def _card_top(real_folder: str) -> str | None:
     """The top of the camera card `real_folder` (links resolved) lies on, from the structure its
     path goes through (`_CARD_STRUCTURES`), or None: a clip given as a file still names its card."""
     parts = Path(real_folder).parts
@@ -340,7 +340,7 @@ def _writes_among_sources(spec: JobSpec) -> list[Problem]:
     given = dict.fromkeys((os.path.dirname(c.source), c.folder) for c in spec.clips if c.folder)
     cards = {output_key(os.path.realpath(card)): card for card in dict.fromkeys(_card_of(*pair) for pair in given)}
     for real in holding:  # a clip given as a file: the card its path goes through, from its top
-        top = card_top(os.path.realpath(holding[real]))
+        top = _card_top(os.path.realpath(holding[real]))
         if top is not None:
             cards.setdefault(output_key(top), Path(top))
     problems: list[Problem] = []

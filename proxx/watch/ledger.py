@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS made_folders (
 ) STRICT
 """
 
-# What each watch handled: a watch is its kind, intent and destination (`MediaWatcher.ledger_key`), so
+# What each watch handled: a watch is its kind, intent and destination (`proxx.watch.watcher._ledger`), so
 # watching the same folder for another intent or into another output folder handles its files anew.
 # Rows kept from before watches had keys (the `handled` table) count for every watch, as they did.
 SCHEMA = """
