@@ -24,7 +24,8 @@ class FolderRefused(Exception):
 @contextlib.contextmanager
 def own_folder(parent: int, name: str, shown: Path) -> Iterator[int]:
     """`name` inside the folder `parent`, created (mode 0755) when missing, opened without following
-    a link; refused unless it is this user's and no one else can write to it."""
+    a link; refused unless it is this user's, and then made writable by no one else (a folder of an
+    earlier version, made under a umask of 002, is closed to its group)."""
     with contextlib.suppress(FileExistsError):
         os.mkdir(name, 0o755, dir_fd=parent)
     try:
@@ -35,10 +36,13 @@ def own_folder(parent: int, name: str, shown: Path) -> Iterator[int]:
         ) from None
     try:
         info = os.fstat(fd)
-        if info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        others_write = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if info.st_uid == os.geteuid() and others_write:  # this user's, made under a umask of 002: closed now
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
+        elif info.st_uid != os.geteuid():
             raise FolderRefused(
-                f"'{shown / name}' was not made by proxx (it belongs to another user or others can write to "
-                "it); nothing was written through it. Remove it, or move it away, and try again"
+                f"'{shown / name}' was not made by proxx (it belongs to another user); nothing was written "
+                "through it. Remove it, or move it away, and try again"
             )
         yield fd
     finally:

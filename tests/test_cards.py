@@ -185,7 +185,7 @@ def test_a_file_named_on_its_own_is_still_refused_when_it_holds_no_video(tmp_pat
     [
         ("CARD", "CARD", "CARD"),  # the card itself
         ("CARD/PRIVATE", "CARD", "CARD"),  # a folder inside it
-        ("CARD/DCIM", "CARD/DCIM/100CANON", "CARD"),  # above it, and on the card its path goes through
+        ("CARD/DCIM", "CARD/DCIM/100CANON", "CARD/DCIM/100CANON"),  # above it: the mirrored folder is the card's
         ("CARD/DCIM/100CANON", "CARD/DCIM/100CANON/MVI_0042.MOV", "CARD/DCIM/100CANON"),  # beside a file given
         ("CARD/XDROOT/Clip", "CARD/XDROOT", "CARD/XDROOT/Clip"),  # inside the folder given, holding all its clips
         # A clip given as a file names its card by the structure its path goes through (DCIM, M4ROOT):
@@ -204,6 +204,31 @@ def test_an_output_folder_that_would_write_on_the_card_is_refused_before_anythin
     assert f"would put files among the source media in '{cards / named}'" in done.stderr
     assert "class B" in done.stderr
     assert snapshot(cards) == before  # not even a write test: no .proxx/, ascmhl/, partial or proxy
+
+
+def test_a_clip_given_through_a_link_names_the_card_the_link_leads_to(tmp_path, card):
+    cards = card.parent
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "GX010001.MP4").symlink_to(cards / "CARD" / "DCIM" / "100GOPRO" / "GX010001.MP4")
+    before = snapshot(cards)
+    output = cards / "CARD" / "DCIM" / "100GOPRO"
+    done = cli(tmp_path / "home", "run", "--profile", INTENT, "--output", str(output), str(links / "GX010001.MP4"))
+    assert done.returncode == 4 and "a camera card is never written to" in done.stderr, done.stderr
+    assert snapshot(cards) == before
+
+
+def test_camera_folders_given_as_folders_beside_their_proxies_are_no_card_of_each_other(tmp_path, media):
+    # A day's RED mags copied side by side with a Proxies folder: each folder given is its own card.
+    day = tmp_path / "Day01"
+    mag = day / "A001_0101XY.RDM" / "A001_C001_0101AB.RDC"
+    mag.mkdir(parents=True)
+    os.link(media["clip"], mag / "A001_C001_0101AB_001.mov")
+    (day / "Proxies").mkdir()
+    done = cli(
+        tmp_path / "home", "run", "--profile", INTENT, "--output", str(day / "Proxies"), str(day / "A001_0101XY.RDM")
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_card_run_again_proxies_only_what_is_missing_and_never_overwrites(tmp_path, card, media):
@@ -340,3 +365,28 @@ def test_each_file_of_a_card_is_probed_once_per_job(tmp_path, card, proxx_home, 
         if path.startswith(str(card)):
             by_file[os.stat(path).st_ino] += n
     assert by_file == Counter({ino: 1 for ino in {os.stat(path).st_ino for path in media}})
+
+
+@pytest.mark.parametrize(
+    ("folder", "top"),
+    [
+        ("/Volumes/CARD/DCIM/100CANON", "/Volumes/CARD"),
+        ("/Volumes/PHONE/DCIM/Camera", "/Volumes/PHONE"),  # Android
+        ("/Volumes/DJI/DCIM/DJI_001", "/Volumes/DJI"),
+        ("/Volumes/A7S/PRIVATE/M4ROOT/CLIP", "/Volumes/A7S"),
+        ("/Volumes/HANDYCAM/PRIVATE/AVCHD/BDMV/STREAM", "/Volumes/HANDYCAM"),
+        ("/Volumes/XDCAM/XDROOT/Clip", "/Volumes/XDCAM"),
+        ("/Volumes/EX1/BPAV/CLPR/000_0001", "/Volumes/EX1"),
+        ("/Volumes/P2/CONTENTS/VIDEO", "/Volumes/P2"),
+        ("/Volumes/C300/CONTENTS/CLIPS001/AA0001", "/Volumes/C300"),
+        ("/Volumes/RED/A001_0101XY.RDM/A001_C001_0101AB.RDC", "/Volumes/RED"),
+        ("/Volumes/ALEXA/A002R2EC", "/Volumes/ALEXA"),
+        ("/private/var/folders/xy/T", None),  # macOS's own folders are no card
+        ("/Applications/Resolve.app/Contents/MacOS", None),
+        ("/home/editor/Projects/Private/Contents", None),
+    ],
+)
+def test_the_top_of_a_card_is_found_from_the_structure_a_clip_s_path_goes_through(folder, top):
+    from proxx.validate.checks import _card_top
+
+    assert _card_top(folder) == top

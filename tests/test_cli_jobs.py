@@ -247,3 +247,12 @@ def test_jobs_list_fits_a_terminal_by_shortening_source_names_from_the_front():
     line = "  ".join(row)
     assert len(line) <= 80 and row[3].startswith("…") and row[3].endswith("MOV (+12)")
     assert _fitted(table, 200) == table  # room enough: every name whole
+
+
+def test_submit_says_a_job_refused_as_it_was_created_failed(tmp_path, clip):
+    done = cli(
+        tmp_path / "home", "submit", "--profile", "HD Editorial LT", "--output", str(tmp_path / "none"), str(clip)
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 4 and "QUEUED" not in said
+    assert "FAILED (job validation failure, class B)" in said and "does not exist" in said

@@ -197,11 +197,28 @@ def test_an_inbox_never_moves_or_writes_through_a_link_planted_at_its_own_folder
     assert (inbox / "bad.json").read_text() == "not json"  # left where it was, said
 
     os.unlink(inbox / "failed")
-    os.mkdir(inbox / "failed", 0o777)
-    os.chmod(inbox / "failed", 0o777)  # a folder others can write: they could plant a name inside
+    os.mkdir(inbox / "failed")
+    os.chmod(inbox / "failed", 0o777)  # this user's, but others could plant a name inside: closed first
     (event,) = JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
-    assert event.outcome == "failed" and "was not made by proxx" in event.message
-    assert list((inbox / "failed").iterdir()) == []
+    assert event.outcome == "failed" and (inbox / "failed" / "bad.error.txt").exists()
+    assert os.stat(inbox / "failed").st_mode & 0o022 == 0
+    if os.geteuid() == 0:  # another user's folder (only root can make one here)
+        os.chown(inbox / "failed", 4242, 4242)
+        (inbox / "bad2.json").write_text("not json")
+        (event,) = JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
+        assert event.outcome == "failed" and "was not made by proxx" in event.message
+        assert (inbox / "bad2.json").exists()
+
+
+def test_an_inbox_queues_nothing_where_it_cannot_move_the_jobspec(proxx_home, area, tmp_path):
+    proxx = Proxx.open()
+    inbox = area["inbox"]
+    (inbox / "queued").symlink_to(tmp_path)  # planted: the JobSpec could not be moved away once queued
+    good = _good_spec(proxx, area)
+    (inbox / "good.json").write_text(json.dumps(good))
+    (event,) = JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
+    assert event.outcome == "failed" and "is not a folder proxx can use" in event.message
+    assert proxx.store.jobs() == [] and (inbox / "good.json").exists()
 
 
 @pytest.mark.parametrize("planted", ["output folder", "card sub-folder"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from proxx import Proxx
 from proxx.cli import main
@@ -172,6 +174,8 @@ def test_a_folder_watched_for_another_intent_or_output_is_handled_anew(proxx_hom
     assert other.outcome == "queued" and other.job_id != first.job_id
     (elsewhere,) = MediaWatcher(Proxx.open(), folder, INTENT, editorial, settle=0.0).poll()
     assert elsewhere.outcome == "queued"
+    relative = Path(os.path.relpath(review))  # the same output, named from the working folder
+    assert MediaWatcher(Proxx.open(), Path(os.path.relpath(folder)), INTENT, relative, settle=0.0).poll() == []
 
 
 def test_a_ledger_from_before_watches_had_keys_still_counts_for_every_watch(tmp_path):

@@ -326,12 +326,14 @@ def cmd_submit(args: argparse.Namespace) -> int:
     except NothingMissing as nothing:
         return _nothing_missing(nothing, args.json)
     _told_left_out(proxx.store, spec.job_id, args.json)
-    if args.json and not args.follow:
+    # A job refused in class B as it was created is said as a followed job's end is, with its exit code.
+    refused = proxx.store.job(spec.job_id).state == FAILED
+    if args.json and not (args.follow or refused):
         print(json.dumps(_job_json(proxx.store.job(spec.job_id), False), indent=2))
-    elif not args.json:
+    elif not (args.json or refused):
         where = " on the render farm" if proxx.store.dispatched().get(spec.job_id) else ""
         print(f"Job {spec.job_id} QUEUED{where}: {len(spec.clips)} source(s) with '{args.profile}'.", flush=True)
-    if not args.follow:
+    if not (args.follow or refused):
         return 0
     bar, stop = ProgressBar(), threading.Event()
     with _cancel_on_signals(spec.job_id, stop, bar):

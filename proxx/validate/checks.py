@@ -287,15 +287,19 @@ def _card_of(source_folder: str, kept: str) -> Path:
 
 # The folder structures cameras write at the top of a card, each as (folder, what must follow it
 # on a clip's path): a clip whose path goes through one lies on a card whose top holds that folder
-# (DCF's DCIM/100CANON, AVCHD, Sony XAVC and XDCAM, Panasonic P2, Canon XF; RED's .RDM folders).
-# Exact names, as cameras write them: "Contents" of a macOS bundle or /private/var is no card.
+# (DCIM of stills cameras, phones, GoPro and DJI; AVCHD, Sony XAVC and XDCAM, Panasonic P2, Canon
+# XF; RED's .RDM and ARRI's reel folders). Exact names, as cameras write them: "Contents" of a macOS
+# bundle or /private/var is no card.
 _CARD_STRUCTURES = (
-    ("DCIM", re.compile(r"\d{3}[0-9A-Za-z_]{5}")),
+    ("DCIM", None),
     ("PRIVATE", re.compile(r"AVCHD|M4ROOT|XDROOT")),
     ("XDROOT", None),
     ("BPAV", None),
     ("CONTENTS", re.compile(r"VIDEO|CLIP|CLIPS\d{3}")),
 )
+
+
+_ARRI_REEL = re.compile(r"[A-Z]\d{3}R[0-9A-Z]{3}")
 
 
 def _card_top(real_folder: str) -> str | None:
@@ -305,9 +309,9 @@ def _card_top(real_folder: str) -> str | None:
     for n, part in enumerate(parts[1:], start=1):
         follows = parts[n + 1] if n + 1 < len(parts) else None
         for name, then in _CARD_STRUCTURES:
-            if part == name and (then is None or (follows is None and name == "DCIM") or then.fullmatch(follows or "")):
+            if part == name and (then is None or then.fullmatch(follows or "")):
                 return str(Path(*parts[:n]))
-        if part.upper().endswith(".RDM"):  # RED: A001_0101XY.RDM/A001_C001_0101AB.RDC/
+        if part.upper().endswith(".RDM") or _ARRI_REEL.fullmatch(part):  # A001_0101XY.RDM/, A001R1AB/
             return str(Path(*parts[:n]))
     return None
 
@@ -334,13 +338,23 @@ def _writes_among_sources(spec: JobSpec) -> list[Problem]:
     it whose mirrored sub-folder is the card's own). Paths are compared with links resolved and
     letter case ignored, as a card's file system does."""
     # Each folder holding sources, and each card, is resolved once, not once per clip (a card's
-    # thousand clips sit in a few folders).
-    parents = dict.fromkeys(os.path.dirname(c.source) for c in spec.clips if os.path.lexists(c.source))
-    holding = {output_key(os.path.realpath(parent)): Path(parent) for parent in parents}  # a missing source: on no card
+    # thousand clips sit in a few folders); a source given through a link, where the link leads.
+    resolved: dict[str, str] = {}
+
+    def real_folder(source: str) -> str:
+        if os.path.islink(source):
+            return os.path.dirname(os.path.realpath(source))
+        parent = os.path.dirname(source)
+        if parent not in resolved:
+            resolved[parent] = os.path.realpath(parent)
+        return resolved[parent]
+
+    present = [c for c in spec.clips if os.path.lexists(c.source)]  # a missing source: on no card
+    holding = {output_key(real_folder(c.source)): Path(real_folder(c.source)) for c in present}
     given = dict.fromkeys((os.path.dirname(c.source), c.folder) for c in spec.clips if c.folder)
     cards = {output_key(os.path.realpath(card)): card for card in dict.fromkeys(_card_of(*pair) for pair in given)}
-    for real in holding:  # a clip given as a file: the card its path goes through, from its top
-        top = _card_top(os.path.realpath(holding[real]))
+    for clips_folder in dict.fromkeys(real_folder(c.source) for c in present if not c.folder):
+        top = _card_top(clips_folder)  # a clip given as a file: the card its path goes through, from its top
         if top is not None:
             cards.setdefault(output_key(top), Path(top))
     problems: list[Problem] = []

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS made_folders (
 
 # What each watch handled: a watch is its kind, intent and destination (`proxx.watch.watcher._ledger`), so
 # watching the same folder for another intent or into another output folder handles its files anew.
-# Rows kept from before watches had keys (the `handled` table) count for every watch, as they did.
+# Rows kept from before watches had keys (the `handled` table, copied once and left in place for a
+# watch of that version still running) count for every watch, as they did.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
     path        TEXT NOT NULL,
@@ -55,7 +56,6 @@ class Ledger:
                         "FROM handled",
                         (EVERY_WATCH,),
                     )
-                    self._db.execute("DROP TABLE handled")
             self._db.execute(FOLDERS)
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ import attrs
 
 from proxx.app import Proxx
 from proxx.dispatch import Dispatcher, dispatcher_for
-from proxx.errors import JobValidationError, PreJobError
+from proxx.errors import ConfigurationError, JobValidationError, PreJobError
 from proxx.folders import own_folder, write_new
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
@@ -61,7 +61,7 @@ class MediaWatcher:
     proxx: Proxx
     root: Path = attrs.field(converter=_absolute)
     intent: str
-    output: Path | None  # None: a Proxy/ folder beside each file
+    output: Path | None = attrs.field(converter=attrs.converters.optional(_absolute))  # None: Proxy/ beside each file
     settle: float = 5.0
     farm: str | None = None
     ledger: Ledger = attrs.field(
@@ -222,7 +222,11 @@ class JobSpecInbox:
         problems, spec = self._check(path)
         if spec is None:
             return self._fail(path, stat, problems)
-        self._queue(spec)
+        self._move(path, QUEUED_FOLDER, check_only=True)  # where it goes can take it: then the job
+        try:
+            self._queue(spec)
+        except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
+            return self._fail(path, stat, [refused.message], spec.job_id)
         self._move(path, QUEUED_FOLDER)
         self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
         row = self.proxx.store.job(spec.job_id)
@@ -230,12 +234,12 @@ class JobSpecInbox:
             return Event(path, "failed", spec.job_id, row.message or "")
         return Event(path, "queued", spec.job_id)
 
-    def _fail(self, path: Path, stat: os.stat_result, problems: list[str]) -> Event:
+    def _fail(self, path: Path, stat: os.stat_result, problems: list[str], job_id: str | None = None) -> Event:
         try:
             self._move(path, FAILED_FOLDER, "\n".join(problems) + "\n")
         finally:
-            self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, None, "failed")
-        return Event(path, "failed", None, problems[0])
+            self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, job_id, "failed")
+        return Event(path, "failed", job_id, problems[0])
 
     def _check(self, path: Path) -> tuple[list[str], JobSpec | None]:
         where = f"file '{printable(path)}'"
@@ -298,15 +302,18 @@ class JobSpecInbox:
             return
         self._dispatcher(broker).queue(self.proxx, spec, broker, self.roots)
 
-    def _move(self, path: Path, folder: str, error: str | None = None) -> Path:
+    def _move(self, path: Path, folder: str, error: str | None = None, check_only: bool = False) -> Path:
         """Move `path` (whatever it is: a link is moved, never followed) into the inbox's sub-folder
         `folder`, under a name not taken there, with `error` beside it (<name>.error.txt). Every step
         is taken from the inbox's descriptor and the sub-folder's (`proxx.folders.own_folder`: made
         by proxx, writable by no one else), so a link planted at the sub-folder's name redirects
-        nothing and no name in it is ever replaced."""
+        nothing and no name in it is ever replaced. `check_only`: only make sure the sub-folder can
+        take it (FolderRefused otherwise)."""
         inbox = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)  # the administrator's own path
         try:
             with own_folder(inbox, folder, self.root) as into:
+                if check_only:
+                    return self.root / folder
                 name, n = path.name, 1
                 while _taken(into, name) or _taken(into, _error_file(name)):
                     name = f"{path.stem}.{n}{path.suffix}"

@@ -167,8 +167,11 @@ def _nested_history(root: Path, relative: Sequence[str]) -> bool:
             os.lstat(root / folder / ASCMHL_FOLDER)
         except FileNotFoundError:
             continue
-        way = [root / Path(*folder.parts[: n + 1]) for n in range(len(folder.parts))]
-        for step in (*way, root / folder / ASCMHL_FOLDER):
+        # The output folder itself too: anyone who may write in it could rename a folder of the
+        # way and put their own in its place, or a link at its own `ascmhl`, after these checks.
+        way = [root / Path(*folder.parts[:n]) for n in range(len(folder.parts) + 1)]
+        own = root / ASCMHL_FOLDER
+        for step in (*way, *([own] if os.path.lexists(own) else []), root / folder / ASCMHL_FOLDER):
             info = os.lstat(step)
             if not stat.S_ISDIR(info.st_mode):
                 raise FolderRefused(f"'{step}' is not a folder (a link?); nothing was written")

@@ -226,6 +226,24 @@ def test_a_nested_history_someone_else_could_write_is_never_written_through(tmp_
     assert victim.read_text() == "<settings><keep>victim data</keep></settings>"
 
 
+@pytest.mark.parametrize("planted", ["a link at the output folder's own history", "an output folder others write"])
+def test_a_nested_history_is_written_only_where_no_one_else_can_swap_the_way(tmp_path, planted):
+    out, other = tmp_path / "out", tmp_path / "other"
+    (out / "sub").mkdir(parents=True)
+    (out / "sub" / "a.mov").write_bytes(b"old" * 100)
+    assert subprocess.run([ASCMHL, "create", str(out / "sub")], capture_output=True).returncode == 0
+    if planted.startswith("a link"):
+        (other / "ascmhl").mkdir(parents=True)
+        (out / "ascmhl").symlink_to(other / "ascmhl")
+    else:
+        os.chmod(out, 0o777)  # anyone may rename `sub` and put their own in its place
+    proxy = out / "sub" / "b.mov"
+    proxy.write_bytes(b"new" * 100)
+    with pytest.raises(FolderRefused):
+        add_generation(out, [_hashed(proxy)], "job 2")
+    assert not other.exists() or list((other / "ascmhl").iterdir()) == []
+
+
 def test_a_source_is_hashed_once_while_it_stays_the_same_file(tmp_path, monkeypatch):
     from proxx_fabric import index as index_module
 

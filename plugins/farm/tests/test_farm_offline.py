@@ -78,3 +78,28 @@ def test_a_broker_that_refuses_the_job_fails_it_with_its_result_and_says_why(pro
     assert violations(result.to_dict(), JOB_RESULT) == [] and result.state == FAILED
     assert result.failure is not None and result.failure.reason == "farm_unreachable"
     assert [clip.state for clip in result.clips] == ["not_run"]
+
+
+def test_a_farm_inbox_says_why_the_broker_refused_its_jobspec(proxx_home, tmp_path):
+    import redis
+
+    from proxx.roots import Roots
+    from proxx.store import FAILED
+    from proxx.watch.watcher import JobSpecInbox
+    from proxx_farm.testing import RedisServer
+
+    src = make_clip(tmp_path / "A001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    proxx = Proxx.open()
+    compiled = proxx.select("HD Editorial LT")
+    spec = create_jobspec(compiled, [src], tmp_path / "out", utc_now(), proxx.requirements(compiled.canonical.engine))
+    (inbox / "j.json").write_text(spec.to_json())
+    with RedisServer() as server:
+        redis.Redis.from_url(server.url).config_set("maxmemory", 1)
+        (event,) = JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0, farm=server.url).poll()
+    assert (event.outcome, event.job_id) == ("failed", spec.job_id)
+    assert "could not be queued on the render farm" in event.message
+    assert "could not be queued" in (inbox / "failed" / "j.error.txt").read_text()
+    assert proxx.store.job(spec.job_id).state == FAILED
