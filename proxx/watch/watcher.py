@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -222,12 +223,12 @@ class JobSpecInbox:
         problems, spec = self._check(path)
         if spec is None:
             return self._fail(path, stat, problems)
-        self._move(path, QUEUED_FOLDER, check_only=True)  # where it goes can take it: then the job
-        try:
-            self._queue(spec)
-        except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
-            return self._fail(path, stat, [refused.message], spec.job_id)
-        self._move(path, QUEUED_FOLDER)
+        with self._own(QUEUED_FOLDER) as (inbox, queued):  # where it goes can take it, before the job exists
+            try:
+                self._queue(spec)
+            except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
+                return self._fail(path, stat, [refused.message], spec.job_id)
+            _moved(path, inbox, queued)
         self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
         row = self.proxx.store.job(spec.job_id)
         if row.state == FAILED:  # refused in class B when it was created: nothing will run
@@ -302,28 +303,32 @@ class JobSpecInbox:
             return
         self._dispatcher(broker).queue(self.proxx, spec, broker, self.roots)
 
-    def _move(self, path: Path, folder: str, error: str | None = None, check_only: bool = False) -> Path:
-        """Move `path` (whatever it is: a link is moved, never followed) into the inbox's sub-folder
-        `folder`, under a name not taken there, with `error` beside it (<name>.error.txt). Every step
-        is taken from the inbox's descriptor and the sub-folder's (`proxx.folders.own_folder`: made
-        by proxx, writable by no one else), so a link planted at the sub-folder's name redirects
-        nothing and no name in it is ever replaced. `check_only`: only make sure the sub-folder can
-        take it (FolderRefused otherwise)."""
+    @contextlib.contextmanager
+    def _own(self, folder: str) -> Iterator[tuple[int, int]]:
+        """Descriptors of the inbox and of its sub-folder `folder` (`proxx.folders.own_folder`: made by
+        proxx, writable by no one else), so a link planted at the sub-folder's name redirects nothing."""
         inbox = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)  # the administrator's own path
         try:
             with own_folder(inbox, folder, self.root) as into:
-                if check_only:
-                    return self.root / folder
-                name, n = path.name, 1
-                while _taken(into, name) or _taken(into, _error_file(name)):
-                    name = f"{path.stem}.{n}{path.suffix}"
-                    n += 1
-                os.rename(path.name, name, src_dir_fd=inbox, dst_dir_fd=into)
-                if error is not None:
-                    write_new(into, _error_file(name), error.encode("utf-8"))
+                yield inbox, into
         finally:
             os.close(inbox)
-        return self.root / folder / name
+
+    def _move(self, path: Path, folder: str, error: str) -> None:
+        """Move `path` into the inbox's sub-folder `folder` (`_moved`), with `error` beside it."""
+        with self._own(folder) as (inbox, into):
+            write_new(into, _error_file(_moved(path, inbox, into)), error.encode("utf-8"))
+
+
+def _moved(path: Path, inbox: int, into: int) -> str:
+    """Move `path` (whatever it is: a link is moved, never followed) from the folder `inbox` into the
+    folder `into`, under a name not taken there nor by an error file: no name in it is replaced."""
+    name, n = path.name, 1
+    while _taken(into, name) or _taken(into, _error_file(name)):
+        name = f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    os.rename(path.name, name, src_dir_fd=inbox, dst_dir_fd=into)
+    return name
 
 
 def _error_file(name: str) -> str:
