@@ -256,3 +256,20 @@ def test_submit_says_a_job_refused_as_it_was_created_failed(tmp_path, clip):
     said = done.stdout + done.stderr
     assert done.returncode == 4 and "QUEUED" not in said
     assert "FAILED (job validation failure, class B)" in said and "does not exist" in said
+
+
+def test_worker_once_ends_with_the_exit_code_of_the_jobs_that_failed(tmp_path, clip):
+    home = tmp_path / "home"
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli(home, "submit", "--profile", "HD Editorial LT", "--output", str(out), str(clip)).returncode == 0
+    done = cli(home, "worker", "--once")
+    assert done.returncode == 0 and "worker ran 1 job(s)" in done.stdout
+    (tmp_path / "out2").mkdir()
+    assert (
+        cli(home, "submit", "--profile", "HD Editorial LT", "--output", str(tmp_path / "out2"), str(clip)).returncode
+        == 0
+    )
+    (tmp_path / "out2").rmdir()  # gone before a worker takes the job: refused then, in class B
+    done = cli(home, "worker", "--once")
+    assert done.returncode == 4 and "worker ran 1 job(s), 1 FAILED" in done.stdout, done.stdout + done.stderr

@@ -440,18 +440,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from proxx.worker import work
 
     proxx = _open(args)
+    failed: list[int] = []  # the exit code of each job that failed, for `--once` to end with
 
     def done(result: JobResult) -> None:
         print(f"{result.job_id} {result.state}" + (f": {words.failure(result.failure)}" if result.failure else ""),
               flush=True)  # fmt: skip
+        if result.failure is not None:
+            failed.append(EXIT_FOR_CLASS.get(FailureClass(result.failure.failure_class), 1))
 
     words = OperatorWords.of(proxx.repository.registry, (p.name for p in proxx.repository.user_profiles))
     stop = threading.Event()
     # SIGTERM (a service manager stopping the worker): take no new job, finish the running ones.
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     count = work(proxx, concurrency=args.concurrency, once=args.once, stop=stop, on_done=done)
-    print(f"worker ran {count} job(s)")
-    return 0
+    print(f"worker ran {count} job(s)" + (f", {len(failed)} FAILED" if failed else ""))
+    # A script draining the queue learns that some failed, and how; a service stopped is no failure.
+    return max(failed, default=0) if args.once else 0
 
 
 def _moment(text: str) -> str:

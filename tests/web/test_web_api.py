@@ -273,7 +273,7 @@ def test_cancel_stops_a_running_job_in_another_process(
             time.sleep(0.1)
         response = client.post(f"/api/jobs/{job_id[-8:]}/cancel")  # the short id, as everywhere
         assert response.status_code == 200 and response.json()["state"] == "RUNNING"
-        assert worker.wait(timeout=30) == 0
+        assert worker.wait(timeout=30) == 5  # the job it ran ended FAILED (cancelled): `--once` says so
     finally:
         worker.kill()
     job = client.get(f"/api/jobs/{job_id}").json()
