@@ -158,9 +158,12 @@ def _state(row: JobRow) -> str:
 
 
 def exit_code(row: JobRow) -> int:
-    if row.state == COMPLETED:
-        return 0
-    return EXIT_FOR_CLASS[FailureClass(row.failure_class)] if row.failure_class else 1
+    return 0 if row.state == COMPLETED else _failed_code(row.failure_class)
+
+
+def _failed_code(failure_class: str | None) -> int:
+    """The exit code of a job that failed in `failure_class` (1 when none is known)."""
+    return EXIT_FOR_CLASS[FailureClass(failure_class)] if failure_class else 1
 
 
 def job_words(spec: Mapping[str, Any], intent: str) -> OperatorWords:
@@ -446,7 +449,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print(f"{result.job_id} {result.state}" + (f": {words.failure(result.failure)}" if result.failure else ""),
               flush=True)  # fmt: skip
         if result.failure is not None:
-            failed.append(EXIT_FOR_CLASS.get(FailureClass(result.failure.failure_class), 1))
+            failed.append(_failed_code(result.failure.failure_class))
 
     words = OperatorWords.of(proxx.repository.registry, (p.name for p in proxx.repository.user_profiles))
     stop = threading.Event()
