@@ -113,6 +113,8 @@ def test_the_jobspec_inbox_queues_valid_jobspecs_and_rejects_the_rest(proxx_home
     assert proxx.store.job(spec.job_id).state == QUEUED
     assert (inbox / "queued" / "good.json").exists()
     assert events["no_clips.json"].outcome == "failed"
+    assert events["no_clips.json"].failure_class == events["garbage.json"].failure_class == "B"
+    assert events["good.json"].failure_class is None
     error = (inbox / "failed" / "no_clips.error.txt").read_text()
     assert "clips" in error
     assert (inbox / "failed" / "no_clips.json").exists()
@@ -121,7 +123,21 @@ def test_the_jobspec_inbox_queues_valid_jobspecs_and_rejects_the_rest(proxx_home
 
     (inbox / "again.json").write_text(spec.to_json())  # the same JobSpec twice is queued once
     (event,) = JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0).poll()
-    assert event.outcome == "failed" and "already exists" in event.message
+    assert event.outcome == "failed" and "already exists" in event.message and event.failure_class == "B"
+
+
+def test_watch_once_ends_with_the_exit_code_of_the_worst_file(proxx_home, tmp_path, capsys):
+    """A script draining an inbox or a folder with --once learns that some files failed, and how:
+    as `worker --once`, the worst failure's exit code (4 for class B), 0 when nothing failed."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "garbage.json").write_text("{not json")
+    args = ["watch", str(inbox), "--jobspecs", "--root", str(tmp_path), "--once", "--settle", "0",
+            "--interval", "0.05"]  # fmt: skip
+    assert main(args) == 4
+    assert capsys.readouterr().out.splitlines()[-1] == "1 file(s) handled, 1 FAILED or refused"
+    assert main(args) == 0  # nothing new
+    assert "0 file(s) handled" in capsys.readouterr().out
 
 
 def test_watch_run_proxies_a_folder_of_mixed_media_itself(proxx_home, tmp_path, capsys):
@@ -133,8 +149,9 @@ def test_watch_run_proxies_a_folder_of_mixed_media_itself(proxx_home, tmp_path, 
     (folder / "A001.xml").write_text("<sidecar/>")
     args = ["watch", str(folder), "--profile", INTENT, "--output", str(out), "--once", "--settle", "0.1",
             "--interval", "0.05", "--run"]  # fmt: skip
-    assert main(args) == 0
+    assert main(args) == 4  # the text file's job, refused in class B
     printed = capsys.readouterr().out
+    assert printed.splitlines()[-1] == "2 file(s) handled, 1 FAILED or refused"
     assert printed.splitlines()[0].endswith("jobs run here, one at a time.")
     assert f"SKIPPED {folder / 'A001.xml'}: not a camera clip" in printed
     assert printed.count("COMPLETED job ") == 1  # the text file's job failed in class B when it was created

@@ -13,6 +13,11 @@ EXIT_CONFIGURATION = 6
 EXIT_FOR_CLASS = {FailureClass.PRE_JOB: 3, FailureClass.VALIDATION: 4, FailureClass.EXECUTION: 5}
 
 
+def failed_code(failure_class: str | None) -> int:
+    """The exit code of a job (or a file) that failed in `failure_class` (1 when none is known)."""
+    return EXIT_FOR_CLASS[FailureClass(failure_class)] if failure_class else 1
+
+
 class OneIntent(argparse.Action):
     """`--profile NAME`, given once: an operator chooses ONE intent (the contract's single
     selection), so a second `--profile` is a usage error, never silently the last one."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import attrs
 
-from proxx.cli.exits import EXIT_FOR_CLASS, OneIntent
+from proxx.cli.exits import OneIntent, failed_code
 from proxx.errors import CANCELLED, FailureClass, PreJobError
 from proxx.home import proxx_home
 from proxx.jobspec.stamps import iso_moment
@@ -158,12 +158,7 @@ def _state(row: JobRow) -> str:
 
 
 def exit_code(row: JobRow) -> int:
-    return 0 if row.state == COMPLETED else _failed_code(row.failure_class)
-
-
-def _failed_code(failure_class: str | None) -> int:
-    """The exit code of a job that failed in `failure_class` (1 when none is known)."""
-    return EXIT_FOR_CLASS[FailureClass(failure_class)] if failure_class else 1
+    return 0 if row.state == COMPLETED else failed_code(row.failure_class)
 
 
 def job_words(spec: Mapping[str, Any], intent: str) -> OperatorWords:
@@ -449,7 +444,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print(f"{result.job_id} {result.state}" + (f": {words.failure(result.failure)}" if result.failure else ""),
               flush=True)  # fmt: skip
         if result.failure is not None:
-            failed.append(_failed_code(result.failure.failure_class))
+            failed.append(failed_code(result.failure.failure_class))
 
     words = OperatorWords.of(proxx.repository.registry, (p.name for p in proxx.repository.user_profiles))
     stop = threading.Event()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proxx.cli.exits import OneIntent
+from proxx.cli.exits import OneIntent, failed_code
 from proxx.visibility import OperatorWords, safe
 
 if TYPE_CHECKING:
@@ -113,11 +113,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
             flush=True,
         )
     queue = QueueWatch(proxx.store.path, args.warn_after)
+    failed: list[int] = []  # the exit code of each file refused and each job that failed, for --once
 
     def report(event: Event) -> None:
         job = f" as job {event.job_id}" if event.job_id else ""
         why = f": {' / '.join((words.message(event.message) or '').split(chr(10)))}" if event.message else ""
         print(f"{event.outcome.upper():<7} {safe(str(event.path))}{job}{why}", flush=True)
+        if event.outcome in ("failed", "refused"):
+            failed.append(failed_code(event.failure_class))
         if event.job_id and not farm and not args.run:
             queue.add(event.job_id)
 
@@ -130,11 +133,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    with _worker_here(proxx, args.run and not farm):
+    with _worker_here(proxx, args.run and not farm, failed):
         count = watch(watcher, args.interval, args.once, report, warn_when_stalled)
-    if args.once:
-        print(f"{count} file(s) handled")
-    return 0
+    if not args.once:
+        return 0
+    print(f"{count} file(s) handled" + (f", {len(failed)} FAILED or refused" if failed else ""))
+    # As `worker --once`: a script draining the folder learns that some failed, and how.
+    return max(failed, default=0)
 
 
 def _words(proxx: Proxx) -> OperatorWords:
@@ -151,9 +156,10 @@ def _where_jobs_run(args: argparse.Namespace, farm: str | None) -> str:
 
 
 @contextlib.contextmanager
-def _worker_here(proxx: Proxx, run: bool) -> Iterator[None]:
+def _worker_here(proxx: Proxx, run: bool, failed: list[int]) -> Iterator[None]:
     """With --run: one worker thread in this process runs queued jobs as they come, and says how each
-    ended; at the end (--once) it finishes the queue before returning."""
+    ended (the exit code of each that failed added to `failed`); at the end (--once) it finishes the
+    queue before returning."""
     if not run:
         yield
         return
@@ -165,6 +171,8 @@ def _worker_here(proxx: Proxx, run: bool) -> Iterator[None]:
     def done(result: JobResult) -> None:
         outcome = f": {' / '.join(words.failure(result.failure).split(chr(10)))}" if result.failure else ""
         print(f"{result.state:<9} job {result.job_id}{outcome}", flush=True)
+        if result.failure is not None:
+            failed.append(failed_code(result.failure.failure_class))
 
     stop = threading.Event()
     thread = threading.Thread(target=work, args=(proxx,), kwargs={"stop": stop, "on_done": done}, daemon=True)

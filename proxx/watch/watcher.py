@@ -15,7 +15,7 @@ import attrs
 
 from proxx.app import Proxx
 from proxx.dispatch import Dispatcher, dispatcher_for
-from proxx.errors import ConfigurationError, JobValidationError, PreJobError
+from proxx.errors import ConfigurationError, FailureClass, JobValidationError, PreJobError, ProxxError
 from proxx.folders import own_folder, write_new
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
@@ -38,6 +38,7 @@ class Event:
     outcome: str  # "queued" | "failed" | "skipped" | "refused" (the last two said once per file, never handled)
     job_id: str | None = None
     message: str = ""
+    failure_class: str | None = None  # "A", "B" or "C" when it failed or was refused; None for an internal error
 
 
 def _absolute(path: Path) -> Path:
@@ -173,13 +174,13 @@ class MediaWatcher:
         except PreJobError as error:  # no job (class A); tried again once the intent is usable
             if self._refused.get(path) != error.message:
                 self._refused[path] = error.message
-                yield Event(path, "refused", message=error.message)
+                yield Event(path, "refused", message=error.message, failure_class=FailureClass.PRE_JOB.value)
             return
         self._refused.pop(path, None)
         self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued")
         row = self.proxx.store.job(spec.job_id)
         if row.state == FAILED:  # refused in class B when it was created: nothing will run
-            yield Event(path, "failed", spec.job_id, row.message or "")
+            yield Event(path, "failed", spec.job_id, row.message or "", row.failure_class)
         else:
             yield Event(path, "queued", spec.job_id)
 
@@ -220,29 +221,42 @@ class JobSpecInbox:
         self.settler.forget_missing()
 
     def _take(self, path: Path, stat: os.stat_result) -> Event:
-        problems, spec = self._check(path)
+        refusal, spec = self._check(path)
         if spec is None:
-            return self._fail(path, stat, problems)
+            assert refusal is not None
+            return self._fail(path, stat, refusal)
         with self._own(QUEUED_FOLDER) as (inbox, queued):  # where it goes can take it, before the job exists
             try:
                 self._queue(spec)
             except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
-                return self._fail(path, stat, [refused.message], spec.job_id)
+                row = self.proxx.store.job(spec.job_id)
+                return self._fail(path, stat, refused, spec.job_id, row.failure_class)
             _moved(path, inbox, queued)
         self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
         row = self.proxx.store.job(spec.job_id)
         if row.state == FAILED:  # refused in class B when it was created: nothing will run
-            return Event(path, "failed", spec.job_id, row.message or "")
+            return Event(path, "failed", spec.job_id, row.message or "", row.failure_class)
         return Event(path, "queued", spec.job_id)
 
-    def _fail(self, path: Path, stat: os.stat_result, problems: list[str], job_id: str | None = None) -> Event:
+    def _fail(
+        self,
+        path: Path,
+        stat: os.stat_result,
+        refusal: ProxxError,
+        job_id: str | None = None,
+        failure_class: str | None = None,
+    ) -> Event:
+        """Move the file to failed/ with its error file; the event says in which class it failed (the
+        job's, when one was created; else the refusal's)."""
         try:
-            self._move(path, FAILED_FOLDER, "\n".join(problems) + "\n")
+            self._move(path, FAILED_FOLDER, refusal.message + "\n")
         finally:
             self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, job_id, "failed")
-        return Event(path, "failed", job_id, problems[0])
+        if failure_class is None and refusal.failure_class is not None:
+            failure_class = refusal.failure_class.value
+        return Event(path, "failed", job_id, refusal.message, failure_class)
 
-    def _check(self, path: Path) -> tuple[list[str], JobSpec | None]:
+    def _check(self, path: Path) -> tuple[ProxxError | None, JobSpec | None]:
         where = f"file '{printable(path)}'"
         try:
             data = read_bounded(path)
@@ -262,14 +276,16 @@ class JobSpecInbox:
                     {"source": printable(path)},
                 )
         except (JobValidationError, PreJobError) as error:
-            return [error.message], None
+            return error, None
         except UnicodeDecodeError as error:
-            return [f"JobSpec {where} refused: it is not UTF-8 text ({error.reason}). Nothing was queued."], None
+            message = f"JobSpec {where} refused: it is not UTF-8 text ({error.reason}). Nothing was queued."
+            return JobValidationError("jobspec_unreadable", message, {"source": printable(path)}), None
         try:
             self.proxx.store.job(spec.job_id)
         except KeyError:
-            return [], spec
-        return [f"JobSpec file '{path}': job {spec.job_id} already exists; a JobSpec is queued once"], None
+            return None, spec
+        message = f"JobSpec file '{path}': job {spec.job_id} already exists; a JobSpec is queued once"
+        return JobValidationError("already_queued", message, {"job_id": spec.job_id}), None
 
     @property
     def audience(self) -> str:

@@ -288,12 +288,14 @@ def build_surfaces(base: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> S
     with monkeypatch.context() as patch:
         patch.setattr(engine, "build_args", lambda *a, **k: _another_codec(real(*a, **k)))
         watched = ["watch", str(card), "--profile", "Review H.264", "--output", str(out), "--once", "--run"]
-        texts["cli watch"] = _cli(watched)[1]
+        watch_code, texts["cli watch"] = _cli(watched)
         texts["cli submit"] = _cli(
             ["submit", "--profile", "Review H.264", "--output", str(out), str(source("A302_C001.mov"))]
         )[1]
         texts["cli worker"] = _cli(["worker", "--once"])[1]
-    assert texts["cli watch"].count("FAILED") == 2  # the RAW file (class B) and the proxy that differs (C)
+    # The RAW file (class B) and the proxy that differs (C); --once ends with the worse one's code.
+    assert [line.split()[0] for line in texts["cli watch"].splitlines()].count("FAILED") == 2
+    assert watch_code == 5
     texts["cli jobs list"] = _cli(["jobs", "list", "--all"])[1]
     proxx = Proxx.open()
     jobs = {row.job_id: row for row in proxx.store.jobs()}
