@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from proxx.media.samples import make_clip
+from proxx.media.tools import require_tool
 
 PROXX = [sys.executable, "-m", "proxx"]
 
@@ -54,8 +55,18 @@ def test_a_job_that_cannot_fit_is_refused_naming_the_reserve(tmp_path: Path) -> 
 
 def test_a_volume_filling_up_mid_render_is_recorded_as_out_of_space(tmp_path: Path) -> None:
     source = make_clip(tmp_path / "A001_C001.mov", size="640x360", frames=96, audio=())
+    # The real encoder, held back until the volume is full (on a busy machine it could otherwise
+    # finish before the test fills the volume).
+    go = tmp_path / "go"
+    encoder = tmp_path / "ffmpeg"
+    encoder.write_text(
+        f'#!/bin/sh\ncase " $* " in *" -progress "*) while [ ! -e "{go}" ]; do sleep 0.01; done;; esac\n'
+        f'exec "{require_tool("ffmpeg").path}" "$@"\n'
+    )
+    encoder.chmod(0o755)
     with tmpfs(tmp_path / "small", "32m") as out:
-        process = run(tmp_path / "home", out, source, {"PROXX_MIN_FREE_SPACE": str(1024 * 1024)})
+        env = {"PROXX_MIN_FREE_SPACE": str(1024 * 1024), "PROXX_FFMPEG": str(encoder)}
+        process = run(tmp_path / "home", out, source, env)
         deadline = time.monotonic() + 60
         while not list(out.glob(".proxx-partial-*")):  # its private folder: the encoder starts now
             assert process.poll() is None and time.monotonic() < deadline, process.communicate()
@@ -65,6 +76,7 @@ def test_a_volume_filling_up_mid_render_is_recorded_as_out_of_space(tmp_path: Pa
         with contextlib.suppress(OSError):  # everything left: the encoder's next write fails
             os.posix_fallocate(fd, 0, shutil.disk_usage(out).free)
         os.close(fd)
+        go.touch()
         process.communicate(timeout=120)
         assert process.returncode != 0
         env = {**os.environ, "PROXX_HOME": str(tmp_path / "home")}
