@@ -14,7 +14,8 @@ Printed for the large job: proxx's own CPU per clip over the first and the last 
 memory against the small job's (goal <= 1.5x), how many times the result JSON was written (goal:
 once), the share of the wall time spent validating and probing the sources; then, on the store the
 job left, `proxx jobs show ID` (whole command, start-up included; goal < 0.5 s) and the web job page
-(goal < 1 s; its size and whether its clips are folded or paged). Core count and load printed.
+(goal < 1 s; its size and whether its clips are folded or paged) and the operator API's job and
+result documents, each the first time the server shows it and again. Core count and load printed.
 """
 
 from __future__ import annotations
@@ -140,9 +141,10 @@ def jobs_show(home: Path, job_id: str, runs: int) -> tuple[float, int]:
     return statistics.median(times), lines
 
 
-def web_page(home: Path, media: Path, job_id: str, runs: int) -> tuple[float, int, int, int]:
-    """Median seconds of the web job page (server side, in process), its size, the clip sections it
-    shows and the checks tables open in it."""
+def web_page(home: Path, media: Path, job_id: str, runs: int) -> tuple[dict[str, tuple[float, float, int]], str]:
+    """For the web job page and the operator API's job and result (server side, in process): the
+    first answer's seconds (nothing reworded yet in the server), the median of `runs` more, and the
+    size; and the page's text."""
     os.environ["PROXX_HOME"] = str(home)
     from fastapi.testclient import TestClient
 
@@ -153,16 +155,19 @@ def web_page(home: Path, media: Path, job_id: str, runs: int) -> tuple[float, in
 
     app = Proxx.open()
     service = WebService(app, MediaRoots(parse_roots([f"media={media}"]), app.beside_outputs))
-    times, body = [], ""
+    figures, page = {}, ""
     with TestClient(create_app(service)) as http:
-        for _ in range(runs):
-            started = time.perf_counter()
-            answer = http.get(f"/jobs/{job_id}")
-            times.append(time.perf_counter() - started)
-            assert answer.status_code == 200, answer.text[:2000]
-            body = answer.text
+        for path in (f"/jobs/{job_id}", f"/api/jobs/{job_id}", f"/api/jobs/{job_id}/result"):
+            times = []
+            for _ in range(runs + 1):
+                started = time.perf_counter()
+                answer = http.get(path)
+                times.append(time.perf_counter() - started)
+                assert answer.status_code == 200, answer.text[:2000]
+            figures[path] = (times[0], statistics.median(times[1:]), len(answer.content))
+            page = page or answer.text
     service.proxx.store.close()
-    return statistics.median(times), len(body.encode()), body.count('<section class="clip"'), body.count("<table")
+    return figures, page
 
 
 def main() -> int:
@@ -209,8 +214,12 @@ def main() -> int:
         home = root / f"home{args.clips}"
         show, lines = jobs_show(home, large["job_id"], args.runs)
         print(f"jobs show: {show:.3f} s ({lines} lines)")
-        page, size, sections, tables = web_page(home, root / f"media{args.clips}", large["job_id"], args.runs)
-        print(f"web job page: {page:.3f} s, {size / 1024:.0f} KiB, {sections} clip sections, {tables} tables")
+        web, page = web_page(home, root / f"media{args.clips}", large["job_id"], args.runs)
+        names = ("web job page", "API job", "API result")
+        for (path, (first, then, size)), what in zip(web.items(), names, strict=True):
+            print(f"{what}: first {first:.3f} s, then {then:.3f} s, {size / 1024:.0f} KiB ({path})")
+        sections, tables = page.count('<section class="clip"'), page.count("<table")
+        print(f"web job page: {sections} clip sections, {tables} tables")
     return 0
 
 

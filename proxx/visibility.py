@@ -19,6 +19,7 @@ Integrator output (`--json`, `/api/integrator/...`) is the raw documents and doe
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -96,6 +97,7 @@ def _sample_rate_words(value: str) -> str:
     return f"{int(value) / 1000:g} kHz"
 
 
+@functools.lru_cache(maxsize=4096)  # a card's clips repeat the same few values, check after check
 def value_words(check: str, value: str, drop_frame: bool = False) -> str:
     """A check's expected or actual value as an operator reads it."""
     if check == "frame_rate":
@@ -466,6 +468,9 @@ _ENGINE_SENTENCES = (
 )  # fmt: skip
 
 
+TEXTS_REMEMBERED = 100_000  # reworded texts an `OperatorWords` keeps (a few MB at most)
+
+
 class OperatorWords:
     """What operators read of intents, jobs, failures, checks and logs: one instance per registry,
     shared by the CLI and the web. Free text (a failure message, a log line) keeps the operator's
@@ -485,6 +490,8 @@ class OperatorWords:
         words, which operators choose by)."""
         kept = sorted({re.escape(k) for k in keep if k}, key=len, reverse=True)
         self._keep = re.compile("|".join(kept)) if kept else None
+        # Each distinct text is reworded once: a 1,000-clip card's checks repeat the same few values.
+        self._texts: dict[str, str] = {}
         self._words: list[tuple[re.Pattern[str], str]] = []
         groups: tuple[tuple[Iterable[str], tuple[str, ...], str, int], ...] = (
             (canonical_ids, (), "this intent's proxy format", re.IGNORECASE),
@@ -532,6 +539,14 @@ class OperatorWords:
 
     def text(self, text: str) -> str:
         """One line of free text, safe and in operator words; quoted file names stay as they are."""
+        known = self._texts.get(text)
+        if known is None:
+            if len(self._texts) >= TEXTS_REMEMBERED:
+                self._texts.clear()
+            known = self._texts[text] = self._text(text)
+        return known
+
+    def _text(self, text: str) -> str:
         for sentence, words in _ENGINE_SENTENCES:
             text = re.sub(sentence, words, text)
         parts, last = [], 0

@@ -56,6 +56,7 @@ def test_worker_batch_benchmark_runs():
 def test_card_benchmark_runs():
     out = run_benchmark("card_1000.py", "--clips", "20", "--small", "2", "--runs", "1", timeout=240)
     assert "result JSON written" in out and "ratio" in out and "jobs show" in out and "20 clip sections" in out
+    assert "API job: first" in out and "API result: first" in out
 
 
 def test_long_source_benchmark_runs():
