@@ -157,7 +157,7 @@ def cut_in_half(tmp_path: Path, name: str) -> Path:
     return broken
 
 
-def test_a_failed_batch_names_each_failed_clip_and_counts_the_published(tmp_path, clip):
+def test_a_failed_batch_names_each_failed_clip_and_counts_the_published(tmp_path, clip, monkeypatch, capsys):
     out = tmp_path / "out"
     out.mkdir()
     other = make_clip(tmp_path / "A001_C002.mov", frames=6)
@@ -169,9 +169,25 @@ def test_a_failed_batch_names_each_failed_clip_and_counts_the_published(tmp_path
     failed = [line for line in done.stderr.splitlines() if line.startswith("Failed: ")]
     assert len(failed) == 1 and failed[0].startswith("Failed: B001_C001.mov: ")
     assert "1 of 3 clips failed, 2 proxies published with 'HD Editorial LT'." in done.stderr
-    shown = cli(home, "jobs", "show", json.loads(cli(home, "jobs", "list", "--json").stdout)[0]["job_id"])
+    job_id = json.loads(cli(home, "jobs", "list", "--json").stdout)[0]["job_id"]
+    shown = cli(home, "jobs", "show", job_id)
     assert "Outcome   2 proxies published, 1 failed, 0 not run" in shown.stdout
+    assert f"Output    {out}" in shown.stdout
     assert_no_canonical_detail(operator_text(shown, "HD Editorial LT", str(tmp_path)))
+
+    # A job of more clips than `jobs show` lists (a card): its failed clips, and the others counted.
+    from proxx.cli import jobs, main
+
+    monkeypatch.setenv("PROXX_HOME", str(home))
+    monkeypatch.setattr(jobs, "LISTED_CLIPS", 2)
+    capsys.readouterr()
+    assert main(["jobs", "show", job_id]) == 0
+    listed = capsys.readouterr().out.split("Clips\n")[1].splitlines()
+    assert listed[0] == "  B001_C001.mov  FAILED" and all(line.startswith("      ") for line in listed[1:3])
+    assert "  (2 published not listed: --all lists every clip)" in listed
+    assert main(["jobs", "show", "--all", job_id]) == 0
+    everything = capsys.readouterr().out.split("Clips\n")[1]
+    assert everything.count("  published  -> ") == 2 and "not listed" not in everything
 
 
 def test_every_class_b_problem_is_listed_one_a_line(tmp_path):

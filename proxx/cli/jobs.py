@@ -16,6 +16,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
@@ -39,6 +40,9 @@ if TYPE_CHECKING:  # the commands that run jobs import these when they run: `job
 
 #: The commands `register` adds.
 COMMANDS = ("run", "submit", "worker", "jobs", "demo")
+# A job of more clips than this lists only its failed clips in `jobs show` (a card's thousand lines
+# buried its three failures); `--all` lists every one.
+LISTED_CLIPS = 20
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -97,6 +101,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.add_argument("job_id", metavar="ID")
     p.add_argument("--json", action="store_true")
     p.add_argument("--verbose", action="store_true", help="every check, full paths, partial outputs, result and log")
+    p.add_argument("--all", action="store_true", help=f"every clip (over {LISTED_CLIPS}, the failed ones)")
     p.set_defaults(handler=cmd_jobs_show, profiles=[], bundled=None)
     p = jobs.add_parser("cancel", help="cancel a queued or running job: it ends FAILED, cancelled by the operator")
     p.add_argument("job_id", metavar="ID")
@@ -635,6 +640,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print(f"State     {_state(row)}")
     print(f"Intent    {safe(row.intent)}")
     print(f"Created   {row.created_at}")
+    print(f"Output    {safe(spec['output_directory'])}")
     if row.retry_of:
         print(f"Retry of  {row.retry_of}")
     result = _shown_result(row)
@@ -664,8 +670,11 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         else:
             print(f"Skipped   {safe(item.path)}: {words.text(item.why)}")
     print("Clips")
-    for clip in clips:
+    clips_listed = clips if args.all or len(clips) <= LISTED_CLIPS else _failed_first(clips)
+    for clip in clips_listed:
         _print_clip(words, clip, args.verbose)
+    if len(clips_listed) < len(clips):
+        print(f"  ({_folded(clips, clips_listed)} not listed: --all lists every clip)")
     if result is None:
         for c in spec["clips"]:
             print(f"  {safe(Path(c['source']).name)}  {row.state}  -> {safe(c['output'])}")
@@ -683,6 +692,23 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
             print(f"Export    {outcome['exporter']}: {'ok' if outcome['ok'] else failed}")
     _print_files(row, args.verbose, sys.stdout)
     return 0
+
+
+def _failed_first(clips: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a large job's `jobs show` lists: its failed clips, the first `LISTED_CLIPS` of them."""
+    from proxx.clipstate import CLIP_FAILED
+
+    return [clip for clip in clips if clip["state"] == CLIP_FAILED][:LISTED_CLIPS]
+
+
+def _folded(clips: list[dict[str, Any]], listed: list[dict[str, Any]]) -> str:
+    """The clips left out of the list, counted by outcome: "997 published, 3 not run"."""
+    from proxx.clipstate import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN
+
+    shown = {id(clip) for clip in listed}
+    left = Counter(clip["state"] for clip in clips if id(clip) not in shown)
+    words = ((CLIP_COMPLETED, "published"), (CLIP_FAILED, "more FAILED"), (CLIP_NOT_RUN, "not run"))
+    return ", ".join(f"{left[state]} {said}" for state, said in words if left[state])
 
 
 def _shown_result(row: JobRow) -> dict[str, Any] | None:
