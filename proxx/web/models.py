@@ -112,6 +112,10 @@ class JobDetail(Job):
     clips: list[Clip]
     left_out: list[LeftOut] = Field(default=[], description="files of its folders the job does not proxy")
     failed: int = Field(default=0, description="clips that failed, each with its own failure")
+    failed_indexes: list[int] = Field(
+        default=[], description="the `index` of its first 20 failed clips (of a card: where its page links to)"
+    )
+    output_folder: str = Field(default="", description="where its proxies go")
     not_run: int = Field(default=0, description="clips never started (the job stopped, or was refused)")
     problems: list[str] = Field(default=[], description="every problem found before anything ran")
     retried_as: list[str] = Field(description="jobs created by retrying this one")

@@ -34,6 +34,7 @@ from proxx.web.roots import Entry, MediaRoots
 LOG_TAIL_BYTES = 256 * 1024
 # A FAILED job with one of these reasons stopped part way ("stopped at 40 %"); any other ran to its end.
 STOPPING_REASONS = JOB_WIDE_REASONS | {"worker lost", CANCELLED}
+FAILED_LISTED = 20  # failed clips a job names by their place (a card's page links to each)
 
 
 def _not_found(job_id: str) -> WebError:
@@ -305,6 +306,8 @@ class WebService:
             **counted,
             clips=shown,
             failed=states.count("failed"),
+            failed_indexes=[n for n, state in enumerate(states) if state == "failed"][:FAILED_LISTED],
+            output_folder=self._display(spec.output_directory),
             not_run=states.count("not_run"),
             problems=[self.roots.relative_text(self.words.failure(p)) for p in problems],
             retried_as=retried_as,

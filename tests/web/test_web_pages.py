@@ -125,14 +125,28 @@ def test_the_jobs_page_filters_like_the_cli(client: TestClient, service: WebServ
     assert client.get("/api/jobs?since=yesterday").status_code == 400
 
 
+def test_the_jobs_page_names_the_first_of_several_problems(client: TestClient, media: Path) -> None:
+    (media / "day1" / "other.mov").write_text("not a video either\n", encoding="utf-8")
+    sources = ["media/day1/broken.mov", "media/day1/other.mov"]
+    response = client.post(
+        "/api/jobs", json={"intent": "Review H.264", "sources": sources, "output_folder": "media/out"}
+    )
+    assert response.status_code == 201, response.text
+    row = re.search(r'<tr class="failure-row"><td colspan="7">([^<]*)</td>', client.get("/jobs").text)
+    assert row is not None  # not only "2 problems, nothing was run:"
+    assert row.group(1).startswith("2 problems, nothing was run: - Source file &#39;media/day1/")
+    assert row.group(1).endswith(" …")
+
+
 def test_a_large_job_page_shows_its_clips_a_page_at_a_time(
     client: TestClient, service: WebService, media: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from proxx.web import pages
 
     monkeypatch.setattr(pages, "CLIP_PAGE_SIZE", 2)  # a card of hundreds, in small
-    for n in (2, 3):
-        (media / "day1" / f"A001_C00{n}.mov").hardlink_to(media / "day1" / "A001_C001.mov")
+    day1 = media / "day1"
+    (day1 / "A001_C002.mov").hardlink_to(day1 / "A001_C001.mov")
+    cut_in_half(day1, "A001_C003.mov")  # it passes validation and fails as it runs
     sources = [f"media/day1/A001_C00{n}.mov" for n in (1, 2, 3)]
     response = client.post(
         "/api/jobs", json={"intent": "Review H.264", "sources": sources, "output_folder": "media/out"}
@@ -142,9 +156,16 @@ def test_a_large_job_page_shows_its_clips_a_page_at_a_time(
     first = client.get(f"/jobs/{job_id}").text
     assert first.count('<section class="clip"') == 2 and "Clips 1\u20132 of 3." in first
     assert f'<a href="/jobs/{job_id}?clips=2">Next 1</a>' in first  # above the clips too, not only below
+    assert f'<a href="/jobs/{job_id}?clips=2">Last</a>' in first and ">First</a>" not in first
     assert f'href="/jobs/{job_id}?clips=2">Clips 3\u20133 \u2192' in first
     assert "Show the result JSON" not in first and f"/api/jobs/{job_id}/result" in first  # linked, not inlined
+    # The failed clip, on a later page, is linked from the first, where its clip section is.
+    assert f'<a href="/jobs/{job_id}?clips=2#clip-2">media/day1/A001_C003.mov</a>' in first
+    assert "<dt>Output folder</dt><dd><code>media/out</code></dd>" in first
     second = client.get(f"/jobs/{job_id}?clips=2").text
     assert second.count('<section class="clip"') == 1 and 'id="clip-2"' in second and "\u2190 Clips 1\u20132" in second
+    assert f'<a href="/jobs/{job_id}?clips=1">First</a>' in second
     assert client.get(f"/jobs/{job_id}?clips=9", follow_redirects=False).headers["location"].endswith("?clips=2")
-    assert len(client.get(f"/api/jobs/{job_id}").json()["clips"]) == 3  # the API still has every clip
+    api = client.get(f"/api/jobs/{job_id}").json()
+    assert len(api["clips"]) == 3  # the API still has every clip
+    assert api["failed_indexes"] == [2] and api["output_folder"] == "media/out"
