@@ -675,9 +675,17 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         _print_clip(words, clip, args.verbose)
     if len(clips_listed) < len(clips):
         print(f"  ({_folded(clips, clips_listed)} not listed: --all lists every clip)")
-    if result is None:
-        for c in spec["clips"]:
-            print(f"  {safe(Path(c['source']).name)}  {row.state}  -> {safe(c['output'])}")
+    if result is None:  # no result yet: a running job's clips published so far, from its journal
+        from proxx.execute.recover import published_so_far
+
+        done = published_so_far(Path(row.log_path).parent) if row.state == RUNNING and row.log_path else {}
+        if args.all or len(spec["clips"]) <= LISTED_CLIPS:
+            for c in spec["clips"]:
+                state = "published" if c["index"] in done else row.state
+                print(f"  {safe(Path(c['source']).name)}  {state}  -> {safe(c['output'])}")
+        else:
+            so_far = f"{len(done)} published so far, " if done else ""
+            print(f"  ({so_far}{len(spec['clips']) - len(done)} {row.state} not listed: --all lists every clip)")
     if row.state == FAILED:
         from proxx.execute.publish import kept_partials
 

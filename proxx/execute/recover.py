@@ -15,8 +15,9 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -79,14 +80,32 @@ class Publications:
 def journal(job_dir: Path) -> dict[int, ClipResult]:
     """The clips a job's journal records as published, by index (a torn last line is skipped)."""
     found: dict[int, ClipResult] = {}
-    with contextlib.suppress(OSError):
-        for line in (job_dir / JOURNAL).read_text(encoding="utf-8").splitlines():
-            try:
-                clip = converter.structure(json.loads(line), ClipResult)
-            except Exception:  # a line cut by the crash: that clip is verified again
-                continue
-            found[clip.index] = clip
+    for document in _journal_lines(job_dir):
+        try:
+            clip = converter.structure(document, ClipResult)
+        except Exception:  # a line cut by the crash: that clip is verified again
+            continue
+        found[clip.index] = clip
     return found
+
+
+def published_so_far(job_dir: Path) -> dict[int, str]:
+    """Each clip a running job has published so far, by index: its proxy's final name (what a running
+    job's page and `jobs show` say of it; read every second, so without building each record)."""
+    return {
+        line["index"]: line["output"]
+        for line in _journal_lines(job_dir)
+        if isinstance(line, dict) and isinstance(line.get("index"), int) and isinstance(line.get("output"), str)
+    }
+
+
+def _journal_lines(job_dir: Path) -> Iterator[Any]:
+    text = ""
+    with contextlib.suppress(OSError):
+        text = (job_dir / JOURNAL).read_text(encoding="utf-8", errors="replace")
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):  # a line cut by the crash
+            yield json.loads(line)
 
 
 def verified_output(spec: JobSpec, clip: ClipSpec) -> ClipResult | None:

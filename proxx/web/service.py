@@ -21,6 +21,7 @@ from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
 from proxx.errors import CANCELLED, FailureClass, PreJobError
 from proxx.execute.clips import JOB_WIDE_REASONS
+from proxx.execute.recover import published_so_far
 from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import expand_sources
@@ -325,13 +326,14 @@ class WebService:
 
     def _clips(self, row: JobRow, spec: JobSpec, raw: dict[str, Any] | None, which: slice) -> list[models.Clip]:
         display = self._display
-        if raw is None:
+        if raw is None:  # no result yet: a running job's clips published so far, from its journal
+            done = published_so_far(Path(row.log_path).parent) if row.state == "RUNNING" and row.log_path else {}
             return [
                 models.Clip(
                     index=c.index,
                     source=display(c.source),
                     output=None if row.state == "FAILED" else display(c.output),
-                    state=row.state.lower(),
+                    state="completed" if c.index in done else row.state.lower(),
                 )
                 for c in spec.clips[which]
             ]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -136,6 +140,53 @@ def test_the_jobs_page_names_the_first_of_several_problems(client: TestClient, m
     assert row is not None  # not only "2 problems, nothing was run:"
     assert row.group(1).startswith("2 problems, nothing was run: - Source file &#39;media/day1/")
     assert row.group(1).endswith(" …")
+
+
+def test_a_running_job_shows_the_clips_it_published_so_far(
+    client: TestClient, service: WebService, media: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proxx.cli import main
+    from proxx.execute.recover import published_so_far
+    from proxx.media.tools import find_tool, require_tool
+
+    (media / "day1" / "A001_C002.mov").hardlink_to(media / "day1" / "A001_C001.mov")
+    sources = ["media/day1/A001_C001.mov", "media/day1/A001_C002.mov"]
+    response = client.post(
+        "/api/jobs", json={"intent": "Review H.264", "sources": sources, "output_folder": "media/out"}
+    )
+    job_id = response.json()["job_id"]
+    # The real encoder, held back for the second clip until the test has looked at the running job.
+    go = tmp_path / "go"
+    encoder = tmp_path / "ffmpeg"
+    encoder.write_text(
+        f'#!/bin/sh\ncase " $* " in *A001_C002*) while [ ! -e "{go}" ]; do sleep 0.01; done;; esac\n'
+        f'exec "{require_tool("ffmpeg").path}" "$@"\n'
+    )
+    encoder.chmod(0o755)
+    monkeypatch.setenv("PROXX_FFMPEG", str(encoder))
+    find_tool.cache_clear()
+    running = threading.Thread(target=service.proxx.run_job, args=(job_id,))
+    running.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not (service.proxx.store.job(job_id).log_path and published_so_far(service.proxx.home / "jobs" / job_id)):
+            assert time.monotonic() < deadline and running.is_alive()
+            time.sleep(0.02)
+        page = client.get(f"/api/jobs/{job_id}").json()
+        shown = io.StringIO()
+        with contextlib.redirect_stdout(shown):
+            assert main(["jobs", "show", job_id]) == 0
+    finally:
+        go.touch()
+        running.join(120)
+        find_tool.cache_clear()
+    assert page["state"] == "RUNNING"
+    assert [(c["source"], c["state"]) for c in page["clips"]] == [
+        ("media/day1/A001_C001.mov", "completed"),
+        ("media/day1/A001_C002.mov", "running"),
+    ]
+    assert "  A001_C001.mov  published  -> " in shown.getvalue() and "  A001_C002.mov  RUNNING  -> " in shown.getvalue()
+    assert service.proxx.store.job(job_id).state == "COMPLETED"
 
 
 def test_a_large_job_page_shows_its_clips_a_page_at_a_time(
