@@ -390,3 +390,16 @@ def test_the_top_of_a_card_is_found_from_the_structure_a_clip_s_path_goes_throug
     from proxx.validate.checks import _card_top
 
     assert _card_top(folder) == top
+
+
+def test_an_xdcam_card_holding_its_clip_folder_at_its_top_is_found(tmp_path):
+    """XDCAM writes Clip/ beside MEDIAPRO.XML at the top of a card (no XDROOT): a Clip folder
+    elsewhere is no card."""
+    from proxx.validate.checks import _card_top
+
+    card = tmp_path / "XDCAM"
+    (card / "Clip").mkdir(parents=True)
+    (card / "MEDIAPRO.XML").write_text("<MediaProfile/>")
+    assert _card_top(str(card / "Clip")) == str(card)
+    (tmp_path / "edit" / "Clip").mkdir(parents=True)
+    assert _card_top(str(tmp_path / "edit" / "Clip")) is None

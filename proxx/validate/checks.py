@@ -306,6 +306,8 @@ def _card_top(real_folder: str) -> str | None:
     """The top of the camera card `real_folder` (links resolved) lies on, from the structure its
     path goes through (`_CARD_STRUCTURES`), or None: a clip given as a file still names its card."""
     parts = Path(real_folder).parts
+    if parts[-1] == "Clip" and os.path.isfile(os.path.join(real_folder, os.pardir, "MEDIAPRO.XML")):
+        return os.path.dirname(real_folder)  # XDCAM's own structure at a card's top: Clip/ beside MEDIAPRO.XML
     for n, part in enumerate(parts[1:], start=1):
         follows = parts[n + 1] if n + 1 < len(parts) else None
         for name, then in _CARD_STRUCTURES:
