@@ -676,7 +676,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     if len(clips_listed) < len(clips):
         print(f"  ({_folded(clips, clips_listed)} not listed: --all lists every clip)")
     if result is None:  # no result yet: a running job's clips published so far, from its journal
-        from proxx.execute.recover import published_so_far
+        from proxx.execute.journal import published_so_far
 
         done = published_so_far(Path(row.log_path).parent) if row.state == RUNNING and row.log_path else {}
         if args.all or len(spec["clips"]) <= LISTED_CLIPS:

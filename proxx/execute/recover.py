@@ -2,8 +2,8 @@
 what is missing.
 
 A runner records each clip the moment its proxy is published, one JSON line a clip in the job's
-folder (`published.jsonl`, appended and synced). When a job's worker is lost (`proxx run` killed, a
-worker's host gone), its result is written from that journal; a clip whose output exists under its
+folder (`proxx.execute.journal`, appended and synced). When a job's worker is lost (`proxx run`
+killed, a worker's host gone), its result is written from that journal; a clip whose output exists under its
 final name but is missing from the journal (the worker died between the two) is verified again
 against its JobSpec before it counts. Every other clip is recorded failed with the job's failure.
 """
@@ -15,13 +15,13 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from proxx.converter import converter
+from proxx.execute.journal import JOURNAL, journal_lines
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
 from proxx.jobspec.rerun import identities
@@ -40,8 +40,6 @@ from proxx.store import Store
 from proxx.verify.checks import failed
 from proxx.verify.facts import clip_facts
 from proxx.verify.output import verify_clip
-
-JOURNAL = "published.jsonl"
 
 
 def record_published(job_dir: Path, clip: ClipResult) -> None:
@@ -80,32 +78,13 @@ class Publications:
 def journal(job_dir: Path) -> dict[int, ClipResult]:
     """The clips a job's journal records as published, by index (a torn last line is skipped)."""
     found: dict[int, ClipResult] = {}
-    for document in _journal_lines(job_dir):
+    for document in journal_lines(job_dir):
         try:
             clip = converter.structure(document, ClipResult)
         except Exception:  # a line cut by the crash: that clip is verified again
             continue
         found[clip.index] = clip
     return found
-
-
-def published_so_far(job_dir: Path) -> dict[int, str]:
-    """Each clip a running job has published so far, by index: its proxy's final name (what a running
-    job's page and `jobs show` say of it; read every second, so without building each record)."""
-    return {
-        line["index"]: line["output"]
-        for line in _journal_lines(job_dir)
-        if isinstance(line, dict) and isinstance(line.get("index"), int) and isinstance(line.get("output"), str)
-    }
-
-
-def _journal_lines(job_dir: Path) -> Iterator[Any]:
-    text = ""
-    with contextlib.suppress(OSError):
-        text = (job_dir / JOURNAL).read_text(encoding="utf-8", errors="replace")
-    for line in text.splitlines():
-        with contextlib.suppress(ValueError):  # a line cut by the crash
-            yield json.loads(line)
 
 
 def verified_output(spec: JobSpec, clip: ClipSpec) -> ClipResult | None:

@@ -21,7 +21,7 @@ from proxx.compile.cache import ProfileCache
 from proxx.compile.repository import load_repository
 from proxx.errors import CANCELLED, FailureClass, PreJobError
 from proxx.execute.clips import JOB_WIDE_REASONS
-from proxx.execute.recover import published_so_far
+from proxx.execute.journal import published_so_far
 from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import expand_sources

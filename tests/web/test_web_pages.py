@@ -146,7 +146,7 @@ def test_a_running_job_shows_the_clips_it_published_so_far(
     client: TestClient, service: WebService, media: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from proxx.cli import main
-    from proxx.execute.recover import published_so_far
+    from proxx.execute.journal import published_so_far
     from proxx.media.tools import find_tool, require_tool
 
     (media / "day1" / "A001_C002.mov").hardlink_to(media / "day1" / "A001_C001.mov")
