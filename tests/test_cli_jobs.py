@@ -274,6 +274,38 @@ def test_submit_says_a_job_refused_as_it_was_created_failed(tmp_path, clip):
     assert "FAILED (job validation failure, class B)" in said and "does not exist" in said
 
 
+def test_a_followed_job_no_worker_takes_is_said_to_wait_and_verbose_names_its_files(
+    tmp_path, clip, monkeypatch, capsys
+):
+    import threading
+    import time
+
+    from proxx import Proxx
+    from proxx.cli import jobs, main
+
+    monkeypatch.setenv("PROXX_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(jobs, "QUEUED_NOTE_SECONDS", 0.3)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def worker_comes_late() -> None:  # a worker that starts a second after the job was queued
+        time.sleep(1.0)
+        proxx = Proxx.open()
+        (row,) = proxx.store.jobs()
+        proxx.run_job(row.job_id)
+
+    late = threading.Thread(target=worker_comes_late)
+    late.start()
+    try:
+        code = main(["submit", "--follow", "--verbose", "--profile", "Review H.264", "--output", str(out), str(clip)])
+    finally:
+        late.join(120)
+    said = capsys.readouterr()
+    assert code == 0
+    assert said.err.count("Still QUEUED after 0.3 s: no worker (`proxx worker`, `proxx serve`) has taken it yet.") == 1
+    assert "Result: " in said.out and "Log:    " in said.out  # --verbose, as `proxx run --verbose`
+
+
 def test_worker_once_ends_with_the_exit_code_of_the_jobs_that_failed(tmp_path, clip):
     home = tmp_path / "home"
     out = tmp_path / "out"

@@ -43,6 +43,8 @@ COMMANDS = ("run", "submit", "worker", "jobs", "demo")
 # A job of more clips than this lists only its failed clips in `jobs show` (a card's thousand lines
 # buried its three failures); `--all` lists every one.
 LISTED_CLIPS = 20
+# A followed job still QUEUED after this many seconds is said to be waiting (once).
+QUEUED_NOTE_SECONDS = 60.0
 
 
 def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -149,6 +151,11 @@ class ProgressBar:
     def close(self) -> None:
         if self.enabled:
             sys.stderr.write("\n")
+
+    def note(self, text: str) -> None:
+        """A line on stderr, above the bar (which the next report draws again)."""
+        sys.stderr.write(("\r\x1b[K" if self.enabled else "") + text + "\n")
+        sys.stderr.flush()
 
 
 def _duration(seconds: float | None) -> str:
@@ -348,7 +355,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         row = proxx.store.job(spec.job_id)
         print(json.dumps(_job_json(row, True), indent=2))
         return exit_code(row)
-    return print_outcome(proxx, spec.job_id, None)
+    return print_outcome(proxx, spec.job_id, None, args.verbose)
 
 
 def run_and_report(proxx: Proxx, job_id: str, as_json: bool, verbose: bool = False) -> int:
@@ -405,7 +412,7 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) 
     from proxx.execute.progress import Progress
     from proxx.execute.recover import recover_lost
 
-    asked = False
+    asked, noted, since = False, False, time.monotonic()
     dispatched = job_id in proxx.store.dispatched()
     while True:
         if stop.is_set() and not asked:  # the job runs in another process (or on the farm): cancel it there
@@ -418,6 +425,10 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) 
         row = proxx.store.job(job_id)
         if row.state in (COMPLETED, FAILED):
             return
+        if row.state == QUEUED and not noted and time.monotonic() - since > QUEUED_NOTE_SECONDS:
+            noted = True  # a follower left waiting in silence cannot tell a busy farm from none at all
+            takers = "no render farm worker" if dispatched else "no worker (`proxx worker`, `proxx serve`)"
+            bar.note(f"Still QUEUED after {QUEUED_NOTE_SECONDS:g} s: {takers} has taken it yet. Ctrl-C cancels it.")
         spec = proxx.store.spec_unchecked(job_id)
         index = row.clip_index or 0
         name = Path(spec.clips[index].source).name if index < len(spec.clips) else ""
