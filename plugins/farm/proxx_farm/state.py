@@ -246,8 +246,13 @@ class FarmState:
             state.client.ping()
         except redis.RedisError as error:
             shown = redacted(url)
+            # redis-py's own words end with the reason ("Error 111 connecting to h:p. Connection refused.").
+            why = str(error).rstrip(". ").rsplit(". ", 1)[-1]
             raise ConfigurationError(
-                "farm_unreachable", f"The render farm's broker {shown} cannot be reached: {error}", {"broker": shown}
+                "farm_unreachable",
+                f"The render farm's broker {shown} cannot be reached ({why}): nothing was sent to the farm. Check "
+                "that the farm's Redis server is running and that this machine can reach it.",
+                {"broker": shown, "error": str(error)},
             ) from error
         return state
 

@@ -16,9 +16,12 @@ from proxx_farm.testing import free_port
 def test_an_unreachable_farm_creates_no_job(proxx_home, tmp_path):
     proxx = Proxx.open()
     src = make_clip(tmp_path / "A001.mov", frames=2)
-    with pytest.raises(ConfigurationError, match="cannot be reached"):
+    with pytest.raises(ConfigurationError, match="cannot be reached") as refused:
         proxx.submit("Review H.264", [src], tmp_path, farm=f"redis://127.0.0.1:{free_port()}/0")
     assert proxx.store.jobs() == []
+    # In words an operator can act on; the client library's own for an administrator.
+    assert "cannot be reached (Connection refused): nothing was sent to the farm. Check " in refused.value.message
+    assert "connecting to" not in refused.value.message and "connecting to" in refused.value.context["error"]
 
 
 def test_listing_with_the_farm_gone_leaves_farm_jobs_as_they_were(proxx_home, tmp_path):
