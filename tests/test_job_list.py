@@ -37,7 +37,10 @@ def test_list_hide_and_pages(tmp_path, proxx_home):
     assert "missing2.mov (+1)" in listed[1] and listed[1].index("FAILED") == listed[0].index("STATE")
     assert len({line.index("Review") for line in listed[1:]}) == 1  # aligned
     paged = cli(proxx_home, "jobs", "list", "--limit", "2").stdout
-    assert len(paged.splitlines()) == 4 and "(the 2 newest shown" in paged  # header, 2 jobs, the note
+    assert (
+        len(paged.splitlines()) == 4
+        and "(the 2 newest: --limit N or --since DATE for more; JOB is the id's last 8)" in paged
+    )  # header, 2 jobs, the note
 
     hidden = cli(proxx_home, "jobs", "hide", specs[0].job_id[-8:])
     assert hidden.returncode == 0 and hidden.stdout.startswith("1 job(s) hidden")

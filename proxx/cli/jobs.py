@@ -551,7 +551,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     if args.limit and len(rows) == args.limit:
-        print(f"(the {args.limit} newest shown: --limit N or --since DATE for others; the job id is its last 8)")
+        print(f"(the {args.limit} newest: --limit N or --since DATE for more; JOB is the id's last 8)")
     _stale(store)
     return 0
 
