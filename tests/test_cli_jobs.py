@@ -306,6 +306,27 @@ def test_a_followed_job_no_worker_takes_is_said_to_wait_and_verbose_names_its_fi
     assert "Result: " in said.out and "Log:    " in said.out  # --verbose, as `proxx run --verbose`
 
 
+def test_following_a_job_that_completed_draws_its_bar_full(tmp_path, clip, monkeypatch):
+    import threading
+
+    from proxx import Proxx
+    from proxx.cli.jobs import ProgressBar, _follow
+
+    monkeypatch.setenv("PROXX_HOME", str(tmp_path / "home"))
+    (tmp_path / "out").mkdir()
+    proxx = Proxx.open()
+    spec = proxx.create_job("Review H.264", [clip], tmp_path / "out")
+    proxx.run_job(spec.job_id)
+    drawn = []
+
+    class Drawn(ProgressBar):
+        def __call__(self, progress):
+            drawn.append(progress.fraction)
+
+    _follow(proxx, spec.job_id, Drawn(), threading.Event())
+    assert drawn == [1.0]  # a farm job's last look may have been at 99 %
+
+
 def test_worker_once_ends_with_the_exit_code_of_the_jobs_that_failed(tmp_path, clip):
     home = tmp_path / "home"
     out = tmp_path / "out"

@@ -423,13 +423,15 @@ def _follow(proxx: Proxx, job_id: str, bar: ProgressBar, stop: threading.Event) 
         if dispatched:
             proxx.refresh()
         row = proxx.store.job(job_id)
+        spec = proxx.store.spec_unchecked(job_id)
+        if row.state == COMPLETED:  # its last look may have been short of the end
+            bar(Progress(job_id, 1.0, None, len(spec.clips) - 1, len(spec.clips), Path(spec.clips[-1].source).name))
         if row.state in (COMPLETED, FAILED):
             return
         if row.state == QUEUED and not noted and time.monotonic() - since > QUEUED_NOTE_SECONDS:
             noted = True  # a follower left waiting in silence cannot tell a busy farm from none at all
             takers = "no render farm worker" if dispatched else "no worker (`proxx worker`, `proxx serve`)"
             bar.note(f"Still QUEUED after {QUEUED_NOTE_SECONDS:g} s: {takers} has taken it yet. Ctrl-C cancels it.")
-        spec = proxx.store.spec_unchecked(job_id)
         index = row.clip_index or 0
         name = Path(spec.clips[index].source).name if index < len(spec.clips) else ""
         bar(Progress(job_id, row.progress, row.eta_seconds, index, len(spec.clips), name))
