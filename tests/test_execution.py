@@ -246,15 +246,11 @@ def test_a_failed_verification_fails_that_clip_and_the_others_publish(out, clips
 
 
 def test_real_ffmpeg_failing_reads_exited_with_code_and_its_last_word(out, clips, tmp_path, proxx_home, monkeypatch):
-    from proxx.media.tools import find_tool, require_tool
+    from proxx.media.tools import find_tool
+    from tests.wrapped_ffmpeg import real_ffmpeg, wrapped_ffmpeg
 
     # The real binary, handed an option it does not know when it is asked to render.
-    wrapper = tmp_path / "ffmpeg"
-    wrapper.write_text(
-        f'#!/bin/sh\ncase " $* " in *" -progress "*) exec "{require_tool("ffmpeg").path}" -no_such_option "$@";; esac\n'
-        f'exec "{require_tool("ffmpeg").path}" "$@"\n'
-    )
-    wrapper.chmod(0o755)
+    wrapper = wrapped_ffmpeg(tmp_path, '" -progress "', f'exec "{real_ffmpeg()}" -no_such_option "$@"')
     monkeypatch.setenv("PROXX_FFMPEG", str(wrapper))
     find_tool.cache_clear()
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from proxx.media.samples import make_clip
-from proxx.media.tools import require_tool
+from tests.wrapped_ffmpeg import wait_for, wrapped_ffmpeg
 
 PROXX = [sys.executable, "-m", "proxx"]
 
@@ -58,12 +58,7 @@ def test_a_volume_filling_up_mid_render_is_recorded_as_out_of_space(tmp_path: Pa
     # The real encoder, held back until the volume is full (on a busy machine it could otherwise
     # finish before the test fills the volume).
     go = tmp_path / "go"
-    encoder = tmp_path / "ffmpeg"
-    encoder.write_text(
-        f'#!/bin/sh\ncase " $* " in *" -progress "*) while [ ! -e "{go}" ]; do sleep 0.01; done;; esac\n'
-        f'exec "{require_tool("ffmpeg").path}" "$@"\n'
-    )
-    encoder.chmod(0o755)
+    encoder = wrapped_ffmpeg(tmp_path, '" -progress "', wait_for(go))
     with tmpfs(tmp_path / "small", "32m") as out:
         env = {"PROXX_MIN_FREE_SPACE": str(1024 * 1024), "PROXX_FFMPEG": str(encoder)}
         process = run(tmp_path / "home", out, source, env)

@@ -147,7 +147,8 @@ def test_a_running_job_shows_the_clips_it_published_so_far(
 ) -> None:
     from proxx.cli import main
     from proxx.execute.journal import published_so_far
-    from proxx.media.tools import find_tool, require_tool
+    from proxx.media.tools import find_tool
+    from tests.wrapped_ffmpeg import wait_for, wrapped_ffmpeg
 
     (media / "day1" / "A001_C002.mov").hardlink_to(media / "day1" / "A001_C001.mov")
     sources = ["media/day1/A001_C001.mov", "media/day1/A001_C002.mov"]
@@ -157,12 +158,7 @@ def test_a_running_job_shows_the_clips_it_published_so_far(
     job_id = response.json()["job_id"]
     # The real encoder, held back for the second clip until the test has looked at the running job.
     go = tmp_path / "go"
-    encoder = tmp_path / "ffmpeg"
-    encoder.write_text(
-        f'#!/bin/sh\ncase " $* " in *A001_C002*) while [ ! -e "{go}" ]; do sleep 0.01; done;; esac\n'
-        f'exec "{require_tool("ffmpeg").path}" "$@"\n'
-    )
-    encoder.chmod(0o755)
+    encoder = wrapped_ffmpeg(tmp_path, "A001_C002", wait_for(go))
     monkeypatch.setenv("PROXX_FFMPEG", str(encoder))
     find_tool.cache_clear()
     running = threading.Thread(target=service.proxx.run_job, args=(job_id,))

@@ -1,0 +1,27 @@
+"""The real ffmpeg behind a shell script that does something first, for one kind of call: tests set
+PROXX_FFMPEG to it (and clear `proxx.media.tools.find_tool`'s cache) to hold an encoder back or to
+make it fail, while every other call runs the real binary unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from proxx.media.tools import require_tool
+
+
+def wrapped_ffmpeg(folder: Path, when: str, then: str) -> Path:
+    """`folder/ffmpeg`: runs the shell command `then` first when its arguments hold `when` (`then`
+    may end by `exec`-ing ffmpeg itself), and the real ffmpeg with the same arguments otherwise."""
+    script = folder / "ffmpeg"
+    script.write_text(f'#!/bin/sh\ncase " $* " in *{when}*) {then};; esac\nexec "{real_ffmpeg()}" "$@"\n')
+    script.chmod(0o755)
+    return script
+
+
+def wait_for(go: Path) -> str:
+    """The shell command that waits until `go` exists."""
+    return f'while [ ! -e "{go}" ]; do sleep 0.01; done'
+
+
+def real_ffmpeg() -> str:
+    return require_tool("ffmpeg").path
