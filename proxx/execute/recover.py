@@ -3,9 +3,10 @@ what is missing.
 
 A runner records each clip the moment its proxy is published, one JSON line a clip in the job's
 folder (`proxx.execute.journal`, appended and synced). When a job's worker is lost (`proxx run`
-killed, a worker's host gone), its result is written from that journal; a clip whose output exists under its
-final name but is missing from the journal (the worker died between the two) is verified again
-against its JobSpec before it counts. Every other clip is recorded failed with the job's failure.
+killed, a worker's host gone), its result is written from that journal; a clip whose output exists
+under its final name but is missing from the journal (the worker died between the two) is verified
+again against its JobSpec before it counts. Every other clip is recorded failed with the job's
+failure.
 """
 
 from __future__ import annotations

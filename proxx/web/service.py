@@ -296,7 +296,8 @@ class WebService:
         summary = self._job(row, spec)
         shown = self._clips(row, spec, raw, clips or slice(None))
         limit = len(spec.clips) if result_up_to is None else result_up_to
-        states = [c.get("state") for c in raw.get("clips", [])] if raw else []
+        raw_clips = raw.get("clips", []) if raw else []
+        states = [c.get("state") for c in raw_clips]
         problems = (raw or {}).get("validation_problems", [])
         counted = {
             **summary.model_dump(),
@@ -307,7 +308,7 @@ class WebService:
             **counted,
             clips=shown,
             failed=states.count("failed"),
-            failed_indexes=[n for n, state in enumerate(states) if state == "failed"][:FAILED_LISTED],
+            failed_indexes=[c["index"] for c in raw_clips if c.get("state") == "failed"][:FAILED_LISTED],
             output_folder=self._display(spec.output_directory),
             not_run=states.count("not_run"),
             problems=[self.roots.relative_text(self.words.failure(p)) for p in problems],
