@@ -327,6 +327,21 @@ def test_following_a_job_that_completed_draws_its_bar_full(tmp_path, clip, monke
     assert drawn == [1.0]  # a farm job's last look may have been at 99 %
 
 
+def test_jobs_show_in_a_terminal_wraps_between_words_under_the_text():
+    from proxx.cli.jobs import _wrapped
+
+    problem = "Source file '/cards/B/X.mov' is not a decodable video: it is damaged or not a video file."
+    assert _wrapped("          - ", problem, "            ", 60).splitlines() == [
+        "          - Source file '/cards/B/X.mov' is not a decodable",
+        "            video: it is damaged or not a video file.",
+    ]
+    long_name = "'/" + "a" * 70 + ".mov'"  # a name longer than the line stays whole
+    assert _wrapped("      ", long_name + " is missing.", "      ", 40).splitlines() == [
+        f"      {long_name}",
+        "      is missing.",
+    ]
+
+
 def test_worker_once_ends_with_the_exit_code_of_the_jobs_that_failed(tmp_path, clip):
     home = tmp_path / "home"
     out = tmp_path / "out"

@@ -662,9 +662,9 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     clip_failures = any(c.get("failure") for c in clips)
     if row.message and len(problems) <= 1 and not clip_failures:  # else each clip's line says it
         lines = _message_lines(words, row.message, row.reason)
-        print(f"Message   {lines[0]}")
+        _say("Message   ", lines[0], "          ")
         for line in lines[1:]:
-            print(f"          {line}")
+            _say("          ", line, "            " if line.startswith("- ") else "          ")
     if clips:
         from proxx.clipstate import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN
 
@@ -676,7 +676,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     if len(problems) > 1:
         print(f"Problems  {len(problems)} found before anything ran:")
         for problem in problems:
-            print(f"          - {words.failure(problem)}")
+            _say("          - ", words.failure(problem), "            ")
     for item in store.left_out(row.job_id):
         if item.proxy is not None:
             print(f"Proxied   {safe(item.path)} -> {safe(item.proxy)} (job {item.by_job}), not run again")
@@ -713,6 +713,25 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
             print(f"Export    {outcome['exporter']}: {'ok' if outcome['ok'] else failed}")
     _print_files(row, args.verbose, sys.stdout)
     return 0
+
+
+def _say(lead: str, text: str, indent: str) -> None:
+    """`lead` and `text`; in a terminal, wrapped at its width between words, each further line under
+    the first's text (the terminal itself would cut words and break the columns)."""
+    if not sys.stdout.isatty():  # a file or a pipe: one line, as scripts read it
+        print(lead + text)
+        return
+    print(_wrapped(lead, text, indent, shutil.get_terminal_size().columns))
+
+
+def _wrapped(lead: str, text: str, indent: str, columns: int) -> str:
+    import textwrap
+
+    wrapper = textwrap.TextWrapper(
+        width=max(columns - 1, len(indent) + 20), initial_indent=lead, subsequent_indent=indent,
+        break_long_words=False, break_on_hyphens=False,
+    )  # fmt: skip
+    return "\n".join(wrapper.wrap(text)) or lead.rstrip()
 
 
 def _failed_first(clips: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -762,7 +781,7 @@ def _print_clip(words: OperatorWords, clip: dict[str, Any], verbose: bool) -> No
     print(f"  {name}  {state}{where}")
     failure = clip.get("failure")
     if failure:
-        print(f"      {words.failure(failure)}")
+        _say("      ", words.failure(failure), "      ")
         if verbose:
             _print_admin_detail(failure.get("context", {}), sys.stdout)
     reused = clip.get("reused_from")
