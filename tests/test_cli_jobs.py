@@ -244,7 +244,7 @@ def test_each_command_module_names_the_commands_it_adds_and_a_command_line_build
     assert set(every) >= {name for module in modules for name in module.COMMANDS}
 
 
-def test_jobs_list_fits_a_terminal_by_shortening_source_names_from_the_front():
+def test_jobs_list_fits_a_terminal_by_shortening_source_names_in_the_middle():
     from proxx.cli.jobs import _fitted
 
     table = [
@@ -261,7 +261,7 @@ def test_jobs_list_fits_a_terminal_by_shortening_source_names_from_the_front():
     ]
     (_, row) = _fitted(table, 80)
     line = "  ".join(row)
-    assert len(line) <= 80 and row[3].startswith("…") and row[3].endswith("MOV (+12)")
+    assert len(line) <= 80 and row[3] == "A001…2.MOV (+12)"  # the reel, the end and the count kept
     assert _fitted(table, 200) == table  # room enough: every name whole
 
 

@@ -505,11 +505,12 @@ def _list_rows(rows: list[JobRow]) -> list[tuple[str, ...]]:
 
 
 _SOURCE, _SOURCE_AT_LEAST = 3, 12  # the SOURCE column, and what it keeps of a name at least
+REEL = 4  # what a shortened name keeps of its start: a reel or camera letter and number, "A001"
 
 
 def _fitted(table: list[tuple[str, ...]], columns: int) -> list[tuple[str, ...]]:
-    """`table` with its SOURCE names shortened (their ends kept: a clip's number and the count of
-    the others) so that each row fits in `columns`, as far as the other columns leave room."""
+    """`table` with its SOURCE names shortened (`_shortened`) so that each row fits in `columns`, as
+    far as the other columns leave room."""
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     over = sum(widths) + 2 * (len(widths) - 1) - columns
     room = max(_SOURCE_AT_LEAST, widths[_SOURCE] - over)
@@ -519,7 +520,16 @@ def _fitted(table: list[tuple[str, ...]], columns: int) -> list[tuple[str, ...]]
 
 
 def _shortened(text: str, room: int) -> str:
-    return text if len(text) <= room else "…" + text[len(text) - room + 1 :]
+    """`text` in `room` characters: the name's start (the reel, the camera) and its end (the clip's
+    number), the count of the others whole: "A001…_Take_2.MOV (+12)"."""
+    if len(text) <= room:
+        return text
+    name, plus, others = text.partition(" (+")
+    keep = room - len(plus + others) - 1  # of the name, around the "…"
+    if keep < 6:  # too little room for both ends: the end
+        return "…" + text[len(text) - room + 1 :]
+    head = min(REEL, keep // 2)
+    return f"{name[:head]}…{name[len(name) - (keep - head) :]}{plus}{others}"
 
 
 def _failed(row: JobRow) -> str:
