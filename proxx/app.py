@@ -21,7 +21,7 @@ from proxx.compile.select import IntentStatus, intent_statuses, select
 from proxx.config import configured_repositories
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
-from proxx.errors import PreJobError
+from proxx.errors import JobStateError, PreJobError
 from proxx.execute.claim import claim_and_run
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
@@ -409,7 +409,7 @@ class Proxx:
         ends FAILED "cancelled by the operator" at once, with its result JSON; a RUNNING one is asked
         to stop (its worker polls for it, stops the encoder and ends it the same way). A job on the
         render farm is cancelled there the same way (`Dispatcher.cancel`). Returns the job's row as it
-        is now; PreJobError "not_cancellable" for a job that already ended.
+        is now; JobStateError "not_cancellable" for a job that already ended.
 
             proxx.cancel(spec.job_id)  # from any thread or process; run_job then returns the FAILED result
         """
@@ -431,7 +431,7 @@ class Proxx:
             row = self.store.job(row.job_id)  # a worker took it meanwhile: ask that worker
         if row.state == RUNNING and self.store.request_cancel(row.job_id):
             return self.store.job(row.job_id)
-        raise PreJobError(
+        raise JobStateError(
             "not_cancellable",
             f"Job {row.job_id} is {row.state}; only queued and running jobs can be cancelled.",
             {"job_id": row.job_id},
@@ -453,7 +453,7 @@ class Proxx:
         """
         row = self.store.find(job_id)
         if row.state != FAILED:
-            raise PreJobError(
+            raise JobStateError(
                 "not_retryable",
                 f"Job {row.job_id} is {row.state}; only FAILED jobs can be retried.",
                 {"job_id": row.job_id},
@@ -481,7 +481,7 @@ class Proxx:
         done = set(published(spec, recorded))
         remaining = [SourceFile(Path(c.source), c.folder) for c in spec.clips if c.index not in done]
         if not remaining:
-            raise PreJobError(
+            raise JobStateError(
                 "nothing_to_retry",
                 f"Job {row.job_id} has nothing left to make: every clip's proxy is published and verified.",
                 {"job_id": row.job_id},

@@ -69,7 +69,16 @@ class ProxxError(Exception):
 class PreJobError(ProxxError):
     """Class A: the selected intent cannot become a JobSpec."""
 
-    failure_class = FailureClass.PRE_JOB
+    failure_class: FailureClass | None = FailureClass.PRE_JOB
+
+
+class JobStateError(PreJobError):
+    """Not a failure of any class: what was asked does not apply to the job as it is now (cancel a
+    job that already ended, retry one that is not FAILED or has nothing left to make). Nothing was
+    created or changed. A `PreJobError` for this series' callers, who catch that; `failure_class`
+    None (the CLI's exit 2, the web's 409)."""
+
+    failure_class = None
 
 
 class JobValidationError(ProxxError):

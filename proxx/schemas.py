@@ -147,6 +147,16 @@ def format_path(path: Sequence[str | int]) -> str:
     return text
 
 
+# How much of a value from the document a message quotes: a document may be untrusted (an inbox
+# JobSpec), and a field's value or an unknown field's name can be any length.
+QUOTED_CHARACTERS = 60
+
+
+def _quoted(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= QUOTED_CHARACTERS else text[: QUOTED_CHARACTERS - 1] + "…"
+
+
 def _describe(error: ValidationError) -> str:
     where = format_path(list(error.absolute_path))
     prefix = f"{where}: " if where else ""
@@ -158,7 +168,7 @@ def _describe(error: ValidationError) -> str:
         known = sorted(schema.get("properties", {}))
         extra = sorted(set(value) - set(known)) if isinstance(value, dict) else []
         scope = f" in {where}" if where else ""
-        names = ", ".join(repr(name) for name in extra)
+        names = ", ".join(_quoted(name) for name in extra)
         plural = "s" if len(extra) > 1 else ""
         return f"unknown field{plural} {names}{scope}; valid fields: {', '.join(known)}"
     if kind == "required":
@@ -167,12 +177,12 @@ def _describe(error: ValidationError) -> str:
     if kind in ("enum", "const"):
         allowed: list[Any] = rule if kind == "enum" else [rule]
         if where == "user_profile_version" or where == "canonical_profile_version":
-            return f"unsupported {where} {value!r}; supported: {', '.join(map(str, allowed))}"
+            return f"unsupported {where} {_quoted(value)}; supported: {', '.join(map(str, allowed))}"
         field = next((p for p in reversed(error.absolute_path) if isinstance(p, str)), "")
         noun = _ITEM_NOUNS.get(field, "value")
-        return f"{prefix}invalid {noun} {value!r}; valid: {', '.join(map(str, allowed))}"
+        return f"{prefix}invalid {noun} {_quoted(value)}; valid: {', '.join(map(str, allowed))}"
     if kind == "type":
-        return f"{prefix}expected {rule}, got {type(value).__name__} {value!r}"
+        return f"{prefix}expected {rule}, got {type(value).__name__} {_quoted(value)}"
     if kind == "minItems":
         return f"{prefix}must list at least {rule} item(s)"
     if kind == "uniqueItems":
@@ -182,7 +192,7 @@ def _describe(error: ValidationError) -> str:
     if kind == "pattern":
         description = schema.get("description")
         hint = f" ({description})" if description else f" (expected pattern {rule})"
-        return f"{prefix}{value!r} is not valid{hint}"
+        return f"{prefix}{_quoted(value)} is not valid{hint}"
     if kind == "not" and where == "" and isinstance(value, dict) and "graduated_to" in value:
         return "graduated_to is only allowed with lifecycle: graduated"
-    return f"{prefix}{error.message}"
+    return f"{prefix}{error.message[:200]}"  # jsonschema's own words quote the whole value

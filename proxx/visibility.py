@@ -19,6 +19,7 @@ Integrator output (`--json`, `/api/integrator/...`) is the raw documents and doe
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -488,7 +489,8 @@ class OperatorWords:
     ) -> None:
         """`keep`: phrases never reworded (intent names such as "Archive ProRes": the studio's own
         words, which operators choose by)."""
-        kept = sorted({re.escape(k) for k in keep if k}, key=len, reverse=True)
+        self._kept = {re.escape(k) for k in keep if k}
+        kept = sorted(self._kept, key=len, reverse=True)
         self._keep = re.compile("|".join(kept)) if kept else None
         # Each distinct text is reworded once: a 1,000-clip card's checks repeat the same few values.
         self._texts: dict[str, str] = {}
@@ -534,6 +536,15 @@ class OperatorWords:
             engines={engine for _, engine, _, _ in profiles},
             keep=intent_names,
         )
+
+    def keeping(self, phrases: Iterable[str]) -> OperatorWords:
+        """These words, with `phrases` kept as they are too: what the operator typed (an intent name
+        no profile has may look like a canonical id, and is still the operator's own word)."""
+        other = copy.copy(self)
+        other._kept = self._kept | {re.escape(p) for p in phrases if p}
+        other._keep = re.compile("|".join(sorted(other._kept, key=len, reverse=True))) if other._kept else None
+        other._texts = {}
+        return other
 
     # --- free text ----------------------------------------------------------------------------
 

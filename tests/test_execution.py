@@ -452,13 +452,17 @@ def test_a_worker_lost_after_writing_its_result_gets_the_result_the_store_says(o
 
 
 def test_only_failed_jobs_can_be_retried(out, clips, proxx_home):
-    from proxx import PreJobError
+    from proxx import JobStateError, PreJobError
 
     proxx = Proxx.open()
     spec = proxx.create_job(INTENT, clips[:1], out)
     proxx.run_job(spec.job_id)
-    with pytest.raises(PreJobError, match="only FAILED jobs can be retried"):
+    with pytest.raises(JobStateError, match="only FAILED jobs can be retried") as refused:
         proxx.retry(spec.job_id)
+    # no failure class (class A is an intent that does not compile), and still what callers catch
+    assert refused.value.failure_class is None and isinstance(refused.value, PreJobError)
+    with pytest.raises(JobStateError, match="only queued and running jobs can be cancelled"):
+        proxx.cancel(spec.job_id)
 
 
 # --- exporters -------------------------------------------------------------------------------------

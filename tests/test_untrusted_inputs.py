@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from proxx import Proxx
@@ -472,3 +473,24 @@ def test_sign_jobspec_makes_a_file_one_inbox_accepts(proxx_home, area, tmp_path,
     roots = Roots([area["media"], area["out"]])
     events = {e.path.name: e for e in JobSpecInbox(proxx, inbox, roots, settle=0.0, key=FARM_KEY).poll()}
     assert events["signed.json"].outcome == "queued" and events["other.json"].outcome == "failed"
+
+
+def test_an_inbox_jobspec_with_an_unknown_field_is_told_every_valid_field(proxx_home, area, tmp_path):
+    """The refusal names every valid field (it was cut at 200 characters, mid-name), while a value
+    or name from the file itself is quoted short, however long it is."""
+    from proxx.jobspec.model import JobSpec
+
+    proxx = Proxx.open()
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    document = json.loads(spec.to_json())
+    document["resolution"] = "quarter"
+    document["x" * 5000] = 1
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "extra.json").write_text(json.dumps(document))
+    (event,) = JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
+    assert event.outcome == "failed"
+    fields = [field.name for field in attrs.fields(JobSpec)]
+    assert all(name in event.message for name in fields), event.message
+    assert "'resolution'" in event.message and "x" * 100 not in event.message
+    assert len(event.message) < 1500

@@ -111,14 +111,12 @@ def _log_internal_error() -> Path | None:
 
 def _operator_message(error: ProxxError) -> list[str]:
     """A failure's message as an operator reads it (`proxx.visibility`), one line per line."""
-    from proxx.visibility import OperatorWords, safe
+    from proxx.visibility import OperatorWords
 
-    replaced_by = [name for name in error.context.get("replaced_by", ()) if isinstance(name, str)]
-    named = [name for name in (error.context.get("profile"), *replaced_by) if isinstance(name, str)]
-    lines = (OperatorWords(keep=named).message(error.message, error.reason) or "").split("\n")
-    if replaced_by:  # a deprecated intent: what replaced it, for the operator to choose
-        lines.append(f"It is replaced by {' or '.join(repr(safe(name)) for name in replaced_by)}: choose that instead.")
-    return lines
+    # A refusal says why and never suggests another intent (the contract's "no 'did you mean?'"):
+    # a deprecated intent's replacements are shown where intents are listed (`proxx profiles`).
+    named = [name for name in (error.context.get("profile"),) if isinstance(name, str)]
+    return (OperatorWords(keep=named).message(error.message, error.reason) or "").split("\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -868,6 +868,12 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     except NothingMissing as nothing:  # every clip's proxy was published meanwhile (a re-run of the card)
         return _nothing_missing(nothing, args.json)
     skipped = f"; {done} clip(s) already verified in {original} are not repeated" if done else ""
+    if proxx.store.job(spec.job_id).state == FAILED:  # refused in class B as it was created: as submit says it
+        if args.json:
+            row = proxx.store.job(spec.job_id)
+            print(json.dumps(_job_json(row, True), indent=2))
+            return exit_code(row)
+        return print_outcome(proxx, spec.job_id, None, args.verbose)
     if not args.json:
         farm = " on the render farm" if proxx.store.dispatched().get(spec.job_id) else ""
         state = "created" if args.run else f"QUEUED{farm}"

@@ -118,7 +118,7 @@ def structure_untrusted(document: Any, where: str) -> JobSpec:
     """The JobSpec of a schema-valid `document`, else a class B refusal."""
     found = violations(document, JOBSPEC)
     if found:
-        detail = "; ".join(f"{'/'.join(map(str, v.path)) or '(top)'}: {v.message[:200]}" for v in found[:5])
+        detail = "; ".join(f"{'/'.join(map(str, v.path)) or '(top)'}: {v.message}" for v in found[:5])
         raise _refused(where, "invalid_jobspec", f"it is not a valid JobSpec: {detail}")
     return converter.structure(document, JobSpec)
 

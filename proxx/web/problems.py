@@ -15,8 +15,6 @@ from proxx.errors import PreJobError
 from proxx.visibility import OperatorWords
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-# Class A reasons that are about the request's state rather than its content.
-_CONFLICTS = frozenset({"not_retryable", "not_cancellable", "nothing_to_retry"})
 
 
 class Problem(BaseModel):
@@ -44,9 +42,14 @@ class WebError(Exception):
 
     @classmethod
     def of(cls, error: PreJobError, words: OperatorWords) -> WebError:
-        """A class A failure, in the words the CLI says it in (`proxx.visibility`)."""
-        status = 409 if error.reason in _CONFLICTS else 422
-        return cls(status, error.reason, words.message(error.message, error.reason) or error.message, "A")
+        """A class A failure (or a `JobStateError`), in the words the CLI says it in (`proxx.visibility`)."""
+        named = error.context.get("profile")  # as the operator typed it, as the CLI says it
+        if isinstance(named, str):
+            words = words.keeping([named])
+        detail = words.message(error.message, error.reason) or error.message
+        if error.failure_class is None:  # a `JobStateError`: the job is not in a state for it, no failure
+            return cls(409, error.reason, detail)
+        return cls(422, error.reason, detail, error.failure_class.value)
 
     @property
     def title(self) -> str:

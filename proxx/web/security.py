@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -92,6 +93,12 @@ class Guard:
                 return
             chunks.append(body)
             more = bool(message.get("more_body"))
+        repeated = _repeated_field(scope, headers, b"".join(chunks))
+        if repeated is not None:
+            await problem_response(
+                WebError(422, "repeated_field", f"'{repeated}' was given more than once: choose one.")
+            )(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -149,6 +156,40 @@ def _with_security_headers(send: Send) -> Send:
         await send(message)
 
     return sending
+
+
+# Form fields that take several values; any other field given twice is refused, never "the last
+# one wins": an operator selects ONE intent (the contract), on the page as with `--profile`.
+_LISTS = frozenset({"sources"})
+
+
+def _repeated_field(scope: Scope, headers: Headers, body: bytes) -> str | None:
+    """The first field a write's body gives twice (a JSON object's key at any depth, or a form
+    field other than a list's), else None. A body that does not parse is left to the route."""
+    if scope.get("method") in _SAFE_METHODS or not body:
+        return None
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        seen: set[str] = set()
+        for name, _ in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+            if name in seen and name not in _LISTS:
+                return name[:60]
+            seen.add(name)
+        return None
+    if kind == "application/json" or kind.endswith("+json"):
+        found: list[str] = []
+
+        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+            keys = [key for key, _ in items]
+            found.extend(key for n, key in enumerate(keys) if key in keys[:n])
+            return dict(items)
+
+        try:
+            json.loads(body, object_pairs_hook=pairs)
+        except ValueError:
+            return None
+        return found[0][:60] if found else None
+    return None
 
 
 def _host_name(host: str) -> str:

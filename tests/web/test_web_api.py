@@ -148,7 +148,9 @@ def test_only_failed_jobs_can_be_retried(client: TestClient, service: WebService
     job_id = create(client, "media/day1/A001_C001.mov")
     response = client.post(f"/api/jobs/{job_id}/retry")
     assert response.status_code == 409
-    assert response.json()["failure_class"] == "A" and response.json()["reason"] == "not_retryable"
+    # not a pre-job failure (class A: the intent did not compile): the job is not in a state for it
+    assert response.json()["failure_class"] is None and response.json()["reason"] == "not_retryable"
+    assert response.json()["title"] == "Conflict"
     assert client.post("/api/jobs/job-nope/retry").status_code == 404
 
 
@@ -295,3 +297,29 @@ def test_the_web_cancel_reaches_a_queued_farm_job(client: TestClient, service: W
         assert (farm.job(queued)["state"], farm.job(queued)["reason"]) == ("FAILED", "cancelled by the operator")
         assert not farm.claim(queued, "a-worker:1", lease=5)  # a worker receiving its task never starts it
         assert [c["state"] for c in client.get(f"/api/jobs/{queued}").json()["clips"]] == ["not_run"]
+
+
+def test_an_intent_named_like_a_canonical_id_is_said_as_the_operator_typed_it(client: TestClient) -> None:
+    """The CLI says "Intent 'proxy_prores_lt_hd' does not exist."; the web said "Intent 'this
+    intent's proxy format' does not exist." (the operator's own words, reworded as a canonical id)."""
+    response = client.post(
+        "/api/jobs",
+        json={"intent": "proxy_prores_lt_hd", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Intent 'proxy_prores_lt_hd' does not exist."
+
+
+def test_an_intent_given_twice_is_refused_not_the_last_one_taken(client: TestClient) -> None:
+    body = (
+        '{"intent": "HD Editorial LT", "intent": "Review H.264", '
+        '"sources": ["media/day1/A001_C001.mov"], "output_folder": "media"}'
+    )
+    response = client.post("/api/jobs", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "'intent' was given more than once: choose one."
+    assert response.json()["reason"] == "repeated_field"
+    form = "intent=HD+Editorial+LT&intent=Review+H.264&sources=media%2Fday1%2FA001_C001.mov&output_folder=media"
+    page = client.post("/jobs", content=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (page.status_code, page.json()["reason"]) == (422, "repeated_field")
+    assert _job_count(client) == 0
