@@ -4,6 +4,9 @@ folder beside the proxies, for the editorial team's ingest script."""
 from __future__ import annotations
 
 import csv
+import os
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,9 @@ from proxx.plugin import ClipState, Exporter, JobResult, JobSpec, hookimpl
 
 PROXX_PLUGIN_API = "1.1"  # the plugin API (proxx.plugin.API_VERSION) this plugin was built for
 FOLDER = ".manifest"
+# `proxx worker --concurrency N` and `proxx serve --workers N` call export for several jobs at once,
+# from threads of one process: they append to a manifest one at a time.
+APPENDING = threading.Lock()
 
 
 COLUMNS = ["job", "intent", "source", "proxy", "bytes", "timecode", "frame_rate", "frames", "display_size"]
@@ -25,10 +31,13 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     folder = Path(spec.output_directory) / FOLDER
     folder.mkdir(exist_ok=True)
     manifest = folder / "proxies.csv"
-    new = not manifest.exists()
-    with manifest.open("a", newline="", encoding="utf-8") as handle:
+    with APPENDING, manifest.open("a", newline="", encoding="utf-8") as handle:
+        if sys.platform != "win32":  # and across processes (a farm worker's pool): released on close
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
         writer = csv.writer(handle)
-        if new:
+        if handle.seek(0, os.SEEK_END) == 0:  # asked under the lock: one header, however many jobs append
             writer.writerow(COLUMNS)
         for clip in done:
             facts = clip.facts  # typed values read from the proxy and its source: no probing here

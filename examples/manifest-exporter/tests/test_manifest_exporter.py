@@ -3,8 +3,7 @@ import csv
 import proxx_manifest
 
 
-def test_a_finished_job_lands_in_the_manifest(proxx_register, proxx_open, proxx_clip, proxx_run):
-    proxx_register(proxx_manifest, name="manifest")
+def test_a_finished_job_lands_in_the_manifest(manifest_plugin, proxx_open, proxx_clip, proxx_run):
     app = proxx_open()
     outcome = proxx_run(app, "Review H.264", [proxx_clip(size="160x90", frames=12)])
     assert outcome.row.state == "COMPLETED", outcome.row.message
@@ -20,8 +19,7 @@ def test_a_finished_job_lands_in_the_manifest(proxx_register, proxx_open, proxx_
     ]
 
 
-def test_a_failed_job_adds_no_line(proxx_register, proxx_open, proxx_clip, proxx_run, tmp_path):
-    proxx_register(proxx_manifest, name="manifest")
+def test_a_failed_job_adds_no_line(manifest_plugin, proxx_open, proxx_clip, proxx_run, tmp_path):
     app = proxx_open()
     broken = tmp_path / "broken.mov"
     broken.write_bytes(b"not a movie")
