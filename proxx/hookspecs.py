@@ -187,13 +187,21 @@ def proxx_exporters() -> Iterable[Exporter]:
     """Export: the exporters this plugin provides, as `proxx.plugin.Exporter(name, export)` records.
 
     Every installed exporter's `export(spec, result)` is called once for every finished job,
-    COMPLETED or FAILED, before its result JSON is written (the result JSON is written once, with
-    every exporter's outcome in `exports`), one exporter after the other in the order of their
-    names; each receives the result with the outcomes of the exporters before it in
-    `result.exports`. A completed clip carries `facts` (`ClipFacts`: timecodes, frame rate, frame
-    count, duration, display size); check names are `CHECK_NAMES`. An exporter's exception is
-    recorded in the result and the job log and never changes the job's state. Two exporters with one
-    name is a start-up error naming both plugins.
+    COMPLETED or FAILED (FAILED includes a job refused before anything ran), before its result JSON
+    is written (the result JSON is written once, with every exporter's outcome in `exports`), one
+    exporter after the other in the order of their names; each receives the result with the
+    outcomes of the exporters before it in `result.exports`. A completed clip carries `facts`
+    (`ClipFacts`: timecodes, frame rate, frame count, duration, display size); check names are
+    `CHECK_NAMES`. An exporter's exception is recorded in the result and the job log and never
+    changes the job's state. Two exporters with one name is a start-up error naming both plugins.
+
+    An exporter that writes beside the proxies returns early when the job has no verified proxy: a
+    job refused before anything ran may have an output folder that was refused (a camera card) or
+    is missing. Several jobs may finish at once (`proxx worker --concurrency N`, `proxx serve
+    --workers N`, a farm worker's concurrency), so `export` may be called from several threads or
+    processes at the same time, for jobs with the same output folder: write each job's own file,
+    created new (mode "x": it never replaces a file nor follows a link planted at its name), or hold
+    a lock while changing a shared one.
 
     .. versionchanged:: 1.1
        Exporters run in name order and see earlier exporters' outcomes; clips carry `facts`.
@@ -201,9 +209,12 @@ def proxx_exporters() -> Iterable[Exporter]:
     Example::
 
         def export(spec, result):
+            if not any(clip.state == ClipState.COMPLETED for clip in result.clips):
+                return {"clips": 0}  # perhaps refused before anything ran: leave the folder alone
             folder = Path(spec.output_directory, ".shotgrid")  # declared below: not the engine's doing
             folder.mkdir(exist_ok=True)
-            (folder / f"{result.job_id}.json").write_text(json.dumps({"state": result.state}))
+            with open(folder / f"{result.job_id}.json", "x", encoding="utf-8") as file:  # one file a job
+                json.dump({"state": result.state}, file)
             return {"clips": len(result.clips)}  # recorded in the result's exports
 
         @hookimpl

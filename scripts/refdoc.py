@@ -56,7 +56,7 @@ def _doc(value: object) -> str:
     bulleted list, its continuation lines joined to their item."""
     lines: list[str] = []
     for line in inspect.cleandoc(getattr(value, "__doc__", None) or "(undocumented)").splitlines():
-        item = re.match(r"^  (\S[^:]*): (.*)$", line)
+        item = re.match(r"^  ([^\s:-][^:]*): (.*)$", line)  # not a "- " bullet
         if item and not line.startswith("   "):
             lines.append(f"- `{item[1]}`: {item[2]}")
         elif line.startswith("    ") and lines and lines[-1].startswith("- "):

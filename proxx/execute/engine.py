@@ -115,7 +115,19 @@ def cannot_render(clip: ClipSpec, why: str) -> JobValidationError:
 
 class Engine(abc.ABC):
     """Base class of engine plugins. Subclass it, set `name`, and yield an instance from the
-    `proxx_engines` hook."""
+    `proxx_engines` hook.
+
+    Class attributes:
+      name: the engine's name: what a canonical profile's `engine` field says, and what `proxx
+        registry`, traces and the result's `engine.name` show. Required.
+      display_name: the engine's name in messages (default: `name`): "Inhouse engine not available
+        on this system: ...", "Inhouse engine failed: ...". Give `run_process` the same `label`.
+      accepts_raw: True when the engine can decode RAW camera formats (ARRIRAW, R3D, BRAW...).
+        Default False.
+      parallel_clips: how many clips of one job it may render at once, each from a thread of its
+        own, on this one instance. Default None: as many as the machine's render budget allows. An
+        engine with one instance per machine says 1.
+    """
 
     #: The name canonical profiles use in their `engine` field.
     name: ClassVar[str]

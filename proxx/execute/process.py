@@ -90,10 +90,11 @@ def run_process(
     pipe:1`, read by the parser only).
 
     Raises ExecutionError, the process group killed first:
-      - `cancelled_error(task.clip.source)` once `task.is_cancelled()` (asked every POLL_SECONDS);
-      - reason "timeout", "<label> timed out after N seconds", past `task.timeout`;
-      - reason "engine_failed", "<label> exited with code N: <failure_line(messages)>", its context
-        holding `exit_code` and `engine_messages` (the last lines it wrote on stderr).
+
+    - `cancelled_error(task.clip.source)` once `task.is_cancelled()` (asked every POLL_SECONDS);
+    - reason "timeout", "<label> timed out after N seconds", past `task.timeout`;
+    - reason "engine_failed", "<label> exited with code N: <failure_line(messages)>", its context
+      holding `exit_code` and `engine_messages` (the last lines it wrote on stderr).
     """
     started = time.monotonic()
     with open(task.log_path, "a", encoding="utf-8") as log:

@@ -31,7 +31,9 @@ def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     folder = Path(spec.output_directory) / FOLDER
     folder.mkdir(exist_ok=True)
     manifest = folder / "proxies.csv"
-    with APPENDING, manifest.open("a", newline="", encoding="utf-8") as handle:
+    # Never through a link planted at its name (the output folder may be writable by others).
+    descriptor = os.open(manifest, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with APPENDING, open(descriptor, "a", newline="", encoding="utf-8") as handle:
         if sys.platform != "win32":  # and across processes (a farm worker's pool): released on close
             import fcntl
 
