@@ -425,7 +425,7 @@ class Proxx:
                 return row
         elif row.state == QUEUED:
             runner = self.runner()
-            if self.store.claim(runner.worker_id, row.job_id, lease=runner.settings.lease_seconds) is not None:
+            if self.store.take(runner.worker_id, row.job_id, lease=runner.settings.lease_seconds) is not None:
                 runner.cancel_before_start(self.store.spec_unchecked(row.job_id))
                 return self.store.job(row.job_id)
             row = self.store.job(row.job_id)  # a worker took it meanwhile: ask that worker

@@ -617,17 +617,22 @@ class Store:
 
     def claim(self, worker_id: str, job_id: str | None = None, *, lease: float) -> str | None:
         """Reserve and start at once: the oldest QUEUED job nobody reserved, or `job_id` if it is
-        still QUEUED (even reserved: an operator's cancel takes the job from a worker still checking
-        it, whose `start` then fails)."""
-        if job_id is not None:
-            with self._write() as db:
-                db.execute(
-                    f"UPDATE jobs SET worker_id = NULL WHERE job_id = ? AND state = '{QUEUED}' AND {_LOCAL}", (job_id,)
-                )
-        claimed = self.reserve(worker_id, job_id, lease=lease)
+        still QUEUED (even reserved: see `take`)."""
+        claimed = (
+            self.reserve(worker_id, job_id, lease=lease) if job_id is None else self.take(worker_id, job_id, lease)
+        )
         if claimed is None or not self.start(worker_id, claimed, lease=lease):
             return None
         return claimed
+
+    def take(self, worker_id: str, job_id: str, lease: float) -> str | None:
+        """Reserve `job_id` if it is still QUEUED, even from a worker still checking it (whose
+        `start` then fails): how an operator's cancel ends a job that has not started."""
+        with self._write() as db:
+            db.execute(
+                f"UPDATE jobs SET worker_id = NULL WHERE job_id = ? AND state = '{QUEUED}' AND {_LOCAL}", (job_id,)
+            )
+        return self.reserve(worker_id, job_id, lease=lease)
 
     def dispatched(self, unfinished: bool = True) -> dict[str, str]:
         """{job id: executor} of the jobs created for another executor (by default, those not finished)."""

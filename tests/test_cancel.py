@@ -134,7 +134,7 @@ def test_jobs_cancel_from_another_terminal_stops_the_encoder(tmp_path, sources):
     assert process.returncode == 5
     assert_cancelled(home, out, job_id)
     again = subprocess.run([*PROXX, "jobs", "cancel", job_id], env=env, capture_output=True, text=True, timeout=60)
-    assert again.returncode == 3 and "only queued and running jobs can be cancelled" in again.stderr
+    assert again.returncode == 1 and "only queued and running jobs can be cancelled" in again.stderr  # no failure
 
 
 def test_a_queued_job_cancelled_ends_at_once_with_its_result(tmp_path, sources, proxx_home):
@@ -144,9 +144,14 @@ def test_a_queued_job_cancelled_ends_at_once_with_its_result(tmp_path, sources, 
     spec = proxx.submit(INTENT, sources, out)
     row = proxx.cancel(spec.job_id[-8:])
     assert (row.state, row.reason, row.message) == (FAILED, CANCELLED, "Cancelled by the operator before it started.")
+    # It never started: QUEUED -> FAILED, no start time, and class B (nothing was executed), never C.
+    assert [(t.from_state, t.to_state) for t in proxx.store.transitions(spec.job_id)][1:] == [("QUEUED", "FAILED")]
+    assert (row.started_at, row.failure_class) == (None, "B")
     result = json.loads(Path(row.result_path).read_text())
+    assert (result["started_at"], result["failure"]["failure_class"]) == (None, "B")
     assert [c["state"] for c in result["clips"]] == ["not_run", "not_run"]
-    assert proxx.run_job(spec.job_id) is None  # nothing left to run
+    again = proxx.run_job(spec.job_id)  # nothing runs: its result, as a job refused before it started
+    assert again is not None and again.failure is not None and again.failure.reason == CANCELLED
 
 
 def test_another_job_never_removes_a_failed_attempts_partials(tmp_path, sources, proxx_home):

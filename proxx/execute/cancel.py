@@ -19,7 +19,8 @@ from proxx.store import Store
 
 POLL_SECONDS = 0.5
 # A queued job the operator cancelled: it ends at once, nothing run.
-BEFORE_START = Failure(FailureClass.EXECUTION.value, CANCELLED, "Cancelled by the operator before it started.")
+# Nothing ran: class B, as a job refused before it started (class C is a failure of what ran).
+BEFORE_START = Failure(FailureClass.VALIDATION.value, CANCELLED, "Cancelled by the operator before it started.")
 
 
 def cancelled_error(source: str) -> ExecutionError:

@@ -87,19 +87,20 @@ class Runner:
         RUNNING, to COMPLETED or FAILED. None if it could not start (cancelled meanwhile)."""
         log_path = self.job_dir(job_id) / "job.log"
         self.store.set_paths(job_id, log_path=str(log_path))
-        started_at, clock = utc_now(), time.monotonic()
+        clock = time.monotonic()
         try:
             spec = self.store.spec(job_id)
         except DigestMismatch:
-            return self._digest_mismatch(job_id, log_path, started_at)
+            return self._digest_mismatch(job_id, log_path)
         append(log_path, f"job {job_id} ({spec.proxy_profile_origin.name}) on worker {self.worker_id}")
         roots = self.store.roots(job_id)
         validated = validate(spec, self.engines, self.pm, roots)
         timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
         if problems or validated.problems:  # any problem of any clip: the whole job, nothing runs
-            return self._refused(spec, (*problems, *validated.problems), started_at, timings, log_path)
+            return self._refused(spec, (*problems, *validated.problems), timings, log_path)
         if not self.lease.start(job_id):
             return None  # taken or cancelled while it was checked
+        started_at = utc_now()  # a job refused or cancelled before this never started: its result says None
         weights = [max(duration_of(validated.sources[c.index]), 0.001) for c in spec.clips]
         cancel = CancelSignal(self.store.path, job_id, self.stop)
         published = Publications(log_path.parent, self.on_published)
@@ -123,14 +124,14 @@ class Runner:
         claimed before it was checked); the result JSON says why."""
         log_path = self.job_dir(spec.job_id) / "job.log"
         self.store.set_paths(spec.job_id, log_path=str(log_path))
-        return self._refused(spec, problems, utc_now(), {}, log_path)
+        return self._refused(spec, problems, {}, log_path)
 
     def cancel_before_start(self, spec: JobSpec) -> JobResult:
         """End a claimed job the operator cancelled before it started: FAILED, nothing run."""
         log_path = self.job_dir(spec.job_id) / "job.log"
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         append(log_path, BEFORE_START.message)
-        return self._finish(spec, FAILED, utc_now(), {}, _not_run(spec), log_path, BEFORE_START, EngineRun(spec.engine))
+        return self._finish(spec, FAILED, None, {}, _not_run(spec), log_path, BEFORE_START, EngineRun(spec.engine))
 
     # --- endings ------------------------------------------------------------------------------
 
@@ -138,7 +139,6 @@ class Runner:
         self,
         spec: JobSpec,
         problems: Sequence[JobValidationError],
-        started_at: str,
         timings: dict[str, float],
         log_path: Path,
     ) -> JobResult:
@@ -149,11 +149,11 @@ class Runner:
             listed = "\n".join(f"- {p.message}" for p in problems)
             failure = attrs.evolve(failure, message=f"{len(problems)} problems, nothing was run:\n{listed}")
         return self._finish(
-            spec, FAILED, started_at, timings, _not_run(spec), log_path, failure, EngineRun(spec.engine),
+            spec, FAILED, None, timings, _not_run(spec), log_path, failure, EngineRun(spec.engine),
             tuple(Failure.of(p) for p in problems),
         )  # fmt: skip
 
-    def _digest_mismatch(self, job_id: str, log_path: Path, started_at: str) -> JobResult:
+    def _digest_mismatch(self, job_id: str, log_path: Path) -> JobResult:
         error = JobValidationError(
             "JobSpec digest mismatch",
             f"JobSpec of job {job_id} does not match its digest: it was altered after creation. "
@@ -162,13 +162,13 @@ class Runner:
         )
         append(log_path, error.message)
         spec, failure = self.store.spec_unchecked(job_id), Failure.of(error)
-        return self._finish(spec, FAILED, started_at, {}, _not_run(spec), log_path, failure, EngineRun(spec.engine))
+        return self._finish(spec, FAILED, None, {}, _not_run(spec), log_path, failure, EngineRun(spec.engine))
 
     def _finish(
         self,
         spec: JobSpec,
         state: str,
-        started_at: str,
+        started_at: str | None,
         timings: dict[str, float],
         clips: tuple[ClipResult, ...],
         log_path: Path,

@@ -175,7 +175,7 @@ _CANCEL = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'QUEUED' then
   redis.call('SET', KEYS[2], 'operator', 'EX', ARGV[3])
-  redis.call('HSET', KEYS[1], 'state', 'FAILED', 'failure_class', 'C', 'reason', ARGV[2],
+  redis.call('HSET', KEYS[1], 'state', 'FAILED', 'failure_class', 'B', 'reason', ARGV[2],
     'message', 'Cancelled by the operator before it started.', 'finished_at', ARGV[1])
   redis.call('DEL', KEYS[3])
   redis.call('SREM', KEYS[4], ARGV[4])
