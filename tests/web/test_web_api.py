@@ -295,3 +295,22 @@ def test_the_web_cancel_reaches_a_queued_farm_job(client: TestClient, service: W
         assert (farm.job(queued)["state"], farm.job(queued)["reason"]) == ("FAILED", "cancelled by the operator")
         assert not farm.claim(queued, "a-worker:1", lease=5)  # a worker receiving its task never starts it
         assert [c["state"] for c in client.get(f"/api/jobs/{queued}").json()["clips"]] == ["not_run"]
+
+
+def test_a_new_folder_is_never_made_for_a_job_refused_for_writing_on_a_card(
+    client: TestClient, service: WebService, media: Path
+) -> None:
+    """The card rule is decided before the new folder is made: a refused job leaves the card as it was."""
+    card = media / "cardA"
+    card.mkdir()
+    os.link(media / "day1" / "A001_C001.mov", card / "A001_C001.mov")
+    response = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/cardA"],
+                                              "output_folder": "media/cardA", "new_folder": "y"})  # fmt: skip
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["state"] == "FAILED" and job["failure"]["reason"] == "output_inside_source_folder", job
+    assert sorted(p.name for p in card.iterdir()) == ["A001_C001.mov"]  # no y/, nothing else
+    made = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/cardA"],
+                                          "output_folder": "media/out", "new_folder": "y"})  # fmt: skip
+    assert made.status_code == 201 and made.json()["state"] == "QUEUED", made.text
+    assert (media / "out" / "y").is_dir()
