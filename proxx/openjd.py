@@ -29,6 +29,7 @@ from proxx.errors import ConfigurationError, PreJobError
 from proxx.folders import FolderRefused, own_folder, write_new
 from proxx.home import write_json_atomically
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
+from proxx.validate.checks import writes_among_sources
 
 SPECIFICATION = "jobtemplate-2023-09"
 TEMPLATE_NAME = "template.json"
@@ -52,6 +53,13 @@ def export_openjd(proxx: Proxx, intent: str, sources: Sequence[str | Path], outp
     # Proxies go where the intent's naming puts them, beside the template's folder by default.
     proxies = output / "proxies"
     specs = tuple(create_jobspec(compiled, [Path(s)], proxies, selected_at, requires) for s in sources)
+    # The card rule before anything is written: the template, `jobspecs/` and `proxies/` would all
+    # land among the sources, and a camera card is never written to (its jobs would be refused anyway).
+    on_a_card = writes_among_sources(output, [clip for spec in specs for clip in spec.clips])
+    if on_a_card:
+        raise PreJobError(
+            on_a_card[0].reason, f"Nothing was exported into '{output}': {on_a_card[0].message}", on_a_card[0].context
+        )
     document = job_template(intent, specs)
     check_template(document, output)
     output.mkdir(parents=True, exist_ok=True)

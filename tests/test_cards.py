@@ -403,3 +403,67 @@ def test_an_xdcam_card_holding_its_clip_folder_at_its_top_is_found(tmp_path):
     assert _card_top(str(card / "Clip")) == str(card)
     (tmp_path / "edit" / "Clip").mkdir(parents=True)
     assert _card_top(str(tmp_path / "edit" / "Clip")) is None
+
+
+@contextlib.contextmanager
+def alias_of(folder: Path, alias: Path, how: str) -> Iterator[None]:
+    """`alias`, another name of `folder`: a symbolic link, or a bind mount (skipped where this test
+    may not mount)."""
+    if how == "link":
+        alias.symlink_to(folder, target_is_directory=True)
+        yield
+        return
+    alias.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("a bind mount needs root")
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(alias)], capture_output=True, text=True)
+    if mounted.returncode:
+        pytest.skip(f"mount --bind is not permitted here: {mounted.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(alias)], check=True)
+
+
+@pytest.mark.parametrize("how", ["bind", "link"])
+@pytest.mark.parametrize(
+    ("aliased", "given", "output"),
+    [
+        ("CARD", "CARD", "ALIAS/inner"),  # a card given as a folder, its proxies into a folder of an alias of it
+        ("CARD", "CARD/A001_C001.mov", "ALIAS"),  # a clip's own folder, named through the alias
+        # an alias of a card's sub-folder: the card's top (found from DCIM) is no folder above the alias
+        ("CARD/DCIM", "CARD/DCIM/100CANON/MVI_0042.MOV", "ALIAS/inner"),
+    ],
+)
+def test_an_alias_of_a_card_is_the_card(tmp_path, media, how, aliased, given, output):
+    """A bind mount, a second mount or a link of a card (or of one of its folders) is the card: folders
+    are told apart by device and inode, not only by their paths."""
+    cards = tmp_path / "cards"
+    card = cards / "CARD"
+    os.makedirs(card / "inner")
+    os.makedirs(card / "DCIM" / "inner")
+    os.link(media["clip"], card / "A001_C001.mov")
+    (card / "DCIM" / "100CANON").mkdir()
+    os.link(media["clip"], card / "DCIM" / "100CANON" / "MVI_0042.MOV")
+    before = snapshot(card)
+    with alias_of(cards / aliased, cards / "ALIAS", how):
+        done = cli(tmp_path / "home", "run", "--profile", INTENT, "--output", str(cards / output), str(cards / given))
+        assert snapshot(card) == before  # nothing created on the card: no proxy, .proxx/, ascmhl/
+    assert done.returncode == 4, (done.stdout, done.stderr)
+    assert "a camera card is never written to" in done.stderr and "class B" in done.stderr
+    assert f"among the source media in '{card}'" in done.stderr
+
+
+@pytest.mark.parametrize("output", ["CARD", "CARD/DCIM", "ALIAS"])
+def test_an_openjd_export_onto_a_card_writes_nothing(tmp_path, card, output):
+    """An export's template, `jobspecs/` and `proxies/` are refused on a card before anything is
+    written (the card itself, a folder inside it, an alias of it), as a job's outputs are."""
+    cards = card.parent
+    before = snapshot(card)
+    with alias_of(card, cards / "ALIAS", "link"):
+        done = cli(tmp_path / "home", "export-openjd", "--profile", INTENT, "--output", str(cards / output),
+                   str(card / "DCIM/100CANON/MVI_0042.MOV"))  # fmt: skip
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    assert "Nothing was exported into" in done.stderr and "a camera card is never written to" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(card) == before

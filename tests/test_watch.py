@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from proxx import Proxx
 from proxx.cli import main
 from proxx.jobspec.model import create_jobspec, utc_now
@@ -225,3 +227,21 @@ def test_the_ledger_answers_for_one_folder_at_a_time(tmp_path):
     assert ledger.handled_in(card / "sub") == {str(card / "sub" / "C.mov")}
     assert ledger.handled_in(tmp_path / "CARD") == set()
     ledger.close()
+
+
+@pytest.mark.parametrize("run", [[], ["--run"]])
+def test_a_proxy_subfolder_is_never_made_on_a_camera_card(proxx_home, tmp_path, capsys, run):
+    """A camera card is read-only: its clip's job is refused (class B) and no Proxy/ is made on it,
+    with --run or without; a folder that is no card gets its Proxy/ as before."""
+    ingest = tmp_path / "ingest"
+    make_clip(ingest / "DCIM" / "100CANON" / "MVI_0001.MOV", size="160x90", frames=3)
+    before = sorted(p.relative_to(ingest).as_posix() for p in ingest.rglob("*"))
+    args = ["watch", str(ingest), "--profile", INTENT, "--proxy-subfolder", "--settle", "0", "--interval", "0.05",
+            "--once", *run]  # fmt: skip
+    assert main(args) == 4
+    printed = capsys.readouterr().out
+    assert "a camera card is never written to" in printed, printed
+    assert sorted(p.relative_to(ingest).as_posix() for p in ingest.rglob("*")) == before  # no Proxy/ made
+    make_clip(tmp_path / "copies" / "A001.mov", size="160x90", frames=3)
+    (queued,) = MediaWatcher(Proxx.open(), tmp_path / "copies", INTENT, None, settle=0.0).poll()
+    assert queued.outcome == "queued" and (tmp_path / "copies" / "Proxy").is_dir()

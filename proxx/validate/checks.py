@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from stat import S_ISREG
@@ -23,7 +23,7 @@ import attrs
 
 from proxx.errors import JobValidationError
 from proxx.execute.engine import Engine
-from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.jobspec.model import ClipSpec, JobSpec, SourceFile
 from proxx.jobspec.rerun import output_key
 from proxx.media.policy import CONFORM_BOUND, conform_pictures
 from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe, remembered
@@ -208,12 +208,14 @@ def _writable(out_dir: Path, folder: Path) -> str | None:
 def check_outputs(spec: JobSpec) -> list[Problem]:
     problems: list[Problem] = []
     out_dir = Path(spec.output_directory)
-    if not out_dir.is_dir():
-        what = "is not a folder" if out_dir.exists() else "does not exist"
-        return [_problem("output_folder_missing", f"Output folder '{out_dir}' {what}.", output_directory=str(out_dir))]
+    # The card first, whether the output folder is there or not: a folder a shell would make for the
+    # job (the web's new sub-folder) is refused for what it is, never made and then refused.
     in_a_card = _writes_among_sources(spec)
     if in_a_card:  # not even a write test there: the card stays untouched
         return in_a_card
+    if not out_dir.is_dir():
+        what = "is not a folder" if out_dir.exists() else "does not exist"
+        return [_problem("output_folder_missing", f"Output folder '{out_dir}' {what}.", output_directory=str(out_dir))]
     folders = sorted({Path(c.output).parent for c in spec.clips})
     for folder in folders:
         if folder != out_dir and not folder.exists():
@@ -318,14 +320,26 @@ def _card_top(real_folder: str) -> str | None:
     return None
 
 
-def _folders_written(spec: JobSpec) -> list[Path]:
+Identity = tuple[int, int]  # (st_dev, st_ino): one folder, whatever path, mount or letter case names it
+
+
+def _identity(path: str | Path) -> Identity | None:
+    """The folder `path` is (links followed), or None when nothing is there (a folder not made yet)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _folders_written(output_directory: str, outputs: Iterable[str]) -> list[Path]:
     """Every folder the job creates anything in: the output folder (proxx's `.proxx/`, Fabric's
     `ascmhl/`), and each folder between it and an output (sub-folders, partial outputs, proxies).
     Each output folder is walked up once, however many clips it holds (a card's hundred clips a
     folder were a hundred walks)."""
-    out_dir = Path(os.path.abspath(spec.output_directory))
+    out_dir = Path(os.path.abspath(output_directory))
     written = {out_dir}
-    for folder in {os.path.dirname(os.path.abspath(clip.output)) for clip in spec.clips}:
+    for folder in {os.path.dirname(os.path.abspath(output)) for output in outputs}:
         parent = Path(folder)
         while parent not in written and out_dir in parent.parents:
             written.add(parent)
@@ -334,11 +348,31 @@ def _folders_written(spec: JobSpec) -> list[Path]:
 
 
 def _writes_among_sources(spec: JobSpec) -> list[Problem]:
+    return writes_among_sources(spec.output_directory, spec.clips)
+
+
+def would_write_among_sources(output_directory: str | Path, sources: Sequence[SourceFile]) -> list[Problem]:
+    """`writes_among_sources` for a job not made yet, before its output folder is made (a watch
+    folder's `Proxy/`, the web's new sub-folder): a folder is made only where the job it is for
+    would not be refused for writing on a card, so a refused job leaves nothing behind on one. Each
+    output is placed as the naming rule places it, in its kept sub-folder (an intent's own
+    sub-folder lies inside the output folder, which decides)."""
+    out_dir = Path(os.path.abspath(output_directory))
+    clips = [
+        ClipSpec(n, os.path.abspath(s.path), str(out_dir / s.folder / s.path.name), s.folder)
+        for n, s in enumerate(sources)
+    ]
+    return writes_among_sources(str(out_dir), clips)
+
+
+def writes_among_sources(output_directory: str | Path, clips: Sequence[ClipSpec]) -> list[Problem]:
     """A camera card is read-only to proxx: no folder that holds one of the job's sources, and nothing
     inside a folder given as a source, ever receives an output, a partial output, `.proxx/` or
     `ascmhl/`, whatever the output folder is (the card itself, a folder inside it, or a folder above
-    it whose mirrored sub-folder is the card's own). Paths are compared with links resolved and
-    letter case ignored, as a card's file system does."""
+    it whose mirrored sub-folder is the card's own). Folders are compared by what they are, device
+    and inode (a bind mount, a second mount or a case-insensitive name of a card is the card), and
+    by their paths with links resolved and letter case ignored, as a card's file system does (for
+    folders not made yet)."""
     # Each folder holding sources, and each card, is resolved once, not once per clip (a card's
     # thousand clips sit in a few folders); a source given through a link, where the link leads.
     resolved: dict[str, str] = {}
@@ -351,38 +385,73 @@ def _writes_among_sources(spec: JobSpec) -> list[Problem]:
             resolved[parent] = os.path.realpath(parent)
         return resolved[parent]
 
-    present = [c for c in spec.clips if os.path.lexists(c.source)]  # a missing source: on no card
+    present = [c for c in clips if os.path.lexists(c.source)]  # a missing source: on no card
     holding = {output_key(real_folder(c.source)): Path(real_folder(c.source)) for c in present}
-    given = dict.fromkeys((os.path.dirname(c.source), c.folder) for c in spec.clips if c.folder)
+    given = dict.fromkeys((os.path.dirname(c.source), c.folder) for c in clips if c.folder)
     cards = {output_key(os.path.realpath(card)): card for card in dict.fromkeys(_card_of(*pair) for pair in given)}
     for clips_folder in dict.fromkeys(real_folder(c.source) for c in present if not c.folder):
         top = _card_top(clips_folder)  # a clip given as a file: the card its path goes through, from its top
         if top is not None:
             cards.setdefault(output_key(top), Path(top))
+    holding_ids = {ident: folder for folder in holding.values() if (ident := _identity(folder)) is not None}
+    card_ids = {ident: card for card in cards.values() if (ident := _identity(card)) is not None}
+    # The folders between a card's top and the folders holding its clips are the card's too: an
+    # alias of one (`mount --bind CARD/DCIM /mnt/x`) has no ancestor that is the card's top.
+    for held_key, held in holding.items():
+        for card_key, card in cards.items():
+            if held_key.startswith(card_key + os.sep):
+                folder = held
+                while output_key(folder) != card_key and folder != folder.parent:
+                    if (ident := _identity(folder)) is not None:
+                        card_ids.setdefault(ident, card)
+                    folder = folder.parent
     problems: list[Problem] = []
-    for folder in _folders_written(spec):
-        key = output_key(os.path.realpath(folder))
-        source_folder = holding.get(key)
-        if source_folder is None:
-            source_folder = next(
-                (card for card_key, card in cards.items() if key == card_key or key.startswith(card_key + os.sep)), None
-            )
+    for folder in _folders_written(str(output_directory), (c.output for c in clips)):
+        source_folder = _among(folder, holding, cards, holding_ids, card_ids)
         if source_folder is None:
             continue
-        where = "" if folder == Path(spec.output_directory) else f" (its sub-folder '{folder}')"
+        where = "" if folder == Path(os.path.abspath(output_directory)) else f" (its sub-folder '{folder}')"
         problems.append(
             _problem(
                 "output_inside_source_folder",
-                f"Output folder '{spec.output_directory}'{where} would put files among the source media in "
+                f"Output folder '{output_directory}'{where} would put files among the source media in "
                 f"'{source_folder}': a camera card is never written to. Choose an output folder outside the "
                 "folders that hold the sources.",
-                output_directory=spec.output_directory,
+                output_directory=str(output_directory),
                 folder=str(folder),
                 source=str(source_folder),
             )
         )
         break  # one folder named is enough to act on; the others follow from the same output folder
     return problems
+
+
+def _among(
+    folder: Path,
+    holding: Mapping[str, Path],
+    cards: Mapping[str, Path],
+    holding_ids: Mapping[Identity, Path],
+    card_ids: Mapping[Identity, Path],
+) -> Path | None:
+    """The source folder or card `folder` would write into: the folder itself holding sources, or it
+    or any folder above it being a card (or one of a card's folders), by path or by identity."""
+    key = output_key(os.path.realpath(folder))
+    by_path = holding.get(key) or next(
+        (card for card_key, card in cards.items() if key == card_key or key.startswith(card_key + os.sep)), None
+    )
+    if by_path is not None:
+        return by_path
+    ident = _identity(folder)
+    if ident is not None and ident in holding_ids:
+        return holding_ids[ident]
+    # The folder and every folder above it that exists, as named and with links resolved: an alias
+    # of a card (a bind mount, a second mount, another letter case) is found by what it is.
+    for path in dict.fromkeys((folder, Path(os.path.realpath(folder)))):
+        for above in (path, *path.parents):
+            ident = _identity(above)
+            if ident is not None and ident in card_ids:
+                return card_ids[ident]
+    return None
 
 
 def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[Problem]:

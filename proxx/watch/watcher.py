@@ -25,6 +25,7 @@ from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
 from proxx.media.files import PROXY_FOLDER, decodable, is_media, is_partial, printable, skipped_folder
 from proxx.roots import Roots
 from proxx.store import FAILED
+from proxx.validate.checks import would_write_among_sources
 from proxx.watch.ledger import Ledger
 from proxx.watch.scan import Settler, candidates, folders
 
@@ -155,11 +156,14 @@ class MediaWatcher:
             yield Event(path, "skipped", message=why)
             return
         if self.output is None:  # a Proxy/ folder beside each file: no sub-folder to keep
-            refused = self._proxy_folder(path.parent)
-            if refused is not None:
-                yield from self._once(path, refused)
-                return
             output, source = path.parent / PROXY_FOLDER, SourceFile(path)
+            # The card rule first: on a camera card no Proxy/ is made; the job below is refused for it
+            # (class B, said as any refused job is), and the card is left as it was.
+            if not would_write_among_sources(output, [source]):
+                refused = self._proxy_folder(path.parent)
+                if refused is not None:
+                    yield from self._once(path, refused)
+                    return
         else:  # the sub-folder kept, starting with the watched folder's name, as a folder source's
             output, source = self.output, SourceFile(path, kept_folder(self.root, path))
         self._told.discard(path)

@@ -27,6 +27,7 @@ from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import expand_sources
 from proxx.roots import Roots
 from proxx.store import STATES, JobRow
+from proxx.validate.checks import would_write_among_sources
 from proxx.visibility import OperatorWords, check_label, failure_title, safe
 from proxx.web import models
 from proxx.web.problems import WebError
@@ -147,7 +148,8 @@ class WebService:
     def create_job(self, request: models.CreateJob) -> models.Job:
         """Compile the ONE chosen intent and queue a job; a class A failure creates nothing. With
         `new_folder`, the proxies go to that sub-folder of the output folder, made once the intent
-        compiles."""
+        compiles and only for a job that is not refused for where it writes (on a camera card nothing
+        is made: the job ends FAILED in class B, as without a new folder)."""
         output = self.roots.resolve(request.output_folder)
         if request.new_folder is not None:
             _check_folder_name(request.new_folder)
@@ -166,7 +168,10 @@ class WebService:
             try:
                 if request.new_folder is not None:
                     self.proxx.select(request.intent)  # a class A failure makes no folder either
-                    output = self._make_folder(request.output_folder, request.new_folder)
+                    # The card rule before the folder: a job it refuses is created FAILED (its
+                    # validation says why) and its new folder never made on the card.
+                    if not would_write_among_sources(output, sources.sources):
+                        output = self._make_folder(request.output_folder, request.new_folder)
                 spec = self.proxx.create_job(request.intent, sources, output, roots=self.job_roots)
             except PreJobError as error:
                 raise WebError.of(error, self.words) from None

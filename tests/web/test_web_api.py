@@ -323,3 +323,22 @@ def test_an_intent_given_twice_is_refused_not_the_last_one_taken(client: TestCli
     page = client.post("/jobs", content=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert (page.status_code, page.json()["reason"]) == (422, "repeated_field")
     assert _job_count(client) == 0
+
+
+def test_a_new_folder_is_never_made_for_a_job_refused_for_writing_on_a_card(
+    client: TestClient, service: WebService, media: Path
+) -> None:
+    """The card rule is decided before the new folder is made: a refused job leaves the card as it was."""
+    card = media / "cardA"
+    card.mkdir()
+    os.link(media / "day1" / "A001_C001.mov", card / "A001_C001.mov")
+    response = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/cardA"],
+                                              "output_folder": "media/cardA", "new_folder": "y"})  # fmt: skip
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["state"] == "FAILED" and job["failure"]["reason"] == "output_inside_source_folder", job
+    assert sorted(p.name for p in card.iterdir()) == ["A001_C001.mov"]  # no y/, nothing else
+    made = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/cardA"],
+                                          "output_folder": "media/out", "new_folder": "y"})  # fmt: skip
+    assert made.status_code == 201 and made.json()["state"] == "QUEUED", made.text
+    assert (media / "out" / "y").is_dir()
