@@ -10,6 +10,7 @@ from proxx.errors import ExecutionError
 from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo, ProbeError, probe_afresh, probe_with_picture_colour
 from proxx.verify.checks import Check, failed, verify_output
+from proxx.verify.picture import picture_checks
 from proxx.visibility import verification_message
 
 # What plugins add: the `proxx_verify_output` hook's checks.
@@ -39,6 +40,8 @@ def verify_clip(
         return [Check("output_readable", "a readable media file", str(error), False)], None
     checks = [Check("output_exists", "a non-empty file", f"{size} bytes", True)]
     checks.extend(verify_output(spec.canonical_profile, source, output, picture_colour))
+    if source is not None:
+        checks.extend(picture_checks(spec.canonical_profile, source, output))
     checks.extend(plugin_checks(spec, clip, source, output))
     return checks, output
 

@@ -1,0 +1,151 @@
+"""The picture itself, where a renderer most often gets it wrong while every fact a probe reads comes
+out right: a source whose display matrix turns its picture (a phone's portrait or upside-down clip:
+a renderer that ignores the matrix makes a proxy of the stated size, upright, and wrong), and a
+full-range source (phones, DSLRs: a renderer that takes its levels as limited makes a proxy whose
+stated range is right and whose picture is washed out or crushed).
+
+For those sources only, the first picture of the source as players show it and the first picture of
+the output are decoded by ffmpeg (not the engine: it reads the two files), each shrunk to a few
+pixels a side, and compared: the output must look like the source, not like the source turned or
+mirrored, and, where only the range changes, its colours must be the source's. Other sources cost
+nothing here: nothing about them makes these errors likely.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Sequence
+
+from proxx.compile.profiles import CanonicalProfile
+from proxx.media.allowlist import probe_restrictions
+from proxx.media.policy import proxy_target
+from proxx.media.probe import MediaInfo, file_url
+from proxx.media.tools import require_tool
+from proxx.verify.checks import Check
+
+# Pixels a side of the compared pictures: a turned or mirrored picture, or levels that moved, show
+# at this size, and decoding a frame shrunk to it costs little more than opening the two files.
+SIDE = 16
+# A picture this close to the source on average (0-255 a channel) is the source's, whatever else it
+# resembles; further off, it is the source turned or mirrored when one of those is twice as close.
+SAME_PICTURE = 6.0
+# Where only the range changes, a right proxy keeps the source's contrast: its values against the
+# source's rise with a slope within this of 1 (0.97-1.0 measured); levels read the wrong way
+# stretch it by 255/219 (1.14 measured on a gradient, clipping aside) or squeeze it by 219/255.
+SAME_CONTRAST = 0.07
+# Below this spread of values (0-255) a picture is too flat to tell its contrast.
+CONTRAST_TOLD = 16.0
+
+Picture = list[list[tuple[int, ...]]]  # rows of (R, G, B)
+
+
+def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
+    """The checks `picture_orientation` (a source with a display rotation) and `picture_levels` (a
+    full-range source whose proxy changes only the range), each comparing the first pictures."""
+    if source.video is None or output.video is None:
+        return []
+    colour = proxy_target(profile, source).colour
+    turned = source.video.rotation != 0
+    levels = colour.source.range == "pc" and not colour.converts_colours
+    if not (turned or levels):
+        return []
+    try:
+        shown, made = _first_pictures(source.path, output.path, timeout)
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        names = [name for name, wanted in (("picture_orientation", turned), ("picture_levels", levels)) if wanted]
+        return [
+            Check(name, "the first picture read from both files", f"not readable: {error}", False) for name in names
+        ]
+    checks = []
+    if turned:
+        checks.append(_orientation(shown, made))
+    if levels:
+        checks.append(_levels(shown, made))
+    return checks
+
+
+def _levels(shown: Picture, made: Picture) -> Check:
+    expected = f"the source's contrast (within {SAME_CONTRAST:.0%})"
+    source = [value for row in shown for pixel in row for value in pixel]
+    output = [value for row in made for pixel in row for value in pixel]
+    mean_source, mean_output = sum(source) / len(source), sum(output) / len(output)
+    spread = sum((x - mean_source) ** 2 for x in source) / len(source)
+    if spread < CONTRAST_TOLD**2:
+        return Check("picture_levels", expected, "too flat to tell", True)
+    together = sum((x - mean_source) * (y - mean_output) for x, y in zip(source, output, strict=True)) / len(source)
+    slope = together / spread
+    return Check(
+        "picture_levels", expected, f"{slope:.2f} times the source's contrast", abs(slope - 1) <= SAME_CONTRAST
+    )
+
+
+def _orientation(shown: Picture, made: Picture) -> Check:
+    expected = "as the source shows it"
+    distance = _distance(shown, made)
+    if distance <= SAME_PICTURE:
+        return Check("picture_orientation", expected, expected, True)
+    closest, how = min((_distance(turn(shown), made), words) for words, turn in _TURNS)
+    if closest * 2 <= distance:
+        return Check("picture_orientation", expected, how, False)
+    return Check("picture_orientation", expected, expected, True)  # unlike the source, but not turned: others say why
+
+
+def _rotated(picture: Picture) -> Picture:
+    """A quarter turn clockwise."""
+    return [list(row) for row in zip(*picture[::-1], strict=True)]
+
+
+def _mirrored(picture: Picture) -> Picture:
+    return [row[::-1] for row in picture]
+
+
+def _half(picture: Picture) -> Picture:
+    return _rotated(_rotated(picture))
+
+
+def _three_quarters(picture: Picture) -> Picture:
+    return _rotated(_half(picture))
+
+
+# Each way a picture can come out turned or mirrored, with how an operator says it.
+_TURNS: list[tuple[str, Callable[[Picture], Picture]]] = [
+    ("turned a quarter clockwise", _rotated),
+    ("turned upside down", _half),
+    ("turned a quarter anticlockwise", _three_quarters),
+    ("mirrored left to right", _mirrored),
+    ("mirrored top to bottom", lambda p: _mirrored(_half(p))),
+    ("mirrored and turned a quarter clockwise", lambda p: _mirrored(_rotated(p))),
+    ("mirrored and turned a quarter anticlockwise", lambda p: _mirrored(_three_quarters(p))),
+]
+
+
+def _distance(a: Picture, b: Picture) -> float:
+    total = sum(abs(x - y) for row_a, row_b in zip(a, b, strict=True) for pa, pb in zip(row_a, row_b, strict=True)
+                for x, y in zip(pa, pb, strict=True))  # fmt: skip
+    return total / (SIDE * SIDE * 3)
+
+
+def _first_pictures(source: str, output: str, timeout: float) -> tuple[Picture, Picture]:
+    """The first picture of each, as players show it (ffmpeg applies the display matrix), shrunk to
+    SIDE x SIDE, in one ffmpeg run: side by side in one frame of raw RGB."""
+    shrink = f"setpts=PTS-STARTPTS,scale={SIDE}:{SIDE}:flags=area,format=rgb24"
+    command: Sequence[str] = [
+        require_tool("ffmpeg").path, "-v", "error", "-nostdin",
+        *probe_restrictions(), "-i", file_url(source), *probe_restrictions(), "-i", file_url(output),
+        "-filter_complex", f"[0:v:0]{shrink}[a];[1:v:0]{shrink}[b];[a][b]hstack",
+        "-frames:v", "1", "-f", "rawvideo", "pipe:1",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    row = 2 * SIDE * 3
+    if done.returncode != 0 or len(done.stdout) != row * SIDE:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ValueError(lines[-1] if lines else f"ffmpeg exited with code {done.returncode}")
+    frame = done.stdout
+
+    def picture(start: int) -> Picture:
+        return [
+            [tuple(frame[y * row + start + x * 3 : y * row + start + x * 3 + 3]) for x in range(SIDE)]
+            for y in range(SIDE)
+        ]
+
+    return picture(0), picture(SIDE * 3)

@@ -1,0 +1,116 @@
+"""Verification looks at the picture where a renderer most often gets it wrong while every stated
+fact comes out right: a turned source (a phone's display matrix) and a full-range source. A proxy
+that ignored the turn, or read full-range levels as limited, was verified; now it fails."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.compile.repository import load_repository
+from proxx.media import tools
+from proxx.media.probe import probe_afresh
+from proxx.media.tools import require_tool
+from proxx.resources import bundled_profiles_dir
+from proxx.store import COMPLETED, FAILED
+from proxx.testing import make_clip
+from proxx.verify.picture import picture_checks
+from proxx_ffmpeg.recipes import build_args
+from tests.wrapped_ffmpeg import real_ffmpeg, wrapped_ffmpeg
+
+INTENT = "HD Editorial LT"
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([require_tool("ffmpeg").path, "-v", "error", "-y", *args], check=True)
+
+
+def profile(canonical_id: str = "proxy_prores_lt"):  # type: ignore[no-untyped-def]
+    found = load_repository([bundled_profiles_dir()]).registry.get(canonical_id)
+    assert found is not None
+    return found
+
+
+@pytest.fixture(scope="module")
+def turned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clip shown upside down by its display matrix, as a phone held the wrong way writes it."""
+    folder = tmp_path_factory.mktemp("turned")
+    plain = make_clip(folder / "plain.mov", size="320x180", frames=3, audio=())
+    ffmpeg("-display_rotation", "180", "-i", str(plain), "-c", "copy", str(folder / "IMG_0001.MOV"))
+    return folder / "IMG_0001.MOV"
+
+
+def render(source: Path, output: Path, *before: str) -> Path:
+    """The bundled engine's render of `source`, with `before` put ahead of its arguments."""
+    command = build_args(require_tool("ffmpeg").path, probe_afresh(str(source)), str(output), profile())
+    subprocess.run([command[0], *before, *command[1:]], check=True, capture_output=True)
+    return output
+
+
+def test_a_proxy_made_as_players_show_the_source_passes(turned, tmp_path):
+    right = render(turned, tmp_path / "right.mov")
+    (check,) = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(right)))
+    assert (check.name, check.actual, check.passed) == ("picture_orientation", "as the source shows it", True)
+
+
+def test_a_proxy_that_ignored_the_turn_fails_though_its_stated_facts_are_right(turned, tmp_path):
+    wrong = render(turned, tmp_path / "wrong.mov", "-display_rotation", "0")  # the matrix read as none
+    made = probe_afresh(str(wrong))
+    assert made.video is not None and made.video.rotation == 0  # upright, the right size: as before
+    (check,) = picture_checks(profile(), probe_afresh(str(turned)), made)
+    assert (check.name, check.actual, check.passed) == ("picture_orientation", "turned upside down", False)
+
+
+def test_a_mirrored_proxy_of_a_turned_source_fails(turned, tmp_path):
+    right = render(turned, tmp_path / "right.mov")
+    mirrored = tmp_path / "mirrored.mov"
+    ffmpeg("-i", str(right), "-vf", "hflip", "-c:v", "prores_ks", "-profile:v", "1", str(mirrored))
+    (check,) = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(mirrored)))
+    assert (check.actual, check.passed) == ("mirrored left to right", False)
+
+
+def test_levels_of_a_full_range_source_read_as_limited_fail(tmp_path):
+    full = tmp_path / "MVI_0001.MOV"  # full range, as phones and DSLRs write H.264; mid tones, as footage has
+    ffmpeg("-f", "lavfi", "-i", "gradients=s=320x180:r=25:d=0.12", "-vf", "scale=out_range=pc", "-c:v", "libx264",
+           "-color_range", "pc", str(full))  # fmt: skip
+    h264 = profile("proxy_h264_low")
+    command = build_args(require_tool("ffmpeg").path, probe_afresh(str(full)), str(tmp_path / "right.mp4"), h264)
+    subprocess.run(command, check=True, capture_output=True)
+    (check,) = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(tmp_path / "right.mp4")))
+    assert (check.name, check.passed) == ("picture_levels", True), check
+    wrong = tmp_path / "wrong.mp4"  # the source's full-range pictures, said to be limited
+    ffmpeg("-i", str(full), "-c", "copy", "-bsf:v", "h264_metadata=video_full_range_flag=0", str(wrong))
+    (check,) = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(wrong)))
+    assert (check.name, check.passed) == ("picture_levels", False), check
+
+
+def test_an_upright_limited_source_costs_no_picture_read(tmp_path, monkeypatch):
+    plain = make_clip(tmp_path / "plain.mov", size="320x180", frames=3, audio=())
+    right = render(plain, tmp_path / "right.mov")
+    source, output, canonical = probe_afresh(str(plain)), probe_afresh(str(right)), profile()
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("a picture was read"))
+    assert picture_checks(canonical, source, output) == []
+
+
+def test_a_job_whose_renderer_ignored_the_turn_fails_in_class_c(turned, tmp_path, proxx_home, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    broken = wrapped_ffmpeg(tmp_path, '" -progress "', f'exec "{real_ffmpeg()}" -display_rotation 0 "$@"')
+    monkeypatch.setenv("PROXX_FFMPEG", str(broken))
+    tools.find_tool.cache_clear()
+    try:
+        proxx = Proxx.open()
+        spec = proxx.create_job(INTENT, [turned], out)
+        result = proxx.run_job(spec.job_id)
+    finally:
+        tools.find_tool.cache_clear()
+    assert result is not None and result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "upside down" in result.failure.message
+    assert not (out / "IMG_0001.mov").exists()  # nothing under a final name unless verified
+    monkeypatch.delenv("PROXX_FFMPEG")
+    again = Proxx.open()
+    spec = again.create_job(INTENT, [turned], out)
+    assert again.run_job(spec.job_id).state == COMPLETED  # type: ignore[union-attr]
