@@ -172,8 +172,8 @@ class Proxx:
 
     @functools.cached_property
     def invalid_memory(self) -> InvalidMemory:
-        """The intents found INVALID, which stay so until their definition changes."""
-        return InvalidMemory(self.home / "intents-invalid.json")
+        """The intents found INVALID, which stay so until their version changes."""
+        return InvalidMemory.at(self.home)
 
     @functools.cached_property
     def dispatchers(self) -> dict[str, Dispatcher]:
