@@ -302,13 +302,30 @@ class Proxx:
         roots: Roots | None = None,
         left_out: Sequence[LeftOut] = (),
     ) -> None:
-        """Store a new JobSpec this process compiled, QUEUED, and validate a job to run here at once."""
+        """Store a new JobSpec this process compiled, QUEUED, and validate it at once: whole for a job
+        to run here; for one of `executor`, what does not depend on the machine that runs it."""
         self.store.add(spec, executor, roots, left_out)
         if executor is not None:
+            self.refuse_before_dispatch(spec)
             return
         problems = validate(spec, self.engines, self.plugin_manager, roots).problems
-        if not problems:
-            return
+        if problems:
+            self._refuse(spec, problems)
+
+    def refuse_before_dispatch(self, spec: JobSpec) -> bool:
+        """For a stored QUEUED job another executor runs (a render farm's worker), before it is sent:
+        the class B checks that do not depend on that machine (`proxx.validate.portable`: outputs
+        colliding within the job, outputs already there where this machine sees them). A job they
+        refuse ends FAILED (class B) now, with its result, as a local job would: True, and it must
+        not be sent. A `proxx.dispatch.Dispatcher` queueing a JobSpec made elsewhere calls it."""
+        from proxx.validate.portable import dispatch_problems
+
+        problems = dispatch_problems(spec)
+        if problems:  # not sent yet, so no worker anywhere holds it: no reservation to take first
+            self.runner().refuse(spec, problems)
+        return self.store.job(spec.job_id).state == FAILED
+
+    def _refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> None:
         runner = self.runner()
         if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:
             runner.refuse(spec, problems)
