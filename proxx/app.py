@@ -19,9 +19,10 @@ from proxx.compile.invalid import InvalidMemory
 from proxx.compile.repository import Repository, load_repository, profile_paths_from_env, repository_stamp
 from proxx.compile.select import IntentStatus, intent_statuses, select
 from proxx.config import configured_repositories
+from proxx.converter import converter
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
-from proxx.errors import JobStateError, PreJobError
+from proxx.errors import JobStateError, JobValidationError, PreJobError, ProxxError
 from proxx.execute.claim import claim_and_run
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
@@ -172,8 +173,8 @@ class Proxx:
 
     @functools.cached_property
     def invalid_memory(self) -> InvalidMemory:
-        """The intents found INVALID, which stay so until their definition changes."""
-        return InvalidMemory(self.home / "intents-invalid.json")
+        """The intents found INVALID, which stay so until their version changes."""
+        return InvalidMemory.at(self.home)
 
     @functools.cached_property
     def dispatchers(self) -> dict[str, Dispatcher]:
@@ -247,7 +248,7 @@ class Proxx:
             retry_of,
             reuse,
         )
-        self.add_job(spec, executor, roots, left_out(expansion))
+        self._add_job(spec, executor, roots, left_out(expansion))
         return spec
 
     def add_job(
@@ -257,15 +258,74 @@ class Proxx:
         roots: Roots | None = None,
         left_out: Sequence[LeftOut] = (),
     ) -> None:
-        """Store a new JobSpec, QUEUED. A job to run here (no `executor`) is validated at once: a job
-        whose checks fail ends FAILED (class B) from QUEUED now, before any worker takes it (a worker
-        checks it again when it takes it)."""
+        """Store a new JobSpec made elsewhere (by `create_job` in another process, or read from a
+        file), QUEUED. It is held to the rules of the JobSpec inbox first (`proxx.jobspec.untrusted`,
+        `proxx.jobspec.origin`), nothing stored otherwise: schema-valid, its profile snapshot the
+        registry's, its outputs named by the rule, inside `roots`, its intent compiling now to
+        exactly its canonical profile and origin (an INVALID or deprecated intent refused), its times
+        not in the future and `retry_of` a FAILED job of this store of the same intent, and no job of
+        its id stored yet: a class A `PreJobError` or class B `JobValidationError` otherwise. A job
+        to run here (no `executor`) is then validated at once: a job whose checks fail ends FAILED
+        (class B) from QUEUED now, before any worker takes it (a worker checks it again when it
+        takes it). A new job of an intent is `create_job`'s."""
+        self._check_given(spec, executor, roots)
+        self._add_job(spec, executor, roots, left_out)
+
+    def _check_given(self, spec: JobSpec, executor: str | None, roots: Roots | None) -> None:
+        """`add_job`'s rules: a JobSpec this process did not compile is checked as untrusted (an
+        integrator's JobSpec may ask to reuse earlier outputs, as its own `create_job` may)."""
+        from proxx.jobspec.origin import check_origin  # only here: no other path of a command needs it
+        from proxx.jobspec.untrusted import check_untrusted
+
+        where = f"given to add_job (job {str(spec.job_id)[:80]})"
+        repository = self.current_repository()
+        checked = check_untrusted(converter.unstructure(spec), where, repository.registry, roots, reuse=True)
+        engines = set(self.engines)
+        if executor is not None:  # an engine some worker of that farm takes, as `submit` allows
+            with contextlib.suppress(ProxxError):
+                engines.update(dispatcher_for(self.dispatchers.values(), executor).engines(executor))
+        check_origin(checked, repository, engines, where, self.invalid_memory, self.store)
+        try:
+            self.store.job(spec.job_id)
+        except KeyError:
+            return
+        raise JobValidationError(
+            "already_queued",
+            f"JobSpec {where} refused: job {spec.job_id} already exists; a JobSpec is queued once.",
+            {"job_id": spec.job_id},
+        )
+
+    def _add_job(
+        self,
+        spec: JobSpec,
+        executor: str | None = None,
+        roots: Roots | None = None,
+        left_out: Sequence[LeftOut] = (),
+    ) -> None:
+        """Store a new JobSpec this process compiled, QUEUED, and validate it at once: whole for a job
+        to run here; for one of `executor`, what does not depend on the machine that runs it."""
         self.store.add(spec, executor, roots, left_out)
         if executor is not None:
+            self.refuse_before_dispatch(spec)
             return
         problems = validate(spec, self.engines, self.plugin_manager, roots).problems
-        if not problems:
-            return
+        if problems:
+            self._refuse(spec, problems)
+
+    def refuse_before_dispatch(self, spec: JobSpec) -> bool:
+        """For a stored QUEUED job another executor runs (a render farm's worker), before it is sent:
+        the class B checks that do not depend on that machine (`proxx.validate.portable`: outputs
+        colliding within the job, outputs already there where this machine sees them). A job they
+        refuse ends FAILED (class B) now, with its result, as a local job would: True, and it must
+        not be sent. A `proxx.dispatch.Dispatcher` queueing a JobSpec made elsewhere calls it."""
+        from proxx.validate.portable import dispatch_problems
+
+        problems = dispatch_problems(spec)
+        if problems:  # not sent yet, so no worker anywhere holds it: no reservation to take first
+            self.runner().refuse(spec, problems)
+        return self.store.job(spec.job_id).state == FAILED
+
+    def _refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> None:
         runner = self.runner()
         if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:
             runner.refuse(spec, problems)

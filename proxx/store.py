@@ -657,11 +657,25 @@ class Store:
                 "INSERT INTO transitions (job_id, from_state, to_state, at, worker_id) VALUES (?, ?, ?, ?, ?)",
                 (job_id, QUEUED, RUNNING, started_at, worker_id),
             )
-            db.execute(
-                f"UPDATE jobs SET state = '{RUNNING}', worker_id = ?, started_at = ? WHERE job_id = ?",
+            db.execute(  # a note of why it waited (`note_waiting`) is no longer true
+                f"UPDATE jobs SET state = '{RUNNING}', worker_id = ?, started_at = ?, message = NULL WHERE job_id = ?",
                 (worker_id, started_at, job_id),
             )
         return True
+
+    def note_waiting(self, job_id: str, note: str | None) -> None:
+        """Say why a QUEUED job dispatched elsewhere waits and may never run (its `message`, which
+        `jobs show` and `jobs list` say), or stop saying it (None). Written only when it changes;
+        never on a job that started or ended (their message is their own)."""
+        row = self._db.execute("SELECT state, message FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None or row["state"] != QUEUED or row["message"] == note:  # no write lock for nothing
+            return
+        with self._write() as db:
+            db.execute(
+                f"UPDATE jobs SET message = ? WHERE job_id = ? AND state = '{QUEUED}' "
+                "AND job_id IN (SELECT job_id FROM dispatched)",
+                (note, job_id),
+            )
 
     def heartbeat(self, job_id: str, worker_id: str, lease: float) -> bool:
         """Extend the lease (or the reservation of a job it checks); False if the job is no longer

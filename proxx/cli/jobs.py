@@ -564,6 +564,9 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     if args.limit and len(rows) == args.limit:
         print(f"(the {args.limit} newest: --limit N or --since DATE for more; JOB is the id's last 8)")
+    for r in rows:  # a farm job that may never run says why (`Store.note_waiting`), never in silence
+        if r.state == QUEUED and r.message:
+            print(f"Note: job {r.job_id[-8:]}: {safe(r.message)}", file=sys.stderr)
     _stale(store)
     return 0
 

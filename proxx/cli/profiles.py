@@ -131,19 +131,22 @@ def cmd_registry(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from proxx.compile.check import check
+    from proxx.compile.invalid import InvalidMemory
+    from proxx.home import proxx_home
     from proxx.pluginmanager import plugin_manager
     from proxx.resources import bundled_profiles_dir
 
     pm = plugin_manager()
+    memory = InvalidMemory.at(proxx_home())  # an intent this installation found INVALID stays so
     if args.paths:
         targets = list(args.paths)
         base = [bundled_profiles_dir()] if args.bundled else []
-        report = check(targets, [*base, *pm.canonical_profile_paths()])
+        report = check(targets, [*base, *pm.canonical_profile_paths()], memory)
     else:
         from proxx.app import repository_layers  # the installation's layers (and the runner with them)
 
         layers = repository_layers(pm, bundled=args.bundled)
-        report = check(layers, [])
+        report = check(layers, [], memory)
     report = report.with_problems(pm.plugin_profile_problems())
     {"text": _print_text, "json": _print_json, "github": _print_github}[args.format](report, args)
     return 0 if report.ok else 3

@@ -12,6 +12,7 @@ import attrs
 
 from proxx.compile.compiler import compile_profile
 from proxx.compile.confusable import confusable_groups, mixed_script_word
+from proxx.compile.invalid import InvalidMemory, file_digest, stays_invalid_message
 from proxx.compile.problems import Location, Problem
 from proxx.compile.repository import Repository, load_repository, path_order, yaml_files
 from proxx.errors import PreJobError
@@ -33,12 +34,14 @@ class CheckReport:
         return attrs.evolve(self, problems=tuple(problems))
 
 
-def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
+def check(targets: Sequence[Path], base_layers: Sequence[Path], memory: InvalidMemory | None = None) -> CheckReport:
     """Check the profiles in `targets` (folders or files). `base_layers` (the bundled repository,
     plugins' canonical profiles) supply the canonical ids the targets may compile to. The files'
     problems are reported for the targets; and every intent of every layer is compiled against the
     whole registry, so a canonical profile among the targets that breaks an intent anywhere (makes a
-    bundled intent ambiguous, say) fails naming that intent, whichever files changed."""
+    bundled intent ambiguous, say) fails naming that intent, whichever files changed. `memory`: the
+    installation's intents found INVALID; one it holds at the version checked is a problem even
+    when it compiles now, as it stays INVALID for every job until its version changes."""
     # Each target resolved once (not each of its files): its files are listed beneath the real folder,
     # in path order (several targets are merged and sorted).
     listed = [yaml_files(t.resolve()) for t in targets]
@@ -76,6 +79,13 @@ def check(targets: Sequence[Path], base_layers: Sequence[Path]) -> CheckReport:
                 key = f"{error.context['constraint']}:"
             problems.append(Problem(_line_of(location, key), error.reason, error.message, profile.name))
         else:
+            found = None if memory is None else memory.held(profile.name, profile.user_profile_version,
+                                                             file_digest(location.path))  # fmt: skip
+            if found is not None:
+                message = stays_invalid_message(profile.name, found)
+                problems.append(Problem(_line_of(location, "user_profile_version:"), "stays_invalid", message,
+                                        profile.name, "user"))  # fmt: skip
+                continue
             resolved.append((profile.name, compiled.canonical.id, location))
     problems.extend(_confusable(repository, inside))
     missing = [t for t in targets if not t.exists()]

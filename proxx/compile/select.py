@@ -12,7 +12,7 @@ from collections.abc import Collection
 import attrs
 
 from proxx.compile.compiler import Compiled, Definition, compile_profile, constraint_value
-from proxx.compile.invalid import InvalidMemory, file_digest
+from proxx.compile.invalid import InvalidMemory, file_digest, stays_invalid_message
 from proxx.compile.profiles import Lifecycle, UserProfile
 from proxx.compile.repository import Repository
 from proxx.errors import PreJobError
@@ -109,22 +109,24 @@ def _digest_of(repository: Repository, name: str) -> str | None:
 def _compile_remembering(
     profile: UserProfile, repository: Repository, engines: Collection[str] | None, memory: InvalidMemory | None
 ) -> Compiled:
-    """Compile for an operator; an intent once found INVALID stays so while its file is unchanged."""
+    """Compile for an operator; an intent once found INVALID stays so for as long as its version is
+    the same (`proxx.compile.invalid`), whatever its file or the registry became since."""
     if memory is None:
         return _compile_for_operator(profile, repository, engines)
     digest = _digest_of(repository, profile.name)
-    remembered = memory.still_invalid(profile.name, digest)
-    if remembered is not None:
+    version = profile.user_profile_version
+    found = memory.still_invalid(profile.name, version, digest)
+    if found is not None:
         raise PreJobError(
             "stays_invalid",
-            remembered or f"Intent '{profile.name}' no longer compiles.",
-            {"profile": profile.name, "definition_digest": digest},
+            stays_invalid_message(profile.name, found),
+            {"profile": profile.name, "version": version, "found_invalid_at": found.found_at},
         )
     try:
         return _compile_for_operator(profile, repository, engines)
     except PreJobError as error:
         if error.reason != "engine_not_installed":  # a plugin installed again is no change of definition
-            memory.remember(profile.name, digest, error.message)
+            memory.remember(profile.name, version, error.message)
         raise
 
 
@@ -143,7 +145,7 @@ def intent_statuses(
 ) -> list[IntentStatus]:
     """Every intent of the repository with its computed lifecycle, sorted by name. Malformed files
     that still name an intent are listed as INVALID, so an intent never silently disappears. With a
-    `memory`, an intent once INVALID stays INVALID until its file changes (`proxx.compile.invalid`)."""
+    `memory`, an intent once INVALID stays INVALID until its version changes (`proxx.compile.invalid`)."""
     statuses = [status(p, repository, engines, memory) for p in repository.user_profiles]
     known = {s.name for s in statuses}
     for problem in repository.problems:

@@ -271,7 +271,7 @@ class JobSpecInbox:
                 document = document["jobspec"]  # an envelope of the earlier format: its JobSpec, unsigned
             repository = self.proxx.current_repository()
             spec = check_untrusted(document, where, repository.registry, self.roots)
-            check_origin(spec, repository, self._engines(), where, self.proxx.invalid_memory)
+            check_origin(spec, repository, self._engines(), where, self.proxx.invalid_memory, self.proxx.store)
             if self.key is not None and spec.job_id != envelope.job_id:
                 raise JobValidationError(
                     "jobspec_signature_invalid",

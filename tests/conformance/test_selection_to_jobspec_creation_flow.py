@@ -120,7 +120,7 @@ def _studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     return intent, layer / "canonical" / "studio_h264.yaml"
 
 
-def test_an_invalid_intent_stays_invalid_until_its_definition_changes(proxx_home, tmp_path, monkeypatch):
+def test_an_invalid_intent_stays_invalid_until_its_version_changes(proxx_home, tmp_path, monkeypatch):
     intent, canonical = _studio(tmp_path, monkeypatch)
 
     def lifecycle() -> Lifecycle:
@@ -131,8 +131,10 @@ def test_an_invalid_intent_stays_invalid_until_its_definition_changes(proxx_home
     assert lifecycle() is Lifecycle.INVALID  # it came back: the intent stays INVALID (never ACTIVE again)
     with pytest.raises(PreJobError, match="no longer compiles"):
         Proxx.open().select("Studio")
-    intent.write_text(intent.read_text() + "notes: a new definition, by the administrator\n")
-    assert lifecycle() is Lifecycle.ACTIVE  # its file changed: judged afresh
+    intent.write_text(intent.read_text() + "notes: a cosmetic edit, by the administrator\n")
+    assert lifecycle() is Lifecycle.INVALID  # its file changed, its version did not: still the same intent
+    intent.write_text(intent.read_text().replace('"1.1"', '"1.2"'))
+    assert lifecycle() is Lifecycle.ACTIVE  # a new version: judged afresh
 
 
 def test_an_intent_found_invalid_stays_so_for_the_inbox_and_openjd_tasks(proxx_home, tmp_path, clip, monkeypatch):

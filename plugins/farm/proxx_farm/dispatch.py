@@ -57,6 +57,8 @@ class FarmDispatcher(Dispatcher):
         farm_key(executor)  # a broker elsewhere needs the farm's key: refused before the job is stored
         state = FarmState.connect(executor)
         proxx.store.add(spec, redacted(executor), roots=roots)
+        if proxx.refuse_before_dispatch(spec):  # FAILED in class B, with its result: never sent
+            return
         dispatch(proxx, spec, executor, state)
 
     def refresh(self, store: Store, home: Path, jobs: dict[str, str]) -> list[str]:

@@ -9,7 +9,14 @@ valid against the result schema, of this job and of its JobSpec's digest; a log 
 MAX_LOG_BYTES (its end kept). One entry that fails any of this is logged and left as it was: it
 never stops `jobs list`, `submit` or the mirroring of the others.
 
-No farm job stays QUEUED or RUNNING for ever on the submitting machine:
+No farm job stays QUEUED or RUNNING for ever on the submitting machine, nor QUEUED in silence:
+* a task a worker refuses (a bad, missing or expired signature, another farm's, malformed) ends its
+  job FAILED in class B with the worker's reason when the refusal names it: through the worker's
+  signed record when its signature proves the job, else, on a farm without a key (this machine
+  trusts its broker), from the refusal recorded in `proxx:farm:refused`; under a key an unproven
+  refusal (or an end signed for another farm) is only said, as the job's message (`jobs show`,
+  `jobs list`), since anyone who reaches Redis could write it;
+* a job no live worker takes (none for its engine, or none for `lost_after()`) says so the same way;
 * a job whose worker went silent is declared lost by a reaper (`FarmState.reap`, run here too)
   within `lost_after()` (three leases), and its result written from the outputs found published and
   verified (and, on a farm without a key, the clips its worker reported as published);
@@ -24,6 +31,7 @@ returns what could not be refreshed, for `proxx jobs list` and `show` to say."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import logging
 from collections import defaultdict
@@ -49,6 +57,13 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024  # a 10,000-clip job's result is ~30 MB
 MAX_RESULT_DEPTH = 32  # a result nests 6 deep
 MAX_LOG_BYTES = 4 * 1024 * 1024
 RECORD_LOST = "farm record lost"
+# A farm record says the job ended, signed with another key or for another farm name than this
+# machine's: not mirrored (anyone can write Redis), but never left unsaid either.
+UNVERIFIED_END = (
+    "Still QUEUED here: the render farm records an end of this job that does not verify with this machine's "
+    "PROXX_FARM_KEY and PROXX_FARM_NAME, so it is not taken; the job may never end here. Check that the workers "
+    "use the same key and farm name, then cancel it and retry."
+)
 # Jobs whose farm records one refresh asks for in one exchange with the broker: a backlog of
 # thousands costs a few round trips, and no reply holds more than this many records.
 RECORDS_A_ROUND_TRIP = 500
@@ -72,6 +87,7 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> list[str]:
             problems.append(error.message)
             continue
         key = key_from_env(KEY_VARIABLE)
+        waiting = Waiting(state)
         try:
             for start in range(0, len(job_ids), RECORDS_A_ROUND_TRIP):
                 batch = job_ids[start : start + RECORDS_A_ROUND_TRIP]
@@ -84,6 +100,10 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> list[str]:
                         farm = trusted_fields(job_id, raw, key, state)
                         if farm is not None and _apply(store, home, job_id, farm, raw if key is None else {}):
                             state.acknowledge(job_id)
+                        elif raw.get("state") == QUEUED:
+                            _waiting(store, home, job_id, raw, key, waiting)
+                        elif farm is None and raw.get("state") in (COMPLETED, FAILED):
+                            store.note_waiting(job_id, UNVERIFIED_END)
                     except redis.RedisError:
                         raise
                     except Exception as error:  # one bad entry never stops the others, nor the command
@@ -91,6 +111,85 @@ def mirror(store: Store, home: Path, dispatched: dict[str, str]) -> list[str]:
         except redis.RedisError as error:
             problems.append(f"The render farm's broker {redacted(url)} stopped answering: {error}")
     return problems
+
+
+@attrs.define
+class Waiting:
+    """What one refresh asks the farm, once, about jobs still QUEUED there: the tasks workers refused
+    (by the job they name, the newest refusal of each) and the engines live workers take."""
+
+    state: FarmState
+    _refusals: dict[str, dict[str, str | None]] | None = None
+    _engines: set[str] | None = None
+
+    def refusal(self, job_id: str) -> dict[str, str | None] | None:
+        if self._refusals is None:
+            self._refusals = {}
+            for record in self.state.refused_tasks():  # newest first
+                named = record.get("job_id")
+                if named and named not in self._refusals:
+                    self._refusals[named] = record
+        return self._refusals.get(job_id)
+
+    def engines(self) -> set[str]:
+        if self._engines is None:
+            self._engines = self.state.engines()
+        return self._engines
+
+
+def _waiting(store: Store, home: Path, job_id: str, raw: dict[str, str], key: bytes | None, waiting: Waiting) -> None:
+    """A job still QUEUED on the farm that no worker holds: ended FAILED (class B, the worker's
+    reason) when a worker refused a task naming it and this machine trusts its broker (no key); else
+    said (its `message`, for `jobs list` and `jobs show`) when it may never run: refused by a worker
+    unprovably, no live worker for its engine, or not taken for `lost_after` seconds. A job that
+    waits for a busy farm says nothing."""
+    if raw.get("worker_id"):  # reserved: a worker is checking it (and reports on it, or is reaped)
+        store.note_waiting(job_id, None)
+        return
+    refusal = waiting.refusal(job_id)
+    if refusal is not None:
+        message = str(refusal.get("message") or "A render farm worker refused its task.")
+        # Without a key this machine trusts its broker, as it does for every record there; under a key
+        # the refused list is anyone's to write (a refusal the worker's signature proves also ended the
+        # job's signed record, mirrored above), so a refusal there is only said.
+        if key is None:
+            fields = {"state": FAILED, "failure_class": FailureClass.VALIDATION.value,
+                      "reason": str(refusal.get("reason") or "farm_task_refused"), "message": message,
+                      "worker_id": str(refusal.get("worker_id") or "farm"),
+                      "finished_at": str(refusal.get("at") or utc_now())}  # fmt: skip
+            _apply(store, home, job_id, fields, {})
+            return
+        said = (
+            f"Still QUEUED: a render farm worker refused a task naming this job ({message.rstrip('.')}); the "
+            "refusal is not signed, so it is not taken as this job's end, but the job may never run. Check that "
+            "this machine and the workers share PROXX_FARM_KEY and PROXX_FARM_NAME, then cancel it and retry."
+        )
+        store.note_waiting(job_id, said)
+        return
+    engine = raw.get("engine") or store.spec_unchecked(job_id).engine
+    waited = _seconds_since(store.job(job_id).created_at)
+    note: str | None
+    if engine not in waiting.engines():
+        note = (
+            "Still QUEUED: no render farm worker that takes this kind of job is running now, so it may never run "
+            "(start one with `proxx farm worker`, or cancel it)."
+        )
+    elif waited is not None and waited >= lost_after():
+        note = (
+            f"Still QUEUED: no render farm worker has taken it in {waited:.0f} s (the workers are busy, or refuse "
+            "its task: Redis keeps their refusals in proxx:farm:refused); it runs when a worker takes it."
+        )
+    else:
+        note = None
+    store.note_waiting(job_id, note)
+
+
+def _seconds_since(moment: str) -> float | None:
+    try:
+        then = datetime.datetime.fromisoformat(moment)
+    except ValueError:
+        return None
+    return (datetime.datetime.now(datetime.UTC) - then).total_seconds() if then.tzinfo else None
 
 
 def _missing(store: Store, home: Path, job_id: str) -> None:

@@ -322,9 +322,11 @@ class FarmState:
         """The submitting machine has recorded the job's outcome: its worker may forget it."""
         self._acknowledge(keys=[_job(job_id)], args=[utc_now()])
 
-    def refused(self, worker_id: str, job_id: str | None, reason: str, message: str) -> None:
-        """Record a task a worker refused before claiming it (e.g. its signature did not verify)."""
-        record = {"at": utc_now(), "worker_id": worker_id, "job_id": job_id, "reason": reason, "message": message}
+    def refused(self, worker_id: str, job_id: str | None, reason: str, message: str, proven: bool = True) -> None:
+        """Record a task a worker refused before claiming it (e.g. its signature did not verify).
+        `proven`: False when `job_id` is only what the task named, its signature not proving it."""
+        record = {"at": utc_now(), "worker_id": worker_id, "job_id": job_id, "reason": reason, "message": message,
+                  "proven": "yes" if proven else "no"}  # fmt: skip
         self.client.lpush(REFUSED_LIST, json.dumps(record))
         self.client.ltrim(REFUSED_LIST, 0, 999)
 

@@ -32,7 +32,9 @@ def submit(
     roots: Roots | None = None,
 ) -> JobSpec:
     """Create a job for the farm at `broker` and queue it there. An unreachable broker is a
-    configuration error before anything is created; class A errors create nothing, as always."""
+    configuration error before anything is created; class A errors create nothing, as always. A job
+    the checks that do not depend on the worker refuse (`Proxx.refuse_before_dispatch`) ends FAILED
+    in class B at once and is never sent, as a local job would."""
     url = connectable(broker)  # a retry passes the broker as stored, password redacted
     if url is None:
         raise ConfigurationError(
@@ -49,6 +51,8 @@ def submit(
         intent, sources, output_directory, retry_of, reuse, executor=redacted(url),
         engines={*proxx.engines, *state.engines()}, roots=roots,
     )  # fmt: skip
+    if proxx.store.job(spec.job_id).state == FAILED:  # refused in class B before it was sent, as locally
+        return spec
     dispatch(proxx, spec, url, state)
     return spec
 

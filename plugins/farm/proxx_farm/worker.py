@@ -33,7 +33,7 @@ from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter
 from proxx.home import STORE_FILE, proxx_home
 from proxx.jobspec.model import JobSpec, canonical_json, digest_of, utc_now
-from proxx.jobspec.signing import FARM_STATE, FARM_TASK, SignatureRefused, open_sealed, seal
+from proxx.jobspec.signing import FARM_STATE, FARM_TASK, SignatureRefused, is_sealed, open_sealed, seal
 from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
 from proxx.pluginmanager import plugin_manager
 from proxx.result import ClipResult, JobResult, write_json_atomically
@@ -334,10 +334,12 @@ def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
             spec_json = payload.decode("utf-8")
         except (SignatureRefused, UnicodeDecodeError) as refused:
             why = refused.why if isinstance(refused, SignatureRefused) else "it is not UTF-8 text"
+            authentic = _authentic_job_id(raw, ctx.key)  # expired, or for another farm: its job is known
             return _refuse(
-                ctx, None, "farm_signature_invalid",
+                ctx, authentic, "farm_signature_invalid",
                 f"Farm task refused by worker {ctx.worker_id}: {why} with this farm's key (PROXX_FARM_KEY). "
                 "Nothing was executed.",
+                named=_named_job_id(raw),
             )  # fmt: skip
         signed_for = envelope.job_id
         if not _replays(ctx).first_time(raw, envelope.job_id, envelope.expires):
@@ -350,7 +352,8 @@ def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
         document = parse_bounded(spec_json, "farm task")
         job_id = document["job_id"] if isinstance(document, dict) else None
     except JobValidationError as error:
-        return _refuse(ctx, signed_for, error.reason, error.message)
+        named = _named_job_id(spec_json.encode("utf-8", "surrogateescape"))
+        return _refuse(ctx, signed_for, error.reason, error.message, named=named)
     if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id) or (signed_for and job_id != signed_for):
         return _refuse(ctx, None, "invalid_jobspec", f"Farm task refused: job id {str(job_id)[:80]!r} is malformed.")
     lease = FarmLease(ctx, lease_seconds())
@@ -426,16 +429,58 @@ def _replay_record(path: str) -> ReplayRecord:
     return ReplayRecord(Path(path))
 
 
-def _refuse(ctx: WorkerContext, job_id: str | None, reason: str, message: str) -> str:
+def _refuse(ctx: WorkerContext, job_id: str | None, reason: str, message: str, named: str | None = None) -> str:
     """Record a refused task; a job the farm knows as QUEUED is failed with the reason, so its
-    submitter learns why."""
+    submitter learns why. `job_id`: the task's job, when its signature proves it; `named`: the job
+    the task names without proof (an unsigned task to a worker with a key, a signed one to a worker
+    without): recorded, never failed here (a forged task must not end another job); the submitting
+    machine decides what it believes (`proxx_farm.mirror`)."""
     log.error("%s", message)
-    ctx.state.refused(ctx.worker_id, job_id, reason, message)
+    ctx.state.refused(ctx.worker_id, job_id or named, reason, message, proven=job_id is not None)
     known = job_id is not None and ctx.state.job(job_id).get("state") == QUEUED
     if known and job_id is not None and ctx.state.reserve(job_id, ctx.worker_id, lease_seconds()):
         fields = {"state": FAILED, "failure_class": "B", "reason": reason, "message": message}
         ctx.state.finish(job_id, ctx.worker_id, signed(ctx, job_id, fields))
     return "refused"
+
+
+def _header(raw: bytes) -> dict[str, Any] | None:
+    """The header of a signed message, unverified: read only to say which job it names."""
+    if not is_sealed(raw):
+        return None
+    header_line = raw.partition(b"\n")[2].partition(b"\n")[0]
+    try:
+        header = json.loads(header_line[:4096]) if len(header_line) <= 4096 else None
+    except ValueError:
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def _authentic_job_id(raw: bytes, key: bytes) -> str | None:
+    """The job of a signed task whose signature verifies under `key` though it was refused (expired,
+    meant for another farm's name): the signature proves which job it is."""
+    header = _header(raw)
+    if header is None:
+        return None
+    try:
+        envelope, _ = open_sealed(raw, key, FARM_TASK, str(header.get("audience")), now=0.0)
+    except SignatureRefused:
+        return None
+    return envelope.job_id
+
+
+def _named_job_id(raw: bytes) -> str | None:
+    """The well-formed job id a refused task names (its signed header's, or its JobSpec's), unproven."""
+    header = _header(raw)
+    if header is not None:
+        named = header.get("job_id")
+    else:
+        try:
+            document = parse_bounded(raw, "farm task")
+        except (JobValidationError, UnicodeDecodeError):
+            return None
+        named = document.get("job_id") if isinstance(document, dict) else None
+    return named if isinstance(named, str) and JOB_ID.fullmatch(named) else None
 
 
 def _take_and_run(
