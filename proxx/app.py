@@ -263,7 +263,13 @@ class Proxx:
         self.store.add(spec, executor, roots, left_out)
         if executor is not None:
             return
-        problems = validate(spec, self.engines, self.plugin_manager, roots).problems
+        try:
+            problems = validate(spec, self.engines, self.plugin_manager, roots).problems
+        except Exception as error:  # a fault of proxx or a plugin: the job ends FAILED, never left QUEUED to run
+            runner = self.runner()
+            if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:
+                runner.crashed(spec.job_id, error)
+            return
         if not problems:
             return
         runner = self.runner()
