@@ -191,6 +191,52 @@ def test_a_job_whose_validation_raises_when_created_is_never_left_queued(
     assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "internal_error")
 
 
+def test_a_worker_loop_that_fails_itself_says_so_in_one_line_and_exits_non_zero(proxx_home, monkeypatch, capsys):
+    from proxx import worker as worker_module
+
+    def recover_lost(*args):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(worker_module, "recover_lost", recover_lost)
+    assert main(["worker", "--once"]) == 1
+    said = capsys.readouterr()
+    assert "Traceback" not in said.out + said.err and "Exception in thread" not in said.err
+    assert "proxx: worker: internal error (OSError: [Errno 5] Input/output error); details in " in said.err
+    (log,) = (proxx_home / "logs").glob("worker-error-*.log")
+    assert "Traceback" in log.read_text()
+
+
+class RaisingClipCheck:
+    @hookimpl
+    def proxx_engines(self):
+        class Picky(Engine):
+            name = "picky"
+
+            def availability(self) -> Availability:
+                return Availability(True, version="1")
+
+            def validate_clip(self, spec, clip, source):  # type: ignore[no-untyped-def]
+                raise ValueError("no frame size")
+
+            def render(self, task: RenderTask):  # type: ignore[no-untyped-def]
+                raise AssertionError("never rendered: refused")
+
+        yield Picky()
+
+
+def test_an_engine_whose_validate_clip_raises_refuses_the_job_naming_the_plugin(tmp_path, out, proxx_home, registered):
+    register(registered, RaisingClipCheck(), "picky-plugin")
+    (tmp_path / "profiles").mkdir()
+    canonical, intent = engine_profiles(tmp_path / "profiles", "picky", "mov", "pcm")
+    proxx = Proxx.open(profiles=[canonical, intent])
+    spec = proxx.create_job("Picky", [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "plugin_failed")
+    assert "plugin 'picky-plugin' failed in its engine's validate_clip (ValueError: no frame size)" in (
+        row.message or ""
+    )
+
+
 class RaisingAvailability(Engine):
     name = "flaky"
 
