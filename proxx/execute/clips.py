@@ -150,7 +150,8 @@ class Clips:
     def _unexpected(self, clip: ClipSpec, error: Exception) -> ExecutionError:
         """An exception no engine or check was meant to raise (an OSError of the output folder, a
         bug) as the clip's class C failure: its traceback in the job log, its message naming it."""
-        append(self.log_path, f"clip {clip.index}: unexpected error:\n{traceback.format_exc()}")
+        with contextlib.suppress(Exception):  # an unwritable job log must not hide the clip's failure
+            append(self.log_path, f"clip {clip.index}: unexpected error:\n{traceback.format_exc()}")
         return ExecutionError(
             "internal_error",
             f"The proxy of '{Path(clip.source).name}' could not be made: proxx met an unexpected error "
