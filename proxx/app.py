@@ -23,6 +23,7 @@ from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
 from proxx.errors import PreJobError
 from proxx.execute.claim import claim_and_run
+from proxx.execute.crash import crashed
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
@@ -268,7 +269,7 @@ class Proxx:
         except Exception as error:  # a fault of proxx or a plugin: the job ends FAILED, never left QUEUED to run
             runner = self.runner()
             if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:
-                runner.crashed(spec.job_id, error)
+                crashed(runner, spec.job_id, error)
             return
         if not problems:
             return

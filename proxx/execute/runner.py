@@ -19,27 +19,24 @@ import sqlite3
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
 
-from proxx.errors import ExecutionError, FailureClass, JobValidationError
+from proxx.errors import FailureClass, JobValidationError
 from proxx.execute.cancel import BEFORE_START, CancelSignal
 from proxx.execute.clips import Clips
 from proxx.execute.engine import Engine
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
-from proxx.execute.recover import Publications, journal, remember_published
+from proxx.execute.recover import Publications, remember_published
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import JobSpec, utc_now
 from proxx.pluginmanager import PluginManager
 from proxx.result import (
-    CLIP_COMPLETED,
-    CLIP_FAILED,
     CLIP_NOT_RUN,
     RESULT_VERSION,
     ClipResult,
@@ -49,7 +46,7 @@ from proxx.result import (
     unrecorded,
 )
 from proxx.settings import Settings, duration_of
-from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, DigestMismatch, Store
+from proxx.store import COMPLETED, FAILED, DigestMismatch, Store
 from proxx.validate.checks import validate
 
 
@@ -128,43 +125,10 @@ class Runner:
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         return self._refused(spec, problems, utc_now(), {}, log_path)
 
-    def crashed(self, job_id: str, error: Exception) -> JobResult | None:
-        """End a job that raised instead of finishing (a fault of proxx or of a plugin) FAILED in
-        class C, "internal_error", its message naming the exception and its traceback in the job's
-        log: from QUEUED (it raised while checked) or RUNNING, the proxies it published kept (from
-        its journal). Called from the `except` block that caught `error`. The job's result, or None
-        when another process ended it meanwhile."""
-        log_path = self.job_dir(job_id) / "job.log"
-        with contextlib.suppress(Exception):  # the ending matters more than its log line
-            append(log_path, f"job {job_id} stopped by an unexpected error:\n{traceback.format_exc()}")
-        row = self.store.job(job_id)
-        if row.state not in (QUEUED, RUNNING):
-            return None
-        self.store.set_paths(job_id, log_path=str(log_path))
-        spec = self.store.spec_unchecked(job_id)
-        failure = Failure.of(
-            ExecutionError(
-                "internal_error",
-                f"The job stopped on an unexpected error in proxx or one of its plugins ({type(error).__name__}: "
-                f"{error}). The proxies it published are kept; retry the job for the others. An administrator "
-                "finds the details in the job's log.",
-                {"error": type(error).__name__},
-            )
-        )
-        done = {i: c for i, c in journal(log_path.parent).items() if c.state == CLIP_COMPLETED}
-        started = row.started_at is not None
-        clips = tuple(
-            done.get(c.index)
-            or (
-                ClipResult(c.index, c.source, c.output, CLIP_FAILED, failure=failure)
-                if started
-                else ClipResult(c.index, c.source, c.output, CLIP_NOT_RUN)
-            )
-            for c in spec.clips
-        )
-        return self._finish(
-            spec, FAILED, row.started_at or utc_now(), {}, clips, log_path, failure, EngineRun(spec.engine)
-        )
+    def fail(self, spec: JobSpec, started_at: str, clips: tuple[ClipResult, ...], failure: Failure) -> JobResult:
+        """End a job FAILED with `failure`, its clips as given (`proxx.execute.crash`: a job that raised)."""
+        log_path = self.job_dir(spec.job_id) / "job.log"
+        return self._finish(spec, FAILED, started_at, {}, clips, log_path, failure, EngineRun(spec.engine))
 
     def cancel_before_start(self, spec: JobSpec) -> JobResult:
         """End a claimed job the operator cancelled before it started: FAILED, nothing run."""
