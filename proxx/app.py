@@ -24,6 +24,7 @@ from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
 from proxx.errors import JobStateError, JobValidationError, PreJobError, ProxxError
 from proxx.execute.claim import claim_and_run
+from proxx.execute.crash import crashed
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
@@ -308,7 +309,13 @@ class Proxx:
         if executor is not None:
             self.refuse_before_dispatch(spec)
             return
-        problems = validate(spec, self.engines, self.plugin_manager, roots).problems
+        try:
+            problems = validate(spec, self.engines, self.plugin_manager, roots).problems
+        except Exception as error:  # a fault of proxx or a plugin: the job ends FAILED, never left QUEUED to run
+            runner = self.runner()
+            if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:
+                crashed(runner, spec.job_id, error)
+            return
         if problems:
             self._refuse(spec, problems)
 

@@ -17,7 +17,7 @@ import os
 import sys
 import types
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ import pluggy
 
 from proxx import hookspecs, vocabulary
 from proxx.compile.problems import Problem
-from proxx.errors import ConfigurationError, JobValidationError
+from proxx.errors import ConfigurationError, ExecutionError, JobValidationError
 from proxx.execute.engine import Engine
 from proxx.plugin import API_VERSION
 
@@ -100,6 +100,7 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(ENTRY_POINT_GROUP)
         self.add_hookspecs(hookspecs)
         self.loaded_entry_points: list[EntryPoint] = []  # the installed plugins it loaded
+        self._owners: dict[int, tuple[object, str]] = {}  # id(record): (record, the plugin that yielded it)
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         """pluggy's `register`, and the plugin's vocabulary declared (hook `proxx_vocabulary`): once,
@@ -150,12 +151,31 @@ class PluginManager(pluggy.PluginManager):
 
     def per_plugin(self, hook_name: str, **kwargs: Any) -> list[tuple[str, list[Any]]]:
         """Call a hook one plugin at a time, in plugin-name order, returning each plugin's name with
-        the records it gave."""
-        results = []
-        for name, call in self._one_at_a_time(hook_name):
-            (answer,) = call(**kwargs) or [()]
-            results.append((name, list(answer or ())))
-        return results
+        the records it gave. A hook that answers something other than an iterable of the records
+        its spec names is a `PluginAnswerError` (a ConfigurationError) naming the plugin."""
+        return [(name, self._answer(name, hook_name, call, kwargs)) for name, call in self._one_at_a_time(hook_name)]
+
+    def _answer(self, plugin: str, hook_name: str, call: Callable[..., Any], kwargs: Mapping[str, Any]) -> list[Any]:
+        """One plugin's records from one hook, each checked against the record type of the hook:
+        a wrong answer found here names its plugin, where it would otherwise fail far from it (an
+        "internal error" naming nobody)."""
+        (answer,) = call(**kwargs) or [()]
+        expected = _record_types().get(hook_name)
+        if expected is None:
+            return list(answer or ())
+        kind, must = expected
+        if isinstance(answer, str | bytes | Mapping) or not isinstance(answer, Iterable):
+            raise PluginAnswerError(plugin, hook_name, _described(answer), must)
+        records = list(answer)  # a generator's body runs here
+        for record in records:
+            if not isinstance(record, kind):
+                raise PluginAnswerError(plugin, hook_name, f"an iterable holding {_described(record)}", must)
+        return records
+
+    def owner_of(self, record: object) -> str | None:
+        """The name of the plugin whose hook yielded `record` (an engine, an exporter), if known."""
+        owned = self._owners.get(id(record))
+        return owned[1] if owned is not None and owned[0] is record else None
 
     def collect(self, hook_name: str) -> dict[str, tuple[str, Any]]:
         """The named records a hook yields: {record name: (plugin name, record)}, sorted by name.
@@ -175,6 +195,7 @@ class PluginManager(pluggy.PluginManager):
                         {kind: name, "plugins": [found[name][0], owner]},
                     )
                 found[name] = (owner, record)
+                self._owners[id(record)] = (record, owner)  # the record kept: its id is never reused
         return dict(sorted(found.items()))
 
     def engines(self) -> dict[str, Engine]:
@@ -234,14 +255,43 @@ class PluginManager(pluggy.PluginManager):
         return list(found.values())
 
     def validate_job(self, spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[JobValidationError]:
-        """Every plugin's class B problems with a stored JobSpec (hook `proxx_validate_job`)."""
-        found = self.per_plugin("proxx_validate_job", spec=spec, sources=sources)
-        return [problem for _, problems in found for problem in problems]
+        """Every plugin's class B problems with a stored JobSpec (hook `proxx_validate_job`). A
+        plugin whose hook raises, or answers something else than problems, is itself a class B
+        problem naming the plugin: the job fails, and the other plugins are still asked."""
+        problems: list[JobValidationError] = []
+        for plugin, call in self._one_at_a_time("proxx_validate_job"):
+            try:
+                problems += self._answer(plugin, "proxx_validate_job", call, {"spec": spec, "sources": sources})
+            except Exception as error:
+                log.debug("proxx_validate_job of %s failed", plugin, exc_info=True)
+                problems.append(
+                    JobValidationError(
+                        "plugin_failed",
+                        f"The job could not be checked: {_fault(plugin, 'proxx_validate_job', error)} "
+                        "Nothing was run; ask an administrator to fix or remove the plugin.",
+                        {"plugin": plugin, "hook": "proxx_validate_job", "error": f"{type(error).__name__}: {error}"},
+                    )
+                )
+        return problems
 
     def verify_output(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo) -> list[Check]:
-        """Every plugin's extra checks on one output (hook `proxx_verify_output`)."""
-        found = self.per_plugin("proxx_verify_output", spec=spec, clip=clip, source=source, output=output)
-        return [check for _, checks in found for check in checks]
+        """Every plugin's extra checks on one output (hook `proxx_verify_output`). A plugin whose hook
+        raises, or answers something else than checks, fails the clip (class C) naming the plugin:
+        an output a studio check could not pass is never published."""
+        checks: list[Check] = []
+        kwargs = {"spec": spec, "clip": clip, "source": source, "output": output}
+        for plugin, call in self._one_at_a_time("proxx_verify_output"):
+            try:
+                checks += self._answer(plugin, "proxx_verify_output", call, kwargs)
+            except Exception as error:
+                raise ExecutionError(
+                    "plugin_failed",
+                    f"The output of '{Path(clip.source).name}' could not be verified: "
+                    f"{_fault(plugin, 'proxx_verify_output', error)} It was not published; ask an administrator "
+                    "to fix or remove the plugin.",
+                    {"plugin": plugin, "hook": "proxx_verify_output", "error": f"{type(error).__name__}: {error}"},
+                ) from error
+        return checks
 
     def reuse_output(self, spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
         """The earlier output this clip may copy, or None (hook `proxx_reuse_output`): the plugins
@@ -272,6 +322,57 @@ class PluginManager(pluggy.PluginManager):
             if ep.name == plugin and ep.dist is not None:
                 return ep.dist.name, ep.dist.version
         return None
+
+
+class PluginAnswerError(ConfigurationError):
+    """A plugin's hook answered something other than what its spec says it returns (a record of
+    another type, a single record instead of an iterable of them)."""
+
+    def __init__(self, plugin: str, hook: str, got: str, must: str) -> None:
+        super().__init__(
+            "plugin_wrong_answer",
+            f"Plugin '{plugin}' is broken: its {hook} hook returned {got}, where it must return {must}. "
+            "Ask an administrator to fix or remove the plugin.",
+            {"plugin": plugin, "hook": hook, "returned": got, "expected": must},
+        )
+
+
+def _described(value: object) -> str:
+    """What a plugin returned, in a few words: its type, and a short repr for a plain value."""
+    kind = type(value).__name__
+    if isinstance(value, str | bytes | int | float) or value is None:
+        shown = repr(value)
+        return f"{'a' if kind[0] not in 'aeiou' else 'an'} {kind} ({shown[:60]}{'...' if len(shown) > 60 else ''})"
+    return f"{'an' if kind[0].lower() in 'aeiou' else 'a'} {kind}"
+
+
+def _fault(plugin: str, hook: str, error: Exception) -> str:
+    """A plugin's failure in one sentence, naming the plugin, its hook and what went wrong."""
+    if isinstance(error, PluginAnswerError):
+        got, must = error.context["returned"], error.context["expected"]
+        return f"plugin '{plugin}' answered its {hook} hook with {got}, where it must return {must}."
+    return f"plugin '{plugin}' failed in its {hook} hook ({type(error).__name__}: {error})."
+
+
+@functools.cache
+def _record_types() -> dict[str, tuple[type | tuple[type, ...], str]]:
+    """Each hook whose answers are checked: the type its records must have, and how to say so.
+    Imported here, once: these modules import the plugin manager's own."""
+    from proxx.dispatch import Dispatcher
+    from proxx.export.exporter import Exporter
+    from proxx.hookrecords import Command, WebLookup
+    from proxx.verify.checks import Check
+
+    return {
+        "proxx_engines": (Engine, "an iterable of proxx.plugin.Engine instances"),
+        "proxx_exporters": (Exporter, "an iterable of proxx.plugin.Exporter records"),
+        "proxx_dispatchers": (Dispatcher, "an iterable of proxx.dispatch.Dispatcher instances"),
+        "proxx_subcommands": (Command, "an iterable of proxx.plugin.Command records"),
+        "proxx_web_lookups": (WebLookup, "an iterable of proxx.plugin.WebLookup records"),
+        "proxx_validate_job": (JobValidationError, "an iterable of proxx.plugin.JobValidationError"),
+        "proxx_verify_output": (Check, "an iterable of proxx.plugin.Check records"),
+        "proxx_canonical_profiles": ((str, os.PathLike), "a list of paths (pathlib.Path or str)"),
+    }
 
 
 _DECLARE_AS = {"codec": "Codec", "container": "Container", "audio policy": "AudioPolicy"}

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import attrs
 
-from proxx.cli.exits import OneIntent, failed_code
+from proxx.cli.exits import EXIT_INTERNAL, OneIntent, failed_code
 from proxx.errors import CANCELLED, FailureClass, PreJobError
 from proxx.home import proxx_home
 from proxx.jobspec.stamps import iso_moment
@@ -468,8 +468,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     # SIGTERM (a service manager stopping the worker): take no new job, finish the running ones.
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    count = work(proxx, concurrency=args.concurrency, once=args.once, stop=stop, on_done=done)
+    errors: list[int] = []  # the worker's own faults (a job's fault ends that job FAILED, through `done`)
+
+    def error(line: str) -> None:
+        print(f"proxx: {line}", file=sys.stderr, flush=True)
+        errors.append(EXIT_INTERNAL)
+
+    count = work(proxx, concurrency=args.concurrency, once=args.once, stop=stop, on_done=done, on_error=error)
     print(f"worker ran {count} job(s)" + (f", {len(failed)} FAILED" if failed else ""))
+    failed += errors
     # A script draining the queue learns that some failed, and how; a service stopped is no failure.
     return max(failed, default=0) if args.once else 0
 

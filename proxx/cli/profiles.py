@@ -98,12 +98,15 @@ def _deprecated(status: IntentStatus) -> str:
 
 def cmd_registry(args: argparse.Namespace) -> int:
     from proxx.converter import converter
+    from proxx.execute.engine import availability_of
 
     proxx = _open(args)
     broken = proxx.plugin_manager.plugin_profile_problems()
     for problem in broken:
         print(f"{problem.location}: error: {problem.message} ({problem.reason})", file=sys.stderr)
-    availability = {name: engine.availability() for name, engine in proxx.engines.items()}
+    availability = {  # an engine whose check raises is listed unavailable, the others still are
+        name: availability_of(engine, proxx.engine_plugins.get(name)) for name, engine in proxx.engines.items()
+    }
     if args.json:
         print(
             json.dumps(

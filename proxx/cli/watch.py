@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proxx.cli.exits import OneIntent, failed_code
+from proxx.cli.exits import EXIT_INTERNAL, OneIntent, failed_code
 from proxx.visibility import OperatorWords, safe
 
 if TYPE_CHECKING:
@@ -174,14 +174,19 @@ def _worker_here(proxx: Proxx, run: bool, failed: list[int]) -> Iterator[None]:
         if result.failure is not None:
             failed.append(failed_code(result.failure.failure_class))
 
+    def error(line: str) -> None:  # the worker's own fault (a job's ends it FAILED, through `done`)
+        print(f"proxx: {line}", file=sys.stderr, flush=True)
+        failed.append(EXIT_INTERNAL)
+
     stop = threading.Event()
-    thread = threading.Thread(target=work, args=(proxx,), kwargs={"stop": stop, "on_done": done}, daemon=True)
+    kwargs = {"stop": stop, "on_done": done, "on_error": error}
+    thread = threading.Thread(target=work, args=(proxx,), kwargs=kwargs, daemon=True)
     thread.start()
     try:
         yield
     except BaseException:  # Ctrl-C: take no new job (the engine of a running one dies with this process)
         stop.set()
         raise
-    work(proxx, once=True, on_done=done)  # --once: what is still queued runs before the watch returns
+    work(proxx, once=True, on_done=done, on_error=error)  # --once: what is still queued runs before the watch returns
     stop.set()
     thread.join()

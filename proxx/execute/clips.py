@@ -16,6 +16,7 @@ The result lists clips in job order.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -29,7 +30,7 @@ import attrs
 
 from proxx.errors import CANCELLED, DISK_FULL, OUTPUT_UNWRITABLE, TIMEOUT, ExecutionError, FailureClass, ProxxError
 from proxx.execute.cancel import cancelled_error
-from proxx.execute.engine import Engine, RenderTask
+from proxx.execute.engine import Engine, RenderReport, RenderTask, availability_of
 from proxx.execute.joblog import append
 from proxx.execute.lease import Lease
 from proxx.execute.progress import ProgressMeter
@@ -130,19 +131,47 @@ class Clips:
             if stopping.is_set() or self.cancelled():
                 cores.end(job_id, position)
                 return ClipResult(clip.index, clip.source, clip.output, CLIP_NOT_RUN)
+            started = time.monotonic()
             try:
                 threads = cores.start(job_id, position, budget)
                 step = self._produce(clip, self.meter.for_clip(position, clip.index), threads)
+            except Exception as error:  # last resort (_produce keeps its own): the clip's failure, never the job's
+                step = self._crashed(clip, error, started)
             finally:
                 cores.end(job_id, position)
-        result = self._complete(step) if isinstance(step, Rendered) else step
-        if result.failure is not None and self._stops_job(result.failure):
-            stopping.set()
+        try:
+            result = self._complete(step) if isinstance(step, Rendered) else step
+            if result.failure is not None and self._stops_job(result.failure):
+                stopping.set()
+        except Exception as error:
+            result = self._crashed(clip, error, started)
         return result
+
+    def _unexpected(self, clip: ClipSpec, error: Exception) -> ExecutionError:
+        """An exception no engine or check was meant to raise (an OSError of the output folder, a
+        bug) as the clip's class C failure: its traceback in the job log, its message naming it."""
+        with contextlib.suppress(Exception):  # an unwritable job log must not hide the clip's failure
+            append(self.log_path, f"clip {clip.index}: unexpected error:\n{traceback.format_exc()}")
+        return ExecutionError(
+            "internal_error",
+            f"The proxy of '{Path(clip.source).name}' could not be made: proxx met an unexpected error "
+            f"({type(error).__name__}: {error}). Nothing was published for it; an administrator finds the "
+            "details in the job's log.",
+            {"source": clip.source, "error": type(error).__name__},
+        )
+
+    def _crashed(self, clip: ClipSpec, error: Exception, started: float) -> ClipResult:
+        """The clip failed by an exception met outside its own handling: recorded failed, touching
+        nothing more on disk (its partial output, if any, stays where it is)."""
+        failure = Failure.of(self._unexpected(clip, error))
+        with contextlib.suppress(Exception):
+            append(self.log_path, f"clip {clip.index} failed: {failure.message}")
+        seconds = round(time.monotonic() - started, 3)
+        return ClipResult(clip.index, clip.source, clip.output, CLIP_FAILED, None, (), failure, seconds)
 
     def _stops_job(self, failure: Failure) -> bool:
         """Whether a clip's failure is the job's: no later clip could do better."""
-        if failure.reason in JOB_WIDE_REASONS or not self.engine.availability().available:
+        if failure.reason in JOB_WIDE_REASONS or not availability_of(self.engine).available:
             return True
         return disk_full(Path(self.spec.output_directory))
 
@@ -162,6 +191,8 @@ class Clips:
                 self._render(clip, source, staged.written, report, threads)
         except ProxxError as error:
             return self._failed(clip, staged, error, [], started, reused, threads)
+        except Exception as error:  # e.g. an OSError of the output folder: this clip fails, not the process
+            return self._failed(clip, staged, self._unexpected(clip, error), [], started, reused, threads)
         return Rendered(clip, source, staged, reused, started, report, threads)
 
     def _complete(self, rendered: Rendered) -> ClipResult:
@@ -185,6 +216,9 @@ class Clips:
             publish(self.spec, clip, staged, self.roots)
         except ProxxError as error:
             return self._failed(clip, staged, error, checks, rendered.started, rendered.reused, rendered.threads)
+        except Exception as error:  # e.g. an OSError publishing it: this clip fails, not the process
+            failure = self._unexpected(clip, error)
+            return self._failed(clip, staged, failure, checks, rendered.started, rendered.reused, rendered.threads)
         finally:
             staged.close()
         rendered.report(1.0)
@@ -213,10 +247,15 @@ class Clips:
         append(self.log_path, f"clip {clip.index} failed: {error.message}{detail}")
         kept = None
         if staged is not None:  # else it failed before its private folder was made: nothing was written
-            if error.reason in (CANCELLED, DISK_FULL):  # nothing to debug; a full volume needs the space
-                discard(self.spec, clip, staged, self.roots)
-            else:
-                kept = unstage(self.spec, clip, staged, self.roots)
+            try:
+                if error.reason in (CANCELLED, DISK_FULL):  # nothing to debug; a full volume needs the space
+                    discard(self.spec, clip, staged, self.roots)
+                else:
+                    kept = unstage(self.spec, clip, staged, self.roots)
+            except Exception:  # the partial stays in its private folder: the clip's failure is still this one
+                moved = f"clip {clip.index}: its partial output could not be moved:\n{traceback.format_exc()}"
+                append(self.log_path, moved)
+                kept = str(staged.path)
             staged.close()
         seconds = round(time.monotonic() - started, 3)
         return ClipResult(
@@ -277,6 +316,14 @@ class Clips:
                 f"{self.engine.label} engine failed: {type(error).__name__}: {error}",
                 {"source": clip.source},
             ) from error
+        if not isinstance(rendered, RenderReport):  # checked here: its fields are read just below
+            raise ExecutionError(
+                "plugin_failed",
+                f"The proxy of '{Path(clip.source).name}' was not published: the {self.engine.label} engine "
+                f"('{self.engine.name}') returned {type(rendered).__name__} from render, where it must return a "
+                "RenderReport. Ask an administrator to fix or remove its plugin.",
+                {"source": clip.source, "engine": self.engine.name},
+            )
         self.engine_run = EngineRun(self.engine.name, rendered.engine_version, rendered.details)
         if self.cancelled():  # an engine that does not ask while it renders: the output is not kept
             raise cancelled_error(clip.source)

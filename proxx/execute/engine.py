@@ -104,6 +104,22 @@ class RenderReport:
     details: dict[str, Any] = attrs.field(factory=dict)
 
 
+def availability_of(engine: Engine, plugin: str | None = None) -> Availability:
+    """`engine.availability()`, never raising: an engine whose check raises (a plugin's bug) is
+    unavailable, the reason naming its plugin (`plugin`) and the error, so that one broken engine
+    neither hides the others (`proxx registry`) nor crashes the job that asked."""
+    try:
+        availability = engine.availability()
+    except Exception as error:
+        by = f"plugin '{plugin}'" if plugin else f"the {engine.label} engine's plugin"
+        return Availability(False, f"its availability check failed in {by} ({type(error).__name__}: {error})")
+    if not isinstance(availability, Availability):
+        by = f"plugin '{plugin}'" if plugin else f"the {engine.label} engine's plugin"
+        got = type(availability).__name__
+        return Availability(False, f"its availability check in {by} returned a {got}, not an Availability")
+    return availability
+
+
 def cannot_render(clip: ClipSpec, why: str) -> JobValidationError:
     """The class B problem an engine's `validate_clip` yields for a source its profile cannot take."""
     return JobValidationError(

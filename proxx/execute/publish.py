@@ -18,6 +18,8 @@ link). A failed clip's partial output is then moved beside the final name for de
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
 import shutil
 import stat
@@ -70,9 +72,31 @@ def partial_path(clip: ClipSpec, job_id: str) -> Path:
     return _partial(clip.output, job_id)
 
 
+# The longest file name, in bytes, of the file systems proxies go to (ext4, XFS, APFS, NTFS, exFAT
+# and SMB shares all stop at 255): an output name longer is refused at validation.
+NAME_MAX = 255
+
+
+def name_fits(name: str) -> bool:
+    """Whether `name` (one file name, no folder) is short enough for the output's file system."""
+    return len(os.fsencode(name)) <= NAME_MAX
+
+
 def _partial(output: str, job_id: str) -> Path:
     final = Path(output)
-    return final.with_name(f"{final.stem}.proxx-partial-{_suffix(job_id)}{final.suffix}")
+    tail = f".proxx-partial-{_suffix(job_id)}{final.suffix}"
+    name = final.stem + tail
+    if name_fits(name):
+        return final.with_name(name)
+    # A final name near the limit leaves no room for the partial's 23 more bytes: its stem is cut
+    # (on a character boundary) and a digest of the whole name added, so two long names sharing
+    # their beginning still get partial names of their own.
+    digest = hashlib.sha256(os.fsencode(final.name)).hexdigest()[:8]
+    room = NAME_MAX - len(os.fsencode(f"~{digest}{tail}"))
+    stem = os.fsencode(final.stem)[:room].decode("utf-8", errors="ignore")
+    while not name_fits(f"{stem}~{digest}{tail}"):  # a name not in UTF-8 (surrogate-escaped bytes)
+        stem = stem[:-1]
+    return final.with_name(f"{stem}~{digest}{tail}")
 
 
 def staged_path(clip: ClipSpec, job_id: str) -> Path:
@@ -340,6 +364,8 @@ def _lstat(name: str, folder: int) -> os.stat_result | None:
 def _lexists(name: str, folder: int) -> bool:
     try:
         os.stat(name, dir_fd=folder, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
+    except OSError as error:
+        # A name too long for the file system names nothing; any other error (EACCES, EIO) may hide a
+        # file, so the name counts as taken: nothing is ever written over it.
+        return error.errno not in (errno.ENOENT, errno.ENAMETOOLONG, errno.ENOTDIR)
     return True

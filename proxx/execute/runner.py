@@ -126,6 +126,11 @@ class Runner:
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         return self._refused(spec, problems, {}, log_path)
 
+    def fail(self, spec: JobSpec, started_at: str, clips: tuple[ClipResult, ...], failure: Failure) -> JobResult:
+        """End a job FAILED with `failure`, its clips as given (`proxx.execute.crash`: a job that raised)."""
+        log_path = self.job_dir(spec.job_id) / "job.log"
+        return self._finish(spec, FAILED, started_at, {}, clips, log_path, failure, EngineRun(spec.engine))
+
     def cancel_before_start(self, spec: JobSpec) -> JobResult:
         """End a claimed job the operator cancelled before it started: FAILED, nothing run."""
         log_path = self.job_dir(spec.job_id) / "job.log"

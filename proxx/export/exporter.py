@@ -3,12 +3,14 @@ that fails is recorded as failed in the result; it never changes the job's outco
 
 from __future__ import annotations
 
+import json
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 
+from proxx.converter import converter
 from proxx.jobspec.model import JobSpec
 from proxx.result import ExportOutcome, JobResult
 
@@ -43,10 +45,29 @@ def export_all(
     for exporter in sorted(exporters, key=lambda e: e.name):
         so_far = attrs.evolve(result, exports=(*result.exports, *outcomes))
         try:
-            details = exporter.export(spec, so_far) or {}
+            details = _recordable(exporter.export(spec, so_far) or {})
         except Exception as error:
             log(f"exporter {exporter.name} failed:\n{traceback.format_exc()}")
             outcomes.append(ExportOutcome(exporter.name, False, f"{type(error).__name__}: {error}"))
         else:
             outcomes.append(ExportOutcome(exporter.name, True, None, details))
     return tuple(outcomes)
+
+
+class UnrecordableDetails(TypeError):
+    """An exporter returned details the result JSON cannot hold (not a dict, or not JSON-able)."""
+
+
+def _recordable(details: object) -> dict[str, Any]:
+    """`details` as the result records them, checked here: details the result JSON cannot hold would
+    otherwise fail the writing of the whole result, and with it a job whose proxies were published,
+    where the exporter alone is at fault."""
+    if not isinstance(details, Mapping):
+        raise UnrecordableDetails(f"it returned a {type(details).__name__}, where it must return a dict or None")
+    try:
+        json.dumps(converter.unstructure(dict(details)), ensure_ascii=False)
+    except (TypeError, ValueError) as error:
+        raise UnrecordableDetails(
+            f"it returned details that cannot be recorded in the job's result as JSON ({error})"
+        ) from error
+    return dict(details)

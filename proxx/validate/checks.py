@@ -9,6 +9,7 @@ verification, so a source is probed once per job.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -22,7 +23,8 @@ from stat import S_ISREG
 import attrs
 
 from proxx.errors import JobValidationError
-from proxx.execute.engine import Engine
+from proxx.execute.engine import Engine, availability_of
+from proxx.execute.publish import NAME_MAX, name_fits
 from proxx.jobspec.model import ClipSpec, JobSpec, SourceFile
 from proxx.jobspec.rerun import output_key
 from proxx.media.policy import CONFORM_BOUND, conform_pictures
@@ -54,7 +56,7 @@ def _problem(reason: str, message: str, **context: object) -> Problem:
     return JobValidationError(reason, message, context)
 
 
-def check_engine(spec: JobSpec, engines: Mapping[str, Engine]) -> list[Problem]:
+def check_engine(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager | None = None) -> list[Problem]:
     engine = engines.get(spec.engine)
     if engine is None:
         return [
@@ -64,7 +66,7 @@ def check_engine(spec: JobSpec, engines: Mapping[str, Engine]) -> list[Problem]:
                 engine=spec.engine,
             )
         ]
-    availability = engine.availability()
+    availability = availability_of(engine, pm.owner_of(engine) if pm is not None else None)
     if not availability.available:
         return [
             _problem(
@@ -205,7 +207,52 @@ def _writable(out_dir: Path, folder: Path) -> str | None:
     return None
 
 
+def _unusable(what: str, path: str, error: OSError) -> str:
+    """Why a path validation could not examine is refused, in an operator's words."""
+    if len(path) > 160:  # a path past PATH_MAX is thousands of characters: its two ends say which
+        path = f"{path[:80]}...{path[-60:]}"
+    if error.errno == errno.ENAMETOOLONG:
+        return f"{what} '{path}' is longer than this system allows for a path or file name."
+    return f"{what} '{path}' cannot be examined: {error.strerror or error}."
+
+
+def check_output_names(spec: JobSpec) -> list[Problem]:
+    """An output name longer than file systems allow (255 bytes) is refused before anything runs,
+    naming the source it comes from: the engine would otherwise fail on it, or nothing could be
+    published under it."""
+    return [
+        _problem(
+            "output_name_too_long",
+            f"The proxy of '{Path(clip.source).name}' would be named '{Path(clip.output).name}', which is "
+            f"{len(os.fsencode(Path(clip.output).name))} bytes long: file systems allow at most {NAME_MAX}. "
+            "Rename the source file to a shorter name, then create the job again.",
+            source=clip.source,
+            output=clip.output,
+        )
+        for clip in spec.clips
+        if not name_fits(Path(clip.output).name)
+    ]
+
+
 def check_outputs(spec: JobSpec) -> list[Problem]:
+    """The output folder and every output name: problems, never an exception. A path the system
+    cannot examine (longer than PATH_MAX, an I/O error) is a class B problem naming it."""
+    named = check_output_names(spec)
+    try:
+        return named + _check_outputs(spec)
+    except OSError as error:
+        path = error.filename if isinstance(error.filename, str) else spec.output_directory
+        return [
+            *named,
+            _problem(
+                "output_folder_unusable",
+                _unusable("Output path", path, error),
+                output_directory=spec.output_directory,
+            ),
+        ]
+
+
+def _check_outputs(spec: JobSpec) -> list[Problem]:
     problems: list[Problem] = []
     out_dir = Path(spec.output_directory)
     # The card first, whether the output folder is there or not: a folder a shell would make for the
@@ -482,11 +529,15 @@ def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[
 
 def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, roots: Roots | None = None) -> Validated:
     """`roots`: the folders the entry point that created the job lets it read and write (None: any)."""
-    problems = check_engine(spec, engines)
+    problems = check_engine(spec, engines, pm)
     engine = engines.get(spec.engine)
 
     def check(clip: ClipSpec) -> tuple[list[Problem], MediaInfo | None]:
-        return check_source(clip, engine, roots)
+        try:
+            return check_source(clip, engine, roots)
+        except OSError as error:  # a path the system cannot examine (past PATH_MAX): the source's problem
+            path = clip.source
+            return [_problem("source_unreadable", _unusable("Source file", path, error), source=path)], None
 
     # ffprobe is a separate process per source: the sources not probed yet in this process are
     # checked side by side; the others (probed when the job was created) in turn, as threads would
@@ -502,9 +553,42 @@ def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, ro
         sources[clip.index] = info
         problems.extend(clip_problems)
         if engine is not None and info is not None and not clip_problems:
-            problems.extend(engine.validate_clip(spec, clip, info))
-    problems.extend(trust.check_output_folder(spec, roots))
+            problems.extend(_engine_problems(engine, pm, spec, clip, info))
+    try:
+        problems.extend(trust.check_output_folder(spec, roots))
+    except OSError as error:
+        folder = spec.output_directory
+        problems.append(
+            _problem("output_folder_unusable", _unusable("Output folder", folder, error), output_directory=folder)
+        )
     problems.extend(check_outputs(spec))
-    problems.extend(check_space(spec, sources))
+    with contextlib.suppress(OSError):  # the folder's problem is check_outputs' to say: its free space is unknown
+        problems.extend(check_space(spec, sources))
     problems.extend(pm.validate_job(spec, sources))
     return Validated(tuple(problems), sources)
+
+
+def _engine_problems(
+    engine: Engine, pm: PluginManager, spec: JobSpec, clip: ClipSpec, info: MediaInfo
+) -> list[Problem]:
+    """The engine's own class B problems with one clip; an engine whose check raises (a plugin's bug)
+    is the job's class B problem naming its plugin, never a crash of the worker validating it."""
+    try:
+        found = list(engine.validate_clip(spec, clip, info))
+        wrong = next((p for p in found if not isinstance(p, JobValidationError)), None)
+        if wrong is not None:
+            raise TypeError(f"it yielded a {type(wrong).__name__}, where it must yield JobValidationError")
+    except Exception as error:
+        plugin = pm.owner_of(engine)
+        by = f"plugin '{plugin}'" if plugin else f"the {engine.label} engine's plugin"
+        return [
+            _problem(
+                "plugin_failed",
+                f"Source file '{clip.source}' could not be checked: {by} failed in its engine's validate_clip "
+                f"({type(error).__name__}: {error}). Nothing was run; ask an administrator to fix or remove "
+                "the plugin.",
+                source=clip.source,
+                plugin=plugin,
+            )
+        ]
+    return found

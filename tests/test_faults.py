@@ -1,0 +1,402 @@
+"""Faults that must end a clip or a job, never the process or a worker thread: long names, paths past
+PATH_MAX, plugins that raise or answer the wrong type, exporters whose details cannot be recorded."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proxx import ConfigurationError, Proxx
+from proxx.cli import main
+from proxx.execute import clips as clips_module
+from proxx.execute import publish as publish_module
+from proxx.execute import runner as runner_module
+from proxx.execute.engine import RenderTask
+from proxx.execute.publish import partial_path
+from proxx.export.exporter import Exporter
+from proxx.media.samples import make_clip
+from proxx.plugin import Availability, Engine, hookimpl
+from proxx.pluginmanager import plugin_manager
+from proxx.store import COMPLETED, FAILED
+from tests.test_execution import engine_profiles
+
+INTENT = "Review H.264"
+
+
+def tiny(path: Path) -> Path:
+    return make_clip(path, size="160x90", frames=3)
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def registered() -> Iterator[list[str]]:
+    """Plugins registered on the process-wide manager (what `proxx` commands open) for one test."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        plugin_manager().unregister(name=name)
+
+
+def register(names: list[str], plugin: object, name: str) -> None:
+    plugin_manager().register(plugin, name=name)
+    names.append(name)
+
+
+# --- 1. long file names ------------------------------------------------------------------------
+
+
+def test_a_source_name_near_the_limit_renders_under_a_shortened_partial_name(tmp_path, out, proxx_home):
+    # The final name (254 bytes) fits; its partial name (23 bytes more) would not: the partial's
+    # stem is shortened, and the job completes with nothing left behind.
+    source = tiny(tmp_path / "card" / ("L" * 250 + ".mov"))
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [source], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == COMPLETED, result and result.failure
+    assert sorted(p.name for p in out.iterdir() if p.name not in (".proxx", "ascmhl")) == ["L" * 250 + ".mp4"]
+
+
+def test_shortened_partial_names_fit_and_stay_apart():
+    from proxx.jobspec.model import ClipSpec
+
+    job_id = "job-0123456789abcdef-3f9a1c2b"
+    names = [f"/out/{'é' * 120}{end}.mov" for end in ("A", "B")]  # 2 bytes a character
+    partials = [partial_path(ClipSpec(0, "/in/x.mov", name, ""), job_id) for name in names]
+    assert all(len(os.fsencode(p.name)) <= 255 for p in partials)
+    assert partials[0] != partials[1]
+    assert all(p.name.endswith(".proxx-partial-3f9a1c2b.mov") for p in partials)
+    short = partial_path(ClipSpec(0, "/in/x.mov", "/out/A001.mov", ""), job_id)
+    assert short.name == "A001.proxx-partial-3f9a1c2b.mov"  # names that fit keep their whole stem
+
+
+def test_a_final_name_too_long_is_refused_at_validation_naming_the_file(tmp_path, out, proxx_home):
+    source = tiny(tmp_path / "card" / ("L" * 252 + ".ts"))  # 255 bytes; its proxy .mp4 would be 256
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [source], out)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "output_name_too_long")
+    assert f"'{source.name}'" in (row.message or "") and "at most 255" in (row.message or "")
+
+
+def test_an_oserror_while_a_clip_runs_fails_that_clip_not_the_process(tmp_path, out, proxx_home, monkeypatch):
+    sources = [tiny(tmp_path / "card" / f"A001_C00{n}.mov") for n in (1, 2)]
+
+    def publish(spec, clip, staged, roots):
+        if clip.index == 0:
+            raise OSError(errno.ENAMETOOLONG, "File name too long")
+        return real_publish(spec, clip, staged, roots)
+
+    real_publish = publish_module.publish
+    monkeypatch.setattr(clips_module, "publish", publish)
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, sources, out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == FAILED
+    assert [c.state for c in result.clips] == ["failed", "completed"]
+    failure = result.clips[0].failure
+    assert failure is not None and (failure.failure_class, failure.reason) == ("C", "internal_error")
+    assert "'A001_C001.mov'" in failure.message and "OSError" in failure.message
+    assert "Traceback" in Path(result.log_path).read_text()
+    assert proxx.store.job(spec.job_id).state == FAILED
+
+
+# --- 2. paths past PATH_MAX --------------------------------------------------------------------
+
+
+def test_an_output_path_longer_than_path_max_is_a_class_b_problem(tmp_path, proxx_home):
+    source = tiny(tmp_path / "card" / "A001_C001.mov")
+    output = tmp_path.joinpath(*["d" * 200] * 25)  # about 5,000 characters: past PATH_MAX (4096)
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [source], output)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "output_folder_unusable")
+    assert "longer than this system allows" in (row.message or "")
+    assert len(row.message or "") < 400  # the path shown by its two ends, not its 5,000 characters
+
+
+# --- 3. plugins that raise ---------------------------------------------------------------------
+
+
+class RaisingValidator:
+    @hookimpl
+    def proxx_validate_job(self, spec, sources):
+        raise RuntimeError("studio database unreachable")
+
+
+def test_a_validate_job_hook_that_raises_fails_the_job_in_class_b_naming_the_plugin(
+    tmp_path, out, proxx_home, registered
+):
+    register(registered, RaisingValidator(), "studio-rules")
+    source = tiny(tmp_path / "card" / "A001_C001.mov")
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [source], out)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "plugin_failed")
+    assert "'studio-rules'" in (row.message or "") and "RuntimeError: studio database unreachable" in (
+        row.message or ""
+    )
+
+
+def test_a_worker_ends_a_job_that_raises_failed_and_takes_the_next(tmp_path, out, proxx_home, monkeypatch, capsys):
+    sources = [tiny(tmp_path / "card" / f"A001_C00{n}.mov") for n in (1, 2)]
+    proxx = Proxx.open()
+    first = proxx.create_job(INTENT, sources[:1], out)
+    second = proxx.create_job(INTENT, sources[1:], out)
+    real_validate = runner_module.validate
+
+    def validate(spec, *args, **kwargs):
+        if spec.job_id == first.job_id:
+            raise KeyError("a bug")
+        return real_validate(spec, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "validate", validate)
+    code = main(["worker", "--once"])
+    said = capsys.readouterr()
+    assert "Traceback" not in said.out + said.err and "Exception in thread" not in said.err
+    assert "worker ran 2 job(s), 1 FAILED" in said.out
+    assert code == 5  # a job failed (class C): a script draining the queue learns it
+    row = proxx.store.job(first.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "internal_error")
+    assert "KeyError" in (row.message or "")
+    assert "Traceback" in Path(row.log_path or "").read_text()
+    assert proxx.store.job(second.job_id).state == COMPLETED
+
+
+def test_a_job_whose_validation_raises_when_created_is_never_left_queued(
+    tmp_path, out, proxx_home, monkeypatch, capsys
+):
+    from proxx import app as app_module
+
+    def validate(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(app_module, "validate", validate)
+    monkeypatch.setattr(runner_module, "validate", validate)
+    source = tiny(tmp_path / "card" / "A001_C001.mov")
+    code = main(["run", "--profile", INTENT, str(source), "--output", str(out)])
+    said = capsys.readouterr()
+    assert code == 5 and "internal error (" not in said.err
+    (row,) = Proxx.open().store.iter_jobs()
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "C", "internal_error")
+
+
+def test_a_worker_loop_that_fails_itself_says_so_in_one_line_and_exits_non_zero(proxx_home, monkeypatch, capsys):
+    from proxx import worker as worker_module
+
+    def recover_lost(*args):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(worker_module, "recover_lost", recover_lost)
+    assert main(["worker", "--once"]) == 1
+    said = capsys.readouterr()
+    assert "Traceback" not in said.out + said.err and "Exception in thread" not in said.err
+    assert "proxx: worker: internal error (OSError: [Errno 5] Input/output error); details in " in said.err
+    (log,) = (proxx_home / "logs").glob("worker-error-*.log")
+    assert "Traceback" in log.read_text()
+
+
+class RaisingClipCheck:
+    @hookimpl
+    def proxx_engines(self):
+        class Picky(Engine):
+            name = "picky"
+
+            def availability(self) -> Availability:
+                return Availability(True, version="1")
+
+            def validate_clip(self, spec, clip, source):  # type: ignore[no-untyped-def]
+                raise ValueError("no frame size")
+
+            def render(self, task: RenderTask):  # type: ignore[no-untyped-def]
+                raise AssertionError("never rendered: refused")
+
+        yield Picky()
+
+
+def test_an_engine_whose_validate_clip_raises_refuses_the_job_naming_the_plugin(tmp_path, out, proxx_home, registered):
+    register(registered, RaisingClipCheck(), "picky-plugin")
+    (tmp_path / "profiles").mkdir()
+    canonical, intent = engine_profiles(tmp_path / "profiles", "picky", "mov", "pcm")
+    proxx = Proxx.open(profiles=[canonical, intent])
+    spec = proxx.create_job("Picky", [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "plugin_failed")
+    assert "plugin 'picky-plugin' failed in its engine's validate_clip (ValueError: no frame size)" in (
+        row.message or ""
+    )
+
+
+class RaisingAvailability(Engine):
+    name = "flaky"
+
+    def availability(self) -> Availability:
+        raise OSError("license server unreachable")
+
+    def render(self, task: RenderTask):  # type: ignore[no-untyped-def]
+        raise AssertionError("never rendered: not available")
+
+
+class FlakyPlugin:
+    @hookimpl
+    def proxx_engines(self):
+        yield RaisingAvailability()
+
+
+def test_an_availability_check_that_raises_is_that_engine_unavailable(
+    tmp_path, out, proxx_home, registered, capsys, monkeypatch
+):
+    register(registered, FlakyPlugin(), "flaky-plugin")
+    assert main(["registry"]) == 0
+    said = capsys.readouterr().out
+    assert "flaky      NOT available: its availability check failed in plugin 'flaky-plugin'" in said
+    assert "ffmpeg     available" in said  # the other engines are still listed
+    (tmp_path / "profiles").mkdir()
+    canonical, _ = engine_profiles(tmp_path / "profiles", "flaky", "mov", "pcm")
+    source = tiny(tmp_path / "card" / "A001_C001.mov")
+    monkeypatch.setenv("PROXX_PROFILES", str(canonical.parent))
+    code = main(["run", "--profile", "Flaky", "--output", str(out), str(source)])
+    capsys.readouterr()
+    assert code == 4
+    (row,) = Proxx.open().store.iter_jobs()
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "engine_unavailable")
+    assert "flaky-plugin" in (row.message or "")
+
+
+# --- 4. exporters ------------------------------------------------------------------------------
+
+
+class UnrecordableExporter:
+    @hookimpl
+    def proxx_exporters(self):
+        yield Exporter("odd-exporter", lambda spec, result: {"when": object()})
+
+
+def test_an_exporter_whose_details_cannot_be_recorded_is_its_failed_export(tmp_path, out, proxx_home, registered):
+    register(registered, UnrecordableExporter(), "odd")
+    source = tiny(tmp_path / "card" / "A001_C001.mov")
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [source], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == COMPLETED
+    row = proxx.store.job(spec.job_id)
+    assert row.state == COMPLETED
+    exports = json.loads(Path(row.result_path or "").read_text())["exports"]
+    (export,) = [e for e in exports if e["exporter"] == "odd-exporter"]
+    assert export["ok"] is False and "cannot be recorded" in export["error"]
+
+
+# --- 5. hooks answering the wrong type ---------------------------------------------------------
+
+
+class EngineNotIterable:
+    @hookimpl
+    def proxx_engines(self):
+        return RaisingAvailability()
+
+
+class BareFunctionExporter:
+    @hookimpl
+    def proxx_exporters(self):
+        yield lambda spec, result: None
+
+
+class ProfilesAsText:
+    @hookimpl
+    def proxx_canonical_profiles(self):
+        return "/opt/studio/profiles"
+
+
+@pytest.mark.parametrize(
+    ("plugin", "hook", "got"),
+    [
+        (EngineNotIterable(), "proxx_engines", "a RaisingAvailability"),
+        (BareFunctionExporter(), "proxx_exporters", "an iterable holding a function"),
+        (ProfilesAsText(), "proxx_canonical_profiles", "a str ('/opt/studio/profiles')"),
+    ],
+)
+def test_a_hook_answering_the_wrong_type_is_a_configuration_error_naming_the_plugin(
+    plugin, hook, got, proxx_home, registered, capsys
+):
+    register(registered, plugin, "bad")
+    with pytest.raises(ConfigurationError) as raised:
+        Proxx.open().exporters  # noqa: B018  (collected when first asked)
+    assert raised.value.message.startswith(f"Plugin 'bad' is broken: its {hook} hook returned {got}, where it must")
+    assert main(["run", "--profile", INTENT, "/nowhere.mov", "--output", "/nowhere"]) == 6
+    assert f"Plugin 'bad' is broken: its {hook} hook" in capsys.readouterr().err
+
+
+class TextProblems:
+    @hookimpl
+    def proxx_validate_job(self, spec, sources):
+        yield "the reel name is wrong"
+
+
+def test_a_validate_job_hook_yielding_text_fails_the_job_naming_the_plugin(tmp_path, out, proxx_home, registered):
+    register(registered, TextProblems(), "studio-rules")
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "plugin_failed")
+    assert "plugin 'studio-rules' answered its proxx_validate_job hook with an iterable holding a str" in (
+        row.message or ""
+    )
+
+
+class TupleChecks:
+    @hookimpl
+    def proxx_verify_output(self, spec, clip, source, output):
+        yield ("reel", True)
+
+
+def test_a_verify_output_hook_yielding_tuples_fails_the_clip_naming_the_plugin(tmp_path, out, proxx_home, registered):
+    register(registered, TupleChecks(), "studio-checks")
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == FAILED
+    failure = result.failure
+    assert failure is not None and (failure.failure_class, failure.reason) == ("C", "plugin_failed")
+    assert "plugin 'studio-checks' answered its proxx_verify_output hook with an iterable holding a tuple" in (
+        failure.message
+    )
+    assert proxx.store.job(spec.job_id).state == FAILED
+
+
+class ReturnsNothing:
+    @hookimpl
+    def proxx_engines(self):
+        class Silent(Engine):
+            name = "silent"
+
+            def availability(self) -> Availability:
+                return Availability(True, version="1")
+
+            def render(self, task: RenderTask):  # type: ignore[no-untyped-def]
+                Path(task.partial_path).write_bytes(b"x")
+                return None
+
+        yield Silent()
+
+
+def test_an_engine_whose_render_returns_none_fails_the_clip_naming_the_engine(tmp_path, out, proxx_home, registered):
+    register(registered, ReturnsNothing(), "silent-plugin")
+    canonical, intent = engine_profiles(tmp_path, "silent", "mov", "pcm")
+    proxx = Proxx.open(profiles=[canonical, intent])
+    spec = proxx.create_job("Silent", [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == FAILED
+    failure = result.failure
+    assert failure is not None and (failure.failure_class, failure.reason) == ("C", "plugin_failed")
+    assert "engine ('silent') returned NoneType from render" in failure.message
+    assert proxx.store.job(spec.job_id).state == FAILED
