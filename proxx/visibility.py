@@ -316,7 +316,7 @@ _OWN_WORDS = frozenset(
     {
         "verification_failed", "source_changed", "output_not_in_folder", "output_outside_roots",
         "output_folder_unusable", "partial_name_taken", "output_folder_moved", "partial_not_a_file",
-        "output_exists", "reuse_unreadable",
+        "output_exists", "reuse_unreadable", "log_refused",
     }
 )  # fmt: skip
 
