@@ -176,3 +176,39 @@ def test_a_planted_inbox_folder_is_said_in_one_line_a_pass(tmp_path: Path, plant
     assert len(refused) == 1 and refused[0].startswith("FAILED"), text
     assert sorted(p.name for p in inbox.iterdir()) == ["failed", "one.json", "three.json", "two.json"]
     assert list(victim.iterdir()) == [] and (planted == "link" or list((inbox / "failed").iterdir()) == [])
+
+
+@pytest.mark.parametrize("name", ["proxx.db", "watch.db"])
+def test_a_database_planted_as_a_link_in_proxx_home_is_refused_in_one_line(tmp_path: Path, name: str) -> None:
+    home, inbox, victim = tmp_path / "home", tmp_path / "inbox", tmp_path / "victim.db"
+    inbox.mkdir()
+    if name == "watch.db":
+        assert proxx(home, "jobs", "list").returncode == 0  # the store made, as proxx makes it
+    else:
+        home.mkdir()
+    (home / name).symlink_to(victim)  # dangling: SQLite would create the file it names
+    done = proxx(home, "watch", str(inbox), "--jobspecs", "--root", str(tmp_path), "--once", "--settle", "0")
+    text = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in text
+    assert f"'{home / name}' is a symbolic link; proxx never opens one" in done.stderr, text
+    assert not victim.exists()
+
+
+def test_an_internal_error_log_is_never_written_through_a_planted_logs_link(tmp_path: Path, proxx_home: Path) -> None:
+    from proxx.cli import _log_internal_error
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    proxx_home.mkdir()
+    (proxx_home / "logs").symlink_to(victim)
+    try:
+        raise RuntimeError("an internal error")
+    except RuntimeError:
+        assert _log_internal_error() is None
+    assert list(victim.iterdir()) == []
+    os.unlink(proxx_home / "logs")
+    try:
+        raise RuntimeError("an internal error")
+    except RuntimeError:
+        written = _log_internal_error()
+    assert written is not None and "an internal error" in written.read_text()
