@@ -111,7 +111,9 @@ def test_a_job_folder_another_user_made_receives_nothing(tmp_path: Path, sources
     os.chmod(folder, 0o777)
     app.run_job(spec.job_id)
     assert sorted(p.name for p in folder.iterdir()) == ["job.log"] and (folder / "job.log").read_text() == ""
-    assert app.store.job(spec.job_id).state == "FAILED"
+    row = app.store.job(spec.job_id)
+    assert (row.state, row.reason) == ("FAILED", "result_refused")  # refused, not said to be a full disk
+    assert "belongs to another user" in (row.message or "") and "Free space" not in (row.message or "")
 
 
 def jobspec_for(home: Path, source: Path, out: Path) -> str:
