@@ -29,7 +29,7 @@ from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
 from proxx.execute.publish import kept_bytes, leftovers, remove_partials
-from proxx.execute.recover import published
+from proxx.execute.recover import published_by_journal
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import proxx_home, write_text_atomically
@@ -543,9 +543,12 @@ class Proxx:
             recorded = {c.index: c for c in result.clips if c.state == CLIP_COMPLETED}
             if recorded and not result.exports and self.exporters:  # recovered: Fabric learns its proxies
                 self._export(spec, result, Path(row.result_path))
-        # A clip whose proxy is there and verifies is not made again, recorded or not (the job's
-        # worker died between publishing it and recording it).
-        done = set(published(spec, recorded))
+        # Only a clip whose file is still the one the job's journal records as published is not made
+        # again: a file someone put under a final name verifies as well as a proxy. Any other file
+        # there is never replaced (the retry leaves out a proxy a job of this store published there,
+        # and refuses anything else as existing).
+        job_dir = Path(row.log_path).parent if row.log_path else self.home / "jobs" / row.job_id
+        done = set(published_by_journal(spec, job_dir, recorded))
         remaining = [SourceFile(Path(c.source), c.folder) for c in spec.clips if c.index not in done]
         if not remaining:
             raise JobStateError(

@@ -4,6 +4,7 @@ folder)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import json
 import os
@@ -101,10 +102,15 @@ def write_text_atomically(path: Path, pieces: Iterable[str], *, sync: bool = Tru
     once without following a link; the temporary file is created in it through that descriptor,
     exclusively and never through a link (someone who may write the folder cannot redirect the
     write), then renamed over `path` through the same descriptor. `sync`: on disk (fsync) before the
-    rename, for records; a cache skips it."""
+    rename, for records; a cache skips it. The folder must be this user's (else PermissionError): a
+    job's folder another member of a group-writable PROXX_HOME made is never written into."""
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
+        if os.fstat(folder).st_uid != os.geteuid():
+            raise PermissionError(
+                errno.EPERM, f"'{path.parent}' belongs to another user; proxx writes only into its own folders"
+            )
         temporary = f".{path.name}.{os.urandom(8).hex()}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
         try:

@@ -17,6 +17,7 @@ parameters preprocessed with openjd-model exactly as a submitting client does (t
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,8 +27,7 @@ import attrs
 
 from proxx.app import Proxx
 from proxx.errors import ConfigurationError, PreJobError
-from proxx.folders import FolderRefused, own_folder, write_new
-from proxx.home import write_json_atomically
+from proxx.folders import FolderRefused, link_new, own_folder, write_new
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
 from proxx.validate.checks import writes_among_sources
 
@@ -73,20 +73,35 @@ def export_openjd(proxx: Proxx, intent: str, sources: Sequence[str | Path], outp
             f"Nothing was exported into '{output}': it cannot be opened ({error.strerror}; a link is never followed).",
             {"output": str(output)},
         ) from None
+    template = output / TEMPLATE_NAME
     try:
         with own_folder(folder, JOBSPECS_FOLDER, output) as into:
+            # The template first, never over an existing one (someone else's, or an earlier export's):
+            # then nothing else is written when its name is taken.
+            link_new(folder, TEMPLATE_NAME, json.dumps(document, ensure_ascii=False).encode("utf-8"))
             with contextlib.suppress(FileExistsError):
                 os.mkdir(proxies.name, 0o777, dir_fd=folder)
             for spec in specs:
                 write_new(into, f"{spec.job_id}.json", spec.to_json().encode("utf-8"))
-    except (FolderRefused, FileExistsError) as refused:
+    except FileExistsError:
+        raise PreJobError(
+            "export_template_exists",
+            f"Nothing was exported into '{output}': '{template}' already exists, and proxx never replaces a file. "
+            "Export into another folder, or move that file away.",
+            {"output": str(output)},
+        ) from None
+    except FolderRefused as refused:
         raise PreJobError(
             "export_folder_refused", f"Nothing was exported into '{output}': {refused}.", {"output": str(output)}
         ) from None
+    except OSError as error:  # a folder without hard links (some network shares): no way not to replace
+        raise PreJobError(
+            "export_folder_refused",
+            f"Nothing was exported into '{output}': the template cannot be created there ({error.strerror}).",
+            {"output": str(output)},
+        ) from None
     finally:
         os.close(folder)
-    template = output / TEMPLATE_NAME
-    write_json_atomically(template, document)
     return Export(template, specs)
 
 

@@ -204,15 +204,19 @@ def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
 
 def unrecorded(result: JobResult, home: Path, error: Exception) -> JobResult:
     """`result` FAILED (class C, "result_not_written") when its result JSON cannot be written (a full
-    PROXX_HOME): the job's state row then carries the reason and what the job itself had come to."""
+    PROXX_HOME; "result_refused" when the job's folder is not proxx's own, or not writable): the job's
+    state row then carries the reason and what the job itself had come to."""
     why = getattr(error, "strerror", None) or str(error)
     outcome = "COMPLETED" if result.failure is None else f"FAILED ({result.failure.message})"
     done = sum(1 for clip in result.clips if clip.state == CLIP_COMPLETED)
+    # A job folder someone else made (or one proxx may not write) is refused, not full: said so.
+    refused = isinstance(error, PermissionError)
     message = (
         f"The job's result JSON could not be written in PROXX_HOME '{home}': {why}. The job itself had "
-        f"{outcome}, with {done} verified output(s) published. Free space in PROXX_HOME."
+        f"{outcome}, with {done} verified output(s) published. "
+        + ("Move the job's folder away (proxx writes only into its own)." if refused else "Free space in PROXX_HOME.")
     )
-    failure = Failure(FailureClass.EXECUTION.value, "result_not_written", message)
+    failure = Failure(FailureClass.EXECUTION.value, "result_refused" if refused else "result_not_written", message)
     return attrs.evolve(result, state="FAILED", failure=failure)
 
 

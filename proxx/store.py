@@ -273,6 +273,18 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _own_database(path: Path) -> None:
+    """The store is never opened through a link, nor is it another user's file (`proxx.folders`)."""
+    from proxx.folders import FolderRefused, own_database
+
+    try:
+        own_database(path)
+    except FolderRefused as refused:
+        raise ConfigurationError(
+            "home_refused", f"The job store cannot be opened: {refused}.", {"path": str(path)}
+        ) from None
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -280,6 +292,7 @@ class Store:
         # opened (`proxx.app.refresh`): they are the last known.
         self.refresh_problems: list[str] = []
         path.parent.mkdir(parents=True, exist_ok=True)
+        _own_database(path)
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")

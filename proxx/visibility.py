@@ -303,6 +303,9 @@ _OPERATOR_MESSAGES = {
     "Retry it to create a new job.",
     "result_not_written": "The job's outcome could not be recorded: the space where proxx keeps its records is "
     "full. Ask an administrator to free space there; the job's proxies that were published are in place.",
+    "result_refused": "The job's outcome could not be recorded: its folder where proxx keeps its records was "
+    "made by someone else, or cannot be written, so nothing was written there. Ask an administrator to move "
+    "it away; the job's proxies that were published are in place.",
 }
 
 
@@ -317,7 +320,7 @@ _OWN_WORDS = frozenset(
     {
         "verification_failed", "source_changed", "output_not_in_folder", "output_outside_roots",
         "output_folder_unusable", "partial_name_taken", "output_folder_moved", "partial_not_a_file",
-        "output_exists", "reuse_unreadable", "plugin_failed", "internal_error",
+        "output_exists", "reuse_unreadable", "plugin_failed", "internal_error", "log_refused",
     }
 )  # fmt: skip
 

@@ -179,3 +179,25 @@ def test_a_template_openjd_model_refuses_is_never_written(proxx_home, tmp_path, 
         export_openjd(Proxx.open(), INTENT, [src], tmp_path / "openjd")
     assert refused.value.reason == "openjd_template_refused"
     assert not (tmp_path / "openjd").exists()
+
+
+@pytest.mark.parametrize("planted", ["file", "link"])
+def test_export_never_replaces_a_template_json_already_there(proxx_home, tmp_path, capsys, planted):
+    src = make_clip(tmp_path / "A001.mov", frames=3)
+    export, victim = tmp_path / "export", tmp_path / "victim.json"
+    export.mkdir()
+    victim.write_text("another user's file\n")
+    if planted == "file":
+        (export / TEMPLATE_NAME).write_text("another user's file\n")
+    else:
+        (export / TEMPLATE_NAME).symlink_to(victim)
+    argv = ["export-openjd", "--profile", INTENT, "--output", str(export), str(src)]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert f"'{export / TEMPLATE_NAME}' already exists, and proxx never replaces a file" in err
+    assert "Traceback" not in err
+    assert (export / TEMPLATE_NAME).read_text() == "another user's file\n"  # through a link: the victim's
+    assert victim.read_text() == "another user's file\n"
+    assert (export / TEMPLATE_NAME).is_symlink() == (planted == "link")
+    assert sorted(p.name for p in export.iterdir()) == ["jobspecs", TEMPLATE_NAME]
+    assert list((export / "jobspecs").iterdir()) == []

@@ -97,14 +97,20 @@ def _log_internal_error() -> Path | None:
     import traceback
 
     try:
+        from proxx.folders import own_folder, write_new
         from proxx.home import proxx_home
 
-        logs = proxx_home() / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        home = proxx_home()
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        path = logs / f"internal-error-{stamp}.log"
-        path.write_text(traceback.format_exc(), encoding="utf-8")
-        return path
+        name = f"internal-error-{stamp}.log"
+        # Never through a link or into another user's `logs/` (a group-writable PROXX_HOME).
+        top = os.open(home, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with own_folder(top, "logs", home) as logs:
+                write_new(logs, name, traceback.format_exc().encode("utf-8"))
+        finally:
+            os.close(top)
+        return home / "logs" / name
     except Exception:
         return None
 

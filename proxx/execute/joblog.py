@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
+from proxx.folders import FolderRefused, open_append
 from proxx.jobspec.model import utc_now
 from proxx.names import safe
 
@@ -13,8 +15,14 @@ def append(path: Path, text: str) -> None:
     """Add a time-stamped line; a log that cannot be written (a full PROXX_HOME) never fails the job.
     The entry is made safe (`proxx.names.safe`: a file name's escape sequences are written escaped),
     and the lines of a longer entry (a list of problems, a traceback) are indented under it, so no
-    name can write a line that looks like one of proxx's own."""
+    name can write a line that looks like one of proxx's own. The log is never written through a link
+    or into a file or folder someone else made (`proxx.folders.open_append`): a group-writable
+    PROXX_HOME must not let a member point a job's log at a file of theirs to fill."""
     first, *rest = text.split("\n")
     entry = "".join([safe(first), *(f"\n    {safe(line)}" for line in rest)])
-    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as handle:
-        handle.write(f"{utc_now()} {entry}\n")
+    with contextlib.suppress(OSError, FolderRefused):
+        fd = open_append(path)
+        try:
+            os.write(fd, f"{utc_now()} {entry}\n".encode())
+        finally:
+            os.close(fd)

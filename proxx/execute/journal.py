@@ -10,14 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from proxx.folders import read_own
+
 JOURNAL = "published.jsonl"
 
 
 def journal_lines(job_dir: Path) -> Iterator[Any]:
-    """Each line of the job's journal, parsed; a line that is not JSON (cut by a crash) is skipped."""
+    """Each line of the job's journal, parsed; a line that is not JSON (cut by a crash) is skipped. Only
+    proxx's own journal is read (`proxx.folders.read_own`): one someone else put in the job's folder,
+    or a link there, would name what counts as published."""
     text = ""
     with contextlib.suppress(OSError):
-        text = (job_dir / JOURNAL).read_text(encoding="utf-8", errors="replace")
+        text = (read_own(job_dir / JOURNAL) or b"").decode("utf-8", errors="replace")
     for line in text.splitlines():
         with contextlib.suppress(ValueError):
             yield json.loads(line)

@@ -31,6 +31,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any, Literal
 
 import attrs
@@ -38,6 +39,7 @@ import attrs
 from proxx.errors import ExecutionError
 from proxx.execute.cancel import cancelled_error
 from proxx.execute.engine import RenderTask
+from proxx.folders import FolderRefused, open_append
 from proxx.names import safe
 
 POLL_SECONDS = 0.25  # between asks whether the operator cancelled: a cancel stops the process this soon
@@ -65,6 +67,19 @@ def last_line(messages: str) -> str:
 
 def _tail(messages: str, lines: int = 20) -> str:
     return "\n".join([line.rstrip() for line in messages.splitlines() if line.strip()][-lines:])
+
+
+def _open_log(log_path: str | os.PathLike[str]) -> int:
+    """The job's log, opened to append (`proxx.folders.open_append`); one planted there (a link,
+    another user's file or folder) fails the clip, saying so, and receives nothing."""
+    try:
+        return open_append(Path(log_path))
+    except FolderRefused as refused:
+        raise ExecutionError(
+            "log_refused",
+            f"The job's log cannot be written: {refused}. Nothing was rendered.",
+            {"log_path": str(log_path)},
+        ) from None
 
 
 def run_process(
@@ -97,7 +112,8 @@ def run_process(
       holding `exit_code` and `engine_messages` (the last lines it wrote on stderr).
     """
     started = time.monotonic()
-    with open(task.log_path, "a", encoding="utf-8") as log:
+    # The log as `joblog.append` opens it: never through a link, nor a file or folder someone else made.
+    with os.fdopen(_open_log(task.log_path), "a", encoding="utf-8") as log:
         # A file name is written escaped (`proxx.names.safe`): it can neither drive the terminal of
         # whoever reads the log nor start a line of its own.
         shown = safe(subprocess.list2cmdline(command))

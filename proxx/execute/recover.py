@@ -2,11 +2,15 @@
 what is missing.
 
 A runner records each clip the moment its proxy is published, one JSON line a clip in the job's
-folder (`proxx.execute.journal`, appended and synced). When a job's worker is lost (`proxx run`
-killed, a worker's host gone), its result is written from that journal; a clip whose output exists
-under its final name but is missing from the journal (the worker died between the two) is verified
-again against its JobSpec before it counts. Every other clip is recorded failed with the job's
-failure.
+folder (`proxx.execute.journal`, appended and synced), with what the published file is (device,
+inode, size and modification time: `published_as`). When a job's worker is lost (`proxx run`
+killed, a worker's host gone), its result is written from that journal, and a retry makes every
+clip the journal does not show published. A clip counts as published only while the file under
+its final name is still the very file the journal names: a file someone put there (a copy of
+another clip's valid proxy, say) verifies as well as a proxy, so verification alone cannot tell it
+from proxx's own. A clip missing from the journal (its worker died between publishing and recording)
+is made again, and the file at its name is refused as existing (never replaced), saying so. Every
+other clip is recorded failed with the job's failure.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import attrs
 
 from proxx.converter import converter
 from proxx.execute.journal import JOURNAL, journal_lines
+from proxx.folders import FolderRefused, open_append
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import ClipSpec, JobSpec, utc_now
 from proxx.jobspec.rerun import identities
@@ -42,13 +47,29 @@ from proxx.verify.checks import failed
 from proxx.verify.facts import clip_facts
 from proxx.verify.output import verify_clip
 
+PUBLISHED_AS = "published_as"  # a journal line's record of the published file, beside the clip's result
+
+
+def file_identity(path: str | Path) -> dict[str, int] | None:
+    """What a copy of a file cannot share with it: device, inode, size and modification time of the
+    regular file at `path` (never through a link); None for anything else."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return {"device": info.st_dev, "inode": info.st_ino, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+
 
 def record_published(job_dir: Path, clip: ClipResult) -> None:
-    """Append `clip` (just published) to the job's journal; a journal that cannot be written (a full
-    PROXX_HOME) costs only the verification a recovery then does again."""
-    line = json.dumps(converter.unstructure(clip), separators=(",", ":")) + "\n"
-    with contextlib.suppress(OSError):
-        fd = os.open(job_dir / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+    """Append `clip` (just published) to the job's journal, with the identity of the file now at its
+    final name; a journal that cannot be written (a full PROXX_HOME) costs that clip: a recovery or a
+    retry makes it again (and its publish refuses the name taken)."""
+    document = {**converter.unstructure(clip), PUBLISHED_AS: file_identity(clip.output)}
+    line = json.dumps(document, separators=(",", ":")) + "\n"
+    with contextlib.suppress(OSError, FolderRefused):  # never through a link, nor into another user's file
+        fd = open_append(job_dir / JOURNAL)
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
@@ -76,21 +97,59 @@ class Publications:
             self.on_published(clip)
 
 
-def journal(job_dir: Path) -> dict[int, ClipResult]:
+@attrs.frozen
+class Journaled:
+    """A clip the job's journal records as published, and the identity its file had then (None in a
+    journal of an earlier version, which recorded none: such a clip is made again)."""
+
+    clip: ClipResult
+    identity: dict[str, int] | None
+
+
+def journal(job_dir: Path) -> dict[int, Journaled]:
     """The clips a job's journal records as published, by index (a torn last line is skipped)."""
-    found: dict[int, ClipResult] = {}
+    found: dict[int, Journaled] = {}
     for document in journal_lines(job_dir):
+        if not isinstance(document, dict):
+            continue
+        identity = document.pop(PUBLISHED_AS, None)
         try:
             clip = converter.structure(document, ClipResult)
-        except Exception:  # a line cut by the crash: that clip is verified again
+        except Exception:  # a line cut by the crash: that clip is made again
             continue
-        found[clip.index] = clip
+        valid = isinstance(identity, dict) and all(isinstance(identity.get(k), int) for k in _IDENTITY_KEYS)
+        found[clip.index] = Journaled(clip, identity if valid else None)
+    return found
+
+
+_IDENTITY_KEYS = ("device", "inode", "size", "mtime_ns")
+
+
+def still_published(entry: Journaled) -> bool:
+    """The file under the clip's final name is the one its job published (same device, inode, size
+    and modification time as the journal recorded), not one put there since."""
+    return entry.identity is not None and file_identity(entry.clip.output) == entry.identity
+
+
+def published_by_journal(
+    spec: JobSpec, job_dir: Path, recorded: Mapping[int, ClipResult] | None = None
+) -> dict[int, ClipResult]:
+    """The clips of `spec` whose proxy the job's journal records as published and which are still
+    that file, by index (as `recorded`, a result's clips, says when it has them; else as the
+    journal does). Nothing else counts, however well it verifies: see the module's note."""
+    found: dict[int, ClipResult] = {}
+    entries = journal(job_dir)
+    for clip in spec.clips:
+        entry = entries.get(clip.index)
+        if entry is not None and entry.clip.output == clip.output and still_published(entry):
+            found[clip.index] = (recorded or {}).get(clip.index) or entry.clip
     return found
 
 
 def verified_output(spec: JobSpec, clip: ClipSpec) -> ClipResult | None:
     """The clip as COMPLETED when a regular file under its final name passes verification against the
-    JobSpec (validation refuses a job whose outputs already exist, so such a file is this job's)."""
+    JobSpec. It does not prove proxx made the file (a copy of another clip's valid proxy passes too):
+    only the farm's mirror, which holds no journal, relies on it (`published`)."""
     output = Path(clip.output)
     try:
         info = os.lstat(output)
@@ -112,7 +171,8 @@ def verified_output(spec: JobSpec, clip: ClipSpec) -> ClipResult | None:
 
 
 def published(spec: JobSpec, recorded: Mapping[int, ClipResult]) -> dict[int, ClipResult]:
-    """`recorded` (a journal's clips) and every other clip whose output is there and verifies."""
+    """`recorded` and every other clip whose output is there and verifies: for the farm's mirror only,
+    which holds no journal of the worker's (a job of this machine uses `published_by_journal`)."""
     found = {i: c for i, c in recorded.items() if c.state == CLIP_COMPLETED and os.path.lexists(c.output)}
     for clip in spec.clips:
         if clip.index not in found:
@@ -185,7 +245,7 @@ def recover_lost(store: Store, home: Path, job_ids: Iterable[str]) -> list[JobRe
         spec = store.spec_unchecked(job_id)
         job_dir = Path(row.log_path).parent if row.log_path else home / "jobs" / job_id
         failure = Failure(row.failure_class or "C", row.reason or "worker lost", row.message or "")
-        clips = published(spec, journal(job_dir))
+        clips = published_by_journal(spec, job_dir)
         result = recovered_result(
             spec, store.stored_digest(job_id), failure, clips, row.started_at, row.worker_id, str(job_dir / "job.log")
         )

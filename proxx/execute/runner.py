@@ -33,6 +33,7 @@ from proxx.execute.lease import Lease
 from proxx.execute.progress import Progress, ProgressMeter
 from proxx.execute.recover import Publications, remember_published
 from proxx.export.exporter import Exporter, export_all
+from proxx.folders import FolderRefused, job_folder
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import JobSpec, utc_now
 from proxx.pluginmanager import PluginManager
@@ -76,9 +77,12 @@ class Runner:
         return self.lease.worker_id
 
     def job_dir(self, job_id: str) -> Path:
+        """The job's folder, made as `proxx.folders.job_folder` makes it: one someone else made (or a
+        link there) is refused, and every write into it then fails its own checks (nothing is
+        written through it; the job ends without its result, saying why)."""
         path = self.home / "jobs" / job_id
-        with contextlib.suppress(OSError):  # PROXX_HOME full: the job still ends, with the reason
-            path.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError, FolderRefused):  # PROXX_HOME full: the job still ends, with the reason
+            job_folder(self.home, job_id)
         return path
 
     def run(self, job_id: str, problems: Sequence[JobValidationError] = ()) -> JobResult | None:

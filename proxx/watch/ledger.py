@@ -6,6 +6,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from proxx.errors import ConfigurationError
+from proxx.folders import FolderRefused, own_database
 from proxx.jobspec.model import utc_now
 from proxx.media.files import printable
 
@@ -43,6 +45,12 @@ EVERY_WATCH = "*"
 class Ledger:
     def __init__(self, path: Path, watch: str = EVERY_WATCH) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # never through a link, nor another user's file (a group-writable PROXX_HOME)
+            own_database(path)
+        except FolderRefused as refused:
+            raise ConfigurationError(
+                "home_refused", f"The watch record cannot be opened: {refused}.", {"path": str(path)}
+            ) from None
         self.watch = watch
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")

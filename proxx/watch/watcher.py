@@ -16,7 +16,7 @@ import attrs
 from proxx.app import Proxx
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.errors import ConfigurationError, FailureClass, JobValidationError, PreJobError, ProxxError
-from proxx.folders import own_folder, write_new
+from proxx.folders import FolderRefused, own_folder, write_new
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
@@ -211,13 +211,25 @@ class JobSpecInbox:
         return list(self.events())
 
     def events(self) -> Iterator[Event]:
-        """One pass over the inbox, each event as it happens (see `MediaWatcher.events`)."""
+        """One pass over the inbox, each event as it happens (see `MediaWatcher.events`). A sub-folder
+        proxx may not use (`queued/` or `failed/` planted as a link, or another user's folder) is said
+        once a pass, in one line (the first file it stopped): every file waits in the inbox until it
+        is fixed, and nothing is written."""
+        refused_said = False
         for path in candidates(self.root, lambda p: p.suffix.lower() == ".json", lambda _: True, recursive=False):
             stat = self.settler.observe(path)
             if stat is None:
                 continue
             try:
                 event = self._take(path, stat)
+            except FolderRefused as refused:
+                if refused_said:
+                    continue
+                refused_said = True
+                message = f"{refused}. The inbox's files wait where they are until then."
+                event = Event(path, "failed", None, message, FailureClass.VALIDATION.value)
+            except OSError as error:  # the file went away, a full disk: said, never a traceback
+                event = Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}")
             except Exception as error:  # never let one file stop the inbox
                 log.exception("JobSpec inbox: %s", path)
                 event = Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}")
@@ -235,12 +247,16 @@ class JobSpecInbox:
             except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
                 row = self.proxx.store.job(spec.job_id)
                 return self._fail(path, stat, refused, spec.job_id, row.failure_class)
-            _moved(path, inbox, queued)
+            note = ""
+            try:
+                _moved(path, inbox, queued)
+            except OSError as error:  # the job exists and is queued: that is the outcome, said with this
+                note = f"its file could not be moved to {QUEUED_FOLDER}/ ({error.strerror}) and stays in the inbox"
         self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
         row = self.proxx.store.job(spec.job_id)
         if row.state == FAILED:  # refused in class B when it was created: nothing will run
             return Event(path, "failed", spec.job_id, row.message or "", row.failure_class)
-        return Event(path, "queued", spec.job_id)
+        return Event(path, "queued", spec.job_id, note)
 
     def _fail(
         self,
@@ -342,13 +358,37 @@ class JobSpecInbox:
 
 def _moved(path: Path, inbox: int, into: int) -> str:
     """Move `path` (whatever it is: a link is moved, never followed) from the folder `inbox` into the
-    folder `into`, under a name not taken there nor by an error file: no name in it is replaced."""
-    name, n = path.name, 1
+    folder `into`, under a name not taken there nor by an error file: no name in it is replaced. A name
+    too long to take a number or its error file's ending is shortened (`_fitting`)."""
+    stem, n = _fitting(path, _name_max(into)), 1
+    name = path.name if stem == path.stem else f"{stem}{path.suffix}"
     while _taken(into, name) or _taken(into, _error_file(name)):
-        name = f"{path.stem}.{n}{path.suffix}"
+        name = f"{stem}.{n}{path.suffix}"
         n += 1
     os.rename(path.name, name, src_dir_fd=inbox, dst_dir_fd=into)
     return name
+
+
+def _name_max(folder: int) -> int:
+    """The longest file name (bytes) the folder's file system takes; 255 when it does not say."""
+    try:
+        return os.fpathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def _fitting(path: Path, limit: int) -> str:
+    """`path`'s stem, or, when it with a number and the longer of its suffix and an error file's
+    ending would not fit in `limit` bytes (a 250-character name: ENAMETOOLONG), its start followed by
+    '~' and 8 hex digits of the whole name's hash, so two long names that begin alike stay two."""
+    stem, ending = path.stem, max(len(os.fsencode(path.suffix)), len(".error.txt")) + len(".999999")
+    if len(os.fsencode(stem)) + ending <= limit:
+        return stem
+    tag = "~" + hashlib.sha256(os.fsencode(path.name)).hexdigest()[:8]
+    room = limit - ending - len(tag)
+    while len(os.fsencode(stem)) > room:  # by characters, so a multi-byte letter is never cut in two
+        stem = stem[:-1]
+    return stem + tag
 
 
 def _error_file(name: str) -> str:

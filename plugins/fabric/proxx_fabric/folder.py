@@ -121,3 +121,24 @@ def path_of(folder: int, fallback: Path) -> Path:
     """A path to the open `folder` that cannot be redirected (Linux), else `fallback` (a folder
     `own_folder` checked: only this user can change what is inside it)."""
     return Path(f"/proc/self/fd/{folder}") if _BY_DESCRIPTOR else fallback
+
+
+def own_database(folder: int, name: str, shown: Path) -> None:
+    """Before SQLite opens `name` in `folder` (it opens by name, following a link): the database is
+    created here, exclusively, when missing; it and SQLite's files beside it (-wal, -shm, -journal)
+    must be this user's plain files, never links, with no other name (a hard link would alias someone
+    else's file). FolderRefused otherwise, naming the file."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(name, _NEW_FLAGS, 0o644, dir_fd=folder))
+    for each in (name, f"{name}-wal", f"{name}-shm", f"{name}-journal"):
+        try:
+            fd = open_file(folder, each, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        except FolderRefused as refused:
+            raise FolderRefused(f"'{shown / each}': {refused}") from None
+        try:
+            if os.fstat(fd).st_uid != os.geteuid():
+                raise FolderRefused(f"'{shown / each}' belongs to another user; Fabric never writes into it")
+        finally:
+            os.close(fd)

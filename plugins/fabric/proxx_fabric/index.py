@@ -21,8 +21,9 @@ from typing import Any
 
 import attrs
 
-from proxx.plugin import proxx_home
+from proxx.plugin import ConfigurationError, proxx_home
 from proxx_fabric.fingerprint import Intrinsics
+from proxx_fabric.folder import FolderRefused, own_database
 from proxx_fabric.hashing import xxh128_file
 
 
@@ -124,10 +125,25 @@ def index_path(home: Path | None = None) -> Path:
     return (home or proxx_home()) / "fabric.db"
 
 
+def _own_database(path: Path) -> None:
+    """Fabric's index in PROXX_HOME, never opened through a link, nor another user's file (a
+    group-writable PROXX_HOME: `proxx_fabric.folder.own_database`)."""
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)  # PROXX_HOME: the administrator's own path
+    try:
+        own_database(folder, path.name, path.parent)
+    except FolderRefused as refused:
+        raise ConfigurationError(
+            "fabric_index_refused", f"Fabric's index cannot be opened: {refused}.", {"path": str(path)}
+        ) from None
+    finally:
+        os.close(folder)
+
+
 class Index:
     def __init__(self, path: Path | None = None, timeout: float | None = None) -> None:
         self.path = path or index_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _own_database(self.path)
         # PROXX_FABRIC_DB_TIMEOUT: how long a writer waits for another one before "database is locked".
         wait = timeout if timeout is not None else float(os.environ.get("PROXX_FABRIC_DB_TIMEOUT", "30"))
         self._db = sqlite3.connect(self.path, timeout=wait, isolation_level=None)

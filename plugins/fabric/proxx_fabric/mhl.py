@@ -43,7 +43,16 @@ from pathlib import Path
 import attrs
 
 from proxx_fabric import PROXX_FOLDER, __version__
-from proxx_fabric.folder import FolderRefused, open_file, opened, own_folder, path_of, read, write_new
+from proxx_fabric.folder import (
+    FolderRefused,
+    open_file,
+    opened,
+    own_database,
+    own_folder,
+    path_of,
+    read,
+    write_new,
+)
 from proxx_fabric.hashing import HASH_FORMAT
 
 LOCK_NAME = "ascmhl.lock"
@@ -122,7 +131,7 @@ def add_generation(folder: Path, files: Sequence[HashedFile], comment: str) -> s
             return _add_generation_with_ascmhl(root, files, comment)
         with (
             own_folder(out, ASCMHL_FOLDER, root) as asc,
-            contextlib.closing(_Index(path_of(own, root / PROXX_FOLDER) / INDEX_NAME)) as index,
+            contextlib.closing(_Index.opened(own, root / PROXX_FOLDER)) as index,
         ):
             if index.generation != _last_sequence(asc):
                 index.rebuild(asc)
@@ -279,6 +288,16 @@ def _last_sequence(asc: int) -> int:
 class _Index:
     """What proxx keeps of a folder's history: each path's latest hash, the last generation, the ignore
     patterns. A cache of the history, never its authority: rebuilt whenever the chain disagrees."""
+
+    @classmethod
+    def opened(cls, own: int, shown: Path) -> _Index:
+        """The index in the held `.proxx` folder `own`. SQLite opens by name, following a link: the
+        index (created here exclusively when missing) and its journal, if any, are first checked to
+        be this user's plain files, never links, with no other name (a hard link would alias someone
+        else's file), and refused (FolderRefused) otherwise (`proxx_fabric.folder.own_database`);
+        SQLite then gets the folder through its descriptor."""
+        own_database(own, INDEX_NAME, shown)
+        return cls(path_of(own, shown) / INDEX_NAME)
 
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(path, isolation_level=None)

@@ -386,3 +386,27 @@ def test_a_jobs_export_stores_its_sources_hashes_with_its_records_in_one_commit(
     with Index() as index:  # each source's hash is remembered: not read again for reuse or a re-run
         monkeypatch.setattr("proxx_fabric.index.xxh128_file", lambda path: pytest.fail(f"{path} hashed again"))
         assert [index.source_hash(str(s)) for s in sources] == [xxh128_file(s) for s in sources]
+
+
+@pytest.mark.parametrize("planted", ["symbolic link", "hard link"])
+def test_an_index_planted_as_a_link_is_refused_before_sqlite_opens_it(proxx_home, tmp_path, planted):
+    """`.proxx/ascmhl-index.sqlite` as a link (made while `.proxx` was still open to others, or by
+    the folder's owner): SQLite would follow it; the export fails naming it, the file it names is
+    never written, and the job stays COMPLETED."""
+    source = make_clip(tmp_path / "A001.mov", frames=3, audio=())
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (out / ".proxx").mkdir(parents=True)
+    elsewhere.mkdir()
+    victim = elsewhere / "victim.sqlite"
+    if planted == "symbolic link":
+        (out / ".proxx" / "ascmhl-index.sqlite").symlink_to(victim)  # dangling: SQLite would create it
+    else:
+        victim.write_bytes(b"")
+        (out / ".proxx" / "ascmhl-index.sqlite").hardlink_to(victim)
+    proxx = Proxx.open()
+    result = run(proxx, [source], out)
+    outcome = fabric_export(result)
+    assert not outcome.ok and outcome.error.startswith("FolderRefused"), outcome.error
+    assert "ascmhl-index.sqlite" in outcome.error
+    assert proxx.store.job(result.job_id).state == JobState.COMPLETED
+    assert (not victim.exists()) if planted == "symbolic link" else victim.read_bytes() == b""

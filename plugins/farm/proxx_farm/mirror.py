@@ -43,6 +43,7 @@ import redis
 from proxx.converter import converter
 from proxx.errors import ConfigurationError, FailureClass
 from proxx.execute.recover import published, recovered_result, remember_published, write_recovered
+from proxx.home import write_text_atomically
 from proxx.jobspec.model import utc_now
 from proxx.jobspec.signing import FARM_STATE, SignatureRefused, key_from_env, open_sealed
 from proxx.jobspec.untrusted import nesting_exceeds
@@ -336,8 +337,9 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str], hints: d
         remember_published(store, recovered)
     if farm.get("log") is not None:
         log_path = job_dir / "job.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_path.write_text(farm["log"][-MAX_LOG_BYTES:], encoding="utf-8", errors="replace")
+        text = farm["log"][-MAX_LOG_BYTES:].encode("utf-8", errors="replace").decode("utf-8")
+        # Replaced whole, never through a link nor into a job folder another user made (PROXX_HOME shared).
+        write_text_atomically(log_path, [text], sync=False)
     store.set_paths(
         job_id, result_path=str(result_path) if result_path else None, log_path=str(log_path) if log_path else None
     )
