@@ -10,7 +10,7 @@ import traceback
 
 from proxx.errors import ExecutionError
 from proxx.execute.joblog import append
-from proxx.execute.recover import journal
+from proxx.execute.recover import published_by_journal
 from proxx.execute.runner import Runner
 from proxx.jobspec.model import utc_now
 from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, Failure, JobResult
@@ -40,7 +40,7 @@ def crashed(runner: Runner, job_id: str, error: Exception) -> JobResult | None:
             {"error": type(error).__name__},
         )
     )
-    done = {i: c for i, c in journal(log_path.parent).items() if c.state == CLIP_COMPLETED}
+    done = {i: c for i, c in published_by_journal(spec, log_path.parent).items() if c.state == CLIP_COMPLETED}
     clips = tuple(
         done.get(c.index)
         or (
