@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from proxx.errors import ConfigurationError, FailureClass
+from proxx.errors import CANCELLED, ConfigurationError, FailureClass
 from proxx.home import STORE_FILE
 from proxx.jobspec.stamps import digest_of, utc_now
 
@@ -211,6 +211,12 @@ class JobRow:
     failed_clips: int | None = None
     hidden: bool = False
     proxy_profile: str = ""  # the canonical id: for integrators (`--json`), never shown to operators
+
+    @property
+    def refused(self) -> bool:
+        """FAILED in class B by its checks, before anything ran: every clip counts as failed, and a
+        retry would only repeat it. A job cancelled before it started is class B too, and is neither."""
+        return self.failure_class == FailureClass.VALIDATION.value and self.reason != CANCELLED
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 import attrs
 
 from proxx.cli.exits import EXIT_INTERNAL, OneIntent, failed_code
-from proxx.errors import CANCELLED, FailureClass, PreJobError
+from proxx.errors import CANCELLED, PreJobError
 from proxx.home import proxx_home
 from proxx.jobspec.stamps import iso_moment
 from proxx.openstore import open_store
@@ -541,7 +541,7 @@ def _shortened(text: str, room: int) -> str:
 
 def _failed(row: JobRow) -> str:
     """Clips that failed; a job refused before anything ran (class B) failed every clip."""
-    if row.failure_class == FailureClass.VALIDATION.value:
+    if row.refused:
         return str(row.clip_count)
     return "-" if row.failed_clips is None else str(row.failed_clips)
 

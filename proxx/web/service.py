@@ -283,9 +283,10 @@ class WebService:
             stopped=row.state == "FAILED" and row.started_at is not None and row.reason in STOPPING_REASONS,
             published=row.published,
             # A job refused before anything ran (class B) failed every clip, as `proxx jobs list` counts it.
-            failed_clips=row.clip_count if row.failure_class == FailureClass.VALIDATION.value else row.failed_clips,
+            failed_clips=row.clip_count if row.refused else row.failed_clips,
             hidden=row.hidden,
-            retryable=row.state == "FAILED" and row.failure_class == FailureClass.EXECUTION.value,
+            retryable=row.state == "FAILED"
+            and (row.failure_class == FailureClass.EXECUTION.value or row.reason == CANCELLED),
         )
 
     def job(self, job_id: str, clips: slice | None = None, result_up_to: int | None = None) -> models.JobDetail:

@@ -82,4 +82,7 @@ def test_a_class_a_failure_reads_as_the_cli_says_it(
     assert main(argv) == 3
     said = capsys.readouterr().err.removeprefix("proxx: ").strip()
     assert "this file type" in said and "mxf" not in said
+    # Found INVALID by the first listing, it is said so from then on, the same everywhere.
+    assert "Intent 'Cont Bad' no longer compiles: containers ([this file type]) constraint" in listed
+    listed = {i["name"]: i for i in client.get("/api/intents").json()}["Cont Bad"]["problem"]
     assert answer.json()["detail"] == said and listed == said
