@@ -98,7 +98,7 @@ def test_the_copy_policy_keeps_the_source_codec_and_its_bit_depth(source: Path, 
 
 
 def test_the_copy_policy_takes_a_lossless_stream_at_least_as_deep(folder: Path) -> None:
-    # 16-bit PCM written as 24-bit PCM (what Resolve renders) or ALAC (MP4) keeps every sample.
+    # 16-bit PCM written as 24-bit PCM (what Resolve renders) keeps every sample: no false failure.
     sixteen = make_clip(folder / "B001.mov", size="160x90", frames=6, audio_codec="pcm_s16le")
     lt = profile("proxy_prores_lt")
     deeper = render(sixteen, lt, folder / "s24.mov", {"-c:a:0": "pcm_s24le"})
