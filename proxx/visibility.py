@@ -130,6 +130,7 @@ CHECK_LABELS = {
     "container": FORMAT,
     "video_codec": FORMAT,
     "codec_profile": FORMAT,
+    "pixel_format": FORMAT,
     "video_stream": "Picture",
     "even_dimensions": "Even picture size",
     "dimensions": "Picture size",
@@ -146,10 +147,12 @@ CHECK_LABELS = {
     "picture_colour": "Colour in the picture",
     "video_tracks": "Video tracks",
     "timecode": "Timecode",
+    "timecode_rate": "Timecode rate",
     "audio_streams": "Audio tracks",
 }
 _AUDIO_CHECK = r"audio\[(\d+)\]\.(\w+)"
-_AUDIO_WORDS = {"channels": "channels", "layout": "channel layout", "sample_rate": "sample rate", "codec": "format"}
+_AUDIO_WORDS = {"channels": "channels", "layout": "channel layout", "sample_rate": "sample rate", "codec": "format",
+                "start": "start", "duration": "duration"}  # fmt: skip
 # Checks whose values would tell the codec or the container ("see the output"): the bundled ones,
 # and any check a plugin names after a codec, container, pixel format or encoder profile.
 _FORMAT_CHECK = r"(?:.*[._\]])?(?:container|codec|codec_profile|pix_fmt|pixel_format|profile|encoder)"

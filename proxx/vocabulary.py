@@ -28,6 +28,10 @@ class Codec:
       probe_profile: ffprobe's `profile` that must match too, or None when it is not pinned.
       long_gop: True for an inter-frame codec (refused by intents asking for intra-frame only).
       bits_per_pixel: an upper bound of bits per pixel per frame, for the free-space check.
+      chroma: the chroma subsampling its pictures have ("4:2:0", "4:2:2", "4:4:4"), which
+        verification checks the output's ffprobe pix_fmt against, or None when not pinned.
+      bit_depth: the bits per sample its pictures have (8), checked likewise, or None when not pinned
+        (a codec whose bitstream leaves the depth to its decoder: ProRes).
     """
 
     name: str
@@ -36,6 +40,8 @@ class Codec:
     probe_profile: str | None = None
     long_gop: bool = True
     bits_per_pixel: float = 0.5
+    chroma: str | None = None
+    bit_depth: int | None = None
 
 
 @attrs.frozen
@@ -74,7 +80,8 @@ class AudioPolicy:
 Term = Codec | Container | AudioPolicy
 
 # The bundled vocabulary, as the schema files list it: codec flavour -> (family, ffprobe codec_name,
-# ffprobe profile or None when not pinned, bits per pixel per frame for the free-space estimate).
+# ffprobe profile or None when not pinned, bits per pixel per frame for the free-space estimate,
+# chroma subsampling and bit depth or None when not pinned).
 BUNDLED_CODECS: Mapping[str, Codec] = {
     codec.name: codec
     for codec in (
@@ -82,17 +89,21 @@ BUNDLED_CODECS: Mapping[str, Codec] = {
         # picture a camera makes) at the proxy's own size, plus 25 % (`benchmarks/space_estimate.py`).
         # 4444, DNxHD/HQ and HEVC have no bundled FFmpeg profile: 4444 is taken at 1.5x HQ (the
         # white paper's ratio), the constant-rate DNx flavours at their rate, HEVC as H.264.
-        Codec("prores_proxy", "prores", "prores", "Proxy", False, 5.1),
-        Codec("prores_lt", "prores", "prores", "LT", False, 8.6),
-        Codec("prores_standard", "prores", "prores", "Standard", False, 11.0),
-        Codec("prores_hq", "prores", "prores", "HQ", False, 12.6),
-        Codec("prores_4444", "prores", "prores", "4444", False, 19.0),
-        Codec("dnxhd", "dnxhr", "dnxhd", None, False, 3.6),
-        Codec("dnxhr_lb", "dnxhr", "dnxhd", "DNXHR LB", False, 0.95),
-        Codec("dnxhr_sq", "dnxhr", "dnxhd", "DNXHR SQ", False, 2.4),
-        Codec("dnxhr_hq", "dnxhr", "dnxhd", "DNXHR HQ", False, 3.6),
-        Codec("h264", "h264", "h264", None, True, 2.9),
-        # "h265" is the ITU name and "hevc" the MPEG one for the same codec: both are accepted.
+        # ProRes leaves the bit depth to its decoder (ffmpeg's decodes 422 at 10 bits, 4444 at 12).
+        Codec("prores_proxy", "prores", "prores", "Proxy", False, 5.1, "4:2:2"),
+        Codec("prores_lt", "prores", "prores", "LT", False, 8.6, "4:2:2"),
+        Codec("prores_standard", "prores", "prores", "Standard", False, 11.0, "4:2:2"),
+        Codec("prores_hq", "prores", "prores", "HQ", False, 12.6, "4:2:2"),
+        Codec("prores_4444", "prores", "prores", "4444", False, 19.0, "4:4:4"),
+        # DNxHD's flavours come in 8 and 10 bits; DNxHR LB, SQ and HQ are 8-bit only (HQX is 10/12).
+        Codec("dnxhd", "dnxhr", "dnxhd", None, False, 3.6, "4:2:2"),
+        Codec("dnxhr_lb", "dnxhr", "dnxhd", "DNXHR LB", False, 0.95, "4:2:2", 8),
+        Codec("dnxhr_sq", "dnxhr", "dnxhd", "DNXHR SQ", False, 2.4, "4:2:2", 8),
+        Codec("dnxhr_hq", "dnxhr", "dnxhd", "DNXHR HQ", False, 3.6, "4:2:2", 8),
+        # H.264 for review, which plays anywhere: 8-bit 4:2:0 (High 10, 4:2:2 and 4:4:4 do not).
+        Codec("h264", "h264", "h264", None, True, 2.9, "4:2:0", 8),
+        # "h265" is the ITU name and "hevc" the MPEG one for the same codec: both are accepted. No
+        # bundled engine writes it: its 8-bit Main and 10-bit Main 10 are both common, so unpinned.
         Codec("h265", "hevc", "hevc", None, True, 2.9),
         Codec("hevc", "hevc", "hevc", None, True, 2.9),
     )

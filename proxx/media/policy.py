@@ -15,7 +15,11 @@ output against the same target; the README's "Media policy" section is this modu
   frame rate (one frame per frame, both fields blended by motion-adaptive interpolation).
 * Audio. Every audio stream is kept with its channel count (8 mono camera tracks stay 8 tracks); an
   unlabelled stream reads back with its channel count's default label; sample rates are kept except
-  where the container forces one (MXF: 48 kHz, and no layout label).
+  where the container forces one (MXF: 48 kHz, and no layout label). Each keeps its sync with the
+  picture (its offset from the first picture, as the source has it) and its length; what of it lies
+  before the first picture is left out, as is what lies after the last one of a conformed
+  variable-rate source (which ends where its pictures do) or of an MXF proxy (whose tracks share the
+  pictures' duration).
 * Timecode. The source's start timecode, wherever it was carried (see `proxx.media.probe`), drop
   frame included; none when the source has none (MXF always carries one: 00:00:00:00).
 * Start. A source that starts above zero (MPEG-TS, edit lists) gives a proxy of the same duration
@@ -69,11 +73,18 @@ class AudioTarget:
       channels: its channel count; sample_rate: in Hz.
       layout: its channel layout ("stereo", "5.1"), or None when the source's is unlabelled (then any
         label of that many channels is right).
+      start: where it starts, in seconds after the proxy's first picture (the source's own offset
+        from its first picture, 0 when it started before it), or None when the source does not say.
+      duration: its length in seconds (the source stream's, less what is left out before the first
+        picture and, for a conformed variable-rate source or in MXF, after the last), or None when
+        the source does not say.
     """
 
     channels: int
     sample_rate: int
     layout: str | None  # None: the source is unlabelled, any label of `channels` channels is right
+    start: float | None = None
+    duration: float | None = None
 
 
 @attrs.frozen
@@ -138,13 +149,32 @@ def conform_pictures(video: VideoStream, duration: float | None) -> tuple[int, i
     return math.ceil(video.rate.rate * Fraction(duration)), held
 
 
-def _audio_target(profile: CanonicalProfile, stream: AudioStream) -> AudioTarget:
+def _audio_target(profile: CanonicalProfile, stream: AudioStream, video: VideoStream, end: float | None) -> AudioTarget:
+    """`end`: where the proxy's pictures end on the source's clock when the audio is cut there too
+    (a conformed variable-rate source), else None."""
+    start, duration = _audio_span(stream, video.start_time, end)
     if profile.container == "mxf":  # MXF stores PCM at 48 kHz only, and no channel-layout label
-        return AudioTarget(stream.channels, MXF_SAMPLE_RATE, None)
+        return AudioTarget(stream.channels, MXF_SAMPLE_RATE, None, start, duration)
     label = stream.channel_layout or None
     if label is not None and (profile.audio == "aac" or profile.container == "mp4"):
         label = CODED_LAYOUT.get(label, label)
-    return AudioTarget(stream.channels, stream.sample_rate, label)
+    return AudioTarget(stream.channels, stream.sample_rate, label, start, duration)
+
+
+def _audio_span(
+    stream: AudioStream, first_picture: float | None, end: float | None
+) -> tuple[float | None, float | None]:
+    """(start after the first picture, duration) of what the proxy keeps of `stream`: the proxy starts
+    at the source's first picture, so audio before it is left out (the engines seek to that picture)."""
+    if stream.start_time is None or first_picture is None:
+        return None, stream.duration  # nothing to measure the offset from: the length uncut
+    start = max(stream.start_time, first_picture)
+    if stream.duration is None:
+        return start - first_picture, None
+    stop = stream.start_time + stream.duration
+    if end is not None:
+        stop = min(stop, end)
+    return start - first_picture, max(stop - start, 0.0)
 
 
 def proxy_target(profile: CanonicalProfile, source: MediaInfo) -> ProxyTarget:
@@ -168,9 +198,21 @@ def proxy_target(profile: CanonicalProfile, source: MediaInfo) -> ProxyTarget:
         deinterlace=deinterlace,
         duration=source.video_duration,
         timecode=source.timecode,
-        audio=tuple(_audio_target(profile, stream) for stream in source.audio),
+        audio=tuple(
+            _audio_target(profile, stream, video, _picture_end(video, source, rate.variable, profile.container))
+            for stream in source.audio
+        ),
         colour=video_colour(profile, video),
     )
+
+
+def _picture_end(video: VideoStream, source: MediaInfo, variable_rate: bool, container: str) -> float | None:
+    """Where the proxy's pictures end on the source's clock when its audio ends there too, else None
+    (the audio is kept to its own end): a conformed variable-rate source (its engines stop every
+    stream there, `-t`), and any MXF proxy (its tracks share one duration, the pictures')."""
+    if not (variable_rate or container == "mxf") or source.video_duration is None:
+        return None
+    return (video.start_time or 0.0) + source.video_duration
 
 
 def video_colour(profile: CanonicalProfile, video: VideoStream) -> ColourTarget:

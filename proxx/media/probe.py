@@ -112,6 +112,8 @@ class AudioStream:
       codec: ffprobe's codec_name ("pcm_s24le", "aac", ...).
       channels, channel_layout: the channel count and ffprobe's layout name ("stereo", "5.1", "").
       sample_rate: in Hz; bits: bits per raw sample, or None when the codec has none (AAC).
+      start_time, duration: the stream's first timestamp and length in seconds, when the container
+        says (else None; Matroska states no stream's duration).
     """
 
     codec: str
@@ -119,6 +121,8 @@ class AudioStream:
     channel_layout: str
     sample_rate: int
     bits: int | None
+    start_time: float | None = None
+    duration: float | None = None
 
 
 @attrs.frozen
@@ -136,6 +140,8 @@ class MediaInfo:
       data_streams: the count of timecode, telemetry and other data tracks (not proxied).
       other_video: each video track after the first, as (track number, width, height): an
         interview's B camera, an ISO recording (not proxied, named in the clip's outcome).
+      timecode_rate: the rate the first QuickTime timecode (tmcd) track counts at, as ffprobe gives
+        it ("24000/1001"), or "" when there is no such track (MXF carries its timecode otherwise).
     Properties: `container` (the canonical container name), `demuxer`, `video_duration`,
     `is_still_image`.
     """
@@ -151,6 +157,7 @@ class MediaInfo:
     start_time: float | None = None  # of the file: MPEG-TS and edit-listed MOV start above zero
     data_streams: int = 0  # timecode, GPS/telemetry and other data tracks (not proxied)
     other_video: tuple[tuple[int, int, int], ...] = ()  # (track number, width, height) after the first
+    timecode_rate: str = ""  # the first tmcd track's rate ("24000/1001"), "" without one
 
     @property
     def container(self) -> str:
@@ -305,10 +312,14 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
     audio = []
     data_streams = 0
     other_video: list[tuple[int, int, int]] = []
+    timecode_rate = ""
     for stream in streams:
         kind = stream.get("codec_type")
         if kind == "data":
             data_streams += 1
+            if stream.get("codec_tag_string") == "tmcd" and not timecode_rate:
+                # The tmcd sample's frame duration over its time scale: what its timecode counts at.
+                timecode_rate = str(stream.get("avg_frame_rate", "0/0"))
         picture = kind == "video" and not stream.get("disposition", {}).get("attached_pic")
         if picture and video is not None:
             other_video.append((len(other_video) + 2, int(stream.get("width", 0)), int(stream.get("height", 0))))
@@ -337,6 +348,8 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
                     channel_layout=stream.get("channel_layout", ""),
                     sample_rate=int(stream.get("sample_rate", 0)),
                     bits=_int(stream.get("bits_per_raw_sample")) or _int(stream.get("bits_per_sample")) or None,
+                    start_time=_float(stream.get("start_time")),
+                    duration=_float(stream.get("duration")),
                 )
             )
     return MediaInfo(
@@ -351,6 +364,7 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
         start_time=_float(fmt.get("start_time")),
         data_streams=data_streams,
         other_video=tuple(other_video),
+        timecode_rate=timecode_rate,
     )
 
 

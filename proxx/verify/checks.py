@@ -1,17 +1,20 @@
 """Step 5 of the flow: verify an output before it gets its final name and before any job is
 COMPLETED. Every check is recorded with its expected and actual value.
 
-The format checks (container, codec, codec profile) need only the output, so they run for every
-output, RAW sources included. The picture, time and sound checks compare the output with the
-`ProxyTarget` that `proxx.media.policy` derives from the source probe, the same target the engines
-render to: frame size and display aspect ratio (so a squashed picture fails whatever its SAR says),
-upright picture, exact constant frame rate, duration within one frame from a zero start, field order,
-no alpha, start timecode, and per audio stream the channel count, layout and sample rate.
+The format checks (container, codec, codec profile, the pictures' chroma subsampling and bit depth)
+need only the output, so they run for every output, RAW sources included. The picture, time and sound
+checks compare the output with the `ProxyTarget` that `proxx.media.policy` derives from the source
+probe, the same target the engines render to: frame size and display aspect ratio (so a squashed
+picture fails whatever its SAR says), upright picture, exact constant frame rate, duration within one
+frame from a zero start, field order, one video track, no alpha, start timecode and the rate its
+timecode track counts at, and per audio stream the channel count, layout, sample rate, the codec the
+audio policy promises, its sync with the picture and its duration.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from fractions import Fraction
 
 import attrs
@@ -33,6 +36,12 @@ ASPECT_TOLERANCE = Fraction(5, 1000)
 DURATION_SLACK = Fraction(1, 1000)
 # A constant-rate output's average rate is its nominal rate within this much.
 AVERAGE_RATE_TOLERANCE = Fraction(1, 100)
+# An audio stream keeps its offset from the first picture within this part of a frame: well inside
+# what a viewer notices (some 45 ms early), and far from a frame's slip.
+AUDIO_SYNC_FRAMES = Fraction(1, 4)
+# The samples of the longest coded audio frame in common use (HE-AAC; AC-3 1536, MP2 1152, AAC 1024):
+# the granularity at which a coded stream starts, ends and is cut.
+AUDIO_FRAME_SAMPLES = 2048
 
 
 #: The names of the checks proxx records on every output, stable across releases: exporters, reports
@@ -45,6 +54,7 @@ CHECK_NAMES = (
     "video_stream",  # recorded (failed) only when the output has no video
     "video_codec",
     "codec_profile",  # for codec flavours whose ffprobe profile is pinned (ProRes, DNxHR)
+    "pixel_format",  # chroma subsampling and bit depth, for codec flavours that pin them
     "even_dimensions",
     "dimensions",  # the coded WxH
     "display_aspect_ratio",
@@ -60,13 +70,16 @@ CHECK_NAMES = (
     "picture_colour",  # the one the picture itself states, for codecs whose pictures carry one
     "picture_orientation",  # a source with a display rotation: its first picture as shown, not turned
     "picture_levels",  # a full-range source whose proxy changes only the range: the same colours
-    "video_tracks",  # only for a source with more than one: the proxy holds one, the others are named
+    "video_tracks",  # for a source with more than one (the others are named), or an output with more (failed)
     "timecode",
+    "timecode_rate",  # for an output with a timecode (tmcd) track: it counts at the video's rate
     "audio_streams",
     "audio[N].channels",
     "audio[N].layout",
     "audio[N].sample_rate",
-    "audio[N].codec",  # for an audio policy a plugin declares, which names the codecs it allows
+    "audio[N].codec",  # what the audio policy promises: the source's codec or a lossless one, AAC, PCM
+    "audio[N].start",  # its offset from the first picture, the source's
+    "audio[N].duration",  # the source stream's, as the proxy keeps it
 )
 
 
@@ -120,6 +133,8 @@ def format_checks(profile: CanonicalProfile, output: MediaInfo) -> list[Check]:
     checks.append(_check("video_codec", codec_name, video.codec))
     if codec_profile is not None:
         checks.append(_check("codec_profile", codec_profile, video.profile))
+    if codec.chroma is not None or codec.bit_depth is not None:
+        checks.append(_pixel_format_check(codec, video.pix_fmt))
     size = f"{video.width}x{video.height}"
     checks.append(_check("even_dimensions", "even", size, video.width % 2 == 0 and video.height % 2 == 0))
     return checks
@@ -138,14 +153,46 @@ def verify_output(
     target = proxy_target(profile, source)
     checks += _picture_checks(target, output.video)
     checks += colour_checks(profile, target.colour.output, output.video.colour, picture_colour)
-    if source.other_video:
+    if source.other_video or output.other_video:
         checks.append(video_tracks_check(source, output))
     checks += _time_checks(target, output)
-    checks += _declared_audio_checks(profile, output.audio)
+    checks += _audio_codec_checks(profile, source.audio, output.audio)
     checks.append(_check("alpha", "none", output.video.pix_fmt if output.video.has_alpha else "none"))
     checks.append(_timecode_check(profile, target, output))
-    checks += _audio_checks(target, output.audio)
+    if output.timecode_rate:
+        checks.append(_timecode_rate_check(target, output.timecode_rate))
+    checks += _audio_checks(target, output, source.audio)
     return checks
+
+
+# ffprobe's planar YUV pixel formats: "yuv420p", "yuvj420p" (full range), "yuva444p12le", ...
+_PLANAR_YUV = re.compile(r"yuva?j?(4)(\d)(\d)p(\d+)?(?:le|be)?")
+# The semi-planar ones hardware decoders and encoders use.
+_SEMI_PLANAR = {"nv12": ("4:2:0", 8), "nv21": ("4:2:0", 8), "nv16": ("4:2:2", 8), "nv24": ("4:4:4", 8),
+                "p010le": ("4:2:0", 10), "p010be": ("4:2:0", 10), "p210le": ("4:2:2", 10),
+                "p410le": ("4:4:4", 10)}  # fmt: skip
+
+
+def picture_format(pix_fmt: str) -> tuple[str, int] | None:
+    """(chroma subsampling, bits per sample) of an ffprobe pixel format ("yuv420p10le": ("4:2:0", 10)),
+    or None for one that is not YUV (RGB, grey, palette)."""
+    if pix_fmt in _SEMI_PLANAR:
+        return _SEMI_PLANAR[pix_fmt]
+    match = _PLANAR_YUV.fullmatch(pix_fmt)
+    if match is None:
+        return None
+    return f"{match[1]}:{match[2]}:{match[3]}", int(match[4] or 8)
+
+
+def _pixel_format_check(codec: vocabulary.Codec, pix_fmt: str) -> Check:
+    """An H.264 in High 10 or 4:4:4 does not play where 8-bit 4:2:0 does, whatever its profile says."""
+    expected = ", ".join(part for part in (codec.chroma, f"{codec.bit_depth}-bit" if codec.bit_depth else "") if part)
+    found = picture_format(pix_fmt)
+    if found is None:
+        return _check("pixel_format", expected, f"not YUV ({pix_fmt or 'not stated'})", False)
+    chroma, depth = found
+    ok = codec.chroma in (None, chroma) and codec.bit_depth in (None, depth)
+    return _check("pixel_format", expected, f"{chroma}, {depth}-bit ({pix_fmt})", ok)
 
 
 def _picture_checks(target: ProxyTarget, out: VideoStream) -> list[Check]:
@@ -179,7 +226,10 @@ def _picture_checks(target: ProxyTarget, out: VideoStream) -> list[Check]:
 def video_tracks_check(source: MediaInfo, output: MediaInfo) -> Check:
     """A source with more than one video track (an interview's A and B cameras, ISO recordings)
     gives a proxy of its first: the proxy holds exactly one, and the others are named in the
-    clip's outcome ("video track 2 (1280x720) is not in the proxy")."""
+    clip's outcome ("video track 2 (1280x720) is not in the proxy"). A proxy of any source holds one:
+    an editing system may show or relink to a second."""
+    if not source.other_video:
+        return _check("video_tracks", "video track 1 only", f"{1 + len(output.other_video)} video tracks", False)
     left_out = "; ".join(f"video track {n} ({w}x{h}) is not in the proxy" for n, w, h in source.other_video)
     actual = left_out if not output.other_video else f"{1 + len(output.other_video)} video tracks"
     return _check("video_tracks", "video track 1 only; the others named", actual, not output.other_video)
@@ -239,25 +289,118 @@ def _timecode_check(profile: CanonicalProfile, target: ProxyTarget, output: Medi
     return _check("timecode", expected or "none", output.timecode or "none")
 
 
-def _audio_checks(target: ProxyTarget, outputs: tuple[AudioStream, ...]) -> list[Check]:
+def _timecode_rate_check(target: ProxyTarget, rate_text: str) -> Check:
+    """A timecode track counting at another rate than its pictures (25 under 23.976) starts right and
+    drifts from the first second on. 23.976 counts in 24-frame timecode, its track at 24000/1001."""
+    rate = parse_rate(rate_text)
+    return _check("timecode_rate", f"{_rate(target.rate)} (the video's)", _rate(rate) if rate > 0 else "not stated",
+                  rate == target.rate)  # fmt: skip
+
+
+def _audio_checks(target: ProxyTarget, output: MediaInfo, sources: tuple[AudioStream, ...]) -> list[Check]:
+    outputs = output.audio
     checks = [_check("audio_streams", len(target.audio), len(outputs))]
-    for i, (want, out) in enumerate(zip(target.audio, outputs, strict=False)):
+    first_picture = output.video.start_time if output.video is not None else None
+    for i, (want, out, source) in enumerate(zip(target.audio, outputs, sources, strict=False)):
         checks.append(_check(f"audio[{i}].channels", want.channels, out.channels))
         checks.append(_layout_check(i, want, out))
         checks.append(_check(f"audio[{i}].sample_rate", want.sample_rate, out.sample_rate))
+        checks += _audio_time_checks(i, want, out, source, first_picture, target.rate)
     return checks
 
 
-def _declared_audio_checks(profile: CanonicalProfile, outputs: tuple[AudioStream, ...]) -> list[Check]:
-    """A plugin's audio policy names the codecs its streams may have: each stream is checked."""
+def _audio_time_checks(
+    i: int, want: AudioTarget, out: AudioStream, source: AudioStream, first_picture: float | None, rate: Fraction
+) -> list[Check]:
+    """Sound in sync with the picture and as long as the source's: a delayed, trimmed or resampled
+    (44.1 kHz played as 48 kHz: 8.8 % fast) stream fails. What the source does not state, or the
+    output, is recorded as such."""
+    frame = 1 / rate if rate > 0 else Fraction(1, 24)
+    coded = _coded_frame(source, out)
+    checks = []
+    if want.start is None or out.start_time is None:
+        stated = "not stated" if want.start is None else f"{want.start:.3f} s after the first picture"
+        checks.append(_check(f"audio[{i}].start", stated, _seconds(out.start_time), True))
+    else:
+        offset = out.start_time - (first_picture or 0.0)
+        tolerance = frame * AUDIO_SYNC_FRAMES
+        # A copied coded stream (AAC, AC-3) that started before the first picture is cut there between
+        # its coded frames, not at the picture's sample.
+        if want.start == 0 and out.codec == source.codec and not _lossless(out.codec):
+            tolerance += coded
+        close = abs(Fraction(offset) - Fraction(want.start)) <= tolerance
+        checks.append(_check(f"audio[{i}].start", f"{want.start:.3f} s after the first picture "
+                             f"(± {float(tolerance) * 1000:.0f} ms)", f"{offset:.3f} s", close))  # fmt: skip
+    if want.duration is None or out.duration is None:
+        stated = "not stated" if want.duration is None else f"{want.duration:.3f} s"
+        checks.append(_check(f"audio[{i}].duration", stated, _seconds(out.duration), True))
+    else:
+        tolerance = frame + DURATION_SLACK + (coded if not (_lossless(source.codec) and _lossless(out.codec)) else 0)
+        close = abs(Fraction(out.duration) - Fraction(want.duration)) <= tolerance
+        checks.append(_check(f"audio[{i}].duration", f"{want.duration:.3f} s (± {float(tolerance) * 1000:.0f} ms)",
+                             f"{out.duration:.3f} s", close))  # fmt: skip
+    return checks
+
+
+def _coded_frame(source: AudioStream, out: AudioStream) -> Fraction:
+    """The longest coded audio frame (AAC, AC-3, MP2...) of either stream, in seconds. A transport
+    stream states a coded stream's duration without its last frame; an AAC encoder pads its last."""
+    rates = [r for r in (source.sample_rate, out.sample_rate) if r > 0]
+    return Fraction(AUDIO_FRAME_SAMPLES, min(rates or [48000]))
+
+
+def _seconds(value: float | None) -> str:
+    return "not stated" if value is None else f"{value:.3f} s"
+
+
+# Audio codecs that keep every sample exactly (A-law and mu-law are 8-bit companded: lossy).
+LOSSLESS_AUDIO = ("pcm_", "alac", "flac")
+LOSSY_PCM = frozenset({"pcm_alaw", "pcm_mulaw", "pcm_vidc"})
+# A lossless stream keeps at least its source's bits per sample, up to this many (32-bit integer and
+# float sources are written as 24-bit PCM, what every editing system takes).
+KEPT_BITS = 24
+# Of a source whose codec states no bit depth (AAC, MP3: decoded), at least this many.
+DECODED_BITS = 16
+
+
+def _lossless(codec: str) -> bool:
+    return codec.startswith(LOSSLESS_AUDIO) and codec not in LOSSY_PCM
+
+
+def _audio_codec_checks(
+    profile: CanonicalProfile, sources: tuple[AudioStream, ...], outputs: tuple[AudioStream, ...]
+) -> list[Check]:
+    """Each stream coded as the audio policy promises: a plugin's policy names the codecs its streams
+    may have; "aac" is AAC; "copy" keeps every channel losslessly: the source's own codec (its bit
+    depth too), or a lossless one of at least the source's depth (MXF takes PCM only, MP4 in ffmpeg
+    no PCM: ALAC); "pcm" is PCM (in MP4, ALAC) of at least the source's depth."""
     policy = vocabulary.audio_policy(profile.audio)
-    if policy is None:
-        return []
-    expected = " or ".join(policy.probe_codecs)
-    return [
-        _check(f"audio[{i}].codec", expected, out.codec, out.codec in policy.probe_codecs)
-        for i, out in enumerate(outputs)
-    ]
+    if policy is not None:
+        expected = " or ".join(policy.probe_codecs)
+        return [
+            _check(f"audio[{i}].codec", expected, out.codec, out.codec in policy.probe_codecs)
+            for i, out in enumerate(outputs)
+        ]
+    checks = []
+    for i, (source, out) in enumerate(zip(sources, outputs, strict=False)):
+        if profile.audio == "aac":
+            checks.append(_check(f"audio[{i}].codec", "aac", out.codec))
+            continue
+        if profile.audio not in ("copy", "pcm"):
+            continue  # a policy neither bundled nor declared: the profile did not validate
+        bits = min(source.bits or DECODED_BITS, KEPT_BITS) if _lossless(source.codec) else DECODED_BITS
+        actual = f"{out.codec}, {out.bits}-bit" if out.bits else out.codec
+        deep_enough = (out.bits or 0) >= bits
+        if profile.audio == "copy":
+            copied = out.codec == source.codec and (out.bits or 0) >= (source.bits or 0)
+            ok = copied or (_lossless(out.codec) and deep_enough)
+            expected = f"{source.codec} (copied), or lossless of at least {bits} bits"
+        else:
+            coded = out.codec.startswith("pcm_") or (out.codec == "alac" and profile.container == "mp4")
+            ok = coded and out.codec not in LOSSY_PCM and deep_enough
+            expected = f"PCM{' (or ALAC)' if profile.container == 'mp4' else ''} of at least {bits} bits"
+        checks.append(_check(f"audio[{i}].codec", expected, actual, ok))
+    return checks
 
 
 def _layout_check(i: int, want: AudioTarget, out: AudioStream) -> Check:

@@ -289,9 +289,10 @@ def test_raw_source_renders_from_resolves_clip_properties(
     checks = checks_of(result)
     assert sorted(checks) == [
         "audio_channels", "codec_profile", "container", "dimensions", "duration", "even_dimensions",
-        "frame_rate", "output_exists", "video_codec",
+        "frame_rate", "output_exists", "pixel_format", "video_codec",
     ]  # fmt: skip
     assert checks["codec_profile"] == ("LT", "LT", True)
+    assert checks["pixel_format"] == ("4:2:2", "4:2:2, 10-bit (yuv422p10le)", True)
     assert checks["frame_rate"] == ("24000/1001", "24000/1001", True)
     assert checks["audio_channels"][2] and checks["duration"][2] and checks["dimensions"][:2] == ("320x180", "320x180")
     assert result.engine.details["resolve_clip_properties"]["Resolution"] == "320x180"
