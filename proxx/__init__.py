@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # the same names and the deprecated ones, for type checkers (
     from proxx.errors import ConfigurationError as ConfigurationError
     from proxx.errors import ExecutionError as ExecutionError
     from proxx.errors import FailureClass as FailureClass
-    from proxx.errors import JobStateError as JobStateError
     from proxx.errors import JobValidationError as JobValidationError
     from proxx.errors import PreJobError as PreJobError
     from proxx.errors import ProxxError as ProxxError
@@ -86,7 +85,6 @@ _MODULE_OF = {
     "FailureClass": "proxx.errors",
     "JobValidationError": "proxx.errors",
     "PreJobError": "proxx.errors",
-    "JobStateError": "proxx.errors",
     "ProxxError": "proxx.errors",
     "Progress": "proxx.execute.progress",
     "Location": "proxx.compile.problems",

@@ -476,7 +476,7 @@ class Proxx:
         ends FAILED "cancelled by the operator" at once, with its result JSON; a RUNNING one is asked
         to stop (its worker polls for it, stops the encoder and ends it the same way). A job on the
         render farm is cancelled there the same way (`Dispatcher.cancel`). Returns the job's row as it
-        is now; JobStateError "not_cancellable" for a job that already ended.
+        is now; a PreJobError without a failure class, "not_cancellable", for a job that already ended.
 
             proxx.cancel(spec.job_id)  # from any thread or process; run_job then returns the FAILED result
         """

@@ -452,7 +452,8 @@ def test_a_worker_lost_after_writing_its_result_gets_the_result_the_store_says(o
 
 
 def test_only_failed_jobs_can_be_retried(out, clips, proxx_home):
-    from proxx import JobStateError, PreJobError
+    from proxx import PreJobError
+    from proxx.errors import JobStateError
 
     proxx = Proxx.open()
     spec = proxx.create_job(INTENT, clips[:1], out)
