@@ -320,3 +320,11 @@ def test_a_timecode_track_counting_at_another_rate_fails(source: Path, prores: P
     assert failed_names(checks) == {"timecode_rate"}
     assert (checks["timecode_rate"].expected, checks["timecode_rate"].actual) == ("24000/1001 (the video's)", "25/1")
     assert checks_of(lt, source, prores)["timecode_rate"].passed
+
+
+def test_a_proxy_whose_pictures_all_start_a_frame_late_fails_its_start(source, prores, folder):
+    """Every picture a frame after its timecode and its sound (`-output_ts_offset` of one frame) passed
+    the start check's one-frame tolerance; within half a frame it fails, and the recipe's passes."""
+    assert checks_of(profile("proxy_prores_lt"), source, prores)["start"].passed
+    late = render(source, profile("proxy_prores_lt"), folder / "late.mov", {"-output_ts_offset": "0.041708"})
+    assert "start" in failed_names(checks_of(profile("proxy_prores_lt"), source, late))
