@@ -68,7 +68,7 @@ CHECK_NAMES = (
     "alpha",
     "colour",  # the colour description the container (or stream) states
     "picture_colour",  # the one the picture itself states, for codecs whose pictures carry one
-    "picture_orientation",  # a source with a display rotation: its first picture as shown, not turned
+    "picture_orientation",  # a source with a display rotation: its first picture as the source shows it, not turned
     "picture_levels",  # a full-range source whose proxy changes only the range: the same colours
     "video_tracks",  # for a source with more than one (the others are named), or an output with more (failed)
     "timecode",

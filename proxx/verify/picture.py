@@ -80,7 +80,7 @@ def _levels(shown: Picture, made: Picture) -> Check:
 
 
 def _orientation(shown: Picture, made: Picture) -> Check:
-    expected = "as the source shows it"
+    expected = "the picture as the source shows it"
     distance = _distance(shown, made)
     if distance <= SAME_PICTURE:
         return Check("picture_orientation", expected, expected, True)
