@@ -53,7 +53,11 @@ def render(source: Path, output: Path, *before: str) -> Path:
 def test_a_proxy_made_as_players_show_the_source_passes(turned, tmp_path):
     right = render(turned, tmp_path / "right.mov")
     (check,) = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(right)))
-    assert (check.name, check.actual, check.passed) == ("picture_orientation", "the picture as the source shows it", True)
+    assert (check.name, check.actual, check.passed) == (
+        "picture_orientation",
+        "the picture as the source shows it",
+        True,
+    )
 
 
 def test_a_proxy_that_ignored_the_turn_fails_though_its_stated_facts_are_right(turned, tmp_path):
