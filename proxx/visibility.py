@@ -101,7 +101,7 @@ def _sample_rate_words(value: str) -> str:
 @functools.lru_cache(maxsize=4096)  # a card's clips repeat the same few values, check after check
 def value_words(check: str, value: str, drop_frame: bool = False) -> str:
     """A check's expected or actual value as an operator reads it."""
-    if check == "frame_rate":
+    if check in ("frame_rate", "timecode_rate"):
         return frame_rate_words(value, drop_frame)
     if check in ("display_aspect_ratio", "sample_aspect_ratio"):
         words = aspect_words(value)

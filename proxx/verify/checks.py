@@ -295,7 +295,7 @@ def _timecode_rate_check(target: ProxyTarget, rate_text: str) -> Check:
     """A timecode track counting at another rate than its pictures (25 under 23.976) starts right and
     drifts from the first second on. 23.976 counts in 24-frame timecode, its track at 24000/1001."""
     rate = parse_rate(rate_text)
-    return _check("timecode_rate", f"{_rate(target.rate)} (the video's)", _rate(rate) if rate > 0 else "not stated",
+    return _check("timecode_rate", _rate(target.rate), _rate(rate) if rate > 0 else "not stated",
                   rate == target.rate)  # fmt: skip
 
 
