@@ -29,7 +29,7 @@ from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
 from proxx.execute.publish import kept_bytes, leftovers, remove_partials
-from proxx.execute.recover import published_by_journal
+from proxx.execute.recover import published, published_by_journal
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import proxx_home, write_text_atomically
@@ -548,7 +548,10 @@ class Proxx:
         # there is never replaced (the retry leaves out a proxy a job of this store published there,
         # and refuses anything else as existing).
         job_dir = Path(row.log_path).parent if row.log_path else self.home / "jobs" / row.job_id
-        done = set(published_by_journal(spec, job_dir, recorded))
+        if self.store.dispatched(unfinished=False).get(row.job_id) is None:
+            done = set(published_by_journal(spec, job_dir, recorded))
+        else:  # a farm job's journal is its worker's: what the farm recorded, and what verifies (docs/security.md)
+            done = set(published(spec, recorded))
         remaining = [SourceFile(Path(c.source), c.folder) for c in spec.clips if c.index not in done]
         if not remaining:
             raise JobStateError(

@@ -145,6 +145,8 @@ CHECK_LABELS = {
     "alpha": "Transparency",
     "colour": "Colour",
     "picture_colour": "Colour in the picture",
+    "picture_orientation": "Picture orientation",
+    "picture_levels": "Picture levels",
     "video_tracks": "Video tracks",
     "timecode": "Timecode",
     "timecode_rate": "Timecode rate",

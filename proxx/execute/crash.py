@@ -12,7 +12,6 @@ from proxx.errors import ExecutionError
 from proxx.execute.joblog import append
 from proxx.execute.recover import published_by_journal
 from proxx.execute.runner import Runner
-from proxx.jobspec.model import utc_now
 from proxx.result import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN, ClipResult, Failure, JobResult
 from proxx.store import QUEUED, RUNNING
 
@@ -50,4 +49,4 @@ def crashed(runner: Runner, job_id: str, error: Exception) -> JobResult | None:
         )
         for c in spec.clips
     )
-    return runner.fail(spec, row.started_at or utc_now(), clips, failure)
+    return runner.fail(spec, row.started_at, clips, failure)  # None: it never started

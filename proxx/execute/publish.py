@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import shutil
 import stat
@@ -91,6 +90,8 @@ def _partial(output: str, job_id: str) -> Path:
     # A final name near the limit leaves no room for the partial's 23 more bytes: its stem is cut
     # (on a character boundary) and a digest of the whole name added, so two long names sharing
     # their beginning still get partial names of their own.
+    import hashlib  # here: `jobs show` imports this module for its partials, and needs no digest
+
     digest = hashlib.sha256(os.fsencode(final.name)).hexdigest()[:8]
     room = NAME_MAX - len(os.fsencode(f"~{digest}{tail}"))
     stem = os.fsencode(final.stem)[:room].decode("utf-8", errors="ignore")

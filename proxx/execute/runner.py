@@ -5,10 +5,9 @@ outcomes), then finish the job in the store.
 
 The result is on disk before the job's state is final, so a finished job always has its result. A
 worker that dies before the state is final leaves a job that is found lost: its result is then
-written from the clips' journal (`proxx.execute.recover`), replacing any this worker wrote.
-
-A job is taken and run in one place (`proxx.execute.claim`), under its lease (`proxx.execute.lease`),
-which the runner asks just before each publication whether the job is still its worker's.
+written from the clips' journal (`proxx.execute.recover`), replacing any this worker wrote. A job is
+taken and run in one place (`proxx.execute.claim`), under its lease (`proxx.execute.lease`), which
+the runner asks just before each publication whether the job is still its worker's.
 """
 
 from __future__ import annotations
@@ -37,15 +36,7 @@ from proxx.folders import FolderRefused, job_folder
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import JobSpec, utc_now
 from proxx.pluginmanager import PluginManager
-from proxx.result import (
-    CLIP_NOT_RUN,
-    RESULT_VERSION,
-    ClipResult,
-    EngineRun,
-    Failure,
-    JobResult,
-    unrecorded,
-)
+from proxx.result import CLIP_NOT_RUN, RESULT_VERSION, ClipResult, EngineRun, Failure, JobResult, unrecorded
 from proxx.settings import Settings, duration_of
 from proxx.store import COMPLETED, FAILED, DigestMismatch, Store
 from proxx.validate.checks import validate
@@ -130,13 +121,13 @@ class Runner:
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         return self._refused(spec, problems, {}, log_path)
 
-    def fail(self, spec: JobSpec, started_at: str, clips: tuple[ClipResult, ...], failure: Failure) -> JobResult:
+    def fail(self, spec: JobSpec, started_at: str | None, clips: tuple[ClipResult, ...], failure: Failure) -> JobResult:
         """End a job FAILED with `failure`, its clips as given (`proxx.execute.crash`: a job that raised)."""
         log_path = self.job_dir(spec.job_id) / "job.log"
         return self._finish(spec, FAILED, started_at, {}, clips, log_path, failure, EngineRun(spec.engine))
 
     def cancel_before_start(self, spec: JobSpec) -> JobResult:
-        """End a claimed job the operator cancelled before it started: FAILED, nothing run."""
+        """End a job reserved for it that the operator cancelled before it started: FAILED, nothing run."""
         log_path = self.job_dir(spec.job_id) / "job.log"
         self.store.set_paths(spec.job_id, log_path=str(log_path))
         append(log_path, BEFORE_START.message)
