@@ -11,6 +11,7 @@ from proxx.jobspec.model import ClipSpec, JobSpec
 from proxx.media.probe import MediaInfo, ProbeError, probe_afresh, probe_with_picture_colour
 from proxx.verify.checks import Check, failed, verify_output
 from proxx.verify.picture import picture_checks
+from proxx.verify.sound import sound_checks
 from proxx.visibility import verification_message
 
 # What plugins add: the `proxx_verify_output` hook's checks.
@@ -42,6 +43,7 @@ def verify_clip(
     checks.extend(verify_output(spec.canonical_profile, source, output, picture_colour))
     if source is not None:
         checks.extend(picture_checks(spec.canonical_profile, source, output))
+        checks.extend(sound_checks(source, output))
     checks.extend(plugin_checks(spec, clip, source, output))
     return checks, output
 

@@ -1,0 +1,117 @@
+"""The sound itself, for sources with several audio tracks (a camera's boom, lavaliers and room
+tracks; a broadcast camera's eight): a renderer that maps them in another order, or leaves one
+silent, makes a proxy whose every stated fact (track count, channels, rate, codec, length) is right.
+
+For those sources, the first seconds of each track of the source and of the output are read by
+ffmpeg (not the engine: it reads the two files), each as mono at a low rate, and each track's
+loudness over time (its envelope) is compared: output track N must sound like source track N, not
+like another of the source's tracks, and must not be silent where the source's is not. Tracks that
+cannot be told apart (silent, a steady tone, copies of one microphone) pass: nothing tells them
+apart. A source with one track costs nothing here.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from collections.abc import Sequence
+
+from proxx.media.allowlist import probe_restrictions
+from proxx.media.probe import MediaInfo, file_url
+from proxx.media.tools import require_tool
+from proxx.verify.checks import Check
+
+SECONDS = 2.0  # of each track, from its start: enough windows to tell voices and rooms apart
+RATE = 8000  # Hz, mono: loudness over time needs no more
+WINDOW = 400  # samples: 50 ms windows
+# An envelope that moves less than this (of full scale) is steady: silence or a tone, not told apart.
+STEADY = 0.002
+# Output track N is source track M's when it follows M's envelope this closely and N's this much less.
+FOLLOWS = 0.9
+BY_MORE = 0.3
+# Output track N is silent when its level is under this share of its source track's.
+SILENT_SHARE = 0.03
+
+Envelope = list[float]
+
+
+def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
+    """`audio[N].sound` for each output track of a source with two or more audio tracks."""
+    tracks = min(len(source.audio), len(output.audio))
+    if len(source.audio) < 2 or tracks == 0:
+        return []
+    try:
+        envelopes = _envelopes(source.path, len(source.audio), output.path, tracks, timeout)
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        expected = "the first seconds of every track read from both files"
+        return [Check(f"audio[{n}].sound", expected, f"not readable: {error}", False) for n in range(tracks)]
+    heard, made = envelopes[: len(source.audio)], envelopes[len(source.audio) :]
+    return [_sound(n, heard, made[n]) for n in range(tracks)]
+
+
+def _sound(n: int, heard: Sequence[Envelope], made: Envelope) -> Check:
+    name, expected = f"audio[{n}].sound", f"source track {n + 1}'s"
+    own = heard[n]
+    if _level(own) > 0 and _level(made) < SILENT_SHARE * _level(own):
+        return Check(name, expected, "silent", False)
+    if _spread(made) < STEADY:
+        return Check(name, expected, expected, True)  # steady: nothing to tell it by
+    same = _correlation(own, made)
+    others = [(_correlation(other, made), m) for m, other in enumerate(heard) if m != n and _spread(other) >= STEADY]
+    if others:
+        closest, m = max(others)
+        if closest >= FOLLOWS and closest - same >= BY_MORE:
+            return Check(name, expected, f"source track {m + 1}'s", False)
+    return Check(name, expected, expected, True)
+
+
+def _level(envelope: Envelope) -> float:
+    return sum(envelope) / len(envelope) if envelope else 0.0
+
+
+def _spread(envelope: Envelope) -> float:
+    mean = _level(envelope)
+    return math.sqrt(sum((x - mean) ** 2 for x in envelope) / len(envelope)) if envelope else 0.0
+
+
+def _correlation(a: Envelope, b: Envelope) -> float:
+    count = min(len(a), len(b))
+    a, b = a[:count], b[:count]
+    spread_a, spread_b = _spread(a), _spread(b)
+    if count == 0 or spread_a < STEADY or spread_b < STEADY:
+        return 0.0
+    mean_a, mean_b = _level(a), _level(b)
+    return sum((x - mean_a) * (y - mean_b) for x, y in zip(a, b, strict=True)) / (count * spread_a * spread_b)
+
+
+def _envelopes(source: str, source_tracks: int, output: str, output_tracks: int, timeout: float) -> list[Envelope]:
+    """Each track's loudness in 50 ms windows (0-1 of full scale), the source's tracks first, read
+    in one ffmpeg run: every track made mono at RATE, cut to SECONDS, merged as one channel each."""
+    mono = f"aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts=mono,atrim=duration={SECONDS}"
+    labels = [
+        f"[{file}:a:{track}]" for file, count in ((0, source_tracks), (1, output_tracks)) for track in range(count)
+    ]
+    graph = ";".join(f"{label}{mono}[t{i}]" for i, label in enumerate(labels))
+    graph += ";" + "".join(f"[t{i}]" for i in range(len(labels))) + f"amerge=inputs={len(labels)}"
+    command = [
+        require_tool("ffmpeg").path, "-v", "error", "-nostdin",
+        *probe_restrictions(), "-i", file_url(source), *probe_restrictions(), "-i", file_url(output),
+        "-filter_complex", graph, "-f", "s16le", "-ac", str(len(labels)), "pipe:1",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    channels = len(labels)
+    if done.returncode != 0 or len(done.stdout) < 2 * channels * WINDOW:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ValueError(lines[-1] if lines else f"ffmpeg exited with code {done.returncode}")
+    samples = memoryview(done.stdout).cast("h")
+    frames = len(samples) // channels
+    envelopes: list[Envelope] = []
+    for channel in range(channels):
+        values = samples[channel::channels]
+        envelopes.append(
+            [
+                math.sqrt(sum(v * v for v in values[start : start + WINDOW]) / WINDOW) / 32768
+                for start in range(0, frames - WINDOW + 1, WINDOW)
+            ]
+        )
+    return envelopes

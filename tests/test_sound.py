@@ -1,0 +1,104 @@
+"""Verification listens to the tracks of a source with several: a proxy whose tracks come in another
+order (the boom where a lavalier should be) or with one left silent had every stated fact right and
+was verified; now it fails, and a right proxy (copied or coded to AAC) passes."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.media import tools
+from proxx.media.probe import probe_afresh
+from proxx.store import COMPLETED, FAILED
+from proxx.testing import make_clip
+from proxx.verify.sound import sound_checks
+from tests.wrapped_ffmpeg import real_ffmpeg, wrapped_ffmpeg
+
+INTENT = "HD Editorial LT"
+# Four mono tracks a camera might record: two voices that come and go at their own pace, a room's
+# noise, and a silent spare track.
+TRACKS = (
+    "sine=f=200:d=2,volume='if(lt(mod(t,0.4),0.2),1,0.1)':eval=frame",
+    "sine=f=400:d=2,volume='if(lt(mod(t,0.3),0.15),1,0.1)':eval=frame",
+    "anoisesrc=d=2:a=0.3:r=48000",
+    "anullsrc=d=2:r=48000:cl=mono",
+)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([real_ffmpeg(), "-v", "error", "-y", *args], check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sound")
+    made = folder / "C0001.MOV"
+    inputs = [arg for track in TRACKS for arg in ("-f", "lavfi", "-i", track)]
+    maps = [arg for n in range(len(TRACKS) + 1) for arg in ("-map", str(n))]
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=2", *inputs, *maps, "-c:v", "libx264", "-c:a", "pcm_s24le",
+           "-shortest", str(made))  # fmt: skip
+    return made
+
+
+def checks(source: Path, output: Path) -> list[tuple[str, str, bool]]:
+    return [(c.name, c.actual, c.passed) for c in sound_checks(probe_afresh(str(source)), probe_afresh(str(output)))]
+
+
+def test_the_tracks_in_their_order_pass_copied_or_coded_to_aac(source, tmp_path):
+    copied, coded = tmp_path / "copied.mov", tmp_path / "coded.mp4"
+    ffmpeg("-i", str(source), "-map", "0", "-c", "copy", str(copied))
+    ffmpeg("-i", str(source), "-map", "0", "-c:v", "copy", "-c:a", "aac", str(coded))
+    for output in (copied, coded):
+        assert all(passed for *_, passed in checks(source, output)), checks(source, output)
+        assert len(checks(source, output)) == len(TRACKS)
+
+
+def test_tracks_in_another_order_fail_naming_the_track_each_sounds_like(source, tmp_path):
+    swapped = tmp_path / "swapped.mov"
+    ffmpeg("-i", str(source), "-map", "0:v", "-map", "0:a:1", "-map", "0:a:0", "-map", "0:a:2", "-map", "0:a:3",
+           "-c", "copy", str(swapped))  # fmt: skip
+    assert checks(source, swapped) == [
+        ("audio[0].sound", "source track 2's", False),
+        ("audio[1].sound", "source track 1's", False),
+        ("audio[2].sound", "source track 3's", True),
+        ("audio[3].sound", "source track 4's", True),  # silent in the source too: nothing to tell it by
+    ]
+
+
+def test_a_track_left_silent_fails(source, tmp_path):
+    silent = tmp_path / "silent.mov"
+    ffmpeg("-i", str(source), "-map", "0", "-c", "copy", "-c:a:0", "pcm_s24le", "-filter:a:0", "volume=0", str(silent))
+    assert checks(source, silent)[0] == ("audio[0].sound", "silent", False)
+
+
+def test_a_source_of_one_track_costs_no_read(tmp_path, monkeypatch):
+    clip = make_clip(tmp_path / "A001_C001.mov", size="160x90", frames=3)
+    source, output = probe_afresh(str(clip)), probe_afresh(str(clip))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("the sound was read"))
+    assert sound_checks(source, output) == []
+
+
+def test_a_job_whose_renderer_silenced_a_track_fails_in_class_c(source, tmp_path, proxx_home, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    real = real_ffmpeg()
+    after = (  # the render as the engine asked, then its first track silenced in place
+        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
+        f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a:0 pcm_s24le -filter:a:0 volume=0 "$made.x.mov" '
+        f'&& mv "$made.x.mov" "$made"; exit $?'
+    )
+    monkeypatch.setenv("PROXX_FFMPEG", str(wrapped_ffmpeg(tmp_path, '" -progress "', after)))
+    tools.find_tool.cache_clear()
+    try:
+        proxx = Proxx.open()
+        result = proxx.run_job(proxx.create_job(INTENT, [source], out).job_id)
+    finally:
+        tools.find_tool.cache_clear()
+    assert result is not None and result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "silent" in result.failure.message
+    monkeypatch.delenv("PROXX_FFMPEG")
+    again = Proxx.open()
+    assert again.run_job(again.create_job(INTENT, [source], out).job_id).state == COMPLETED  # type: ignore[union-attr]
