@@ -117,6 +117,15 @@ def read_own(path: Path) -> bytes | None:
     """The bytes of `path` (in a folder of PROXX_HOME), or None when there is none or it is not this
     user's own regular file in a folder of this user's (a link is never followed): what someone
     else put there is never taken for proxx's record."""
+    fd = open_own(path)
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def open_own(path: Path) -> int | None:
+    """`path` opened for reading as `read_own` reads it (its descriptor), or None."""
     try:
         folder = _own_parent(path)
     except FolderRefused:
@@ -131,8 +140,7 @@ def read_own(path: Path) -> bytes | None:
         _refuse_unless_own_file(fd, path)  # closes `fd` when it refuses
     except FolderRefused:
         return None
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+    return fd
 
 
 def job_folder(home: Path, job_id: str) -> Path:

@@ -22,6 +22,7 @@ from proxx.compile.repository import load_repository
 from proxx.errors import CANCELLED, FailureClass, PreJobError
 from proxx.execute.clips import JOB_WIDE_REASONS
 from proxx.execute.journal import published_so_far
+from proxx.folders import open_own, read_own
 from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import expand_sources
@@ -63,9 +64,11 @@ def _check_folder_name(name: str) -> None:
 
 
 def _read_json(path: str | None) -> dict[str, Any] | None:
-    if not path or not Path(path).is_file():
+    """A job's result as proxx wrote it: never through a link, nor a file someone else put there."""
+    text = read_own(Path(path)) if path else None
+    if text is None:
         return None
-    document: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads(text)
     return document
 
 
@@ -369,9 +372,10 @@ class WebService:
         return clips
 
     def _log(self, log_path: str | None) -> str:
-        if not log_path or not Path(log_path).is_file():
+        fd = open_own(Path(log_path)) if log_path else None  # never a link, nor another user's file
+        if fd is None:
             return ""
-        with open(log_path, "rb") as handle:
+        with os.fdopen(fd, "rb") as handle:
             handle.seek(0, 2)
             size = handle.tell()
             handle.seek(max(0, size - LOG_TAIL_BYTES))

@@ -71,3 +71,22 @@ def test_every_operation_declares_its_problem_answers(client: TestClient) -> Non
             for status in ("400", "405", "413", "422"):
                 assert status in declared, f"{method.upper()} {path} does not declare {status}"
                 assert "application/problem+json" in json.dumps(declared[status])
+
+
+def test_a_job_log_or_result_replaced_by_a_link_shows_nothing_of_what_it_names(
+    client: TestClient, service: WebService, tmp_path: Path
+) -> None:
+    """The page and the API read a job's log and result only as proxx's own files: a link put in
+    their place (a group-writable PROXX_HOME) showed the file it named to anyone seeing the page."""
+    job_id = create(client, "media/day1/A001_C001.mov")
+    run(service, job_id)
+    row = service.proxx.store.job(job_id)
+    secret = tmp_path / "secret.txt"
+    secret.write_text('{"state": "the secret"}\nthe secret line\n', encoding="utf-8")
+    for path in (Path(row.log_path or ""), Path(row.result_path or "")):
+        path.unlink()
+        path.symlink_to(secret)
+    answer = client.get(f"/api/jobs/{job_id}")
+    assert answer.status_code == 200 and "the secret" not in answer.text
+    assert answer.json()["log"] == "" and answer.json()["result"] is None
+    assert "the secret" not in client.get(f"/jobs/{job_id}").text
