@@ -328,3 +328,21 @@ def test_a_proxy_whose_pictures_all_start_a_frame_late_fails_its_start(source, p
     assert checks_of(profile("proxy_prores_lt"), source, prores)["start"].passed
     late = render(source, profile("proxy_prores_lt"), folder / "late.mov", {"-output_ts_offset": "0.041708"})
     assert "start" in failed_names(checks_of(profile("proxy_prores_lt"), source, late))
+
+
+def test_an_mpeg_ts_clip_whose_audio_ffprobe_reports_short_verifies(folder, proxx_home, tmp_path):
+    """ffprobe estimates an MPEG-TS stream's duration: an AC-3 track of 1.024 s read as 0.928 s, and
+    the right proxy (1.019 s of it, from the first picture) failed its audio duration. A transport
+    stream's audio is checked for its start only."""
+    clip = folder / "avchd-like.mts"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30000/1001:duration=1", "-f", "lavfi", "-i",
+           "sine=sample_rate=48000:duration=1", "-c:v", "libx264", "-flags", "+ildct+ilme", "-c:a", "ac3",
+           "-f", "mpegts", str(clip))  # fmt: skip
+    proxx = Proxx.open()
+    for intent in ("HD Editorial LT", "Review H.264"):
+        out = tmp_path / intent.replace(" ", "_")
+        out.mkdir()
+        result = proxx.run_job(proxx.create_job(intent, [clip], out).job_id)
+        assert result is not None and result.state == "COMPLETED", result and result.failure
+        checks = {check.name: check for check in result.clips[0].checks}
+        assert checks["audio[0].duration"].expected == "not stated" and checks["audio[0].start"].passed

@@ -199,11 +199,24 @@ def proxy_target(profile: CanonicalProfile, source: MediaInfo) -> ProxyTarget:
         duration=source.video_duration,
         timecode=source.timecode,
         audio=tuple(
-            _audio_target(profile, stream, video, _picture_end(video, source, rate.variable, profile.container))
+            _audio_target(
+                profile, _measured(stream, source), video, _picture_end(video, source, rate.variable, profile.container)
+            )
             for stream in source.audio
         ),
         colour=video_colour(profile, video),
     )
+
+
+# Containers whose audio stream durations ffprobe estimates rather than reads: an AC-3 track of an
+# MPEG-TS clip of 1.024 s was given as 0.928 s (three coded frames short), so the proxy's audio is
+# checked for its start only.
+ESTIMATED_AUDIO_DURATIONS = frozenset({"mpegts", "mpeg"})
+
+
+def _measured(stream: AudioStream, source: MediaInfo) -> AudioStream:
+    """`stream` with its duration when the source's container states it, else with none."""
+    return attrs.evolve(stream, duration=None) if source.demuxer in ESTIMATED_AUDIO_DURATIONS else stream
 
 
 def _picture_end(video: VideoStream, source: MediaInfo, variable_rate: bool, container: str) -> float | None:
