@@ -346,3 +346,16 @@ def test_an_mpeg_ts_clip_whose_audio_ffprobe_reports_short_verifies(folder, prox
         assert result is not None and result.state == "COMPLETED", result and result.failure
         checks = {check.name: check for check in result.clips[0].checks}
         assert checks["audio[0].duration"].expected == "not stated" and checks["audio[0].start"].passed
+
+
+def test_a_late_sound_coded_to_aac_keeps_its_offset_within_its_encoders_priming(folder, proxx_home, tmp_path):
+    """A source whose sound starts 0.2 s after its first picture, proxied to H.264 and AAC: ffprobe
+    reads the AAC track from 0.178 s (its encoder's priming frame), which failed a quarter-frame
+    tolerance; a coded stream's start is checked within one of its frames, as its end is."""
+    clip = folder / "late_sound.mov"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30000/1001:duration=1.5", "-itsoffset", "0.2", "-f",
+           "lavfi", "-i", "sine=sample_rate=48000:duration=1", "-map", "0", "-map", "1", "-c:v", "libx264",
+           "-c:a", "pcm_s24le", str(clip))  # fmt: skip
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job("Review H.264", [clip], tmp_path).job_id)
+    assert result is not None and result.state == "COMPLETED", result and result.failure

@@ -327,9 +327,10 @@ def _audio_time_checks(
     else:
         offset = out.start_time - (first_picture or 0.0)
         tolerance = frame * AUDIO_SYNC_FRAMES
-        # A copied coded stream (AAC, AC-3) that started before the first picture is cut there between
-        # its coded frames, not at the picture's sample.
-        if want.start == 0 and out.codec == source.codec and not _lossless(out.codec):
+        # A coded stream (AAC, AC-3) starts on a coded frame: a copied one that started before the
+        # first picture is cut there between its frames, and an encoder's first frame primes it (an
+        # AAC track made to start 0.200 s after the picture is read as starting at 0.178 s).
+        if not _lossless(out.codec):
             tolerance += coded
         close = abs(Fraction(offset) - Fraction(want.start)) <= tolerance
         checks.append(_check(f"audio[{i}].start", f"{want.start:.3f} s after the first picture "
