@@ -359,3 +359,18 @@ def test_a_late_sound_coded_to_aac_keeps_its_offset_within_its_encoders_priming(
     proxx = Proxx.open()
     result = proxx.run_job(proxx.create_job("Review H.264", [clip], tmp_path).job_id)
     assert result is not None and result.state == "COMPLETED", result and result.failure
+
+
+def test_a_picture_dropped_mid_clip_fails_though_the_average_rate_is_within_a_percent(folder):
+    """120 pictures at 23.976 with the 11th dropped and every other picture kept at its time: a gap
+    of two frames' time, 119 pictures over 120 frames', an average 0.8 % low (within the 1 % it
+    allows) and a duration within the one-frame tolerance. The pictures must fill the duration at
+    the rate exactly."""
+    long = make_clip(folder / "A002_C001.mov", size="160x90", frames=120, timecode="01:00:00:00")
+    right = render(long, profile("proxy_prores_lt"), folder / "long_right.mov")
+    assert checks_of(profile("proxy_prores_lt"), long, right)["constant_frame_rate"].passed
+    gap = folder / "gap.mov"
+    ffmpeg("-i", str(right), "-map", "0", "-vf", r"select='not(eq(n\,10))'", "-fps_mode", "passthrough",
+           "-c:v", "prores_ks", "-profile:v", "1", "-c:a", "copy", str(gap))  # fmt: skip
+    check = checks_of(profile("proxy_prores_lt"), long, gap)["constant_frame_rate"]
+    assert not check.passed and check.actual == "119 pictures over 120 frames' time", check

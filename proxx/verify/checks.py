@@ -266,12 +266,18 @@ def _time_checks(target: ProxyTarget, output: MediaInfo) -> list[Check]:
     out = output.video
     real, average = parse_rate(out.frame_rate), parse_rate(out.avg_frame_rate)
     constant = average <= 0 or abs(average - target.rate) <= AVERAGE_RATE_TOLERANCE * target.rate
+    shown = f"{float(average):.3f} fps average" if average > 0 else "not stated"
+    out_duration, start = output.video_duration, out.start_time or 0.0
+    # The pictures a container counts must fill its duration at the rate exactly: a picture dropped
+    # mid-clip leaves a gap (119 pictures over 120 frames' time) that the average hides within 1 %.
+    if constant and out.nb_frames and out_duration and target.rate > 0:
+        filled = round(Fraction(out_duration) * target.rate)
+        if out.nb_frames != filled:
+            constant, shown = False, f"{out.nb_frames} pictures over {filled} frames' time"
     checks = [
         _check("frame_rate", _rate(target.rate), out.frame_rate, real == target.rate),
-        _check("constant_frame_rate", f"{float(target.rate):.3f} fps average",
-               f"{float(average):.3f} fps average" if average > 0 else "not stated", constant),
-    ]  # fmt: skip
-    out_duration, start = output.video_duration, out.start_time or 0.0
+        _check("constant_frame_rate", f"{float(target.rate):.3f} fps average", shown, constant),
+    ]
     if target.duration is not None and out_duration is not None and target.rate > 0:
         frame = 1 / target.rate
         close = abs(Fraction(out_duration) - Fraction(target.duration)) <= frame + DURATION_SLACK
