@@ -548,7 +548,8 @@ class Proxx:
         # there is never replaced (the retry leaves out a proxy a job of this store published there,
         # and refuses anything else as existing).
         job_dir = Path(row.log_path).parent if row.log_path else self.home / "jobs" / row.job_id
-        if self.store.dispatched(unfinished=False).get(row.job_id) is None:
+        executor = self.store.dispatched(unfinished=False).get(row.job_id)
+        if executor is None:
             done = set(published_by_journal(spec, job_dir, recorded))
         else:  # a farm job's journal is its worker's: what the farm recorded, and what verifies (docs/security.md)
             done = set(published(spec, recorded))
@@ -560,7 +561,7 @@ class Proxx:
                 {"job_id": row.job_id},
             )
         roots = self.store.roots(row.job_id)  # the retry may use what the original could, no more
-        farm = None if here else self.store.dispatched(unfinished=False).get(row.job_id)
+        farm = None if here else executor
         if farm is not None:
             new = self.submit(
                 spec.proxy_profile_origin.name, remaining, spec.output_directory, farm, row.job_id, spec.reuse,
