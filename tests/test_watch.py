@@ -197,6 +197,35 @@ def test_a_folder_watched_for_another_intent_or_output_is_handled_anew(proxx_hom
     assert MediaWatcher(Proxx.open(), Path(os.path.relpath(folder)), INTENT, relative, settle=0.0).poll() == []
 
 
+def test_a_clip_whose_copy_was_completed_after_its_job_is_handled_again(proxx_home, tmp_path):
+    """A copy that stopped half-way settles and becomes a job that fails (a cut file); once the copy is
+    completed, the clip is handled again, never left unproxied because its name was handled. A file
+    changing while its job still waits is left to that job until it ends."""
+    whole = make_clip(tmp_path / "A001_C002.mov", frames=24)
+    card = tmp_path / "ingest" / "CARD1"
+    out = tmp_path / "out"
+    out.mkdir()
+    clip = card / "A001_C002.mov"
+    card.mkdir(parents=True)
+    clip.write_bytes(whole.read_bytes()[:20_000])  # the copy stopped here
+    proxx = Proxx.open()
+    watcher = MediaWatcher(proxx, card.parent, INTENT, out, settle=0.0)
+    (cut,) = watcher.poll()
+    assert cut.outcome == "failed" and "not a decodable video" in cut.message
+    assert watcher.poll() == []
+
+    clip.write_bytes(whole.read_bytes())  # an hour later, the copy is completed
+    (completed,) = MediaWatcher(Proxx.open(), card.parent, INTENT, out, settle=0.0).poll()  # a restart, too
+    assert completed.outcome == "queued" and completed.job_id != cut.job_id
+    os.utime(clip, ns=(1, 1))  # changed while its job waits: that job reads it as it is when it runs
+    assert watcher.poll() == []
+    assert work(proxx, once=True) == 1
+    assert proxx.store.job(completed.job_id).state == COMPLETED
+    (again,) = watcher.poll()  # its job ended: handled again, and its proxy is there
+    assert again.outcome == "skipped" and again.message.startswith("already proxied")
+    assert watcher.poll() == []
+
+
 def test_a_ledger_from_before_watches_had_keys_still_counts_for_every_watch(tmp_path):
     import sqlite3
 
@@ -212,7 +241,7 @@ def test_a_ledger_from_before_watches_had_keys_still_counts_for_every_watch(tmp_
     old.close()
     for key in ("one", "another"):
         ledger = Ledger(tmp_path / "watch.db", key)
-        assert ledger.handled_in(tmp_path) == {str(tmp_path / "A.mov")}
+        assert set(ledger.handled_in(tmp_path)) == {str(tmp_path / "A.mov")}
         ledger.close()
 
 
@@ -223,9 +252,9 @@ def test_the_ledger_answers_for_one_folder_at_a_time(tmp_path):
     card = tmp_path / "CARD" / "CLIP"
     for path in (card / "A.mov", card / "B.mov", card / "sub" / "C.mov", tmp_path / "CARD" / "CLIP2" / "D.mov"):
         ledger.record(path, "media", 1, 1, None, "queued")
-    assert ledger.handled_in(card) == {str(card / "A.mov"), str(card / "B.mov")}  # not below, not a sibling
-    assert ledger.handled_in(card / "sub") == {str(card / "sub" / "C.mov")}
-    assert ledger.handled_in(tmp_path / "CARD") == set()
+    assert set(ledger.handled_in(card)) == {str(card / "A.mov"), str(card / "B.mov")}  # not below, not a sibling
+    assert set(ledger.handled_in(card / "sub")) == {str(card / "sub" / "C.mov")}
+    assert ledger.handled_in(tmp_path / "CARD") == {}
     ledger.close()
 
 

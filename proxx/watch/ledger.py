@@ -42,6 +42,11 @@ CREATE TABLE IF NOT EXISTS seen (
 EVERY_WATCH = "*"
 
 
+# A file as it was when its watch handled it (size, modification time) and the job it became (None:
+# skipped); a tuple, as a pass makes one for each file of a folder.
+Handled = tuple[int, int, str | None]
+
+
 class Ledger:
     def __init__(self, path: Path, watch: str = EVERY_WATCH) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,21 +74,27 @@ class Ledger:
     def close(self) -> None:
         self._db.close()
 
-    def handled_in(self, folder: Path) -> set[str]:
-        """The handled files directly in `folder`, in one query over the primary key's range: a pass
-        over a watch folder of 100,000 files asks once a folder, not once a file."""
+    def handled_in(self, folder: Path) -> dict[str, Handled]:
+        """The handled files directly in `folder`, by path, as each was when handled, in one query over
+        the primary key's range: a pass over a watch folder of 100,000 files asks once a folder, not
+        once a file. This watch's own record of a file wins over one kept from before watches had keys."""
         prefix = f"{folder}{os.sep}"
         after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first string past every path under `folder`
         rows = self._db.execute(
-            "SELECT path FROM seen WHERE path >= ? AND path < ? AND instr(substr(path, ?), ?) = 0 AND watch IN (?, ?)",
-            (prefix, after, len(prefix) + 1, os.sep, self.watch, EVERY_WATCH),
+            "SELECT path, size, mtime_ns, job_id FROM seen WHERE path >= ? AND path < ? "
+            "AND instr(substr(path, ?), ?) = 0 AND watch IN (?, ?) ORDER BY watch = ? DESC",
+            (prefix, after, len(prefix) + 1, os.sep, self.watch, EVERY_WATCH, EVERY_WATCH),
         )
-        return {row[0] for row in rows}
+        return {path: (size, mtime_ns, job_id) for path, size, mtime_ns, job_id in rows}
 
     def record(self, path: Path, kind: str, size: int, mtime_ns: int, job_id: str | None, outcome: str) -> None:
+        """Record what became of `path` as it was (`size`, `mtime_ns`); a file handled again since it
+        changed replaces its earlier record."""
         self._db.execute(
-            "INSERT OR IGNORE INTO seen (path, watch, kind, size, mtime_ns, job_id, outcome, handled_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO seen (path, watch, kind, size, mtime_ns, job_id, outcome, handled_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, watch) DO UPDATE SET kind = excluded.kind, "
+            "size = excluded.size, mtime_ns = excluded.mtime_ns, job_id = excluded.job_id, "
+            "outcome = excluded.outcome, handled_at = excluded.handled_at",
             (printable(path), self.watch, kind, size, mtime_ns, job_id, outcome, utc_now()),
         )
 

@@ -24,9 +24,9 @@ from proxx.jobspec.sources import NOT_VIDEO_BY_NAME, PARTIAL, NothingMissing, ke
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
 from proxx.media.files import PROXY_FOLDER, decodable, is_media, is_partial, printable, skipped_folder
 from proxx.roots import Roots
-from proxx.store import FAILED
+from proxx.store import FAILED, QUEUED, RUNNING
 from proxx.validate.checks import would_write_among_sources
-from proxx.watch.ledger import Ledger
+from proxx.watch.ledger import Handled, Ledger
 from proxx.watch.scan import Settler, candidates, folders
 
 QUEUED_FOLDER, FAILED_FOLDER = "queued", "failed"
@@ -129,15 +129,34 @@ class MediaWatcher:
     def events(self) -> Iterator[Event]:
         """One pass over the folder, each event as it happens: `watch` hands them on one at a time,
         so a pass queuing 100,000 new files holds none of them. A file the ledger holds costs a
-        look-up in its folder's set: the ledger is asked once a folder."""
+        look-up in its folder's records and a stat: the ledger is asked once a folder."""
         for folder, names in folders(self.root, self._skip_dir):
-            handled = self.ledger.handled_in(folder) if names else set()
+            handled = self.ledger.handled_in(folder) if names else {}
             prefix = f"{folder}{os.sep}"
             for name in names:
-                if prefix + name in handled:
+                before = handled.get(prefix + name)
+                if before is not None and not self._changed(prefix + name, before):
                     continue
                 yield from self._file(folder / name)
         self.settler.forget_missing()
+
+    def _changed(self, path: str, before: Handled) -> bool:
+        """Whether a handled file is to be handled again: its size or modification time is no longer
+        what it was when handled (a copy that stopped half-way and was completed later, a card copied
+        again over it), and the job it became has ended (until then that job reads it as it is)."""
+        size, mtime_ns, job_id = before
+        try:
+            now = os.stat(path)
+        except OSError:  # gone since the folder was listed
+            return False
+        if now.st_size == size and now.st_mtime_ns == mtime_ns:
+            return False
+        if job_id is None:
+            return True
+        try:
+            return self.proxx.store.job(job_id).state not in (QUEUED, RUNNING)
+        except KeyError:  # its job is no longer in the store
+            return True
 
     def _file(self, path: Path) -> Iterator[Event]:
         """What one file not handled yet comes to in this pass."""
@@ -440,7 +459,7 @@ class QueueWatch:
 
     def waiting(self) -> int | None:
         """How many of its jobs have waited too long, once per stall (None otherwise)."""
-        from proxx.store import QUEUED, Store
+        from proxx.store import Store
 
         if not self.queued:
             return None
