@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ from proxx.store import COMPLETED, QUEUED
 from proxx.watch.scan import Settler
 from proxx.watch.watcher import JobSpecInbox, MediaWatcher, watch
 from proxx.worker import work
+from tests.long_clip import make_long_clip
 
 INTENT = "Review H.264"
 
@@ -224,6 +229,31 @@ def test_a_clip_whose_copy_was_completed_after_its_job_is_handled_again(proxx_ho
     (again,) = watcher.poll()  # its job ended: handled again, and its proxy is there
     assert again.outcome == "skipped" and again.message.startswith("already proxied")
     assert watcher.poll() == []
+
+
+def test_sigterm_to_a_watch_that_runs_its_jobs_lets_the_running_job_finish(proxx_home, tmp_path):
+    """A service manager stopping `proxx watch --run` (SIGTERM) mid-job: the job finishes and its proxy
+    is published and the watch ends 0; never a job cut short, FAILED "worker
+    lost", with its clip unmade."""
+    card, out = tmp_path / "ingest" / "CARD1", tmp_path / "out"
+    out.mkdir()
+    make_long_clip(card / "A001_C001.mov", size="640x360", frames=720, audio=())
+    env = {**os.environ, "PROXX_HOME": str(proxx_home)}
+    args = ["watch", str(card.parent), "--profile", INTENT, "--output", str(out), "--settle", "0.1",
+            "--interval", "0.1", "--run"]  # fmt: skip
+    watching = subprocess.Popen([sys.executable, "-m", "proxx", *args], env=env, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out.rglob("*.proxx-partial-*")):  # the encode has started
+        assert time.monotonic() < deadline and watching.poll() is None
+        time.sleep(0.02)
+    watching.send_signal(signal.SIGTERM)
+    printed, _ = watching.communicate(timeout=60)
+    assert watching.returncode == 0, printed
+    assert "Stopping: no new file is queued; the running job, if any, finishes first." in printed
+    (job,) = Proxx.open().store.jobs()
+    assert job.state == COMPLETED and f"COMPLETED job {job.job_id}" in printed
+    assert (out / "ingest" / "CARD1" / "A001_C001.mp4").is_file()
+    assert not list(out.rglob("*.proxx-partial-*"))
 
 
 def test_a_ledger_from_before_watches_had_keys_still_counts_for_every_watch(tmp_path):

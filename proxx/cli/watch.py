@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -133,8 +134,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    with _worker_here(proxx, args.run and not farm, failed):
-        count = watch(watcher, args.interval, args.once, report, warn_when_stalled)
+    stop = threading.Event()
+    # SIGTERM (a service manager stopping the watch): queue no new file and, with --run, finish the
+    # running job, as `proxx worker` does: a job cut short would be FAILED "worker lost", its clip unmade.
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    with _worker_here(proxx, args.run and not farm, failed, stop):
+        count = watch(watcher, args.interval, args.once, report, warn_when_stalled, stop)
+        if stop.is_set() and args.run and not farm:
+            print("Stopping: no new file is queued; the running job, if any, finishes first.", flush=True)
     if not args.once:
         return 0
     print(f"{count} file(s) handled" + (f", {len(failed)} FAILED or refused" if failed else ""))
@@ -156,10 +163,10 @@ def _where_jobs_run(args: argparse.Namespace, farm: str | None) -> str:
 
 
 @contextlib.contextmanager
-def _worker_here(proxx: Proxx, run: bool, failed: list[int]) -> Iterator[None]:
+def _worker_here(proxx: Proxx, run: bool, failed: list[int], stop: threading.Event) -> Iterator[None]:
     """With --run: one worker thread in this process runs queued jobs as they come, and says how each
     ended (the exit code of each that failed added to `failed`); at the end (--once) it finishes the
-    queue before returning."""
+    queue before returning; once `stop` is set (SIGTERM), it finishes its running job only."""
     if not run:
         yield
         return
@@ -178,7 +185,6 @@ def _worker_here(proxx: Proxx, run: bool, failed: list[int]) -> Iterator[None]:
         print(f"proxx: {line}", file=sys.stderr, flush=True)
         failed.append(EXIT_INTERNAL)
 
-    stop = threading.Event()
     kwargs = {"stop": stop, "on_done": done, "on_error": error}
     thread = threading.Thread(target=work, args=(proxx,), kwargs=kwargs, daemon=True)
     thread.start()
@@ -187,6 +193,7 @@ def _worker_here(proxx: Proxx, run: bool, failed: list[int]) -> Iterator[None]:
     except BaseException:  # Ctrl-C: take no new job (the engine of a running one dies with this process)
         stop.set()
         raise
-    work(proxx, once=True, on_done=done, on_error=error)  # --once: what is still queued runs before the watch returns
+    if not stop.is_set():  # --once: what is still queued runs before the watch returns
+        work(proxx, once=True, on_done=done, on_error=error)
     stop.set()
     thread.join()

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -428,20 +429,26 @@ def watch(
     once: bool = False,
     on_event: Callable[[Event], None] | None = None,
     after_poll: Callable[[], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
     """Poll every `interval` seconds, calling `after_poll` after each poll. `once`: return as soon as
-    no file is left waiting to settle. Returns how many files were handled (skipped ones are not)."""
+    no file is left waiting to settle; `stop` set: return after the file at hand. Returns how many
+    files were handled (skipped ones are not)."""
+    stop = stop or threading.Event()
     count = 0
-    while True:
+    while not stop.is_set():
         for event in watcher.events():
             count += event.outcome not in ("skipped", "refused")
             if on_event:
                 on_event(event)
+            if stop.is_set():
+                return count
         if after_poll:
             after_poll()
         if once and watcher.settler.pending == 0:
             return count
-        time.sleep(interval)
+        stop.wait(interval)
+    return count
 
 
 @attrs.define
