@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -73,6 +72,8 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    import signal
+
     from proxx.app import Proxx
     from proxx.jobspec.signing import key_from_env
     from proxx.roots import Roots, roots_from_env
