@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 CANCELLED = "cancelled by the operator"  # the reason of a cancelled job and of its cancelled clip
+PROCESS_GONE = "its process is gone"  # why a job's worker on this host was found lost: its process ended
 
 # The reasons of a clip's execution failure (class C) an engine may raise, each worded for operators
 # in one place (`proxx.visibility.execution_message`); the engine's own message stays in the record.

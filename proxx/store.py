@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from proxx.errors import CANCELLED, ConfigurationError, FailureClass
+from proxx.errors import CANCELLED, PROCESS_GONE, ConfigurationError, FailureClass
 from proxx.home import STORE_FILE
 from proxx.jobspec.stamps import digest_of, utc_now
 
@@ -811,7 +811,7 @@ class Store:
             dead = row["worker_host"] == HOST and row["worker_pid"] and not _pid_alive(row["worker_pid"])
             if not (expired or dead):
                 continue
-            why = "its process is gone" if dead else "its lease expired without a heartbeat"
+            why = PROCESS_GONE if dead else "its lease expired without a heartbeat"
             if self.finish(
                 row["job_id"],
                 FAILED,

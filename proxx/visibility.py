@@ -30,6 +30,7 @@ from proxx.errors import (
     DISK_FULL,
     ENGINE_UNAVAILABLE,
     OUTPUT_UNWRITABLE,
+    PROCESS_GONE,
     SETTINGS_REFUSED,
     SOURCE_DAMAGED,
     TIMEOUT,
@@ -301,6 +302,12 @@ def failure_title(failure_class: str | None, reason: str | None, letter: bool = 
     return class_words(failure_class, letter)
 
 
+# A worker found lost on its own host because its process had ended (a watch, worker or server killed
+# or stopped and started again): the machine was answering all along.
+_PROCESS_ENDED = (
+    "The proxx process running this job ended while it ran (it was stopped or killed); the job was not re-run. "
+    "Retry it to create a new job."
+)
 # Failures whose recorded message is for administrators or carries an internal id: what operators
 # read instead, by reason (the message itself stays in the result JSON for integrators).
 _OPERATOR_MESSAGES = {
@@ -599,6 +606,8 @@ class OperatorWords:
         safe (a message may list several problems, one a line)."""
         if message is None:
             return None
+        if reason == "worker lost" and f"({PROCESS_GONE})" in message:
+            return _PROCESS_ENDED
         if reason in _OPERATOR_MESSAGES:
             return _OPERATOR_MESSAGES[reason]
         message = _old_verification_message(message)

@@ -122,7 +122,15 @@ def test_a_message_written_before_these_words_reads_in_them_too():
         "finds the renderer's own message in the job's result."
     )
     lost = "Worker host-1-4242-ab12 was lost while running the job (its process is gone); Retry it."
-    assert "host-1-4242" not in (words.message(lost, "worker lost") or "")
+    assert words.message(lost, "worker lost") == (  # its process ended here: the machine never stopped answering
+        "The proxx process running this job ended while it ran (it was stopped or killed); the job was not re-run. "
+        "Retry it to create a new job."
+    )
+    expired = "Worker host-1-4242-ab12 was lost while running the job (its lease expired without a heartbeat); Retry."
+    assert words.message(expired, "worker lost") == (
+        "The machine running this job stopped answering while it ran; the job was not re-run. "
+        "Retry it to create a new job."
+    )
     clip_lost = (
         "The job was declared lost while it ran on host-1-4242-ab12; its verified output stays at "
         "'/media/out/A001.proxx-partial-ab12.mov' and was not published."
