@@ -326,6 +326,7 @@ _OPERATOR_MESSAGES = {
 # A job log line that holds an engine's own words (its last error line, its exit status) for
 # administrators: the log shown to operators leaves it out (`OperatorWords.log`).
 ADMIN_DETAIL = "for an administrator: "
+_TRACEBACK = "Traceback (most recent call last):"  # where Python's account of an error starts
 _FIX = "Retry the job; if it fails again, an administrator finds the renderer's own message in the job's result."
 # Reasons whose message proxx itself writes in the operator's terms (a path, what changed, what to do).
 _OWN_WORDS = frozenset(
@@ -634,16 +635,26 @@ class OperatorWords:
         """A job's log as operators may read it: proxx's own lines, safe and in operator words. Engine
         command lines and the engine's own output (which name encoders and formats) are left out:
         `proxx jobs show --verbose` and the integrator endpoints have the whole log."""
-        shown, left_out, engine_output = [], 0, False
+        shown, left_out, for_admin, engine_output, traceback = [], 0, 0, False, False
         for line in text.splitlines():
             # An engine's command line starts its own output, which lasts until proxx's next "=== " line.
             engine_output = line.startswith("$ ") or (engine_output and not line.startswith("=== "))
-            if engine_output or line.lstrip().startswith(ADMIN_DETAIL) or self._technical(line):
+            # A traceback proxx wrote (a fault of proxx or of a plugin) lasts as long as its lines are
+            # indented under its entry (`proxx.execute.joblog.append`).
+            traceback = line.rstrip().endswith(_TRACEBACK) or (traceback and line.startswith("    "))
+            if traceback:
+                for_admin += 1
+            elif engine_output or line.lstrip().startswith(ADMIN_DETAIL) or self._technical(line):
                 left_out += 1
-                continue
-            shown.append(self.text(line))
+            else:
+                shown.append(self.text(line))
         if left_out:
             shown.append(f"({left_out} technical line{'s' if left_out != 1 else ''} of the renderer not shown here)")
+        if for_admin:
+            shown.append(
+                f"({for_admin} line{'s' if for_admin != 1 else ''} for an administrator not shown here: "
+                "an error's details, kept in the job's log)"
+            )
         return "\n".join(shown)
 
     def _technical(self, line: str) -> bool:

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import create, run
 
+from proxx.export.exporter import Exporter
 from proxx.plugin import hookimpl
 from proxx.verify.checks import Check
 from proxx.visibility import OperatorWords
@@ -159,3 +160,35 @@ def test_file_names_are_the_operators_own_words(service):
     assert shown["clips"][0]["output"] == "/out/B001 ProRes HQ.mov"
     message = shown["failure"]["message"]
     assert "'/media/B001 ProRes HQ.mov'" in message and "prores_hq" not in message
+
+
+class _SourceGoneExporter:
+    """An exporter that reads the job's source after its proxy was published, and finds it gone (a card
+    taken out while its job ran): its traceback goes to the job's log, for an administrator."""
+
+    @hookimpl
+    def proxx_exporters(self) -> Iterator[Exporter]:
+        def export(spec: Any, result: Any) -> None:
+            Path(spec.clips[0].source).unlink()
+            Path(spec.clips[0].source).read_bytes()
+
+        yield Exporter("reads-the-source", export)
+
+
+def test_the_job_log_shows_an_operator_no_traceback(client: TestClient, service: WebService) -> None:
+    pm = service.proxx.plugin_manager
+    pm.register(_SourceGoneExporter(), name="source-gone")
+    del service.proxx.exporters  # collected once a Proxx: again, with this one
+    try:
+        job_id = create(client, "media/day1/A001_C001.mov")
+        run(service, job_id)
+    finally:
+        pm.unregister(name="source-gone")
+    log_path = service.proxx.store.job(job_id).log_path or ""
+    assert "Traceback (most recent call last):" in Path(log_path).read_text()  # kept for an administrator
+    shown = client.get(f"/api/jobs/{job_id}").json()["log"]
+    page = client.get(f"/jobs/{job_id}").text
+    for text in (shown, html.unescape(page)):
+        assert "Traceback" not in text and 'File "' not in text and "line 1, in" not in text
+    assert "exporter reads-the-source failed:" in shown
+    assert "lines for an administrator not shown here" in shown
