@@ -231,6 +231,28 @@ def test_a_clip_whose_copy_was_completed_after_its_job_is_handled_again(proxx_ho
     assert watcher.poll() == []
 
 
+def test_a_card_copied_again_keeping_its_files_times_is_handled_again(proxx_home, tmp_path):
+    """A card taken away while its clip's job waited (the job fails: its source does not exist) and
+    copied back as a copy keeping its files' times would (size and modification time as before): the
+    copy is another file, and its clip is handled again, never left unproxied."""
+    import shutil
+
+    card, aside, out = tmp_path / "ingest" / "CARD1", tmp_path / "aside", tmp_path / "out"
+    out.mkdir()
+    make_clip(card / "CLIPS" / "A001_C001.mov", frames=4)
+    proxx = Proxx.open()
+    watcher = MediaWatcher(proxx, card.parent, INTENT, out, settle=0.0)
+    (queued,) = watcher.poll()
+    shutil.move(card, aside)
+    assert work(proxx, once=True) == 1
+    assert "does not exist" in (proxx.store.job(queued.job_id).message or "")
+    shutil.copytree(aside, card)  # copy2: the times kept
+    (again,) = watcher.poll()
+    assert again.outcome == "queued" and again.job_id != queued.job_id
+    assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
+    assert watcher.poll() == []
+
+
 def test_sigterm_to_a_watch_that_runs_its_jobs_lets_the_running_job_finish(proxx_home, tmp_path):
     """A service manager stopping `proxx watch --run` (SIGTERM) mid-job: the job finishes and its proxy
     is published and the watch ends 0; never a job cut short, FAILED "worker
@@ -273,6 +295,27 @@ def test_a_ledger_from_before_watches_had_keys_still_counts_for_every_watch(tmp_
         ledger = Ledger(tmp_path / "watch.db", key)
         assert set(ledger.handled_in(tmp_path)) == {str(tmp_path / "A.mov")}
         ledger.close()
+
+
+def test_a_ledger_from_before_it_kept_status_change_times_opens_and_compares_the_rest(tmp_path):
+    import sqlite3
+
+    from proxx.watch.ledger import Ledger
+
+    old = sqlite3.connect(tmp_path / "watch.db")
+    old.execute(
+        "CREATE TABLE seen (path TEXT NOT NULL, watch TEXT NOT NULL, kind TEXT NOT NULL, size INTEGER NOT NULL, "
+        "mtime_ns INTEGER NOT NULL, job_id TEXT, outcome TEXT NOT NULL, handled_at TEXT NOT NULL, "
+        "PRIMARY KEY (path, watch)) STRICT"
+    )
+    old.execute("INSERT INTO seen VALUES (?, 'w', 'media', 1, 2, NULL, 'skipped', 'then')", (str(tmp_path / "A.mov"),))
+    old.commit()
+    old.close()
+    ledger = Ledger(tmp_path / "watch.db", "w")
+    assert ledger.handled_in(tmp_path) == {str(tmp_path / "A.mov"): (1, 2, None, None)}
+    ledger.record(tmp_path / "A.mov", "media", 3, 4, "job-x", "queued", 5)
+    assert ledger.handled_in(tmp_path) == {str(tmp_path / "A.mov"): (3, 4, 5, "job-x")}
+    ledger.close()
 
 
 def test_the_ledger_answers_for_one_folder_at_a_time(tmp_path):

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS made_folders (
 # What each watch handled: a watch is its kind, intent and destination (`proxx.watch.watcher._ledger`), so
 # watching the same folder for another intent or into another output folder handles its files anew.
 # Rows kept from before watches had keys (the `handled` table, copied once and left in place for a
-# watch of that version still running) count for every watch, as they did.
+# watch of that version still running) count for every watch, as they did. `ctime_ns`, the file's
+# status change time, is NULL in rows from before it was kept (`CTIME`).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
     path        TEXT NOT NULL,
@@ -36,15 +37,18 @@ CREATE TABLE IF NOT EXISTS seen (
     job_id      TEXT,
     outcome     TEXT NOT NULL,
     handled_at  TEXT NOT NULL,
+    ctime_ns    INTEGER,
     PRIMARY KEY (path, watch)
 ) STRICT
 """
+CTIME = "ALTER TABLE seen ADD COLUMN ctime_ns INTEGER"
 EVERY_WATCH = "*"
 
 
-# A file as it was when its watch handled it (size, modification time) and the job it became (None:
-# skipped); a tuple, as a pass makes one for each file of a folder.
-Handled = tuple[int, int, str | None]
+# A file as it was when its watch handled it (size, modification time, status change time: None in a
+# record from before it was kept) and the job it became (None: skipped); a tuple, as a pass makes one
+# for each file of a folder.
+Handled = tuple[int, int, int | None, str | None]
 
 
 class Ledger:
@@ -65,10 +69,12 @@ class Ledger:
                 self._db.execute(SCHEMA)
                 if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'handled'").fetchone():
                     self._db.execute(
-                        "INSERT INTO seen SELECT path, ?, kind, size, mtime_ns, job_id, outcome, handled_at "
-                        "FROM handled",
+                        "INSERT INTO seen (path, watch, kind, size, mtime_ns, job_id, outcome, handled_at) "
+                        "SELECT path, ?, kind, size, mtime_ns, job_id, outcome, handled_at FROM handled",
                         (EVERY_WATCH,),
                     )
+            elif not any(column[1] == "ctime_ns" for column in self._db.execute("PRAGMA table_info(seen)")):
+                self._db.execute(CTIME)
             self._db.execute(FOLDERS)
 
     def close(self) -> None:
@@ -81,21 +87,30 @@ class Ledger:
         prefix = f"{folder}{os.sep}"
         after = prefix[:-1] + chr(ord(os.sep) + 1)  # the first string past every path under `folder`
         rows = self._db.execute(
-            "SELECT path, size, mtime_ns, job_id FROM seen WHERE path >= ? AND path < ? "
+            "SELECT path, size, mtime_ns, ctime_ns, job_id FROM seen WHERE path >= ? AND path < ? "
             "AND instr(substr(path, ?), ?) = 0 AND watch IN (?, ?) ORDER BY watch = ? DESC",
             (prefix, after, len(prefix) + 1, os.sep, self.watch, EVERY_WATCH, EVERY_WATCH),
         )
-        return {path: (size, mtime_ns, job_id) for path, size, mtime_ns, job_id in rows}
+        return {path: (size, mtime_ns, ctime_ns, job_id) for path, size, mtime_ns, ctime_ns, job_id in rows}
 
-    def record(self, path: Path, kind: str, size: int, mtime_ns: int, job_id: str | None, outcome: str) -> None:
-        """Record what became of `path` as it was (`size`, `mtime_ns`); a file handled again since it
-        changed replaces its earlier record."""
+    def record(
+        self,
+        path: Path,
+        kind: str,
+        size: int,
+        mtime_ns: int,
+        job_id: str | None,
+        outcome: str,
+        ctime_ns: int | None = None,
+    ) -> None:
+        """Record what became of `path` as it was (`size`, `mtime_ns`, `ctime_ns`); a file handled
+        again since it changed replaces its earlier record."""
         self._db.execute(
-            "INSERT INTO seen (path, watch, kind, size, mtime_ns, job_id, outcome, handled_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, watch) DO UPDATE SET kind = excluded.kind, "
+            "INSERT INTO seen (path, watch, kind, size, mtime_ns, job_id, outcome, handled_at, ctime_ns) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, watch) DO UPDATE SET kind = excluded.kind, "
             "size = excluded.size, mtime_ns = excluded.mtime_ns, job_id = excluded.job_id, "
-            "outcome = excluded.outcome, handled_at = excluded.handled_at",
-            (printable(path), self.watch, kind, size, mtime_ns, job_id, outcome, utc_now()),
+            "outcome = excluded.outcome, handled_at = excluded.handled_at, ctime_ns = excluded.ctime_ns",
+            (printable(path), self.watch, kind, size, mtime_ns, job_id, outcome, utc_now(), ctime_ns),
         )
 
     def made(self, path: Path, device: int, inode: int) -> None:

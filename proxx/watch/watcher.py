@@ -142,15 +142,16 @@ class MediaWatcher:
         self.settler.forget_missing()
 
     def _changed(self, path: str, before: Handled) -> bool:
-        """Whether a handled file is to be handled again: its size or modification time is no longer
-        what it was when handled (a copy that stopped half-way and was completed later, a card copied
-        again over it), and the job it became has ended (until then that job reads it as it is)."""
-        size, mtime_ns, job_id = before
+        """Whether a handled file is to be handled again: it is no longer the file it was when handled
+        (its size or modification time differ: a copy that stopped half-way and was completed later;
+        its status change time differs: a card copied again, or moved away and back, keeping its
+        files' times), and the job it became has ended (until then that job reads it as it is)."""
+        size, mtime_ns, ctime_ns, job_id = before
         try:
             now = os.stat(path)
         except OSError:  # gone since the folder was listed
             return False
-        if now.st_size == size and now.st_mtime_ns == mtime_ns:
+        if now.st_size == size and now.st_mtime_ns == mtime_ns and now.st_ctime_ns == (ctime_ns or now.st_ctime_ns):
             return False
         if job_id is None:
             return True
@@ -172,7 +173,9 @@ class MediaWatcher:
             return
         why = not_video(path)  # probed once: the job's validation finds the answer remembered
         if why is not None:
-            self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
+            self.ledger.record(
+                path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped", settled.st_ctime_ns
+            )
             yield Event(path, "skipped", message=why)
             return
         if self.output is None:  # a Proxy/ folder beside each file: no sub-folder to keep
@@ -191,7 +194,9 @@ class MediaWatcher:
             spec = self.proxx.submit(self.intent, [source], output, farm=self.farm, roots=self.roots)
         except NothingMissing as nothing:  # its verified proxy is there already (a re-run)
             (proxied,) = nothing.expansion.proxied
-            self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped")
+            self.ledger.record(
+                path, "media", settled.st_size, settled.st_mtime_ns, None, "skipped", settled.st_ctime_ns
+            )
             message = f"already proxied: '{proxied.output}' (job {proxied.job_id})"
             yield Event(path, "skipped", message=message)
             return
@@ -201,7 +206,9 @@ class MediaWatcher:
                 yield Event(path, "refused", message=error.message, failure_class=FailureClass.PRE_JOB.value)
             return
         self._refused.pop(path, None)
-        self.ledger.record(path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued")
+        self.ledger.record(
+            path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued", settled.st_ctime_ns
+        )
         row = self.proxx.store.job(spec.job_id)
         if row.state == FAILED:  # refused in class B when it was created: nothing will run
             yield Event(path, "failed", spec.job_id, row.message or "", row.failure_class)
