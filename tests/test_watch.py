@@ -253,6 +253,37 @@ def test_a_card_copied_again_keeping_its_files_times_is_handled_again(proxx_home
     assert watcher.poll() == []
 
 
+def test_a_proxy_already_at_its_name_is_said_whose_it_is(proxx_home, tmp_path):
+    """A clip whose name is taken by a proxy a job published says which job made it and from what: from
+    this very file before it changed (its copy completed after a cut copy was proxied), or from another
+    clip of the same name. proxx never replaces it; the operator learns what to move away."""
+    whole = make_clip(tmp_path / "src" / "A001_C001.mov", frames=24, rate="25")
+    card, out = tmp_path / "ingest" / "CARD1", tmp_path / "out"
+    out.mkdir()
+    card.mkdir(parents=True)
+    clip = card / "A001_C001.mov"
+    make_clip(clip, frames=12, rate="25")  # what a copy stopped half-way left: a shorter clip
+    proxx = Proxx.open()
+    watcher = MediaWatcher(proxx, card.parent, INTENT, out, settle=0.0)
+    (first,) = watcher.poll()
+    assert work(proxx, once=True) == 1 and proxx.store.job(first.job_id).state == COMPLETED
+    clip.write_bytes(whole.read_bytes())  # the copy completed
+    (again,) = watcher.poll()
+    proxy = out / "ingest" / "CARD1" / "A001_C001.mp4"
+    assert again.outcome == "failed" and again.message == (
+        f"Output path '{proxy}' already exists: it is the proxy job {first.job_id} made from this source file as "
+        "it was then, and the file has changed since (a copy completed or made again). proxx never replaces a "
+        "file: move that proxy away, then retry this job."
+    )
+    make_clip(card / "A001_C001.mp4", frames=12, rate="25")  # another camera's clip of the same name
+    (other,) = watcher.poll()
+    assert other.outcome == "failed" and other.message == (
+        f"Output path '{proxy}' already exists: it is the proxy job {first.job_id} made from "
+        f"'{clip}', another source of the same name. proxx never replaces a file: move that proxy away, then "
+        "retry this job."
+    )
+
+
 def test_sigterm_to_a_watch_that_runs_its_jobs_lets_the_running_job_finish(proxx_home, tmp_path):
     """A service manager stopping `proxx watch --run` (SIGTERM) mid-job: the job finishes and its proxy
     is published and the watch ends 0; never a job cut short, FAILED "worker

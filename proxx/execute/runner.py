@@ -35,6 +35,7 @@ from proxx.export.exporter import Exporter, export_all
 from proxx.folders import FolderRefused, job_folder
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import JobSpec, utc_now
+from proxx.jobspec.rerun import taken_by_proxy
 from proxx.pluginmanager import PluginManager
 from proxx.result import CLIP_NOT_RUN, RESULT_VERSION, ClipResult, EngineRun, Failure, JobResult, unrecorded
 from proxx.settings import Settings, duration_of
@@ -142,6 +143,7 @@ class Runner:
         timings: dict[str, float],
         log_path: Path,
     ) -> JobResult:
+        problems = [taken_by_proxy(spec, problem, self.store.published) for problem in problems]
         for problem in problems:
             append(log_path, f"validation: {problem.message}")
         failure = Failure.of(problems[0])

@@ -24,7 +24,8 @@ from typing import Protocol
 import attrs
 
 from proxx.compile.profiles import CanonicalProfile, Naming
-from proxx.jobspec.model import SourceFile, output_path
+from proxx.errors import JobValidationError
+from proxx.jobspec.model import JobSpec, SourceFile, output_path
 
 SAMPLE_BYTES = 1024 * 1024
 ALREADY_PROXIED = "already proxied: its verified proxy is in the output folder"
@@ -75,6 +76,8 @@ class PublishedLookup(Protocol):
     @property
     def proxy_profile(self) -> str: ...
     @property
+    def source(self) -> str: ...
+    @property
     def source_identity(self) -> str: ...
     @property
     def output_identity(self) -> str: ...
@@ -119,3 +122,31 @@ def identities(source: str, output: str) -> tuple[str, str] | None:
     """(source, proxy) identities of a just-published proxy, as `leave_out_proxied` compares them."""
     of_source, of_output = content_identity(source), content_identity(output, with_mtime=True)
     return None if of_source is None or of_output is None else (of_source, of_output)
+
+
+def taken_by_proxy(
+    spec: JobSpec, problem: JobValidationError, published: Callable[[str], PublishedLookup | None]
+) -> JobValidationError:
+    """`problem`, when it is an output already there that a job of this store published (still intact,
+    for the same profile), saying whose proxy it is: made from the same source file before that file
+    changed (a copy completed after a cut one was proxied), or from another source of the same name.
+    Any other problem, and any other file there, is said as it was."""
+    clip = next((c for c in spec.clips if c.output == problem.context.get("output")), None)
+    if problem.reason != "output_exists" or clip is None:
+        return problem
+    record = published(output_key(clip.output))
+    if record is None or record.proxy_profile != spec.proxy_profile:
+        return problem
+    if content_identity(clip.output, with_mtime=True) != record.output_identity:
+        return problem  # replaced or altered since: not the proxy that job published
+    if record.source != clip.source:
+        whose = f"'{record.source}', another source of the same name"
+    elif content_identity(clip.source) != record.source_identity:
+        whose = "this source file as it was then, and the file has changed since (a copy completed or made again)"
+    else:
+        return problem
+    message = (
+        f"{problem.message.removesuffix('.')}: it is the proxy job {record.job_id} made from {whose}. "
+        "proxx never replaces a file: move that proxy away, then retry this job."
+    )
+    return JobValidationError(problem.reason, message, {**problem.context, "job_id": record.job_id})
