@@ -52,6 +52,7 @@ class JobState(enum.StrEnum):
 
 QUEUED, RUNNING, COMPLETED, FAILED = JobState.QUEUED, JobState.RUNNING, JobState.COMPLETED, JobState.FAILED
 STATES = tuple(JobState)
+WORKER_LOST = "worker lost"  # the reason of a RUNNING job whose worker is gone (`Store.reap_lost`)
 HOST = platform.node()  # a lost worker's process is looked for on its own host only
 
 # The schema as numbered migrations, each applied once, in order, and recorded in PRAGMA user_version;
@@ -797,6 +798,17 @@ class Store:
         row = self._db.execute("SELECT cancel_requested FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         return row is not None and row["cancel_requested"] is not None
 
+    def lost_not_retried(self) -> list[str]:
+        """Jobs found lost while they ran (FAILED "worker lost") that neither retry another job nor were
+        retried: what a watch folder makes again, once (`proxx.watch.watcher.MediaWatcher`)."""
+        rows = self._db.execute(
+            f"SELECT j.job_id FROM jobs j JOIN jobspecs s ON s.job_id = j.job_id WHERE j.state = '{FAILED}' "
+            "AND j.reason = ? AND s.retry_of IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM jobspecs r WHERE r.retry_of = j.job_id)",
+            (WORKER_LOST,),
+        )
+        return [row["job_id"] for row in rows]
+
     def reap_lost(self) -> list[str]:
         """Mark FAILED every RUNNING job whose worker is gone: lease expired, or (on this host) its
         process no longer exists. Returns their ids. They are never re-run."""
@@ -817,7 +829,7 @@ class Store:
                 FAILED,
                 worker_id=row["worker_id"],
                 failure_class=FailureClass.EXECUTION,
-                reason="worker lost",
+                reason=WORKER_LOST,
                 message=f"Worker {row['worker_id']} was lost while running the job ({why}); "
                 "the job was not re-run. Retry it to create a new job.",
                 expect=(RUNNING,),

@@ -284,6 +284,42 @@ def test_a_proxy_already_at_its_name_is_said_whose_it_is(proxx_home, tmp_path):
     )
 
 
+def test_a_job_lost_while_it_ran_is_made_again_once_as_a_retry(proxx_home, tmp_path, capsys):
+    """A watch (or its worker) killed while its job ran: the job is found lost (FAILED "worker lost"),
+    and the watch makes its clip again, once, as a retry of it (a new job; the lost one stays as it
+    ended), never leaving the clip unproxied. A retry lost in turn is not made again: a clip that
+    kills its worker is not run for ever."""
+    card, out = tmp_path / "ingest" / "CARD1", tmp_path / "out"
+    out.mkdir()
+    make_clip(card / "A001_C001.mov", frames=4)
+    proxx = Proxx.open()
+    watcher = MediaWatcher(proxx, card.parent, INTENT, out, settle=0.0)
+
+    def lost(job_id: str) -> None:  # taken by a worker that then vanished: its lease runs out
+        assert proxx.store.claim("vanished", job_id, lease=0.01) == job_id
+        time.sleep(0.05)
+        assert proxx.store.reap_lost() == [job_id]
+
+    (queued,) = watcher.poll()
+    lost(queued.job_id)
+    (again,) = watcher.poll()
+    assert again.outcome == "queued" and again.path == card / "A001_C001.mov"
+    assert again.message == f"again, as a retry: its job {queued.job_id} was lost while it ran"
+    assert proxx.store.job(again.job_id).retry_of == queued.job_id
+    assert main(["jobs", "show", queued.job_id]) == 0
+    assert f"Retried as {again.job_id}\n" in capsys.readouterr().out  # an operator reading it retries nothing
+    assert watcher.poll() == []
+    assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
+    assert (out / "ingest" / "CARD1" / "A001_C001.mp4").is_file()
+
+    make_clip(card / "A001_C002.mov", frames=4)
+    (second,) = watcher.poll()
+    lost(second.job_id)
+    (retry,) = watcher.poll()
+    lost(retry.job_id)
+    assert watcher.poll() == [] and MediaWatcher(Proxx.open(), card.parent, INTENT, out, settle=0.0).poll() == []
+
+
 def test_sigterm_to_a_watch_that_runs_its_jobs_lets_the_running_job_finish(proxx_home, tmp_path):
     """A service manager stopping `proxx watch --run` (SIGTERM) mid-job: the job finishes and its proxy
     is published and the watch ends 0; never a job cut short, FAILED "worker

@@ -676,6 +676,9 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print(f"Output    {safe(spec['output_directory'])}")
     if row.retry_of:
         print(f"Retry of  {row.retry_of}")
+    retried_as = store.retries_of(row.job_id)
+    if retried_as:  # a retry is there already (a watch folder makes a lost job's clips again itself)
+        print(f"Retried as {', '.join(retried_as)}")
     result = _shown_result(row)
     clips: list[dict[str, Any]] = result["clips"] if result else []
     problems = result.get("validation_problems", []) if result else []

@@ -113,6 +113,17 @@ class Ledger:
             (printable(path), self.watch, kind, size, mtime_ns, job_id, outcome, utc_now(), ctime_ns),
         )
 
+    def queued_as(self, job_ids: list[str]) -> dict[str, Handled]:
+        """The files this watch queued as one of `job_ids`, by path, as each was then."""
+        if not job_ids:
+            return {}
+        rows = self._db.execute(
+            "SELECT path, size, mtime_ns, ctime_ns, job_id FROM seen WHERE watch IN (?, ?) "
+            f"AND job_id IN ({', '.join('?' * len(job_ids))})",
+            (self.watch, EVERY_WATCH, *job_ids),
+        )
+        return {path: (size, mtime_ns, ctime_ns, job_id) for path, size, mtime_ns, ctime_ns, job_id in rows}
+
     def made(self, path: Path, device: int, inode: int) -> None:
         """Remember that this watcher created the folder `path` (that device and inode)."""
         self._db.execute(
