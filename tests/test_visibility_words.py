@@ -359,3 +359,15 @@ def test_every_execution_failure_reason_names_the_clip_and_what_happened(reason)
     ) in said
     # A reason proxx words itself (a verification, a folder moved) keeps its message.
     assert execution_message("verification_failed", "A001.mov", context) is None
+
+
+def test_a_renderer_killed_by_a_signal_is_said_as_stopped_from_outside_not_a_negative_status():
+    """A renderer ended by SIGKILL (the out-of-memory killer, an administrator) read "stopped with an
+    error ... (exit status -9)": a number no operator can read, and not an error of the renderer's."""
+    message = execution_message(ENGINE_FAILED, "A001.mov", {"exit_code": -9, "progress": 0.36})
+    assert message == (
+        "The renderer was stopped from outside proxx (signal 9, SIGKILL: by an administrator, or by the system "
+        "when memory ran out) while making the proxy of 'A001.mov', 36 % of the way through. Retry the job; "
+        "if it is stopped again, ask an administrator why."
+    )
+    assert "exit status" not in (execution_message(ENGINE_FAILED, "A001.mov", {"exit_code": -11}) or "")

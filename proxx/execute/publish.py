@@ -293,6 +293,14 @@ def _check_in_place(staged: Staged, folder: int, final: Path) -> None:
         )
 
 
+def confirm_staged(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None) -> None:
+    """Before verification: the output folder and the private folder in it are still where they were
+    made. An output folder removed (or moved) while the engine wrote is said as that, not as a proxy
+    the engine never wrote: the engine's descriptor outlives the folder's name."""
+    with _output_folder(spec, clip, roots, create=False) as folder:
+        _check_in_place(staged, folder, Path(clip.output))
+
+
 def publish(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None) -> None:
     """Give a verified output its final name, atomically and never over an existing name or link.
     The partial outputs earlier attempts at this clip kept stay: only the operator removes them
