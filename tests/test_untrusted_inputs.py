@@ -203,6 +203,28 @@ def test_a_source_or_output_named_with_bytes_that_are_not_utf8_is_refused_at_the
     assert [p.name for p in area["out"].iterdir()] == [odd_out.name] and list(odd_out.iterdir()) == []
 
 
+def test_a_fifo_a_socket_and_a_device_named_as_sources_are_each_said_for_what_they_are(
+    proxx_home, area, tmp_path, capsys
+):
+    """A socket was said to be "a device"; each special file is named for what it is, in one line."""
+    import socket
+
+    special = tmp_path / "special"
+    special.mkdir()
+    os.mkfifo(special / "pipe.mov")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(special / "sock.mov"))
+    (special / "zero.mov").symlink_to("/dev/zero")
+    try:
+        assert main(["run", "--profile", INTENT, "--output", str(area["out"]), str(special)]) == 4
+    finally:
+        listener.close()
+    err = capsys.readouterr().err
+    for name, kind in (("pipe.mov", "a FIFO"), ("sock.mov", "a socket"), ("zero.mov", "a device")):
+        assert f"Source '{special / name}' is not a regular file ({kind}); only media files are read." in err, err
+    assert list(area["out"].iterdir()) == []
+
+
 # --- reuse: never asked for by an untrusted JobSpec -------------------------------------------------
 
 
