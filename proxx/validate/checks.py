@@ -111,9 +111,12 @@ def check_source(
         return [
             _problem(
                 "probe_crashed",
-                f"Source file '{path}' could not be examined: {crashed}. This is a fault of the installed "
-                "ffprobe, not a finding about the file; `proxx doctor` checks the toolchain.",
+                # Not naming the tool: operators read "ffprobe" as "the renderer" (`proxx.visibility`).
+                f"Source file '{path}' could not be examined: the tool that reads media files crashed with "
+                f"{crashed.signal_name} while reading it. This is a fault of the installed tools, not a finding "
+                "about the file; an administrator checks them with `proxx doctor`.",
                 source=path,
+                admin_message=str(crashed),
             )
         ], None
     except ProbeError as error:
