@@ -53,6 +53,10 @@ class ProbeCrashed(ProbeError):
         self.signal_name = signal_name
 
 
+class ProbeTimedOut(ProbeError):
+    """ffprobe did not answer in time (a stalled share, a hung tool): no finding about the file either."""
+
+
 @attrs.frozen
 class VideoStream:
     """The first video stream, as ffprobe reads it. `width` x `height` is the coded (stored)
@@ -571,7 +575,7 @@ def _ffprobe(path: str, what: list[str], timeout: float) -> dict[str, Any]:
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as error:
-        raise ProbeError(f"ffprobe did not answer within {timeout:g} seconds") from error
+        raise ProbeTimedOut(f"ffprobe did not answer within {timeout:g} seconds") from error
     stderr = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode < 0:
         signal_name = _signal_name(-done.returncode)
