@@ -150,9 +150,9 @@ def expand_sources(
         if not files:
             raise PreJobError(
                 "folder_without_media",
-                f"Folder '{path}' holds no video files "
-                + (f"({len(left_out)} other file(s) left out: {_reasons(left_out)}); " if left_out else "")
-                + "nothing was created.",
+                f"Folder '{path}' holds no video files"
+                + (f" ({len(left_out)} other file(s) left out: {_reasons(left_out)})" if left_out else "")
+                + "; nothing was created.",
                 {"source": str(path), "skipped": len(left_out)},
             )
         for file in files:

@@ -91,7 +91,7 @@ def create_app(
     async def pre_job_error(request: Request, error: PreJobError) -> Response:
         # A class A failure outside a job's creation (the installation's configuration file cannot be
         # used, read again whenever the profiles are): said as it is, never as an internal error.
-        return answer(request, WebError.of(error, service.words))
+        return answer(request, service.refusal(error))
 
     @app.exception_handler(ConfigurationError)
     async def configuration_error(request: Request, error: ConfigurationError) -> Response:

@@ -114,3 +114,21 @@ def test_a_name_that_is_not_text_is_refused_creating_nothing(client: TestClient,
     assert (problem["reason"], problem["failure_class"]) == ("name_not_text", "A")
     assert "\\xff" in problem["detail"]
     assert client.get("/api/jobs").json() == []
+
+
+def test_a_refusal_before_any_job_names_paths_by_their_media_root_only(
+    client: TestClient, service: WebService, media: Path
+) -> None:
+    """Class A refusals made while a job's folders are expanded (an empty folder, nothing missing) said
+    the server's own folders ('/srv/media/empty') to operators, who see root-relative paths only."""
+    (media / "empty").mkdir()
+    body = {"intent": "Review H.264", "sources": ["media/empty"], "output_folder": "media/out"}
+    response = client.post("/api/jobs", json=body)
+    assert (response.status_code, response.json()["reason"]) == (422, "folder_without_media")
+    assert response.json()["detail"].startswith("Folder 'media/empty' holds no video files")
+    run(service, create(client, "media/day1/A001_C001.mov"))
+    again = client.post("/api/jobs", json={**body, "sources": ["media/day1/A001_C001.mov"]})
+    assert (again.status_code, again.json()["reason"]) == (422, "nothing_missing")
+    assert "in 'media/out'" in again.json()["detail"]
+    for answer in (response, again):
+        assert str(media) not in answer.text
