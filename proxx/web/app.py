@@ -141,8 +141,9 @@ def _problem_schema(document: dict[str, Any]) -> dict[str, Any]:
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             # Any request may be malformed (400), use a method the path has not (405, with Allow),
-            # be too large (413) or invalid (422): every operation documents those problem answers.
-            for status, problem in problem_responses(400, 405, 413).items():
+            # be too large (413), of a type nothing reads (415) or invalid (422): every operation
+            # documents those problem answers.
+            for status, problem in problem_responses(400, 405, 413, 415).items():
                 responses.setdefault(str(status), problem)
             responses["422"] = {
                 "description": "Class A failure (nothing created) or invalid request",

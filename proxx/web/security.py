@@ -169,6 +169,13 @@ def _body_problem(scope: Scope, headers: Headers, body: bytes) -> WebError | Non
     brackets overflowed its stack), or a field given twice."""
     if scope.get("method") in _SAFE_METHODS or not body:
         return None
+    if not _is_json(headers) and _content_type(headers) != _FORM:  # multipart let a field given twice through
+        return WebError(
+            415,
+            "unsupported_media_type",
+            "A request's body is JSON (Content-Type: application/json), or a page's form "
+            f"({_FORM}); nothing else is read.",
+        )
     if _is_json(headers) and nesting_exceeds(body.decode("utf-8", "replace"), MAX_BODY_DEPTH):
         return WebError(422, "request_too_deep", f"The request nests more than {MAX_BODY_DEPTH} levels deep.")
     repeated = _repeated_field(headers, body)
@@ -177,17 +184,23 @@ def _body_problem(scope: Scope, headers: Headers, body: bytes) -> WebError | Non
     return None
 
 
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _content_type(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def _is_json(headers: Headers) -> bool:
     """Whether the route will parse the body as JSON (FastAPI's rule: application/json or +json)."""
-    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = _content_type(headers)
     return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
 
 
 def _repeated_field(headers: Headers, body: bytes) -> str | None:
     """The first field a write's body gives twice (a JSON object's key at any depth, or a form
     field other than a list's), else None. A body that does not parse is left to the route."""
-    kind = headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "application/x-www-form-urlencoded":
+    if _content_type(headers) == _FORM:
         seen: set[str] = set()
         for name, _ in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
             if name in seen and name not in _LISTS:
