@@ -356,6 +356,9 @@ def _reached(context: dict[str, Any]) -> str:
     return f", {min(99, max(1, round(fraction * 100)))} % of the way through"
 
 
+_SIGXFSZ = 25  # Linux and macOS alike
+
+
 def _signal_words(number: int) -> str:
     import signal
 
@@ -427,6 +430,12 @@ def execution_message(reason: str, clip: str, context: dict[str, Any]) -> str | 
             "Retry the job to create a new one."
         )
     code = context.get("exit_code")
+    if code == -_SIGXFSZ:  # the kernel's answer to a write past RLIMIT_FSIZE
+        return (
+            f"{of[:1].upper()}{of[1:]} grew past the largest file this account may write (its file size limit, "
+            f"`ulimit -f`), so the renderer was stopped{reached}. Ask an administrator to raise the limit, then "
+            "retry the job."
+        )
     if isinstance(code, int) and code < 0:  # ended by a signal (subprocess's negative status), not an error of its own
         return (
             f"The renderer was stopped from outside proxx ({_signal_words(-code)}) while making {of}{reached}. "

@@ -371,3 +371,13 @@ def test_a_renderer_killed_by_a_signal_is_said_as_stopped_from_outside_not_a_neg
         "if it is stopped again, ask an administrator why."
     )
     assert "exit status" not in (execution_message(ENGINE_FAILED, "A001.mov", {"exit_code": -11}) or "")
+
+
+def test_a_renderer_stopped_at_the_file_size_limit_is_told_the_limit():
+    """ulimit -f kills the renderer with SIGXFSZ as the proxy passes it: the limit, not "from outside"."""
+    message = execution_message(ENGINE_FAILED, "A001.mov", {"exit_code": -25, "progress": 0.5})
+    assert message == (
+        "The proxy of 'A001.mov' grew past the largest file this account may write (its file size limit, "
+        "`ulimit -f`), so the renderer was stopped, 50 % of the way through. Ask an administrator to raise the "
+        "limit, then retry the job."
+    )
