@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from proxx.errors import ConfigurationError
+
 #: The job store's file name under PROXX_HOME.
 STORE_FILE = "proxx.db"
 
@@ -25,8 +27,21 @@ def proxx_home() -> Path:
         import platformdirs  # only here: importing it costs ~2 ms of every start-up
 
         home = Path(platformdirs.user_data_dir("proxx"))
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise home_unusable(home, error.strerror or str(error)) from None
     return home
+
+
+def home_unusable(home: Path, why: str) -> ConfigurationError:
+    """PROXX_HOME read-only, full, or not a folder: said as that, not as an internal error."""
+    return ConfigurationError(
+        "home_unusable",
+        f"PROXX_HOME '{home}' cannot be used ({why}): it must be a folder proxx can write to, on a volume "
+        "with free space.",
+        {"path": str(home)},
+    )
 
 
 def file_stamp(file: Path) -> list[int] | None:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from proxx.errors import CANCELLED, PROCESS_GONE, ConfigurationError, FailureClass
-from proxx.home import STORE_FILE
+from proxx.home import STORE_FILE, home_unusable
 from proxx.jobspec.stamps import digest_of, utc_now
 
 if TYPE_CHECKING:  # the JobSpec model (and the profiles it holds) loads when a JobSpec is read: listing jobs needs none
@@ -298,11 +298,16 @@ class Store:
         # Why the states of jobs dispatched elsewhere could not be refreshed when this store was
         # opened (`proxx.app.refresh`): they are the last known.
         self.refresh_problems: list[str] = []
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _own_database(path)
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _own_database(path)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except OSError as error:  # read-only, full, or not a folder
+            raise home_unusable(path.parent, error.strerror or str(error)) from None
+        except sqlite3.OperationalError as error:  # "attempt to write a readonly database", "disk is full"
+            raise home_unusable(path.parent, str(error)) from None
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()

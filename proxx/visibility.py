@@ -364,6 +364,21 @@ def _reached(context: dict[str, Any]) -> str:
     return f", {min(99, max(1, round(fraction * 100)))} % of the way through"
 
 
+_SIGXFSZ = 25  # Linux and macOS alike
+
+
+def _signal_words(number: int) -> str:
+    import signal
+
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    if number == signal.SIGKILL:
+        return f"signal {number}, {name}: by an administrator, or by the system when memory ran out"
+    return f"signal {number}, {name}"
+
+
 def execution_message(reason: str, clip: str, context: dict[str, Any]) -> str | None:
     """What an operator reads of one clip's execution failure (class C), by its reason: which clip,
     what happened and what they can do, never the engine's own words (those stay in the record's
@@ -383,6 +398,11 @@ def execution_message(reason: str, clip: str, context: dict[str, Any]) -> str | 
         return (
             f"The source {name} could not be read {where}: the file looks damaged, so its proxy was not made. "
             "Copy it again from the camera card or its backup, then retry the job."
+        )
+    if reason == OUTPUT_UNWRITABLE and context.get("folder_gone"):
+        return (
+            f"The output folder was removed or moved away while {of} was being made{reached}; nothing was "
+            "published for it. Put the folder back (or choose another), then retry the job."
         )
     if reason == OUTPUT_UNWRITABLE:
         return (
@@ -418,6 +438,17 @@ def execution_message(reason: str, clip: str, context: dict[str, Any]) -> str | 
             "Retry the job to create a new one."
         )
     code = context.get("exit_code")
+    if code == -_SIGXFSZ:  # the kernel's answer to a write past RLIMIT_FSIZE
+        return (
+            f"{of[:1].upper()}{of[1:]} grew past the largest file this account may write (its file size limit, "
+            f"`ulimit -f`), so the renderer was stopped{reached}. Ask an administrator to raise the limit, then "
+            "retry the job."
+        )
+    if isinstance(code, int) and code < 0:  # ended by a signal (subprocess's negative status), not an error of its own
+        return (
+            f"The renderer was stopped from outside proxx ({_signal_words(-code)}) while making {of}{reached}. "
+            "Retry the job; if it is stopped again, ask an administrator why."
+        )
     status = f" (exit status {code})" if isinstance(code, int) else ""
     return f"The renderer stopped with an error while making {of}{reached}{status}. {_FIX}"
 

@@ -467,3 +467,41 @@ def test_an_openjd_export_onto_a_card_writes_nothing(tmp_path, card, output):
     assert "Nothing was exported into" in done.stderr and "a camera card is never written to" in done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(card) == before
+
+
+def _without_root_reads(args: list[str]) -> list[str]:
+    """`args` run so that a folder of mode 000 cannot be read, as for any other user: root keeps its
+    uid but loses the capabilities that read past file modes."""
+    if os.geteuid() != 0:
+        return args
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *args]
+
+
+def test_a_card_folder_that_cannot_be_read_or_is_a_link_is_said_never_silently_left_out(tmp_path, media):
+    """A sub-folder the walk could not open was passed over in silence (os.walk drops the error), so a
+    job COMPLETED without its clips; a link to a folder, which the walk does not follow, the same."""
+    card, elsewhere, out = tmp_path / "CARD", tmp_path / "elsewhere", tmp_path / "out"
+    for folder in (card / "A", card / "LOCKED", elsewhere, out):
+        folder.mkdir(parents=True)
+    for folder in (card / "A", card / "LOCKED", elsewhere):
+        (folder / "C0001.mov").write_bytes(media["clip"].read_bytes())
+    (card / "LINKED").symlink_to(elsewhere)
+    env = {**os.environ, "PROXX_HOME": str(tmp_path / "home")}
+    command = [*PROXX, "run", "--profile", INTENT, "--output", str(out), str(card)]
+
+    linked = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert linked.returncode == 0, linked.stderr
+    assert f"Skipped: {card / 'LINKED'}: a link to a folder, not followed (give the folder itself)" in linked.stderr
+    assert proxies(out) == ["CARD/A/C0001.mp4", "CARD/LOCKED/C0001.mp4"]
+
+    (card / "LINKED").unlink()
+    (card / "LOCKED").chmod(0)
+    try:
+        locked = subprocess.run(_without_root_reads(command), capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        (card / "LOCKED").chmod(0o755)
+    assert locked.returncode == 3, locked.stderr  # class A: nothing was created
+    assert locked.stderr.strip() == (
+        f"proxx: Folder '{card / 'LOCKED'}' (in '{card}') cannot be read (Permission denied): its clips would be "
+        "left out. Nothing was created: make it readable, or give the folders beside it instead."
+    )

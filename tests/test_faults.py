@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -400,3 +401,27 @@ def test_an_engine_whose_render_returns_none_fails_the_clip_naming_the_engine(tm
     assert failure is not None and (failure.failure_class, failure.reason) == ("C", "plugin_failed")
     assert "engine ('silent') returned NoneType from render" in failure.message
     assert proxx.store.job(spec.job_id).state == FAILED
+
+
+def test_an_output_folder_removed_while_a_clip_renders_is_said_as_that(tmp_path, proxx_home, monkeypatch):
+    """The engine still writes into its private folder's open descriptor after `rm -rf` of the output
+    folder, and exits 0: verification then found no file and said "failed verification: no proxy
+    file was written ... tell an administrator", when the folder itself had gone."""
+    out = tmp_path / "day1" / "out"
+    out.mkdir(parents=True)
+    source = tiny(tmp_path / "card" / "A001_C001.mov")
+    real_render = clips_module.Clips._render
+
+    def render_then_remove(self, *args, **kwargs):
+        real_render(self, *args, **kwargs)
+        shutil.rmtree(out.parent)
+
+    monkeypatch.setattr(clips_module.Clips, "_render", render_then_remove)
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [source], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.state == FAILED
+    failure = result.clips[0].failure
+    assert failure is not None and (failure.failure_class, failure.reason) == ("C", "output_unwritable")
+    assert failure.message.startswith("The output folder was removed or moved away while the proxy of 'A001_C001.mov'")
+    assert "verification" not in failure.message and not out.parent.exists()

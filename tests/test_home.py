@@ -112,3 +112,29 @@ def test_a_result_is_written_in_pieces_with_the_bytes_of_its_whole_document(tmp_
     write_text_atomically(record, result.json_text())
     assert record.read_bytes() == json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8")
     assert os.listdir(tmp_path) == ["result.json"]
+
+
+def _home_command(home, *args):
+    """`proxx` with PROXX_HOME `home`, as another user would run it: a folder of mode 0500 is not
+    writable (root keeps its uid but loses the capability that writes past file modes)."""
+    import subprocess
+    import sys
+
+    prefix = ["setpriv", "--bounding-set", "-dac_override"] if os.geteuid() == 0 else []
+    env = {**os.environ, "PROXX_HOME": str(home)}
+    return subprocess.run([*prefix, sys.executable, "-m", "proxx", *args], capture_output=True, text=True, env=env)
+
+
+def test_a_proxx_home_that_cannot_be_written_is_said_in_one_line_not_an_internal_error(tmp_path):
+    """A read-only, full or mistyped PROXX_HOME said "proxx: internal error (OSError)" (and could
+    not even write the error's log): the operator learnt nothing of what to fix."""
+    (tmp_path / "a-file").write_text("")
+    read_only = tmp_path / "read-only"
+    read_only.mkdir(mode=0o500)
+    for home in (tmp_path / "a-file" / "home", tmp_path / "a-file", read_only):
+        done = _home_command(home, "jobs", "list")
+        assert done.returncode == 6, done.stderr  # a configuration error, as a refused PROXX_HOME is
+        (line,) = done.stderr.splitlines()
+        assert line.startswith(f"proxx: configuration error: PROXX_HOME '{home}' cannot be used (") and (
+            "internal error" not in line
+        ), line

@@ -85,6 +85,23 @@ def test_a_crashing_probe_is_not_blamed_on_the_file(crashing_ffprobe, tmp_path, 
     assert "not a decodable video" not in row.message
 
 
+def test_a_crashing_probe_reads_as_one_plain_sentence_at_the_cli(crashing_ffprobe, tmp_path, proxx_home, capsys):
+    """Reworded for operators, the message said "the renderer (/path/ffprobe) crashed ... a fault of the
+    installed the renderer": the tool's name, in two places, became the words for an engine."""
+    from proxx.cli import main
+
+    clip = make_clip(tmp_path / "A001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    assert main(["run", "--profile", "HD Editorial LT", "--output", str(tmp_path / "out"), str(clip)]) == 4
+    err = capsys.readouterr().err
+    assert (
+        f"Source file '{clip}' could not be examined: the tool that reads media files crashed with SIGSEGV while "
+        "reading it. This is a fault of the installed tools, not a finding about the file; an administrator "
+        "checks them with `proxx doctor`."
+    ) in err, err
+    assert "the renderer" not in err and str(crashing_ffprobe) not in err
+
+
 def test_a_probe_is_known_remembered_until_the_file_changes(tmp_path, monkeypatch):
     from collections import OrderedDict
 
@@ -119,3 +136,28 @@ def test_a_file_is_probed_once_until_it_changes(tmp_path, monkeypatch):
     os.utime(clip, ns=(0, 10**18))  # changed (its modification time moved): probed again
     probing.probe(str(clip))
     assert len(calls) == 2
+
+
+def test_a_probe_that_never_answers_is_not_blamed_on_the_file(tmp_path, proxx_home, monkeypatch, capsys):
+    """An ffprobe that hung (a stalled share, a wedged build) was said, after its timeout, to have found
+    the file "not a decodable video: it is damaged or not a video file"."""
+    import functools
+
+    from proxx.cli import main
+    from proxx.media import probe as probing
+    from proxx.validate import checks
+
+    clip = make_clip(tmp_path / "A001.mov", frames=4)
+    (tmp_path / "out").mkdir()
+    hung = executable(tmp_path / "ffprobe", "#!/bin/sh\nexec sleep 30\n")
+    monkeypatch.setenv("PROXX_FFPROBE", str(hung))
+    tools.find_tool.cache_clear()
+    monkeypatch.setattr(checks, "probe", functools.partial(probing.probe, timeout=1))  # not 60 s here
+    try:
+        assert main(["run", "--profile", "HD Editorial LT", "--output", str(tmp_path / "out"), str(clip)]) == 4
+    finally:
+        monkeypatch.delenv("PROXX_FFPROBE")
+        tools.find_tool.cache_clear()
+    err = capsys.readouterr().err
+    assert f"Source file '{clip}' could not be examined: reading it took too long" in err, err
+    assert "damaged" not in err

@@ -188,6 +188,43 @@ def test_a_media_file_whose_name_is_not_utf8_never_stops_a_watcher_or_the_web_pi
     assert [e.name for e in picker.listing("card")] == ["B001.mov"]
 
 
+def test_a_source_or_output_named_with_bytes_that_are_not_utf8_is_refused_at_the_cli(proxx_home, area, capsys):
+    """Named on the command line, such a file or folder reached the job store, which cannot write
+    it: "internal error (UnicodeEncodeError)" instead of a refusal naming it."""
+    odd = area["media"] / os.fsdecode(b"B\xff.mov")
+    odd.write_bytes((area["media"] / "A001.mov").read_bytes())
+    odd_out = area["out"] / os.fsdecode(b"day\xfe")
+    odd_out.mkdir()
+    for sources, output in (([str(odd)], area["out"]), ([str(area["media"] / "A001.mov")], odd_out)):
+        assert main(["run", "--profile", INTENT, "--output", str(output), *sources]) == 3
+        err = capsys.readouterr().err
+        assert "is not UTF-8 text" in err and "internal error" not in err, err
+        assert ("\\xff" if output == area["out"] else "\\xfe") in err
+    assert [p.name for p in area["out"].iterdir()] == [odd_out.name] and list(odd_out.iterdir()) == []
+
+
+def test_a_fifo_a_socket_and_a_device_named_as_sources_are_each_said_for_what_they_are(
+    proxx_home, area, tmp_path, capsys
+):
+    """A socket was said to be "a device"; each special file is named for what it is, in one line."""
+    import socket
+
+    special = tmp_path / "special"
+    special.mkdir()
+    os.mkfifo(special / "pipe.mov")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(special / "sock.mov"))
+    (special / "zero.mov").symlink_to("/dev/zero")
+    try:
+        assert main(["run", "--profile", INTENT, "--output", str(area["out"]), str(special)]) == 4
+    finally:
+        listener.close()
+    err = capsys.readouterr().err
+    for name, kind in (("pipe.mov", "a FIFO"), ("sock.mov", "a socket"), ("zero.mov", "a device")):
+        assert f"Source '{special / name}' is not a regular file ({kind}); only media files are read." in err, err
+    assert list(area["out"].iterdir()) == []
+
+
 # --- reuse: never asked for by an untrusted JobSpec -------------------------------------------------
 
 

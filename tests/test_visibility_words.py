@@ -367,3 +367,25 @@ def test_every_execution_failure_reason_names_the_clip_and_what_happened(reason)
     ) in said
     # A reason proxx words itself (a verification, a folder moved) keeps its message.
     assert execution_message("verification_failed", "A001.mov", context) is None
+
+
+def test_a_renderer_killed_by_a_signal_is_said_as_stopped_from_outside_not_a_negative_status():
+    """A renderer ended by SIGKILL (the out-of-memory killer, an administrator) read "stopped with an
+    error ... (exit status -9)": a number no operator can read, and not an error of the renderer's."""
+    message = execution_message(ENGINE_FAILED, "A001.mov", {"exit_code": -9, "progress": 0.36})
+    assert message == (
+        "The renderer was stopped from outside proxx (signal 9, SIGKILL: by an administrator, or by the system "
+        "when memory ran out) while making the proxy of 'A001.mov', 36 % of the way through. Retry the job; "
+        "if it is stopped again, ask an administrator why."
+    )
+    assert "exit status" not in (execution_message(ENGINE_FAILED, "A001.mov", {"exit_code": -11}) or "")
+
+
+def test_a_renderer_stopped_at_the_file_size_limit_is_told_the_limit():
+    """ulimit -f kills the renderer with SIGXFSZ as the proxy passes it: the limit, not "from outside"."""
+    message = execution_message(ENGINE_FAILED, "A001.mov", {"exit_code": -25, "progress": 0.5})
+    assert message == (
+        "The proxy of 'A001.mov' grew past the largest file this account may write (its file size limit, "
+        "`ulimit -f`), so the renderer was stopped, 50 % of the way through. Ask an administrator to raise the "
+        "limit, then retry the job."
+    )

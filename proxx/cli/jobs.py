@@ -203,6 +203,13 @@ def print_outcome(proxx: Proxx, job_id: str, result: JobResult | None, verbose: 
             for check in clip.checks:  # what the proxy leaves out by rule: said, never silent
                 if check.name == "video_tracks" and check.passed:
                     print(f"Note:   {safe(Path(clip.source).name)}: {check.actual}", file=sys.stderr)
+    for export in result.exports if result else ():  # said, never silent: the record it keeps is missing
+        if not export.ok:
+            print(
+                f"Note:   the {safe(export.exporter)} export failed ({words.text(export.error or '')}); the job's "
+                f"proxies are as listed. `proxx jobs show {row.job_id}` says more.",
+                file=sys.stderr,
+            )
     if row.state == COMPLETED and result:
         print(f"Job {row.job_id} COMPLETED: {_count(len(clips), 'verified proxy', 'verified proxies')} published "
               f"with '{intent}'.")  # fmt: skip

@@ -36,6 +36,7 @@ from proxx.execute.lease import Lease
 from proxx.execute.progress import ProgressMeter
 from proxx.execute.publish import (
     Staged,
+    confirm_staged,
     copy_reused,
     discard,
     partial_path,
@@ -200,6 +201,7 @@ class Clips:
         clip, staged = rendered.clip, rendered.staged
         checks: list[Check] = []
         try:
+            confirm_staged(self.spec, clip, staged, self.roots)  # a folder removed mid-render: said as that
             checks, output = verify_clip(self.spec, clip, rendered.source, staged.written, self.plugin_checks)
             error = verification_error(checks, staged.path, clip)
             if error is not None:
@@ -274,7 +276,10 @@ class Clips:
         elif out_of_space(Path(folder), error.message):
             return ExecutionError(DISK_FULL, error.message, {**context, "engine_reason": error.reason})
         elif error.reason not in (TIMEOUT, "verification_failed") and not os.access(folder, os.W_OK | os.X_OK):
-            return ExecutionError(OUTPUT_UNWRITABLE, error.message, {**context, "engine_reason": error.reason})
+            gone = not os.path.isdir(folder)  # removed or moved away, not only made read-only
+            return ExecutionError(
+                OUTPUT_UNWRITABLE, error.message, {**context, "engine_reason": error.reason, "folder_gone": gone}
+            )
         return ExecutionError(error.reason, error.message, context)
 
     def _worded(self, clip: ClipSpec, error: ExecutionError) -> ExecutionError:

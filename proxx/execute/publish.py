@@ -275,22 +275,32 @@ def stage(spec: JobSpec, clip: ClipSpec, roots: Roots | None) -> Staged:
     )
 
 
-def _check_in_place(staged: Staged, folder: int, final: Path) -> None:
-    """The held private folder is still the one named in the clip's output folder, and the output
-    in it a regular file: else whatever the folder holds now is not what was verified."""
+def _check_in_place(staged: Staged, folder: int, final: Path, written: bool = True) -> None:
+    """The held private folder is still the one named in the clip's output folder, and (`written`)
+    the output in it a regular file: else whatever the folder holds now is not what was verified."""
     held = os.fstat(staged.fd)
     named = _lstat(staged.path.parent.name, folder)
-    written = _lstat(staged.path.name, staged.fd)
     if named is None or (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino):
         raise _refused(
             "output_folder_moved",
             f"The folder of '{final}' was moved or replaced while the clip rendered; the output was not published.",
             output=str(final),
         )
-    if written is None or not stat.S_ISREG(written.st_mode):
+    if not written:
+        return
+    output = _lstat(staged.path.name, staged.fd)
+    if output is None or not stat.S_ISREG(output.st_mode):
         raise _refused(
             "partial_not_a_file", f"The output written for '{final}' is not a regular file; it was not published."
         )
+
+
+def confirm_staged(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None) -> None:
+    """Before verification: the output folder and the private folder in it are still where they were
+    made. An output folder removed (or moved) while the engine wrote is said as that, not as a proxy
+    the engine never wrote: the engine's descriptor outlives the folder's name."""
+    with _output_folder(spec, clip, roots, create=False) as folder:
+        _check_in_place(staged, folder, Path(clip.output), written=False)  # no file: verification says so
 
 
 def publish(spec: JobSpec, clip: ClipSpec, staged: Staged, roots: Roots | None) -> None:

@@ -21,10 +21,12 @@ from proxx import vocabulary
 from proxx.compile.compiler import Compiled
 from proxx.compile.profiles import CanonicalProfile, Naming
 from proxx.converter import converter
+from proxx.errors import PreJobError
 from proxx.jobspec.stamps import canonical_json as canonical_json  # defined apart for the store; found here too
 from proxx.jobspec.stamps import digest_of as digest_of
 from proxx.jobspec.stamps import iso_moment as iso_moment
 from proxx.jobspec.stamps import utc_now as utc_now
+from proxx.names import safe
 
 JOBSPEC_VERSION = "1.0"
 
@@ -158,6 +160,17 @@ def output_path(source: Path, output_directory: Path, naming: Naming, container:
     return parent / f"{source.stem}{naming.suffix}{vocabulary.extension(container)}"
 
 
+def _check_text(what: str, path: Path) -> None:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise PreJobError(
+            "name_not_text",
+            f"{what} '{safe(str(path))}' has a name that is not UTF-8 text; rename it. Nothing was created.",
+            {"path": safe(str(path))},
+        ) from None
+
+
 def create_jobspec(
     compiled: Compiled,
     sources: Sequence[Path | SourceFile],
@@ -167,12 +180,16 @@ def create_jobspec(
     retry_of: str | None = None,
     reuse: bool = False,
 ) -> JobSpec:
-    """Build the JobSpec of a successful compile. Paths become absolute; nothing is checked here
-    (that is validation's job, after the spec exists)."""
+    """Build the JobSpec of a successful compile. Paths become absolute; nothing else is checked here
+    (that is validation's job, after the spec exists): a path that is not text (a byte that is not
+    UTF-8) is refused in class A, as no JobSpec, store or page can hold it."""
     canonical = compiled.canonical
     naming = compiled.user_profile.naming
     out_dir = Path(os.path.abspath(Path(output_directory).expanduser()))
     given = [s if isinstance(s, SourceFile) else SourceFile(Path(s)) for s in sources]
+    _check_text("Output folder", out_dir)
+    for source in given:
+        _check_text("Source", source.path)
     absolute = [(Path(os.path.abspath(s.path.expanduser())), s.folder) for s in given]
     clips = tuple(
         ClipSpec(index, str(src), str(output_path(src, out_dir, naming, canonical.container, folder)), folder)

@@ -7,7 +7,9 @@ by name, what is not a moving-picture file
 (stills, thumbnails, sidecars, sound: .JPG, .THM, .XML, .WAV, .LRV); and by content, each media file
 ffprobe reads as holding no video stream (an audio-only .MOV of room tone), a still picture, or a
 video of a single frame. A folder of numbered picture files (an image sequence) is named as one.
-What ffprobe cannot read stays in: validation says why it cannot be proxied. A file named on its own
+What ffprobe cannot read stays in: validation says why it cannot be proxied. A link to a folder is
+not walked, and said; a folder that cannot be read refuses the job (class A), as its clips would be
+left out unsaid. A file named on its own
 is never left out: validation refuses it when it cannot be proxied. Each file is probed once: the
 probe is remembered (`proxx.media.probe.probe`), and validation asks again for the same answer.
 
@@ -43,6 +45,7 @@ NO_VIDEO = "no video stream (sound only)"
 NO_STREAMS = "no video stream"
 STILL = "a still picture, not a clip"
 ONE_FRAME = "a video of a single frame, not a clip"
+LINKED_FOLDER = "a link to a folder, not followed (give the folder itself)"
 
 
 @attrs.frozen
@@ -147,9 +150,9 @@ def expand_sources(
         if not files:
             raise PreJobError(
                 "folder_without_media",
-                f"Folder '{path}' holds no video files "
-                + (f"({len(left_out)} other file(s) left out: {_reasons(left_out)}); " if left_out else "")
-                + "nothing was created.",
+                f"Folder '{path}' holds no video files"
+                + (f" ({len(left_out)} other file(s) left out: {_reasons(left_out)})" if left_out else "")
+                + "; nothing was created.",
                 {"source": str(path), "skipped": len(left_out)},
             )
         for file in files:
@@ -178,9 +181,10 @@ def video_under(
     The walk stops, before anything is probed, once `most` media files are found."""
     named: list[Path] = []
     skipped: list[Skipped] = []
-    for parent, dirs, names in os.walk(folder):
+    for parent, dirs, names in os.walk(folder, onerror=lambda error: _unreadable(folder, error)):
         here = Path(parent)
         dirs[:] = sorted(d for d in dirs if not skipped_folder(here / d, beside_outputs))
+        skipped.extend(Skipped(Path(printable(here / d)), LINKED_FOLDER) for d in dirs if os.path.islink(here / d))
         for name in sorted(names):
             path = here / name
             if name.startswith("."):
@@ -203,6 +207,18 @@ def video_under(
     skipped.extend(Skipped(path, why) for path, why in zip(named, whys, strict=True) if why is not None)
     skipped.sort(key=lambda s: s.path)
     return files, skipped
+
+
+def _unreadable(card: Path, error: OSError) -> None:
+    """A folder of a card the walk cannot open: refused, as its clips would be left out unsaid."""
+    where = Path(os.fsdecode(error.filename or card))
+    inside = "" if where == card else f" (in '{card}')"
+    raise PreJobError(
+        "folder_unreadable",
+        f"Folder '{where}'{inside} cannot be read ({error.strerror}): its clips would be left out. Nothing was "
+        "created: make it readable, or give the folders beside it instead.",
+        {"source": str(card), "folder": str(where)},
+    )
 
 
 def not_video(path: Path) -> str | None:

@@ -48,6 +48,14 @@ class ProbeError(Exception):
 class ProbeCrashed(ProbeError):
     """ffprobe itself died (a signal) reading the file: a fault of the build, not proof against the file."""
 
+    def __init__(self, message: str, signal_name: str = "a signal") -> None:
+        super().__init__(message)
+        self.signal_name = signal_name
+
+
+class ProbeTimedOut(ProbeError):
+    """ffprobe did not answer in time (a stalled share, a hung tool): no finding about the file either."""
+
 
 @attrs.frozen
 class VideoStream:
@@ -567,11 +575,11 @@ def _ffprobe(path: str, what: list[str], timeout: float) -> dict[str, Any]:
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as error:
-        raise ProbeError(f"ffprobe did not answer within {timeout:g} seconds") from error
+        raise ProbeTimedOut(f"ffprobe did not answer within {timeout:g} seconds") from error
     stderr = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode < 0:
         signal_name = _signal_name(-done.returncode)
-        raise ProbeCrashed(f"ffprobe ({ffprobe.path}) crashed with {signal_name} while reading it")
+        raise ProbeCrashed(f"ffprobe ({ffprobe.path}) crashed with {signal_name} while reading it", signal_name)
     if done.returncode != 0:
         refused = [line for line in stderr.splitlines() if "Format not on whitelist" in line]  # not media
         last = (refused or stderr.splitlines() or [f"ffprobe exited with code {done.returncode}"])[-1]

@@ -28,7 +28,7 @@ from proxx.execute.publish import NAME_MAX, name_fits
 from proxx.jobspec.model import ClipSpec, JobSpec, SourceFile
 from proxx.jobspec.rerun import output_key
 from proxx.media.policy import CONFORM_BOUND, conform_pictures
-from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, probe, remembered
+from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, ProbeTimedOut, probe, remembered
 from proxx.media.raw import raw_format
 from proxx.pluginmanager import PluginManager
 from proxx.roots import Roots
@@ -111,9 +111,23 @@ def check_source(
         return [
             _problem(
                 "probe_crashed",
-                f"Source file '{path}' could not be examined: {crashed}. This is a fault of the installed "
-                "ffprobe, not a finding about the file; `proxx doctor` checks the toolchain.",
+                # Not naming the tool: operators read "ffprobe" as "the renderer" (`proxx.visibility`).
+                f"Source file '{path}' could not be examined: the tool that reads media files crashed with "
+                f"{crashed.signal_name} while reading it. This is a fault of the installed tools, not a finding "
+                "about the file; an administrator checks them with `proxx doctor`.",
                 source=path,
+                admin_message=str(crashed),
+            )
+        ], None
+    except ProbeTimedOut as late:  # nor is a tool that never answered
+        return [
+            _problem(
+                "probe_timed_out",
+                f"Source file '{path}' could not be examined: reading it took too long (a stalled network share, "
+                "or a fault of the installed tools), so it was not judged. Retry the job; if it happens again, "
+                "an administrator checks the tools with `proxx doctor`.",
+                source=path,
+                admin_message=str(late),
             )
         ], None
     except ProbeError as error:

@@ -102,7 +102,8 @@ def check_source_file(path: str, roots: Roots | None) -> tuple[list[JobValidatio
     except OSError:
         return [], real  # missing or unreadable: the ordinary checks say which
     if not stat.S_ISREG(info.st_mode):
-        what = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device" if _is_device(info.st_mode) else "not a file"
+        kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (_is_device, "a device"))
+        what = next((words for kind, words in kinds if kind(info.st_mode)), "not a file")
         return [
             JobValidationError(
                 "source_not_a_file",
@@ -125,7 +126,7 @@ def _list_format(path: str) -> str | None:
 
 
 def _is_device(mode: int) -> bool:
-    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
 
 
 def check_container(path: str, info: MediaInfo) -> list[JobValidationError]:

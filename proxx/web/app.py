@@ -91,7 +91,7 @@ def create_app(
     async def pre_job_error(request: Request, error: PreJobError) -> Response:
         # A class A failure outside a job's creation (the installation's configuration file cannot be
         # used, read again whenever the profiles are): said as it is, never as an internal error.
-        return answer(request, WebError.of(error, service.words))
+        return answer(request, service.refusal(error))
 
     @app.exception_handler(ConfigurationError)
     async def configuration_error(request: Request, error: ConfigurationError) -> Response:
@@ -141,8 +141,9 @@ def _problem_schema(document: dict[str, Any]) -> dict[str, Any]:
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             # Any request may be malformed (400), use a method the path has not (405, with Allow),
-            # be too large (413) or invalid (422): every operation documents those problem answers.
-            for status, problem in problem_responses(400, 405, 413).items():
+            # be too large (413), of a type nothing reads (415) or invalid (422): every operation
+            # documents those problem answers.
+            for status, problem in problem_responses(400, 405, 413, 415).items():
                 responses.setdefault(str(status), problem)
             responses["422"] = {
                 "description": "Class A failure (nothing created) or invalid request",

@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from proxx.jobspec.untrusted import nesting_exceeds
 from proxx.web.problems import PROBLEM_MEDIA_TYPE, WebError
 
 Scope = MutableMapping[str, Any]
@@ -38,6 +39,7 @@ TOKEN_COOKIE = "proxx_token"
 CSRF_COOKIE = "proxx_csrf"
 CSRF_FIELD = "csrf"
 DEFAULT_MAX_BODY = 64 * 1024
+MAX_BODY_DEPTH = 16  # a job's request nests 2 deep
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
@@ -93,11 +95,9 @@ class Guard:
                 return
             chunks.append(body)
             more = bool(message.get("more_body"))
-        repeated = _repeated_field(scope, headers, b"".join(chunks))
-        if repeated is not None:
-            await problem_response(
-                WebError(422, "repeated_field", f"'{repeated}' was given more than once: choose one.")
-            )(scope, receive, send)
+        refused = _body_problem(scope, headers, b"".join(chunks))
+        if refused is not None:
+            await problem_response(refused)(scope, receive, send)
             return
         replayed = False
 
@@ -163,20 +163,51 @@ def _with_security_headers(send: Send) -> Send:
 _LISTS = frozenset({"sources"})
 
 
-def _repeated_field(scope: Scope, headers: Headers, body: bytes) -> str | None:
-    """The first field a write's body gives twice (a JSON object's key at any depth, or a form
-    field other than a list's), else None. A body that does not parse is left to the route."""
+def _body_problem(scope: Scope, headers: Headers, body: bytes) -> WebError | None:
+    """Why a write's body is refused before any route reads it: JSON nested deeper than
+    MAX_BODY_DEPTH (checked before parsing: Python's parser recurses once a level, and a body of
+    brackets overflowed its stack), or a field given twice."""
     if scope.get("method") in _SAFE_METHODS or not body:
         return None
-    kind = headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "application/x-www-form-urlencoded":
+    if not _is_json(headers) and _content_type(headers) != _FORM:  # multipart let a field given twice through
+        return WebError(
+            415,
+            "unsupported_media_type",
+            "A request's body is JSON (Content-Type: application/json), or a page's form "
+            f"({_FORM}); nothing else is read.",
+        )
+    if _is_json(headers) and nesting_exceeds(body.decode("utf-8", "replace"), MAX_BODY_DEPTH):
+        return WebError(422, "request_too_deep", f"The request nests more than {MAX_BODY_DEPTH} levels deep.")
+    repeated = _repeated_field(headers, body)
+    if repeated is not None:
+        return WebError(422, "repeated_field", f"'{repeated}' was given more than once: choose one.")
+    return None
+
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _content_type(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _is_json(headers: Headers) -> bool:
+    """Whether the route will parse the body as JSON (FastAPI's rule: application/json or +json)."""
+    kind = _content_type(headers)
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+def _repeated_field(headers: Headers, body: bytes) -> str | None:
+    """The first field a write's body gives twice (a JSON object's key at any depth, or a form
+    field other than a list's), else None. A body that does not parse is left to the route."""
+    if _content_type(headers) == _FORM:
         seen: set[str] = set()
         for name, _ in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
             if name in seen and name not in _LISTS:
                 return name[:60]
             seen.add(name)
         return None
-    if kind == "application/json" or kind.endswith("+json"):
+    if _is_json(headers):
         found: list[str] = []
 
         def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -165,7 +165,7 @@ class WebService:
                 [self.roots.resolve(ref) for ref in refs], beside_outputs=self.proxx.beside_outputs
             )
         except PreJobError as error:
-            raise WebError.of(error, self.words) from None
+            raise self.refusal(error) from None
         with self._lock:
             self._reload()
             try:
@@ -177,8 +177,15 @@ class WebService:
                         output = self._make_folder(request.output_folder, request.new_folder)
                 spec = self.proxx.create_job(request.intent, sources, output, roots=self.job_roots)
             except PreJobError as error:
-                raise WebError.of(error, self.words) from None
+                raise self.refusal(error) from None
             return self._job(self.proxx.store.job(spec.job_id), spec)
+
+    def refusal(self, error: PreJobError) -> WebError:
+        """A class A refusal as operators read it: in the CLI's words, and any path inside a media root
+        as its reference (a folder's expansion names the server's folders)."""
+        refused = WebError.of(error, self.words)
+        refused.detail = self.roots.relative_text(refused.detail)
+        return refused
 
     def _make_folder(self, parent_ref: str, name: str) -> Path:
         """The sub-folder `name` of the output folder `parent_ref`, made if it is not there, through
@@ -391,7 +398,7 @@ class WebService:
             try:
                 spec, done = self.proxx.retry(row.job_id)
             except PreJobError as error:
-                raise WebError.of(error, self.words) from None
+                raise self.refusal(error) from None
             return models.Retried(job=self._job(self.proxx.store.job(spec.job_id), spec), clips_already_verified=done)
 
     def cancel(self, job_id: str) -> models.Job:
@@ -401,7 +408,7 @@ class WebService:
             try:
                 row = self.proxx.cancel(row.job_id)
             except PreJobError as error:
-                raise WebError.of(error, self.words) from None
+                raise self.refusal(error) from None
             return self._job(row, self.proxx.store.spec_unchecked(row.job_id))
 
     def operator_result(self, job_id: str) -> dict[str, Any]:

@@ -342,3 +342,22 @@ def test_a_new_folder_is_never_made_for_a_job_refused_for_writing_on_a_card(
                                           "output_folder": "media/out", "new_folder": "y"})  # fmt: skip
     assert made.status_code == 201 and made.json()["state"] == "QUEUED", made.text
     assert (media / "out" / "y").is_dir()
+
+
+def test_a_body_neither_json_nor_a_page_form_is_refused_as_its_type(client: TestClient) -> None:
+    """A page's form sent as multipart/form-data took the LAST of two intents (the duplicate check
+    reads JSON and urlencoded bodies only); a JSON body labelled text/plain read as "Input should be
+    a valid dictionary". Every write body is JSON or the pages' urlencoded form; anything else is 415."""
+    new_page = client.get("/jobs/new").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', new_page)
+    assert csrf
+    fields = [("csrf", csrf.group(1)), ("intent", "HD Editorial LT"), ("intent", "Review H.264"),
+              ("sources", "media/day1/A001_C001.mov"), ("output_folder", "media/out")]  # fmt: skip
+    page = client.post("/jobs", files=[(name, (None, value)) for name, value in fields], follow_redirects=False)
+    assert (page.status_code, page.json()["reason"]) == (415, "unsupported_media_type")
+    body = '{"intent": "Review H.264", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media/out"}'
+    for kind in ("text/plain", "application/xml", None):
+        headers = {"Content-Type": kind} if kind else {}
+        response = client.post("/api/jobs", content=body, headers=headers)
+        assert (response.status_code, response.headers["content-type"]) == (415, "application/problem+json"), kind
+    assert _job_count(client) == 0

@@ -90,3 +90,45 @@ def test_a_job_log_or_result_replaced_by_a_link_shows_nothing_of_what_it_names(
     assert answer.status_code == 200 and "the secret" not in answer.text
     assert answer.json()["log"] == "" and answer.json()["result"] is None
     assert "the secret" not in client.get(f"/jobs/{job_id}").text
+
+
+def test_a_deeply_nested_body_is_a_problem_document_never_a_500(client: TestClient, media: Path) -> None:
+    """A JSON body nested thousands deep (well under the size limit) made the duplicate-field check
+    overflow Python's stack: a bare 500 'Internal Server Error' instead of a problem document."""
+    deep = '{"intent": ' + "[" * 20_000 + "]" * 20_000 + ', "sources": ["media/day1/A001_C001.mov"]}'
+    for kind in ("application/json", "application/problem+json; charset=utf-8"):
+        response = client.post("/api/jobs", content=deep.encode(), headers={"content-type": kind})
+        assert (response.status_code, response.headers["content-type"]) == (422, "application/problem+json")
+        assert response.json()["reason"] == "request_too_deep"
+    assert list((media / "out").iterdir()) == []
+
+
+def test_a_name_that_is_not_text_is_refused_creating_nothing(client: TestClient, media: Path) -> None:
+    """A reference holding a lone surrogate (how a JSON string carries a byte that is not UTF-8)
+    reached the job store, which cannot write it: a 500 instead of a refusal."""
+    body = {"intent": "Review H.264", "sources": ["media/day1/\udcff.mov"], "output_folder": "media/out"}
+    text = json.dumps(body)  # ensure_ascii: the surrogate travels as \udcff
+    response = client.post("/api/jobs", content=text.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert (problem["reason"], problem["failure_class"]) == ("name_not_text", "A")
+    assert "\\xff" in problem["detail"]
+    assert client.get("/api/jobs").json() == []
+
+
+def test_a_refusal_before_any_job_names_paths_by_their_media_root_only(
+    client: TestClient, service: WebService, media: Path
+) -> None:
+    """Class A refusals made while a job's folders are expanded (an empty folder, nothing missing) said
+    the server's own folders ('/srv/media/empty') to operators, who see root-relative paths only."""
+    (media / "empty").mkdir()
+    body = {"intent": "Review H.264", "sources": ["media/empty"], "output_folder": "media/out"}
+    response = client.post("/api/jobs", json=body)
+    assert (response.status_code, response.json()["reason"]) == (422, "folder_without_media")
+    assert response.json()["detail"].startswith("Folder 'media/empty' holds no video files")
+    run(service, create(client, "media/day1/A001_C001.mov"))
+    again = client.post("/api/jobs", json={**body, "sources": ["media/day1/A001_C001.mov"]})
+    assert (again.status_code, again.json()["reason"]) == (422, "nothing_missing")
+    assert "in 'media/out'" in again.json()["detail"]
+    for answer in (response, again):
+        assert str(media) not in answer.text

@@ -69,13 +69,19 @@ def own_folder(parent: int, name: str, shown: Path) -> Iterator[int]:
 
 def write_new(folder: int, name: str, data: bytes | Iterable[bytes]) -> None:
     """Create `name` in `folder` holding `data` (its bytes, or chunks of them as they are made):
-    never over an existing name, never through a link."""
+    never over an existing name, never through a link. A write that fails (a full volume) removes
+    what it created: a file cut short under its name (an MHL generation) would read as a whole one."""
     fd = os.open(name, _NEW_FLAGS, 0o644, dir_fd=folder)
-    with os.fdopen(fd, "wb") as handle:
-        for chunk in (data,) if isinstance(data, bytes) else data:
-            handle.write(chunk)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in (data,) if isinstance(data, bytes) else data:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):  # Fabric's own folder: nobody else can have put a name there
+            os.unlink(name, dir_fd=folder)
+        raise
 
 
 def replace(folder: int, name: str, data: bytes | Iterable[bytes]) -> None:

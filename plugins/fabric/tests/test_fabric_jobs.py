@@ -261,6 +261,9 @@ def test_an_exporter_failure_never_changes_the_job_and_ingest_fills_the_gap(prox
     assert not (tmp_path / "out" / "ascmhl").exists()
 
     result_path = proxx.store.job(result.job_id).result_path
+    capsys.readouterr()
+    assert main(["jobs", "show", result.job_id]) == 0
+    assert "Export    fabric: FAILED" in capsys.readouterr().out
     assert main(["fabric", "ingest", result_path]) == 0
     assert "re-measured from the files; sealed in" in capsys.readouterr().out
     with Index() as index:
@@ -410,3 +413,46 @@ def test_an_index_planted_as_a_link_is_refused_before_sqlite_opens_it(proxx_home
     assert "ascmhl-index.sqlite" in outcome.error
     assert proxx.store.job(result.job_id).state == JobState.COMPLETED
     assert (not victim.exists()) if planted == "symbolic link" else victim.read_bytes() == b""
+
+
+def test_a_file_the_volume_cannot_hold_leaves_nothing_under_its_name(tmp_path):
+    """A volume filling while Fabric wrote left the part written under the file's name: an MHL
+    generation cut short (the history unreadable), or a stray temporary beside the result's copy.
+    The kernel's file-size limit stands in for the full volume (the same short write, EFBIG)."""
+    import os
+    import resource
+
+    from proxx_fabric.folder import replace, write_new
+
+    folder = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, hard))
+        with pytest.raises(OSError):
+            write_new(folder, "0002_out_2026-12-07_034741Z.mhl", b"x" * 200_000)
+        with pytest.raises(OSError):
+            replace(folder, "job.result.json", [b"x" * 50_000, b"y" * 50_000])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        os.close(folder)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_proxx_run_says_an_export_that_failed(proxx_home, tmp_path, monkeypatch, capsys):
+    """`proxx run` said "COMPLETED" and nothing else when Fabric could not write its records (a full
+    volume, a locked index): the missing checksum history was found only with `jobs show`."""
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    proxx_home.mkdir(parents=True, exist_ok=True)
+    Index(proxx_home / "fabric.db").close()
+    holder = sqlite3.connect(proxx_home / "fabric.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setenv("PROXX_FABRIC_DB_TIMEOUT", "0.2")
+    (tmp_path / "out").mkdir()
+    try:
+        assert main(["run", "--profile", INTENT, "--output", str(tmp_path / "out"), str(source)]) == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, err = capsys.readouterr()
+    assert "COMPLETED" in out
+    assert "Note:   the fabric export failed (OperationalError: database is locked)" in err, err
