@@ -16,15 +16,20 @@ from typing import Any
 STORE_FILE = "proxx.db"
 
 
-def proxx_home() -> Path:
-    """PROXX_HOME (default: the per-user data folder), created if missing."""
+def home_path() -> Path:
+    """PROXX_HOME (default: the per-user data folder), which need not exist: for what only reads
+    it (`proxx validate` in a CI job whose PROXX_HOME cannot be written)."""
     configured = os.environ.get("PROXX_HOME")
     if configured:
-        home = Path(configured).expanduser()
-    else:
-        import platformdirs  # only here: importing it costs ~2 ms of every start-up
+        return Path(configured).expanduser()
+    import platformdirs  # only here: importing it costs ~2 ms of every start-up
 
-        home = Path(platformdirs.user_data_dir("proxx"))
+    return Path(platformdirs.user_data_dir("proxx"))
+
+
+def proxx_home() -> Path:
+    """PROXX_HOME (default: the per-user data folder), created if missing."""
+    home = home_path()
     home.mkdir(parents=True, exist_ok=True)
     return home
 

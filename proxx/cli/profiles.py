@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # imported by the commands that use them: `proxx jobs list` r
     from proxx.compile.check import CheckReport
     from proxx.compile.problems import Problem
     from proxx.compile.select import IntentStatus
+    from proxx.errors import PreJobError
 
 
 #: The commands `register` adds.
@@ -135,24 +136,39 @@ def cmd_registry(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from proxx.compile.check import check
     from proxx.compile.invalid import InvalidMemory
-    from proxx.home import proxx_home
+    from proxx.home import home_path
     from proxx.pluginmanager import plugin_manager
     from proxx.resources import bundled_profiles_dir
 
     pm = plugin_manager()
-    memory = InvalidMemory.at(proxx_home())  # an intent this installation found INVALID stays so
+    memory = InvalidMemory.at(home_path())  # an intent this installation found INVALID stays so; read only
+    engines = set(pm.engines())  # an intent whose engine is not installed is INVALID where these plugins run
     if args.paths:
         targets = list(args.paths)
         base = [bundled_profiles_dir()] if args.bundled else []
-        report = check(targets, [*base, *pm.canonical_profile_paths()], memory)
+        report = check(targets, [*base, *pm.canonical_profile_paths()], memory, engines)
     else:
         from proxx.app import repository_layers  # the installation's layers (and the runner with them)
+        from proxx.errors import PreJobError
 
-        layers = repository_layers(pm, bundled=args.bundled)
-        report = check(layers, [], memory)
+        try:
+            layers = repository_layers(pm, bundled=args.bundled)
+        except PreJobError as error:  # a missing repository, an unusable proxx.toml: reported like any problem
+            report = _unreadable_installation(error)
+        else:
+            report = check(layers, [], memory, engines)
     report = report.with_problems(pm.plugin_profile_problems())
     {"text": _print_text, "json": _print_json, "github": _print_github}[args.format](report, args)
     return 0 if report.ok else 3
+
+
+def _unreadable_installation(error: PreJobError) -> CheckReport:
+    """The report of an installation whose repositories cannot be listed, naming the file or folder."""
+    from proxx.compile.check import CheckReport
+    from proxx.compile.problems import Location, Problem
+
+    where = str(error.context.get("configuration") or error.context.get("repository") or "")
+    return CheckReport(0, (Problem(Location(where), error.reason, error.message),), ())
 
 
 def _print_text(report: CheckReport, args: argparse.Namespace) -> None:

@@ -1,0 +1,87 @@
+"""`proxx validate` as a CI job runs it: the verdict the running system reaches, one machine-readable
+document whatever went wrong, and nothing needed of PROXX_HOME but to read it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from proxx import Proxx
+from proxx.cli import main
+from proxx.resources import bundled_profiles_dir
+
+ELSEWHERE = """canonical_profile_version: "1.0"
+id: studio_prores_lt_quarter
+engine: studio_farm_engine
+codec: prores_lt
+container: mov
+resolution: scale_25
+audio: copy
+"""
+GRADUATED = """user_profile_version: "1.2"
+name: Studio Quarter
+lifecycle: graduated
+graduated_to: studio_prores_lt_quarter
+constraints: {}
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_an_intent_whose_engine_is_not_installed_fails_validate_as_it_is_invalid_when_loaded(
+    tmp_path: Path, proxx_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "canonical").mkdir()
+    (tmp_path / "canonical" / "quarter.yaml").write_text(ELSEWHERE, encoding="utf-8")
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "quarter.yaml").write_text(GRADUATED, encoding="utf-8")
+    statuses = {s.name: s for s in Proxx.open(profiles=[tmp_path]).intents()}
+    assert not statuses["Studio Quarter"].selectable  # what `proxx serve` would offer: nothing
+
+    code, out, _ = run(capsys, "validate", str(tmp_path), "--format", "json")
+    report = json.loads(out)
+    assert code == 3 and report["ok"] is False
+    (problem,) = report["problems"]
+    assert (problem["profile"], problem["reason"]) == ("Studio Quarter", "engine_not_installed")
+    assert problem["file"] == str(tmp_path / "user" / "quarter.yaml") and problem["line"] == 4
+    assert "studio_farm_engine" in problem["message"]
+
+
+def test_validate_needs_no_writable_proxx_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("", encoding="utf-8")
+    monkeypatch.setenv("PROXX_HOME", str(not_a_folder / "home"))  # cannot be created, nor written
+    for arguments in ([str(bundled_profiles_dir())], []):
+        code, out, err = run(capsys, "validate", *arguments)
+        assert (code, err) == (0, "") and out.strip().endswith("ok"), out
+
+
+@pytest.mark.parametrize("broken", ["PROXX_PROFILES", "proxx.toml"])
+def test_a_repository_that_cannot_be_read_is_a_problem_in_every_format(
+    broken: str, tmp_path: Path, proxx_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if broken == "PROXX_PROFILES":
+        monkeypatch.setenv("PROXX_PROFILES", str(tmp_path / "missing"))
+        named, reason = str(tmp_path / "missing"), "repository_missing"
+    else:
+        proxx_home.mkdir(exist_ok=True)
+        (proxx_home / "proxx.toml").write_text("[profiles\n", encoding="utf-8")
+        named, reason = str(proxx_home / "proxx.toml"), "configuration_unusable"
+    code, out, _ = run(capsys, "validate", "--format", "json")
+    report = json.loads(out)
+    assert code == 3 and report["ok"] is False
+    (problem,) = report["problems"]
+    assert (problem["file"], problem["reason"]) == (named, reason)
+    code, out, _ = run(capsys, "validate", "--format", "github")
+    assert code == 3 and f"::error file={os.path.relpath(named)},title=proxx validate ({reason})::" in out
+    code, out, _ = run(capsys, "validate")
+    assert code == 3 and out.startswith(f"{named}: error: ") and "1 problem(s)" in out
