@@ -85,3 +85,33 @@ def test_a_repository_that_cannot_be_read_is_a_problem_in_every_format(
     assert code == 3 and f"::error file={os.path.relpath(named)},title=proxx validate ({reason})::" in out
     code, out, _ = run(capsys, "validate")
     assert code == 3 and out.startswith(f"{named}: error: ") and "1 problem(s)" in out
+
+
+def test_the_installations_layers_are_checked_as_layers_as_proxx_loads_them(
+    tmp_path: Path, proxx_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without PATH, the installation's repositories are each a layer, as every command reads them: a
+    later one's `overrides: true` replaces an intent of an earlier one (the bundled "HD Editorial
+    LT" here), and the same name twice in one repository is still an error."""
+    studio, night = tmp_path / "studio", tmp_path / "night"
+    for folder, version in ((studio, "1.2"), (night, "1.2")):
+        folder.mkdir()
+        (folder / "hd.yaml").write_text(
+            f'user_profile_version: "{version}"\nname: HD Editorial LT\noverrides: true\nlifecycle: graduated\n'
+            "graduated_to: proxy_prores_proxy\nconstraints: {}\n",
+            encoding="utf-8",
+        )
+    monkeypatch.setenv("PROXX_PROFILES", os.pathsep.join([str(studio), str(night)]))
+    statuses = {s.name: s for s in Proxx.open().intents()}
+    assert statuses["HD Editorial LT"].selectable and statuses["Legacy_ProRes_422"].problem is None
+
+    code, out, _ = run(capsys, "validate")
+    assert code == 0 and out.strip().endswith("ok"), out
+
+    (night / "again.yaml").write_text((night / "hd.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert not {s.name: s for s in Proxx.open().intents()}["HD Editorial LT"].selectable
+    code, out, _ = run(capsys, "validate", "--format", "json")
+    problems = json.loads(out)["problems"]
+    assert code == 3 and [p["reason"] for p in problems if p["profile"] == "HD Editorial LT"] == [
+        "duplicate_profile_name"
+    ]

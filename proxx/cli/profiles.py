@@ -144,9 +144,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     memory = InvalidMemory.at(home_path())  # an intent this installation found INVALID stays so; read only
     engines = set(pm.engines())  # an intent whose engine is not installed is INVALID where these plugins run
     if args.paths:
-        targets = list(args.paths)
-        base = [bundled_profiles_dir()] if args.bundled else []
-        report = check(targets, [*base, *pm.canonical_profile_paths()], memory, engines)
+        base = [bundled_profiles_dir()] if args.bundled else []  # the paths given are one repository
+        report = check([args.paths], [*base, *pm.canonical_profile_paths()], memory, engines)
     else:
         from proxx.app import repository_layers  # the installation's layers (and the runner with them)
         from proxx.errors import PreJobError
@@ -156,7 +155,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except PreJobError as error:  # a missing repository, an unusable proxx.toml: reported like any problem
             report = _unreadable_installation(error)
         else:
-            report = check(layers, [], memory, engines)
+            report = check([[layer] for layer in layers], [], memory, engines)  # each a layer, as loaded
     report = report.with_problems(pm.plugin_profile_problems())
     {"text": _print_text, "json": _print_json, "github": _print_github}[args.format](report, args)
     return 0 if report.ok else 3

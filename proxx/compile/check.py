@@ -36,25 +36,25 @@ class CheckReport:
 
 
 def check(
-    targets: Sequence[Path],
+    targets: Sequence[Sequence[Path]],
     base_layers: Sequence[Path],
     memory: InvalidMemory | None = None,
     engines: Collection[str] | None = None,
 ) -> CheckReport:
-    """Check the profiles in `targets` (folders or files). `base_layers` (the bundled repository,
-    plugins' canonical profiles) supply the canonical ids the targets may compile to. The files'
-    problems are reported for the targets; and every intent of every layer is compiled against the
-    whole registry, so a canonical profile among the targets that breaks an intent anywhere (makes a
-    bundled intent ambiguous, say) fails naming that intent, whichever files changed. `memory`: the
-    installation's intents found INVALID; one it holds at the version checked is a problem even
-    when it compiles now, as it stays INVALID for every job until its version changes. `engines`: the
-    installed engines' names; an intent whose canonical profile needs another is a problem, as it is
-    INVALID wherever proxx runs with these plugins."""
-    # Each target resolved once (not each of its files): its files are listed beneath the real folder,
-    # in path order (several targets are merged and sorted).
-    listed = [yaml_files(t.resolve()) for t in targets]
-    target_files = listed[0] if len(listed) == 1 else sorted({f for files in listed for f in files}, key=path_order)
-    repository = load_repository([*base_layers, target_files])
+    """Check the profiles in `targets`: layers read in order over `base_layers`, each layer the
+    folders and files given together (one repository: `proxx validate canonical user`), as the
+    installation's repositories are each a layer (a later one's `overrides: true` replaces an intent).
+    `base_layers` (the bundled repository, plugins' canonical profiles) supply the canonical ids the
+    targets may compile to. The files' problems are reported for the targets; and every intent of every
+    layer is compiled against the whole registry, so a canonical profile among the targets that breaks
+    an intent anywhere (makes a bundled intent ambiguous, say) fails naming that intent, whichever files
+    changed. `memory`: the installation's intents found INVALID; one it holds at the version checked
+    is a problem even when it compiles now, as it stays INVALID for every job until its version
+    changes. `engines`: the installed engines' names; an intent whose canonical profile needs another
+    is a problem, as it is INVALID wherever proxx runs with these plugins."""
+    layers = [_one_layer(paths) for paths in targets]
+    target_files = [file for files in layers for file in files]
+    repository = load_repository([*base_layers, *layers])
     inside = {str(f) for f in target_files}
     # A target inside a base layer is read twice; its problems count once.
     problems = sorted({p for p in repository.problems if p.location.path in inside}, key=str)
@@ -97,10 +97,17 @@ def check(
                 continue
             resolved.append((profile.name, compiled.canonical.id, location))
     problems.extend(_confusable(repository, inside))
-    missing = [t for t in targets if not t.exists()]
+    missing = [t for paths in targets for t in paths if not t.exists()]
     problems.extend(Problem(Location(str(t)), "not_found", "no such file or folder") for t in missing)
     problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.message))
     return CheckReport(len(target_files), tuple(problems), tuple(resolved))
+
+
+def _one_layer(paths: Sequence[Path]) -> list[Path]:
+    """The profile files of `paths`, one layer: each path resolved once (not each of its files), its
+    files listed beneath the real folder in path order (several paths are merged and sorted)."""
+    listed = [yaml_files(path.resolve()) for path in paths]
+    return listed[0] if len(listed) == 1 else sorted({f for files in listed for f in files}, key=path_order)
 
 
 def _confusable(repository: Repository, inside: set[str]) -> list[Problem]:
