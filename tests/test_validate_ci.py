@@ -115,3 +115,22 @@ def test_the_installations_layers_are_checked_as_layers_as_proxx_loads_them(
     assert code == 3 and [p["reason"] for p in problems if p["profile"] == "HD Editorial LT"] == [
         "duplicate_profile_name"
     ]
+
+
+def test_a_file_that_is_not_utf8_text_is_one_problem_on_one_line_naming_its_line(
+    tmp_path: Path, proxx_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = b'user_profile_version: "1.1"\n'
+    files = {
+        "latin1.yaml": (head + b"name: Caf\xe9 Proxies\nconstraints: {}\n", 2, "byte 0xe9 is not UTF-8"),
+        "binary.yaml": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, "byte 0x89 is not UTF-8"),
+        "control.yaml": (head + b"name: Tab\x00le\nconstraints: {}\n", 2, "character U+0000"),
+    }
+    for name, (data, _, _) in files.items():
+        (tmp_path / name).write_bytes(data)
+    code, out, _ = run(capsys, "validate", str(tmp_path))
+    assert code == 3 and len(out.splitlines()) == len(files) + 1, out  # a line per problem, and the summary
+    for name, (_, line, words) in files.items():
+        (reported,) = [text for text in out.splitlines() if text.startswith(f"{tmp_path / name}:")]
+        assert reported.startswith(f"{tmp_path / name}:{line}: error: not text: {words}")
+        assert reported.endswith("(not_text)")
