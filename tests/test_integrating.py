@@ -41,6 +41,19 @@ def test_the_guide_gives_each_method_its_real_signature() -> None:
         assert documented[name] == actual, name
 
 
+def test_the_guides_examples_pass_mypy_strict_as_an_integrator_writes_them(tmp_path: Path) -> None:
+    """Every example of the guide, in its order, as one program (the signature blocks aside): what
+    an integrator type-checked with `mypy --strict` copies must check."""
+    from mypy import api
+
+    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.DOTALL)
+    examples = [block for block in blocks if not block.startswith("def ") or "\n    " in block]
+    program = tmp_path / "guide.py"
+    program.write_text("from pathlib import Path\n\n" + "\n".join(examples), encoding="utf-8")
+    out, err, code = api.run(["--strict", "--no-incremental", "--config-file", os.devnull, str(program)])
+    assert code == 0, out + err
+
+
 def test_run_job_given_a_jobspec_says_what_to_pass(proxx_open, proxx_clip, tmp_path) -> None:
     app = proxx_open()
     (tmp_path / "out").mkdir()
