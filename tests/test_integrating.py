@@ -63,6 +63,20 @@ def test_run_job_given_a_jobspec_says_what_to_pass(proxx_open, proxx_clip, tmp_p
     assert app.job(spec.job_id).state == "QUEUED" and app.result(spec.job_id) is None
 
 
+def test_sources_given_as_one_path_say_to_pass_a_list(proxx_open, proxx_clip, tmp_path, monkeypatch) -> None:
+    """A str is a sequence of its characters: "/cards/A001" taken for sources would be "/", "c", ...,
+    and "/" the whole machine. One path, as str or Path, is refused saying what to pass; nothing is made."""
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    clip = proxx_clip(frames=6)
+    monkeypatch.chdir(clip.parent)  # the characters of a relative name, were they taken, are beside it
+    for source in (clip.name, clip):
+        for make in (app.create_job, app.submit, app.expand):
+            with pytest.raises(TypeError, match=r"sources is a list of files and folders, not one .*: pass \["):
+                make("Review H.264", source, tmp_path / "out")
+    assert app.store.jobs() == []
+
+
 def test_spec_is_the_stored_jobspec_and_refuses_an_altered_one(proxx_open, proxx_clip, tmp_path) -> None:
     import sqlite3
 
