@@ -77,6 +77,13 @@ def test_sources_given_as_one_path_say_to_pass_a_list(proxx_open, proxx_clip, tm
     assert app.store.jobs() == []
 
 
+def test_every_method_taking_a_job_id_raises_key_error_for_no_such_job(proxx_open) -> None:
+    app = proxx_open()
+    for method in (app.job, app.spec, app.result, app.cancel, app.retry, app.run_job):
+        with pytest.raises(KeyError):
+            method("job-20200101T000000Z-deadbeef")
+
+
 def test_spec_is_the_stored_jobspec_and_refuses_an_altered_one(proxx_open, proxx_clip, tmp_path) -> None:
     import sqlite3
 
