@@ -134,3 +134,34 @@ def test_a_file_that_is_not_utf8_text_is_one_problem_on_one_line_naming_its_line
         (reported,) = [text for text in out.splitlines() if text.startswith(f"{tmp_path / name}:")]
         assert reported.startswith(f"{tmp_path / name}:{line}: error: not text: {words}")
         assert reported.endswith("(not_text)")
+
+
+def test_every_reason_validate_gives_is_in_the_readme(
+    tmp_path: Path, proxx_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = 'user_profile_version: "1.2"\nname: {}\n'
+    files = {
+        "not_text.yaml": b"name: caf\xe9\n",
+        "yaml.yaml": b"name: [unclosed\n",
+        "bounds.yaml": b"a: &a [1]\nb: *a\n",
+        "not_profile.yaml": b"- a\n",
+        "malformed.yaml": (head.format("M") + "constraints: {codecs: [nosuch]}\n").encode(),
+        "ambiguous.yaml": (head.format("A") + "constraints: {}\n").encode(),
+        "none.yaml": (head.format("N") + "constraints: {codecs: [h264], intra_frame_only: true}\n").encode(),
+        "graduated.yaml": (head.format("G") + "lifecycle: graduated\ngraduated_to: gone\nconstraints: {}\n").encode(),
+        "duplicate.yaml": (head.format("HD Editorial LT") + "constraints: {}\n").encode(),
+        "confusable.yaml": (head.format("'Review H.264 '") + "constraints: {}\n").encode(),
+        "replaced.yaml": (
+            head.format("D") + "lifecycle: deprecated\nreplaced_by: [Nobody]\nconstraints: {}\n"
+        ).encode(),
+        "engine.yaml": GRADUATED.encode(),
+        "canonical.yaml": ELSEWHERE.encode(),
+        "conflict.yaml": ELSEWHERE.replace("studio_prores_lt_quarter", "proxy_prores_lt").encode(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    code, out, _ = run(capsys, "validate", str(tmp_path), str(tmp_path / "missing"), "--format", "json")
+    reasons = {problem["reason"] for problem in json.loads(out)["problems"]}
+    assert code == 3 and len(reasons) >= 12, reasons
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert not [reason for reason in reasons if f"`{reason}`" not in readme]
