@@ -165,3 +165,19 @@ def test_every_reason_validate_gives_is_in_the_readme(
     assert code == 3 and len(reasons) >= 12, reasons
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert not [reason for reason in reasons if f"`{reason}`" not in readme]
+
+
+def test_a_second_definition_is_reported_at_its_name_or_id_line(
+    tmp_path: Path, proxx_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "hd.yaml").write_text(
+        '# the studio\'s own\nuser_profile_version: "1.2"\nname: HD Editorial LT\nconstraints: {}\n', encoding="utf-8"
+    )
+    (tmp_path / "lt.yaml").write_text(
+        "# a new look\n" + ELSEWHERE.replace("studio_prores_lt_quarter", "proxy_prores_lt"), encoding="utf-8"
+    )
+    code, out, _ = run(capsys, "validate", str(tmp_path), "--format", "json")
+    placed = {p["reason"]: (p["file"], p["line"]) for p in json.loads(out)["problems"]}
+    assert code == 3
+    assert placed["duplicate_profile_name"] == (str(tmp_path / "hd.yaml"), 3)
+    assert placed["canonical_id_conflict"] == (str(tmp_path / "lt.yaml"), 3)

@@ -57,7 +57,7 @@ def check(
     repository = load_repository([*base_layers, *layers])
     inside = {str(f) for f in target_files}
     # A target inside a base layer is read twice; its problems count once.
-    problems = sorted({p for p in repository.problems if p.location.path in inside}, key=str)
+    problems = sorted({_placed(p) for p in repository.problems if p.location.path in inside}, key=str)
     resolved = []
     for profile in repository.user_profiles:
         location = repository.location_of("user", profile.name)
@@ -136,6 +136,18 @@ def _confusable(repository: Repository, inside: set[str]) -> list[Problem]:
         )
         problems.append(Problem(_line_of(location, "name:"), "confusable_name", message, profile.name))
     return problems
+
+
+# The line a second definition is reported at: the name or id it repeats.
+_DEFINING_KEY = {"duplicate_profile_name": "name:", "canonical_id_conflict": "id:"}
+
+
+def _placed(problem: Problem) -> Problem:
+    """`problem` at its line, for a second definition (the repository loader does not read lines)."""
+    key = _DEFINING_KEY.get(problem.reason)
+    if key is None or problem.location.line is not None:
+        return problem
+    return attrs.evolve(problem, location=_line_of(problem.location, key))
 
 
 def _deciding_key(lifecycle: Lifecycle) -> str:
