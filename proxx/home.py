@@ -28,9 +28,20 @@ def home_path() -> Path:
 
 
 def proxx_home() -> Path:
-    """PROXX_HOME (default: the per-user data folder), created if missing."""
+    """PROXX_HOME (default: the per-user data folder), created if missing: a ConfigurationError
+    (reason "home_unusable") when it cannot be."""
     home = home_path()
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # under a file, a read-only disk, another user's folder: the installation's fault
+        from proxx.errors import ConfigurationError
+
+        raise ConfigurationError(
+            "home_unusable",
+            f"PROXX_HOME '{home}' cannot be made a folder ({error.strerror}). Set PROXX_HOME to a folder this "
+            "user can write.",
+            {"home": str(home)},
+        ) from None
     return home
 
 

@@ -112,3 +112,19 @@ def test_a_result_is_written_in_pieces_with_the_bytes_of_its_whole_document(tmp_
     write_text_atomically(record, result.json_text())
     assert record.read_bytes() == json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8")
     assert os.listdir(tmp_path) == ["result.json"]
+
+
+def test_a_proxx_home_that_cannot_be_made_is_a_configuration_error_naming_it(tmp_path, monkeypatch, capsys):
+    from proxx import ConfigurationError, Proxx
+    from proxx.cli import main
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("", encoding="utf-8")
+    monkeypatch.setenv("PROXX_HOME", str(not_a_folder / "home"))
+    with pytest.raises(ConfigurationError) as raised:
+        Proxx.open()
+    assert raised.value.reason == "home_unusable" and str(not_a_folder / "home") in raised.value.message
+    for command in (["profiles"], ["jobs", "list"]):
+        assert main(command) == 6
+        err = capsys.readouterr().err
+        assert err.startswith("proxx: configuration error: PROXX_HOME") and err.count("\n") == 1, err
