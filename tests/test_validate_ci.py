@@ -181,3 +181,15 @@ def test_a_second_definition_is_reported_at_its_name_or_id_line(
     assert code == 3
     assert placed["duplicate_profile_name"] == (str(tmp_path / "hd.yaml"), 3)
     assert placed["canonical_id_conflict"] == (str(tmp_path / "lt.yaml"), 3)
+
+
+def test_a_github_annotation_escapes_a_file_name_with_a_comma_or_colon(
+    tmp_path: Path, proxx_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GitHub reads `file=` up to a comma, and a property's colon as the message's start: a file
+    named so is escaped as the Actions toolkit escapes properties."""
+    (tmp_path / "HD, v2: night.yaml").write_text('user_profile_version: "1.2"\nname: [\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "validate", ".", "--format", "github")
+    assert code == 3
+    assert "::error file=HD%2C v2%3A night.yaml,line=3,title=proxx validate (yaml_syntax)::invalid YAML" in out

@@ -213,9 +213,14 @@ def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _escape_property(text: str) -> str:
+    """A property's value (`file=`): GitHub ends it at a comma and reads a colon as the message's start."""
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def _print_github(report: CheckReport, args: argparse.Namespace) -> None:
     for p in report.problems:
         line = f",line={p.location.line}" if p.location.line else ""
         path = os.path.relpath(p.location.path) if os.path.isabs(p.location.path) else p.location.path
-        print(f"::error file={_escape(path)}{line},title=proxx validate ({p.reason})::{_escape(p.message)}")
+        print(f"::error file={_escape_property(path)}{line},title=proxx validate ({p.reason})::{_escape(p.message)}")
     _print_summary(report)
