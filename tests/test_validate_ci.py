@@ -193,3 +193,26 @@ def test_a_github_annotation_escapes_a_file_name_with_a_comma_or_colon(
     code, out, _ = run(capsys, "validate", ".", "--format", "github")
     assert code == 3
     assert "::error file=HD%2C v2%3A night.yaml,line=3,title=proxx validate (yaml_syntax)::invalid YAML" in out
+
+
+def test_validate_leaves_the_bundled_repository_out_as_proxx_bundled_profiles_0_says(
+    tmp_path: Path, proxx_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "lt.yaml").write_text(
+        'user_profile_version: "1.2"\nname: Studio LT\nlifecycle: graduated\ngraduated_to: proxy_prores_lt\n'
+        "constraints: {}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    monkeypatch.setenv("PROXX_PROFILES", str(tmp_path))
+    for arguments in ([str(tmp_path)], []):
+        code, out, _ = run(capsys, "validate", *arguments, "--format", "json")
+        problems = json.loads(out)["problems"]
+        assert code == 3 and [p["reason"] for p in problems] == ["graduated_to_unknown"], arguments
+    assert not {s.name: s for s in Proxx.open().intents()}["Studio LT"].selectable  # its target is bundled
+    (proxx_home / "intents-invalid.json").unlink()  # found INVALID just now: forgotten, for the checks below
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "1")
+    code, out, _ = run(capsys, "validate", str(tmp_path), "--no-bundled-profiles")
+    assert code == 3 and "(graduated_to_unknown)" in out
+    code, out, _ = run(capsys, "validate", str(tmp_path))
+    assert code == 0, out

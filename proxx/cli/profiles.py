@@ -44,8 +44,8 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         "--no-bundled-profiles",
         dest="bundled",
         action="store_false",
-        default=True,
-        help="do not offer the bundled canonical registry to the checked intents",
+        default=None,
+        help="do not offer the bundled canonical registry to the checked intents (as PROXX_BUNDLED_PROFILES=0)",
     )
     p.set_defaults(handler=cmd_validate)
 
@@ -138,13 +138,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from proxx.compile.invalid import InvalidMemory
     from proxx.home import home_path
     from proxx.pluginmanager import plugin_manager
-    from proxx.resources import bundled_profiles_dir
+    from proxx.resources import bundled_profiles_dir, bundled_profiles_read
 
     pm = plugin_manager()
     memory = InvalidMemory.at(home_path())  # an intent this installation found INVALID stays so; read only
     engines = set(pm.engines())  # an intent whose engine is not installed is INVALID where these plugins run
     if args.paths:
-        base = [bundled_profiles_dir()] if args.bundled else []  # the paths given are one repository
+        base = [bundled_profiles_dir()] if bundled_profiles_read(args.bundled) else []  # PATHs: one repository
         report = check([args.paths], [*base, *pm.canonical_profile_paths()], memory, engines)
     else:
         from proxx.app import repository_layers  # the installation's layers (and the runner with them)
