@@ -216,3 +216,16 @@ def test_validate_leaves_the_bundled_repository_out_as_proxx_bundled_profiles_0_
     assert code == 3 and "(graduated_to_unknown)" in out
     code, out, _ = run(capsys, "validate", str(tmp_path))
     assert code == 0, out
+
+
+def test_the_text_report_is_a_line_per_problem_whatever_a_name_holds(
+    tmp_path: Path, proxx_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name with a line break or a terminal escape in it (in the file or the file's name) is shown
+    escaped: a CI log reads one problem a line, and nothing in a profile moves its cursor."""
+    twice = 'user_profile_version: "1.2"\nname: "Two\\nLines \\e[2J"\nconstraints: {}\n'
+    (tmp_path / "one.yaml").write_text(twice, encoding="utf-8")
+    (tmp_path / "two\x1b[31m.yaml").write_text(twice, encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(tmp_path), "--show-resolved")
+    assert code == 3 and "\x1b" not in out
+    assert len(out.splitlines()) == 2 and "Two\\x0aLines \\x1b[2J" in out, out

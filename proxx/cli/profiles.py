@@ -173,11 +173,17 @@ def _unreadable_installation(error: PreJobError) -> CheckReport:
 def _print_text(report: CheckReport, args: argparse.Namespace) -> None:
     for p in report.problems:
         who = f" [{p.profile}]" if p.profile else ""
-        print(f"{p.location}: error{who}: {p.message} ({p.reason})")
+        print(_one_line(f"{p.location}: error{who}: {p.message} ({p.reason})"))
     if args.show_resolved:
         for name, canonical_id, location in report.resolved:
-            print(f"{location.path}: '{name}' -> {canonical_id}")
+            print(_one_line(f"{location.path}: '{name}' -> {canonical_id}"))
     _print_summary(report)
+
+
+def _one_line(text: str) -> str:
+    """`text` as it is, or `safe` when a name or file name in it holds a line break or a terminal
+    escape: a CI log reads one problem a line, and nothing in a profile moves its cursor."""
+    return text if text.isprintable() else safe(text)
 
 
 def _print_summary(report: CheckReport) -> None:
