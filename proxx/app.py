@@ -38,7 +38,7 @@ from proxx.jobspec.rerun import ALREADY_PROXIED, leave_out_proxied
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
 from proxx.openstore import open_store, refresh
 from proxx.pluginmanager import PluginManager, plugin_manager
-from proxx.resources import bundled_profiles_dir
+from proxx.resources import bundled_profiles_dir, bundled_profiles_read
 from proxx.result import CLIP_COMPLETED, ClipResult, JobResult, load_result
 from proxx.roots import Roots
 from proxx.settings import Settings
@@ -54,9 +54,7 @@ def repository_layers(pm: PluginManager, profiles: Sequence[Path] = (), bundled:
     `profiles` (a service's flag). The bundled repository is left out when `bundled` is False or
     PROXX_BUNDLED_PROFILES=0. A repository named that does not exist is a class A error: its intents
     would otherwise be missing without a word."""
-    if bundled is None:
-        bundled = os.environ.get("PROXX_BUNDLED_PROFILES", "1") != "0"
-    layers = [bundled_profiles_dir()] if bundled else []
+    layers = [bundled_profiles_dir()] if bundled_profiles_read(bundled) else []
     configured = configured_repositories()
     for named_by, paths in (("PROXX_PROFILES", profile_paths_from_env()), ("--profiles", profiles)):
         missing = next((path for path in paths if not path.exists()), None)

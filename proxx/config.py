@@ -23,7 +23,7 @@ from typing import Any
 
 from proxx.compile.repository import YAML_SUFFIXES
 from proxx.errors import PreJobError
-from proxx.home import proxx_home
+from proxx.home import home_path
 
 #: The configuration file's name in PROXX_HOME.
 CONFIG_FILE = "proxx.toml"
@@ -36,7 +36,7 @@ _SECTIONS = {"profiles": {"repositories"}}
 
 def config_path(home: Path | None = None) -> Path:
     """Where the installation's configuration file is (it need not exist)."""
-    return (home or proxx_home()) / CONFIG_FILE
+    return (home or home_path()) / CONFIG_FILE
 
 
 def _unusable(path: Path, why: str) -> PreJobError:
@@ -53,7 +53,7 @@ def _read(path: Path) -> str | None:
     of at most MAX_CONFIG_BYTES (a FIFO or a device never blocks the read)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no such file (PROXX_HOME itself may not exist)
         return None
     except OSError as error:
         raise _unusable(path, f"it cannot be opened ({error.strerror})") from None

@@ -77,7 +77,7 @@ class JobStateError(PreJobError):
     """Not a failure of any class: what was asked does not apply to the job as it is now (cancel a
     job that already ended, retry one that is not FAILED or has nothing left to make). Nothing was
     created or changed. A `PreJobError` for this series' callers, who catch that; `failure_class`
-    None (the CLI's exit 2, the web's 409)."""
+    None (the CLI's exit 1, the web's 409)."""
 
     failure_class = None
 

@@ -18,18 +18,24 @@ from proxx.errors import ConfigurationError
 STORE_FILE = "proxx.db"
 
 
-def proxx_home() -> Path:
-    """PROXX_HOME (default: the per-user data folder), created if missing."""
+def home_path() -> Path:
+    """PROXX_HOME (default: the per-user data folder), which need not exist: for what only reads
+    it (`proxx validate` in a CI job whose PROXX_HOME cannot be written)."""
     configured = os.environ.get("PROXX_HOME")
     if configured:
-        home = Path(configured).expanduser()
-    else:
-        import platformdirs  # only here: importing it costs ~2 ms of every start-up
+        return Path(configured).expanduser()
+    import platformdirs  # only here: importing it costs ~2 ms of every start-up
 
-        home = Path(platformdirs.user_data_dir("proxx"))
+    return Path(platformdirs.user_data_dir("proxx"))
+
+
+def proxx_home() -> Path:
+    """PROXX_HOME (default: the per-user data folder), created if missing: a ConfigurationError
+    (reason "home_unusable") when it cannot be."""
+    home = home_path()
     try:
         home.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
+    except OSError as error:  # under a file, a read-only disk, another user's folder: the installation's fault
         raise home_unusable(home, error.strerror or str(error)) from None
     return home
 

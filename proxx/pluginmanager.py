@@ -244,10 +244,11 @@ class PluginManager(pluggy.PluginManager):
         plugin is missing (hook `proxx_vocabulary`). `proxx registry` and `proxx validate` report them."""
         from proxx.compile.cache import ProfileCache
         from proxx.compile.repository import load_repository
-        from proxx.home import proxx_home
+        from proxx.home import home_path
 
-        # The profile cache Proxx.open uses: a plugin's files that loaded before are not parsed again.
-        cache = ProfileCache(proxx_home() / "cache" / "profiles.json")
+        # The profile cache Proxx.open uses: a plugin's files that loaded before are not parsed again
+        # (kept only where PROXX_HOME can be written: `proxx validate` in CI needs no more than to read it).
+        cache = ProfileCache(home_path() / "cache" / "profiles.json")
         found: dict[str, Problem] = {}  # one per file: its first problem says enough
         for plugin, path in self.canonical_profile_sources():
             for problem in load_repository([path], cache).problems:

@@ -7,6 +7,7 @@ any JSON Schema validator at the very files proxx uses; a wheel carries the same
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -25,3 +26,9 @@ def schemas_dir() -> Path:
 
 def bundled_profiles_dir() -> Path:
     return data_dir("profiles")
+
+
+def bundled_profiles_read(bundled: bool | None = None) -> bool:
+    """Whether the bundled repository is a layer: `bundled` (a command's `--no-bundled-profiles`)
+    when given, else unless PROXX_BUNDLED_PROFILES=0."""
+    return os.environ.get("PROXX_BUNDLED_PROFILES", "1") != "0" if bundled is None else bundled

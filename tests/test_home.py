@@ -138,3 +138,19 @@ def test_a_proxx_home_that_cannot_be_written_is_said_in_one_line_not_an_internal
         assert line.startswith(f"proxx: configuration error: PROXX_HOME '{home}' cannot be used (") and (
             "internal error" not in line
         ), line
+
+
+def test_a_proxx_home_that_cannot_be_made_is_a_configuration_error_naming_it(tmp_path, monkeypatch, capsys):
+    from proxx import ConfigurationError, Proxx
+    from proxx.cli import main
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("", encoding="utf-8")
+    monkeypatch.setenv("PROXX_HOME", str(not_a_folder / "home"))
+    with pytest.raises(ConfigurationError) as raised:
+        Proxx.open()
+    assert raised.value.reason == "home_unusable" and str(not_a_folder / "home") in raised.value.message
+    for command in (["profiles"], ["jobs", "list"]):
+        assert main(command) == 6
+        err = capsys.readouterr().err
+        assert err.startswith("proxx: configuration error: PROXX_HOME") and err.count("\n") == 1, err

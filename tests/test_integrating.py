@@ -41,6 +41,19 @@ def test_the_guide_gives_each_method_its_real_signature() -> None:
         assert documented[name] == actual, name
 
 
+def test_the_guides_examples_pass_mypy_strict_as_an_integrator_writes_them(tmp_path: Path) -> None:
+    """Every example of the guide, in its order, as one program (the signature blocks aside): what
+    an integrator type-checked with `mypy --strict` copies must check."""
+    from mypy import api
+
+    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.DOTALL)
+    examples = [block for block in blocks if not block.startswith("def ") or "\n    " in block]
+    program = tmp_path / "guide.py"
+    program.write_text("from pathlib import Path\n\n" + "\n".join(examples), encoding="utf-8")
+    out, err, code = api.run(["--strict", "--no-incremental", "--config-file", os.devnull, str(program)])
+    assert code == 0, out + err
+
+
 def test_run_job_given_a_jobspec_says_what_to_pass(proxx_open, proxx_clip, tmp_path) -> None:
     app = proxx_open()
     (tmp_path / "out").mkdir()
@@ -48,6 +61,27 @@ def test_run_job_given_a_jobspec_says_what_to_pass(proxx_open, proxx_clip, tmp_p
     with pytest.raises(TypeError, match=r"run_job takes a job id .* pass spec\.job_id"):
         app.run_job(spec)  # type: ignore[arg-type]
     assert app.job(spec.job_id).state == "QUEUED" and app.result(spec.job_id) is None
+
+
+def test_sources_given_as_one_path_say_to_pass_a_list(proxx_open, proxx_clip, tmp_path, monkeypatch) -> None:
+    """A str is a sequence of its characters: "/cards/A001" taken for sources would be "/", "c", ...,
+    and "/" the whole machine. One path, as str or Path, is refused saying what to pass; nothing is made."""
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    clip = proxx_clip(frames=6)
+    monkeypatch.chdir(clip.parent)  # the characters of a relative name, were they taken, are beside it
+    for source in (clip.name, clip):
+        for make in (app.create_job, app.submit, app.expand):
+            with pytest.raises(TypeError, match=r"sources is a list of files and folders, not one .*: pass \["):
+                make("Review H.264", source, tmp_path / "out")
+    assert app.store.jobs() == []
+
+
+def test_every_method_taking_a_job_id_raises_key_error_for_no_such_job(proxx_open) -> None:
+    app = proxx_open()
+    for method in (app.job, app.spec, app.result, app.cancel, app.retry, app.run_job):
+        with pytest.raises(KeyError):
+            method("job-20200101T000000Z-deadbeef")
 
 
 def test_spec_is_the_stored_jobspec_and_refuses_an_altered_one(proxx_open, proxx_clip, tmp_path) -> None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # imported by the commands that use them: `proxx jobs list` r
     from proxx.compile.check import CheckReport
     from proxx.compile.problems import Problem
     from proxx.compile.select import IntentStatus
+    from proxx.errors import PreJobError
 
 
 #: The commands `register` adds.
@@ -43,8 +44,8 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         "--no-bundled-profiles",
         dest="bundled",
         action="store_false",
-        default=True,
-        help="do not offer the bundled canonical registry to the checked intents",
+        default=None,
+        help="do not offer the bundled canonical registry to the checked intents (as PROXX_BUNDLED_PROFILES=0)",
     )
     p.set_defaults(handler=cmd_validate)
 
@@ -135,34 +136,54 @@ def cmd_registry(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from proxx.compile.check import check
     from proxx.compile.invalid import InvalidMemory
-    from proxx.home import proxx_home
+    from proxx.home import home_path
     from proxx.pluginmanager import plugin_manager
-    from proxx.resources import bundled_profiles_dir
+    from proxx.resources import bundled_profiles_dir, bundled_profiles_read
 
     pm = plugin_manager()
-    memory = InvalidMemory.at(proxx_home())  # an intent this installation found INVALID stays so
+    memory = InvalidMemory.at(home_path())  # an intent this installation found INVALID stays so; read only
+    engines = set(pm.engines())  # an intent whose engine is not installed is INVALID where these plugins run
     if args.paths:
-        targets = list(args.paths)
-        base = [bundled_profiles_dir()] if args.bundled else []
-        report = check(targets, [*base, *pm.canonical_profile_paths()], memory)
+        base = [bundled_profiles_dir()] if bundled_profiles_read(args.bundled) else []  # PATHs: one repository
+        report = check([args.paths], [*base, *pm.canonical_profile_paths()], memory, engines)
     else:
         from proxx.app import repository_layers  # the installation's layers (and the runner with them)
+        from proxx.errors import PreJobError
 
-        layers = repository_layers(pm, bundled=args.bundled)
-        report = check(layers, [], memory)
+        try:
+            layers = repository_layers(pm, bundled=args.bundled)
+        except PreJobError as error:  # a missing repository, an unusable proxx.toml: reported like any problem
+            report = _unreadable_installation(error)
+        else:
+            report = check([[layer] for layer in layers], [], memory, engines)  # each a layer, as loaded
     report = report.with_problems(pm.plugin_profile_problems())
     {"text": _print_text, "json": _print_json, "github": _print_github}[args.format](report, args)
     return 0 if report.ok else 3
 
 
+def _unreadable_installation(error: PreJobError) -> CheckReport:
+    """The report of an installation whose repositories cannot be listed, naming the file or folder."""
+    from proxx.compile.check import CheckReport
+    from proxx.compile.problems import Location, Problem
+
+    where = str(error.context.get("configuration") or error.context.get("repository") or "")
+    return CheckReport(0, (Problem(Location(where), error.reason, error.message),), ())
+
+
 def _print_text(report: CheckReport, args: argparse.Namespace) -> None:
     for p in report.problems:
         who = f" [{p.profile}]" if p.profile else ""
-        print(f"{p.location}: error{who}: {p.message} ({p.reason})")
+        print(_one_line(f"{p.location}: error{who}: {p.message} ({p.reason})"))
     if args.show_resolved:
         for name, canonical_id, location in report.resolved:
-            print(f"{location.path}: '{name}' -> {canonical_id}")
+            print(_one_line(f"{location.path}: '{name}' -> {canonical_id}"))
     _print_summary(report)
+
+
+def _one_line(text: str) -> str:
+    """`text` as it is, or `safe` when a name or file name in it holds a line break or a terminal
+    escape: a CI log reads one problem a line, and nothing in a profile moves its cursor."""
+    return text if text.isprintable() else safe(text)
 
 
 def _print_summary(report: CheckReport) -> None:
@@ -198,9 +219,14 @@ def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _escape_property(text: str) -> str:
+    """A property's value (`file=`): GitHub ends it at a comma and reads a colon as the message's start."""
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def _print_github(report: CheckReport, args: argparse.Namespace) -> None:
     for p in report.problems:
         line = f",line={p.location.line}" if p.location.line else ""
         path = os.path.relpath(p.location.path) if os.path.isabs(p.location.path) else p.location.path
-        print(f"::error file={_escape(path)}{line},title=proxx validate ({p.reason})::{_escape(p.message)}")
+        print(f"::error file={_escape_property(path)}{line},title=proxx validate ({p.reason})::{_escape(p.message)}")
     _print_summary(report)

@@ -6,6 +6,7 @@ Schema validator, the two slowest imports of a proxx start-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from proxx import schemas
@@ -111,12 +113,16 @@ def read_document(file: Path) -> tuple[str | None, dict[str, Any] | None, Locati
         if bounds is not None:
             return None, None, location, [Problem(location, "profile_out_of_bounds", bounds)]
         document = load_yaml(data)
+    except (ReaderError, UnicodeDecodeError):  # binary, text in another encoding, a control character
+        line, words = _not_text(data)
+        place = Location(str(file), line)
+        return None, None, place, [Problem(place, "not_text", words)]
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         at = Location(str(file), mark.line + 1 if mark is not None else None)
         reason = error.problem or error.context or "invalid YAML"
         return None, None, at, [Problem(at, "yaml_syntax", f"invalid YAML: {reason}")]
-    except (OSError, UnicodeDecodeError, YAMLError) as error:
+    except (OSError, YAMLError) as error:
         return None, None, location, [Problem(location, "unreadable", f"cannot read profile file: {error}")]
     except (ValueError, TypeError, RecursionError, MemoryError) as error:  # a value the loader cannot build
         return None, None, location, [Problem(location, "unreadable", f"cannot read profile file: {error}")]
@@ -143,6 +149,25 @@ def read_document(file: Path) -> tuple[str | None, dict[str, Any] | None, Locati
         ]
         return kind, None, location, problems
     return kind, document, location, []
+
+
+# Characters outside YAML's printable set (c-printable, YAML 1.2 section 5.1).
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _not_text(data: bytes) -> tuple[int, str]:
+    """The line of the first byte of `data` that is not UTF-8, or of the first character YAML does
+    not allow (a control character), and what it is: a file's problem in one line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return line, f"not text: byte 0x{data[error.start]:02x} is not UTF-8 (line {line}); profile files are UTF-8"
+    found = _NOT_PRINTABLE.search(text)
+    at = found.start() if found is not None else 0
+    line = text.count("\n", 0, at) + 1
+    what = f"character U+{ord(text[at]):04X} is not allowed in YAML" if found is not None else "not YAML text"
+    return line, f"not text: {what} (line {line})"
 
 
 def read_raw(file: Path) -> dict[str, Any] | None:

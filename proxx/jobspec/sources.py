@@ -106,6 +106,9 @@ def expand_sources(
     `max_clips()`). A folder with no video file in it is refused (class A: nothing was created), so
     that a mistyped card never becomes an empty job; so are more files than the limit. Folders named
     in `beside_outputs` (what exporters write beside proxies, `Proxx.beside_outputs`) are left out."""
+    if isinstance(given, (str, Path, SourceFile)):  # a str is a sequence of its characters, "/" the whole machine
+        one = type(given).__name__
+        raise TypeError(f"sources is a list of files and folders, not one {one}: pass [{str(given)!r}]")
     limit = max_clips() if limit is None else limit
     expanded: list[SourceFile] = []
     skipped: list[Skipped] = []
