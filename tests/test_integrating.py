@@ -117,3 +117,13 @@ def test_the_example_script_runs_a_job_and_prints_progress_and_facts(tmp_path: P
     lines = done.stdout.splitlines()
     assert lines[0].startswith("job job-") and "100.0%  clip 1/1 A001.mov" in done.stdout
     assert lines[-1] == f"{tmp_path / 'out' / 'A001.mp4'}  01:00:00:00  24000/1001 fps  12 frames  160x90"
+
+
+def test_run_job_of_a_job_that_already_ran_returns_none_and_its_result_is_read(proxx_open, proxx_clip, tmp_path):
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    spec = app.create_job("Review H.264", [proxx_clip(frames=6)], tmp_path / "out")
+    first = app.run_job(spec.job_id)
+    assert first is not None and first.state == "COMPLETED"
+    assert app.run_job(spec.job_id) is None
+    assert app.job(spec.job_id).state == "COMPLETED" and app.result(spec.job_id) == first
