@@ -127,3 +127,17 @@ def test_run_job_of_a_job_that_already_ran_returns_none_and_its_result_is_read(p
     assert first is not None and first.state == "COMPLETED"
     assert app.run_job(spec.job_id) is None
     assert app.job(spec.job_id).state == "COMPLETED" and app.result(spec.job_id) == first
+
+
+def test_an_errors_failure_class_is_a_failure_class_whose_value_is_the_records_letter(proxx_open) -> None:
+    """As the guide says: an error's `failure_class` is a `FailureClass` (never equal to the letter
+    itself), its `.value` the letter a record's `failure_class` holds."""
+    from proxx import ConfigurationError, ExecutionError, FailureClass, JobValidationError, PreJobError
+
+    with pytest.raises(PreJobError) as raised:
+        proxx_open().select("No Such Intent")
+    assert raised.value.failure_class is FailureClass.PRE_JOB and raised.value.failure_class != "A"
+    assert raised.value.failure_class.value == "A" == raised.value.as_dict()["failure_class"]
+    assert JobValidationError("r", "m").failure_class is FailureClass.VALIDATION
+    assert ExecutionError("r", "m").failure_class is FailureClass.EXECUTION
+    assert ConfigurationError("r", "m").failure_class is None
