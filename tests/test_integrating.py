@@ -141,3 +141,16 @@ def test_an_errors_failure_class_is_a_failure_class_whose_value_is_the_records_l
     assert JobValidationError("r", "m").failure_class is FailureClass.VALIDATION
     assert ExecutionError("r", "m").failure_class is FailureClass.EXECUTION
     assert ConfigurationError("r", "m").failure_class is None
+
+
+def test_roots_come_from_proxx_and_keep_a_job_to_its_folders(proxx_open, proxx_clip, tmp_path) -> None:
+    """`create_job(..., roots=...)` as the guide documents it, with only `proxx` imported."""
+    from proxx import Roots
+
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    spec = app.create_job(
+        "Review H.264", [proxx_clip(frames=6)], tmp_path / "out", roots=Roots([str(tmp_path / "out")])
+    )
+    row = app.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == ("FAILED", "B", "source_outside_roots")
