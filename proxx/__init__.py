@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # the same names and the deprecated ones, for type checkers (
     from proxx.result import Failure as Failure
     from proxx.result import JobResult as JobResult
     from proxx.result import Reused as Reused
+    from proxx.roots import Roots as Roots
     from proxx.store import COMPLETED as COMPLETED
     from proxx.store import FAILED as FAILED
     from proxx.store import QUEUED as QUEUED
@@ -109,6 +110,7 @@ _MODULE_OF = {
     "JobState": "proxx.store",
     "IntentStatus": "proxx.compile.select",
     "ClipFacts": "proxx.verify.facts",
+    "Roots": "proxx.roots",
 }
 
 __all__ = sorted(_MODULE_OF)

@@ -117,3 +117,40 @@ def test_the_example_script_runs_a_job_and_prints_progress_and_facts(tmp_path: P
     lines = done.stdout.splitlines()
     assert lines[0].startswith("job job-") and "100.0%  clip 1/1 A001.mov" in done.stdout
     assert lines[-1] == f"{tmp_path / 'out' / 'A001.mp4'}  01:00:00:00  24000/1001 fps  12 frames  160x90"
+
+
+def test_run_job_of_a_job_that_already_ran_returns_none_and_its_result_is_read(proxx_open, proxx_clip, tmp_path):
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    spec = app.create_job("Review H.264", [proxx_clip(frames=6)], tmp_path / "out")
+    first = app.run_job(spec.job_id)
+    assert first is not None and first.state == "COMPLETED"
+    assert app.run_job(spec.job_id) is None
+    assert app.job(spec.job_id).state == "COMPLETED" and app.result(spec.job_id) == first
+
+
+def test_an_errors_failure_class_is_a_failure_class_whose_value_is_the_records_letter(proxx_open) -> None:
+    """As the guide says: an error's `failure_class` is a `FailureClass` (never equal to the letter
+    itself), its `.value` the letter a record's `failure_class` holds."""
+    from proxx import ConfigurationError, ExecutionError, FailureClass, JobValidationError, PreJobError
+
+    with pytest.raises(PreJobError) as raised:
+        proxx_open().select("No Such Intent")
+    assert raised.value.failure_class is FailureClass.PRE_JOB and raised.value.failure_class != "A"
+    assert raised.value.failure_class.value == "A" == raised.value.as_dict()["failure_class"]
+    assert JobValidationError("r", "m").failure_class is FailureClass.VALIDATION
+    assert ExecutionError("r", "m").failure_class is FailureClass.EXECUTION
+    assert ConfigurationError("r", "m").failure_class is None
+
+
+def test_roots_come_from_proxx_and_keep_a_job_to_its_folders(proxx_open, proxx_clip, tmp_path) -> None:
+    """`create_job(..., roots=...)` as the guide documents it, with only `proxx` imported."""
+    from proxx import Roots
+
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    spec = app.create_job(
+        "Review H.264", [proxx_clip(frames=6)], tmp_path / "out", roots=Roots([str(tmp_path / "out")])
+    )
+    row = app.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == ("FAILED", "B", "source_outside_roots")

@@ -229,3 +229,19 @@ def test_the_text_report_is_a_line_per_problem_whatever_a_name_holds(
     code, out, _ = run(capsys, "validate", str(tmp_path), "--show-resolved")
     assert code == 3 and "\x1b" not in out
     assert len(out.splitlines()) == 2 and "Two\\x0aLines \\x1b[2J" in out, out
+
+
+def test_the_verdict_stands_when_the_reader_stops_early(tmp_path: Path, proxx_home: Path) -> None:
+    """`set -o pipefail; proxx validate . | head`: the reader closing the pipe after a few problems
+    must not turn a failing repository into exit 0."""
+    import subprocess
+    import sys
+
+    for n in range(400):  # more problems than a pipe holds
+        (tmp_path / f"a{n}.yaml").write_text(f'user_profile_version: "1.2"\nname: Any {n}\nconstraints: {{}}\n')
+    env = {**os.environ, "PROXX_HOME": str(proxx_home), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "proxx", "validate", str(tmp_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as validate:
+        assert validate.stdout is not None and validate.stdout.readline()
+        validate.stdout.close()  # `head -1` had enough
+        assert validate.wait(timeout=60) == 3

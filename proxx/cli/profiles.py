@@ -157,7 +157,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             report = check([[layer] for layer in layers], [], memory, engines)  # each a layer, as loaded
     report = report.with_problems(pm.plugin_profile_problems())
-    {"text": _print_text, "json": _print_json, "github": _print_github}[args.format](report, args)
+    try:
+        {"text": _print_text, "json": _print_json, "github": _print_github}[args.format](report, args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `proxx validate | head`: the reader had enough; the verdict stands (pipefail)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit does not fail again
     return 0 if report.ok else 3
 
 
