@@ -15,6 +15,7 @@ from proxx.compile.select import intent_statuses, select
 from proxx.errors import PreJobError
 from proxx.pluginmanager import build_plugin_manager
 from proxx.resources import bundled_profiles_dir
+from proxx.visibility import OperatorWords
 
 ALL_ENGINES = {"ffmpeg", "resolve"}
 
@@ -84,6 +85,27 @@ def test_a_malformed_intent_is_listed_invalid_not_silently_dropped(tmp_path):
     assert status.lifecycle is Lifecycle.INVALID
     with pytest.raises(PreJobError, match="no longer compiles: its definition is malformed"):
         select(repository, "Broken", ALL_ENGINES)
+
+
+def test_a_malformed_intent_tells_operators_no_field_or_codec_and_administrators_what_is_wrong(tmp_path):
+    """The schema's words ("invalid codec 'prores'; valid: dnxhr_lb, ...") reached operators, whose
+    words then made them "invalid codec 'this format'; valid: this format, this format, ...": no
+    help to an operator, and codec names an operator never reads."""
+    write(
+        tmp_path / "user/bad.yaml",
+        'user_profile_version: "1.0"\nname: Broken\nconstraints:\n  preferred_codecs: [prores_lt]\n',
+    )
+    repository = load_repository([bundled_profiles_dir(), tmp_path])
+    with pytest.raises(PreJobError) as refused:
+        select(repository, "Broken", ALL_ENGINES)
+    message = refused.value.message
+    words = OperatorWords.of(repository.registry, ["Broken"]).text(message)
+    assert message == words, "nothing in it is reworded"
+    assert "codec" not in message and "prores" not in message and "preferred_codecs" not in message
+    assert "proxx validate" in message
+    assert "preferred_codecs" in str(refused.value.context["admin_message"])
+    status = {s.name: s for s in intent_statuses(repository, ALL_ENGINES)}["Broken"]
+    assert status.lifecycle is Lifecycle.INVALID and status.problem == message
 
 
 def test_missing_engine_makes_the_intent_invalid_here_naming_the_engine_to_the_administrator(tmp_path):

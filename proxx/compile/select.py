@@ -93,11 +93,14 @@ def _malformed(repository: Repository, name: str) -> PreJobError | None:
         return no_longer_compiles(
             name, "duplicate_profile_name", problems[0].message, location=str(problems[0].location)
         )
+    # What is malformed names fields and codec values, which operators never read: it is the
+    # administrator's (`admin_message`, `proxx validate`), as an uninstalled engine's name is.
     return no_longer_compiles(
         name,
         "malformed_profile",
-        f"its definition is malformed ({problems[0].message})",
+        "its definition is malformed (an administrator's `proxx validate` says where and why)",
         location=str(problems[0].location),
+        admin_message=problems[0].message,
     )
 
 
