@@ -320,6 +320,41 @@ def test_a_job_lost_while_it_ran_is_made_again_once_as_a_retry(proxx_home, tmp_p
     assert watcher.poll() == [] and MediaWatcher(Proxx.open(), card.parent, INTENT, out, settle=0.0).poll() == []
 
 
+def test_a_clip_whose_copy_went_on_while_it_was_rendered_is_not_published(proxx_home, tmp_path, monkeypatch):
+    """A copy that stalled long enough to settle and went on while the clip rendered: the proxy of the
+    part that was there is never published (it verifies against the file as validated, and a re-run
+    would take it for the whole clip's); the clip fails saying so, and the watch makes it again from
+    the whole file once its job ended."""
+    from proxx.execute.clips import Clips
+
+    whole = make_clip(tmp_path / "src" / "00001.MTS", frames=120, rate="25", audio_codec="ac3", timecode=None)
+    card, out = tmp_path / "ingest" / "CARD1", tmp_path / "out"
+    out.mkdir()
+    card.mkdir(parents=True)
+    clip, data = card / "00001.MTS", whole.read_bytes()
+    clip.write_bytes(data[: len(data) // 3])  # the copy stalled here
+    proxx = Proxx.open()
+    watcher = MediaWatcher(proxx, card.parent, INTENT, out, settle=0.0)
+    (cut,) = watcher.poll()
+    render = Clips._render
+
+    def copy_goes_on(self, *args, **kwargs):  # the rest of the file arrives once the render has read it
+        render(self, *args, **kwargs)
+        if clip.stat().st_size < len(data):
+            with clip.open("ab") as rest:
+                rest.write(data[len(data) // 3 :])
+
+    monkeypatch.setattr(Clips, "_render", copy_goes_on)
+    assert work(proxx, once=True) == 1
+    row = proxx.store.job(cut.job_id)
+    assert (row.state, row.reason) == ("FAILED", "source_changed")
+    assert "changed while its proxy was being made" in (row.message or "")
+    assert not (out / "ingest" / "CARD1" / "00001.mp4").exists()
+    (again,) = watcher.poll()
+    assert again.outcome == "queued"
+    assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
+
+
 def test_sigterm_to_a_watch_that_runs_its_jobs_lets_the_running_job_finish(proxx_home, tmp_path):
     """A service manager stopping `proxx watch --run` (SIGTERM) mid-job: the job finishes and its proxy
     is published and the watch ends 0; never a job cut short, FAILED "worker

@@ -200,6 +200,7 @@ class Clips:
         clip, staged = rendered.clip, rendered.staged
         checks: list[Check] = []
         try:
+            trust.recheck_source(clip, rendered.source, self.roots, rendered=True)  # not grown while it was read
             checks, output = verify_clip(self.spec, clip, rendered.source, staged.written, self.plugin_checks)
             error = verification_error(checks, staged.path, clip)
             if error is not None:
