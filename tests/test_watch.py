@@ -234,7 +234,8 @@ def test_a_clip_whose_copy_was_completed_after_its_job_is_handled_again(proxx_ho
 def test_a_card_copied_again_keeping_its_files_times_is_handled_again(proxx_home, tmp_path):
     """A card taken away while its clip's job waited (the job fails: its source does not exist) and
     copied back as a copy keeping its files' times would (size and modification time as before): the
-    copy is another file, and its clip is handled again, never left unproxied."""
+    copy is another file, and its clip is handled again, never left unproxied. A clip with its proxy
+    whose status alone changes (a permission, a hard link) is not handled again."""
     import shutil
 
     card, aside, out = tmp_path / "ingest" / "CARD1", tmp_path / "aside", tmp_path / "out"
@@ -251,6 +252,11 @@ def test_a_card_copied_again_keeping_its_files_times_is_handled_again(proxx_home
     assert again.outcome == "queued" and again.job_id != queued.job_id
     assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
     assert watcher.poll() == []
+    clip = card / "CLIPS" / "A001_C001.mov"
+    os.chmod(clip, 0o640)  # only its status changes (a permission, a backup's hard link): its proxy is there
+    os.link(clip, tmp_path / "backup.mov")
+    assert watcher.poll() == [] and watcher.poll() == []
+    assert watcher.ledger.handled_in(clip.parent)[str(clip)][2] == clip.stat().st_ctime_ns  # noted once
 
 
 def test_a_proxy_already_at_its_name_is_said_whose_it_is(proxx_home, tmp_path):

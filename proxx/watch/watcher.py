@@ -166,23 +166,38 @@ class MediaWatcher:
                 yield Event(path, "queued", spec.job_id, f"again, as a retry: {why}")
 
     def _changed(self, path: str, before: Handled) -> bool:
-        """Whether a handled file is to be handled again: it is no longer the file it was when handled
-        (its size or modification time differ: a copy that stopped half-way and was completed later;
-        its status change time differs: a card copied again, or moved away and back, keeping its
-        files' times), and the job it became has ended (until then that job reads it as it is)."""
+        """Whether a handled file is to be handled again: its size or modification time differ from
+        when it was handled (a copy that stopped half-way and was completed later), and the job it
+        became has ended (until then that job reads it as it is). When only its status change time
+        differs (a card copied back keeping its files' times; a hard link or a permission changed
+        too), only a file whose job failed (its source was gone, say) is handled again: the others
+        have their proxy or were skipped for what they hold, and their new status is noted, so a
+        chmod or a backup's links over a card re-probe nothing."""
         size, mtime_ns, ctime_ns, job_id = before
         try:
             now = os.stat(path)
         except OSError:  # gone since the folder was listed
             return False
-        if now.st_size == size and now.st_mtime_ns == mtime_ns and now.st_ctime_ns == (ctime_ns or now.st_ctime_ns):
+        if now.st_size != size or now.st_mtime_ns != mtime_ns:
+            return self._job_state(job_id) not in (QUEUED, RUNNING)
+        if ctime_ns is None or now.st_ctime_ns == ctime_ns:
             return False
+        state = self._job_state(job_id)
+        if state in (QUEUED, RUNNING):
+            return False
+        if state == FAILED or (job_id is not None and state is None):
+            return True
+        self.ledger.note_ctime(path, now.st_ctime_ns)
+        return False
+
+    def _job_state(self, job_id: str | None) -> str | None:
+        """The state of the job a file became; None for none, or one no longer in the store."""
         if job_id is None:
-            return True
+            return None
         try:
-            return self.proxx.store.job(job_id).state not in (QUEUED, RUNNING)
-        except KeyError:  # its job is no longer in the store
-            return True
+            return self.proxx.store.job(job_id).state
+        except KeyError:
+            return None
 
     def _file(self, path: Path) -> Iterator[Event]:
         """What one file not handled yet comes to in this pass."""
