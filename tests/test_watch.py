@@ -361,6 +361,29 @@ def test_a_clip_whose_copy_went_on_while_it_was_rendered_is_not_published(proxx_
     assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
 
 
+def test_a_folder_is_watched_one_way_by_one_watch_at_a_time(proxx_home, tmp_path, capsys):
+    """A second `proxx watch` of a folder watched the same way (a service's, and one started by hand)
+    lists the same new files before either records them, and queued nearly every one twice: it is
+    refused, saying so. Another intent or output, or another inbox, is another watch."""
+    from proxx.watch.watcher import watching_alone
+
+    folder, out, other = tmp_path / "in", tmp_path / "out", tmp_path / "other"
+    out.mkdir()
+    other.mkdir()
+    make_clip(folder / "A001.mov", frames=4)
+    args = ["watch", str(folder), "--profile", INTENT, "--settle", "0", "--interval", "0.05", "--once"]
+    with watching_alone(MediaWatcher(Proxx.open(), folder, INTENT, out, settle=0.0)):  # a watch running
+        assert main([*args, "--output", str(out)]) == 6
+        assert capsys.readouterr().err == (
+            f"proxx: configuration error: '{folder}' is already watched for intent '{INTENT}', into the same place, "
+            "by another `proxx watch` on this machine: a second would queue each new file again. Nothing was "
+            "started.\n"
+        )
+        assert main([*args, "--output", str(other)]) == 0  # another output: another watch
+    assert main([*args, "--output", str(out)]) == 0  # that one stopped
+    assert "1 file(s) handled" in capsys.readouterr().out
+
+
 def test_sigterm_to_a_watch_that_runs_its_jobs_lets_the_running_job_finish(proxx_home, tmp_path):
     """A service manager stopping `proxx watch --run` (SIGTERM) mid-job: the job finishes and its proxy
     is published and the watch ends 0; never a job cut short, FAILED "worker

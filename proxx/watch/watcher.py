@@ -17,7 +17,7 @@ import attrs
 from proxx.app import Proxx
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.errors import ConfigurationError, FailureClass, JobValidationError, PreJobError, ProxxError
-from proxx.folders import FolderRefused, own_folder, write_new
+from proxx.folders import FolderRefused, open_append, own_folder, write_new
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
@@ -467,6 +467,39 @@ def _taken(folder: int, name: str) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def watching_alone(watcher: MediaWatcher | JobSpecInbox) -> Iterator[None]:
+    """Hold, while the block runs, the lock of `watcher`'s folder watched this way (its kind, intent and
+    destination; `PROXX_HOME/watch-*.lock`): a second `proxx watch` of the same lists the same new
+    files before either records them, and queued nearly every one twice. A ConfigurationError when
+    another process holds it; released when this one ends, however it ends."""
+    import fcntl
+
+    root = os.path.abspath(watcher.root)
+    key = hashlib.sha256(f"{root}\0{watcher.ledger.watch}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    path = watcher.proxx.home / f"watch-{key}.lock"
+    try:  # never through a link, nor another user's file (a group-writable PROXX_HOME)
+        fd = open_append(path)
+    except FolderRefused as refused:
+        raise ConfigurationError(
+            "home_refused", f"The watch's lock cannot be opened: {refused}.", {"path": str(path)}
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            how = "for JobSpecs" if isinstance(watcher, JobSpecInbox) else f"for intent '{watcher.intent}'"
+            raise ConfigurationError(
+                "already_watched",
+                f"'{printable(Path(root))}' is already watched {how}, into the same place, by another `proxx "
+                "watch` on this machine: a second would queue each new file again. Nothing was started.",
+                {"folder": printable(Path(root))},
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def watch(
