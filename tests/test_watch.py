@@ -234,7 +234,8 @@ def test_a_clip_whose_copy_was_completed_after_its_job_is_handled_again(proxx_ho
 def test_a_card_copied_again_keeping_its_files_times_is_handled_again(proxx_home, tmp_path):
     """A card taken away while its clip's job waited (the job fails: its source does not exist) and
     copied back as a copy keeping its files' times would (size and modification time as before): the
-    copy is another file, and its clip is handled again, never left unproxied."""
+    copy is another file, and its clip is handled again, never left unproxied. A clip with its proxy
+    whose status alone changes (a permission, a hard link) is not handled again."""
     import shutil
 
     card, aside, out = tmp_path / "ingest" / "CARD1", tmp_path / "aside", tmp_path / "out"
@@ -251,6 +252,11 @@ def test_a_card_copied_again_keeping_its_files_times_is_handled_again(proxx_home
     assert again.outcome == "queued" and again.job_id != queued.job_id
     assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
     assert watcher.poll() == []
+    clip = card / "CLIPS" / "A001_C001.mov"
+    os.chmod(clip, 0o640)  # only its status changes (a permission, a backup's hard link): its proxy is there
+    os.link(clip, tmp_path / "backup.mov")
+    assert watcher.poll() == [] and watcher.poll() == []
+    assert watcher.ledger.handled_in(clip.parent)[str(clip)][2] == clip.stat().st_ctime_ns  # noted once
 
 
 def test_a_proxy_already_at_its_name_is_said_whose_it_is(proxx_home, tmp_path):
@@ -318,6 +324,64 @@ def test_a_job_lost_while_it_ran_is_made_again_once_as_a_retry(proxx_home, tmp_p
     (retry,) = watcher.poll()
     lost(retry.job_id)
     assert watcher.poll() == [] and MediaWatcher(Proxx.open(), card.parent, INTENT, out, settle=0.0).poll() == []
+
+
+def test_a_clip_whose_copy_went_on_while_it_was_rendered_is_not_published(proxx_home, tmp_path, monkeypatch):
+    """A copy that stalled long enough to settle and went on while the clip rendered: the proxy of the
+    part that was there is never published (it verifies against the file as validated, and a re-run
+    would take it for the whole clip's); the clip fails saying so, and the watch makes it again from
+    the whole file once its job ended."""
+    from proxx.execute.clips import Clips
+
+    whole = make_clip(tmp_path / "src" / "00001.MTS", frames=120, rate="25", audio_codec="ac3", timecode=None)
+    card, out = tmp_path / "ingest" / "CARD1", tmp_path / "out"
+    out.mkdir()
+    card.mkdir(parents=True)
+    clip, data = card / "00001.MTS", whole.read_bytes()
+    clip.write_bytes(data[: len(data) // 3])  # the copy stalled here
+    proxx = Proxx.open()
+    watcher = MediaWatcher(proxx, card.parent, INTENT, out, settle=0.0)
+    (cut,) = watcher.poll()
+    render = Clips._render
+
+    def copy_goes_on(self, *args, **kwargs):  # the rest of the file arrives once the render has read it
+        render(self, *args, **kwargs)
+        if clip.stat().st_size < len(data):
+            with clip.open("ab") as rest:
+                rest.write(data[len(data) // 3 :])
+
+    monkeypatch.setattr(Clips, "_render", copy_goes_on)
+    assert work(proxx, once=True) == 1
+    row = proxx.store.job(cut.job_id)
+    assert (row.state, row.reason) == ("FAILED", "source_changed")
+    assert "changed while its proxy was being made" in (row.message or "")
+    assert not (out / "ingest" / "CARD1" / "00001.mp4").exists()
+    (again,) = watcher.poll()
+    assert again.outcome == "queued"
+    assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
+
+
+def test_a_folder_is_watched_one_way_by_one_watch_at_a_time(proxx_home, tmp_path, capsys):
+    """A second `proxx watch` of a folder watched the same way (a service's, and one started by hand)
+    lists the same new files before either records them, and queued nearly every one twice: it is
+    refused, saying so. Another intent or output, or another inbox, is another watch."""
+    from proxx.watch.watcher import watching_alone
+
+    folder, out, other = tmp_path / "in", tmp_path / "out", tmp_path / "other"
+    out.mkdir()
+    other.mkdir()
+    make_clip(folder / "A001.mov", frames=4)
+    args = ["watch", str(folder), "--profile", INTENT, "--settle", "0", "--interval", "0.05", "--once"]
+    with watching_alone(MediaWatcher(Proxx.open(), folder, INTENT, out, settle=0.0)):  # a watch running
+        assert main([*args, "--output", str(out)]) == 6
+        assert capsys.readouterr().err == (
+            f"proxx: configuration error: '{folder}' is already watched for intent '{INTENT}', into the same place, "
+            "by another `proxx watch` on this machine: a second would queue each new file again. Nothing was "
+            "started.\n"
+        )
+        assert main([*args, "--output", str(other)]) == 0  # another output: another watch
+    assert main([*args, "--output", str(out)]) == 0  # that one stopped
+    assert "1 file(s) handled" in capsys.readouterr().out
 
 
 def test_sigterm_to_a_watch_that_runs_its_jobs_lets_the_running_job_finish(proxx_home, tmp_path):

@@ -16,6 +16,7 @@ from proxx.visibility import OperatorWords, safe
 
 if TYPE_CHECKING:
     from proxx.app import Proxx
+    from proxx.watch.watcher import JobSpecInbox, MediaWatcher
 
 
 #: The commands `register` adds.
@@ -72,12 +73,10 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    import signal
-
     from proxx.app import Proxx
     from proxx.jobspec.signing import key_from_env
     from proxx.roots import Roots, roots_from_env
-    from proxx.watch.watcher import Event, JobSpecInbox, MediaWatcher, QueueWatch, watch
+    from proxx.watch.watcher import JobSpecInbox, MediaWatcher, watching_alone
 
     if not args.folder.is_dir():
         print(f"proxx: watch folder '{args.folder}' does not exist.", file=sys.stderr)
@@ -102,6 +101,16 @@ def cmd_watch(args: argparse.Namespace) -> int:
             return 2
         proxx.select(args.profile)  # an intent that does not compile stops here (class A), before any file
         watcher = MediaWatcher(proxx, args.folder, args.profile, args.output, settle=args.settle, farm=farm)
+
+    with watching_alone(watcher):
+        return _watch(args, proxx, watcher, farm)
+
+
+def _watch(args: argparse.Namespace, proxx: Proxx, watcher: MediaWatcher | JobSpecInbox, farm: str | None) -> int:
+    """Watch, this process alone (`watching_alone`): what `cmd_watch` set up."""
+    import signal
+
+    from proxx.watch.watcher import Event, QueueWatch, watch
 
     words = _words(proxx)
     if args.jobspecs:

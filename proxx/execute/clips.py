@@ -202,6 +202,7 @@ class Clips:
         checks: list[Check] = []
         try:
             confirm_staged(self.spec, clip, staged, self.roots)  # a folder removed mid-render: said as that
+            trust.recheck_source(clip, rendered.source, self.roots, rendered=True)  # not grown while it was read
             checks, output = verify_clip(self.spec, clip, rendered.source, staged.written, self.plugin_checks)
             error = verification_error(checks, staged.path, clip)
             if error is not None:

@@ -134,28 +134,36 @@ def check_container(path: str, info: MediaInfo) -> list[JobValidationError]:
     return [] if demuxer in MEDIA_DEMUXERS else [not_media(path, demuxer)]
 
 
-def recheck_source(clip: ClipSpec, info: MediaInfo | None, roots: Roots | None) -> None:
-    """Just before the engine starts: the source is still the regular file inside the roots that
-    validation probed (same real path, same size). Raises a class C `ExecutionError` otherwise."""
+def recheck_source(clip: ClipSpec, info: MediaInfo | None, roots: Roots | None, rendered: bool = False) -> None:
+    """Just before the engine starts, and once it has rendered (`rendered`), before its output is
+    verified: the source is still the regular file inside the roots that validation probed (same real
+    path, same size). Raises a class C `ExecutionError` otherwise: a proxy of a file that changed
+    while it was read (a copy still running) is never published."""
     if info is None:
         return  # RAW media the engine reads itself; validated by that engine
     real = os.path.realpath(clip.source)
     try:
         now = os.stat(real)
     except OSError as error:
-        raise _changed(clip, f"it is no longer readable ({error.strerror})") from None
+        raise _changed(clip, f"it is no longer readable ({error.strerror})", rendered) from None
     if real != info.path or (roots is not None and not roots.contains(real)):
-        raise _changed(clip, "it now leads somewhere else")
-    if not stat.S_ISREG(now.st_mode) or (info.size and now.st_size != info.size):
-        raise _changed(clip, "it is no longer the file that was validated")
+        raise _changed(clip, "it now leads somewhere else", rendered)
+    if not stat.S_ISREG(now.st_mode):
+        raise _changed(clip, "it is no longer the file that was validated", rendered)
+    if info.size and now.st_size != info.size:
+        why = f"it is no longer the file that was validated ({info.size} bytes then, {now.st_size} now"
+        raise _changed(clip, why + (": a copy still running?)" if now.st_size > info.size else ")"), rendered)
 
 
-def _changed(clip: ClipSpec, why: str) -> ExecutionError:
-    return ExecutionError(
-        "source_changed",
-        f"Source '{clip.source}' changed after validation: {why}. Nothing was rendered from it.",
-        {"source": clip.source},
-    )
+def _changed(clip: ClipSpec, why: str, rendered: bool) -> ExecutionError:
+    if rendered:
+        message = (
+            f"Source '{clip.source}' changed while its proxy was being made: {why}. Its proxy was not "
+            "published; retry the job once the file is complete."
+        )
+    else:
+        message = f"Source '{clip.source}' changed after validation: {why}. Nothing was rendered from it."
+    return ExecutionError("source_changed", message, {"source": clip.source})
 
 
 def check_output_folder(spec: JobSpec, roots: Roots | None) -> list[JobValidationError]:

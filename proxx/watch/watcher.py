@@ -17,7 +17,7 @@ import attrs
 from proxx.app import Proxx
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.errors import ConfigurationError, FailureClass, JobValidationError, PreJobError, ProxxError
-from proxx.folders import FolderRefused, own_folder, write_new
+from proxx.folders import FolderRefused, open_append, own_folder, write_new
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
@@ -166,23 +166,38 @@ class MediaWatcher:
                 yield Event(path, "queued", spec.job_id, f"again, as a retry: {why}")
 
     def _changed(self, path: str, before: Handled) -> bool:
-        """Whether a handled file is to be handled again: it is no longer the file it was when handled
-        (its size or modification time differ: a copy that stopped half-way and was completed later;
-        its status change time differs: a card copied again, or moved away and back, keeping its
-        files' times), and the job it became has ended (until then that job reads it as it is)."""
+        """Whether a handled file is to be handled again: its size or modification time differ from
+        when it was handled (a copy that stopped half-way and was completed later), and the job it
+        became has ended (until then that job reads it as it is). When only its status change time
+        differs (a card copied back keeping its files' times; a hard link or a permission changed
+        too), only a file whose job failed (its source was gone, say) is handled again: the others
+        have their proxy or were skipped for what they hold, and their new status is noted, so a
+        chmod or a backup's links over a card re-probe nothing."""
         size, mtime_ns, ctime_ns, job_id = before
         try:
             now = os.stat(path)
         except OSError:  # gone since the folder was listed
             return False
-        if now.st_size == size and now.st_mtime_ns == mtime_ns and now.st_ctime_ns == (ctime_ns or now.st_ctime_ns):
+        if now.st_size != size or now.st_mtime_ns != mtime_ns:
+            return self._job_state(job_id) not in (QUEUED, RUNNING)
+        if ctime_ns is None or now.st_ctime_ns == ctime_ns:
             return False
+        state = self._job_state(job_id)
+        if state in (QUEUED, RUNNING):
+            return False
+        if state == FAILED or (job_id is not None and state is None):
+            return True
+        self.ledger.note_ctime(path, now.st_ctime_ns)
+        return False
+
+    def _job_state(self, job_id: str | None) -> str | None:
+        """The state of the job a file became; None for none, or one no longer in the store."""
         if job_id is None:
-            return True
+            return None
         try:
-            return self.proxx.store.job(job_id).state not in (QUEUED, RUNNING)
-        except KeyError:  # its job is no longer in the store
-            return True
+            return self.proxx.store.job(job_id).state
+        except KeyError:
+            return None
 
     def _file(self, path: Path) -> Iterator[Event]:
         """What one file not handled yet comes to in this pass."""
@@ -452,6 +467,39 @@ def _taken(folder: int, name: str) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def watching_alone(watcher: MediaWatcher | JobSpecInbox) -> Iterator[None]:
+    """Hold, while the block runs, the lock of `watcher`'s folder watched this way (its kind, intent and
+    destination; `PROXX_HOME/watch-*.lock`): a second `proxx watch` of the same lists the same new
+    files before either records them, and queued nearly every one twice. A ConfigurationError when
+    another process holds it; released when this one ends, however it ends."""
+    import fcntl
+
+    root = os.path.abspath(watcher.root)
+    key = hashlib.sha256(f"{root}\0{watcher.ledger.watch}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    path = watcher.proxx.home / f"watch-{key}.lock"
+    try:  # never through a link, nor another user's file (a group-writable PROXX_HOME)
+        fd = open_append(path)
+    except FolderRefused as refused:
+        raise ConfigurationError(
+            "home_refused", f"The watch's lock cannot be opened: {refused}.", {"path": str(path)}
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            how = "for JobSpecs" if isinstance(watcher, JobSpecInbox) else f"for intent '{watcher.intent}'"
+            raise ConfigurationError(
+                "already_watched",
+                f"'{printable(Path(root))}' is already watched {how}, into the same place, by another `proxx "
+                "watch` on this machine: a second would queue each new file again. Nothing was started.",
+                {"folder": printable(Path(root))},
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def watch(
