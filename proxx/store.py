@@ -803,17 +803,6 @@ class Store:
         row = self._db.execute("SELECT cancel_requested FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         return row is not None and row["cancel_requested"] is not None
 
-    def lost_not_retried(self) -> list[str]:
-        """Jobs found lost while they ran (FAILED "worker lost") that neither retry another job nor were
-        retried: what a watch folder makes again, once (`proxx.watch.watcher.MediaWatcher`)."""
-        rows = self._db.execute(
-            f"SELECT j.job_id FROM jobs j JOIN jobspecs s ON s.job_id = j.job_id WHERE j.state = '{FAILED}' "
-            "AND j.reason = ? AND s.retry_of IS NULL "
-            "AND NOT EXISTS (SELECT 1 FROM jobspecs r WHERE r.retry_of = j.job_id)",
-            (WORKER_LOST,),
-        )
-        return [row["job_id"] for row in rows]
-
     def reap_lost(self) -> list[str]:
         """Mark FAILED every RUNNING job whose worker is gone: lease expired, or (on this host) its
         process no longer exists. Returns their ids. They are never re-run."""

@@ -17,7 +17,7 @@ from proxx.cli import main
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
 from proxx.roots import Roots
-from proxx.store import COMPLETED, QUEUED
+from proxx.store import COMPLETED, FAILED, QUEUED
 from proxx.watch.scan import Settler
 from proxx.watch.watcher import JobSpecInbox, MediaWatcher, watch
 from proxx.worker import work
@@ -290,98 +290,29 @@ def test_a_proxy_already_at_its_name_is_said_whose_it_is(proxx_home, tmp_path):
     )
 
 
-def test_a_job_lost_while_it_ran_is_made_again_once_as_a_retry(proxx_home, tmp_path, capsys):
-    """A watch (or its worker) killed while its job ran: the job is found lost (FAILED "worker lost"),
-    and the watch makes its clip again, once, as a retry of it (a new job; the lost one stays as it
-    ended), never leaving the clip unproxied. A retry lost in turn is not made again: a clip that
-    kills its worker is not run for ever."""
+def test_a_job_lost_while_it_ran_stays_failed_and_is_retried_only_by_an_operator(proxx_home, tmp_path, capsys):
+    """A watch (or its worker) killed while its job ran: the job is found lost (FAILED "worker lost")
+    and stays so, as every failed job: the contract allows no retry without an operator's. Its
+    clip is not queued again by the watch, however often it passes; `jobs retry` makes it, and
+    `jobs show` of the lost job then says it was retried."""
     card, out = tmp_path / "ingest" / "CARD1", tmp_path / "out"
     out.mkdir()
     make_clip(card / "A001_C001.mov", frames=4)
     proxx = Proxx.open()
     watcher = MediaWatcher(proxx, card.parent, INTENT, out, settle=0.0)
-
-    def lost(job_id: str) -> None:  # taken by a worker that then vanished: its lease runs out
-        assert proxx.store.claim("vanished", job_id, lease=0.01) == job_id
-        time.sleep(0.05)
-        assert proxx.store.reap_lost() == [job_id]
-
     (queued,) = watcher.poll()
-    lost(queued.job_id)
-    (again,) = watcher.poll()
-    assert again.outcome == "queued" and again.path == card / "A001_C001.mov"
-    assert again.message == f"again, as a retry: its job {queued.job_id} was lost while it ran"
-    assert proxx.store.job(again.job_id).retry_of == queued.job_id
-    assert main(["jobs", "show", queued.job_id]) == 0
-    assert f"Retried as {again.job_id}\n" in capsys.readouterr().out  # an operator reading it retries nothing
-    assert watcher.poll() == []
-    assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
-    assert (out / "ingest" / "CARD1" / "A001_C001.mp4").is_file()
-
-    make_clip(card / "A001_C002.mov", frames=4)
-    (second,) = watcher.poll()
-    lost(second.job_id)
-    (retry,) = watcher.poll()
-    lost(retry.job_id)
+    assert proxx.store.claim("vanished", queued.job_id, lease=0.01) == queued.job_id  # its worker vanished
+    time.sleep(0.05)
+    assert proxx.store.reap_lost() == [queued.job_id]
     assert watcher.poll() == [] and MediaWatcher(Proxx.open(), card.parent, INTENT, out, settle=0.0).poll() == []
+    assert [row.job_id for row in proxx.store.jobs()] == [queued.job_id]
+    assert proxx.store.job(queued.job_id).state == FAILED
 
-
-def test_a_clip_whose_copy_went_on_while_it_was_rendered_is_not_published(proxx_home, tmp_path, monkeypatch):
-    """A copy that stalled long enough to settle and went on while the clip rendered: the proxy of the
-    part that was there is never published (it verifies against the file as validated, and a re-run
-    would take it for the whole clip's); the clip fails saying so, and the watch makes it again from
-    the whole file once its job ended."""
-    from proxx.execute.clips import Clips
-
-    whole = make_clip(tmp_path / "src" / "00001.MTS", frames=120, rate="25", audio_codec="ac3", timecode=None)
-    card, out = tmp_path / "ingest" / "CARD1", tmp_path / "out"
-    out.mkdir()
-    card.mkdir(parents=True)
-    clip, data = card / "00001.MTS", whole.read_bytes()
-    clip.write_bytes(data[: len(data) // 3])  # the copy stalled here
-    proxx = Proxx.open()
-    watcher = MediaWatcher(proxx, card.parent, INTENT, out, settle=0.0)
-    (cut,) = watcher.poll()
-    render = Clips._render
-
-    def copy_goes_on(self, *args, **kwargs):  # the rest of the file arrives once the render has read it
-        render(self, *args, **kwargs)
-        if clip.stat().st_size < len(data):
-            with clip.open("ab") as rest:
-                rest.write(data[len(data) // 3 :])
-
-    monkeypatch.setattr(Clips, "_render", copy_goes_on)
-    assert work(proxx, once=True) == 1
-    row = proxx.store.job(cut.job_id)
-    assert (row.state, row.reason) == ("FAILED", "source_changed")
-    assert "changed while its proxy was being made" in (row.message or "")
-    assert not (out / "ingest" / "CARD1" / "00001.mp4").exists()
-    (again,) = watcher.poll()
-    assert again.outcome == "queued"
-    assert work(proxx, once=True) == 1 and proxx.store.job(again.job_id).state == COMPLETED
-
-
-def test_a_folder_is_watched_one_way_by_one_watch_at_a_time(proxx_home, tmp_path, capsys):
-    """A second `proxx watch` of a folder watched the same way (a service's, and one started by hand)
-    lists the same new files before either records them, and queued nearly every one twice: it is
-    refused, saying so. Another intent or output, or another inbox, is another watch."""
-    from proxx.watch.watcher import watching_alone
-
-    folder, out, other = tmp_path / "in", tmp_path / "out", tmp_path / "other"
-    out.mkdir()
-    other.mkdir()
-    make_clip(folder / "A001.mov", frames=4)
-    args = ["watch", str(folder), "--profile", INTENT, "--settle", "0", "--interval", "0.05", "--once"]
-    with watching_alone(MediaWatcher(Proxx.open(), folder, INTENT, out, settle=0.0)):  # a watch running
-        assert main([*args, "--output", str(out)]) == 6
-        assert capsys.readouterr().err == (
-            f"proxx: configuration error: '{folder}' is already watched for intent '{INTENT}', into the same place, "
-            "by another `proxx watch` on this machine: a second would queue each new file again. Nothing was "
-            "started.\n"
-        )
-        assert main([*args, "--output", str(other)]) == 0  # another output: another watch
-    assert main([*args, "--output", str(out)]) == 0  # that one stopped
-    assert "1 file(s) handled" in capsys.readouterr().out
+    assert main(["jobs", "retry", queued.job_id]) == 0
+    (retry,) = [row for row in proxx.store.jobs() if row.job_id != queued.job_id]
+    capsys.readouterr()
+    assert main(["jobs", "show", queued.job_id]) == 0  # shown: the command did what it was asked
+    assert f"Retried as {retry.job_id}\n" in capsys.readouterr().out
 
 
 def test_sigterm_to_a_watch_that_runs_its_jobs_lets_the_running_job_finish(proxx_home, tmp_path):

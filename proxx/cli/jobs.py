@@ -684,7 +684,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     if row.retry_of:
         print(f"Retry of  {row.retry_of}")
     retried_as = store.retries_of(row.job_id)
-    if retried_as:  # a retry is there already (a watch folder makes a lost job's clips again itself)
+    if retried_as:  # an operator reading a FAILED job sees it was retried already
         print(f"Retried as {', '.join(retried_as)}")
     result = _shown_result(row)
     clips: list[dict[str, Any]] = result["clips"] if result else []

@@ -117,18 +117,6 @@ class Ledger:
         """Note a handled file's new status change time (only its status changed: nothing to handle)."""
         self._db.execute("UPDATE seen SET ctime_ns = ? WHERE path = ? AND watch = ?", (ctime_ns, path, self.watch))
 
-    def queued_as(self, job_ids: list[str]) -> dict[str, Handled]:
-        """The files this watch queued as one of `job_ids`, by path, as each was then (never a row kept
-        from before watches had keys: it counts for every watch, and a job is retried by one)."""
-        if not job_ids:
-            return {}
-        rows = self._db.execute(
-            "SELECT path, size, mtime_ns, ctime_ns, job_id FROM seen WHERE watch = ? "
-            f"AND job_id IN ({', '.join('?' * len(job_ids))})",
-            (self.watch, *job_ids),
-        )
-        return {path: (size, mtime_ns, ctime_ns, job_id) for path, size, mtime_ns, ctime_ns, job_id in rows}
-
     def made(self, path: Path, device: int, inode: int) -> None:
         """Remember that this watcher created the folder `path` (that device and inode)."""
         self._db.execute(

@@ -76,7 +76,6 @@ class MediaWatcher:
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
     _told: set[Path] = attrs.field(factory=set)  # files already reported skipped
     _refused: dict[Path, str] = attrs.field(factory=dict)  # files whose job its intent refused, and why
-    _lost_seen: set[str] = attrs.field(factory=set)  # lost jobs already looked for in its ledger
 
     @property
     def roots(self) -> Roots:
@@ -132,7 +131,6 @@ class MediaWatcher:
         """One pass over the folder, each event as it happens: `watch` hands them on one at a time,
         so a pass queuing 100,000 new files holds none of them. A file the ledger holds costs a
         look-up in its folder's records and a stat: the ledger is asked once a folder."""
-        yield from self._retry_lost()
         for folder, names in folders(self.root, self._skip_dir):
             handled = self.ledger.handled_in(folder) if names else {}
             prefix = f"{folder}{os.sep}"
@@ -142,28 +140,6 @@ class MediaWatcher:
                     continue
                 yield from self._file(folder / name)
         self.settler.forget_missing()
-
-    def _retry_lost(self) -> Iterator[Event]:
-        """Make again, as a retry (a new job, making what the lost one did not publish), each clip whose
-        job this watch queued was found lost while it ran (a watch --run, worker or server killed):
-        the clip is never left unproxied. Once: a retry lost in turn stays FAILED, so a clip that
-        kills its worker is not run for ever. The store is asked once a pass, the ledger once a new
-        lost job."""
-        lost = [job_id for job_id in self.proxx.store.lost_not_retried() if job_id not in self._lost_seen]
-        self._lost_seen.update(lost)
-        for name, (size, mtime_ns, ctime_ns, job_id) in self.ledger.queued_as(lost).items():
-            path, why = Path(name), f"its job {job_id} was lost while it ran"
-            try:
-                spec, _ = self.proxx.retry(job_id or "")
-            except ProxxError as error:  # nothing left to make (its proxy was published), or no longer can be
-                yield Event(path, "skipped", job_id, f"{why}: {error.message}")
-                continue
-            self.ledger.record(path, "media", size, mtime_ns, spec.job_id, "queued", ctime_ns)
-            row = self.proxx.store.job(spec.job_id)
-            if row.state == FAILED:  # its retry refused in class B (its source gone since, say)
-                yield Event(path, "failed", spec.job_id, row.message or "", row.failure_class)
-            else:
-                yield Event(path, "queued", spec.job_id, f"again, as a retry: {why}")
 
     def _changed(self, path: str, before: Handled) -> bool:
         """Whether a handled file is to be handled again: its size or modification time differ from
