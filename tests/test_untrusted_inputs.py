@@ -225,9 +225,7 @@ def test_a_fifo_a_socket_and_a_device_named_as_sources_are_each_said_for_what_th
     assert list(area["out"].iterdir()) == []
 
 
-def test_a_fifo_swapped_in_for_a_source_after_its_type_was_checked_never_blocks_validation(
-    area, tmp_path, monkeypatch
-):
+def test_a_fifo_swapped_in_for_a_source_after_its_type_was_checked_never_blocks_validation(area, tmp_path, monkeypatch):
     """Validation checked the source was a regular file, then opened it by name to read its first
     bytes: a FIFO put there in between blocked that read for ever (seen with a loop of renames)."""
     import signal
