@@ -655,7 +655,7 @@ def cmd_jobs_clean(args: argparse.Namespace) -> int:
     ids = [row.job_id for row in store.iter_jobs() if row.state in (COMPLETED, FAILED)] if args.all else []
     removed = clean_partials(store, [*ids, *named])
     for path in removed:
-        print(f"Removed   {path}")
+        print(f"Removed   {safe(str(path))}")
     print(f"{_count(len(removed), 'partial output', 'partial outputs')} removed; proxies are never touched.")
     return 0
 
