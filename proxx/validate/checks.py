@@ -177,6 +177,15 @@ def check_source(
                 source=path,
             )
         ], info
+    if info.timecode is not None and not _TIMECODE.fullmatch(info.timecode):
+        return [
+            _problem(
+                "source_timecode_unreadable",
+                f"Source file '{path}' states a start timecode that is not one ('{info.timecode}'), so its proxy "
+                "could not carry it. Correct the file's timecode (or re-wrap it without one), then retry.",
+                source=path,
+            )
+        ], info
     pictures = conform_pictures(info.video, info.video_duration)
     if pictures is not None and pictures[0] > CONFORM_BOUND * pictures[1]:
         made, held = pictures
@@ -363,6 +372,9 @@ _CARD_STRUCTURES = (
 
 
 _ARRI_REEL = re.compile(r"[A-Z]\d{3}R[0-9A-Z]{3}")
+# A start timecode as containers state it: HH:MM:SS:FF, drop-frame HH:MM:SS;FF (or . or ,), frames
+# counted to three digits at high rates. A tag is free text: anything else is not one.
+_TIMECODE = re.compile(r"\d{1,2}:\d{2}:\d{2}[:;.,]\d{1,3}")
 
 
 def _card_top(real_folder: str) -> str | None:
