@@ -588,10 +588,29 @@ def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, ro
             _problem("output_folder_unusable", _unusable("Output folder", folder, error), output_directory=folder)
         )
     problems.extend(check_outputs(spec))
+    problems.extend(_check_not_records(spec, pm))
     with contextlib.suppress(OSError):  # the folder's problem is check_outputs' to say: its free space is unknown
         problems.extend(check_space(spec, sources))
     problems.extend(pm.validate_job(spec, sources))
     return Validated(tuple(problems), sources)
+
+
+def _check_not_records(spec: JobSpec, pm: PluginManager) -> list[Problem]:
+    """Proxies never go into a folder an exporter keeps its records in (Fabric's `ascmhl/`, `.proxx/`):
+    an ASC MHL history holding media is no history of them."""
+    records = {name for exporter in pm.exporters().values() for name in exporter.beside_outputs}
+    inside = next((part for part in Path(spec.output_directory).parts if part in records), None)
+    if inside is None:
+        return []
+    folder = spec.output_directory
+    return [
+        _problem(
+            "output_in_records",
+            f"Output folder '{folder}' is, or is inside, a folder named '{inside}', where an installed exporter "
+            "keeps its records (a checksum history); proxies never go there. Choose the folder beside it.",
+            output_directory=folder,
+        )
+    ]
 
 
 def _engine_problems(
