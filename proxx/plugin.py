@@ -75,6 +75,7 @@ if TYPE_CHECKING:  # the same names and the DEPRECATED ones, for type checkers (
     from proxx.media.tools import Tool as Tool
     from proxx.media.tools import find_tool as find_tool
     from proxx.media.tools import require_tool as require_tool
+    from proxx.names import safe as safe
     from proxx.result import CLIP_COMPLETED as CLIP_COMPLETED
     from proxx.result import CLIP_FAILED as CLIP_FAILED
     from proxx.result import CLIP_NOT_RUN as CLIP_NOT_RUN
@@ -142,6 +143,7 @@ _MODULE_OF = {
     "Tool": "proxx.media.tools",
     "find_tool": "proxx.media.tools",
     "require_tool": "proxx.media.tools",
+    "safe": "proxx.names",
     "ClipResult": "proxx.result",
     "ClipState": "proxx.result",
     "EngineRun": "proxx.result",

@@ -259,8 +259,9 @@ def operator_check_rows(checks: Sequence[CheckLike]) -> list[tuple[str, str, str
                 rows.append((label, "", "", True))
             folded[label] = folded.get(label, True) and c.passed
             continue
-        expected = value_words(c.name, c.expected, drop_frame)
-        actual = value_words(c.name, c.actual, drop_frame)
+        # Values as read from files (a timecode tag is free text a file may fill with escapes): shown safe.
+        expected = safe(value_words(c.name, c.expected, drop_frame))
+        actual = safe(value_words(c.name, c.actual, drop_frame))
         rows.append((check_label(c.name), expected, actual, c.passed))
     return [
         (label, AS_PROMISED, AS_PROMISED if folded[label] else DIFFERS, folded[label])

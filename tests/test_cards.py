@@ -505,3 +505,28 @@ def test_a_card_folder_that_cannot_be_read_or_is_a_link_is_said_never_silently_l
         f"proxx: Folder '{card / 'LOCKED'}' (in '{card}') cannot be read (Permission denied): its clips would be "
         "left out. Nothing was created: make it readable, or give the folders beside it instead."
     )
+
+
+def test_a_card_nested_a_thousand_folders_deep_is_refused_and_never_stops_a_watcher(tmp_path, media, proxx_home):
+    """Python's folder walk recurses once a level: a card (or a watch folder) nested 1,100 deep ended
+    `proxx run` and `proxx watch` in "internal error (RecursionError)"."""
+    from proxx.cli import main
+
+    card, out = tmp_path / "CARD", tmp_path / "out"
+    card.mkdir()
+    out.mkdir()
+    (card / "C0001.mov").write_bytes(media["clip"].read_bytes())
+    fd = os.open(card, os.O_RDONLY)
+    for _ in range(1100):  # by descriptor: the path soon passes what one system call takes
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    try:
+        assert main(["run", "--profile", INTENT, "--output", str(out), str(card)]) == 3
+        assert list(out.iterdir()) == []
+        events = MediaWatcher(Proxx.open(), card, INTENT, out, settle=0.0).poll()
+        assert [e.path.name for e in events] == ["C0001.mov"]
+    finally:  # rm walks without recursing; pytest's own clean-up recurses, and would overflow as proxx did
+        subprocess.run(["rm", "-rf", str(card / "d")], check=True, timeout=60)

@@ -425,3 +425,25 @@ def test_an_output_folder_removed_while_a_clip_renders_is_said_as_that(tmp_path,
     assert failure is not None and (failure.failure_class, failure.reason) == ("C", "output_unwritable")
     assert failure.message.startswith("The output folder was removed or moved away while the proxy of 'A001_C001.mov'")
     assert "verification" not in failure.message and not out.parent.exists()
+
+
+def test_jobs_clean_shows_the_partial_outputs_it_removed_escaped(tmp_path, out, proxx_home, monkeypatch, capsys):
+    """`proxx jobs clean` printed each removed partial's path as it is: a source named with an escape
+    sequence recoloured the operator's terminal."""
+    from proxx.cli import main
+
+    source = tiny(tmp_path / "card" / "e\x1b[31mRED\x1b]0;TITLE\x07.mov")
+
+    def publish(spec, clip, staged, roots):
+        raise OSError(errno.EIO, "Input/output error")  # the clip fails; its output is kept for debugging
+
+    monkeypatch.setattr(clips_module, "publish", publish)
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [source], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.clips[0].partial_output
+    capsys.readouterr()
+    assert main(["jobs", "clean", spec.job_id]) == 0
+    shown = capsys.readouterr().out
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "Removed   " in shown and "e\\x1b[31mRED\\x1b]0;TITLE\\x07.proxx-partial-" in shown

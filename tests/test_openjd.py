@@ -201,3 +201,13 @@ def test_export_never_replaces_a_template_json_already_there(proxx_home, tmp_pat
     assert (export / TEMPLATE_NAME).is_symlink() == (planted == "link")
     assert sorted(p.name for p in export.iterdir()) == ["jobspecs", TEMPLATE_NAME]
     assert list((export / "jobspecs").iterdir()) == []
+
+
+def test_export_openjd_shows_each_source_escaped(proxx_home, tmp_path, capsys):
+    """The line per JobSpec named its source as it is: a name with an escape sequence recoloured the
+    operator's terminal."""
+    clip = make_clip(tmp_path / "e\x1b[31mRED\x1b]0;TITLE\x07.mov", frames=4)
+    assert main(["export-openjd", "--profile", "Review H.264", "--output", str(tmp_path / "export"), str(clip)]) == 0
+    shown = capsys.readouterr().out
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "e\\x1b[31mRED\\x1b]0;TITLE\\x07.mov" in shown

@@ -54,6 +54,17 @@ def test_the_bar_names_the_clip(capsys: pytest.CaptureFixture[str]) -> None:
     assert "3/10 A001C004.mov" in line and "ETA 0:01:23" in line and " 25%" in line
 
 
+def test_the_bar_shows_a_clip_name_that_holds_escape_sequences_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    """The bar wrote the clip's name as it is to the operator's terminal: a card's file named with an
+    OSC sequence set the window's title, one with ESC [2J cleared the screen (seen under a pty)."""
+    bar = ProgressBar()
+    bar.enabled = True
+    bar(Progress("job", 0.25, None, 0, 1, "x\x1b]0;PWNED\x07\x1b[2J\r\u202e.mov"))
+    line = capsys.readouterr().err
+    assert "1/1 x\\x1b]0;PWNED\\x07\\x1b[2J\\x0d\\u202e.mov" in line, repr(line)
+    assert line.count("\x1b") == 1 and line.endswith("\x1b[K")  # the bar's own erase-to-end only
+
+
 def test_the_bar_counts_forward_while_clips_render_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
     bar = ProgressBar()
     bar.enabled = True

@@ -225,6 +225,35 @@ def test_a_fifo_a_socket_and_a_device_named_as_sources_are_each_said_for_what_th
     assert list(area["out"].iterdir()) == []
 
 
+def test_a_fifo_swapped_in_for_a_source_after_its_type_was_checked_never_blocks_validation(area, tmp_path, monkeypatch):
+    """Validation checked the source was a regular file, then opened it by name to read its first
+    bytes: a FIFO put there in between blocked that read for ever (seen with a loop of renames)."""
+    import signal
+
+    from proxx.validate import trust
+
+    source = area["media"] / "A001.mov"
+    real_stat = os.stat
+
+    def stat_then_swap(path, *args, **kwargs):
+        found = real_stat(path, *args, **kwargs)
+        if str(path) == str(source) and not os.path.exists(tmp_path / "swapped"):
+            (tmp_path / "swapped").touch()
+            os.mkfifo(tmp_path / "fifo")
+            os.rename(tmp_path / "fifo", source)  # what a racing rename does, between the stat and the open
+        return found
+
+    monkeypatch.setattr(trust.os, "stat", stat_then_swap)
+    signal.alarm(10)  # a hang fails the test instead of stalling the suite
+    try:
+        problems, real = trust.check_source_file(str(source), None)
+    finally:
+        signal.alarm(0)
+        monkeypatch.undo()
+    assert real is None and [p.reason for p in problems] == ["source_not_a_file"]
+    assert "(a FIFO)" in problems[0].message
+
+
 # --- reuse: never asked for by an untrusted JobSpec -------------------------------------------------
 
 

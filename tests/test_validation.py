@@ -95,6 +95,22 @@ def test_audio_only_source(out, tmp_path, proxx_home):
     assert row.reason == "source_no_video" and "audio only" in row.message
 
 
+def test_a_timecode_tag_that_is_no_timecode_is_refused_before_anything_renders(out, tmp_path, proxx_home):
+    """A Matroska TIMECODE tag is free text: one holding escape sequences was handed to ffmpeg, which
+    read its start and rendered, and the clip then failed verification ("tell an administrator")."""
+    from proxx.media.tools import require_tool
+
+    tagged = tmp_path / "tagged.mkv"
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=25:duration=0.4",
+         "-c:v", "libx264", "-metadata", "TIMECODE=01:00:00:00\x1b[2J", str(tagged)],
+        check=True,
+    )  # fmt: skip
+    row, _ = run_failing([tagged], out)
+    assert row.reason == "source_timecode_unreadable", row.message
+    assert "states a start timecode that is not one ('01:00:00:00\x1b[2J')" in row.message
+
+
 def test_still_image_source(out, tmp_path, proxx_home):
     from proxx.media.tools import require_tool
 

@@ -389,3 +389,14 @@ def test_a_renderer_stopped_at_the_file_size_limit_is_told_the_limit():
         "`ulimit -f`), so the renderer was stopped, 50 % of the way through. Ask an administrator to raise the "
         "limit, then retry the job."
     )
+
+
+def test_a_check_value_a_hostile_file_states_is_shown_escaped():
+    """A source's timecode tag is free text a file can fill with escape sequences; `jobs show`
+    printed the check's expected value as it was, recolouring the terminal and setting its title."""
+    from proxx.verify.checks import Check
+
+    check = Check("timecode", "01:00:00:00\x1b[2J\x1b]0;TTL\x07", "01:00:00:00", False)
+    ((label, passed, detail),) = operator_checks([check])
+    assert (label, passed) == ("Timecode", False)
+    assert detail == "expected 01:00:00:00\\x1b[2J\\x1b]0;TTL\\x07, actual 01:00:00:00"

@@ -144,7 +144,7 @@ class ProgressBar:
         filled = int(progress.fraction * width)
         eta = f"  ETA {_duration(progress.eta_seconds)}" if progress.eta_seconds is not None else ""
         self.latest = max(self.latest, (progress.clip_index, progress.clip_name))
-        clip = f"  {self.latest[0] + 1}/{progress.clips} {self.latest[1]}".rstrip()
+        clip = f"  {self.latest[0] + 1}/{progress.clips} {safe(self.latest[1])}".rstrip()
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.fraction:4.0%}{clip}{eta}\x1b[K")
         sys.stderr.flush()
 
@@ -655,7 +655,7 @@ def cmd_jobs_clean(args: argparse.Namespace) -> int:
     ids = [row.job_id for row in store.iter_jobs() if row.state in (COMPLETED, FAILED)] if args.all else []
     removed = clean_partials(store, [*ids, *named])
     for path in removed:
-        print(f"Removed   {path}")
+        print(f"Removed   {safe(str(path))}")
     print(f"{_count(len(removed), 'partial output', 'partial outputs')} removed; proxies are never touched.")
     return 0
 

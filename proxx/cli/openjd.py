@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from proxx.cli.exits import OneIntent
+from proxx.names import safe
 
 #: The commands `register` adds.
 COMMANDS = ("export-openjd", "run-spec", "sign-jobspec")
@@ -53,8 +54,8 @@ def cmd_export_openjd(args: argparse.Namespace) -> int:
     proxx = Proxx.open(profiles=args.profiles, bundled=args.bundled)
     export = export_openjd(proxx, args.profile, args.sources, args.output)
     for spec in export.specs:
-        print(f"JobSpec {spec.job_id}: {spec.clips[0].source}")
-    print(f"Template: {export.template}")
+        print(f"JobSpec {spec.job_id}: {safe(spec.clips[0].source)}")
+    print(f"Template: {safe(str(export.template))}")
     return 0
 
 

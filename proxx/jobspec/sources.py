@@ -35,7 +35,16 @@ import attrs
 from proxx.errors import PreJobError
 from proxx.jobspec.model import SourceFile
 from proxx.jobspec.rerun import Proxied
-from proxx.media.files import decodable, image_sequences_under, is_media, is_partial, printable, skipped_folder
+from proxx.media.files import (
+    MAX_FOLDER_DEPTH,
+    decodable,
+    depth_below,
+    image_sequences_under,
+    is_media,
+    is_partial,
+    printable,
+    skipped_folder,
+)
 from proxx.media.probe import ProbeError, probe
 from proxx.media.raw import raw_format
 
@@ -187,6 +196,13 @@ def video_under(
     for parent, dirs, names in os.walk(folder, onerror=lambda error: _unreadable(folder, error)):
         here = Path(parent)
         dirs[:] = sorted(d for d in dirs if not skipped_folder(here / d, beside_outputs))
+        if dirs and depth_below(folder, parent) >= MAX_FOLDER_DEPTH:
+            raise PreJobError(
+                "folder_too_deep",
+                f"Folder '{folder}' nests folders more than {MAX_FOLDER_DEPTH} deep (at '{here}'); a camera card "
+                "never does. Nothing was created: give the folders that hold the clips.",
+                {"source": str(folder)},
+            )
         skipped.extend(Skipped(Path(printable(here / d)), LINKED_FOLDER) for d in dirs if os.path.islink(here / d))
         for name in sorted(names):
             path = here / name

@@ -53,6 +53,17 @@ PARTIAL_MARKERS = (".part", ".partial", ".tmp", ".crdownload", ".download", ".fi
 PROXY_FOLDER = "Proxy"
 
 
+# How deep a folder walk goes (a card nests a few folders deep): Python's walk recurses once a level,
+# and a folder nested a thousand deep overflowed its stack. Card sources beyond it are refused;
+# a watch folder's walk stops there.
+MAX_FOLDER_DEPTH = 64
+
+
+def depth_below(top: Path, folder: str) -> int:
+    """How many folders `folder` (a path the walk of `top` gave) lies below `top`."""
+    return len(Path(folder).relative_to(top).parts)
+
+
 # Frames of an image sequence (a VFX plate, a scan, a render): numbered pictures, one file a frame.
 SEQUENCE_EXTENSIONS = frozenset({".dpx", ".cin", ".exr", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".tga"})
 # Picture formats hardly ever used but for sequences (a camera's stills are JPEG, TIFF or PNG).

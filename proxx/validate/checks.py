@@ -177,6 +177,15 @@ def check_source(
                 source=path,
             )
         ], info
+    if info.timecode is not None and not _TIMECODE.fullmatch(info.timecode):
+        return [
+            _problem(
+                "source_timecode_unreadable",
+                f"Source file '{path}' states a start timecode that is not one ('{info.timecode}'), so its proxy "
+                "could not carry it. Correct the file's timecode (or re-wrap it without one), then retry.",
+                source=path,
+            )
+        ], info
     pictures = conform_pictures(info.video, info.video_duration)
     if pictures is not None and pictures[0] > CONFORM_BOUND * pictures[1]:
         made, held = pictures
@@ -363,6 +372,9 @@ _CARD_STRUCTURES = (
 
 
 _ARRI_REEL = re.compile(r"[A-Z]\d{3}R[0-9A-Z]{3}")
+# A start timecode as containers state it: HH:MM:SS:FF, drop-frame HH:MM:SS;FF (or . or ,), frames
+# counted to three digits at high rates. A tag is free text: anything else is not one.
+_TIMECODE = re.compile(r"\d{1,2}:\d{2}:\d{2}[:;.,]\d{1,3}")
 
 
 def _card_top(real_folder: str) -> str | None:
@@ -576,10 +588,29 @@ def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, ro
             _problem("output_folder_unusable", _unusable("Output folder", folder, error), output_directory=folder)
         )
     problems.extend(check_outputs(spec))
+    problems.extend(_check_not_records(spec, pm))
     with contextlib.suppress(OSError):  # the folder's problem is check_outputs' to say: its free space is unknown
         problems.extend(check_space(spec, sources))
     problems.extend(pm.validate_job(spec, sources))
     return Validated(tuple(problems), sources)
+
+
+def _check_not_records(spec: JobSpec, pm: PluginManager) -> list[Problem]:
+    """Proxies never go into a folder an exporter keeps its records in (Fabric's `ascmhl/`, `.proxx/`):
+    an ASC MHL history holding media is no history of them."""
+    records = {name for exporter in pm.exporters().values() for name in exporter.beside_outputs}
+    inside = next((part for part in Path(spec.output_directory).parts if part in records), None)
+    if inside is None:
+        return []
+    folder = spec.output_directory
+    return [
+        _problem(
+            "output_in_records",
+            f"Output folder '{folder}' is, or is inside, a folder named '{inside}', where an installed exporter "
+            "keeps its records (a checksum history); proxies never go there. Choose the folder beside it.",
+            output_directory=folder,
+        )
+    ]
 
 
 def _engine_problems(

@@ -98,30 +98,38 @@ def check_source_file(path: str, roots: Roots | None) -> tuple[list[JobValidatio
             )
         ], None
     try:
-        info = os.stat(real)
+        info = os.stat(real)  # a device is refused before anything opens it
     except OSError:
         return [], real  # missing or unreadable: the ordinary checks say which
     if not stat.S_ISREG(info.st_mode):
-        kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (_is_device, "a device"))
-        what = next((words for kind, words in kinds if kind(info.st_mode)), "not a file")
-        return [
-            JobValidationError(
-                "source_not_a_file",
-                f"Source '{path}' is not a regular file ({what}); only media files are read.",
-                {"source": path},
-            )
-        ], None
-    listed = _list_format(real)
+        return [_not_a_file(path, info.st_mode)], None
+    try:  # never waiting: a FIFO renamed there since the stat would block a read for ever
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return [], real  # the ordinary checks say why it cannot be read
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            return [_not_a_file(path, opened.st_mode)], None
+        listed = _list_format(os.read(fd, 64))
+    finally:
+        os.close(fd)
     return ([not_media(path, listed)], None) if listed else ([], real)
 
 
-def _list_format(path: str) -> str | None:
-    """ "hls" or "concat" when the file is a playlist or a concat list (by content), else None."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return None  # the ordinary checks say why it cannot be read
+def _not_a_file(path: str, mode: int) -> JobValidationError:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (_is_device, "a device"))
+    what = next((words for kind, words in kinds if kind(mode)), "not a file")
+    return JobValidationError(
+        "source_not_a_file",
+        f"Source '{path}' is not a regular file ({what}); only media files are read.",
+        {"source": path},
+    )
+
+
+def _list_format(head: bytes) -> str | None:
+    """ "hls" or "concat" when a file's first bytes are a playlist's or a concat list's, else None."""
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return next((name for signature, name in _LIST_SIGNATURES if head.startswith(signature)), None)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import attrs
 
-from proxx.media.files import is_partial
+from proxx.media.files import MAX_FOLDER_DEPTH, depth_below, is_partial
 
 
 def folders(root: Path, skip_dir: Callable[[Path], bool], recursive: bool = True) -> Iterator[tuple[Path, list[str]]]:
@@ -19,7 +19,8 @@ def folders(root: Path, skip_dir: Callable[[Path], bool], recursive: bool = True
     files that are known already makes no path for them."""
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if recursive and not d.startswith(".") and not skip_dir(here / d))
+        deeper = recursive and depth_below(root, folder) < MAX_FOLDER_DEPTH  # never past it (a stack overflow)
+        dirs[:] = sorted(d for d in dirs if deeper and not d.startswith(".") and not skip_dir(here / d))
         yield here, sorted(name for name in files if not name.startswith("."))
 
 

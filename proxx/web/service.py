@@ -156,6 +156,12 @@ class WebService:
         output = self.roots.resolve(request.output_folder)
         if request.new_folder is not None:
             _check_folder_name(request.new_folder)
+            if request.new_folder in self.proxx.beside_outputs:  # validation refuses it: never made either
+                raise WebError(
+                    422,
+                    "bad_folder_name",
+                    f"'{request.new_folder}' is where an installed exporter keeps its records; choose another name.",
+                )
             output = output / request.new_folder
         # Folders are walked here, outside the lock every other request waits on, each once, and
         # never past the per-job cap (`proxx.jobspec.sources`).

@@ -132,3 +132,26 @@ def test_a_refusal_before_any_job_names_paths_by_their_media_root_only(
     assert "in 'media/out'" in again.json()["detail"]
     for answer in (response, again):
         assert str(media) not in answer.text
+
+
+def test_proxies_never_go_into_a_folder_an_exporter_keeps_its_records_in(
+    client: TestClient, service: WebService, media: Path
+) -> None:
+    """`ascmhl` as the new folder (or the output folder) put the proxies inside Fabric's ASC MHL
+    history, where no generation records them."""
+    body = {"intent": "Review H.264", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media/out"}
+    response = client.post("/api/jobs", json={**body, "new_folder": "ascmhl"})
+    assert (response.status_code, response.json()["reason"]) == (422, "bad_folder_name")
+    assert not (media / "out" / "ascmhl").exists()
+    (media / "out" / "ascmhl").mkdir()
+    job_id = create_in(client, {**body, "output_folder": "media/out/ascmhl"})
+    failure = client.get(f"/api/jobs/{job_id}").json()["failure"]
+    assert (failure["failure_class"], failure["reason"]) == ("B", "output_in_records")
+    assert list((media / "out" / "ascmhl").iterdir()) == []
+
+
+def create_in(client: TestClient, body: dict[str, object]) -> str:
+    response = client.post("/api/jobs", json=body)
+    assert response.status_code == 201, response.text
+    job_id: str = response.json()["job_id"]
+    return job_id

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from proxx.plugin import safe  # names from cards and result files, shown on one line, never driving a terminal
+
 EXIT_USAGE = 2
 EXIT_FAILED = 5
 
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _usage(message: str) -> int:
-    print(f"proxx: {message}", file=sys.stderr)
+    print(f"proxx: {safe(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -70,7 +72,8 @@ def _index() -> Any:
 
 def _operator_line(record: Any) -> str:
     reused = f", copied from {record.reused_from}" if record.reused_from else ""
-    return f"  '{record.intent}' -> {record.output_path}  (job {record.job_id}, {record.job_finished_at}{reused})"
+    shown = f"'{safe(record.intent)}' -> {safe(record.output_path)}"
+    return f"  {shown}  (job {record.job_id}, {record.job_finished_at}{reused})"
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
@@ -99,9 +102,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
                           "proxies": [{**r.to_dict(), "match": how} for r, how in matches]}, indent=2))  # fmt: skip
         return 0
     if not matches:
-        print(f"'{source}' has not been proxied (no record in the Fabric index).")
+        print(f"'{safe(str(source))}' has not been proxied (no record in the Fabric index).")
         return 0
-    print(f"'{source}' has {len(matches)} proxy(ies):")
+    print(f"'{safe(str(source))}' has {len(matches)} proxy(ies):")
     for record, how in matches:
         print(f"{_operator_line(record)} [{how}]")
     return 0
@@ -127,9 +130,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     for r, check in zip(records, checks, strict=True):
         i = r.intrinsics
         audio = ", ".join(i.audio) or "none"
-        print(f"Proxy     {r.output_path}  ({r.output_bytes} bytes, xxh128 {r.output_xxh128})")
-        print(f"  Intent  '{r.intent}'   Job {r.job_id} clip {r.clip_index}, finished {r.job_finished_at}")
-        print(f"  Source  {r.source_path}  (xxh128 {r.source_xxh128})")
+        print(f"Proxy     {safe(r.output_path)}  ({r.output_bytes} bytes, xxh128 {r.output_xxh128})")
+        print(f"  Intent  '{safe(r.intent)}'   Job {r.job_id} clip {r.clip_index}, finished {r.job_finished_at}")
+        print(f"  Source  {safe(r.source_path)}  (xxh128 {r.source_xxh128})")
         print(f"          {i.width}x{i.height} {i.video_codec} at {i.frame_rate} fps, {i.frames} frames, audio {audio}")
         print(f"  Print   {r.fingerprint}")
         passed = sum(1 for c in r.verification if c["passed"])
@@ -168,7 +171,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                           for r, o in outcomes], indent=2))  # fmt: skip
     else:
         for record, outcome in bad:
-            print(f"{outcome.upper():9} {record.output_path}  (job {record.job_id})")
+            print(f"{outcome.upper():9} {safe(record.output_path)}  (job {record.job_id})")
         missing = sum(o == "missing" for _, o in bad)
         print(f"{len(outcomes)} proxy(ies) checked: {len(outcomes) - len(bad)} intact, "
               f"{missing} missing, {len(bad) - missing} modified.")  # fmt: skip
@@ -189,7 +192,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         except OSError as error:
             print(
-                f"proxx fabric: '{args.output}' cannot be created ({error.strerror}): name a new file.", file=sys.stderr
+                f"proxx fabric: '{safe(str(args.output))}' cannot be created ({error.strerror}): name a new file.",
+                file=sys.stderr,
             )
             return EXIT_USAGE
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -209,9 +213,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 done = ingest(path, index)
             except Exception as error:  # one unreadable result must not stop the others
                 failures += 1
-                print(f"FAILED    {path}: {type(error).__name__}: {error}", file=sys.stderr)
+                print(f"FAILED    {safe(str(path))}: {type(error).__name__}: {safe(str(error))}", file=sys.stderr)
                 continue
             how = "re-measured from the files" if done.measured else "from its export details"
             sealed = f"; sealed in {done.sealed}" if done.sealed else ""
-            print(f"Ingested  {path}: job {done.job_id}, {done.proxies} proxy(ies) {how}{sealed}")
+            print(f"Ingested  {safe(str(path))}: job {done.job_id}, {done.proxies} proxy(ies) {how}{safe(sealed)}")
     return EXIT_FAILED if failures else 0

@@ -456,3 +456,20 @@ def test_proxx_run_says_an_export_that_failed(proxx_home, tmp_path, monkeypatch,
     out, err = capsys.readouterr()
     assert "COMPLETED" in out
     assert "Note:   the fabric export failed (OperationalError: database is locked)" in err, err
+
+
+def test_fabric_commands_show_names_escaped_never_driving_the_terminal(proxx_home, tmp_path, capsys):
+    """`proxx fabric lookup | show | verify` printed a card's file names as they are: an escape
+    sequence recoloured the terminal, a newline in a name forged a line of the report."""
+    name = "A\x1b[31mRED\x1b]0;TITLE\x07\nMISSING   forged.mp4\u202e.mov"
+    source = make_clip(tmp_path / "card" / name, frames=6)
+    result = run(Proxx.open(), [source], tmp_path / "out")
+    Path(result.clips[0].output).unlink()  # so that verify names it as missing
+    capsys.readouterr()
+    assert main(["fabric", "lookup", str(source)]) == 0
+    assert main(["fabric", "show", result.job_id]) == 0
+    assert main(["fabric", "verify", result.job_id]) == 5
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert not [line for line in out.splitlines() if line.startswith("MISSING   forged.mp4")]
+    assert "A\\x1b[31mRED\\x1b]0;TITLE\\x07\\x0aMISSING   forged.mp4\\u202e" in out
