@@ -141,6 +141,7 @@ CHECK_LABELS = {
     "frame_rate": "Frame rate",
     "constant_frame_rate": "Constant frame rate",
     "duration": "Duration",
+    "frame_count": "Frame count",
     "start": "Start",
     "alpha": "Transparency",
     "colour": "Colour",

@@ -374,3 +374,21 @@ def test_a_picture_dropped_mid_clip_fails_though_the_average_rate_is_within_a_pe
            "-c:v", "prores_ks", "-profile:v", "1", "-c:a", "copy", str(gap))  # fmt: skip
     check = checks_of(profile("proxy_prores_lt"), long, gap)["constant_frame_rate"]
     assert not check.passed and check.actual == "119 pictures over 120 frames' time", check
+
+
+def test_a_proxy_a_picture_short_or_long_at_its_end_fails_its_frame_count(source, prores, folder):
+    """The last picture dropped (`-frames:v` one fewer) or repeated (`tpad` one more) kept a duration
+    within the one-frame tolerance, a constant rate and every stated fact: it verified. A source whose
+    container counts its pictures gives a proxy of exactly as many."""
+    lt = profile("proxy_prores_lt")
+    right = checks_of(lt, source, prores)
+    assert right["frame_count"].passed and right["frame_count"].expected == "48 pictures"
+    short = checks_of(lt, source, render(source, lt, folder / "short.mov", {"-frames:v": "47"}))
+    assert not short["frame_count"].passed and short["frame_count"].actual == "47 pictures"
+    assert short["duration"].passed and short["constant_frame_rate"].passed  # what let it through
+    args = build_args(real_ffmpeg(), probe(str(source)), str(folder / "long.mp4"), profile("proxy_h264_low"))
+    args[args.index("-vf") + 1] += ",tpad=stop=1:stop_mode=clone"
+    subprocess.run(args, check=True, capture_output=True, timeout=120)
+    long = checks_of(profile("proxy_h264_low"), source, folder / "long.mp4")
+    assert not long["frame_count"].passed and long["frame_count"].actual == "49 pictures"
+    assert long["duration"].passed and long["constant_frame_rate"].passed

@@ -64,6 +64,7 @@ CHECK_NAMES = (
     "frame_rate",
     "constant_frame_rate",
     "duration",
+    "frame_count",  # a source whose pictures are counted: the proxy holds as many, not one fewer or more
     "start",
     "alpha",
     "colour",  # the colour description the container (or stream) states
@@ -156,7 +157,7 @@ def verify_output(
     checks += colour_checks(profile, target.colour.output, output.video.colour, picture_colour)
     if source.other_video or output.other_video:
         checks.append(video_tracks_check(source, output))
-    checks += _time_checks(target, output)
+    checks += _time_checks(target, source, output)
     checks += _audio_codec_checks(profile, source.audio, output.audio)
     checks.append(_check("alpha", "none", output.video.pix_fmt if output.video.has_alpha else "none"))
     checks.append(_timecode_check(profile, target, output))
@@ -261,7 +262,20 @@ def _same_scan(expected: str, actual: str) -> bool:
     return actual == expected
 
 
-def _time_checks(target: ProxyTarget, output: MediaInfo) -> list[Check]:
+def source_frames(target: ProxyTarget, source: MediaInfo) -> int | None:
+    """The pictures a proxy of `source` holds: a constant-rate source keeps each of its pictures, so
+    as many as its container counts (MXF counts in its duration's edit units), when that count fills
+    its duration at its rate; None for a conformed, soft-telecined or uncounted source. The duration
+    check allows a frame either way, which is the last picture dropped or repeated."""
+    video = source.video
+    if video is None or target.variable_rate or video.repeat_fields or not source.video_duration:
+        return None
+    filled = round(Fraction(source.video_duration) * target.rate)
+    counted = video.nb_frames or (filled if source.container == "mxf" else None)
+    return counted if counted == filled else None
+
+
+def _time_checks(target: ProxyTarget, source: MediaInfo, output: MediaInfo) -> list[Check]:
     assert output.video is not None
     out = output.video
     real, average = parse_rate(out.frame_rate), parse_rate(out.avg_frame_rate)
@@ -284,6 +298,10 @@ def _time_checks(target: ProxyTarget, output: MediaInfo) -> list[Check]:
         checks.append(_check("duration", f"{target.duration:.3f} s (± 1 frame)", f"{out_duration:.3f} s", close))
     else:
         checks.append(_check("duration", f"{target.duration} s", f"{out_duration} s", False))
+    frames = source_frames(target, source)
+    if frames is not None:
+        made = out.nb_frames or (round(Fraction(out_duration) * target.rate) if out_duration else 0)
+        checks.append(_check("frame_count", f"{frames} pictures", f"{made} pictures", made == frames))
     # Within half a frame: a picture a frame late sits a frame off its timecode and its sound.
     late = abs(Fraction(start)) * target.rate
     checks.append(_check("start", "0.000 s (within half a frame)", f"{start:.3f} s", late < Fraction(1, 2)))
