@@ -148,6 +148,7 @@ CHECK_LABELS = {
     "picture_colour": "Colour in the picture",
     "picture_orientation": "Picture orientation",
     "picture_levels": "Picture levels",
+    "picture_content": "Picture content",
     "video_tracks": "Video tracks",
     "timecode": "Timecode",
     "timecode_rate": "Timecode rate",

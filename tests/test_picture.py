@@ -52,12 +52,13 @@ def render(source: Path, output: Path, *before: str) -> Path:
 
 def test_a_proxy_made_as_players_show_the_source_passes(turned, tmp_path):
     right = render(turned, tmp_path / "right.mov")
-    (check,) = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(right)))
+    check, same = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(right)))
     assert (check.name, check.actual, check.passed) == (
         "picture_orientation",
         "the picture as the source shows it",
         True,
     )
+    assert (same.name, same.passed) == ("picture_content", True), same
 
 
 def test_a_proxy_that_ignored_the_turn_fails_though_its_stated_facts_are_right(turned, tmp_path):
@@ -83,12 +84,32 @@ def test_levels_of_a_full_range_source_read_as_limited_fail(tmp_path):
     h264 = profile("proxy_h264_low")
     command = build_args(require_tool("ffmpeg").path, probe_afresh(str(full)), str(tmp_path / "right.mp4"), h264)
     subprocess.run(command, check=True, capture_output=True)
-    (check,) = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(tmp_path / "right.mp4")))
+    check, same = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(tmp_path / "right.mp4")))
     assert (check.name, check.passed) == ("picture_levels", True), check
+    assert (same.name, same.passed) == ("picture_content", True), same
     wrong = tmp_path / "wrong.mp4"  # the source's full-range pictures, said to be limited
     ffmpeg("-i", str(full), "-c", "copy", "-bsf:v", "h264_metadata=video_full_range_flag=0", str(wrong))
     (check,) = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(wrong)))
     assert (check.name, check.passed) == ("picture_levels", False), check
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "drawbox=c=gray:t=fill",  # a renderer's "media offline" slate
+        "shuffleplanes=0:2:1",  # the colour planes swapped
+    ],
+)
+def test_a_proxy_unlike_its_source_fails_where_its_first_picture_is_read(turned, tmp_path, change):
+    """A turned source's proxy that is a slate or the source with its colour planes swapped was upright,
+    not mirrored, of the right size and colour description: it passed the orientation check ("unlike
+    the source, but not turned") and verified. Where the first pictures are read anyway and no colour
+    is converted, they must be alike."""
+    command = build_args(require_tool("ffmpeg").path, probe_afresh(str(turned)), str(tmp_path / "w.mov"), profile())
+    command[command.index("-vf") + 1] += "," + change
+    subprocess.run(command, check=True, capture_output=True)
+    check, same = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(tmp_path / "w.mov")))
+    assert check.passed and (same.name, same.passed) == ("picture_content", False), same
 
 
 def test_an_upright_limited_source_costs_no_picture_read(tmp_path, monkeypatch):

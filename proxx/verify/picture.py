@@ -7,7 +7,8 @@ stated range is right and whose picture is washed out or crushed).
 For those sources only, the first picture of the source as players show it and the first picture of
 the output are decoded by ffmpeg (not the engine: it reads the two files), each shrunk to a few
 pixels a side, and compared: the output must look like the source, not like the source turned or
-mirrored, and, where only the range changes, its colours must be the source's. Other sources cost
+mirrored, and, where only the range changes, its colours must be the source's; where no colour is
+converted, it must be the source's picture (not a slate, another clip, or its colour planes swapped). Other sources cost
 nothing here: nothing about them makes these errors likely.
 """
 
@@ -29,6 +30,11 @@ SIDE = 16
 # A picture this close to the source on average (0-255 a channel) is the source's, whatever else it
 # resembles; further off, it is the source turned or mirrored when one of those is twice as close.
 SAME_PICTURE = 6.0
+# Further off than this, the output's first picture is not the source's at all (a slate or another
+# clip: 60-110 measured; the colour planes swapped: 100): a right proxy of an untagged source reads
+# up to 9 off, its source decoded here as BT.601, its proxy as the BT.709 it states, so a matrix
+# misread (9 measured) is not told apart.
+UNLIKE = 32.0
 # Where only the range changes, a right proxy keeps the source's contrast: its values against the
 # source's rise with a slope within this of 1 (0.97-1.0 measured); levels read the wrong way
 # stretch it by 255/219 (1.14 measured on a gradient, clipping aside) or squeeze it by 219/255.
@@ -41,7 +47,8 @@ Picture = list[list[tuple[int, ...]]]  # rows of (R, G, B)
 
 def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
     """The checks `picture_orientation` (a source with a display rotation) and `picture_levels` (a
-    full-range source whose proxy changes only the range), each comparing the first pictures."""
+    full-range source whose proxy changes only the range), each comparing the first pictures, and
+    `picture` (the two alike) where no colour is converted and those pass."""
     if source.video is None or output.video is None:
         return []
     colour = proxy_target(profile, source).colour
@@ -53,6 +60,7 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
         shown, made = _first_pictures(source.path, output.path, timeout)
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         names = [name for name, wanted in (("picture_orientation", turned), ("picture_levels", levels)) if wanted]
+        names += [] if colour.converts_colours else ["picture_content"]
         return [
             Check(name, "the first picture read from both files", f"not readable: {error}", False) for name in names
         ]
@@ -61,7 +69,18 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
         checks.append(_orientation(shown, made))
     if levels:
         checks.append(_levels(shown, made))
+    if not colour.converts_colours and all(check.passed for check in checks):
+        checks.append(_same_picture(shown, made))
     return checks
+
+
+def _same_picture(shown: Picture, made: Picture) -> Check:
+    """Decoded anyway, the two first pictures must be alike where no colour is converted: a proxy that
+    is a renderer's slate ("media offline"), another clip, or the source with its colour planes
+    swapped passes every stated fact and the turn and levels checks."""
+    expected = f"the source's first picture (within {UNLIKE:g} of 255 on average)"
+    distance = _distance(shown, made)
+    return Check("picture_content", expected, f"{distance:.1f} of 255 from it on average", distance <= UNLIKE)
 
 
 def _levels(shown: Picture, made: Picture) -> Check:
