@@ -23,7 +23,14 @@ from proxx import vocabulary
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.colour import Colour, complete, same_colour
 from proxx.media.geometry import display_aspect, sample_aspect
-from proxx.media.policy import DEFAULT_LAYOUTS, MXF_NO_TIMECODE, AudioTarget, ProxyTarget, proxy_target
+from proxx.media.policy import (
+    DEFAULT_LAYOUTS,
+    MXF_NO_TIMECODE,
+    AudioTarget,
+    ProxyTarget,
+    proxy_target,
+    top_field_first,
+)
 from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream, parse_rate
 
 # Bundled codec flavour -> (ffprobe codec_name, ffprobe profile or None when not pinned).
@@ -61,6 +68,7 @@ CHECK_NAMES = (
     "sample_aspect_ratio",
     "rotation",
     "field_order",
+    "picture_field_order",  # an interlaced proxy: the field its pictures code first is the one it states
     "frame_rate",
     "constant_frame_rate",
     "duration",
@@ -155,6 +163,8 @@ def verify_output(
         return checks
     target = proxy_target(profile, source)
     checks += _picture_checks(target, output.video)
+    if target.interlaced and output.video.picture_field_order in INTERLACED:
+        checks.append(_picture_field_order_check(target, output.video.picture_field_order))
     checks += colour_checks(profile, target.colour.output, output.video.colour, picture_colour)
     if source.other_video or output.other_video:
         checks.append(video_tracks_check(source, output))
@@ -224,6 +234,13 @@ def _picture_checks(target: ProxyTarget, out: VideoStream) -> list[Check]:
                out.rotation == 0),
         _check("field_order", target.field_order, out.field_order, _same_scan(target.field_order, out.field_order)),
     ]  # fmt: skip
+
+
+def _picture_field_order_check(target: ProxyTarget, coded: str) -> Check:
+    """A container stating top field first over pictures coded bottom first (a renderer's field flag
+    set after the scale) plays its fields in the wrong order: every movement judders."""
+    ok = top_field_first(coded) == target.top_field_first
+    return _check("picture_field_order", target.field_order, coded, ok)
 
 
 def video_tracks_check(source: MediaInfo, output: MediaInfo) -> Check:
