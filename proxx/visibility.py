@@ -107,7 +107,7 @@ def value_words(check: str, value: str, drop_frame: bool = False) -> str:
     if check in ("display_aspect_ratio", "sample_aspect_ratio"):
         words = aspect_words(value)
         return "square pixels" if check == "sample_aspect_ratio" and words == "1:1" else words
-    if check == "field_order":
+    if check in ("field_order", "picture_field_order"):
         return _FIELD_ORDERS.get(value, value)
     if check == "alpha":
         return "none" if value.startswith("none") else "present"
@@ -139,15 +139,18 @@ CHECK_LABELS = {
     "sample_aspect_ratio": "Pixel aspect",
     "rotation": "Orientation",
     "field_order": "Field order",
+    "picture_field_order": "Field order in the picture",
     "frame_rate": "Frame rate",
     "constant_frame_rate": "Constant frame rate",
     "duration": "Duration",
+    "frame_count": "Frame count",
     "start": "Start",
     "alpha": "Transparency",
     "colour": "Colour",
     "picture_colour": "Colour in the picture",
     "picture_orientation": "Picture orientation",
     "picture_levels": "Picture levels",
+    "picture_content": "Picture content",
     "video_tracks": "Video tracks",
     "timecode": "Timecode",
     "timecode_rate": "Timecode rate",

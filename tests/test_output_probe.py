@@ -1,5 +1,5 @@
-"""Verification reads a proxy once: its streams and its first picture's colour come from one ffprobe
-run, and say exactly what a probe and a separate read of the first picture say."""
+"""Verification reads a proxy once: its streams and its first picture's colour and scan come from one
+ffprobe run, and say exactly what a probe and a separate read of the first picture say."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from proxx.compile.repository import load_repository
@@ -53,6 +54,18 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
+def read_apart(path: str) -> tuple[probing.MediaInfo, probing.Colour | None]:
+    """A probe, and the first picture read on its own: its colour, and the scan it states."""
+    info, picture = probing._probe(path, 60), probing._first_frame(path, 60)
+    if picture is None or info.video is None:
+        return info, None
+    scan = probing._frame_scan({"frames": [picture]}) or ""
+    assert scan in ("progressive", "tt", "bb")
+    return attrs.evolve(info, video=attrs.evolve(info.video, picture_field_order=scan)), probing.first_frame_colour(
+        path
+    )
+
+
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     runs: list[list[str]] = []
     real = probing._ffprobe
@@ -68,7 +81,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 @pytest.mark.parametrize("name", [*PROXIES, "pictures_first", "audio_first", "damaged"])
 def test_one_read_says_what_a_probe_and_a_first_picture_read_say(name, outputs, monkeypatch):
     path = str(outputs[name])
-    apart = (probing._probe(path, 60), probing.first_frame_colour(path))
+    apart = read_apart(path)
     runs = counted(monkeypatch)
     together = probing.probe_with_picture_colour(path)
     assert together == apart

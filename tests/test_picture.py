@@ -52,12 +52,13 @@ def render(source: Path, output: Path, *before: str) -> Path:
 
 def test_a_proxy_made_as_players_show_the_source_passes(turned, tmp_path):
     right = render(turned, tmp_path / "right.mov")
-    (check,) = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(right)))
+    check, same = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(right)))
     assert (check.name, check.actual, check.passed) == (
         "picture_orientation",
         "the picture as the source shows it",
         True,
     )
+    assert (same.name, same.passed) == ("picture_content", True), same
 
 
 def test_a_proxy_that_ignored_the_turn_fails_though_its_stated_facts_are_right(turned, tmp_path):
@@ -83,12 +84,33 @@ def test_levels_of_a_full_range_source_read_as_limited_fail(tmp_path):
     h264 = profile("proxy_h264_low")
     command = build_args(require_tool("ffmpeg").path, probe_afresh(str(full)), str(tmp_path / "right.mp4"), h264)
     subprocess.run(command, check=True, capture_output=True)
-    (check,) = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(tmp_path / "right.mp4")))
+    check, same = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(tmp_path / "right.mp4")))
     assert (check.name, check.passed) == ("picture_levels", True), check
+    assert (same.name, same.passed) == ("picture_content", True), same
     wrong = tmp_path / "wrong.mp4"  # the source's full-range pictures, said to be limited
     ffmpeg("-i", str(full), "-c", "copy", "-bsf:v", "h264_metadata=video_full_range_flag=0", str(wrong))
     (check,) = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(wrong)))
     assert (check.name, check.passed) == ("picture_levels", False), check
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "drawbox=c=gray:t=fill",  # a renderer's "media offline" slate
+        "shuffleplanes=0:2:1",  # the colour planes swapped
+        "colormatrix=bt709:bt601",  # its matrix misread: BT.709 pictures converted as BT.601
+    ],
+)
+def test_a_proxy_unlike_its_source_fails_where_its_first_picture_is_read(turned, tmp_path, change):
+    """A turned source's proxy that is a slate or the source with its colour planes swapped was upright,
+    not mirrored, of the right size and colour description: it passed the orientation check ("unlike
+    the source, but not turned") and verified. Where the first pictures are read anyway and no colour
+    is converted, they must be alike."""
+    command = build_args(require_tool("ffmpeg").path, probe_afresh(str(turned)), str(tmp_path / "w.mov"), profile())
+    command[command.index("-vf") + 1] += "," + change
+    subprocess.run(command, check=True, capture_output=True)
+    check, same = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(tmp_path / "w.mov")))
+    assert check.passed and (same.name, same.passed) == ("picture_content", False), same
 
 
 def test_an_upright_limited_source_costs_no_picture_read(tmp_path, monkeypatch):
@@ -118,3 +140,23 @@ def test_a_job_whose_renderer_ignored_the_turn_fails_in_class_c(turned, tmp_path
     again = Proxx.open()
     spec = again.create_job(INTENT, [turned], out)
     assert again.run_job(spec.job_id).state == COMPLETED  # type: ignore[union-attr]
+
+
+def test_a_mirrored_proxy_of_an_untagged_phone_clip_fails(tmp_path):
+    """A phone's portrait clip states no colour: ffmpeg's scaler read it as BT.601 and its proxy as
+    the BT.709 it states, 9 of 255 apart on average, which hid a proxy mirrored left to right (13 off
+    the source, 9 off its mirror image). The source is read as the colour the policy takes it to be."""
+    from tests.camera_media import make_phone_portrait
+
+    phone = make_phone_portrait(tmp_path)
+    h264 = profile("proxy_h264_low")
+    command = build_args(require_tool("ffmpeg").path, probe_afresh(str(phone)), str(tmp_path / "right.mp4"), h264)
+    subprocess.run(command, check=True, capture_output=True)
+    assert all(
+        c.passed for c in picture_checks(h264, probe_afresh(str(phone)), probe_afresh(str(tmp_path / "right.mp4")))
+    )
+    command[-1] = f"file:{tmp_path / 'mirrored.mp4'}"
+    command[command.index("-vf") + 1] += ",hflip"
+    subprocess.run(command, check=True, capture_output=True)
+    (check,) = picture_checks(h264, probe_afresh(str(phone)), probe_afresh(str(tmp_path / "mirrored.mp4")))
+    assert (check.name, check.actual, check.passed) == ("picture_orientation", "mirrored left to right", False)

@@ -102,3 +102,32 @@ def test_a_job_whose_renderer_silenced_a_track_fails_in_class_c(source, tmp_path
     monkeypatch.delenv("PROXX_FFMPEG")
     again = Proxx.open()
     assert again.run_job(again.create_job(INTENT, [source], out).job_id).state == COMPLETED  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two stereo tracks: two voices, one a side; a room and a silent side."""
+    made = tmp_path_factory.mktemp("pairs") / "C0002.MOV"
+    inputs = [arg for track in TRACKS for arg in ("-f", "lavfi", "-i", track)]
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=2", *inputs, "-filter_complex",
+           "[1:a][2:a]join=inputs=2:channel_layout=stereo[a];[3:a][4:a]join=inputs=2:channel_layout=stereo[b]",
+           "-map", "0", "-map", "[a]", "-map", "[b]", "-c:v", "libx264", "-c:a", "pcm_s24le", "-shortest",
+           str(made))  # fmt: skip
+    return made
+
+
+@pytest.mark.parametrize(
+    ("change", "heard"),
+    [
+        ("pan=stereo|c0=c1|c1=c0", "channel 1: source track 1's channel 2"),  # the sides swapped
+        ("pan=stereo|c0=c0|c1=0*c1", "channel 2: silent"),  # one side left silent
+    ],
+)
+def test_a_stereo_track_with_its_sides_swapped_or_one_silent_fails(pairs, tmp_path, change, heard):
+    """Each track was heard as one mono mix: its two sides swapped, or one of them silent, sounded the
+    same (or only quieter), and the proxy was verified. Each channel must sound like its own."""
+    right, wrong = tmp_path / "right.mp4", tmp_path / "wrong.mov"
+    ffmpeg("-i", str(pairs), "-map", "0", "-c:v", "copy", "-c:a", "aac", str(right))
+    assert [passed for *_, passed in checks(pairs, right)] == [True, True], checks(pairs, right)
+    ffmpeg("-i", str(pairs), "-map", "0", "-c", "copy", "-c:a:0", "pcm_s24le", "-filter:a:0", change, str(wrong))
+    assert checks(pairs, wrong) == [("audio[0].sound", heard, False), ("audio[1].sound", "source track 2's", True)]

@@ -21,7 +21,9 @@ from proxx.resources import bundled_profiles_dir
 from proxx.store import FAILED
 from proxx.testing import make_clip
 from proxx.verify.checks import Check, format_checks, picture_format, verify_output
+from proxx_ffmpeg.fields import set_field_order
 from proxx_ffmpeg.recipes import build_args
+from tests.camera_media import make_dv_pal_169_mov
 from tests.wrapped_ffmpeg import real_ffmpeg, wrapped_ffmpeg
 
 BUNDLED = load_repository([bundled_profiles_dir()]).registry
@@ -374,3 +376,42 @@ def test_a_picture_dropped_mid_clip_fails_though_the_average_rate_is_within_a_pe
            "-c:v", "prores_ks", "-profile:v", "1", "-c:a", "copy", str(gap))  # fmt: skip
     check = checks_of(profile("proxy_prores_lt"), long, gap)["constant_frame_rate"]
     assert not check.passed and check.actual == "119 pictures over 120 frames' time", check
+
+
+def test_a_proxy_a_picture_short_or_long_at_its_end_fails_its_frame_count(source, prores, folder):
+    """The last picture dropped (`-frames:v` one fewer) or repeated (`tpad` one more) kept a duration
+    within the one-frame tolerance, a constant rate and every stated fact: it verified. A source whose
+    container counts its pictures gives a proxy of exactly as many."""
+    lt = profile("proxy_prores_lt")
+    right = checks_of(lt, source, prores)
+    assert right["frame_count"].passed and right["frame_count"].expected == "48 pictures"
+    short = checks_of(lt, source, render(source, lt, folder / "short.mov", {"-frames:v": "47"}))
+    assert not short["frame_count"].passed and short["frame_count"].actual == "47 pictures"
+    assert short["duration"].passed and short["constant_frame_rate"].passed  # what let it through
+    args = build_args(real_ffmpeg(), probe(str(source)), str(folder / "long.mp4"), profile("proxy_h264_low"))
+    args[args.index("-vf") + 1] += ",tpad=stop=1:stop_mode=clone"
+    subprocess.run(args, check=True, capture_output=True, timeout=120)
+    long = checks_of(profile("proxy_h264_low"), source, folder / "long.mp4")
+    assert not long["frame_count"].passed and long["frame_count"].actual == "49 pictures"
+    assert long["duration"].passed and long["constant_frame_rate"].passed
+
+
+def test_an_interlaced_proxy_whose_pictures_code_the_other_field_first_fails(folder):
+    """A DV source, bottom field first: a renderer that flags the scaled pictures top first (`setfield`
+    after the recipe's own) writes a MOV that states bottom first over ProRes pictures coded top first.
+    The container's field order was all that was read; the first picture's own is read in the same
+    ffprobe run, and must be the one the proxy states."""
+
+    dv = make_dv_pal_169_mov(folder)
+    lt = profile("proxy_prores_lt")
+    right = render(dv, lt, folder / "dv_right.mov")
+    set_field_order(right, "bb")  # as the engine marks its MOV output
+    assert failed_names(checks_of(lt, dv, right)) == set()
+    assert checks_of(lt, dv, right)["picture_field_order"].actual == "bb"
+    args = build_args(real_ffmpeg(), probe(str(dv)), str(folder / "dv_wrong.mov"), lt)
+    args[args.index("-vf") + 1] += ",setfield=tff"
+    subprocess.run(args, check=True, capture_output=True, timeout=120)
+    set_field_order(folder / "dv_wrong.mov", "bb")
+    wrong = checks_of(lt, dv, folder / "dv_wrong.mov")
+    assert failed_names(wrong) == {"picture_field_order"}
+    assert (wrong["picture_field_order"].expected, wrong["picture_field_order"].actual) == ("bb", "tt")

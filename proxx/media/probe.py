@@ -78,6 +78,8 @@ class VideoStream:
       frame_duration: the median spacing of its first pictures, in seconds; read for variable-rate
         streams only (else None).
       colour: the colour description the stream states (`proxx.media.colour`; "" where it states none).
+      picture_field_order: the scan its first decoded picture states ("tt", "bb" or "progressive"),
+        which may differ from the stream's; read only by `probe_with_picture_colour` (else "").
     Properties: `rate`, `fps` (the exact rate an editing system gives it), `has_alpha`.
     """
 
@@ -97,6 +99,7 @@ class VideoStream:
     colour: Colour = attrs.field(factory=Colour)
     frame_duration: float | None = None
     repeat_fields: bool = False
+    picture_field_order: str = ""
 
     @functools.cached_property
     def rate(self) -> Rate:  # worked out once a stream: asked several times a clip, some 40 microseconds each
@@ -433,24 +436,32 @@ def probe_with_picture_colour(path: str, timeout: float = 60) -> tuple[MediaInfo
     Verification reads each output it made this way, once: the answer is not remembered (nothing
     in the job asks for it again, and a 1,000-clip job held 1,000 of them to its end)."""
     document = _ffprobe(path, _WITH_FIRST_PACKETS, timeout)
-    known, colour = _first_video_colour(document)
+    known, picture = _first_video_frame(document)
     info = _probe(path, timeout, document)
     if info.video is None:
         return info, None
-    return info, colour if known else first_frame_colour(path, timeout)
+    if not known:
+        picture = _first_frame(path, timeout)
+    if picture is None:
+        return info, None
+    scan = _frame_scan({"frames": [picture]}) or ""
+    return attrs.evolve(info, video=attrs.evolve(info.video, picture_field_order=scan)), stated_colour(picture)
 
 
+# What a first picture states: its colour, and its scan (a ProRes frame header codes its fields in
+# an order of its own, which may not be the one its container states).
+_PICTURE_ENTRIES = "color_range,color_space,color_primaries,color_transfer,interlaced_frame,top_field_first"
 # The streams, with the file's first two packets (of any stream: -select_streams would cut the
 # streams section down to the stream it selects) counted and decoded.
 _WITH_FIRST_PACKETS = [
     "-show_format", "-show_streams", "-show_frames", "-count_packets", "-read_intervals", "%+#2",
-    "-show_entries", "frame=stream_index,color_range,color_space,color_primaries,color_transfer",
+    "-show_entries", f"frame=stream_index,{_PICTURE_ENTRIES}",
 ]  # fmt: skip
 
 
-def _first_video_colour(document: dict[str, Any]) -> tuple[bool, Colour | None]:
-    """(whether it is known, what it is): what the first picture of the first video stream
-    (ffprobe's v:0) states, known when exactly one packet of that stream was decoded (what
+def _first_video_frame(document: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
+    """(whether it is known, what it is): the first picture of the first video stream (ffprobe's
+    v:0) as ffprobe shows it, known when exactly one packet of that stream was decoded (what
     `first_frame_colour` decodes), None when it gave no picture. The frames and packet counts are
     taken out of `document`, which is then what `-show_format -show_streams` prints."""
     frames = document.pop("frames", None) or []
@@ -459,8 +470,7 @@ def _first_video_colour(document: dict[str, Any]) -> tuple[bool, Colour | None]:
     first = next((s.get("index") for s in streams if s.get("codec_type") == "video"), None)
     if first is None or read.get(first) != 1:
         return False, None
-    picture = next((f for f in frames if f.get("stream_index") == first), None)
-    return True, None if picture is None else stated_colour(picture)
+    return True, next((f for f in frames if f.get("stream_index") == first), None)
 
 
 def _remembered(path: str, timeout: float, read: Callable[[str, float], MediaInfo]) -> MediaInfo:
@@ -538,11 +548,16 @@ def _median_spacing(document: dict[str, Any]) -> float | None:
 def first_frame_colour(path: str, timeout: float = 60) -> Colour | None:
     """The colour description the first decoded picture states (the ProRes frame header, the
     H.264/HEVC VUI), which may differ from what the container says; None when no frame decodes."""
-    entries = "frame=color_range,color_space,color_primaries,color_transfer"
-    first = ["-select_streams", "v:0", "-read_intervals", "%+#1", "-show_frames", "-show_entries", entries]
-    document = _ffprobe(path, first, timeout)
-    frames = document.get("frames") or []
-    return stated_colour(frames[0]) if frames else None
+    picture = _first_frame(path, timeout)
+    return None if picture is None else stated_colour(picture)
+
+
+def _first_frame(path: str, timeout: float) -> dict[str, Any] | None:
+    """The first decoded picture of the first video stream, as ffprobe shows it, or None."""
+    first = ["-select_streams", "v:0", "-read_intervals", "%+#1", "-show_frames", "-show_entries",
+             f"frame={_PICTURE_ENTRIES}"]  # fmt: skip
+    frames = _ffprobe(path, first, timeout).get("frames") or []
+    return frames[0] if frames else None
 
 
 def _signal_name(number: int) -> str:

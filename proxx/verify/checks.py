@@ -23,7 +23,14 @@ from proxx import vocabulary
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.colour import Colour, complete, same_colour
 from proxx.media.geometry import display_aspect, sample_aspect
-from proxx.media.policy import DEFAULT_LAYOUTS, MXF_NO_TIMECODE, AudioTarget, ProxyTarget, proxy_target
+from proxx.media.policy import (
+    DEFAULT_LAYOUTS,
+    MXF_NO_TIMECODE,
+    AudioTarget,
+    ProxyTarget,
+    proxy_target,
+    top_field_first,
+)
 from proxx.media.probe import INTERLACED, AudioStream, MediaInfo, VideoStream, parse_rate
 
 # Bundled codec flavour -> (ffprobe codec_name, ffprobe profile or None when not pinned).
@@ -61,15 +68,18 @@ CHECK_NAMES = (
     "sample_aspect_ratio",
     "rotation",
     "field_order",
+    "picture_field_order",  # an interlaced proxy: the field its pictures code first is the one it states
     "frame_rate",
     "constant_frame_rate",
     "duration",
+    "frame_count",  # a source whose pictures are counted: the proxy holds as many, not one fewer or more
     "start",
     "alpha",
     "colour",  # the colour description the container (or stream) states
     "picture_colour",  # the one the picture itself states, for codecs whose pictures carry one
     "picture_orientation",  # a source with a display rotation: its first picture as the source shows it, not turned
     "picture_levels",  # a full-range source whose proxy changes only the range: the same colours
+    "picture_content",  # where the two above read the pictures and no colour is converted: the source's picture
     "video_tracks",  # for a source with more than one (the others are named), or an output with more (failed)
     "timecode",
     "timecode_rate",  # for an output with a timecode (tmcd) track: it counts at the video's rate
@@ -80,7 +90,7 @@ CHECK_NAMES = (
     "audio[N].codec",  # what the audio policy promises: the source's codec or a lossless one, AAC, PCM
     "audio[N].start",  # its offset from the first picture, the source's
     "audio[N].duration",  # the source stream's, as the proxy keeps it
-    "audio[N].sound",  # a source of several tracks: output track N sounds like source track N, not silent
+    "audio[N].sound",  # a source of several tracks: each channel of output track N is source track N's, not silent
 )
 
 
@@ -153,10 +163,12 @@ def verify_output(
         return checks
     target = proxy_target(profile, source)
     checks += _picture_checks(target, output.video)
+    if target.interlaced and output.video.picture_field_order in INTERLACED:
+        checks.append(_picture_field_order_check(target, output.video.picture_field_order))
     checks += colour_checks(profile, target.colour.output, output.video.colour, picture_colour)
     if source.other_video or output.other_video:
         checks.append(video_tracks_check(source, output))
-    checks += _time_checks(target, output)
+    checks += _time_checks(target, source, output)
     checks += _audio_codec_checks(profile, source.audio, output.audio)
     checks.append(_check("alpha", "none", output.video.pix_fmt if output.video.has_alpha else "none"))
     checks.append(_timecode_check(profile, target, output))
@@ -224,6 +236,13 @@ def _picture_checks(target: ProxyTarget, out: VideoStream) -> list[Check]:
     ]  # fmt: skip
 
 
+def _picture_field_order_check(target: ProxyTarget, coded: str) -> Check:
+    """A container stating top field first over pictures coded bottom first (a renderer's field flag
+    set after the scale) plays its fields in the wrong order: every movement judders."""
+    ok = top_field_first(coded) == target.top_field_first
+    return _check("picture_field_order", target.field_order, coded, ok)
+
+
 def video_tracks_check(source: MediaInfo, output: MediaInfo) -> Check:
     """A source with more than one video track (an interview's A and B cameras, ISO recordings)
     gives a proxy of its first: the proxy holds exactly one, and the others are named in the
@@ -261,7 +280,20 @@ def _same_scan(expected: str, actual: str) -> bool:
     return actual == expected
 
 
-def _time_checks(target: ProxyTarget, output: MediaInfo) -> list[Check]:
+def source_frames(target: ProxyTarget, source: MediaInfo) -> int | None:
+    """The pictures a proxy of `source` holds: a constant-rate source keeps each of its pictures, so
+    as many as its container counts (MXF counts in its duration's edit units), when that count fills
+    its duration at its rate; None for a conformed, soft-telecined or uncounted source. The duration
+    check allows a frame either way, which is the last picture dropped or repeated."""
+    video = source.video
+    if video is None or target.variable_rate or video.repeat_fields or not source.video_duration:
+        return None
+    filled = round(Fraction(source.video_duration) * target.rate)
+    counted = video.nb_frames or (filled if source.container == "mxf" else None)
+    return counted if counted == filled else None
+
+
+def _time_checks(target: ProxyTarget, source: MediaInfo, output: MediaInfo) -> list[Check]:
     assert output.video is not None
     out = output.video
     real, average = parse_rate(out.frame_rate), parse_rate(out.avg_frame_rate)
@@ -284,6 +316,10 @@ def _time_checks(target: ProxyTarget, output: MediaInfo) -> list[Check]:
         checks.append(_check("duration", f"{target.duration:.3f} s (± 1 frame)", f"{out_duration:.3f} s", close))
     else:
         checks.append(_check("duration", f"{target.duration} s", f"{out_duration} s", False))
+    frames = source_frames(target, source)
+    if frames is not None:
+        made = out.nb_frames or (round(Fraction(out_duration) * target.rate) if out_duration else 0)
+        checks.append(_check("frame_count", f"{frames} pictures", f"{made} pictures", made == frames))
     # Within half a frame: a picture a frame late sits a frame off its timecode and its sound.
     late = abs(Fraction(start)) * target.rate
     checks.append(_check("start", "0.000 s (within half a frame)", f"{start:.3f} s", late < Fraction(1, 2)))

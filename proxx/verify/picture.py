@@ -7,7 +7,9 @@ stated range is right and whose picture is washed out or crushed).
 For those sources only, the first picture of the source as players show it and the first picture of
 the output are decoded by ffmpeg (not the engine: it reads the two files), each shrunk to a few
 pixels a side, and compared: the output must look like the source, not like the source turned or
-mirrored, and, where only the range changes, its colours must be the source's. Other sources cost
+mirrored, and, where only the range changes, its colours must be the source's; where no colour is
+converted, it must be the source's picture (not a slate, another clip, its colour planes swapped or
+its matrix misread). Other sources cost
 nothing here: nothing about them makes these errors likely.
 """
 
@@ -18,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.allowlist import probe_restrictions
+from proxx.media.colour import Colour
 from proxx.media.policy import proxy_target
 from proxx.media.probe import MediaInfo, file_url
 from proxx.media.tools import require_tool
@@ -27,8 +30,13 @@ from proxx.verify.checks import Check
 # at this size, and decoding a frame shrunk to it costs little more than opening the two files.
 SIDE = 16
 # A picture this close to the source on average (0-255 a channel) is the source's, whatever else it
-# resembles; further off, it is the source turned or mirrored when one of those is twice as close.
-SAME_PICTURE = 6.0
+# resembles (a right proxy reads 0-1 off); further off, it is the source turned or mirrored when one
+# of those is twice as close (a portrait test pattern mirrored: 6 off, its mirror image 0.1).
+SAME_PICTURE = 3.0
+# Further off than this, the output's first picture is not the source's (right proxies of the camera
+# and colour classes: 0-3 measured; BT.709 pictures converted as BT.601: 9; a slate or another clip:
+# 60-110; the colour planes swapped: 100).
+UNLIKE = 6.0
 # Where only the range changes, a right proxy keeps the source's contrast: its values against the
 # source's rise with a slope within this of 1 (0.97-1.0 measured); levels read the wrong way
 # stretch it by 255/219 (1.14 measured on a gradient, clipping aside) or squeeze it by 219/255.
@@ -41,7 +49,8 @@ Picture = list[list[tuple[int, ...]]]  # rows of (R, G, B)
 
 def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
     """The checks `picture_orientation` (a source with a display rotation) and `picture_levels` (a
-    full-range source whose proxy changes only the range), each comparing the first pictures."""
+    full-range source whose proxy changes only the range), each comparing the first pictures, and
+    `picture` (the two alike) where no colour is converted and those pass."""
     if source.video is None or output.video is None:
         return []
     colour = proxy_target(profile, source).colour
@@ -50,9 +59,10 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
     if not (turned or levels):
         return []
     try:
-        shown, made = _first_pictures(source.path, output.path, timeout)
+        shown, made = _first_pictures(source.path, output.path, timeout, _as_read(colour.source))
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         names = [name for name, wanted in (("picture_orientation", turned), ("picture_levels", levels)) if wanted]
+        names += [] if colour.converts_colours else ["picture_content"]
         return [
             Check(name, "the first picture read from both files", f"not readable: {error}", False) for name in names
         ]
@@ -61,7 +71,19 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
         checks.append(_orientation(shown, made))
     if levels:
         checks.append(_levels(shown, made))
+    if not colour.converts_colours and all(check.passed for check in checks):
+        checks.append(_same_picture(shown, made))
     return checks
+
+
+def _same_picture(shown: Picture, made: Picture) -> Check:
+    """Decoded anyway, the two first pictures must be alike where no colour is converted: a proxy that
+    is a renderer's slate ("media offline"), another clip, or the source with its colour planes
+    swapped or its matrix misread passes every stated fact and the turn and levels checks."""
+    expected = f"the source's first picture (within {UNLIKE:g} of 255 on average)"
+    distance = _distance(shown, made)
+
+    return Check("picture_content", expected, f"{distance:.1f} of 255 from it on average", distance <= UNLIKE)
 
 
 def _levels(shown: Picture, made: Picture) -> Check:
@@ -125,14 +147,23 @@ def _distance(a: Picture, b: Picture) -> float:
     return total / (SIDE * SIDE * 3)
 
 
-def _first_pictures(source: str, output: str, timeout: float) -> tuple[Picture, Picture]:
+def _as_read(colour: Colour) -> str:
+    """The filter that makes the source's pictures read as the colour the policy takes them to be (an
+    untagged HD source is BT.709, which ffmpeg's scaler would take as BT.601, 9 of 255 off its proxy
+    on average): only then does a right proxy read as its source."""
+    stated = [f"{name}={value}" for name, value in (("colorspace", colour.matrix), ("range", colour.range)) if value]
+    return f"setparams={':'.join(stated)}," if stated else ""
+
+
+def _first_pictures(source: str, output: str, timeout: float, as_read: str = "") -> tuple[Picture, Picture]:
     """The first picture of each, as players show it (ffmpeg applies the display matrix), shrunk to
-    SIDE x SIDE, in one ffmpeg run: side by side in one frame of raw RGB."""
+    SIDE x SIDE, in one ffmpeg run: side by side in one frame of raw RGB; the source's read through
+    `as_read` (`_as_read`)."""
     shrink = f"setpts=PTS-STARTPTS,scale={SIDE}:{SIDE}:flags=area,format=rgb24"
     command: Sequence[str] = [
         require_tool("ffmpeg").path, "-v", "error", "-nostdin",
         *probe_restrictions(), "-i", file_url(source), *probe_restrictions(), "-i", file_url(output),
-        "-filter_complex", f"[0:v:0]{shrink}[a];[1:v:0]{shrink}[b];[a][b]hstack",
+        "-filter_complex", f"[0:v:0]{as_read}{shrink}[a];[1:v:0]{shrink}[b];[a][b]hstack",
         "-frames:v", "1", "-f", "rawvideo", "pipe:1",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)

@@ -3,9 +3,10 @@ tracks; a broadcast camera's eight): a renderer that maps them in another order,
 silent, makes a proxy whose every stated fact (track count, channels, rate, codec, length) is right.
 
 For those sources, the first seconds of each track of the source and of the output are read by
-ffmpeg (not the engine: it reads the two files), each as mono at a low rate, and each track's
-loudness over time (its envelope) is compared: output track N must sound like source track N, not
-like another of the source's tracks, and must not be silent where the source's is not. Tracks that
+ffmpeg (not the engine: it reads the two files), at a low rate, and each channel's loudness over
+time (its envelope) is compared: each channel of output track N must sound like the same channel of
+source track N, not like another of the source's channels (a stereo pair's sides swapped), and must
+not be silent where the source's is not. Tracks that
 cannot be told apart (silent, a steady tone, copies of one microphone) pass: nothing tells them
 apart. A source with one track costs nothing here.
 """
@@ -40,8 +41,10 @@ def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> l
     tracks = min(len(source.audio), len(output.audio))
     if len(source.audio) < 2 or tracks == 0:
         return []
+    heard_channels = [max(stream.channels, 1) for stream in source.audio]
+    made_channels = [max(stream.channels, 1) for stream in output.audio[:tracks]]
     try:
-        envelopes = _envelopes(source.path, len(source.audio), output.path, tracks, timeout)
+        envelopes = _envelopes(source.path, heard_channels, output.path, made_channels, timeout)
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         expected = "the first seconds of every track read from both files"
         return [Check(f"audio[{n}].sound", expected, f"not readable: {error}", False) for n in range(tracks)]
@@ -49,20 +52,36 @@ def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> l
     return [_sound(n, heard, made[n]) for n in range(tracks)]
 
 
-def _sound(n: int, heard: Sequence[Envelope], made: Envelope) -> Check:
+def _sound(n: int, heard: Sequence[Sequence[Envelope]], made: Sequence[Envelope]) -> Check:
+    """Output track N, channel by channel: each sounds like the same channel of source track N. A
+    stereo track's two sides swapped, or one left silent, is as wrong as two tracks swapped."""
     name, expected = f"audio[{n}].sound", f"source track {n + 1}'s"
-    own = heard[n]
-    if _level(own) > 0 and _level(made) < SILENT_SHARE * _level(own):
-        return Check(name, expected, "silent", False)
-    if _spread(made) < STEADY:
-        return Check(name, expected, expected, True)  # steady: nothing to tell it by
-    same = _correlation(own, made)
-    others = [(_correlation(other, made), m) for m, other in enumerate(heard) if m != n and _spread(other) >= STEADY]
-    if others:
-        closest, m = max(others)
-        if closest >= FOLLOWS and closest - same >= BY_MORE:
-            return Check(name, expected, f"source track {m + 1}'s", False)
+    sources = [(m, c, envelope) for m, track in enumerate(heard) for c, envelope in enumerate(track)]
+    for k, envelope in enumerate(made[: len(heard[n])]):
+        wrong = _channel(n, k, sources, envelope)
+        if wrong is not None:
+            side = f"channel {k + 1}: " if len(made) > 1 else ""
+            return Check(name, expected, side + wrong, False)
     return Check(name, expected, expected, True)
+
+
+def _channel(n: int, k: int, sources: Sequence[tuple[int, int, Envelope]], made: Envelope) -> str | None:
+    """What is wrong with channel K of output track N (None: nothing heard is)."""
+    own = next(envelope for m, c, envelope in sources if (m, c) == (n, k))
+    if _level(own) > 0 and _level(made) < SILENT_SHARE * _level(own):
+        return "silent"
+    if _spread(made) < STEADY:
+        return None  # steady: nothing to tell it by
+    same = _correlation(own, made)
+    others = [
+        (_correlation(other, made), m, c) for m, c, other in sources if (m, c) != (n, k) and _spread(other) >= STEADY
+    ]
+    if others:
+        closest, m, c = max(others)
+        if closest >= FOLLOWS and closest - same >= BY_MORE:
+            channels = sum(1 for track, *_ in sources if track == m)
+            return f"source track {m + 1}'s" + (f" channel {c + 1}" if channels > 1 else "")
+    return None
 
 
 def _level(envelope: Envelope) -> float:
@@ -84,34 +103,44 @@ def _correlation(a: Envelope, b: Envelope) -> float:
     return sum((x - mean_a) * (y - mean_b) for x, y in zip(a, b, strict=True)) / (count * spread_a * spread_b)
 
 
-def _envelopes(source: str, source_tracks: int, output: str, output_tracks: int, timeout: float) -> list[Envelope]:
-    """Each track's loudness in 50 ms windows (0-1 of full scale), the source's tracks first, read
-    in one ffmpeg run: every track made mono at RATE, cut to SECONDS, merged as one channel each."""
-    mono = f"aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts=mono,atrim=duration={SECONDS}"
-    labels = [
-        f"[{file}:a:{track}]" for file, count in ((0, source_tracks), (1, output_tracks)) for track in range(count)
-    ]
-    graph = ";".join(f"{label}{mono}[t{i}]" for i, label in enumerate(labels))
-    graph += ";" + "".join(f"[t{i}]" for i in range(len(labels))) + f"amerge=inputs={len(labels)}"
+def _envelopes(
+    source: str, source_channels: Sequence[int], output: str, output_channels: Sequence[int], timeout: float
+) -> list[list[Envelope]]:
+    """Each channel's loudness in 50 ms windows (0-1 of full scale), track by track, the source's
+    tracks first, read in one ffmpeg run: every track at RATE, cut to SECONDS, all merged into one
+    stream of every channel."""
+    tracks = [(file, track, channels) for file, counts in ((0, source_channels), (1, output_channels))
+              for track, channels in enumerate(counts)]  # fmt: skip
+
+    def cut(channels: int) -> str:
+        layout = "mono" if channels == 1 else "stereo" if channels == 2 else f"{channels}c"
+        return f"aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts={layout},atrim=duration={SECONDS}"
+
+    graph = ";".join(f"[{file}:a:{track}]{cut(channels)}[t{i}]" for i, (file, track, channels) in enumerate(tracks))
+    graph += ";" + "".join(f"[t{i}]" for i in range(len(tracks))) + f"amerge=inputs={len(tracks)}"
+    channels = sum(count for *_, count in tracks)
     command = [
         require_tool("ffmpeg").path, "-v", "error", "-nostdin",
         *probe_restrictions(), "-i", file_url(source), *probe_restrictions(), "-i", file_url(output),
-        "-filter_complex", graph, "-f", "s16le", "-ac", str(len(labels)), "pipe:1",
+        "-filter_complex", graph, "-f", "s16le", "-ac", str(channels), "pipe:1",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-    channels = len(labels)
     if done.returncode != 0 or len(done.stdout) < 2 * channels * WINDOW:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ValueError(lines[-1] if lines else f"ffmpeg exited with code {done.returncode}")
     samples = memoryview(done.stdout).cast("h")
     frames = len(samples) // channels
-    envelopes: list[Envelope] = []
+    heard: list[Envelope] = []
     for channel in range(channels):
         values = samples[channel::channels]
-        envelopes.append(
+        heard.append(
             [
                 math.sqrt(sum(v * v for v in values[start : start + WINDOW]) / WINDOW) / 32768
                 for start in range(0, frames - WINDOW + 1, WINDOW)
             ]
         )
+    envelopes, first = [], 0
+    for *_, count in tracks:
+        envelopes.append(heard[first : first + count])
+        first += count
     return envelopes
