@@ -244,3 +244,19 @@ def test_8_on_the_farm_operators_read_the_same_words_as_locally(proxx, farm, cli
 def _message_lines(shown: str) -> list[str]:
     """What `jobs show` says of a job, without what differs between any two jobs (ids, times, paths)."""
     return [re.sub(r"\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:.]+Z?|/\S+", "", line) for line in shown.splitlines()]
+
+
+def test_4_on_the_farm_a_job_cancelled_before_it_started_is_failed_and_the_operator_may_retry_it(
+    proxx, clip, tmp_path, capsys
+):
+    # Under the farm's key (as a facility deploys it), the cancel's end was written unsigned on the
+    # farm: the job stayed QUEUED here for ever, said to be ended elsewhere, and could not be retried.
+    out = _folder(tmp_path, "out")
+    with RedisServer() as server:  # no worker: the job waits QUEUED until the operator cancels it
+        job = proxx.submit(INTENT, [clip], out, farm=server.url).job_id
+        assert main(["jobs", "cancel", job]) == 0
+        assert f"Cancelled by the operator before it started. Job {job} FAILED." in capsys.readouterr().out
+        row = proxx.store.job(job)
+        assert (row.state, row.failure_class, row.started_at) == ("FAILED", "B", None)
+        new, done = proxx.retry(job)
+        assert done == 0 and proxx.store.job(new.job_id).state == "QUEUED"
