@@ -246,6 +246,39 @@ def _message_lines(shown: str) -> list[str]:
     return [re.sub(r"\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:.]+Z?|/\S+", "", line) for line in shown.splitlines()]
 
 
+def test_6_on_the_web_a_farm_out_of_reach_is_said_as_such_never_genericized(proxx, clip, tmp_path, capsys):
+    # The web's retry and cancel of a farm job while its broker is down: the CLI says the farm cannot be
+    # reached; the web said "The profile repository or an installed plugin is broken", the wrong thing.
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    media = tmp_path / "media"
+    (media / "out").mkdir(parents=True)
+    source = shutil.copyfile(clip, media / "A001_C001.mov")
+    with RedisServer() as server:
+        cancelled = proxx.submit(INTENT, [source], media / "out", farm=server.url).job_id
+        proxx.cancel(cancelled)
+        queued = proxx.submit(INTENT, [source], media / "out", farm=server.url).job_id
+    assert main(["jobs", "cancel", queued]) == 6
+    said = capsys.readouterr().err
+    assert "The render farm's broker" in said and "cannot be reached" in said
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
+    with TestClient(create_app(web)) as http:
+        for answer in (http.post(f"/api/jobs/{cancelled}/retry"), http.post(f"/api/jobs/{queued}/cancel")):
+            detail = answer.json()["detail"]
+            assert answer.status_code == 503 and answer.json()["reason"] == "farm_unreachable", detail
+            assert "The render farm cannot be reached" in detail and "profile repository" not in detail
+            assert "redis://" not in detail  # the broker's address stays in the server log
+        token = re.search(r'name="csrf" value="([^"]+)"', http.get("/jobs/new").text)
+        assert token is not None
+        page = http.post(f"/jobs/{queued}/cancel", data={"csrf": token.group(1)})
+        assert page.status_code == 503 and "The render farm cannot be reached" in page.text
+    assert proxx.store.job(queued).state == "QUEUED" and len(proxx.store.jobs()) == 2
+
+
 def test_4_on_the_farm_a_job_cancelled_before_it_started_is_failed_and_the_operator_may_retry_it(
     proxx, clip, tmp_path, capsys
 ):
