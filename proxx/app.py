@@ -130,7 +130,7 @@ class Proxx:
     layers: tuple[Path, ...] = ()
     engine_plugins: dict[str, str] = attrs.field(factory=dict)
     _requirements: dict[str, dict[str, str]] = attrs.field(factory=dict, init=False)
-    _stamp: tuple[tuple[str, int, int, int], ...] | None = attrs.field(default=None, init=False)
+    _stamp: tuple[tuple[str, int, int, int, int], ...] | None = attrs.field(default=None, init=False)
 
     @classmethod
     def open(

@@ -327,3 +327,28 @@ def test_step_2_one_selection_only_whatever_the_form_s_encoding(proxx_home, tmp_
         assert web.proxx.store.jobs() == []
     finally:
         web.proxx.store.close()
+
+
+def test_step_3_uses_the_registry_as_it_is_then_even_a_file_rewritten_with_its_old_time(
+    proxx_home, tmp_path, clip, monkeypatch
+):
+    # An intent's file rewritten in place, same size, its modification time put back (`cp -p`, `touch -r`,
+    # a restore): the definition read before was compiled again, and recorded with the new file's digest.
+    import hashlib
+    import os
+
+    layer = _layer(tmp_path)
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    running = Proxx.open()  # a long-running shell (a watch folder, the web), and a new command below
+    assert running.create_job(INTENT, [clip], tmp_path).proxy_profile == "proxy_h264_low"
+    intent_file = layer / "user" / "review_h264.yaml"
+    before = intent_file.stat()
+    text = intent_file.read_text()
+    with intent_file.open("r+") as rewritten:
+        rewritten.write(text.replace("scale_50", "scale_25"))
+    os.utime(intent_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    digest = "sha256:" + hashlib.sha256(intent_file.read_bytes()).hexdigest()
+    for proxx in (running, Proxx.open()):
+        spec = proxx.create_job(INTENT, [clip], tmp_path)
+        assert (spec.proxy_profile, spec.proxy_profile_origin.digest) == ("proxy_h264_quarter", digest)
