@@ -293,3 +293,15 @@ def test_4_on_the_farm_a_job_cancelled_before_it_started_is_failed_and_the_opera
         assert (row.state, row.failure_class, row.started_at) == ("FAILED", "B", None)
         new, done = proxx.retry(job)
         assert done == 0 and proxx.store.job(new.job_id).state == "QUEUED"
+
+
+def test_step_4_on_the_farm_a_jobspec_given_to_add_job_enters_the_farm_s_queue(proxx, farm, clip, tmp_path):
+    # `Proxx.add_job(spec, executor=broker)`, an integrator's JobSpec for the farm: it was stored as the
+    # farm's and never sent, QUEUED here for ever (no local worker takes a farm's job).
+    compiled = proxx.select(INTENT)
+    spec = create_jobspec(
+        compiled, [clip], _folder(tmp_path, "out"), utc_now(), proxx.requirements(compiled.canonical.engine)
+    )
+    proxx.add_job(spec, executor=farm)
+    row = wait_finished(proxx, spec.job_id, timeout=30)
+    assert row.state == COMPLETED, row.message
