@@ -305,3 +305,27 @@ def test_step_4_on_the_farm_a_jobspec_given_to_add_job_enters_the_farm_s_queue(p
     proxx.add_job(spec, executor=farm)
     row = wait_finished(proxx, spec.job_id, timeout=30)
     assert row.state == COMPLETED, row.message
+
+
+def test_7_on_the_web_operators_see_a_farm_job_s_outcome(proxx, farm, clip, tmp_path):
+    # A farm job in the web's media roots (created by `submit --farm`, or a farm job retried from the
+    # page): the web never asked the farm, and showed it QUEUED for ever, its proxy long made.
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    media = tmp_path / "media"
+    out = _folder(media.parent, "media") / "out"
+    out.mkdir()
+    source = shutil.copyfile(clip, media / "A001_C001.mov")
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
+    with TestClient(create_app(web)) as http:
+        job_id = proxx.submit(INTENT, [source], out, farm=farm).job_id
+        deadline = time.monotonic() + 60
+        while (job := http.get(f"/api/jobs/{job_id}").json())["state"] not in ("COMPLETED", "FAILED"):
+            assert time.monotonic() < deadline, job["state"]
+            time.sleep(0.2)
+        assert job["state"] == "COMPLETED" and [c["output"] for c in job["clips"]] == ["media/out/A001_C001.mp4"]
+        assert [j["state"] for j in http.get("/api/jobs").json()] == ["COMPLETED"]
