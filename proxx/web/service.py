@@ -28,7 +28,7 @@ from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import expand_sources
 from proxx.roots import Roots
-from proxx.store import STATES, JobRow
+from proxx.store import QUEUED, STATES, JobRow
 from proxx.validate.checks import would_write_among_sources
 from proxx.visibility import OperatorWords, check_label, failure_title, safe
 from proxx.web import models
@@ -303,6 +303,10 @@ class WebService:
             # A job refused before anything ran (class B) failed every clip, as `proxx jobs list` counts it.
             failed_clips=row.clip_count if row.refused else row.failed_clips,
             hidden=row.hidden,
+            # A queued job's message is why it may never run (`Store.note_waiting`): never left unsaid here.
+            note=self.roots.relative_text(self.words.text(row.message))
+            if row.state == QUEUED and row.message
+            else None,
             retryable=row.state == "FAILED"
             and (row.failure_class == FailureClass.EXECUTION.value or row.reason == CANCELLED),
         )

@@ -9,6 +9,7 @@ JobSpec made at the job's creation says, whatever any repository says later or e
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import shutil
 import time
@@ -329,3 +330,29 @@ def test_7_on_the_web_operators_see_a_farm_job_s_outcome(proxx, farm, clip, tmp_
             time.sleep(0.2)
         assert job["state"] == "COMPLETED" and [c["output"] for c in job["clips"]] == ["media/out/A001_C001.mp4"]
         assert [j["state"] for j in http.get("/api/jobs").json()] == ["COMPLETED"]
+
+
+def test_7_on_the_web_a_farm_job_that_may_never_run_says_why_as_jobs_show_does(proxx, clip, tmp_path, capsys):
+    # A farm job no worker takes: `jobs list` and `jobs show` say why it may never run; the web
+    # showed it QUEUED in silence.
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    media = tmp_path / "media"
+    (media / "out").mkdir(parents=True)
+    source = shutil.copyfile(clip, media / "A001_C001.mov")
+    with RedisServer() as server:  # no worker takes this farm's jobs
+        job_id = proxx.submit(INTENT, [source], media / "out", farm=server.url).job_id
+        assert main(["jobs", "show", job_id]) == 0
+        said = capsys.readouterr().out
+        assert "Still QUEUED: no render farm worker that takes this kind of job is running now" in said
+        web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
+        with TestClient(create_app(web)) as http:
+            note = http.get(f"/api/jobs/{job_id}").json()["note"]
+            assert note.startswith("Still QUEUED: no render farm worker") and note in said
+            assert [j["note"] for j in http.get("/api/jobs").json()] == [note]
+            for page in (f"/jobs/{job_id}", "/jobs"):
+                assert note in html.unescape(http.get(page).text), page
