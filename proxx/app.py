@@ -128,7 +128,7 @@ class Proxx:
     layers: tuple[Path, ...] = ()
     engine_plugins: dict[str, str] = attrs.field(factory=dict)
     _requirements: dict[str, dict[str, str]] = attrs.field(factory=dict, init=False)
-    _stamp: tuple[tuple[str, int, int, int], ...] | None = attrs.field(default=None, init=False)
+    _stamp: tuple[tuple[str, int, int, int, int], ...] | None = attrs.field(default=None, init=False)
 
     @classmethod
     def open(
@@ -266,9 +266,14 @@ class Proxx:
         its id stored yet: a class A `PreJobError` or class B `JobValidationError` otherwise. A job
         to run here (no `executor`) is then validated at once: a job whose checks fail ends FAILED
         (class B) from QUEUED now, before any worker takes it (a worker checks it again when it
-        takes it). A new job of an intent is `create_job`'s."""
+        takes it). A job of `executor` is handed to the dispatcher that owns it (`Dispatcher.queue`:
+        the render farm's sends it to its workers), as the JobSpec inbox feeding a farm does. A new job
+        of an intent is `create_job`'s."""
         self._check_given(spec, executor, roots)
-        self._add_job(spec, executor, roots, left_out)
+        if executor is not None:  # stored as another executor's, a job must also reach it: no local worker takes it
+            dispatcher_for(self.dispatchers.values(), executor).queue(self, spec, executor, roots)
+            return
+        self._add_job(spec, None, roots, left_out)
 
     def _check_given(self, spec: JobSpec, executor: str | None, roots: Roots | None) -> None:
         """`add_job`'s rules: a JobSpec this process did not compile is checked as untrusted (an

@@ -51,12 +51,14 @@ def home_unusable(home: Path, why: str) -> ConfigurationError:
 
 
 def file_stamp(file: Path) -> list[int] | None:
-    """What changes when a file is replaced or rewritten: size, modification time and inode."""
+    """What changes when a file is replaced or rewritten: size, modification time, inode, and its
+    change time (which no one can set back: a rewrite of the same size whose modification time was
+    put back, by `cp -p`, `touch -r` or a restore, changes it too)."""
     try:
         stat = file.stat()
     except OSError:
         return None
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
 
 
 # A list of this many items is written an item at a time wherever it lies in the document.

@@ -97,11 +97,12 @@ def path_order(path: Path) -> tuple[str, ...]:
     return path.parts
 
 
-def repository_stamp(layers: Sequence[Path]) -> tuple[tuple[str, int, int, int], ...]:
+def repository_stamp(layers: Sequence[Path]) -> tuple[tuple[str, int, int, int, int], ...]:
     """What changes whenever a profile file of `layers` is added, removed, replaced or rewritten:
-    each YAML file's path, size, modification time and inode. One directory walk without parsing
-    (~0.1 ms for the bundled repository), so a long-running shell can ask before every job."""
-    found: list[tuple[str, int, int, int]] = []
+    each YAML file's path, size, modification time, inode and change time (`proxx.home.file_stamp`).
+    One directory walk without parsing (~0.1 ms for the bundled repository), so a long-running shell
+    can ask before every job."""
+    found: list[tuple[str, int, int, int, int]] = []
 
     def walk(folder: str) -> None:
         try:
@@ -116,7 +117,7 @@ def repository_stamp(layers: Sequence[Path]) -> tuple[tuple[str, int, int, int],
                     walk(entry.path)
                 elif entry.name.endswith(YAML_SUFFIXES):
                     stat = entry.stat()
-                    found.append((entry.path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+                    found.append((entry.path, stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns))
             except OSError:
                 continue
 
@@ -128,7 +129,7 @@ def repository_stamp(layers: Sequence[Path]) -> tuple[tuple[str, int, int, int],
                 stat = layer.stat()
             except OSError:
                 continue
-            found.append((str(layer), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+            found.append((str(layer), stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns))
     return tuple(sorted(found))
 
 

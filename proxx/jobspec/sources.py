@@ -32,7 +32,7 @@ from pathlib import Path
 
 import attrs
 
-from proxx.errors import PreJobError
+from proxx.errors import JobStateError, PreJobError
 from proxx.jobspec.model import SourceFile
 from proxx.jobspec.rerun import Proxied
 from proxx.media.files import (
@@ -74,9 +74,10 @@ class Expansion:
     proxied: tuple[Proxied, ...] = ()  # sources left out: their verified proxy is there (`proxx.jobspec.rerun`)
 
 
-class NothingMissing(PreJobError):
+class NothingMissing(JobStateError):
     """A re-run with nothing left to do: every source already has its verified proxy. No job is
-    created (a job with no clip would be a record of nothing); shells say so and succeed."""
+    created (a job with no clip would be a record of nothing), and nothing failed: no failure class
+    (the web's 409); the CLI says so and succeeds, a watch folder skips the file."""
 
     def __init__(self, expansion: Expansion, output_directory: Path) -> None:
         super().__init__(

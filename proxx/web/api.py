@@ -53,8 +53,9 @@ def list_jobs(
 @operator.post(
     "/jobs",
     status_code=201,
-    summary="Create a job: compile the ONE chosen intent; a class A failure (422) creates nothing",
-    responses=problem_responses(400, 403),
+    summary="Create a job: compile the ONE chosen intent; a class A failure (422) creates nothing, and so does a "
+    "re-run whose every proxy is already there (409, no failure class)",
+    responses=problem_responses(400, 403, 409),
 )
 def create_job(request: Request, body: models.CreateJob) -> models.Job:
     return service(request).create_job(body)

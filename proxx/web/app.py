@@ -34,6 +34,21 @@ jobs in state FAILED, read like any job. There is no automatic retry: `POST /api
 creates a new job. With a token configured, send `Authorization: Bearer <token>`."""
 
 
+# What operators read of a configuration error that concerns the render farm (a retry or cancel of a
+# farm job): what cannot be used, never the installation's words nor the broker's address (the server
+# log has them), and never said as a broken profile repository.
+_FARM_UNUSABLE = {
+    "farm_unreachable": "The render farm cannot be reached now, so nothing was sent to it and the job is as it was. "
+    "Ask an administrator to check the farm's broker; the server log has the details.",
+    "farm_password_unknown": "The render farm cannot be used from this server (it does not know the broker's "
+    "password), so nothing was sent to it. Ask an administrator; the server log has the details.",
+    "farm_key_required": "The render farm cannot be used from this server (it does not have the farm's key), so "
+    "nothing was sent to it. Ask an administrator; the server log has the details.",
+    "dispatcher_not_installed": "The render farm cannot be used from this server (its plugin is not installed), so "
+    "nothing was sent to it. Ask an administrator; the server log has the details.",
+}
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith(("/api", "/openapi"))
 
@@ -97,6 +112,9 @@ def create_app(
     async def configuration_error(request: Request, error: ConfigurationError) -> Response:
         # The administrator's detail (file names, plugin names) goes to the server log, not to operators.
         log.error("configuration error on %s %s: %s", request.method, request.url.path, error.message)
+        farm = _FARM_UNUSABLE.get(error.reason)
+        if farm is not None:
+            return answer(request, WebError(503, error.reason, farm))
         detail = "The profile repository or an installed plugin is broken; the server log has the details."
         return answer(request, WebError(503, "configuration_error", detail))
 

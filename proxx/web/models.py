@@ -77,6 +77,10 @@ class Job(BaseModel):
     published: int | None = Field(default=None, description="proxies published, once the job ended")
     failed_clips: int | None = Field(default=None, description="clips that failed, once the job ended")
     hidden: bool = Field(default=False, description="left out of lists unless asked for (kept for audit)")
+    note: str | None = Field(
+        default=None,
+        description="why a queued job may never run (a render farm job no worker takes), as `proxx jobs show` says it",
+    )
     retryable: bool = Field(
         default=False,
         description="a retry could succeed: the job failed while it ran (an execution failure, a cancel, a lost "

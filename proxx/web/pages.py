@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import attrs
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -189,7 +190,34 @@ def new_job_page(request: Request) -> Response:
     return _new_job(request)
 
 
-@pages.post("/jobs", response_class=HTMLResponse)
+def only_fields(*names: str, lists: frozenset[str] = frozenset()) -> Callable[[Request], Awaitable[None]]:
+    """A page form's fields, whatever its encoding (urlencoded or multipart/form-data): a field the
+    form has not (an override posted by hand) or one given twice (other than `lists`) is refused,
+    never ignored nor "the last one wins", as the API refuses them."""
+
+    async def check(request: Request) -> None:
+        seen: set[str] = set()
+        for name, _ in (await request.form()).multi_items():
+            if name not in names:
+                raise WebError(
+                    422,
+                    "unknown_field",
+                    f"The form has no field '{safe(name[:60])}': a job is one intent, its sources and an output "
+                    "folder; nothing else can be chosen.",
+                )
+            if name in seen and name not in lists:
+                raise WebError(422, "repeated_field", f"'{name}' was given more than once: choose one.")
+            seen.add(name)
+
+    return check
+
+
+_NEW_JOB_FIELDS = only_fields(
+    CSRF_FIELD, "intent", "sources", "output_folder", "new_folder", lists=frozenset({"sources"})
+)
+
+
+@pages.post("/jobs", response_class=HTMLResponse, dependencies=[Depends(_NEW_JOB_FIELDS)])
 def create_job_form(
     request: Request,
     csrf: Annotated[str, Form()] = "",
@@ -244,14 +272,14 @@ def job_page(request: Request, job_id: str, clips: int = 1) -> Response:
     )  # fmt: skip
 
 
-@pages.post("/jobs/{job_id}/retry", response_class=HTMLResponse)
+@pages.post("/jobs/{job_id}/retry", response_class=HTMLResponse, dependencies=[Depends(only_fields(CSRF_FIELD))])
 def retry_form(request: Request, job_id: str, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
     retried = _service(request).retry(job_id)
     return RedirectResponse(f"/jobs/{retried.job.job_id}", status_code=303)
 
 
-@pages.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
+@pages.post("/jobs/{job_id}/cancel", response_class=HTMLResponse, dependencies=[Depends(only_fields(CSRF_FIELD))])
 def cancel_form(request: Request, job_id: str, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
     cancelled = _service(request).cancel(job_id)

@@ -12,6 +12,7 @@ import json
 import os
 import stat
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from proxx.hookrecords import WebLookup
 from proxx.jobspec.model import JobSpec, iso_moment
 from proxx.jobspec.sources import expand_sources
 from proxx.roots import Roots
-from proxx.store import STATES, JobRow
+from proxx.store import QUEUED, STATES, JobRow
 from proxx.validate.checks import would_write_among_sources
 from proxx.visibility import OperatorWords, check_label, failure_title, safe
 from proxx.web import models
@@ -38,6 +39,8 @@ LOG_TAIL_BYTES = 256 * 1024
 # A FAILED job with one of these reasons stopped part way ("stopped at 40 %"); any other ran to its end.
 STOPPING_REASONS = JOB_WIDE_REASONS | {"worker lost", CANCELLED}
 FAILED_LISTED = 20  # failed clips a job names by their place (a card's page links to each)
+# At most this often, a page or the API asks the render farm how its jobs stand before showing them.
+REFRESH_SECONDS = 1.0
 
 
 def _not_found(job_id: str) -> WebError:
@@ -91,8 +94,18 @@ class WebService:
         self._lock = threading.RLock()
         self._cache = ProfileCache(proxx.home / "cache" / "profiles.json")
         self.words = self._words()
+        self._refreshed_at = time.monotonic()
         with self._lock:
-            _ = proxx.store  # open (and reap lost jobs) now, not on the first request
+            _ = proxx.store  # open (and reap lost jobs, mirror the farm's) now, not on the first request
+
+    def _refresh(self) -> None:
+        """Mirror the jobs dispatched elsewhere (the render farm's) before they are shown, at most once
+        a REFRESH_SECONDS: the store is opened once for the server's life (`Proxx.refresh`). Called
+        with the lock held."""
+        now = time.monotonic()
+        if now - self._refreshed_at >= REFRESH_SECONDS:
+            self._refreshed_at = now
+            self.proxx.refresh()
 
     def _reload(self) -> None:
         # Profile edits show without a restart, but an unchanged file is never read again (the cache
@@ -230,6 +243,7 @@ class WebService:
                     400, "bad_date", "'since' must be a date such as 2026-11-29 or 2026-11-29T10:00."
                 ) from None
         with self._lock:
+            self._refresh()
             store = self.proxx.store
             shown: list[JobRow] = []
             skipped = 0
@@ -255,6 +269,7 @@ class WebService:
     def _row(self, job_id: str) -> JobRow:
         """A job by its id or its short form (the last 8 characters, as the CLI shows it); a job
         whose files lie outside the media roots is not found here."""
+        self._refresh()
         try:
             row = self.proxx.store.job(job_id)
         except KeyError:
@@ -301,6 +316,10 @@ class WebService:
             # A job refused before anything ran (class B) failed every clip, as `proxx jobs list` counts it.
             failed_clips=row.clip_count if row.refused else row.failed_clips,
             hidden=row.hidden,
+            # A queued job's message is why it may never run (`Store.note_waiting`): never left unsaid here.
+            note=self.roots.relative_text(self.words.text(row.message))
+            if row.state == QUEUED and row.message
+            else None,
             retryable=row.state == "FAILED"
             and (row.failure_class == FailureClass.EXECUTION.value or row.reason == CANCELLED),
         )

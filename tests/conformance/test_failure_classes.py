@@ -350,3 +350,32 @@ def test_c_partial_output_kept_result_and_logs_written(proxx_home, clip, out, mo
         Path(result.log_path).read_text().count("$ ") == 1
         and Path(proxx.store.job(result.job_id).result_path or "").is_file()
     )
+
+
+def test_a_re_run_with_nothing_missing_is_no_failure_of_any_class_on_any_path(proxx_home, tmp_path, clip, capsys):
+    # Every proxy already there: no job is created, and nothing failed. `proxx run` says so and exits 0,
+    # a watch folder skips the file; the web answered 422 "Pre-job failure", class A.
+    from fastapi.testclient import TestClient
+
+    from proxx.errors import PreJobError
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    media = tmp_path / "media"
+    (media / "out").mkdir(parents=True)
+    source = shutil.copyfile(clip, media / "A001_C001.mov")
+    again = ["run", "--profile", "Review H.264", "--output", str(media / "out"), str(source)]
+    assert main(again) == 0 and main(again) == 0
+    assert "no job was created" in capsys.readouterr().out
+    proxx = Proxx.open()
+    with pytest.raises(PreJobError) as nothing:
+        proxx.create_job("Review H.264", [source], media / "out")
+    assert (nothing.value.reason, nothing.value.failure_class) == ("nothing_missing", None)
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
+    with TestClient(create_app(web)) as http:
+        body = {"intent": "Review H.264", "sources": ["media/A001_C001.mov"], "output_folder": "media/out"}
+        answer = http.post("/api/jobs", json=body).json()
+    assert (answer["status"], answer["reason"], answer["failure_class"]) == (409, "nothing_missing", None)
+    assert "Pre-job failure" not in answer["title"] and "no job was created" in answer["detail"]
+    assert len(proxx.store.jobs()) == 1

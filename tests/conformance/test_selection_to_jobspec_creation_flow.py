@@ -296,3 +296,59 @@ def test_step_5_no_retry_no_fallback_no_silent_substitution(proxx_home, tmp_path
         with pytest.raises(PreJobError, match="more than one canonical profile"):
             proxx.create_job("Any ProRes", [clip], out)  # never the first of the candidates
     assert proxx.store.jobs() == []
+
+
+def test_step_2_one_selection_only_whatever_the_form_s_encoding(proxx_home, tmp_path, clip):
+    # The page's form posted as multipart/form-data with two intents: refused, never the last one taken.
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    (tmp_path / "out").mkdir()
+    shutil.copyfile(clip, tmp_path / "A001_C001.mov")
+    proxx = Proxx.open()
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={tmp_path}"]), proxx.beside_outputs))
+    try:
+        with TestClient(create_app(web)) as http:
+            token = re.search(r'name="csrf" value="([^"]+)"', http.get("/jobs/new").text)
+            assert token is not None
+            fields = [("csrf", token.group(1)), ("intent", "Legacy_ProRes_422"), ("intent", INTENT),
+                      ("sources", "media/A001_C001.mov"), ("output_folder", "media/out")]  # fmt: skip
+            body = "".join(f'--b0\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields)
+            page = http.post(
+                "/jobs",
+                content=f"{body}--b0--\r\n".encode(),
+                headers={"Content-Type": "multipart/form-data; boundary=b0"},
+                follow_redirects=False,
+            )
+        assert page.status_code == 422 and "was given more than once" in page.text
+        assert web.proxx.store.jobs() == []
+    finally:
+        web.proxx.store.close()
+
+
+def test_step_3_uses_the_registry_as_it_is_then_even_a_file_rewritten_with_its_old_time(
+    proxx_home, tmp_path, clip, monkeypatch
+):
+    # An intent's file rewritten in place, same size, its modification time put back (`cp -p`, `touch -r`,
+    # a restore): the definition read before was compiled again, and recorded with the new file's digest.
+    import hashlib
+    import os
+
+    layer = _layer(tmp_path)
+    monkeypatch.setenv("PROXX_BUNDLED_PROFILES", "0")
+    monkeypatch.setenv("PROXX_PROFILES", str(layer))
+    running = Proxx.open()  # a long-running shell (a watch folder, the web), and a new command below
+    assert running.create_job(INTENT, [clip], tmp_path).proxy_profile == "proxy_h264_low"
+    intent_file = layer / "user" / "review_h264.yaml"
+    before = intent_file.stat()
+    text = intent_file.read_text()
+    with intent_file.open("r+") as rewritten:
+        rewritten.write(text.replace("scale_50", "scale_25"))
+    os.utime(intent_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    digest = "sha256:" + hashlib.sha256(intent_file.read_bytes()).hexdigest()
+    for proxx in (running, Proxx.open()):
+        spec = proxx.create_job(INTENT, [clip], tmp_path)
+        assert (spec.proxy_profile, spec.proxy_profile_origin.digest) == ("proxy_h264_quarter", digest)

@@ -3,6 +3,7 @@ control panel."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +163,25 @@ def test_7_no_canonical_ids_on_the_web_or_in_the_operator_list(operator_surfaces
 def test_7_no_codec_or_container_details(operator_surfaces):
     found = operator_surfaces.found(operator_surfaces.forbidden)
     assert found == {}  # nor on the CLI, the operator's other UI
+
+
+def _multipart(fields: list[tuple[str, str]]) -> tuple[bytes, dict[str, str]]:
+    """A form as a browser posts it with enctype="multipart/form-data" (any client may)."""
+    body = "".join(f'--b0\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields)
+    return f"{body}--b0--\r\n".encode(), {"Content-Type": "multipart/form-data; boundary=b0"}
+
+
+def test_4_no_override_injected_through_the_page_s_form(http, web):
+    # The page's form takes what its fields ask (intent, sources, output folder, new folder): a field
+    # it has not, posted by hand, is refused as the API refuses it, never ignored without a word.
+    token = re.search(r'name="csrf" value="([^"]+)"', http.get("/jobs/new").text)
+    assert token is not None
+    form = [("csrf", token.group(1)), ("intent", INTENT), ("sources", "media/A001_C001.mov"),
+            ("output_folder", "media/out")]  # fmt: skip
+    for override in (("codec", "prores_hq"), ("resolution", "source"), ("proxy_profile", "proxy_prores_hq")):
+        page = http.post("/jobs", data=dict([*form, override]), follow_redirects=False)
+        assert page.status_code == 422 and f"'{override[0]}'" in html.unescape(page.text), override
+        body, headers = _multipart([*form, override])
+        page = http.post("/jobs", content=body, headers=headers, follow_redirects=False)
+        assert page.status_code == 422 and f"'{override[0]}'" in html.unescape(page.text), override
+    assert web.proxx.store.jobs() == []

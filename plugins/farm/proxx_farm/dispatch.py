@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from proxx.jobspec.model import JobSpec, SourceFile
     from proxx.roots import Roots
     from proxx.store import Store
+    from proxx_farm.state import FarmState
 
 BROKER_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -76,4 +77,31 @@ class FarmDispatcher(Dispatcher):
                 f"The render farm's broker {executor} needs its password: set PROXX_FARM_BROKER to its full URL.",
                 {"broker": executor},
             )
-        return FarmState.connect(url, timeout=5.0).cancel(job_id)
+        state = FarmState.connect(url, timeout=5.0)
+        answer = state.cancel(job_id)
+        if answer == "cancelled":
+            sign_cancel(state, job_id)
+        return answer
+
+
+def sign_cancel(state: FarmState, job_id: str) -> None:
+    """Under the farm's key, sign the end the operator's cancel gave a job still queued on the farm,
+    as a worker signs its own: this machine mirrors only signed ends, and no worker will ever write
+    one for a job it never started (it stayed QUEUED here, said to be ended elsewhere, for ever).
+    What is signed is what this cancel wrote (`proxx.execute.cancel.BEFORE_START`), never what the
+    broker holds now: anyone who reaches Redis could have changed that since."""
+    from proxx.execute.cancel import BEFORE_START
+    from proxx.jobspec.model import canonical_json, utc_now
+    from proxx.jobspec.signing import FARM_STATE, key_from_env, seal
+    from proxx.store import FAILED
+    from proxx_farm.signing import KEY_VARIABLE, farm_name
+    from proxx_farm.state import KEEP_SECONDS, PREFIX, SEALED
+
+    key = key_from_env(KEY_VARIABLE)
+    if key is None:  # a farm without a key: its records are mirrored as they are
+        return
+    ended = {"state": FAILED, "failure_class": BEFORE_START.failure_class, "reason": BEFORE_START.reason,
+             "message": BEFORE_START.message, "finished_at": utc_now()}  # fmt: skip
+    payload = canonical_json(ended).encode("utf-8")
+    sealed = seal(FARM_STATE, job_id, farm_name(), payload, key, KEEP_SECONDS).decode("utf-8")
+    state.client.hset(f"{PREFIX}job:{job_id}", SEALED, sealed)

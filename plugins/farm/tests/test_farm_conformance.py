@@ -9,6 +9,7 @@ JobSpec made at the job's creation says, whatever any repository says later or e
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import shutil
 import time
@@ -244,3 +245,114 @@ def test_8_on_the_farm_operators_read_the_same_words_as_locally(proxx, farm, cli
 def _message_lines(shown: str) -> list[str]:
     """What `jobs show` says of a job, without what differs between any two jobs (ids, times, paths)."""
     return [re.sub(r"\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:.]+Z?|/\S+", "", line) for line in shown.splitlines()]
+
+
+def test_6_on_the_web_a_farm_out_of_reach_is_said_as_such_never_genericized(proxx, clip, tmp_path, capsys):
+    # The web's retry and cancel of a farm job while its broker is down: the CLI says the farm cannot be
+    # reached; the web said "The profile repository or an installed plugin is broken", the wrong thing.
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    media = tmp_path / "media"
+    (media / "out").mkdir(parents=True)
+    source = shutil.copyfile(clip, media / "A001_C001.mov")
+    with RedisServer() as server:
+        cancelled = proxx.submit(INTENT, [source], media / "out", farm=server.url).job_id
+        proxx.cancel(cancelled)
+        queued = proxx.submit(INTENT, [source], media / "out", farm=server.url).job_id
+    assert main(["jobs", "cancel", queued]) == 6
+    said = capsys.readouterr().err
+    assert "The render farm's broker" in said and "cannot be reached" in said
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
+    with TestClient(create_app(web)) as http:
+        for answer in (http.post(f"/api/jobs/{cancelled}/retry"), http.post(f"/api/jobs/{queued}/cancel")):
+            detail = answer.json()["detail"]
+            assert answer.status_code == 503 and answer.json()["reason"] == "farm_unreachable", detail
+            assert "The render farm cannot be reached" in detail and "profile repository" not in detail
+            assert "redis://" not in detail  # the broker's address stays in the server log
+        token = re.search(r'name="csrf" value="([^"]+)"', http.get("/jobs/new").text)
+        assert token is not None
+        page = http.post(f"/jobs/{queued}/cancel", data={"csrf": token.group(1)})
+        assert page.status_code == 503 and "The render farm cannot be reached" in page.text
+    assert proxx.store.job(queued).state == "QUEUED" and len(proxx.store.jobs()) == 2
+
+
+def test_4_on_the_farm_a_job_cancelled_before_it_started_is_failed_and_the_operator_may_retry_it(
+    proxx, clip, tmp_path, capsys
+):
+    # Under the farm's key (as a facility deploys it), the cancel's end was written unsigned on the
+    # farm: the job stayed QUEUED here for ever, said to be ended elsewhere, and could not be retried.
+    out = _folder(tmp_path, "out")
+    with RedisServer() as server:  # no worker: the job waits QUEUED until the operator cancels it
+        job = proxx.submit(INTENT, [clip], out, farm=server.url).job_id
+        assert main(["jobs", "cancel", job]) == 0
+        assert f"Cancelled by the operator before it started. Job {job} FAILED." in capsys.readouterr().out
+        row = proxx.store.job(job)
+        assert (row.state, row.failure_class, row.started_at) == ("FAILED", "B", None)
+        new, done = proxx.retry(job)
+        assert done == 0 and proxx.store.job(new.job_id).state == "QUEUED"
+
+
+def test_step_4_on_the_farm_a_jobspec_given_to_add_job_enters_the_farm_s_queue(proxx, farm, clip, tmp_path):
+    # `Proxx.add_job(spec, executor=broker)`, an integrator's JobSpec for the farm: it was stored as the
+    # farm's and never sent, QUEUED here for ever (no local worker takes a farm's job).
+    compiled = proxx.select(INTENT)
+    spec = create_jobspec(
+        compiled, [clip], _folder(tmp_path, "out"), utc_now(), proxx.requirements(compiled.canonical.engine)
+    )
+    proxx.add_job(spec, executor=farm)
+    row = wait_finished(proxx, spec.job_id, timeout=30)
+    assert row.state == COMPLETED, row.message
+
+
+def test_7_on_the_web_operators_see_a_farm_job_s_outcome(proxx, farm, clip, tmp_path):
+    # A farm job in the web's media roots (created by `submit --farm`, or a farm job retried from the
+    # page): the web never asked the farm, and showed it QUEUED for ever, its proxy long made.
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    media = tmp_path / "media"
+    out = _folder(media.parent, "media") / "out"
+    out.mkdir()
+    source = shutil.copyfile(clip, media / "A001_C001.mov")
+    web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
+    with TestClient(create_app(web)) as http:
+        job_id = proxx.submit(INTENT, [source], out, farm=farm).job_id
+        deadline = time.monotonic() + 60
+        while (job := http.get(f"/api/jobs/{job_id}").json())["state"] not in ("COMPLETED", "FAILED"):
+            assert time.monotonic() < deadline, job["state"]
+            time.sleep(0.2)
+        assert job["state"] == "COMPLETED" and [c["output"] for c in job["clips"]] == ["media/out/A001_C001.mp4"]
+        assert [j["state"] for j in http.get("/api/jobs").json()] == ["COMPLETED"]
+
+
+def test_7_on_the_web_a_farm_job_that_may_never_run_says_why_as_jobs_show_does(proxx, clip, tmp_path, capsys):
+    # A farm job no worker takes: `jobs list` and `jobs show` say why it may never run; the web
+    # showed it QUEUED in silence.
+    from fastapi.testclient import TestClient
+
+    from proxx.web.app import create_app
+    from proxx.web.roots import MediaRoots, parse_roots
+    from proxx.web.service import WebService
+
+    media = tmp_path / "media"
+    (media / "out").mkdir(parents=True)
+    source = shutil.copyfile(clip, media / "A001_C001.mov")
+    with RedisServer() as server:  # no worker takes this farm's jobs
+        job_id = proxx.submit(INTENT, [source], media / "out", farm=server.url).job_id
+        assert main(["jobs", "show", job_id]) == 0
+        said = capsys.readouterr().out
+        assert "Still QUEUED: no render farm worker that takes this kind of job is running now" in said
+        web = WebService(proxx, MediaRoots(parse_roots([f"media={media}"]), proxx.beside_outputs))
+        with TestClient(create_app(web)) as http:
+            note = http.get(f"/api/jobs/{job_id}").json()["note"]
+            assert note.startswith("Still QUEUED: no render farm worker") and note in said
+            assert [j["note"] for j in http.get("/api/jobs").json()] == [note]
+            for page in (f"/jobs/{job_id}", "/jobs"):
+                assert note in html.unescape(http.get(page).text), page
