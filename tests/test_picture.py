@@ -1,6 +1,6 @@
-"""Verification looks at the picture where a renderer most often gets it wrong while every stated
-fact comes out right: a turned source (a phone's display matrix) and a full-range source. A proxy
-that ignored the turn, or read full-range levels as limited, was verified; now it fails."""
+"""Verification looks at the picture, which every stated fact can leave wrong: a proxy that ignored a
+phone's display matrix, read full-range levels as limited, was mirrored, a slate or another clip,
+was verified; now it fails."""
 
 from __future__ import annotations
 
@@ -84,13 +84,16 @@ def test_levels_of_a_full_range_source_read_as_limited_fail(tmp_path):
     h264 = profile("proxy_h264_low")
     command = build_args(require_tool("ffmpeg").path, probe_afresh(str(full)), str(tmp_path / "right.mp4"), h264)
     subprocess.run(command, check=True, capture_output=True)
-    check, same = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(tmp_path / "right.mp4")))
-    assert (check.name, check.passed) == ("picture_levels", True), check
-    assert (same.name, same.passed) == ("picture_content", True), same
+    right = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(tmp_path / "right.mp4")))
+    assert [(c.name, c.passed) for c in right] == [
+        ("picture_orientation", True),
+        ("picture_levels", True),
+        ("picture_content", True),
+    ], right
     wrong = tmp_path / "wrong.mp4"  # the source's full-range pictures, said to be limited
     ffmpeg("-i", str(full), "-c", "copy", "-bsf:v", "h264_metadata=video_full_range_flag=0", str(wrong))
-    (check,) = picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(wrong)))
-    assert (check.name, check.passed) == ("picture_levels", False), check
+    checks = {c.name: c for c in picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(wrong)))}
+    assert not checks["picture_levels"].passed, checks
 
 
 @pytest.mark.parametrize(
@@ -113,12 +116,44 @@ def test_a_proxy_unlike_its_source_fails_where_its_first_picture_is_read(turned,
     assert check.passed and (same.name, same.passed) == ("picture_content", False), same
 
 
-def test_an_upright_limited_source_costs_no_picture_read(tmp_path, monkeypatch):
-    plain = make_clip(tmp_path / "plain.mov", size="320x180", frames=3, audio=())
-    right = render(plain, tmp_path / "right.mov")
-    source, output, canonical = probe_afresh(str(plain)), probe_afresh(str(right)), profile()
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("a picture was read"))
-    assert picture_checks(canonical, source, output) == []
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("", None),  # the right proxy
+        ("hflip", "mirrored left to right"),
+        ("vflip", "mirrored top to bottom"),
+        ("drawbox=c=gray:t=fill", None),  # a renderer's "media offline" slate
+        ("negate", None),
+        ("shuffleplanes=0:2:1", None),  # the colour planes swapped
+    ],
+)
+def test_an_upright_limited_source_s_proxy_must_show_its_picture(tmp_path, change, said):
+    """Only turned and full-range sources had their pictures read: a plain camera clip's proxy that was
+    mirrored, a slate, its colours negated or its planes swapped kept every stated fact right and was
+    verified. Every clip with pictures now has its first picture compared with its source's."""
+    plain = make_clip(tmp_path / "A001_C001.mov", size="320x180", frames=3, audio=())
+    command = build_args(require_tool("ffmpeg").path, probe_afresh(str(plain)), str(tmp_path / "p.mov"), profile())
+    if change:
+        command[command.index("-vf") + 1] += "," + change
+    subprocess.run(command, check=True, capture_output=True)
+    checks = picture_checks(profile(), probe_afresh(str(plain)), probe_afresh(str(tmp_path / "p.mov")))
+    if not change:
+        assert [(c.name, c.passed) for c in checks] == [("picture_orientation", True), ("picture_content", True)]
+    elif said:
+        assert [(c.name, c.actual, c.passed) for c in checks] == [("picture_orientation", said, False)]
+    else:  # said as it is turned, or as unlike the source
+        assert not all(c.passed for c in checks), checks
+
+
+def test_another_clip_s_pictures_in_a_proxy_fail(tmp_path):
+    """Two clips of a card, same format and length: a renderer that wrote one's pictures under the
+    other's name made a proxy whose every stated fact is right."""
+    first = make_clip(tmp_path / "A001_C001.mov", size="320x180", frames=3, audio=())
+    other = tmp_path / "A001_C002.mov"
+    ffmpeg("-f", "lavfi", "-i", "smptebars=s=320x180:r=24000/1001:d=0.125", "-c:v", "libx264", str(other))
+    proxy = render(other, tmp_path / "p.mov")
+    checks = picture_checks(profile(), probe_afresh(str(first)), probe_afresh(str(proxy)))
+    assert not all(c.passed for c in checks), checks
 
 
 def test_a_job_whose_renderer_ignored_the_turn_fails_in_class_c(turned, tmp_path, proxx_home, monkeypatch):
@@ -140,6 +175,25 @@ def test_a_job_whose_renderer_ignored_the_turn_fails_in_class_c(turned, tmp_path
     again = Proxx.open()
     spec = again.create_job(INTENT, [turned], out)
     assert again.run_job(spec.job_id).state == COMPLETED  # type: ignore[union-attr]
+
+
+def test_a_job_whose_renderer_mirrored_an_upright_clip_fails_in_class_c(tmp_path, proxx_home, monkeypatch):
+    out, card = tmp_path / "out", tmp_path / "CARD"
+    out.mkdir()
+    clip = make_clip(card / "A001_C001.mov", size="320x180", frames=3)
+    # the render's own filters, then a mirror: every other fact of the proxy stays right
+    mirror = 'for a; do [ "$last" = -vf ] && a="$a,hflip"; set -- "$@" "$a"; shift; last=$a; done; '
+    broken = wrapped_ffmpeg(tmp_path, '" -progress "', mirror + f'exec "{real_ffmpeg()}" "$@"')
+    monkeypatch.setenv("PROXX_FFMPEG", str(broken))
+    tools.find_tool.cache_clear()
+    try:
+        proxx = Proxx.open()
+        result = proxx.run_job(proxx.create_job(INTENT, [clip], out).job_id)
+    finally:
+        tools.find_tool.cache_clear()
+    assert result is not None and result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "mirrored left to right" in result.failure.message
+    assert not (out / "A001_C001.mov").exists()
 
 
 def test_a_mirrored_proxy_of_an_untagged_phone_clip_fails(tmp_path):

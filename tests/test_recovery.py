@@ -40,7 +40,11 @@ def test_a_run_killed_after_a_publish_is_finished_by_a_retry(tmp_path: Path) -> 
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while not ((out / "A001_C002.mov").exists() and any(p.stat().st_size for p in out.glob(".proxx-partial-*/*"))):
+
+        def journaled() -> int:  # clips the job's journal records: written just after each publish
+            return sum(len(p.read_text().splitlines()) for p in home.glob("jobs/*/published.jsonl"))
+
+        while not (journaled() == 2 and any(p.stat().st_size for p in out.glob(".proxx-partial-*/*"))):
             assert run.poll() is None and time.monotonic() < deadline, "the third clip never started rendering"
             time.sleep(0.02)
     finally:

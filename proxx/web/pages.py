@@ -191,9 +191,9 @@ def new_job_page(request: Request) -> Response:
 
 
 def only_fields(*names: str, lists: frozenset[str] = frozenset()) -> Callable[[Request], Awaitable[None]]:
-    """A page form's fields, whatever its encoding (urlencoded or multipart/form-data): a field the
-    form has not (an override posted by hand) or one given twice (other than `lists`) is refused,
-    never ignored nor "the last one wins", as the API refuses them."""
+    """A page form's fields (urlencoded: a body of any other type is refused as that type before): a
+    field the form has not (an override posted by hand) or one given twice (other than `lists`) is
+    refused, never ignored nor "the last one wins", as the API refuses them."""
 
     async def check(request: Request) -> None:
         seen: set[str] = set()

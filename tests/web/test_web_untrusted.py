@@ -128,7 +128,7 @@ def test_a_refusal_before_any_job_names_paths_by_their_media_root_only(
     assert response.json()["detail"].startswith("Folder 'media/empty' holds no video files")
     run(service, create(client, "media/day1/A001_C001.mov"))
     again = client.post("/api/jobs", json={**body, "sources": ["media/day1/A001_C001.mov"]})
-    assert (again.status_code, again.json()["reason"]) == (422, "nothing_missing")
+    assert (again.status_code, again.json()["reason"]) == (409, "nothing_missing")
     assert "in 'media/out'" in again.json()["detail"]
     for answer in (response, again):
         assert str(media) not in answer.text
