@@ -11,7 +11,6 @@ import pytest
 
 from proxx import Proxx
 from proxx.compile.repository import load_repository
-from proxx.media import tools
 from proxx.media.probe import probe_afresh
 from proxx.media.tools import require_tool
 from proxx.resources import bundled_profiles_dir
@@ -19,7 +18,7 @@ from proxx.store import COMPLETED, FAILED
 from proxx.testing import make_clip
 from proxx.verify.picture import picture_checks
 from proxx_ffmpeg.recipes import build_args
-from tests.wrapped_ffmpeg import real_ffmpeg, wrapped_ffmpeg
+from tests.wrapped_ffmpeg import real_ffmpeg, run_wrapped, wrapped_ffmpeg
 
 INTENT = "HD Editorial LT"
 
@@ -160,18 +159,10 @@ def test_a_job_whose_renderer_ignored_the_turn_fails_in_class_c(turned, tmp_path
     out = tmp_path / "out"
     out.mkdir()
     broken = wrapped_ffmpeg(tmp_path, '" -progress "', f'exec "{real_ffmpeg()}" -display_rotation 0 "$@"')
-    monkeypatch.setenv("PROXX_FFMPEG", str(broken))
-    tools.find_tool.cache_clear()
-    try:
-        proxx = Proxx.open()
-        spec = proxx.create_job(INTENT, [turned], out)
-        result = proxx.run_job(spec.job_id)
-    finally:
-        tools.find_tool.cache_clear()
-    assert result is not None and result.state == FAILED and result.failure is not None
+    result = run_wrapped(monkeypatch, broken, INTENT, [turned], out)
+    assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "upside down" in result.failure.message
     assert not (out / "IMG_0001.mov").exists()  # nothing under a final name unless verified
-    monkeypatch.delenv("PROXX_FFMPEG")
     again = Proxx.open()
     spec = again.create_job(INTENT, [turned], out)
     assert again.run_job(spec.job_id).state == COMPLETED  # type: ignore[union-attr]
@@ -184,14 +175,8 @@ def test_a_job_whose_renderer_mirrored_an_upright_clip_fails_in_class_c(tmp_path
     # the render's own filters, then a mirror: every other fact of the proxy stays right
     mirror = 'for a; do [ "$last" = -vf ] && a="$a,hflip"; set -- "$@" "$a"; shift; last=$a; done; '
     broken = wrapped_ffmpeg(tmp_path, '" -progress "', mirror + f'exec "{real_ffmpeg()}" "$@"')
-    monkeypatch.setenv("PROXX_FFMPEG", str(broken))
-    tools.find_tool.cache_clear()
-    try:
-        proxx = Proxx.open()
-        result = proxx.run_job(proxx.create_job(INTENT, [clip], out).job_id)
-    finally:
-        tools.find_tool.cache_clear()
-    assert result is not None and result.state == FAILED and result.failure is not None
+    result = run_wrapped(monkeypatch, broken, INTENT, [clip], out)
+    assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "mirrored left to right" in result.failure.message
     assert not (out / "A001_C001.mov").exists()
 

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from proxx import Proxx
-from proxx.media import tools
 from proxx.media.probe import probe_afresh
 from proxx.store import COMPLETED, FAILED
 from proxx.testing import make_clip
 from proxx.verify.sound import sound_checks
-from tests.wrapped_ffmpeg import real_ffmpeg, wrapped_ffmpeg
+from tests.wrapped_ffmpeg import real_ffmpeg, run_wrapped, wrapped_ffmpeg
 
 INTENT = "HD Editorial LT"
 # Four mono tracks a camera might record: two voices that come and go at their own pace, a room's
@@ -90,16 +89,9 @@ def test_a_job_whose_renderer_silenced_a_track_fails_in_class_c(source, tmp_path
         f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a:0 pcm_s24le -filter:a:0 volume=0 "$made.x.mov" '
         f'&& mv "$made.x.mov" "$made"; exit $?'
     )
-    monkeypatch.setenv("PROXX_FFMPEG", str(wrapped_ffmpeg(tmp_path, '" -progress "', after)))
-    tools.find_tool.cache_clear()
-    try:
-        proxx = Proxx.open()
-        result = proxx.run_job(proxx.create_job(INTENT, [source], out).job_id)
-    finally:
-        tools.find_tool.cache_clear()
-    assert result is not None and result.state == FAILED and result.failure is not None
+    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', after), INTENT, [source], out)
+    assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "silent" in result.failure.message
-    monkeypatch.delenv("PROXX_FFMPEG")
     again = Proxx.open()
     assert again.run_job(again.create_job(INTENT, [source], out).job_id).state == COMPLETED  # type: ignore[union-attr]
 

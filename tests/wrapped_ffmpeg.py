@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from proxx import JobResult, Proxx
+from proxx.media import tools
 from proxx.media.tools import require_tool
 
 
@@ -25,3 +29,20 @@ def wait_for(go: Path) -> str:
 
 def real_ffmpeg() -> str:
     return require_tool("ffmpeg").path
+
+
+def run_wrapped(
+    monkeypatch: pytest.MonkeyPatch, ffmpeg: Path, intent: str, sources: list[Path], out: Path
+) -> JobResult:
+    """One job of `sources` run with `ffmpeg` (a `wrapped_ffmpeg`) as every ffmpeg proxx starts,
+    then the real one again for what the test does next."""
+    monkeypatch.setenv("PROXX_FFMPEG", str(ffmpeg))
+    tools.find_tool.cache_clear()
+    try:
+        proxx = Proxx.open()
+        result = proxx.run_job(proxx.create_job(intent, sources, out).job_id)
+    finally:
+        monkeypatch.delenv("PROXX_FFMPEG")
+        tools.find_tool.cache_clear()
+    assert result is not None
+    return result
