@@ -54,7 +54,9 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
     colour = proxy_target(profile, source).colour
     levels = colour.source.range == "pc" and not colour.converts_colours
     try:
-        shown, made = _first_pictures(source.path, output.path, timeout, _as_read(colour.source))
+        shown, made = _first_pictures(
+            source.path, output.path, timeout, _as_read(colour.source), _as_read(output.video.colour)
+        )
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         names = ["picture_orientation", *(["picture_levels"] if levels else [])]
         names += [] if colour.converts_colours else ["picture_content"]
@@ -141,17 +143,20 @@ def _distance(a: Picture, b: Picture) -> float:
 
 
 def _as_read(colour: Colour) -> str:
-    """The filter that makes the source's pictures read as the colour the policy takes them to be (an
-    untagged HD source is BT.709, which ffmpeg's scaler would take as BT.601, 9 of 255 off its proxy
-    on average): only then does a right proxy read as its source."""
+    """The filter that makes a file's pictures read as `colour`: the source as the policy takes it to
+    be (an untagged HD source is BT.709, which ffmpeg's scaler would take as BT.601, 9 of 255 off its
+    proxy on average), the output as its stream states (a DNxHR picture in MXF states none itself, and
+    was read as BT.601, 8 of 255 off): only then does a right proxy read as its source."""
     stated = [f"{name}={value}" for name, value in (("colorspace", colour.matrix), ("range", colour.range)) if value]
     return f"setparams={':'.join(stated)}," if stated else ""
 
 
-def _first_pictures(source: str, output: str, timeout: float, as_read: str = "") -> tuple[Picture, Picture]:
+def _first_pictures(
+    source: str, output: str, timeout: float, source_as: str = "", output_as: str = ""
+) -> tuple[Picture, Picture]:
     """The first picture of each, as players show it (ffmpeg applies the display matrix), shrunk to
-    SIDE x SIDE, in one ffmpeg run: side by side in one frame of raw RGB; the source's read through
-    `as_read` (`_as_read`)."""
+    SIDE x SIDE, in one ffmpeg run: side by side in one frame of raw RGB; each read through the
+    filter `_as_read` gives it."""
     # full_chroma_int: shrinking 4:2:2 pictures and making them RGB in one step otherwise misplaces
     # their colour (a 4:2:2 proxy of a 4:4:4 source, the same pixels, read 20 of 255 apart).
     shrink = f"setpts=PTS-STARTPTS,scale={SIDE}:{SIDE}:flags=area+accurate_rnd+full_chroma_int,format=rgb24"
@@ -161,7 +166,8 @@ def _first_pictures(source: str, output: str, timeout: float, as_read: str = "")
         # (twice the CPU at 1080p), beside the other clips' renders.
         "-threads", "1", *probe_restrictions(), "-i", file_url(source),
         "-threads", "1", *probe_restrictions(), "-i", file_url(output),
-        "-filter_threads", "1", "-filter_complex", f"[0:v:0]{as_read}{shrink}[a];[1:v:0]{shrink}[b];[a][b]hstack",
+        "-filter_threads", "1",
+        "-filter_complex", f"[0:v:0]{source_as}{shrink}[a];[1:v:0]{output_as}{shrink}[b];[a][b]hstack",
         "-frames:v", "1", "-f", "rawvideo", "pipe:1",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
