@@ -313,7 +313,7 @@ class Proxx:
             self.refuse_before_dispatch(spec)
             return
         try:
-            problems = validate(spec, self.engines, self.plugin_manager, roots).problems
+            problems = validate(spec, self.engines, self.plugin_manager, roots, self.beside_outputs).problems
         except Exception as error:  # a fault of proxx or a plugin: the job ends FAILED, never left QUEUED to run
             runner = self.runner()
             if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:

@@ -275,3 +275,17 @@ def test_a_job_that_fails_when_a_worker_takes_it_goes_from_queued_to_failed(out,
     assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "source_missing")
     moves = [(t.from_state, t.to_state) for t in proxx.store.transitions(spec.job_id)]
     assert moves == [(None, "QUEUED"), ("QUEUED", "FAILED")]  # never RUNNING
+
+
+def test_validating_jobs_keeps_nothing_a_job_in_the_plugin_manager(clip, tmp_path, proxx_home):
+    """The check that proxies never go into an exporter's records folder asked the plugins for their
+    exporters for every job, and the plugin manager keeps every record a hook yields: a watch folder
+    queuing 100,000 files grew by 26 MiB (1.54 times its peak at 10,000)."""
+    proxx = Proxx.open()
+    kept = []
+    for n in range(5):
+        out = tmp_path / f"out{n}"
+        out.mkdir()
+        proxx.run_job(proxx.create_job(INTENT, [clip], out).job_id)
+        kept.append(len(proxx.plugin_manager._owners))
+    assert kept[1:] == kept[:1] * 4, kept  # what the first job collected, and nothing more

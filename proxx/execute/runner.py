@@ -90,7 +90,8 @@ class Runner:
             return self._digest_mismatch(job_id, log_path)
         append(log_path, f"job {job_id} ({spec.proxy_profile_origin.name}) on worker {self.worker_id}")
         roots = self.store.roots(job_id)
-        validated = validate(spec, self.engines, self.pm, roots)
+        records = [name for exporter in self.exporters.values() for name in exporter.beside_outputs]
+        validated = validate(spec, self.engines, self.pm, roots, records)
         timings = {"validation_seconds": round(time.monotonic() - clock, 3)}
         if problems or validated.problems:  # any problem of any clip: the whole job, nothing runs
             return self._refused(spec, (*problems, *validated.problems), timings, log_path)

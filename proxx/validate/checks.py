@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from stat import S_ISREG
@@ -553,8 +553,16 @@ def check_space(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> list[
     ]
 
 
-def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, roots: Roots | None = None) -> Validated:
-    """`roots`: the folders the entry point that created the job lets it read and write (None: any)."""
+def validate(
+    spec: JobSpec,
+    engines: Mapping[str, Engine],
+    pm: PluginManager,
+    roots: Roots | None = None,
+    records: Collection[str] = (),
+) -> Validated:
+    """`roots`: the folders the entry point that created the job lets it read and write (None: any);
+    `records`: the names of the folders the installed exporters keep their records in
+    (`Exporter.beside_outputs`, `Proxx.beside_outputs`)."""
     problems = check_engine(spec, engines, pm)
     engine = engines.get(spec.engine)
 
@@ -588,17 +596,17 @@ def validate(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager, ro
             _problem("output_folder_unusable", _unusable("Output folder", folder, error), output_directory=folder)
         )
     problems.extend(check_outputs(spec))
-    problems.extend(_check_not_records(spec, pm))
+    problems.extend(_check_not_records(spec, records))
     with contextlib.suppress(OSError):  # the folder's problem is check_outputs' to say: its free space is unknown
         problems.extend(check_space(spec, sources))
     problems.extend(pm.validate_job(spec, sources))
     return Validated(tuple(problems), sources)
 
 
-def _check_not_records(spec: JobSpec, pm: PluginManager) -> list[Problem]:
+def _check_not_records(spec: JobSpec, records: Collection[str]) -> list[Problem]:
     """Proxies never go into a folder an exporter keeps its records in (Fabric's `ascmhl/`, `.proxx/`):
-    an ASC MHL history holding media is no history of them."""
-    records = {name for exporter in pm.exporters().values() for name in exporter.beside_outputs}
+    an ASC MHL history holding media is no history of them. (The names come from the caller, which
+    collected its exporters once: each collection makes new records, which the plugin manager keeps.)"""
     inside = next((part for part in Path(spec.output_directory).parts if part in records), None)
     if inside is None:
         return []
