@@ -82,9 +82,11 @@ CANCEL_AFTER = 0.5
 # How long a slowed-down render takes: far beyond any timeout the check sets.
 SLOW_SECONDS = 60
 # The default slow-down: ffmpeg, but a minute late for every command that reads an input.
+# A render is slowed down (it reads a file and writes one), never verification's own reads of the
+# pictures (they write to a pipe): an engine that renders without ffmpeg is checked in seconds.
 SLOW_FFMPEG = """#!{python}
 import os, sys, time
-if "-i" in sys.argv[1:]:
+if "-i" in sys.argv[1:] and sys.argv[-1] != "pipe:1":
     time.sleep({seconds})
 os.execv({ffmpeg!r}, [{ffmpeg!r}, *sys.argv[1:]])
 """
