@@ -37,14 +37,14 @@ VIDEO = [  # what a run of the card proxies, as `cp -r` would lay it out
     "CARD/XDROOT/Clip/C0003.mp4",
 ]
 SKIPPED = {  # what it leaves out, and why
-    "DCIM/100CANON/IMG_0043.JPG": "not a camera clip",
-    "DCIM/100CANON/MVI_0042.THM": "not a camera clip",
+    "DCIM/100CANON/IMG_0043.JPG": "a still picture, not a camera clip",
+    "DCIM/100CANON/MVI_0042.THM": "a thumbnail, not a camera clip",
     "DCIM/100CANON/ONEFRAME.MOV": "a video of a single frame, not a clip",
     "DCIM/100CANON/ROOMTONE.MOV": "no video stream (sound only)",
-    "DCIM/100GOPRO/GL010001.LRV": "not a camera clip",
-    "PRIVATE/M4ROOT/CLIP/C0001M01.XML": "not a camera clip",
-    "WAV/ZOOM0001.WAV": "not a camera clip",
-    "XDROOT/Clip/C0003M01.XML": "not a camera clip",
+    "DCIM/100GOPRO/GL010001.LRV": "a low-resolution copy the camera made, not a camera clip",
+    "PRIVATE/M4ROOT/CLIP/C0001M01.XML": "a sidecar (the camera's metadata), not a camera clip",
+    "WAV/ZOOM0001.WAV": "a sound file, not a camera clip",
+    "XDROOT/Clip/C0003M01.XML": "a sidecar (the camera's metadata), not a camera clip",
 }
 
 

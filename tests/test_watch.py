@@ -58,7 +58,7 @@ def test_media_files_become_jobs_once_and_proxies_go_beside_them(proxx_home, tmp
     assert watch(watcher, interval=0.05, once=True, on_event=events.append) == 2
     skipped = {e.path.name: e.message for e in events if e.outcome == "skipped"}
     assert skipped == {  # said once each; hidden files silently
-        "notes.txt": "not a camera clip (a still, thumbnail, sidecar, sound file or low-res copy)",
+        "notes.txt": "not a video file, not a camera clip",
         "C001.mov.part": "still being written (a partial file)",
         "D001.proxx-partial-1a2b3c4d.mov": "still being written (a partial file)",
     }
@@ -160,7 +160,7 @@ def test_watch_run_proxies_a_folder_of_mixed_media_itself(proxx_home, tmp_path, 
     printed = capsys.readouterr().out
     assert printed.splitlines()[-1] == "2 file(s) handled, 1 FAILED or refused"
     assert printed.splitlines()[0].endswith("jobs run here, one at a time.")
-    assert f"SKIPPED {folder / 'A001.xml'}: not a camera clip" in printed
+    assert f"SKIPPED {folder / 'A001.xml'}: a sidecar (the camera's metadata), not a camera clip" in printed
     assert printed.count("COMPLETED job ") == 1  # the text file's job failed in class B when it was created
     assert printed.count(f"FAILED  {folder / 'B001.mov'} as job ") == 1
     assert "B001.mov' is not a media container" in printed or "B001.mov' is not a decodable video" in printed

@@ -41,15 +41,13 @@ from proxx.media.files import (
     depth_below,
     image_sequences_under,
     is_media,
-    is_partial,
+    not_media_reason,
     printable,
     skipped_folder,
 )
 from proxx.media.probe import ProbeError, probe
 from proxx.media.raw import raw_format
 
-NOT_VIDEO_BY_NAME = "not a camera clip (a still, thumbnail, sidecar, sound file or low-res copy)"
-PARTIAL = "still being written (a partial file)"
 NO_VIDEO = "no video stream (sound only)"
 NO_STREAMS = "no video stream"
 STILL = "a still picture, not a clip"
@@ -214,7 +212,7 @@ def video_under(
             elif is_media(path):
                 named.append(path)
             else:
-                skipped.append(Skipped(path, PARTIAL if is_partial(name) else NOT_VIDEO_BY_NAME))
+                skipped.append(Skipped(path, not_media_reason(name)))
         if most is not None and len(named) >= most:
             del dirs[:]
             break

@@ -100,6 +100,27 @@ def is_partial(name: str) -> bool:
     return ".proxx-partial-" in lower or lower.endswith(PARTIAL_MARKERS)
 
 
+# What a card's other files are, by their names, for the reason an operator reads beside each one.
+_NOT_CLIPS = {
+    "a still picture": (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".dng", ".cr2", ".cr3",
+                        ".nef", ".arw", ".raf", ".orf", ".rw2", ".gif", ".bmp"),
+    "a thumbnail": (".thm",),
+    "a sound file": (".wav", ".bwf", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".flac"),
+    "a low-resolution copy the camera made": (".lrv", ".lrf"),
+    "a sidecar (the camera's metadata)": (".xml", ".xmp", ".cpi", ".mpl", ".bdm", ".bim", ".smi", ".ind",
+                                          ".ppn", ".sif", ".rmd", ".mhl", ".md5"),
+}  # fmt: skip
+
+
+def not_media_reason(name: str) -> str:
+    """Why a file `is_media` leaves out is not proxied, in the words of what it is."""
+    if is_partial(name):
+        return "still being written (a partial file)"
+    suffix = os.path.splitext(name)[1].lower()
+    kind = next((kind for kind, suffixes in _NOT_CLIPS.items() if suffix in suffixes), "not a video file")
+    return f"{kind}, not a camera clip"
+
+
 def is_media(path: Path) -> bool:
     """A media file to proxy: not hidden, not being written, and a media extension (sidecars such as
     .xml, .mhl, .thm, .bin are not)."""

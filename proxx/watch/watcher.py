@@ -21,9 +21,9 @@ from proxx.folders import FolderRefused, open_append, own_folder, write_new
 from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
-from proxx.jobspec.sources import NOT_VIDEO_BY_NAME, PARTIAL, NothingMissing, kept_folder, not_video
+from proxx.jobspec.sources import NothingMissing, kept_folder, not_video
 from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
-from proxx.media.files import PROXY_FOLDER, decodable, is_media, is_partial, printable, skipped_folder
+from proxx.media.files import PROXY_FOLDER, decodable, is_media, not_media_reason, printable, skipped_folder
 from proxx.roots import Roots
 from proxx.store import FAILED, QUEUED, RUNNING
 from proxx.validate.checks import would_write_among_sources
@@ -178,7 +178,7 @@ class MediaWatcher:
     def _file(self, path: Path) -> Iterator[Event]:
         """What one file not handled yet comes to in this pass."""
         if not is_media(path):  # said once (hidden files, such as .DS_Store, are left out silently)
-            yield from self._once(path, PARTIAL if is_partial(path.name) else NOT_VIDEO_BY_NAME)
+            yield from self._once(path, not_media_reason(path.name))
             return
         if not decodable(path):  # neither a job store, a JobSpec nor a terminal can hold it as it is
             yield from self._once(path, "its name is not UTF-8 text; rename it to have it proxied")

@@ -244,10 +244,10 @@ def test_the_job_page_says_what_a_folder_left_out_and_a_re_run_with_nothing_miss
     job_id = create(client, "media/day1")
     job = client.get(f"/api/jobs/{job_id}").json()
     assert job["left_out"] == [
-        {"source": "media/day1/ZOOM0001.WAV", "why": "not a camera clip (a still, thumbnail, sidecar, sound file or low-res copy)",
+        {"source": "media/day1/ZOOM0001.WAV", "why": "a sound file, not a camera clip",
          "proxy": None},
     ]  # fmt: skip
-    assert "ZOOM0001.WAV</code>: not a camera clip" in client.get(f"/jobs/{job_id}").text
+    assert "ZOOM0001.WAV</code>: a sound file, not a camera clip" in client.get(f"/jobs/{job_id}").text
     assert service.proxx.run_job(job_id) is not None
     again = client.post("/api/jobs", json={"intent": "Review H.264", "sources": ["media/day1"],
                                            "output_folder": "media/out"})  # fmt: skip
