@@ -154,3 +154,38 @@ def test_roots_come_from_proxx_and_keep_a_job_to_its_folders(proxx_open, proxx_c
     )
     row = app.job(spec.job_id)
     assert (row.state, row.failure_class, row.reason) == ("FAILED", "B", "source_outside_roots")
+
+
+def test_the_guides_failure_handling_gives_each_class_its_exit_code(
+    proxx_open, proxx_clip, tmp_path, monkeypatch, capsys
+) -> None:
+    """The guide's `proxy` example, run as written: class A is raised, and a job's own failure,
+    class B (refused by its checks) or C (the encoder failed), is its outcome, never raised."""
+    import proxx as facade
+    from proxx.media import tools
+    from tests.wrapped_ffmpeg import real_ffmpeg, wrapped_ffmpeg
+
+    (example,) = [
+        b
+        for b in re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.DOTALL)
+        if b.startswith("def proxy(")
+    ]
+    names: dict[str, object] = {name: getattr(facade, name) for name in facade.__all__}
+    exec(example, names)
+    proxy = names["proxy"]
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    source = str(proxx_clip(frames=6))
+    assert proxy(app, "No Such Intent", [source], str(tmp_path / "out")) == 3
+    assert proxy(app, "Review H.264", [source], str(tmp_path / "missing")) == 4
+    assert "does not exist" in capsys.readouterr().out
+    wrapper = wrapped_ffmpeg(tmp_path, '" -progress "', f'exec "{real_ffmpeg()}" -no_such_option "$@"')
+    monkeypatch.setenv("PROXX_FFMPEG", str(wrapper))
+    tools.find_tool.cache_clear()
+    try:
+        assert proxy(app, "Review H.264", [source], str(tmp_path / "out")) == 5
+    finally:
+        monkeypatch.delenv("PROXX_FFMPEG")
+        tools.find_tool.cache_clear()
+    assert proxy(app, "Review H.264", [source], str(tmp_path / "out")) == 0
+    assert proxy(app, "Review H.264", [source], str(tmp_path / "out")) == 0  # nothing missing: no job
