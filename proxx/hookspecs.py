@@ -147,9 +147,12 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
 def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo) -> Iterable[Check]:
     """Verify: extra checks on one rendered output, beside the core ones.
 
-    Yield `proxx.plugin.Check(name, expected, actual, passed)` records. Any failed check fails
-    the job in class C ("Output file generated but failed verification: ..."), and the output never
-    gets its final name.
+    Yield `proxx.plugin.Check(name, expected, actual, passed)` records. A failed check fails that
+    clip in class C ("Output file generated but failed verification: ..."): its output never gets
+    its final name, the job's other clips go on, and the job ends FAILED. Operators read a failed
+    check as "the <name in words> is <actual>, the intent promises <expected>" ("quicktime_brand":
+    "the quicktime brand is ..."): name a check for what it measures and give its values in words
+    an operator can act on; the result JSON keeps them as given.
 
     Example::
 
