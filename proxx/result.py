@@ -176,6 +176,7 @@ class JobResult:
     exports: tuple[ExportOutcome, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The result JSON's document (`schemas/job-result-1.0.schema.json`) as Python values."""
         document: dict[str, Any] = converter.unstructure(self)
         return document
 

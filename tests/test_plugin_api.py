@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import re
 import subprocess
 import sys
@@ -89,6 +90,26 @@ def test_every_public_name_imports(name: str) -> None:
 def test_every_public_class_documents_itself() -> None:
     classes = [getattr(proxx.plugin, n) for n in proxx.plugin.__all__ if isinstance(getattr(proxx.plugin, n), type)]
     undocumented = [c.__name__ for c in classes if not (c.__doc__ or "").strip() or c.__doc__ == type.__doc__]
+    assert undocumented == []
+
+
+def test_every_public_function_and_method_documents_itself() -> None:
+    """`help()` on any name of the three public modules says what it does: `proxx.testing.main` and a
+    record's `to_dict` said nothing."""
+    import proxx.testing
+
+    undocumented = []
+    for module in (proxx, proxx.plugin, proxx.testing):
+        for name in module.__all__:
+            thing = getattr(module, name)
+            members = [(name, thing)] if inspect.isfunction(thing) else []
+            if inspect.isclass(thing):
+                members += [(f"{name}.{k}", v) for k, v in vars(thing).items() if inspect.isfunction(v)]
+            undocumented += [
+                f"{module.__name__}.{label}"
+                for label, member in members
+                if not label.rpartition(".")[2].startswith("_") and not (member.__doc__ or "").strip()
+            ]
     assert undocumented == []
 
 

@@ -160,6 +160,7 @@ class Registry:
         return profile_id in self._by_id
 
     def get(self, profile_id: str) -> CanonicalProfile | None:
+        """The canonical profile of that id, or None."""
         return self._by_id.get(profile_id)
 
     @classmethod

@@ -134,6 +134,7 @@ class JobSpec:
     reuse: bool = False  # copy an already verified output of the same fingerprint if one exists
 
     def to_json(self) -> str:
+        """Its canonical JSON (sorted keys, no spaces): the text its `digest` is the SHA-256 of."""
         return canonical_json(converter.unstructure(self))
 
     @property
