@@ -261,9 +261,12 @@ def proxx_subcommands() -> Iterable[Command]:
 
     `Command(name, help, configure, run)`: proxx adds a subparser `name`, calls `configure(parser)` to
     add its arguments, and `run(args)` returns the exit code. Raise `proxx.plugin.ProxxError`
-    subclasses for failures: the CLI prints their message and maps their class to the documented
-    exit codes. A name already taken (a built-in command or another plugin's) is a start-up error.
-    Keep heavy imports inside `run` so that `proxx --help` stays fast.
+    (or a subclass) for failures: the CLI prints their message and maps their class to the
+    documented exit codes (1 without a class); any other exception is reported as an internal error.
+    So a command reading a past job through `proxx.Proxx`, whose methods raise `KeyError` for a job
+    id that names no job, says so with a `ProxxError`, as below. A name already taken (a built-in
+    command or another plugin's) is a start-up error. Keep heavy imports inside `run` so that
+    `proxx --help` stays fast.
 
     Added in API 1.0, replacing `proxx_commands`.
 
@@ -273,7 +276,13 @@ def proxx_subcommands() -> Iterable[Command]:
             parser.add_argument("job")
 
         def run(args):
-            print(f"sent {args.job} to review")
+            from proxx import Proxx  # inside `run`: `proxx --help` never imports it
+
+            try:
+                result = Proxx.open().result(args.job)
+            except KeyError:  # no job of that id (or its last 8 characters)
+                raise ProxxError("no_such_job", f"No job matches '{args.job}'.") from None
+            print(f"sent {args.job} to review" if result else f"job {args.job} has not ended yet")
             return 0
 
         @hookimpl

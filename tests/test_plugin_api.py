@@ -191,6 +191,27 @@ def test_a_plugin_command_is_configured_and_run(monkeypatch: pytest.MonkeyPatch,
     assert capsys.readouterr().out == "hello world\n"
 
 
+def test_the_subcommand_hooks_example_says_no_job_matches_an_unknown_id(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, proxx_home: Path
+) -> None:
+    """The example of `proxx_subcommands` in docs/hooks.md, run as a plugin's command: an id that names
+    no job is one line saying so, never "internal error (KeyError)" as a command written from the
+    earlier example, which never read a job, gave."""
+    import inspect
+    import textwrap
+
+    from proxx import hookspecs
+
+    example = textwrap.dedent(inspect.cleandoc(hookspecs.proxx_subcommands.__doc__ or "").split("Example::", 1)[1])
+    plugin = types.ModuleType("review_plugin")
+    plugin.__dict__.update(hookimpl=hookimpl, Command=Command, ProxxError=ProxxError, PROXX_PLUGIN_API=API_VERSION)
+    exec(example, plugin.__dict__)
+    pm = build_plugin_manager({"review": plugin})
+    monkeypatch.setattr("proxx.pluginmanager.plugin_manager", lambda: pm)
+    assert main(["review", "job-nosuch"]) == 1
+    assert capsys.readouterr().err == "proxx: No job matches 'job-nosuch'.\n"
+
+
 def test_a_plugin_command_cannot_take_a_builtin_name(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     # Plugins' commands are loaded when the command line names none of proxx's own (the usage lists
     # them all): the clash is said there; proxx's own command is never replaced.
