@@ -137,6 +137,14 @@ class Proxx:
         bundled: bool | None = None,
         pm: PluginManager | None = None,
     ) -> Proxx:
+        """The installed plugins (or `pm`'s: the test kit's `proxx_open` passes one of the test's
+        own) and the layered profile repository: bundled (unless `bundled` is False, or None and
+        PROXX_BUNDLED_PROFILES=0), plugins', `PROXX_HOME/proxx.toml`'s, `PROXX_PROFILES`, then
+        `profiles`. A class A PreJobError when a configuration file cannot be used or a repository
+        does not exist; a ConfigurationError when a plugin or PROXX_HOME cannot be. One per thread.
+
+            proxx = Proxx.open(profiles=[Path("/studio/profiles")])
+        """
         pm = pm or plugin_manager()
         owned = pm.collect("proxx_engines")  # once: the engines, and which plugin provides each
         installed = {name: engine for name, (_, engine) in owned.items()}

@@ -40,6 +40,7 @@ class FailureClass(enum.Enum):
 
     @property
     def title(self) -> str:
+        """The class in words ("job validation failure"), as operators read it."""
         return {
             "A": "pre-job failure",
             "B": "job validation failure",

@@ -48,6 +48,7 @@ class Failure:
 
     @classmethod
     def of(cls, error: ProxxError) -> Failure:
+        """The record of a class A, B or C error, as the result JSON holds it."""
         assert error.failure_class is not None
         return cls(error.failure_class.value, error.reason, error.message, _jsonable(error.context))
 

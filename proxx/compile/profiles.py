@@ -53,10 +53,12 @@ class CanonicalProfile:
 
     @property
     def codec_family(self) -> str:
+        """The family of its codec ("prores" for ProRes LT), what intents' `preferred_codecs` name."""
         return vocabulary.codec(self.codec).family
 
     @property
     def intra_frame(self) -> bool:
+        """Its codec codes each picture alone (ProRes, DNxHR): what `intra_frame_only` keeps."""
         return not vocabulary.codec(self.codec).long_gop
 
     @property
@@ -99,6 +101,7 @@ class Lifecycle(enum.Enum):
 
     @property
     def selectable(self) -> bool:
+        """An operator may choose an intent of this lifecycle for a new job (active, graduated)."""
         return self in (Lifecycle.ACTIVE, Lifecycle.GRADUATED)
 
 
@@ -165,4 +168,5 @@ class Registry:
 
     @classmethod
     def of(cls, profiles: Iterable[CanonicalProfile]) -> Registry:
+        """The registry of these canonical profiles."""
         return cls(tuple(profiles))

@@ -184,4 +184,5 @@ class Engine(abc.ABC):
 
     @property
     def label(self) -> str:
+        """Its name in messages: `display_name`, else `name`."""
         return self.display_name or self.name

@@ -139,10 +139,12 @@ class JobSpec:
 
     @property
     def digest(self) -> str:
+        """The SHA-256 of `to_json()`, stored with it: a JobSpec altered since does not match it."""
         return digest_of(self.to_json())
 
     @classmethod
     def from_json(cls, text: str) -> JobSpec:
+        """The JobSpec of a JSON text (`to_json`, a JobSpec file); nothing is checked but its shape."""
         return converter.structure(json.loads(text), cls)
 
 

@@ -130,6 +130,7 @@ class ProxyTarget:
 
     @property
     def interlaced(self) -> bool:
+        """The output keeps the source's interlaced fields (`field_order` is not "progressive")."""
         return self.field_order in INTERLACED
 
     @property

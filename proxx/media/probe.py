@@ -112,6 +112,7 @@ class VideoStream:
 
     @property
     def has_alpha(self) -> bool:
+        """Its pixel format carries an alpha (transparency) plane."""
         return self.pix_fmt.startswith(("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya", "pal8"))
 
 
@@ -196,6 +197,7 @@ class MediaInfo:
 
     @property
     def video_duration(self) -> float | None:
+        """Seconds of its video stream, else of the file, or None when neither says."""
         if self.video is not None and self.video.duration is not None:
             return self.video.duration
         return self.duration
