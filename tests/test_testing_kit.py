@@ -193,3 +193,11 @@ def test_the_timeout_check_does_not_race_an_engine_that_finishes_in_milliseconds
     for _ in range(3):  # the old 0.01 s race failed a remux 4 runs in 6
         result = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_a_timeout_fails_class_c")
         result.assert_outcomes(passed=1, deselected=6)
+
+
+def test_registering_a_plugin_after_proxx_open_says_to_register_first(proxx_open, proxx_register):
+    """The Proxx `proxx_open` made has collected its engines: a plugin registered after it was never
+    seen, and its jobs failed "... which no installed plugin provides". Now the kit says so."""
+    proxx_open()
+    with pytest.raises(RuntimeError, match=r"name='late'\) was called after proxx_open.*Register the plugin first"):
+        proxx_register(object(), name="late")
