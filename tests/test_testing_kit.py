@@ -108,6 +108,9 @@ def test_the_conformance_suite_fails_an_engine_that_breaks_the_contract(pytester
             "FAILED *::TestCopyConformance::test_a_cancel_stops_the_render*",
         ]
     )
+    # What the engine must fix, which operators' words leave out ("the proxy's video is not the format
+    # this intent promises"): each failed check with its values (`JobOutcome.why`).
+    result.stdout.fnmatch_lines(["*A001.mov: check video_codec: expected prores*, actual h264*"])
 
 
 def test_an_engine_missing_here_can_skip_the_checks_that_render(pytester):
@@ -201,3 +204,11 @@ def test_registering_a_plugin_after_proxx_open_says_to_register_first(proxx_open
     proxx_open()
     with pytest.raises(RuntimeError, match=r"name='late'\) was called after proxx_open.*Register the plugin first"):
         proxx_register(object(), name="late")
+
+
+def test_an_outcomes_why_lists_each_class_b_problem(proxx_open, proxx_run, tmp_path):
+    outcome = proxx_run(proxx_open(), "Review H.264", [tmp_path / "missing.mov"])
+    assert outcome.why.splitlines() == [
+        f"FAILED: {outcome.row.message}",
+        f"  problem source_missing: Source file '{tmp_path / 'missing.mov'}' does not exist.",
+    ]

@@ -208,7 +208,7 @@ class EngineConformance:
         self._needs_available(bench)
         outcome = bench.run()
         assert_result_json(outcome)
-        assert outcome.row.state == COMPLETED, outcome.row.message
+        assert outcome.row.state == COMPLETED, outcome.why
         assert outcome.result.engine.name == self.engine
         assert outcome.result.engine.version, "RenderReport.engine_version must say what ran"
         (clip,) = outcome.result.clips
@@ -226,7 +226,7 @@ class EngineConformance:
         renders = spy_render(bench.engine, monkeypatch, lambda render, task: render(task))
         outcome = bench.run()
         assert_failed(outcome, "B")
-        assert outcome.row.reason == "engine_unavailable", outcome.row.message
+        assert outcome.row.reason == "engine_unavailable", outcome.why
         assert renders == [], "the engine rendered although it was unavailable"
         assert all(clip.state == CLIP_NOT_RUN for clip in outcome.result.clips)
         assert list(bench.output_directory.rglob("*")) == []
@@ -249,7 +249,7 @@ class EngineConformance:
         spy_render(bench.engine, monkeypatch, render_then_damage)
         outcome = bench.run()
         assert_failed(outcome, "C")
-        assert outcome.row.reason == "verification_failed", outcome.row.message
+        assert outcome.row.reason == "verification_failed", outcome.why
         assert outcome.row.message and outcome.row.message.startswith("Output file generated but failed verification")
 
     def test_a_timeout_fails_class_c(self, bench: Bench, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -265,7 +265,7 @@ class EngineConformance:
         assert outcome.row.state == FAILED, "the slowed-down render completed: override slow_down() for this engine"
         assert elapsed < SLOW_SECONDS / 2, f"the job took {elapsed:.0f} s: the engine waited instead of stopping"
         assert_failed(outcome, "C")
-        assert outcome.row.reason == "timeout", outcome.row.message
+        assert outcome.row.reason == "timeout", outcome.why
         sizes = partial_sizes(bench.output_directory)
         time.sleep(SETTLE_SECONDS)
         assert partial_sizes(bench.output_directory) == sizes, "the render went on after the engine timed out"
@@ -287,7 +287,7 @@ class EngineConformance:
         assert outcome.row.state == FAILED, "the slowed-down render completed: override slow_down() for this engine"
         assert elapsed < SLOW_SECONDS / 2, f"the job took {elapsed:.0f} s: the engine never asked task.is_cancelled()"
         assert_failed(outcome, "C")
-        assert outcome.row.reason == CANCELLED, outcome.row.message
+        assert outcome.row.reason == CANCELLED, outcome.why
         sizes = partial_sizes(bench.output_directory)
         time.sleep(SETTLE_SECONDS)
         assert partial_sizes(bench.output_directory) == sizes, "the render went on after the engine was cancelled"
@@ -334,6 +334,6 @@ def assert_failed(outcome: JobOutcome, failure_class: str) -> None:
     """FAILED in `failure_class`, a valid result JSON, and no output under its final name."""
     assert_result_json(outcome)
     assert outcome.row.state == FAILED, f"expected a class {failure_class} failure, the job is {outcome.row.state}"
-    assert outcome.row.failure_class == failure_class, outcome.row.message
+    assert outcome.row.failure_class == failure_class, outcome.why
     named = [str(path) for path in outcome.outputs if os.path.lexists(path)]
     assert named == [], f"a failed job left outputs under their final names: {named}"

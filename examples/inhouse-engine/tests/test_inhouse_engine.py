@@ -27,7 +27,7 @@ def test_an_intent_asking_for_hevc_renders_a_quarter_size_proxy(
     intent = {"user_profile_version": "1.1", "name": "Review HEVC", "constraints": {"codecs": ["hevc"]}}
     app = proxx_open(profiles=[proxx_profiles({"user/review_hevc.yaml": intent})])
     outcome = proxx_run(app, "Review HEVC", [proxx_clip(size="640x360", frames=12)])
-    assert outcome.row.state == "COMPLETED", outcome.row.message
+    assert outcome.row.state == "COMPLETED", outcome.why
     assert outcome.spec.engine == "inhouse"
     video = probe(str(outcome.outputs[0])).video
     assert video is not None and (video.codec, video.width, video.height) == ("hevc", 160, 90)

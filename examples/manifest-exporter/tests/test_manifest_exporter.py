@@ -18,7 +18,7 @@ def test_a_finished_job_lands_in_the_manifest(
 ) -> None:
     app = proxx_open()
     outcome = proxx_run(app, "Review H.264", [proxx_clip(size="160x90", frames=12)])
-    assert outcome.row.state == "COMPLETED", outcome.row.message
+    assert outcome.row.state == "COMPLETED", outcome.why
     (exported,) = [e for e in outcome.result.exports if e.exporter == "manifest"]
     assert exported.ok and exported.details["proxies"] == 1
     with open(exported.details["manifest"], newline="", encoding="utf-8") as handle:
