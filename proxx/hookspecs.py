@@ -2,12 +2,14 @@
 
 Implement a hook with the public marker, and say which plugin API the module was built for::
 
-    from proxx.plugin import hookimpl
+    from collections.abc import Iterator
+
+    from proxx.plugin import Engine, hookimpl
 
     PROXX_PLUGIN_API = "1.2"
 
     @hookimpl
-    def proxx_engines():
+    def proxx_engines() -> Iterator[Engine]:
         yield MyEngine()
 
 and register the module on the `proxx` entry-point group in your plugin's pyproject::
@@ -16,6 +18,8 @@ and register the module on the `proxx` entry-point group in your plugin's pyproj
     my_engine = "my_package.plugin"
 
 The built-in plugins (ffmpeg, resolve, fabric, farm) are separate distributions loaded exactly this way.
+Each hook's example below is annotated as `mypy --strict` checks it: the names it uses come from
+`proxx.plugin` (and the standard library: `Path`, `Iterator`, `Mapping`, `Any`, `argparse`, `json`).
 
 The contract: `proxx.plugin.API_VERSION` ("major.minor"). A plugin built for X.Y loads in every proxx
 providing X.Z with Z >= Y; a plugin built for a newer minor version, or another major one, is a
@@ -64,7 +68,7 @@ def proxx_canonical_profiles() -> Iterable[Path]:
         PROFILES = Path(__file__).parent / "profiles"  # shipped in the wheel with the code
 
         @hookimpl
-        def proxx_canonical_profiles():
+        def proxx_canonical_profiles() -> list[Path]:
             return [PROFILES]
     """
 
@@ -86,7 +90,7 @@ def proxx_vocabulary() -> Iterable[Codec | Container | AudioPolicy]:
     Example::
 
         @hookimpl
-        def proxx_vocabulary():
+        def proxx_vocabulary() -> Iterator[Codec | Container | AudioPolicy]:
             yield Codec("vp9", family="vp9", probe_codec="vp9", probe_profile="Profile 0")
             yield Container("webm", extension=".webm", probe_format="matroska,webm")
             yield AudioPolicy("opus", probe_codecs=("opus",))
@@ -107,15 +111,15 @@ def proxx_engines() -> Iterable[Engine]:
         class InhouseEngine(Engine):
             name = "inhouse"
 
-            def availability(self):
+            def availability(self) -> Availability:
                 return Availability(True, version="1.0")
 
-            def render(self, task):
+            def render(self, task: RenderTask) -> RenderReport:
                 ...  # write task.partial_path, append to task.log_path, stop at task.timeout
                 return RenderReport(engine_version="inhouse 1.0")
 
         @hookimpl
-        def proxx_engines():
+        def proxx_engines() -> Iterator[Engine]:
             yield InhouseEngine()
     """
 
@@ -133,7 +137,7 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
     Example::
 
         @hookimpl
-        def proxx_validate_job(spec, sources):
+        def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> Iterator[JobValidationError]:
             for clip in spec.clips:
                 if not clip.source.startswith("/mnt/cards/"):
                     yield JobValidationError(
@@ -157,7 +161,9 @@ def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None,
     Example::
 
         @hookimpl
-        def proxx_verify_output(spec, clip, source, output):
+        def proxx_verify_output(
+            spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo
+        ) -> Iterator[Check]:
             if spec.canonical_profile.container == "mov":
                 yield Check("quicktime_brand", "qt  ", output.brand, output.brand == "qt  ")
     """
@@ -177,7 +183,7 @@ def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) 
     Example::
 
         @hookimpl
-        def proxx_reuse_output(spec, clip, source):
+        def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
             earlier = my_index.find(spec.proxy_profile, source)  # your own record of verified outputs
             if earlier is not None and hash_of(earlier.path) == earlier.hash:
                 return Reused(earlier.job_id, earlier.path)
@@ -211,7 +217,7 @@ def proxx_exporters() -> Iterable[Exporter]:
 
     Example::
 
-        def export(spec, result):
+        def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
             if not any(clip.state == ClipState.COMPLETED for clip in result.clips):
                 return {"clips": 0}  # perhaps refused before anything ran: leave the folder alone
             folder = Path(spec.output_directory, ".shotgrid")  # declared below: not the engine's doing
@@ -221,7 +227,7 @@ def proxx_exporters() -> Iterable[Exporter]:
             return {"clips": len(result.clips)}  # recorded in the result's exports
 
         @hookimpl
-        def proxx_exporters():
+        def proxx_exporters() -> Iterator[Exporter]:
             yield Exporter("shotgrid", export, beside_outputs=(".shotgrid",))
     """
 
@@ -272,10 +278,10 @@ def proxx_subcommands() -> Iterable[Command]:
 
     Example::
 
-        def configure(parser):
+        def configure(parser: argparse.ArgumentParser) -> None:
             parser.add_argument("job")
 
-        def run(args):
+        def run(args: argparse.Namespace) -> int:
             from proxx import Proxx  # inside `run`: `proxx --help` never imports it
 
             try:
@@ -286,7 +292,7 @@ def proxx_subcommands() -> Iterable[Command]:
             return 0
 
         @hookimpl
-        def proxx_subcommands():
+        def proxx_subcommands() -> Iterator[Command]:
             yield Command("review", "send a finished job to review", configure, run)
     """
 
@@ -304,7 +310,7 @@ def proxx_web_lookups() -> Iterable[WebLookup]:
     Example::
 
         @hookimpl
-        def proxx_web_lookups():
+        def proxx_web_lookups() -> Iterator[WebLookup]:
             yield WebLookup("shot", lambda key: shots.get(key), "a shot code -> its proxies")
     """
 
