@@ -238,6 +238,27 @@ def test_an_engine_whose_validate_clip_raises_refuses_the_job_naming_the_plugin(
     )
 
 
+def test_an_operator_reads_a_raising_validate_clip_without_the_plugins_name_or_method(
+    tmp_path, out, proxx_home, registered, capsys
+):
+    """A plugin is often named as its engine (the tutorial's `inhouse`): the engine's name reworded as
+    "the renderer" made operators read "plugin 'the renderer' failed in its engine's validate_clip"."""
+    register(registered, RaisingClipCheck(), "picky")
+    (tmp_path / "profiles").mkdir()
+    canonical, intent = engine_profiles(tmp_path / "profiles", "picky", "mov", "pcm")
+    source = tiny(tmp_path / "card" / "A001_C001.mov")
+    spec = Proxx.open(profiles=[canonical, intent]).create_job("Picky", [source], out)
+    capsys.readouterr()
+    assert main(["jobs", "show", spec.job_id]) == 0
+    shown = capsys.readouterr().out
+    assert (
+        f"Source file '{source}' could not be checked: the plugin of the renderer this intent needs failed while "
+        "checking it (an administrator finds why in the job's result document). Nothing was run; ask an "
+        "administrator to fix or remove the plugin."
+    ) in shown.replace("\n      ", " ")
+    assert "validate_clip" not in shown and "'the renderer'" not in shown
+
+
 class RaisingAvailability(Engine):
     name = "flaky"
 
