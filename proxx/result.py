@@ -183,7 +183,7 @@ class JobResult:
 
     def json_text(self, indent: int | None = None) -> Iterator[str]:
         """`json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)`'s text in pieces, each clip
-        unstructured and encoded only as it is written (`proxx.home.json_pieces`): the document of a
+        unstructured and encoded only as it is written: the document of a
         1,000-clip job, its 22,000 checks as dicts and then as text, was held whole when written."""
         document = {
             field.name: (converter.unstructure(clip) for clip in self.clips)

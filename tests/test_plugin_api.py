@@ -570,9 +570,6 @@ def test_the_tutorials_and_the_integrators_guide_name_only_public_modules() -> N
     internal = []
     for page in pages:
         text = (ROOT / "docs" / page).read_text(encoding="utf-8")
-        if page == "reference.md":  # the integrators' methods, what `help(Proxx)` shows them too
-            text = text[text.index("\n### Proxx\n") :]
-            text = text[: text.index("\n### ", 10)] if "\n### " in text[10:] else text
         internal += [
             f"{page}: {m}" for m in re.findall(r"`(proxx\.(?!plugin\b|testing\b|toml\b)[a-z_]+(?:\.[\w.]+)?)`", text)
         ]

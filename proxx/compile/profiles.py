@@ -37,7 +37,7 @@ class CanonicalProfile:
       description: the administrator's note (never shown to operators).
       canonical_profile_version: the format's version ("1.0").
       hdr: what an 8-bit proxy of an HDR (PQ or HLG) source keeps: "keep", its HDR description
-        (`proxx.media.colour`); a 10-bit codec keeps it whatever this says.
+        (the README's "Media policy"); a 10-bit codec keeps it whatever this says.
     Properties: `codec_family`, `intra_frame`, `scale_factor`, `fit_box`.
     """
 

@@ -110,7 +110,7 @@ class ProxyTarget:
       duration: the source's video duration in seconds; the output matches it within a frame.
       timecode: the start timecode the output carries, or None.
       audio: per source audio stream, the channels, sample rate and layout the output keeps.
-      colour: the source's colour and the one the proxy states (`proxx.media.colour`).
+      colour: the source's colour and the one the proxy states (a `ColourTarget`).
     Properties: `interlaced`, `top_field_first` (an interlaced output's field dominance).
     """
 
