@@ -212,3 +212,25 @@ def test_an_outcomes_why_lists_each_class_b_problem(proxx_open, proxx_run, tmp_p
         f"FAILED: {outcome.row.message}",
         f"  problem source_missing: Source file '{tmp_path / 'missing.mov'}' does not exist.",
     ]
+
+
+def test_a_canonical_id_the_registry_lacks_is_said_with_what_it_holds_and_what_to_give(pytester):
+    """A misspelled `canonical_profile` failed every check with "is not in the registry: ()"."""
+    pytester.makepyfile(
+        """
+        from proxx.testing.conformance import EngineConformance
+
+        class TestTypo(EngineConformance):
+            engine = "ffmpeg"
+            canonical_profile = "proxy_h264_lowe"
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "available_here")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*canonical profile 'proxy_h264_lowe' is not in the registry (it holds: *proxy_h264_low, *). Set "
+            "`canonical_profile` to the id of one the bundled repository or an installed plugin ships, a Path to its "
+            "YAML file, or the profile itself as a mapping."
+        ]
+    )

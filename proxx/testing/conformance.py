@@ -171,7 +171,13 @@ class EngineConformance:
         app = proxx_open(profiles=[*layers, proxx_profiles(files)])
         profile = app.repository.registry.get(canonical_id)
         if profile is None:
-            pytest.fail(f"canonical profile '{canonical_id}' is not in the registry: {app.repository.problems}")
+            known = ", ".join(sorted(p.id for p in app.repository.registry)) or "none"
+            problems = f" Problems loading it: {list(app.repository.problems)}." if app.repository.problems else ""
+            pytest.fail(
+                f"canonical profile '{canonical_id}' is not in the registry (it holds: {known}).{problems} "
+                "Set `canonical_profile` to the id of one the bundled repository or an installed plugin ships, a "
+                "Path to its YAML file, or the profile itself as a mapping."
+            )
         if profile.engine != self.engine:
             pytest.fail(f"canonical profile '{canonical_id}' names engine '{profile.engine}', not '{self.engine}'")
         if self.engine not in app.engines:
