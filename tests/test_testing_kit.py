@@ -234,3 +234,25 @@ def test_a_canonical_id_the_registry_lacks_is_said_with_what_it_holds_and_what_t
             "YAML file, or the profile itself as a mapping."
         ]
     )
+
+
+def test_a_canonical_profile_file_that_holds_an_intent_says_so(pytester):
+    pytester.makefile(".yaml", oops='user_profile_version: "1.1"\nname: Oops\nconstraints: {codecs: [h264]}\n')
+    pytester.makepyfile(
+        """
+        from pathlib import Path
+        from proxx.testing.conformance import EngineConformance
+
+        class TestIntentFile(EngineConformance):
+            engine = "ffmpeg"
+            canonical_profile = Path(__file__).with_name("oops.yaml")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "available_here")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*oops.yaml must hold exactly one canonical profile (a file starting with `canonical_profile_version`), "
+            "not *; it holds the intents *'Oops'*, not canonical profiles"
+        ]
+    )

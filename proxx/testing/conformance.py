@@ -190,9 +190,16 @@ class EngineConformance:
     def _canonical_layers(self) -> tuple[list[Path], str]:
         profile = self.canonical_profile
         if isinstance(profile, Path):
-            ids = [p.id for p in load_repository([profile]).registry]
+            repository = load_repository([profile])
+            ids = [p.id for p in repository.registry]
             if len(ids) != 1:
-                pytest.fail(f"{profile} must hold exactly one canonical profile, not {ids}")
+                intents = [p.name for p in repository.user_profiles]
+                why = f"; it holds the intents {intents}, not canonical profiles" if intents else ""
+                problems = f"; problems: {list(repository.problems)}" if repository.problems else ""
+                pytest.fail(
+                    f"{profile} must hold exactly one canonical profile (a file starting with "
+                    f"`canonical_profile_version`), not {ids}{why}{problems}"
+                )
             return [profile], ids[0]
         if isinstance(profile, Mapping):
             return [], str(profile["id"])
