@@ -256,3 +256,29 @@ def test_a_canonical_profile_file_that_holds_an_intent_says_so(pytester):
             "not *; it holds the intents *'Oops'*, not canonical profiles"
         ]
     )
+
+
+def test_an_engine_left_out_by_proxx_load_plugins_is_said_so(pytester, monkeypatch):
+    """The tutorial runs the kit with PROXX_LOAD_PLUGINS=ffmpeg,inhouse: an engine's plugin left out
+    of that list failed every check with "no installed plugin provides the engine", though installed."""
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")
+    pytester.makepyfile(
+        """
+        from proxx.testing.conformance import EngineConformance
+
+        class TestLeftOut(EngineConformance):
+            engine = "inhouse"
+            canonical_profile = {
+                "canonical_profile_version": "1.0", "id": "left_out", "engine": "inhouse",
+                "codec": "prores_proxy", "container": "mov", "resolution": "source", "audio": "copy",
+            }
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "available_here")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*no plugin provides the engine 'inhouse' (engines: *'ffmpeg'*); PROXX_LOAD_PLUGINS=ffmpeg loads only the "
+            "plugins it names: add the engine's plugin (its entry-point name)"
+        ]
+    )

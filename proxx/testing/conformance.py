@@ -181,7 +181,14 @@ class EngineConformance:
         if profile.engine != self.engine:
             pytest.fail(f"canonical profile '{canonical_id}' names engine '{profile.engine}', not '{self.engine}'")
         if self.engine not in app.engines:
-            pytest.fail(f"no installed plugin provides the engine '{self.engine}' (installed: {sorted(app.engines)})")
+            chosen = os.environ.get("PROXX_LOAD_PLUGINS")
+            hint = (
+                f"; PROXX_LOAD_PLUGINS={chosen} loads only the plugins it names: add the engine's plugin (its "
+                "entry-point name)"
+                if chosen is not None
+                else "; install the plugin (its `proxx` entry point), or register it for the suite with `plugins`"
+            )
+            pytest.fail(f"no plugin provides the engine '{self.engine}' (engines: {sorted(app.engines)}){hint}")
         source = self.make_source(proxx_clip)
         output_directory = tmp_path / "out"
         output_directory.mkdir()
