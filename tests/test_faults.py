@@ -3,6 +3,7 @@ PATH_MAX, plugins that raise or answer the wrong type, exporters whose details c
 
 from __future__ import annotations
 
+import datetime
 import errno
 import json
 import os
@@ -468,3 +469,47 @@ def test_jobs_clean_shows_the_partial_outputs_it_removed_escaped(tmp_path, out, 
     shown = capsys.readouterr().out
     assert "\x1b" not in shown and "\x07" not in shown
     assert "Removed   " in shown and "e\\x1b[31mRED\\x1b]0;TITLE\\x07.proxx-partial-" in shown
+
+
+class DetailedCopy:
+    """An engine that renders (a stream copy into MOV) and reports details the result JSON cannot
+    hold: a datetime, as an engine stamping when it rendered would."""
+
+    @hookimpl
+    def proxx_engines(self):
+        from proxx.plugin import RenderReport, require_tool, run_process
+
+        class Detailed(Engine):
+            name = "detailed"
+
+            def availability(self) -> Availability:
+                return Availability(True, version="1")
+
+            def render(self, task: RenderTask) -> RenderReport:
+                ffmpeg = require_tool("ffmpeg").path
+                run_process([ffmpeg, "-nostdin", "-n", "-loglevel", "error", "-i", task.clip.source, "-c", "copy",
+                             "-f", "mov", task.partial_path], task, label="Detailed")  # fmt: skip
+                return RenderReport("detailed 1", {"rendered_at": datetime.datetime(2026, 12, 7, 6, 0)})
+
+        yield Detailed()
+
+
+def test_an_engines_details_the_result_cannot_hold_fail_its_clip_naming_the_engine(
+    tmp_path, out, proxx_home, registered
+):
+    """Details that are not JSON (`RenderReport.details`) failed the writing of the job's whole
+    result: the job ended "an unexpected error in proxx or one of its plugins", its proxy published."""
+    register(registered, DetailedCopy(), "detailed")
+    (tmp_path / "profiles").mkdir()
+    canonical, intent = engine_profiles(tmp_path / "profiles", "detailed", "mov", "copy")
+    proxx = Proxx.open(profiles=[canonical, intent])
+    spec = proxx.create_job("Detailed", [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.failure is not None
+    assert (result.failure.failure_class, result.failure.reason) == ("C", "plugin_failed")
+    (clip,) = result.clips
+    assert clip.failure is not None and clip.failure.message.startswith(
+        "The proxy of 'A001_C001.mov' was not published: the detailed engine ('detailed') returned details its "
+        "job's result cannot hold as JSON (Object of type datetime is not JSON serializable)."
+    )
+    assert not (out / "A001_C001.mov").exists()

@@ -97,7 +97,9 @@ class RenderReport:
 
     Fields:
       engine_version: what ran ("inhouse 1.0, ffmpeg n8.1.2"), so a proxy can be traced to it.
-      details: anything else worth recording (JSON-able), under the result's `engine.details`.
+      details: anything else worth recording, under the result's `engine.details`: JSON values (and
+        paths, recorded as text); details the result cannot hold (a datetime, bytes, a set) fail the
+        clip in class C, reason "plugin_failed", naming the engine.
     """
 
     engine_version: str
