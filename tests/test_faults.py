@@ -396,6 +396,32 @@ def test_a_verify_output_hook_yielding_tuples_fails_the_clip_naming_the_plugin(t
     assert proxx.store.job(spec.job_id).state == FAILED
 
 
+class StampChecks:
+    @hookimpl
+    def proxx_verify_output(self, spec, clip, source, output):
+        from proxx.plugin import Check
+
+        yield Check("studio_stamp", datetime.datetime(2026, 12, 7), "stamped", True)  # not text
+
+
+def test_a_check_whose_values_are_not_text_fails_the_clip_naming_the_plugin_before_publishing(
+    tmp_path, out, proxx_home, registered
+):
+    """A check holding a datetime was taken: the proxy was published, then recording the clip failed,
+    and the job said "Nothing was published" of a proxy under its final name."""
+    register(registered, StampChecks(), "studio-stamps")
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.failure is not None
+    assert (result.failure.failure_class, result.failure.reason) == ("C", "plugin_failed")
+    assert (
+        "plugin 'studio-stamps' answered its proxx_verify_output hook with an iterable holding a Check whose "
+        "expected is a datetime" in result.failure.message
+    )
+    assert not Path(spec.clips[0].output).exists()
+
+
 class ReturnsNothing:
     @hookimpl
     def proxx_engines(self):
