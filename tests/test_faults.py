@@ -539,3 +539,25 @@ def test_an_engines_details_the_result_cannot_hold_fail_its_clip_naming_the_engi
         "job's result cannot hold as JSON (Object of type datetime is not JSON serializable)."
     )
     assert not (out / "A001_C001.mov").exists()
+
+
+def test_a_proxy_published_but_not_recorded_is_said_to_be_at_its_final_name(tmp_path, out, proxx_home, monkeypatch):
+    """Recording a published proxy can fail (the job's folder unwritable, an I/O error): the clip
+    failed saying "Nothing was published for it" of a proxy at its final name."""
+    from proxx.execute import recover
+
+    def unrecordable(job_dir, clip):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(recover, "record_published", unrecordable)
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.failure is not None
+    (clip,) = result.clips
+    assert Path(clip.output).exists() and clip.failure is not None
+    assert clip.failure.message == (
+        "The proxy of 'A001_C001.mov' is at its final name, but proxx met an unexpected error recording it "
+        "(OSError: [Errno 5] Input/output error), so it does not count as published: move it away before "
+        "retrying the job. An administrator finds the details in the job's log."
+    )

@@ -165,8 +165,18 @@ class Clips:
 
     def _crashed(self, clip: ClipSpec, error: Exception, started: float) -> ClipResult:
         """The clip failed by an exception met outside its own handling: recorded failed, touching
-        nothing more on disk (its partial output, if any, stays where it is)."""
-        failure = Failure.of(self._unexpected(clip, error))
+        nothing more on disk (its partial output, if any, stays where it is). Met after its proxy was
+        published (recording it failed), the message says so: that file was never there before."""
+        unexpected = self._unexpected(clip, error)
+        if os.path.lexists(clip.output):
+            unexpected = ExecutionError(
+                unexpected.reason,
+                f"The proxy of '{Path(clip.source).name}' is at its final name, but proxx met an unexpected error "
+                f"recording it ({type(error).__name__}: {error}), so it does not count as published: move it "
+                "away before retrying the job. An administrator finds the details in the job's log.",
+                {**unexpected.context, "output": clip.output},
+            )
+        failure = Failure.of(unexpected)
         with contextlib.suppress(Exception):
             append(self.log_path, f"clip {clip.index} failed: {failure.message}")
         seconds = round(time.monotonic() - started, 3)
