@@ -137,6 +137,14 @@ class Proxx:
         bundled: bool | None = None,
         pm: PluginManager | None = None,
     ) -> Proxx:
+        """The installed plugins (or `pm`'s: the test kit's `proxx_open` passes one of the test's
+        own) and the layered profile repository: bundled (unless `bundled` is False, or None and
+        PROXX_BUNDLED_PROFILES=0), plugins', `PROXX_HOME/proxx.toml`'s, `PROXX_PROFILES`, then
+        `profiles`. A class A PreJobError when a configuration file cannot be used or a repository
+        does not exist; a ConfigurationError when a plugin or PROXX_HOME cannot be. One per thread.
+
+            proxx = Proxx.open(profiles=[Path("/studio/profiles")])
+        """
         pm = pm or plugin_manager()
         owned = pm.collect("proxx_engines")  # once: the engines, and which plugin provides each
         installed = {name: engine for name, (_, engine) in owned.items()}
@@ -216,15 +224,15 @@ class Proxx:
     ) -> JobSpec:
         """Compile `intent` and store a new QUEUED JobSpec; class A errors create nothing. A job to run
         here (no `executor`) is validated at once: any class B problem of any clip ends it FAILED
-        immediately, listing every problem, before any worker sees it (`proxx.validate`).
+        immediately, listing every problem, before any worker sees it.
         `reuse`: the job may copy an already verified output instead of rendering (hook
         `proxx_reuse_output`, e.g. Fabric's). `executor` (a farm broker URL) keeps it away from local
-        workers (a `proxx.dispatch.Dispatcher` runs it: the render farm plugin's), and `engines` then
+        workers (a `proxx.plugin.Dispatcher` runs it: the render farm plugin's), and `engines` then
         names the engines that can run it there (default: those installed here). `roots`: the folders
-        the shell creating it lets it read and write (`proxx.roots`), checked again when it runs. A
-        folder among `sources` stands for the media files beneath it (`proxx.jobspec.sources`);
-        `sources` may be the `Expansion` a shell made beforehand with `expand_sources` (outside its
-        own locks: a folder walk takes time). Run it with `run_job(spec.job_id)`, or leave it to
+        the shell creating it lets it read and write (`proxx.Roots`), checked again when it runs. A
+        folder among `sources` stands for the media files beneath it; `sources` may be the
+        `Expansion` a shell made beforehand with `expand` (outside its own locks: a folder walk
+        takes time). Run it with `run_job(spec.job_id)`, or leave it to
         `proxx worker`.
 
             spec = proxx.create_job("HD Editorial LT", ["/cards/A001"], "/proxies")
@@ -258,8 +266,8 @@ class Proxx:
         left_out: Sequence[LeftOut] = (),
     ) -> None:
         """Store a new JobSpec made elsewhere (by `create_job` in another process, or read from a
-        file), QUEUED. It is held to the rules of the JobSpec inbox first (`proxx.jobspec.untrusted`,
-        `proxx.jobspec.origin`), nothing stored otherwise: schema-valid, its profile snapshot the
+        file), QUEUED. It is held to the rules of the JobSpec inbox first (docs/security.md), nothing
+        stored otherwise: schema-valid, its profile snapshot the
         registry's, its outputs named by the rule, inside `roots`, its intent compiling now to
         exactly its canonical profile and origin (an INVALID or deprecated intent refused), its times
         not in the future and `retry_of` a FAILED job of this store of the same intent, and no job of
@@ -324,10 +332,10 @@ class Proxx:
 
     def refuse_before_dispatch(self, spec: JobSpec) -> bool:
         """For a stored QUEUED job another executor runs (a render farm's worker), before it is sent:
-        the class B checks that do not depend on that machine (`proxx.validate.portable`: outputs
-        colliding within the job, outputs already there where this machine sees them). A job they
+        the class B checks that do not depend on that machine (outputs colliding within the job,
+        outputs already there where this machine sees them). A job they
         refuse ends FAILED (class B) now, with its result, as a local job would: True, and it must
-        not be sent. A `proxx.dispatch.Dispatcher` queueing a JobSpec made elsewhere calls it."""
+        not be sent. A `proxx.plugin.Dispatcher` queueing a JobSpec made elsewhere calls it."""
         from proxx.validate.portable import dispatch_problems
 
         problems = dispatch_problems(spec)
@@ -390,7 +398,7 @@ class Proxx:
         roots: Roots | None = None,
     ) -> JobSpec:
         """Create a job for workers: the render farm's when one is named (`farm`, a broker URL) or
-        configured (PROXX_FARM_BROKER; any plugin's `proxx.dispatch.Dispatcher`), local `proxx
+        configured (PROXX_FARM_BROKER; any plugin's `proxx.plugin.Dispatcher`), local `proxx
         worker`s otherwise. A farm no installed plugin reaches is a ConfigurationError saying what to
         install. Returns the stored JobSpec; follow it with `job(spec.job_id)`.
 

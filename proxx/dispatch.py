@@ -56,7 +56,7 @@ class Dispatcher(abc.ABC):
         reuse: bool,
         roots: Roots | None,
     ) -> JobSpec:
-        """Create the job (`proxx.create_job` with `executor`: class A errors create nothing) and
+        """Create the job (`Proxx.create_job` with `executor`: class A errors create nothing) and
         queue it on `executor`."""
 
     def engines(self, executor: str) -> Collection[str]:

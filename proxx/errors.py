@@ -40,6 +40,7 @@ class FailureClass(enum.Enum):
 
     @property
     def title(self) -> str:
+        """The class in words ("job validation failure"), as operators read it."""
         return {
             "A": "pre-job failure",
             "B": "job validation failure",
@@ -59,6 +60,8 @@ class ProxxError(Exception):
         self.context: dict[str, Any] = dict(context or {})
 
     def as_dict(self) -> dict[str, Any]:
+        """The failure document the CLI prints with `--json` and the HTTP API answers: its
+        `failure_class` letter (or None), `reason`, `message` and `context`."""
         return {
             "failure_class": self.failure_class.value if self.failure_class else None,
             "reason": self.reason,

@@ -2,12 +2,14 @@
 
 Implement a hook with the public marker, and say which plugin API the module was built for::
 
-    from proxx.plugin import hookimpl
+    from collections.abc import Iterator
+
+    from proxx.plugin import Engine, hookimpl
 
     PROXX_PLUGIN_API = "1.2"
 
     @hookimpl
-    def proxx_engines():
+    def proxx_engines() -> Iterator[Engine]:
         yield MyEngine()
 
 and register the module on the `proxx` entry-point group in your plugin's pyproject::
@@ -16,6 +18,8 @@ and register the module on the `proxx` entry-point group in your plugin's pyproj
     my_engine = "my_package.plugin"
 
 The built-in plugins (ffmpeg, resolve, fabric, farm) are separate distributions loaded exactly this way.
+Each hook's example below is annotated as `mypy --strict` checks it: the names it uses come from
+`proxx.plugin` (and the standard library: `Path`, `Iterator`, `Mapping`, `Any`, `argparse`, `json`).
 
 The contract: `proxx.plugin.API_VERSION` ("major.minor"). A plugin built for X.Y loads in every proxx
 providing X.Z with Z >= Y; a plugin built for a newer minor version, or another major one, is a
@@ -64,7 +68,7 @@ def proxx_canonical_profiles() -> Iterable[Path]:
         PROFILES = Path(__file__).parent / "profiles"  # shipped in the wheel with the code
 
         @hookimpl
-        def proxx_canonical_profiles():
+        def proxx_canonical_profiles() -> list[Path]:
             return [PROFILES]
     """
 
@@ -86,7 +90,7 @@ def proxx_vocabulary() -> Iterable[Codec | Container | AudioPolicy]:
     Example::
 
         @hookimpl
-        def proxx_vocabulary():
+        def proxx_vocabulary() -> Iterator[Codec | Container | AudioPolicy]:
             yield Codec("vp9", family="vp9", probe_codec="vp9", probe_profile="Profile 0")
             yield Container("webm", extension=".webm", probe_format="matroska,webm")
             yield AudioPolicy("opus", probe_codecs=("opus",))
@@ -107,15 +111,15 @@ def proxx_engines() -> Iterable[Engine]:
         class InhouseEngine(Engine):
             name = "inhouse"
 
-            def availability(self):
+            def availability(self) -> Availability:
                 return Availability(True, version="1.0")
 
-            def render(self, task):
+            def render(self, task: RenderTask) -> RenderReport:
                 ...  # write task.partial_path, append to task.log_path, stop at task.timeout
                 return RenderReport(engine_version="inhouse 1.0")
 
         @hookimpl
-        def proxx_engines():
+        def proxx_engines() -> Iterator[Engine]:
             yield InhouseEngine()
     """
 
@@ -133,7 +137,7 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
     Example::
 
         @hookimpl
-        def proxx_validate_job(spec, sources):
+        def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -> Iterator[JobValidationError]:
             for clip in spec.clips:
                 if not clip.source.startswith("/mnt/cards/"):
                     yield JobValidationError(
@@ -147,14 +151,19 @@ def proxx_validate_job(spec: JobSpec, sources: Mapping[int, MediaInfo | None]) -
 def proxx_verify_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo) -> Iterable[Check]:
     """Verify: extra checks on one rendered output, beside the core ones.
 
-    Yield `proxx.plugin.Check(name, expected, actual, passed)` records. Any failed check fails
-    the job in class C ("Output file generated but failed verification: ..."), and the output never
-    gets its final name.
+    Yield `proxx.plugin.Check(name, expected, actual, passed)` records. A failed check fails that
+    clip in class C ("Output file generated but failed verification: ..."): its output never gets
+    its final name, the job's other clips go on, and the job ends FAILED. Operators read a failed
+    check as "the <name in words> is <actual>, the intent promises <expected>" ("quicktime_brand":
+    "the quicktime brand is ..."): name a check for what it measures and give its values in words
+    an operator can act on; the result JSON keeps them as given.
 
     Example::
 
         @hookimpl
-        def proxx_verify_output(spec, clip, source, output):
+        def proxx_verify_output(
+            spec: JobSpec, clip: ClipSpec, source: MediaInfo | None, output: MediaInfo
+        ) -> Iterator[Check]:
             if spec.canonical_profile.container == "mov":
                 yield Check("quicktime_brand", "qt  ", output.brand, output.brand == "qt  ")
     """
@@ -174,7 +183,7 @@ def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) 
     Example::
 
         @hookimpl
-        def proxx_reuse_output(spec, clip, source):
+        def proxx_reuse_output(spec: JobSpec, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
             earlier = my_index.find(spec.proxy_profile, source)  # your own record of verified outputs
             if earlier is not None and hash_of(earlier.path) == earlier.hash:
                 return Reused(earlier.job_id, earlier.path)
@@ -208,7 +217,7 @@ def proxx_exporters() -> Iterable[Exporter]:
 
     Example::
 
-        def export(spec, result):
+        def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
             if not any(clip.state == ClipState.COMPLETED for clip in result.clips):
                 return {"clips": 0}  # perhaps refused before anything ran: leave the folder alone
             folder = Path(spec.output_directory, ".shotgrid")  # declared below: not the engine's doing
@@ -218,7 +227,7 @@ def proxx_exporters() -> Iterable[Exporter]:
             return {"clips": len(result.clips)}  # recorded in the result's exports
 
         @hookimpl
-        def proxx_exporters():
+        def proxx_exporters() -> Iterator[Exporter]:
             yield Exporter("shotgrid", export, beside_outputs=(".shotgrid",))
     """
 
@@ -258,23 +267,32 @@ def proxx_subcommands() -> Iterable[Command]:
 
     `Command(name, help, configure, run)`: proxx adds a subparser `name`, calls `configure(parser)` to
     add its arguments, and `run(args)` returns the exit code. Raise `proxx.plugin.ProxxError`
-    subclasses for failures: the CLI prints their message and maps their class to the documented
-    exit codes. A name already taken (a built-in command or another plugin's) is a start-up error.
-    Keep heavy imports inside `run` so that `proxx --help` stays fast.
+    (or a subclass) for failures: the CLI prints their message and maps their class to the
+    documented exit codes (1 without a class); any other exception is reported as an internal error.
+    So a command reading a past job through `proxx.Proxx`, whose methods raise `KeyError` for a job
+    id that names no job, says so with a `ProxxError`, as below. A name already taken (a built-in
+    command or another plugin's) is a start-up error. Keep heavy imports inside `run` so that
+    `proxx --help` stays fast.
 
     Added in API 1.0, replacing `proxx_commands`.
 
     Example::
 
-        def configure(parser):
+        def configure(parser: argparse.ArgumentParser) -> None:
             parser.add_argument("job")
 
-        def run(args):
-            print(f"sent {args.job} to review")
+        def run(args: argparse.Namespace) -> int:
+            from proxx import Proxx  # inside `run`: `proxx --help` never imports it
+
+            try:
+                result = Proxx.open().result(args.job)
+            except KeyError:  # no job of that id (or its last 8 characters)
+                raise ProxxError("no_such_job", f"No job matches '{args.job}'.") from None
+            print(f"sent {args.job} to review" if result else f"job {args.job} has not ended yet")
             return 0
 
         @hookimpl
-        def proxx_subcommands():
+        def proxx_subcommands() -> Iterator[Command]:
             yield Command("review", "send a finished job to review", configure, run)
     """
 
@@ -292,7 +310,7 @@ def proxx_web_lookups() -> Iterable[WebLookup]:
     Example::
 
         @hookimpl
-        def proxx_web_lookups():
+        def proxx_web_lookups() -> Iterator[WebLookup]:
             yield WebLookup("shot", lambda key: shots.get(key), "a shot code -> its proxies")
     """
 

@@ -170,6 +170,9 @@ class PluginManager(pluggy.PluginManager):
         for record in records:
             if not isinstance(record, kind):
                 raise PluginAnswerError(plugin, hook_name, f"an iterable holding {_described(record)}", must)
+            wrong = _wrong_field(record)
+            if wrong is not None:
+                raise PluginAnswerError(plugin, hook_name, f"an iterable holding {wrong}", must)
         return records
 
     def owner_of(self, record: object) -> str | None:
@@ -367,13 +370,27 @@ def _record_types() -> dict[str, tuple[type | tuple[type, ...], str]]:
     return {
         "proxx_engines": (Engine, "an iterable of proxx.plugin.Engine instances"),
         "proxx_exporters": (Exporter, "an iterable of proxx.plugin.Exporter records"),
-        "proxx_dispatchers": (Dispatcher, "an iterable of proxx.dispatch.Dispatcher instances"),
+        "proxx_dispatchers": (Dispatcher, "an iterable of proxx.plugin.Dispatcher instances"),
         "proxx_subcommands": (Command, "an iterable of proxx.plugin.Command records"),
         "proxx_web_lookups": (WebLookup, "an iterable of proxx.plugin.WebLookup records"),
         "proxx_validate_job": (JobValidationError, "an iterable of proxx.plugin.JobValidationError"),
-        "proxx_verify_output": (Check, "an iterable of proxx.plugin.Check records"),
+        "proxx_verify_output": (Check, "an iterable of proxx.plugin.Check records (name, expected and actual text)"),
         "proxx_canonical_profiles": ((str, os.PathLike), "a list of paths (pathlib.Path or str)"),
     }
+
+
+def _wrong_field(record: object) -> str | None:
+    """A check whose fields are not what its record says (text, and a bool): recorded, it failed the
+    writing of the clip's record after its proxy was published, and read as proxx's own error."""
+    from proxx.verify.checks import Check
+
+    if not isinstance(record, Check):
+        return None
+    for field, kind in (("name", str), ("expected", str), ("actual", str), ("passed", bool)):
+        value = getattr(record, field)
+        if not isinstance(value, kind):
+            return f"a Check whose {field} is {_described(value)}"
+    return None
 
 
 _DECLARE_AS = {"codec": "Codec", "container": "Container", "audio policy": "AudioPolicy"}

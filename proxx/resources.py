@@ -25,6 +25,7 @@ def schemas_dir() -> Path:
 
 
 def bundled_profiles_dir() -> Path:
+    """The bundled profile repository (its `canonical/` and `user/` folders), as installed."""
     return data_dir("profiles")
 
 

@@ -48,6 +48,7 @@ class Failure:
 
     @classmethod
     def of(cls, error: ProxxError) -> Failure:
+        """The record of a class A, B or C error, as the result JSON holds it."""
         assert error.failure_class is not None
         return cls(error.failure_class.value, error.reason, error.message, _jsonable(error.context))
 
@@ -176,12 +177,13 @@ class JobResult:
     exports: tuple[ExportOutcome, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The result JSON's document (`schemas/job-result-1.0.schema.json`) as Python values."""
         document: dict[str, Any] = converter.unstructure(self)
         return document
 
     def json_text(self, indent: int | None = None) -> Iterator[str]:
         """`json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)`'s text in pieces, each clip
-        unstructured and encoded only as it is written (`proxx.home.json_pieces`): the document of a
+        unstructured and encoded only as it is written: the document of a
         1,000-clip job, its 22,000 checks as dicts and then as text, was held whole when written."""
         document = {
             field.name: (converter.unstructure(clip) for clip in self.clips)

@@ -28,6 +28,7 @@ class Roots:
     paths: tuple[str, ...] = attrs.field(converter=_resolved)
 
     def contains(self, path: str | Path) -> bool:
+        """`path`, links resolved, is one of the folders or lies below one."""
         real = os.path.realpath(path)
         return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in self.paths)
 

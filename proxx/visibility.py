@@ -506,6 +506,13 @@ _ENGINE_SENTENCES = (
      r"the job's result document)."),
     (r"^(?P<lead>- )?Engine '[^'\n]*' is not installed on this system\.$",
      r"\g<lead>The renderer this intent needs is not installed on this system."),
+    # The engine's own check of a source raised: its plugin's name is the engine's as often as not,
+    # which "the renderer" would replace inside the quotes ("plugin 'the renderer' failed").
+    (r"^(?P<lead>- )?(?P<source>Source file '[^'\n]*') could not be checked: [^\n]*? failed in its engine's "
+     r"validate_clip \([^\n]*\)\. Nothing was run; ask an administrator to fix or remove the plugin\.$",
+     r"\g<lead>\g<source> could not be checked: the plugin of the renderer this intent needs failed while "
+     r"checking it (an administrator finds why in the job's result document). Nothing was run; ask an "
+     r"administrator to fix or remove the plugin."),
     (r" is RAW camera media \([^)\n]*\), which this intent's engine does not read: choose an intent "
      r"whose engine reads RAW camera media\.",
      " is RAW camera media, which this intent cannot read: choose an intent made for RAW camera media."),

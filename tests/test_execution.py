@@ -219,6 +219,16 @@ class FailsFirstClipVerification:
         return [Check("studio_rule", "clip 1 passes", "it does not", False)] if clip.index == 0 else []
 
 
+def test_the_verify_output_hook_says_what_the_test_below_shows() -> None:
+    """Plugin authors read the hook's doc (docs/hooks.md): a failed check fails its clip alone, read
+    by operators as the test below reads it. It said the whole job failed."""
+    from proxx import hookspecs
+
+    said = " ".join((hookspecs.proxx_verify_output.__doc__ or "").split())
+    assert "A failed check fails that clip in class C" in said and "the job's other clips go on" in said
+    assert '"the <name in words> is <actual>, the intent promises <expected>"' in said
+
+
 def test_a_failed_verification_fails_that_clip_and_the_others_publish(out, clips, proxx_home):
     # Clip 1's output is probed while clip 2 renders; its failed verification fails clip 1 only.
     pm = plugin_manager()

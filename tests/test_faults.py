@@ -3,6 +3,7 @@ PATH_MAX, plugins that raise or answer the wrong type, exporters whose details c
 
 from __future__ import annotations
 
+import datetime
 import errno
 import json
 import os
@@ -238,6 +239,27 @@ def test_an_engine_whose_validate_clip_raises_refuses_the_job_naming_the_plugin(
     )
 
 
+def test_an_operator_reads_a_raising_validate_clip_without_the_plugins_name_or_method(
+    tmp_path, out, proxx_home, registered, capsys
+):
+    """A plugin is often named as its engine (the tutorial's `inhouse`): the engine's name reworded as
+    "the renderer" made operators read "plugin 'the renderer' failed in its engine's validate_clip"."""
+    register(registered, RaisingClipCheck(), "picky")
+    (tmp_path / "profiles").mkdir()
+    canonical, intent = engine_profiles(tmp_path / "profiles", "picky", "mov", "pcm")
+    source = tiny(tmp_path / "card" / "A001_C001.mov")
+    spec = Proxx.open(profiles=[canonical, intent]).create_job("Picky", [source], out)
+    capsys.readouterr()
+    assert main(["jobs", "show", spec.job_id]) == 0
+    shown = capsys.readouterr().out
+    assert (
+        f"Source file '{source}' could not be checked: the plugin of the renderer this intent needs failed while "
+        "checking it (an administrator finds why in the job's result document). Nothing was run; ask an "
+        "administrator to fix or remove the plugin."
+    ) in shown.replace("\n      ", " ")
+    assert "validate_clip" not in shown and "'the renderer'" not in shown
+
+
 class RaisingAvailability(Engine):
     name = "flaky"
 
@@ -374,6 +396,32 @@ def test_a_verify_output_hook_yielding_tuples_fails_the_clip_naming_the_plugin(t
     assert proxx.store.job(spec.job_id).state == FAILED
 
 
+class StampChecks:
+    @hookimpl
+    def proxx_verify_output(self, spec, clip, source, output):
+        from proxx.plugin import Check
+
+        yield Check("studio_stamp", datetime.datetime(2026, 12, 7), "stamped", True)  # not text
+
+
+def test_a_check_whose_values_are_not_text_fails_the_clip_naming_the_plugin_before_publishing(
+    tmp_path, out, proxx_home, registered
+):
+    """A check holding a datetime was taken: the proxy was published, then recording the clip failed,
+    and the job said "Nothing was published" of a proxy under its final name."""
+    register(registered, StampChecks(), "studio-stamps")
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.failure is not None
+    assert (result.failure.failure_class, result.failure.reason) == ("C", "plugin_failed")
+    assert (
+        "plugin 'studio-stamps' answered its proxx_verify_output hook with an iterable holding a Check whose "
+        "expected is a datetime" in result.failure.message
+    )
+    assert not Path(spec.clips[0].output).exists()
+
+
 class ReturnsNothing:
     @hookimpl
     def proxx_engines(self):
@@ -447,3 +495,69 @@ def test_jobs_clean_shows_the_partial_outputs_it_removed_escaped(tmp_path, out, 
     shown = capsys.readouterr().out
     assert "\x1b" not in shown and "\x07" not in shown
     assert "Removed   " in shown and "e\\x1b[31mRED\\x1b]0;TITLE\\x07.proxx-partial-" in shown
+
+
+class DetailedCopy:
+    """An engine that renders (a stream copy into MOV) and reports details the result JSON cannot
+    hold: a datetime, as an engine stamping when it rendered would."""
+
+    @hookimpl
+    def proxx_engines(self):
+        from proxx.plugin import RenderReport, require_tool, run_process
+
+        class Detailed(Engine):
+            name = "detailed"
+
+            def availability(self) -> Availability:
+                return Availability(True, version="1")
+
+            def render(self, task: RenderTask) -> RenderReport:
+                ffmpeg = require_tool("ffmpeg").path
+                run_process([ffmpeg, "-nostdin", "-n", "-loglevel", "error", "-i", task.clip.source, "-c", "copy",
+                             "-f", "mov", task.partial_path], task, label="Detailed")  # fmt: skip
+                return RenderReport("detailed 1", {"rendered_at": datetime.datetime(2026, 12, 7, 6, 0)})
+
+        yield Detailed()
+
+
+def test_an_engines_details_the_result_cannot_hold_fail_its_clip_naming_the_engine(
+    tmp_path, out, proxx_home, registered
+):
+    """Details that are not JSON (`RenderReport.details`) failed the writing of the job's whole
+    result: the job ended "an unexpected error in proxx or one of its plugins", its proxy published."""
+    register(registered, DetailedCopy(), "detailed")
+    (tmp_path / "profiles").mkdir()
+    canonical, intent = engine_profiles(tmp_path / "profiles", "detailed", "mov", "copy")
+    proxx = Proxx.open(profiles=[canonical, intent])
+    spec = proxx.create_job("Detailed", [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.failure is not None
+    assert (result.failure.failure_class, result.failure.reason) == ("C", "plugin_failed")
+    (clip,) = result.clips
+    assert clip.failure is not None and clip.failure.message.startswith(
+        "The proxy of 'A001_C001.mov' was not published: the detailed engine ('detailed') returned details its "
+        "job's result cannot hold as JSON (Object of type datetime is not JSON serializable)."
+    )
+    assert not (out / "A001_C001.mov").exists()
+
+
+def test_a_proxy_published_but_not_recorded_is_said_to_be_at_its_final_name(tmp_path, out, proxx_home, monkeypatch):
+    """Recording a published proxy can fail (the job's folder unwritable, an I/O error): the clip
+    failed saying "Nothing was published for it" of a proxy at its final name."""
+    from proxx.execute import recover
+
+    def unrecordable(job_dir, clip):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(recover, "record_published", unrecordable)
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [tiny(tmp_path / "card" / "A001_C001.mov")], out)
+    result = proxx.run_job(spec.job_id)
+    assert result is not None and result.failure is not None
+    (clip,) = result.clips
+    assert Path(clip.output).exists() and clip.failure is not None
+    assert clip.failure.message == (
+        "The proxy of 'A001_C001.mov' is at its final name, but proxx met an unexpected error recording it "
+        "(OSError: [Errno 5] Input/output error), so it does not count as published: move it away before "
+        "retrying the job. An administrator finds the details in the job's log."
+    )

@@ -119,6 +119,28 @@ def test_the_example_script_runs_a_job_and_prints_progress_and_facts(tmp_path: P
     assert lines[-1] == f"{tmp_path / 'out' / 'A001.mp4'}  01:00:00:00  24000/1001 fps  12 frames  160x90"
 
 
+def test_the_example_script_exits_as_proxx_run_does_when_nothing_is_missing_or_home_is_unusable(
+    tmp_path: Path,
+) -> None:
+    """Run again, the script said "no job was created" as a class A failure (exit 3) where `proxx run`
+    exits 0; with a PROXX_HOME that cannot be used it printed a traceback."""
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    (tmp_path / "out").mkdir()
+    script = ROOT / "docs" / "examples" / "integrate.py"
+    command = [sys.executable, str(script), "--intent", "Review H.264", "--output", str(tmp_path / "out"), str(source)]
+    env = {**os.environ, "PROXX_HOME": str(tmp_path / "home"), "PROXX_LOAD_PLUGINS": "ffmpeg"}
+    first = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert (again.returncode, again.stderr) == (0, ""), again.stdout + again.stderr
+    assert again.stdout.startswith("Every source already has its verified proxy in ")
+    (tmp_path / "not-a-folder").write_text("")
+    unusable = {**env, "PROXX_HOME": str(tmp_path / "not-a-folder")}
+    broken = subprocess.run(command, cwd=tmp_path, env=unusable, capture_output=True, text=True, timeout=120)
+    assert broken.returncode == 6 and "Traceback" not in broken.stderr, broken.stderr
+    assert broken.stderr.startswith("PROXX_HOME ")
+
+
 def test_run_job_of_a_job_that_already_ran_returns_none_and_its_result_is_read(proxx_open, proxx_clip, tmp_path):
     app = proxx_open()
     (tmp_path / "out").mkdir()
@@ -154,3 +176,38 @@ def test_roots_come_from_proxx_and_keep_a_job_to_its_folders(proxx_open, proxx_c
     )
     row = app.job(spec.job_id)
     assert (row.state, row.failure_class, row.reason) == ("FAILED", "B", "source_outside_roots")
+
+
+def test_the_guides_failure_handling_gives_each_class_its_exit_code(
+    proxx_open, proxx_clip, tmp_path, monkeypatch, capsys
+) -> None:
+    """The guide's `proxy` example, run as written: class A is raised, and a job's own failure,
+    class B (refused by its checks) or C (the encoder failed), is its outcome, never raised."""
+    import proxx as facade
+    from proxx.media import tools
+    from tests.wrapped_ffmpeg import real_ffmpeg, wrapped_ffmpeg
+
+    (example,) = [
+        b
+        for b in re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.DOTALL)
+        if b.startswith("def proxy(")
+    ]
+    names: dict[str, object] = {name: getattr(facade, name) for name in facade.__all__}
+    exec(example, names)
+    proxy = names["proxy"]
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    source = str(proxx_clip(frames=6))
+    assert proxy(app, "No Such Intent", [source], str(tmp_path / "out")) == 3
+    assert proxy(app, "Review H.264", [source], str(tmp_path / "missing")) == 4
+    assert "does not exist" in capsys.readouterr().out
+    wrapper = wrapped_ffmpeg(tmp_path, '" -progress "', f'exec "{real_ffmpeg()}" -no_such_option "$@"')
+    monkeypatch.setenv("PROXX_FFMPEG", str(wrapper))
+    tools.find_tool.cache_clear()
+    try:
+        assert proxy(app, "Review H.264", [source], str(tmp_path / "out")) == 5
+    finally:
+        monkeypatch.delenv("PROXX_FFMPEG")
+        tools.find_tool.cache_clear()
+    assert proxy(app, "Review H.264", [source], str(tmp_path / "out")) == 0
+    assert proxy(app, "Review H.264", [source], str(tmp_path / "out")) == 0  # nothing missing: no job

@@ -72,3 +72,29 @@ def test_the_bar_counts_forward_while_clips_render_side_by_side(capsys: pytest.C
         bar(Progress("job", 0.5, None, index, 5, name))
     shown = [line for line in capsys.readouterr().err.split("\r") if line]
     assert all("3/5 C0003.MXF" in line for line in shown)  # never back to 2/5
+
+
+def test_an_integrators_progress_callback_that_raises_never_fails_the_render(
+    proxx_open, proxx_clip, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`run_job(on_progress=...)` calls the integrator's callback from the engine's thread: one that
+    raised (a display's bug) failed the job in class C as "The renderer stopped with an error". Now
+    it is told once, in the log, and the job goes on without it."""
+    app = proxx_open()
+    (tmp_path / "out").mkdir()
+    calls: list[Progress] = []
+
+    def display(progress: Progress) -> None:
+        calls.append(progress)
+        raise ValueError("the display went away")
+
+    spec = app.create_job("Review H.264", [proxx_clip("A001.mov", frames=12), proxx_clip("A002.mov")], tmp_path / "out")
+    with caplog.at_level("WARNING", logger="proxx.execute"):
+        result = app.run_job(spec.job_id, on_progress=display)
+    assert result is not None and result.state == "COMPLETED", result.failure
+    assert len(calls) == 1
+    (said,) = [r.getMessage() for r in caplog.records if "on_progress" in r.getMessage()]
+    assert said == (
+        f"job {spec.job_id}: its on_progress callback raised ValueError: the display went away; "
+        "the job goes on without reporting to it"
+    )

@@ -123,3 +123,28 @@ def test_a_stereo_track_with_its_sides_swapped_or_one_silent_fails(pairs, tmp_pa
     assert [passed for *_, passed in checks(pairs, right)] == [True, True], checks(pairs, right)
     ffmpeg("-i", str(pairs), "-map", "0", "-c", "copy", "-c:a:0", "pcm_s24le", "-filter:a:0", change, str(wrong))
     assert checks(pairs, wrong) == [("audio[0].sound", heard, False), ("audio[1].sound", "source track 2's", True)]
+
+
+@pytest.mark.parametrize(
+    ("source_codec", "bits"), [("pcm_s16le", 16), ("pcm_s24le", 24), ("pcm_s32le", 24), ("aac", 16)]
+)
+def test_pcm_is_written_at_the_depth_the_target_states_and_verification_checks(
+    tmp_path: Path, source_codec: str, bits: int
+) -> None:
+    """An engine writing PCM reads its depth from `proxy_target` (`AudioTarget.bits`), the very depth
+    verification asks: one PCM stream that deep passes, one shallower fails. Before, the target gave
+    no depth and the docs none either: a studio engine writing 16-bit PCM of a 24-bit source failed
+    verification with "PCM of at least 24 bits"."""
+    from proxx.plugin import CanonicalProfile, probe, proxy_target
+    from proxx.verify.checks import verify_output
+
+    profile = CanonicalProfile(
+        id="studio_pcm", engine="studio", codec="prores_proxy", container="mov", resolution="source", audio="pcm"
+    )
+    source = probe(str(make_clip(tmp_path / "A001.mov", frames=6, audio_codec=source_codec)))
+    (audio,) = proxy_target(profile, source).audio
+    assert audio.bits == bits
+    for written, passes in ((f"pcm_s{bits}le", True), ("pcm_u8" if bits == 16 else "pcm_s16le", False)):
+        output = probe(str(make_clip(tmp_path / f"{written}.mov", frames=6, audio_codec=written)))
+        (check,) = [c for c in verify_output(profile, source, output) if c.name == "audio[0].codec"]
+        assert check.passed is passes, check

@@ -108,6 +108,9 @@ def test_the_conformance_suite_fails_an_engine_that_breaks_the_contract(pytester
             "FAILED *::TestCopyConformance::test_a_cancel_stops_the_render*",
         ]
     )
+    # What the engine must fix, which operators' words leave out ("the proxy's video is not the format
+    # this intent promises"): each failed check with its values (`JobOutcome.why`).
+    result.stdout.fnmatch_lines(["*A001.mov: check video_codec: expected prores*, actual h264*"])
 
 
 def test_an_engine_missing_here_can_skip_the_checks_that_render(pytester):
@@ -193,3 +196,89 @@ def test_the_timeout_check_does_not_race_an_engine_that_finishes_in_milliseconds
     for _ in range(3):  # the old 0.01 s race failed a remux 4 runs in 6
         result = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_a_timeout_fails_class_c")
         result.assert_outcomes(passed=1, deselected=6)
+
+
+def test_registering_a_plugin_after_proxx_open_says_to_register_first(proxx_open, proxx_register):
+    """The Proxx `proxx_open` made has collected its engines: a plugin registered after it was never
+    seen, and its jobs failed "... which no installed plugin provides". Now the kit says so."""
+    proxx_open()
+    with pytest.raises(RuntimeError, match=r"name='late'\) was called after proxx_open.*Register the plugin first"):
+        proxx_register(object(), name="late")
+
+
+def test_an_outcomes_why_lists_each_class_b_problem(proxx_open, proxx_run, tmp_path):
+    outcome = proxx_run(proxx_open(), "Review H.264", [tmp_path / "missing.mov"])
+    assert outcome.why.splitlines() == [
+        f"FAILED: {outcome.row.message}",
+        f"  problem source_missing: Source file '{tmp_path / 'missing.mov'}' does not exist.",
+    ]
+
+
+def test_a_canonical_id_the_registry_lacks_is_said_with_what_it_holds_and_what_to_give(pytester):
+    """A misspelled `canonical_profile` failed every check with "is not in the registry: ()"."""
+    pytester.makepyfile(
+        """
+        from proxx.testing.conformance import EngineConformance
+
+        class TestTypo(EngineConformance):
+            engine = "ffmpeg"
+            canonical_profile = "proxy_h264_lowe"
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "available_here")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*canonical profile 'proxy_h264_lowe' is not in the registry (it holds: *proxy_h264_low, *). Set "
+            "`canonical_profile` to the id of one the bundled repository or an installed plugin ships, a Path to its "
+            "YAML file, or the profile itself as a mapping."
+        ]
+    )
+
+
+def test_a_canonical_profile_file_that_holds_an_intent_says_so(pytester):
+    pytester.makefile(".yaml", oops='user_profile_version: "1.1"\nname: Oops\nconstraints: {codecs: [h264]}\n')
+    pytester.makepyfile(
+        """
+        from pathlib import Path
+        from proxx.testing.conformance import EngineConformance
+
+        class TestIntentFile(EngineConformance):
+            engine = "ffmpeg"
+            canonical_profile = Path(__file__).with_name("oops.yaml")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "available_here")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*oops.yaml must hold exactly one canonical profile (a file starting with `canonical_profile_version`), "
+            "not *; it holds the intents *'Oops'*, not canonical profiles"
+        ]
+    )
+
+
+def test_an_engine_left_out_by_proxx_load_plugins_is_said_so(pytester, monkeypatch):
+    """The tutorial runs the kit with PROXX_LOAD_PLUGINS=ffmpeg,inhouse: an engine's plugin left out
+    of that list failed every check with "no installed plugin provides the engine", though installed."""
+    monkeypatch.setenv("PROXX_LOAD_PLUGINS", "ffmpeg")
+    pytester.makepyfile(
+        """
+        from proxx.testing.conformance import EngineConformance
+
+        class TestLeftOut(EngineConformance):
+            engine = "inhouse"
+            canonical_profile = {
+                "canonical_profile_version": "1.0", "id": "left_out", "engine": "inhouse",
+                "codec": "prores_proxy", "container": "mov", "resolution": "source", "audio": "copy",
+            }
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "available_here")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*no plugin provides the engine 'inhouse' (engines: *'ffmpeg'*); PROXX_LOAD_PLUGINS=ffmpeg loads only the "
+            "plugins it names: add the engine's plugin (its entry-point name)"
+        ]
+    )

@@ -245,3 +245,33 @@ def test_the_verdict_stands_when_the_reader_stops_early(tmp_path: Path, proxx_ho
         assert validate.stdout is not None and validate.stdout.readline()
         validate.stdout.close()  # `head -1` had enough
         assert validate.wait(timeout=60) == 3
+
+
+def test_a_github_annotation_names_its_file_from_the_repository_root_wherever_the_step_runs(
+    tmp_path: Path, proxx_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GitHub attaches an annotation to `file=` read from the checkout's root (GITHUB_WORKSPACE): a
+    step run in the profiles' folder (`working-directory: profiles`) named `user/x.yaml`, a file the
+    repository does not have, and the annotation was shown on no file."""
+    user = tmp_path / "profiles" / "user"
+    user.mkdir(parents=True)
+    (user / "broken.yaml").write_text('user_profile_version: "1.2"\nname: [\n', encoding="utf-8")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    for folder, given in ((tmp_path, "profiles"), (tmp_path / "profiles", "."), (user, str(user))):
+        monkeypatch.chdir(folder)
+        code, out, _ = run(capsys, "validate", given, "--format", "github")
+        assert code == 3
+        assert out.startswith("::error file=profiles/user/broken.yaml,line=3,title=proxx validate (yaml_syntax)::"), out
+
+
+def test_the_readmes_github_workflow_validates_as_this_test_runs_it() -> None:
+    """The README's workflow for a profile repository: valid YAML whose last step is the command the
+    tests above run (`proxx validate . --format github`), after installing proxx and its plugins."""
+    from ruamel.yaml import YAML
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**In GitHub Actions**") :]
+    workflow = YAML(typ="safe").load(section[section.index("```yaml\n") + 8 : section.index("```\n", 10)])
+    steps = workflow["jobs"]["validate"]["steps"]
+    assert steps[-1] == {"run": "proxx validate . --format github"}
+    assert "proxx-media" in steps[-2]["run"].split()

@@ -289,3 +289,32 @@ def test_validating_jobs_keeps_nothing_a_job_in_the_plugin_manager(clip, tmp_pat
         proxx.run_job(proxx.create_job(INTENT, [clip], out).job_id)
         kept.append(len(proxx.plugin_manager._owners))
     assert kept[1:] == kept[:1] * 4, kept  # what the first job collected, and nothing more
+
+
+def test_a_studio_exporters_records_folder_is_never_a_source_nor_an_output(
+    proxx_register, proxx_open, proxx_clip, tmp_path
+) -> None:
+    """What `Exporter.beside_outputs` declares is the exporter's records, whoever wrote it (not only
+    Fabric's checksum history): a folder source leaves it out, and an output folder inside it is
+    refused in class B in words that fit any exporter."""
+    from proxx.plugin import Exporter, hookimpl
+
+    class AssetRecords:
+        @hookimpl
+        def proxx_exporters(self):
+            yield Exporter("studio_assets", lambda spec, result: None, beside_outputs=("asset-records",))
+
+    proxx_register(AssetRecords(), name="studio-assets")
+    app = proxx_open()
+    clip = proxx_clip("card/C0001.mov", frames=6)
+    card = clip.parent
+    (card / "asset-records").mkdir()
+    shutil.copy(clip, card / "asset-records" / "C0002.mov")
+    (tmp_path / "out" / "asset-records").mkdir(parents=True)
+    expansion = app.expand("Review H.264", [card], tmp_path / "out")
+    assert [Path(source.path).name for source in expansion.sources] == ["C0001.mov"]
+    spec = app.create_job("Review H.264", [clip], tmp_path / "out" / "asset-records")
+    row = app.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == ("FAILED", "B", "output_in_records")
+    assert "'asset-records', where an installed exporter keeps its records;" in (row.message or "")
+    assert "checksum" not in (row.message or "")

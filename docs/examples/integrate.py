@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from proxx import ClipState, JobState, PreJobError, Progress, Proxx
+from proxx import ClipState, ConfigurationError, JobState, NothingMissing, PreJobError, Progress, Proxx
 
 
 def show(progress: Progress) -> None:
@@ -26,13 +26,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--intent", default="HD Editorial LT", help="the intent's name")
     args = parser.parse_args(argv)
 
-    proxx = Proxx.open()  # the installed plugins and the layered profile repository
+    try:
+        proxx = Proxx.open()  # the installed plugins and the layered profile repository
+    except ConfigurationError as error:  # a broken plugin, a PROXX_HOME that cannot be used
+        print(error.message, file=sys.stderr)
+        return 6
+    except PreJobError as error:  # a proxx.toml or profile repository that cannot be used
+        print(error.message, file=sys.stderr)
+        return 3
     choosable = [intent.name for intent in proxx.intents() if intent.selectable]
     if args.intent not in choosable:
         print(f"No intent '{args.intent}'; choose one of: {', '.join(choosable)}", file=sys.stderr)
         return 2
     try:
         spec = proxx.create_job(args.intent, args.sources, args.output)  # QUEUED; nothing runs yet
+    except NothingMissing as error:  # every proxy is already there, verified: nothing to do
+        print(error.message)
+        return 0
     except PreJobError as error:  # class A: the intent does not compile, or no media: nothing created
         print(error.message, file=sys.stderr)
         return 3

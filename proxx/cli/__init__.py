@@ -126,6 +126,10 @@ def _operator_message(error: ProxxError) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `proxx` command line with `argv` (default: this process's arguments) in this process
+    and return its exit code (README, "Exit codes"), printing to stdout and stderr as the command
+    does: tests call `main(["validate", "profiles"])` as a shell would run it. A usage error raises
+    SystemExit(2), as argparse does."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(arguments)

@@ -229,9 +229,21 @@ def _escape_property(text: str) -> str:
     return _escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _annotated(path: str) -> str:
+    """GitHub attaches an annotation to the file its path names from the repository's root
+    (GITHUB_WORKSPACE, where the checkout is), wherever the step runs (`working-directory:`); a file
+    outside it, or any file off GitHub, is named from the current folder."""
+    here = os.path.relpath(path) if os.path.isabs(path) else path
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace:
+        return here
+    from_root = os.path.relpath(os.path.abspath(path), os.path.abspath(workspace))
+    return here if from_root.startswith(os.pardir) else from_root
+
+
 def _print_github(report: CheckReport, args: argparse.Namespace) -> None:
     for p in report.problems:
         line = f",line={p.location.line}" if p.location.line else ""
-        path = os.path.relpath(p.location.path) if os.path.isabs(p.location.path) else p.location.path
+        path = _annotated(p.location.path)
         print(f"::error file={_escape_property(path)}{line},title=proxx validate ({p.reason})::{_escape(p.message)}")
     _print_summary(report)

@@ -62,6 +62,7 @@ class Compiled:
 
     @property
     def origin(self) -> dict[str, str]:
+        """The intent compiled, as a JobSpec's origin records it: type, name, version."""
         return {
             "type": "user_profile",
             "name": self.user_profile.name,

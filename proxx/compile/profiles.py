@@ -37,7 +37,7 @@ class CanonicalProfile:
       description: the administrator's note (never shown to operators).
       canonical_profile_version: the format's version ("1.0").
       hdr: what an 8-bit proxy of an HDR (PQ or HLG) source keeps: "keep", its HDR description
-        (`proxx.media.colour`); a 10-bit codec keeps it whatever this says.
+        (the README's "Media policy"); a 10-bit codec keeps it whatever this says.
     Properties: `codec_family`, `intra_frame`, `scale_factor`, `fit_box`.
     """
 
@@ -53,10 +53,12 @@ class CanonicalProfile:
 
     @property
     def codec_family(self) -> str:
+        """The family of its codec ("prores" for ProRes LT), what intents' `preferred_codecs` name."""
         return vocabulary.codec(self.codec).family
 
     @property
     def intra_frame(self) -> bool:
+        """Its codec codes each picture alone (ProRes, DNxHR): what `intra_frame_only` keeps."""
         return not vocabulary.codec(self.codec).long_gop
 
     @property
@@ -99,6 +101,7 @@ class Lifecycle(enum.Enum):
 
     @property
     def selectable(self) -> bool:
+        """An operator may choose an intent of this lifecycle for a new job (active, graduated)."""
         return self in (Lifecycle.ACTIVE, Lifecycle.GRADUATED)
 
 
@@ -160,8 +163,10 @@ class Registry:
         return profile_id in self._by_id
 
     def get(self, profile_id: str) -> CanonicalProfile | None:
+        """The canonical profile of that id, or None."""
         return self._by_id.get(profile_id)
 
     @classmethod
     def of(cls, profiles: Iterable[CanonicalProfile]) -> Registry:
+        """The registry of these canonical profiles."""
         return cls(tuple(profiles))

@@ -47,6 +47,7 @@ class Repository:
         return {profile.name: profile for profile in reversed(self.user_profiles)}  # the first of a name
 
     def user_profile(self, name: str) -> UserProfile | None:
+        """The intent of that name as its file defines it (the first file, when two define it), or None."""
         return self._by_name.get(name)
 
     def location_of(self, kind: str, key: str) -> Location | None:

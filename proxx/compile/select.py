@@ -37,6 +37,7 @@ class IntentStatus:
 
     @property
     def selectable(self) -> bool:
+        """An operator may choose it for a new job (its lifecycle is active or graduated)."""
         return self.lifecycle.selectable
 
 

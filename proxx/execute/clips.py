@@ -17,6 +17,7 @@ The result lists clips in job order.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import threading
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import attrs
 
+from proxx.converter import converter
 from proxx.errors import CANCELLED, DISK_FULL, OUTPUT_UNWRITABLE, TIMEOUT, ExecutionError, FailureClass, ProxxError
 from proxx.execute.cancel import cancelled_error
 from proxx.execute.engine import Engine, RenderReport, RenderTask, availability_of
@@ -163,8 +165,18 @@ class Clips:
 
     def _crashed(self, clip: ClipSpec, error: Exception, started: float) -> ClipResult:
         """The clip failed by an exception met outside its own handling: recorded failed, touching
-        nothing more on disk (its partial output, if any, stays where it is)."""
-        failure = Failure.of(self._unexpected(clip, error))
+        nothing more on disk (its partial output, if any, stays where it is). Met after its proxy was
+        published (recording it failed), the message says so: that file was never there before."""
+        unexpected = self._unexpected(clip, error)
+        if os.path.lexists(clip.output):
+            unexpected = ExecutionError(
+                unexpected.reason,
+                f"The proxy of '{Path(clip.source).name}' is at its final name, but proxx met an unexpected error "
+                f"recording it ({type(error).__name__}: {error}), so it does not count as published: move it "
+                "away before retrying the job. An administrator finds the details in the job's log.",
+                {**unexpected.context, "output": clip.output},
+            )
+        failure = Failure.of(unexpected)
         with contextlib.suppress(Exception):
             append(self.log_path, f"clip {clip.index} failed: {failure.message}")
         seconds = round(time.monotonic() - started, 3)
@@ -330,6 +342,16 @@ class Clips:
                 "RenderReport. Ask an administrator to fix or remove its plugin.",
                 {"source": clip.source, "engine": self.engine.name},
             )
+        try:  # checked here: details the result JSON cannot hold failed the writing of the whole result
+            json.dumps(converter.unstructure(dict(rendered.details)), ensure_ascii=False)
+        except (TypeError, ValueError) as error:
+            raise ExecutionError(
+                "plugin_failed",
+                f"The proxy of '{Path(clip.source).name}' was not published: the {self.engine.label} engine "
+                f"('{self.engine.name}') returned details its job's result cannot hold as JSON ({error}). Ask an "
+                "administrator to fix or remove its plugin.",
+                {"source": clip.source, "engine": self.engine.name},
+            ) from None
         self.engine_run = EngineRun(self.engine.name, rendered.engine_version, rendered.details)
         if self.cancelled():  # an engine that does not ask while it renders: the output is not kept
             raise cancelled_error(clip.source)

@@ -50,8 +50,8 @@ class RenderTask:
       timeout: seconds; past it the engine stops its process and raises ExecutionError "timeout".
       progress: call with the fraction of this clip done, 0..1.
       threads: how many threads to render with, or None for as many as the engine likes. Set while
-        other clips of the job render beside this one: its share of the cores
-        (`proxx.execute.schedule`); an engine that cannot limit itself ignores it. It depends on
+        other clips of the job render beside this one: its share of the cores; an
+        engine that cannot limit itself ignores it. It depends on
         load, so an engine gives it only to what does not change the output's bytes (decoding, or
         an encoder whose bytes do not depend on its thread count): the same JobSpec must give the
         same bytes alone, in a batch or on the farm.
@@ -97,7 +97,9 @@ class RenderReport:
 
     Fields:
       engine_version: what ran ("inhouse 1.0, ffmpeg n8.1.2"), so a proxy can be traced to it.
-      details: anything else worth recording (JSON-able), under the result's `engine.details`.
+      details: anything else worth recording, under the result's `engine.details`: JSON values (and
+        paths, recorded as text); details the result cannot hold (a datetime, bytes, a set) fail the
+        clip in class C, reason "plugin_failed", naming the engine.
     """
 
     engine_version: str
@@ -175,7 +177,7 @@ class Engine(abc.ABC):
         `read_up_to`, seconds), "output_unwritable", "disk_full", "engine_unavailable" (the
         application went away since validation), "settings_refused". The message is the engine's
         own, for administrators (`context.admin_message` of the result); operators read one
-        sentence per reason, naming the clip and how far it got (`proxx.visibility`). Never write
+        sentence per reason, naming the clip and how far it got. Never write
         the final output path.
 
         .. versionchanged:: 1.2
@@ -184,4 +186,5 @@ class Engine(abc.ABC):
 
     @property
     def label(self) -> str:
+        """Its name in messages: `display_name`, else `name`."""
         return self.display_name or self.name

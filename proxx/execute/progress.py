@@ -5,6 +5,7 @@ that took), so that probing and engine start-up do not inflate it."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -12,6 +13,8 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from proxx.store import Store
+
+log = logging.getLogger("proxx.execute")
 
 
 @attrs.frozen
@@ -71,9 +74,28 @@ class ProgressMeter:
                 eta = self._eta(now, overall)
                 self.store.progress(self.job_id, overall, eta, clip_index)
             if self.on_progress:
-                self.on_progress(Progress(self.job_id, overall, eta, clip_index, len(self.weights), name))
+                self._tell(Progress(self.job_id, overall, eta, clip_index, len(self.weights), name))
 
         return report
+
+    def _tell(self, progress: Progress) -> None:
+        """Hand `progress` to the caller's callback, from the engine's thread. A callback that raises
+        (a display's bug) is told once and not called again: it never fails the render it reports on,
+        nor reads as the renderer's failure."""
+        callback = self.on_progress
+        if callback is None:
+            return
+        try:
+            callback(progress)
+        except Exception as error:
+            with self.lock:
+                if self.on_progress is None:
+                    return
+                self.on_progress = None
+            log.warning(
+                "job %s: its on_progress callback raised %s: %s; the job goes on without reporting to it",
+                self.job_id, type(error).__name__, error,
+            )  # fmt: skip
 
     def reached(self, position: int) -> float | None:
         """How far clip `position` got (0..1), or None when its engine never said."""

@@ -24,8 +24,10 @@ class Exporter:
       export: `export(spec, result)`, called once for every finished job; it may return details (a
         JSON-able dict) to record in the result's `exports`.
       beside_outputs: the names of the files and folders the exporter writes in a job's output
-        folder, beside the outputs (Fabric: "ascmhl", ".proxx"). Tools that check what an engine
-        wrote there (the conformance suite) leave these out.
+        folder, beside the outputs (Fabric: "ascmhl", ".proxx"): its records. They are never taken
+        for sources (a folder given as a source, a watch folder, the web page's folders), a job
+        whose output folder is or lies inside one is refused (class B, "output_in_records"), and
+        tools that check what an engine wrote there (the conformance suite) leave them out.
     """
 
     name: str

@@ -134,14 +134,17 @@ class JobSpec:
     reuse: bool = False  # copy an already verified output of the same fingerprint if one exists
 
     def to_json(self) -> str:
+        """Its canonical JSON (sorted keys, no spaces): the text its `digest` is the SHA-256 of."""
         return canonical_json(converter.unstructure(self))
 
     @property
     def digest(self) -> str:
+        """The SHA-256 of `to_json()`, stored with it: a JobSpec altered since does not match it."""
         return digest_of(self.to_json())
 
     @classmethod
     def from_json(cls, text: str) -> JobSpec:
+        """The JobSpec of a JSON text (`to_json`, a JobSpec file); nothing is checked but its shape."""
         return converter.structure(json.loads(text), cls)
 
 

@@ -72,6 +72,7 @@ class Colour:
 
     @property
     def hdr(self) -> bool:
+        """Its transfer is an HDR one (PQ, HLG)."""
         return self.transfer in HDR_TRANSFERS
 
 
@@ -157,6 +158,7 @@ class ColourTarget:
 
     @property
     def converts(self) -> bool:
+        """The picture is converted from `source` to `output` (they differ by more than names)."""
         return not same_colour(self.source, self.output)
 
     @property

@@ -78,6 +78,12 @@ class AudioTarget:
       duration: its length in seconds (the source stream's, less what is left out before the first
         picture and, for a conformed variable-rate source or in MXF, after the last), or None when
         the source does not say.
+      bits: for the audio policies "pcm" and "copy" (written in another codec than the source's),
+        the least bits per sample the stream keeps: a lossless source's own, at most 24; 16 for a
+        lossy one (AAC). None for other policies.
+
+    .. versionchanged:: 1.2
+       `bits`, so that an engine writing PCM reads the depth verification checks.
     """
 
     channels: int
@@ -85,6 +91,7 @@ class AudioTarget:
     layout: str | None  # None: the source is unlabelled, any label of `channels` channels is right
     start: float | None = None
     duration: float | None = None
+    bits: int | None = None
 
 
 @attrs.frozen
@@ -103,7 +110,7 @@ class ProxyTarget:
       duration: the source's video duration in seconds; the output matches it within a frame.
       timecode: the start timecode the output carries, or None.
       audio: per source audio stream, the channels, sample rate and layout the output keeps.
-      colour: the source's colour and the one the proxy states (`proxx.media.colour`).
+      colour: the source's colour and the one the proxy states (a `ColourTarget`).
     Properties: `interlaced`, `top_field_first` (an interlaced output's field dominance).
     """
 
@@ -123,6 +130,7 @@ class ProxyTarget:
 
     @property
     def interlaced(self) -> bool:
+        """The output keeps the source's interlaced fields (`field_order` is not "progressive")."""
         return self.field_order in INTERLACED
 
     @property
@@ -149,16 +157,33 @@ def conform_pictures(video: VideoStream, duration: float | None) -> tuple[int, i
     return math.ceil(video.rate.rate * Fraction(duration)), held
 
 
+# Audio codecs that keep every sample exactly (A-law and mu-law are 8-bit companded: lossy).
+LOSSLESS_AUDIO = ("pcm_", "alac", "flac")
+LOSSY_PCM = frozenset({"pcm_alaw", "pcm_mulaw", "pcm_vidc"})
+# A lossless stream keeps at least its source's bits per sample, up to this many (32-bit integer and
+# float sources are written as 24-bit PCM, what every editing system takes).
+KEPT_BITS = 24
+# Of a source whose codec states no bit depth (AAC, MP3: decoded), at least this many.
+DECODED_BITS = 16
+
+
+def lossless_audio(codec: str) -> bool:
+    return codec.startswith(LOSSLESS_AUDIO) and codec not in LOSSY_PCM
+
+
 def _audio_target(profile: CanonicalProfile, stream: AudioStream, video: VideoStream, end: float | None) -> AudioTarget:
     """`end`: where the proxy's pictures end on the source's clock when the audio is cut there too
     (a conformed variable-rate source), else None."""
     start, duration = _audio_span(stream, video.start_time, end)
+    bits = None
+    if profile.audio in ("pcm", "copy"):
+        bits = min(stream.bits or DECODED_BITS, KEPT_BITS) if lossless_audio(stream.codec) else DECODED_BITS
     if profile.container == "mxf":  # MXF stores PCM at 48 kHz only, and no channel-layout label
-        return AudioTarget(stream.channels, MXF_SAMPLE_RATE, None, start, duration)
+        return AudioTarget(stream.channels, MXF_SAMPLE_RATE, None, start, duration, bits)
     label = stream.channel_layout or None
     if label is not None and (profile.audio == "aac" or profile.container == "mp4"):
         label = CODED_LAYOUT.get(label, label)
-    return AudioTarget(stream.channels, stream.sample_rate, label, start, duration)
+    return AudioTarget(stream.channels, stream.sample_rate, label, start, duration, bits)
 
 
 def _audio_span(

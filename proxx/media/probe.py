@@ -61,7 +61,7 @@ class ProbeTimedOut(ProbeError):
 class VideoStream:
     """The first video stream, as ffprobe reads it. `width` x `height` is the coded (stored)
     picture; `rotation` (degrees, from the display matrix) and the sample aspect ratio say how it is
-    shown. `proxx.media.policy` turns these into the picture an editing system displays.
+    shown. `proxy_target` turns these into the picture an editing system displays.
 
     Fields:
       codec, profile: ffprobe's codec_name and profile ("prores", "LT").
@@ -77,7 +77,7 @@ class VideoStream:
         23.976 and shown at 29.97 through repeat-first-field flags), read from the first pictures.
       frame_duration: the median spacing of its first pictures, in seconds; read for variable-rate
         streams only (else None).
-      colour: the colour description the stream states (`proxx.media.colour`; "" where it states none).
+      colour: the colour description the stream states (a `Colour`; "" where it states none).
       picture_field_order: the scan its first decoded picture states ("tt", "bb" or "progressive"),
         which may differ from the stream's; read only by `probe_with_picture_colour` (else "").
     Properties: `rate`, `fps` (the exact rate an editing system gives it), `has_alpha`.
@@ -112,6 +112,7 @@ class VideoStream:
 
     @property
     def has_alpha(self) -> bool:
+        """Its pixel format carries an alpha (transparency) plane."""
         return self.pix_fmt.startswith(("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya", "pal8"))
 
 
@@ -196,6 +197,7 @@ class MediaInfo:
 
     @property
     def video_duration(self) -> float | None:
+        """Seconds of its video stream, else of the file, or None when neither says."""
         if self.video is not None and self.video.duration is not None:
             return self.video.duration
         return self.duration

@@ -171,11 +171,24 @@ class EngineConformance:
         app = proxx_open(profiles=[*layers, proxx_profiles(files)])
         profile = app.repository.registry.get(canonical_id)
         if profile is None:
-            pytest.fail(f"canonical profile '{canonical_id}' is not in the registry: {app.repository.problems}")
+            known = ", ".join(sorted(p.id for p in app.repository.registry)) or "none"
+            problems = f" Problems loading it: {list(app.repository.problems)}." if app.repository.problems else ""
+            pytest.fail(
+                f"canonical profile '{canonical_id}' is not in the registry (it holds: {known}).{problems} "
+                "Set `canonical_profile` to the id of one the bundled repository or an installed plugin ships, a "
+                "Path to its YAML file, or the profile itself as a mapping."
+            )
         if profile.engine != self.engine:
             pytest.fail(f"canonical profile '{canonical_id}' names engine '{profile.engine}', not '{self.engine}'")
         if self.engine not in app.engines:
-            pytest.fail(f"no installed plugin provides the engine '{self.engine}' (installed: {sorted(app.engines)})")
+            chosen = os.environ.get("PROXX_LOAD_PLUGINS")
+            hint = (
+                f"; PROXX_LOAD_PLUGINS={chosen} loads only the plugins it names: add the engine's plugin (its "
+                "entry-point name)"
+                if chosen is not None
+                else "; install the plugin (its `proxx` entry point), or register it for the suite with `plugins`"
+            )
+            pytest.fail(f"no plugin provides the engine '{self.engine}' (engines: {sorted(app.engines)}){hint}")
         source = self.make_source(proxx_clip)
         output_directory = tmp_path / "out"
         output_directory.mkdir()
@@ -184,9 +197,16 @@ class EngineConformance:
     def _canonical_layers(self) -> tuple[list[Path], str]:
         profile = self.canonical_profile
         if isinstance(profile, Path):
-            ids = [p.id for p in load_repository([profile]).registry]
+            repository = load_repository([profile])
+            ids = [p.id for p in repository.registry]
             if len(ids) != 1:
-                pytest.fail(f"{profile} must hold exactly one canonical profile, not {ids}")
+                intents = [p.name for p in repository.user_profiles]
+                why = f"; it holds the intents {intents}, not canonical profiles" if intents else ""
+                problems = f"; problems: {list(repository.problems)}" if repository.problems else ""
+                pytest.fail(
+                    f"{profile} must hold exactly one canonical profile (a file starting with "
+                    f"`canonical_profile_version`), not {ids}{why}{problems}"
+                )
             return [profile], ids[0]
         if isinstance(profile, Mapping):
             return [], str(profile["id"])
@@ -208,7 +228,7 @@ class EngineConformance:
         self._needs_available(bench)
         outcome = bench.run()
         assert_result_json(outcome)
-        assert outcome.row.state == COMPLETED, outcome.row.message
+        assert outcome.row.state == COMPLETED, outcome.why
         assert outcome.result.engine.name == self.engine
         assert outcome.result.engine.version, "RenderReport.engine_version must say what ran"
         (clip,) = outcome.result.clips
@@ -226,7 +246,7 @@ class EngineConformance:
         renders = spy_render(bench.engine, monkeypatch, lambda render, task: render(task))
         outcome = bench.run()
         assert_failed(outcome, "B")
-        assert outcome.row.reason == "engine_unavailable", outcome.row.message
+        assert outcome.row.reason == "engine_unavailable", outcome.why
         assert renders == [], "the engine rendered although it was unavailable"
         assert all(clip.state == CLIP_NOT_RUN for clip in outcome.result.clips)
         assert list(bench.output_directory.rglob("*")) == []
@@ -249,7 +269,7 @@ class EngineConformance:
         spy_render(bench.engine, monkeypatch, render_then_damage)
         outcome = bench.run()
         assert_failed(outcome, "C")
-        assert outcome.row.reason == "verification_failed", outcome.row.message
+        assert outcome.row.reason == "verification_failed", outcome.why
         assert outcome.row.message and outcome.row.message.startswith("Output file generated but failed verification")
 
     def test_a_timeout_fails_class_c(self, bench: Bench, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -265,7 +285,7 @@ class EngineConformance:
         assert outcome.row.state == FAILED, "the slowed-down render completed: override slow_down() for this engine"
         assert elapsed < SLOW_SECONDS / 2, f"the job took {elapsed:.0f} s: the engine waited instead of stopping"
         assert_failed(outcome, "C")
-        assert outcome.row.reason == "timeout", outcome.row.message
+        assert outcome.row.reason == "timeout", outcome.why
         sizes = partial_sizes(bench.output_directory)
         time.sleep(SETTLE_SECONDS)
         assert partial_sizes(bench.output_directory) == sizes, "the render went on after the engine timed out"
@@ -287,7 +307,7 @@ class EngineConformance:
         assert outcome.row.state == FAILED, "the slowed-down render completed: override slow_down() for this engine"
         assert elapsed < SLOW_SECONDS / 2, f"the job took {elapsed:.0f} s: the engine never asked task.is_cancelled()"
         assert_failed(outcome, "C")
-        assert outcome.row.reason == CANCELLED, outcome.row.message
+        assert outcome.row.reason == CANCELLED, outcome.why
         sizes = partial_sizes(bench.output_directory)
         time.sleep(SETTLE_SECONDS)
         assert partial_sizes(bench.output_directory) == sizes, "the render went on after the engine was cancelled"
@@ -334,6 +354,6 @@ def assert_failed(outcome: JobOutcome, failure_class: str) -> None:
     """FAILED in `failure_class`, a valid result JSON, and no output under its final name."""
     assert_result_json(outcome)
     assert outcome.row.state == FAILED, f"expected a class {failure_class} failure, the job is {outcome.row.state}"
-    assert outcome.row.failure_class == failure_class, outcome.row.message
+    assert outcome.row.failure_class == failure_class, outcome.why
     named = [str(path) for path in outcome.outputs if os.path.lexists(path)]
     assert named == [], f"a failed job left outputs under their final names: {named}"

@@ -57,6 +57,22 @@ class JobOutcome:
         """The final output path of every clip, whether or not it exists."""
         return [Path(clip.output) for clip in self.spec.clips]
 
+    @property
+    def why(self) -> str:
+        """What a plugin author needs to see when the job did not go as a test expected: its message
+        (in operators' words, which leave out what an engine must fix), then each class B problem,
+        each failed check with its expected and actual values, and each failed clip's engine words
+        (`admin_message`). For an assert's message: `assert outcome.row.state == "COMPLETED", outcome.why`."""
+        lines = [f"{self.row.state}: {self.row.message or ''}"]
+        lines += [f"  problem {p.reason}: {p.message}" for p in self.result.validation_problems]
+        for clip in self.result.clips:
+            name = Path(clip.source).name
+            failed = [c for c in clip.checks if not c.passed]
+            lines += [f"  {name}: check {c.name}: expected {c.expected}, actual {c.actual}" for c in failed]
+            if clip.failure is not None and clip.failure.context.get("admin_message"):
+                lines.append(f"  {name}: {clip.failure.reason}: {clip.failure.context['admin_message']}")
+        return "\n".join(lines)
+
 
 def run_job(app: Proxx, intent: str, sources: Sequence[str | Path], output_directory: str | Path) -> JobOutcome:
     """Create a job for `intent` and run it here, as `proxx run` does."""

@@ -67,12 +67,23 @@ def proxx_plugin_manager(proxx_home: Path) -> PluginManager:
 
 
 @pytest.fixture
-def proxx_register(proxx_plugin_manager: PluginManager) -> Iterator[Register]:
+def _proxx_opened() -> list[Proxx]:
+    """The `Proxx` objects `proxx_open` made in this test (it closes their stores at the end)."""
+    return []
+
+
+@pytest.fixture
+def proxx_register(proxx_plugin_manager: PluginManager, _proxx_opened: list[Proxx]) -> Iterator[Register]:
     """`proxx_register(plugin, name=...)` adds a plugin object for this test only; call it before
-    `proxx_open`, which collects engines and exporters once."""
+    `proxx_open`, which collects engines and exporters once: after it, it fails saying so."""
     names: list[str] = []
 
     def register(plugin: object, name: str) -> object:
+        if _proxx_opened:  # the Proxx opened has its engines and exporters: it would never see this one
+            raise RuntimeError(
+                f"proxx_register(..., name={name!r}) was called after proxx_open: the Proxx it opened has "
+                "collected its engines and exporters already. Register the plugin first, then call proxx_open."
+            )
         proxx_plugin_manager.register(plugin, name=name)
         names.append(name)
         return plugin
@@ -85,9 +96,9 @@ def proxx_register(proxx_plugin_manager: PluginManager) -> Iterator[Register]:
 
 
 @pytest.fixture
-def proxx_open(proxx_plugin_manager: PluginManager, proxx_home: Path) -> Iterator[Open]:
+def proxx_open(proxx_plugin_manager: PluginManager, proxx_home: Path, _proxx_opened: list[Proxx]) -> Iterator[Open]:
     """`proxx_open(profiles=[...], bundled=None)` -> a `Proxx` on this test's plugin manager and home."""
-    opened: list[Proxx] = []
+    opened = _proxx_opened
 
     def open_(profiles: Sequence[Path] = (), bundled: bool | None = None) -> Proxx:
         app = Proxx.open(profiles, bundled, pm=proxx_plugin_manager)

@@ -615,7 +615,7 @@ def _check_not_records(spec: JobSpec, records: Collection[str]) -> list[Problem]
         _problem(
             "output_in_records",
             f"Output folder '{folder}' is, or is inside, a folder named '{inside}', where an installed exporter "
-            "keeps its records (a checksum history); proxies never go there. Choose the folder beside it.",
+            "keeps its records; proxies never go there. Choose the folder beside it.",
             output_directory=folder,
         )
     ]

@@ -25,9 +25,11 @@ from proxx.media.colour import Colour, complete, same_colour
 from proxx.media.geometry import display_aspect, sample_aspect
 from proxx.media.policy import (
     DEFAULT_LAYOUTS,
+    LOSSY_PCM,
     MXF_NO_TIMECODE,
     AudioTarget,
     ProxyTarget,
+    lossless_audio,
     proxy_target,
     top_field_first,
 )
@@ -169,7 +171,7 @@ def verify_output(
     if source.other_video or output.other_video:
         checks.append(video_tracks_check(source, output))
     checks += _time_checks(target, source, output)
-    checks += _audio_codec_checks(profile, source.audio, output.audio)
+    checks += _audio_codec_checks(profile, target, source.audio, output.audio)
     checks.append(_check("alpha", "none", output.video.pix_fmt if output.video.has_alpha else "none"))
     checks.append(_timecode_check(profile, target, output))
     if output.timecode_rate:
@@ -374,7 +376,7 @@ def _audio_time_checks(
         # A coded stream (AAC, AC-3) starts on a coded frame: a copied one that started before the
         # first picture is cut there between its frames, and an encoder's first frame primes it (an
         # AAC track made to start 0.200 s after the picture is read as starting at 0.178 s).
-        if not _lossless(out.codec):
+        if not lossless_audio(out.codec):
             tolerance += coded
         close = abs(Fraction(offset) - Fraction(want.start)) <= tolerance
         checks.append(_check(f"audio[{i}].start", f"{want.start:.3f} s after the first picture "
@@ -383,7 +385,8 @@ def _audio_time_checks(
         stated = "not stated" if want.duration is None else f"{want.duration:.3f} s"
         checks.append(_check(f"audio[{i}].duration", stated, _seconds(out.duration), True))
     else:
-        tolerance = frame + DURATION_SLACK + (coded if not (_lossless(source.codec) and _lossless(out.codec)) else 0)
+        exact = lossless_audio(source.codec) and lossless_audio(out.codec)
+        tolerance = frame + DURATION_SLACK + (0 if exact else coded)
         close = abs(Fraction(out.duration) - Fraction(want.duration)) <= tolerance
         checks.append(_check(f"audio[{i}].duration", f"{want.duration:.3f} s (± {float(tolerance) * 1000:.0f} ms)",
                              f"{out.duration:.3f} s", close))  # fmt: skip
@@ -401,27 +404,13 @@ def _seconds(value: float | None) -> str:
     return "not stated" if value is None else f"{value:.3f} s"
 
 
-# Audio codecs that keep every sample exactly (A-law and mu-law are 8-bit companded: lossy).
-LOSSLESS_AUDIO = ("pcm_", "alac", "flac")
-LOSSY_PCM = frozenset({"pcm_alaw", "pcm_mulaw", "pcm_vidc"})
-# A lossless stream keeps at least its source's bits per sample, up to this many (32-bit integer and
-# float sources are written as 24-bit PCM, what every editing system takes).
-KEPT_BITS = 24
-# Of a source whose codec states no bit depth (AAC, MP3: decoded), at least this many.
-DECODED_BITS = 16
-
-
-def _lossless(codec: str) -> bool:
-    return codec.startswith(LOSSLESS_AUDIO) and codec not in LOSSY_PCM
-
-
 def _audio_codec_checks(
-    profile: CanonicalProfile, sources: tuple[AudioStream, ...], outputs: tuple[AudioStream, ...]
+    profile: CanonicalProfile, target: ProxyTarget, sources: tuple[AudioStream, ...], outputs: tuple[AudioStream, ...]
 ) -> list[Check]:
     """Each stream coded as the audio policy promises: a plugin's policy names the codecs its streams
     may have; "aac" is AAC; "copy" keeps every channel losslessly: the source's own codec (its bit
-    depth too), or a lossless one of at least the source's depth (MXF takes PCM only, MP4 in ffmpeg
-    no PCM: ALAC); "pcm" is PCM (in MP4, ALAC) of at least the source's depth."""
+    depth too), or a lossless one of at least the target's depth (MXF takes PCM only, MP4 in ffmpeg
+    no PCM: ALAC); "pcm" is PCM (in MP4, ALAC) of at least the target's depth (`AudioTarget.bits`)."""
     policy = vocabulary.audio_policy(profile.audio)
     if policy is not None:
         expected = " or ".join(policy.probe_codecs)
@@ -430,18 +419,18 @@ def _audio_codec_checks(
             for i, out in enumerate(outputs)
         ]
     checks = []
-    for i, (source, out) in enumerate(zip(sources, outputs, strict=False)):
+    for i, (source, want, out) in enumerate(zip(sources, target.audio, outputs, strict=False)):
         if profile.audio == "aac":
             checks.append(_check(f"audio[{i}].codec", "aac", out.codec))
             continue
         if profile.audio not in ("copy", "pcm"):
             continue  # a policy neither bundled nor declared: the profile did not validate
-        bits = min(source.bits or DECODED_BITS, KEPT_BITS) if _lossless(source.codec) else DECODED_BITS
+        bits = want.bits or 0
         actual = f"{out.codec}, {out.bits}-bit" if out.bits else out.codec
         deep_enough = (out.bits or 0) >= bits
         if profile.audio == "copy":
             copied = out.codec == source.codec and (out.bits or 0) >= (source.bits or 0)
-            ok = copied or (_lossless(out.codec) and deep_enough)
+            ok = copied or (lossless_audio(out.codec) and deep_enough)
             expected = f"{source.codec} (copied), or lossless of at least {bits} bits"
         else:
             coded = out.codec.startswith("pcm_") or (out.codec == "alac" and profile.container == "mp4")

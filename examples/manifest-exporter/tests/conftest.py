@@ -3,8 +3,10 @@ entry point like any plugin; not installed (proxx's own test suite: installed, i
 job of that suite), its package is imported from this folder and registered for each test."""
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pluggy
 import pytest
 
 try:
@@ -15,7 +17,7 @@ except ModuleNotFoundError:  # not installed: import it from the folder above te
 
 
 @pytest.fixture
-def manifest_plugin(proxx_plugin_manager, proxx_register):
+def manifest_plugin(proxx_plugin_manager: pluggy.PluginManager, proxx_register: Callable[..., object]) -> object:
     """The exporter in this test's plugin manager: the installed one, or registered for this test
     only. Registering it again under its entry-point name would fail: "Plugin name already registered"."""
     if not proxx_plugin_manager.has_plugin("manifest"):

@@ -1,12 +1,24 @@
 import csv
+from collections.abc import Callable
+from pathlib import Path
 
 import proxx_manifest
 
+from proxx import Proxx
+from proxx.testing import JobOutcome
 
-def test_a_finished_job_lands_in_the_manifest(manifest_plugin, proxx_open, proxx_clip, proxx_run):
+# The kit's fixtures, as a test checked with mypy --strict annotates them.
+Open = Callable[..., Proxx]
+Clip = Callable[..., Path]
+Run = Callable[..., JobOutcome]
+
+
+def test_a_finished_job_lands_in_the_manifest(
+    manifest_plugin: object, proxx_open: Open, proxx_clip: Clip, proxx_run: Run
+) -> None:
     app = proxx_open()
     outcome = proxx_run(app, "Review H.264", [proxx_clip(size="160x90", frames=12)])
-    assert outcome.row.state == "COMPLETED", outcome.row.message
+    assert outcome.row.state == "COMPLETED", outcome.why
     (exported,) = [e for e in outcome.result.exports if e.exporter == "manifest"]
     assert exported.ok and exported.details["proxies"] == 1
     with open(exported.details["manifest"], newline="", encoding="utf-8") as handle:
@@ -19,7 +31,9 @@ def test_a_finished_job_lands_in_the_manifest(manifest_plugin, proxx_open, proxx
     ]
 
 
-def test_a_failed_job_adds_no_line(manifest_plugin, proxx_open, proxx_clip, proxx_run, tmp_path):
+def test_a_failed_job_adds_no_line(
+    manifest_plugin: object, proxx_open: Open, proxx_clip: Clip, proxx_run: Run, tmp_path: Path
+) -> None:
     app = proxx_open()
     broken = tmp_path / "broken.mov"
     broken.write_bytes(b"not a movie")

@@ -70,6 +70,21 @@ def test_a_completed_job_is_indexed_and_sealed_so_the_reference_check_passes(don
     assert ascmhl_check(done.root / "out") == 0
 
 
+def test_the_readme_names_every_member_of_fabrics_details_that_a_later_exporter_reads(done):
+    """A studio's exporter named to sort after `fabric` reads its hashes from `exports[].details`: the
+    README names each member a completed job's details hold, and each of a clip's."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    said = " ".join(readme[readme.index("Fabric's details: ") :].split(";", 1)[0].split())
+    clip_part = said[said.index("`clips` (") : said.index(")", said.index("`output_bytes`"))]
+    named = set(re.findall(r"`(\w+)`", said))
+    details = fabric_export(done.result).details
+    assert set(details) <= named and "not_sealed" in named
+    (clip,) = details["clips"]
+    assert set(clip) == set(re.findall(r"`(\w+)`", clip_part)) - {"clips"}
+
+
 def test_the_reference_check_fails_after_one_byte_of_the_proxy_changes(done, tmp_path):
     folder = tmp_path / "out"
     shutil.copytree(done.root / "out", folder)

@@ -116,6 +116,11 @@ def test_jobs_route_by_engine_with_the_whole_jobspec(farm, proxx, tmp_path, caps
         assert Path(result.clips[0].output).exists()
         assert result.worker_id == row.worker_id
         assert Path(row.log_path).read_text()
+    # Exporters run where the job ran, those installed on that worker (the exporter tutorial says so):
+    # A loads ffmpeg alone, so its job has no exporter outcome; B has Fabric, which indexed in B's home.
+    exported = [[e.exporter for e in load_result(Path(row.result_path)).exports] for row in rows]
+    assert exported == [[], ["fabric"], ["fabric"], ["fabric"]]
+    assert (farm["root"] / "home-b" / "fabric.db").exists() and not (farm["root"] / "home-a" / "fabric.db").exists()
     # The workers never saw the intent's repository: the JobSpec travelled whole, versions included.
     assert copies[0].requires == {"proxx": copies[0].requires["proxx"], "proxx-slowcopy": "1.0"}
 
