@@ -4,21 +4,15 @@ and runs it (`Runner.run`: RUNNING only once its checks passed)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from proxx.errors import JobValidationError
 from proxx.execute.crash import crashed
 from proxx.execute.runner import Runner
 from proxx.result import JobResult
 
 
-def claim_and_run(
-    runner: Runner, job_id: str | None = None, problems: Sequence[JobValidationError] = ()
-) -> tuple[str, JobResult | None] | None:
+def claim_and_run(runner: Runner, job_id: str | None = None) -> tuple[str, JobResult | None] | None:
     """Reserve `job_id` (or the oldest job free to take) through `runner.lease`, keep the lease while
     the job is checked and run, and return its id with its result (None: it was cancelled while it
-    was checked). None when there was nothing to take (taken before, cancelled, none queued).
-    `problems`: more class B problems the caller found (a farm worker's version check). Whatever the
+    was checked). None when there was nothing to take (taken before, cancelled, none queued). Whatever the
     job raises ends it FAILED (`proxx.execute.crash`), so that no job an operator was told failed is left
     QUEUED for a later worker to run."""
     reserved = runner.lease.reserve(job_id)
@@ -26,6 +20,6 @@ def claim_and_run(
         return None
     with runner.lease.keep(reserved):
         try:
-            return reserved, runner.run(reserved, problems)
+            return reserved, runner.run(reserved)
         except Exception as error:  # a fault of proxx or a plugin: the job ends FAILED, never stays QUEUED
             return reserved, crashed(runner, reserved, error)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.metadata
 import json
 import logging
 import os
@@ -39,7 +38,6 @@ from proxx.pluginmanager import plugin_manager
 from proxx.result import ClipResult, JobResult, write_json_atomically
 from proxx.roots import Roots, roots_from_env
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
-from proxx.version import __version__
 from proxx_farm.paths import PathRule, mapped_spec, mapping_record
 from proxx_farm.replay import ReplayRecord
 from proxx_farm.signing import farm_key, farm_name
@@ -289,34 +287,6 @@ def _amended(digest: str, mapping: dict[str, Any] | None) -> Callable[[JobResult
     return amend
 
 
-@functools.cache
-def installed_version(package: str) -> str | None:
-    """`package`'s version as this worker process loaded it (None if it is not installed), read once:
-    `importlib.metadata` searches every installed distribution at each call, and the code that runs
-    is the code loaded at start-up whatever is installed since."""
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def version_problems(requires: dict[str, str], worker_id: str) -> list[JobValidationError]:
-    """The JobSpec's required versions (proxx and its engine's package) this worker does not have."""
-    problems = []
-    for name, wanted in sorted(requires.items()):
-        have = __version__ if name == "proxx" else installed_version(name)
-        if have != wanted:
-            problems.append(
-                JobValidationError(
-                    "version_mismatch",
-                    f"Farm worker {worker_id} has {name} {have or '(not installed)'} but the JobSpec requires "
-                    f"{name} {wanted}; nothing was executed. Install the same versions on the farm and retry.",
-                    {"package": name, "required": wanted, "installed": have, "worker_id": worker_id},
-                )
-            )
-    return problems
-
-
 def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
     """The task body. Never raises: a job's failure is its FAILED state, never a Celery retry.
     With a farm key, `message` is a signed task (`proxx.jobspec.signing`): its signature, job,
@@ -496,7 +466,6 @@ def _take_and_run(
         if lease.reserve(job_id) is None:
             return _not_taken(ctx, job_id)
         return {"state": FAILED, "failure_class": "B", "reason": error.reason, "message": error.message}
-    problems = version_problems(spec.requires, ctx.worker_id)
     store = own_store(ctx.home)
     try:
         store.job(job_id)  # a redelivery to this worker's host: the farm refuses it below
@@ -509,7 +478,7 @@ def _take_and_run(
         store, ctx.engines, ctx.exporters, ctx.pm, ctx.home, lease, on_progress=reporter.progress,
         amend=_amended(digest, mapping), stop=reporter.stop, on_published=reporter.published,
     )  # fmt: skip
-    taken = claim_and_run(runner, job_id, problems)
+    taken = claim_and_run(runner, job_id)  # its checks, the versions it requires too (`proxx.validate`)
     if taken is None:
         return _not_taken(ctx, job_id)
     result = taken[1]
