@@ -38,7 +38,7 @@ from proxx.pluginmanager import plugin_manager
 from proxx.result import ClipResult, JobResult, write_json_atomically
 from proxx.roots import Roots, roots_from_env
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
-from proxx_farm.paths import PathRule, mapped_spec, mapping_record
+from proxx_farm.paths import PathRule, in_jobspec_paths, mapped_spec, mapping_record
 from proxx_farm.replay import ReplayRecord
 from proxx_farm.signing import farm_key, farm_name
 from proxx_farm.state import (
@@ -486,7 +486,8 @@ def _take_and_run(
         store.finish(job_id, FAILED, ctx.worker_id, FailureClass.EXECUTION, NOT_STARTED, TAKEN_BACK)
         log.warning("job %s: taken back by the farm before it started; nothing was run", job_id)
         return "not started"
-    fields = {"state": result.state, "result": json.dumps(result.to_dict())}
+    told = in_jobspec_paths(result, spec, ctx.rules)  # what the machine that created the job names
+    fields = {"state": result.state, "result": json.dumps(told.to_dict())}
     if result.failure:
         fields.update(
             failure_class=result.failure.failure_class, reason=result.failure.reason, message=result.failure.message
