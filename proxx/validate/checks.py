@@ -98,22 +98,25 @@ def check_versions(spec: JobSpec) -> list[Problem]:
     """The versions the JobSpec was made with (`requires`: proxx's and its engine package's) that this
     system does not have. Other versions may render the same canonical profile otherwise, so a JobSpec
     made elsewhere runs only where they are the same, on every path: a farm worker, a local worker, the
-    JobSpec inbox, an OpenJD task. A retry is a new job, made with the versions of where it is made."""
+    JobSpec inbox, an OpenJD task. A retry is a new job, made with the versions of where it is made.
+    Operators read of "the renderer" (the engine's package names it: for administrators)."""
     problems = []
+    fix = "nothing was executed. Install the same versions where it runs, or retry it: a retry is a new job, made "
+    fix += "with the versions where it is created."
     for name, wanted in sorted(spec.requires.items()):
         have = installed_version(name)
-        if have != wanted:
-            problems.append(
-                _problem(
-                    "version_mismatch",
-                    f"This system has {name} {have or '(not installed)'} but the JobSpec requires {name} {wanted}; "
-                    "nothing was executed. Install the same versions where it runs, or retry it: a retry is a new "
-                    "job, made with the versions where it is created.",
-                    package=name,
-                    required=wanted,
-                    installed=have,
-                )
+        if have == wanted:
+            continue
+        versions = f"{name} {have or '(not installed)'} is installed; the JobSpec requires {name} {wanted}."
+        if name == "proxx":
+            message = f"This system has proxx {have} but the JobSpec requires proxx {wanted}; {fix}"
+        else:
+            message = (
+                f"This system has another version of the renderer this intent needs than the JobSpec requires; {fix}"
             )
+        problems.append(
+            _problem("version_mismatch", message, package=name, required=wanted, installed=have, admin_message=versions)
+        )
     return problems
 
 

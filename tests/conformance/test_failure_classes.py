@@ -315,6 +315,20 @@ def test_b_a_jobspec_made_with_other_versions_is_refused_on_every_path_that_runs
     assert len(messages) == 1 and "requires proxx 0.0.1" in messages.pop()
     assert not [o for o in (api_output, inbox_output, openjd_output) if o.exists()]
 
+    # Made with another version of its renderer's package: said of "the renderer", the package's name
+    # and versions for an administrator.
+    (package,) = set(proxx.requirements("ffmpeg")) - {"proxx"}
+    source = Path(shutil.copyfile(clip, tmp_path / "engine_C001.mov"))
+    requires = {**proxx.requirements("ffmpeg"), package: "0.0.1"}
+    spec = create_jobspec(proxx.select(INTENT), [source], tmp_path / "out_api", utc_now(), requires)
+    proxx.add_job(spec)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "version_mismatch")
+    assert "another version of the renderer this intent needs" in (row.message or "")
+    assert "ffmpeg" not in (row.message or "").lower()
+    failure = proxx.result(spec.job_id).failure  # type: ignore[union-attr]
+    assert f"the JobSpec requires {package} 0.0.1" in failure.context["admin_message"]  # type: ignore[union-attr]
+
 
 # --- C) each cause: executed, FAILED after the attempt, result and logs written -----------------
 
