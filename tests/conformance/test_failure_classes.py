@@ -86,6 +86,25 @@ def test_b_every_problem_of_every_clip_fails_the_whole_job_at_once_without_execu
     assert [r.job_id for r in proxx.store.jobs(FAILED)] == [spec.job_id]  # seen in the job list
 
 
+def test_b_a_job_fails_at_once_while_a_worker_of_the_same_store_waits_for_jobs(proxx_home, tmp_path, out):
+    # `proxx serve` and `proxx watch --run` create jobs beside their own worker threads: a worker took a
+    # job between its creation and its refusal, so the web answered QUEUED and the watch said QUEUED
+    # for a job that could never run (the worker refused it a moment later).
+    import threading
+
+    proxx = Proxx.open()
+    stop = threading.Event()
+    worker = threading.Thread(target=work, args=(proxx,), kwargs={"poll_seconds": 0.001, "stop": stop})
+    worker.start()
+    try:
+        states = [proxx.store.job(proxx.create_job(INTENT, [tmp_path / f"gone{n}.mov"], out).job_id).state
+                  for n in range(40)]  # fmt: skip
+    finally:
+        stop.set()
+        worker.join()
+    assert states == [FAILED] * 40
+
+
 def test_b_a_job_failing_when_a_worker_takes_it_goes_queued_to_failed_never_running(proxx_home, tmp_path, clip, out):
     source = shutil.copyfile(clip, tmp_path / "A003_C001.mov")
     proxx = Proxx.open()
