@@ -510,7 +510,9 @@ def _checked(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> tu
         )
     spec = check_untrusted(json.loads(spec_json), f"of job {job_id}", None, None, reuse=ctx.key is not None)
     executed = mapped_spec(spec, ctx.rules)
-    check_roots(executed, ctx.roots, f"of job {job_id} on worker {ctx.worker_id}")
+    # Said as the farm's: the operator created the job elsewhere, with no roots of their own.
+    roots_of = "the folders the render farm's workers may use (their --root or PROXX_FARM_ROOTS)"
+    check_roots(executed, ctx.roots, f"of job {job_id} on worker {ctx.worker_id}", roots_of)
     return spec, executed
 
 
