@@ -361,8 +361,8 @@ class Proxx:
 
     def requirements(self, engine: str) -> dict[str, str]:
         """The versions a JobSpec requires of the worker that runs it: proxx's, and that of the
-        package providing `engine` (farm workers refuse a job on any difference). Asked once per
-        engine: reading the installed distributions was most of the cost of creating a job."""
+        package providing `engine` (any worker refuses a job on any difference: `proxx.validate`).
+        Asked once per engine: reading the installed distributions was most of the cost of creating a job."""
         if engine not in self._requirements:
             requires = {"proxx": __version__}
             plugin = self.engine_plugins.get(engine)
