@@ -23,8 +23,7 @@ from proxx.converter import converter
 from proxx.dispatch import Dispatcher, dispatcher_for
 from proxx.dispatch import configured as configured_dispatcher
 from proxx.errors import JobStateError, JobValidationError, PreJobError, ProxxError
-from proxx.execute.claim import claim_and_run
-from proxx.execute.crash import crashed
+from proxx.execute.claim import check_created, claim_and_run
 from proxx.execute.engine import Engine
 from proxx.execute.lease import StoreLease
 from proxx.execute.progress import Progress
@@ -315,20 +314,19 @@ class Proxx:
         left_out: Sequence[LeftOut] = (),
     ) -> None:
         """Store a new JobSpec this process compiled, QUEUED, and validate it at once: whole for a job
-        to run here; for one of `executor`, what does not depend on the machine that runs it."""
-        self.store.add(spec, executor, roots, left_out)
+        to run here; for one of `executor`, what does not depend on the machine that runs it. A job to
+        run here is stored reserved while it is checked: a worker of the same store (`proxx serve`'s,
+        `proxx watch --run`'s) takes it only once it passed, so a job refused in class B is FAILED
+        when this returns."""
         if executor is not None:
+            self.store.add(spec, executor, roots, left_out)
             self.refuse_before_dispatch(spec)
             return
-        try:
-            problems = validate(spec, self.engines, self.plugin_manager, roots, self.beside_outputs).problems
-        except Exception as error:  # a fault of proxx or a plugin: the job ends FAILED, never left QUEUED to run
-            runner = self.runner()
-            if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:
-                crashed(runner, spec.job_id, error)
-            return
-        if problems:
-            self._refuse(spec, problems)
+        runner = self.runner()
+        self.store.add(spec, None, roots, left_out, reserved_by=(runner.worker_id, runner.settings.lease_seconds))
+        check_created(
+            runner, spec, lambda: validate(spec, self.engines, self.plugin_manager, roots, self.beside_outputs).problems
+        )
 
     def refuse_before_dispatch(self, spec: JobSpec) -> bool:
         """For a stored QUEUED job another executor runs (a render farm's worker), before it is sent:
@@ -342,11 +340,6 @@ class Proxx:
         if problems:  # not sent yet, so no worker anywhere holds it: no reservation to take first
             self.runner().refuse(spec, problems)
         return self.store.job(spec.job_id).state == FAILED
-
-    def _refuse(self, spec: JobSpec, problems: Sequence[JobValidationError]) -> None:
-        runner = self.runner()
-        if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:
-            runner.refuse(spec, problems)
 
     def expand(
         self,
@@ -376,8 +369,8 @@ class Proxx:
 
     def requirements(self, engine: str) -> dict[str, str]:
         """The versions a JobSpec requires of the worker that runs it: proxx's, and that of the
-        package providing `engine` (farm workers refuse a job on any difference). Asked once per
-        engine: reading the installed distributions was most of the cost of creating a job."""
+        package providing `engine` (every worker refuses a job on any difference, before it runs).
+        Asked once per engine: reading the installed distributions was most of the cost of creating a job."""
         if engine not in self._requirements:
             requires = {"proxx": __version__}
             plugin = self.engine_plugins.get(engine)

@@ -399,10 +399,13 @@ class Store:
         executor: str | None = None,
         roots: Roots | None = None,
         left_out: Iterable[LeftOut] = (),
+        reserved_by: tuple[str, float] | None = None,
     ) -> None:
         """Store a new JobSpec, QUEUED (for `executor`, e.g. a farm broker, instead of local workers).
         `roots`: the folders the entry point that created it lets it read and write, checked again
-        when it runs (`proxx.roots`). `left_out`: the files of its folders it does not proxy."""
+        when it runs (`proxx.roots`). `left_out`: the files of its folders it does not proxy.
+        `reserved_by`: (worker id, lease seconds): stored reserved, as `reserve` leaves a job, for the
+        process that creates it to check it before any worker takes it (`release` then frees it)."""
         spec_json = spec.to_json()
         now = utc_now()
         with self._write() as db:
@@ -420,6 +423,11 @@ class Store:
             )
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
             db.execute("INSERT INTO jobs (job_id, state, seq) VALUES (?, ?, ?)", (spec.job_id, QUEUED, seq))
+            if reserved_by is not None:
+                db.execute(
+                    "UPDATE jobs SET worker_id = ?, worker_host = ?, worker_pid = ?, lease_until = ? WHERE job_id = ?",
+                    (reserved_by[0], HOST, os.getpid(), time.time() + reserved_by[1], spec.job_id),
+                )
             db.execute(
                 "INSERT INTO transitions (job_id, from_state, to_state, at) VALUES (?, NULL, ?, ?)",
                 (spec.job_id, QUEUED, now),
@@ -619,6 +627,14 @@ class Store:
                 (worker_id, HOST, os.getpid(), time.time() + lease, reserved),
             )
         return reserved
+
+    def release(self, worker_id: str, job_id: str) -> None:
+        """Free `job_id`, still QUEUED and reserved by `worker_id`, for any worker to take."""
+        with self._write() as db:
+            db.execute(
+                f"UPDATE jobs SET worker_id = NULL WHERE job_id = ? AND worker_id = ? AND state = '{QUEUED}'",
+                (job_id, worker_id),
+            )
 
     def start(self, worker_id: str, job_id: str, *, lease: float) -> bool:
         """QUEUED -> RUNNING for the worker that reserved `job_id`; False if the job is no longer

@@ -462,8 +462,9 @@ def execution_message(reason: str, clip: str, context: dict[str, Any]) -> str | 
 _OLD_CHECK = r"(?P<label>[A-Z][\w ]*?(?: \d+ [\w ]+)?): expected (?P<expected>.*?), got (?P<actual>.*?)(?=; |$)"
 _LABEL_NAMES = {label: name for name, label in CHECK_LABELS.items() if label != FORMAT}
 _LIST_ITEM = r"\n(?=- )"
-# Which worker ran a job is the integrator's (the result JSON's worker_id), never the operator's.
-_WORKER = r" (?:on|by) worker \S+"
+# Which worker ran a job is the integrator's (the result JSON's worker_id), never the operator's. An id
+# may hold colons (a farm worker's name:pid); the colon ending a clause after it stays.
+_WORKER = r" (?:on|by) worker \S+?(?=:?(?:\s|$))"
 
 
 def _old_verification_message(message: str) -> str:

@@ -143,6 +143,23 @@ def test_a_message_written_before_these_words_reads_in_them_too():
     assert words.message(now, "worker_lost") == now  # worded when it was recorded: it names its clip
 
 
+def test_a_message_naming_a_worker_still_reads_as_a_sentence_without_its_id():
+    """Which worker ran a job is the integrator's: its id leaves the operator's words, and the
+    sentence stays whole (a farm worker's id is its name and process id, with colons)."""
+    words = OperatorWords()
+    refused = (
+        "Farm task refused by worker render-7:4242: it carries no signature with this farm's key "
+        "(PROXX_FARM_KEY). Nothing was executed."
+    )
+    assert words.message(refused, "farm_signature_invalid") == (
+        "Farm task refused: it carries no signature with this farm's key (PROXX_FARM_KEY). Nothing was executed."
+    )
+    replayed = "Farm task for job job-1 refused by worker render-7:4242: this worker accepted it before."
+    assert words.message(replayed) == "Farm task for job job-1 refused: this worker accepted it before."
+    roots = "Output folder '/elsewhere' of job job-1 on worker render-7:4242 is outside the roots."
+    assert words.message(roots) == "Output folder '/elsewhere' of job job-1 is outside the roots."
+
+
 def test_a_job_is_worded_from_its_stored_jobspec_as_from_its_model(proxx_home):
     # `jobs show` reads the stored JobSpec's JSON, not the model: the same words either way.
     from proxx import Proxx

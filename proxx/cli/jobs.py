@@ -466,8 +466,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     failed: list[int] = []  # the exit code of each job that failed, for `--once` to end with
 
     def done(result: JobResult) -> None:
-        print(f"{result.job_id} {result.state}" + (f": {words.failure(result.failure)}" if result.failure else ""),
-              flush=True)  # fmt: skip
+        said = ""
+        if result.failure:  # what ended it first, as `run` says it
+            title = failure_title(result.failure.failure_class, result.failure.reason)
+            said = f" ({title}): {words.failure(result.failure)}"
+        print(f"{result.job_id} {result.state}{said}", flush=True)
         if result.failure is not None:
             failed.append(failed_code(result.failure.failure_class))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proxx.cli.exits import EXIT_INTERNAL, OneIntent, failed_code
-from proxx.visibility import OperatorWords, safe
+from proxx.visibility import OperatorWords, failure_title, safe
 
 if TYPE_CHECKING:
     from proxx.app import Proxx
@@ -128,6 +128,8 @@ def _watch(args: argparse.Namespace, proxx: Proxx, watcher: MediaWatcher | JobSp
 
     def report(event: Event) -> None:
         job = f" as job {event.job_id}" if event.job_id else ""
+        if event.job_id and event.outcome == "failed" and event.failure_class:  # what ended it first, as `run` says
+            job += f" ({failure_title(event.failure_class, None)})"
         why = f": {' / '.join((words.message(event.message) or '').split(chr(10)))}" if event.message else ""
         print(f"{event.outcome.upper():<7} {safe(str(event.path))}{job}{why}", flush=True)
         if event.outcome in ("failed", "refused"):
@@ -186,7 +188,10 @@ def _worker_here(proxx: Proxx, run: bool, failed: list[int], stop: threading.Eve
     words = _words(proxx)
 
     def done(result: JobResult) -> None:
-        outcome = f": {' / '.join(words.failure(result.failure).split(chr(10)))}" if result.failure else ""
+        outcome = ""
+        if result.failure:  # what ended it first, as `run` says it
+            title = failure_title(result.failure.failure_class, result.failure.reason)
+            outcome = f" ({title}): {' / '.join(words.failure(result.failure).split(chr(10)))}"
         print(f"{result.state:<9} job {result.job_id}{outcome}", flush=True)
         if result.failure is not None:
             failed.append(failed_code(result.failure.failure_class))

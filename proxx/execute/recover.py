@@ -26,6 +26,7 @@ from pathlib import Path
 import attrs
 
 from proxx.converter import converter
+from proxx.errors import CANCELLED, FailureClass
 from proxx.execute.journal import JOURNAL, journal_lines
 from proxx.folders import FolderRefused, open_append
 from proxx.home import write_text_atomically
@@ -193,7 +194,8 @@ def recovered_result(
 ) -> JobResult:
     """The result of a job that did not finish: `clips` published, every other clip failed with the
     job's `failure` (not run, when the job never started). COMPLETED when every clip was published
-    (nothing was lost but the record)."""
+    (nothing was lost but the record). A refusal before anything ran (class B, a render farm
+    worker's, not an operator's cancel) is its one validation problem, as a local refusal lists its own."""
     results = tuple(
         clips.get(c.index)
         or (
@@ -204,6 +206,7 @@ def recovered_result(
         for c in spec.clips
     )
     complete = all(r.state == CLIP_COMPLETED for r in results)
+    refused = failure.failure_class == FailureClass.VALIDATION.value and failure.reason != CANCELLED
     return JobResult(
         result_version=RESULT_VERSION, job_id=spec.job_id, jobspec_digest=digest,
         proxy_profile=spec.proxy_profile, proxy_profile_origin=spec.proxy_profile_origin,
@@ -211,6 +214,7 @@ def recovered_result(
         started_at=started_at or spec.created_at, finished_at=utc_now(), timings={}, engine=EngineRun(spec.engine),
         clips=results, log_path=log_path, worker_id=worker_id, retry_of=spec.retry_of,
         failure=None if complete else failure,
+        validation_problems=(failure,) if refused and not complete else (),
     )  # fmt: skip
 
 

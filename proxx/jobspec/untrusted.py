@@ -152,8 +152,11 @@ def check_spec(spec: JobSpec, where: str, registry: Registry | None, roots: Root
     check_roots(spec, roots, where)
 
 
-def check_roots(spec: JobSpec, roots: Roots | None, where: str) -> None:
-    """Sources and the output folder of `spec` lie inside `roots` (links resolved)."""
+def check_roots(
+    spec: JobSpec, roots: Roots | None, where: str, roots_of: str = "the roots of this entry point"
+) -> None:
+    """Sources and the output folder of `spec` lie inside `roots` (links resolved); `roots_of` names
+    them for the operator told otherwise."""
     if roots is None:
         return
     outside = [c.source for c in spec.clips if not roots.contains(c.source)]
@@ -163,7 +166,7 @@ def check_roots(spec: JobSpec, roots: Roots | None, where: str) -> None:
         raise _refused(
             where,
             "jobspec_outside_roots",
-            f"'{outside[0]}' is not inside the roots of this entry point (links resolved)",
+            f"'{outside[0]}' is not inside {roots_of} (links resolved)",
         )
 
 

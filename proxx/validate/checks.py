@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import importlib.metadata
 import os
 import re
 import secrets
@@ -34,6 +36,7 @@ from proxx.pluginmanager import PluginManager
 from proxx.roots import Roots
 from proxx.validate import trust
 from proxx.validate.space import RESERVE_VARIABLE, estimate_output_bytes, required_margin, reserve_bytes
+from proxx.version import __version__
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
@@ -76,6 +79,45 @@ def check_engine(spec: JobSpec, engines: Mapping[str, Engine], pm: PluginManager
             )
         ]
     return []
+
+
+@functools.cache
+def installed_version(package: str) -> str | None:
+    """`package`'s version as this process loaded it (None if it is not installed), read once:
+    `importlib.metadata` searches every installed distribution at each call, and the code that runs
+    is the code loaded at start-up whatever is installed since."""
+    if package == "proxx":
+        return __version__
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_versions(spec: JobSpec) -> list[Problem]:
+    """The versions the JobSpec was made with (`requires`: proxx's and its engine package's) that this
+    system does not have. Other versions may render the same canonical profile otherwise, so a JobSpec
+    made elsewhere runs only where they are the same, on every path: a farm worker, a local worker, the
+    JobSpec inbox, an OpenJD task. A retry is a new job, made with the versions of where it is made.
+    Operators read of "the renderer" (the engine's package names it: for administrators)."""
+    problems = []
+    fix = "nothing was executed. Install the same versions where it runs, or retry it: a retry is a new job, made "
+    fix += "with the versions where it is created."
+    for name, wanted in sorted(spec.requires.items()):
+        have = installed_version(name)
+        if have == wanted:
+            continue
+        versions = f"{name} {have or '(not installed)'} is installed; the JobSpec requires {name} {wanted}."
+        if name == "proxx":
+            message = f"This system has proxx {have} but the JobSpec requires proxx {wanted}; {fix}"
+        else:
+            message = (
+                f"This system has another version of the renderer this intent needs than the JobSpec requires; {fix}"
+            )
+        problems.append(
+            _problem("version_mismatch", message, package=name, required=wanted, installed=have, admin_message=versions)
+        )
+    return problems
 
 
 def check_source(
@@ -563,7 +605,7 @@ def validate(
     """`roots`: the folders the entry point that created the job lets it read and write (None: any);
     `records`: the names of the folders the installed exporters keep their records in
     (`Exporter.beside_outputs`, `Proxx.beside_outputs`)."""
-    problems = check_engine(spec, engines, pm)
+    problems = [*check_engine(spec, engines, pm), *check_versions(spec)]
     engine = engines.get(spec.engine)
 
     def check(clip: ClipSpec) -> tuple[list[Problem], MediaInfo | None]:

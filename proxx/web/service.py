@@ -343,7 +343,8 @@ class WebService:
         counted = {
             **summary.model_dump(),
             "published": states.count("completed"),
-            "failed_clips": states.count("failed"),
+            # as the list counts it: a job refused before anything ran (class B) failed every clip
+            "failed_clips": summary.failed_clips if row.refused else states.count("failed"),
         }
         return models.JobDetail(
             **counted,

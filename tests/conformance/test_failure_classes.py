@@ -13,7 +13,7 @@ import pytest
 from proxx import Proxx
 from proxx.cli import main
 from proxx.errors import CANCELLED
-from proxx.jobspec.model import create_jobspec, utc_now
+from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
 from proxx.result import CLIP_COMPLETED, CLIP_NOT_RUN, load_result
 from proxx.roots import Roots
 from proxx.store import FAILED
@@ -84,6 +84,25 @@ def test_b_every_problem_of_every_clip_fails_the_whole_job_at_once_without_execu
     assert [c.state for c in result.clips] == [CLIP_NOT_RUN] * 3 and result.engine.version == ""
     assert list(out.iterdir()) == []
     assert [r.job_id for r in proxx.store.jobs(FAILED)] == [spec.job_id]  # seen in the job list
+
+
+def test_b_a_job_fails_at_once_while_a_worker_of_the_same_store_waits_for_jobs(proxx_home, tmp_path, out):
+    # `proxx serve` and `proxx watch --run` create jobs beside their own worker threads: a worker took a
+    # job between its creation and its refusal, so the web answered QUEUED and the watch said QUEUED
+    # for a job that could never run (the worker refused it a moment later).
+    import threading
+
+    proxx = Proxx.open()
+    stop = threading.Event()
+    worker = threading.Thread(target=work, args=(proxx,), kwargs={"poll_seconds": 0.001, "stop": stop})
+    worker.start()
+    try:
+        states = [proxx.store.job(proxx.create_job(INTENT, [tmp_path / f"gone{n}.mov"], out).job_id).state
+                  for n in range(40)]  # fmt: skip
+    finally:
+        stop.set()
+        worker.join()
+    assert states == [FAILED] * 40
 
 
 def test_b_a_job_failing_when_a_worker_takes_it_goes_queued_to_failed_never_running(proxx_home, tmp_path, clip, out):
@@ -267,6 +286,67 @@ def test_b_insufficient_disk_space(proxx_home, clip, out, monkeypatch):
 def test_b_engine_unavailable(operator_surfaces):
     shown = operator_surfaces.messages["engine_unavailable"]
     assert "FAILED (job validation failure, class B): The renderer this intent needs is not available" in shown
+
+
+def test_b_a_jobspec_made_with_other_versions_is_refused_on_every_path_that_runs_it(proxx_home, tmp_path, clip, capsys):
+    """A JobSpec states the versions of proxx and of its engine's package it was made with (`requires`):
+    run by others, the same canonical profile may not give the same proxy. The render farm's workers
+    refuse it; so does every other path that runs a JobSpec it did not make itself (the Python API's
+    `add_job`, the JobSpec inbox and its worker, an OpenJD task's `run-spec`): class B, nothing run,
+    in the same words."""
+    proxx = Proxx.open()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    said = {}
+
+    def made_elsewhere(path: str) -> tuple[str, Path]:
+        source = Path(shutil.copyfile(clip, tmp_path / f"{path}_C001.mov"))
+        requires = {**proxx.requirements("ffmpeg"), "proxx": "0.0.1"}
+        spec = create_jobspec(proxx.select(INTENT), [source], tmp_path / f"out_{path}", utc_now(), requires)
+        (tmp_path / f"out_{path}").mkdir()
+        return spec.to_json(), Path(spec.clips[0].output)
+
+    document, api_output = made_elsewhere("api")
+    api_spec = JobSpec.from_json(document)
+    proxx.add_job(api_spec)
+    work(proxx, once=True)
+    said["add_job"] = api_spec.job_id
+
+    document, inbox_output = made_elsewhere("inbox")
+    (inbox / "spec.json").write_text(document)
+    JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0).poll()
+    work(proxx, once=True)
+    said["inbox"] = JobSpec.from_json(document).job_id
+
+    document, openjd_output = made_elsewhere("openjd")
+    (tmp_path / "task.json").write_text(document)
+    capsys.readouterr()
+    assert main(["run-spec", "--digest", JobSpec.from_json(document).digest, str(tmp_path / "task.json")]) == 4
+    assert "requires proxx 0.0.1" in capsys.readouterr().err
+    said["run-spec"] = JobSpec.from_json(document).job_id
+
+    messages = set()
+    for path, job_id in said.items():
+        row = proxx.store.job(job_id)
+        assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "version_mismatch"), (path, row)
+        assert "RUNNING" not in [t.to_state for t in proxx.store.transitions(job_id)], path
+        messages.add(row.message)
+    assert len(messages) == 1 and "requires proxx 0.0.1" in messages.pop()
+    assert not [o for o in (api_output, inbox_output, openjd_output) if o.exists()]
+
+    # Made with another version of its renderer's package: said of "the renderer", the package's name
+    # and versions for an administrator.
+    (package,) = set(proxx.requirements("ffmpeg")) - {"proxx"}
+    source = Path(shutil.copyfile(clip, tmp_path / "engine_C001.mov"))
+    requires = {**proxx.requirements("ffmpeg"), package: "0.0.1"}
+    spec = create_jobspec(proxx.select(INTENT), [source], tmp_path / "out_api", utc_now(), requires)
+    proxx.add_job(spec)
+    row = proxx.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "version_mismatch")
+    assert "another version of the renderer this intent needs" in (row.message or "")
+    assert "ffmpeg" not in (row.message or "").lower()
+    failure = proxx.result(spec.job_id).failure  # type: ignore[union-attr]
+    assert f"the JobSpec requires {package} 0.0.1" in failure.context["admin_message"]  # type: ignore[union-attr]
 
 
 # --- C) each cause: executed, FAILED after the attempt, result and logs written -----------------

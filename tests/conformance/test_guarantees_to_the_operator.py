@@ -278,3 +278,37 @@ def test_7_on_every_path_a_failure_has_class_reason_context_and_message(proxx_ho
         failure = result.failure
         assert (failure.failure_class, failure.reason) == ("B", "insufficient_space")
         assert failure.context and failure.message.startswith("Insufficient disk space")
+
+
+def test_7_the_logs_of_watch_and_worker_name_the_failure_s_class_as_run_does(proxx_home, tmp_path, clip, capsys):
+    # `proxx run`, `jobs show` and the web say which kind of failure ended a job first; the lines a
+    # watch folder and `proxx worker` print for the same job said FAILED and the message only.
+    from tests.conformance.surfaces import cut_short
+
+    said = {}
+    for path, command in {
+        "run": ["run", "--profile", INTENT, "--output"],
+        "worker": ["submit", "--profile", INTENT, "--output"],
+        "watch": ["watch", "--profile", INTENT, "--once", "--settle", "0", "--output"],
+        "watch --run": ["watch", "--profile", INTENT, "--once", "--settle", "0", "--run", "--output"],
+    }.items():
+        media = tmp_path / path.replace(" ", "") / "media"
+        media.mkdir(parents=True)
+        (media / "B001_C001.mov").write_bytes(b"not a picture " * 4096)  # class B: nothing can run
+        cut = cut_short(clip, media)  # class C: it runs, and the source ends a third of a second in
+        for made in ("whole.mov", "indexed.mov"):
+            (media / made).unlink()
+        out = media.parent / "out"
+        out.mkdir()
+        capsys.readouterr()
+        if path.startswith("watch"):
+            main([*command, str(out), str(media)])
+        else:
+            for source in (media / "B001_C001.mov", cut):
+                main([*command, str(out), str(source)])
+        if path in ("worker", "watch"):
+            main(["worker", "--once"])
+        printed = capsys.readouterr()
+        said[path] = printed.out + printed.err
+    for path, text in said.items():
+        assert "(job validation failure, class B)" in text and "(execution failure, class C)" in text, (path, text)

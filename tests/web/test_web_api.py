@@ -144,6 +144,18 @@ def test_a_failed_job_shows_its_failure_and_retry_creates_a_new_job(client: Test
     assert original["state"] == "FAILED" and original["retried_as"] == [new_id]
 
 
+def test_a_job_refused_before_it_ran_counts_its_failed_clips_alike_in_the_list_and_alone(
+    client: TestClient, service: WebService
+) -> None:
+    # A job refused in class B failed every clip, as `proxx jobs list` counts it: the list of jobs
+    # said 1 and the same job's own document said 0.
+    job_id = create(client, "media/day1/broken.mov")
+    (listed,) = [job for job in client.get("/api/jobs").json() if job["job_id"] == job_id]
+    alone = client.get(f"/api/jobs/{job_id}").json()
+    assert (listed["failed_clips"], alone["failed_clips"]) == (1, 1)
+    assert (alone["failed"], alone["not_run"]) == (0, 1)  # each clip's own state: none ran
+
+
 def test_only_failed_jobs_can_be_retried(client: TestClient, service: WebService) -> None:
     job_id = create(client, "media/day1/A001_C001.mov")
     response = client.post(f"/api/jobs/{job_id}/retry")

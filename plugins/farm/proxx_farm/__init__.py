@@ -41,6 +41,7 @@ Design (where things live, and why):
   no record for `lost_after()` is resolved on the submitting machine from what is on disk
   (`proxx_farm.mirror`).
 * Path mapping: a worker started with `--map-path /Volumes/Media=/mnt/media` runs a mapped copy of the
-  JobSpec; the JobSpec itself (and its digest) never changes. The result records the rules and the
-  JobSpec's own paths under `engine.details.path_mapping`, and the executed paths in its clips.
+  JobSpec; the JobSpec itself (and its digest) never changes. The result sent back names its clips by
+  the JobSpec's own paths, and records the rules and the executed paths under
+  `engine.details.path_mapping` (the worker's own records keep its paths).
 """

@@ -42,6 +42,7 @@ import redis
 
 from proxx.converter import converter
 from proxx.errors import ConfigurationError, FailureClass
+from proxx.execute.joblog import append
 from proxx.execute.recover import published, recovered_result, remember_published, write_recovered
 from proxx.home import write_text_atomically
 from proxx.jobspec.model import utc_now
@@ -214,7 +215,8 @@ def _missing(store: Store, home: Path, job_id: str) -> None:
         spec, store.stored_digest(job_id), failure, clips, row.started_at, row.worker_id, str(job_dir / "job.log")
     )
     path = write_recovered(job_dir, result)
-    store.set_paths(job_id, result_path=str(path) if path else None)
+    append(job_dir / "job.log", message)  # no worker's log came back: how it ended, as a local job's log says
+    store.set_paths(job_id, result_path=str(path) if path else None, log_path=str(job_dir / "job.log"))
     done, failed = result.outcome()
     remember_published(store, result)
     if result.state == COMPLETED:  # it ran, though this machine never saw it start
@@ -340,6 +342,9 @@ def _apply(store: Store, home: Path, job_id: str, farm: dict[str, str], hints: d
         text = farm["log"][-MAX_LOG_BYTES:].encode("utf-8", errors="replace").decode("utf-8")
         # Replaced whole, never through a link nor into a job folder another user made (PROXX_HOME shared).
         write_text_atomically(log_path, [text], sync=False)
+    elif result is None:  # it never ran on a worker (cancelled, refused unsigned): how it ended, as locally
+        log_path = job_dir / "job.log"
+        append(log_path, failure.message)
     store.set_paths(
         job_id, result_path=str(result_path) if result_path else None, log_path=str(log_path) if log_path else None
     )

@@ -10,6 +10,7 @@ import attrs
 
 from proxx.errors import ConfigurationError
 from proxx.jobspec.model import JobSpec
+from proxx.result import JobResult
 
 
 @attrs.frozen
@@ -63,8 +64,35 @@ def mapped_spec(spec: JobSpec, rules: Sequence[PathRule]) -> JobSpec:
 
 
 def mapping_record(spec: JobSpec, rules: Sequence[PathRule]) -> dict[str, Any]:
-    """What the result records: the rules, and the JobSpec's own paths of every clip."""
+    """What the result records: the rules, the JobSpec's own paths of every clip, and this worker's."""
     return {
         "rules": [r.as_dict() for r in rules],
         "jobspec_paths": [{"index": c.index, "source": c.source, "output": c.output} for c in spec.clips],
+        "worker_paths": [
+            {"index": c.index, "source": map_path(c.source, rules), "output": map_path(c.output, rules)}
+            for c in spec.clips
+        ],
     }
+
+
+def in_jobspec_paths(result: JobResult, spec: JobSpec, rules: Sequence[PathRule]) -> JobResult:
+    """The result of `spec` run from its mapped copy, for the machine that created the job: each clip's
+    source and output as the JobSpec names them (what its operator is shown, what a re-run there looks
+    up), a partial output mapped back where a rule does. This worker's own records keep its paths, and
+    the result its `path_mapping` (`mapping_record`)."""
+    if not rules:
+        return result
+    back = [PathRule(rule.target, rule.source) for rule in rules]
+    named = {c.index: c for c in spec.clips}
+    clips = tuple(
+        attrs.evolve(
+            clip,
+            source=named[clip.index].source,
+            output=named[clip.index].output,
+            partial_output=None if clip.partial_output is None else map_path(clip.partial_output, back),
+        )
+        if clip.index in named
+        else clip
+        for clip in result.clips
+    )
+    return attrs.evolve(result, clips=clips)

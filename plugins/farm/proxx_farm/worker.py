@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.metadata
 import json
 import logging
 import os
@@ -39,8 +38,7 @@ from proxx.pluginmanager import plugin_manager
 from proxx.result import ClipResult, JobResult, write_json_atomically
 from proxx.roots import Roots, roots_from_env
 from proxx.store import COMPLETED, FAILED, QUEUED, RUNNING, Store
-from proxx.version import __version__
-from proxx_farm.paths import PathRule, mapped_spec, mapping_record
+from proxx_farm.paths import PathRule, in_jobspec_paths, mapped_spec, mapping_record
 from proxx_farm.replay import ReplayRecord
 from proxx_farm.signing import farm_key, farm_name
 from proxx_farm.state import (
@@ -289,34 +287,6 @@ def _amended(digest: str, mapping: dict[str, Any] | None) -> Callable[[JobResult
     return amend
 
 
-@functools.cache
-def installed_version(package: str) -> str | None:
-    """`package`'s version as this worker process loaded it (None if it is not installed), read once:
-    `importlib.metadata` searches every installed distribution at each call, and the code that runs
-    is the code loaded at start-up whatever is installed since."""
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def version_problems(requires: dict[str, str], worker_id: str) -> list[JobValidationError]:
-    """The JobSpec's required versions (proxx and its engine's package) this worker does not have."""
-    problems = []
-    for name, wanted in sorted(requires.items()):
-        have = __version__ if name == "proxx" else installed_version(name)
-        if have != wanted:
-            problems.append(
-                JobValidationError(
-                    "version_mismatch",
-                    f"Farm worker {worker_id} has {name} {have or '(not installed)'} but the JobSpec requires "
-                    f"{name} {wanted}; nothing was executed. Install the same versions on the farm and retry.",
-                    {"package": name, "required": wanted, "installed": have, "worker_id": worker_id},
-                )
-            )
-    return problems
-
-
 def run_jobspec(message: str, digest: str, signature: str | None = None) -> str:
     """The task body. Never raises: a job's failure is its FAILED state, never a Celery retry.
     With a farm key, `message` is a signed task (`proxx.jobspec.signing`): its signature, job,
@@ -496,7 +466,6 @@ def _take_and_run(
         if lease.reserve(job_id) is None:
             return _not_taken(ctx, job_id)
         return {"state": FAILED, "failure_class": "B", "reason": error.reason, "message": error.message}
-    problems = version_problems(spec.requires, ctx.worker_id)
     store = own_store(ctx.home)
     try:
         store.job(job_id)  # a redelivery to this worker's host: the farm refuses it below
@@ -509,7 +478,7 @@ def _take_and_run(
         store, ctx.engines, ctx.exporters, ctx.pm, ctx.home, lease, on_progress=reporter.progress,
         amend=_amended(digest, mapping), stop=reporter.stop, on_published=reporter.published,
     )  # fmt: skip
-    taken = claim_and_run(runner, job_id, problems)
+    taken = claim_and_run(runner, job_id)  # its checks, the versions it requires too (`proxx.validate`)
     if taken is None:
         return _not_taken(ctx, job_id)
     result = taken[1]
@@ -517,7 +486,8 @@ def _take_and_run(
         store.finish(job_id, FAILED, ctx.worker_id, FailureClass.EXECUTION, NOT_STARTED, TAKEN_BACK)
         log.warning("job %s: taken back by the farm before it started; nothing was run", job_id)
         return "not started"
-    fields = {"state": result.state, "result": json.dumps(result.to_dict())}
+    told = in_jobspec_paths(result, spec, ctx.rules)  # what the machine that created the job names
+    fields = {"state": result.state, "result": json.dumps(told.to_dict())}
     if result.failure:
         fields.update(
             failure_class=result.failure.failure_class, reason=result.failure.reason, message=result.failure.message
@@ -540,7 +510,9 @@ def _checked(ctx: WorkerContext, job_id: str, spec_json: str, digest: str) -> tu
         )
     spec = check_untrusted(json.loads(spec_json), f"of job {job_id}", None, None, reuse=ctx.key is not None)
     executed = mapped_spec(spec, ctx.rules)
-    check_roots(executed, ctx.roots, f"of job {job_id} on worker {ctx.worker_id}")
+    # Said as the farm's: the operator created the job elsewhere, with no roots of their own.
+    roots_of = "the folders the render farm's workers may use (their --root or PROXX_FARM_ROOTS)"
+    check_roots(executed, ctx.roots, f"of job {job_id} on worker {ctx.worker_id}", roots_of)
     return spec, executed
 
 

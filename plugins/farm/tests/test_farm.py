@@ -165,9 +165,40 @@ def test_paths_are_mapped_for_execution_and_recorded_while_the_jobspec_stays(far
     result = load_result(Path(row.result_path))
     mapping = result.engine.details["path_mapping"]
     assert mapping["rules"] == [{"from": f"{root}/Volumes/Media", "to": f"{root}/mnt/media"}]
-    assert mapping["jobspec_paths"][0]["output"] == str(as_named / "proxies" / "D001.mov")
-    assert result.clips[0].output == str(root / "mnt" / "media" / "proxies" / "D001.mov")
+    assert mapping["worker_paths"][0]["output"] == str(root / "mnt" / "media" / "proxies" / "D001.mov")
+    assert result.clips[0].output == str(as_named / "proxies" / "D001.mov")  # as the JobSpec names it
     assert violations(json.loads(Path(row.result_path).read_text()), JOB_RESULT) == []
+
+
+def test_a_mapped_job_s_outcome_is_told_in_the_jobspec_s_paths_and_a_re_run_finds_its_proxy(farm, proxx, capsys):
+    # The submitting host mounts the share too, where the JobSpec names it: its operator was shown the
+    # worker's paths ("Proxy: <tmp>/mnt/media/..."), and a re-run of the card, its proxy there, was a
+    # new job refused in class B ("Output path ... already exists") instead of nothing to do.
+    root = farm["root"]
+    as_named = root / "Volumes" / "Media"
+    make_clip(root / "mnt" / "media" / "F001.mov", frames=4)
+    (root / "mnt" / "media" / "rerun").mkdir()
+    as_named.parent.mkdir(exist_ok=True)
+    as_named.symlink_to(root / "mnt" / "media")
+    try:
+        capsys.readouterr()
+        argv = ["--profile", "Review H.264", "--output", str(as_named / "rerun"), str(as_named / "F001.mov")]
+        assert main(["submit", "--farm", farm["broker"], *argv, "--follow"]) == 0
+        said = capsys.readouterr().out
+        assert f"Proxy:  {as_named / 'rerun' / 'F001.mp4'}\n" in said, said
+        job_id = proxx.store.jobs()[0].job_id
+        result = load_result(Path(proxx.store.job(job_id).result_path or ""))
+        assert [(c.source, c.output) for c in result.clips] == [
+            (str(as_named / "F001.mov"), str(as_named / "rerun" / "F001.mp4"))
+        ]
+        worked = result.engine.details["path_mapping"]["worker_paths"]
+        assert worked == [{"index": 0, "source": str(root / "mnt" / "media" / "F001.mov"),
+                           "output": str(root / "mnt" / "media" / "rerun" / "F001.mp4")}]  # fmt: skip
+        assert main(["run", *argv]) == 0
+        assert "no job was created" in capsys.readouterr().out
+        assert [row.job_id for row in proxx.store.jobs()] == [job_id]
+    finally:
+        as_named.unlink()
 
 
 def _stored_spec(proxx: Proxx, tmp_path: Path, requires: dict[str, str], broker: str):

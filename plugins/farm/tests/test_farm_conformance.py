@@ -296,6 +296,28 @@ def test_4_on_the_farm_a_job_cancelled_before_it_started_is_failed_and_the_opera
         assert done == 0 and proxx.store.job(new.job_id).state == "QUEUED"
 
 
+def test_7_on_the_farm_a_job_that_never_ran_has_its_log_as_locally(proxx, farm, clip, tmp_path, monkeypatch):
+    # A farm job cancelled before it started, or refused by its worker before it was taken: its result
+    # named a job log that was never written, where a local job's log says how it ended.
+    def logged(job_id: str) -> str:
+        row = proxx.store.job(job_id)
+        result = load_result(Path(row.result_path or ""))
+        assert row.log_path == result.log_path, job_id
+        return Path(result.log_path).read_text(encoding="utf-8")
+
+    local = proxx.create_job(INTENT, [clip], _folder(tmp_path, "local")).job_id
+    assert main(["jobs", "cancel", local]) == 0
+    assert "Cancelled by the operator before it started." in logged(local)
+    with RedisServer() as server:  # no worker: the job waits QUEUED until the operator cancels it
+        cancelled = proxx.submit(INTENT, [clip], _folder(tmp_path, "cancelled"), farm=server.url).job_id
+        assert main(["jobs", "cancel", cancelled]) == 0
+    assert "Cancelled by the operator before it started." in logged(cancelled)
+    monkeypatch.delenv("PROXX_FARM_KEY")  # this machine sends it unsigned: the keyed worker refuses it
+    refused = proxx.submit(INTENT, [clip], _folder(tmp_path, "refused"), farm=farm).job_id
+    assert wait_finished(proxx, refused, timeout=30).reason == "farm_signature_invalid"
+    assert "it carries no signature with this farm's key" in logged(refused)
+
+
 def test_step_4_on_the_farm_a_jobspec_given_to_add_job_enters_the_farm_s_queue(proxx, farm, clip, tmp_path):
     # `Proxx.add_job(spec, executor=broker)`, an integrator's JobSpec for the farm: it was stored as the
     # farm's and never sent, QUEUED here for ever (no local worker takes a farm's job).

@@ -106,7 +106,10 @@ def test_a_task_a_keyed_worker_refuses_ends_the_job_of_a_machine_without_the_key
     row = proxx.store.job(spec.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "farm_signature_invalid")
     assert "it carries no signature with this farm's key" in (row.message or "")
-    assert proxx.result(spec.job_id) is not None  # with its result, as every ended job
+    result = proxx.result(spec.job_id)  # with its result, as every ended job
+    assert result is not None
+    # listing the problem found before anything ran, as a local job refused in class B does
+    assert [problem.reason for problem in result.validation_problems] == ["farm_signature_invalid"]
     code, said = _said(["jobs", "show", spec.job_id])
     assert code == 0 and "FAILED" in said and "carries no signature" in said
     (refusal,) = FarmState.connect(broker).refused_tasks()

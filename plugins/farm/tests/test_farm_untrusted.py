@@ -115,7 +115,10 @@ def test_a_signed_job_runs_and_one_outside_the_workers_roots_fails_in_class_b(fa
     assert _finished(proxx, good.job_id).state == COMPLETED
     row = _finished(proxx, bad.job_id)
     assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "jobspec_outside_roots")
-    assert f"'{secret}' is not inside the roots of this entry point" in (row.message or "")
+    # said as the farm's: the job was created where no roots apply (`proxx submit`)
+    assert f"'{secret}' is not inside the folders the render farm's workers may use (their --root" in (
+        row.message or ""
+    )
     assert _files(out) == [Path(good.clips[0].output).name]
     assert _files(farm["outside"]) == ["secret.mov"]
 
