@@ -1,6 +1,7 @@
-"""Verification listens to the tracks of a source with several: a proxy whose tracks come in another
-order (the boom where a lavalier should be) or with one left silent had every stated fact right and
-was verified; now it fails, and a right proxy (copied or coded to AAC) passes."""
+"""Verification listens to a source's tracks: a proxy whose tracks come in another order (the boom
+where a lavalier should be), with one left silent (its only one too) or a stereo track's sides
+swapped had every stated fact right and was verified; now it fails, and a right proxy (copied or
+coded to AAC) passes."""
 
 from __future__ import annotations
 
@@ -73,8 +74,8 @@ def test_a_track_left_silent_fails(source, tmp_path):
     assert checks(source, silent)[0] == ("audio[0].sound", "silent", False)
 
 
-def test_a_source_of_one_track_costs_no_read(tmp_path, monkeypatch):
-    clip = make_clip(tmp_path / "A001_C001.mov", size="160x90", frames=3)
+def test_a_source_without_sound_costs_no_read(tmp_path, monkeypatch):
+    clip = make_clip(tmp_path / "A001_C001.mov", size="160x90", frames=3, audio=())
     source, output = probe_afresh(str(clip)), probe_afresh(str(clip))
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("the sound was read"))
     assert sound_checks(source, output) == []
@@ -123,3 +124,56 @@ def test_a_stereo_track_with_its_sides_swapped_or_one_silent_fails(pairs, tmp_pa
     assert [passed for *_, passed in checks(pairs, right)] == [True, True], checks(pairs, right)
     ffmpeg("-i", str(pairs), "-map", "0", "-c", "copy", "-c:a:0", "pcm_s24le", "-filter:a:0", change, str(wrong))
     assert checks(pairs, wrong) == [("audio[0].sound", heard, False), ("audio[1].sound", "source track 2's", True)]
+
+
+# Two voices that come and go at their own uneven pace, one a side of a single stereo track: what an
+# interview's camera records with a lavalier on each input.
+VOICES = (
+    "sine=f=200:d=4,volume='if(lt(mod(t*t,0.7),0.3),1,0.1)':eval=frame",
+    "sine=f=400:d=4,volume='if(lt(mod(t*t*1.3+t,0.5),0.2),1,0.1)':eval=frame",
+)
+
+
+@pytest.fixture(scope="module")
+def voiced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four seconds of pictures with one stereo track, a voice a side."""
+    made = tmp_path_factory.mktemp("voiced") / "C0003.MOV"
+    inputs = [arg for voice in VOICES for arg in ("-f", "lavfi", "-i", voice)]
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=4", *inputs, "-filter_complex",
+           "[1:a][2:a]join=inputs=2:channel_layout=stereo[a]", "-map", "0", "-map", "[a]", "-c:v", "libx264",
+           "-c:a", "pcm_s24le", "-ar", "48000", "-timecode", "01:00:00:00", str(made))  # fmt: skip
+    return made
+
+
+@pytest.mark.parametrize(
+    ("change", "heard"),
+    [
+        ("volume=0", "channel 1: silent"),  # the only track silent
+        ("pan=stereo|c0=c1|c1=c0", "channel 1: source track 1's channel 2"),  # its sides swapped
+    ],
+)
+def test_the_only_track_left_silent_or_with_its_sides_swapped_fails(voiced, tmp_path, change, heard):
+    """A source of one track was not listened to: its proxy with that track silent, or with its two
+    sides swapped, was verified."""
+    right, wrong = tmp_path / "right.mp4", tmp_path / "wrong.mov"
+    ffmpeg("-i", str(voiced), "-map", "0:v", "-map", "0:a", "-c:v", "copy", "-c:a", "aac", str(right))
+    assert all(passed for *_, passed in checks(voiced, right)), checks(voiced, right)
+    ffmpeg("-i", str(voiced), "-map", "0", "-c:v", "copy", "-c:a", "pcm_s24le", "-af", change, str(wrong))
+    assert checks(voiced, wrong)[0] == ("audio[0].sound", heard, False)
+
+
+def test_a_job_whose_renderer_silenced_the_only_track_fails_in_class_c(voiced, tmp_path, proxx_home, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    real = real_ffmpeg()
+    after = (  # the render as the engine asked, then its track silenced in place
+        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
+        f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a pcm_s24le -af volume=0 "$made.x.mov" '
+        f'&& mv "$made.x.mov" "$made"; exit $?'
+    )
+    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', after), INTENT, [voiced], out)
+    assert result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "silent" in result.failure.message
+    assert not (out / "C0003.mov").exists()
+    again = Proxx.open()
+    assert again.run_job(again.create_job(INTENT, [voiced], out).job_id).state == COMPLETED  # type: ignore[union-attr]

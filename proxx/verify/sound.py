@@ -1,14 +1,16 @@
-"""The sound itself, for sources with several audio tracks (a camera's boom, lavaliers and room
-tracks; a broadcast camera's eight): a renderer that maps them in another order, or leaves one
-silent, makes a proxy whose every stated fact (track count, channels, rate, codec, length) is right.
+"""The sound itself: a renderer that maps a source's tracks (a camera's boom, lavaliers and room
+tracks; a broadcast camera's eight) in another order, swaps a stereo track's sides or leaves a track
+silent, its only one too, makes a proxy whose every stated fact (track count, channels, rate, codec,
+length) is right.
 
-For those sources, the first seconds of each track of the source and of the output are read by
+For every source with sound, the first seconds of each track of the source and of the output are read by
 ffmpeg (not the engine: it reads the two files), at a low rate, and each channel's loudness over
 time (its envelope) is compared: each channel of output track N must sound like the same channel of
 source track N, not like another of the source's channels (a stereo pair's sides swapped), and must
 not be silent where the source's is not. Tracks that
 cannot be told apart (silent, a steady tone, copies of one microphone) pass: nothing tells them
-apart. A source with one track costs nothing here.
+apart. One ffmpeg run a clip: about 30 ms of CPU for a 10 s 1080p clip with a stereo track, 9 ms for
+three frames at 160x90; a source without sound costs nothing here.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ Envelope = list[float]
 
 
 def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
-    """`audio[N].sound` for each output track of a source with two or more audio tracks."""
+    """`audio[N].sound` for each output track of a source with sound."""
     tracks = min(len(source.audio), len(output.audio))
-    if len(source.audio) < 2 or tracks == 0:
+    if tracks == 0:
         return []
     heard_channels = [max(stream.channels, 1) for stream in source.audio]
     made_channels = [max(stream.channels, 1) for stream in output.audio[:tracks]]
