@@ -1,7 +1,7 @@
 """Verification listens to a source's tracks: a proxy whose tracks come in another order (the boom
-where a lavalier should be), with one left silent (its only one too) or a stereo track's sides
-swapped had every stated fact right and was verified; now it fails, and a right proxy (copied or
-coded to AAC) passes."""
+where a lavalier should be), with one left silent (its only one too), a stereo track's sides
+swapped, another clip's sound, or its sound delayed against its pictures had every stated fact right
+and was verified; now it fails, and a right proxy (copied or coded to AAC) passes."""
 
 from __future__ import annotations
 
@@ -43,8 +43,10 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return made
 
 
-def checks(source: Path, output: Path) -> list[tuple[str, str, bool]]:
-    return [(c.name, c.actual, c.passed) for c in sound_checks(probe_afresh(str(source)), probe_afresh(str(output)))]
+def checks(source: Path, output: Path, kind: str = ".sound") -> list[tuple[str, str, bool]]:
+    """The `kind` checks ("audio[N].sound" or ".sync") of `output` against `source`."""
+    made = sound_checks(probe_afresh(str(source)), probe_afresh(str(output)))
+    return [(c.name, c.actual, c.passed) for c in made if c.name.endswith(kind)]
 
 
 def test_the_tracks_in_their_order_pass_copied_or_coded_to_aac(source, tmp_path):
@@ -52,8 +54,8 @@ def test_the_tracks_in_their_order_pass_copied_or_coded_to_aac(source, tmp_path)
     ffmpeg("-i", str(source), "-map", "0", "-c", "copy", str(copied))
     ffmpeg("-i", str(source), "-map", "0", "-c:v", "copy", "-c:a", "aac", str(coded))
     for output in (copied, coded):
-        assert all(passed for *_, passed in checks(source, output)), checks(source, output)
-        assert len(checks(source, output)) == len(TRACKS)
+        assert all(passed for *_, passed in checks(source, output, "")), checks(source, output, "")
+        assert len(checks(source, output)) == len(checks(source, output, ".sync")) == len(TRACKS)
 
 
 def test_tracks_in_another_order_fail_naming_the_track_each_sounds_like(source, tmp_path):
@@ -157,7 +159,7 @@ def test_the_only_track_left_silent_or_with_its_sides_swapped_fails(voiced, tmp_
     sides swapped, was verified."""
     right, wrong = tmp_path / "right.mp4", tmp_path / "wrong.mov"
     ffmpeg("-i", str(voiced), "-map", "0:v", "-map", "0:a", "-c:v", "copy", "-c:a", "aac", str(right))
-    assert all(passed for *_, passed in checks(voiced, right)), checks(voiced, right)
+    assert all(passed for *_, passed in checks(voiced, right, "")), checks(voiced, right, "")
     ffmpeg("-i", str(voiced), "-map", "0", "-c:v", "copy", "-c:a", "pcm_s24le", "-af", change, str(wrong))
     assert checks(voiced, wrong)[0] == ("audio[0].sound", heard, False)
 
@@ -177,3 +179,52 @@ def test_a_job_whose_renderer_silenced_the_only_track_fails_in_class_c(voiced, t
     assert not (out / "C0003.mov").exists()
     again = Proxx.open()
     assert again.run_job(again.create_job(INTENT, [voiced], out).job_id).state == COMPLETED  # type: ignore[union-attr]
+
+
+def test_another_clip_s_sound_fails(voiced, tmp_path):
+    """Two clips of an interview, same format and length: a renderer that wrote one's sound under the
+    other's pictures made a proxy whose every stated fact is right."""
+    other, wrong = tmp_path / "C0004.MOV", tmp_path / "wrong.mov"
+    inputs = [arg for voice in VOICES for arg in ("-f", "lavfi", "-i", voice.replace("t*t", "(4-t)*(4-t)"))]
+    ffmpeg(*inputs, "-filter_complex", "[0:a][1:a]join=inputs=2:channel_layout=stereo[a]", "-map", "[a]",
+           "-c:a", "pcm_s24le", "-ar", "48000", str(other))  # fmt: skip
+    ffmpeg("-i", str(voiced), "-i", str(other), "-map", "0:v", "-map", "1:a", "-c", "copy", str(wrong))
+    (name, heard, passed), *_ = checks(voiced, wrong)
+    assert (name, passed) == ("audio[0].sound", False) and "another sound than the source's" in heard, heard
+
+
+@pytest.mark.parametrize(
+    ("change", "heard"),
+    [
+        ("adelay=120:all=1,atrim=duration=4", "120 ms late"),  # delayed inside its stream, cut to its length
+        ("atrim=start=0.08,asetpts=PTS-STARTPTS,apad=whole_dur=4", "80 ms early"),
+        ("adelay=30:all=1,atrim=duration=4", None),  # within a frame (40 ms at 25 fps)
+    ],
+)
+def test_sound_out_of_step_with_the_pictures_fails(voiced, tmp_path, change, heard):
+    """Sound delayed inside its stream, or advanced, keeps its stated start, length and every other
+    fact: an editor sees lips move out of step with their words. Within a frame it passes."""
+    wrong = tmp_path / "wrong.mov"
+    ffmpeg("-i", str(voiced), "-map", "0", "-c:v", "copy", "-c:a", "pcm_s24le", "-af", change, str(wrong))
+    expected = (
+        [("audio[0].sync", heard, False)]
+        if heard
+        else [("audio[0].sync", "in step with the source's (within 40 ms)", True)]
+    )
+    assert checks(voiced, wrong, ".sync") == expected
+    assert checks(voiced, wrong)[0][2], checks(voiced, wrong)  # its sound is the source's, only late
+
+
+def test_a_job_whose_renderer_delayed_the_sound_fails_in_class_c(voiced, tmp_path, proxx_home, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    real = real_ffmpeg()
+    after = (  # the render as the engine asked, then its sound delayed by 0.2 s and cut to its length
+        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
+        f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a pcm_s24le -af adelay=200:all=1,atrim=duration=4 '
+        f'"$made.x.mov" && mv "$made.x.mov" "$made"; exit $?'
+    )
+    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', after), INTENT, [voiced], out)
+    assert result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "200 ms late" in result.failure.message, result.failure.message
+    assert not (out / "C0003.mov").exists()

@@ -90,7 +90,8 @@ CHECK_NAMES = (
     "audio[N].codec",  # what the audio policy promises: the source's codec or a lossless one, AAC, PCM
     "audio[N].start",  # its offset from the first picture, the source's
     "audio[N].duration",  # the source stream's, as the proxy keeps it
-    "audio[N].sound",  # a source of several tracks: each channel of output track N is source track N's, not silent
+    "audio[N].sound",  # each channel of output track N is source track N's: not another's, another sound, or silent
+    "audio[N].sync",  # its sound as far from its pictures as the source's, within a frame
 )
 
 

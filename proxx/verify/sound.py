@@ -1,16 +1,16 @@
-"""The sound itself: a renderer that maps a source's tracks (a camera's boom, lavaliers and room
-tracks; a broadcast camera's eight) in another order, swaps a stereo track's sides or leaves a track
-silent, its only one too, makes a proxy whose every stated fact (track count, channels, rate, codec,
-length) is right.
+"""The sound itself, which every stated fact (track count, channels, rate, codec, length) can leave
+wrong: a renderer that maps a source's tracks in another order, swaps a stereo pair's sides, leaves a
+track silent (its only one too), puts another clip's sound in its place or delays it against the
+pictures (lips off).
 
-For every source with sound, the first seconds of each track of the source and of the output are read by
-ffmpeg (not the engine: it reads the two files), at a low rate, and each channel's loudness over
-time (its envelope) is compared: each channel of output track N must sound like the same channel of
-source track N, not like another of the source's channels (a stereo pair's sides swapped), and must
-not be silent where the source's is not. Tracks that
-cannot be told apart (silent, a steady tone, copies of one microphone) pass: nothing tells them
-apart. One ffmpeg run a clip: about 30 ms of CPU for a 10 s 1080p clip with a stereo track, 9 ms for
-three frames at 160x90; a source without sound costs nothing here.
+For every source with sound, ffmpeg (not the engine: it reads the two files) reads the first seconds
+of each track of the source and of the output from their first pictures, at a low rate, and each
+channel's loudness over time (its envelope) is compared: each channel of output track N must sound
+like the same channel of source track N, not like another of the source's channels, not like none
+of them, and not silent where the source's is not; and it must follow the source's without a delay
+of more than a frame. Tracks that cannot be told apart (silent, a steady tone, copies of one
+microphone) pass: nothing tells them apart. One ffmpeg run a clip: about 30 ms of CPU for a 10 s
+1080p clip with a stereo track, 9 ms for three frames at 160x90.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from __future__ import annotations
 import math
 import subprocess
 from collections.abc import Sequence
+from fractions import Fraction
+
+import attrs
 
 from proxx.media.allowlist import probe_restrictions
 from proxx.media.probe import MediaInfo, file_url
@@ -26,7 +29,8 @@ from proxx.verify.checks import Check
 
 SECONDS = 2.0  # of each track, from its start: enough windows to tell voices and rooms apart
 RATE = 8000  # Hz, mono: loudness over time needs no more
-WINDOW = 400  # samples: 50 ms windows
+WINDOW = 80  # samples: 10 ms windows, in which a delay is measured
+COARSE = 5  # fine windows to a coarse one (50 ms), in which channels are told apart
 # An envelope that moves less than this (of full scale) is steady: silence or a tone, not told apart.
 STEADY = 0.002
 # Output track N is source track M's when it follows M's envelope this closely and N's this much less.
@@ -34,37 +38,123 @@ FOLLOWS = 0.9
 BY_MORE = 0.3
 # Output track N is silent when its level is under this share of its source track's.
 SILENT_SHARE = 0.03
+# A channel that follows its source channel's envelope less than this, however shifted, is another
+# sound (right proxies, PCM or AAC, follow it at 0.95 and more).
+ALIKE = 0.5
+# A delay is told where the envelope, shifted by it, follows the source's this closely, and this
+# much more closely than unshifted (a steady rhythm follows itself at several shifts).
+IN_STEP = 0.8
+CLEARER = 0.05
+# The delays looked at, in fine windows either way, and the least overlap they are measured over.
+MOST_DELAY = 30
+LEAST_OVERLAP = 30
 
 Envelope = list[float]
 
 
+@attrs.frozen
+class _Read:
+    """Each track's channels' fine envelopes of one file, from `seek` seconds after its first picture."""
+
+    path: str
+    seek: float
+    channels: tuple[int, ...]
+
+
 def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
-    """`audio[N].sound` for each output track of a source with sound."""
+    """`audio[N].sound` and `audio[N].sync` for each output track of a source with sound."""
     tracks = min(len(source.audio), len(output.audio))
     if tracks == 0:
         return []
-    heard_channels = [max(stream.channels, 1) for stream in source.audio]
-    made_channels = [max(stream.channels, 1) for stream in output.audio[:tracks]]
+    heard_channels = tuple(max(stream.channels, 1) for stream in source.audio)
+    made_channels = tuple(max(stream.channels, 1) for stream in output.audio[:tracks])
+    reads = [_Read(source.path, _lead(source), heard_channels), _Read(output.path, _lead(output), made_channels)]
     try:
-        envelopes = _envelopes(source.path, heard_channels, output.path, made_channels, timeout)
+        envelopes = _envelopes(reads, timeout)
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         expected = "the first seconds of every track read from both files"
-        return [Check(f"audio[{n}].sound", expected, f"not readable: {error}", False) for n in range(tracks)]
-    heard, made = envelopes[: len(source.audio)], envelopes[len(source.audio) :]
-    return [_sound(n, heard, made[n]) for n in range(tracks)]
+        return [
+            Check(f"audio[{n}].{name}", expected, f"not readable: {error}", False)
+            for n in range(tracks)
+            for name in ("sound", "sync")
+        ]
+    rate = output.video.fps if output.video is not None else Fraction(0)
+    frame = float(1 / rate) if rate > 0 else 1 / 24
+    checks = []
+    for n in range(tracks):
+        # Each channel's delay against its source channel's, and how closely it follows it there.
+        delays = [_delay(own, made) for own, made in zip(envelopes[0][n], envelopes[1][n], strict=False)]
+        checks.append(_sound(n, envelopes[0], envelopes[1][n], delays))
+        checks.append(_sync(n, delays, frame))
+    return checks
 
 
-def _sound(n: int, heard: Sequence[Sequence[Envelope]], made: Sequence[Envelope]) -> Check:
+def _lead(info: MediaInfo) -> float:
+    """Where the first picture is, from the file's start: a proxy starts at its source's first
+    picture, and each file is read from there."""
+    if info.video is None or info.video.start_time is None:
+        return 0.0
+    return max(info.video.start_time - (info.start_time or 0.0), 0.0)
+
+
+def _sound(
+    n: int, heard: Sequence[Sequence[Envelope]], made: Sequence[Envelope], delays: Sequence[tuple[int, float]]
+) -> Check:
     """Output track N, channel by channel: each sounds like the same channel of source track N. A
-    stereo track's two sides swapped, or one left silent, is as wrong as two tracks swapped."""
+    stereo track's two sides swapped, or one left silent, is as wrong as two tracks swapped; so is a
+    sound that follows none of the source's."""
     name, expected = f"audio[{n}].sound", f"source track {n + 1}'s"
-    sources = [(m, c, envelope) for m, track in enumerate(heard) for c, envelope in enumerate(track)]
+    coarse_heard = [[_coarse(envelope) for envelope in track] for track in heard]
+    sources = [(m, c, envelope) for m, track in enumerate(coarse_heard) for c, envelope in enumerate(track)]
     for k, envelope in enumerate(made[: len(heard[n])]):
-        wrong = _channel(n, k, sources, envelope)
+        wrong = _channel(n, k, sources, _coarse(envelope))
+        if wrong is None and delays[k][1] < ALIKE:
+            wrong = "another sound than the source's (or more than 0.3 s out of step with it)"
         if wrong is not None:
             side = f"channel {k + 1}: " if len(made) > 1 else ""
             return Check(name, expected, side + wrong, False)
     return Check(name, expected, expected, True)
+
+
+def _sync(n: int, delays: Sequence[tuple[int, float]], frame: float) -> Check:
+    """Output track N's sound as much ahead of or behind its pictures as the source's, within a
+    frame: sound delayed inside its stream (its stated start right) and trimmed to length has every
+    stated fact right, and lips move out of step with their words."""
+    expected = f"in step with the source's (within {frame * 1000:.0f} ms)"
+    for windows, follows in delays:
+        late = windows * WINDOW / RATE
+        if follows >= IN_STEP and abs(late) > frame:
+            words = f"{abs(late) * 1000:.0f} ms {'late' if late > 0 else 'early'}"
+            return Check(f"audio[{n}].sync", expected, words, False)
+    return Check(f"audio[{n}].sync", expected, expected, True)
+
+
+def _delay(own: Envelope, made: Envelope) -> tuple[int, float]:
+    """How many fine windows `made` follows `own` late (negative: early), and how closely it follows
+    it there: (0, 1.0) for envelopes too steady or too short to tell."""
+    count = min(len(own), len(made))
+    if count < LEAST_OVERLAP + 1 or _spread(own[:count]) < STEADY or _spread(made[:count]) < STEADY:
+        return 0, 1.0
+    most = min(MOST_DELAY, count - LEAST_OVERLAP)
+    unshifted = _correlation(own[:count], made[:count])
+    best, windows = unshifted, 0
+    for shift in range(-most, most + 1):
+        follows = (
+            _correlation(own[: count - shift], made[shift:count])
+            if shift >= 0
+            else _correlation(own[-shift:count], made[: count + shift])
+        )
+        if follows > best:
+            best, windows = follows, shift
+    return (windows, best) if best - unshifted >= CLEARER else (0, max(best, unshifted))
+
+
+def _coarse(envelope: Envelope) -> Envelope:
+    """50 ms windows' loudness from 10 ms ones'."""
+    return [
+        math.sqrt(sum(x * x for x in envelope[start : start + COARSE]) / COARSE)
+        for start in range(0, len(envelope) - COARSE + 1, COARSE)
+    ]
 
 
 def _channel(n: int, k: int, sources: Sequence[tuple[int, int, Envelope]], made: Envelope) -> str | None:
@@ -105,25 +195,25 @@ def _correlation(a: Envelope, b: Envelope) -> float:
     return sum((x - mean_a) * (y - mean_b) for x, y in zip(a, b, strict=True)) / (count * spread_a * spread_b)
 
 
-def _envelopes(
-    source: str, source_channels: Sequence[int], output: str, output_channels: Sequence[int], timeout: float
-) -> list[list[Envelope]]:
-    """Each channel's loudness in 50 ms windows (0-1 of full scale), track by track, the source's
-    tracks first, read in one ffmpeg run: every track at RATE, cut to SECONDS, all merged into one
-    stream of every channel."""
-    tracks = [(file, track, channels) for file, counts in ((0, source_channels), (1, output_channels))
-              for track, channels in enumerate(counts)]  # fmt: skip
+def _envelopes(reads: Sequence[_Read], timeout: float) -> list[list[list[Envelope]]]:
+    """Each channel's loudness in 10 ms windows (0-1 of full scale), read by read and track by track,
+    in one ffmpeg run: each read's file opened at its `seek`, every track at RATE, cut to SECONDS,
+    all merged into one stream of every channel."""
+    tracks = [(i, track, channels) for i, read in enumerate(reads) for track, channels in enumerate(read.channels)]
 
     def cut(channels: int) -> str:
         layout = "mono" if channels == 1 else "stereo" if channels == 2 else f"{channels}c"
         return f"aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts={layout},atrim=duration={SECONDS}"
 
-    graph = ";".join(f"[{file}:a:{track}]{cut(channels)}[t{i}]" for i, (file, track, channels) in enumerate(tracks))
-    graph += ";" + "".join(f"[t{i}]" for i in range(len(tracks))) + f"amerge=inputs={len(tracks)}"
+    graph = ";".join(f"[{i}:a:{track}]{cut(channels)}[t{n}]" for n, (i, track, channels) in enumerate(tracks))
+    graph += ";" + "".join(f"[t{n}]" for n in range(len(tracks))) + f"amerge=inputs={len(tracks)}"
     channels = sum(count for *_, count in tracks)
+    inputs = []
+    for read in reads:
+        seek = ["-ss", f"{read.seek:.6f}"] if read.seek > 0 else []
+        inputs += [*seek, *probe_restrictions(), "-i", file_url(read.path)]
     command = [
-        require_tool("ffmpeg").path, "-v", "error", "-nostdin",
-        *probe_restrictions(), "-i", file_url(source), *probe_restrictions(), "-i", file_url(output),
+        require_tool("ffmpeg").path, "-v", "error", "-nostdin", *inputs,
         "-filter_complex", graph, "-f", "s16le", "-ac", str(channels), "pipe:1",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
@@ -141,8 +231,9 @@ def _envelopes(
                 for start in range(0, frames - WINDOW + 1, WINDOW)
             ]
         )
-    envelopes, first = [], 0
-    for *_, count in tracks:
-        envelopes.append(heard[first : first + count])
+    envelopes: list[list[list[Envelope]]] = [[] for _ in reads]
+    first = 0
+    for i, _track, count in tracks:
+        envelopes[i].append(heard[first : first + count])
         first += count
     return envelopes
