@@ -1,7 +1,8 @@
 """Verification listens to a source's tracks: a proxy whose tracks come in another order (the boom
 where a lavalier should be), with one left silent (its only one too), a stereo track's sides
-swapped, another clip's sound, or its sound delayed against its pictures had every stated fact right
-and was verified; now it fails, and a right proxy (copied or coded to AAC) passes."""
+swapped, another clip's sound, its sound delayed against its pictures, cut short or played at
+another speed had every stated fact right and was verified; now it fails, and a right proxy (copied
+or coded to AAC) passes."""
 
 from __future__ import annotations
 
@@ -196,8 +197,8 @@ def test_another_clip_s_sound_fails(voiced, tmp_path):
 @pytest.mark.parametrize(
     ("change", "heard"),
     [
-        ("adelay=120:all=1,atrim=duration=4", "120 ms late"),  # delayed inside its stream, cut to its length
-        ("atrim=start=0.08,asetpts=PTS-STARTPTS,apad=whole_dur=4", "80 ms early"),
+        ("adelay=120:all=1,atrim=duration=4", "120 ms late at the start"),  # delayed inside its stream, cut to length
+        ("atrim=start=0.08,asetpts=PTS-STARTPTS,apad=whole_dur=4", "80 ms early at the start"),
         ("adelay=30:all=1,atrim=duration=4", None),  # within a frame (40 ms at 25 fps)
     ],
 )
@@ -228,3 +229,26 @@ def test_a_job_whose_renderer_delayed_the_sound_fails_in_class_c(voiced, tmp_pat
     assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "200 ms late" in result.failure.message, result.failure.message
     assert not (out / "C0003.mov").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "heard", "synced"),
+    [
+        # silent from 2.5 s on, its length kept
+        ("volume=0:enable='gte(t,2.5)'", "channel 1: silent for", None),
+        # played 2 % slower and trimmed to its length: 40 ms late by 2 s, 75 ms by 3.75 s
+        ("asetrate=47040,aresample=48000,atrim=duration=4", None, "before the end"),
+    ],
+)
+def test_sound_cut_short_or_played_at_another_speed_fails(voiced, tmp_path, change, heard, synced):
+    """The first two seconds were all that was heard: sound silenced after them, or slowed and
+    trimmed to length (its drift small at first), passed. A clip longer than that is also heard in
+    the seconds before its end."""
+    wrong = tmp_path / "wrong.mov"
+    ffmpeg("-i", str(voiced), "-map", "0", "-c:v", "copy", "-c:a", "pcm_s24le", "-af", change, str(wrong))
+    (_, sound, sound_passed), (_, sync, sync_passed) = checks(voiced, wrong, "")
+    if heard:
+        assert not sound_passed and sound.startswith(heard) and sound.endswith("s before the end"), sound
+    if synced:  # late, or so far from its source's that it is not heard as it
+        wrong = [actual for actual, passed in ((sound, sound_passed), (sync, sync_passed)) if not passed]
+        assert wrong and synced in wrong[0], (sound, sync)

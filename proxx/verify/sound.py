@@ -1,16 +1,18 @@
 """The sound itself, which every stated fact (track count, channels, rate, codec, length) can leave
 wrong: a renderer that maps a source's tracks in another order, swaps a stereo pair's sides, leaves a
-track silent (its only one too), puts another clip's sound in its place or delays it against the
-pictures (lips off).
+track silent (its only one too), puts another clip's sound in its place, delays it against the
+pictures (lips off), cuts it short or plays it at another speed and trims it to its length.
 
 For every source with sound, ffmpeg (not the engine: it reads the two files) reads the first seconds
-of each track of the source and of the output from their first pictures, at a low rate, and each
-channel's loudness over time (its envelope) is compared: each channel of output track N must sound
-like the same channel of source track N, not like another of the source's channels, not like none
-of them, and not silent where the source's is not; and it must follow the source's without a delay
-of more than a frame. Tracks that cannot be told apart (silent, a steady tone, copies of one
-microphone) pass: nothing tells them apart. One ffmpeg run a clip: about 30 ms of CPU for a 10 s
-1080p clip with a stereo track, 9 ms for three frames at 160x90.
+of each track of the source and of the output from their first pictures, and for a clip longer than
+that the seconds before its end too, at a low rate, and each channel's loudness over time (its
+envelope) is compared: each channel of output track N must sound like the same channel of source
+track N, not like another of the source's channels, not like none of them, and not silent where the
+source's is not; and it must follow the source's without a delay of more than a frame, at the start
+and at the end. Tracks that cannot be told apart (silent, a steady tone, copies of one microphone)
+pass: nothing tells them apart. One ffmpeg run a clip: about 55 ms of CPU for a 10 s 1080p clip with
+a stereo track (half of it opening both files again to read before the end), 8 ms for three frames
+at 160x90.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ from proxx.media.tools import require_tool
 from proxx.verify.checks import Check
 
 SECONDS = 2.0  # of each track, from its start: enough windows to tell voices and rooms apart
+# A clip whose sound lasts this much longer than SECONDS is read again as long, ending this much
+# before its end (a coded stream's padded last frame, a stated length's rounding): the end of sound
+# cut short, or played slower or faster and trimmed to length, is where it is heard most.
+LATER = 1.0
+BEFORE_END = 0.25
 RATE = 8000  # Hz, mono: loudness over time needs no more
 WINDOW = 80  # samples: 10 ms windows, in which a delay is measured
 COARSE = 5  # fine windows to a coarse one (50 ms), in which channels are told apart
@@ -36,8 +43,10 @@ STEADY = 0.002
 # Output track N is source track M's when it follows M's envelope this closely and N's this much less.
 FOLLOWS = 0.9
 BY_MORE = 0.3
-# Output track N is silent when its level is under this share of its source track's.
+# Output track N is silent when its level is under this share of its source track's, and silent in
+# part when it is for this long where its source's sounds.
 SILENT_SHARE = 0.03
+SILENT_STRETCH = 0.25
 # A channel that follows its source channel's envelope less than this, however shifted, is another
 # sound (right proxies, PCM or AAC, follow it at 0.95 and more).
 ALIKE = 0.5
@@ -69,6 +78,13 @@ def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> l
     heard_channels = tuple(max(stream.channels, 1) for stream in source.audio)
     made_channels = tuple(max(stream.channels, 1) for stream in output.audio[:tracks])
     reads = [_Read(source.path, _lead(source), heard_channels), _Read(output.path, _lead(output), made_channels)]
+    # The last seconds the proxy must keep: its pictures' and each track's, as both files state them.
+    lengths = [
+        length for length in (source.video_duration, *(s.duration for s in (*source.audio, *output.audio))) if length
+    ]
+    end = min(lengths, default=0.0) - SECONDS - BEFORE_END
+    if end >= LATER:
+        reads += [attrs.evolve(read, seek=read.seek + end) for read in reads]
     try:
         envelopes = _envelopes(reads, timeout)
     except (OSError, subprocess.SubprocessError, ValueError) as error:
@@ -82,10 +98,14 @@ def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> l
     frame = float(1 / rate) if rate > 0 else 1 / 24
     checks = []
     for n in range(tracks):
-        # Each channel's delay against its source channel's, and how closely it follows it there.
-        delays = [_delay(own, made) for own, made in zip(envelopes[0][n], envelopes[1][n], strict=False)]
-        checks.append(_sound(n, envelopes[0], envelopes[1][n], delays))
-        checks.append(_sync(n, delays, frame))
+        # Each channel against its source channel in each pair of reads (the source's, the output's):
+        # at the start, and before the end.
+        pairs = [
+            [_compare(own, made) for own, made in zip(heard[n], made[n], strict=False)]
+            for heard, made in zip(envelopes[::2], envelopes[1::2], strict=True)
+        ]
+        checks.append(_sound(n, envelopes[0], envelopes[1][n], pairs))
+        checks.append(_sync(n, pairs, frame))
     return checks
 
 
@@ -97,35 +117,64 @@ def _lead(info: MediaInfo) -> float:
     return max(info.video.start_time - (info.start_time or 0.0), 0.0)
 
 
+@attrs.frozen
+class _Compared:
+    """One output channel against its source channel over one read: how long it is silent where the
+    source's sounds, how many fine windows late it follows it (negative: early), and how closely."""
+
+    silent: float
+    late: int
+    follows: float
+
+
+def _compare(own: Envelope, made: Envelope) -> _Compared:
+    silent = _silent_seconds(_coarse(own), _coarse(made))
+    late, follows = _delay(own, made) if silent < SILENT_STRETCH else (0, 1.0)
+    return _Compared(silent, late, follows)
+
+
+def _silent_seconds(own: Envelope, made: Envelope) -> float:
+    """How long `made` is silent in the coarse windows where `own` sounds (a tenth of its loudest
+    and more): a track cut short with silence keeps its length."""
+    loudest = max(own, default=0.0)
+    windows = sum(1 for x, y in zip(own, made, strict=False) if x >= loudest / 10 > 0 and y < SILENT_SHARE * x)
+    return windows * COARSE * WINDOW / RATE
+
+
 def _sound(
-    n: int, heard: Sequence[Sequence[Envelope]], made: Sequence[Envelope], delays: Sequence[tuple[int, float]]
+    n: int, heard: Sequence[Sequence[Envelope]], made: Sequence[Envelope], pairs: Sequence[Sequence[_Compared]]
 ) -> Check:
     """Output track N, channel by channel: each sounds like the same channel of source track N. A
     stereo track's two sides swapped, or one left silent, is as wrong as two tracks swapped; so is a
-    sound that follows none of the source's."""
+    sound that follows none of the source's, or one silent before its end where the source's is not."""
     name, expected = f"audio[{n}].sound", f"source track {n + 1}'s"
     coarse_heard = [[_coarse(envelope) for envelope in track] for track in heard]
     sources = [(m, c, envelope) for m, track in enumerate(coarse_heard) for c, envelope in enumerate(track)]
     for k, envelope in enumerate(made[: len(heard[n])]):
         wrong = _channel(n, k, sources, _coarse(envelope))
-        if wrong is None and delays[k][1] < ALIKE:
-            wrong = "another sound than the source's (or more than 0.3 s out of step with it)"
+        for where, pair in zip(("at the start", "before the end"), pairs, strict=False):
+            if wrong is None and pair[k].silent >= SILENT_STRETCH:
+                wrong = f"silent for {pair[k].silent:.2f} s {where}"
+            elif wrong is None and pair[k].follows < ALIKE:
+                wrong = f"another sound than the source's {where}, or the source's out of step or at another speed"
         if wrong is not None:
             side = f"channel {k + 1}: " if len(made) > 1 else ""
             return Check(name, expected, side + wrong, False)
     return Check(name, expected, expected, True)
 
 
-def _sync(n: int, delays: Sequence[tuple[int, float]], frame: float) -> Check:
+def _sync(n: int, pairs: Sequence[Sequence[_Compared]], frame: float) -> Check:
     """Output track N's sound as much ahead of or behind its pictures as the source's, within a
-    frame: sound delayed inside its stream (its stated start right) and trimmed to length has every
-    stated fact right, and lips move out of step with their words."""
+    frame, at the start and before the end: sound delayed inside its stream (its stated start
+    right), or played slower or faster, and trimmed to length has every stated fact right, and lips
+    move out of step with their words."""
     expected = f"in step with the source's (within {frame * 1000:.0f} ms)"
-    for windows, follows in delays:
-        late = windows * WINDOW / RATE
-        if follows >= IN_STEP and abs(late) > frame:
-            words = f"{abs(late) * 1000:.0f} ms {'late' if late > 0 else 'early'}"
-            return Check(f"audio[{n}].sync", expected, words, False)
+    for where, channels in zip(("at the start", "before the end"), pairs, strict=False):
+        for channel in channels:
+            late = channel.late * WINDOW / RATE
+            if channel.follows >= IN_STEP and abs(late) > frame:
+                words = f"{abs(late) * 1000:.0f} ms {'late' if late > 0 else 'early'} {where}"
+                return Check(f"audio[{n}].sync", expected, words, False)
     return Check(f"audio[{n}].sync", expected, expected, True)
 
 
@@ -198,14 +247,16 @@ def _correlation(a: Envelope, b: Envelope) -> float:
 def _envelopes(reads: Sequence[_Read], timeout: float) -> list[list[list[Envelope]]]:
     """Each channel's loudness in 10 ms windows (0-1 of full scale), read by read and track by track,
     in one ffmpeg run: each read's file opened at its `seek`, every track at RATE, cut to SECONDS,
-    all merged into one stream of every channel."""
+    all merged into one stream of every channel. The reads before the end are made up to SECONDS
+    with silence where a file ends sooner: the merge ends with its shortest input."""
     tracks = [(i, track, channels) for i, read in enumerate(reads) for track, channels in enumerate(read.channels)]
 
-    def cut(channels: int) -> str:
+    def cut(i: int, channels: int) -> str:
         layout = "mono" if channels == 1 else "stereo" if channels == 2 else f"{channels}c"
-        return f"aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts={layout},atrim=duration={SECONDS}"
+        padded = f"apad=whole_dur={SECONDS}," if i >= 2 else ""
+        return f"aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts={layout},{padded}atrim=duration={SECONDS}"
 
-    graph = ";".join(f"[{i}:a:{track}]{cut(channels)}[t{n}]" for n, (i, track, channels) in enumerate(tracks))
+    graph = ";".join(f"[{i}:a:{track}]{cut(i, channels)}[t{n}]" for n, (i, track, channels) in enumerate(tracks))
     graph += ";" + "".join(f"[t{n}]" for n in range(len(tracks))) + f"amerge=inputs={len(tracks)}"
     channels = sum(count for *_, count in tracks)
     inputs = []
