@@ -199,3 +199,60 @@ def test_a_mirrored_proxy_of_an_untagged_phone_clip_fails(tmp_path):
     subprocess.run(command, check=True, capture_output=True)
     (check,) = picture_checks(h264, probe_afresh(str(phone)), probe_afresh(str(tmp_path / "mirrored.mp4")))
     assert (check.name, check.actual, check.passed) == ("picture_orientation", "mirrored left to right", False)
+
+
+@pytest.fixture(scope="module")
+def moving(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three seconds of a moving test pattern coded in half-second GOPs, as cameras write H.264."""
+    made = tmp_path_factory.mktemp("moving") / "A001_C001.MOV"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-c:v", "libx264", "-g", "12", "-pix_fmt", "yuv420p",
+           "-timecode", "01:00:00:00", str(made))  # fmt: skip
+    return made
+
+
+def test_a_right_proxy_s_later_pictures_pass_and_a_short_clip_is_not_read_again(moving, tmp_path, monkeypatch):
+    right = render(moving, tmp_path / "right.mov")
+    checks = picture_checks(profile(), probe_afresh(str(moving)), probe_afresh(str(right)))
+    assert [(c.name, c.actual, c.passed) for c in checks][-1] == ("picture_later", "the source's at 1.92 s", True)
+    short = make_clip(tmp_path / "A001_C002.mov", size="160x90", frames=3, audio=())
+    source, proxy = probe_afresh(str(short)), probe_afresh(str(render(short, tmp_path / "short.mov")))
+    reads = []
+    real = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a) or real(*a, **k))
+    assert [c.name for c in picture_checks(profile(), source, proxy)] == [
+        "picture_orientation",
+        "picture_content",
+    ]
+    assert len(reads) == 2  # each first picture, nothing more
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("trim=end_frame=1,loop=loop=74:size=1", "of 255 from the source's at 1.92 s"),  # frozen after its first
+        ("drawbox=c=black:t=fill:enable=gte(t\\,1)", "of 255 from the source's at 1.92 s"),  # black after a second
+        ("[a];movie=OTHER[o];[a][o]overlay=enable=gte(n\\,1)", "of 255 from the source's at 1.92 s"),  # another clip
+        # a picture dropped at 0.8 s and one repeated at 2.4 s: as many pictures, a frame off between
+        ("select=not(eq(n\\,20)),setpts=N/25/TB,loop=loop=1:size=1:start=59,setpts=N/25/TB",
+         "the source's picture 1 frame later at 1.92 s"),
+    ],
+)  # fmt: skip
+def test_a_job_whose_proxy_is_wrong_after_its_first_picture_fails_in_class_c(
+    moving, tmp_path, proxx_home, monkeypatch, change, said
+):
+    """Only the first picture was compared: a proxy frozen after it, black after a second, carrying
+    another clip's pictures after a right first one, or with its pictures a frame off its source's
+    (one dropped, another repeated, the count kept) had every stated fact right and was verified."""
+    out, other = tmp_path / "out", tmp_path / "other.mov"
+    out.mkdir()
+    ffmpeg("-f", "lavfi", "-i", "smptebars=s=320x180:r=25:d=3", "-c:v", "libx264", str(other))
+    glue = "" if change.startswith("[") else ","
+    extra = change.replace("OTHER", str(other))
+    # the render's own filters, then the change: every other fact of the proxy stays right
+    appended = f'for a; do [ "$last" = -vf ] && a="$a{glue}{extra}"; set -- "$@" "$a"; shift; last=$a; done; '
+    broken = wrapped_ffmpeg(tmp_path, '" -progress "', appended + f'exec "{real_ffmpeg()}" "$@"')
+    result = run_wrapped(monkeypatch, broken, INTENT, [moving], out)
+    assert result.state == FAILED and result.failure is not None, result
+    assert result.failure.failure_class == "C" and "later picture" in result.failure.message
+    assert said in result.failure.message, result.failure.message
+    assert not (out / "A001_C001.mov").exists()

@@ -9,12 +9,24 @@ to a few pixels a side, and compared: the output must look like the source, not 
 turned or mirrored; where only the range changes, its contrast must be the source's; where no
 colour is converted, it must be the source's picture. One ffmpeg run a file, on one thread: about
 75 ms of CPU for a 10 s 1080p H.264 source and its ProRes proxy together, 15 ms at 160x90.
+
+Where the first pictures are alike, three pictures later in the clip are compared too: a renderer's
+proxy frozen after its first picture, reversed, cut to a slate or black, or carrying another clip's
+pictures after a right first one, is unlike its source there; one whose pictures were dropped and
+others repeated to keep their count shows the source's picture a frame off. They are read where the
+source is cheap to read: its last keyframe (intra-coded picture) before two thirds of the clip, read
+with the two pictures after it without decoding any before it, and the proxy's pictures at the same
+time; a long-GOP source whose only keyframe there is its first picture is read no further. Clips
+of a second or more only; one more ffmpeg run a file: about 80 ms of CPU for a 10 s 1080p H.264
+source of 1 s GOPs and its ProRes proxy together, 40 ms where the source is one GOP.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.allowlist import probe_restrictions
@@ -22,7 +34,7 @@ from proxx.media.colour import Colour
 from proxx.media.policy import proxy_target
 from proxx.media.probe import MediaInfo, file_url
 from proxx.media.tools import require_tool
-from proxx.verify.checks import Check
+from proxx.verify.checks import Check, source_frames
 
 # Pixels a side of the compared pictures: a turned or mirrored picture, or levels that moved, show
 # at this size, and decoding a frame shrunk to it costs little more than opening the two files.
@@ -41,6 +53,13 @@ UNLIKE = 6.0
 SAME_CONTRAST = 0.07
 # Below this spread of values (0-255) a picture is too flat to tell its contrast.
 CONTRAST_TOLD = 16.0
+
+# The later pictures are read at the source's last keyframe before this part of the clip: three of
+# them, to tell a picture a frame off from its neighbours.
+LATER_AT = Fraction(2, 3)
+LATER_PICTURES = 3
+# A clip shorter than this (seconds) is not read again: its first picture is most of it.
+LATER_SHORTEST = 1.0
 
 Picture = list[list[tuple[int, ...]]]  # rows of (R, G, B)
 
@@ -68,7 +87,69 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
         checks.append(_levels(shown, made))
     if not colour.converts_colours and all(check.passed for check in checks):
         checks.append(_same_picture(shown, made))
+        if checks[-1].passed:
+            checks += _later_checks(profile, source, output, timeout)
     return checks
+
+
+def _later_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float) -> list[Check]:
+    """`picture_later`: the source's pictures at its last keyframe before two thirds of the clip, and
+    the two after it, against the proxy's at the same time (none for a clip whose only keyframe
+    there is its first picture)."""
+    assert source.video is not None and output.video is not None
+    target = proxy_target(profile, source)
+    duration, rate = output.video_duration, target.rate
+    if not duration or duration < LATER_SHORTEST or rate <= 0:
+        return []
+    colour = target.colour
+    expected = "the source's pictures later in the clip"
+    try:
+        at, heard = _keyframe_pictures(
+            source.path, _as_read(colour.source), _lead(source) + float(LATER_AT * Fraction(duration)), timeout
+        )
+        at -= _lead(source)
+        if not heard or at * rate < 1:
+            return []
+        # From half a frame before: the proxy's picture at that time, not the one before it.
+        seek = _lead(output) + at - float(1 / rate) / 2
+        made = _pictures(output.path, _as_read(output.video.colour), ["-ss", f"{seek:.6f}"], len(heard), timeout)
+        if not made:
+            raise ValueError(f"no picture at {at:.2f} s")
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        return [Check("picture_later", expected, f"not readable: {error}", False)]
+    # A source whose pictures the proxy keeps one for one: each proxy picture is its own, not a
+    # neighbour's (a conformed or variable-rate source's neighbours are not told apart).
+    counted = source_frames(target, source) is not None and source.video.fps == rate
+    for i, picture in enumerate(made):
+        when = at + i / float(rate)
+        distances = [_distance(other, picture) for other in heard]
+        closest = min(range(len(heard)), key=lambda j: distances[j])
+        if counted and i < len(heard) and distances[i] > SAME_PICTURE and distances[closest] * 2 <= distances[i]:
+            off = closest - i
+            frames = f"{abs(off)} frame{'s' if abs(off) > 1 else ''} {'later' if off > 0 else 'earlier'}"
+            words = f"the source's picture {frames}"
+            return [
+                Check(
+                    "picture_later", expected, f"{words} at {when:.2f} s: pictures dropped or repeated before it", False
+                )
+            ]
+        if distances[closest] > UNLIKE:
+            return [
+                Check(
+                    "picture_later",
+                    expected,
+                    f"{distances[closest]:.1f} of 255 from the source's at {when:.2f} s",
+                    False,
+                )
+            ]
+    return [Check("picture_later", expected, f"the source's at {at:.2f} s", True)]
+
+
+def _lead(info: MediaInfo) -> float:
+    """Where the first picture is, from the file's start (which ffmpeg's -ss counts from)."""
+    if info.video is None or info.video.start_time is None:
+        return 0.0
+    return max(info.video.start_time - (info.start_time or 0.0), 0.0)
 
 
 def _same_picture(shown: Picture, made: Picture) -> Check:
@@ -161,20 +242,58 @@ def _first_pictures(
 
 
 def _first_picture(path: str, as_read: str, timeout: float) -> Picture:
+    pictures = _pictures(path, as_read, [], 1, timeout)
+    if not pictures:
+        raise ValueError("no picture was decoded")
+    return pictures[0]
+
+
+# showinfo's report of a picture's time, in seconds from where the input was opened.
+_SHOWN_AT = re.compile(rb"n: *0 .*?pts_time:(-?[0-9.]+)")
+
+
+def _keyframe_pictures(path: str, as_read: str, before: float, timeout: float) -> tuple[float, list[Picture]]:
+    """The file's last keyframe at or before `before` seconds from its start (ffmpeg opens it there,
+    decoding no picture before it) and the pictures after it, LATER_PICTURES in all: where it is, in
+    seconds from the file's start, and the pictures."""
+    pictures, log = _read(path, f"showinfo,{as_read}", ["-ss", f"{before:.6f}", "-noaccurate_seek"],
+                          LATER_PICTURES, timeout, "info")  # fmt: skip
+    found = _SHOWN_AT.search(log)
+    if not pictures:  # an MPEG-TS file of one keyframe, opened past it: nothing to compare
+        return 0.0, []
+    if found is None:
+        raise ValueError("the keyframe's time was not reported")
+    return before + float(found[1]), pictures
+
+
+def _pictures(path: str, as_read: str, seek: Sequence[str], count: int, timeout: float) -> list[Picture]:
+    return _read(path, as_read, seek, count, timeout)[0]
+
+
+def _read(
+    path: str, before: str, seek: Sequence[str], count: int, timeout: float, level: str = "error"
+) -> tuple[list[Picture], bytes]:
+    """Up to `count` pictures of the file from `seek` (its first: none), as players show them (ffmpeg
+    applies the display matrix), each read through the filter `before` and shrunk to SIDE x SIDE;
+    with what ffmpeg logged at `level`. No pictures when the file has none from there."""
     # full_chroma_int: shrinking 4:2:2 pictures and making them RGB in one step otherwise misplaces
     # their colour (a 4:2:2 proxy of a 4:4:4 source, the same pixels, read 20 of 255 apart).
     shrink = f"setpts=PTS-STARTPTS,scale={SIDE}:{SIDE}:flags=area+accurate_rnd+full_chroma_int,format=rgb24"
     command: Sequence[str] = [
-        require_tool("ffmpeg").path, "-v", "error", "-nostdin",
+        require_tool("ffmpeg").path, "-v", level, "-hide_banner", "-nostats", "-nostdin",
         # One thread: ffmpeg's frame threads would decode pictures ahead that are never used (twice
         # the CPU at 1080p), beside the other clips' renders.
-        "-threads", "1", *probe_restrictions(), "-i", file_url(path), "-map", "0:v:0",
-        "-filter_threads", "1", "-vf", f"{as_read}{shrink}", "-frames:v", "1", "-f", "rawvideo", "pipe:1",
+        "-threads", "1", *seek, *probe_restrictions(), "-i", file_url(path), "-map", "0:v:0",
+        "-filter_threads", "1", "-vf", f"{before}{shrink}", "-frames:v", str(count), "-f", "rawvideo", "pipe:1",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-    row = SIDE * 3
-    if done.returncode != 0 or len(done.stdout) != row * SIDE:
+    row, size = SIDE * 3, SIDE * SIDE * 3
+    if done.returncode != 0 or len(done.stdout) % size:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ValueError(lines[-1] if lines else f"ffmpeg exited with code {done.returncode}")
-    frame = done.stdout
-    return [[tuple(frame[y * row + x * 3 : y * row + x * 3 + 3]) for x in range(SIDE)] for y in range(SIDE)]
+    frames = [done.stdout[start : start + size] for start in range(0, len(done.stdout), size)]
+    pictures = [
+        [[tuple(frame[y * row + x * 3 : y * row + x * 3 + 3]) for x in range(SIDE)] for y in range(SIDE)]
+        for frame in frames
+    ]
+    return pictures, done.stderr
