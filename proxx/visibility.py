@@ -151,6 +151,7 @@ CHECK_LABELS = {
     "picture_orientation": "Picture orientation",
     "picture_levels": "Picture levels",
     "picture_content": "Picture content",
+    "picture_geometry": "Picture framing",
     "picture_later": "Later picture",
     "video_tracks": "Video tracks",
     "timecode": "Timecode",
