@@ -298,3 +298,21 @@ def test_a_job_whose_renderer_letterboxed_the_picture_fails_in_class_c(tmp_path,
     assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "picture framing" in result.failure.message, result.failure.message
     assert not (out / "A001_C001.mov").exists()
+
+
+def test_a_slate_in_place_of_a_screen_recording_whose_colours_are_converted_fails(tmp_path, proxx_home, monkeypatch):
+    """A screen recording's sRGB curve is converted to BT.709's for ProRes: its first picture was not
+    compared at all, and a proxy that was a grey slate verified. Converted, a right proxy reads 5 of
+    255 off its source; a slate, 80."""
+    from tests.colour_media import COLOUR_MEDIA
+
+    out = tmp_path / "out"
+    out.mkdir()
+    screen = COLOUR_MEDIA["srgb_screen"](tmp_path)
+    slate = 'for a; do [ "$last" = -vf ] && a="$a,drawbox=c=gray:t=fill"; set -- "$@" "$a"; shift; last=$a; done; '
+    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', slate + f'exec "{real_ffmpeg()}" "$@"'),
+                         INTENT, [screen], out)  # fmt: skip
+    assert result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "picture content" in result.failure.message, result.failure.message
+    again = Proxx.open()
+    assert again.run_job(again.create_job(INTENT, [screen], out).job_id).state == COMPLETED  # type: ignore[union-attr]

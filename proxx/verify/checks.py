@@ -79,7 +79,7 @@ CHECK_NAMES = (
     "picture_colour",  # the one the picture itself states, for codecs whose pictures carry one
     "picture_orientation",  # a source with a display rotation: its first picture as the source shows it, not turned
     "picture_levels",  # a full-range source whose proxy changes only the range: the same colours
-    "picture_content",  # where the two above read the pictures and no colour is converted: the source's picture
+    "picture_content",  # where the above pass: the source's picture (more loosely where colours are converted)
     "picture_geometry",  # where the first pictures are compared: framed alike, not boxed, cropped, squeezed or moved
     "picture_later",  # where the first pictures are alike: three later ones the source's, none a frame off
     "video_tracks",  # for a source with more than one (the others are named), or an output with more (failed)

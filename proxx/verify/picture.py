@@ -7,7 +7,8 @@ For every clip with pictures, the first picture of the source as players show it
 picture of the output are decoded by ffmpeg (not the engine: it reads the two files), each shrunk
 to a few pixels a side, and compared: the output must look like the source, not like the source
 turned or mirrored; where only the range changes, its contrast must be the source's; where no
-colour is converted, it must be the source's picture. One ffmpeg run a file, on one thread: about
+colour is converted, it must be the source's picture (where colours are converted, not unlike it:
+within 20 of 255 rather than 6). One ffmpeg run a file, on one thread: about
 75 ms of CPU for a 10 s 1080p H.264 source and its ProRes proxy together, 15 ms at 160x90.
 
 The first pictures are read four times as large a side, from which the 16 x 16 ones are averaged,
@@ -55,6 +56,10 @@ SAME_PICTURE = 3.0
 # and colour classes: 0-3 measured; BT.709 pictures converted as BT.601: 9; a slate or another clip:
 # 60-110; the colour planes swapped: 100).
 UNLIKE = 6.0
+# Where colours are converted (an sRGB screen recording's curve made BT.709's, an RGB picture made
+# YUV), right proxies read 0-5.2 off their source: further off than this, the picture is not the
+# source's (a slate or another clip: 60-110).
+CONVERTED_UNLIKE = 20.0
 # Where only the range changes, a right proxy keeps the source's contrast: its values against the
 # source's rise with a slope within this of 1 (0.97-1.0 measured); levels read the wrong way
 # stretch it by 255/219 (1.14 measured on a gradient, clipping aside) or squeeze it by 219/255.
@@ -100,7 +105,7 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
         )
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         names = ["picture_orientation", *(["picture_levels"] if levels else [])]
-        names += [] if colour.converts_colours else ["picture_content", "picture_geometry"]
+        names += ["picture_content"] + ([] if colour.converts_colours else ["picture_geometry"])
         return [
             Check(name, "the first picture read from both files", f"not readable: {error}", False) for name in names
         ]
@@ -108,11 +113,13 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
     checks = [_orientation(shown, made)]
     if levels:
         checks.append(_levels(shown, made))
-    if not colour.converts_colours and all(check.passed for check in checks):
-        checks.append(_same_picture(shown, made))
-        checks.append(_geometry(large_shown, large_made))
+    unlike = CONVERTED_UNLIKE if colour.converts_colours else UNLIKE
+    if all(check.passed for check in checks):
+        checks.append(_same_picture(shown, made, unlike))
+        if not colour.converts_colours:  # a converted picture's rows and columns are shaped otherwise
+            checks.append(_geometry(large_shown, large_made))
         if all(check.passed for check in checks):
-            checks += _later_checks(profile, source, output, timeout)
+            checks += _later_checks(profile, source, output, timeout, unlike)
     return checks
 
 
@@ -188,7 +195,9 @@ def _shrunk(picture: Picture) -> Picture:
     ]
 
 
-def _later_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float) -> list[Check]:
+def _later_checks(
+    profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float, unlike: float
+) -> list[Check]:
     """`picture_later`: the source's pictures at its last keyframe before two thirds of the clip, and
     the two after it, against the proxy's at the same time (none for a clip whose only keyframe
     there is its first picture)."""
@@ -229,7 +238,7 @@ def _later_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInf
                     "picture_later", expected, f"{words} at {when:.2f} s: pictures dropped or repeated before it", False
                 )
             ]
-        if distances[closest] > UNLIKE:
+        if distances[closest] > unlike:
             return [
                 Check(
                     "picture_later",
@@ -248,14 +257,14 @@ def _lead(info: MediaInfo) -> float:
     return max(info.video.start_time - (info.start_time or 0.0), 0.0)
 
 
-def _same_picture(shown: Picture, made: Picture) -> Check:
-    """Decoded anyway, the two first pictures must be alike where no colour is converted: a proxy that
-    is a renderer's slate ("media offline"), another clip, or the source with its colour planes
-    swapped or its matrix misread passes every stated fact and the turn and levels checks."""
-    expected = f"the source's first picture (within {UNLIKE:g} of 255 on average)"
+def _same_picture(shown: Picture, made: Picture, unlike: float) -> Check:
+    """Decoded anyway, the two first pictures must be alike (within `unlike`, looser where colours
+    are converted): a proxy that is a renderer's slate ("media offline"), another clip, or the source
+    with its colour planes swapped or its matrix misread passes every stated fact and the turn and
+    levels checks."""
+    expected = f"the source's first picture (within {unlike:g} of 255 on average)"
     distance = _distance(shown, made)
-
-    return Check("picture_content", expected, f"{distance:.1f} of 255 from it on average", distance <= UNLIKE)
+    return Check("picture_content", expected, f"{distance:.1f} of 255 from it on average", distance <= unlike)
 
 
 def _levels(shown: Picture, made: Picture) -> Check:
