@@ -242,6 +242,8 @@ def test_a_right_proxy_s_later_pictures_pass_and_a_short_clip_is_not_read_again(
         # a picture dropped at 0.8 s and one repeated at 2.4 s: as many pictures, a frame off between
         ("select=not(eq(n\\,20)),setpts=N/25/TB,loop=loop=1:size=1:start=59,setpts=N/25/TB",
          "the source's picture 1 frame later at 1.92 s"),
+        # every picture a frame late: the first repeated, the last dropped
+        ("tpad=start=1:start_mode=clone,trim=end_frame=75", "the source's picture 1 frame earlier at 1.96 s"),
     ],
 )  # fmt: skip
 def test_a_job_whose_proxy_is_wrong_after_its_first_picture_fails_in_class_c(
