@@ -18,6 +18,7 @@ at 160x90.
 from __future__ import annotations
 
 import math
+import operator
 import subprocess
 from collections.abc import Sequence
 from fractions import Fraction
@@ -185,17 +186,27 @@ def _delay(own: Envelope, made: Envelope) -> tuple[int, float]:
     if count < LEAST_OVERLAP + 1 or _spread(own[:count]) < STEADY or _spread(made[:count]) < STEADY:
         return 0, 1.0
     most = min(MOST_DELAY, count - LEAST_OVERLAP)
-    unshifted = _correlation(own[:count], made[:count])
+    own, made = own[:count], made[:count]
+    unshifted = _correlation(own, made)
+    # The closest coarse shift first, then the fine ones about it: a third of the correlations.
+    coarse_own, coarse_made = _coarse(own), _coarse(made)
+    around = max(
+        range(-(most // COARSE), most // COARSE + 1), key=lambda shift: _shifted(coarse_own, coarse_made, shift)
+    )
     best, windows = unshifted, 0
-    for shift in range(-most, most + 1):
-        follows = (
-            _correlation(own[: count - shift], made[shift:count])
-            if shift >= 0
-            else _correlation(own[-shift:count], made[: count + shift])
-        )
+    for shift in range(max(-most, (around - 1) * COARSE), min(most, (around + 1) * COARSE) + 1):
+        follows = _shifted(own, made, shift)
         if follows > best:
             best, windows = follows, shift
     return (windows, best) if best - unshifted >= CLEARER else (0, max(best, unshifted))
+
+
+def _shifted(own: Envelope, made: Envelope, shift: int) -> float:
+    """How closely `made` follows `own` `shift` windows late (negative: early)."""
+    count = len(own)
+    if shift >= 0:
+        return _correlation(own[: count - shift], made[shift:count])
+    return _correlation(own[-shift:count], made[: count + shift])
 
 
 def _coarse(envelope: Envelope) -> Envelope:
@@ -275,11 +286,11 @@ def _envelopes(reads: Sequence[_Read], timeout: float) -> list[list[list[Envelop
     frames = len(samples) // channels
     heard: list[Envelope] = []
     for channel in range(channels):
-        values = samples[channel::channels]
+        values = samples[channel::channels].tolist()
         heard.append(
             [
-                math.sqrt(sum(v * v for v in values[start : start + WINDOW]) / WINDOW) / 32768
-                for start in range(0, frames - WINDOW + 1, WINDOW)
+                math.sqrt(sum(map(operator.mul, window, window)) / WINDOW) / 32768
+                for window in (values[start : start + WINDOW] for start in range(0, frames - WINDOW + 1, WINDOW))
             ]
         )
     envelopes: list[list[list[Envelope]]] = [[] for _ in reads]
