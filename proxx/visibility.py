@@ -151,6 +151,8 @@ CHECK_LABELS = {
     "picture_orientation": "Picture orientation",
     "picture_levels": "Picture levels",
     "picture_content": "Picture content",
+    "picture_geometry": "Picture framing",
+    "picture_later": "Later picture",
     "video_tracks": "Video tracks",
     "timecode": "Timecode",
     "timecode_rate": "Timecode rate",
@@ -158,7 +160,8 @@ CHECK_LABELS = {
 }
 _AUDIO_CHECK = r"audio\[(\d+)\]\.(\w+)"
 _AUDIO_WORDS = {"channels": "channels", "layout": "channel layout", "sample_rate": "sample rate", "codec": "format",
-                "start": "start", "duration": "duration", "sound": "sound"}  # fmt: skip
+                "start": "start", "duration": "duration", "sound": "sound",
+                "sync": "sync with the pictures"}  # fmt: skip
 # Checks whose values would tell the codec or the container ("see the output"): the bundled ones,
 # and any check a plugin names after a codec, container, pixel format or encoder profile.
 _FORMAT_CHECK = r"(?:.*[._\]])?(?:container|codec|codec_profile|pix_fmt|pixel_format|profile|encoder)"

@@ -51,13 +51,14 @@ def render(source: Path, output: Path, *before: str) -> Path:
 
 def test_a_proxy_made_as_players_show_the_source_passes(turned, tmp_path):
     right = render(turned, tmp_path / "right.mov")
-    check, same = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(right)))
+    check, same, framed = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(right)))
     assert (check.name, check.actual, check.passed) == (
         "picture_orientation",
         "the picture as the source shows it",
         True,
     )
     assert (same.name, same.passed) == ("picture_content", True), same
+    assert (framed.name, framed.passed) == ("picture_geometry", True), framed
 
 
 def test_a_proxy_that_ignored_the_turn_fails_though_its_stated_facts_are_right(turned, tmp_path):
@@ -88,6 +89,7 @@ def test_levels_of_a_full_range_source_read_as_limited_fail(tmp_path):
         ("picture_orientation", True),
         ("picture_levels", True),
         ("picture_content", True),
+        ("picture_geometry", True),
     ], right
     wrong = tmp_path / "wrong.mp4"  # the source's full-range pictures, said to be limited
     ffmpeg("-i", str(full), "-c", "copy", "-bsf:v", "h264_metadata=video_full_range_flag=0", str(wrong))
@@ -111,7 +113,7 @@ def test_a_proxy_unlike_its_source_fails_where_its_first_picture_is_read(turned,
     command = build_args(require_tool("ffmpeg").path, probe_afresh(str(turned)), str(tmp_path / "w.mov"), profile())
     command[command.index("-vf") + 1] += "," + change
     subprocess.run(command, check=True, capture_output=True)
-    check, same = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(tmp_path / "w.mov")))
+    check, same, *_ = picture_checks(profile(), probe_afresh(str(turned)), probe_afresh(str(tmp_path / "w.mov")))
     assert check.passed and (same.name, same.passed) == ("picture_content", False), same
 
 
@@ -137,7 +139,11 @@ def test_an_upright_limited_source_s_proxy_must_show_its_picture(tmp_path, chang
     subprocess.run(command, check=True, capture_output=True)
     checks = picture_checks(profile(), probe_afresh(str(plain)), probe_afresh(str(tmp_path / "p.mov")))
     if not change:
-        assert [(c.name, c.passed) for c in checks] == [("picture_orientation", True), ("picture_content", True)]
+        assert [(c.name, c.passed) for c in checks] == [
+            ("picture_orientation", True),
+            ("picture_content", True),
+            ("picture_geometry", True),
+        ]
     elif said:
         assert [(c.name, c.actual, c.passed) for c in checks] == [("picture_orientation", said, False)]
     else:  # said as it is turned, or as unlike the source
@@ -199,3 +205,116 @@ def test_a_mirrored_proxy_of_an_untagged_phone_clip_fails(tmp_path):
     subprocess.run(command, check=True, capture_output=True)
     (check,) = picture_checks(h264, probe_afresh(str(phone)), probe_afresh(str(tmp_path / "mirrored.mp4")))
     assert (check.name, check.actual, check.passed) == ("picture_orientation", "mirrored left to right", False)
+
+
+@pytest.fixture(scope="module")
+def moving(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three seconds of a moving test pattern coded in half-second GOPs, as cameras write H.264."""
+    made = tmp_path_factory.mktemp("moving") / "A001_C001.MOV"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-c:v", "libx264", "-g", "12", "-pix_fmt", "yuv420p",
+           "-timecode", "01:00:00:00", str(made))  # fmt: skip
+    return made
+
+
+def test_a_right_proxy_s_later_pictures_pass_and_a_short_clip_is_not_read_again(moving, tmp_path, monkeypatch):
+    right = render(moving, tmp_path / "right.mov")
+    checks = picture_checks(profile(), probe_afresh(str(moving)), probe_afresh(str(right)))
+    assert [(c.name, c.actual, c.passed) for c in checks][-1] == ("picture_later", "the source's at 1.92 s", True)
+    short = make_clip(tmp_path / "A001_C002.mov", size="160x90", frames=3, audio=())
+    source, proxy = probe_afresh(str(short)), probe_afresh(str(render(short, tmp_path / "short.mov")))
+    reads = []
+    real = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a) or real(*a, **k))
+    assert [c.name for c in picture_checks(profile(), source, proxy)] == [
+        "picture_orientation",
+        "picture_content",
+        "picture_geometry",
+    ]
+    assert len(reads) == 2  # each first picture, nothing more
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("trim=end_frame=1,loop=loop=74:size=1", "of 255 from the source's at 1.92 s"),  # frozen after its first
+        ("drawbox=c=black:t=fill:enable=gte(t\\,1)", "of 255 from the source's at 1.92 s"),  # black after a second
+        ("[a];movie=OTHER[o];[a][o]overlay=enable=gte(n\\,1)", "of 255 from the source's at 1.92 s"),  # another clip
+        # a picture dropped at 0.8 s and one repeated at 2.4 s: as many pictures, a frame off between
+        ("select=not(eq(n\\,20)),setpts=N/25/TB,loop=loop=1:size=1:start=59,setpts=N/25/TB",
+         "the source's picture 1 frame later at 1.92 s"),
+        # every picture a frame late: the first repeated, the last dropped
+        ("tpad=start=1:start_mode=clone,trim=end_frame=75", "the source's picture 1 frame earlier at 1.96 s"),
+    ],
+)  # fmt: skip
+def test_a_job_whose_proxy_is_wrong_after_its_first_picture_fails_in_class_c(
+    moving, tmp_path, proxx_home, monkeypatch, change, said
+):
+    """Only the first picture was compared: a proxy frozen after it, black after a second, carrying
+    another clip's pictures after a right first one, or with its pictures a frame off its source's
+    (one dropped, another repeated, the count kept) had every stated fact right and was verified."""
+    out, other = tmp_path / "out", tmp_path / "other.mov"
+    out.mkdir()
+    ffmpeg("-f", "lavfi", "-i", "smptebars=s=320x180:r=25:d=3", "-c:v", "libx264", str(other))
+    glue = "" if change.startswith("[") else ","
+    extra = change.replace("OTHER", str(other))
+    # the render's own filters, then the change: every other fact of the proxy stays right
+    appended = f'for a; do [ "$last" = -vf ] && a="$a{glue}{extra}"; set -- "$@" "$a"; shift; last=$a; done; '
+    broken = wrapped_ffmpeg(tmp_path, '" -progress "', appended + f'exec "{real_ffmpeg()}" "$@"')
+    result = run_wrapped(monkeypatch, broken, INTENT, [moving], out)
+    assert result.state == FAILED and result.failure is not None, result
+    assert result.failure.failure_class == "C" and "later picture" in result.failure.message
+    assert said in result.failure.message, result.failure.message
+    assert not (out / "A001_C001.mov").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "framed"),
+    [
+        ("scale=640:346,pad=640:360:0:7", "its height framed otherwise"),  # a 1.85 picture letterboxed in 16:9
+        ("crop=iw*0.97:ih*0.97,scale=640:360", "framed otherwise"),  # cropped by 3 %: zoomed in
+        ("crop=636:360:0:0,pad=640:360:4:0", "its width framed otherwise"),  # moved 4 pixels right
+    ],
+)
+def test_a_proxy_framed_otherwise_inside_the_right_frame_fails(tmp_path, change, framed):
+    """A proxy of the right size and aspect whose picture is letterboxed, cropped or moved inside its
+    frame by a few pixels read within 6 of 255 of its source in the first pictures' 16 x 16
+    comparison and was verified; an editor sees bars, or a picture cut at its edges."""
+    plain = make_clip(tmp_path / "A001_C001.mov", size="640x360", frames=3, audio=())
+    command = build_args(require_tool("ffmpeg").path, probe_afresh(str(plain)), str(tmp_path / "p.mov"), profile())
+    command[command.index("-vf") + 1] += f",{change},setsar=1"
+    subprocess.run(command, check=True, capture_output=True)
+    checks = {
+        c.name: c for c in picture_checks(profile(), probe_afresh(str(plain)), probe_afresh(str(tmp_path / "p.mov")))
+    }
+    assert checks["picture_content"].passed, checks  # alike at 16 x 16
+    assert not checks["picture_geometry"].passed and framed in checks["picture_geometry"].actual, checks
+
+
+def test_a_job_whose_renderer_letterboxed_the_picture_fails_in_class_c(tmp_path, proxx_home, monkeypatch):
+    out, card = tmp_path / "out", tmp_path / "CARD"
+    out.mkdir()
+    clip = make_clip(card / "A001_C001.mov", size="640x360", frames=3)
+    box = 'for a; do [ "$last" = -vf ] && a="$a,scale=640:346,pad=640:360:0:7,setsar=1"; set -- "$@" "$a"; shift; last=$a; done; '
+    broken = wrapped_ffmpeg(tmp_path, '" -progress "', box + f'exec "{real_ffmpeg()}" "$@"')
+    result = run_wrapped(monkeypatch, broken, INTENT, [clip], out)
+    assert result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "picture framing" in result.failure.message, result.failure.message
+    assert not (out / "A001_C001.mov").exists()
+
+
+def test_a_slate_in_place_of_a_screen_recording_whose_colours_are_converted_fails(tmp_path, proxx_home, monkeypatch):
+    """A screen recording's sRGB curve is converted to BT.709's for ProRes: its first picture was not
+    compared at all, and a proxy that was a grey slate verified. Converted, a right proxy reads 5 of
+    255 off its source; a slate, 80."""
+    from tests.colour_media import COLOUR_MEDIA
+
+    out = tmp_path / "out"
+    out.mkdir()
+    screen = COLOUR_MEDIA["srgb_screen"](tmp_path)
+    slate = 'for a; do [ "$last" = -vf ] && a="$a,drawbox=c=gray:t=fill"; set -- "$@" "$a"; shift; last=$a; done; '
+    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', slate + f'exec "{real_ffmpeg()}" "$@"'),
+                         INTENT, [screen], out)  # fmt: skip
+    assert result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "picture content" in result.failure.message, result.failure.message
+    again = Proxx.open()
+    assert again.run_job(again.create_job(INTENT, [screen], out).job_id).state == COMPLETED  # type: ignore[union-attr]

@@ -1,6 +1,8 @@
-"""Verification listens to the tracks of a source with several: a proxy whose tracks come in another
-order (the boom where a lavalier should be) or with one left silent had every stated fact right and
-was verified; now it fails, and a right proxy (copied or coded to AAC) passes."""
+"""Verification listens to a source's tracks: a proxy whose tracks come in another order (the boom
+where a lavalier should be), with one left silent (its only one too), a stereo track's sides
+swapped, another clip's sound, its sound delayed against its pictures, cut short or played at
+another speed had every stated fact right and was verified; now it fails, and a right proxy (copied
+or coded to AAC) passes."""
 
 from __future__ import annotations
 
@@ -42,8 +44,10 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return made
 
 
-def checks(source: Path, output: Path) -> list[tuple[str, str, bool]]:
-    return [(c.name, c.actual, c.passed) for c in sound_checks(probe_afresh(str(source)), probe_afresh(str(output)))]
+def checks(source: Path, output: Path, kind: str = ".sound") -> list[tuple[str, str, bool]]:
+    """The `kind` checks ("audio[N].sound" or ".sync") of `output` against `source`."""
+    made = sound_checks(probe_afresh(str(source)), probe_afresh(str(output)))
+    return [(c.name, c.actual, c.passed) for c in made if c.name.endswith(kind)]
 
 
 def test_the_tracks_in_their_order_pass_copied_or_coded_to_aac(source, tmp_path):
@@ -51,8 +55,8 @@ def test_the_tracks_in_their_order_pass_copied_or_coded_to_aac(source, tmp_path)
     ffmpeg("-i", str(source), "-map", "0", "-c", "copy", str(copied))
     ffmpeg("-i", str(source), "-map", "0", "-c:v", "copy", "-c:a", "aac", str(coded))
     for output in (copied, coded):
-        assert all(passed for *_, passed in checks(source, output)), checks(source, output)
-        assert len(checks(source, output)) == len(TRACKS)
+        assert all(passed for *_, passed in checks(source, output, "")), checks(source, output, "")
+        assert len(checks(source, output)) == len(checks(source, output, ".sync")) == len(TRACKS)
 
 
 def test_tracks_in_another_order_fail_naming_the_track_each_sounds_like(source, tmp_path):
@@ -73,8 +77,8 @@ def test_a_track_left_silent_fails(source, tmp_path):
     assert checks(source, silent)[0] == ("audio[0].sound", "silent", False)
 
 
-def test_a_source_of_one_track_costs_no_read(tmp_path, monkeypatch):
-    clip = make_clip(tmp_path / "A001_C001.mov", size="160x90", frames=3)
+def test_a_source_without_sound_costs_no_read(tmp_path, monkeypatch):
+    clip = make_clip(tmp_path / "A001_C001.mov", size="160x90", frames=3, audio=())
     source, output = probe_afresh(str(clip)), probe_afresh(str(clip))
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("the sound was read"))
     assert sound_checks(source, output) == []
@@ -148,3 +152,128 @@ def test_pcm_is_written_at_the_depth_the_target_states_and_verification_checks(
         output = probe(str(make_clip(tmp_path / f"{written}.mov", frames=6, audio_codec=written)))
         (check,) = [c for c in verify_output(profile, source, output) if c.name == "audio[0].codec"]
         assert check.passed is passes, check
+
+
+# Two voices that come and go at their own uneven pace, one a side of a single stereo track: what an
+# interview's camera records with a lavalier on each input.
+VOICES = (
+    "sine=f=200:d=4,volume='if(lt(mod(t*t,0.7),0.3),1,0.1)':eval=frame",
+    "sine=f=400:d=4,volume='if(lt(mod(t*t*1.3+t,0.5),0.2),1,0.1)':eval=frame",
+)
+
+
+@pytest.fixture(scope="module")
+def voiced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four seconds of pictures with one stereo track, a voice a side."""
+    made = tmp_path_factory.mktemp("voiced") / "C0003.MOV"
+    inputs = [arg for voice in VOICES for arg in ("-f", "lavfi", "-i", voice)]
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=4", *inputs, "-filter_complex",
+           "[1:a][2:a]join=inputs=2:channel_layout=stereo[a]", "-map", "0", "-map", "[a]", "-c:v", "libx264",
+           "-c:a", "pcm_s24le", "-ar", "48000", "-timecode", "01:00:00:00", str(made))  # fmt: skip
+    return made
+
+
+@pytest.mark.parametrize(
+    ("change", "heard"),
+    [
+        ("volume=0", "channel 1: silent"),  # the only track silent
+        ("pan=stereo|c0=c1|c1=c0", "channel 1: source track 1's channel 2"),  # its sides swapped
+    ],
+)
+def test_the_only_track_left_silent_or_with_its_sides_swapped_fails(voiced, tmp_path, change, heard):
+    """A source of one track was not listened to: its proxy with that track silent, or with its two
+    sides swapped, was verified."""
+    right, wrong = tmp_path / "right.mp4", tmp_path / "wrong.mov"
+    ffmpeg("-i", str(voiced), "-map", "0:v", "-map", "0:a", "-c:v", "copy", "-c:a", "aac", str(right))
+    assert all(passed for *_, passed in checks(voiced, right, "")), checks(voiced, right, "")
+    ffmpeg("-i", str(voiced), "-map", "0", "-c:v", "copy", "-c:a", "pcm_s24le", "-af", change, str(wrong))
+    assert checks(voiced, wrong)[0] == ("audio[0].sound", heard, False)
+
+
+def test_a_job_whose_renderer_silenced_the_only_track_fails_in_class_c(voiced, tmp_path, proxx_home, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    real = real_ffmpeg()
+    after = (  # the render as the engine asked, then its track silenced in place
+        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
+        f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a pcm_s24le -af volume=0 "$made.x.mov" '
+        f'&& mv "$made.x.mov" "$made"; exit $?'
+    )
+    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', after), INTENT, [voiced], out)
+    assert result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "silent" in result.failure.message
+    assert not (out / "C0003.mov").exists()
+    again = Proxx.open()
+    assert again.run_job(again.create_job(INTENT, [voiced], out).job_id).state == COMPLETED  # type: ignore[union-attr]
+
+
+def test_another_clip_s_sound_fails(voiced, tmp_path):
+    """Two clips of an interview, same format and length: a renderer that wrote one's sound under the
+    other's pictures made a proxy whose every stated fact is right."""
+    other, wrong = tmp_path / "C0004.MOV", tmp_path / "wrong.mov"
+    inputs = [arg for voice in VOICES for arg in ("-f", "lavfi", "-i", voice.replace("t*t", "(4-t)*(4-t)"))]
+    ffmpeg(*inputs, "-filter_complex", "[0:a][1:a]join=inputs=2:channel_layout=stereo[a]", "-map", "[a]",
+           "-c:a", "pcm_s24le", "-ar", "48000", str(other))  # fmt: skip
+    ffmpeg("-i", str(voiced), "-i", str(other), "-map", "0:v", "-map", "1:a", "-c", "copy", str(wrong))
+    (name, heard, passed), *_ = checks(voiced, wrong)
+    assert (name, passed) == ("audio[0].sound", False) and "another sound than the source's" in heard, heard
+
+
+@pytest.mark.parametrize(
+    ("change", "heard"),
+    [
+        ("adelay=120:all=1,atrim=duration=4", "120 ms late at the start"),  # delayed inside its stream, cut to length
+        ("atrim=start=0.08,asetpts=PTS-STARTPTS,apad=whole_dur=4", "80 ms early at the start"),
+        ("adelay=30:all=1,atrim=duration=4", None),  # within a frame (40 ms at 25 fps)
+    ],
+)
+def test_sound_out_of_step_with_the_pictures_fails(voiced, tmp_path, change, heard):
+    """Sound delayed inside its stream, or advanced, keeps its stated start, length and every other
+    fact: an editor sees lips move out of step with their words. Within a frame it passes."""
+    wrong = tmp_path / "wrong.mov"
+    ffmpeg("-i", str(voiced), "-map", "0", "-c:v", "copy", "-c:a", "pcm_s24le", "-af", change, str(wrong))
+    expected = (
+        [("audio[0].sync", heard, False)]
+        if heard
+        else [("audio[0].sync", "in step with the source's (within 40 ms)", True)]
+    )
+    assert checks(voiced, wrong, ".sync") == expected
+    assert checks(voiced, wrong)[0][2], checks(voiced, wrong)  # its sound is the source's, only late
+
+
+def test_a_job_whose_renderer_delayed_the_sound_fails_in_class_c(voiced, tmp_path, proxx_home, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    real = real_ffmpeg()
+    after = (  # the render as the engine asked, then its sound delayed by 0.2 s and cut to its length
+        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
+        f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a pcm_s24le -af adelay=200:all=1,atrim=duration=4 '
+        f'"$made.x.mov" && mv "$made.x.mov" "$made"; exit $?'
+    )
+    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', after), INTENT, [voiced], out)
+    assert result.state == FAILED and result.failure is not None
+    assert result.failure.failure_class == "C" and "200 ms late" in result.failure.message, result.failure.message
+    assert not (out / "C0003.mov").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "heard", "synced"),
+    [
+        # silent from 2.5 s on, its length kept
+        ("volume=0:enable='gte(t,2.5)'", "channel 1: silent for", None),
+        # played 2 % slower and trimmed to its length: 40 ms late by 2 s, 75 ms by 3.75 s
+        ("asetrate=47040,aresample=48000,atrim=duration=4", None, "before the end"),
+    ],
+)
+def test_sound_cut_short_or_played_at_another_speed_fails(voiced, tmp_path, change, heard, synced):
+    """The first two seconds were all that was heard: sound silenced after them, or slowed and
+    trimmed to length (its drift small at first), passed. A clip longer than that is also heard in
+    the seconds before its end."""
+    wrong = tmp_path / "wrong.mov"
+    ffmpeg("-i", str(voiced), "-map", "0", "-c:v", "copy", "-c:a", "pcm_s24le", "-af", change, str(wrong))
+    (_, sound, sound_passed), (_, sync, sync_passed) = checks(voiced, wrong, "")
+    if heard:
+        assert not sound_passed and sound.startswith(heard) and sound.endswith("s before the end"), sound
+    if synced:  # late, or so far from its source's that it is not heard as it
+        wrong = [actual for actual, passed in ((sound, sound_passed), (sync, sync_passed)) if not passed]
+        assert wrong and synced in wrong[0], (sound, sync)

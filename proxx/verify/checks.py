@@ -81,7 +81,9 @@ CHECK_NAMES = (
     "picture_colour",  # the one the picture itself states, for codecs whose pictures carry one
     "picture_orientation",  # a source with a display rotation: its first picture as the source shows it, not turned
     "picture_levels",  # a full-range source whose proxy changes only the range: the same colours
-    "picture_content",  # where the two above read the pictures and no colour is converted: the source's picture
+    "picture_content",  # where the above pass: the source's picture (more loosely where colours are converted)
+    "picture_geometry",  # where the first pictures are compared: framed alike, not boxed, cropped, squeezed or moved
+    "picture_later",  # where the first pictures are alike: three later ones the source's, none a frame off
     "video_tracks",  # for a source with more than one (the others are named), or an output with more (failed)
     "timecode",
     "timecode_rate",  # for an output with a timecode (tmcd) track: it counts at the video's rate
@@ -92,7 +94,8 @@ CHECK_NAMES = (
     "audio[N].codec",  # what the audio policy promises: the source's codec or a lossless one, AAC, PCM
     "audio[N].start",  # its offset from the first picture, the source's
     "audio[N].duration",  # the source stream's, as the proxy keeps it
-    "audio[N].sound",  # a source of several tracks: each channel of output track N is source track N's, not silent
+    "audio[N].sound",  # each channel of output track N is source track N's: not another's, another sound, or silent
+    "audio[N].sync",  # its sound as far from its pictures as the source's, within a frame
 )
 
 

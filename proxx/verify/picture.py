@@ -7,14 +7,35 @@ For every clip with pictures, the first picture of the source as players show it
 picture of the output are decoded by ffmpeg (not the engine: it reads the two files), each shrunk
 to a few pixels a side, and compared: the output must look like the source, not like the source
 turned or mirrored; where only the range changes, its contrast must be the source's; where no
-colour is converted, it must be the source's picture. One ffmpeg run a file, on one thread: about
+colour is converted, it must be the source's picture (where colours are converted, not unlike it:
+within 20 of 255 rather than 6). One ffmpeg run a file, on one thread: about
 75 ms of CPU for a 10 s 1080p H.264 source and its ProRes proxy together, 15 ms at 160x90.
+
+The first pictures are read four times as large a side, from which the 16 x 16 ones are averaged,
+and their rows' and columns' brightness (each a profile of 64 values) are compared too: a proxy
+whose picture is cropped (zoomed in), letterboxed or pillarboxed, squeezed or moved inside the right
+frame size follows the source's profiles only once they are stretched or moved by as much. A
+difference too small to show at 16 x 16 (a 1.85 picture letterboxed in 16:9, a crop of 3 %) shows
+there (`picture_geometry`). The larger read costs ffmpeg no more CPU; averaging and comparing it in
+Python about 8 ms a clip.
+
+Where the first pictures are alike, three pictures later in the clip are compared too: a renderer's
+proxy frozen after its first picture, reversed, cut to a slate or black, or carrying another clip's
+pictures after a right first one, is unlike its source there; one whose pictures were dropped and
+others repeated to keep their count shows the source's picture a frame off. They are read where the
+source is cheap to read: its last keyframe (intra-coded picture) before two thirds of the clip, read
+with the two pictures after it without decoding any before it, and the proxy's pictures at the same
+time; a long-GOP source whose only keyframe there is its first picture is read no further. Clips
+of a second or more only; one more ffmpeg run a file: about 80 ms of CPU for a 10 s 1080p H.264
+source of 1 s GOPs and its ProRes proxy together, 40 ms where the source is one GOP.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 
 from proxx.compile.profiles import CanonicalProfile
 from proxx.media.allowlist import probe_restrictions
@@ -22,7 +43,7 @@ from proxx.media.colour import Colour
 from proxx.media.policy import proxy_target
 from proxx.media.probe import MediaInfo, file_url
 from proxx.media.tools import require_tool
-from proxx.verify.checks import Check
+from proxx.verify.checks import Check, source_frames
 
 # Pixels a side of the compared pictures: a turned or mirrored picture, or levels that moved, show
 # at this size, and decoding a frame shrunk to it costs little more than opening the two files.
@@ -35,6 +56,10 @@ SAME_PICTURE = 3.0
 # and colour classes: 0-3 measured; BT.709 pictures converted as BT.601: 9; a slate or another clip:
 # 60-110; the colour planes swapped: 100).
 UNLIKE = 6.0
+# Where colours are converted (an sRGB screen recording's curve made BT.709's, an RGB picture made
+# YUV), right proxies read 0-5.2 off their source: further off than this, the picture is not the
+# source's (a slate or another clip: 60-110).
+CONVERTED_UNLIKE = 20.0
 # Where only the range changes, a right proxy keeps the source's contrast: its values against the
 # source's rise with a slope within this of 1 (0.97-1.0 measured); levels read the wrong way
 # stretch it by 255/219 (1.14 measured on a gradient, clipping aside) or squeeze it by 219/255.
@@ -42,43 +67,204 @@ SAME_CONTRAST = 0.07
 # Below this spread of values (0-255) a picture is too flat to tell its contrast.
 CONTRAST_TOLD = 16.0
 
-Picture = list[list[tuple[int, ...]]]  # rows of (R, G, B)
+# The first pictures are read this many pixels a side, their profiles compared at this size.
+GEOMETRY_SIDE = 64
+# The stretches (1.0: none) and moves (pixels of GEOMETRY_SIDE) tried on each profile: a renderer's
+# crop, box or squeeze is within them.
+STRETCHES = tuple(Fraction(n, 100) for n in range(90, 111))
+MOVES = tuple(Fraction(n, 2) for n in range(-6, 7))
+# A profile whose shape (its brightness less its mean) differs from the source's by less than this on
+# average (0-255) is the source's: right proxies of 7 camera structures in ProRes and H.264 read
+# 0.00-0.15 off, quarter-size H.264 proxies of test patterns up to 0.53; a picture cropped by 2 %
+# reads 1.4 off across, moved 4 pixels in 1280 1.6, letterboxed 1.85 in 16:9 9.0 down.
+SAME_PROFILE = 1.0
+
+# The later pictures are read at the source's last keyframe before this part of the clip: three of
+# them, to tell a picture a frame off from its neighbours.
+LATER_AT = Fraction(2, 3)
+LATER_PICTURES = 3
+# A clip shorter than this (seconds) is not read again: its first picture is most of it.
+LATER_SHORTEST = 1.0
+
+Picture = Sequence[Sequence[tuple[float, ...]]]  # rows of (R, G, B)
+Profile = list[float]
 
 
 def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
     """The checks `picture_orientation` (not turned or mirrored), `picture_levels` (a full-range
-    source whose proxy changes only the range) and `picture_content` (the two alike, where no colour
-    is converted and the others pass), each comparing the first pictures."""
+    source whose proxy changes only the range), `picture_content` and `picture_geometry` (the two
+    alike, framed alike, where no colour is converted and the others pass), each comparing the first
+    pictures, and `picture_later`."""
     if source.video is None or output.video is None:
         return []
     colour = proxy_target(profile, source).colour
     levels = colour.source.range == "pc" and not colour.converts_colours
     try:
-        shown, made = _first_pictures(
+        large_shown, large_made = _first_pictures(
             source.path, output.path, timeout, _as_read(colour.source), _as_read(output.video.colour)
         )
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         names = ["picture_orientation", *(["picture_levels"] if levels else [])]
-        names += [] if colour.converts_colours else ["picture_content"]
+        names += ["picture_content"] + ([] if colour.converts_colours else ["picture_geometry"])
         return [
             Check(name, "the first picture read from both files", f"not readable: {error}", False) for name in names
         ]
+    shown, made = _shrunk(large_shown), _shrunk(large_made)
     checks = [_orientation(shown, made)]
     if levels:
         checks.append(_levels(shown, made))
-    if not colour.converts_colours and all(check.passed for check in checks):
-        checks.append(_same_picture(shown, made))
+    unlike = CONVERTED_UNLIKE if colour.converts_colours else UNLIKE
+    if all(check.passed for check in checks):
+        checks.append(_same_picture(shown, made, unlike))
+        if not colour.converts_colours:  # a converted picture's rows and columns are shaped otherwise
+            checks.append(_geometry(large_shown, large_made))
+        if all(check.passed for check in checks):
+            checks += _later_checks(profile, source, output, timeout, unlike)
     return checks
 
 
-def _same_picture(shown: Picture, made: Picture) -> Check:
-    """Decoded anyway, the two first pictures must be alike where no colour is converted: a proxy that
-    is a renderer's slate ("media offline"), another clip, or the source with its colour planes
-    swapped or its matrix misread passes every stated fact and the turn and levels checks."""
-    expected = f"the source's first picture (within {UNLIKE:g} of 255 on average)"
-    distance = _distance(shown, made)
+def _geometry(shown: Picture, made: Picture) -> Check:
+    """The first pictures framed alike: each of the output's profiles (the brightness of its rows, of
+    its columns) is the source's, not the source's stretched or moved, with black where the source's
+    picture does not reach."""
+    expected = "the source's picture filling the frame as the source's does"
+    found = []
+    for axis, words in (("rows", "height"), ("columns", "width")):
+        heard, seen = _profile(shown, axis), _profile(made, axis)
+        off = _profile_distance(_shape(heard), _shape(seen), Fraction(1), Fraction(0))
+        if off < SAME_PROFILE:
+            continue
+        # What it looks like: the stretch and move of the source's picture it follows most closely.
+        _, stretch, move = min(
+            (_profile_distance(heard, seen, stretch, move), stretch, move) for stretch in STRETCHES for move in MOVES
+        )
+        found.append(
+            f"its {words} framed otherwise ({off:.2f} of 255 off), most like the source's picture at "
+            f"{float(stretch):.0%} of it, {float(move / GEOMETRY_SIDE):+.1%} off centre"
+        )
+    if found:
+        return Check("picture_geometry", expected, "; ".join(found), False)
+    return Check("picture_geometry", expected, expected, True)
 
-    return Check("picture_content", expected, f"{distance:.1f} of 255 from it on average", distance <= UNLIKE)
+
+def _profile(picture: Picture, axis: str) -> Profile:
+    """The mean brightness (0-255) of each row, or each column, of a picture."""
+    rows = [[sum(pixel) / 3 for pixel in row] for row in picture]
+    if axis == "rows":
+        return [sum(row) / len(row) for row in rows]
+    return [sum(column) / len(column) for column in zip(*rows, strict=True)]
+
+
+def _shape(profile: Profile) -> Profile:
+    """A profile less its mean: a picture's shape, whatever its overall brightness."""
+    mean = sum(profile) / len(profile)
+    return [value - mean for value in profile]
+
+
+def _profile_distance(source: Profile, made: Profile, stretch: Fraction, move: Fraction) -> float:
+    """How far `made` is, on average, from `source` stretched by `stretch` about its middle and moved
+    by `move` cells, black where it does not reach."""
+    size = len(source)
+    total = 0.0
+    for i, value in enumerate(made):
+        # The cell of the source this cell of the output shows, in cells from the source's first.
+        at = float((Fraction(2 * i + 1 - size, 2) - move) / stretch) + (size - 1) / 2
+        if at < -0.5 or at > size - 0.5:
+            total += value  # beyond the source's picture: black
+            continue
+        below = min(max(int(at), 0), size - 1)
+        above = min(below + 1, size - 1)
+        part = min(max(at - below, 0.0), 1.0)
+        total += abs(value - (source[below] * (1 - part) + source[above] * part))
+    return total / size
+
+
+def _shrunk(picture: Picture) -> Picture:
+    """A GEOMETRY_SIDE picture averaged down to SIDE x SIDE: what ffmpeg's area scaling to that size
+    gives (each small pixel the mean of the large ones it covers)."""
+    step = len(picture) // SIDE
+    return [
+        [
+            tuple(
+                sum(picture[y * step + dy][x * step + dx][c] for dy in range(step) for dx in range(step)) / step**2
+                for c in range(3)
+            )
+            for x in range(SIDE)
+        ]
+        for y in range(SIDE)
+    ]
+
+
+def _later_checks(
+    profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float, unlike: float
+) -> list[Check]:
+    """`picture_later`: the source's pictures at its last keyframe before two thirds of the clip, and
+    the two after it, against the proxy's at the same time (none for a clip whose only keyframe
+    there is its first picture)."""
+    assert source.video is not None and output.video is not None
+    target = proxy_target(profile, source)
+    duration, rate = output.video_duration, target.rate
+    if not duration or duration < LATER_SHORTEST or rate <= 0:
+        return []
+    colour = target.colour
+    expected = "the source's pictures later in the clip"
+    try:
+        at, heard = _keyframe_pictures(
+            source.path, _as_read(colour.source), _lead(source) + float(LATER_AT * Fraction(duration)), timeout
+        )
+        at -= _lead(source)
+        if not heard or at * rate < 1:
+            return []
+        # From half a frame before: the proxy's picture at that time, not the one before it.
+        seek = _lead(output) + at - float(1 / rate) / 2
+        made = _pictures(output.path, _as_read(output.video.colour), ["-ss", f"{seek:.6f}"], len(heard), timeout)
+        if not made:
+            raise ValueError(f"no picture at {at:.2f} s")
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        return [Check("picture_later", expected, f"not readable: {error}", False)]
+    # A source whose pictures the proxy keeps one for one: each proxy picture is its own, not a
+    # neighbour's (a conformed or variable-rate source's neighbours are not told apart).
+    counted = source_frames(target, source) is not None and source.video.fps == rate
+    for i, picture in enumerate(made):
+        when = at + i / float(rate)
+        distances = [_distance(other, picture) for other in heard]
+        closest = min(range(len(heard)), key=lambda j: distances[j])
+        if counted and i < len(heard) and distances[i] > SAME_PICTURE and distances[closest] * 2 <= distances[i]:
+            off = closest - i
+            frames = f"{abs(off)} frame{'s' if abs(off) > 1 else ''} {'later' if off > 0 else 'earlier'}"
+            words = f"the source's picture {frames}"
+            return [
+                Check(
+                    "picture_later", expected, f"{words} at {when:.2f} s: pictures dropped or repeated before it", False
+                )
+            ]
+        if distances[closest] > unlike:
+            return [
+                Check(
+                    "picture_later",
+                    expected,
+                    f"{distances[closest]:.1f} of 255 from the source's at {when:.2f} s",
+                    False,
+                )
+            ]
+    return [Check("picture_later", expected, f"the source's at {at:.2f} s", True)]
+
+
+def _lead(info: MediaInfo) -> float:
+    """Where the first picture is, from the file's start (which ffmpeg's -ss counts from)."""
+    if info.video is None or info.video.start_time is None:
+        return 0.0
+    return max(info.video.start_time - (info.start_time or 0.0), 0.0)
+
+
+def _same_picture(shown: Picture, made: Picture, unlike: float) -> Check:
+    """Decoded anyway, the two first pictures must be alike (within `unlike`, looser where colours
+    are converted): a proxy that is a renderer's slate ("media offline"), another clip, or the source
+    with its colour planes swapped or its matrix misread passes every stated fact and the turn and
+    levels checks."""
+    expected = f"the source's first picture (within {unlike:g} of 255 on average)"
+    distance = _distance(shown, made)
+    return Check("picture_content", expected, f"{distance:.1f} of 255 from it on average", distance <= unlike)
 
 
 def _levels(shown: Picture, made: Picture) -> Check:
@@ -161,20 +347,58 @@ def _first_pictures(
 
 
 def _first_picture(path: str, as_read: str, timeout: float) -> Picture:
+    pictures = _read(path, as_read, [], 1, timeout, side=GEOMETRY_SIDE)[0]
+    if not pictures:
+        raise ValueError("no picture was decoded")
+    return pictures[0]
+
+
+# showinfo's report of a picture's time, in seconds from where the input was opened.
+_SHOWN_AT = re.compile(rb"n: *0 .*?pts_time:(-?[0-9.]+)")
+
+
+def _keyframe_pictures(path: str, as_read: str, before: float, timeout: float) -> tuple[float, list[Picture]]:
+    """The file's last keyframe at or before `before` seconds from its start (ffmpeg opens it there,
+    decoding no picture before it) and the pictures after it, LATER_PICTURES in all: where it is, in
+    seconds from the file's start, and the pictures."""
+    pictures, log = _read(path, f"showinfo,{as_read}", ["-ss", f"{before:.6f}", "-noaccurate_seek"],
+                          LATER_PICTURES, timeout, "info")  # fmt: skip
+    found = _SHOWN_AT.search(log)
+    if not pictures:  # an MPEG-TS file of one keyframe, opened past it: nothing to compare
+        return 0.0, []
+    if found is None:
+        raise ValueError("the keyframe's time was not reported")
+    return before + float(found[1]), pictures
+
+
+def _pictures(path: str, as_read: str, seek: Sequence[str], count: int, timeout: float) -> list[Picture]:
+    return _read(path, as_read, seek, count, timeout)[0]
+
+
+def _read(
+    path: str, before: str, seek: Sequence[str], count: int, timeout: float, level: str = "error", side: int = SIDE
+) -> tuple[list[Picture], bytes]:
+    """Up to `count` pictures of the file from `seek` (its first: none), as players show them (ffmpeg
+    applies the display matrix), each read through the filter `before` and shrunk to SIDE x SIDE;
+    with what ffmpeg logged at `level`. No pictures when the file has none from there."""
     # full_chroma_int: shrinking 4:2:2 pictures and making them RGB in one step otherwise misplaces
     # their colour (a 4:2:2 proxy of a 4:4:4 source, the same pixels, read 20 of 255 apart).
-    shrink = f"setpts=PTS-STARTPTS,scale={SIDE}:{SIDE}:flags=area+accurate_rnd+full_chroma_int,format=rgb24"
+    shrink = f"setpts=PTS-STARTPTS,scale={side}:{side}:flags=area+accurate_rnd+full_chroma_int,format=rgb24"
     command: Sequence[str] = [
-        require_tool("ffmpeg").path, "-v", "error", "-nostdin",
+        require_tool("ffmpeg").path, "-v", level, "-hide_banner", "-nostats", "-nostdin",
         # One thread: ffmpeg's frame threads would decode pictures ahead that are never used (twice
         # the CPU at 1080p), beside the other clips' renders.
-        "-threads", "1", *probe_restrictions(), "-i", file_url(path), "-map", "0:v:0",
-        "-filter_threads", "1", "-vf", f"{as_read}{shrink}", "-frames:v", "1", "-f", "rawvideo", "pipe:1",
+        "-threads", "1", *seek, *probe_restrictions(), "-i", file_url(path), "-map", "0:v:0",
+        "-filter_threads", "1", "-vf", f"{before}{shrink}", "-frames:v", str(count), "-f", "rawvideo", "pipe:1",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-    row = SIDE * 3
-    if done.returncode != 0 or len(done.stdout) != row * SIDE:
+    row, size = side * 3, side * side * 3
+    if done.returncode != 0 or len(done.stdout) % size:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ValueError(lines[-1] if lines else f"ffmpeg exited with code {done.returncode}")
-    frame = done.stdout
-    return [[tuple(frame[y * row + x * 3 : y * row + x * 3 + 3]) for x in range(SIDE)] for y in range(SIDE)]
+    frames = [done.stdout[start : start + size] for start in range(0, len(done.stdout), size)]
+    pictures: list[Picture] = [
+        [[tuple(frame[y * row + x * 3 : y * row + x * 3 + 3]) for x in range(side)] for y in range(side)]
+        for frame in frames
+    ]
+    return pictures, done.stderr
