@@ -560,3 +560,45 @@ def test_an_inbox_jobspec_with_an_unknown_field_is_told_every_valid_field(proxx_
     assert all(name in event.message for name in fields), event.message
     assert "'resolution'" in event.message and "x" * 100 not in event.message
     assert len(event.message) < 1500
+
+
+@pytest.mark.parametrize("first", ["valid", "refused"])
+def test_an_inbox_jobspec_edited_while_it_is_checked_is_read_again_never_filed_unread(
+    proxx_home, area, tmp_path, monkeypatch, first
+):
+    """An operator saving a corrected JobSpec over the one the inbox was checking (compiling, probing
+    its sources): the file as saved was moved to queued/ (or failed/, under the first one's error) as
+    though handled, and never read. It stays in the inbox and the next pass reads it."""
+    proxx = Proxx.open()
+    made = [
+        create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"] / f"v{n}", utc_now(), {})
+        for n in range(2)
+    ]
+    for n in range(2):
+        (area["out"] / f"v{n}").mkdir()
+    document = json.loads(made[0].to_json())
+    document["reuse"] = first == "refused"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    spec_file = inbox / "card.json"
+    spec_file.write_text(json.dumps(document))
+    checked = JobSpecInbox._check
+
+    def saved_meanwhile(self, path):  # type: ignore[no-untyped-def]
+        found = checked(self, path)
+        spec_file.write_text(made[1].to_json())  # in place, as an editor saves
+        return found
+
+    monkeypatch.setattr(JobSpecInbox, "_check", saved_meanwhile)
+    roots = Roots([area["media"], area["out"]])
+    (event,) = JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    assert event.outcome == ("queued" if first == "valid" else "failed")
+    assert "changed after it was read" in event.message and "stays in the inbox" in event.message
+    assert json.loads(spec_file.read_text())["job_id"] == made[1].job_id
+    assert [p.name for p in (inbox / ("queued" if first == "valid" else "failed")).iterdir()] == []
+    monkeypatch.setattr(JobSpecInbox, "_check", checked)
+    (event,) = JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    assert (event.outcome, event.job_id) == ("queued", made[1].job_id)
+    assert json.loads((inbox / "queued" / "card.json").read_text())["job_id"] == made[1].job_id
+    expected = [made[1].job_id] if first == "refused" else sorted(s.job_id for s in made)
+    assert sorted(j.job_id for j in proxx.store.jobs()) == expected
