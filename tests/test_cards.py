@@ -530,3 +530,28 @@ def test_a_card_nested_a_thousand_folders_deep_is_refused_and_never_stops_a_watc
         assert [e.path.name for e in events] == ["C0001.mov"]
     finally:  # rm walks without recursing; pytest's own clean-up recurses, and would overflow as proxx did
         subprocess.run(["rm", "-rf", str(card / "d")], check=True, timeout=60)
+
+
+def test_names_differing_only_in_how_an_accent_is_composed_are_one_name(tmp_path, media, proxx_home, capsys):
+    """'é' as one character (NFC) or as 'e' and its accent (NFD, as macOS writes names) shows the same
+    and is one name on macOS and its file sharing: two such clips of one card were both proxied, and
+    a proxy was published beside a file of that name, as two different names."""
+    from proxx.cli import main
+
+    card = tmp_path / "cards" / "CARD" / "DCIM" / "100CANON"
+    card.mkdir(parents=True)
+    composed, decomposed = "Prise_\u00e9t\u00e9.MOV", "Prise_e\u0301te\u0301.MOV"
+    for name in (composed, decomposed):
+        os.link(media["clip"], card / name)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["run", "--profile", INTENT, "--output", str(out), str(card.parent.parent)]) == 4
+    said = capsys.readouterr().err
+    assert "would both be written to" in said and "differ only in how an accented letter is written" in said
+    assert not (out / "CARD").exists()
+
+    (out / decomposed.replace(".MOV", ".mp4")).write_bytes(b"someone else's file")
+    assert main(["run", "--profile", INTENT, "--output", str(out), str(card / composed)]) == 4
+    said = capsys.readouterr().err
+    assert f"Output path '{out / composed.replace('.MOV', '.mp4')}' already exists" in said
+    assert sorted(p.name for p in out.iterdir()) == [decomposed.replace(".MOV", ".mp4")]

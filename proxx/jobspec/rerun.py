@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
@@ -33,8 +34,10 @@ ALREADY_PROXIED = "already proxied: its verified proxy is in the output folder"
 
 def output_key(path: str | Path) -> str:
     """A path as one case-insensitive volume (a camera card's exFAT, macOS, Windows) names one file:
-    two names differing only in letter case are one name, wherever the job runs."""
-    return os.path.normcase(os.path.abspath(path)).casefold()
+    two names differing only in letter case, or in how an accented letter is composed ('é' as one
+    character or as 'e' and its accent: macOS and its file sharing take both for one name), are one
+    name, wherever the job runs."""
+    return unicodedata.normalize("NFC", os.path.normcase(os.path.abspath(path)).casefold())
 
 
 def content_identity(path: str | Path, with_mtime: bool = False) -> str | None:

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -305,17 +306,16 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
         key = output_key(clip.output)
         if key in seen:
             problems.append(
-                _problem(
-                    "output_collision",
-                    f"Sources '{seen[key]}' and '{clip.source}' would both be written to '{clip.output}'.",
-                    output=clip.output,
-                )
+                _problem("output_collision", collision(seen[key], clip.source, clip.output), output=clip.output)
             )
             continue
         seen[key] = clip.source
         existing = taken.existing(Path(clip.output))
         if existing is not None:
-            same = "" if existing.name == Path(clip.output).name else f" (as '{existing.name}')"
+            name = Path(clip.output).name
+            same = "" if existing.name == name else f" (as '{existing.name}')"
+            if _alike(existing.name, name):
+                same = f" (as '{existing.name}', which differs only in how an accented letter is written)"
             problems.append(
                 _problem(
                     "output_exists",
@@ -327,23 +327,37 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
     return problems
 
 
+def collision(first: str, second: str, output: str) -> str:
+    """Why two sources of a job cannot both have their proxy: they would be written to one name."""
+    alike = " (their names differ only in how an accented letter is written: they show the same)"
+    return (
+        f"Sources '{first}' and '{second}' would both be written to '{output}'{alike if _alike(first, second) else ''}."
+    )
+
+
+def _alike(first: str, second: str) -> bool:
+    """Whether two names that differ show the same: only how an accented letter is composed differs."""
+    return first != second and unicodedata.normalize("NFC", first) == unicodedata.normalize("NFC", second)
+
+
 @attrs.define
 class _Taken:
-    """The files already in the output folders, each folder listed once, by case-insensitive name."""
+    """The files already in the output folders, each folder listed once, by `output_key`."""
 
     _listed: dict[Path, dict[str, str]] = attrs.field(factory=dict)
 
     def existing(self, path: Path) -> Path | None:
-        """The file or link already at `path`, or at a name differing from it only in letter case."""
+        """The file or link already at `path`, or at a name differing from it only in letter case or
+        in how its accents are composed (`output_key`)."""
         if os.path.lexists(path):
             return path
         folder = path.parent
         if folder not in self._listed:
             try:
-                self._listed[folder] = {name.casefold(): name for name in os.listdir(folder)}
+                self._listed[folder] = {output_key(folder / name): name for name in os.listdir(folder)}
             except OSError:
                 self._listed[folder] = {}
-        name = self._listed[folder].get(path.name.casefold())
+        name = self._listed[folder].get(output_key(path))
         return None if name is None else folder / name
 
 
