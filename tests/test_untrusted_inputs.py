@@ -602,3 +602,29 @@ def test_an_inbox_jobspec_edited_while_it_is_checked_is_read_again_never_filed_u
     assert json.loads((inbox / "queued" / "card.json").read_text())["job_id"] == made[1].job_id
     expected = [made[1].job_id] if first == "refused" else sorted(s.job_id for s in made)
     assert sorted(j.job_id for j in proxx.store.jobs()) == expected
+
+
+def test_an_inbox_jobspec_giving_a_field_twice_is_refused(proxx_home, area, tmp_path):
+    """JSON readers differ on a key given twice (Python's takes the last, others the first, as a
+    signer or a reviewer may): it was queued as the last said. A number too long to read is refused
+    in proxx's words, never Python's advice to change its settings."""
+    proxx = Proxx.open()
+    made = [create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+            for _ in range(2)]  # fmt: skip
+    text = made[1].to_json()
+    twice = text.replace('"job_id":', f'"job_id":"{made[0].job_id}","job_id":', 1)
+    assert twice != text
+    long_number = text.replace('"index":0', '"index":' + "9" * 5000, 1)
+    assert long_number != text
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "twice.json").write_text(twice)
+    (inbox / "long.json").write_text(long_number)
+    events = {
+        e.path.name: e for e in JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
+    }
+    assert events["twice.json"].outcome == "failed" and events["twice.json"].failure_class == "B"
+    assert "it gives 'job_id' more than once" in events["twice.json"].message
+    assert "it holds a number too long to be read" in events["long.json"].message
+    assert "set_int_max_str_digits" not in events["long.json"].message
+    assert proxx.store.jobs() == []

@@ -96,10 +96,22 @@ def parse_bounded(data: bytes | str, where: str) -> Any:
         raise _refused(where, "jobspec_too_large", f"it is more than {MAX_JOBSPEC_BYTES} bytes")
     if nesting_exceeds(text, MAX_DEPTH):
         raise _refused(where, "jobspec_too_deep", f"it nests more than {MAX_DEPTH} levels deep")
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        repeated.extend(key for n, key in enumerate(keys) if key in keys[:n])
+        return dict(items)
+
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as error:
+        document = json.loads(text, object_pairs_hook=pairs)
+    except (json.JSONDecodeError, RecursionError) as error:
         raise _refused(where, "invalid_jobspec", f"it is not readable JSON: {error}") from None
+    except ValueError:  # Python's own words named its setting: a number of more than 4,300 digits
+        raise _refused(where, "invalid_jobspec", "it holds a number too long to be read") from None
+    if repeated:  # "the last one wins" here, the first in another reader (or a signer's): one meaning only
+        raise _refused(where, "jobspec_repeated_key", f"it gives '{repeated[0][:60]}' more than once")
+    return document
 
 
 def nesting_exceeds(text: str, limit: int) -> bool:
