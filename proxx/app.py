@@ -34,7 +34,7 @@ from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import proxx_home, write_text_atomically
 from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
-from proxx.jobspec.rerun import ALREADY_PROXIED, leave_out_proxied
+from proxx.jobspec.rerun import ALREADY_PROXIED, being_made, leave_out_proxied
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
 from proxx.openstore import open_store, refresh
 from proxx.pluginmanager import PluginManager, plugin_manager
@@ -313,7 +313,8 @@ class Proxx:
             self.refuse_before_dispatch(spec)
             return
         try:
-            problems = validate(spec, self.engines, self.plugin_manager, roots, self.beside_outputs).problems
+            validated = validate(spec, self.engines, self.plugin_manager, roots, self.beside_outputs)
+            problems = being_made(spec, validated.problems, self.store.outputs_in_progress(spec.job_id))
         except Exception as error:  # a fault of proxx or a plugin: the job ends FAILED, never left QUEUED to run
             runner = self.runner()
             if self.store.reserve(runner.worker_id, spec.job_id, lease=runner.settings.lease_seconds) is not None:

@@ -555,3 +555,31 @@ def test_names_differing_only_in_how_an_accent_is_composed_are_one_name(tmp_path
     said = capsys.readouterr().err
     assert f"Output path '{out / composed.replace('.MOV', '.mp4')}' already exists" in said
     assert sorted(p.name for p in out.iterdir()) == [decomposed.replace(".MOV", ".mp4")]
+
+
+def test_a_card_started_twice_into_one_folder_is_made_once(tmp_path, media, proxx_home):
+    """Two terminals, a form sent twice, a watch folder beside an operator: the second job of a card
+    whose proxies an earlier job still makes was rendered too, every clip twice, and both jobs failed
+    ("appeared while the job ran") with a second copy of each proxy left beside it. It is refused in
+    class B before anything runs, naming the job making them; once that job ends nothing is missing."""
+    from proxx import NothingMissing
+
+    card = tmp_path / "cards" / "CARD" / "DCIM" / "100CANON"
+    card.mkdir(parents=True)
+    for n in range(2):
+        os.link(media["clip"], card / f"MVI_000{n}.MOV")
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    first = proxx.create_job(INTENT, [card.parent.parent], out)  # queued: a worker has not taken it yet
+    second = proxx.create_job(INTENT, [card.parent.parent], out)
+    row = proxx.store.job(second.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "output_being_made")
+    assert f"is being made by job {first.job_id}, queued" in (row.message or "")
+    assert row.message.count("is being made by job") == 2 and "already exists" not in row.message
+
+    result = proxx.run_job(first.job_id)
+    assert result is not None and result.state == COMPLETED
+    assert sorted(p.name for p in (out / "CARD" / "DCIM" / "100CANON").iterdir()) == ["MVI_0000.mp4", "MVI_0001.mp4"]
+    with pytest.raises(NothingMissing):
+        proxx.create_job(INTENT, [card.parent.parent], out)

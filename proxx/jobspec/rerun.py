@@ -18,7 +18,7 @@ import hashlib
 import os
 import stat
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -125,6 +125,29 @@ def identities(source: str, output: str) -> tuple[str, str] | None:
     """(source, proxy) identities of a just-published proxy, as `leave_out_proxied` compares them."""
     of_source, of_output = content_identity(source), content_identity(output, with_mtime=True)
     return None if of_source is None or of_output is None else (of_source, of_output)
+
+
+def being_made(
+    spec: JobSpec, problems: Sequence[JobValidationError], in_progress: Mapping[str, tuple[str, str]]
+) -> list[JobValidationError]:
+    """`problems`, with one more for each output of `spec` that an earlier job still QUEUED or RUNNING
+    makes (`in_progress`: `Store.outputs_in_progress`), which replaces its "already exists" (that job
+    may have published it already): a job started twice on one card (two terminals, a form sent
+    twice, a watch folder beside an operator) rendered every clip twice, and both jobs failed."""
+    found: dict[str, JobValidationError] = {}
+    for clip in spec.clips:
+        making = in_progress.get(output_key(clip.output))
+        if making is not None:
+            job_id, state = making
+            which = "running now" if state == "RUNNING" else "queued"
+            found[clip.output] = JobValidationError(
+                "output_being_made",
+                f"Output path '{clip.output}' is being made by job {job_id}, {which}: two jobs never make one "
+                "proxy. Once that job has ended, run the sources again: only what is missing is made.",
+                {"output": clip.output, "job_id": job_id},
+            )
+    kept = [p for p in problems if not (p.reason == "output_exists" and p.context.get("output") in found)]
+    return [*kept, *found.values()]
 
 
 def taken_by_proxy(
