@@ -214,3 +214,25 @@ def test_an_internal_error_log_is_never_written_through_a_planted_logs_link(tmp_
     except RuntimeError:
         written = _log_internal_error()
     assert written is not None and "an internal error" in written.read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a file of another user needs root")
+def test_caches_another_member_of_proxx_home_planted_are_never_read(tmp_path: Path) -> None:
+    """PROXX_HOME's profile cache and its memory of INVALID intents were read whoever wrote them: a
+    member of a group-writable PROXX_HOME could change what an intent says and compiles to, or mark
+    one INVALID, with a file of theirs. Only proxx's own files are read back."""
+    home = tmp_path / "home"
+    assert proxx(home, "profiles").returncode == 0
+    cache = home / "cache" / "profiles.json"
+    document = json.loads(cache.read_text())
+    (entry,) = [e for f, e in document["files"].items() if f.endswith("review_h264.yaml")]
+    entry["document"]["description"] = "Forged by another user"
+    forged = {"Review H.264": {entry["document"]["user_profile_version"]: {"found_at": "", "why": "forged"}}}
+    for path, planted in ((cache, document), (home / "intents-invalid.json", forged)):
+        path.unlink(missing_ok=True)
+        path.write_text(json.dumps(planted))
+        os.chown(path, 65534, 65534)
+    shown = proxx(home, "profiles")
+    assert shown.returncode == 0, shown.stderr
+    assert "Small, light files for review" in shown.stdout and "Forged" not in shown.stdout
+    assert "Review H.264" in shown.stdout.split("Not available")[0]  # still choosable: not taken as INVALID
