@@ -538,8 +538,12 @@ class Store:
         row = self._db.execute(_SELECT_JOBS + " WHERE j.job_id = ?", (prefix,)).fetchone()
         if row is not None:  # a whole id: its key, not a scan of every job
             return _job_row(row)
+        if not prefix:  # nothing given names no job (it was the start of every id: the only job, taken)
+            raise KeyError(prefix)
+        # Compared as text, never as a LIKE pattern: '%' or '_' named the only job, and an id of
+        # 100,000 characters was "pattern too complex", an internal error.
         rows = self._db.execute(
-            _SELECT_JOBS + " WHERE j.job_id LIKE ? || '%' OR j.job_id LIKE '%' || ?", (prefix, prefix)
+            _SELECT_JOBS + " WHERE substr(j.job_id, 1, ?1) = ?2 OR substr(j.job_id, -?1) = ?2", (len(prefix), prefix)
         ).fetchall()
         if len(rows) == 1:
             return _job_row(rows[0])

@@ -370,3 +370,24 @@ def test_worker_once_ends_with_the_exit_code_of_the_jobs_that_failed(tmp_path, c
     (tmp_path / "out2").rmdir()  # gone before a worker takes the job: refused then, in class B
     done = cli(home, "worker", "--once")
     assert done.returncode == 4 and "worker ran 1 job(s), 1 FAILED" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_job_is_named_by_its_id_never_by_a_pattern(proxx_home, tmp_path, capsys):
+    """An id or its start or end, compared as text: '%', '_' or nothing named the only job (`jobs
+    cancel _` cancelled it), and an id of 100,000 characters was an internal error."""
+    from proxx import Proxx
+    from proxx.cli import main
+    from proxx.store import QUEUED
+
+    source = make_clip(tmp_path / "A001.mov", frames=2)
+    (tmp_path / "out").mkdir()
+    spec = Proxx.open().submit("Review H.264", [source], tmp_path / "out")  # queued: the only job
+    for given in ("%", "_", "", "________", "%" + spec.job_id[-4:], "x" * 100_000):
+        assert main(["jobs", "cancel", given, "--wait", "0"]) == 2, given[:20]
+        assert main(["jobs", "show", given]) != 0, given[:20]
+        said = capsys.readouterr().err
+        assert "no job matches" in said and "internal error" not in said, said[:200]
+    assert Proxx.open().store.job(spec.job_id).state == QUEUED
+    assert main(["jobs", "show", spec.job_id[-8:]]) == 0
+    assert main(["jobs", "cancel", "a\x1b[31mb", "--wait", "0"]) == 2
+    assert "'a\\x1b[31mb'" in capsys.readouterr().err

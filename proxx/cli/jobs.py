@@ -614,7 +614,7 @@ def _finished_jobs(store: Store, given: Sequence[str], only: str) -> list[str] |
         try:
             row = store.find(name)
         except KeyError:
-            print(f"proxx: no job matches '{name}'.", file=sys.stderr)
+            print(f"proxx: no job matches '{safe(name)}'.", file=sys.stderr)
             return None
         if row.state not in (COMPLETED, FAILED):
             print(f"proxx: job {row.job_id} is {row.state}; {only}.", file=sys.stderr)
@@ -838,7 +838,7 @@ def cmd_jobs_cancel(args: argparse.Namespace) -> int:
     try:
         row = proxx.cancel(args.job_id)
     except KeyError:
-        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        print(f"proxx: no job matches '{safe(args.job_id)}'.", file=sys.stderr)
         return 2
     deadline = time.monotonic() + args.wait
     while row.state in (QUEUED, RUNNING) and time.monotonic() < deadline:  # its worker stops it within seconds
@@ -881,7 +881,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     try:
         original = proxx.store.find(args.job_id).job_id
     except KeyError:
-        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        print(f"proxx: no job matches '{safe(args.job_id)}'.", file=sys.stderr)
         return 2
     try:
         spec, done = proxx.retry(original, here=args.run)
