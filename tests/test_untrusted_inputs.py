@@ -417,10 +417,19 @@ def _closed(connection: object) -> bool:
         return True
 
 
-def test_slow_clients_never_lock_the_web_server_out(proxx_home, area, tmp_path):
-    """Clients that open connections and never finish a request's head are cut off after
-    PROXX_WEB_HEADER_SECONDS; past PROXX_WEB_MAX_CONNECTIONS a connection is closed at once; the
-    server answers everyone else throughout."""
+@pytest.mark.parametrize(
+    "started",
+    [
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ",
+        b"POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 999\r\n\r\n{",
+    ],
+    ids=["head", "body"],
+)
+def test_slow_clients_never_lock_the_web_server_out(proxx_home, area, tmp_path, started):
+    """Clients that open connections and never finish a request, its head or its body (a byte now and
+    then: the body's was not timed at all), are cut off after PROXX_WEB_HEADER_SECONDS; past
+    PROXX_WEB_MAX_CONNECTIONS a connection is closed at once; the server answers everyone else
+    throughout."""
     import re
     import signal
     import socket
@@ -443,7 +452,7 @@ def test_slow_clients_never_lock_the_web_server_out(proxx_home, area, tmp_path):
         port = int(match.group(1))
         for _ in range(4):
             client = socket.create_connection(("127.0.0.1", port))
-            client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            client.sendall(started)
             slow.append(client)
         time.sleep(0.3)
         extra = socket.create_connection(("127.0.0.1", port), timeout=5)
