@@ -583,3 +583,23 @@ def test_a_card_started_twice_into_one_folder_is_made_once(tmp_path, media, prox
     assert sorted(p.name for p in (out / "CARD" / "DCIM" / "100CANON").iterdir()) == ["MVI_0000.mp4", "MVI_0001.mp4"]
     with pytest.raises(NothingMissing):
         proxx.create_job(INTENT, [card.parent.parent], out)
+
+
+def test_a_proxy_recorded_before_names_were_composed_is_still_already_proxied(tmp_path, media, proxx_home):
+    """A store records each proxy by its name's key; keys are now composed ('é' as one character),
+    so a decomposed name recorded before is looked up by its earlier key too: a re-run found it
+    nowhere and refused the proxy as an existing file."""
+    card = tmp_path / "cards" / "CARD"
+    card.mkdir(parents=True)
+    os.link(media["clip"], card / "Prise_e\u0301te\u0301.MOV")
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job(INTENT, [card], out).job_id)
+    assert result is not None and result.state == COMPLETED
+    (proxy,) = (out / "CARD").iterdir()
+    earlier = os.path.normcase(os.path.abspath(proxy)).casefold()  # the key as it was recorded before
+    with proxx.store._write() as db:
+        db.execute("UPDATE published SET output_key = ?", (earlier,))
+    expansion = proxx.expand(INTENT, [card], out)
+    assert expansion.sources == () and [p.output for p in expansion.proxied] == [proxy]

@@ -40,6 +40,16 @@ def output_key(path: str | Path) -> str:
     return unicodedata.normalize("NFC", os.path.normcase(os.path.abspath(path)).casefold())
 
 
+def recorded(published: Callable[[str], PublishedLookup | None], output: str | Path) -> PublishedLookup | None:
+    """The record of the proxy a job published at `output`: under its `output_key`, or, for a name
+    whose accents are written decomposed, under the key proxx recorded it by before keys were
+    composed (the store keeps its records)."""
+    found = published(output_key(output))
+    if found is None and not unicodedata.is_normalized("NFC", str(output)):
+        found = published(os.path.normcase(os.path.abspath(output)).casefold())
+    return found
+
+
 def content_identity(path: str | Path, with_mtime: bool = False) -> str | None:
     """A regular file's size and the SHA-256 of its first and last MiB (and its modification time
     with `with_mtime`); None for anything else (missing, a link, a FIFO, unreadable)."""
@@ -111,7 +121,7 @@ def leave_out_proxied(
 def _proxied(
     source: Path, output: Path, canonical: CanonicalProfile, published: Callable[[str], PublishedLookup | None]
 ) -> Proxied | None:
-    record = published(output_key(output))
+    record = recorded(published, output)
     if record is None or record.proxy_profile != canonical.id:
         return None
     if content_identity(output, with_mtime=True) != record.output_identity:
@@ -160,7 +170,7 @@ def taken_by_proxy(
     clip = next((c for c in spec.clips if c.output == problem.context.get("output")), None)
     if problem.reason != "output_exists" or clip is None:
         return problem
-    record = published(output_key(clip.output))
+    record = recorded(published, clip.output)
     if record is None or record.proxy_profile != spec.proxy_profile:
         return problem
     if content_identity(clip.output, with_mtime=True) != record.output_identity:
