@@ -603,3 +603,23 @@ def test_a_proxy_recorded_before_names_were_composed_is_still_already_proxied(tm
         db.execute("UPDATE published SET output_key = ?", (earlier,))
     expansion = proxx.expand(INTENT, [card], out)
     assert expansion.sources == () and [p.output for p in expansion.proxied] == [proxy]
+
+
+def test_a_clip_whose_proxy_would_be_named_as_a_folder_of_the_card_is_refused_before_anything_runs(
+    tmp_path, media, proxx_home, capsys
+):
+    """A card's clip 'Y.MOV' beside a folder 'Y.mp4/' of clips: the clip's proxy 'Y.mp4' is also the
+    folder made for the others' proxies. Both rendered, and whichever was published second failed
+    ("appeared while the job ran"), its verified proxy left beside it."""
+    from proxx.cli import main
+
+    card = tmp_path / "cards" / "CARD"
+    (card / "Y.mp4").mkdir(parents=True)
+    os.link(media["clip"], card / "Y.mp4" / "C0001.MOV")
+    os.link(media["clip"], card / "Y.MOV")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["run", "--profile", INTENT, "--output", str(out), str(card)]) == 4
+    said = capsys.readouterr().err
+    assert f"Output path '{out / 'CARD' / 'Y.mp4'}', the proxy of '{card / 'Y.MOV'}', is also the folder" in said
+    assert list(out.iterdir()) == []

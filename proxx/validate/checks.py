@@ -302,6 +302,9 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
             )
     seen: dict[str, str] = {}
     taken = _Taken()
+    # A clip's proxy named as a folder the job makes for other proxies (a card's clip Y.MOV beside a
+    # folder Y.mp4/ of clips): both rendered, and the second to be published failed.
+    made = {output_key(folder) for folder in _folders_written(spec.output_directory, [c.output for c in spec.clips])}
     for clip in spec.clips:
         key = output_key(clip.output)
         if key in seen:
@@ -310,6 +313,16 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
             )
             continue
         seen[key] = clip.source
+        if key in made:
+            problems.append(
+                _problem(
+                    "output_collision",
+                    f"Output path '{clip.output}', the proxy of '{clip.source}', is also the folder this job makes "
+                    "for the proxies of the clips in a folder of that name: a file and a folder cannot have one name.",
+                    output=clip.output,
+                )
+            )
+            continue
         existing = taken.existing(Path(clip.output))
         if existing is not None:
             name = Path(clip.output).name
