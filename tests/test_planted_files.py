@@ -236,3 +236,28 @@ def test_caches_another_member_of_proxx_home_planted_are_never_read(tmp_path: Pa
     assert shown.returncode == 0, shown.stderr
     assert "Small, light files for review" in shown.stdout and "Forged" not in shown.stdout
     assert "Review H.264" in shown.stdout.split("Not available")[0]  # still choosable: not taken as INVALID
+
+
+@pytest.mark.parametrize("planted", ["file", "link"])
+def test_a_subfolder_name_taken_by_a_file_or_a_link_is_refused_before_anything_runs(
+    tmp_path: Path, sources: list[Path], proxx_home: Path, planted: str
+) -> None:
+    """The folder a card's proxies go into (`<output>/<card>/`), its name taken by a file or by a link
+    someone put there: every clip failed in class C, one by one, though nothing could be made."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for source in sources:
+        os.link(source, card / source.name)
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    if planted == "file":
+        (out / "A001").write_text("someone's notes\n")
+    else:
+        (out / "A001").symlink_to(elsewhere)
+    app = Proxx.open()
+    spec = app.create_job(INTENT, [card], out)
+    row = app.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == ("FAILED", "B", "output_folder_taken"), row.message
+    assert f"Output subfolder '{out / 'A001'}' cannot be made: its name is taken by" in (row.message or "")
+    assert list(elsewhere.iterdir()) == [] and sorted(p.name for p in out.iterdir()) == ["A001"]

@@ -528,7 +528,8 @@ def test_an_inbox_file_whose_name_is_not_utf8_is_refused_and_the_inbox_goes_on(p
     roots = Roots([area["media"], area["out"]])
     for _ in range(2):  # and after a restart
         JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
-    spec2 = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    (area["out"] / "next").mkdir()  # the first one's job, queued, makes area["out"]'s proxy
+    spec2 = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"] / "next", utc_now(), {})
     (inbox / "next.json").write_text(spec2.to_json())
     events = JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
     assert [(e.path.name, e.outcome) for e in events] == [("next.json", "queued")]

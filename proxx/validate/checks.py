@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -205,6 +206,33 @@ def check_source(
     return [], info
 
 
+def _folders_taken(out_dir: Path, outputs: list[str]) -> list[Problem]:
+    """A problem for each folder the job would make below `out_dir` (the intent's subfolder, a card's
+    folders) whose name a file or a link already holds (the topmost only): the job failed each of
+    its clips there in class C, though nothing could have been made."""
+    problems: list[Problem] = []
+    blocked: list[Path] = []
+    for folder in _folders_written(str(out_dir), outputs):
+        if folder == out_dir or any(b in folder.parents for b in blocked):
+            continue
+        try:
+            info = os.lstat(folder)
+        except OSError:
+            continue  # not there yet: made when the job runs
+        if not stat.S_ISDIR(info.st_mode):
+            blocked.append(folder)
+            what = "a symbolic link, which outputs never go through" if stat.S_ISLNK(info.st_mode) else "a file"
+            problems.append(
+                _problem(
+                    "output_folder_taken",
+                    f"Output subfolder '{folder}' cannot be made: its name is taken by {what}. Move it away, "
+                    "or choose another output folder.",
+                    output_directory=str(folder),
+                )
+            )
+    return problems
+
+
 def _writable(out_dir: Path, folder: Path) -> str | None:
     """None if files can be created in `folder` (tried for real: root ignores mode bits), else why.
     `folder` is reached from `out_dir` through descriptors, no link followed, and the test file is
@@ -287,6 +315,9 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
     if not out_dir.is_dir():
         what = "is not a folder" if out_dir.exists() else "does not exist"
         return [_problem("output_folder_missing", f"Output folder '{out_dir}' {what}.", output_directory=str(out_dir))]
+    problems.extend(_folders_taken(out_dir, [c.output for c in spec.clips]))
+    if problems:
+        return problems
     folders = sorted({Path(c.output).parent for c in spec.clips})
     for folder in folders:
         if folder != out_dir and not folder.exists():
