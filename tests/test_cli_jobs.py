@@ -391,3 +391,32 @@ def test_a_job_is_named_by_its_id_never_by_a_pattern(proxx_home, tmp_path, capsy
     assert main(["jobs", "show", spec.job_id[-8:]]) == 0
     assert main(["jobs", "cancel", "a\x1b[31mb", "--wait", "0"]) == 2
     assert "'a\\x1b[31mb'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["jobs", "list", "--limit", "1" + "0" * 24],
+        ["jobs", "list", "--limit", "-1"],
+        ["jobs", "cancel", "x", "--wait", "nan"],
+        ["sign-jobspec", "spec.json", "--inbox", "x", "--output", "out.json", "--hours", "nan"],
+        ["sign-jobspec", "spec.json", "--inbox", "x", "--output", "out.json", "--hours", "inf"],
+        ["sign-jobspec", "spec.json", "--inbox", "x", "--output", "out.json", "--hours", "-1"],
+        ["watch", "in", "--profile", "Review H.264", "--output", "out", "--settle", "nan"],
+        ["watch", "in", "--profile", "Review H.264", "--output", "out", "--interval", "-1"],
+        ["worker", "--concurrency", "0"],
+        ["serve", "--port", "99999"],
+        ["serve", "--max-body", "-1"],
+    ],
+    ids=lambda argv: " ".join(argv[:2] + argv[-2:]),
+)
+def test_a_number_out_of_range_is_a_usage_error(proxx_home, argv, capsys):
+    """A count past SQLite's integers, 'nan' or 'inf' for seconds or hours were internal errors; a
+    negative limit listed every job; 'nan' seconds to settle handled a copy at once."""
+    from proxx.cli import main
+
+    with pytest.raises(SystemExit) as usage:
+        main(argv)
+    assert usage.value.code == 2
+    said = capsys.readouterr().err
+    assert f"error: argument {argv[-2]}:" in said and "internal error" not in said

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from proxx.cli.exits import OneIntent
+from proxx.cli.exits import OneIntent, amount
 from proxx.names import safe
 
 #: The commands `register` adds.
@@ -43,7 +43,9 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         metavar="NAME",
         help="the inbox it is for: its PROXX_INBOX_NAME, else its folder's path",
     )
-    p.add_argument("--hours", type=float, default=24.0, metavar="H", help="how long the signature holds (24)")
+    p.add_argument(
+        "--hours", type=amount(0.01, 24 * 366), default=24.0, metavar="H", help="how long the signature holds (24)"
+    )
     p.add_argument("--output", required=True, type=Path, metavar="OUT", help="the signed file to create")
     p.set_defaults(handler=cmd_sign_jobspec)
 
