@@ -638,3 +638,20 @@ def test_an_inbox_jobspec_giving_a_field_twice_is_refused(proxx_home, area, tmp_
     assert "it holds a number too long to be read" in events["long.json"].message
     assert "set_int_max_str_digits" not in events["long.json"].message
     assert proxx.store.jobs() == []
+
+
+def test_an_inbox_error_file_names_its_jobspec_escaped(proxx_home, area, tmp_path):
+    """The error file beside a JobSpec queued twice named the file as it was: `cat` of it drove the
+    operator's terminal, whose name held an escape sequence."""
+    proxx = Proxx.open()
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    roots = Roots([area["media"], area["out"]])
+    (inbox / "first.json").write_text(spec.to_json())
+    JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    (inbox / "again\x1b]0;TITLE\x07.json").write_text(spec.to_json())
+    (event,) = JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    assert event.outcome == "failed" and "already exists" in event.message
+    (error,) = (inbox / "failed").glob("*.error.txt")
+    assert "\x1b" not in error.read_text() and "\\x1b]0;TITLE\\x07" in error.read_text()

@@ -24,6 +24,7 @@ from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
 from proxx.jobspec.sources import NOT_VIDEO_BY_NAME, PARTIAL, NothingMissing, kept_folder, not_video
 from proxx.jobspec.untrusted import FileIdentity, check_untrusted, identity, parse_bounded, read_identified
 from proxx.media.files import PROXY_FOLDER, decodable, is_media, is_partial, printable, skipped_folder
+from proxx.names import safe_lines
 from proxx.roots import Roots
 from proxx.store import FAILED, QUEUED, RUNNING
 from proxx.validate.checks import would_write_among_sources
@@ -319,7 +320,8 @@ class JobSpecInbox:
         created; else the refusal's)."""
         message = refusal.message
         try:
-            self._move(path, FAILED_FOLDER, refusal.message + "\n", read)
+            # shown escaped, as every line proxx writes for people: `cat` of it never drives a terminal
+            self._move(path, FAILED_FOLDER, "\n".join(safe_lines(refusal.message)) + "\n", read)
         except ChangedSinceRead:  # the corrected file, saved while the first was checked: read again
             message += " Its file changed after it was read, and stays in the inbox to be read again."
         finally:
@@ -359,7 +361,7 @@ class JobSpecInbox:
             self.proxx.store.job(spec.job_id)
         except KeyError:
             return None, spec, read
-        message = f"JobSpec file '{path}': job {spec.job_id} already exists; a JobSpec is queued once"
+        message = f"JobSpec file '{printable(path)}': job {spec.job_id} already exists; a JobSpec is queued once"
         return JobValidationError("already_queued", message, {"job_id": spec.job_id}), None, read
 
     @property
