@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from proxx.errors import ConfigurationError
+from proxx.folders import read_own
 
 #: The job store's file name under PROXX_HOME.
 STORE_FILE = "proxx.db"
@@ -152,6 +153,20 @@ def write_text_atomically(path: Path, pieces: Iterable[str], *, sync: bool = Tru
         os.close(folder)
 
 
+def read_cache(path: Path) -> Any:
+    """The JSON document of a file proxx keeps under PROXX_HOME (a cache, a memory), or None when
+    there is none, it does not parse, or it is not proxx's own (`proxx.folders.read_own`: a file
+    another member of a group-writable PROXX_HOME put there, or a link, is never taken for proxx's
+    record: a planted profile cache changed what intents compiled to)."""
+    data = read_own(path)
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
 def write_cache(path: Path, document: object) -> None:
     """Replace a cache file (`write_json_atomically`, no fsync); best effort, as a cache that cannot be
     written only costs speed."""
@@ -163,9 +178,8 @@ def remembered(kind: str, file: Path, compute: Callable[[], str]) -> str:
     """`compute()`, a fact about `file` (e.g. a binary's version), kept in PROXX_HOME/cache/<kind>.json
     until the file changes."""
     cache = proxx_home() / "cache" / f"{kind}.json"
-    facts: dict[str, dict[str, object]] = {}
-    with contextlib.suppress(OSError, ValueError):
-        facts = json.loads(cache.read_text(encoding="utf-8"))
+    stored = read_cache(cache)
+    facts: dict[str, dict[str, object]] = stored if isinstance(stored, dict) else {}
     stamp = file_stamp(file)
     known = facts.get(str(file), {})
     if stamp is not None and known.get("stamp") == stamp and isinstance(known.get("value"), str):

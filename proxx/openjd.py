@@ -29,6 +29,7 @@ from proxx.app import Proxx
 from proxx.errors import ConfigurationError, PreJobError
 from proxx.folders import FolderRefused, link_new, own_folder, write_new
 from proxx.jobspec.model import JobSpec, create_jobspec, utc_now
+from proxx.jobspec.sources import Skipped, expand_sources
 from proxx.validate.checks import writes_among_sources
 
 SPECIFICATION = "jobtemplate-2023-09"
@@ -40,19 +41,23 @@ JOBSPECS_FOLDER = "jobspecs"  # beside the template; also the JobSpecDir default
 class Export:
     template: Path
     specs: tuple[JobSpec, ...]
+    skipped: tuple[Skipped, ...] = ()
 
 
 def export_openjd(proxx: Proxx, intent: str, sources: Sequence[str | Path], output: Path) -> Export:
-    """Write the template and one JobSpec per source under `output` (class A errors, and a template
-    that openjd-model refuses, write nothing)."""
+    """Write the template and one JobSpec per source file under `output`, a folder given standing for
+    the video files beneath it as for `proxx run` (`Export.skipped`: the files of those folders left
+    out). Class A errors, and a template that openjd-model refuses, write nothing."""
     selected_at = utc_now()
     if not sources:
         raise PreJobError("no_sources", "A job needs at least one source file.")
     compiled = proxx.select(intent)
     requires = proxx.requirements(compiled.canonical.engine)
+    # A card's folder made one JobSpec whose source was the folder itself, which every host refused.
+    expanded = expand_sources(sources, beside_outputs=proxx.beside_outputs)
     # Proxies go where the intent's naming puts them, beside the template's folder by default.
     proxies = output / "proxies"
-    specs = tuple(create_jobspec(compiled, [Path(s)], proxies, selected_at, requires) for s in sources)
+    specs = tuple(create_jobspec(compiled, [s], proxies, selected_at, requires) for s in expanded.sources)
     # The card rule before anything is written: the template, `jobspecs/` and `proxies/` would all
     # land among the sources, and a camera card is never written to (its jobs would be refused anyway).
     on_a_card = writes_among_sources(output, [clip for spec in specs for clip in spec.clips])
@@ -102,7 +107,7 @@ def export_openjd(proxx: Proxx, intent: str, sources: Sequence[str | Path], outp
         ) from None
     finally:
         os.close(folder)
-    return Export(template, specs)
+    return Export(template, specs, expanded.skipped)
 
 
 def check_template(document: dict[str, Any], template_dir: Path) -> None:

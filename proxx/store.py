@@ -475,6 +475,23 @@ class Store:
         ).fetchall()
         return [LeftOut(*row) for row in rows]
 
+    def outputs_in_progress(self, job_id: str) -> dict[str, tuple[str, str]]:
+        """The outputs of the jobs stored before `job_id` that are still QUEUED or RUNNING, by
+        `output_key`, each with its job and that job's state. SQLite reads the outputs from the
+        JobSpecs (a thousand queued one-clip jobs: 3 ms, against 8 ms parsing them here)."""
+        from proxx.jobspec.rerun import output_key
+
+        rows = self._db.execute(
+            "SELECT j.job_id, j.state, json_extract(clip.value, '$.output') FROM jobs j "
+            "JOIN jobspecs s ON s.job_id = j.job_id, json_each(s.spec_json, '$.clips') clip "
+            "WHERE j.state IN ('QUEUED', 'RUNNING') AND j.seq < (SELECT seq FROM jobs WHERE job_id = ?)",
+            (job_id,),
+        ).fetchall()
+        found: dict[str, tuple[str, str]] = {}
+        for other, state, output in rows:
+            found.setdefault(output_key(output), (other, state))
+        return found
+
     def published(self, output_key: str) -> Published | None:
         """The proxy a job published at `output_key`, as it was then, or None."""
         row = self._db.execute("SELECT * FROM published WHERE output_key = ?", (output_key,)).fetchone()
@@ -529,8 +546,12 @@ class Store:
         row = self._db.execute(_SELECT_JOBS + " WHERE j.job_id = ?", (prefix,)).fetchone()
         if row is not None:  # a whole id: its key, not a scan of every job
             return _job_row(row)
+        if not prefix:  # nothing given names no job (it was the start of every id: the only job, taken)
+            raise KeyError(prefix)
+        # Compared as text, never as a LIKE pattern: '%' or '_' named the only job, and an id of
+        # 100,000 characters was "pattern too complex", an internal error.
         rows = self._db.execute(
-            _SELECT_JOBS + " WHERE j.job_id LIKE ? || '%' OR j.job_id LIKE '%' || ?", (prefix, prefix)
+            _SELECT_JOBS + " WHERE substr(j.job_id, 1, ?1) = ?2 OR substr(j.job_id, -?1) = ?2", (len(prefix), prefix)
         ).fetchall()
         if len(rows) == 1:
             return _job_row(rows[0])

@@ -530,3 +530,96 @@ def test_a_card_nested_a_thousand_folders_deep_is_refused_and_never_stops_a_watc
         assert [e.path.name for e in events] == ["C0001.mov"]
     finally:  # rm walks without recursing; pytest's own clean-up recurses, and would overflow as proxx did
         subprocess.run(["rm", "-rf", str(card / "d")], check=True, timeout=60)
+
+
+def test_names_differing_only_in_how_an_accent_is_composed_are_one_name(tmp_path, media, proxx_home, capsys):
+    """'é' as one character (NFC) or as 'e' and its accent (NFD, as macOS writes names) shows the same
+    and is one name on macOS and its file sharing: two such clips of one card were both proxied, and
+    a proxy was published beside a file of that name, as two different names."""
+    from proxx.cli import main
+
+    card = tmp_path / "cards" / "CARD" / "DCIM" / "100CANON"
+    card.mkdir(parents=True)
+    composed, decomposed = "Prise_\u00e9t\u00e9.MOV", "Prise_e\u0301te\u0301.MOV"
+    for name in (composed, decomposed):
+        os.link(media["clip"], card / name)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["run", "--profile", INTENT, "--output", str(out), str(card.parent.parent)]) == 4
+    said = capsys.readouterr().err
+    assert "would both be written to" in said and "differ only in how an accented letter is written" in said
+    assert not (out / "CARD").exists()
+
+    (out / decomposed.replace(".MOV", ".mp4")).write_bytes(b"someone else's file")
+    assert main(["run", "--profile", INTENT, "--output", str(out), str(card / composed)]) == 4
+    said = capsys.readouterr().err
+    assert f"Output path '{out / composed.replace('.MOV', '.mp4')}' already exists" in said
+    assert sorted(p.name for p in out.iterdir()) == [decomposed.replace(".MOV", ".mp4")]
+
+
+def test_a_card_started_twice_into_one_folder_is_made_once(tmp_path, media, proxx_home):
+    """Two terminals, a form sent twice, a watch folder beside an operator: the second job of a card
+    whose proxies an earlier job still makes was rendered too, every clip twice, and both jobs failed
+    ("appeared while the job ran") with a second copy of each proxy left beside it. It is refused in
+    class B before anything runs, naming the job making them; once that job ends nothing is missing."""
+    from proxx import NothingMissing
+
+    card = tmp_path / "cards" / "CARD" / "DCIM" / "100CANON"
+    card.mkdir(parents=True)
+    for n in range(2):
+        os.link(media["clip"], card / f"MVI_000{n}.MOV")
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    first = proxx.create_job(INTENT, [card.parent.parent], out)  # queued: a worker has not taken it yet
+    second = proxx.create_job(INTENT, [card.parent.parent], out)
+    row = proxx.store.job(second.job_id)
+    assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "output_being_made")
+    assert f"is being made by job {first.job_id}, queued" in (row.message or "")
+    assert row.message.count("is being made by job") == 2 and "already exists" not in row.message
+
+    result = proxx.run_job(first.job_id)
+    assert result is not None and result.state == COMPLETED
+    assert sorted(p.name for p in (out / "CARD" / "DCIM" / "100CANON").iterdir()) == ["MVI_0000.mp4", "MVI_0001.mp4"]
+    with pytest.raises(NothingMissing):
+        proxx.create_job(INTENT, [card.parent.parent], out)
+
+
+def test_a_proxy_recorded_before_names_were_composed_is_still_already_proxied(tmp_path, media, proxx_home):
+    """A store records each proxy by its name's key; keys are now composed ('é' as one character),
+    so a decomposed name recorded before is looked up by its earlier key too: a re-run found it
+    nowhere and refused the proxy as an existing file."""
+    card = tmp_path / "cards" / "CARD"
+    card.mkdir(parents=True)
+    os.link(media["clip"], card / "Prise_e\u0301te\u0301.MOV")
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job(INTENT, [card], out).job_id)
+    assert result is not None and result.state == COMPLETED
+    (proxy,) = (out / "CARD").iterdir()
+    earlier = os.path.normcase(os.path.abspath(proxy)).casefold()  # the key as it was recorded before
+    with proxx.store._write() as db:
+        db.execute("UPDATE published SET output_key = ?", (earlier,))
+    expansion = proxx.expand(INTENT, [card], out)
+    assert expansion.sources == () and [p.output for p in expansion.proxied] == [proxy]
+
+
+def test_a_clip_whose_proxy_would_be_named_as_a_folder_of_the_card_is_refused_before_anything_runs(
+    tmp_path, media, proxx_home, capsys
+):
+    """A card's clip 'Y.MOV' beside a folder 'Y.mp4/' of clips: the clip's proxy 'Y.mp4' is also the
+    folder made for the others' proxies. Both rendered, and whichever was published second failed
+    ("appeared while the job ran"), its verified proxy left beside it."""
+    from proxx.cli import main
+
+    card = tmp_path / "cards" / "CARD"
+    (card / "Y.mp4").mkdir(parents=True)
+    os.link(media["clip"], card / "Y.mp4" / "C0001.MOV")
+    os.link(media["clip"], card / "Y.MOV")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["run", "--profile", INTENT, "--output", str(out), str(card)]) == 4
+    said = capsys.readouterr().err
+    assert f"Output path '{out / 'CARD' / 'Y.mp4'}', the proxy of '{card / 'Y.MOV'}', is also the folder" in said
+    assert list(out.iterdir()) == []

@@ -370,3 +370,53 @@ def test_worker_once_ends_with_the_exit_code_of_the_jobs_that_failed(tmp_path, c
     (tmp_path / "out2").rmdir()  # gone before a worker takes the job: refused then, in class B
     done = cli(home, "worker", "--once")
     assert done.returncode == 4 and "worker ran 1 job(s), 1 FAILED" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_job_is_named_by_its_id_never_by_a_pattern(proxx_home, tmp_path, capsys):
+    """An id or its start or end, compared as text: '%', '_' or nothing named the only job (`jobs
+    cancel _` cancelled it), and an id of 100,000 characters was an internal error."""
+    from proxx import Proxx
+    from proxx.cli import main
+    from proxx.store import QUEUED
+
+    source = make_clip(tmp_path / "A001.mov", frames=2)
+    (tmp_path / "out").mkdir()
+    spec = Proxx.open().submit("Review H.264", [source], tmp_path / "out")  # queued: the only job
+    for given in ("%", "_", "", "________", "%" + spec.job_id[-4:], "x" * 100_000):
+        assert main(["jobs", "cancel", given, "--wait", "0"]) == 2, given[:20]
+        assert main(["jobs", "show", given]) != 0, given[:20]
+        said = capsys.readouterr().err
+        assert "no job matches" in said and "internal error" not in said, said[:200]
+    assert Proxx.open().store.job(spec.job_id).state == QUEUED
+    assert main(["jobs", "show", spec.job_id[-8:]]) == 0
+    assert main(["jobs", "cancel", "a\x1b[31mb", "--wait", "0"]) == 2
+    assert "'a\\x1b[31mb'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["jobs", "list", "--limit", "1" + "0" * 24],
+        ["jobs", "list", "--limit", "-1"],
+        ["jobs", "cancel", "x", "--wait", "nan"],
+        ["sign-jobspec", "spec.json", "--inbox", "x", "--output", "out.json", "--hours", "nan"],
+        ["sign-jobspec", "spec.json", "--inbox", "x", "--output", "out.json", "--hours", "inf"],
+        ["sign-jobspec", "spec.json", "--inbox", "x", "--output", "out.json", "--hours", "-1"],
+        ["watch", "in", "--profile", "Review H.264", "--output", "out", "--settle", "nan"],
+        ["watch", "in", "--profile", "Review H.264", "--output", "out", "--interval", "-1"],
+        ["worker", "--concurrency", "0"],
+        ["serve", "--port", "99999"],
+        ["serve", "--max-body", "-1"],
+    ],
+    ids=lambda argv: " ".join(argv[:2] + argv[-2:]),
+)
+def test_a_number_out_of_range_is_a_usage_error(proxx_home, argv, capsys):
+    """A count past SQLite's integers, 'nan' or 'inf' for seconds or hours were internal errors; a
+    negative limit listed every job; 'nan' seconds to settle handled a copy at once."""
+    from proxx.cli import main
+
+    with pytest.raises(SystemExit) as usage:
+        main(argv)
+    assert usage.value.code == 2
+    said = capsys.readouterr().err
+    assert f"error: argument {argv[-2]}:" in said and "internal error" not in said

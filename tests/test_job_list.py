@@ -84,9 +84,10 @@ def test_jobs_list_and_show_import_only_what_they_print(tmp_path, proxx_home):
     from proxx.media.samples import make_clip
 
     (tmp_path / "out").mkdir()
+    (tmp_path / "later").mkdir()
     source = make_clip(tmp_path / "A001.mov", frames=2)
     proxx = Proxx.open()
-    queued = proxx.create_job("Review H.264", [source], tmp_path / "out")  # no result yet
+    queued = proxx.create_job("Review H.264", [source], tmp_path / "later")  # no result yet
     completed = proxx.create_job("Review H.264", [source], tmp_path / "out")
     proxx.run_job(completed.job_id)
     failed = proxx.create_job("Review H.264", [tmp_path / "missing.mov", tmp_path / "x.mov"], tmp_path / "out")
@@ -103,7 +104,7 @@ def test_jobs_list_and_show_import_only_what_they_print(tmp_path, proxx_home):
     # what each shows comes from the stored JobSpec's and the result's documents
     assert "published  -> " in shown[completed.job_id] and "Outcome   1 proxy published" in shown[completed.job_id]
     assert "missing.mov" in shown[failed.job_id] and "FAILED (job validation failure" in shown[failed.job_id]
-    assert f"  A001.mov  QUEUED  -> {tmp_path / 'out' / 'A001'}" in shown[queued.job_id]
+    assert f"  A001.mov  QUEUED  -> {tmp_path / 'later' / 'A001'}" in shown[queued.job_id]
 
 
 def test_the_default_page_is_fast_on_100000_jobs(tmp_path):

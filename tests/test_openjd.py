@@ -211,3 +211,23 @@ def test_export_openjd_shows_each_source_escaped(proxx_home, tmp_path, capsys):
     shown = capsys.readouterr().out
     assert "\x1b" not in shown and "\x07" not in shown
     assert "e\\x1b[31mRED\\x1b]0;TITLE\\x07.mov" in shown
+
+
+def test_a_card_folder_exports_one_jobspec_per_clip_beneath_it(proxx_home, tmp_path, capsys):
+    """A folder given to `export-openjd` stands for its video files, as it does for `proxx run`: it was
+    one JobSpec whose source was the folder, which every host refused ("not a regular file")."""
+    card = tmp_path / "A001"
+    clips = [make_clip(card / "CLIP" / f"C000{n}.MP4", frames=4) for n in range(2)]
+    (card / "CLIP" / "C0000.THM").write_bytes(b"thumbnail")
+    output = tmp_path / "openjd"
+    assert main(["export-openjd", "--profile", INTENT, "--output", str(output), str(card)]) == 0
+    assert f"Skipped: {card / 'CLIP' / 'C0000.THM'}: not a camera clip" in capsys.readouterr().err
+    specs = sorted((output / "jobspecs").iterdir())
+    documents = [json.loads(path.read_text()) for path in specs]
+    assert sorted(d["clips"][0]["source"] for d in documents) == [str(c) for c in clips]
+    assert sorted(d["clips"][0]["output"] for d in documents) == [
+        str(output / "proxies" / "A001" / "CLIP" / f"C000{n}.mp4") for n in range(2)
+    ]
+    runner_home = tmp_path / "runner-home"
+    assert run_locally(output / TEMPLATE_NAME, runner_home) == [ActionState.SUCCESS, ActionState.SUCCESS]
+    assert all((output / "proxies" / "A001" / "CLIP" / f"C000{n}.mp4").stat().st_size > 0 for n in range(2))

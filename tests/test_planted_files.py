@@ -214,3 +214,50 @@ def test_an_internal_error_log_is_never_written_through_a_planted_logs_link(tmp_
     except RuntimeError:
         written = _log_internal_error()
     assert written is not None and "an internal error" in written.read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a file of another user needs root")
+def test_caches_another_member_of_proxx_home_planted_are_never_read(tmp_path: Path) -> None:
+    """PROXX_HOME's profile cache and its memory of INVALID intents were read whoever wrote them: a
+    member of a group-writable PROXX_HOME could change what an intent says and compiles to, or mark
+    one INVALID, with a file of theirs. Only proxx's own files are read back."""
+    home = tmp_path / "home"
+    assert proxx(home, "profiles").returncode == 0
+    cache = home / "cache" / "profiles.json"
+    document = json.loads(cache.read_text())
+    (entry,) = [e for f, e in document["files"].items() if f.endswith("review_h264.yaml")]
+    entry["document"]["description"] = "Forged by another user"
+    forged = {"Review H.264": {entry["document"]["user_profile_version"]: {"found_at": "", "why": "forged"}}}
+    for path, planted in ((cache, document), (home / "intents-invalid.json", forged)):
+        path.unlink(missing_ok=True)
+        path.write_text(json.dumps(planted))
+        os.chown(path, 65534, 65534)
+    shown = proxx(home, "profiles")
+    assert shown.returncode == 0, shown.stderr
+    assert "Small, light files for review" in shown.stdout and "Forged" not in shown.stdout
+    assert "Review H.264" in shown.stdout.split("Not available")[0]  # still choosable: not taken as INVALID
+
+
+@pytest.mark.parametrize("planted", ["file", "link"])
+def test_a_subfolder_name_taken_by_a_file_or_a_link_is_refused_before_anything_runs(
+    tmp_path: Path, sources: list[Path], proxx_home: Path, planted: str
+) -> None:
+    """The folder a card's proxies go into (`<output>/<card>/`), its name taken by a file or by a link
+    someone put there: every clip failed in class C, one by one, though nothing could be made."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for source in sources:
+        os.link(source, card / source.name)
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    if planted == "file":
+        (out / "A001").write_text("someone's notes\n")
+    else:
+        (out / "A001").symlink_to(elsewhere)
+    app = Proxx.open()
+    spec = app.create_job(INTENT, [card], out)
+    row = app.store.job(spec.job_id)
+    assert (row.state, row.failure_class, row.reason) == ("FAILED", "B", "output_folder_taken"), row.message
+    assert f"Output subfolder '{out / 'A001'}' cannot be made: its name is taken by" in (row.message or "")
+    assert list(elsewhere.iterdir()) == [] and sorted(p.name for p in out.iterdir()) == ["A001"]

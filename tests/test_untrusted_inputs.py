@@ -417,10 +417,19 @@ def _closed(connection: object) -> bool:
         return True
 
 
-def test_slow_clients_never_lock_the_web_server_out(proxx_home, area, tmp_path):
-    """Clients that open connections and never finish a request's head are cut off after
-    PROXX_WEB_HEADER_SECONDS; past PROXX_WEB_MAX_CONNECTIONS a connection is closed at once; the
-    server answers everyone else throughout."""
+@pytest.mark.parametrize(
+    "started",
+    [
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ",
+        b"POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 999\r\n\r\n{",
+    ],
+    ids=["head", "body"],
+)
+def test_slow_clients_never_lock_the_web_server_out(proxx_home, area, tmp_path, started):
+    """Clients that open connections and never finish a request, its head or its body (a byte now and
+    then: the body's was not timed at all), are cut off after PROXX_WEB_HEADER_SECONDS; past
+    PROXX_WEB_MAX_CONNECTIONS a connection is closed at once; the server answers everyone else
+    throughout."""
     import re
     import signal
     import socket
@@ -443,7 +452,7 @@ def test_slow_clients_never_lock_the_web_server_out(proxx_home, area, tmp_path):
         port = int(match.group(1))
         for _ in range(4):
             client = socket.create_connection(("127.0.0.1", port))
-            client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            client.sendall(started)
             slow.append(client)
         time.sleep(0.3)
         extra = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -519,7 +528,8 @@ def test_an_inbox_file_whose_name_is_not_utf8_is_refused_and_the_inbox_goes_on(p
     roots = Roots([area["media"], area["out"]])
     for _ in range(2):  # and after a restart
         JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
-    spec2 = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    (area["out"] / "next").mkdir()  # the first one's job, queued, makes area["out"]'s proxy
+    spec2 = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"] / "next", utc_now(), {})
     (inbox / "next.json").write_text(spec2.to_json())
     events = JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
     assert [(e.path.name, e.outcome) for e in events] == [("next.json", "queued")]
@@ -560,3 +570,88 @@ def test_an_inbox_jobspec_with_an_unknown_field_is_told_every_valid_field(proxx_
     assert all(name in event.message for name in fields), event.message
     assert "'resolution'" in event.message and "x" * 100 not in event.message
     assert len(event.message) < 1500
+
+
+@pytest.mark.parametrize("first", ["valid", "refused"])
+def test_an_inbox_jobspec_edited_while_it_is_checked_is_read_again_never_filed_unread(
+    proxx_home, area, tmp_path, monkeypatch, first
+):
+    """An operator saving a corrected JobSpec over the one the inbox was checking (compiling, probing
+    its sources): the file as saved was moved to queued/ (or failed/, under the first one's error) as
+    though handled, and never read. It stays in the inbox and the next pass reads it."""
+    proxx = Proxx.open()
+    made = [
+        create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"] / f"v{n}", utc_now(), {})
+        for n in range(2)
+    ]
+    for n in range(2):
+        (area["out"] / f"v{n}").mkdir()
+    document = json.loads(made[0].to_json())
+    document["reuse"] = first == "refused"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    spec_file = inbox / "card.json"
+    spec_file.write_text(json.dumps(document))
+    checked = JobSpecInbox._check
+
+    def saved_meanwhile(self, path):  # type: ignore[no-untyped-def]
+        found = checked(self, path)
+        spec_file.write_text(made[1].to_json())  # in place, as an editor saves
+        return found
+
+    monkeypatch.setattr(JobSpecInbox, "_check", saved_meanwhile)
+    roots = Roots([area["media"], area["out"]])
+    (event,) = JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    assert event.outcome == ("queued" if first == "valid" else "failed")
+    assert "changed after it was read" in event.message and "stays in the inbox" in event.message
+    assert json.loads(spec_file.read_text())["job_id"] == made[1].job_id
+    assert [p.name for p in (inbox / ("queued" if first == "valid" else "failed")).iterdir()] == []
+    monkeypatch.setattr(JobSpecInbox, "_check", checked)
+    (event,) = JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    assert (event.outcome, event.job_id) == ("queued", made[1].job_id)
+    assert json.loads((inbox / "queued" / "card.json").read_text())["job_id"] == made[1].job_id
+    expected = [made[1].job_id] if first == "refused" else sorted(s.job_id for s in made)
+    assert sorted(j.job_id for j in proxx.store.jobs()) == expected
+
+
+def test_an_inbox_jobspec_giving_a_field_twice_is_refused(proxx_home, area, tmp_path):
+    """JSON readers differ on a key given twice (Python's takes the last, others the first, as a
+    signer or a reviewer may): it was queued as the last said. A number too long to read is refused
+    in proxx's words, never Python's advice to change its settings."""
+    proxx = Proxx.open()
+    made = [create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+            for _ in range(2)]  # fmt: skip
+    text = made[1].to_json()
+    twice = text.replace('"job_id":', f'"job_id":"{made[0].job_id}","job_id":', 1)
+    assert twice != text
+    long_number = text.replace('"index":0', '"index":' + "9" * 5000, 1)
+    assert long_number != text
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "twice.json").write_text(twice)
+    (inbox / "long.json").write_text(long_number)
+    events = {
+        e.path.name: e for e in JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
+    }
+    assert events["twice.json"].outcome == "failed" and events["twice.json"].failure_class == "B"
+    assert "it gives 'job_id' more than once" in events["twice.json"].message
+    assert "it holds a number too long to be read" in events["long.json"].message
+    assert "set_int_max_str_digits" not in events["long.json"].message
+    assert proxx.store.jobs() == []
+
+
+def test_an_inbox_error_file_names_its_jobspec_escaped(proxx_home, area, tmp_path):
+    """The error file beside a JobSpec queued twice named the file as it was: `cat` of it drove the
+    operator's terminal, whose name held an escape sequence."""
+    proxx = Proxx.open()
+    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    roots = Roots([area["media"], area["out"]])
+    (inbox / "first.json").write_text(spec.to_json())
+    JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    (inbox / "again\x1b]0;TITLE\x07.json").write_text(spec.to_json())
+    (event,) = JobSpecInbox(proxx, inbox, roots, settle=0.0).poll()
+    assert event.outcome == "failed" and "already exists" in event.message
+    (error,) = (inbox / "failed").glob("*.error.txt")
+    assert "\x1b" not in error.read_text() and "\\x1b]0;TITLE\\x07" in error.read_text()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from proxx.errors import FailureClass
@@ -32,3 +33,35 @@ class OneIntent(argparse.Action):
         if getattr(namespace, self.dest, None) not in (None, self.default):
             parser.error(f"{option_string} was given more than once: choose one intent")
         setattr(namespace, self.dest, values)
+
+
+def whole(least: int, most: int) -> Callable[[str], int]:
+    """An option's type: a whole number from `least` to `most`, else a usage error (a number past
+    SQLite's, a negative count, were internal errors or taken as "all")."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if not least <= value <= most:
+            raise argparse.ArgumentTypeError(f"{value} is not from {least} to {most}")
+        return value
+
+    return parse
+
+
+def amount(least: float, most: float) -> Callable[[str], float]:
+    """An option's type: a number (seconds, hours) from `least` to `most`, else a usage error ('nan'
+    and 'inf' were internal errors, or a watch that never waited for a copy to settle)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not (math.isfinite(value) and least <= value <= most):
+            raise argparse.ArgumentTypeError(f"{text} is not from {least:g} to {most:g}")
+        return value
+
+    return parse

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import attrs
 
-from proxx.cli.exits import EXIT_INTERNAL, OneIntent, failed_code
+from proxx.cli.exits import EXIT_INTERNAL, OneIntent, amount, failed_code, whole
 from proxx.errors import CANCELLED, PreJobError
 from proxx.home import proxx_home
 from proxx.jobspec.stamps import iso_moment
@@ -78,13 +78,15 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p = sub.add_parser("worker", help="run queued jobs")
     repository_options(p)
     p.add_argument("--once", action="store_true", help="exit when the queue is empty")
-    p.add_argument("--concurrency", type=int, default=1, metavar="N", help="jobs run at once (default 1)")
+    p.add_argument("--concurrency", type=whole(1, 1024), default=1, metavar="N", help="jobs run at once (default 1)")
     p.set_defaults(handler=cmd_worker)
 
     jobs = sub.add_parser("jobs", help="list, show and retry jobs").add_subparsers(dest="jobs_command", required=True)
     p = jobs.add_parser("list", help="recent jobs, newest first, a page at a time")
     p.add_argument("--state", choices=STATES)
-    p.add_argument("--limit", type=int, default=50, metavar="N", help="jobs on the page (default 50; 0: all)")
+    p.add_argument(
+        "--limit", type=whole(0, 1_000_000_000), default=50, metavar="N", help="jobs on the page (default 50; 0: all)"
+    )
     p.add_argument("--since", type=_moment, metavar="DATE", help="jobs created at or after DATE (2026-11-29[T10:00])")
     p.add_argument("--all", action="store_true", help="hidden jobs too")
     p.add_argument("--json", action="store_true")
@@ -107,7 +109,9 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.set_defaults(handler=cmd_jobs_show, profiles=[], bundled=None)
     p = jobs.add_parser("cancel", help="cancel a queued or running job: it ends FAILED, cancelled by the operator")
     p.add_argument("job_id", metavar="ID")
-    p.add_argument("--wait", type=float, default=30.0, metavar="S", help="seconds to wait for a running job to stop")
+    p.add_argument(
+        "--wait", type=amount(0, 86400), default=30.0, metavar="S", help="seconds to wait for a running job to stop"
+    )
     p.set_defaults(handler=cmd_jobs_cancel, profiles=[], bundled=None)
     p = jobs.add_parser("retry", help="create a NEW job for a failed job's clips without a verified output")
     p.add_argument("job_id", metavar="ID")
@@ -617,7 +621,7 @@ def _finished_jobs(store: Store, given: Sequence[str], only: str) -> list[str] |
         try:
             row = store.find(name)
         except KeyError:
-            print(f"proxx: no job matches '{name}'.", file=sys.stderr)
+            print(f"proxx: no job matches '{safe(name)}'.", file=sys.stderr)
             return None
         if row.state not in (COMPLETED, FAILED):
             print(f"proxx: job {row.job_id} is {row.state}; {only}.", file=sys.stderr)
@@ -841,7 +845,7 @@ def cmd_jobs_cancel(args: argparse.Namespace) -> int:
     try:
         row = proxx.cancel(args.job_id)
     except KeyError:
-        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        print(f"proxx: no job matches '{safe(args.job_id)}'.", file=sys.stderr)
         return 2
     deadline = time.monotonic() + args.wait
     while row.state in (QUEUED, RUNNING) and time.monotonic() < deadline:  # its worker stops it within seconds
@@ -884,7 +888,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     try:
         original = proxx.store.find(args.job_id).job_id
     except KeyError:
-        print(f"proxx: no job matches '{args.job_id}'.", file=sys.stderr)
+        print(f"proxx: no job matches '{safe(args.job_id)}'.", file=sys.stderr)
         return 2
     try:
         spec, done = proxx.retry(original, here=args.run)

@@ -5,11 +5,12 @@ JobSpec inbox)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from proxx.cli.exits import OneIntent
+from proxx.cli.exits import OneIntent, amount
 from proxx.names import safe
 
 #: The commands `register` adds.
@@ -20,7 +21,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p = sub.add_parser("export-openjd", help="write an Open Job Description job template (AWS Deadline Cloud)")
     p.add_argument("--profile", action=OneIntent, required=True, metavar="NAME", help="the intent to use")
     p.add_argument("--output", required=True, type=Path, metavar="DIR", help="folder for the template and JobSpecs")
-    p.add_argument("sources", nargs="+", metavar="SRC", help="source media files")
+    p.add_argument("sources", nargs="+", metavar="SRC", help="source media files or folders (a card)")
     p.set_defaults(handler=cmd_export_openjd, profiles=[], bundled=None)
 
     p = sub.add_parser("run-spec", help="run one JobSpec JSON file here (what OpenJD tasks run)")
@@ -42,7 +43,9 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         metavar="NAME",
         help="the inbox it is for: its PROXX_INBOX_NAME, else its folder's path",
     )
-    p.add_argument("--hours", type=float, default=24.0, metavar="H", help="how long the signature holds (24)")
+    p.add_argument(
+        "--hours", type=amount(0.01, 24 * 366), default=24.0, metavar="H", help="how long the signature holds (24)"
+    )
     p.add_argument("--output", required=True, type=Path, metavar="OUT", help="the signed file to create")
     p.set_defaults(handler=cmd_sign_jobspec)
 
@@ -53,6 +56,8 @@ def cmd_export_openjd(args: argparse.Namespace) -> int:
 
     proxx = Proxx.open(profiles=args.profiles, bundled=args.bundled)
     export = export_openjd(proxx, args.profile, args.sources, args.output)
+    for item in export.skipped:
+        print(f"Skipped: {safe(str(item.path))}: {safe(item.why)}", file=sys.stderr)
     for spec in export.specs:
         print(f"JobSpec {spec.job_id}: {safe(spec.clips[0].source)}")
     print(f"Template: {safe(str(export.template))}")

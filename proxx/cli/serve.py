@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from proxx.cli.exits import whole
 from proxx.errors import ConfigurationError
 
 #: The commands `register` adds.
@@ -23,7 +24,7 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     )
     repository_options(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8421, help="port (default 8421; 0 picks a free one)")
+    p.add_argument("--port", type=whole(0, 65535), default=8421, help="port (default 8421; 0 picks a free one)")
     p.add_argument(
         "--root",
         action="append",
@@ -35,12 +36,14 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
     p.add_argument("--token", default=os.environ.get("PROXX_WEB_TOKEN"), help="access token (env PROXX_WEB_TOKEN)")
     p.add_argument(
         "--workers",
-        type=int,
+        type=whole(0, 1024),
         default=1,
         metavar="N",
         help="jobs run at once by worker threads in this process (default 1; 0: run `proxx worker` beside it)",
     )
-    p.add_argument("--max-body", type=int, default=64 * 1024, metavar="BYTES", help="largest request body accepted")
+    p.add_argument(
+        "--max-body", type=whole(1, 1 << 30), default=64 * 1024, metavar="BYTES", help="largest request body accepted"
+    )
     p.set_defaults(handler=cmd_serve)
 
 

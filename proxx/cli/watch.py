@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proxx.cli.exits import EXIT_INTERNAL, OneIntent, failed_code
+from proxx.cli.exits import EXIT_INTERNAL, OneIntent, amount, failed_code
 from proxx.visibility import OperatorWords, failure_title, safe
 
 if TYPE_CHECKING:
@@ -49,8 +49,10 @@ def register(sub: Any, repository_options: Callable[[argparse.ArgumentParser], N
         help="with --jobspecs: a folder its JobSpecs may read sources from and write outputs into "
         "(repeatable; default PROXX_INBOX_ROOTS, folders separated like PATH); an inbox needs at least one",
     )
-    p.add_argument("--settle", type=float, default=5.0, metavar="S", help="seconds a file must stop growing (5)")
-    p.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between scans (2)")
+    p.add_argument(
+        "--settle", type=amount(0, 86400), default=5.0, metavar="S", help="seconds a file must stop growing (5)"
+    )
+    p.add_argument("--interval", type=amount(0.01, 86400), default=2.0, metavar="S", help="seconds between scans (2)")
     p.add_argument("--once", action="store_true", help="exit once no file is left waiting to settle")
     p.add_argument(
         "--run", action="store_true", help="run the jobs here too (one worker in this process): a one-machine set-up"

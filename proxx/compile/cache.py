@@ -7,14 +7,12 @@ whole cache is dropped when proxx or any schema file changes. `proxx validate` n
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from proxx import vocabulary
-from proxx.home import file_stamp, write_cache
+from proxx.home import file_stamp, read_cache, write_cache
 from proxx.resources import schemas_dir
 from proxx.version import __version__
 
@@ -33,10 +31,9 @@ class ProfileCache:
         self._key = _rules_key()
         self._entries: dict[str, Any] = {}
         self._dirty = False
-        with contextlib.suppress(OSError, ValueError):
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            if stored.get("key") == self._key:
-                self._entries = stored["files"]
+        stored = read_cache(path)
+        if isinstance(stored, dict) and stored.get("key") == self._key and isinstance(stored.get("files"), dict):
+            self._entries = stored["files"]
 
     def get(self, file: Path) -> tuple[str, dict[str, Any]] | None:
         entry = self._entries.get(str(file))

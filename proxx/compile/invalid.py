@@ -15,14 +15,12 @@ the version the intent has while its file still has that digest, and forgotten o
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 from pathlib import Path
 
 import attrs
 
-from proxx.home import write_cache
+from proxx.home import read_cache, write_cache
 from proxx.jobspec.stamps import utc_now
 
 MEMORY_FILE = "intents-invalid.json"
@@ -52,16 +50,15 @@ class InvalidMemory:
         self.path = path
         self._entries: dict[str, dict[str, dict[str, str]]] = {}
         self._legacy: dict[str, dict[str, str]] = {}  # name -> {"digest", "message"}: the earlier format
-        with contextlib.suppress(OSError, ValueError):
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(stored, dict):
-                for name, entry in stored.items():
-                    if not isinstance(entry, dict):
-                        continue
-                    if isinstance(entry.get("digest"), str):
-                        self._legacy[name] = {k: str(v) for k, v in entry.items()}
-                    else:
-                        self._entries[name] = {v: dict(r) for v, r in entry.items() if isinstance(r, dict)}
+        stored = read_cache(path)  # proxx's own file only: a planted one could forget an INVALID intent
+        if isinstance(stored, dict):
+            for name, entry in stored.items():
+                if not isinstance(entry, dict):
+                    continue
+                if isinstance(entry.get("digest"), str):
+                    self._legacy[name] = {k: str(v) for k, v in entry.items()}
+                else:
+                    self._entries[name] = {v: dict(r) for v, r in entry.items() if isinstance(r, dict)}
 
     @classmethod
     def at(cls, home: Path) -> InvalidMemory:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -33,8 +34,20 @@ ALREADY_PROXIED = "already proxied: its verified proxy is in the output folder"
 
 def output_key(path: str | Path) -> str:
     """A path as one case-insensitive volume (a camera card's exFAT, macOS, Windows) names one file:
-    two names differing only in letter case are one name, wherever the job runs."""
-    return os.path.normcase(os.path.abspath(path)).casefold()
+    two names differing only in letter case, or in how an accented letter is composed ('é' as one
+    character or as 'e' and its accent: macOS and its file sharing take both for one name), are one
+    name, wherever the job runs."""
+    return unicodedata.normalize("NFC", os.path.normcase(os.path.abspath(path)).casefold())
+
+
+def recorded(published: Callable[[str], PublishedLookup | None], output: str | Path) -> PublishedLookup | None:
+    """The record of the proxy a job published at `output`: under its `output_key`, or, for a name
+    whose accents are written decomposed, under the key proxx recorded it by before keys were
+    composed (the store keeps its records)."""
+    found = published(output_key(output))
+    if found is None and not unicodedata.is_normalized("NFC", str(output)):
+        found = published(os.path.normcase(os.path.abspath(output)).casefold())
+    return found
 
 
 def content_identity(path: str | Path, with_mtime: bool = False) -> str | None:
@@ -108,7 +121,7 @@ def leave_out_proxied(
 def _proxied(
     source: Path, output: Path, canonical: CanonicalProfile, published: Callable[[str], PublishedLookup | None]
 ) -> Proxied | None:
-    record = published(output_key(output))
+    record = recorded(published, output)
     if record is None or record.proxy_profile != canonical.id:
         return None
     if content_identity(output, with_mtime=True) != record.output_identity:
@@ -124,6 +137,29 @@ def identities(source: str, output: str) -> tuple[str, str] | None:
     return None if of_source is None or of_output is None else (of_source, of_output)
 
 
+def being_made(
+    spec: JobSpec, problems: Sequence[JobValidationError], in_progress: Mapping[str, tuple[str, str]]
+) -> list[JobValidationError]:
+    """`problems`, with one more for each output of `spec` that an earlier job still QUEUED or RUNNING
+    makes (`in_progress`: `Store.outputs_in_progress`), which replaces its "already exists" (that job
+    may have published it already): a job started twice on one card (two terminals, a form sent
+    twice, a watch folder beside an operator) rendered every clip twice, and both jobs failed."""
+    found: dict[str, JobValidationError] = {}
+    for clip in spec.clips:
+        making = in_progress.get(output_key(clip.output))
+        if making is not None:
+            job_id, state = making
+            which = "running now" if state == "RUNNING" else "queued"
+            found[clip.output] = JobValidationError(
+                "output_being_made",
+                f"Output path '{clip.output}' is being made by job {job_id}, {which}: two jobs never make one "
+                "proxy. Once that job has ended, run the sources again: only what is missing is made.",
+                {"output": clip.output, "job_id": job_id},
+            )
+    kept = [p for p in problems if not (p.reason == "output_exists" and p.context.get("output") in found)]
+    return [*kept, *found.values()]
+
+
 def taken_by_proxy(
     spec: JobSpec, problem: JobValidationError, published: Callable[[str], PublishedLookup | None]
 ) -> JobValidationError:
@@ -134,7 +170,7 @@ def taken_by_proxy(
     clip = next((c for c in spec.clips if c.output == problem.context.get("output")), None)
     if problem.reason != "output_exists" or clip is None:
         return problem
-    record = published(output_key(clip.output))
+    record = recorded(published, clip.output)
     if record is None or record.proxy_profile != spec.proxy_profile:
         return problem
     if content_identity(clip.output, with_mtime=True) != record.output_identity:

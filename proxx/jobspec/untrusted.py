@@ -46,6 +46,20 @@ def _refused(where: str, reason: str, why: str) -> JobValidationError:
 def read_bounded(path: Path, max_bytes: int = MAX_JOBSPEC_BYTES) -> bytes:
     """The bytes of `path` if it is a regular file (not a link, a FIFO or a device) of at most
     `max_bytes`; never blocks and never reads more than `max_bytes` + 1."""
+    return read_identified(path, max_bytes)[0]
+
+
+FileIdentity = tuple[int, int, int, int, int]  # device, inode, size, modification and change times (ns)
+
+
+def identity(info: os.stat_result) -> FileIdentity:
+    """What changes when a file is replaced, written or renamed over: a file compared by it before
+    and after is the same file with the same bytes."""
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def read_identified(path: Path, max_bytes: int = MAX_JOBSPEC_BYTES) -> tuple[bytes, FileIdentity]:
+    """`read_bounded`, with the identity of the file as it was read (`identity`)."""
     where = f"file '{path}'"
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
@@ -66,12 +80,13 @@ def read_bounded(path: Path, max_bytes: int = MAX_JOBSPEC_BYTES) -> bytes:
                 break
             chunks.append(chunk)
             left -= len(chunk)
+        read = identity(os.fstat(fd))
     finally:
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > max_bytes:
         raise _refused(where, "jobspec_too_large", f"it is more than {max_bytes} bytes")
-    return data
+    return data, read
 
 
 def parse_bounded(data: bytes | str, where: str) -> Any:
@@ -81,10 +96,22 @@ def parse_bounded(data: bytes | str, where: str) -> Any:
         raise _refused(where, "jobspec_too_large", f"it is more than {MAX_JOBSPEC_BYTES} bytes")
     if nesting_exceeds(text, MAX_DEPTH):
         raise _refused(where, "jobspec_too_deep", f"it nests more than {MAX_DEPTH} levels deep")
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        repeated.extend(key for n, key in enumerate(keys) if key in keys[:n])
+        return dict(items)
+
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as error:
+        document = json.loads(text, object_pairs_hook=pairs)
+    except (json.JSONDecodeError, RecursionError) as error:
         raise _refused(where, "invalid_jobspec", f"it is not readable JSON: {error}") from None
+    except ValueError:  # Python's own words named its setting: a number of more than 4,300 digits
+        raise _refused(where, "invalid_jobspec", "it holds a number too long to be read") from None
+    if repeated:  # "the last one wins" here, the first in another reader (or a signer's): one meaning only
+        raise _refused(where, "jobspec_repeated_key", f"it gives '{repeated[0][:60]}' more than once")
+    return document
 
 
 def nesting_exceeds(text: str, limit: int) -> bool:

@@ -17,6 +17,8 @@ import os
 import re
 import secrets
 import shutil
+import stat
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -246,6 +248,33 @@ def check_source(
     return [], info
 
 
+def _folders_taken(out_dir: Path, outputs: list[str]) -> list[Problem]:
+    """A problem for each folder the job would make below `out_dir` (the intent's subfolder, a card's
+    folders) whose name a file or a link already holds (the topmost only): the job failed each of
+    its clips there in class C, though nothing could have been made."""
+    problems: list[Problem] = []
+    blocked: list[Path] = []
+    for folder in _folders_written(str(out_dir), outputs):
+        if folder == out_dir or any(b in folder.parents for b in blocked):
+            continue
+        try:
+            info = os.lstat(folder)
+        except OSError:
+            continue  # not there yet: made when the job runs
+        if not stat.S_ISDIR(info.st_mode):
+            blocked.append(folder)
+            what = "a symbolic link, which outputs never go through" if stat.S_ISLNK(info.st_mode) else "a file"
+            problems.append(
+                _problem(
+                    "output_folder_taken",
+                    f"Output subfolder '{folder}' cannot be made: its name is taken by {what}. Move it away, "
+                    "or choose another output folder.",
+                    output_directory=str(folder),
+                )
+            )
+    return problems
+
+
 def _writable(out_dir: Path, folder: Path) -> str | None:
     """None if files can be created in `folder` (tried for real: root ignores mode bits), else why.
     `folder` is reached from `out_dir` through descriptors, no link followed, and the test file is
@@ -328,6 +357,9 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
     if not out_dir.is_dir():
         what = "is not a folder" if out_dir.exists() else "does not exist"
         return [_problem("output_folder_missing", f"Output folder '{out_dir}' {what}.", output_directory=str(out_dir))]
+    problems.extend(_folders_taken(out_dir, [c.output for c in spec.clips]))
+    if problems:
+        return problems
     folders = sorted({Path(c.output).parent for c in spec.clips})
     for folder in folders:
         if folder != out_dir and not folder.exists():
@@ -343,21 +375,33 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
             )
     seen: dict[str, str] = {}
     taken = _Taken()
+    # A clip's proxy named as a folder the job makes for other proxies (a card's clip Y.MOV beside a
+    # folder Y.mp4/ of clips): both rendered, and the second to be published failed.
+    made = {output_key(folder) for folder in _folders_written(spec.output_directory, [c.output for c in spec.clips])}
     for clip in spec.clips:
         key = output_key(clip.output)
         if key in seen:
             problems.append(
+                _problem("output_collision", collision(seen[key], clip.source, clip.output), output=clip.output)
+            )
+            continue
+        seen[key] = clip.source
+        if key in made:
+            problems.append(
                 _problem(
                     "output_collision",
-                    f"Sources '{seen[key]}' and '{clip.source}' would both be written to '{clip.output}'.",
+                    f"Output path '{clip.output}', the proxy of '{clip.source}', is also the folder this job makes "
+                    "for the proxies of the clips in a folder of that name: a file and a folder cannot have one name.",
                     output=clip.output,
                 )
             )
             continue
-        seen[key] = clip.source
         existing = taken.existing(Path(clip.output))
         if existing is not None:
-            same = "" if existing.name == Path(clip.output).name else f" (as '{existing.name}')"
+            name = Path(clip.output).name
+            same = "" if existing.name == name else f" (as '{existing.name}')"
+            if _alike(existing.name, name):
+                same = f" (as '{existing.name}', which differs only in how an accented letter is written)"
             problems.append(
                 _problem(
                     "output_exists",
@@ -369,23 +413,37 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
     return problems
 
 
+def collision(first: str, second: str, output: str) -> str:
+    """Why two sources of a job cannot both have their proxy: they would be written to one name."""
+    alike = " (their names differ only in how an accented letter is written: they show the same)"
+    return (
+        f"Sources '{first}' and '{second}' would both be written to '{output}'{alike if _alike(first, second) else ''}."
+    )
+
+
+def _alike(first: str, second: str) -> bool:
+    """Whether two names that differ show the same: only how an accented letter is composed differs."""
+    return first != second and unicodedata.normalize("NFC", first) == unicodedata.normalize("NFC", second)
+
+
 @attrs.define
 class _Taken:
-    """The files already in the output folders, each folder listed once, by case-insensitive name."""
+    """The files already in the output folders, each folder listed once, by `output_key`."""
 
     _listed: dict[Path, dict[str, str]] = attrs.field(factory=dict)
 
     def existing(self, path: Path) -> Path | None:
-        """The file or link already at `path`, or at a name differing from it only in letter case."""
+        """The file or link already at `path`, or at a name differing from it only in letter case or
+        in how its accents are composed (`output_key`)."""
         if os.path.lexists(path):
             return path
         folder = path.parent
         if folder not in self._listed:
             try:
-                self._listed[folder] = {name.casefold(): name for name in os.listdir(folder)}
+                self._listed[folder] = {output_key(folder / name): name for name in os.listdir(folder)}
             except OSError:
                 self._listed[folder] = {}
-        name = self._listed[folder].get(path.name.casefold())
+        name = self._listed[folder].get(output_key(path))
         return None if name is None else folder / name
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from proxx.errors import JobValidationError
 from proxx.jobspec.model import JobSpec
 from proxx.jobspec.rerun import output_key
-from proxx.validate.checks import check_outputs
+from proxx.validate.checks import check_outputs, collision
 
 
 def dispatch_problems(spec: JobSpec) -> list[JobValidationError]:
@@ -29,9 +29,7 @@ def dispatch_problems(spec: JobSpec) -> list[JobValidationError]:
         if key in seen:  # the words of `check_outputs`, which needs the output folder to exist here
             problems.append(
                 JobValidationError(
-                    "output_collision",
-                    f"Sources '{seen[key]}' and '{clip.source}' would both be written to '{clip.output}'.",
-                    {"output": clip.output},
+                    "output_collision", collision(seen[key], clip.source, clip.output), {"output": clip.output}
                 )
             )
             continue

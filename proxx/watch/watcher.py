@@ -22,8 +22,9 @@ from proxx.jobspec.model import JobSpec, SourceFile
 from proxx.jobspec.origin import check_origin
 from proxx.jobspec.signing import INBOX, Envelope, SignatureRefused, open_sealed
 from proxx.jobspec.sources import NothingMissing, kept_folder, not_video
-from proxx.jobspec.untrusted import check_untrusted, parse_bounded, read_bounded
+from proxx.jobspec.untrusted import FileIdentity, check_untrusted, identity, parse_bounded, read_identified
 from proxx.media.files import PROXY_FOLDER, decodable, is_media, not_media_reason, printable, skipped_folder
+from proxx.names import safe_lines
 from proxx.roots import Roots
 from proxx.store import FAILED, QUEUED, RUNNING
 from proxx.validate.checks import would_write_among_sources
@@ -279,19 +280,24 @@ class JobSpecInbox:
         self.settler.forget_missing()
 
     def _take(self, path: Path, stat: os.stat_result) -> Event:
-        refusal, spec = self._check(path)
+        refusal, spec, read = self._check(path)
         if spec is None:
             assert refusal is not None
-            return self._fail(path, stat, refusal)
+            return self._fail(path, stat, refusal, read)
         with self._own(QUEUED_FOLDER) as (inbox, queued):  # where it goes can take it, before the job exists
             try:
                 self._queue(spec)
             except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
                 row = self.proxx.store.job(spec.job_id)
-                return self._fail(path, stat, refused, spec.job_id, row.failure_class)
+                return self._fail(path, stat, refused, read, spec.job_id, row.failure_class)
             note = ""
             try:
-                _moved(path, inbox, queued)
+                _moved(path, inbox, queued, read)
+            except ChangedSinceRead:  # an edit saved while it was checked: never filed as what was queued
+                note = (
+                    "its file changed after it was read: the job holds the JobSpec as it was read, and the "
+                    "file stays in the inbox to be read again"
+                )
             except OSError as error:  # the job exists and is queued: that is the outcome, said with this
                 note = f"its file could not be moved to {QUEUED_FOLDER}/ ({error.strerror}) and stays in the inbox"
         self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, spec.job_id, "queued")
@@ -305,23 +311,32 @@ class JobSpecInbox:
         path: Path,
         stat: os.stat_result,
         refusal: ProxxError,
+        read: FileIdentity | None,
         job_id: str | None = None,
         failure_class: str | None = None,
     ) -> Event:
-        """Move the file to failed/ with its error file; the event says in which class it failed (the
-        job's, when one was created; else the refusal's)."""
+        """Move the file to failed/ with its error file, unless it changed since it was `read` (then it
+        stays, to be read again); the event says in which class it failed (the job's, when one was
+        created; else the refusal's)."""
+        message = refusal.message
         try:
-            self._move(path, FAILED_FOLDER, refusal.message + "\n")
+            # shown escaped, as every line proxx writes for people: `cat` of it never drives a terminal
+            self._move(path, FAILED_FOLDER, "\n".join(safe_lines(refusal.message)) + "\n", read)
+        except ChangedSinceRead:  # the corrected file, saved while the first was checked: read again
+            message += " Its file changed after it was read, and stays in the inbox to be read again."
         finally:
             self.ledger.record(path, "jobspec", stat.st_size, stat.st_mtime_ns, job_id, "failed")
         if failure_class is None and refusal.failure_class is not None:
             failure_class = refusal.failure_class.value
-        return Event(path, "failed", job_id, refusal.message, failure_class)
+        return Event(path, "failed", job_id, message, failure_class)
 
-    def _check(self, path: Path) -> tuple[ProxxError | None, JobSpec | None]:
+    def _check(self, path: Path) -> tuple[ProxxError | None, JobSpec | None, FileIdentity | None]:
+        """The refusal of the file at `path`, or its JobSpec; and the identity of the file as read
+        (None when it could not be read)."""
         where = f"file '{printable(path)}'"
+        read = None
         try:
-            data = read_bounded(path)
+            data, read = read_identified(path)
             if self.key is not None:  # the signature first, over the bytes as read: nothing unsigned is parsed
                 envelope, data = self._opened(data, where)
             document = parse_bounded(data, where)
@@ -338,16 +353,16 @@ class JobSpecInbox:
                     {"source": printable(path)},
                 )
         except (JobValidationError, PreJobError) as error:
-            return error, None
+            return error, None, read
         except UnicodeDecodeError as error:
             message = f"JobSpec {where} refused: it is not UTF-8 text ({error.reason}). Nothing was queued."
-            return JobValidationError("jobspec_unreadable", message, {"source": printable(path)}), None
+            return JobValidationError("jobspec_unreadable", message, {"source": printable(path)}), None, read
         try:
             self.proxx.store.job(spec.job_id)
         except KeyError:
-            return None, spec
-        message = f"JobSpec file '{path}': job {spec.job_id} already exists; a JobSpec is queued once"
-        return JobValidationError("already_queued", message, {"job_id": spec.job_id}), None
+            return None, spec, read
+        message = f"JobSpec file '{printable(path)}': job {spec.job_id} already exists; a JobSpec is queued once"
+        return JobValidationError("already_queued", message, {"job_id": spec.job_id}), None, read
 
     @property
     def audience(self) -> str:
@@ -392,16 +407,24 @@ class JobSpecInbox:
         finally:
             os.close(inbox)
 
-    def _move(self, path: Path, folder: str, error: str) -> None:
+    def _move(self, path: Path, folder: str, error: str, read: FileIdentity | None) -> None:
         """Move `path` into the inbox's sub-folder `folder` (`_moved`), with `error` beside it."""
         with self._own(folder) as (inbox, into):
-            write_new(into, _error_file(_moved(path, inbox, into)), error.encode("utf-8"))
+            write_new(into, _error_file(_moved(path, inbox, into, read)), error.encode("utf-8"))
 
 
-def _moved(path: Path, inbox: int, into: int) -> str:
+class ChangedSinceRead(Exception):
+    """The file at an inbox's name is no longer the one read (written, or replaced, since)."""
+
+
+def _moved(path: Path, inbox: int, into: int, read: FileIdentity | None) -> str:
     """Move `path` (whatever it is: a link is moved, never followed) from the folder `inbox` into the
     folder `into`, under a name not taken there nor by an error file: no name in it is replaced. A name
-    too long to take a number or its error file's ending is shortened (`_fitting`)."""
+    too long to take a number or its error file's ending is shortened (`_fitting`). When `read` is
+    given, only the file as it was read is moved (`ChangedSinceRead` otherwise): a JobSpec edited while
+    it was checked was filed as queued, its edit never read."""
+    if read is not None and identity(os.lstat(path.name, dir_fd=inbox)) != read:
+        raise ChangedSinceRead(path)
     stem, n = _fitting(path, _name_max(into)), 1
     name = path.name if stem == path.stem else f"{stem}{path.suffix}"
     while _taken(into, name) or _taken(into, _error_file(name)):

@@ -1,6 +1,7 @@
 """The web server's guard against clients that hold connections without finishing a request: a
-request's head (its line and headers) must arrive whole within PROXX_WEB_HEADER_SECONDS (10) of the
-connection opening or of the first byte after a finished response, and at most
+request, its head (its line and headers) and its body, must arrive whole within PROXX_WEB_HEADER_SECONDS
+(10) of the connection opening or of the first byte after a finished response (a body sent a byte at
+a time held its connection as long as its client liked, and enough of them locked everyone out), and at most
 PROXX_WEB_MAX_CONNECTIONS (100) connections are open at once (one more is closed at once, without
 reading it). uvicorn has neither: its keep-alive timeout stops at the first byte, so a client sending
 a header line every few seconds held its connection, and enough of them locked everyone out."""
@@ -31,10 +32,14 @@ class GuardedH11(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self._arm()  # a request's head is still coming: its clock runs from its first byte
+        if self._receiving() and not self.transport.is_closing():
+            self._arm()  # a request is still coming: its clock runs from its first byte
         else:
             self._disarm()
+
+    def _receiving(self) -> bool:
+        """Whether the client is still sending a request: its head, or its body."""
+        return self.conn.their_state in (h11.IDLE, h11.SEND_BODY)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -51,7 +56,7 @@ class GuardedH11(H11Protocol):
 
     def _too_slow(self) -> None:
         self._deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._receiving() and not self.transport.is_closing():
             self.transport.close()
 
 

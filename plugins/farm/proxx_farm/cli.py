@@ -21,7 +21,7 @@ def configure(farm: argparse.ArgumentParser) -> None:
         help="engines whose jobs this worker takes, comma-separated (default: every engine installed and "
         "available here)",
     )
-    p.add_argument("--concurrency", type=int, default=1, metavar="N", help="jobs run at once (default 1)")
+    p.add_argument("--concurrency", type=_concurrency, default=1, metavar="N", help="jobs run at once (default 1)")
     p.add_argument(
         "--map-path",
         action="append",
@@ -105,3 +105,14 @@ def cmd_farm_worker(args: argparse.Namespace) -> int:
         ]
     )
     return 0
+
+
+def _concurrency(text: str) -> int:
+    """`--concurrency`: jobs at once, from 1 to 1024 (a usage error otherwise, never a worker of none)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"{value} is not from 1 to 1024")
+    return value
