@@ -33,7 +33,7 @@ from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import proxx_home, write_text_atomically
 from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
-from proxx.jobspec.rerun import ALREADY_PROXIED, being_made, leave_out_proxied
+from proxx.jobspec.rerun import ALREADY_PROXIED, being_made, leave_out_proxied, output_key
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
 from proxx.openstore import open_store, refresh
 from proxx.pluginmanager import PluginManager, plugin_manager
@@ -330,7 +330,8 @@ class Proxx:
         """Every class B problem of a new job to run here: its checks (`proxx.validate`), and each of
         its outputs an earlier job still QUEUED or RUNNING makes (`being_made`)."""
         problems = validate(spec, self.engines, self.plugin_manager, roots, self.beside_outputs).problems
-        return being_made(spec, problems, self.store.outputs_in_progress(spec.job_id))
+        keys = {output_key(clip.output) for clip in spec.clips}
+        return being_made(spec, problems, self.store.outputs_in_progress(spec.job_id, keys))
 
     def refuse_before_dispatch(self, spec: JobSpec) -> bool:
         """For a stored QUEUED job another executor runs (a render farm's worker), before it is sent:

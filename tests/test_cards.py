@@ -585,6 +585,46 @@ def test_a_card_started_twice_into_one_folder_is_made_once(tmp_path, media, prox
         proxx.create_job(INTENT, [card.parent.parent], out)
 
 
+def test_the_outputs_being_made_are_looked_up_by_their_index_and_an_older_store_gets_it(
+    tmp_path, media, proxx_home
+):
+    """Which earlier waiting job makes a new job's proxies is a look-up in the store's index of
+    outputs, never a read of every waiting JobSpec (a watch folder queueing 4,000 files spent 57 s of
+    CPU on it, against 6.8 s): the SQL it runs names neither the JobSpecs nor their JSON. A store
+    made before the index holds its waiting jobs' outputs once it is opened."""
+    import sqlite3
+
+    from proxx.jobspec.rerun import output_key
+
+    card = tmp_path / "cards" / "CARD"
+    card.mkdir(parents=True)
+    os.link(media["clip"], card / "MVI_0001.MOV")
+    proxx = Proxx.open()
+    first = proxx.create_job(INTENT, [card], tmp_path)  # queued: no worker takes it
+    (tmp_path / "other").mkdir()
+    later = proxx.create_job(INTENT, [card], tmp_path / "other")
+    key = output_key(first.clips[0].output)
+    statements: list[str] = []
+    proxx.store._db.set_trace_callback(statements.append)
+    assert proxx.store.outputs_in_progress(later.job_id, {key}) == {key: (first.job_id, "QUEUED")}
+    proxx.store._db.set_trace_callback(None)
+    assert statements and not any("jobspecs" in s or "json_" in s for s in statements), statements
+
+    path = proxx.store.path
+    proxx.store.close()
+    db = sqlite3.connect(path)  # the store as the release before the index left it
+    db.execute("DROP TABLE outputs")
+    db.execute("PRAGMA user_version = 6")
+    db.commit()
+    db.close()
+    store = Store(path)
+    try:
+        assert store.outputs_in_progress(later.job_id, {key}) == {key: (first.job_id, "QUEUED")}
+        assert store.outputs_in_progress(first.job_id, {key}) == {}  # none before the first
+    finally:
+        store.close()
+
+
 def test_a_proxy_recorded_before_names_were_composed_is_still_already_proxied(tmp_path, media, proxx_home):
     """A store records each proxy by its name's key; keys are now composed ('é' as one character),
     so a decomposed name recorded before is looked up by its earlier key too: a re-run found it

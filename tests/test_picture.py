@@ -92,8 +92,7 @@ def test_levels_of_a_full_range_source_read_as_limited_fail(tmp_path):
         ("picture_orientation", True),
         ("picture_levels", True),
         ("picture_content", True),
-        ("picture_geometry", True),
-    ], right
+    ], right  # its 160x90 proxy is too small to judge its framing
     wrong = tmp_path / "wrong.mp4"  # the source's full-range pictures, said to be limited
     ffmpeg("-i", str(full), "-c", "copy", "-bsf:v", "h264_metadata=video_full_range_flag=0", str(wrong))
     checks = {c.name: c for c in picture_checks(h264, probe_afresh(str(full)), probe_afresh(str(wrong)))}
@@ -223,7 +222,7 @@ def test_a_right_proxy_s_later_pictures_pass_and_a_short_clip_is_not_read_again(
     right = render(moving, tmp_path / "right.mov")
     checks = picture_checks(profile(), probe_afresh(str(moving)), probe_afresh(str(right)))
     assert [(c.name, c.actual, c.passed) for c in checks][-1] == ("picture_later", "the source's at 1.92 s", True)
-    short = make_clip(tmp_path / "A001_C002.mov", size="160x90", frames=3, audio=())
+    short = make_clip(tmp_path / "A001_C002.mov", size="320x180", frames=3, audio=())
     source, proxy = probe_afresh(str(short)), probe_afresh(str(render(short, tmp_path / "short.mov")))
     reads = []
     real = subprocess.run
@@ -291,6 +290,18 @@ def test_a_proxy_framed_otherwise_inside_the_right_frame_fails(tmp_path, change,
     }
     assert checks["picture_content"].passed, checks  # alike at 16 x 16
     assert not checks["picture_geometry"].passed and framed in checks["picture_geometry"].actual, checks
+
+
+def test_a_right_proxy_too_small_to_tell_its_framing_is_not_judged_on_it(tmp_path):
+    """A card's 160x90 clip made 80x44 by a half-size intent: its pictures enlarged to the framing
+    read's side blur more than a crop moves them (1.7 off, the limit 1.0), and the right proxy
+    failed verification. Framing is judged from twice the read's side up."""
+    small = make_clip(tmp_path / "A001_C001.mov", size="160x90", frames=6)
+    h264 = profile("proxy_h264_low")
+    command = build_args(require_tool("ffmpeg").path, probe_afresh(str(small)), str(tmp_path / "p.mp4"), h264)
+    subprocess.run(command, check=True, capture_output=True)
+    checks = picture_checks(h264, probe_afresh(str(small)), probe_afresh(str(tmp_path / "p.mp4")))
+    assert all(c.passed for c in checks) and "picture_geometry" not in {c.name for c in checks}, checks
 
 
 def test_a_job_whose_renderer_letterboxed_the_picture_fails_in_class_c(tmp_path, proxx_home, monkeypatch):
