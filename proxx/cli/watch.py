@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proxx.cli.exits import EXIT_INTERNAL, OneIntent, failed_code
+from proxx.cli.exits import EXIT_CONFIGURATION, EXIT_INTERNAL, OneIntent, failed_code
 from proxx.visibility import OperatorWords, safe
 
 if TYPE_CHECKING:
@@ -155,6 +155,9 @@ def _watch(args: argparse.Namespace, proxx: Proxx, watcher: MediaWatcher | JobSp
     if not args.once:
         return 0
     print(f"{count} file(s) handled" + (f", {len(failed)} FAILED or refused" if failed else ""))
+    if watcher.outage.why is not None:  # the files that waited for the farm are queued by the next watch
+        print("proxx: files were left waiting: the render farm could not be reached.", file=sys.stderr)
+        return EXIT_CONFIGURATION
     # As `worker --once`: a script draining the folder learns that some failed, and how.
     return max(failed, default=0)
 

@@ -32,15 +32,51 @@ from proxx.watch.scan import Settler, candidates, folders
 
 QUEUED_FOLDER, FAILED_FOLDER = "queued", "failed"
 log = logging.getLogger("proxx.watch")
+# Said once an outage of the render farm: "waiting" when it could not be reached, "resumed" when it can again.
+WAITING, RESUMED = "waiting", "resumed"
 
 
 @attrs.frozen
 class Event:
     path: Path
-    outcome: str  # "queued" | "failed" | "skipped" | "refused" (the last two said once per file, never handled)
+    # "queued" | "failed" | "skipped" | "refused" (the last two said once per file, never handled) |
+    # "waiting" | "resumed" (the render farm could not be reached, then could again: `FarmOutage`)
+    outcome: str
     job_id: str | None = None
     message: str = ""
     failure_class: str | None = None  # "A", "B" or "C" when it failed or was refused; None for an internal error
+
+
+def _unreachable(error: ConfigurationError) -> bool:
+    """Whether the render farm could not be reached before any job was created: nothing exists for
+    the file, which waits and is queued once the farm is back. (A broker that refused a job it was
+    sent ended that job FAILED in class B, with its result: that file is handled.)"""
+    return error.reason == "farm_unreachable" and "job_id" not in error.context
+
+
+@attrs.define
+class FarmOutage:
+    """A watch feeding the render farm while its broker cannot be reached: a watch folder runs
+    unattended for days, so it never stops for that. The file at hand is left unhandled (nothing is
+    recorded for it: it settles again and is tried again), the rest of the pass tries no other, and
+    the operator is told once an outage, in one line; and once when it is over."""
+
+    why: str | None = None  # what the operator was told, while the outage lasts
+    in_pass: bool = False  # the farm could not be reached in this pass: no other file is tried in it
+
+    def down(self, path: Path, error: ConfigurationError) -> Iterator[Event]:
+        self.in_pass = True
+        if self.why is None:
+            self.why = f"{error.message} The watch goes on: files wait where they are and are queued once it is back."
+            yield Event(path, WAITING, message=self.why)
+
+    def up(self, path: Path) -> Iterator[Event]:
+        if self.why is not None:
+            self.why = None
+            yield Event(path, RESUMED, message="The render farm can be reached again: waiting files are queued.")
+
+    def new_pass(self) -> None:
+        self.in_pass = False
 
 
 def _absolute(path: Path) -> Path:
@@ -76,6 +112,7 @@ class MediaWatcher:
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
     _told: set[Path] = attrs.field(factory=set)  # files already reported skipped
     _refused: dict[Path, str] = attrs.field(factory=dict)  # files whose job its intent refused, and why
+    outage: FarmOutage = attrs.field(factory=FarmOutage)
 
     @property
     def roots(self) -> Roots:
@@ -131,6 +168,7 @@ class MediaWatcher:
         """One pass over the folder, each event as it happens: `watch` hands them on one at a time,
         so a pass queuing 100,000 new files holds none of them. A file the ledger holds costs a
         look-up in its folder's records and a stat: the ledger is asked once a folder."""
+        self.outage.new_pass()
         for folder, names in folders(self.root, self._skip_dir):
             handled = self.ledger.handled_in(folder) if names else {}
             prefix = f"{folder}{os.sep}"
@@ -184,7 +222,7 @@ class MediaWatcher:
             yield from self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
             return
         settled = self.settler.observe(path)
-        if settled is None:
+        if settled is None or self.outage.in_pass:  # the farm is gone: it settles again, and is tried then
             return
         why = not_video(path)  # probed once: the job's validation finds the answer remembered
         if why is not None:
@@ -220,6 +258,12 @@ class MediaWatcher:
                 self._refused[path] = error.message
                 yield Event(path, "refused", message=error.message, failure_class=FailureClass.PRE_JOB.value)
             return
+        except ConfigurationError as error:
+            if not _unreachable(error):
+                raise
+            yield from self.outage.down(path, error)
+            return
+        yield from self.outage.up(path)
         self._refused.pop(path, None)
         self.ledger.record(
             path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued", settled.st_ctime_ns
@@ -247,6 +291,7 @@ class JobSpecInbox:
     key: bytes | None = None  # PROXX_INBOX_KEY: accept only signed messages (`proxx.jobspec.signing`)
     ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx, "jobspecs"), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
+    outage: FarmOutage = attrs.field(factory=FarmOutage)
 
     def poll(self) -> list[Event]:
         """One pass over the inbox: what it did, file by file."""
@@ -258,12 +303,19 @@ class JobSpecInbox:
         once a pass, in one line (the first file it stopped): every file waits in the inbox until it
         is fixed, and nothing is written."""
         refused_said = False
+        self.outage.new_pass()
         for path in candidates(self.root, lambda p: p.suffix.lower() == ".json", lambda _: True, recursive=False):
             stat = self.settler.observe(path)
-            if stat is None:
+            if stat is None or self.outage.in_pass:  # the farm is gone: it settles again, and is tried then
                 continue
             try:
                 event = self._take(path, stat)
+            except ConfigurationError as error:
+                if _unreachable(error):
+                    yield from self.outage.down(path, error)
+                    continue
+                log.exception("JobSpec inbox: %s", path)
+                event = Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}")
             except FolderRefused as refused:
                 if refused_said:
                     continue
@@ -275,6 +327,8 @@ class JobSpecInbox:
             except Exception as error:  # never let one file stop the inbox
                 log.exception("JobSpec inbox: %s", path)
                 event = Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}")
+            if event.job_id is not None:
+                yield from self.outage.up(path)
             yield event
         self.settler.forget_missing()
 
@@ -287,6 +341,8 @@ class JobSpecInbox:
             try:
                 self._queue(spec)
             except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
+                if _unreachable(refused):  # no job: the file waits in the inbox
+                    raise
                 row = self.proxx.store.job(spec.job_id)
                 return self._fail(path, stat, refused, spec.job_id, row.failure_class)
             note = ""
@@ -493,14 +549,14 @@ def watch(
     count = 0
     while not stop.is_set():
         for event in watcher.events():
-            count += event.outcome not in ("skipped", "refused")
+            count += event.outcome not in ("skipped", "refused", WAITING, RESUMED)
             if on_event:
                 on_event(event)
             if stop.is_set():
                 return count
         if after_poll:
             after_poll()
-        if once and watcher.settler.pending == 0:
+        if once and (watcher.settler.pending == 0 or watcher.outage.in_pass):  # files left waiting for the farm
             return count
         stop.wait(interval)
     return count

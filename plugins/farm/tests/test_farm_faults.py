@@ -277,3 +277,53 @@ def test_a_worker_killed_after_a_publish_records_it_and_a_retry_makes_only_the_r
     finished = proxx.run_job(retry.job_id)
     assert finished is not None and finished.state == COMPLETED, finished.failure
     assert json.loads(Path(proxx.store.job(retry.job_id).result_path or "").read_text())["state"] == COMPLETED
+
+
+def test_a_watch_waits_for_its_broker_and_queues_every_file_once_when_it_is_back(farm, proxx, tmp_path, capsys):
+    """A watch folder and a JobSpec inbox run unattended: a broker gone, at their start or while
+    they watch, is said once, in one line, and every file waits where it is (no job is made for it)
+    until the broker is back; then each is queued once, and rendered once."""
+    from proxx.jobspec.model import create_jobspec, utc_now
+    from proxx.roots import Roots
+    from proxx.watch.watcher import JobSpecInbox, MediaWatcher
+
+    card, out, inbox = tmp_path / "card", tmp_path / "out", tmp_path / "inbox"
+    out.mkdir()
+    inbox.mkdir()
+    make_clip(card / "A001.mov", frames=4)
+    watcher = MediaWatcher(proxx, card, "Slow Copy", out, settle=0.0, farm=farm["broker"])
+    (first,) = watcher.poll()
+    assert first.outcome == "queued" and wait_finished(proxx, first.job_id).state == COMPLETED
+    compiled = proxx.select("Slow Copy")
+    src = make_clip(tmp_path / "I001.mov", frames=4)
+    spec = create_jobspec(compiled, [src], out, utc_now(), proxx.requirements(compiled.canonical.engine))
+    (inbox / "i.json").write_text(spec.to_json())
+    inbox_watcher = JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0, farm=farm["broker"])
+    farm["server"].stop(keep_data=True)
+    try:
+        make_clip(card / "A002.mov", frames=4)
+        make_clip(card / "A003.mov", frames=4)
+        (waiting,) = watcher.poll()  # A003 is not even tried: the broker is gone
+        assert (waiting.outcome, waiting.job_id, waiting.path.name) == ("waiting", None, "A002.mov")
+        assert (
+            "cannot be reached (Connection refused)" in waiting.message and "queued once it is back" in waiting.message
+        )
+        assert watcher.poll() == []  # said once an outage
+        (waiting,) = inbox_watcher.poll()
+        assert (waiting.outcome, waiting.job_id) == ("waiting", None) and (inbox / "i.json").exists()
+        assert len(proxx.store.jobs()) == 1  # no job for a file that waits
+        # A watch started while the broker is gone: one line, no traceback; with --once, exit 6.
+        argv = ["watch", str(card), "--profile", "Slow Copy", "--output", str(out), "--farm", farm["broker"]]
+        repo = str(tmp_path / "repo")
+        assert main([*argv, "--profiles", repo, "--no-bundled-profiles", "--once", "--settle", "0"]) == 6
+        said = capsys.readouterr()
+        assert [line.split()[0] for line in said.out.splitlines()[1:]] == ["WAITING", "0"]
+        assert "Traceback" not in said.err and said.err.count("\n") == 1
+    finally:
+        farm["server"].start()
+    assert [event.outcome for event in watcher.poll()] == ["resumed", "queued", "queued"]
+    assert [event.outcome for event in inbox_watcher.poll()] == ["resumed", "queued"]
+    assert watcher.poll() == [] and inbox_watcher.poll() == []
+    rows = proxx.store.jobs()
+    assert len(rows) == 4 and all(wait_finished(proxx, row.job_id).state == COMPLETED for row in rows)
+    assert sorted(p.name for p in (out / "card").iterdir()) == ["A001.mov", "A002.mov", "A003.mov"]
