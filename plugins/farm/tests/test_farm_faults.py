@@ -327,3 +327,25 @@ def test_a_watch_waits_for_its_broker_and_queues_every_file_once_when_it_is_back
     rows = proxx.store.jobs()
     assert len(rows) == 4 and all(wait_finished(proxx, row.job_id).state == COMPLETED for row in rows)
     assert sorted(p.name for p in (out / "card").iterdir()) == ["A001.mov", "A002.mov", "A003.mov"]
+
+
+def test_a_farm_retry_whose_intent_now_makes_other_proxies_sends_nothing(farm, proxx, tmp_path):
+    """A retry goes back to the farm compiled afresh: one whose intent now names its proxies otherwise
+    (its profile changed since) is refused in class A before anything is created or sent."""
+    from proxx.errors import PreJobError
+
+    source = make_clip(tmp_path / "A001.mov", frames=4)
+    out = tmp_path / "out"
+    spec = proxx.submit("Slow Copy", [source], out, farm=farm["broker"])  # no output folder yet: its worker fails it
+    assert wait_finished(proxx, spec.job_id).state == FAILED
+    out.mkdir()
+    intent = tmp_path / "repo" / "user" / "slow_copy.yaml"
+    intent.write_text(intent.read_text() + "naming:\n  suffix: _Proxy\n")
+    with pytest.raises(PreJobError, match="now makes its proxies differently") as refused:
+        proxx.retry(spec.job_id)
+    assert refused.value.failure_class is not None and refused.value.failure_class.value == "A"
+    assert len(proxx.store.jobs()) == 1
+    out.rmdir()
+    intent.write_text(SLOW_INTENT)  # as it was: the retry goes to the farm (and fails there again, no folder)
+    new, done = proxx.retry(spec.job_id)
+    assert done == 0 and wait_finished(proxx, new.job_id).state == FAILED and new.retry_of == spec.job_id
