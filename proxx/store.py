@@ -280,6 +280,27 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+# How long a write waits for another process's write to end before the store is said to be locked.
+BUSY_SECONDS = 30
+
+
+class StoreLocked(ConfigurationError, sqlite3.OperationalError):
+    """The job store stayed locked by another process for BUSY_SECONDS: said as that, once, never as
+    an internal error; still an `sqlite3.OperationalError` to the code that waits for a busy store."""
+
+
+def _locked(path: Path, error: sqlite3.OperationalError) -> sqlite3.OperationalError:
+    """`error` as `StoreLocked` when it is SQLite's "database is locked", else as it is."""
+    if "locked" not in str(error):
+        return error
+    return StoreLocked(
+        "store_locked",
+        f"The job store '{path}' stayed locked by another process for {BUSY_SECONDS} s (a backup, an sqlite3 "
+        f"shell, a stuck program), so nothing was changed. Find what holds it (`fuser '{path}'`), then try again.",
+        {"store": str(path)},
+    )
+
+
 def _own_database(path: Path) -> None:
     """The store is never opened through a link, nor is it another user's file (`proxx.folders`)."""
     from proxx.folders import FolderRefused, own_database
@@ -301,11 +322,13 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _own_database(path)
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
         except OSError as error:  # read-only, full, or not a folder
             raise home_unusable(path.parent, error.strerror or str(error)) from None
         except sqlite3.OperationalError as error:  # "attempt to write a readonly database", "disk is full"
+            if isinstance(_locked(path, error), StoreLocked):
+                raise _locked(path, error) from None
             raise home_unusable(path.parent, str(error)) from None
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -383,7 +406,10 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: the write lock is taken up front, so read-then-write is atomic."""
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise _locked(self.path, error) from None
         try:
             yield self._db
         except BaseException:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from proxx.app import Proxx, default_worker_id
+from proxx.errors import ProxxError
 from proxx.execute.claim import claim_and_run
 from proxx.execute.recover import recover_lost
 from proxx.execute.runner import Runner
@@ -55,15 +56,21 @@ def work(
         return True
 
     def loop() -> None:
-        store = Store(proxx.store.path)
-        runner = proxx.runner(worker_id=default_worker_id(), store=store)
+        store: Store | None = None  # opened in the loop: a store locked at the start is said and waited for
         try:
             while not stop.is_set():
                 try:
+                    if store is None:
+                        store = Store(proxx.store.path)
+                        runner = proxx.runner(worker_id=default_worker_id(), store=store)
                     if step(store, runner):
                         continue
-                except Exception as error:
-                    said = _internal_error(proxx.home, error)
+                except Exception as error:  # the store locked, PROXX_HOME full: said as that; tried again
+                    said = (
+                        f"worker: {error.message}"
+                        if isinstance(error, ProxxError)
+                        else _internal_error(proxx.home, error)
+                    )
                     if on_error is not None:
                         on_error(said)
                     else:
@@ -72,7 +79,8 @@ def work(
                     return
                 stop.wait(poll_seconds)
         finally:
-            store.close()
+            if store is not None:
+                store.close()
 
     threads = [threading.Thread(target=loop, name=f"proxx-worker-{n}", daemon=True) for n in range(max(1, concurrency))]
     cores = core_share()

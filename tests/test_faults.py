@@ -447,3 +447,32 @@ def test_jobs_clean_shows_the_partial_outputs_it_removed_escaped(tmp_path, out, 
     shown = capsys.readouterr().out
     assert "\x1b" not in shown and "\x07" not in shown
     assert "Removed   " in shown and "e\\x1b[31mRED\\x1b]0;TITLE\\x07.proxx-partial-" in shown
+
+
+def test_a_job_store_locked_by_another_process_is_said_as_that(tmp_path, out, proxx_home, monkeypatch, capsys):
+    """A store another process held locked (a backup, an sqlite3 shell) read "internal error
+    (OperationalError)" after 30 s, on `jobs list` as on `run`; a worker said the same at each poll."""
+    import sqlite3
+
+    from proxx import store as store_module
+    from proxx.worker import work
+
+    source = tiny(tmp_path / "A001.mov")
+    proxx = Proxx.open()
+    spec = proxx.create_job("HD Editorial LT", [source], out)
+    monkeypatch.setattr(store_module, "BUSY_SECONDS", 0.2, raising=False)
+    holder = sqlite3.connect(proxx.store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    said: list[str] = []
+    try:
+        assert main(["jobs", "list"]) == 6
+        assert work(proxx, once=True, on_error=said.append) == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    locked = f"The job store '{proxx.store.path}' stayed locked by another process for 0.2 s"
+    assert err.startswith(f"proxx: configuration error: {locked}") and err.count("\n") == 1
+    assert said and said[0].startswith(f"worker: {locked}")
+    assert proxx.store.job(spec.job_id).state == "QUEUED"  # nothing lost: it runs once the store is free
+    assert work(proxx, once=True) == 1 and proxx.store.job(spec.job_id).state == COMPLETED
