@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sqlite3
 import stat
 import threading
 import time
@@ -32,7 +33,7 @@ from proxx.watch.scan import Settler, candidates, folders
 
 QUEUED_FOLDER, FAILED_FOLDER = "queued", "failed"
 log = logging.getLogger("proxx.watch")
-# Said once an outage of the render farm: "waiting" when it could not be reached, "resumed" when it can again.
+# Said once an outage (`Outage`): "waiting" when files stopped being queued, "resumed" when they are again.
 WAITING, RESUMED = "waiting", "resumed"
 
 
@@ -40,40 +41,45 @@ WAITING, RESUMED = "waiting", "resumed"
 class Event:
     path: Path
     # "queued" | "failed" | "skipped" | "refused" (the last two said once per file, never handled) |
-    # "waiting" | "resumed" (the render farm could not be reached, then could again: `FarmOutage`)
+    # "waiting" | "resumed" (files stopped being queued for a while, then are again: `Outage`)
     outcome: str
     job_id: str | None = None
     message: str = ""
     failure_class: str | None = None  # "A", "B" or "C" when it failed or was refused; None for an internal error
 
 
-def _unreachable(error: ConfigurationError) -> bool:
-    """Whether the render farm could not be reached before any job was created: nothing exists for
-    the file, which waits and is queued once the farm is back. (A broker that refused a job it was
-    sent ended that job FAILED in class B, with its result: that file is handled.)"""
-    return error.reason == "farm_unreachable" and "job_id" not in error.context
+# What stops every file for a while, and goes away: the render farm's broker unreachable (before any
+# job was made: a broker that refused a job it was sent ended that job FAILED in class B, with its
+# result), PROXX_HOME full, the job store locked by another process.
+_PASSING = frozenset({"farm_unreachable", "home_full", "store_locked"})
+
+
+def _passing(error: ConfigurationError) -> bool:
+    """Whether `error` stops every file for a while, nothing made for the file at hand: it waits."""
+    return error.reason in _PASSING and "job_id" not in error.context
 
 
 @attrs.define
-class FarmOutage:
-    """A watch feeding the render farm while its broker cannot be reached: a watch folder runs
-    unattended for days, so it never stops for that. The file at hand is left unhandled (nothing is
-    recorded for it: it settles again and is tried again), the rest of the pass tries no other, and
-    the operator is told once an outage, in one line; and once when it is over."""
+class Outage:
+    """What stops every file for a while (`_passing`: the render farm unreachable, PROXX_HOME full, the
+    job store locked): a watch folder runs unattended for days, so it never stops for that. The file
+    at hand is left unhandled (nothing is recorded for it: it settles again and is tried again), the
+    rest of the pass tries no other, and the operator is told once an outage, in one line; and once
+    when it is over."""
 
     why: str | None = None  # what the operator was told, while the outage lasts
-    in_pass: bool = False  # the farm could not be reached in this pass: no other file is tried in it
+    in_pass: bool = False  # it stopped a file in this pass: no other file is tried in it
 
     def down(self, path: Path, error: ConfigurationError) -> Iterator[Event]:
         self.in_pass = True
         if self.why is None:
-            self.why = f"{error.message} The watch goes on: files wait where they are and are queued once it is back."
+            self.why = f"{error.message} The watch goes on: files wait where they are and are queued once it is fixed."
             yield Event(path, WAITING, message=self.why)
 
     def up(self, path: Path) -> Iterator[Event]:
         if self.why is not None:
             self.why = None
-            yield Event(path, RESUMED, message="The render farm can be reached again: waiting files are queued.")
+            yield Event(path, RESUMED, message="Files are queued again: those that waited are queued as they settle.")
 
     def new_pass(self) -> None:
         self.in_pass = False
@@ -112,7 +118,9 @@ class MediaWatcher:
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
     _told: set[Path] = attrs.field(factory=set)  # files already reported skipped
     _refused: dict[Path, str] = attrs.field(factory=dict)  # files whose job its intent refused, and why
-    outage: FarmOutage = attrs.field(factory=FarmOutage)
+    outage: Outage = attrs.field(factory=Outage)
+    # Files queued whose record could not be written (PROXX_HOME full): written at a later pass; never queued again.
+    _unrecorded: dict[Path, tuple[os.stat_result, str]] = attrs.field(factory=dict)
 
     @property
     def roots(self) -> Roots:
@@ -169,12 +177,16 @@ class MediaWatcher:
         so a pass queuing 100,000 new files holds none of them. A file the ledger holds costs a
         look-up in its folder's records and a stat: the ledger is asked once a folder."""
         self.outage.new_pass()
+        for path, (settled, job_id) in list(self._unrecorded.items()):
+            self._record_queued(path, settled, job_id)
         for folder, names in folders(self.root, self._skip_dir):
             handled = self.ledger.handled_in(folder) if names else {}
             prefix = f"{folder}{os.sep}"
             for name in names:
                 before = handled.get(prefix + name)
                 if before is not None and not self._changed(prefix + name, before):
+                    continue
+                if self._unrecorded and folder / name in self._unrecorded:
                     continue
                 yield from self._file(folder / name)
         self.settler.forget_missing()
@@ -204,6 +216,15 @@ class MediaWatcher:
         self.ledger.note_ctime(path, now.st_ctime_ns)
         return False
 
+    def _record_queued(self, path: Path, settled: os.stat_result, job_id: str) -> None:
+        try:
+            size, mtime_ns, ctime_ns = settled.st_size, settled.st_mtime_ns, settled.st_ctime_ns
+            self.ledger.record(path, "media", size, mtime_ns, job_id, "queued", ctime_ns)
+        except sqlite3.OperationalError:  # PROXX_HOME full: its job exists, so it is remembered here until recorded
+            self._unrecorded[path] = (settled, job_id)
+        else:
+            self._unrecorded.pop(path, None)
+
     def _job_state(self, job_id: str | None) -> str | None:
         """The state of the job a file became; None for none, or one no longer in the store."""
         if job_id is None:
@@ -222,7 +243,7 @@ class MediaWatcher:
             yield from self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
             return
         settled = self.settler.observe(path)
-        if settled is None or self.outage.in_pass:  # the farm is gone: it settles again, and is tried then
+        if settled is None or self.outage.in_pass:  # waits: it settles again, and is tried then
             return
         why = not_video(path)  # probed once: the job's validation finds the answer remembered
         if why is not None:
@@ -259,15 +280,13 @@ class MediaWatcher:
                 yield Event(path, "refused", message=error.message, failure_class=FailureClass.PRE_JOB.value)
             return
         except ConfigurationError as error:
-            if not _unreachable(error):
+            if not _passing(error):
                 raise
             yield from self.outage.down(path, error)
             return
         yield from self.outage.up(path)
         self._refused.pop(path, None)
-        self.ledger.record(
-            path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued", settled.st_ctime_ns
-        )
+        self._record_queued(path, settled, spec.job_id)
         row = self.proxx.store.job(spec.job_id)
         if row.state == FAILED:  # refused in class B when it was created: nothing will run
             yield Event(path, "failed", spec.job_id, row.message or "", row.failure_class)
@@ -291,7 +310,7 @@ class JobSpecInbox:
     key: bytes | None = None  # PROXX_INBOX_KEY: accept only signed messages (`proxx.jobspec.signing`)
     ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx, "jobspecs"), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
-    outage: FarmOutage = attrs.field(factory=FarmOutage)
+    outage: Outage = attrs.field(factory=Outage)
 
     def poll(self) -> list[Event]:
         """One pass over the inbox: what it did, file by file."""
@@ -306,12 +325,12 @@ class JobSpecInbox:
         self.outage.new_pass()
         for path in candidates(self.root, lambda p: p.suffix.lower() == ".json", lambda _: True, recursive=False):
             stat = self.settler.observe(path)
-            if stat is None or self.outage.in_pass:  # the farm is gone: it settles again, and is tried then
+            if stat is None or self.outage.in_pass:  # waits: it settles again, and is tried then
                 continue
             try:
                 event = self._take(path, stat)
             except ConfigurationError as error:
-                if _unreachable(error):
+                if _passing(error):
                     yield from self.outage.down(path, error)
                     continue
                 log.exception("JobSpec inbox: %s", path)
@@ -341,7 +360,7 @@ class JobSpecInbox:
             try:
                 self._queue(spec)
             except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
-                if _unreachable(refused):  # no job: the file waits in the inbox
+                if _passing(refused):  # no job made: the file waits in the inbox
                     raise
                 row = self.proxx.store.job(spec.job_id)
                 return self._fail(path, stat, refused, spec.job_id, row.failure_class)
@@ -556,7 +575,7 @@ def watch(
                 return count
         if after_poll:
             after_poll()
-        if once and (watcher.settler.pending == 0 or watcher.outage.in_pass):  # files left waiting for the farm
+        if once and (watcher.settler.pending == 0 or watcher.outage.in_pass):  # files left waiting
             return count
         stop.wait(interval)
     return count

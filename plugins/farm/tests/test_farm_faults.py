@@ -251,34 +251,6 @@ def test_a_worker_killed_while_it_checks_a_job_never_runs_it(farm, proxx, tmp_pa
             reaper.stop()
 
 
-def test_a_worker_killed_after_a_publish_records_it_and_a_retry_makes_only_the_rest(farm, proxx, tmp_path):
-    """Last: it kills the module's worker. Clip 1 of 2 is published, then the worker's host dies.
-    The job ends FAILED "worker lost" within `lost_after()` with clip 1 recorded as published, and
-    `jobs retry` makes only clip 2."""
-    job_id = submit(proxx, farm, tmp_path, "K001.mov", "K002.slow8.mov")
-    spec = proxx.store.spec(job_id)
-    state = FarmState.connect(farm["broker"])
-    deadline = time.monotonic() + 60
-    while "published:0" not in state.job(job_id):
-        assert time.monotonic() < deadline, state.job(job_id)
-        time.sleep(0.05)
-    farm["worker"].kill()
-    killed = time.monotonic()
-    row = wait_finished(proxx, job_id, timeout=lost_after() + 20)
-    print(f"worker killed -> FAILED in {time.monotonic() - killed:.1f} s")
-    assert (row.state, row.reason) == (FAILED, "worker lost")
-    assert row.published == 1
-    result = load_result(Path(row.result_path or ""))
-    assert [c.state for c in result.clips] == [CLIP_COMPLETED, "failed"]
-    assert Path(spec.clips[0].output).is_file()
-
-    retry, done = proxx.retry(job_id, here=True)
-    assert done == 1 and [c.source for c in retry.clips] == [spec.clips[1].source]
-    finished = proxx.run_job(retry.job_id)
-    assert finished is not None and finished.state == COMPLETED, finished.failure
-    assert json.loads(Path(proxx.store.job(retry.job_id).result_path or "").read_text())["state"] == COMPLETED
-
-
 def test_a_watch_waits_for_its_broker_and_queues_every_file_once_when_it_is_back(farm, proxx, tmp_path, capsys):
     """A watch folder and a JobSpec inbox run unattended: a broker gone, at their start or while
     they watch, is said once, in one line, and every file waits where it is (no job is made for it)
@@ -306,7 +278,7 @@ def test_a_watch_waits_for_its_broker_and_queues_every_file_once_when_it_is_back
         (waiting,) = watcher.poll()  # A003 is not even tried: the broker is gone
         assert (waiting.outcome, waiting.job_id, waiting.path.name) == ("waiting", None, "A002.mov")
         assert (
-            "cannot be reached (Connection refused)" in waiting.message and "queued once it is back" in waiting.message
+            "cannot be reached (Connection refused)" in waiting.message and "queued once it is fixed" in waiting.message
         )
         assert watcher.poll() == []  # said once an outage
         (waiting,) = inbox_watcher.poll()
@@ -349,3 +321,31 @@ def test_a_farm_retry_whose_intent_now_makes_other_proxies_sends_nothing(farm, p
     intent.write_text(SLOW_INTENT)  # as it was: the retry goes to the farm (and fails there again, no folder)
     new, done = proxx.retry(spec.job_id)
     assert done == 0 and wait_finished(proxx, new.job_id).state == FAILED and new.retry_of == spec.job_id
+
+
+def test_a_worker_killed_after_a_publish_records_it_and_a_retry_makes_only_the_rest(farm, proxx, tmp_path):
+    """Last: it kills the module's worker. Clip 1 of 2 is published, then the worker's host dies.
+    The job ends FAILED "worker lost" within `lost_after()` with clip 1 recorded as published, and
+    `jobs retry` makes only clip 2."""
+    job_id = submit(proxx, farm, tmp_path, "K001.mov", "K002.slow8.mov")
+    spec = proxx.store.spec(job_id)
+    state = FarmState.connect(farm["broker"])
+    deadline = time.monotonic() + 60
+    while "published:0" not in state.job(job_id):
+        assert time.monotonic() < deadline, state.job(job_id)
+        time.sleep(0.05)
+    farm["worker"].kill()
+    killed = time.monotonic()
+    row = wait_finished(proxx, job_id, timeout=lost_after() + 20)
+    print(f"worker killed -> FAILED in {time.monotonic() - killed:.1f} s")
+    assert (row.state, row.reason) == (FAILED, "worker lost")
+    assert row.published == 1
+    result = load_result(Path(row.result_path or ""))
+    assert [c.state for c in result.clips] == [CLIP_COMPLETED, "failed"]
+    assert Path(spec.clips[0].output).is_file()
+
+    retry, done = proxx.retry(job_id, here=True)
+    assert done == 1 and [c.source for c in retry.clips] == [spec.clips[1].source]
+    finished = proxx.run_job(retry.job_id)
+    assert finished is not None and finished.state == COMPLETED, finished.failure
+    assert json.loads(Path(proxx.store.job(retry.job_id).result_path or "").read_text())["state"] == COMPLETED
