@@ -280,18 +280,23 @@ class MediaWatcher:
                 yield Event(path, "refused", message=error.message, failure_class=FailureClass.PRE_JOB.value)
             return
         except ConfigurationError as error:
-            if not _passing(error):
+            if _passing(error):
+                yield from self.outage.down(path, error)
+                return
+            job_id = error.context.get("job_id")
+            if not isinstance(job_id, str):
                 raise
-            yield from self.outage.down(path, error)
-            return
+            # The farm refused the job it was sent: the job ended FAILED in class B, with its result.
+        else:
+            job_id = spec.job_id
         yield from self.outage.up(path)
         self._refused.pop(path, None)
-        self._record_queued(path, settled, spec.job_id)
-        row = self.proxx.store.job(spec.job_id)
+        self._record_queued(path, settled, job_id)
+        row = self.proxx.store.job(job_id)
         if row.state == FAILED:  # refused in class B when it was created: nothing will run
-            yield Event(path, "failed", spec.job_id, row.message or "", row.failure_class)
+            yield Event(path, "failed", job_id, row.message or "", row.failure_class)
         else:
-            yield Event(path, "queued", spec.job_id)
+            yield Event(path, "queued", job_id)
 
 
 @attrs.define

@@ -106,3 +106,25 @@ def test_a_farm_inbox_says_why_the_broker_refused_its_jobspec(proxx_home, tmp_pa
     assert "could not be queued on the render farm" in event.message
     assert "could not be queued" in (inbox / "failed" / "j.error.txt").read_text()
     assert proxx.store.job(spec.job_id).state == FAILED
+
+
+def test_a_farm_watch_folder_says_the_job_the_broker_refused_and_goes_on(proxx_home, tmp_path):
+    """The watch stopped (its caller's configuration error) when the broker refused a job it was sent."""
+    import redis
+
+    from proxx.store import FAILED
+    from proxx.watch.watcher import MediaWatcher
+    from proxx_farm.testing import RedisServer
+
+    card, out = tmp_path / "card", tmp_path / "out"
+    make_clip(card / "A001.mov", frames=4)
+    out.mkdir()
+    proxx = Proxx.open()
+    with RedisServer() as server:
+        redis.Redis.from_url(server.url).config_set("maxmemory", 1)
+        watcher = MediaWatcher(proxx, card, "HD Editorial LT", out, settle=0.0, farm=server.url)
+        (event,) = watcher.poll()
+        assert (event.outcome, event.failure_class) == ("failed", "B")
+        assert "could not be queued on the render farm" in event.message and ".." not in event.message
+        assert proxx.store.job(event.job_id or "").state == FAILED
+        assert watcher.poll() == []  # handled: its job failed, said once, as any job refused in class B
