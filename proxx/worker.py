@@ -57,24 +57,23 @@ def work(
 
     def loop() -> None:
         store: Store | None = None  # opened in the loop: a store locked at the start is said and waited for
+        told: str | None = None  # what stops this thread now, said once (a full PROXX_HOME lasts hours)
         try:
             while not stop.is_set():
                 try:
                     if store is None:
                         store = Store(proxx.store.path)
                         runner = proxx.runner(worker_id=default_worker_id(), store=store)
-                    if step(store, runner):
+                    taken = step(store, runner)
+                    told = None
+                    if taken:
                         continue
-                except Exception as error:  # the store locked, PROXX_HOME full: said as that; tried again
-                    said = (
-                        f"worker: {error.message}"
-                        if isinstance(error, ProxxError)
-                        else _internal_error(proxx.home, error)
-                    )
-                    if on_error is not None:
-                        on_error(said)
-                    else:
-                        print(f"proxx: {said}", file=sys.stderr, flush=True)
+                except ProxxError as error:  # the store locked, PROXX_HOME full: said as that; tried again
+                    if error.message != told:
+                        told = error.message
+                        _say(f"worker: {error.message}", on_error)
+                except Exception as error:
+                    _say(_internal_error(proxx.home, error), on_error)
                 if once:
                     return
                 stop.wait(poll_seconds)
@@ -98,6 +97,13 @@ def work(
     finally:
         cores.queued = nothing_queued
     return count[0]
+
+
+def _say(line: str, on_error: Callable[[str], None] | None) -> None:
+    if on_error is not None:
+        on_error(line)
+    else:
+        print(f"proxx: {line}", file=sys.stderr, flush=True)
 
 
 def _internal_error(home: Path, error: Exception) -> str:

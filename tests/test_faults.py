@@ -7,6 +7,8 @@ import errno
 import json
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -474,5 +476,20 @@ def test_a_job_store_locked_by_another_process_is_said_as_that(tmp_path, out, pr
     locked = f"The job store '{proxx.store.path}' stayed locked by another process for 0.2 s"
     assert err.startswith(f"proxx: configuration error: {locked}") and err.count("\n") == 1
     assert said and said[0].startswith(f"worker: {locked}")
+    said.clear()
+    holder = sqlite3.connect(proxx.store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    stop = threading.Event()
+    worker = threading.Thread(target=work, args=(proxx,), kwargs={"poll_seconds": 0.05, "stop": stop,
+                                                                  "on_error": said.append})  # fmt: skip
+    worker.start()
+    try:  # a worker waiting for the store says so once, not at every look
+        time.sleep(1.5)
+    finally:
+        stop.set()
+        worker.join()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert len(said) == 1 and said[0].startswith(f"worker: {locked}")
     assert proxx.store.job(spec.job_id).state == "QUEUED"  # nothing lost: it runs once the store is free
     assert work(proxx, once=True) == 1 and proxx.store.job(spec.job_id).state == COMPLETED
