@@ -589,10 +589,12 @@ def watch(
 @attrs.define
 class QueueWatch:
     """Says when jobs this watch queued wait `after` seconds with no worker taking any: without a
-    `proxx worker`, `proxx serve` or `proxx watch --run` they would stay QUEUED, silently."""
+    `proxx worker`, `proxx serve` or `proxx watch --run` (or, for the render farm's, a farm worker for
+    their engine) they would stay QUEUED, silently."""
 
     store_path: Path
     after: float
+    farm_home: Path | None = None  # its jobs go to the render farm: their states are mirrored from it first
     queued: dict[str, float] = attrs.field(factory=dict)  # job id -> when it was queued (monotonic)
     warned: bool = False
 
@@ -607,6 +609,10 @@ class QueueWatch:
             return None
         store = Store(self.store_path)
         try:
+            if self.farm_home is not None:
+                from proxx.openstore import refresh
+
+                refresh(store, self.farm_home)  # a broker that cannot be reached leaves them as they were
             still = {job_id: at for job_id, at in self.queued.items() if store.job(job_id).state == QUEUED}
         finally:
             store.close()

@@ -128,3 +128,33 @@ def test_a_farm_watch_folder_says_the_job_the_broker_refused_and_goes_on(proxx_h
         assert "could not be queued on the render farm" in event.message and ".." not in event.message
         assert proxx.store.job(event.job_id or "").state == FAILED
         assert watcher.poll() == []  # handled: its job failed, said once, as any job refused in class B
+
+
+def test_a_farm_watch_warns_when_no_farm_worker_takes_its_jobs(proxx_home, tmp_path):
+    """A watch feeding the farm said nothing however long its jobs waited with no farm worker: the
+    warning was for local workers only."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from proxx_farm.testing import RedisServer
+
+    card, out = tmp_path / "card", tmp_path / "out"
+    make_clip(card / "A001.mov", frames=4)
+    out.mkdir()
+    with RedisServer() as server:  # and no worker
+        argv = [sys.executable, "-m", "proxx", "watch", str(card), "--profile", "HD Editorial LT", "--output",
+                str(out), "--farm", server.url, "--settle", "0", "--interval", "0.2", "--warn-after", "1"]  # fmt: skip
+        watching = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env={**os.environ, "PROXX_HOME": str(proxx_home)})  # fmt: skip
+        try:
+            watching.wait(timeout=6)
+        except subprocess.TimeoutExpired:
+            watching.send_signal(signal.SIGTERM)
+        said, err = watching.communicate(timeout=30)
+    warnings = [line for line in said.splitlines() if line.startswith("WARNING")]
+    assert warnings == [
+        "WARNING 1 job(s) queued on the render farm for 1 s and no farm worker has taken one: start `proxx farm "
+        "worker` where the engines their intent needs are installed."
+    ], said + err
