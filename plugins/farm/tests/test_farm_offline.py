@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,19 @@ def test_a_farm_watch_warns_when_no_farm_worker_takes_its_jobs(proxx_home, tmp_p
         "WARNING 1 job(s) queued on the render farm for 1 s and no farm worker has taken one: start `proxx farm "
         "worker` where the engines their intent needs are installed."
     ], said + err
+
+
+def test_a_farm_worker_waits_for_its_broker_however_long_it_is_away(proxx_home, tmp_path):
+    """Celery gave up after 100 tries to reach the broker (some 47 minutes, started or running), and the
+    worker stopped: a broker away for an hour stopped every worker of the farm for good."""
+    from proxx_farm.testing import FarmWorker
+
+    worker = FarmWorker(f"redis://127.0.0.1:{free_port()}/0", "W", ("ffmpeg",), home=tmp_path / "w")
+    try:
+        deadline = time.monotonic() + 60
+        while "Trying again" not in worker.log_path.read_text(errors="replace"):
+            assert time.monotonic() < deadline and worker.process.poll() is None
+            time.sleep(0.2)
+        assert "(1/None)" in worker.log_path.read_text(errors="replace")  # no last try
+    finally:
+        worker.stop()
