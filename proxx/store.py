@@ -290,21 +290,22 @@ class StoreUnusable(ConfigurationError, sqlite3.OperationalError):
     `sqlite3.OperationalError` to the code that waits for a busy store or makes room on a full disk."""
 
 
-def _unusable(path: Path, error: sqlite3.OperationalError) -> sqlite3.OperationalError:
-    """`error` as `StoreUnusable` when SQLite says the store is locked or its disk full, else as it is."""
+def unusable(path: Path, error: sqlite3.OperationalError, what: str = "the job store") -> sqlite3.OperationalError:
+    """`error` as `StoreUnusable` when SQLite says the database at `path` (`what`) is locked or its disk
+    full, else as it is."""
     if "locked" in str(error):
         return StoreUnusable(
             "store_locked",
-            f"The job store '{path}' stayed locked by another process for {BUSY_SECONDS:g} s (a backup, an sqlite3 "
-            f"shell, a stuck program), so nothing was changed. Find what holds it (`fuser '{path}'`), then try "
-            "again.",
+            f"{what[:1].upper()}{what[1:]} '{path}' stayed locked by another process for {BUSY_SECONDS:g} s (a backup, "
+            f"an sqlite3 shell, a stuck program), so nothing was changed. Find what holds it (`fuser '{path}'`), "
+            "then try again.",
             {"store": str(path)},
         )
     if "full" in str(error):
         return StoreUnusable(
             "home_full",
-            f"PROXX_HOME '{path.parent}' is full, so the job store could not record this and nothing was changed. "
-            "Free space there, then try again.",
+            f"PROXX_HOME '{path.parent}' is full, so {what} could not record this and nothing was changed. Free space "
+            "there, then try again.",
             {"store": str(path)},
         )
     return error
@@ -336,8 +337,8 @@ class Store:
         except OSError as error:  # read-only, full, or not a folder
             raise home_unusable(path.parent, error.strerror or str(error)) from None
         except sqlite3.OperationalError as error:  # "attempt to write a readonly database", "disk is full"
-            if isinstance(_unusable(path, error), StoreUnusable):
-                raise _unusable(path, error) from None
+            if isinstance(unusable(path, error), StoreUnusable):
+                raise unusable(path, error) from None
             raise home_unusable(path.parent, str(error)) from None
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -418,14 +419,14 @@ class Store:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
-            raise _unusable(self.path, error) from None
+            raise unusable(self.path, error) from None
         try:
             yield self._db
             self._db.execute("COMMIT")
         except sqlite3.OperationalError as error:
             with contextlib.suppress(sqlite3.OperationalError):  # a failed COMMIT may have ended it already
                 self._db.execute("ROLLBACK")
-            raise _unusable(self.path, error) from None
+            raise unusable(self.path, error) from None
         except BaseException:
             self._db.execute("ROLLBACK")
             raise

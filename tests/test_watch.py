@@ -444,6 +444,26 @@ def test_a_watch_whose_proxx_home_fills_up_waits_and_queues_each_file_once_space
         assert [row.state for row in watcher.proxx.store.jobs()] == [QUEUED]
 
 
+def test_a_proxy_folder_whose_making_cannot_be_remembered_is_made_again_later(tmp_path, monkeypatch):
+    """With --proxy-subfolder and PROXX_HOME full, the watch stopped ("internal error"), its new
+    Proxy/ folder left unremembered: once space was back, it was "a folder this watch did not make",
+    never written into."""
+    from tests.test_full_volume import tmpfs
+
+    with tmpfs(tmp_path / "home", "4m") as home:
+        monkeypatch.setenv("PROXX_HOME", str(home))
+        copies = tmp_path / "copies"
+        make_clip(copies / "A001.mov", frames=4)
+        watcher = MediaWatcher(Proxx.open(), copies, "HD Editorial LT", None, settle=0.0)
+        filler = _fill(home)
+        (waiting,) = watcher.poll()
+        assert waiting.outcome == "waiting" and "is full" in waiting.message
+        assert not (copies / "Proxy").exists()
+        filler.unlink()
+        assert [event.outcome for event in watcher.poll()] == ["resumed", "queued"]
+        assert (copies / "Proxy").is_dir()
+
+
 def test_a_queued_file_whose_record_cannot_be_written_is_never_queued_again(tmp_path, proxx_home):
     """Its job made, the watch's own record of the file could not be written (its volume full): the
     next pass queued it again, a second job for the same file."""

@@ -154,7 +154,11 @@ class MediaWatcher:
             return f"its proxy folder '{printable(proxies)}' cannot be made ({error.strerror})"
         else:
             made = os.lstat(proxies)
-            self.ledger.made(proxies, made.st_dev, made.st_ino)
+            try:
+                self.ledger.made(proxies, made.st_dev, made.st_ino)
+            except sqlite3.OperationalError:  # PROXX_HOME full: made again once it can be remembered, or
+                os.rmdir(proxies)  # it would be a folder this watch did not make, never written into
+                raise
             return None
         try:
             info = os.lstat(proxies)
@@ -188,7 +192,12 @@ class MediaWatcher:
                     continue
                 if self._unrecorded and folder / name in self._unrecorded:
                     continue
-                yield from self._file(folder / name)
+                try:
+                    yield from self._file(folder / name)
+                except ConfigurationError as error:  # PROXX_HOME full, the watch's record locked: it waits
+                    if not _passing(error):
+                        raise
+                    yield from self.outage.down(folder / name, error)
         self.settler.forget_missing()
 
     def _changed(self, path: str, before: Handled) -> bool:
