@@ -187,12 +187,12 @@ class MediaWatcher:
             handled = self.ledger.handled_in(folder) if names else {}
             prefix = f"{folder}{os.sep}"
             for name in names:
-                before = handled.get(prefix + name)
-                if before is not None and not self._changed(prefix + name, before):
-                    continue
-                if self._unrecorded and folder / name in self._unrecorded:
-                    continue
                 try:
+                    before = handled.get(prefix + name)
+                    if before is not None and not self._changed(prefix + name, before):
+                        continue
+                    if self._unrecorded and folder / name in self._unrecorded:
+                        continue
                     yield from self._file(folder / name)
                 except ConfigurationError as error:  # PROXX_HOME full, the watch's record locked: it waits
                     if not _passing(error):
