@@ -163,7 +163,7 @@ def _watch(args: argparse.Namespace, proxx: Proxx, watcher: MediaWatcher | JobSp
         return 0
     print(f"{count} file(s) handled" + (f", {len(failed)} FAILED or refused" if failed else ""))
     if watcher.outage.why is not None:  # the files that waited are queued by the next watch
-        print(f"proxx: files were left waiting: {watcher.outage.why.split(' The watch goes on')[0]}", file=sys.stderr)
+        print(f"proxx: files were left waiting: {watcher.outage.why}", file=sys.stderr)
         return EXIT_CONFIGURATION
     # As `worker --once`: a script draining the folder learns that some failed, and how.
     return max(failed, default=0)

@@ -67,14 +67,15 @@ class Outage:
     rest of the pass tries no other, and the operator is told once an outage, in one line; and once
     when it is over."""
 
-    why: str | None = None  # what the operator was told, while the outage lasts
+    why: str | None = None  # what stops the files, while it lasts
     in_pass: bool = False  # it stopped a file in this pass: no other file is tried in it
 
     def down(self, path: Path, error: ConfigurationError) -> Iterator[Event]:
         self.in_pass = True
         if self.why is None:
-            self.why = f"{error.message} The watch goes on: files wait where they are and are queued once it is fixed."
-            yield Event(path, WAITING, message=self.why)
+            self.why = error.message
+            going_on = "The watch goes on: files wait where they are and are queued once it is fixed."
+            yield Event(path, WAITING, message=f"{error.message} {going_on}")
 
     def up(self, path: Path) -> Iterator[Event]:
         if self.why is not None:
