@@ -111,6 +111,8 @@ def test_a_broker_restarted_without_its_data_loses_no_job(farm, proxx, tmp_path)
     farm["server"].stop(keep_data=False)
     farm["server"].start()
     restarted = time.monotonic()
+    proxx.refresh()  # meanwhile Q says so, never what was said of it before (no worker for it, say)
+    assert (proxx.store.job(queued).message or "").startswith("The render farm has no record of this job now")
     row = wait_finished(proxx, running)
     assert row.state == COMPLETED, row.message
     assert load_result(Path(row.result_path or "")).clips[0].state == CLIP_COMPLETED
