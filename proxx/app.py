@@ -32,7 +32,7 @@ from proxx.execute.recover import published, published_by_journal
 from proxx.execute.runner import Runner
 from proxx.export.exporter import Exporter, export_all
 from proxx.home import proxx_home, write_text_atomically
-from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, utc_now
+from proxx.jobspec.model import JobSpec, SourceFile, create_jobspec, makes_the_same, utc_now
 from proxx.jobspec.rerun import ALREADY_PROXIED, being_made, leave_out_proxied, output_key
 from proxx.jobspec.sources import Expansion, NothingMissing, expand_sources
 from proxx.openstore import open_store, refresh
@@ -254,8 +254,29 @@ class Proxx:
             retry_of,
             reuse,
         )
+        if retry_of is not None:
+            self._same_as_original(spec, retry_of)
         self._add_job(spec, executor, roots, left_out(expansion))
         return spec
+
+    def _same_as_original(self, spec: JobSpec, retry_of: str) -> None:
+        """A retry is compiled afresh, as every new job is (the contract: at creation, against the
+        registry as it is now), and must come out as its original did: JobSpecs are immutable, and
+        a retry that made the missing clips another way than the job's others (the profile
+        repository changed since) would be a silent substitution. Class A otherwise, nothing created:
+        making them the new way is a new job, by the operator's own choice of the intent."""
+        original = self.store.spec(retry_of)
+        if makes_the_same(spec, original):
+            return
+        intent = spec.proxy_profile_origin.name
+        raise PreJobError(
+            "retry_profile_changed",
+            f"Job {retry_of} cannot be retried: intent '{intent}' now makes its proxies differently than when "
+            "the job was created (its profiles changed since), and a retry makes the missing clips exactly as "
+            f"the job's others were made. Nothing was created. To make them as '{intent}' is now, choose it "
+            "again for them in a new job (`proxx run` or `proxx submit`).",
+            {"job_id": retry_of, "intent": intent},
+        )
 
     def add_job(
         self,
@@ -522,7 +543,9 @@ class Proxx:
     def retry(self, job_id: str, here: bool = False) -> tuple[JobSpec, int]:
         """A NEW job from the same intent (fresh compile) for the clips of FAILED `job_id` that have
         no verified output; returns it and how many clips were already done. The original stays.
-        A farm job's retry goes back to its farm, unless it is to run `here`.
+        A farm job's retry goes back to its farm, unless it is to run `here`. The intent must still
+        make its proxies as the original job's (the same canonical profile and naming): a class A
+        `PreJobError` "retry_profile_changed" otherwise, nothing created.
 
             new, already_done = proxx.retry(failed_job_id)
             proxx.run_job(new.job_id)

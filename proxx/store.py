@@ -295,6 +295,37 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+# How long a write waits for another process's write to end before the store is said to be locked.
+BUSY_SECONDS = 30
+
+
+class StoreUnusable(ConfigurationError, sqlite3.OperationalError):
+    """The job store could not be written: locked by another process for BUSY_SECONDS ("store_locked"),
+    or PROXX_HOME full ("home_full"). Said as that, never as an internal error; still an
+    `sqlite3.OperationalError` to the code that waits for a busy store or makes room on a full disk."""
+
+
+def unusable(path: Path, error: sqlite3.OperationalError, what: str = "the job store") -> sqlite3.OperationalError:
+    """`error` as `StoreUnusable` when SQLite says the database at `path` (`what`) is locked or its disk
+    full, else as it is."""
+    if "locked" in str(error):
+        return StoreUnusable(
+            "store_locked",
+            f"{what[:1].upper()}{what[1:]} '{path}' stayed locked by another process for {BUSY_SECONDS:g} s (a backup, "
+            f"an sqlite3 shell, a stuck program), so nothing was changed. Find what holds it (`fuser '{path}'`), "
+            "then try again.",
+            {"store": str(path)},
+        )
+    if "full" in str(error):
+        return StoreUnusable(
+            "home_full",
+            f"PROXX_HOME '{path.parent}' is full, so {what} could not record this and nothing was changed. Free space "
+            "there, then try again.",
+            {"store": str(path)},
+        )
+    return error
+
+
 def _own_database(path: Path) -> None:
     """The store is never opened through a link, nor is it another user's file (`proxx.folders`)."""
     from proxx.folders import FolderRefused, own_database
@@ -316,11 +347,13 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _own_database(path)
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
         except OSError as error:  # read-only, full, or not a folder
             raise home_unusable(path.parent, error.strerror or str(error)) from None
         except sqlite3.OperationalError as error:  # "attempt to write a readonly database", "disk is full"
+            if isinstance(unusable(path, error), StoreUnusable):
+                raise unusable(path, error) from None
             raise home_unusable(path.parent, str(error)) from None
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -402,13 +435,20 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: the write lock is taken up front, so read-then-write is atomic."""
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise unusable(self.path, error) from None
         try:
             yield self._db
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            with contextlib.suppress(sqlite3.OperationalError):  # a failed COMMIT may have ended it already
+                self._db.execute("ROLLBACK")
+            raise unusable(self.path, error) from None
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     # --- creation -----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from proxx.app import Proxx, default_worker_id
+from proxx.errors import ProxxError
 from proxx.execute.claim import claim_and_run
 from proxx.execute.recover import recover_lost
 from proxx.execute.runner import Runner
@@ -55,24 +56,30 @@ def work(
         return True
 
     def loop() -> None:
-        store = Store(proxx.store.path)
-        runner = proxx.runner(worker_id=default_worker_id(), store=store)
+        store: Store | None = None  # opened in the loop: a store locked at the start is said and waited for
+        told: str | None = None  # what stops this thread now, said once (a full PROXX_HOME lasts hours)
         try:
             while not stop.is_set():
                 try:
-                    if step(store, runner):
+                    if store is None:
+                        store = Store(proxx.store.path)
+                        runner = proxx.runner(worker_id=default_worker_id(), store=store)
+                    taken = step(store, runner)
+                    told = None
+                    if taken:
                         continue
+                except ProxxError as error:  # the store locked, PROXX_HOME full: said as that; tried again
+                    if error.message != told:
+                        told = error.message
+                        _say(f"worker: {error.message}", on_error)
                 except Exception as error:
-                    said = _internal_error(proxx.home, error)
-                    if on_error is not None:
-                        on_error(said)
-                    else:
-                        print(f"proxx: {said}", file=sys.stderr, flush=True)
+                    _say(_internal_error(proxx.home, error), on_error)
                 if once:
                     return
                 stop.wait(poll_seconds)
         finally:
-            store.close()
+            if store is not None:
+                store.close()
 
     threads = [threading.Thread(target=loop, name=f"proxx-worker-{n}", daemon=True) for n in range(max(1, concurrency))]
     cores = core_share()
@@ -90,6 +97,13 @@ def work(
     finally:
         cores.queued = nothing_queued
     return count[0]
+
+
+def _say(line: str, on_error: Callable[[str], None] | None) -> None:
+    if on_error is not None:
+        on_error(line)
+    else:
+        print(f"proxx: {line}", file=sys.stderr, flush=True)
 
 
 def _internal_error(home: Path, error: Exception) -> str:

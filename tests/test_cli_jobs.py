@@ -145,6 +145,34 @@ def test_a_retry_refused_as_it_is_created_is_said_failed_with_its_exit_code(tmp_
     assert (as_json.returncode, json.loads(as_json.stdout)["state"]) == (4, "FAILED")
 
 
+def test_a_retry_whose_intent_now_makes_other_proxies_is_refused_and_creates_nothing(tmp_path, clip):
+    """A retry compiled its intent afresh and made the missing clips with whatever it compiled to now
+    (here a quarter-size picture where the job made half-size ones), and said nothing: JobSpecs are
+    immutable, and a retry with another profile is the contract's silent substitution."""
+    home, studio, out = tmp_path / "home", tmp_path / "studio", tmp_path / "out"
+    (studio / "user").mkdir(parents=True)
+    intent = studio / "user" / "dailies.yaml"
+    dailies = 'user_profile_version: "1.1"\nname: Dailies\nconstraints:\n  codecs: [h264]\n  resolution: [{size}]\n'
+    intent.write_text(dailies.format(size="scale_50"))
+    home.mkdir()
+    (home / "proxx.toml").write_text(f'[profiles]\nrepositories = ["{studio}"]\n')
+    cli(home, "run", "--profile", "Dailies", "--output", str(out), str(clip))  # fails: no folder
+    (job,) = json.loads(cli(home, "jobs", "list", "--json").stdout)
+    out.mkdir()
+    intent.write_text(dailies.format(size="scale_25"))  # the studio's profiles changed since
+    retried = cli(home, "jobs", "retry", job["job_id"], "--run")
+    assert retried.returncode == 3, retried.stdout + retried.stderr
+    assert retried.stderr == (
+        f"proxx: Job {job['job_id']} cannot be retried: intent 'Dailies' now makes its proxies differently than "
+        "when the job was created (its profiles changed since), and a retry makes the missing clips exactly as the "
+        "job's others were made. Nothing was created. To make them as 'Dailies' is now, choose it again for them "
+        "in a new job (`proxx run` or `proxx submit`).\n"
+    )
+    assert len(json.loads(cli(home, "jobs", "list", "--json").stdout)) == 1 and list(out.iterdir()) == []
+    intent.write_text(dailies.format(size="scale_50"))  # as it was: the retry makes them as the job would have
+    assert cli(home, "jobs", "retry", job["job_id"], "--run").returncode == 0
+
+
 def test_demo_ends_with_a_verified_proxy(tmp_path):
     done = cli(tmp_path / "home", "demo")
     assert done.returncode == 0, done.stderr

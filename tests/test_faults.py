@@ -8,6 +8,8 @@ import errno
 import json
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -561,3 +563,47 @@ def test_a_proxy_published_but_not_recorded_is_said_to_be_at_its_final_name(tmp_
         "(OSError: [Errno 5] Input/output error), so it does not count as published: move it away before "
         "retrying the job. An administrator finds the details in the job's log."
     )
+
+
+def test_a_job_store_locked_by_another_process_is_said_as_that(tmp_path, out, proxx_home, monkeypatch, capsys):
+    """A store another process held locked (a backup, an sqlite3 shell) read "internal error
+    (OperationalError)" after 30 s, on `jobs list` as on `run`; a worker said the same at each poll."""
+    import sqlite3
+
+    from proxx import store as store_module
+    from proxx.worker import work
+
+    source = tiny(tmp_path / "A001.mov")
+    proxx = Proxx.open()
+    spec = proxx.create_job("HD Editorial LT", [source], out)
+    monkeypatch.setattr(store_module, "BUSY_SECONDS", 0.2, raising=False)
+    holder = sqlite3.connect(proxx.store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    said: list[str] = []
+    try:
+        assert main(["jobs", "list"]) == 6
+        assert work(proxx, once=True, on_error=said.append) == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    locked = f"The job store '{proxx.store.path}' stayed locked by another process for 0.2 s"
+    assert err.startswith(f"proxx: configuration error: {locked}") and err.count("\n") == 1
+    assert said and said[0].startswith(f"worker: {locked}")
+    said.clear()
+    holder = sqlite3.connect(proxx.store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    stop = threading.Event()
+    worker = threading.Thread(target=work, args=(proxx,), kwargs={"poll_seconds": 0.05, "stop": stop,
+                                                                  "on_error": said.append})  # fmt: skip
+    worker.start()
+    try:  # a worker waiting for the store says so once, not at every look
+        time.sleep(1.5)
+    finally:
+        stop.set()
+        worker.join()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert len(said) == 1 and said[0].startswith(f"worker: {locked}")
+    assert proxx.store.job(spec.job_id).state == "QUEUED"  # nothing lost: it runs once the store is free
+    assert work(proxx, once=True) == 1 and proxx.store.job(spec.job_id).state == COMPLETED

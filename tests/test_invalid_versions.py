@@ -1,5 +1,5 @@
 """BACKGROUND section 3: an INVALID intent never becomes ACTIVE again; a fixed one is a new profile or a new
-version. The memory of INVALID intents is keyed by name and version, never by file content, and what
+version. The memory of INVALID intents is keyed by name, version and defining file, never by file content, and what
 it says is true now (when it was found so, why then, what an administrator does)."""
 
 from __future__ import annotations
@@ -113,3 +113,30 @@ def test_a_record_of_the_earlier_format_holds_while_its_file_is_the_same(proxx_h
         Proxx.open().select("Det LT")
     held = InvalidMemory.at(proxx_home).held("Det LT", "1.1")
     assert held is not None and held.why == "no canonical profile satisfies its constraints"
+
+
+def test_a_repository_named_for_one_command_never_makes_the_installations_intent_invalid(
+    proxx_home, clip, tmp_path, monkeypatch
+):
+    """PROXX_PROFILES set for one `proxx run`, naming an override of 'HD Editorial LT' that does not
+    compile, made the installation's own 'HD Editorial LT' INVALID for good: the memory held every
+    definition of that name and version as the one found INVALID, for every later command."""
+    trial = tmp_path / "trial"
+    (trial / "user").mkdir(parents=True)
+    (trial / "user" / "hd.yaml").write_text(
+        'user_profile_version: "1.1"\nname: HD Editorial LT\noverrides: true\n'
+        "constraints:\n  codecs: [hevc]\n  resolution: [source]\n"
+    )
+    (tmp_path / "out").mkdir()
+    argv = ["run", "--profile", "HD Editorial LT", "--output", str(tmp_path / "out"), str(clip)]
+    monkeypatch.setenv("PROXX_PROFILES", str(trial))
+    code, said = _said(argv)
+    assert code == 3 and "no longer compiles" in said
+    monkeypatch.delenv("PROXX_PROFILES")
+    code, said = _said(argv)  # the installation's definition: never found INVALID
+    assert code == 0 and "COMPLETED" in said, said
+    code, said = _said(["profiles"])
+    assert code == 0 and "HD Editorial LT" in said.split("Not available")[0]
+    monkeypatch.setenv("PROXX_PROFILES", str(trial))  # the trial's definition stays INVALID
+    code, said = _said(argv)
+    assert code == 3 and "found INVALID on 20" in " ".join(said.split())

@@ -159,3 +159,26 @@ def test_the_inbox_queues_a_retry_of_a_failed_job_of_the_same_intent(proxx_home,
     (event,) = JobSpecInbox(Proxx.open(), inbox, Roots([tmp_path, clip.parent]), settle=0.0).poll()
     assert event.outcome == "queued", event.message
     assert Proxx.open().spec(retry.job_id).retry_of == original
+
+
+def test_add_job_refuses_a_retry_whose_intent_now_names_its_proxies_otherwise(
+    proxx_home, clip, out, tmp_path, monkeypatch
+):
+    """A JobSpec retrying a job was taken when its intent compiled to the same canonical id, though the
+    intent's naming had changed since the job: the retry's proxies were named otherwise than its
+    original's (a silent substitution)."""
+    studio = tmp_path / "studio"
+    (studio / "user").mkdir(parents=True)
+    intent = studio / "user" / "dailies.yaml"
+    dailies = 'user_profile_version: "1.1"\nname: Dailies\nconstraints:\n  codecs: [h264]\n  resolution: [scale_50]\n'
+    intent.write_text(dailies)
+    monkeypatch.setenv("PROXX_PROFILES", str(studio))
+    proxx = Proxx.open()
+    original = _failed_job(proxx, clip, tmp_path, "Dailies")
+    intent.write_text(dailies + "naming:\n  suffix: _Proxy\n")
+    proxx = Proxx.open()
+    retry = _made(proxx, clip, out, "Dailies", retry_of=original)
+    with pytest.raises(JobValidationError, match="whose proxies it makes differently"):
+        proxx.add_job(retry)
+    with pytest.raises(KeyError):
+        proxx.job(retry.job_id)

@@ -409,3 +409,78 @@ def test_a_proxy_subfolder_is_never_made_on_a_camera_card(proxx_home, tmp_path, 
     make_clip(tmp_path / "copies" / "A001.mov", size="160x90", frames=3)
     (queued,) = MediaWatcher(Proxx.open(), tmp_path / "copies", INTENT, None, settle=0.0).poll()
     assert queued.outcome == "queued" and (tmp_path / "copies" / "Proxy").is_dir()
+
+
+def _fill(volume: Path) -> Path:
+    """Fill `volume` to its last byte; the file that does it."""
+    filler = volume / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        for size in (65536, 512, 1):
+            try:
+                while True:
+                    f.write(b"\0" * size)
+            except OSError:
+                pass
+    return filler
+
+
+def test_a_watch_whose_proxx_home_fills_up_waits_and_queues_each_file_once_space_is_back(tmp_path, monkeypatch):
+    """PROXX_HOME full while watching: the watch stopped with "internal error (OperationalError)" (no
+    log either: the disk was full) and the file was never queued."""
+    from tests.test_full_volume import tmpfs
+
+    with tmpfs(tmp_path / "home", "4m") as home:
+        monkeypatch.setenv("PROXX_HOME", str(home))
+        card, out = tmp_path / "card", tmp_path / "out"
+        out.mkdir()
+        make_clip(card / "A001.mov", frames=4)
+        watcher = MediaWatcher(Proxx.open(), card, "HD Editorial LT", out, settle=0.0)
+        filler = _fill(home)
+        (waiting,) = watcher.poll()
+        assert waiting.outcome == "waiting" and waiting.message.startswith(f"PROXX_HOME '{home}' is full")
+        assert watcher.poll() == []  # said once
+        filler.unlink()
+        assert [event.outcome for event in watcher.poll()] == ["resumed", "queued"]
+        assert [row.state for row in watcher.proxx.store.jobs()] == [QUEUED]
+
+
+def test_a_proxy_folder_whose_making_cannot_be_remembered_is_made_again_later(tmp_path, monkeypatch):
+    """With --proxy-subfolder and PROXX_HOME full, the watch stopped ("internal error"), its new
+    Proxy/ folder left unremembered: once space was back, it was "a folder this watch did not make",
+    never written into."""
+    from tests.test_full_volume import tmpfs
+
+    with tmpfs(tmp_path / "home", "4m") as home:
+        monkeypatch.setenv("PROXX_HOME", str(home))
+        copies = tmp_path / "copies"
+        make_clip(copies / "A001.mov", frames=4)
+        watcher = MediaWatcher(Proxx.open(), copies, "HD Editorial LT", None, settle=0.0)
+        filler = _fill(home)
+        (waiting,) = watcher.poll()
+        assert waiting.outcome == "waiting" and "is full" in waiting.message
+        assert not (copies / "Proxy").exists()
+        filler.unlink()
+        assert [event.outcome for event in watcher.poll()] == ["resumed", "queued"]
+        assert (copies / "Proxy").is_dir()
+
+
+def test_a_queued_file_whose_record_cannot_be_written_is_never_queued_again(tmp_path, proxx_home):
+    """Its job made, the watch's own record of the file could not be written (its volume full): the
+    next pass queued it again, a second job for the same file."""
+    from proxx.watch.ledger import Ledger
+    from tests.test_full_volume import tmpfs
+
+    card, out = tmp_path / "card", tmp_path / "out"
+    out.mkdir()
+    make_clip(card / "A001.mov", frames=4)
+    proxx = Proxx.open()
+    with tmpfs(tmp_path / "records", "1m") as records:
+        ledger = Ledger(records / "watch.db", "media")
+        watcher = MediaWatcher(proxx, card, "HD Editorial LT", out, settle=0.0, ledger=ledger)
+        filler = _fill(records)
+        assert [event.outcome for event in watcher.poll()] == ["queued"]
+        assert watcher.poll() == [] and len(proxx.store.jobs()) == 1
+        filler.unlink()
+        assert watcher.poll() == [] and len(proxx.store.jobs()) == 1
+        ledger.close()
+        assert Ledger(records / "watch.db", "media").handled_in(card)  # recorded once there was room

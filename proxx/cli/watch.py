@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proxx.cli.exits import EXIT_INTERNAL, OneIntent, amount, failed_code
+from proxx.cli.exits import EXIT_CONFIGURATION, EXIT_INTERNAL, OneIntent, amount, failed_code
 from proxx.visibility import OperatorWords, failure_title, safe
 
 if TYPE_CHECKING:
@@ -125,7 +125,8 @@ def _watch(args: argparse.Namespace, proxx: Proxx, watcher: MediaWatcher | JobSp
             f"{_where_jobs_run(args, farm)}",
             flush=True,
         )
-    queue = QueueWatch(proxx.store.path, args.warn_after)
+    # A farm's jobs are seen taken once their states are mirrored here (one exchange with the broker a look).
+    queue = QueueWatch(proxx.store.path, args.warn_after, proxx.home if farm else None)
     failed: list[int] = []  # the exit code of each file refused and each job that failed, for --once
 
     def report(event: Event) -> None:
@@ -136,12 +137,18 @@ def _watch(args: argparse.Namespace, proxx: Proxx, watcher: MediaWatcher | JobSp
         print(f"{event.outcome.upper():<7} {safe(str(event.path))}{job}{why}", flush=True)
         if event.outcome in ("failed", "refused"):
             failed.append(failed_code(event.failure_class))
-        if event.job_id and not farm and not args.run:
+        if event.job_id and event.outcome == "queued" and not args.run:
             queue.add(event.job_id)
 
     def warn_when_stalled() -> None:
         waiting = queue.waiting()
-        if waiting:
+        if waiting and farm:
+            print(
+                f"WARNING {waiting} job(s) queued on the render farm for {args.warn_after:g} s and no farm worker "
+                "has taken one: start `proxx farm worker` where the engines their intent needs are installed.",
+                flush=True,
+            )
+        elif waiting:
             print(
                 f"WARNING {waiting} job(s) queued for {args.warn_after:g} s and no worker has taken one: start "
                 "`proxx worker` or `proxx serve`, or watch with --run.",
@@ -159,6 +166,9 @@ def _watch(args: argparse.Namespace, proxx: Proxx, watcher: MediaWatcher | JobSp
     if not args.once:
         return 0
     print(f"{count} file(s) handled" + (f", {len(failed)} FAILED or refused" if failed else ""))
+    if watcher.outage.why is not None:  # the files that waited are queued by the next watch
+        print(f"proxx: files were left waiting: {watcher.outage.why}", file=sys.stderr)
+        return EXIT_CONFIGURATION
     # As `worker --once`: a script draining the folder learns that some failed, and how.
     return max(failed, default=0)
 

@@ -12,7 +12,7 @@ import attrs
 
 from proxx.compile.compiler import compile_profile
 from proxx.compile.confusable import confusable_groups, mixed_script_word
-from proxx.compile.invalid import InvalidMemory, file_digest, stays_invalid_message
+from proxx.compile.invalid import InvalidMemory, defined_in, file_digest, stays_invalid_message
 from proxx.compile.problems import Location, Problem
 from proxx.compile.profiles import Lifecycle
 from proxx.compile.repository import Repository, load_repository, path_order, yaml_files
@@ -88,8 +88,8 @@ def check(
                 key = f"{error.context['constraint']}:"
             problems.append(Problem(_line_of(location, key), error.reason, error.message, profile.name))
         else:
-            found = None if memory is None else memory.held(profile.name, profile.user_profile_version,
-                                                             file_digest(location.path))  # fmt: skip
+            version, path = profile.user_profile_version, location.path
+            found = None if memory is None else memory.held(profile.name, version, file_digest(path), defined_in(path))
             if found is not None:
                 message = stays_invalid_message(profile.name, found)
                 problems.append(Problem(_line_of(location, "user_profile_version:"), "stays_invalid", message,

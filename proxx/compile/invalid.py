@@ -1,13 +1,17 @@
 """INVALID is remembered (docs/compatibility.md, section 3: an INVALID profile never becomes ACTIVE again; a fixed
 one is a new profile or a new version).
 
-Each intent found INVALID is recorded by its name and version (`user_profile_version`) in
-`PROXX_HOME/intents-invalid.json`, with when it was found so and why then. It stays INVALID, whatever
-the registry or its file does later (its canonical target coming back, a conflicting canonical
-profile removed, an edit undone byte for byte), for as long as an intent of that name has that
-version: the contract's rule is about versions, and a file's content says nothing about one (an edit
-restored byte-identical would otherwise make an INVALID intent selectable again). A corrected
-definition is a new version, or a new name; then it is judged afresh.
+Each intent found INVALID is recorded by its name, its version (`user_profile_version`) and the file
+that defined it, in `PROXX_HOME/intents-invalid.json`, with when it was found so and why then. It
+stays INVALID, whatever the registry or its file does later (its canonical target coming back, a
+conflicting canonical profile removed, an edit undone byte for byte), for as long as that file
+defines an intent of that name with that version: the contract's rule is about versions, and a
+file's content says nothing about one (an edit restored byte-identical would otherwise make an
+INVALID intent selectable again). A corrected definition is a new version, or a new name; then it is
+judged afresh. Another file defining the same name and version is another definition, judged on its
+own: a repository named for one command (PROXX_PROFILES set for one `proxx run`) whose override of an
+intent did not compile leaves the installation's own definition of it as it was. A record of before
+files were recorded holds for every file.
 
 Records of the earlier format (by name and the digest of the defining file) are read as records of
 the version the intent has while its file still has that digest, and forgotten otherwise, as they were.
@@ -16,7 +20,9 @@ the version the intent has while its file still has that digest, and forgotten o
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -24,6 +30,12 @@ from proxx.home import read_cache, write_cache
 from proxx.jobspec.stamps import utc_now
 
 MEMORY_FILE = "intents-invalid.json"
+
+
+def defined_in(path: str | Path) -> str:
+    """How the memory names a defining file: its absolute path (a repository may be named relative to
+    the folder a command starts in)."""
+    return os.path.abspath(path)
 
 
 def file_digest(path: str) -> str | None:
@@ -43,12 +55,17 @@ class FoundInvalid:
     why: str
 
 
+ANY_FILE = ""  # the file of a record of before files were recorded: it holds for every file
+
+
 class InvalidMemory:
-    """The intents once found INVALID, by name and version."""
+    """The intents once found INVALID, by name, version and defining file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._entries: dict[str, dict[str, dict[str, str]]] = {}
+        # name -> version -> {"found_at", "why", "files": {file: {"found_at", "why"}}}: the first file found
+        # INVALID at that version in "found_at" and "why" too (what earlier versions of proxx read).
+        self._entries: dict[str, dict[str, dict[str, Any]]] = {}
         self._legacy: dict[str, dict[str, str]] = {}  # name -> {"digest", "message"}: the earlier format
         stored = read_cache(path)  # proxx's own file only: a planted one could forget an INVALID intent
         if isinstance(stored, dict):
@@ -65,21 +82,26 @@ class InvalidMemory:
         """The memory of the installation whose PROXX_HOME is `home`."""
         return cls(home / MEMORY_FILE)
 
-    def held(self, name: str, version: str, digest: str | None = None) -> FoundInvalid | None:
-        """The record of intent `name` at `version` found INVALID, or None; never writes (`proxx
-        validate` asks). `digest`: the defining file's, for a record of the earlier format."""
+    def held(self, name: str, version: str, digest: str | None = None, file: str = ANY_FILE) -> FoundInvalid | None:
+        """The record of intent `name` at `version`, defined in `file`, found INVALID, or None; never
+        writes (`proxx validate` asks). `digest`: the defining file's, for a record of the earlier format."""
         record = self._entries.get(name, {}).get(version)
         if record is not None:
-            return FoundInvalid(version, record.get("found_at", ""), record.get("why", ""))
+            files = record.get("files")
+            found = record if not isinstance(files, dict) or file == ANY_FILE else files.get(file)
+            if isinstance(found, dict):
+                return FoundInvalid(version, str(found.get("found_at", "")), str(found.get("why", "")))
         legacy = self._legacy.get(name)
         if legacy is not None and digest is not None and legacy.get("digest") == digest:
             return FoundInvalid(version, "", _why(name, legacy.get("message", "")))
         return None
 
-    def still_invalid(self, name: str, version: str, digest: str | None = None) -> FoundInvalid | None:
+    def still_invalid(
+        self, name: str, version: str, digest: str | None = None, file: str = ANY_FILE
+    ) -> FoundInvalid | None:
         """`held`, a record of the earlier format becoming one of `version` (or forgotten, when its
         file changed since, as the earlier format had it)."""
-        found = self.held(name, version, digest)
+        found = self.held(name, version, digest, file)
         if name in self._legacy:
             del self._legacy[name]
             if found is not None:
@@ -87,11 +109,15 @@ class InvalidMemory:
             self._write()
         return found
 
-    def remember(self, name: str, version: str, message: str) -> None:
-        """Intent `name` at `version` was found INVALID now, `message` saying why."""
-        if self.held(name, version) is not None:
+    def remember(self, name: str, version: str, message: str, file: str = ANY_FILE) -> None:
+        """Intent `name` at `version`, defined in `file`, was found INVALID now, `message` saying why."""
+        if self.held(name, version, file=file) is not None:
             return
-        self._entries.setdefault(name, {})[version] = {"found_at": utc_now(), "why": _why(name, message)}
+        found = {"found_at": utc_now(), "why": _why(name, message)}
+        record = self._entries.setdefault(name, {}).setdefault(version, dict(found))
+        files = record.setdefault("files", {})
+        if isinstance(files, dict):
+            files[file] = found
         self._write()
 
     def _write(self) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Collection
 import attrs
 
 from proxx.compile.compiler import Compiled, Definition, compile_profile, constraint_value
-from proxx.compile.invalid import InvalidMemory, file_digest, stays_invalid_message
+from proxx.compile.invalid import ANY_FILE, InvalidMemory, defined_in, file_digest, stays_invalid_message
 from proxx.compile.profiles import Lifecycle, UserProfile
 from proxx.compile.repository import Repository
 from proxx.errors import PreJobError
@@ -105,21 +105,18 @@ def _malformed(repository: Repository, name: str) -> PreJobError | None:
     )
 
 
-def _digest_of(repository: Repository, name: str) -> str | None:
-    location = repository.location_of("user", name)
-    return file_digest(location.path) if location is not None else None
-
-
 def _compile_remembering(
     profile: UserProfile, repository: Repository, engines: Collection[str] | None, memory: InvalidMemory | None
 ) -> Compiled:
-    """Compile for an operator; an intent once found INVALID stays so for as long as its version is
-    the same (`proxx.compile.invalid`), whatever its file or the registry became since."""
+    """Compile for an operator; an intent once found INVALID stays so for as long as its file defines
+    it with the same version (`proxx.compile.invalid`), whatever that file or the registry became since."""
     if memory is None:
         return _compile_for_operator(profile, repository, engines)
-    digest = _digest_of(repository, profile.name)
+    location = repository.location_of("user", profile.name)
+    file = defined_in(location.path) if location is not None else ANY_FILE
+    digest = file_digest(location.path) if location is not None else None
     version = profile.user_profile_version
-    found = memory.still_invalid(profile.name, version, digest)
+    found = memory.still_invalid(profile.name, version, digest, file)
     if found is not None:
         raise PreJobError(
             "stays_invalid",
@@ -130,7 +127,7 @@ def _compile_remembering(
         return _compile_for_operator(profile, repository, engines)
     except PreJobError as error:
         if error.reason != "engine_not_installed":  # a plugin installed again is no change of definition
-            memory.remember(profile.name, version, error.message)
+            memory.remember(profile.name, version, error.message, file)
         raise
 
 

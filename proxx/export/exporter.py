@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from proxx.converter import converter
+from proxx.errors import ProxxError
 from proxx.jobspec.model import JobSpec
 from proxx.result import ExportOutcome, JobResult
 
@@ -48,6 +49,10 @@ def export_all(
         so_far = attrs.evolve(result, exports=(*result.exports, *outcomes))
         try:
             details = _recordable(exporter.export(spec, so_far) or {})
+        except ProxxError as error:  # the exporter's own words, in its failure class
+            log(f"exporter {exporter.name} failed:\n{traceback.format_exc()}")
+            said = f"{error.failure_class.title}: {error.message}" if error.failure_class else error.message
+            outcomes.append(ExportOutcome(exporter.name, False, said))
         except Exception as error:
             log(f"exporter {exporter.name} failed:\n{traceback.format_exc()}")
             outcomes.append(ExportOutcome(exporter.name, False, f"{type(error).__name__}: {error}"))

@@ -148,6 +148,16 @@ class JobSpec:
         return converter.structure(json.loads(text), cls)
 
 
+def makes_the_same(spec: JobSpec, other: JobSpec) -> bool:
+    """Whether two JobSpecs make their proxies alike: the same canonical profile (id and snapshot) and
+    the same naming. A retry must make the clips it covers as its original made the others."""
+    return (spec.proxy_profile, spec.canonical_profile, spec.naming) == (
+        other.proxy_profile,
+        other.canonical_profile,
+        other.naming,
+    )
+
+
 def new_job_id() -> str:
     """Sortable by creation time, unique without coordination: job-20261125T130501Z-3f9a1c2b."""
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")

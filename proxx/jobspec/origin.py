@@ -30,7 +30,7 @@ from proxx.compile.invalid import InvalidMemory
 from proxx.compile.repository import Repository
 from proxx.compile.select import select
 from proxx.errors import JobValidationError, PreJobError
-from proxx.jobspec.model import JobSpec
+from proxx.jobspec.model import JobSpec, makes_the_same
 
 if TYPE_CHECKING:
     from proxx.store import Store
@@ -158,5 +158,5 @@ def check_retry_of(spec: JobSpec, store: Store | None, where: str) -> None:
     if row.state != FAILED:
         raise refused(f"which is {row.state}: only a FAILED job is retried")
     same_intent = earlier.proxy_profile_origin.name == spec.proxy_profile_origin.name
-    if not same_intent or earlier.proxy_profile != spec.proxy_profile:
-        raise refused("which is a job of another intent or canonical profile")
+    if not same_intent or not makes_the_same(earlier, spec):
+        raise refused("which is a job of another intent, or whose proxies it makes differently")

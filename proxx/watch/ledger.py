@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from proxx.errors import ConfigurationError
 from proxx.folders import FolderRefused, own_database
 from proxx.jobspec.model import utc_now
 from proxx.media.files import printable
+from proxx.store import BUSY_SECONDS, unusable
 
 # The Proxy/ folders a media watcher made itself: the only ones it writes into (one planted before it
 # could be a link, or someone else's folder).
@@ -60,8 +63,8 @@ class Ledger:
             raise ConfigurationError(
                 "home_refused", f"The watch record cannot be opened: {refused}.", {"path": str(path)}
             ) from None
-        self.watch = watch
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.path, self.watch = path, watch
+        self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
@@ -93,6 +96,14 @@ class Ledger:
         )
         return {path: (size, mtime_ns, ctime_ns, job_id) for path, size, mtime_ns, ctime_ns, job_id in rows}
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write, its failure for a full PROXX_HOME or a locked record said as that (`StoreUnusable`)."""
+        try:
+            yield
+        except sqlite3.OperationalError as error:
+            raise unusable(self.path, error, "the watch's record of its files") from None
+
     def record(
         self,
         path: Path,
@@ -105,24 +116,27 @@ class Ledger:
     ) -> None:
         """Record what became of `path` as it was (`size`, `mtime_ns`, `ctime_ns`); a file handled
         again since it changed replaces its earlier record."""
-        self._db.execute(
-            "INSERT INTO seen (path, watch, kind, size, mtime_ns, job_id, outcome, handled_at, ctime_ns) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, watch) DO UPDATE SET kind = excluded.kind, "
-            "size = excluded.size, mtime_ns = excluded.mtime_ns, job_id = excluded.job_id, "
-            "outcome = excluded.outcome, handled_at = excluded.handled_at, ctime_ns = excluded.ctime_ns",
-            (printable(path), self.watch, kind, size, mtime_ns, job_id, outcome, utc_now(), ctime_ns),
-        )
+        with self._writing():
+            self._db.execute(
+                "INSERT INTO seen (path, watch, kind, size, mtime_ns, job_id, outcome, handled_at, ctime_ns) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, watch) DO UPDATE SET kind = excluded.kind, "
+                "size = excluded.size, mtime_ns = excluded.mtime_ns, job_id = excluded.job_id, "
+                "outcome = excluded.outcome, handled_at = excluded.handled_at, ctime_ns = excluded.ctime_ns",
+                (printable(path), self.watch, kind, size, mtime_ns, job_id, outcome, utc_now(), ctime_ns),
+            )
 
     def note_ctime(self, path: str, ctime_ns: int) -> None:
         """Note a handled file's new status change time (only its status changed: nothing to handle)."""
-        self._db.execute("UPDATE seen SET ctime_ns = ? WHERE path = ? AND watch = ?", (ctime_ns, path, self.watch))
+        with self._writing():
+            self._db.execute("UPDATE seen SET ctime_ns = ? WHERE path = ? AND watch = ?", (ctime_ns, path, self.watch))
 
     def made(self, path: Path, device: int, inode: int) -> None:
         """Remember that this watcher created the folder `path` (that device and inode)."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO made_folders (path, device, inode, made_at) VALUES (?, ?, ?, ?)",
-            (printable(path), device, inode, utc_now()),
-        )
+        with self._writing():
+            self._db.execute(
+                "INSERT OR REPLACE INTO made_folders (path, device, inode, made_at) VALUES (?, ?, ?, ?)",
+                (printable(path), device, inode, utc_now()),
+            )
 
     def was_made(self, path: Path, device: int, inode: int) -> bool:
         """Whether `path` is still the folder this watcher created there."""

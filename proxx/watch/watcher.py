@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sqlite3
 import stat
 import threading
 import time
@@ -33,15 +34,57 @@ from proxx.watch.scan import Settler, candidates, folders
 
 QUEUED_FOLDER, FAILED_FOLDER = "queued", "failed"
 log = logging.getLogger("proxx.watch")
+# Said once an outage (`Outage`): "waiting" when files stopped being queued, "resumed" when they are again.
+WAITING, RESUMED = "waiting", "resumed"
 
 
 @attrs.frozen
 class Event:
     path: Path
-    outcome: str  # "queued" | "failed" | "skipped" | "refused" (the last two said once per file, never handled)
+    # "queued" | "failed" | "skipped" | "refused" (the last two said once per file, never handled) |
+    # "waiting" | "resumed" (files stopped being queued for a while, then are again: `Outage`)
+    outcome: str
     job_id: str | None = None
     message: str = ""
     failure_class: str | None = None  # "A", "B" or "C" when it failed or was refused; None for an internal error
+
+
+# What stops every file for a while, and goes away: the render farm's broker unreachable (before any
+# job was made: a broker that refused a job it was sent ended that job FAILED in class B, with its
+# result), PROXX_HOME full, the job store locked by another process.
+_PASSING = frozenset({"farm_unreachable", "home_full", "store_locked"})
+
+
+def _passing(error: ConfigurationError) -> bool:
+    """Whether `error` stops every file for a while, nothing made for the file at hand: it waits."""
+    return error.reason in _PASSING and "job_id" not in error.context
+
+
+@attrs.define
+class Outage:
+    """What stops every file for a while (`_passing`: the render farm unreachable, PROXX_HOME full, the
+    job store locked): a watch folder runs unattended for days, so it never stops for that. The file
+    at hand is left unhandled (nothing is recorded for it: it settles again and is tried again), the
+    rest of the pass tries no other, and the operator is told once an outage, in one line; and once
+    when it is over."""
+
+    why: str | None = None  # what stops the files, while it lasts
+    in_pass: bool = False  # it stopped a file in this pass: no other file is tried in it
+
+    def down(self, path: Path, error: ConfigurationError) -> Iterator[Event]:
+        self.in_pass = True
+        if self.why is None:
+            self.why = error.message
+            going_on = "The watch goes on: files wait where they are and are queued once it is fixed."
+            yield Event(path, WAITING, message=f"{error.message} {going_on}")
+
+    def up(self, path: Path) -> Iterator[Event]:
+        if self.why is not None:
+            self.why = None
+            yield Event(path, RESUMED, message="Files are queued again: those that waited are queued as they settle.")
+
+    def new_pass(self) -> None:
+        self.in_pass = False
 
 
 def _absolute(path: Path) -> Path:
@@ -77,6 +120,9 @@ class MediaWatcher:
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
     _told: set[Path] = attrs.field(factory=set)  # files already reported skipped
     _refused: dict[Path, str] = attrs.field(factory=dict)  # files whose job its intent refused, and why
+    outage: Outage = attrs.field(factory=Outage)
+    # Files queued whose record could not be written (PROXX_HOME full): written at a later pass; never queued again.
+    _unrecorded: dict[Path, tuple[os.stat_result, str]] = attrs.field(factory=dict)
 
     @property
     def roots(self) -> Roots:
@@ -110,7 +156,11 @@ class MediaWatcher:
             return f"its proxy folder '{printable(proxies)}' cannot be made ({error.strerror})"
         else:
             made = os.lstat(proxies)
-            self.ledger.made(proxies, made.st_dev, made.st_ino)
+            try:
+                self.ledger.made(proxies, made.st_dev, made.st_ino)
+            except sqlite3.OperationalError:  # PROXX_HOME full: made again once it can be remembered, or
+                os.rmdir(proxies)  # it would be a folder this watch did not make, never written into
+                raise
             return None
         try:
             info = os.lstat(proxies)
@@ -132,14 +182,24 @@ class MediaWatcher:
         """One pass over the folder, each event as it happens: `watch` hands them on one at a time,
         so a pass queuing 100,000 new files holds none of them. A file the ledger holds costs a
         look-up in its folder's records and a stat: the ledger is asked once a folder."""
+        self.outage.new_pass()
+        for path, (settled, job_id) in list(self._unrecorded.items()):
+            self._record_queued(path, settled, job_id)
         for folder, names in folders(self.root, self._skip_dir):
             handled = self.ledger.handled_in(folder) if names else {}
             prefix = f"{folder}{os.sep}"
             for name in names:
-                before = handled.get(prefix + name)
-                if before is not None and not self._changed(prefix + name, before):
-                    continue
-                yield from self._file(folder / name)
+                try:
+                    before = handled.get(prefix + name)
+                    if before is not None and not self._changed(prefix + name, before):
+                        continue
+                    if self._unrecorded and folder / name in self._unrecorded:
+                        continue
+                    yield from self._file(folder / name)
+                except ConfigurationError as error:  # PROXX_HOME full, the watch's record locked: it waits
+                    if not _passing(error):
+                        raise
+                    yield from self.outage.down(folder / name, error)
         self.settler.forget_missing()
 
     def _changed(self, path: str, before: Handled) -> bool:
@@ -167,6 +227,15 @@ class MediaWatcher:
         self.ledger.note_ctime(path, now.st_ctime_ns)
         return False
 
+    def _record_queued(self, path: Path, settled: os.stat_result, job_id: str) -> None:
+        try:
+            size, mtime_ns, ctime_ns = settled.st_size, settled.st_mtime_ns, settled.st_ctime_ns
+            self.ledger.record(path, "media", size, mtime_ns, job_id, "queued", ctime_ns)
+        except sqlite3.OperationalError:  # PROXX_HOME full: its job exists, so it is remembered here until recorded
+            self._unrecorded[path] = (settled, job_id)
+        else:
+            self._unrecorded.pop(path, None)
+
     def _job_state(self, job_id: str | None) -> str | None:
         """The state of the job a file became; None for none, or one no longer in the store."""
         if job_id is None:
@@ -185,7 +254,7 @@ class MediaWatcher:
             yield from self._once(path, "its name is not UTF-8 text; rename it to have it proxied")
             return
         settled = self.settler.observe(path)
-        if settled is None:
+        if settled is None or self.outage.in_pass:  # waits: it settles again, and is tried then
             return
         why = not_video(path)  # probed once: the job's validation finds the answer remembered
         if why is not None:
@@ -221,15 +290,24 @@ class MediaWatcher:
                 self._refused[path] = error.message
                 yield Event(path, "refused", message=error.message, failure_class=FailureClass.PRE_JOB.value)
             return
-        self._refused.pop(path, None)
-        self.ledger.record(
-            path, "media", settled.st_size, settled.st_mtime_ns, spec.job_id, "queued", settled.st_ctime_ns
-        )
-        row = self.proxx.store.job(spec.job_id)
-        if row.state == FAILED:  # refused in class B when it was created: nothing will run
-            yield Event(path, "failed", spec.job_id, row.message or "", row.failure_class)
+        except ConfigurationError as error:
+            if _passing(error):
+                yield from self.outage.down(path, error)
+                return
+            job_id = error.context.get("job_id")
+            if not isinstance(job_id, str):
+                raise
+            # The farm refused the job it was sent: the job ended FAILED in class B, with its result.
         else:
-            yield Event(path, "queued", spec.job_id)
+            job_id = spec.job_id
+        yield from self.outage.up(path)
+        self._refused.pop(path, None)
+        self._record_queued(path, settled, job_id)
+        row = self.proxx.store.job(job_id)
+        if row.state == FAILED:  # refused in class B when it was created: nothing will run
+            yield Event(path, "failed", job_id, row.message or "", row.failure_class)
+        else:
+            yield Event(path, "queued", job_id)
 
 
 @attrs.define
@@ -248,6 +326,7 @@ class JobSpecInbox:
     key: bytes | None = None  # PROXX_INBOX_KEY: accept only signed messages (`proxx.jobspec.signing`)
     ledger: Ledger = attrs.field(default=attrs.Factory(lambda self: _ledger(self.proxx, "jobspecs"), takes_self=True))
     settler: Settler = attrs.field(default=attrs.Factory(lambda self: Settler(self.settle), takes_self=True))
+    outage: Outage = attrs.field(factory=Outage)
 
     def poll(self) -> list[Event]:
         """One pass over the inbox: what it did, file by file."""
@@ -259,12 +338,19 @@ class JobSpecInbox:
         once a pass, in one line (the first file it stopped): every file waits in the inbox until it
         is fixed, and nothing is written."""
         refused_said = False
+        self.outage.new_pass()
         for path in candidates(self.root, lambda p: p.suffix.lower() == ".json", lambda _: True, recursive=False):
             stat = self.settler.observe(path)
-            if stat is None:
+            if stat is None or self.outage.in_pass:  # waits: it settles again, and is tried then
                 continue
             try:
                 event = self._take(path, stat)
+            except ConfigurationError as error:
+                if _passing(error):
+                    yield from self.outage.down(path, error)
+                    continue
+                log.exception("JobSpec inbox: %s", path)
+                event = Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}")
             except FolderRefused as refused:
                 if refused_said:
                     continue
@@ -276,6 +362,8 @@ class JobSpecInbox:
             except Exception as error:  # never let one file stop the inbox
                 log.exception("JobSpec inbox: %s", path)
                 event = Event(path, "failed", None, f"JobSpec file '{path}' could not be handled: {error}")
+            if event.job_id is not None:
+                yield from self.outage.up(path)
             yield event
         self.settler.forget_missing()
 
@@ -288,6 +376,8 @@ class JobSpecInbox:
             try:
                 self._queue(spec)
             except ConfigurationError as refused:  # the farm refused it: the job ended FAILED, with its result
+                if _passing(refused):  # no job made: the file waits in the inbox
+                    raise
                 row = self.proxx.store.job(spec.job_id)
                 return self._fail(path, stat, refused, read, spec.job_id, row.failure_class)
             note = ""
@@ -516,14 +606,14 @@ def watch(
     count = 0
     while not stop.is_set():
         for event in watcher.events():
-            count += event.outcome not in ("skipped", "refused")
+            count += event.outcome not in ("skipped", "refused", WAITING, RESUMED)
             if on_event:
                 on_event(event)
             if stop.is_set():
                 return count
         if after_poll:
             after_poll()
-        if once and watcher.settler.pending == 0:
+        if once and (watcher.settler.pending == 0 or watcher.outage.in_pass):  # files left waiting
             return count
         stop.wait(interval)
     return count
@@ -532,10 +622,12 @@ def watch(
 @attrs.define
 class QueueWatch:
     """Says when jobs this watch queued wait `after` seconds with no worker taking any: without a
-    `proxx worker`, `proxx serve` or `proxx watch --run` they would stay QUEUED, silently."""
+    `proxx worker`, `proxx serve` or `proxx watch --run` (or, for the render farm's, a farm worker for
+    their engine) they would stay QUEUED, silently."""
 
     store_path: Path
     after: float
+    farm_home: Path | None = None  # its jobs go to the render farm: their states are mirrored from it first
     queued: dict[str, float] = attrs.field(factory=dict)  # job id -> when it was queued (monotonic)
     warned: bool = False
 
@@ -550,6 +642,10 @@ class QueueWatch:
             return None
         store = Store(self.store_path)
         try:
+            if self.farm_home is not None:
+                from proxx.openstore import refresh
+
+                refresh(store, self.farm_home)  # a broker that cannot be reached leaves them as they were
             still = {job_id: at for job_id, at in self.queued.items() if store.job(job_id).state == QUEUED}
         finally:
             store.close()

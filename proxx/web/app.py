@@ -47,6 +47,16 @@ _FARM_UNUSABLE = {
     "dispatcher_not_installed": "The render farm cannot be used from this server (its plugin is not installed), so "
     "nothing was sent to it. Ask an administrator; the server log has the details.",
 }
+# ... and one that concerns where proxx keeps its records (PROXX_HOME): never said as a broken profile
+# repository either.
+_HOME_UNUSABLE = {
+    "store_locked": "The job records are held by another program just now, so nothing was changed. Try again in a "
+    "moment; if it lasts, ask an administrator (the server log says which file).",
+    "home_full": "The space where proxx keeps its records is full, so nothing was changed. Ask an administrator to "
+    "free space there; the server log has the details.",
+    "home_unusable": "The space where proxx keeps its records cannot be written, so nothing was changed. Ask an "
+    "administrator; the server log has the details.",
+}
 
 
 def _is_api(request: Request) -> bool:
@@ -112,9 +122,9 @@ def create_app(
     async def configuration_error(request: Request, error: ConfigurationError) -> Response:
         # The administrator's detail (file names, plugin names) goes to the server log, not to operators.
         log.error("configuration error on %s %s: %s", request.method, request.url.path, error.message)
-        farm = _FARM_UNUSABLE.get(error.reason)
-        if farm is not None:
-            return answer(request, WebError(503, error.reason, farm))
+        unusable = _FARM_UNUSABLE.get(error.reason) or _HOME_UNUSABLE.get(error.reason)
+        if unusable is not None:
+            return answer(request, WebError(503, error.reason, unusable))
         detail = "The profile repository or an installed plugin is broken; the server log has the details."
         return answer(request, WebError(503, "configuration_error", detail))
 

@@ -220,6 +220,44 @@ def test_a_retry_compiles_afresh_and_a_now_deprecated_intent_creates_nothing(
     assert _job_count(client) == 1
 
 
+def test_a_retry_whose_intent_now_makes_other_proxies_creates_nothing(
+    client: TestClient, service: WebService, layer: Path
+) -> None:
+    job_id = create(client, "media/day1/broken.mov", intent="Studio Review")
+    run(service, job_id)
+    studio = layer / "user" / "studio_review.yaml"
+    studio.write_text(studio.read_text().replace("scale_50", "scale_25"))  # the studio's profiles changed
+    response = client.post(f"/api/jobs/{job_id}/retry")
+    assert response.status_code == 422 and response.json()["failure_class"] == "A"
+    assert response.json()["detail"].startswith(f"Job {job_id} cannot be retried: intent 'Studio Review' now makes")
+    assert _job_count(client) == 1
+
+
+def test_a_job_store_locked_by_another_process_is_said_as_that(
+    client: TestClient, service: WebService, monkeypatch
+) -> None:
+    """It read "The profile repository or an installed plugin is broken" (before that, "Internal error")."""
+    import sqlite3
+
+    from proxx import store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_SECONDS", 0.2, raising=False)
+    service.proxx.store._db.execute("PRAGMA busy_timeout = 200")  # opened before: its wait as BUSY_SECONDS says
+    holder = sqlite3.connect(service.proxx.store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        response = client.post(
+            "/api/jobs",
+            json={"intent": "Review H.264", "sources": ["media/day1/A001_C001.mov"], "output_folder": "media/out"},
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503 and response.json()["reason"] == "store_locked"
+    assert response.json()["detail"].startswith("The job records are held by another program just now")
+    assert _job_count(client) == 0
+
+
 def test_cancel_ends_a_queued_job_and_refuses_a_finished_one(client: TestClient, service: WebService) -> None:
     queued = create(client, "media/day1/A001_C001.mov")
     assert 'action="/jobs/' + queued + '/cancel"' in client.get(f"/jobs/{queued}").text

@@ -204,6 +204,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from proxx.plugin import ProxxError
     from proxx_fabric.ingest import ingest
 
     failures = 0
@@ -211,6 +212,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for path in args.results:
             try:
                 done = ingest(path, index)
+            except ProxxError as error:  # a source or proxy gone: said in words
+                failures += 1
+                print(f"FAILED    {safe(str(path))}: {safe(error.message)}", file=sys.stderr)
+                continue
             except Exception as error:  # one unreadable result must not stop the others
                 failures += 1
                 print(f"FAILED    {safe(str(path))}: {type(error).__name__}: {safe(str(error))}", file=sys.stderr)

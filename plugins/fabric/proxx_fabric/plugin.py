@@ -12,6 +12,7 @@ import attrs
 from proxx.plugin import (
     ClipSpec,
     Command,
+    ConfigurationError,
     Exporter,
     JobResult,
     JobSpec,
@@ -28,9 +29,43 @@ from proxx_fabric.index import FileHash, Index
 PROXX_PLUGIN_API = "1.0"
 
 
+# What any export that failed leaves, and what to do: its proxies stay published as they are.
+_LATER = (
+    "the job's proxies are published, but not in Fabric's index nor sealed in their folder's ASC MHL history. "
+    "Run `proxx fabric ingest` on the job's result once that is fixed"
+)
+
+
 def export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     """Index every verified proxy of a finished job and seal them in ASC MHL: a FAILED job's too,
-    so that the proxies a card's job did publish are never left outside the folder's history."""
+    so that the proxies a card's job did publish are never left outside the folder's history. What
+    stops it (the index locked or its volume full, the output folder refused or full) is raised in
+    words, which the job's result and `jobs show` keep; `proxx fabric ingest` fills the gap later."""
+    import errno
+    import sqlite3
+
+    from proxx_fabric.folder import FolderRefused
+
+    try:
+        return _export(spec, result)
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            why = "Fabric's index was kept busy by another proxx process for too long (PROXX_FABRIC_DB_TIMEOUT)"
+        elif "full" in str(error):
+            why = "The volume holding Fabric's index (PROXX_HOME) is full"
+        else:
+            why = f"Fabric's index could not be written ({error})"
+        raise ConfigurationError("fabric_index_unusable", f"{why}: {_LATER}.", {"error": str(error)}) from error
+    except FolderRefused as refused:
+        raise ConfigurationError("fabric_folder_refused", f"{refused}: {_LATER}.") from refused
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        message = f"The output volume of '{spec.output_directory}' is full: {_LATER} (free space there first)."
+        raise ConfigurationError("fabric_volume_full", message, {"error": str(error)}) from error
+
+
+def _export(spec: JobSpec, result: JobResult) -> dict[str, Any]:
     from proxx_fabric.record import completed, details_of, measure, seal, verification_of  # ascmhl: when used
 
     started = time.monotonic()

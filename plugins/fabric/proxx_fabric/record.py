@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 import xxhash
 
-from proxx.plugin import ClipResult, ClipState, JobResult, probe
+from proxx.plugin import ClipResult, ClipState, ExecutionError, JobResult, ProbeError, probe
 from proxx_fabric import PROXX_FOLDER
 from proxx_fabric.fingerprint import FINGERPRINT_VERSION, Intrinsics, fingerprint, intrinsics_of
 from proxx_fabric.folder import opened, own_folder, replace
@@ -30,21 +30,48 @@ EXPORTER = "fabric"
 
 def measure(result: JobResult, clip: ClipResult, source_hash: Callable[[str], str] = xxh128_file) -> ProxyRecord:
     """Probe the source (the job's own probe, remembered) and hash source and output (each file read
-    once; an unchanged source not again, with `source_hash` from the index)."""
-    info = probe(clip.source)
-    intrinsics = intrinsics_of(info)
-    return _record(
-        result,
-        clip,
-        fingerprint(result.proxy_profile, intrinsics),
-        intrinsics,
-        {
+    once; an unchanged source not again, with `source_hash` from the index). A source or proxy that
+    cannot be read again is a class C `ExecutionError` saying which, and what to do."""
+    try:
+        info = probe(clip.source)
+        measured = {
             "source_xxh128": source_hash(clip.source),
             "source_bytes": os.path.getsize(clip.source),
             "source_timecode": info.timecode,
             "output_xxh128": xxh128_file(clip.output),
             "output_bytes": os.path.getsize(clip.output),
-        },
+        }
+    except (OSError, ProbeError) as error:
+        raise unreadable(clip, error) from error
+    intrinsics = intrinsics_of(info)
+    return _record(result, clip, fingerprint(result.proxy_profile, intrinsics), intrinsics, measured)
+
+
+def unreadable(clip: ClipResult, error: Exception) -> ExecutionError:
+    """Why a verified clip could not be measured to be recorded: its source gone (the camera card
+    removed, a share disconnected, between verification and export), its proxy moved away, or a file
+    there that cannot be read now. Its proxy stays published; only Fabric's record of it is missing."""
+    missing = "its record is missing from Fabric's index and from its folder's ASC MHL history"
+    if not os.path.isfile(clip.source):
+        return ExecutionError(
+            "source_gone",
+            f"Source '{clip.source}' was gone when its verified proxy '{clip.output}' was to be recorded (the "
+            f"camera card removed, or its share disconnected): the proxy is published, but {missing}. Put the "
+            "source back, then run `proxx fabric ingest` on the job's result.",
+            {"source": clip.source, "output": clip.output},
+        )
+    if not os.path.isfile(clip.output):
+        return ExecutionError(
+            "output_gone",
+            f"Proxy '{clip.output}' was gone when it was to be recorded (moved or removed after it was verified): "
+            f"{missing}.",
+            {"source": clip.source, "output": clip.output},
+        )
+    return ExecutionError(
+        "unreadable",
+        f"Source '{clip.source}' or its proxy '{clip.output}' could not be read again to be recorded ({error}): "
+        f"the proxy is published, but {missing}. Run `proxx fabric ingest` on the job's result once they can.",
+        {"source": clip.source, "output": clip.output},
     )
 
 

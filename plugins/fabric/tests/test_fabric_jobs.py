@@ -270,7 +270,7 @@ def test_an_exporter_failure_never_changes_the_job_and_ingest_fills_the_gap(prox
         holder.execute("ROLLBACK")
         holder.close()
     outcome = fabric_export(result)
-    assert not outcome.ok and "database is locked" in outcome.error
+    assert not outcome.ok and outcome.error.startswith("Fabric's index was kept busy by another proxx process")
     assert proxx.store.job(result.job_id).state == JobState.COMPLETED
     assert "exporter fabric failed" in Path(result.log_path).read_text()
     assert not (tmp_path / "out" / "ascmhl").exists()
@@ -285,6 +285,88 @@ def test_an_exporter_failure_never_changes_the_job_and_ingest_fills_the_gap(prox
         (record,) = index.by_job(result.job_id)
     assert record.output_xxh128 == xxh128_file(result.clips[0].output)
     assert ascmhl_check(tmp_path / "out") == 0
+
+
+class CardPulled:
+    """An exporter that runs before Fabric's (exporters run in name order) and takes the camera card
+    away, as an operator pulling it once the proxies are verified."""
+
+    PROXX_PLUGIN_API = "1.0"
+
+    def __init__(self, card: Path) -> None:
+        self.card = card
+
+    @hookimpl
+    def proxx_exporters(self):
+        from proxx.plugin import Exporter
+
+        yield Exporter("a-card-pulled", lambda spec, result: shutil.rmtree(self.card))
+
+
+def test_a_card_removed_before_the_export_is_said_as_that_and_ingest_fills_the_gap(proxx_home, tmp_path, capsys):
+    """The export read "ProbeError: No such file or directory" on `jobs show`."""
+    card = tmp_path / "card"
+    source = make_clip(card / "A001.mov", frames=6)
+    kept = tmp_path / "A001.mov"
+    shutil.copy2(source, kept)
+    proxx = Proxx.open(pm=build_plugin_manager(extra={"card-pulled": CardPulled(card)}))
+    result = run(proxx, [source], tmp_path / "out")
+    outcome = fabric_export(result)
+    assert not outcome.ok and outcome.error.startswith(f"execution failure: Source '{source}' was gone when its ")
+    assert "(the camera card removed, or its share disconnected)" in outcome.error
+    capsys.readouterr()
+    assert main(["jobs", "show", result.job_id]) == 0
+    shown = capsys.readouterr().out
+    assert "Export    fabric: FAILED: execution failure: Source " in shown and "Error" not in shown
+    result_path = proxx.store.job(result.job_id).result_path
+    assert main(["fabric", "ingest", result_path]) == 5  # the card is still away: said the same way
+    assert f"Source '{source}' was gone" in capsys.readouterr().err
+    card.mkdir()
+    shutil.copy2(kept, source)  # the card back
+    assert main(["fabric", "ingest", result_path]) == 0
+    assert "sealed in" in capsys.readouterr().out
+    assert ascmhl_check(tmp_path / "out") == 0
+
+
+class VolumeFilled:
+    """An exporter that runs before Fabric's and fills the output volume (another job, a copy)."""
+
+    PROXX_PLUGIN_API = "1.0"
+
+    def __init__(self, filler: Path) -> None:
+        self.filler = filler
+
+    @hookimpl
+    def proxx_exporters(self):
+        from proxx.plugin import Exporter
+
+        def fill(spec, result):
+            with open(self.filler, "wb") as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 1024 * 1024)
+                        f.flush()
+                except OSError:
+                    pass
+
+        yield Exporter("a-volume-filled", fill)
+
+
+def test_an_output_volume_full_at_the_export_is_said_as_that(proxx_home, tmp_path, monkeypatch, capsys):
+    """The export read "OSError: [Errno 28] No space left on device"."""
+    from tests.test_full_volume import tmpfs
+
+    source = make_clip(tmp_path / "A001.mov", frames=6)
+    monkeypatch.setenv("PROXX_MIN_FREE_SPACE", "0")
+    with tmpfs(tmp_path / "small", "8m") as out:
+        filler = out / "filler.bin"
+        proxx = Proxx.open(pm=build_plugin_manager(extra={"volume-filled": VolumeFilled(filler)}))
+        result = run(proxx, [source], out)
+        outcome = fabric_export(result)
+        assert not outcome.ok and outcome.error.startswith(f"The output volume of '{out}' is full: the job's proxies")
+        filler.unlink()
+        assert main(["fabric", "ingest", proxx.store.job(result.job_id).result_path]) == 0
+        assert "sealed in" in capsys.readouterr().out
 
 
 def test_ingest_reports_an_unreadable_result_and_goes_on(proxx_home, tmp_path, capsys):
@@ -333,7 +415,7 @@ def test_an_output_folder_fabric_cannot_write_to_fails_the_export_not_the_job(pr
     proxx = Proxx.open()
     result = run(proxx, [source], out)
     outcome = fabric_export(result)
-    assert not outcome.ok and outcome.error.startswith("FolderRefused")
+    assert not outcome.ok and "Run `proxx fabric ingest` on the job's result" in outcome.error
     assert "is not a folder Fabric can use" in outcome.error
     assert proxx.store.job(result.job_id).state == JobState.COMPLETED
     (out / ".proxx").unlink()
@@ -363,7 +445,7 @@ def test_links_planted_in_an_output_folder_receive_nothing(proxx_home, tmp_path,
             (out / name).chmod(0o777)
     result = run(Proxx.open(), [source], out)
     outcome = fabric_export(result)
-    assert not outcome.ok and outcome.error.startswith("FolderRefused"), outcome.error
+    assert not outcome.ok and "Run `proxx fabric ingest` on the job's result" in outcome.error, outcome.error
     assert list(elsewhere.iterdir()) == []
     assert not (out / "ascmhl").is_dir() or not any(p.suffix == ".mhl" for p in (out / "ascmhl").iterdir())
 
@@ -424,7 +506,7 @@ def test_an_index_planted_as_a_link_is_refused_before_sqlite_opens_it(proxx_home
     proxx = Proxx.open()
     result = run(proxx, [source], out)
     outcome = fabric_export(result)
-    assert not outcome.ok and outcome.error.startswith("FolderRefused"), outcome.error
+    assert not outcome.ok and "Run `proxx fabric ingest` on the job's result" in outcome.error, outcome.error
     assert "ascmhl-index.sqlite" in outcome.error
     assert proxx.store.job(result.job_id).state == JobState.COMPLETED
     assert (not victim.exists()) if planted == "symbolic link" else victim.read_bytes() == b""
@@ -470,7 +552,8 @@ def test_proxx_run_says_an_export_that_failed(proxx_home, tmp_path, monkeypatch,
         holder.close()
     out, err = capsys.readouterr()
     assert "COMPLETED" in out
-    assert "Note:   the fabric export failed (OperationalError: database is locked)" in err, err
+    assert "Note:   the fabric export failed (Fabric's index was kept busy by another proxx process for" in err, err
+    assert "Error" not in err
 
 
 def test_fabric_commands_show_names_escaped_never_driving_the_terminal(proxx_home, tmp_path, capsys):

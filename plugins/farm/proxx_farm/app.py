@@ -43,6 +43,9 @@ def make_app(broker: str) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        # A worker waits for its broker however long it is away: Celery's default gave up after 100
+        # tries (some 47 minutes), and every worker of the farm then stopped for good.
+        broker_connection_max_retries=None,
         worker_hijack_root_logger=False,
         broker_transport_options={
             # An unacknowledged task (its worker died) is delivered again after this long; the claim

@@ -59,6 +59,10 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024  # a 10,000-clip job's result is ~30 MB
 MAX_RESULT_DEPTH = 32  # a result nests 6 deep
 MAX_LOG_BYTES = 4 * 1024 * 1024
 RECORD_LOST = "farm record lost"
+RECORD_MISSING = (
+    "The render farm has no record of this job now (its broker restarted without its data, or was emptied): unless "
+    "a worker reports on it within {seconds} s, it ends FAILED, and a retry makes what is missing."
+)
 # A farm record says the job ended, signed with another key or for another farm name than this
 # machine's: not mirrored (anyone can write Redis), but never left unsaid either.
 UNVERIFIED_END = (
@@ -199,7 +203,8 @@ def _missing(store: Store, home: Path, job_id: str) -> None:
     to write the record again."""
     grace = lost_after()
     unseen = store.remote_unseen(job_id, missing=True)
-    if unseen is None or unseen < grace:
+    if unseen is None or unseen < grace:  # said meanwhile: what was said of the job before is no longer true
+        store.note_waiting(job_id, RECORD_MISSING.format(seconds=f"{grace:g}"))
         return
     spec = store.spec_unchecked(job_id)
     clips = published(spec, {})

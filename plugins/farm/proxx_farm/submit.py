@@ -75,7 +75,8 @@ def dispatch(proxx: Proxx, spec: JobSpec, broker: str, state: FarmState, spec_js
         state.queued(spec.job_id, spec.engine)
         app_for(broker).send_task(TASK_NAME, args=[sent, digest, None], queue=queue_for(spec.engine))
     except Exception as error:
-        message = f"The job could not be queued on the render farm {farm}: {error}. Nothing was executed."
+        why = str(error).rstrip(". ")
+        message = f"The job could not be queued on the render farm {farm}: {why}. Nothing was executed."
         failure = Failure(FailureClass.VALIDATION.value, "farm_unreachable", message)
         log_path = proxx.home / "jobs" / spec.job_id / "job.log"
         append(log_path, message)

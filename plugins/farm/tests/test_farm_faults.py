@@ -111,6 +111,8 @@ def test_a_broker_restarted_without_its_data_loses_no_job(farm, proxx, tmp_path)
     farm["server"].stop(keep_data=False)
     farm["server"].start()
     restarted = time.monotonic()
+    proxx.refresh()  # meanwhile Q says so, never what was said of it before (no worker for it, say)
+    assert (proxx.store.job(queued).message or "").startswith("The render farm has no record of this job now")
     row = wait_finished(proxx, running)
     assert row.state == COMPLETED, row.message
     assert load_result(Path(row.result_path or "")).clips[0].state == CLIP_COMPLETED
@@ -249,6 +251,78 @@ def test_a_worker_killed_while_it_checks_a_job_never_runs_it(farm, proxx, tmp_pa
         checker.stop()
         if reaper is not None:
             reaper.stop()
+
+
+def test_a_watch_waits_for_its_broker_and_queues_every_file_once_when_it_is_back(farm, proxx, tmp_path, capsys):
+    """A watch folder and a JobSpec inbox run unattended: a broker gone, at their start or while
+    they watch, is said once, in one line, and every file waits where it is (no job is made for it)
+    until the broker is back; then each is queued once, and rendered once."""
+    from proxx.jobspec.model import create_jobspec, utc_now
+    from proxx.roots import Roots
+    from proxx.watch.watcher import JobSpecInbox, MediaWatcher
+
+    card, out, inbox = tmp_path / "card", tmp_path / "out", tmp_path / "inbox"
+    out.mkdir()
+    inbox.mkdir()
+    make_clip(card / "A001.mov", frames=4)
+    watcher = MediaWatcher(proxx, card, "Slow Copy", out, settle=0.0, farm=farm["broker"])
+    (first,) = watcher.poll()
+    assert first.outcome == "queued" and wait_finished(proxx, first.job_id).state == COMPLETED
+    compiled = proxx.select("Slow Copy")
+    src = make_clip(tmp_path / "I001.mov", frames=4)
+    spec = create_jobspec(compiled, [src], out, utc_now(), proxx.requirements(compiled.canonical.engine))
+    (inbox / "i.json").write_text(spec.to_json())
+    inbox_watcher = JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0, farm=farm["broker"])
+    farm["server"].stop(keep_data=True)
+    try:
+        make_clip(card / "A002.mov", frames=4)
+        make_clip(card / "A003.mov", frames=4)
+        (waiting,) = watcher.poll()  # A003 is not even tried: the broker is gone
+        assert (waiting.outcome, waiting.job_id, waiting.path.name) == ("waiting", None, "A002.mov")
+        assert (
+            "cannot be reached (Connection refused)" in waiting.message and "queued once it is fixed" in waiting.message
+        )
+        assert watcher.poll() == []  # said once an outage
+        (waiting,) = inbox_watcher.poll()
+        assert (waiting.outcome, waiting.job_id) == ("waiting", None) and (inbox / "i.json").exists()
+        assert len(proxx.store.jobs()) == 1  # no job for a file that waits
+        # A watch started while the broker is gone: one line, no traceback; with --once, exit 6.
+        # (A bundled intent: the process's own plugins, which a test run may have loaded without the test engine.)
+        argv = ["watch", str(card), "--profile", "HD Editorial LT", "--output", str(out), "--farm", farm["broker"]]
+        assert main([*argv, "--once", "--settle", "0"]) == 6
+        said = capsys.readouterr()
+        assert [line.split()[0] for line in said.out.splitlines()[1:]] == ["WAITING", "0"]
+        assert "Traceback" not in said.err and said.err.count("\n") == 1
+    finally:
+        farm["server"].start()
+    assert [event.outcome for event in watcher.poll()] == ["resumed", "queued", "queued"]
+    assert [event.outcome for event in inbox_watcher.poll()] == ["resumed", "queued"]
+    assert watcher.poll() == [] and inbox_watcher.poll() == []
+    rows = proxx.store.jobs()
+    assert len(rows) == 4 and all(wait_finished(proxx, row.job_id).state == COMPLETED for row in rows)
+    assert sorted(p.name for p in (out / "card").iterdir()) == ["A001.mov", "A002.mov", "A003.mov"]
+
+
+def test_a_farm_retry_whose_intent_now_makes_other_proxies_sends_nothing(farm, proxx, tmp_path):
+    """A retry goes back to the farm compiled afresh: one whose intent now names its proxies otherwise
+    (its profile changed since) is refused in class A before anything is created or sent."""
+    from proxx.errors import PreJobError
+
+    source = make_clip(tmp_path / "A001.mov", frames=4)
+    out = tmp_path / "out"
+    spec = proxx.submit("Slow Copy", [source], out, farm=farm["broker"])  # no output folder yet: its worker fails it
+    assert wait_finished(proxx, spec.job_id).state == FAILED
+    out.mkdir()
+    intent = tmp_path / "repo" / "user" / "slow_copy.yaml"
+    intent.write_text(intent.read_text() + "naming:\n  suffix: _Proxy\n")
+    with pytest.raises(PreJobError, match="now makes its proxies differently") as refused:
+        proxx.retry(spec.job_id)
+    assert refused.value.failure_class is not None and refused.value.failure_class.value == "A"
+    assert len(proxx.store.jobs()) == 1
+    out.rmdir()
+    intent.write_text(SLOW_INTENT)  # as it was: the retry goes to the farm (and fails there again, no folder)
+    new, done = proxx.retry(spec.job_id)
+    assert done == 0 and wait_finished(proxx, new.job_id).state == FAILED and new.retry_of == spec.job_id
 
 
 def test_a_worker_killed_after_a_publish_records_it_and_a_retry_makes_only_the_rest(farm, proxx, tmp_path):

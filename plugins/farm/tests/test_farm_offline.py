@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,71 @@ def test_a_farm_inbox_says_why_the_broker_refused_its_jobspec(proxx_home, tmp_pa
     assert "could not be queued on the render farm" in event.message
     assert "could not be queued" in (inbox / "failed" / "j.error.txt").read_text()
     assert proxx.store.job(spec.job_id).state == FAILED
+
+
+def test_a_farm_watch_folder_says_the_job_the_broker_refused_and_goes_on(proxx_home, tmp_path):
+    """The watch stopped (its caller's configuration error) when the broker refused a job it was sent."""
+    import redis
+
+    from proxx.store import FAILED
+    from proxx.watch.watcher import MediaWatcher
+    from proxx_farm.testing import RedisServer
+
+    card, out = tmp_path / "card", tmp_path / "out"
+    make_clip(card / "A001.mov", frames=4)
+    out.mkdir()
+    proxx = Proxx.open()
+    with RedisServer() as server:
+        redis.Redis.from_url(server.url).config_set("maxmemory", 1)
+        watcher = MediaWatcher(proxx, card, "HD Editorial LT", out, settle=0.0, farm=server.url)
+        (event,) = watcher.poll()
+        assert (event.outcome, event.failure_class) == ("failed", "B")
+        assert "could not be queued on the render farm" in event.message and ".." not in event.message
+        assert proxx.store.job(event.job_id or "").state == FAILED
+        assert watcher.poll() == []  # handled: its job failed, said once, as any job refused in class B
+
+
+def test_a_farm_watch_warns_when_no_farm_worker_takes_its_jobs(proxx_home, tmp_path):
+    """A watch feeding the farm said nothing however long its jobs waited with no farm worker: the
+    warning was for local workers only."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from proxx_farm.testing import RedisServer
+
+    card, out = tmp_path / "card", tmp_path / "out"
+    make_clip(card / "A001.mov", frames=4)
+    out.mkdir()
+    with RedisServer() as server:  # and no worker
+        argv = [sys.executable, "-m", "proxx", "watch", str(card), "--profile", "HD Editorial LT", "--output",
+                str(out), "--farm", server.url, "--settle", "0", "--interval", "0.2", "--warn-after", "1"]  # fmt: skip
+        watching = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env={**os.environ, "PROXX_HOME": str(proxx_home)})  # fmt: skip
+        try:
+            watching.wait(timeout=6)
+        except subprocess.TimeoutExpired:
+            watching.send_signal(signal.SIGTERM)
+        said, err = watching.communicate(timeout=30)
+    warnings = [line for line in said.splitlines() if line.startswith("WARNING")]
+    assert warnings == [
+        "WARNING 1 job(s) queued on the render farm for 1 s and no farm worker has taken one: start `proxx farm "
+        "worker` where the engines their intent needs are installed."
+    ], said + err
+
+
+def test_a_farm_worker_waits_for_its_broker_however_long_it_is_away(proxx_home, tmp_path):
+    """Celery gave up after 100 tries to reach the broker (some 47 minutes, started or running), and the
+    worker stopped: a broker away for an hour stopped every worker of the farm for good."""
+    from proxx_farm.testing import FarmWorker
+
+    worker = FarmWorker(f"redis://127.0.0.1:{free_port()}/0", "W", ("ffmpeg",), home=tmp_path / "w")
+    try:
+        deadline = time.monotonic() + 60
+        while "Trying again" not in worker.log_path.read_text(errors="replace"):
+            assert time.monotonic() < deadline and worker.process.poll() is None
+            time.sleep(0.2)
+        assert "(1/None)" in worker.log_path.read_text(errors="replace")  # no last try
+    finally:
+        worker.stop()
