@@ -585,9 +585,7 @@ def test_a_card_started_twice_into_one_folder_is_made_once(tmp_path, media, prox
         proxx.create_job(INTENT, [card.parent.parent], out)
 
 
-def test_the_outputs_being_made_are_looked_up_by_their_index_and_an_older_store_gets_it(
-    tmp_path, media, proxx_home
-):
+def test_the_outputs_being_made_are_looked_up_by_their_index_and_an_older_store_gets_it(tmp_path, media, proxx_home):
     """Which earlier waiting job makes a new job's proxies is a look-up in the store's index of
     outputs, never a read of every waiting JobSpec (a watch folder queueing 4,000 files spent 57 s of
     CPU on it, against 6.8 s): the SQL it runs names neither the JobSpecs nor their JSON. A store
