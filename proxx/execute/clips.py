@@ -335,26 +335,25 @@ class Clips:
                 {"source": clip.source},
             ) from error
         if not isinstance(rendered, RenderReport):  # checked here: its fields are read just below
-            raise ExecutionError(
-                "plugin_failed",
-                f"The proxy of '{Path(clip.source).name}' was not published: the {self.engine.label} engine "
-                f"('{self.engine.name}') returned {type(rendered).__name__} from render, where it must return a "
-                "RenderReport. Ask an administrator to fix or remove its plugin.",
-                {"source": clip.source, "engine": self.engine.name},
+            raise self._unusable_report(
+                clip, f"{type(rendered).__name__} from render, where it must return a RenderReport"
             )
         try:  # checked here: details the result JSON cannot hold failed the writing of the whole result
             json.dumps(converter.unstructure(dict(rendered.details)), ensure_ascii=False)
         except (TypeError, ValueError) as error:
-            raise ExecutionError(
-                "plugin_failed",
-                f"The proxy of '{Path(clip.source).name}' was not published: the {self.engine.label} engine "
-                f"('{self.engine.name}') returned details its job's result cannot hold as JSON ({error}). Ask an "
-                "administrator to fix or remove its plugin.",
-                {"source": clip.source, "engine": self.engine.name},
-            ) from None
+            raise self._unusable_report(clip, f"details its job's result cannot hold as JSON ({error})") from None
         self.engine_run = EngineRun(self.engine.name, rendered.engine_version, rendered.details)
         if self.cancelled():  # an engine that does not ask while it renders: the output is not kept
             raise cancelled_error(clip.source)
+
+    def _unusable_report(self, clip: ClipSpec, returned: str) -> ExecutionError:
+        """The clip's failure when its engine returned what the job cannot take: nothing published."""
+        return ExecutionError(
+            "plugin_failed",
+            f"The proxy of '{Path(clip.source).name}' was not published: the {self.engine.label} engine "
+            f"('{self.engine.name}') returned {returned}. Ask an administrator to fix or remove its plugin.",
+            {"source": clip.source, "engine": self.engine.name},
+        )
 
     def _reusable(self, clip: ClipSpec, source: MediaInfo | None) -> Reused | None:
         """An earlier verified output to copy; a plugin failing to answer only costs the render it
