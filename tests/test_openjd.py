@@ -221,7 +221,7 @@ def test_a_card_folder_exports_one_jobspec_per_clip_beneath_it(proxx_home, tmp_p
     (card / "CLIP" / "C0000.THM").write_bytes(b"thumbnail")
     output = tmp_path / "openjd"
     assert main(["export-openjd", "--profile", INTENT, "--output", str(output), str(card)]) == 0
-    assert f"Skipped: {card / 'CLIP' / 'C0000.THM'}: not a camera clip" in capsys.readouterr().err
+    assert f"Skipped: {card / 'CLIP' / 'C0000.THM'}: a thumbnail, not a camera clip" in capsys.readouterr().err
     specs = sorted((output / "jobspecs").iterdir())
     documents = [json.loads(path.read_text()) for path in specs]
     assert sorted(d["clips"][0]["source"] for d in documents) == [str(c) for c in clips]
