@@ -156,10 +156,8 @@ def _geometry(shown: Picture, made: Picture) -> Check:
 
 def _profile(picture: Picture, axis: str) -> Profile:
     """The mean brightness (0-255) of each row, or each column, of a picture."""
-    rows = [[sum(pixel) / 3 for pixel in row] for row in picture]
-    if axis == "rows":
-        return [sum(row) / len(row) for row in rows]
-    return [sum(column) / len(column) for column in zip(*rows, strict=True)]
+    lines = picture if axis == "rows" else list(zip(*picture, strict=True))
+    return [sum(map(sum, line)) / (3 * len(line)) for line in lines]
 
 
 def _shape(profile: Profile) -> Profile:
@@ -190,16 +188,19 @@ def _shrunk(picture: Picture) -> Picture:
     """A GEOMETRY_SIDE picture averaged down to SIDE x SIDE: what ffmpeg's area scaling to that size
     gives (each small pixel the mean of the large ones it covers)."""
     step = len(picture) // SIDE
-    return [
-        [
-            tuple(
-                sum(picture[y * step + dy][x * step + dx][c] for dy in range(step) for dx in range(step)) / step**2
-                for c in range(3)
-            )
-            for x in range(SIDE)
-        ]
-        for y in range(SIDE)
-    ]
+    area = step * step
+    shrunk = []
+    for y in range(SIDE):
+        # Each column of this band of rows, summed: (R, G, B) totals, then `step` columns at a time.
+        band = picture[y * step : (y + 1) * step]
+        columns = [tuple(map(sum, zip(*pixels, strict=True))) for pixels in zip(*band, strict=True)]
+        shrunk.append(
+            [
+                tuple(sum(part) / area for part in zip(*columns[x * step : (x + 1) * step], strict=True))
+                for x in range(SIDE)
+            ]
+        )
+    return shrunk
 
 
 def _later_checks(
@@ -405,7 +406,7 @@ def _read(
         raise ValueError(lines[-1] if lines else f"ffmpeg exited with code {done.returncode}")
     frames = [done.stdout[start : start + size] for start in range(0, len(done.stdout), size)]
     pictures: list[Picture] = [
-        [[tuple(frame[y * row + x * 3 : y * row + x * 3 + 3]) for x in range(side)] for y in range(side)]
+        [list(zip(*(frame[y * row + c : (y + 1) * row : 3] for c in range(3)), strict=True)) for y in range(side)]
         for frame in frames
     ]
     return pictures, done.stderr
