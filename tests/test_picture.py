@@ -18,7 +18,7 @@ from proxx.store import COMPLETED, FAILED
 from proxx.testing import make_clip
 from proxx.verify.picture import picture_checks
 from proxx_ffmpeg.recipes import build_args
-from tests.wrapped_ffmpeg import real_ffmpeg, run_wrapped, wrapped_ffmpeg
+from tests.wrapped_ffmpeg import real_ffmpeg, render_filtered, run_wrapped, wrapped_ffmpeg
 
 INTENT = "HD Editorial LT"
 
@@ -180,9 +180,7 @@ def test_a_job_whose_renderer_mirrored_an_upright_clip_fails_in_class_c(tmp_path
     out, card = tmp_path / "out", tmp_path / "CARD"
     out.mkdir()
     clip = make_clip(card / "A001_C001.mov", size="320x180", frames=3)
-    # the render's own filters, then a mirror: every other fact of the proxy stays right
-    mirror = 'for a; do [ "$last" = -vf ] && a="$a,hflip"; set -- "$@" "$a"; shift; last=$a; done; '
-    broken = wrapped_ffmpeg(tmp_path, '" -progress "', mirror + f'exec "{real_ffmpeg()}" "$@"')
+    broken = render_filtered(tmp_path, ",hflip")  # a mirror: every other fact of the proxy stays right
     result = run_wrapped(monkeypatch, broken, INTENT, [clip], out)
     assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "mirrored left to right" in result.failure.message
@@ -259,9 +257,7 @@ def test_a_job_whose_proxy_is_wrong_after_its_first_picture_fails_in_class_c(
     ffmpeg("-f", "lavfi", "-i", "smptebars=s=320x180:r=25:d=3", "-c:v", "libx264", str(other))
     glue = "" if change.startswith("[") else ","
     extra = change.replace("OTHER", str(other))
-    # the render's own filters, then the change: every other fact of the proxy stays right
-    appended = f'for a; do [ "$last" = -vf ] && a="$a{glue}{extra}"; set -- "$@" "$a"; shift; last=$a; done; '
-    broken = wrapped_ffmpeg(tmp_path, '" -progress "', appended + f'exec "{real_ffmpeg()}" "$@"')
+    broken = render_filtered(tmp_path, glue + extra)
     result = run_wrapped(monkeypatch, broken, INTENT, [moving], out)
     assert result.state == FAILED and result.failure is not None, result
     assert result.failure.failure_class == "C" and "later picture" in result.failure.message
@@ -308,8 +304,7 @@ def test_a_job_whose_renderer_letterboxed_the_picture_fails_in_class_c(tmp_path,
     out, card = tmp_path / "out", tmp_path / "CARD"
     out.mkdir()
     clip = make_clip(card / "A001_C001.mov", size="640x360", frames=3)
-    box = 'for a; do [ "$last" = -vf ] && a="$a,scale=640:346,pad=640:360:0:7,setsar=1"; set -- "$@" "$a"; shift; last=$a; done; '
-    broken = wrapped_ffmpeg(tmp_path, '" -progress "', box + f'exec "{real_ffmpeg()}" "$@"')
+    broken = render_filtered(tmp_path, ",scale=640:346,pad=640:360:0:7,setsar=1")
     result = run_wrapped(monkeypatch, broken, INTENT, [clip], out)
     assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "picture framing" in result.failure.message, result.failure.message
@@ -325,9 +320,7 @@ def test_a_slate_in_place_of_a_screen_recording_whose_colours_are_converted_fail
     out = tmp_path / "out"
     out.mkdir()
     screen = COLOUR_MEDIA["srgb_screen"](tmp_path)
-    slate = 'for a; do [ "$last" = -vf ] && a="$a,drawbox=c=gray:t=fill"; set -- "$@" "$a"; shift; last=$a; done; '
-    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', slate + f'exec "{real_ffmpeg()}" "$@"'),
-                         INTENT, [screen], out)  # fmt: skip
+    result = run_wrapped(monkeypatch, render_filtered(tmp_path, ",drawbox=c=gray:t=fill"), INTENT, [screen], out)
     assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "picture content" in result.failure.message, result.failure.message
     again = Proxx.open()

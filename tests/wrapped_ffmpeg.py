@@ -22,6 +22,14 @@ def wrapped_ffmpeg(folder: Path, when: str, then: str) -> Path:
     return script
 
 
+def render_filtered(folder: Path, filters: str) -> Path:
+    """`folder/ffmpeg`: the render (the call reporting its progress) with `filters` after its own
+    (`,hflip`; a label such as `[1:v]...` goes on without a comma), every other fact of the proxy
+    left right; every other call unchanged."""
+    appended = f'for a; do [ "$last" = -vf ] && a="$a{filters}"; set -- "$@" "$a"; shift; last=$a; done; '
+    return wrapped_ffmpeg(folder, '" -progress "', appended + f'exec "{real_ffmpeg()}" "$@"')
+
+
 def wait_for(go: Path) -> str:
     """The shell command that waits until `go` exists."""
     return f'while [ ! -e "{go}" ]; do sleep 0.01; done'
