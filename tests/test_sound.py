@@ -16,7 +16,7 @@ from proxx.media.probe import probe_afresh
 from proxx.store import COMPLETED, FAILED
 from proxx.testing import make_clip
 from proxx.verify.sound import sound_checks
-from tests.wrapped_ffmpeg import real_ffmpeg, run_wrapped, wrapped_ffmpeg
+from tests.wrapped_ffmpeg import real_ffmpeg, render_rewritten, run_wrapped
 
 INTENT = "HD Editorial LT"
 # Four mono tracks a camera might record: two voices that come and go at their own pace, a room's
@@ -87,13 +87,8 @@ def test_a_source_without_sound_costs_no_read(tmp_path, monkeypatch):
 def test_a_job_whose_renderer_silenced_a_track_fails_in_class_c(source, tmp_path, proxx_home, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
-    real = real_ffmpeg()
-    after = (  # the render as the engine asked, then its first track silenced in place
-        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
-        f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a:0 pcm_s24le -filter:a:0 volume=0 "$made.x.mov" '
-        f'&& mv "$made.x.mov" "$made"; exit $?'
-    )
-    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', after), INTENT, [source], out)
+    silenced = render_rewritten(tmp_path, "-c:a:0 pcm_s24le -filter:a:0 volume=0")  # its first track silent
+    result = run_wrapped(monkeypatch, silenced, INTENT, [source], out)
     assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "silent" in result.failure.message
     again = Proxx.open()
@@ -193,13 +188,8 @@ def test_the_only_track_left_silent_or_with_its_sides_swapped_fails(voiced, tmp_
 def test_a_job_whose_renderer_silenced_the_only_track_fails_in_class_c(voiced, tmp_path, proxx_home, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
-    real = real_ffmpeg()
-    after = (  # the render as the engine asked, then its track silenced in place
-        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
-        f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a pcm_s24le -af volume=0 "$made.x.mov" '
-        f'&& mv "$made.x.mov" "$made"; exit $?'
-    )
-    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', after), INTENT, [voiced], out)
+    silenced = render_rewritten(tmp_path, "-c:a pcm_s24le -af volume=0")  # its track silent
+    result = run_wrapped(monkeypatch, silenced, INTENT, [voiced], out)
     assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "silent" in result.failure.message
     assert not (out / "C0003.mov").exists()
@@ -244,13 +234,9 @@ def test_sound_out_of_step_with_the_pictures_fails(voiced, tmp_path, change, hea
 def test_a_job_whose_renderer_delayed_the_sound_fails_in_class_c(voiced, tmp_path, proxx_home, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
-    real = real_ffmpeg()
-    after = (  # the render as the engine asked, then its sound delayed by 0.2 s and cut to its length
-        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
-        f'"{real}" -v error -y -i "$made" -map 0 -c copy -c:a pcm_s24le -af adelay=200:all=1,atrim=duration=4 '
-        f'"$made.x.mov" && mv "$made.x.mov" "$made"; exit $?'
-    )
-    result = run_wrapped(monkeypatch, wrapped_ffmpeg(tmp_path, '" -progress "', after), INTENT, [voiced], out)
+    # its sound delayed by 0.2 s and cut to its length
+    delayed = render_rewritten(tmp_path, "-c:a pcm_s24le -af adelay=200:all=1,atrim=duration=4")
+    result = run_wrapped(monkeypatch, delayed, INTENT, [voiced], out)
     assert result.state == FAILED and result.failure is not None
     assert result.failure.failure_class == "C" and "200 ms late" in result.failure.message, result.failure.message
     assert not (out / "C0003.mov").exists()

@@ -30,6 +30,17 @@ def render_filtered(folder: Path, filters: str) -> Path:
     return wrapped_ffmpeg(folder, '" -progress "', appended + f'exec "{real_ffmpeg()}" "$@"')
 
 
+def render_rewritten(folder: Path, options: str) -> Path:
+    """`folder/ffmpeg`: the render as the engine asked, then its output rewritten in place by ffmpeg
+    with `options` (its streams copied but for what they change: `-c:a pcm_s24le -af volume=0`)."""
+    real = real_ffmpeg()
+    then = (
+        f'for last; do :; done; made="${{last#file:}}"; "{real}" "$@" || exit $?; '
+        f'"{real}" -v error -y -i "$made" -map 0 -c copy {options} "$made.x.mov" && mv "$made.x.mov" "$made"; exit $?'
+    )
+    return wrapped_ffmpeg(folder, '" -progress "', then)
+
+
 def wait_for(go: Path) -> str:
     """The shell command that waits until `go` exists."""
     return f'while [ ! -e "{go}" ]; do sleep 0.01; done'
