@@ -11,11 +11,12 @@ import pytest
 
 from proxx import Proxx
 from proxx.compile.repository import load_repository
-from proxx.media.probe import probe_afresh
+from proxx.media.probe import keyframe_before, probe_afresh
 from proxx.media.tools import require_tool
 from proxx.resources import bundled_profiles_dir
 from proxx.store import COMPLETED, FAILED
 from proxx.testing import make_clip
+from proxx.verify import picture
 from proxx.verify.picture import picture_checks
 from proxx_ffmpeg.recipes import build_args
 from tests.wrapped_ffmpeg import real_ffmpeg, render_filtered, run_wrapped, wrapped_ffmpeg
@@ -231,6 +232,27 @@ def test_a_right_proxy_s_later_pictures_pass_and_a_short_clip_is_not_read_again(
         "picture_geometry",
     ]
     assert len(reads) == 2  # each first picture, nothing more
+
+
+def test_the_index_says_where_the_later_pictures_are_read_and_a_one_gop_source_is_not_decoded_for_nothing(
+    moving, tmp_path, monkeypatch
+):
+    # Half-second GOPs at 25 fps: keyframes every 12 pictures, 0.48 s.
+    assert [keyframe_before(str(moving), at) for at in (0.0, 0.47, 0.5, 2.0, 2.99)] == [0.0, 0.0, 0.48, 1.92, 2.88]
+    one_gop = make_clip(tmp_path / "A001_C003.mov", size="320x180", rate="25", frames=75, audio=())
+    assert keyframe_before(str(one_gop), 2.0) == 0.0
+    source, proxy = probe_afresh(str(one_gop)), probe_afresh(str(render(one_gop, tmp_path / "one_gop.mov")))
+    reads: list[list[str]] = []
+    real = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    assert [c.name for c in picture_checks(profile(), source, proxy)][-1] == "picture_geometry"
+    # Each first picture decoded, then the index read: nothing decoded past the first picture.
+    assert [Path(r[0]).name.split("-")[0] for r in reads] == ["ffmpeg", "ffmpeg", "ffprobe"]
+    # Where the index does not say, the pictures are read and tell the same.
+    monkeypatch.setattr(picture, "keyframe_before", lambda *a, **k: None)
+    reads.clear()
+    assert [c.name for c in picture_checks(profile(), source, proxy)][-1] == "picture_geometry"
+    assert [Path(r[0]).name.split("-")[0] for r in reads] == ["ffmpeg", "ffmpeg", "ffmpeg"]
 
 
 @pytest.mark.parametrize(
