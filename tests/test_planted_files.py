@@ -122,8 +122,8 @@ def jobspec_for(home: Path, source: Path, out: Path) -> str:
     code = (
         "import sys; from pathlib import Path; from proxx import Proxx; "
         "from proxx.jobspec.model import create_jobspec, utc_now; "
-        f"spec = create_jobspec(Proxx.open().select({INTENT!r}), [Path({str(source)!r})], Path({str(out)!r}), "
-        "utc_now(), {'proxx': '0.1.0'}); sys.stdout.write(spec.to_json())"
+        f"proxx = Proxx.open(); spec = create_jobspec(proxx.select({INTENT!r}), [Path({str(source)!r})], "
+        f"Path({str(out)!r}), utc_now(), proxx.requirements('ffmpeg')); sys.stdout.write(spec.to_json())"
     )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
 

@@ -62,7 +62,7 @@ def _outside_untouched(area: dict[str, Path]) -> None:
 
 def _good_spec(proxx: Proxx, area: dict[str, Path]) -> dict:
     compiled = proxx.select(INTENT)
-    spec = create_jobspec(compiled, [area["media"] / "A001.mov"], area["out"], utc_now(), {"proxx": "0.1.0"})
+    spec = create_jobspec(compiled, [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg"))
     return json.loads(spec.to_json())
 
 

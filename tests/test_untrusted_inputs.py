@@ -259,7 +259,9 @@ def test_a_fifo_swapped_in_for_a_source_after_its_type_was_checked_never_blocks_
 
 def test_an_inbox_jobspec_asking_for_reuse_is_refused(proxx_home, area, tmp_path):
     proxx = Proxx.open()
-    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    spec = create_jobspec(
+        proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg")
+    )
     document = json.loads(spec.to_json())
     document["reuse"] = True
     inbox = tmp_path / "inbox"
@@ -504,7 +506,9 @@ def test_an_inbox_envelope_for_another_inbox_or_a_farm_task_is_refused(proxx_hom
     from proxx.jobspec.signing import FARM_TASK, INBOX, seal
 
     proxx = Proxx.open()
-    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    spec = create_jobspec(
+        proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg")
+    )
     data = spec.to_json().encode()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -521,7 +525,9 @@ def test_an_inbox_envelope_for_another_inbox_or_a_farm_task_is_refused(proxx_hom
 
 def test_an_inbox_file_whose_name_is_not_utf8_is_refused_and_the_inbox_goes_on(proxx_home, area, tmp_path):
     proxx = Proxx.open()
-    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    spec = create_jobspec(
+        proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg")
+    )
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / os.fsdecode(b"job\xff.json")).write_text(spec.to_json())
@@ -529,7 +535,13 @@ def test_an_inbox_file_whose_name_is_not_utf8_is_refused_and_the_inbox_goes_on(p
     for _ in range(2):  # and after a restart
         JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
     (area["out"] / "next").mkdir()  # the first one's job, queued, makes area["out"]'s proxy
-    spec2 = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"] / "next", utc_now(), {})
+    spec2 = create_jobspec(
+        proxx.select(INTENT),
+        [area["media"] / "A001.mov"],
+        area["out"] / "next",
+        utc_now(),
+        proxx.requirements("ffmpeg"),
+    )
     (inbox / "next.json").write_text(spec2.to_json())
     events = JobSpecInbox(Proxx.open(), inbox, roots, settle=0.0).poll()
     assert [(e.path.name, e.outcome) for e in events] == [("next.json", "queued")]
@@ -537,7 +549,9 @@ def test_an_inbox_file_whose_name_is_not_utf8_is_refused_and_the_inbox_goes_on(p
 
 def test_sign_jobspec_makes_a_file_one_inbox_accepts(proxx_home, area, tmp_path, monkeypatch, capsys):
     proxx = Proxx.open()
-    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    spec = create_jobspec(
+        proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg")
+    )
     plain = tmp_path / "spec.json"
     plain.write_text(spec.to_json())
     inbox = tmp_path / "inbox"
@@ -557,7 +571,9 @@ def test_an_inbox_jobspec_with_an_unknown_field_is_told_every_valid_field(proxx_
     from proxx.jobspec.model import JobSpec
 
     proxx = Proxx.open()
-    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    spec = create_jobspec(
+        proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg")
+    )
     document = json.loads(spec.to_json())
     document["resolution"] = "quarter"
     document["x" * 5000] = 1
@@ -581,7 +597,13 @@ def test_an_inbox_jobspec_edited_while_it_is_checked_is_read_again_never_filed_u
     though handled, and never read. It stays in the inbox and the next pass reads it."""
     proxx = Proxx.open()
     made = [
-        create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"] / f"v{n}", utc_now(), {})
+        create_jobspec(
+            proxx.select(INTENT),
+            [area["media"] / "A001.mov"],
+            area["out"] / f"v{n}",
+            utc_now(),
+            proxx.requirements("ffmpeg"),
+        )
         for n in range(2)
     ]
     for n in range(2):
@@ -619,7 +641,7 @@ def test_an_inbox_jobspec_giving_a_field_twice_is_refused(proxx_home, area, tmp_
     signer or a reviewer may): it was queued as the last said. A number too long to read is refused
     in proxx's words, never Python's advice to change its settings."""
     proxx = Proxx.open()
-    made = [create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    made = [create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg"))
             for _ in range(2)]  # fmt: skip
     text = made[1].to_json()
     twice = text.replace('"job_id":', f'"job_id":"{made[0].job_id}","job_id":', 1)
@@ -644,7 +666,9 @@ def test_an_inbox_error_file_names_its_jobspec_escaped(proxx_home, area, tmp_pat
     """The error file beside a JobSpec queued twice named the file as it was: `cat` of it drove the
     operator's terminal, whose name held an escape sequence."""
     proxx = Proxx.open()
-    spec = create_jobspec(proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), {})
+    spec = create_jobspec(
+        proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg")
+    )
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     roots = Roots([area["media"], area["out"]])

@@ -105,7 +105,7 @@ def test_the_jobspec_inbox_queues_valid_jobspecs_and_rejects_the_rest(proxx_home
     inbox.mkdir()
     src = make_clip(tmp_path / "A001.mov", frames=4)
     (tmp_path / "out").mkdir()
-    spec = create_jobspec(proxx.select(INTENT), [src], tmp_path / "out", utc_now(), {"proxx": "0.1.0"})
+    spec = create_jobspec(proxx.select(INTENT), [src], tmp_path / "out", utc_now(), proxx.requirements("ffmpeg"))
     (inbox / "good.json").write_text(spec.to_json())
     broken = json.loads(spec.to_json())
     del broken["clips"]

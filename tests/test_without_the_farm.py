@@ -70,7 +70,7 @@ def test_farm_jobs_in_the_store_say_the_plugin_is_missing(without_farm: dict[str
 
     proxx = Proxx.open(pm=build_plugin_manager())
     source = make_clip(tmp_path / "A001.mov", frames=2)
-    spec = create_jobspec(proxx.select("Review H.264"), [source], tmp_path, utc_now(), {})
+    spec = create_jobspec(proxx.select("Review H.264"), [source], tmp_path, utc_now(), proxx.requirements("ffmpeg"))
     proxx.store.add(spec, "redis://farm.example:6379/0")  # sent to the farm when the plugin was there
     done = proxx_command("jobs", "list", env=without_farm)
     assert done.returncode == 0, done.stderr

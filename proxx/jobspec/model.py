@@ -113,7 +113,8 @@ class JobSpec:
       naming: how output names are made from source names.
       output_directory: the folder the outputs are published in.
       clips: one `ClipSpec` per source, in order.
-      requires: versions of what the job was made with ({"proxx": ..., "<engine plugin>": ...}).
+      requires: versions of what the job was made with ({"proxx": ..., "<engine plugin>": ...}): a
+        JobSpec that does not name proxx's is refused (class B), as one made with other versions is.
       retry_of: the job this one retries, or None.
       reuse: True when the job may copy an earlier verified output of the same fingerprint.
     """

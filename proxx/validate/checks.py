@@ -101,10 +101,21 @@ def check_versions(spec: JobSpec) -> list[Problem]:
     system does not have. Other versions may render the same canonical profile otherwise, so a JobSpec
     made elsewhere runs only where they are the same, on every path: a farm worker, a local worker, the
     JobSpec inbox, an OpenJD task. A retry is a new job, made with the versions of where it is made.
-    Operators read of "the renderer" (the engine's package names it: for administrators)."""
+    Operators read of "the renderer" (the engine's package names it: for administrators). A JobSpec
+    that does not say proxx's version is refused too: it would run with any. (One may leave out its
+    engine's package: a machine without the engine submits to a farm that has it.)"""
     problems = []
     fix = "nothing was executed. Install the same versions where it runs, or retry it: a retry is a new job, made "
     fix += "with the versions where it is created."
+    if "proxx" not in spec.requires:
+        problems.append(
+            _problem(
+                "versions_unstated",
+                "The JobSpec does not say which version of proxx made it; nothing was executed. Retry it: a retry "
+                "is a new job, made with the versions where it is created.",
+                admin_message="The JobSpec's requires names no version of proxx.",
+            )
+        )
     for name, wanted in sorted(spec.requires.items()):
         have = installed_version(name)
         if have == wanted:

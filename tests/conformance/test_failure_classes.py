@@ -349,6 +349,40 @@ def test_b_a_jobspec_made_with_other_versions_is_refused_on_every_path_that_runs
     assert f"the JobSpec requires {package} 0.0.1" in failure.context["admin_message"]  # type: ignore[union-attr]
 
 
+def test_b_a_jobspec_that_does_not_say_its_versions_is_refused_on_every_path(proxx_home, tmp_path, clip, capsys):
+    """Every JobSpec proxx makes says which version of proxx made it; one that does not would run on any
+    system, whatever that renders with: refused as one made with other versions is, on each path."""
+    proxx = Proxx.open()
+    said = "The JobSpec does not say which version of proxx made it; nothing was executed."
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+
+    def made_elsewhere(path: str, requires: dict[str, str]) -> JobSpec:
+        source = Path(shutil.copyfile(clip, tmp_path / f"{path}_C001.mov"))
+        (tmp_path / f"out_{path}").mkdir()
+        return create_jobspec(proxx.select(INTENT), [source], tmp_path / f"out_{path}", utc_now(), requires)
+
+    (package,) = set(proxx.requirements("ffmpeg")) - {"proxx"}
+    api = made_elsewhere("api", {})
+    proxx.add_job(JobSpec.from_json(api.to_json()))
+    work(proxx, once=True)
+    inboxed = made_elsewhere("inbox", {package: proxx.requirements("ffmpeg")[package]})  # the renderer's only
+    (inbox / "spec.json").write_text(inboxed.to_json())
+    JobSpecInbox(proxx, inbox, Roots([tmp_path]), settle=0.0).poll()
+    work(proxx, once=True)
+    task = made_elsewhere("openjd", {})
+    (tmp_path / "task.json").write_text(task.to_json())
+    capsys.readouterr()
+    assert main(["run-spec", "--digest", task.digest, str(tmp_path / "task.json")]) == 4
+    assert said in capsys.readouterr().err
+    for spec in (api, inboxed, task):
+        row = proxx.store.job(spec.job_id)
+        assert (row.state, row.failure_class, row.reason) == (FAILED, "B", "versions_unstated"), row
+        assert said in (row.message or "")
+        assert "RUNNING" not in [t.to_state for t in proxx.store.transitions(spec.job_id)]
+        assert not Path(spec.clips[0].output).exists()
+
+
 # --- C) each cause: executed, FAILED after the attempt, result and logs written -----------------
 
 

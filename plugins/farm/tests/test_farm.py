@@ -231,7 +231,7 @@ def test_a_job_refused_by_its_workers_checks_is_never_seen_running(farm, proxx, 
     record, and the submitting machine's mirror, never see it RUNNING."""
     sources = [make_clip(tmp_path / f"M00{n}.mov", frames=2) for n in (1, 2)]
     (tmp_path / "out").mkdir()
-    spec = create_jobspec(proxx.select("Slow Copy"), sources, tmp_path / "out", utc_now(), {})
+    spec = create_jobspec(proxx.select("Slow Copy"), sources, tmp_path / "out", utc_now(), proxx.requirements("ffmpeg"))
     proxx.store.add(spec, farm["broker"])
     for source in sources:  # gone before the worker looks (a card taken out after submission)
         source.unlink()
@@ -424,7 +424,9 @@ def test_a_farm_inbox_queues_only_jobspecs_some_worker_of_the_farm_takes(farm, p
     here = Proxx.open(profiles=[repo], pm=build_plugin_manager())
     for intent in ("Slow Copy", "Nowhere"):  # as a machine with the engine installed compiles it
         compiled = select(here.current_repository(), intent, engines=None)
-        spec = create_jobspec(compiled, [src], tmp_path / "out", utc_now(), {})
+        spec = create_jobspec(
+            compiled, [src], tmp_path / "out", utc_now(), here.requirements(compiled.canonical.engine)
+        )
         (inbox / f"{intent}.json").write_text(spec.to_json())
     events = {
         e.path.stem: e for e in JobSpecInbox(here, inbox, Roots([tmp_path]), settle=0.0, farm=farm["broker"]).poll()

@@ -28,7 +28,7 @@ def test_an_unreachable_farm_creates_no_job(proxx_home, tmp_path):
 def test_listing_with_the_farm_gone_leaves_farm_jobs_as_they_were(proxx_home, tmp_path):
     proxx = Proxx.open()
     src = make_clip(tmp_path / "A001.mov", frames=2)
-    spec = create_jobspec(proxx.select("Review H.264"), [src], tmp_path, utc_now(), {})
+    spec = create_jobspec(proxx.select("Review H.264"), [src], tmp_path, utc_now(), proxx.requirements("ffmpeg"))
     proxx.store.add(spec, f"redis://127.0.0.1:{free_port()}/0")
     again = Proxx.open()  # opening the store mirrors farm jobs: the broker is down, nothing changes
     assert again.store.job(spec.job_id).state == QUEUED
