@@ -198,6 +198,24 @@ def cut_in_half(tmp_path: Path, name: str) -> Path:
     return broken
 
 
+def test_a_job_refused_before_it_ran_is_counted_alike_in_the_list_and_alone(tmp_path, clip):
+    """A job refused in class B counts every clip failed in `jobs list` (and the API); `jobs show`
+    said "0 failed, 2 not run" of the same job. It now says the list's count, and why none ran."""
+    out = tmp_path / "out"
+    out.mkdir()
+    home = tmp_path / "home"
+    gone = make_clip(tmp_path / "A001_C002.mov", frames=2)
+    assert (
+        cli(home, "submit", "--profile", "HD Editorial LT", "--output", str(out), str(clip), str(gone)).returncode == 0
+    )
+    gone.unlink()  # the card taken out before a worker looked
+    assert cli(home, "worker", "--once").returncode == 4  # class B's exit code
+    (listed,) = cli(home, "jobs", "list").stdout.splitlines()[1:]
+    assert listed.split()[1] == "FAILED" and listed.split()[-3] == "2", listed  # FAILED 2, then its age
+    shown = cli(home, "jobs", "show", listed.split()[0]).stdout
+    assert "Outcome   0 proxies published, 2 failed: refused before any was run" in shown
+
+
 def test_a_failed_batch_names_each_failed_clip_and_counts_the_published(tmp_path, clip, monkeypatch, capsys):
     out = tmp_path / "out"
     out.mkdir()

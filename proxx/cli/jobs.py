@@ -706,10 +706,12 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
         from proxx.clipstate import CLIP_COMPLETED, CLIP_FAILED, CLIP_NOT_RUN
 
         states = [c["state"] for c in clips]
-        print(
-            f"Outcome   {_count(states.count(CLIP_COMPLETED), 'proxy', 'proxies')} published, "
-            f"{states.count(CLIP_FAILED)} failed, {states.count(CLIP_NOT_RUN)} not run"
-        )
+        published = _count(states.count(CLIP_COMPLETED), "proxy", "proxies")
+        if row.refused:  # counted failed, as `jobs list` and the API count them
+            print(f"Outcome   {published} published, {len(clips)} failed: refused before any was run")
+        else:
+            counts = f"{states.count(CLIP_FAILED)} failed, {states.count(CLIP_NOT_RUN)} not run"
+            print(f"Outcome   {published} published, {counts}")
     if len(problems) > 1:
         print(f"Problems  {len(problems)} found before anything ran:")
         for problem in problems:

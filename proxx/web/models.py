@@ -75,7 +75,12 @@ class Job(BaseModel):
     failure: Failure | None
     stopped: bool = Field(default=False, description="the job stopped while it ran (cancelled, lost, timed out)")
     published: int | None = Field(default=None, description="proxies published, once the job ended")
-    failed_clips: int | None = Field(default=None, description="clips that failed, once the job ended")
+    failed_clips: int | None = Field(
+        default=None, description="clips that failed, once the job ended (every clip of a refused job)"
+    )
+    refused: bool = Field(
+        default=False, description="refused by its checks before anything ran (class B): none of its clips was run"
+    )
     hidden: bool = Field(default=False, description="left out of lists unless asked for (kept for audit)")
     note: str | None = Field(
         default=None,

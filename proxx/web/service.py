@@ -315,6 +315,7 @@ class WebService:
             published=row.published,
             # A job refused before anything ran (class B) failed every clip, as `proxx jobs list` counts it.
             failed_clips=row.clip_count if row.refused else row.failed_clips,
+            refused=row.refused,
             hidden=row.hidden,
             # A queued job's message is why it may never run (`Store.note_waiting`): never left unsaid here.
             note=self.roots.relative_text(self.words.text(row.message))

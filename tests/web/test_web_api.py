@@ -153,6 +153,7 @@ def test_a_job_refused_before_it_ran_counts_its_failed_clips_alike_in_the_list_a
     (listed,) = [job for job in client.get("/api/jobs").json() if job["job_id"] == job_id]
     alone = client.get(f"/api/jobs/{job_id}").json()
     assert (listed["failed_clips"], alone["failed_clips"]) == (1, 1)
+    assert listed["refused"] and alone["refused"]  # why: none of its clips was run
     assert (alone["failed"], alone["not_run"]) == (0, 1)  # each clip's own state: none ran
 
 

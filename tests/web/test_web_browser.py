@@ -100,7 +100,7 @@ def test_a_phone_sees_a_card_of_mixed_media_without_scrolling_sideways(browser: 
     banner = page.locator(".failure")
     expect(banner).to_contain_text("broken.mov")
     expect(banner).to_contain_text("Job validation failure")
-    expect(page.locator("p.outcome")).to_contain_text("0 proxies published, 3 not run.")
+    expect(page.locator("p.outcome")).to_contain_text("0 proxies published, 3 failed: refused before any was run.")
     expect(page.get_by_role("button", name="Retry as new job")).to_have_count(0)
     assert page.locator("text=stopped at").count() == 0
     shot(page, "phone-job-failed")
