@@ -1,6 +1,7 @@
 """A batch through proxx against the user's own ffmpeg loop (issue 17's yardstick).
 
     .venv/bin/python benchmarks/batch.py [--runs 3] [--profile proxy_prores_lt_hd] [--quick] [--case single]
+                                         [--source-codec prores]
 
 On the same clips and with proxx's own ffmpeg argument list for each, medians of interleaved runs:
   seq     a sequential shell loop: `for f in *.mov; do ffmpeg ...; done`
@@ -30,7 +31,7 @@ from measure import tools_cpu
 
 from proxx import Proxx
 from proxx.media.probe import probe
-from proxx.media.samples import make_clip
+from proxx.media.samples import VIDEO_CODECS, make_clip
 from proxx.media.tools import require_tool
 from proxx_ffmpeg.recipes import build_args
 
@@ -53,9 +54,14 @@ def main() -> int:
     parser.add_argument("--profile", default="proxy_prores_lt_hd", help="the canonical profile whose recipe runs")
     parser.add_argument("--quick", action="store_true", help="3 tiny clips, to check that the script works")
     parser.add_argument("--case", choices=("1080p", "360p", "single"), action="append", help="only these cases")
+    parser.add_argument(
+        "--source-codec", choices=sorted(VIDEO_CODECS), default="h264",
+        help="the clips' codec: h264 (x264's default: one GOP, as a screen recording), prores (intra, as cameras)",
+    )  # fmt: skip
     args = parser.parse_args()
     ffmpeg = require_tool("ffmpeg").path
-    print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}, {args.runs} interleaved runs, median")
+    print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}, {args.runs} interleaved runs, median, "
+          f"{args.source_codec} sources")  # fmt: skip
     cases = (
         [("3 x 6 frames 320x180", "320x180", 6, 3)]
         if args.quick
@@ -80,7 +86,10 @@ def main() -> int:
         print(f"{'case':<22} {'seq':>8} {'xargs -P2':>10} {'proxx':>8} {'/seq':>6} {'/xargs':>7} {'floor':>6}")
         for name, size, frames, count in cases:
             source = work / name.replace(" ", "_")
-            clips = [make_clip(source / f"A{n:03d}_C001.mov", size=size, frames=frames) for n in range(count)]
+            clips = [
+                make_clip(source / f"A{n:03d}_C001.mov", size=size, frames=frames, video_codec=args.source_codec)
+                for n in range(count)
+            ]
             probes = [probe(str(c)) for c in clips]
             times: dict[str, list[float]] = {"seq": [], "xargs": [], "proxx": []}
             cpu: list[float] = []

@@ -234,25 +234,54 @@ def test_a_right_proxy_s_later_pictures_pass_and_a_short_clip_is_not_read_again(
     assert len(reads) == 2  # each first picture, nothing more
 
 
-def test_the_index_says_where_the_later_pictures_are_read_and_a_one_gop_source_is_not_decoded_for_nothing(
+def test_the_index_says_where_the_later_pictures_are_and_a_one_gop_source_is_read_from_its_start(
     moving, tmp_path, monkeypatch
 ):
     # Half-second GOPs at 25 fps: keyframes every 12 pictures, 0.48 s.
     assert [keyframe_before(str(moving), at) for at in (0.0, 0.47, 0.5, 2.0, 2.99)] == [0.0, 0.0, 0.48, 1.92, 2.88]
-    one_gop = make_clip(tmp_path / "A001_C003.mov", size="320x180", rate="25", frames=75, audio=())
+    one_gop = tmp_path / "IMG_0001.MOV"  # a screen recording: x264's default GOP is longer than the clip
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(one_gop))
     assert keyframe_before(str(one_gop), 2.0) == 0.0
     source, proxy = probe_afresh(str(one_gop)), probe_afresh(str(render(one_gop, tmp_path / "one_gop.mov")))
     reads: list[list[str]] = []
     real = subprocess.run
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
-    assert [c.name for c in picture_checks(profile(), source, proxy)][-1] == "picture_geometry"
-    # Each first picture decoded, then the index read: nothing decoded past the first picture.
-    assert [Path(r[0]).name.split("-")[0] for r in reads] == ["ffmpeg", "ffmpeg", "ffprobe"]
-    # Where the index does not say, the pictures are read and tell the same.
+    checks = picture_checks(profile(), source, proxy)
+    # Its pictures at one second (sooner than two thirds of 3 s), decoded from its first.
+    assert (checks[-1].name, checks[-1].actual, checks[-1].passed) == ("picture_later", "the source's at 1.00 s", True)
+    assert [Path(r[0]).name.split("-")[0] for r in reads] == ["ffmpeg", "ffmpeg", "ffprobe", "ffmpeg", "ffmpeg"]
+    assert "-noaccurate_seek" not in reads[3]
+    # Where the index does not say, the pictures at two thirds are read, find the first, and tell.
     monkeypatch.setattr(picture, "keyframe_before", lambda *a, **k: None)
     reads.clear()
     assert [c.name for c in picture_checks(profile(), source, proxy)][-1] == "picture_geometry"
     assert [Path(r[0]).name.split("-")[0] for r in reads] == ["ffmpeg", "ffmpeg", "ffmpeg"]
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("trim=end_frame=1,loop=loop=74:size=1", "of 255 from the source's at 1.00 s"),  # frozen after its first
+        ("[a];movie=OTHER[o];[a][o]overlay=enable=gte(n\\,1)", "of 255 from the source's at 1.00 s"),  # another clip
+        ("tpad=start=1:start_mode=clone,trim=end_frame=75", "the source's picture 1 frame earlier at 1.04 s"),
+    ],
+)  # fmt: skip
+def test_a_job_whose_proxy_of_a_one_gop_source_is_wrong_after_its_first_picture_fails_in_class_c(
+    tmp_path, proxx_home, monkeypatch, change, said
+):
+    """A source of one GOP (x264's default, a screen recording) had no later picture compared: its
+    proxy frozen after its first picture, carrying another clip's, or a frame late, was verified."""
+    out, other, one_gop = tmp_path / "out", tmp_path / "other.mov", tmp_path / "IMG_0002.MOV"
+    out.mkdir()
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(one_gop))
+    ffmpeg("-f", "lavfi", "-i", "smptebars=s=320x180:r=25:d=3", "-c:v", "libx264", str(other))
+    glue = "" if change.startswith("[") else ","
+    broken = render_filtered(tmp_path, glue + change.replace("OTHER", str(other)))
+    result = run_wrapped(monkeypatch, broken, INTENT, [one_gop], out)
+    assert result.state == FAILED and result.failure is not None, result
+    assert result.failure.failure_class == "C" and "later picture" in result.failure.message
+    assert said in result.failure.message, result.failure.message
+    assert not (out / "IMG_0002.mov").exists()
 
 
 @pytest.mark.parametrize(

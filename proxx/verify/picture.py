@@ -25,10 +25,12 @@ pictures after a right first one, is unlike its source there; one whose pictures
 others repeated to keep their count shows the source's picture a frame off. They are read where the
 source is cheap to read: its last keyframe (intra-coded picture) before two thirds of the clip, read
 with the two pictures after it without decoding any before it, and the proxy's pictures at the same
-time. Where the source's index says its only keyframe there is its first picture (a long-GOP
-source), nothing is decoded: the index is read (ffprobe, about 2 ms) and the pictures are not.
+time. Where the source's index (ffprobe, about 2 ms) says its only keyframe there is its first
+picture (x264's default output, a screen recording, a phone clip shorter than its GOP), it is
+decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner;
+not a variable-rate source, whose proxy's picture at a time may be the source's before it.
 Clips of a second or more only; one more ffmpeg run a file: about 80 ms of CPU for a 10 s 1080p
-H.264 source of 1 s GOPs and its ProRes proxy together.
+H.264 source of 1 s GOPs and its ProRes proxy together, 60-100 ms for a source of one GOP.
 """
 
 from __future__ import annotations
@@ -86,6 +88,11 @@ LATER_AT = Fraction(2, 3)
 LATER_PICTURES = 3
 # A clip shorter than this (seconds) is not read again: its first picture is most of it.
 LATER_SHORTEST = 1.0
+# A source whose only keyframe before LATER_AT is its first picture is decoded from it to its
+# pictures at LATER_AT, or at this many seconds if sooner: 25-30 pictures at most (90 ms of CPU for
+# a 720p screen recording, 62 ms for 16 pictures of a simple 1080p clip), where reading at two
+# thirds of a 6 s recording took 266 ms.
+ONE_GOP_LATEST = 1.0
 
 Picture = Sequence[Sequence[tuple[float, ...]]]  # rows of (R, G, B)
 Profile = list[float]
@@ -208,8 +215,9 @@ def _later_checks(
     profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float, unlike: float
 ) -> list[Check]:
     """`picture_later`: the source's pictures at its last keyframe before two thirds of the clip, and
-    the two after it, against the proxy's at the same time (none for a clip whose only keyframe
-    there is its first picture)."""
+    the two after it, against the proxy's at the same time; where that keyframe is its first
+    picture, its pictures at two thirds of the clip or at ONE_GOP_LATEST, whichever is sooner (a
+    source whose pictures the proxy keeps one for one only)."""
     assert source.video is not None and output.video is not None
     target = proxy_target(profile, source)
     duration, rate = output.video_duration, target.rate
@@ -218,10 +226,19 @@ def _later_checks(
     colour = target.colour
     expected = "the source's pictures later in the clip"
     before = _lead(source) + float(LATER_AT * Fraction(duration))
-    if _first_is_keyframe_before(source, before, rate, timeout):
+    # A source whose pictures the proxy keeps one for one: each proxy picture is its own, not a
+    # neighbour's (a conformed or variable-rate source's neighbours are not told apart).
+    counted = source_frames(target, source) is not None and source.video.fps == rate
+    # One GOP there (the index says so): a source kept one for one is decoded from its first picture
+    # to a bounded point. A variable-rate one is not: its proxy's picture at a time may be the
+    # source's before it, which only a keyframe's time puts in the read.
+    accurate = _first_is_keyframe_before(source, before, rate, timeout)
+    if accurate and not counted:
         return []
+    if accurate:
+        before = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
     try:
-        at, heard = _keyframe_pictures(source.path, _as_read(colour.source), before, timeout)
+        at, heard = _keyframe_pictures(source.path, _as_read(colour.source), before, timeout, accurate)
         at -= _lead(source)
         if not heard or at * rate < 1:
             return []
@@ -232,9 +249,6 @@ def _later_checks(
             raise ValueError(f"no picture at {at:.2f} s")
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         return [Check("picture_later", expected, f"not readable: {error}", False)]
-    # A source whose pictures the proxy keeps one for one: each proxy picture is its own, not a
-    # neighbour's (a conformed or variable-rate source's neighbours are not told apart).
-    counted = source_frames(target, source) is not None and source.video.fps == rate
     for i, picture in enumerate(made):
         when = at + i / float(rate)
         distances = [_distance(other, picture) for other in heard]
@@ -262,8 +276,8 @@ def _later_checks(
 
 def _first_is_keyframe_before(source: MediaInfo, before: float, rate: Fraction, timeout: float) -> bool:
     """Whether the source's index says its last keyframe at or before `before` seconds from its start
-    is its first picture: its pictures there would be decoded for nothing (40-60 ms of CPU at 1080p).
-    Where the index does not say, the pictures are read and tell."""
+    is its first picture (about 2 ms): reading there would give the first pictures again. Where the
+    index does not say, the pictures are read there, and a first picture found there is told then."""
     assert source.video is not None
     try:
         keyframe = keyframe_before(source.path, (source.start_time or 0.0) + before, timeout)
@@ -380,12 +394,15 @@ def _first_picture(path: str, as_read: str, timeout: float) -> Picture:
 _SHOWN_AT = re.compile(rb"n: *0 .*?pts_time:(-?[0-9.]+)")
 
 
-def _keyframe_pictures(path: str, as_read: str, before: float, timeout: float) -> tuple[float, list[Picture]]:
+def _keyframe_pictures(
+    path: str, as_read: str, before: float, timeout: float, accurate: bool = False
+) -> tuple[float, list[Picture]]:
     """The file's last keyframe at or before `before` seconds from its start (ffmpeg opens it there,
     decoding no picture before it) and the pictures after it, LATER_PICTURES in all: where it is, in
-    seconds from the file's start, and the pictures."""
-    pictures, log = _read(path, f"showinfo,{as_read}", ["-ss", f"{before:.6f}", "-noaccurate_seek"],
-                          LATER_PICTURES, timeout, "info")  # fmt: skip
+    seconds from the file's start, and the pictures. `accurate`: the file's first picture at or after
+    `before` instead, every picture from the keyframe decoded to reach it."""
+    seek = ["-ss", f"{before:.6f}", *([] if accurate else ["-noaccurate_seek"])]
+    pictures, log = _read(path, f"showinfo,{as_read}", seek, LATER_PICTURES, timeout, "info")
     found = _SHOWN_AT.search(log)
     if not pictures:  # an MPEG-TS file of one keyframe, opened past it: nothing to compare
         return 0.0, []
