@@ -28,7 +28,8 @@ with the two pictures after it without decoding any before it, and the proxy's p
 time. Where the source's index (ffprobe, about 2 ms) says its only keyframe there is its first
 picture (x264's default output, a screen recording, a phone clip shorter than its GOP), it is
 decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner;
-not a variable-rate source, whose proxy's picture at a time may be the source's before it.
+not where the proxy does not keep the source's pictures one for one (a variable rate, a rate
+conformed): its picture at a time may be the source's just before it.
 Clips of a second or more only; one more ffmpeg run a file: about 80 ms of CPU for a 10 s 1080p
 H.264 source of 1 s GOPs and its ProRes proxy together, 60-100 ms for a source of one GOP.
 """
@@ -230,8 +231,8 @@ def _later_checks(
     # neighbour's (a conformed or variable-rate source's neighbours are not told apart).
     counted = source_frames(target, source) is not None and source.video.fps == rate
     # One GOP there (the index says so): a source kept one for one is decoded from its first picture
-    # to a bounded point. A variable-rate one is not: its proxy's picture at a time may be the
-    # source's before it, which only a keyframe's time puts in the read.
+    # to a bounded point. Another (a variable rate, a rate conformed) is not: its proxy's picture at
+    # a time may be the source's just before it, which a read from that time does not hold.
     accurate = _first_is_keyframe_before(source, before, rate, timeout)
     if accurate and not counted:
         return []
@@ -276,8 +277,8 @@ def _later_checks(
 
 def _first_is_keyframe_before(source: MediaInfo, before: float, rate: Fraction, timeout: float) -> bool:
     """Whether the source's index says its last keyframe at or before `before` seconds from its start
-    is its first picture (about 2 ms): reading there would give the first pictures again. Where the
-    index does not say, the pictures are read there, and a first picture found there is told then."""
+    is its first picture (about 2 ms): a read there would give the first pictures again. Where the
+    index does not say, the pictures there are read, and show it."""
     assert source.video is not None
     try:
         keyframe = keyframe_before(source.path, (source.start_time or 0.0) + before, timeout)
