@@ -17,6 +17,7 @@ from proxx.media.tools import require_tool
 from proxx.store import COMPLETED, FAILED
 from tests.camera_media import independent_probe
 from tests.colour_media import assert_colour_managed
+from tests.wrapped_ffmpeg import render_filtered, run_wrapped
 
 ACTIVE_INTENTS = ("HD Editorial LT", "Archive ProRes", "Review H.264")
 
@@ -70,6 +71,26 @@ def test_a_variable_rate_source_keeps_its_pictures_rate_and_duration(
     assert abs(out["duration"] - source["duration"]) <= 1 / 30 + 0.001
     assert abs(out["frames"] - source["duration"] * 30) <= 1  # one picture a slot, not two
     assert_colour_managed(result.clips[0].output)
+
+
+@pytest.mark.parametrize(
+    ("change", "wrong"),
+    [("", None), (",trim=end_frame=1,loop=loop=40:size=1", "of 255 from the source's at 0.83 s")],
+)
+def test_a_variable_rate_source_s_later_pictures_are_compared(
+    variable: Path, tmp_path: Path, proxx_home: Path, monkeypatch: pytest.MonkeyPatch, change: str, wrong: str | None
+) -> None:
+    """A variable-rate screen recording of one GOP had no later picture compared: its proxy frozen
+    after its first picture verified. Its proxy's picture at a time may be the source's just before
+    or after it, so one is compared with the five source pictures around it; a right one passes."""
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_wrapped(monkeypatch, render_filtered(tmp_path, change), "HD Editorial LT", [variable], out)
+    later = [c for c in result.clips[0].checks if c.name == "picture_later"]
+    if wrong is None:
+        assert result.state == COMPLETED and [c.actual for c in later] == ["the source's at 0.83 s"], result
+    else:
+        assert result.state == FAILED and result.failure is not None and wrong in result.failure.message, result
 
 
 def test_a_source_of_sparse_pictures_is_refused_before_rendering(tmp_path: Path, proxx_home: Path) -> None:

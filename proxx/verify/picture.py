@@ -27,9 +27,10 @@ source is cheap to read: its last keyframe (intra-coded picture) before two thir
 with the two pictures after it without decoding any before it, and the proxy's pictures at the same
 time. Where the source's index (ffprobe, about 2 ms) says its only keyframe there is its first
 picture (x264's default output, a screen recording, a phone clip shorter than its GOP), it is
-decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner;
-not where the proxy does not keep the source's pictures one for one (a variable rate, a rate
-conformed): its picture at a time may be the source's just before it.
+decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner.
+Where the proxy does not keep the source's pictures one for one (a variable rate, a rate conformed),
+its picture at a time may be the source's just before or after it: one proxy picture is compared
+with the five source pictures around it.
 Clips of a second or more only; one more ffmpeg run a file: about 80 ms of CPU for a 10 s 1080p
 H.264 source of 1 s GOPs and its ProRes proxy together, 60-100 ms for a source of one GOP.
 """
@@ -217,8 +218,7 @@ def _later_checks(
 ) -> list[Check]:
     """`picture_later`: the source's pictures at its last keyframe before two thirds of the clip, and
     the two after it, against the proxy's at the same time; where that keyframe is its first
-    picture, its pictures at two thirds of the clip or at ONE_GOP_LATEST, whichever is sooner (a
-    source whose pictures the proxy keeps one for one only)."""
+    picture, its pictures at two thirds of the clip or at ONE_GOP_LATEST, whichever is sooner."""
     assert source.video is not None and output.video is not None
     target = proxy_target(profile, source)
     duration, rate = output.video_duration, target.rate
@@ -228,24 +228,24 @@ def _later_checks(
     expected = "the source's pictures later in the clip"
     before = _lead(source) + float(LATER_AT * Fraction(duration))
     # A source whose pictures the proxy keeps one for one: each proxy picture is its own, not a
-    # neighbour's (a conformed or variable-rate source's neighbours are not told apart).
+    # neighbour's. Another (a variable rate, a rate conformed): the proxy's picture at a time may be
+    # the source's just before or after it, so one proxy picture is read between five of the source's.
     counted = source_frames(target, source) is not None and source.video.fps == rate
-    # One GOP there (the index says so): a source kept one for one is decoded from its first picture
-    # to a bounded point. Another (a variable rate, a rate conformed) is not: its proxy's picture at
-    # a time may be the source's just before it, which a read from that time does not hold.
+    # One GOP there (the index says so): decoded from its first picture, to a bounded point.
     accurate = _first_is_keyframe_before(source, before, rate, timeout)
-    if accurate and not counted:
-        return []
     if accurate:
         before = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
     try:
-        at, heard = _keyframe_pictures(source.path, _as_read(colour.source), before, timeout, accurate)
-        at -= _lead(source)
-        if not heard or at * rate < 1:
+        times, heard = _keyframe_pictures(
+            source.path, _as_read(colour.source), before, timeout, accurate, LATER_PICTURES + (0 if counted else 2)
+        )
+        if not heard or (times[0] - _lead(source)) * rate < 1:
             return []
+        at = times[0 if counted else min(2, len(heard) - 1)] - _lead(source)
         # From half a frame before: the proxy's picture at that time, not the one before it.
         seek = _lead(output) + at - float(1 / rate) / 2
-        made = _pictures(output.path, _as_read(output.video.colour), ["-ss", f"{seek:.6f}"], len(heard), timeout)
+        count = len(heard) if counted else 1
+        made = _pictures(output.path, _as_read(output.video.colour), ["-ss", f"{seek:.6f}"], count, timeout)
         if not made:
             raise ValueError(f"no picture at {at:.2f} s")
     except (OSError, subprocess.SubprocessError, ValueError) as error:
@@ -391,25 +391,25 @@ def _first_picture(path: str, as_read: str, timeout: float) -> Picture:
     return pictures[0]
 
 
-# showinfo's report of a picture's time, in seconds from where the input was opened.
-_SHOWN_AT = re.compile(rb"n: *0 .*?pts_time:(-?[0-9.]+)")
+# showinfo's report of each picture's number and time, in seconds from where the input was opened.
+_SHOWN_AT = re.compile(rb"n: *([0-9]+) .*?pts_time:(-?[0-9.]+)")
 
 
 def _keyframe_pictures(
-    path: str, as_read: str, before: float, timeout: float, accurate: bool = False
-) -> tuple[float, list[Picture]]:
+    path: str, as_read: str, before: float, timeout: float, accurate: bool = False, count: int = LATER_PICTURES
+) -> tuple[list[float], list[Picture]]:
     """The file's last keyframe at or before `before` seconds from its start (ffmpeg opens it there,
-    decoding no picture before it) and the pictures after it, LATER_PICTURES in all: where it is, in
-    seconds from the file's start, and the pictures. `accurate`: the file's first picture at or after
-    `before` instead, every picture from the keyframe decoded to reach it."""
+    decoding no picture before it) and the pictures after it, `count` in all: each one's time, in
+    seconds from the file's start, and the pictures. `accurate`: from the file's first picture at or
+    after `before` instead, every picture from the keyframe decoded to reach it."""
     seek = ["-ss", f"{before:.6f}", *([] if accurate else ["-noaccurate_seek"])]
-    pictures, log = _read(path, f"showinfo,{as_read}", seek, LATER_PICTURES, timeout, "info")
-    found = _SHOWN_AT.search(log)
+    pictures, log = _read(path, f"showinfo,{as_read}", seek, count, timeout, "info")
     if not pictures:  # an MPEG-TS file of one keyframe, opened past it: nothing to compare
-        return 0.0, []
-    if found is None:
-        raise ValueError("the keyframe's time was not reported")
-    return before + float(found[1]), pictures
+        return [], []
+    shown = {int(number): float(time) for number, time in _SHOWN_AT.findall(log)}
+    if any(n not in shown for n in range(len(pictures))):
+        raise ValueError("the pictures' times were not reported")
+    return [before + shown[n] for n in range(len(pictures))], pictures
 
 
 def _pictures(path: str, as_read: str, seek: Sequence[str], count: int, timeout: float) -> list[Picture]:
