@@ -23,7 +23,7 @@ from proxx.cli import main
 from proxx.compile.select import select
 from proxx.jobspec.model import create_jobspec, utc_now
 from proxx.media.samples import make_clip
-from proxx.pluginmanager import build_plugin_manager
+from proxx.pluginmanager import build_plugin_manager, plugin_manager
 from proxx.result import load_result
 from proxx.roots import Roots
 from proxx.schemas import JOB_RESULT, violations
@@ -70,12 +70,15 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 @pytest.fixture
-def proxx(proxx_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Proxx:
+def proxx(proxx_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxx]:
     monkeypatch.syspath_prepend(str(PLUGIN_DIR))  # the submitting machine has the test engine too
     repo = tmp_path / "repo"
     (repo / "user").mkdir(parents=True)
     (repo / "user" / "slow_copy.yaml").write_text(SLOW_INTENT)
-    return Proxx.open(profiles=[repo], pm=build_plugin_manager())
+    yield Proxx.open(profiles=[repo], pm=build_plugin_manager())
+    # The process-wide manager, if built meanwhile, holds the test engine: the tests after this one
+    # (the conformance kit's "Studio Same Size" compiled to it) must not find it.
+    plugin_manager.cache_clear()
 
 
 def wait_rendering(state: FarmState, job_id: str, timeout: float = 60.0) -> None:
