@@ -4,6 +4,7 @@ was verified; now it fails."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from proxx import Proxx
 from proxx.compile.repository import load_repository
+from proxx.media import tools
 from proxx.media.probe import keyframe_before, probe_afresh
 from proxx.media.tools import require_tool
 from proxx.resources import bundled_profiles_dir
@@ -262,6 +264,68 @@ def test_the_index_says_where_the_later_pictures_are_and_a_one_gop_source_is_rea
     reads.clear()
     assert [c.name for c in picture_checks(profile(), source, proxy)][-1] == "picture_geometry"
     assert [Path(r[0]).name.split("-")[0] for r in reads] == ["ffmpeg", "ffmpeg", "ffmpeg"]
+
+
+def _decoded(log: bytes) -> int:
+    """How many pictures ffmpeg decoded, from its report at `-v verbose`."""
+    found = re.search(rb"\(video\): [0-9]+ packets read \([0-9]+ bytes\); ([0-9]+) frames decoded", log)
+    assert found, log[-500:]
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("source", ["moving", "one_gop", "intra"])
+def test_each_read_decodes_no_picture_after_those_it_gives_and_gives_what_a_whole_read_gives(
+    source, request, tmp_path, monkeypatch
+):
+    # H.264 of half-second GOPs with B-pictures (decoded out of order), of one GOP, and ProRes; each
+    # with its ProRes proxy: the first pictures, the later ones at a keyframe or decoded to a time.
+    clip = request.getfixturevalue(source) if source != "intra" else make_clip(
+        tmp_path / "A002_C001.mov", size="320x180", frames=75, video_codec="prores", audio=()
+    )  # fmt: skip
+    source_info, proxy = probe_afresh(str(clip)), probe_afresh(str(render(clip, tmp_path / "proxy.mov")))
+    reads: list[list[str]] = []
+    real = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    assert all(c.passed for c in picture_checks(profile(), source_info, proxy))
+    monkeypatch.undo()
+    pictures = [r for r in reads if "-frames:v" in r]
+    assert len(pictures) == 4
+    cut, whole = 0, 0
+    for read in pictures:
+        at = read.index("-bsf:v")  # every read is cut
+        assert read[at + 1].startswith("noise=drop=gt(dts*tb")
+        verbose = [*read[:2], "verbose", *read[3:]]
+        given = subprocess.run(verbose, capture_output=True, check=True)
+        all_of_it = subprocess.run([*verbose[:at], *verbose[at + 2 :]], capture_output=True, check=True)
+        assert given.stdout == all_of_it.stdout  # the same pictures, as many
+        assert _decoded(given.stderr) <= _decoded(all_of_it.stderr)
+        cut, whole = cut + _decoded(given.stderr), whole + _decoded(all_of_it.stderr)
+    assert cut < whole
+
+
+def test_a_cut_read_that_gives_fewer_pictures_or_an_ffmpeg_that_takes_no_input_filter_reads_the_whole(
+    moving, tmp_path, monkeypatch
+):
+    # A cut before the pictures wanted (timestamps other than the probe said): read again, whole.
+    whole = picture._read(str(moving), "", [], 3, 60)[0]
+    assert picture._read(str(moving), "", [], 3, 60, cut=-1.0)[0] == whole
+    # An ffmpeg before 7 refuses a bitstream filter on an input: every read is whole, asked once.
+    old = wrapped_ffmpeg(tmp_path, "-bsf:v", 'echo "Option bsf:v cannot be applied to input url" >&2; exit 1')
+    monkeypatch.setenv("PROXX_FFMPEG", str(old))
+    tools.find_tool.cache_clear()
+    try:
+        source, proxy = probe_afresh(str(moving)), probe_afresh(str(render(moving, tmp_path / "proxy.mov")))
+        reads: list[list[str]] = []
+        real = subprocess.run
+        monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+        assert all(c.passed for c in picture_checks(profile(), source, proxy))
+        cut = [r for r in reads if "-bsf:v" in r]
+        assert len(cut) == 1 and str(old) in picture._UNCUT
+        assert len([r for r in reads if "-frames:v" in r]) == 5  # the refused read, then four whole ones
+    finally:
+        picture._UNCUT.discard(str(old))
+        monkeypatch.delenv("PROXX_FFMPEG")
+        tools.find_tool.cache_clear()
 
 
 @pytest.mark.parametrize(

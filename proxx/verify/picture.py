@@ -118,7 +118,7 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
     )
     try:
         large_shown, large_made = _first_pictures(
-            source.path, output.path, timeout, _as_read(colour.source), _as_read(output.video.colour)
+            source, output, timeout, _as_read(colour.source), _as_read(output.video.colour)
         )
     except (OSError, subprocess.SubprocessError, ValueError) as error:
         names = ["picture_orientation", *(["picture_levels"] if levels else [])]
@@ -231,21 +231,33 @@ def _later_checks(
     # neighbour's. Another (a variable rate, a rate conformed): the proxy's picture at a time may be
     # the source's just before or after it, so one proxy picture is read between five of the source's.
     counted = source_frames(target, source) is not None and source.video.fps == rate
+    wanted = LATER_PICTURES + (0 if counted else 2)
+    keyframe = _keyframe_before(source, before, timeout)
     # One GOP there (the index says so): decoded from its first picture, to a bounded point.
-    accurate = _first_is_keyframe_before(source, before, rate, timeout)
+    accurate = (
+        keyframe is not None and source.video.start_time is not None and (keyframe - _lead(source)) * float(rate) < 1
+    )
     if accurate:
         before = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
+    # The last picture wanted, from where the file is opened: ffmpeg opens it at `before`, and gives
+    # pictures from there (accurate) or from the keyframe (not).
+    last = (wanted - 1) / float(source.video.fps) if source.video.fps > 0 and _indexed(source) else None
+    if last is not None and not accurate:
+        last = None if keyframe is None else keyframe + last - before
     try:
         times, heard = _keyframe_pictures(
-            source.path, _as_read(colour.source), before, timeout, accurate, LATER_PICTURES + (0 if counted else 2)
-        )
+            source.path, _as_read(colour.source), before, timeout, accurate, wanted,
+            None if last is None else _cut_after(last, source.video.fps),
+        )  # fmt: skip
         if not heard or (times[0] - _lead(source)) * rate < 1:
             return []
         at = times[0 if counted else min(2, len(heard) - 1)] - _lead(source)
         # From half a frame before: the proxy's picture at that time, not the one before it.
         seek = _lead(output) + at - float(1 / rate) / 2
         count = len(heard) if counted else 1
-        made = _pictures(output.path, _as_read(output.video.colour), ["-ss", f"{seek:.6f}"], count, timeout)
+        # The proxy's pictures wanted are from half a frame after the seek.
+        cut = _cut_after((count - 0.5) / float(rate), rate) if _indexed(output) else None
+        made = _pictures(output.path, _as_read(output.video.colour), ["-ss", f"{seek:.6f}"], count, timeout, cut)
         if not made:
             raise ValueError(f"no picture at {at:.2f} s")
     except (OSError, subprocess.SubprocessError, ValueError) as error:
@@ -275,17 +287,31 @@ def _later_checks(
     return [Check("picture_later", expected, f"the source's at {at:.2f} s", True)]
 
 
-def _first_is_keyframe_before(source: MediaInfo, before: float, rate: Fraction, timeout: float) -> bool:
-    """Whether the source's index says its last keyframe at or before `before` seconds from its start
-    is its first picture (about 2 ms): a read there would give the first pictures again. Where the
-    index does not say, the pictures there are read, and show it."""
-    assert source.video is not None
+def _keyframe_before(source: MediaInfo, before: float, timeout: float) -> float | None:
+    """Where the source's index says its last keyframe at or before `before` seconds from its start
+    is, from its start (about 2 ms): where its first picture is, a read there would give the first
+    pictures again. None where the index does not say: the pictures there are read, and show it."""
     try:
         keyframe = keyframe_before(source.path, (source.start_time or 0.0) + before, timeout)
     except (OSError, ProbeError):
-        return False
-    first = source.video.start_time
-    return keyframe is not None and first is not None and (keyframe - first) * float(rate) < 1
+        return None
+    return None if keyframe is None else keyframe - (source.start_time or 0.0)
+
+
+def _cut_after(last: float, rate: Fraction) -> float | None:
+    """Where a read whose last wanted picture is shown at `last` seconds (from where the file is
+    opened) may stop decoding: just over half a picture later, so that the second field of an
+    interlaced picture coded as two is decoded too, and the next picture not."""
+    return last + 0.6 / float(rate) if rate > 0 else None
+
+
+# Containers whose index ffmpeg seeks by, opening them at the keyframe at or before the time asked for
+# (an MPEG-TS file is opened at a keyframe after it): only their reads from a time are cut.
+_INDEXED = frozenset({"mov", "mp4", "mxf"})
+
+
+def _indexed(info: MediaInfo) -> bool:
+    return not _INDEXED.isdisjoint(info.format_name.split(","))
 
 
 def _lead(info: MediaInfo) -> float:
@@ -376,7 +402,7 @@ def _as_read(colour: Colour) -> str:
 
 
 def _first_pictures(
-    source: str, output: str, timeout: float, source_as: str = "", output_as: str = ""
+    source: MediaInfo, output: MediaInfo, timeout: float, source_as: str = "", output_as: str = ""
 ) -> tuple[Picture, Picture]:
     """The first picture of each, as players show it (ffmpeg applies the display matrix), shrunk to
     SIDE x SIDE, each read through the filter `_as_read` gives it: an ffmpeg run a file (one run
@@ -384,8 +410,10 @@ def _first_pictures(
     return _first_picture(source, source_as, timeout), _first_picture(output, output_as, timeout)
 
 
-def _first_picture(path: str, as_read: str, timeout: float) -> Picture:
-    pictures = _read(path, as_read, [], 1, timeout, side=GEOMETRY_SIDE)[0]
+def _first_picture(info: MediaInfo, as_read: str, timeout: float) -> Picture:
+    assert info.video is not None
+    cut = _cut_after(_lead(info), info.video.fps)
+    pictures = _read(info.path, as_read, [], 1, timeout, side=GEOMETRY_SIDE, cut=cut)[0]
     if not pictures:
         raise ValueError("no picture was decoded")
     return pictures[0]
@@ -396,14 +424,20 @@ _SHOWN_AT = re.compile(rb"n: *([0-9]+) .*?pts_time:(-?[0-9.]+)")
 
 
 def _keyframe_pictures(
-    path: str, as_read: str, before: float, timeout: float, accurate: bool = False, count: int = LATER_PICTURES
+    path: str,
+    as_read: str,
+    before: float,
+    timeout: float,
+    accurate: bool = False,
+    count: int = LATER_PICTURES,
+    cut: float | None = None,
 ) -> tuple[list[float], list[Picture]]:
     """The file's last keyframe at or before `before` seconds from its start (ffmpeg opens it there,
     decoding no picture before it) and the pictures after it, `count` in all: each one's time, in
     seconds from the file's start, and the pictures. `accurate`: from the file's first picture at or
-    after `before` instead, every picture from the keyframe decoded to reach it."""
+    after `before` instead, every picture from the keyframe decoded to reach it. `cut`: `_read`'s."""
     seek = ["-ss", f"{before:.6f}", *([] if accurate else ["-noaccurate_seek"])]
-    pictures, log = _read(path, f"showinfo,{as_read}", seek, count, timeout, "info")
+    pictures, log = _read(path, f"showinfo,{as_read}", seek, count, timeout, "info", cut=cut)
     if not pictures:  # an MPEG-TS file of one keyframe, opened past it: nothing to compare
         return [], []
     shown = {int(number): float(time) for number, time in _SHOWN_AT.findall(log)}
@@ -412,27 +446,69 @@ def _keyframe_pictures(
     return [before + shown[n] for n in range(len(pictures))], pictures
 
 
-def _pictures(path: str, as_read: str, seek: Sequence[str], count: int, timeout: float) -> list[Picture]:
-    return _read(path, as_read, seek, count, timeout)[0]
+def _pictures(
+    path: str, as_read: str, seek: Sequence[str], count: int, timeout: float, cut: float | None = None
+) -> list[Picture]:
+    return _read(path, as_read, seek, count, timeout, cut=cut)[0]
 
 
 def _read(
-    path: str, before: str, seek: Sequence[str], count: int, timeout: float, level: str = "error", side: int = SIDE
+    path: str,
+    before: str,
+    seek: Sequence[str],
+    count: int,
+    timeout: float,
+    level: str = "error",
+    side: int = SIDE,
+    cut: float | None = None,
 ) -> tuple[list[Picture], bytes]:
     """Up to `count` pictures of the file from `seek` (its first: none), as players show them (ffmpeg
     applies the display matrix), each read through the filter `before` and shrunk to SIDE x SIDE;
-    with what ffmpeg logged at `level`. No pictures when the file has none from there."""
+    with what ffmpeg logged at `level`. No pictures when the file has none from there.
+
+    `cut`: the time (seconds from where the file is opened) after which no packet is decoded, by its
+    decoding time: a picture shown by then and every picture it is made from are decoded by then, and
+    ffmpeg otherwise decodes two or three pictures more than it gives (half a 1080p ProRes first
+    picture's read). Where that gives fewer pictures than asked for (timestamps other than the
+    probe's), or the ffmpeg in use takes no bitstream filter on an input (before FFmpeg 7), the file
+    is read again without it."""
+    ffmpeg = require_tool("ffmpeg").path
+    if cut is not None and ffmpeg not in _UNCUT:
+        # Packets later than `cut` are dropped before the decoder sees them (noise's `drop` expression).
+        done = _run(ffmpeg, path, before, [*seek, "-bsf:v", f"noise=drop=gt(dts*tb\\,{cut:.6f})"], count, timeout,
+                    level, side)  # fmt: skip
+        if done.returncode == 0 and len(done.stdout) == count * side * side * 3:
+            return _decoded(done, side)
+        whole = _run(ffmpeg, path, before, seek, count, timeout, level, side)
+        if done.returncode != 0 and whole.returncode == 0:
+            _UNCUT.add(ffmpeg)
+        return _decoded(whole, side)
+    return _decoded(_run(ffmpeg, path, before, seek, count, timeout, level, side), side)
+
+
+# The ffmpeg builds found to take no bitstream filter on an input: their reads are not cut.
+_UNCUT: set[str] = set()
+
+
+def _run(
+    ffmpeg: str, path: str, before: str, seek: Sequence[str], count: int, timeout: float, level: str, side: int
+) -> subprocess.CompletedProcess[bytes]:
     # full_chroma_int: shrinking 4:2:2 pictures and making them RGB in one step otherwise misplaces
     # their colour (a 4:2:2 proxy of a 4:4:4 source, the same pixels, read 20 of 255 apart).
     shrink = f"setpts=PTS-STARTPTS,scale={side}:{side}:flags=area+accurate_rnd+full_chroma_int,format=rgb24"
     command: Sequence[str] = [
-        require_tool("ffmpeg").path, "-v", level, "-hide_banner", "-nostats", "-nostdin",
+        ffmpeg, "-v", level, "-hide_banner", "-nostats", "-nostdin",
         # One thread: ffmpeg's frame threads would decode pictures ahead that are never used (twice
         # the CPU at 1080p), beside the other clips' renders.
         "-threads", "1", *seek, *probe_restrictions(), "-i", file_url(path), "-map", "0:v:0",
-        "-filter_threads", "1", "-vf", f"{before}{shrink}", "-frames:v", str(count), "-f", "rawvideo", "pipe:1",
+        "-filter_threads", "1", "-vf", f"{before}{shrink}", "-frames:v", str(count),
+        # Each picture decoded, none repeated or dropped to keep a rate.
+        "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1",
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    return subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+
+
+def _decoded(done: subprocess.CompletedProcess[bytes], side: int) -> tuple[list[Picture], bytes]:
     row, size = side * 3, side * side * 3
     if done.returncode != 0 or len(done.stdout) % size:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
