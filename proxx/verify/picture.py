@@ -33,6 +33,13 @@ its picture at a time may be the source's just before or after it: one proxy pic
 with the five source pictures around it.
 Clips of a second or more only; one more ffmpeg run a file: about 80 ms of CPU for a 10 s 1080p
 H.264 source of 1 s GOPs and its ProRes proxy together, 60-100 ms for a source of one GOP.
+
+Each read stops decoding after the last picture it gives: ffmpeg otherwise decodes two or three
+pictures ahead that it then throws away, half the cost of a 1080p ProRes first picture. A picture
+and every picture it is made from are decoded by the time it is shown, so packets decoded later
+than that (by their decoding time, and half a picture more for a second field) are dropped before
+the decoder (a bitstream filter on the input, FFmpeg 7 and later). Every picture a clip's check
+reads, 1080p H.264 source and ProRes proxy: 197 -> 157 ms of CPU; ProRes source: 175 -> 130 ms.
 """
 
 from __future__ import annotations
