@@ -36,10 +36,11 @@ H.264 source of 1 s GOPs and its ProRes proxy together, 60-100 ms for a source o
 
 Each read stops decoding after the last picture it gives: ffmpeg otherwise decodes two or three
 pictures ahead that it then throws away, half the cost of a 1080p ProRes first picture. A picture
-and every picture it is made from are decoded by the time it is shown, so packets decoded later
-than that (by their decoding time, and half a picture more for a second field) are dropped before
-the decoder (a bitstream filter on the input, FFmpeg 7 and later). Every picture a clip's check
-reads, 1080p H.264 source and ProRes proxy: 197 -> 157 ms of CPU; ProRes source: 175 -> 130 ms.
+and every picture it is made from are decoded by the time it is shown, so packets decoded later than
+that (by their decoding time, and half a picture more for a second field) are dropped before the
+decoder (a bitstream filter on the input, where the ffmpeg in use takes one). Every picture a clip's
+check reads, 1080p H.264 source and ProRes proxy: 197 -> 157 ms of CPU; ProRes source: 175 ->
+130 ms.
 """
 
 from __future__ import annotations
@@ -474,10 +475,10 @@ def _read(
     with what ffmpeg logged at `level`. No pictures when the file has none from there.
 
     `cut`: the time (seconds from where the file is opened) after which no packet is decoded, by its
-    decoding time: a picture shown by then and every picture it is made from are decoded by then, and
-    ffmpeg otherwise decodes two or three pictures more than it gives (half a 1080p ProRes first
+    decoding time: a picture shown by then and every picture it is made from are decoded by then,
+    and ffmpeg otherwise decodes two or three pictures more than it gives (half a 1080p ProRes first
     picture's read). Where that gives fewer pictures than asked for (timestamps other than the
-    probe's), or the ffmpeg in use takes no bitstream filter on an input (before FFmpeg 7), the file
+    probe's), or the ffmpeg in use takes no bitstream filter on an input (Debian 12's 5.1), the file
     is read again without it."""
     ffmpeg = require_tool("ffmpeg").path
     if cut is not None and ffmpeg not in _UNCUT:
