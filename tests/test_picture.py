@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -309,6 +310,8 @@ def test_a_cut_read_that_gives_fewer_pictures_or_an_ffmpeg_that_takes_no_input_f
     # A cut before the pictures wanted (timestamps other than the probe said): read again, whole.
     whole = picture._read(str(moving), "", [], 3, 60)[0]
     assert picture._read(str(moving), "", [], 3, 60, cut=-1.0)[0] == whole
+    # Times a probe cannot give a cut from: none.
+    assert picture._cut_after(float("nan"), Fraction(25)) is None and picture._cut_after(0.0, Fraction(0)) is None
     # An ffmpeg that takes no bitstream filter on an input (Debian 12's 5.1) refuses one: every read
     # is whole, asked once.
     old = wrapped_ffmpeg(tmp_path, "-bsf:v", 'echo "Option bsf:v cannot be applied to input url" >&2; exit 1')

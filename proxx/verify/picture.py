@@ -45,6 +45,7 @@ check reads, 1080p H.264 source and ProRes proxy: 197 -> 157 ms of CPU; ProRes s
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 from collections.abc import Callable, Sequence
@@ -309,8 +310,10 @@ def _keyframe_before(source: MediaInfo, before: float, timeout: float) -> float 
 def _cut_after(last: float, rate: Fraction) -> float | None:
     """Where a read whose last wanted picture is shown at `last` seconds (from where the file is
     opened) may stop decoding: just over half a picture later, so that the second field of an
-    interlaced picture coded as two is decoded too, and the next picture not."""
-    return last + 0.6 / float(rate) if rate > 0 else None
+    interlaced picture coded as two is decoded too, and the next picture not. None where the times
+    the file's probe gave are no help."""
+    cut = last + 0.6 / float(rate) if rate > 0 else math.nan
+    return cut if math.isfinite(cut) else None
 
 
 # Containers whose index ffmpeg seeks by, opening them at the keyframe at or before the time asked for
