@@ -27,7 +27,9 @@ source is cheap to read: its last keyframe (intra-coded picture) before two thir
 with the two pictures after it without decoding any before it, and the proxy's pictures at the same
 time. Where the source's index (ffprobe, about 2 ms) says its only keyframe there is its first
 picture (x264's default output, a screen recording, a phone clip shorter than its GOP), it is
-decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner.
+decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner;
+so is a file whose read at its keyframe gives nothing (an MPEG-TS file of one GOP, which ffmpeg
+opens past its only keyframe, for it has no index to seek by).
 Where the proxy does not keep the source's pictures one for one (a variable rate, a rate conformed),
 its picture at a time may be the source's just before or after it: one proxy picture is compared
 with the five source pictures around it.
@@ -227,7 +229,8 @@ def _later_checks(
 ) -> list[Check]:
     """`picture_later`: the source's pictures at its last keyframe before two thirds of the clip, and
     the two after it, against the proxy's at the same time; where that keyframe is its first
-    picture, its pictures at two thirds of the clip or at ONE_GOP_LATEST, whichever is sooner."""
+    picture, or a read there gives none, its pictures at two thirds of the clip or at
+    ONE_GOP_LATEST, whichever is sooner."""
     assert source.video is not None and output.video is not None
     target = proxy_target(profile, source)
     duration, rate = output.video_duration, target.rate
@@ -243,21 +246,23 @@ def _later_checks(
     wanted = LATER_PICTURES + (0 if counted else 2)
     keyframe = _keyframe_before(source, before, timeout)
     # One GOP there (the index says so): decoded from its first picture, to a bounded point.
-    accurate = (
+    one_gop = (
         keyframe is not None and source.video.start_time is not None and (keyframe - _lead(source)) * float(rate) < 1
     )
-    if accurate:
-        before = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
-    # The last picture wanted, from where the file is opened: ffmpeg opens it at `before`, and gives
-    # pictures from there (accurate) or from the keyframe (not).
-    last = (wanted - 1) / float(source.video.fps) if source.video.fps > 0 and _indexed(source) else None
-    if last is not None and not accurate:
-        last = None if keyframe is None else keyframe + last - before
+    fps = float(source.video.fps)
     try:
-        times, heard = _keyframe_pictures(
-            source.path, _as_read(colour.source), before, timeout, accurate, wanted,
-            None if last is None else _cut_after(last, source.video.fps),
-        )  # fmt: skip
+        if one_gop:
+            times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
+        else:
+            # The pictures from the keyframe, cut after the last wanted (seconds from `before`, where
+            # ffmpeg opens the file) where the index says where that keyframe is.
+            last = None if keyframe is None or not fps or not _indexed(source) else keyframe + (wanted - 1) / fps
+            times, heard = _keyframe_pictures(
+                source.path, _as_read(colour.source), before, timeout, wanted,
+                None if last is None else _cut_after(last - before, source.video.fps),
+            )  # fmt: skip
+            if not heard:  # an MPEG-TS file of one keyframe, opened past it: read as a one-GOP source
+                times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
         if not heard or (times[0] - _lead(source)) * rate < 1:
             return []
         at = times[0 if counted else min(2, len(heard) - 1)] - _lead(source)
@@ -435,26 +440,38 @@ _SHOWN_AT = re.compile(rb"n: *([0-9]+) .*?pts_time:(-?[0-9.]+)")
 
 
 def _keyframe_pictures(
-    path: str,
-    as_read: str,
-    before: float,
-    timeout: float,
-    accurate: bool = False,
-    count: int = LATER_PICTURES,
-    cut: float | None = None,
+    path: str, as_read: str, before: float, timeout: float, count: int = LATER_PICTURES, cut: float | None = None
 ) -> tuple[list[float], list[Picture]]:
     """The file's last keyframe at or before `before` seconds from its start (ffmpeg opens it there,
     decoding no picture before it) and the pictures after it, `count` in all: each one's time, in
-    seconds from the file's start, and the pictures. `accurate`: from the file's first picture at or
-    after `before` instead, every picture from the keyframe decoded to reach it. `cut`: `_read`'s."""
-    seek = ["-ss", f"{before:.6f}", *([] if accurate else ["-noaccurate_seek"])]
+    seconds from the file's start, and the pictures. `cut`: `_read`'s."""
+    seek = ["-ss", f"{before:.6f}", "-noaccurate_seek"]
     pictures, log = _read(path, f"showinfo,{as_read}", seek, count, timeout, "info", cut=cut)
-    if not pictures:  # an MPEG-TS file of one keyframe, opened past it: nothing to compare
-        return [], []
+    return [before + time for time in _times(log, len(pictures))], pictures
+
+
+def _from_the_start(
+    source: MediaInfo, colour: Colour, duration: float, count: int, timeout: float
+) -> tuple[list[float], list[Picture]]:
+    """A source of one GOP (or whose seek lands past its only keyframe): decoded from its first
+    picture to its pictures at LATER_AT of the clip or at ONE_GOP_LATEST, whichever is sooner; `count`
+    of them, each one's time from the file's start, and the pictures. No seek: an MPEG-TS file,
+    without an index, is opened past its only keyframe."""
+    assert source.video is not None
+    start = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
+    fps = source.video.fps
+    cut = _cut_after(start + (count - 1) / float(fps), fps) if fps > 0 else None
+    as_read = f"trim=start={start:.6f},showinfo,{_as_read(colour)}"
+    pictures, log = _read(source.path, as_read, [], count, timeout, "info", cut=cut)
+    return _times(log, len(pictures)), pictures
+
+
+def _times(log: bytes, count: int) -> list[float]:
+    """The times showinfo reported for the first `count` pictures, from where the file was opened."""
     shown = {int(number): float(time) for number, time in _SHOWN_AT.findall(log)}
-    if any(n not in shown for n in range(len(pictures))):
+    if any(n not in shown for n in range(count)):
         raise ValueError("the pictures' times were not reported")
-    return [before + shown[n] for n in range(len(pictures))], pictures
+    return [shown[n] for n in range(count)]
 
 
 def _pictures(
