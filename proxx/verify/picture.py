@@ -321,13 +321,14 @@ def _cut_after(last: float, rate: Fraction) -> float | None:
     return cut if math.isfinite(cut) else None
 
 
-# Containers whose index ffmpeg seeks by, opening them at the keyframe at or before the time asked for
-# (an MPEG-TS file is opened at a keyframe after it): only their reads from a time are cut.
-_INDEXED = frozenset({"mov", "mp4", "mxf"})
+# The demuxers whose index ffmpeg seeks by (MOV and MP4, MXF), opening the file at the keyframe at or
+# before the time asked for (an MPEG-TS file is opened at a keyframe after it): only their reads from
+# a time are cut.
+_INDEXED = frozenset({"mov", "mxf"})
 
 
 def _indexed(info: MediaInfo) -> bool:
-    return not _INDEXED.isdisjoint(info.format_name.split(","))
+    return info.demuxer in _INDEXED
 
 
 def _lead(info: MediaInfo) -> float:
