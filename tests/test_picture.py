@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import re
 import subprocess
-from fractions import Fraction
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from proxx import Proxx
 from proxx.compile.repository import load_repository
-from proxx.media import tools
-from proxx.media.probe import keyframe_before, probe_afresh
+from proxx.media import decoder
+from proxx.media.allowlist import demuxer_options
+from proxx.media.probe import file_url, keyframe_before, probe_afresh
 from proxx.media.tools import require_tool
 from proxx.resources import bundled_profiles_dir
 from proxx.store import COMPLETED, FAILED
@@ -239,21 +241,39 @@ def one_gop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return made
 
 
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any], decoder.Pictures | None]]:
+    """Every read verification makes from here on: each ffmpeg or ffprobe run by its tool's name, each
+    of the decoder's reads with its arguments and what it gave."""
+    reads: list[tuple[str, dict[str, Any], decoder.Pictures | None]] = []
+    run, read = subprocess.run, decoder.read
+
+    def ran(*args: Any, **kwargs: Any) -> Any:
+        reads.append((Path(args[0][0]).name.split("-")[0], {}, None))
+        return run(*args, **kwargs)
+
+    def decoded(*args: Any, **kwargs: Any) -> decoder.Pictures:
+        given = read(*args, **kwargs)
+        reads.append(("decoder", {"args": args, **kwargs}, given))
+        return given
+
+    monkeypatch.setattr(subprocess, "run", ran)
+    monkeypatch.setattr(decoder, "read", decoded)
+    return reads
+
+
 def test_a_right_proxy_s_later_pictures_pass_and_a_short_clip_is_not_read_again(moving, tmp_path, monkeypatch):
     right = render(moving, tmp_path / "right.mov")
     checks = picture_checks(profile(), probe_afresh(str(moving)), probe_afresh(str(right)))
     assert [(c.name, c.actual, c.passed) for c in checks][-1] == ("picture_later", "the source's at 1.92 s", True)
     short = make_clip(tmp_path / "A001_C002.mov", size="320x180", frames=3, audio=())
     source, proxy = probe_afresh(str(short)), probe_afresh(str(render(short, tmp_path / "short.mov")))
-    reads = []
-    real = subprocess.run
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a) or real(*a, **k))
+    reads = _reads(monkeypatch)
     assert [c.name for c in picture_checks(profile(), source, proxy)] == [
         "picture_orientation",
         "picture_content",
         "picture_geometry",
     ]
-    assert len(reads) == 2  # each first picture, nothing more
+    assert [name for name, _, _ in reads] == ["decoder", "decoder"]  # each first picture, nothing more
 
 
 def test_the_index_says_where_the_later_pictures_are_and_a_one_gop_source_is_read_from_its_start(
@@ -263,84 +283,85 @@ def test_the_index_says_where_the_later_pictures_are_and_a_one_gop_source_is_rea
     assert [keyframe_before(str(moving), at) for at in (0.0, 0.47, 0.5, 2.0, 2.99)] == [0.0, 0.0, 0.48, 1.92, 2.88]
     assert keyframe_before(str(one_gop), 2.0) == 0.0
     source, proxy = probe_afresh(str(one_gop)), probe_afresh(str(render(one_gop, tmp_path / "one_gop.mov")))
-    reads: list[list[str]] = []
-    real = subprocess.run
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    reads = _reads(monkeypatch)
     checks = picture_checks(profile(), source, proxy)
     # Its pictures at one second (sooner than two thirds of 3 s), decoded from its first.
     assert (checks[-1].name, checks[-1].actual, checks[-1].passed) == ("picture_later", "the source's at 1.00 s", True)
-    assert [Path(r[0]).name.split("-")[0] for r in reads] == ["ffmpeg", "ffmpeg", "ffprobe", "ffmpeg", "ffmpeg"]
-    assert "-noaccurate_seek" not in reads[3]
+    assert [name for name, _, _ in reads] == ["decoder", "decoder", "ffprobe", "decoder", "decoder"]
+    assert reads[3][1]["seek"] is None and reads[3][1]["start"] == pytest.approx(1.0)
     # Where the index does not say, the pictures at two thirds are read, find the first, and tell.
     monkeypatch.setattr(picture, "keyframe_before", lambda *a, **k: None)
     reads.clear()
     assert [c.name for c in picture_checks(profile(), source, proxy)][-1] == "picture_geometry"
-    assert [Path(r[0]).name.split("-")[0] for r in reads] == ["ffmpeg", "ffmpeg", "ffmpeg"]
+    assert [name for name, _, _ in reads] == ["decoder", "decoder", "decoder"]
 
 
-def _decoded(log: bytes) -> int:
-    """How many pictures ffmpeg decoded, from its report at `-v verbose`."""
-    found = re.search(rb"\(video\): [0-9]+ packets read \([0-9]+ bytes\); ([0-9]+) frames decoded", log)
-    assert found, log[-500:]
-    return int(found.group(1))
+def _as_ffmpeg_shows(clip: Path, before: str = "", *seek: str, count: int = 1) -> list[picture.Picture]:
+    """The pictures ffmpeg's command line shows of `clip` (its display matrix applied), shrunk as the
+    decoder shrinks them."""
+    shrink = f"scale={picture.SIDE}:{picture.SIDE}:flags=area+accurate_rnd+full_chroma_int,format=rgb24"
+    command = [require_tool("ffmpeg").path, "-v", "error", "-threads", "1", *seek, "-i", str(clip),
+               "-vf", f"{before}{shrink}", "-frames:v", str(count), "-f", "rawvideo", "pipe:1"]  # fmt: skip
+    made = subprocess.run(command, capture_output=True, check=True).stdout
+    size = picture.SIDE * picture.SIDE * 3
+    return [picture._picture(made[at : at + size], picture.SIDE) for at in range(0, len(made), size)]
 
 
-@pytest.mark.parametrize("source", ["moving", "one_gop", "intra"])
-def test_each_read_decodes_no_picture_after_those_it_gives_and_gives_what_a_whole_read_gives(
-    source, request, tmp_path, monkeypatch
+@pytest.mark.parametrize("rotation", ["0", "90", "180", "270"])
+@pytest.mark.parametrize("flip", [(), ("-display_hflip",)])
+def test_the_decoder_shows_each_picture_as_ffmpeg_does(tmp_path, rotation, flip):
+    """Each of the eight ways a display matrix turns or mirrors a picture, a colour matrix and range
+    given, and a read from a time: the decoder's pictures are ffmpeg's."""
+    plain = make_clip(tmp_path / "plain.mov", size="320x180", frames=50, audio=())
+    clip = tmp_path / "IMG_0001.MOV"
+    ffmpeg("-display_rotation", rotation, *flip, "-i", str(plain), "-c", "copy", str(clip))
+    ours = picture._read(str(clip), {}, 1, 60)[1]
+    assert len(ours) == 1 and picture._distance(ours[0], _as_ffmpeg_shows(clip)[0]) < 0.1
+    if rotation == "90" and not flip:
+        as_read = {"colorspace": "bt709", "range": "pc"}
+        times, ours = picture._read(str(clip), as_read, 3, 60, seek=1.0, accurate=True)
+        theirs = _as_ffmpeg_shows(clip, "setparams=colorspace=bt709:range=pc,", "-ss", "1.0", count=3)
+        assert (
+            1.0 <= times[0] < 1.0 + 1.001 / 24 and times[2] - times[0] == pytest.approx(2.002 / 24) and len(theirs) == 3
+        )
+        assert all(picture._distance(a, b) < 0.1 for a, b in zip(ours, theirs, strict=True))
+        assert picture._distance(ours[0], _as_ffmpeg_shows(clip, "", "-ss", "1.0")[0]) > 1  # the colour was taken
+
+
+@pytest.mark.parametrize(
+    ("program", "said"),
+    [
+        ("sys.exit(3)", "the decoder stopped (exit code 3)"),
+        ("os.kill(os.getpid(), signal.SIGSEGV)", "the decoder stopped (signal 11)"),  # a decoder crashed
+        ("time.sleep(30)", "the decoder took too long and was stopped"),
+    ],
+)
+def test_a_decoder_that_crashes_or_hangs_fails_its_read_in_words_and_the_next_read_works(
+    moving, monkeypatch, program, said
 ):
-    # H.264 of half-second GOPs with B-pictures (decoded out of order), of one GOP, and ProRes; each
-    # with its ProRes proxy: the first pictures, the later ones at a keyframe or decoded to a time.
-    clip = request.getfixturevalue(source) if source != "intra" else make_clip(
-        tmp_path / "A002_C001.mov", size="320x180", frames=75, video_codec="prores", audio=()
+    """A file crafted to crash or hang FFmpeg's decoder stops the decoder's process, not the job's:
+    its read fails in words (verification then fails in class C), and the next read starts another."""
+    ended = subprocess.Popen(
+        [sys.executable, "-c", f"import os, signal, sys, time; sys.stdin.readline(); {program}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )  # fmt: skip
-    source_info, proxy = probe_afresh(str(clip)), probe_afresh(str(render(clip, tmp_path / "proxy.mov")))
-    reads: list[list[str]] = []
-    real = subprocess.run
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
-    assert all(c.passed for c in picture_checks(profile(), source_info, proxy))
-    monkeypatch.undo()
-    pictures = [r for r in reads if "-frames:v" in r]
-    assert len(pictures) == 4
-    cut, whole = 0, 0
-    for read in pictures:
-        at = read.index("-bsf:v")  # every read is cut
-        assert read[at + 1].startswith("noise=drop=gt(dts*tb")
-        verbose = [*read[:2], "verbose", *read[3:]]
-        given = subprocess.run(verbose, capture_output=True, check=True)
-        all_of_it = subprocess.run([*verbose[:at], *verbose[at + 2 :]], capture_output=True, check=True)
-        assert given.stdout == all_of_it.stdout  # the same pictures, as many
-        assert _decoded(given.stderr) <= _decoded(all_of_it.stderr)
-        cut, whole = cut + _decoded(given.stderr), whole + _decoded(all_of_it.stderr)
-    assert cut < whole
+    monkeypatch.setattr(decoder._POOL, "_idle", [ended])
+    with pytest.raises(decoder.DecoderError, match=re.escape(said)):
+        decoder.read(str(moving), demuxer_options(), 1, 16, timeout=2)
+    assert ended.poll() is not None and decoder._POOL._idle == []
+    assert len(decoder.read(str(moving), demuxer_options(), 1, 16).frames) == 1
+    assert len(decoder._POOL._idle) == 1
 
 
-def test_a_cut_read_that_gives_fewer_pictures_or_an_ffmpeg_that_takes_no_input_filter_reads_the_whole(
-    moving, tmp_path, monkeypatch
-):
-    # A cut before the pictures wanted (timestamps other than the probe said): read again, whole.
-    whole = picture._read(str(moving), "", [], 3, 60)[0]
-    assert picture._read(str(moving), "", [], 3, 60, cut=-1.0)[0] == whole
-    # Times a probe cannot give a cut from: none.
-    assert picture._cut_after(float("nan"), Fraction(25)) is None and picture._cut_after(0.0, Fraction(0)) is None
-    # An ffmpeg that takes no bitstream filter on an input (Debian 12's 5.1) refuses one: every read
-    # is whole, asked once.
-    old = wrapped_ffmpeg(tmp_path, "-bsf:v", 'echo "Option bsf:v cannot be applied to input url" >&2; exit 1')
-    monkeypatch.setenv("PROXX_FFMPEG", str(old))
-    tools.find_tool.cache_clear()
-    try:
-        source, proxy = probe_afresh(str(moving)), probe_afresh(str(render(moving, tmp_path / "proxy.mov")))
-        reads: list[list[str]] = []
-        real = subprocess.run
-        monkeypatch.setattr(subprocess, "run", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
-        assert all(c.passed for c in picture_checks(profile(), source, proxy))
-        cut = [r for r in reads if "-bsf:v" in r]
-        assert len(cut) == 1 and str(old) in picture._UNCUT
-        assert len([r for r in reads if "-frames:v" in r]) == 5  # the refused read, then four whole ones
-    finally:
-        picture._UNCUT.discard(str(old))
-        monkeypatch.delenv("PROXX_FFMPEG")
-        tools.find_tool.cache_clear()
+def test_the_decoder_opens_media_files_only(moving, tmp_path):
+    """A playlist or concat script named like a clip never opens the files it names."""
+    (tmp_path / "named.mov").write_bytes(moving.read_bytes())
+    script = tmp_path / "A001_C001.mov"
+    script.write_text("ffconcat version 1.0\nfile 'named.mov'\n")
+    with pytest.raises(decoder.DecoderError):
+        decoder.read(file_url(str(script)), demuxer_options(), 1, 16)
+    # The test's own check: without the list of media demuxers, the script opens the file it names.
+    assert len(decoder.read(file_url(str(script)), {"protocol_whitelist": "file"}, 1, 16).frames) == 1
 
 
 @pytest.mark.parametrize(

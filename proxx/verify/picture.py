@@ -4,19 +4,19 @@ matrix ignored), its colour planes swapped, its matrix misread, or a full-range 
 taken as limited (washed out or crushed).
 
 For every clip with pictures, the first picture of the source as players show it and the first
-picture of the output are decoded by ffmpeg (not the engine: it reads the two files), each shrunk
-to a few pixels a side, and compared: the output must look like the source, not like the source
-turned or mirrored; where only the range changes, its contrast must be the source's; where no
-colour is converted, it must be the source's picture (where colours are converted, not unlike it:
-within 20 of 255 rather than 6). One ffmpeg run a file, on one thread: about
-75 ms of CPU for a 10 s 1080p H.264 source and its ProRes proxy together, 15 ms at 160x90.
+picture of the output are decoded by FFmpeg's libraries in a decoder process of proxx's own
+(`proxx.media.decoder`; not the engine, which only writes), each shrunk to a few pixels a side, and
+compared: the output must look like the source, not like the source turned or mirrored; where only
+the range changes, its contrast must be the source's; where no colour is converted, it must be the
+source's picture (where colours are converted, not unlike it: within 20 of 255 rather than 6). One
+read a file, on one thread.
 
 The first pictures are read four times as large a side, from which the 16 x 16 ones are averaged,
 and their rows' and columns' brightness (each a profile of 64 values) are compared too: a proxy
 whose picture is cropped (zoomed in), letterboxed or pillarboxed, squeezed or moved inside the right
 frame size follows the source's profiles only once they are stretched or moved by as much. A
 difference too small to show at 16 x 16 (a 1.85 picture letterboxed in 16:9, a crop of 3 %) shows
-there (`picture_geometry`). The larger read costs ffmpeg no more CPU; averaging and comparing it in
+there (`picture_geometry`). The larger read costs the decoder no more CPU; averaging and comparing it in
 Python about 8 ms a clip.
 
 Where the first pictures are alike, three pictures later in the clip are compared too: a renderer's
@@ -28,37 +28,29 @@ with the two pictures after it without decoding any before it, and the proxy's p
 time. Where the source's index (ffprobe, about 2 ms) says its only keyframe there is its first
 picture (x264's default output, a screen recording, a phone clip shorter than its GOP), it is
 decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner;
-so is a file whose read at its keyframe gives nothing (an MPEG-TS file of one GOP, which ffmpeg
-opens past its only keyframe, for it has no index to seek by).
+so is a file whose read at its keyframe gives nothing (an MPEG-TS file of one GOP, which is opened
+past its only keyframe, for it has no index to seek by).
 Where the proxy does not keep the source's pictures one for one (a variable rate, a rate conformed),
 its picture at a time may be the source's just before or after it: one proxy picture is compared
 with the five source pictures around it.
-Clips of a second or more only; one more ffmpeg run a file: about 80 ms of CPU for a 10 s 1080p
-H.264 source of 1 s GOPs and its ProRes proxy together, 60-100 ms for a source of one GOP.
+Clips of a second or more only; one more read a file.
 
-Each read stops decoding after the last picture it gives: ffmpeg otherwise decodes two or three
-pictures ahead that it then throws away, half the cost of a 1080p ProRes first picture. A picture
-and every picture it is made from are decoded by the time it is shown, so packets decoded later than
-that (by their decoding time, and half a picture more for a second field) are dropped before the
-decoder (a bitstream filter on the input, where the ffmpeg in use takes one). Every picture a clip's
-check reads, 1080p H.264 source and ProRes proxy: 197 -> 157 ms of CPU; ProRes source: 175 ->
-130 ms.
+What a clip's reads cost, in the decoder's CPU (1080p H.264 source of one GOP, its ProRes proxy):
+the first pictures 7-13 ms each, where an ffmpeg run each took 22-25 ms, most of it a fresh
+process faulting in its decoder's buffers (benchmarks/HISTORY.md, "Fifteenth session").
 """
 
 from __future__ import annotations
 
-import math
-import re
-import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
 from proxx.compile.profiles import CanonicalProfile
-from proxx.media.allowlist import probe_restrictions
+from proxx.media import decoder
+from proxx.media.allowlist import demuxer_options
 from proxx.media.colour import Colour
 from proxx.media.policy import proxy_target
 from proxx.media.probe import MediaInfo, ProbeError, file_url, keyframe_before
-from proxx.media.tools import require_tool
 from proxx.verify.checks import Check, source_frames
 
 # Pixels a side of the compared pictures: a turned or mirrored picture, or levels that moved, show
@@ -131,7 +123,7 @@ def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaIn
         large_shown, large_made = _first_pictures(
             source, output, timeout, _as_read(colour.source), _as_read(output.video.colour)
         )
-    except (OSError, subprocess.SubprocessError, ValueError) as error:
+    except (OSError, ValueError) as error:
         names = ["picture_orientation", *(["picture_levels"] if levels else [])]
         names += ["picture_content"] + (["picture_geometry"] if framing else [])
         return [
@@ -249,18 +241,11 @@ def _later_checks(
     one_gop = (
         keyframe is not None and source.video.start_time is not None and (keyframe - _lead(source)) * float(rate) < 1
     )
-    fps = float(source.video.fps)
     try:
         if one_gop:
             times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
         else:
-            # The pictures from the keyframe, cut after the last wanted (seconds from `before`, where
-            # ffmpeg opens the file) where the index says where that keyframe is.
-            last = None if keyframe is None or not fps or not _indexed(source) else keyframe + (wanted - 1) / fps
-            times, heard = _keyframe_pictures(
-                source.path, _as_read(colour.source), before, timeout, wanted,
-                None if last is None else _cut_after(last - before, source.video.fps),
-            )  # fmt: skip
+            times, heard = _keyframe_pictures(source.path, _as_read(colour.source), before, timeout, wanted)
             if not heard:  # an MPEG-TS file of one keyframe, opened past it: read as a one-GOP source
                 times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
         if not heard or (times[0] - _lead(source)) * rate < 1:
@@ -270,11 +255,10 @@ def _later_checks(
         seek = _lead(output) + at - float(1 / rate) / 2
         count = len(heard) if counted else 1
         # The proxy's pictures wanted are from half a frame after the seek.
-        cut = _cut_after((count - 0.5) / float(rate), rate) if _indexed(output) else None
-        made = _pictures(output.path, _as_read(output.video.colour), ["-ss", f"{seek:.6f}"], count, timeout, cut)
+        made = _read(output.path, _as_read(output.video.colour), count, timeout, seek=seek, accurate=True)[1]
         if not made:
             raise ValueError(f"no picture at {at:.2f} s")
-    except (OSError, subprocess.SubprocessError, ValueError) as error:
+    except (OSError, ValueError) as error:
         return [Check("picture_later", expected, f"not readable: {error}", False)]
     for i, picture in enumerate(made):
         when = at + i / float(rate)
@@ -312,27 +296,8 @@ def _keyframe_before(source: MediaInfo, before: float, timeout: float) -> float 
     return None if keyframe is None else keyframe - (source.start_time or 0.0)
 
 
-def _cut_after(last: float, rate: Fraction) -> float | None:
-    """Where a read whose last wanted picture is shown at `last` seconds (from where the file is
-    opened) may stop decoding: just over half a picture later, so that the second field of an
-    interlaced picture coded as two is decoded too, and the next picture not. None where the times
-    the file's probe gave are no help."""
-    cut = last + 0.6 / float(rate) if rate > 0 else math.nan
-    return cut if math.isfinite(cut) else None
-
-
-# The demuxers whose index ffmpeg seeks by (MOV and MP4, MXF), opening the file at the keyframe at or
-# before the time asked for (an MPEG-TS file is opened at a keyframe after it): only their reads from
-# a time are cut.
-_INDEXED = frozenset({"mov", "mxf"})
-
-
-def _indexed(info: MediaInfo) -> bool:
-    return info.demuxer in _INDEXED
-
-
 def _lead(info: MediaInfo) -> float:
-    """Where the first picture is, from the file's start (which ffmpeg's -ss counts from)."""
+    """Where the first picture is, from the file's start (which a seek counts from)."""
     if info.video is None or info.video.start_time is None:
         return 0.0
     return max(info.video.start_time - (info.start_time or 0.0), 0.0)
@@ -409,46 +374,41 @@ def _distance(a: Picture, b: Picture) -> float:
     return total / (SIDE * SIDE * 3)
 
 
-def _as_read(colour: Colour) -> str:
-    """The filter that makes a file's pictures read as `colour`: the source as the policy takes it to
-    be (an untagged HD source is BT.709, which ffmpeg's scaler would take as BT.601, 9 of 255 off its
-    proxy on average), the output as its stream states (a DNxHR picture in MXF states none itself, and
-    was read as BT.601, 8 of 255 off): only then does a right proxy read as its source."""
-    stated = [f"{name}={value}" for name, value in (("colorspace", colour.matrix), ("range", colour.range)) if value]
-    return f"setparams={':'.join(stated)}," if stated else ""
+def _as_read(colour: Colour) -> dict[str, str]:
+    """What makes a file's pictures read as `colour`: the source as the policy takes it to be (an
+    untagged HD source is BT.709, which ffmpeg's scaler would take as BT.601, 9 of 255 off its proxy
+    on average), the output as its stream states (a DNxHR picture in MXF states none itself, and was
+    read as BT.601, 8 of 255 off): only then does a right proxy read as its source."""
+    return {name: value for name, value in (("colorspace", colour.matrix), ("range", colour.range)) if value}
 
 
 def _first_pictures(
-    source: MediaInfo, output: MediaInfo, timeout: float, source_as: str = "", output_as: str = ""
+    source: MediaInfo,
+    output: MediaInfo,
+    timeout: float,
+    source_as: Mapping[str, str] | None = None,
+    output_as: Mapping[str, str] | None = None,
 ) -> tuple[Picture, Picture]:
-    """The first picture of each, as players show it (ffmpeg applies the display matrix), shrunk to
-    SIDE x SIDE, each read through the filter `_as_read` gives it: an ffmpeg run a file (one run
-    reading both through one filter graph once never ended, in a 1,000-clip card)."""
-    return _first_picture(source, source_as, timeout), _first_picture(output, output_as, timeout)
+    """The first picture of each, as players show it (the display matrix applied), read as
+    `_as_read` says and shrunk to GEOMETRY_SIDE a side."""
+    return _first_picture(source, source_as or {}, timeout), _first_picture(output, output_as or {}, timeout)
 
 
-def _first_picture(info: MediaInfo, as_read: str, timeout: float) -> Picture:
+def _first_picture(info: MediaInfo, as_read: Mapping[str, str], timeout: float) -> Picture:
     assert info.video is not None
-    cut = _cut_after(_lead(info), info.video.fps)
-    pictures = _read(info.path, as_read, [], 1, timeout, side=GEOMETRY_SIDE, cut=cut)[0]
+    pictures = _read(info.path, as_read, 1, timeout, side=GEOMETRY_SIDE)[1]
     if not pictures:
         raise ValueError("no picture was decoded")
     return pictures[0]
 
 
-# showinfo's report of each picture's number and time, in seconds from where the input was opened.
-_SHOWN_AT = re.compile(rb"n: *([0-9]+) .*?pts_time:(-?[0-9.]+)")
-
-
 def _keyframe_pictures(
-    path: str, as_read: str, before: float, timeout: float, count: int = LATER_PICTURES, cut: float | None = None
+    path: str, as_read: Mapping[str, str], before: float, timeout: float, count: int = LATER_PICTURES
 ) -> tuple[list[float], list[Picture]]:
-    """The file's last keyframe at or before `before` seconds from its start (ffmpeg opens it there,
-    decoding no picture before it) and the pictures after it, `count` in all: each one's time, in
-    seconds from the file's start, and the pictures. `cut`: `_read`'s."""
-    seek = ["-ss", f"{before:.6f}", "-noaccurate_seek"]
-    pictures, log = _read(path, f"showinfo,{as_read}", seek, count, timeout, "info", cut=cut)
-    return [before + time for time in _times(log, len(pictures))], pictures
+    """The file's last keyframe at or before `before` seconds from its start (the file is opened
+    there, decoding no picture before it) and the pictures after it, `count` in all: each one's time,
+    in seconds from the file's start, and the pictures."""
+    return _read(path, as_read, count, timeout, seek=before)
 
 
 def _from_the_start(
@@ -460,91 +420,47 @@ def _from_the_start(
     without an index, is opened past its only keyframe."""
     assert source.video is not None
     start = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
-    fps = source.video.fps
-    cut = _cut_after(start + (count - 1) / float(fps), fps) if fps > 0 else None
-    as_read = f"trim=start={start:.6f},showinfo,{_as_read(colour)}"
-    pictures, log = _read(source.path, as_read, [], count, timeout, "info", cut=cut)
-    return _times(log, len(pictures)), pictures
-
-
-def _times(log: bytes, count: int) -> list[float]:
-    """The times showinfo reported for the first `count` pictures, from where the file was opened."""
-    shown = {int(number): float(time) for number, time in _SHOWN_AT.findall(log)}
-    if any(n not in shown for n in range(count)):
-        raise ValueError("the pictures' times were not reported")
-    return [shown[n] for n in range(count)]
-
-
-def _pictures(
-    path: str, as_read: str, seek: Sequence[str], count: int, timeout: float, cut: float | None = None
-) -> list[Picture]:
-    return _read(path, as_read, seek, count, timeout, cut=cut)[0]
+    return _read(source.path, _as_read(colour), count, timeout, start=start)
 
 
 def _read(
     path: str,
-    before: str,
-    seek: Sequence[str],
+    as_read: Mapping[str, str],
     count: int,
     timeout: float,
-    level: str = "error",
     side: int = SIDE,
-    cut: float | None = None,
-) -> tuple[list[Picture], bytes]:
-    """Up to `count` pictures of the file from `seek` (its first: none), as players show them (ffmpeg
-    applies the display matrix), each read through the filter `before` and shrunk to SIDE x SIDE;
-    with what ffmpeg logged at `level`. No pictures when the file has none from there.
-
-    `cut`: the time (seconds from where the file is opened) after which no packet is decoded, by its
-    decoding time: a picture shown by then and every picture it is made from are decoded by then,
-    and ffmpeg otherwise decodes two or three pictures more than it gives (half a 1080p ProRes first
-    picture's read). Where that gives fewer pictures than asked for (timestamps other than the
-    probe's), or the ffmpeg in use takes no bitstream filter on an input (Debian 12's 5.1), the file
-    is read again without it."""
-    ffmpeg = require_tool("ffmpeg").path
-    if cut is not None and ffmpeg not in _UNCUT:
-        # Packets later than `cut` are dropped before the decoder sees them (noise's `drop` expression).
-        done = _run(ffmpeg, path, before, [*seek, "-bsf:v", f"noise=drop=gt(dts*tb\\,{cut:.6f})"], count, timeout,
-                    level, side)  # fmt: skip
-        if done.returncode == 0 and len(done.stdout) == count * side * side * 3:
-            return _decoded(done, side)
-        whole = _run(ffmpeg, path, before, seek, count, timeout, level, side)
-        if done.returncode != 0 and whole.returncode == 0:
-            _UNCUT.add(ffmpeg)
-        return _decoded(whole, side)
-    return _decoded(_run(ffmpeg, path, before, seek, count, timeout, level, side), side)
+    seek: float | None = None,
+    accurate: bool = False,
+    start: float | None = None,
+) -> tuple[list[float], list[Picture]]:
+    """Up to `count` pictures of the file from `seek` or `start` (its first: neither), as players
+    show them, each read as `as_read` says and shrunk to `side` a side; and their times, in seconds
+    from the file's start. No pictures when the file has none from there."""
+    read = decoder.read(
+        file_url(path), demuxer_options(), count, side,
+        seek=seek, accurate=accurate, start=start, colour=as_read, timeout=timeout,
+    )  # fmt: skip
+    return read.times, [_as_shown(_picture(frame, side), read.turn) for frame in read.frames]
 
 
-# The ffmpeg builds found to take no bitstream filter on an input: their reads are not cut.
-_UNCUT: set[str] = set()
+def _picture(frame: bytes, side: int) -> Picture:
+    row = side * 3
+    return [list(zip(*(frame[y * row + c : (y + 1) * row : 3] for c in range(3)), strict=True)) for y in range(side)]
 
 
-def _run(
-    ffmpeg: str, path: str, before: str, seek: Sequence[str], count: int, timeout: float, level: str, side: int
-) -> subprocess.CompletedProcess[bytes]:
-    # full_chroma_int: shrinking 4:2:2 pictures and making them RGB in one step otherwise misplaces
-    # their colour (a 4:2:2 proxy of a 4:4:4 source, the same pixels, read 20 of 255 apart).
-    shrink = f"setpts=PTS-STARTPTS,scale={side}:{side}:flags=area+accurate_rnd+full_chroma_int,format=rgb24"
-    command: Sequence[str] = [
-        ffmpeg, "-v", level, "-hide_banner", "-nostats", "-nostdin",
-        # One thread: ffmpeg's frame threads would decode pictures ahead that are never used (twice
-        # the CPU at 1080p), beside the other clips' renders.
-        "-threads", "1", *seek, *probe_restrictions(), "-i", file_url(path), "-map", "0:v:0",
-        "-filter_threads", "1", "-vf", f"{before}{shrink}", "-frames:v", str(count),
-        # Each picture decoded, none repeated or dropped to keep a rate.
-        "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1",
-    ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-
-
-def _decoded(done: subprocess.CompletedProcess[bytes], side: int) -> tuple[list[Picture], bytes]:
-    row, size = side * 3, side * side * 3
-    if done.returncode != 0 or len(done.stdout) % size:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ValueError(lines[-1] if lines else f"ffmpeg exited with code {done.returncode}")
-    frames = [done.stdout[start : start + size] for start in range(0, len(done.stdout), size)]
-    pictures: list[Picture] = [
-        [list(zip(*(frame[y * row + c : (y + 1) * row : 3] for c in range(3)), strict=True)) for y in range(side)]
-        for frame in frames
-    ]
-    return pictures, done.stderr
+def _as_shown(picture: Picture, turn: tuple[int, int, int, int]) -> Picture:
+    """The picture as players show it: each pixel moved as the display matrix's 2 x 2 part `turn`
+    (a, b, c, d) moves it about the middle, to (a x + c y, b x + d y). Turning and mirroring a
+    square commute with shrinking it: ffmpeg's own turning before the shrink reads within 0.02 of
+    255 of this."""
+    if turn == (1, 0, 0, 1):
+        return picture
+    a, b, c, d = turn
+    size = len(picture)
+    shown: list[list[tuple[float, ...]]] = [list(row) for row in picture]
+    for y, row in enumerate(picture):
+        for x, pixel in enumerate(row):
+            # Twice the distance from the middle, so that a side of even length stays whole.
+            dx, dy = 2 * x - (size - 1), 2 * y - (size - 1)
+            shown[(b * dx + d * dy + size - 1) // 2][(a * dx + c * dy + size - 1) // 2] = pixel
+    return shown
