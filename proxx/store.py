@@ -338,6 +338,21 @@ def _own_database(path: Path) -> None:
         ) from None
 
 
+def _write_ahead(db: sqlite3.Connection) -> None:
+    """The store in write-ahead-log mode. Two connections that switch a new store to it at once (a
+    web server and a worker started together on a new PROXX_HOME) are each told "database is locked"
+    at once, without SQLite's wait for a busy database: asked again, one finds it switched."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -348,7 +363,7 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             _own_database(path)
             self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _write_ahead(self._db)
         except OSError as error:  # read-only, full, or not a folder
             raise home_unusable(path.parent, error.strerror or str(error)) from None
         except sqlite3.OperationalError as error:  # "attempt to write a readonly database", "disk is full"
