@@ -8,7 +8,9 @@ read (FFmpeg's libraries through PyAV, which reuse that memory) reads the same p
 The decoding still happens in a process of its own, never in proxx's: a file crafted to crash or
 hang a decoder stops that process (its read fails, in words, and the next read starts another),
 not the job, the watch folder or the farm worker that asked. Each asking thread takes an idle
-decoder process or starts one (about 0.1 s: Python and FFmpeg's libraries), and gives it back.
+decoder process or starts one (about 80 ms of CPU: Python and FFmpeg's libraries), and gives it
+back; one stays until proxx's process ends, as many as read at once (two with two clips at a time),
+each holding about 50-60 MB after 1080p reads.
 
 This file is also the decoder process's program (`python -I decoder.py`): it imports only the
 standard library and PyAV, not proxx. It reads one request (a JSON line) at a time on its input
@@ -19,6 +21,7 @@ It ends when its input does.
 from __future__ import annotations
 
 import atexit
+import gc
 import itertools
 import json
 import os
@@ -198,6 +201,9 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         for picture in pictures:
             answers.write(picture)
         answers.flush()
+        # What a read leaves (its filter graph's nodes and the graph refer to one another) stayed
+        # until Python's own collection: 33 MB more for each 1080p clip's reads, up to 345 MB.
+        gc.collect()
 
 
 def _words(error: BaseException) -> str:
