@@ -345,12 +345,29 @@ def test_a_decoder_that_crashes_or_hangs_fails_its_read_in_words_and_the_next_re
         [sys.executable, "-c", f"import os, signal, sys, time; sys.stdin.readline(); {program}"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )  # fmt: skip
-    monkeypatch.setattr(decoder._POOL, "_idle", [ended])
+    pool = decoder._Pool(most=1)
+    pool._idle, pool._started = [ended], 1
+    monkeypatch.setattr(decoder, "_POOL", pool)
     with pytest.raises(decoder.DecoderError, match=re.escape(said)):
         decoder.read(str(moving), demuxer_options(), 1, 16, timeout=2)
-    assert ended.poll() is not None and decoder._POOL._idle == []
+    assert ended.poll() is not None and (pool._idle, pool._started) == ([], 0)
     assert len(decoder.read(str(moving), demuxer_options(), 1, 16).frames) == 1
-    assert len(decoder._POOL._idle) == 1
+    assert len(pool._idle) == pool._started == 1
+    pool.close()
+
+
+def test_threads_that_read_at_once_share_as_many_decoders_as_there_are_cores(moving, monkeypatch):
+    """Two clips are verified at once on two cores, and a third thread (the next clip's, once a
+    render ends) started a third decoder, about 80 ms of CPU, to wait for a core."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = decoder._Pool(most=2)
+    monkeypatch.setattr(decoder, "_POOL", pool)
+    with ThreadPoolExecutor(6) as threads:
+        given = list(threads.map(lambda _: decoder.read(str(moving), demuxer_options(), 2, 16), range(24)))
+    assert all(len(read.frames) == 2 for read in given) and given[0] == given[-1]
+    assert len(pool._idle) == pool._started <= 2
+    pool.close()
 
 
 def test_a_decoder_kept_between_reads_keeps_no_memory_of_them(tmp_path):

@@ -9,27 +9,24 @@ The decoding still happens in a process of its own, never in proxx's: a file cra
 hang a decoder stops that process (its read fails, in words, and the next read starts another),
 not the job, the watch folder or the farm worker that asked. Each asking thread takes an idle
 decoder process or starts one (about 80 ms of CPU: Python and FFmpeg's libraries), and gives it
-back; one stays until proxx's process ends, as many as read at once (two with two clips at a time),
-each holding about 50-60 MB after 1080p reads.
+back. There are at most as many as the process has cores, and they stay until it ends, each
+holding about 50-60 MB after 1080p reads.
 
-This file is also the decoder process's program (`python -I decoder.py`): it imports only the
-standard library and PyAV, not proxx. It reads one request (a JSON line) at a time on its input
-and answers with a JSON line, then the pictures' bytes (RGB, 8 bits a channel, rows top first).
-It ends when its input does.
+The decoder process runs `proxx/media/decoder_process.py` (`python -I`): PyAV and the standard
+library only, for it starts once a process and thread.
 """
 
 from __future__ import annotations
 
 import atexit
-import gc
-import itertools
 import json
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -86,7 +83,7 @@ def read(
     try:
         answer, pictures = _ask(process, request, count * side * side * 3, timeout)
     except BaseException:
-        _end(process)
+        _POOL.discard(process)
         raise
     _POOL.give_back(process)
     if "error" in answer:
@@ -145,152 +142,74 @@ def _end(process: subprocess.Popen[bytes]) -> None:
 
 
 class _Pool:
-    """Decoder processes not reading now, for the next read."""
+    """Decoder processes, each reading for one thread at a time: at most `most`, as many as the
+    process's cores (a third thread verifying beside two would only wait for a core), the idle ones
+    kept for the next read."""
 
-    def __init__(self) -> None:
+    def __init__(self, most: int) -> None:
+        self.most = most
         self._idle: list[subprocess.Popen[bytes]] = []
-        self._lock = threading.Lock()
+        self._started = 0  # idle or reading
+        self._changed = threading.Condition()
 
     def take(self) -> subprocess.Popen[bytes]:
-        with self._lock:
-            while self._idle:
-                process = self._idle.pop()
-                if process.poll() is None:
-                    return process
-                _end(process)
-        # -I: none of the environment's Python settings, nor the current folder, change what it runs.
-        return subprocess.Popen(
-            [sys.executable, "-I", __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        with self._changed:
+            while True:
+                if self._idle:
+                    process = self._idle.pop()
+                    if process.poll() is None:
+                        return process
+                    self._started -= 1
+                    _end(process)
+                elif self._started < self.most:
+                    self._started += 1
+                    break
+                else:
+                    self._changed.wait()
+        try:
+            # -I: none of the environment's Python settings, nor the current folder, change what it runs.
+            return subprocess.Popen(
+                [sys.executable, "-I", str(Path(__file__).with_name("decoder_process.py"))],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        except BaseException:
+            self._gone()
+            raise
 
     def give_back(self, process: subprocess.Popen[bytes]) -> None:
-        with self._lock:
+        with self._changed:
             self._idle.append(process)
+            self._changed.notify()
+
+    def discard(self, process: subprocess.Popen[bytes]) -> None:
+        """A process whose read failed: ended, and another started in its place when needed."""
+        _end(process)
+        self._gone()
+
+    def _gone(self) -> None:
+        with self._changed:
+            self._started -= 1
+            self._changed.notify()
 
     def close(self) -> None:
-        with self._lock:
+        with self._changed:
             idle, self._idle = self._idle, []
+            self._started -= len(idle)
         for process in idle:
             _end(process)
 
     def forget(self) -> None:
         """In a forked child: the parent's decoders are the parent's to use and end."""
-        self._idle, self._lock = [], threading.Lock()
+        self._idle, self._started, self._changed = [], 0, threading.Condition()
 
 
-_POOL = _Pool()
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows: no affinity to ask
+        return os.cpu_count() or 1
+
+
+_POOL = _Pool(_cores())
 atexit.register(_POOL.close)
 os.register_at_fork(after_in_child=_POOL.forget)
-
-
-# The decoder process.
-
-
-def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    import av
-
-    av.logging.set_level(None)  # its words are carried in the errors it raises
-    for line in requests:
-        try:
-            times, pictures, turn = _decode(av, json.loads(line))
-            answer: dict[str, Any] = {"times": times, "turn": turn, "size": sum(map(len, pictures))}
-        except (av.FFmpegError, OSError, ValueError, KeyError, TypeError, IndexError) as error:
-            answer, pictures = {"error": _words(error), "size": 0}, []
-        answers.write(json.dumps(answer).encode() + b"\n")
-        for picture in pictures:
-            answers.write(picture)
-        answers.flush()
-        # What a read leaves (its filter graph's nodes and the graph refer to one another) stayed
-        # until Python's own collection: 33 MB more for each 1080p clip's reads, up to 345 MB.
-        gc.collect()
-
-
-def _words(error: BaseException) -> str:
-    strerror = getattr(error, "strerror", None)
-    return str(strerror or error or type(error).__name__)
-
-
-def _decode(av: Any, request: dict[str, Any]) -> tuple[list[float], list[bytes], list[int]]:
-    count, side, seek, start = request["count"], request["side"], request["seek"], request["start"]
-    earliest = seek if seek is not None and request["accurate"] else start
-    with av.open(request["path"], options=request["options"]) as container:
-        if not container.streams.video:
-            raise ValueError("the file has no picture")
-        stream = container.streams.video[0]
-        # One thread: frame threads would decode pictures ahead that are never used.
-        stream.thread_type = "NONE"
-        stream.codec_context.thread_count = 1
-        time_base = stream.time_base
-        origin = (container.start_time or 0) / 1_000_000
-        if seek is not None:
-            try:
-                container.seek(int((origin + seek) / time_base), stream=stream, backward=True)
-            except av.FFmpegError:  # an MPEG-TS file of one keyframe: "End of file"
-                return [], [], [1, 0, 0, 1]
-        graph: Any = None
-        source: Any = None
-        sink: Any = None
-        times: list[float] = []
-        pictures: list[bytes] = []
-        turn = [1, 0, 0, 1]
-
-        def given(frames: Sequence[Any]) -> bool:
-            nonlocal graph, source, sink, turn
-            for frame in frames:
-                at = frame.time
-                if at is None:
-                    continue
-                at -= origin
-                if earliest is not None and at < earliest - 1e-6:
-                    continue
-                if graph is None:
-                    graph, source, sink = _graph(av, stream, side, request["colour"])
-                    turn = _turn(frame)
-                source.push(frame)
-                pictures.append(_rows(sink.pull().planes[0], side))
-                times.append(at)
-                if len(pictures) == count:
-                    return True
-            return False
-
-        # Decoding stops at the last picture wanted: one thread decodes no picture ahead of it.
-        for packet in container.demux(stream):  # its last packet is empty, which flushes the decoder
-            if given(stream.decode(packet)):
-                break
-        return times, pictures, turn
-
-
-def _graph(av: Any, stream: Any, side: int, colour: dict[str, str]) -> tuple[Any, Any, Any]:
-    graph = av.filter.Graph()
-    chain = [graph.add_buffer(template=stream)]
-    if colour:
-        chain.append(graph.add("setparams", ":".join(f"{name}={value}" for name, value in colour.items())))
-    # full_chroma_int: shrinking 4:2:2 pictures and making them RGB in one step otherwise misplaces
-    # their colour (a 4:2:2 proxy of a 4:4:4 source, the same pixels, read 20 of 255 apart).
-    chain.append(graph.add("scale", f"{side}:{side}:flags=area+accurate_rnd+full_chroma_int"))
-    chain.append(graph.add("format", "rgb24"))
-    chain.append(graph.add("buffersink"))
-    for before, after in itertools.pairwise(chain):
-        before.link_to(after)
-    graph.configure()
-    return graph, chain[0], chain[-1]
-
-
-def _rows(plane: Any, side: int) -> bytes:
-    """The picture's rows without the padding each row of a plane may carry."""
-    data, stride = bytes(plane), plane.line_size
-    return b"".join(data[y * stride : y * stride + side * 3] for y in range(side))
-
-
-def _turn(frame: Any) -> list[int]:
-    """The display matrix's 2 x 2 part (16.16 fixed point), each rounded to -1, 0 or 1."""
-    data = frame.side_data.get("DISPLAYMATRIX")
-    if data is None:
-        return [1, 0, 0, 1]
-    matrix = [int.from_bytes(bytes(data)[at : at + 4], "little", signed=True) for at in range(0, 36, 4)]
-    return [round(matrix[i] / 65536) for i in (0, 1, 3, 4)]
-
-
-if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)
