@@ -334,6 +334,7 @@ def test_the_decoder_shows_each_picture_as_ffmpeg_does(tmp_path, rotation, flip)
         ("sys.exit(3)", "the decoder stopped (exit code 3)"),
         ("os.kill(os.getpid(), signal.SIGSEGV)", "the decoder stopped (signal 11)"),  # a decoder crashed
         ("time.sleep(30)", "the decoder took too long and was stopped"),
+        ("print('not an answer', flush=True); time.sleep(30)", "the decoder's answer could not be read"),
     ],
 )
 def test_a_decoder_that_crashes_or_hangs_fails_its_read_in_words_and_the_next_read_works(
@@ -353,6 +354,25 @@ def test_a_decoder_that_crashes_or_hangs_fails_its_read_in_words_and_the_next_re
     assert ended.poll() is not None and (pool._idle, pool._started) == ([], 0)
     assert len(decoder.read(str(moving), demuxer_options(), 1, 16).frames) == 1
     assert len(pool._idle) == pool._started == 1
+    pool.close()
+
+
+def test_what_a_library_prints_in_the_decoder_does_not_fall_into_its_answers(moving, monkeypatch):
+    """FFmpeg's libraries and PyAV run in the decoder process: a line one of them printed on its
+    output would have fallen between an answer and its pictures."""
+    program = Path(decoder.__file__).with_name("decoder_process.py")
+    printing = subprocess.Popen(
+        [sys.executable, "-I", "-c", "import os, runpy, av; real = av.open; "
+         "av.open = lambda *a, **k: (os.write(1, b'stray words\\n'), real(*a, **k))[1]; "
+         f"runpy.run_path({str(program)!r}, run_name='__main__')"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    pool = decoder._Pool(most=1)
+    pool._idle, pool._started = [printing], 1
+    monkeypatch.setattr(decoder, "_POOL", pool)
+    given = decoder.read(str(moving), demuxer_options(), 2, 16)
+    monkeypatch.undo()
+    assert given == decoder.read(str(moving), demuxer_options(), 2, 16)
     pool.close()
 
 

@@ -111,7 +111,10 @@ def _ask(
         process.stdin.write(json.dumps(request).encode() + b"\n")
         process.stdin.flush()
         line = process.stdout.readline(_ANSWER_LIMIT)
-        answer = json.loads(line) if line.endswith(b"\n") else None
+        try:
+            answer = json.loads(line) if line.endswith(b"\n") else None
+        except ValueError:
+            answer = None
         if not isinstance(answer, dict) or not isinstance(answer.get("size"), int) or not 0 <= answer["size"] <= most:
             raise DecoderError(_ended(process, expired))
         size = answer["size"]
@@ -128,8 +131,10 @@ def _ask(
 def _ended(process: subprocess.Popen[bytes], expired: threading.Event) -> str:
     if expired.is_set():
         return "the decoder took too long and was stopped"
-    process.kill()
-    code = process.wait()
+    try:
+        code = process.wait(timeout=1)  # a decoder that ended closed its output as it ended
+    except subprocess.TimeoutExpired:
+        return "the decoder's answer could not be read"
     return f"the decoder stopped (exit code {code})" if code >= 0 else f"the decoder stopped (signal {-code})"
 
 

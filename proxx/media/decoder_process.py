@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import itertools
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
@@ -123,4 +124,8 @@ def _turn(frame: Any) -> list[int]:
 
 
 if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)
+    # The answers go out on a copy of the output; the output itself then goes where errors go, so
+    # that nothing a library prints can fall between an answer and its pictures.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _serve(sys.stdin.buffer, answers)
