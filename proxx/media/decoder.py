@@ -12,8 +12,8 @@ decoder process or starts one (about 80 ms of CPU: Python and FFmpeg's libraries
 back. There are at most as many as the process has cores, and they stay until it ends, each
 holding about 50-60 MB after 1080p reads.
 
-The decoder process runs `proxx/media/decoder_process.py` (`python -I`): PyAV and the standard
-library only, for it starts once a process and thread.
+The decoder process runs `proxx/media/decoder_process.py` (`python -I`), which imports PyAV and the
+standard library only: what it imports is most of what a start costs.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Pictures:
 
 
 class DecoderError(ValueError):
-    """A read that gave no pictures: the file's words for why (ffmpeg's), or the decoder's end."""
+    """A read that gave no pictures: FFmpeg's words for why, or how the decoder process ended."""
 
 
 def read(

@@ -1,7 +1,7 @@
 """The decoder process's program (`proxx.media.decoder` starts it): pictures of media files,
 decoded by FFmpeg's libraries through PyAV and shrunk to a few pixels a side, one read after
-another. It imports PyAV and the standard library only: it starts once for each process and thread
-that reads, and what it imports is most of what that costs (about 80 ms of CPU, PyAV's share 70).
+another. It imports PyAV and the standard library only: what it imports is most of what a start
+costs (about 80 ms of CPU, PyAV's share 70), paid once for each decoder a process keeps.
 
 It reads one request (a JSON line) at a time on its input and answers with a JSON line, then the
 pictures' bytes (RGB, 8 bits a channel, rows top first). It ends when its input does.

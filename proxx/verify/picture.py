@@ -16,8 +16,8 @@ and their rows' and columns' brightness (each a profile of 64 values) are compar
 whose picture is cropped (zoomed in), letterboxed or pillarboxed, squeezed or moved inside the right
 frame size follows the source's profiles only once they are stretched or moved by as much. A
 difference too small to show at 16 x 16 (a 1.85 picture letterboxed in 16:9, a crop of 3 %) shows
-there (`picture_geometry`). The larger read costs the decoder no more CPU; averaging and comparing it in
-Python about 8 ms a clip.
+there (`picture_geometry`). The larger read costs the decoder no more CPU; averaging and comparing
+it in Python about 8 ms a clip.
 
 Where the first pictures are alike, three pictures later in the clip are compared too: a renderer's
 proxy frozen after its first picture, reversed, cut to a slate or black, or carrying another clip's
@@ -383,15 +383,11 @@ def _as_read(colour: Colour) -> dict[str, str]:
 
 
 def _first_pictures(
-    source: MediaInfo,
-    output: MediaInfo,
-    timeout: float,
-    source_as: Mapping[str, str] | None = None,
-    output_as: Mapping[str, str] | None = None,
+    source: MediaInfo, output: MediaInfo, timeout: float, source_as: Mapping[str, str], output_as: Mapping[str, str]
 ) -> tuple[Picture, Picture]:
     """The first picture of each, as players show it (the display matrix applied), read as
     `_as_read` says and shrunk to GEOMETRY_SIDE a side."""
-    return _first_picture(source, source_as or {}, timeout), _first_picture(output, output_as or {}, timeout)
+    return _first_picture(source, source_as, timeout), _first_picture(output, output_as, timeout)
 
 
 def _first_picture(info: MediaInfo, as_read: Mapping[str, str], timeout: float) -> Picture:
