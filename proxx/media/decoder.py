@@ -217,4 +217,5 @@ def _cores() -> int:
 
 _POOL = _Pool(_cores())
 atexit.register(_POOL.close)
-os.register_at_fork(after_in_child=_POOL.forget)
+if hasattr(os, "register_at_fork"):  # not on Windows, which starts processes afresh
+    os.register_at_fork(after_in_child=_POOL.forget)
