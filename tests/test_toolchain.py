@@ -52,7 +52,29 @@ def test_doctor_checks_mpegts_mxf_and_mov_on_the_spot(proxx_home):
     assert all(t["origin"] == BUNDLED and t["version"] for t in report["tools"])
     names = [s["name"] for s in report["samples"]]
     assert [n.split()[0] for n in names] == ["MPEG-TS", "MXF", "QuickTime"]
-    assert all(s["ok"] and "made, probed, decoded" in s["detail"] for s in report["samples"])
+    assert all(s["ok"] and "made, probed, decoded, its picture read" in s["detail"] for s in report["samples"])
+    assert report["decoder"].startswith("PyAV ")
+
+
+def test_doctor_fails_a_decoder_that_cannot_read_the_samples(proxx_home, monkeypatch, capsys):
+    """Verification reads its pictures with PyAV's FFmpeg, not with the ffmpeg the doctor checked: a
+    decoder that crashed on MPEG-TS would have failed every verification, the doctor saying all was
+    well."""
+    from proxx.cli import main
+    from proxx.media import decoder
+
+    def crashing(path: str, *args: object, **kwargs: object) -> decoder.Pictures:
+        if path.endswith(".ts"):
+            raise decoder.DecoderError("the decoder stopped (signal 11)")
+        return real(path, *args, **kwargs)
+
+    real = decoder.read
+    monkeypatch.setattr(decoder, "read", crashing)
+    assert main(["doctor"]) == 6
+    out = capsys.readouterr().out
+    assert "FAILED   MPEG-TS (AVCHD, HDV, broadcast): reading its picture for verification: the decoder stopped" in out
+    assert "ok       MXF OP1a" in out and "cannot be trusted" in out
+    assert "decoder  PyAV " in out
 
 
 @pytest.fixture

