@@ -9,8 +9,9 @@ The decoding still happens in a process of its own, never in proxx's: a file cra
 hang a decoder stops that process (its read fails, in words, and the next read starts another),
 not the job, the watch folder or the farm worker that asked. Each asking thread takes an idle
 decoder process or starts one (about 80 ms of CPU: Python and FFmpeg's libraries), and gives it
-back. There are at most as many as the process has cores, and they stay until it ends, each
-holding about 50-60 MB after 1080p reads.
+back. There are at most as many as the process has cores, each holding about 50-60 MB after 1080p
+reads; one left idle for IDLE_SECONDS ends, so that a watch folder or a web server waiting for work
+holds none.
 
 The decoder process runs `proxx/media/decoder_process.py` (`python -I`), which imports PyAV and the
 standard library only: what it imports is most of what a start costs.
@@ -24,6 +25,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,9 @@ import attrs
 # The longest answer line taken from a decoder (a few hundred bytes): {"times": [...], "turn": [a, b,
 # c, d], "size": n} before its pictures' n bytes, or {"error": "...", "size": 0}.
 _ANSWER_LIMIT = 1 << 20
+# How long a decoder waits for its next read before it ends: far longer than between two reads of a
+# job (a clip's reads come within its verification, the next clip's within its render).
+IDLE_SECONDS = 30.0
 
 
 @attrs.frozen
@@ -153,15 +158,16 @@ class _Pool:
 
     def __init__(self, most: int) -> None:
         self.most = most
-        self._idle: list[subprocess.Popen[bytes]] = []
+        self._idle: list[tuple[subprocess.Popen[bytes], float]] = []  # each with when it was given back
         self._started = 0  # idle or reading
         self._changed = threading.Condition()
+        self._ender: threading.Thread | None = None  # ends the decoders left idle
 
     def take(self) -> subprocess.Popen[bytes]:
         with self._changed:
             while True:
                 if self._idle:
-                    process = self._idle.pop()
+                    process, _ = self._idle.pop()  # the latest given back: the oldest ones end first
                     if process.poll() is None:
                         return process
                     self._started -= 1
@@ -183,8 +189,29 @@ class _Pool:
 
     def give_back(self, process: subprocess.Popen[bytes]) -> None:
         with self._changed:
-            self._idle.append(process)
-            self._changed.notify()
+            self._idle.append((process, time.monotonic()))
+            self._changed.notify_all()
+            if self._ender is None:
+                self._ender = threading.Thread(target=self._end_idle, name="proxx-decoder-idle", daemon=True)
+                self._ender.start()
+
+    def _end_idle(self) -> None:
+        """End each decoder idle for IDLE_SECONDS, until none is idle."""
+        while True:
+            with self._changed:
+                if not self._idle:
+                    self._ender = None
+                    return
+                now = time.monotonic()
+                ended = [process for process, since in self._idle if now - since >= IDLE_SECONDS]
+                if not ended:
+                    self._changed.wait(min(since for _, since in self._idle) + IDLE_SECONDS - now)
+                    continue
+                self._idle = [(process, since) for process, since in self._idle if process not in ended]
+                self._started -= len(ended)
+                self._changed.notify_all()
+            for process in ended:
+                _end(process)
 
     def discard(self, process: subprocess.Popen[bytes]) -> None:
         """A process whose read failed: ended, and another started in its place when needed."""
@@ -194,18 +221,19 @@ class _Pool:
     def _gone(self) -> None:
         with self._changed:
             self._started -= 1
-            self._changed.notify()
+            self._changed.notify_all()
 
     def close(self) -> None:
         with self._changed:
             idle, self._idle = self._idle, []
             self._started -= len(idle)
-        for process in idle:
+            self._changed.notify_all()
+        for process, _ in idle:
             _end(process)
 
     def forget(self) -> None:
         """In a forked child: the parent's decoders are the parent's to use and end."""
-        self._idle, self._started, self._changed = [], 0, threading.Condition()
+        self._idle, self._started, self._changed, self._ender = [], 0, threading.Condition(), None
 
 
 def _cores() -> int:

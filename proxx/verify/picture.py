@@ -42,6 +42,7 @@ process faulting in its decoder's buffers (benchmarks/HISTORY.md, "Fifteenth ses
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
@@ -51,7 +52,7 @@ from proxx.media.allowlist import demuxer_options
 from proxx.media.colour import Colour
 from proxx.media.policy import proxy_target
 from proxx.media.probe import MediaInfo, ProbeError, file_url, keyframe_before
-from proxx.verify.checks import Check, source_frames
+from proxx.verify.checks import Check
 
 # Pixels a side of the compared pictures: a turned or mirrored picture, or levels that moved, show
 # at this size, and decoding a frame shrunk to it costs little more than opening the two files.
@@ -231,11 +232,12 @@ def _later_checks(
     colour = target.colour
     expected = "the source's pictures later in the clip"
     before = _lead(source) + float(LATER_AT * Fraction(duration))
-    # A source whose pictures the proxy keeps one for one: each proxy picture is its own, not a
-    # neighbour's. Another (a variable rate, a rate conformed): the proxy's picture at a time may be
-    # the source's just before or after it, so one proxy picture is read between five of the source's.
-    counted = source_frames(target, source) is not None and source.video.fps == rate
-    wanted = LATER_PICTURES + (0 if counted else 2)
+    # A source whose pictures the proxy keeps one for one (a constant rate, kept; counted by its
+    # container or not, as MPEG-TS counts none): each proxy picture is its own, not a neighbour's.
+    # Another (a variable rate, a rate conformed, pulldown removed): the proxy's picture at a time may
+    # be the source's just before or after it, so one proxy picture is read between five of the source's.
+    steady = not target.variable_rate and not source.video.repeat_fields and source.video.fps == rate
+    wanted = LATER_PICTURES + (0 if steady else 2)
     keyframe = _keyframe_before(source, before, timeout)
     # One GOP there (the index says so): decoded from its first picture, to a bounded point.
     one_gop = (
@@ -250,6 +252,9 @@ def _later_checks(
                 times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
         if not heard or (times[0] - _lead(source)) * rate < 1:
             return []
+        # Pictures missing from the source there (a capture's dropped frame): the proxy repeats one
+        # to keep its rate, which may be either neighbour's.
+        counted = steady and all(abs((b - a) * float(rate) - 1) < 0.25 for a, b in itertools.pairwise(times))
         at = times[0 if counted else min(2, len(heard) - 1)] - _lead(source)
         # From half a frame before: the proxy's picture at that time, not the one before it.
         seek = _lead(output) + at - float(1 / rate) / 2

@@ -4,12 +4,13 @@ figures in benchmarks/HISTORY.md).
 Every recipe renders the `ProxyTarget` of `proxx.media.policy` (the README's media policy): the
 picture upright (ffmpeg applies the display rotation itself) at the policy's even frame size with the
 source's sample aspect ratio (`setsar` with a large `max`: its default of 100 rounds 128:117 to
-93:85); a constant frame rate (`-fps_mode cfr -r`: a constant-rate source keeps every frame, a
-variable-rate one is conformed to its nominal rate); interlaced sources coded interlaced with their
-field order in ProRes (`+ildct`, fields scaled apart) and deinterlaced by `bwdif` for H.264; the
-start timecode (`-timecode` writes a QuickTime tmcd track in MOV and MP4, the timecode component in
-MXF); every audio stream and channel as the profile's audio policy says; no alpha; timestamps from
-zero. Paths are passed as `file:` URLs in an argument list, never through a shell.
+93:85); a constant frame rate (the `fps` filter puts each picture in the slot nearest its time: a
+constant-rate source keeps every frame, a variable-rate one is conformed to its nominal rate);
+interlaced sources coded interlaced with their field order in ProRes (`+ildct`, fields scaled
+apart) and deinterlaced by `bwdif` for H.264; the start timecode (`-timecode` writes a QuickTime
+tmcd track in MOV and MP4, the timecode component in MXF); every audio stream and channel as the
+profile's audio policy says; no alpha; timestamps from zero. Paths are passed as `file:` URLs in
+an argument list, never through a shell.
 
 Choices, measured on a 10 s 1080p clip:
 * ProRes: prores_aw with a numeric profile (it rejects names, and without one silently writes
@@ -221,10 +222,15 @@ def _video_lead(source: MediaInfo) -> list[str]:
 
 
 def _filters(source: MediaInfo, target: ProxyTarget, pix_fmt: str) -> list[str]:
-    """The picture chain after ffmpeg's own rotation: deinterlace, scale, colour (converted only
-    with both sides named, then labelled), then the exact SAR."""
+    """The picture chain after ffmpeg's own rotation: the rate, deinterlace, scale, colour
+    (converted only with both sides named, then labelled), then the exact SAR."""
     assert source.video is not None
-    filters = ["bwdif=mode=send_frame:parity=auto:deint=all"] if target.deinterlace else []
+    # Each picture to the slot of the proxy's rate nearest its time: `-fps_mode cfr` alone lets a
+    # picture drift up to 1.1 frames, so a capture that lost one picture had every later picture a
+    # frame early (and one too many at the end).
+    filters = [f"fps={target.rate.numerator}/{target.rate.denominator}"]
+    if target.deinterlace:
+        filters.append("bwdif=mode=send_frame:parity=auto:deint=all")
     upright = (source.video.height, source.video.width) if source.video.rotation in (90, 270) else None
     coded = upright or (source.video.width, source.video.height)
     if (target.width, target.height) != coded:
