@@ -75,20 +75,59 @@ def test_a_variable_rate_source_keeps_its_pictures_rate_and_duration(
 
 @pytest.mark.parametrize(
     ("change", "wrong"),
-    [("", None), (",trim=end_frame=1,loop=loop=40:size=1", "of 255 from the source's at 0.83 s")],
+    [
+        ("", None),
+        (",trim=end_frame=1,loop=loop=40:size=1", "of 255 from the source's at 0.83 s"),
+        # every picture a slot late: the one its slot shows is known, though the rate is variable
+        (",tpad=start=1:start_mode=clone", "the source's picture 1 frame earlier at 0.8"),
+    ],
 )
 def test_a_variable_rate_source_s_later_pictures_are_compared(
     variable: Path, tmp_path: Path, proxx_home: Path, monkeypatch: pytest.MonkeyPatch, change: str, wrong: str | None
 ) -> None:
     """A variable-rate screen recording of one GOP had no later picture compared: its proxy frozen
     after its first picture verified. Its proxy's picture at a time may be the source's just before
-    or after it, so one is compared with the five source pictures around it; a right one passes."""
+    or after it: one is read with the five source pictures around it and compared with the one the
+    engine puts in its slot; a right one passes, one a slot late fails."""
     out = tmp_path / "out"
     out.mkdir()
     result = run_wrapped(monkeypatch, render_filtered(tmp_path, change), "HD Editorial LT", [variable], out)
     later = [c for c in result.clips[0].checks if c.name == "picture_later"]
     if wrong is None:
         assert result.state == COMPLETED and [c.actual for c in later] == ["the source's at 0.83 s"], result
+    else:
+        assert result.state == FAILED and result.failure is not None and wrong in result.failure.message, result
+
+
+@pytest.mark.parametrize(
+    ("timing", "change", "wrong"),
+    [
+        # a phone's 29.97 fps in ticks of 1/600 s, each picture up to two ticks late
+        ("round(N*1001/30000*600+mod(N\\,3))", "", None),
+        ("round(N*1001/30000*600+mod(N\\,3))", ",tpad=start=1:start_mode=clone", "later picture"),
+        # a recording's pictures 1/30 and 1/25 s apart, turn about
+        ("round((N+floor(N/2)*0.2)*20)", "", None),
+        ("round((N+floor(N/2)*0.2)*20)", ",tpad=start=1:start_mode=clone", "1 frame earlier"),
+    ],
+)
+def test_a_proxy_of_uneven_pictures_shows_in_each_slot_the_picture_the_engine_puts_there(
+    tmp_path: Path, proxx_home: Path, monkeypatch: pytest.MonkeyPatch, timing: str, change: str, wrong: str | None
+) -> None:
+    """Where a proxy does not keep its source's pictures one for one, each of its slots shows the
+    source picture nearest it: a proxy a slot late had its picture compared with the source's five
+    around it, found among them, and verified."""
+    source = tmp_path / "CARD" / "IMG_0001.MOV"
+    source.parent.mkdir()
+    # Each picture's hues turned a tenth further than the one before: neighbours differ clearly.
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=30", "-frames:v", "75", "-vf", f"hue=h=n*36,settb=1/600,setpts={timing}",
+           "-fps_mode", "passthrough", "-enc_time_base", "1/600", "-c:v", "libx264", "-preset", "ultrafast", "-g", "15",
+           "-video_track_timescale", "600", str(source))  # fmt: skip
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_wrapped(monkeypatch, render_filtered(tmp_path, change), "HD Editorial LT", [source], out)
+    later = [c for c in result.clips[0].checks if c.name == "picture_later"]
+    if wrong is None:
+        assert result.state == COMPLETED and [c.passed for c in later] == [True], result
     else:
         assert result.state == FAILED and result.failure is not None and wrong in result.failure.message, result
 

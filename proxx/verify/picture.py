@@ -30,9 +30,11 @@ picture (x264's default output, a screen recording, a phone clip shorter than it
 decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner;
 so is a file whose read at its keyframe gives nothing (an MPEG-TS file of one GOP, which is opened
 past its only keyframe, for it has no index to seek by).
-Where the proxy does not keep the source's pictures one for one (a variable rate, a rate conformed),
-its picture at a time may be the source's just before or after it: one proxy picture is compared
-with the five source pictures around it.
+Each proxy picture is compared with the source picture its slot shows, found from the times of
+the source's pictures read: where they are a frame apart (a constant rate kept, in any container),
+its own. Where the proxy does not keep them one for one (a variable rate, a rate conformed, a
+picture the source lost), one proxy picture is read with the five source pictures around it, and
+may show either the one a player shows at its slot's time or the one nearest its slot.
 Clips of a second or more only; one more read a file.
 
 What a clip's reads cost, in the decoder's CPU (1080p H.264 source of one GOP, its ProRes proxy):
@@ -43,6 +45,7 @@ process faulting in its decoder's buffers (benchmarks/HISTORY.md, "Fifteenth ses
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
@@ -92,6 +95,11 @@ SAME_PROFILE = 1.0
 # them, to tell a picture a frame off from its neighbours.
 LATER_AT = Fraction(2, 3)
 LATER_PICTURES = 3
+# A source picture this near (in frames) to the middle between two of the proxy's slots may be put
+# in either (a time base of 1/600 s meets 29.97 fps slots between them); one this near to a slot is
+# at it (its time is read in floating point).
+SLOT_DOUBT = 0.1
+SAME_SLOT = 0.01
 # A clip shorter than this (seconds) is not read again: its first picture is most of it.
 LATER_SHORTEST = 1.0
 # A source whose only keyframe before LATER_AT is its first picture is decoded from it to its
@@ -233,9 +241,9 @@ def _later_checks(
     expected = "the source's pictures later in the clip"
     before = _lead(source) + float(LATER_AT * Fraction(duration))
     # A source whose pictures the proxy keeps one for one (a constant rate, kept; counted by its
-    # container or not, as MPEG-TS counts none): each proxy picture is its own, not a neighbour's.
-    # Another (a variable rate, a rate conformed, pulldown removed): the proxy's picture at a time may
-    # be the source's just before or after it, so one proxy picture is read between five of the source's.
+    # container or not, as MPEG-TS counts none): three proxy pictures against the source's three.
+    # Another (a variable rate, a rate conformed, pulldown removed): one proxy picture, and the five
+    # source pictures around it, to tell which of them the engine put in its slot.
     steady = not target.variable_rate and not source.video.repeat_fields and source.video.fps == rate
     wanted = LATER_PICTURES + (0 if steady else 2)
     keyframe = _keyframe_before(source, before, timeout)
@@ -252,42 +260,54 @@ def _later_checks(
                 times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
         if not heard or (times[0] - _lead(source)) * rate < 1:
             return []
-        # Pictures missing from the source there (a capture's dropped frame): the proxy repeats one
-        # to keep its rate, which may be either neighbour's.
+        # Pictures missing from the source there (a capture's dropped frame): a frame apart no more.
         counted = steady and all(abs((b - a) * float(rate) - 1) < 0.25 for a, b in itertools.pairwise(times))
         at = times[0 if counted else min(2, len(heard) - 1)] - _lead(source)
         # From half a frame before: the proxy's picture at that time, not the one before it.
         seek = _lead(output) + at - float(1 / rate) / 2
         count = len(heard) if counted else 1
         # The proxy's pictures wanted are from half a frame after the seek.
-        made = _read(output.path, _as_read(output.video.colour), count, timeout, seek=seek, accurate=True)[1]
+        made_times, made = _read(output.path, _as_read(output.video.colour), count, timeout, seek=seek, accurate=True)
         if not made:
             raise ValueError(f"no picture at {at:.2f} s")
     except (OSError, ValueError) as error:
         return [Check("picture_later", expected, f"not readable: {error}", False)]
-    for i, picture in enumerate(made):
-        when = at + i / float(rate)
+    # Where each source picture read falls, in frames of the proxy's rate from its first picture; and
+    # the next one's, where the pictures are a frame apart.
+    positions = [(time - _lead(source)) * float(rate) for time in times]
+    following = positions[-1] + 1 if counted else None
+    for picture, time in zip(made, made_times, strict=True):
+        when = time - _lead(output)
         distances = [_distance(other, picture) for other in heard]
         closest = min(range(len(heard)), key=lambda j: distances[j])
-        if counted and i < len(heard) and distances[i] > SAME_PICTURE and distances[closest] * 2 <= distances[i]:
-            off = closest - i
-            frames = f"{abs(off)} frame{'s' if abs(off) > 1 else ''} {'later' if off > 0 else 'earlier'}"
-            words = f"the source's picture {frames}"
-            return [
-                Check(
-                    "picture_later", expected, f"{words} at {when:.2f} s: pictures dropped or repeated before it", False
-                )
-            ]
+        shown = _shown_in_slot(positions, round(when * float(rate)), following)
+        if shown is not None and closest not in shown:
+            best = min(distances[j] for j in shown)
+            if best > SAME_PICTURE and distances[closest] * 2 <= best:
+                # How far the picture it shows is from its slot, in frames: at least one.
+                off = round(positions[closest] - when * float(rate)) or (1 if closest > shown[-1] else -1)
+                frames = f"{abs(off)} frame{'s' if abs(off) > 1 else ''} {'later' if off > 0 else 'earlier'}"
+                words = f"the source's picture {frames} at {when:.2f} s: pictures dropped or repeated before it"
+                return [Check("picture_later", expected, words, False)]
         if distances[closest] > unlike:
-            return [
-                Check(
-                    "picture_later",
-                    expected,
-                    f"{distances[closest]:.1f} of 255 from the source's at {when:.2f} s",
-                    False,
-                )
-            ]
+            words = f"{distances[closest]:.1f} of 255 from the source's at {when:.2f} s"
+            return [Check("picture_later", expected, words, False)]
     return [Check("picture_later", expected, f"the source's at {at:.2f} s", True)]
+
+
+def _shown_in_slot(positions: Sequence[float], slot: int, following: float | None) -> range | None:
+    """Which of the source's pictures read, at `positions` (in frames of the proxy's rate from its
+    first picture), the proxy's picture in `slot` may show. Either way of conforming a rate is
+    right: the one a player shows at the slot's time (the last at or before it), or the one nearest
+    the slot (the FFmpeg engine's `fps` filter), a position within SLOT_DOUBT of half a frame falling
+    either side. None where it may be a picture not read: one before the first, or one after the
+    last where `following` (the next picture's position) is not known."""
+    held = max((j for j, p in enumerate(positions) if p - SAME_SLOT <= slot), default=-1)
+    nearest = max((j for j, p in enumerate(positions) if math.floor(p + 0.5 - SLOT_DOUBT) <= slot), default=-1)
+    unread_next = following is None or math.floor(following + 0.5 - SLOT_DOUBT) <= slot
+    if held < 0 or (nearest == len(positions) - 1 and unread_next):
+        return None
+    return range(held, nearest + 1)
 
 
 def _keyframe_before(source: MediaInfo, before: float, timeout: float) -> float | None:
