@@ -260,12 +260,12 @@ def _later_checks(
                 times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
         if not heard or (times[0] - _lead(source)) * rate < 1:
             return []
-        # Pictures missing from the source there (a capture's dropped frame): a frame apart no more.
-        counted = steady and all(abs((b - a) * float(rate) - 1) < 0.25 for a, b in itertools.pairwise(times))
-        at = times[0 if counted else min(2, len(heard) - 1)] - _lead(source)
+        # One for one where the pictures read are a frame apart: not where a capture lost one there.
+        one_for_one = steady and all(abs((b - a) * float(rate) - 1) < 0.25 for a, b in itertools.pairwise(times))
+        at = times[0 if one_for_one else min(2, len(heard) - 1)] - _lead(source)
         # From half a frame before: the proxy's picture at that time, not the one before it.
         seek = _lead(output) + at - float(1 / rate) / 2
-        count = len(heard) if counted else 1
+        count = len(heard) if one_for_one else 1
         # The proxy's pictures wanted are from half a frame after the seek.
         made_times, made = _read(output.path, _as_read(output.video.colour), count, timeout, seek=seek, accurate=True)
         if not made:
@@ -275,7 +275,7 @@ def _later_checks(
     # Where each source picture read falls, in frames of the proxy's rate from its first picture; and
     # the next one's, where the pictures are a frame apart.
     positions = [(time - _lead(source)) * float(rate) for time in times]
-    following = positions[-1] + 1 if counted else None
+    following = positions[-1] + 1 if one_for_one else None
     for picture, time in zip(made, made_times, strict=True):
         when = time - _lead(output)
         distances = [_distance(other, picture) for other in heard]
