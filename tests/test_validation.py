@@ -256,10 +256,15 @@ def test_a_plugin_can_add_a_validation_problem(out, clip, proxx_home):
 
 
 def test_one_clip_s_problem_fails_the_whole_job_before_anything_renders(out, tmp_path, clip, proxx_home):
+    """And says so: the problem alone read as that clip's failure, and an operator took the card's
+    other clips for proxied."""
     good = [shutil.copyfile(clip, tmp_path / f"A00{n}_C001.mov") for n in (2, 3)]
     row, _ = run_failing([good[0], tmp_path / "gone.mov", good[1]], out)
-    assert row.reason == "source_missing" and row.message == f"Source file '{tmp_path / 'gone.mov'}' does not exist."
+    problem = f"Source file '{tmp_path / 'gone.mov'}' does not exist."
+    assert row.reason == "source_missing" and row.message == f"{problem} None of the job's 3 clips was run."
     assert list(out.iterdir()) == []  # not one proxy: class B means no execution attempt
+    alone, _ = run_failing([tmp_path / "gone.mov"], out)  # a job of that one clip: its problem is all there is
+    assert alone.message == problem
 
 
 def test_a_job_that_fails_when_a_worker_takes_it_goes_from_queued_to_failed(out, tmp_path, clip, proxx_home):

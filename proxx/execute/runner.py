@@ -151,6 +151,9 @@ class Runner:
         if len(problems) > 1:  # every problem, one a line: an operator fixes them all before a retry
             listed = "\n".join(f"- {p.message}" for p in problems)
             failure = attrs.evolve(failure, message=f"{len(problems)} problems, nothing was run:\n{listed}")
+        elif len(spec.clips) > 1:  # one clip's problem: the card's other clips were not run either
+            said = f"{failure.message.rstrip('. ')}. None of the job's {len(spec.clips)} clips was run."
+            failure = attrs.evolve(failure, message=said)
         return self._finish(
             spec, FAILED, None, timings, _not_run(spec), log_path, failure, EngineRun(spec.engine),
             tuple(Failure.of(p) for p in problems),
