@@ -107,6 +107,7 @@ DOCUMENTS = [
     "a:1\n", "- a\n- b\n", "a\n", "", "# only a comment\n", "[a]\n", "{a: 1}\n", "a: b\n  c\n", "a:\n  b\n",
     "a: b\n- c\n", "a:\n  - b\n  c: d\n", "a:\n  b: 1\n  b: 2\n", "null: 1\n~: 2\n", "a: - b\n", "a: ? b\n",
     "a: :b\n", "a: b:\n", "a: b: c\n", "a: x # c: d\n", "k1_: v\n_k: v\n", "a: [b:c]\n", "a: [b #c]\n",
+    "a: [b?]\n", "a: [b ? c, d]\n",
 ]  # fmt: skip
 
 

@@ -37,8 +37,9 @@ _DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"(?: +#.*)? *')
 _SINGLE_QUOTED = re.compile(r"'([^']*)'(?: +#.*)? *")
 _FLOW_SEQUENCE = re.compile(r"\[(.*?)\](?: +#.*)? *")
 # One item of a flow sequence and the comma after it: quoted as above, or plain without quotes,
-# colons, brackets, braces or comments.
-_FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'([^']*)'|([^,\[\]{}#:"']*?)) *(,|$)""")
+# colons, question marks, brackets, braces or comments (inside brackets YAML ends a plain scalar
+# at any of `,:?[]{}`: `[a?]` is a key indicator after `a`, which ruamel.yaml refuses).
+_FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'([^']*)'|([^,\[\]{}#:?"']*?)) *(,|$)""")
 _EMPTY_FLOW_MAPPING = re.compile(r"\{ *\}(?: +#.*)? *")
 _ASCII_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 # Characters that make a plain scalar start as something else (an indicator) in YAML.
