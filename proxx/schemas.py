@@ -52,21 +52,45 @@ class SchemaViolation:
 
 @functools.cache
 def _registry() -> Registry[Any]:
-    from referencing import Registry, Resource
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
 
     resources = []
     for path in sorted(schemas_dir().glob("*.schema.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))
-        resources.append((contents["$id"], Resource.from_contents(contents)))
+        # Without its `$schema`, a schema another refers to is walked by proxx's validator (its
+        # `pattern` included), not by the one `jsonschema` keeps for the dialect `$schema` names.
+        del contents["$schema"]
+        resources.append((contents["$id"], DRAFT202012.create_resource(contents)))
     return Registry().with_resources(resources)
 
 
 @functools.cache
 def validator(schema_file: str) -> Draft202012Validator:
     from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
 
     schema = json.loads((schemas_dir() / schema_file).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, registry=_registry())
+    standard = extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+    return standard(schema, registry=_registry())  # type: ignore[no-any-return]
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """The `pattern` keyword read as JSON Schema says, in ECMA-262 regular expressions (as
+    jsonschema-rs and a studio's validator read it). `jsonschema` reads patterns with Python's `re`,
+    which is looser: its `$` also matches before a final line break (a JobSpec's job id `job-...\\n`
+    passed `^job-...$`), and its `\\d` and `\\w` match digits and letters of any script."""
+    from jsonschema.exceptions import ValidationError
+
+    if isinstance(instance, str) and not _matches(pattern)(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.cache
+def _matches(pattern: str) -> Callable[[str], bool]:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for({"pattern": pattern}).is_valid
 
 
 def schema_id(schema_file: str) -> str:
@@ -79,12 +103,8 @@ def conforms_fast(schema_file: str) -> Callable[[Any], bool]:
     """Whether a document conforms to `schema_file`, by jsonschema-rs (a profile in about a tenth of
     the time of the schema compiled to Python by fastjsonschema: benchmarks/README.md). A document
     JSON cannot hold (a key that is not a string, bytes) does not conform here: `violations` then
-    walks it with `jsonschema`, which decides; so does every document where jsonschema-rs is not
-    installed (an environment set up before it was a dependency)."""
-    try:
-        import jsonschema_rs
-    except ImportError:
-        return lambda document: False
+    walks it with `jsonschema`, which decides."""
+    import jsonschema_rs
 
     documents = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(schemas_dir().glob("*.schema.json"))]
     schema = json.loads((schemas_dir() / schema_file).read_text(encoding="utf-8"))

@@ -177,3 +177,69 @@ def test_the_fast_path_agrees_with_the_plain_validator_on_any_document(document,
 )  # fmt: skip
 def test_the_fast_path_agrees_with_the_plain_validator_on_any_profile_of_a_version(document):
     assert _fast_verdict(document, schemas.USER_PROFILE) == _plain_validator(schemas.USER_PROFILE).is_valid(document)
+
+
+def _string_leaves(node, path=()):
+    if isinstance(node, str):
+        yield path
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _string_leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from _string_leaves(value, (*path, n))
+
+
+def _with(document, path, value):
+    changed = json.loads(json.dumps(document))
+    node = changed
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return changed
+
+
+# What Python's `re` matches and a JSON Schema pattern (ECMA-262) does not: a `$` before a final
+# line break, a `\d` of another script's digits (Arabic-Indic, full-width), a `\w` of a letter.
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "".join(chr(0x0660 + n) for n in range(10)))
+FULL_WIDTH_DIGITS = str.maketrans("0123456789", "".join(chr(0xFF10 + n) for n in range(10)))
+LOOSER_IN_PYTHON = [
+    lambda text: text + "\n",
+    lambda text: text.translate(ARABIC_INDIC_DIGITS),
+    lambda text: text.translate(FULL_WIDTH_DIGITS),
+    lambda text: text.replace("_", "é"),
+]
+
+
+def test_a_value_only_pythons_regular_expressions_match_is_refused_as_json_schema_reads_its_pattern(proxx_home):
+    """Every string of a JobSpec, a user profile and a canonical profile, changed as above: proxx's
+    verdict is jsonschema-rs's, including where `jsonschema`'s own reading (Python's `re`) accepts
+    the document. A job id `job-...\\n` had passed an inbox that way."""
+    from proxx import Proxx
+    from proxx.jobspec.model import create_jobspec, utc_now
+
+    proxx = Proxx.open()
+    spec = create_jobspec(proxx.select("HD Editorial LT"), [Path("/media/A001_C001.mov")], Path("/out"), utc_now(), {})
+    documents = [(json.loads(spec.to_json()), schemas.JOBSPEC)]
+    for path in BUNDLED:
+        document = YAML(typ="safe").load(path.read_text())
+        canonical = "canonical_profile_version" in document
+        documents.append((document, schemas.CANONICAL_PROFILE if canonical else schemas.USER_PROFILE))
+    looser = set()
+    for document, schema_file in documents:
+        for path in _string_leaves(document):
+            for change in LOOSER_IN_PYTHON:
+                changed = _with(document, path, change(_value_at(document, path)))
+                standard = _fast_verdict(changed, schema_file)  # jsonschema-rs: ECMA-262 patterns
+                assert (schemas.violations(changed, schema_file) == []) == standard, (schema_file, path)
+                if not standard and _plain_validator(schema_file).is_valid(changed):
+                    looser.add(str(path[-1]))
+    # The job id, its times, the canonical id, the engine, the naming rule and the profile file's
+    # digest were each let through that way before.
+    assert {"job_id", "created_at", "selected_at", "id", "engine", "suffix", "folder", "digest"} <= looser, looser
+
+
+def _value_at(document, path):
+    for key in path:
+        document = document[key]
+    return document

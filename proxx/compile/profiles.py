@@ -14,8 +14,8 @@ from proxx import vocabulary
 # Bundled codec flavour -> family, as in the reference vocabulary (docs/compatibility.md, section 1).
 CODEC_FAMILY: Mapping[str, str] = {name: codec.family for name, codec in vocabulary.BUNDLED_CODECS.items()}
 
-_FIT = re.compile(r"^fit_(\d+)x(\d+)$")
-_SCALE = re.compile(r"^scale_(\d+)$")
+_FIT = re.compile(r"fit_([0-9]+)x([0-9]+)")
+_SCALE = re.compile(r"scale_([0-9]+)")
 
 
 def parse_frame_size(text: str) -> tuple[int, int]:
@@ -64,13 +64,13 @@ class CanonicalProfile:
     @property
     def scale_factor(self) -> Fraction | None:
         """1/2 for scale_50, 1/4 for scale_25; None for other policies."""
-        match = _SCALE.match(self.resolution)
+        match = _SCALE.fullmatch(self.resolution)
         return Fraction(int(match.group(1)), 100) if match else None
 
     @property
     def fit_box(self) -> tuple[int, int] | None:
         """(width, height) of a fit_WxH policy; None for other policies."""
-        match = _FIT.match(self.resolution)
+        match = _FIT.fullmatch(self.resolution)
         return (int(match.group(1)), int(match.group(2))) if match else None
 
 

@@ -34,7 +34,7 @@ FARM_STATE = "farm-state"  # what a farm worker writes back: a job's state and r
 INBOX = "inbox"  # a JobSpec dropped into a JobSpec inbox
 DOMAINS = frozenset({FARM_TASK, FARM_STATE, INBOX})
 MAX_HEADER = 1024
-_JOB_ID = re.compile(r"job-\d{8}T\d{6}Z-[0-9a-f]{8}")
+_JOB_ID = re.compile(r"job-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
 
 
 class SignatureRefused(Exception):

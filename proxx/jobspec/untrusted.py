@@ -32,7 +32,7 @@ from proxx.schemas import JOBSPEC, violations
 
 MAX_JOBSPEC_BYTES = 1024 * 1024  # a JobSpec of 1,000 clips is ~400 KB
 MAX_DEPTH = 16  # a JobSpec nests 4 deep
-JOB_ID = re.compile(r"job-\d{8}T\d{6}Z-[0-9a-f]{8}")
+JOB_ID = re.compile(r"job-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
 # One token at a time, each matched once: a string (its closing quote optional, so an unterminated
 # one ends the scan instead of being retried from every later quote, which made the scan quadratic
 # on a run of escaped quotes) or a bracket. No alternative can fail after consuming input.
@@ -145,7 +145,7 @@ def structure_untrusted(document: Any, where: str) -> JobSpec:
     """The JobSpec of a schema-valid `document`, else a class B refusal."""
     found = violations(document, JOBSPEC)
     if found:
-        detail = "; ".join(f"{'/'.join(map(str, v.path)) or '(top)'}: {v.message}" for v in found[:5])
+        detail = "; ".join(v.message for v in found[:5])  # each names its field
         raise _refused(where, "invalid_jobspec", f"it is not a valid JobSpec: {detail}")
     return converter.structure(document, JobSpec)
 
