@@ -156,6 +156,7 @@ CHECK_LABELS = {
     "video_tracks": "Video tracks",
     "timecode": "Timecode",
     "timecode_rate": "Timecode rate",
+    "reel_name": "Reel name",
     "audio_streams": "Audio tracks",
 }
 _AUDIO_CHECK = r"audio\[(\d+)\]\.(\w+)"

@@ -324,6 +324,36 @@ def test_a_timecode_track_counting_at_another_rate_fails(source: Path, prores: P
     assert checks_of(lt, source, prores)["timecode_rate"].passed
 
 
+# 6. The reel name a source's timecode track states (ARRI, Blackmagic, recorders): editing systems
+# relink a proxy by reel and timecode.
+
+
+def with_reel(clip: Path, out: Path, reel: str | None) -> Path:
+    """`clip`'s streams in a MOV whose timecode track names `reel` (None: names none)."""
+    named = ["-metadata:s:v:0", f"reel_name={reel}"] if reel else []
+    ffmpeg("-i", str(clip), "-map", "0:v", "-map", "0:a", "-c", "copy", "-timecode", "01:00:00:00", *named, str(out))
+    return out
+
+
+def test_a_mov_proxy_carries_its_source_s_reel_name_and_one_without_it_or_with_another_fails(source, prores, folder):
+    reeled = with_reel(source, folder / "A001C003.mov", "A001")
+    lt = profile("proxy_prores_lt")
+    made = render(reeled, lt, folder / "A001C003_proxy.mov")
+    checks = checks_of(lt, reeled, made)
+    assert (checks["reel_name"].expected, checks["reel_name"].actual) == ("A001", "A001")
+    assert not failed_names(checks)
+    for reel, shown in ((None, "none"), ("B002", "B002")):  # lost in the proxy, or another camera's
+        wrong = with_reel(made, folder / f"reel_{shown}.mov", reel)
+        checks = checks_of(lt, reeled, wrong)
+        assert failed_names(checks) == {"reel_name"}
+        assert checks["reel_name"].actual == shown
+    # MP4 has no field for it; a source naming no reel is asked for none.
+    assert "reel_name" not in checks_of(
+        profile("proxy_h264_low"), reeled, render(reeled, profile("proxy_h264_low"), folder / "A001C003.mp4")
+    )
+    assert "reel_name" not in checks_of(lt, source, prores)
+
+
 def test_a_proxy_whose_pictures_all_start_a_frame_late_fails_its_start(source, prores, folder):
     """Every picture a frame after its timecode and its sound (`-output_ts_offset` of one frame) passed
     the start check's one-frame tolerance; within half a frame it fails, and the recipe's passes."""

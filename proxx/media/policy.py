@@ -111,6 +111,8 @@ class ProxyTarget:
       timecode: the start timecode the output carries, or None.
       audio: per source audio stream, the channels, sample rate and layout the output keeps.
       colour: the source's colour and the one the proxy states (a `ColourTarget`).
+      reel_name: the source's reel name, which a MOV output's timecode track carries (`REEL_CONTAINERS`),
+        else "".
     Properties: `interlaced`, `top_field_first` (an interlaced output's field dominance).
     """
 
@@ -127,6 +129,7 @@ class ProxyTarget:
     timecode: str | None
     audio: tuple[AudioTarget, ...]
     colour: ColourTarget
+    reel_name: str = ""
 
     @property
     def interlaced(self) -> bool:
@@ -230,7 +233,14 @@ def proxy_target(profile: CanonicalProfile, source: MediaInfo) -> ProxyTarget:
             for stream in source.audio
         ),
         colour=video_colour(profile, video),
+        reel_name=source.reel_name if profile.container in REEL_CONTAINERS and source.timecode else "",
     )
+
+
+# Containers whose timecode track names its reel (a QuickTime tmcd sample's source reference), as
+# editing systems read it to relink a proxy by reel and timecode. MP4's has no such field; ffmpeg's
+# MXF writes no tape package.
+REEL_CONTAINERS = frozenset({"mov"})
 
 
 # Containers whose audio stream durations ffprobe estimates rather than reads: an AC-3 track of an

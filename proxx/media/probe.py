@@ -154,6 +154,8 @@ class MediaInfo:
         interview's B camera, an ISO recording (not proxied, named in the clip's outcome).
       timecode_rate: the rate the first QuickTime timecode (tmcd) track counts at, as ffprobe gives
         it ("24000/1001"), or "" when there is no such track (MXF carries its timecode otherwise).
+      reel_name: the reel (tape) name the file states ("A001"): a QuickTime timecode track's, or an
+        MXF tape package's; "" when it states none. Editing systems relink by it with the timecode.
     Properties: `container` (the canonical container name), `demuxer`, `video_duration`,
     `is_still_image`.
     """
@@ -170,6 +172,7 @@ class MediaInfo:
     data_streams: int = 0  # timecode, GPS/telemetry and other data tracks (not proxied)
     other_video: tuple[tuple[int, int, int], ...] = ()  # (track number, width, height) after the first
     timecode_rate: str = ""  # the first tmcd track's rate ("24000/1001"), "" without one
+    reel_name: str = ""  # the reel (tape) name of its timecode track or tape package, "" without one
 
     @property
     def container(self) -> str:
@@ -378,6 +381,7 @@ def parse_probe(path: str, document: dict[str, Any]) -> MediaInfo:
         data_streams=data_streams,
         other_video=tuple(other_video),
         timecode_rate=timecode_rate,
+        reel_name=next((str(s["tags"]["reel_name"]) for s in streams if s.get("tags", {}).get("reel_name")), ""),
     )
 
 

@@ -87,6 +87,7 @@ CHECK_NAMES = (
     "video_tracks",  # for a source with more than one (the others are named), or an output with more (failed)
     "timecode",
     "timecode_rate",  # for an output with a timecode (tmcd) track: it counts at the video's rate
+    "reel_name",  # a MOV output of a source that names its reel: the same reel name, relinked by with the timecode
     "audio_streams",
     "audio[N].channels",
     "audio[N].layout",
@@ -179,6 +180,8 @@ def verify_output(
     checks.append(_timecode_check(profile, target, output))
     if output.timecode_rate:
         checks.append(_timecode_rate_check(target, output.timecode_rate))
+    if target.reel_name:
+        checks.append(_check("reel_name", target.reel_name, output.reel_name or "none"))
     checks += _audio_checks(target, output, source.audio)
     return checks
 
