@@ -329,29 +329,41 @@ def test_a_timecode_track_counting_at_another_rate_fails(source: Path, prores: P
 
 
 def with_reel(clip: Path, out: Path, reel: str | None) -> Path:
-    """`clip`'s streams in a MOV whose timecode track names `reel` (None: names none)."""
-    named = ["-metadata:s:v:0", f"reel_name={reel}"] if reel else []
+    """`clip`'s streams in a file (MOV or MXF, by `out`'s name) naming `reel` (None: naming none):
+    a MOV in its timecode track, an MXF in a tape package."""
+    named = [] if reel is None else ["-metadata:s:v:0" if out.suffix == ".mov" else "-metadata", f"reel_name={reel}"]
     ffmpeg("-i", str(clip), "-map", "0:v", "-map", "0:a", "-c", "copy", "-timecode", "01:00:00:00", *named, str(out))
     return out
 
 
-def test_a_mov_proxy_carries_its_source_s_reel_name_and_one_without_it_or_with_another_fails(source, prores, folder):
-    reeled = with_reel(source, folder / "A001C003.mov", "A001")
-    lt = profile("proxy_prores_lt")
-    made = render(reeled, lt, folder / "A001C003_proxy.mov")
-    checks = checks_of(lt, reeled, made)
+@pytest.mark.parametrize("canonical_id", ["proxy_prores_lt", "proxy_dnxhr_lb"])
+@pytest.mark.parametrize("source_container", ["mov", "mxf"])
+def test_a_proxy_carries_its_source_s_reel_name_and_one_without_it_or_with_another_fails(
+    folder, canonical_id, source_container
+):
+    canonical = profile(canonical_id)
+    camera = make_clip(folder / "camera.mov", size="320x180", frames=6)  # DNxHR's least is 256x120
+    reeled = with_reel(
+        render(camera, profile("proxy_dnxhr_lb"), folder / "camera.mxf") if source_container == "mxf" else camera,
+        folder / f"A001C003_{canonical_id}.{source_container}",
+        "A001",
+    )
+    made = render(reeled, canonical, folder / f"A001C003_{canonical_id}_{source_container}.{canonical.container}")
+    checks = checks_of(canonical, reeled, made)
     assert (checks["reel_name"].expected, checks["reel_name"].actual) == ("A001", "A001")
     assert not failed_names(checks)
     for reel, shown in ((None, "none"), ("B002", "B002")):  # lost in the proxy, or another camera's
-        wrong = with_reel(made, folder / f"reel_{shown}.mov", reel)
-        checks = checks_of(lt, reeled, wrong)
+        wrong = with_reel(made, folder / f"reel_{shown}_{canonical_id}_{source_container}.{canonical.container}", reel)
+        checks = checks_of(canonical, reeled, wrong)
         assert failed_names(checks) == {"reel_name"}
         assert checks["reel_name"].actual == shown
-    # MP4 has no field for it; a source naming no reel is asked for none.
-    assert "reel_name" not in checks_of(
-        profile("proxy_h264_low"), reeled, render(reeled, profile("proxy_h264_low"), folder / "A001C003.mp4")
-    )
-    assert "reel_name" not in checks_of(lt, source, prores)
+
+
+def test_an_mp4_proxy_and_a_source_naming_no_reel_are_asked_for_none(source, prores, folder):
+    reeled = with_reel(source, folder / "A001C004.mov", "A001")
+    h264 = profile("proxy_h264_low")  # MP4's timecode track has no field for it
+    assert "reel_name" not in checks_of(h264, reeled, render(reeled, h264, folder / "A001C004.mp4"))
+    assert "reel_name" not in checks_of(profile("proxy_prores_lt"), source, prores)
 
 
 def test_a_proxy_whose_pictures_all_start_a_frame_late_fails_its_start(source, prores, folder):

@@ -111,8 +111,8 @@ class ProxyTarget:
       timecode: the start timecode the output carries, or None.
       audio: per source audio stream, the channels, sample rate and layout the output keeps.
       colour: the source's colour and the one the proxy states (a `ColourTarget`).
-      reel_name: the source's reel name, which a MOV output's timecode track carries (`REEL_CONTAINERS`),
-        else "".
+      reel_name: the source's reel name, which a MOV output's timecode track and an MXF output's tape
+        package carry; "" for a source without one and for MP4.
     Properties: `interlaced`, `top_field_first` (an interlaced output's field dominance).
     """
 
@@ -233,14 +233,15 @@ def proxy_target(profile: CanonicalProfile, source: MediaInfo) -> ProxyTarget:
             for stream in source.audio
         ),
         colour=video_colour(profile, video),
-        reel_name=source.reel_name if profile.container in REEL_CONTAINERS and source.timecode else "",
+        reel_name=_reel_name(profile.container, source),
     )
 
 
-# Containers whose timecode track names its reel (a QuickTime tmcd sample's source reference), as
-# editing systems read it to relink a proxy by reel and timecode. MP4's has no such field; ffmpeg's
-# MXF writes no tape package.
-REEL_CONTAINERS = frozenset({"mov"})
+def _reel_name(container: str, source: MediaInfo) -> str:
+    """The source's reel name where the proxy's container names one, as editing systems read it to
+    relink a proxy by reel and timecode: MXF in a tape package, MOV in its timecode track (so only
+    with a timecode). MP4's timecode track has no field for it."""
+    return source.reel_name if container == "mxf" or (container == "mov" and source.timecode) else ""
 
 
 # Containers whose audio stream durations ffprobe estimates rather than reads: an AC-3 track of an

@@ -87,7 +87,7 @@ CHECK_NAMES = (
     "video_tracks",  # for a source with more than one (the others are named), or an output with more (failed)
     "timecode",
     "timecode_rate",  # for an output with a timecode (tmcd) track: it counts at the video's rate
-    "reel_name",  # a MOV output of a source that names its reel: the same reel name, relinked by with the timecode
+    "reel_name",  # a MOV or MXF output of a source that names its reel: the same one, relinked by
     "audio_streams",
     "audio[N].channels",
     "audio[N].layout",

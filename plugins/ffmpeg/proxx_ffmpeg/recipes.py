@@ -8,8 +8,8 @@ source's sample aspect ratio (`setsar` with a large `max`: its default of 100 ro
 constant-rate source keeps every frame, a variable-rate one is conformed to its nominal rate);
 interlaced sources coded interlaced with their field order in ProRes (`+ildct`, fields scaled
 apart) and deinterlaced by `bwdif` for H.264; the start timecode (`-timecode` writes a QuickTime
-tmcd track in MOV and MP4, the timecode component in MXF) and, in MOV, the source's reel name in
-that track; every audio stream and channel as the
+tmcd track in MOV and MP4, the timecode component in MXF) and the source's reel name (MOV: in
+that track; MXF: a tape package); every audio stream and channel as the
 profile's audio policy says; no alpha; timestamps from zero. Paths are passed as `file:` URLs in
 an argument list, never through a shell.
 
@@ -196,8 +196,8 @@ def build_args(
         args += ["-t", f"{target.duration:.6f}"]
     if target.timecode:
         args += ["-timecode", target.timecode]
-    if target.reel_name:  # written into the tmcd track beside the timecode
-        args += ["-metadata:s:v:0", f"reel_name={target.reel_name}"]
+    if target.reel_name:  # MOV: the video's, written into the tmcd track; MXF: the file's, its tape package
+        args += ["-metadata:s:v:0" if profile.container == "mov" else "-metadata", f"reel_name={target.reel_name}"]
     if profile.container in ("mov", "mp4"):
         args += ["-write_tmcd", "1"]
     # MXF writes a random package id and the time unless told to be bit-exact.
