@@ -220,8 +220,9 @@ def _failure_clause(check: CheckLike, drop_frame: bool) -> str:
         if audio:
             return f"the proxy's audio track {int(audio.group(1)) + 1} is not the format this intent promises"
         return "the proxy's video is not the format this intent promises"
-    expected = value_words(name, check.expected, drop_frame)
-    actual = value_words(name, check.actual, drop_frame)
+    # A value read from a file (a reel name, a timecode tag) is free text: shown safe, on one line.
+    expected = safe(value_words(name, check.expected, drop_frame))
+    actual = safe(value_words(name, check.actual, drop_frame))
     label = "picture" if name == "dimensions" else check_label(name)
     subject = label[:1].lower() + label[1:]
     return f"the {subject} is {actual}, the intent promises {expected}"

@@ -109,6 +109,10 @@ def test_a_failure_says_what_differs_in_the_operators_terms():
         ("Audio format", False, DIFFERS),
         ("Timecode", True, "expected 01:00:00:00, actual 01:00:00:00"),
     ]
+    # A reel name is any text a file holds: it reads on one line, its escapes shown, never run.
+    reel = [Check("reel_name", "A001\n\x1b[31mB002", "none", False)]
+    assert describe_failures(reel) == "the reel name is none, the intent promises A001\\x0a\\x1b[31mB002"
+    assert operator_checks(reel) == [("Reel name", False, "expected A001\\x0a\\x1b[31mB002, actual none")]
 
 
 def test_a_message_written_before_these_words_reads_in_them_too():
