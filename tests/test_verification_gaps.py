@@ -336,13 +336,17 @@ def with_reel(clip: Path, out: Path, reel: str | None) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def camera(folder: Path) -> Path:
+    return make_clip(folder / "camera.mov", size="320x180", frames=6)  # DNxHR's least is 256x120
+
+
 @pytest.mark.parametrize("canonical_id", ["proxy_prores_lt", "proxy_dnxhr_lb"])
 @pytest.mark.parametrize("source_container", ["mov", "mxf"])
 def test_a_proxy_carries_its_source_s_reel_name_and_one_without_it_or_with_another_fails(
-    folder, canonical_id, source_container
+    camera, folder, canonical_id, source_container
 ):
     canonical = profile(canonical_id)
-    camera = make_clip(folder / "camera.mov", size="320x180", frames=6)  # DNxHR's least is 256x120
     reeled = with_reel(
         render(camera, profile("proxy_dnxhr_lb"), folder / "camera.mxf") if source_container == "mxf" else camera,
         folder / f"A001C003_{canonical_id}.{source_container}",

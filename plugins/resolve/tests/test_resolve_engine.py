@@ -116,7 +116,7 @@ def test_the_operators_open_project_is_reopened(
     trouble: str | None,
 ) -> None:
     monkeypatch.setenv("PROXX_TIMEOUT_MIN", "2")
-    monkeypatch.setenv("PROXX_RESOLVE_CLEANUP_SECONDS", "3")
+    monkeypatch.setenv("PROXX_RESOLVE_CLEANUP_SECONDS", "1")
     fake_resolve.set(open_project="Operator Edit", hang=trouble)
     result = run(app, "Resolve prores_lt", [clip], tmp_path / "out")
     assert (result.failure is None) == (trouble is None)
@@ -236,11 +236,12 @@ def test_a_hung_scripting_call_is_killed_at_the_deadline(
     app: Proxx, fake_resolve: FakeResolve, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PROXX_TIMEOUT_MIN", "2")
+    monkeypatch.setenv("PROXX_RESOLVE_CLEANUP_SECONDS", "1")
     fake_resolve.set(hang="call")  # StartRendering never returns
     out = tmp_path / "out"
     started = time.monotonic()
     result = run(app, "Resolve prores_lt", [clip], out)
-    assert time.monotonic() - started < 20  # 2 s deadline + 5 s cleanup grace, then a cleanup bridge
+    assert time.monotonic() - started < 20  # 2 s deadline + 1 s cleanup grace, then a cleanup bridge
     assert result.failure.reason == "timeout"
     assert result.failure.context["admin_message"] == "Resolve render job timed out after 2 seconds"
     assert bridges_running(fake_resolve.control_path) == []
