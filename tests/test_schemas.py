@@ -110,7 +110,8 @@ def test_a_file_that_is_no_profile_is_reported(tmp_path):
 
 DRAFT_07_KEYWORDS = {
     "$id", "$ref", "$schema", "additionalProperties", "allOf", "anyOf", "const", "description", "else", "enum",
-    "if", "items", "minItems", "minLength", "minimum", "not", "pattern", "properties", "required", "then", "title",
+    "if", "items", "minItems", "minLength", "minimum", "not", "pattern", "properties", "propertyNames", "required",
+    "then", "title",
     "type", "uniqueItems",
 }  # fmt: skip
 

@@ -706,3 +706,22 @@ def test_an_inbox_jobspec_with_a_line_break_after_a_value_its_pattern_ends_is_re
     named = "job_id" if field == "job_id" else "naming.suffix"
     assert f"is not a valid JobSpec: {named}: '" in event.message and "\\n' is not valid" in event.message
     assert proxx.store.jobs() == []
+
+
+@pytest.mark.parametrize("package", ["", "../proxx", "proxx\n"])
+def test_an_inbox_jobspec_requiring_a_package_no_name_can_be_is_refused_in_words(proxx_home, area, tmp_path, package):
+    """`requires` names distributions. An empty name made validation raise ("A distribution name is
+    required"), and the job failed as proxx's own unexpected error instead of being refused."""
+    proxx = Proxx.open()
+    spec = create_jobspec(
+        proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg")
+    )
+    document = json.loads(spec.to_json())
+    document["requires"][package] = "0.1.0"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "spec.json").write_text(json.dumps(document))
+    (event,) = JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
+    assert event.outcome == "failed"
+    assert f"it is not a valid JobSpec: requires: {package!r} is not valid" in event.message
+    assert proxx.store.jobs() == []
