@@ -90,7 +90,15 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
 def _matches(pattern: str) -> Callable[[str], bool]:
     import jsonschema_rs
 
-    return jsonschema_rs.validator_for({"pattern": pattern}).is_valid
+    is_valid = jsonschema_rs.validator_for({"pattern": pattern}).is_valid
+
+    def matches(text: str) -> bool:
+        try:
+            return bool(is_valid(text))
+        except ValueError:  # half a character (JSON's "\ud800"), which no text holds: it matches nothing
+            return False
+
+    return matches
 
 
 def schema_id(schema_file: str) -> str:

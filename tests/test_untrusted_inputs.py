@@ -681,13 +681,14 @@ def test_an_inbox_error_file_names_its_jobspec_escaped(proxx_home, area, tmp_pat
     assert "\x1b" not in error.read_text() and "\\x1b]0;TITLE\\x07" in error.read_text()
 
 
-@pytest.mark.parametrize("field", ["job_id", "naming"])
+@pytest.mark.parametrize("field", ["job_id", "naming", "half a character"])
 def test_an_inbox_jobspec_with_a_line_break_after_a_value_its_pattern_ends_is_refused(
     proxx_home, area, tmp_path, field
 ):
     """JSON Schema reads `^job-...$` in ECMA-262, where `$` is the end of the text. Python's `re`
     let `job-...\\n` through, and a naming suffix `_Proxy\\n` with outputs named by it: a job id
-    and a proxy name holding a line break were queued."""
+    and a proxy name holding a line break were queued. Half a character (JSON's `"\\ud800"`), which
+    no text holds, matches no pattern either: it had stopped the inbox's check of that file."""
     proxx = Proxx.open()
     spec = create_jobspec(
         proxx.select(INTENT), [area["media"] / "A001.mov"], area["out"], utc_now(), proxx.requirements("ffmpeg")
@@ -695,6 +696,8 @@ def test_an_inbox_jobspec_with_a_line_break_after_a_value_its_pattern_ends_is_re
     document = json.loads(spec.to_json())
     if field == "job_id":
         document["job_id"] += "\n"
+    elif field == "half a character":
+        document["job_id"] = "job-20261207T000000Z-0000000\ud800"
     else:
         document["naming"]["suffix"] = "_Proxy\n"
         document["clips"][0]["output"] = str(area["out"] / "A001_Proxy\n.mov")
@@ -703,9 +706,10 @@ def test_an_inbox_jobspec_with_a_line_break_after_a_value_its_pattern_ends_is_re
     (inbox / "spec.json").write_text(json.dumps(document))
     (event,) = JobSpecInbox(proxx, inbox, Roots([area["media"], area["out"]]), settle=0.0).poll()
     assert event.outcome == "failed", event.message
-    named = "job_id" if field == "job_id" else "naming.suffix"
-    assert f"is not a valid JobSpec: {named}: '" in event.message and "\\n' is not valid" in event.message
-    assert proxx.store.jobs() == []
+    named = "naming.suffix" if field == "naming" else "job_id"
+    wrong = "\\ud800" if field == "half a character" else "\\n"
+    assert f"is not a valid JobSpec: {named}: '" in event.message and f"{wrong}' is not valid" in event.message
+    assert proxx.store.jobs() == [] and list(inbox.glob("*.json")) == []
 
 
 @pytest.mark.parametrize("package", ["", "../proxx", "proxx\n"])
