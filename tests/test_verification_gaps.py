@@ -363,6 +363,13 @@ def test_a_proxy_carries_its_source_s_reel_name_and_one_without_it_or_with_anoth
         assert checks["reel_name"].actual == shown
 
 
+def test_a_proxy_that_lost_a_reel_named_none_fails(camera, folder):
+    lt = profile("proxy_prores_lt")
+    reeled = with_reel(camera, folder / "none_reel.mov", "none")
+    lost = with_reel(render(reeled, lt, folder / "none_reel_proxy.mov"), folder / "none_reel_lost.mov", None)
+    assert failed_names(checks_of(lt, reeled, lost)) == {"reel_name"}
+
+
 def test_an_mp4_proxy_and_a_source_naming_no_reel_are_asked_for_none(source, prores, folder):
     reeled = with_reel(source, folder / "A001C004.mov", "A001")
     h264 = profile("proxy_h264_low")  # MP4's timecode track has no field for it

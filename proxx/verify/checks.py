@@ -180,8 +180,9 @@ def verify_output(
     checks.append(_timecode_check(profile, target, output))
     if output.timecode_rate:
         checks.append(_timecode_rate_check(target, output.timecode_rate))
-    if target.reel_name:
-        checks.append(_check("reel_name", target.reel_name, output.reel_name or "none"))
+    if target.reel_name:  # compared as read: a reel may well be named "none"
+        checks.append(_check("reel_name", target.reel_name, output.reel_name or "none",
+                             output.reel_name == target.reel_name))  # fmt: skip
     checks += _audio_checks(target, output, source.audio)
     return checks
 
