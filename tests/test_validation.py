@@ -323,3 +323,21 @@ def test_a_studio_exporters_records_folder_is_never_a_source_nor_an_output(
     assert (row.state, row.failure_class, row.reason) == ("FAILED", "B", "output_in_records")
     assert "'asset-records', where an installed exporter keeps its records;" in (row.message or "")
     assert "checksum" not in (row.message or "")
+
+
+@pytest.mark.parametrize("timecode", ["99:99:99:99", "01:00:60:00", "01:00:00:25"])
+def test_a_timecode_out_of_range_for_its_rate_is_refused_before_anything_renders(out, tmp_path, proxx_home, timecode):
+    """ffmpeg took 99:99:99:99 as a count of frames and wrote 100:40:42:24: the clip rendered and
+    then failed verification. Minutes and seconds run to 59, frames to one under the second's count
+    (24 at 25 fps)."""
+    from proxx.media.tools import require_tool
+
+    tagged = tmp_path / "tagged.mkv"
+    subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=25:duration=0.4",
+         "-c:v", "libx264", "-metadata", f"TIMECODE={timecode}", str(tagged)],
+        check=True,
+    )  # fmt: skip
+    row, _ = run_failing([tagged], out)
+    assert row.reason == "source_timecode_unreadable", row.message
+    assert f"states a start timecode that is not one ('{timecode}') at its 25 fps" in row.message

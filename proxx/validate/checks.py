@@ -13,6 +13,7 @@ import contextlib
 import errno
 import functools
 import importlib.metadata
+import math
 import os
 import re
 import secrets
@@ -21,6 +22,7 @@ import stat
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
 from pathlib import Path
 from stat import S_ISREG
 
@@ -39,6 +41,7 @@ from proxx.roots import Roots
 from proxx.validate import trust
 from proxx.validate.space import RESERVE_VARIABLE, estimate_output_bytes, required_margin, reserve_bytes
 from proxx.version import __version__
+from proxx.visibility import frame_rate_words
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
@@ -232,19 +235,20 @@ def check_source(
                 source=path,
             )
         ], info
-    if info.timecode is not None and not _TIMECODE.fullmatch(info.timecode):
+    rate = info.video.rate.rate
+    if info.timecode is not None and not _is_timecode(info.timecode, rate):
         return [
             _problem(
                 "source_timecode_unreadable",
-                f"Source file '{path}' states a start timecode that is not one ('{info.timecode}'), so its proxy "
-                "could not carry it. Correct the file's timecode (or re-wrap it without one), then retry.",
+                f"Source file '{path}' states a start timecode that is not one ('{info.timecode}') at its "
+                f"{frame_rate_words(f'{rate.numerator}/{rate.denominator}')}, so its proxy could not carry it. "
+                "Correct the file's timecode (or re-wrap it without one), then retry.",
                 source=path,
             )
         ], info
     pictures = conform_pictures(info.video, info.video_duration)
     if pictures is not None and pictures[0] > CONFORM_BOUND * pictures[1]:
         made, held = pictures
-        rate = info.video.rate.rate
         return [
             _problem(
                 "source_sparse_timestamps",
@@ -485,7 +489,15 @@ _CARD_STRUCTURES = (
 _ARRI_REEL = re.compile(r"[A-Z]\d{3}R[0-9A-Z]{3}")
 # A start timecode as containers state it: HH:MM:SS:FF, drop-frame HH:MM:SS;FF (or . or ,), frames
 # counted to three digits at high rates. A tag is free text: anything else is not one.
-_TIMECODE = re.compile(r"\d{1,2}:\d{2}:\d{2}[:;.,]\d{1,3}")
+_TIMECODE = re.compile(r"[0-9]{1,2}:[0-5][0-9]:[0-5][0-9][:;.,]([0-9]{1,3})")
+
+
+def _is_timecode(text: str, rate: Fraction) -> bool:
+    """Whether `text` is a start timecode a proxy at `rate` can carry: minutes and seconds under 60,
+    frames under the count a second of `rate` holds (25 at 25 fps, 30 at 29.97). ffmpeg takes
+    99:99:99:99 as a count of frames and writes another timecode, which fails verification."""
+    match = _TIMECODE.fullmatch(text)
+    return match is not None and int(match[1]) < math.ceil(rate)
 
 
 def _card_top(real_folder: str) -> str | None:
