@@ -22,10 +22,11 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import time
 
 import attrs
+
+from proxx.jobspec.stamps import JOB_ID
 
 MAGIC = b"proxx-signed-1 "
 PREFIX = "hmac-sha256:"
@@ -34,7 +35,6 @@ FARM_STATE = "farm-state"  # what a farm worker writes back: a job's state and r
 INBOX = "inbox"  # a JobSpec dropped into a JobSpec inbox
 DOMAINS = frozenset({FARM_TASK, FARM_STATE, INBOX})
 MAX_HEADER = 1024
-_JOB_ID = re.compile(r"job-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
 
 
 class SignatureRefused(Exception):
@@ -106,7 +106,7 @@ def open_sealed(
     )
     if envelope.domain != domain:
         raise SignatureRefused(f"it was signed as a {envelope.domain} message, not a {domain} one")
-    if not _JOB_ID.fullmatch(envelope.job_id) or (job_id is not None and envelope.job_id != job_id):
+    if not JOB_ID.fullmatch(envelope.job_id) or (job_id is not None and envelope.job_id != job_id):
         raise SignatureRefused(f"it was signed for another job ({envelope.job_id[:40]!r})")
     if envelope.audience != audience:
         raise SignatureRefused(f"it was signed for {envelope.audience[:200]!r}, not for {audience!r}")

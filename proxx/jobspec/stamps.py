@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from typing import Any
+
+# A job id as `proxx.jobspec.model.new_job_id` makes it: job-20261125T130501Z-3f9a1c2b. Digits are
+# 0-9 (`\d` would take any script's).
+JOB_ID = re.compile(r"job-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
 
 
 def canonical_json(document: Any) -> str:

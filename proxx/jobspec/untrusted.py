@@ -32,7 +32,6 @@ from proxx.schemas import JOBSPEC, violations
 
 MAX_JOBSPEC_BYTES = 1024 * 1024  # a JobSpec of 1,000 clips is ~400 KB
 MAX_DEPTH = 16  # a JobSpec nests 4 deep
-JOB_ID = re.compile(r"job-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
 # One token at a time, each matched once: a string (its closing quote optional, so an unterminated
 # one ends the scan instead of being retried from every later quote, which made the scan quadratic
 # on a run of escaped quotes) or a bracket. No alternative can fail after consuming input.

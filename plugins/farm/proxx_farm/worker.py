@@ -33,7 +33,8 @@ from proxx.export.exporter import Exporter
 from proxx.home import STORE_FILE, proxx_home
 from proxx.jobspec.model import JobSpec, canonical_json, digest_of, utc_now
 from proxx.jobspec.signing import FARM_STATE, FARM_TASK, SignatureRefused, is_sealed, open_sealed, seal
-from proxx.jobspec.untrusted import JOB_ID, check_roots, check_untrusted, parse_bounded
+from proxx.jobspec.stamps import JOB_ID
+from proxx.jobspec.untrusted import check_roots, check_untrusted, parse_bounded
 from proxx.pluginmanager import plugin_manager
 from proxx.result import ClipResult, JobResult, write_json_atomically
 from proxx.roots import Roots, roots_from_env
