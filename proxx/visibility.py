@@ -204,6 +204,14 @@ def _drop_frame(checks: Sequence[CheckLike]) -> bool:
     return any(c.name == "timecode" and ";" in c.actual for c in checks)
 
 
+def _shown_values(check: CheckLike, drop_frame: bool) -> tuple[str, str]:
+    """A check's expected and actual values in words. A value read from a file (a reel name, a
+    timecode tag) is free text a file may fill with escapes: shown safe, on one line."""
+    return safe(value_words(check.name, check.expected, drop_frame)), safe(
+        value_words(check.name, check.actual, drop_frame)
+    )
+
+
 def _failure_clause(check: CheckLike, drop_frame: bool) -> str:
     """What one failed check says, in the operator's terms."""
     name = check.name
@@ -220,9 +228,7 @@ def _failure_clause(check: CheckLike, drop_frame: bool) -> str:
         if audio:
             return f"the proxy's audio track {int(audio.group(1)) + 1} is not the format this intent promises"
         return "the proxy's video is not the format this intent promises"
-    # A value read from a file (a reel name, a timecode tag) is free text: shown safe, on one line.
-    expected = safe(value_words(name, check.expected, drop_frame))
-    actual = safe(value_words(name, check.actual, drop_frame))
+    expected, actual = _shown_values(check, drop_frame)
     label = "picture" if name == "dimensions" else check_label(name)
     subject = label[:1].lower() + label[1:]
     return f"the {subject} is {actual}, the intent promises {expected}"
@@ -267,9 +273,7 @@ def operator_check_rows(checks: Sequence[CheckLike]) -> list[tuple[str, str, str
                 rows.append((label, "", "", True))
             folded[label] = folded.get(label, True) and c.passed
             continue
-        # Values as read from files (a timecode tag is free text a file may fill with escapes): shown safe.
-        expected = safe(value_words(c.name, c.expected, drop_frame))
-        actual = safe(value_words(c.name, c.actual, drop_frame))
+        expected, actual = _shown_values(c, drop_frame)
         rows.append((check_label(c.name), expected, actual, c.passed))
     return [
         (label, AS_PROMISED, AS_PROMISED if folded[label] else DIFFERS, folded[label])
