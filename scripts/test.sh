@@ -13,4 +13,6 @@ sh scripts/install-colour-check.sh  # Debian's ffmpeg with zscale: the colour te
 .venv/bin/ruff check proxx plugins tests benchmarks examples
 .venv/bin/ruff format --check proxx plugins tests benchmarks examples
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+# Two test processes: most tests wait on ffmpeg, a Redis server, a worker or a browser, and the
+# suite takes a little over half the time it takes in one (benchmarks/HISTORY.md, eighteenth session).
+.venv/bin/python -m pytest -n 2 "$@"

@@ -52,14 +52,26 @@ class RedisServer:
         if path is None:
             raise ConfigurationError("no_redis_server", "redis-server is not installed (scripts/install-redis.sh).")
         self._binary, self._password = path, password
-        self.port = free_port()
-        self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="proxx-redis-")
         self._process: subprocess.Popen[bytes] | None = None
-        self.start()
+        # A port found free can be taken by another process (a second test run beside this one)
+        # before the server binds it: the server then exits, and another port is tried.
+        for _ in range(5):
+            self.port = free_port()
+            self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
+            if self._started():
+                return
+        self._dir.cleanup()
+        raise ConfigurationError("redis_not_started", "redis-server did not start.")
 
     def start(self) -> None:
         """Start it (again): it loads what `stop(keep_data=True)` saved."""
+        if not self._started():
+            self.close()
+            raise ConfigurationError("redis_not_started", "redis-server did not start.")
+
+    def _started(self) -> bool:
+        """Whether a server started on `self.port` answers within 20 s (if not, none is left running)."""
         self._process = subprocess.Popen(
             [
                 self._binary,
@@ -84,16 +96,20 @@ class RedisServer:
         client = redis.Redis(port=self.port, password=self._password, socket_connect_timeout=1)
         while True:
             try:
-                client.ping()
-                break
+                # Ours, not a server another process had on the port already (ours then exits).
+                if client.info("server")["process_id"] == self._process.pid:
+                    break
+                raise redis.ConnectionError
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self._process.poll() is not None:
-                    self.close()
-                    raise ConfigurationError("redis_not_started", "redis-server did not start.") from None
+                    client.close()
+                    self.stop()
+                    return False
                 time.sleep(0.05)
             except redis.BusyLoadingError:  # loading its saved data
                 time.sleep(0.05)
         client.close()
+        return True
 
     def stop(self, keep_data: bool = False) -> None:
         """Stop the server; with `keep_data`, save its data first for the next `start`."""
