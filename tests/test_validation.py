@@ -341,3 +341,66 @@ def test_a_timecode_out_of_range_for_its_rate_is_refused_before_anything_renders
     row, _ = run_failing([tagged], out)
     assert row.reason == "source_timecode_unreadable", row.message
     assert f"states a start timecode that is not one ('{timecode}') at its 25 fps" in row.message
+
+
+def make_p2_clip(card: Path, channels: int, case: str = "upper") -> Path:
+    """A clip as a P2 camera records it: its pictures in CONTENTS/VIDEO/0001AB.MXF and each sound
+    channel in CONTENTS/AUDIO/0001AB<channel>.MXF, one essence a file (MXF OP-Atom)."""
+    from proxx.media.tools import require_tool
+
+    def named(text: str) -> str:
+        return text.upper() if case == "upper" else text.lower()
+
+    ffmpeg = [require_tool("ffmpeg").path, "-v", "error", "-nostdin"]
+    video = card / named("CONTENTS") / named("VIDEO") / named("0001AB.MXF")
+    video.parent.mkdir(parents=True)
+    subprocess.run(
+        [*ffmpeg, "-f", "lavfi", "-i", "testsrc=size=720x576:rate=25:duration=0.2", "-c:v", "dvvideo",
+         "-pix_fmt", "yuv420p", "-timecode", "12:00:00:00", "-f", "mxf_opatom", str(video)],
+        check=True,
+    )  # fmt: skip
+    for channel in range(channels):
+        sound = card / named("CONTENTS") / named("AUDIO") / named(f"0001AB{channel:02d}.MXF")
+        sound.parent.mkdir(exist_ok=True)
+        subprocess.run(
+            [*ffmpeg, "-f", "lavfi", "-i", f"sine=frequency={440 + 110 * channel}:duration=0.2:sample_rate=48000",
+             "-c:a", "pcm_s24le", "-timecode", "12:00:00:00", "-f", "mxf_opatom", str(sound)],
+            check=True,
+        )  # fmt: skip
+    return video
+
+
+@pytest.mark.parametrize("case", ["upper", "lower"])
+def test_a_p2_clip_whose_sound_is_in_files_of_its_own_is_refused_before_anything_renders(
+    out, tmp_path, proxx_home, case
+):
+    """A P2 card's clip was proxied from its pictures' file alone: a silent proxy, verified, which
+    editing systems refuse to attach to the clip (its audio channels do not match)."""
+    card = tmp_path / "P2CARD"
+    video = make_p2_clip(card, channels=4, case=case)
+    row, _ = run_failing([card], out)  # the card given as a folder: its AUDIO files are skipped
+    assert row.reason == "source_sound_apart", row.message
+    first, last = ("0001AB00.MXF", "0001AB03.MXF") if case == "upper" else ("0001ab00.mxf", "0001ab03.mxf")
+    assert row.message.startswith(
+        f"Source file '{video}' holds only the pictures of a clip whose sound its camera recorded in 4 file(s) of "
+        f"their own ({first} to {last}, in the P2 card's AUDIO folder)"
+    )
+    assert "Join the clip's pictures and sound into one file first" in row.message
+    run_failing([video], out)  # the same named on its own
+
+
+def test_a_p2_clip_without_sound_files_and_mxf_elsewhere_are_proxied(out, tmp_path, proxx_home):
+    from proxx.media.files import separate_sound
+    from proxx.store import QUEUED
+
+    silent = make_p2_clip(tmp_path / "P2CARD", channels=0)
+    elsewhere = tmp_path / "MEDIA" / "VIDEO" / "0002CD.MXF"  # a VIDEO folder, but not a card's CONTENTS
+    elsewhere.parent.mkdir(parents=True)
+    shutil.copy(silent, elsewhere)
+    (tmp_path / "MEDIA" / "AUDIO").mkdir()
+    shutil.copy(silent, tmp_path / "MEDIA" / "AUDIO" / "0002CD00.MXF")
+    assert separate_sound(silent) == [] and separate_sound(elsewhere) == []
+    proxx = Proxx.open()
+    spec = proxx.create_job(INTENT, [silent, elsewhere], out)
+    row = proxx.store.job(spec.job_id)
+    assert row.state == QUEUED, row.message

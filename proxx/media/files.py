@@ -135,6 +135,32 @@ def skipped_folder(path: Path, beside_outputs: Collection[str] = ()) -> bool:
     return name.startswith(".") or is_partial(name) or name == PROXY_FOLDER or name in beside_outputs
 
 
+# A P2 card (Panasonic's broadcast and VariCam cameras) records a clip in files of their own, one
+# essence each (MXF OP-Atom): its pictures in CONTENTS/VIDEO/<clip>.MXF, each sound channel in
+# CONTENTS/AUDIO/<clip><channel, 00-15>.MXF. Editing systems join them into one clip from the names.
+_P2_VIDEO = ("CONTENTS", "VIDEO")
+_P2_CHANNEL = re.compile(r"([0-9]{2})\.mxf", re.IGNORECASE)
+
+
+def separate_sound(path: Path) -> list[str]:
+    """The files (their names, by channel) holding the sound of the clip whose pictures are `path`,
+    where its camera recorded them apart from the pictures (a P2 card); [] for any other file. Names
+    are matched ignoring letter case, as a card's FAT or exFAT does."""
+    video, contents = path.parent, path.parent.parent
+    if path.suffix.lower() != ".mxf" or (contents.name.upper(), video.name.upper()) != _P2_VIDEO:
+        return []
+    try:
+        audio = next(e.path for e in os.scandir(contents) if e.name.upper() == "AUDIO" and e.is_dir())
+        names = os.listdir(audio)
+    except (StopIteration, OSError):
+        return []
+    stem = path.stem.upper()
+    return sorted(
+        (name for name in names if (up := name.upper()).startswith(stem) and _P2_CHANNEL.fullmatch(up[len(stem) :])),
+        key=str.upper,
+    )
+
+
 def decodable(path: Path) -> bool:
     """Whether `path` is text (a name of undecodable bytes reaches Python as lone surrogates)."""
     try:

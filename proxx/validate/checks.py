@@ -33,6 +33,7 @@ from proxx.execute.engine import Engine, availability_of
 from proxx.execute.publish import NAME_MAX, name_fits
 from proxx.jobspec.model import ClipSpec, JobSpec, SourceFile
 from proxx.jobspec.rerun import output_key
+from proxx.media.files import separate_sound
 from proxx.media.policy import CONFORM_BOUND, conform_pictures
 from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, ProbeTimedOut, probe, remembered
 from proxx.media.raw import raw_format
@@ -233,6 +234,21 @@ def check_source(
                 f"Source file '{path}' has no duration proxx can read (a bare stream without a container?), "
                 "so its proxy could never be verified. Wrap it in a media container file first.",
                 source=path,
+            )
+        ], info
+    sound = separate_sound(Path(real))
+    if sound:
+        named = sound[0] if len(sound) == 1 else f"{sound[0]} to {sound[-1]}"
+        return [
+            _problem(
+                "source_sound_apart",
+                f"Source file '{path}' holds only the pictures of a clip whose sound its camera recorded in "
+                f"{len(sound)} file(s) of their own ({named}, in the P2 card's AUDIO folder): proxx makes "
+                "a proxy from one file, and this one's would have no sound, which editing systems refuse to "
+                "attach to the clip. Join the clip's pictures and sound into one file first (the camera "
+                "maker's or an editing system's P2 import does), then proxy that.",
+                source=path,
+                sound_files=sound,
             )
         ], info
     rate = info.video.rate.rate
