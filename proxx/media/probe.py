@@ -18,6 +18,7 @@ import attrs
 from proxx import vocabulary
 from proxx.media.allowlist import MEDIA_DEMUXERS, probe_restrictions
 from proxx.media.colour import Colour
+from proxx.media.sidecar import sidecar_timecode
 from proxx.media.tools import require_tool
 
 # The rates cameras and editing systems use; a variable-rate source is conformed to one of them.
@@ -424,8 +425,19 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
     first two video frames are read too (a few milliseconds) only when the container states no
     field order, or, for MPEG streams, no timecode (an MPEG-2 GOP timecode shows from the 2nd packet).
     A file probed before, unchanged since (device, inode, size, modification time), is not probed
-    again; the answer names the path asked for."""
-    return _remembered(path, timeout, _probe)
+    again; the answer names the path asked for. A file that states no start timecode takes the one
+    its camera wrote in the XML beside it (a Sony camera's `C0001M01.XML`): `probe` reads sources."""
+    return _remembered(path, timeout, _probe_source)
+
+
+def _probe_source(path: str, timeout: float) -> MediaInfo:
+    info = _probe(path, timeout)
+    video, duration = info.video, info.video_duration
+    if video is None or info.timecode is not None:
+        return info
+    rate = video.rate.rate
+    pictures = video.nb_frames or (round(duration * rate) if duration else None)
+    return attrs.evolve(info, timecode=sidecar_timecode(path, rate, pictures))
 
 
 def probe_afresh(path: str, timeout: float = 60) -> MediaInfo:

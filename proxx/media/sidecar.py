@@ -1,0 +1,110 @@
+"""What a camera's sidecar file says of its clip where the clip's own file does not: the start
+timecode of a Sony camera's MP4.
+
+Sony's XAVC S, XAVC HS and XAVC S-I cameras (the FX and Alpha series) write a clip's timecode into
+a metadata track ffprobe does not read, and into the XML file beside it (`C0001.MP4` and
+`C0001M01.XML`: "NonRealTimeMeta", whose `LtcChangeTable` gives the timecode at each frame count
+where it changes). Editing systems show that timecode and relink proxies by it; a proxy made
+without it would not relink.
+
+The XML comes from the card: it is read only when small, without a document type (so no entities
+are expanded), and believed only when it describes a clip of the same number of pictures at the
+same timecode rate.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ElementTree
+from fractions import Fraction
+from pathlib import Path
+from stat import S_ISREG
+
+# A NonRealTimeMeta document is a few kilobytes.
+_MOST_BYTES = 256 * 1024
+# The names a camera gives it, and the same in lower case (a copy tool that lowered them).
+_SUFFIXES = ("M01.XML", "M01.xml", "m01.xml")
+# SMPTE 12M in Sony's order: frames, seconds, minutes, hours, two hexadecimal digits each (BCD, with
+# flag bits: drop frame is the frames' 0x40); some Alpha bodies write HH:MM:SS:FF instead.
+_PACKED = re.compile(r"[0-9A-Fa-f]{8}")
+_WRITTEN = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})([:;])([0-9]{2})")
+
+
+def sidecar_timecode(path: str, rate: Fraction, pictures: int | None) -> str | None:
+    """The start timecode ("10:05:10:12", drop frame "09:59:59;15") the sidecar XML of the clip at
+    `path` states, for a clip of `pictures` pictures at `rate`; None without a sidecar, or with one
+    that is unreadable, too large, of another rate or another length."""
+    document = _read(Path(path))
+    if document is None:
+        return None
+    try:
+        root = ElementTree.fromstring(document)
+    except ElementTree.ParseError:
+        return None
+    elements: dict[str, ElementTree.Element] = {}
+    for element in root.iter():
+        elements.setdefault(_local(element.tag), element)  # the first of each name
+    table = elements.get("LtcChangeTable")
+    if _local(root.tag) != "NonRealTimeMeta" or table is None:
+        return None
+    counts = _number(table.get("tcFps"))
+    if counts is None or counts != round(rate) or table.get("halfStep", "false") != "false":
+        return None  # a timecode counting at another rate than the pictures': not one proxx can keep
+    duration = elements.get("Duration")
+    length = _number(duration.get("value")) if duration is not None else None
+    if pictures is not None and (length is None or abs(length - pictures) > 1):
+        return None  # the sidecar of another recording, or of a clip cut short
+    start = next((c for c in table if _local(c.tag) == "LtcChange" and c.get("frameCount") == "0"), None)
+    return _timecode(start.get("value", ""), counts) if start is not None else None
+
+
+def _read(path: Path) -> bytes | None:
+    for suffix in _SUFFIXES:
+        try:
+            fd = os.open(path.with_name(path.stem + suffix), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if not S_ISREG(os.fstat(fd).st_mode):  # a folder or a pipe of that name
+                return None
+            document = b""
+            while len(document) <= _MOST_BYTES and (chunk := os.read(fd, 64 * 1024)):
+                document += chunk
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        if len(document) > _MOST_BYTES or b"<!DOCTYPE" in document or b"<!ENTITY" in document:
+            return None
+        return document
+    return None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _number(text: str | None) -> int | None:
+    return int(text) if text is not None and text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+def _timecode(value: str, counts: int) -> str | None:
+    written = _WRITTEN.fullmatch(value)
+    if written:
+        hours, minutes, seconds, mark, frames = written.groups()
+        parts, drop = [int(hours), int(minutes), int(seconds), int(frames)], mark == ";"
+    elif _PACKED.fullmatch(value):
+        packed = [int(value[i : i + 2], 16) for i in range(0, 8, 2)]  # frames, seconds, minutes, hours
+        drop = bool(packed[0] & 0x40)
+        digits = [packed[0] & 0x3F, packed[1] & 0x7F, packed[2] & 0x7F, packed[3] & 0x3F]
+        if any(d >> 4 > 9 or d & 0xF > 9 for d in digits):
+            return None
+        frames, seconds, minutes, hours = ((d >> 4) * 10 + (d & 0xF) for d in digits)
+        parts = [hours, minutes, seconds, frames]
+    else:
+        return None
+    hours, minutes, seconds, frames = parts
+    if hours > 23 or minutes > 59 or seconds > 59 or frames >= counts or (drop and counts not in (30, 60)):
+        return None
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{';' if drop else ':'}{frames:02d}"
