@@ -347,9 +347,13 @@ def test_a_followed_job_no_worker_takes_is_said_to_wait_and_verbose_names_its_fi
     out = tmp_path / "out"
     out.mkdir()
 
-    def worker_comes_late() -> None:  # a worker that starts a second after the job was queued
-        time.sleep(1.0)
+    def worker_comes_late() -> None:  # a worker that starts well after the job was queued
         proxx = Proxx.open()
+        deadline = time.monotonic() + 60
+        while not proxx.store.jobs():  # counted from the job's creation, however long creating it took
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.5)
         (row,) = proxx.store.jobs()
         proxx.run_job(row.job_id)
 

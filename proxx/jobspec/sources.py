@@ -42,6 +42,7 @@ from proxx.media.files import (
     image_sequences_under,
     is_media,
     not_media_reason,
+    pictures_of,
     printable,
     skipped_folder,
 )
@@ -250,6 +251,9 @@ def not_video(path: Path) -> str | None:
     except (OSError, ProbeError):  # ProbeCrashed too: validation reports the tool
         return None
     if info.video is None:
+        clip = pictures_of(path) if info.audio else None
+        if clip is not None:
+            return f"the sound of the P2 clip {clip.name}, proxied with it"
         return NO_VIDEO if info.audio else NO_STREAMS
     if info.is_still_image:
         return STILL

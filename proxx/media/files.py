@@ -137,28 +137,44 @@ def skipped_folder(path: Path, beside_outputs: Collection[str] = ()) -> bool:
 
 # A P2 card (Panasonic's broadcast and VariCam cameras) records a clip in files of their own, one
 # essence each (MXF OP-Atom): its pictures in CONTENTS/VIDEO/<clip>.MXF, each sound channel in
-# CONTENTS/AUDIO/<clip><channel, 00-15>.MXF. Editing systems join them into one clip from the names.
+# CONTENTS/AUDIO/<clip><channel, 00-15>.MXF. Editing systems join them into one clip by these names.
 _P2_VIDEO = ("CONTENTS", "VIDEO")
-_P2_CHANNEL = re.compile(r"([0-9]{2})\.mxf", re.IGNORECASE)
+_P2_CHANNEL = re.compile(r"([0-9]{2})\.MXF")
 
 
-def separate_sound(path: Path) -> list[str]:
-    """The files (their names, by channel) holding the sound of the clip whose pictures are `path`,
-    where its camera recorded them apart from the pictures (a P2 card); [] for any other file. Names
-    are matched ignoring letter case, as a card's FAT or exFAT does."""
+def separate_sound(path: Path) -> list[Path]:
+    """The files holding the sound of the clip whose pictures are `path`, by channel, where its camera
+    recorded them apart from the pictures (a P2 card); [] for any other file. Names are matched
+    ignoring letter case, as a card's FAT or exFAT does; only regular files are taken."""
     video, contents = path.parent, path.parent.parent
-    if path.suffix.lower() != ".mxf" or (contents.name.upper(), video.name.upper()) != _P2_VIDEO:
-        return []
-    try:
-        audio = next(e.path for e in os.scandir(contents) if e.name.upper() == "AUDIO" and e.is_dir())
-        names = os.listdir(audio)
-    except (StopIteration, OSError):
+    if path.suffix.upper() != ".MXF" or (contents.name.upper(), video.name.upper()) != _P2_VIDEO:
         return []
     stem = path.stem.upper()
-    return sorted(
-        (name for name in names if (up := name.upper()).startswith(stem) and _P2_CHANNEL.fullmatch(up[len(stem) :])),
-        key=str.upper,
-    )
+    try:
+        audio = next(e.path for e in os.scandir(contents) if e.name.upper() == "AUDIO" and e.is_dir())
+        with os.scandir(audio) as entries:
+            found = [
+                Path(e.path)
+                for e in entries
+                if (up := e.name.upper()).startswith(stem) and _P2_CHANNEL.fullmatch(up[len(stem) :]) and e.is_file()
+            ]
+    except (StopIteration, OSError):
+        return []
+    return sorted(found, key=lambda p: p.name.upper())
+
+
+def pictures_of(path: Path) -> Path | None:
+    """The pictures' file of the P2 clip whose sound `path` holds one channel of, or None."""
+    audio, contents = path.parent, path.parent.parent
+    if audio.name.upper() != "AUDIO" or len(path.stem) < 3:
+        return None
+    try:
+        videos = [e.path for e in os.scandir(contents) if e.name.upper() == "VIDEO" and e.is_dir()]
+        with os.scandir(videos[0]) as entries:
+            clip = next((Path(e.path) for e in entries if e.name.upper() == f"{path.stem[:-2]}.MXF".upper()), None)
+    except (IndexError, OSError):
+        return None
+    return clip if clip is not None and path in separate_sound(clip) else None
 
 
 def decodable(path: Path) -> bool:

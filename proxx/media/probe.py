@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -18,6 +19,7 @@ import attrs
 from proxx import vocabulary
 from proxx.media.allowlist import MEDIA_DEMUXERS, probe_restrictions
 from proxx.media.colour import Colour
+from proxx.media.files import separate_sound
 from proxx.media.sidecar import sidecar_timecode
 from proxx.media.tools import require_tool
 
@@ -157,6 +159,9 @@ class MediaInfo:
         it ("24000/1001"), or "" when there is no such track (MXF carries its timecode otherwise).
       reel_name: the reel (tape) name the file states ("A001"): a QuickTime timecode track's, or an
         MXF tape package's; "" when it states none. Editing systems relink by it with the timecode.
+      sound_files: where its camera recorded the clip's sound in files of their own (a P2 card), those
+        files (MXF), one for each stream of `audio`, which is each one's first stream; () when the
+        file's own streams are its sound.
     Properties: `container` (the canonical container name), `demuxer`, `video_duration`,
     `is_still_image`.
     """
@@ -174,6 +179,7 @@ class MediaInfo:
     other_video: tuple[tuple[int, int, int], ...] = ()  # (track number, width, height) after the first
     timecode_rate: str = ""  # the first tmcd track's rate ("24000/1001"), "" without one
     reel_name: str = ""  # the reel (tape) name of its timecode track or tape package, "" without one
+    sound_files: tuple[str, ...] = ()  # a P2 clip's sound files, one for each of `audio`
 
     @property
     def container(self) -> str:
@@ -425,19 +431,32 @@ def probe(path: str, timeout: float = 60) -> MediaInfo:
     first two video frames are read too (a few milliseconds) only when the container states no
     field order, or, for MPEG streams, no timecode (an MPEG-2 GOP timecode shows from the 2nd packet).
     A file probed before, unchanged since (device, inode, size, modification time), is not probed
-    again; the answer names the path asked for. A file that states no start timecode takes the one
-    its camera wrote in the XML beside it (a Sony camera's `C0001M01.XML`): `probe` reads sources."""
+    again; the answer names the path asked for. `probe` reads sources as a camera recorded them: a
+    file that states no start timecode takes the one its camera wrote in the XML beside it (a Sony
+    camera's `C0001M01.XML`), and a P2 card's clip its sound from the files its camera recorded it
+    in (`MediaInfo.sound_files`)."""
     return _remembered(path, timeout, _probe_source)
 
 
 def _probe_source(path: str, timeout: float) -> MediaInfo:
     info = _probe(path, timeout)
     video, duration = info.video, info.video_duration
-    if video is None or info.timecode is not None:
+    if video is None:
         return info
-    rate = video.rate.rate
-    pictures = video.nb_frames or (round(duration * rate) if duration else None)
-    return attrs.evolve(info, timecode=sidecar_timecode(path, rate, pictures))
+    if info.timecode is None:
+        rate = video.rate.rate
+        pictures = video.nb_frames or (round(duration * rate) if duration else None)
+        info = attrs.evolve(info, timecode=sidecar_timecode(path, rate, pictures))
+    sound_files = separate_sound(Path(path))
+    if not sound_files:
+        return info
+    streams = []
+    for sound_file in sound_files:
+        heard = probe(str(sound_file), timeout)
+        if not heard.audio or heard.demuxer != "mxf" or heard.video is not None:
+            raise ProbeError(f"{sound_file}: not a sound file of the clip (one MXF audio stream)")
+        streams.append(heard.audio[0])
+    return attrs.evolve(info, audio=tuple(streams), sound_files=tuple(map(str, sound_files)))
 
 
 def probe_afresh(path: str, timeout: float = 60) -> MediaInfo:

@@ -163,6 +163,9 @@ def check_source(
     if stat.st_size == 0:
         return [_problem("source_empty", f"Source file '{path}' is empty (0 bytes).", source=path)], None
 
+    sound = _sound_file_problems(path, real, roots)
+    if sound:
+        return sound, None
     accepts_raw = engine is not None and engine.accepts_raw
     try:
         info: MediaInfo | None = probe(real)  # the file itself: a link swapped later leads nowhere
@@ -236,21 +239,6 @@ def check_source(
                 source=path,
             )
         ], info
-    sound = separate_sound(Path(real))
-    if sound:
-        named = sound[0] if len(sound) == 1 else f"{sound[0]} to {sound[-1]}"
-        return [
-            _problem(
-                "source_sound_apart",
-                f"Source file '{path}' holds only the pictures of a clip whose sound its camera recorded in "
-                f"{len(sound)} file(s) of their own ({named}, in the P2 card's AUDIO folder): proxx makes "
-                "a proxy from one file, and this one's would have no sound, which editing systems refuse to "
-                "attach to the clip. Join the clip's pictures and sound into one file first (the camera "
-                "maker's or an editing system's P2 import does), then proxy that.",
-                source=path,
-                sound_files=sound,
-            )
-        ], info
     rate = info.video.rate.rate
     if info.timecode is not None and not _is_timecode(info.timecode, rate):
         return [
@@ -277,6 +265,32 @@ def check_source(
             )
         ], info
     return [], info
+
+
+def _sound_file_problems(path: str, real: str, roots: Roots | None) -> list[Problem]:
+    """A P2 clip's sound files (`MediaInfo.sound_files`), each checked as a source is: inside the
+    roots, a regular file, and read as sound."""
+    for sound_file in separate_sound(Path(real)):
+        untrusted, _ = trust.check_source_file(str(sound_file), roots)
+        if untrusted:
+            return untrusted
+        try:
+            heard: MediaInfo | None = probe(str(sound_file))
+        except ProbeError as error:
+            heard, why = None, str(error)
+        if heard is None or not heard.audio or heard.video is not None or heard.demuxer != "mxf":
+            return [
+                _problem(
+                    "source_sound_unreadable",
+                    f"Source file '{path}' is a clip whose camera recorded its sound in files of their own, "
+                    f"and one of them, '{sound_file}', is not readable as its sound: it is damaged or not "
+                    "a sound file. Copy the card again from the camera or its backup, then retry the job.",
+                    source=path,
+                    sound_file=str(sound_file),
+                    admin_message=why if heard is None else f"{heard.format_name}: {len(heard.audio)} audio",
+                )
+            ]
+    return []
 
 
 def _folders_taken(out_dir: Path, outputs: list[str]) -> list[Problem]:

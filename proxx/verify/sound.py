@@ -64,11 +64,19 @@ Envelope = list[float]
 
 @attrs.frozen
 class _Read:
-    """Each track's channels' fine envelopes of one file, from `seek` seconds after its first picture."""
+    """Each track's channels' fine envelopes of one file, from `seek` seconds after its first picture;
+    a P2 clip's tracks from its sound files (`MediaInfo.sound_files`), one track each."""
 
     path: str
     seek: float
     channels: tuple[int, ...]
+    sound_files: tuple[str, ...] = ()
+
+    def inputs(self) -> list[tuple[str, str]]:
+        """Each file to open, with the stream of it each track is: (file, "a:N")."""
+        if self.sound_files:
+            return [(sound_file, "a:0") for sound_file in self.sound_files]
+        return [(self.path, f"a:{track}") for track in range(len(self.channels))]
 
 
 def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
@@ -78,7 +86,10 @@ def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> l
         return []
     heard_channels = tuple(max(stream.channels, 1) for stream in source.audio)
     made_channels = tuple(max(stream.channels, 1) for stream in output.audio[:tracks])
-    reads = [_Read(source.path, _lead(source), heard_channels), _Read(output.path, _lead(output), made_channels)]
+    reads = [
+        _Read(source.path, _lead(source), heard_channels, source.sound_files),
+        _Read(output.path, _lead(output), made_channels),
+    ]
     # The last seconds the proxy must keep: its pictures' and each track's, as both files state them.
     lengths = [
         length for length in (source.video_duration, *(s.duration for s in (*source.audio, *output.audio))) if length
@@ -267,13 +278,19 @@ def _envelopes(reads: Sequence[_Read], timeout: float) -> list[list[list[Envelop
         padded = f"apad=whole_dur={SECONDS}," if i >= 2 else ""
         return f"aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts={layout},{padded}atrim=duration={SECONDS}"
 
-    graph = ";".join(f"[{i}:a:{track}]{cut(i, channels)}[t{n}]" for n, (i, track, channels) in enumerate(tracks))
-    graph += ";" + "".join(f"[t{n}]" for n in range(len(tracks))) + f"amerge=inputs={len(tracks)}"
-    channels = sum(count for *_, count in tracks)
-    inputs = []
+    inputs: list[str] = []
+    streams: list[str] = []  # each track's, as "<input number>:a:N"
     for read in reads:
         seek = ["-ss", f"{read.seek:.6f}"] if read.seek > 0 else []
-        inputs += [*seek, *probe_restrictions(), "-i", file_url(read.path)]
+        opened: dict[str, int] = {}
+        for path, stream in read.inputs():
+            if path not in opened:
+                opened[path] = inputs.count("-i")
+                inputs += [*seek, *probe_restrictions(), "-i", file_url(path)]
+            streams.append(f"{opened[path]}:{stream}")
+    graph = ";".join(f"[{streams[n]}]{cut(i, channels)}[t{n}]" for n, (i, _track, channels) in enumerate(tracks))
+    graph += ";" + "".join(f"[t{n}]" for n in range(len(tracks))) + f"amerge=inputs={len(tracks)}"
+    channels = sum(count for *_, count in tracks)
     command = [
         require_tool("ffmpeg").path, "-v", "error", "-nostdin", *inputs,
         "-filter_complex", graph, "-f", "s16le", "-ac", str(channels), "pipe:1",

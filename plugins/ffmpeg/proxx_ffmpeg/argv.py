@@ -43,6 +43,19 @@ def input_options(source: MediaInfo) -> list[str]:
     return ["-protocol_whitelist", "file", "-f", source.demuxer, "-i", file_url(source.path)]
 
 
+def sound_inputs(source: MediaInfo) -> list[str]:
+    """The inputs after the pictures' file: a P2 clip's sound files (`MediaInfo.sound_files`), local
+    files read as the MXF they validated as; none for any other source."""
+    return [a for f in source.sound_files for a in ("-protocol_whitelist", "file", "-f", "mxf", "-i", file_url(f))]
+
+
+def sound_maps(source: MediaInfo) -> list[str]:
+    """Every audio stream, in order: the file's own, or each sound file's (`sound_inputs`)."""
+    if not source.sound_files:
+        return ["-map", "0:a?"]
+    return [a for n in range(len(source.sound_files)) for a in ("-map", f"{n + 1}:a:0")]
+
+
 def colour_filters(target: ColourTarget, pix_fmt: str) -> list[str]:
     """Filters that make the picture `target.output` from `target.source`, each property named on
     both sides (never a filter's guess), then label the frames with `target.output` exactly. An RGB

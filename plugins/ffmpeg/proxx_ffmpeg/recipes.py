@@ -31,7 +31,15 @@ from proxx.plugin import (
     ProxyTarget,
     proxy_target,
 )
-from proxx_ffmpeg.argv import colour_filters, colour_options, colour_unconvertible, file_url, input_options
+from proxx_ffmpeg.argv import (
+    colour_filters,
+    colour_options,
+    colour_unconvertible,
+    file_url,
+    input_options,
+    sound_inputs,
+    sound_maps,
+)
 
 PRORES_PROFILE_NUMBER = {
     "prores_proxy": 0,
@@ -184,8 +192,8 @@ def build_args(
         ffmpeg, "-hide_banner", "-nostdin", "-n", "-nostats", "-loglevel", "warning",
         "-progress", "pipe:1",
         *_video_lead(source),
-        *limit, *input_options(source),  # local file, its validated demuxer
-        "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-map_chapters", "-1",
+        *limit, *input_options(source), *sound_inputs(source),  # local files, their validated demuxers
+        "-map", "0:v:0", *sound_maps(source), "-map_metadata", "0", "-map_chapters", "-1",
         "-fps_mode", "cfr", "-r", rate,
         "-vf", ",".join(_filters(source, target, pixel_format(profile.codec))),
         *_video_args(profile, target), *colour_options(target.colour),
