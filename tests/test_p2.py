@@ -128,3 +128,20 @@ def test_only_a_p2_card_s_clips_take_their_sound_from_other_files(tmp_path):
     other = clip.parent.parent / "AUDIO" / "0002CD00.MXF"  # another clip's channel
     other.write_bytes(b"")
     assert separate_sound(clip) == separate_sound(clip)[:2] and pictures_of(other) is None
+
+
+def test_a_p2_card_run_again_is_left_alone_until_a_sound_file_changes(tmp_path, proxx_home, capsys):
+    card = tmp_path / "P2CARD"
+    video = make_p2_clip(card, channels=2)
+    out = tmp_path / "out"
+    out.mkdir()
+    run = ["run", "--profile", INTENT, "--output", str(out), str(card)]
+    assert main(run) == 0
+    capsys.readouterr()
+    assert main(run) == 0  # already proxied: nothing made again
+    assert "(already proxied by job" in capsys.readouterr().out
+    sound = separate_sound(video)[1]
+    sound.write_bytes(separate_sound(video)[0].read_bytes())  # channel 2 copied again, from elsewhere
+    assert main(run) == 4  # the proxy there is of the clip as it was: never replaced
+    said = capsys.readouterr().err
+    assert "this source file as it was then, and the file has changed since" in said, said

@@ -27,6 +27,7 @@ import attrs
 from proxx.compile.profiles import CanonicalProfile, Naming
 from proxx.errors import JobValidationError
 from proxx.jobspec.model import JobSpec, SourceFile, output_path
+from proxx.media.files import separate_sound
 
 SAMPLE_BYTES = 1024 * 1024
 ALREADY_PROXIED = "already proxied: its verified proxy is in the output folder"
@@ -96,6 +97,14 @@ class PublishedLookup(Protocol):
     def output_identity(self) -> str: ...
 
 
+def source_identity(path: str | Path) -> str | None:
+    """A source's `content_identity`, with a P2 clip's sound files' (`MediaInfo.sound_files`): a
+    sound file copied again changes the clip, and a proxy recorded without them (silent, as proxx
+    made P2 proxies before it read them) is not this clip's."""
+    identities = [content_identity(path), *(content_identity(f) for f in separate_sound(Path(path)))]
+    return None if None in identities else "+".join(i for i in identities if i is not None)
+
+
 def leave_out_proxied(
     sources: Iterable[SourceFile],
     canonical: CanonicalProfile,
@@ -126,14 +135,14 @@ def _proxied(
         return None
     if content_identity(output, with_mtime=True) != record.output_identity:
         return None  # replaced, altered or truncated since: not the proxy proxx verified
-    if content_identity(source) != record.source_identity:
+    if source_identity(source) != record.source_identity:
         return None  # another take at the same name (a card reformatted and shot again)
     return Proxied(source, output, record.job_id)
 
 
 def identities(source: str, output: str) -> tuple[str, str] | None:
     """(source, proxy) identities of a just-published proxy, as `leave_out_proxied` compares them."""
-    of_source, of_output = content_identity(source), content_identity(output, with_mtime=True)
+    of_source, of_output = source_identity(source), content_identity(output, with_mtime=True)
     return None if of_source is None or of_output is None else (of_source, of_output)
 
 
@@ -177,7 +186,7 @@ def taken_by_proxy(
         return problem  # replaced or altered since: not the proxy that job published
     if record.source != clip.source:
         whose = f"'{record.source}', another source of the same name"
-    elif content_identity(clip.source) != record.source_identity:
+    elif source_identity(clip.source) != record.source_identity:
         whose = "this source file as it was then, and the file has changed since (a copy completed or made again)"
     else:
         return problem

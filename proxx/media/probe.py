@@ -450,13 +450,17 @@ def _probe_source(path: str, timeout: float) -> MediaInfo:
     sound_files = separate_sound(Path(path))
     if not sound_files:
         return info
-    streams = []
-    for sound_file in sound_files:
-        heard = probe(str(sound_file), timeout)
-        if not heard.audio or heard.demuxer != "mxf" or heard.video is not None:
-            raise ProbeError(f"{sound_file}: not a sound file of the clip (one MXF audio stream)")
-        streams.append(heard.audio[0])
-    return attrs.evolve(info, audio=tuple(streams), sound_files=tuple(map(str, sound_files)))
+    streams = tuple(clip_sound(str(sound_file), timeout) for sound_file in sound_files)
+    return attrs.evolve(info, audio=streams, sound_files=tuple(map(str, sound_files)))
+
+
+def clip_sound(sound_file: str, timeout: float = 60) -> AudioStream:
+    """The sound a P2 clip's sound file holds: its one audio stream, in MXF; ProbeError for a file
+    that is not one."""
+    heard = probe(sound_file, timeout)
+    if not heard.audio or heard.demuxer != "mxf" or heard.video is not None:
+        raise ProbeError(f"{sound_file}: not a sound file of a clip (an MXF audio stream, no pictures)")
+    return heard.audio[0]
 
 
 def probe_afresh(path: str, timeout: float = 60) -> MediaInfo:

@@ -35,7 +35,15 @@ from proxx.jobspec.model import ClipSpec, JobSpec, SourceFile
 from proxx.jobspec.rerun import output_key
 from proxx.media.files import separate_sound
 from proxx.media.policy import CONFORM_BOUND, conform_pictures
-from proxx.media.probe import MediaInfo, ProbeCrashed, ProbeError, ProbeTimedOut, probe, remembered
+from proxx.media.probe import (
+    MediaInfo,
+    ProbeCrashed,
+    ProbeError,
+    ProbeTimedOut,
+    clip_sound,
+    probe,
+    remembered,
+)
 from proxx.media.raw import raw_format
 from proxx.pluginmanager import PluginManager
 from proxx.roots import Roots
@@ -275,10 +283,10 @@ def _sound_file_problems(path: str, real: str, roots: Roots | None) -> list[Prob
         if untrusted:
             return untrusted
         try:
-            heard: MediaInfo | None = probe(str(sound_file))
+            clip_sound(str(sound_file))
+        except (ProbeCrashed, ProbeTimedOut):
+            continue  # the tool's fault, not the file's: the clip's own probe below says so
         except ProbeError as error:
-            heard, why = None, str(error)
-        if heard is None or not heard.audio or heard.video is not None or heard.demuxer != "mxf":
             return [
                 _problem(
                     "source_sound_unreadable",
@@ -287,7 +295,7 @@ def _sound_file_problems(path: str, real: str, roots: Roots | None) -> list[Prob
                     "a sound file. Copy the card again from the camera or its backup, then retry the job.",
                     source=path,
                     sound_file=str(sound_file),
-                    admin_message=why if heard is None else f"{heard.format_name}: {len(heard.audio)} audio",
+                    admin_message=str(error),
                 )
             ]
     return []
