@@ -145,3 +145,21 @@ def test_a_p2_card_run_again_is_left_alone_until_a_sound_file_changes(tmp_path, 
     assert main(run) == 4  # the proxy there is of the clip as it was: never replaced
     said = capsys.readouterr().err
     assert "this source file as it was then, and the file has changed since" in said, said
+
+
+def test_a_p2_clip_whose_sound_files_lie_outside_the_media_roots_is_refused(tmp_path):
+    """A web page or a farm reads sources inside its media roots only: an AUDIO folder linked to
+    somewhere else is not read through."""
+    from proxx.jobspec.model import ClipSpec
+    from proxx.roots import Roots
+    from proxx.validate.checks import check_source
+
+    roots = tmp_path / "media"
+    video = make_p2_clip(roots / "P2CARD", channels=1)
+    audio = video.parent.parent / "AUDIO"
+    audio.rename(tmp_path / "elsewhere")
+    audio.symlink_to(tmp_path / "elsewhere")
+    problems, _ = check_source(ClipSpec(0, str(video), str(tmp_path / "out.mov")), None, Roots((str(roots),)))
+    assert [(p.reason, p.context["source"]) for p in problems] == [
+        ("source_outside_roots", str(audio / "0001AB00.MXF"))
+    ]
