@@ -111,7 +111,13 @@ def test_a_sidecar_is_believed_only_of_a_clip_it_describes(tmp_path):
     assert sidecar_timecode(str(clip), PAL, 250) == "10:05:10:12"
     assert sidecar_timecode(str(clip), PAL, 251) == "10:05:10:12"  # a picture either way: a stated length's rounding
     assert sidecar_timecode(str(clip), PAL, 25) is None  # another recording's, or a clip cut short
-    sidecar.write_text(nrt("12100510", frames=250, half_step="true"))  # 50p counted in 25s
+    sidecar.write_text(nrt("12100510", frames=250, half_step="true"))  # 50p counted in pairs, at 25
+    assert sidecar_timecode(str(clip), Fraction(50), 250) == "10:05:10:24"
+    assert sidecar_timecode(str(clip), Fraction(50), 500) == "10:05:10:24"  # its length counted in pairs
+    assert sidecar_timecode(str(clip), PAL, 250) is None  # pairs of pictures at 25: not this clip's
+    sidecar.write_text(nrt("55595909", fps=30, frames=600, half_step="true"))
+    assert sidecar_timecode(str(clip), Fraction(60000, 1001), 600) == "09:59:59;30"
+    sidecar.write_text(nrt("12100510", frames=250, half_step="maybe"))
     assert sidecar_timecode(str(clip), Fraction(50), 250) is None
     sidecar.write_text(nrt("12100510").replace("NonRealTimeMeta", "OtherMeta"))
     assert sidecar_timecode(str(clip), PAL, 25) is None

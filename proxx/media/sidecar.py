@@ -48,15 +48,18 @@ def sidecar_timecode(path: str, rate: Fraction, pictures: int | None) -> str | N
     table = elements.get("LtcChangeTable")
     if _local(root.tag) != "NonRealTimeMeta" or table is None:
         return None
-    counts = _number(table.get("tcFps"))
-    if counts is None or counts != round(rate) or table.get("halfStep", "false") != "false":
+    counts, half_step = _number(table.get("tcFps")), table.get("halfStep", "false")
+    # A half-step timecode counts pairs of pictures (50p, 59.94p at 25 or 30): its frames, doubled,
+    # are the timecode at the pictures' rate, as editing systems show it.
+    step = {"false": 1, "true": 2}.get(half_step)
+    if counts is None or step is None or counts * step != round(rate):
         return None  # a timecode counting at another rate than the pictures': not one proxx can keep
     duration = elements.get("Duration")
     length = _number(duration.get("value")) if duration is not None else None
-    if pictures is not None and (length is None or abs(length - pictures) > 1):
+    if pictures is not None and (length is None or min(abs(length * n - pictures) for n in {1, step}) > 1):
         return None  # the sidecar of another recording, or of a clip cut short
     start = next((c for c in table if _local(c.tag) == "LtcChange" and c.get("frameCount") == "0"), None)
-    return _timecode(start.get("value", ""), counts) if start is not None else None
+    return _timecode(start.get("value", ""), counts, step) if start is not None else None
 
 
 def _read(path: Path) -> bytes | None:
@@ -89,7 +92,7 @@ def _number(text: str | None) -> int | None:
     return int(text) if text is not None and text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
-def _timecode(value: str, counts: int) -> str | None:
+def _timecode(value: str, counts: int, step: int) -> str | None:
     written = _WRITTEN.fullmatch(value)
     if written:
         hours, minutes, seconds, mark, frames = written.groups()
@@ -107,4 +110,4 @@ def _timecode(value: str, counts: int) -> str | None:
     hours, minutes, seconds, frames = parts
     if hours > 23 or minutes > 59 or seconds > 59 or frames >= counts or (drop and counts not in (30, 60)):
         return None
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{';' if drop else ':'}{frames:02d}"
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{';' if drop else ':'}{frames * step:02d}"
