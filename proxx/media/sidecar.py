@@ -1,15 +1,15 @@
 """What a camera's sidecar file says of its clip where the clip's own file does not: the start
 timecode of a Sony camera's MP4.
 
-Sony's XAVC S, XAVC HS and XAVC S-I cameras (the FX and Alpha series) write a clip's timecode into
-a metadata track ffprobe does not read, and into the XML file beside it (`C0001.MP4` and
-`C0001M01.XML`: "NonRealTimeMeta", whose `LtcChangeTable` gives the timecode at each frame count
-where it changes). Editing systems show that timecode and relink proxies by it; a proxy made
-without it would not relink.
+Sony's XAVC S, XAVC HS and XAVC S-I cameras (the FX and Alpha series; XDCAM EX before them) write
+a clip's timecode into a metadata track ffprobe does not read, and into the XML file beside it
+(`C0001.MP4` and `C0001M01.XML`: "NonRealTimeMeta", whose `LtcChangeTable` gives the timecode at
+each frame count where it changes). Editing systems show that timecode and relink proxies by it; a
+proxy made without it would not relink.
 
 The XML comes from the card: it is read only when small, without a document type (so no entities
-are expanded), and believed only when it describes a clip of the same number of pictures at the
-same timecode rate.
+are expanded), and believed only when it describes a clip of the same number of pictures, its
+timecode counting at the pictures' rate (or, "half-step", in pairs of them).
 """
 
 from __future__ import annotations
