@@ -4,6 +4,7 @@ proxy carries that timecode, as editing systems show the clip with it and relink
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -37,17 +38,27 @@ def nrt(value: str, fps: int = 25, frames: int = 25, half_step: str = "false") -
 """
 
 
-def sony_clip(folder: Path, rate: str = "25", seconds: float = 1.0, timecode: str | None = None) -> Path:
+def sony_clip(
+    folder: Path, rate: str = "25", seconds: float = 1.0, timecode: str | None = None, brand: str = "isom"
+) -> Path:
     clip = folder / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4"
     clip.parent.mkdir(parents=True)
     subprocess.run(
         [require_tool("ffmpeg").path, "-v", "error", "-nostdin", "-f", "lavfi",
          "-i", f"testsrc=size=320x180:rate={rate}:duration={seconds}", "-f", "lavfi", "-i", f"sine=duration={seconds}",
          "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", *(["-timecode", timecode] if timecode else []),
-         str(clip)],
+         "-brand", brand, str(clip)],
         check=True,
     )  # fmt: skip
     return clip
+
+
+def embed(clip: Path, document: str) -> None:
+    """The sidecar's copy a Sony camera keeps inside the MP4, near its end: here a box of its own
+    after the others, which readers of the file skip."""
+    data = document.encode()
+    with clip.open("ab") as file:
+        file.write(struct.pack(">I4s", 8 + 16 + len(data), b"uuid") + bytes(16) + data)
 
 
 def written_timecode(path: Path) -> str | None:
@@ -68,6 +79,16 @@ def test_a_sony_clip_s_proxy_carries_the_timecode_its_sidecar_states(tmp_path, p
     row = proxx.store.job(spec.job_id)
     assert row.state == COMPLETED, row.message
     assert written_timecode(out / "CARD" / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.mov") == "10:05:10:12"
+
+
+def test_a_sony_clip_copied_without_its_sidecar_keeps_the_timecode_embedded_in_it(tmp_path):
+    clip = sony_clip(tmp_path, brand="XAVC")
+    embed(clip, nrt("12100510"))
+    assert probe(str(clip)).timecode == "10:05:10:12"
+    assert written_timecode(clip) is None  # the file states none of its own: ffprobe and PyAV see none
+    other = sony_clip(tmp_path / "other")  # another maker's MP4 is not searched
+    embed(other, nrt("12100510"))
+    assert probe(str(other)).timecode is None
 
 
 def test_the_file_s_own_timecode_comes_before_its_sidecar_s(tmp_path):

@@ -446,7 +446,8 @@ def _probe_source(path: str, timeout: float) -> MediaInfo:
     if info.timecode is None:
         rate = video.rate.rate
         pictures = video.nb_frames or (round(duration * rate) if duration else None)
-        info = attrs.evolve(info, timecode=sidecar_timecode(path, rate, pictures))
+        embedded = info.brand.startswith("XAVC")  # Sony's MP4, which keeps a copy of its sidecar
+        info = attrs.evolve(info, timecode=sidecar_timecode(path, rate, pictures, embedded))
     sound_files = separate_sound(Path(path))
     if not sound_files:
         return info

@@ -23,6 +23,9 @@ from stat import S_ISREG
 
 # A NonRealTimeMeta document is a few kilobytes.
 _MOST_BYTES = 256 * 1024
+# How much of a Sony MP4's end is read for the copy its camera embeds there (a clip's index and
+# metadata, after its pictures and sound, are a few megabytes at most).
+_EMBEDDED_BYTES = 4 * 1024 * 1024
 # The names a camera gives it, and the same in lower case (a copy tool that lowered them).
 _SUFFIXES = ("M01.XML", "M01.xml", "m01.xml")
 # SMPTE 12M in Sony's order: frames, seconds, minutes, hours, two hexadecimal digits each (BCD, with
@@ -31,11 +34,15 @@ _PACKED = re.compile(r"[0-9A-Fa-f]{8}")
 _WRITTEN = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})([:;])([0-9]{2})")
 
 
-def sidecar_timecode(path: str, rate: Fraction, pictures: int | None) -> str | None:
+def sidecar_timecode(path: str, rate: Fraction, pictures: int | None, embedded: bool = False) -> str | None:
     """The start timecode ("10:05:10:12", drop frame "09:59:59;15") the sidecar XML of the clip at
     `path` states, for a clip of `pictures` pictures at `rate`; None without a sidecar, or with one
-    that is unreadable, too large, of another rate or another length."""
+    that is unreadable, too large, of another rate or another length. With `embedded` (a Sony MP4:
+    brand XAVC), a clip copied without its sidecar is read for the copy its camera wrote near the
+    file's end."""
     document = _read(Path(path))
+    if document is None and embedded:
+        document = _embedded(Path(path))
     if document is None:
         return None
     try:
@@ -82,6 +89,29 @@ def _read(path: Path) -> bytes | None:
             return None
         return document
     return None
+
+
+def _embedded(path: Path) -> bytes | None:
+    """The NonRealTimeMeta document in the last `_EMBEDDED_BYTES` of a Sony MP4, or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not S_ISREG(info.st_mode):
+            return None
+        tail = os.pread(fd, _EMBEDDED_BYTES, max(info.st_size - _EMBEDDED_BYTES, 0))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    end = tail.rfind(b"</NonRealTimeMeta>")
+    start = tail.rfind(b"<NonRealTimeMeta", 0, end) if end >= 0 else -1
+    document = tail[start : end + len(b"</NonRealTimeMeta>")] if start >= 0 else b""
+    if not document or len(document) > _MOST_BYTES or b"<!DOCTYPE" in document or b"<!ENTITY" in document:
+        return None
+    return document
 
 
 def _local(tag: str) -> str:
