@@ -65,7 +65,7 @@ def test_a_p2_clip_is_proxied_with_the_sound_its_camera_recorded_apart(tmp_path,
     out.mkdir()
     assert main(["run", "--profile", INTENT, "--output", str(out), str(card)]) == 0
     said = capsys.readouterr().err
-    assert f"the sound of the P2 clip {video.name}, proxied with it" in said
+    assert f"a sound channel of the P2 clip {video.name}, read with that clip" in said
     proxy = out / "P2CARD" / video.parent.parent.name / video.parent.name / f"{video.stem}.mov"
     assert tracks(proxy) == [1, 1, 1]
     row = Proxx.open().store.jobs()[0]

@@ -253,7 +253,7 @@ def not_video(path: Path) -> str | None:
     if info.video is None:
         clip = pictures_of(path) if info.audio else None
         if clip is not None:
-            return f"the sound of the P2 clip {clip.name}, proxied with it"
+            return f"a sound channel of the P2 clip {clip.name}, read with that clip"
         return NO_VIDEO if info.audio else NO_STREAMS
     if info.is_still_image:
         return STILL
