@@ -71,28 +71,25 @@ def sidecar_timecode(path: str, rate: Fraction, pictures: int | None, embedded: 
 
 def _read(path: Path) -> bytes | None:
     for suffix in _SUFFIXES:
-        try:
-            fd = os.open(path.with_name(path.stem + suffix), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            continue
-        try:
-            if not S_ISREG(os.fstat(fd).st_mode):  # a folder or a pipe of that name
-                return None
-            document = b""
-            while len(document) <= _MOST_BYTES and (chunk := os.read(fd, 64 * 1024)):
-                document += chunk
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        if len(document) > _MOST_BYTES or b"<!DOCTYPE" in document or b"<!ENTITY" in document:
-            return None
-        return document
+        found = _file_end(path.with_name(path.stem + suffix), _MOST_BYTES)
+        if found is not None:
+            document, size = found
+            return _plain(document) if size <= _MOST_BYTES else None
     return None
 
 
 def _embedded(path: Path) -> bytes | None:
     """The NonRealTimeMeta document in the last `_EMBEDDED_BYTES` of a Sony MP4, or None."""
+    found = _file_end(path, _EMBEDDED_BYTES)
+    tail = found[0] if found is not None else b""
+    end = tail.rfind(b"</NonRealTimeMeta>")
+    start = tail.rfind(b"<NonRealTimeMeta", 0, end) if end >= 0 else -1
+    return _plain(tail[start : end + len(b"</NonRealTimeMeta>")]) if start >= 0 else None
+
+
+def _file_end(path: Path, most: int) -> tuple[bytes, int] | None:
+    """The last `most` bytes of the regular file at `path`, and its size; None for anything else
+    (missing, a link: never followed, a folder, a pipe: never waited on)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -101,14 +98,15 @@ def _embedded(path: Path) -> bytes | None:
         info = os.fstat(fd)
         if not S_ISREG(info.st_mode):
             return None
-        tail = os.pread(fd, _EMBEDDED_BYTES, max(info.st_size - _EMBEDDED_BYTES, 0))
+        return os.pread(fd, most, max(info.st_size - most, 0)), info.st_size
     except OSError:
         return None
     finally:
         os.close(fd)
-    end = tail.rfind(b"</NonRealTimeMeta>")
-    start = tail.rfind(b"<NonRealTimeMeta", 0, end) if end >= 0 else -1
-    document = tail[start : end + len(b"</NonRealTimeMeta>")] if start >= 0 else b""
+
+
+def _plain(document: bytes) -> bytes | None:
+    """`document`, when it is small and declares nothing (no document type: no entities expanded)."""
     if not document or len(document) > _MOST_BYTES or b"<!DOCTYPE" in document or b"<!ENTITY" in document:
         return None
     return document
