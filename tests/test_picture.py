@@ -17,7 +17,7 @@ from proxx import Proxx
 from proxx.compile.repository import load_repository
 from proxx.media import decoder
 from proxx.media.allowlist import demuxer_options
-from proxx.media.probe import file_url, keyframe_before, probe_afresh
+from proxx.media.probe import file_url, probe_afresh
 from proxx.media.tools import require_tool
 from proxx.resources import bundled_profiles_dir
 from proxx.store import COMPLETED, FAILED
@@ -287,24 +287,24 @@ def test_a_right_proxy_s_later_pictures_pass_and_a_short_clip_is_not_read_again(
     assert [name for name, _, _ in reads] == ["decoder", "decoder"]  # each first picture, nothing more
 
 
-def test_the_index_says_where_the_later_pictures_are_and_a_one_gop_source_is_read_from_its_start(
-    moving, one_gop, tmp_path, monkeypatch
-):
-    # Half-second GOPs at 25 fps: keyframes every 12 pictures, 0.48 s.
-    assert [keyframe_before(str(moving), at) for at in (0.0, 0.47, 0.5, 2.0, 2.99)] == [0.0, 0.0, 0.48, 1.92, 2.88]
-    assert keyframe_before(str(one_gop), 2.0) == 0.0
+def test_a_one_gop_source_is_decoded_from_its_keyframe_to_its_pictures_at_one_second(one_gop, tmp_path, monkeypatch):
     source, proxy = probe_afresh(str(one_gop)), probe_afresh(str(render(one_gop, tmp_path / "one_gop.mov")))
     reads = _reads(monkeypatch)
     checks = picture_checks(profile(), source, proxy)
-    # Its pictures at one second (sooner than two thirds of 3 s), decoded from its first.
+    # Its pictures at one second (sooner than two thirds of 3 s), decoded from its first, in one read
+    # that opens it at its last keyframe before two thirds (its first picture): no other read asks.
     assert (checks[-1].name, checks[-1].actual, checks[-1].passed) == ("picture_later", "the source's at 1.00 s", True)
-    assert [name for name, _, _ in reads] == ["decoder", "decoder", "ffprobe", "decoder", "decoder"]
-    assert reads[3][1]["seek"] is None and reads[3][1]["start"] == pytest.approx(1.0)
-    # Where the index does not say, the pictures at two thirds are read, find the first, and tell.
-    monkeypatch.setattr(picture, "keyframe_before", lambda *a, **k: None)
-    reads.clear()
-    assert [c.name for c in picture_checks(profile(), source, proxy)][-1] == "picture_geometry"
-    assert [name for name, _, _ in reads] == ["decoder", "decoder", "decoder"]
+    assert [name for name, _, _ in reads] == ["decoder", "decoder", "decoder", "decoder"]
+    assert (reads[2][1]["seek"], reads[2][1]["start"]) == (pytest.approx(2.0), pytest.approx(1.0))
+
+
+def test_a_source_keyed_often_is_read_at_its_last_keyframe_before_two_thirds(moving, tmp_path, monkeypatch):
+    # Half-second GOPs at 25 fps: keyframes every 12 pictures, 0.48 s; its last before 2 s at 1.92 s.
+    source, proxy = probe_afresh(str(moving)), probe_afresh(str(render(moving, tmp_path / "moving.mov")))
+    reads = _reads(monkeypatch)
+    checks = picture_checks(profile(), source, proxy)
+    assert (checks[-1].name, checks[-1].actual, checks[-1].passed) == ("picture_later", "the source's at 1.92 s", True)
+    assert len(reads) == 4
 
 
 def _as_ffmpeg_shows(clip: Path, before: str = "", *seek: str, count: int = 1) -> list[picture.Picture]:

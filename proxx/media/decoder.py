@@ -78,7 +78,8 @@ def read(
 
     seek: open the file at its last keyframe at or before this time (seconds from its start), and,
       with `accurate`, give no picture before the time itself.
-    start: give no picture before this time (seconds from the file's start), decoding from its start.
+    start: give no picture before this time (seconds from the file's start), decoding from its start
+      or, given `seek` too, from that keyframe.
     colour: the colour matrix ("colorspace") and "range" the pictures are read as, where the file's
       own words are not to be taken.
     """

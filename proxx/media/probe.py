@@ -602,19 +602,6 @@ def _first_frame(path: str, timeout: float) -> dict[str, Any] | None:
     return frames[0] if frames else None
 
 
-def keyframe_before(path: str, seconds: float, timeout: float = 60) -> float | None:
-    """Where the first video stream's last keyframe at or before `seconds` (as the file's timestamps
-    count) is, in the same count: where ffmpeg's `-ss` without accurate seeking opens the file (both
-    seek the same way). Read from the file's index, decoding nothing: about 2 ms. None where ffprobe
-    does not say (a file without an index or timestamps)."""
-    what = ["-nofind_stream_info", "-select_streams", "v:0", "-read_intervals", f"{seconds:.6f}%+#1",
-            "-show_entries", "packet=pts_time,flags"]  # fmt: skip
-    packets = _ffprobe(path, what, timeout).get("packets") or [{}]
-    if "K" not in str(packets[0].get("flags", "")):
-        return None
-    return _float(packets[0].get("pts_time"))
-
-
 def _signal_name(number: int) -> str:
     import signal
 

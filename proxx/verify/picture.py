@@ -25,11 +25,11 @@ pictures after a right first one, is unlike its source there; one whose pictures
 others repeated to keep their count shows the source's picture a frame off. They are read where the
 source is cheap to read: its last keyframe (intra-coded picture) before two thirds of the clip, read
 with the two pictures after it without decoding any before it, and the proxy's pictures at the same
-time. Where the source's index (ffprobe, about 2 ms) says its only keyframe there is its first
-picture (x264's default output, a screen recording, a phone clip shorter than its GOP), it is
-decoded from there to its pictures at two thirds of the clip or at one second, whichever is sooner;
-so is a file whose read at its keyframe gives nothing (an MPEG-TS file of one GOP, which is opened
-past its only keyframe, for it has no index to seek by).
+time. Where that keyframe comes before two thirds of the clip or one second, whichever is sooner
+(a source of one GOP: x264's default output, a screen recording, a phone clip shorter than its
+GOP), the source is decoded from it to its pictures there; a file whose read at its keyframe gives
+nothing (an MPEG-TS file of one GOP, which is opened past its only keyframe, for it has no index to
+seek by) is decoded from its start.
 Each proxy picture is compared with the source picture its slot shows, found from the times of
 the source's pictures read: where they are a frame apart (a constant rate kept, in any container),
 its own. Where the proxy does not keep them one for one (a variable rate, a rate conformed, a
@@ -54,7 +54,7 @@ from proxx.media import decoder
 from proxx.media.allowlist import demuxer_options
 from proxx.media.colour import Colour
 from proxx.media.policy import proxy_target
-from proxx.media.probe import MediaInfo, ProbeError, file_url, keyframe_before
+from proxx.media.probe import MediaInfo, file_url
 from proxx.verify.checks import Check
 
 # Pixels a side of the compared pictures: a turned or mirrored picture, or levels that moved, show
@@ -102,10 +102,10 @@ SLOT_DOUBT = 0.1
 SAME_SLOT = 0.01
 # A clip shorter than this (seconds) is not read again: its first picture is most of it.
 LATER_SHORTEST = 1.0
-# A source whose only keyframe before LATER_AT is its first picture is decoded from it to its
-# pictures at LATER_AT, or at this many seconds if sooner: 25-30 pictures at most (90 ms of CPU for
-# a 720p screen recording, 62 ms for 16 pictures of a simple 1080p clip), where reading at two
-# thirds of a 6 s recording took 266 ms.
+# A source whose last keyframe before LATER_AT is sooner than this many seconds (its first picture,
+# in a source of one GOP) is decoded from it to its pictures here, or at LATER_AT if sooner: 25-30
+# pictures at most (90 ms of CPU for a 720p screen recording, 62 ms for 16 pictures of a simple 1080p
+# clip), where reading at two thirds of a 6 s recording took 266 ms.
 ONE_GOP_LATEST = 1.0
 
 Picture = Sequence[Sequence[tuple[float, ...]]]  # rows of (R, G, B)
@@ -229,9 +229,9 @@ def _later_checks(
     profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float, unlike: float
 ) -> list[Check]:
     """`picture_later`: the source's pictures at its last keyframe before two thirds of the clip, and
-    the two after it, against the proxy's at the same time; where that keyframe is its first
-    picture, or a read there gives none, its pictures at two thirds of the clip or at
-    ONE_GOP_LATEST, whichever is sooner."""
+    the two after it, or, where that keyframe is sooner, at two thirds of the clip or at
+    ONE_GOP_LATEST, whichever is sooner (`_later_source_pictures`), against the proxy's at the same
+    time."""
     assert source.video is not None and output.video is not None
     target = proxy_target(profile, source)
     duration, rate = output.video_duration, target.rate
@@ -246,18 +246,8 @@ def _later_checks(
     # source pictures around it, to tell which of them the engine put in its slot.
     steady = not target.variable_rate and not source.video.repeat_fields and source.video.fps == rate
     wanted = LATER_PICTURES + (0 if steady else 2)
-    keyframe = _keyframe_before(source, before, timeout)
-    # One GOP there (the index says so): decoded from its first picture, to a bounded point.
-    one_gop = (
-        keyframe is not None and source.video.start_time is not None and (keyframe - _lead(source)) * float(rate) < 1
-    )
     try:
-        if one_gop:
-            times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
-        else:
-            times, heard = _keyframe_pictures(source.path, _as_read(colour.source), before, timeout, wanted)
-            if not heard:  # an MPEG-TS file of one keyframe, opened past it: read as a one-GOP source
-                times, heard = _from_the_start(source, colour.source, duration, wanted, timeout)
+        times, heard = _later_source_pictures(source, _as_read(colour.source), before, duration, wanted, timeout)
         if not heard or (times[0] - _lead(source)) * rate < 1:
             return []
         # One for one where the pictures read are a frame apart: not where a capture lost one there.
@@ -308,17 +298,6 @@ def _shown_in_slot(positions: Sequence[float], slot: int, following: float | Non
     if held < 0 or (nearest == len(positions) - 1 and unread_next):
         return None
     return range(held, nearest + 1)
-
-
-def _keyframe_before(source: MediaInfo, before: float, timeout: float) -> float | None:
-    """Where the source's index says its last keyframe at or before `before` seconds from its start
-    is, from its start (about 2 ms): where its first picture is, a read there would give the first
-    pictures again. None where the index does not say: the pictures there are read, and show it."""
-    try:
-        keyframe = keyframe_before(source.path, (source.start_time or 0.0) + before, timeout)
-    except (OSError, ProbeError):
-        return None
-    return None if keyframe is None else keyframe - (source.start_time or 0.0)
 
 
 def _lead(info: MediaInfo) -> float:
@@ -423,25 +402,20 @@ def _first_picture(info: MediaInfo, as_read: Mapping[str, str], timeout: float) 
     return pictures[0]
 
 
-def _keyframe_pictures(
-    path: str, as_read: Mapping[str, str], before: float, timeout: float, count: int = LATER_PICTURES
+def _later_source_pictures(
+    source: MediaInfo, as_read: Mapping[str, str], before: float, duration: float, count: int, timeout: float
 ) -> tuple[list[float], list[Picture]]:
-    """The file's last keyframe at or before `before` seconds from its start (the file is opened
-    there, decoding no picture before it) and the pictures after it, `count` in all: each one's time,
-    in seconds from the file's start, and the pictures."""
-    return _read(path, as_read, count, timeout, seek=before)
-
-
-def _from_the_start(
-    source: MediaInfo, colour: Colour, duration: float, count: int, timeout: float
-) -> tuple[list[float], list[Picture]]:
-    """A source of one GOP (or whose seek lands past its only keyframe): decoded from its first
-    picture to its pictures at LATER_AT of the clip or at ONE_GOP_LATEST, whichever is sooner; `count`
-    of them, each one's time from the file's start, and the pictures. No seek: an MPEG-TS file,
-    without an index, is opened past its only keyframe."""
+    """`count` pictures of the source from its last keyframe at or before `before` seconds from its
+    start (the file opened there, no picture before it decoded), but none sooner than LATER_AT of the
+    clip or ONE_GOP_LATEST, whichever is sooner: a source of one GOP (x264's default output, a
+    screen recording) is decoded from its first picture to there. Each picture's time from the
+    file's start, and the pictures. A file whose read at its keyframe gives none (an MPEG-TS file of
+    one GOP, opened past its only keyframe, for it has no index to seek by) is decoded from its
+    start, without a seek."""
     assert source.video is not None
-    start = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
-    return _read(source.path, _as_read(colour), count, timeout, start=start)
+    soonest = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
+    read = _read(source.path, as_read, count, timeout, seek=before, start=soonest)
+    return read if read[1] else _read(source.path, as_read, count, timeout, start=soonest)
 
 
 def _read(
