@@ -1,9 +1,11 @@
-"""Pictures read from a media file, shrunk to a few pixels a side, by a decoder kept warm.
+"""Pictures read from a media file, shrunk to a few pixels a side, and its sound at a low rate, by a
+decoder kept warm.
 
-Verification reads up to four pictures of every clip (proxx.verify.picture). Each read in an ffmpeg
-run of its own cost a fresh process faulting in its decoder's buffers: 65 % of a 1080p picture's
-22-25 ms of CPU was the kernel's (3,371 page faults a read). A decoder process kept for the next
-read (FFmpeg's libraries through PyAV, which reuse that memory) reads the same picture in 6-13 ms.
+Verification reads up to four pictures of every clip (proxx.verify.picture) and the first seconds
+of its sound (proxx.verify.sound). Each picture read in an ffmpeg run of its own cost a fresh
+process faulting in its decoder's buffers: 65 % of a 1080p picture's 22-25 ms of CPU was the
+kernel's (3,371 page faults a read). A decoder process kept for the next read (FFmpeg's libraries
+through PyAV, which reuse that memory) reads the same picture in 6-13 ms.
 
 The decoding still happens in a process of its own, never in proxx's: a file crafted to crash or
 hang a decoder stops that process (its read fails, in words, and the next read starts another),
@@ -20,13 +22,14 @@ standard library only: what it imports is most of what a start costs.
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,19 +88,59 @@ def read(
     """
     request = {"path": path, "options": dict(options), "count": count, "side": side, "seek": seek,
                "accurate": accurate, "start": start, "colour": dict(colour or {})}  # fmt: skip
+    answer, pictures = _exchange(request, count * side * side * 3, timeout)
+    a, b, c, d = (int(value) for value in answer["turn"])
+    size = side * side * 3
+    frames = [pictures[at : at + size] for at in range(0, len(pictures), size)]
+    return Pictures([float(time) for time in answer["times"]], frames, (a, b, c, d))
+
+
+def sound(
+    path: str,
+    options: Mapping[str, str],
+    tracks: Sequence[tuple[int, int]],
+    rate: int,
+    seconds: float,
+    *,
+    seek: float = 0.0,
+    timeout: float = 60,
+) -> list[bytes]:
+    """The first `seconds` of sound of each (audio stream, channels) in `tracks` (the stream's
+    number among the file's audio streams) of the file at `path` (opened with the demuxer
+    `options`), from `seek` seconds after the file's start, to the sample: each made `rate` Hz,
+    16-bit, with that many channels, interleaved (as ffmpeg's `aformat` makes it). Shorter where the
+    file ends sooner."""
+    request = {
+        "path": path, "options": dict(options), "tracks": [track for track, _ in tracks],
+        "channels": [channels for _, channels in tracks], "rate": rate, "seconds": seconds, "seek": seek,
+    }  # fmt: skip
+    most = [round(seconds * rate) * 2 * channels for _, channels in tracks]
+    answer, heard = _exchange(request, sum(most), timeout)
+    sizes = answer.get("sizes")
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) != len(most)
+        or sum(sizes) != len(heard)
+        or any(not isinstance(size, int) or not 0 <= size <= limit for size, limit in zip(sizes, most, strict=True))
+    ):
+        raise DecoderError("the decoder's answer could not be read")
+    ends = list(itertools.accumulate(sizes))
+    return [heard[end - size : end] for end, size in zip(ends, sizes, strict=True)]
+
+
+def _exchange(request: dict[str, Any], most: int, timeout: float) -> tuple[dict[str, Any], bytes]:
+    """`request` answered by an idle decoder process (or a new one): its answer and up to `most`
+    bytes; DecoderError with FFmpeg's words where it read nothing."""
     process = _POOL.take()
     try:
-        answer, pictures = _ask(process, request, count * side * side * 3, timeout)
+        answer, given = _ask(process, request, most, timeout)
     except BaseException:
         _POOL.discard(process)
         raise
     _POOL.give_back(process)
     if "error" in answer:
         raise DecoderError(str(answer["error"]))
-    a, b, c, d = (int(value) for value in answer["turn"])
-    size = side * side * 3
-    frames = [pictures[at : at + size] for at in range(0, len(pictures), size)]
-    return Pictures([float(time) for time in answer["times"]], frames, (a, b, c, d))
+    return answer, given
 
 
 def _ask(

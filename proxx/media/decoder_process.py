@@ -1,10 +1,12 @@
 """The decoder process's program (`proxx.media.decoder` starts it): pictures of media files,
-decoded by FFmpeg's libraries through PyAV and shrunk to a few pixels a side, one read after
-another. It imports PyAV and the standard library only: what it imports is most of what a start
-costs (about 80 ms of CPU, PyAV's share 70), paid once for each decoder a process keeps.
+decoded by FFmpeg's libraries through PyAV and shrunk to a few pixels a side, and their sound at a
+low rate, one read after another. It imports PyAV and the standard library only: what it imports
+is most of what a start costs (about 80 ms of CPU, PyAV's share 70), paid once for each decoder a
+process keeps.
 
 It reads one request (a JSON line) at a time on its input and answers with a JSON line, then the
-pictures' bytes (RGB, 8 bits a channel, rows top first). It ends when its input does.
+pictures' bytes (RGB, 8 bits a channel, rows top first) or the sound's (16-bit samples, each track's
+channels interleaved, one track after another). It ends when its input does.
 """
 
 from __future__ import annotations
@@ -27,8 +29,14 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     gc.freeze()
     for line in requests:
         try:
-            times, pictures, turn = _decode(json.loads(line))
-            answer: dict[str, Any] = {"times": times, "turn": turn, "size": sum(map(len, pictures))}
+            request = json.loads(line)
+            if "tracks" in request:
+                pictures = _sound(request)
+                answer: dict[str, Any] = {"sizes": list(map(len, pictures))}
+            else:
+                times, pictures, turn = _decode(request)
+                answer = {"times": times, "turn": turn}
+            answer["size"] = sum(map(len, pictures))
         except (av.FFmpegError, OSError, ValueError, KeyError, TypeError, IndexError) as error:
             answer, pictures = {"error": _words(error), "size": 0}, []
         answers.write(json.dumps(answer).encode() + b"\n")
@@ -93,6 +101,93 @@ def _decode(request: dict[str, Any]) -> tuple[list[float], list[bytes], list[int
             if given(stream.decode(packet)):
                 break
         return times, pictures, turn
+
+
+def _sound(request: dict[str, Any]) -> list[bytes]:
+    """The first `seconds` of each of the file's audio streams numbered in `tracks` (among its
+    audio streams), from `seek` seconds after the file's start to the sample (none: from each
+    stream's first), each made `rate` Hz and 16-bit with as many channels as `channels` gives it,
+    interleaved; less where the file ends sooner. What ffmpeg's `-ss SEEK -i FILE -filter_complex
+    "[0:a:N]aformat=...,atrim=duration=SECONDS"` gives."""
+    rate, seek = request["rate"], request["seek"]
+    wanted = round(request["seconds"] * rate)
+    with av.open(request["path"], options=request["options"]) as container:
+        audio = container.streams.audio
+        if any(not 0 <= track < len(audio) for track in request["tracks"]):
+            raise ValueError(f"the file has {len(audio)} audio streams")
+        streams = [audio[track] for track in request["tracks"]]
+        start = round(seek * 1_000_000) + (container.start_time or 0)  # microseconds, as the file counts
+        if seek:
+            container.seek(start, backward=True)
+        reads = {
+            stream.index: _Heard(channels, rate, start / 1_000_000 if seek else None, wanted)
+            for stream, channels in zip(streams, request["channels"], strict=True)
+        }
+        for packet in container.demux(*streams):  # each stream's last packet is empty: it flushes
+            read = reads[packet.stream.index]
+            if not read.full:
+                for frame in packet.decode():
+                    read.take(frame)
+            if all(read.full for read in reads.values()):
+                break
+        else:
+            for read in reads.values():
+                read.take(None)  # the file ended: what the filters hold
+        return [bytes(read.heard[: wanted * read.frame_size]) for read in reads.values()]
+
+
+class _Heard:
+    """One audio stream's samples as they are made `rate` Hz and 16-bit with `channels` channels,
+    none before `start` (seconds, as the file's timestamps count) where given. Its filters are made
+    for the samples the decoder gives, as ffmpeg makes them, and made again where those change: a
+    stream may state one sample format and decode to another (MPEG-1 Layer II in MPEG-TS)."""
+
+    def __init__(self, channels: int, rate: int, start: float | None, wanted: int) -> None:
+        self.frame_size = 2 * channels
+        self.heard = bytearray()
+        self._size = wanted * self.frame_size
+        layout = "mono" if channels == 1 else "stereo" if channels == 2 else f"{channels}c"
+        self._made = f"sample_fmts=s16:sample_rates={rate}:channel_layouts={layout}"
+        self._start = start
+        self._filters: tuple[Any, Any, Any] | None = None  # the graph, its source, its sink
+        self._made_for: tuple[str, str, int] | None = None
+
+    @property
+    def full(self) -> bool:
+        return len(self.heard) >= self._size
+
+    def take(self, frame: Any) -> None:
+        """`frame` through the filters (None: the stream's end), and what they give."""
+        if frame is not None and self._made_for != (given := (frame.format.name, frame.layout.name, frame.sample_rate)):
+            self.take(None)  # what the filters made for the samples before hold
+            self._filters, self._made_for = self._graph(frame), given
+        if self._filters is None:
+            return
+        _, source, sink = self._filters
+        source.push(frame)
+        while not self.full:
+            try:
+                made = sink.pull()
+            except (av.BlockingIOError, av.EOFError):
+                return
+            self.heard += bytes(made.planes[0])[: made.samples * self.frame_size]
+
+    def _graph(self, frame: Any) -> tuple[Any, Any, Any]:
+        graph = av.filter.Graph()
+        chain = [
+            graph.add_abuffer(
+                sample_rate=frame.sample_rate, format=frame.format.name, layout=frame.layout.name,
+                channels=len(frame.layout.channels), time_base=frame.time_base,
+            )
+        ]  # fmt: skip
+        if self._start is not None:  # ffmpeg's accurate seek: the samples before it, left out
+            chain.append(graph.add("atrim", f"start={self._start!r}"))
+        chain.append(graph.add("aformat", self._made))
+        chain.append(graph.add("abuffersink"))
+        for before, after in itertools.pairwise(chain):
+            before.link_to(after)
+        graph.configure()
+        return graph, chain[0], chain[-1]
 
 
 def _graph(stream: Any, side: int, colour: dict[str, str]) -> tuple[Any, Any, Any]:

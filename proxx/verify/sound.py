@@ -3,31 +3,31 @@ wrong: a renderer that maps a source's tracks in another order, swaps a stereo p
 track silent (its only one too), puts another clip's sound in its place, delays it against the
 pictures (lips off), cuts it short or plays it at another speed and trims it to its length.
 
-For every source with sound, ffmpeg (not the engine: it reads the two files) reads the first seconds
-of each track of the source and of the output from their first pictures, and for a clip longer than
-that the seconds before its end too, at a low rate, and each channel's loudness over time (its
-envelope) is compared: each channel of output track N must sound like the same channel of source
-track N, not like another of the source's channels, not like none of them, and not silent where the
-source's is not; and it must follow the source's without a delay of more than a frame, at the start
-and at the end. Tracks that cannot be told apart (silent, a steady tone, copies of one microphone)
-pass: nothing tells them apart. One ffmpeg run a clip: about 55 ms of CPU for a 10 s 1080p clip with
-a stereo track (half of it opening both files again to read before the end), 8 ms for three frames
-at 160x90.
+For every source with sound, FFmpeg's libraries in proxx's decoder process (`proxx.media.decoder`;
+not the engine) read the first seconds of each track of the source and of the output from their
+first pictures, and for a clip longer than that the seconds before its end too, at a low rate, and
+each channel's loudness over time (its envelope) is compared: each channel of output track N must
+sound like the same channel of source track N, not like another of the source's channels, not like
+none of them, and not silent where the source's is not; and it must follow the source's without a
+delay of more than a frame, at the start and at the end. Tracks that cannot be told apart (silent, a
+steady tone, copies of one microphone) pass: nothing tells them apart. One read a file and place:
+a one-second 640x360 clip with a stereo track costs the decoder kept between reads 8 ms of CPU,
+where an ffmpeg run of both files, a fresh process, took 17 (benchmarks/HISTORY.md, "Nineteenth
+session").
 """
 
 from __future__ import annotations
 
 import math
 import operator
-import subprocess
 from collections.abc import Sequence
 from fractions import Fraction
 
 import attrs
 
-from proxx.media.allowlist import probe_restrictions
+from proxx.media import decoder
+from proxx.media.allowlist import demuxer_options
 from proxx.media.probe import MediaInfo, file_url
-from proxx.media.tools import require_tool
 from proxx.verify.checks import Check
 
 SECONDS = 2.0  # of each track, from its start: enough windows to tell voices and rooms apart
@@ -72,11 +72,15 @@ class _Read:
     channels: tuple[int, ...]
     sound_files: tuple[str, ...] = ()
 
-    def inputs(self) -> list[tuple[str, str]]:
-        """Each file to open, with the stream of it each track is: (file, "a:N")."""
+    def files(self) -> dict[str, list[tuple[int, int, int]]]:
+        """Each file to open, with the tracks it holds: (track, its audio stream's number in the
+        file, channels)."""
         if self.sound_files:
-            return [(sound_file, "a:0") for sound_file in self.sound_files]
-        return [(self.path, f"a:{track}") for track in range(len(self.channels))]
+            return {
+                sound_file: [(track, 0, channels)]
+                for track, (sound_file, channels) in enumerate(zip(self.sound_files, self.channels, strict=True))
+            }
+        return {self.path: [(track, track, channels) for track, channels in enumerate(self.channels)]}
 
 
 def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
@@ -99,7 +103,7 @@ def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> l
         reads += [attrs.evolve(read, seek=read.seek + end) for read in reads]
     try:
         envelopes = _envelopes(reads, timeout)
-    except (OSError, subprocess.SubprocessError, ValueError) as error:
+    except (OSError, ValueError) as error:
         expected = "the first seconds of every track read from both files"
         return [
             Check(f"audio[{n}].{name}", expected, f"not readable: {error}", False)
@@ -267,52 +271,43 @@ def _correlation(a: Envelope, b: Envelope) -> float:
 
 
 def _envelopes(reads: Sequence[_Read], timeout: float) -> list[list[list[Envelope]]]:
-    """Each channel's loudness in 10 ms windows (0-1 of full scale), read by read and track by track,
-    in one ffmpeg run: each read's file opened at its `seek`, every track at RATE, cut to SECONDS,
-    all merged into one stream of every channel. The reads before the end are made up to SECONDS
-    with silence where a file ends sooner: the merge ends with its shortest input."""
-    tracks = [(i, track, channels) for i, read in enumerate(reads) for track, channels in enumerate(read.channels)]
+    """Each channel's loudness in 10 ms windows (0-1 of full scale), read by read and track by track:
+    each read's files opened at its `seek` by the decoder process (`proxx.media.decoder`), every
+    track made RATE Hz and cut to SECONDS. The reads before the end are made up to SECONDS with
+    silence where a file ends sooner; then every track is cut to the shortest, so that each pair of
+    reads is compared over the same windows."""
+    heard: list[list[bytes]] = []  # read by read, track by track: 16-bit samples, channels interleaved
+    for i, read in enumerate(reads):
+        tracks = [b""] * len(read.channels)
+        for path, held in read.files().items():
+            given = decoder.sound(
+                file_url(path), demuxer_options(), [(stream, channels) for _, stream, channels in held],
+                RATE, SECONDS, seek=read.seek, timeout=timeout,
+            )  # fmt: skip
+            for (track, _, channels), samples in zip(held, given, strict=True):
+                # The reads before the end: a file ending sooner, made up with silence.
+                tracks[track] = samples.ljust(round(SECONDS * RATE) * 2 * channels, b"\0") if i >= 2 else samples
+        heard.append(tracks)
+    frames = min(len(samples) // (2 * channels) for tracks, read in zip(heard, reads, strict=True)
+                 for samples, channels in zip(tracks, read.channels, strict=True))  # fmt: skip
+    if frames < WINDOW:
+        raise ValueError("no sound was decoded")
+    return [
+        [_channel_envelopes(samples, channels, frames) for samples, channels in zip(tracks, read.channels, strict=True)]
+        for tracks, read in zip(heard, reads, strict=True)
+    ]
 
-    def cut(i: int, channels: int) -> str:
-        layout = "mono" if channels == 1 else "stereo" if channels == 2 else f"{channels}c"
-        padded = f"apad=whole_dur={SECONDS}," if i >= 2 else ""
-        return f"aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts={layout},{padded}atrim=duration={SECONDS}"
 
-    inputs: list[str] = []
-    streams: list[str] = []  # each track's, as "<input number>:a:N"
-    for read in reads:
-        seek = ["-ss", f"{read.seek:.6f}"] if read.seek > 0 else []
-        opened: dict[str, int] = {}
-        for path, stream in read.inputs():
-            if path not in opened:
-                opened[path] = inputs.count("-i")
-                inputs += [*seek, *probe_restrictions(), "-i", file_url(path)]
-            streams.append(f"{opened[path]}:{stream}")
-    graph = ";".join(f"[{streams[n]}]{cut(i, channels)}[t{n}]" for n, (i, _track, channels) in enumerate(tracks))
-    graph += ";" + "".join(f"[t{n}]" for n in range(len(tracks))) + f"amerge=inputs={len(tracks)}"
-    channels = sum(count for *_, count in tracks)
-    command = [
-        require_tool("ffmpeg").path, "-v", "error", "-nostdin", *inputs,
-        "-filter_complex", graph, "-f", "s16le", "-ac", str(channels), "pipe:1",
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-    if done.returncode != 0 or len(done.stdout) < 2 * channels * WINDOW:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ValueError(lines[-1] if lines else f"ffmpeg exited with code {done.returncode}")
-    samples = memoryview(done.stdout).cast("h")
-    frames = len(samples) // channels
-    heard: list[Envelope] = []
+def _channel_envelopes(samples: bytes, channels: int, frames: int) -> list[Envelope]:
+    """Each channel's loudness in WINDOW-sample windows over its first `frames` samples."""
+    values = memoryview(samples).cast("h")
+    envelopes = []
     for channel in range(channels):
-        values = samples[channel::channels].tolist()
-        heard.append(
+        own = values[channel : frames * channels : channels].tolist()
+        envelopes.append(
             [
                 math.sqrt(sum(map(operator.mul, window, window)) / WINDOW) / 32768
-                for window in (values[start : start + WINDOW] for start in range(0, frames - WINDOW + 1, WINDOW))
+                for window in (own[start : start + WINDOW] for start in range(0, frames - WINDOW + 1, WINDOW))
             ]
         )
-    envelopes: list[list[list[Envelope]]] = [[] for _ in reads]
-    first = 0
-    for i, _track, count in tracks:
-        envelopes[i].append(heard[first : first + count])
-        first += count
     return envelopes
