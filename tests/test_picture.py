@@ -442,6 +442,34 @@ def test_a_decoder_kept_between_reads_keeps_no_memory_of_them(tmp_path):
     assert resident() - before < 8 * 1024, (before, resident())
 
 
+def test_a_damaged_picture_is_left_out_as_ffmpeg_leaves_it_out(tmp_path):
+    """A camera file with a damaged picture is rendered by the engine, which leaves the picture out
+    and goes on; the decoder reads the source's pictures around it as ffmpeg's command line does,
+    where it had failed the read, and with it the clip's verification. A proxy's must decode whole."""
+    clip = tmp_path / "A001_C001.mov"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=1920x1080:r=25:d=0.2", "-c:v", "dnxhd", "-b:v", "36M", "-pix_fmt",
+           "yuv422p", str(clip))  # fmt: skip
+    command = [require_tool("ffprobe").path, "-v", "error", "-select_streams", "v:0", "-show_entries",
+               "packet=pos,size", "-of", "csv=p=0", str(clip)]  # fmt: skip
+    position, size = (
+        int(value) for value in subprocess.run(command, capture_output=True, text=True).stdout.split()[1].split(",")
+    )
+    damaged = bytearray(clip.read_bytes())
+    damaged[position + 8 : position + size] = bytes(n * 37 % 256 for n in range(size - 8))  # its header kept
+    clip.write_bytes(bytes(damaged))
+    shown = subprocess.run(
+        [require_tool("ffmpeg").path, "-v", "error", "-i", str(clip), "-f", "framemd5", "-"],
+        capture_output=True,
+        text=True,
+    )
+    times = [int(line.split(",")[2]) for line in shown.stdout.splitlines() if not line.startswith("#")]  # in 1/25 s
+    read = decoder.read(file_url(str(clip)), demuxer_options(), 5, 16, leave_out_damaged=True)
+    assert "Invalid data" in shown.stderr and times == [0, 2, 3, 4]  # ffmpeg left it out and went on
+    assert [round(time * 25) for time in read.times] == times
+    with pytest.raises(decoder.DecoderError, match="Invalid data"):  # a proxy, which proxx made, must decode whole
+        decoder.read(file_url(str(clip)), demuxer_options(), 5, 16)
+
+
 def test_the_decoder_opens_media_files_only(moving, tmp_path):
     """A playlist or concat script named like a clip never opens the files it names."""
     (tmp_path / "named.mov").write_bytes(moving.read_bytes())

@@ -105,6 +105,46 @@ def test_the_decoder_hears_each_track_as_ffmpeg_does(source, tmp_path, codec, se
         assert sound._correlation(envelope, expected) > 0.99 or sound._spread(expected) < sound.STEADY, n
 
 
+def test_a_damaged_packet_is_left_out_of_the_sound_heard_as_ffmpeg_leaves_it_out(source, tmp_path):
+    """A camera file with a damaged sound packet is rendered by the engine, which leaves the packet
+    out and goes on; verification hears the rest of the source as ffmpeg does, and does not fail the
+    clip for it. A proxy with a damaged packet is not heard past it."""
+    clip = tmp_path / "C0002.MOV"
+    ffmpeg("-i", str(source), "-map", "0:v", "-map", "0:a:0", "-c:v", "copy", "-c:a", "aac", str(clip))
+    command = [require_tool("ffprobe").path, "-v", "error", "-select_streams", "a:0", "-show_entries",
+               "packet=pos,size", "-of", "csv=p=0", str(clip)]  # fmt: skip
+    packets = [line.split(",") for line in subprocess.run(command, capture_output=True, text=True).stdout.split()]
+    size, position = (int(value) for value in packets[len(packets) // 3])
+    damaged = bytearray(clip.read_bytes())
+    damaged[position : position + size] = b"\xff" * size
+    clip.write_bytes(bytes(damaged))
+    (heard,) = decoder.sound(file_url(str(clip)), demuxer_options(), [(0, 1)], sound.RATE, 1.5, leave_out_damaged=True)
+    assert len(heard) == 2 * round(1.5 * sound.RATE)
+    with pytest.raises(decoder.DecoderError):  # a proxy, which proxx made, must decode whole
+        decoder.sound(file_url(str(clip)), demuxer_options(), [(0, 1)], sound.RATE, 1.5)
+    made = tmp_path / "made.mov"
+    ffmpeg("-i", str(clip), "-map", "0", "-c:v", "copy", "-c:a", "pcm_s24le", str(made))  # the engine goes on too
+    assert [(c.name, c.passed) for c in sound_checks(probe_afresh(str(clip)), probe_afresh(str(made)))] == [
+        ("audio[0].sound", True),
+        ("audio[0].sync", True),
+    ]
+
+
+def test_a_clip_whose_metadata_is_not_utf_8_is_read(tmp_path, proxx_home):
+    """A title or comment a tool wrote in Latin-1: ffmpeg passes it on as it finds it; the decoder
+    reads the pictures and the sound whatever the metadata's encoding."""
+    clip = make_clip(tmp_path / "card" / "A001_C001.mov", size="160x90", frames=48)
+    tagged = tmp_path / "card" / "A001_C002.mov"
+    subprocess.run([real_ffmpeg(), "-v", "error", "-i", str(clip), "-map", "0", "-c", "copy",
+                    "-metadata", b"title=Caf\xe9 \xe0 la plage", str(tagged)], check=True)  # fmt: skip
+    clip.unlink()
+    out = tmp_path / "out"
+    out.mkdir()
+    proxx = Proxx.open()
+    result = proxx.run_job(proxx.create_job(INTENT, [tagged], out).job_id)
+    assert result is not None and result.state == COMPLETED, result and result.failure
+
+
 def test_a_source_without_sound_costs_no_read(tmp_path, monkeypatch):
     clip = make_clip(tmp_path / "A001_C001.mov", size="160x90", frames=3, audio=())
     source, output = probe_afresh(str(clip)), probe_afresh(str(clip))

@@ -73,6 +73,7 @@ def read(
     accurate: bool = False,
     start: float | None = None,
     colour: Mapping[str, str] | None = None,
+    leave_out_damaged: bool = False,
     timeout: float = 60,
 ) -> Pictures:
     """Up to `count` pictures of the first video stream of the file at `path` (opened with the
@@ -85,9 +86,13 @@ def read(
       or, given `seek` too, from that keyframe.
     colour: the colour matrix ("colorspace") and "range" the pictures are read as, where the file's
       own words are not to be taken.
+    leave_out_damaged: a packet that does not decode is left out and the read goes on, as ffmpeg's
+      command line, and so the engine, reads a source; otherwise (a file proxx made, which must
+      decode whole) the read fails.
     """
     request = {"path": path, "options": dict(options), "count": count, "side": side, "seek": seek,
-               "accurate": accurate, "start": start, "colour": dict(colour or {})}  # fmt: skip
+               "accurate": accurate, "start": start, "colour": dict(colour or {}),
+               "leave_out_damaged": leave_out_damaged}  # fmt: skip
     answer, pictures = _exchange(request, count * side * side * 3, timeout)
     a, b, c, d = (int(value) for value in answer["turn"])
     size = side * side * 3
@@ -103,16 +108,18 @@ def sound(
     seconds: float,
     *,
     seek: float = 0.0,
+    leave_out_damaged: bool = False,
     timeout: float = 60,
 ) -> list[bytes]:
     """The first `seconds` of sound of each (audio stream, channels) in `tracks` (the stream's
     number among the file's audio streams) of the file at `path` (opened with the demuxer
     `options`), from `seek` seconds after the file's start, to the sample: each made `rate` Hz,
     16-bit, with that many channels, interleaved (as ffmpeg's `aformat` makes it). Shorter where the
-    file ends sooner."""
+    file ends sooner. `leave_out_damaged` as `read` takes it."""
     request = {
         "path": path, "options": dict(options), "tracks": [track for track, _ in tracks],
         "channels": [channels for _, channels in tracks], "rate": rate, "seconds": seconds, "seek": seek,
+        "leave_out_damaged": leave_out_damaged,
     }  # fmt: skip
     most = [round(seconds * rate) * 2 * channels for _, channels in tracks]
     answer, heard = _exchange(request, sum(most), timeout)

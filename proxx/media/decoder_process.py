@@ -56,7 +56,7 @@ def _words(error: BaseException) -> str:
 def _decode(request: dict[str, Any]) -> tuple[list[float], list[bytes], list[int]]:
     count, side, seek, start = request["count"], request["side"], request["seek"], request["start"]
     earliest = seek if seek is not None and request["accurate"] else start
-    with av.open(request["path"], options=request["options"]) as container:
+    with _open(request) as container:
         if not container.streams.video:
             raise ValueError("the file has no picture")
         stream = container.streams.video[0]
@@ -98,9 +98,22 @@ def _decode(request: dict[str, Any]) -> tuple[list[float], list[bytes], list[int
 
         # Decoding stops at the last picture wanted: one thread decodes no picture ahead of it.
         for packet in container.demux(stream):  # its last packet is empty, which flushes the decoder
-            if given(stream.decode(packet)):
+            try:
+                frames = stream.decode(packet)
+            except av.FFmpegError:
+                if request["leave_out_damaged"]:
+                    continue  # as ffmpeg does: a damaged packet is left out, the pictures go on
+                raise
+            if given(frames):
                 break
         return times, pictures, turn
+
+
+def _open(request: dict[str, Any]) -> Any:
+    """The file, opened with the demuxer options asked for. Its metadata, which no read uses, is
+    read whatever its encoding: PyAV refuses text that is not UTF-8 (a title in Latin-1), which
+    ffmpeg passes on as it finds it."""
+    return av.open(request["path"], options=request["options"], metadata_errors="replace")
 
 
 def _sound(request: dict[str, Any]) -> list[bytes]:
@@ -111,7 +124,7 @@ def _sound(request: dict[str, Any]) -> list[bytes]:
     "[0:a:N]aformat=...,atrim=duration=SECONDS"` gives."""
     rate, seek = request["rate"], request["seek"]
     wanted = round(request["seconds"] * rate)
-    with av.open(request["path"], options=request["options"]) as container:
+    with _open(request) as container:
         audio = container.streams.audio
         if any(not 0 <= track < len(audio) for track in request["tracks"]):
             raise ValueError(f"the file has {len(audio)} audio streams")
@@ -126,7 +139,13 @@ def _sound(request: dict[str, Any]) -> list[bytes]:
         for packet in container.demux(*streams):  # each stream's last packet is empty: it flushes
             read = reads[packet.stream.index]
             if not read.full:
-                for frame in packet.decode():
+                try:
+                    frames = packet.decode()
+                except av.FFmpegError:
+                    if request["leave_out_damaged"]:
+                        continue  # as ffmpeg does: a damaged packet is left out, the sound goes on
+                    raise
+                for frame in frames:
                     read.take(frame)
             if all(read.full for read in reads.values()):
                 break

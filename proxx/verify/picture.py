@@ -391,12 +391,12 @@ def _first_pictures(
 ) -> tuple[Picture, Picture]:
     """The first picture of each, as players show it (the display matrix applied), read as
     `_as_read` says and shrunk to GEOMETRY_SIDE a side."""
-    return _first_picture(source, source_as, timeout), _first_picture(output, output_as, timeout)
+    return _first_picture(source, source_as, timeout, True), _first_picture(output, output_as, timeout, False)
 
 
-def _first_picture(info: MediaInfo, as_read: Mapping[str, str], timeout: float) -> Picture:
+def _first_picture(info: MediaInfo, as_read: Mapping[str, str], timeout: float, source: bool) -> Picture:
     assert info.video is not None
-    pictures = _read(info.path, as_read, 1, timeout, side=GEOMETRY_SIDE)[1]
+    pictures = _read(info.path, as_read, 1, timeout, side=GEOMETRY_SIDE, source=source)[1]
     if not pictures:
         raise ValueError("no picture was decoded")
     return pictures[0]
@@ -414,8 +414,8 @@ def _later_source_pictures(
     start, without a seek."""
     assert source.video is not None
     soonest = _lead(source) + min(float(LATER_AT * Fraction(duration)), ONE_GOP_LATEST)
-    read = _read(source.path, as_read, count, timeout, seek=before, start=soonest)
-    return read if read[1] else _read(source.path, as_read, count, timeout, start=soonest)
+    read = _read(source.path, as_read, count, timeout, seek=before, start=soonest, source=True)
+    return read if read[1] else _read(source.path, as_read, count, timeout, start=soonest, source=True)
 
 
 def _read(
@@ -427,13 +427,15 @@ def _read(
     seek: float | None = None,
     accurate: bool = False,
     start: float | None = None,
+    source: bool = False,
 ) -> tuple[list[float], list[Picture]]:
     """Up to `count` pictures of the file from `seek` or `start` (its first: neither), as players
     show them, each read as `as_read` says and shrunk to `side` a side; and their times, in seconds
-    from the file's start. No pictures when the file has none from there."""
+    from the file's start. No pictures when the file has none from there. A `source` is read as the
+    engine reads it, a damaged packet left out; a proxy must decode whole."""
     read = decoder.read(
         file_url(path), demuxer_options(), count, side,
-        seek=seek, accurate=accurate, start=start, colour=as_read, timeout=timeout,
+        seek=seek, accurate=accurate, start=start, colour=as_read, leave_out_damaged=source, timeout=timeout,
     )  # fmt: skip
     return read.times, [_as_shown(_picture(frame, side), read.turn) for frame in read.frames]
 

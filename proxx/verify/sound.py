@@ -65,12 +65,14 @@ Envelope = list[float]
 @attrs.frozen
 class _Read:
     """Each track's channels' fine envelopes of one file, from `seek` seconds after its first picture;
-    a P2 clip's tracks from its sound files (`MediaInfo.sound_files`), one track each."""
+    a P2 clip's tracks from its sound files (`MediaInfo.sound_files`), one track each. A `source` is
+    read as the engine reads it, a damaged packet left out; a proxy must decode whole."""
 
     path: str
     seek: float
     channels: tuple[int, ...]
     sound_files: tuple[str, ...] = ()
+    source: bool = False
 
     def files(self) -> dict[str, list[tuple[int, int, int]]]:
         """Each file to open, with the tracks it holds: (track, its audio stream's number in the
@@ -91,7 +93,7 @@ def sound_checks(source: MediaInfo, output: MediaInfo, timeout: float = 60) -> l
     heard_channels = tuple(max(stream.channels, 1) for stream in source.audio)
     made_channels = tuple(max(stream.channels, 1) for stream in output.audio[:tracks])
     reads = [
-        _Read(source.path, _lead(source), heard_channels, source.sound_files),
+        _Read(source.path, _lead(source), heard_channels, source.sound_files, source=True),
         _Read(output.path, _lead(output), made_channels),
     ]
     # The last seconds the proxy must keep: its pictures' and each track's, as both files state them.
@@ -282,7 +284,7 @@ def _envelopes(reads: Sequence[_Read], timeout: float) -> list[list[list[Envelop
         for path, held in read.files().items():
             given = decoder.sound(
                 file_url(path), demuxer_options(), [(stream, channels) for _, stream, channels in held],
-                RATE, SECONDS, seek=read.seek, timeout=timeout,
+                RATE, SECONDS, seek=read.seek, leave_out_damaged=read.source, timeout=timeout,
             )  # fmt: skip
             for (track, _, channels), samples in zip(held, given, strict=True):
                 # The reads before the end: a file ending sooner, made up with silence.
