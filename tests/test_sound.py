@@ -105,6 +105,38 @@ def test_the_decoder_hears_each_track_as_ffmpeg_does(source, tmp_path, codec, se
         assert sound._correlation(envelope, expected) > 0.99 or sound._spread(expected) < sound.STEADY, n
 
 
+@pytest.mark.parametrize(
+    ("name", "made"),
+    [
+        ("MOV001.MOD", ["-c:v", "mpeg2video", "-b:v", "4M", "-c:a", "mp2", "-f", "vob"]),  # an SD camcorder's MPEG-PS
+        ("TAPE01.dv", ["-c:v", "dvvideo", "-pix_fmt", "yuv411p", "-c:a", "pcm_s16le", "-f", "dv"]),
+        ("MVI_0001.AVI", ["-c:v", "mjpeg", "-c:a", "pcm_s16le"]),
+    ],
+)
+def test_the_sound_before_a_long_clip_s_end_is_heard_from_its_time_to_the_sample(tmp_path, name, made):
+    """Opened at a time, these files give sound from before or after it (MPEG-PS: 130 ms after, where
+    its pictures are reordered; DV and AVI: up to a frame either way, where ffmpeg's `-ss` takes it as
+    it comes): what the decoder hears from there is what decoding from the file's start hears."""
+    clip = tmp_path / name
+    voices = "aevalsrc='sin(2*PI*440*t)*(0.5+0.5*sin(2*PI*1.3*t))|sin(2*PI*660*t)*gt(mod(t,0.5),0.25)':s=48000:d=6"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=720x480:r=30000/1001:d=6", "-f", "lavfi", "-i", voices, *made, str(clip))
+    for seek in (0.01, 3.73, 3.76):
+        (heard,) = decoder.sound(
+            file_url(str(clip)), demuxer_options(), [(0, 2)], sound.RATE, 2.0, seek=seek, leave_out_damaged=True
+        )
+        # ffmpeg's command line counts from the file's start: its first timestamp is 0.
+        made_from_start = f"atrim=start={seek},aformat=sample_fmts=s16:sample_rates={sound.RATE}:channel_layouts=stereo"
+        command = [require_tool("ffmpeg").path, "-v", "error", "-i", str(clip), "-filter_complex",
+                   f"[0:a:0]{made_from_start},atrim=duration=2", "-f", "s16le", "pipe:1"]  # fmt: skip
+        expected = subprocess.run(command, capture_output=True, check=True).stdout
+        frames = min(len(heard), len(expected)) // 4
+        assert frames >= 2 * sound.RATE - 8, (seek, len(heard), len(expected))
+        ours, theirs = (sound._channel_envelopes(samples, 2, frames) for samples in (heard, expected))
+        assert max(abs(a - b) for x, y in zip(ours, theirs, strict=True) for a, b in zip(x, y, strict=True)) < 0.02, (
+            seek
+        )
+
+
 def test_a_damaged_packet_is_left_out_of_the_sound_heard_as_ffmpeg_leaves_it_out(source, tmp_path):
     """A camera file with a damaged sound packet is rendered by the engine, which leaves the packet
     out and goes on; verification hears the rest of the source as ffmpeg does, and does not fail the

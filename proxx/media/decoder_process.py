@@ -116,12 +116,34 @@ def _open(request: dict[str, Any]) -> Any:
     return av.open(request["path"], options=request["options"], metadata_errors="replace")
 
 
+# How long before the time asked for a sound read opens the file. A file is opened at a keyframe of
+# its pictures found by their decoding times, which may lie after the sound at that time: in MPEG-2
+# in MPEG-PS, as SD camcorders write it, opened at the time itself, the read missed the sound's first
+# 130 ms. Opened earlier, the samples before the time are left out to the sample.
+SEEK_MARGIN = 1_000_000  # microseconds
+
+
 def _sound(request: dict[str, Any]) -> list[bytes]:
     """The first `seconds` of each of the file's audio streams numbered in `tracks` (among its
     audio streams), from `seek` seconds after the file's start to the sample (none: from each
     stream's first), each made `rate` Hz and 16-bit with as many channels as `channels` gives it,
-    interleaved; less where the file ends sooner. What ffmpeg's `-ss SEEK -i FILE -filter_complex
-    "[0:a:N]aformat=...,atrim=duration=SECONDS"` gives."""
+    interleaved; less where the file ends sooner. What decoding the file from its start and leaving
+    out the samples before `seek` gives (ffmpeg's `-ss SEEK -i FILE -filter_complex
+    "[0:a:N]aformat=...,atrim=duration=SECONDS"` gives it up to a frame off in DV and AVI files). A
+    file opened past the time (its sound starts after it) is read again from its start."""
+    try:
+        return _sound_from(request, opened_early=True)
+    except _OpenedLate:
+        return _sound_from(request, opened_early=False)
+
+
+class _OpenedLate(Exception):
+    """A file opened before the time asked for gave sound that starts after it."""
+
+
+def _sound_from(request: dict[str, Any], opened_early: bool) -> list[bytes]:
+    """`_sound`, the file opened SEEK_MARGIN before the time asked for where `opened_early` (and
+    _OpenedLate where its sound then starts after that time), else read from its start."""
     rate, seek = request["rate"], request["seek"]
     wanted = round(request["seconds"] * rate)
     with _open(request) as container:
@@ -130,8 +152,9 @@ def _sound(request: dict[str, Any]) -> list[bytes]:
             raise ValueError(f"the file has {len(audio)} audio streams")
         streams = [audio[track] for track in request["tracks"]]
         start = round(seek * 1_000_000) + (container.start_time or 0)  # microseconds, as the file counts
-        if seek:
-            container.seek(start, backward=True)
+        opened = bool(seek) and opened_early
+        if opened:
+            container.seek(max(start - SEEK_MARGIN, container.start_time or 0), backward=True)
         reads = {
             stream.index: _Heard(channels, rate, start / 1_000_000 if seek else None, wanted)
             for stream, channels in zip(streams, request["channels"], strict=True)
@@ -147,6 +170,8 @@ def _sound(request: dict[str, Any]) -> list[bytes]:
                     raise
                 for frame in frames:
                     read.take(frame)
+                if opened and read.late:
+                    raise _OpenedLate
             if all(read.full for read in reads.values()):
                 break
         else:
@@ -170,6 +195,7 @@ class _Heard:
         self._start = start
         self._filters: tuple[Any, Any, Any] | None = None  # the graph, its source, its sink
         self._made_for: tuple[str, str, int] | None = None
+        self.late = False  # its first samples came after `start`: the read began past it
 
     @property
     def full(self) -> bool:
@@ -178,6 +204,8 @@ class _Heard:
     def take(self, frame: Any) -> None:
         """`frame` through the filters (None: the stream's end), and what they give."""
         if frame is not None and self._made_for != (given := (frame.format.name, frame.layout.name, frame.sample_rate)):
+            if self._made_for is None and self._start is not None and frame.time is not None:
+                self.late = frame.time > self._start
             self.take(None)  # what the filters made for the samples before hold
             self._filters, self._made_for = self._graph(frame), given
         if self._filters is None:
