@@ -25,7 +25,7 @@ import av
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     av.logging.set_level(None)  # its words are carried in the errors it raises
     # The collection after each read (below) then walks only what reads made, not the 15,000
-    # objects of the imports: 0.05 ms a read instead of 1.2 ms.
+    # objects of the imports: well under 0.01 ms a read instead of 1.2 ms.
     gc.freeze()
     for line in requests:
         try:
