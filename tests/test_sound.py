@@ -84,25 +84,29 @@ def test_a_track_left_silent_fails(source, tmp_path):
 @pytest.mark.parametrize("codec", ["pcm_s24le", "aac", "mp2"])
 @pytest.mark.parametrize("seek", [0.0, 0.7371])
 def test_the_decoder_hears_each_track_as_ffmpeg_does(source, tmp_path, codec, seek):
-    """What verification compares is what ffmpeg's command line hears: each track from a time, to
-    the sample, made 8 kHz, its loudness in 10 ms windows; in a container whose stream states another
-    sample format than its decoder gives (MPEG-1 Layer II in MPEG-TS, as HDV cameras write) too."""
+    """What verification compares is what ffmpeg hears: each track from a time, to the sample (as
+    decoding from the file's start and leaving out the samples before it hears it), made 8 kHz, its
+    loudness in 10 ms windows; in a container whose stream states another sample format than its
+    decoder gives (MPEG-1 Layer II in MPEG-TS, as HDV cameras write) too."""
     clip = tmp_path / ("C0001.MTS" if codec == "mp2" else "C0001.MOV")
     ffmpeg("-i", str(source), "-map", "0", "-c:v", "copy", "-c:a", codec, str(clip))
     tracks = [(n, 1) for n in range(len(TRACKS))]
     ours = decoder.sound(file_url(str(clip)), demuxer_options(), tracks, sound.RATE, 1.0, seek=seek)
     for n, heard in enumerate(ours):
-        made = f"aformat=sample_fmts=s16:sample_rates={sound.RATE}:channel_layouts=mono,atrim=duration=1"
-        command = [require_tool("ffmpeg").path, "-v", "error", *(["-ss", str(seek)] if seek else []), "-i", str(clip),
-                   "-filter_complex", f"[0:a:{n}]{made}", "-f", "s16le", "pipe:1"]  # fmt: skip
+        # ffmpeg's command line counts from the file's start: its first timestamp is 0.
+        made = f"atrim=start={seek},aformat=sample_fmts=s16:sample_rates={sound.RATE}:channel_layouts=mono,atrim=duration=1"
+        command = [require_tool("ffmpeg").path, "-v", "error", "-i", str(clip), "-filter_complex",
+                   f"[0:a:{n}]{made}", "-f", "s16le", "pipe:1"]  # fmt: skip
         theirs = subprocess.run(command, capture_output=True, check=True).stdout
         assert len(heard) == len(theirs) == 2 * sound.RATE, n
         (envelope,), (expected,) = (sound._channel_envelopes(samples, 1, sound.RATE) for samples in (heard, theirs))
-        # At a seek, the resampler's phase may differ by part of a sample: a window's loudness by a few
-        # thousandths of full scale (0.0022 measured, noise in MP2), where a channel is silent under 3 %
-        # of its source's level and a delay is told in whole windows.
-        assert max(abs(a - b) for a, b in zip(envelope, expected, strict=True)) < 0.005, n
-        assert sound._correlation(envelope, expected) > 0.99 or sound._spread(expected) < sound.STEADY, n
+        # Within 0.015 of full scale a window, where a channel is silent under 3 % of its source's level
+        # and a delay is told in whole windows: MPEG-TS counts time in 90 kHz ticks, 1.875 to a sample,
+        # and a cut a sample apart moves a noise window's loudness by 0.005-0.009 (15 runs). The voices
+        # follow ffmpeg's closely (noise, nearly steady, moves by as little, which its correlation
+        # magnifies).
+        assert max(abs(a - b) for a, b in zip(envelope, expected, strict=True)) < 0.015, n
+        assert sound._correlation(envelope, expected) > 0.99 or sound._spread(expected) < 5 * sound.STEADY, n
 
 
 @pytest.mark.parametrize(

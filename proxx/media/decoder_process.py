@@ -152,9 +152,10 @@ def _sound_from(request: dict[str, Any], opened_early: bool) -> list[bytes]:
             raise ValueError(f"the file has {len(audio)} audio streams")
         streams = [audio[track] for track in request["tracks"]]
         start = round(seek * 1_000_000) + (container.start_time or 0)  # microseconds, as the file counts
-        opened = bool(seek) and opened_early
+        # Sooner than SEEK_MARGIN after the file's start, the file is read from its start.
+        opened = opened_early and start - SEEK_MARGIN > (container.start_time or 0)
         if opened:
-            container.seek(max(start - SEEK_MARGIN, container.start_time or 0), backward=True)
+            container.seek(start - SEEK_MARGIN, backward=True)
         reads = {
             stream.index: _Heard(channels, rate, start / 1_000_000 if seek else None, wanted)
             for stream, channels in zip(streams, request["channels"], strict=True)
