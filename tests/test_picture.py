@@ -315,7 +315,7 @@ def _as_ffmpeg_shows(clip: Path, before: str = "", *seek: str, count: int = 1) -
                "-vf", f"{before}{shrink}", "-frames:v", str(count), "-f", "rawvideo", "pipe:1"]  # fmt: skip
     made = subprocess.run(command, capture_output=True, check=True).stdout
     size = picture.SIDE * picture.SIDE * 3
-    return [picture._picture(made[at : at + size], picture.SIDE) for at in range(0, len(made), size)]
+    return [made[at : at + size] for at in range(0, len(made), size)]
 
 
 @pytest.mark.parametrize("rotation", ["0", "90", "180", "270"])

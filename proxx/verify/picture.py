@@ -17,7 +17,8 @@ whose picture is cropped (zoomed in), letterboxed or pillarboxed, squeezed or mo
 frame size follows the source's profiles only once they are stretched or moved by as much. A
 difference too small to show at 16 x 16 (a 1.85 picture letterboxed in 16:9, a crop of 3 %) shows
 there (`picture_geometry`). The larger read costs the decoder no more CPU; averaging and comparing
-it in Python about 8 ms a clip.
+it in Python about 2 ms a clip (each picture kept as its values in a row, as the decoder gives
+them, so that sums and differences run over them whole: nested rows of pixels took 8 ms).
 
 Where the first pictures are alike, three pictures later in the clip are compared too: a renderer's
 proxy frozen after its first picture, reversed, cut to a slate or black, or carrying another clip's
@@ -44,9 +45,11 @@ process faulting in its decoder's buffers (benchmarks/HISTORY.md, "Fifteenth ses
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+import operator
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 from proxx.compile.profiles import CanonicalProfile
@@ -108,8 +111,12 @@ LATER_SHORTEST = 1.0
 # clip), where reading at two thirds of a 6 s recording took 266 ms.
 ONE_GOP_LATEST = 1.0
 
-Picture = Sequence[Sequence[tuple[float, ...]]]  # rows of (R, G, B)
+# A square picture: its values row after row, each pixel's R, G and B in turn (the decoder's rgb24).
+Picture = Sequence[float]
 Profile = list[float]
+# How a picture is turned or mirrored: the 2 x 2 matrix (a, b, c, d) that moves the pixel (x, y),
+# about the middle, to (a x + c y, b x + d y) (a display matrix's own part, `decoder.Read.turn`).
+Turn = tuple[int, int, int, int]
 
 
 def picture_checks(profile: CanonicalProfile, source: MediaInfo, output: MediaInfo, timeout: float = 60) -> list[Check]:
@@ -178,8 +185,11 @@ def _geometry(shown: Picture, made: Picture) -> Check:
 
 def _profile(picture: Picture, axis: str) -> Profile:
     """The mean brightness (0-255) of each row, or each column, of a picture."""
-    lines = picture if axis == "rows" else list(zip(*picture, strict=True))
-    return [sum(map(sum, line)) / (3 * len(line)) for line in lines]
+    side = _side(picture)
+    row = 3 * side
+    if axis == "rows":
+        return [sum(picture[y * row : (y + 1) * row]) / row for y in range(side)]
+    return [sum(sum(picture[3 * x + c :: row]) for c in range(3)) / row for x in range(side)]
 
 
 def _shape(profile: Profile) -> Profile:
@@ -191,11 +201,11 @@ def _shape(profile: Profile) -> Profile:
 def _profile_distance(source: Profile, made: Profile, stretch: Fraction, move: Fraction) -> float:
     """How far `made` is, on average, from `source` stretched by `stretch` about its middle and moved
     by `move` cells, black where it does not reach."""
-    size = len(source)
+    size, moved, stretched = len(source), float(move), float(stretch)
     total = 0.0
     for i, value in enumerate(made):
         # The cell of the source this cell of the output shows, in cells from the source's first.
-        at = float((Fraction(2 * i + 1 - size, 2) - move) / stretch) + (size - 1) / 2
+        at = ((2 * i + 1 - size) / 2 - moved) / stretched + (size - 1) / 2
         if at < -0.5 or at > size - 0.5:
             total += value  # beyond the source's picture: black
             continue
@@ -209,20 +219,20 @@ def _profile_distance(source: Profile, made: Profile, stretch: Fraction, move: F
 def _shrunk(picture: Picture) -> Picture:
     """A GEOMETRY_SIDE picture averaged down to SIDE x SIDE: what ffmpeg's area scaling to that size
     gives (each small pixel the mean of the large ones it covers)."""
-    step = len(picture) // SIDE
+    row = 3 * _side(picture)
+    step = row // (3 * SIDE)
     area = step * step
-    shrunk = []
+    shrunk: list[float] = []
     for y in range(SIDE):
-        # Each column of this band of rows, summed: (R, G, B) totals, then `step` columns at a time.
-        band = picture[y * step : (y + 1) * step]
-        columns = [tuple(map(sum, zip(*pixels, strict=True))) for pixels in zip(*band, strict=True)]
-        shrunk.append(
-            [
-                tuple(sum(part) / area for part in zip(*columns[x * step : (x + 1) * step], strict=True))
-                for x in range(SIDE)
-            ]
-        )
+        # This band of rows summed value by value, then each channel's `step` pixels side by side.
+        band = functools.reduce(_added, (picture[(y * step + k) * row : (y * step + k + 1) * row] for k in range(step)))
+        channels = [functools.reduce(_added, (band[c + 3 * k :: 3 * step] for k in range(step))) for c in range(3)]
+        shrunk += (total / area for pixel in zip(*channels, strict=True) for total in pixel)
     return shrunk
+
+
+def _added(a: Picture, b: Picture) -> list[float]:
+    return list(map(operator.add, a, b))
 
 
 def _later_checks(
@@ -319,13 +329,11 @@ def _same_picture(shown: Picture, made: Picture, unlike: float) -> Check:
 
 def _levels(shown: Picture, made: Picture) -> Check:
     expected = f"the source's contrast (within {SAME_CONTRAST:.0%})"
-    source = [value for row in shown for pixel in row for value in pixel]
-    output = [value for row in made for pixel in row for value in pixel]
-    mean_source, mean_output = sum(source) / len(source), sum(output) / len(output)
-    spread = sum((x - mean_source) ** 2 for x in source) / len(source)
+    mean_source, mean_output = sum(shown) / len(shown), sum(made) / len(made)
+    spread = sum((x - mean_source) ** 2 for x in shown) / len(shown)
     if spread < CONTRAST_TOLD**2:
         return Check("picture_levels", expected, "too flat to tell", True)
-    together = sum((x - mean_source) * (y - mean_output) for x, y in zip(source, output, strict=True)) / len(source)
+    together = sum((x - mean_source) * (y - mean_output) for x, y in zip(shown, made, strict=True)) / len(shown)
     slope = together / spread
     return Check(
         "picture_levels", expected, f"{slope:.2f} times the source's contrast", abs(slope - 1) <= SAME_CONTRAST
@@ -337,45 +345,29 @@ def _orientation(shown: Picture, made: Picture) -> Check:
     distance = _distance(shown, made)
     if distance <= SAME_PICTURE:
         return Check("picture_orientation", expected, expected, True)
-    closest, how = min((_distance(turn(shown), made), words) for words, turn in _TURNS)
+    closest, how = min((_distance(_turned(shown, turn), made), words) for words, turn in _TURNS)
     if closest * 2 <= distance:
         return Check("picture_orientation", expected, how, False)
     return Check("picture_orientation", expected, expected, True)  # unlike the source, but not turned: others say why
 
 
-def _rotated(picture: Picture) -> Picture:
-    """A quarter turn clockwise."""
-    return [list(row) for row in zip(*picture[::-1], strict=True)]
-
-
-def _mirrored(picture: Picture) -> Picture:
-    return [row[::-1] for row in picture]
-
-
-def _half(picture: Picture) -> Picture:
-    return _rotated(_rotated(picture))
-
-
-def _three_quarters(picture: Picture) -> Picture:
-    return _rotated(_half(picture))
-
-
-# Each way a picture can come out turned or mirrored, with how an operator says it.
-_TURNS: list[tuple[str, Callable[[Picture], Picture]]] = [
-    ("turned a quarter clockwise", _rotated),
-    ("turned upside down", _half),
-    ("turned a quarter anticlockwise", _three_quarters),
-    ("mirrored left to right", _mirrored),
-    ("mirrored top to bottom", lambda p: _mirrored(_half(p))),
-    ("mirrored and turned a quarter clockwise", lambda p: _mirrored(_rotated(p))),
-    ("mirrored and turned a quarter anticlockwise", lambda p: _mirrored(_three_quarters(p))),
+# Each way a picture can come out turned or mirrored, with how an operator says it (y counts down).
+_TURNS: list[tuple[str, Turn]] = [
+    ("turned a quarter clockwise", (0, 1, -1, 0)),
+    ("turned upside down", (-1, 0, 0, -1)),
+    ("turned a quarter anticlockwise", (0, -1, 1, 0)),
+    ("mirrored left to right", (-1, 0, 0, 1)),
+    ("mirrored top to bottom", (1, 0, 0, -1)),
+    ("mirrored and turned a quarter clockwise", (0, 1, 1, 0)),
+    ("mirrored and turned a quarter anticlockwise", (0, -1, -1, 0)),
 ]
 
 
 def _distance(a: Picture, b: Picture) -> float:
-    total = sum(abs(x - y) for row_a, row_b in zip(a, b, strict=True) for pa, pb in zip(row_a, row_b, strict=True)
-                for x, y in zip(pa, pb, strict=True))  # fmt: skip
-    return total / (SIDE * SIDE * 3)
+    """How far apart two pictures of one size are, on average (0-255 a value)."""
+    if len(a) != len(b):
+        raise ValueError(f"pictures of {len(a)} and {len(b)} values compared")
+    return float(sum(map(abs, map(operator.sub, a, b)))) / len(a)
 
 
 def _as_read(colour: Colour) -> dict[str, str]:
@@ -437,27 +429,30 @@ def _read(
         file_url(path), demuxer_options(), count, side,
         seek=seek, accurate=accurate, start=start, colour=as_read, leave_out_damaged=source, timeout=timeout,
     )  # fmt: skip
-    return read.times, [_as_shown(_picture(frame, side), read.turn) for frame in read.frames]
+    return read.times, [_turned(frame, read.turn) for frame in read.frames]
 
 
-def _picture(frame: bytes, side: int) -> Picture:
-    row = side * 3
-    return [list(zip(*(frame[y * row + c : (y + 1) * row : 3] for c in range(3)), strict=True)) for y in range(side)]
+def _side(picture: Picture) -> int:
+    return math.isqrt(len(picture) // 3)
 
 
-def _as_shown(picture: Picture, turn: tuple[int, int, int, int]) -> Picture:
-    """The picture as players show it: each pixel moved as the display matrix's 2 x 2 part `turn`
-    (a, b, c, d) moves it about the middle, to (a x + c y, b x + d y). Turning and mirroring a
-    square commute with shrinking it: ffmpeg's own turning before the shrink reads within 0.02 of
-    255 of this."""
+def _turned(picture: Picture, turn: Turn) -> Picture:
+    """The picture with each pixel moved as `turn` moves it: as players show it, given a display
+    matrix's. Turning and mirroring a square commute with shrinking it: ffmpeg's own turning before
+    the shrink reads within 0.02 of 255 of this."""
     if turn == (1, 0, 0, 1):
         return picture
+    return operator.itemgetter(*_moved_values(_side(picture), turn))(picture)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _moved_values(side: int, turn: Turn) -> tuple[int, ...]:
+    """For each value of a picture `side` pixels a side turned by `turn`, where it was before."""
     a, b, c, d = turn
-    size = len(picture)
-    shown: list[list[tuple[float, ...]]] = [list(row) for row in picture]
-    for y, row in enumerate(picture):
-        for x, pixel in enumerate(row):
+    was = [0] * (side * side)
+    for y in range(side):
+        for x in range(side):
             # Twice the distance from the middle, so that a side of even length stays whole.
-            dx, dy = 2 * x - (size - 1), 2 * y - (size - 1)
-            shown[(b * dx + d * dy + size - 1) // 2][(a * dx + c * dy + size - 1) // 2] = pixel
-    return shown
+            dx, dy = 2 * x - (side - 1), 2 * y - (side - 1)
+            was[(b * dx + d * dy + side - 1) // 2 * side + (a * dx + c * dy + side - 1) // 2] = y * side + x
+    return tuple(3 * pixel + channel for pixel in was for channel in range(3))
