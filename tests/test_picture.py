@@ -423,6 +423,42 @@ def test_a_decoder_left_idle_ends_and_one_in_use_is_kept(moving, monkeypatch):
     pool.close()
 
 
+def test_a_warmed_decoder_answers_the_next_read_and_one_idle_is_enough(moving, monkeypatch):
+    pool = decoder._Pool(most=2)
+    monkeypatch.setattr(decoder, "_POOL", pool)
+    decoder.warm()
+    decoder.warm()  # one is idle (still starting): no other
+    ((process, _),) = pool._idle
+    assert pool._started == 1
+    assert len(decoder.read(str(moving), demuxer_options(), 1, 16).frames) == 1
+    assert [idle for idle, _ in pool._idle] == [process]
+    pool.close()
+
+
+def test_a_job_s_decoder_starts_while_its_first_clip_renders(tmp_path, proxx_home, monkeypatch):
+    """A job's decoder started when verification asked for its first picture, after the render:
+    0.1 s of a `proxx run` of a one-second clip that takes a second."""
+    from proxx_ffmpeg.engine import FFmpegEngine
+
+    pool = decoder._Pool(most=2)
+    monkeypatch.setattr(decoder, "_POOL", pool)
+    render, started = FFmpegEngine.render, []
+
+    def watched(self, task):  # type: ignore[no-untyped-def]
+        started.append([process.pid for process, _ in pool._idle])
+        return render(self, task)
+
+    monkeypatch.setattr(FFmpegEngine, "render", watched)
+    out = tmp_path / "out"
+    out.mkdir()
+    clip = make_clip(tmp_path / "CARD" / "A001_C001.mov", size="320x180", frames=3)
+    proxx = Proxx.open()
+    assert proxx.run_job(proxx.create_job(INTENT, [clip], out).job_id).state == COMPLETED  # type: ignore[union-attr]
+    (before,) = started
+    assert len(before) == 1 and [process.pid for process, _ in pool._idle] == before  # it read the pictures
+    pool.close()
+
+
 def test_a_decoder_kept_between_reads_keeps_no_memory_of_them(tmp_path):
     """A decoder process serves every read of a job, or of a watch folder's day: a 1080p clip's reads
     left 33 MB in it each, up to 345 MB."""

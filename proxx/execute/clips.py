@@ -56,7 +56,7 @@ from proxx.validate import trust
 from proxx.validate.space import required_margin
 from proxx.verify.checks import Check
 from proxx.verify.facts import clip_facts
-from proxx.verify.output import PluginChecks, verification_error, verify_clip
+from proxx.verify.output import PluginChecks, prepare_verification, verification_error, verify_clip
 from proxx.visibility import ADMIN_DETAIL, execution_message
 
 # Failures no later clip of the job would escape.
@@ -111,6 +111,7 @@ class Clips:
         # One thread more than clips may render: the next render starts the moment one ends, while
         # the clip just rendered is verified and published beside it.
         workers = min(len(self.spec.clips), parallel + 1)
+        prepare_verification()  # verification's decoder starts while the first clip renders
         try:
             with ThreadPoolExecutor(workers, thread_name_prefix=f"proxx-clip-{self.spec.job_id}") as pool:
                 futures = [

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from proxx.errors import ExecutionError
 from proxx.jobspec.model import ClipSpec, JobSpec
+from proxx.media import decoder
 from proxx.media.probe import MediaInfo, ProbeError, probe_afresh, probe_with_picture_colour
 from proxx.verify.checks import Check, failed, verify_output
 from proxx.verify.picture import picture_checks
@@ -16,6 +17,12 @@ from proxx.visibility import verification_message
 
 # What plugins add: the `proxx_verify_output` hook's checks.
 PluginChecks = Callable[[JobSpec, ClipSpec, MediaInfo | None, MediaInfo], list[Check]]
+
+
+def prepare_verification() -> None:
+    """Ready what verification reads pictures and sound with while the clips render: the decoder
+    process a first read would otherwise start after the render (0.1 s of a one-clip job)."""
+    decoder.warm()
 
 
 def verify_clip(
