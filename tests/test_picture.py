@@ -346,6 +346,12 @@ def test_the_decoder_shows_each_picture_as_ffmpeg_does(tmp_path, rotation, flip)
         ("os.kill(os.getpid(), signal.SIGSEGV)", "the decoder stopped (signal 11)"),  # a decoder crashed
         ("time.sleep(30)", "the decoder took too long and was stopped"),
         ("print('not an answer', flush=True); time.sleep(30)", "the decoder's answer could not be read"),
+        # Less than a picture's bytes (16 x 16 x 3): a decoder a crafted file took over answers anything.
+        (
+            "sys.stdout.write(json.dumps({'times': [0], 'turn': [1, 0, 0, 1], 'size': 700}) + '\\n' + 'x' * 700);"
+            " sys.stdout.flush(); time.sleep(30)",
+            "the decoder's answer could not be read",
+        ),
     ],
 )
 def test_a_decoder_that_crashes_or_hangs_fails_its_read_in_words_and_the_next_read_works(
@@ -354,7 +360,7 @@ def test_a_decoder_that_crashes_or_hangs_fails_its_read_in_words_and_the_next_re
     """A file crafted to crash or hang FFmpeg's decoder stops the decoder's process, not the job's:
     its read fails in words (verification then fails in class C), and the next read starts another."""
     ended = subprocess.Popen(
-        [sys.executable, "-c", f"import os, signal, sys, time; sys.stdin.readline(); {program}"],
+        [sys.executable, "-c", f"import json, os, signal, sys, time; sys.stdin.readline(); {program}"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )  # fmt: skip
     pool = decoder._Pool(most=1)

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +94,9 @@ def read(
     request = {"path": path, "options": dict(options), "count": count, "side": side, "seek": seek,
                "accurate": accurate, "start": start, "colour": dict(colour or {}),
                "leave_out_damaged": leave_out_damaged}  # fmt: skip
-    answer, pictures = _exchange(request, count * side * side * 3, timeout)
-    a, b, c, d = (int(value) for value in answer["turn"])
     size = side * side * 3
+    answer, pictures = _exchange(request, count * size, timeout, lambda answer, given: len(given) % size == 0)
+    a, b, c, d = (int(value) for value in answer["turn"])
     frames = [pictures[at : at + size] for at in range(0, len(pictures), size)]
     return Pictures([float(time) for time in answer["times"]], frames, (a, b, c, d))
 
@@ -123,15 +123,18 @@ def sound(
         "leave_out_damaged": leave_out_damaged,
     }  # fmt: skip
     most = [round(seconds * rate) * 2 * channels for _, channels in tracks]
-    answer, heard = _exchange(request, sum(most), timeout)
-    sizes = answer.get("sizes")
-    if (
-        not isinstance(sizes, list)
-        or len(sizes) != len(most)
-        or sum(sizes) != len(heard)
-        or any(not isinstance(size, int) or not 0 <= size <= limit for size, limit in zip(sizes, most, strict=True))
-    ):
-        raise DecoderError("the decoder's answer could not be read")
+
+    def whole(answer: dict[str, Any], heard: bytes) -> bool:
+        sizes = answer.get("sizes")
+        return (
+            isinstance(sizes, list)
+            and len(sizes) == len(most)
+            and all(isinstance(size, int) and 0 <= size <= limit for size, limit in zip(sizes, most, strict=True))
+            and sum(sizes) == len(heard)
+        )
+
+    answer, heard = _exchange(request, sum(most), timeout, whole)
+    sizes = answer["sizes"]
     ends = list(itertools.accumulate(sizes))
     return [heard[end - size : end] for end, size in zip(ends, sizes, strict=True)]
 
@@ -143,12 +146,17 @@ def warm() -> None:
     _POOL.warm()
 
 
-def _exchange(request: dict[str, Any], most: int, timeout: float) -> tuple[dict[str, Any], bytes]:
+def _exchange(
+    request: dict[str, Any], most: int, timeout: float, whole: Callable[[dict[str, Any], bytes], bool]
+) -> tuple[dict[str, Any], bytes]:
     """`request` answered by an idle decoder process (or a new one): its answer and up to `most`
-    bytes; DecoderError with FFmpeg's words where it read nothing."""
+    bytes, which `whole` finds well made; DecoderError with FFmpeg's words where it read nothing. A
+    process whose answer is not well made (a decoder a crafted file took over) reads nothing more."""
     process = _POOL.take()
     try:
         answer, given = _ask(process, request, most, timeout)
+        if "error" not in answer and not whole(answer, given):
+            raise DecoderError("the decoder's answer could not be read")
     except BaseException:
         _POOL.discard(process)
         raise
