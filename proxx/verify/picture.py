@@ -115,7 +115,7 @@ ONE_GOP_LATEST = 1.0
 Picture = Sequence[float]
 Profile = list[float]
 # How a picture is turned or mirrored: the 2 x 2 matrix (a, b, c, d) that moves the pixel (x, y),
-# about the middle, to (a x + c y, b x + d y) (a display matrix's own part, `decoder.Read.turn`).
+# about the middle, to (a x + c y, b x + d y) (a display matrix's own part, `decoder.Pictures.turn`).
 Turn = tuple[int, int, int, int]
 
 
