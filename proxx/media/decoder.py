@@ -142,7 +142,8 @@ def sound(
 def warm() -> None:
     """Start a decoder process now unless one is idle: the next read finds it ready, its start
     (about 80 ms of CPU, 0.1 s) made while the caller does other work (an engine renders) rather
-    than when the read is asked for."""
+    than when the read is asked for. Idle from now, it ends after IDLE_SECONDS unused, as any idle
+    decoder does (a render longer than that: the first read starts another, as without it)."""
     _POOL.warm()
 
 
