@@ -98,15 +98,21 @@ def _decode(request: dict[str, Any]) -> tuple[list[float], list[bytes], list[int
 
         # Decoding stops at the last picture wanted: one thread decodes no picture ahead of it.
         for packet in container.demux(stream):  # its last packet is empty, which flushes the decoder
-            try:
-                frames = stream.decode(packet)
-            except av.FFmpegError:
-                if request["leave_out_damaged"]:
-                    continue  # as ffmpeg does: a damaged packet is left out, the pictures go on
-                raise
-            if given(frames):
+            if given(_decoded(packet, request["leave_out_damaged"])):
                 break
         return times, pictures, turn
+
+
+def _decoded(packet: Any, leave_out_damaged: bool) -> Any:
+    """The frames `packet` decodes to; none for a packet that does not decode where
+    `leave_out_damaged` (as ffmpeg's command line, and so the engine, leaves it out and goes on),
+    else FFmpeg's error."""
+    try:
+        return packet.decode()
+    except av.FFmpegError:
+        if leave_out_damaged:
+            return []
+        raise
 
 
 def _open(request: dict[str, Any]) -> Any:
@@ -163,13 +169,7 @@ def _sound_from(request: dict[str, Any], opened_early: bool) -> list[bytes]:
         for packet in container.demux(*streams):  # each stream's last packet is empty: it flushes
             read = reads[packet.stream.index]
             if not read.full:
-                try:
-                    frames = packet.decode()
-                except av.FFmpegError:
-                    if request["leave_out_damaged"]:
-                        continue  # as ffmpeg does: a damaged packet is left out, the sound goes on
-                    raise
-                for frame in frames:
+                for frame in _decoded(packet, request["leave_out_damaged"]):
                     read.take(frame)
                 if opened and read.late:
                     raise _OpenedLate
